@@ -1,0 +1,386 @@
+// The only code that talks to asterisk-manager. It gives the commands a small typed
+// AmiSession and turns every socket or protocol failure into an AmiError.
+//
+// asterisk-manager owns the connection, the Login, the writing of actions and the
+// dispatch of each answer to its ActionID callback. Its reader is replaced by our
+// linear framer (wire.ts) because the library's re-scans a big answer on every chunk;
+// the framer hands answers back to the library, and collects list events itself
+// (the library does not collect them).
+
+import net from 'node:net'
+import createManager, { type Manager, type ManagerItem } from 'asterisk-manager'
+import { AmiError, AuthError, IncompleteAnswerError, PermissionError, UnknownActionError, ActionFailedError } from '../errors.js'
+import { AmiFramer, Message, assertHeaderSafe } from './wire.js'
+import type { AmiSession, AmiTarget, CommandAnswer, DbTreeAnswer, ListAnswer } from './types.js'
+
+/** manager.conf write= classes that allow each action (main/manager.c, main/db.c, res/res_pjsip/*.c). */
+export const ACTION_PRIVILEGES: Record<string, readonly string[]> = {
+  command: ['command'],
+  dbget: ['system', 'reporting'],
+  dbgettree: ['system', 'reporting'],
+  dbput: ['system'],
+  dbdel: ['system'],
+  pjsipshowaors: ['system'],
+  pjsipshowcontacts: ['system'],
+  pjsipshowendpoint: ['system'],
+}
+
+type Expect = 'none' | 'list' | 'one-event'
+
+interface Pending {
+  action: string
+  expect: Expect
+  sentAtChars: number
+  response: Message | null
+  events: Message[]
+  listItems: number | null
+  completed: boolean
+  resolve(value: Pending): void
+  reject(error: Error): void
+  sink?: (line: string) => void
+}
+
+let nextId = 0
+
+/** Connects, waits for the banner, logs in. Never leaves a socket open on failure. */
+export async function openSession(target: AmiTarget, debug: (line: string) => void = () => {}): Promise<AmiSession> {
+  assertHeaderSafe('user', target.user)
+  assertHeaderSafe('secret', target.secret)
+  const connection = new Connection(target, debug)
+  try {
+    await connection.open()
+  } catch (error) {
+    connection.destroy()
+    throw error
+  }
+  return connection
+}
+
+class Connection implements AmiSession {
+  private manager: Manager
+  private socket: net.Socket | null = null
+  private readonly framer: AmiFramer
+  private readonly pending = new Map<string, Pending>()
+  private failure: AmiError | null = null
+  private receivedChars = 0
+  private strayAnswers = 0
+  private idleTimer: NodeJS.Timeout | null = null
+  private onBanner: (() => void) | null = null
+  private onClosed: ((error: AmiError) => void) | null = null
+  private closing = false
+
+  constructor(
+    readonly target: AmiTarget,
+    private readonly debug: (line: string) => void,
+  ) {
+    this.manager = createManager(undefined, target.host, target.user, target.secret, false)
+    this.framer = new AmiFramer({
+      banner: () => this.onBanner?.(),
+      message: (message) => this.route(message),
+      sinkFor: (actionId) => this.pending.get(actionId)?.sink,
+    })
+  }
+
+  private get where(): string {
+    return `${this.target.host}:${this.target.port}`
+  }
+
+  async open(): Promise<void> {
+    const timeoutMs = this.target.timeout * 1000
+    await this.withDeadline(timeoutMs, `timed out connecting to ${this.where} after ${this.target.timeout} s`, 'is the host reachable and AMI listening there? (--timeout raises the limit)', (resolve, reject) => {
+      this.onClosed = reject
+      this.onBanner = () => resolve()
+      this.socket = captureSocket(() => this.manager.connect(this.target.port, this.target.host))
+      this.socket.removeAllListeners('data')
+      this.socket.on('data', (chunk: string) => this.receive(chunk))
+      this.socket.on('error', (error: NodeJS.ErrnoException) => this.fail(socketError(error, this.target)))
+      this.socket.on('close', () => this.fail(this.closedError()))
+    })
+    this.onBanner = null
+    await this.withDeadline(timeoutMs, `no answer to Login from ${this.where} within ${this.target.timeout} s`, undefined, (resolve, reject) => {
+      this.onClosed = reject
+      this.manager.login((error) => {
+        if (!error) return resolve()
+        const message = String(error.message ?? '')
+        reject(/authentication failed/i.test(message)
+          ? new AuthError(`login to ${this.where} as '${this.target.user}' failed: Authentication failed`, 'check the user and secret (PJCTL_SECRET, --secret-file or the config file) against manager.conf, and permit= for this address')
+          : new AmiError(`login to ${this.where} failed: ${message}`))
+      })
+    })
+  }
+
+  async dbGetTree(family: string): Promise<DbTreeAnswer> {
+    const answer = await this.list('DBGetTree', { Family: family })
+    const prefix = `/${family}/`
+    const rows = answer.items.map((event) => {
+      const key = event.get('Key') ?? ''
+      return { key: key.startsWith(prefix) ? key.slice(prefix.length) : key, value: event.get('Val') ?? '' }
+    })
+    return { rows, listItems: answer.listItems }
+  }
+
+  async command(line: string, onLine?: (line: string) => void): Promise<CommandAnswer> {
+    const lines: string[] = []
+    let lineCount = 0
+    const sink = (text: string): void => {
+      lineCount++
+      if (onLine) onLine(text)
+      else lines.push(text)
+    }
+    const done = await this.send('Command', { Command: line }, 'none', sink)
+    const format = done.response!.get('Response') === 'Follows' ? 'follows' : 'output'
+    return { lines, lineCount, format }
+  }
+
+  async dbGet(family: string, key: string): Promise<string | null> {
+    try {
+      const done = await this.send('DBGet', { Family: family, Key: key }, 'one-event')
+      const event = done.events.find((e) => e.get('Event') === 'DBGetResponse')
+      if (!event) throw new IncompleteAnswerError(`DBGet of ${family}/${key} answered without a value`)
+      return event.get('Val') ?? ''
+    } catch (error) {
+      if (error instanceof ActionFailedError && /not found/i.test(error.serverMessage)) return null
+      throw error
+    }
+  }
+
+  async dbPut(family: string, key: string, value: string): Promise<void> {
+    await this.send('DBPut', { Family: family, Key: key, Val: value }, 'none')
+  }
+
+  async dbDel(family: string, key: string): Promise<boolean> {
+    try {
+      await this.send('DBDel', { Family: family, Key: key }, 'none')
+      return true
+    } catch (error) {
+      if (error instanceof ActionFailedError && /could not be deleted/i.test(error.serverMessage)) return false
+      throw error
+    }
+  }
+
+  async list(action: string, headers: Record<string, string> = {}, emptyMessages: readonly string[] = []): Promise<ListAnswer> {
+    let done: Pending
+    try {
+      done = await this.send(action, headers, 'list')
+    } catch (error) {
+      if (error instanceof ActionFailedError && emptyMessages.some((m) => m.toLowerCase() === error.serverMessage.toLowerCase())) {
+        return { items: [], listItems: 0 }
+      }
+      throw error
+    }
+    if (done.listItems !== null && done.listItems !== done.events.length) {
+      throw new IncompleteAnswerError(
+        `incomplete answer to ${action} from ${this.where}: it announced ${done.listItems} items, ${done.events.length} arrived`,
+        writetimeoutHint(this.target.user),
+      )
+    }
+    return { items: done.events, listItems: done.listItems }
+  }
+
+  async close(): Promise<void> {
+    if (this.closing || !this.socket || this.failure) return this.destroy()
+    this.closing = true
+    try {
+      await this.withDeadline(1000, 'logoff timed out', undefined, (resolve) => {
+        this.onClosed = () => resolve()
+        this.manager.action({ action: 'Logoff', actionid: `pjctl-${process.pid}-${++nextId}` }, () => resolve())
+      })
+    } catch {
+      // Logoff is a courtesy; the socket is closed below either way.
+    }
+    this.destroy()
+  }
+
+  destroy(): void {
+    this.closing = true
+    if (this.idleTimer) clearTimeout(this.idleTimer)
+    this.idleTimer = null
+    this.socket?.destroy()
+  }
+
+  // --- sending and receiving ---
+
+  private send(action: string, headers: Record<string, string>, expect: Expect, sink?: (line: string) => void): Promise<Pending> {
+    if (this.failure) return Promise.reject(this.failure)
+    assertHeaderSafe('action', action)
+    const request: Record<string, string> = { action }
+    for (const [name, value] of Object.entries(headers)) {
+      assertHeaderSafe(`header name`, name)
+      assertHeaderSafe(name, value)
+      request[name.toLowerCase()] = value
+    }
+    const id = `pjctl-${process.pid}-${++nextId}`
+    request.actionid = id
+    return new Promise<Pending>((resolve, reject) => {
+      const pending: Pending = { action, expect, sentAtChars: this.receivedChars, response: null, events: [], listItems: null, completed: false, resolve, reject, sink }
+      this.pending.set(id, pending)
+      this.armIdleTimer()
+      this.debug(`> ${action} ${id}`)
+      this.manager.action(request, (error) => this.answered(id, error))
+    })
+  }
+
+  /** asterisk-manager dispatched the Response for this ActionID. */
+  private answered(id: string, error: ManagerItem | undefined): void {
+    const pending = this.pending.get(id)
+    if (!pending) return
+    const response = pending.response
+    if (error || !response) return this.settle(id, actionError(pending.action, response, this.target.user))
+    const isList = response.get('EventList')?.toLowerCase() === 'start'
+    if (pending.expect === 'none' || (pending.expect === 'list' && !isList && pending.events.length === 0) || pending.completed) {
+      return this.settle(id)
+    }
+  }
+
+  private receive(chunk: string): void {
+    this.receivedChars += chunk.length
+    this.idleTimer?.refresh()
+    try {
+      this.framer.push(chunk)
+    } catch (error) {
+      return this.fail(error instanceof AmiError ? error : new AmiError(`unreadable answer from ${this.where}: ${(error as Error).message}`))
+    }
+    const oldest = this.pending.values().next().value as Pending | undefined
+    if (oldest && this.receivedChars - oldest.sentAtChars > this.target.maxOutput) {
+      this.fail(new AmiError(
+        `the answer to ${oldest.action} from ${this.where} exceeded --max-output (${Math.round(this.target.maxOutput / 1024 / 1024)} MB); stopped reading`,
+        'raise --max-output if this server really holds that much',
+      ))
+    }
+  }
+
+  private route(message: Message): void {
+    const id = message.get('ActionID')
+    const pending = id === undefined ? undefined : this.pending.get(id)
+    if (message.get('Response') !== undefined) {
+      if (!pending) {
+        if (id !== undefined && !id.startsWith('pjctl-')) this.strayAnswers++
+        return this.forward(message)
+      }
+      if (pending.response) return // a duplicated answer: the first one counts
+      pending.response = message
+      return this.forward(message)
+    }
+    if (!pending || message.get('Event') === undefined) return // unsolicited event
+    const event = message.get('Event')!
+    if (message.get('EventList')?.toLowerCase() === 'complete' || (event.endsWith('Complete') && pending.expect !== 'none')) {
+      const items = message.get('ListItems')
+      pending.listItems = items === undefined ? null : Number(items)
+      pending.completed = true
+      if (pending.response) this.settle(id!)
+      return
+    }
+    pending.events.push(message)
+    if (pending.expect === 'one-event' && pending.response && pending.response.get('EventList')?.toLowerCase() !== 'start') {
+      pending.completed = true
+      this.settle(id!)
+    }
+  }
+
+  /** Hands a Response to asterisk-manager, which calls the action's callback. */
+  private forward(message: Message): void {
+    const item: ManagerItem = {}
+    for (let i = 0; i < message.names.length; i++) {
+      const name = message.names[i].trim().toLowerCase()
+      if (!(name in item)) item[name] = message.values[i]
+    }
+    if (message.body) item.content = message.body.join('\n')
+    this.manager.emit('rawevent', item)
+  }
+
+  private settle(id: string, error?: Error): void {
+    const pending = this.pending.get(id)
+    if (!pending) return
+    this.pending.delete(id)
+    if (this.pending.size === 0 && this.idleTimer) {
+      clearTimeout(this.idleTimer)
+      this.idleTimer = null
+    }
+    if (error) pending.reject(error)
+    else pending.resolve(pending)
+  }
+
+  private armIdleTimer(): void {
+    if (this.idleTimer) return void this.idleTimer.refresh()
+    this.idleTimer = setTimeout(() => {
+      const oldest = this.pending.values().next().value as Pending | undefined
+      if (!oldest) return
+      const stray = this.strayAnswers ? ` (it sent ${this.strayAnswers} answer(s) with an ActionID pjctl never used)` : ''
+      this.fail(new AmiError(`no answer to ${oldest.action} from ${this.where} within ${this.target.timeout} s${stray}`, 'the server stalled; --timeout raises the limit'))
+    }, this.target.timeout * 1000)
+  }
+
+  private fail(error: AmiError): void {
+    if (this.failure) return
+    if (this.closing && this.pending.size === 0) {
+      this.onClosed?.(error)
+      return
+    }
+    this.failure = error
+    this.onClosed?.(error)
+    for (const id of [...this.pending.keys()]) this.settle(id, error)
+    this.destroy()
+  }
+
+  private closedError(): AmiError {
+    const oldest = this.pending.values().next().value as Pending | undefined
+    if (oldest) return new AmiError(`${this.where} closed the connection in the middle of the answer to ${oldest.action}`, 'the answer is incomplete; nothing was changed by this action')
+    return new AmiError(`${this.where} closed the connection`)
+  }
+
+  private withDeadline(ms: number, message: string, hint: string | undefined, body: (resolve: () => void, reject: (error: AmiError) => void) => void): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new AmiError(message, hint)), ms)
+      const finish = (fn: () => void) => { clearTimeout(timer); fn() }
+      body(() => finish(resolve), (error) => finish(() => reject(error)))
+    })
+  }
+}
+
+/** asterisk-manager creates its socket inside connect(); this is how the adapter gets hold of it. */
+function captureSocket(connect: () => void): net.Socket {
+  const original = net.createConnection
+  let socket: net.Socket | undefined
+  net.createConnection = ((...args: Parameters<typeof net.createConnection>) => (socket = original.apply(net, args))) as typeof net.createConnection
+  try {
+    connect()
+  } finally {
+    net.createConnection = original
+  }
+  if (!socket) throw new AmiError('asterisk-manager did not open a connection')
+  return socket
+}
+
+function socketError(error: NodeJS.ErrnoException, target: AmiTarget): AmiError {
+  const where = `${target.host}:${target.port}`
+  switch (error.code) {
+    case 'ECONNREFUSED':
+      return new AmiError(`connection refused by ${where}`, 'is Asterisk running, with manager.conf [general] enabled = yes and this port?', { cause: error })
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return new AmiError(`cannot resolve host '${target.host}'`, 'check --host or the server entry in the config file', { cause: error })
+    case 'ETIMEDOUT':
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return new AmiError(`cannot reach ${where} (${error.code})`, undefined, { cause: error })
+    case 'ECONNRESET':
+    case 'EPIPE':
+      return new AmiError(`the connection to ${where} was reset`, undefined, { cause: error })
+    default:
+      return new AmiError(`connection to ${where} failed: ${error.code ?? error.message}`, undefined, { cause: error })
+  }
+}
+
+function actionError(action: string, response: Message | null, user: string): AmiError {
+  const text = response?.get('Message') ?? 'no answer'
+  if (/permission denied/i.test(text)) {
+    const needs = ACTION_PRIVILEGES[action.toLowerCase()] ?? ['?']
+    return new PermissionError(action, needs, `add ${needs[0]} to write= (and read=) for [${user}] in manager.conf, then 'manager reload'`)
+  }
+  if (/invalid\/unknown command/i.test(text)) return new UnknownActionError(action)
+  return new ActionFailedError(action, text)
+}
+
+export function writetimeoutHint(user: string): string {
+  return `Asterisk drops AMI output that is not read within the manager user's writetimeout; raise writetimeout for [${user}] in manager.conf (e.g. writetimeout = 5000) and try again`
+}

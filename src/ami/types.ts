@@ -1,0 +1,75 @@
+// The typed face of AMI that commands use. Only src/ami/session.ts implements it,
+// and only src/ami/ touches asterisk-manager or sockets.
+
+/** One AMI message (response or event): its header lines in order, names as received. */
+export interface AmiMessage {
+  readonly names: readonly string[]
+  readonly values: readonly string[]
+  /** First value of a header (case-insensitive name); undefined when absent. */
+  get(name: string): string | undefined
+  /** Every value of a repeated header, in order. */
+  all(name: string): string[]
+  /** Header name → first value, for handing to the pure core. */
+  toRecord(): Record<string, string>
+}
+
+/** Where and as whom to connect. The secret never comes from argv. */
+export interface AmiTarget {
+  /** Display name: the config server name, else host:port. */
+  name: string
+  host: string
+  port: number
+  user: string
+  secret: string
+  /** Seconds: bounds the connect, the login and every action. */
+  timeout: number
+  /** Bytes: an answer larger than this is refused (runaway output). */
+  maxOutput: number
+}
+
+export interface DbRow {
+  /** Key within the family (the `/family/` prefix already removed). */
+  key: string
+  value: string
+}
+
+export interface DbTreeAnswer {
+  rows: DbRow[]
+  /** The list's own `ListItems`, null when the server sent none. */
+  listItems: number | null
+}
+
+export interface CommandAnswer {
+  /** Output lines, normalised (Output: headers of Asterisk 14+, or the raw body of 13's `Response: Follows`). */
+  lines: string[]
+  /** How many lines the answer carried (streamed or kept). */
+  lineCount: number
+  /** 'output' (Asterisk ≥ 14) or 'follows' (Asterisk ≤ 13). */
+  format: 'output' | 'follows'
+}
+
+export interface ListAnswer {
+  /** The list's item events (the `...Complete` event not included). */
+  items: AmiMessage[]
+  listItems: number | null
+}
+
+export interface AmiSession {
+  readonly target: AmiTarget
+  /** DBGetTree: rows of a family; throws UnknownActionError on servers older than 16.28/18.14/19.6. */
+  dbGetTree(family: string): Promise<DbTreeAnswer>
+  /** Command: a CLI command's output lines. With `onLine`, each line is handed over as it
+   *  arrives and not kept (a 50 MB answer is never held whole); `lines` is then empty. */
+  command(line: string, onLine?: (line: string) => void): Promise<CommandAnswer>
+  /** DBGet: the value, or null when the key does not exist. */
+  dbGet(family: string, key: string): Promise<string | null>
+  /** DBPut. */
+  dbPut(family: string, key: string, value: string): Promise<void>
+  /** DBDel: true when deleted, false when the key did not exist (`Database entry could not be deleted`). */
+  dbDel(family: string, key: string): Promise<boolean>
+  /** A list action (PJSIPShowAors, PJSIPShowContacts, PJSIPShowEndpoint): collects its events by ActionID.
+   *  An `Error` answer whose message is one of `emptyMessages` (e.g. `No AORs found`) is an empty list. */
+  list(action: string, headers?: Record<string, string>, emptyMessages?: readonly string[]): Promise<ListAnswer>
+  /** Logoff and close; never throws. */
+  close(): Promise<void>
+}

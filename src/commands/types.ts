@@ -1,0 +1,76 @@
+// What a command is, and what it may use. Commands never print, exit, colour or
+// touch sockets: they get `deps`, return data, and src/cli.ts does the rest.
+
+import type { AmiSession, AmiTarget } from '../ami/types.js'
+import type { ExitCode } from '../errors.js'
+import type { OptionKey } from '../options.js'
+
+export type Format = 'table' | 'json' | 'nagios' | 'prometheus' | 'text'
+
+/** Option values after parsing (flag > env > config profile > default). */
+export type Settings = Partial<Record<OptionKey, unknown>>
+
+export interface Logger {
+  /** A warning on stderr (muted by --quiet). */
+  warn(message: string): void
+  /** Progress/info on stderr (muted by --quiet and when not useful). */
+  info(message: string): void
+  /** Only with --debug. */
+  debug(message: string): void
+}
+
+export interface Progress {
+  /** Called with done/total as work proceeds; a no-op off a terminal. */
+  update(done: number, total: number): void
+  done(): void
+}
+
+export interface Deps {
+  /** The servers this run is for (one for --host/--port, several for --server a,b / --all). */
+  targets(): Promise<AmiTarget[]>
+  /** Open a logged-in AMI session. */
+  connect(target: AmiTarget): Promise<AmiSession>
+  /** Unix seconds. */
+  now(): number
+  log: Logger
+  readFile(path: string): Promise<string>
+  /** The whole of standard input (for --input -). */
+  readStdin(): Promise<string>
+  /** Ask yes/no on the terminal. Only called when `interactive`. */
+  confirm(question: string): Promise<boolean>
+  /** Standard input and output are a terminal. */
+  interactive: boolean
+  progress(label: string): Progress
+  /** Aborted on SIGINT/SIGTERM. */
+  signal: AbortSignal
+  env: Record<string, string | undefined>
+}
+
+export interface RunContext {
+  args: string[]
+  settings: Settings
+  format: Format
+  deps: Deps
+}
+
+export interface CommandResult<D = unknown> {
+  /** Which renderer family draws `data` (src/output). */
+  view: string
+  data: D
+  exitCode: ExitCode
+}
+
+export interface CommandSpec<D = unknown> {
+  name: string
+  /** Commander argument syntax, e.g. '[names...]'. */
+  args?: string
+  summary: string
+  /** Longer help shown under --help. */
+  help?: string
+  options: readonly OptionKey[]
+  /** Output formats; the first is the default. */
+  formats: readonly Format[]
+  /** Exit code for any error under this command (check: 3, UNKNOWN), instead of the error's own. */
+  errorExit?: ExitCode
+  run(ctx: RunContext): Promise<CommandResult<D>>
+}

@@ -1,0 +1,119 @@
+// The domain, in Asterisk's own words (res/res_pjsip/location.c, res_pjsip_registrar.c).
+// Pure data: no I/O here or anywhere under src/core.
+
+/** The astdb family that holds dynamic contacts. */
+export const CONTACT_FAMILY = 'registrar/contact'
+
+/** One astdb row of the family registrar/contact: key `<aor>;@<md5>` and the exact stored value. */
+export interface ContactRow {
+  key: string
+  value: string
+}
+
+/** One registered contact, as parsed from its astdb row. */
+export interface Contact {
+  /** astdb key within registrar/contact, e.g. `FAP003;@2512e2a83aa83c6e73da53588ebb2d0e`. */
+  key: string
+  /** The key's part before `;@`. */
+  aor: string
+  /** The key's part after `;@` (MD5 of the URI). */
+  hash: string
+  uri: string
+  viaAddr: string
+  /** via_port as a number, null when absent or not a number. */
+  viaPort: number | null
+  userAgent: string
+  endpoint: string
+  /** expiration_time, Unix seconds; null when absent or not a number. */
+  expirationTime: number | null
+  /** Every field of the stored JSON, unknown ones included, as stored (all strings). */
+  fields: Record<string, string>
+  /** The exact stored value, byte for byte: what compare-before-delete compares. */
+  value: string
+}
+
+/** A line (or row) that did not parse; never silently dropped. */
+export interface ParseProblem {
+  /** 1-based line number in the dump/answer (or item number for list sources). */
+  line: number
+  reason: string
+  /** The offending text, shortened for display. */
+  text: string
+}
+
+export interface ParsedContacts {
+  contacts: Contact[]
+  problems: ParseProblem[]
+  /** What the answer said it holds (`N results found.` / `ListItems`); null if it said nothing. */
+  declaredCount: number | null
+}
+
+/** Where an AOR's max_contacts came from. */
+export type LimitSource = 'ami' | 'pjsip-conf' | 'flag' | 'none'
+
+/** What is known of an AOR's configuration. */
+export interface AorConfig {
+  aor: string
+  maxContacts: number | null
+  removeExisting: boolean | null
+  removeUnavailable: boolean | null
+  qualifyFrequency: number | null
+  minimumExpiration: number | null
+  maximumExpiration: number | null
+  defaultExpiration: number | null
+  source: LimitSource
+}
+
+/** Qualify state of a contact from PJSIPShowContacts `Status` (Reachable, Unreachable, NonQualified, Unknown, ...). */
+export type QualifyStatus = string
+
+export type ContactStatus = 'active' | 'expired' | 'superseded'
+export type AorState = 'ok' | 'near' | 'full' | 'over' | 'unknown'
+
+export interface ClassifiedContact extends Contact {
+  status: ContactStatus
+  /** Seconds until expiration_time (negative when expired); null when unknown. */
+  expiresIn: number | null
+  /** For superseded: the key of the newer contact from the same device. */
+  supersededBy: string | null
+  /** Qualify status when known (PJSIPShowContacts), else null. */
+  qualify: QualifyStatus | null
+}
+
+/** Thresholds for near/full: `free` slots left or `percent` used; either triggers. */
+export interface Threshold {
+  free: number | null
+  percent: number | null
+}
+
+export interface Thresholds {
+  warn: Threshold
+  crit: Threshold
+}
+
+export interface AorReport {
+  aor: string
+  /** Distinct endpoint fields of its contacts (sorted). */
+  endpoints: string[]
+  maxContacts: number | null
+  maxContactsSource: LimitSource
+  removeExisting: boolean | null
+  count: number
+  state: AorState
+  /** Severity for monitoring: 0 ok, 1 warning, 2 critical. An AOR with remove_existing=yes at its limit is not a lockout. */
+  severity: 0 | 1 | 2
+  superseded: number
+  expired: number
+  contacts: ClassifiedContact[]
+}
+
+export interface ServerReport {
+  server: string
+  generatedAt: number
+  aors: AorReport[]
+  problems: ParseProblem[]
+  /** Where contacts and limits were read from, for the record. */
+  source: string
+  /** True when qualify status was read (PJSIPShowContacts) and can be trusted for `superseded` decisions. */
+  qualifyKnown: boolean
+}

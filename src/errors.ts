@@ -1,0 +1,88 @@
+// Typed errors and exit codes. Imports nothing: every layer may throw these;
+// only src/cli.ts turns them into output and an exit code.
+
+export const EXIT = {
+  ok: 0,
+  /** check: WARNING. Otherwise: the command ran but something failed (a deletion, the prune lock). */
+  failed: 1,
+  /** check: CRITICAL. Otherwise: usage or input error. */
+  usage: 2,
+  /** could not read the server (check: UNKNOWN). */
+  unreadable: 3,
+  interrupted: 130,
+} as const
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT]
+
+export abstract class PjctlError extends Error {
+  abstract readonly exit: ExitCode
+  constructor(
+    message: string,
+    readonly hint?: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options)
+    this.name = new.target.name
+  }
+}
+
+/** Bad flag, bad value, refused name; prune without a TTY and without --yes. */
+export class UsageError extends PjctlError {
+  readonly exit = EXIT.usage
+}
+
+/** Unreadable dump or config file; --strict parse failure; gen refusal. */
+export class InputError extends PjctlError {
+  readonly exit = EXIT.usage
+}
+
+/** The command ran but could not finish its job (prune lock held, a delete failed). */
+export class FailedError extends PjctlError {
+  readonly exit = EXIT.failed
+}
+
+/** Anything that stops pjctl from reading the server: refused, DNS, timeout, auth, privilege, closed. */
+export class AmiError extends PjctlError {
+  readonly exit = EXIT.unreadable
+}
+
+/** Login answered `Authentication failed`. */
+export class AuthError extends AmiError {}
+
+/** An action answered `Permission denied`. `needs` names the manager.conf write= classes that would allow it. */
+export class PermissionError extends AmiError {
+  constructor(
+    readonly action: string,
+    readonly needs: readonly string[],
+    hint?: string,
+  ) {
+    super(`AMI action ${action} was refused: permission denied (needs write=${needs.join(' or ')})`, hint)
+  }
+}
+
+/** The server does not know the action (older Asterisk): `Invalid/unknown command`. */
+export class UnknownActionError extends AmiError {
+  constructor(readonly action: string) {
+    super(`the server does not know AMI action ${action}`)
+  }
+}
+
+/** An action answered `Response: Error` for another reason. */
+export class ActionFailedError extends AmiError {
+  constructor(
+    readonly action: string,
+    readonly serverMessage: string,
+  ) {
+    super(`AMI action ${action} failed: ${serverMessage}`)
+  }
+}
+
+/** The answer's own count (`N results found.`, `ListItems`) disagrees with what was parsed. */
+export class IncompleteAnswerError extends AmiError {}
+
+/** A value that would be written into an AMI header contains CR, LF or NUL (header injection). */
+export class HeaderInjectionError extends UsageError {}
+
+/** SIGINT/SIGTERM during a run. */
+export class InterruptedError extends PjctlError {
+  readonly exit = EXIT.interrupted
+}

@@ -1,0 +1,120 @@
+// Every option pjctl has, declared once as data. src/cli.ts turns these into commander
+// options; the README's option table is checked against this file by a test.
+// An option that is not here does not exist. A leaf module: imports only ./errors.
+
+import { UsageError } from './errors.js'
+
+export interface OptionSpec<T = unknown> {
+  /** Commander flag syntax. No flag = never on argv (secrets). */
+  flag?: string
+  env?: `PJCTL_${string}`
+  default?: T
+  /** Turns a flag, env or config-file string into the value; throws UsageError. */
+  parse?: (raw: string) => T
+  choices?: readonly string[]
+  /** Allowed as a key of a server profile in the config file. */
+  config?: boolean
+  help: string
+}
+
+function integer(min: number, max = Number.MAX_SAFE_INTEGER): (raw: string) => number {
+  return (raw) => {
+    const text = String(raw).trim()
+    if (!/^\d+$/.test(text)) throw new UsageError(`expected a whole number, got '${printable(text)}'`)
+    const n = Number(text)
+    if (n < min || n > max) throw new UsageError(`expected a number from ${min} to ${max}, got ${n}`)
+    return n
+  }
+}
+
+function seconds(raw: string): number {
+  const n = Number(String(raw).trim())
+  if (!Number.isFinite(n) || n <= 0 || n > 86400) throw new UsageError(`expected seconds (a number > 0), got '${printable(raw)}'`)
+  return n
+}
+
+function bytes(raw: string): number {
+  const m = /^(\d+)\s*([kmg]?)b?$/i.exec(String(raw).trim())
+  if (!m) throw new UsageError(`expected a size such as 256M, got '${printable(raw)}'`)
+  const unit = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2].toLowerCase() as '' | 'k' | 'm' | 'g']
+  return Number(m[1]) * unit
+}
+
+function list(raw: string): string[] {
+  return String(raw).split(',').map((s) => s.trim()).filter(Boolean)
+}
+
+/** Shows a user-supplied string in an error without letting control characters through. */
+export function printable(text: string): string {
+  return String(text).replace(/[\u0000-\u001f\u007f]/g, (c) => (c === '\r' ? '\\r' : c === '\n' ? '\\n' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`))
+}
+
+export const OPTIONS = {
+  // --- which server, as whom ---
+  server: { flag: '--server <names>', env: 'PJCTL_SERVER', parse: list, help: 'Server name(s) from the config file, comma-separated.' },
+  all: { flag: '--all', help: 'Every server in the config file.' },
+  config: { flag: '--config <file>', env: 'PJCTL_CONFIG', help: 'Config file (default $XDG_CONFIG_HOME/pjctl/config.json, else ~/.config/pjctl/config.json).' },
+  host: { flag: '--host <host>', env: 'PJCTL_HOST', default: '127.0.0.1', config: true, help: 'AMI host.' },
+  port: { flag: '--port <port>', env: 'PJCTL_PORT', default: 5038, parse: integer(1, 65535), config: true, help: 'AMI port.' },
+  user: { flag: '--user <user>', env: 'PJCTL_USER', config: true, help: 'AMI user (manager.conf section).' },
+  secret: { env: 'PJCTL_SECRET', config: true, help: 'AMI secret: from PJCTL_SECRET, --secret-file or the config file; never a flag.' },
+  secretFile: { flag: '--secret-file <file>', env: 'PJCTL_SECRET_FILE', config: true, help: 'Read the AMI secret from this file (first line).' },
+  timeout: { flag: '--timeout <seconds>', env: 'PJCTL_TIMEOUT', default: 10, parse: seconds, config: true, help: 'Bound the connect and every AMI action.' },
+  maxOutput: { flag: '--max-output <size>', env: 'PJCTL_MAX_OUTPUT', default: 256 * 1024 ** 2, parse: bytes, config: true, help: 'Refuse an AMI answer larger than this (e.g. 256M).' },
+  parallel: { flag: '--parallel <n>', env: 'PJCTL_PARALLEL', default: 4, parse: integer(1, 64), help: 'Servers worked on at once with --server a,b or --all.' },
+
+  // --- reading contacts ---
+  source: { flag: '--source <source>', env: 'PJCTL_SOURCE', default: 'auto', choices: ['auto', 'dbgettree', 'command'], config: true, help: 'How to read contacts: AMI DBGetTree, AMI Command "database show", or auto (DBGetTree where allowed, else Command).' },
+  input: { flag: '--input <file>', help: "Parse a saved 'asterisk -rx \"database show registrar/contact\"' dump (- for stdin) instead of connecting." },
+  strict: { flag: '--strict', help: 'Fail (exit 2) when any line of the answer does not parse, instead of warning.' },
+  pjsipConf: { flag: '--pjsip-conf <file>', help: 'Read max_contacts from this pjsip.conf (follows #include) when AMI cannot tell.' },
+  maxContacts: { flag: '--max-contacts <n>', parse: integer(0), help: 'Assume this max_contacts for AORs whose limit is not otherwise known.' },
+
+  // --- output ---
+  format: { flag: '--format <format>', help: 'Output format (choices depend on the command).' },
+  json: { flag: '--json', help: 'Shorthand for --format json.' },
+  color: { flag: '--no-color', help: 'No colour (also NO_COLOR=1; colour is only used on a terminal).' },
+  quiet: { flag: '--quiet', help: 'Print only the summary line (prune) / no warnings.' },
+  debug: { flag: '--debug', env: 'PJCTL_DEBUG', help: 'Print stack traces and AMI traffic summaries on stderr.' },
+
+  // --- check ---
+  warn: { flag: '--warn <threshold>', default: '1,80%', help: "WARNING when an AOR has this many free slots or fewer, or this percent used: '1', '80%' or '1,80%'." },
+  crit: { flag: '--crit <threshold>', default: '0', help: "CRITICAL threshold, same form as --warn (default '0': full or over)." },
+
+  // --- prune ---
+  expired: { flag: '--expired', help: 'Prune contacts whose expiration_time has passed.' },
+  superseded: { flag: '--superseded', help: 'Prune contacts superseded by a newer registration from the same device (via address and user agent).' },
+  keep: { flag: '--keep <n>', parse: integer(1), help: 'Keep the N latest-expiring contacts of each AOR; prune the rest.' },
+  key: { flag: '--key <key>', help: 'Exactly this contact (astdb key <aor>;@<hash>); repeatable with commas.' },
+  unreachable: { flag: '--unreachable', help: 'Prune contacts that qualify reports Unreachable (PJSIPShowContacts).' },
+  via: { flag: '--via <how>', default: 'delete', choices: ['delete', 'expire'], help: 'delete: DBDel the key (slot free at once); expire: DBPut it with expiration_time 1 so Asterisk removes it itself.' },
+  dryRun: { flag: '--dry-run', help: 'Print the plan; change nothing.' },
+  yes: { flag: '--yes', help: 'Do not ask (required without a terminal, e.g. in cron).' },
+  backup: { flag: '--backup <file>', env: 'PJCTL_BACKUP', help: 'Append deleted values here (default $XDG_STATE_HOME/pjctl/backups/<server>-<date>.jsonl).' },
+  maxDelete: { flag: '--max-delete <n>', default: 50, parse: integer(1), help: 'Refuse to delete more than this many contacts in one run without --force.' },
+  force: { flag: '--force', help: 'prune: allow more than --max-delete or half of a server; gen: overwrite --out.' },
+  inFlight: { flag: '--in-flight <n>', default: 64, parse: integer(1, 1024), help: 'AMI actions kept in flight on the one connection while pruning.' },
+
+  // --- gen ---
+  genMaxContacts: { flag: '--max-contacts <n>', default: 1, parse: integer(0), help: 'max_contacts for the generated AOR (default 1).' },
+  removeExisting: { flag: '--no-remove-existing', help: 'Leave out remove_existing=yes (the default is yes).' },
+  removeUnavailable: { flag: '--remove-unavailable', help: 'remove_unavailable=yes (needs --qualify-frequency).' },
+  qualifyFrequency: { flag: '--qualify-frequency <s>', parse: integer(0), help: 'qualify_frequency (seconds).' },
+  minimumExpiration: { flag: '--minimum-expiration <s>', parse: integer(1), help: 'minimum_expiration (seconds).' },
+  maximumExpiration: { flag: '--maximum-expiration <s>', parse: integer(1), help: 'maximum_expiration (seconds).' },
+  defaultExpiration: { flag: '--default-expiration <s>', parse: integer(1), help: 'default_expiration (seconds).' },
+  expirationWindow: { flag: '--expiration-window <min-max>', help: 'minimum and maximum expiration together, e.g. 600-3600.' },
+  context: { flag: '--context <context>', help: 'Endpoint context (default from-internal).' },
+  transport: { flag: '--transport <name>', help: 'Endpoint transport.' },
+  allow: { flag: '--allow <codecs>', help: 'Endpoint codecs, e.g. ulaw,alaw (default ulaw,alaw).' },
+  template: { flag: '--template <name>', help: 'Define templates TEMPLATE, TEMPLATE-auth, TEMPLATE-aor and emit [NAME](TEMPLATE) sections that hold only what is per name.' },
+  passwordEnv: { flag: '--password-env <var>', help: 'Take the password from this environment variable.' },
+  generatePassword: { flag: '--generate-password', help: 'Generate a strong random password per name.' },
+  out: { flag: '--out <file>', help: 'Write to this file (never overwrites without --force).' },
+  append: { flag: '--append', help: 'Emit [NAME](+type=aor) sections that add only the AOR options to an AOR defined elsewhere.' },
+  aorOnly: { flag: '--aor-only', help: 'Only the type=aor section.' },
+  fromCsv: { flag: '--from-csv <file>', help: 'Names from a CSV file: name,password[,max_contacts,...].' },
+  fromServer: { flag: '--from-server', help: 'Propose AOR snippets from what is registered on a live server.' },
+} satisfies Record<string, OptionSpec>
+
+export type OptionKey = keyof typeof OPTIONS
