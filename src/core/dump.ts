@@ -1,0 +1,191 @@
+// The `database show` parser (main/db.c prints each row with `%-50s: %-25s`, then
+// `%d results found.`), and the same result built from AMI DBGetTree rows.
+//
+// Line rule: `/<family>/<key>[spaces]: <value>`. Values contain `: ` too, so the key's end
+// is found from its shape, never from the first `: ` of the line: the first `;@` after the
+// family prefix, 32 lowercase hex digits, optional padding spaces, then `: `.
+// Everything after that `: ` is the value, byte for byte, except that db.c pads values
+// shorter than 25 characters with spaces (`%-25s`): a value part of at most 25 characters
+// loses its trailing spaces (Asterisk's compact JSON never ends in a space).
+//
+// What is counted for completeness (checkComplete / countCheck):
+//   arrived = contacts + problems + otherRows
+// where otherRows are lines of another family (`/<other>/...: ...`, as in a whole
+// `database show` dump), which Asterisk also counts in `N results found.`.
+// Not counted: blank lines, the `N results found.` line, `--END COMMAND--`.
+// Every other line is a ParseProblem and is counted: an unexplained line means the answer
+// is damaged (e.g. two rows glued together), so the totals will not agree.
+
+import { IncompleteAnswerError } from '../errors.js'
+import { KEY_TAIL, contactFromCheckedKey, contactFromRow, findKeyEnd } from './contact.js'
+import { CONTACT_FAMILY, type Contact, type ContactRow, type ParseProblem, type ParsedContacts } from './types.js'
+
+/** ParsedContacts plus the rows of other families (see the counting rule above). */
+export interface ParsedDump extends ParsedContacts {
+  /** Lines of other astdb families: counted by `N results found.`, not contacts. */
+  otherRows: number
+}
+
+const COUNT_LINE = /^(\d{1,15}) results found\.$/
+const END_COMMAND = '--END COMMAND--'
+/** db.c's `%-25s`: values shorter than this are space-padded. */
+const VALUE_COLUMN = 25
+/** ParseProblem.text is cut to this many UTF-16 units. */
+const MAX_PROBLEM_TEXT = 160
+
+const SPACE = 32
+const COLON = 58
+const SLASH = 47
+const CR = 13
+
+/** The offending text, cut to MAX_PROBLEM_TEXT (never inside a surrogate pair). */
+function shortenProblemText(text: string): string {
+  if (text.length <= MAX_PROBLEM_TEXT) return text
+  let cut = MAX_PROBLEM_TEXT
+  const c = text.charCodeAt(cut)
+  if (c >= 0xdc00 && c <= 0xdfff) cut--
+  return `${text.slice(0, cut)}…`
+}
+
+function problem(line: number, reason: string, text: string): ParseProblem {
+  return { line, reason, text: shortenProblemText(text) }
+}
+
+function isBlank(line: string): boolean {
+  if (line.length === 0) return true
+  const c = line.charCodeAt(0)
+  return (c === SPACE || c === 9) && line.trim() === ''
+}
+
+function trimPadding(value: string): string {
+  let end = value.length
+  while (end > 0 && value.charCodeAt(end - 1) === SPACE) end--
+  return end === value.length ? value : value.slice(0, end)
+}
+
+/** Streaming, linear parser of `database show` output, fed one line at a time. */
+export class DatabaseShowParser {
+  private readonly prefix: string
+  private readonly contacts: Contact[] = []
+  private readonly problems: ParseProblem[] = []
+  private declaredCount: number | null = null
+  private otherRows = 0
+  private lineNo = 0
+
+  constructor(family: string = CONTACT_FAMILY) {
+    this.prefix = `/${family.replace(/^\/+|\/+$/g, '')}/`
+  }
+
+  /** One line, without its LF; a trailing CR is dropped. */
+  push(line: string): void {
+    this.lineNo++
+    if (line.charCodeAt(line.length - 1) === CR) line = line.slice(0, -1)
+    if (line.startsWith(this.prefix)) {
+      this.rowLine(line)
+    } else if (!isBlank(line) && line !== END_COMMAND) {
+      this.otherLine(line)
+    }
+  }
+
+  finish(): ParsedDump {
+    return {
+      contacts: this.contacts,
+      problems: this.problems,
+      declaredCount: this.declaredCount,
+      otherRows: this.otherRows,
+    }
+  }
+
+  private report(reason: string, line: string): void {
+    this.problems.push(problem(this.lineNo, reason, line))
+  }
+
+  private rowLine(line: string): void {
+    const start = this.prefix.length
+    const keyEnd = findKeyEnd(line, start)
+    if (typeof keyEnd === 'string') return this.report(keyEnd, line)
+    let colon = keyEnd
+    while (line.charCodeAt(colon) === SPACE) colon++
+    if (line.charCodeAt(colon) !== COLON || line.charCodeAt(colon + 1) !== SPACE) {
+      return this.report('key is not followed by `: ` after its 32-digit hash', line)
+    }
+    let value = line.slice(colon + 2)
+    if (value.length <= VALUE_COLUMN) value = trimPadding(value)
+    const contact = contactFromCheckedKey(line.slice(start, keyEnd), keyEnd - start - KEY_TAIL, value)
+    if (typeof contact === 'string') return this.report(contact, line)
+    this.contacts.push(contact)
+  }
+
+  private otherLine(line: string): void {
+    const count = COUNT_LINE.exec(line)
+    if (count !== null) {
+      if (this.declaredCount === null) {
+        this.declaredCount = Number(count[1])
+      } else {
+        this.report('a second `N results found.` line', line)
+      }
+    } else if (line.charCodeAt(0) === SLASH && line.includes(': ')) {
+      this.otherRows++
+    } else {
+      this.report(`not a \`${this.prefix}<key>: <value>\` line nor the \`N results found.\` line`, line)
+    }
+  }
+}
+
+/** A whole saved dump (file or stdin): splits on LF, tolerates CRLF. */
+export function parseDatabaseShow(text: string, family: string = CONTACT_FAMILY): ParsedDump {
+  const parser = new DatabaseShowParser(family)
+  let from = 0
+  while (from < text.length) {
+    let to = text.indexOf('\n', from)
+    if (to < 0) to = text.length
+    parser.push(text.slice(from, to))
+    from = to + 1
+  }
+  return parser.finish()
+}
+
+/** AMI DBGetTree rows (keys already without `/registrar/contact/`); problems are numbered by item (1-based). */
+export function contactsFromDbTree(rows: readonly ContactRow[], listItems: number | null): ParsedDump {
+  const contacts: Contact[] = []
+  const problems: ParseProblem[] = []
+  rows.forEach((row, i) => {
+    const contact = contactFromRow(row.key, row.value)
+    if (typeof contact === 'string') problems.push(problem(i + 1, contact, `${row.key}: ${row.value}`))
+    else contacts.push(contact)
+  })
+  return { contacts, problems, declaredCount: listItems, otherRows: 0 }
+}
+
+/** What arrived (contacts + problems + other-family rows) against what the answer announced. */
+export interface CountCheck {
+  declared: number | null
+  arrived: number
+  complete: boolean
+}
+
+export function countCheck(parsed: ParsedContacts & { otherRows?: number }): CountCheck {
+  const arrived = parsed.contacts.length + parsed.problems.length + (parsed.otherRows ?? 0)
+  const declared = parsed.declaredCount
+  return { declared, arrived, complete: declared === arrived }
+}
+
+export const INCOMPLETE_HINT =
+  "Asterisk dropped output that was not read within the manager user's writetimeout; " +
+  'raise writetimeout= for this user in manager.conf (e.g. writetimeout = 5000) and try again'
+
+/**
+ * Throws IncompleteAnswerError unless the answer announced how many rows it holds and
+ * exactly that many arrived. `what` names the source, e.g. `DBGetTree from pbx1`; it ends the message.
+ * (For a source where the writetimeout hint does not fit, use countCheck and throw your own.)
+ */
+export function checkComplete(parsed: ParsedContacts & { otherRows?: number }, what: string): void {
+  const { declared, arrived, complete } = countCheck(parsed)
+  if (complete) return
+  const noun = parsed.otherRows ? 'entries' : 'contacts'
+  const said =
+    declared === null
+      ? `it never said how many ${noun} it holds, ${arrived} arrived`
+      : `it announced ${declared} ${noun}, ${arrived} arrived`
+  throw new IncompleteAnswerError(`incomplete answer from the server: ${said} (${what})`, INCOMPLETE_HINT)
+}

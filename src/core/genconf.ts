@@ -1,0 +1,725 @@
+// Renders pjsip.conf / pjsip_wizard.conf snippets whose AORs do not lock phones
+// out: max_contacts >= 1 and remove_existing=yes. Pure: no I/O, no clock, no
+// randomness; the same request gives the same bytes. Passwords come in with the
+// request (the command reads --password-env, the CSV, or generates them).
+//
+// Asterisk's names, from its source:
+//  - aor (res/res_pjsip/location.c): max_contacts (default 0 = every REGISTER is
+//    refused), remove_existing (no), remove_unavailable (no), qualify_frequency
+//    (0, range 0-86400), minimum_expiration (60), maximum_expiration (7200),
+//    default_expiration (3600).
+//  - wizard (res/res_pjsip_config_wizard.c): type=wizard, accepts_registrations,
+//    sends_registrations, accepts_auth, transport (top-level key, passed to the
+//    endpoint), inbound_auth/<auth option>, endpoint/<endpoint option>,
+//    aor/<aor option>. The wizard sets no max_contacts of its own.
+//  - config syntax (main/config.c): `[name](template)`, `[name](!)`,
+//    `[name](+filter)`; a name is at most 79 bytes (struct ast_category).
+//
+// Forms:
+//  - pjsip: for each NAME an endpoint, an auth and an aor, all named NAME.
+//  - pjsip --aor-only: only the aor.
+//  - --template T: the snippet starts with the template(s), then each NAME
+//    inherits and keeps only what is its own.
+//      pjsip:            [T](!) type=endpoint + context/disallow/allow/transport,
+//                        [T-auth](!) type=auth + auth_type=userpass,
+//                        [T-aor](!) type=aor + every AOR option;
+//                        [NAME](T) auth=/aors=, [NAME](T-auth) username/password,
+//                        [NAME](T-aor).
+//      pjsip --aor-only: [T](!) type=aor + AOR options; [NAME](T).
+//      wizard:           [T](!) type=wizard + every shared key; [NAME](T) with
+//                        inbound_auth/username and inbound_auth/password.
+//    The template named by --template is always the one the main object of the
+//    snippet (the endpoint, or the aor with --aor-only, or the wizard) inherits
+//    from. A per-name override (CSV column) that differs from the template is
+//    written in the NAME section, after the inherited values, so it wins;
+//    `allow` is written with its own `disallow=all` because allow accumulates.
+//  - --append (and --from-server): only the AOR options, added to an AOR that
+//    exists elsewhere. pjsip.conf: `[NAME](+type=aor)`, not `[NAME](+)`:
+//    config.c adds `(+)` to the FIRST non-template section named NAME, and in
+//    FreePBX's pjsip.conf the endpoint (pjsip.endpoint.conf) comes before the
+//    aor (pjsip.aor.conf), so `[NAME](+)` in pjsip.aor_custom_post.conf would
+//    put max_contacts into the endpoint and Asterisk would refuse it. The filter
+//    form exists since Asterisk 13.9 (config: Allow filters when appending to a
+//    category). pjsip_wizard.conf has one section per NAME: `[NAME](+)`.
+
+import { InputError } from '../errors.js'
+import { astTrue, shown } from './pjsipconf.js'
+import type { AorReport } from './types.js'
+
+export type GenKind = 'pjsip' | 'wizard'
+
+/** The AOR options gen can set; undefined = not given. */
+export interface AorOptions {
+  maxContacts?: number
+  removeExisting?: boolean
+  removeUnavailable?: boolean
+  qualifyFrequency?: number
+  minimumExpiration?: number
+  maximumExpiration?: number
+  defaultExpiration?: number
+}
+
+export interface EndpointOptions {
+  context?: string
+  transport?: string
+  allow?: string
+}
+
+/** One NAME to generate, with its own overrides (CSV columns, --from-server counts). */
+export interface GenEntry extends AorOptions, EndpointOptions {
+  name: string
+  password?: string
+  /** Comment lines printed above the NAME's sections (without the leading '; '). */
+  note?: string[]
+  /** Where the entry came from, for messages (e.g. 'line 4'). */
+  origin?: string
+}
+
+export interface GenOptions extends AorOptions, EndpointOptions {
+  /** `MIN-MAX`: minimum_expiration and maximum_expiration together. */
+  expirationWindow?: string
+  template?: string
+  aorOnly?: boolean
+  append?: boolean
+  /** Proposals from a live server: implies append. */
+  fromServer?: boolean
+  // Only named in the header line (never a password or an environment value):
+  passwordEnv?: string
+  generatePassword?: boolean
+  fromCsv?: string
+}
+
+export interface GenRequest {
+  kind: GenKind
+  entries: GenEntry[]
+  options: GenOptions
+}
+
+export interface GenResult {
+  text: string
+  warnings: string[]
+}
+
+/** Asterisk's defaults for what gen does not always write. */
+export const GEN_DEFAULTS = {
+  maxContacts: 1,
+  removeExisting: true,
+  context: 'from-internal',
+  allow: 'ulaw,alaw',
+  minimumExpiration: 60,
+  defaultExpiration: 3600,
+  maximumExpiration: 7200,
+} as const
+
+/** Longest section name Asterisk keeps (char name[80] in struct ast_category). */
+export const MAX_NAME_BYTES = 79
+const MAX_VALUE_BYTES = 4000
+
+const utf8 = new TextEncoder()
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/
+
+function fail(message: string, hint?: string): never {
+  throw new InputError(message, hint)
+}
+
+function controlName(c: string): string {
+  return shown(c)
+}
+
+/** Refuses a section name pjsip.conf cannot hold. `what` describes it in the message. */
+export function checkName(what: string, name: string): void {
+  if (typeof name !== 'string' || name === '') fail(`${what} is empty`)
+  const ctl = CONTROL.exec(name)
+  if (ctl) fail(`${what} '${shown(name)}' contains a control character (${controlName(ctl[0])}); pjsip.conf cannot hold it`)
+  if (/\s/.test(name)) fail(`${what} '${shown(name)}' contains whitespace; pjsip.conf section names cannot hold it`)
+  const bad = /[[\];=,]/.exec(name)
+  if (bad) fail(`${what} '${shown(name)}' contains '${bad[0]}', which pjsip.conf section names cannot hold`)
+  const n = utf8.encode(name).length
+  if (n > MAX_NAME_BYTES) fail(`${what} '${shown(name)}' is ${n} bytes long; Asterisk keeps only ${MAX_NAME_BYTES}`)
+}
+
+/** Refuses a value pjsip.conf cannot hold as written. Secrets are never echoed. */
+export function checkValue(what: string, value: string, secret = false): void {
+  const show = secret ? '' : ` '${shown(value)}'`
+  if (typeof value !== 'string' || value === '') fail(`${what} is empty`)
+  const ctl = CONTROL.exec(value)
+  if (ctl) fail(`${what}${show} contains a control character (${controlName(ctl[0])}); pjsip.conf cannot hold it`)
+  if (value.includes(';')) fail(`${what}${show} contains ';', which starts a comment in pjsip.conf`)
+  if (value.trim() !== value) fail(`${what}${show} starts or ends with whitespace, which Asterisk strips`)
+  if (value[0] === '>') fail(`${what}${show} starts with '>', which Asterisk would read as part of '=>'`)
+  if (utf8.encode(value).length > MAX_VALUE_BYTES) fail(`${what} is longer than ${MAX_VALUE_BYTES} bytes`)
+}
+
+function checkInt(what: string, n: number, min: number, max = 0xffffffff): void {
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
+    fail(`${what} must be a whole number from ${min} to ${max}, got ${shown(String(n))}`)
+  }
+}
+
+/** Parses `MIN-MAX` (e.g. 600-3600). */
+export function parseExpirationWindow(raw: string): { min: number; max: number } {
+  const m = /^\s*(\d{1,9})\s*-\s*(\d{1,9})\s*$/.exec(String(raw))
+  if (!m) fail(`--expiration-window expects MIN-MAX in seconds, e.g. 600-3600; got '${shown(String(raw))}'`)
+  const min = Number(m[1])
+  const max = Number(m[2])
+  if (min < 1) fail(`--expiration-window ${min}-${max}: the minimum must be at least 1 second`)
+  if (min > max) fail(`--expiration-window ${min}-${max}: the minimum is larger than the maximum`)
+  return { min, max }
+}
+
+/** What one NAME ends up with. */
+interface Effective {
+  maxContacts: number
+  removeExisting: boolean
+  removeUnavailable: boolean
+  qualifyFrequency: number | undefined
+  minimumExpiration: number | undefined
+  maximumExpiration: number | undefined
+  defaultExpiration: number | undefined
+  context: string
+  allow: string
+  transport: string | undefined
+}
+
+function label(e: GenEntry): string {
+  return e.origin ? `${e.origin}: '${shown(e.name)}'` : `'${shown(e.name)}'`
+}
+
+function checkAorNumbers(where: string, v: Effective, flags: boolean): void {
+  const f = (flag: string, key: string) => (flags ? flag : key)
+  if (typeof v.maxContacts !== 'number' || !Number.isInteger(v.maxContacts) || v.maxContacts < 1) {
+    fail(
+      `${where}${f('--max-contacts', 'max_contacts')} ${shown(String(v.maxContacts))} is refused: max_contacts must be at least 1 (0, Asterisk's default, makes it refuse every registration to the AOR)`,
+    )
+  }
+  if (v.qualifyFrequency !== undefined) checkInt(`${where}${f('--qualify-frequency', 'qualify_frequency')}`, v.qualifyFrequency, 0, 86400)
+  if (v.minimumExpiration !== undefined) checkInt(`${where}${f('--minimum-expiration', 'minimum_expiration')}`, v.minimumExpiration, 1)
+  if (v.maximumExpiration !== undefined) checkInt(`${where}${f('--maximum-expiration', 'maximum_expiration')}`, v.maximumExpiration, 1)
+  if (v.defaultExpiration !== undefined) checkInt(`${where}${f('--default-expiration', 'default_expiration')}`, v.defaultExpiration, 1)
+  const min = v.minimumExpiration ?? GEN_DEFAULTS.minimumExpiration
+  const max = v.maximumExpiration ?? GEN_DEFAULTS.maximumExpiration
+  const def = v.defaultExpiration ?? GEN_DEFAULTS.defaultExpiration
+  if (!(min <= def && def <= max)) {
+    const part = (n: number, given: number | undefined) => `${n}${given === undefined ? ' (Asterisk default)' : ''}`
+    fail(
+      `${where}expirations out of order: minimum_expiration ${part(min, v.minimumExpiration)}, default_expiration ${part(def, v.defaultExpiration)}, maximum_expiration ${part(max, v.maximumExpiration)}; need minimum <= default <= maximum`,
+      def > max || def < min ? 'set --default-expiration inside the window' : undefined,
+    )
+  }
+}
+
+function checkEndpointValues(where: string, v: Effective): void {
+  checkValue(`${where}context`, v.context)
+  checkValue(`${where}allow`, v.allow)
+  if (v.transport !== undefined) checkValue(`${where}transport`, v.transport)
+}
+
+/** Shell-style quoting for the header line (never a secret). */
+function quote(value: string): string {
+  const s = String(value)
+  const q = /^[A-Za-z0-9._,:/@%+=-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`
+  return shown(q, 200)
+}
+
+function headerFlags(kind: GenKind, o: GenOptions, window: { min: number; max: number } | null, maxContacts: number, append: boolean): string {
+  const f: string[] = [`; generated by pjctl gen ${kind}`]
+  if (!o.fromServer) f.push(`--max-contacts ${maxContacts}`)
+  if (o.removeExisting === false) f.push('--no-remove-existing')
+  if (o.removeUnavailable) f.push('--remove-unavailable')
+  if (o.qualifyFrequency !== undefined) f.push(`--qualify-frequency ${o.qualifyFrequency}`)
+  if (window) f.push(`--expiration-window ${window.min}-${window.max}`)
+  else {
+    if (o.minimumExpiration !== undefined) f.push(`--minimum-expiration ${o.minimumExpiration}`)
+    if (o.maximumExpiration !== undefined) f.push(`--maximum-expiration ${o.maximumExpiration}`)
+  }
+  if (o.defaultExpiration !== undefined) f.push(`--default-expiration ${o.defaultExpiration}`)
+  if (o.context !== undefined) f.push(`--context ${quote(o.context)}`)
+  if (o.transport !== undefined) f.push(`--transport ${quote(o.transport)}`)
+  if (o.allow !== undefined) f.push(`--allow ${quote(o.allow)}`)
+  if (o.template !== undefined) f.push(`--template ${quote(o.template)}`)
+  if (o.aorOnly) f.push('--aor-only')
+  if (o.append && !o.fromServer) f.push('--append')
+  if (o.fromServer) f.push('--from-server')
+  if (!append && !o.aorOnly) {
+    if (o.passwordEnv !== undefined) f.push(`--password-env ${quote(o.passwordEnv)}`)
+    if (o.generatePassword) f.push('--generate-password')
+  }
+  if (o.fromCsv !== undefined) f.push(`--from-csv ${quote(o.fromCsv)}`)
+  return f.join(' ')
+}
+
+/** `key=value` lines for the AOR options, all of them (a full aor, a template, an append). */
+function aorLines(v: Effective, prefix: string): string[] {
+  const l = [`${prefix}max_contacts=${v.maxContacts}`]
+  if (v.removeExisting) l.push(`${prefix}remove_existing=yes`)
+  if (v.removeUnavailable) l.push(`${prefix}remove_unavailable=yes`)
+  if (v.qualifyFrequency !== undefined) l.push(`${prefix}qualify_frequency=${v.qualifyFrequency}`)
+  if (v.minimumExpiration !== undefined) l.push(`${prefix}minimum_expiration=${v.minimumExpiration}`)
+  if (v.maximumExpiration !== undefined) l.push(`${prefix}maximum_expiration=${v.maximumExpiration}`)
+  if (v.defaultExpiration !== undefined) l.push(`${prefix}default_expiration=${v.defaultExpiration}`)
+  return l
+}
+
+/** Only the AOR options where a NAME differs from the template it inherits. */
+function aorOverrides(v: Effective, t: Effective, prefix: string): string[] {
+  const l: string[] = []
+  if (v.maxContacts !== t.maxContacts) l.push(`${prefix}max_contacts=${v.maxContacts}`)
+  if (v.removeExisting !== t.removeExisting) l.push(`${prefix}remove_existing=${v.removeExisting ? 'yes' : 'no'}`)
+  if (v.removeUnavailable !== t.removeUnavailable) l.push(`${prefix}remove_unavailable=${v.removeUnavailable ? 'yes' : 'no'}`)
+  const num = (key: string, a: number | undefined, b: number | undefined, dflt: number) => {
+    if (a !== b) l.push(`${prefix}${key}=${a ?? dflt}`)
+  }
+  num('qualify_frequency', v.qualifyFrequency, t.qualifyFrequency, 0)
+  num('minimum_expiration', v.minimumExpiration, t.minimumExpiration, GEN_DEFAULTS.minimumExpiration)
+  num('maximum_expiration', v.maximumExpiration, t.maximumExpiration, GEN_DEFAULTS.maximumExpiration)
+  num('default_expiration', v.defaultExpiration, t.defaultExpiration, GEN_DEFAULTS.defaultExpiration)
+  return l
+}
+
+function endpointLines(v: Effective, prefix: string): string[] {
+  const l = [`${prefix}context=${v.context}`, `${prefix}disallow=all`, `${prefix}allow=${v.allow}`]
+  return l
+}
+
+function endpointOverrides(v: Effective, t: Effective, prefix: string, transportKey: string): string[] {
+  const l: string[] = []
+  if (v.context !== t.context) l.push(`${prefix}context=${v.context}`)
+  if (v.allow !== t.allow) l.push(`${prefix}disallow=all`, `${prefix}allow=${v.allow}`)
+  if (v.transport !== t.transport && v.transport !== undefined) l.push(`${transportKey}=${v.transport}`)
+  return l
+}
+
+function dialplanComment(name: string, v: Effective): string[] {
+  if (v.maxContacts <= 1) return []
+  return [`; ${name} takes up to ${v.maxContacts} contacts; to ring every registered device:`, `; exten => ${name},1,Dial(\${PJSIP_DIAL_CONTACTS(${name})})`]
+}
+
+/** Adds a name to a warning's list (first few named, then a count). */
+function names(list: string[]): string {
+  const shownList = list.slice(0, 10).map((n) => shown(n)).join(', ')
+  return list.length > 10 ? `${shownList} and ${list.length - 10} more` : shownList
+}
+
+/**
+ * Renders the snippet. Throws InputError for anything Asterisk would refuse or
+ * misread (max_contacts < 1, names/values pjsip.conf cannot hold, expirations out
+ * of order, a missing password where an endpoint is generated, conflicting forms).
+ */
+export function renderGen(req: GenRequest): GenResult {
+  const { kind, options: o } = req
+  if (kind !== 'pjsip' && kind !== 'wizard') fail(`unknown kind '${shown(String(kind))}': expected pjsip or wizard`)
+  const append = Boolean(o.append || o.fromServer)
+  const aorOnly = Boolean(o.aorOnly)
+  if (kind === 'wizard' && aorOnly && !append) {
+    fail('--aor-only applies to gen pjsip: a wizard always creates its endpoint', 'to add AOR options to existing wizards use --append')
+  }
+  if (append && o.template !== undefined) fail('--template cannot be combined with --append/--from-server: an addition [NAME](+) adds to a section that already has its own template')
+  if (o.expirationWindow !== undefined && (o.minimumExpiration !== undefined || o.maximumExpiration !== undefined)) {
+    fail('give either --expiration-window or --minimum-expiration/--maximum-expiration, not both')
+  }
+  const window = o.expirationWindow !== undefined ? parseExpirationWindow(o.expirationWindow) : null
+  const needsPassword = !append && !aorOnly
+  const endpointToo = !append && !aorOnly
+
+  const global: Effective = {
+    maxContacts: o.maxContacts ?? GEN_DEFAULTS.maxContacts,
+    removeExisting: o.removeExisting ?? GEN_DEFAULTS.removeExisting,
+    removeUnavailable: o.removeUnavailable ?? false,
+    qualifyFrequency: o.qualifyFrequency,
+    minimumExpiration: window ? window.min : o.minimumExpiration,
+    maximumExpiration: window ? window.max : o.maximumExpiration,
+    defaultExpiration: o.defaultExpiration,
+    context: o.context ?? GEN_DEFAULTS.context,
+    allow: o.allow ?? GEN_DEFAULTS.allow,
+    transport: o.transport,
+  }
+  checkAorNumbers('', global, true)
+  if (endpointToo) {
+    if (o.context !== undefined) checkValue('--context', o.context)
+    if (o.allow !== undefined) checkValue('--allow', o.allow)
+    if (o.transport !== undefined) checkValue('--transport', o.transport)
+  }
+
+  const entries = req.entries
+  if (!Array.isArray(entries) || entries.length === 0) fail('no names to generate')
+
+  // Template names.
+  const template = o.template
+  const tplNames: string[] = []
+  if (template !== undefined) {
+    checkName('--template', template)
+    if (kind === 'pjsip' && !aorOnly) tplNames.push(template, `${template}-auth`, `${template}-aor`)
+    else tplNames.push(template)
+    for (const t of tplNames) checkName('template name', t)
+  }
+
+  // Names: valid, unique (Asterisk matches names case-insensitively for (+) and templates).
+  const seen = new Map<string, GenEntry>()
+  for (const t of tplNames) seen.set(t.toLowerCase(), { name: t, origin: '--template' })
+  for (const e of entries) {
+    checkName(e.origin ? `${e.origin}: name` : 'name', e.name)
+    const key = e.name.toLowerCase()
+    const prev = seen.get(key)
+    if (prev) {
+      if (prev.origin === '--template') fail(`name ${label(e)} is also a template name (${shown(prev.name)}); pick another --template`)
+      fail(`name ${label(e)} is listed twice (also ${label(prev)}); Asterisk would refuse the duplicate sections`)
+    }
+    seen.set(key, e)
+  }
+
+  // Effective values per name, checked.
+  const lockout: string[] = []
+  const uselessUnavailable: string[] = []
+  const effective = entries.map((e) => {
+    const v: Effective = {
+      maxContacts: e.maxContacts ?? global.maxContacts,
+      removeExisting: e.removeExisting ?? global.removeExisting,
+      removeUnavailable: e.removeUnavailable ?? global.removeUnavailable,
+      qualifyFrequency: e.qualifyFrequency ?? global.qualifyFrequency,
+      minimumExpiration: e.minimumExpiration ?? global.minimumExpiration,
+      maximumExpiration: e.maximumExpiration ?? global.maximumExpiration,
+      defaultExpiration: e.defaultExpiration ?? global.defaultExpiration,
+      context: e.context ?? global.context,
+      allow: e.allow ?? global.allow,
+      transport: e.transport ?? global.transport,
+    }
+    const where = `${label(e)}: `
+    checkAorNumbers(where, v, false)
+    if (endpointToo) checkEndpointValues(where, v)
+    if (needsPassword) {
+      if (e.password === undefined || e.password === '') {
+        fail(`no password for ${label(e)}: gen never invents one`, 'give --password-env VAR, --generate-password, or a password column with --from-csv (or --aor-only / --append for AOR options only)')
+      }
+      checkValue(`password for ${label(e)}`, e.password, true)
+    }
+    if (v.removeUnavailable && !(v.qualifyFrequency !== undefined && v.qualifyFrequency > 0)) uselessUnavailable.push(e.name)
+    if (!v.removeExisting && v.maxContacts === 1) lockout.push(e.name)
+    return v
+  })
+
+  const warnings: string[] = []
+  if (uselessUnavailable.length > 0) {
+    warnings.push(
+      `remove_unavailable=yes does nothing without qualify_frequency > 0 (Asterisk only removes contacts that qualify found Unavailable): set --qualify-frequency${append ? ' or make sure the AOR already has it' : ''} (${names(uselessUnavailable)})`,
+    )
+  }
+  if (lockout.length > 0) {
+    warnings.push(
+      `remove_existing=no with max_contacts=1 is the setup that locks phones out: a phone that registers again from a new address or port is refused (403, "will exceed max contacts of 1") until its old contact expires (${names(lockout)})`,
+    )
+  }
+
+  // Render.
+  const out: string[] = [headerFlags(kind, o, window, global.maxContacts, append)]
+  if (append) {
+    out.push(
+      kind === 'pjsip'
+        ? '; adds to AORs defined elsewhere: load it after them (FreePBX: /etc/asterisk/pjsip.aor_custom_post.conf), then: pjsip reload'
+        : '; adds to wizards defined elsewhere: append to pjsip_wizard.conf after them, then: module reload res_pjsip_config_wizard.so',
+    )
+  } else if (needsPassword) {
+    out.push('; contains passwords: keep the file private (chmod 600)')
+  }
+  const block = (lines: string[]) => {
+    out.push('')
+    for (const l of lines) out.push(l)
+  }
+
+  if (template !== undefined) {
+    const t = global
+    if (kind === 'pjsip' && aorOnly) {
+      block([`[${template}](!)`, 'type=aor', ...aorLines(t, '')])
+    } else if (kind === 'pjsip') {
+      block([`[${template}](!)`, 'type=endpoint', ...endpointLines(t, ''), ...(t.transport !== undefined ? [`transport=${t.transport}`] : [])])
+      block([`[${template}-auth](!)`, 'type=auth', 'auth_type=userpass'])
+      block([`[${template}-aor](!)`, 'type=aor', ...aorLines(t, '')])
+    } else {
+      block([
+        `[${template}](!)`,
+        ...wizardHead(t),
+        ...endpointLines(t, 'endpoint/'),
+        ...aorLines(t, 'aor/'),
+      ])
+    }
+  }
+
+  entries.forEach((e, i) => {
+    const v = effective[i]
+    const name = e.name
+    const lead: string[] = []
+    for (const n of e.note ?? []) lead.push(`; ${shown(n, 400)}`)
+    lead.push(...dialplanComment(name, v))
+    if (kind === 'pjsip') {
+      if (append) {
+        block([...lead, `[${name}](+type=aor)`, ...aorLines(v, '')])
+      } else if (aorOnly) {
+        if (template !== undefined) block([...lead, `[${name}](${template})`, ...aorOverrides(v, global, '')])
+        else block([...lead, `[${name}]`, 'type=aor', ...aorLines(v, '')])
+      } else if (template !== undefined) {
+        block([...lead, `[${name}](${template})`, `auth=${name}`, `aors=${name}`, ...endpointOverrides(v, global, '', 'transport')])
+        block([`[${name}](${template}-auth)`, `username=${name}`, `password=${e.password}`])
+        block([`[${name}](${template}-aor)`, ...aorOverrides(v, global, '')])
+      } else {
+        block([
+          ...lead,
+          `[${name}]`,
+          'type=endpoint',
+          `auth=${name}`,
+          `aors=${name}`,
+          ...endpointLines(v, ''),
+          ...(v.transport !== undefined ? [`transport=${v.transport}`] : []),
+        ])
+        block([`[${name}]`, 'type=auth', 'auth_type=userpass', `username=${name}`, `password=${e.password}`])
+        block([`[${name}]`, 'type=aor', ...aorLines(v, '')])
+      }
+    } else if (append) {
+      block([...lead, `[${name}](+)`, ...aorLines(v, 'aor/')])
+    } else if (template !== undefined) {
+      block([
+        ...lead,
+        `[${name}](${template})`,
+        `inbound_auth/username=${name}`,
+        `inbound_auth/password=${e.password}`,
+        ...endpointOverrides(v, global, 'endpoint/', 'transport'),
+        ...aorOverrides(v, global, 'aor/'),
+      ])
+    } else {
+      block([
+        ...lead,
+        `[${name}]`,
+        ...wizardHead(v),
+        `inbound_auth/username=${name}`,
+        `inbound_auth/password=${e.password}`,
+        ...endpointLines(v, 'endpoint/'),
+        ...aorLines(v, 'aor/'),
+      ])
+    }
+  })
+
+  return { text: out.join('\n') + '\n', warnings }
+}
+
+function wizardHead(v: Effective): string[] {
+  const l = ['type=wizard', 'accepts_registrations=yes', 'sends_registrations=no', 'accepts_auth=yes']
+  if (v.transport !== undefined) l.push(`transport=${v.transport}`)
+  return l
+}
+
+// ---------------------------------------------------------------------------
+// --from-csv
+
+/** Columns, in the order used when the file has no header row. */
+export const CSV_COLUMNS = [
+  'name',
+  'password',
+  'max_contacts',
+  'context',
+  'transport',
+  'allow',
+  'remove_existing',
+  'remove_unavailable',
+  'qualify_frequency',
+  'minimum_expiration',
+  'maximum_expiration',
+  'default_expiration',
+] as const
+type CsvColumn = (typeof CSV_COLUMNS)[number]
+
+interface CsvRecord {
+  line: number
+  cells: string[]
+}
+
+/** RFC 4180 records; blank lines and lines starting with '#' (outside quotes) skipped. */
+function csvRecords(text: string): CsvRecord[] {
+  const records: CsvRecord[] = []
+  const n = text.length
+  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0
+  let line = 1
+  while (i < n) {
+    const eol = text.indexOf('\n', i)
+    const lineEnd = eol < 0 ? n : eol
+    const lineText = text.slice(i, lineEnd)
+    const t = lineText.trim()
+    if (t === '' || t.startsWith('#')) {
+      i = lineEnd + 1
+      line++
+      continue
+    }
+    const start = line
+    const cells: string[] = []
+    for (;;) {
+      let j = i
+      while (text[j] === ' ' || text[j] === '\t') j++
+      if (text[j] === '"') {
+        j++
+        let value = ''
+        let from = j
+        for (;;) {
+          if (j >= n) throw new InputError(`CSV line ${start}: a quoted field is never closed`)
+          const c = text[j]
+          if (c === '"') {
+            value += text.slice(from, j)
+            if (text[j + 1] === '"') {
+              value += '"'
+              j += 2
+              from = j
+              continue
+            }
+            j++
+            break
+          }
+          if (c === '\n') line++
+          j++
+        }
+        while (text[j] === ' ' || text[j] === '\t') j++
+        if (text[j] === '\r' && (text[j + 1] === '\n' || j + 1 >= n)) j++
+        cells.push(value)
+        if (j >= n) {
+          i = n
+          break
+        }
+        if (text[j] === ',') {
+          i = j + 1
+          continue
+        }
+        if (text[j] === '\n') {
+          i = j + 1
+          line++
+          break
+        }
+        throw new InputError(`CSV line ${line}: unexpected '${shown(text[j])}' after a closing quote`)
+      } else {
+        let k = j
+        while (k < n && text[k] !== ',' && text[k] !== '\n') k++
+        const value = text.slice(j, k).replace(/\r$/, '').trim()
+        if (value.includes('"')) throw new InputError(`CSV line ${line}: a '"' inside an unquoted field (quote the whole field and double the quote)`)
+        cells.push(value)
+        if (k >= n) {
+          i = n
+          break
+        }
+        i = k + 1
+        if (text[k] === '\n') {
+          line++
+          break
+        }
+      }
+    }
+    records.push({ line: start, cells })
+  }
+  return records
+}
+
+type IntKey = 'maxContacts' | 'qualifyFrequency' | 'minimumExpiration' | 'maximumExpiration' | 'defaultExpiration'
+const CSV_INT: Partial<Record<CsvColumn, { key: IntKey; min: number; max?: number }>> = {
+  max_contacts: { key: 'maxContacts', min: 0 },
+  qualify_frequency: { key: 'qualifyFrequency', min: 0, max: 86400 },
+  minimum_expiration: { key: 'minimumExpiration', min: 1 },
+  maximum_expiration: { key: 'maximumExpiration', min: 1 },
+  default_expiration: { key: 'defaultExpiration', min: 1 },
+}
+const CSV_BOOL: Partial<Record<CsvColumn, 'removeExisting' | 'removeUnavailable'>> = {
+  remove_existing: 'removeExisting',
+  remove_unavailable: 'removeUnavailable',
+}
+const CSV_TEXT: Partial<Record<CsvColumn, 'context' | 'transport' | 'allow'>> = {
+  context: 'context',
+  transport: 'transport',
+  allow: 'allow',
+}
+const FALSE = ['no', 'false', 'n', 'f', '0', 'off']
+
+/**
+ * Parses `name,password[,max_contacts,context,transport,allow,remove_existing,
+ * remove_unavailable,qualify_frequency,minimum_expiration,maximum_expiration,
+ * default_expiration]`. A first row with a `name` cell (first, or among only
+ * known column names) is a header naming the columns in any order. Empty cells take the command's options.
+ * Throws InputError naming the line of a bad row.
+ */
+export function parseGenCsv(text: string): GenEntry[] {
+  const records = csvRecords(String(text))
+  let columns: readonly CsvColumn[] = CSV_COLUMNS
+  let first = 0
+  const header = records.length > 0 ? records[0].cells.map((c) => c.trim().toLowerCase().replace(/-/g, '_')) : []
+  // A header row names the name column; every other cell must then be a known column.
+  if (header.includes('name') && (header[0] === 'name' || header.every((h) => (CSV_COLUMNS as readonly string[]).includes(h)))) {
+    const used = new Set<string>()
+    for (const h of header) {
+      if (!(CSV_COLUMNS as readonly string[]).includes(h)) {
+        throw new InputError(`CSV line ${records[0].line}: unknown column '${shown(h)}'`, `known columns: ${CSV_COLUMNS.join(', ')}`)
+      }
+      if (used.has(h)) throw new InputError(`CSV line ${records[0].line}: column '${h}' appears twice`)
+      used.add(h)
+    }
+    columns = header as CsvColumn[]
+    first = 1
+  }
+  const entries: GenEntry[] = []
+  for (const r of records.slice(first)) {
+    const at = `CSV line ${r.line}`
+    let cells = r.cells
+    while (cells.length > columns.length && cells[cells.length - 1] === '') cells = cells.slice(0, -1)
+    if (cells.length > columns.length) {
+      throw new InputError(`${at}: ${cells.length} fields, but there are only ${columns.length} columns (${columns.join(',')})`)
+    }
+    const e: GenEntry = { name: '', origin: at }
+    cells.forEach((raw, idx) => {
+      const col = columns[idx]
+      if (raw === '') return
+      if (col === 'name') {
+        e.name = raw
+      } else if (col === 'password') {
+        checkValue(`${at}: password`, raw, true)
+        e.password = raw
+      } else if (CSV_INT[col]) {
+        const spec = CSV_INT[col]!
+        const max = spec.max ?? 0xffffffff
+        if (!/^\d+$/.test(raw.trim()) || Number(raw) < spec.min || Number(raw) > max) {
+          throw new InputError(`${at}: ${col} '${shown(raw)}' is not a whole number from ${spec.min} to ${max}`)
+        }
+        e[spec.key] = Number(raw)
+      } else if (CSV_BOOL[col]) {
+        const v = raw.trim().toLowerCase()
+        if (astTrue(v)) e[CSV_BOOL[col]!] = true
+        else if (FALSE.includes(v)) e[CSV_BOOL[col]!] = false
+        else throw new InputError(`${at}: ${col} '${shown(raw)}' is not yes or no`)
+      } else if (CSV_TEXT[col]) {
+        checkValue(`${at}: ${col}`, raw)
+        e[CSV_TEXT[col]!] = raw
+      }
+    })
+    if (e.name === '') throw new InputError(`${at}: no name`)
+    checkName(`${at}: name`, e.name)
+    entries.push(e)
+  }
+  return entries
+}
+
+// ---------------------------------------------------------------------------
+// --from-server
+
+/**
+ * One proposal per AOR: max_contacts = the number of distinct devices (via
+ * address + user agent) with a contact that has not expired, at least 1, and
+ * remove_existing=yes; a note says what the AOR has now. Sorted by AOR name so
+ * that runs diff well.
+ */
+export function proposeFromReports(reports: AorReport[]): GenEntry[] {
+  const sorted = [...reports].sort((a, b) => (a.aor < b.aor ? -1 : a.aor > b.aor ? 1 : 0))
+  return sorted.map((r) => {
+    const live = r.contacts.filter((c) => c.status !== 'expired')
+    const devices = new Set(live.map((c) => (c.viaAddr || c.userAgent ? `${c.viaAddr}\u0000${c.userAgent}` : `uri\u0000${c.uri}`)))
+    const expired = r.contacts.length - live.length
+    const now =
+      r.maxContacts === null ? 'max_contacts unknown' : `max_contacts=${r.maxContacts}${r.maxContactsSource !== 'none' ? ` (from ${r.maxContactsSource})` : ''}`
+    const re = r.removeExisting === null ? '' : `, remove_existing=${r.removeExisting ? 'yes' : 'no'}`
+    const counts = `${r.count} contact${r.count === 1 ? '' : 's'} (${live.length} current${expired ? `, ${expired} expired` : ''}${r.superseded ? `, ${r.superseded} superseded` : ''}) from ${devices.size} device${devices.size === 1 ? '' : 's'}`
+    return {
+      name: r.aor,
+      maxContacts: Math.max(1, devices.size),
+      removeExisting: true,
+      note: [`${r.aor}: now ${now}${re}; ${counts}`],
+    }
+  })
+}

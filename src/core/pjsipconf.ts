@@ -1,0 +1,563 @@
+// A pjsip.conf reader that follows Asterisk's own config parser (main/config.c,
+// process_text_line and config_text_file_load) closely enough to tell what
+// max_contacts / remove_existing each AOR really gets. Pure: the caller hands in
+// readFile/resolvePath (node:fs/node:path in a command, a Map in tests).
+//
+// What it understands, as Asterisk does:
+//  - `[name]`; `[name](!)` a template; `[name](tpl1,tpl2)` inherits the variables
+//    of tpl1 then tpl2 (copied when the header is read, so a template must come
+//    first), then the section's own; `[name](+)` adds to the first non-template
+//    section of that name; `[name](+type=aor)` adds to the first one whose
+//    variables match the filter (`name=value` regexes joined by `&`, Asterisk
+//    13.9+). The options between the parentheses must follow `]` directly:
+//    Asterisk ignores `[name] (!)` (with a space) and so does this reader, with
+//    a warning.
+//  - `;` comments, `\;` for a literal semicolon, `;-- ... --;` block comments
+//    (nested), a UTF-8 BOM, CRLF line ends.
+//  - `key=value`, `key => value`, `key += more` (appends to the last value),
+//    a leading `\` escaping the first character of a key.
+//  - `#include file`, `#include "file"`, `#include <file>`, `#tryinclude`
+//    (a missing file is skipped), nested up to 10 levels like Asterisk; an
+//    include cycle is an error. `#exec` is never run (warning).
+//  Section names are matched case-insensitively for `(+)` and inheritance (as
+//  strcasecmp in config.c); option names are case-insensitive (as ACO).
+//
+// Include paths: Asterisk resolves a relative #include against its config
+// directory (astetcdir, usually /etc/asterisk), not against the including file.
+// `resolvePath(fromFile, include)` decides; a caller that joins with
+// dirname(fromFile) gets the same answer whenever the includes live in the same
+// directory as pjsip.conf (FreePBX, most hand-made setups).
+//
+// Not read here: pjsip_wizard.conf (the wizard builds its AORs from `aor/...`
+// keys), realtime/ARA backends, sorcery.conf remapping.
+
+import { InputError } from '../errors.js'
+import { printable } from '../options.js'
+import type { AorConfig } from './types.js'
+
+export type ReadFile = (path: string) => string | null
+export type ResolvePath = (fromFile: string, include: string) => string
+
+export interface PjsipConfOptions {
+  /** Expands an #include whose name has glob characters (`*?[{`), as Asterisk does with glob(3).
+   *  Without it such an include is skipped with a warning. */
+  expandGlob?: (pattern: string) => string[]
+}
+
+/** One `key=value` as Asterisk holds it after parsing. */
+export interface PjsipConfEntry {
+  /** The key as written (case kept). */
+  key: string
+  value: string
+  file: string
+  line: number
+  /** Copied from a template by `[name](tpl)`. */
+  inherited: boolean
+}
+
+export interface PjsipConfSection {
+  name: string
+  /** `(!)`: a template, never an object of its own. */
+  template: boolean
+  /** Sections it inherited from, in order (as written in the header). */
+  inherits: string[]
+  /** Where the section was declared. */
+  file: string
+  line: number
+  /** Every variable in Asterisk's order: inherited ones first, then its own, then `(+)` additions. */
+  entries: PjsipConfEntry[]
+  /** Resolved options: lower-cased key → every value in order (multi-valued keys such as allow keep all). */
+  options: Record<string, string[]>
+  /** The value that wins for a single-valued option: the last one (sorcery applies variables in order). */
+  get(key: string): string | undefined
+}
+
+export interface PjsipConf {
+  entry: string
+  /** Every file read, in the order read. */
+  files: string[]
+  /** Sections in file order, templates included. */
+  sections: PjsipConfSection[]
+  /** Things Asterisk would warn about or that change the result (duplicate AOR, ignored header text, #exec ...). */
+  warnings: string[]
+  /** The first non-template section with this name and, if given, this `type`. */
+  section(name: string, type?: string): PjsipConfSection | undefined
+  /** Every non-template section whose type is aor, with Asterisk's defaults for options not set. */
+  aors(): AorConfig[]
+}
+
+/** Asterisk's MAX_INCLUDE_LEVEL (main/config.c). */
+const MAX_INCLUDE_DEPTH = 10
+/** Asterisk reads lines into an 8192-byte buffer and skips longer ones. */
+const MAX_LINE = 8191
+/** Guards against `[b](a,a)`, `[c](b,b)`... doubling the variables at every level. */
+const MAX_ENTRIES = 2_000_000
+
+/** Asterisk's defaults for the aor object (res/res_pjsip/location.c). */
+export const AOR_DEFAULTS = {
+  maxContacts: 0,
+  removeExisting: false,
+  removeUnavailable: false,
+  qualifyFrequency: 0,
+  minimumExpiration: 60,
+  maximumExpiration: 7200,
+  defaultExpiration: 3600,
+} as const
+
+/** Options that only an aor has; seeing them elsewhere usually means a `(+)` that hit the endpoint. */
+const AOR_ONLY_KEYS = ['max_contacts', 'remove_existing', 'remove_unavailable', 'minimum_expiration', 'maximum_expiration', 'default_expiration']
+
+interface Section {
+  name: string
+  lname: string
+  template: boolean
+  inherits: string[]
+  file: string
+  line: number
+  entries: PjsipConfEntry[]
+}
+
+/** A string shown in a message: no control characters (C0, DEL, C1) reach the terminal. */
+export function shown(text: string, max = 80): string {
+  let s = String(text)
+  if (s.length > max) s = s.slice(0, max) + '…'
+  return printable(s).replace(/[\u0080-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+}
+
+/** ASCII lower case, as strcasecmp compares. */
+function lower(s: string): string {
+  return /[A-Z]/.test(s) ? s.replace(/[A-Z]+/g, (c) => c.toLowerCase()) : s
+}
+
+function isSpace(code: number): boolean {
+  return code === 32 || (code >= 9 && code <= 13)
+}
+
+/** ast_strip: leading and trailing C isspace() characters. */
+function strip(s: string): string {
+  let a = 0
+  let b = s.length
+  while (a < b && isSpace(s.charCodeAt(a))) a++
+  while (b > a && isSpace(s.charCodeAt(b - 1))) b--
+  return a === 0 && b === s.length ? s : s.slice(a, b)
+}
+
+/** ast_true (main/utils.c). */
+export function astTrue(value: string | undefined): boolean {
+  if (value === undefined) return false
+  return ['yes', 'true', 'y', 't', '1', 'on'].includes(lower(strip(value)))
+}
+
+/** Removes comments from one physical line; keeps the block-comment depth across lines (per file, as Asterisk). */
+class CommentStripper {
+  depth = 0
+  startLine = 0
+
+  /** The text of the line outside comments, or null when the whole line is inside a block comment. */
+  strip(line: string, lineno: number): string | null {
+    let processing = this.depth === 0
+    let out = ''
+    let segStart = 0
+    let i = 0
+    for (;;) {
+      const p = line.indexOf(';', i)
+      if (p < 0) {
+        if (this.depth === 0 && processing) out += line.slice(segStart)
+        break
+      }
+      if (p > i && line[p - 1] === '\\') {
+        // `\;`: a literal semicolon; the backslash goes.
+        if (this.depth === 0) {
+          out += line.slice(segStart, p - 1) + ';'
+          segStart = p + 1
+        }
+        i = p + 1
+      } else if (line[p + 1] === '-' && line[p + 2] === '-' && line[p + 3] !== '-') {
+        // `;--` opens a block comment (`;---...` is an ordinary comment: FreePBX banners).
+        if (this.depth === 0 && processing) out += line.slice(segStart, p)
+        if (this.depth === 0) this.startLine = lineno
+        this.depth++
+        i = p + 3
+      } else if (this.depth > 0 && p >= i + 2 && line[p - 1] === '-' && line[p - 2] === '-') {
+        // `--;` closes one level.
+        this.depth--
+        i = p + 1
+        if (this.depth === 0) {
+          segStart = p + 1
+          processing = true
+        }
+      } else if (this.depth === 0) {
+        // A plain `;`: the rest of the line is a comment.
+        if (processing) out += line.slice(segStart, p)
+        break
+      } else {
+        i = p + 1
+      }
+    }
+    return processing ? out : null
+  }
+}
+
+/**
+ * Reads `entry` and everything it includes, as Asterisk would.
+ * Throws InputError (with file:line) for an unreadable #include, an include cycle,
+ * a line that is not a section, option, comment or directive, and header errors
+ * Asterisk also refuses (no closing bracket, unknown template, `(+)` of a missing section).
+ */
+export function parsePjsipConf(entry: string, readFile: ReadFile, resolvePath: ResolvePath, options: PjsipConfOptions = {}): PjsipConf {
+  const sections: Section[] = []
+  const byName = new Map<string, Section[]>()
+  const warnings: string[] = []
+  const files: string[] = []
+  const stack: string[] = []
+  let current: Section | null = null
+  let totalEntries = 0
+
+  const where = (file: string, line: number) => `${shown(file, 200)}:${line}`
+  const fail = (file: string, line: number, message: string): never => {
+    throw new InputError(`${where(file, line)}: ${message}`)
+  }
+  const count = (n: number, file: string, line: number) => {
+    totalEntries += n
+    if (totalEntries > MAX_ENTRIES) fail(file, line, `template inheritance expands to more than ${MAX_ENTRIES} options`)
+  }
+
+  function addSection(s: Section): void {
+    sections.push(s)
+    const list = byName.get(s.lname)
+    if (list) list.push(s)
+    else byName.set(s.lname, [s])
+  }
+
+  /** does_category_match for `(+filter)`: every `name=value` regex (joined by &) must match one variable. */
+  function matchesFilter(s: Section, filter: string, file: string, line: number): boolean {
+    if (filter === '') return !s.template
+    let templateOk = false
+    let found = 0
+    let expressions = 0
+    for (const raw of filter.split('&')) {
+      const nvp = strip(raw)
+      expressions++
+      const eq = nvp.indexOf('=')
+      if (eq < 0) break
+      const name = strip(nvp.slice(0, eq))
+      const rest = nvp.slice(eq + 1)
+      const eq2 = rest.indexOf('=')
+      const value = strip(eq2 < 0 ? rest : rest.slice(0, eq2))
+      if (name === 'TEMPLATES') {
+        const v = lower(value)
+        if (v === 'include') {
+          if (s.template) templateOk = true
+          found++
+        } else if (v === 'restrict') {
+          if (!s.template) break
+          found++
+          templateOk = true
+        }
+        continue
+      }
+      let rn: RegExp
+      let rv: RegExp
+      try {
+        rn = new RegExp(name)
+        rv = new RegExp(value)
+      } catch {
+        warnings.push(`${where(file, line)}: filter '${shown(nvp)}' is not a regular expression`)
+        return false
+      }
+      if (s.entries.some((e) => rn.test(e.key) && rv.test(e.value))) found++
+    }
+    return found === expressions && (!s.template || templateOk)
+  }
+
+  function findForAddition(name: string, filter: string, file: string, line: number): Section | undefined {
+    return byName.get(lower(name))?.find((s) => matchesFilter(s, filter, file, line))
+  }
+
+  function parseHeader(text: string, file: string, line: number): Section {
+    const close = text.indexOf(']')
+    if (close < 0) fail(file, line, "section header has no closing ']'")
+    const name = text.slice(1, close)
+    let rest = text.slice(close + 1)
+    let opts: string[] = []
+    if (rest.startsWith('(')) {
+      const end = rest.indexOf(')')
+      if (end < 0) fail(file, line, "section options have no closing ')'")
+      opts = rest.slice(1, end).split(',')
+      rest = rest.slice(end + 1)
+    }
+    if (strip(rest) !== '') {
+      warnings.push(`${where(file, line)}: Asterisk ignores '${shown(strip(rest))}' after the section header of [${shown(name)}] (options must follow ']' directly, e.g. [name](!))`)
+    }
+    const fresh: Section = { name, lname: lower(name), template: false, inherits: [], file, line, entries: [] }
+    let target = fresh
+    let isNew = true
+    for (const opt of opts) {
+      if (opt === '!') {
+        target.template = true
+      } else if (opt.startsWith('+')) {
+        const filter = opt.slice(1)
+        const found = findForAddition(name, filter, file, line)
+        if (!found) {
+          fail(file, line, `[${shown(name)}](${shown(opt)}) adds to a section that does not exist${filter ? ` (none named '${shown(name)}' matches ${shown(filter)})` : ` (no non-template section named '${shown(name)}' before it)`}`)
+        }
+        if (isNew) {
+          found!.template ||= fresh.template
+          for (const e of fresh.entries) found!.entries.push(e)
+          isNew = false
+        }
+        target = found!
+      } else {
+        const base = byName.get(lower(opt))?.[0]
+        if (!base) {
+          const spaced = strip(opt) !== opt ? ' (Asterisk does not allow spaces between the parentheses)' : ''
+          fail(file, line, `[${shown(name)}] inherits from '${shown(opt)}', which is not defined before it${spaced}`)
+        }
+        count(base!.entries.length, file, line)
+        for (const e of base!.entries) target.entries.push({ key: e.key, value: e.value, file: e.file, line: e.line, inherited: true })
+        target.inherits.push(base!.name)
+      }
+    }
+    if (isNew) addSection(fresh)
+    current = target
+    return target
+  }
+
+  function load(path: string, depth: number, optional: boolean, from: { file: string; line: number; include: string } | null): void {
+    if (stack.includes(path)) {
+      const chain = [...stack.slice(stack.indexOf(path)), path].map((p) => shown(p, 200)).join(' -> ')
+      fail(from!.file, from!.line, `include cycle: ${chain}`)
+    }
+    if (depth > MAX_INCLUDE_DEPTH) fail(from!.file, from!.line, `includes nested deeper than ${MAX_INCLUDE_DEPTH} levels (Asterisk refuses them)`)
+    const text = readFile(path)
+    if (text === null) {
+      if (optional) return
+      if (from) fail(from.file, from.line, `cannot read '${shown(path, 200)}' (#include ${shown(from.include, 200)})`)
+      throw new InputError(`cannot read '${shown(path, 200)}'`)
+    }
+    stack.push(path)
+    files.push(path)
+    parseText(path, text, depth)
+    stack.pop()
+  }
+
+  function include(kind: 'include' | 'tryinclude', arg: string, file: string, line: number, depth: number): void {
+    let name = arg
+    if ((name[0] === '"' || name[0] === '<') && name[name.length - 1] === (name[0] === '<' ? '>' : '"')) {
+      name = name.slice(1, -1)
+    }
+    const resolved = resolvePath(file, name)
+    const optional = kind === 'tryinclude'
+    if (/[*?[{]/.test(name)) {
+      if (!options.expandGlob) {
+        warnings.push(`${where(file, line)}: #${kind} ${shown(name)} is a pattern; not followed`)
+        return
+      }
+      const paths = options.expandGlob(resolved)
+      if (paths.length === 0 && !optional) fail(file, line, `#include ${shown(name)} matches no file`)
+      for (const p of paths) load(p, depth + 1, optional, { file, line, include: name })
+      return
+    }
+    load(resolved, depth + 1, optional, { file, line, include: name })
+  }
+
+  function parseText(file: string, text: string, depth: number): void {
+    // The current section carries over into an included file (cfg->current), not back out of it.
+    let cat: Section | null = current
+    const stripper = new CommentStripper()
+    let start = 0
+    let lineno = 0
+    const n = text.length
+    while (start <= n) {
+      let end = text.indexOf('\n', start)
+      if (end < 0) end = n
+      let raw = text.slice(start, end)
+      start = end + 1
+      lineno++
+      if (end === n && raw === '') break
+      if (lineno === 1 && raw.charCodeAt(0) === 0xfeff) raw = raw.slice(1)
+      if (raw.length > MAX_LINE) {
+        warnings.push(`${where(file, lineno)}: line longer than ${MAX_LINE} characters; Asterisk skips it`)
+        continue
+      }
+      const kept = stripper.strip(raw, lineno)
+      if (kept === null) continue
+      const line = strip(kept)
+      if (line === '') continue
+
+      if (line[0] === '[') {
+        cat = parseHeader(line, file, lineno)
+      } else if (line[0] === '#') {
+        const body = line.slice(1)
+        let i = 0
+        while (i < body.length && body.charCodeAt(i) > 32) i++
+        const directive = lower(body.slice(0, i))
+        const arg = strip(body.slice(i))
+        if (directive === 'include' || directive === 'tryinclude') {
+          if (!arg) warnings.push(`${where(file, lineno)}: #${directive} without a file name is ignored`)
+          else include(directive, arg, file, lineno, depth)
+        } else if (directive === 'exec') {
+          warnings.push(`${where(file, lineno)}: #exec ${shown(arg)} is not run; what it would print is not read`)
+        } else {
+          warnings.push(`${where(file, lineno)}: unknown directive '#${shown(body.slice(0, i))}' is ignored`)
+        }
+      } else {
+        if (!cat) fail(file, lineno, `option outside any section: '${shown(line)}'`)
+        let cur = line
+        let escaped = 0
+        if (cur[0] === '\\') {
+          cur = cur.slice(1)
+          if (cur === '' || cur.charCodeAt(0) < 33) fail(file, lineno, 'invalid escape at the start of the line')
+          escaped = 1
+        }
+        const eq = cur.indexOf('=', escaped)
+        if (eq < 0) fail(file, lineno, `not a section, option, comment or directive: '${shown(line)}'`)
+        if (eq > escaped && cur[eq - 1] === '+') {
+          const key = strip(cur.slice(0, eq - 1))
+          const more = cur.slice(eq + 1)
+          let last: PjsipConfEntry | undefined
+          for (const e of cat!.entries) if (e.key === key) last = e
+          if (last) {
+            last.value = strip(last.value + more)
+            continue
+          }
+          if (!key) fail(file, lineno, `no option name before '+=': '${shown(line)}'`)
+          count(1, file, lineno)
+          cat!.entries.push({ key, value: strip(more), file, line: lineno, inherited: false })
+          continue
+        }
+        const key = strip(cur.slice(0, eq))
+        let rest = cur.slice(eq + 1)
+        if (rest[0] === '>') rest = rest.slice(1)
+        if (!key) fail(file, lineno, `no option name before '=': '${shown(line)}'`)
+        count(1, file, lineno)
+        cat!.entries.push({ key, value: strip(rest), file, line: lineno, inherited: false })
+      }
+    }
+    if (stripper.depth > 0) {
+      warnings.push(`${where(file, stripper.startLine)}: block comment ';--' is never closed with '--;'`)
+    }
+  }
+
+  load(entry, 0, false, null)
+
+  const out = sections.map(freeze)
+  const aorList = collectAors(out, warnings)
+  return {
+    entry,
+    files,
+    sections: out,
+    warnings,
+    section(name: string, type?: string) {
+      const ln = lower(name)
+      return out.find((s) => !s.template && lower(s.name) === ln && (type === undefined || firstValue(s, 'type') === type))
+    },
+    aors: () => aorList.map((a) => ({ ...a })),
+  }
+}
+
+/** The public view of a section; `options` is built on first use (most sections are only asked their type). */
+class FrozenSection implements PjsipConfSection {
+  readonly name: string
+  readonly template: boolean
+  readonly inherits: string[]
+  readonly file: string
+  readonly line: number
+  readonly entries: PjsipConfEntry[]
+  #options: Record<string, string[]> | null = null
+
+  constructor(s: Section) {
+    this.name = s.name
+    this.template = s.template
+    this.inherits = s.inherits
+    this.file = s.file
+    this.line = s.line
+    this.entries = s.entries
+  }
+
+  get options(): Record<string, string[]> {
+    if (this.#options) return this.#options
+    const opts = Object.create(null) as Record<string, string[]>
+    for (const e of this.entries) {
+      const k = lower(e.key)
+      const list = opts[k]
+      if (list) list.push(e.value)
+      else opts[k] = [e.value]
+    }
+    this.#options = opts
+    return opts
+  }
+
+  get(key: string): string | undefined {
+    const k = lower(key)
+    for (let i = this.entries.length - 1; i >= 0; i--) if (lower(this.entries[i].key) === k) return this.entries[i].value
+    return undefined
+  }
+
+  toJSON() {
+    return { name: this.name, template: this.template, inherits: this.inherits, file: this.file, line: this.line, options: this.options }
+  }
+}
+
+function freeze(s: Section): PjsipConfSection {
+  return new FrozenSection(s)
+}
+
+/** res_sorcery_config matches `type=aor` with the first `type` variable, compared exactly. */
+function firstValue(s: PjsipConfSection, key: string): string | undefined {
+  const k = lower(key)
+  for (const e of s.entries) if (lower(e.key) === k) return e.value
+  return undefined
+}
+
+function collectAors(sections: PjsipConfSection[], warnings: string[]): AorConfig[] {
+  const seen = new Map<string, PjsipConfSection>()
+  const result: AorConfig[] = []
+  for (const s of sections) {
+    if (s.template) continue
+    const type = firstValue(s, 'type')
+    if (type !== 'aor') {
+      const stray = type === 'endpoint' || type === 'auth' ? AOR_ONLY_KEYS.filter((k) => s.get(k) !== undefined) : []
+      if (stray.length > 0) {
+        const e = s.entries.find((x) => stray.includes(lower(x.key)))!
+        warnings.push(
+          `${shown(e.file, 200)}:${e.line}: ${shown(e.key)} is in the type=${type} section [${shown(s.name)}] (declared ${shown(s.file, 200)}:${s.line}); Asterisk will refuse that ${type}. To add to the AOR use [${shown(s.name)}](+type=aor)`,
+        )
+      }
+      continue
+    }
+    const prev = seen.get(s.name)
+    if (prev) {
+      warnings.push(
+        `${shown(s.file, 200)}:${s.line}: a second type=aor section [${shown(s.name)}] (first at ${shown(prev.file, 200)}:${prev.line}); Asterisk refuses to load the AORs of this file ("duplicate object"); use [${shown(s.name)}](+type=aor) to add to it`,
+      )
+      continue
+    }
+    seen.set(s.name, s)
+    const where = () => `${shown(s.file, 200)}:${s.line}`
+    const uint = (key: string, dflt: number, max = 0xffffffff): number | null => {
+      const v = s.get(key)
+      if (v === undefined) return dflt
+      const t = strip(v)
+      if (/^\d+$/.test(t) && Number(t) <= max) return Number(t)
+      warnings.push(`${where()}: [${shown(s.name)}] ${key}=${shown(v)} is not a number from 0 to ${max}; Asterisk would refuse this AOR`)
+      return null
+    }
+    const bool = (key: string, dflt: boolean): boolean => {
+      const v = s.get(key)
+      return v === undefined ? dflt : astTrue(v)
+    }
+    result.push({
+      aor: s.name,
+      maxContacts: uint('max_contacts', AOR_DEFAULTS.maxContacts),
+      removeExisting: bool('remove_existing', AOR_DEFAULTS.removeExisting),
+      removeUnavailable: bool('remove_unavailable', AOR_DEFAULTS.removeUnavailable),
+      qualifyFrequency: uint('qualify_frequency', AOR_DEFAULTS.qualifyFrequency, 86400),
+      minimumExpiration: uint('minimum_expiration', AOR_DEFAULTS.minimumExpiration),
+      maximumExpiration: uint('maximum_expiration', AOR_DEFAULTS.maximumExpiration),
+      defaultExpiration: uint('default_expiration', AOR_DEFAULTS.defaultExpiration),
+      source: 'pjsip-conf',
+    })
+  }
+  return result
+}

@@ -1,0 +1,97 @@
+// Choosing AORs by name, and refusing names that can never be an AOR or endpoint.
+
+import { UsageError } from '../errors.js'
+import type { AorReport } from './types.js'
+
+/** Longest accepted AOR/endpoint name, in characters (code points). */
+export const MAX_NAME_LENGTH = 255
+/** How much of a refused name a message shows. */
+const MAX_SHOWN = 80
+
+const NAMED_ESCAPES: Readonly<Record<number, string>> = { 0: '\\0', 9: '\\t', 10: '\\n', 13: '\\r' }
+
+/** C0 controls, DEL, C1 controls, and the Unicode line/paragraph separators. */
+function isControl(c: number): boolean {
+  return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c === 0x2028 || c === 0x2029
+}
+
+function escapeControl(c: number): string {
+  return NAMED_ESCAPES[c] ?? `\\u${c.toString(16).padStart(4, '0')}`
+}
+
+/** `text` with control characters written as escapes (`\r`, `\u001b`) and `\` doubled: safe in a message. */
+export function escapeControls(text: string): string {
+  let out = ''
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    out += isControl(c) ? escapeControl(c) : c === 92 ? '\\\\' : text[i]
+  }
+  return out
+}
+
+/** escapeControls, cut to a length fit for a message. */
+export function showSafely(text: string): string {
+  const shown = escapeControls(text.length > MAX_SHOWN ? text.slice(0, MAX_SHOWN) : text)
+  return text.length > MAX_SHOWN ? `${shown}…` : shown
+}
+
+function firstControl(text: string): number {
+  for (let i = 0; i < text.length; i++) {
+    if (isControl(text.charCodeAt(i))) return i
+  }
+  return -1
+}
+
+function codePointLength(text: string): number {
+  let n = 0
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c < 0xdc00 || c > 0xdfff) n++
+  }
+  return n
+}
+
+/** Throws UsageError for a name that can never be an AOR or endpoint: empty, control characters, too long. */
+export function validateName(name: string, what: string): void {
+  if (name === '') throw new UsageError(`${what} must not be empty`)
+  const at = firstControl(name)
+  if (at >= 0) {
+    const char = escapeControl(name.charCodeAt(at))
+    throw new UsageError(
+      `${what} "${showSafely(name)}" contains a control character (${char}) at position ${at + 1}: no AOR or endpoint name can`,
+    )
+  }
+  const length = codePointLength(name)
+  if (length > MAX_NAME_LENGTH) {
+    throw new UsageError(
+      `${what} "${showSafely(name)}" is ${length} characters long: an AOR or endpoint name has at most ${MAX_NAME_LENGTH}`,
+    )
+  }
+}
+
+export interface Selection {
+  reports: AorReport[]
+  /** Names that matched no AOR and no endpoint, in the order given (each once). */
+  unknown: string[]
+}
+
+/**
+ * Each name matches an AOR name exactly, or an endpoint (the contacts' `endpoint` field,
+ * i.e. `report.endpoints`). No names selects every AOR. Order of `reports` is kept.
+ */
+export function selectAors(reports: readonly AorReport[], names: readonly string[]): Selection {
+  if (names.length === 0) return { reports: [...reports], unknown: [] }
+  const wanted = new Set(names)
+  const matched = new Set<string>()
+  const selected = reports.filter((report) => {
+    let hit = false
+    for (const name of [report.aor, ...report.endpoints]) {
+      if (wanted.has(name)) {
+        matched.add(name)
+        hit = true
+      }
+    }
+    return hit
+  })
+  return { reports: selected, unknown: [...wanted].filter((name) => !matched.has(name)) }
+}

@@ -1,0 +1,204 @@
+import { describe, expect, it } from 'vitest'
+import { UsageError } from '../../src/errors.js'
+import {
+  DEFAULT_THRESHOLDS,
+  buildReports,
+  classifyContacts,
+  compareCodepoints,
+  judgeAor,
+  parseThreshold,
+} from '../../src/core/classify.js'
+import type { AorConfig } from '../../src/core/types.js'
+import { CAPTURE_NOW as NOW, capturedContacts, capturedReports, makeContact, reportOf } from '../helpers/captures.js'
+
+function config(aor: string, maxContacts: number | null, removeExisting: boolean | null = false): AorConfig {
+  return {
+    aor,
+    maxContacts,
+    removeExisting,
+    removeUnavailable: false,
+    qualifyFrequency: 0,
+    minimumExpiration: 60,
+    maximumExpiration: 3600,
+    defaultExpiration: 3600,
+    source: 'ami',
+  }
+}
+
+describe('buildReports on the captures at capture time', () => {
+  const reports = capturedReports()
+
+  it('lists every configured AOR, sorted, phone2 with count 0', () => {
+    expect(reports.map((r) => r.aor)).toEqual(['FAP003', 'alice', 'bob', 'carol', 'dave', 'erin', 'phone1', 'phone2', 'wizphone'])
+    expect(reportOf(reports, 'phone2')).toMatchObject({ count: 0, expired: 0, state: 'ok', severity: 0, endpoints: [], contacts: [] })
+  })
+
+  it('states and severities', () => {
+    const summary = Object.fromEntries(reports.map((r) => [r.aor, [r.count, r.maxContacts, r.state, r.severity]]))
+    expect(summary).toEqual({
+      FAP003: [2, 2, 'full', 2],
+      alice: [1, 1, 'full', 2],
+      bob: [2, 2, 'full', 2],
+      carol: [1, 3, 'ok', 0],
+      dave: [1, 1, 'full', 2],
+      erin: [2, 2, 'full', 0],
+      phone1: [3, 4, 'near', 1],
+      phone2: [0, 1, 'ok', 0],
+      wizphone: [1, 2, 'near', 1],
+    })
+  })
+
+  it("erin's older GXP1628 contact on 5096 is superseded by the one on 5097", () => {
+    const erin = reportOf(reports, 'erin')
+    expect(erin.superseded).toBe(1)
+    expect(erin.removeExisting).toBe(true)
+    const old = erin.contacts.find((c) => c.viaPort === 5096)!
+    const fresh = erin.contacts.find((c) => c.viaPort === 5097)!
+    expect(old.status).toBe('superseded')
+    expect(old.supersededBy).toBe(fresh.key)
+    expect(fresh.status).toBe('active')
+    expect(fresh.supersededBy).toBeNull()
+  })
+
+  it("FAP003's two contacts tie on expiration: both active, AOR full, severity 2", () => {
+    const fap = reportOf(reports, 'FAP003')
+    expect(fap.contacts.map((c) => c.status)).toEqual(['active', 'active'])
+    expect(fap.superseded).toBe(0)
+    expect(fap.endpoints).toEqual(['FAP003'])
+  })
+
+  it('different user agents from one address are different devices (bob, phone1)', () => {
+    expect(reportOf(reports, 'bob').superseded).toBe(0)
+    expect(reportOf(reports, 'phone1').superseded).toBe(0)
+  })
+
+  it('fills expiresIn, qualify and limit source', () => {
+    const carol = reportOf(reports, 'carol')
+    expect(carol.contacts[0]).toMatchObject({ expiresIn: 1795462227 - NOW, qualify: 'Unreachable' })
+    expect(carol.maxContactsSource).toBe('ami')
+  })
+
+  it('contacts within a report are sorted by key', () => {
+    const keys = reportOf(reports, 'phone1').contacts.map((c) => c.key)
+    expect(keys).toEqual([...keys].sort())
+  })
+
+  it('an expired contact is not counted toward the limit (bob later)', () => {
+    const later = capturedReports(1795460426)
+    const bob = reportOf(later, 'bob')
+    expect(bob).toMatchObject({ count: 1, expired: 1, state: 'near', severity: 1 })
+    expect(bob.contacts.find((c) => c.status === 'expired')?.expiresIn).toBe(0)
+  })
+
+  it('without configs: unknown, or the --max-contacts flag', () => {
+    const contacts = capturedContacts()
+    const unknown = buildReports({ contacts, configs: [], qualify: new Map(), now: NOW, thresholds: DEFAULT_THRESHOLDS })
+    expect(unknown.every((r) => r.state === 'unknown' && r.severity === 0 && r.maxContactsSource === 'none')).toBe(true)
+    expect(unknown).toHaveLength(8)
+    const flagged = buildReports({ contacts, configs: [config('bob', 5)], now: NOW, defaultMaxContacts: 2 })
+    expect(reportOf(flagged, 'FAP003')).toMatchObject({ maxContacts: 2, maxContactsSource: 'flag', state: 'full', severity: 2 })
+    expect(reportOf(flagged, 'bob')).toMatchObject({ maxContacts: 5, maxContactsSource: 'ami', state: 'ok' })
+  })
+
+  it('the first config of an AOR wins', () => {
+    const reports2 = buildReports({ contacts: [], configs: [config('x', 3), { ...config('x', 9), source: 'pjsip-conf' }], now: NOW })
+    expect(reports2).toMatchObject([{ aor: 'x', maxContacts: 3, maxContactsSource: 'ami' }])
+  })
+
+  it('empty PBX: still lists its AORs', () => {
+    const reports2 = buildReports({ contacts: [], configs: [config('b', 1), config('a', 2)], now: NOW })
+    expect(reports2.map((r) => [r.aor, r.count, r.state])).toEqual([['a', 0, 'ok'], ['b', 0, 'ok']])
+  })
+})
+
+describe('classifyContacts', () => {
+  const device = { via_addr: '192.0.2.16', user_agent: 'Grandstream GXP2130 1.0.11.3' }
+
+  it('supersededBy is the latest-expiring contact of the device; ties at the top supersede nobody', () => {
+    const a = makeContact('x', 1, { ...device, expiration_time: String(NOW + 10) })
+    const b = makeContact('x', 3, { ...device, expiration_time: String(NOW + 20) })
+    const c = makeContact('x', 2, { ...device, expiration_time: String(NOW + 20) })
+    const [ca, cb, cc] = classifyContacts([a, b, c], NOW)
+    expect(ca).toMatchObject({ status: 'superseded', supersededBy: c.key })
+    expect(cb.status).toBe('active')
+    expect(cc.status).toBe('active')
+  })
+
+  it('expired contacts neither supersede nor are superseded', () => {
+    const old = makeContact('x', 1, { ...device, expiration_time: String(NOW - 5) })
+    const live = makeContact('x', 2, { ...device, expiration_time: String(NOW + 5) })
+    const exact = makeContact('x', 3, { ...device, expiration_time: String(NOW) })
+    expect(classifyContacts([old, live, exact], NOW).map((c) => c.status)).toEqual(['expired', 'active', 'expired'])
+  })
+
+  it('no judgement without a user agent, a via address or an expiration time', () => {
+    const cases = [{ user_agent: '' }, { via_addr: '' }, { expiration_time: '' }]
+    for (const missing of cases) {
+      const a = makeContact('x', 1, { ...device, expiration_time: String(NOW + 10), ...missing })
+      const b = makeContact('x', 2, { ...device, expiration_time: String(NOW + 20), ...missing })
+      expect(classifyContacts([a, b], NOW).map((c) => c.status)).toEqual(['active', 'active'])
+    }
+    const noExpiry = classifyContacts([makeContact('x', 1, { expiration_time: 'soon' })], NOW)[0]
+    expect(noExpiry).toMatchObject({ status: 'active', expiresIn: null })
+  })
+})
+
+describe('judgeAor', () => {
+  const t = DEFAULT_THRESHOLDS
+  it.each([
+    [0, 2, false, 'ok', 0],
+    [1, 4, false, 'ok', 0],
+    [3, 4, false, 'near', 1],
+    [4, 5, false, 'near', 1], // 80 % used
+    [4, 4, false, 'full', 2],
+    [5, 4, false, 'over', 2],
+    [5, 4, true, 'over', 0],
+    [4, 4, true, 'full', 0],
+    [0, 1, false, 'ok', 0],
+    [0, 0, false, 'full', 2], // max_contacts 0: Asterisk refuses every REGISTER
+    [0, 0, true, 'full', 2],
+    [3, null, false, 'unknown', 0],
+  ] as const)('count %i of max %s (remove_existing %s) → %s, severity %i', (count, max, re, state, severity) => {
+    expect(judgeAor(count, max, re, t)).toEqual({ state, severity })
+  })
+
+  it('custom thresholds', () => {
+    const thresholds = { warn: parseThreshold('50%'), crit: parseThreshold('1') }
+    expect(judgeAor(2, 4, false, thresholds)).toEqual({ state: 'near', severity: 1 })
+    expect(judgeAor(3, 4, false, thresholds)).toEqual({ state: 'near', severity: 2 })
+    expect(judgeAor(1, 4, false, thresholds)).toEqual({ state: 'ok', severity: 0 })
+  })
+})
+
+describe('parseThreshold', () => {
+  it.each([
+    ['1', { free: 1, percent: null }],
+    ['0', { free: 0, percent: null }],
+    ['80%', { free: null, percent: 80 }],
+    ['1,80%', { free: 1, percent: 80 }],
+    ['80%, 2', { free: 2, percent: 80 }],
+    ['100%', { free: null, percent: 100 }],
+    ['87.5%', { free: null, percent: 87.5 }],
+  ])('%j', (text, expected) => expect(parseThreshold(text)).toEqual(expected))
+
+  it.each(['', ' ', 'abc', '-1', '1.5', '101%', '80%%', '1,2', '80%,90%', '1,80%,2', '%', '1 80%', '0x10', '1e3', ','])(
+    'refuses %j',
+    (text) => expect(() => parseThreshold(text)).toThrow(UsageError),
+  )
+
+  it('never echoes control characters', () => {
+    try {
+      parseThreshold('1\r\n\u001b[31m')
+      expect.unreachable()
+    } catch (e) {
+      expect((e as Error).message).toContain('1\\r\\n\\u001b[31m')
+      expect((e as Error).message).not.toMatch(/[\r\n\u001b]/)
+    }
+  })
+})
+
+describe('compareCodepoints', () => {
+  it('orders by code point, not UTF-16 unit', () => {
+    expect(['a😀', 'a\uFFFD', 'a', 'B', 'a\u00e9'].sort(compareCodepoints)).toEqual(['B', 'a', 'a\u00e9', 'a\uFFFD', 'a😀'])
+  })
+})

@@ -1,0 +1,121 @@
+import { describe, expect, it } from 'vitest'
+import { UsageError } from '../../src/errors.js'
+import { buildReports } from '../../src/core/classify.js'
+import { REACHABLE_REASON, formatAgo, planPrune, type PruneCriteria } from '../../src/core/plan.js'
+import {
+  CAPTURE_NOW as NOW,
+  capturedConfigs,
+  capturedContacts,
+  capturedQualify,
+  capturedReports,
+} from '../helpers/captures.js'
+
+const NONE: PruneCriteria = { expired: false, superseded: false, keep: null, keys: [], unreachable: false }
+const ERIN_OLD = 'erin;@093effadcd9ec4151bf1187aeabac8eb'
+const ERIN_NEW = 'erin;@cc218f06efabb6b333b349fd048980c1'
+const BOB_CISCO = 'bob;@6eb848a7f68f517e9b726b1c8fe974c0'
+const CAROL = 'carol;@36747b0de85e6b0d01ec6720ca8c2a07'
+
+function reportsWithQualify(statuses: Record<string, string>, now = NOW) {
+  const qualify = new Map([...capturedQualify(), ...Object.entries(statuses)])
+  return buildReports({ contacts: capturedContacts(), configs: capturedConfigs(), qualify, now })
+}
+
+describe('planPrune', () => {
+  it('--superseded: erin’s older registration, in plain words', () => {
+    const plan = planPrune(capturedReports(), { ...NONE, superseded: true }, true)
+    expect(plan.items.map((i) => [i.key, i.action])).toEqual([[ERIN_OLD, 'delete']])
+    expect(plan.items[0].reasons).toEqual([
+      `superseded by a newer registration from the same device (127.0.0.1, Grandstream GXP1628 1.0.7.13), key ${ERIN_NEW}`,
+    ])
+    expect(plan.items[0].aor).toBe('erin')
+    expect(plan.items[0].contact.viaPort).toBe(5096)
+    expect(plan).toMatchObject({ toDelete: 1, kept: 0, notes: [] })
+  })
+
+  it('--superseded without qualify: a note says it is a judgement', () => {
+    const plan = planPrune(capturedReports(), { ...NONE, superseded: true }, false)
+    expect(plan.notes).toHaveLength(1)
+    expect(plan.notes[0]).toMatch(/^superseded is a judgement from via address and user agent \(qualify is off or unreadable\)/)
+  })
+
+  it('--expired: how long ago', () => {
+    const plan = planPrune(capturedReports(1795460426 + 185), { ...NONE, expired: true }, true)
+    expect(plan.items).toMatchObject([{ key: BOB_CISCO, action: 'delete', reasons: ['expired 3m ago'] }])
+    expect(planPrune(capturedReports(), { ...NONE, expired: true }, true).items).toEqual([])
+  })
+
+  it('--keep 1: keeps the latest-expiring per AOR; a tie is kept, not guessed', () => {
+    const plan = planPrune(capturedReports(), { ...NONE, keep: 1 }, true)
+    const summary = plan.items.map((i) => [i.key.split(';@')[0], i.contact.viaPort, i.action])
+    expect(summary).toEqual([
+      ['FAP003', 5071, 'keep'],
+      ['bob', 5093, 'delete'],
+      ['erin', 5096, 'delete'],
+      ['phone1', 5082, 'delete'],
+      ['phone1', 5081, 'delete'],
+    ])
+    expect(plan.items[1].reasons).toEqual(['beyond --keep 1 (keeps the latest-expiring)'])
+    expect(plan.items[0].reasons[0]).toMatch(/expires with the last contact --keep 1 keeps/)
+    expect(plan.notes).toEqual([expect.stringMatching(/^FAP003: 1 more contact\(s\) expire in the same second .* rather than guess/)])
+    expect(plan).toMatchObject({ toDelete: 4, kept: 1 })
+  })
+
+  it('--keep 2 deletes nothing: phone1’s third contact ties with its second', () => {
+    const plan = planPrune(capturedReports(), { ...NONE, keep: 2 }, true)
+    expect(plan.items.map((i) => [i.aor, i.contact.viaPort, i.action])).toEqual([['phone1', 5081, 'keep']])
+    expect(plan.toDelete).toBe(0)
+  })
+
+  it('--key: exactly that contact; unknown keys get a note', () => {
+    const plan = planPrune(capturedReports(), { ...NONE, keys: [BOB_CISCO, 'bob;@' + '0'.repeat(32)] }, true)
+    expect(plan.items).toMatchObject([{ key: BOB_CISCO, action: 'delete', reasons: ['--key'] }])
+    expect(plan.notes).toEqual([`--key bob;@${'0'.repeat(32)}: no such contact in the selected AORs`])
+  })
+
+  it('--unreachable: carol, whose qualify says Unreachable', () => {
+    const plan = planPrune(capturedReports(), { ...NONE, unreachable: true }, true)
+    expect(plan.items).toMatchObject([{ key: CAROL, action: 'delete', reasons: ['qualify: Unreachable'] }])
+    const blind = planPrune(capturedReports(), { ...NONE, unreachable: true }, false)
+    expect(blind.notes).toEqual([expect.stringMatching(/--unreachable matched nothing/)])
+  })
+
+  it('reasons accumulate', () => {
+    const plan = planPrune(capturedReports(), { ...NONE, superseded: true, keep: 1, keys: [ERIN_OLD] }, true)
+    expect(plan.items.find((i) => i.key === ERIN_OLD)?.reasons).toEqual([
+      expect.stringMatching(/^superseded by/),
+      'beyond --keep 1 (keeps the latest-expiring)',
+      '--key',
+    ])
+  })
+
+  it.each(['Reachable', 'reachable', 'Avail', 'AVAIL'])('never deletes a contact qualify reports %s, whatever the criteria', (status) => {
+    const reports = reportsWithQualify({ [ERIN_OLD]: status, [BOB_CISCO]: status })
+    const plan = planPrune(reports, { expired: true, superseded: true, keep: 1, keys: [ERIN_OLD, BOB_CISCO], unreachable: true }, true)
+    const erin = plan.items.find((i) => i.key === ERIN_OLD)!
+    const bob = plan.items.find((i) => i.key === BOB_CISCO)!
+    for (const item of [erin, bob]) {
+      expect(item.action).toBe('keep')
+      expect(item.reasons[0]).toBe(REACHABLE_REASON)
+    }
+    expect(plan.items.filter((i) => i.action === 'delete').every((i) => !/^(reachable|avail)$/i.test(i.contact.qualify ?? ''))).toBe(true)
+  })
+
+  it('orders by AOR then key, deterministically', () => {
+    const plan = planPrune(capturedReports().reverse(), { ...NONE, keep: 1 }, true)
+    const order = plan.items.map((i) => [i.aor, i.key])
+    expect(order).toEqual([...order].sort((a, b) => (a[0] === b[0] ? (a[1] < b[1] ? -1 : 1) : a[0] < b[0] ? -1 : 1)))
+  })
+
+  it('refuses an empty plan request and a bad --keep', () => {
+    expect(() => planPrune(capturedReports(), NONE, true)).toThrow(UsageError)
+    expect(() => planPrune(capturedReports(), { ...NONE, keep: 0 }, true)).toThrow(UsageError)
+    expect(() => planPrune(capturedReports(), { ...NONE, keep: 1.5 }, true)).toThrow(UsageError)
+  })
+})
+
+describe('formatAgo', () => {
+  it.each([
+    [0, '0s'], [45, '45s'], [60, '1m'], [185, '3m'], [3600, '1h'], [3900, '1h 5m'], [86400, '1d'], [97200, '1d 3h'], [-5, '0s'],
+  ])('%i s → %s', (seconds, text) => expect(formatAgo(seconds)).toBe(text))
+})
