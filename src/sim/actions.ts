@@ -1,0 +1,238 @@
+// The AMI actions the sim answers, with the privileges main/manager.c checks (any one of the
+// user's write= classes suffices) and the answers of main/manager.c and main/db.c.
+
+import { actionIdHeader, block, listComplete, listStart, response, type AmiRequest } from './ami.js'
+import { runCli, type CliOutput } from './cli.js'
+import { pjsipShowAors, pjsipShowContacts, pjsipShowEndpoint, pjsipShowEndpoints } from './pjsip.js'
+import type { SimAsterisk, SimUser } from './server.js'
+
+/** What an action changes on its connection. */
+export interface SessionState {
+  readonly connection: number
+  /** The logged-in user; undefined before a successful Login. */
+  user: SimUser | undefined
+  /** Event classes sent to this connection (the Login's `Events` within the user's read classes). */
+  eventClasses: Set<string>
+  /** Set by Logoff and by a failed Login: the connection closes after the answer. */
+  closing: boolean
+}
+
+export interface ActionContext {
+  sim: SimAsterisk
+  session: SessionState
+  request: AmiRequest
+  /** The ActionID to echo (under the `wrongActionId` fault, another one). */
+  actionId: string
+  /** The listed items (output lines, list events) that reach the client: `dropOutputLines` omits some. */
+  keep<T>(items: T[]): T[]
+}
+
+/** An action: `privileges` empty means anybody, logged in or not. */
+interface ActionSpec {
+  privileges: readonly string[]
+  /** The strings Asterisk writes, one send_string() each. */
+  run(ctx: ActionContext): string[]
+}
+
+const SYSTEM = ['system']
+const SYSTEM_OR_REPORTING = ['system', 'reporting']
+
+/** Asterisk's 'yes'/'no' words (ast_true, ast_false). */
+const TRUE_WORDS = ['yes', 'true', 'y', 't', '1', 'on']
+const FALSE_WORDS = ['no', 'false', 'n', 'f', '0', 'off']
+
+/** What manager.conf's `all` stands for. */
+const ALL_CLASSES = ['system', 'call', 'log', 'verbose', 'command', 'agent', 'user', 'config', 'dtmf', 'reporting', 'cdr', 'dialplan', 'originate', 'agi', 'cc', 'aoc', 'test', 'security', 'message']
+
+function expandClasses(classes: readonly string[]): readonly string[] {
+  return classes.includes('all') ? ALL_CLASSES : classes
+}
+
+/** set_eventmask: the Login's `Events` header (absent: everything) within the user's read classes. */
+function eventClasses(user: SimUser, events: string): Set<string> {
+  const readable = expandClasses(user.read ?? user.write)
+  const word = events.trim().toLowerCase()
+  if (FALSE_WORDS.includes(word)) return new Set()
+  if (word === '' || TRUE_WORDS.includes(word)) return new Set(readable)
+  const wanted = expandClasses(word.split(',').map((name) => name.trim()))
+  return new Set(wanted.filter((name) => readable.includes(name)))
+}
+
+function login(ctx: ActionContext): string[] {
+  const { session, request, sim, actionId } = ctx
+  if (session.user) return [response('Success', actionId, 'Already authenticated')]
+  const user = sim.authenticate(request.get('Username'), request.get('Secret'))
+  if (!user) {
+    session.closing = true
+    return [response('Error', actionId, 'Authentication failed')]
+  }
+  session.user = user
+  session.eventClasses = eventClasses(user, request.get('Events'))
+  const answer = [response('Success', actionId, 'Authentication accepted')]
+  if (session.eventClasses.has('system')) {
+    const uptime = String(sim.uptime())
+    answer.push(
+      block([
+        ['Event', 'FullyBooted'],
+        ['Privilege', 'system,all'],
+        ['Uptime', uptime],
+        ['LastReload', uptime],
+        ['Status', 'Fully Booted'],
+      ]),
+    )
+  }
+  return answer
+}
+
+function logoff(ctx: ActionContext): string[] {
+  ctx.session.closing = true
+  return [response('Goodbye', ctx.actionId, 'Thanks for all the fish.')]
+}
+
+function ping(ctx: ActionContext): string[] {
+  const micros = String((Date.now() % 1000) * 1000).padStart(6, '0')
+  return [
+    block([
+      ['Response', 'Success'],
+      ...actionIdHeader(ctx.actionId),
+      ['Ping', 'Pong'],
+      ['Timestamp', `${ctx.sim.now()}.${micros}`],
+    ]),
+  ]
+}
+
+/** The lines a CLI command printed, with `dropOutputLines` applied to its items. */
+function cliLines(ctx: ActionContext, output: CliOutput): string[] {
+  return [...output.head, ...ctx.keep(output.items), ...output.tail]
+}
+
+/** Asterisk ≥ 14: `Message: Command output follows`, then one `Output:` header per line (the last newline trimmed). */
+function commandOutput(ctx: ActionContext, output: CliOutput): string[] {
+  const lines = cliLines(ctx, output)
+  const head = block([['Response', output.success ? 'Success' : 'Error'], ...actionIdHeader(ctx.actionId)]).slice(0, -2)
+  const outputLines = (lines.length > 0 ? lines : ['']).map((line) => `Output: ${line}\r\n`)
+  return [head, 'Message: Command output follows\r\n', ...outputLines, '\r\n']
+}
+
+/** Asterisk ≤ 13: `Response: Follows`, the raw CLI text, `--END COMMAND--`. */
+function commandFollows(ctx: ActionContext, output: CliOutput): string[] {
+  const text = cliLines(ctx, output)
+    .map((line) => `${line}\n`)
+    .join('')
+  const head = ['Response: Follows\r\nPrivilege: Command\r\n']
+  if (ctx.actionId) head.push(`ActionID: ${ctx.actionId}\r\n`)
+  return [...head, text, '--END COMMAND--\r\n\r\n']
+}
+
+function command(ctx: ActionContext): string[] {
+  const line = ctx.request.get('Command')
+  if (!line) return [response('Error', ctx.actionId, 'No command provided')]
+  const output = runCli(line, ctx.sim)
+  return ctx.sim.version === '13' ? commandFollows(ctx, output) : commandOutput(ctx, output)
+}
+
+/** The Family and Key headers, or the error main/db.c answers when one is missing. */
+function familyAndKey(ctx: ActionContext, period: '.' | ''): { family: string; key: string } | string[] {
+  const family = ctx.request.get('Family')
+  const key = ctx.request.get('Key')
+  if (!family) return [response('Error', ctx.actionId, `No family specified${period}`)]
+  if (!key) return [response('Error', ctx.actionId, `No key specified${period}`)]
+  return { family, key }
+}
+
+function dbGet(ctx: ActionContext): string[] {
+  const target = familyAndKey(ctx, '.')
+  if (Array.isArray(target)) return target
+  const value = ctx.sim.astdb.get(target.family, target.key)
+  if (value === undefined) return [response('Error', ctx.actionId, 'Database entry not found')]
+  const item = block([
+    ['Event', 'DBGetResponse'],
+    ['Family', target.family],
+    ['Key', target.key],
+    ['Val', value],
+    ...actionIdHeader(ctx.actionId),
+  ])
+  return [listStart(ctx.actionId, 'Result will follow'), ...ctx.keep([item]), ...listComplete('DBGetComplete', ctx.actionId, 1)]
+}
+
+function dbGetTree(ctx: ActionContext): string[] {
+  const rows = ctx.sim.astdb.tree(ctx.request.get('Family'), ctx.request.get('Key'))
+  const items = rows.map((row) =>
+    block([['Event', 'DBGetTreeResponse'], ['Key', row.key], ['Val', row.value], ...actionIdHeader(ctx.actionId)]),
+  )
+  return [listStart(ctx.actionId, 'Result will follow'), ...ctx.keep(items), ...listComplete('DBGetTreeComplete', ctx.actionId, rows.length)]
+}
+
+function dbPut(ctx: ActionContext): string[] {
+  const target = familyAndKey(ctx, '')
+  if (Array.isArray(target)) return target
+  ctx.sim.astdb.put(target.family, target.key, ctx.request.get('Val'))
+  return [response('Success', ctx.actionId, 'Updated database successfully')]
+}
+
+function dbDel(ctx: ActionContext): string[] {
+  const target = familyAndKey(ctx, '.')
+  if (Array.isArray(target)) return target
+  return ctx.sim.deleteDbEntry(target.family, target.key)
+    ? [response('Success', ctx.actionId, 'Key deleted successfully')]
+    : [response('Error', ctx.actionId, 'Database entry could not be deleted')]
+}
+
+function dbDelTree(ctx: ActionContext): string[] {
+  const family = ctx.request.get('Family')
+  if (!family) return [response('Error', ctx.actionId, 'No family specified.')]
+  const deleted = ctx.sim.astdb.delTree(family, ctx.request.get('Key'))
+  return deleted === 0
+    ? [response('Error', ctx.actionId, 'Database entry not found')]
+    : [response('Success', ctx.actionId, 'Key tree deleted successfully')]
+}
+
+const ACTIONS: Record<string, ActionSpec> = {
+  login: { privileges: [], run: login },
+  logoff: { privileges: [], run: logoff },
+  ping: { privileges: [], run: ping },
+  command: { privileges: ['command'], run: command },
+  dbget: { privileges: SYSTEM_OR_REPORTING, run: dbGet },
+  dbgettree: { privileges: SYSTEM_OR_REPORTING, run: dbGetTree },
+  dbput: { privileges: SYSTEM, run: dbPut },
+  dbdel: { privileges: SYSTEM, run: dbDel },
+  dbdeltree: { privileges: SYSTEM, run: dbDelTree },
+  pjsipshowaors: { privileges: SYSTEM, run: pjsipShowAors },
+  pjsipshowcontacts: { privileges: SYSTEM, run: pjsipShowContacts },
+  pjsipshowendpoint: { privileges: SYSTEM, run: pjsipShowEndpoint },
+  pjsipshowendpoints: { privileges: SYSTEM, run: pjsipShowEndpoints },
+}
+
+/** Actions Asterisk 13 does not have (DBGetTree came with 16.28, 18.14, 19.6). */
+const NOT_IN_13 = new Set(['dbgettree'])
+
+/** Actions that work before Login (process_message lets these through). */
+const BEFORE_LOGIN = new Set(['login', 'logoff', 'challenge'])
+
+function findAction(name: string, version: SimAsterisk['version']): ActionSpec | undefined {
+  const key = name.toLowerCase()
+  if (version === '13' && NOT_IN_13.has(key)) return undefined
+  return Object.hasOwn(ACTIONS, key) ? ACTIONS[key] : undefined
+}
+
+function mayRun(user: SimUser | undefined, spec: ActionSpec): boolean {
+  if (spec.privileges.length === 0) return true
+  const classes = expandClasses(user?.write ?? [])
+  return spec.privileges.some((privilege) => classes.includes(privilege))
+}
+
+/** process_message(): the answer to one message, as the strings Asterisk writes. */
+export function answerAction(ctx: ActionContext): string[] {
+  const action = ctx.request.action
+  if (!action) return [response('Error', ctx.actionId, 'Missing action in request')]
+  if (!ctx.session.user && !BEFORE_LOGIN.has(action.toLowerCase())) {
+    return [response('Error', ctx.actionId, 'Permission denied')]
+  }
+  const spec = findAction(action, ctx.sim.version)
+  if (!spec) {
+    const message = `Invalid/unknown command: ${action}. Use Action: ListCommands to show available commands.`
+    return [response('Error', ctx.actionId, message)]
+  }
+  if (!mayRun(ctx.session.user, spec)) return [response('Error', ctx.actionId, 'Permission denied')]
+  return spec.run(ctx)
+}

@@ -1,0 +1,342 @@
+// SimAsterisk: a simulated Asterisk speaking AMI over TCP, byte for byte as Asterisk 22.10.1
+// (or, with version '13', as Asterisk 13), with faults to inject.
+
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net'
+import { CONTACT_FAMILY, type QualifyStatus } from '../core/types.js'
+import { answerAction, type ActionContext, type SessionState } from './actions.js'
+import { AmiRequest, parseHeader, type Header } from './ami.js'
+import { AstDb } from './astdb.js'
+import { contactCreatedEvents } from './pjsip.js'
+import { Registrar } from './registrar.js'
+import { captureSeed, type SimSeed } from './seed.js'
+import { writeSegments } from './writer.js'
+
+export type SimVersion = '22' | '13'
+
+/** A manager.conf user: `write` classes decide which actions it may run; `read` (default: write) which events it gets. */
+export interface SimUser {
+  username: string
+  secret: string
+  write: string[]
+  read?: string[]
+}
+
+/** An action name (case-insensitive), as in the `Action:` header. */
+type ActionName = string
+
+export interface SimFaults {
+  /** Sent instead of the banner (e.g. an HTTP response), then the connection is closed. */
+  garbageBanner?: string
+  /** The banner, then nothing: no action is ever answered. */
+  stallAfterBanner?: boolean
+  /** For that action: the first `afterBytes` bytes of its answer (default 0), then silence, connection open. */
+  stall?: { action: ActionName; afterBytes?: number }
+  /** For that action: the first `afterBytes` bytes of its answer, then the connection is closed. */
+  closeMidAnswer?: { action: ActionName; afterBytes: number }
+  /** For that action: `count` listed items (output lines, list events) are left out; the answer's own count stays true. */
+  dropOutputLines?: { action: ActionName; count: number }
+  /** That action is answered with another ActionID only. */
+  wrongActionId?: ActionName
+  /** That action's answer is sent twice. */
+  duplicateResponse?: ActionName
+  /** DBDel (and `database del`) of these keys fails without deleting. */
+  dbDelFail?: string[]
+  /** Runs before the sim answers each action (after it was recorded in `received`). */
+  beforeAction?: (action: string, headers: Header[], sim: SimAsterisk) => void | Promise<void>
+  /** Connections beyond this many are closed at once (net.Server#maxConnections). */
+  maxConnections?: number
+}
+
+export interface SimOptions {
+  /** '22' (default) or '13': 13 has no DBGetTree and answers Command with `Response: Follows`. */
+  version?: SimVersion
+  /** Default: `pjctl`/`pjctl-secret` (system,command,reporting) and `pjro`/`pjro-secret` (reporting). */
+  users?: SimUser[]
+  /** Default: the captured lab, rebased to `now()`. */
+  seed?: SimSeed
+  /** Unix seconds; default the wall clock. */
+  now?: () => number
+  /** Bytes per socket.write(); default 64 KiB. */
+  chunkSize?: number
+  /** manager.conf `writetimeout` (ms): a message whose write waits longer for the client loses its rest. */
+  writetimeoutMs?: number
+  /** contact_expiration_check_interval in seconds: 0 (default) runs no background sweep. */
+  contactExpirationCheckInterval?: number
+  faults?: SimFaults
+}
+
+/** One message as the sim received and parsed it. */
+export interface ReceivedAction {
+  connection: number
+  /** The `Action` header ('' when the message had none). */
+  action: string
+  headers: Header[]
+}
+
+const DEFAULT_USERS: readonly SimUser[] = [
+  { username: 'pjctl', secret: 'pjctl-secret', write: ['system', 'command', 'reporting'] },
+  { username: 'pjro', secret: 'pjro-secret', write: ['reporting'] },
+]
+
+/** AMI_VERSION of include/asterisk/manager.h. */
+const AMI_VERSION: Record<SimVersion, string> = { '22': '11.0.0', '13': '2.10.6' }
+
+const VERSION_LINE: Record<SimVersion, string> = {
+  '22': 'Asterisk 22.10.1 built by root @ vm on a x86_64 running Linux on 2026-11-23 18:14:38 UTC',
+  '13': 'Asterisk 13.38.3 built by root @ vm on a x86_64 running Linux on 2026-11-23 18:14:38 UTC',
+}
+
+const DEFAULT_CHUNK_SIZE = 64 * 1024
+
+function isAction(faultAction: ActionName | undefined, action: string): boolean {
+  return faultAction !== undefined && faultAction.toLowerCase() === action.toLowerCase()
+}
+
+/** `items` without `count` of them, spread evenly: what a writetimeout drop leaves. */
+function withoutSome<T>(items: T[], count: number): T[] {
+  if (count <= 0) return items
+  if (count >= items.length) return []
+  const dropped = new Set<number>()
+  for (let k = 0; k < count; k++) dropped.add(Math.floor(((k + 0.5) * items.length) / count))
+  return items.filter((_, index) => !dropped.has(index))
+}
+
+interface WriteConfig {
+  chunkSize: number
+  writeTimeoutMs?: number
+}
+
+/** One AMI connection: reads whole messages, answers them in order, one at a time. */
+class Session implements SessionState {
+  user: SimUser | undefined
+  eventClasses = new Set<string>()
+  closing = false
+  /** Stalled by a fault: nothing more is written. */
+  private silent = false
+  private input = ''
+  private headers: Header[] = []
+  private queue: Promise<void> = Promise.resolve()
+
+  constructor(
+    readonly socket: Socket,
+    readonly connection: number,
+    private readonly sim: SimAsterisk,
+    private readonly write: WriteConfig,
+  ) {
+    socket.setEncoding('utf8')
+    socket.on('data', (chunk: string) => this.receive(chunk))
+    // a client that resets the connection is not the sim's error
+    socket.on('error', () => undefined)
+  }
+
+  greet(): void {
+    const { garbageBanner, stallAfterBanner } = this.sim.faults
+    if (garbageBanner !== undefined) {
+      this.silent = true
+      this.socket.end(garbageBanner)
+      return
+    }
+    this.socket.write(`Asterisk Call Manager/${AMI_VERSION[this.sim.version]}\r\n`)
+    if (stallAfterBanner) this.silent = true
+  }
+
+  /** Unsolicited events, for a logged-in connection that asked for the `system` class. */
+  sendEvents(events: string[]): void {
+    if (!this.user || !this.eventClasses.has('system')) return
+    this.enqueue(async () => {
+      if (!this.silent) await writeSegments(this.socket, events, this.write)
+    })
+  }
+
+  /** get_input(): lines end in CRLF or a bare LF; an empty line ends the message. */
+  private receive(chunk: string): void {
+    this.input += chunk
+    let start = 0
+    for (let newline = this.input.indexOf('\n'); newline >= 0; newline = this.input.indexOf('\n', start)) {
+      const line = this.input.slice(start, newline).replace(/\r$/, '')
+      start = newline + 1
+      if (line === '') this.messageComplete()
+      else this.headers.push(parseHeader(line))
+    }
+    this.input = this.input.slice(start)
+  }
+
+  private messageComplete(): void {
+    const request = new AmiRequest(this.headers)
+    this.headers = []
+    this.sim.received.push({ connection: this.connection, action: request.action, headers: request.headers })
+    this.enqueue(() => this.answer(request))
+  }
+
+  private enqueue(task: () => Promise<void>): void {
+    this.queue = this.queue.then(task).catch((error: unknown) => {
+      this.socket.destroy(error instanceof Error ? error : new Error(String(error)))
+    })
+  }
+
+  private async answer(request: AmiRequest): Promise<void> {
+    if (this.silent || this.socket.destroyed) return
+    const action = request.action
+    await this.sim.faults.beforeAction?.(action, request.headers, this.sim)
+    if (this.silent || this.socket.destroyed) return
+    const faults = this.sim.faults
+    const actionId = request.get('ActionID')
+    const ctx: ActionContext = {
+      sim: this.sim,
+      session: this,
+      request,
+      actionId: isAction(faults.wrongActionId, action) ? `${actionId}-wrong` : actionId,
+      keep: (items) => (isAction(faults.dropOutputLines?.action, action) ? withoutSome(items, faults.dropOutputLines?.count ?? 0) : items),
+    }
+    const segments = answerAction(ctx)
+    await this.deliver(action, isAction(faults.duplicateResponse, action) ? [...segments, ...segments] : segments)
+  }
+
+  /** Writes an answer; a stall or closeMidAnswer fault cuts it short. */
+  private async deliver(action: string, segments: string[]): Promise<void> {
+    const { stall, closeMidAnswer } = this.sim.faults
+    const stalled = isAction(stall?.action, action)
+    const cut = isAction(closeMidAnswer?.action, action)
+    const maxBytes = stalled ? (stall?.afterBytes ?? 0) : cut ? closeMidAnswer?.afterBytes : undefined
+    await writeSegments(this.socket, segments, { ...this.write, maxBytes })
+    if (stalled) this.silent = true
+    if (cut || this.closing) {
+      this.silent = true
+      this.socket.end()
+    }
+  }
+}
+
+export class SimAsterisk {
+  readonly astdb = new AstDb()
+  readonly registrar: Registrar
+  /** Every message received, in order, across connections. */
+  readonly received: ReceivedAction[] = []
+  readonly version: SimVersion
+  /** The sim's clock in Unix seconds; replace it to move time. */
+  now: () => number
+  private currentFaults: SimFaults = {}
+  private readonly users: readonly SimUser[]
+  private readonly write: WriteConfig
+  private readonly server: Server
+  private readonly sessions = new Set<Session>()
+  private readonly startedAt = Date.now()
+  private readonly expirationCheckInterval: number
+  private sweepTimer: NodeJS.Timeout | undefined
+  private nextConnection = 1
+
+  constructor(opts: SimOptions = {}) {
+    this.version = opts.version ?? '22'
+    this.now = opts.now ?? (() => Math.floor(Date.now() / 1000))
+    this.users = opts.users ?? DEFAULT_USERS
+    this.write = { chunkSize: opts.chunkSize ?? DEFAULT_CHUNK_SIZE, writeTimeoutMs: opts.writetimeoutMs }
+    this.expirationCheckInterval = opts.contactExpirationCheckInterval ?? 0
+    this.registrar = new Registrar(this.astdb, () => this.now())
+    this.registrar.onContactCreated = (created) => {
+      const events = contactCreatedEvents(created)
+      for (const session of this.sessions) session.sendEvents(events)
+    }
+    this.load(opts.seed ?? captureSeed({ now: this.now() }))
+    this.server = createServer((socket) => this.accept(socket))
+    this.setFaults(opts.faults ?? {})
+  }
+
+  /** Adds a seed: its AORs, its rows (into registrar/contact), each known to the qualify side (NonQualified unless the seed says otherwise). */
+  load(seed: SimSeed): void {
+    for (const aor of seed.aors) this.registrar.setAor(aor)
+    for (const row of seed.rows) {
+      this.astdb.put(CONTACT_FAMILY, row.key, row.value)
+      this.registrar.setQualify(row.key, seed.qualify?.[row.key] ?? 'NonQualified')
+    }
+  }
+
+  /** Listens; resolves with the port. */
+  start(port = 0, host = '127.0.0.1'): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject)
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject)
+        if (this.expirationCheckInterval > 0) {
+          this.sweepTimer = setInterval(() => this.registrar.sweepExpired(), this.expirationCheckInterval * 1000)
+          this.sweepTimer.unref()
+        }
+        resolve(this.port)
+      })
+    })
+  }
+
+  /** Stops listening and destroys every connection. */
+  stop(): Promise<void> {
+    clearInterval(this.sweepTimer)
+    this.restart()
+    return new Promise((resolve) => {
+      if (!this.server.listening) resolve()
+      else this.server.close(() => resolve())
+    })
+  }
+
+  /** "The server restarting": every open connection is destroyed; the sim keeps listening and keeps its astdb. */
+  restart(): void {
+    for (const session of this.sessions) session.socket.destroy()
+  }
+
+  get port(): number {
+    const address = this.server.address() as AddressInfo | null
+    return address?.port ?? 0
+  }
+
+  /** Open connections. */
+  get connections(): number {
+    return this.sessions.size
+  }
+
+  get faults(): SimFaults {
+    return this.currentFaults
+  }
+
+  setFaults(faults: SimFaults): void {
+    this.currentFaults = faults
+    this.server.maxConnections = faults.maxConnections ?? Number.POSITIVE_INFINITY
+  }
+
+  /** The qualify state PJSIPShowContacts reports for a contact (astdb key within registrar/contact). */
+  setQualify(key: string, status: QualifyStatus, roundtripUsec?: number): void {
+    this.registrar.setQualify(key, status, roundtripUsec)
+  }
+
+  /** The first line of `core show version`. */
+  get versionLine(): string {
+    return VERSION_LINE[this.version]
+  }
+
+  /** Seconds since the sim started (FullyBooted's Uptime and LastReload). */
+  uptime(): number {
+    return Math.floor((Date.now() - this.startedAt) / 1000)
+  }
+
+  /** The manager user with that name (case-insensitive) and secret. */
+  authenticate(username: string, secret: string): SimUser | undefined {
+    const name = username.toLowerCase()
+    return this.users.find((user) => user.username.toLowerCase() === name && user.secret === secret)
+  }
+
+  /** ast_db_del2, failing for the keys of the `dbDelFail` fault. */
+  deleteDbEntry(family: string, key: string): boolean {
+    if (this.currentFaults.dbDelFail?.includes(key)) return false
+    return this.astdb.del(family, key)
+  }
+
+  private accept(socket: Socket): void {
+    const session = new Session(socket, this.nextConnection++, this, this.write)
+    this.sessions.add(session)
+    socket.on('close', () => this.sessions.delete(session))
+    session.greet()
+  }
+}
+
+/** Constructs a sim and starts it on 127.0.0.1 (port 0: any free port). */
+export async function startSim(opts: SimOptions = {}, port = 0): Promise<SimAsterisk> {
+  const sim = new SimAsterisk(opts)
+  await sim.start(port)
+  return sim
+}
