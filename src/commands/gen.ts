@@ -1,0 +1,219 @@
+// pjctl gen <pjsip|wizard> [NAME...]: AOR config that prevents lockouts
+// (max_contacts >= 1, remove_existing=yes), as pjsip.conf or pjsip_wizard.conf
+// snippets. The text comes from the pure renderer in src/core/genconf.ts; this
+// layer gathers names (arguments, --from-csv, --from-server), passwords
+// (--password-env, the CSV, or --generate-password) and writes --out.
+
+import { randomBytes } from 'node:crypto'
+import { writeFile } from 'node:fs/promises'
+import { parseGenCsv, proposeFromReports, renderGen, type GenEntry, type GenKind, type GenOptions } from '../core/genconf.js'
+import { shown } from '../core/pjsipconf.js'
+import { selectAors } from '../core/select.js'
+import { InputError, UsageError } from '../errors.js'
+import { readServerReport } from './read.js'
+import type { CommandSpec, Deps, Settings } from './types.js'
+
+export interface GenOutput {
+  /** The snippet; empty when it was written to --out. */
+  text: string
+  warnings: string[]
+  /** The file written with --out. */
+  out?: string
+}
+
+/** A password for one endpoint: 24 random bytes, base64url (32 characters, no character pjsip.conf treats specially). */
+export function generatePassword(): string {
+  return randomBytes(24).toString('base64url')
+}
+
+const GEN_OPTIONS = [
+  'genMaxContacts',
+  'removeExisting',
+  'removeUnavailable',
+  'qualifyFrequency',
+  'minimumExpiration',
+  'maximumExpiration',
+  'defaultExpiration',
+  'expirationWindow',
+  'context',
+  'transport',
+  'allow',
+  'template',
+  'passwordEnv',
+  'generatePassword',
+  'out',
+  'force',
+  'append',
+  'aorOnly',
+  'fromCsv',
+  'fromServer',
+  // for --from-server
+  'server',
+  'host',
+  'port',
+  'user',
+  'secretFile',
+  'timeout',
+  'config',
+  'source',
+] as const
+
+export const gen: CommandSpec<GenOutput> = {
+  name: 'gen',
+  args: '<kind> [names...]',
+  summary: 'Generate pjsip.conf or pjsip_wizard.conf AOR config that prevents lockouts (max_contacts, remove_existing=yes).',
+  help: [
+    'Generate pjsip.conf (kind pjsip) or pjsip_wizard.conf (kind wizard) snippets whose AORs do not lock phones out:',
+    'max_contacts of at least 1 (default 1) and remove_existing=yes.',
+    '',
+    'Names come from the arguments, --from-csv FILE (name,password[,max_contacts,context,...]; - for stdin),',
+    'or --from-server (one [NAME](+type=aor) proposal per registered AOR, max_contacts = devices registered now).',
+    'Passwords: --password-env VAR, a password column in the CSV, or --generate-password; never invented otherwise.',
+    '--aor-only prints only the type=aor sections; --append prints [NAME](+type=aor) additions for AORs defined',
+    'elsewhere (FreePBX: pjsip.aor_custom_post.conf). --template T prints the shared options once as templates',
+    '([T](!), [T-auth](!), [T-aor](!) for pjsip) and [NAME](T) sections with only what is per name.',
+    '--out FILE writes the snippet (mode 600 when it holds passwords) and never overwrites without --force.',
+  ].join('\n'),
+  options: GEN_OPTIONS,
+  formats: ['text'],
+  async run({ args, settings, deps }) {
+    const flat = (args as unknown[]).flat(2).map(String)
+    const [kindArg, ...names] = flat
+    if (kindArg !== 'pjsip' && kindArg !== 'wizard') {
+      throw new UsageError(`gen: unknown kind '${shown(kindArg ?? '')}'`, 'use: pjctl gen pjsip NAME... or pjctl gen wizard NAME...')
+    }
+    const kind: GenKind = kindArg
+
+    const options = optionsFrom(settings)
+    const append = Boolean(options.append || options.fromServer)
+    const endpointToo = !append && !options.aorOnly
+
+    const sources = [names.length > 0 && !options.fromServer, settings.fromCsv !== undefined, Boolean(options.fromServer)].filter(Boolean).length
+    if (sources > 1) throw new UsageError('gen: give names, --from-csv or --from-server, not several', 'with --from-server, names only pick which AORs to propose')
+    if (settings.passwordEnv !== undefined && settings.generatePassword) {
+      throw new UsageError('gen: give --password-env or --generate-password, not both')
+    }
+
+    let entries: GenEntry[]
+    if (options.fromServer) {
+      entries = await fromServer(names, settings, deps)
+    } else if (settings.fromCsv !== undefined) {
+      const file = String(settings.fromCsv)
+      const text = file === '-' ? await deps.readStdin() : await deps.readFile(file)
+      entries = parseGenCsv(text)
+      if (entries.length === 0) throw new InputError(`--from-csv ${shown(file, 200)}: no names in the file`)
+    } else {
+      if (names.length === 0) throw new UsageError('gen: no names', 'give NAME arguments, --from-csv FILE or --from-server')
+      entries = names.map((name) => ({ name }))
+    }
+
+    const warnings: string[] = []
+    if (endpointToo) {
+      entries = fillPasswords(entries, settings, deps, warnings)
+    } else if (settings.passwordEnv !== undefined || settings.generatePassword || entries.some((e) => e.password !== undefined)) {
+      warnings.push(`passwords are not used with ${append ? '--append/--from-server' : '--aor-only'}: only AOR options are printed`)
+      entries = entries.map(({ password: _password, ...rest }) => rest)
+    }
+
+    const result = renderGen({ kind, entries, options })
+    warnings.push(...result.warnings)
+    for (const w of warnings) deps.log.warn(w)
+
+    if (settings.out !== undefined) {
+      const out = String(settings.out)
+      // Passwords → 600 (the Asterisk user must then be given the file: chown); AOR options only → the umask's mode.
+      await writeOut(out, result.text, Boolean(settings.force), endpointToo)
+      deps.log.info(`wrote ${entries.length} ${entries.length === 1 ? 'name' : 'names'} to ${shown(out, 200)}`)
+      if (endpointToo) deps.log.info(`${shown(out, 200)} holds passwords and is mode 600: make sure Asterisk can read it (e.g. chown asterisk: FILE)`)
+      return { view: 'gen', data: { text: '', warnings, out }, exitCode: 0 }
+    }
+    return { view: 'gen', data: { text: result.text, warnings }, exitCode: 0 }
+  },
+}
+
+/** Settings → renderer options. Values from flags are parsed already; from env/config they may be strings. */
+export function optionsFrom(settings: Settings): GenOptions {
+  const o: GenOptions = {}
+  const maxContacts = settings.genMaxContacts ?? settings.maxContacts
+  if (maxContacts !== undefined) o.maxContacts = int('--max-contacts', maxContacts)
+  if (settings.removeExisting === false || settings.removeExisting === 'false') o.removeExisting = false
+  if (settings.removeUnavailable) o.removeUnavailable = true
+  if (settings.qualifyFrequency !== undefined) o.qualifyFrequency = int('--qualify-frequency', settings.qualifyFrequency)
+  if (settings.minimumExpiration !== undefined) o.minimumExpiration = int('--minimum-expiration', settings.minimumExpiration)
+  if (settings.maximumExpiration !== undefined) o.maximumExpiration = int('--maximum-expiration', settings.maximumExpiration)
+  if (settings.defaultExpiration !== undefined) o.defaultExpiration = int('--default-expiration', settings.defaultExpiration)
+  if (settings.expirationWindow !== undefined) o.expirationWindow = String(settings.expirationWindow)
+  if (settings.context !== undefined) o.context = String(settings.context)
+  if (settings.transport !== undefined) o.transport = String(settings.transport)
+  if (settings.allow !== undefined) o.allow = String(settings.allow)
+  if (settings.template !== undefined) o.template = String(settings.template)
+  if (settings.aorOnly) o.aorOnly = true
+  if (settings.append) o.append = true
+  if (settings.fromServer) o.fromServer = true
+  if (settings.passwordEnv !== undefined) o.passwordEnv = String(settings.passwordEnv)
+  if (settings.generatePassword) o.generatePassword = true
+  if (settings.fromCsv !== undefined) o.fromCsv = String(settings.fromCsv)
+  return o
+}
+
+function int(flag: string, value: unknown): number {
+  if (typeof value === 'number' && Number.isInteger(value)) return value
+  const text = String(value).trim()
+  if (!/^\d+$/.test(text)) throw new UsageError(`${flag}: expected a whole number, got '${shown(text)}'`)
+  return Number(text)
+}
+
+/** Every endpoint gets a password: the CSV's, else --password-env's, else a generated one; none → refused. */
+function fillPasswords(entries: GenEntry[], settings: Settings, deps: Deps, warnings: string[]): GenEntry[] {
+  let fromEnv: string | undefined
+  if (settings.passwordEnv !== undefined) {
+    const variable = String(settings.passwordEnv)
+    const value = deps.env[variable]
+    if (value === undefined || value === '') {
+      throw new UsageError(`--password-env ${shown(variable)}: the environment variable is not set or empty`)
+    }
+    fromEnv = value
+  }
+  const generate = Boolean(settings.generatePassword)
+  const missing = entries.filter((e) => e.password === undefined)
+  if (missing.length > 0 && fromEnv === undefined && !generate) {
+    const which = missing
+      .slice(0, 5)
+      .map((e) => (e.origin ? `${e.origin} (${shown(e.name)})` : `'${shown(e.name)}'`))
+      .join(', ')
+    throw new UsageError(
+      `gen: no password for ${which}${missing.length > 5 ? ` and ${missing.length - 5} more` : ''}; pjctl never invents one silently`,
+      'give --password-env VAR or --generate-password (or a password column in --from-csv); --aor-only or --append print no endpoint',
+    )
+  }
+  if (fromEnv !== undefined && missing.length > 1) {
+    warnings.push(`--password-env gives ${missing.length} endpoints the same password; consider --generate-password or a password column with --from-csv`)
+  }
+  return entries.map((e) => (e.password !== undefined ? e : { ...e, password: fromEnv ?? generatePassword() }))
+}
+
+async function fromServer(names: string[], settings: Settings, deps: Deps): Promise<GenEntry[]> {
+  const targets = await deps.targets()
+  const target = targets[0]
+  if (!target) throw new UsageError('--from-server: no server to read', 'give --host/--user or --server NAME')
+  if (targets.length > 1) deps.log.warn(`--from-server reads one server; using ${target.name}`)
+  const report = await readServerReport(target, settings, deps, names.length > 0 ? { names } : {})
+  let aors = report.aors
+  if (names.length > 0) {
+    const { reports, unknown } = selectAors(report.aors, names)
+    for (const name of unknown) deps.log.warn(`no AOR or endpoint named '${shown(name)}' on ${target.name}`)
+    aors = reports
+  }
+  if (aors.length === 0) throw new InputError(`--from-server: no registered AOR${names.length ? ' matches the names given' : ''} on ${target.name}`)
+  return proposeFromReports(aors)
+}
+
+async function writeOut(path: string, text: string, force: boolean, secret: boolean): Promise<void> {
+  try {
+    await writeFile(path, text, { flag: force ? 'w' : 'wx', mode: secret ? 0o600 : 0o666 })
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'EEXIST') throw new UsageError(`--out ${shown(path, 200)}: the file exists; refusing to overwrite it`, '--force')
+    throw new InputError(`--out ${shown(path, 200)}: cannot write (${code ?? (error as Error).message})`)
+  }
+}
