@@ -1,0 +1,202 @@
+// The entry point: commander from the option table, one run, one output write, one
+// error handler, one exit code. Nothing else in pjctl prints results, catches for
+// display, traps signals or decides how the process ends.
+
+import { Command, CommanderError, Option } from 'commander'
+import { readFile } from 'node:fs/promises'
+import { createInterface } from 'node:readline/promises'
+import { COMMANDS } from './commands/index.js'
+import type { CommandSpec, Deps, Format, Progress, Settings } from './commands/types.js'
+import { EXIT, PjctlError, UsageError, type ExitCode } from './errors.js'
+import { OPTIONS, printable, type OptionKey, type OptionSpec } from './options.js'
+import { resolveTargets } from './settings.js'
+
+const COMMON: OptionKey[] = ['color', 'quiet', 'debug']
+/** Commands that finish their own work on Ctrl-C (stop sending, summarise); the rest stop at once. */
+const HANDLES_INTERRUPT = new Set(['prune', 'restore'])
+
+interface Chosen {
+  spec: CommandSpec
+  args: string[]
+  command: Command
+  attributes: Map<OptionKey, string>
+}
+
+export async function main(argv: string[] = process.argv): Promise<ExitCode> {
+  const stdout = process.stdout
+  const stderr = process.stderr
+  let chosen: Chosen | null = null
+  const program = buildProgram((c) => (chosen = c), (text) => stderr.write(text))
+  const subcommand = argv[2]
+  try {
+    await program.parseAsync(argv)
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT.ok
+      return subcommand === 'check' ? EXIT.unreadable : EXIT.usage
+    }
+    return report(error, undefined, false)
+  }
+  if (!chosen) {
+    stdout.write(program.helpInformation())
+    return EXIT.usage
+  }
+  const { spec, args, command, attributes } = chosen as Chosen
+  const settings: Settings = {}
+  for (const [key, attribute] of attributes) settings[key] = command.getOptionValue(attribute)
+  const debug = Boolean(settings.debug)
+  const controller = new AbortController()
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (controller.signal.aborted || !HANDLES_INTERRUPT.has(spec.name)) {
+      stderr.write(`pjctl: interrupted (${signal})\n`)
+      process.exit(EXIT.interrupted)
+    }
+    stderr.write(`pjctl: ${signal}: finishing the actions in flight, then stopping (again to quit at once)\n`)
+    controller.abort()
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  let format: Format = spec.formats[0]
+  try {
+    format = chooseFormat(spec, settings)
+    const deps = makeDeps(settings, (key) => command.getOptionValueSource(attributes.get(key) ?? key), controller.signal)
+    const result = await spec.run({ args, settings, format, deps })
+    const { render } = await import('./output/index.js')
+    const color = settings.color !== false && !process.env.NO_COLOR && Boolean(stdout.isTTY)
+    await write(stdout, render(result.view, format, result.data, { color }))
+    return result.exitCode
+  } catch (error) {
+    if (spec.name === 'check' && format === 'nagios' && error instanceof PjctlError) await write(stdout, `PJCTL UNKNOWN - ${error.message}\n`)
+    return report(error, spec.errorExit, debug)
+  } finally {
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+  }
+}
+
+/** One line (and a hint) on stderr; a stack only with --debug. */
+function report(error: unknown, override: ExitCode | undefined, debug: boolean): ExitCode {
+  if (error instanceof PjctlError) {
+    process.stderr.write(`pjctl: ${error.message}\n`)
+    if (error.hint) process.stderr.write(`hint: ${error.hint}\n`)
+    if (debug && error.stack) process.stderr.write(`${error.stack}\n`)
+    return override ?? error.exit
+  }
+  const message = error instanceof Error ? error.message : String(error)
+  process.stderr.write(`pjctl: internal error: ${printable(message)}\n`)
+  process.stderr.write(debug && error instanceof Error && error.stack ? `${error.stack}\n` : 'hint: run again with --debug for details, and report it\n')
+  return override ?? EXIT.failed
+}
+
+function buildProgram(choose: (c: Chosen) => void, writeErr: (text: string) => void): Command {
+  const program = new Command('pjctl')
+    .description('Find and safely prune stale Asterisk chan_pjsip contacts over AMI.')
+    .version(VERSION)
+    .exitOverride()
+    .configureOutput({ writeErr: (text) => writeErr(text.replace(/^error: /, 'pjctl: ')) })
+    .showSuggestionAfterError(true)
+    .addHelpText('after', '\nExit codes: 0 ok; 1 check WARNING or something failed; 2 check CRITICAL or usage error; 3 cannot read the server (check UNKNOWN); 130 interrupted.\nSecrets: PJCTL_SECRET, --secret-file or the config file; never a flag.')
+  for (const spec of COMMANDS) {
+    const command = program.command(spec.args ? `${spec.name} ${spec.args}` : spec.name).description(spec.help ?? spec.summary).summary(spec.summary).exitOverride()
+    const attributes = new Map<OptionKey, string>()
+    const keys = [...new Set([...spec.options, ...COMMON])]
+    if (spec.formats.length > 1) keys.push('format')
+    if (spec.formats.includes('json')) keys.push('json')
+    for (const key of keys) {
+      const option = toOption(key, key === 'format' ? spec.formats : undefined, spec.formats[0])
+      if (!option) continue
+      command.addOption(option)
+      attributes.set(key, option.attributeName())
+    }
+    command.action((...params: unknown[]) => {
+      const self = params[params.length - 1] as Command
+      const args = params.slice(0, -2).flatMap((p) => (Array.isArray(p) ? p : p === undefined ? [] : [String(p)]))
+      choose({ spec, args, command: self, attributes })
+    })
+  }
+  return program
+}
+
+function toOption(key: OptionKey, formats: readonly Format[] | undefined, defaultFormat: Format): Option | null {
+  const spec = OPTIONS[key] as OptionSpec
+  if (!spec.flag) return null
+  const option = new Option(spec.flag, formats ? `Output format: ${formats.join(', ')}.` : spec.help)
+  if (spec.env) option.env(spec.env)
+  if (formats) option.choices(formats).default(defaultFormat)
+  else if (spec.default !== undefined) option.default(spec.default)
+  if (spec.choices) option.choices(spec.choices)
+  if (spec.parse) {
+    const parse = spec.parse
+    option.argParser((raw: string) => {
+      try {
+        return parse(raw)
+      } catch (error) {
+        throw new UsageError(`option '${spec.flag}': ${(error as Error).message}`)
+      }
+    })
+  }
+  return option
+}
+
+function chooseFormat(spec: CommandSpec, settings: Settings): Format {
+  const format = settings.format as Format | undefined
+  if (settings.json) {
+    if (format && format !== 'json' && format !== spec.formats[0]) throw new UsageError(`--json and --format ${format} disagree`)
+    return 'json'
+  }
+  return format ?? spec.formats[0]
+}
+
+function makeDeps(settings: Settings, sourceOf: (key: OptionKey) => string | undefined, signal: AbortSignal): Deps {
+  const quiet = Boolean(settings.quiet)
+  const debug = Boolean(settings.debug)
+  const stderr = process.stderr
+  const log = {
+    warn: (message: string) => void (quiet || stderr.write(`pjctl: warning: ${message}\n`)),
+    info: (message: string) => void (quiet || stderr.write(`${message}\n`)),
+    debug: (message: string) => void (debug && stderr.write(`pjctl: debug: ${message}\n`)),
+  }
+  let targets: ReturnType<Deps['targets']> | null = null
+  return {
+    targets: () => (targets ??= resolveTargets({ settings, sourceOf, env: process.env, warn: log.warn })),
+    connect: async (target) => (await import('./ami/session.js')).openSession(target, log.debug),
+    now: () => Math.floor(Date.now() / 1000),
+    log,
+    readFile: (path) => readFile(path, 'utf8'),
+    readStdin: async () => {
+      const chunks: Buffer[] = []
+      for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
+      return Buffer.concat(chunks).toString('utf8')
+    },
+    confirm: async (question) => {
+      const rl = createInterface({ input: process.stdin, output: stderr })
+      try {
+        return /^y(es)?$/i.test((await rl.question(question)).trim())
+      } finally {
+        rl.close()
+      }
+    },
+    interactive: Boolean(process.stdin.isTTY && stderr.isTTY),
+    progress: (label) => progressBar(label, !quiet && Boolean(stderr.isTTY)),
+    signal,
+    env: process.env,
+  }
+}
+
+function progressBar(label: string, enabled: boolean): Progress {
+  if (!enabled) return { update: () => {}, done: () => {} }
+  return {
+    update: (done, total) => {
+      const width = 30
+      const filled = Math.round((done / Math.max(total, 1)) * width)
+      process.stderr.write(`\r${label} [${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${done}/${total}`)
+    },
+    done: () => void process.stderr.write('\n'),
+  }
+}
+
+function write(stream: NodeJS.WriteStream, text: string): Promise<void> {
+  return new Promise((resolve) => (text ? stream.write(text, () => resolve()) : resolve()))
+}
+
+const VERSION = '0.1.0'

@@ -1,0 +1,131 @@
+// Backups of deleted contacts (JSON lines, fsynced before the delete is sent) and the
+// per-server prune lock that lives beside them.
+
+import { mkdir, open, readFile, unlink, type FileHandle } from 'node:fs/promises'
+import { hostname } from 'node:os'
+import { dirname, join } from 'node:path'
+import { FailedError, InputError } from '../errors.js'
+import type { Deps } from './types.js'
+
+export interface BackupEntry {
+  server: string
+  family: string
+  key: string
+  value: string
+  deletedAt: string
+  reason: string
+}
+
+export function stateDir(env: Record<string, string | undefined>): string {
+  const base = env.XDG_STATE_HOME || join(env.HOME || '.', '.local', 'state')
+  return join(base, 'pjctl', 'backups')
+}
+
+function fileSafe(server: string): string {
+  return server.replace(/[^A-Za-z0-9._-]/g, '_')
+}
+
+export function backupPathFor(server: string, deps: Deps): string {
+  const date = new Date(deps.now() * 1000).toISOString().slice(0, 10)
+  return join(stateDir(deps.env), `${fileSafe(server)}-${date}.jsonl`)
+}
+
+export class BackupFile {
+  private constructor(private readonly handle: FileHandle) {}
+
+  static async open(path: string): Promise<BackupFile> {
+    try {
+      await mkdir(dirname(path), { recursive: true, mode: 0o700 })
+      return new BackupFile(await open(path, 'a', 0o600))
+    } catch (error) {
+      throw new FailedError(`cannot open backup file ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, 'nothing was deleted; pass --backup FILE to put it elsewhere')
+    }
+  }
+
+  /** Appends the entries and waits until they are on disk. */
+  async append(entries: BackupEntry[]): Promise<void> {
+    await this.handle.write(entries.map((e) => JSON.stringify(e) + '\n').join(''))
+    await this.handle.datasync()
+  }
+
+  async close(): Promise<void> {
+    await this.handle.close()
+  }
+}
+
+/** Reads a backup file; a line that is not an entry is an InputError naming the line. */
+export async function readBackup(path: string, deps: Deps): Promise<BackupEntry[]> {
+  let text: string
+  try {
+    text = await deps.readFile(path)
+  } catch (error) {
+    throw new InputError(`cannot read backup file ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
+  }
+  const lines = text.split('\n')
+  const last = lines.findLastIndex((line) => line.trim() !== '')
+  const entries: BackupEntry[] = []
+  lines.forEach((line, i) => {
+    if (!line.trim()) return
+    let entry: Partial<BackupEntry>
+    try {
+      entry = JSON.parse(line)
+    } catch {
+      // A last line cut short by a crash mid-write: its DBDel was never sent (the line is synced first).
+      if (i === last) return deps.log.warn(`${path}:${i + 1}: incomplete last line ignored (its contact was never deleted)`)
+      throw new InputError(`${path}:${i + 1}: not a backup entry (invalid JSON)`)
+    }
+    if (typeof entry.key !== 'string' || typeof entry.value !== 'string' || typeof entry.family !== 'string') {
+      throw new InputError(`${path}:${i + 1}: not a backup entry (needs family, key and value)`)
+    }
+    entries.push(entry as BackupEntry)
+  })
+  return entries
+}
+
+export interface Lock {
+  release(): Promise<void>
+}
+
+/** One prune per server at a time. A lock left by a process that no longer runs is taken over. */
+export async function acquireLock(server: string, deps: Deps): Promise<Lock> {
+  const dir = stateDir(deps.env)
+  await mkdir(dir, { recursive: true, mode: 0o700 })
+  const path = join(dir, `${fileSafe(server)}.lock`)
+  const me = { pid: process.pid, host: hostname(), startedAt: new Date(deps.now() * 1000).toISOString() }
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const handle = await open(path, 'wx', 0o600)
+      await handle.write(JSON.stringify(me) + '\n')
+      await handle.close()
+      return { release: () => unlink(path).catch(() => undefined) }
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new FailedError(`cannot create lock file ${path}: ${(error as NodeJS.ErrnoException).code}`)
+      const holder = await readHolder(path)
+      if (holder && holder.host === me.host && !isRunning(holder.pid)) {
+        deps.log.warn(`taking over a stale prune lock of pid ${holder.pid} (no longer running): ${path}`)
+        await unlink(path).catch(() => undefined)
+        continue
+      }
+      const who = holder ? `pid ${holder.pid} on ${holder.host}, since ${holder.startedAt}` : 'unknown holder'
+      throw new FailedError(`another pjctl prune is running against ${server} (${who})`, `wait for it, or remove ${path} if that process is gone`)
+    }
+  }
+  throw new FailedError(`cannot take the prune lock ${path}`)
+}
+
+async function readHolder(path: string): Promise<{ pid: number; host: string; startedAt: string } | null> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8'))
+  } catch {
+    return null
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}

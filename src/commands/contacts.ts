@@ -1,0 +1,63 @@
+// pjctl contacts [NAME...]: who is registered, from where, expiring when; AORs near or at max_contacts flagged.
+
+import { adviceFor } from '../core/advice.js'
+import { selectAors } from '../core/select.js'
+import type { ServerReport } from '../core/types.js'
+import { UsageError } from '../errors.js'
+import { checkNames, failureOf, forEachServer, readServerReport } from './read.js'
+import type { CommandSpec, Deps, Settings } from './types.js'
+import type { ContactsData, ServerFailure } from './views.js'
+
+export const READ_OPTIONS = ['server', 'all', 'config', 'host', 'port', 'user', 'secretFile', 'timeout', 'maxOutput', 'parallel', 'source', 'input', 'strict', 'pjsipConf', 'maxContacts'] as const
+
+export const contacts: CommandSpec<ContactsData> = {
+  name: 'contacts',
+  args: '[names...]',
+  summary: 'Registered contacts per AOR (or endpoint): source, user agent, expiry; AORs near or at max_contacts flagged.',
+  options: [...READ_OPTIONS, 'warn', 'crit'],
+  formats: ['table', 'json'],
+  async run({ args, settings, deps }) {
+    const names = checkNames(args)
+    const servers = await readFleet(names, settings, deps)
+    const reachable = servers.filter((s): s is ServerReport => !('message' in s))
+    const advice = reachable.flatMap((report) =>
+      report.aors.flatMap((aor) => {
+        const a = adviceFor(aor)
+        return a ? [{ server: report.server, advice: a }] : []
+      }),
+    )
+    const failed = servers.find((s): s is ServerFailure => 'message' in s)
+    return {
+      view: 'contacts',
+      data: { generatedAt: deps.now(), servers, advice, fleet: isFleet(settings) },
+      exitCode: failed ? failed.exit : 0,
+    }
+  },
+}
+
+export function isFleet(settings: Settings): boolean {
+  return Boolean(settings.all) || ((settings.server as string[] | undefined)?.length ?? 0) > 1
+}
+
+/** Reads every target (or the --input dump) and keeps only the asked-for AORs. One unreachable server in a fleet is a failure entry; alone, it throws. */
+export async function readFleet(names: string[], settings: Settings, deps: Deps, options: { qualify?: boolean } = {}): Promise<(ServerReport | ServerFailure)[]> {
+  const pick = (report: ServerReport): ServerReport => {
+    if (!names.length) return report
+    const { reports, unknown } = selectAors(report.aors, names)
+    if (unknown.length && !reports.length) throw new UsageError(`no AOR or endpoint named ${unknown.map((n) => `'${n}'`).join(', ')} on ${report.server}`)
+    for (const name of unknown) deps.log.warn(`no AOR or endpoint named '${name}' on ${report.server}`)
+    return { ...report, aors: reports }
+  }
+  if (settings.input !== undefined) return [pick(await readServerReport(null, settings, deps, { names, ...options }))]
+  const targets = await deps.targets()
+  const fleet = isFleet(settings)
+  return forEachServer(targets, Number(settings.parallel ?? 4), async (target) => {
+    try {
+      return pick(await readServerReport(target, settings, deps, { names, ...options }))
+    } catch (error) {
+      if (!fleet) throw error
+      deps.log.warn(`${target.name}: ${(error as Error).message}`)
+      return failureOf(target.name, error)
+    }
+  })
+}

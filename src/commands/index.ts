@@ -1,0 +1,10 @@
+// Every command pjctl has, listed statically (one module per command over the shared read path).
+import { check } from './check.js'
+import { contacts } from './contacts.js'
+import { demo } from './demo.js'
+import { gen } from './gen.js'
+import { prune } from './prune.js'
+import { restore } from './restore.js'
+import type { CommandSpec } from './types.js'
+
+export const COMMANDS = [contacts, check, prune, restore, gen, demo] as unknown as readonly CommandSpec[]

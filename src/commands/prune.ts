@@ -1,0 +1,213 @@
+// pjctl prune [NAME...]: plan, then delete stale contacts safely.
+//
+// Safety, in order: a lock per server; the plan from one consistent read (with qualify
+// state, so a reachable contact is never deleted); the guard (--max-delete, half the
+// server); dry run / confirmation / --yes; per contact: read the key again (DBGet) and
+// go on only if the value is byte-identical to the planned one; append the value to the
+// backup file and fsync it; only then DBDel (or DBPut with expiration_time "1").
+
+import { adviceFor } from '../core/advice.js'
+import { planPrune, type PlanItem, type PruneCriteria, type PrunePlan } from '../core/plan.js'
+import { selectAors } from '../core/select.js'
+import { CONTACT_FAMILY, type ServerReport } from '../core/types.js'
+import type { AmiSession, AmiTarget } from '../ami/types.js'
+import { EXIT, UsageError, type ExitCode } from '../errors.js'
+import { BackupFile, acquireLock, backupPathFor, type Lock } from './backup.js'
+import { checkNames, failureOf, forEachServer, readFromSession, thresholdsFrom } from './read.js'
+import { READ_OPTIONS, isFleet } from './contacts.js'
+import { validateName } from '../core/select.js'
+import type { CommandSpec, Deps, Settings } from './types.js'
+import type { DeleteOutcome, PruneData, PruneServerResult } from './views.js'
+
+export const prune: CommandSpec<PruneData> = {
+  name: 'prune',
+  args: '[names...]',
+  summary: 'Delete stale contacts (expired, superseded, beyond --keep) safely: dry run, confirmation, backup, compare-before-delete.',
+  options: [
+    ...READ_OPTIONS.filter((o) => o !== 'input'),
+    'expired', 'superseded', 'keep', 'key', 'unreachable', 'via', 'dryRun', 'yes', 'backup', 'maxDelete', 'force', 'inFlight', 'quiet',
+  ],
+  formats: ['table', 'json'],
+  async run({ args, settings, deps }) {
+    const names = checkNames(args)
+    const criteria = criteriaFrom(settings)
+    const targets = await deps.targets()
+    if (settings.backup !== undefined && targets.length > 1) throw new UsageError('--backup names one file; with several servers leave it out (one backup file per server)')
+    const fleet = isFleet(settings)
+    const servers = await forEachServer(targets, Number(settings.parallel ?? 4), async (target) => {
+      try {
+        return await pruneServer(target, names, criteria, settings, deps)
+      } catch (error) {
+        if (!fleet) throw error
+        deps.log.warn(`${target.name}: ${(error as Error).message}`)
+        return failedServer(target.name, error, settings)
+      }
+    })
+    const summary = summarise(servers)
+    return { view: 'prune', data: { generatedAt: deps.now(), servers, summary, quiet: Boolean(settings.quiet), fleet }, exitCode: exitFor(servers) }
+  },
+}
+
+function criteriaFrom(settings: Settings): PruneCriteria {
+  const keys = settings.key === undefined ? [] : String(settings.key).split(',').map((k) => k.trim()).filter(Boolean)
+  for (const key of keys) {
+    validateName(key, 'contact key')
+    if (!key.includes(';@')) throw new UsageError(`--key '${key}' is not a contact key (expected <aor>;@<hash>, as 'pjctl contacts --json' shows)`)
+  }
+  const any = settings.expired || settings.superseded || settings.keep !== undefined || keys.length || settings.unreachable
+  return {
+    expired: any ? Boolean(settings.expired) : true,
+    superseded: any ? Boolean(settings.superseded) : true,
+    keep: settings.keep === undefined ? null : Number(settings.keep),
+    keys,
+    unreachable: Boolean(settings.unreachable),
+  }
+}
+
+async function pruneServer(target: AmiTarget, names: string[], criteria: PruneCriteria, settings: Settings, deps: Deps): Promise<PruneServerResult> {
+  const dryRun = Boolean(settings.dryRun)
+  const lock: Lock | null = dryRun ? null : await acquireLock(target.name, deps)
+  try {
+    const session = await deps.connect(target)
+    try {
+      const report = await readFromSession(session, settings, deps, thresholdsFrom(settings), { qualify: true, names })
+      const selected = select(report, names, deps)
+      const plan = planPrune(selected.aors, criteria, report.qualifyKnown)
+      const base = resultBase(target.name, plan, selected, settings)
+      if (plan.toDelete === 0) return { ...base, mode: dryRun ? 'dry-run' : 'executed' }
+      const refusal = guard(plan, report, settings)
+      if (refusal) return { ...base, mode: 'refused', reason: refusal }
+      if (dryRun) return { ...base, mode: 'dry-run' }
+      if (!settings.yes) {
+        if (!deps.interactive) {
+          return { ...base, mode: 'refused', reason: 'not a terminal and no --yes: nothing deleted (cron must pass --yes)' }
+        }
+        const verb = settings.via === 'expire' ? 'Expire' : 'Delete'
+        if (!(await deps.confirm(`${verb} ${plan.toDelete} contact(s) on ${target.name}? [y/N] `))) {
+          return { ...base, mode: 'declined', reason: 'declined at the prompt: nothing deleted' }
+        }
+      }
+      const backupFile = String(settings.backup ?? backupPathFor(target.name, deps))
+      const outcomes = await execute(session, plan, backupFile, settings, deps)
+      const interrupted = deps.signal.aborted
+      return { ...base, mode: interrupted ? 'interrupted' : 'executed', outcomes, backupFile }
+    } finally {
+      await session.close()
+    }
+  } finally {
+    await lock?.release()
+  }
+}
+
+function select(report: ServerReport, names: string[], deps: Deps): ServerReport {
+  if (!names.length) return report
+  const { reports, unknown } = selectAors(report.aors, names)
+  if (!reports.length) throw new UsageError(`no AOR or endpoint named ${unknown.map((n) => `'${n}'`).join(', ')} on ${report.server}`)
+  for (const name of unknown) deps.log.warn(`no AOR or endpoint named '${name}' on ${report.server}`)
+  return { ...report, aors: reports }
+}
+
+function resultBase(server: string, plan: PrunePlan, report: ServerReport, settings: Settings): PruneServerResult {
+  const planned = new Set(plan.items.filter((i) => i.action === 'delete').map((i) => i.aor))
+  const advice = report.aors.filter((aor) => planned.has(aor.aor) && aor.superseded > 0).flatMap((aor) => adviceFor(aor) ?? [])
+  return { server, plan, mode: 'executed', outcomes: [], backupFile: null, advice, via: settings.via === 'expire' ? 'expire' : 'delete' }
+}
+
+/** A misparse must never empty a PBX. */
+function guard(plan: PrunePlan, report: ServerReport, settings: Settings): string | null {
+  if (settings.force) return null
+  const max = Number(settings.maxDelete ?? 50)
+  if (plan.toDelete > max) return `refusing to delete ${plan.toDelete} contacts (more than --max-delete ${max}); pass --force to allow it`
+  const total = report.aors.reduce((n, aor) => n + aor.contacts.length, 0)
+  if (total >= 4 && plan.toDelete > total / 2) return `refusing to delete ${plan.toDelete} of the server's ${total} contacts (more than half); pass --force to allow it`
+  return null
+}
+
+/** Compare, back up, delete: in batches of --in-flight actions on the one connection. */
+async function execute(session: AmiSession, plan: PrunePlan, backupFile: string, settings: Settings, deps: Deps): Promise<PruneServerResult['outcomes']> {
+  const items = plan.items.filter((i) => i.action === 'delete')
+  const batchSize = Number(settings.inFlight ?? 64)
+  const expire = settings.via === 'expire'
+  const outcomes: PruneServerResult['outcomes'] = []
+  const record = (item: PlanItem, outcome: DeleteOutcome, detail?: string): void => {
+    outcomes.push({ key: item.key, aor: item.aor, outcome, ...(detail ? { detail } : {}) })
+  }
+  const backup = await BackupFile.open(backupFile)
+  const progress = items.length > 20 ? deps.progress('pruning') : null
+  try {
+    for (let start = 0; start < items.length; start += batchSize) {
+      const batch = items.slice(start, start + batchSize)
+      if (deps.signal.aborted) {
+        for (const item of batch) record(item, 'not-sent', 'interrupted before this contact was read')
+        continue
+      }
+      let current: (string | null | Error)[]
+      try {
+        current = await Promise.all(batch.map((item) => session.dbGet(CONTACT_FAMILY, item.key).catch((e: Error) => e)))
+      } catch (error) {
+        current = batch.map(() => error as Error)
+      }
+      const verified: PlanItem[] = []
+      batch.forEach((item, i) => {
+        const now = current[i]
+        if (now instanceof Error) record(item, 'failed', now.message)
+        else if (now === null) record(item, 'vanished', 'the key no longer exists')
+        else if (now !== item.contact.value) record(item, 'changed', 'the value changed since the plan (the phone re-registered): not deleted')
+        else verified.push(item)
+      })
+      if (!verified.length) continue
+      await backup.append(verified.map((item) => ({
+        server: session.target.name,
+        family: CONTACT_FAMILY,
+        key: item.key,
+        value: item.contact.value,
+        deletedAt: new Date(deps.now() * 1000).toISOString(),
+        reason: item.reasons.join('; '),
+      })))
+      const results = await Promise.all(verified.map((item) =>
+        (expire ? session.dbPut(CONTACT_FAMILY, item.key, expiredValue(item.contact.value)).then(() => true) : session.dbDel(CONTACT_FAMILY, item.key)).catch((e: Error) => e),
+      ))
+      verified.forEach((item, i) => {
+        const r = results[i]
+        if (r instanceof Error) record(item, 'failed', r.message)
+        else if (r === false) record(item, 'vanished', 'the key was gone when DBDel arrived')
+        else record(item, expire ? 'expired' : 'deleted')
+      })
+      progress?.update(Math.min(start + batchSize, items.length), items.length)
+    }
+  } finally {
+    progress?.done()
+    await backup.close()
+  }
+  return outcomes
+}
+
+/** The same contact with expiration_time "1": Asterisk's own sweep then removes it. */
+function expiredValue(value: string): string {
+  const fields = JSON.parse(value) as Record<string, string>
+  fields.expiration_time = '1'
+  return JSON.stringify(fields)
+}
+
+function failedServer(server: string, error: unknown, settings: Settings): PruneServerResult {
+  return { server, plan: null, mode: 'executed', outcomes: [], backupFile: null, advice: [], failure: failureOf(server, error), via: settings.via === 'expire' ? 'expire' : 'delete' }
+}
+
+function summarise(servers: PruneServerResult[]): PruneData['summary'] {
+  const count = (pred: (o: DeleteOutcome) => boolean): number => servers.reduce((n, s) => n + s.outcomes.filter((o) => pred(o.outcome)).length, 0)
+  return {
+    planned: servers.reduce((n, s) => n + (s.plan?.toDelete ?? 0), 0),
+    deleted: count((o) => o === 'deleted' || o === 'expired'),
+    skipped: count((o) => o === 'changed' || o === 'vanished'),
+    failed: count((o) => o === 'failed' || o === 'not-sent') + servers.filter((s) => s.failure).length,
+  }
+}
+
+function exitFor(servers: PruneServerResult[]): ExitCode {
+  if (servers.some((s) => s.mode === 'interrupted')) return EXIT.interrupted
+  if (servers.some((s) => s.failure)) return servers.find((s) => s.failure)!.failure!.exit
+  if (servers.some((s) => s.outcomes.some((o) => o.outcome === 'failed' || o.outcome === 'not-sent'))) return EXIT.failed
+  if (servers.some((s) => s.mode === 'refused')) return EXIT.usage
+  if (servers.some((s) => s.mode === 'declined')) return EXIT.failed
+  return EXIT.ok
+}

@@ -1,0 +1,206 @@
+// The one read path every command shares: contacts (AMI DBGetTree, AMI Command, or a
+// saved dump), AOR limits (PJSIPShowAors / PJSIPShowEndpoint, --pjsip-conf, --max-contacts),
+// optionally qualify state (PJSIPShowContacts), judged by the pure core.
+
+import { readFileSync } from 'node:fs'
+import { dirname, isAbsolute, resolve } from 'node:path'
+import type { AmiSession, AmiTarget } from '../ami/types.js'
+import { aorConfigFromAorDetail, aorConfigsFromAorList, qualifyFromContactList } from '../core/aors.js'
+import { buildReports, parseThreshold, DEFAULT_THRESHOLDS } from '../core/classify.js'
+import { DatabaseShowParser, checkComplete, contactsFromDbTree, parseDatabaseShow } from '../core/dump.js'
+import { parsePjsipConf } from '../core/pjsipconf.js'
+import { CONTACT_FAMILY, type AorConfig, type ParsedContacts, type QualifyStatus, type ServerReport, type Thresholds } from '../core/types.js'
+import { validateName } from '../core/select.js'
+import { ActionFailedError, InputError, PjctlError, PermissionError, UnknownActionError } from '../errors.js'
+import type { Deps, Settings } from './types.js'
+import type { ServerFailure } from './views.js'
+
+export interface ReadOptions {
+  /** Also read qualify state (PJSIPShowContacts): prune needs it, contacts/check do not. */
+  qualify?: boolean
+  /** The names asked for (AOR or endpoint); one name lets pjctl ask PJSIPShowEndpoint instead of every AOR. */
+  names?: string[]
+}
+
+/** Validates NAME arguments before anything connects. */
+export function checkNames(names: string[]): string[] {
+  for (const name of names) validateName(name, 'AOR or endpoint name')
+  return names
+}
+
+export function thresholdsFrom(settings: Settings): Thresholds {
+  return {
+    warn: settings.warn === undefined ? DEFAULT_THRESHOLDS.warn : parseThreshold(String(settings.warn)),
+    crit: settings.crit === undefined ? DEFAULT_THRESHOLDS.crit : parseThreshold(String(settings.crit)),
+  }
+}
+
+/** Reads one server (or the --input dump) into a judged report. */
+export async function readServerReport(target: AmiTarget | null, settings: Settings, deps: Deps, options: ReadOptions = {}): Promise<ServerReport> {
+  const thresholds = thresholdsFrom(settings)
+  if (settings.input !== undefined) return reportFromDump(String(settings.input), settings, deps, thresholds)
+  const session = await deps.connect(target!)
+  try {
+    return await readFromSession(session, settings, deps, thresholds, options)
+  } finally {
+    await session.close()
+  }
+}
+
+export async function readFromSession(session: AmiSession, settings: Settings, deps: Deps, thresholds: Thresholds, options: ReadOptions): Promise<ServerReport> {
+  const { parsed, source } = await readContacts(session, String(settings.source ?? 'auto'), deps)
+  reportProblems(parsed, settings, deps)
+  const configs = await readAorConfigs(session, settings, deps, options.names ?? [])
+  const qualify = options.qualify ? await readQualify(session, deps) : null
+  return {
+    server: session.target.name,
+    generatedAt: deps.now(),
+    aors: buildReports({ contacts: parsed.contacts, configs, qualify: qualify ?? new Map(), now: deps.now(), thresholds, defaultMaxContacts: maxContactsFlag(settings) }),
+    problems: parsed.problems,
+    source,
+    qualifyKnown: qualify !== null,
+  }
+}
+
+async function reportFromDump(file: string, settings: Settings, deps: Deps, thresholds: Thresholds): Promise<ServerReport> {
+  const text = file === '-' ? await deps.readStdin() : await readInput(file, deps)
+  const parsed = parseDatabaseShow(text)
+  checkComplete(parsed, file === '-' ? 'standard input' : file)
+  reportProblems(parsed, settings, deps)
+  const configs = configsFromFiles(settings, deps)
+  return {
+    server: file === '-' ? 'stdin' : file,
+    generatedAt: deps.now(),
+    aors: buildReports({ contacts: parsed.contacts, configs, qualify: new Map(), now: deps.now(), thresholds, defaultMaxContacts: maxContactsFlag(settings) }),
+    problems: parsed.problems,
+    source: 'dump',
+    qualifyKnown: false,
+  }
+}
+
+async function readInput(file: string, deps: Deps): Promise<string> {
+  try {
+    return await deps.readFile(file)
+  } catch (error) {
+    throw new InputError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
+  }
+}
+
+/** DBGetTree where the server has it and the user may use it, else Command `database show`. */
+async function readContacts(session: AmiSession, source: string, deps: Deps): Promise<{ parsed: ParsedContacts; source: string }> {
+  if (source === 'dbgettree' || source === 'auto') {
+    try {
+      const answer = await session.dbGetTree(CONTACT_FAMILY)
+      const parsed = contactsFromDbTree(answer.rows, answer.listItems)
+      checkComplete(parsed, `DBGetTree from ${session.target.name}`)
+      return { parsed, source: 'dbgettree' }
+    } catch (error) {
+      if (source === 'dbgettree' || !(error instanceof UnknownActionError || error instanceof PermissionError)) throw error
+      deps.log.debug(`DBGetTree unavailable (${(error as Error).message}); using Command`)
+    }
+  }
+  const parser = new DatabaseShowParser()
+  try {
+    await session.command(`database show ${CONTACT_FAMILY}`, (line) => parser.push(line))
+  } catch (error) {
+    if (source === 'auto' && error instanceof PermissionError) {
+      throw new PermissionError('DBGetTree and Command', ['system', 'reporting', 'command'], `give [${session.target.user}] write=reporting (DBGetTree, Asterisk 16.28/18.14/19.6+) or write=command in manager.conf`)
+    }
+    throw error
+  }
+  const parsed = parser.finish()
+  checkComplete(parsed, `Command 'database show ${CONTACT_FAMILY}' from ${session.target.name}`)
+  return { parsed, source: 'command' }
+}
+
+function reportProblems(parsed: ParsedContacts, settings: Settings, deps: Deps): void {
+  if (!parsed.problems.length) return
+  if (settings.strict) {
+    const first = parsed.problems[0]
+    throw new InputError(`${parsed.problems.length} line(s) did not parse; first at line ${first.line}: ${first.reason}`, 'without --strict these are warnings and the rest is still reported')
+  }
+  for (const problem of parsed.problems) deps.log.warn(`line ${problem.line} did not parse (${problem.reason}): ${problem.text}`)
+}
+
+/** max_contacts per AOR: AMI first, then --pjsip-conf, then --max-contacts. */
+async function readAorConfigs(session: AmiSession, settings: Settings, deps: Deps, names: string[]): Promise<AorConfig[]> {
+  const fromFiles = configsFromFiles(settings, deps)
+  let fromAmi: AorConfig[] = []
+  try {
+    fromAmi = names.length === 1 ? await aorsOfEndpoint(session, names[0]) : []
+    if (!fromAmi.length) {
+      const answer = await session.list('PJSIPShowAors', {}, ['No AORs found'])
+      fromAmi = aorConfigsFromAorList(answer.items.map((item) => item.toRecord()))
+    }
+  } catch (error) {
+    if (!(error instanceof PermissionError || error instanceof UnknownActionError)) throw error
+    if (!fromFiles.length && maxContactsFlag(settings) === undefined) {
+      deps.log.warn(`cannot read max_contacts over AMI (${error.message}); pass --pjsip-conf FILE or --max-contacts N`)
+    }
+  }
+  const known = new Set(fromAmi.map((c) => c.aor))
+  return [...fromAmi, ...fromFiles.filter((c) => !known.has(c.aor))]
+}
+
+async function aorsOfEndpoint(session: AmiSession, endpoint: string): Promise<AorConfig[]> {
+  try {
+    const answer = await session.list('PJSIPShowEndpoint', { Endpoint: endpoint })
+    return answer.items.filter((item) => item.get('Event') === 'AorDetail').map((item) => aorConfigFromAorDetail(item.toRecord()))
+  } catch (error) {
+    if (error instanceof ActionFailedError && /unable to retrieve endpoint/i.test(error.serverMessage)) return []
+    throw error
+  }
+}
+
+async function readQualify(session: AmiSession, deps: Deps): Promise<Map<string, QualifyStatus> | null> {
+  try {
+    const answer = await session.list('PJSIPShowContacts', {}, ['No Contacts found'])
+    return qualifyFromContactList(answer.items.map((item) => item.toRecord()))
+  } catch (error) {
+    if (!(error instanceof PermissionError || error instanceof UnknownActionError)) throw error
+    deps.log.warn(`cannot read qualify state (${error.message}); 'superseded' is judged from via address and user agent alone`)
+    return null
+  }
+}
+
+function configsFromFiles(settings: Settings, deps: Deps): AorConfig[] {
+  if (settings.pjsipConf === undefined) return []
+  const entry = resolve(String(settings.pjsipConf))
+  const conf = parsePjsipConf(
+    entry,
+    (path) => {
+      try {
+        return readFileSync(path, 'utf8')
+      } catch {
+        return null
+      }
+    },
+    (from, include) => (isAbsolute(include) ? include : resolve(dirname(from), include)),
+  )
+  for (const warning of conf.warnings) deps.log.warn(warning)
+  return conf.aors()
+}
+
+function maxContactsFlag(settings: Settings): number | undefined {
+  return settings.maxContacts === undefined ? undefined : Number(settings.maxContacts)
+}
+
+/** A failed server in a fleet run, as data. */
+export function failureOf(server: string, error: unknown): ServerFailure {
+  if (!(error instanceof PjctlError)) throw error
+  return { server, message: error.message, hint: error.hint, exit: error.exit }
+}
+
+/** Runs `work` for each target with at most `parallel` at once; results in target order. */
+export async function forEachServer<T>(targets: AmiTarget[], parallel: number, work: (target: AmiTarget) => Promise<T>): Promise<T[]> {
+  const results: T[] = new Array(targets.length)
+  let next = 0
+  const worker = async (): Promise<void> => {
+    while (next < targets.length) {
+      const i = next++
+      results[i] = await work(targets[i])
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(parallel, targets.length) }, worker))
+  return results
+}

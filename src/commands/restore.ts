@@ -1,0 +1,56 @@
+// pjctl restore FILE [--key KEY]: put backed-up contacts back with DBPut, only where the key does not exist now.
+
+import { UsageError } from '../errors.js'
+import { validateName } from '../core/select.js'
+import { readBackup, type BackupEntry } from './backup.js'
+import type { CommandSpec } from './types.js'
+import type { RestoreData } from './views.js'
+
+export const restore: CommandSpec<RestoreData> = {
+  name: 'restore',
+  args: '<file>',
+  summary: 'Put contacts from a prune backup file back (DBPut), only where the key does not exist now.',
+  options: ['server', 'config', 'host', 'port', 'user', 'secretFile', 'timeout', 'key', 'dryRun'],
+  formats: ['table', 'json'],
+  async run({ args, settings, deps }) {
+    const file = args[0]
+    const keys = settings.key === undefined ? null : new Set(String(settings.key).split(',').map((k) => k.trim()).filter(Boolean))
+    for (const key of keys ?? []) validateName(key, 'contact key')
+    const entries = latestPerKey(await readBackup(file, deps)).filter((e) => !keys || keys.has(e.key))
+    if (keys && !entries.length) throw new UsageError(`no entry for ${[...keys].join(', ')} in ${file}`)
+    const targets = await deps.targets()
+    if (targets.length !== 1) throw new UsageError('restore works on one server at a time: name one with --server')
+    const target = targets[0]
+    const servers = new Set(entries.map((e) => e.server))
+    if (servers.size && !servers.has(target.name)) deps.log.warn(`${file} was written for ${[...servers].join(', ')}; restoring to ${target.name}`)
+    const data: RestoreData = { file, server: target.name, restored: [], skipped: [], failed: [] }
+    const session = await deps.connect(target)
+    try {
+      for (const entry of entries) {
+        if (deps.signal.aborted) break
+        try {
+          if ((await session.dbGet(entry.family, entry.key)) !== null) {
+            data.skipped.push({ key: entry.key, reason: 'the key exists now (the phone registered again): left as it is' })
+          } else if (settings.dryRun) {
+            data.skipped.push({ key: entry.key, reason: 'dry run: would restore' })
+          } else {
+            await session.dbPut(entry.family, entry.key, entry.value)
+            data.restored.push({ key: entry.key })
+          }
+        } catch (error) {
+          data.failed.push({ key: entry.key, reason: (error as Error).message })
+        }
+      }
+    } finally {
+      await session.close()
+    }
+    return { view: 'restore', data, exitCode: data.failed.length ? 1 : deps.signal.aborted ? 130 : 0 }
+  },
+}
+
+/** A key backed up twice (deleted, registered again, deleted again): the newest value wins. */
+function latestPerKey(entries: BackupEntry[]): BackupEntry[] {
+  const byKey = new Map<string, BackupEntry>()
+  for (const entry of entries) byKey.set(`${entry.family}\u0000${entry.key}`, entry)
+  return [...byKey.values()]
+}

@@ -1,0 +1,74 @@
+// The data each command hands to src/output. Plain data: no methods, no formatting.
+
+import type { ExitCode } from '../errors.js'
+import type { ServerReport, Thresholds } from '../core/types.js'
+import type { Advice } from '../core/advice.js'
+import type { PrunePlan } from '../core/plan.js'
+
+/** A server that could not be read: shown in fleet output instead of its report. */
+export interface ServerFailure {
+  server: string
+  message: string
+  hint?: string
+  exit: ExitCode
+}
+
+export interface ContactsData {
+  generatedAt: number
+  /** One per target, in the order given. */
+  servers: (ServerReport | ServerFailure)[]
+  /** Lasting-fix advice per AOR that is near, full, over or has superseded contacts (keyed by server then AOR). */
+  advice: { server: string; advice: Advice }[]
+  /** True when the run named servers (--server a,b / --all): output carries a server column. */
+  fleet: boolean
+}
+
+export type CheckStatus = 0 | 1 | 2 | 3
+
+export interface CheckServer {
+  server: string
+  status: CheckStatus
+  report?: ServerReport
+  failure?: ServerFailure
+}
+
+export interface CheckData {
+  generatedAt: number
+  status: CheckStatus
+  thresholds: Thresholds
+  servers: CheckServer[]
+  fleet: boolean
+}
+
+export type DeleteOutcome = 'deleted' | 'expired' | 'changed' | 'vanished' | 'failed' | 'not-sent'
+
+export interface PruneServerResult {
+  server: string
+  plan: PrunePlan | null
+  mode: 'dry-run' | 'refused' | 'declined' | 'executed' | 'interrupted'
+  /** Per planned key, what happened (executed runs only). */
+  outcomes: { key: string; aor: string; outcome: DeleteOutcome; detail?: string }[]
+  backupFile: string | null
+  advice: Advice[]
+  failure?: ServerFailure
+  /** Why nothing was deleted (refused/declined). */
+  reason?: string
+  via: 'delete' | 'expire'
+}
+
+export interface PruneData {
+  generatedAt: number
+  servers: PruneServerResult[]
+  summary: { deleted: number; skipped: number; failed: number; planned: number }
+  quiet: boolean
+  fleet: boolean
+}
+
+export interface RestoreData {
+  file: string
+  server: string
+  restored: { key: string }[]
+  skipped: { key: string; reason: string }[]
+  failed: { key: string; reason: string }[]
+}
+

@@ -1,0 +1,75 @@
+// check: Nagios plugin output, JSON, or Prometheus text exposition (node_exporter textfile collector).
+
+import type { AorReport } from '../core/types.js'
+import type { CheckData, CheckServer, CheckStatus } from '../commands/views.js'
+import { failureJson, serverJson } from './contacts.js'
+import { clean, isoTime } from './style.js'
+
+const STATUS_WORD: Record<CheckStatus, string> = { 0: 'OK', 1: 'WARNING', 2: 'CRITICAL', 3: 'UNKNOWN' }
+
+export function checkNagios(data: CheckData): string {
+  const aors = data.servers.flatMap((s) => (s.report ? s.report.aors.map((aor) => ({ server: s.server, aor })) : []))
+  const critical = aors.filter((a) => a.aor.severity === 2)
+  const warning = aors.filter((a) => a.aor.severity === 1)
+  const unknown = data.servers.filter((s) => s.failure)
+  const name = (a: { server: string; aor: AorReport }): string =>
+    `${data.fleet ? `${a.server}/` : ''}${clean(a.aor.aor)} (${a.aor.count}/${a.aor.maxContacts ?? '?'} ${a.aor.state})`
+  const parts: string[] = []
+  if (critical.length) parts.push(`${critical.length} AOR(s) full or over: ${list(critical.map(name))}`)
+  if (warning.length) parts.push(`${warning.length} AOR(s) near max_contacts: ${list(warning.map(name))}`)
+  if (unknown.length) parts.push(`${unknown.length} server(s) unreadable: ${unknown.map((s) => s.server).join(', ')}`)
+  if (!parts.length) parts.push(`${aors.length} AOR(s) below max_contacts`)
+  const contacts = aors.reduce((n, a) => n + a.aor.count, 0)
+  const superseded = aors.reduce((n, a) => n + a.aor.superseded, 0)
+  const perf = `aors=${aors.length} contacts=${contacts} warning=${warning.length} critical=${critical.length} superseded=${superseded} unreadable=${unknown.length}`
+  const lines = [`PJCTL ${STATUS_WORD[data.status]} - ${parts.join('; ')} | ${perf}`]
+  for (const s of data.servers) if (s.failure) lines.push(`${s.server}: UNKNOWN - ${s.failure.message}`)
+  for (const a of [...critical, ...warning]) {
+    const fix = a.aor.superseded ? `, ${a.aor.superseded} superseded (pjctl prune ${a.aor.aor})` : ''
+    lines.push(`${STATUS_WORD[a.aor.severity as CheckStatus]}: ${name(a)}${fix}`)
+  }
+  if (data.fleet) for (const s of data.servers) lines.push(`server ${s.server}: ${STATUS_WORD[s.status]}`)
+  return lines.join('\n') + '\n'
+}
+
+export function checkJson(data: CheckData): string {
+  const server = (s: CheckServer): object => ({
+    server: s.server,
+    status: s.status,
+    statusText: STATUS_WORD[s.status],
+    ...(s.report ? { aors: (serverJson(s.report) as { aors: object[] }).aors } : failureJson(s.failure!)),
+  })
+  return JSON.stringify({ generatedAt: isoTime(data.generatedAt), status: data.status, statusText: STATUS_WORD[data.status], thresholds: data.thresholds, servers: data.servers.map(server) }, null, 2) + '\n'
+}
+
+/** Label values escaped as the exposition format requires (backslash, double quote, newline). */
+function label(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')
+}
+
+export function checkPrometheus(data: CheckData): string {
+  const metric = (name: string, help: string, rows: [Record<string, string>, number][]): string[] => [
+    `# HELP ${name} ${help}`,
+    `# TYPE ${name} gauge`,
+    ...rows.map(([labels, value]) => `${name}{${Object.entries(labels).map(([k, v]) => `${k}="${label(v)}"`).join(',')}} ${value}`),
+  ]
+  const perAor = (pick: (aor: AorReport) => number | null): [Record<string, string>, number][] =>
+    data.servers.flatMap((s) =>
+      (s.report?.aors ?? []).flatMap((aor) => {
+        const value = pick(aor)
+        return value === null ? [] : [[{ server: s.server, aor: aor.aor }, value] as [Record<string, string>, number]]
+      }),
+    )
+  return [
+    ...metric('pjctl_aor_contacts', 'Unexpired contacts registered to the AOR.', perAor((a) => a.count)),
+    ...metric('pjctl_aor_max_contacts', 'The AOR\'s max_contacts (absent when unknown).', perAor((a) => a.maxContacts)),
+    ...metric('pjctl_aor_superseded_contacts', 'Contacts superseded by a newer registration from the same device.', perAor((a) => a.superseded)),
+    ...metric('pjctl_aor_expired_contacts', 'Contacts past expiration_time that Asterisk has not swept yet.', perAor((a) => a.expired)),
+    ...metric('pjctl_server_up', '1 when pjctl could read the server.', data.servers.map((s) => [{ server: s.server }, s.failure ? 0 : 1])),
+    ...metric('pjctl_check_status', 'Check status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.', data.servers.map((s) => [{ server: s.server }, s.status])),
+  ].join('\n') + '\n'
+}
+
+function list(names: string[]): string {
+  return names.length > 5 ? `${names.slice(0, 5).join(', ')} and ${names.length - 5} more` : names.join(', ')
+}

@@ -1,0 +1,111 @@
+// contacts: one table per AOR (header: count/max and state; a row per contact), or the JSON document.
+
+import Table from 'cli-table3'
+import type { AorReport, ClassifiedContact, ServerReport } from '../core/types.js'
+import type { ContactsData, ServerFailure } from '../commands/views.js'
+import { adviceLines } from './advice.js'
+import { clean, duration, isoTime, paint, stateColor, type Style } from './style.js'
+
+export function contactsTable(data: ContactsData, style: Style): string {
+  const c = paint(style)
+  const out: string[] = []
+  for (const server of data.servers) {
+    if (isFailure(server)) {
+      out.push(c.red(`${server.server}: could not read: ${server.message}`), '')
+      continue
+    }
+    if (data.fleet) out.push(c.bold(`== ${server.server} ==`))
+    if (!server.aors.length) out.push('No AORs and no registered contacts.', '')
+    for (const aor of server.aors) out.push(aorHeader(aor, style), contactRows(aor, style), '')
+  }
+  for (const { server, advice } of data.advice) out.push(...adviceLines(advice, data.fleet ? server : null, style), '')
+  return out.join('\n')
+}
+
+function aorHeader(aor: AorReport, style: Style): string {
+  const c = paint(style)
+  const max = aor.maxContacts === null ? '?' : String(aor.maxContacts)
+  const limit = aor.maxContacts === null ? 'max_contacts unknown: pass --pjsip-conf or --max-contacts' : `max_contacts ${max} from ${aor.maxContactsSource}`
+  const extras = [
+    `endpoint ${aor.endpoints.join(', ') || '-'}`,
+    limit,
+    aor.removeExisting === true ? 'remove_existing=yes' : aor.removeExisting === false ? 'remove_existing=no' : null,
+    aor.expired ? `${aor.expired} expired` : null,
+  ].filter(Boolean)
+  return `${c.bold(`AOR ${clean(aor.aor)}`)}  ${aor.count}/${max}  ${stateColor(c, aor.state, aor.state.toUpperCase())}  (${extras.join('; ')})`
+}
+
+function contactRows(aor: AorReport, style: Style): string {
+  const c = paint(style)
+  if (!aor.contacts.length) return '  (no contacts registered)'
+  const table = new Table({
+    head: ['KEY', 'URI', 'SOURCE', 'USER AGENT', 'EXPIRES IN', 'STATUS'],
+    style: { head: style.color ? ['cyan'] : [], border: style.color ? ['gray'] : [] },
+    wordWrap: false,
+  })
+  for (const contact of aor.contacts) {
+    table.push([
+      contact.hash.slice(0, 8),
+      clean(contact.uri),
+      clean(`${contact.viaAddr}:${contact.viaPort ?? '?'}`),
+      clean(contact.userAgent),
+      duration(contact.expiresIn),
+      stateColor(c, contact.status, statusText(contact)),
+    ])
+  }
+  return table.toString()
+}
+
+function statusText(contact: ClassifiedContact): string {
+  const superseded = contact.status === 'superseded' && contact.supersededBy ? ` by ${contact.supersededBy.split(';@')[1]?.slice(0, 8) ?? ''}` : ''
+  const qualify = contact.qualify && contact.qualify !== 'NonQualified' ? ` (${contact.qualify})` : ''
+  return `${contact.status}${superseded}${qualify}`
+}
+
+export function contactsJson(data: ContactsData): string {
+  const docs = data.servers.map((server) => (isFailure(server) ? failureJson(server) : serverJson(server)))
+  const body = data.fleet ? { generatedAt: isoTime(data.generatedAt), servers: docs } : docs[0]
+  return JSON.stringify(body, null, 2) + '\n'
+}
+
+export function serverJson(report: ServerReport): object {
+  return {
+    server: report.server,
+    generatedAt: isoTime(report.generatedAt),
+    source: report.source,
+    aors: report.aors.map((aor) => ({
+      aor: aor.aor,
+      endpoints: aor.endpoints,
+      maxContacts: aor.maxContacts,
+      maxContactsSource: aor.maxContactsSource,
+      removeExisting: aor.removeExisting,
+      count: aor.count,
+      state: aor.state,
+      severity: aor.severity,
+      contacts: aor.contacts.map((contact) => ({
+        key: contact.key,
+        hash: contact.hash,
+        uri: contact.uri,
+        viaAddr: contact.viaAddr,
+        viaPort: contact.viaPort,
+        userAgent: contact.userAgent,
+        endpoint: contact.endpoint,
+        expirationTime: contact.expirationTime,
+        expiresIn: contact.expiresIn,
+        status: contact.status,
+        supersededBy: contact.supersededBy,
+        qualify: contact.qualify,
+        fields: contact.fields,
+      })),
+    })),
+    problems: report.problems,
+  }
+}
+
+export function failureJson(failure: ServerFailure): object {
+  return { server: failure.server, error: failure.message, hint: failure.hint ?? null, exitCode: failure.exit }
+}
+
+export function isFailure(value: ServerReport | ServerFailure): value is ServerFailure {
+  return 'message' in value
+}

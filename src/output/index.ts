@@ -1,0 +1,46 @@
+// The one output gate: a command's data and the chosen format in, the text for stdout out.
+// Renderers are pure; src/cli.ts writes the result once.
+
+import type { Format } from '../commands/types.js'
+import { checkJson, checkNagios, checkPrometheus } from './check.js'
+import { contactsJson, contactsTable } from './contacts.js'
+import { pruneJson, pruneTable, restoreJson, restoreTable } from './prune.js'
+import type { DemoData } from '../commands/demo.js'
+import { paint, type Style } from './style.js'
+
+export type { Style } from './style.js'
+
+type Renderer = (data: never, style: Style) => string
+
+const RENDERERS: Record<string, Partial<Record<Format, Renderer>>> = {
+  contacts: { table: contactsTable, json: contactsJson },
+  check: { nagios: checkNagios, json: checkJson, prometheus: checkPrometheus },
+  prune: { table: pruneTable, json: pruneJson },
+  restore: { table: restoreTable, json: restoreJson },
+  gen: { text: (data: { text: string }) => data.text },
+  demo: { text: demoText },
+}
+
+export function render(view: string, format: Format, data: unknown, style: Style): string {
+  const renderer = RENDERERS[view]?.[format]
+  if (!renderer) throw new Error(`no ${format} renderer for ${view}`)
+  return (renderer as (data: unknown, style: Style) => string)(data, style)
+}
+
+/** The demo: each step's command line and its real output, then the fix in two sentences. */
+function demoText(data: DemoData, style: Style): string {
+  const c = paint(style)
+  const out = [c.bold(`pjctl demo: ${data.server}`), '']
+  data.steps.forEach((step, i) => {
+    out.push(c.bold(`${i + 1}. ${step.title}`))
+    if (step.command) out.push(c.cyan(`$ ${step.command}`))
+    if (step.lines) out.push(...step.lines.map((line) => `  ${line}`))
+    if (step.result) {
+      out.push(render(step.result.view, step.result.format, step.result.data, style).trimEnd())
+      if (step.command) out.push(c.gray(`(exit ${step.result.exitCode})`))
+    }
+    out.push('')
+  })
+  out.push(c.bold('What happened and the fix:'), ...data.fix, '')
+  return out.join('\n')
+}

@@ -1,0 +1,119 @@
+// prune: the plan (what, why), what happened, the lasting fix, and one summary line
+// (key=value, suited to syslog; alone with --quiet).
+
+import Table from 'cli-table3'
+import type { PruneData, PruneServerResult, RestoreData } from '../commands/views.js'
+import { adviceLines } from './advice.js'
+import { failureJson } from './contacts.js'
+import { clean, duration, isoTime, paint, type Style } from './style.js'
+
+export function pruneTable(data: PruneData, style: Style): string {
+  if (data.quiet) return summaryLine(data) + '\n'
+  const c = paint(style)
+  const out: string[] = []
+  for (const server of data.servers) {
+    if (server.failure) {
+      out.push(c.red(`${server.server}: could not prune: ${server.failure.message}`), '')
+      continue
+    }
+    out.push(...planLines(server, style))
+    for (const advice of server.advice) out.push(...adviceLines(advice, data.fleet ? server.server : null, style), '')
+  }
+  out.push(summaryLine(data))
+  return out.join('\n') + '\n'
+}
+
+function planLines(server: PruneServerResult, style: Style): string[] {
+  const c = paint(style)
+  const plan = server.plan!
+  const title = { 'dry-run': 'dry run, nothing changed', refused: 'nothing changed', declined: 'nothing changed', executed: 'executed', interrupted: 'interrupted' }[server.mode]
+  const out = [c.bold(`Prune plan for ${server.server} (${title}): ${plan.toDelete} to ${server.via === 'expire' ? 'expire' : 'delete'}, ${plan.kept} kept`)]
+  if (plan.items.length) {
+    const outcome = new Map(server.outcomes.map((o) => [o.key, o]))
+    const table = new Table({
+      head: ['ACTION', 'AOR', 'KEY', 'SOURCE', 'USER AGENT', 'EXPIRES IN', 'WHY'],
+      colWidths: [null, null, null, null, null, null, 56],
+      wordWrap: true,
+      style: { head: style.color ? ['cyan'] : [], border: style.color ? ['gray'] : [] },
+    })
+    for (const item of plan.items) {
+      const done = outcome.get(item.key)
+      const action = done ? done.outcome : item.action
+      table.push([
+        action === 'keep' ? c.green(action) : action === 'deleted' || action === 'expired' || action === 'delete' ? c.red(action) : c.yellow(action),
+        clean(item.aor),
+        item.contact.hash.slice(0, 8),
+        clean(`${item.contact.viaAddr}:${item.contact.viaPort ?? '?'}`),
+        clean(item.contact.userAgent),
+        duration(item.contact.expiresIn),
+        clean([...item.reasons, ...(done?.detail ? [done.detail] : [])].join('; ')),
+      ])
+    }
+    out.push(table.toString())
+  } else {
+    out.push('Nothing to prune.')
+  }
+  for (const note of plan.notes) out.push(`note: ${note}`)
+  if (server.reason) out.push(c.yellow(server.reason))
+  if (server.backupFile) out.push(`backup: ${server.backupFile} (pjctl restore ${server.backupFile})`)
+  out.push('')
+  return out
+}
+
+export function summaryLine(data: PruneData): string {
+  const { deleted, skipped, failed, planned } = data.summary
+  const single = data.servers.length === 1 ? data.servers[0] : null
+  const modes = new Set(data.servers.map((s) => s.mode))
+  const mode = modes.size === 1 ? [...modes][0] : 'mixed'
+  const parts = [`pjctl prune: mode=${mode}`]
+  if (single) parts.push(`server=${single.server}`)
+  else parts.push(`servers=${data.servers.length}`)
+  parts.push(`planned=${planned}`, `deleted=${deleted}`, `skipped=${skipped}`, `failed=${failed}`)
+  if (single?.backupFile) parts.push(`backup=${single.backupFile}`)
+  if (single?.reason) parts.push(`reason="${single.reason.replace(/"/g, "'")}"`)
+  return parts.join(' ')
+}
+
+export function pruneJson(data: PruneData): string {
+  return JSON.stringify({
+    generatedAt: isoTime(data.generatedAt),
+    summary: data.summary,
+    servers: data.servers.map((s) => s.failure ? failureJson(s.failure) : {
+      server: s.server,
+      mode: s.mode,
+      via: s.via,
+      reason: s.reason ?? null,
+      backupFile: s.backupFile,
+      notes: s.plan?.notes ?? [],
+      plan: (s.plan?.items ?? []).map((item) => ({
+        key: item.key,
+        aor: item.aor,
+        action: item.action,
+        reasons: item.reasons,
+        uri: item.contact.uri,
+        viaAddr: item.contact.viaAddr,
+        viaPort: item.contact.viaPort,
+        userAgent: item.contact.userAgent,
+        expirationTime: item.contact.expirationTime,
+        status: item.contact.status,
+        qualify: item.contact.qualify,
+      })),
+      outcomes: s.outcomes,
+      advice: s.advice,
+    }),
+  }, null, 2) + '\n'
+}
+
+export function restoreTable(data: RestoreData): string {
+  const lines = [
+    ...data.restored.map((r) => `restored ${r.key}`),
+    ...data.skipped.map((s) => `skipped  ${s.key}: ${s.reason}`),
+    ...data.failed.map((f) => `FAILED   ${f.key}: ${f.reason}`),
+    `pjctl restore: server=${data.server} restored=${data.restored.length} skipped=${data.skipped.length} failed=${data.failed.length} file=${data.file}`,
+  ]
+  return lines.join('\n') + '\n'
+}
+
+export function restoreJson(data: RestoreData): string {
+  return JSON.stringify(data, null, 2) + '\n'
+}

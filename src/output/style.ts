@@ -1,0 +1,54 @@
+// Colour and text hygiene for the human formats. Colour is decided once in src/cli.ts.
+
+import { Chalk, type ChalkInstance } from 'chalk'
+import type { AorState, ContactStatus } from '../core/types.js'
+
+export interface Style {
+  color: boolean
+}
+
+export function paint(style: Style): ChalkInstance {
+  return new Chalk({ level: style.color ? 1 : 0 })
+}
+
+/** Phone-supplied text (user agent, URI) never reaches a terminal with control characters in it. */
+export function clean(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')
+}
+
+/** `41m 12s`, `1h 02m`, `3d 4h`; negative: `3m 10s ago`. */
+export function duration(seconds: number | null): string {
+  if (seconds === null) return '?'
+  const ago = seconds < 0
+  let s = Math.abs(Math.round(seconds))
+  const d = Math.floor(s / 86400)
+  s -= d * 86400
+  const h = Math.floor(s / 3600)
+  s -= h * 3600
+  const m = Math.floor(s / 60)
+  s -= m * 60
+  const text = d ? `${d}d ${h}h` : h ? `${h}h ${String(m).padStart(2, '0')}m` : m ? `${m}m ${String(s).padStart(2, '0')}s` : `${s}s`
+  return ago ? `${text} ago` : text
+}
+
+export function stateColor(c: ChalkInstance, state: AorState | ContactStatus | string, text: string): string {
+  switch (state) {
+    case 'full':
+    case 'over':
+      return c.red.bold(text)
+    case 'near':
+    case 'superseded':
+      return c.yellow(text)
+    case 'expired':
+      return c.gray(text)
+    case 'ok':
+    case 'active':
+      return c.green(text)
+    default:
+      return text
+  }
+}
+
+export function isoTime(unixSeconds: number): string {
+  return new Date(unixSeconds * 1000).toISOString()
+}

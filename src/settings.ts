@@ -1,0 +1,164 @@
+// Which servers a run is for, and with what credentials: flags and env (already parsed
+// by commander) over a config-file profile over defaults. The secret never comes from
+// argv: PJCTL_SECRET, --secret-file, or the config file.
+
+import { readFile, stat } from 'node:fs/promises'
+import { homedir } from 'node:os'
+import { join } from 'node:path'
+import type { AmiTarget } from './ami/types.js'
+import { InputError, UsageError } from './errors.js'
+import { OPTIONS, printable, type OptionKey, type OptionSpec } from './options.js'
+
+export interface ServerProfile {
+  [key: string]: unknown
+}
+
+export interface ConfigFile {
+  path: string
+  servers: Record<string, ServerProfile>
+  /** Name of the server used when neither --server nor --host is given. */
+  default?: string
+}
+
+/** Where each value came from: 'cli' and 'env' beat the config file; 'default' and undefined do not. */
+export type SourceOf = (key: OptionKey) => string | undefined
+
+export interface ResolveInput {
+  settings: Partial<Record<OptionKey, unknown>>
+  sourceOf: SourceOf
+  env: Record<string, string | undefined>
+  warn(message: string): void
+}
+
+export function defaultConfigPath(env: Record<string, string | undefined>): string {
+  const base = env.XDG_CONFIG_HOME || join(env.HOME || homedir(), '.config')
+  return join(base, 'pjctl', 'config.json')
+}
+
+/** Reads the config file; a missing default file is no error, a missing --config file is. */
+export async function loadConfig(input: ResolveInput): Promise<ConfigFile | null> {
+  const explicit = input.settings.config as string | undefined
+  const path = explicit ?? defaultConfigPath(input.env)
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (error) {
+    if (!explicit && (error as NodeJS.ErrnoException).code === 'ENOENT') return null
+    throw new InputError(`cannot read config file ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
+  }
+  await warnIfOthersCanRead(path, 'config file', input.warn)
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(text)
+  } catch (error) {
+    throw new InputError(`config file ${path} is not valid JSON: ${(error as Error).message}`)
+  }
+  if (!isObject(parsed) || !isObject(parsed.servers ?? {})) {
+    throw new InputError(`config file ${path} must be a JSON object with "servers": { "<name>": { "host": ..., "user": ..., "secret": ... } }`)
+  }
+  const servers = (parsed.servers ?? {}) as Record<string, ServerProfile>
+  for (const [name, profile] of Object.entries(servers)) {
+    if (!isObject(profile)) throw new InputError(`config file ${path}: server "${printable(name)}" must be an object`)
+    for (const key of Object.keys(profile)) {
+      const spec = (OPTIONS as Record<string, OptionSpec>)[key]
+      if (!spec?.config) input.warn(`config file ${path}: server "${printable(name)}" has unknown key "${printable(key)}" (ignored)`)
+    }
+  }
+  for (const key of Object.keys(parsed)) {
+    if (key !== 'servers' && key !== 'default') input.warn(`config file ${path}: unknown top-level key "${printable(key)}" (ignored)`)
+  }
+  return { path, servers, default: typeof parsed.default === 'string' ? parsed.default : undefined }
+}
+
+/** The targets of this run: one (flags/env/default profile) or several (--server a,b / --all). */
+export async function resolveTargets(input: ResolveInput): Promise<AmiTarget[]> {
+  const config = await loadConfig(input)
+  const { settings } = input
+  const names = settings.all ? Object.keys(config?.servers ?? {}) : ((settings.server as string[] | undefined) ?? [])
+  if (settings.all && names.length === 0) throw new UsageError('--all: the config file lists no servers', `add them under "servers" in ${config?.path ?? defaultConfigPath(input.env)}`)
+  if (names.length === 0) {
+    const fallback = config?.default && input.sourceOf('host') !== 'cli' && input.sourceOf('host') !== 'env' ? config.default : undefined
+    return [await buildTarget(fallback, fallback ? profileOf(config!, fallback) : {}, input)]
+  }
+  const seen = new Set<string>()
+  const targets: AmiTarget[] = []
+  for (const name of names) {
+    if (seen.has(name)) continue
+    seen.add(name)
+    if (!config) throw new UsageError(`--server ${printable(name)}: no config file at ${defaultConfigPath(input.env)}`, 'create it, or pass --config FILE')
+    targets.push(await buildTarget(name, profileOf(config, name), input))
+  }
+  return targets
+}
+
+function profileOf(config: ConfigFile, name: string): ServerProfile {
+  const profile = config.servers[name]
+  if (!profile) {
+    const known = Object.keys(config.servers)
+    throw new UsageError(`no server named '${printable(name)}' in ${config.path}`, known.length ? `known servers: ${known.join(', ')}` : undefined)
+  }
+  return profile
+}
+
+async function buildTarget(name: string | undefined, profile: ServerProfile, input: ResolveInput): Promise<AmiTarget> {
+  const value = <T>(key: OptionKey): T => {
+    const source = input.sourceOf(key)
+    if ((source === 'cli' || source === 'env') || !(key in profile)) return input.settings[key] as T
+    const raw = profile[key]
+    const spec = OPTIONS[key] as OptionSpec
+    try {
+      return (spec.parse && typeof raw === 'string' ? spec.parse(raw) : raw) as T
+    } catch (error) {
+      throw new InputError(`config file: server "${name}": ${key}: ${(error as Error).message}`)
+    }
+  }
+  const host = value<string>('host')
+  const port = value<number>('port')
+  const user = value<string | undefined>('user')
+  const where = name ?? `${host}:${port}`
+  if (!user) throw new UsageError(`no AMI user for ${where}`, 'pass --user, set PJCTL_USER, or add "user" to the server in the config file')
+  const secret = await resolveSecret(profile, input, where)
+  return {
+    name: where,
+    host,
+    port,
+    user,
+    secret,
+    timeout: value<number>('timeout'),
+    maxOutput: value<number>('maxOutput'),
+  }
+}
+
+async function resolveSecret(profile: ServerProfile, input: ResolveInput, where: string): Promise<string> {
+  const fromEnv = input.env.PJCTL_SECRET
+  if (fromEnv) return fromEnv
+  const fileSource = input.sourceOf('secretFile')
+  const file = fileSource === 'cli' || fileSource === 'env' ? (input.settings.secretFile as string) : (profile.secretFile as string | undefined)
+  if (file) return readSecretFile(file, input.warn)
+  if (typeof profile.secret === 'string' && profile.secret) return profile.secret
+  throw new UsageError(`no AMI secret for ${where}`, 'set PJCTL_SECRET, pass --secret-file FILE, or add "secret" to the server in the config file (a secret is never a flag)')
+}
+
+async function readSecretFile(path: string, warn: (message: string) => void): Promise<string> {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (error) {
+    throw new InputError(`cannot read secret file ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
+  }
+  await warnIfOthersCanRead(path, 'secret file', warn)
+  const secret = text.split(/\r?\n/, 1)[0]
+  if (!secret) throw new InputError(`secret file ${path} is empty`)
+  return secret
+}
+
+async function warnIfOthersCanRead(path: string, what: string, warn: (message: string) => void): Promise<void> {
+  const mode = (await stat(path)).mode
+  if (mode & 0o044) {
+    warn(`${what} ${path} is readable by ${mode & 0o004 ? 'others' : 'group'} (mode ${(mode & 0o777).toString(8)}); it holds AMI secrets: chmod 600 ${path}`)
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
