@@ -1,0 +1,16 @@
+import { describe, expect, it } from 'vitest'
+import { run } from '../helpers/run.js'
+import { envFor, sim } from '../helpers/sim.js'
+
+describe('pjctl contacts (smoke)', () => {
+  it('lists the captured lab over DBGetTree and exits 0', async () => {
+    const server = await sim()
+    const r = await run(['contacts', 'FAP003', '--json'], { env: envFor(server) })
+    expect(r.stderr).toBe('')
+    expect(r.code).toBe(0)
+    const doc = JSON.parse(r.stdout)
+    expect(doc.aors.map((a: { aor: string }) => a.aor)).toEqual(['FAP003'])
+    expect(doc.aors[0]).toMatchObject({ count: 2, maxContacts: 2, maxContactsSource: 'ami', state: 'full' })
+    expect(server.received.map((a) => a.action)).toEqual(['login', 'DBGetTree', 'PJSIPShowEndpoint', 'Logoff'])
+  })
+})
