@@ -42,7 +42,10 @@ const TRUE_WORDS = ['yes', 'true', 'y', 't', '1', 'on']
 const FALSE_WORDS = ['no', 'false', 'n', 'f', '0', 'off']
 
 /** What manager.conf's `all` stands for. */
-const ALL_CLASSES = ['system', 'call', 'log', 'verbose', 'command', 'agent', 'user', 'config', 'dtmf', 'reporting', 'cdr', 'dialplan', 'originate', 'agi', 'cc', 'aoc', 'test', 'security', 'message']
+const ALL_CLASSES = [
+  ...['system', 'call', 'log', 'verbose', 'command', 'agent', 'user', 'config', 'dtmf', 'reporting'],
+  ...['cdr', 'dialplan', 'originate', 'agi', 'cc', 'aoc', 'test', 'security', 'message'],
+]
 
 function expandClasses(classes: readonly string[]): readonly string[] {
   return classes.includes('all') ? ALL_CLASSES : classes
@@ -160,7 +163,11 @@ function dbGetTree(ctx: ActionContext): string[] {
   const items = rows.map((row) =>
     block([['Event', 'DBGetTreeResponse'], ['Key', row.key], ['Val', row.value], ...actionIdHeader(ctx.actionId)]),
   )
-  return [listStart(ctx.actionId, 'Result will follow'), ...ctx.keep(items), ...listComplete('DBGetTreeComplete', ctx.actionId, rows.length)]
+  return [
+    listStart(ctx.actionId, 'Result will follow'),
+    ...ctx.keep(items),
+    ...listComplete('DBGetTreeComplete', ctx.actionId, rows.length),
+  ]
 }
 
 function dbPut(ctx: ActionContext): string[] {

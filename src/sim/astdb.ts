@@ -8,7 +8,7 @@ export interface AstDbEntry {
 }
 
 /** The full astdb path of a key: `/family/key`. */
-export function dbPath(family: string, key: string): string {
+function dbPath(family: string, key: string): string {
   return `/${family}/${key}`
 }
 

@@ -19,7 +19,7 @@ function printed(lines: string[], success = true): CliOutput {
 }
 
 /** parse_args() of main/cli.c: blanks separate, `"` quotes, `\` escapes the next character. */
-export function parseCliArgs(line: string): string[] {
+function parseCliArgs(line: string): string[] {
   const args: string[] = []
   let quoted = false
   let escaped = false
@@ -49,8 +49,8 @@ export function parseCliArgs(line: string): string[] {
 
 interface CliCommand {
   words: string[]
-  usage: string
-  /** Undefined means CLI_SHOWUSAGE. */
+  /** Printed when `run` answers CLI_SHOWUSAGE (undefined). */
+  usage?: string
   run(args: string[], sim: SimAsterisk): CliOutput | undefined
 }
 
@@ -119,7 +119,8 @@ const SHORT_STATUS: Record<string, string> = {
 
 function contactHeader(level: number): string {
   const indent = indentWidth(level)
-  return `${'Contact'.padStart(indent)}:  <Aor/ContactUri${'.'.repeat(CLI_LAST_TABSTOP - indent - 23)}> <Hash....> <Status> <RTT(ms)..>`
+  const filler = '.'.repeat(CLI_LAST_TABSTOP - indent - 23)
+  return `${'Contact'.padStart(indent)}:  <Aor/ContactUri${filler}> <Hash....> <Status> <RTT(ms)..>`
 }
 
 function contactLine(contact: SimContact, level: number, sim: SimAsterisk): string {
@@ -129,7 +130,8 @@ function contactLine(contact: SimContact, level: number, sim: SimAsterisk): stri
   const qualify = sim.registrar.qualifyOf(contact.key)
   const rtt = qualify.status === 'Reachable' ? (qualify.roundtripUsec / 1000).toFixed(3) : 'nan'
   const status = SHORT_STATUS[qualify.status] ?? qualify.status
-  return `${'Contact'.padStart(indent)}:  ${contact.aor}/${fixedWidth(contact.fields.uri ?? '', uriWidth)} ${fixedWidth(hash, 10)} ${fixedWidth(status, 7)} ${rtt.padStart(11)}`
+  const uri = fixedWidth(contact.fields.uri ?? '', uriWidth)
+  return `${'Contact'.padStart(indent)}:  ${contact.aor}/${uri} ${fixedWidth(hash, 10)} ${fixedWidth(status, 7)} ${rtt.padStart(11)}`
 }
 
 /** ast_sip_cli_traverse_objects: a blank line, the header, the rule, the objects, the count. */
@@ -154,7 +156,8 @@ function pjsipShowAors(_args: string[], sim: SimAsterisk): CliOutput {
   const header = `${'Aor'.padStart(aorIndent)}:  <Aor${'.'.repeat(CLI_LAST_TABSTOP - aorIndent - 7)}>  <MaxContact>`
   const body: string[] = []
   for (const aor of aors) {
-    body.push(`${'Aor'.padStart(aorIndent)}:  ${fixedWidth(aor.name, CLI_LAST_TABSTOP - aorIndent - 12)} ${String(aor.maxContacts).padStart(12)}`)
+    const name = fixedWidth(aor.name, CLI_LAST_TABSTOP - aorIndent - 12)
+    body.push(`${'Aor'.padStart(aorIndent)}:  ${name} ${String(aor.maxContacts).padStart(12)}`)
     for (const contact of contactsByAor.get(aor.name) ?? []) body.push(contactLine(contact, 1, sim))
     body.push('')
   }
@@ -176,7 +179,10 @@ const COMMANDS: readonly CliCommand[] = [
   },
   {
     words: ['database', 'get'],
-    usage: 'Usage: database get <family> <key>\n       Retrieves an entry in the Asterisk database for a given\n       family and key.\n',
+    usage:
+      'Usage: database get <family> <key>\n' +
+      '       Retrieves an entry in the Asterisk database for a given\n' +
+      '       family and key.\n',
     run: databaseGet,
   },
   {
@@ -189,7 +195,10 @@ const COMMANDS: readonly CliCommand[] = [
   },
   {
     words: ['database', 'del'],
-    usage: 'Usage: database del <family> <key>\n       Deletes an entry in the Asterisk database for a given\n       family and key.\n',
+    usage:
+      'Usage: database del <family> <key>\n' +
+      '       Deletes an entry in the Asterisk database for a given\n' +
+      '       family and key.\n',
     run: databaseDel,
   },
   {
@@ -202,13 +211,9 @@ const COMMANDS: readonly CliCommand[] = [
       '       separated by either a space or a slash.\n',
     run: databaseDeltree,
   },
-  { words: ['pjsip', 'show', 'contacts'], usage: 'Usage: pjsip show contacts\n', run: pjsipShowContacts },
-  { words: ['pjsip', 'show', 'aors'], usage: 'Usage: pjsip show aors\n', run: pjsipShowAors },
-  {
-    words: ['core', 'show', 'version'],
-    usage: 'Usage: core show version\n       Shows Asterisk version information.\n',
-    run: (_args, sim) => printed([sim.versionLine]),
-  },
+  { words: ['pjsip', 'show', 'contacts'], run: pjsipShowContacts },
+  { words: ['pjsip', 'show', 'aors'], run: pjsipShowAors },
+  { words: ['core', 'show', 'version'], run: (_args, sim) => printed([sim.versionLine]) },
 ]
 
 function startsWithWords(args: string[], words: string[]): boolean {
@@ -234,5 +239,5 @@ export function runCli(line: string, sim: SimAsterisk): CliOutput {
   if (!command) {
     return printed([`No such command '${line}' (type 'core show help ${bestMatch(args)}' for other possible commands)`], false)
   }
-  return command.run(args, sim) ?? printed(command.usage.replace(/\n$/, '').split('\n'), false)
+  return command.run(args, sim) ?? printed((command.usage ?? '').replace(/\n$/, '').split('\n'), false)
 }

@@ -254,7 +254,9 @@ export class Registrar {
     const excess = contacts.length + 1 - aor.maxContacts
     const displaced = excess > 0 ? contactsToRemove(aor, contacts, excess, (contact) => this.isUnreachable(contact)) : []
     if (!displaced) {
-      const reason = `Registration attempt from endpoint '${endpoint}' (${source}) to AOR '${aor.name}' will exceed max contacts of ${aor.maxContacts}`
+      const reason =
+        `Registration attempt from endpoint '${endpoint}' (${source}) to AOR '${aor.name}' ` +
+        `will exceed max contacts of ${aor.maxContacts}`
       return { code: 403, reason, key, removed }
     }
     for (const contact of displaced) {

@@ -127,7 +127,7 @@ export function captureSeed({ now }: { now: number }): SimSeed {
     }),
   )
   const carol = rows.find((row) => row.key.startsWith('carol;@')) as ContactRow
-  return { rows, aors: [...CAPTURED_AORS], qualify: { [carol.key]: 'Unreachable' } }
+  return { rows, aors: CAPTURED_AORS.map((aor) => ({ ...aor })), qualify: { [carol.key]: 'Unreachable' } }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -247,7 +247,8 @@ export function generateRows({ count, now, aors, fullAors }: GenerateOptions): {
     return text.slice(0, length)
   }
   // exactly fullCount AORs, spread evenly
-  const full = Array.from({ length: aorCount }, (_, i) => Math.floor(((i + 1) * fullCount) / aorCount) > Math.floor((i * fullCount) / aorCount))
+  const fullBefore = (i: number) => Math.floor((i * fullCount) / aorCount)
+  const full = Array.from({ length: aorCount }, (_, i) => fullBefore(i + 1) > fullBefore(i))
   const perAor = contactsPerAor(count, full, random)
 
   const rows: ContactRow[] = []

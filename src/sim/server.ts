@@ -92,6 +92,11 @@ function isAction(faultAction: ActionName | undefined, action: string): boolean 
   return faultAction !== undefined && faultAction.toLowerCase() === action.toLowerCase()
 }
 
+/** The fault when it is set for this action. */
+function faultFor<Fault extends { action: ActionName }>(fault: Fault | undefined, action: string): Fault | undefined {
+  return isAction(fault?.action, action) ? fault : undefined
+}
+
 /** `items` without `count` of them, spread evenly: what a writetimeout drop leaves. */
 function withoutSome<T>(items: T[], count: number): T[] {
   if (count <= 0) return items
@@ -181,12 +186,13 @@ class Session implements SessionState {
     if (this.silent || this.socket.destroyed) return
     const faults = this.sim.faults
     const actionId = request.get('ActionID')
+    const drop = faultFor(faults.dropOutputLines, action)
     const ctx: ActionContext = {
       sim: this.sim,
       session: this,
       request,
       actionId: isAction(faults.wrongActionId, action) ? `${actionId}-wrong` : actionId,
-      keep: (items) => (isAction(faults.dropOutputLines?.action, action) ? withoutSome(items, faults.dropOutputLines?.count ?? 0) : items),
+      keep: (items) => (drop ? withoutSome(items, drop.count) : items),
     }
     const segments = answerAction(ctx)
     await this.deliver(action, isAction(faults.duplicateResponse, action) ? [...segments, ...segments] : segments)
@@ -194,12 +200,11 @@ class Session implements SessionState {
 
   /** Writes an answer; a stall or closeMidAnswer fault cuts it short. */
   private async deliver(action: string, segments: string[]): Promise<void> {
-    const { stall, closeMidAnswer } = this.sim.faults
-    const stalled = isAction(stall?.action, action)
-    const cut = isAction(closeMidAnswer?.action, action)
-    const maxBytes = stalled ? (stall?.afterBytes ?? 0) : cut ? closeMidAnswer?.afterBytes : undefined
+    const stall = faultFor(this.sim.faults.stall, action)
+    const cut = faultFor(this.sim.faults.closeMidAnswer, action)
+    const maxBytes = stall ? (stall.afterBytes ?? 0) : cut?.afterBytes
     await writeSegments(this.socket, segments, { ...this.write, maxBytes })
-    if (stalled) this.silent = true
+    if (stall) this.silent = true
     if (cut || this.closing) {
       this.silent = true
       this.socket.end()
@@ -241,7 +246,7 @@ export class SimAsterisk {
     this.setFaults(opts.faults ?? {})
   }
 
-  /** Adds a seed: its AORs, its rows (into registrar/contact), each known to the qualify side (NonQualified unless the seed says otherwise). */
+  /** Adds a seed: its AORs and its rows (into registrar/contact), each known to the qualify side (NonQualified unless the seed says otherwise). */
   load(seed: SimSeed): void {
     for (const aor of seed.aors) this.registrar.setAor(aor)
     for (const row of seed.rows) {

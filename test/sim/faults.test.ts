@@ -9,6 +9,11 @@ import { afterLogin, amiMessage, loggedIn, rawClient, sleep, startLab } from './
 const FAP003_5071 = 'FAP003;@e6b0e56f68ce8a45f643c8c7fd05c854'
 const DB_GET_TREE = amiMessage('Action: DBGetTree', 'ActionID: tree', 'Family: registrar/contact')
 const DATABASE_SHOW = amiMessage('Action: Command', 'ActionID: show', 'Command: database show registrar/contact')
+const PING = amiMessage('Action: Ping', 'ActionID: ping')
+
+/** An action on one key of registrar/contact. */
+const onKey = (action: string, actionId: string, key = FAP003_5071) =>
+  amiMessage(`Action: ${action}`, `ActionID: ${actionId}`, 'Family: registrar/contact', `Key: ${key}`)
 
 let sim: SimAsterisk | undefined
 afterEach(async () => {
@@ -51,7 +56,7 @@ describe('faults', () => {
   it('stall: the first afterBytes bytes of that action\'s answer, then silence, the connection open', async () => {
     const target = await lab({ faults: { stall: { action: 'dbgettree', afterBytes: 40 } } })
     const client = await loggedIn(target)
-    client.send(DB_GET_TREE + amiMessage('Action: Ping', 'ActionID: ping'))
+    client.send(DB_GET_TREE + PING)
     await sleep(100)
     expect(afterLogin(client.received)).toBe('Response: Success\r\nActionID: tree\r\nEvent')
     expect(client.ended).toBe(false)
@@ -82,7 +87,7 @@ describe('faults', () => {
 
   it('wrongActionId: that action is answered with another ActionID only', async () => {
     const target = await lab({ faults: { wrongActionId: 'DBGet' } })
-    const answer = await ask(target, amiMessage('Action: DBGet', 'ActionID: get-1', 'Family: registrar/contact', `Key: ${FAP003_5071}`), 'ListItems: 1\r\n\r\n')
+    const answer = await ask(target, onKey('DBGet', 'get-1'), 'ListItems: 1\r\n\r\n')
     expect(answer).not.toMatch(/^ActionID: get-1\r$/m)
     expect(count(answer, /^ActionID: get-1-wrong\r$/gm)).toBe(3)
   })
@@ -90,7 +95,7 @@ describe('faults', () => {
   it('duplicateResponse: that action\'s answer comes twice', async () => {
     const target = await lab({ faults: { duplicateResponse: 'DBDel' } })
     const client = await loggedIn(target)
-    client.send(amiMessage('Action: DBDel', 'ActionID: del', 'Family: registrar/contact', `Key: ${FAP003_5071}`) + amiMessage('Action: Ping', 'ActionID: ping'))
+    client.send(onKey('DBDel', 'del') + PING)
     const answer = afterLogin(await client.waitFor('Ping: Pong'))
     const deleted = 'Response: Success\r\nActionID: del\r\nMessage: Key deleted successfully\r\n\r\n'
     expect(answer.startsWith(deleted + deleted)).toBe(true)
@@ -100,7 +105,7 @@ describe('faults', () => {
     const target = await lab({ faults: { dbDelFail: [FAP003_5071] } })
     const client = await loggedIn(target)
     client.send(
-      amiMessage('Action: DBDel', 'ActionID: del', 'Family: registrar/contact', `Key: ${FAP003_5071}`) +
+      onKey('DBDel', 'del') +
         amiMessage('Action: Command', 'ActionID: cli', `Command: database del registrar/contact ${FAP003_5071}`),
     )
     const answer = afterLogin(await client.waitFor('Output: Database entry could not be removed.\r\n\r\n'))
@@ -123,8 +128,8 @@ describe('faults', () => {
     })
     const answer = await ask(
       target,
-      amiMessage('Action: DBDel', 'ActionID: del', 'Family: registrar/contact', 'Key: nosuchkey') +
-        amiMessage('Action: DBGet', 'ActionID: get', 'Family: registrar/contact', `Key: ${FAP003_5071}`),
+      onKey('DBDel', 'del', 'nosuchkey') +
+        onKey('DBGet', 'get'),
       'DBGetComplete',
     )
     expect(answer).toContain('Val: {"changed":"yes"}\r\n')
@@ -143,7 +148,7 @@ describe('faults', () => {
   it('restart(): every connection is dropped, the sim keeps listening and keeps its astdb', async () => {
     const target = await lab({ faults: { stall: { action: 'DBDel' } } })
     const client = await loggedIn(target)
-    client.send(amiMessage('Action: DBDel', 'ActionID: del', 'Family: registrar/contact', `Key: ${FAP003_5071}`))
+    client.send(onKey('DBDel', 'del'))
     await sleep(20)
     target.restart()
     await client.closed()

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { CONTACT_FAMILY } from '../../src/core/types.js'
 import { AstDb } from '../../src/sim/astdb.js'
-import { CONTACT_FIELDS, Registrar, contactKey, defineAor, type SimAor } from '../../src/sim/registrar.js'
+import { CONTACT_FIELDS, Registrar, contactKey, defineAor, type RegisterRequest, type SimAor } from '../../src/sim/registrar.js'
 import { CAPTURED_AT, captureSeed, lockoutSeed, type SimSeed } from '../../src/sim/seed.js'
 
 function registrarWith(seed: SimSeed, now: number): { astdb: AstDb; registrar: Registrar; clock: { now: number } } {
@@ -24,11 +24,16 @@ const keysOf = (astdb: AstDb, aor: string) =>
 
 const NOW = 1_800_000_000
 
+/** A REGISTER from a phone at viaAddr:viaPort with the plain URI `sip:<aor>@<viaAddr>:<viaPort>`. */
+function phone(aor: string, viaAddr: string, viaPort: number, more: Partial<RegisterRequest> = {}): RegisterRequest {
+  return { aor, uri: `sip:${aor}@${viaAddr}:${viaPort}`, viaAddr, viaPort, userAgent: 'Grandstream GXP2130 1.0.11.3', ...more }
+}
+
 describe('Registrar', () => {
   it('refuses a third phone on a full FAP003 with 403 and Asterisk\'s warning, and accepts it once a key is deleted', () => {
     const { astdb, registrar } = registrarWith(lockoutSeed({ now: NOW }), NOW)
     const before = keysOf(astdb, 'FAP003')
-    const third = { aor: 'FAP003', uri: 'sip:FAP003@192.0.2.16:5064', viaAddr: '192.0.2.16', viaPort: 5064, userAgent: 'Grandstream GXP2130 1.0.11.3' }
+    const third = phone('FAP003', '192.0.2.16', 5064)
 
     const refused = registrar.register(third)
     expect(refused).toEqual({
@@ -48,7 +53,7 @@ describe('Registrar', () => {
 
   it('refuses the captured lab\'s third FAP003 contact as Asterisk did', () => {
     const { registrar } = registrarWith(captureSeed({ now: CAPTURED_AT }), CAPTURED_AT)
-    const result = registrar.register({ aor: 'FAP003', uri: 'sip:FAP003@127.0.0.1:5073', viaAddr: '127.0.0.1', viaPort: 5073, userAgent: 'Grandstream GXP2130 1.0.11.3' })
+    const result = registrar.register(phone('FAP003', '127.0.0.1', 5073))
     expect(result.code).toBe(403)
     expect(result.reason).toBe("Registration attempt from endpoint 'FAP003' (127.0.0.1:5073) to AOR 'FAP003' will exceed max contacts of 2")
   })
@@ -56,19 +61,27 @@ describe('Registrar', () => {
   it('stores a new contact as compact JSON in Asterisk\'s field order, under <aor>;@<md5 of the uri>', () => {
     const { astdb, registrar } = registrarWith({ rows: [], aors: [defineAor('dave', { maxContacts: 1, supportPath: true })] }, NOW)
     const uri = 'sip:dave@192.0.2.50:5060;transport=udp'
-    const result = registrar.register({ aor: 'dave', uri, viaAddr: '192.0.2.50', viaPort: 5060, userAgent: 'OBIHAI/OBi202', expires: 600, callId: 'abc@192.0.2.50', path: '<sip:edge.invalid;lr>' })
+    const path = '<sip:edge.invalid;lr>'
+    const result = registrar.register(phone('dave', '192.0.2.50', 5060, { uri, expires: 600, callId: 'abc@192.0.2.50', path }))
     expect(result).toEqual({ code: 200, key: `dave;@${createHash('md5').update(uri).digest('hex')}`, removed: [] })
     const value = astdb.get(CONTACT_FAMILY, result.key) as string
     expect(Object.keys(JSON.parse(value))).toEqual([...CONTACT_FIELDS])
-    expect(JSON.parse(value)).toMatchObject({ uri, via_port: '5060', path: '<sip:edge.invalid;lr>', call_id: 'abc@192.0.2.50', expiration_time: String(NOW + 600), endpoint: 'dave' })
-    expect(value).not.toContain(' ')
+    expect(JSON.parse(value)).toMatchObject({
+      uri,
+      via_port: '5060',
+      path,
+      call_id: 'abc@192.0.2.50',
+      expiration_time: String(NOW + 600),
+      endpoint: 'dave',
+    })
+    expect(value).toBe(JSON.stringify(JSON.parse(value)))
   })
 
   it('refreshes a contact whose URI it knows: same key, new expiration_time, no new slot', () => {
     const { astdb, registrar, clock } = registrarWith(lockoutSeed({ now: NOW }), NOW)
     const [older] = keysOf(astdb, 'FAP003').map((key) => JSON.parse(astdb.get(CONTACT_FAMILY, key) as string))
     clock.now = NOW + 100
-    const result = registrar.register({ aor: 'FAP003', uri: older.uri, viaAddr: older.via_addr, viaPort: Number(older.via_port), userAgent: older.user_agent, expires: 3600 })
+    const result = registrar.register(phone('FAP003', older.via_addr, Number(older.via_port), { uri: older.uri, expires: 3600 }))
     expect(result.code).toBe(200)
     expect(keysOf(astdb, 'FAP003')).toHaveLength(2)
     expect(JSON.parse(astdb.get(CONTACT_FAMILY, result.key) as string)).toMatchObject({ expiration_time: String(NOW + 3700), call_id: older.call_id })
@@ -77,7 +90,7 @@ describe('Registrar', () => {
   it('with remove_existing accepts the new contact and removes the soonest to expire', () => {
     const { astdb, registrar } = registrarWith(captureSeed({ now: CAPTURED_AT }), CAPTURED_AT)
     const [soonest, later] = ['sip:erin@127.0.0.1:5096', 'sip:erin@127.0.0.1:5097'].map((uri) => contactKey('erin', uri))
-    const result = registrar.register({ aor: 'erin', uri: 'sip:erin@127.0.0.1:5098', viaAddr: '127.0.0.1', viaPort: 5098, userAgent: 'Grandstream GXP1628 1.0.7.13' })
+    const result = registrar.register(phone('erin', '127.0.0.1', 5098))
     expect(result).toMatchObject({ code: 200, removed: [soonest] })
     expect(keysOf(astdb, 'erin').sort()).toEqual([later, result.key].sort())
   })
@@ -85,8 +98,7 @@ describe('Registrar', () => {
   it('with remove_unavailable makes room by removing an Unreachable contact first', () => {
     const aor: SimAor = defineAor('carol', { maxContacts: 2, removeUnavailable: true, qualifyFrequency: 10 })
     const { astdb, registrar } = registrarWith({ rows: [], aors: [aor] }, NOW)
-    const register = (port: number, expires: number) =>
-      registrar.register({ aor: 'carol', uri: `sip:carol@192.0.2.9:${port}`, viaAddr: '192.0.2.9', viaPort: port, userAgent: 'MicroSIP/3.21.3', expires })
+    const register = (port: number, expires: number) => registrar.register(phone('carol', '192.0.2.9', port, { expires }))
     const soonest = register(5060, 600).key
     const unreachable = register(5062, 3600).key
     registrar.setQualify(unreachable, 'Unreachable')
@@ -99,7 +111,7 @@ describe('Registrar', () => {
     // bob (max 2) holds two contacts; the one from port 5093 expires at 1795460426, 1800 s before the other
     const { astdb, registrar } = registrarWith(captureSeed({ now: CAPTURED_AT }), 1795460426 + 1)
     const stale = contactKey('bob', 'sip:bob@127.0.0.1:5093')
-    const result = registrar.register({ aor: 'bob', uri: 'sip:bob@127.0.0.1:5095', viaAddr: '127.0.0.1', viaPort: 5095, userAgent: 'Cisco/SPA504G-7.6.2f' })
+    const result = registrar.register(phone('bob', '127.0.0.1', 5095))
     expect(result).toMatchObject({ code: 200, removed: [stale] })
     expect(astdb.get(CONTACT_FAMILY, stale)).toBeUndefined()
   })
@@ -140,7 +152,8 @@ describe('AstDb', () => {
   it('lists a family in SQLite key order, with full paths, like the capture', () => {
     const astdb = new AstDb()
     for (const row of [...captureSeed({ now: CAPTURED_AT }).rows].reverse()) astdb.put(CONTACT_FAMILY, row.key, row.value)
-    expect(astdb.tree(CONTACT_FAMILY).map((entry) => entry.key)).toEqual(captureSeed({ now: CAPTURED_AT }).rows.map((row) => `/${CONTACT_FAMILY}/${row.key}`))
+    const captured = captureSeed({ now: CAPTURED_AT }).rows.map((row) => `/${CONTACT_FAMILY}/${row.key}`)
+    expect(astdb.tree(CONTACT_FAMILY).map((entry) => entry.key)).toEqual(captured)
   })
 
   it('matches `key || \'/\' LIKE prefix || \'/%\'`: whole path segments, ASCII case-insensitive', () => {

@@ -66,7 +66,8 @@ describe('reading messages', () => {
     client.send(amiMessage('Action: Command', 'ActionID: c', 'Command: database frobnicate x'))
     const answer = afterLogin(await client.waitFor('commands)\r\n\r\n'))
     expect(answer).toBe(
-      "Response: Error\r\nActionID: c\r\nMessage: Command output follows\r\nOutput: No such command 'database frobnicate x' (type 'core show help database frobnicate' for other possible commands)\r\n\r\n",
+      'Response: Error\r\nActionID: c\r\nMessage: Command output follows\r\n' +
+        "Output: No such command 'database frobnicate x' (type 'core show help database frobnicate' for other possible commands)\r\n\r\n",
     )
   })
 
@@ -89,7 +90,10 @@ describe('users and events', () => {
   it('lets users override the defaults; any one write class allows an action', async () => {
     const target = await lab({ users: [{ username: 'ops', secret: 's3', write: ['reporting', 'command'] }] })
     const client = await loggedIn(target, 'ops', 's3')
-    client.send(amiMessage('Action: DBDel', 'ActionID: del', 'Family: registrar/contact', `Key: ${FAP003_5071}`) + amiMessage('Action: Command', 'ActionID: cmd', 'Command: core show version'))
+    client.send(
+      amiMessage('Action: DBDel', 'ActionID: del', 'Family: registrar/contact', `Key: ${FAP003_5071}`) +
+        amiMessage('Action: Command', 'ActionID: cmd', 'Command: core show version'),
+    )
     const answer = afterLogin(await client.waitFor('Output: Asterisk 22.10.1'))
     expect(answer).toMatch(/^Response: Error\r\nActionID: del\r\nMessage: Permission denied\r\n\r\n/)
   })
@@ -102,7 +106,10 @@ describe('users and events', () => {
     const readOnly = await loggedIn(target, 'pjro')
     const quiet = await loggedIn(target)
     expect(registerPhone2(target).code).toBe(200)
-    await listener.waitFor('Event: PeerStatus\r\nPrivilege: system,all\r\nChannelType: PJSIP\r\nPeer: PJSIP/phone2\r\nPeerStatus: Reachable\r\n\r\nEvent: ContactStatus\r\n')
+    await listener.waitFor(
+      'Event: PeerStatus\r\nPrivilege: system,all\r\nChannelType: PJSIP\r\nPeer: PJSIP/phone2\r\nPeerStatus: Reachable\r\n\r\n' +
+        'Event: ContactStatus\r\nPrivilege: system,all\r\nURI: sip:phone2@127.0.0.1:5401\r\n',
+    )
     for (const client of [readOnly, quiet]) {
       client.send(amiMessage('Action: Ping', 'ActionID: p'))
       expect(afterLogin(await client.waitFor('Ping: Pong'))).not.toContain('Event:')
@@ -127,7 +134,8 @@ describe('Asterisk 13', () => {
         `${'/registrar/contact/alice;@1'.padEnd(50)}: ${'{"a":"b"}'.padEnd(25)}\n` +
         '1 results found.\n' +
         '--END COMMAND--\r\n\r\n' +
-        'Response: Error\r\nActionID: tree\r\nMessage: Invalid/unknown command: DBGetTree. Use Action: ListCommands to show available commands.\r\n\r\n',
+        'Response: Error\r\nActionID: tree\r\n' +
+        'Message: Invalid/unknown command: DBGetTree. Use Action: ListCommands to show available commands.\r\n\r\n',
     )
   })
 })
