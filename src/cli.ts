@@ -168,13 +168,21 @@ function makeDeps(settings: Settings, sourceOf: (key: OptionKey) => string | und
       for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
       return Buffer.concat(chunks).toString('utf8')
     },
-    confirm: async (question) => {
-      const rl = createInterface({ input: process.stdin, output: stderr })
-      try {
-        return /^y(es)?$/i.test((await rl.question(question)).trim())
-      } finally {
-        rl.close()
+    confirm: async (question, preview) => {
+      if (preview) {
+        const { render } = await import('./output/index.js')
+        stderr.write(render(preview.view, 'table', preview.data, { color: settings.color !== false && !process.env.NO_COLOR && Boolean(stderr.isTTY) }))
       }
+      return new Promise<boolean>((resolve) => {
+        const rl = createInterface({ input: process.stdin, output: stderr })
+        const answer = (yes: boolean): void => {
+          rl.close()
+          resolve(yes)
+        }
+        // Ctrl-C at the prompt is a "no", never a hang.
+        rl.on('SIGINT', () => answer(false))
+        rl.question(question).then((text) => answer(/^y(es)?$/i.test(text.trim())), () => answer(false))
+      })
     },
     interactive: Boolean(process.stdin.isTTY && stderr.isTTY),
     progress: (label) => progressBar(label, !quiet && Boolean(stderr.isTTY)),

@@ -36,8 +36,8 @@ export interface Deps {
   readFile(path: string): Promise<string>
   /** The whole of standard input (for --input -). */
   readStdin(): Promise<string>
-  /** Ask yes/no on the terminal. Only called when `interactive`. */
-  confirm(question: string): Promise<boolean>
+  /** Ask yes/no on the terminal, after showing `preview` (a view and its data, rendered as a table). Only called when `interactive`. */
+  confirm(question: string, preview?: { view: string; data: unknown }): Promise<boolean>
   /** Standard input and output are a terminal. */
   interactive: boolean
   progress(label: string): Progress

@@ -4,7 +4,7 @@
 import type { Format } from '../commands/types.js'
 import { checkJson, checkNagios, checkPrometheus } from './check.js'
 import { contactsJson, contactsTable } from './contacts.js'
-import { pruneJson, pruneTable, restoreJson, restoreTable } from './prune.js'
+import { pruneJson, prunePlanPreview, pruneTable, restoreJson, restoreTable } from './prune.js'
 import type { DemoData } from '../commands/demo.js'
 import { paint, type Style } from './style.js'
 
@@ -16,6 +16,7 @@ const RENDERERS: Record<string, Partial<Record<Format, Renderer>>> = {
   contacts: { table: contactsTable, json: contactsJson },
   check: { nagios: checkNagios, json: checkJson, prometheus: checkPrometheus },
   prune: { table: pruneTable, json: pruneJson },
+  'prune-plan': { table: prunePlanPreview },
   restore: { table: restoreTable, json: restoreJson },
   gen: { text: (data: { text: string }) => data.text },
   demo: { text: demoText },
