@@ -83,7 +83,7 @@ async function pruneServer(target: AmiTarget, names: string[], criteria: PruneCr
           return { ...base, mode: 'refused', reason: 'not a terminal and no --yes: nothing deleted (cron must pass --yes)' }
         }
         const verb = settings.via === 'expire' ? 'Expire' : 'Delete'
-        if (!(await deps.confirm(`${verb} ${plan.toDelete} contact(s) on ${target.name}? [y/N] `))) {
+        if (!(await deps.confirm(`${verb} ${plan.toDelete} contact(s) on ${target.name}? [y/N] `, { view: 'prune-plan', data: { ...base, mode: 'dry-run' } }))) {
           return { ...base, mode: 'declined', reason: 'declined at the prompt: nothing deleted' }
         }
       }

@@ -23,10 +23,15 @@ export function pruneTable(data: PruneData, style: Style): string {
   return out.join('\n') + '\n'
 }
 
-function planLines(server: PruneServerResult, style: Style): string[] {
+/** The plan alone, shown before the confirmation prompt. */
+export function prunePlanPreview(server: PruneServerResult, style: Style): string {
+  return planLines(server, style, 'nothing changed yet').join('\n') + '\n'
+}
+
+function planLines(server: PruneServerResult, style: Style, heading?: string): string[] {
   const c = paint(style)
   const plan = server.plan!
-  const title = { 'dry-run': 'dry run, nothing changed', refused: 'nothing changed', declined: 'nothing changed', executed: 'executed', interrupted: 'interrupted' }[server.mode]
+  const title = heading ?? { 'dry-run': 'dry run, nothing changed', refused: 'nothing changed', declined: 'nothing changed', executed: 'executed', interrupted: 'interrupted' }[server.mode]
   const out = [c.bold(`Prune plan for ${server.server} (${title}): ${plan.toDelete} to ${server.via === 'expire' ? 'expire' : 'delete'}, ${plan.kept} kept`)]
   if (plan.items.length) {
     const outcome = new Map(server.outcomes.map((o) => [o.key, o]))
