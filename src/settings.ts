@@ -51,7 +51,7 @@ export async function loadConfig(input: ResolveInput): Promise<ConfigFile | null
   try {
     parsed = JSON.parse(text)
   } catch (error) {
-    throw new InputError(`config file ${path} is not valid JSON: ${(error as Error).message}`)
+    throw new InputError(`config file ${path} is not valid JSON: ${jsonProblem((error as Error).message, text)}`)
   }
   if (!isObject(parsed) || !isObject(parsed.servers ?? {})) {
     throw new InputError(`config file ${path} must be a JSON object with "servers": { "<name>": { "host": ..., "user": ..., "secret": ... } }`)
@@ -157,6 +157,15 @@ async function warnIfOthersCanRead(path: string, what: string, warn: (message: s
   if (mode & 0o044) {
     warn(`${what} ${path} is readable by ${mode & 0o004 ? 'others' : 'group'} (mode ${(mode & 0o777).toString(8)}); it holds AMI secrets: chmod 600 ${path}`)
   }
+}
+
+/** JSON.parse's complaint without the snippet of the file V8 may quote (it can hold a secret), with line and column. */
+function jsonProblem(message: string, text: string): string {
+  const at = /at position (\d+)/.exec(message)
+  const reason = / is not valid JSON|^Unexpected token/.test(message) ? 'unexpected token' : message.replace(/ (in|after) JSON at position \d+[\s\S]*$/, '').replace(/ \(line \d+ column \d+\)$/, '')
+  if (!at) return reason
+  const before = text.slice(0, Number(at[1]))
+  return `${reason} at line ${before.split('\n').length}, column ${before.length - before.lastIndexOf('\n')}`
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -27,6 +27,9 @@ export const ACTION_PRIVILEGES: Record<string, readonly string[]> = {
 
 type Expect = 'none' | 'list' | 'one-event'
 
+/** Actions that change the server: cut off mid-answer, they may or may not have happened. */
+const WRITES = new Set(['dbput', 'dbdel', 'dbdeltree'])
+
 interface Pending {
   action: string
   expect: Expect
@@ -45,7 +48,7 @@ let nextId = 0
 /** Connects, waits for the banner, logs in. Never leaves a socket open on failure. */
 export async function openSession(target: AmiTarget, debug: (line: string) => void = () => {}): Promise<AmiSession> {
   assertHeaderSafe('user', target.user)
-  assertHeaderSafe('secret', target.secret)
+  assertHeaderSafe('secret', target.secret, false)
   const connection = new Connection(target, debug)
   try {
     await connection.open()
@@ -64,6 +67,7 @@ class Connection implements AmiSession {
   private failure: AmiError | null = null
   private receivedChars = 0
   private strayAnswers = 0
+  private loggedIn = false
   private idleTimer: NodeJS.Timeout | null = null
   private onBanner: (() => void) | null = null
   private onClosed: ((error: AmiError) => void) | null = null
@@ -77,7 +81,11 @@ class Connection implements AmiSession {
     this.framer = new AmiFramer({
       banner: () => this.onBanner?.(),
       message: (message) => this.route(message),
-      sinkFor: (actionId) => this.pending.get(actionId)?.sink,
+      // not once its answer has been taken: a repeated answer's lines must not be counted twice
+      sinkFor: (actionId) => {
+        const pending = this.pending.get(actionId)
+        return pending && !pending.response ? pending.sink : undefined
+      },
     })
   }
 
@@ -93,14 +101,17 @@ class Connection implements AmiSession {
       this.socket = captureSocket(() => this.manager.connect(this.target.port, this.target.host))
       this.socket.removeAllListeners('data')
       this.socket.on('data', (chunk: string) => this.receive(chunk))
-      this.socket.on('error', (error: NodeJS.ErrnoException) => this.fail(socketError(error, this.target)))
+      this.socket.on('error', (error: NodeJS.ErrnoException) => this.fail(this.resetMidAnswer(error) ?? socketError(error, this.target)))
       this.socket.on('close', () => this.fail(this.closedError()))
     })
     this.onBanner = null
     await this.withDeadline(timeoutMs, `no answer to Login from ${this.where} within ${this.target.timeout} s`, undefined, (resolve, reject) => {
       this.onClosed = reject
       this.manager.login((error) => {
-        if (!error) return resolve()
+        if (!error) {
+          this.loggedIn = true
+          return resolve()
+        }
         const message = String(error.message ?? '')
         reject(/authentication failed/i.test(message)
           ? new AuthError(`login to ${this.where} as '${this.target.user}' failed: Authentication failed`, 'check the user and secret (PJCTL_SECRET, --secret-file or the config file) against manager.conf, and permit= for this address')
@@ -235,17 +246,19 @@ class Connection implements AmiSession {
   private receive(chunk: string): void {
     this.receivedChars += chunk.length
     this.idleTimer?.refresh()
+    // Measured before the framer sees the chunk: an answer that arrives whole in one chunk
+    // settles inside push() and would otherwise never be measured.
+    const oldest = this.pending.values().next().value as Pending | undefined
+    if (oldest && this.receivedChars - oldest.sentAtChars > this.target.maxOutput) {
+      return this.fail(new AmiError(
+        `the answer to ${oldest.action} from ${this.where} exceeded --max-output (${sizeText(this.target.maxOutput)}); stopped reading`,
+        'raise --max-output if this server really holds that much',
+      ))
+    }
     try {
       this.framer.push(chunk)
     } catch (error) {
       return this.fail(error instanceof AmiError ? error : new AmiError(`unreadable answer from ${this.where}: ${(error as Error).message}`))
-    }
-    const oldest = this.pending.values().next().value as Pending | undefined
-    if (oldest && this.receivedChars - oldest.sentAtChars > this.target.maxOutput) {
-      this.fail(new AmiError(
-        `the answer to ${oldest.action} from ${this.where} exceeded --max-output (${Math.round(this.target.maxOutput / 1024 / 1024)} MB); stopped reading`,
-        'raise --max-output if this server really holds that much',
-      ))
     }
   }
 
@@ -254,7 +267,8 @@ class Connection implements AmiSession {
     const pending = id === undefined ? undefined : this.pending.get(id)
     if (message.get('Response') !== undefined) {
       if (!pending) {
-        if (id !== undefined && !id.startsWith('pjctl-')) this.strayAnswers++
+        // Not the Login's own answer (asterisk-manager picks that ActionID), not a late or repeated answer to an action of ours.
+        if (id !== undefined && this.loggedIn && !issuedId(id)) this.strayAnswers++
         return this.forward(message)
       }
       if (pending.response) return // a duplicated answer: the first one counts
@@ -322,10 +336,19 @@ class Connection implements AmiSession {
     this.destroy()
   }
 
-  private closedError(): AmiError {
+  private closedError(how = ''): AmiError {
     const oldest = this.pending.values().next().value as Pending | undefined
-    if (oldest) return new AmiError(`${this.where} closed the connection in the middle of the answer to ${oldest.action}`, 'the answer is incomplete; nothing was changed by this action')
-    return new AmiError(`${this.where} closed the connection`)
+    if (oldest) {
+      const hint = WRITES.has(oldest.action.toLowerCase()) ? 'the answer is incomplete; the action may or may not have been carried out' : 'the answer is incomplete; nothing was changed by this action'
+      return new AmiError(`${this.where} closed the connection${how} in the middle of the answer to ${oldest.action}`, hint)
+    }
+    return new AmiError(`${this.where} closed the connection${how}`)
+  }
+
+  /** A reset (RST) while an answer is awaited is the same news as a close: say which answer was cut. */
+  private resetMidAnswer(error: NodeJS.ErrnoException): AmiError | null {
+    if ((error.code !== 'ECONNRESET' && error.code !== 'EPIPE') || this.pending.size === 0) return null
+    return this.closedError(' with a reset')
   }
 
   private withDeadline(ms: number, message: string, hint: string | undefined, body: (resolve: () => void, reject: (error: AmiError) => void) => void): Promise<void> {
@@ -349,6 +372,22 @@ function captureSocket(connect: () => void): net.Socket {
   }
   if (!socket) throw new AmiError('asterisk-manager did not open a connection')
   return socket
+}
+
+/** True for an ActionID this process has sent (`pjctl-<pid>-<n>`). */
+function issuedId(id: string): boolean {
+  const prefix = `pjctl-${process.pid}-`
+  if (!id.startsWith(prefix)) return false
+  const n = id.slice(prefix.length)
+  return /^\d+$/.test(n) && Number(n) <= nextId
+}
+
+/** 268435456 → `256 MB`, 1024 → `1 KB`. */
+function sizeText(bytes: number): string {
+  for (const [unit, size] of [['GB', 1024 ** 3], ['MB', 1024 ** 2], ['KB', 1024]] as const) {
+    if (bytes >= size) return `${Number((bytes / size).toFixed(1))} ${unit}`
+  }
+  return `${bytes} bytes`
 }
 
 function socketError(error: NodeJS.ErrnoException, target: AmiTarget): AmiError {

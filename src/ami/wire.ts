@@ -13,12 +13,13 @@ import { printable } from '../options.js'
 const BANNER = 'Asterisk Call Manager/'
 const END_COMMAND = '--END COMMAND--'
 
-/** Refuses a header name or value that would let a caller write extra AMI headers or actions. */
-export function assertHeaderSafe(what: string, value: string): void {
+/** Refuses a header name or value that would let a caller write extra AMI headers or actions.
+ *  `show: false` (the secret) keeps the value itself out of the message. */
+export function assertHeaderSafe(what: string, value: string, show = true): void {
   const bad = /[\r\n\0]/.exec(value)
   if (bad) {
     throw new HeaderInjectionError(
-      `refusing to send ${what} '${printable(value)}': it contains ${printable(bad[0])} (AMI header injection)`,
+      `refusing to send ${what}${show ? ` '${printable(value)}'` : ''}: it contains ${printable(bad[0])} (AMI header injection)`,
       'names, keys, users and secrets may not contain CR, LF or NUL',
     )
   }

@@ -7,7 +7,7 @@ import { dirname, isAbsolute, resolve } from 'node:path'
 import type { AmiSession, AmiTarget } from '../ami/types.js'
 import { aorConfigFromAorDetail, aorConfigsFromAorList, qualifyFromContactList } from '../core/aors.js'
 import { buildReports, parseThreshold, DEFAULT_THRESHOLDS } from '../core/classify.js'
-import { DatabaseShowParser, checkComplete, contactsFromDbTree, parseDatabaseShow } from '../core/dump.js'
+import { DatabaseShowParser, checkComplete, contactsFromDbTree, countCheck, parseDatabaseShow, type ParsedDump } from '../core/dump.js'
 import { parsePjsipConf } from '../core/pjsipconf.js'
 import { CONTACT_FAMILY, type AorConfig, type ParsedContacts, type QualifyStatus, type ServerReport, type Thresholds } from '../core/types.js'
 import { validateName } from '../core/select.js'
@@ -65,7 +65,7 @@ export async function readFromSession(session: AmiSession, settings: Settings, d
 async function reportFromDump(file: string, settings: Settings, deps: Deps, thresholds: Thresholds): Promise<ServerReport> {
   const text = file === '-' ? await deps.readStdin() : await readInput(file, deps)
   const parsed = parseDatabaseShow(text)
-  checkComplete(parsed, file === '-' ? 'standard input' : file)
+  checkDumpComplete(parsed, file === '-' ? 'standard input' : file)
   reportProblems(parsed, settings, deps)
   const configs = configsFromFiles(settings, deps)
   return {
@@ -76,6 +76,14 @@ async function reportFromDump(file: string, settings: Settings, deps: Deps, thre
     source: 'dump',
     qualifyKnown: false,
   }
+}
+
+/** A saved dump is a file, not a server answer: an incomplete one is an input error (exit 2), and writetimeout is no help. */
+function checkDumpComplete(parsed: ParsedDump, what: string): void {
+  const { declared, arrived, complete } = countCheck(parsed)
+  if (complete) return
+  const said = declared === null ? `it has no \`N results found.\` line, ${arrived} entries read` : `it says ${declared} results found, ${arrived} entries read`
+  throw new InputError(`${what} is not a complete 'database show' dump: ${said}`, `save the whole output of asterisk -rx "database show ${CONTACT_FAMILY}", including its last line`)
 }
 
 async function readInput(file: string, deps: Deps): Promise<string> {

@@ -1,0 +1,241 @@
+// Where the server and credentials come from: the config file (default path or --config),
+// --server, --secret-file, PJCTL_* and flags, in the order flag > env > config; never a secret flag.
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import type { SimAsterisk, SimUser } from '../../src/sim/server.js'
+import { isolatedHome, run, type RunResult } from '../helpers/run.js'
+import { sim } from '../helpers/sim.js'
+import { closedPort, expectNoSecret, writeFile } from '../helpers/rows.js'
+
+const ALL = ['system', 'command', 'reporting']
+const USERS: SimUser[] = [
+  { username: 'pjctl', secret: 'cfg-Secret-41', write: ALL },
+  { username: 'cfguser', secret: 'shared-Pw-52', write: ALL },
+  { username: 'envuser', secret: 'shared-Pw-52', write: ALL },
+  { username: 'flaguser', secret: 'shared-Pw-52', write: ALL },
+]
+const SECRETS = ['cfg-Secret-41', 'shared-Pw-52', 'file-Secret-63', 'wrong-Secret-74']
+
+interface Home {
+  env: Record<string, string>
+  /** The default config file path ($XDG_CONFIG_HOME/pjctl/config.json). */
+  configPath: string
+  dir: string
+}
+
+/** A fresh HOME whose default config file holds `config` at `mode`. */
+function homeWith(config: unknown, mode = 0o600): Home {
+  const env = isolatedHome()
+  const dir = join(env.XDG_CONFIG_HOME, 'pjctl')
+  mkdirSync(dir, { recursive: true })
+  const configPath = writeFile(dir, 'config.json', typeof config === 'string' ? config : JSON.stringify(config, null, 2), mode)
+  return { env, configPath, dir: env.HOME }
+}
+
+function lab(server: SimAsterisk, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { host: '127.0.0.1', port: server.port, user: 'pjctl', secret: 'cfg-Secret-41', ...extra }
+}
+
+/** [Username, Secret] of each Login the sim received. */
+const logins = (server: SimAsterisk) =>
+  server.received.filter((a) => a.action === 'login').map((a) => ['Username', 'Secret'].map((h) => a.headers.find(([n]) => n === h)?.[1]))
+
+function expectNoSecrets(r: RunResult): void {
+  for (const secret of SECRETS) expectNoSecret(r, secret)
+}
+
+describe('the config file', () => {
+  it('default $XDG_CONFIG_HOME/pjctl/config.json, --server lab, mode 0600: no warning', async () => {
+    const server = await sim({ users: USERS })
+    const home = homeWith({ servers: { lab: lab(server) } })
+    const r = await run(['check', '--server', 'lab', '--format', 'json'], { env: home.env })
+    expect([r.code, r.stderr]).toEqual([2, ''])
+    expect(JSON.parse(r.stdout).servers[0].server).toBe('lab')
+    expect(logins(server)).toEqual([['pjctl', 'cfg-Secret-41']])
+  })
+
+  it('"default" names the server used without --server', async () => {
+    const server = await sim({ users: USERS })
+    const home = homeWith({ default: 'lab', servers: { other: { host: '127.0.0.1', port: 1 }, lab: lab(server) } })
+    const r = await run(['contacts', 'FAP003', '--json'], { env: home.env })
+    expect([r.code, r.stderr]).toEqual([0, ''])
+    expect(JSON.parse(r.stdout).server).toBe('lab')
+  })
+
+  it('--config FILE and PJCTL_CONFIG name another file', async () => {
+    const server = await sim({ users: USERS })
+    const home = homeWith({ servers: {} })
+    const file = writeFile(home.dir, 'elsewhere.json', JSON.stringify({ servers: { lab: lab(server) } }))
+    const flag = await run(['contacts', 'FAP003', '--json', '--config', file, '--server', 'lab'], { env: home.env })
+    expect([flag.code, flag.stderr]).toEqual([0, ''])
+    const env = await run(['contacts', 'FAP003', '--json', '--server', 'lab'], { env: { ...home.env, PJCTL_CONFIG: file } })
+    expect([env.code, env.stderr]).toEqual([0, ''])
+    expect(logins(server)).toEqual([
+      ['pjctl', 'cfg-Secret-41'],
+      ['pjctl', 'cfg-Secret-41'],
+    ])
+  })
+
+  it('warns, naming the file, when others or the group can read it (0644, 0640); still runs', async () => {
+    const server = await sim({ users: USERS })
+    for (const [mode, who] of [
+      [0o644, 'others'],
+      [0o640, 'group'],
+    ] as const) {
+      const home = homeWith({ servers: { lab: lab(server) } }, mode)
+      const r = await run(['contacts', 'FAP003', '--json', '--server', 'lab'], { env: home.env })
+      expect(r.code).toBe(0)
+      expect(r.stderr).toBe(
+        `pjctl: warning: config file ${home.configPath} is readable by ${who} (mode ${mode.toString(8)}); it holds AMI secrets: chmod 600 ${home.configPath}\n`,
+      )
+      expectNoSecrets(r)
+    }
+  })
+
+  it('warns about unknown keys, in a server and at the top level, and ignores them', async () => {
+    const server = await sim({ users: USERS })
+    const home = homeWith({ servers: { lab: lab(server, { passwd: 'x', colour: true }) }, timeout: 3 })
+    const r = await run(['contacts', 'FAP003', '--json', '--server', 'lab'], { env: home.env })
+    expect(r.code).toBe(0)
+    expect(r.stderr).toBe(
+      [
+        `pjctl: warning: config file ${home.configPath}: server "lab" has unknown key "passwd" (ignored)`,
+        `pjctl: warning: config file ${home.configPath}: server "lab" has unknown key "colour" (ignored)`,
+        `pjctl: warning: config file ${home.configPath}: unknown top-level key "timeout" (ignored)`,
+        '',
+      ].join('\n'),
+    )
+  })
+
+  it('errors: unknown server, no file for --server, a missing --config, bad JSON, a bad value (exit 2)', async () => {
+    const server = await sim({ users: USERS })
+    const home = homeWith({ servers: { lab: lab(server), pbx2: lab(server) } })
+    const unknown = await run(['contacts', '--server', 'nope'], { env: home.env })
+    expect([unknown.code, unknown.stdout, unknown.stderr]).toEqual([2, '', `pjctl: no server named 'nope' in ${home.configPath}\nhint: known servers: lab, pbx2\n`])
+
+    const bare = isolatedHome()
+    const noFile = await run(['contacts', '--server', 'lab'], { env: bare })
+    expect([noFile.code, noFile.stderr]).toEqual([2, `pjctl: --server lab: no config file at ${join(bare.XDG_CONFIG_HOME, 'pjctl', 'config.json')}\nhint: create it, or pass --config FILE\n`])
+
+    const missing = await run(['contacts', '--config', join(home.dir, 'missing.json')], { env: home.env })
+    expect([missing.code, missing.stderr]).toEqual([2, `pjctl: cannot read config file ${join(home.dir, 'missing.json')}: ENOENT\n`])
+
+    const trailing = homeWith('{\n  "servers": {\n    "lab": {"secret": "cfg-Secret-41",}\n  }\n}\n')
+    const bad = await run(['contacts', '--server', 'lab'], { env: trailing.env })
+    expect([bad.code, bad.stderr]).toEqual([2, `pjctl: config file ${trailing.configPath} is not valid JSON: Expected double-quoted property name at line 3, column 39\n`])
+    // V8 quotes the text around an unexpected token: that text may be the secret
+    const unquoted = homeWith('{"servers": {"lab": {"user": "pjctl", "secret": cfg-Secret-41}}}')
+    const leak = await run(['contacts', '--server', 'lab'], { env: unquoted.env })
+    expect([leak.code, leak.stderr]).toEqual([2, `pjctl: config file ${unquoted.configPath} is not valid JSON: unexpected token\n`])
+    expect(leak.stderr).not.toContain('cfg-Secret')
+    expectNoSecrets(bad)
+
+    const badPort = homeWith({ servers: { lab: lab(server, { port: 'five' }) } })
+    const port = await run(['contacts', '--server', 'lab'], { env: badPort.env })
+    expect([port.code, port.stderr]).toEqual([2, `pjctl: config file: server "lab": port: expected a whole number, got 'five'\n`])
+    for (const r of [unknown, noFile, missing, bad, leak, port]) expectNoSecrets(r)
+    expect(server.received).toEqual([])
+  })
+})
+
+describe('secrets', () => {
+  it('no flag takes a secret: --secret is an unknown option (exit 2), and --secret=VALUE is not echoed', async () => {
+    const server = await sim({ users: USERS })
+    const home = homeWith({ servers: { lab: lab(server) } })
+    const spaced = await run(['contacts', '--server', 'lab', '--secret', 'cfg-Secret-41'], { env: home.env })
+    expect(spaced.code).toBe(2)
+    expect(spaced.stderr.split('\n')[0]).toBe("pjctl: unknown option '--secret'")
+    expectNoSecrets(spaced)
+    const joined = await run(['contacts', '--server', 'lab', '--secret=cfg-Secret-41'], { env: home.env })
+    expect([joined.code, joined.stdout, joined.stderr]).toEqual([2, '', "pjctl: unknown option '--secret=…'\n"])
+    const quoted = await run(['contacts', "--password=it's-cfg-Secret-41"], { env: home.env })
+    expect([quoted.code, quoted.stderr]).toEqual([2, "pjctl: unknown option '--password=…'\n"])
+    const checked = await run(['check', '--secret=cfg-Secret-41'], { env: home.env })
+    expect([checked.code, checked.stderr]).toEqual([3, "pjctl: unknown option '--secret=…'\n"])
+    expect(server.received).toEqual([])
+  })
+
+  it('--secret-file: the first line is the secret; a file others can read is warned about', async () => {
+    const server = await sim({ users: USERS })
+    const home = homeWith({ servers: { lab: { host: '127.0.0.1', port: server.port, user: 'pjctl' } } })
+    const file = writeFile(home.dir, 'ami.secret', 'cfg-Secret-41\nsecond line is ignored\n')
+    const r = await run(['contacts', 'FAP003', '--json', '--server', 'lab', '--secret-file', file], { env: home.env })
+    expect([r.code, r.stderr]).toEqual([0, ''])
+    const open = writeFile(home.dir, 'open.secret', 'cfg-Secret-41\r\n', 0o644)
+    const warned = await run(['contacts', 'FAP003', '--json', '--server', 'lab'], { env: { ...home.env, PJCTL_SECRET_FILE: open } })
+    expect(warned.code).toBe(0)
+    expect(warned.stderr).toBe(`pjctl: warning: secret file ${open} is readable by others (mode 644); it holds AMI secrets: chmod 600 ${open}\n`)
+    expectNoSecrets(warned)
+    const inProfile = homeWith({ servers: { lab: { host: '127.0.0.1', port: server.port, user: 'pjctl', secretFile: file } } })
+    const profile = await run(['contacts', 'FAP003', '--json', '--server', 'lab'], { env: inProfile.env })
+    expect([profile.code, profile.stderr]).toEqual([0, ''])
+    expect(logins(server)).toEqual([
+      ['pjctl', 'cfg-Secret-41'],
+      ['pjctl', 'cfg-Secret-41'],
+      ['pjctl', 'cfg-Secret-41'],
+    ])
+    const empty = await run(['contacts', '--server', 'lab', '--secret-file', writeFile(home.dir, 'empty.secret', '\n')], { env: home.env })
+    expect([empty.code, empty.stderr]).toEqual([2, `pjctl: secret file ${join(home.dir, 'empty.secret')} is empty\n`])
+  })
+
+  it('PJCTL_SECRET beats --secret-file beats the config secret', async () => {
+    const server = await sim({ users: USERS })
+    const home = homeWith({ servers: { lab: lab(server, { secret: 'wrong-Secret-74' }) } })
+    const rightFile = writeFile(home.dir, 'right.secret', 'cfg-Secret-41\n')
+    const wrongFile = writeFile(home.dir, 'wrong.secret', 'wrong-Secret-74\n')
+    const fromConfig = await run(['contacts', '--server', 'lab'], { env: home.env })
+    expect(fromConfig.code).toBe(3)
+    expect(fromConfig.stderr.split('\n')[0]).toBe(`pjctl: login to 127.0.0.1:${server.port} as 'pjctl' failed: Authentication failed`)
+    expectNoSecrets(fromConfig)
+    const fileOverConfig = await run(['contacts', 'FAP003', '--server', 'lab', '--secret-file', rightFile], { env: home.env })
+    expect(fileOverConfig.code).toBe(0)
+    const envOverFile = await run(['contacts', 'FAP003', '--server', 'lab', '--secret-file', wrongFile], { env: { ...home.env, PJCTL_SECRET: 'cfg-Secret-41' } })
+    expect(envOverFile.code).toBe(0)
+    expect(logins(server).map(([, secret]) => secret)).toEqual(['wrong-Secret-74', 'cfg-Secret-41', 'cfg-Secret-41'])
+  })
+})
+
+describe('precedence: flag > env > config', () => {
+  it('user', async () => {
+    const server = await sim({ users: USERS })
+    const home = homeWith({ servers: { lab: lab(server, { user: 'cfguser', secret: 'shared-Pw-52' }) } })
+    const args = ['contacts', 'FAP003', '--json', '--server', 'lab']
+    expect((await run(args, { env: home.env })).code).toBe(0)
+    expect((await run(args, { env: { ...home.env, PJCTL_USER: 'envuser' } })).code).toBe(0)
+    expect((await run([...args, '--user', 'flaguser'], { env: { ...home.env, PJCTL_USER: 'envuser' } })).code).toBe(0)
+    expect(logins(server).map(([user]) => user)).toEqual(['cfguser', 'envuser', 'flaguser'])
+  })
+
+  it('port (and host): the config points at nothing, env or flag at the sim', async () => {
+    const server = await sim({ users: USERS })
+    const dead = await closedPort()
+    const home = homeWith({ servers: { lab: lab(server, { port: dead }) } })
+    const args = ['contacts', 'FAP003', '--json', '--server', 'lab']
+    const fromConfig = await run(args, { env: home.env })
+    expect([fromConfig.code, fromConfig.stderr.split('\n')[0]]).toEqual([3, `pjctl: connection refused by 127.0.0.1:${dead}`])
+    expectNoSecrets(fromConfig)
+    const fromEnv = await run(args, { env: { ...home.env, PJCTL_PORT: String(server.port) } })
+    expect([fromEnv.code, fromEnv.stderr]).toEqual([0, ''])
+    const fromFlag = await run([...args, '--port', String(server.port)], { env: { ...home.env, PJCTL_PORT: String(dead) } })
+    expect([fromFlag.code, fromFlag.stderr]).toEqual([0, ''])
+    const badHost = homeWith({ servers: { lab: lab(server, { host: '127.0.0.2', port: dead }) } })
+    const hostFlag = await run([...args, '--host', '127.0.0.1', '--port', String(server.port)], { env: badHost.env })
+    expect([hostFlag.code, hostFlag.stderr]).toEqual([0, ''])
+    expect(logins(server)).toHaveLength(3)
+  })
+
+  it('--timeout: the config value applies unless a flag overrides it', async () => {
+    const server = await sim({ users: USERS, faults: { stallAfterBanner: true } })
+    const home = homeWith({ servers: { lab: lab(server, { timeout: '1' }) } })
+    let started = Date.now()
+    const fromConfig = await run(['contacts', '--server', 'lab'], { env: home.env, killAfterMs: 6000 })
+    expect(Date.now() - started).toBeLessThan(2500)
+    expect([fromConfig.code, fromConfig.stderr]).toEqual([3, `pjctl: no answer to Login from 127.0.0.1:${server.port} within 1 s\n`])
+    const slow = homeWith({ servers: { lab: lab(server, { timeout: 30 }) } })
+    started = Date.now()
+    const fromFlag = await run(['contacts', '--server', 'lab', '--timeout', '0.5'], { env: slow.env, killAfterMs: 6000 })
+    expect(Date.now() - started).toBeLessThan(2000)
+    expect([fromFlag.code, fromFlag.stderr]).toEqual([3, `pjctl: no answer to Login from 127.0.0.1:${server.port} within 0.5 s\n`])
+  })
+})
