@@ -66,8 +66,13 @@ export async function main(argv: string[] = process.argv): Promise<ExitCode> {
     await write(stdout, render(result.view, format, result.data, { color }))
     return result.exitCode
   } catch (error) {
-    if (spec.name === 'check' && format === 'nagios' && error instanceof PjctlError) await write(stdout, `PJCTL UNKNOWN - ${error.message}\n`)
-    return report(error, spec.errorExit, debug)
+    const code = report(error, spec.errorExit, debug)
+    if (spec.failure && error instanceof PjctlError) {
+      const { render } = await import('./output/index.js')
+      const result = spec.failure(error, settings)
+      await write(stdout, render(result.view, spec.formats.includes(format) ? format : spec.formats[0], result.data, { color: false }))
+    }
+    return code
   } finally {
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
@@ -93,7 +98,7 @@ function buildProgram(choose: (c: Chosen) => void, writeErr: (text: string) => v
     .description('Find and safely prune stale Asterisk chan_pjsip contacts over AMI.')
     .version(VERSION)
     .exitOverride()
-    .configureOutput({ writeErr: (text) => writeErr(text.replace(/^error: /, 'pjctl: ')) })
+    .configureOutput({ writeErr: (text) => writeErr(withoutOptionValue(text.replace(/^error: /, 'pjctl: '))) })
     .showSuggestionAfterError(true)
     .addHelpText('after', '\nExit codes: 0 ok; 1 check WARNING or something failed; 2 check CRITICAL or usage error; 3 cannot read the server (check UNKNOWN); 130 interrupted.\nSecrets: PJCTL_SECRET, --secret-file or the config file; never a flag.')
   for (const spec of COMMANDS) {
@@ -115,6 +120,11 @@ function buildProgram(choose: (c: Chosen) => void, writeErr: (text: string) => v
     })
   }
   return program
+}
+
+/** `unknown option '--secret=hunter2'` → `unknown option '--secret=…'`: a mistyped flag may carry a secret. */
+function withoutOptionValue(text: string): string {
+  return text.replace(/(unknown option '[^'=]*)=.*'/, "$1=…'")
 }
 
 function toOption(key: OptionKey, formats: readonly Format[] | undefined, defaultFormat: Format): Option | null {

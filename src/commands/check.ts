@@ -1,9 +1,10 @@
 // pjctl check: the contacts judgement as a monitoring check (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).
 
+import { DEFAULT_THRESHOLDS } from '../core/classify.js'
 import { EXIT } from '../errors.js'
 import type { ServerReport } from '../core/types.js'
 import { READ_OPTIONS, isFleet, readFleet } from './contacts.js'
-import { thresholdsFrom } from './read.js'
+import { checkNames, thresholdsFrom } from './read.js'
 import type { CommandSpec } from './types.js'
 import type { CheckData, CheckServer, CheckStatus } from './views.js'
 
@@ -14,9 +15,20 @@ export const check: CommandSpec<CheckData> = {
   options: [...READ_OPTIONS, 'warn', 'crit'],
   formats: ['nagios', 'json', 'prometheus'],
   errorExit: EXIT.unreadable,
+  // A check that cannot run is still a check result: UNKNOWN in the chosen format (a textfile
+  // collector must see pjctl_server_up 0, not an empty file).
+  failure(error, settings) {
+    const server = (settings.server as string[] | undefined)?.[0] ?? `${settings.host ?? '127.0.0.1'}:${settings.port ?? 5038}`
+    const failure = { server, message: error.message, hint: error.hint, exit: EXIT.unreadable }
+    return {
+      view: 'check',
+      data: { generatedAt: Math.floor(Date.now() / 1000), status: 3, thresholds: DEFAULT_THRESHOLDS, servers: [{ server, status: 3, failure }], fleet: false },
+      exitCode: EXIT.unreadable,
+    }
+  },
   async run({ args, settings, deps }) {
     const thresholds = thresholdsFrom(settings)
-    const results = await readFleet(args, settings, deps)
+    const results = await readFleet(checkNames(args), settings, deps)
     const servers: CheckServer[] = results.map((r) =>
       'message' in r ? { server: r.server, status: 3, failure: r } : { server: r.server, status: serverStatus(r), report: r },
     )
@@ -25,8 +37,10 @@ export const check: CommandSpec<CheckData> = {
   },
 }
 
+/** The worst AOR; an AOR with contacts whose max_contacts is unknown cannot be judged: UNKNOWN. */
 function serverStatus(report: ServerReport): CheckStatus {
-  return report.aors.reduce<CheckStatus>((status, aor) => (aor.severity > status ? aor.severity : status), 0)
+  const judged = report.aors.reduce<CheckStatus>((status, aor) => (aor.severity > status ? aor.severity : status), 0)
+  return report.aors.some((aor) => aor.state === 'unknown' && aor.count > 0) ? worst([judged, 3]) : judged
 }
 
 /** UNKNOWN beats OK and WARNING; CRITICAL beats everything (a critical AOR somewhere is the news). */

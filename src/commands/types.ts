@@ -2,7 +2,7 @@
 // touch sockets: they get `deps`, return data, and src/cli.ts does the rest.
 
 import type { AmiSession, AmiTarget } from '../ami/types.js'
-import type { ExitCode } from '../errors.js'
+import type { ExitCode, PjctlError } from '../errors.js'
 import type { OptionKey } from '../options.js'
 
 export type Format = 'table' | 'json' | 'nagios' | 'prometheus' | 'text'
@@ -73,4 +73,6 @@ export interface CommandSpec<D = unknown> {
   /** Exit code for any error under this command (check: 3, UNKNOWN), instead of the error's own. */
   errorExit?: ExitCode
   run(ctx: RunContext): Promise<CommandResult<D>>
+  /** A result to render when run() throws (check: UNKNOWN in the chosen format); the error still goes to stderr. */
+  failure?(error: PjctlError, settings: Settings): CommandResult<D>
 }

@@ -8,6 +8,8 @@ import { clean, isoTime } from './style.js'
 const STATUS_WORD: Record<CheckStatus, string> = { 0: 'OK', 1: 'WARNING', 2: 'CRITICAL', 3: 'UNKNOWN' }
 
 export function checkNagios(data: CheckData): string {
+  const alone = !data.fleet && data.servers.length === 1 ? data.servers[0].failure : undefined
+  if (alone) return `PJCTL UNKNOWN - ${alone.message}\n`
   const aors = data.servers.flatMap((s) => (s.report ? s.report.aors.map((aor) => ({ server: s.server, aor })) : []))
   const critical = aors.filter((a) => a.aor.severity === 2)
   const warning = aors.filter((a) => a.aor.severity === 1)
@@ -15,9 +17,13 @@ export function checkNagios(data: CheckData): string {
   const name = (a: { server: string; aor: AorReport }): string =>
     `${data.fleet ? `${a.server}/` : ''}${clean(a.aor.aor)} (${a.aor.count}/${a.aor.maxContacts ?? '?'} ${a.aor.state})`
   const parts: string[] = []
-  if (critical.length) parts.push(`${critical.length} AOR(s) full or over: ${list(critical.map(name))}`)
+  // a tighter --crit makes AORs critical that still have free slots: do not call those full
+  const fullOrOver = critical.every((a) => a.aor.state === 'full' || a.aor.state === 'over')
+  if (critical.length) parts.push(`${critical.length} AOR(s) ${fullOrOver ? 'full or over' : 'at or past --crit'}: ${list(critical.map(name))}`)
   if (warning.length) parts.push(`${warning.length} AOR(s) near max_contacts: ${list(warning.map(name))}`)
   if (unknown.length) parts.push(`${unknown.length} server(s) unreadable: ${unknown.map((s) => s.server).join(', ')}`)
+  const unjudged = aors.filter((a) => a.aor.state === 'unknown' && a.aor.count > 0)
+  if (unjudged.length) parts.push(`${unjudged.length} AOR(s) with unknown max_contacts (give the AMI user write=system, or pass --pjsip-conf/--max-contacts): ${list(unjudged.map(name))}`)
   if (!parts.length) parts.push(`${aors.length} AOR(s) below max_contacts`)
   const contacts = aors.reduce((n, a) => n + a.aor.count, 0)
   const superseded = aors.reduce((n, a) => n + a.aor.superseded, 0)
