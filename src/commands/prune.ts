@@ -5,13 +5,15 @@
 // server); dry run / confirmation / --yes; per contact: read the key again (DBGet) and
 // go on only if the value is byte-identical to the planned one; append the value to the
 // backup file and fsync it; only then DBDel (or DBPut with expiration_time "1").
+// Nothing new is sent after Ctrl-C (not even the DBDels of keys whose DBGet was in flight),
+// after the connection is lost, or after the first DBDel/DBPut refused for want of privilege.
 
 import { adviceFor } from '../core/advice.js'
-import { planPrune, type PlanItem, type PruneCriteria, type PrunePlan } from '../core/plan.js'
+import { expiredValue, planPrune, type PlanItem, type PruneCriteria, type PrunePlan } from '../core/plan.js'
 import { selectAors } from '../core/select.js'
 import { CONTACT_FAMILY, type ServerReport } from '../core/types.js'
 import type { AmiSession, AmiTarget } from '../ami/types.js'
-import { EXIT, UsageError, type ExitCode } from '../errors.js'
+import { ActionFailedError, AmiError, EXIT, IncompleteAnswerError, PermissionError, UnknownActionError, UsageError, type ExitCode } from '../errors.js'
 import { BackupFile, acquireLock, backupPathFor, type Lock } from './backup.js'
 import { checkNames, failureOf, forEachServer, readFromSession, thresholdsFrom } from './read.js'
 import { READ_OPTIONS, isFleet } from './contacts.js'
@@ -88,9 +90,15 @@ async function pruneServer(target: AmiTarget, names: string[], criteria: PruneCr
         }
       }
       const backupFile = String(settings.backup ?? backupPathFor(target.name, deps))
-      const outcomes = await execute(session, plan, backupFile, settings, deps)
+      const { outcomes, lost, refused } = await execute(session, plan, backupFile, settings, deps)
       const interrupted = deps.signal.aborted
-      return { ...base, mode: interrupted ? 'interrupted' : 'executed', outcomes, backupFile }
+      const notSent = outcomes.filter((o) => o.outcome === 'not-sent').length
+      const reason = lost
+        ? { reason: lostReason(target.name, lost, outcomes) }
+        : refused
+          ? { reason: `stopped at the first refusal: ${refused.message}; ${notSent} contact(s) not sent` }
+          : interrupted ? { reason: `interrupted: ${notSent} contact(s) not sent (counted as failed); run pjctl prune again to finish` } : {}
+      return { ...base, mode: interrupted ? 'interrupted' : 'executed', outcomes, backupFile, ...reason }
     } finally {
       await session.close()
     }
@@ -119,12 +127,12 @@ function guard(plan: PrunePlan, report: ServerReport, settings: Settings): strin
   const max = Number(settings.maxDelete ?? 50)
   if (plan.toDelete > max) return `refusing to delete ${plan.toDelete} contacts (more than --max-delete ${max}); pass --force to allow it`
   const total = report.aors.reduce((n, aor) => n + aor.contacts.length, 0)
-  if (total >= 4 && plan.toDelete > total / 2) return `refusing to delete ${plan.toDelete} of the server's ${total} contacts (more than half); pass --force to allow it`
+  if (plan.toDelete > total / 2) return `refusing to delete ${plan.toDelete} of the server's ${total} contacts (more than half); pass --force to allow it`
   return null
 }
 
 /** Compare, back up, delete: in batches of --in-flight actions on the one connection. */
-async function execute(session: AmiSession, plan: PrunePlan, backupFile: string, settings: Settings, deps: Deps): Promise<PruneServerResult['outcomes']> {
+async function execute(session: AmiSession, plan: PrunePlan, backupFile: string, settings: Settings, deps: Deps): Promise<Execution> {
   const items = plan.items.filter((i) => i.action === 'delete')
   const batchSize = Number(settings.inFlight ?? 64)
   const expire = settings.via === 'expire'
@@ -132,30 +140,41 @@ async function execute(session: AmiSession, plan: PrunePlan, backupFile: string,
   const record = (item: PlanItem, outcome: DeleteOutcome, detail?: string): void => {
     outcomes.push({ key: item.key, aor: item.aor, outcome, ...(detail ? { detail } : {}) })
   }
+  /** Set when the connection is gone (closed, reset, timed out): nothing more can be sent. */
+  let lost: Error | null = null
+  /** Set when the server refused a DBDel/DBPut for want of privilege: every later one would be refused too. */
+  let refused: Error | null = null
+  const stopped = (): string | null =>
+    lost ? `not deleted: the connection was lost (${lost.message})`
+      : refused ? `not sent: ${refused.message}`
+        : deps.signal.aborted ? 'interrupted before this contact was deleted' : null
   const backup = await BackupFile.open(backupFile)
   const progress = items.length > 20 ? deps.progress('pruning') : null
   try {
     for (let start = 0; start < items.length; start += batchSize) {
       const batch = items.slice(start, start + batchSize)
-      if (deps.signal.aborted) {
-        for (const item of batch) record(item, 'not-sent', 'interrupted before this contact was read')
+      const before = stopped()
+      if (before) {
+        for (const item of batch) record(item, 'not-sent', before)
         continue
       }
-      let current: (string | null | Error)[]
-      try {
-        current = await Promise.all(batch.map((item) => session.dbGet(CONTACT_FAMILY, item.key).catch((e: Error) => e)))
-      } catch (error) {
-        current = batch.map(() => error as Error)
-      }
+      const current = await Promise.all(batch.map((item) => session.dbGet(CONTACT_FAMILY, item.key).catch((e: Error) => e)))
+      lost = current.find((c): c is Error => c instanceof Error && connectionLost(c)) ?? null
       const verified: PlanItem[] = []
       batch.forEach((item, i) => {
         const now = current[i]
-        if (now instanceof Error) record(item, 'failed', now.message)
+        if (now instanceof Error) record(item, connectionLost(now) ? 'not-sent' : 'failed', connectionLost(now) ? `not deleted: the connection was lost (${now.message})` : now.message)
         else if (now === null) record(item, 'vanished', 'the key no longer exists')
         else if (now !== item.contact.value) record(item, 'changed', 'the value changed since the plan (the phone re-registered): not deleted')
         else verified.push(item)
       })
       if (!verified.length) continue
+      // Ctrl-C (or a lost connection) while the DBGets were in flight: no new delete is sent.
+      const beforeBackup = stopped()
+      if (beforeBackup) {
+        for (const item of verified) record(item, 'not-sent', beforeBackup)
+        continue
+      }
       await backup.append(verified.map((item) => ({
         server: session.target.name,
         family: CONTACT_FAMILY,
@@ -164,14 +183,30 @@ async function execute(session: AmiSession, plan: PrunePlan, backupFile: string,
         deletedAt: new Date(deps.now() * 1000).toISOString(),
         reason: item.reasons.join('; '),
       })))
+      const beforeWrite = stopped()
+      if (beforeWrite) {
+        for (const item of verified) record(item, 'not-sent', `${beforeWrite} (its backup line is written; restore skips it while the key exists)`)
+        continue
+      }
       const results = await Promise.all(verified.map((item) =>
         (expire ? session.dbPut(CONTACT_FAMILY, item.key, expiredValue(item.contact.value)).then(() => true) : session.dbDel(CONTACT_FAMILY, item.key)).catch((e: Error) => e),
       ))
+      lost ??= results.find((r): r is Error => r instanceof Error && connectionLost(r)) ?? null
+      refused ??= results.find((r): r is Error => r instanceof PermissionError) ?? null
+      // DBDel answers the same error whether the key was gone or the delete failed: look again.
+      const notDeleted = verified.filter((_, i) => results[i] === false)
+      const after = await Promise.all(notDeleted.map((item) => session.dbGet(CONTACT_FAMILY, item.key).catch((e: Error) => e)))
+      const recheck = new Map(notDeleted.map((item, i) => [item.key, after[i]]))
       verified.forEach((item, i) => {
         const r = results[i]
-        if (r instanceof Error) record(item, 'failed', r.message)
-        else if (r === false) record(item, 'vanished', 'the key was gone when DBDel arrived')
-        else record(item, expire ? 'expired' : 'deleted')
+        if (r instanceof Error) {
+          record(item, 'failed', connectionLost(r) ? `no answer (${r.message}): it may or may not be deleted; its value is in the backup` : r.message)
+        } else if (r === false) {
+          const now = recheck.get(item.key)
+          if (now === null) record(item, 'vanished', 'the key was gone when DBDel arrived')
+          else if (now instanceof Error) record(item, 'failed', `DBDel was refused (Database entry could not be deleted), and the key could not be read again: ${now.message}`)
+          else record(item, 'failed', 'DBDel was refused: Database entry could not be deleted (the key is still there)')
+        } else record(item, expire ? 'expired' : 'deleted')
       })
       progress?.update(Math.min(start + batchSize, items.length), items.length)
     }
@@ -179,14 +214,30 @@ async function execute(session: AmiSession, plan: PrunePlan, backupFile: string,
     progress?.done()
     await backup.close()
   }
-  return outcomes
+  return { outcomes, lost, refused }
 }
 
-/** The same contact with expiration_time "1": Asterisk's own sweep then removes it. */
-function expiredValue(value: string): string {
-  const fields = JSON.parse(value) as Record<string, string>
-  fields.expiration_time = '1'
-  return JSON.stringify(fields)
+interface Execution {
+  outcomes: PruneServerResult['outcomes']
+  /** The error that ended the connection mid-run, if it did. */
+  lost: Error | null
+  /** The permission error that stopped the run (the AMI user may not DBDel/DBPut), if one did. */
+  refused: Error | null
+}
+
+/** The connection itself is gone (closed, reset, timed out, runaway answer): every later action fails the same way. */
+function connectionLost(error: Error): boolean {
+  return error instanceof AmiError && !(error instanceof ActionFailedError || error instanceof PermissionError || error instanceof UnknownActionError || error instanceof IncompleteAnswerError)
+}
+
+/** What the summary says when the connection was lost mid-run. */
+function lostReason(server: string, lost: Error, outcomes: PruneServerResult['outcomes']): string {
+  const n = (o: DeleteOutcome): number => outcomes.filter((x) => x.outcome === o).length
+  const uncertain = outcomes.filter((o) => o.outcome === 'failed' && o.detail?.startsWith('no answer (')).length
+  return (
+    `the connection to ${server} was lost mid-prune (${lost.message}): ${n('deleted') + n('expired')} done, ` +
+    `${uncertain} unanswered (each in the backup, may or may not be deleted), ${n('not-sent')} not attempted; run pjctl prune again`
+  )
 }
 
 function failedServer(server: string, error: unknown, settings: Settings): PruneServerResult {

@@ -1,6 +1,8 @@
-// pjctl restore FILE [--key KEY]: put backed-up contacts back with DBPut, only where the key does not exist now.
+// pjctl restore FILE [--key KEY]: put backed-up contacts back with DBPut, only where the key does not exist now
+// (or still holds exactly the expired value `prune --via expire` wrote).
 
 import { UsageError } from '../errors.js'
+import { expiredValue } from '../core/plan.js'
 import { validateName } from '../core/select.js'
 import { readBackup, type BackupEntry } from './backup.js'
 import type { CommandSpec } from './types.js'
@@ -29,7 +31,10 @@ export const restore: CommandSpec<RestoreData> = {
       for (const entry of entries) {
         if (deps.signal.aborted) break
         try {
-          if ((await session.dbGet(entry.family, entry.key)) !== null) {
+          const current = await session.dbGet(entry.family, entry.key)
+          // a contact pruned with --via expire that Asterisk has not swept yet holds exactly what pjctl wrote: that is undone too
+          const expiredByPjctl = current !== null && current === expiredValueOrNull(entry.value)
+          if (current !== null && !expiredByPjctl) {
             data.skipped.push({ key: entry.key, reason: 'the key exists now (the phone registered again): left as it is' })
           } else if (settings.dryRun) {
             data.skipped.push({ key: entry.key, reason: 'dry run: would restore' })
@@ -46,6 +51,14 @@ export const restore: CommandSpec<RestoreData> = {
     }
     return { view: 'restore', data, exitCode: data.failed.length ? 1 : deps.signal.aborted ? 130 : 0 }
   },
+}
+
+function expiredValueOrNull(value: string): string | null {
+  try {
+    return expiredValue(value)
+  } catch {
+    return null
+  }
 }
 
 /** A key backed up twice (deleted, registered again, deleted again): the newest value wins. */

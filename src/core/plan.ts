@@ -181,3 +181,70 @@ export function planPrune(reports: readonly AorReport[], criteria: PruneCriteria
     notes: [...planNotes(criteria, qualifyKnown, unmatchedKeys), ...tieNotes],
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// --via expire
+
+/**
+ * The same stored value with only expiration_time's value replaced by "1": every other byte stays as
+ * stored (unknown fields, escapes, order). Asterisk's own sweep then removes the contact.
+ */
+export function expiredValue(value: string): string {
+  const spans = topLevelMembers(value).filter((m) => m.name === 'expiration_time')
+  if (!spans.length) {
+    const close = value.lastIndexOf('}')
+    const empty = /^\s*\{\s*$/.test(value.slice(0, close))
+    return `${value.slice(0, close)}${empty ? '' : ','}"expiration_time":"1"${value.slice(close)}`
+  }
+  let out = value
+  for (const span of spans.reverse()) out = out.slice(0, span.valueStart) + '"1"' + out.slice(span.valueEnd)
+  return out
+}
+
+/** The members of a JSON object text: each name (decoded) and where its value's text starts and ends. */
+function topLevelMembers(text: string): { name: string; valueStart: number; valueEnd: number }[] {
+  let i = 0
+  const ws = (): void => {
+    while (i < text.length && ' \t\r\n'.includes(text[i])) i++
+  }
+  const string = (): string => {
+    const start = i++
+    while (i < text.length && text[i] !== '"') i += text[i] === '\\' ? 2 : 1
+    i++
+    return JSON.parse(text.slice(start, i)) as string
+  }
+  const skipValue = (): void => {
+    if (text[i] === '"') return void string()
+    let depth = 0
+    while (i < text.length) {
+      const c = text[i]
+      if (c === '"') string()
+      else if (c === '{' || c === '[') (depth++, i++)
+      else if (c === '}' || c === ']') {
+        if (depth === 0) return
+        depth--
+        i++
+        if (depth === 0) return
+      } else if (c === ',' && depth === 0) return
+      else i++
+    }
+  }
+  const members: { name: string; valueStart: number; valueEnd: number }[] = []
+  ws()
+  if (text[i] !== '{') throw new Error('not a JSON object')
+  i++
+  ws()
+  while (i < text.length && text[i] !== '}') {
+    const name = string()
+    ws()
+    i++ // ':'
+    ws()
+    const valueStart = i
+    skipValue()
+    members.push({ name, valueStart, valueEnd: i })
+    ws()
+    if (text[i] === ',') i++
+    ws()
+  }
+  return members
+}

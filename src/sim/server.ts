@@ -332,6 +332,8 @@ export class SimAsterisk {
   }
 
   private accept(socket: Socket): void {
+    // main/manager.c session_do(): TCP_NODELAY, "as we write to the socket in bits and pieces"
+    socket.setNoDelay(true)
     const session = new Session(socket, this.nextConnection++, this, this.write)
     this.sessions.add(session)
     socket.on('close', () => this.sessions.delete(session))

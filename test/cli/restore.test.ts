@@ -1,0 +1,163 @@
+// pjctl restore FILE [--key KEY]: puts backed-up contacts back, only where the key does not exist now.
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { contactKey } from '../../src/sim/registrar.js'
+import { lockoutSeed } from '../../src/sim/seed.js'
+import type { SimAsterisk } from '../../src/sim/server.js'
+import { CONTACT_FAMILY, actionLines, backupLines, header, home, serverName, snapshot, summaryOf } from '../helpers/prune.js'
+import { run } from '../helpers/run.js'
+import { envFor, sim } from '../helpers/sim.js'
+
+const now = (): number => Math.floor(Date.now() / 1000)
+const FAP_OLD = contactKey('FAP003', 'sip:FAP003@192.0.2.16:5060')
+const ALICE = contactKey('alice', 'sip:alice@192.0.2.21:5060')
+const ERIN = contactKey('erin', 'sip:erin@192.0.2.41:5060')
+
+/** A lockout sim from which `pjctl prune --key` deleted FAP_OLD, ALICE and ERIN into FILE. */
+async function pruned(): Promise<{ server: SimAsterisk; env: Record<string, string>; file: string; before: Record<string, string> }> {
+  const server = await sim({ seed: lockoutSeed({ now: now() }) })
+  const env = { ...envFor(server), ...home() }
+  const before = snapshot(server)
+  const file = join(env.HOME, 'backup.jsonl')
+  const r = await run(['prune', '--key', [FAP_OLD, ALICE, ERIN].join(','), '--yes', '--backup', file], { env })
+  expect(r.code).toBe(0)
+  expect(Object.keys(snapshot(server)).sort()).toEqual(Object.keys(before).filter((k) => ![FAP_OLD, ALICE, ERIN].includes(k)).sort())
+  expect(backupLines(file).map((l) => l.key)).toEqual([FAP_OLD, ALICE, ERIN])
+  server.received.length = 0
+  return { server, env, file, before }
+}
+
+describe('pjctl restore', () => {
+  it('puts every backed-up contact back byte for byte (DBGet, then DBPut) and says so', async () => {
+    const { server, env, file, before } = await pruned()
+    const r = await run(['restore', file], { env })
+    expect(r.stderr).toBe('')
+    expect(r.code).toBe(0)
+    expect(r.stdout).toBe(
+      [`restored ${FAP_OLD}`, `restored ${ALICE}`, `restored ${ERIN}`, `pjctl restore: server=${serverName(server)} restored=3 skipped=0 failed=0 file=${file}`, ''].join('\n'),
+    )
+    expect(actionLines(server)).toEqual([`DBGet ${FAP_OLD}`, `DBPut ${FAP_OLD}`, `DBGet ${ALICE}`, `DBPut ${ALICE}`, `DBGet ${ERIN}`, `DBPut ${ERIN}`, 'Logoff'])
+    for (const put of server.received.filter((a) => /^dbput$/i.test(a.action))) {
+      expect(header(put.headers, 'Family')).toBe(CONTACT_FAMILY)
+      expect(header(put.headers, 'Val')).toBe(before[header(put.headers, 'Key')])
+    }
+    expect(snapshot(server)).toEqual(before)
+  })
+
+  it('leaves a key that exists now (the phone registered again) as it is', async () => {
+    const { server, env, file, before } = await pruned()
+    const reg = server.registrar.register({ aor: 'alice', uri: 'sip:alice@192.0.2.21:5060', viaAddr: '192.0.2.21', viaPort: 5060, userAgent: 'Yealink SIP-T46S 66.86.0.15', callId: 'again@192.0.2.21' })
+    expect(reg).toMatchObject({ code: 200, key: ALICE })
+    const now = snapshot(server)[ALICE]
+    expect(now).not.toBe(before[ALICE])
+    const r = await run(['restore', file], { env })
+    expect(r.code).toBe(0)
+    expect(r.stdout).toContain(`skipped  ${ALICE}: the key exists now (the phone registered again): left as it is\n`)
+    expect(summaryOf(r.stdout)).toBe(`pjctl restore: server=${serverName(server)} restored=2 skipped=1 failed=0 file=${file}`)
+    expect(server.received.filter((a) => /^dbput$/i.test(a.action)).map((a) => header(a.headers, 'Key'))).toEqual([FAP_OLD, ERIN])
+    expect(snapshot(server)).toEqual({ ...before, [ALICE]: now })
+  })
+
+  it('--key restores only that contact', async () => {
+    const { server, env, file, before } = await pruned()
+    const r = await run(['restore', file, '--key', ERIN], { env })
+    expect(r.code).toBe(0)
+    expect(r.stdout).toBe(`restored ${ERIN}\npjctl restore: server=${serverName(server)} restored=1 skipped=0 failed=0 file=${file}\n`)
+    expect(actionLines(server)).toEqual([`DBGet ${ERIN}`, `DBPut ${ERIN}`, 'Logoff'])
+    const after = snapshot(server)
+    expect(after[ERIN]).toBe(before[ERIN])
+    expect(after[ALICE]).toBeUndefined()
+    expect(after[FAP_OLD]).toBeUndefined()
+  })
+
+  it('--key that the file does not hold: exit 2, nothing sent', async () => {
+    const { server, env, file } = await pruned()
+    const missing = 'bob;@00000000000000000000000000000000'
+    const r = await run(['restore', file, '--key', missing], { env })
+    expect(r.code).toBe(2)
+    expect(r.stderr).toBe(`pjctl: no entry for ${missing} in ${file}\n`)
+    expect(r.stdout).toBe('')
+    expect(server.received).toEqual([])
+  })
+
+  it('--dry-run sends no DBPut', async () => {
+    const { server, env, file, before } = await pruned()
+    const r = await run(['restore', file, '--dry-run'], { env })
+    expect(r.code).toBe(0)
+    expect(r.stdout).toContain(`skipped  ${ALICE}: dry run: would restore\n`)
+    expect(actionLines(server)).toEqual([`DBGet ${FAP_OLD}`, `DBGet ${ALICE}`, `DBGet ${ERIN}`, 'Logoff'])
+    expect(snapshot(server)[ALICE]).toBeUndefined()
+    expect(Object.keys(snapshot(server))).toHaveLength(Object.keys(before).length - 3)
+  })
+
+  it('a key backed up twice: the newest value is restored', async () => {
+    const { server, env, file, before } = await pruned()
+    const newer = before[ERIN].replace(/"expiration_time":"\d+"/, `"expiration_time":"${now() + 99}"`)
+    appendFileSync(file, JSON.stringify({ server: serverName(server), family: CONTACT_FAMILY, key: ERIN, value: newer, deletedAt: new Date().toISOString(), reason: 'again' }) + '\n')
+    const r = await run(['restore', file, '--key', ERIN], { env })
+    expect(r.code).toBe(0)
+    expect(snapshot(server)[ERIN]).toBe(newer)
+  })
+
+  it('a last line cut short by a crash is ignored with a warning; the rest is restored', async () => {
+    const { server, env, file, before } = await pruned()
+    appendFileSync(file, '{"server":"x","family":"registrar/contact","key":"alice;@')
+    const r = await run(['restore', file], { env })
+    expect(r.code).toBe(0)
+    expect(r.stderr).toBe(`pjctl: warning: ${file}:4: incomplete last line ignored (its contact was never deleted)\n`)
+    expect(snapshot(server)).toEqual(before)
+  })
+
+  it('a broken line in the middle is an input error naming the line (exit 2), nothing restored', async () => {
+    const { server, env, file } = await pruned()
+    const lines = readFileSync(file, 'utf8').split('\n')
+    lines.splice(1, 0, 'not json')
+    writeFileSync(file, lines.join('\n'))
+    const r = await run(['restore', file], { env })
+    expect(r.code).toBe(2)
+    expect(r.stderr).toBe(`pjctl: ${file}:2: not a backup entry (invalid JSON)\n`)
+    expect(server.received).toEqual([])
+  })
+
+  it('a file written for another server: a warning, then the restore', async () => {
+    const { server, env, file, before } = await pruned()
+    const other = readFileSync(file, 'utf8').replaceAll(`"server":"${serverName(server)}"`, '"server":"pbx-old"')
+    writeFileSync(file, other)
+    const r = await run(['restore', file], { env })
+    expect(r.code).toBe(0)
+    expect(r.stderr).toBe(`pjctl: warning: ${file} was written for pbx-old; restoring to ${serverName(server)}\n`)
+    expect(snapshot(server)).toEqual(before)
+  })
+
+  it('undoes prune --via expire: a key still holding exactly the expired value pjctl wrote is put back, swept or not', async () => {
+    const server = await sim({ seed: lockoutSeed({ now: now() }) })
+    const env = { ...envFor(server), ...home() }
+    const before = snapshot(server)
+    const file = join(env.HOME, 'expire.jsonl')
+    const r = await run(['prune', '--key', `${FAP_OLD},${ALICE}`, '--yes', '--via', 'expire', '--backup', file], { env })
+    expect(r.code).toBe(0)
+    expect(JSON.parse(snapshot(server)[FAP_OLD]).expiration_time).toBe('1')
+    // Asterisk's sweep already removed one of them; the other still holds pjctl's expired value
+    server.astdb.del(CONTACT_FAMILY, ALICE)
+    server.received.length = 0
+    const restored = await run(['restore', file], { env })
+    expect(restored.code).toBe(0)
+    expect(restored.stdout).toBe(`restored ${FAP_OLD}\nrestored ${ALICE}\npjctl restore: server=${serverName(server)} restored=2 skipped=0 failed=0 file=${file}\n`)
+    expect(snapshot(server)).toEqual(before)
+  })
+
+  it('--json lists restored, skipped and failed', async () => {
+    const { server, env, file } = await pruned()
+    server.astdb.put(CONTACT_FAMILY, FAP_OLD, '{"uri":"sip:FAP003@192.0.2.16:5060","expiration_time":"1"}')
+    const r = await run(['restore', file, '--json'], { env })
+    expect(r.code).toBe(0)
+    expect(JSON.parse(r.stdout)).toEqual({
+      file,
+      server: serverName(server),
+      restored: [{ key: ALICE }, { key: ERIN }],
+      skipped: [{ key: FAP_OLD, reason: 'the key exists now (the phone registered again): left as it is' }],
+      failed: [],
+    })
+  })
+})
