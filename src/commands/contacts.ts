@@ -1,10 +1,8 @@
 // pjctl contacts [NAME...]: who is registered, from where, expiring when; AORs near or at max_contacts flagged.
 
 import { adviceFor } from '../core/advice.js'
-import { selectAors } from '../core/select.js'
 import type { ServerReport } from '../core/types.js'
-import { UsageError } from '../errors.js'
-import { checkNames, failureOf, forEachServer, readServerReport } from './read.js'
+import { checkNames, failureOf, forEachServer, readServerReport, selectNamed } from './read.js'
 import type { CommandSpec, Deps, Settings } from './types.js'
 import type { ContactsData, ServerFailure } from './views.js'
 
@@ -41,13 +39,7 @@ export function isFleet(settings: Settings): boolean {
 
 /** Reads every target (or the --input dump) and keeps only the asked-for AORs. One unreachable server in a fleet is a failure entry; alone, it throws. */
 export async function readFleet(names: string[], settings: Settings, deps: Deps, options: { qualify?: boolean } = {}): Promise<(ServerReport | ServerFailure)[]> {
-  const pick = (report: ServerReport): ServerReport => {
-    if (!names.length) return report
-    const { reports, unknown } = selectAors(report.aors, names)
-    if (unknown.length && !reports.length) throw new UsageError(`no AOR or endpoint named ${unknown.map((n) => `'${n}'`).join(', ')} on ${report.server}`)
-    for (const name of unknown) deps.log.warn(`no AOR or endpoint named '${name}' on ${report.server}`)
-    return { ...report, aors: reports }
-  }
+  const pick = (report: ServerReport): ServerReport => selectNamed(report, names, deps)
   if (settings.input !== undefined) return [pick(await readServerReport(null, settings, deps, { names, ...options }))]
   const targets = await deps.targets()
   const fleet = isFleet(settings)

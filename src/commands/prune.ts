@@ -10,12 +10,11 @@
 
 import { adviceFor } from '../core/advice.js'
 import { expiredValue, planPrune, type PlanItem, type PruneCriteria, type PrunePlan } from '../core/plan.js'
-import { selectAors } from '../core/select.js'
 import { CONTACT_FAMILY, type ServerReport } from '../core/types.js'
 import type { AmiSession, AmiTarget } from '../ami/types.js'
 import { ActionFailedError, AmiError, EXIT, IncompleteAnswerError, PermissionError, UnknownActionError, UsageError, type ExitCode } from '../errors.js'
 import { BackupFile, acquireLock, backupPathFor, type Lock } from './backup.js'
-import { checkNames, failureOf, forEachServer, readFromSession, thresholdsFrom } from './read.js'
+import { checkNames, failureOf, forEachServer, readFromSession, selectNamed, thresholdsFrom } from './read.js'
 import { READ_OPTIONS, isFleet } from './contacts.js'
 import { validateName } from '../core/select.js'
 import type { CommandSpec, Deps, Settings } from './types.js'
@@ -73,7 +72,7 @@ async function pruneServer(target: AmiTarget, names: string[], criteria: PruneCr
     const session = await deps.connect(target)
     try {
       const report = await readFromSession(session, settings, deps, thresholdsFrom(settings), { qualify: true, names })
-      const selected = select(report, names, deps)
+      const selected = selectNamed(report, names, deps)
       const plan = planPrune(selected.aors, criteria, report.qualifyKnown)
       const base = resultBase(target.name, plan, selected, settings)
       if (plan.toDelete === 0) return { ...base, mode: dryRun ? 'dry-run' : 'executed' }
@@ -105,14 +104,6 @@ async function pruneServer(target: AmiTarget, names: string[], criteria: PruneCr
   } finally {
     await lock?.release()
   }
-}
-
-function select(report: ServerReport, names: string[], deps: Deps): ServerReport {
-  if (!names.length) return report
-  const { reports, unknown } = selectAors(report.aors, names)
-  if (!reports.length) throw new UsageError(`no AOR or endpoint named ${unknown.map((n) => `'${n}'`).join(', ')} on ${report.server}`)
-  for (const name of unknown) deps.log.warn(`no AOR or endpoint named '${name}' on ${report.server}`)
-  return { ...report, aors: reports }
 }
 
 function resultBase(server: string, plan: PrunePlan, report: ServerReport, settings: Settings): PruneServerResult {

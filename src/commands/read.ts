@@ -10,8 +10,8 @@ import { buildReports, parseThreshold, DEFAULT_THRESHOLDS } from '../core/classi
 import { DatabaseShowParser, checkComplete, contactsFromDbTree, countCheck, parseDatabaseShow, type ParsedDump } from '../core/dump.js'
 import { parsePjsipConf } from '../core/pjsipconf.js'
 import { CONTACT_FAMILY, type AorConfig, type ParsedContacts, type QualifyStatus, type ServerReport, type Thresholds } from '../core/types.js'
-import { validateName } from '../core/select.js'
-import { ActionFailedError, InputError, PjctlError, PermissionError, UnknownActionError } from '../errors.js'
+import { selectAors, validateName } from '../core/select.js'
+import { ActionFailedError, InputError, PjctlError, PermissionError, UnknownActionError, UsageError } from '../errors.js'
 import type { Deps, Settings } from './types.js'
 import type { ServerFailure } from './views.js'
 
@@ -20,6 +20,15 @@ export interface ReadOptions {
   qualify?: boolean
   /** The names asked for (AOR or endpoint); one name lets pjctl ask PJSIPShowEndpoint instead of every AOR. */
   names?: string[]
+}
+
+/** Keeps the AORs the NAMEs ask for (AOR or endpoint); names matching nothing are warned about, and if nothing matches it is an error. */
+export function selectNamed(report: ServerReport, names: string[], deps: Deps): ServerReport {
+  if (!names.length) return report
+  const { reports, unknown } = selectAors(report.aors, names)
+  if (!reports.length) throw new UsageError(`no AOR or endpoint named ${unknown.map((n) => `'${n}'`).join(', ')} on ${report.server}`)
+  for (const name of unknown) deps.log.warn(`no AOR or endpoint named '${name}' on ${report.server}`)
+  return { ...report, aors: reports }
 }
 
 /** Validates NAME arguments before anything connects. */
