@@ -25,6 +25,8 @@ interface Chosen {
 export async function main(argv: string[] = process.argv): Promise<ExitCode> {
   const stdout = process.stdout
   const stderr = process.stderr
+  // A reader that goes away (`pjctl contacts --json | head`) is not a crash.
+  stdout.on('error', () => {})
   let chosen: Chosen | null = null
   const program = buildProgram((c) => (chosen = c), (text) => stderr.write(text))
   const subcommand = argv[2]
@@ -180,8 +182,8 @@ function makeDeps(settings: Settings, sourceOf: (key: OptionKey) => string | und
     },
     confirm: async (question, preview) => {
       if (preview) {
-        const { render } = await import('./output/index.js')
-        stderr.write(render(preview.view, 'table', preview.data, { color: settings.color !== false && !process.env.NO_COLOR && Boolean(stderr.isTTY) }))
+        const { renderText } = await import('./output/index.js')
+        stderr.write(renderText(preview.view, 'table', preview.data, { color: settings.color !== false && !process.env.NO_COLOR && Boolean(stderr.isTTY) }))
       }
       return new Promise<boolean>((resolve) => {
         const rl = createInterface({ input: process.stdin, output: stderr })
@@ -213,8 +215,28 @@ function progressBar(label: string, enabled: boolean): Progress {
   }
 }
 
-function write(stream: NodeJS.WriteStream, text: string): Promise<void> {
-  return new Promise((resolve) => (text ? stream.write(text, () => resolve()) : resolve()))
+/** Waits for room in the pipe, or for the reader to go away (`pjctl … | head`). */
+function drained(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      stream.off('drain', done).off('error', done).off('close', done)
+      resolve()
+    }
+    stream.on('drain', done).on('error', done).on('close', done)
+  })
+}
+
+/** Writes the text (or its pieces, honouring backpressure) and resolves once it is handed to the OS. */
+async function write(stream: NodeJS.WriteStream, rendered: string | Iterable<string>): Promise<void> {
+  const pieces = typeof rendered === 'string' ? [rendered] : rendered
+  let batch = ''
+  for (const piece of pieces) {
+    batch += piece
+    if (batch.length < 1 << 16) continue
+    if (!stream.write(batch)) await drained(stream)
+    batch = ''
+  }
+  await new Promise<void>((resolve) => (batch ? stream.write(batch, () => resolve()) : resolve()))
 }
 
 const VERSION = '0.1.0'

@@ -11,7 +11,7 @@ import net from 'node:net'
 import createManager, { type Manager, type ManagerItem } from 'asterisk-manager'
 import { AmiError, AuthError, IncompleteAnswerError, PermissionError, UnknownActionError, ActionFailedError } from '../errors.js'
 import { AmiFramer, Message, assertHeaderSafe } from './wire.js'
-import type { AmiSession, AmiTarget, CommandAnswer, DbTreeAnswer, ListAnswer } from './types.js'
+import type { AmiMessage, AmiSession, AmiTarget, CommandAnswer, DbRow, DbTreeAnswer, ListAnswer } from './types.js'
 
 /** manager.conf write= classes that allow each action (main/manager.c, main/db.c, res/res_pjsip/*.c). */
 export const ACTION_PRIVILEGES: Record<string, readonly string[]> = {
@@ -35,7 +35,10 @@ interface Pending {
   expect: Expect
   sentAtChars: number
   response: Message | null
+  /** Item events kept (none when `onItem` takes them as they arrive). */
   events: Message[]
+  eventCount: number
+  onItem?: (item: Message) => void
   listItems: number | null
   completed: boolean
   resolve(value: Pending): void
@@ -120,12 +123,13 @@ class Connection implements AmiSession {
     })
   }
 
-  async dbGetTree(family: string): Promise<DbTreeAnswer> {
-    const answer = await this.list('DBGetTree', { Family: family })
+  async dbGetTree(family: string, onRow?: (row: DbRow) => void): Promise<DbTreeAnswer> {
     const prefix = `/${family}/`
-    const rows = answer.items.map((event) => {
+    const rows: DbRow[] = []
+    const deliver = onRow ?? ((row: DbRow) => void rows.push(row))
+    const answer = await this.list('DBGetTree', { Family: family }, [], (event) => {
       const key = event.get('Key') ?? ''
-      return { key: key.startsWith(prefix) ? key.slice(prefix.length) : key, value: event.get('Val') ?? '' }
+      deliver({ key: key.startsWith(prefix) ? key.slice(prefix.length) : key, value: event.get('Val') ?? '' })
     })
     return { rows, listItems: answer.listItems }
   }
@@ -169,23 +173,23 @@ class Connection implements AmiSession {
     }
   }
 
-  async list(action: string, headers: Record<string, string> = {}, emptyMessages: readonly string[] = []): Promise<ListAnswer> {
+  async list(action: string, headers: Record<string, string> = {}, emptyMessages: readonly string[] = [], onItem?: (item: AmiMessage) => void): Promise<ListAnswer> {
     let done: Pending
     try {
-      done = await this.send(action, headers, 'list')
+      done = await this.send(action, headers, 'list', undefined, onItem)
     } catch (error) {
       if (error instanceof ActionFailedError && emptyMessages.some((m) => m.toLowerCase() === error.serverMessage.toLowerCase())) {
-        return { items: [], listItems: 0 }
+        return { items: [], count: 0, listItems: 0 }
       }
       throw error
     }
-    if (done.listItems !== null && done.listItems !== done.events.length) {
+    if (done.listItems !== null && done.listItems !== done.eventCount) {
       throw new IncompleteAnswerError(
-        `incomplete answer to ${action} from ${this.where}: it announced ${done.listItems} items, ${done.events.length} arrived`,
+        `incomplete answer to ${action} from ${this.where}: it announced ${done.listItems} items, ${done.eventCount} arrived`,
         writetimeoutHint(this.target.user),
       )
     }
-    return { items: done.events, listItems: done.listItems }
+    return { items: done.events, count: done.eventCount, listItems: done.listItems }
   }
 
   async close(): Promise<void> {
@@ -211,7 +215,7 @@ class Connection implements AmiSession {
 
   // --- sending and receiving ---
 
-  private send(action: string, headers: Record<string, string>, expect: Expect, sink?: (line: string) => void): Promise<Pending> {
+  private send(action: string, headers: Record<string, string>, expect: Expect, sink?: (line: string) => void, onItem?: (item: Message) => void): Promise<Pending> {
     if (this.failure) return Promise.reject(this.failure)
     assertHeaderSafe('action', action)
     const request: Record<string, string> = { action }
@@ -223,7 +227,7 @@ class Connection implements AmiSession {
     const id = `pjctl-${process.pid}-${++nextId}`
     request.actionid = id
     return new Promise<Pending>((resolve, reject) => {
-      const pending: Pending = { action, expect, sentAtChars: this.receivedChars, response: null, events: [], listItems: null, completed: false, resolve, reject, sink }
+      const pending: Pending = { action, expect, sentAtChars: this.receivedChars, response: null, events: [], eventCount: 0, onItem, listItems: null, completed: false, resolve, reject, sink }
       this.pending.set(id, pending)
       this.armIdleTimer()
       this.debug(`> ${action} ${id}`)
@@ -238,7 +242,7 @@ class Connection implements AmiSession {
     const response = pending.response
     if (error || !response) return this.settle(id, actionError(pending.action, response, this.target.user))
     const isList = response.get('EventList')?.toLowerCase() === 'start'
-    if (pending.expect === 'none' || (pending.expect === 'list' && !isList && pending.events.length === 0) || pending.completed) {
+    if (pending.expect === 'none' || (pending.expect === 'list' && !isList && pending.eventCount === 0) || pending.completed) {
       return this.settle(id)
     }
   }
@@ -284,7 +288,9 @@ class Connection implements AmiSession {
       if (pending.response) this.settle(id!)
       return
     }
-    pending.events.push(message)
+    pending.eventCount++
+    if (pending.onItem) pending.onItem(message)
+    else pending.events.push(message)
     if (pending.expect === 'one-event' && pending.response && pending.response.get('EventList')?.toLowerCase() !== 'start') {
       pending.completed = true
       this.settle(id!)

@@ -49,15 +49,18 @@ export interface CommandAnswer {
 }
 
 export interface ListAnswer {
-  /** The list's item events (the `...Complete` event not included). */
+  /** The list's item events (the `...Complete` event not included); empty when they went to `onItem`. */
   items: AmiMessage[]
+  /** How many item events arrived. */
+  count: number
   listItems: number | null
 }
 
 export interface AmiSession {
   readonly target: AmiTarget
-  /** DBGetTree: rows of a family; throws UnknownActionError on servers older than 16.28/18.14/19.6. */
-  dbGetTree(family: string): Promise<DbTreeAnswer>
+  /** DBGetTree: rows of a family; throws UnknownActionError on servers older than 16.28/18.14/19.6.
+   *  With `onRow`, each row is handed over as it arrives and not kept (`rows` is then empty). */
+  dbGetTree(family: string, onRow?: (row: DbRow) => void): Promise<DbTreeAnswer>
   /** Command: a CLI command's output lines. With `onLine`, each line is handed over as it
    *  arrives and not kept (a 50 MB answer is never held whole); `lines` is then empty. */
   command(line: string, onLine?: (line: string) => void): Promise<CommandAnswer>
@@ -69,7 +72,7 @@ export interface AmiSession {
   dbDel(family: string, key: string): Promise<boolean>
   /** A list action (PJSIPShowAors, PJSIPShowContacts, PJSIPShowEndpoint): collects its events by ActionID.
    *  An `Error` answer whose message is one of `emptyMessages` (e.g. `No AORs found`) is an empty list. */
-  list(action: string, headers?: Record<string, string>, emptyMessages?: readonly string[]): Promise<ListAnswer>
+  list(action: string, headers?: Record<string, string>, emptyMessages?: readonly string[], onItem?: (item: AmiMessage) => void): Promise<ListAnswer>
   /** Logoff and close; never throws. */
   close(): Promise<void>
 }

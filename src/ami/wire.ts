@@ -55,9 +55,11 @@ export class Message implements AmiMessage {
   }
 
   private indexOf(name: string): number {
-    for (let i = 0; i < this.names.length; i++) if (this.names[i] === name) return i
+    const names = this.names
+    for (let i = 0; i < names.length; i++) if (names[i] === name) return i
+    // Header names are case-insensitive; compare lengths first so a missing header costs no allocation.
     const lower = name.toLowerCase()
-    for (let i = 0; i < this.names.length; i++) if (this.names[i].toLowerCase() === lower) return i
+    for (let i = 0; i < names.length; i++) if (names[i].length === lower.length && names[i].toLowerCase() === lower) return i
     return -1
   }
 }
@@ -110,7 +112,7 @@ export class AmiFramer {
     const value = colon < 0 ? '' : line.charCodeAt(colon + 1) === 32 ? line.slice(colon + 2) : line.slice(colon + 1)
     if (this.sink !== undefined && name === 'Output') return this.sink(value)
     this.current.add(name, value)
-    if (name === 'ActionID' || (this.actionId === undefined && name.toLowerCase() === 'actionid')) {
+    if (colon === 8 && (name === 'ActionID' || (this.actionId === undefined && name.toLowerCase() === 'actionid'))) {
       this.actionId = value
       this.sink = this.hooks.sinkFor(value)
     }

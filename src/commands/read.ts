@@ -7,7 +7,7 @@ import { dirname, isAbsolute, resolve } from 'node:path'
 import type { AmiSession, AmiTarget } from '../ami/types.js'
 import { aorConfigFromAorDetail, aorConfigsFromAorList, qualifyFromContactList } from '../core/aors.js'
 import { buildReports, parseThreshold, DEFAULT_THRESHOLDS } from '../core/classify.js'
-import { DatabaseShowParser, checkComplete, contactsFromDbTree, countCheck, parseDatabaseShow, type ParsedDump } from '../core/dump.js'
+import { DatabaseShowParser, DbTreeParser, checkComplete, countCheck, parseDatabaseShow, type ParsedDump } from '../core/dump.js'
 import { parsePjsipConf } from '../core/pjsipconf.js'
 import { CONTACT_FAMILY, type AorConfig, type ParsedContacts, type QualifyStatus, type ServerReport, type Thresholds } from '../core/types.js'
 import { selectAors, validateName } from '../core/select.js'
@@ -107,8 +107,9 @@ async function readInput(file: string, deps: Deps): Promise<string> {
 async function readContacts(session: AmiSession, source: string, deps: Deps): Promise<{ parsed: ParsedContacts; source: string }> {
   if (source === 'dbgettree' || source === 'auto') {
     try {
-      const answer = await session.dbGetTree(CONTACT_FAMILY)
-      const parsed = contactsFromDbTree(answer.rows, answer.listItems)
+      const parser = new DbTreeParser()
+      const answer = await session.dbGetTree(CONTACT_FAMILY, (row) => parser.push(row))
+      const parsed = parser.finish(answer.listItems)
       checkComplete(parsed, `DBGetTree from ${session.target.name}`)
       return { parsed, source: 'dbgettree' }
     } catch (error) {
@@ -146,8 +147,9 @@ async function readAorConfigs(session: AmiSession, settings: Settings, deps: Dep
   try {
     fromAmi = names.length === 1 ? await aorsOfEndpoint(session, names[0]) : []
     if (!fromAmi.length) {
-      const answer = await session.list('PJSIPShowAors', {}, ['No AORs found'])
-      fromAmi = aorConfigsFromAorList(answer.items.map((item) => item.toRecord()))
+      const configs: AorConfig[] = []
+      await session.list('PJSIPShowAors', {}, ['No AORs found'], (item) => void configs.push(...aorConfigsFromAorList([item.toRecord()])))
+      fromAmi = configs
     }
   } catch (error) {
     if (!(error instanceof PermissionError || error instanceof UnknownActionError)) throw error
@@ -171,8 +173,9 @@ async function aorsOfEndpoint(session: AmiSession, endpoint: string): Promise<Ao
 
 async function readQualify(session: AmiSession, deps: Deps): Promise<Map<string, QualifyStatus> | null> {
   try {
-    const answer = await session.list('PJSIPShowContacts', {}, ['No Contacts found'])
-    return qualifyFromContactList(answer.items.map((item) => item.toRecord()))
+    const records: Record<string, string>[] = []
+    await session.list('PJSIPShowContacts', {}, ['No Contacts found'], (item) => void records.push(item.toRecord()))
+    return qualifyFromContactList(records)
   } catch (error) {
     if (!(error instanceof PermissionError || error instanceof UnknownActionError)) throw error
     deps.log.warn(`cannot read qualify state (${error.message}); 'superseded' is judged from via address and user agent alone`)

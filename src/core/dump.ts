@@ -145,16 +145,29 @@ export function parseDatabaseShow(text: string, family: string = CONTACT_FAMILY)
   return parser.finish()
 }
 
-/** AMI DBGetTree rows (keys already without `/registrar/contact/`); problems are numbered by item (1-based). */
-export function contactsFromDbTree(rows: readonly ContactRow[], listItems: number | null): ParsedDump {
-  const contacts: Contact[] = []
-  const problems: ParseProblem[] = []
-  rows.forEach((row, i) => {
+/** Streaming parser of AMI DBGetTree rows (keys already without `/registrar/contact/`), fed one row at a time; problems are numbered by item (1-based). */
+export class DbTreeParser {
+  private readonly contacts: Contact[] = []
+  private readonly problems: ParseProblem[] = []
+  private item = 0
+
+  push(row: ContactRow): void {
+    this.item++
     const contact = contactFromRow(row.key, row.value)
-    if (typeof contact === 'string') problems.push(problem(i + 1, contact, `${row.key}: ${row.value}`))
-    else contacts.push(contact)
-  })
-  return { contacts, problems, declaredCount: listItems, otherRows: 0 }
+    if (typeof contact === 'string') this.problems.push(problem(this.item, contact, `${row.key}: ${row.value}`))
+    else this.contacts.push(contact)
+  }
+
+  finish(listItems: number | null): ParsedDump {
+    return { contacts: this.contacts, problems: this.problems, declaredCount: listItems, otherRows: 0 }
+  }
+}
+
+/** AMI DBGetTree rows, all at once. */
+export function contactsFromDbTree(rows: readonly ContactRow[], listItems: number | null): ParsedDump {
+  const parser = new DbTreeParser()
+  for (const row of rows) parser.push(row)
+  return parser.finish(listItems)
 }
 
 /** What arrived (contacts + problems + other-family rows) against what the answer announced. */

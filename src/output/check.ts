@@ -2,7 +2,8 @@
 
 import type { AorReport } from '../core/types.js'
 import type { CheckData, CheckServer, CheckStatus } from '../commands/views.js'
-import { failureJson, serverJson } from './contacts.js'
+import { aorsJson, failureJson } from './contacts.js'
+import { prettyJson } from './json.js'
 import { clean, isoTime } from './style.js'
 
 const STATUS_WORD: Record<CheckStatus, string> = { 0: 'OK', 1: 'WARNING', 2: 'CRITICAL', 3: 'UNKNOWN' }
@@ -38,14 +39,15 @@ export function checkNagios(data: CheckData): string {
   return lines.join('\n') + '\n'
 }
 
-export function checkJson(data: CheckData): string {
+export function* checkJson(data: CheckData): Generator<string> {
   const server = (s: CheckServer): object => ({
     server: s.server,
     status: s.status,
     statusText: STATUS_WORD[s.status],
-    ...(s.report ? { aors: (serverJson(s.report) as { aors: object[] }).aors } : failureJson(s.failure!)),
+    ...(s.report ? { aors: aorsJson(s.report.aors) } : failureJson(s.failure!)),
   })
-  return JSON.stringify({ generatedAt: isoTime(data.generatedAt), status: data.status, statusText: STATUS_WORD[data.status], thresholds: data.thresholds, servers: data.servers.map(server) }, null, 2) + '\n'
+  yield* prettyJson({ generatedAt: isoTime(data.generatedAt), status: data.status, statusText: STATUS_WORD[data.status], thresholds: data.thresholds, servers: data.servers.map(server) })
+  yield '\n'
 }
 
 /** Label values escaped as the exposition format requires (backslash, double quote, newline). */

@@ -4,6 +4,7 @@ import Table from 'cli-table3'
 import type { AorReport, ClassifiedContact, ServerReport } from '../core/types.js'
 import type { ContactsData, ServerFailure } from '../commands/views.js'
 import { adviceLines } from './advice.js'
+import { lazyMap, prettyJson, type Lazy } from './json.js'
 import { clean, duration, isoTime, paint, stateColor, type Style } from './style.js'
 
 export function contactsTable(data: ContactsData, style: Style): string {
@@ -62,10 +63,10 @@ function statusText(contact: ClassifiedContact): string {
   return `${contact.status}${superseded}${qualify}`
 }
 
-export function contactsJson(data: ContactsData): string {
+export function* contactsJson(data: ContactsData): Generator<string> {
   const docs = data.servers.map((server) => (isFailure(server) ? failureJson(server) : serverJson(server)))
-  const body = data.fleet ? { generatedAt: isoTime(data.generatedAt), servers: docs } : docs[0]
-  return JSON.stringify(body, null, 2) + '\n'
+  yield* prettyJson(data.fleet ? { generatedAt: isoTime(data.generatedAt), servers: docs } : docs[0])
+  yield '\n'
 }
 
 export function serverJson(report: ServerReport): object {
@@ -73,7 +74,14 @@ export function serverJson(report: ServerReport): object {
     server: report.server,
     generatedAt: isoTime(report.generatedAt),
     source: report.source,
-    aors: report.aors.map((aor) => ({
+    aors: aorsJson(report.aors),
+    problems: report.problems,
+  }
+}
+
+/** The AORs of a report as JSON objects, made one at a time as they are written. */
+export function aorsJson(aors: AorReport[]): Lazy<object> {
+  return lazyMap(aors, (aor) => ({
       aor: aor.aor,
       endpoints: aor.endpoints,
       maxContacts: aor.maxContacts,
@@ -97,9 +105,7 @@ export function serverJson(report: ServerReport): object {
         qualify: contact.qualify,
         fields: contact.fields,
       })),
-    })),
-    problems: report.problems,
-  }
+  }))
 }
 
 export function failureJson(failure: ServerFailure): object {

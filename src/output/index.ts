@@ -10,7 +10,9 @@ import { paint, type Style } from './style.js'
 
 export type { Style } from './style.js'
 
-type Renderer = (data: never, style: Style) => string
+/** A renderer returns the text, or its pieces in order (big JSON documents are written piece by piece). */
+export type Rendered = string | Iterable<string>
+type Renderer = (data: never, style: Style) => Rendered
 
 const RENDERERS: Record<string, Partial<Record<Format, Renderer>>> = {
   contacts: { table: contactsTable, json: contactsJson },
@@ -22,10 +24,16 @@ const RENDERERS: Record<string, Partial<Record<Format, Renderer>>> = {
   demo: { text: demoText },
 }
 
-export function render(view: string, format: Format, data: unknown, style: Style): string {
+export function render(view: string, format: Format, data: unknown, style: Style): Rendered {
   const renderer = RENDERERS[view]?.[format]
   if (!renderer) throw new Error(`no ${format} renderer for ${view}`)
-  return (renderer as (data: unknown, style: Style) => string)(data, style)
+  return (renderer as (data: unknown, style: Style) => Rendered)(data, style)
+}
+
+/** The whole text at once (for the demo, which nests renderings). */
+export function renderText(view: string, format: Format, data: unknown, style: Style): string {
+  const rendered = render(view, format, data, style)
+  return typeof rendered === 'string' ? rendered : [...rendered].join('')
 }
 
 /** The demo: each step's command line and its real output, then the fix in two sentences. */
@@ -37,7 +45,7 @@ function demoText(data: DemoData, style: Style): string {
     if (step.command) out.push(c.cyan(`$ ${step.command}`))
     if (step.lines) out.push(...step.lines.map((line) => `  ${line}`))
     if (step.result) {
-      out.push(render(step.result.view, step.result.format, step.result.data, style).trimEnd())
+      out.push(renderText(step.result.view, step.result.format, step.result.data, style).trimEnd())
       if (step.command) out.push(c.gray(`(exit ${step.result.exitCode})`))
     }
     out.push('')

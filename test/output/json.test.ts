@@ -1,0 +1,30 @@
+// Streamed JSON must be the exact text JSON.stringify(value, null, 2) gives, piece by piece.
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { Lazy, lazyMap, prettyJson } from '../../src/output/json.js'
+
+const text = (value: unknown): string => [...prettyJson(value)].join('')
+
+describe('prettyJson', () => {
+  it('writes a lazy array element by element, as JSON.stringify would', () => {
+    const aors = [{ aor: 'FAP003', contacts: [{ key: 'a', fields: { x: 'y: z' } }] }, { aor: 'bob', contacts: [] }]
+    const doc = { server: 'pbx1', aors: lazyMap(aors, (a) => a), problems: [] }
+    expect(text(doc)).toBe(JSON.stringify({ server: 'pbx1', aors, problems: [] }, null, 2))
+    expect([...prettyJson(doc)].length).toBeGreaterThan(3)
+  })
+
+  it('nests: a fleet of servers each with a lazy array, an empty lazy array, undefined fields', () => {
+    const plain = { generatedAt: 't', servers: [{ server: 'a', aors: [1, 2], hint: undefined }, { server: 'b', aors: [] }, { server: 'c', error: 'refused' }] }
+    const lazy = { generatedAt: 't', servers: [{ server: 'a', aors: new Lazy([1, 2]), hint: undefined }, { server: 'b', aors: new Lazy([]) }, { server: 'c', error: 'refused' }] }
+    expect(text(lazy)).toBe(JSON.stringify(plain, null, 2))
+  })
+
+  it('property: any JSON value inside a lazy array renders exactly like JSON.stringify', () => {
+    fc.assert(
+      fc.property(fc.array(fc.jsonValue(), { maxLength: 5 }), fc.string(), (items, name) => {
+        expect(text({ name, items: new Lazy(items) })).toBe(JSON.stringify({ name, items }, null, 2))
+      }),
+      { numRuns: 300 },
+    )
+  })
+})
