@@ -5,8 +5,6 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { AmiTarget } from '../ami/types.js'
-import { startSim } from '../sim/server.js'
-import { lockoutSeed } from '../sim/seed.js'
 import { check } from './check.js'
 import { contacts } from './contacts.js'
 import { gen } from './gen.js'
@@ -37,6 +35,8 @@ export const demo: CommandSpec<DemoData> = {
   options: [],
   formats: ['text'],
   async run({ deps }) {
+    // loaded here, not at start-up: `pjctl --help` should not pay for the simulated Asterisk
+    const [{ startSim }, { lockoutSeed }] = await Promise.all([import('../sim/server.js'), import('../sim/seed.js')])
     const sim = await startSim({ seed: lockoutSeed({ now: deps.now() }) })
     const port = sim.port
     const state = await mkdtemp(join(tmpdir(), 'pjctl-demo-'))

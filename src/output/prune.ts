@@ -2,6 +2,7 @@
 // (key=value, suited to syslog; alone with --quiet).
 
 import Table from 'cli-table3'
+import type { PlanItem } from '../core/plan.js'
 import type { PruneData, PruneServerResult, RestoreData } from '../commands/views.js'
 import { adviceLines } from './advice.js'
 import { failureJson } from './contacts.js'
@@ -23,6 +24,24 @@ export function pruneTable(data: PruneData, style: Style): string {
   return out.join('\n') + '\n'
 }
 
+/** cli-table3 is quadratic in rows (20,000 plan rows took 15 s to draw): a long plan shows this many. */
+const MAX_PLAN_ROWS = 200
+
+/** Up to MAX_PLAN_ROWS rows, in plan order: kept, skipped and failed contacts first, then deletions. */
+function rowsToShow(items: PlanItem[], outcome: Map<string, { outcome: string }>): PlanItem[] {
+  if (items.length <= MAX_PLAN_ROWS) return items
+  const routine = (item: PlanItem): boolean => {
+    const done = outcome.get(item.key)?.outcome
+    return done === undefined ? item.action === 'delete' : done === 'deleted' || done === 'expired'
+  }
+  const picked = new Set(items.filter((item) => !routine(item)).slice(0, MAX_PLAN_ROWS))
+  for (const item of items) {
+    if (picked.size >= MAX_PLAN_ROWS) break
+    picked.add(item)
+  }
+  return items.filter((item) => picked.has(item))
+}
+
 /** The plan alone, shown before the confirmation prompt. */
 export function prunePlanPreview(server: PruneServerResult, style: Style): string {
   return planLines(server, style, 'nothing changed yet').join('\n') + '\n'
@@ -41,7 +60,8 @@ function planLines(server: PruneServerResult, style: Style, heading?: string): s
       wordWrap: true,
       style: { head: style.color ? ['cyan'] : [], border: style.color ? ['gray'] : [] },
     })
-    for (const item of plan.items) {
+    const shown = rowsToShow(plan.items, outcome)
+    for (const item of shown) {
       const done = outcome.get(item.key)
       const action = done ? done.outcome : item.action
       table.push([
@@ -55,6 +75,9 @@ function planLines(server: PruneServerResult, style: Style, heading?: string): s
       ])
     }
     out.push(table.toString())
+    if (shown.length < plan.items.length) {
+      out.push(`${plan.items.length - shown.length} more rows not shown (the table shows at most ${MAX_PLAN_ROWS}, anything not deleted first); --json lists every contact.`)
+    }
   } else {
     out.push('Nothing to prune.')
   }
