@@ -1,3 +1,4 @@
+import type { BackupEntry } from '../../src/commands/backup.js'
 // Helpers for the prune/restore CLI tests: a child we hold the pid of, the family as a
 // snapshot, the backup file's entries, contacts built the way Asterisk stores them.
 import { spawn, type ChildProcess } from 'node:child_process'
@@ -41,14 +42,8 @@ export function snapshot(server: SimAsterisk): Record<string, string> {
   return Object.fromEntries(server.astdb.tree(CONTACT_FAMILY).map((e) => [e.key.slice(prefix.length), e.value]))
 }
 
-export interface BackupLine {
-  server: string
-  family: string
-  key: string
-  value: string
-  deletedAt: string
-  reason: string
-}
+/** One line of a prune backup file, as pjctl writes it. */
+export type BackupLine = BackupEntry
 
 /** Every line of a backup file, each parsed (a line that is not JSON fails the test). */
 export function backupLines(path: string): BackupLine[] {
