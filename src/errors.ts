@@ -55,7 +55,7 @@ export class PermissionError extends AmiError {
     readonly needs: readonly string[],
     hint?: string,
   ) {
-    super(`AMI action ${action} was refused: permission denied (needs write=${needs.join(' or ')})`, hint)
+    super(`AMI ${action.includes(' and ') ? `actions ${action} were` : `action ${action} was`} refused: permission denied (needs write=${needs.join(' or ')})`, hint)
   }
 }
 

@@ -271,7 +271,7 @@ describe('credentials and privileges', () => {
     const r = await run(['contacts'], { env: envFor(server, 'nobody', 'nb-pw-99') })
     expectUnreadable(r, 'nb-pw-99')
     expect(r.stderr).toBe(
-      'pjctl: AMI action DBGetTree and Command was refused: permission denied (needs write=system or reporting or command)\n' +
+      'pjctl: AMI actions DBGetTree and Command were refused: permission denied (needs write=system or reporting or command)\n' +
         'hint: give [nobody] write=reporting (DBGetTree, Asterisk 16.28/18.14/19.6+) or write=command in manager.conf\n',
     )
     expect(actions(server.received)).toEqual(['login', 'DBGetTree', 'Command', 'Logoff'])
@@ -281,7 +281,7 @@ describe('credentials and privileges', () => {
     const server = await sim({ version: '13', users: [{ username: 'ro', secret: 'ro-pw-13', write: ['reporting'] }] })
     const r = await run(['contacts'], { env: envFor(server, 'ro', 'ro-pw-13') })
     expectUnreadable(r, 'ro-pw-13')
-    expect(firstLine(r)).toBe('pjctl: AMI action DBGetTree and Command was refused: permission denied (needs write=system or reporting or command)')
+    expect(firstLine(r)).toBe('pjctl: AMI actions DBGetTree and Command were refused: permission denied (needs write=system or reporting or command)')
   })
 })
 
