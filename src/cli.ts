@@ -64,8 +64,7 @@ export async function main(argv: string[] = process.argv): Promise<ExitCode> {
     const deps = makeDeps(settings, (key) => command.getOptionValueSource(attributes.get(key) ?? key), controller.signal)
     const result = await spec.run({ args, settings, format, deps })
     const { render } = await import('./output/index.js')
-    const color = settings.color !== false && !process.env.NO_COLOR && Boolean(stdout.isTTY)
-    await write(stdout, render(result.view, format, result.data, { color }))
+    await write(stdout, render(result.view, format, result.data, { color: useColor(settings, stdout) }))
     return result.exitCode
   } catch (error) {
     const code = report(error, spec.errorExit, debug)
@@ -79,6 +78,11 @@ export async function main(argv: string[] = process.argv): Promise<ExitCode> {
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
   }
+}
+
+/** Colour only on a terminal, and never with NO_COLOR or --no-color. */
+function useColor(settings: Settings, stream: NodeJS.WriteStream): boolean {
+  return settings.color !== false && !process.env.NO_COLOR && Boolean(stream.isTTY)
 }
 
 /** One line (and a hint) on stderr; a stack only with --debug. */
@@ -183,7 +187,7 @@ function makeDeps(settings: Settings, sourceOf: (key: OptionKey) => string | und
     confirm: async (question, preview) => {
       if (preview) {
         const { renderText } = await import('./output/index.js')
-        stderr.write(renderText(preview.view, 'table', preview.data, { color: settings.color !== false && !process.env.NO_COLOR && Boolean(stderr.isTTY) }))
+        stderr.write(renderText(preview.view, 'table', preview.data, { color: useColor(settings, stderr) }))
       }
       return new Promise<boolean>((resolve) => {
         const rl = createInterface({ input: process.stdin, output: stderr })
