@@ -2,7 +2,7 @@
 
 import { adviceFor } from '../core/advice.js'
 import type { ServerReport } from '../core/types.js'
-import { checkNames, failureOf, forEachServer, readServerReport, selectNamed } from './read.js'
+import { checkNames, eachServer, isFleet, readServerReport, selectNamed } from './read.js'
 import type { CommandSpec, Deps, Settings } from './types.js'
 import type { ContactsData, ServerFailure } from './views.js'
 
@@ -33,23 +33,9 @@ export const contacts: CommandSpec<ContactsData> = {
   },
 }
 
-export function isFleet(settings: Settings): boolean {
-  return Boolean(settings.all) || ((settings.server as string[] | undefined)?.length ?? 0) > 1
-}
-
 /** Reads every target (or the --input dump) and keeps only the asked-for AORs. One unreachable server in a fleet is a failure entry; alone, it throws. */
 export async function readFleet(names: string[], settings: Settings, deps: Deps, options: { qualify?: boolean } = {}): Promise<(ServerReport | ServerFailure)[]> {
   const pick = (report: ServerReport): ServerReport => selectNamed(report, names, deps)
   if (settings.input !== undefined) return [pick(await readServerReport(null, settings, deps, { names, ...options }))]
-  const targets = await deps.targets()
-  const fleet = isFleet(settings)
-  return forEachServer(targets, Number(settings.parallel ?? 4), async (target) => {
-    try {
-      return pick(await readServerReport(target, settings, deps, { names, ...options }))
-    } catch (error) {
-      if (!fleet) throw error
-      deps.log.warn(`${target.name}: ${(error as Error).message}`)
-      return failureOf(target.name, error)
-    }
-  })
+  return eachServer<ServerReport | ServerFailure>(await deps.targets(), settings, deps, async (target) => pick(await readServerReport(target, settings, deps, { names, ...options })), (failure) => failure)
 }

@@ -14,11 +14,11 @@ import { CONTACT_FAMILY, type ServerReport } from '../core/types.js'
 import type { AmiSession, AmiTarget } from '../ami/types.js'
 import { ActionFailedError, AmiError, EXIT, IncompleteAnswerError, PermissionError, UnknownActionError, UsageError, type ExitCode } from '../errors.js'
 import { BackupFile, acquireLock, backupPathFor, type Lock } from './backup.js'
-import { checkNames, failureOf, forEachServer, readFromSession, selectNamed, thresholdsFrom } from './read.js'
-import { READ_OPTIONS, isFleet } from './contacts.js'
+import { checkNames, eachServer, isFleet, readFromSession, selectNamed, thresholdsFrom } from './read.js'
+import { READ_OPTIONS } from './contacts.js'
 import { validateName } from '../core/select.js'
 import type { CommandSpec, Deps, Settings } from './types.js'
-import type { DeleteOutcome, PruneData, PruneServerResult } from './views.js'
+import type { DeleteOutcome, PruneData, PruneServerResult, ServerFailure } from './views.js'
 
 export const prune: CommandSpec<PruneData> = {
   name: 'prune',
@@ -34,18 +34,9 @@ export const prune: CommandSpec<PruneData> = {
     const criteria = criteriaFrom(settings)
     const targets = await deps.targets()
     if (settings.backup !== undefined && targets.length > 1) throw new UsageError('--backup names one file; with several servers leave it out (one backup file per server)')
-    const fleet = isFleet(settings)
-    const servers = await forEachServer(targets, Number(settings.parallel ?? 4), async (target) => {
-      try {
-        return await pruneServer(target, names, criteria, settings, deps)
-      } catch (error) {
-        if (!fleet) throw error
-        deps.log.warn(`${target.name}: ${(error as Error).message}`)
-        return failedServer(target.name, error, settings)
-      }
-    })
+    const servers = await eachServer(targets, settings, deps, (target) => pruneServer(target, names, criteria, settings, deps), (failure) => failedServer(failure, settings))
     const summary = summarise(servers)
-    return { view: 'prune', data: { generatedAt: deps.now(), servers, summary, quiet: Boolean(settings.quiet), fleet }, exitCode: exitFor(servers) }
+    return { view: 'prune', data: { generatedAt: deps.now(), servers, summary, quiet: Boolean(settings.quiet), fleet: isFleet(settings) }, exitCode: exitFor(servers) }
   },
 }
 
@@ -231,8 +222,8 @@ function lostReason(server: string, lost: Error, outcomes: PruneServerResult['ou
   )
 }
 
-function failedServer(server: string, error: unknown, settings: Settings): PruneServerResult {
-  return { server, plan: null, mode: 'executed', outcomes: [], backupFile: null, advice: [], failure: failureOf(server, error), via: settings.via === 'expire' ? 'expire' : 'delete' }
+function failedServer(failure: ServerFailure, settings: Settings): PruneServerResult {
+  return { server: failure.server, plan: null, mode: 'executed', outcomes: [], backupFile: null, advice: [], failure, via: settings.via === 'expire' ? 'expire' : 'delete' }
 }
 
 function summarise(servers: PruneServerResult[]): PruneData['summary'] {

@@ -205,22 +205,32 @@ function maxContactsFlag(settings: Settings): number | undefined {
   return settings.maxContacts === undefined ? undefined : Number(settings.maxContacts)
 }
 
-/** A failed server in a fleet run, as data. */
-export function failureOf(server: string, error: unknown): ServerFailure {
-  if (!(error instanceof PjctlError)) throw error
-  return { server, message: error.message, hint: error.hint, exit: error.exit }
+/** Several servers named (--server a,b / --all): output carries a server column, and one failing server does not stop the others. */
+export function isFleet(settings: Settings): boolean {
+  return Boolean(settings.all) || ((settings.server as string[] | undefined)?.length ?? 0) > 1
 }
 
-/** Runs `work` for each target with at most `parallel` at once; results in target order. */
-export async function forEachServer<T>(targets: AmiTarget[], parallel: number, work: (target: AmiTarget) => Promise<T>): Promise<T[]> {
+/**
+ * Runs `work` for each target, at most --parallel at once; results in target order.
+ * In a fleet run a server that fails becomes `failed(failure)` (and a warning) while the
+ * others go on; alone, its error is the run's error.
+ */
+export async function eachServer<T>(targets: AmiTarget[], settings: Settings, deps: Deps, work: (target: AmiTarget) => Promise<T>, failed: (failure: ServerFailure) => T): Promise<T[]> {
+  const fleet = isFleet(settings)
   const results: T[] = new Array(targets.length)
   let next = 0
   const worker = async (): Promise<void> => {
     while (next < targets.length) {
       const i = next++
-      results[i] = await work(targets[i])
+      try {
+        results[i] = await work(targets[i])
+      } catch (error) {
+        if (!fleet || !(error instanceof PjctlError)) throw error
+        deps.log.warn(`${targets[i].name}: ${error.message}`)
+        results[i] = failed({ server: targets[i].name, message: error.message, hint: error.hint, exit: error.exit })
+      }
     }
   }
-  await Promise.all(Array.from({ length: Math.min(parallel, targets.length) }, worker))
+  await Promise.all(Array.from({ length: Math.min(Number(settings.parallel ?? 4), targets.length) }, worker))
   return results
 }
