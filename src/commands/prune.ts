@@ -34,9 +34,29 @@ export const prune: CommandSpec<PruneData> = {
     const criteria = criteriaFrom(settings)
     const targets = await deps.targets()
     if (settings.backup !== undefined && targets.length > 1) throw new UsageError('--backup names one file; with several servers leave it out (one backup file per server)')
-    const servers = await eachServer(targets, settings, deps, (target) => pruneServer(target, names, criteria, settings, deps), (failure) => failedServer(failure, settings))
-    const summary = summarise(servers)
-    return { view: 'prune', data: { generatedAt: deps.now(), servers, summary, quiet: Boolean(settings.quiet), fleet: isFleet(settings) }, exitCode: exitFor(servers) }
+    // Plan every server first, ask once for all of them, then execute: one answer never
+    // confirms a plan that was not on the screen, and prompts never interleave.
+    const held: Planned[] = []
+    try {
+      // With --yes nothing is asked: each server is executed as soon as it is planned.
+      const first = await eachServer(targets, settings, deps, async (target) => {
+        const planned = await planServer(target, names, criteria, settings, deps, held)
+        return isPlanned(planned) && settings.yes ? executeAndRelease(planned, settings, deps, held) : planned
+      }, (failure) => failedServer(failure, settings))
+      const ready = first.filter(isPlanned)
+      const declined = await confirmAll(ready, settings, deps)
+      const readyFor = new Map(ready.map((p) => [p.target, p]))
+      const second = await eachServer(ready.map((p) => p.target), settings, deps, (target) => {
+        const planned = readyFor.get(target)!
+        return declined ? Promise.resolve(declined(planned)) : executeAndRelease(planned, settings, deps, held)
+      }, (failure) => failedServer(failure, settings))
+      const executed = new Map(ready.map((p, i) => [p, second[i]]))
+      const servers = first.map((p) => (isPlanned(p) ? executed.get(p)! : p))
+      const summary = summarise(servers)
+      return { view: 'prune', data: { generatedAt: deps.now(), servers, summary, quiet: Boolean(settings.quiet), fleet: isFleet(settings) }, exitCode: exitFor(servers) }
+    } finally {
+      await Promise.all(held.map((p) => p.release()))
+    }
   },
 }
 
@@ -56,45 +76,104 @@ function criteriaFrom(settings: Settings): PruneCriteria {
   }
 }
 
-async function pruneServer(target: AmiTarget, names: string[], criteria: PruneCriteria, settings: Settings, deps: Deps): Promise<PruneServerResult> {
+/** A server planned and waiting to be executed: its lock held, its session open. */
+interface Planned {
+  target: AmiTarget
+  session: AmiSession
+  plan: PrunePlan
+  base: PruneServerResult
+  release(): Promise<void>
+}
+
+/**
+ * Lock, connect, read, plan, guard. A server with nothing to do (nothing planned, refused,
+ * dry run, no terminal and no --yes) is finished here; one to execute comes back as Planned,
+ * registered in `held` so the run releases it whatever happens.
+ */
+async function planServer(target: AmiTarget, names: string[], criteria: PruneCriteria, settings: Settings, deps: Deps, held: Planned[]): Promise<Planned | PruneServerResult> {
   const dryRun = Boolean(settings.dryRun)
   const lock: Lock | null = dryRun ? null : await acquireLock(target.name, deps)
+  let session: AmiSession | null = null
+  let handedOver = false
   try {
-    const session = await deps.connect(target)
-    try {
-      const report = await readFromSession(session, settings, deps, thresholdsFrom(settings), { qualify: true, names })
-      const selected = selectNamed(report, names, deps)
-      const plan = planPrune(selected.aors, criteria, report.qualifyKnown)
-      const base = resultBase(target.name, plan, selected, settings)
-      if (plan.toDelete === 0) return { ...base, mode: dryRun ? 'dry-run' : 'executed' }
-      const refusal = guard(plan, report, settings)
-      if (refusal) return { ...base, mode: 'refused', reason: refusal }
-      if (dryRun) return { ...base, mode: 'dry-run' }
-      if (!settings.yes) {
-        if (!deps.interactive) {
-          return { ...base, mode: 'refused', reason: 'not a terminal and no --yes: nothing deleted (cron must pass --yes)' }
-        }
-        const verb = settings.via === 'expire' ? 'Expire' : 'Delete'
-        if (!(await deps.confirm(`${verb} ${plan.toDelete} contact(s) on ${target.name}? [y/N] `, { view: 'prune-plan', data: { ...base, mode: 'dry-run' } }))) {
-          return { ...base, mode: 'declined', reason: 'declined at the prompt: nothing deleted' }
-        }
-      }
-      const backupFile = String(settings.backup ?? backupPathFor(target.name, deps))
-      const { outcomes, lost, refused } = await execute(session, plan, backupFile, settings, deps)
-      const interrupted = deps.signal.aborted
-      const notSent = outcomes.filter((o) => o.outcome === 'not-sent').length
-      const reason = lost
-        ? { reason: lostReason(target.name, lost, outcomes) }
-        : refused
-          ? { reason: `stopped at the first refusal: ${refused.message}; ${notSent} contact(s) not sent` }
-          : interrupted ? { reason: `interrupted: ${notSent} contact(s) not sent (counted as failed); run pjctl prune again to finish` } : {}
-      return { ...base, mode: interrupted ? 'interrupted' : 'executed', outcomes, backupFile, ...reason }
-    } finally {
-      await session.close()
+    session = await deps.connect(target)
+    const report = await readFromSession(session, settings, deps, thresholdsFrom(settings), { qualify: true, names })
+    const selected = selectNamed(report, names, deps)
+    const plan = planPrune(selected.aors, criteria, report.qualifyKnown)
+    const base = resultBase(target.name, plan, selected, settings)
+    if (plan.toDelete === 0) return { ...base, mode: dryRun ? 'dry-run' : 'executed' }
+    const refusal = guard(plan, report, settings)
+    if (refusal) return { ...base, mode: 'refused', reason: refusal }
+    if (dryRun) return { ...base, mode: 'dry-run' }
+    if (!settings.yes && !deps.interactive) {
+      return { ...base, mode: 'refused', reason: 'not a terminal and no --yes: nothing deleted (cron must pass --yes)' }
     }
+    const open = session
+    const planned: Planned = {
+      target, session: open, plan, base,
+      release: async () => {
+        try {
+          await open.close()
+        } finally {
+          await lock?.release()
+        }
+      },
+    }
+    held.push(planned)
+    handedOver = true
+    return planned
   } finally {
-    await lock?.release()
+    if (!handedOver) {
+      try {
+        await session?.close()
+      } finally {
+        await lock?.release()
+      }
+    }
   }
+}
+
+/**
+ * Without --yes, one question for every planned server, after one preview of all their plans.
+ * Returns null to go ahead, or what a declined server becomes.
+ */
+async function confirmAll(ready: Planned[], settings: Settings, deps: Deps): Promise<((p: Planned) => PruneServerResult) | null> {
+  if (!ready.length || settings.yes) return null
+  const verb = settings.via === 'expire' ? 'Expire' : 'Delete'
+  const total = ready.reduce((n, p) => n + p.plan.toDelete, 0)
+  const where = ready.length === 1 ? ready[0].target.name : `${ready.length} servers (${ready.map((p) => p.target.name).join(', ')})`
+  const preview = { servers: ready.map((p) => ({ ...p.base, mode: 'dry-run' as const })) }
+  if (await deps.confirm(`${verb} ${total} contact(s) on ${where}? [y/N] `, { view: 'prune-plan', data: preview })) return null
+  return (p) => ({ ...p.base, mode: 'declined', reason: 'declined at the prompt: nothing deleted' })
+}
+
+function isPlanned(p: Planned | PruneServerResult): p is Planned {
+  return 'session' in p
+}
+
+/** Executes a planned server, then closes its session and releases its lock. */
+async function executeAndRelease(planned: Planned, settings: Settings, deps: Deps, held: Planned[]): Promise<PruneServerResult> {
+  try {
+    return await executeServer(planned, settings, deps)
+  } finally {
+    held.splice(held.indexOf(planned), 1)
+    await planned.release()
+  }
+}
+
+/** Compare, back up, delete the planned contacts of one server. */
+async function executeServer(planned: Planned, settings: Settings, deps: Deps): Promise<PruneServerResult> {
+  const { target, session, plan, base } = planned
+  const backupFile = String(settings.backup ?? backupPathFor(target.name, deps))
+  const { outcomes, lost, refused } = await execute(session, plan, backupFile, settings, deps)
+  const interrupted = deps.signal.aborted
+  const notSent = outcomes.filter((o) => o.outcome === 'not-sent').length
+  const reason = lost
+    ? { reason: lostReason(target.name, lost, outcomes) }
+    : refused
+      ? { reason: `stopped at the first refusal: ${refused.message}; ${notSent} contact(s) not sent` }
+      : interrupted ? { reason: `interrupted: ${notSent} contact(s) not sent (counted as failed); run pjctl prune again to finish` } : {}
+  return { ...base, mode: interrupted ? 'interrupted' : 'executed', outcomes, backupFile, ...reason }
 }
 
 function resultBase(server: string, plan: PrunePlan, report: ServerReport, settings: Settings): PruneServerResult {

@@ -42,9 +42,14 @@ function rowsToShow(items: PlanItem[], outcome: Map<string, { outcome: string }>
   return items.filter((item) => picked.has(item))
 }
 
-/** The plan alone, shown before the confirmation prompt. */
-export function prunePlanPreview(server: PruneServerResult, style: Style): string {
-  return planLines(server, style, 'nothing changed yet').join('\n') + '\n'
+/** Every server's plan, shown once before the one confirmation prompt. */
+export function prunePlanPreview(data: { servers: PruneServerResult[] }, style: Style): string {
+  const lines = data.servers.flatMap((server) => planLines(server, style, 'nothing changed yet'))
+  if (data.servers.length > 1) {
+    const total = data.servers.reduce((n, s) => n + (s.plan?.toDelete ?? 0), 0)
+    lines.push(`In all: ${total} contact(s) on ${data.servers.length} servers.`, '')
+  }
+  return lines.join('\n') + '\n'
 }
 
 function planLines(server: PruneServerResult, style: Style, heading?: string): string[] {
