@@ -2,9 +2,10 @@
 // error handler, one exit code. Nothing else in pjctl prints results, catches for
 // display, traps signals or decides how the process ends.
 
-import { Command, CommanderError, Option } from 'commander'
+import { Command, CommanderError, Help, Option } from 'commander'
 import { readFile } from 'node:fs/promises'
 import { createInterface } from 'node:readline/promises'
+import type { Readable, Writable } from 'node:stream'
 import { COMMANDS } from './commands/index.js'
 import type { CommandSpec, Deps, Format, Progress, Settings } from './commands/types.js'
 import { EXIT, PjctlError, UsageError, type ExitCode } from './errors.js'
@@ -12,8 +13,6 @@ import { OPTIONS, printable, type OptionKey, type OptionSpec } from './options.j
 import { resolveTargets } from './settings.js'
 
 const COMMON: OptionKey[] = ['color', 'quiet', 'debug']
-/** Commands that finish their own work on Ctrl-C (stop sending, summarise); the rest stop at once. */
-const HANDLES_INTERRUPT = new Set(['prune', 'restore'])
 
 interface Chosen {
   spec: CommandSpec
@@ -22,52 +21,94 @@ interface Chosen {
   attributes: Map<OptionKey, string>
 }
 
-export async function main(argv: string[] = process.argv): Promise<ExitCode> {
-  const stdout = process.stdout
-  const stderr = process.stderr
+/** A stream pjctl writes to: process.stdout/stderr, or a test's collector. */
+export type OutStream = Writable & { isTTY?: boolean; columns?: number }
+
+/** Everything main() takes from the process, so tests can run it in-process (test/helpers/cli.ts). */
+export interface Io {
+  stdout: OutStream
+  stderr: OutStream
+  stdin: Readable & { isTTY?: boolean }
+  env: Record<string, string | undefined>
+  /** Milliseconds since the epoch. */
+  clock(): number
+  /** Asks a yes/no question on the terminal; the default reads a line from stdin. */
+  ask(question: string): Promise<boolean>
+  /** Where SIGINT/SIGTERM come from (the process, or a test's emitter). */
+  signals: { on(signal: NodeJS.Signals, listener: (signal: NodeJS.Signals) => void): unknown; off(signal: NodeJS.Signals, listener: (signal: NodeJS.Signals) => void): unknown }
+  /** Ends the process at once (a second Ctrl-C). */
+  exit(code: ExitCode): void
+}
+
+export function processIo(): Io {
+  const io: Io = {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+    env: process.env,
+    clock: () => Date.now(),
+    ask: (question) => askOnTerminal(io, question),
+    signals: process,
+    exit: (code) => process.exit(code),
+  }
+  return io
+}
+
+export async function main(argv: string[] = process.argv, io: Io = processIo()): Promise<ExitCode> {
+  const { stdout, stderr } = io
   // A reader that goes away (`pjctl contacts --json | head`) is not a crash.
   stdout.on('error', () => {})
   let chosen: Chosen | null = null
-  const program = buildProgram((c) => (chosen = c), (text) => stderr.write(text))
-  const subcommand = argv[2]
+  const program = buildProgram((c) => (chosen = c), io)
+  const named = COMMANDS.find((spec) => spec.name === argv[2])
   try {
     await program.parseAsync(argv)
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT.ok
-      return subcommand === 'check' ? EXIT.unreadable : EXIT.usage
+      return named?.errorExit ?? EXIT.usage
     }
-    return report(error, undefined, false)
+    return report(io, error, named?.errorExit, false)
   }
   if (!chosen) {
     stdout.write(program.helpInformation())
     return EXIT.usage
   }
   const { spec, args, command, attributes } = chosen as Chosen
+  const sources = new Map<OptionKey, string | undefined>()
   const settings: Settings = {}
-  for (const [key, attribute] of attributes) settings[key] = command.getOptionValue(attribute)
+  try {
+    for (const [key, attribute] of attributes) {
+      settings[key] = command.getOptionValue(attribute)
+      sources.set(key, command.getOptionValueSource(attribute))
+    }
+    fromEnv(settings, sources, io.env)
+  } catch (error) {
+    return report(io, error, spec.errorExit, false)
+  }
   const debug = Boolean(settings.debug)
   const controller = new AbortController()
   const onSignal = (signal: NodeJS.Signals): void => {
-    if (controller.signal.aborted || !HANDLES_INTERRUPT.has(spec.name)) {
+    if (controller.signal.aborted || !spec.handlesInterrupt) {
       stderr.write(`pjctl: interrupted (${signal})\n`)
-      process.exit(EXIT.interrupted)
+      io.exit(EXIT.interrupted)
+      return
     }
     stderr.write(`pjctl: ${signal}: finishing the actions in flight, then stopping (again to quit at once)\n`)
     controller.abort()
   }
-  process.on('SIGINT', onSignal)
-  process.on('SIGTERM', onSignal)
+  io.signals.on('SIGINT', onSignal)
+  io.signals.on('SIGTERM', onSignal)
   let format: Format = spec.formats[0]
   try {
     format = chooseFormat(spec, settings)
-    const deps = makeDeps(settings, (key) => command.getOptionValueSource(attributes.get(key) ?? key), controller.signal)
+    const deps = makeDeps(io, settings, (key) => sources.get(key) ?? undefined, controller.signal)
     const result = await spec.run({ args, settings, format, deps })
     const { render } = await import('./output/index.js')
-    await write(stdout, render(result.view, format, result.data, { color: useColor(settings, stdout) }))
+    await write(stdout, render(result.view, format, result.data, { color: useColor(io, settings, stdout) }))
     return result.exitCode
   } catch (error) {
-    const code = report(error, spec.errorExit, debug)
+    const code = report(io, error, spec.errorExit, debug)
     if (spec.failure && error instanceof PjctlError) {
       const { render } = await import('./output/index.js')
       const result = spec.failure(error, settings)
@@ -75,40 +116,80 @@ export async function main(argv: string[] = process.argv): Promise<ExitCode> {
     }
     return code
   } finally {
-    process.off('SIGINT', onSignal)
-    process.off('SIGTERM', onSignal)
+    io.signals.off('SIGINT', onSignal)
+    io.signals.off('SIGTERM', onSignal)
+  }
+}
+
+/**
+ * PJCTL_* variables, read from io.env (not commander's process.env) so an in-process run
+ * sees its own environment. A flag beats the variable; the variable beats the default.
+ */
+function fromEnv(settings: Settings, sources: Map<OptionKey, string | undefined>, env: Record<string, string | undefined>): void {
+  for (const key of sources.keys()) {
+    const spec = OPTIONS[key] as OptionSpec
+    if (!spec.env || !spec.flag || env[spec.env] === undefined || sources.get(key) === 'cli') continue
+    const raw = env[spec.env] as string
+    let value: unknown = true
+    if (/[<[]/.test(spec.flag)) {
+      if (spec.choices && !spec.choices.includes(raw)) {
+        throw new UsageError(`option '${spec.flag}' value '${printable(raw)}' from env '${spec.env}' is invalid. Allowed choices are ${spec.choices.join(', ')}.`)
+      }
+      try {
+        value = spec.parse ? spec.parse(raw) : raw
+      } catch (error) {
+        throw new UsageError(`option '${spec.flag}': ${(error as Error).message}`)
+      }
+    }
+    settings[key] = value
+    sources.set(key, 'env')
   }
 }
 
 /** Colour only on a terminal, and never with NO_COLOR or --no-color. */
-function useColor(settings: Settings, stream: NodeJS.WriteStream): boolean {
-  return settings.color !== false && !process.env.NO_COLOR && Boolean(stream.isTTY)
+function useColor(io: Io, settings: Settings, stream: OutStream): boolean {
+  return settings.color !== false && !io.env.NO_COLOR && Boolean(stream.isTTY)
 }
 
 /** One line (and a hint) on stderr; a stack only with --debug. */
-function report(error: unknown, override: ExitCode | undefined, debug: boolean): ExitCode {
+function report(io: Io, error: unknown, override: ExitCode | undefined, debug: boolean): ExitCode {
+  const { stderr } = io
   if (error instanceof PjctlError) {
-    process.stderr.write(`pjctl: ${error.message}\n`)
-    if (error.hint) process.stderr.write(`hint: ${error.hint}\n`)
-    if (debug && error.stack) process.stderr.write(`${error.stack}\n`)
+    stderr.write(`pjctl: ${error.message}\n`)
+    if (error.hint) stderr.write(`hint: ${error.hint}\n`)
+    if (debug && error.stack) stderr.write(`${error.stack}\n`)
     return override ?? error.exit
   }
   const message = error instanceof Error ? error.message : String(error)
-  process.stderr.write(`pjctl: internal error: ${printable(message)}\n`)
-  process.stderr.write(debug && error instanceof Error && error.stack ? `${error.stack}\n` : 'hint: run again with --debug for details, and report it\n')
+  stderr.write(`pjctl: internal error: ${printable(message)}\n`)
+  stderr.write(debug && error instanceof Error && error.stack ? `${error.stack}\n` : 'hint: run again with --debug for details, and report it\n')
   return override ?? EXIT.failed
 }
 
-function buildProgram(choose: (c: Chosen) => void, writeErr: (text: string) => void): Command {
+function buildProgram(choose: (c: Chosen) => void, io: Io): Command {
+  const envOf = new Map<Option, string>()
   const program = new Command('pjctl')
     .description('Find and safely prune stale Asterisk chan_pjsip contacts over AMI.')
     .version(VERSION)
     .exitOverride()
-    .configureOutput({ writeErr: (text) => writeErr(withoutOptionValue(text.replace(/^error: /, 'pjctl: '))) })
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(withoutOptionValue(text.replace(/^error: /, 'pjctl: '))),
+      getOutHelpWidth: () => io.stdout.columns ?? 80,
+      getErrHelpWidth: () => io.stderr.columns ?? 80,
+      getOutHasColors: () => false,
+      getErrHasColors: () => false,
+    })
+    .configureHelp({ optionDescription: (option) => describeOption(option, envOf.get(option)) })
     .showSuggestionAfterError(true)
     .addHelpText('after', '\nExit codes: 0 ok; 1 check WARNING or something failed; 2 check CRITICAL or usage error; 3 cannot read the server (check UNKNOWN); 130 interrupted.\nSecrets: PJCTL_SECRET, --secret-file or the config file; never a flag.')
   for (const spec of COMMANDS) {
-    const command = program.command(spec.args ? `${spec.name} ${spec.args}` : spec.name).description(spec.help ?? spec.summary).summary(spec.summary).exitOverride()
+    const command = program
+      .command(spec.args ? `${spec.name} ${spec.args}` : spec.name)
+      .description(spec.help ?? spec.summary)
+      .summary(spec.summary)
+      .exitOverride()
+      .configureHelp({ optionDescription: (option) => describeOption(option, envOf.get(option)) })
     const attributes = new Map<OptionKey, string>()
     const keys = [...new Set([...spec.options, ...COMMON])]
     if (spec.formats.length > 1) keys.push('format')
@@ -118,6 +199,8 @@ function buildProgram(choose: (c: Chosen) => void, writeErr: (text: string) => v
       if (!option) continue
       command.addOption(option)
       attributes.set(key, option.attributeName())
+      const env = (OPTIONS[key] as OptionSpec).env
+      if (env) envOf.set(option, env)
     }
     command.action((...params: unknown[]) => {
       const self = params[params.length - 1] as Command
@@ -133,11 +216,21 @@ function withoutOptionValue(text: string): string {
   return text.replace(/(unknown option '[^'=]*)=.*'/, "$1=…'")
 }
 
+/** Commander's help line with `env: PJCTL_…` (the variable is read by fromEnv, not by commander). */
+function describeOption(option: Option, env: string | undefined): string {
+  if (!env) return Help.prototype.optionDescription.call(new Help(), option)
+  option.envVar = env
+  try {
+    return Help.prototype.optionDescription.call(new Help(), option)
+  } finally {
+    option.envVar = undefined
+  }
+}
+
 function toOption(key: OptionKey, formats: readonly Format[] | undefined, defaultFormat: Format): Option | null {
   const spec = OPTIONS[key] as OptionSpec
   if (!spec.flag) return null
   const option = new Option(spec.flag, formats ? `Output format: ${formats.join(', ')}.` : spec.help)
-  if (spec.env) option.env(spec.env)
   if (formats) option.choices(formats).default(defaultFormat)
   else if (spec.default !== undefined) option.default(spec.default)
   if (spec.choices) option.choices(spec.choices)
@@ -163,10 +256,10 @@ function chooseFormat(spec: CommandSpec, settings: Settings): Format {
   return format ?? spec.formats[0]
 }
 
-function makeDeps(settings: Settings, sourceOf: (key: OptionKey) => string | undefined, signal: AbortSignal): Deps {
+function makeDeps(io: Io, settings: Settings, sourceOf: (key: OptionKey) => string | undefined, signal: AbortSignal): Deps {
   const quiet = Boolean(settings.quiet)
   const debug = Boolean(settings.debug)
-  const stderr = process.stderr
+  const { stderr, stdin, env } = io
   const log = {
     warn: (message: string) => void (quiet || stderr.write(`pjctl: warning: ${message}\n`)),
     info: (message: string) => void (quiet || stderr.write(`${message}\n`)),
@@ -174,53 +267,58 @@ function makeDeps(settings: Settings, sourceOf: (key: OptionKey) => string | und
   }
   let targets: ReturnType<Deps['targets']> | null = null
   return {
-    targets: () => (targets ??= resolveTargets({ settings, sourceOf, env: process.env, warn: log.warn })),
+    targets: () => (targets ??= resolveTargets({ settings, sourceOf, env, warn: log.warn })),
     connect: async (target) => (await import('./ami/session.js')).openSession(target, log.debug),
-    now: () => Math.floor(Date.now() / 1000),
+    now: () => Math.floor(io.clock() / 1000),
     log,
     readFile: (path) => readFile(path, 'utf8'),
     readStdin: async () => {
       const chunks: Buffer[] = []
-      for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
+      for await (const chunk of stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer))
       return Buffer.concat(chunks).toString('utf8')
     },
     confirm: async (question, preview) => {
       if (preview) {
         const { renderText } = await import('./output/index.js')
-        stderr.write(renderText(preview.view, 'table', preview.data, { color: useColor(settings, stderr) }))
+        stderr.write(renderText(preview.view, 'table', preview.data, { color: useColor(io, settings, stderr) }))
       }
-      return new Promise<boolean>((resolve) => {
-        const rl = createInterface({ input: process.stdin, output: stderr })
-        const answer = (yes: boolean): void => {
-          rl.close()
-          resolve(yes)
-        }
-        // Ctrl-C at the prompt is a "no", never a hang.
-        rl.on('SIGINT', () => answer(false))
-        rl.question(question).then((text) => answer(/^y(es)?$/i.test(text.trim())), () => answer(false))
-      })
+      return io.ask(question)
     },
-    interactive: Boolean(process.stdin.isTTY && stderr.isTTY),
-    progress: (label) => progressBar(label, !quiet && Boolean(stderr.isTTY)),
+    interactive: Boolean(stdin.isTTY && stderr.isTTY),
+    progress: (label) => progressBar(stderr, label, !quiet && Boolean(stderr.isTTY)),
     signal,
-    env: process.env,
+    env,
   }
 }
 
-function progressBar(label: string, enabled: boolean): Progress {
+/** y/yes on the terminal is yes; anything else, end of input or Ctrl-C is no (never a hang). */
+function askOnTerminal(io: Io, question: string): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const rl = createInterface({ input: io.stdin, output: io.stderr })
+    const answer = (yes: boolean): void => {
+      rl.close()
+      resolve(yes)
+    }
+    rl.on('SIGINT', () => answer(false))
+    rl.on('close', () => resolve(false))
+    rl.question(question).then((text) => answer(/^y(es)?$/i.test(text.trim())), () => answer(false))
+  })
+}
+
+function progressBar(stderr: OutStream, label: string, enabled: boolean): Progress {
   if (!enabled) return { update: () => {}, done: () => {} }
   return {
     update: (done, total) => {
       const width = 30
       const filled = Math.round((done / Math.max(total, 1)) * width)
-      process.stderr.write(`\r${label} [${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${done}/${total}`)
+      stderr.write(`\r${label} [${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${done}/${total}`)
     },
-    done: () => void process.stderr.write('\n'),
+    done: () => void stderr.write('\n'),
   }
 }
 
 /** Waits for room in the pipe, or for the reader to go away (`pjctl … | head`). */
-function drained(stream: NodeJS.WriteStream): Promise<void> {
+function drained(stream: OutStream): Promise<void> {
   return new Promise((resolve) => {
     const done = (): void => {
       stream.off('drain', done).off('error', done).off('close', done)
@@ -231,7 +329,7 @@ function drained(stream: NodeJS.WriteStream): Promise<void> {
 }
 
 /** Writes the text (or its pieces, honouring backpressure) and resolves once it is handed to the OS. */
-async function write(stream: NodeJS.WriteStream, rendered: string | Iterable<string>): Promise<void> {
+async function write(stream: OutStream, rendered: string | Iterable<string>): Promise<void> {
   const pieces = typeof rendered === 'string' ? [rendered] : rendered
   let batch = ''
   for (const piece of pieces) {

@@ -22,6 +22,7 @@ import type { DeleteOutcome, PruneData, PruneServerResult, ServerFailure } from 
 
 export const prune: CommandSpec<PruneData> = {
   name: 'prune',
+  handlesInterrupt: true,
   args: '[names...]',
   summary: 'Delete stale contacts (expired, superseded, beyond --keep) safely: dry run, confirmation, backup, compare-before-delete.',
   options: [

@@ -10,6 +10,7 @@ import type { RestoreData } from './views.js'
 
 export const restore: CommandSpec<RestoreData> = {
   name: 'restore',
+  handlesInterrupt: true,
   args: '<file>',
   summary: 'Put contacts from a prune backup file back (DBPut), only where the key does not exist now.',
   options: ['server', 'config', 'host', 'port', 'user', 'secretFile', 'timeout', 'key', 'dryRun'],

@@ -70,8 +70,10 @@ export interface CommandSpec<D = unknown> {
   options: readonly OptionKey[]
   /** Output formats; the first is the default. */
   formats: readonly Format[]
-  /** Exit code for any error under this command (check: 3, UNKNOWN), instead of the error's own. */
+  /** Exit code for any error under this command, usage errors included (check: 3, UNKNOWN), instead of the error's own. */
   errorExit?: ExitCode
+  /** On Ctrl-C/SIGTERM the command finishes the actions in flight and summarises (deps.signal aborts); without it the run stops at once. */
+  handlesInterrupt?: boolean
   run(ctx: RunContext): Promise<CommandResult<D>>
   /** A result to render when run() throws (check: UNKNOWN in the chosen format); the error still goes to stderr. */
   failure?(error: PjctlError, settings: Settings): CommandResult<D>
