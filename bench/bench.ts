@@ -246,7 +246,7 @@ async function endToEnd(all: Lab[]): Promise<E2E[]> {
         restore(lab)
         const c = await pjctl(['contacts', '--json', '--source', source], env)
         assertRun(`contacts --json --source ${source} (${n})`, c, [0])
-        if (!c.stdoutHead.includes(`"source": "${source}"`)) throw new Error(`contacts --json did not report source ${source}`)
+        if (!new RegExp(`"source": ?"${source}"`).test(c.stdoutHead)) throw new Error(`contacts --json did not report source ${source}`)
         contacts.push(c)
         restore(lab)
         const k = await pjctl(['check', '--source', source], env)
@@ -561,7 +561,7 @@ async function autoSource(e2e: E2E[]): Promise<void> {
   for (const [label, sim, user] of cases) {
     const r = await pjctl(['contacts', '--json', '--quiet'], simEnv(sim, user), { rss: false })
     assertRun(`auto (${label})`, r, [0])
-    rows.push([label, /"source": "(\w+)"/.exec(r.stdoutHead)?.[1] ?? '?'])
+    rows.push([label, /"source": ?"(\w+)"/.exec(r.stdoutHead)?.[1] ?? '?'])
   }
   await modern.stop()
   await old.stop()

@@ -105,14 +105,14 @@ export async function main(argv: string[] = process.argv, io: Io = processIo()):
     const deps = makeDeps(io, settings, (key) => sources.get(key) ?? undefined, controller.signal)
     const result = await spec.run({ args, settings, format, deps })
     const { render } = await import('./output/index.js')
-    await write(stdout, render(result.view, format, result.data, { color: useColor(io, settings, stdout) }))
+    await write(stdout, render(result.view, format, result.data, { color: useColor(io, settings, stdout), indent: Boolean(stdout.isTTY), raw: settings.raw === true }))
     return result.exitCode
   } catch (error) {
     const code = report(io, error, spec.errorExit, debug)
     if (spec.failure && error instanceof PjctlError) {
       const { render } = await import('./output/index.js')
       const result = spec.failure(error, settings)
-      await write(stdout, render(result.view, spec.formats.includes(format) ? format : spec.formats[0], result.data, { color: false }))
+      await write(stdout, render(result.view, spec.formats.includes(format) ? format : spec.formats[0], result.data, { color: false, indent: Boolean(stdout.isTTY) }))
     }
     return code
   } finally {

@@ -72,7 +72,8 @@ export const OPTIONS = {
 
   // --- output ---
   format: { flag: '--format <format>', help: 'Output format (choices depend on the command).' },
-  json: { flag: '--json', help: 'Shorthand for --format json.' },
+  json: { flag: '--json', help: 'Shorthand for --format json (indented on a terminal, compact when piped).' },
+  raw: { flag: '--raw', help: 'JSON: include every raw stored astdb field of each contact (fields); left out by default.' },
   color: { flag: '--no-color', help: 'No colour (also NO_COLOR=1; colour is only used on a terminal).' },
   quiet: { flag: '--quiet', help: 'Print only the summary line (prune) / no warnings.' },
   debug: { flag: '--debug', env: 'PJCTL_DEBUG', help: 'Print stack traces and AMI traffic summaries on stderr.' },

@@ -12,7 +12,7 @@ export const check: CommandSpec<CheckData> = {
   name: 'check',
   args: '[names...]',
   summary: 'Monitoring check over every AOR: exit 0 OK, 1 WARNING (near), 2 CRITICAL (full/over), 3 UNKNOWN.',
-  options: [...READ_OPTIONS, 'warn', 'crit'],
+  options: [...READ_OPTIONS, 'warn', 'crit', 'raw'],
   formats: ['nagios', 'json', 'prometheus'],
   errorExit: EXIT.unreadable,
   // A check that cannot run is still a check result: UNKNOWN in the chosen format (a textfile

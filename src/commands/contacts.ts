@@ -12,7 +12,7 @@ export const contacts: CommandSpec<ContactsData> = {
   name: 'contacts',
   args: '[names...]',
   summary: 'Registered contacts per AOR (or endpoint): source, user agent, expiry; AORs near or at max_contacts flagged.',
-  options: [...READ_OPTIONS, 'warn', 'crit'],
+  options: [...READ_OPTIONS, 'warn', 'crit', 'raw'],
   formats: ['table', 'json'],
   async run({ args, settings, deps }) {
     const names = checkNames(args)

@@ -3,8 +3,8 @@
 import type { AorReport } from '../core/types.js'
 import type { CheckData, CheckServer, CheckStatus } from '../commands/views.js'
 import { aorsJson, failureJson } from './contacts.js'
-import { prettyJson } from './json.js'
-import { clean, isoTime } from './style.js'
+import { jsonPieces } from './json.js'
+import { clean, isoTime, type Style } from './style.js'
 
 const STATUS_WORD: Record<CheckStatus, string> = { 0: 'OK', 1: 'WARNING', 2: 'CRITICAL', 3: 'UNKNOWN' }
 
@@ -39,14 +39,14 @@ export function checkNagios(data: CheckData): string {
   return lines.join('\n') + '\n'
 }
 
-export function* checkJson(data: CheckData): Generator<string> {
+export function* checkJson(data: CheckData, style: Style): Generator<string> {
   const server = (s: CheckServer): object => ({
     server: s.server,
     status: s.status,
     statusText: STATUS_WORD[s.status],
-    ...(s.report ? { aors: aorsJson(s.report.aors) } : failureJson(s.failure!)),
+    ...(s.report ? { aors: aorsJson(s.report.aors, style.raw === true) } : failureJson(s.failure!)),
   })
-  yield* prettyJson({ generatedAt: isoTime(data.generatedAt), status: data.status, statusText: STATUS_WORD[data.status], thresholds: data.thresholds, servers: data.servers.map(server) })
+  yield* jsonPieces({ generatedAt: isoTime(data.generatedAt), status: data.status, statusText: STATUS_WORD[data.status], thresholds: data.thresholds, servers: data.servers.map(server) }, style.indent === true)
   yield '\n'
 }
 

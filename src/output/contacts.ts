@@ -4,7 +4,7 @@ import Table from 'cli-table3'
 import type { AorReport, ClassifiedContact, ServerReport } from '../core/types.js'
 import type { ContactsData, ServerFailure } from '../commands/views.js'
 import { adviceLines, adviceSummary } from './advice.js'
-import { lazyMap, prettyJson, type Lazy } from './json.js'
+import { jsonPieces, lazyMap, type Lazy } from './json.js'
 import { clean, duration, isoTime, paint, stateColor, type Style } from './style.js'
 
 export function contactsTable(data: ContactsData, style: Style): string {
@@ -77,24 +77,25 @@ function statusText(contact: ClassifiedContact): string {
   return `${contact.status}${superseded}${qualify}`
 }
 
-export function* contactsJson(data: ContactsData): Generator<string> {
-  const docs = data.servers.map((server) => (isFailure(server) ? failureJson(server) : serverJson(server)))
-  yield* prettyJson(data.fleet ? { generatedAt: isoTime(data.generatedAt), servers: docs } : docs[0])
+export function* contactsJson(data: ContactsData, style: Style): Generator<string> {
+  const docs = data.servers.map((server) => (isFailure(server) ? failureJson(server) : serverJson(server, style.raw === true)))
+  yield* jsonPieces(data.fleet ? { generatedAt: isoTime(data.generatedAt), servers: docs } : docs[0], style.indent === true)
   yield '\n'
 }
 
-export function serverJson(report: ServerReport): object {
+export function serverJson(report: ServerReport, raw = false): object {
   return {
     server: report.server,
     generatedAt: isoTime(report.generatedAt),
     source: report.source,
-    aors: aorsJson(report.aors),
+    aors: aorsJson(report.aors, raw),
     problems: report.problems,
   }
 }
 
-/** The AORs of a report as JSON objects, made one at a time as they are written. */
-export function aorsJson(aors: AorReport[]): Lazy<object> {
+/** The AORs of a report as JSON objects, made one at a time as they are written. The raw stored
+ *  fields of each contact (which roughly double the output) only with `raw` (--raw). */
+export function aorsJson(aors: AorReport[], raw = false): Lazy<object> {
   return lazyMap(aors, (aor) => ({
       aor: aor.aor,
       endpoints: aor.endpoints,
@@ -117,7 +118,7 @@ export function aorsJson(aors: AorReport[]): Lazy<object> {
         status: contact.status,
         supersededBy: contact.supersededBy,
         qualify: contact.qualify,
-        fields: contact.fields,
+        ...(raw ? { fields: contact.fields } : {}),
       })),
   }))
 }

@@ -1,6 +1,7 @@
-// Pretty JSON (the same text as JSON.stringify(value, null, 2)) written in pieces, so a
-// 100,000-contact document is never one 150 MB string: arrays wrapped in Lazy are
-// produced and written element by element.
+// JSON written in pieces, so a 100,000-contact document is never one 150 MB string: arrays
+// wrapped in Lazy are produced and written element by element. The text is exactly what
+// JSON.stringify(value) gives (compact, the default when stdout is not a terminal), or
+// JSON.stringify(value, null, 2) with `indent` (on a terminal, as gh does).
 
 export class Lazy<T> {
   constructor(readonly items: Iterable<T>) {}
@@ -21,29 +22,45 @@ function streams(value: unknown): boolean {
   return Object.values(value).some((v) => v instanceof Lazy || (Array.isArray(v) && v.some(streams)))
 }
 
-export function* prettyJson(value: unknown, indent = ''): Generator<string> {
-  const inner = indent + '  '
+/** The pieces of `value` as JSON: compact, or indented by two spaces per level with `indent`. */
+export function* jsonPieces(value: unknown, indent: boolean): Generator<string> {
+  yield* pieces(value, indent, '')
+}
+
+/** Indented JSON (JSON.stringify(value, null, 2)) in pieces. */
+export function prettyJson(value: unknown): Generator<string> {
+  return jsonPieces(value, true)
+}
+
+function* pieces(value: unknown, indent: boolean, margin: string): Generator<string> {
+  const inner = indent ? margin + '  ' : ''
+  const open = indent ? `\n${inner}` : ''
+  const close = indent ? `\n${margin}` : ''
   if (value instanceof Lazy || (Array.isArray(value) && streams(value))) {
     let first = true
     for (const item of value instanceof Lazy ? value.items : value) {
-      yield `${first ? '[' : ','}\n${inner}`
-      yield* prettyJson(item, inner)
+      yield `${first ? '[' : ','}${open}`
+      yield* pieces(item, indent, inner)
       first = false
     }
-    yield first ? '[]' : `\n${indent}]`
+    yield first ? '[]' : `${close}]`
     return
   }
   if (streams(value)) {
     const entries = Object.entries(value as object).filter(([, v]) => v !== undefined && typeof v !== 'function')
     let first = true
     for (const [key, v] of entries) {
-      yield `${first ? '{' : ','}\n${inner}${JSON.stringify(key)}: `
-      yield* prettyJson(v, inner)
+      yield `${first ? '{' : ','}${open}${JSON.stringify(key)}:${indent ? ' ' : ''}`
+      yield* pieces(v, indent, inner)
       first = false
     }
-    yield first ? '{}' : `\n${indent}}`
+    yield first ? '{}' : `${close}}`
+    return
+  }
+  if (!indent) {
+    yield JSON.stringify(value)
     return
   }
   const text = JSON.stringify(value, null, 2)
-  yield indent && text.includes('\n') ? text.replace(/\n/g, `\n${indent}`) : text
+  yield margin && text.includes('\n') ? text.replace(/\n/g, `\n${margin}`) : text
 }

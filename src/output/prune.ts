@@ -107,7 +107,7 @@ export function summaryLine(data: PruneData): string {
   return parts.join(' ')
 }
 
-export function pruneJson(data: PruneData): string {
+export function pruneJson(data: PruneData, style: Style): string {
   return JSON.stringify({
     generatedAt: isoTime(data.generatedAt),
     summary: data.summary,
@@ -134,7 +134,7 @@ export function pruneJson(data: PruneData): string {
       outcomes: s.outcomes,
       advice: s.advice,
     }),
-  }, null, 2) + '\n'
+  }, null, style.indent ? 2 : undefined) + '\n'
 }
 
 export function restoreTable(data: RestoreData): string {
@@ -147,6 +147,6 @@ export function restoreTable(data: RestoreData): string {
   return lines.join('\n') + '\n'
 }
 
-export function restoreJson(data: RestoreData): string {
-  return JSON.stringify(data, null, 2) + '\n'
+export function restoreJson(data: RestoreData, style: Style): string {
+  return JSON.stringify(data, null, style.indent ? 2 : undefined) + '\n'
 }

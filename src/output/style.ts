@@ -5,6 +5,10 @@ import type { AorState, ContactStatus } from '../core/types.js'
 
 export interface Style {
   color: boolean
+  /** JSON indented (on a terminal) instead of compact (piped, the default). */
+  indent?: boolean
+  /** JSON: every raw stored field of each contact (`fields`), with --raw. */
+  raw?: boolean
 }
 
 export function paint(style: Style): ChalkInstance {

@@ -1,7 +1,7 @@
 // Streamed JSON must be the exact text JSON.stringify(value, null, 2) gives, piece by piece.
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { Lazy, lazyMap, prettyJson } from '../../src/output/json.js'
+import { Lazy, jsonPieces, lazyMap, prettyJson } from '../../src/output/json.js'
 
 const text = (value: unknown): string => [...prettyJson(value)].join('')
 
@@ -23,6 +23,30 @@ describe('prettyJson', () => {
     fc.assert(
       fc.property(fc.array(fc.jsonValue(), { maxLength: 5 }), fc.string(), (items, name) => {
         expect(text({ name, items: new Lazy(items) })).toBe(JSON.stringify({ name, items }, null, 2))
+      }),
+      { numRuns: 300 },
+    )
+  })
+})
+
+describe('jsonPieces: compact unless indented', () => {
+  const compact = (value: unknown): string => [...jsonPieces(value, false)].join('')
+
+  it('compact is exactly JSON.stringify(value), streamed in pieces', () => {
+    const aors = [{ aor: 'FAP003', contacts: [{ key: 'a;@1', fields: { x: 'y: z' } }] }, { aor: 'bob', contacts: [] }]
+    const doc = { server: 'pbx1', aors: lazyMap(aors, (a) => a), problems: [], hint: undefined }
+    expect(compact(doc)).toBe(JSON.stringify({ server: 'pbx1', aors, problems: [] }))
+    expect(compact(doc)).not.toContain('\n')
+    expect([...jsonPieces(doc, false)].length).toBeGreaterThan(3)
+  })
+
+  it('property: both modes render any JSON value inside nested lazy arrays like JSON.stringify', () => {
+    fc.assert(
+      fc.property(fc.array(fc.jsonValue(), { maxLength: 5 }), fc.array(fc.jsonValue(), { maxLength: 3 }), fc.string(), (items, more, name) => {
+        const lazy = { name, servers: [{ items: new Lazy(items) }, { more: new Lazy(more) }], empty: new Lazy([]) }
+        const plain = { name, servers: [{ items }, { more }], empty: [] }
+        expect([...jsonPieces(lazy, false)].join('')).toBe(JSON.stringify(plain))
+        expect([...jsonPieces(lazy, true)].join('')).toBe(JSON.stringify(plain, null, 2))
       }),
       { numRuns: 300 },
     )
