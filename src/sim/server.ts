@@ -6,6 +6,7 @@ import { CONTACT_FAMILY, type QualifyStatus } from '../core/types.js'
 import { answerAction, type ActionContext, type SessionState } from './actions.js'
 import { AmiRequest, parseHeader, type Header } from './ami.js'
 import { AstDb } from './astdb.js'
+import { actionCost, type ActionCost } from './cost.js'
 import { contactCreatedEvents } from './pjsip.js'
 import { Registrar } from './registrar.js'
 import { captureSeed, type SimSeed } from './seed.js'
@@ -60,6 +61,9 @@ export interface SimOptions {
   chunkSize?: number
   /** manager.conf `writetimeout` (ms): a message whose write waits longer for the client loses its rest. */
   writetimeoutMs?: number
+  /** Model what actions cost a real Asterisk (src/sim/cost.ts: PJSIPShowAors and PJSIPShowContacts
+   *  quadratic, GetConfig linear), times this factor: 1 = as measured on the lab. 0 (default): free. */
+  cost?: number
   /** contact_expiration_check_interval in seconds: 0 (default) runs no background sweep. */
   contactExpirationCheckInterval?: number
   faults?: SimFaults
@@ -195,15 +199,21 @@ class Session implements SessionState {
       keep: (items) => (drop ? withoutSome(items, drop.count) : items),
     }
     const segments = answerAction(ctx)
-    await this.deliver(action, isAction(faults.duplicateResponse, action) ? [...segments, ...segments] : segments)
+    // a refused or failed action costs nothing; a costly one first computes (even if the client leaves)
+    const cost = segments[0]?.startsWith('Response: Error') ? null : this.sim.occupyCore(action)
+    if (cost) {
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, cost.firstByteAt - performance.now())))
+      if (this.silent || this.socket.destroyed) return
+    }
+    await this.deliver(action, isAction(faults.duplicateResponse, action) ? [...segments, ...segments] : segments, cost?.writeMs)
   }
 
   /** Writes an answer; a stall or closeMidAnswer fault cuts it short. */
-  private async deliver(action: string, segments: string[]): Promise<void> {
+  private async deliver(action: string, segments: string[], paceMs?: number): Promise<void> {
     const stall = faultFor(this.sim.faults.stall, action)
     const cut = faultFor(this.sim.faults.closeMidAnswer, action)
     const maxBytes = stall ? (stall.afterBytes ?? 0) : cut?.afterBytes
-    await writeSegments(this.socket, segments, { ...this.write, maxBytes })
+    await writeSegments(this.socket, segments, { ...this.write, maxBytes, paceMs })
     if (stall) this.silent = true
     if (cut || this.closing) {
       this.silent = true
@@ -229,6 +239,10 @@ export class SimAsterisk {
   private readonly expirationCheckInterval: number
   private sweepTimer: NodeJS.Timeout | undefined
   private nextConnection = 1
+  /** The cost model's factor (SimOptions.cost). */
+  costScale: number
+  /** performance.now() when the modelled Asterisk has finished computing every costly action so far. */
+  private busyUntil = 0
 
   constructor(opts: SimOptions = {}) {
     this.version = opts.version ?? '22'
@@ -236,6 +250,7 @@ export class SimAsterisk {
     this.users = opts.users ?? DEFAULT_USERS
     this.write = { chunkSize: opts.chunkSize ?? DEFAULT_CHUNK_SIZE, writeTimeoutMs: opts.writetimeoutMs }
     this.expirationCheckInterval = opts.contactExpirationCheckInterval ?? 0
+    this.costScale = opts.cost ?? 0
     this.registrar = new Registrar(this.astdb, () => this.now())
     this.registrar.onContactCreated = (created) => {
       const events = contactCreatedEvents(created)
@@ -302,6 +317,22 @@ export class SimAsterisk {
   setFaults(faults: SimFaults): void {
     this.currentFaults = faults
     this.server.maxConnections = faults.maxConnections ?? Number.POSITIVE_INFINITY
+  }
+
+  /** ms the modelled Asterisk still computes for costly actions, whether or not a client still waits (0: idle). */
+  computingMs(): number {
+    return Math.max(0, this.busyUntil - performance.now())
+  }
+
+  /** Books the modelled core for a costly action: it starts when earlier ones are done. Null when free. */
+  occupyCore(action: string): { firstByteAt: number; writeMs: number } | null {
+    if (!(this.costScale > 0)) return null
+    const cost: ActionCost | null = actionCost(action, { aors: this.registrar.aors.size, contacts: this.astdb.size })
+    if (!cost) return null
+    const firstByteAt = Math.max(performance.now(), this.busyUntil) + cost.firstByteMs * this.costScale
+    const writeMs = cost.writeMs * this.costScale
+    this.busyUntil = firstByteAt + writeMs
+    return { firstByteAt, writeMs }
   }
 
   /** The qualify state PJSIPShowContacts reports for a contact (astdb key within registrar/contact). */

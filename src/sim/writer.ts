@@ -11,6 +11,8 @@ export interface WriteLimits {
   writeTimeoutMs?: number
   /** Write only the first `maxBytes` bytes of the answer (fault injection). */
   maxBytes?: number
+  /** Spread the write over this many ms (the modelled per-event cost of src/sim/cost.ts). */
+  paceMs?: number
 }
 
 type DrainOutcome = 'drained' | 'timeout' | 'closed'
@@ -49,8 +51,14 @@ export async function writeSegments(socket: Socket, segments: string[], limits: 
   const end = Math.min(data.length, limits.maxBytes ?? Infinity)
   let position = 0
   let segment = 0
+  const started = performance.now()
   while (position < end) {
     if (socket.destroyed) return false
+    if (limits.paceMs) {
+      const wait = started + (limits.paceMs * position) / end - performance.now()
+      if (wait >= 1) await new Promise((resolve) => setTimeout(resolve, wait))
+      if (socket.destroyed) return false
+    }
     while (ends[segment] <= position) segment++
     if (socket.writableNeedDrain) {
       const outcome = await waitForDrain(socket, limits.writeTimeoutMs)
