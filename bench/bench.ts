@@ -590,11 +590,30 @@ const ONLY = (() => {
 })()
 const wanted = (section: string): boolean => ONLY === null || ONLY.has(section)
 
+/** `npm run bench -- --asterisk HOST:PORT [--scales 5k/15k,33k/100k]`: the real-Asterisk scenarios only (bench/asterisk.ts). */
+const ASTERISK = (() => {
+  const i = process.argv.indexOf('--asterisk')
+  return i < 0 ? null : (process.argv[i + 1] ?? '127.0.0.1:5038')
+})()
+const SCALES = (() => {
+  const i = process.argv.indexOf('--scales')
+  return i < 0 ? null : new Set(process.argv[i + 1]?.split(',') ?? [])
+})()
+
 async function main(): Promise<void> {
   say('# pjctl bench')
   say(`machine: ${machine()}`)
   say(`pjctl: ${BIN}`)
   say()
+  if (ASTERISK) {
+    const { asteriskBench } = await import('./asterisk.js')
+    const met = await asteriskBench(ASTERISK, say, SCALES)
+    say('## Targets (real Asterisk)')
+    for (const t of met) say(`${t.met ? 'MET   ' : 'MISSED'}  ${t.name}: ${t.detail}`)
+    say()
+    say(`bench took ${fmt.ms(performance.now() - benchStart)}`)
+    return
+  }
   progress('generating registrars and starting sims')
   const all = await labs()
   describeSeeds(all)

@@ -33,6 +33,8 @@ const WRITES = new Set(['dbput', 'dbdel', 'dbdeltree'])
 interface Pending {
   action: string
   expect: Expect
+  /** performance.now() when sent (--debug timings). */
+  sentAt: number
   sentAtChars: number
   response: Message | null
   /** Item events kept (none when `onItem` takes them as they arrive). */
@@ -227,10 +229,10 @@ class Connection implements AmiSession {
     const id = `pjctl-${process.pid}-${++nextId}`
     request.actionid = id
     return new Promise<Pending>((resolve, reject) => {
-      const pending: Pending = { action, expect, sentAtChars: this.receivedChars, response: null, events: [], eventCount: 0, onItem, listItems: null, completed: false, resolve, reject, sink }
+      const pending: Pending = { action, expect, sentAt: performance.now(), sentAtChars: this.receivedChars, response: null, events: [], eventCount: 0, onItem, listItems: null, completed: false, resolve, reject, sink }
       this.pending.set(id, pending)
       this.armIdleTimer()
-      this.debug(`> ${action} ${id}`)
+      this.debug(`> ${action} ${id} at ${Math.round(performance.now())} ms`)
       this.manager.action(request, (error) => this.answered(id, error))
     })
   }
@@ -316,6 +318,8 @@ class Connection implements AmiSession {
       clearTimeout(this.idleTimer)
       this.idleTimer = null
     }
+    // --debug: where the time goes (npm run bench -- --asterisk sums these per action)
+    this.debug(`< ${pending.action} ${id} ${error ? 'failed' : 'done'} after ${Math.round(performance.now() - pending.sentAt)} ms at ${Math.round(performance.now())} ms`)
     if (error) pending.reject(error)
     else pending.resolve(pending)
   }
