@@ -86,7 +86,7 @@ export const OPTIONS = {
   expired: { flag: '--expired', help: 'Prune contacts whose expiration_time has passed.' },
   superseded: { flag: '--superseded', help: 'Prune contacts superseded by a newer registration from the same device (via address and user agent).' },
   keep: { flag: '--keep <n>', parse: integer(1), help: 'Keep the N latest-expiring contacts of each AOR; prune the rest.' },
-  key: { flag: '--key <key>', help: 'Exactly this contact (astdb key <aor>;@<hash>); repeatable with commas.' },
+  key: { flag: '--key <key>', help: 'Exactly this contact: astdb key <aor>;@<hash>, or a unique hash prefix (6+ hex digits, alone or after <aor>;@); several with commas.' },
   unreachable: { flag: '--unreachable', help: 'Prune contacts that qualify reports Unreachable (PJSIPShowContacts).' },
   via: { flag: '--via <how>', default: 'delete', choices: ['delete', 'expire'], help: 'delete: DBDel the key (slot free at once); expire: DBPut it with expiration_time 1 so Asterisk removes it itself.' },
   dryRun: { flag: '--dry-run', help: 'Print the plan; change nothing.' },

@@ -16,7 +16,8 @@ import { ActionFailedError, AmiError, EXIT, IncompleteAnswerError, PermissionErr
 import { BackupFile, acquireLock, backupPathFor, type Lock } from './backup.js'
 import { checkNames, eachServer, isFleet, readFromSession, selectNamed, thresholdsFrom } from './read.js'
 import { READ_OPTIONS } from './contacts.js'
-import { validateName } from '../core/select.js'
+import { showSafely } from '../core/select.js'
+import { parseKeyPattern, resolveKeys, type KeyPattern } from '../core/keys.js'
 import type { CommandSpec, Deps, Settings } from './types.js'
 import type { DeleteOutcome, PruneData, PruneServerResult, ServerFailure } from './views.js'
 
@@ -32,7 +33,9 @@ export const prune: CommandSpec<PruneData> = {
   formats: ['table', 'json'],
   async run({ args, settings, deps }) {
     const names = checkNames(args)
-    const criteria = criteriaFrom(settings)
+    const { criteria, patterns } = criteriaFrom(settings)
+    /** Per --key pattern: on how many servers it picked a contact. */
+    const keyHits = new Map(patterns.map((p) => [p, 0]))
     const targets = await deps.targets()
     if (settings.backup !== undefined && targets.length > 1) throw new UsageError('--backup names one file; with several servers leave it out (one backup file per server)')
     // Plan every server first, ask once for all of them, then execute: one answer never
@@ -41,7 +44,7 @@ export const prune: CommandSpec<PruneData> = {
     try {
       // With --yes nothing is asked: each server is executed as soon as it is planned.
       const first = await eachServer(targets, settings, deps, async (target) => {
-        const planned = await planServer(target, names, criteria, settings, deps, held)
+        const planned = await planServer(target, names, criteria, patterns, keyHits, settings, deps, held)
         return isPlanned(planned) && settings.yes ? executeAndRelease(planned, settings, deps, held) : planned
       }, (failure) => failedServer(failure, settings))
       const ready = first.filter(isPlanned)
@@ -54,27 +57,30 @@ export const prune: CommandSpec<PruneData> = {
       const executed = new Map(ready.map((p, i) => [p, second[i]]))
       const servers = first.map((p) => (isPlanned(p) ? executed.get(p)! : p))
       const summary = summarise(servers)
-      return { view: 'prune', data: { generatedAt: deps.now(), servers, summary, quiet: Boolean(settings.quiet), fleet: isFleet(settings) }, exitCode: exitFor(servers) }
+      // In a fleet a key is on one server: it is an error only when no server has it.
+      const nowhere = servers.some((s) => s.plan) ? [...keyHits].filter(([, hits]) => hits === 0).map(([p]) => p.raw) : []
+      for (const raw of nowhere) deps.log.warn(`--key '${showSafely(raw)}': no such contact on any server`)
+      const exitCode = exitFor(servers)
+      return { view: 'prune', data: { generatedAt: deps.now(), servers, summary, quiet: Boolean(settings.quiet), fleet: isFleet(settings) }, exitCode: nowhere.length && exitCode === EXIT.ok ? EXIT.usage : exitCode }
     } finally {
       await Promise.all(held.map((p) => p.release()))
     }
   },
 }
 
-function criteriaFrom(settings: Settings): PruneCriteria {
-  const keys = settings.key === undefined ? [] : String(settings.key).split(',').map((k) => k.trim()).filter(Boolean)
-  for (const key of keys) {
-    validateName(key, 'contact key')
-    if (!key.includes(';@')) throw new UsageError(`--key '${key}' is not a contact key (expected <aor>;@<hash>, as 'pjctl contacts --json' shows)`)
-  }
-  const any = settings.expired || settings.superseded || settings.keep !== undefined || keys.length || settings.unreachable
-  return {
+/** The criteria (keys still unresolved: each server resolves the --key patterns against its own contacts). */
+function criteriaFrom(settings: Settings): { criteria: PruneCriteria; patterns: KeyPattern[] } {
+  const raw = settings.key === undefined ? [] : String(settings.key).split(',').map((k) => k.trim()).filter(Boolean)
+  const patterns = raw.map((key) => parseKeyPattern(key))
+  const any = settings.expired || settings.superseded || settings.keep !== undefined || patterns.length || settings.unreachable
+  const criteria = {
     expired: any ? Boolean(settings.expired) : true,
     superseded: any ? Boolean(settings.superseded) : true,
     keep: settings.keep === undefined ? null : Number(settings.keep),
-    keys,
+    keys: patterns.map((p) => p.raw),
     unreachable: Boolean(settings.unreachable),
   }
+  return { criteria, patterns }
 }
 
 /** A server planned and waiting to be executed: its lock held, its session open. */
@@ -91,7 +97,7 @@ interface Planned {
  * dry run, no terminal and no --yes) is finished here; one to execute comes back as Planned,
  * registered in `held` so the run releases it whatever happens.
  */
-async function planServer(target: AmiTarget, names: string[], criteria: PruneCriteria, settings: Settings, deps: Deps, held: Planned[]): Promise<Planned | PruneServerResult> {
+async function planServer(target: AmiTarget, names: string[], criteria: PruneCriteria, patterns: KeyPattern[], keyHits: Map<KeyPattern, number>, settings: Settings, deps: Deps, held: Planned[]): Promise<Planned | PruneServerResult> {
   const dryRun = Boolean(settings.dryRun)
   const lock: Lock | null = dryRun ? null : await acquireLock(target.name, deps)
   let session: AmiSession | null = null
@@ -100,7 +106,13 @@ async function planServer(target: AmiTarget, names: string[], criteria: PruneCri
     session = await deps.connect(target)
     const report = await readFromSession(session, settings, deps, thresholdsFrom(settings), { qualify: true, names })
     const selected = selectNamed(report, names, deps)
-    const plan = planPrune(selected.aors, criteria, report.qualifyKnown)
+    const { keys, unmatched } = resolveKeys(patterns, selected.aors.flatMap((aor) => aor.contacts.map((c) => c.key)))
+    if (unmatched.length && !isFleet(settings)) {
+      throw new UsageError(`--key ${unmatched.map((p) => `'${showSafely(p.raw)}'`).join(', ')}: no such contact on ${target.name}${names.length ? ' in the AORs named' : ''}`)
+    }
+    for (const pattern of patterns) if (!unmatched.includes(pattern)) keyHits.set(pattern, keyHits.get(pattern)! + 1)
+    // an unmatched pattern stays in the criteria: it matches no key, and the plan notes it
+    const plan = planPrune(selected.aors, { ...criteria, keys: [...keys, ...unmatched.map((p) => p.raw)] }, report.qualifyKnown)
     const base = resultBase(target.name, plan, selected, settings)
     if (plan.toDelete === 0) return { ...base, mode: dryRun ? 'dry-run' : 'executed' }
     const refusal = guard(plan, report, settings)

@@ -30,15 +30,16 @@ interface Asked {
 }
 
 /** Deps of a terminal session whose user answers `answers` in turn (then "no"). */
-function terminal(targets: AmiTarget[], servers: SimAsterisk[], answers: boolean[]): { deps: Deps; asked: Asked[] } {
+function terminal(targets: AmiTarget[], servers: SimAsterisk[], answers: boolean[]): { deps: Deps; asked: Asked[]; warned: string[] } {
   const asked: Asked[] = []
+  const warned: string[] = []
   const state = mkdtempSync(join(tmpdir(), 'pjctl-confirm-'))
   const writes = (): number => servers.reduce((n, s) => n + s.received.filter((r) => /^db(del|put)$/i.test(r.action)).length, 0)
   const deps: Deps = {
     targets: async () => targets,
     connect: (t) => openSession(t),
     now: () => Math.floor(Date.now() / 1000),
-    log: { warn: () => {}, info: () => {}, debug: () => {} },
+    log: { warn: (m) => void warned.push(m), info: () => {}, debug: () => {} },
     readFile: async () => {
       throw new Error('no files in this test')
     },
@@ -54,16 +55,16 @@ function terminal(targets: AmiTarget[], servers: SimAsterisk[], answers: boolean
     signal: new AbortController().signal,
     env: { HOME: state, XDG_STATE_HOME: join(state, 'state') },
   }
-  return { deps, asked }
+  return { deps, asked, warned }
 }
 
-async function fleet(answers: boolean[]) {
+async function fleet(answers: boolean[], extra: Settings = {}) {
   const a = await sim({ seed: lockoutSeed({ now: Math.floor(Date.now() / 1000) }) })
   const b = await sim({ seed: lockoutSeed({ now: Math.floor(Date.now() / 1000) }) })
-  const { deps, asked } = terminal([target('pbx-a', a), target('pbx-b', b)], [a, b], answers)
-  const settings: Settings = { server: ['pbx-a', 'pbx-b'], expired: true, superseded: true, parallel: 4 }
+  const { deps, asked, warned } = terminal([target('pbx-a', a), target('pbx-b', b)], [a, b], answers)
+  const settings: Settings = { server: ['pbx-a', 'pbx-b'], expired: true, superseded: true, parallel: 4, ...extra }
   const result = await prune.run({ args: [], settings, format: 'table', deps })
-  return { a, b, asked, result: result as { data: PruneData; exitCode: number } }
+  return { a, b, asked, warned, result: result as { data: PruneData; exitCode: number } }
 }
 
 describe('prune --server a,b on a terminal', () => {
@@ -90,5 +91,15 @@ describe('prune --server a,b on a terminal', () => {
     expect(keysOf(b, 'DBDel')).toEqual([])
     expect(result.data.servers.map((s) => s.mode)).toEqual(['declined', 'declined'])
     expect(result.exitCode).toBe(1)
+  })
+
+  it('--key in a fleet: a key found on no server is exit 2 (each server notes it), nothing deleted', async () => {
+    const { a, b, asked, warned, result } = await fleet([true], { expired: false, superseded: false, key: 'deadbeef', yes: true })
+    expect(asked).toHaveLength(0)
+    expect(keysOf(a, 'DBDel')).toEqual([])
+    expect(keysOf(b, 'DBDel')).toEqual([])
+    expect(warned).toContain("--key 'deadbeef': no such contact on any server")
+    expect(result.data.servers.map((s) => s.plan?.notes)).toEqual([['--key deadbeef: no such contact in the selected AORs'], ['--key deadbeef: no such contact in the selected AORs']])
+    expect(result.exitCode).toBe(2)
   })
 })

@@ -537,14 +537,15 @@ describe('pjctl prune: criteria', () => {
     expect(snapshot(server)).toEqual(without(before, K.alice))
   })
 
-  it('--key of a contact that does not exist: a note, nothing deleted', async () => {
+  it('--key of a contact that does not exist: exit 2, nothing deleted', async () => {
     const server = await lockoutSim()
     const before = snapshot(server)
     const missing = 'alice;@00000000000000000000000000000000'
     const r = await run(['prune', '--key', missing, '--yes'], { env: envFor(server) })
-    expect(r.code).toBe(0)
-    expect(r.stdout).toContain('Nothing to prune.')
-    expect(r.stdout).toContain(`note: --key ${missing}: no such contact in the selected AORs`)
+    expect(r.code).toBe(2)
+    expect(r.stderr).toBe(`pjctl: --key '${missing}': no such contact on ${serverName(server)}\n`)
+    expect(r.stdout).toBe('')
+    expect(keysOf(server, 'DBGet')).toEqual([])
     expect(snapshot(server)).toEqual(before)
   })
 
@@ -552,9 +553,58 @@ describe('pjctl prune: criteria', () => {
     const server = await lockoutSim()
     const r = await run(['prune', '--key', 'alice', '--yes'], { env: envFor(server) })
     expect(r.code).toBe(2)
-    expect(r.stderr).toContain("pjctl: --key 'alice' is not a contact key (expected <aor>;@<hash>, as 'pjctl contacts --json' shows)")
+    expect(r.stderr).toContain("pjctl: --key 'alice' is not a contact key (expected <aor>;@<hash>, or at least 6 hex digits of the hash as the KEY column shows)")
+    const short = await run(['prune', '--key', 'alice;@093ef', '--yes'], { env: envFor(server) })
+    expect(short.code).toBe(2)
+    expect(short.stderr).toContain("pjctl: --key 'alice;@093ef': give at least 6 hex digits of the hash (the KEY column shows 8)")
     expect(server.received).toEqual([])
   })
+
+  it('--key takes the 8 hex digits the KEY column shows, alone or after AOR;@', async () => {
+    const server = await lockoutSim()
+    const before = snapshot(server)
+    const hash = K.alice.split(';@')[1]
+    const table = await run(['contacts', 'alice'], { env: envFor(server) })
+    expect(table.stdout).toContain(hash.slice(0, 8))
+    const r = await run(['prune', '--key', hash.slice(0, 8), '--yes', '--json'], { env: envFor(server) })
+    expect(r.code).toBe(0)
+    expect(JSON.parse(r.stdout).servers[0].plan.map((p: { key: string; reasons: string[] }) => [p.key, p.reasons])).toEqual([[K.alice, ['--key']]])
+    expect(keysOf(server, 'DBDel')).toEqual([K.alice])
+    const fap = K.fapOld.split(';@')[1]
+    const again = await run(['prune', '--key', `FAP003;@${fap.slice(0, 6).toUpperCase()}`, '--yes'], { env: envFor(server) })
+    expect(again.code).toBe(0)
+    expect(keysOf(server, 'DBDel')).toEqual([K.alice, K.fapOld])
+    expect(snapshot(server)).toEqual(without(before, K.alice, K.fapOld))
+  }, 20_000)
+
+  it('--key AOR;@prefix of another AOR\'s contact matches nothing: exit 2', async () => {
+    const server = await lockoutSim()
+    const prefix = K.alice.split(';@')[1].slice(0, 8)
+    const r = await run(['prune', '--key', `erin;@${prefix}`, '--yes'], { env: envFor(server) })
+    expect(r.code).toBe(2)
+    expect(r.stderr).toBe(`pjctl: --key 'erin;@${prefix}': no such contact on ${serverName(server)}\n`)
+    expect(keysOf(server, 'DBDel')).toEqual([])
+  })
+
+  it('an ambiguous --key prefix is exit 2 and lists the candidates; nothing is deleted', async () => {
+    const t = now()
+    const one = row('erin', '192.0.2.41', 5060, GRANDSTREAM, t + 1000)
+    const two = row('erin', '192.0.2.41', 5062, GRANDSTREAM, t + 3000)
+    const a = { ...one, key: 'erin;@093effad0000000000000000000000aa' }
+    const b = { ...two, key: 'erin;@093effbe0000000000000000000000bb' }
+    const server = await sim({ seed: { rows: [a, b], aors: [defineAor('erin', { maxContacts: 2 })] } })
+    const before = snapshot(server)
+    const r = await run(['prune', '--key', '093eff', '--yes'], { env: envFor(server) })
+    expect(r.code).toBe(2)
+    expect(r.stderr).toBe(
+      `pjctl: --key '093eff' is ambiguous: it matches 2 contacts: ${a.key}, ${b.key}\nhint: give more hex digits of the hash (or the whole key)\n`,
+    )
+    expect(keysOf(server, 'DBDel')).toEqual([])
+    const unique = await run(['prune', '--key', '093effbe', '--yes', '--force'], { env: envFor(server) })
+    expect(unique.code).toBe(0)
+    expect(keysOf(server, 'DBDel')).toEqual([b.key])
+    expect(Object.keys(snapshot(server))).toEqual(Object.keys(before).filter((k) => k !== b.key))
+  }, 20_000)
 
   it('--unreachable deletes what qualify reports Unreachable, nothing else', async () => {
     const server = await lockoutSim()
