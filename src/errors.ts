@@ -81,8 +81,3 @@ export class IncompleteAnswerError extends AmiError {}
 
 /** A value that would be written into an AMI header contains CR, LF or NUL (header injection). */
 export class HeaderInjectionError extends UsageError {}
-
-/** SIGINT/SIGTERM during a run. */
-export class InterruptedError extends PjctlError {
-  readonly exit = EXIT.interrupted
-}

@@ -7,8 +7,6 @@ export interface AmiMessage {
   readonly values: readonly string[]
   /** First value of a header (case-insensitive name); undefined when absent. */
   get(name: string): string | undefined
-  /** Every value of a repeated header, in order. */
-  all(name: string): string[]
   /** Header name → first value, for handing to the pure core. */
   toRecord(): Record<string, string>
 }

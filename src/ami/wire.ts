@@ -41,13 +41,6 @@ export class Message implements AmiMessage {
     return i < 0 ? undefined : this.values[i]
   }
 
-  all(name: string): string[] {
-    const lower = name.toLowerCase()
-    const out: string[] = []
-    for (let i = 0; i < this.names.length; i++) if (this.names[i].toLowerCase() === lower) out.push(this.values[i])
-    return out
-  }
-
   toRecord(): Record<string, string> {
     const record: Record<string, string> = {}
     for (let i = 0; i < this.names.length; i++) if (!(this.names[i] in record)) record[this.names[i]] = this.values[i]
@@ -96,11 +89,6 @@ export class AmiFramer {
     }
     this.pending = start < text.length ? text.slice(start) : ''
     if (this.state === 'banner' && this.pending.length > 200) this.line(this.pending)
-  }
-
-  /** True when a message has begun and not ended (the connection closing now loses it). */
-  get midMessage(): boolean {
-    return this.current.names.length > 0 || this.state === 'follows' || this.pending.length > 0
   }
 
   private line(line: string): void {
