@@ -5,10 +5,13 @@
 // dispatch of each answer to its ActionID callback. Its reader is replaced by our
 // linear framer (wire.ts) because the library's re-scans a big answer on every chunk;
 // the framer hands answers back to the library, and collects list events itself
-// (the library does not collect them).
+// (the library does not collect them). Every touch of the library's internals goes
+// through ./library.ts.
 
 import net from 'node:net'
 import createManager, { type Manager, type ManagerItem } from 'asterisk-manager'
+import { writetimeoutHint } from '../core/dump.js'
+import { dispatchAnswer, handSocket } from './library.js'
 import { AmiError, AuthError, IncompleteAnswerError, PermissionError, UnknownActionError, ActionFailedError } from '../errors.js'
 import { AmiFramer, Message, assertHeaderSafe } from './wire.js'
 import type { AmiMessage, AmiSession, AmiTarget, CommandAnswer, DbRow, DbTreeAnswer, ListAnswer } from './types.js'
@@ -103,8 +106,9 @@ class Connection implements AmiSession {
     await this.withDeadline(timeoutMs, `timed out connecting to ${this.where} after ${this.target.timeout} s`, 'is the host reachable and AMI listening there? (--timeout raises the limit)', (resolve, reject) => {
       this.onClosed = reject
       this.onBanner = () => resolve()
-      this.socket = captureSocket(() => this.manager.connect(this.target.port, this.target.host))
-      this.socket.removeAllListeners('data')
+      this.socket = net.createConnection(this.target.port, this.target.host)
+      handSocket(this.manager, this.socket, this.target.port, this.target.host)
+      this.socket.setEncoding('utf8')
       this.socket.on('data', (chunk: string) => this.receive(chunk))
       this.socket.on('error', (error: NodeJS.ErrnoException) => this.fail(this.resetMidAnswer(error) ?? socketError(error, this.target)))
       this.socket.on('close', () => this.fail(this.closedError()))
@@ -307,7 +311,7 @@ class Connection implements AmiSession {
       if (!(name in item)) item[name] = message.values[i]
     }
     if (message.body) item.content = message.body.join('\n')
-    this.manager.emit('rawevent', item)
+    dispatchAnswer(this.manager, item)
   }
 
   private settle(id: string, error?: Error): void {
@@ -370,20 +374,6 @@ class Connection implements AmiSession {
   }
 }
 
-/** asterisk-manager creates its socket inside connect(); this is how the adapter gets hold of it. */
-function captureSocket(connect: () => void): net.Socket {
-  const original = net.createConnection
-  let socket: net.Socket | undefined
-  net.createConnection = ((...args: Parameters<typeof net.createConnection>) => (socket = original.apply(net, args))) as typeof net.createConnection
-  try {
-    connect()
-  } finally {
-    net.createConnection = original
-  }
-  if (!socket) throw new AmiError('asterisk-manager did not open a connection')
-  return socket
-}
-
 /** True for an ActionID this process has sent (`pjctl-<pid>-<n>`). */
 function issuedId(id: string): boolean {
   const prefix = `pjctl-${process.pid}-`
@@ -428,8 +418,4 @@ function actionError(action: string, response: Message | null, user: string): Am
   }
   if (/invalid\/unknown command/i.test(text)) return new UnknownActionError(action)
   return new ActionFailedError(action, text)
-}
-
-export function writetimeoutHint(user: string): string {
-  return `Asterisk drops AMI output that is not read within the manager user's writetimeout; raise writetimeout for [${user}] in manager.conf (e.g. writetimeout = 5000) and try again`
 }
