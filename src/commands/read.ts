@@ -110,7 +110,7 @@ async function readContacts(session: AmiSession, source: string, deps: Deps): Pr
       const parser = new DbTreeParser()
       const answer = await session.dbGetTree(CONTACT_FAMILY, (row) => parser.push(row))
       const parsed = parser.finish(answer.listItems)
-      checkComplete(parsed, `DBGetTree from ${session.target.name}`)
+      checkComplete(parsed, `DBGetTree from ${session.target.name}`, session.target.user)
       return { parsed, source: 'dbgettree' }
     } catch (error) {
       if (source === 'dbgettree' || !(error instanceof UnknownActionError || error instanceof PermissionError)) throw error
@@ -127,7 +127,7 @@ async function readContacts(session: AmiSession, source: string, deps: Deps): Pr
     throw error
   }
   const parsed = parser.finish()
-  checkComplete(parsed, `Command 'database show ${CONTACT_FAMILY}' from ${session.target.name}`)
+  checkComplete(parsed, `Command 'database show ${CONTACT_FAMILY}' from ${session.target.name}`, session.target.user)
   return { parsed, source: 'command' }
 }
 

@@ -183,16 +183,20 @@ export function countCheck(parsed: ParsedContacts & { otherRows?: number }): Cou
   return { declared, arrived, complete: declared === arrived }
 }
 
-export const INCOMPLETE_HINT =
-  "Asterisk dropped output that was not read within the manager user's writetimeout; " +
-  'raise writetimeout= for this user in manager.conf (e.g. writetimeout = 5000) and try again'
+/** The one hint for an answer that lost lines: Asterisk's manager user writetimeout (`user`: the manager.conf section, when known). */
+export function writetimeoutHint(user?: string): string {
+  return (
+    "Asterisk drops AMI output that is not read within the manager user's writetimeout; " +
+    `raise writetimeout= for ${user ? `[${user}]` : 'this user'} in manager.conf (e.g. writetimeout = 5000) and try again`
+  )
+}
 
 /**
  * Throws IncompleteAnswerError unless the answer announced how many rows it holds and
  * exactly that many arrived. `what` names the source, e.g. `DBGetTree from pbx1`; it ends the message.
  * (For a source where the writetimeout hint does not fit, use countCheck and throw your own.)
  */
-export function checkComplete(parsed: ParsedContacts & { otherRows?: number }, what: string): void {
+export function checkComplete(parsed: ParsedContacts & { otherRows?: number }, what: string, user?: string): void {
   const { declared, arrived, complete } = countCheck(parsed)
   if (complete) return
   const noun = parsed.otherRows ? 'entries' : 'contacts'
@@ -200,5 +204,5 @@ export function checkComplete(parsed: ParsedContacts & { otherRows?: number }, w
     declared === null
       ? `it never said how many ${noun} it holds, ${arrived} arrived`
       : `it announced ${declared} ${noun}, ${arrived} arrived`
-  throw new IncompleteAnswerError(`incomplete answer from the server: ${said} (${what})`, INCOMPLETE_HINT)
+  throw new IncompleteAnswerError(`incomplete answer from the server: ${said} (${what})`, writetimeoutHint(user))
 }

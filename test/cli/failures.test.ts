@@ -19,7 +19,7 @@ function expectUnreadable(r: RunResult, secret = SECRET): void {
 }
 
 const INCOMPLETE_HINT =
-  "hint: Asterisk dropped output that was not read within the manager user's writetimeout; raise writetimeout= for this user in manager.conf (e.g. writetimeout = 5000) and try again"
+  "hint: Asterisk drops AMI output that is not read within the manager user's writetimeout; raise writetimeout= for [pjctl] in manager.conf (e.g. writetimeout = 5000) and try again"
 
 describe('a broken answer', () => {
   it.each(['DBGetTree', 'Command'])('the connection closing in the middle of the %s answer: exit 3, nothing listed', async (action) => {
@@ -60,7 +60,7 @@ describe('a broken answer', () => {
     expectUnreadable(r)
     expect(r.stderr).toBe(
       `pjctl: incomplete answer to DBGetTree from 127.0.0.1:${server.port}: it announced 13 items, 10 arrived\n` +
-        "hint: Asterisk drops AMI output that is not read within the manager user's writetimeout; raise writetimeout for [pjctl] in manager.conf (e.g. writetimeout = 5000) and try again\n",
+        "hint: Asterisk drops AMI output that is not read within the manager user's writetimeout; raise writetimeout= for [pjctl] in manager.conf (e.g. writetimeout = 5000) and try again\n",
     )
     // auto does not paper over a damaged DBGetTree answer with Command
     expect(actions(server.received)).toEqual(['login', 'DBGetTree', 'Logoff'])

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest'
 import { IncompleteAnswerError } from '../../src/errors.js'
 import {
   DatabaseShowParser,
-  INCOMPLETE_HINT,
   checkComplete,
   contactsFromDbTree,
   countCheck,
@@ -191,7 +190,7 @@ describe('checkComplete', () => {
     const lines = outputLines(readCapture('cmd_database_show_registrar_contact'))
     const truncated = fromLines([...lines.slice(0, 5), lines[lines.length - 1]])
     try {
-      checkComplete(truncated, "Command 'database show registrar/contact' from pbx1")
+      checkComplete(truncated, "Command 'database show registrar/contact' from pbx1", 'pjctl')
       expect.unreachable()
     } catch (e) {
       expect(e).toBeInstanceOf(IncompleteAnswerError)
@@ -199,8 +198,9 @@ describe('checkComplete', () => {
       expect(err.message).toBe(
         "incomplete answer from the server: it announced 13 contacts, 5 arrived (Command 'database show registrar/contact' from pbx1)",
       )
-      expect(err.hint).toBe(INCOMPLETE_HINT)
-      expect(err.hint).toContain('writetimeout = 5000')
+      expect(err.hint).toBe(
+        "Asterisk drops AMI output that is not read within the manager user's writetimeout; raise writetimeout= for [pjctl] in manager.conf (e.g. writetimeout = 5000) and try again",
+      )
     }
   })
 
