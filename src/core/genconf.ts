@@ -6,8 +6,8 @@
 // Asterisk's names, from its source:
 //  - aor (res/res_pjsip/location.c): max_contacts (default 0 = every REGISTER is
 //    refused), remove_existing (no), remove_unavailable (no), qualify_frequency
-//    (0, range 0-86400), minimum_expiration (60), maximum_expiration (7200),
-//    default_expiration (3600).
+//    (0, range 0-86400), minimum_expiration, maximum_expiration, default_expiration
+//    (their defaults: AOR_DEFAULTS in ./types.ts).
 //  - wizard (res/res_pjsip_config_wizard.c): type=wizard, accepts_registrations,
 //    sends_registrations, accepts_auth, transport (top-level key, passed to the
 //    endpoint), inbound_auth/<auth option>, endpoint/<endpoint option>,
@@ -44,7 +44,7 @@
 
 import { InputError } from '../errors.js'
 import { astTrue, shown } from './pjsipconf.js'
-import type { AorReport } from './types.js'
+import { AOR_DEFAULTS, type AorReport } from './types.js'
 
 export type GenKind = 'pjsip' | 'wizard'
 
@@ -106,9 +106,6 @@ export const GEN_DEFAULTS = {
   removeExisting: true,
   context: 'from-internal',
   allow: 'ulaw,alaw',
-  minimumExpiration: 60,
-  defaultExpiration: 3600,
-  maximumExpiration: 7200,
 } as const
 
 /** Longest section name Asterisk keeps (char name[80] in struct ast_category). */
@@ -196,9 +193,9 @@ function checkAorNumbers(where: string, v: Effective, flags: boolean): void {
   if (v.minimumExpiration !== undefined) checkInt(`${where}${f('--minimum-expiration', 'minimum_expiration')}`, v.minimumExpiration, 1)
   if (v.maximumExpiration !== undefined) checkInt(`${where}${f('--maximum-expiration', 'maximum_expiration')}`, v.maximumExpiration, 1)
   if (v.defaultExpiration !== undefined) checkInt(`${where}${f('--default-expiration', 'default_expiration')}`, v.defaultExpiration, 1)
-  const min = v.minimumExpiration ?? GEN_DEFAULTS.minimumExpiration
-  const max = v.maximumExpiration ?? GEN_DEFAULTS.maximumExpiration
-  const def = v.defaultExpiration ?? GEN_DEFAULTS.defaultExpiration
+  const min = v.minimumExpiration ?? AOR_DEFAULTS.minimumExpiration
+  const max = v.maximumExpiration ?? AOR_DEFAULTS.maximumExpiration
+  const def = v.defaultExpiration ?? AOR_DEFAULTS.defaultExpiration
   if (!(min <= def && def <= max)) {
     const part = (n: number, given: number | undefined) => `${n}${given === undefined ? ' (Asterisk default)' : ''}`
     fail(
@@ -270,9 +267,9 @@ function aorOverrides(v: Effective, t: Effective, prefix: string): string[] {
     if (a !== b) l.push(`${prefix}${key}=${a ?? dflt}`)
   }
   num('qualify_frequency', v.qualifyFrequency, t.qualifyFrequency, 0)
-  num('minimum_expiration', v.minimumExpiration, t.minimumExpiration, GEN_DEFAULTS.minimumExpiration)
-  num('maximum_expiration', v.maximumExpiration, t.maximumExpiration, GEN_DEFAULTS.maximumExpiration)
-  num('default_expiration', v.defaultExpiration, t.defaultExpiration, GEN_DEFAULTS.defaultExpiration)
+  num('minimum_expiration', v.minimumExpiration, t.minimumExpiration, AOR_DEFAULTS.minimumExpiration)
+  num('maximum_expiration', v.maximumExpiration, t.maximumExpiration, AOR_DEFAULTS.maximumExpiration)
+  num('default_expiration', v.defaultExpiration, t.defaultExpiration, AOR_DEFAULTS.defaultExpiration)
   return l
 }
 

@@ -33,7 +33,7 @@
 
 import { InputError } from '../errors.js'
 import { printable } from '../options.js'
-import type { AorConfig } from './types.js'
+import { AOR_DEFAULTS, type AorConfig } from './types.js'
 
 export type ReadFile = (path: string) => string | null
 export type ResolvePath = (fromFile: string, include: string) => string
@@ -92,17 +92,6 @@ const MAX_INCLUDE_DEPTH = 10
 const MAX_LINE = 8191
 /** Guards against `[b](a,a)`, `[c](b,b)`... doubling the variables at every level. */
 const MAX_ENTRIES = 2_000_000
-
-/** Asterisk's defaults for the aor object (res/res_pjsip/location.c). */
-export const AOR_DEFAULTS = {
-  maxContacts: 0,
-  removeExisting: false,
-  removeUnavailable: false,
-  qualifyFrequency: 0,
-  minimumExpiration: 60,
-  maximumExpiration: 7200,
-  defaultExpiration: 3600,
-} as const
 
 /** Options that only an aor has; seeing them elsewhere usually means a `(+)` that hit the endpoint. */
 const AOR_ONLY_KEYS = ['max_contacts', 'remove_existing', 'remove_unavailable', 'minimum_expiration', 'maximum_expiration', 'default_expiration']

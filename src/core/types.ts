@@ -4,6 +4,17 @@
 /** The astdb family that holds dynamic contacts. */
 export const CONTACT_FAMILY = 'registrar/contact'
 
+/** Asterisk's defaults for the aor object (res/res_pjsip/location.c): the one place pjctl states them. */
+export const AOR_DEFAULTS = {
+  maxContacts: 0,
+  removeExisting: false,
+  removeUnavailable: false,
+  qualifyFrequency: 0,
+  minimumExpiration: 60,
+  maximumExpiration: 7200,
+  defaultExpiration: 3600,
+} as const
+
 /** One astdb row of the family registrar/contact: key `<aor>;@<md5>` and the exact stored value. */
 export interface ContactRow {
   key: string

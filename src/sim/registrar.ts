@@ -3,7 +3,7 @@
 // max_contacts (remove_unavailable, then remove_existing, else 403).
 
 import { createHash } from 'node:crypto'
-import { CONTACT_FAMILY, type QualifyStatus } from '../core/types.js'
+import { AOR_DEFAULTS, CONTACT_FAMILY, type QualifyStatus } from '../core/types.js'
 import type { AstDb } from './astdb.js'
 
 /** An AOR as pjsip.conf configures it. The sim has one endpoint per AOR, of the same name. */
@@ -32,13 +32,7 @@ export interface SimAor {
 export function defineAor(name: string, settings: Partial<Omit<SimAor, 'name'>> = {}): SimAor {
   return {
     name,
-    maxContacts: 0,
-    removeExisting: false,
-    removeUnavailable: false,
-    minimumExpiration: 60,
-    maximumExpiration: 7200,
-    defaultExpiration: 3600,
-    qualifyFrequency: 0,
+    ...AOR_DEFAULTS,
     qualifyTimeout: 3,
     qualify2xxOnly: false,
     authenticateQualify: false,
