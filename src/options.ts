@@ -93,7 +93,7 @@ export const OPTIONS = {
   yes: { flag: '--yes', help: 'Do not ask (required without a terminal, e.g. in cron).' },
   backup: { flag: '--backup <file>', env: 'PJCTL_BACKUP', help: 'Append deleted values here (default $XDG_STATE_HOME/pjctl/backups/<server>-<date>.jsonl).' },
   maxDelete: { flag: '--max-delete <n>', default: 50, parse: integer(1), help: 'Refuse to delete more than this many contacts in one run without --force.' },
-  force: { flag: '--force', help: 'prune: allow more than --max-delete or half of a server; gen: overwrite --out.' },
+  force: { flag: '--force', help: 'prune: allow more than --max-delete or half of a server; gen: overwrite --out; restore: a backup written for another server.' },
   inFlight: { flag: '--in-flight <n>', default: 64, parse: integer(1, 1024), help: 'AMI actions kept in flight on the one connection while pruning.' },
 
   // --- gen ---

@@ -6,6 +6,9 @@ import { hostname } from 'node:os'
 import { dirname, join } from 'node:path'
 import { FailedError, InputError } from '../errors.js'
 import type { Deps } from './types.js'
+import { contactFromRow } from '../core/contact.js'
+import { showSafely, validateName } from '../core/select.js'
+import { CONTACT_FAMILY } from '../core/types.js'
 
 export interface BackupEntry {
   server: string
@@ -53,7 +56,12 @@ export class BackupFile {
   }
 }
 
-/** Reads a backup file; a line that is not an entry is an InputError naming the line. */
+/**
+ * Reads and checks a whole backup file before anything connects: every line must be a
+ * registrar/contact entry whose key is `<aor>;@<32 hex>` and whose value is a contact
+ * (a JSON object) with no CR, LF or NUL. The first line that is not is an InputError
+ * naming it (exit 2); nothing from the file is echoed raw.
+ */
 export async function readBackup(path: string, deps: Deps): Promise<BackupEntry[]> {
   let text: string
   try {
@@ -61,25 +69,51 @@ export async function readBackup(path: string, deps: Deps): Promise<BackupEntry[
   } catch (error) {
     throw new InputError(`cannot read backup file ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
   }
+  const shown = showSafely(path)
   const lines = text.split('\n')
   const last = lines.findLastIndex((line) => line.trim() !== '')
   const entries: BackupEntry[] = []
   lines.forEach((line, i) => {
     if (!line.trim()) return
-    let entry: Partial<BackupEntry>
+    let entry: unknown
     try {
       entry = JSON.parse(line)
     } catch {
       // A last line cut short by a crash mid-write: its DBDel was never sent (the line is synced first).
-      if (i === last) return deps.log.warn(`${path}:${i + 1}: incomplete last line ignored (its contact was never deleted)`)
-      throw new InputError(`${path}:${i + 1}: not a backup entry (invalid JSON)`)
+      if (i === last) return deps.log.warn(`${shown}:${i + 1}: incomplete last line ignored (its contact was never deleted)`)
+      throw new InputError(`${shown}:${i + 1}: not a backup entry (invalid JSON)`)
     }
-    if (typeof entry.key !== 'string' || typeof entry.value !== 'string' || typeof entry.family !== 'string') {
-      throw new InputError(`${path}:${i + 1}: not a backup entry (needs family, key and value)`)
-    }
+    const problem = entryProblem(entry)
+    if (problem) throw new InputError(`${shown}:${i + 1}: ${problem}`, 'pjctl restore only puts back what pjctl prune backed up; nothing was restored')
     entries.push(entry as BackupEntry)
   })
   return entries
+}
+
+/** Why a parsed line is not an entry pjctl may restore, or null. */
+function entryProblem(entry: unknown): string | null {
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return 'not a backup entry (not a JSON object)'
+  const e = entry as Record<string, unknown>
+  if (typeof e.server !== 'string' || typeof e.family !== 'string' || typeof e.key !== 'string' || typeof e.value !== 'string') {
+    return 'not a backup entry (needs server, family, key and value, each a string)'
+  }
+  if (e.family !== CONTACT_FAMILY) return `family "${showSafely(e.family)}" is not ${CONTACT_FAMILY}: pjctl restores contacts only`
+  const unsafe = /[\r\n\0]/
+  if (unsafe.test(e.key)) return `key "${showSafely(e.key)}" contains CR, LF or NUL: not a contact key`
+  if (unsafe.test(e.value)) return `the value of ${showSafely(e.key)} contains CR, LF or NUL: not a contact`
+  if (unsafe.test(e.server)) return `server "${showSafely(e.server)}" contains CR, LF or NUL`
+  const contact = contactFromRow(e.key, e.value)
+  if (typeof contact === 'string') {
+    return contact.startsWith('key ')
+      ? `key "${showSafely(e.key)}" ${contact.slice(4)} (expected <aor>;@<32 hex digits>)`
+      : `the value of "${showSafely(e.key)}" is not a contact: ${contact}`
+  }
+  try {
+    validateName(contact.aor, 'AOR name')
+  } catch (error) {
+    return (error as Error).message
+  }
+  return null
 }
 
 export interface Lock {

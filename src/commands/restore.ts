@@ -3,7 +3,8 @@
 
 import { UsageError } from '../errors.js'
 import { expiredValue } from '../core/plan.js'
-import { validateName } from '../core/select.js'
+import { showSafely } from '../core/select.js'
+import { parseKeyPattern, resolveKeys } from '../core/keys.js'
 import { readBackup, type BackupEntry } from './backup.js'
 import type { CommandSpec } from './types.js'
 import type { RestoreData } from './views.js'
@@ -13,20 +14,28 @@ export const restore: CommandSpec<RestoreData> = {
   handlesInterrupt: true,
   args: '<file>',
   summary: 'Put contacts from a prune backup file back (DBPut), only where the key does not exist now.',
-  options: ['server', 'config', 'host', 'port', 'user', 'secretFile', 'timeout', 'key', 'dryRun'],
+  options: ['server', 'config', 'host', 'port', 'user', 'secretFile', 'timeout', 'key', 'dryRun', 'force'],
   formats: ['table', 'json'],
   async run({ args, settings, deps }) {
     const file = args[0]
-    const keys = settings.key === undefined ? null : new Set(String(settings.key).split(',').map((k) => k.trim()).filter(Boolean))
-    for (const key of keys ?? []) validateName(key, 'contact key')
-    const entries = latestPerKey(await readBackup(file, deps)).filter((e) => !keys || keys.has(e.key))
-    if (keys && !entries.length) throw new UsageError(`no entry for ${[...keys].join(', ')} in ${file}`)
+    const patterns = settings.key === undefined ? null : String(settings.key).split(',').map((k) => k.trim()).filter(Boolean).map((k) => parseKeyPattern(k))
+    // the whole file is checked before anything connects
+    let entries = latestPerKey(await readBackup(file, deps))
+    if (patterns) {
+      const { keys, unmatched } = resolveKeys(patterns, entries.map((e) => e.key))
+      if (unmatched.length) throw new UsageError(`no entry for ${unmatched.map((p) => showSafely(p.raw)).join(', ')} in ${file}`)
+      entries = entries.filter((e) => keys.includes(e.key))
+    }
     const targets = await deps.targets()
     if (targets.length !== 1) throw new UsageError('restore works on one server at a time: name one with --server')
     const target = targets[0]
-    const servers = new Set(entries.map((e) => e.server))
-    if (servers.size && !servers.has(target.name)) deps.log.warn(`${file} was written for ${[...servers].join(', ')}; restoring to ${target.name}`)
-    const data: RestoreData = { file, server: target.name, restored: [], skipped: [], failed: [] }
+    const others = [...new Set(entries.map((e) => e.server))].filter((s) => s !== target.name)
+    if (others.length) {
+      const written = `${file} holds contacts of ${others.map((s) => showSafely(s)).join(', ')}, not of ${target.name}`
+      if (!settings.force) throw new UsageError(`${written}: refusing to restore them here`, `name that server (--server), or pass --force to restore onto ${target.name} anyway`)
+      deps.log.warn(`${written}; restoring onto ${target.name} (--force)`)
+    }
+    const data: RestoreData = { file, server: target.name, dryRun: Boolean(settings.dryRun), restored: [], wouldRestore: [], skipped: [], failed: [] }
     const session = await deps.connect(target)
     try {
       for (const entry of entries) {
@@ -38,7 +47,7 @@ export const restore: CommandSpec<RestoreData> = {
           if (current !== null && !expiredByPjctl) {
             data.skipped.push({ key: entry.key, reason: 'the key exists now (the phone registered again): left as it is' })
           } else if (settings.dryRun) {
-            data.skipped.push({ key: entry.key, reason: 'dry run: would restore' })
+            data.wouldRestore.push({ key: entry.key })
           } else {
             await session.dbPut(entry.family, entry.key, entry.value)
             data.restored.push({ key: entry.key })

@@ -67,7 +67,10 @@ export interface PruneData {
 export interface RestoreData {
   file: string
   server: string
+  dryRun: boolean
   restored: { key: string }[]
+  /** --dry-run: what a real run would put back (the key is absent now, or holds pjctl's expired value). */
+  wouldRestore: { key: string }[]
   skipped: { key: string; reason: string }[]
   failed: { key: string; reason: string }[]
 }

@@ -140,9 +140,10 @@ export function pruneJson(data: PruneData, style: Style): string {
 export function restoreTable(data: RestoreData): string {
   const lines = [
     ...data.restored.map((r) => `restored ${r.key}`),
+    ...data.wouldRestore.map((r) => `would restore ${r.key}`),
     ...data.skipped.map((s) => `skipped  ${s.key}: ${s.reason}`),
     ...data.failed.map((f) => `FAILED   ${f.key}: ${f.reason}`),
-    `pjctl restore: server=${data.server} restored=${data.restored.length} skipped=${data.skipped.length} failed=${data.failed.length} file=${data.file}`,
+    `pjctl restore: ${data.dryRun ? 'mode=dry-run ' : ''}server=${data.server} restored=${data.restored.length}${data.dryRun ? ` would-restore=${data.wouldRestore.length}` : ''} skipped=${data.skipped.length} failed=${data.failed.length} file=${data.file}`,
   ]
   return lines.join('\n') + '\n'
 }

@@ -7,6 +7,7 @@ import { lockoutSeed } from '../../src/sim/seed.js'
 import type { SimAsterisk } from '../../src/sim/server.js'
 import { CONTACT_FAMILY, actionLines, backupLines, header, home, serverName, snapshot, summaryOf } from '../helpers/prune.js'
 import { run } from '../helpers/run.js'
+import { runIn } from '../helpers/cli.js'
 import { envFor, sim } from '../helpers/sim.js'
 
 const now = (): number => Math.floor(Date.now() / 1000)
@@ -20,7 +21,7 @@ async function pruned(): Promise<{ server: SimAsterisk; env: Record<string, stri
   const env = { ...envFor(server), ...home() }
   const before = snapshot(server)
   const file = join(env.HOME, 'backup.jsonl')
-  const r = await run(['prune', '--key', [FAP_OLD, ALICE, ERIN].join(','), '--yes', '--backup', file], { env })
+  const r = await runIn(['prune', '--key', [FAP_OLD, ALICE, ERIN].join(','), '--yes', '--backup', file], { env })
   expect(r.code).toBe(0)
   expect(Object.keys(snapshot(server)).sort()).toEqual(Object.keys(before).filter((k) => ![FAP_OLD, ALICE, ERIN].includes(k)).sort())
   expect(backupLines(file).map((l) => l.key)).toEqual([FAP_OLD, ALICE, ERIN])
@@ -71,6 +72,17 @@ describe('pjctl restore', () => {
     expect(after[FAP_OLD]).toBeUndefined()
   })
 
+  it('--key takes a unique hash prefix too; an ambiguous or unknown one is exit 2', async () => {
+    const { server, env, file, before } = await pruned()
+    const r = await runIn(['restore', file, '--key', ERIN.split(';@')[1].slice(0, 8)], { env })
+    expect(r.code).toBe(0)
+    expect(r.stdout).toBe(`restored ${ERIN}\npjctl restore: server=${serverName(server)} restored=1 skipped=0 failed=0 file=${file}\n`)
+    expect(snapshot(server)[ERIN]).toBe(before[ERIN])
+    const none = await runIn(['restore', file, '--key', 'erin;@abcdef'], { env })
+    expect(none.code).toBe(2)
+    expect(none.stderr).toBe(`pjctl: no entry for erin;@abcdef in ${file}\n`)
+  })
+
   it('--key that the file does not hold: exit 2, nothing sent', async () => {
     const { server, env, file } = await pruned()
     const missing = 'bob;@00000000000000000000000000000000'
@@ -81,14 +93,25 @@ describe('pjctl restore', () => {
     expect(server.received).toEqual([])
   })
 
-  it('--dry-run sends no DBPut', async () => {
+  it('--dry-run sends no DBPut and counts what it would restore as would-restore', async () => {
     const { server, env, file, before } = await pruned()
-    const r = await run(['restore', file, '--dry-run'], { env })
+    server.astdb.put(CONTACT_FAMILY, FAP_OLD, before[FAP_OLD].replace(/"expiration_time":"\d+"/, '"expiration_time":"2"'))
+    server.received.length = 0
+    const r = await runIn(['restore', file, '--dry-run'], { env })
     expect(r.code).toBe(0)
-    expect(r.stdout).toContain(`skipped  ${ALICE}: dry run: would restore\n`)
+    expect(r.stdout).toBe(
+      [
+        `would restore ${ALICE}`,
+        `would restore ${ERIN}`,
+        `skipped  ${FAP_OLD}: the key exists now (the phone registered again): left as it is`,
+        `pjctl restore: mode=dry-run server=${serverName(server)} restored=0 would-restore=2 skipped=1 failed=0 file=${file}`,
+        '',
+      ].join('\n'),
+    )
     expect(actionLines(server)).toEqual([`DBGet ${FAP_OLD}`, `DBGet ${ALICE}`, `DBGet ${ERIN}`, 'Logoff'])
     expect(snapshot(server)[ALICE]).toBeUndefined()
-    expect(Object.keys(snapshot(server))).toHaveLength(Object.keys(before).length - 3)
+    const json = JSON.parse((await runIn(['restore', file, '--dry-run', '--json'], { env })).stdout)
+    expect(json).toMatchObject({ dryRun: true, restored: [], wouldRestore: [{ key: ALICE }, { key: ERIN }] })
   })
 
   it('a key backed up twice: the newest value is restored', async () => {
@@ -120,14 +143,65 @@ describe('pjctl restore', () => {
     expect(server.received).toEqual([])
   })
 
-  it('a file written for another server: a warning, then the restore', async () => {
+  it("another server's backup is refused (exit 2, nothing sent) unless --force", async () => {
     const { server, env, file, before } = await pruned()
     const other = readFileSync(file, 'utf8').replaceAll(`"server":"${serverName(server)}"`, '"server":"pbx-old"')
     writeFileSync(file, other)
-    const r = await run(['restore', file], { env })
+    const refused = await runIn(['restore', file], { env })
+    expect(refused.code).toBe(2)
+    expect(refused.stderr).toBe(
+      `pjctl: ${file} holds contacts of pbx-old, not of ${serverName(server)}: refusing to restore them here\n` +
+        `hint: name that server (--server), or pass --force to restore onto ${serverName(server)} anyway\n`,
+    )
+    expect(server.received).toEqual([])
+    const r = await runIn(['restore', file, '--force'], { env })
     expect(r.code).toBe(0)
-    expect(r.stderr).toBe(`pjctl: warning: ${file} was written for pbx-old; restoring to ${serverName(server)}\n`)
+    expect(r.stderr).toBe(`pjctl: warning: ${file} holds contacts of pbx-old, not of ${serverName(server)}; restoring onto ${serverName(server)} (--force)\n`)
     expect(snapshot(server)).toEqual(before)
+  })
+
+  describe('the backup file is checked whole before anything connects', () => {
+    async function withLine(line: string, at = 1) {
+      const p = await pruned()
+      const lines = readFileSync(p.file, 'utf8').split('\n')
+      lines.splice(at, 0, line)
+      writeFileSync(p.file, lines.join('\n'))
+      return { ...p, r: await runIn(['restore', p.file], { env: p.env }) }
+    }
+    const entry = (over: Record<string, string>) => JSON.stringify({ server: 'x', family: CONTACT_FAMILY, key: ALICE, value: '{"uri":"sip:a@b"}', deletedAt: '', reason: '', ...over })
+
+    it('another family (AMPUSER/1001/password) is refused with its line number, exit 2', async () => {
+      const { server, file, r } = await withLine(entry({ family: 'AMPUSER', key: '1001/password', value: 'hunter2' }))
+      expect(r.code).toBe(2)
+      expect(r.stderr).toBe(`pjctl: ${file}:2: family "AMPUSER" is not registrar/contact: pjctl restores contacts only\nhint: pjctl restore only puts back what pjctl prune backed up; nothing was restored\n`)
+      expect(server.received).toEqual([])
+    })
+
+    it('a key not shaped <aor>;@<32 hex> is refused', async () => {
+      const { server, file, r } = await withLine(entry({ key: 'alice;@1234' }), 2)
+      expect(r.code).toBe(2)
+      expect(r.stderr.split('\n')[0]).toBe(`pjctl: ${file}:3: key "alice;@1234" does not continue with 32 lowercase hex digits after its first \`;@\` (expected <aor>;@<32 hex digits>)`)
+      expect(server.received).toEqual([])
+    })
+
+    it('a key with CR/LF is refused without echoing them raw (exit 2, not 1)', async () => {
+      const { server, file, r } = await withLine(entry({ key: 'alice\r\nAction: Command;@00000000000000000000000000000000' }))
+      expect(r.code).toBe(2)
+      expect(r.stderr.split('\n')[0]).toBe(`pjctl: ${file}:2: key "alice\\r\\nAction: Command;@00000000000000000000000000000000" contains CR, LF or NUL: not a contact key`)
+      expect(r.stderr).not.toMatch(/\r/)
+      expect(r.stderr.split('\n')).toHaveLength(3)
+      expect(server.received).toEqual([])
+    })
+
+    it('a value that is not a contact, or holds CR/LF, is refused', async () => {
+      const notJson = await withLine(entry({ value: 'hunter2' }))
+      expect(notJson.r.code).toBe(2)
+      expect(notJson.r.stderr.split('\n')[0]).toBe(`pjctl: ${notJson.file}:2: the value of "${ALICE}" is not a contact: value is not a JSON object`)
+      const crlf = await withLine(entry({ value: '{"uri":"sip:a@b\r\nAction: Originate"}' }))
+      expect(crlf.r.code).toBe(2)
+      expect(crlf.r.stderr.split('\n')[0]).toBe(`pjctl: ${crlf.file}:2: the value of ${ALICE} contains CR, LF or NUL: not a contact`)
+      expect(crlf.server.received).toEqual([])
+    })
   })
 
   it('undoes prune --via expire: a key still holding exactly the expired value pjctl wrote is put back, swept or not', async () => {
@@ -155,7 +229,9 @@ describe('pjctl restore', () => {
     expect(JSON.parse(r.stdout)).toEqual({
       file,
       server: serverName(server),
+      dryRun: false,
       restored: [{ key: ALICE }, { key: ERIN }],
+      wouldRestore: [],
       skipped: [{ key: FAP_OLD, reason: 'the key exists now (the phone registered again): left as it is' }],
       failed: [],
     })
