@@ -5,7 +5,8 @@
 // (--password-env, the CSV, or --generate-password) and writes --out.
 
 import { randomBytes } from 'node:crypto'
-import { writeFile } from 'node:fs/promises'
+import { link, open, rename, unlink } from 'node:fs/promises'
+import { basename, dirname, join } from 'node:path'
 import { parseGenCsv, proposeFromReports, renderGen, type GenEntry, type GenKind, type GenOptions } from '../core/genconf.js'
 import { shown } from '../core/pjsipconf.js'
 import { selectAors } from '../core/select.js'
@@ -208,12 +209,30 @@ async function fromServer(names: string[], settings: Settings, deps: Deps): Prom
   return proposeFromReports(aors)
 }
 
+/**
+ * Writes --out through a temporary file in the same directory, created with the final mode
+ * (600 when it holds passwords: an old 644 file is replaced, never reused), synced, then
+ * renamed over the target (--force) or linked to it (refused if it exists meanwhile).
+ * A reader sees the old file or the whole new one; a failure leaves no temporary behind.
+ */
 async function writeOut(path: string, text: string, force: boolean, secret: boolean): Promise<void> {
+  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
   try {
-    await writeFile(path, text, { flag: force ? 'w' : 'wx', mode: secret ? 0o600 : 0o666 })
+    const file = await open(temp, 'wx', secret ? 0o600 : 0o666)
+    try {
+      if (secret) await file.chmod(0o600)
+      await file.writeFile(text)
+      await file.sync()
+    } finally {
+      await file.close()
+    }
+    if (force) await rename(temp, path)
+    else await link(temp, path)
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
-    if (code === 'EEXIST') throw new UsageError(`--out ${shown(path, 200)}: the file exists; refusing to overwrite it`, '--force')
+    if (code === 'EEXIST' && !force) throw new UsageError(`--out ${shown(path, 200)}: the file exists; refusing to overwrite it`, '--force')
     throw new InputError(`--out ${shown(path, 200)}: cannot write (${code ?? (error as Error).message})`)
+  } finally {
+    await unlink(temp).catch(() => undefined)
   }
 }
