@@ -92,6 +92,7 @@ export const OPTIONS = {
   dryRun: { flag: '--dry-run', help: 'Print the plan; change nothing.' },
   yes: { flag: '--yes', help: 'Do not ask (required without a terminal, e.g. in cron).' },
   backup: { flag: '--backup <file>', env: 'PJCTL_BACKUP', help: 'Append deleted values here (default $XDG_STATE_HOME/pjctl/backups/<server>-<date>.jsonl).' },
+  backupRetention: { flag: '--backup-retention <days>', env: 'PJCTL_BACKUP_RETENTION', default: 30, parse: integer(0, 36500), help: "Each prune removes this server's own default backup files older than this many days (0: keep them all)." },
   maxDelete: { flag: '--max-delete <n>', default: 50, parse: integer(1), help: 'Refuse to delete more than this many contacts in one run without --force.' },
   force: { flag: '--force', help: 'prune: allow more than --max-delete or half of a server; gen: overwrite --out; restore: a backup written for another server.' },
   inFlight: { flag: '--in-flight <n>', default: 64, parse: integer(1, 1024), help: 'AMI actions kept in flight on the one connection while pruning.' },

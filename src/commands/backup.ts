@@ -1,7 +1,7 @@
 // Backups of deleted contacts (JSON lines, fsynced before the delete is sent) and the
 // per-server prune lock that lives beside them.
 
-import { mkdir, open, readFile, unlink, type FileHandle } from 'node:fs/promises'
+import { lstat, mkdir, open, readdir, readFile, unlink, type FileHandle } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { dirname, join } from 'node:path'
 import { FailedError, InputError } from '../errors.js'
@@ -31,6 +31,41 @@ function fileSafe(server: string): string {
 export function backupPathFor(server: string, deps: Deps): string {
   const date = new Date(deps.now() * 1000).toISOString().slice(0, 10)
   return join(stateDir(deps.env), `${fileSafe(server)}-${date}.jsonl`)
+}
+
+/**
+ * --backup-retention: removes this server's own backup files from the default directory
+ * (named `<server>-<YYYY-MM-DD>.jsonl` by backupPathFor) whose date and last change are both
+ * more than `days` days ago. Any other file there is left alone; 0 days keeps everything.
+ */
+export async function expireBackups(server: string, days: number, deps: Deps): Promise<string[]> {
+  if (!(days > 0)) return []
+  const dir = stateDir(deps.env)
+  const cutoffMs = (deps.now() - days * 86400) * 1000
+  const cutoffDay = new Date(cutoffMs).toISOString().slice(0, 10)
+  const ours = new RegExp(`^${fileSafe(server).replace(/[.]/g, '\\.')}-(\\d{4}-\\d{2}-\\d{2})\\.jsonl$`)
+  let names: string[]
+  try {
+    names = await readdir(dir)
+  } catch {
+    return []
+  }
+  const removed: string[] = []
+  for (const name of names) {
+    const day = ours.exec(name)?.[1]
+    if (!day || day >= cutoffDay) continue
+    const path = join(dir, name)
+    try {
+      const info = await lstat(path)
+      if (!info.isFile() || info.mtimeMs >= cutoffMs) continue
+      await unlink(path)
+      removed.push(path)
+    } catch (error) {
+      deps.log.warn(`cannot remove old backup ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
+    }
+  }
+  if (removed.length) deps.log.info(`removed ${removed.length} backup file(s) of ${server} older than ${days} days (--backup-retention) from ${dir}`)
+  return removed
 }
 
 export class BackupFile {

@@ -13,7 +13,7 @@ import { expiredValue, planPrune, type PlanItem, type PruneCriteria, type PruneP
 import { CONTACT_FAMILY, type ServerReport } from '../core/types.js'
 import type { AmiSession, AmiTarget } from '../ami/types.js'
 import { ActionFailedError, AmiError, EXIT, IncompleteAnswerError, PermissionError, UnknownActionError, UsageError, type ExitCode } from '../errors.js'
-import { BackupFile, acquireLock, backupPathFor, type Lock } from './backup.js'
+import { BackupFile, acquireLock, backupPathFor, expireBackups, type Lock } from './backup.js'
 import { checkNames, eachServer, isFleet, readFromSession, selectNamed, thresholdsFrom } from './read.js'
 import { READ_OPTIONS } from './contacts.js'
 import { showSafely } from '../core/select.js'
@@ -28,7 +28,7 @@ export const prune: CommandSpec<PruneData> = {
   summary: 'Delete stale contacts (expired, superseded, beyond --keep) safely: dry run, confirmation, backup, compare-before-delete.',
   options: [
     ...READ_OPTIONS.filter((o) => o !== 'input'),
-    'expired', 'superseded', 'keep', 'key', 'unreachable', 'via', 'dryRun', 'yes', 'backup', 'maxDelete', 'force', 'inFlight', 'quiet',
+    'expired', 'superseded', 'keep', 'key', 'unreachable', 'via', 'dryRun', 'yes', 'backup', 'backupRetention', 'maxDelete', 'force', 'inFlight', 'quiet',
   ],
   formats: ['table', 'json'],
   async run({ args, settings, deps }) {
@@ -100,6 +100,8 @@ interface Planned {
 async function planServer(target: AmiTarget, names: string[], criteria: PruneCriteria, patterns: KeyPattern[], keyHits: Map<KeyPattern, number>, settings: Settings, deps: Deps, held: Planned[]): Promise<Planned | PruneServerResult> {
   const dryRun = Boolean(settings.dryRun)
   const lock: Lock | null = dryRun ? null : await acquireLock(target.name, deps)
+  // Under the lock, so no other prune of this server is writing its backup; only the default location is ours to clean.
+  if (lock && settings.backup === undefined) await expireBackups(target.name, Number(settings.backupRetention ?? 30), deps)
   let session: AmiSession | null = null
   let handedOver = false
   try {
