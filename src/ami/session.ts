@@ -26,6 +26,7 @@ export const ACTION_PRIVILEGES: Record<string, readonly string[]> = {
   pjsipshowaors: ['system'],
   pjsipshowcontacts: ['system'],
   pjsipshowendpoint: ['system'],
+  userevent: ['user'],
 }
 
 type Expect = 'none' | 'list' | 'one-event'
@@ -80,6 +81,8 @@ class Connection implements AmiSession {
   private onBanner: (() => void) | null = null
   private onClosed: ((error: AmiError) => void) | null = null
   private closing = false
+  private readonly eventListeners = new Set<(event: AmiMessage) => void>()
+  private readonly closeListeners = new Set<(error: AmiError) => void>()
 
   constructor(
     readonly target: AmiTarget,
@@ -198,6 +201,24 @@ class Connection implements AmiSession {
     return { items: done.events, count: done.eventCount, listItems: done.listItems }
   }
 
+  onEvent(listener: (event: AmiMessage) => void): () => void {
+    this.eventListeners.add(listener)
+    return () => void this.eventListeners.delete(listener)
+  }
+
+  onClose(listener: (error: AmiError) => void): () => void {
+    this.closeListeners.add(listener)
+    return () => void this.closeListeners.delete(listener)
+  }
+
+  async userEvent(name: string, headers: Record<string, string>): Promise<void> {
+    await this.send('UserEvent', { UserEvent: name, ...headers }, 'none')
+  }
+
+  async ping(): Promise<void> {
+    await this.send('Ping', {}, 'none')
+  }
+
   async close(): Promise<void> {
     if (this.closing || !this.socket || this.failure) return this.destroy()
     this.closing = true
@@ -285,7 +306,12 @@ class Connection implements AmiSession {
       pending.response = message
       return this.forward(message)
     }
-    if (!pending || message.get('Event') === undefined) return // unsolicited event
+    if (message.get('Event') === undefined) return
+    if (!pending) {
+      // unsolicited (ContactStatus, UserEvent, ...): for whoever subscribed
+      for (const listener of this.eventListeners) listener(message)
+      return
+    }
     const event = message.get('Event')!
     if (message.get('EventList')?.toLowerCase() === 'complete' || (event.endsWith('Complete') && pending.expect !== 'none')) {
       const items = message.get('ListItems')
@@ -348,6 +374,7 @@ class Connection implements AmiSession {
     this.onClosed?.(error)
     for (const id of [...this.pending.keys()]) this.settle(id, error)
     this.destroy()
+    for (const listener of this.closeListeners) listener(error)
   }
 
   private closedError(how = ''): AmiError {

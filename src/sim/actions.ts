@@ -194,6 +194,18 @@ function dbDelTree(ctx: ActionContext): string[] {
     : [response('Success', ctx.actionId, 'Key tree deleted successfully')]
 }
 
+/**
+ * action_userevent(): acknowledged with `Event Sent`, then manager_event(EVENT_FLAG_USER) to every session
+ * with read=user: `Event: UserEvent`, `Privilege: user,all`, `UserEvent: <name>`, then every header of the
+ * action as sent except `Action` and `UserEvent` (the ActionID too).
+ */
+function userEvent(ctx: ActionContext): string[] {
+  const body = ctx.request.headers.filter(([name]) => !/^(action|userevent)$/i.test(name))
+  const event = block([['Event', 'UserEvent'], ['Privilege', 'user,all'], ['UserEvent', ctx.request.get('UserEvent')], ...body])
+  queueMicrotask(() => ctx.sim.broadcast([event], 'user'))
+  return [response('Success', ctx.actionId, 'Event Sent')]
+}
+
 const ACTIONS: Record<string, ActionSpec> = {
   login: { privileges: [], run: login },
   logoff: { privileges: [], run: logoff },
@@ -208,6 +220,7 @@ const ACTIONS: Record<string, ActionSpec> = {
   pjsipshowcontacts: { privileges: SYSTEM, run: pjsipShowContacts },
   pjsipshowendpoint: { privileges: SYSTEM, run: pjsipShowEndpoint },
   pjsipshowendpoints: { privileges: SYSTEM, run: pjsipShowEndpoints },
+  userevent: { privileges: ['user'], run: userEvent },
 }
 
 /** Actions Asterisk 13 does not have (DBGetTree came with 16.28, 18.14, 19.6). */
