@@ -22,6 +22,8 @@ const RENDERERS: Record<string, Partial<Record<Format, Renderer>>> = {
   restore: { table: restoreTable, json: restoreJson },
   gen: { text: (data: { text: string }) => data.text },
   demo: { text: demoText },
+  // the exporter serves its metrics over HTTP and prints nothing when it stops
+  exporter: { text: () => '' },
 }
 
 export function render(view: string, format: Format, data: unknown, style: Style): Rendered {
