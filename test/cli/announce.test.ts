@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest'
 import { contactKey } from '../../src/sim/registrar.js'
 import { lockoutSeed } from '../../src/sim/seed.js'
 import { CONTACT_FAMILY, actionLines, header, home, staleSeed } from '../helpers/prune.js'
-import { run } from '../helpers/run.js'
+import { runIn as run } from '../helpers/cli.js'
 import { envFor, sim } from '../helpers/sim.js'
 import { amiMessage, rawClient } from '../sim/helpers.js'
 import { join } from 'node:path'
@@ -22,7 +22,7 @@ async function listener(port: number) {
   return client
 }
 
-describe('prune and restore announce their changes (UserEvent: pjctl)', () => {
+describe('prune and restore announce their changes (UserEvent: pjctl)', { timeout: 30_000 }, () => {
   it('prune --yes: one UserEvent with Change, Family and the deleted key, received by another session with read=user', async () => {
     const server = await sim({ seed: lockoutSeed({ now: now() }) })
     const watcher = await listener(server.port)
