@@ -35,6 +35,24 @@ export class InputError extends PjctlError {
   readonly exit = EXIT.usage
 }
 
+/** Why a file could not be read, in words: ENOENT → `no such file`. */
+const UNREADABLE: Readonly<Record<string, string>> = {
+  ENOENT: 'no such file',
+  ENOTDIR: 'no such file (a part of the path is not a directory)',
+  EISDIR: 'is a directory',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  ELOOP: 'too many levels of symbolic links',
+}
+
+/** `cannot read FILE: no such file` (exit 2) for an input file pjctl was told to read; control characters in FILE escaped. */
+export function cannotRead(path: string, error: unknown): InputError {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code
+  const reason = (code && UNREADABLE[code]) ?? code ?? (error instanceof Error ? error.message : String(error))
+  const shown = String(path).replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
+  return new InputError(`cannot read ${shown}: ${reason}`)
+}
+
 /** The command ran but could not finish its job (prune lock held, a delete failed). */
 export class FailedError extends PjctlError {
   readonly exit = EXIT.failed

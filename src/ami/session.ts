@@ -106,10 +106,16 @@ class Connection implements AmiSession {
 
   async open(): Promise<void> {
     const timeoutMs = this.target.timeout * 1000
-    await this.withDeadline(timeoutMs, `timed out connecting to ${this.where} after ${this.target.timeout} s`, 'is the host reachable and AMI listening there? (--timeout raises the limit)', (resolve, reject) => {
+    // A port that accepts but never says `Asterisk Call Manager/…` is not an unreachable host: say which it was.
+    let connected = false
+    const noBanner = (): [string, string] => connected
+      ? [`${this.where}: connected, but no AMI banner within ${this.target.timeout} s`, 'is this the AMI port (manager.conf [general] port, usually 5038), and not another service? (--timeout raises the limit)']
+      : [`timed out connecting to ${this.where} after ${this.target.timeout} s`, 'is the host reachable and AMI listening there? (--timeout raises the limit)']
+    await this.withDeadline(timeoutMs, noBanner, undefined, (resolve, reject) => {
       this.onClosed = reject
       this.onBanner = () => resolve()
       this.socket = net.createConnection(this.target.port, this.target.host)
+      this.socket.once('connect', () => (connected = true))
       handSocket(this.manager, this.socket, this.target.port, this.target.host)
       this.socket.setEncoding('utf8')
       this.socket.on('data', (chunk: string) => this.receive(chunk))
@@ -392,9 +398,10 @@ class Connection implements AmiSession {
     return this.closedError(' with a reset')
   }
 
-  private withDeadline(ms: number, message: string, hint: string | undefined, body: (resolve: () => void, reject: (error: AmiError) => void) => void): Promise<void> {
+  /** `message` may be a function giving the message and hint at the deadline (what happened by then). */
+  private withDeadline(ms: number, message: string | (() => [string, string]), hint: string | undefined, body: (resolve: () => void, reject: (error: AmiError) => void) => void): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new AmiError(message, hint)), ms)
+      const timer = setTimeout(() => reject(typeof message === 'string' ? new AmiError(message, hint) : new AmiError(...message())), ms)
       const finish = (fn: () => void) => { clearTimeout(timer); fn() }
       body(() => finish(resolve), (error) => finish(() => reject(error)))
     })

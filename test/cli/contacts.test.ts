@@ -394,7 +394,7 @@ describe('pjctl contacts --input (a saved dump, no server)', () => {
     expect(lying.code).toBe(2)
     expect(lying.stderr.split('\n')[0]).toBe("pjctl: standard input is not a complete 'database show' dump: it says 14 results found, 13 entries read")
     const missing = await run(['contacts', '--input', join(dir, 'nope.txt')])
-    expect([missing.code, missing.stdout, missing.stderr]).toEqual([2, '', `pjctl: cannot read ${join(dir, 'nope.txt')}: ENOENT\n`])
+    expect([missing.code, missing.stdout, missing.stderr]).toEqual([2, '', `pjctl: cannot read ${join(dir, 'nope.txt')}: no such file\n`])
   })
 })
 
