@@ -214,7 +214,12 @@ export async function asteriskBench(where: string, say: Say, only: Set<string> |
       // the keys pjctl prune --keep 1 deletes: from its own dry-run plan, so the floor deletes the same ones
       let pruneKeys: string[] = []
       if (!big) {
-        const plan = await runNode([BIN, 'prune', '--keep', '1', '--dry-run', '--json', '--quiet'], { env: pjctlEnv(scratch), keepStdout: 64 * 1024 * 1024, timeoutMs: 600_000 })
+        let plan = await runNode([BIN, 'prune', '--keep', '1', '--dry-run', '--json', '--quiet'], { env: pjctlEnv(scratch), keepStdout: 64 * 1024 * 1024, timeoutMs: 600_000 })
+        for (let retry = 0; plan.code !== 0 && retry < 3; retry++) {
+          progress(`prune --keep 1 --dry-run failed (${plan.stderr.trim().split('\n')[0]}); again`)
+          await untilIdle(600_000)
+          plan = await runNode([BIN, 'prune', '--keep', '1', '--dry-run', '--json', '--quiet'], { env: pjctlEnv(scratch), keepStdout: 64 * 1024 * 1024, timeoutMs: 600_000 })
+        }
         const doc = JSON.parse(plan.stdoutHead) as { servers: { plan: { key: string; action: string }[] }[] }
         pruneKeys = doc.servers[0].plan.filter((p) => p.action === 'delete').map((p) => p.key)
         writeFileSync(join(scratch, 'keys.txt'), pruneKeys.join('\n') + '\n')
@@ -282,7 +287,9 @@ export async function asteriskBench(where: string, say: Say, only: Set<string> |
         ]
       })
       say(table(['run', 'median', 'range', '× floor', '× rx', 'exit', 'peak RSS', 'ast CPU', 'left'], tableRows))
-      const rf = rows.get('read floor')!.map((r) => r.extra as { dbGetTree: { ms: number; bytes: number }; getConfig: { ms: number; bytes: number } })
+      const rf = rows.get('read floor')!.map((r) => r.extra as { dbGetTree: { ms: number; bytes: number; items: number }; getConfig: { ms: number; bytes: number } })
+      const short = rf.filter((f) => f.dbGetTree.items !== total)
+      if (short.length) say(`WARNING: ${short.length} floor read(s) got fewer DBGetTree items than the ${total} stored (${short.map((f) => f.dbGetTree.items).join(', ')}): Asterisk dropped output (writetimeout)`)
       say(`read floor actions (median): DBGetTree ${fmt.ms(median(rf.map((f) => f.dbGetTree.ms)))} (${fmt.bytes(rf[0].dbGetTree.bytes)}), GetConfig ${fmt.ms(median(rf.map((f) => f.getConfig.ms)))} (${fmt.bytes(rf[0].getConfig.bytes)}); asterisk -rx counted ${(rows.get('rx')![0].extra as { count: number }).count.toLocaleString('en-US')} contacts`)
       if (!big) say(`prune: ${pruneKeys.length.toLocaleString('en-US')} contacts deleted per run (pjctl's own --keep 1 plan; the floor deletes the same keys), put back after each run`)
       for (const [key, lines] of debug) say(`where the time goes, pjctl ${key} --debug: ${lines.join('; ') || '(no AMI actions)'}`)
