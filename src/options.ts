@@ -99,6 +99,10 @@ export const OPTIONS = {
   warn: { flag: '--warn <threshold>', default: '1,80%', help: "WARNING when an AOR has this many free slots or fewer, or this percent used: '1', '80%' or '1,80%'." },
   crit: { flag: '--crit <threshold>', default: '0', help: "CRITICAL threshold, same form as --warn (default '0': full or over)." },
 
+  // --- sources (also contacts, check, doctor) ---
+  perIpLimit: { flag: '--per-ip-limit <n>', env: 'PJCTL_PER_IP_LIMIT', parse: integer(1), help: 'Flag source addresses holding N contacts or more (check: WARNING at N, CRITICAL above).' },
+  per: { flag: '--per <scope>', choices: ['address', 'aor'], help: "What --per-ip-limit counts: 'address' (all AORs together, the default) or 'aor' (each AOR's contacts from one address, as hosted SIP providers limit)." },
+
   // --- prune ---
   expired: { flag: '--expired', help: 'Prune contacts whose expiration_time has passed.' },
   superseded: { flag: '--superseded', help: 'Prune contacts superseded by a newer registration from the same device (via address and user agent).' },

@@ -6,6 +6,8 @@ import { checkJson, checkNagios, checkPrometheus } from './check.js'
 import { contactsJson, contactsTable } from './contacts.js'
 import { pruneJson, prunePlanPreview, pruneTable, restoreJson, restoreTable } from './prune.js'
 import type { DemoData } from '../commands/demo.js'
+import { sourcesJson, sourcesTable } from './sources.js'
+import { doctorJson, doctorTable } from './doctor.js'
 import { paint, type Style } from './style.js'
 
 export type { Style } from './style.js'
@@ -17,6 +19,8 @@ type Renderer = (data: never, style: Style) => Rendered
 const RENDERERS: Record<string, Partial<Record<Format, Renderer>>> = {
   contacts: { table: contactsTable, json: contactsJson },
   check: { nagios: checkNagios, json: checkJson, prometheus: checkPrometheus },
+  sources: { table: sourcesTable, json: sourcesJson },
+  doctor: { table: doctorTable, json: doctorJson },
   prune: { table: pruneTable, json: pruneJson },
   'prune-plan': { table: prunePlanPreview },
   restore: { table: restoreTable, json: restoreJson },
