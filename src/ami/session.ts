@@ -225,6 +225,11 @@ class Connection implements AmiSession {
     await this.send('Ping', {}, 'none')
   }
 
+  async action(action: string, headers: Record<string, string> = {}): Promise<AmiMessage> {
+    const done = await this.send(action, headers, 'none')
+    return done.response!
+  }
+
   async close(): Promise<void> {
     if (this.closing || !this.socket || this.failure) return this.destroy()
     this.closing = true

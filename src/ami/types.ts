@@ -80,6 +80,8 @@ export interface AmiSession {
   userEvent(name: string, headers: Record<string, string>): Promise<void>
   /** Ping: proves the connection still answers. */
   ping(): Promise<void>
+  /** Any action answered by one message (e.g. ListCommands): that message. ActionFailedError on `Response: Error`. */
+  action(action: string, headers?: Record<string, string>): Promise<AmiMessage>
   /** Logoff and close; never throws. */
   close(): Promise<void>
 }

@@ -68,6 +68,7 @@ export async function readFromSession(session: AmiSession, settings: Settings, d
     problems: parsed.problems,
     source,
     qualifyKnown: qualify !== null,
+    configs,
   }
 }
 
@@ -84,6 +85,7 @@ async function reportFromDump(file: string, settings: Settings, deps: Deps, thre
     problems: parsed.problems,
     source: 'dump',
     qualifyKnown: false,
+    configs,
   }
 }
 
