@@ -3,7 +3,8 @@
 // contact on FAP003, a Grandstream Wave re-registering every 30 s, an orphaned AOR, max_contacts=1.
 import { describe, expect, it } from 'vitest'
 import { OFFICE_NAT, sourcesSeed } from '../../src/sim/seed.js'
-import { run, type RunResult } from '../helpers/run.js'
+import { runIn as run } from '../helpers/cli.js'
+import type { RunResult } from '../helpers/run.js'
 import { envFor, sim } from '../helpers/sim.js'
 import { aor, closedPort, dumpOf, nowSeconds, row, seedOf, tempDir, writeFile } from '../helpers/rows.js'
 
@@ -43,7 +44,7 @@ const ALL_SOURCES = [
   { address: '192.0.2.99', contacts: 1, aors: 1, endpoints: 1, maxPerAor: 1, busiestAor: 'ext199', userAgents: [{ userAgent: UA.polycom, contacts: 1 }], stale: 0, superseded: 0, expired: 0 },
 ]
 
-describe('pjctl sources', { timeout: 60_000 }, () => {
+describe('pjctl sources', { timeout: 30_000 }, () => {
   it('--json: one row per via_addr, busiest first, with exact counts', async () => {
     const server = await sim({ seed: sourcesSeed({ now: nowSeconds() }) })
     const r = await run(['sources', '--json'], { env: envFor(server) })
@@ -146,7 +147,7 @@ describe('pjctl sources', { timeout: 60_000 }, () => {
   })
 })
 
-describe('--per-ip-limit in contacts and check', { timeout: 60_000 }, () => {
+describe('--per-ip-limit in contacts and check', { timeout: 30_000 }, () => {
   it('contacts: the addresses at or above it under the tables, and in --json', async () => {
     const server = await sim({ seed: sourcesSeed({ now: nowSeconds() }) })
     const table = await run(['contacts', '--per-ip-limit', '10'], { env: envFor(server) })
