@@ -72,7 +72,7 @@ describe('pjctl doctor', { timeout: 30_000 }, () => {
     expect(find(findings, 'remove-unavailable-without-qualify').fix).toBe(`pjctl gen pjsip ext110 --append --max-contacts 6 --qualify-frequency 60 --remove-unavailable${GEN_TAIL}`)
     expect(find(findings, 'ami-privileges')).toMatchObject({
       evidence: '[pjctl] may use command (Command: any CLI command, core stop now included), which pjctl never needs: it reads contacts with DBGetTree (reporting)',
-      fix: 'in manager.conf, [pjctl]: write = system,reporting (drop command), then: manager reload',
+      fix: 'in manager.conf, [pjctl]: write = system,reporting,user (drop command), then: manager reload',
     })
     expect(find(findings, 'lifetime-beyond-maximum-expiration').evidence).toMatch(/^1 contact\(s\) expire in up to (49\d\d|5000) s, beyond maximum_expiration=3600/)
     // read-only: the shared read, then ListCommands; nothing that changes the server
