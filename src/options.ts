@@ -71,19 +71,19 @@ export const OPTIONS = {
   server: { flag: '--server <names>', env: 'PJCTL_SERVER', parse: list, help: 'Server name(s) from the config file, comma-separated.' },
   all: { flag: '--all', help: 'Every server in the config file.' },
   config: { flag: '--config <file>', env: 'PJCTL_CONFIG', help: 'Config file (default $XDG_CONFIG_HOME/pjctl/config.json, else ~/.config/pjctl/config.json).' },
-  host: { flag: '--host <host>', env: 'PJCTL_HOST', default: '127.0.0.1', config: true, help: 'AMI host.' },
-  port: { flag: '--port <port>', env: 'PJCTL_PORT', default: 5038, parse: integer(1, 65535), config: true, help: 'AMI port.' },
+  host: { flag: '-H, --host <host>', env: 'PJCTL_HOST', default: '127.0.0.1', config: true, help: 'AMI host.' },
+  port: { flag: '-p, --port <port>', env: 'PJCTL_PORT', default: 5038, parse: integer(1, 65535), config: true, help: 'AMI port.' },
   user: { flag: '--user <user>', env: 'PJCTL_USER', config: true, help: 'AMI user (manager.conf section).' },
   secret: { env: 'PJCTL_SECRET', config: true, help: 'AMI secret: from PJCTL_SECRET, --secret-file or the config file; never a flag.' },
   secretFile: { flag: '--secret-file <file>', env: 'PJCTL_SECRET_FILE', config: true, help: 'Read the AMI secret from this file (first line).' },
-  timeout: { flag: '--timeout <seconds>', env: 'PJCTL_TIMEOUT', default: 10, parse: seconds, config: true, help: 'Bound the connect and every AMI action.' },
+  timeout: { flag: '-t, --timeout <seconds>', env: 'PJCTL_TIMEOUT', default: 10, parse: seconds, config: true, help: 'Bound the connect and every AMI action.' },
   maxOutput: { flag: '--max-output <size>', env: 'PJCTL_MAX_OUTPUT', default: 256 * 1024 ** 2, parse: bytes, config: true, help: 'Refuse an AMI answer larger than this (e.g. 256M).' },
   parallel: { flag: '--parallel <n>', env: 'PJCTL_PARALLEL', default: 4, parse: integer(1, 64), help: 'Servers worked on at once with --server a,b or --all.' },
 
   // --- reading contacts ---
   source: { flag: '--source <source>', env: 'PJCTL_SOURCE', default: 'auto', choices: ['auto', 'dbgettree', 'command'], config: true, help: 'How to read contacts: AMI DBGetTree, AMI Command "database show", or auto (DBGetTree where allowed, else Command).' },
   input: { flag: '--input <file>', help: "Parse a saved 'asterisk -rx \"database show registrar/contact\"' dump (- for stdin) instead of connecting." },
-  strict: { flag: '--strict', help: 'Fail (exit 2) when any line of the answer does not parse, instead of warning.' },
+  strict: { flag: '--strict', help: 'Fail when any line of the answer does not parse, instead of warning: exit 2, or 3 (UNKNOWN) under check.' },
   pjsipConf: { flag: '--pjsip-conf <file>', help: 'Read max_contacts from this pjsip.conf (follows #include) when AMI cannot tell.' },
   maxContacts: { flag: '--max-contacts <n>', parse: integer(0), help: 'Assume this max_contacts for AORs whose limit is not otherwise known.' },
 
@@ -96,8 +96,10 @@ export const OPTIONS = {
   debug: { flag: '--debug', env: 'PJCTL_DEBUG', help: 'Print stack traces and AMI traffic summaries on stderr.' },
 
   // --- check ---
-  warn: { flag: '--warn <threshold>', default: '1,80%', help: "WARNING when an AOR has this many free slots or fewer, or this percent used: '1', '80%' or '1,80%'." },
-  crit: { flag: '--crit <threshold>', default: '0', help: "CRITICAL threshold, same form as --warn (default '0': full or over)." },
+  warn: { flag: '-w, --warn <threshold>', help: "Also WARNING (and near) when an AOR has this many free slots or fewer, or this percent used: '1', '80%' or '1,80%'. Default: near is shown, not paged." },
+  crit: { flag: '-c, --crit <threshold>', help: "Also CRITICAL when an AOR meets this threshold, same form as --warn ('0': every full AOR). Default: only full AORs holding stale contacts." },
+  verbose: { flag: '-v, --verbose', help: 'List every AOR that is not OK in the long output (default: the first 20, then "and N more").' },
+  textfile: { flag: '--textfile <path>', help: "Write the Prometheus metrics to PATH atomically (node_exporter textfile collector); exit 0 once written, whatever the state." },
 
   // --- sources (also contacts, check, doctor) ---
   perIpLimit: { flag: '--per-ip-limit <n>', env: 'PJCTL_PER_IP_LIMIT', parse: integer(1), help: 'Flag source addresses holding N contacts or more (check: WARNING at N, CRITICAL above).' },

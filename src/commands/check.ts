@@ -1,19 +1,19 @@
 // pjctl check: the contacts judgement as a monitoring check (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).
 
 import { DEFAULT_THRESHOLDS } from '../core/classify.js'
-import { perIpLimitFrom, sourcesOf, type SourceRow } from '../core/sources.js'
+import { describeAgainstLimit, perIpLimitFrom, sourcesOf, type PerIpLimit, type SourceRow } from '../core/sources.js'
 import { EXIT } from '../errors.js'
 import type { ServerReport } from '../core/types.js'
 import { READ_OPTIONS, readFleet } from './contacts.js'
 import { checkNames, isFleet, thresholdsFrom } from './read.js'
 import type { CommandSpec } from './types.js'
-import type { CheckData, CheckServer, CheckStatus } from './views.js'
+import type { CheckData, CheckFinding, CheckServer, CheckStatus } from './views.js'
 
 export const check: CommandSpec<CheckData> = {
   name: 'check',
   args: '[names...]',
-  summary: 'Monitoring check over every AOR: exit 0 OK, 1 WARNING (near), 2 CRITICAL (full/over), 3 UNKNOWN.',
-  options: [...READ_OPTIONS, 'warn', 'crit', 'raw', 'perIpLimit', 'per'],
+  summary: 'Monitoring check over every AOR: exit 0 OK, 1 WARNING (full, orphaned, parse problems, at --per-ip-limit), 2 CRITICAL (lockout: full with stale contacts), 3 UNKNOWN.',
+  options: [...READ_OPTIONS, 'warn', 'crit', 'raw', 'perIpLimit', 'per', 'verbose', 'textfile'],
   formats: ['nagios', 'json', 'prometheus'],
   errorExit: EXIT.unreadable,
   // A check that cannot run is still a check result: UNKNOWN in the chosen format (a textfile
@@ -23,7 +23,7 @@ export const check: CommandSpec<CheckData> = {
     const failure = { server, message: error.message, hint: error.hint, exit: EXIT.unreadable }
     return {
       view: 'check',
-      data: { generatedAt: Math.floor(Date.now() / 1000), status: 3, thresholds: DEFAULT_THRESHOLDS, servers: [{ server, status: 3, failure }], fleet: false },
+      data: { generatedAt: Math.floor(Date.now() / 1000), status: 3, thresholds: DEFAULT_THRESHOLDS, servers: [{ server, status: 3, failure, findings: [] }], fleet: false, verbose: false },
       exitCode: EXIT.unreadable,
     }
   },
@@ -32,24 +32,43 @@ export const check: CommandSpec<CheckData> = {
     const limit = perIpLimitFrom(settings.perIpLimit, settings.per)
     const results = await readFleet(checkNames(args), settings, deps)
     const servers: CheckServer[] = results.map((r) => {
-      if ('message' in r) return { server: r.server, status: 3, failure: r }
+      if ('message' in r) return { server: r.server, status: 3, failure: r, findings: [] }
       const sources = sourcesOf(r.aors, limit)
-      return { server: r.server, status: worst([serverStatus(r), sourcesStatus(sources)]), report: r, sources }
+      const findings = [...findingsOf(r), ...limitFindings(sources, limit)]
+      return { server: r.server, status: serverStatus(r, findings), report: r, sources, findings }
     })
     const status = worst(servers.map((s) => s.status))
-    return { view: 'check', data: { generatedAt: deps.now(), status, thresholds, servers, fleet: isFleet(settings), limit }, exitCode: status }
+    return { view: 'check', data: { generatedAt: deps.now(), status, thresholds, servers, fleet: isFleet(settings), limit, verbose: Boolean(settings.verbose) }, exitCode: status }
   },
 }
 
-/** The worst AOR; an AOR with contacts whose max_contacts is unknown cannot be judged: UNKNOWN. */
-function serverStatus(report: ServerReport): CheckStatus {
-  const judged = report.aors.reduce<CheckStatus>((status, aor) => (aor.severity > status ? aor.severity : status), 0)
+/** Any line of the answer that did not parse is at least a WARNING: a contact may be missing from the judgement. */
+function findingsOf(report: ServerReport): CheckFinding[] {
+  return report.problems.map((problem) => ({
+    kind: 'parse',
+    severity: 1,
+    group: 'parse problem(s) in the answer',
+    subject: `line ${problem.line}: ${problem.reason}`,
+  }))
+}
+
+/** The worst AOR or finding; an AOR with contacts whose max_contacts is unknown cannot be judged: UNKNOWN. */
+function serverStatus(report: ServerReport, findings: CheckFinding[]): CheckStatus {
+  let judged: CheckStatus = 0
+  for (const aor of report.aors) if (aor.severity > judged) judged = aor.severity
+  for (const finding of findings) if (finding.severity > judged) judged = finding.severity
   return report.aors.some((aor) => aor.state === 'unknown' && aor.count > 0) ? worst([judged, 3]) : judged
 }
 
-/** --per-ip-limit: an address at the limit is a WARNING, one above it CRITICAL. */
-function sourcesStatus(rows: readonly SourceRow[]): CheckStatus {
-  return rows.some((r) => r.limitState === 'above') ? 2 : rows.some((r) => r.limitState === 'at') ? 1 : 0
+/** --per-ip-limit: an address at the limit is a WARNING, one above it CRITICAL; each is named. */
+function limitFindings(rows: readonly SourceRow[], limit: PerIpLimit | null): CheckFinding[] {
+  if (!limit) return []
+  const scope = `--per-ip-limit ${limit.limit}${limit.per === 'aor' ? ' per AOR' : ''}`
+  return rows.flatMap((row): CheckFinding[] =>
+    row.limitState === 'above' || row.limitState === 'at'
+      ? [{ kind: 'per-ip-limit', severity: row.limitState === 'above' ? 2 : 1, group: `address(es) ${row.limitState} ${scope}`, subject: describeAgainstLimit(row, limit), line: `source ${describeAgainstLimit(row, limit)} ${row.limitState} ${scope}` }]
+      : [],
+  )
 }
 
 /** UNKNOWN beats OK and WARNING; CRITICAL beats everything (a critical AOR somewhere is the news). */

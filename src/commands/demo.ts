@@ -81,4 +81,4 @@ export const demo: CommandSpec<DemoData> = {
 }
 
 /** The defaults the option table would give these commands on the command line. */
-const BASE: Settings = { source: 'auto', parallel: 1, warn: '1,80%', crit: '0', via: 'delete', maxDelete: 50, inFlight: 64, removeExisting: true, genMaxContacts: 1 }
+const BASE: Settings = { source: 'auto', parallel: 1, via: 'delete', maxDelete: 50, inFlight: 64, removeExisting: true, genMaxContacts: 1 }

@@ -136,7 +136,7 @@ function reportProblems(parsed: ParsedContacts, settings: Settings, deps: Deps):
     const first = parsed.problems[0]
     throw new InputError(`${parsed.problems.length} line(s) did not parse; first at line ${first.line}: ${first.reason}`, 'without --strict these are warnings and the rest is still reported')
   }
-  for (const problem of parsed.problems) deps.log.warn(`line ${problem.line} did not parse (${problem.reason}): ${problem.text}`)
+  for (const problem of parsed.problems) deps.log.warn(`line ${problem.line} ${problem.kept ? 'has a problem' : 'did not parse'} (${problem.reason}): ${problem.text}`)
 }
 
 /** max_contacts per AOR: AMI first, then --pjsip-conf, then --max-contacts. */

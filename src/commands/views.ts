@@ -31,6 +31,23 @@ export interface ContactsData {
 
 export type CheckStatus = 0 | 1 | 2 | 3
 
+/**
+ * Something other than an AOR's own state that raises a server's check status: lines of the
+ * answer that did not parse (kind 'parse'), an address at a per-IP limit (kind 'per-ip-limit',
+ * added by `--per-ip-limit`). Each is named in the status line under its `group` and gets a
+ * line of the long output; the server's status is the worst of its AORs and its findings.
+ */
+export interface CheckFinding {
+  kind: string
+  severity: 1 | 2
+  /** Status-line phrase after the count, e.g. 'parse problem(s) in the answer'. */
+  group: string
+  /** This one, for the status line list (and the long output), e.g. 'line 3: value is not valid JSON'. */
+  subject: string
+  /** Its long-output line when it says more than the subject. */
+  line?: string
+}
+
 export interface CheckServer {
   server: string
   status: CheckStatus
@@ -38,6 +55,7 @@ export interface CheckServer {
   failure?: ServerFailure
   /** Every source address of the report, busiest first (limitState set with --per-ip-limit). */
   sources?: SourceRow[]
+  findings: CheckFinding[]
 }
 
 export interface CheckData {
@@ -48,6 +66,8 @@ export interface CheckData {
   fleet: boolean
   /** --per-ip-limit / --per; null without. */
   limit?: PerIpLimit | null
+  /** -v: the long output lists every AOR that is not OK instead of the first 20. */
+  verbose: boolean
 }
 
 export type DeleteOutcome = 'deleted' | 'expired' | 'changed' | 'vanished' | 'failed' | 'not-sent'

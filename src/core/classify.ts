@@ -10,9 +10,22 @@
 //   via_addr AND same user_agent, both non-empty) expires strictly later. supersededBy is
 //   the latest-expiring contact of that device (the smallest key when several share that
 //   latest time). Ties: contacts expiring in the same second supersede nobody — which one
-//   is stale cannot be told, so neither is called superseded.
-// - thresholds apply only to an AOR with at least one contact; max_contacts 0 (or less)
-//   is a misconfiguration (Asterisk refuses every REGISTER): state full, severity 2.
+//   is stale cannot be told, so neither is called superseded (prune never guesses).
+// - stale (for severity only): expired + every unexpired contact of a device beyond its one
+//   newest. That is superseded plus same-second twins: two contacts of one device are one
+//   too many even when which one is stale cannot be told (the real Asterisk capture of the
+//   FAP003 lockout is exactly that: both contacts expire in the same second).
+// - state: over (count > max_contacts), full (=), near (the --warn threshold when given,
+//   else 1 free slot or 80 % used, with at least one contact), ok; unknown without a limit;
+//   orphaned (contacts of an AOR that is not configured) is set by whoever knows the config.
+// - severity (the default policy pages only for real trouble):
+//   CRITICAL: full or over, remove_existing not yes, and holding a stale contact: a lockout
+//   in progress (the device that left it is being refused).
+//   WARNING: full without remove_existing and nothing stale, with two or more contacts
+//   (one re-registration from a new port away from a lockout); over; orphaned.
+//   OK: everything else, including `near`, max_contacts=0 and max_contacts=1 holding its
+//   one healthy phone: those are configuration risks for `pjctl doctor`, not pages.
+//   --crit / --warn thresholds, when given, add CRITICAL / WARNING for AORs that meet them.
 // - remove_existing=yes: Asterisk drops the soonest-to-expire contact instead of refusing,
 //   so the AOR is never a lockout risk: severity 0 whatever its state.
 
@@ -30,10 +43,11 @@ import type {
   Thresholds,
 } from './types.js'
 
-export const DEFAULT_THRESHOLDS: Thresholds = {
-  warn: { free: 1, percent: 80 },
-  crit: { free: 0, percent: null },
-}
+/** The default: no threshold pages; the policy above decides. */
+export const DEFAULT_THRESHOLDS: Thresholds = { warn: null, crit: null }
+
+/** What `near` means when --warn is not given: one free slot left, or 80 % used. */
+export const NEAR: Threshold = { free: 1, percent: 80 }
 
 /** Surrogates (0xD800–0xDFFF) above the rest of the BMP, so UTF-16 compares as code points. */
 function codepointRank(unit: number): number {
@@ -163,22 +177,59 @@ function meets(threshold: Threshold, free: number, percentUsed: number): boolean
   )
 }
 
-/** State and severity of an AOR holding `count` unexpired contacts. */
+export interface AorCounts {
+  /** Unexpired contacts. */
+  count: number
+  /** Expired contacts plus unexpired ones a device left behind (see `stale` above). */
+  stale: number
+}
+
+/** State and severity of an AOR (see the decisions at the top of this file). */
 export function judgeAor(
-  count: number,
+  counts: AorCounts,
   maxContacts: number | null,
   removeExisting: boolean | null,
   thresholds: Thresholds,
 ): { state: AorState; severity: 0 | 1 | 2 } {
   if (maxContacts === null) return { state: 'unknown', severity: 0 }
-  if (maxContacts <= 0) return { state: 'full', severity: 2 }
+  const { count } = counts
   const free = maxContacts - count
-  const percentUsed = (count * 100) / maxContacts
-  const crit = count >= 1 && meets(thresholds.crit, free, percentUsed)
-  const warn = count >= 1 && meets(thresholds.warn, free, percentUsed)
-  const state: AorState = free < 0 ? 'over' : free === 0 ? 'full' : crit || warn ? 'near' : 'ok'
-  const severity = removeExisting === true ? 0 : crit ? 2 : warn ? 1 : 0
-  return { state, severity }
+  const percentUsed = maxContacts > 0 ? (count * 100) / maxContacts : 100
+  const near = count >= 1 && (meets(thresholds.warn ?? NEAR, free, percentUsed) || (thresholds.crit !== null && meets(thresholds.crit, free, percentUsed)))
+  const state: AorState = free < 0 ? 'over' : free === 0 ? 'full' : near ? 'near' : 'ok'
+  return { state, severity: severityOf(state, counts, removeExisting, thresholds, free, percentUsed) }
+}
+
+/** The default policy plus any --crit/--warn threshold; remove_existing=yes is never a page. */
+export function severityOf(
+  state: AorState,
+  { count, stale }: AorCounts,
+  removeExisting: boolean | null,
+  thresholds: Thresholds,
+  free = 0,
+  percentUsed = 0,
+): 0 | 1 | 2 {
+  if (state === 'unknown') return 0
+  if (state === 'orphaned') return 1
+  if (removeExisting === true) return 0
+  const atLimit = state === 'full' || state === 'over'
+  if (atLimit && stale > 0) return 2
+  if (thresholds.crit && count >= 1 && meets(thresholds.crit, free, percentUsed)) return 2
+  if (state === 'over' || (state === 'full' && count >= 2)) return 1
+  if (thresholds.warn && count >= 1 && meets(thresholds.warn, free, percentUsed)) return 1
+  return 0
+}
+
+/** Unexpired contacts beyond one per device (same via_addr and user agent): superseded ones and same-second twins. */
+function leftBehind(contacts: readonly ClassifiedContact[]): number {
+  const devices = new Set<string>()
+  let judged = 0
+  for (const contact of contacts) {
+    if (contact.status === 'expired' || contact.viaAddr === '' || contact.userAgent === '') continue
+    judged++
+    devices.add(deviceOf(contact))
+  }
+  return judged - devices.size
 }
 
 interface Limit {
@@ -219,8 +270,9 @@ function buildReport(aor: string, contacts: Contact[], limit: Limit, input: Buil
   const classified = classifyContacts(contacts, input.now, input.qualify ?? null)
   const expired = classified.filter((c) => c.status === 'expired').length
   const count = classified.length - expired
+  const stale = expired + leftBehind(classified)
   const { state, severity } = judgeAor(
-    count,
+    { count, stale },
     limit.maxContacts,
     limit.removeExisting,
     input.thresholds ?? DEFAULT_THRESHOLDS,
@@ -236,6 +288,7 @@ function buildReport(aor: string, contacts: Contact[], limit: Limit, input: Buil
     severity,
     superseded: classified.filter((c) => c.status === 'superseded').length,
     expired,
+    stale,
     contacts: classified,
   }
 }

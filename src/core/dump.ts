@@ -13,6 +13,7 @@
 // where otherRows are lines of another family (`/<other>/...: ...`, as in a whole
 // `database show` dump), which Asterisk also counts in `N results found.`.
 // Not counted: blank lines, the `N results found.` line, `--END COMMAND--`.
+// A contact row whose expiration_time is not a number is a contact AND a (kept) problem, counted once.
 // Every other line is a ParseProblem and is counted: an unexplained line means the answer
 // is damaged (e.g. two rows glued together), so the totals will not agree.
 
@@ -49,6 +50,13 @@ function shortenProblemText(text: string): string {
 
 function problem(line: number, reason: string, text: string): ParseProblem {
   return { line, reason, text: shortenProblemText(text) }
+}
+
+/** A contact whose expiration_time is there but not a number is kept (never called expired or superseded) but is a problem: its expiry cannot be judged. */
+function fieldProblem(contact: Contact, line: number, text: string): ParseProblem | null {
+  const raw = contact.fields.expiration_time
+  if (contact.expirationTime !== null || raw === undefined) return null
+  return { ...problem(line, `expiration_time ${JSON.stringify(raw.slice(0, 40))} is not a number`, text), kept: true }
 }
 
 function isBlank(line: string): boolean {
@@ -114,6 +122,8 @@ export class DatabaseShowParser {
     const contact = contactFromCheckedKey(line.slice(start, keyEnd), keyEnd - start - KEY_TAIL, value)
     if (typeof contact === 'string') return this.report(contact, line)
     this.contacts.push(contact)
+    const field = fieldProblem(contact, this.lineNo, line)
+    if (field) this.problems.push(field)
   }
 
   private otherLine(line: string): void {
@@ -154,8 +164,13 @@ export class DbTreeParser {
   push(row: ContactRow): void {
     this.item++
     const contact = contactFromRow(row.key, row.value)
-    if (typeof contact === 'string') this.problems.push(problem(this.item, contact, `${row.key}: ${row.value}`))
-    else this.contacts.push(contact)
+    if (typeof contact === 'string') {
+      this.problems.push(problem(this.item, contact, `${row.key}: ${row.value}`))
+      return
+    }
+    this.contacts.push(contact)
+    const field = fieldProblem(contact, this.item, `${row.key}: ${row.value}`)
+    if (field) this.problems.push(field)
   }
 
   finish(listItems: number | null): ParsedDump {
@@ -178,7 +193,9 @@ export interface CountCheck {
 }
 
 export function countCheck(parsed: ParsedContacts & { otherRows?: number }): CountCheck {
-  const arrived = parsed.contacts.length + parsed.problems.length + (parsed.otherRows ?? 0)
+  let unparsed = 0
+  for (const p of parsed.problems) if (!p.kept) unparsed++
+  const arrived = parsed.contacts.length + unparsed + (parsed.otherRows ?? 0)
   const declared = parsed.declaredCount
   return { declared, arrived, complete: declared === arrived }
 }

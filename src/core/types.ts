@@ -50,6 +50,8 @@ export interface ParseProblem {
   reason: string
   /** The offending text, shortened for display. */
   text: string
+  /** True when the row is still a contact (only a field is wrong, e.g. a non-numeric expiration_time): it is not counted twice. */
+  kept?: boolean
 }
 
 export interface ParsedContacts {
@@ -79,7 +81,8 @@ export interface AorConfig {
 export type QualifyStatus = string
 
 export type ContactStatus = 'active' | 'expired' | 'superseded'
-export type AorState = 'ok' | 'near' | 'full' | 'over' | 'unknown'
+/** orphaned: contacts of an AOR that is not configured (set by the reader that knows the configuration). */
+export type AorState = 'ok' | 'near' | 'full' | 'over' | 'unknown' | 'orphaned'
 
 export interface ClassifiedContact extends Contact {
   status: ContactStatus
@@ -97,9 +100,10 @@ export interface Threshold {
   percent: number | null
 }
 
+/** --warn / --crit; null = not given: the default policy alone decides (see core/classify.ts). */
 export interface Thresholds {
-  warn: Threshold
-  crit: Threshold
+  warn: Threshold | null
+  crit: Threshold | null
 }
 
 export interface AorReport {
@@ -111,10 +115,12 @@ export interface AorReport {
   removeExisting: boolean | null
   count: number
   state: AorState
-  /** Severity for monitoring: 0 ok, 1 warning, 2 critical. An AOR with remove_existing=yes at its limit is not a lockout. */
+  /** Severity for monitoring: 0 ok, 1 warning, 2 critical (policy in core/classify.ts). */
   severity: 0 | 1 | 2
   superseded: number
   expired: number
+  /** Expired contacts plus unexpired ones a device left behind (superseded, and same-second twins of one device). */
+  stale: number
   contacts: ClassifiedContact[]
 }
 

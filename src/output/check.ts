@@ -2,7 +2,7 @@
 
 import type { AorReport } from '../core/types.js'
 import type { CheckData, CheckServer, CheckStatus } from '../commands/views.js'
-import { boundedSources, describeAgainstLimit, type SourceRow } from '../core/sources.js'
+import { boundedSources } from '../core/sources.js'
 import { aorsJson, failureJson } from './contacts.js'
 import { sourceJson } from './sources.js'
 import { jsonPieces } from './json.js'
@@ -10,45 +10,124 @@ import { clean, isoTime, type Style } from './style.js'
 
 const STATUS_WORD: Record<CheckStatus, string> = { 0: 'OK', 1: 'WARNING', 2: 'CRITICAL', 3: 'UNKNOWN' }
 
+/** At most this many AOR and finding lines in the long output without -v. */
+const LONG_OUTPUT_LINES = 20
+
+type Why = 'lockout' | 'crit' | 'full' | 'orphaned' | 'warn'
+
+/** Why an AOR is not OK, in the words of the status line. */
+const WHY: Record<Why, string> = {
+  lockout: 'locked out (full, holding stale contacts)',
+  crit: 'at or past --crit',
+  full: 'full without remove_existing',
+  orphaned: 'with orphaned contacts (AOR not configured)',
+  warn: 'at or past --warn',
+}
+
+function whyOf(aor: AorReport): Why {
+  const atLimit = aor.state === 'full' || aor.state === 'over'
+  if (aor.severity === 2) return atLimit && aor.stale > 0 ? 'lockout' : 'crit'
+  if (aor.state === 'orphaned') return 'orphaned'
+  return atLimit ? 'full' : 'warn'
+}
+
+/** Nagios splits plugin output at the first `|`: no text may carry one (nor a control character). */
+function nagiosText(text: string): string {
+  return clean(text).replace(/\|/g, '\\x7c')
+}
+
+/** A perfdata label: quoted, `'` doubled, and no `=`, `|` or control character (plugin guidelines). */
+export function perfLabel(label: string): string {
+  return `'${clean(label).replace(/[=|]/g, '_').replace(/'/g, "''")}'`
+}
+
+/** `'label'=value;warn;crit;min;max`, trailing empty fields left out. */
+function perf(label: string, value: number, warn = '', crit = '', min: number | '' = 0, max: number | '' = ''): string {
+  return `${perfLabel(label)}=${[value, warn, crit, min, max].join(';').replace(/;+$/, '')}`
+}
+
 export function checkNagios(data: CheckData): string {
   const alone = !data.fleet && data.servers.length === 1 ? data.servers[0].failure : undefined
-  if (alone) return `PJCTL UNKNOWN - ${alone.message}\n`
+  if (alone) return `PJCTL UNKNOWN - ${nagiosText(alone.message)}\n`
   const aors = data.servers.flatMap((s) => (s.report ? s.report.aors.map((aor) => ({ server: s.server, aor })) : []))
-  const critical = aors.filter((a) => a.aor.severity === 2)
-  const warning = aors.filter((a) => a.aor.severity === 1)
+  const findings = data.servers.flatMap((s) => s.findings.map((finding) => ({ server: s.server, finding })))
+  const where = (server: string): string => (data.fleet ? `${server}/` : '')
+  const name = (a: { server: string; aor: AorReport }): string => `${where(a.server)}${a.aor.aor} (${a.aor.count}/${a.aor.maxContacts ?? '?'} ${a.aor.state}${staleText(a.aor)})`
+  const paged = aors.filter((a) => a.aor.severity > 0).sort((a, b) => b.aor.severity - a.aor.severity)
   const unknown = data.servers.filter((s) => s.failure)
-  const name = (a: { server: string; aor: AorReport }): string =>
-    `${data.fleet ? `${a.server}/` : ''}${clean(a.aor.aor)} (${a.aor.count}/${a.aor.maxContacts ?? '?'} ${a.aor.state})`
   const parts: string[] = []
-  // a tighter --crit makes AORs critical that still have free slots: do not call those full
-  const fullOrOver = critical.every((a) => a.aor.state === 'full' || a.aor.state === 'over')
-  if (critical.length) parts.push(`${critical.length} AOR(s) ${fullOrOver ? 'full or over' : 'at or past --crit'}: ${list(critical.map(name))}`)
-  if (warning.length) parts.push(`${warning.length} AOR(s) near max_contacts: ${list(warning.map(name))}`)
+  for (const why of Object.keys(WHY) as Why[]) {
+    const these = paged.filter((a) => whyOf(a.aor) === why)
+    if (these.length) parts.push(`${these.length} AOR(s) ${WHY[why]}: ${list(these.map(name))}`)
+  }
+  for (const group of [...new Set(findings.map((f) => f.finding.group))]) {
+    const these = findings.filter((f) => f.finding.group === group)
+    parts.push(`${these.length} ${group}: ${list(these.map((f) => `${where(f.server)}${f.finding.subject}`))}`)
+  }
   if (unknown.length) parts.push(`${unknown.length} server(s) unreadable: ${unknown.map((s) => s.server).join(', ')}`)
-  // --per-ip-limit: the addresses above it (CRITICAL) and at it (WARNING), each named
-  const flagged = data.servers.flatMap((s) => (s.sources ?? []).filter((r) => r.limitState === 'at' || r.limitState === 'above').map((row) => ({ server: s.server, row })))
-  const source = (f: { server: string; row: SourceRow }): string => `${data.fleet ? `${f.server}/` : ''}${clean(describeAgainstLimit(f.row, data.limit!))}`
-  const above = flagged.filter((f) => f.row.limitState === 'above')
-  const atLimit = flagged.filter((f) => f.row.limitState === 'at')
-  const scope = data.limit?.per === 'aor' ? ' per AOR' : ''
-  if (above.length) parts.push(`${above.length} address(es) above --per-ip-limit ${data.limit!.limit}${scope}: ${list(above.map(source))}`)
-  if (atLimit.length) parts.push(`${atLimit.length} address(es) at --per-ip-limit ${data.limit!.limit}${scope}: ${list(atLimit.map(source))}`)
   const unjudged = aors.filter((a) => a.aor.state === 'unknown' && a.aor.count > 0)
   if (unjudged.length) parts.push(`${unjudged.length} AOR(s) with unknown max_contacts (give the AMI user write=system, or pass --pjsip-conf/--max-contacts): ${list(unjudged.map(name))}`)
-  if (!parts.length) parts.push(`${aors.length} AOR(s) below max_contacts`)
   const contacts = aors.reduce((n, a) => n + a.aor.count, 0)
-  const superseded = aors.reduce((n, a) => n + a.aor.superseded, 0)
-  const sourcesPerf = data.limit ? ` sources_at_limit=${atLimit.length} sources_above_limit=${above.length}` : ''
-  const perf = `aors=${aors.length} contacts=${contacts} warning=${warning.length} critical=${critical.length} superseded=${superseded} unreadable=${unknown.length}${sourcesPerf}`
-  const lines = [`PJCTL ${STATUS_WORD[data.status]} - ${parts.join('; ')} | ${perf}`]
-  for (const s of data.servers) if (s.failure) lines.push(`${s.server}: UNKNOWN - ${s.failure.message}`)
-  for (const a of [...critical, ...warning]) {
-    const fix = a.aor.superseded ? `, ${a.aor.superseded} superseded (pjctl prune ${a.aor.aor})` : ''
-    lines.push(`${STATUS_WORD[a.aor.severity as CheckStatus]}: ${name(a)}${fix}`)
-  }
-  for (const f of [...above, ...atLimit]) lines.push(`${f.row.limitState === 'above' ? 'CRITICAL' : 'WARNING'}: source ${source(f)} ${f.row.limitState} --per-ip-limit ${data.limit!.limit}${scope}`)
-  if (data.fleet) for (const s of data.servers) lines.push(`server ${s.server}: ${STATUS_WORD[s.status]}`)
-  return lines.join('\n') + '\n'
+  if (!parts.length) parts.push(okText(aors.map((a) => a.aor), contacts))
+  const count = (pick: (aor: AorReport) => boolean): number => aors.reduce((n, a) => n + (pick(a.aor) ? 1 : 0), 0)
+  const sum = (pick: (aor: AorReport) => number): number => aors.reduce((n, a) => n + pick(a.aor), 0)
+  const perfdata = [
+    perf('aors', aors.length),
+    perf('contacts', contacts),
+    perf('critical', count((a) => a.severity === 2), '', '0', 0, aors.length),
+    perf('warning', count((a) => a.severity === 1), '0', '', 0, aors.length),
+    perf('full', count((a) => a.state === 'full' || a.state === 'over'), '', '', 0, aors.length),
+    perf('near', count((a) => a.state === 'near'), '', '', 0, aors.length),
+    perf('superseded', sum((a) => a.superseded)),
+    perf('expired', sum((a) => a.expired)),
+    perf('parse_errors', data.servers.reduce((n, s) => n + (s.report?.problems.length ?? 0), 0), '0'),
+    perf('servers_unreadable', unknown.length, '', '0', 0, data.servers.length),
+    ...(data.limit
+      ? [perf('sources_at_limit', findings.filter((f) => f.finding.kind === 'per-ip-limit' && f.finding.severity === 1).length, '0'), perf('sources_above_limit', findings.filter((f) => f.finding.kind === 'per-ip-limit' && f.finding.severity === 2).length, '', '0')]
+      : []),
+    ...(data.fleet ? data.servers.map((s) => perf(`${s.server} status`, s.status, '1', '2', 0, 3)) : []),
+  ]
+  const long: string[] = []
+  for (const s of unknown) long.push(`${s.server}: UNKNOWN - ${s.failure!.message}`)
+  const detail = [
+    ...paged.map((a) => `${STATUS_WORD[a.aor.severity as CheckStatus]}: ${name(a)}${fixOf(a.aor, data.fleet ? ` --server ${a.server}` : '')}`),
+    ...findings.map((f) => `${STATUS_WORD[f.finding.severity]}: ${where(f.server)}${f.finding.line ?? f.finding.subject}`),
+  ]
+  const shown = data.verbose ? detail : detail.slice(0, LONG_OUTPUT_LINES)
+  long.push(...shown)
+  if (shown.length < detail.length) long.push(`and ${detail.length - shown.length} more (pjctl check -v lists them all)`)
+  if (data.fleet) for (const s of data.servers) long.push(`server ${s.server}: ${STATUS_WORD[s.status]}`)
+  const first = `PJCTL ${STATUS_WORD[data.status]} - ${nagiosText(parts.join('; '))} | ${perfdata.join(' ')}`
+  return [first, ...long.map(nagiosText)].join('\n') + '\n'
+}
+
+/** `, 1 superseded`, `, 1 duplicate from the same device`: what the AOR holds that a device left behind. */
+function staleText(aor: AorReport): string {
+  const twins = aor.stale - aor.superseded - aor.expired
+  const parts = [aor.superseded ? `${aor.superseded} superseded` : '', aor.expired ? `${aor.expired} expired` : '', twins > 0 ? `${twins} duplicate${twins > 1 ? 's' : ''} from the same device` : '']
+  return parts.filter(Boolean).map((p) => `, ${p}`).join('')
+}
+
+/** What frees the slot now (a superseded or expired contact: prune) or where to look. */
+function fixOf(aor: AorReport, server: string): string {
+  if (aor.superseded || aor.expired) return ` - pjctl prune ${aor.aor}${server}`
+  // same-second twins of the only device: keeping the one latest contact frees the slot
+  if (aor.stale && aor.count - (aor.stale - aor.expired) === 1) return ` - pjctl prune ${aor.aor} --keep 1${server}`
+  if (aor.stale) return ` - pjctl contacts ${aor.aor}${server}`
+  return ''
+}
+
+/** OK: say what was judged and why the full or near ones are not a risk. */
+function okText(aors: AorReport[], contacts: number): string {
+  const notes: string[] = []
+  const full = aors.filter((a) => a.state === 'full' || a.state === 'over')
+  const replacing = full.filter((a) => a.removeExisting === true).length
+  const single = full.length - replacing
+  const near = aors.filter((a) => a.state === 'near').length
+  if (replacing) notes.push(`${replacing} full with remove_existing=yes`)
+  if (single) notes.push(`${single} full with one healthy contact`)
+  if (near) notes.push(`${near} near max_contacts`)
+  return `${aors.length} AOR(s), ${contacts} contact(s), no lockout${notes.length ? ` (${notes.join(', ')})` : ''}`
 }
 
 export function* checkJson(data: CheckData, style: Style): Generator<string> {
@@ -56,7 +135,7 @@ export function* checkJson(data: CheckData, style: Style): Generator<string> {
     server: s.server,
     status: s.status,
     statusText: STATUS_WORD[s.status],
-    ...(s.report ? { aors: aorsJson(s.report.aors, style.raw === true) } : failureJson(s.failure!)),
+    ...(s.report ? { aors: aorsJson(s.report.aors, style.raw === true), parseErrors: s.report.problems.length, findings: s.findings } : failureJson(s.failure!)),
     ...(data.limit && s.sources ? { sourcesAtOrAboveLimit: s.sources.filter((r) => r.limitState === 'at' || r.limitState === 'above').map((r) => sourceJson(r, true)) } : {}),
   })
   yield* jsonPieces({ generatedAt: isoTime(data.generatedAt), status: data.status, statusText: STATUS_WORD[data.status], thresholds: data.thresholds, ...(data.limit ? { perIpLimit: data.limit } : {}), servers: data.servers.map(server) }, style.indent === true)
@@ -90,6 +169,7 @@ export function checkPrometheus(data: CheckData): string {
     ...metric('pjctl_source_contacts', 'Unexpired contacts from the source address (via_addr), all AORs together; the 100 busiest addresses and every one at or above --per-ip-limit.',
       data.servers.flatMap((s) => boundedSources(s.sources ?? []).map((r): [Record<string, string>, number] => [{ server: s.server, address: r.address }, r.contacts]))),
     ...metric('pjctl_server_up', '1 when pjctl could read the server.', data.servers.map((s) => [{ server: s.server }, s.failure ? 0 : 1])),
+    ...metric('pjctl_parse_errors', 'Lines (or items) of the server\'s answer that did not parse: contacts may be missing.', data.servers.flatMap((s) => (s.report ? [[{ server: s.server }, s.report.problems.length] as [Record<string, string>, number]] : []))),
     ...metric('pjctl_check_status', 'Check status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.', data.servers.map((s) => [{ server: s.server }, s.status])),
   ].join('\n') + '\n'
 }

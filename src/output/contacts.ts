@@ -115,6 +115,7 @@ export function aorsJson(aors: AorReport[], raw = false): Lazy<object> {
       count: aor.count,
       state: aor.state,
       severity: aor.severity,
+      stale: aor.stale,
       contacts: aor.contacts.map((contact) => ({
         key: contact.key,
         hash: contact.hash,

@@ -6,60 +6,132 @@ import { aor, closedPort, dumpOf, expectNoSecret, nowSeconds, row, seedOf, tempD
 
 const lines = (r: RunResult) => r.stdout.split('\n')
 
+/** The perfdata of a status line, label → value;warn;crit;min;max. */
+function perfOf(line: string): Record<string, string> {
+  const [text, perf, ...rest] = line.split('|')
+  expect(rest).toEqual([])
+  expect(text.endsWith(' ')).toBe(true)
+  const out: Record<string, string> = {}
+  for (const item of perf.trim().split(' ')) {
+    const m = /^'([^'=|]*)'=(-?\d+(?:;[^;]*){0,4})$/.exec(item)
+    expect(m, item).not.toBeNull()
+    out[m![1]] = m![2]
+  }
+  return out
+}
+
+const PERF_LAB = "'aors'=9;;;0 'contacts'=13;;;0 'critical'=1;;0;0;9 'warning'=1;0;;0;9 'full'=5;;;0;9 'near'=2;;;0;9 'superseded'=1;;;0 'expired'=0;;;0 'parse_errors'=0;0;;0 'servers_unreadable'=0;;0;0;1"
+
 describe('pjctl check --format nagios (default)', () => {
-  it('the captured lab is CRITICAL (exit 2): status line with perfdata, then one line per AOR not OK', async () => {
+  it('the captured lab is CRITICAL (exit 2) for the FAP003 lockout only: full AORs with one healthy phone and near AORs do not page', async () => {
     const server = await sim()
     const r = await run(['check'], { env: envFor(server) })
     expect(r.stderr).toBe('')
     expect(r.code).toBe(2)
     expect(r.stdout).toBe(
       [
-        'PJCTL CRITICAL - 4 AOR(s) full or over: FAP003 (2/2 full), alice (1/1 full), bob (2/2 full), dave (1/1 full); ' +
-          '2 AOR(s) near max_contacts: phone1 (3/4 near), wizphone (1/2 near) | aors=9 contacts=13 warning=2 critical=4 superseded=1 unreadable=0',
-        'CRITICAL: FAP003 (2/2 full)',
-        'CRITICAL: alice (1/1 full)',
-        'CRITICAL: bob (2/2 full)',
-        'CRITICAL: dave (1/1 full)',
-        'WARNING: phone1 (3/4 near)',
-        'WARNING: wizphone (1/2 near)',
+        'PJCTL CRITICAL - 1 AOR(s) locked out (full, holding stale contacts): FAP003 (2/2 full, 1 duplicate from the same device); ' +
+          `1 AOR(s) full without remove_existing: bob (2/2 full) | ${PERF_LAB}`,
+        'CRITICAL: FAP003 (2/2 full, 1 duplicate from the same device) - pjctl prune FAP003 --keep 1',
+        'WARNING: bob (2/2 full)',
         '',
       ].join('\n'),
     )
     expect(server.received.map((a) => a.action)).toEqual(['login', 'DBGetTree', 'PJSIPShowAors', 'Logoff'])
   })
 
-  it('OK (exit 0) and WARNING (exit 1) for the AORs named', async () => {
+  it('OK (exit 0) says why full and near AORs are no risk; WARNING (exit 1) for a full AOR of two devices', async () => {
     const server = await sim()
-    const ok = await run(['check', 'carol', 'phone2'], { env: envFor(server) })
-    expect([ok.code, ok.stderr, ok.stdout]).toEqual([0, '', 'PJCTL OK - 2 AOR(s) below max_contacts | aors=2 contacts=1 warning=0 critical=0 superseded=0 unreadable=0\n'])
-    const warn = await run(['check', 'phone1', 'carol'], { env: envFor(server) })
-    expect([warn.code, warn.stderr]).toEqual([1, ''])
-    expect(lines(warn)).toEqual([
-      'PJCTL WARNING - 1 AOR(s) near max_contacts: phone1 (3/4 near) | aors=2 contacts=4 warning=1 critical=0 superseded=0 unreadable=0',
-      'WARNING: phone1 (3/4 near)',
+    const ok = await run(['check', 'alice', 'erin', 'phone1', 'phone2'], { env: envFor(server) })
+    expect([ok.code, ok.stderr]).toEqual([0, ''])
+    expect(lines(ok)).toEqual([
+      "PJCTL OK - 4 AOR(s), 6 contact(s), no lockout (1 full with remove_existing=yes, 1 full with one healthy contact, 1 near max_contacts) | 'aors'=4;;;0 'contacts'=6;;;0 'critical'=0;;0;0;4 'warning'=0;0;;0;4 'full'=2;;;0;4 'near'=1;;;0;4 'superseded'=1;;;0 'expired'=0;;;0 'parse_errors'=0;0;;0 'servers_unreadable'=0;;0;0;1",
       '',
     ])
+    const warn = await run(['check', 'bob', 'carol'], { env: envFor(server) })
+    expect([warn.code, warn.stderr]).toEqual([1, ''])
+    expect(lines(warn)[0].split(' | ')[0]).toBe('PJCTL WARNING - 1 AOR(s) full without remove_existing: bob (2/2 full)')
+    expect(lines(warn).slice(1)).toEqual(['WARNING: bob (2/2 full)', ''])
   })
 
-  // phone1 holds 3 of 4 (1 free, 75 % used)
+  // phone1 holds 3 of 4 (1 free, 75 % used); alice 1 of 1
   it.each([
-    [[], 1, 'PJCTL WARNING - 1 AOR(s) near max_contacts: phone1 (3/4 near)'],
-    [['--warn', '0'], 0, 'PJCTL OK - 1 AOR(s) below max_contacts'],
-    [['--warn', '0,90%'], 0, 'PJCTL OK - 1 AOR(s) below max_contacts'],
-    [['--warn', '2'], 1, 'PJCTL WARNING - 1 AOR(s) near max_contacts: phone1 (3/4 near)'],
-    [['--warn', '75%'], 1, 'PJCTL WARNING - 1 AOR(s) near max_contacts: phone1 (3/4 near)'],
-    // a --warn replaces the whole default '1,80%': 76 % alone is not met at 75 %
-    [['--warn', '76%', '--crit', '0'], 0, 'PJCTL OK - 1 AOR(s) below max_contacts'],
-    [['--warn', '0', '--crit', '1'], 2, 'PJCTL CRITICAL - 1 AOR(s) at or past --crit: phone1 (3/4 near)'],
-    [['--crit', '75%'], 2, 'PJCTL CRITICAL - 1 AOR(s) at or past --crit: phone1 (3/4 near)'],
-    [['--crit', '80%'], 1, 'PJCTL WARNING - 1 AOR(s) near max_contacts: phone1 (3/4 near)'],
-    [['--warn', '50%', '--crit', '1,90%'], 2, 'PJCTL CRITICAL - 1 AOR(s) at or past --crit: phone1 (3/4 near)'],
-  ])('thresholds %j on phone1 (3/4): exit %i', async (flags, code, first) => {
+    [['phone1'], 0, 'PJCTL OK - 1 AOR(s), 3 contact(s), no lockout (1 near max_contacts)'],
+    [['phone1', '--warn', '1,80%'], 1, 'PJCTL WARNING - 1 AOR(s) at or past --warn: phone1 (3/4 near)'],
+    [['phone1', '-w', '0'], 0, 'PJCTL OK - 1 AOR(s), 3 contact(s), no lockout'],
+    [['phone1', '--warn', '0,90%'], 0, 'PJCTL OK - 1 AOR(s), 3 contact(s), no lockout'],
+    [['phone1', '--warn', '2'], 1, 'PJCTL WARNING - 1 AOR(s) at or past --warn: phone1 (3/4 near)'],
+    [['phone1', '-w', '75%'], 1, 'PJCTL WARNING - 1 AOR(s) at or past --warn: phone1 (3/4 near)'],
+    [['phone1', '--warn', '76%', '--crit', '0'], 0, 'PJCTL OK - 1 AOR(s), 3 contact(s), no lockout'],
+    [['phone1', '--warn', '0', '--crit', '1'], 2, 'PJCTL CRITICAL - 1 AOR(s) at or past --crit: phone1 (3/4 near)'],
+    [['phone1', '-c', '75%'], 2, 'PJCTL CRITICAL - 1 AOR(s) at or past --crit: phone1 (3/4 near)'],
+    [['phone1', '--crit', '80%'], 0, 'PJCTL OK - 1 AOR(s), 3 contact(s), no lockout (1 near max_contacts)'],
+    [['phone1', '--warn', '50%', '--crit', '1,90%'], 2, 'PJCTL CRITICAL - 1 AOR(s) at or past --crit: phone1 (3/4 near)'],
+    // the old policy for those who want it: every full AOR without remove_existing is CRITICAL
+    [['alice', '--crit', '0'], 2, 'PJCTL CRITICAL - 1 AOR(s) at or past --crit: alice (1/1 full)'],
+  ])('thresholds %j: exit %i', async (flags, code, first) => {
     const server = await sim()
-    const r = await run(['check', 'phone1', ...flags], { env: envFor(server) })
+    const r = await run(['check', ...flags], { env: envFor(server) })
     expect([r.code, r.stderr]).toEqual([code, ''])
     expect(lines(r)[0].split(' | ')[0]).toBe(first)
-    expect(lines(r)[0].split(' | ')[1]).toBe(`aors=1 contacts=3 warning=${code === 1 ? 1 : 0} critical=${code === 2 ? 1 : 0} superseded=0 unreadable=0`)
+    const perf = perfOf(lines(r)[0])
+    expect([perf.warning.split(';')[0], perf.critical.split(';')[0]]).toEqual([code === 1 ? '1' : '0', code === 2 ? '1' : '0'])
+  })
+
+  it('perfdata follows the plugin guidelines: quoted labels, value;warn;crit;min;max, no `|` anywhere else (an AOR named a|b)', async () => {
+    const now = nowSeconds()
+    const ua = 'Grandstream GXP2130 1.0.11.3'
+    const rows = [
+      row({ aor: 'a|b', viaAddr: '192.0.2.16', viaPort: 5060, userAgent: ua, expirationTime: now + 60 }),
+      row({ aor: 'a|b', viaAddr: '192.0.2.16', viaPort: 5062, userAgent: ua, expirationTime: now + 3480 }),
+    ]
+    const server = await sim({ seed: seedOf(rows, [aor('a|b', 2)]) })
+    const r = await run(['check'], { env: envFor(server) })
+    expect(r.code).toBe(2)
+    expect(r.stdout.split('|')).toHaveLength(2)
+    expect(lines(r)[0].split(' | ')[0]).toBe('PJCTL CRITICAL - 1 AOR(s) locked out (full, holding stale contacts): a\\x7cb (2/2 full, 1 superseded)')
+    expect(lines(r)[1]).toBe('CRITICAL: a\\x7cb (2/2 full, 1 superseded) - pjctl prune a\\x7cb')
+    expect(perfOf(lines(r)[0])).toEqual({
+      aors: '1;;;0', contacts: '2;;;0', critical: '1;;0;0;1', warning: '0;0;;0;1', full: '1;;;0;1', near: '0;;;0;1',
+      superseded: '1;;;0', expired: '0;;;0', parse_errors: '0;0;;0', servers_unreadable: '0;;0;0;1',
+    })
+  })
+
+  it('the long output is bounded: the first 20 AORs, then "and N more"; -v lists them all', async () => {
+    const now = nowSeconds()
+    const names = Array.from({ length: 25 }, (_, i) => `ext${100 + i}`)
+    const rows = names.flatMap((name, i) => [
+      row({ aor: name, viaAddr: '192.0.2.1', viaPort: 6000 + i, userAgent: 'Yealink SIP-T46S', expirationTime: now + 600 }),
+      row({ aor: name, viaAddr: '192.0.2.2', viaPort: 6000 + i, userAgent: 'Zoiper', expirationTime: now + 900 }),
+    ])
+    const server = await sim({ seed: seedOf(rows, names.map((name) => aor(name, 2))) })
+    const r = await run(['check'], { env: envFor(server) })
+    expect(r.code).toBe(1)
+    expect(lines(r)[0].split(' | ')[0]).toBe('PJCTL WARNING - 25 AOR(s) full without remove_existing: ext100 (2/2 full), ext101 (2/2 full), ext102 (2/2 full), ext103 (2/2 full), ext104 (2/2 full) and 20 more')
+    expect(lines(r).slice(1)).toEqual([...names.slice(0, 20).map((n) => `WARNING: ${n} (2/2 full)`), 'and 5 more (pjctl check -v lists them all)', ''])
+    const verbose = await run(['check', '-v'], { env: envFor(server) })
+    expect(lines(verbose).slice(1)).toEqual([...names.map((n) => `WARNING: ${n} (2/2 full)`), ''])
+  })
+
+  it('-H host, -p port and -t timeout are --host, --port and --timeout', async () => {
+    const server = await sim()
+    const r = await run(['check', 'carol', '-H', '127.0.0.1', '-p', String(server.port), '-t', '5'], { env: { PJCTL_USER: 'pjctl', PJCTL_SECRET: 'pjctl-secret' } })
+    expect([r.code, r.stderr]).toEqual([0, ''])
+    expect(lines(r)[0]).toMatch(/^PJCTL OK - 1 AOR\(s\), 1 contact\(s\), no lockout \| /)
+    const dead = await closedPort()
+    const refused = await run(['check', '-H', '127.0.0.1', '-p', String(dead)], { env: { PJCTL_USER: 'pjctl', PJCTL_SECRET: 'pjctl-secret' } })
+    expect(refused.stdout).toBe(`PJCTL UNKNOWN - connection refused by 127.0.0.1:${dead}\n`)
+  })
+
+  it('--strict exits 3 (UNKNOWN) under check, and its help says so', async () => {
+    const dir = tempDir()
+    const now = nowSeconds()
+    const dump = writeFile(dir, 'dump.txt', dumpOf([row({ aor: 'alice', expirationTime: now + 600 })]).replace('/registrar/contact/', 'garbage\n/registrar/contact/').replace(/(\d+) results found/, (_, n) => `${Number(n) + 1} results found`))
+    const r = await run(['check', '--strict', '--input', dump, '--max-contacts', '2'])
+    expect(r.code).toBe(3)
+    expect(r.stdout).toMatch(/^PJCTL UNKNOWN - 1 line\(s\) did not parse; first at line 1: /)
+    const help = await run(['check', '--help'])
+    expect(help.stdout.replace(/\s+/g, ' ')).toContain('--strict Fail when any line of the answer does not parse, instead of warning: exit 2, or 3 (UNKNOWN) under check.')
   })
 
   it('a bad threshold is UNKNOWN (exit 3) and nothing is sent', async () => {
@@ -84,7 +156,11 @@ describe('pjctl check --format nagios (default)', () => {
     ]
     const server = await sim({ seed: seedOf(rows, [aor('erin', 2, { removeExisting: true }), aor('frank', 2, { removeExisting: true })]) })
     const r = await run(['check'], { env: envFor(server) })
-    expect([r.code, r.stderr, r.stdout]).toEqual([0, '', 'PJCTL OK - 2 AOR(s) below max_contacts | aors=2 contacts=5 warning=0 critical=0 superseded=3 unreadable=0\n'])
+    expect([r.code, r.stderr]).toEqual([0, ''])
+    expect(lines(r)).toEqual([
+      "PJCTL OK - 2 AOR(s), 5 contact(s), no lockout (2 full with remove_existing=yes) | 'aors'=2;;;0 'contacts'=5;;;0 'critical'=0;;0;0;2 'warning'=0;0;;0;2 'full'=2;;;0;2 'near'=0;;;0;2 'superseded'=3;;;0 'expired'=0;;;0 'parse_errors'=0;0;;0 'servers_unreadable'=0;;0;0;1",
+      '',
+    ])
     const doc = JSON.parse((await run(['check', '--format', 'json'], { env: envFor(server) })).stdout)
     expect(doc.servers[0].aors.map((a: { aor: string; count: number; state: string; severity: number; removeExisting: boolean }) => [a.aor, a.count, a.state, a.severity, a.removeExisting])).toEqual([
       ['erin', 2, 'full', 0, true],
@@ -103,8 +179,8 @@ describe('pjctl check --format nagios (default)', () => {
     const r = await run(['check'], { env: envFor(server) })
     expect(r.code).toBe(2)
     expect(lines(r)).toEqual([
-      'PJCTL CRITICAL - 1 AOR(s) full or over: FAP003 (2/2 full) | aors=1 contacts=2 warning=0 critical=1 superseded=1 unreadable=0',
-      'CRITICAL: FAP003 (2/2 full), 1 superseded (pjctl prune FAP003)',
+      "PJCTL CRITICAL - 1 AOR(s) locked out (full, holding stale contacts): FAP003 (2/2 full, 1 superseded) | 'aors'=1;;;0 'contacts'=2;;;0 'critical'=1;;0;0;1 'warning'=0;0;;0;1 'full'=1;;;0;1 'near'=0;;;0;1 'superseded'=1;;;0 'expired'=0;;;0 'parse_errors'=0;0;;0 'servers_unreadable'=0;;0;0;1",
+      'CRITICAL: FAP003 (2/2 full, 1 superseded) - pjctl prune FAP003',
       '',
     ])
   })
@@ -155,9 +231,10 @@ describe('pjctl check on several servers (--server a,b)', () => {
     expect(nagios.code).toBe(2)
     expect(nagios.stderr).toBe(`pjctl: warning: dead: connection refused by 127.0.0.1:${dead}\n`)
     expect(lines(nagios)).toEqual([
-      'PJCTL CRITICAL - 1 AOR(s) full or over: lab/FAP003 (2/2 full); 1 server(s) unreadable: dead | aors=1 contacts=2 warning=0 critical=1 superseded=0 unreadable=1',
+      "PJCTL CRITICAL - 1 AOR(s) locked out (full, holding stale contacts): lab/FAP003 (2/2 full, 1 duplicate from the same device); 1 server(s) unreadable: dead | " +
+        "'aors'=1;;;0 'contacts'=2;;;0 'critical'=1;;0;0;1 'warning'=0;0;;0;1 'full'=1;;;0;1 'near'=0;;;0;1 'superseded'=0;;;0 'expired'=0;;;0 'parse_errors'=0;0;;0 'servers_unreadable'=1;;0;0;2 'lab status'=2;1;2;0;3 'dead status'=3;1;2;0;3",
       `dead: UNKNOWN - connection refused by 127.0.0.1:${dead}`,
-      'CRITICAL: lab/FAP003 (2/2 full)',
+      'CRITICAL: lab/FAP003 (2/2 full, 1 duplicate from the same device) - pjctl prune FAP003 --keep 1 --server lab',
       'server lab: CRITICAL',
       'server dead: UNKNOWN',
       '',
@@ -169,7 +246,9 @@ describe('pjctl check on several servers (--server a,b)', () => {
     }
     const okAndDead = await run(['check', 'carol', '--config', config, '--server', 'lab,dead'])
     expect(okAndDead.code).toBe(3)
-    expect(lines(okAndDead)[0]).toBe('PJCTL UNKNOWN - 1 server(s) unreadable: dead | aors=1 contacts=1 warning=0 critical=0 superseded=0 unreadable=1')
+    expect(lines(okAndDead)[0]).toBe(
+      "PJCTL UNKNOWN - 1 server(s) unreadable: dead | 'aors'=1;;;0 'contacts'=1;;;0 'critical'=0;;0;0;1 'warning'=0;0;;0;1 'full'=0;;;0;1 'near'=0;;;0;1 'superseded'=0;;;0 'expired'=0;;;0 'parse_errors'=0;0;;0 'servers_unreadable'=1;;0;0;2 'lab status'=0;1;2;0;3 'dead status'=3;1;2;0;3",
+    )
   })
 })
 
@@ -225,10 +304,11 @@ describe('pjctl check --format prometheus', () => {
     ]) {
       expect(out).toContain(line)
     }
-    // 4 per-AOR metrics x 9 AORs, 2 server metrics, 1 per source address, HELP+TYPE for each of the 7
+    // 4 per-AOR metrics x 9 AORs, 3 server metrics, 1 per source address, HELP+TYPE for each of the 8
     expect(out.filter((l) => l.startsWith('pjctl_aor_'))).toHaveLength(36)
-    expect(out.filter((l) => l.startsWith('# '))).toHaveLength(14)
+    expect(out.filter((l) => l.startsWith('# '))).toHaveLength(16)
     expect(out.filter((l) => l.startsWith('pjctl_source_contacts{'))).toEqual([`pjctl_source_contacts{${s},address="127.0.0.1"} 13`])
+    expect(out).toContain(`pjctl_parse_errors{${s}} 0`)
     expect(r.stdout.endsWith('\n')).toBe(true)
   })
 
@@ -265,9 +345,9 @@ describe('pjctl check when max_contacts cannot be known', () => {
     const r = await run(['check', 'alice'], { env: envFor(server, 'pjro') })
     expect(r.code).toBe(3)
     expect(lines(r)[0]).toBe(
-      'PJCTL UNKNOWN - 1 AOR(s) with unknown max_contacts (give the AMI user write=system, or pass --pjsip-conf/--max-contacts): alice (1/? unknown) | aors=1 contacts=1 warning=0 critical=0 superseded=0 unreadable=0',
+      "PJCTL UNKNOWN - 1 AOR(s) with unknown max_contacts (give the AMI user write=system, or pass --pjsip-conf/--max-contacts): alice (1/? unknown) | 'aors'=1;;;0 'contacts'=1;;;0 'critical'=0;;0;0;1 'warning'=0;0;;0;1 'full'=0;;;0;1 'near'=0;;;0;1 'superseded'=0;;;0 'expired'=0;;;0 'parse_errors'=0;0;;0 'servers_unreadable'=0;;0;0;1",
     )
-    const known = await run(['check', 'alice', '--max-contacts', '2'], { env: envFor(server, 'pjro') })
-    expect(known.code).toBe(1)
+    const known = await run(['check', 'alice', '--max-contacts', '1', '--crit', '0'], { env: envFor(server, 'pjro') })
+    expect(known.code).toBe(2)
   })
 })

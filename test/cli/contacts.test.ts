@@ -14,14 +14,14 @@ const FIXTURE = resolve(__dirname, '../fixtures/ami-transcripts/cli_database_sho
 /** The captured lab (src/sim/seed.ts captureSeed), judged with the default thresholds. */
 const LAB = [
   ['FAP003', 2, 2, 'full', 2],
-  ['alice', 1, 1, 'full', 2],
-  ['bob', 2, 2, 'full', 2],
+  ['alice', 1, 1, 'full', 0],
+  ['bob', 2, 2, 'full', 1],
   ['carol', 1, 3, 'ok', 0],
-  ['dave', 1, 1, 'full', 2],
+  ['dave', 1, 1, 'full', 0],
   ['erin', 2, 2, 'full', 0],
-  ['phone1', 3, 4, 'near', 1],
+  ['phone1', 3, 4, 'near', 0],
   ['phone2', 0, 1, 'ok', 0],
-  ['wizphone', 1, 2, 'near', 1],
+  ['wizphone', 1, 2, 'near', 0],
 ]
 
 const json = (r: RunResult) => JSON.parse(r.stdout)
@@ -122,7 +122,7 @@ describe('pjctl contacts: what the store holds', () => {
       expect(r.stderr).toBe('')
       expect(r.code).toBe(0)
       const doc = json(r)
-      expect(summary(doc.aors)).toEqual([['FAP003', 1, 2, 'near', 1]])
+      expect(summary(doc.aors)).toEqual([['FAP003', 1, 2, 'near', 0]])
       expect(doc.aors[0].contacts).toHaveLength(1)
       expect(doc.aors[0].contacts[0]).toMatchObject({
         key: `FAP003;@${md5('sip:FAP003@192.0.2.16:5062')}`,
@@ -302,7 +302,7 @@ describe('pjctl contacts NAME', () => {
     const mixed = await run(['contacts', 'alice', 'nosuch', '--json'], { env: envFor(server) })
     expect(mixed.code).toBe(0)
     expect(mixed.stderr).toBe(`pjctl: warning: no AOR or endpoint named 'nosuch' on 127.0.0.1:${server.port}\n`)
-    expect(summary(json(mixed).aors)).toEqual([['alice', 1, 1, 'full', 2]])
+    expect(summary(json(mixed).aors)).toEqual([['alice', 1, 1, 'full', 0]])
   })
 })
 
@@ -377,7 +377,7 @@ describe('pjctl contacts --input (a saved dump, no server)', () => {
 
     const flagOnly = await run(['contacts', 'FAP003', '--json', '--input', dump, '--max-contacts', '3'])
     expect(flagOnly.code).toBe(0)
-    expect(summary(json(flagOnly).aors)).toEqual([['FAP003', 2, 3, 'near', 1]])
+    expect(summary(json(flagOnly).aors)).toEqual([['FAP003', 2, 3, 'near', 0]])
     expect(json(flagOnly).aors[0].maxContactsSource).toBe('flag')
   })
 

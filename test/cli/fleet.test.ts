@@ -131,7 +131,7 @@ describe.concurrent('fleet (--all / --server a,b over 20 sims, one unreachable, 
     const r = await run(['check', '--all', '--format', 'nagios'], opts(healthyHome))
     expect(r.code).toBe(3)
     const lines = r.stdout.trimEnd().split('\n')
-    expect(lines[0]).toMatch(new RegExp(`^PJCTL UNKNOWN - 1 server\\(s\\) unreadable: ${DOWN} \\| aors=\\d+ contacts=\\d+ warning=0 critical=0 superseded=\\d+ unreadable=1$`))
+    expect(lines[0]).toMatch(new RegExp(`^PJCTL UNKNOWN - 1 server\\(s\\) unreadable: ${DOWN} \\| 'aors'=\\d+;;;0 'contacts'=\\d+;;;0 'critical'=0;;0;0;\\d+ 'warning'=0;0;;0;\\d+ .* 'servers_unreadable'=1;;0;0;20 .*'${DOWN} status'=3;1;2;0;3`))
     expect(lines).toContain(`${DOWN}: UNKNOWN - connection refused by 127.0.0.1:${downPort}`)
     for (const name of names) expect(lines).toContain(`server ${name}: ${name === DOWN ? 'UNKNOWN' : 'OK'}`)
   })
@@ -151,7 +151,7 @@ describe.concurrent('fleet (--all / --server a,b over 20 sims, one unreachable, 
   it('check --all: a CRITICAL AOR on one server beats UNKNOWN elsewhere (exit 2)', async () => {
     const nagios = await run(['check', '--all'], opts(criticalHome))
     expect(nagios.code).toBe(2)
-    expect(nagios.stdout).toMatch(new RegExp(`^PJCTL CRITICAL - \\d+ AOR\\(s\\) full or over: ${CRITICAL}/FAP003 \\(2/2 full\\).*; 1 server\\(s\\) unreadable: ${DOWN} \\|`))
+    expect(nagios.stdout).toMatch(new RegExp(`^PJCTL CRITICAL - 1 AOR\\(s\\) locked out \\(full, holding stale contacts\\): ${CRITICAL}/FAP003 \\(2/2 full, 1 duplicate from the same device\\).*; 1 server\\(s\\) unreadable: ${DOWN} \\|`))
     expect(nagios.stdout).toContain(`server ${CRITICAL}: CRITICAL`)
     expect(nagios.stdout).toContain(`server ${DOWN}: UNKNOWN`)
     const json = await run(['check', '--all', '--json'], opts(criticalHome))

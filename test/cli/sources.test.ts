@@ -166,17 +166,18 @@ describe('--per-ip-limit in contacts and check', { timeout: 30_000 }, () => {
     // ext101..ext110 alone are OK by max_contacts (3/6): the address decides
     const names = Array.from({ length: 10 }, (_, i) => `ext${101 + i}`)
     const ok = await run(['check', ...names], { env: envFor(server) })
-    expect([ok.code, lines(ok)[0]]).toEqual([0, 'PJCTL OK - 10 AOR(s) below max_contacts | aors=10 contacts=30 warning=0 critical=0 superseded=0 unreadable=0'])
+    expect([ok.code, lines(ok)[0].split(' | ')[0]]).toEqual([0, 'PJCTL OK - 10 AOR(s), 30 contact(s), no lockout'])
+    expect(lines(ok)[0]).not.toContain('sources_at_limit')
     const at = await run(['check', ...names, '--per-ip-limit', '30'], { env: envFor(server) })
     expect(at.code).toBe(1)
     expect(lines(at).slice(0, 2)).toEqual([
-      `PJCTL WARNING - 1 address(es) at --per-ip-limit 30: ${OFFICE_NAT} (30 contacts over 10 AORs) | aors=10 contacts=30 warning=0 critical=0 superseded=0 unreadable=0 sources_at_limit=1 sources_above_limit=0`,
+      `PJCTL WARNING - 1 address(es) at --per-ip-limit 30: ${OFFICE_NAT} (30 contacts over 10 AORs) | 'aors'=10;;;0 'contacts'=30;;;0 'critical'=0;;0;0;10 'warning'=0;0;;0;10 'full'=0;;;0;10 'near'=0;;;0;10 'superseded'=0;;;0 'expired'=0;;;0 'parse_errors'=0;0;;0 'servers_unreadable'=0;;0;0;1 'sources_at_limit'=1;0;;0 'sources_above_limit'=0;;0;0`,
       `WARNING: source ${OFFICE_NAT} (30 contacts over 10 AORs) at --per-ip-limit 30`,
     ])
     const above = await run(['check', ...names, '--per-ip-limit', '2', '--per', 'aor'], { env: envFor(server) })
     expect(above.code).toBe(2)
     expect(lines(above)[0]).toBe(
-      `PJCTL CRITICAL - 1 address(es) above --per-ip-limit 2 per AOR: ${OFFICE_NAT} (3 on AOR ext101) | aors=10 contacts=30 warning=0 critical=0 superseded=0 unreadable=0 sources_at_limit=0 sources_above_limit=1`,
+      `PJCTL CRITICAL - 1 address(es) above --per-ip-limit 2 per AOR: ${OFFICE_NAT} (3 on AOR ext101) | 'aors'=10;;;0 'contacts'=30;;;0 'critical'=0;;0;0;10 'warning'=0;0;;0;10 'full'=0;;;0;10 'near'=0;;;0;10 'superseded'=0;;;0 'expired'=0;;;0 'parse_errors'=0;0;;0 'servers_unreadable'=0;;0;0;1 'sources_at_limit'=0;0;;0 'sources_above_limit'=1;;0;0`,
     )
     const doc = await run(['check', ...names, '--per-ip-limit', '30', '--format', 'json'], { env: envFor(server) })
     expect(doc.code).toBe(1)

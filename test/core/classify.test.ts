@@ -6,6 +6,7 @@ import {
   classifyContacts,
   compareCodepoints,
   judgeAor,
+  severityOf,
   parseThreshold,
 } from '../../src/core/classify.js'
 import type { AorConfig } from '../../src/core/types.js'
@@ -36,15 +37,19 @@ describe('buildReports on the captures at capture time', () => {
   it('states and severities', () => {
     const summary = Object.fromEntries(reports.map((r) => [r.aor, [r.count, r.maxContacts, r.state, r.severity]]))
     expect(summary).toEqual({
+      // the captured lockout: two contacts of one Grandstream (a same-second twin is stale)
       FAP003: [2, 2, 'full', 2],
-      alice: [1, 1, 'full', 2],
-      bob: [2, 2, 'full', 2],
+      // max_contacts=1 holding its one phone: a doctor finding, not a page
+      alice: [1, 1, 'full', 0],
+      // full with two devices and nothing stale: one re-registration away from a lockout
+      bob: [2, 2, 'full', 1],
       carol: [1, 3, 'ok', 0],
-      dave: [1, 1, 'full', 2],
+      dave: [1, 1, 'full', 0],
       erin: [2, 2, 'full', 0],
-      phone1: [3, 4, 'near', 1],
+      // near alone is not a page
+      phone1: [3, 4, 'near', 0],
       phone2: [0, 1, 'ok', 0],
-      wizphone: [1, 2, 'near', 1],
+      wizphone: [1, 2, 'near', 0],
     })
   })
 
@@ -60,10 +65,14 @@ describe('buildReports on the captures at capture time', () => {
     expect(fresh.supersededBy).toBeNull()
   })
 
-  it("FAP003's two contacts tie on expiration: both active, AOR full, severity 2", () => {
+  it("FAP003's two contacts tie on expiration: both active (prune never guesses), yet one is stale, so the full AOR is CRITICAL", () => {
     const fap = reportOf(reports, 'FAP003')
     expect(fap.contacts.map((c) => c.status)).toEqual(['active', 'active'])
     expect(fap.superseded).toBe(0)
+    expect(fap.stale).toBe(1)
+    expect(fap.severity).toBe(2)
+    expect(reportOf(reports, 'bob').stale).toBe(0)
+    expect(reportOf(reports, 'erin').stale).toBe(1)
     expect(fap.endpoints).toEqual(['FAP003'])
   })
 
@@ -86,7 +95,7 @@ describe('buildReports on the captures at capture time', () => {
   it('an expired contact is not counted toward the limit (bob later)', () => {
     const later = capturedReports(1795460426)
     const bob = reportOf(later, 'bob')
-    expect(bob).toMatchObject({ count: 1, expired: 1, state: 'near', severity: 1 })
+    expect(bob).toMatchObject({ count: 1, expired: 1, stale: 1, state: 'near', severity: 0 })
     expect(bob.contacts.find((c) => c.status === 'expired')?.expiresIn).toBe(0)
   })
 
@@ -96,7 +105,7 @@ describe('buildReports on the captures at capture time', () => {
     expect(unknown.every((r) => r.state === 'unknown' && r.severity === 0 && r.maxContactsSource === 'none')).toBe(true)
     expect(unknown).toHaveLength(8)
     const flagged = buildReports({ contacts, configs: [config('bob', 5)], now: NOW, defaultMaxContacts: 2 })
-    expect(reportOf(flagged, 'FAP003')).toMatchObject({ maxContacts: 2, maxContactsSource: 'flag', state: 'full', severity: 2 })
+    expect(reportOf(flagged, 'FAP003')).toMatchObject({ maxContacts: 2, maxContactsSource: 'flag', state: 'full', stale: 1, severity: 2 })
     expect(reportOf(flagged, 'bob')).toMatchObject({ maxContacts: 5, maxContactsSource: 'ami', state: 'ok' })
   })
 
@@ -143,30 +152,46 @@ describe('classifyContacts', () => {
   })
 })
 
-describe('judgeAor', () => {
+describe('judgeAor: the default policy pages only for real trouble', () => {
   const t = DEFAULT_THRESHOLDS
   it.each([
-    [0, 2, false, 'ok', 0],
-    [1, 4, false, 'ok', 0],
-    [3, 4, false, 'near', 1],
-    [4, 5, false, 'near', 1], // 80 % used
-    [4, 4, false, 'full', 2],
-    [5, 4, false, 'over', 2],
-    [5, 4, true, 'over', 0],
-    [4, 4, true, 'full', 0],
-    [0, 1, false, 'ok', 0],
-    [0, 0, false, 'full', 2], // max_contacts 0: Asterisk refuses every REGISTER
-    [0, 0, true, 'full', 2],
-    [3, null, false, 'unknown', 0],
-  ] as const)('count %i of max %s (remove_existing %s) → %s, severity %i', (count, max, re, state, severity) => {
-    expect(judgeAor(count, max, re, t)).toEqual({ state, severity })
+    // count, stale, max, remove_existing → state, severity
+    [0, 0, 2, false, 'ok', 0],
+    [1, 0, 4, false, 'ok', 0],
+    [3, 0, 4, false, 'near', 0], // near is shown, not paged
+    [4, 0, 5, false, 'near', 0], // 80 % used
+    [1, 0, 2, false, 'near', 0], // wizphone 1/2
+    [4, 1, 4, false, 'full', 2], // lockout in progress: full and holding a stale contact
+    [2, 1, 2, null, 'full', 2], // remove_existing unknown is not yes
+    [4, 0, 4, false, 'full', 1], // full, nothing stale: one re-registration away
+    [5, 0, 4, false, 'over', 1],
+    [5, 2, 4, false, 'over', 2],
+    [5, 2, 4, true, 'over', 0], // remove_existing=yes is never a lockout
+    [4, 1, 4, true, 'full', 0],
+    [1, 0, 1, false, 'full', 0], // max_contacts=1 holding its one phone: doctor, not a page
+    [1, 1, 1, false, 'full', 2], // ... holding an expired leftover too
+    [0, 0, 1, false, 'ok', 0],
+    [0, 0, 0, false, 'full', 0], // max_contacts=0 (a static-contact AOR): doctor, not a page
+    [3, 0, null, false, 'unknown', 0],
+  ] as const)('count %i, stale %i, max %s (remove_existing %s) → %s, severity %i', (count, stale, max, re, state, severity) => {
+    expect(judgeAor({ count, stale }, max, re, t)).toEqual({ state, severity })
   })
 
-  it('custom thresholds', () => {
+  it('--warn makes near a WARNING again; --crit pages at its threshold (0: every full AOR)', () => {
+    const warn = { warn: parseThreshold('1,80%'), crit: null }
+    expect(judgeAor({ count: 3, stale: 0 }, 4, false, warn)).toEqual({ state: 'near', severity: 1 })
+    expect(judgeAor({ count: 1, stale: 0 }, 4, false, warn)).toEqual({ state: 'ok', severity: 0 })
+    const strict = { warn: null, crit: parseThreshold('0') }
+    expect(judgeAor({ count: 1, stale: 0 }, 1, false, strict)).toEqual({ state: 'full', severity: 2 })
+    expect(judgeAor({ count: 1, stale: 0 }, 1, true, strict)).toEqual({ state: 'full', severity: 0 })
     const thresholds = { warn: parseThreshold('50%'), crit: parseThreshold('1') }
-    expect(judgeAor(2, 4, false, thresholds)).toEqual({ state: 'near', severity: 1 })
-    expect(judgeAor(3, 4, false, thresholds)).toEqual({ state: 'near', severity: 2 })
-    expect(judgeAor(1, 4, false, thresholds)).toEqual({ state: 'ok', severity: 0 })
+    expect(judgeAor({ count: 2, stale: 0 }, 4, false, thresholds)).toEqual({ state: 'near', severity: 1 })
+    expect(judgeAor({ count: 3, stale: 0 }, 4, false, thresholds)).toEqual({ state: 'near', severity: 2 })
+    expect(judgeAor({ count: 1, stale: 0 }, 4, false, thresholds)).toEqual({ state: 'ok', severity: 0 })
+  })
+
+  it('orphaned contacts (AOR not configured) are a WARNING', () => {
+    expect(severityOf('orphaned', { count: 1, stale: 0 }, null, DEFAULT_THRESHOLDS)).toBe(1)
   })
 })
 

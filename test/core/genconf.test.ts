@@ -615,6 +615,7 @@ function report(aor: string, maxContacts: number, removeExisting: boolean, conta
     severity: 0,
     superseded: contacts.filter((x) => x.status === 'superseded').length,
     expired: contacts.filter((x) => x.status === 'expired').length,
+    stale: contacts.filter((x) => x.status !== 'active').length,
     contacts,
   }
 }

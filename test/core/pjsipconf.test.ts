@@ -479,6 +479,7 @@ describe('round trip: renderGen → parsePjsipConf', () => {
       severity: 2,
       superseded: contacts.filter((c) => c.status === 'superseded').length,
       expired: contacts.filter((c) => c.status === 'expired').length,
+      stale: contacts.filter((c) => c.status !== 'active').length,
       contacts,
     })
     const snippet = renderGen({
