@@ -101,19 +101,26 @@ export async function main(argv: string[] = process.argv, io: Io = processIo()):
   io.signals.on('SIGINT', onSignal)
   io.signals.on('SIGTERM', onSignal)
   let format: Format = spec.formats[0]
+  const sourceOf = (key: OptionKey): string | undefined => sources.get(key) ?? undefined
+  const textfile = settings.textfile === undefined ? null : String(settings.textfile)
   try {
-    format = chooseFormat(spec, settings)
-    const deps = makeDeps(io, settings, (key) => sources.get(key) ?? undefined, controller.signal)
+    format = chooseFormat(spec, settings, sourceOf)
+    const deps = makeDeps(io, settings, sourceOf, controller.signal)
     const result = await spec.run({ args, settings, format, deps })
     const { render } = await import('./output/index.js')
-    await write(stdout, render(result.view, format, result.data, { color: useColor(io, settings, stdout), indent: Boolean(stdout.isTTY), raw: settings.raw === true }))
-    return result.exitCode
+    const rendered = render(result.view, format, result.data, { color: useColor(io, settings, stdout), indent: Boolean(stdout.isTTY), raw: settings.raw === true })
+    // --textfile: the state lives in the metrics; exit 0 once they are written
+    if (textfile !== null) return await writeTextfile(io, textfile, rendered)
+    return (await writeResult(io, stdout, rendered)) ?? result.exitCode
   } catch (error) {
     const code = report(io, error, spec.errorExit, debug)
     if (spec.failure && error instanceof PjctlError) {
       const { render } = await import('./output/index.js')
       const result = spec.failure(error, settings)
-      await write(stdout, render(result.view, spec.formats.includes(format) ? format : spec.formats[0], result.data, { color: false, indent: Boolean(stdout.isTTY) }))
+      const rendered = render(result.view, spec.formats.includes(format) ? format : spec.formats[0], result.data, { color: false, indent: Boolean(stdout.isTTY) })
+      // a server that cannot be read is a state too: pjctl_server_up 0 goes to the textfile (not for usage errors)
+      if (textfile !== null && format === 'prometheus' && !(error instanceof UsageError)) return await writeTextfile(io, textfile, rendered)
+      return (await writeResult(io, stdout, rendered)) ?? code
     }
     return code
   } finally {
@@ -258,7 +265,12 @@ function toOption(key: OptionKey, formats: readonly Format[] | undefined, defaul
   return option
 }
 
-function chooseFormat(spec: CommandSpec, settings: Settings): Format {
+function chooseFormat(spec: CommandSpec, settings: Settings, sourceOf: (key: OptionKey) => string | undefined): Format {
+  if (settings.textfile !== undefined) {
+    const explicit = settings.json || (sourceOf('format') === 'cli' || sourceOf('format') === 'env') && settings.format !== 'prometheus'
+    if (explicit) throw new UsageError('--textfile writes Prometheus metrics: use it with --format prometheus (or no --format)')
+    return 'prometheus'
+  }
   const format = settings.format as Format | undefined
   if (settings.json) {
     if (format && format !== 'json' && format !== spec.formats[0]) throw new UsageError(`--json and --format ${format} disagree`)
@@ -345,17 +357,58 @@ function drained(stream: OutStream): Promise<void> {
   })
 }
 
-/** Writes the text (or its pieces, honouring backpressure) and resolves once it is handed to the OS. */
-async function write(stream: OutStream, rendered: string | Iterable<string>): Promise<void> {
-  const pieces = typeof rendered === 'string' ? [rendered] : rendered
-  let batch = ''
-  for (const piece of pieces) {
-    batch += piece
-    if (batch.length < 1 << 16) continue
-    if (!stream.write(batch)) await drained(stream)
-    batch = ''
+/**
+ * Writes the text (or its pieces, honouring backpressure) and resolves once it is handed to
+ * the OS, with the first write error (null when none). A full disk must not pass for
+ * success: `pjctl gen … > snippet.conf` would leave half a snippet and exit 0.
+ */
+async function write(stream: OutStream, rendered: string | Iterable<string>): Promise<NodeJS.ErrnoException | null> {
+  let failure: NodeJS.ErrnoException | null = null
+  const onError = (error: NodeJS.ErrnoException): void => void (failure ??= error)
+  stream.on('error', onError)
+  try {
+    const pieces = typeof rendered === 'string' ? [rendered] : rendered
+    let batch = ''
+    for (const piece of pieces) {
+      batch += piece
+      if (batch.length < 1 << 16) continue
+      if (!stream.write(batch, (error) => void (error && onError(error)))) await drained(stream)
+      batch = ''
+      if (failure) return failure
+    }
+    await new Promise<void>((resolve) =>
+      batch
+        ? stream.write(batch, (error) => {
+            if (error) onError(error)
+            resolve()
+          })
+        : resolve(),
+    )
+    return failure
+  } finally {
+    stream.off('error', onError)
   }
-  await new Promise<void>((resolve) => (batch ? stream.write(batch, () => resolve()) : resolve()))
+}
+
+/** Writes the result to stdout: null when done, or exit 1 after `write error: …` (as GNU tools say it). A reader that went away (`| head`) is no error. */
+async function writeResult(io: Io, stream: OutStream, rendered: string | Iterable<string>): Promise<ExitCode | null> {
+  const failure = await write(stream, rendered)
+  if (!failure || failure.code === 'EPIPE' || failure.code === 'ERR_STREAM_DESTROYED') return null
+  const { systemMessage } = await import('./atomic.js')
+  io.stderr.write(`pjctl: write error: ${systemMessage(failure)}\n`)
+  return EXIT.failed
+}
+
+/** check --textfile: the metrics replace PATH atomically; exit 0 once written, 1 when they cannot be. */
+async function writeTextfile(io: Io, path: string, rendered: string | Iterable<string>): Promise<ExitCode> {
+  const { writeFileAtomic, systemMessage } = await import('./atomic.js')
+  try {
+    await writeFileAtomic(path, rendered, 0o644)
+    return EXIT.ok
+  } catch (error) {
+    io.stderr.write(`pjctl: cannot write ${printable(path)}: ${systemMessage(error)}\n`)
+    return EXIT.failed
+  }
 }
 
 const VERSION = '0.1.0'

@@ -1,0 +1,48 @@
+// Writing a whole file so that a reader sees the old one or the new one, never half of
+// either: a temporary file in the same directory, fsync, rename over the target, fsync
+// of the directory. A leaf module (node:fs only), for `check --textfile` and anything
+// else that replaces a file others read.
+
+import { randomBytes } from 'node:crypto'
+import { open, rename, unlink } from 'node:fs/promises'
+import { basename, dirname, join } from 'node:path'
+
+/** Writes `pieces` to `path` atomically with `mode`; throws the fs error (the temporary file is removed). */
+export async function writeFileAtomic(path: string, pieces: string | Iterable<string>, mode = 0o644): Promise<void> {
+  const dir = dirname(path)
+  // node_exporter reads only *.prom: the temporary name never matches, and starts with a dot
+  const temp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
+  const file = await open(temp, 'wx', mode)
+  try {
+    try {
+      await file.chmod(mode) // the umask must not narrow what the collector may read
+      let batch = ''
+      for (const piece of typeof pieces === 'string' ? [pieces] : pieces) {
+        batch += piece
+        if (batch.length >= 1 << 16) {
+          await file.writeFile(batch)
+          batch = ''
+        }
+      }
+      if (batch) await file.writeFile(batch)
+      await file.sync()
+    } finally {
+      await file.close()
+    }
+    await rename(temp, path)
+  } catch (error) {
+    await unlink(temp).catch(() => {})
+    throw error
+  }
+  // the rename itself is durable only once the directory is synced (best effort: not every fs allows it)
+  const directory = await open(dir, 'r').catch(() => null)
+  if (directory) await directory.sync().catch(() => {}).finally(() => directory.close())
+}
+
+/** `ENOSPC: no space left on device, write` → `No space left on device` (strerror's words, as GNU tools print them). */
+export function systemMessage(error: unknown): string {
+  const e = error as NodeJS.ErrnoException
+  const m = /^[A-Z0-9_]+: ([^,]+)/.exec(e?.message ?? '')
+  const text = m ? m[1] : (e?.code ?? String(error))
+  return text.charAt(0).toUpperCase() + text.slice(1)
+}
