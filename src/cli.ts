@@ -108,7 +108,7 @@ export async function main(argv: string[] = process.argv, io: Io = processIo()):
     const deps = makeDeps(io, settings, sourceOf, controller.signal)
     const result = await spec.run({ args, settings, format, deps })
     const { render } = await import('./output/index.js')
-    const rendered = render(result.view, format, result.data, { color: useColor(io, settings, stdout), indent: Boolean(stdout.isTTY), raw: settings.raw === true })
+    const rendered = render(result.view, format, result.data, { color: useColor(io, settings, stdout), indent: Boolean(stdout.isTTY), raw: settings.raw === true, ...layout(io, stdout) })
     // --textfile: the state lives in the metrics; exit 0 once they are written
     if (textfile !== null) return await writeTextfile(io, textfile, rendered)
     return (await writeResult(io, stdout, rendered)) ?? result.exitCode
@@ -162,6 +162,12 @@ function fromEnv(settings: Settings, sources: Map<OptionKey, string | undefined>
     settings[key] = value
     sources.set(key, 'env')
   }
+}
+
+/** Tables fit the terminal (its columns, else COLUMNS, else 80); off a terminal, plain rows. */
+function layout(io: Io, stream: OutStream): { width: number; plain: boolean } {
+  const columns = Number(io.env.COLUMNS)
+  return { width: stream.columns || (Number.isInteger(columns) && columns > 0 ? columns : 80), plain: !stream.isTTY }
 }
 
 /** Colour only on a terminal, and never with NO_COLOR or --no-color. */

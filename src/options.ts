@@ -88,6 +88,7 @@ export const OPTIONS = {
   maxContacts: { flag: '--max-contacts <n>', parse: integer(0), help: 'Assume this max_contacts for AORs whose limit is not otherwise known.' },
 
   // --- output ---
+  problems: { flag: '--problems', help: 'Only AORs that check would not call OK, or that hold stale (superseded, expired or twin) contacts.' },
   format: { flag: '--format <format>', help: 'Output format (choices depend on the command).' },
   json: { flag: '--json', help: 'Shorthand for --format json (indented on a terminal, compact when piped).' },
   raw: { flag: '--raw', help: 'JSON: include every raw stored astdb field of each contact (fields); left out by default.' },

@@ -2,6 +2,7 @@
 
 import { adviceFor } from '../core/advice.js'
 import { atOrAboveLimit, perIpLimitFrom, sourcesOf } from '../core/sources.js'
+import { isProblem } from '../core/select.js'
 import type { ServerReport } from '../core/types.js'
 import { checkNames, eachServer, isFleet, readServerReport, selectNamed } from './read.js'
 import type { CommandSpec, Deps, Settings } from './types.js'
@@ -13,12 +14,14 @@ export const contacts: CommandSpec<ContactsData> = {
   name: 'contacts',
   args: '[names...]',
   summary: 'Registered contacts per AOR (or endpoint): source, user agent, expiry; AORs near or at max_contacts flagged.',
-  options: [...READ_OPTIONS, 'warn', 'crit', 'raw', 'perIpLimit', 'per'],
+  options: [...READ_OPTIONS, 'warn', 'crit', 'raw', 'perIpLimit', 'per', 'problems'],
   formats: ['table', 'json'],
   async run({ args, settings, deps }) {
     const limit = perIpLimitFrom(settings.perIpLimit, settings.per)
     const names = checkNames(args)
-    const servers = await readFleet(names, settings, deps)
+    const read = await readFleet(names, settings, deps)
+    // --problems: only the AORs that need a look (every format: the table, the rows, the JSON)
+    const servers = settings.problems ? read.map((s) => ('message' in s ? s : { ...s, aors: s.aors.filter(isProblem) })) : read
     const reachable = servers.filter((s): s is ServerReport => !('message' in s))
     const advice = reachable.flatMap((report) =>
       report.aors.flatMap((aor) => {
@@ -35,7 +38,8 @@ export const contacts: CommandSpec<ContactsData> = {
         advice,
         fleet: isFleet(settings),
         limit,
-        sources: limit ? reachable.map((report) => ({ server: report.server, rows: atOrAboveLimit(sourcesOf(report.aors, limit)) })) : undefined,
+        // per-IP counts are over every AOR read, --problems or not
+        sources: limit ? read.filter((s): s is ServerReport => !('message' in s)).map((report) => ({ server: report.server, rows: atOrAboveLimit(sourcesOf(report.aors, limit)) })) : undefined,
       },
       exitCode: failed ? failed.exit : 0,
     }

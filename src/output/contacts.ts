@@ -6,9 +6,10 @@ import type { ContactsData, ServerFailure } from '../commands/views.js'
 import { adviceLines, adviceSummary } from './advice.js'
 import { limitLines, sourceJson } from './sources.js'
 import { jsonPieces, lazyMap, type Lazy } from './json.js'
-import { clean, duration, isoTime, paint, stateColor, type Style } from './style.js'
+import { clean, duration, ellipsis, isoTime, paint, stateColor, textWidth, type Style } from './style.js'
 
-export function contactsTable(data: ContactsData, style: Style): string {
+export function contactsTable(data: ContactsData, style: Style): string | Iterable<string> {
+  if (style.plain) return contactsPlain(data)
   const c = paint(style)
   const out: string[] = []
   for (const server of data.servers) {
@@ -50,33 +51,114 @@ function aorHeader(aor: AorReport, style: Style): string {
     limit,
     aor.removeExisting === true ? 'remove_existing=yes' : aor.removeExisting === false ? 'remove_existing=no' : null,
     aor.expired ? `${aor.expired} expired` : null,
-  ].filter(Boolean)
-  return `${c.bold(`AOR ${clean(aor.aor)}`)}  ${aor.count}/${max}  ${stateColor(c, aor.state, aor.state.toUpperCase())}  (${extras.join('; ')})`
+  ].filter(Boolean).join('; ')
+  const name = `AOR ${clean(aor.aor)}`
+  const count = `${aor.count}/${max}`
+  const state = aor.state.toUpperCase()
+  // the header fits the terminal too: the details in parentheses give way first
+  const room = style.width === undefined ? Infinity : style.width - textWidth(`${name}  ${count}  ${state}  ()`)
+  const details = room >= 8 ? `  (${ellipsis(clean(extras), room)})` : ''
+  const head = room >= 8 || style.width === undefined ? name : ellipsis(name, Math.max(style.width - textWidth(`  ${count}  ${state}`), 4))
+  return `${c.bold(head)}  ${count}  ${stateColor(c, aor.state, state)}${details}`
+}
+
+const HEAD = ['KEY', 'URI', 'SOURCE', 'USER AGENT', 'EXPIRES', 'STATUS']
+/** Two spaces before the first column and between columns. */
+const GAP = 2
+/** Columns that give way first when the terminal is narrow: URI and USER AGENT. */
+const FLEXIBLE = [1, 3]
+const MIN_FLEXIBLE = 8
+
+/**
+ * Column widths that fit `width` terminal columns: each column's natural width, then the
+ * widest of URI and USER AGENT shortened one column at a time (down to 8), then, on a very
+ * narrow terminal, the widest of any. A row is never wider than the terminal.
+ */
+export function fitColumns(natural: number[], width: number | undefined): number[] {
+  const widths = [...natural]
+  if (width === undefined) return widths
+  const limit = width - GAP * widths.length
+  const total = (): number => widths.reduce((a, b) => a + b, 0)
+  const widest = (candidates: number[], min: number): number => candidates.filter((i) => widths[i] > min).sort((a, b) => widths[b] - widths[a] || a - b)[0] ?? -1
+  while (total() > limit) {
+    const i = widest(FLEXIBLE, MIN_FLEXIBLE)
+    if (i < 0) break
+    widths[i]--
+  }
+  while (total() > limit) {
+    const i = widest(widths.map((_, k) => k), 3)
+    if (i < 0) break
+    widths[i]--
+  }
+  return widths
 }
 
 function contactRows(aor: AorReport, style: Style): string {
   const c = paint(style)
   if (!aor.contacts.length) return '  (no contacts registered)'
+  const rows = aor.contacts.map((contact) => [
+    contact.hash.slice(0, 8),
+    clean(contact.uri),
+    clean(`${contact.viaAddr}:${contact.viaPort ?? '?'}`),
+    clean(contact.userAgent),
+    duration(contact.expiresIn),
+    statusText(contact),
+  ])
+  let widths = fitColumns(HEAD.map((h, i) => Math.max(textWidth(h), ...rows.map((r) => textWidth(r[i])))), style.width)
+  // URI or USER AGENT cut short: `superseded` without `by <hash>` gives them room (the newer
+  // contact's key is on its own row, and the JSON has supersededBy)
+  const natural = HEAD.map((h, i) => Math.max(textWidth(h), ...rows.map((r) => textWidth(r[i]))))
+  if (FLEXIBLE.some((i) => widths[i] < natural[i]) && aor.contacts.some((contact) => contact.status === 'superseded')) {
+    for (const [i, contact] of aor.contacts.entries()) rows[i][5] = statusText(contact, false)
+    widths = fitColumns(HEAD.map((h, i) => Math.max(textWidth(h), ...rows.map((r) => textWidth(r[i])))), style.width)
+  }
   const table = new Table({
-    head: ['KEY', 'URI', 'SOURCE', 'USER AGENT', 'EXPIRES IN', 'STATUS'],
-    style: { head: style.color ? ['cyan'] : [], border: style.color ? ['gray'] : [] },
+    head: HEAD,
+    chars: BORDERLESS,
+    colWidths: widths,
+    style: { head: style.color ? ['cyan'] : [], border: [], 'padding-left': 0, 'padding-right': 0 },
     wordWrap: false,
   })
-  for (const contact of aor.contacts) {
-    table.push([
-      contact.hash.slice(0, 8),
-      clean(contact.uri),
-      clean(`${contact.viaAddr}:${contact.viaPort ?? '?'}`),
-      clean(contact.userAgent),
-      duration(contact.expiresIn),
-      stateColor(c, contact.status, statusText(contact)),
-    ])
-  }
-  return table.toString()
+  for (const [i, row] of rows.entries()) table.push([...row.slice(0, 5), stateColor(c, aor.contacts[i].status, row[5])])
+  return table
+    .toString()
+    .split('\n')
+    .map((line) => line.trimEnd())
+    .join('\n')
 }
 
-function statusText(contact: ClassifiedContact): string {
-  const superseded = contact.status === 'superseded' && contact.supersededBy ? ` by ${contact.supersededBy.split(';@')[1]?.slice(0, 8) ?? ''}` : ''
+/** No box drawing: two spaces before and between columns. */
+const BORDERLESS = {
+  top: '', 'top-mid': '', 'top-left': '', 'top-right': '',
+  bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '',
+  left: ' '.repeat(GAP), 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: ' '.repeat(GAP),
+}
+
+/**
+ * Not a terminal: one tab-separated row per contact, each carrying its AOR (and server), so
+ * `pjctl contacts | grep superseded` keeps the context: [server] aor, count/max, state, key
+ * hash, status, expires in, source, user agent, uri. No colour, no boxes, no advice.
+ */
+export function* contactsPlain(data: ContactsData): Generator<string> {
+  for (const server of data.servers) {
+    if (isFailure(server)) continue
+    let batch = ''
+    for (const aor of server.aors) {
+      const head = `${data.fleet ? `${clean(server.server)}\t` : ''}${clean(aor.aor)}\t${aor.count}/${aor.maxContacts ?? '?'}\t${aor.state}`
+      for (const contact of aor.contacts) {
+        batch += `${head}\t${contact.hash}\t${statusText(contact)}\t${duration(contact.expiresIn)}\t${clean(`${contact.viaAddr}:${contact.viaPort ?? '?'}`)}\t${clean(contact.userAgent)}\t${clean(contact.uri)}\n`
+      }
+      if (batch.length >= 1 << 16) {
+        yield batch
+        batch = ''
+      }
+    }
+    if (batch) yield batch
+  }
+}
+
+function statusText(contact: ClassifiedContact, by = true): string {
+  const superseded = by && contact.status === 'superseded' && contact.supersededBy ? ` by ${contact.supersededBy.split(';@')[1]?.slice(0, 8) ?? ''}` : ''
   const qualify = contact.qualify && contact.qualify !== 'NonQualified' ? ` (${contact.qualify})` : ''
   return `${contact.status}${superseded}${qualify}`
 }

@@ -51,7 +51,8 @@ function demoText(data: DemoData, style: Style): string {
     if (step.command) out.push(c.cyan(`$ ${step.command}`))
     if (step.lines) out.push(...step.lines.map((line) => `  ${line}`))
     if (step.result) {
-      out.push(renderText(step.result.view, step.result.format, step.result.data, style).trimEnd())
+      // the demo is read by a person even when piped to a pager: tables, never plain rows
+      out.push(renderText(step.result.view, step.result.format, step.result.data, { ...style, plain: false }).trimEnd())
       if (step.command) out.push(c.gray(`(exit ${step.result.exitCode})`))
     }
     out.push('')

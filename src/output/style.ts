@@ -9,6 +9,10 @@ export interface Style {
   indent?: boolean
   /** JSON: every raw stored field of each contact (`fields`), with --raw. */
   raw?: boolean
+  /** Terminal columns to fit tables into (process.stdout.columns, else COLUMNS, else 80); undefined: no limit. */
+  width?: number
+  /** Output is not a terminal: plain rows for grep/awk instead of tables. */
+  plain?: boolean
 }
 
 export function paint(style: Style): ChalkInstance {
@@ -55,4 +59,18 @@ export function stateColor(c: ChalkInstance, state: AorState | ContactStatus | s
 
 export function isoTime(unixSeconds: number): string {
   return new Date(unixSeconds * 1000).toISOString()
+}
+
+/** Display columns of plain text (one per code point; wide characters are cut by the table itself). */
+export function textWidth(text: string): number {
+  let n = 0
+  for (const _ of text) n++
+  return n
+}
+
+/** Cuts plain text to `width` columns with an ellipsis. */
+export function ellipsis(text: string, width: number): string {
+  if (textWidth(text) <= width) return text
+  if (width <= 0) return ''
+  return `${[...text].slice(0, width - 1).join('')}…`
 }

@@ -148,7 +148,8 @@ describe('pjctl contacts: what the store holds', () => {
       expect(json(r)).toMatchObject({ source, aors: [], problems: [] })
     }
     const table = await run(['contacts'], { env: envFor(server) })
-    expect([table.code, table.stderr, table.stdout]).toEqual([0, '', 'No AORs and no registered contacts.\n'])
+    // piped: one row per contact, so none
+    expect([table.code, table.stderr, table.stdout]).toEqual([0, '', ''])
   })
 
   it('AOR names with - . + _ @ and non-ASCII letters, over every source', async () => {
@@ -408,30 +409,41 @@ describe('pjctl contacts: the table', () => {
     return { server, newer: newer.key.split(';@')[1], older: older.key.split(';@')[1] }
   }
 
-  it('shows the AOR header, short hash, URI, via address:port, user agent, expiry and status', async () => {
+  it('piped: one plain tab-separated row per contact, every row carrying its AOR, no box drawing, no advice', async () => {
     const { server, newer, older } = await lockout()
     const r = await run(['contacts', 'FAP003'], { env: envFor(server) })
     expect([r.code, r.stderr]).toEqual([0, ''])
-    const lines = r.stdout.split('\n')
-    expect(lines[0]).toBe('AOR FAP003  2/2  FULL  (endpoint FAP003; max_contacts 2 from ami; remove_existing=no)')
-    const cells = lines.filter((l) => l.startsWith('│')).map((l) => l.split('│').slice(1, -1).map((c) => c.trim()))
-    expect(cells[0]).toEqual(['KEY', 'URI', 'SOURCE', 'USER AGENT', 'EXPIRES IN', 'STATUS'])
-    const byHash = Object.fromEntries(cells.slice(1).map((c) => [c[0], c]))
-    expect(Object.keys(byHash).sort()).toEqual([newer.slice(0, 8), older.slice(0, 8)].sort())
-    expect(byHash[newer.slice(0, 8)].slice(0, 4)).toEqual([newer.slice(0, 8), 'sip:FAP003@192.0.2.16:5062', '192.0.2.16:5062', 'Grandstream GXP2130 1.0.11.3'])
-    expect(byHash[newer.slice(0, 8)][4]).toMatch(/^59m 1[345]s$/)
-    expect(byHash[newer.slice(0, 8)][5]).toBe('active')
-    expect(byHash[older.slice(0, 8)].slice(1, 3)).toEqual(['sip:FAP003@192.0.2.16:5060', '192.0.2.16:5060'])
-    expect(byHash[older.slice(0, 8)][4]).toMatch(/^21m 0[345]s$/)
-    expect(byHash[older.slice(0, 8)][5]).toBe(`superseded by ${newer.slice(0, 8)}`)
-    expect(r.stdout).toContain('Lasting fix for FAP003:')
+    const rows = r.stdout.trimEnd().split('\n').map((line) => line.split('\t'))
+    expect(rows).toHaveLength(2)
+    const byHash = Object.fromEntries(rows.map((c) => [c[3], c]))
+    expect(byHash[newer].slice(0, 5)).toEqual(['FAP003', '2/2', 'full', newer, 'active'])
+    expect(byHash[newer][5]).toMatch(/^59m 1[345]s$/)
+    expect(byHash[newer].slice(6)).toEqual(['192.0.2.16:5062', 'Grandstream GXP2130 1.0.11.3', 'sip:FAP003@192.0.2.16:5062'])
+    expect(byHash[older].slice(0, 5)).toEqual(['FAP003', '2/2', 'full', older, `superseded by ${newer.slice(0, 8)}`])
+    expect(byHash[older][5]).toMatch(/^21m 0[345]s$/)
+    expect(r.stdout).not.toMatch(/[│┌└├─]/)
+    expect(r.stdout).not.toContain('Lasting fix')
+    // `| grep superseded` keeps the AOR
+    expect(r.stdout.split('\n').filter((line) => line.includes('superseded'))).toEqual([expect.stringMatching(/^FAP003\t2\/2\tfull\t/)])
+  })
+
+  it('--problems: only AORs not OK or holding stale contacts, in every format', async () => {
+    const server = await sim()
+    const r = await run(['contacts', '--problems'], { env: envFor(server) })
+    expect(r.code).toBe(0)
+    // FAP003 (lockout: twins), bob (full, two devices), erin (remove_existing=yes but a superseded contact)
+    expect([...new Set(r.stdout.trimEnd().split('\n').map((line) => line.split('\t')[0]))]).toEqual(['FAP003', 'bob', 'erin'])
+    const doc = json(await run(['contacts', '--problems', '--json'], { env: envFor(server) }))
+    expect(doc.aors.map((a: { aor: string }) => a.aor)).toEqual(['FAP003', 'bob', 'erin'])
+    const all = await run(['contacts'], { env: envFor(server) })
+    expect(all.stdout.trimEnd().split('\n')).toHaveLength(13)
   })
 
   it('no ANSI escapes when stdout is not a terminal, even with FORCE_COLOR=1 and no NO_COLOR', async () => {
     const { server } = await lockout()
     const r = await run(['contacts', 'FAP003'], { env: { ...envFor(server), NO_COLOR: undefined, FORCE_COLOR: '1' } })
     expect(r.code).toBe(0)
-    expect(r.stdout).toContain('AOR FAP003  2/2  FULL')
+    expect(r.stdout).toContain('FAP003\t2/2\tfull\t')
     expect(r.stdout).not.toContain('\u001b')
     expect(r.stderr).not.toContain('\u001b')
   })
@@ -470,5 +482,26 @@ describe('pjctl contacts: the table', () => {
     const flag = await runOnTty(['contacts', 'FAP003', '--no-color'], env)
     expect(flag.out).toContain('AOR FAP003  2/2  FULL')
     expect(flag.out).not.toContain('\u001b')
+  })
+
+  it.skipIf(!hasScript)('on a terminal the table fits COLUMNS=80 (no pty size): URI and user agent shortened with …, no row wrapped, no boxes', async () => {
+    const now = nowSeconds()
+    const ua = 'Yealink SIP-T54W 96.86.0.100 (Linux 4.9.11; hw 96.0.0.128.0.0.0; locale en_US; xml-browser 3.2)'
+    const rows = [
+      row({ aor: '1001', viaAddr: '203.0.113.200', viaPort: 52044, userAgent: ua, uri: 'sip:1001@203.0.113.200:52044;transport=UDP;rinstance=9c1e5f0a7b3d2e41', expirationTime: now + 3300 }),
+      row({ aor: '1001', viaAddr: '203.0.113.200', viaPort: 52046, userAgent: ua, uri: 'sip:1001@203.0.113.200:52046;transport=UDP;rinstance=0a7b3d2e419c1e5f', expirationTime: now + 600 }),
+    ]
+    const server = await sim({ seed: seedOf(rows, [aor('1001', 2)]) })
+    for (const columns of ['80', '120']) {
+      const r = await runOnTty(['contacts', '1001', '--no-color'], { ...envFor(server), COLUMNS: columns })
+      expect(r.code).toBe(0)
+      const lines = r.out.replace(/\r/g, '').split('\n\n')[0].split('\n')
+      expect(lines[0]).toMatch(/^AOR 1001  2\/2  FULL  \(/)
+      expect(lines[1]).toMatch(/^ {2}KEY {7}URI +SOURCE +USER AGENT +EXPIRES +STATUS$/)
+      expect(lines).toHaveLength(4)
+      for (const line of lines) expect(line.length).toBeLessThanOrEqual(Number(columns))
+      expect(lines[2]).toContain('…')
+      expect(r.out).not.toMatch(/[│┌└├─]/)
+    }
   })
 })

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { adviceFor } from '../../src/core/advice.js'
 import { buildReports } from '../../src/core/classify.js'
 import type { AorConfig, ServerReport } from '../../src/core/types.js'
-import { contactsTable } from '../../src/output/contacts.js'
+import { contactsTable, fitColumns } from '../../src/output/contacts.js'
 import { CAPTURE_NOW, makeContact } from '../helpers/captures.js'
 
 function bigReport(aors: number): ServerReport {
@@ -22,7 +22,7 @@ function bigReport(aors: number): ServerReport {
 
 function render(report: ServerReport): string {
   const advice = report.aors.flatMap((aor) => (adviceFor(aor) ? [{ server: report.server, advice: adviceFor(aor)! }] : []))
-  return contactsTable({ generatedAt: CAPTURE_NOW, servers: [report], advice, fleet: false }, { color: false })
+  return contactsTable({ generatedAt: CAPTURE_NOW, servers: [report], advice, fleet: false }, { color: false }) as string
 }
 
 describe('contacts table on a big PBX', () => {
@@ -46,5 +46,40 @@ describe('contacts table on a big PBX', () => {
     expect(out).toContain('Lasting fix for 300 AORs with stale or crowded contacts:')
     expect(out).toContain("  - set remove_existing=yes on 300 of them ('pjctl gen pjsip --from-server' proposes the lines)")
     expect(out).toMatch(/ {2}- 300 AOR\(s\): on the phone set Unregister On Reboot: All/)
+  })
+})
+
+describe('contacts table width (fitColumns)', () => {
+  it('keeps natural widths when they fit, and without a width', () => {
+    expect(fitColumns([8, 26, 15, 28, 7, 10], 200)).toEqual([8, 26, 15, 28, 7, 10])
+    expect(fitColumns([8, 26, 15, 28, 7, 10], undefined)).toEqual([8, 26, 15, 28, 7, 10])
+  })
+
+  it('at 80 columns shortens URI and USER AGENT (widest first) and nothing else', () => {
+    const widths = fitColumns([8, 26, 15, 28, 7, 10], 80)
+    expect(widths.reduce((a, b) => a + b, 0) + 12).toBe(80)
+    expect([widths[0], widths[2], widths[4], widths[5]]).toEqual([8, 15, 7, 10])
+    expect(Math.abs(widths[1] - widths[3])).toBeLessThanOrEqual(1)
+  })
+
+  it('on a very narrow terminal every column gives way, and the row still fits', () => {
+    const widths = fitColumns([8, 26, 15, 28, 7, 22], 40)
+    expect(widths.reduce((a, b) => a + b, 0) + 12).toBeLessThanOrEqual(40)
+  })
+
+  it('renders a 50-AOR PBX at 80 columns with no line wider than 80 and no box drawing', () => {
+    const report = bigReport(50)
+    const out = contactsTable({ generatedAt: CAPTURE_NOW, servers: [report], advice: [], fleet: false }, { color: false, width: 80 }) as string
+    for (const line of out.split('\n')) expect(line.length).toBeLessThanOrEqual(80)
+    expect(out).not.toMatch(/[│┌└├─]/)
+  })
+
+  it('plain (piped): one row per contact with its AOR, full values', () => {
+    const report = bigReport(20)
+    const out = [...contactsTable({ generatedAt: CAPTURE_NOW, servers: [report], advice: [], fleet: false }, { color: false, plain: true })].join('')
+    const rows = out.trimEnd().split('\n')
+    expect(rows).toHaveLength(report.aors.reduce((n, a) => n + a.contacts.length, 0))
+    for (const row of rows) expect(row.split('\t')).toHaveLength(9)
+    expect(rows[0].split('\t').slice(0, 3)).toEqual(['ext00000', '2/2', 'full'])
   })
 })

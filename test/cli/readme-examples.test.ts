@@ -1,0 +1,47 @@
+// The README's contacts examples (80-column table, piped rows) are what pjctl prints.
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { lockoutSeed } from '../../src/sim/seed.js'
+import { run } from '../helpers/run.js'
+import { envFor, sim } from '../helpers/sim.js'
+import { nowSeconds } from '../helpers/rows.js'
+
+const README = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8')
+/** Expiry times move with the clock: compare them as a shape. */
+const times = (text: string): string => text.replace(/\d+m \d\ds/g, '<t>')
+
+/** The indented block that follows `marker` in the README, without its 4-space indent. */
+function blockAfter(marker: string): string[] {
+  const after = README.slice(README.indexOf(marker) + marker.length)
+  const lines = after.split('\n')
+  const start = lines.findIndex((l) => l.startsWith('    '))
+  const block: string[] = []
+  for (const line of lines.slice(start)) {
+    if (!line.startsWith('    ') && line !== '') break
+    block.push(line.slice(4))
+  }
+  while (block[block.length - 1] === '') block.pop()
+  return block
+}
+
+describe('README contacts examples', () => {
+  it('the 80-column table is what `pjctl demo` shows at COLUMNS=80', async () => {
+    const r = await run(['demo'], { env: { COLUMNS: '80' } })
+    expect(r.code).toBe(0)
+    const shown = blockAfter('What `pjctl contacts FAP003` shows on an 80-column terminal')
+    expect(shown).toHaveLength(8)
+    const demo = r.stdout.split('\n')
+    const at = demo.indexOf('$ pjctl contacts FAP003')
+    expect(times(demo.slice(at + 1, at + 1 + shown.length).join('\n'))).toBe(times(shown.join('\n')))
+    for (const line of shown.slice(0, 4)) expect(line.length).toBeLessThanOrEqual(80)
+  }, 30_000)
+
+  it('the piped rows are what `pjctl contacts FAP003 | cat` prints', async () => {
+    const server = await sim({ seed: lockoutSeed({ now: nowSeconds() }) })
+    const r = await run(['contacts', 'FAP003'], { env: envFor(server) })
+    expect(r.code).toBe(0)
+    expect(blockAfter('with no boxes, colour or advice:')).toHaveLength(2)
+    expect(times(r.stdout.trimEnd())).toBe(times(blockAfter('with no boxes, colour or advice:').join('\n')))
+  })
+})
