@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { captureSeed, generateRows } from '../../src/sim/seed.js'
+import { runIn } from '../helpers/cli.js'
 import { BIN, isolatedHome, run, type RunResult } from '../helpers/run.js'
 import { envFor, sim } from '../helpers/sim.js'
 import { actionsWithHeaders, aor, dumpOf, expectNoSecret, fieldsOf, md5, nowSeconds, row, seedOf, stableAors, summary, tempDir, writeFile } from '../helpers/rows.js'
@@ -411,7 +412,7 @@ describe('pjctl contacts: the table', () => {
 
   it('piped: one plain tab-separated row per contact, every row carrying its AOR, no box drawing, no advice', async () => {
     const { server, newer, older } = await lockout()
-    const r = await run(['contacts', 'FAP003'], { env: envFor(server) })
+    const r = await runIn(['contacts', 'FAP003'], { env: envFor(server) })
     expect([r.code, r.stderr]).toEqual([0, ''])
     const rows = r.stdout.trimEnd().split('\n').map((line) => line.split('\t'))
     expect(rows).toHaveLength(2)
@@ -429,13 +430,13 @@ describe('pjctl contacts: the table', () => {
 
   it('--problems: only AORs not OK or holding stale contacts, in every format', async () => {
     const server = await sim()
-    const r = await run(['contacts', '--problems'], { env: envFor(server) })
+    const r = await runIn(['contacts', '--problems'], { env: envFor(server) })
     expect(r.code).toBe(0)
     // FAP003 (lockout: twins), bob (full, two devices), erin (remove_existing=yes but a superseded contact)
     expect([...new Set(r.stdout.trimEnd().split('\n').map((line) => line.split('\t')[0]))]).toEqual(['FAP003', 'bob', 'erin'])
-    const doc = json(await run(['contacts', '--problems', '--json'], { env: envFor(server) }))
+    const doc = json(await runIn(['contacts', '--problems', '--json'], { env: envFor(server) }))
     expect(doc.aors.map((a: { aor: string }) => a.aor)).toEqual(['FAP003', 'bob', 'erin'])
-    const all = await run(['contacts'], { env: envFor(server) })
+    const all = await runIn(['contacts'], { env: envFor(server) })
     expect(all.stdout.trimEnd().split('\n')).toHaveLength(13)
   })
 

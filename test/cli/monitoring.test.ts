@@ -4,7 +4,8 @@ import { spawn } from 'node:child_process'
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { BIN, isolatedHome, run, type RunResult } from '../helpers/run.js'
+import { runIn as run } from '../helpers/cli.js'
+import { BIN, isolatedHome, type RunResult } from '../helpers/run.js'
 import { envFor, sim } from '../helpers/sim.js'
 import { aor, closedPort, dumpOf, nowSeconds, row, seedOf, tempDir, writeFile } from '../helpers/rows.js'
 
@@ -104,7 +105,7 @@ function runToDevFull(args: string[], env: Record<string, string>): Promise<{ co
   })
 }
 
-describe.runIf(existsSync('/dev/full'))('write errors (item 8)', () => {
+describe.runIf(existsSync('/dev/full'))('write errors (item 8)', { timeout: 60_000 }, () => {
   it('contacts, check --format prometheus and gen > /dev/full exit 1 with `write error: No space left on device`', async () => {
     const server = await sim()
     for (const args of [['contacts'], ['check', '--format', 'prometheus'], ['check'], ['gen', 'pjsip', '1001', '--aor-only']]) {

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { lockoutSeed } from '../../src/sim/seed.js'
-import { run } from '../helpers/run.js'
+import { runIn as run } from '../helpers/cli.js'
 import { envFor, sim } from '../helpers/sim.js'
 import { nowSeconds } from '../helpers/rows.js'
 

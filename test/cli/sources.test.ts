@@ -150,14 +150,15 @@ describe('pjctl sources', { timeout: 30_000 }, () => {
 describe('--per-ip-limit in contacts and check', { timeout: 30_000 }, () => {
   it('contacts: the addresses at or above it under the tables, and in --json', async () => {
     const server = await sim({ seed: sourcesSeed({ now: nowSeconds() }) })
-    const table = await run(['contacts', '--per-ip-limit', '10'], { env: envFor(server) })
+    // on a terminal: the limit block under the tables (piped, contacts prints one plain row per contact only)
+    const table = await run(['contacts', '--per-ip-limit', '10'], { env: envFor(server), tty: { stdout: true, columns: 200 } })
     expect([table.code, table.stderr]).toEqual([0, ''])
     expect(table.stdout).toContain(`1 source address(es) at or above --per-ip-limit 10 (contacts per address):\n  - ${OFFICE_NAT} (30 contacts over 10 AORs): above the limit (30/10)\n`)
     const r = await run(['contacts', '--json', '--per-ip-limit', '2', '--per', 'aor', 'FAP003', 'alice'], { env: envFor(server) })
     expect(r.code).toBe(0)
     expect(json(r).perIpLimit).toEqual({ limit: 2, per: 'aor' })
     expect(json(r).sourcesAtOrAboveLimit).toEqual([{ ...ALL_SOURCES[1], limitState: 'at' }])
-    const none = await run(['contacts', '--per-ip-limit', '50'], { env: envFor(server) })
+    const none = await run(['contacts', '--per-ip-limit', '50'], { env: envFor(server), tty: { stdout: true, columns: 200 } })
     expect(none.stdout).toContain('No source address at or above --per-ip-limit 50 (contacts per address).')
   })
 
