@@ -9,7 +9,7 @@ import type { Readable, Writable } from 'node:stream'
 import { COMMANDS } from './commands/index.js'
 import type { CommandSpec, Deps, Format, Progress, Settings } from './commands/types.js'
 import { EXIT, PjctlError, UsageError, cannotRead, type ExitCode } from './errors.js'
-import { OPTIONS, printable, type OptionKey, type OptionSpec } from './options.js'
+import { OPTIONS, longForm, printable, type OptionKey, type OptionSpec } from './options.js'
 import { resolveTargets } from './settings.js'
 
 const COMMON: OptionKey[] = ['color', 'quiet', 'debug']
@@ -134,7 +134,7 @@ function checkConflicts(settings: Settings, sources: Map<OptionKey, string | und
   if (settings.input === undefined) return
   const given = (['host', 'port', 'server', 'all'] as const).filter((key) => sources.get(key) === 'cli')
   if (given.length) {
-    const flags = given.map((key) => (OPTIONS[key] as OptionSpec).flag!.split(' ')[0]).join(', ')
+    const flags = given.map((key) => longForm((OPTIONS[key] as OptionSpec).flag!).split(' ')[0]).join(', ')
     throw new UsageError(`--input reads a saved dump and connects to nothing: it cannot be combined with ${flags}`, 'leave out the server, or leave out --input to read the server')
   }
 }
@@ -151,12 +151,12 @@ function fromEnv(settings: Settings, sources: Map<OptionKey, string | undefined>
     let value: unknown = true
     if (/[<[]/.test(spec.flag)) {
       if (spec.choices && !spec.choices.includes(raw)) {
-        throw new UsageError(`option '${spec.flag}' value '${printable(raw)}' from env '${spec.env}' is invalid. Allowed choices are ${spec.choices.join(', ')}.`)
+        throw new UsageError(`option '${longForm(spec.flag)}' value '${printable(raw)}' from env '${spec.env}' is invalid. Allowed choices are ${spec.choices.join(', ')}.`)
       }
       try {
         value = spec.parse ? spec.parse(raw) : raw
       } catch (error) {
-        throw new UsageError(`option '${spec.flag}': ${(error as Error).message}`)
+        throw new UsageError(`option '${longForm(spec.flag)}': ${(error as Error).message}`)
       }
     }
     settings[key] = value
@@ -264,7 +264,7 @@ function toOption(key: OptionKey, formats: readonly Format[] | undefined, defaul
       try {
         return parse(raw)
       } catch (error) {
-        throw new UsageError(`option '${spec.flag}': ${(error as Error).message}`)
+        throw new UsageError(`option '${longForm(spec.flag!)}': ${(error as Error).message}`)
       }
     })
   }

@@ -61,6 +61,11 @@ function list(raw: string): string[] {
   return String(raw).split(',').map((s) => s.trim()).filter(Boolean)
 }
 
+/** `-p, --port <port>` → `--port <port>`: how messages name an option. */
+export function longForm(flag: string): string {
+  return flag.replace(/^-[a-zA-Z], /, '')
+}
+
 /** Shows a user-supplied string in an error without letting control characters through. */
 export function printable(text: string): string {
   return String(text).replace(/[\u0000-\u001f\u007f]/g, (c) => (c === '\r' ? '\\r' : c === '\n' ? '\\n' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`))

@@ -129,7 +129,8 @@ function aorLimitFindings(aors: readonly AorReport[]): Finding[] {
       })
       continue
     }
-    if (aor.removeExisting === true || aor.severity === 0) continue
+    // a configuration risk even when check does not page for it (near, or full with healthy contacts)
+    if (aor.removeExisting === true || (aor.severity === 0 && aor.state !== 'near' && aor.state !== 'full' && aor.state !== 'over')) continue
     // a lone phone on max_contacts=1: the summary finding covers it
     if (aor.maxContacts === 1 && aor.count <= 1) continue
     const stale = aor.superseded ? `, ${aor.superseded} of them superseded` : ''

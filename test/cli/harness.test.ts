@@ -18,7 +18,7 @@ describe('runIn: pjctl in-process', () => {
     const inProcess = await runIn(['contacts', 'FAP003'], { env: envFor(server) })
     expect(inProcess.code).toBe(spawned.code)
     expect(inProcess.stderr).toBe(spawned.stderr)
-    const untimed = (text: string) => text.replace(/\d+[dhm] \d+[hms] /g, 'T ')
+    const untimed = (text: string) => text.replace(/\d+[dhm] \d+[hms]/g, 'T')
     expect(untimed(inProcess.stdout)).toBe(untimed(spawned.stdout))
     expect(inProcess.stdout).toContain('superseded by cdcea047')
     const doc = JSON.parse((await runIn(['contacts', '--json'], { env: envFor(server), clock })).stdout)
