@@ -9,7 +9,7 @@ import type { Readable, Writable } from 'node:stream'
 import { COMMANDS } from './commands/index.js'
 import type { CommandSpec, Deps, Format, Progress, Settings } from './commands/types.js'
 import { EXIT, PjctlError, UsageError, type ExitCode } from './errors.js'
-import { OPTIONS, printable, type OptionKey, type OptionSpec } from './options.js'
+import { OPTIONS, printable, withDefaults, type OptionKey, type OptionSpec } from './options.js'
 import { resolveTargets } from './settings.js'
 
 const COMMON: OptionKey[] = ['color', 'quiet', 'debug']
@@ -76,17 +76,18 @@ export async function main(argv: string[] = process.argv, io: Io = processIo()):
   }
   const { spec, args, command, attributes } = chosen as Chosen
   const sources = new Map<OptionKey, string | undefined>()
-  const settings: Settings = {}
+  const settings: Settings = withDefaults()
   try {
     for (const [key, attribute] of attributes) {
-      settings[key] = command.getOptionValue(attribute)
+      const value: unknown = command.getOptionValue(attribute)
+      ;(settings as Record<OptionKey, unknown>)[key] = value
       sources.set(key, command.getOptionValueSource(attribute))
     }
     fromEnv(settings, sources, io.env)
   } catch (error) {
     return report(io, error, spec.errorExit, false)
   }
-  const debug = Boolean(settings.debug)
+  const debug = settings.debug === true
   const controller = new AbortController()
   const onSignal = (signal: NodeJS.Signals): void => {
     if (controller.signal.aborted || !spec.handlesInterrupt) {
@@ -141,7 +142,7 @@ function fromEnv(settings: Settings, sources: Map<OptionKey, string | undefined>
         throw new UsageError(`option '${spec.flag}': ${(error as Error).message}`)
       }
     }
-    settings[key] = value
+    ;(settings as Record<OptionKey, unknown>)[key] = value
     sources.set(key, 'env')
   }
 }
@@ -232,8 +233,10 @@ function toOption(key: OptionKey, formats: readonly Format[] | undefined, defaul
   if (!spec.flag) return null
   const option = new Option(spec.flag, formats ? `Output format: ${formats.join(', ')}.` : spec.help)
   if (formats) option.choices(formats).default(defaultFormat)
-  else if (spec.default !== undefined) option.default(spec.default)
-  if (spec.choices) option.choices(spec.choices)
+  else {
+    if (spec.default !== undefined) option.default(spec.default)
+    if (spec.choices) option.choices(spec.choices)
+  }
   if (spec.parse) {
     const parse = spec.parse
     option.argParser((raw: string) => {
@@ -248,7 +251,7 @@ function toOption(key: OptionKey, formats: readonly Format[] | undefined, defaul
 }
 
 function chooseFormat(spec: CommandSpec, settings: Settings): Format {
-  const format = settings.format as Format | undefined
+  const format = settings.format
   if (settings.json) {
     if (format && format !== 'json' && format !== spec.formats[0]) throw new UsageError(`--json and --format ${format} disagree`)
     return 'json'
@@ -257,8 +260,8 @@ function chooseFormat(spec: CommandSpec, settings: Settings): Format {
 }
 
 function makeDeps(io: Io, settings: Settings, sourceOf: (key: OptionKey) => string | undefined, signal: AbortSignal): Deps {
-  const quiet = Boolean(settings.quiet)
-  const debug = Boolean(settings.debug)
+  const quiet = settings.quiet === true
+  const debug = settings.debug === true
   const { stderr, stdin, env } = io
   const log = {
     warn: (message: string) => void (quiet || stderr.write(`pjctl: warning: ${message}\n`)),

@@ -40,6 +40,11 @@ function bytes(raw: string): number {
   return Number(m[1]) * unit
 }
 
+/** A value taken as given (a host, a file, a name). */
+function text(raw: string): string {
+  return raw
+}
+
 function list(raw: string): string[] {
   return String(raw).split(',').map((s) => s.trim()).filter(Boolean)
 }
@@ -53,25 +58,25 @@ export const OPTIONS = {
   // --- which server, as whom ---
   server: { flag: '--server <names>', env: 'PJCTL_SERVER', parse: list, help: 'Server name(s) from the config file, comma-separated.' },
   all: { flag: '--all', help: 'Every server in the config file.' },
-  config: { flag: '--config <file>', env: 'PJCTL_CONFIG', help: 'Config file (default $XDG_CONFIG_HOME/pjctl/config.json, else ~/.config/pjctl/config.json).' },
-  host: { flag: '--host <host>', env: 'PJCTL_HOST', default: '127.0.0.1', config: true, help: 'AMI host.' },
+  config: { flag: '--config <file>', env: 'PJCTL_CONFIG', parse: text, help: 'Config file (default $XDG_CONFIG_HOME/pjctl/config.json, else ~/.config/pjctl/config.json).' },
+  host: { flag: '--host <host>', env: 'PJCTL_HOST', default: '127.0.0.1', config: true, parse: text, help: 'AMI host.' },
   port: { flag: '--port <port>', env: 'PJCTL_PORT', default: 5038, parse: integer(1, 65535), config: true, help: 'AMI port.' },
-  user: { flag: '--user <user>', env: 'PJCTL_USER', config: true, help: 'AMI user (manager.conf section).' },
-  secret: { env: 'PJCTL_SECRET', config: true, help: 'AMI secret: from PJCTL_SECRET, --secret-file or the config file; never a flag.' },
-  secretFile: { flag: '--secret-file <file>', env: 'PJCTL_SECRET_FILE', config: true, help: 'Read the AMI secret from this file (first line).' },
+  user: { flag: '--user <user>', env: 'PJCTL_USER', config: true, parse: text, help: 'AMI user (manager.conf section).' },
+  secret: { env: 'PJCTL_SECRET', config: true, parse: text, help: 'AMI secret: from PJCTL_SECRET, --secret-file or the config file; never a flag.' },
+  secretFile: { flag: '--secret-file <file>', env: 'PJCTL_SECRET_FILE', config: true, parse: text, help: 'Read the AMI secret from this file (first line).' },
   timeout: { flag: '--timeout <seconds>', env: 'PJCTL_TIMEOUT', default: 10, parse: seconds, config: true, help: 'Bound the connect and every AMI action.' },
   maxOutput: { flag: '--max-output <size>', env: 'PJCTL_MAX_OUTPUT', default: 256 * 1024 ** 2, parse: bytes, config: true, help: 'Refuse an AMI answer larger than this (e.g. 256M).' },
   parallel: { flag: '--parallel <n>', env: 'PJCTL_PARALLEL', default: 4, parse: integer(1, 64), help: 'Servers worked on at once with --server a,b or --all.' },
 
   // --- reading contacts ---
-  source: { flag: '--source <source>', env: 'PJCTL_SOURCE', default: 'auto', choices: ['auto', 'dbgettree', 'command'], config: true, help: 'How to read contacts: AMI DBGetTree, AMI Command "database show", or auto (DBGetTree where allowed, else Command).' },
-  input: { flag: '--input <file>', help: "Parse a saved 'asterisk -rx \"database show registrar/contact\"' dump (- for stdin) instead of connecting." },
+  source: { flag: '--source <source>', env: 'PJCTL_SOURCE', default: 'auto', choices: ['auto', 'dbgettree', 'command'] as const, config: true, help: 'How to read contacts: AMI DBGetTree, AMI Command "database show", or auto (DBGetTree where allowed, else Command).' },
+  input: { flag: '--input <file>', parse: text, help: "Parse a saved 'asterisk -rx \"database show registrar/contact\"' dump (- for stdin) instead of connecting." },
   strict: { flag: '--strict', help: 'Fail (exit 2) when any line of the answer does not parse, instead of warning.' },
-  pjsipConf: { flag: '--pjsip-conf <file>', help: 'Read max_contacts from this pjsip.conf (follows #include) when AMI cannot tell.' },
+  pjsipConf: { flag: '--pjsip-conf <file>', parse: text, help: 'Read max_contacts from this pjsip.conf (follows #include) when AMI cannot tell.' },
   maxContacts: { flag: '--max-contacts <n>', parse: integer(0), help: 'Assume this max_contacts for AORs whose limit is not otherwise known.' },
 
   // --- output ---
-  format: { flag: '--format <format>', help: 'Output format (choices depend on the command).' },
+  format: { flag: '--format <format>', choices: ['table', 'json', 'nagios', 'prometheus', 'text'] as const, help: 'Output format (choices depend on the command).' },
   json: { flag: '--json', help: 'Shorthand for --format json (indented on a terminal, compact when piped).' },
   raw: { flag: '--raw', help: 'JSON: include every raw stored astdb field of each contact (fields); left out by default.' },
   color: { flag: '--no-color', help: 'No colour (also NO_COLOR=1; colour is only used on a terminal).' },
@@ -79,19 +84,19 @@ export const OPTIONS = {
   debug: { flag: '--debug', env: 'PJCTL_DEBUG', help: 'Print stack traces and AMI traffic summaries on stderr.' },
 
   // --- check ---
-  warn: { flag: '--warn <threshold>', default: '1,80%', help: "WARNING when an AOR has this many free slots or fewer, or this percent used: '1', '80%' or '1,80%'." },
-  crit: { flag: '--crit <threshold>', default: '0', help: "CRITICAL threshold, same form as --warn (default '0': full or over)." },
+  warn: { flag: '--warn <threshold>', default: '1,80%', parse: text, help: "WARNING when an AOR has this many free slots or fewer, or this percent used: '1', '80%' or '1,80%'." },
+  crit: { flag: '--crit <threshold>', default: '0', parse: text, help: "CRITICAL threshold, same form as --warn (default '0': full or over)." },
 
   // --- prune ---
   expired: { flag: '--expired', help: 'Prune contacts whose expiration_time has passed.' },
   superseded: { flag: '--superseded', help: 'Prune contacts superseded by a newer registration from the same device (via address and user agent).' },
   keep: { flag: '--keep <n>', parse: integer(1), help: 'Keep the N latest-expiring contacts of each AOR; prune the rest.' },
-  key: { flag: '--key <key>', help: 'Exactly this contact: astdb key <aor>;@<hash>, or a unique hash prefix (6+ hex digits, alone or after <aor>;@); several with commas.' },
+  key: { flag: '--key <key>', parse: list, help: 'Exactly this contact: astdb key <aor>;@<hash>, or a unique hash prefix (6+ hex digits, alone or after <aor>;@); several with commas.' },
   unreachable: { flag: '--unreachable', help: 'Prune contacts that qualify reports Unreachable (PJSIPShowContacts).' },
-  via: { flag: '--via <how>', default: 'delete', choices: ['delete', 'expire'], help: 'delete: DBDel the key (slot free at once); expire: DBPut it with expiration_time 1 so Asterisk removes it itself.' },
+  via: { flag: '--via <how>', default: 'delete', choices: ['delete', 'expire'] as const, help: 'delete: DBDel the key (slot free at once); expire: DBPut it with expiration_time 1 so Asterisk removes it itself.' },
   dryRun: { flag: '--dry-run', help: 'Print the plan; change nothing.' },
   yes: { flag: '--yes', help: 'Do not ask (required without a terminal, e.g. in cron).' },
-  backup: { flag: '--backup <file>', env: 'PJCTL_BACKUP', help: 'Append deleted values here (default $XDG_STATE_HOME/pjctl/backups/<server>-<date>.jsonl).' },
+  backup: { flag: '--backup <file>', env: 'PJCTL_BACKUP', parse: text, help: 'Append deleted values here (default $XDG_STATE_HOME/pjctl/backups/<server>-<date>.jsonl).' },
   backupRetention: { flag: '--backup-retention <days>', env: 'PJCTL_BACKUP_RETENTION', default: 30, parse: integer(0, 36500), help: "Each prune removes this server's own default backup files older than this many days (0: keep them all)." },
   maxDelete: { flag: '--max-delete <n>', default: 50, parse: integer(1), help: 'Refuse to delete more than this many contacts in one run without --force.' },
   force: { flag: '--force', help: 'prune: allow more than --max-delete or half of a server; gen: overwrite --out; restore: a backup written for another server.' },
@@ -105,18 +110,38 @@ export const OPTIONS = {
   minimumExpiration: { flag: '--minimum-expiration <s>', parse: integer(1), help: 'minimum_expiration (seconds).' },
   maximumExpiration: { flag: '--maximum-expiration <s>', parse: integer(1), help: 'maximum_expiration (seconds).' },
   defaultExpiration: { flag: '--default-expiration <s>', parse: integer(1), help: 'default_expiration (seconds).' },
-  expirationWindow: { flag: '--expiration-window <min-max>', help: 'minimum and maximum expiration together, e.g. 600-3600.' },
-  context: { flag: '--context <context>', help: 'Endpoint context (default from-internal).' },
-  transport: { flag: '--transport <name>', help: 'Endpoint transport.' },
-  allow: { flag: '--allow <codecs>', help: 'Endpoint codecs, e.g. ulaw,alaw (default ulaw,alaw).' },
-  template: { flag: '--template <name>', help: 'Define templates TEMPLATE, TEMPLATE-auth, TEMPLATE-aor and emit [NAME](TEMPLATE) sections that hold only what is per name.' },
-  passwordEnv: { flag: '--password-env <var>', help: 'Take the password from this environment variable.' },
+  expirationWindow: { flag: '--expiration-window <min-max>', parse: text, help: 'minimum and maximum expiration together, e.g. 600-3600.' },
+  context: { flag: '--context <context>', parse: text, help: 'Endpoint context (default from-internal).' },
+  transport: { flag: '--transport <name>', parse: text, help: 'Endpoint transport.' },
+  allow: { flag: '--allow <codecs>', parse: text, help: 'Endpoint codecs, e.g. ulaw,alaw (default ulaw,alaw).' },
+  template: { flag: '--template <name>', parse: text, help: 'Define templates TEMPLATE, TEMPLATE-auth, TEMPLATE-aor and emit [NAME](TEMPLATE) sections that hold only what is per name.' },
+  passwordEnv: { flag: '--password-env <var>', parse: text, help: 'Take the password from this environment variable.' },
   generatePassword: { flag: '--generate-password', help: 'Generate a strong random password per name.' },
-  out: { flag: '--out <file>', help: 'Write to this file (never overwrites without --force).' },
+  out: { flag: '--out <file>', parse: text, help: 'Write to this file (never overwrites without --force).' },
   append: { flag: '--append', help: 'Emit [NAME](+type=aor) sections that add only the AOR options to an AOR defined elsewhere.' },
   aorOnly: { flag: '--aor-only', help: 'Only the type=aor section.' },
-  fromCsv: { flag: '--from-csv <file>', help: 'Names from a CSV file: name,password[,max_contacts,...].' },
+  fromCsv: { flag: '--from-csv <file>', parse: text, help: 'Names from a CSV file: name,password[,max_contacts,...].' },
   fromServer: { flag: '--from-server', help: 'Propose AOR snippets from what is registered on a live server.' },
 } satisfies Record<string, OptionSpec>
 
 export type OptionKey = keyof typeof OPTIONS
+
+/** An option's value: one of its choices, what its parser returns, or (a flag without a value) a boolean. */
+export type ValueOf<S> = S extends { choices: readonly (infer C)[] } ? C : S extends { parse: (raw: string) => infer T } ? T : boolean
+
+type Defaulted = { [K in OptionKey]: (typeof OPTIONS)[K] extends { default: unknown } ? K : never }[OptionKey]
+
+/**
+ * Option values after parsing (flag > env > config profile > default), typed from OPTIONS:
+ * an option with a default always has a value; the others only when given.
+ */
+export type Settings = { [K in Defaulted]: ValueOf<(typeof OPTIONS)[K]> } & { [K in Exclude<OptionKey, Defaulted>]?: ValueOf<(typeof OPTIONS)[K]> }
+
+export type Format = ValueOf<(typeof OPTIONS)['format']>
+
+/** Every default from OPTIONS, under the given values (for a run that does not come from the command line: demo, tests). */
+export function withDefaults(values: Partial<Settings> = {}): Settings {
+  const defaults: Record<string, unknown> = {}
+  for (const [key, spec] of Object.entries(OPTIONS) as [OptionKey, OptionSpec][]) if (spec.default !== undefined) defaults[key] = spec.default
+  return { ...defaults, ...values } as Settings
+}

@@ -18,7 +18,7 @@ export const check: CommandSpec<CheckData> = {
   // A check that cannot run is still a check result: UNKNOWN in the chosen format (a textfile
   // collector must see pjctl_server_up 0, not an empty file).
   failure(error, settings) {
-    const server = (settings.server as string[] | undefined)?.[0] ?? `${settings.host ?? '127.0.0.1'}:${settings.port ?? 5038}`
+    const server = settings.server?.[0] ?? `${settings.host}:${settings.port}`
     const failure = { server, message: error.message, hint: error.hint, exit: EXIT.unreadable }
     return {
       view: 'check',

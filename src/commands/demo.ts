@@ -9,6 +9,7 @@ import { check } from './check.js'
 import { contacts } from './contacts.js'
 import { gen } from './gen.js'
 import { prune } from './prune.js'
+import { withDefaults } from '../options.js'
 import type { CommandResult, CommandSpec, Deps, Format, Settings } from './types.js'
 
 export interface DemoStep {
@@ -43,8 +44,8 @@ export const demo: CommandSpec<DemoData> = {
     const target: AmiTarget = { name: `simulated-asterisk:${port}`, host: '127.0.0.1', port, user: 'pjctl', secret: 'pjctl-secret', timeout: 10, maxOutput: 256 * 1024 ** 2 }
     const demoDeps: Deps = { ...deps, targets: async () => [target], env: { ...deps.env, XDG_STATE_HOME: state }, interactive: false, log: { ...deps.log, info: () => {} } }
     const steps: DemoStep[] = []
-    const runStep = async (title: string, command: string, spec: CommandSpec<unknown>, args: string[], settings: Settings, format: Format): Promise<CommandResult<unknown>> => {
-      const result = await spec.run({ args, settings: { ...BASE, ...settings }, format, deps: demoDeps })
+    const runStep = async (title: string, command: string, spec: CommandSpec<unknown>, args: string[], settings: Partial<Settings>, format: Format): Promise<CommandResult<unknown>> => {
+      const result = await spec.run({ args, settings: withDefaults(settings), format, deps: demoDeps })
       steps.push({ title, command, result: { ...result, format } })
       return result
     }
@@ -79,6 +80,3 @@ export const demo: CommandSpec<DemoData> = {
     }
   },
 }
-
-/** The defaults the option table would give these commands on the command line. */
-const BASE: Settings = { source: 'auto', parallel: 1, warn: '1,80%', crit: '0', via: 'delete', maxDelete: 50, inFlight: 64, removeExisting: true, genMaxContacts: 1 }

@@ -99,7 +99,7 @@ export const gen: CommandSpec<GenOutput> = {
     if (options.fromServer) {
       entries = await fromServer(names, settings, deps)
     } else if (settings.fromCsv !== undefined) {
-      const file = String(settings.fromCsv)
+      const file = settings.fromCsv
       const text = file === '-' ? await deps.readStdin() : await deps.readFile(file)
       entries = parseGenCsv(text)
       if (entries.length === 0) throw new InputError(`--from-csv ${shown(file, 200)}: no names in the file`)
@@ -121,9 +121,9 @@ export const gen: CommandSpec<GenOutput> = {
     for (const w of warnings) deps.log.warn(w)
 
     if (settings.out !== undefined) {
-      const out = String(settings.out)
+      const out = settings.out
       // Passwords → 600 (the Asterisk user must then be given the file: chown); AOR options only → the umask's mode.
-      await writeOut(out, result.text, Boolean(settings.force), endpointToo)
+      await writeOut(out, result.text, settings.force === true, endpointToo)
       deps.log.info(`wrote ${entries.length} ${entries.length === 1 ? 'name' : 'names'} to ${shown(out, 200)}`)
       if (endpointToo) deps.log.info(`${shown(out, 200)} holds passwords and is mode 600: make sure Asterisk can read it (e.g. chown asterisk: FILE)`)
       return { view: 'gen', data: { text: '', warnings, out }, exitCode: 0 }
@@ -132,50 +132,44 @@ export const gen: CommandSpec<GenOutput> = {
   },
 }
 
-/** Settings → renderer options. Values from flags are parsed already; from env/config they may be strings. */
+/** Settings → renderer options (typed and parsed by the option table already). */
 export function optionsFrom(settings: Settings): GenOptions {
-  const o: GenOptions = {}
-  const maxContacts = settings.genMaxContacts ?? settings.maxContacts
-  if (maxContacts !== undefined) o.maxContacts = int('--max-contacts', maxContacts)
-  if (settings.removeExisting === false || settings.removeExisting === 'false') o.removeExisting = false
+  const o: GenOptions = {
+    maxContacts: settings.genMaxContacts,
+    qualifyFrequency: settings.qualifyFrequency,
+    minimumExpiration: settings.minimumExpiration,
+    maximumExpiration: settings.maximumExpiration,
+    defaultExpiration: settings.defaultExpiration,
+    expirationWindow: settings.expirationWindow,
+    context: settings.context,
+    transport: settings.transport,
+    allow: settings.allow,
+    template: settings.template,
+    passwordEnv: settings.passwordEnv,
+    fromCsv: settings.fromCsv,
+  }
+  if (settings.removeExisting === false) o.removeExisting = false
   if (settings.removeUnavailable) o.removeUnavailable = true
-  if (settings.qualifyFrequency !== undefined) o.qualifyFrequency = int('--qualify-frequency', settings.qualifyFrequency)
-  if (settings.minimumExpiration !== undefined) o.minimumExpiration = int('--minimum-expiration', settings.minimumExpiration)
-  if (settings.maximumExpiration !== undefined) o.maximumExpiration = int('--maximum-expiration', settings.maximumExpiration)
-  if (settings.defaultExpiration !== undefined) o.defaultExpiration = int('--default-expiration', settings.defaultExpiration)
-  if (settings.expirationWindow !== undefined) o.expirationWindow = String(settings.expirationWindow)
-  if (settings.context !== undefined) o.context = String(settings.context)
-  if (settings.transport !== undefined) o.transport = String(settings.transport)
-  if (settings.allow !== undefined) o.allow = String(settings.allow)
-  if (settings.template !== undefined) o.template = String(settings.template)
   if (settings.aorOnly) o.aorOnly = true
   if (settings.append) o.append = true
   if (settings.fromServer) o.fromServer = true
-  if (settings.passwordEnv !== undefined) o.passwordEnv = String(settings.passwordEnv)
   if (settings.generatePassword) o.generatePassword = true
-  if (settings.fromCsv !== undefined) o.fromCsv = String(settings.fromCsv)
+  for (const key of Object.keys(o) as (keyof GenOptions)[]) if (o[key] === undefined) delete o[key]
   return o
-}
-
-function int(flag: string, value: unknown): number {
-  if (typeof value === 'number' && Number.isInteger(value)) return value
-  const text = String(value).trim()
-  if (!/^\d+$/.test(text)) throw new UsageError(`${flag}: expected a whole number, got '${shown(text)}'`)
-  return Number(text)
 }
 
 /** Every endpoint gets a password: the CSV's, else --password-env's, else a generated one; none → refused. */
 function fillPasswords(entries: GenEntry[], settings: Settings, deps: Deps, warnings: string[]): GenEntry[] {
   let fromEnv: string | undefined
   if (settings.passwordEnv !== undefined) {
-    const variable = String(settings.passwordEnv)
+    const variable = settings.passwordEnv
     const value = deps.env[variable]
     if (value === undefined || value === '') {
       throw new UsageError(`--password-env ${shown(variable)}: the environment variable is not set or empty`)
     }
     fromEnv = value
   }
-  const generate = Boolean(settings.generatePassword)
+  const generate = settings.generatePassword === true
   const missing = entries.filter((e) => e.password === undefined)
   if (missing.length > 0 && fromEnv === undefined && !generate) {
     const which = missing

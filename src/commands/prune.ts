@@ -61,7 +61,7 @@ export const prune: CommandSpec<PruneData> = {
       const nowhere = servers.some((s) => s.plan) ? [...keyHits].filter(([, hits]) => hits === 0).map(([p]) => p.raw) : []
       for (const raw of nowhere) deps.log.warn(`--key '${showSafely(raw)}': no such contact on any server`)
       const exitCode = exitFor(servers)
-      return { view: 'prune', data: { generatedAt: deps.now(), servers, summary, quiet: Boolean(settings.quiet), fleet: isFleet(settings) }, exitCode: nowhere.length && exitCode === EXIT.ok ? EXIT.usage : exitCode }
+      return { view: 'prune', data: { generatedAt: deps.now(), servers, summary, quiet: settings.quiet === true, fleet: isFleet(settings) }, exitCode: nowhere.length && exitCode === EXIT.ok ? EXIT.usage : exitCode }
     } finally {
       await Promise.all(held.map((p) => p.release()))
     }
@@ -70,15 +70,15 @@ export const prune: CommandSpec<PruneData> = {
 
 /** The criteria (keys still unresolved: each server resolves the --key patterns against its own contacts). */
 function criteriaFrom(settings: Settings): { criteria: PruneCriteria; patterns: KeyPattern[] } {
-  const raw = settings.key === undefined ? [] : String(settings.key).split(',').map((k) => k.trim()).filter(Boolean)
+  const raw = settings.key ?? []
   const patterns = raw.map((key) => parseKeyPattern(key))
   const any = settings.expired || settings.superseded || settings.keep !== undefined || patterns.length || settings.unreachable
   const criteria = {
-    expired: any ? Boolean(settings.expired) : true,
-    superseded: any ? Boolean(settings.superseded) : true,
-    keep: settings.keep === undefined ? null : Number(settings.keep),
+    expired: any ? settings.expired === true : true,
+    superseded: any ? settings.superseded === true : true,
+    keep: settings.keep ?? null,
     keys: patterns.map((p) => p.raw),
-    unreachable: Boolean(settings.unreachable),
+    unreachable: settings.unreachable === true,
   }
   return { criteria, patterns }
 }
@@ -98,7 +98,7 @@ interface Planned {
  * registered in `held` so the run releases it whatever happens.
  */
 async function planServer(target: AmiTarget, names: string[], criteria: PruneCriteria, patterns: KeyPattern[], keyHits: Map<KeyPattern, number>, settings: Settings, deps: Deps, held: Planned[]): Promise<Planned | PruneServerResult> {
-  const dryRun = Boolean(settings.dryRun)
+  const dryRun = settings.dryRun === true
   const lock: Lock | null = dryRun ? null : await acquireLock(target.name, deps)
   // Under the lock, so no other prune of this server is writing its backup; only the default location is ours to clean.
   if (lock && settings.backup === undefined) await expireBackups(target.name, Number(settings.backupRetention ?? 30), deps)
@@ -179,7 +179,7 @@ async function executeAndRelease(planned: Planned, settings: Settings, deps: Dep
 /** Compare, back up, delete the planned contacts of one server. */
 async function executeServer(planned: Planned, settings: Settings, deps: Deps): Promise<PruneServerResult> {
   const { target, session, plan, base } = planned
-  const backupFile = String(settings.backup ?? backupPathFor(target.name, deps))
+  const backupFile = (settings.backup ?? backupPathFor(target.name, deps))
   const { outcomes, lost, refused } = await execute(session, plan, backupFile, settings, deps)
   const interrupted = deps.signal.aborted
   const notSent = outcomes.filter((o) => o.outcome === 'not-sent').length
@@ -200,7 +200,7 @@ function resultBase(server: string, plan: PrunePlan, report: ServerReport, setti
 /** A misparse must never empty a PBX. */
 function guard(plan: PrunePlan, report: ServerReport, settings: Settings): string | null {
   if (settings.force) return null
-  const max = Number(settings.maxDelete ?? 50)
+  const max = settings.maxDelete
   if (plan.toDelete > max) return `refusing to delete ${plan.toDelete} contacts (more than --max-delete ${max}); pass --force to allow it`
   const total = report.aors.reduce((n, aor) => n + aor.contacts.length, 0)
   if (plan.toDelete > total / 2) return `refusing to delete ${plan.toDelete} of the server's ${total} contacts (more than half); pass --force to allow it`
@@ -210,7 +210,7 @@ function guard(plan: PrunePlan, report: ServerReport, settings: Settings): strin
 /** Compare, back up, delete: in batches of --in-flight actions on the one connection. */
 async function execute(session: AmiSession, plan: PrunePlan, backupFile: string, settings: Settings, deps: Deps): Promise<Execution> {
   const items = plan.items.filter((i) => i.action === 'delete')
-  const batchSize = Number(settings.inFlight ?? 64)
+  const batchSize = settings.inFlight
   const expire = settings.via === 'expire'
   const outcomes: PruneServerResult['outcomes'] = []
   const record = (item: PlanItem, outcome: DeleteOutcome, detail?: string): void => {

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs'
 import { dirname, isAbsolute, resolve } from 'node:path'
 import type { AmiSession, AmiTarget } from '../ami/types.js'
 import { aorConfigFromAorDetail, aorConfigsFromAorList, qualifyFromContactList } from '../core/aors.js'
-import { buildReports, parseThreshold, DEFAULT_THRESHOLDS } from '../core/classify.js'
+import { buildReports, parseThreshold } from '../core/classify.js'
 import { DatabaseShowParser, DbTreeParser, checkComplete, countCheck, parseDatabaseShow, type ParsedDump } from '../core/dump.js'
 import { parsePjsipConf } from '../core/pjsipconf.js'
 import { CONTACT_FAMILY, type AorConfig, type ParsedContacts, type QualifyStatus, type ServerReport, type Thresholds } from '../core/types.js'
@@ -39,15 +39,15 @@ export function checkNames(names: string[]): string[] {
 
 export function thresholdsFrom(settings: Settings): Thresholds {
   return {
-    warn: settings.warn === undefined ? DEFAULT_THRESHOLDS.warn : parseThreshold(String(settings.warn)),
-    crit: settings.crit === undefined ? DEFAULT_THRESHOLDS.crit : parseThreshold(String(settings.crit)),
+    warn: parseThreshold(settings.warn),
+    crit: parseThreshold(settings.crit),
   }
 }
 
 /** Reads one server (or the --input dump) into a judged report. */
 export async function readServerReport(target: AmiTarget | null, settings: Settings, deps: Deps, options: ReadOptions = {}): Promise<ServerReport> {
   const thresholds = thresholdsFrom(settings)
-  if (settings.input !== undefined) return reportFromDump(String(settings.input), settings, deps, thresholds)
+  if (settings.input !== undefined) return reportFromDump(settings.input, settings, deps, thresholds)
   const session = await deps.connect(target!)
   try {
     return await readFromSession(session, settings, deps, thresholds, options)
@@ -57,7 +57,7 @@ export async function readServerReport(target: AmiTarget | null, settings: Setti
 }
 
 export async function readFromSession(session: AmiSession, settings: Settings, deps: Deps, thresholds: Thresholds, options: ReadOptions): Promise<ServerReport> {
-  const { parsed, source } = await readContacts(session, String(settings.source ?? 'auto'), deps)
+  const { parsed, source } = await readContacts(session, settings.source, deps)
   reportProblems(parsed, settings, deps)
   const configs = await readAorConfigs(session, settings, deps, options.names ?? [])
   const qualify = options.qualify ? await readQualify(session, deps) : null
@@ -185,7 +185,7 @@ async function readQualify(session: AmiSession, deps: Deps): Promise<Map<string,
 
 function configsFromFiles(settings: Settings, deps: Deps): AorConfig[] {
   if (settings.pjsipConf === undefined) return []
-  const entry = resolve(String(settings.pjsipConf))
+  const entry = resolve(settings.pjsipConf)
   const conf = parsePjsipConf(
     entry,
     (path) => {
@@ -202,12 +202,12 @@ function configsFromFiles(settings: Settings, deps: Deps): AorConfig[] {
 }
 
 function maxContactsFlag(settings: Settings): number | undefined {
-  return settings.maxContacts === undefined ? undefined : Number(settings.maxContacts)
+  return settings.maxContacts
 }
 
 /** Several servers named (--server a,b / --all): output carries a server column, and one failing server does not stop the others. */
 export function isFleet(settings: Settings): boolean {
-  return Boolean(settings.all) || ((settings.server as string[] | undefined)?.length ?? 0) > 1
+  return settings.all === true || (settings.server?.length ?? 0) > 1
 }
 
 /**
@@ -231,6 +231,6 @@ export async function eachServer<T>(targets: AmiTarget[], settings: Settings, de
       }
     }
   }
-  await Promise.all(Array.from({ length: Math.min(Number(settings.parallel ?? 4), targets.length) }, worker))
+  await Promise.all(Array.from({ length: Math.min(settings.parallel, targets.length) }, worker))
   return results
 }

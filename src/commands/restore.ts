@@ -18,7 +18,7 @@ export const restore: CommandSpec<RestoreData> = {
   formats: ['table', 'json'],
   async run({ args, settings, deps }) {
     const file = args[0]
-    const patterns = settings.key === undefined ? null : String(settings.key).split(',').map((k) => k.trim()).filter(Boolean).map((k) => parseKeyPattern(k))
+    const patterns = settings.key === undefined ? null : settings.key.map((k) => parseKeyPattern(k))
     // the whole file is checked before anything connects
     let entries = latestPerKey(await readBackup(file, deps))
     if (patterns) {

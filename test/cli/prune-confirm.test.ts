@@ -9,6 +9,7 @@ import type { AmiTarget } from '../../src/ami/types.js'
 import { prune } from '../../src/commands/prune.js'
 import type { Deps, Settings } from '../../src/commands/types.js'
 import type { PruneData } from '../../src/commands/views.js'
+import { withDefaults } from '../../src/options.js'
 import { renderText } from '../../src/output/index.js'
 import { contactKey } from '../../src/sim/registrar.js'
 import { lockoutSeed } from '../../src/sim/seed.js'
@@ -58,11 +59,11 @@ function terminal(targets: AmiTarget[], servers: SimAsterisk[], answers: boolean
   return { deps, asked, warned }
 }
 
-async function fleet(answers: boolean[], extra: Settings = {}) {
+async function fleet(answers: boolean[], extra: Partial<Settings> = {}) {
   const a = await sim({ seed: lockoutSeed({ now: Math.floor(Date.now() / 1000) }) })
   const b = await sim({ seed: lockoutSeed({ now: Math.floor(Date.now() / 1000) }) })
   const { deps, asked, warned } = terminal([target('pbx-a', a), target('pbx-b', b)], [a, b], answers)
-  const settings: Settings = { server: ['pbx-a', 'pbx-b'], expired: true, superseded: true, parallel: 4, ...extra }
+  const settings: Settings = withDefaults({ server: ['pbx-a', 'pbx-b'], expired: true, superseded: true, parallel: 4, ...extra })
   const result = await prune.run({ args: [], settings, format: 'table', deps })
   return { a, b, asked, warned, result: result as { data: PruneData; exitCode: number } }
 }
@@ -94,7 +95,7 @@ describe('prune --server a,b on a terminal', () => {
   })
 
   it('--key in a fleet: a key found on no server is exit 2 (each server notes it), nothing deleted', async () => {
-    const { a, b, asked, warned, result } = await fleet([true], { expired: false, superseded: false, key: 'deadbeef', yes: true })
+    const { a, b, asked, warned, result } = await fleet([true], { expired: false, superseded: false, key: ['deadbeef'], yes: true })
     expect(asked).toHaveLength(0)
     expect(keysOf(a, 'DBDel')).toEqual([])
     expect(keysOf(b, 'DBDel')).toEqual([])

@@ -7,6 +7,7 @@ import type { Deps, Settings } from '../../src/commands/types.js'
 import { parseExpirationWindow, parseGenCsv, proposeFromReports, renderGen, type GenEntry, type GenOptions, type GenRequest } from '../../src/core/genconf.js'
 import type { AorReport, ClassifiedContact } from '../../src/core/types.js'
 import { InputError, UsageError } from '../../src/errors.js'
+import { withDefaults } from '../../src/options.js'
 
 const text = (req: GenRequest) => renderGen(req).text
 const pjsip = (entries: GenEntry[], options: GenOptions = {}) => renderGen({ kind: 'pjsip', entries, options })
@@ -662,8 +663,8 @@ function fakeDeps(over: Partial<Deps> = {}): Deps & { warned: string[] } {
   return deps as Deps & { warned: string[] }
 }
 
-async function run(args: string[], settings: Settings, deps = fakeDeps()) {
-  return gen.run({ args, settings: { genMaxContacts: 1, ...settings }, format: 'text', deps })
+async function run(args: string[], settings: Partial<Settings>, deps = fakeDeps()) {
+  return gen.run({ args, settings: withDefaults(settings), format: 'text', deps })
 }
 
 describe('gen command', () => {
