@@ -9,8 +9,9 @@ import type { Readable, Writable } from 'node:stream'
 import { COMMANDS } from './commands/index.js'
 import type { CommandSpec, Deps, Format, Progress, Settings } from './commands/types.js'
 import { EXIT, PjctlError, UsageError, type ExitCode } from './errors.js'
-import { OPTIONS, printable, withDefaults, type OptionKey, type OptionSpec } from './options.js'
+import { OPTIONS, withDefaults, type OptionKey, type OptionSpec } from './options.js'
 import { resolveTargets } from './settings.js'
+import { printable } from './text.js'
 
 const COMMON: OptionKey[] = ['color', 'quiet', 'debug']
 
@@ -156,8 +157,9 @@ function useColor(io: Io, settings: Settings, stream: OutStream): boolean {
 function report(io: Io, error: unknown, override: ExitCode | undefined, debug: boolean): ExitCode {
   const { stderr } = io
   if (error instanceof PjctlError) {
-    stderr.write(`pjctl: ${error.message}\n`)
-    if (error.hint) stderr.write(`hint: ${error.hint}\n`)
+    // A message may quote what a server or a file said: never let its control characters through.
+    stderr.write(`pjctl: ${printable(error.message)}\n`)
+    if (error.hint) stderr.write(`hint: ${printable(error.hint)}\n`)
     if (debug && error.stack) stderr.write(`${error.stack}\n`)
     return override ?? error.exit
   }
@@ -264,7 +266,7 @@ function makeDeps(io: Io, settings: Settings, sourceOf: (key: OptionKey) => stri
   const debug = settings.debug === true
   const { stderr, stdin, env } = io
   const log = {
-    warn: (message: string) => void (quiet || stderr.write(`pjctl: warning: ${message}\n`)),
+    warn: (message: string) => void (quiet || stderr.write(`pjctl: warning: ${printable(message)}\n`)),
     info: (message: string) => void (quiet || stderr.write(`${message}\n`)),
     debug: (message: string) => void (debug && stderr.write(`pjctl: debug: ${message}\n`)),
   }

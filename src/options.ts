@@ -1,8 +1,9 @@
 // Every option pjctl has, declared once as data. src/cli.ts turns these into commander
 // options; the README's option table is checked against this file by a test.
-// An option that is not here does not exist. A leaf module: imports only ./errors.
+// An option that is not here does not exist. A leaf module: imports only ./errors and ./text.
 
 import { UsageError } from './errors.js'
+import { printable } from './text.js'
 
 export interface OptionSpec<T = unknown> {
   /** Commander flag syntax. No flag = never on argv (secrets). */
@@ -47,11 +48,6 @@ function text(raw: string): string {
 
 function list(raw: string): string[] {
   return String(raw).split(',').map((s) => s.trim()).filter(Boolean)
-}
-
-/** Shows a user-supplied string in an error without letting control characters through. */
-export function printable(text: string): string {
-  return String(text).replace(/[\u0000-\u001f\u007f]/g, (c) => (c === '\r' ? '\\r' : c === '\n' ? '\\n' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`))
 }
 
 export const OPTIONS = {
@@ -144,4 +140,10 @@ export function withDefaults(values: Partial<Settings> = {}): Settings {
   const defaults: Record<string, unknown> = {}
   for (const [key, spec] of Object.entries(OPTIONS) as [OptionKey, OptionSpec][]) if (spec.default !== undefined) defaults[key] = spec.default
   return { ...defaults, ...values } as Settings
+}
+
+/** The flag as typed, without its value: `--max-contacts`, `--no-remove-existing`. */
+export function flagOf(key: OptionKey): string {
+  const spec: OptionSpec = OPTIONS[key]
+  return spec.flag?.split(' ')[0] ?? key
 }

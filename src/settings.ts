@@ -7,7 +7,8 @@ import { homedir } from 'node:os'
 import { join } from 'node:path'
 import type { AmiTarget } from './ami/types.js'
 import { InputError, UsageError } from './errors.js'
-import { OPTIONS, printable, type OptionKey, type OptionSpec, type Settings } from './options.js'
+import { printable } from './text.js'
+import { OPTIONS, type OptionKey, type OptionSpec, type Settings } from './options.js'
 
 export interface ServerProfile {
   [key: string]: unknown

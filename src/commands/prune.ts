@@ -16,7 +16,7 @@ import { ActionFailedError, AmiError, EXIT, IncompleteAnswerError, PermissionErr
 import { BackupFile, acquireLock, backupPathFor, expireBackups, type Lock } from './backup.js'
 import { checkNames, eachServer, isFleet, readFromSession, selectNamed, thresholdsFrom } from './read.js'
 import { READ_OPTIONS } from './contacts.js'
-import { showSafely } from '../core/select.js'
+import { printable } from '../text.js'
 import { parseKeyPattern, resolveKeys, type KeyPattern } from '../core/keys.js'
 import type { CommandSpec, Deps, Settings } from './types.js'
 import type { DeleteOutcome, PruneData, PruneServerResult, ServerFailure } from './views.js'
@@ -59,7 +59,7 @@ export const prune: CommandSpec<PruneData> = {
       const summary = summarise(servers)
       // In a fleet a key is on one server: it is an error only when no server has it.
       const nowhere = servers.some((s) => s.plan) ? [...keyHits].filter(([, hits]) => hits === 0).map(([p]) => p.raw) : []
-      for (const raw of nowhere) deps.log.warn(`--key '${showSafely(raw)}': no such contact on any server`)
+      for (const raw of nowhere) deps.log.warn(`--key '${printable(raw, 80)}': no such contact on any server`)
       const exitCode = exitFor(servers)
       return { view: 'prune', data: { generatedAt: deps.now(), servers, summary, quiet: settings.quiet === true, fleet: isFleet(settings) }, exitCode: nowhere.length && exitCode === EXIT.ok ? EXIT.usage : exitCode }
     } finally {
@@ -110,7 +110,7 @@ async function planServer(target: AmiTarget, names: string[], criteria: PruneCri
     const selected = selectNamed(report, names, deps)
     const { keys, unmatched } = resolveKeys(patterns, selected.aors.flatMap((aor) => aor.contacts.map((c) => c.key)))
     if (unmatched.length && !isFleet(settings)) {
-      throw new UsageError(`--key ${unmatched.map((p) => `'${showSafely(p.raw)}'`).join(', ')}: no such contact on ${target.name}${names.length ? ' in the AORs named' : ''}`)
+      throw new UsageError(`--key ${unmatched.map((p) => `'${printable(p.raw, 80)}'`).join(', ')}: no such contact on ${target.name}${names.length ? ' in the AORs named' : ''}`)
     }
     for (const pattern of patterns) if (!unmatched.includes(pattern)) keyHits.set(pattern, keyHits.get(pattern)! + 1)
     // an unmatched pattern stays in the criteria: it matches no key, and the plan notes it

@@ -3,7 +3,7 @@
 
 import { UsageError } from '../errors.js'
 import { expiredValue } from '../core/plan.js'
-import { showSafely } from '../core/select.js'
+import { printable } from '../text.js'
 import { parseKeyPattern, resolveKeys } from '../core/keys.js'
 import { readBackup, type BackupEntry } from './backup.js'
 import type { CommandSpec } from './types.js'
@@ -23,7 +23,7 @@ export const restore: CommandSpec<RestoreData> = {
     let entries = latestPerKey(await readBackup(file, deps))
     if (patterns) {
       const { keys, unmatched } = resolveKeys(patterns, entries.map((e) => e.key))
-      if (unmatched.length) throw new UsageError(`no entry for ${unmatched.map((p) => showSafely(p.raw)).join(', ')} in ${file}`)
+      if (unmatched.length) throw new UsageError(`no entry for ${unmatched.map((p) => printable(p.raw, 80)).join(', ')} in ${file}`)
       entries = entries.filter((e) => keys.includes(e.key))
     }
     const targets = await deps.targets()
@@ -31,7 +31,7 @@ export const restore: CommandSpec<RestoreData> = {
     const target = targets[0]
     const others = [...new Set(entries.map((e) => e.server))].filter((s) => s !== target.name)
     if (others.length) {
-      const written = `${file} holds contacts of ${others.map((s) => showSafely(s)).join(', ')}, not of ${target.name}`
+      const written = `${file} holds contacts of ${others.map((s) => printable(s, 80)).join(', ')}, not of ${target.name}`
       if (!settings.force) throw new UsageError(`${written}: refusing to restore them here`, `name that server (--server), or pass --force to restore onto ${target.name} anyway`)
       deps.log.warn(`${written}; restoring onto ${target.name} (--force)`)
     }

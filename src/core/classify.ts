@@ -17,7 +17,7 @@
 //   so the AOR is never a lockout risk: severity 0 whatever its state.
 
 import { UsageError } from '../errors.js'
-import { showSafely } from './select.js'
+import { printable } from '../text.js'
 import type {
   AorConfig,
   AorReport,
@@ -59,7 +59,7 @@ export function parseThreshold(text: string): Threshold {
   const threshold: Threshold = { free: null, percent: null }
   const bad = () =>
     new UsageError(
-      `invalid threshold "${showSafely(text)}": give free slots left (1), percent used (80%), or both (1,80%)`,
+      `invalid threshold "${printable(text, 80)}": give free slots left (1), percent used (80%), or both (1,80%)`,
     )
   const parts = text.split(',')
   if (parts.length > 2) throw bad()

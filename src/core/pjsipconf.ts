@@ -32,7 +32,7 @@
 // keys), realtime/ARA backends, sorcery.conf remapping.
 
 import { InputError } from '../errors.js'
-import { printable } from '../options.js'
+import { printable } from '../text.js'
 import { AOR_DEFAULTS, type AorConfig } from './types.js'
 
 export type ReadFile = (path: string) => string | null
@@ -104,13 +104,6 @@ interface Section {
   file: string
   line: number
   entries: PjsipConfEntry[]
-}
-
-/** A string shown in a message: no control characters (C0, DEL, C1) reach the terminal. */
-export function shown(text: string, max = 80): string {
-  let s = String(text)
-  if (s.length > max) s = s.slice(0, max) + '…'
-  return printable(s).replace(/[\u0080-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
 }
 
 /** ASCII lower case, as strcasecmp compares. */
@@ -202,7 +195,7 @@ export function parsePjsipConf(entry: string, readFile: ReadFile, resolvePath: R
   let current: Section | null = null
   let totalEntries = 0
 
-  const where = (file: string, line: number) => `${shown(file, 200)}:${line}`
+  const where = (file: string, line: number) => `${printable(file, 200)}:${line}`
   const fail = (file: string, line: number, message: string): never => {
     throw new InputError(`${where(file, line)}: ${message}`)
   }
@@ -251,7 +244,7 @@ export function parsePjsipConf(entry: string, readFile: ReadFile, resolvePath: R
         rn = new RegExp(name)
         rv = new RegExp(value)
       } catch {
-        warnings.push(`${where(file, line)}: filter '${shown(nvp)}' is not a regular expression`)
+        warnings.push(`${where(file, line)}: filter '${printable(nvp, 80)}' is not a regular expression`)
         return false
       }
       if (s.entries.some((e) => rn.test(e.key) && rv.test(e.value))) found++
@@ -276,7 +269,7 @@ export function parsePjsipConf(entry: string, readFile: ReadFile, resolvePath: R
       rest = rest.slice(end + 1)
     }
     if (strip(rest) !== '') {
-      warnings.push(`${where(file, line)}: Asterisk ignores '${shown(strip(rest))}' after the section header of [${shown(name)}] (options must follow ']' directly, e.g. [name](!))`)
+      warnings.push(`${where(file, line)}: Asterisk ignores '${printable(strip(rest), 80)}' after the section header of [${printable(name, 80)}] (options must follow ']' directly, e.g. [name](!))`)
     }
     const fresh: Section = { name, lname: lower(name), template: false, inherits: [], file, line, entries: [] }
     let target = fresh
@@ -288,7 +281,7 @@ export function parsePjsipConf(entry: string, readFile: ReadFile, resolvePath: R
         const filter = opt.slice(1)
         const found = findForAddition(name, filter, file, line)
         if (!found) {
-          fail(file, line, `[${shown(name)}](${shown(opt)}) adds to a section that does not exist${filter ? ` (none named '${shown(name)}' matches ${shown(filter)})` : ` (no non-template section named '${shown(name)}' before it)`}`)
+          fail(file, line, `[${printable(name, 80)}](${printable(opt, 80)}) adds to a section that does not exist${filter ? ` (none named '${printable(name, 80)}' matches ${printable(filter, 80)})` : ` (no non-template section named '${printable(name, 80)}' before it)`}`)
         }
         if (isNew) {
           found!.template ||= fresh.template
@@ -300,7 +293,7 @@ export function parsePjsipConf(entry: string, readFile: ReadFile, resolvePath: R
         const base = byName.get(lower(opt))?.[0]
         if (!base) {
           const spaced = strip(opt) !== opt ? ' (Asterisk does not allow spaces between the parentheses)' : ''
-          fail(file, line, `[${shown(name)}] inherits from '${shown(opt)}', which is not defined before it${spaced}`)
+          fail(file, line, `[${printable(name, 80)}] inherits from '${printable(opt, 80)}', which is not defined before it${spaced}`)
         }
         count(base!.entries.length, file, line)
         for (const e of base!.entries) target.entries.push({ key: e.key, value: e.value, file: e.file, line: e.line, inherited: true })
@@ -314,15 +307,15 @@ export function parsePjsipConf(entry: string, readFile: ReadFile, resolvePath: R
 
   function load(path: string, depth: number, optional: boolean, from: { file: string; line: number; include: string } | null): void {
     if (stack.includes(path)) {
-      const chain = [...stack.slice(stack.indexOf(path)), path].map((p) => shown(p, 200)).join(' -> ')
+      const chain = [...stack.slice(stack.indexOf(path)), path].map((p) => printable(p, 200)).join(' -> ')
       fail(from!.file, from!.line, `include cycle: ${chain}`)
     }
     if (depth > MAX_INCLUDE_DEPTH) fail(from!.file, from!.line, `includes nested deeper than ${MAX_INCLUDE_DEPTH} levels (Asterisk refuses them)`)
     const text = readFile(path)
     if (text === null) {
       if (optional) return
-      if (from) fail(from.file, from.line, `cannot read '${shown(path, 200)}' (#include ${shown(from.include, 200)})`)
-      throw new InputError(`cannot read '${shown(path, 200)}'`)
+      if (from) fail(from.file, from.line, `cannot read '${printable(path, 200)}' (#include ${printable(from.include, 200)})`)
+      throw new InputError(`cannot read '${printable(path, 200)}'`)
     }
     stack.push(path)
     files.push(path)
@@ -339,11 +332,11 @@ export function parsePjsipConf(entry: string, readFile: ReadFile, resolvePath: R
     const optional = kind === 'tryinclude'
     if (/[*?[{]/.test(name)) {
       if (!options.expandGlob) {
-        warnings.push(`${where(file, line)}: #${kind} ${shown(name)} is a pattern; not followed`)
+        warnings.push(`${where(file, line)}: #${kind} ${printable(name, 80)} is a pattern; not followed`)
         return
       }
       const paths = options.expandGlob(resolved)
-      if (paths.length === 0 && !optional) fail(file, line, `#include ${shown(name)} matches no file`)
+      if (paths.length === 0 && !optional) fail(file, line, `#include ${printable(name, 80)} matches no file`)
       for (const p of paths) load(p, depth + 1, optional, { file, line, include: name })
       return
     }
@@ -386,12 +379,12 @@ export function parsePjsipConf(entry: string, readFile: ReadFile, resolvePath: R
           if (!arg) warnings.push(`${where(file, lineno)}: #${directive} without a file name is ignored`)
           else include(directive, arg, file, lineno, depth)
         } else if (directive === 'exec') {
-          warnings.push(`${where(file, lineno)}: #exec ${shown(arg)} is not run; what it would print is not read`)
+          warnings.push(`${where(file, lineno)}: #exec ${printable(arg, 80)} is not run; what it would print is not read`)
         } else {
-          warnings.push(`${where(file, lineno)}: unknown directive '#${shown(body.slice(0, i))}' is ignored`)
+          warnings.push(`${where(file, lineno)}: unknown directive '#${printable(body.slice(0, i), 80)}' is ignored`)
         }
       } else {
-        if (!cat) fail(file, lineno, `option outside any section: '${shown(line)}'`)
+        if (!cat) fail(file, lineno, `option outside any section: '${printable(line, 80)}'`)
         let cur = line
         let escaped = 0
         if (cur[0] === '\\') {
@@ -400,7 +393,7 @@ export function parsePjsipConf(entry: string, readFile: ReadFile, resolvePath: R
           escaped = 1
         }
         const eq = cur.indexOf('=', escaped)
-        if (eq < 0) fail(file, lineno, `not a section, option, comment or directive: '${shown(line)}'`)
+        if (eq < 0) fail(file, lineno, `not a section, option, comment or directive: '${printable(line, 80)}'`)
         if (eq > escaped && cur[eq - 1] === '+') {
           const key = strip(cur.slice(0, eq - 1))
           const more = cur.slice(eq + 1)
@@ -410,7 +403,7 @@ export function parsePjsipConf(entry: string, readFile: ReadFile, resolvePath: R
             last.value = strip(last.value + more)
             continue
           }
-          if (!key) fail(file, lineno, `no option name before '+=': '${shown(line)}'`)
+          if (!key) fail(file, lineno, `no option name before '+=': '${printable(line, 80)}'`)
           count(1, file, lineno)
           cat!.entries.push({ key, value: strip(more), file, line: lineno, inherited: false })
           continue
@@ -418,7 +411,7 @@ export function parsePjsipConf(entry: string, readFile: ReadFile, resolvePath: R
         const key = strip(cur.slice(0, eq))
         let rest = cur.slice(eq + 1)
         if (rest[0] === '>') rest = rest.slice(1)
-        if (!key) fail(file, lineno, `no option name before '=': '${shown(line)}'`)
+        if (!key) fail(file, lineno, `no option name before '=': '${printable(line, 80)}'`)
         count(1, file, lineno)
         cat!.entries.push({ key, value: strip(rest), file, line: lineno, inherited: false })
       }
@@ -510,7 +503,7 @@ function collectAors(sections: PjsipConfSection[], warnings: string[]): AorConfi
       if (stray.length > 0) {
         const e = s.entries.find((x) => stray.includes(lower(x.key)))!
         warnings.push(
-          `${shown(e.file, 200)}:${e.line}: ${shown(e.key)} is in the type=${type} section [${shown(s.name)}] (declared ${shown(s.file, 200)}:${s.line}); Asterisk will refuse that ${type}. To add to the AOR use [${shown(s.name)}](+type=aor)`,
+          `${printable(e.file, 200)}:${e.line}: ${printable(e.key, 80)} is in the type=${type} section [${printable(s.name, 80)}] (declared ${printable(s.file, 200)}:${s.line}); Asterisk will refuse that ${type}. To add to the AOR use [${printable(s.name, 80)}](+type=aor)`,
         )
       }
       continue
@@ -518,18 +511,18 @@ function collectAors(sections: PjsipConfSection[], warnings: string[]): AorConfi
     const prev = seen.get(s.name)
     if (prev) {
       warnings.push(
-        `${shown(s.file, 200)}:${s.line}: a second type=aor section [${shown(s.name)}] (first at ${shown(prev.file, 200)}:${prev.line}); Asterisk refuses to load the AORs of this file ("duplicate object"); use [${shown(s.name)}](+type=aor) to add to it`,
+        `${printable(s.file, 200)}:${s.line}: a second type=aor section [${printable(s.name, 80)}] (first at ${printable(prev.file, 200)}:${prev.line}); Asterisk refuses to load the AORs of this file ("duplicate object"); use [${printable(s.name, 80)}](+type=aor) to add to it`,
       )
       continue
     }
     seen.set(s.name, s)
-    const where = () => `${shown(s.file, 200)}:${s.line}`
+    const where = () => `${printable(s.file, 200)}:${s.line}`
     const uint = (key: string, dflt: number, max = 0xffffffff): number | null => {
       const v = s.get(key)
       if (v === undefined) return dflt
       const t = strip(v)
       if (/^\d+$/.test(t) && Number(t) <= max) return Number(t)
-      warnings.push(`${where()}: [${shown(s.name)}] ${key}=${shown(v)} is not a number from 0 to ${max}; Asterisk would refuse this AOR`)
+      warnings.push(`${where()}: [${printable(s.name, 80)}] ${key}=${printable(v, 80)} is not a number from 0 to ${max}; Asterisk would refuse this AOR`)
       return null
     }
     const bool = (key: string, dflt: boolean): boolean => {

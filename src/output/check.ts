@@ -4,19 +4,20 @@ import type { AorReport } from '../core/types.js'
 import type { CheckData, CheckServer, CheckStatus } from '../commands/views.js'
 import { aorsJson, failureJson } from './contacts.js'
 import { jsonPieces } from './json.js'
-import { clean, isoTime, type Style } from './style.js'
+import { isoTime, type Style } from './style.js'
+import { printable } from '../text.js'
 
 const STATUS_WORD: Record<CheckStatus, string> = { 0: 'OK', 1: 'WARNING', 2: 'CRITICAL', 3: 'UNKNOWN' }
 
 export function checkNagios(data: CheckData): string {
   const alone = !data.fleet && data.servers.length === 1 ? data.servers[0].failure : undefined
-  if (alone) return `PJCTL UNKNOWN - ${alone.message}\n`
+  if (alone) return `PJCTL UNKNOWN - ${printable(alone.message)}\n`
   const aors = data.servers.flatMap((s) => (s.report ? s.report.aors.map((aor) => ({ server: s.server, aor })) : []))
   const critical = aors.filter((a) => a.aor.severity === 2)
   const warning = aors.filter((a) => a.aor.severity === 1)
   const unknown = data.servers.filter((s) => s.failure)
   const name = (a: { server: string; aor: AorReport }): string =>
-    `${data.fleet ? `${a.server}/` : ''}${clean(a.aor.aor)} (${a.aor.count}/${a.aor.maxContacts ?? '?'} ${a.aor.state})`
+    `${data.fleet ? `${a.server}/` : ''}${printable(a.aor.aor)} (${a.aor.count}/${a.aor.maxContacts ?? '?'} ${a.aor.state})`
   const parts: string[] = []
   // a tighter --crit makes AORs critical that still have free slots: do not call those full
   const fullOrOver = critical.every((a) => a.aor.state === 'full' || a.aor.state === 'over')
@@ -30,7 +31,7 @@ export function checkNagios(data: CheckData): string {
   const superseded = aors.reduce((n, a) => n + a.aor.superseded, 0)
   const perf = `aors=${aors.length} contacts=${contacts} warning=${warning.length} critical=${critical.length} superseded=${superseded} unreadable=${unknown.length}`
   const lines = [`PJCTL ${STATUS_WORD[data.status]} - ${parts.join('; ')} | ${perf}`]
-  for (const s of data.servers) if (s.failure) lines.push(`${s.server}: UNKNOWN - ${s.failure.message}`)
+  for (const s of data.servers) if (s.failure) lines.push(`${printable(s.server)}: UNKNOWN - ${printable(s.failure.message)}`)
   for (const a of [...critical, ...warning]) {
     const fix = a.aor.superseded ? `, ${a.aor.superseded} superseded (pjctl prune ${a.aor.aor})` : ''
     lines.push(`${STATUS_WORD[a.aor.severity as CheckStatus]}: ${name(a)}${fix}`)

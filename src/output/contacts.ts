@@ -5,14 +5,15 @@ import type { AorReport, ClassifiedContact, ServerReport } from '../core/types.j
 import type { ContactsData, ServerFailure } from '../commands/views.js'
 import { adviceLines, adviceSummary } from './advice.js'
 import { jsonPieces, lazyMap, type Lazy } from './json.js'
-import { clean, duration, isoTime, paint, stateColor, type Style } from './style.js'
+import { duration, isoTime, paint, stateColor, type Style } from './style.js'
+import { printable } from '../text.js'
 
 export function contactsTable(data: ContactsData, style: Style): string {
   const c = paint(style)
   const out: string[] = []
   for (const server of data.servers) {
     if (isFailure(server)) {
-      out.push(c.red(`${server.server}: could not read: ${server.message}`), '')
+      out.push(c.red(`${printable(server.server)}: could not read: ${printable(server.message)}`), '')
       continue
     }
     if (data.fleet) out.push(c.bold(`== ${server.server} ==`))
@@ -47,7 +48,7 @@ function aorHeader(aor: AorReport, style: Style): string {
     aor.removeExisting === true ? 'remove_existing=yes' : aor.removeExisting === false ? 'remove_existing=no' : null,
     aor.expired ? `${aor.expired} expired` : null,
   ].filter(Boolean)
-  return `${c.bold(`AOR ${clean(aor.aor)}`)}  ${aor.count}/${max}  ${stateColor(c, aor.state, aor.state.toUpperCase())}  (${extras.join('; ')})`
+  return `${c.bold(`AOR ${printable(aor.aor)}`)}  ${aor.count}/${max}  ${stateColor(c, aor.state, aor.state.toUpperCase())}  (${extras.join('; ')})`
 }
 
 function contactRows(aor: AorReport, style: Style): string {
@@ -61,9 +62,9 @@ function contactRows(aor: AorReport, style: Style): string {
   for (const contact of aor.contacts) {
     table.push([
       contact.hash.slice(0, 8),
-      clean(contact.uri),
-      clean(`${contact.viaAddr}:${contact.viaPort ?? '?'}`),
-      clean(contact.userAgent),
+      printable(contact.uri),
+      printable(`${contact.viaAddr}:${contact.viaPort ?? '?'}`),
+      printable(contact.userAgent),
       duration(contact.expiresIn),
       stateColor(c, contact.status, statusText(contact)),
     ])

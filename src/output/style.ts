@@ -15,10 +15,6 @@ export function paint(style: Style): ChalkInstance {
   return new Chalk({ level: style.color ? 1 : 0 })
 }
 
-/** Phone-supplied text (user agent, URI) never reaches a terminal with control characters in it. */
-export function clean(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')
-}
 
 /** `41m 12s`, `1h 02m`, `3d 4h`; negative: `3m 10s ago`. */
 export function duration(seconds: number | null): string {

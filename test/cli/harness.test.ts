@@ -84,3 +84,11 @@ describe('runIn: pjctl in-process', () => {
     expect(r.stderr).toContain('pjctl: interrupted (SIGINT)')
   })
 })
+
+describe('report(): error messages on stderr', () => {
+  it('a message quoting a file name or a server never carries its control characters to the terminal', async () => {
+    const r = await runIn(['contacts', '--config', '/nonexistent/\u001b[31mred\r.json'])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toBe('pjctl: cannot read config file /nonexistent/\\u001b[31mred\\r.json: ENOENT\n')
+  })
+})
