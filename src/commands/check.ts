@@ -3,8 +3,7 @@
 import { DEFAULT_THRESHOLDS } from '../core/classify.js'
 import { EXIT } from '../errors.js'
 import type { ServerReport } from '../core/types.js'
-import { READ_OPTIONS, readFleet } from './contacts.js'
-import { checkNames, isFleet, thresholdsFrom } from './read.js'
+import { READ_OPTIONS, checkNames, isFleet, readFleet, thresholdsFrom } from './read.js'
 import type { CommandSpec } from './types.js'
 import type { CheckData, CheckServer, CheckStatus } from './views.js'
 

@@ -11,22 +11,7 @@ import { gen } from './gen.js'
 import { prune } from './prune.js'
 import { withDefaults } from '../options.js'
 import type { CommandResult, CommandSpec, Deps, Format, Settings } from './types.js'
-
-export interface DemoStep {
-  /** What the step shows, in a sentence. */
-  title: string
-  /** The pjctl command line this step ran (as the user would type it), or null for a simulated phone/Asterisk event. */
-  command: string | null
-  /** A rendered pjctl result, or plain lines (a REGISTER and Asterisk's log line). */
-  result?: { view: string; format: Format; data: unknown; exitCode: number }
-  lines?: string[]
-}
-
-export interface DemoData {
-  server: string
-  steps: DemoStep[]
-  fix: string[]
-}
+import type { DemoData, DemoStep } from './views.js'
 
 const PHONE = { aor: 'FAP003', uri: 'sip:FAP003@192.0.2.16:5064', viaAddr: '192.0.2.16', viaPort: 5064, userAgent: 'Grandstream GXP2130 1.0.11.3', expires: 3600 }
 

@@ -7,10 +7,11 @@
 import { randomBytes } from 'node:crypto'
 import { link, open, rename, unlink } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
-import { parseGenCsv, proposeFromReports, renderGen, type GenEntry, type GenKind, type GenOptions } from '../core/genconf.js'
-import { shown } from '../core/pjsipconf.js'
+import { parseGenCsv, proposeFromReports, renderGen, type GenEntry, type GenKind, type GenOptions, type OptionNames } from '../core/genconf.js'
 import { selectAors } from '../core/select.js'
 import { InputError, UsageError } from '../errors.js'
+import { flagOf } from '../options.js'
+import { printable } from '../text.js'
 import { readServerReport } from './read.js'
 import type { CommandSpec, Deps, Settings } from './types.js'
 
@@ -81,7 +82,7 @@ export const gen: CommandSpec<GenOutput> = {
     const flat = (args as unknown[]).flat(2).map(String)
     const [kindArg, ...names] = flat
     if (kindArg !== 'pjsip' && kindArg !== 'wizard') {
-      throw new UsageError(`gen: unknown kind '${shown(kindArg ?? '')}'`, 'use: pjctl gen pjsip NAME... or pjctl gen wizard NAME...')
+      throw new UsageError(`gen: unknown kind '${printable(kindArg ?? '', 80)}'`, 'use: pjctl gen pjsip NAME... or pjctl gen wizard NAME...')
     }
     const kind: GenKind = kindArg
 
@@ -102,7 +103,7 @@ export const gen: CommandSpec<GenOutput> = {
       const file = settings.fromCsv
       const text = file === '-' ? await deps.readStdin() : await deps.readFile(file)
       entries = parseGenCsv(text)
-      if (entries.length === 0) throw new InputError(`--from-csv ${shown(file, 200)}: no names in the file`)
+      if (entries.length === 0) throw new InputError(`--from-csv ${printable(file, 200)}: no names in the file`)
     } else {
       if (names.length === 0) throw new UsageError('gen: no names', 'give NAME arguments, --from-csv FILE or --from-server')
       entries = names.map((name) => ({ name }))
@@ -116,7 +117,7 @@ export const gen: CommandSpec<GenOutput> = {
       entries = entries.map(({ password: _password, ...rest }) => rest)
     }
 
-    const result = renderGen({ kind, entries, options })
+    const result = renderGen({ kind, entries, options, names: FLAG_NAMES })
     warnings.push(...result.warnings)
     for (const w of warnings) deps.log.warn(w)
 
@@ -124,12 +125,34 @@ export const gen: CommandSpec<GenOutput> = {
       const out = settings.out
       // Passwords → 600 (the Asterisk user must then be given the file: chown); AOR options only → the umask's mode.
       await writeOut(out, result.text, settings.force === true, endpointToo)
-      deps.log.info(`wrote ${entries.length} ${entries.length === 1 ? 'name' : 'names'} to ${shown(out, 200)}`)
-      if (endpointToo) deps.log.info(`${shown(out, 200)} holds passwords and is mode 600: make sure Asterisk can read it (e.g. chown asterisk: FILE)`)
+      deps.log.info(`wrote ${entries.length} ${entries.length === 1 ? 'name' : 'names'} to ${printable(out, 200)}`)
+      if (endpointToo) deps.log.info(`${printable(out, 200)} holds passwords and is mode 600: make sure Asterisk can read it (e.g. chown asterisk: FILE)`)
       return { view: 'gen', data: { text: '', warnings, out }, exitCode: 0 }
     }
     return { view: 'gen', data: { text: result.text, warnings }, exitCode: 0 }
   },
+}
+
+/** How the command line spells each option core/genconf names in its messages and header line. */
+export const FLAG_NAMES: OptionNames = {
+  maxContacts: flagOf('genMaxContacts'),
+  removeExisting: flagOf('removeExisting'),
+  removeUnavailable: flagOf('removeUnavailable'),
+  qualifyFrequency: flagOf('qualifyFrequency'),
+  minimumExpiration: flagOf('minimumExpiration'),
+  maximumExpiration: flagOf('maximumExpiration'),
+  defaultExpiration: flagOf('defaultExpiration'),
+  expirationWindow: flagOf('expirationWindow'),
+  context: flagOf('context'),
+  transport: flagOf('transport'),
+  allow: flagOf('allow'),
+  template: flagOf('template'),
+  aorOnly: flagOf('aorOnly'),
+  append: flagOf('append'),
+  fromServer: flagOf('fromServer'),
+  passwordEnv: flagOf('passwordEnv'),
+  generatePassword: flagOf('generatePassword'),
+  fromCsv: flagOf('fromCsv'),
 }
 
 /** Settings → renderer options (typed and parsed by the option table already). */
@@ -165,7 +188,7 @@ function fillPasswords(entries: GenEntry[], settings: Settings, deps: Deps, warn
     const variable = settings.passwordEnv
     const value = deps.env[variable]
     if (value === undefined || value === '') {
-      throw new UsageError(`--password-env ${shown(variable)}: the environment variable is not set or empty`)
+      throw new UsageError(`--password-env ${printable(variable, 80)}: the environment variable is not set or empty`)
     }
     fromEnv = value
   }
@@ -174,7 +197,7 @@ function fillPasswords(entries: GenEntry[], settings: Settings, deps: Deps, warn
   if (missing.length > 0 && fromEnv === undefined && !generate) {
     const which = missing
       .slice(0, 5)
-      .map((e) => (e.origin ? `${e.origin} (${shown(e.name)})` : `'${shown(e.name)}'`))
+      .map((e) => (e.origin ? `${e.origin} (${printable(e.name, 80)})` : `'${printable(e.name, 80)}'`))
       .join(', ')
     throw new UsageError(
       `gen: no password for ${which}${missing.length > 5 ? ` and ${missing.length - 5} more` : ''}; pjctl never invents one silently`,
@@ -196,7 +219,7 @@ async function fromServer(names: string[], settings: Settings, deps: Deps): Prom
   let aors = report.aors
   if (names.length > 0) {
     const { reports, unknown } = selectAors(report.aors, names)
-    for (const name of unknown) deps.log.warn(`no AOR or endpoint named '${shown(name)}' on ${target.name}`)
+    for (const name of unknown) deps.log.warn(`no AOR or endpoint named '${printable(name, 80)}' on ${target.name}`)
     aors = reports
   }
   if (aors.length === 0) throw new InputError(`--from-server: no registered AOR${names.length ? ' matches the names given' : ''} on ${target.name}`)
@@ -224,8 +247,8 @@ async function writeOut(path: string, text: string, force: boolean, secret: bool
     else await link(temp, path)
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
-    if (code === 'EEXIST' && !force) throw new UsageError(`--out ${shown(path, 200)}: the file exists; refusing to overwrite it`, '--force')
-    throw new InputError(`--out ${shown(path, 200)}: cannot write (${code ?? (error as Error).message})`)
+    if (code === 'EEXIST' && !force) throw new UsageError(`--out ${printable(path, 200)}: the file exists; refusing to overwrite it`, '--force')
+    throw new InputError(`--out ${printable(path, 200)}: cannot write (${code ?? (error as Error).message})`)
   } finally {
     await unlink(temp).catch(() => undefined)
   }

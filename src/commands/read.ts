@@ -15,6 +15,9 @@ import { ActionFailedError, InputError, PjctlError, PermissionError, UnknownActi
 import type { Deps, Settings } from './types.js'
 import type { ServerFailure } from './views.js'
 
+/** The options of every command that reads contacts (contacts, check, prune). */
+export const READ_OPTIONS = ['server', 'all', 'config', 'host', 'port', 'user', 'secretFile', 'timeout', 'maxOutput', 'parallel', 'source', 'input', 'strict', 'pjsipConf', 'maxContacts'] as const
+
 export interface ReadOptions {
   /** Also read qualify state (PJSIPShowContacts): prune needs it, contacts/check do not. */
   qualify?: boolean
@@ -233,4 +236,11 @@ export async function eachServer<T>(targets: AmiTarget[], settings: Settings, de
   }
   await Promise.all(Array.from({ length: Math.min(settings.parallel, targets.length) }, worker))
   return results
+}
+
+/** Reads every target (or the --input dump) and keeps only the asked-for AORs. One unreachable server in a fleet is a failure entry; alone, it throws. */
+export async function readFleet(names: string[], settings: Settings, deps: Deps, options: { qualify?: boolean } = {}): Promise<(ServerReport | ServerFailure)[]> {
+  const pick = (report: ServerReport): ServerReport => selectNamed(report, names, deps)
+  if (settings.input !== undefined) return [pick(await readServerReport(null, settings, deps, { names, ...options }))]
+  return eachServer<ServerReport | ServerFailure>(await deps.targets(), settings, deps, async (target) => pick(await readServerReport(target, settings, deps, { names, ...options })), (failure) => failure)
 }

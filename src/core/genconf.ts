@@ -43,7 +43,8 @@
 //    category). pjsip_wizard.conf has one section per NAME: `[NAME](+)`.
 
 import { InputError } from '../errors.js'
-import { astTrue, shown } from './pjsipconf.js'
+import { CONTROL_CHARACTER, printable } from '../text.js'
+import { astTrue } from './pjsipconf.js'
 import { AOR_DEFAULTS, type AorReport } from './types.js'
 
 export type GenKind = 'pjsip' | 'wizard'
@@ -93,6 +94,45 @@ export interface GenRequest {
   kind: GenKind
   entries: GenEntry[]
   options: GenOptions
+  /** What the caller calls each option in messages and in the header line (the CLI: its flags); default Asterisk-style names. */
+  names?: OptionNames
+}
+
+/** The options a message or the header line may name. */
+export type NamedOption =
+  | keyof AorOptions
+  | keyof EndpointOptions
+  | 'expirationWindow'
+  | 'template'
+  | 'aorOnly'
+  | 'append'
+  | 'fromServer'
+  | 'passwordEnv'
+  | 'generatePassword'
+  | 'fromCsv'
+
+export type OptionNames = Readonly<Record<NamedOption, string>>
+
+/** Names for callers that are not the command line. */
+export const PLAIN_NAMES: OptionNames = {
+  maxContacts: 'max_contacts',
+  removeExisting: 'remove_existing=no',
+  removeUnavailable: 'remove_unavailable',
+  qualifyFrequency: 'qualify_frequency',
+  minimumExpiration: 'minimum_expiration',
+  maximumExpiration: 'maximum_expiration',
+  defaultExpiration: 'default_expiration',
+  expirationWindow: 'expiration window',
+  context: 'context',
+  transport: 'transport',
+  allow: 'allow',
+  template: 'template',
+  aorOnly: 'aor only',
+  append: 'append',
+  fromServer: 'from server',
+  passwordEnv: 'password variable',
+  generatePassword: 'generated password',
+  fromCsv: 'CSV file',
 }
 
 export interface GenResult {
@@ -113,33 +153,34 @@ export const MAX_NAME_BYTES = 79
 const MAX_VALUE_BYTES = 4000
 
 const utf8 = new TextEncoder()
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/
+/** Marks a template in the name-uniqueness check (never a real origin). */
+const TEMPLATE = Symbol('template').toString()
 
 function fail(message: string, hint?: string): never {
   throw new InputError(message, hint)
 }
 
 function controlName(c: string): string {
-  return shown(c)
+  return printable(c)
 }
 
 /** Refuses a section name pjsip.conf cannot hold. `what` describes it in the message. */
 export function checkName(what: string, name: string): void {
   if (typeof name !== 'string' || name === '') fail(`${what} is empty`)
-  const ctl = CONTROL.exec(name)
-  if (ctl) fail(`${what} '${shown(name)}' contains a control character (${controlName(ctl[0])}); pjsip.conf cannot hold it`)
-  if (/\s/.test(name)) fail(`${what} '${shown(name)}' contains whitespace; pjsip.conf section names cannot hold it`)
+  const ctl = CONTROL_CHARACTER.exec(name)
+  if (ctl) fail(`${what} '${printable(name, 80)}' contains a control character (${controlName(ctl[0])}); pjsip.conf cannot hold it`)
+  if (/\s/.test(name)) fail(`${what} '${printable(name, 80)}' contains whitespace; pjsip.conf section names cannot hold it`)
   const bad = /[[\];=,]/.exec(name)
-  if (bad) fail(`${what} '${shown(name)}' contains '${bad[0]}', which pjsip.conf section names cannot hold`)
+  if (bad) fail(`${what} '${printable(name, 80)}' contains '${bad[0]}', which pjsip.conf section names cannot hold`)
   const n = utf8.encode(name).length
-  if (n > MAX_NAME_BYTES) fail(`${what} '${shown(name)}' is ${n} bytes long; Asterisk keeps only ${MAX_NAME_BYTES}`)
+  if (n > MAX_NAME_BYTES) fail(`${what} '${printable(name, 80)}' is ${n} bytes long; Asterisk keeps only ${MAX_NAME_BYTES}`)
 }
 
 /** Refuses a value pjsip.conf cannot hold as written. Secrets are never echoed. */
 export function checkValue(what: string, value: string, secret = false): void {
-  const show = secret ? '' : ` '${shown(value)}'`
+  const show = secret ? '' : ` '${printable(value, 80)}'`
   if (typeof value !== 'string' || value === '') fail(`${what} is empty`)
-  const ctl = CONTROL.exec(value)
+  const ctl = CONTROL_CHARACTER.exec(value)
   if (ctl) fail(`${what}${show} contains a control character (${controlName(ctl[0])}); pjsip.conf cannot hold it`)
   if (value.includes(';')) fail(`${what}${show} contains ';', which starts a comment in pjsip.conf`)
   if (value.trim() !== value) fail(`${what}${show} starts or ends with whitespace, which Asterisk strips`)
@@ -149,18 +190,18 @@ export function checkValue(what: string, value: string, secret = false): void {
 
 function checkInt(what: string, n: number, min: number, max = 0xffffffff): void {
   if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
-    fail(`${what} must be a whole number from ${min} to ${max}, got ${shown(String(n))}`)
+    fail(`${what} must be a whole number from ${min} to ${max}, got ${printable(String(n), 80)}`)
   }
 }
 
 /** Parses `MIN-MAX` (e.g. 600-3600). */
-export function parseExpirationWindow(raw: string): { min: number; max: number } {
+export function parseExpirationWindow(raw: string, n: OptionNames = PLAIN_NAMES): { min: number; max: number } {
   const m = /^\s*(\d{1,9})\s*-\s*(\d{1,9})\s*$/.exec(String(raw))
-  if (!m) fail(`--expiration-window expects MIN-MAX in seconds, e.g. 600-3600; got '${shown(String(raw))}'`)
+  if (!m) fail(`${n.expirationWindow} expects MIN-MAX in seconds, e.g. 600-3600; got '${printable(String(raw), 80)}'`)
   const min = Number(m[1])
   const max = Number(m[2])
-  if (min < 1) fail(`--expiration-window ${min}-${max}: the minimum must be at least 1 second`)
-  if (min > max) fail(`--expiration-window ${min}-${max}: the minimum is larger than the maximum`)
+  if (min < 1) fail(`${n.expirationWindow} ${min}-${max}: the minimum must be at least 1 second`)
+  if (min > max) fail(`${n.expirationWindow} ${min}-${max}: the minimum is larger than the maximum`)
   return { min, max }
 }
 
@@ -179,20 +220,21 @@ interface Effective {
 }
 
 function label(e: GenEntry): string {
-  return e.origin ? `${e.origin}: '${shown(e.name)}'` : `'${shown(e.name)}'`
+  return e.origin ? `${e.origin}: '${printable(e.name, 80)}'` : `'${printable(e.name, 80)}'`
 }
 
-function checkAorNumbers(where: string, v: Effective, flags: boolean): void {
-  const f = (flag: string, key: string) => (flags ? flag : key)
+/** `n` names the options (a run's own options); null: a NAME's values, named as Asterisk does. */
+function checkAorNumbers(where: string, v: Effective, n: OptionNames | null): void {
+  const f = (option: keyof AorOptions, key: string) => (n ? n[option] : key)
   if (typeof v.maxContacts !== 'number' || !Number.isInteger(v.maxContacts) || v.maxContacts < 1) {
     fail(
-      `${where}${f('--max-contacts', 'max_contacts')} ${shown(String(v.maxContacts))} is refused: max_contacts must be at least 1 (0, Asterisk's default, makes it refuse every registration to the AOR)`,
+      `${where}${f('maxContacts', 'max_contacts')} ${printable(String(v.maxContacts), 80)} is refused: max_contacts must be at least 1 (0, Asterisk's default, makes it refuse every registration to the AOR)`,
     )
   }
-  if (v.qualifyFrequency !== undefined) checkInt(`${where}${f('--qualify-frequency', 'qualify_frequency')}`, v.qualifyFrequency, 0, 86400)
-  if (v.minimumExpiration !== undefined) checkInt(`${where}${f('--minimum-expiration', 'minimum_expiration')}`, v.minimumExpiration, 1)
-  if (v.maximumExpiration !== undefined) checkInt(`${where}${f('--maximum-expiration', 'maximum_expiration')}`, v.maximumExpiration, 1)
-  if (v.defaultExpiration !== undefined) checkInt(`${where}${f('--default-expiration', 'default_expiration')}`, v.defaultExpiration, 1)
+  if (v.qualifyFrequency !== undefined) checkInt(`${where}${f('qualifyFrequency', 'qualify_frequency')}`, v.qualifyFrequency, 0, 86400)
+  if (v.minimumExpiration !== undefined) checkInt(`${where}${f('minimumExpiration', 'minimum_expiration')}`, v.minimumExpiration, 1)
+  if (v.maximumExpiration !== undefined) checkInt(`${where}${f('maximumExpiration', 'maximum_expiration')}`, v.maximumExpiration, 1)
+  if (v.defaultExpiration !== undefined) checkInt(`${where}${f('defaultExpiration', 'default_expiration')}`, v.defaultExpiration, 1)
   const min = v.minimumExpiration ?? AOR_DEFAULTS.minimumExpiration
   const max = v.maximumExpiration ?? AOR_DEFAULTS.maximumExpiration
   const def = v.defaultExpiration ?? AOR_DEFAULTS.defaultExpiration
@@ -200,7 +242,7 @@ function checkAorNumbers(where: string, v: Effective, flags: boolean): void {
     const part = (n: number, given: number | undefined) => `${n}${given === undefined ? ' (Asterisk default)' : ''}`
     fail(
       `${where}expirations out of order: minimum_expiration ${part(min, v.minimumExpiration)}, default_expiration ${part(def, v.defaultExpiration)}, maximum_expiration ${part(max, v.maximumExpiration)}; need minimum <= default <= maximum`,
-      def > max || def < min ? 'set --default-expiration inside the window' : undefined,
+      def > max || def < min ? `set ${(n ?? PLAIN_NAMES).defaultExpiration} inside the window` : undefined,
     )
   }
 }
@@ -215,33 +257,33 @@ function checkEndpointValues(where: string, v: Effective): void {
 function quote(value: string): string {
   const s = String(value)
   const q = /^[A-Za-z0-9._,:/@%+=-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`
-  return shown(q, 200)
+  return printable(q, 200)
 }
 
-function headerFlags(kind: GenKind, o: GenOptions, window: { min: number; max: number } | null, maxContacts: number, append: boolean): string {
+function headerFlags(kind: GenKind, o: GenOptions, window: { min: number; max: number } | null, maxContacts: number, append: boolean, n: OptionNames): string {
   const f: string[] = [`; generated by pjctl gen ${kind}`]
-  if (!o.fromServer) f.push(`--max-contacts ${maxContacts}`)
-  if (o.removeExisting === false) f.push('--no-remove-existing')
-  if (o.removeUnavailable) f.push('--remove-unavailable')
-  if (o.qualifyFrequency !== undefined) f.push(`--qualify-frequency ${o.qualifyFrequency}`)
-  if (window) f.push(`--expiration-window ${window.min}-${window.max}`)
+  if (!o.fromServer) f.push(`${n.maxContacts} ${maxContacts}`)
+  if (o.removeExisting === false) f.push(n.removeExisting)
+  if (o.removeUnavailable) f.push(n.removeUnavailable)
+  if (o.qualifyFrequency !== undefined) f.push(`${n.qualifyFrequency} ${o.qualifyFrequency}`)
+  if (window) f.push(`${n.expirationWindow} ${window.min}-${window.max}`)
   else {
-    if (o.minimumExpiration !== undefined) f.push(`--minimum-expiration ${o.minimumExpiration}`)
-    if (o.maximumExpiration !== undefined) f.push(`--maximum-expiration ${o.maximumExpiration}`)
+    if (o.minimumExpiration !== undefined) f.push(`${n.minimumExpiration} ${o.minimumExpiration}`)
+    if (o.maximumExpiration !== undefined) f.push(`${n.maximumExpiration} ${o.maximumExpiration}`)
   }
-  if (o.defaultExpiration !== undefined) f.push(`--default-expiration ${o.defaultExpiration}`)
-  if (o.context !== undefined) f.push(`--context ${quote(o.context)}`)
-  if (o.transport !== undefined) f.push(`--transport ${quote(o.transport)}`)
-  if (o.allow !== undefined) f.push(`--allow ${quote(o.allow)}`)
-  if (o.template !== undefined) f.push(`--template ${quote(o.template)}`)
-  if (o.aorOnly) f.push('--aor-only')
-  if (o.append && !o.fromServer) f.push('--append')
-  if (o.fromServer) f.push('--from-server')
+  if (o.defaultExpiration !== undefined) f.push(`${n.defaultExpiration} ${o.defaultExpiration}`)
+  if (o.context !== undefined) f.push(`${n.context} ${quote(o.context)}`)
+  if (o.transport !== undefined) f.push(`${n.transport} ${quote(o.transport)}`)
+  if (o.allow !== undefined) f.push(`${n.allow} ${quote(o.allow)}`)
+  if (o.template !== undefined) f.push(`${n.template} ${quote(o.template)}`)
+  if (o.aorOnly) f.push(n.aorOnly)
+  if (o.append && !o.fromServer) f.push(n.append)
+  if (o.fromServer) f.push(n.fromServer)
   if (!append && !o.aorOnly) {
-    if (o.passwordEnv !== undefined) f.push(`--password-env ${quote(o.passwordEnv)}`)
-    if (o.generatePassword) f.push('--generate-password')
+    if (o.passwordEnv !== undefined) f.push(`${n.passwordEnv} ${quote(o.passwordEnv)}`)
+    if (o.generatePassword) f.push(n.generatePassword)
   }
-  if (o.fromCsv !== undefined) f.push(`--from-csv ${quote(o.fromCsv)}`)
+  if (o.fromCsv !== undefined) f.push(`${n.fromCsv} ${quote(o.fromCsv)}`)
   return f.join(' ')
 }
 
@@ -293,7 +335,7 @@ function dialplanComment(name: string, v: Effective): string[] {
 
 /** Adds a name to a warning's list (first few named, then a count). */
 function names(list: string[]): string {
-  const shownList = list.slice(0, 10).map((n) => shown(n)).join(', ')
+  const shownList = list.slice(0, 10).map((n) => printable(n, 80)).join(', ')
   return list.length > 10 ? `${shownList} and ${list.length - 10} more` : shownList
 }
 
@@ -304,17 +346,18 @@ function names(list: string[]): string {
  */
 export function renderGen(req: GenRequest): GenResult {
   const { kind, options: o } = req
-  if (kind !== 'pjsip' && kind !== 'wizard') fail(`unknown kind '${shown(String(kind))}': expected pjsip or wizard`)
+  const n = req.names ?? PLAIN_NAMES
+  if (kind !== 'pjsip' && kind !== 'wizard') fail(`unknown kind '${printable(String(kind), 80)}': expected pjsip or wizard`)
   const append = Boolean(o.append || o.fromServer)
   const aorOnly = Boolean(o.aorOnly)
   if (kind === 'wizard' && aorOnly && !append) {
-    fail('--aor-only applies to gen pjsip: a wizard always creates its endpoint', 'to add AOR options to existing wizards use --append')
+    fail(`${n.aorOnly} applies to gen pjsip: a wizard always creates its endpoint`, `to add AOR options to existing wizards use ${n.append}`)
   }
-  if (append && o.template !== undefined) fail('--template cannot be combined with --append/--from-server: an addition [NAME](+) adds to a section that already has its own template')
+  if (append && o.template !== undefined) fail(`${n.template} cannot be combined with ${n.append}/${n.fromServer}: an addition [NAME](+) adds to a section that already has its own template`)
   if (o.expirationWindow !== undefined && (o.minimumExpiration !== undefined || o.maximumExpiration !== undefined)) {
-    fail('give either --expiration-window or --minimum-expiration/--maximum-expiration, not both')
+    fail(`give either ${n.expirationWindow} or ${n.minimumExpiration}/${n.maximumExpiration}, not both`)
   }
-  const window = o.expirationWindow !== undefined ? parseExpirationWindow(o.expirationWindow) : null
+  const window = o.expirationWindow !== undefined ? parseExpirationWindow(o.expirationWindow, n) : null
   const needsPassword = !append && !aorOnly
   const endpointToo = !append && !aorOnly
 
@@ -330,11 +373,11 @@ export function renderGen(req: GenRequest): GenResult {
     allow: o.allow ?? GEN_DEFAULTS.allow,
     transport: o.transport,
   }
-  checkAorNumbers('', global, true)
+  checkAorNumbers('', global, n)
   if (endpointToo) {
-    if (o.context !== undefined) checkValue('--context', o.context)
-    if (o.allow !== undefined) checkValue('--allow', o.allow)
-    if (o.transport !== undefined) checkValue('--transport', o.transport)
+    if (o.context !== undefined) checkValue(n.context, o.context)
+    if (o.allow !== undefined) checkValue(n.allow, o.allow)
+    if (o.transport !== undefined) checkValue(n.transport, o.transport)
   }
 
   const entries = req.entries
@@ -344,7 +387,7 @@ export function renderGen(req: GenRequest): GenResult {
   const template = o.template
   const tplNames: string[] = []
   if (template !== undefined) {
-    checkName('--template', template)
+    checkName(n.template, template)
     if (kind === 'pjsip' && !aorOnly) tplNames.push(template, `${template}-auth`, `${template}-aor`)
     else tplNames.push(template)
     for (const t of tplNames) checkName('template name', t)
@@ -352,13 +395,13 @@ export function renderGen(req: GenRequest): GenResult {
 
   // Names: valid, unique (Asterisk matches names case-insensitively for (+) and templates).
   const seen = new Map<string, GenEntry>()
-  for (const t of tplNames) seen.set(t.toLowerCase(), { name: t, origin: '--template' })
+  for (const t of tplNames) seen.set(t.toLowerCase(), { name: t, origin: TEMPLATE })
   for (const e of entries) {
     checkName(e.origin ? `${e.origin}: name` : 'name', e.name)
     const key = e.name.toLowerCase()
     const prev = seen.get(key)
     if (prev) {
-      if (prev.origin === '--template') fail(`name ${label(e)} is also a template name (${shown(prev.name)}); pick another --template`)
+      if (prev.origin === TEMPLATE) fail(`name ${label(e)} is also a template name (${printable(prev.name, 80)}); pick another ${n.template}`)
       fail(`name ${label(e)} is listed twice (also ${label(prev)}); Asterisk would refuse the duplicate sections`)
     }
     seen.set(key, e)
@@ -381,11 +424,11 @@ export function renderGen(req: GenRequest): GenResult {
       transport: e.transport ?? global.transport,
     }
     const where = `${label(e)}: `
-    checkAorNumbers(where, v, false)
+    checkAorNumbers(where, v, null)
     if (endpointToo) checkEndpointValues(where, v)
     if (needsPassword) {
       if (e.password === undefined || e.password === '') {
-        fail(`no password for ${label(e)}: gen never invents one`, 'give --password-env VAR, --generate-password, or a password column with --from-csv (or --aor-only / --append for AOR options only)')
+        fail(`no password for ${label(e)}: gen never invents one`, `give ${n.passwordEnv} VAR, ${n.generatePassword}, or a password column with ${n.fromCsv} (or ${n.aorOnly} / ${n.append} for AOR options only)`)
       }
       checkValue(`password for ${label(e)}`, e.password, true)
     }
@@ -397,7 +440,7 @@ export function renderGen(req: GenRequest): GenResult {
   const warnings: string[] = []
   if (uselessUnavailable.length > 0) {
     warnings.push(
-      `remove_unavailable=yes does nothing without qualify_frequency > 0 (Asterisk only removes contacts that qualify found Unavailable): set --qualify-frequency${append ? ' or make sure the AOR already has it' : ''} (${names(uselessUnavailable)})`,
+      `remove_unavailable=yes does nothing without qualify_frequency > 0 (Asterisk only removes contacts that qualify found Unavailable): set ${n.qualifyFrequency}${append ? ' or make sure the AOR already has it' : ''} (${names(uselessUnavailable)})`,
     )
   }
   if (lockout.length > 0) {
@@ -407,7 +450,7 @@ export function renderGen(req: GenRequest): GenResult {
   }
 
   // Render.
-  const out: string[] = [headerFlags(kind, o, window, global.maxContacts, append)]
+  const out: string[] = [headerFlags(kind, o, window, global.maxContacts, append, n)]
   if (append) {
     out.push(
       kind === 'pjsip'
@@ -444,7 +487,7 @@ export function renderGen(req: GenRequest): GenResult {
     const v = effective[i]
     const name = e.name
     const lead: string[] = []
-    for (const n of e.note ?? []) lead.push(`; ${shown(n, 400)}`)
+    for (const n of e.note ?? []) lead.push(`; ${printable(n, 400)}`)
     lead.push(...dialplanComment(name, v))
     if (kind === 'pjsip') {
       if (append) {
@@ -585,7 +628,7 @@ function csvRecords(text: string): CsvRecord[] {
           line++
           break
         }
-        throw new InputError(`CSV line ${line}: unexpected '${shown(text[j])}' after a closing quote`)
+        throw new InputError(`CSV line ${line}: unexpected '${printable(text[j], 80)}' after a closing quote`)
       } else {
         let k = j
         while (k < n && text[k] !== ',' && text[k] !== '\n') k++
@@ -644,7 +687,7 @@ export function parseGenCsv(text: string): GenEntry[] {
     const used = new Set<string>()
     for (const h of header) {
       if (!(CSV_COLUMNS as readonly string[]).includes(h)) {
-        throw new InputError(`CSV line ${records[0].line}: unknown column '${shown(h)}'`, `known columns: ${CSV_COLUMNS.join(', ')}`)
+        throw new InputError(`CSV line ${records[0].line}: unknown column '${printable(h, 80)}'`, `known columns: ${CSV_COLUMNS.join(', ')}`)
       }
       if (used.has(h)) throw new InputError(`CSV line ${records[0].line}: column '${h}' appears twice`)
       used.add(h)
@@ -673,14 +716,14 @@ export function parseGenCsv(text: string): GenEntry[] {
         const spec = CSV_INT[col]!
         const max = spec.max ?? 0xffffffff
         if (!/^\d+$/.test(raw.trim()) || Number(raw) < spec.min || Number(raw) > max) {
-          throw new InputError(`${at}: ${col} '${shown(raw)}' is not a whole number from ${spec.min} to ${max}`)
+          throw new InputError(`${at}: ${col} '${printable(raw, 80)}' is not a whole number from ${spec.min} to ${max}`)
         }
         e[spec.key] = Number(raw)
       } else if (CSV_BOOL[col]) {
         const v = raw.trim().toLowerCase()
         if (astTrue(v)) e[CSV_BOOL[col]!] = true
         else if (FALSE.includes(v)) e[CSV_BOOL[col]!] = false
-        else throw new InputError(`${at}: ${col} '${shown(raw)}' is not yes or no`)
+        else throw new InputError(`${at}: ${col} '${printable(raw, 80)}' is not yes or no`)
       } else if (CSV_TEXT[col]) {
         checkValue(`${at}: ${col}`, raw)
         e[CSV_TEXT[col]!] = raw

@@ -2,16 +2,16 @@ import { chmodSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileS
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { gen } from '../../src/commands/gen.js'
+import { FLAG_NAMES, gen } from '../../src/commands/gen.js'
 import type { Deps, Settings } from '../../src/commands/types.js'
 import { parseExpirationWindow, parseGenCsv, proposeFromReports, renderGen, type GenEntry, type GenOptions, type GenRequest } from '../../src/core/genconf.js'
 import type { AorReport, ClassifiedContact } from '../../src/core/types.js'
 import { InputError, UsageError } from '../../src/errors.js'
 import { withDefaults } from '../../src/options.js'
 
-const text = (req: GenRequest) => renderGen(req).text
-const pjsip = (entries: GenEntry[], options: GenOptions = {}) => renderGen({ kind: 'pjsip', entries, options })
-const wizard = (entries: GenEntry[], options: GenOptions = {}) => renderGen({ kind: 'wizard', entries, options })
+const text = (req: GenRequest) => renderGen({ names: FLAG_NAMES, ...req }).text
+const pjsip = (entries: GenEntry[], options: GenOptions = {}) => renderGen({ kind: 'pjsip', entries, options, names: FLAG_NAMES })
+const wizard = (entries: GenEntry[], options: GenOptions = {}) => renderGen({ kind: 'wizard', entries, options, names: FLAG_NAMES })
 
 function refused(fn: () => unknown): InputError {
   try {
@@ -425,8 +425,8 @@ describe('renderGen: refusals (InputError, clear, no raw control characters)', (
   it.each([
     ['CR', 'a\rb', '\\r'],
     ['LF', 'a\nb', '\\n'],
-    ['NUL', 'a\u0000b', '\\x00'],
-    ['ESC', 'a\u001b[2Jb', '\\x1b'],
+    ['NUL', 'a\u0000b', '\\0'],
+    ['ESC', 'a\u001b[2Jb', '\\u001b'],
     ['C1 CSI', 'a\u009bb', '\\u009b'],
   ])('a name with %s is refused without echoing it raw', (_what, name, escaped) => {
     const message = refused(() => pjsip([{ name }], { aorOnly: true })).message
@@ -437,7 +437,7 @@ describe('renderGen: refusals (InputError, clear, no raw control characters)', (
   it('values pjsip.conf cannot hold: ;, CR/LF/NUL, surrounding blanks, a leading >', () => {
     expect(refused(() => pjsip([{ name: '1001', password: 'x' }], { context: 'a;b' })).message).toBe("--context 'a;b' contains ';', which starts a comment in pjsip.conf")
     expect(refused(() => pjsip([{ name: '1001', password: 'x' }], { transport: 'udp\nx' })).message).toBe("--transport 'udp\\nx' contains a control character (\\n); pjsip.conf cannot hold it")
-    expect(refused(() => pjsip([{ name: '1001', password: 'x' }], { allow: 'ulaw\u0000' })).message).toMatch(/--allow .* contains a control character \(\\x00\)/)
+    expect(refused(() => pjsip([{ name: '1001', password: 'x' }], { allow: 'ulaw\u0000' })).message).toMatch(/--allow .* contains a control character \(\\0\)/)
     expect(refused(() => pjsip([{ name: '1001', password: 'x', context: ' lead' }])).message).toMatch(/'1001': context ' lead' starts or ends with whitespace/)
   })
 
