@@ -210,86 +210,112 @@ function guard(plan: PrunePlan, report: ServerReport, settings: Settings): strin
 async function execute(session: AmiSession, plan: PrunePlan, backupFile: string, settings: Settings, deps: Deps): Promise<Execution> {
   const items = plan.items.filter((i) => i.action === 'delete')
   const batchSize = settings.inFlight
-  const expire = settings.via === 'expire'
-  const outcomes: PruneServerResult['outcomes'] = []
-  const record = (item: PlanItem, outcome: DeleteOutcome, detail?: string): void => {
-    outcomes.push({ key: item.key, aor: item.aor, outcome, ...(detail ? { detail } : {}) })
-  }
-  /** Set when the connection is gone (closed, reset, timed out): nothing more can be sent. */
-  let lost: Error | null = null
-  /** Set when the server refused a DBDel/DBPut for want of privilege: every later one would be refused too. */
-  let refused: Error | null = null
-  const stopped = (): string | null =>
-    lost ? `not deleted: the connection was lost (${lost.message})`
-      : refused ? `not sent: ${refused.message}`
-        : deps.signal.aborted ? 'interrupted before this contact was deleted' : null
-  const backup = await BackupFile.open(backupFile)
+  const outcomes: Outcome[] = []
+  const run: BatchRun = { session, deps, expire: settings.via === 'expire', backup: await BackupFile.open(backupFile), lost: null, refused: null }
   const progress = items.length > 20 ? deps.progress('pruning') : null
   try {
     for (let start = 0; start < items.length; start += batchSize) {
-      const batch = items.slice(start, start + batchSize)
-      const before = stopped()
-      if (before) {
-        for (const item of batch) record(item, 'not-sent', before)
-        continue
-      }
-      const current = await Promise.all(batch.map((item) => session.dbGet(CONTACT_FAMILY, item.key).catch((e: Error) => e)))
-      lost = current.find((c): c is Error => c instanceof Error && connectionLost(c)) ?? null
-      const verified: PlanItem[] = []
-      batch.forEach((item, i) => {
-        const now = current[i]
-        if (now instanceof Error) record(item, connectionLost(now) ? 'not-sent' : 'failed', connectionLost(now) ? `not deleted: the connection was lost (${now.message})` : now.message)
-        else if (now === null) record(item, 'vanished', 'the key no longer exists')
-        else if (now !== item.contact.value) record(item, 'changed', 'the value changed since the plan (the phone re-registered): not deleted')
-        else verified.push(item)
-      })
-      if (!verified.length) continue
-      // Ctrl-C (or a lost connection) while the DBGets were in flight: no new delete is sent.
-      const beforeBackup = stopped()
-      if (beforeBackup) {
-        for (const item of verified) record(item, 'not-sent', beforeBackup)
-        continue
-      }
-      await backup.append(verified.map((item) => ({
-        server: session.target.name,
-        family: CONTACT_FAMILY,
-        key: item.key,
-        value: item.contact.value,
-        deletedAt: new Date(deps.now() * 1000).toISOString(),
-        reason: item.reasons.join('; '),
-      })))
-      const beforeWrite = stopped()
-      if (beforeWrite) {
-        for (const item of verified) record(item, 'not-sent', `${beforeWrite} (its backup line is written; restore skips it while the key exists)`)
-        continue
-      }
-      const results = await Promise.all(verified.map((item) =>
-        (expire ? session.dbPut(CONTACT_FAMILY, item.key, expiredValue(item.contact.value)).then(() => true) : session.dbDel(CONTACT_FAMILY, item.key)).catch((e: Error) => e),
-      ))
-      lost ??= results.find((r): r is Error => r instanceof Error && connectionLost(r)) ?? null
-      refused ??= results.find((r): r is Error => r instanceof PermissionError) ?? null
-      // DBDel answers the same error whether the key was gone or the delete failed: look again.
-      const notDeleted = verified.filter((_, i) => results[i] === false)
-      const after = await Promise.all(notDeleted.map((item) => session.dbGet(CONTACT_FAMILY, item.key).catch((e: Error) => e)))
-      const recheck = new Map(notDeleted.map((item, i) => [item.key, after[i]]))
-      verified.forEach((item, i) => {
-        const r = results[i]
-        if (r instanceof Error) {
-          record(item, 'failed', connectionLost(r) ? `no answer (${r.message}): it may or may not be deleted; its value is in the backup` : r.message)
-        } else if (r === false) {
-          const now = recheck.get(item.key)
-          if (now === null) record(item, 'vanished', 'the key was gone when DBDel arrived')
-          else if (now instanceof Error) record(item, 'failed', `DBDel was refused (Database entry could not be deleted), and the key could not be read again: ${now.message}`)
-          else record(item, 'failed', 'DBDel was refused: Database entry could not be deleted (the key is still there)')
-        } else record(item, expire ? 'expired' : 'deleted')
-      })
+      outcomes.push(...(await executeBatch(items.slice(start, start + batchSize), run)))
       progress?.update(Math.min(start + batchSize, items.length), items.length)
     }
   } finally {
     progress?.done()
-    await backup.close()
+    await run.backup.close()
   }
-  return { outcomes, lost, refused }
+  return { outcomes, lost: run.lost, refused: run.refused }
+}
+
+type Outcome = PruneServerResult['outcomes'][number]
+
+/** What every batch of one server's prune shares, and what a batch learns that stops the later ones. */
+interface BatchRun {
+  session: AmiSession
+  deps: Deps
+  /** --via expire: DBPut an expired value instead of DBDel. */
+  expire: boolean
+  backup: BackupFile
+  /** Set when the connection is gone (closed, reset, timed out): nothing more can be sent. */
+  lost: Error | null
+  /** Set when the server refused a DBDel/DBPut for want of privilege: every later one would be refused too. */
+  refused: Error | null
+}
+
+function outcome(item: PlanItem, result: DeleteOutcome, detail?: string): Outcome {
+  return { key: item.key, aor: item.aor, outcome: result, ...(detail ? { detail } : {}) }
+}
+
+/** Why nothing more may be sent (lost connection, refusal, Ctrl-C), or null. */
+function stopped(run: BatchRun): string | null {
+  return run.lost ? `not deleted: the connection was lost (${run.lost.message})`
+    : run.refused ? `not sent: ${run.refused.message}`
+      : run.deps.signal.aborted ? 'interrupted before this contact was deleted' : null
+}
+
+/**
+ * One batch of at most --in-flight contacts: compare (DBGet), back up, write (DBDel or
+ * DBPut), look again where DBDel said no. Returns each contact's outcome, in batch order
+ * per step; a lost connection or a refusal is kept in `run` for the batches after it.
+ */
+async function executeBatch(batch: PlanItem[], run: BatchRun): Promise<Outcome[]> {
+  const before = stopped(run)
+  if (before) return batch.map((item) => outcome(item, 'not-sent', before))
+  const { outcomes, verified } = await compareBatch(batch, run)
+  if (!verified.length) return outcomes
+  // Ctrl-C (or a lost connection) while the DBGets were in flight: no new delete is sent.
+  const beforeBackup = stopped(run)
+  if (beforeBackup) return [...outcomes, ...verified.map((item) => outcome(item, 'not-sent', beforeBackup))]
+  await run.backup.append(verified.map((item) => ({
+    server: run.session.target.name,
+    family: CONTACT_FAMILY,
+    key: item.key,
+    value: item.contact.value,
+    deletedAt: new Date(run.deps.now() * 1000).toISOString(),
+    reason: item.reasons.join('; '),
+  })))
+  const beforeWrite = stopped(run)
+  if (beforeWrite) return [...outcomes, ...verified.map((item) => outcome(item, 'not-sent', `${beforeWrite} (its backup line is written; restore skips it while the key exists)`))]
+  return [...outcomes, ...(await writeBatch(verified, run))]
+}
+
+/** DBGet each key: only a contact whose value is still the planned one goes on (compare-before-delete). */
+async function compareBatch(batch: PlanItem[], run: BatchRun): Promise<{ outcomes: Outcome[]; verified: PlanItem[] }> {
+  const current = await Promise.all(batch.map((item) => run.session.dbGet(CONTACT_FAMILY, item.key).catch((e: Error) => e)))
+  run.lost = current.find((c): c is Error => c instanceof Error && connectionLost(c)) ?? null
+  const outcomes: Outcome[] = []
+  const verified: PlanItem[] = []
+  batch.forEach((item, i) => {
+    const now = current[i]
+    if (now instanceof Error) outcomes.push(outcome(item, connectionLost(now) ? 'not-sent' : 'failed', connectionLost(now) ? `not deleted: the connection was lost (${now.message})` : now.message))
+    else if (now === null) outcomes.push(outcome(item, 'vanished', 'the key no longer exists'))
+    else if (now !== item.contact.value) outcomes.push(outcome(item, 'changed', 'the value changed since the plan (the phone re-registered): not deleted'))
+    else verified.push(item)
+  })
+  return { outcomes, verified }
+}
+
+/** DBDel (or DBPut an expired value) each verified key; where DBDel says no, DBGet again to tell "gone" from "refused". */
+async function writeBatch(verified: PlanItem[], run: BatchRun): Promise<Outcome[]> {
+  const { session, expire } = run
+  const results = await Promise.all(verified.map((item) =>
+    (expire ? session.dbPut(CONTACT_FAMILY, item.key, expiredValue(item.contact.value)).then(() => true) : session.dbDel(CONTACT_FAMILY, item.key)).catch((e: Error) => e),
+  ))
+  run.lost ??= results.find((r): r is Error => r instanceof Error && connectionLost(r)) ?? null
+  run.refused ??= results.find((r): r is Error => r instanceof PermissionError) ?? null
+  // DBDel answers the same error whether the key was gone or the delete failed: look again.
+  const notDeleted = verified.filter((_, i) => results[i] === false)
+  const after = await Promise.all(notDeleted.map((item) => session.dbGet(CONTACT_FAMILY, item.key).catch((e: Error) => e)))
+  const recheck = new Map(notDeleted.map((item, i) => [item.key, after[i]]))
+  return verified.map((item, i) => {
+    const r = results[i]
+    if (r instanceof Error) return outcome(item, 'failed', connectionLost(r) ? `no answer (${r.message}): it may or may not be deleted; its value is in the backup` : r.message)
+    if (r === false) {
+      const now = recheck.get(item.key)
+      if (now === null) return outcome(item, 'vanished', 'the key was gone when DBDel arrived')
+      if (now instanceof Error) return outcome(item, 'failed', `DBDel was refused (Database entry could not be deleted), and the key could not be read again: ${now.message}`)
+      return outcome(item, 'failed', 'DBDel was refused: Database entry could not be deleted (the key is still there)')
+    }
+    return outcome(item, expire ? 'expired' : 'deleted')
+  })
 }
 
 interface Execution {
