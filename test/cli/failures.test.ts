@@ -3,7 +3,8 @@
 // shows the secret.
 import { createServer, type AddressInfo, type Server } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
-import { run, type RunResult } from '../helpers/run.js'
+import { runIn as run } from '../helpers/cli.js'
+import type { RunResult } from '../helpers/run.js'
 import { envFor, sim } from '../helpers/sim.js'
 import { closedPort, expectNoSecret } from '../helpers/rows.js'
 
@@ -94,19 +95,19 @@ describe('a broken answer', () => {
   ] as const)('an answer to %s (Asterisk %s) with another ActionID: exit 3 after --timeout, saying so', async (action, version) => {
     const server = await sim({ version, faults: { wrongActionId: action } })
     const started = Date.now()
-    const r = await run(['contacts', '--timeout', '1'], { env: envFor(server), killAfterMs: 5000 })
-    expect(Date.now() - started).toBeLessThan(2500)
+    const r = await run(['contacts', '--timeout', '0.5'], { env: envFor(server), killAfterMs: 5000 })
+    expect(Date.now() - started).toBeLessThan(2000)
     expectUnreadable(r)
     expect(r.stderr).toBe(
-      `pjctl: no answer to ${action} from 127.0.0.1:${server.port} within 1 s (it sent 1 answer(s) with an ActionID pjctl never used)\nhint: the server stalled; --timeout raises the limit\n`,
+      `pjctl: no answer to ${action} from 127.0.0.1:${server.port} within 0.5 s (it sent 1 answer(s) with an ActionID pjctl never used)\nhint: the server stalled; --timeout raises the limit\n`,
     )
   })
 
   it('the Login answered with another ActionID: exit 3 after --timeout', async () => {
     const server = await sim({ faults: { wrongActionId: 'login' } })
-    const r = await run(['contacts', '--timeout', '1'], { env: envFor(server), killAfterMs: 5000 })
+    const r = await run(['contacts', '--timeout', '0.5'], { env: envFor(server), killAfterMs: 5000 })
     expectUnreadable(r)
-    expect(r.stderr).toBe(`pjctl: no answer to Login from 127.0.0.1:${server.port} within 1 s\n`)
+    expect(r.stderr).toBe(`pjctl: no answer to Login from 127.0.0.1:${server.port} within 0.5 s\n`)
   })
 
   it.each([
@@ -174,7 +175,7 @@ describe('a reset connection', () => {
     const server = await resettingServer(received)
     servers.push(server)
     const port = (server.address() as AddressInfo).port
-    const r = await run(['contacts', '--timeout', '2'], { env: { PJCTL_HOST: '127.0.0.1', PJCTL_PORT: String(port), PJCTL_USER: 'pjctl', PJCTL_SECRET: SECRET } })
+    const r = await run(['contacts', '--timeout', '0.5'], { env: { PJCTL_HOST: '127.0.0.1', PJCTL_PORT: String(port), PJCTL_USER: 'pjctl', PJCTL_SECRET: SECRET } })
     expectUnreadable(r)
     expect(r.stderr).toBe(
       `pjctl: 127.0.0.1:${port} closed the connection with a reset in the middle of the answer to DBGetTree\nhint: the answer is incomplete; nothing was changed by this action\n`,
@@ -184,13 +185,13 @@ describe('a reset connection', () => {
 })
 
 describe('a silent server', () => {
-  it('banner, then nothing: exit 3 within ~2 s of --timeout 1', async () => {
+  it('banner, then nothing: exit 3 within ~1 s of --timeout 0.5', async () => {
     const server = await sim({ faults: { stallAfterBanner: true } })
     const started = Date.now()
-    const r = await run(['contacts', '--timeout', '1'], { env: envFor(server), killAfterMs: 5000 })
-    expect(Date.now() - started).toBeLessThan(2500)
+    const r = await run(['contacts', '--timeout', '0.5'], { env: envFor(server), killAfterMs: 5000 })
+    expect(Date.now() - started).toBeLessThan(2000)
     expectUnreadable(r)
-    expect(r.stderr).toBe(`pjctl: no answer to Login from 127.0.0.1:${server.port} within 1 s\n`)
+    expect(r.stderr).toBe(`pjctl: no answer to Login from 127.0.0.1:${server.port} within 0.5 s\n`)
   })
 
   it.each([
@@ -198,20 +199,20 @@ describe('a silent server', () => {
     ['DBGetTree', 'dbgettree', 700],
     ['Command', 'command', 900],
     ['PJSIPShowAors', 'dbgettree', 300],
-  ] as const)('stalling in the %s answer (%s, after %i bytes): exit 3 within ~2 s', async (action, source, afterBytes) => {
+  ] as const)('stalling in the %s answer (%s, after %i bytes): exit 3 within ~1 s', async (action, source, afterBytes) => {
     const server = await sim({ faults: { stall: { action, afterBytes } } })
     const started = Date.now()
-    const r = await run(['contacts', '--timeout', '1', '--source', source], { env: envFor(server), killAfterMs: 5000 })
-    expect(Date.now() - started).toBeLessThan(2500)
+    const r = await run(['contacts', '--timeout', '0.5', '--source', source], { env: envFor(server), killAfterMs: 5000 })
+    expect(Date.now() - started).toBeLessThan(2000)
     expectUnreadable(r)
-    expect(r.stderr).toBe(`pjctl: no answer to ${action} from 127.0.0.1:${server.port} within 1 s\nhint: the server stalled; --timeout raises the limit\n`)
+    expect(r.stderr).toBe(`pjctl: no answer to ${action} from 127.0.0.1:${server.port} within 0.5 s\nhint: the server stalled; --timeout raises the limit\n`)
   })
 
   it('check on a stalled server: UNKNOWN on stdout, exit 3', async () => {
     const server = await sim({ faults: { stall: { action: 'DBGetTree', afterBytes: 200 } } })
-    const r = await run(['check', '--timeout', '1'], { env: envFor(server), killAfterMs: 5000 })
+    const r = await run(['check', '--timeout', '0.5'], { env: envFor(server), killAfterMs: 5000 })
     expect(r.code).toBe(3)
-    expect(r.stdout).toBe(`PJCTL UNKNOWN - no answer to DBGetTree from 127.0.0.1:${server.port} within 1 s\n`)
+    expect(r.stdout).toBe(`PJCTL UNKNOWN - no answer to DBGetTree from 127.0.0.1:${server.port} within 0.5 s\n`)
   })
 })
 
