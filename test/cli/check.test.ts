@@ -1,6 +1,7 @@
 // pjctl check: exit 0/1/2 by the thresholds, 3 when unreadable; Nagios, JSON and Prometheus output.
 import { describe, expect, it } from 'vitest'
-import { run, type RunResult } from '../helpers/run.js'
+import { runIn as run } from '../helpers/cli.js'
+import { type RunResult } from '../helpers/run.js'
 import { envFor, sim } from '../helpers/sim.js'
 import { aor, closedPort, dumpOf, expectNoSecret, nowSeconds, row, seedOf, tempDir, writeFile } from '../helpers/rows.js'
 

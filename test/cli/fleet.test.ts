@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { captureSeed } from '../../src/sim/seed.js'
 import { startSim, type SimAsterisk } from '../../src/sim/server.js'
-import { run } from '../helpers/run.js'
+import { runIn as run } from '../helpers/cli.js'
 
 const COUNT = 20
 const DOWN = 'pbx07'

@@ -24,7 +24,7 @@ import {
   summaryFields,
   summaryOf,
 } from '../helpers/prune.js'
-import { run } from '../helpers/run.js'
+import { runIn as run } from '../helpers/cli.js'
 import { envFor, sim } from '../helpers/sim.js'
 
 const GRANDSTREAM = 'Grandstream GXP2130 1.0.11.3'

@@ -6,7 +6,7 @@ import { contactKey } from '../../src/sim/registrar.js'
 import { lockoutSeed } from '../../src/sim/seed.js'
 import type { SimAsterisk } from '../../src/sim/server.js'
 import { CONTACT_FAMILY, actionLines, backupLines, header, home, serverName, snapshot, summaryOf } from '../helpers/prune.js'
-import { run } from '../helpers/run.js'
+import { runIn as run } from '../helpers/cli.js'
 import { runIn } from '../helpers/cli.js'
 import { envFor, sim } from '../helpers/sim.js'
 
