@@ -100,7 +100,7 @@ async function planServer(target: AmiTarget, names: string[], criteria: PruneCri
   const dryRun = settings.dryRun === true
   const lock: Lock | null = dryRun ? null : await acquireLock(target.name, deps)
   // Under the lock, so no other prune of this server is writing its backup; only the default location is ours to clean.
-  if (lock && settings.backup === undefined) await expireBackups(target.name, Number(settings.backupRetention ?? 30), deps)
+  if (lock && settings.backup === undefined) await expireBackups(target.name, settings.backupRetention, deps)
   let session: AmiSession | null = null
   let handedOver = false
   try {

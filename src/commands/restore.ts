@@ -35,7 +35,7 @@ export const restore: CommandSpec<RestoreData> = {
       if (!settings.force) throw new UsageError(`${written}: refusing to restore them here`, `name that server (--server), or pass --force to restore onto ${target.name} anyway`)
       deps.log.warn(`${written}; restoring onto ${target.name} (--force)`)
     }
-    const data: RestoreData = { file, server: target.name, dryRun: Boolean(settings.dryRun), restored: [], wouldRestore: [], skipped: [], failed: [] }
+    const data: RestoreData = { file, server: target.name, dryRun: settings.dryRun === true, restored: [], wouldRestore: [], skipped: [], failed: [] }
     const session = await deps.connect(target)
     try {
       for (const entry of entries) {
