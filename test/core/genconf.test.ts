@@ -582,6 +582,8 @@ describe('parseGenCsv', () => {
       ['name,password\n1001,pw,3\n', /^CSV line 2: 3 fields, but there are only 2 columns/],
       ['\n\n,pw\n', /^CSV line 3: no name/],
       ['1001,"pw\n', /^CSV line 1: a quoted field is never closed/],
+      ['name,password\n\n# staff\n1001,"pw\n1002,x\n', /^CSV line 4: a quoted field is never closed/],
+      ['1001,pw\r\n"10\n02","pw"x\r\n', /^CSV line 3: unexpected 'x' after a closing quote/],
       ['1001,"pw"x\n', /^CSV line 1: unexpected 'x' after a closing quote/],
       ['1001,p"w\n', /^CSV line 1: a '"' inside an unquoted field/],
       ['1001,pw,,,,,maybe\n', /^CSV line 1: remove_existing 'maybe' is not yes or no/],
