@@ -6,7 +6,8 @@
 //
 // The registrar is built with the lab's bulk_aors.sh and seed_contacts.py, and torn down afterwards:
 // the lab is left as it was found (its own contacts put back, bulk_aors.sh 0). Hold the lab lock:
-//   flock /tmp/pjctl-lab.lock npm run bench -- --asterisk 127.0.0.1:5038
+//   flock -o /tmp/pjctl-lab.lock npm run bench -- --asterisk 127.0.0.1:5038
+// (-o: if the bench has to restart a lab left computing, the new Asterisk must not inherit the lock.)
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -65,13 +66,30 @@ async function untilIdle(limitMs: number): Promise<number | null> {
   }
 }
 
+/** How long the bench waits for Asterisk to stop computing after a run before it restarts the lab. */
+const LEFT_LIMIT_MS = 90_000
+/** Restarts the lab and rebuilds the registrar of the scale being measured (set per scale). */
+let recover: (() => Promise<void>) | null = null
+
+/** ms until Asterisk is idle after a run; past LEFT_LIMIT_MS the lab is restarted and that limit returned. */
+async function leftComputing(): Promise<number | null> {
+  try {
+    return await untilIdle(LEFT_LIMIT_MS)
+  } catch (error) {
+    if (!recover) throw error
+    progress(`${(error as Error).message}: restarting the lab`)
+    await recover()
+    return LEFT_LIMIT_MS
+  }
+}
+
 async function measured(what: string, start: () => Promise<ChildResult>, extra?: (r: ChildResult) => Record<string, unknown>): Promise<Run> {
   await untilIdle(600_000)
   const cpu0 = cpuMs()
   const r = await start()
   const cpu1 = cpuMs()
   // Asterisk idle within a second of the client's exit = it left nothing computing
-  const left = await untilIdle(600_000)
+  const left = await leftComputing()
   return {
     what,
     wallMs: r.wallMs,
@@ -204,6 +222,15 @@ export async function asteriskBench(where: string, say: Say, only: Set<string> |
 
   try {
     for (const scale of SCALES.filter((s) => !only || only.has(s.label))) {
+      recover = async () => {
+        // Asterisk 22 booting with many contacts in astdb takes minutes: start it empty, then rebuild
+        await spawnText('bash', [join(LAB.dir, 'stop.sh')], { LAB_PREFIX: LAB.prefix }, 300_000)
+        const started = await spawnText('bash', [join(LAB.dir, 'start.sh')], { LAB_PREFIX: LAB.prefix, LAB_CLEAN_DB: '1' }, 300_000)
+        if (started.code !== 0) throw new Error(`start.sh: exit ${started.code}: ${started.stderr}`)
+        await putRows(found)
+        await seed(scale)
+        await untilIdle(600_000)
+      }
       await seed(scale)
       await untilIdle(600_000)
       const total = (await astdbContacts()).size
@@ -214,7 +241,12 @@ export async function asteriskBench(where: string, say: Say, only: Set<string> |
       // the keys pjctl prune --keep 1 deletes: from its own dry-run plan, so the floor deletes the same ones
       let pruneKeys: string[] = []
       if (!big) {
-        const plan = await runNode([BIN, 'prune', '--keep', '1', '--dry-run', '--json', '--quiet'], { env: pjctlEnv(scratch), keepStdout: 64 * 1024 * 1024, timeoutMs: 600_000 })
+        let plan = await runNode([BIN, 'prune', '--keep', '1', '--dry-run', '--json', '--quiet'], { env: pjctlEnv(scratch), keepStdout: 64 * 1024 * 1024, timeoutMs: 600_000 })
+        for (let retry = 0; plan.code !== 0 && retry < 3; retry++) {
+          progress(`prune --keep 1 --dry-run failed (${plan.stderr.trim().split('\n')[0]}); again`)
+          await untilIdle(600_000)
+          plan = await runNode([BIN, 'prune', '--keep', '1', '--dry-run', '--json', '--quiet'], { env: pjctlEnv(scratch), keepStdout: 64 * 1024 * 1024, timeoutMs: 600_000 })
+        }
         const doc = JSON.parse(plan.stdoutHead) as { servers: { plan: { key: string; action: string }[] }[] }
         pruneKeys = doc.servers[0].plan.filter((p) => p.action === 'delete').map((p) => p.key)
         writeFileSync(join(scratch, 'keys.txt'), pruneKeys.join('\n') + '\n')
@@ -250,7 +282,7 @@ export async function asteriskBench(where: string, say: Say, only: Set<string> |
           const r = await pjctl(scratch, [...args])()
           const cpu1 = cpuMs()
           const loops = await busy.stop()
-          const left = await untilIdle(600_000)
+          const left = await leftComputing()
           add(key, { what: key, wallMs: r.wallMs, code: r.code, rssKb: r.peakRssKb, stdoutBytes: r.stdoutBytes, asteriskCpuMs: cpu0 === null || cpu1 === null ? null : cpu1 - cpu0, leftComputingMs: left, stderr: r.stderr, extra: { loops } })
         }
       }
@@ -282,7 +314,9 @@ export async function asteriskBench(where: string, say: Say, only: Set<string> |
         ]
       })
       say(table(['run', 'median', 'range', '× floor', '× rx', 'exit', 'peak RSS', 'ast CPU', 'left'], tableRows))
-      const rf = rows.get('read floor')!.map((r) => r.extra as { dbGetTree: { ms: number; bytes: number }; getConfig: { ms: number; bytes: number } })
+      const rf = rows.get('read floor')!.map((r) => r.extra as { dbGetTree: { ms: number; bytes: number; items: number }; getConfig: { ms: number; bytes: number } })
+      const short = rf.filter((f) => f.dbGetTree.items !== total)
+      if (short.length) say(`WARNING: ${short.length} floor read(s) got fewer DBGetTree items than the ${total} stored (${short.map((f) => f.dbGetTree.items).join(', ')}): Asterisk dropped output (writetimeout)`)
       say(`read floor actions (median): DBGetTree ${fmt.ms(median(rf.map((f) => f.dbGetTree.ms)))} (${fmt.bytes(rf[0].dbGetTree.bytes)}), GetConfig ${fmt.ms(median(rf.map((f) => f.getConfig.ms)))} (${fmt.bytes(rf[0].getConfig.bytes)}); asterisk -rx counted ${(rows.get('rx')![0].extra as { count: number }).count.toLocaleString('en-US')} contacts`)
       if (!big) say(`prune: ${pruneKeys.length.toLocaleString('en-US')} contacts deleted per run (pjctl's own --keep 1 plan; the floor deletes the same keys), put back after each run`)
       for (const [key, lines] of debug) say(`where the time goes, pjctl ${key} --debug: ${lines.join('; ') || '(no AMI actions)'}`)

@@ -583,7 +583,7 @@ async function autoSource(e2e: E2E[]): Promise<void> {
 
 // ---------------------------------------------------------------------------------------------
 
-/** `npm run bench -- --only prune,cold` runs some sections: e2e, readers, prune, cold, auto (parsers always). */
+/** `npm run bench -- --only prune,cold` runs some sections: e2e, readers, prune, cold, auto, exporter (parsers always). */
 const ONLY = (() => {
   const i = process.argv.indexOf('--only')
   return i < 0 ? null : new Set(process.argv[i + 1]?.split(',') ?? [])
@@ -626,6 +626,10 @@ async function main(): Promise<void> {
   if (wanted('prune')) await pruneBench()
   if (wanted('cold')) await coldStart()
   if (wanted('auto')) await autoSource(e2e)
+  if (wanted('exporter')) {
+    const { exporterBench } = await import('./exporter.js')
+    targets.push(...(await exporterBench(BIN, (sim) => simEnv(sim), say, progress)))
+  }
   say('## Targets')
   for (const t of targets) say(`${t.met ? 'MET   ' : 'MISSED'}  ${t.name}: ${t.detail}`)
   say()

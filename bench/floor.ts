@@ -19,6 +19,10 @@ const BLANK = Buffer.from('\r\n\r\n')
 /** A logged-in connection that counts answers by finding their ends, without decoding them. */
 class Conn {
   private tail = Buffer.alloc(0)
+  /** Occurrences of `countMarker` seen (counted per chunk; a marker split across chunks is found via the tail). */
+  counted = 0
+  countMarker: Buffer | null = null
+  private countTail = Buffer.alloc(0)
   private waiters: { marker: Buffer | null; seen: boolean; count: number; resolve: () => void }[] = []
   bytes = 0
   private constructor(private readonly socket: net.Socket) {}
@@ -29,11 +33,12 @@ class Conn {
       socket.setNoDelay(true)
       socket.once('error', reject)
       let text = ''
+      let loginSent = false
       const onData = (chunk: Buffer) => {
         text += chunk.toString('latin1')
         const nl = text.indexOf('\r\n')
         if (nl < 0) return
-        if (!text.includes('Action')) socket.write(`Action: Login\r\nUsername: ${USER}\r\nSecret: ${SECRET}\r\nEvents: off\r\n\r\n`)
+        if (!loginSent && (loginSent = true)) socket.write(`Action: Login\r\nUsername: ${USER}\r\nSecret: ${SECRET}\r\nEvents: off\r\n\r\n`)
         const end = text.indexOf('\r\n\r\n', nl + 2)
         if (end < 0) return
         if (!text.slice(nl + 2).startsWith('Response: Success')) return reject(new Error(`login failed: ${text.slice(nl + 2, end)}`))
@@ -58,6 +63,11 @@ class Conn {
 
   private feed(chunk: Buffer): void {
     this.bytes += chunk.length
+    if (this.countMarker) {
+      const window = this.countTail.length ? Buffer.concat([this.countTail, chunk]) : chunk
+      for (let at = window.indexOf(this.countMarker); at >= 0; at = window.indexOf(this.countMarker, at + 1)) this.counted++
+      this.countTail = Buffer.from(window.subarray(Math.max(0, window.length - this.countMarker.length + 1)))
+    }
     let data = this.tail.length ? Buffer.concat([this.tail, chunk]) : chunk
     for (;;) {
       const waiter = this.waiters[0]
@@ -100,12 +110,13 @@ async function readFloor(host: string, port: number): Promise<object> {
   const t0 = performance.now()
   const tree = (async () => {
     const c = await Conn.open(host, port)
+    c.countMarker = Buffer.from('Event: DBGetTreeResponse\r\n')
     const sent = performance.now()
     c.send('Action: DBGetTree\r\nFamily: registrar/contact\r\nActionID: f1\r\n\r\n')
     await c.until('Event: DBGetTreeComplete\r\n')
     const ms = performance.now() - sent
     c.close()
-    return { ms, bytes: c.bytes }
+    return { ms, bytes: c.bytes, items: c.counted }
   })()
   const config = (async () => {
     const c = await Conn.open(host, port)

@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline/promises'
 import type { Readable, Writable } from 'node:stream'
 import { COMMANDS } from './commands/index.js'
 import type { CommandSpec, Deps, Format, Progress, Settings } from './commands/types.js'
-import { EXIT, PjctlError, UsageError, type ExitCode } from './errors.js'
+import { EXIT, PjctlError, UsageError, cannotRead, type ExitCode } from './errors.js'
 import { OPTIONS, withDefaults, type OptionKey, type OptionSpec } from './options.js'
 import { resolveTargets } from './settings.js'
 import { printable } from './text.js'
@@ -85,6 +85,7 @@ export async function main(argv: string[] = process.argv, io: Io = processIo()):
       sources.set(key, command.getOptionValueSource(attribute))
     }
     fromEnv(settings, sources, io.env)
+    checkConflicts(settings, sources)
   } catch (error) {
     return report(io, error, spec.errorExit, false)
   }
@@ -120,6 +121,16 @@ export async function main(argv: string[] = process.argv, io: Io = processIo()):
   } finally {
     io.signals.off('SIGINT', onSignal)
     io.signals.off('SIGTERM', onSignal)
+  }
+}
+
+/** --input reads a saved dump and connects to nothing: a server named on the same command line is a mistake, not a choice. */
+function checkConflicts(settings: Settings, sources: Map<OptionKey, string | undefined>): void {
+  if (settings.input === undefined) return
+  const given = (['host', 'port', 'server', 'all'] as const).filter((key) => sources.get(key) === 'cli')
+  if (given.length) {
+    const flags = given.map((key) => (OPTIONS[key] as OptionSpec).flag!.split(' ')[0]).join(', ')
+    throw new UsageError(`--input reads a saved dump and connects to nothing: it cannot be combined with ${flags}`, 'leave out the server, or leave out --input to read the server')
   }
 }
 
@@ -276,7 +287,13 @@ function makeDeps(io: Io, settings: Settings, sourceOf: (key: OptionKey) => stri
     connect: async (target) => (await import('./ami/session.js')).openSession(target, log.debug),
     now: () => Math.floor(io.clock() / 1000),
     log,
-    readFile: (path) => readFile(path, 'utf8'),
+    readFile: async (path) => {
+      try {
+        return await readFile(path, 'utf8')
+      } catch (error) {
+        throw cannotRead(path, error)
+      }
+    },
     readStdin: async () => {
       const chunks: Buffer[] = []
       for await (const chunk of stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer))

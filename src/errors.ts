@@ -1,6 +1,8 @@
 // Typed errors and exit codes. Imports nothing: every layer may throw these;
 // only src/cli.ts turns them into output and an exit code.
 
+import { printable } from './text.js'
+
 export const EXIT = {
   ok: 0,
   /** check: WARNING. Otherwise: the command ran but something failed (a deletion, the prune lock). */
@@ -33,6 +35,23 @@ export class UsageError extends PjctlError {
 /** Unreadable dump or config file; --strict parse failure; gen refusal. */
 export class InputError extends PjctlError {
   readonly exit = EXIT.usage
+}
+
+/** Why a file could not be read, in words: ENOENT → `no such file`. */
+const UNREADABLE: Readonly<Record<string, string>> = {
+  ENOENT: 'no such file',
+  ENOTDIR: 'no such file (a part of the path is not a directory)',
+  EISDIR: 'is a directory',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  ELOOP: 'too many levels of symbolic links',
+}
+
+/** `cannot read FILE: no such file` (exit 2) for an input file pjctl was told to read; control characters in FILE escaped. */
+export function cannotRead(path: string, error: unknown): InputError {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code
+  const reason = (code && UNREADABLE[code]) ?? code ?? (error instanceof Error ? error.message : String(error))
+  return new InputError(`cannot read ${printable(path)}: ${reason}`)
 }
 
 /** The command ran but could not finish its job (prune lock held, a delete failed). */

@@ -46,6 +46,23 @@ function text(raw: string): string {
   return raw
 }
 
+/** `300`, `300s`, `5m`, `1h`, `1.5s`, `500ms` → seconds (at least 0.1, at most a day). */
+export function duration(raw: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/i.exec(String(raw).trim())
+  if (!m) throw new UsageError(`expected a duration such as 30s, 5m or 1h, got '${printable(raw)}'`)
+  const n = Number(m[1]) * { ms: 0.001, s: 1, m: 60, h: 3600 }[(m[2] ?? 's').toLowerCase() as 'ms' | 's' | 'm' | 'h']
+  if (n < 0.1 || n > 86400) throw new UsageError(`expected a duration from 0.1s to 24h, got '${printable(raw)}'`)
+  return n
+}
+
+/** `HOST:PORT`, `[v6]:PORT` or `:PORT` (every interface) → host and port. */
+export function listenAddress(raw: string): { host: string; port: number } {
+  const text = String(raw).trim()
+  const m = /^(?:\[([^\]]+)\]|([^:\[\]]*)):(\d{1,5})$/.exec(text)
+  if (!m || Number(m[3]) > 65535) throw new UsageError(`expected HOST:PORT (e.g. 127.0.0.1:9814, [::1]:9814 or :9814), got '${printable(text)}'`)
+  return { host: m[1] ?? (m[2] || '0.0.0.0'), port: Number(m[3]) }
+}
+
 function list(raw: string): string[] {
   return String(raw).split(',').map((s) => s.trim()).filter(Boolean)
 }
@@ -83,6 +100,10 @@ export const OPTIONS = {
   warn: { flag: '--warn <threshold>', default: '1,80%', parse: text, help: "WARNING when an AOR has this many free slots or fewer, or this percent used: '1', '80%' or '1,80%'." },
   crit: { flag: '--crit <threshold>', default: '0', parse: text, help: "CRITICAL threshold, same form as --warn (default '0': full or over)." },
 
+  // --- sources (also contacts, check, doctor) ---
+  perIpLimit: { flag: '--per-ip-limit <n>', env: 'PJCTL_PER_IP_LIMIT', parse: integer(1), help: 'Flag source addresses holding N contacts or more (check: WARNING at N, CRITICAL above).' },
+  per: { flag: '--per <scope>', choices: ['address', 'aor'], help: "What --per-ip-limit counts: 'address' (all AORs together, the default) or 'aor' (each AOR's contacts from one address, as hosted SIP providers limit)." },
+
   // --- prune ---
   expired: { flag: '--expired', help: 'Prune contacts whose expiration_time has passed.' },
   superseded: { flag: '--superseded', help: 'Prune contacts superseded by a newer registration from the same device (via address and user agent).' },
@@ -118,6 +139,11 @@ export const OPTIONS = {
   aorOnly: { flag: '--aor-only', help: 'Only the type=aor section.' },
   fromCsv: { flag: '--from-csv <file>', parse: text, help: 'Names from a CSV file: name,password[,max_contacts,...].' },
   fromServer: { flag: '--from-server', help: 'Propose AOR snippets from what is registered on a live server.' },
+
+  // --- exporter ---
+  listen: { flag: '--listen <host:port>', env: 'PJCTL_LISTEN', default: '127.0.0.1:9814', parse: (raw: string) => (listenAddress(raw), String(raw).trim()), help: 'exporter: serve /metrics and /healthz here (HOST:PORT, [::1]:PORT, :PORT for every interface).' },
+  resync: { flag: '--resync <duration>', env: 'PJCTL_RESYNC', default: 300, parse: duration, help: 'exporter: re-read every server this often (30s, 5m, 1h) to catch what no event tells.' },
+  perAor: { flag: '--per-aor <which>', env: 'PJCTL_PER_AOR', default: 'all', choices: ['all', 'problems'] as const, help: 'exporter: per-AOR series for every AOR, or only for AORs not ok or holding stale contacts.' },
 } satisfies Record<string, OptionSpec>
 
 export type OptionKey = keyof typeof OPTIONS

@@ -6,7 +6,7 @@ import { readFile, stat } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import type { AmiTarget } from './ami/types.js'
-import { InputError, UsageError } from './errors.js'
+import { InputError, UsageError, cannotRead } from './errors.js'
 import { printable } from './text.js'
 import { OPTIONS, type OptionKey, type OptionSpec, type Settings } from './options.js'
 
@@ -45,7 +45,7 @@ export async function loadConfig(input: ResolveInput): Promise<ConfigFile | null
     text = await readFile(path, 'utf8')
   } catch (error) {
     if (!explicit && (error as NodeJS.ErrnoException).code === 'ENOENT') return null
-    throw new InputError(`cannot read config file ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
+    throw cannotRead(path, error)
   }
   await warnIfOthersCanRead(path, 'config file', input.warn)
   let parsed: unknown
@@ -146,7 +146,7 @@ async function readSecretFile(path: string, warn: (message: string) => void): Pr
   try {
     text = await readFile(path, 'utf8')
   } catch (error) {
-    throw new InputError(`cannot read secret file ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
+    throw cannotRead(path, error)
   }
   await warnIfOthersCanRead(path, 'secret file', warn)
   const secret = text.split(/\r?\n/, 1)[0]

@@ -26,6 +26,7 @@ export const ACTION_PRIVILEGES: Record<string, readonly string[]> = {
   pjsipshowaors: ['system'],
   pjsipshowcontacts: ['system'],
   pjsipshowendpoint: ['system'],
+  userevent: ['user'],
 }
 
 type Expect = 'none' | 'list' | 'one-event'
@@ -80,6 +81,8 @@ class Connection implements AmiSession {
   private onBanner: (() => void) | null = null
   private onClosed: ((error: AmiError) => void) | null = null
   private closing = false
+  private readonly eventListeners = new Set<(event: AmiMessage) => void>()
+  private readonly closeListeners = new Set<(error: AmiError) => void>()
 
   constructor(
     readonly target: AmiTarget,
@@ -103,10 +106,16 @@ class Connection implements AmiSession {
 
   async open(): Promise<void> {
     const timeoutMs = this.target.timeout * 1000
-    await this.withDeadline(timeoutMs, `timed out connecting to ${this.where} after ${this.target.timeout} s`, 'is the host reachable and AMI listening there? (--timeout raises the limit)', (resolve, reject) => {
+    // A port that accepts but never says `Asterisk Call Manager/…` is not an unreachable host: say which it was.
+    let connected = false
+    const noBanner = (): [string, string] => connected
+      ? [`${this.where}: connected, but no AMI banner within ${this.target.timeout} s`, 'is this the AMI port (manager.conf [general] port, usually 5038), and not another service? (--timeout raises the limit)']
+      : [`timed out connecting to ${this.where} after ${this.target.timeout} s`, 'is the host reachable and AMI listening there? (--timeout raises the limit)']
+    await this.withDeadline(timeoutMs, noBanner, undefined, (resolve, reject) => {
       this.onClosed = reject
       this.onBanner = () => resolve()
       this.socket = net.createConnection(this.target.port, this.target.host)
+      this.socket.once('connect', () => (connected = true))
       handSocket(this.manager, this.socket, this.target.port, this.target.host)
       this.socket.setEncoding('utf8')
       this.socket.on('data', (chunk: string) => this.receive(chunk))
@@ -198,6 +207,29 @@ class Connection implements AmiSession {
     return { items: done.events, count: done.eventCount, listItems: done.listItems }
   }
 
+  onEvent(listener: (event: AmiMessage) => void): () => void {
+    this.eventListeners.add(listener)
+    return () => void this.eventListeners.delete(listener)
+  }
+
+  onClose(listener: (error: AmiError) => void): () => void {
+    this.closeListeners.add(listener)
+    return () => void this.closeListeners.delete(listener)
+  }
+
+  async userEvent(name: string, headers: Record<string, string>): Promise<void> {
+    await this.send('UserEvent', { UserEvent: name, ...headers }, 'none')
+  }
+
+  async ping(): Promise<void> {
+    await this.send('Ping', {}, 'none')
+  }
+
+  async action(action: string, headers: Record<string, string> = {}): Promise<AmiMessage> {
+    const done = await this.send(action, headers, 'none')
+    return done.response!
+  }
+
   async close(): Promise<void> {
     if (this.closing || !this.socket || this.failure) return this.destroy()
     this.closing = true
@@ -285,7 +317,12 @@ class Connection implements AmiSession {
       pending.response = message
       return this.forward(message)
     }
-    if (!pending || message.get('Event') === undefined) return // unsolicited event
+    if (message.get('Event') === undefined) return
+    if (!pending) {
+      // unsolicited (ContactStatus, UserEvent, ...): for whoever subscribed
+      for (const listener of this.eventListeners) listener(message)
+      return
+    }
     const event = message.get('Event')!
     if (message.get('EventList')?.toLowerCase() === 'complete' || (event.endsWith('Complete') && pending.expect !== 'none')) {
       const items = message.get('ListItems')
@@ -348,6 +385,7 @@ class Connection implements AmiSession {
     this.onClosed?.(error)
     for (const id of [...this.pending.keys()]) this.settle(id, error)
     this.destroy()
+    for (const listener of this.closeListeners) listener(error)
   }
 
   private closedError(how = ''): AmiError {
@@ -365,9 +403,10 @@ class Connection implements AmiSession {
     return this.closedError(' with a reset')
   }
 
-  private withDeadline(ms: number, message: string, hint: string | undefined, body: (resolve: () => void, reject: (error: AmiError) => void) => void): Promise<void> {
+  /** `message` may be a function giving the message and hint at the deadline (what happened by then). */
+  private withDeadline(ms: number, message: string | (() => [string, string]), hint: string | undefined, body: (resolve: () => void, reject: (error: AmiError) => void) => void): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new AmiError(message, hint)), ms)
+      const timer = setTimeout(() => reject(typeof message === 'string' ? new AmiError(message, hint) : new AmiError(...message())), ms)
       const finish = (fn: () => void) => { clearTimeout(timer); fn() }
       body(() => finish(resolve), (error) => finish(() => reject(error)))
     })

@@ -71,6 +71,17 @@ export interface AmiSession {
   /** A list action (PJSIPShowAors, PJSIPShowContacts, PJSIPShowEndpoint): collects its events by ActionID.
    *  An `Error` answer whose message is one of `emptyMessages` (e.g. `No AORs found`) is an empty list. */
   list(action: string, headers?: Record<string, string>, emptyMessages?: readonly string[], onItem?: (item: AmiMessage) => void): Promise<ListAnswer>
+  /** Unsolicited events (no ActionID of a pending action: ContactStatus, PeerStatus, UserEvent, ...) as they arrive.
+   *  Asterisk sends a logged-in user every event of its read= classes. Returns the unsubscribe function. */
+  onEvent(listener: (event: AmiMessage) => void): () => void
+  /** Called once when the connection is lost (closed, reset, timed out): not after close(). Returns the unsubscribe function. */
+  onClose(listener: (error: Error) => void): () => void
+  /** UserEvent (write=user): Asterisk sends `Event: UserEvent`, `UserEvent: <name>` and these headers to every session with read=user. */
+  userEvent(name: string, headers: Record<string, string>): Promise<void>
+  /** Ping: proves the connection still answers. */
+  ping(): Promise<void>
+  /** Any action answered by one message (e.g. ListCommands): that message. ActionFailedError on `Response: Error`. */
+  action(action: string, headers?: Record<string, string>): Promise<AmiMessage>
   /** Logoff and close; never throws. */
   close(): Promise<void>
 }

@@ -99,12 +99,7 @@ export class BackupFile {
  * naming it (exit 2); nothing from the file is echoed raw.
  */
 export async function readBackup(path: string, deps: Deps): Promise<BackupEntry[]> {
-  let text: string
-  try {
-    text = await deps.readFile(path)
-  } catch (error) {
-    throw new InputError(`cannot read backup file ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
-  }
+  const text = await deps.readFile(path)
   const shown = printable(path, 80)
   const lines = text.split('\n')
   const last = lines.findLastIndex((line) => line.trim() !== '')

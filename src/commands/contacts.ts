@@ -1,6 +1,7 @@
 // pjctl contacts [NAME...]: who is registered, from where, expiring when; AORs near or at max_contacts flagged.
 
 import { adviceFor } from '../core/advice.js'
+import { atOrAboveLimit, perIpLimitFrom, sourcesOf } from '../core/sources.js'
 import type { ServerReport } from '../core/types.js'
 import { READ_OPTIONS, checkNames, isFleet, readFleet } from './read.js'
 import type { CommandSpec } from './types.js'
@@ -10,9 +11,10 @@ export const contacts: CommandSpec<ContactsData> = {
   name: 'contacts',
   args: '[names...]',
   summary: 'Registered contacts per AOR (or endpoint): source, user agent, expiry; AORs near or at max_contacts flagged.',
-  options: [...READ_OPTIONS, 'warn', 'crit', 'raw'],
+  options: [...READ_OPTIONS, 'warn', 'crit', 'raw', 'perIpLimit', 'per'],
   formats: ['table', 'json'],
   async run({ args, settings, deps }) {
+    const limit = perIpLimitFrom(settings.perIpLimit, settings.per)
     const names = checkNames(args)
     const servers = await readFleet(names, settings, deps)
     const reachable = servers.filter((s): s is ServerReport => !('message' in s))
@@ -25,7 +27,14 @@ export const contacts: CommandSpec<ContactsData> = {
     const failed = servers.find((s): s is ServerFailure => 'message' in s)
     return {
       view: 'contacts',
-      data: { generatedAt: deps.now(), servers, advice, fleet: isFleet(settings) },
+      data: {
+        generatedAt: deps.now(),
+        servers,
+        advice,
+        fleet: isFleet(settings),
+        limit,
+        sources: limit ? reachable.map((report) => ({ server: report.server, rows: atOrAboveLimit(sourcesOf(report.aors, limit)) })) : undefined,
+      },
       exitCode: failed ? failed.exit : 0,
     }
   },

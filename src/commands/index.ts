@@ -2,9 +2,12 @@
 import { check } from './check.js'
 import { contacts } from './contacts.js'
 import { demo } from './demo.js'
+import { doctor } from './doctor.js'
+import { exporter } from './exporter.js'
 import { gen } from './gen.js'
 import { prune } from './prune.js'
 import { restore } from './restore.js'
+import { sources } from './sources.js'
 import type { CommandSpec } from './types.js'
 
-export const COMMANDS = [contacts, check, prune, restore, gen, demo] as unknown as readonly CommandSpec[]
+export const COMMANDS = [contacts, check, sources, doctor, prune, restore, gen, exporter, demo] as unknown as readonly CommandSpec[]

@@ -13,6 +13,7 @@ import { expiredValue, planPrune, type PlanItem, type PruneCriteria, type PruneP
 import { CONTACT_FAMILY, type ServerReport } from '../core/types.js'
 import type { AmiSession, AmiTarget } from '../ami/types.js'
 import { ActionFailedError, AmiError, EXIT, IncompleteAnswerError, PermissionError, UnknownActionError, UsageError, type ExitCode } from '../errors.js'
+import { announceChange } from './announce.js'
 import { BackupFile, acquireLock, backupPathFor, expireBackups, type Lock } from './backup.js'
 import { READ_OPTIONS, checkNames, eachServer, isFleet, readFromSession, selectNamed, thresholdsFrom } from './read.js'
 import { printable } from '../text.js'
@@ -180,6 +181,8 @@ async function executeServer(planned: Planned, settings: Settings, deps: Deps): 
   const { target, session, plan, base } = planned
   const backupFile = (settings.backup ?? backupPathFor(target.name, deps))
   const { outcomes, lost, refused } = await execute(session, plan, backupFile, settings, deps)
+  const done = outcomes.filter((o) => o.outcome === 'deleted' || o.outcome === 'expired').map((o) => o.key)
+  if (done.length && !lost) await announceChange(session, settings.via === 'expire' ? 'expired' : 'deleted', done, deps)
   const interrupted = deps.signal.aborted
   const notSent = outcomes.filter((o) => o.outcome === 'not-sent').length
   const reason = lost

@@ -11,7 +11,7 @@ import { DatabaseShowParser, DbTreeParser, checkComplete, countCheck, parseDatab
 import { parsePjsipConf } from '../core/pjsipconf.js'
 import { CONTACT_FAMILY, type AorConfig, type ParsedContacts, type QualifyStatus, type ServerReport, type Thresholds } from '../core/types.js'
 import { selectAors, validateName } from '../core/select.js'
-import { ActionFailedError, InputError, PjctlError, PermissionError, UnknownActionError, UsageError } from '../errors.js'
+import { ActionFailedError, InputError, cannotRead, PjctlError, PermissionError, UnknownActionError, UsageError } from '../errors.js'
 import type { Deps, Settings } from './types.js'
 import type { ServerFailure } from './views.js'
 
@@ -71,6 +71,7 @@ export async function readFromSession(session: AmiSession, settings: Settings, d
     problems: parsed.problems,
     source,
     qualifyKnown: qualify !== null,
+    configs,
   }
 }
 
@@ -87,6 +88,7 @@ async function reportFromDump(file: string, settings: Settings, deps: Deps, thre
     problems: parsed.problems,
     source: 'dump',
     qualifyKnown: false,
+    configs,
   }
 }
 
@@ -98,12 +100,9 @@ function checkDumpComplete(parsed: ParsedDump, what: string): void {
   throw new InputError(`${what} is not a complete 'database show' dump: ${said}`, `save the whole output of asterisk -rx "database show ${CONTACT_FAMILY}", including its last line`)
 }
 
-async function readInput(file: string, deps: Deps): Promise<string> {
-  try {
-    return await deps.readFile(file)
-  } catch (error) {
-    throw new InputError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
-  }
+/** deps.readFile throws `cannot read FILE: no such file` (and the like) itself. */
+function readInput(file: string, deps: Deps): Promise<string> {
+  return deps.readFile(file)
 }
 
 /** DBGetTree where the server has it and the user may use it, else Command `database show`. */
@@ -194,7 +193,9 @@ function configsFromFiles(settings: Settings, deps: Deps): AorConfig[] {
     (path) => {
       try {
         return readFileSync(path, 'utf8')
-      } catch {
+      } catch (error) {
+        // the file named by --pjsip-conf says why; a missing #include is the parser's to report (with its line)
+        if (path === entry) throw cannotRead(settings.pjsipConf!, error)
         return null
       }
     },

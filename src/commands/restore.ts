@@ -5,6 +5,7 @@ import { UsageError } from '../errors.js'
 import { expiredValue } from '../core/plan.js'
 import { printable } from '../text.js'
 import { parseKeyPattern, resolveKeys } from '../core/keys.js'
+import { announceChange } from './announce.js'
 import { readBackup, type BackupEntry } from './backup.js'
 import type { CommandSpec } from './types.js'
 import type { RestoreData } from './views.js'
@@ -56,6 +57,7 @@ export const restore: CommandSpec<RestoreData> = {
           data.failed.push({ key: entry.key, reason: (error as Error).message })
         }
       }
+      if (data.restored.length) await announceChange(session, 'restored', data.restored.map((r) => r.key), deps)
     } finally {
       await session.close()
     }

@@ -5,6 +5,8 @@ import type { Format } from '../options.js'
 import type { ServerReport, Thresholds } from '../core/types.js'
 import type { Advice } from '../core/advice.js'
 import type { PrunePlan } from '../core/plan.js'
+import type { PerIpLimit, SourceRow } from '../core/sources.js'
+import type { Finding } from '../core/doctor.js'
 
 /** A server that could not be read: shown in fleet output instead of its report. */
 export interface ServerFailure {
@@ -22,6 +24,10 @@ export interface ContactsData {
   advice: { server: string; advice: Advice }[]
   /** True when the run named servers (--server a,b / --all): output carries a server column. */
   fleet: boolean
+  /** --per-ip-limit / --per; null without. */
+  limit?: PerIpLimit | null
+  /** With --per-ip-limit: per server, the source addresses at or above it. */
+  sources?: { server: string; rows: SourceRow[] }[]
 }
 
 export type CheckStatus = 0 | 1 | 2 | 3
@@ -31,6 +37,8 @@ export interface CheckServer {
   status: CheckStatus
   report?: ServerReport
   failure?: ServerFailure
+  /** Every source address of the report, busiest first (limitState set with --per-ip-limit). */
+  sources?: SourceRow[]
 }
 
 export interface CheckData {
@@ -39,6 +47,8 @@ export interface CheckData {
   thresholds: Thresholds
   servers: CheckServer[]
   fleet: boolean
+  /** --per-ip-limit / --per; null without. */
+  limit?: PerIpLimit | null
 }
 
 export type DeleteOutcome = 'deleted' | 'expired' | 'changed' | 'vanished' | 'failed' | 'not-sent'
@@ -90,4 +100,37 @@ export interface DemoData {
   server: string
   steps: DemoStep[]
   fix: string[]
+}
+
+/** One server's source addresses (sources), or the flagged ones (contacts, check). */
+export interface SourcesServer {
+  server: string
+  generatedAt: number
+  source: string
+  rows: SourceRow[]
+}
+
+export interface SourcesData {
+  generatedAt: number
+  /** --per-ip-limit / --per; null without. */
+  limit: PerIpLimit | null
+  servers: (SourcesServer | ServerFailure)[]
+  fleet: boolean
+}
+
+export interface DoctorServer {
+  server: string
+  generatedAt: number
+  source: string
+  aors: number
+  contacts: number
+  /** Most severe first. */
+  findings: Finding[]
+}
+
+export interface DoctorData {
+  generatedAt: number
+  servers: (DoctorServer | ServerFailure)[]
+  fleet: boolean
+  limit: PerIpLimit | null
 }

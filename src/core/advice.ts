@@ -14,23 +14,106 @@ export interface Advice {
   userAgent: string | null
 }
 
-/** Grandstream Wave softphone (`Grandstream Wave …`, `GS Wave …`). */
-const GRANDSTREAM_WAVE = /^(?:Grandstream|GS) Wave\b/i
-/** Grandstream desk/DECT/Wi-Fi phones: GXP, GRP, GXV, DP, WP models. */
-const GRANDSTREAM_DESK = /^Grandstream (?:GXP|GRP|GXV|DP|WP)\d/i
+/**
+ * The phone-side fix per device model, chosen by User-Agent: ONE table, shared by `contacts`'
+ * and `prune`'s advice and by `doctor`'s findings. First match wins (Wave before the
+ * Grandstream desk phones). Setting names as the vendors' own menus spell them.
+ */
+export interface PhoneModel {
+  /** Key for tests and JSON (`grandstreamDesk`, `yealink`, …). */
+  id: string
+  /** What the model is called in a finding. */
+  model: string
+  match: RegExp
+  advice: string
+}
 
+export const PHONE_MODELS: readonly PhoneModel[] = [
+  {
+    id: 'grandstreamWave',
+    model: 'Grandstream Wave',
+    match: /^(?:Grandstream|GS) Wave\b/i,
+    advice: 'in Grandstream Wave set Unregister Before New Registration: All, and a Register Expiration within the server\'s window (600-3600 s is safe with most registrars)',
+  },
+  {
+    id: 'grandstreamDesk',
+    model: 'Grandstream desk phone',
+    match: /^Grandstream (?:GXP|GRP|GXV|DP|WP)\d/i,
+    advice: "on the phone set Unregister On Reboot: All (in the account's SIP settings)",
+  },
+  {
+    id: 'grandstreamAta',
+    model: 'Grandstream ATA',
+    match: /^Grandstream (?:HT|GXW)\d/i,
+    advice: "on the ATA set Unregister On Reboot: All (in the FXS port's SIP settings)",
+  },
+  {
+    id: 'yealink',
+    model: 'Yealink',
+    match: /^Yealink\b/i,
+    advice: 'on the phone set Account > Advanced > Unregister When Reboot: Enabled (account.X.unregister_on_reboot = 1)',
+  },
+  {
+    id: 'polycom',
+    model: 'Polycom',
+    match: /^Polycom/i,
+    advice: 'a Polycom refreshes the same contact after a reboot unless a NAT gives it a new port: turn off the router\'s SIP ALG, keep the NAT binding alive (keep-alives shorter than its UDP timeout), and rely on remove_existing=yes',
+  },
+  {
+    id: 'ciscoSpa',
+    model: 'Cisco SPA',
+    match: /^Cisco\/SPA|^Cisco SPA|^Linksys\/SPA/i,
+    advice: 'on the Cisco SPA (Ext N) keep a fixed SIP Port and NAT Keep Alive Enable: yes, and Register Expires within the server\'s window, so a reboot or NAT rebinding refreshes the same contact',
+  },
+  {
+    id: 'zoiper',
+    model: 'Zoiper',
+    match: /^Zoiper\b/i,
+    advice: 'Zoiper registers a new contact (new port and ;rinstance=) after every restart or network change and leaves the old one: quit it from its menu (it unregisters on exit) and rely on remove_existing=yes for network changes',
+  },
+  {
+    id: 'bria',
+    model: 'Bria',
+    match: /^Bria\b|^CounterPath/i,
+    advice: 'Bria registers a new contact (new ;rinstance=) after a restart or network change: sign out before quitting, and rely on remove_existing=yes for network changes',
+  },
+  {
+    id: 'linphone',
+    model: 'Linphone',
+    match: /^Linphone/i,
+    advice: 'Linphone registers from a new port after a network change: keep its registration expiry within the server\'s window and rely on remove_existing=yes',
+  },
+  {
+    id: 'microsip',
+    model: 'MicroSIP',
+    match: /^MicroSIP\b/i,
+    advice: 'in MicroSIP set a fixed Source Port (Settings) so a restart refreshes the same contact',
+  },
+  {
+    id: 'obihai',
+    model: 'OBihai',
+    match: /^OBIHAI\b/i,
+    advice: 'on the OBi keep the SP service\'s registration period within the server\'s window and a fixed local SIP port, so a reboot refreshes the same contact',
+  },
+]
+
+const OTHER: PhoneModel = { id: 'other', model: 'other', match: /$^/, advice: 'configure the phone to unregister before re-registering' }
+
+/** The advice texts by model id (the ones tests and older callers name). */
 export const PHONE_ADVICE = {
-  grandstreamDesk: "on the phone set Unregister On Reboot: All (in the account's SIP settings)",
-  grandstreamWave:
-    'in Grandstream Wave set Unregister Before New Registration: Unregister All, and a shorter Register Expiration',
-  other: 'configure the phone to unregister before re-registering',
+  grandstreamDesk: PHONE_MODELS.find((m) => m.id === 'grandstreamDesk')!.advice,
+  grandstreamWave: PHONE_MODELS.find((m) => m.id === 'grandstreamWave')!.advice,
+  other: OTHER.advice,
 } as const
+
+/** The model row for a user agent ('other' when none matches). */
+export function phoneModelOf(userAgent: string): PhoneModel {
+  return PHONE_MODELS.find((m) => m.match.test(userAgent)) ?? OTHER
+}
 
 /** The phone-side setting for a user agent. */
 export function phoneAdviceFor(userAgent: string): string {
-  if (GRANDSTREAM_WAVE.test(userAgent)) return PHONE_ADVICE.grandstreamWave
-  if (GRANDSTREAM_DESK.test(userAgent)) return PHONE_ADVICE.grandstreamDesk
-  return PHONE_ADVICE.other
+  return phoneModelOf(userAgent).advice
 }
 
 export function removeExistingAdvice(aor: string): string {

@@ -127,4 +127,6 @@ export interface ServerReport {
   source: string
   /** True when qualify status was read (PJSIPShowContacts) and can be trusted for `superseded` decisions. */
   qualifyKnown: boolean
+  /** The AOR configurations this read knew (AMI, --pjsip-conf), for doctor's settings checks; absent when none were kept. */
+  configs?: readonly AorConfig[]
 }

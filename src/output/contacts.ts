@@ -4,6 +4,7 @@ import Table from 'cli-table3'
 import type { AorReport, ClassifiedContact, ServerReport } from '../core/types.js'
 import type { ContactsData, ServerFailure } from '../commands/views.js'
 import { adviceLines, adviceSummary } from './advice.js'
+import { limitLines, sourceJson } from './sources.js'
 import { jsonPieces, lazyMap, type Lazy } from './json.js'
 import { duration, isoTime, paint, stateColor, type Style } from './style.js'
 import { printable } from '../text.js'
@@ -23,6 +24,9 @@ export function contactsTable(data: ContactsData, style: Style): string {
     for (const aor of shown) out.push(aorHeader(aor, style), contactRows(aor, style), '')
     const hidden = server.aors.length - shown.length
     if (hidden) out.push(`${hidden} of ${server.aors.length} AORs not shown (the table shows at most ${MAX_TABLES}, those needing attention first); name them, or use --json for every AOR.`, '')
+  }
+  if (data.limit && data.sources) {
+    for (const { server, rows } of data.sources) out.push(...limitLines(rows, data.limit, style, data.fleet ? server : null), '')
   }
   if (data.advice.length > MAX_ADVICE) out.push(...adviceSummary(data.advice.map((a) => a.advice), style), '')
   else for (const { server, advice } of data.advice) out.push(...adviceLines(advice, data.fleet ? server : null, style), '')
@@ -79,7 +83,13 @@ function statusText(contact: ClassifiedContact): string {
 }
 
 export function* contactsJson(data: ContactsData, style: Style): Generator<string> {
-  const docs = data.servers.map((server) => (isFailure(server) ? failureJson(server) : serverJson(server, style.raw === true)))
+  const docs = data.servers.map((server) => {
+    if (isFailure(server)) return failureJson(server)
+    const doc = serverJson(server, style.raw === true)
+    if (!data.limit) return doc
+    const rows = data.sources?.find((s) => s.server === server.server)?.rows ?? []
+    return { ...doc, perIpLimit: data.limit, sourcesAtOrAboveLimit: rows.map((r) => sourceJson(r, true)) }
+  })
   yield* jsonPieces(data.fleet ? { generatedAt: isoTime(data.generatedAt), servers: docs } : docs[0], style.indent === true)
   yield '\n'
 }

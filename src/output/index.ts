@@ -6,6 +6,8 @@ import type { DemoData } from '../commands/views.js'
 import { checkJson, checkNagios, checkPrometheus } from './check.js'
 import { contactsJson, contactsTable } from './contacts.js'
 import { pruneJson, prunePlanPreview, pruneTable, restoreJson, restoreTable } from './prune.js'
+import { sourcesJson, sourcesTable } from './sources.js'
+import { doctorJson, doctorTable } from './doctor.js'
 import { paint, type Style } from './style.js'
 
 export type { Style } from './style.js'
@@ -17,11 +19,15 @@ type Renderer = (data: never, style: Style) => Rendered
 const RENDERERS: Record<string, Partial<Record<Format, Renderer>>> = {
   contacts: { table: contactsTable, json: contactsJson },
   check: { nagios: checkNagios, json: checkJson, prometheus: checkPrometheus },
+  sources: { table: sourcesTable, json: sourcesJson },
+  doctor: { table: doctorTable, json: doctorJson },
   prune: { table: pruneTable, json: pruneJson },
   'prune-plan': { table: prunePlanPreview },
   restore: { table: restoreTable, json: restoreJson },
   gen: { text: (data: { text: string }) => data.text },
   demo: { text: demoText },
+  // the exporter serves its metrics over HTTP and prints nothing when it stops
+  exporter: { text: () => '' },
 }
 
 export function render(view: string, format: Format, data: unknown, style: Style): Rendered {

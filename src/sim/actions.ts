@@ -30,6 +30,8 @@ export interface ActionContext {
 /** An action: `privileges` empty means anybody, logged in or not. */
 interface ActionSpec {
   privileges: readonly string[]
+  /** The synopsis ListCommands shows (Asterisk's XML documentation). */
+  synopsis: string
   /** The strings Asterisk writes, one send_string() each. */
   run(ctx: ActionContext): string[]
 }
@@ -194,20 +196,49 @@ function dbDelTree(ctx: ActionContext): string[] {
     : [response('Success', ctx.actionId, 'Key tree deleted successfully')]
 }
 
-const ACTIONS: Record<string, ActionSpec> = {
-  login: { privileges: [], run: login },
-  logoff: { privileges: [], run: logoff },
-  ping: { privileges: [], run: ping },
-  command: { privileges: ['command'], run: command },
-  dbget: { privileges: SYSTEM_OR_REPORTING, run: dbGet },
-  dbgettree: { privileges: SYSTEM_OR_REPORTING, run: dbGetTree },
-  dbput: { privileges: SYSTEM, run: dbPut },
-  dbdel: { privileges: SYSTEM, run: dbDel },
-  dbdeltree: { privileges: SYSTEM, run: dbDelTree },
-  pjsipshowaors: { privileges: SYSTEM, run: pjsipShowAors },
-  pjsipshowcontacts: { privileges: SYSTEM, run: pjsipShowContacts },
-  pjsipshowendpoint: { privileges: SYSTEM, run: pjsipShowEndpoint },
-  pjsipshowendpoints: { privileges: SYSTEM, run: pjsipShowEndpoints },
+/**
+ * action_userevent(): acknowledged with `Event Sent`, then manager_event(EVENT_FLAG_USER) to every session
+ * with read=user: `Event: UserEvent`, `Privilege: user,all`, `UserEvent: <name>`, then every header of the
+ * action as sent except `Action` and `UserEvent` (the ActionID too).
+ */
+function userEvent(ctx: ActionContext): string[] {
+  const body = ctx.request.headers.filter(([name]) => !/^(action|userevent)$/i.test(name))
+  const event = block([['Event', 'UserEvent'], ['Privilege', 'user,all'], ['UserEvent', ctx.request.get('UserEvent')], ...body])
+  queueMicrotask(() => ctx.sim.broadcast([event], 'user'))
+  return [response('Success', ctx.actionId, 'Event Sent')]
+}
+
+/**
+ * ListCommands (main/manager.c action_listcommands): `Response: Success`, then one
+ * `<Action>: <synopsis> (Priv: <classes>)` header per action the user's write= classes
+ * allow (or that needs none: `<none>`), in registration order, then a blank line.
+ */
+function listCommands(ctx: ActionContext): string[] {
+  const head = block([['Response', 'Success'], ...actionIdHeader(ctx.actionId)]).slice(0, -2)
+  const lines = Object.values(ACTIONS)
+    .filter((spec) => mayRun(ctx.session.user, spec) && !(ctx.sim.version === '13' && NOT_IN_13.has(spec.name.toLowerCase())))
+    .map((spec) => `${spec.name}: ${spec.synopsis} (Priv: ${spec.privileges.length ? spec.privileges.join(',') : '<none>'})\r\n`)
+  return [head, ...lines, '\r\n']
+}
+
+type NamedSpec = ActionSpec & { name: string }
+
+const ACTIONS: Record<string, NamedSpec> = {
+  login: { name: 'Login', synopsis: 'Login Manager.', privileges: [], run: login },
+  logoff: { name: 'Logoff', synopsis: 'Logoff Manager.', privileges: [], run: logoff },
+  ping: { name: 'Ping', synopsis: 'Keepalive command.', privileges: [], run: ping },
+  listcommands: { name: 'ListCommands', synopsis: 'List available manager commands.', privileges: [], run: listCommands },
+  command: { name: 'Command', synopsis: 'Execute Asterisk CLI Command.', privileges: ['command'], run: command },
+  dbget: { name: 'DBGet', synopsis: 'Get DB Entry.', privileges: SYSTEM_OR_REPORTING, run: dbGet },
+  dbgettree: { name: 'DBGetTree', synopsis: 'Get DB entries, optionally at a particular family/key', privileges: SYSTEM_OR_REPORTING, run: dbGetTree },
+  dbput: { name: 'DBPut', synopsis: 'Put DB entry.', privileges: SYSTEM, run: dbPut },
+  dbdel: { name: 'DBDel', synopsis: 'Delete DB entry.', privileges: SYSTEM, run: dbDel },
+  dbdeltree: { name: 'DBDelTree', synopsis: 'Delete DB Tree.', privileges: SYSTEM, run: dbDelTree },
+  pjsipshowaors: { name: 'PJSIPShowAors', synopsis: 'Lists PJSIP AORs.', privileges: SYSTEM, run: pjsipShowAors },
+  pjsipshowcontacts: { name: 'PJSIPShowContacts', synopsis: 'Lists PJSIP Contacts.', privileges: SYSTEM, run: pjsipShowContacts },
+  pjsipshowendpoint: { name: 'PJSIPShowEndpoint', synopsis: 'Detail listing of an endpoint and its objects.', privileges: SYSTEM, run: pjsipShowEndpoint },
+  pjsipshowendpoints: { name: 'PJSIPShowEndpoints', synopsis: 'Lists PJSIP endpoints.', privileges: SYSTEM, run: pjsipShowEndpoints },
+  userevent: { name: 'UserEvent', synopsis: 'Send an arbitrary event.', privileges: ['user'], run: userEvent },
 }
 
 /** Actions Asterisk 13 does not have (DBGetTree came with 16.28, 18.14, 19.6). */

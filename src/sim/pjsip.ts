@@ -3,7 +3,7 @@
 
 import { block, event, listComplete, listStart, parseHeader, response, type Header } from './ami.js'
 import type { ActionContext } from './actions.js'
-import type { ContactCreated, SimAor, SimContact } from './registrar.js'
+import type { ContactCreated, ContactRemoved, SimAor, SimContact } from './registrar.js'
 
 const bool = (value: boolean) => String(value)
 
@@ -360,5 +360,36 @@ export function contactCreatedEvents(created: ContactCreated): string[] {
       ['RoundtripUsec', '0'],
     ]),
   )
+  return events
+}
+
+/**
+ * What Asterisk 22 announces when the registrar deletes a contact the qualify side knows (an unREGISTER,
+ * the expiry sweep, remove_existing): `ContactStatus: Removed` (pjsip_options.c sets rtt 0), then
+ * `PeerStatus: Unreachable` when it was the AOR's last contact (seen on the lab).
+ */
+export function contactRemovedEvents(removed: ContactRemoved): string[] {
+  const events = [
+    block([
+      ['Event', 'ContactStatus'],
+      ['Privilege', 'system,all'],
+      ['URI', removed.uri],
+      ['ContactStatus', 'Removed'],
+      ['AOR', removed.aor],
+      ['EndpointName', removed.endpoint],
+      ['RoundtripUsec', '0'],
+    ]),
+  ]
+  if (removed.lastOfAor) {
+    events.push(
+      block([
+        ['Event', 'PeerStatus'],
+        ['Privilege', 'system,all'],
+        ['ChannelType', 'PJSIP'],
+        ['Peer', `PJSIP/${removed.endpoint}`],
+        ['PeerStatus', 'Unreachable'],
+      ]),
+    )
+  }
   return events
 }

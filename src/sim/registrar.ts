@@ -148,13 +148,32 @@ export interface ContactCreated {
   firstOfAor: boolean
 }
 
+/** What Asterisk announces (ContactStatus Removed, PeerStatus) when the registrar deletes a contact the qualify side knows. */
+export interface ContactRemoved {
+  aor: string
+  uri: string
+  endpoint: string
+  /** The qualify side knows no other contact of the AOR now: its endpoint becomes unreachable. */
+  lastOfAor: boolean
+}
+
 const UNREACHABLE: QualifyStatus = 'Unreachable'
+
+/** The AOR of a key (Asterisk splits on the first `;@`). */
+function aorOfKey(key: string): string {
+  const separator = key.indexOf(';@')
+  return separator < 0 ? key : key.slice(0, separator)
+}
 
 export class Registrar {
   readonly aors = new Map<string, SimAor>()
   /** Called after a REGISTER stored a new contact. */
   onContactCreated: ((created: ContactCreated) => void) | undefined
+  /** Called after the registrar deleted a contact the qualify side knew (not after a plain astdb delete). */
+  onContactRemoved: ((removed: ContactRemoved) => void) | undefined
   private readonly qualify = new Map<string, QualifyState>()
+  /** Per AOR, how many contacts the qualify side knows. */
+  private readonly qualifiedPerAor = new Map<string, number>()
 
   constructor(
     private readonly astdb: AstDb,
@@ -174,6 +193,7 @@ export class Registrar {
   }
 
   setQualify(key: string, status: QualifyStatus, roundtripUsec = 0): void {
+    if (!this.qualify.has(key)) this.qualifiedPerAor.set(aorOfKey(key), (this.qualifiedPerAor.get(aorOfKey(key)) ?? 0) + 1)
     this.qualify.set(key, { status, roundtripUsec })
   }
 
@@ -279,8 +299,20 @@ export class Registrar {
    * A plain astdb delete (DBDel) does not: Asterisk keeps the contact's status in memory.
    */
   private deleteContact(key: string): boolean {
-    this.qualify.delete(key)
-    return this.astdb.del(CONTACT_FAMILY, key)
+    const stored = this.astdb.get(CONTACT_FAMILY, key)
+    const known = this.qualify.delete(key)
+    const deleted = this.astdb.del(CONTACT_FAMILY, key)
+    if (known) {
+      const aor = aorOfKey(key)
+      const left = (this.qualifiedPerAor.get(aor) ?? 1) - 1
+      if (left > 0) this.qualifiedPerAor.set(aor, left)
+      else this.qualifiedPerAor.delete(aor)
+      if (deleted && stored !== undefined) {
+        const fields = parseContact(key, stored)?.fields
+        if (fields) this.onContactRemoved?.({ aor, uri: fields.uri ?? '', endpoint: fields.endpoint || aor, lastOfAor: left <= 0 })
+      }
+    }
+    return deleted
   }
 
   /** The rows of registrar/contact whose key starts with `keyPrefix`, as sorcery loads them. */

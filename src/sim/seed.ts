@@ -283,3 +283,66 @@ export function generateRows({ count, now, aors, fullAors }: GenerateOptions): {
   }
   return { rows, aors: aorConfigs }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Where registrations come from (`pjctl sources`, `pjctl doctor`)
+
+/** The office NAT of sourcesSeed: 30 contacts over 10 AORs. */
+export const OFFICE_NAT = '203.0.113.50'
+
+export interface SourcesSeedOptions {
+  now: number
+  /** Include ext199's contact, whose AOR is not configured (default true). */
+  orphan?: boolean
+}
+
+/**
+ * A registrar behind which `sources` and `doctor` have something to say:
+ * - ext101…ext110 (max_contacts 6): a desk phone, a softphone and a mobile app each, all 30
+ *   from one office NAT (203.0.113.50); ext105's desk phone holds 5,000 s while the AORs allow
+ *   3,600; ext110 has remove_unavailable=yes without qualify_frequency.
+ * - FAP003 (max_contacts 2, remove_existing no): a Grandstream that came back from a new port,
+ *   its old contact superseded: full.
+ * - wave1 (max_contacts 3): a Grandstream Wave with a 60 s Register Expiration that re-registers
+ *   every 30 s from a new port: the contact it left 30 s ago is superseded.
+ * - alice: max_contacts 1 without remove_existing, one Yealink.
+ * - ext199: a contact in astdb whose AOR is no longer configured (orphaned).
+ */
+export function sourcesSeed({ now, orphan = true }: SourcesSeedOptions): SimSeed {
+  const rows: ContactRow[] = []
+  const aors: SimAor[] = []
+  const phones = [
+    { userAgent: 'Yealink SIP-T46S 66.86.0.15', soft: false },
+    { userAgent: 'Zoiper rv2.10.20.4', soft: true },
+    { userAgent: 'Linphone/5.2.5 (belle-sip/5.2.0)', soft: true },
+  ]
+  for (let i = 1; i <= 10; i++) {
+    const aor = `ext${100 + i}`
+    aors.push(labAor(aor, { maxContacts: 6, ...(i === 10 ? { removeUnavailable: true } : {}) }))
+    phones.forEach((phone, j) => {
+      const viaPort = phone.soft ? 40000 + i * 10 + j : 5060 + i
+      rows.push(
+        demoContact({
+          aor,
+          viaAddr: OFFICE_NAT,
+          viaPort,
+          userAgent: phone.userAgent,
+          uri: phone.soft ? `sip:${aor}@${OFFICE_NAT}:${viaPort};transport=UDP;rinstance=${md5Hex(`${aor}${j}`).slice(0, 16)}` : undefined,
+          expirationTime: i === 5 && j === 0 ? now + 5000 : now + 600 + i * 60 + j * 7,
+        }),
+      )
+    })
+  }
+  const grandstream = 'Grandstream GXP2130 1.0.11.3'
+  aors.push(labAor('FAP003', { maxContacts: 2 }))
+  rows.push(demoContact({ aor: 'FAP003', viaAddr: '198.51.100.16', viaPort: 5060, userAgent: grandstream, expirationTime: now + 1260 }))
+  rows.push(demoContact({ aor: 'FAP003', viaAddr: '198.51.100.16', viaPort: 5062, userAgent: grandstream, expirationTime: now + 3480 }))
+  const wave = 'Grandstream Wave 1.0.5.12'
+  aors.push(labAor('wave1', { maxContacts: 3 }))
+  rows.push(demoContact({ aor: 'wave1', viaAddr: '198.51.100.30', viaPort: 40712, userAgent: wave, expirationTime: now + 25 }))
+  rows.push(demoContact({ aor: 'wave1', viaAddr: '198.51.100.30', viaPort: 40788, userAgent: wave, expirationTime: now + 55 }))
+  aors.push(labAor('alice', { maxContacts: 1 }))
+  rows.push(demoContact({ aor: 'alice', viaAddr: '192.0.2.21', viaPort: 5060, userAgent: 'Yealink SIP-T46S 66.86.0.15', expirationTime: now + 2950 }))
+  if (orphan) rows.push(demoContact({ aor: 'ext199', viaAddr: '192.0.2.99', viaPort: 5060, userAgent: 'Polycom/6.4.3.5018', expirationTime: now + 1800 }))
+  return { rows, aors }
+}

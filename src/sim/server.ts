@@ -7,7 +7,7 @@ import { answerAction, type ActionContext, type SessionState } from './actions.j
 import { AmiRequest, parseHeader, type Header } from './ami.js'
 import { AstDb } from './astdb.js'
 import { actionCost, type ActionCost } from './cost.js'
-import { contactCreatedEvents } from './pjsip.js'
+import { contactCreatedEvents, contactRemovedEvents } from './pjsip.js'
 import { Registrar } from './registrar.js'
 import { captureSeed, type SimSeed } from './seed.js'
 import { writeSegments } from './writer.js'
@@ -51,7 +51,7 @@ export interface SimFaults {
 export interface SimOptions {
   /** '22' (default) or '13': 13 has no DBGetTree and answers Command with `Response: Follows`. */
   version?: SimVersion
-  /** Default: `pjctl`/`pjctl-secret` (system,command,reporting) and `pjro`/`pjro-secret` (reporting). */
+  /** Default: `pjctl`/`pjctl-secret` (system,command,reporting,user: the lab's classes plus user, which prune and restore use to announce changes) and `pjro`/`pjro-secret` (reporting). */
   users?: SimUser[]
   /** Default: the captured lab, rebased to `now()`. */
   seed?: SimSeed
@@ -78,7 +78,7 @@ export interface ReceivedAction {
 }
 
 const DEFAULT_USERS: readonly SimUser[] = [
-  { username: 'pjctl', secret: 'pjctl-secret', write: ['system', 'command', 'reporting'] },
+  { username: 'pjctl', secret: 'pjctl-secret', write: ['system', 'command', 'reporting', 'user'] },
   { username: 'pjro', secret: 'pjro-secret', write: ['reporting'] },
 ]
 
@@ -149,9 +149,9 @@ class Session implements SessionState {
     if (stallAfterBanner) this.silent = true
   }
 
-  /** Unsolicited events, for a logged-in connection that asked for the `system` class. */
-  sendEvents(events: string[]): void {
-    if (!this.user || !this.eventClasses.has('system')) return
+  /** Unsolicited events of one class (`system` for ContactStatus/PeerStatus, `user` for UserEvent), for a logged-in connection that gets that class. */
+  sendEvents(events: string[], eventClass = 'system'): void {
+    if (!this.user || !this.eventClasses.has(eventClass)) return
     this.enqueue(async () => {
       if (!this.silent) await writeSegments(this.socket, events, this.write)
     })
@@ -252,10 +252,8 @@ export class SimAsterisk {
     this.expirationCheckInterval = opts.contactExpirationCheckInterval ?? 0
     this.costScale = opts.cost ?? 0
     this.registrar = new Registrar(this.astdb, () => this.now())
-    this.registrar.onContactCreated = (created) => {
-      const events = contactCreatedEvents(created)
-      for (const session of this.sessions) session.sendEvents(events)
-    }
+    this.registrar.onContactCreated = (created) => this.broadcast(contactCreatedEvents(created))
+    this.registrar.onContactRemoved = (removed) => this.broadcast(contactRemovedEvents(removed))
     this.load(opts.seed ?? captureSeed({ now: this.now() }))
     this.server = createServer((socket) => this.accept(socket))
     this.setFaults(opts.faults ?? {})
@@ -303,6 +301,11 @@ export class SimAsterisk {
   get port(): number {
     const address = this.server.address() as AddressInfo | null
     return address?.port ?? 0
+  }
+
+  /** manager_event(): the events to every logged-in connection whose read= classes (and Login `Events`) include `eventClass`. */
+  broadcast(events: string[], eventClass = 'system'): void {
+    for (const session of this.sessions) session.sendEvents(events, eventClass)
   }
 
   /** Open connections. */

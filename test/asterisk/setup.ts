@@ -42,6 +42,7 @@ function probeAmi(): Promise<string> {
     const socket = connect(LAB.port, LAB.host)
     socket.setEncoding('utf8')
     let text = ''
+    let sent = false
     const fail = (why: string) => {
       socket.destroy()
       reject(new Error(`npm run test:asterisk needs a real Asterisk lab, and none answers AMI at ${where}: ${why}. ${startHint}`))
@@ -58,7 +59,7 @@ function probeAmi(): Promise<string> {
         clearTimeout(timer)
         return fail(`the peer is not AMI (it said '${text.split('\r\n')[0]}')`)
       }
-      if (!text.includes('Action')) socket.write(`Action: Login\r\nUsername: ${LAB.user}\r\nSecret: ${LAB.secret}\r\nEvents: off\r\n\r\nAction: Command\r\nCommand: core show version\r\n\r\nAction: Logoff\r\n\r\n`)
+      if (!sent && (sent = true)) socket.write(`Action: Login\r\nUsername: ${LAB.user}\r\nSecret: ${LAB.secret}\r\nEvents: off\r\n\r\nAction: Command\r\nCommand: core show version\r\n\r\nAction: Logoff\r\n\r\n`)
       const version = /Output: (Asterisk \S+)/.exec(text)
       if (/Response: Error/.test(text)) {
         clearTimeout(timer)

@@ -226,9 +226,10 @@ describe('pjctl check --format prometheus', () => {
     ]) {
       expect(out).toContain(line)
     }
-    // 4 per-AOR metrics x 9 AORs, 2 server metrics, HELP+TYPE for each of the 6
+    // 4 per-AOR metrics x 9 AORs, 2 server metrics, 1 per source address, HELP+TYPE for each of the 7
     expect(out.filter((l) => l.startsWith('pjctl_aor_'))).toHaveLength(36)
-    expect(out.filter((l) => l.startsWith('# '))).toHaveLength(12)
+    expect(out.filter((l) => l.startsWith('# '))).toHaveLength(14)
+    expect(out.filter((l) => l.startsWith('pjctl_source_contacts{'))).toEqual([`pjctl_source_contacts{${s},address="127.0.0.1"} 13`])
     expect(r.stdout.endsWith('\n')).toBe(true)
   })
 

@@ -120,7 +120,7 @@ describe('the config file', () => {
     expect([noFile.code, noFile.stderr]).toEqual([2, `pjctl: --server lab: no config file at ${join(bare.XDG_CONFIG_HOME, 'pjctl', 'config.json')}\nhint: create it, or pass --config FILE\n`])
 
     const missing = await run(['contacts', '--config', join(home.dir, 'missing.json')], { env: home.env })
-    expect([missing.code, missing.stderr]).toEqual([2, `pjctl: cannot read config file ${join(home.dir, 'missing.json')}: ENOENT\n`])
+    expect([missing.code, missing.stderr]).toEqual([2, `pjctl: cannot read ${join(home.dir, 'missing.json')}: no such file\n`])
 
     const trailing = homeWith('{\n  "servers": {\n    "lab": {"secret": "cfg-Secret-41",}\n  }\n}\n')
     const bad = await run(['contacts', '--server', 'lab'], { env: trailing.env })

@@ -119,7 +119,7 @@ describe('pjctl contacts: what the store holds', () => {
     const only = row({ aor: 'FAP003', viaAddr: '192.0.2.16', viaPort: 5062, expirationTime: now + 1800 })
     const server = await sim({ seed: seedOf([only], [aor('FAP003', 2)]) })
     for (const source of ['dbgettree', 'command']) {
-      const r = await run(['contacts', '--json', '--source', source], { env: envFor(server) })
+      const r = await run(['contacts', '--json', '--raw', '--source', source], { env: envFor(server) })
       expect(r.stderr).toBe('')
       expect(r.code).toBe(0)
       const doc = json(r)
@@ -217,9 +217,9 @@ describe('pjctl contacts: what the store holds', () => {
     const server = await sim({ seed: seedOf([r0], [aor('desk', 2)]) })
     const dir = tempDir()
     const runs = [
-      await run(['contacts', '--json', '--source', 'command'], { env: envFor(server) }),
-      await run(['contacts', '--json', '--source', 'dbgettree'], { env: envFor(server) }),
-      await run(['contacts', '--json', '--input', writeFile(dir, 'dump.txt', dumpOf([r0]))]),
+      await run(['contacts', '--json', '--raw', '--source', 'command'], { env: envFor(server) }),
+      await run(['contacts', '--json', '--raw', '--source', 'dbgettree'], { env: envFor(server) }),
+      await run(['contacts', '--json', '--raw', '--input', writeFile(dir, 'dump.txt', dumpOf([r0]))]),
     ]
     for (const r of runs) {
       expect([r.code, r.stderr]).toEqual([0, ''])
@@ -395,7 +395,7 @@ describe('pjctl contacts --input (a saved dump, no server)', () => {
     expect(lying.code).toBe(2)
     expect(lying.stderr.split('\n')[0]).toBe("pjctl: standard input is not a complete 'database show' dump: it says 14 results found, 13 entries read")
     const missing = await run(['contacts', '--input', join(dir, 'nope.txt')])
-    expect([missing.code, missing.stdout, missing.stderr]).toEqual([2, '', `pjctl: cannot read ${join(dir, 'nope.txt')}: ENOENT\n`])
+    expect([missing.code, missing.stdout, missing.stderr]).toEqual([2, '', `pjctl: cannot read ${join(dir, 'nope.txt')}: no such file\n`])
   })
 })
 

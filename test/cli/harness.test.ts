@@ -2,6 +2,9 @@
 // spawned CLI gives, and each double (env, stdin, terminal, prompt, clock, signals) is the
 // only thing the run sees.
 import { EventEmitter } from 'node:events'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { lockoutSeed } from '../../src/sim/seed.js'
 import { runIn } from '../helpers/cli.js'
@@ -87,8 +90,11 @@ describe('runIn: pjctl in-process', () => {
 
 describe('report(): error messages on stderr', () => {
   it('a message quoting a file name or a server never carries its control characters to the terminal', async () => {
-    const r = await runIn(['contacts', '--config', '/nonexistent/\u001b[31mred\r.json'])
+    const dir = mkdtempSync(join(tmpdir(), 'pjctl-report-'))
+    const path = join(dir, '\u001b[31mred\r.json')
+    writeFileSync(path, '{', { mode: 0o600 })
+    const r = await runIn(['contacts', '--config', path])
     expect(r.code).toBe(2)
-    expect(r.stderr).toBe('pjctl: cannot read config file /nonexistent/\\u001b[31mred\\r.json: ENOENT\n')
+    expect(r.stderr).toBe(`pjctl: config file ${dir}/\\u001b[31mred\\r.json is not valid JSON: Expected property name or '}' at line 1, column 2\n`)
   })
 })

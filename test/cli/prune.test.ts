@@ -111,7 +111,7 @@ describe('pjctl prune: the lockout, end to end', () => {
     expect(r.stdout).toContain(`  - ${GRANDSTREAM}: on the phone set Unregister On Reboot: All (in the account's SIP settings)`)
     expect(summaryOf(r.stdout)).toBe(`pjctl prune: mode=executed server=${name} planned=1 deleted=1 skipped=0 failed=0 backup=${backup}`)
 
-    expect(actionLines(server)).toEqual([...READ, `DBGet ${K.fapOld}`, `DBDel ${K.fapOld}`, 'Logoff'])
+    expect(actionLines(server)).toEqual([...READ, `DBGet ${K.fapOld}`, `DBDel ${K.fapOld}`, 'UserEvent', 'Logoff'])
     expectComparedBeforeWrite(server)
     expect(backedUpWhenDeleted).toEqual([true])
     expect(snapshot(server)).toEqual(without(before, K.fapOld))
@@ -482,7 +482,7 @@ describe('pjctl prune: --via expire', () => {
     expect(summaryFields(summaryOf(r.stdout))).toMatchObject({ mode: 'executed', planned: 1, deleted: 1, skipped: 0, failed: 0 })
     const expected = before[K.fapOld].replace(/"expiration_time":"\d+"/, '"expiration_time":"1"')
     expect(expected).not.toBe(before[K.fapOld])
-    expect(actionLines(server)).toEqual([...READ, `DBGet ${K.fapOld}`, `DBPut ${K.fapOld}`, 'Logoff'])
+    expect(actionLines(server)).toEqual([...READ, `DBGet ${K.fapOld}`, `DBPut ${K.fapOld}`, 'UserEvent', 'Logoff'])
     const put = server.received.find((a) => /^dbput$/i.test(a.action))!
     expect(header(put.headers, 'Val')).toBe(expected)
     expectComparedBeforeWrite(server)

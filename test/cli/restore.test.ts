@@ -38,7 +38,7 @@ describe('pjctl restore', () => {
     expect(r.stdout).toBe(
       [`restored ${FAP_OLD}`, `restored ${ALICE}`, `restored ${ERIN}`, `pjctl restore: server=${serverName(server)} restored=3 skipped=0 failed=0 file=${file}`, ''].join('\n'),
     )
-    expect(actionLines(server)).toEqual([`DBGet ${FAP_OLD}`, `DBPut ${FAP_OLD}`, `DBGet ${ALICE}`, `DBPut ${ALICE}`, `DBGet ${ERIN}`, `DBPut ${ERIN}`, 'Logoff'])
+    expect(actionLines(server)).toEqual([`DBGet ${FAP_OLD}`, `DBPut ${FAP_OLD}`, `DBGet ${ALICE}`, `DBPut ${ALICE}`, `DBGet ${ERIN}`, `DBPut ${ERIN}`, 'UserEvent', 'Logoff'])
     for (const put of server.received.filter((a) => /^dbput$/i.test(a.action))) {
       expect(header(put.headers, 'Family')).toBe(CONTACT_FAMILY)
       expect(header(put.headers, 'Val')).toBe(before[header(put.headers, 'Key')])
@@ -65,7 +65,7 @@ describe('pjctl restore', () => {
     const r = await run(['restore', file, '--key', ERIN], { env })
     expect(r.code).toBe(0)
     expect(r.stdout).toBe(`restored ${ERIN}\npjctl restore: server=${serverName(server)} restored=1 skipped=0 failed=0 file=${file}\n`)
-    expect(actionLines(server)).toEqual([`DBGet ${ERIN}`, `DBPut ${ERIN}`, 'Logoff'])
+    expect(actionLines(server)).toEqual([`DBGet ${ERIN}`, `DBPut ${ERIN}`, 'UserEvent', 'Logoff'])
     const after = snapshot(server)
     expect(after[ERIN]).toBe(before[ERIN])
     expect(after[ALICE]).toBeUndefined()

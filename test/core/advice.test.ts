@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { PHONE_ADVICE, adviceFor, phoneAdviceFor } from '../../src/core/advice.js'
+import { PHONE_ADVICE, PHONE_MODELS, adviceFor, phoneAdviceFor, phoneModelOf } from '../../src/core/advice.js'
 import { capturedReports, reportOf } from '../helpers/captures.js'
 
 describe('adviceFor on the captures', () => {
@@ -26,9 +26,10 @@ describe('adviceFor on the captures', () => {
     expect(adviceFor(reportOf(reports, 'phone2'))).toBeNull()
   })
 
-  it('near and full AORs with other phones get the generic advice', () => {
-    expect(adviceFor(reportOf(reports, 'phone1'))?.phone).toBe('configure the phone to unregister before re-registering')
-    expect(adviceFor(reportOf(reports, 'bob'))?.phone).toBe(PHONE_ADVICE.other)
+  it('near and full AORs get the advice of the model that registered them', () => {
+    // phone1's first contact with a user agent (key order) is the Linphone one; bob's the Polycom
+    expect(adviceFor(reportOf(reports, 'phone1'))).toMatchObject({ userAgent: 'Linphone/5.2.5 (belle-sip/5.2.0)', phone: phoneAdviceFor('Linphone/5.2.5') })
+    expect(phoneModelOf(adviceFor(reportOf(reports, 'bob'))!.userAgent!).id).toMatch(/^(polycom|ciscoSpa)$/)
   })
 
   it('remove_existing=yes and full but nothing superseded: nothing to fix', () => {
@@ -54,14 +55,28 @@ describe('phoneAdviceFor', () => {
     ['Grandstream WP810 1.0.11.10', PHONE_ADVICE.grandstreamDesk],
     ['Grandstream Wave 1.0.5.12', PHONE_ADVICE.grandstreamWave],
     ['GS Wave 1.0.4.15', PHONE_ADVICE.grandstreamWave],
-    ['Grandstream HT802 1.0.43.11', PHONE_ADVICE.other],
-    ['Yealink SIP-T46S 66.86.0.15', PHONE_ADVICE.other],
-    ['Zoiper rv2.10.20.4', PHONE_ADVICE.other],
+    ['Snom D785 10.1.141.13', PHONE_ADVICE.other],
     ['', PHONE_ADVICE.other],
   ])('%j', (ua, advice) => expect(phoneAdviceFor(ua)).toBe(advice))
 
-  it('Wave advice names both settings', () => {
-    expect(PHONE_ADVICE.grandstreamWave).toContain('Unregister Before New Registration: Unregister All')
-    expect(PHONE_ADVICE.grandstreamWave).toContain('Register Expiration')
+  it.each([
+    ['Grandstream HT802 1.0.43.11', 'grandstreamAta', 'Unregister On Reboot: All'],
+    ['Yealink SIP-T46S 66.86.0.15', 'yealink', 'Unregister When Reboot: Enabled'],
+    ['PolycomVVX-VVX_411-UA/6.4.3.5018', 'polycom', 'SIP ALG'],
+    ['Cisco/SPA504G-7.6.2f', 'ciscoSpa', 'NAT Keep Alive Enable: yes'],
+    ['Zoiper rv2.10.20.4', 'zoiper', 'rinstance'],
+    ['Bria iOS release 6.8.0', 'bria', 'sign out'],
+    ['Linphone/5.2.5 (belle-sip/5.2.0)', 'linphone', 'remove_existing=yes'],
+    ['MicroSIP/3.21.3', 'microsip', 'Source Port'],
+    ['OBIHAI/OBi202-3.2.2.5921EX', 'obihai', 'local SIP port'],
+  ])('%j is a %s: %j', (ua, id, words) => {
+    expect(phoneModelOf(ua).id).toBe(id)
+    expect(phoneAdviceFor(ua)).toContain(words)
+  })
+
+  it('one table: every model has its own advice, and the Wave advice names both settings', () => {
+    expect(new Set(PHONE_MODELS.map((m) => m.advice)).size).toBe(PHONE_MODELS.length)
+    expect(PHONE_ADVICE.grandstreamWave).toContain('Unregister Before New Registration: All')
+    expect(PHONE_ADVICE.grandstreamWave).toContain('Register Expiration within the server')
   })
 })

@@ -1,0 +1,185 @@
+// npm run bench (section `exporter`): pjctl exporter at 100k contacts against the simulated Asterisk.
+//   - scrape latency (GET /metrics to the last byte), idle and while an event storm is absorbed;
+//   - events per second absorbed: qualify events for known keys (no AMI action), and new contacts
+//     (each one DBGet);
+//   - the exporter's RSS at 100k contacts (target < 300 MB), and the time of its first full read.
+// `npm run bench -- --asterisk HOST:PORT` measures it on a real Asterisk too (exporterOnAsterisk).
+
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { get } from 'node:http'
+import { CONTACT_FAMILY } from '../src/core/types.js'
+import { contactCreatedEvents } from '../src/sim/pjsip.js'
+import { contactValue, defineAor } from '../src/sim/registrar.js'
+import { generateRows } from '../src/sim/seed.js'
+import { startSim, type SimAsterisk } from '../src/sim/server.js'
+import { fmt, median, table } from './measure.js'
+
+type Say = (text?: string) => void
+export interface ExporterTarget {
+  name: string
+  met: boolean
+  detail: string
+}
+
+const TARGET = { scrapeMs: 50, rssMb: 300 }
+
+interface Running {
+  child: ChildProcess
+  port: number
+  stderr(): string
+}
+
+export async function startExporterChild(bin: string, env: Record<string, string>, args: string[]): Promise<Running> {
+  const child = spawn(process.execPath, [bin, 'exporter', '--listen', '127.0.0.1:0', ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] })
+  let stderr = ''
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d))
+  const deadline = Date.now() + 60_000
+  for (;;) {
+    const m = /listening on http:\/\/127\.0\.0\.1:(\d+)\/metrics/.exec(stderr)
+    if (m) return { child, port: Number(m[1]), stderr: () => stderr }
+    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`exporter did not start: ${stderr}`)
+    await sleep(20)
+  }
+}
+
+export function scrape(port: number, path = '/metrics'): Promise<{ ms: number; body: string }> {
+  const started = performance.now()
+  return new Promise((resolve, reject) => {
+    get({ host: '127.0.0.1', port, path, agent: false }, (response) => {
+      const chunks: Buffer[] = []
+      response.on('data', (d: Buffer) => chunks.push(d))
+      response.on('end', () => resolve({ ms: performance.now() - started, body: Buffer.concat(chunks).toString('utf8') }))
+    }).on('error', reject)
+  })
+}
+
+export function sampleOf(body: string, series: string): number | undefined {
+  const i = body.indexOf(`\n${series} `)
+  if (i < 0) return undefined
+  const from = i + series.length + 2
+  return Number(body.slice(from, body.indexOf('\n', from)))
+}
+
+export async function waitForSample(port: number, series: string, done: (v: number | undefined) => boolean, timeoutMs: number): Promise<number> {
+  const started = performance.now()
+  for (;;) {
+    const { body } = await scrape(port)
+    if (done(sampleOf(body, series))) return performance.now() - started
+    if (performance.now() - started > timeoutMs) throw new Error(`timed out waiting for ${series} (last ${sampleOf(body, series)})`)
+    await sleep(20)
+  }
+}
+
+export function rssMb(pid: number): { rss: number; hwm: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+  const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0)
+  return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024 }
+}
+
+export function stop(running: Running): Promise<number | null> {
+  return new Promise((resolve) => {
+    running.child.once('exit', (code) => resolve(code))
+    running.child.kill('SIGTERM')
+  })
+}
+
+export async function scrapeFigures(port: number, n: number): Promise<{ median: number; p95: number; max: number; bytes: number }> {
+  const times: number[] = []
+  let bytes = 0
+  for (let i = 0; i < n; i++) {
+    const r = await scrape(port)
+    times.push(r.ms)
+    bytes = r.body.length
+  }
+  const sorted = [...times].sort((a, b) => a - b)
+  return { median: median(times), p95: sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.95))], max: sorted[sorted.length - 1], bytes }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/** The sim scenario. `env(sim)` gives the child's environment for a sim. */
+export async function exporterBench(bin: string, env: (sim: SimAsterisk) => Record<string, string>, say: Say, progress: (t: string) => void): Promise<ExporterTarget[]> {
+  const now = Math.floor(Date.now() / 1000)
+  const count = 100_000
+  const seed = generateRows({ count, now: now + 3000 })
+  // 20,000 spare AORs for the new-contact storm
+  const spare = Array.from({ length: 20_000 }, (_, i) => defineAor(`storm${i}`, { maxContacts: 2 }))
+  const sim = await startSim({ seed: { rows: seed.rows, aors: [...seed.aors, ...spare] }, chunkSize: 64 * 1024 })
+  const met: ExporterTarget[] = []
+  const rows: (string | number)[][] = []
+  try {
+    for (const perAor of ['all', 'problems'] as const) {
+      progress(`exporter: --per-aor ${perAor} at ${count} contacts`)
+      const server = `127.0.0.1:${sim.port}`
+      const started = performance.now()
+      const running = await startExporterChild(bin, env(sim), ['--resync', '1h', '--per-aor', perAor])
+      await waitForSample(running.port, `pjctl_server_up{server="${server}"}`, (v) => v === 1, 120_000)
+      const readMs = performance.now() - started
+      await sleep(1000)
+      const idle = await scrapeFigures(running.port, 30)
+      const memory = rssMb(running.child.pid!)
+      rows.push([`--per-aor ${perAor}: first full read (spawn to up)`, fmt.ms(readMs)])
+      rows.push([`--per-aor ${perAor}: /metrics body`, `${(idle.bytes / 1024 / 1024).toFixed(1)} MB`])
+      rows.push([`--per-aor ${perAor}: scrape, idle (median / p95 / max of 30)`, `${idle.median.toFixed(1)} / ${idle.p95.toFixed(1)} / ${idle.max.toFixed(1)} ms`])
+      rows.push([`--per-aor ${perAor}: RSS after the read (peak)`, `${memory.rss.toFixed(0)} MB (${memory.hwm.toFixed(0)} MB)`])
+      met.push({ name: `exporter scrape at 100k contacts, --per-aor ${perAor} (sim)`, met: idle.p95 < TARGET.scrapeMs, detail: `p95 ${idle.p95.toFixed(1)} ms (target < ${TARGET.scrapeMs} ms)` })
+      met.push({ name: `exporter RSS at 100k contacts, --per-aor ${perAor} (sim)`, met: memory.hwm < TARGET.rssMb, detail: `${memory.rss.toFixed(0)} MB, peak ${memory.hwm.toFixed(0)} MB (target < ${TARGET.rssMb} MB)` })
+
+      if (perAor === 'all') {
+        // qualify storm: 50,000 ContactStatus Reachable events for known contacts (no AMI action each)
+        const keys = seed.rows.slice(0, 50_000)
+        const qualifyEvents = keys.map((row) => {
+          const value = JSON.parse(row.value) as Record<string, string>
+          const aor = row.key.slice(0, row.key.indexOf(';@'))
+          return `Event: ContactStatus\r\nPrivilege: system,all\r\nURI: ${value.uri}\r\nContactStatus: Reachable\r\nAOR: ${aor}\r\nEndpointName: ${aor}\r\nRoundtripUsec: 1234\r\n\r\n`
+        })
+        const series = `pjctl_events_received_total{server="${server}",event="ContactStatus"}`
+        const t0 = performance.now()
+        sim.broadcast(qualifyEvents)
+        const scrapesDuring: number[] = []
+        let done = false
+        const scraper = (async () => {
+          while (!done) {
+            scrapesDuring.push((await scrape(running.port)).ms)
+            await sleep(50)
+          }
+        })()
+        await waitForSample(running.port, series, (v) => v === 50_000, 120_000)
+        const qualifyMs = performance.now() - t0
+        // new contacts: 20,000 rows, then their NonQualified events in one burst (each costs one DBGet)
+        const stormRows = spare.map((aor, i) => {
+          const uri = `sip:${aor.name}@10.200.${i >> 8}.${i & 255}:5060`
+          return { key: `${aor.name};@${md5(uri)}`, uri, value: contactValue({ via_addr: `10.200.${i >> 8}.${i & 255}`, qualify_timeout: '3.000000', qualify_2xx_only: 'false', call_id: `c${i}`, reg_server: '', prune_on_boot: 'no', path: '', endpoint: aor.name, via_port: '5060', authenticate_qualify: 'no', uri, qualify_frequency: '0', user_agent: 'Bench', expiration_time: String(now + 3600), outbound_proxy: '' }) }
+        })
+        for (const r of stormRows) sim.astdb.put(CONTACT_FAMILY, r.key, r.value)
+        const t1 = performance.now()
+        sim.broadcast(stormRows.flatMap((r, i) => contactCreatedEvents({ aor: spare[i].name, uri: r.uri, endpoint: spare[i].name, status: 'NonQualified', firstOfAor: true })))
+        await waitForSample(running.port, `pjctl_server_contacts{server="${server}"}`, (v) => v === count + 20_000, 180_000)
+        const newMs = performance.now() - t1
+        done = true
+        await scraper
+        const during = [...scrapesDuring].sort((a, b) => a - b)
+        const after = rssMb(running.child.pid!)
+        rows.push(['qualify events absorbed (50,000 ContactStatus Reachable, known keys)', `${fmt.ms(qualifyMs)} = ${Math.round(50_000 / (qualifyMs / 1000)).toLocaleString('en')} events/s`])
+        rows.push(['new contacts absorbed (20,000 ContactStatus NonQualified + 20,000 DBGet)', `${fmt.ms(newMs)} = ${Math.round(20_000 / (newMs / 1000)).toLocaleString('en')} events/s`])
+        rows.push([`scrape during the storms (median / p95 / max of ${during.length})`, `${median(during).toFixed(1)} / ${during[Math.floor(during.length * 0.95)]?.toFixed(1)} / ${during.at(-1)?.toFixed(1)} ms`])
+        rows.push(['RSS after the storms, 120k contacts (peak)', `${after.rss.toFixed(0)} MB (${after.hwm.toFixed(0)} MB)`])
+        for (const r of stormRows) sim.astdb.del(CONTACT_FAMILY, r.key)
+      }
+      const code = await stop(running)
+      if (code !== 0) throw new Error(`exporter exit ${code}: ${running.stderr()}`)
+    }
+  } finally {
+    await sim.stop()
+  }
+  say('## pjctl exporter (simulated Asterisk, 100,000 contacts on 50,000 AORs)')
+  say(table(['what', 'figure'], rows))
+  say()
+  return met
+}
+
+function md5(text: string): string {
+  return createHash('md5').update(text).digest('hex')
+}

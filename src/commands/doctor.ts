@@ -1,0 +1,77 @@
+// pjctl doctor [NAME...]: a read-only report of the devices and settings that cause lockouts,
+// most severe first, each with its evidence and its fix. Exit 0 nothing above info, 1 warnings,
+// 2 critical, 3 a server could not be read.
+
+import type { AmiSession, AmiTarget } from '../ami/types.js'
+import { actionsFromListCommands, diagnose, exitCodeOf, type AmiFacts } from '../core/doctor.js'
+import { perIpLimitFrom, type PerIpLimit } from '../core/sources.js'
+import type { ServerReport } from '../core/types.js'
+import { EXIT, PjctlError, type ExitCode } from '../errors.js'
+import { READ_OPTIONS } from './read.js'
+import { checkNames, eachServer, isFleet, readFromSession, readServerReport, selectNamed, thresholdsFrom } from './read.js'
+import type { CommandSpec, Deps, Settings } from './types.js'
+import type { DoctorData, DoctorServer, ServerFailure } from './views.js'
+
+export const doctor: CommandSpec<DoctorData> = {
+  name: 'doctor',
+  args: '[names...]',
+  summary: 'Findings on the devices and settings that cause lockouts, each with evidence and fix: exit 0 none above info, 1 warning, 2 critical, 3 unreadable.',
+  options: [...READ_OPTIONS, 'warn', 'crit', 'perIpLimit', 'per'],
+  formats: ['table', 'json'],
+  errorExit: EXIT.unreadable,
+  async run({ args, settings, deps }) {
+    const limit = perIpLimitFrom(settings.perIpLimit, settings.per)
+    const names = checkNames(args)
+    let servers: (DoctorServer | ServerFailure)[]
+    if (settings.input !== undefined) {
+      const report = selectNamed(await readServerReport(null, settings, deps, { names }), names, deps)
+      servers = [examine(report, null, null, limit, deps)]
+    } else {
+      servers = await eachServer<DoctorServer | ServerFailure>(await deps.targets(), settings, deps, (target) => readOne(target, names, settings, limit, deps), (failure) => failure)
+    }
+    const codes = servers.map((s): ExitCode => ('message' in s ? EXIT.unreadable : exitCodeOf(s.findings)))
+    return { view: 'doctor', data: { generatedAt: deps.now(), servers, fleet: isFleet(settings), limit }, exitCode: worst(codes) }
+  },
+}
+
+/** One server over one session: the shared read, then what AMI allows this user (ListCommands). */
+async function readOne(target: AmiTarget, names: string[], settings: Settings, limit: PerIpLimit | null, deps: Deps): Promise<DoctorServer> {
+  const session = await deps.connect(target)
+  try {
+    const report = selectNamed(await readFromSession(session, settings, deps, thresholdsFrom(settings), { names }), names, deps)
+    const ami: AmiFacts = { user: target.user, source: report.source, actions: await allowedActions(session, deps) }
+    // PJSIPShowAors lists every configured AOR: absent from it means not configured (one NAME reads PJSIPShowEndpoint instead)
+    const fromAmi = (report.configs ?? []).filter((c) => c.source === 'ami')
+    const configured = names.length !== 1 && fromAmi.length ? new Set(fromAmi.map((c) => c.aor)) : null
+    return examine(report, ami, configured, limit, deps)
+  } finally {
+    await session.close()
+  }
+}
+
+async function allowedActions(session: AmiSession, deps: Deps): Promise<Set<string> | null> {
+  try {
+    return actionsFromListCommands((await session.action('ListCommands')).names)
+  } catch (error) {
+    if (!(error instanceof PjctlError)) throw error
+    deps.log.debug(`ListCommands: ${error.message}`)
+    return null
+  }
+}
+
+function examine(report: ServerReport, ami: AmiFacts | null, configured: Set<string> | null, limit: PerIpLimit | null, deps: Deps): DoctorServer {
+  return {
+    server: report.server,
+    generatedAt: report.generatedAt,
+    source: report.source,
+    aors: report.aors.length,
+    contacts: report.aors.reduce((n, a) => n + a.contacts.length, 0),
+    findings: diagnose({ report, limit, now: deps.now(), ami, configuredAors: configured }),
+  }
+}
+
+/** Critical beats an unreadable server, which beats a warning (as in check). */
+function worst(codes: ExitCode[]): ExitCode {
+  const rank = (c: ExitCode): number => ({ 0: 0, 1: 1, 3: 2, 2: 3 })[c as 0 | 1 | 2 | 3] ?? 2
+  return codes.reduce<ExitCode>((a, b) => (rank(b) > rank(a) ? b : a), EXIT.ok)
+}

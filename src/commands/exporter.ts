@@ -1,0 +1,88 @@
+// pjctl exporter: live Prometheus metrics for every AOR, read once per server and then kept current
+// from AMI events (see follow.ts). Runs until SIGTERM/SIGINT, then closes its sessions and exits 0.
+// A scrape is answered from the last rendered body: it never sends an AMI action.
+
+import { isProblem } from '../core/live.js'
+import { UsageError } from '../errors.js'
+import { listen, type HttpListener } from '../http/server.js'
+import { ExporterMetrics } from '../output/metrics.js'
+import { listenAddress } from '../options.js'
+import { ServerFollower } from './follow.js'
+import type { CommandSpec } from './types.js'
+
+/** Renders at most this often while events keep coming (and never more often than twice its own cost). */
+const MIN_RENDER_MS = 100
+
+export const exporter: CommandSpec<Record<string, never>> = {
+  name: 'exporter',
+  summary: 'Serve live Prometheus metrics for every AOR (/metrics, /healthz), kept current from AMI events.',
+  options: ['server', 'all', 'config', 'host', 'port', 'user', 'secretFile', 'timeout', 'maxOutput', 'source', 'pjsipConf', 'maxContacts', 'warn', 'crit', 'listen', 'resync', 'perAor'],
+  formats: ['text'],
+  // SIGTERM/SIGINT end the run: sessions are logged off, then exit 0
+  handlesInterrupt: true,
+  async run({ settings, deps }) {
+    const { host, port } = listenAddress(settings.listen)
+    const resyncMs = settings.resync * 1000
+    const metrics = new ExporterMetrics(settings.perAor, isProblem)
+    const targets = await deps.targets()
+
+    let body = Buffer.from(await metrics.render())
+    let dirty = false
+    let rendering = false
+    let renderTimer: NodeJS.Timeout | null = null
+    let lastRenderMs = 0
+    let lastRenderAt = 0
+    const followers: ServerFollower[] = []
+    const render = async (): Promise<void> => {
+      renderTimer = null
+      if (rendering) return
+      rendering = true
+      dirty = false
+      const started = Date.now()
+      try {
+        for (const follower of followers) follower.publish()
+        body = Buffer.from(await metrics.render())
+      } finally {
+        lastRenderMs = Date.now() - started
+        lastRenderAt = Date.now()
+        rendering = false
+      }
+      if (dirty) schedule()
+    }
+    const schedule = (): void => {
+      dirty = true
+      if (renderTimer || rendering) return
+      const wait = Math.max(0, Math.max(MIN_RENDER_MS, 2 * lastRenderMs) - (Date.now() - lastRenderAt))
+      renderTimer = setTimeout(() => void render(), wait)
+    }
+
+    for (const target of targets) followers.push(new ServerFollower(target, settings, deps, metrics, { changed: schedule }, resyncMs))
+
+    let http: HttpListener
+    try {
+      http = await listen(host, port, {
+        metrics: () => ({ body, contentType: metrics.contentType }),
+        health: () => {
+          const down = followers.filter((f) => f.state !== 'up')
+          if (!down.length) return { ok: true, text: `ok: ${followers.map((f) => `${f.name} up (${f.contacts} contacts)`).join(', ')}` }
+          return { ok: false, text: down.map((f) => `${f.name}: ${f.state === 'down' ? `down: ${f.reason}` : f.state}`).join('\n') }
+        },
+      })
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message
+      throw new UsageError(`cannot listen on ${host}:${port}: ${code}`, code === 'EADDRINUSE' ? 'another process (another pjctl exporter?) uses that port; pick another with --listen' : undefined)
+    }
+    deps.log.info(`pjctl exporter: listening on http://${host.includes(':') ? `[${host}]` : host}:${http.port}/metrics (${followers.length} server(s), resync every ${resyncMs / 1000} s)`)
+    for (const follower of followers) follower.start()
+
+    await new Promise<void>((resolve) => {
+      if (deps.signal.aborted) return resolve()
+      deps.signal.addEventListener('abort', () => resolve(), { once: true })
+    })
+    deps.log.info('pjctl exporter: stopping')
+    if (renderTimer) clearTimeout(renderTimer)
+    await Promise.all(followers.map((f) => f.stop()))
+    await http.close()
+    return { view: 'exporter', data: {}, exitCode: 0 }
+  },
+}

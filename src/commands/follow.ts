@@ -1,0 +1,464 @@
+// One server followed by `pjctl exporter`: connect, one full read (contacts and limits, as check
+// reads them), then AMI events; a resync every --resync; reconnect with capped exponential backoff.
+//
+// What keeps the picture true:
+// - ContactStatus: Removed forgets the key; any other status for an unknown key is a new contact,
+//   fetched with one DBGet; for a known key it is its qualify status.
+// - UserEvent: pjctl (prune, restore): deleted keys are forgotten, expired/restored keys fetched again.
+// - A phone's refresh and a DBDel nobody announced make no event: each key is read again just before
+//   its expiration_time (and once more after the sweep should have removed it), and the whole
+//   server again every --resync; what a resync finds that events did not tell is logged and counted.
+// - Events that arrive during a full read are held and applied after it, in order (a DBGet after the
+//   read is the truth for a new key; Removed is final), and are not counted as drift.
+
+import { createHash } from 'node:crypto'
+import type { AmiMessage, AmiSession, AmiTarget } from '../ami/types.js'
+import { parseAnnouncement } from '../core/announce.js'
+import { contactFromRow } from '../core/contact.js'
+import { DbTreeParser, checkComplete } from '../core/dump.js'
+import { LiveServer, serverStatus, type Drift } from '../core/live.js'
+import { CONTACT_FAMILY, type AorConfig, type AorState, type Contact, type ServerReport } from '../core/types.js'
+import { PermissionError, UnknownActionError } from '../errors.js'
+import type { ExporterMetrics } from '../output/metrics.js'
+import { readFromSession, thresholdsFrom } from './read.js'
+import type { Deps, Settings } from './types.js'
+
+/** Backoff between reconnect attempts: 1 s, doubling, at most 30 s. */
+const BACKOFF_FIRST_MS = 1000
+const BACKOFF_MAX_MS = 30_000
+/** A Ping when the connection has been quiet this long (a dead peer is then noticed within --timeout). */
+const PING_EVERY_MS = 15_000
+/** DBGets kept in flight for new or re-checked keys. */
+const FETCH_IN_FLIGHT = 64
+/** More re-checks than this due at once: one full read is cheaper than that many DBGets. */
+const RECHECK_AS_RESYNC = 2000
+/** Events counted under their own name; the rest as `other`. */
+const COUNTED_EVENTS = new Set(['ContactStatus', 'UserEvent', 'PeerStatus', 'FullyBooted', 'Reload'])
+
+export type FollowerState = 'connecting' | 'reading' | 'up' | 'down'
+
+export interface FollowerHooks {
+  /** The picture changed: render when convenient. */
+  changed(): void
+}
+
+/** The astdb key of a contact: `<aor>;@<md5 of the URI>` (res/res_pjsip/location.c). */
+export function contactKeyOf(aor: string, uri: string): string {
+  return `${aor};@${createHash('md5').update(uri).digest('hex')}`
+}
+
+export class ServerFollower {
+  state: FollowerState = 'connecting'
+  /** Why the server is not up (for /healthz and the log). */
+  reason = 'not read yet'
+  private readonly live: LiveServer
+  private session: AmiSession | null = null
+  private stopped = false
+  private wake: (() => void) | null = null
+  private held: AmiMessage[] | null = null
+  private heldKeys = new Set<string>()
+  private readonly fetchQueue = new Set<string>()
+  /** Keys whose DBGet is in flight; true when an event about them arrived meanwhile (fetch again). */
+  private readonly inFlight = new Map<string, boolean>()
+  private readonly pendingQualify = new Map<string, string>()
+  private fetching = 0
+  private limitsStale = true
+  private resyncRequested = false
+  private resyncing = false
+  private timers: NodeJS.Timeout[] = []
+  private loop: Promise<void> | null = null
+  private lastActivity = Date.now()
+  private signalStop: () => void = () => undefined
+  private readonly stopSignal = new Promise<string>((resolve) => (this.signalStop = () => resolve('stopped')))
+
+  constructor(
+    readonly target: AmiTarget,
+    private readonly settings: Settings,
+    private readonly deps: Deps,
+    private readonly metrics: ExporterMetrics,
+    private readonly hooks: FollowerHooks,
+    private readonly resyncMs: number,
+  ) {
+    this.live = new LiveServer({
+      thresholds: thresholdsFrom(settings),
+      defaultMaxContacts: settings.maxContacts ?? null,
+    })
+    metrics.addServer(target.name)
+  }
+
+  get name(): string {
+    return this.target.name
+  }
+
+  get contacts(): number {
+    return this.live.size
+  }
+
+  start(): void {
+    this.loop ??= this.run()
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true
+    this.signalStop()
+    this.wake?.()
+    this.clearTimers()
+    const session = this.session
+    this.session = null
+    await session?.close()
+    await this.loop
+  }
+
+  /** Applies the dirty AORs to the metrics (called before a render). */
+  publish(): void {
+    if (this.state !== 'up') return
+    const now = this.deps.now()
+    for (const [aor, summary] of this.live.judge(now)) this.metrics.setAor(this.name, aor, summary)
+    const aorsByState = new Map<AorState, number>()
+    let contacts = 0
+    let superseded = 0
+    let expired = 0
+    const summaries = [...this.live.allSummaries()]
+    for (const s of summaries) {
+      aorsByState.set(s.state, (aorsByState.get(s.state) ?? 0) + 1)
+      contacts += s.count
+      superseded += s.superseded
+      expired += s.expired
+    }
+    this.metrics.setTotals(this.name, { status: serverStatus(summaries), aorsByState, contacts, superseded, expired, qualify: this.live.qualifyCounts() })
+  }
+
+  // --- the connection's life ---
+
+  private async run(): Promise<void> {
+    let backoff = BACKOFF_FIRST_MS
+    while (!this.stopped) {
+      const lost = await this.connectAndFollow()
+      if (this.stopped) break
+      const wasUp = this.state === 'up'
+      this.goDown(lost)
+      if (wasUp) backoff = BACKOFF_FIRST_MS
+      const wait = Math.round(backoff * (0.8 + 0.4 * Math.random()))
+      this.deps.log.info(`pjctl exporter: ${this.name}: reconnecting in ${(wait / 1000).toFixed(1)} s`)
+      await this.sleep(wait)
+      backoff = Math.min(backoff * 2, BACKOFF_MAX_MS)
+    }
+  }
+
+  /** Resolves with the reason the connection ended. */
+  private async connectAndFollow(): Promise<string> {
+    this.state = 'connecting'
+    let session: AmiSession
+    try {
+      session = await this.deps.connect(this.target)
+    } catch (error) {
+      return (error as Error).message
+    }
+    if (this.stopped) {
+      await session.close()
+      return 'stopped'
+    }
+    this.session = session
+    this.deps.log.info(`pjctl exporter: ${this.name}: connected to ${this.target.host}:${this.target.port} as ${this.target.user}`)
+    let lostWith: ((reason: string) => void) | null = null
+    const lost = new Promise<string>((resolve) => (lostWith = resolve))
+    session.onClose((error) => lostWith!(error.message))
+    session.onEvent((event) => this.onEvent(event))
+    this.limitsStale = true
+    try {
+      this.state = 'reading'
+      await this.fullRead(session, 'first read')
+    } catch (error) {
+      await session.close()
+      this.session = null
+      return (error as Error).message
+    }
+    this.state = 'up'
+    this.reason = ''
+    this.metrics.setUp(this.name, true)
+    this.hooks.changed()
+    this.startTimers(session)
+    this.drainFetches()
+    const reason = await Promise.race([lost, this.stoppedPromise()])
+    this.clearTimers()
+    if (this.session === session) this.session = null
+    await session.close()
+    return reason
+  }
+
+  private goDown(reason: string): void {
+    if (this.state === 'up') this.deps.log.warn(`pjctl exporter: ${this.name}: disconnected: ${reason}`)
+    else this.deps.log.warn(`pjctl exporter: ${this.name}: cannot follow: ${reason}`)
+    this.state = 'down'
+    this.reason = reason
+    this.live.clear()
+    this.fetchQueue.clear()
+    this.inFlight.clear()
+    this.pendingQualify.clear()
+    this.held = null
+    this.metrics.serverDown(this.name)
+    this.hooks.changed()
+  }
+
+  private stoppedPromise(): Promise<string> {
+    return this.stopSignal
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.wake = null
+        resolve()
+      }, ms)
+      this.wake = () => {
+        clearTimeout(timer)
+        this.wake = null
+        resolve()
+      }
+    })
+  }
+
+  private startTimers(session: AmiSession): void {
+    this.timers.push(setInterval(() => this.tick(), 1000))
+    this.timers.push(setInterval(() => this.requestResync(), this.resyncMs))
+    this.timers.push(
+      setInterval(() => {
+        if (Date.now() - this.lastActivity >= PING_EVERY_MS) void session.ping().catch(() => undefined)
+      }, PING_EVERY_MS),
+    )
+  }
+
+  private clearTimers(): void {
+    for (const timer of this.timers) clearInterval(timer)
+    this.timers = []
+  }
+
+  // --- full reads ---
+
+  /** One full read; events meanwhile are held and applied after it. */
+  private async fullRead(session: AmiSession, why: string): Promise<void> {
+    const started = Date.now()
+    this.held = []
+    this.heldKeys = new Set()
+    let drift: Drift
+    try {
+      const withLimits = this.limitsStale
+      const read = withLimits ? await this.readAll(session) : await this.readContacts(session)
+      drift = this.live.load(read.contacts, read.configs, this.deps.now(), this.heldKeys)
+      if (withLimits) this.limitsStale = false
+    } catch (error) {
+      this.held = null
+      throw error
+    }
+    const held = this.held
+    this.held = null
+    for (const event of held) this.onEvent(event)
+    const seconds = (Date.now() - started) / 1000
+    this.metrics.resynced(this.name, { seconds, added: why === 'first read' ? 0 : drift.added, removed: why === 'first read' ? 0 : drift.removed, at: this.deps.now() })
+    if (why === 'first read') {
+      this.deps.log.info(`pjctl exporter: ${this.name}: up: ${this.live.size} contacts read in ${seconds.toFixed(2)} s`)
+    } else {
+      this.deps.log.info(`pjctl exporter: ${this.name}: resync: ${this.live.size} contacts read in ${seconds.toFixed(2)} s`)
+      if (drift.added || drift.removed) {
+        this.deps.log.warn(`pjctl exporter: ${this.name}: drift: ${drift.added} contact(s) unknown to the exporter, ${drift.removed} gone from Asterisk without an event`)
+      }
+    }
+    this.hooks.changed()
+  }
+
+  /** Contacts and limits, through the read path check uses. */
+  private async readAll(session: AmiSession): Promise<{ contacts: Contact[]; configs: AorConfig[] }> {
+    const report = await readFromSession(session, this.settings, this.deps, thresholdsFrom(this.settings), {})
+    return { contacts: report.aors.flatMap((aor) => aor.contacts), configs: configsOf(report) }
+  }
+
+  /** Contacts only: one DBGetTree (limits are kept from the last read that had them). */
+  private async readContacts(session: AmiSession): Promise<{ contacts: Contact[]; configs: AorConfig[] | null }> {
+    if (String(this.settings.source ?? 'auto') === 'command') return this.readAll(session)
+    try {
+      const parser = new DbTreeParser()
+      const answer = await session.dbGetTree(CONTACT_FAMILY, (row) => parser.push(row))
+      const parsed = parser.finish(answer.listItems)
+      checkComplete(parsed, `DBGetTree from ${this.name}`)
+      for (const problem of parsed.problems) this.deps.log.warn(`${this.name}: item ${problem.line} did not parse (${problem.reason}): ${problem.text}`)
+      return { contacts: parsed.contacts, configs: null }
+    } catch (error) {
+      if (error instanceof UnknownActionError || error instanceof PermissionError) return this.readAll(session)
+      throw error
+    }
+  }
+
+  private requestResync(): void {
+    this.resyncRequested = true
+    void this.resyncIfRequested()
+  }
+
+  private async resyncIfRequested(): Promise<void> {
+    const session = this.session
+    if (!this.resyncRequested || this.resyncing || this.state !== 'up' || !session) return
+    this.resyncRequested = false
+    this.resyncing = true
+    try {
+      await this.fullRead(session, 'resync')
+    } catch (error) {
+      if (this.session === session && this.state === 'up') this.deps.log.warn(`pjctl exporter: ${this.name}: resync failed: ${(error as Error).message}`)
+    } finally {
+      this.resyncing = false
+    }
+    if (this.resyncRequested) void this.resyncIfRequested()
+  }
+
+  // --- events ---
+
+  private onEvent(event: AmiMessage): void {
+    this.lastActivity = Date.now()
+    const name = event.get('Event') ?? ''
+    this.metrics.countEvent(this.name, COUNTED_EVENTS.has(name) ? name : 'other')
+    if (name !== 'ContactStatus' && name !== 'UserEvent' && name !== 'Reload') return
+    if (this.held) {
+      this.held.push(event)
+      for (const key of keysOf(event)) this.heldKeys.add(key)
+      return
+    }
+    if (this.state !== 'up' && this.state !== 'reading') return
+    if (name === 'ContactStatus') this.contactStatus(event)
+    else if (name === 'UserEvent') this.announcement(event)
+    else {
+      // a module reload may have changed pjsip.conf: limits are read again at the next full read, soon
+      this.limitsStale = true
+      this.requestResync()
+    }
+  }
+
+  private contactStatus(event: AmiMessage): void {
+    const aor = event.get('AOR')
+    const uri = event.get('URI')
+    const status = event.get('ContactStatus') ?? ''
+    if (!aor || uri === undefined) return
+    const key = contactKeyOf(aor, uri)
+    if (status === 'Removed') {
+      this.pendingQualify.delete(key)
+      if (this.inFlight.has(key)) this.inFlight.set(key, true)
+      this.fetchQueue.delete(key)
+      if (this.live.remove(key)) this.hooks.changed()
+      return
+    }
+    if (this.live.has(key)) {
+      this.live.setQualify(key, status)
+      this.hooks.changed()
+      return
+    }
+    this.pendingQualify.set(key, status)
+    this.fetch(key)
+  }
+
+  private announcement(event: AmiMessage): void {
+    const announced = parseAnnouncement((name) => event.get(name))
+    if (!announced || announced.family !== CONTACT_FAMILY) return
+    this.deps.log.debug(`${this.name}: UserEvent pjctl: ${announced.keys.length} key(s) ${announced.change}`)
+    for (const key of announced.keys) {
+      if (announced.change === 'deleted') {
+        if (this.inFlight.has(key)) this.inFlight.set(key, true)
+        this.fetchQueue.delete(key)
+        this.live.remove(key)
+      } else {
+        this.fetch(key)
+      }
+    }
+    if (!announced.complete) this.requestResync()
+    this.hooks.changed()
+  }
+
+  // --- DBGets of single keys ---
+
+  private fetch(key: string): void {
+    if (this.inFlight.has(key)) this.inFlight.set(key, true)
+    else this.fetchQueue.add(key)
+    this.drainFetches()
+  }
+
+  private drainFetches(): void {
+    const session = this.session
+    if (!session || this.state !== 'up') return
+    while (this.fetching < FETCH_IN_FLIGHT && this.fetchQueue.size) {
+      const key = this.fetchQueue.values().next().value as string
+      this.fetchQueue.delete(key)
+      this.fetching++
+      this.inFlight.set(key, false)
+      session
+        .dbGet(CONTACT_FAMILY, key)
+        .then(
+          (value) => this.fetched(session, key, value),
+          (error: Error) => this.deps.log.debug(`${this.name}: DBGet ${key}: ${error.message}`),
+        )
+        .finally(() => {
+          this.fetching--
+          const again = this.inFlight.get(key)
+          this.inFlight.delete(key)
+          if (again && this.session === session) this.fetchQueue.add(key)
+          this.drainFetches()
+        })
+    }
+  }
+
+  private fetched(session: AmiSession, key: string, value: string | null): void {
+    if (this.session !== session || this.state !== 'up' || this.inFlight.get(key)) return
+    const now = this.deps.now()
+    if (value === null) {
+      this.pendingQualify.delete(key)
+      if (this.live.remove(key)) this.hooks.changed()
+      return
+    }
+    const contact = contactFromRow(key, value)
+    if (typeof contact === 'string') {
+      this.deps.log.warn(`${this.name}: ${key} did not parse (${contact})`)
+      return
+    }
+    this.live.put(contact, now)
+    const status = this.pendingQualify.get(key)
+    if (status !== undefined) {
+      this.pendingQualify.delete(key)
+      this.live.setQualify(key, status)
+    }
+    this.hooks.changed()
+  }
+
+  // --- time ---
+
+  private tick(): void {
+    if (this.state !== 'up') return
+    const recheck = this.live.tick(this.deps.now())
+    if (recheck.length > RECHECK_AS_RESYNC) this.requestResync()
+    else for (const key of recheck) this.fetch(key)
+    this.hooks.changed()
+  }
+}
+
+/** The keys an event is about (for not counting them as drift). */
+function keysOf(event: AmiMessage): string[] {
+  const name = event.get('Event')
+  if (name === 'ContactStatus') {
+    const aor = event.get('AOR')
+    const uri = event.get('URI')
+    return aor && uri !== undefined ? [contactKeyOf(aor, uri)] : []
+  }
+  if (name === 'UserEvent') return parseAnnouncement((h) => event.get(h))?.keys ?? []
+  return []
+}
+
+/** The limits a judged report holds, as configs (a --max-contacts default stays a default, not a config). */
+function configsOf(report: ServerReport): AorConfig[] {
+  return report.aors
+    .filter((aor) => aor.maxContactsSource !== 'none' || aor.removeExisting !== null)
+    .map((aor) => ({
+      aor: aor.aor,
+      maxContacts: aor.maxContactsSource === 'flag' || aor.maxContactsSource === 'none' ? null : aor.maxContacts,
+      removeExisting: aor.removeExisting,
+      removeUnavailable: null,
+      qualifyFrequency: null,
+      minimumExpiration: null,
+      maximumExpiration: null,
+      defaultExpiration: null,
+      source: aor.maxContactsSource === 'flag' ? 'none' : aor.maxContactsSource,
+    }))
+}

@@ -1,0 +1,33 @@
+// pjctl sources [NAME...]: registrations per source address (via_addr), busiest first;
+// --per-ip-limit N [--per aor] marks the addresses at or above a per-address limit.
+
+import { perIpLimitFrom, sourcesOf } from '../core/sources.js'
+import type { ServerReport } from '../core/types.js'
+import { READ_OPTIONS, readFleet } from './read.js'
+import { checkNames, isFleet } from './read.js'
+import type { CommandSpec } from './types.js'
+import type { ServerFailure, SourcesData } from './views.js'
+
+export const sources: CommandSpec<SourcesData> = {
+  name: 'sources',
+  args: '[names...]',
+  summary: 'Registrations per source address: contacts, AORs, endpoints, user agents, stale contacts; busiest first.',
+  options: [...READ_OPTIONS, 'perIpLimit', 'per'],
+  formats: ['table', 'json'],
+  async run({ args, settings, deps }) {
+    const limit = perIpLimitFrom(settings.perIpLimit, settings.per)
+    const names = checkNames(args)
+    const servers = await readFleet(names, settings, deps)
+    const failed = servers.find((s): s is ServerFailure => 'message' in s)
+    return {
+      view: 'sources',
+      data: {
+        generatedAt: deps.now(),
+        limit,
+        fleet: isFleet(settings),
+        servers: servers.map((s) => ('message' in s ? s : { server: s.server, generatedAt: s.generatedAt, source: s.source, rows: sourcesOf((s as ServerReport).aors, limit) })),
+      },
+      exitCode: failed ? failed.exit : 0,
+    }
+  },
+}

@@ -1,0 +1,72 @@
+// The exporter's HTTP side (node:http): GET /metrics serves the last rendered body from memory,
+// GET /healthz says whether every server is up. No request ever reaches Asterisk.
+
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+
+export interface HttpHandlers {
+  /** The current exposition body and its Content-Type. */
+  metrics(): { body: Buffer; contentType: string }
+  /** true: 200, else 503; `text` says why. */
+  health(): { ok: boolean; text: string }
+}
+
+export interface HttpListener {
+  /** The port actually bound (for --listen HOST:0). */
+  port: number
+  close(): Promise<void>
+}
+
+const INDEX = '<html><head><title>pjctl exporter</title></head><body><h1>pjctl exporter</h1><p><a href="/metrics">/metrics</a> <a href="/healthz">/healthz</a></p></body></html>\n'
+
+/** Listens on host:port; rejects with the socket error (EADDRINUSE, EACCES, ...). */
+export function listen(host: string, port: number, handlers: HttpHandlers): Promise<HttpListener> {
+  const server: Server = createServer((request, response) => answer(request, response, handlers))
+  // a client that never finishes its request (or never reads) does not hold the exporter
+  server.headersTimeout = 10_000
+  server.requestTimeout = 30_000
+  server.keepAliveTimeout = 65_000
+  return new Promise((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, host, () => {
+      server.off('error', reject)
+      resolve({
+        port: (server.address() as AddressInfo).port,
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => done())
+            server.closeAllConnections()
+          }),
+      })
+    })
+  })
+}
+
+function answer(request: IncomingMessage, response: ServerResponse, handlers: HttpHandlers): void {
+  response.on('error', () => undefined)
+  const path = (request.url ?? '/').split('?')[0]
+  if (request.method !== 'GET' && request.method !== 'HEAD') {
+    response.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain; charset=utf-8' })
+    response.end('method not allowed\n')
+    return
+  }
+  if (path === '/metrics') {
+    const { body, contentType } = handlers.metrics()
+    response.writeHead(200, { 'Content-Type': contentType, 'Content-Length': body.length, 'Cache-Control': 'no-store' })
+    response.end(request.method === 'HEAD' ? undefined : body)
+    return
+  }
+  if (path === '/healthz') {
+    const { ok, text } = handlers.health()
+    response.writeHead(ok ? 200 : 503, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' })
+    response.end(request.method === 'HEAD' ? undefined : `${text}\n`)
+    return
+  }
+  if (path === '/') {
+    response.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' })
+    response.end(request.method === 'HEAD' ? undefined : INDEX)
+    return
+  }
+  response.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' })
+  response.end('not found: try /metrics or /healthz\n')
+}

@@ -1,0 +1,54 @@
+// doctor: findings grouped by severity (most severe first), or the JSON document.
+
+import type { Finding, Severity } from '../core/doctor.js'
+import type { DoctorData, DoctorServer, ServerFailure } from '../commands/views.js'
+import { failureJson } from './contacts.js'
+import { jsonPieces } from './json.js'
+import { isoTime, paint, type Style } from './style.js'
+import { printable } from '../text.js'
+
+const ORDER: Severity[] = ['critical', 'warning', 'info']
+
+export function doctorTable(data: DoctorData, style: Style): string {
+  const c = paint(style)
+  const out: string[] = []
+  for (const server of data.servers) {
+    if ('message' in server) {
+      out.push(c.red(`${server.server}: could not read: ${server.message}`), '')
+      continue
+    }
+    out.push(c.bold(`pjctl doctor: ${server.server}`) + ` (${server.contacts} contacts, ${server.aors} AORs, read with ${server.source})`, '')
+    if (!server.findings.length) out.push('No findings: nothing here causes lockouts.', '')
+    let n = 0
+    for (const severity of ORDER) {
+      const group = server.findings.filter((f) => f.severity === severity)
+      if (!group.length) continue
+      const title = `${severity.toUpperCase()} (${group.length})`
+      out.push(severity === 'critical' ? c.red.bold(title) : severity === 'warning' ? c.yellow.bold(title) : c.bold(title))
+      for (const f of group) out.push(...findingLines(++n, f, style), '')
+    }
+    out.push(summaryLine(server))
+    out.push('')
+  }
+  return out.join('\n')
+}
+
+function findingLines(n: number, f: Finding, style: Style): string[] {
+  const c = paint(style)
+  return [`${String(n).padStart(3)}. ${c.bold(printable(f.subject))}  [${f.kind}]`, `     ${printable(f.evidence)}`, `     ${c.cyan('fix:')} ${printable(f.fix)}`]
+}
+
+function summaryLine(server: DoctorServer): string {
+  const count = (s: Severity) => server.findings.filter((f) => f.severity === s).length
+  return `${count('critical')} critical, ${count('warning')} warning, ${count('info')} info`
+}
+
+function serverJson(server: DoctorServer): object {
+  return { server: server.server, generatedAt: isoTime(server.generatedAt), source: server.source, findings: server.findings }
+}
+
+export function* doctorJson(data: DoctorData, style: Style): Generator<string> {
+  const docs = data.servers.map((s) => ('message' in s ? failureJson(s as ServerFailure) : serverJson(s)))
+  yield* jsonPieces(data.fleet ? { generatedAt: isoTime(data.generatedAt), servers: docs } : docs[0], style.indent === true)
+  yield '\n'
+}

@@ -1,0 +1,77 @@
+// Runs `pjctl exporter` as a child process against a sim (or the lab) and scrapes it over HTTP.
+import { get } from 'node:http'
+import { spawnCli, type Spawned } from './prune.js'
+import type { RunResult } from './run.js'
+
+export interface RunningExporter {
+  port: number
+  child: Spawned
+  stderr(): string
+  /** GET a path: status and body. */
+  fetch(path: string): Promise<{ status: number; body: string; contentType: string }>
+  /** The body of /metrics. */
+  scrape(): Promise<string>
+  /** A sample's value (`name{labels}`, labels as written by prom-client), or undefined when absent. */
+  value(series: string): Promise<number | undefined>
+  /** Polls /metrics until `series` has `expected` (undefined: absent), or fails after `ms`. */
+  waitFor(series: string, expected: number | undefined, ms?: number): Promise<void>
+  /** SIGTERM, then the result. */
+  stop(): Promise<RunResult>
+}
+
+export function httpGet(port: number, path: string): Promise<{ status: number; body: string; contentType: string }> {
+  return new Promise((resolve, reject) => {
+    const request = get({ host: '127.0.0.1', port, path, agent: false }, (response) => {
+      let body = ''
+      response.setEncoding('utf8')
+      response.on('data', (d: string) => (body += d))
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body, contentType: String(response.headers['content-type'] ?? '') }))
+    })
+    request.on('error', reject)
+  })
+}
+
+/** The value of one sample in an exposition text. */
+export function sample(text: string, series: string): number | undefined {
+  const start = text.startsWith(`${series} `) ? 0 : text.indexOf(`\n${series} `)
+  if (start < 0) return undefined
+  const from = start === 0 ? series.length + 1 : start + series.length + 2
+  return Number(text.slice(from, text.indexOf('\n', from)))
+}
+
+export async function startExporter(args: string[], env: Record<string, string>, killAfterMs = 120_000): Promise<RunningExporter> {
+  const child = spawnCli(['exporter', '--listen', '127.0.0.1:0', ...args], env, killAfterMs)
+  const deadline = Date.now() + 20_000
+  let port = 0
+  while (!port) {
+    const m = /listening on http:\/\/127\.0\.0\.1:(\d+)\/metrics/.exec(child.stderr())
+    if (m) port = Number(m[1])
+    else if (Date.now() > deadline) throw new Error(`the exporter did not start: ${child.stderr()}`)
+    else await new Promise((r) => setTimeout(r, 20))
+  }
+  const fetch = (path: string) => httpGet(port, path)
+  const scrape = async () => (await fetch('/metrics')).body
+  const value = async (series: string) => sample(await scrape(), series)
+  return {
+    port,
+    child,
+    stderr: child.stderr,
+    fetch,
+    scrape,
+    value,
+    async waitFor(series, expected, ms = 15_000) {
+      const until = Date.now() + ms
+      let last: number | undefined
+      for (;;) {
+        last = await value(series)
+        if (last === expected) return
+        if (Date.now() > until) throw new Error(`${series} is ${last}, expected ${expected}; stderr:\n${child.stderr()}`)
+        await new Promise((r) => setTimeout(r, 25))
+      }
+    },
+    async stop() {
+      child.child.kill('SIGTERM')
+      return child.done
+    },
+  }
+}
