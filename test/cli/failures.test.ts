@@ -4,7 +4,7 @@
 import { createServer, type AddressInfo, type Server } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { runIn as run } from '../helpers/cli.js'
-import type { RunResult } from '../helpers/run.js'
+import { run as spawned, type RunResult } from '../helpers/run.js'
 import { envFor, sim } from '../helpers/sim.js'
 import { closedPort, expectNoSecret } from '../helpers/rows.js'
 
@@ -175,7 +175,8 @@ describe('a reset connection', () => {
     const server = await resettingServer(received)
     servers.push(server)
     const port = (server.address() as AddressInfo).port
-    const r = await run(['contacts', '--timeout', '0.5'], { env: { PJCTL_HOST: '127.0.0.1', PJCTL_PORT: String(port), PJCTL_USER: 'pjctl', PJCTL_SECRET: SECRET } })
+    // spawned: the reset must reach a pjctl whose event loop the test server does not share
+    const r = await spawned(['contacts', '--timeout', '2'], { env: { PJCTL_HOST: '127.0.0.1', PJCTL_PORT: String(port), PJCTL_USER: 'pjctl', PJCTL_SECRET: SECRET } })
     expectUnreadable(r)
     expect(r.stderr).toBe(
       `pjctl: 127.0.0.1:${port} closed the connection with a reset in the middle of the answer to DBGetTree\nhint: the answer is incomplete; nothing was changed by this action\n`,
