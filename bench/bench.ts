@@ -590,7 +590,8 @@ const ONLY = (() => {
 })()
 const wanted = (section: string): boolean => ONLY === null || ONLY.has(section)
 
-/** `npm run bench -- --asterisk HOST:PORT [--scales 5k/15k,33k/100k]`: the real-Asterisk scenarios only (bench/asterisk.ts). */
+/** `npm run bench -- --asterisk HOST:PORT [--scales 5k/15k,33k/100k]`: the real-Asterisk scenarios only (bench/asterisk.ts);
+ *  with `--only exporter`, the exporter's instead (bench/exporter.ts). */
 const ASTERISK = (() => {
   const i = process.argv.indexOf('--asterisk')
   return i < 0 ? null : (process.argv[i + 1] ?? '127.0.0.1:5038')
@@ -605,7 +606,17 @@ async function main(): Promise<void> {
   say(`machine: ${machine()}`)
   say(`pjctl: ${BIN}`)
   say()
-  if (ASTERISK) {
+  if (ASTERISK && ONLY?.has('exporter')) {
+    const { exporterOnAsterisk } = await import('./exporter.js')
+    const { LAB } = await import('./lab.js')
+    const at = ASTERISK.lastIndexOf(':')
+    LAB.host = ASTERISK.slice(0, at)
+    LAB.port = Number(ASTERISK.slice(at + 1))
+    for (const t of await exporterOnAsterisk(BIN, childEnv(LAB.env), say, progress)) say(`${t.met ? 'MET   ' : 'MISSED'}  ${t.name}: ${t.detail}`)
+    say()
+    say(`bench took ${fmt.ms(performance.now() - benchStart)}`)
+    return
+  } else if (ASTERISK) {
     const { asteriskBench } = await import('./asterisk.js')
     const met = await asteriskBench(ASTERISK, say, SCALES)
     say('## Targets (real Asterisk)')

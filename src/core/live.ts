@@ -197,9 +197,16 @@ export class LiveServer {
     return true
   }
 
-  /** Qualify status from a ContactStatus event (Reachable, Unreachable, Unknown, NonQualified). */
-  setQualify(key: string, status: QualifyStatus): void {
-    if (this.contacts.has(key)) this.qualify.set(key, status)
+  /** Qualify status from a ContactStatus event (Reachable, Unreachable, Unknown, NonQualified); true when it changed. */
+  setQualify(key: string, status: QualifyStatus): boolean {
+    if (!this.contacts.has(key) || this.qualify.get(key) === status) return false
+    this.qualify.set(key, status)
+    return true
+  }
+
+  /** Some AOR needs judging (a change, or a contact reached its expiration_time). */
+  get hasDirty(): boolean {
+    return this.dirty.size > 0
   }
 
   /** Contacts per qualify status (what events said; from the stored qualify_frequency until one did). */
