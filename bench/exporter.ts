@@ -115,7 +115,7 @@ export async function exporterBench(bin: string, env: (sim: SimAsterisk) => Reco
       const server = `127.0.0.1:${sim.port}`
       const started = performance.now()
       const running = await startExporterChild(bin, env(sim), ['--resync', '1h', '--per-aor', perAor])
-      await waitForSample(running.port, `pjctl_server_up{server="${server}"}`, (v) => v === 1, 120_000)
+      await waitForSample(running.port, `pjctl_server_up{server="${server}"}`, (v) => v === 1, 900_000)
       const readMs = performance.now() - started
       await sleep(1000)
       const idle = await scrapeFigures(running.port, 30)
@@ -146,7 +146,7 @@ export async function exporterBench(bin: string, env: (sim: SimAsterisk) => Reco
             await sleep(50)
           }
         })()
-        await waitForSample(running.port, series, (v) => v === 50_000, 120_000)
+        await waitForSample(running.port, series, (v) => v === 50_000, 900_000)
         const qualifyMs = performance.now() - t0
         // new contacts: 20,000 rows, then their NonQualified events in one burst (each costs one DBGet)
         const stormRows = spare.map((aor, i) => {
@@ -156,7 +156,7 @@ export async function exporterBench(bin: string, env: (sim: SimAsterisk) => Reco
         for (const r of stormRows) sim.astdb.put(CONTACT_FAMILY, r.key, r.value)
         const t1 = performance.now()
         sim.broadcast(stormRows.flatMap((r, i) => contactCreatedEvents({ aor: spare[i].name, uri: r.uri, endpoint: spare[i].name, status: 'NonQualified', firstOfAor: true })))
-        await waitForSample(running.port, `pjctl_server_contacts{server="${server}"}`, (v) => v === count + 20_000, 180_000)
+        await waitForSample(running.port, `pjctl_server_contacts{server="${server}"}`, (v) => v === count + 20_000, 900_000)
         const newMs = performance.now() - t1
         done = true
         await scraper
