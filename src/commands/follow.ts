@@ -125,6 +125,7 @@ export class ServerFollower {
       superseded += s.superseded
       expired += s.expired
     }
+    this.metrics.setSources(this.name, this.live.sources())
     this.metrics.setTotals(this.name, { status: serverStatus(summaries), aorsByState, contacts, superseded, expired, qualify: this.live.qualifyCounts() })
   }
 
