@@ -202,7 +202,9 @@ function staleDeviceFindings(aors: readonly AorReport[]): Finding[] {
       device.aors.add(aor.aor)
     }
   }
-  return [...devices.values()].map((d) => {
+  const all = [...devices.values()]
+  if (all.length > MAX_PER_KIND) return staleModelFindings(all)
+  return all.map((d) => {
     const list = [...d.aors].sort(compareCodepoints)
     const model = phoneModelOf(d.userAgent)
     return {
@@ -211,6 +213,31 @@ function staleDeviceFindings(aors: readonly AorReport[]): Finding[] {
       subject: `${d.userAgent} at ${d.address}`,
       evidence: `${d.superseded} superseded contact(s) on ${list.length} AOR(s) (${names(list)}): it registers again from a new port without unregistering the old contact${model.id === 'other' ? '' : ` (${model.model})`}`,
       fix: `${model.advice}; then pjctl prune ${list.length <= 5 ? `${list.join(' ')} ` : ''}--superseded`,
+    }
+  })
+}
+
+/** Many devices: one finding per phone model (the fix is per model anyway), every device in `subjects`. */
+function staleModelFindings(devices: readonly Device[]): Finding[] {
+  const byModel = new Map<string, Device[]>()
+  for (const d of devices) {
+    const id = phoneModelOf(d.userAgent).id
+    const list = byModel.get(id)
+    if (list) list.push(d)
+    else byModel.set(id, [d])
+  }
+  return [...byModel.values()].map((group) => {
+    const model = phoneModelOf(group[0].userAgent)
+    const superseded = group.reduce((n, d) => n + d.superseded, 0)
+    const aors = new Set(group.flatMap((d) => [...d.aors]))
+    const subjects = group.map((d) => `${d.userAgent} at ${d.address}`).sort(compareCodepoints)
+    return {
+      severity: 'warning' as const,
+      kind: 'stale-device' as const,
+      subject: `${model.id === 'other' ? 'other phones' : model.model}: ${group.length} device(s)`,
+      evidence: `${superseded} superseded contact(s) from ${group.length} device(s) (user agent + address) on ${aors.size} AOR(s): they register again from a new port without unregistering the old contact; e.g. ${subjects[0]}`,
+      fix: `${model.advice}; then pjctl prune --superseded`,
+      subjects,
     }
   })
 }
@@ -437,12 +464,13 @@ function summarise(findings: Finding[]): Finding[] {
     }
     const subjects = group.map((f) => f.subject).sort(compareCodepoints)
     const first = group[0]
+    const noun = first.kind === 'source-at-limit' ? 'addresses' : 'AORs'
     out.push({
       severity: first.severity,
       kind: first.kind,
-      subject: `${group.length} subjects`,
-      evidence: `${group.length} × ${first.kind}: ${names(subjects)}; for example ${first.subject}: ${first.evidence}`,
-      fix: `as for ${first.subject}: ${first.fix}`,
+      subject: `${group.length} ${noun}`,
+      evidence: `${group.length} ${noun}: ${names(subjects)}; for example ${first.subject}: ${first.evidence}`,
+      fix: `for each (subjects lists them all in --json), as for ${first.subject}: ${first.fix}`,
       subjects,
     })
   }
