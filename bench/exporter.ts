@@ -109,12 +109,14 @@ export async function exporterBench(bin: string, env: (sim: SimAsterisk) => Reco
   const sim = await startSim({ seed: { rows: seed.rows, aors: [...seed.aors, ...spare] }, chunkSize: 64 * 1024 })
   const met: ExporterTarget[] = []
   const rows: (string | number)[][] = []
+  const children = new Set<ChildProcess>()
   try {
     for (const perAor of ['all', 'problems'] as const) {
       progress(`exporter: --per-aor ${perAor} at ${count} contacts`)
       const server = `127.0.0.1:${sim.port}`
       const started = performance.now()
-      const running = await startExporterChild(bin, env(sim), ['--resync', '1h', '--per-aor', perAor])
+      const running = await startExporterChild(bin, env(sim), ['--resync', '1h', '--per-aor', perAor, '--timeout', '300'])
+      children.add(running.child)
       await waitForSample(running.port, `pjctl_server_up{server="${server}"}`, (v) => v === 1, 900_000)
       const readMs = performance.now() - started
       await sleep(1000)
@@ -172,6 +174,7 @@ export async function exporterBench(bin: string, env: (sim: SimAsterisk) => Reco
       if (code !== 0) throw new Error(`exporter exit ${code}: ${running.stderr()}`)
     }
   } finally {
+    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL')
     await sim.stop()
   }
   say('## pjctl exporter (simulated Asterisk, 100,000 contacts on 50,000 AORs)')
@@ -196,6 +199,7 @@ export async function exporterOnAsterisk(bin: string, env: Record<string, string
   const met: ExporterTarget[] = []
   const rows: (string | number)[][] = []
   const server = `${lab.LAB.host}:${lab.LAB.port}`
+  const children = new Set<ChildProcess>()
   try {
     progress('exporter: bulk_aors.sh 33333')
     await lab.labScript('bulk_aors.sh', ['33333'], 600_000)
@@ -205,8 +209,9 @@ export async function exporterOnAsterisk(bin: string, env: Record<string, string
     for (const perAor of ['all', 'problems'] as const) {
       progress(`exporter: --per-aor ${perAor} on real Asterisk (${total} contacts)`)
       const started = performance.now()
-      const running = await startExporterChild(bin, env, ['--resync', '1h', '--per-aor', perAor, '--timeout', '60'])
-      await waitForSample(running.port, `pjctl_server_up{server="${server}"}`, (v) => v === 1, 300_000)
+      const running = await startExporterChild(bin, env, ['--resync', '1h', '--per-aor', perAor, '--timeout', '300'])
+      children.add(running.child)
+      await waitForSample(running.port, `pjctl_server_up{server="${server}"}`, (v) => v === 1, 900_000)
       const readMs = performance.now() - started
       await sleep(1000)
       const idle = await scrapeFigures(running.port, 30)
@@ -223,6 +228,7 @@ export async function exporterOnAsterisk(bin: string, env: Record<string, string
       if (code !== 0) throw new Error(`exporter exit ${code}: ${running.stderr()}`)
     }
   } finally {
+    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL')
     progress('exporter: cleaning up')
     const now = await lab.astdbContacts()
     await lab.deleteKeys([...now.keys()].filter((k) => !found.has(k)))

@@ -176,6 +176,7 @@ export class LiveServer {
   put(contact: Contact, now: number): 'added' | 'changed' | 'same' {
     const old = this.contacts.get(contact.key)
     if (old && sameContact(old, contact)) return 'same'
+    contact = slim(contact)
     this.contacts.set(contact.key, contact)
     let keys = this.byAor.get(contact.aor)
     if (!keys) this.byAor.set(contact.aor, (keys = new Set()))
@@ -324,8 +325,41 @@ function initialQualify(contact: Contact): QualifyStatus {
   return frequency === undefined || frequency === '0' || frequency === '' ? 'NonQualified' : 'Unknown'
 }
 
+/** Equal in everything the judgement and the metrics use (a kept contact is slim: see slim()). */
 function sameContact(a: Contact, b: Contact): boolean {
-  return a.value === b.value && a.expirationTime === b.expirationTime && a.viaAddr === b.viaAddr && a.userAgent === b.userAgent && a.endpoint === b.endpoint
+  return a.expirationTime === b.expirationTime && a.viaAddr === b.viaAddr && a.userAgent === b.userAgent && a.endpoint === b.endpoint && qualifyFrequency(a) === qualifyFrequency(b)
+}
+
+function qualifyFrequency(contact: Contact): string {
+  return contact.fields.qualify_frequency ?? ''
+}
+
+const NO_QUALIFY: Record<string, string> = Object.freeze({ qualify_frequency: '0' }) as Record<string, string>
+
+/** A string of its own: a key cut from a 64 KB network chunk would otherwise keep the whole chunk alive. */
+function own(text: string): string {
+  return text.length > 12 ? (JSON.parse(JSON.stringify(text)) as string) : text
+}
+
+/**
+ * What judging needs of a contact and nothing more: no stored value, no other fields. At 100,000
+ * contacts the full value and fields would be most of the exporter's memory.
+ */
+function slim(c: Contact): Contact {
+  const frequency = qualifyFrequency(c)
+  return {
+    key: own(c.key),
+    aor: own(c.aor),
+    hash: '',
+    uri: '',
+    viaAddr: own(c.viaAddr),
+    viaPort: c.viaPort,
+    userAgent: own(c.userAgent),
+    endpoint: own(c.endpoint),
+    expirationTime: c.expirationTime,
+    fields: frequency === '0' || frequency === '' ? NO_QUALIFY : { qualify_frequency: frequency },
+    value: '',
+  }
 }
 
 function sameSummary(a: AorSummary, b: AorSummary): boolean {
