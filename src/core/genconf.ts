@@ -464,78 +464,87 @@ export function renderGen(req: GenRequest): GenResult {
     for (const l of lines) out.push(l)
   }
 
-  if (template !== undefined) {
-    const t = global
-    if (kind === 'pjsip' && aorOnly) {
-      block([`[${template}](!)`, 'type=aor', ...aorLines(t, '')])
-    } else if (kind === 'pjsip') {
-      block([`[${template}](!)`, 'type=endpoint', ...endpointLines(t, ''), ...(t.transport !== undefined ? [`transport=${t.transport}`] : [])])
-      block([`[${template}-auth](!)`, 'type=auth', 'auth_type=userpass'])
-      block([`[${template}-aor](!)`, 'type=aor', ...aorLines(t, '')])
-    } else {
-      block([
-        `[${template}](!)`,
-        ...wizardHead(t),
-        ...endpointLines(t, 'endpoint/'),
-        ...aorLines(t, 'aor/'),
-      ])
-    }
-  }
-
+  const form = FORMS[formOf(kind, append, aorOnly)]
+  if (template !== undefined) for (const lines of form.templates!(template, global)) block(lines)
   entries.forEach((e, i) => {
     const v = effective[i]
-    const name = e.name
     const lead: string[] = []
-    for (const n of e.note ?? []) lead.push(`; ${printable(n, 400)}`)
-    lead.push(...dialplanComment(name, v))
-    if (kind === 'pjsip') {
-      if (append) {
-        block([...lead, `[${name}](+type=aor)`, ...aorLines(v, '')])
-      } else if (aorOnly) {
-        if (template !== undefined) block([...lead, `[${name}](${template})`, ...aorOverrides(v, global, '')])
-        else block([...lead, `[${name}]`, 'type=aor', ...aorLines(v, '')])
-      } else if (template !== undefined) {
-        block([...lead, `[${name}](${template})`, `auth=${name}`, `aors=${name}`, ...endpointOverrides(v, global, '', 'transport')])
-        block([`[${name}](${template}-auth)`, `username=${name}`, `password=${e.password}`])
-        block([`[${name}](${template}-aor)`, ...aorOverrides(v, global, '')])
-      } else {
-        block([
-          ...lead,
-          `[${name}]`,
-          'type=endpoint',
-          `auth=${name}`,
-          `aors=${name}`,
-          ...endpointLines(v, ''),
-          ...(v.transport !== undefined ? [`transport=${v.transport}`] : []),
-        ])
-        block([`[${name}]`, 'type=auth', 'auth_type=userpass', `username=${name}`, `password=${e.password}`])
-        block([`[${name}]`, 'type=aor', ...aorLines(v, '')])
-      }
-    } else if (append) {
-      block([...lead, `[${name}](+)`, ...aorLines(v, 'aor/')])
-    } else if (template !== undefined) {
-      block([
-        ...lead,
-        `[${name}](${template})`,
-        `inbound_auth/username=${name}`,
-        `inbound_auth/password=${e.password}`,
-        ...endpointOverrides(v, global, 'endpoint/', 'transport'),
-        ...aorOverrides(v, global, 'aor/'),
-      ])
-    } else {
-      block([
-        ...lead,
-        `[${name}]`,
-        ...wizardHead(v),
-        `inbound_auth/username=${name}`,
-        `inbound_auth/password=${e.password}`,
-        ...endpointLines(v, 'endpoint/'),
-        ...aorLines(v, 'aor/'),
-      ])
-    }
+    for (const note of e.note ?? []) lead.push(`; ${printable(note, 400)}`)
+    lead.push(...dialplanComment(e.name, v))
+    const sections = template !== undefined ? form.templated!({ name: e.name, password: e.password, v, t: global, template }) : form.plain({ name: e.name, password: e.password, v, t: global, template: '' })
+    sections.forEach((lines, j) => block(j === 0 ? [...lead, ...lines] : lines))
   })
 
   return { text: out.join('\n') + '\n', warnings }
+}
+
+/** What one NAME's sections are drawn from. */
+interface Snippet {
+  name: string
+  password?: string
+  /** The NAME's own values. */
+  v: Effective
+  /** The shared values (what the templates hold). */
+  t: Effective
+  /** --template T ('' without). */
+  template: string
+}
+
+/** One snippet form: its template sections (--template T), and each NAME's sections with and without them. */
+interface SnippetForm {
+  templates?: (template: string, t: Effective) => string[][]
+  plain: (s: Snippet) => string[][]
+  templated?: (s: Snippet) => string[][]
+}
+
+type FormName = 'pjsip' | 'pjsipAorOnly' | 'pjsipAppend' | 'wizard' | 'wizardAppend'
+
+function formOf(kind: GenKind, append: boolean, aorOnly: boolean): FormName {
+  if (kind === 'pjsip') return append ? 'pjsipAppend' : aorOnly ? 'pjsipAorOnly' : 'pjsip'
+  return append ? 'wizardAppend' : 'wizard'
+}
+
+const transportLine = (v: Effective): string[] => (v.transport !== undefined ? [`transport=${v.transport}`] : [])
+
+/** Every form gen writes; --template with an append form is refused before rendering. */
+const FORMS: Record<FormName, SnippetForm> = {
+  pjsip: {
+    templates: (tpl, t) => [
+      [`[${tpl}](!)`, 'type=endpoint', ...endpointLines(t, ''), ...transportLine(t)],
+      [`[${tpl}-auth](!)`, 'type=auth', 'auth_type=userpass'],
+      [`[${tpl}-aor](!)`, 'type=aor', ...aorLines(t, '')],
+    ],
+    plain: ({ name, password, v }) => [
+      [`[${name}]`, 'type=endpoint', `auth=${name}`, `aors=${name}`, ...endpointLines(v, ''), ...transportLine(v)],
+      [`[${name}]`, 'type=auth', 'auth_type=userpass', `username=${name}`, `password=${password}`],
+      [`[${name}]`, 'type=aor', ...aorLines(v, '')],
+    ],
+    templated: ({ name, password, v, t, template }) => [
+      [`[${name}](${template})`, `auth=${name}`, `aors=${name}`, ...endpointOverrides(v, t, '', 'transport')],
+      [`[${name}](${template}-auth)`, `username=${name}`, `password=${password}`],
+      [`[${name}](${template}-aor)`, ...aorOverrides(v, t, '')],
+    ],
+  },
+  pjsipAorOnly: {
+    templates: (tpl, t) => [[`[${tpl}](!)`, 'type=aor', ...aorLines(t, '')]],
+    plain: ({ name, v }) => [[`[${name}]`, 'type=aor', ...aorLines(v, '')]],
+    templated: ({ name, v, t, template }) => [[`[${name}](${template})`, ...aorOverrides(v, t, '')]],
+  },
+  pjsipAppend: {
+    plain: ({ name, v }) => [[`[${name}](+type=aor)`, ...aorLines(v, '')]],
+  },
+  wizard: {
+    templates: (tpl, t) => [[`[${tpl}](!)`, ...wizardHead(t), ...endpointLines(t, 'endpoint/'), ...aorLines(t, 'aor/')]],
+    plain: ({ name, password, v }) => [
+      [`[${name}]`, ...wizardHead(v), `inbound_auth/username=${name}`, `inbound_auth/password=${password}`, ...endpointLines(v, 'endpoint/'), ...aorLines(v, 'aor/')],
+    ],
+    templated: ({ name, password, v, t, template }) => [
+      [`[${name}](${template})`, `inbound_auth/username=${name}`, `inbound_auth/password=${password}`, ...endpointOverrides(v, t, 'endpoint/', 'transport'), ...aorOverrides(v, t, 'aor/')],
+    ],
+  },
+  wizardAppend: {
+    plain: ({ name, v }) => [[`[${name}](+)`, ...aorLines(v, 'aor/')]],
+  },
 }
 
 function wizardHead(v: Effective): string[] {
