@@ -28,8 +28,8 @@ interface Scale {
   rounds: number
 }
 const SCALES: Scale[] = [
-  { label: '5k/15k', aors: 5_000, contacts: 15_000, rounds: 3 },
-  { label: '33k/100k', aors: 33_333, contacts: 100_000, rounds: 2 },
+  { label: '5k/15k', aors: 5_000, contacts: 15_000, rounds: Number(process.env.BENCH_ROUNDS ?? 3) },
+  { label: '33k/100k', aors: 33_333, contacts: 100_000, rounds: Number(process.env.BENCH_ROUNDS_BIG ?? 2) },
 ]
 
 type Say = (text?: string) => void
