@@ -210,14 +210,15 @@ function userEvent(ctx: ActionContext): string[] {
 
 /**
  * ListCommands (main/manager.c action_listcommands): `Response: Success`, then one
- * `<Action>: <synopsis> (Priv: <classes>)` header per action the user's write= classes
- * allow (or that needs none: `<none>`), in registration order, then a blank line.
+ * `<Action>: <synopsis>  (Priv: <classes>,all)` header per action the user's write= classes
+ * allow (`(Priv: <none>)` for those that need none), then a blank line. Seen on Asterisk 22.10.1:
+ * `Command: Execute Asterisk CLI Command.  (Priv: command,all)`.
  */
 function listCommands(ctx: ActionContext): string[] {
   const head = block([['Response', 'Success'], ...actionIdHeader(ctx.actionId)]).slice(0, -2)
   const lines = Object.values(ACTIONS)
     .filter((spec) => mayRun(ctx.session.user, spec) && !(ctx.sim.version === '13' && NOT_IN_13.has(spec.name.toLowerCase())))
-    .map((spec) => `${spec.name}: ${spec.synopsis} (Priv: ${spec.privileges.length ? spec.privileges.join(',') : '<none>'})\r\n`)
+    .map((spec) => `${spec.name}: ${spec.synopsis}  (Priv: ${spec.privileges.length ? `${spec.privileges.join(',')},all` : '<none>'})\r\n`)
   return [head, ...lines, '\r\n']
 }
 
