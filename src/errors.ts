@@ -95,6 +95,17 @@ export class ActionFailedError extends AmiError {
   }
 }
 
+/** No answer (not a byte) to an action within --timeout. */
+export class ActionTimeoutError extends AmiError {
+  constructor(
+    readonly action: string,
+    message: string,
+    hint?: string,
+  ) {
+    super(message, hint)
+  }
+}
+
 /** The answer's own count (`N results found.`, `ListItems`) disagrees with what was parsed. */
 export class IncompleteAnswerError extends AmiError {}
 

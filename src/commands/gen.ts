@@ -58,6 +58,7 @@ const GEN_OPTIONS = [
   'timeout',
   'config',
   'source',
+  'limits',
 ] as const
 
 export const gen: CommandSpec<GenOutput> = {

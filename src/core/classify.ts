@@ -15,6 +15,9 @@
 //   is a misconfiguration (Asterisk refuses every REGISTER): state full, severity 2.
 // - remove_existing=yes: Asterisk drops the soonest-to-expire contact instead of refusing,
 //   so the AOR is never a lockout risk: severity 0 whatever its state.
+// - orphaned: contacts of an AOR that is not configured (its extension was deleted), said only
+//   when the configs given are every AOR of the server (`authoritative`); severity 1 (WARNING:
+//   they hold nothing up, but should be pruned). Without an authoritative list it stays unknown.
 
 import { UsageError } from '../errors.js'
 import { printable } from '../text.js'
@@ -212,19 +215,19 @@ export interface BuildReportsInput {
   thresholds?: Thresholds
   /** `--max-contacts N`: for AORs whose max_contacts is not known otherwise. */
   defaultMaxContacts?: number | null
+  /** `configs` holds every AOR of the server: contacts of any other AOR are orphaned. */
+  authoritative?: boolean
 }
 
-function buildReport(aor: string, contacts: Contact[], limit: Limit, input: BuildReportsInput): AorReport {
+function buildReport(aor: string, contacts: Contact[], limit: Limit, input: BuildReportsInput, missing: boolean): AorReport {
   contacts.sort((a, b) => compareCodepoints(a.key, b.key))
   const classified = classifyContacts(contacts, input.now, input.qualify ?? null)
   const expired = classified.filter((c) => c.status === 'expired').length
   const count = classified.length - expired
-  const { state, severity } = judgeAor(
-    count,
-    limit.maxContacts,
-    limit.removeExisting,
-    input.thresholds ?? DEFAULT_THRESHOLDS,
-  )
+  const orphaned = missing && classified.length > 0
+  const { state, severity } = orphaned
+    ? { state: 'orphaned' as const, severity: 1 as const }
+    : judgeAor(count, limit.maxContacts, limit.removeExisting, input.thresholds ?? DEFAULT_THRESHOLDS)
   return {
     aor,
     endpoints: sortedDistinct(classified.filter((c) => c.endpoint !== '').map((c) => c.endpoint)),
@@ -253,7 +256,11 @@ export function buildReports(input: BuildReportsInput): AorReport[] {
     if (!configs.has(config.aor)) configs.set(config.aor, config)
   }
   const defaultMax = input.defaultMaxContacts ?? null
-  return sortedDistinct([...byAor.keys(), ...configs.keys()]).map((aor) =>
-    buildReport(aor, byAor.get(aor) ?? [], limitOf(configs.get(aor), defaultMax), input),
-  )
+  return sortedDistinct([...byAor.keys(), ...configs.keys()]).map((aor) => {
+    const config = configs.get(aor)
+    // an AOR that does not exist has no limit, not the --max-contacts guess
+    const missing = config === undefined && input.authoritative === true
+    const limit = missing ? { maxContacts: null, source: 'none' as const, removeExisting: null } : limitOf(config, defaultMax)
+    return buildReport(aor, byAor.get(aor) ?? [], limit, input, missing)
+  })
 }

@@ -16,15 +16,21 @@ export function checkNagios(data: CheckData): string {
   if (alone) return `PJCTL UNKNOWN - ${printable(alone.message)}\n`
   const aors = data.servers.flatMap((s) => (s.report ? s.report.aors.map((aor) => ({ server: s.server, aor })) : []))
   const critical = aors.filter((a) => a.aor.severity === 2)
-  const warning = aors.filter((a) => a.aor.severity === 1)
+  const orphaned = aors.filter((a) => a.aor.state === 'orphaned')
+  const warning = aors.filter((a) => a.aor.severity === 1 && a.aor.state !== 'orphaned')
   const unknown = data.servers.filter((s) => s.failure)
   const name = (a: { server: string; aor: AorReport }): string =>
     `${data.fleet ? `${a.server}/` : ''}${printable(a.aor.aor)} (${a.aor.count}/${a.aor.maxContacts ?? '?'} ${a.aor.state})`
+  const orphanName = (a: { server: string; aor: AorReport }): string => `${data.fleet ? `${a.server}/` : ''}${printable(a.aor.aor)} (${a.aor.contacts.length})`
   const parts: string[] = []
   // a tighter --crit makes AORs critical that still have free slots: do not call those full
   const fullOrOver = critical.every((a) => a.aor.state === 'full' || a.aor.state === 'over')
   if (critical.length) parts.push(`${critical.length} AOR(s) ${fullOrOver ? 'full or over' : 'at or past --crit'}: ${list(critical.map(name))}`)
   if (warning.length) parts.push(`${warning.length} AOR(s) near max_contacts: ${list(warning.map(name))}`)
+  if (orphaned.length) {
+    const n = orphaned.reduce((sum, a) => sum + a.aor.contacts.length, 0)
+    parts.push(`${n} orphaned contact(s) of ${orphaned.length} AOR(s) no longer configured (pjctl prune removes them): ${list(orphaned.map(orphanName))}`)
+  }
   if (unknown.length) parts.push(`${unknown.length} server(s) unreadable: ${unknown.map((s) => s.server).join(', ')}`)
   // --per-ip-limit: the addresses above it (CRITICAL) and at it (WARNING), each named
   const flagged = data.servers.flatMap((s) => (s.sources ?? []).filter((r) => r.limitState === 'at' || r.limitState === 'above').map((row) => ({ server: s.server, row })))
@@ -35,18 +41,23 @@ export function checkNagios(data: CheckData): string {
   if (above.length) parts.push(`${above.length} address(es) above --per-ip-limit ${data.limit!.limit}${scope}: ${list(above.map(source))}`)
   if (atLimit.length) parts.push(`${atLimit.length} address(es) at --per-ip-limit ${data.limit!.limit}${scope}: ${list(atLimit.map(source))}`)
   const unjudged = aors.filter((a) => a.aor.state === 'unknown' && a.aor.count > 0)
-  if (unjudged.length) parts.push(`${unjudged.length} AOR(s) with unknown max_contacts (give the AMI user write=system, or pass --pjsip-conf/--max-contacts): ${list(unjudged.map(name))}`)
+  if (unjudged.length) {
+    const notes = [...new Set(data.servers.flatMap((s) => (s.report?.limits?.note ? [printable(s.report.limits.note)] : [])))]
+    const why = notes.length ? `${notes.join('; ')}; pass --pjsip-conf/--max-contacts` : 'give the AMI user write=config or system, or pass --pjsip-conf/--max-contacts'
+    parts.push(`${unjudged.length} AOR(s) with unknown max_contacts (${why}): ${list(unjudged.map(name))}`)
+  }
   if (!parts.length) parts.push(`${aors.length} AOR(s) below max_contacts`)
   const contacts = aors.reduce((n, a) => n + a.aor.count, 0)
   const superseded = aors.reduce((n, a) => n + a.aor.superseded, 0)
   const sourcesPerf = data.limit ? ` sources_at_limit=${atLimit.length} sources_above_limit=${above.length}` : ''
-  const perf = `aors=${aors.length} contacts=${contacts} warning=${warning.length} critical=${critical.length} superseded=${superseded} unreadable=${unknown.length}${sourcesPerf}`
+  const perf = `aors=${aors.length} contacts=${contacts} warning=${warning.length + orphaned.length} critical=${critical.length} superseded=${superseded} unreadable=${unknown.length}${sourcesPerf}`
   const lines = [`PJCTL ${STATUS_WORD[data.status]} - ${parts.join('; ')} | ${perf}`]
   for (const s of data.servers) if (s.failure) lines.push(`${printable(s.server)}: UNKNOWN - ${printable(s.failure.message)}`)
   for (const a of [...critical, ...warning]) {
     const fix = a.aor.superseded ? `, ${a.aor.superseded} superseded (pjctl prune ${a.aor.aor})` : ''
     lines.push(`${STATUS_WORD[a.aor.severity as CheckStatus]}: ${name(a)}${fix}`)
   }
+  for (const a of orphaned) lines.push(`WARNING: ${orphanName(a)} orphaned: AOR not configured (pjctl prune ${printable(a.aor.aor)})`)
   for (const f of [...above, ...atLimit]) lines.push(`${f.row.limitState === 'above' ? 'CRITICAL' : 'WARNING'}: source ${source(f)} ${f.row.limitState} --per-ip-limit ${data.limit!.limit}${scope}`)
   if (data.fleet) for (const s of data.servers) lines.push(`server ${s.server}: ${STATUS_WORD[s.status]}`)
   return lines.join('\n') + '\n'

@@ -21,7 +21,8 @@ export function contactsTable(data: ContactsData, style: Style): string {
     if (!server.aors.length) out.push('No AORs and no registered contacts.', '')
     // cli-table3 needs ~0.4 ms a table: on a big PBX show the first AORs that need attention.
     const shown = server.aors.length > MAX_TABLES ? server.aors.filter(needsAttention).slice(0, MAX_TABLES) : server.aors
-    for (const aor of shown) out.push(aorHeader(aor, style), contactRows(aor, style), '')
+    const hint = unknownLimitHint(server)
+    for (const aor of shown) out.push(aorHeader(aor, style, hint), contactRows(aor, style), '')
     const hidden = server.aors.length - shown.length
     if (hidden) out.push(`${hidden} of ${server.aors.length} AORs not shown (the table shows at most ${MAX_TABLES}, those needing attention first); name them, or use --json for every AOR.`, '')
   }
@@ -42,10 +43,18 @@ function needsAttention(aor: AorReport): boolean {
   return aor.state !== 'ok' || aor.superseded > 0 || aor.expired > 0
 }
 
-function aorHeader(aor: AorReport, style: Style): string {
+/** Why an AOR's max_contacts is unknown on this server, in words that name the real cause. */
+export function unknownLimitHint(report: ServerReport): string {
+  const note = report.limits?.note
+  return note ? `${printable(note)}; pass --pjsip-conf or --max-contacts` : 'pass --pjsip-conf or --max-contacts'
+}
+
+function aorHeader(aor: AorReport, style: Style, unknownHint: string): string {
   const c = paint(style)
   const max = aor.maxContacts === null ? '?' : String(aor.maxContacts)
-  const limit = aor.maxContacts === null ? 'max_contacts unknown: pass --pjsip-conf or --max-contacts' : `max_contacts ${max} from ${aor.maxContactsSource}`
+  const limit = aor.state === 'orphaned'
+    ? 'AOR not configured: orphaned contacts, pjctl prune removes them'
+    : aor.maxContacts === null ? `max_contacts unknown: ${unknownHint}` : `max_contacts ${max} from ${aor.maxContactsSource}`
   const extras = [
     `endpoint ${aor.endpoints.join(', ') || '-'}`,
     limit,
@@ -99,6 +108,7 @@ export function serverJson(report: ServerReport, raw = false): object {
     server: report.server,
     generatedAt: isoTime(report.generatedAt),
     source: report.source,
+    limits: report.limits ?? null,
     aors: aorsJson(report.aors, raw),
     problems: report.problems,
   }

@@ -37,6 +37,7 @@ export function stateColor(c: ChalkInstance, state: AorState | ContactStatus | s
     case 'over':
       return c.red.bold(text)
     case 'near':
+    case 'orphaned':
     case 'superseded':
       return c.yellow(text)
     case 'expired':

@@ -3,6 +3,7 @@
 
 import { actionIdHeader, block, listComplete, listStart, response, type AmiRequest } from './ami.js'
 import { runCli, type CliOutput } from './cli.js'
+import { getConfig } from './config.js'
 import { pjsipShowAors, pjsipShowContacts, pjsipShowEndpoint, pjsipShowEndpoints } from './pjsip.js'
 import type { SimAsterisk, SimUser } from './server.js'
 
@@ -231,6 +232,7 @@ const ACTIONS: Record<string, NamedSpec> = {
   listcommands: { name: 'ListCommands', synopsis: 'List available manager commands.', privileges: [], run: listCommands },
   command: { name: 'Command', synopsis: 'Execute Asterisk CLI Command.', privileges: ['command'], run: command },
   dbget: { name: 'DBGet', synopsis: 'Get DB Entry.', privileges: SYSTEM_OR_REPORTING, run: dbGet },
+  getconfig: { name: 'GetConfig', synopsis: 'Retrieve configuration.', privileges: ['system', 'config'], run: getConfig },
   dbgettree: { name: 'DBGetTree', synopsis: 'Get DB entries, optionally at a particular family/key', privileges: SYSTEM_OR_REPORTING, run: dbGetTree },
   dbput: { name: 'DBPut', synopsis: 'Put DB entry.', privileges: SYSTEM, run: dbPut },
   dbdel: { name: 'DBDel', synopsis: 'Delete DB entry.', privileges: SYSTEM, run: dbDel },

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { runIn as run } from '../helpers/cli.js'
 import { type RunResult } from '../helpers/run.js'
 import { envFor, sim } from '../helpers/sim.js'
-import { aor, closedPort, dumpOf, expectNoSecret, nowSeconds, row, seedOf, tempDir, writeFile } from '../helpers/rows.js'
+import { aor, closedPort, LIMITS_FROM_CONFIG, sessionsOf, dumpOf, expectNoSecret, nowSeconds, row, seedOf, tempDir, writeFile } from '../helpers/rows.js'
 
 const lines = (r: RunResult) => r.stdout.split('\n')
 
@@ -26,7 +26,8 @@ describe('pjctl check --format nagios (default)', () => {
         '',
       ].join('\n'),
     )
-    expect(server.received.map((a) => a.action)).toEqual(['login', 'DBGetTree', 'PJSIPShowAors', 'Logoff'])
+    // contacts and limits on two sessions at once; the limits from the config files, never the whole-server PJSIPShowAors
+    expect(sessionsOf(server.received)).toEqual([[['DBGetTree', { Family: 'registrar/contact' }]], LIMITS_FROM_CONFIG])
   })
 
   it('OK (exit 0) and WARNING (exit 1) for the AORs named', async () => {
@@ -266,7 +267,7 @@ describe('pjctl check when max_contacts cannot be known', () => {
     const r = await run(['check', 'alice'], { env: envFor(server, 'pjro') })
     expect(r.code).toBe(3)
     expect(lines(r)[0]).toBe(
-      'PJCTL UNKNOWN - 1 AOR(s) with unknown max_contacts (give the AMI user write=system, or pass --pjsip-conf/--max-contacts): alice (1/? unknown) | aors=1 contacts=1 warning=0 critical=0 superseded=0 unreadable=0',
+      'PJCTL UNKNOWN - 1 AOR(s) with unknown max_contacts (AMI actions GetConfig and PJSIPShowAors were refused: permission denied (needs write=config or system); pass --pjsip-conf/--max-contacts): alice (1/? unknown) | aors=1 contacts=1 warning=0 critical=0 superseded=0 unreadable=0',
     )
     const known = await run(['check', 'alice', '--max-contacts', '2'], { env: envFor(server, 'pjro') })
     expect(known.code).toBe(1)

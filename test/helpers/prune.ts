@@ -61,10 +61,12 @@ export function header(headers: Header[], name: string): string {
   return headers.find(([n]) => n.toLowerCase() === name.toLowerCase())?.[1] ?? ''
 }
 
-/** The actions after Login, as `Action key` ('Action' alone when it has no Key header). */
+/** The actions after Login on the first connection (contacts, qualify state, compare and delete), as `Action key`
+ *  ('Action' alone when it has no Key header). The AOR limits are read on a second connection at the same time. */
 export function actionLines(server: SimAsterisk): string[] {
+  const first = server.received[0]?.connection
   return server.received
-    .filter((r) => !/^login$/i.test(r.action))
+    .filter((r) => r.connection === first && !/^login$/i.test(r.action))
     .map((r) => (header(r.headers, 'Key') ? `${r.action} ${header(r.headers, 'Key')}` : r.action))
 }
 
