@@ -1,7 +1,8 @@
 // pjctl prune [NAME...]: plan, then delete stale contacts safely.
 //
-// Safety, in order: a lock per server; the plan from one consistent read (with qualify
-// state, so a reachable contact is never deleted); the guard (--max-delete, half the
+// Safety, in order: a lock per server; the plan from one consistent read of contacts and limits,
+// then qualify state for the qualified candidates (so a reachable contact is never deleted, and one
+// whose state cannot be read is kept); the guard (--max-delete, half the
 // server); dry run / confirmation / --yes; per contact: read the key again (DBGet) and
 // go on only if the value is byte-identical to the planned one; append the value to the
 // backup file and fsync it; only then DBDel (or DBPut with expiration_time "1").
@@ -17,6 +18,7 @@ import { announceChange } from './announce.js'
 import { BackupFile, acquireLock, backupPathFor, expireBackups, type Lock } from './backup.js'
 import { READ_OPTIONS, checkNames, eachServer, isFleet, readFromSession, selectNamed, thresholdsFrom } from './read.js'
 import { printable } from '../text.js'
+import { readQualifyFor } from './qualify.js'
 import { parseKeyPattern, resolveKeys, type KeyPattern } from '../core/keys.js'
 import type { CommandSpec, Deps, Settings } from './types.js'
 import type { DeleteOutcome, PruneData, PruneServerResult, ServerFailure } from './views.js'
@@ -28,7 +30,7 @@ export const prune: CommandSpec<PruneData> = {
   summary: 'Delete stale contacts (expired, superseded, beyond --keep) safely: dry run, confirmation, backup, compare-before-delete.',
   options: [
     ...READ_OPTIONS.filter((o) => o !== 'input'),
-    'expired', 'superseded', 'keep', 'key', 'unreachable', 'via', 'dryRun', 'yes', 'backup', 'backupRetention', 'maxDelete', 'force', 'inFlight', 'quiet',
+    'expired', 'superseded', 'orphaned', 'keep', 'key', 'unreachable', 'via', 'dryRun', 'yes', 'backup', 'backupRetention', 'maxDelete', 'force', 'inFlight', 'quiet',
   ],
   formats: ['table', 'json'],
   async run({ args, settings, deps }) {
@@ -72,10 +74,11 @@ export const prune: CommandSpec<PruneData> = {
 function criteriaFrom(settings: Settings): { criteria: PruneCriteria; patterns: KeyPattern[] } {
   const raw = settings.key ?? []
   const patterns = raw.map((key) => parseKeyPattern(key))
-  const any = settings.expired || settings.superseded || settings.keep !== undefined || patterns.length || settings.unreachable
+  const any = settings.expired || settings.superseded || settings.orphaned || settings.keep !== undefined || patterns.length || settings.unreachable
   const criteria = {
     expired: any ? settings.expired === true : true,
     superseded: any ? settings.superseded === true : true,
+    orphaned: any ? settings.orphaned === true : true,
     keep: settings.keep ?? null,
     keys: patterns.map((p) => p.raw),
     unreachable: settings.unreachable === true,
@@ -106,7 +109,7 @@ async function planServer(target: AmiTarget, names: string[], criteria: PruneCri
   let handedOver = false
   try {
     session = await deps.connect(target)
-    const report = await readFromSession(session, settings, deps, thresholdsFrom(settings), { qualify: true, names })
+    const report = await readFromSession(session, settings, deps, thresholdsFrom(settings), { names })
     const selected = selectNamed(report, names, deps)
     const { keys, unmatched } = resolveKeys(patterns, selected.aors.flatMap((aor) => aor.contacts.map((c) => c.key)))
     if (unmatched.length && !isFleet(settings)) {
@@ -114,7 +117,11 @@ async function planServer(target: AmiTarget, names: string[], criteria: PruneCri
     }
     for (const pattern of patterns) if (!unmatched.includes(pattern)) keyHits.set(pattern, keyHits.get(pattern)! + 1)
     // an unmatched pattern stays in the criteria: it matches no key, and the plan notes it
-    const plan = planPrune(selected.aors, { ...criteria, keys: [...keys, ...unmatched.map((p) => p.raw)] }, report.qualifyKnown)
+    const chosen = { ...criteria, keys: [...keys, ...unmatched.map((p) => p.raw)] }
+    // Plan from contacts and limits; then read qualify state only for the endpoints of qualified candidates, and plan again with it.
+    const first = planPrune(selected.aors, chosen, false)
+    const qualify = await readQualifyFor(session, selected.aors, first, chosen, settings, deps)
+    const plan = qualify ? planPrune(qualify.reports, chosen, qualify.known, qualify.unread) : first
     const base = resultBase(target.name, plan, selected, settings)
     if (plan.toDelete === 0) return { ...base, mode: dryRun ? 'dry-run' : 'executed' }
     const refusal = guard(plan, report, settings)

@@ -1,11 +1,11 @@
 // The one read path every command shares: contacts (AMI DBGetTree, AMI Command, or a
 // saved dump), AOR limits (PJSIPShowAors / PJSIPShowEndpoint, --pjsip-conf, --max-contacts),
-// optionally qualify state (PJSIPShowContacts), judged by the pure core.
+// judged by the pure core. (prune reads qualify state itself, only where a decision needs it: qualify.ts)
 
 import { readFileSync } from 'node:fs'
 import { dirname, isAbsolute, resolve } from 'node:path'
 import type { AmiSession, AmiTarget } from '../ami/types.js'
-import { aorConfigFromAorDetail, aorConfigsFromAorList, qualifyFromContactList } from '../core/aors.js'
+import { aorConfigFromAorDetail, aorConfigsFromAorList } from '../core/aors.js'
 import { buildReports, parseThreshold } from '../core/classify.js'
 import { DatabaseShowParser, DbTreeParser, checkComplete, countCheck, parseDatabaseShow, type ParsedDump } from '../core/dump.js'
 import { parsePjsipConf } from '../core/pjsipconf.js'
@@ -20,8 +20,6 @@ import type { ServerFailure } from './views.js'
 export const READ_OPTIONS = ['server', 'all', 'config', 'host', 'port', 'user', 'secretFile', 'timeout', 'maxOutput', 'parallel', 'source', 'input', 'strict', 'limits', 'pjsipConf', 'maxContacts'] as const
 
 export interface ReadOptions {
-  /** Also read qualify state (PJSIPShowContacts): prune needs it, contacts/check do not. */
-  qualify?: boolean
   /** The names asked for (AOR or endpoint); one name lets pjctl ask PJSIPShowEndpoint instead of every AOR. */
   names?: string[]
 }
@@ -69,14 +67,13 @@ export async function readFromSession(session: AmiSession, settings: Settings, d
     (s) => readLimits(s, settings, deps, names),
   )
   reportProblems(parsed, settings, deps)
-  const qualify = options.qualify ? await readQualify(session, deps) : null
   return {
     server: session.target.name,
     generatedAt: deps.now(),
-    aors: buildReports({ contacts: parsed.contacts, configs: limits.configs, qualify: qualify ?? new Map(), now: deps.now(), thresholds, defaultMaxContacts: maxContactsFlag(settings), authoritative: limits.info.authoritative }),
+    aors: buildReports({ contacts: parsed.contacts, configs: limits.configs, qualify: new Map(), now: deps.now(), thresholds, defaultMaxContacts: maxContactsFlag(settings), authoritative: limits.info.authoritative }),
     problems: parsed.problems,
     source,
-    qualifyKnown: qualify !== null,
+    qualifyKnown: false,
     configs: limits.configs,
     limits: limits.info,
   }
@@ -313,18 +310,6 @@ async function aorsOfEndpoint(session: AmiSession, endpoint: string): Promise<Ao
   } catch (error) {
     if (error instanceof ActionFailedError && /unable to retrieve endpoint/i.test(error.serverMessage)) return []
     throw error
-  }
-}
-
-async function readQualify(session: AmiSession, deps: Deps): Promise<Map<string, QualifyStatus> | null> {
-  try {
-    const records: Record<string, string>[] = []
-    await session.list('PJSIPShowContacts', {}, ['No Contacts found'], (item) => void records.push(item.toRecord()))
-    return qualifyFromContactList(records)
-  } catch (error) {
-    if (!(error instanceof PermissionError || error instanceof UnknownActionError)) throw error
-    deps.log.warn(`cannot read qualify state (${error.message}); 'superseded' is judged from via address and user agent alone`)
-    return null
   }
 }
 

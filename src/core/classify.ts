@@ -188,16 +188,18 @@ interface Limit {
   maxContacts: number | null
   source: LimitSource
   removeExisting: boolean | null
+  qualifyFrequency?: number | null
 }
 
 /** The configured max_contacts; else --max-contacts (source 'flag'); else unknown. */
 function limitOf(config: AorConfig | undefined, defaultMaxContacts: number | null): Limit {
   const removeExisting = config?.removeExisting ?? null
+  const qualifyFrequency = config?.qualifyFrequency ?? null
   if (config !== undefined && config.maxContacts !== null) {
-    return { maxContacts: config.maxContacts, source: config.source, removeExisting }
+    return { maxContacts: config.maxContacts, source: config.source, removeExisting, qualifyFrequency }
   }
-  if (defaultMaxContacts !== null) return { maxContacts: defaultMaxContacts, source: 'flag', removeExisting }
-  return { maxContacts: null, source: 'none', removeExisting }
+  if (defaultMaxContacts !== null) return { maxContacts: defaultMaxContacts, source: 'flag', removeExisting, qualifyFrequency }
+  return { maxContacts: null, source: 'none', removeExisting, qualifyFrequency }
 }
 
 function sortedDistinct(values: Iterable<string>): string[] {
@@ -234,6 +236,7 @@ function buildReport(aor: string, contacts: Contact[], limit: Limit, input: Buil
     maxContacts: limit.maxContacts,
     maxContactsSource: limit.source,
     removeExisting: limit.removeExisting,
+    qualifyFrequency: limit.qualifyFrequency ?? null,
     count,
     state,
     severity,

@@ -126,6 +126,8 @@ export interface AorReport {
   maxContacts: number | null
   maxContactsSource: LimitSource
   removeExisting: boolean | null
+  /** The AOR's qualify_frequency (seconds; 0 = not qualified); null when unknown. */
+  qualifyFrequency?: number | null
   count: number
   state: AorState
   /** Severity for monitoring: 0 ok, 1 warning, 2 critical. An AOR with remove_existing=yes at its limit is not a lockout. */

@@ -42,12 +42,18 @@ const K = {
 
 const SUPERSEDED_REASON = `superseded by a newer registration from the same device (192.0.2.16, ${GRANDSTREAM}), key ${K.fapNew}`
 const NO_TTY = 'not a terminal and no --yes: nothing deleted (cron must pass --yes)'
-// on the first connection; the AOR limits are read on a second one at the same time
-const READ = ['DBGetTree', 'PJSIPShowContacts']
+// on the first connection (the AOR limits are read on a second one at the same time); no qualified
+// candidate, so no qualify state is read, and never the whole-server PJSIPShowContacts
+const READ = ['DBGetTree']
 const READ_ALL = READ
 
 async function lockoutSim(): Promise<SimAsterisk> {
   return sim({ seed: lockoutSeed({ now: now() }) })
+}
+
+/** The AOR gets qualify_frequency=60 (in pjsip.conf, and so in what GetConfig answers). */
+function qualifyAor(server: SimAsterisk, name: string): void {
+  server.registrar.setAor({ ...server.registrar.aors.get(name)!, qualifyFrequency: 60 })
 }
 
 /** The FAP003 phone coming back from yet another port. */
@@ -164,7 +170,11 @@ describe('pjctl prune: nothing is touched without consent', () => {
     expect(doc.summary).toEqual({ planned: 1, deleted: 0, skipped: 0, failed: 0 })
     expect(doc.servers).toHaveLength(1)
     const s = doc.servers[0]
-    expect(s).toMatchObject({ server: serverName(server), mode: 'dry-run', via: 'delete', reason: null, backupFile: null, notes: [], outcomes: [] })
+    expect(s).toMatchObject({ server: serverName(server), mode: 'dry-run', via: 'delete', reason: null, backupFile: null, outcomes: [] })
+    // FAP003 is not qualified: nothing can protect a superseded contact as reachable, and the plan says so
+    expect(s.notes).toEqual([
+      'superseded is a judgement from via address and user agent (qualify is off or unreadable): a contact that still answers cannot be told apart, so no contact is protected as reachable',
+    ])
     const fapOld = JSON.parse(before[K.fapOld])
     expect(s.plan).toEqual([
       {
@@ -178,7 +188,7 @@ describe('pjctl prune: nothing is touched without consent', () => {
         userAgent: GRANDSTREAM,
         expirationTime: Number(fapOld.expiration_time),
         status: 'superseded',
-        qualify: 'NonQualified',
+        qualify: null, // not qualified (qualify_frequency 0), so not asked
       },
     ])
     expect(s.advice).toEqual([
@@ -611,6 +621,7 @@ describe('pjctl prune: criteria', () => {
 
   it('--unreachable deletes what qualify reports Unreachable, nothing else', async () => {
     const server = await lockoutSim()
+    qualifyAor(server, 'alice')
     server.setQualify(K.alice, 'Unreachable')
     const before = snapshot(server)
     const r = await run(['prune', '--unreachable', '--yes', '--json'], { env: envFor(server) })
@@ -622,6 +633,7 @@ describe('pjctl prune: criteria', () => {
 
   it('a superseded contact that qualify reports Reachable is kept, with the reason shown; nothing is sent', async () => {
     const server = await lockoutSim()
+    qualifyAor(server, 'FAP003')
     server.setQualify(K.fapOld, 'Reachable', 1234)
     const before = snapshot(server)
     const r = await run(['prune', 'FAP003', '--yes'], { env: envFor(server) })
@@ -630,7 +642,8 @@ describe('pjctl prune: criteria', () => {
     expect(r.stdout).toMatch(/│ keep   │ FAP003 │ fc939de3 │/)
     expect(r.stdout.replace(/[│\s]+/g, ' ')).toContain(`qualify reports it reachable; ${SUPERSEDED_REASON}`.replace(/\s+/g, ' '))
     expect(summaryFields(summaryOf(r.stdout))).toMatchObject({ planned: 0, deleted: 0, skipped: 0, failed: 0 })
-    expect(actionLines(server)).toEqual([...READ, 'Logoff'])
+    // the qualify state of the candidate's endpoint only, never the whole-server PJSIPShowContacts
+    expect(actionLines(server)).toEqual([...READ, 'PJSIPShowEndpoint', 'Logoff'])
     expect(snapshot(server)).toEqual(before)
 
     const json = await run(['prune', '--key', K.fapOld, '--yes', '--json'], { env: envFor(server) })
