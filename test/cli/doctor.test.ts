@@ -6,7 +6,7 @@ import { OFFICE_NAT, sourcesSeed } from '../../src/sim/seed.js'
 import { runIn as run } from '../helpers/cli.js'
 import type { RunResult } from '../helpers/run.js'
 import { actionsOf, envFor, sim } from '../helpers/sim.js'
-import { aor, closedPort, dumpOf, nowSeconds, row, seedOf, tempDir, writeFile } from '../helpers/rows.js'
+import { aor, closedPort, dumpOf, nowSeconds, row, seedOf, sessionsOf, tempDir, writeFile } from '../helpers/rows.js'
 
 interface Finding {
   severity: string
@@ -76,7 +76,7 @@ describe('pjctl doctor', { timeout: 30_000 }, () => {
     })
     expect(find(findings, 'lifetime-beyond-maximum-expiration').evidence).toMatch(/^1 contact\(s\) expire in up to (49\d\d|5000) s, beyond maximum_expiration=3600/)
     // read-only: the shared read, then ListCommands; nothing that changes the server
-    expect(actionsOf(server).filter((a) => a !== 'Challenge')).toEqual(['DBGetTree', 'PJSIPShowAors', 'ListCommands'])
+    expect(sessionsOf(server.received).map((session) => session.map(([action]) => action))).toEqual([['DBGetTree', 'ListCommands'], ['GetConfig', 'GetConfig', 'GetConfig']])
   })
 
   it('the table: grouped by severity, each finding with its evidence and fix, a summary line', async () => {

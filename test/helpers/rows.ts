@@ -140,10 +140,10 @@ export const LIMITS_FROM_CONFIG: [string, Record<string, string>][] = [
 
 type Received = { connection: number; action: string; headers: [string, string][] }
 
-/** What the sim received without Login and Logoff, one list per connection in the order they were opened,
+/** What the sim received without Challenge, Login and Logoff, one list per connection in the order they were opened,
  *  as [action, headers without ActionID]: pjctl reads contacts and limits on two sessions at once. */
 export function sessionsOf(received: Received[]): [string, Record<string, string>][][] {
   const byConnection = new Map<number, Received[]>()
   for (const r of received) byConnection.set(r.connection, [...(byConnection.get(r.connection) ?? []), r])
-  return [...byConnection.keys()].sort((a, b) => a - b).map((c) => actionsWithHeaders(byConnection.get(c)!).filter(([action]) => !/^(login|logoff)$/i.test(action)))
+  return [...byConnection.keys()].sort((a, b) => a - b).map((c) => actionsWithHeaders(byConnection.get(c)!).filter(([action]) => !/^(login|logoff|challenge)$/i.test(action)))
 }
