@@ -13,6 +13,8 @@ import { InputError, UsageError } from '../errors.js'
 import { flagOf } from '../options.js'
 import { printable } from '../text.js'
 import { readServerReport } from './read.js'
+import { WIZARD_FILE } from '../core/limits.js'
+import type { AorReport } from '../core/types.js'
 import type { CommandSpec, Deps, Settings } from './types.js'
 
 export interface GenOutput {
@@ -70,7 +72,9 @@ export const gen: CommandSpec<GenOutput> = {
     'max_contacts of at least 1 (default 1) and remove_existing=yes.',
     '',
     'Names come from the arguments, --from-csv FILE (name,password[,max_contacts,context,...]; - for stdin),',
-    'or --from-server (one [NAME](+type=aor) proposal per registered AOR, max_contacts = devices registered now).',
+    'or --from-server (one proposal per AOR the server has: [NAME](+type=aor) for pjsip.conf AORs with gen pjsip,',
+    '[NAME](+) with aor/ options for pjsip_wizard.conf wizards with gen wizard; max_contacts = devices registered now,',
+    'never less than the current max_contacts).',
     'Passwords: --password-env VAR, a password column in the CSV, or --generate-password; never invented otherwise.',
     '--aor-only prints only the type=aor sections; --append prints [NAME](+type=aor) additions for AORs defined',
     'elsewhere (FreePBX: pjsip.aor_custom_post.conf). --template T prints the shared options once as templates',
@@ -99,7 +103,7 @@ export const gen: CommandSpec<GenOutput> = {
 
     let entries: GenEntry[]
     if (options.fromServer) {
-      entries = await fromServer(names, settings, deps)
+      entries = await fromServer(kind, names, settings, deps)
     } else if (settings.fromCsv !== undefined) {
       const file = settings.fromCsv
       const text = file === '-' ? await deps.readStdin() : await deps.readFile(file)
@@ -211,19 +215,48 @@ function fillPasswords(entries: GenEntry[], settings: Settings, deps: Deps, warn
   return entries.map((e) => (e.password !== undefined ? e : { ...e, password: fromEnv ?? generatePassword() }))
 }
 
-async function fromServer(names: string[], settings: Settings, deps: Deps): Promise<GenEntry[]> {
+/**
+ * Proposals from a live server, for the file the kind names: `[NAME](+type=aor)` only for AORs defined in
+ * pjsip.conf (Asterisk rejects the whole file when a `(+)` target does not exist: a wizard's AOR is not a
+ * pjsip.conf section), `[NAME](+)` with aor/ options only for wizards of pjsip_wizard.conf. Where each AOR is
+ * defined comes from the files themselves (GetConfig), whatever --limits says. A NAME that cannot be
+ * proposed for this kind is refused with the reason; without names such AORs are left out, and said so.
+ */
+async function fromServer(kind: GenKind, names: string[], settings: Settings, deps: Deps): Promise<GenEntry[]> {
   const targets = await deps.targets()
   const target = targets[0]
   if (!target) throw new UsageError('--from-server: no server to read', 'give --host/--user or --server NAME')
   if (targets.length > 1) deps.log.warn(`--from-server reads one server; using ${target.name}`)
-  const report = await readServerReport(target, settings, deps, names.length > 0 ? { names } : {})
+  const report = await readServerReport(target, { ...settings, limits: 'config' }, deps, { names, wholeServer: true })
+  const definedIn = new Map((report.configs ?? []).flatMap((c) => (c.definedIn ? [[c.aor, c.definedIn] as const] : [])))
+  const fits = (aor: string): boolean => {
+    const file = definedIn.get(aor)
+    return kind === 'wizard' ? file === WIZARD_FILE : file !== undefined && file !== WIZARD_FILE
+  }
+  const why = (aor: AorReport): string => {
+    const file = definedIn.get(aor.aor)
+    const name = `'${printable(aor.aor)}'`
+    if (file === WIZARD_FILE) return `${name} is a wizard of ${WIZARD_FILE}, not a pjsip.conf section (a [${printable(aor.aor)}](+type=aor) would make Asterisk reject the whole file): use pjctl gen wizard --from-server ${printable(aor.aor)}`
+    if (file !== undefined) return `${name} is defined in ${printable(file)}, not by a wizard: use pjctl gen pjsip --from-server ${printable(aor.aor)}`
+    if (aor.state === 'orphaned') return `${name} is not configured anywhere (its contacts are orphaned): there is no AOR to add to; pjctl prune --orphaned removes its contacts`
+    return `${name} is in neither pjsip.conf nor ${WIZARD_FILE}${report.limits?.note ? ` (${report.limits.note})` : ''}: change it where it is defined`
+  }
   let aors = report.aors
   if (names.length > 0) {
     const { reports, unknown } = selectAors(report.aors, names)
-    for (const name of unknown) deps.log.warn(`no AOR or endpoint named '${printable(name, 80)}' on ${target.name}`)
+    if (unknown.length) throw new UsageError(`--from-server: no AOR or endpoint named ${unknown.map((n) => `'${printable(n)}'`).join(', ')} on ${target.name}`)
+    const refused = reports.filter((a) => !fits(a.aor))
+    if (refused.length) throw new InputError(`gen ${kind} --from-server: ${refused.map(why).join('; ')}`)
     aors = reports
+  } else {
+    const left = aors.filter((a) => !fits(a.aor) && (definedIn.has(a.aor) || a.contacts.length > 0))
+    if (left.length) {
+      const shownNames = left.slice(0, 5).map((a) => printable(a.aor)).join(', ') + (left.length > 5 ? ` and ${left.length - 5} more` : '')
+      deps.log.warn(`left out ${left.length} AOR(s) this ${kind === 'wizard' ? `${WIZARD_FILE}` : 'pjsip.conf'} snippet cannot add to (${shownNames}): ${why(left[0])}`)
+    }
+    aors = aors.filter((a) => fits(a.aor))
   }
-  if (aors.length === 0) throw new InputError(`--from-server: no registered AOR${names.length ? ' matches the names given' : ''} on ${target.name}`)
+  if (aors.length === 0) throw new InputError(`--from-server: no ${kind === 'wizard' ? 'wizard-defined' : 'pjsip.conf'} AOR${names.length ? ' matches the names given' : ''} on ${target.name}`)
   return proposeFromReports(aors)
 }
 

@@ -22,6 +22,8 @@ export const READ_OPTIONS = ['server', 'all', 'config', 'host', 'port', 'user', 
 export interface ReadOptions {
   /** The names asked for (AOR or endpoint); one name lets pjctl ask PJSIPShowEndpoint instead of every AOR. */
   names?: string[]
+  /** Read the limits for the whole server even for one name (gen --from-server needs where each AOR is defined). */
+  wholeServer?: boolean
 }
 
 /** Keeps the AORs the NAMEs ask for (AOR or endpoint); names matching nothing are warned about, and if nothing matches it is an error. */
@@ -64,7 +66,7 @@ export async function readFromSession(session: AmiSession, settings: Settings, d
     session,
     deps,
     (s) => readContacts(s, settings.source, deps),
-    (s) => readLimits(s, settings, deps, names),
+    (s) => readLimits(s, settings, deps, options.wholeServer ? [] : names),
   )
   reportProblems(parsed, settings, deps)
   return {

@@ -7,8 +7,9 @@ import type { AorReport } from './types.js'
 /**
  * One proposal per AOR: max_contacts = the number of distinct devices (via
  * address + user agent) with a contact that has not expired, at least 1, and
- * remove_existing=yes; a note says what the AOR has now. Sorted by AOR name so
- * that runs diff well.
+ * never less than the AOR's current max_contacts (a second device that is
+ * offline today would otherwise be evicted or flap); remove_existing=yes; a
+ * note says what the AOR has now. Sorted by AOR name so that runs diff well.
  */
 export function proposeFromReports(reports: AorReport[]): GenEntry[] {
   const sorted = [...reports].sort((a, b) => (a.aor < b.aor ? -1 : a.aor > b.aor ? 1 : 0))
@@ -20,11 +21,13 @@ export function proposeFromReports(reports: AorReport[]): GenEntry[] {
       r.maxContacts === null ? 'max_contacts unknown' : `max_contacts=${r.maxContacts}${r.maxContactsSource !== 'none' ? ` (from ${r.maxContactsSource})` : ''}`
     const re = r.removeExisting === null ? '' : `, remove_existing=${r.removeExisting ? 'yes' : 'no'}`
     const counts = `${r.count} contact${r.count === 1 ? '' : 's'} (${live.length} current${expired ? `, ${expired} expired` : ''}${r.superseded ? `, ${r.superseded} superseded` : ''}) from ${devices.size} device${devices.size === 1 ? '' : 's'}`
+    const current = r.maxContacts ?? 0
+    const kept = current > Math.max(1, devices.size)
     return {
       name: r.aor,
-      maxContacts: Math.max(1, devices.size),
+      maxContacts: Math.max(1, devices.size, current),
       removeExisting: true,
-      note: [`${r.aor}: now ${now}${re}; ${counts}`],
+      note: [`${r.aor}: now ${now}${re}; ${counts}${kept ? `; max_contacts stays ${current}: never lowered (a device offline now would lose its slot)` : ''}`],
     }
   })
 }
