@@ -114,7 +114,7 @@ export async function main(argv: string[] = process.argv, io: Io = processIo()):
     const code = report(io, error, spec.errorExit, debug)
     if (spec.failure && error instanceof PjctlError) {
       const { render } = await import('./output/index.js')
-      const result = spec.failure(error, settings)
+      const result = spec.failure(error, settings, Math.floor(io.clock() / 1000))
       await write(stdout, render(result.view, spec.formats.includes(format) ? format : spec.formats[0], result.data, { color: false, indent: Boolean(stdout.isTTY) }))
     }
     return code

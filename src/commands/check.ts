@@ -17,12 +17,12 @@ export const check: CommandSpec<CheckData> = {
   errorExit: EXIT.unreadable,
   // A check that cannot run is still a check result: UNKNOWN in the chosen format (a textfile
   // collector must see pjctl_server_up 0, not an empty file).
-  failure(error, settings) {
+  failure(error, settings, now) {
     const server = settings.server?.[0] ?? `${settings.host}:${settings.port}`
     const failure = { server, message: error.message, hint: error.hint, exit: EXIT.unreadable }
     return {
       view: 'check',
-      data: { generatedAt: Math.floor(Date.now() / 1000), status: 3, thresholds: DEFAULT_THRESHOLDS, servers: [{ server, status: 3, failure }], fleet: false },
+      data: { generatedAt: now, status: 3, thresholds: DEFAULT_THRESHOLDS, servers: [{ server, status: 3, failure }], fleet: false },
       exitCode: EXIT.unreadable,
     }
   },

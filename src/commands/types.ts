@@ -73,5 +73,5 @@ export interface CommandSpec<D = unknown> {
   handlesInterrupt?: boolean
   run(ctx: RunContext): Promise<CommandResult<D>>
   /** A result to render when run() throws (check: UNKNOWN in the chosen format); the error still goes to stderr. */
-  failure?(error: PjctlError, settings: Settings): CommandResult<D>
+  failure?(error: PjctlError, settings: Settings, now: number): CommandResult<D>
 }
