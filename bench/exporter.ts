@@ -199,12 +199,14 @@ export async function exporterOnAsterisk(bin: string, env: Record<string, string
   const met: ExporterTarget[] = []
   const rows: (string | number)[][] = []
   const server = `${lab.LAB.host}:${lab.LAB.port}`
+  // PJCTL_BENCH_EXPORTER_SCALE=AORS/CONTACTS (default 33333/100000)
+  const [aorCount, contactCount] = (process.env.PJCTL_BENCH_EXPORTER_SCALE ?? '33333/100000').split('/').map(Number)
   const children = new Set<ChildProcess>()
   try {
-    progress('exporter: bulk_aors.sh 33333')
-    await lab.labScript('bulk_aors.sh', ['33333'], 600_000)
-    progress('exporter: seed_contacts.py 100000 33333')
-    await lab.labScript('seed_contacts.py', [server, lab.LAB.user, lab.LAB.secret, '100000', '33333'], 900_000)
+    progress(`exporter: bulk_aors.sh ${aorCount}`)
+    await lab.labScript('bulk_aors.sh', [String(aorCount)], 600_000)
+    progress(`exporter: seed_contacts.py ${contactCount} ${aorCount}`)
+    await lab.labScript('seed_contacts.py', [server, lab.LAB.user, lab.LAB.secret, String(contactCount), String(aorCount)], 900_000)
     const total = (await lab.astdbContacts()).size
     for (const perAor of ['all', 'problems'] as const) {
       progress(`exporter: --per-aor ${perAor} on real Asterisk (${total} contacts)`)
@@ -222,8 +224,8 @@ export async function exporterOnAsterisk(bin: string, env: Record<string, string
       rows.push([`--per-aor ${perAor}: /metrics body`, `${(idle.bytes / 1024 / 1024).toFixed(1)} MB`])
       rows.push([`--per-aor ${perAor}: scrape (median / p95 / max of 30)`, `${idle.median.toFixed(1)} / ${idle.p95.toFixed(1)} / ${idle.max.toFixed(1)} ms`])
       rows.push([`--per-aor ${perAor}: RSS after the read (peak)`, `${memory.rss.toFixed(0)} MB (${memory.hwm.toFixed(0)} MB)`])
-      met.push({ name: `exporter scrape at 100k contacts, --per-aor ${perAor} (real Asterisk)`, met: idle.p95 < TARGET.scrapeMs, detail: `p95 ${idle.p95.toFixed(1)} ms (target < ${TARGET.scrapeMs} ms)` })
-      met.push({ name: `exporter RSS at 100k contacts, --per-aor ${perAor} (real Asterisk)`, met: memory.hwm < TARGET.rssMb, detail: `${memory.rss.toFixed(0)} MB, peak ${memory.hwm.toFixed(0)} MB (target < ${TARGET.rssMb} MB)` })
+      met.push({ name: `exporter scrape at ${total} contacts, --per-aor ${perAor} (real Asterisk)`, met: idle.p95 < TARGET.scrapeMs, detail: `p95 ${idle.p95.toFixed(1)} ms (target < ${TARGET.scrapeMs} ms)` })
+      met.push({ name: `exporter RSS at ${total} contacts, --per-aor ${perAor} (real Asterisk)`, met: memory.hwm < TARGET.rssMb, detail: `${memory.rss.toFixed(0)} MB, peak ${memory.hwm.toFixed(0)} MB (target < ${TARGET.rssMb} MB)` })
       const code = await stop(running)
       if (code !== 0) throw new Error(`exporter exit ${code}: ${running.stderr()}`)
     }
@@ -235,7 +237,7 @@ export async function exporterOnAsterisk(bin: string, env: Record<string, string
     await lab.putRows([...found].filter(([k, v]) => now.get(k) !== v))
     await lab.labScript('bulk_aors.sh', ['0'], 600_000)
   }
-  say(`## pjctl exporter on real Asterisk (${(await lab.cli('core show version')).trim().split(' ').slice(0, 2).join(' ')}, 33,333 AORs / 100,000 contacts)`)
+  say(`## pjctl exporter on real Asterisk (${(await lab.cli('core show version')).trim().split(' ').slice(0, 2).join(' ')}, ${aorCount} AORs / ${contactCount} contacts)`)
   say(table(['what', 'figure'], rows))
   say()
   return met

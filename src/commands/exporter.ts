@@ -10,8 +10,13 @@ import { listenAddress } from '../options.js'
 import { ServerFollower } from './follow.js'
 import type { CommandSpec } from './types.js'
 
-/** Renders at most this often while events keep coming (and never more often than twice its own cost). */
-const MIN_RENDER_MS = 100
+/**
+ * Renders at most once a second while changes keep coming, and never more often than four times its own
+ * cost: a render of 250,000 series blocks the event loop (prom-client builds the text synchronously per
+ * metric), and on a big PBX some contact expires nearly every second.
+ */
+const MIN_RENDER_MS = 1000
+const RENDER_COST_FACTOR = 4
 
 export const exporter: CommandSpec<Record<string, never>> = {
   name: 'exporter',
@@ -52,7 +57,7 @@ export const exporter: CommandSpec<Record<string, never>> = {
     const schedule = (): void => {
       dirty = true
       if (renderTimer || rendering) return
-      const wait = Math.max(0, Math.max(MIN_RENDER_MS, 2 * lastRenderMs) - (Date.now() - lastRenderAt))
+      const wait = Math.max(0, Math.max(MIN_RENDER_MS, RENDER_COST_FACTOR * lastRenderMs) - (Date.now() - lastRenderAt))
       renderTimer = setTimeout(() => void render(), wait)
     }
 
