@@ -150,7 +150,7 @@ function aorLimitFindings(aors: readonly AorReport[]): Finding[] {
 function maxContactsOneFinding(aors: readonly AorReport[]): Finding[] {
   const risky = aors.filter((a) => a.maxContacts === 1 && a.removeExisting !== true).map((a) => a.aor)
   if (!risky.length) return []
-  const gen = risky.length <= 10 ? genLine(risky, ' --max-contacts 1') : `pjctl gen pjsip NAME… --append --max-contacts 1 for these ${risky.length} AORs (listed in subjects with --json)`
+  const gen = risky.length <= 10 ? genLine(risky, ' --max-contacts 1') : `pjctl gen pjsip --from-server >> /etc/asterisk/pjsip.conf proposes the lines for all ${risky.length} (listed in subjects with --json), then: pjsip reload`
   return [
     {
       severity: 'warning',
@@ -242,9 +242,9 @@ function staleModelFindings(devices: readonly Device[]): Finding[] {
   })
 }
 
-/** The AOR is not configured (scale's `orphaned` state, or absent from an AOR list read whole) and still holds contacts. */
+/** The AOR is not configured (state `orphaned`, or absent from an AOR list read whole) and still holds contacts. */
 function isOrphaned(aor: AorReport, configured: ReadonlySet<string> | null): boolean {
-  if ((aor.state as string) === 'orphaned') return true
+  if (aor.state === 'orphaned') return true
   return configured !== null && aor.contacts.length > 0 && aor.maxContactsSource === 'none' && !configured.has(aor.aor)
 }
 
@@ -256,7 +256,7 @@ function orphanFindings(aors: readonly AorReport[], configured: ReadonlySet<stri
       kind: 'orphaned-contacts' as const,
       subject: aor.aor,
       evidence: `${aor.contacts.length} contact(s) in astdb ${CONTACT_FAMILY} for an AOR that is not configured (deleted extension?); Asterisk keeps them until they expire, the last in ${Math.max(0, last - now)} s`,
-      fix: `pjctl prune --key ${aor.contacts.map((c) => c.key).join(',')}`,
+      fix: `pjctl prune ${aor.aor} --orphaned`,
     }
   })
 }

@@ -67,7 +67,7 @@ describe('pjctl doctor', { timeout: 30_000 }, () => {
     )
     const orphan = find(findings, 'orphaned-contacts')
     expect(orphan.evidence).toMatch(/^1 contact\(s\) in astdb registrar\/contact for an AOR that is not configured/)
-    expect(orphan.fix).toMatch(/^pjctl prune --key ext199;@[0-9a-f]{32}$/)
+    expect(orphan.fix).toBe('pjctl prune ext199 --orphaned')
     expect(find(findings, 'max-contacts-1-without-remove-existing')).toMatchObject({ subjects: ['alice'], fix: `pjctl gen pjsip alice --append --max-contacts 1${GEN_TAIL} (remove_existing=yes: Asterisk replaces the old contact instead of refusing)` })
     expect(find(findings, 'remove-unavailable-without-qualify').fix).toBe(`pjctl gen pjsip ext110 --append --max-contacts 6 --qualify-frequency 60 --remove-unavailable${GEN_TAIL}`)
     expect(find(findings, 'ami-privileges')).toMatchObject({
