@@ -28,8 +28,8 @@ interface Scale {
   rounds: number
 }
 const SCALES: Scale[] = [
-  { label: '5k/15k', aors: 5_000, contacts: 15_000, rounds: 3 },
-  { label: '33k/100k', aors: 33_333, contacts: 100_000, rounds: 2 },
+  { label: '5k/15k', aors: 5_000, contacts: 15_000, rounds: Number(process.env.BENCH_ROUNDS ?? 3) },
+  { label: '33k/100k', aors: 33_333, contacts: 100_000, rounds: Number(process.env.BENCH_ROUNDS_BIG ?? 2) },
 ]
 
 type Say = (text?: string) => void
@@ -247,8 +247,19 @@ export async function asteriskBench(where: string, say: Say, only: Set<string> |
           await untilIdle(600_000)
           plan = await runNode([BIN, 'prune', '--keep', '1', '--dry-run', '--json', '--quiet'], { env: pjctlEnv(scratch), keepStdout: 64 * 1024 * 1024, timeoutMs: 600_000 })
         }
-        const doc = JSON.parse(plan.stdoutHead) as { servers: { plan: { key: string; action: string }[] }[] }
-        pruneKeys = doc.servers[0].plan.filter((p) => p.action === 'delete').map((p) => p.key)
+        if (plan.code === 0) {
+          const doc = JSON.parse(plan.stdoutHead) as { servers: { plan: { key: string; action: string }[] }[] }
+          pruneKeys = doc.servers[0].plan.filter((p) => p.action === 'delete').map((p) => p.key)
+        } else {
+          // pjctl could not plan: the same rule by hand (each AOR keeps its latest-expiring contact)
+          const byAor = new Map<string, [string, number][]>()
+          for (const [key, value] of await astdbContacts()) {
+            const aor = key.split(';@')[0]
+            byAor.set(aor, [...(byAor.get(aor) ?? []), [key, Number((JSON.parse(value) as { expiration_time: string }).expiration_time)]])
+          }
+          pruneKeys = [...byAor.values()].flatMap((list) => list.sort((a, b) => b[1] - a[1]).slice(1).map(([key]) => key))
+          say(`(pjctl prune --keep 1 --dry-run failed 4 times; the prune floor's keys were chosen by the same rule in the bench)`)
+        }
         writeFileSync(join(scratch, 'keys.txt'), pruneKeys.join('\n') + '\n')
       }
       const saved = big ? new Map<string, string>() : await astdbContacts()
@@ -325,17 +336,19 @@ export async function asteriskBench(where: string, say: Say, only: Set<string> |
       say()
 
       const med = (key: string) => (rows.has(key) ? stats(rows.get(key)!).med : NaN)
-      const pair = (key: string, base: number) => `${fmt.ms(med(key))} vs ${fmt.ms(base)} = ${fmt.ratio(med(key) / base)} (asterisk -rx ${fmt.ms(rxMed)})`
+      // a run that failed (exit 3: incomplete answer, timeout) meets no time target, however fast it failed
+      const ok = (key: string, codes: number[]) => (rows.get(key) ?? []).every((r) => r.code !== null && codes.includes(r.code))
+      const pair = (key: string, base: number, codes: number[]) => `${fmt.ms(med(key))} vs ${fmt.ms(base)} = ${fmt.ratio(med(key) / base)} (asterisk -rx ${fmt.ms(rxMed)})${ok(key, codes) ? '' : `; exit ${stats(rows.get(key)!).codes}: failed runs count as missed`}`
       if (!big) {
-        target(`check at ${scale.label} ≤ ${TARGET.check}× read floor`, med('check') <= TARGET.check * floorRead, pair('check', floorRead))
-        target(`prune --dry-run at ${scale.label} ≤ ${TARGET.dryRun}× read floor`, med('prune --dry-run') <= TARGET.dryRun * floorRead, pair('prune --dry-run', floorRead))
-        target(`prune --keep 1 --yes at ${scale.label} ≤ ${TARGET.prune}× prune floor`, med('prune --keep 1 --yes') <= TARGET.prune * floorPrune, pair('prune --keep 1 --yes', floorPrune))
+        target(`check at ${scale.label} ≤ ${TARGET.check}× read floor`, ok('check', [0, 1, 2]) && med('check') <= TARGET.check * floorRead, pair('check', floorRead, [0, 1, 2]))
+        target(`prune --dry-run at ${scale.label} ≤ ${TARGET.dryRun}× read floor`, ok('prune --dry-run', [0]) && med('prune --dry-run') <= TARGET.dryRun * floorRead, pair('prune --dry-run', floorRead, [0]))
+        target(`prune --keep 1 --yes at ${scale.label} ≤ ${TARGET.prune}× prune floor`, ok('prune --keep 1 --yes', [0]) && med('prune --keep 1 --yes') <= TARGET.prune * floorPrune, pair('prune --keep 1 --yes', floorPrune, [0]))
       } else {
         for (const key of ['check', 'contacts --json', 'prune --dry-run', 'check (busy)', 'contacts --json (busy)', 'prune --dry-run (busy)']) {
           const s = stats(rows.get(key)!)
           target(`${key} at ${scale.label} exits 0–2 with the default --timeout`, s.codes.split(',').every((c) => ['0', '1', '2'].includes(c)), `exit ${s.codes}, ${fmt.ms(s.med)}`)
         }
-        target(`contacts --json at ${scale.label} ≤ ${TARGET.json100k}× read floor`, med('contacts --json') <= TARGET.json100k * floorRead, pair('contacts --json', floorRead))
+        target(`contacts --json at ${scale.label} ≤ ${TARGET.json100k}× read floor`, ok('contacts --json', [0]) && med('contacts --json') <= TARGET.json100k * floorRead, pair('contacts --json', floorRead, [0]))
       }
       const pjctlRuns = [...rows].filter(([key]) => key !== 'rx' && !key.includes('floor')).flatMap(([, runs]) => runs)
       const rss = Math.max(...pjctlRuns.map((r) => r.rssKb ?? NaN))

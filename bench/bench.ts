@@ -583,14 +583,48 @@ async function autoSource(e2e: E2E[]): Promise<void> {
 
 // ---------------------------------------------------------------------------------------------
 
-/** `npm run bench -- --only prune,cold` runs some sections: e2e, readers, prune, cold, auto, exporter (parsers always). */
+// ---------------------------------------------------------------------------------------------
+
+/** Issue 10's scenarios on the simulator with its cost model on (src/sim/cost.ts, calibrated on the lab):
+ *  what the model predicts, next to the same floors the real-Asterisk bench uses. */
+async function costModel(): Promise<void> {
+  say('## Simulator WITH the cost model (startSim({ cost: 1 })): 5,000 AORs / 15,000 contacts, median of 3')
+  say('Simulator figures, not real Asterisk: PJSIPShowAors/PJSIPShowContacts wait an n² first byte and GetConfig a linear')
+  say('one, as measured on the lab; the floor is bench/floor.ts (DBGetTree ∥ GetConfig pjsip.conf type=aor, two sessions).')
+  const generated = generateRows({ count: 15_000, now, aors: 5_000 })
+  const sim = await startSim({ seed: { rows: generated.rows, aors: generated.aors }, chunkSize: CHUNK, now: () => now, cost: 1 })
+  sims.push(sim)
+  const floorJs = fileURLToPath(new URL('./floor.js', import.meta.url))
+  const rows: (string | number)[][] = []
+  const runs: Record<string, ChildResult[]> = { floor: [], check: [], 'prune --dry-run': [] }
+  for (let i = 0; i < 3; i++) {
+    progress(`cost model round ${i + 1}`)
+    runs.floor.push(await runNode([floorJs, 'read', `127.0.0.1:${sim.port}`], { env: childEnv(), keepStdout: 4096, timeoutMs: 120_000 }))
+    runs.check.push(await pjctl(['check'], simEnv(sim)))
+    runs['prune --dry-run'].push(await pjctl(['prune', '--dry-run', '--quiet'], simEnv(sim)))
+    while (sim.computingMs() > 0) await new Promise((r) => setTimeout(r, 100))
+  }
+  const floorMs = median(runs.floor.map((r) => r.wallMs))
+  for (const [name, list] of Object.entries(runs)) {
+    const wall = median(list.map((r) => r.wallMs))
+    rows.push([name === 'floor' ? 'read floor' : `pjctl ${name}`, fmt.ms(wall), name === 'floor' ? '-' : fmt.ratio(wall / floorMs), [...new Set(list.map((r) => r.code))].join(','), fmt.mb(Math.max(...list.map((r) => r.peakRssKb ?? NaN)))])
+  }
+  say(table(['run (simulator)', 'median', '× floor', 'exit', 'peak RSS'], rows))
+  const sent = new Set(sim.received.map((r) => r.action))
+  say(`actions the simulator received: ${[...sent].join(', ')}`)
+  say()
+  await sim.stop()
+}
+
+/** `npm run bench -- --only prune,cold` runs some sections: e2e, readers, prune, cold, auto, exporter, cost (parsers always). */
 const ONLY = (() => {
   const i = process.argv.indexOf('--only')
   return i < 0 ? null : new Set(process.argv[i + 1]?.split(',') ?? [])
 })()
 const wanted = (section: string): boolean => ONLY === null || ONLY.has(section)
 
-/** `npm run bench -- --asterisk HOST:PORT [--scales 5k/15k,33k/100k]`: the real-Asterisk scenarios only (bench/asterisk.ts). */
+/** `npm run bench -- --asterisk HOST:PORT [--scales 5k/15k,33k/100k]`: the real-Asterisk scenarios only (bench/asterisk.ts);
+ *  with `--only exporter`, the exporter's instead (bench/exporter.ts). */
 const ASTERISK = (() => {
   const i = process.argv.indexOf('--asterisk')
   return i < 0 ? null : (process.argv[i + 1] ?? '127.0.0.1:5038')
@@ -605,7 +639,17 @@ async function main(): Promise<void> {
   say(`machine: ${machine()}`)
   say(`pjctl: ${BIN}`)
   say()
-  if (ASTERISK) {
+  if (ASTERISK && ONLY?.has('exporter')) {
+    const { exporterOnAsterisk } = await import('./exporter.js')
+    const { LAB } = await import('./lab.js')
+    const at = ASTERISK.lastIndexOf(':')
+    LAB.host = ASTERISK.slice(0, at)
+    LAB.port = Number(ASTERISK.slice(at + 1))
+    for (const t of await exporterOnAsterisk(BIN, childEnv(LAB.env), say, progress)) say(`${t.met ? 'MET   ' : 'MISSED'}  ${t.name}: ${t.detail}`)
+    say()
+    say(`bench took ${fmt.ms(performance.now() - benchStart)}`)
+    return
+  } else if (ASTERISK) {
     const { asteriskBench } = await import('./asterisk.js')
     const met = await asteriskBench(ASTERISK, say, SCALES)
     say('## Targets (real Asterisk)')
@@ -626,6 +670,7 @@ async function main(): Promise<void> {
   if (wanted('prune')) await pruneBench()
   if (wanted('cold')) await coldStart()
   if (wanted('auto')) await autoSource(e2e)
+  if (wanted('cost')) await costModel()
   if (wanted('exporter')) {
     const { exporterBench } = await import('./exporter.js')
     targets.push(...(await exporterBench(BIN, (sim) => simEnv(sim), say, progress)))

@@ -109,13 +109,15 @@ export async function exporterBench(bin: string, env: (sim: SimAsterisk) => Reco
   const sim = await startSim({ seed: { rows: seed.rows, aors: [...seed.aors, ...spare] }, chunkSize: 64 * 1024 })
   const met: ExporterTarget[] = []
   const rows: (string | number)[][] = []
+  const children = new Set<ChildProcess>()
   try {
     for (const perAor of ['all', 'problems'] as const) {
       progress(`exporter: --per-aor ${perAor} at ${count} contacts`)
       const server = `127.0.0.1:${sim.port}`
       const started = performance.now()
-      const running = await startExporterChild(bin, env(sim), ['--resync', '1h', '--per-aor', perAor])
-      await waitForSample(running.port, `pjctl_server_up{server="${server}"}`, (v) => v === 1, 120_000)
+      const running = await startExporterChild(bin, env(sim), ['--resync', '1h', '--per-aor', perAor, '--timeout', '300'])
+      children.add(running.child)
+      await waitForSample(running.port, `pjctl_server_up{server="${server}"}`, (v) => v === 1, 900_000)
       const readMs = performance.now() - started
       await sleep(1000)
       const idle = await scrapeFigures(running.port, 30)
@@ -146,7 +148,7 @@ export async function exporterBench(bin: string, env: (sim: SimAsterisk) => Reco
             await sleep(50)
           }
         })()
-        await waitForSample(running.port, series, (v) => v === 50_000, 120_000)
+        await waitForSample(running.port, series, (v) => v === 50_000, 900_000)
         const qualifyMs = performance.now() - t0
         // new contacts: 20,000 rows, then their NonQualified events in one burst (each costs one DBGet)
         const stormRows = spare.map((aor, i) => {
@@ -156,7 +158,7 @@ export async function exporterBench(bin: string, env: (sim: SimAsterisk) => Reco
         for (const r of stormRows) sim.astdb.put(CONTACT_FAMILY, r.key, r.value)
         const t1 = performance.now()
         sim.broadcast(stormRows.flatMap((r, i) => contactCreatedEvents({ aor: spare[i].name, uri: r.uri, endpoint: spare[i].name, status: 'NonQualified', firstOfAor: true })))
-        await waitForSample(running.port, `pjctl_server_contacts{server="${server}"}`, (v) => v === count + 20_000, 180_000)
+        await waitForSample(running.port, `pjctl_server_contacts{server="${server}"}`, (v) => v === count + 20_000, 900_000)
         const newMs = performance.now() - t1
         done = true
         await scraper
@@ -172,6 +174,7 @@ export async function exporterBench(bin: string, env: (sim: SimAsterisk) => Reco
       if (code !== 0) throw new Error(`exporter exit ${code}: ${running.stderr()}`)
     }
   } finally {
+    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL')
     await sim.stop()
   }
   say('## pjctl exporter (simulated Asterisk, 100,000 contacts on 50,000 AORs)')
@@ -182,4 +185,60 @@ export async function exporterBench(bin: string, env: (sim: SimAsterisk) => Reco
 
 function md5(text: string): string {
   return createHash('md5').update(text).digest('hex')
+}
+
+/**
+ * `npm run bench -- --asterisk HOST:PORT --only exporter`: the exporter on a real Asterisk at 33,333 AORs /
+ * 100,000 contacts (bulk_aors.sh + seed_contacts.py), then torn down (the lab's own contacts put back,
+ * bulk_aors.sh 0). Hold the lab lock. Events/s cannot be driven at this rate with real REGISTERs here:
+ * that figure is the simulator's.
+ */
+export async function exporterOnAsterisk(bin: string, env: Record<string, string>, say: Say, progress: (t: string) => void): Promise<ExporterTarget[]> {
+  const lab = await import('./lab.js')
+  const found = await lab.astdbContacts()
+  const met: ExporterTarget[] = []
+  const rows: (string | number)[][] = []
+  const server = `${lab.LAB.host}:${lab.LAB.port}`
+  // PJCTL_BENCH_EXPORTER_SCALE=AORS/CONTACTS (default 33333/100000)
+  const [aorCount, contactCount] = (process.env.PJCTL_BENCH_EXPORTER_SCALE ?? '33333/100000').split('/').map(Number)
+  const children = new Set<ChildProcess>()
+  try {
+    progress(`exporter: bulk_aors.sh ${aorCount}`)
+    await lab.labScript('bulk_aors.sh', [String(aorCount)], 600_000)
+    progress(`exporter: seed_contacts.py ${contactCount} ${aorCount}`)
+    await lab.labScript('seed_contacts.py', [server, lab.LAB.user, lab.LAB.secret, String(contactCount), String(aorCount)], 900_000)
+    const total = (await lab.astdbContacts()).size
+    for (const perAor of ['all', 'problems'] as const) {
+      progress(`exporter: --per-aor ${perAor} on real Asterisk (${total} contacts)`)
+      const started = performance.now()
+      const running = await startExporterChild(bin, env, ['--resync', '1h', '--per-aor', perAor, '--timeout', '300'])
+      children.add(running.child)
+      await waitForSample(running.port, `pjctl_server_up{server="${server}"}`, (v) => v === 1, 900_000)
+      const readMs = performance.now() - started
+      await sleep(1000)
+      const idle = await scrapeFigures(running.port, 30)
+      const memory = rssMb(running.child.pid!)
+      const body = (await scrape(running.port)).body
+      rows.push([`--per-aor ${perAor}: first full read (spawn to up; PJSIPShowAors included)`, fmt.ms(readMs)])
+      rows.push([`--per-aor ${perAor}: contacts seen / in astdb`, `${sampleOf(body, `pjctl_server_contacts{server="${server}"}`)! + sampleOf(body, `pjctl_server_expired_contacts{server="${server}"}`)!} / ${total}`])
+      rows.push([`--per-aor ${perAor}: /metrics body`, `${(idle.bytes / 1024 / 1024).toFixed(1)} MB`])
+      rows.push([`--per-aor ${perAor}: scrape (median / p95 / max of 30)`, `${idle.median.toFixed(1)} / ${idle.p95.toFixed(1)} / ${idle.max.toFixed(1)} ms`])
+      rows.push([`--per-aor ${perAor}: RSS after the read (peak)`, `${memory.rss.toFixed(0)} MB (${memory.hwm.toFixed(0)} MB)`])
+      met.push({ name: `exporter scrape at ${total} contacts, --per-aor ${perAor} (real Asterisk)`, met: idle.p95 < TARGET.scrapeMs, detail: `p95 ${idle.p95.toFixed(1)} ms (target < ${TARGET.scrapeMs} ms)` })
+      met.push({ name: `exporter RSS at ${total} contacts, --per-aor ${perAor} (real Asterisk)`, met: memory.hwm < TARGET.rssMb, detail: `${memory.rss.toFixed(0)} MB, peak ${memory.hwm.toFixed(0)} MB (target < ${TARGET.rssMb} MB)` })
+      const code = await stop(running)
+      if (code !== 0) throw new Error(`exporter exit ${code}: ${running.stderr()}`)
+    }
+  } finally {
+    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL')
+    progress('exporter: cleaning up')
+    const now = await lab.astdbContacts()
+    await lab.deleteKeys([...now.keys()].filter((k) => !found.has(k)))
+    await lab.putRows([...found].filter(([k, v]) => now.get(k) !== v))
+    await lab.labScript('bulk_aors.sh', ['0'], 600_000)
+  }
+  say(`## pjctl exporter on real Asterisk (${(await lab.cli('core show version')).trim().split(' ').slice(0, 2).join(' ')}, ${aorCount} AORs / ${contactCount} contacts)`)
+  say(table(['what', 'figure'], rows))
+  say()
+  return met
 }

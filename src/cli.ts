@@ -9,8 +9,9 @@ import type { Readable, Writable } from 'node:stream'
 import { COMMANDS } from './commands/index.js'
 import type { CommandSpec, Deps, Format, Progress, Settings } from './commands/types.js'
 import { EXIT, PjctlError, UsageError, cannotRead, type ExitCode } from './errors.js'
-import { OPTIONS, longForm, printable, type OptionKey, type OptionSpec } from './options.js'
+import { OPTIONS, longForm, withDefaults, type OptionKey, type OptionSpec } from './options.js'
 import { resolveTargets } from './settings.js'
+import { printable } from './text.js'
 
 const COMMON: OptionKey[] = ['color', 'quiet', 'debug']
 
@@ -76,10 +77,11 @@ export async function main(argv: string[] = process.argv, io: Io = processIo()):
   }
   const { spec, args, command, attributes } = chosen as Chosen
   const sources = new Map<OptionKey, string | undefined>()
-  const settings: Settings = {}
+  const settings: Settings = withDefaults()
   try {
     for (const [key, attribute] of attributes) {
-      settings[key] = command.getOptionValue(attribute)
+      const value: unknown = command.getOptionValue(attribute)
+      ;(settings as Record<OptionKey, unknown>)[key] = value
       sources.set(key, command.getOptionValueSource(attribute))
     }
     fromEnv(settings, sources, io.env)
@@ -87,7 +89,7 @@ export async function main(argv: string[] = process.argv, io: Io = processIo()):
   } catch (error) {
     return report(io, error, spec.errorExit, false)
   }
-  const debug = Boolean(settings.debug)
+  const debug = settings.debug === true
   const controller = new AbortController()
   const onSignal = (signal: NodeJS.Signals): void => {
     if (controller.signal.aborted || !spec.handlesInterrupt) {
@@ -116,7 +118,7 @@ export async function main(argv: string[] = process.argv, io: Io = processIo()):
     const code = report(io, error, spec.errorExit, debug)
     if (spec.failure && error instanceof PjctlError) {
       const { render } = await import('./output/index.js')
-      const result = spec.failure(error, settings)
+      const result = spec.failure(error, settings, Math.floor(io.clock() / 1000))
       const rendered = render(result.view, spec.formats.includes(format) ? format : spec.formats[0], result.data, { color: false, indent: Boolean(stdout.isTTY) })
       // a server that cannot be read is a state too: pjctl_server_up 0 goes to the textfile (not for usage errors)
       if (textfile !== null && format === 'prometheus' && !(error instanceof UsageError)) return await writeTextfile(io, textfile, rendered)
@@ -159,7 +161,7 @@ function fromEnv(settings: Settings, sources: Map<OptionKey, string | undefined>
         throw new UsageError(`option '${longForm(spec.flag)}': ${(error as Error).message}`)
       }
     }
-    settings[key] = value
+    ;(settings as Record<OptionKey, unknown>)[key] = value
     sources.set(key, 'env')
   }
 }
@@ -179,8 +181,9 @@ function useColor(io: Io, settings: Settings, stream: OutStream): boolean {
 function report(io: Io, error: unknown, override: ExitCode | undefined, debug: boolean): ExitCode {
   const { stderr } = io
   if (error instanceof PjctlError) {
-    stderr.write(`pjctl: ${error.message}\n`)
-    if (error.hint) stderr.write(`hint: ${error.hint}\n`)
+    // A message may quote what a server or a file said: never let its control characters through.
+    stderr.write(`pjctl: ${printable(error.message)}\n`)
+    if (error.hint) stderr.write(`hint: ${printable(error.hint)}\n`)
     if (debug && error.stack) stderr.write(`${error.stack}\n`)
     return override ?? error.exit
   }
@@ -256,8 +259,10 @@ function toOption(key: OptionKey, formats: readonly Format[] | undefined, defaul
   if (!spec.flag) return null
   const option = new Option(spec.flag, formats ? `Output format: ${formats.join(', ')}.` : spec.help)
   if (formats) option.choices(formats).default(defaultFormat)
-  else if (spec.default !== undefined) option.default(spec.default)
-  if (spec.choices) option.choices(spec.choices)
+  else {
+    if (spec.default !== undefined) option.default(spec.default)
+    if (spec.choices) option.choices(spec.choices)
+  }
   if (spec.parse) {
     const parse = spec.parse
     option.argParser((raw: string) => {
@@ -273,11 +278,11 @@ function toOption(key: OptionKey, formats: readonly Format[] | undefined, defaul
 
 function chooseFormat(spec: CommandSpec, settings: Settings, sourceOf: (key: OptionKey) => string | undefined): Format {
   if (settings.textfile !== undefined) {
-    const explicit = settings.json || (sourceOf('format') === 'cli' || sourceOf('format') === 'env') && settings.format !== 'prometheus'
+    const explicit = settings.json || ((sourceOf('format') === 'cli' || sourceOf('format') === 'env') && settings.format !== 'prometheus')
     if (explicit) throw new UsageError('--textfile writes Prometheus metrics: use it with --format prometheus (or no --format)')
     return 'prometheus'
   }
-  const format = settings.format as Format | undefined
+  const format = settings.format
   if (settings.json) {
     if (format && format !== 'json' && format !== spec.formats[0]) throw new UsageError(`--json and --format ${format} disagree`)
     return 'json'
@@ -286,11 +291,11 @@ function chooseFormat(spec: CommandSpec, settings: Settings, sourceOf: (key: Opt
 }
 
 function makeDeps(io: Io, settings: Settings, sourceOf: (key: OptionKey) => string | undefined, signal: AbortSignal): Deps {
-  const quiet = Boolean(settings.quiet)
-  const debug = Boolean(settings.debug)
+  const quiet = settings.quiet === true
+  const debug = settings.debug === true
   const { stderr, stdin, env } = io
   const log = {
-    warn: (message: string) => void (quiet || stderr.write(`pjctl: warning: ${message}\n`)),
+    warn: (message: string) => void (quiet || stderr.write(`pjctl: warning: ${printable(message)}\n`)),
     info: (message: string) => void (quiet || stderr.write(`${message}\n`)),
     debug: (message: string) => void (debug && stderr.write(`pjctl: debug: ${message}\n`)),
   }

@@ -1,6 +1,8 @@
 // Typed errors and exit codes. Imports nothing: every layer may throw these;
 // only src/cli.ts turns them into output and an exit code.
 
+import { printable } from './text.js'
+
 export const EXIT = {
   ok: 0,
   /** check: WARNING. Otherwise: the command ran but something failed (a deletion, the prune lock). */
@@ -49,8 +51,7 @@ const UNREADABLE: Readonly<Record<string, string>> = {
 export function cannotRead(path: string, error: unknown): InputError {
   const code = (error as NodeJS.ErrnoException | undefined)?.code
   const reason = (code && UNREADABLE[code]) ?? code ?? (error instanceof Error ? error.message : String(error))
-  const shown = String(path).replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
-  return new InputError(`cannot read ${shown}: ${reason}`)
+  return new InputError(`cannot read ${printable(path)}: ${reason}`)
 }
 
 /** The command ran but could not finish its job (prune lock held, a delete failed). */
@@ -91,6 +92,17 @@ export class ActionFailedError extends AmiError {
     readonly serverMessage: string,
   ) {
     super(`AMI action ${action} failed: ${serverMessage}`)
+  }
+}
+
+/** No answer (not a byte) to an action within --timeout. */
+export class ActionTimeoutError extends AmiError {
+  constructor(
+    readonly action: string,
+    message: string,
+    hint?: string,
+  ) {
+    super(message, hint)
   }
 }
 

@@ -1,8 +1,9 @@
 // Every option pjctl has, declared once as data. src/cli.ts turns these into commander
 // options; the README's option table is checked against this file by a test.
-// An option that is not here does not exist. A leaf module: imports only ./errors.
+// An option that is not here does not exist. A leaf module: imports only ./errors and ./text.
 
 import { UsageError } from './errors.js'
+import { printable } from './text.js'
 
 export interface OptionSpec<T = unknown> {
   /** Commander flag syntax. No flag = never on argv (secrets). */
@@ -40,6 +41,11 @@ function bytes(raw: string): number {
   return Number(m[1]) * unit
 }
 
+/** A value taken as given (a host, a file, a name). */
+function text(raw: string): string {
+  return raw
+}
+
 /** `300`, `300s`, `5m`, `1h`, `1.5s`, `500ms` → seconds (at least 0.1, at most a day). */
 export function duration(raw: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/i.exec(String(raw).trim())
@@ -66,35 +72,31 @@ export function longForm(flag: string): string {
   return flag.replace(/^-[a-zA-Z], /, '')
 }
 
-/** Shows a user-supplied string in an error without letting control characters through. */
-export function printable(text: string): string {
-  return String(text).replace(/[\u0000-\u001f\u007f]/g, (c) => (c === '\r' ? '\\r' : c === '\n' ? '\\n' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`))
-}
-
 export const OPTIONS = {
   // --- which server, as whom ---
   server: { flag: '--server <names>', env: 'PJCTL_SERVER', parse: list, help: 'Server name(s) from the config file, comma-separated.' },
   all: { flag: '--all', help: 'Every server in the config file.' },
-  config: { flag: '--config <file>', env: 'PJCTL_CONFIG', help: 'Config file (default $XDG_CONFIG_HOME/pjctl/config.json, else ~/.config/pjctl/config.json).' },
-  host: { flag: '-H, --host <host>', env: 'PJCTL_HOST', default: '127.0.0.1', config: true, help: 'AMI host.' },
+  config: { flag: '--config <file>', env: 'PJCTL_CONFIG', parse: text, help: 'Config file (default $XDG_CONFIG_HOME/pjctl/config.json, else ~/.config/pjctl/config.json).' },
+  host: { flag: '-H, --host <host>', env: 'PJCTL_HOST', default: '127.0.0.1', config: true, parse: text, help: 'AMI host.' },
   port: { flag: '-p, --port <port>', env: 'PJCTL_PORT', default: 5038, parse: integer(1, 65535), config: true, help: 'AMI port.' },
-  user: { flag: '--user <user>', env: 'PJCTL_USER', config: true, help: 'AMI user (manager.conf section).' },
-  secret: { env: 'PJCTL_SECRET', config: true, help: 'AMI secret: from PJCTL_SECRET, --secret-file or the config file; never a flag.' },
-  secretFile: { flag: '--secret-file <file>', env: 'PJCTL_SECRET_FILE', config: true, help: 'Read the AMI secret from this file (first line).' },
+  user: { flag: '--user <user>', env: 'PJCTL_USER', config: true, parse: text, help: 'AMI user (manager.conf section).' },
+  secret: { env: 'PJCTL_SECRET', config: true, parse: text, help: 'AMI secret: from PJCTL_SECRET, --secret-file or the config file; never a flag.' },
+  secretFile: { flag: '--secret-file <file>', env: 'PJCTL_SECRET_FILE', config: true, parse: text, help: 'Read the AMI secret from this file (first line).' },
   timeout: { flag: '-t, --timeout <seconds>', env: 'PJCTL_TIMEOUT', default: 10, parse: seconds, config: true, help: 'Bound the connect and every AMI action.' },
   maxOutput: { flag: '--max-output <size>', env: 'PJCTL_MAX_OUTPUT', default: 256 * 1024 ** 2, parse: bytes, config: true, help: 'Refuse an AMI answer larger than this (e.g. 256M).' },
   parallel: { flag: '--parallel <n>', env: 'PJCTL_PARALLEL', default: 4, parse: integer(1, 64), help: 'Servers worked on at once with --server a,b or --all.' },
 
   // --- reading contacts ---
-  source: { flag: '--source <source>', env: 'PJCTL_SOURCE', default: 'auto', choices: ['auto', 'dbgettree', 'command'], config: true, help: 'How to read contacts: AMI DBGetTree, AMI Command "database show", or auto (DBGetTree where allowed, else Command).' },
-  input: { flag: '--input <file>', help: "Parse a saved 'asterisk -rx \"database show registrar/contact\"' dump (- for stdin) instead of connecting." },
+  source: { flag: '--source <source>', env: 'PJCTL_SOURCE', default: 'auto', choices: ['auto', 'dbgettree', 'command'] as const, config: true, help: 'How to read contacts: AMI DBGetTree, AMI Command "database show", or auto (DBGetTree where allowed, else Command).' },
+  input: { flag: '--input <file>', parse: text, help: "Parse a saved 'asterisk -rx \"database show registrar/contact\"' dump (- for stdin) instead of connecting." },
   strict: { flag: '--strict', help: 'Fail when any line of the answer does not parse, instead of warning: exit 2, or 3 (UNKNOWN) under check.' },
-  pjsipConf: { flag: '--pjsip-conf <file>', help: 'Read max_contacts from this pjsip.conf (follows #include) when AMI cannot tell.' },
+  pjsipConf: { flag: '--pjsip-conf <file>', parse: text, help: 'Read max_contacts from this pjsip.conf (follows #include) when AMI cannot tell.' },
+  limits: { flag: '--limits <how>', env: 'PJCTL_LIMITS', default: 'auto', choices: ['auto', 'config', 'ami'], config: true, help: 'Where AOR limits come from: config (AMI GetConfig of pjsip.conf and pjsip_wizard.conf, the files on disk), ami (PJSIPShowAors, what Asterisk runs; slow on big servers), or auto (config unless sorcery.conf maps AORs elsewhere or GetConfig is refused).' },
   maxContacts: { flag: '--max-contacts <n>', parse: integer(0), help: 'Assume this max_contacts for AORs whose limit is not otherwise known.' },
 
   // --- output ---
   problems: { flag: '--problems', help: 'Only AORs that check would not call OK, or that hold stale (superseded, expired or twin) contacts.' },
-  format: { flag: '--format <format>', help: 'Output format (choices depend on the command).' },
+  format: { flag: '--format <format>', choices: ['table', 'json', 'nagios', 'prometheus', 'text'] as const, help: 'Output format (choices depend on the command).' },
   json: { flag: '--json', help: 'Shorthand for --format json (indented on a terminal, compact when piped).' },
   raw: { flag: '--raw', help: 'JSON: include every raw stored astdb field of each contact (fields); left out by default.' },
   color: { flag: '--no-color', help: 'No colour (also NO_COLOR=1; colour is only used on a terminal).' },
@@ -102,10 +104,10 @@ export const OPTIONS = {
   debug: { flag: '--debug', env: 'PJCTL_DEBUG', help: 'Print stack traces and AMI traffic summaries on stderr.' },
 
   // --- check ---
-  warn: { flag: '-w, --warn <threshold>', help: "Also WARNING (and near) when an AOR has this many free slots or fewer, or this percent used: '1', '80%' or '1,80%'. Default: near is shown, not paged." },
-  crit: { flag: '-c, --crit <threshold>', help: "Also CRITICAL when an AOR meets this threshold, same form as --warn ('0': every full AOR). Default: only full AORs holding stale contacts." },
+  warn: { flag: '-w, --warn <threshold>', parse: text, help: "Also WARNING (and near) when an AOR has this many free slots or fewer, or this percent used: '1', '80%' or '1,80%'. Default: near is shown, not paged." },
+  crit: { flag: '-c, --crit <threshold>', parse: text, help: "Also CRITICAL when an AOR meets this threshold, same form as --warn ('0': every full AOR). Default: only full AORs holding stale contacts." },
   verbose: { flag: '-v, --verbose', help: 'List every AOR that is not OK in the long output (default: the first 20, then "and N more").' },
-  textfile: { flag: '--textfile <path>', help: "Write the Prometheus metrics to PATH atomically (node_exporter textfile collector); exit 0 once written, whatever the state." },
+  textfile: { flag: '--textfile <path>', parse: text, help: "Write the Prometheus metrics to PATH atomically (node_exporter textfile collector); exit 0 once written, whatever the state." },
 
   // --- sources (also contacts, check, doctor) ---
   perIpLimit: { flag: '--per-ip-limit <n>', env: 'PJCTL_PER_IP_LIMIT', parse: integer(1), help: 'Flag source addresses holding N contacts or more (check: WARNING at N, CRITICAL above).' },
@@ -115,12 +117,13 @@ export const OPTIONS = {
   expired: { flag: '--expired', help: 'Prune contacts whose expiration_time has passed.' },
   superseded: { flag: '--superseded', help: 'Prune contacts superseded by a newer registration from the same device (via address and user agent).' },
   keep: { flag: '--keep <n>', parse: integer(1), help: 'Keep the N latest-expiring contacts of each AOR; prune the rest.' },
-  key: { flag: '--key <key>', help: 'Exactly this contact: astdb key <aor>;@<hash>, or a unique hash prefix (6+ hex digits, alone or after <aor>;@); several with commas.' },
-  unreachable: { flag: '--unreachable', help: 'Prune contacts that qualify reports Unreachable (PJSIPShowContacts).' },
-  via: { flag: '--via <how>', default: 'delete', choices: ['delete', 'expire'], help: 'delete: DBDel the key (slot free at once); expire: DBPut it with expiration_time 1 so Asterisk removes it itself.' },
+  key: { flag: '--key <key>', parse: list, help: 'Exactly this contact: astdb key <aor>;@<hash>, or a unique hash prefix (6+ hex digits, alone or after <aor>;@); several with commas.' },
+  orphaned: { flag: '--orphaned', help: 'Prune contacts of AORs that are no longer configured (state orphaned).' },
+  unreachable: { flag: '--unreachable', help: 'Prune contacts that qualify reports Unreachable (PJSIPShowEndpoint of their endpoints).' },
+  via: { flag: '--via <how>', default: 'delete', choices: ['delete', 'expire'] as const, help: 'delete: DBDel the key (slot free at once); expire: DBPut it with expiration_time 1 so Asterisk removes it itself.' },
   dryRun: { flag: '--dry-run', help: 'Print the plan; change nothing.' },
   yes: { flag: '--yes', help: 'Do not ask (required without a terminal, e.g. in cron).' },
-  backup: { flag: '--backup <file>', env: 'PJCTL_BACKUP', help: 'Append deleted values here (default $XDG_STATE_HOME/pjctl/backups/<server>-<date>.jsonl).' },
+  backup: { flag: '--backup <file>', env: 'PJCTL_BACKUP', parse: text, help: 'Append deleted values here (default $XDG_STATE_HOME/pjctl/backups/<server>-<date>.jsonl).' },
   backupRetention: { flag: '--backup-retention <days>', env: 'PJCTL_BACKUP_RETENTION', default: 30, parse: integer(0, 36500), help: "Each prune removes this server's own default backup files older than this many days (0: keep them all)." },
   maxDelete: { flag: '--max-delete <n>', default: 50, parse: integer(1), help: 'Refuse to delete more than this many contacts in one run without --force.' },
   force: { flag: '--force', help: 'prune: allow more than --max-delete or half of a server; gen: overwrite --out; restore: a backup written for another server.' },
@@ -134,23 +137,49 @@ export const OPTIONS = {
   minimumExpiration: { flag: '--minimum-expiration <s>', parse: integer(1), help: 'minimum_expiration (seconds).' },
   maximumExpiration: { flag: '--maximum-expiration <s>', parse: integer(1), help: 'maximum_expiration (seconds).' },
   defaultExpiration: { flag: '--default-expiration <s>', parse: integer(1), help: 'default_expiration (seconds).' },
-  expirationWindow: { flag: '--expiration-window <min-max>', help: 'minimum and maximum expiration together, e.g. 600-3600.' },
-  context: { flag: '--context <context>', help: 'Endpoint context (default from-internal).' },
-  transport: { flag: '--transport <name>', help: 'Endpoint transport.' },
-  allow: { flag: '--allow <codecs>', help: 'Endpoint codecs, e.g. ulaw,alaw (default ulaw,alaw).' },
-  template: { flag: '--template <name>', help: 'Define templates TEMPLATE, TEMPLATE-auth, TEMPLATE-aor and emit [NAME](TEMPLATE) sections that hold only what is per name.' },
-  passwordEnv: { flag: '--password-env <var>', help: 'Take the password from this environment variable.' },
+  expirationWindow: { flag: '--expiration-window <min-max>', parse: text, help: 'minimum and maximum expiration together, e.g. 600-3600.' },
+  context: { flag: '--context <context>', parse: text, help: 'Endpoint context (default from-internal).' },
+  transport: { flag: '--transport <name>', parse: text, help: 'Endpoint transport.' },
+  allow: { flag: '--allow <codecs>', parse: text, help: 'Endpoint codecs, e.g. ulaw,alaw (default ulaw,alaw).' },
+  template: { flag: '--template <name>', parse: text, help: 'Define templates TEMPLATE, TEMPLATE-auth, TEMPLATE-aor and emit [NAME](TEMPLATE) sections that hold only what is per name.' },
+  passwordEnv: { flag: '--password-env <var>', parse: text, help: 'Take the password from this environment variable.' },
   generatePassword: { flag: '--generate-password', help: 'Generate a strong random password per name.' },
-  out: { flag: '--out <file>', help: 'Write to this file (never overwrites without --force).' },
+  out: { flag: '--out <file>', parse: text, help: 'Write to this file (never overwrites without --force).' },
   append: { flag: '--append', help: 'Emit [NAME](+type=aor) sections that add only the AOR options to an AOR defined elsewhere.' },
   aorOnly: { flag: '--aor-only', help: 'Only the type=aor section.' },
-  fromCsv: { flag: '--from-csv <file>', help: 'Names from a CSV file: name,password[,max_contacts,...].' },
+  fromCsv: { flag: '--from-csv <file>', parse: text, help: 'Names from a CSV file: name,password[,max_contacts,...].' },
   fromServer: { flag: '--from-server', help: 'Propose AOR snippets from what is registered on a live server.' },
 
   // --- exporter ---
   listen: { flag: '--listen <host:port>', env: 'PJCTL_LISTEN', default: '127.0.0.1:9814', parse: (raw: string) => (listenAddress(raw), String(raw).trim()), help: 'exporter: serve /metrics and /healthz here (HOST:PORT, [::1]:PORT, :PORT for every interface).' },
   resync: { flag: '--resync <duration>', env: 'PJCTL_RESYNC', default: 300, parse: duration, help: 'exporter: re-read every server this often (30s, 5m, 1h) to catch what no event tells.' },
-  perAor: { flag: '--per-aor <which>', env: 'PJCTL_PER_AOR', default: 'all', choices: ['all', 'problems'], help: 'exporter: per-AOR series for every AOR, or only for AORs not ok or holding stale contacts.' },
+  perAor: { flag: '--per-aor <which>', env: 'PJCTL_PER_AOR', default: 'all', choices: ['all', 'problems'] as const, help: 'exporter: per-AOR series for every AOR, or only for AORs not ok or holding stale contacts.' },
 } satisfies Record<string, OptionSpec>
 
 export type OptionKey = keyof typeof OPTIONS
+
+/** An option's value: one of its choices, what its parser returns, or (a flag without a value) a boolean. */
+export type ValueOf<S> = S extends { choices: readonly (infer C)[] } ? C : S extends { parse: (raw: string) => infer T } ? T : boolean
+
+type Defaulted = { [K in OptionKey]: (typeof OPTIONS)[K] extends { default: unknown } ? K : never }[OptionKey]
+
+/**
+ * Option values after parsing (flag > env > config profile > default), typed from OPTIONS:
+ * an option with a default always has a value; the others only when given.
+ */
+export type Settings = { [K in Defaulted]: ValueOf<(typeof OPTIONS)[K]> } & { [K in Exclude<OptionKey, Defaulted>]?: ValueOf<(typeof OPTIONS)[K]> }
+
+export type Format = ValueOf<(typeof OPTIONS)['format']>
+
+/** Every default from OPTIONS, under the given values (for a run that does not come from the command line: demo, tests). */
+export function withDefaults(values: Partial<Settings> = {}): Settings {
+  const defaults: Record<string, unknown> = {}
+  for (const [key, spec] of Object.entries(OPTIONS) as [OptionKey, OptionSpec][]) if (spec.default !== undefined) defaults[key] = spec.default
+  return { ...defaults, ...values } as Settings
+}
+
+/** The flag as typed, without its value: `--max-contacts`, `--no-remove-existing`. */
+export function flagOf(key: OptionKey): string {
+  const spec: OptionSpec = OPTIONS[key]
+  return spec.flag?.split(' ')[0] ?? key
+}

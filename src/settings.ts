@@ -7,7 +7,8 @@ import { homedir } from 'node:os'
 import { join } from 'node:path'
 import type { AmiTarget } from './ami/types.js'
 import { InputError, UsageError, cannotRead } from './errors.js'
-import { OPTIONS, printable, type OptionKey, type OptionSpec } from './options.js'
+import { printable } from './text.js'
+import { OPTIONS, type OptionKey, type OptionSpec, type Settings } from './options.js'
 
 export interface ServerProfile {
   [key: string]: unknown
@@ -24,7 +25,7 @@ export interface ConfigFile {
 export type SourceOf = (key: OptionKey) => string | undefined
 
 export interface ResolveInput {
-  settings: Partial<Record<OptionKey, unknown>>
+  settings: Settings
   sourceOf: SourceOf
   env: Record<string, string | undefined>
   warn(message: string): void
@@ -37,7 +38,7 @@ export function defaultConfigPath(env: Record<string, string | undefined>): stri
 
 /** Reads the config file; a missing default file is no error, a missing --config file is. */
 export async function loadConfig(input: ResolveInput): Promise<ConfigFile | null> {
-  const explicit = input.settings.config as string | undefined
+  const explicit = input.settings.config
   const path = explicit ?? defaultConfigPath(input.env)
   let text: string
   try {
@@ -74,7 +75,7 @@ export async function loadConfig(input: ResolveInput): Promise<ConfigFile | null
 export async function resolveTargets(input: ResolveInput): Promise<AmiTarget[]> {
   const config = await loadConfig(input)
   const { settings } = input
-  const names = settings.all ? Object.keys(config?.servers ?? {}) : ((settings.server as string[] | undefined) ?? [])
+  const names = settings.all ? Object.keys(config?.servers ?? {}) : (settings.server ?? [])
   if (settings.all && names.length === 0) throw new UsageError('--all: the config file lists no servers', `add them under "servers" in ${config?.path ?? defaultConfigPath(input.env)}`)
   if (names.length === 0) {
     const fallback = config?.default && input.sourceOf('host') !== 'cli' && input.sourceOf('host') !== 'env' ? config.default : undefined
@@ -101,20 +102,21 @@ function profileOf(config: ConfigFile, name: string): ServerProfile {
 }
 
 async function buildTarget(name: string | undefined, profile: ServerProfile, input: ResolveInput): Promise<AmiTarget> {
-  const value = <T>(key: OptionKey): T => {
+  /** The flag or env value, else the profile's (a JSON string goes through the option's parser), else the default. */
+  const value = <K extends OptionKey>(key: K): Settings[K] => {
     const source = input.sourceOf(key)
-    if ((source === 'cli' || source === 'env') || !(key in profile)) return input.settings[key] as T
+    if ((source === 'cli' || source === 'env') || !(key in profile)) return input.settings[key]
     const raw = profile[key]
-    const spec = OPTIONS[key] as OptionSpec
+    const spec: OptionSpec = OPTIONS[key]
     try {
-      return (spec.parse && typeof raw === 'string' ? spec.parse(raw) : raw) as T
+      return (spec.parse && typeof raw === 'string' ? spec.parse(raw) : raw) as Settings[K]
     } catch (error) {
       throw new InputError(`config file: server "${name}": ${key}: ${(error as Error).message}`)
     }
   }
-  const host = value<string>('host')
-  const port = value<number>('port')
-  const user = value<string | undefined>('user')
+  const host = value('host')
+  const port = value('port')
+  const user = value('user')
   const where = name ?? `${host}:${port}`
   if (!user) throw new UsageError(`no AMI user for ${where}`, 'pass --user, set PJCTL_USER, or add "user" to the server in the config file')
   const secret = await resolveSecret(profile, input, where)
@@ -124,8 +126,8 @@ async function buildTarget(name: string | undefined, profile: ServerProfile, inp
     port,
     user,
     secret,
-    timeout: value<number>('timeout'),
-    maxOutput: value<number>('maxOutput'),
+    timeout: value('timeout'),
+    maxOutput: value('maxOutput'),
   }
 }
 
@@ -133,7 +135,7 @@ async function resolveSecret(profile: ServerProfile, input: ResolveInput, where:
   const fromEnv = input.env.PJCTL_SECRET
   if (fromEnv) return fromEnv
   const fileSource = input.sourceOf('secretFile')
-  const file = fileSource === 'cli' || fileSource === 'env' ? (input.settings.secretFile as string) : (profile.secretFile as string | undefined)
+  const file = fileSource === 'cli' || fileSource === 'env' ? input.settings.secretFile : (profile.secretFile as string | undefined)
   if (file) return readSecretFile(file, input.warn)
   if (typeof profile.secret === 'string' && profile.secret) return profile.secret
   throw new UsageError(`no AMI secret for ${where}`, 'set PJCTL_SECRET, pass --secret-file FILE, or add "secret" to the server in the config file (a secret is never a flag)')

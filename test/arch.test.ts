@@ -40,6 +40,43 @@ describe('layering', () => {
     expect(offenders(/from ['"](commander|chalk|cli-table3|node:net)['"]/, (p) => !p.startsWith('src/commands/'))).toEqual([])
   })
 
+  it('core and ami do not import the option table (src/options.ts is the command line\'s)', () => {
+    expect(offenders(/from ['"]\.\.\/options\.js['"]/, (p) => !p.startsWith('src/core/') && !p.startsWith('src/ami/'))).toEqual([])
+  })
+
+  it('core/genconf knows no command-line flag: the command passes the names (FLAG_NAMES)', () => {
+    const code = FILES.find((f) => f.path === 'src/core/genconf.ts')!.text.replace(/^\s*(\/\/|\*|\/\*).*$/gm, '')
+    expect(code.match(/(?<![\w-])--[a-z][a-z-]+/g) ?? []).toEqual([])
+  })
+
+  it('output imports from commands only the data shapes (types.ts, views.ts)', () => {
+    const bad = FILES.filter((f) => f.path.startsWith('src/output/')).flatMap((f) =>
+      [...f.text.matchAll(/from ['"]\.\.\/commands\/([^'"]+)['"]/g)].map((m) => m[1]).filter((m) => m !== 'types.js' && m !== 'views.js').map((m) => `${f.path}: ${m}`),
+    )
+    expect(bad).toEqual([])
+  })
+
+  it('commands do not import each other (shared code lives in read.ts, backup.ts, views.ts); only demo runs the others', () => {
+    const commands = new Set(FILES.filter((f) => f.path.startsWith('src/commands/') && /: CommandSpec</.test(f.text)).map((f) => f.path.slice('src/commands/'.length).replace(/\.ts$/, '.js')))
+    expect(commands.size).toBeGreaterThanOrEqual(6)
+    const bad = FILES.filter((f) => f.path.startsWith('src/commands/') && !['src/commands/index.ts', 'src/commands/demo.ts'].includes(f.path)).flatMap((f) =>
+      [...f.text.matchAll(/from ['"]\.\/([^'"]+)['"]/g)].map((m) => m[1]).filter((m) => commands.has(m)).map((m) => `${f.path}: ${m}`),
+    )
+    expect(bad).toEqual([])
+  })
+
+  it('src/cli.ts names no command: what differs per command is a CommandSpec field', () => {
+    const cli = FILES.find((f) => f.path === 'src/cli.ts')!.text
+    const names = [...FILES.filter((f) => f.path.startsWith('src/commands/')).flatMap((f) => [...f.text.matchAll(/^  name: '([a-z]+)'/gm)].map((m) => m[1]))]
+    expect(names).toContain('check')
+    expect(names.filter((name) => new RegExp(`['"\`]${name}['"\`]`).test(cli))).toEqual([])
+  })
+
+  it('one sanitiser for printed text (src/text.ts): no other control-character replacement', () => {
+    expect(offenders(/\\u001f|\\x1f/, (p) => p === 'src/text.ts')).toEqual([])
+    expect(offenders(/function (clean|shown|escapeControls|showSafely)\b|export function printable/, (p) => p === 'src/text.ts')).toEqual([])
+  })
+
   it('the simulated Asterisk uses node:* and the core types only (it ships for `pjctl demo`)', () => {
     const bad = FILES.filter((f) => f.path.startsWith('src/sim/')).flatMap((f) =>
       [...f.text.matchAll(/from ['"]([^'"]+)['"]/g)].map((m) => m[1]).filter((m) => !m.startsWith('node:') && !m.startsWith('./') && m !== '../core/types.js').map((m) => `${f.path}: ${m}`),

@@ -1,6 +1,10 @@
 // The typed face of AMI that commands use. Only src/ami/session.ts implements it,
 // and only src/ami/ touches asterisk-manager or sockets.
 
+import type { ConfigCategory } from '../core/types.js'
+
+export type { ConfigCategory }
+
 /** One AMI message (response or event): its header lines in order, names as received. */
 export interface AmiMessage {
   readonly names: readonly string[]
@@ -54,6 +58,11 @@ export interface ListAnswer {
   listItems: number | null
 }
 
+export interface ConfigAnswer {
+  filename: string
+  categories: ConfigCategory[]
+}
+
 export interface AmiSession {
   readonly target: AmiTarget
   /** DBGetTree: rows of a family; throws UnknownActionError on servers older than 16.28/18.14/19.6.
@@ -82,6 +91,12 @@ export interface AmiSession {
   ping(): Promise<void>
   /** Any action answered by one message (e.g. ListCommands): that message. ActionFailedError on `Response: Error`. */
   action(action: string, headers?: Record<string, string>): Promise<AmiMessage>
+  /** GetConfig: the categories of a config file as Asterisk parses it from disk now (not necessarily what is
+   *  loaded), optionally only those matching `filter` (`name=regex[,name=regex]`, e.g. `type=aor`).
+   *  null when Asterisk answers `Config file not found`; PermissionError without write=system or config. */
+  getConfig(filename: string, filter?: string): Promise<ConfigAnswer | null>
   /** Logoff and close; never throws. */
   close(): Promise<void>
+  /** Close at once, without Logoff (the run is failing anyway); actions in flight fail. */
+  destroy(): void
 }

@@ -8,7 +8,7 @@
 
 import { AmiError, HeaderInjectionError } from '../errors.js'
 import type { AmiMessage } from './types.js'
-import { printable } from '../options.js'
+import { printable } from '../text.js'
 
 const BANNER = 'Asterisk Call Manager/'
 const END_COMMAND = '--END COMMAND--'

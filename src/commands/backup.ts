@@ -7,7 +7,8 @@ import { dirname, join } from 'node:path'
 import { FailedError, InputError } from '../errors.js'
 import type { Deps } from './types.js'
 import { contactFromRow } from '../core/contact.js'
-import { showSafely, validateName } from '../core/select.js'
+import { validateName } from '../core/select.js'
+import { printable } from '../text.js'
 import { CONTACT_FAMILY } from '../core/types.js'
 
 export interface BackupEntry {
@@ -99,7 +100,7 @@ export class BackupFile {
  */
 export async function readBackup(path: string, deps: Deps): Promise<BackupEntry[]> {
   const text = await deps.readFile(path)
-  const shown = showSafely(path)
+  const shown = printable(path, 80)
   const lines = text.split('\n')
   const last = lines.findLastIndex((line) => line.trim() !== '')
   const entries: BackupEntry[] = []
@@ -127,16 +128,16 @@ function entryProblem(entry: unknown): string | null {
   if (typeof e.server !== 'string' || typeof e.family !== 'string' || typeof e.key !== 'string' || typeof e.value !== 'string') {
     return 'not a backup entry (needs server, family, key and value, each a string)'
   }
-  if (e.family !== CONTACT_FAMILY) return `family "${showSafely(e.family)}" is not ${CONTACT_FAMILY}: pjctl restores contacts only`
+  if (e.family !== CONTACT_FAMILY) return `family "${printable(e.family, 80)}" is not ${CONTACT_FAMILY}: pjctl restores contacts only`
   const unsafe = /[\r\n\0]/
-  if (unsafe.test(e.key)) return `key "${showSafely(e.key)}" contains CR, LF or NUL: not a contact key`
-  if (unsafe.test(e.value)) return `the value of ${showSafely(e.key)} contains CR, LF or NUL: not a contact`
-  if (unsafe.test(e.server)) return `server "${showSafely(e.server)}" contains CR, LF or NUL`
+  if (unsafe.test(e.key)) return `key "${printable(e.key, 80)}" contains CR, LF or NUL: not a contact key`
+  if (unsafe.test(e.value)) return `the value of ${printable(e.key, 80)} contains CR, LF or NUL: not a contact`
+  if (unsafe.test(e.server)) return `server "${printable(e.server, 80)}" contains CR, LF or NUL`
   const contact = contactFromRow(e.key, e.value)
   if (typeof contact === 'string') {
     return contact.startsWith('key ')
-      ? `key "${showSafely(e.key)}" ${contact.slice(4)} (expected <aor>;@<32 hex digits>)`
-      : `the value of "${showSafely(e.key)}" is not a contact: ${contact}`
+      ? `key "${printable(e.key, 80)}" ${contact.slice(4)} (expected <aor>;@<32 hex digits>)`
+      : `the value of "${printable(e.key, 80)}" is not a contact: ${contact}`
   }
   try {
     validateName(contact.aor, 'AOR name')

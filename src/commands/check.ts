@@ -4,8 +4,7 @@ import { DEFAULT_THRESHOLDS } from '../core/classify.js'
 import { describeAgainstLimit, perIpLimitFrom, sourcesOf, type PerIpLimit, type SourceRow } from '../core/sources.js'
 import { EXIT } from '../errors.js'
 import type { ServerReport } from '../core/types.js'
-import { READ_OPTIONS, readFleet } from './contacts.js'
-import { checkNames, isFleet, thresholdsFrom } from './read.js'
+import { READ_OPTIONS, checkNames, isFleet, readFleet, thresholdsFrom } from './read.js'
 import type { CommandSpec } from './types.js'
 import type { CheckData, CheckFinding, CheckServer, CheckStatus } from './views.js'
 
@@ -18,12 +17,12 @@ export const check: CommandSpec<CheckData> = {
   errorExit: EXIT.unreadable,
   // A check that cannot run is still a check result: UNKNOWN in the chosen format (a textfile
   // collector must see pjctl_server_up 0, not an empty file).
-  failure(error, settings) {
-    const server = (settings.server as string[] | undefined)?.[0] ?? `${settings.host ?? '127.0.0.1'}:${settings.port ?? 5038}`
+  failure(error, settings, now) {
+    const server = settings.server?.[0] ?? `${settings.host}:${settings.port}`
     const failure = { server, message: error.message, hint: error.hint, exit: EXIT.unreadable }
     return {
       view: 'check',
-      data: { generatedAt: Math.floor(Date.now() / 1000), status: 3, thresholds: DEFAULT_THRESHOLDS, servers: [{ server, status: 3, failure, findings: [] }], fleet: false, verbose: false },
+      data: { generatedAt: now, status: 3, thresholds: DEFAULT_THRESHOLDS, servers: [{ server, status: 3, failure, findings: [] }], fleet: false, verbose: false },
       exitCode: EXIT.unreadable,
     }
   },

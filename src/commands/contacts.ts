@@ -4,11 +4,9 @@ import { adviceFor } from '../core/advice.js'
 import { atOrAboveLimit, perIpLimitFrom, sourcesOf } from '../core/sources.js'
 import { isProblem } from '../core/select.js'
 import type { ServerReport } from '../core/types.js'
-import { checkNames, eachServer, isFleet, readServerReport, selectNamed } from './read.js'
-import type { CommandSpec, Deps, Settings } from './types.js'
+import { READ_OPTIONS, checkNames, isFleet, readFleet } from './read.js'
+import type { CommandSpec } from './types.js'
 import type { ContactsData, ServerFailure } from './views.js'
-
-export const READ_OPTIONS = ['server', 'all', 'config', 'host', 'port', 'user', 'secretFile', 'timeout', 'maxOutput', 'parallel', 'source', 'input', 'strict', 'pjsipConf', 'maxContacts'] as const
 
 export const contacts: CommandSpec<ContactsData> = {
   name: 'contacts',
@@ -44,11 +42,4 @@ export const contacts: CommandSpec<ContactsData> = {
       exitCode: failed ? failed.exit : 0,
     }
   },
-}
-
-/** Reads every target (or the --input dump) and keeps only the asked-for AORs. One unreachable server in a fleet is a failure entry; alone, it throws. */
-export async function readFleet(names: string[], settings: Settings, deps: Deps, options: { qualify?: boolean } = {}): Promise<(ServerReport | ServerFailure)[]> {
-  const pick = (report: ServerReport): ServerReport => selectNamed(report, names, deps)
-  if (settings.input !== undefined) return [pick(await readServerReport(null, settings, deps, { names, ...options }))]
-  return eachServer<ServerReport | ServerFailure>(await deps.targets(), settings, deps, async (target) => pick(await readServerReport(target, settings, deps, { names, ...options })), (failure) => failure)
 }

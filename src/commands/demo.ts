@@ -9,23 +9,9 @@ import { check } from './check.js'
 import { contacts } from './contacts.js'
 import { gen } from './gen.js'
 import { prune } from './prune.js'
+import { withDefaults } from '../options.js'
 import type { CommandResult, CommandSpec, Deps, Format, Settings } from './types.js'
-
-export interface DemoStep {
-  /** What the step shows, in a sentence. */
-  title: string
-  /** The pjctl command line this step ran (as the user would type it), or null for a simulated phone/Asterisk event. */
-  command: string | null
-  /** A rendered pjctl result, or plain lines (a REGISTER and Asterisk's log line). */
-  result?: { view: string; format: Format; data: unknown; exitCode: number }
-  lines?: string[]
-}
-
-export interface DemoData {
-  server: string
-  steps: DemoStep[]
-  fix: string[]
-}
+import type { DemoData, DemoStep } from './views.js'
 
 const PHONE = { aor: 'FAP003', uri: 'sip:FAP003@192.0.2.16:5064', viaAddr: '192.0.2.16', viaPort: 5064, userAgent: 'Grandstream GXP2130 1.0.11.3', expires: 3600 }
 
@@ -43,8 +29,8 @@ export const demo: CommandSpec<DemoData> = {
     const target: AmiTarget = { name: `simulated-asterisk:${port}`, host: '127.0.0.1', port, user: 'pjctl', secret: 'pjctl-secret', timeout: 10, maxOutput: 256 * 1024 ** 2 }
     const demoDeps: Deps = { ...deps, targets: async () => [target], env: { ...deps.env, XDG_STATE_HOME: state }, interactive: false, log: { ...deps.log, info: () => {} } }
     const steps: DemoStep[] = []
-    const runStep = async (title: string, command: string, spec: CommandSpec<unknown>, args: string[], settings: Settings, format: Format): Promise<CommandResult<unknown>> => {
-      const result = await spec.run({ args, settings: { ...BASE, ...settings }, format, deps: demoDeps })
+    const runStep = async (title: string, command: string, spec: CommandSpec<unknown>, args: string[], settings: Partial<Settings>, format: Format): Promise<CommandResult<unknown>> => {
+      const result = await spec.run({ args, settings: withDefaults(settings), format, deps: demoDeps })
       steps.push({ title, command, result: { ...result, format } })
       return result
     }
@@ -79,6 +65,3 @@ export const demo: CommandSpec<DemoData> = {
     }
   },
 }
-
-/** The defaults the option table would give these commands on the command line. */
-const BASE: Settings = { source: 'auto', parallel: 1, via: 'delete', maxDelete: 50, inFlight: 64, removeExisting: true, genMaxContacts: 1 }

@@ -7,7 +7,7 @@ import { actionsFromListCommands, diagnose, exitCodeOf, type AmiFacts } from '..
 import { perIpLimitFrom, type PerIpLimit } from '../core/sources.js'
 import type { ServerReport } from '../core/types.js'
 import { EXIT, PjctlError, type ExitCode } from '../errors.js'
-import { READ_OPTIONS } from './contacts.js'
+import { READ_OPTIONS } from './read.js'
 import { checkNames, eachServer, isFleet, readFromSession, readServerReport, selectNamed, thresholdsFrom } from './read.js'
 import type { CommandSpec, Deps, Settings } from './types.js'
 import type { DoctorData, DoctorServer, ServerFailure } from './views.js'
@@ -40,9 +40,10 @@ async function readOne(target: AmiTarget, names: string[], settings: Settings, l
   try {
     const report = selectNamed(await readFromSession(session, settings, deps, thresholdsFrom(settings), { names }), names, deps)
     const ami: AmiFacts = { user: target.user, source: report.source, actions: await allowedActions(session, deps) }
-    // PJSIPShowAors lists every configured AOR: absent from it means not configured (one NAME reads PJSIPShowEndpoint instead)
-    const fromAmi = (report.configs ?? []).filter((c) => c.source === 'ami')
-    const configured = names.length !== 1 && fromAmi.length ? new Set(fromAmi.map((c) => c.aor)) : null
+    // An authoritative AOR list (the config files with no other aor backend, or PJSIPShowAors) holds every configured
+    // AOR: absent from it means not configured (one NAME reads PJSIPShowEndpoint instead)
+    const listed = (report.configs ?? []).filter((c) => c.source === 'ami' || c.source === 'getconfig')
+    const configured = names.length !== 1 && report.limits?.authoritative && listed.length ? new Set(listed.map((c) => c.aor)) : null
     return examine(report, ami, configured, limit, deps)
   } finally {
     await session.close()

@@ -5,13 +5,18 @@
 import { isProblem } from '../core/live.js'
 import { UsageError } from '../errors.js'
 import { listen, type HttpListener } from '../http/server.js'
-import { ExporterMetrics, type PerAor } from '../output/metrics.js'
+import { ExporterMetrics } from '../output/metrics.js'
 import { listenAddress } from '../options.js'
 import { ServerFollower } from './follow.js'
 import type { CommandSpec } from './types.js'
 
-/** Renders at most this often while events keep coming (and never more often than twice its own cost). */
-const MIN_RENDER_MS = 100
+/**
+ * Renders at most once a second while changes keep coming, and never more often than four times its own
+ * cost: a render of 250,000 series blocks the event loop (prom-client builds the text synchronously per
+ * metric), and on a big PBX some contact expires nearly every second.
+ */
+const MIN_RENDER_MS = 1000
+const RENDER_COST_FACTOR = 4
 
 export const exporter: CommandSpec<Record<string, never>> = {
   name: 'exporter',
@@ -21,9 +26,9 @@ export const exporter: CommandSpec<Record<string, never>> = {
   // SIGTERM/SIGINT end the run: sessions are logged off, then exit 0
   handlesInterrupt: true,
   async run({ settings, deps }) {
-    const { host, port } = listenAddress(String(settings.listen ?? '127.0.0.1:9814'))
-    const resyncMs = Number(settings.resync ?? 300) * 1000
-    const metrics = new ExporterMetrics((settings.perAor as PerAor | undefined) ?? 'all', isProblem)
+    const { host, port } = listenAddress(settings.listen)
+    const resyncMs = settings.resync * 1000
+    const metrics = new ExporterMetrics(settings.perAor, isProblem)
     const targets = await deps.targets()
 
     let body = Buffer.from(await metrics.render())
@@ -52,7 +57,7 @@ export const exporter: CommandSpec<Record<string, never>> = {
     const schedule = (): void => {
       dirty = true
       if (renderTimer || rendering) return
-      const wait = Math.max(0, Math.max(MIN_RENDER_MS, 2 * lastRenderMs) - (Date.now() - lastRenderAt))
+      const wait = Math.max(0, Math.max(MIN_RENDER_MS, RENDER_COST_FACTOR * lastRenderMs) - (Date.now() - lastRenderAt))
       renderTimer = setTimeout(() => void render(), wait)
     }
 

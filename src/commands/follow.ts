@@ -81,7 +81,7 @@ export class ServerFollower {
   ) {
     this.live = new LiveServer({
       thresholds: thresholdsFrom(settings),
-      defaultMaxContacts: settings.maxContacts === undefined ? null : Number(settings.maxContacts),
+      defaultMaxContacts: settings.maxContacts ?? null,
     })
     metrics.addServer(target.name)
   }
@@ -125,6 +125,7 @@ export class ServerFollower {
       superseded += s.superseded
       expired += s.expired
     }
+    this.metrics.setSources(this.name, this.live.sources())
     this.metrics.setTotals(this.name, { status: serverStatus(summaries), aorsByState, contacts, superseded, expired, qualify: this.live.qualifyCounts() })
   }
 
@@ -344,8 +345,7 @@ export class ServerFollower {
       return
     }
     if (this.live.has(key)) {
-      this.live.setQualify(key, status)
-      this.hooks.changed()
+      if (this.live.setQualify(key, status)) this.hooks.changed()
       return
     }
     this.pendingQualify.set(key, status)
@@ -414,13 +414,13 @@ export class ServerFollower {
       this.deps.log.warn(`${this.name}: ${key} did not parse (${contact})`)
       return
     }
-    this.live.put(contact, now)
+    let changed = this.live.put(contact, now) !== 'same'
     const status = this.pendingQualify.get(key)
     if (status !== undefined) {
       this.pendingQualify.delete(key)
-      this.live.setQualify(key, status)
+      changed = this.live.setQualify(key, status) || changed
     }
-    this.hooks.changed()
+    if (changed) this.hooks.changed()
   }
 
   // --- time ---
@@ -430,7 +430,8 @@ export class ServerFollower {
     const recheck = this.live.tick(this.deps.now())
     if (recheck.length > RECHECK_AS_RESYNC) this.requestResync()
     else for (const key of recheck) this.fetch(key)
-    this.hooks.changed()
+    // render only when an AOR's judgement may have moved (nothing changes with the clock otherwise)
+    if (this.live.hasDirty) this.hooks.changed()
   }
 }
 

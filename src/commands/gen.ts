@@ -7,11 +7,14 @@
 import { randomBytes } from 'node:crypto'
 import { link, open, rename, unlink } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
-import { parseGenCsv, proposeFromReports, renderGen, type GenEntry, type GenKind, type GenOptions } from '../core/genconf.js'
-import { shown } from '../core/pjsipconf.js'
+import { parseGenCsv, proposeFromReports, renderGen, type GenEntry, type GenKind, type GenOptions, type OptionNames } from '../core/genconf.js'
 import { selectAors } from '../core/select.js'
 import { InputError, UsageError } from '../errors.js'
+import { flagOf } from '../options.js'
+import { printable } from '../text.js'
 import { readServerReport } from './read.js'
+import { WIZARD_FILE } from '../core/limits.js'
+import type { AorReport } from '../core/types.js'
 import type { CommandSpec, Deps, Settings } from './types.js'
 
 export interface GenOutput {
@@ -57,6 +60,7 @@ const GEN_OPTIONS = [
   'timeout',
   'config',
   'source',
+  'limits',
 ] as const
 
 export const gen: CommandSpec<GenOutput> = {
@@ -68,7 +72,9 @@ export const gen: CommandSpec<GenOutput> = {
     'max_contacts of at least 1 (default 1) and remove_existing=yes.',
     '',
     'Names come from the arguments, --from-csv FILE (name,password[,max_contacts,context,...]; - for stdin),',
-    'or --from-server (one [NAME](+type=aor) proposal per registered AOR, max_contacts = devices registered now).',
+    'or --from-server (one proposal per AOR the server has: [NAME](+type=aor) for pjsip.conf AORs with gen pjsip,',
+    '[NAME](+) with aor/ options for pjsip_wizard.conf wizards with gen wizard; max_contacts = devices registered now,',
+    'never less than the current max_contacts).',
     'Passwords: --password-env VAR, a password column in the CSV, or --generate-password; never invented otherwise.',
     '--aor-only prints only the type=aor sections; --append prints [NAME](+type=aor) additions for AORs defined',
     'elsewhere (FreePBX: pjsip.aor_custom_post.conf). --template T prints the shared options once as templates',
@@ -81,7 +87,7 @@ export const gen: CommandSpec<GenOutput> = {
     const flat = (args as unknown[]).flat(2).map(String)
     const [kindArg, ...names] = flat
     if (kindArg !== 'pjsip' && kindArg !== 'wizard') {
-      throw new UsageError(`gen: unknown kind '${shown(kindArg ?? '')}'`, 'use: pjctl gen pjsip NAME... or pjctl gen wizard NAME...')
+      throw new UsageError(`gen: unknown kind '${printable(kindArg ?? '', 80)}'`, 'use: pjctl gen pjsip NAME... or pjctl gen wizard NAME...')
     }
     const kind: GenKind = kindArg
 
@@ -97,12 +103,12 @@ export const gen: CommandSpec<GenOutput> = {
 
     let entries: GenEntry[]
     if (options.fromServer) {
-      entries = await fromServer(names, settings, deps)
+      entries = await fromServer(kind, names, settings, deps)
     } else if (settings.fromCsv !== undefined) {
-      const file = String(settings.fromCsv)
+      const file = settings.fromCsv
       const text = file === '-' ? await deps.readStdin() : await deps.readFile(file)
       entries = parseGenCsv(text)
-      if (entries.length === 0) throw new InputError(`--from-csv ${shown(file, 200)}: no names in the file`)
+      if (entries.length === 0) throw new InputError(`--from-csv ${printable(file, 200)}: no names in the file`)
     } else {
       if (names.length === 0) throw new UsageError('gen: no names', 'give NAME arguments, --from-csv FILE or --from-server')
       entries = names.map((name) => ({ name }))
@@ -116,71 +122,87 @@ export const gen: CommandSpec<GenOutput> = {
       entries = entries.map(({ password: _password, ...rest }) => rest)
     }
 
-    const result = renderGen({ kind, entries, options })
+    const result = renderGen({ kind, entries, options, names: FLAG_NAMES })
     warnings.push(...result.warnings)
     for (const w of warnings) deps.log.warn(w)
 
     if (settings.out !== undefined) {
-      const out = String(settings.out)
+      const out = settings.out
       // Passwords → 600 (the Asterisk user must then be given the file: chown); AOR options only → the umask's mode.
-      await writeOut(out, result.text, Boolean(settings.force), endpointToo)
-      deps.log.info(`wrote ${entries.length} ${entries.length === 1 ? 'name' : 'names'} to ${shown(out, 200)}`)
-      if (endpointToo) deps.log.info(`${shown(out, 200)} holds passwords and is mode 600: make sure Asterisk can read it (e.g. chown asterisk: FILE)`)
+      await writeOut(out, result.text, settings.force === true, endpointToo)
+      deps.log.info(`wrote ${entries.length} ${entries.length === 1 ? 'name' : 'names'} to ${printable(out, 200)}`)
+      if (endpointToo) deps.log.info(`${printable(out, 200)} holds passwords and is mode 600: make sure Asterisk can read it (e.g. chown asterisk: FILE)`)
       return { view: 'gen', data: { text: '', warnings, out }, exitCode: 0 }
     }
     return { view: 'gen', data: { text: result.text, warnings }, exitCode: 0 }
   },
 }
 
-/** Settings → renderer options. Values from flags are parsed already; from env/config they may be strings. */
+/** How the command line spells each option core/genconf names in its messages and header line. */
+export const FLAG_NAMES: OptionNames = {
+  maxContacts: flagOf('genMaxContacts'),
+  removeExisting: flagOf('removeExisting'),
+  removeUnavailable: flagOf('removeUnavailable'),
+  qualifyFrequency: flagOf('qualifyFrequency'),
+  minimumExpiration: flagOf('minimumExpiration'),
+  maximumExpiration: flagOf('maximumExpiration'),
+  defaultExpiration: flagOf('defaultExpiration'),
+  expirationWindow: flagOf('expirationWindow'),
+  context: flagOf('context'),
+  transport: flagOf('transport'),
+  allow: flagOf('allow'),
+  template: flagOf('template'),
+  aorOnly: flagOf('aorOnly'),
+  append: flagOf('append'),
+  fromServer: flagOf('fromServer'),
+  passwordEnv: flagOf('passwordEnv'),
+  generatePassword: flagOf('generatePassword'),
+  fromCsv: flagOf('fromCsv'),
+}
+
+/** Settings → renderer options (typed and parsed by the option table already). */
 export function optionsFrom(settings: Settings): GenOptions {
-  const o: GenOptions = {}
-  const maxContacts = settings.genMaxContacts ?? settings.maxContacts
-  if (maxContacts !== undefined) o.maxContacts = int('--max-contacts', maxContacts)
-  if (settings.removeExisting === false || settings.removeExisting === 'false') o.removeExisting = false
+  const o: GenOptions = {
+    maxContacts: settings.genMaxContacts,
+    qualifyFrequency: settings.qualifyFrequency,
+    minimumExpiration: settings.minimumExpiration,
+    maximumExpiration: settings.maximumExpiration,
+    defaultExpiration: settings.defaultExpiration,
+    expirationWindow: settings.expirationWindow,
+    context: settings.context,
+    transport: settings.transport,
+    allow: settings.allow,
+    template: settings.template,
+    passwordEnv: settings.passwordEnv,
+    fromCsv: settings.fromCsv,
+  }
+  if (settings.removeExisting === false) o.removeExisting = false
   if (settings.removeUnavailable) o.removeUnavailable = true
-  if (settings.qualifyFrequency !== undefined) o.qualifyFrequency = int('--qualify-frequency', settings.qualifyFrequency)
-  if (settings.minimumExpiration !== undefined) o.minimumExpiration = int('--minimum-expiration', settings.minimumExpiration)
-  if (settings.maximumExpiration !== undefined) o.maximumExpiration = int('--maximum-expiration', settings.maximumExpiration)
-  if (settings.defaultExpiration !== undefined) o.defaultExpiration = int('--default-expiration', settings.defaultExpiration)
-  if (settings.expirationWindow !== undefined) o.expirationWindow = String(settings.expirationWindow)
-  if (settings.context !== undefined) o.context = String(settings.context)
-  if (settings.transport !== undefined) o.transport = String(settings.transport)
-  if (settings.allow !== undefined) o.allow = String(settings.allow)
-  if (settings.template !== undefined) o.template = String(settings.template)
   if (settings.aorOnly) o.aorOnly = true
   if (settings.append) o.append = true
   if (settings.fromServer) o.fromServer = true
-  if (settings.passwordEnv !== undefined) o.passwordEnv = String(settings.passwordEnv)
   if (settings.generatePassword) o.generatePassword = true
-  if (settings.fromCsv !== undefined) o.fromCsv = String(settings.fromCsv)
+  for (const key of Object.keys(o) as (keyof GenOptions)[]) if (o[key] === undefined) delete o[key]
   return o
-}
-
-function int(flag: string, value: unknown): number {
-  if (typeof value === 'number' && Number.isInteger(value)) return value
-  const text = String(value).trim()
-  if (!/^\d+$/.test(text)) throw new UsageError(`${flag}: expected a whole number, got '${shown(text)}'`)
-  return Number(text)
 }
 
 /** Every endpoint gets a password: the CSV's, else --password-env's, else a generated one; none → refused. */
 function fillPasswords(entries: GenEntry[], settings: Settings, deps: Deps, warnings: string[]): GenEntry[] {
   let fromEnv: string | undefined
   if (settings.passwordEnv !== undefined) {
-    const variable = String(settings.passwordEnv)
+    const variable = settings.passwordEnv
     const value = deps.env[variable]
     if (value === undefined || value === '') {
-      throw new UsageError(`--password-env ${shown(variable)}: the environment variable is not set or empty`)
+      throw new UsageError(`--password-env ${printable(variable, 80)}: the environment variable is not set or empty`)
     }
     fromEnv = value
   }
-  const generate = Boolean(settings.generatePassword)
+  const generate = settings.generatePassword === true
   const missing = entries.filter((e) => e.password === undefined)
   if (missing.length > 0 && fromEnv === undefined && !generate) {
     const which = missing
       .slice(0, 5)
-      .map((e) => (e.origin ? `${e.origin} (${shown(e.name)})` : `'${shown(e.name)}'`))
+      .map((e) => (e.origin ? `${e.origin} (${printable(e.name, 80)})` : `'${printable(e.name, 80)}'`))
       .join(', ')
     throw new UsageError(
       `gen: no password for ${which}${missing.length > 5 ? ` and ${missing.length - 5} more` : ''}; pjctl never invents one silently`,
@@ -193,19 +215,48 @@ function fillPasswords(entries: GenEntry[], settings: Settings, deps: Deps, warn
   return entries.map((e) => (e.password !== undefined ? e : { ...e, password: fromEnv ?? generatePassword() }))
 }
 
-async function fromServer(names: string[], settings: Settings, deps: Deps): Promise<GenEntry[]> {
+/**
+ * Proposals from a live server, for the file the kind names: `[NAME](+type=aor)` only for AORs defined in
+ * pjsip.conf (Asterisk rejects the whole file when a `(+)` target does not exist: a wizard's AOR is not a
+ * pjsip.conf section), `[NAME](+)` with aor/ options only for wizards of pjsip_wizard.conf. Where each AOR is
+ * defined comes from the files themselves (GetConfig), whatever --limits says. A NAME that cannot be
+ * proposed for this kind is refused with the reason; without names such AORs are left out, and said so.
+ */
+async function fromServer(kind: GenKind, names: string[], settings: Settings, deps: Deps): Promise<GenEntry[]> {
   const targets = await deps.targets()
   const target = targets[0]
   if (!target) throw new UsageError('--from-server: no server to read', 'give --host/--user or --server NAME')
   if (targets.length > 1) deps.log.warn(`--from-server reads one server; using ${target.name}`)
-  const report = await readServerReport(target, settings, deps, names.length > 0 ? { names } : {})
+  const report = await readServerReport(target, { ...settings, limits: 'config' }, deps, { names, wholeServer: true })
+  const definedIn = new Map((report.configs ?? []).flatMap((c) => (c.definedIn ? [[c.aor, c.definedIn] as const] : [])))
+  const fits = (aor: string): boolean => {
+    const file = definedIn.get(aor)
+    return kind === 'wizard' ? file === WIZARD_FILE : file !== undefined && file !== WIZARD_FILE
+  }
+  const why = (aor: AorReport): string => {
+    const file = definedIn.get(aor.aor)
+    const name = `'${printable(aor.aor)}'`
+    if (file === WIZARD_FILE) return `${name} is a wizard of ${WIZARD_FILE}, not a pjsip.conf section (a [${printable(aor.aor)}](+type=aor) would make Asterisk reject the whole file): use pjctl gen wizard --from-server ${printable(aor.aor)}`
+    if (file !== undefined) return `${name} is defined in ${printable(file)}, not by a wizard: use pjctl gen pjsip --from-server ${printable(aor.aor)}`
+    if (aor.state === 'orphaned') return `${name} is not configured anywhere (its contacts are orphaned): there is no AOR to add to; pjctl prune --orphaned removes its contacts`
+    return `${name} is in neither pjsip.conf nor ${WIZARD_FILE}${report.limits?.note ? ` (${report.limits.note})` : ''}: change it where it is defined`
+  }
   let aors = report.aors
   if (names.length > 0) {
     const { reports, unknown } = selectAors(report.aors, names)
-    for (const name of unknown) deps.log.warn(`no AOR or endpoint named '${shown(name)}' on ${target.name}`)
+    if (unknown.length) throw new UsageError(`--from-server: no AOR or endpoint named ${unknown.map((n) => `'${printable(n)}'`).join(', ')} on ${target.name}`)
+    const refused = reports.filter((a) => !fits(a.aor))
+    if (refused.length) throw new InputError(`gen ${kind} --from-server: ${refused.map(why).join('; ')}`)
     aors = reports
+  } else {
+    const left = aors.filter((a) => !fits(a.aor) && (definedIn.has(a.aor) || a.contacts.length > 0))
+    if (left.length) {
+      const shownNames = left.slice(0, 5).map((a) => printable(a.aor)).join(', ') + (left.length > 5 ? ` and ${left.length - 5} more` : '')
+      deps.log.warn(`left out ${left.length} AOR(s) this ${kind === 'wizard' ? `${WIZARD_FILE}` : 'pjsip.conf'} snippet cannot add to (${shownNames}): ${why(left[0])}`)
+    }
+    aors = aors.filter((a) => fits(a.aor))
   }
-  if (aors.length === 0) throw new InputError(`--from-server: no registered AOR${names.length ? ' matches the names given' : ''} on ${target.name}`)
+  if (aors.length === 0) throw new InputError(`--from-server: no ${kind === 'wizard' ? 'wizard-defined' : 'pjsip.conf'} AOR${names.length ? ' matches the names given' : ''} on ${target.name}`)
   return proposeFromReports(aors)
 }
 
@@ -230,8 +281,8 @@ async function writeOut(path: string, text: string, force: boolean, secret: bool
     else await link(temp, path)
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
-    if (code === 'EEXIST' && !force) throw new UsageError(`--out ${shown(path, 200)}: the file exists; refusing to overwrite it`, '--force')
-    throw new InputError(`--out ${shown(path, 200)}: cannot write (${code ?? (error as Error).message})`)
+    if (code === 'EEXIST' && !force) throw new UsageError(`--out ${printable(path, 200)}: the file exists; refusing to overwrite it`, '--force')
+    throw new InputError(`--out ${printable(path, 200)}: cannot write (${code ?? (error as Error).message})`)
   } finally {
     await unlink(temp).catch(() => undefined)
   }

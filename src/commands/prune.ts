@@ -1,7 +1,8 @@
 // pjctl prune [NAME...]: plan, then delete stale contacts safely.
 //
-// Safety, in order: a lock per server; the plan from one consistent read (with qualify
-// state, so a reachable contact is never deleted); the guard (--max-delete, half the
+// Safety, in order: a lock per server; the plan from one consistent read of contacts and limits,
+// then qualify state for the qualified candidates (so a reachable contact is never deleted, and one
+// whose state cannot be read is kept); the guard (--max-delete, half the
 // server); dry run / confirmation / --yes; per contact: read the key again (DBGet) and
 // go on only if the value is byte-identical to the planned one; append the value to the
 // backup file and fsync it; only then DBDel (or DBPut with expiration_time "1").
@@ -15,9 +16,9 @@ import type { AmiSession, AmiTarget } from '../ami/types.js'
 import { ActionFailedError, AmiError, EXIT, IncompleteAnswerError, PermissionError, UnknownActionError, UsageError, type ExitCode } from '../errors.js'
 import { announceChange } from './announce.js'
 import { BackupFile, acquireLock, backupPathFor, expireBackups, type Lock } from './backup.js'
-import { checkNames, eachServer, isFleet, readFromSession, selectNamed, thresholdsFrom } from './read.js'
-import { READ_OPTIONS } from './contacts.js'
-import { showSafely } from '../core/select.js'
+import { READ_OPTIONS, checkNames, eachServer, isFleet, readFromSession, selectNamed, thresholdsFrom } from './read.js'
+import { printable } from '../text.js'
+import { readQualifyFor } from './qualify.js'
 import { parseKeyPattern, resolveKeys, type KeyPattern } from '../core/keys.js'
 import type { CommandSpec, Deps, Settings } from './types.js'
 import type { DeleteOutcome, PruneData, PruneServerResult, ServerFailure } from './views.js'
@@ -29,7 +30,7 @@ export const prune: CommandSpec<PruneData> = {
   summary: 'Delete stale contacts (expired, superseded, beyond --keep) safely: dry run, confirmation, backup, compare-before-delete.',
   options: [
     ...READ_OPTIONS.filter((o) => o !== 'input'),
-    'expired', 'superseded', 'keep', 'key', 'unreachable', 'via', 'dryRun', 'yes', 'backup', 'backupRetention', 'maxDelete', 'force', 'inFlight', 'quiet',
+    'expired', 'superseded', 'orphaned', 'keep', 'key', 'unreachable', 'via', 'dryRun', 'yes', 'backup', 'backupRetention', 'maxDelete', 'force', 'inFlight', 'quiet',
   ],
   formats: ['table', 'json'],
   async run({ args, settings, deps }) {
@@ -60,9 +61,9 @@ export const prune: CommandSpec<PruneData> = {
       const summary = summarise(servers)
       // In a fleet a key is on one server: it is an error only when no server has it.
       const nowhere = servers.some((s) => s.plan) ? [...keyHits].filter(([, hits]) => hits === 0).map(([p]) => p.raw) : []
-      for (const raw of nowhere) deps.log.warn(`--key '${showSafely(raw)}': no such contact on any server`)
+      for (const raw of nowhere) deps.log.warn(`--key '${printable(raw, 80)}': no such contact on any server`)
       const exitCode = exitFor(servers)
-      return { view: 'prune', data: { generatedAt: deps.now(), servers, summary, quiet: Boolean(settings.quiet), fleet: isFleet(settings) }, exitCode: nowhere.length && exitCode === EXIT.ok ? EXIT.usage : exitCode }
+      return { view: 'prune', data: { generatedAt: deps.now(), servers, summary, quiet: settings.quiet === true, fleet: isFleet(settings) }, exitCode: nowhere.length && exitCode === EXIT.ok ? EXIT.usage : exitCode }
     } finally {
       await Promise.all(held.map((p) => p.release()))
     }
@@ -71,15 +72,16 @@ export const prune: CommandSpec<PruneData> = {
 
 /** The criteria (keys still unresolved: each server resolves the --key patterns against its own contacts). */
 function criteriaFrom(settings: Settings): { criteria: PruneCriteria; patterns: KeyPattern[] } {
-  const raw = settings.key === undefined ? [] : String(settings.key).split(',').map((k) => k.trim()).filter(Boolean)
+  const raw = settings.key ?? []
   const patterns = raw.map((key) => parseKeyPattern(key))
-  const any = settings.expired || settings.superseded || settings.keep !== undefined || patterns.length || settings.unreachable
+  const any = settings.expired || settings.superseded || settings.orphaned || settings.keep !== undefined || patterns.length || settings.unreachable
   const criteria = {
-    expired: any ? Boolean(settings.expired) : true,
-    superseded: any ? Boolean(settings.superseded) : true,
-    keep: settings.keep === undefined ? null : Number(settings.keep),
+    expired: any ? settings.expired === true : true,
+    superseded: any ? settings.superseded === true : true,
+    orphaned: any ? settings.orphaned === true : true,
+    keep: settings.keep ?? null,
     keys: patterns.map((p) => p.raw),
-    unreachable: Boolean(settings.unreachable),
+    unreachable: settings.unreachable === true,
   }
   return { criteria, patterns }
 }
@@ -99,23 +101,27 @@ interface Planned {
  * registered in `held` so the run releases it whatever happens.
  */
 async function planServer(target: AmiTarget, names: string[], criteria: PruneCriteria, patterns: KeyPattern[], keyHits: Map<KeyPattern, number>, settings: Settings, deps: Deps, held: Planned[]): Promise<Planned | PruneServerResult> {
-  const dryRun = Boolean(settings.dryRun)
+  const dryRun = settings.dryRun === true
   const lock: Lock | null = dryRun ? null : await acquireLock(target.name, deps)
   // Under the lock, so no other prune of this server is writing its backup; only the default location is ours to clean.
-  if (lock && settings.backup === undefined) await expireBackups(target.name, Number(settings.backupRetention ?? 30), deps)
+  if (lock && settings.backup === undefined) await expireBackups(target.name, settings.backupRetention, deps)
   let session: AmiSession | null = null
   let handedOver = false
   try {
     session = await deps.connect(target)
-    const report = await readFromSession(session, settings, deps, thresholdsFrom(settings), { qualify: true, names })
+    const report = await readFromSession(session, settings, deps, thresholdsFrom(settings), { names })
     const selected = selectNamed(report, names, deps)
     const { keys, unmatched } = resolveKeys(patterns, selected.aors.flatMap((aor) => aor.contacts.map((c) => c.key)))
     if (unmatched.length && !isFleet(settings)) {
-      throw new UsageError(`--key ${unmatched.map((p) => `'${showSafely(p.raw)}'`).join(', ')}: no such contact on ${target.name}${names.length ? ' in the AORs named' : ''}`)
+      throw new UsageError(`--key ${unmatched.map((p) => `'${printable(p.raw, 80)}'`).join(', ')}: no such contact on ${target.name}${names.length ? ' in the AORs named' : ''}`)
     }
     for (const pattern of patterns) if (!unmatched.includes(pattern)) keyHits.set(pattern, keyHits.get(pattern)! + 1)
     // an unmatched pattern stays in the criteria: it matches no key, and the plan notes it
-    const plan = planPrune(selected.aors, { ...criteria, keys: [...keys, ...unmatched.map((p) => p.raw)] }, report.qualifyKnown)
+    const chosen = { ...criteria, keys: [...keys, ...unmatched.map((p) => p.raw)] }
+    // Plan from contacts and limits; then read qualify state only for the endpoints of qualified candidates, and plan again with it.
+    const first = planPrune(selected.aors, chosen, false)
+    const qualify = await readQualifyFor(session, selected.aors, first, chosen, settings, deps)
+    const plan = qualify ? planPrune(qualify.reports, chosen, qualify.known, qualify.unread) : first
     const base = resultBase(target.name, plan, selected, settings)
     if (plan.toDelete === 0) return { ...base, mode: dryRun ? 'dry-run' : 'executed' }
     const refusal = guard(plan, report, settings)
@@ -180,7 +186,7 @@ async function executeAndRelease(planned: Planned, settings: Settings, deps: Dep
 /** Compare, back up, delete the planned contacts of one server. */
 async function executeServer(planned: Planned, settings: Settings, deps: Deps): Promise<PruneServerResult> {
   const { target, session, plan, base } = planned
-  const backupFile = String(settings.backup ?? backupPathFor(target.name, deps))
+  const backupFile = (settings.backup ?? backupPathFor(target.name, deps))
   const { outcomes, lost, refused } = await execute(session, plan, backupFile, settings, deps)
   const done = outcomes.filter((o) => o.outcome === 'deleted' || o.outcome === 'expired').map((o) => o.key)
   if (done.length && !lost) await announceChange(session, settings.via === 'expire' ? 'expired' : 'deleted', done, deps)
@@ -203,7 +209,7 @@ function resultBase(server: string, plan: PrunePlan, report: ServerReport, setti
 /** A misparse must never empty a PBX. */
 function guard(plan: PrunePlan, report: ServerReport, settings: Settings): string | null {
   if (settings.force) return null
-  const max = Number(settings.maxDelete ?? 50)
+  const max = settings.maxDelete
   if (plan.toDelete > max) return `refusing to delete ${plan.toDelete} contacts (more than --max-delete ${max}); pass --force to allow it`
   const total = report.aors.reduce((n, aor) => n + aor.contacts.length, 0)
   if (plan.toDelete > total / 2) return `refusing to delete ${plan.toDelete} of the server's ${total} contacts (more than half); pass --force to allow it`
@@ -213,87 +219,113 @@ function guard(plan: PrunePlan, report: ServerReport, settings: Settings): strin
 /** Compare, back up, delete: in batches of --in-flight actions on the one connection. */
 async function execute(session: AmiSession, plan: PrunePlan, backupFile: string, settings: Settings, deps: Deps): Promise<Execution> {
   const items = plan.items.filter((i) => i.action === 'delete')
-  const batchSize = Number(settings.inFlight ?? 64)
-  const expire = settings.via === 'expire'
-  const outcomes: PruneServerResult['outcomes'] = []
-  const record = (item: PlanItem, outcome: DeleteOutcome, detail?: string): void => {
-    outcomes.push({ key: item.key, aor: item.aor, outcome, ...(detail ? { detail } : {}) })
-  }
-  /** Set when the connection is gone (closed, reset, timed out): nothing more can be sent. */
-  let lost: Error | null = null
-  /** Set when the server refused a DBDel/DBPut for want of privilege: every later one would be refused too. */
-  let refused: Error | null = null
-  const stopped = (): string | null =>
-    lost ? `not deleted: the connection was lost (${lost.message})`
-      : refused ? `not sent: ${refused.message}`
-        : deps.signal.aborted ? 'interrupted before this contact was deleted' : null
-  const backup = await BackupFile.open(backupFile)
+  const batchSize = settings.inFlight
+  const outcomes: Outcome[] = []
+  const run: BatchRun = { session, deps, expire: settings.via === 'expire', backup: await BackupFile.open(backupFile), lost: null, refused: null }
   const progress = items.length > 20 ? deps.progress('pruning') : null
   try {
     for (let start = 0; start < items.length; start += batchSize) {
-      const batch = items.slice(start, start + batchSize)
-      const before = stopped()
-      if (before) {
-        for (const item of batch) record(item, 'not-sent', before)
-        continue
-      }
-      const current = await Promise.all(batch.map((item) => session.dbGet(CONTACT_FAMILY, item.key).catch((e: Error) => e)))
-      lost = current.find((c): c is Error => c instanceof Error && connectionLost(c)) ?? null
-      const verified: PlanItem[] = []
-      batch.forEach((item, i) => {
-        const now = current[i]
-        if (now instanceof Error) record(item, connectionLost(now) ? 'not-sent' : 'failed', connectionLost(now) ? `not deleted: the connection was lost (${now.message})` : now.message)
-        else if (now === null) record(item, 'vanished', 'the key no longer exists')
-        else if (now !== item.contact.value) record(item, 'changed', 'the value changed since the plan (the phone re-registered): not deleted')
-        else verified.push(item)
-      })
-      if (!verified.length) continue
-      // Ctrl-C (or a lost connection) while the DBGets were in flight: no new delete is sent.
-      const beforeBackup = stopped()
-      if (beforeBackup) {
-        for (const item of verified) record(item, 'not-sent', beforeBackup)
-        continue
-      }
-      await backup.append(verified.map((item) => ({
-        server: session.target.name,
-        family: CONTACT_FAMILY,
-        key: item.key,
-        value: item.contact.value,
-        deletedAt: new Date(deps.now() * 1000).toISOString(),
-        reason: item.reasons.join('; '),
-      })))
-      const beforeWrite = stopped()
-      if (beforeWrite) {
-        for (const item of verified) record(item, 'not-sent', `${beforeWrite} (its backup line is written; restore skips it while the key exists)`)
-        continue
-      }
-      const results = await Promise.all(verified.map((item) =>
-        (expire ? session.dbPut(CONTACT_FAMILY, item.key, expiredValue(item.contact.value)).then(() => true) : session.dbDel(CONTACT_FAMILY, item.key)).catch((e: Error) => e),
-      ))
-      lost ??= results.find((r): r is Error => r instanceof Error && connectionLost(r)) ?? null
-      refused ??= results.find((r): r is Error => r instanceof PermissionError) ?? null
-      // DBDel answers the same error whether the key was gone or the delete failed: look again.
-      const notDeleted = verified.filter((_, i) => results[i] === false)
-      const after = await Promise.all(notDeleted.map((item) => session.dbGet(CONTACT_FAMILY, item.key).catch((e: Error) => e)))
-      const recheck = new Map(notDeleted.map((item, i) => [item.key, after[i]]))
-      verified.forEach((item, i) => {
-        const r = results[i]
-        if (r instanceof Error) {
-          record(item, 'failed', connectionLost(r) ? `no answer (${r.message}): it may or may not be deleted; its value is in the backup` : r.message)
-        } else if (r === false) {
-          const now = recheck.get(item.key)
-          if (now === null) record(item, 'vanished', 'the key was gone when DBDel arrived')
-          else if (now instanceof Error) record(item, 'failed', `DBDel was refused (Database entry could not be deleted), and the key could not be read again: ${now.message}`)
-          else record(item, 'failed', 'DBDel was refused: Database entry could not be deleted (the key is still there)')
-        } else record(item, expire ? 'expired' : 'deleted')
-      })
+      outcomes.push(...(await executeBatch(items.slice(start, start + batchSize), run)))
       progress?.update(Math.min(start + batchSize, items.length), items.length)
     }
   } finally {
     progress?.done()
-    await backup.close()
+    await run.backup.close()
   }
-  return { outcomes, lost, refused }
+  return { outcomes, lost: run.lost, refused: run.refused }
+}
+
+type Outcome = PruneServerResult['outcomes'][number]
+
+/** What every batch of one server's prune shares, and what a batch learns that stops the later ones. */
+interface BatchRun {
+  session: AmiSession
+  deps: Deps
+  /** --via expire: DBPut an expired value instead of DBDel. */
+  expire: boolean
+  backup: BackupFile
+  /** Set when the connection is gone (closed, reset, timed out): nothing more can be sent. */
+  lost: Error | null
+  /** Set when the server refused a DBDel/DBPut for want of privilege: every later one would be refused too. */
+  refused: Error | null
+}
+
+function outcome(item: PlanItem, result: DeleteOutcome, detail?: string): Outcome {
+  return { key: item.key, aor: item.aor, outcome: result, ...(detail ? { detail } : {}) }
+}
+
+/** Why nothing more may be sent (lost connection, refusal, Ctrl-C), or null. */
+function stopped(run: BatchRun): string | null {
+  return run.lost ? `not deleted: the connection was lost (${run.lost.message})`
+    : run.refused ? `not sent: ${run.refused.message}`
+      : run.deps.signal.aborted ? 'interrupted before this contact was deleted' : null
+}
+
+/**
+ * One batch of at most --in-flight contacts: compare (DBGet), back up, write (DBDel or
+ * DBPut), look again where DBDel said no. Returns each contact's outcome, in batch order
+ * per step; a lost connection or a refusal is kept in `run` for the batches after it.
+ */
+async function executeBatch(batch: PlanItem[], run: BatchRun): Promise<Outcome[]> {
+  const before = stopped(run)
+  if (before) return batch.map((item) => outcome(item, 'not-sent', before))
+  const { outcomes, verified } = await compareBatch(batch, run)
+  if (!verified.length) return outcomes
+  // Ctrl-C (or a lost connection) while the DBGets were in flight: no new delete is sent.
+  const beforeBackup = stopped(run)
+  if (beforeBackup) return [...outcomes, ...verified.map((item) => outcome(item, 'not-sent', beforeBackup))]
+  await run.backup.append(verified.map((item) => ({
+    server: run.session.target.name,
+    family: CONTACT_FAMILY,
+    key: item.key,
+    value: item.contact.value,
+    deletedAt: new Date(run.deps.now() * 1000).toISOString(),
+    reason: item.reasons.join('; '),
+  })))
+  const beforeWrite = stopped(run)
+  if (beforeWrite) return [...outcomes, ...verified.map((item) => outcome(item, 'not-sent', `${beforeWrite} (its backup line is written; restore skips it while the key exists)`))]
+  return [...outcomes, ...(await writeBatch(verified, run))]
+}
+
+/** DBGet each key: only a contact whose value is still the planned one goes on (compare-before-delete). */
+async function compareBatch(batch: PlanItem[], run: BatchRun): Promise<{ outcomes: Outcome[]; verified: PlanItem[] }> {
+  const current = await Promise.all(batch.map((item) => run.session.dbGet(CONTACT_FAMILY, item.key).catch((e: Error) => e)))
+  run.lost = current.find((c): c is Error => c instanceof Error && connectionLost(c)) ?? null
+  const outcomes: Outcome[] = []
+  const verified: PlanItem[] = []
+  batch.forEach((item, i) => {
+    const now = current[i]
+    if (now instanceof Error) outcomes.push(outcome(item, connectionLost(now) ? 'not-sent' : 'failed', connectionLost(now) ? `not deleted: the connection was lost (${now.message})` : now.message))
+    else if (now === null) outcomes.push(outcome(item, 'vanished', 'the key no longer exists'))
+    else if (now !== item.contact.value) outcomes.push(outcome(item, 'changed', 'the value changed since the plan (the phone re-registered): not deleted'))
+    else verified.push(item)
+  })
+  return { outcomes, verified }
+}
+
+/** DBDel (or DBPut an expired value) each verified key; where DBDel says no, DBGet again to tell "gone" from "refused". */
+async function writeBatch(verified: PlanItem[], run: BatchRun): Promise<Outcome[]> {
+  const { session, expire } = run
+  const results = await Promise.all(verified.map((item) =>
+    (expire ? session.dbPut(CONTACT_FAMILY, item.key, expiredValue(item.contact.value)).then(() => true) : session.dbDel(CONTACT_FAMILY, item.key)).catch((e: Error) => e),
+  ))
+  run.lost ??= results.find((r): r is Error => r instanceof Error && connectionLost(r)) ?? null
+  run.refused ??= results.find((r): r is Error => r instanceof PermissionError) ?? null
+  // DBDel answers the same error whether the key was gone or the delete failed: look again.
+  const notDeleted = verified.filter((_, i) => results[i] === false)
+  const after = await Promise.all(notDeleted.map((item) => session.dbGet(CONTACT_FAMILY, item.key).catch((e: Error) => e)))
+  const recheck = new Map(notDeleted.map((item, i) => [item.key, after[i]]))
+  return verified.map((item, i) => {
+    const r = results[i]
+    if (r instanceof Error) return outcome(item, 'failed', connectionLost(r) ? `no answer (${r.message}): it may or may not be deleted; its value is in the backup` : r.message)
+    if (r === false) {
+      const now = recheck.get(item.key)
+      if (now === null) return outcome(item, 'vanished', 'the key was gone when DBDel arrived')
+      if (now instanceof Error) return outcome(item, 'failed', `DBDel was refused (Database entry could not be deleted), and the key could not be read again: ${now.message}`)
+      return outcome(item, 'failed', 'DBDel was refused: Database entry could not be deleted (the key is still there)')
+    }
+    return outcome(item, expire ? 'expired' : 'deleted')
+  })
 }
 
 interface Execution {

@@ -1,25 +1,29 @@
 // The one read path every command shares: contacts (AMI DBGetTree, AMI Command, or a
 // saved dump), AOR limits (PJSIPShowAors / PJSIPShowEndpoint, --pjsip-conf, --max-contacts),
-// optionally qualify state (PJSIPShowContacts), judged by the pure core.
+// judged by the pure core. (prune reads qualify state itself, only where a decision needs it: qualify.ts)
 
 import { readFileSync } from 'node:fs'
 import { dirname, isAbsolute, resolve } from 'node:path'
 import type { AmiSession, AmiTarget } from '../ami/types.js'
-import { aorConfigFromAorDetail, aorConfigsFromAorList, qualifyFromContactList } from '../core/aors.js'
-import { buildReports, parseThreshold, DEFAULT_THRESHOLDS } from '../core/classify.js'
+import { aorConfigFromAorDetail, aorConfigsFromAorList } from '../core/aors.js'
+import { buildReports, parseThreshold } from '../core/classify.js'
 import { DatabaseShowParser, DbTreeParser, checkComplete, countCheck, parseDatabaseShow, type ParsedDump } from '../core/dump.js'
 import { parsePjsipConf } from '../core/pjsipconf.js'
-import { CONTACT_FAMILY, type AorConfig, type ParsedContacts, type QualifyStatus, type ServerReport, type Thresholds } from '../core/types.js'
+import { aorMapping, aorsFromPjsipConf, aorsFromWizardConf, DEFAULT_AOR_FILE, mergeAorConfigs, notAuthoritativeNote, WIZARD_FILE } from '../core/limits.js'
+import { CONTACT_FAMILY, type AorConfig, type LimitsInfo, type ParsedContacts, type QualifyStatus, type ServerReport, type Thresholds } from '../core/types.js'
 import { selectAors, validateName } from '../core/select.js'
-import { ActionFailedError, InputError, cannotRead, PjctlError, PermissionError, UnknownActionError, UsageError } from '../errors.js'
+import { ActionFailedError, ActionTimeoutError, InputError, cannotRead, PjctlError, PermissionError, UnknownActionError, UsageError } from '../errors.js'
 import type { Deps, Settings } from './types.js'
 import type { ServerFailure } from './views.js'
 
+/** The options of every command that reads contacts (contacts, check, prune). */
+export const READ_OPTIONS = ['server', 'all', 'config', 'host', 'port', 'user', 'secretFile', 'timeout', 'maxOutput', 'parallel', 'source', 'input', 'strict', 'limits', 'pjsipConf', 'maxContacts'] as const
+
 export interface ReadOptions {
-  /** Also read qualify state (PJSIPShowContacts): prune needs it, contacts/check do not. */
-  qualify?: boolean
   /** The names asked for (AOR or endpoint); one name lets pjctl ask PJSIPShowEndpoint instead of every AOR. */
   names?: string[]
+  /** Read the limits for the whole server even for one name (gen --from-server needs where each AOR is defined). */
+  wholeServer?: boolean
 }
 
 /** Keeps the AORs the NAMEs ask for (AOR or endpoint); names matching nothing are warned about, and if nothing matches it is an error. */
@@ -39,15 +43,16 @@ export function checkNames(names: string[]): string[] {
 
 export function thresholdsFrom(settings: Settings): Thresholds {
   return {
-    warn: settings.warn === undefined ? DEFAULT_THRESHOLDS.warn : parseThreshold(String(settings.warn)),
-    crit: settings.crit === undefined ? DEFAULT_THRESHOLDS.crit : parseThreshold(String(settings.crit)),
+    // not given: the default policy alone decides (core/classify.ts)
+    warn: settings.warn === undefined ? null : parseThreshold(settings.warn),
+    crit: settings.crit === undefined ? null : parseThreshold(settings.crit),
   }
 }
 
 /** Reads one server (or the --input dump) into a judged report. */
 export async function readServerReport(target: AmiTarget | null, settings: Settings, deps: Deps, options: ReadOptions = {}): Promise<ServerReport> {
   const thresholds = thresholdsFrom(settings)
-  if (settings.input !== undefined) return reportFromDump(String(settings.input), settings, deps, thresholds)
+  if (settings.input !== undefined) return reportFromDump(settings.input, settings, deps, thresholds)
   const session = await deps.connect(target!)
   try {
     return await readFromSession(session, settings, deps, thresholds, options)
@@ -57,18 +62,61 @@ export async function readServerReport(target: AmiTarget | null, settings: Setti
 }
 
 export async function readFromSession(session: AmiSession, settings: Settings, deps: Deps, thresholds: Thresholds, options: ReadOptions): Promise<ServerReport> {
-  const { parsed, source } = await readContacts(session, String(settings.source ?? 'auto'), deps)
+  const names = options.names ?? []
+  const [{ parsed, source }, limits] = await inParallel(
+    session,
+    deps,
+    (s) => readContacts(s, settings.source, deps),
+    (s) => readLimits(s, settings, deps, options.wholeServer ? [] : names),
+  )
   reportProblems(parsed, settings, deps)
-  const configs = await readAorConfigs(session, settings, deps, options.names ?? [])
-  const qualify = options.qualify ? await readQualify(session, deps) : null
   return {
     server: session.target.name,
     generatedAt: deps.now(),
-    aors: buildReports({ contacts: parsed.contacts, configs, qualify: qualify ?? new Map(), now: deps.now(), thresholds, defaultMaxContacts: maxContactsFlag(settings) }),
+    aors: buildReports({ contacts: parsed.contacts, configs: limits.configs, qualify: new Map(), now: deps.now(), thresholds, defaultMaxContacts: maxContactsFlag(settings), authoritative: limits.info.authoritative }),
     problems: parsed.problems,
     source,
-    qualifyKnown: qualify !== null,
-    configs,
+    qualifyKnown: false,
+    configs: limits.configs,
+    limits: limits.info,
+  }
+}
+
+/** Whether the limits are read on a second AMI session, in parallel with the contacts: Asterisk runs one
+ *  session's actions one after another. Measured on a real Asterisk 22 (README, Performance). */
+export const SECOND_SESSION = true
+
+/**
+ * `first` on the session, `second` at the same time on a second session (opened after `first` has sent its
+ * action, so the contacts are asked for first). When either fails the other session is dropped at once,
+ * not left reading an answer nobody will use.
+ */
+async function inParallel<A, B>(session: AmiSession, deps: Deps, first: (s: AmiSession) => Promise<A>, second: (s: AmiSession) => Promise<B>): Promise<[A, B]> {
+  if (!SECOND_SESSION) return [await first(session), await second(session)]
+  let other: AmiSession | null = null
+  let failed = false
+  const a = first(session)
+  const b = (async () => {
+    const opened = await deps.connect(session.target)
+    if (failed) {
+      opened.destroy()
+      throw new Error('not needed')
+    }
+    other = opened
+    try {
+      return await second(opened)
+    } finally {
+      await opened.close()
+    }
+  })()
+  try {
+    return await Promise.all([a, b])
+  } catch (error) {
+    failed = true
+    ;(other as AmiSession | null)?.destroy()
+    a.catch(() => {})
+    b.catch(() => {})
+    throw error
   }
 }
 
@@ -86,6 +134,7 @@ async function reportFromDump(file: string, settings: Settings, deps: Deps, thre
     source: 'dump',
     qualifyKnown: false,
     configs,
+    limits: { from: configs.length ? 'files' : 'none', authoritative: false, note: configs.length ? '--pjsip-conf is not read for pjsip_wizard.conf or other AOR backends' : 'a dump holds no AOR configuration' },
   }
 }
 
@@ -139,25 +188,122 @@ function reportProblems(parsed: ParsedContacts, settings: Settings, deps: Deps):
   for (const problem of parsed.problems) deps.log.warn(`line ${problem.line} ${problem.kept ? 'has a problem' : 'did not parse'} (${problem.reason}): ${problem.text}`)
 }
 
-/** max_contacts per AOR: AMI first, then --pjsip-conf, then --max-contacts. */
-async function readAorConfigs(session: AmiSession, settings: Settings, deps: Deps, names: string[]): Promise<AorConfig[]> {
+export type LimitsMode = 'auto' | 'config' | 'ami'
+
+export interface Limits {
+  configs: AorConfig[]
+  info: LimitsInfo
+}
+
+/**
+ * AOR limits (max_contacts, remove_existing, qualify_frequency, expirations), AMI first, then --pjsip-conf, then --max-contacts.
+ * - One NAME: PJSIPShowEndpoint (that endpoint's AORs, as Asterisk runs them).
+ * - --limits auto/config: GetConfig sorcery.conf, pjsip.conf (Filter type=aor) and pjsip_wizard.conf, pipelined:
+ *   linear in the AORs, where PJSIPShowAors is superlinear (res_pjsip sorts every AOR before its first event).
+ * - PJSIPShowAors only with --limits ami, or in auto mode when the files cannot be the whole truth
+ *   (sorcery.conf maps aor elsewhere, no pjsip.conf) or GetConfig is refused; the user is told why, once.
+ */
+async function readLimits(session: AmiSession, settings: Settings, deps: Deps, names: string[]): Promise<Limits> {
   const fromFiles = configsFromFiles(settings, deps)
-  let fromAmi: AorConfig[] = []
+  const mode = String(settings.limits ?? 'auto') as LimitsMode
+  let limits: Limits
   try {
-    fromAmi = names.length === 1 ? await aorsOfEndpoint(session, names[0]) : []
-    if (!fromAmi.length) {
-      const configs: AorConfig[] = []
-      await session.list('PJSIPShowAors', {}, ['No AORs found'], (item) => void configs.push(...aorConfigsFromAorList([item.toRecord()])))
-      fromAmi = configs
-    }
+    limits = await limitsOverAmi(session, mode, deps, names)
   } catch (error) {
     if (!(error instanceof PermissionError || error instanceof UnknownActionError)) throw error
     if (!fromFiles.length && maxContactsFlag(settings) === undefined) {
-      deps.log.warn(`cannot read max_contacts over AMI (${error.message}); pass --pjsip-conf FILE or --max-contacts N`)
+      deps.log.warn(`cannot read max_contacts over AMI (${error.message}); ${error.hint ?? 'pass --pjsip-conf FILE or --max-contacts N'}`)
+    }
+    limits = { configs: [], info: { from: fromFiles.length ? 'files' : 'none', authoritative: false, note: error.message } }
+  }
+  const known = new Set(limits.configs.map((c) => c.aor))
+  return { configs: [...limits.configs, ...fromFiles.filter((c) => !known.has(c.aor))], info: limits.info }
+}
+
+async function limitsOverAmi(session: AmiSession, mode: LimitsMode, deps: Deps, names: string[]): Promise<Limits> {
+  if (names.length === 1) {
+    const ofEndpoint = await aorsOfEndpoint(session, names[0]).catch((error: unknown) => {
+      if (error instanceof PermissionError) return [] // GetConfig may still be allowed (write=config)
+      throw error
+    })
+    if (ofEndpoint.length) return { configs: ofEndpoint, info: { from: 'pjsipshowendpoint', authoritative: false } }
+  }
+  if (mode === 'ami') return showAors(session, null)
+  let files: FileLimits
+  try {
+    files = await limitsFromConfig(session)
+  } catch (error) {
+    if (mode === 'config' || !(error instanceof PermissionError || error instanceof UnknownActionError)) {
+      if (error instanceof PermissionError) {
+        throw new PermissionError('GetConfig', error.needs, `give [${session.target.user}] write=config (or system) in manager.conf, or use --limits ami (PJSIPShowAors, write=system)`)
+      }
+      throw error
+    }
+    try {
+      const limits = await showAors(session, null)
+      deps.log.warn(`limits: GetConfig refused (${error.message}); read PJSIPShowAors instead (slow on big servers; give [${session.target.user}] write=config)`)
+      return limits
+    } catch (second) {
+      if (!(second instanceof PermissionError)) throw second
+      throw new PermissionError('GetConfig and PJSIPShowAors', ['config', 'system'], `give [${session.target.user}] write=config (GetConfig) or write=system in manager.conf, then 'manager reload'`)
     }
   }
-  const known = new Set(fromAmi.map((c) => c.aor))
-  return [...fromAmi, ...fromFiles.filter((c) => !known.has(c.aor))]
+  for (const warning of files.warnings) deps.log.warn(warning)
+  if (files.why === null || mode === 'config') {
+    return { configs: files.configs, info: { from: 'getconfig', authoritative: files.why === null, ...(files.why ? { note: files.why } : {}) } }
+  }
+  deps.log.warn(`limits: ${files.why}; reading PJSIPShowAors (what Asterisk runs) instead`)
+  return showAors(session, files.configs.length || null)
+}
+
+interface FileLimits {
+  configs: AorConfig[]
+  /** Why the files cannot hold every AOR; null when they can. */
+  why: string | null
+  warnings: string[]
+}
+
+/** GetConfig sorcery.conf, pjsip.conf (Filter type=aor) and pjsip_wizard.conf, pipelined on one session. */
+async function limitsFromConfig(session: AmiSession): Promise<FileLimits> {
+  const [sorcery, pjsip, wizard] = await Promise.all([
+    session.getConfig('sorcery.conf'),
+    session.getConfig(DEFAULT_AOR_FILE, 'type=aor'),
+    session.getConfig(WIZARD_FILE, 'type=^wizard$'),
+  ])
+  const mapping = aorMapping(sorcery?.categories ?? null)
+  const warnings: string[] = []
+  const answers = new Map([[DEFAULT_AOR_FILE, pjsip]])
+  for (const file of mapping.files) {
+    if (!answers.has(file)) answers.set(file, await session.getConfig(file, 'type=aor'))
+  }
+  const lists = mapping.files.map((file) => aorsFromPjsipConf(answers.get(file)?.categories ?? [], file, warnings))
+  const configs = mergeAorConfigs(...lists, aorsFromWizardConf(wizard?.categories ?? [], warnings))
+  const missing = mapping.files.filter((file) => answers.get(file) === null)
+  const why = !mapping.authoritative
+    ? notAuthoritativeNote(mapping)
+    : missing.length === mapping.files.length && !wizard
+      ? `GetConfig found no ${missing.join(' or ')} and no ${WIZARD_FILE}`
+      : null
+  return { configs, why, warnings }
+}
+
+/** PJSIPShowAors: every AOR Asterisk runs (superlinear in the AORs on Asterisk's side: it sorts them all before answering). */
+async function showAors(session: AmiSession, aorCount: number | null): Promise<Limits> {
+  const configs: AorConfig[] = []
+  try {
+    await session.list('PJSIPShowAors', {}, ['No AORs found'], (item) => void configs.push(...aorConfigsFromAorList([item.toRecord()])))
+  } catch (error) {
+    if (error instanceof ActionTimeoutError) {
+      const count = aorCount === null ? '' : ` (${aorCount} in the config files)`
+      throw new ActionTimeoutError(
+        'PJSIPShowAors',
+        `${error.message}: Asterisk builds the whole AOR list${count} before it sends the first one, which takes seconds on a big server`,
+        '--limits config reads the limits from the config files (GetConfig) instead; or raise --timeout',
+      )
+    }
+    throw error
+  }
+  return { configs, info: { from: 'pjsipshowaors', authoritative: true } }
 }
 
 async function aorsOfEndpoint(session: AmiSession, endpoint: string): Promise<AorConfig[]> {
@@ -170,21 +316,9 @@ async function aorsOfEndpoint(session: AmiSession, endpoint: string): Promise<Ao
   }
 }
 
-async function readQualify(session: AmiSession, deps: Deps): Promise<Map<string, QualifyStatus> | null> {
-  try {
-    const records: Record<string, string>[] = []
-    await session.list('PJSIPShowContacts', {}, ['No Contacts found'], (item) => void records.push(item.toRecord()))
-    return qualifyFromContactList(records)
-  } catch (error) {
-    if (!(error instanceof PermissionError || error instanceof UnknownActionError)) throw error
-    deps.log.warn(`cannot read qualify state (${error.message}); 'superseded' is judged from via address and user agent alone`)
-    return null
-  }
-}
-
 function configsFromFiles(settings: Settings, deps: Deps): AorConfig[] {
   if (settings.pjsipConf === undefined) return []
-  const entry = resolve(String(settings.pjsipConf))
+  const entry = resolve(settings.pjsipConf)
   const conf = parsePjsipConf(
     entry,
     (path) => {
@@ -192,7 +326,7 @@ function configsFromFiles(settings: Settings, deps: Deps): AorConfig[] {
         return readFileSync(path, 'utf8')
       } catch (error) {
         // the file named by --pjsip-conf says why; a missing #include is the parser's to report (with its line)
-        if (path === entry) throw cannotRead(String(settings.pjsipConf), error)
+        if (path === entry) throw cannotRead(settings.pjsipConf!, error)
         return null
       }
     },
@@ -203,12 +337,12 @@ function configsFromFiles(settings: Settings, deps: Deps): AorConfig[] {
 }
 
 function maxContactsFlag(settings: Settings): number | undefined {
-  return settings.maxContacts === undefined ? undefined : Number(settings.maxContacts)
+  return settings.maxContacts
 }
 
 /** Several servers named (--server a,b / --all): output carries a server column, and one failing server does not stop the others. */
 export function isFleet(settings: Settings): boolean {
-  return Boolean(settings.all) || ((settings.server as string[] | undefined)?.length ?? 0) > 1
+  return settings.all === true || (settings.server?.length ?? 0) > 1
 }
 
 /**
@@ -232,6 +366,13 @@ export async function eachServer<T>(targets: AmiTarget[], settings: Settings, de
       }
     }
   }
-  await Promise.all(Array.from({ length: Math.min(Number(settings.parallel ?? 4), targets.length) }, worker))
+  await Promise.all(Array.from({ length: Math.min(settings.parallel, targets.length) }, worker))
   return results
+}
+
+/** Reads every target (or the --input dump) and keeps only the asked-for AORs. One unreachable server in a fleet is a failure entry; alone, it throws. */
+export async function readFleet(names: string[], settings: Settings, deps: Deps, options: { qualify?: boolean } = {}): Promise<(ServerReport | ServerFailure)[]> {
+  const pick = (report: ServerReport): ServerReport => selectNamed(report, names, deps)
+  if (settings.input !== undefined) return [pick(await readServerReport(null, settings, deps, { names, ...options }))]
+  return eachServer<ServerReport | ServerFailure>(await deps.targets(), settings, deps, async (target) => pick(await readServerReport(target, settings, deps, { names, ...options })), (failure) => failure)
 }

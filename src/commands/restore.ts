@@ -3,7 +3,7 @@
 
 import { UsageError } from '../errors.js'
 import { expiredValue } from '../core/plan.js'
-import { showSafely } from '../core/select.js'
+import { printable } from '../text.js'
 import { parseKeyPattern, resolveKeys } from '../core/keys.js'
 import { announceChange } from './announce.js'
 import { readBackup, type BackupEntry } from './backup.js'
@@ -19,12 +19,12 @@ export const restore: CommandSpec<RestoreData> = {
   formats: ['table', 'json'],
   async run({ args, settings, deps }) {
     const file = args[0]
-    const patterns = settings.key === undefined ? null : String(settings.key).split(',').map((k) => k.trim()).filter(Boolean).map((k) => parseKeyPattern(k))
+    const patterns = settings.key === undefined ? null : settings.key.map((k) => parseKeyPattern(k))
     // the whole file is checked before anything connects
     let entries = latestPerKey(await readBackup(file, deps))
     if (patterns) {
       const { keys, unmatched } = resolveKeys(patterns, entries.map((e) => e.key))
-      if (unmatched.length) throw new UsageError(`no entry for ${unmatched.map((p) => showSafely(p.raw)).join(', ')} in ${file}`)
+      if (unmatched.length) throw new UsageError(`no entry for ${unmatched.map((p) => printable(p.raw, 80)).join(', ')} in ${file}`)
       entries = entries.filter((e) => keys.includes(e.key))
     }
     const targets = await deps.targets()
@@ -32,11 +32,11 @@ export const restore: CommandSpec<RestoreData> = {
     const target = targets[0]
     const others = [...new Set(entries.map((e) => e.server))].filter((s) => s !== target.name)
     if (others.length) {
-      const written = `${file} holds contacts of ${others.map((s) => showSafely(s)).join(', ')}, not of ${target.name}`
+      const written = `${file} holds contacts of ${others.map((s) => printable(s, 80)).join(', ')}, not of ${target.name}`
       if (!settings.force) throw new UsageError(`${written}: refusing to restore them here`, `name that server (--server), or pass --force to restore onto ${target.name} anyway`)
       deps.log.warn(`${written}; restoring onto ${target.name} (--force)`)
     }
-    const data: RestoreData = { file, server: target.name, dryRun: Boolean(settings.dryRun), restored: [], wouldRestore: [], skipped: [], failed: [] }
+    const data: RestoreData = { file, server: target.name, dryRun: settings.dryRun === true, restored: [], wouldRestore: [], skipped: [], failed: [] }
     const session = await deps.connect(target)
     try {
       for (const entry of entries) {

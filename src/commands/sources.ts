@@ -3,7 +3,7 @@
 
 import { perIpLimitFrom, sourcesOf } from '../core/sources.js'
 import type { ServerReport } from '../core/types.js'
-import { READ_OPTIONS, readFleet } from './contacts.js'
+import { READ_OPTIONS, readFleet } from './read.js'
 import { checkNames, isFleet } from './read.js'
 import type { CommandSpec } from './types.js'
 import type { ServerFailure, SourcesData } from './views.js'

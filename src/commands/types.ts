@@ -3,12 +3,9 @@
 
 import type { AmiSession, AmiTarget } from '../ami/types.js'
 import type { ExitCode, PjctlError } from '../errors.js'
-import type { OptionKey } from '../options.js'
+import type { Format, OptionKey, Settings } from '../options.js'
 
-export type Format = 'table' | 'json' | 'nagios' | 'prometheus' | 'text'
-
-/** Option values after parsing (flag > env > config profile > default). */
-export type Settings = Partial<Record<OptionKey, unknown>>
+export type { Format, Settings }
 
 export interface Logger {
   /** A warning on stderr (muted by --quiet). */
@@ -76,5 +73,5 @@ export interface CommandSpec<D = unknown> {
   handlesInterrupt?: boolean
   run(ctx: RunContext): Promise<CommandResult<D>>
   /** A result to render when run() throws (check: UNKNOWN in the chosen format); the error still goes to stderr. */
-  failure?(error: PjctlError, settings: Settings): CommandResult<D>
+  failure?(error: PjctlError, settings: Settings, now: number): CommandResult<D>
 }

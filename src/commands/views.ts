@@ -1,6 +1,7 @@
 // The data each command hands to src/output. Plain data: no methods, no formatting.
 
 import type { ExitCode } from '../errors.js'
+import type { Format } from '../options.js'
 import type { ServerReport, Thresholds } from '../core/types.js'
 import type { Advice } from '../core/advice.js'
 import type { PrunePlan } from '../core/plan.js'
@@ -105,6 +106,21 @@ export interface RestoreData {
   failed: { key: string; reason: string }[]
 }
 
+export interface DemoStep {
+  /** What the step shows, in a sentence. */
+  title: string
+  /** The pjctl command line this step ran (as the user would type it), or null for a simulated phone/Asterisk event. */
+  command: string | null
+  /** A rendered pjctl result, or plain lines (a REGISTER and Asterisk's log line). */
+  result?: { view: string; format: Format; data: unknown; exitCode: number }
+  lines?: string[]
+}
+
+export interface DemoData {
+  server: string
+  steps: DemoStep[]
+  fix: string[]
+}
 
 /** One server's source addresses (sources), or the flagged ones (contacts, check). */
 export interface SourcesServer {

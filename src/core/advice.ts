@@ -141,9 +141,12 @@ const CROWDED = new Set(['near', 'full', 'over'])
 /**
  * Advice for an AOR with superseded contacts or in state near/full/over; null otherwise,
  * and null when remove_existing is already yes, max_contacts is set and nothing is superseded
- * (nothing left to fix). max_contacts 0 gets `maxContacts` advice instead of remove_existing.
+ * (nothing left to fix), and null for an orphaned AOR (it does not exist). max_contacts 0 gets `maxContacts`
+ * advice instead of remove_existing.
  */
 export function adviceFor(report: AorReport): Advice | null {
+  // no configuration to fix for an AOR that does not exist: its contacts are for pjctl prune
+  if (report.state === 'orphaned') return null
   if (report.superseded === 0 && !CROWDED.has(report.state)) return null
   const noLimit = report.maxContacts !== null && report.maxContacts <= 0
   const hasRemoveExisting = report.removeExisting === true

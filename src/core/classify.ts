@@ -28,9 +28,12 @@
 //   --crit / --warn thresholds, when given, add CRITICAL / WARNING for AORs that meet them.
 // - remove_existing=yes: Asterisk drops the soonest-to-expire contact instead of refusing,
 //   so the AOR is never a lockout risk: severity 0 whatever its state.
+// - orphaned: contacts of an AOR that is not configured (its extension was deleted), said only
+//   when the configs given are every AOR of the server (`authoritative`); severity 1 (WARNING:
+//   they hold nothing up, but should be pruned). Without an authoritative list it stays unknown.
 
 import { UsageError } from '../errors.js'
-import { showSafely } from './select.js'
+import { printable } from '../text.js'
 import type {
   AorConfig,
   AorReport,
@@ -73,7 +76,7 @@ export function parseThreshold(text: string): Threshold {
   const threshold: Threshold = { free: null, percent: null }
   const bad = () =>
     new UsageError(
-      `invalid threshold "${showSafely(text)}": give free slots left (1), percent used (80%), or both (1,80%)`,
+      `invalid threshold "${printable(text, 80)}": give free slots left (1), percent used (80%), or both (1,80%)`,
     )
   const parts = text.split(',')
   if (parts.length > 2) throw bad()
@@ -236,16 +239,18 @@ interface Limit {
   maxContacts: number | null
   source: LimitSource
   removeExisting: boolean | null
+  qualifyFrequency?: number | null
 }
 
 /** The configured max_contacts; else --max-contacts (source 'flag'); else unknown. */
 function limitOf(config: AorConfig | undefined, defaultMaxContacts: number | null): Limit {
   const removeExisting = config?.removeExisting ?? null
+  const qualifyFrequency = config?.qualifyFrequency ?? null
   if (config !== undefined && config.maxContacts !== null) {
-    return { maxContacts: config.maxContacts, source: config.source, removeExisting }
+    return { maxContacts: config.maxContacts, source: config.source, removeExisting, qualifyFrequency }
   }
-  if (defaultMaxContacts !== null) return { maxContacts: defaultMaxContacts, source: 'flag', removeExisting }
-  return { maxContacts: null, source: 'none', removeExisting }
+  if (defaultMaxContacts !== null) return { maxContacts: defaultMaxContacts, source: 'flag', removeExisting, qualifyFrequency }
+  return { maxContacts: null, source: 'none', removeExisting, qualifyFrequency }
 }
 
 function sortedDistinct(values: Iterable<string>): string[] {
@@ -263,26 +268,27 @@ export interface BuildReportsInput {
   thresholds?: Thresholds
   /** `--max-contacts N`: for AORs whose max_contacts is not known otherwise. */
   defaultMaxContacts?: number | null
+  /** `configs` holds every AOR of the server: contacts of any other AOR are orphaned. */
+  authoritative?: boolean
 }
 
-function buildReport(aor: string, contacts: Contact[], limit: Limit, input: BuildReportsInput): AorReport {
+function buildReport(aor: string, contacts: Contact[], limit: Limit, input: BuildReportsInput, missing: boolean): AorReport {
   contacts.sort((a, b) => compareCodepoints(a.key, b.key))
   const classified = classifyContacts(contacts, input.now, input.qualify ?? null)
   const expired = classified.filter((c) => c.status === 'expired').length
   const count = classified.length - expired
   const stale = expired + leftBehind(classified)
-  const { state, severity } = judgeAor(
-    { count, stale },
-    limit.maxContacts,
-    limit.removeExisting,
-    input.thresholds ?? DEFAULT_THRESHOLDS,
-  )
+  const orphaned = missing && classified.length > 0
+  const { state, severity } = orphaned
+    ? { state: 'orphaned' as const, severity: severityOf('orphaned', { count, stale }, null, DEFAULT_THRESHOLDS) }
+    : judgeAor({ count, stale }, limit.maxContacts, limit.removeExisting, input.thresholds ?? DEFAULT_THRESHOLDS)
   return {
     aor,
     endpoints: sortedDistinct(classified.filter((c) => c.endpoint !== '').map((c) => c.endpoint)),
     maxContacts: limit.maxContacts,
     maxContactsSource: limit.source,
     removeExisting: limit.removeExisting,
+    qualifyFrequency: limit.qualifyFrequency ?? null,
     count,
     state,
     severity,
@@ -306,7 +312,11 @@ export function buildReports(input: BuildReportsInput): AorReport[] {
     if (!configs.has(config.aor)) configs.set(config.aor, config)
   }
   const defaultMax = input.defaultMaxContacts ?? null
-  return sortedDistinct([...byAor.keys(), ...configs.keys()]).map((aor) =>
-    buildReport(aor, byAor.get(aor) ?? [], limitOf(configs.get(aor), defaultMax), input),
-  )
+  return sortedDistinct([...byAor.keys(), ...configs.keys()]).map((aor) => {
+    const config = configs.get(aor)
+    // an AOR that does not exist has no limit, not the --max-contacts guess
+    const missing = config === undefined && input.authoritative === true
+    const limit = missing ? { maxContacts: null, source: 'none' as const, removeExisting: null } : limitOf(config, defaultMax)
+    return buildReport(aor, byAor.get(aor) ?? [], limit, input, missing)
+  })
 }

@@ -151,7 +151,7 @@ function aorLimitFindings(aors: readonly AorReport[]): Finding[] {
 function maxContactsOneFinding(aors: readonly AorReport[]): Finding[] {
   const risky = aors.filter((a) => a.maxContacts === 1 && a.removeExisting !== true).map((a) => a.aor)
   if (!risky.length) return []
-  const gen = risky.length <= 10 ? genLine(risky, ' --max-contacts 1') : `pjctl gen pjsip NAME… --append --max-contacts 1 for these ${risky.length} AORs (listed in subjects with --json)`
+  const gen = risky.length <= 10 ? genLine(risky, ' --max-contacts 1') : `pjctl gen pjsip --from-server >> /etc/asterisk/pjsip.conf proposes the lines for all ${risky.length} (listed in subjects with --json), then: pjsip reload`
   return [
     {
       severity: 'warning',
@@ -203,7 +203,9 @@ function staleDeviceFindings(aors: readonly AorReport[]): Finding[] {
       device.aors.add(aor.aor)
     }
   }
-  return [...devices.values()].map((d) => {
+  const all = [...devices.values()]
+  if (all.length > MAX_PER_KIND) return staleModelFindings(all)
+  return all.map((d) => {
     const list = [...d.aors].sort(compareCodepoints)
     const model = phoneModelOf(d.userAgent)
     return {
@@ -216,9 +218,34 @@ function staleDeviceFindings(aors: readonly AorReport[]): Finding[] {
   })
 }
 
-/** The AOR is not configured (scale's `orphaned` state, or absent from an AOR list read whole) and still holds contacts. */
+/** Many devices: one finding per phone model (the fix is per model anyway), every device in `subjects`. */
+function staleModelFindings(devices: readonly Device[]): Finding[] {
+  const byModel = new Map<string, Device[]>()
+  for (const d of devices) {
+    const id = phoneModelOf(d.userAgent).id
+    const list = byModel.get(id)
+    if (list) list.push(d)
+    else byModel.set(id, [d])
+  }
+  return [...byModel.values()].map((group) => {
+    const model = phoneModelOf(group[0].userAgent)
+    const superseded = group.reduce((n, d) => n + d.superseded, 0)
+    const aors = new Set(group.flatMap((d) => [...d.aors]))
+    const subjects = group.map((d) => `${d.userAgent} at ${d.address}`).sort(compareCodepoints)
+    return {
+      severity: 'warning' as const,
+      kind: 'stale-device' as const,
+      subject: `${model.id === 'other' ? 'other phones' : model.model}: ${group.length} device(s)`,
+      evidence: `${superseded} superseded contact(s) from ${group.length} device(s) (user agent + address) on ${aors.size} AOR(s): they register again from a new port without unregistering the old contact; e.g. ${subjects[0]}`,
+      fix: `${model.advice}; then pjctl prune --superseded`,
+      subjects,
+    }
+  })
+}
+
+/** The AOR is not configured (state `orphaned`, or absent from an AOR list read whole) and still holds contacts. */
 function isOrphaned(aor: AorReport, configured: ReadonlySet<string> | null): boolean {
-  if ((aor.state as string) === 'orphaned') return true
+  if (aor.state === 'orphaned') return true
   return configured !== null && aor.contacts.length > 0 && aor.maxContactsSource === 'none' && !configured.has(aor.aor)
 }
 
@@ -230,7 +257,7 @@ function orphanFindings(aors: readonly AorReport[], configured: ReadonlySet<stri
       kind: 'orphaned-contacts' as const,
       subject: aor.aor,
       evidence: `${aor.contacts.length} contact(s) in astdb ${CONTACT_FAMILY} for an AOR that is not configured (deleted extension?); Asterisk keeps them until they expire, the last in ${Math.max(0, last - now)} s`,
-      fix: `pjctl prune --key ${aor.contacts.map((c) => c.key).join(',')}`,
+      fix: `pjctl prune ${aor.aor} --orphaned`,
     }
   })
 }
@@ -438,12 +465,13 @@ function summarise(findings: Finding[]): Finding[] {
     }
     const subjects = group.map((f) => f.subject).sort(compareCodepoints)
     const first = group[0]
+    const noun = first.kind === 'source-at-limit' ? 'addresses' : 'AORs'
     out.push({
       severity: first.severity,
       kind: first.kind,
-      subject: `${group.length} subjects`,
-      evidence: `${group.length} × ${first.kind}: ${names(subjects)}; for example ${first.subject}: ${first.evidence}`,
-      fix: `as for ${first.subject}: ${first.fix}`,
+      subject: `${group.length} ${noun}`,
+      evidence: `${group.length} ${noun}: ${names(subjects)}; for example ${first.subject}: ${first.evidence}`,
+      fix: `for each (subjects lists them all in --json), as for ${first.subject}: ${first.fix}`,
       subjects,
     })
   }

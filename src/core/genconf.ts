@@ -43,8 +43,8 @@
 //    category). pjsip_wizard.conf has one section per NAME: `[NAME](+)`.
 
 import { InputError } from '../errors.js'
-import { astTrue, shown } from './pjsipconf.js'
-import { AOR_DEFAULTS, type AorReport } from './types.js'
+import { CONTROL_CHARACTER, printable } from '../text.js'
+import { AOR_DEFAULTS } from './types.js'
 
 export type GenKind = 'pjsip' | 'wizard'
 
@@ -93,6 +93,45 @@ export interface GenRequest {
   kind: GenKind
   entries: GenEntry[]
   options: GenOptions
+  /** What the caller calls each option in messages and in the header line (the CLI: its flags); default Asterisk-style names. */
+  names?: OptionNames
+}
+
+/** The options a message or the header line may name. */
+export type NamedOption =
+  | keyof AorOptions
+  | keyof EndpointOptions
+  | 'expirationWindow'
+  | 'template'
+  | 'aorOnly'
+  | 'append'
+  | 'fromServer'
+  | 'passwordEnv'
+  | 'generatePassword'
+  | 'fromCsv'
+
+export type OptionNames = Readonly<Record<NamedOption, string>>
+
+/** Names for callers that are not the command line. */
+export const PLAIN_NAMES: OptionNames = {
+  maxContacts: 'max_contacts',
+  removeExisting: 'remove_existing=no',
+  removeUnavailable: 'remove_unavailable',
+  qualifyFrequency: 'qualify_frequency',
+  minimumExpiration: 'minimum_expiration',
+  maximumExpiration: 'maximum_expiration',
+  defaultExpiration: 'default_expiration',
+  expirationWindow: 'expiration window',
+  context: 'context',
+  transport: 'transport',
+  allow: 'allow',
+  template: 'template',
+  aorOnly: 'aor only',
+  append: 'append',
+  fromServer: 'from server',
+  passwordEnv: 'password variable',
+  generatePassword: 'generated password',
+  fromCsv: 'CSV file',
 }
 
 export interface GenResult {
@@ -113,33 +152,34 @@ export const MAX_NAME_BYTES = 79
 const MAX_VALUE_BYTES = 4000
 
 const utf8 = new TextEncoder()
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/
+/** Marks a template in the name-uniqueness check (never a real origin). */
+const TEMPLATE = Symbol('template').toString()
 
 function fail(message: string, hint?: string): never {
   throw new InputError(message, hint)
 }
 
 function controlName(c: string): string {
-  return shown(c)
+  return printable(c)
 }
 
 /** Refuses a section name pjsip.conf cannot hold. `what` describes it in the message. */
 export function checkName(what: string, name: string): void {
   if (typeof name !== 'string' || name === '') fail(`${what} is empty`)
-  const ctl = CONTROL.exec(name)
-  if (ctl) fail(`${what} '${shown(name)}' contains a control character (${controlName(ctl[0])}); pjsip.conf cannot hold it`)
-  if (/\s/.test(name)) fail(`${what} '${shown(name)}' contains whitespace; pjsip.conf section names cannot hold it`)
+  const ctl = CONTROL_CHARACTER.exec(name)
+  if (ctl) fail(`${what} '${printable(name, 80)}' contains a control character (${controlName(ctl[0])}); pjsip.conf cannot hold it`)
+  if (/\s/.test(name)) fail(`${what} '${printable(name, 80)}' contains whitespace; pjsip.conf section names cannot hold it`)
   const bad = /[[\];=,]/.exec(name)
-  if (bad) fail(`${what} '${shown(name)}' contains '${bad[0]}', which pjsip.conf section names cannot hold`)
+  if (bad) fail(`${what} '${printable(name, 80)}' contains '${bad[0]}', which pjsip.conf section names cannot hold`)
   const n = utf8.encode(name).length
-  if (n > MAX_NAME_BYTES) fail(`${what} '${shown(name)}' is ${n} bytes long; Asterisk keeps only ${MAX_NAME_BYTES}`)
+  if (n > MAX_NAME_BYTES) fail(`${what} '${printable(name, 80)}' is ${n} bytes long; Asterisk keeps only ${MAX_NAME_BYTES}`)
 }
 
 /** Refuses a value pjsip.conf cannot hold as written. Secrets are never echoed. */
 export function checkValue(what: string, value: string, secret = false): void {
-  const show = secret ? '' : ` '${shown(value)}'`
+  const show = secret ? '' : ` '${printable(value, 80)}'`
   if (typeof value !== 'string' || value === '') fail(`${what} is empty`)
-  const ctl = CONTROL.exec(value)
+  const ctl = CONTROL_CHARACTER.exec(value)
   if (ctl) fail(`${what}${show} contains a control character (${controlName(ctl[0])}); pjsip.conf cannot hold it`)
   if (value.includes(';')) fail(`${what}${show} contains ';', which starts a comment in pjsip.conf`)
   if (value.trim() !== value) fail(`${what}${show} starts or ends with whitespace, which Asterisk strips`)
@@ -149,18 +189,18 @@ export function checkValue(what: string, value: string, secret = false): void {
 
 function checkInt(what: string, n: number, min: number, max = 0xffffffff): void {
   if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
-    fail(`${what} must be a whole number from ${min} to ${max}, got ${shown(String(n))}`)
+    fail(`${what} must be a whole number from ${min} to ${max}, got ${printable(String(n), 80)}`)
   }
 }
 
 /** Parses `MIN-MAX` (e.g. 600-3600). */
-export function parseExpirationWindow(raw: string): { min: number; max: number } {
+export function parseExpirationWindow(raw: string, n: OptionNames = PLAIN_NAMES): { min: number; max: number } {
   const m = /^\s*(\d{1,9})\s*-\s*(\d{1,9})\s*$/.exec(String(raw))
-  if (!m) fail(`--expiration-window expects MIN-MAX in seconds, e.g. 600-3600; got '${shown(String(raw))}'`)
+  if (!m) fail(`${n.expirationWindow} expects MIN-MAX in seconds, e.g. 600-3600; got '${printable(String(raw), 80)}'`)
   const min = Number(m[1])
   const max = Number(m[2])
-  if (min < 1) fail(`--expiration-window ${min}-${max}: the minimum must be at least 1 second`)
-  if (min > max) fail(`--expiration-window ${min}-${max}: the minimum is larger than the maximum`)
+  if (min < 1) fail(`${n.expirationWindow} ${min}-${max}: the minimum must be at least 1 second`)
+  if (min > max) fail(`${n.expirationWindow} ${min}-${max}: the minimum is larger than the maximum`)
   return { min, max }
 }
 
@@ -179,20 +219,21 @@ interface Effective {
 }
 
 function label(e: GenEntry): string {
-  return e.origin ? `${e.origin}: '${shown(e.name)}'` : `'${shown(e.name)}'`
+  return e.origin ? `${e.origin}: '${printable(e.name, 80)}'` : `'${printable(e.name, 80)}'`
 }
 
-function checkAorNumbers(where: string, v: Effective, flags: boolean): void {
-  const f = (flag: string, key: string) => (flags ? flag : key)
+/** `n` names the options (a run's own options); null: a NAME's values, named as Asterisk does. */
+function checkAorNumbers(where: string, v: Effective, n: OptionNames | null): void {
+  const f = (option: keyof AorOptions, key: string) => (n ? n[option] : key)
   if (typeof v.maxContacts !== 'number' || !Number.isInteger(v.maxContacts) || v.maxContacts < 1) {
     fail(
-      `${where}${f('--max-contacts', 'max_contacts')} ${shown(String(v.maxContacts))} is refused: max_contacts must be at least 1 (0, Asterisk's default, makes it refuse every registration to the AOR)`,
+      `${where}${f('maxContacts', 'max_contacts')} ${printable(String(v.maxContacts), 80)} is refused: max_contacts must be at least 1 (0, Asterisk's default, makes it refuse every registration to the AOR)`,
     )
   }
-  if (v.qualifyFrequency !== undefined) checkInt(`${where}${f('--qualify-frequency', 'qualify_frequency')}`, v.qualifyFrequency, 0, 86400)
-  if (v.minimumExpiration !== undefined) checkInt(`${where}${f('--minimum-expiration', 'minimum_expiration')}`, v.minimumExpiration, 1)
-  if (v.maximumExpiration !== undefined) checkInt(`${where}${f('--maximum-expiration', 'maximum_expiration')}`, v.maximumExpiration, 1)
-  if (v.defaultExpiration !== undefined) checkInt(`${where}${f('--default-expiration', 'default_expiration')}`, v.defaultExpiration, 1)
+  if (v.qualifyFrequency !== undefined) checkInt(`${where}${f('qualifyFrequency', 'qualify_frequency')}`, v.qualifyFrequency, 0, 86400)
+  if (v.minimumExpiration !== undefined) checkInt(`${where}${f('minimumExpiration', 'minimum_expiration')}`, v.minimumExpiration, 1)
+  if (v.maximumExpiration !== undefined) checkInt(`${where}${f('maximumExpiration', 'maximum_expiration')}`, v.maximumExpiration, 1)
+  if (v.defaultExpiration !== undefined) checkInt(`${where}${f('defaultExpiration', 'default_expiration')}`, v.defaultExpiration, 1)
   const min = v.minimumExpiration ?? AOR_DEFAULTS.minimumExpiration
   const max = v.maximumExpiration ?? AOR_DEFAULTS.maximumExpiration
   const def = v.defaultExpiration ?? AOR_DEFAULTS.defaultExpiration
@@ -200,7 +241,7 @@ function checkAorNumbers(where: string, v: Effective, flags: boolean): void {
     const part = (n: number, given: number | undefined) => `${n}${given === undefined ? ' (Asterisk default)' : ''}`
     fail(
       `${where}expirations out of order: minimum_expiration ${part(min, v.minimumExpiration)}, default_expiration ${part(def, v.defaultExpiration)}, maximum_expiration ${part(max, v.maximumExpiration)}; need minimum <= default <= maximum`,
-      def > max || def < min ? 'set --default-expiration inside the window' : undefined,
+      def > max || def < min ? `set ${(n ?? PLAIN_NAMES).defaultExpiration} inside the window` : undefined,
     )
   }
 }
@@ -215,33 +256,33 @@ function checkEndpointValues(where: string, v: Effective): void {
 function quote(value: string): string {
   const s = String(value)
   const q = /^[A-Za-z0-9._,:/@%+=-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`
-  return shown(q, 200)
+  return printable(q, 200)
 }
 
-function headerFlags(kind: GenKind, o: GenOptions, window: { min: number; max: number } | null, maxContacts: number, append: boolean): string {
+function headerFlags(kind: GenKind, o: GenOptions, window: { min: number; max: number } | null, maxContacts: number, append: boolean, n: OptionNames): string {
   const f: string[] = [`; generated by pjctl gen ${kind}`]
-  if (!o.fromServer) f.push(`--max-contacts ${maxContacts}`)
-  if (o.removeExisting === false) f.push('--no-remove-existing')
-  if (o.removeUnavailable) f.push('--remove-unavailable')
-  if (o.qualifyFrequency !== undefined) f.push(`--qualify-frequency ${o.qualifyFrequency}`)
-  if (window) f.push(`--expiration-window ${window.min}-${window.max}`)
+  if (!o.fromServer) f.push(`${n.maxContacts} ${maxContacts}`)
+  if (o.removeExisting === false) f.push(n.removeExisting)
+  if (o.removeUnavailable) f.push(n.removeUnavailable)
+  if (o.qualifyFrequency !== undefined) f.push(`${n.qualifyFrequency} ${o.qualifyFrequency}`)
+  if (window) f.push(`${n.expirationWindow} ${window.min}-${window.max}`)
   else {
-    if (o.minimumExpiration !== undefined) f.push(`--minimum-expiration ${o.minimumExpiration}`)
-    if (o.maximumExpiration !== undefined) f.push(`--maximum-expiration ${o.maximumExpiration}`)
+    if (o.minimumExpiration !== undefined) f.push(`${n.minimumExpiration} ${o.minimumExpiration}`)
+    if (o.maximumExpiration !== undefined) f.push(`${n.maximumExpiration} ${o.maximumExpiration}`)
   }
-  if (o.defaultExpiration !== undefined) f.push(`--default-expiration ${o.defaultExpiration}`)
-  if (o.context !== undefined) f.push(`--context ${quote(o.context)}`)
-  if (o.transport !== undefined) f.push(`--transport ${quote(o.transport)}`)
-  if (o.allow !== undefined) f.push(`--allow ${quote(o.allow)}`)
-  if (o.template !== undefined) f.push(`--template ${quote(o.template)}`)
-  if (o.aorOnly) f.push('--aor-only')
-  if (o.append && !o.fromServer) f.push('--append')
-  if (o.fromServer) f.push('--from-server')
+  if (o.defaultExpiration !== undefined) f.push(`${n.defaultExpiration} ${o.defaultExpiration}`)
+  if (o.context !== undefined) f.push(`${n.context} ${quote(o.context)}`)
+  if (o.transport !== undefined) f.push(`${n.transport} ${quote(o.transport)}`)
+  if (o.allow !== undefined) f.push(`${n.allow} ${quote(o.allow)}`)
+  if (o.template !== undefined) f.push(`${n.template} ${quote(o.template)}`)
+  if (o.aorOnly) f.push(n.aorOnly)
+  if (o.append && !o.fromServer) f.push(n.append)
+  if (o.fromServer) f.push(n.fromServer)
   if (!append && !o.aorOnly) {
-    if (o.passwordEnv !== undefined) f.push(`--password-env ${quote(o.passwordEnv)}`)
-    if (o.generatePassword) f.push('--generate-password')
+    if (o.passwordEnv !== undefined) f.push(`${n.passwordEnv} ${quote(o.passwordEnv)}`)
+    if (o.generatePassword) f.push(n.generatePassword)
   }
-  if (o.fromCsv !== undefined) f.push(`--from-csv ${quote(o.fromCsv)}`)
+  if (o.fromCsv !== undefined) f.push(`${n.fromCsv} ${quote(o.fromCsv)}`)
   return f.join(' ')
 }
 
@@ -293,7 +334,7 @@ function dialplanComment(name: string, v: Effective): string[] {
 
 /** Adds a name to a warning's list (first few named, then a count). */
 function names(list: string[]): string {
-  const shownList = list.slice(0, 10).map((n) => shown(n)).join(', ')
+  const shownList = list.slice(0, 10).map((n) => printable(n, 80)).join(', ')
   return list.length > 10 ? `${shownList} and ${list.length - 10} more` : shownList
 }
 
@@ -304,17 +345,18 @@ function names(list: string[]): string {
  */
 export function renderGen(req: GenRequest): GenResult {
   const { kind, options: o } = req
-  if (kind !== 'pjsip' && kind !== 'wizard') fail(`unknown kind '${shown(String(kind))}': expected pjsip or wizard`)
+  const n = req.names ?? PLAIN_NAMES
+  if (kind !== 'pjsip' && kind !== 'wizard') fail(`unknown kind '${printable(String(kind), 80)}': expected pjsip or wizard`)
   const append = Boolean(o.append || o.fromServer)
   const aorOnly = Boolean(o.aorOnly)
   if (kind === 'wizard' && aorOnly && !append) {
-    fail('--aor-only applies to gen pjsip: a wizard always creates its endpoint', 'to add AOR options to existing wizards use --append')
+    fail(`${n.aorOnly} applies to gen pjsip: a wizard always creates its endpoint`, `to add AOR options to existing wizards use ${n.append}`)
   }
-  if (append && o.template !== undefined) fail('--template cannot be combined with --append/--from-server: an addition [NAME](+) adds to a section that already has its own template')
+  if (append && o.template !== undefined) fail(`${n.template} cannot be combined with ${n.append}/${n.fromServer}: an addition [NAME](+) adds to a section that already has its own template`)
   if (o.expirationWindow !== undefined && (o.minimumExpiration !== undefined || o.maximumExpiration !== undefined)) {
-    fail('give either --expiration-window or --minimum-expiration/--maximum-expiration, not both')
+    fail(`give either ${n.expirationWindow} or ${n.minimumExpiration}/${n.maximumExpiration}, not both`)
   }
-  const window = o.expirationWindow !== undefined ? parseExpirationWindow(o.expirationWindow) : null
+  const window = o.expirationWindow !== undefined ? parseExpirationWindow(o.expirationWindow, n) : null
   const needsPassword = !append && !aorOnly
   const endpointToo = !append && !aorOnly
 
@@ -330,11 +372,11 @@ export function renderGen(req: GenRequest): GenResult {
     allow: o.allow ?? GEN_DEFAULTS.allow,
     transport: o.transport,
   }
-  checkAorNumbers('', global, true)
+  checkAorNumbers('', global, n)
   if (endpointToo) {
-    if (o.context !== undefined) checkValue('--context', o.context)
-    if (o.allow !== undefined) checkValue('--allow', o.allow)
-    if (o.transport !== undefined) checkValue('--transport', o.transport)
+    if (o.context !== undefined) checkValue(n.context, o.context)
+    if (o.allow !== undefined) checkValue(n.allow, o.allow)
+    if (o.transport !== undefined) checkValue(n.transport, o.transport)
   }
 
   const entries = req.entries
@@ -344,7 +386,7 @@ export function renderGen(req: GenRequest): GenResult {
   const template = o.template
   const tplNames: string[] = []
   if (template !== undefined) {
-    checkName('--template', template)
+    checkName(n.template, template)
     if (kind === 'pjsip' && !aorOnly) tplNames.push(template, `${template}-auth`, `${template}-aor`)
     else tplNames.push(template)
     for (const t of tplNames) checkName('template name', t)
@@ -352,13 +394,13 @@ export function renderGen(req: GenRequest): GenResult {
 
   // Names: valid, unique (Asterisk matches names case-insensitively for (+) and templates).
   const seen = new Map<string, GenEntry>()
-  for (const t of tplNames) seen.set(t.toLowerCase(), { name: t, origin: '--template' })
+  for (const t of tplNames) seen.set(t.toLowerCase(), { name: t, origin: TEMPLATE })
   for (const e of entries) {
     checkName(e.origin ? `${e.origin}: name` : 'name', e.name)
     const key = e.name.toLowerCase()
     const prev = seen.get(key)
     if (prev) {
-      if (prev.origin === '--template') fail(`name ${label(e)} is also a template name (${shown(prev.name)}); pick another --template`)
+      if (prev.origin === TEMPLATE) fail(`name ${label(e)} is also a template name (${printable(prev.name, 80)}); pick another ${n.template}`)
       fail(`name ${label(e)} is listed twice (also ${label(prev)}); Asterisk would refuse the duplicate sections`)
     }
     seen.set(key, e)
@@ -381,11 +423,11 @@ export function renderGen(req: GenRequest): GenResult {
       transport: e.transport ?? global.transport,
     }
     const where = `${label(e)}: `
-    checkAorNumbers(where, v, false)
+    checkAorNumbers(where, v, null)
     if (endpointToo) checkEndpointValues(where, v)
     if (needsPassword) {
       if (e.password === undefined || e.password === '') {
-        fail(`no password for ${label(e)}: gen never invents one`, 'give --password-env VAR, --generate-password, or a password column with --from-csv (or --aor-only / --append for AOR options only)')
+        fail(`no password for ${label(e)}: gen never invents one`, `give ${n.passwordEnv} VAR, ${n.generatePassword}, or a password column with ${n.fromCsv} (or ${n.aorOnly} / ${n.append} for AOR options only)`)
       }
       checkValue(`password for ${label(e)}`, e.password, true)
     }
@@ -397,7 +439,7 @@ export function renderGen(req: GenRequest): GenResult {
   const warnings: string[] = []
   if (uselessUnavailable.length > 0) {
     warnings.push(
-      `remove_unavailable=yes does nothing without qualify_frequency > 0 (Asterisk only removes contacts that qualify found Unavailable): set --qualify-frequency${append ? ' or make sure the AOR already has it' : ''} (${names(uselessUnavailable)})`,
+      `remove_unavailable=yes does nothing without qualify_frequency > 0 (Asterisk only removes contacts that qualify found Unavailable): set ${n.qualifyFrequency}${append ? ' or make sure the AOR already has it' : ''} (${names(uselessUnavailable)})`,
     )
   }
   if (lockout.length > 0) {
@@ -407,7 +449,7 @@ export function renderGen(req: GenRequest): GenResult {
   }
 
   // Render.
-  const out: string[] = [headerFlags(kind, o, window, global.maxContacts, append)]
+  const out: string[] = [headerFlags(kind, o, window, global.maxContacts, append, n)]
   if (append) {
     out.push(
       kind === 'pjsip'
@@ -422,78 +464,87 @@ export function renderGen(req: GenRequest): GenResult {
     for (const l of lines) out.push(l)
   }
 
-  if (template !== undefined) {
-    const t = global
-    if (kind === 'pjsip' && aorOnly) {
-      block([`[${template}](!)`, 'type=aor', ...aorLines(t, '')])
-    } else if (kind === 'pjsip') {
-      block([`[${template}](!)`, 'type=endpoint', ...endpointLines(t, ''), ...(t.transport !== undefined ? [`transport=${t.transport}`] : [])])
-      block([`[${template}-auth](!)`, 'type=auth', 'auth_type=userpass'])
-      block([`[${template}-aor](!)`, 'type=aor', ...aorLines(t, '')])
-    } else {
-      block([
-        `[${template}](!)`,
-        ...wizardHead(t),
-        ...endpointLines(t, 'endpoint/'),
-        ...aorLines(t, 'aor/'),
-      ])
-    }
-  }
-
+  const form = FORMS[formOf(kind, append, aorOnly)]
+  if (template !== undefined) for (const lines of form.templates!(template, global)) block(lines)
   entries.forEach((e, i) => {
     const v = effective[i]
-    const name = e.name
     const lead: string[] = []
-    for (const n of e.note ?? []) lead.push(`; ${shown(n, 400)}`)
-    lead.push(...dialplanComment(name, v))
-    if (kind === 'pjsip') {
-      if (append) {
-        block([...lead, `[${name}](+type=aor)`, ...aorLines(v, '')])
-      } else if (aorOnly) {
-        if (template !== undefined) block([...lead, `[${name}](${template})`, ...aorOverrides(v, global, '')])
-        else block([...lead, `[${name}]`, 'type=aor', ...aorLines(v, '')])
-      } else if (template !== undefined) {
-        block([...lead, `[${name}](${template})`, `auth=${name}`, `aors=${name}`, ...endpointOverrides(v, global, '', 'transport')])
-        block([`[${name}](${template}-auth)`, `username=${name}`, `password=${e.password}`])
-        block([`[${name}](${template}-aor)`, ...aorOverrides(v, global, '')])
-      } else {
-        block([
-          ...lead,
-          `[${name}]`,
-          'type=endpoint',
-          `auth=${name}`,
-          `aors=${name}`,
-          ...endpointLines(v, ''),
-          ...(v.transport !== undefined ? [`transport=${v.transport}`] : []),
-        ])
-        block([`[${name}]`, 'type=auth', 'auth_type=userpass', `username=${name}`, `password=${e.password}`])
-        block([`[${name}]`, 'type=aor', ...aorLines(v, '')])
-      }
-    } else if (append) {
-      block([...lead, `[${name}](+)`, ...aorLines(v, 'aor/')])
-    } else if (template !== undefined) {
-      block([
-        ...lead,
-        `[${name}](${template})`,
-        `inbound_auth/username=${name}`,
-        `inbound_auth/password=${e.password}`,
-        ...endpointOverrides(v, global, 'endpoint/', 'transport'),
-        ...aorOverrides(v, global, 'aor/'),
-      ])
-    } else {
-      block([
-        ...lead,
-        `[${name}]`,
-        ...wizardHead(v),
-        `inbound_auth/username=${name}`,
-        `inbound_auth/password=${e.password}`,
-        ...endpointLines(v, 'endpoint/'),
-        ...aorLines(v, 'aor/'),
-      ])
-    }
+    for (const note of e.note ?? []) lead.push(`; ${printable(note, 400)}`)
+    lead.push(...dialplanComment(e.name, v))
+    const sections = template !== undefined ? form.templated!({ name: e.name, password: e.password, v, t: global, template }) : form.plain({ name: e.name, password: e.password, v, t: global, template: '' })
+    sections.forEach((lines, j) => block(j === 0 ? [...lead, ...lines] : lines))
   })
 
   return { text: out.join('\n') + '\n', warnings }
+}
+
+/** What one NAME's sections are drawn from. */
+interface Snippet {
+  name: string
+  password?: string
+  /** The NAME's own values. */
+  v: Effective
+  /** The shared values (what the templates hold). */
+  t: Effective
+  /** --template T ('' without). */
+  template: string
+}
+
+/** One snippet form: its template sections (--template T), and each NAME's sections with and without them. */
+interface SnippetForm {
+  templates?: (template: string, t: Effective) => string[][]
+  plain: (s: Snippet) => string[][]
+  templated?: (s: Snippet) => string[][]
+}
+
+type FormName = 'pjsip' | 'pjsipAorOnly' | 'pjsipAppend' | 'wizard' | 'wizardAppend'
+
+function formOf(kind: GenKind, append: boolean, aorOnly: boolean): FormName {
+  if (kind === 'pjsip') return append ? 'pjsipAppend' : aorOnly ? 'pjsipAorOnly' : 'pjsip'
+  return append ? 'wizardAppend' : 'wizard'
+}
+
+const transportLine = (v: Effective): string[] => (v.transport !== undefined ? [`transport=${v.transport}`] : [])
+
+/** Every form gen writes; --template with an append form is refused before rendering. */
+const FORMS: Record<FormName, SnippetForm> = {
+  pjsip: {
+    templates: (tpl, t) => [
+      [`[${tpl}](!)`, 'type=endpoint', ...endpointLines(t, ''), ...transportLine(t)],
+      [`[${tpl}-auth](!)`, 'type=auth', 'auth_type=userpass'],
+      [`[${tpl}-aor](!)`, 'type=aor', ...aorLines(t, '')],
+    ],
+    plain: ({ name, password, v }) => [
+      [`[${name}]`, 'type=endpoint', `auth=${name}`, `aors=${name}`, ...endpointLines(v, ''), ...transportLine(v)],
+      [`[${name}]`, 'type=auth', 'auth_type=userpass', `username=${name}`, `password=${password}`],
+      [`[${name}]`, 'type=aor', ...aorLines(v, '')],
+    ],
+    templated: ({ name, password, v, t, template }) => [
+      [`[${name}](${template})`, `auth=${name}`, `aors=${name}`, ...endpointOverrides(v, t, '', 'transport')],
+      [`[${name}](${template}-auth)`, `username=${name}`, `password=${password}`],
+      [`[${name}](${template}-aor)`, ...aorOverrides(v, t, '')],
+    ],
+  },
+  pjsipAorOnly: {
+    templates: (tpl, t) => [[`[${tpl}](!)`, 'type=aor', ...aorLines(t, '')]],
+    plain: ({ name, v }) => [[`[${name}]`, 'type=aor', ...aorLines(v, '')]],
+    templated: ({ name, v, t, template }) => [[`[${name}](${template})`, ...aorOverrides(v, t, '')]],
+  },
+  pjsipAppend: {
+    plain: ({ name, v }) => [[`[${name}](+type=aor)`, ...aorLines(v, '')]],
+  },
+  wizard: {
+    templates: (tpl, t) => [[`[${tpl}](!)`, ...wizardHead(t), ...endpointLines(t, 'endpoint/'), ...aorLines(t, 'aor/')]],
+    plain: ({ name, password, v }) => [
+      [`[${name}]`, ...wizardHead(v), `inbound_auth/username=${name}`, `inbound_auth/password=${password}`, ...endpointLines(v, 'endpoint/'), ...aorLines(v, 'aor/')],
+    ],
+    templated: ({ name, password, v, t, template }) => [
+      [`[${name}](${template})`, `inbound_auth/username=${name}`, `inbound_auth/password=${password}`, ...endpointOverrides(v, t, 'endpoint/', 'transport'), ...aorOverrides(v, t, 'aor/')],
+    ],
+  },
+  wizardAppend: {
+    plain: ({ name, v }) => [[`[${name}](+)`, ...aorLines(v, 'aor/')]],
+  },
 }
 
 function wizardHead(v: Effective): string[] {
@@ -502,221 +553,5 @@ function wizardHead(v: Effective): string[] {
   return l
 }
 
-// ---------------------------------------------------------------------------
-// --from-csv
-
-/** Columns, in the order used when the file has no header row. */
-export const CSV_COLUMNS = [
-  'name',
-  'password',
-  'max_contacts',
-  'context',
-  'transport',
-  'allow',
-  'remove_existing',
-  'remove_unavailable',
-  'qualify_frequency',
-  'minimum_expiration',
-  'maximum_expiration',
-  'default_expiration',
-] as const
-type CsvColumn = (typeof CSV_COLUMNS)[number]
-
-interface CsvRecord {
-  line: number
-  cells: string[]
-}
-
-/** RFC 4180 records; blank lines and lines starting with '#' (outside quotes) skipped. */
-function csvRecords(text: string): CsvRecord[] {
-  const records: CsvRecord[] = []
-  const n = text.length
-  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0
-  let line = 1
-  while (i < n) {
-    const eol = text.indexOf('\n', i)
-    const lineEnd = eol < 0 ? n : eol
-    const lineText = text.slice(i, lineEnd)
-    const t = lineText.trim()
-    if (t === '' || t.startsWith('#')) {
-      i = lineEnd + 1
-      line++
-      continue
-    }
-    const start = line
-    const cells: string[] = []
-    for (;;) {
-      let j = i
-      while (text[j] === ' ' || text[j] === '\t') j++
-      if (text[j] === '"') {
-        j++
-        let value = ''
-        let from = j
-        for (;;) {
-          if (j >= n) throw new InputError(`CSV line ${start}: a quoted field is never closed`)
-          const c = text[j]
-          if (c === '"') {
-            value += text.slice(from, j)
-            if (text[j + 1] === '"') {
-              value += '"'
-              j += 2
-              from = j
-              continue
-            }
-            j++
-            break
-          }
-          if (c === '\n') line++
-          j++
-        }
-        while (text[j] === ' ' || text[j] === '\t') j++
-        if (text[j] === '\r' && (text[j + 1] === '\n' || j + 1 >= n)) j++
-        cells.push(value)
-        if (j >= n) {
-          i = n
-          break
-        }
-        if (text[j] === ',') {
-          i = j + 1
-          continue
-        }
-        if (text[j] === '\n') {
-          i = j + 1
-          line++
-          break
-        }
-        throw new InputError(`CSV line ${line}: unexpected '${shown(text[j])}' after a closing quote`)
-      } else {
-        let k = j
-        while (k < n && text[k] !== ',' && text[k] !== '\n') k++
-        const value = text.slice(j, k).replace(/\r$/, '').trim()
-        if (value.includes('"')) throw new InputError(`CSV line ${line}: a '"' inside an unquoted field (quote the whole field and double the quote)`)
-        cells.push(value)
-        if (k >= n) {
-          i = n
-          break
-        }
-        i = k + 1
-        if (text[k] === '\n') {
-          line++
-          break
-        }
-      }
-    }
-    records.push({ line: start, cells })
-  }
-  return records
-}
-
-type IntKey = 'maxContacts' | 'qualifyFrequency' | 'minimumExpiration' | 'maximumExpiration' | 'defaultExpiration'
-const CSV_INT: Partial<Record<CsvColumn, { key: IntKey; min: number; max?: number }>> = {
-  max_contacts: { key: 'maxContacts', min: 0 },
-  qualify_frequency: { key: 'qualifyFrequency', min: 0, max: 86400 },
-  minimum_expiration: { key: 'minimumExpiration', min: 1 },
-  maximum_expiration: { key: 'maximumExpiration', min: 1 },
-  default_expiration: { key: 'defaultExpiration', min: 1 },
-}
-const CSV_BOOL: Partial<Record<CsvColumn, 'removeExisting' | 'removeUnavailable'>> = {
-  remove_existing: 'removeExisting',
-  remove_unavailable: 'removeUnavailable',
-}
-const CSV_TEXT: Partial<Record<CsvColumn, 'context' | 'transport' | 'allow'>> = {
-  context: 'context',
-  transport: 'transport',
-  allow: 'allow',
-}
-const FALSE = ['no', 'false', 'n', 'f', '0', 'off']
-
-/**
- * Parses `name,password[,max_contacts,context,transport,allow,remove_existing,
- * remove_unavailable,qualify_frequency,minimum_expiration,maximum_expiration,
- * default_expiration]`. A first row with a `name` cell (first, or among only
- * known column names) is a header naming the columns in any order. Empty cells take the command's options.
- * Throws InputError naming the line of a bad row.
- */
-export function parseGenCsv(text: string): GenEntry[] {
-  const records = csvRecords(String(text))
-  let columns: readonly CsvColumn[] = CSV_COLUMNS
-  let first = 0
-  const header = records.length > 0 ? records[0].cells.map((c) => c.trim().toLowerCase().replace(/-/g, '_')) : []
-  // A header row names the name column; every other cell must then be a known column.
-  if (header.includes('name') && (header[0] === 'name' || header.every((h) => (CSV_COLUMNS as readonly string[]).includes(h)))) {
-    const used = new Set<string>()
-    for (const h of header) {
-      if (!(CSV_COLUMNS as readonly string[]).includes(h)) {
-        throw new InputError(`CSV line ${records[0].line}: unknown column '${shown(h)}'`, `known columns: ${CSV_COLUMNS.join(', ')}`)
-      }
-      if (used.has(h)) throw new InputError(`CSV line ${records[0].line}: column '${h}' appears twice`)
-      used.add(h)
-    }
-    columns = header as CsvColumn[]
-    first = 1
-  }
-  const entries: GenEntry[] = []
-  for (const r of records.slice(first)) {
-    const at = `CSV line ${r.line}`
-    let cells = r.cells
-    while (cells.length > columns.length && cells[cells.length - 1] === '') cells = cells.slice(0, -1)
-    if (cells.length > columns.length) {
-      throw new InputError(`${at}: ${cells.length} fields, but there are only ${columns.length} columns (${columns.join(',')})`)
-    }
-    const e: GenEntry = { name: '', origin: at }
-    cells.forEach((raw, idx) => {
-      const col = columns[idx]
-      if (raw === '') return
-      if (col === 'name') {
-        e.name = raw
-      } else if (col === 'password') {
-        checkValue(`${at}: password`, raw, true)
-        e.password = raw
-      } else if (CSV_INT[col]) {
-        const spec = CSV_INT[col]!
-        const max = spec.max ?? 0xffffffff
-        if (!/^\d+$/.test(raw.trim()) || Number(raw) < spec.min || Number(raw) > max) {
-          throw new InputError(`${at}: ${col} '${shown(raw)}' is not a whole number from ${spec.min} to ${max}`)
-        }
-        e[spec.key] = Number(raw)
-      } else if (CSV_BOOL[col]) {
-        const v = raw.trim().toLowerCase()
-        if (astTrue(v)) e[CSV_BOOL[col]!] = true
-        else if (FALSE.includes(v)) e[CSV_BOOL[col]!] = false
-        else throw new InputError(`${at}: ${col} '${shown(raw)}' is not yes or no`)
-      } else if (CSV_TEXT[col]) {
-        checkValue(`${at}: ${col}`, raw)
-        e[CSV_TEXT[col]!] = raw
-      }
-    })
-    if (e.name === '') throw new InputError(`${at}: no name`)
-    checkName(`${at}: name`, e.name)
-    entries.push(e)
-  }
-  return entries
-}
-
-// ---------------------------------------------------------------------------
-// --from-server
-
-/**
- * One proposal per AOR: max_contacts = the number of distinct devices (via
- * address + user agent) with a contact that has not expired, at least 1, and
- * remove_existing=yes; a note says what the AOR has now. Sorted by AOR name so
- * that runs diff well.
- */
-export function proposeFromReports(reports: AorReport[]): GenEntry[] {
-  const sorted = [...reports].sort((a, b) => (a.aor < b.aor ? -1 : a.aor > b.aor ? 1 : 0))
-  return sorted.map((r) => {
-    const live = r.contacts.filter((c) => c.status !== 'expired')
-    const devices = new Set(live.map((c) => (c.viaAddr || c.userAgent ? `${c.viaAddr}\u0000${c.userAgent}` : `uri\u0000${c.uri}`)))
-    const expired = r.contacts.length - live.length
-    const now =
-      r.maxContacts === null ? 'max_contacts unknown' : `max_contacts=${r.maxContacts}${r.maxContactsSource !== 'none' ? ` (from ${r.maxContactsSource})` : ''}`
-    const re = r.removeExisting === null ? '' : `, remove_existing=${r.removeExisting ? 'yes' : 'no'}`
-    const counts = `${r.count} contact${r.count === 1 ? '' : 's'} (${live.length} current${expired ? `, ${expired} expired` : ''}${r.superseded ? `, ${r.superseded} superseded` : ''}) from ${devices.size} device${devices.size === 1 ? '' : 's'}`
-    return {
-      name: r.aor,
-      maxContacts: Math.max(1, devices.size),
-      removeExisting: true,
-      note: [`${r.aor}: now ${now}${re}; ${counts}`],
-    }
-  })
-}
+export { CSV_COLUMNS, parseGenCsv } from './gencsv.js'
+export { proposeFromReports } from './genpropose.js'

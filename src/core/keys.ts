@@ -4,7 +4,8 @@
 
 import { UsageError } from '../errors.js'
 import { HASH_LENGTH, KEY_SEPARATOR } from './contact.js'
-import { showSafely, validateName } from './select.js'
+import { printable } from '../text.js'
+import { validateName } from './select.js'
 
 export const MIN_KEY_PREFIX = 6
 /** Candidates an ambiguity error lists before "and N more". */
@@ -24,7 +25,7 @@ const HEX = /^[0-9a-f]+$/i
 /** Checks one --key value before anything connects; throws UsageError for what can never match. */
 export function parseKeyPattern(raw: string, option = '--key'): KeyPattern {
   validateName(raw, 'contact key')
-  const shown = showSafely(raw)
+  const shown = printable(raw, 80)
   const sep = raw.indexOf(KEY_SEPARATOR)
   const hash = sep < 0 ? raw : raw.slice(sep + KEY_SEPARATOR.length)
   const aor = sep < 0 ? null : raw.slice(0, sep)
@@ -61,9 +62,9 @@ export function resolveKeys(patterns: readonly KeyPattern[], candidates: Iterabl
       if (!keys.includes(matches[0])) keys.push(matches[0])
     } else {
       const sorted = [...matches].sort()
-      const listed = sorted.slice(0, MAX_CANDIDATES).map((k) => showSafely(k)).join(', ')
+      const listed = sorted.slice(0, MAX_CANDIDATES).map((k) => printable(k, 80)).join(', ')
       const more = sorted.length > MAX_CANDIDATES ? ` and ${sorted.length - MAX_CANDIDATES} more` : ''
-      throw new UsageError(`${option} '${showSafely(pattern.raw)}' is ambiguous: it matches ${matches.length} contacts: ${listed}${more}`, 'give more hex digits of the hash (or the whole key)')
+      throw new UsageError(`${option} '${printable(pattern.raw, 80)}' is ambiguous: it matches ${matches.length} contacts: ${listed}${more}`, 'give more hex digits of the hash (or the whole key)')
     }
   }
   return { keys, unmatched }

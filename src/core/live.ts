@@ -9,7 +9,7 @@
 //   its registration changes astdb without any event, so the stored value is read again before it
 //   is called expired) and, later, keys past expiry that no `Removed` event has taken away.
 
-import { buildReports, DEFAULT_THRESHOLDS } from './classify.js'
+import { buildReports, compareCodepoints, DEFAULT_THRESHOLDS } from './classify.js'
 import { KEY_SEPARATOR } from './contact.js'
 import type { AorConfig, AorState, Contact, QualifyStatus, Thresholds } from './types.js'
 
@@ -109,6 +109,8 @@ export class LiveServer {
   private configs = new Map<string, AorConfig>()
   private readonly qualify = new Map<string, QualifyStatus>()
   private readonly summaries = new Map<string, AorSummary>()
+  /** Per AOR, per source address (via_addr): [unexpired contacts, stale (superseded + expired)]. */
+  private readonly aorSources = new Map<string, Map<string, [number, number]>>()
   private readonly dirty = new Set<string>()
   private readonly due = new DueHeap()
   private readonly thresholds: Thresholds
@@ -174,6 +176,7 @@ export class LiveServer {
   put(contact: Contact, now: number): 'added' | 'changed' | 'same' {
     const old = this.contacts.get(contact.key)
     if (old && sameContact(old, contact)) return 'same'
+    contact = slim(contact)
     this.contacts.set(contact.key, contact)
     let keys = this.byAor.get(contact.aor)
     if (!keys) this.byAor.set(contact.aor, (keys = new Set()))
@@ -197,9 +200,16 @@ export class LiveServer {
     return true
   }
 
-  /** Qualify status from a ContactStatus event (Reachable, Unreachable, Unknown, NonQualified). */
-  setQualify(key: string, status: QualifyStatus): void {
-    if (this.contacts.has(key)) this.qualify.set(key, status)
+  /** Qualify status from a ContactStatus event (Reachable, Unreachable, Unknown, NonQualified); true when it changed. */
+  setQualify(key: string, status: QualifyStatus): boolean {
+    if (!this.contacts.has(key) || this.qualify.get(key) === status) return false
+    this.qualify.set(key, status)
+    return true
+  }
+
+  /** Some AOR needs judging (a change, or a contact reached its expiration_time). */
+  get hasDirty(): boolean {
+    return this.dirty.size > 0
   }
 
   /** Contacts per qualify status (what events said; from the stored qualify_frequency until one did). */
@@ -240,6 +250,19 @@ export class LiveServer {
       const summary: AorSummary | null = report
         ? { aor, count: report.count, maxContacts: report.maxContacts, superseded: report.superseded, expired: report.expired, state: report.state, severity: report.severity }
         : null
+      // what `pjctl check` counts per source address (core/sources.ts sourcesOf): expired are stale, not contacts
+      const sources = new Map<string, [number, number]>()
+      for (const c of report?.contacts ?? []) {
+        const tally = sources.get(c.viaAddr) ?? [0, 0]
+        if (c.status === 'expired') tally[1]++
+        else {
+          tally[0]++
+          if (c.status === 'superseded') tally[1]++
+        }
+        sources.set(c.viaAddr, tally)
+      }
+      if (sources.size) this.aorSources.set(aor, sources)
+      else this.aorSources.delete(aor)
       const old = this.summaries.get(aor)
       if (summary === null) {
         if (old) {
@@ -255,6 +278,22 @@ export class LiveServer {
     return changed
   }
 
+  /** Source addresses over every AOR, ordered as `pjctl check` orders them (contacts, then stale, most first; then address). */
+  sources(): { address: string; contacts: number; stale: number }[] {
+    const total = new Map<string, [number, number]>()
+    for (const perAor of this.aorSources.values()) {
+      for (const [address, [contacts, stale]] of perAor) {
+        const t = total.get(address) ?? [0, 0]
+        t[0] += contacts
+        t[1] += stale
+        total.set(address, t)
+      }
+    }
+    return [...total]
+      .map(([address, [contacts, stale]]) => ({ address, contacts, stale }))
+      .sort((a, b) => b.contacts - a.contacts || b.stale - a.stale || compareCodepoints(a.address, b.address))
+  }
+
   /** Every AOR's current summary (after judge). */
   allSummaries(): IterableIterator<AorSummary> {
     return this.summaries.values()
@@ -266,6 +305,7 @@ export class LiveServer {
     this.byAor.clear()
     this.qualify.clear()
     this.summaries.clear()
+    this.aorSources.clear()
     this.dirty.clear()
     this.due.clear()
   }
@@ -285,8 +325,41 @@ function initialQualify(contact: Contact): QualifyStatus {
   return frequency === undefined || frequency === '0' || frequency === '' ? 'NonQualified' : 'Unknown'
 }
 
+/** Equal in everything the judgement and the metrics use (a kept contact is slim: see slim()). */
 function sameContact(a: Contact, b: Contact): boolean {
-  return a.value === b.value && a.expirationTime === b.expirationTime && a.viaAddr === b.viaAddr && a.userAgent === b.userAgent && a.endpoint === b.endpoint
+  return a.expirationTime === b.expirationTime && a.viaAddr === b.viaAddr && a.userAgent === b.userAgent && a.endpoint === b.endpoint && qualifyFrequency(a) === qualifyFrequency(b)
+}
+
+function qualifyFrequency(contact: Contact): string {
+  return contact.fields.qualify_frequency ?? ''
+}
+
+const NO_QUALIFY: Record<string, string> = Object.freeze({ qualify_frequency: '0' }) as Record<string, string>
+
+/** A string of its own: a key cut from a 64 KB network chunk would otherwise keep the whole chunk alive. */
+function own(text: string): string {
+  return text.length > 12 ? (JSON.parse(JSON.stringify(text)) as string) : text
+}
+
+/**
+ * What judging needs of a contact and nothing more: no stored value, no other fields. At 100,000
+ * contacts the full value and fields would be most of the exporter's memory.
+ */
+function slim(c: Contact): Contact {
+  const frequency = qualifyFrequency(c)
+  return {
+    key: own(c.key),
+    aor: own(c.aor),
+    hash: '',
+    uri: '',
+    viaAddr: own(c.viaAddr),
+    viaPort: c.viaPort,
+    userAgent: own(c.userAgent),
+    endpoint: own(c.endpoint),
+    expirationTime: c.expirationTime,
+    fields: frequency === '0' || frequency === '' ? NO_QUALIFY : { qualify_frequency: frequency },
+    value: '',
+  }
 }
 
 function sameSummary(a: AorSummary, b: AorSummary): boolean {

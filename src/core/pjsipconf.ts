@@ -32,7 +32,7 @@
 // keys), realtime/ARA backends, sorcery.conf remapping.
 
 import { InputError } from '../errors.js'
-import { printable } from '../options.js'
+import { printable } from '../text.js'
 import { AOR_DEFAULTS, type AorConfig } from './types.js'
 
 export type ReadFile = (path: string) => string | null
@@ -104,13 +104,6 @@ interface Section {
   file: string
   line: number
   entries: PjsipConfEntry[]
-}
-
-/** A string shown in a message: no control characters (C0, DEL, C1) reach the terminal. */
-export function shown(text: string, max = 80): string {
-  let s = String(text)
-  if (s.length > max) s = s.slice(0, max) + '…'
-  return printable(s).replace(/[\u0080-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
 }
 
 /** ASCII lower case, as strcasecmp compares. */
@@ -193,33 +186,42 @@ class CommentStripper {
  * a line that is not a section, option, comment or directive, and header errors
  * Asterisk also refuses (no closing bracket, unknown template, `(+)` of a missing section).
  */
-export function parsePjsipConf(entry: string, readFile: ReadFile, resolvePath: ResolvePath, options: PjsipConfOptions = {}): PjsipConf {
-  const sections: Section[] = []
-  const byName = new Map<string, Section[]>()
-  const warnings: string[] = []
-  const files: string[] = []
-  const stack: string[] = []
-  let current: Section | null = null
-  let totalEntries = 0
+/**
+ * Reads pjsip.conf as main/config.c does: one reader per entry file, following #include
+ * and #tryinclude, applying templates and (+) additions as it goes.
+ */
+class PjsipConfReader {
+  private readonly sections: Section[] = []
+  private readonly byName = new Map<string, Section[]>()
+  readonly warnings: string[] = []
+  readonly files: string[] = []
+  /** The files being read, outermost first (for include cycles). */
+  private readonly stack: string[] = []
+  /** The section options go to; it carries over into an included file. */
+  private current: Section | null = null
+  private totalEntries = 0
 
-  const where = (file: string, line: number) => `${shown(file, 200)}:${line}`
-  const fail = (file: string, line: number, message: string): never => {
-    throw new InputError(`${where(file, line)}: ${message}`)
-  }
-  const count = (n: number, file: string, line: number) => {
-    totalEntries += n
-    if (totalEntries > MAX_ENTRIES) fail(file, line, `template inheritance expands to more than ${MAX_ENTRIES} options`)
+  constructor(
+    private readonly readFile: ReadFile,
+    private readonly resolvePath: ResolvePath,
+    private readonly options: PjsipConfOptions,
+  ) {}
+
+  /** Counts options copied or added, refusing template inheritance that explodes. */
+  private count(n: number, file: string, line: number): void {
+    this.totalEntries += n
+    if (this.totalEntries > MAX_ENTRIES) fail(file, line, `template inheritance expands to more than ${MAX_ENTRIES} options`)
   }
 
-  function addSection(s: Section): void {
-    sections.push(s)
-    const list = byName.get(s.lname)
+  private addSection(s: Section): void {
+    this.sections.push(s)
+    const list = this.byName.get(s.lname)
     if (list) list.push(s)
-    else byName.set(s.lname, [s])
+    else this.byName.set(s.lname, [s])
   }
 
   /** does_category_match for `(+filter)`: every `name=value` regex (joined by &) must match one variable. */
-  function matchesFilter(s: Section, filter: string, file: string, line: number): boolean {
+  private matchesFilter(s: Section, filter: string, file: string, line: number): boolean {
     if (filter === '') return !s.template
     let templateOk = false
     let found = 0
@@ -251,7 +253,7 @@ export function parsePjsipConf(entry: string, readFile: ReadFile, resolvePath: R
         rn = new RegExp(name)
         rv = new RegExp(value)
       } catch {
-        warnings.push(`${where(file, line)}: filter '${shown(nvp)}' is not a regular expression`)
+        this.warnings.push(`${where(file, line)}: filter '${printable(nvp, 80)}' is not a regular expression`)
         return false
       }
       if (s.entries.some((e) => rn.test(e.key) && rv.test(e.value))) found++
@@ -259,11 +261,11 @@ export function parsePjsipConf(entry: string, readFile: ReadFile, resolvePath: R
     return found === expressions && (!s.template || templateOk)
   }
 
-  function findForAddition(name: string, filter: string, file: string, line: number): Section | undefined {
-    return byName.get(lower(name))?.find((s) => matchesFilter(s, filter, file, line))
+  private findForAddition(name: string, filter: string, file: string, line: number): Section | undefined {
+    return this.byName.get(lower(name))?.find((s) => this.matchesFilter(s, filter, file, line))
   }
 
-  function parseHeader(text: string, file: string, line: number): Section {
+  private parseHeader(text: string, file: string, line: number): Section {
     const close = text.indexOf(']')
     if (close < 0) fail(file, line, "section header has no closing ']'")
     const name = text.slice(1, close)
@@ -276,7 +278,7 @@ export function parsePjsipConf(entry: string, readFile: ReadFile, resolvePath: R
       rest = rest.slice(end + 1)
     }
     if (strip(rest) !== '') {
-      warnings.push(`${where(file, line)}: Asterisk ignores '${shown(strip(rest))}' after the section header of [${shown(name)}] (options must follow ']' directly, e.g. [name](!))`)
+      this.warnings.push(`${where(file, line)}: Asterisk ignores '${printable(strip(rest), 80)}' after the section header of [${printable(name, 80)}] (options must follow ']' directly, e.g. [name](!))`)
     }
     const fresh: Section = { name, lname: lower(name), template: false, inherits: [], file, line, entries: [] }
     let target = fresh
@@ -286,9 +288,9 @@ export function parsePjsipConf(entry: string, readFile: ReadFile, resolvePath: R
         target.template = true
       } else if (opt.startsWith('+')) {
         const filter = opt.slice(1)
-        const found = findForAddition(name, filter, file, line)
+        const found = this.findForAddition(name, filter, file, line)
         if (!found) {
-          fail(file, line, `[${shown(name)}](${shown(opt)}) adds to a section that does not exist${filter ? ` (none named '${shown(name)}' matches ${shown(filter)})` : ` (no non-template section named '${shown(name)}' before it)`}`)
+          fail(file, line, `[${printable(name, 80)}](${printable(opt, 80)}) adds to a section that does not exist${filter ? ` (none named '${printable(name, 80)}' matches ${printable(filter, 80)})` : ` (no non-template section named '${printable(name, 80)}' before it)`}`)
         }
         if (isNew) {
           found!.template ||= fresh.template
@@ -297,62 +299,62 @@ export function parsePjsipConf(entry: string, readFile: ReadFile, resolvePath: R
         }
         target = found!
       } else {
-        const base = byName.get(lower(opt))?.[0]
+        const base = this.byName.get(lower(opt))?.[0]
         if (!base) {
           const spaced = strip(opt) !== opt ? ' (Asterisk does not allow spaces between the parentheses)' : ''
-          fail(file, line, `[${shown(name)}] inherits from '${shown(opt)}', which is not defined before it${spaced}`)
+          fail(file, line, `[${printable(name, 80)}] inherits from '${printable(opt, 80)}', which is not defined before it${spaced}`)
         }
-        count(base!.entries.length, file, line)
+        this.count(base!.entries.length, file, line)
         for (const e of base!.entries) target.entries.push({ key: e.key, value: e.value, file: e.file, line: e.line, inherited: true })
         target.inherits.push(base!.name)
       }
     }
-    if (isNew) addSection(fresh)
-    current = target
+    if (isNew) this.addSection(fresh)
+    this.current = target
     return target
   }
 
-  function load(path: string, depth: number, optional: boolean, from: { file: string; line: number; include: string } | null): void {
-    if (stack.includes(path)) {
-      const chain = [...stack.slice(stack.indexOf(path)), path].map((p) => shown(p, 200)).join(' -> ')
+  load(path: string, depth: number, optional: boolean, from: { file: string; line: number; include: string } | null): void {
+    if (this.stack.includes(path)) {
+      const chain = [...this.stack.slice(this.stack.indexOf(path)), path].map((p) => printable(p, 200)).join(' -> ')
       fail(from!.file, from!.line, `include cycle: ${chain}`)
     }
     if (depth > MAX_INCLUDE_DEPTH) fail(from!.file, from!.line, `includes nested deeper than ${MAX_INCLUDE_DEPTH} levels (Asterisk refuses them)`)
-    const text = readFile(path)
+    const text = this.readFile(path)
     if (text === null) {
       if (optional) return
-      if (from) fail(from.file, from.line, `cannot read '${shown(path, 200)}' (#include ${shown(from.include, 200)})`)
-      throw new InputError(`cannot read '${shown(path, 200)}'`)
+      if (from) fail(from.file, from.line, `cannot read '${printable(path, 200)}' (#include ${printable(from.include, 200)})`)
+      throw new InputError(`cannot read '${printable(path, 200)}'`)
     }
-    stack.push(path)
-    files.push(path)
-    parseText(path, text, depth)
-    stack.pop()
+    this.stack.push(path)
+    this.files.push(path)
+    this.parseText(path, text, depth)
+    this.stack.pop()
   }
 
-  function include(kind: 'include' | 'tryinclude', arg: string, file: string, line: number, depth: number): void {
+  private include(kind: 'include' | 'tryinclude', arg: string, file: string, line: number, depth: number): void {
     let name = arg
     if ((name[0] === '"' || name[0] === '<') && name[name.length - 1] === (name[0] === '<' ? '>' : '"')) {
       name = name.slice(1, -1)
     }
-    const resolved = resolvePath(file, name)
+    const resolved = this.resolvePath(file, name)
     const optional = kind === 'tryinclude'
     if (/[*?[{]/.test(name)) {
-      if (!options.expandGlob) {
-        warnings.push(`${where(file, line)}: #${kind} ${shown(name)} is a pattern; not followed`)
+      if (!this.options.expandGlob) {
+        this.warnings.push(`${where(file, line)}: #${kind} ${printable(name, 80)} is a pattern; not followed`)
         return
       }
-      const paths = options.expandGlob(resolved)
-      if (paths.length === 0 && !optional) fail(file, line, `#include ${shown(name)} matches no file`)
-      for (const p of paths) load(p, depth + 1, optional, { file, line, include: name })
+      const paths = this.options.expandGlob(resolved)
+      if (paths.length === 0 && !optional) fail(file, line, `#include ${printable(name, 80)} matches no file`)
+      for (const p of paths) this.load(p, depth + 1, optional, { file, line, include: name })
       return
     }
-    load(resolved, depth + 1, optional, { file, line, include: name })
+    this.load(resolved, depth + 1, optional, { file, line, include: name })
   }
 
-  function parseText(file: string, text: string, depth: number): void {
+  private parseText(file: string, text: string, depth: number): void {
     // The current section carries over into an included file (cfg->current), not back out of it.
-    let cat: Section | null = current
+    let cat: Section | null = this.current
     const stripper = new CommentStripper()
     let start = 0
     let lineno = 0
@@ -366,7 +368,7 @@ export function parsePjsipConf(entry: string, readFile: ReadFile, resolvePath: R
       if (end === n && raw === '') break
       if (lineno === 1 && raw.charCodeAt(0) === 0xfeff) raw = raw.slice(1)
       if (raw.length > MAX_LINE) {
-        warnings.push(`${where(file, lineno)}: line longer than ${MAX_LINE} characters; Asterisk skips it`)
+        this.warnings.push(`${where(file, lineno)}: line longer than ${MAX_LINE} characters; Asterisk skips it`)
         continue
       }
       const kept = stripper.strip(raw, lineno)
@@ -375,7 +377,7 @@ export function parsePjsipConf(entry: string, readFile: ReadFile, resolvePath: R
       if (line === '') continue
 
       if (line[0] === '[') {
-        cat = parseHeader(line, file, lineno)
+        cat = this.parseHeader(line, file, lineno)
       } else if (line[0] === '#') {
         const body = line.slice(1)
         let i = 0
@@ -383,15 +385,15 @@ export function parsePjsipConf(entry: string, readFile: ReadFile, resolvePath: R
         const directive = lower(body.slice(0, i))
         const arg = strip(body.slice(i))
         if (directive === 'include' || directive === 'tryinclude') {
-          if (!arg) warnings.push(`${where(file, lineno)}: #${directive} without a file name is ignored`)
-          else include(directive, arg, file, lineno, depth)
+          if (!arg) this.warnings.push(`${where(file, lineno)}: #${directive} without a file name is ignored`)
+          else this.include(directive, arg, file, lineno, depth)
         } else if (directive === 'exec') {
-          warnings.push(`${where(file, lineno)}: #exec ${shown(arg)} is not run; what it would print is not read`)
+          this.warnings.push(`${where(file, lineno)}: #exec ${printable(arg, 80)} is not run; what it would print is not read`)
         } else {
-          warnings.push(`${where(file, lineno)}: unknown directive '#${shown(body.slice(0, i))}' is ignored`)
+          this.warnings.push(`${where(file, lineno)}: unknown directive '#${printable(body.slice(0, i), 80)}' is ignored`)
         }
       } else {
-        if (!cat) fail(file, lineno, `option outside any section: '${shown(line)}'`)
+        if (!cat) fail(file, lineno, `option outside any section: '${printable(line, 80)}'`)
         let cur = line
         let escaped = 0
         if (cur[0] === '\\') {
@@ -400,7 +402,7 @@ export function parsePjsipConf(entry: string, readFile: ReadFile, resolvePath: R
           escaped = 1
         }
         const eq = cur.indexOf('=', escaped)
-        if (eq < 0) fail(file, lineno, `not a section, option, comment or directive: '${shown(line)}'`)
+        if (eq < 0) fail(file, lineno, `not a section, option, comment or directive: '${printable(line, 80)}'`)
         if (eq > escaped && cur[eq - 1] === '+') {
           const key = strip(cur.slice(0, eq - 1))
           const more = cur.slice(eq + 1)
@@ -410,39 +412,54 @@ export function parsePjsipConf(entry: string, readFile: ReadFile, resolvePath: R
             last.value = strip(last.value + more)
             continue
           }
-          if (!key) fail(file, lineno, `no option name before '+=': '${shown(line)}'`)
-          count(1, file, lineno)
+          if (!key) fail(file, lineno, `no option name before '+=': '${printable(line, 80)}'`)
+          this.count(1, file, lineno)
           cat!.entries.push({ key, value: strip(more), file, line: lineno, inherited: false })
           continue
         }
         const key = strip(cur.slice(0, eq))
         let rest = cur.slice(eq + 1)
         if (rest[0] === '>') rest = rest.slice(1)
-        if (!key) fail(file, lineno, `no option name before '=': '${shown(line)}'`)
-        count(1, file, lineno)
+        if (!key) fail(file, lineno, `no option name before '=': '${printable(line, 80)}'`)
+        this.count(1, file, lineno)
         cat!.entries.push({ key, value: strip(rest), file, line: lineno, inherited: false })
       }
     }
     if (stripper.depth > 0) {
-      warnings.push(`${where(file, stripper.startLine)}: block comment ';--' is never closed with '--;'`)
+      this.warnings.push(`${where(file, stripper.startLine)}: block comment ';--' is never closed with '--;'`)
     }
   }
 
-  load(entry, 0, false, null)
-
-  const out = sections.map(freeze)
-  const aorList = collectAors(out, warnings)
-  return {
-    entry,
-    files,
-    sections: out,
-    warnings,
-    section(name: string, type?: string) {
-      const ln = lower(name)
-      return out.find((s) => !s.template && lower(s.name) === ln && (type === undefined || firstValue(s, 'type') === type))
-    },
-    aors: () => aorList.map((a) => ({ ...a })),
+  /** What was read, as the caller sees it. */
+  result(entry: string): PjsipConf {
+    const out = this.sections.map(freeze)
+    const aorList = collectAors(out, this.warnings)
+    return {
+      entry,
+      files: this.files,
+      sections: out,
+      warnings: this.warnings,
+      section(name: string, type?: string) {
+        const ln = lower(name)
+        return out.find((s) => !s.template && lower(s.name) === ln && (type === undefined || firstValue(s, 'type') === type))
+      },
+      aors: () => aorList.map((a) => ({ ...a })),
+    }
   }
+}
+
+function where(file: string, line: number): string {
+  return `${printable(file, 200)}:${line}`
+}
+
+function fail(file: string, line: number, message: string): never {
+  throw new InputError(`${where(file, line)}: ${message}`)
+}
+
+export function parsePjsipConf(entry: string, readFile: ReadFile, resolvePath: ResolvePath, options: PjsipConfOptions = {}): PjsipConf {
+  const reader = new PjsipConfReader(readFile, resolvePath, options)
+  reader.load(entry, 0, false, null)
+  return reader.result(entry)
 }
 
 /** The public view of a section; `options` is built on first use (most sections are only asked their type). */
@@ -510,7 +527,7 @@ function collectAors(sections: PjsipConfSection[], warnings: string[]): AorConfi
       if (stray.length > 0) {
         const e = s.entries.find((x) => stray.includes(lower(x.key)))!
         warnings.push(
-          `${shown(e.file, 200)}:${e.line}: ${shown(e.key)} is in the type=${type} section [${shown(s.name)}] (declared ${shown(s.file, 200)}:${s.line}); Asterisk will refuse that ${type}. To add to the AOR use [${shown(s.name)}](+type=aor)`,
+          `${printable(e.file, 200)}:${e.line}: ${printable(e.key, 80)} is in the type=${type} section [${printable(s.name, 80)}] (declared ${printable(s.file, 200)}:${s.line}); Asterisk will refuse that ${type}. To add to the AOR use [${printable(s.name, 80)}](+type=aor)`,
         )
       }
       continue
@@ -518,18 +535,18 @@ function collectAors(sections: PjsipConfSection[], warnings: string[]): AorConfi
     const prev = seen.get(s.name)
     if (prev) {
       warnings.push(
-        `${shown(s.file, 200)}:${s.line}: a second type=aor section [${shown(s.name)}] (first at ${shown(prev.file, 200)}:${prev.line}); Asterisk refuses to load the AORs of this file ("duplicate object"); use [${shown(s.name)}](+type=aor) to add to it`,
+        `${printable(s.file, 200)}:${s.line}: a second type=aor section [${printable(s.name, 80)}] (first at ${printable(prev.file, 200)}:${prev.line}); Asterisk refuses to load the AORs of this file ("duplicate object"); use [${printable(s.name, 80)}](+type=aor) to add to it`,
       )
       continue
     }
     seen.set(s.name, s)
-    const where = () => `${shown(s.file, 200)}:${s.line}`
+    const where = () => `${printable(s.file, 200)}:${s.line}`
     const uint = (key: string, dflt: number, max = 0xffffffff): number | null => {
       const v = s.get(key)
       if (v === undefined) return dflt
       const t = strip(v)
       if (/^\d+$/.test(t) && Number(t) <= max) return Number(t)
-      warnings.push(`${where()}: [${shown(s.name)}] ${key}=${shown(v)} is not a number from 0 to ${max}; Asterisk would refuse this AOR`)
+      warnings.push(`${where()}: [${printable(s.name, 80)}] ${key}=${printable(v, 80)} is not a number from 0 to ${max}; Asterisk would refuse this AOR`)
       return null
     }
     const bool = (key: string, dflt: boolean): boolean => {

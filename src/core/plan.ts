@@ -3,7 +3,8 @@
 // - Criteria are OR'ed: a contact matched by any of them is planned for deletion.
 // - A contact whose qualify status is Reachable/Avail (any case) is never deleted,
 //   whatever the criteria: it is listed as `keep`, first reason `qualify reports it reachable`,
-//   followed by what it matched.
+//   followed by what it matched. A qualified contact whose state could not be read is kept too.
+// - --orphaned: every contact of an AOR in state `orphaned` (said only when the AOR list is authoritative).
 // - --keep N keeps the N latest-expiring contacts of each AOR. A contact that expires in the
 //   same second as the N-th kept one is kept too (which one is stale cannot be told), with a
 //   note. Contacts without a numeric expiration_time are not ranked, so --keep never deletes them.
@@ -23,6 +24,8 @@ export interface PruneCriteria {
   keys: string[]
   /** Qualify status Unreachable/Unavail/Unavailable. */
   unreachable: boolean
+  /** Contacts of an AOR in state `orphaned` (not configured). Optional for callers that predate it. */
+  orphaned?: boolean
 }
 
 export interface PlanItem {
@@ -41,6 +44,7 @@ export interface PrunePlan {
 }
 
 export const REACHABLE_REASON = 'qualify reports it reachable'
+export const UNREAD_REASON = 'its qualify state could not be read (PJSIPShowEndpoint): kept rather than deleted on a guess'
 
 const REACHABLE = new Set(['reachable', 'avail'])
 const UNREACHABLE = new Set(['unreachable', 'unavail', 'unavailable'])
@@ -88,8 +92,10 @@ function matchedReasons(
   criteria: PruneCriteria,
   keys: ReadonlySet<string>,
   keep: ReadonlyMap<string, KeepVerdict>,
+  orphaned: boolean,
 ): string[] {
   const reasons: string[] = []
+  if (criteria.orphaned && orphaned) reasons.push(`orphaned: AOR ${contact.aor} is not configured`)
   if (criteria.expired && contact.status === 'expired' && contact.expiresIn !== null) {
     reasons.push(`expired ${formatAgo(-contact.expiresIn)} ago`)
   }
@@ -106,9 +112,9 @@ function validateCriteria(criteria: PruneCriteria): void {
       `--keep must be a whole number of at least 1, not ${criteria.keep} (use --key to delete one contact)`,
     )
   }
-  const any = criteria.expired || criteria.superseded || criteria.keep !== null || criteria.keys.length > 0 || criteria.unreachable
+  const any = criteria.expired || criteria.superseded || criteria.keep !== null || criteria.keys.length > 0 || criteria.unreachable || criteria.orphaned
   if (!any) {
-    throw new UsageError('nothing to prune: choose --expired, --superseded, --keep N, --key KEY or --unreachable')
+    throw new UsageError('nothing to prune: choose --expired, --superseded, --orphaned, --keep N, --key KEY or --unreachable')
   }
 }
 
@@ -139,18 +145,21 @@ function planAor(
   report: AorReport,
   criteria: PruneCriteria,
   keys: ReadonlySet<string>,
+  unread: ReadonlySet<string>,
 ): { items: PlanItem[]; note: string | null } {
   const keep = criteria.keep === null ? new Map<string, KeepVerdict>() : keepVerdicts(report.contacts, criteria.keep)
   const items: PlanItem[] = []
   let tied = 0
   for (const contact of [...report.contacts].sort((a, b) => compareCodepoints(a.key, b.key))) {
-    const reasons = matchedReasons(contact, criteria, keys, keep)
+    const reasons = matchedReasons(contact, criteria, keys, keep, report.state === 'orphaned')
     const tie = keep.get(contact.key) === 'tie' && reasons.length === 0
     if (tie) tied++
     if (reasons.length === 0 && !tie) continue
     const item = { key: contact.key, aor: report.aor, contact }
     if (qualifyIs(contact, REACHABLE)) {
       items.push({ ...item, action: 'keep', reasons: [REACHABLE_REASON, ...reasons] })
+    } else if (unread.has(contact.key) && !tie) {
+      items.push({ ...item, action: 'keep', reasons: [UNREAD_REASON, ...reasons] })
     } else if (tie) {
       items.push({ ...item, action: 'keep', reasons: [`expires with the last contact --keep ${criteria.keep} keeps`] })
     } else {
@@ -160,14 +169,17 @@ function planAor(
   return { items, note: tied > 0 && criteria.keep !== null ? tieNote(report, criteria.keep, tied) : null }
 }
 
-/** The prune plan for the given (already selected) AOR reports. */
-export function planPrune(reports: readonly AorReport[], criteria: PruneCriteria, qualifyKnown: boolean): PrunePlan {
+/**
+ * The prune plan for the given (already selected) AOR reports. `unread`: keys whose qualify state was needed
+ * (the contact is qualified) but could not be read: they are kept, never deleted on a guess.
+ */
+export function planPrune(reports: readonly AorReport[], criteria: PruneCriteria, qualifyKnown: boolean, unread: ReadonlySet<string> = new Set()): PrunePlan {
   validateCriteria(criteria)
   const keys = new Set(criteria.keys)
   const items: PlanItem[] = []
   const tieNotes: string[] = []
   for (const report of [...reports].sort((a, b) => compareCodepoints(a.aor, b.aor))) {
-    const planned = planAor(report, criteria, keys)
+    const planned = planAor(report, criteria, keys, unread)
     items.push(...planned.items)
     if (planned.note !== null) tieNotes.push(planned.note)
   }

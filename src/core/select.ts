@@ -1,39 +1,13 @@
 // Choosing AORs by name, and refusing names that can never be an AOR or endpoint.
 
 import { UsageError } from '../errors.js'
+import { escapeControl, isControl, printable } from '../text.js'
 import type { AorReport } from './types.js'
 
 /** Longest accepted AOR/endpoint name, in characters (code points). */
 export const MAX_NAME_LENGTH = 255
 /** How much of a refused name a message shows. */
 const MAX_SHOWN = 80
-
-const NAMED_ESCAPES: Readonly<Record<number, string>> = { 0: '\\0', 9: '\\t', 10: '\\n', 13: '\\r' }
-
-/** C0 controls, DEL, C1 controls, and the Unicode line/paragraph separators. */
-function isControl(c: number): boolean {
-  return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c === 0x2028 || c === 0x2029
-}
-
-function escapeControl(c: number): string {
-  return NAMED_ESCAPES[c] ?? `\\u${c.toString(16).padStart(4, '0')}`
-}
-
-/** `text` with control characters written as escapes (`\r`, `\u001b`) and `\` doubled: safe in a message. */
-export function escapeControls(text: string): string {
-  let out = ''
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i)
-    out += isControl(c) ? escapeControl(c) : c === 92 ? '\\\\' : text[i]
-  }
-  return out
-}
-
-/** escapeControls, cut to a length fit for a message. */
-export function showSafely(text: string): string {
-  const shown = escapeControls(text.length > MAX_SHOWN ? text.slice(0, MAX_SHOWN) : text)
-  return text.length > MAX_SHOWN ? `${shown}…` : shown
-}
 
 function firstControl(text: string): number {
   for (let i = 0; i < text.length; i++) {
@@ -58,13 +32,13 @@ export function validateName(name: string, what: string): void {
   if (at >= 0) {
     const char = escapeControl(name.charCodeAt(at))
     throw new UsageError(
-      `${what} "${showSafely(name)}" contains a control character (${char}) at position ${at + 1}: no AOR or endpoint name can`,
+      `${what} "${printable(name, MAX_SHOWN)}" contains a control character (${char}) at position ${at + 1}: no AOR or endpoint name can`,
     )
   }
   const length = codePointLength(name)
   if (length > MAX_NAME_LENGTH) {
     throw new UsageError(
-      `${what} "${showSafely(name)}" is ${length} characters long: an AOR or endpoint name has at most ${MAX_NAME_LENGTH}`,
+      `${what} "${printable(name, MAX_SHOWN)}" is ${length} characters long: an AOR or endpoint name has at most ${MAX_NAME_LENGTH}`,
     )
   }
 }

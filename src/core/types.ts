@@ -61,8 +61,21 @@ export interface ParsedContacts {
   declaredCount: number | null
 }
 
-/** Where an AOR's max_contacts came from. */
-export type LimitSource = 'ami' | 'pjsip-conf' | 'flag' | 'none'
+/** Where an AOR's max_contacts came from: `getconfig` the config files over AMI GetConfig, `ami` the running
+ *  Asterisk (PJSIPShowAors / PJSIPShowEndpoint), `pjsip-conf` a local --pjsip-conf file, `flag` --max-contacts. */
+export type LimitSource = 'getconfig' | 'ami' | 'pjsip-conf' | 'flag' | 'none'
+
+/** One category of a config file as Asterisk parses it (AMI GetConfig): template variables copied in,
+ *  `(+)` additions merged, templates themselves left out unless asked for. */
+export interface ConfigCategory {
+  name: string
+  /** A template (`[name](!)`). */
+  template: boolean
+  /** The categories it inherited from, in order. */
+  templates: string[]
+  /** Its variables in Asterisk's order: inherited ones first, then its own. */
+  lines: { name: string; value: string }[]
+}
 
 /** What is known of an AOR's configuration. */
 export interface AorConfig {
@@ -75,14 +88,17 @@ export interface AorConfig {
   maximumExpiration: number | null
   defaultExpiration: number | null
   source: LimitSource
+  /** The config file that defines it, when read from the files (`pjsip.conf`, `pjsip_wizard.conf`). */
+  definedIn?: string
 }
 
 /** Qualify state of a contact from PJSIPShowContacts `Status` (Reachable, Unreachable, NonQualified, Unknown, ...). */
 export type QualifyStatus = string
 
 export type ContactStatus = 'active' | 'expired' | 'superseded'
-/** orphaned: contacts of an AOR that is not configured (set by the reader that knows the configuration). */
-export type AorState = 'ok' | 'near' | 'full' | 'over' | 'unknown' | 'orphaned'
+/** `orphaned`: the AOR holds contacts but is not configured (deleted extension); said only when the AOR list
+ *  is authoritative. `unknown`: its limit could not be learnt. */
+export type AorState = 'ok' | 'near' | 'full' | 'over' | 'orphaned' | 'unknown'
 
 export interface ClassifiedContact extends Contact {
   status: ContactStatus
@@ -113,6 +129,8 @@ export interface AorReport {
   maxContacts: number | null
   maxContactsSource: LimitSource
   removeExisting: boolean | null
+  /** The AOR's qualify_frequency (seconds; 0 = not qualified); null when unknown. */
+  qualifyFrequency?: number | null
   count: number
   state: AorState
   /** Severity for monitoring: 0 ok, 1 warning, 2 critical (policy in core/classify.ts). */
@@ -135,4 +153,16 @@ export interface ServerReport {
   qualifyKnown: boolean
   /** The AOR configurations this read knew (AMI, --pjsip-conf), for doctor's settings checks; absent when none were kept. */
   configs?: readonly AorConfig[]
+  /** Where the AOR limits came from, and whether that list holds every AOR of the server. */
+  limits?: LimitsInfo
+}
+
+export interface LimitsInfo {
+  /** getconfig: pjsip.conf/pjsip_wizard.conf over AMI GetConfig; pjsipshowaors / pjsipshowendpoint: the running Asterisk;
+   *  files: --pjsip-conf; none: nothing readable. */
+  from: 'getconfig' | 'pjsipshowaors' | 'pjsipshowendpoint' | 'files' | 'none'
+  /** The AOR list holds every AOR the server has: a contact of another AOR is orphaned. */
+  authoritative: boolean
+  /** Why it is not authoritative (or why the fallback was taken), in words for the user. */
+  note?: string
 }

@@ -6,7 +6,8 @@ import { boundedSources } from '../core/sources.js'
 import { aorsJson, failureJson } from './contacts.js'
 import { sourceJson } from './sources.js'
 import { jsonPieces } from './json.js'
-import { clean, isoTime, type Style } from './style.js'
+import { isoTime, type Style } from './style.js'
+import { printable } from '../text.js'
 
 const STATUS_WORD: Record<CheckStatus, string> = { 0: 'OK', 1: 'WARNING', 2: 'CRITICAL', 3: 'UNKNOWN' }
 
@@ -33,12 +34,12 @@ function whyOf(aor: AorReport): Why {
 
 /** Nagios splits plugin output at the first `|`: no text may carry one (nor a control character). */
 function nagiosText(text: string): string {
-  return clean(text).replace(/\|/g, '\\x7c')
+  return printable(text).replace(/\|/g, '\\x7c')
 }
 
 /** A perfdata label: quoted, `'` doubled, and no `=`, `|` or control character (plugin guidelines). */
 export function perfLabel(label: string): string {
-  return `'${clean(label).replace(/[=|]/g, '_').replace(/'/g, "''")}'`
+  return `'${printable(label).replace(/[=|]/g, '_').replace(/'/g, "''")}'`
 }
 
 /** `'label'=value;warn;crit;min;max`, trailing empty fields left out. */
@@ -66,7 +67,11 @@ export function checkNagios(data: CheckData): string {
   }
   if (unknown.length) parts.push(`${unknown.length} server(s) unreadable: ${unknown.map((s) => s.server).join(', ')}`)
   const unjudged = aors.filter((a) => a.aor.state === 'unknown' && a.aor.count > 0)
-  if (unjudged.length) parts.push(`${unjudged.length} AOR(s) with unknown max_contacts (give the AMI user write=system, or pass --pjsip-conf/--max-contacts): ${list(unjudged.map(name))}`)
+  if (unjudged.length) {
+    const notes = [...new Set(data.servers.flatMap((s) => (s.report?.limits?.note ? [s.report.limits.note] : [])))]
+    const why = notes.length ? `${notes.join('; ')}; pass --pjsip-conf/--max-contacts` : 'give the AMI user write=config or system, or pass --pjsip-conf/--max-contacts'
+    parts.push(`${unjudged.length} AOR(s) with unknown max_contacts (${why}): ${list(unjudged.map(name))}`)
+  }
   const contacts = aors.reduce((n, a) => n + a.aor.count, 0)
   if (!parts.length) parts.push(okText(aors.map((a) => a.aor), contacts))
   const count = (pick: (aor: AorReport) => boolean): number => aors.reduce((n, a) => n + (pick(a.aor) ? 1 : 0), 0)

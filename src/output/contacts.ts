@@ -6,7 +6,8 @@ import type { ContactsData, ServerFailure } from '../commands/views.js'
 import { adviceLines, adviceSummary } from './advice.js'
 import { limitLines, sourceJson } from './sources.js'
 import { jsonPieces, lazyMap, type Lazy } from './json.js'
-import { clean, duration, ellipsis, isoTime, paint, stateColor, textWidth, type Style } from './style.js'
+import { duration, ellipsis, isoTime, paint, stateColor, textWidth, type Style } from './style.js'
+import { printable } from '../text.js'
 
 export function contactsTable(data: ContactsData, style: Style): string | Iterable<string> {
   if (style.plain) return contactsPlain(data)
@@ -14,14 +15,15 @@ export function contactsTable(data: ContactsData, style: Style): string | Iterab
   const out: string[] = []
   for (const server of data.servers) {
     if (isFailure(server)) {
-      out.push(c.red(`${server.server}: could not read: ${server.message}`), '')
+      out.push(c.red(`${printable(server.server)}: could not read: ${printable(server.message)}`), '')
       continue
     }
     if (data.fleet) out.push(c.bold(`== ${server.server} ==`))
     if (!server.aors.length) out.push('No AORs and no registered contacts.', '')
     // cli-table3 needs ~0.4 ms a table: on a big PBX show the first AORs that need attention.
     const shown = server.aors.length > MAX_TABLES ? server.aors.filter(needsAttention).slice(0, MAX_TABLES) : server.aors
-    for (const aor of shown) out.push(aorHeader(aor, style), contactRows(aor, style), '')
+    const hint = unknownLimitHint(server)
+    for (const aor of shown) out.push(aorHeader(aor, style, hint), contactRows(aor, style), '')
     const hidden = server.aors.length - shown.length
     if (hidden) out.push(`${hidden} of ${server.aors.length} AORs not shown (the table shows at most ${MAX_TABLES}, those needing attention first); name them, or use --json for every AOR.`, '')
   }
@@ -42,22 +44,30 @@ function needsAttention(aor: AorReport): boolean {
   return aor.state !== 'ok' || aor.superseded > 0 || aor.expired > 0
 }
 
-function aorHeader(aor: AorReport, style: Style): string {
+/** Why an AOR's max_contacts is unknown on this server, in words that name the real cause. */
+export function unknownLimitHint(report: ServerReport): string {
+  const note = report.limits?.note
+  return note ? `${printable(note)}; pass --pjsip-conf or --max-contacts` : 'pass --pjsip-conf or --max-contacts'
+}
+
+function aorHeader(aor: AorReport, style: Style, unknownHint: string): string {
   const c = paint(style)
   const max = aor.maxContacts === null ? '?' : String(aor.maxContacts)
-  const limit = aor.maxContacts === null ? 'max_contacts unknown: pass --pjsip-conf or --max-contacts' : `max_contacts ${max} from ${aor.maxContactsSource}`
+  const limit = aor.state === 'orphaned'
+    ? 'AOR not configured: orphaned contacts, pjctl prune removes them'
+    : aor.maxContacts === null ? `max_contacts unknown: ${unknownHint}` : `max_contacts ${max} from ${aor.maxContactsSource}`
   const extras = [
     `endpoint ${aor.endpoints.join(', ') || '-'}`,
     limit,
     aor.removeExisting === true ? 'remove_existing=yes' : aor.removeExisting === false ? 'remove_existing=no' : null,
     aor.expired ? `${aor.expired} expired` : null,
   ].filter(Boolean).join('; ')
-  const name = `AOR ${clean(aor.aor)}`
+  const name = `AOR ${printable(aor.aor)}`
   const count = `${aor.count}/${max}`
   const state = aor.state.toUpperCase()
   // the header fits the terminal too: the details in parentheses give way first
   const room = style.width === undefined ? Infinity : style.width - textWidth(`${name}  ${count}  ${state}  ()`)
-  const details = room >= 8 ? `  (${ellipsis(clean(extras), room)})` : ''
+  const details = room >= 8 ? `  (${ellipsis(printable(extras), room)})` : ''
   const head = room >= 8 || style.width === undefined ? name : ellipsis(name, Math.max(style.width - textWidth(`  ${count}  ${state}`), 4))
   return `${c.bold(head)}  ${count}  ${stateColor(c, aor.state, state)}${details}`
 }
@@ -98,9 +108,9 @@ function contactRows(aor: AorReport, style: Style): string {
   if (!aor.contacts.length) return '  (no contacts registered)'
   const rows = aor.contacts.map((contact) => [
     contact.hash.slice(0, 8),
-    clean(contact.uri),
-    clean(`${contact.viaAddr}:${contact.viaPort ?? '?'}`),
-    clean(contact.userAgent),
+    printable(contact.uri),
+    printable(`${contact.viaAddr}:${contact.viaPort ?? '?'}`),
+    printable(contact.userAgent),
     duration(contact.expiresIn),
     statusText(contact),
   ])
@@ -144,9 +154,9 @@ export function* contactsPlain(data: ContactsData): Generator<string> {
     if (isFailure(server)) continue
     let batch = ''
     for (const aor of server.aors) {
-      const head = `${data.fleet ? `${clean(server.server)}\t` : ''}${clean(aor.aor)}\t${aor.count}/${aor.maxContacts ?? '?'}\t${aor.state}`
+      const head = `${data.fleet ? `${printable(server.server)}\t` : ''}${printable(aor.aor)}\t${aor.count}/${aor.maxContacts ?? '?'}\t${aor.state}`
       for (const contact of aor.contacts) {
-        batch += `${head}\t${contact.hash}\t${statusText(contact)}\t${duration(contact.expiresIn)}\t${clean(`${contact.viaAddr}:${contact.viaPort ?? '?'}`)}\t${clean(contact.userAgent)}\t${clean(contact.uri)}\n`
+        batch += `${head}\t${contact.hash}\t${statusText(contact)}\t${duration(contact.expiresIn)}\t${printable(`${contact.viaAddr}:${contact.viaPort ?? '?'}`)}\t${printable(contact.userAgent)}\t${printable(contact.uri)}\n`
       }
       if (batch.length >= 1 << 16) {
         yield batch
@@ -180,6 +190,7 @@ export function serverJson(report: ServerReport, raw = false): object {
     server: report.server,
     generatedAt: isoTime(report.generatedAt),
     source: report.source,
+    limits: report.limits ?? null,
     aors: aorsJson(report.aors, raw),
     problems: report.problems,
   }

@@ -4,7 +4,8 @@ import type { Finding, Severity } from '../core/doctor.js'
 import type { DoctorData, DoctorServer, ServerFailure } from '../commands/views.js'
 import { failureJson } from './contacts.js'
 import { jsonPieces } from './json.js'
-import { clean, isoTime, paint, type Style } from './style.js'
+import { isoTime, paint, type Style } from './style.js'
+import { printable } from '../text.js'
 
 const ORDER: Severity[] = ['critical', 'warning', 'info']
 
@@ -34,7 +35,7 @@ export function doctorTable(data: DoctorData, style: Style): string {
 
 function findingLines(n: number, f: Finding, style: Style): string[] {
   const c = paint(style)
-  return [`${String(n).padStart(3)}. ${c.bold(clean(f.subject))}  [${f.kind}]`, `     ${clean(f.evidence)}`, `     ${c.cyan('fix:')} ${clean(f.fix)}`]
+  return [`${String(n).padStart(3)}. ${c.bold(printable(f.subject))}  [${f.kind}]`, `     ${printable(f.evidence)}`, `     ${c.cyan('fix:')} ${printable(f.fix)}`]
 }
 
 function summaryLine(server: DoctorServer): string {

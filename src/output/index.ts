@@ -2,10 +2,10 @@
 // Renderers are pure; src/cli.ts writes the result once.
 
 import type { Format } from '../commands/types.js'
+import type { DemoData } from '../commands/views.js'
 import { checkJson, checkNagios, checkPrometheus } from './check.js'
 import { contactsJson, contactsTable } from './contacts.js'
 import { pruneJson, prunePlanPreview, pruneTable, restoreJson, restoreTable } from './prune.js'
-import type { DemoData } from '../commands/demo.js'
 import { sourcesJson, sourcesTable } from './sources.js'
 import { doctorJson, doctorTable } from './doctor.js'
 import { paint, type Style } from './style.js'

@@ -34,6 +34,8 @@ export class ExporterMetrics {
   private readonly aorSuperseded = this.gauge('pjctl_aor_superseded_contacts', 'Contacts superseded by a newer registration from the same device.', ['server', 'aor'])
   private readonly aorExpired = this.gauge('pjctl_aor_expired_contacts', 'Contacts past expiration_time that Asterisk has not swept yet.', ['server', 'aor'])
   private readonly aorState = this.gauge('pjctl_aor_state', 'The AOR\'s state (ok, near, full, over, unknown): 1 for the current one.', ['server', 'aor', 'state'])
+  // bounded: the 100 busiest addresses of each server (as check: the same name, labels and help)
+  private readonly source = this.gauge('pjctl_source_contacts', 'Unexpired contacts from the source address (via_addr), all AORs together; the 100 busiest addresses and every one at or above --per-ip-limit.', ['server', 'address'])
   private readonly up = this.gauge('pjctl_server_up', '1 when pjctl could read the server.', ['server'])
   private readonly status = this.gauge('pjctl_check_status', 'Check status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.', ['server'])
   private readonly aors = this.gauge('pjctl_server_aors', 'AORs by state.', ['server', 'state'])
@@ -48,6 +50,7 @@ export class ExporterMetrics {
   /** Per server, the AORs that have per-AOR series, with their exported state. */
   private readonly exported = new Map<string, Map<string, AorState>>()
   private readonly qualifyStatuses = new Map<string, Set<string>>()
+  private readonly sourceAddresses = new Map<string, Set<string>>()
 
   constructor(private readonly perAor: PerAor, private readonly isProblem: (summary: AorSummary) => boolean) {}
 
@@ -101,6 +104,15 @@ export class ExporterMetrics {
     this.qualifyStatuses.set(server, new Set(totals.qualify.keys()))
   }
 
+  /** The busiest source addresses (already ordered); only the first 100 get a series. */
+  setSources(server: string, rows: readonly { address: string; contacts: number }[]): void {
+    const shown = rows.slice(0, 100)
+    const now = new Set(shown.map((r) => r.address))
+    for (const address of this.sourceAddresses.get(server) ?? []) if (!now.has(address)) this.source.remove({ server, address })
+    for (const r of shown) this.source.set({ server, address: r.address }, r.contacts)
+    this.sourceAddresses.set(server, now)
+  }
+
   setUp(server: string, up: boolean): void {
     this.up.set({ server }, up ? 1 : 0)
   }
@@ -120,6 +132,8 @@ export class ExporterMetrics {
     this.expired.remove({ server })
     for (const status of this.qualifyStatuses.get(server) ?? []) this.qualify.remove({ server, status })
     this.qualifyStatuses.delete(server)
+    for (const address of this.sourceAddresses.get(server) ?? []) this.source.remove({ server, address })
+    this.sourceAddresses.delete(server)
   }
 
   countEvent(server: string, event: string): void {

@@ -6,7 +6,8 @@ import type { PlanItem } from '../core/plan.js'
 import type { PruneData, PruneServerResult, RestoreData } from '../commands/views.js'
 import { adviceLines } from './advice.js'
 import { failureJson } from './contacts.js'
-import { clean, duration, isoTime, paint, type Style } from './style.js'
+import { duration, isoTime, paint, type Style } from './style.js'
+import { printable } from '../text.js'
 
 export function pruneTable(data: PruneData, style: Style): string {
   if (data.quiet) return summaryLine(data) + '\n'
@@ -14,7 +15,7 @@ export function pruneTable(data: PruneData, style: Style): string {
   const out: string[] = []
   for (const server of data.servers) {
     if (server.failure) {
-      out.push(c.red(`${server.server}: could not prune: ${server.failure.message}`), '')
+      out.push(c.red(`${printable(server.server)}: could not prune: ${printable(server.failure.message)}`), '')
       continue
     }
     out.push(...planLines(server, style))
@@ -71,12 +72,12 @@ function planLines(server: PruneServerResult, style: Style, heading?: string): s
       const action = done ? done.outcome : item.action
       table.push([
         action === 'keep' ? c.green(action) : action === 'deleted' || action === 'expired' || action === 'delete' ? c.red(action) : c.yellow(action),
-        clean(item.aor),
+        printable(item.aor),
         item.contact.hash.slice(0, 8),
-        clean(`${item.contact.viaAddr}:${item.contact.viaPort ?? '?'}`),
-        clean(item.contact.userAgent),
+        printable(`${item.contact.viaAddr}:${item.contact.viaPort ?? '?'}`),
+        printable(item.contact.userAgent),
         duration(item.contact.expiresIn),
-        clean([...item.reasons, ...(done?.detail ? [done.detail] : [])].join('; ')),
+        printable([...item.reasons, ...(done?.detail ? [done.detail] : [])].join('; ')),
       ])
     }
     out.push(table.toString())

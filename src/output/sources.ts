@@ -7,7 +7,8 @@ import { describeAgainstLimit, limitedCount } from '../core/sources.js'
 import type { ServerFailure, SourcesData, SourcesServer } from '../commands/views.js'
 import { failureJson } from './contacts.js'
 import { jsonPieces, lazyMap } from './json.js'
-import { clean, isoTime, paint, type Style } from './style.js'
+import { isoTime, paint, type Style } from './style.js'
+import { printable } from '../text.js'
 
 /** More addresses than this and the table shows the busiest (and every one at or above the limit). */
 const MAX_ROWS = 200
@@ -30,7 +31,7 @@ export function sourcesTable(data: SourcesData, style: Style): string {
     if (data.limit) head.push(`LIMIT ${data.limit.limit}/${data.limit.per}`)
     const table = new Table({ head, style: { head: style.color ? ['cyan'] : [], border: style.color ? ['gray'] : [] }, wordWrap: false })
     for (const row of shown) {
-      const cells = [clean(row.address || '-'), row.contacts, row.aors, row.endpoints, row.maxPerAor, row.stale ? c.yellow(String(row.stale)) : '0', userAgentsCell(row)]
+      const cells = [printable(row.address || '-'), row.contacts, row.aors, row.endpoints, row.maxPerAor, row.stale ? c.yellow(String(row.stale)) : '0', userAgentsCell(row)]
       if (data.limit) cells.push(limitCell(row, c))
       table.push(cells.map(String))
     }
@@ -47,7 +48,7 @@ export function sourcesTable(data: SourcesData, style: Style): string {
 
 /** `Grandstream Wave 1.0.5.12 ×20, Zoiper rv2.10.20.4 ×10` (at most 3, then `+N more`). */
 function userAgentsCell(row: SourceRow): string {
-  const shown = row.userAgents.slice(0, 3).map((u) => `${clean(u.userAgent || '(none)')} ×${u.contacts}`)
+  const shown = row.userAgents.slice(0, 3).map((u) => `${printable(u.userAgent || '(none)')} ×${u.contacts}`)
   if (row.userAgents.length > 3) shown.push(`+${row.userAgents.length - 3} more`)
   return shown.join(', ') || '-'
 }
@@ -67,7 +68,7 @@ export function limitLines(flagged: readonly SourceRow[], limit: PerIpLimit, sty
   const lines = [c.bold(`${flagged.length} source address(es) at or above --per-ip-limit ${limit.limit} (${scope})${where}:`)]
   for (const row of flagged) {
     const word = row.limitState === 'above' ? c.red('above') : c.yellow('at')
-    lines.push(`  - ${clean(describeAgainstLimit(row, limit))}: ${word} the limit (${limitedCount(row, limit)}/${limit.limit})${row.stale ? `, ${row.stale} stale` : ''}`)
+    lines.push(`  - ${printable(describeAgainstLimit(row, limit))}: ${word} the limit (${limitedCount(row, limit)}/${limit.limit})${row.stale ? `, ${row.stale} stale` : ''}`)
   }
   return lines
 }

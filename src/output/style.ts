@@ -19,10 +19,6 @@ export function paint(style: Style): ChalkInstance {
   return new Chalk({ level: style.color ? 1 : 0 })
 }
 
-/** Phone-supplied text (user agent, URI) never reaches a terminal with control characters in it. */
-export function clean(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')
-}
 
 /** `41m 12s`, `1h 02m`, `3d 4h`; negative: `3m 10s ago`. */
 export function duration(seconds: number | null): string {
@@ -45,6 +41,7 @@ export function stateColor(c: ChalkInstance, state: AorState | ContactStatus | s
     case 'over':
       return c.red.bold(text)
     case 'near':
+    case 'orphaned':
     case 'superseded':
       return c.yellow(text)
     case 'expired':

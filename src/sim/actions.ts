@@ -3,6 +3,7 @@
 
 import { actionIdHeader, block, listComplete, listStart, response, type AmiRequest } from './ami.js'
 import { runCli, type CliOutput } from './cli.js'
+import { getConfig } from './config.js'
 import { pjsipShowAors, pjsipShowContacts, pjsipShowEndpoint, pjsipShowEndpoints } from './pjsip.js'
 import type { SimAsterisk, SimUser } from './server.js'
 
@@ -210,14 +211,15 @@ function userEvent(ctx: ActionContext): string[] {
 
 /**
  * ListCommands (main/manager.c action_listcommands): `Response: Success`, then one
- * `<Action>: <synopsis> (Priv: <classes>)` header per action the user's write= classes
- * allow (or that needs none: `<none>`), in registration order, then a blank line.
+ * `<Action>: <synopsis>  (Priv: <classes>,all)` header per action the user's write= classes
+ * allow (`(Priv: <none>)` for those that need none), then a blank line. Seen on Asterisk 22.10.1:
+ * `Command: Execute Asterisk CLI Command.  (Priv: command,all)`.
  */
 function listCommands(ctx: ActionContext): string[] {
   const head = block([['Response', 'Success'], ...actionIdHeader(ctx.actionId)]).slice(0, -2)
   const lines = Object.values(ACTIONS)
     .filter((spec) => mayRun(ctx.session.user, spec) && !(ctx.sim.version === '13' && NOT_IN_13.has(spec.name.toLowerCase())))
-    .map((spec) => `${spec.name}: ${spec.synopsis} (Priv: ${spec.privileges.length ? spec.privileges.join(',') : '<none>'})\r\n`)
+    .map((spec) => `${spec.name}: ${spec.synopsis}  (Priv: ${spec.privileges.length ? `${spec.privileges.join(',')},all` : '<none>'})\r\n`)
   return [head, ...lines, '\r\n']
 }
 
@@ -230,6 +232,7 @@ const ACTIONS: Record<string, NamedSpec> = {
   listcommands: { name: 'ListCommands', synopsis: 'List available manager commands.', privileges: [], run: listCommands },
   command: { name: 'Command', synopsis: 'Execute Asterisk CLI Command.', privileges: ['command'], run: command },
   dbget: { name: 'DBGet', synopsis: 'Get DB Entry.', privileges: SYSTEM_OR_REPORTING, run: dbGet },
+  getconfig: { name: 'GetConfig', synopsis: 'Retrieve configuration.', privileges: ['system', 'config'], run: getConfig },
   dbgettree: { name: 'DBGetTree', synopsis: 'Get DB entries, optionally at a particular family/key', privileges: SYSTEM_OR_REPORTING, run: dbGetTree },
   dbput: { name: 'DBPut', synopsis: 'Put DB entry.', privileges: SYSTEM, run: dbPut },
   dbdel: { name: 'DBDel', synopsis: 'Delete DB entry.', privileges: SYSTEM, run: dbDel },

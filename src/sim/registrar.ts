@@ -26,6 +26,8 @@ export interface SimAor {
   outboundProxy: string
   /** The auth section of the endpoint of the same name (pjsip_wizard.conf names it `<name>-iauth`). */
   auth: string
+  /** Where it is configured: pjsip.conf (default), pjsip_wizard.conf, or elsewhere (e.g. `realtime`: in no file GetConfig reads). */
+  definedIn?: string
 }
 
 /** An AOR with Asterisk's defaults (max_contacts 0 refuses every REGISTER) and the given settings. */

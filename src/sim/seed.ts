@@ -70,7 +70,7 @@ const CAPTURED_AORS: readonly SimAor[] = [
   labAor('erin', { maxContacts: 2, removeExisting: true }),
   labAor('phone1', { maxContacts: 4 }),
   labAor('phone2', { maxContacts: 1, removeExisting: true }),
-  labAor('wizphone', { maxContacts: 2, auth: 'wizphone-iauth' }),
+  labAor('wizphone', { maxContacts: 2, auth: 'wizphone-iauth', definedIn: 'pjsip_wizard.conf' }),
 ]
 
 type CapturedContact = Omit<ContactSpec, 'viaAddr' | 'callId'> & { callId: string }

@@ -7,6 +7,7 @@ import { answerAction, type ActionContext, type SessionState } from './actions.j
 import { AmiRequest, parseHeader, type Header } from './ami.js'
 import { AstDb } from './astdb.js'
 import { actionCost, type ActionCost } from './cost.js'
+import { renderPjsipConf, renderWizardConf, type SimConfigCategory, type SimConfigFiles } from './config.js'
 import { contactCreatedEvents, contactRemovedEvents } from './pjsip.js'
 import { Registrar } from './registrar.js'
 import { captureSeed, type SimSeed } from './seed.js'
@@ -67,6 +68,9 @@ export interface SimOptions {
   /** contact_expiration_check_interval in seconds: 0 (default) runs no background sweep. */
   contactExpirationCheckInterval?: number
   faults?: SimFaults
+  /** Config files GetConfig answers instead of the ones rendered from the AORs (pjsip.conf, pjsip_wizard.conf);
+   *  null: the file does not exist. sorcery.conf does not exist unless given here. */
+  configFiles?: SimConfigFiles
 }
 
 /** One message as the sim received and parsed it. */
@@ -243,8 +247,11 @@ export class SimAsterisk {
   costScale: number
   /** performance.now() when the modelled Asterisk has finished computing every costly action so far. */
   private busyUntil = 0
+  /** Files that replace the rendered ones (tests may change it between runs). */
+  configFiles: SimConfigFiles
 
   constructor(opts: SimOptions = {}) {
+    this.configFiles = opts.configFiles ?? {}
     this.version = opts.version ?? '22'
     this.now = opts.now ?? (() => Math.floor(Date.now() / 1000))
     this.users = opts.users ?? DEFAULT_USERS
@@ -341,6 +348,15 @@ export class SimAsterisk {
   /** The qualify state PJSIPShowContacts reports for a contact (astdb key within registrar/contact). */
   setQualify(key: string, status: QualifyStatus, roundtripUsec?: number): void {
     this.registrar.setQualify(key, status, roundtripUsec)
+  }
+
+  /** A config file's categories as GetConfig reads it from disk; null when it does not exist. */
+  configFile(filename: string): SimConfigCategory[] | null {
+    if (Object.hasOwn(this.configFiles, filename)) return this.configFiles[filename]
+    const aors = this.registrar.sortedAors()
+    if (filename === 'pjsip.conf') return renderPjsipConf(aors)
+    if (filename === 'pjsip_wizard.conf') return renderWizardConf(aors)
+    return null
   }
 
   /** The first line of `core show version`. */

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { runIn as run } from '../helpers/cli.js'
 import type { RunResult } from '../helpers/run.js'
 import { envFor, sim } from '../helpers/sim.js'
-import { aor, closedPort, dumpOf, expectNoSecret, nowSeconds, row, seedOf, tempDir, writeFile } from '../helpers/rows.js'
+import { aor, closedPort, LIMITS_FROM_CONFIG, sessionsOf, dumpOf, expectNoSecret, nowSeconds, row, seedOf, tempDir, writeFile } from '../helpers/rows.js'
 
 const lines = (r: RunResult) => r.stdout.split('\n')
 
@@ -38,7 +38,8 @@ describe('pjctl check --format nagios (default)', () => {
         '',
       ].join('\n'),
     )
-    expect(server.received.map((a) => a.action)).toEqual(['login', 'DBGetTree', 'PJSIPShowAors', 'Logoff'])
+    // contacts and limits on two sessions at once; the limits from the config files, never the whole-server PJSIPShowAors
+    expect(sessionsOf(server.received)).toEqual([[['DBGetTree', { Family: 'registrar/contact' }]], LIMITS_FROM_CONFIG])
   })
 
   it('OK (exit 0) says why full and near AORs are no risk; WARNING (exit 1) for a full AOR of two devices', async () => {
@@ -346,7 +347,7 @@ describe('pjctl check when max_contacts cannot be known', () => {
     const r = await run(['check', 'alice'], { env: envFor(server, 'pjro') })
     expect(r.code).toBe(3)
     expect(lines(r)[0]).toBe(
-      "PJCTL UNKNOWN - 1 AOR(s) with unknown max_contacts (give the AMI user write=system, or pass --pjsip-conf/--max-contacts): alice (1/? unknown) | 'aors'=1;;;0 'contacts'=1;;;0 'critical'=0;;0;0;1 'warning'=0;0;;0;1 'full'=0;;;0;1 'near'=0;;;0;1 'superseded'=0;;;0 'expired'=0;;;0 'parse_errors'=0;0;;0 'servers_unreadable'=0;;0;0;1",
+      "PJCTL UNKNOWN - 1 AOR(s) with unknown max_contacts (AMI actions GetConfig and PJSIPShowAors were refused: permission denied (needs write=config or system); pass --pjsip-conf/--max-contacts): alice (1/? unknown) | 'aors'=1;;;0 'contacts'=1;;;0 'critical'=0;;0;0;1 'warning'=0;0;;0;1 'full'=0;;;0;1 'near'=0;;;0;1 'superseded'=0;;;0 'expired'=0;;;0 'parse_errors'=0;0;;0 'servers_unreadable'=0;;0;0;1",
     )
     const known = await run(['check', 'alice', '--max-contacts', '1', '--crit', '0'], { env: envFor(server, 'pjro') })
     expect(known.code).toBe(2)

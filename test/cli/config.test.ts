@@ -4,7 +4,8 @@ import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { SimAsterisk, SimUser } from '../../src/sim/server.js'
-import { isolatedHome, run, type RunResult } from '../helpers/run.js'
+import { runIn as run } from '../helpers/cli.js'
+import { isolatedHome, type RunResult } from '../helpers/run.js'
 import { sim } from '../helpers/sim.js'
 import { closedPort, expectNoSecret, writeFile } from '../helpers/rows.js'
 
@@ -37,9 +38,14 @@ function lab(server: SimAsterisk, extra: Record<string, unknown> = {}): Record<s
   return { host: '127.0.0.1', port: server.port, user: 'pjctl', secret: 'cfg-Secret-41', ...extra }
 }
 
-/** [Username, Secret] of each Login the sim received. */
-const logins = (server: SimAsterisk) =>
-  server.received.filter((a) => a.action === 'login').map((a) => ['Username', 'Secret'].map((h) => a.headers.find(([n]) => n === h)?.[1]))
+/** [Username, Secret] of each Login of a session that read contacts (each run also logs in a second session for the AOR limits). */
+const logins = (server: SimAsterisk) => {
+  const reading = new Set(server.received.filter((a) => a.action === 'DBGetTree' || a.action === 'Command').map((a) => a.connection))
+  const failed = new Set(server.received.filter((a) => a.action === 'login').map((a) => a.connection).filter((c) => !server.received.some((a) => a.connection === c && a.action !== 'login')))
+  return server.received
+    .filter((a) => a.action === 'login' && (reading.has(a.connection) || failed.has(a.connection)))
+    .map((a) => ['Username', 'Secret'].map((h) => a.headers.find(([n]) => n === h)?.[1]))
+}
 
 function expectNoSecrets(r: RunResult): void {
   for (const secret of SECRETS) expectNoSecret(r, secret)

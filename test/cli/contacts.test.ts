@@ -5,10 +5,10 @@ import { readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { captureSeed, generateRows } from '../../src/sim/seed.js'
-import { runIn } from '../helpers/cli.js'
-import { BIN, isolatedHome, run, type RunResult } from '../helpers/run.js'
+import { runIn, runIn as run } from '../helpers/cli.js'
+import { BIN, isolatedHome, type RunResult } from '../helpers/run.js'
 import { envFor, sim } from '../helpers/sim.js'
-import { actionsWithHeaders, aor, dumpOf, expectNoSecret, fieldsOf, md5, nowSeconds, row, seedOf, stableAors, summary, tempDir, writeFile } from '../helpers/rows.js'
+import { actionsWithHeaders, aor, LIMITS_FROM_CONFIG, sessionsOf, dumpOf, expectNoSecret, fieldsOf, md5, nowSeconds, row, seedOf, stableAors, summary, tempDir, writeFile } from '../helpers/rows.js'
 
 const FIXTURE = resolve(__dirname, '../fixtures/ami-transcripts/cli_database_show_registrar_contact.txt')
 
@@ -26,7 +26,6 @@ const LAB = [
 ]
 
 const json = (r: RunResult) => JSON.parse(r.stdout)
-const actions = (received: { action: string }[]) => received.map((a) => a.action)
 
 describe('pjctl contacts: sources', () => {
   it('reads Asterisk 13 (no DBGetTree): auto falls back to Command and parses the `Response: Follows` body', async () => {
@@ -39,12 +38,11 @@ describe('pjctl contacts: sources', () => {
     expect(summary(doc.aors)).toEqual(LAB)
     expect(doc.aors.flatMap((a: { contacts: unknown[] }) => a.contacts)).toHaveLength(13)
     expect(doc.problems).toEqual([])
-    expect(actionsWithHeaders(server.received)).toEqual([
-      ['login', { Username: 'pjctl', Secret: 'pjctl-secret', Event: 'off' }],
-      ['DBGetTree', { Family: 'registrar/contact' }],
-      ['Command', { Command: 'database show registrar/contact' }],
-      ['PJSIPShowAors', {}],
-      ['Logoff', {}],
+    expect(actionsWithHeaders(server.received)[0]).toEqual(['login', { Username: 'pjctl', Secret: 'pjctl-secret', Event: 'off' }])
+    // contacts on the first session; limits from the config files on a second one, at the same time
+    expect(sessionsOf(server.received)).toEqual([
+      [['DBGetTree', { Family: 'registrar/contact' }], ['Command', { Command: 'database show registrar/contact' }]],
+      LIMITS_FROM_CONFIG,
     ])
   })
 
@@ -55,7 +53,7 @@ describe('pjctl contacts: sources', () => {
     expect(r.code).toBe(0)
     expect(json(r).source).toBe('command')
     expect(summary(json(r).aors)).toEqual(LAB)
-    expect(actions(server.received)).toEqual(['login', 'Command', 'PJSIPShowAors', 'Logoff'])
+    expect(sessionsOf(server.received)).toEqual([[['Command', { Command: 'database show registrar/contact' }]], LIMITS_FROM_CONFIG])
   })
 
   it('--source dbgettree, --source command and auto give identical aors for the same store (22 and 13)', async () => {
@@ -84,18 +82,19 @@ describe('pjctl contacts: sources', () => {
     const r = await run(['contacts', '--json'], { env: envFor(server, 'cli', 'cli-pw-1') })
     expect(r.code).toBe(0)
     expect(r.stderr).toBe(
-      'pjctl: warning: cannot read max_contacts over AMI (AMI action PJSIPShowAors was refused: permission denied (needs write=system)); pass --pjsip-conf FILE or --max-contacts N\n',
+      'pjctl: warning: cannot read max_contacts over AMI (AMI actions GetConfig and PJSIPShowAors were refused: permission denied (needs write=config or system)); ' +
+        "give [cli] write=config (GetConfig) or write=system in manager.conf, then 'manager reload'\n",
     )
     const doc = json(r)
     expect(doc.source).toBe('command')
     expect(summary(doc.aors)).toEqual(LAB.filter(([name]) => name !== 'phone2').map(([name, count]) => [name, count, null, 'unknown', 0]))
-    expect(actions(server.received)).toEqual(['login', 'DBGetTree', 'Command', 'PJSIPShowAors', 'Logoff'])
+    expect(sessionsOf(server.received).map((session) => session.map(([action]) => action))).toEqual([['DBGetTree', 'Command'], ['GetConfig', 'GetConfig', 'GetConfig', 'PJSIPShowAors']])
   })
 
   it('lists many AORs (2,000 contacts over 1,000 AORs) identically over DBGetTree and Command', async () => {
     const now = nowSeconds()
     const big = generateRows({ count: 2000, now })
-    // two sims with the same store: PJSIPShowAors makes the sim (like Asterisk) sweep the ~1 % expired contacts
+    // two sims with the same store (a PJSIPShowAors would make the sim, like Asterisk, sweep the ~1 % expired contacts)
     const server = await sim({ seed: big })
     const twin = await sim({ seed: generateRows({ count: 2000, now }) })
     const tree = await run(['contacts', '--json'], { env: envFor(server) })
@@ -107,7 +106,7 @@ describe('pjctl contacts: sources', () => {
     const keys = doc.aors.flatMap((a: { contacts: { key: string }[] }) => a.contacts.map((c) => c.key)).sort()
     expect(keys).toEqual(big.rows.map((r) => r.key).sort())
     const limits = Object.fromEntries(big.aors.map((a) => [a.name, a.maxContacts]))
-    for (const a of doc.aors) expect([a.aor, a.maxContacts, a.maxContactsSource]).toEqual([a.aor, limits[a.aor], 'ami'])
+    for (const a of doc.aors) expect([a.aor, a.maxContacts, a.maxContactsSource]).toEqual([a.aor, limits[a.aor], 'getconfig'])
     expect(doc.aors.flatMap((a: { contacts: { status: string }[] }) => a.contacts.filter((c) => c.status === 'expired')).length).toBeGreaterThan(0)
     expect(stableAors(json(command).aors)).toEqual(stableAors(doc.aors))
   })
@@ -277,7 +276,7 @@ describe('pjctl contacts NAME', () => {
     const byAor = await run(['contacts', 'FAP003', '--json'], { env: envFor(server) })
     expect([byAor.code, byAor.stderr]).toEqual([0, ''])
     expect(summary(json(byAor).aors)).toEqual([['FAP003', 2, 2, 'full', 2]])
-    expect(actions(server.received)).toEqual(['login', 'DBGetTree', 'PJSIPShowEndpoint', 'Logoff'])
+    expect(sessionsOf(server.received)).toEqual([[['DBGetTree', { Family: 'registrar/contact' }]], [['PJSIPShowEndpoint', { Endpoint: 'FAP003' }]]])
 
     server.received.length = 0
     const byEndpoint = await run(['contacts', 'desk-7', '--json'], { env: envFor(server) })
@@ -285,12 +284,8 @@ describe('pjctl contacts NAME', () => {
     const doc = json(byEndpoint)
     expect(summary(doc.aors)).toEqual([['FAP003', 2, 2, 'full', 2]])
     expect(doc.aors[0].endpoints).toEqual(['desk-7'])
-    // the sim has no endpoint desk-7 ("Unable to retrieve endpoint"), so every AOR's limit is read
-    expect(actionsWithHeaders(server.received).slice(1, 4)).toEqual([
-      ['DBGetTree', { Family: 'registrar/contact' }],
-      ['PJSIPShowEndpoint', { Endpoint: 'desk-7' }],
-      ['PJSIPShowAors', {}],
-    ])
+    // the sim has no endpoint desk-7 ("Unable to retrieve endpoint"), so every AOR's limit is read, from the config files
+    expect(sessionsOf(server.received)).toEqual([[['DBGetTree', { Family: 'registrar/contact' }]], [['PJSIPShowEndpoint', { Endpoint: 'desk-7' }], ...LIMITS_FROM_CONFIG]])
   })
 
   it('an unknown name exits 2; a known and an unknown name warn and list the known one', async () => {

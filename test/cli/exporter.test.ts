@@ -9,7 +9,7 @@ import { startSim, type SimAsterisk } from '../../src/sim/server.js'
 import { startExporter, type RunningExporter } from '../helpers/exporter.js'
 import { CONTACT_FAMILY, home, row, staleSeed } from '../helpers/prune.js'
 import { contactCreatedEvents } from '../../src/sim/pjsip.js'
-import { run } from '../helpers/run.js'
+import { runIn as run } from '../helpers/cli.js'
 import { envFor, sim } from '../helpers/sim.js'
 
 const SLOW = { timeout: 90_000 }

@@ -3,12 +3,14 @@
 // shows the secret.
 import { createServer, type AddressInfo, type Server } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
-import { run, type RunResult } from '../helpers/run.js'
+import { runIn as run } from '../helpers/cli.js'
+import { run as spawned, type RunResult } from '../helpers/run.js'
 import { envFor, sim } from '../helpers/sim.js'
 import { closedPort, expectNoSecret } from '../helpers/rows.js'
 
 const SECRET = 'pjctl-secret'
-const actions = (received: { action: string }[]) => received.map((a) => a.action)
+/** The actions of the first connection (contacts, deletions); the AOR limits are read on a second one. */
+const actions = (received: { connection: number; action: string }[]) => received.filter((a) => a.connection === received[0]?.connection).map((a) => a.action)
 const firstLine = (r: RunResult) => r.stderr.split('\n')[0]
 
 /** A failed read: exit 3, nothing on stdout, the secret nowhere. */
@@ -68,7 +70,7 @@ describe('a broken answer', () => {
 
   it('PJSIPShowAors events dropped: exit 3 (a limit silently missing would misjudge an AOR)', async () => {
     const server = await sim({ faults: { dropOutputLines: { action: 'PJSIPShowAors', count: 1 } } })
-    const r = await run(['check'], { env: envFor(server) })
+    const r = await run(['check', '--limits', 'ami'], { env: envFor(server) })
     expect(r.code).toBe(3)
     expect(firstLine(r)).toBe(`pjctl: incomplete answer to PJSIPShowAors from 127.0.0.1:${server.port}: it announced 9 items, 8 arrived`)
     expect(r.stdout).toBe(`PJCTL UNKNOWN - incomplete answer to PJSIPShowAors from 127.0.0.1:${server.port}: it announced 9 items, 8 arrived\n`)
@@ -94,19 +96,19 @@ describe('a broken answer', () => {
   ] as const)('an answer to %s (Asterisk %s) with another ActionID: exit 3 after --timeout, saying so', async (action, version) => {
     const server = await sim({ version, faults: { wrongActionId: action } })
     const started = Date.now()
-    const r = await run(['contacts', '--timeout', '1'], { env: envFor(server), killAfterMs: 5000 })
-    expect(Date.now() - started).toBeLessThan(2500)
+    const r = await run(['contacts', '--timeout', '0.5'], { env: envFor(server), killAfterMs: 5000 })
+    expect(Date.now() - started).toBeLessThan(2000)
     expectUnreadable(r)
     expect(r.stderr).toBe(
-      `pjctl: no answer to ${action} from 127.0.0.1:${server.port} within 1 s (it sent 1 answer(s) with an ActionID pjctl never used)\nhint: the server stalled; --timeout raises the limit\n`,
+      `pjctl: no answer to ${action} from 127.0.0.1:${server.port} within 0.5 s (it sent 1 answer(s) with an ActionID pjctl never used)\nhint: the server stalled; --timeout raises the limit\n`,
     )
   })
 
   it('the Login answered with another ActionID: exit 3 after --timeout', async () => {
     const server = await sim({ faults: { wrongActionId: 'login' } })
-    const r = await run(['contacts', '--timeout', '1'], { env: envFor(server), killAfterMs: 5000 })
+    const r = await run(['contacts', '--timeout', '0.5'], { env: envFor(server), killAfterMs: 5000 })
     expectUnreadable(r)
-    expect(r.stderr).toBe(`pjctl: no answer to Login from 127.0.0.1:${server.port} within 1 s\n`)
+    expect(r.stderr).toBe(`pjctl: no answer to Login from 127.0.0.1:${server.port} within 0.5 s\n`)
   })
 
   it.each([
@@ -115,10 +117,12 @@ describe('a broken answer', () => {
     ['Command', '22'],
     ['Command', '13'],
     ['PJSIPShowAors', '22'],
+    ['GetConfig', '22'],
   ] as const)('a duplicated %s answer (Asterisk %s) is read once: same result, exit 0', async (action, version) => {
     const server = await sim({ version, faults: { duplicateResponse: action } })
     const source = action === 'Command' ? 'command' : 'auto'
-    const r = await run(['check', '--format', 'json', '--source', source], { env: envFor(server) })
+    const limits = action === 'PJSIPShowAors' ? 'ami' : 'auto'
+    const r = await run(['check', '--format', 'json', '--source', source, '--limits', limits], { env: envFor(server) })
     expect([r.code, r.stderr]).toEqual([2, ''])
     const doc = JSON.parse(r.stdout)
     const aors = doc.servers[0].aors as { aor: string; count: number; maxContacts: number; contacts: unknown[] }[]
@@ -136,7 +140,8 @@ describe('a broken answer', () => {
   })
 })
 
-/** A bare AMI server: banner, Login accepted, every other action gets the start of a list answer and then a TCP reset. */
+/** A bare AMI server: banner, Login accepted, no config files and no AORs (the limits' session), every other
+ *  action gets the start of a list answer and then a TCP reset. */
 function resettingServer(received: string[]): Promise<Server> {
   const server = createServer((socket) => {
     socket.setEncoding('utf8')
@@ -153,6 +158,9 @@ function resettingServer(received: string[]): Promise<Server> {
         received.push(action)
         if (/^login$/i.test(action)) {
           socket.write(`Response: Success\r\nActionID: ${id}\r\nMessage: Authentication accepted\r\n\r\n`)
+        } else if (/^(getconfig|pjsipshowaors|logoff)$/i.test(action)) {
+          const message = { getconfig: 'Config file not found', pjsipshowaors: 'No AORs found', logoff: 'Thanks for all the fish.' }[action.toLowerCase()]
+          socket.write(`Response: ${/logoff/i.test(action) ? 'Goodbye' : 'Error'}\r\nActionID: ${id}\r\nMessage: ${message}\r\n\r\n`)
         } else {
           socket.write(`Response: Success\r\nActionID: ${id}\r\nEventList: start\r\nMessage: Result will follow\r\n\r\n`)
           setTimeout(() => socket.resetAndDestroy(), 30)
@@ -174,44 +182,47 @@ describe('a reset connection', () => {
     const server = await resettingServer(received)
     servers.push(server)
     const port = (server.address() as AddressInfo).port
-    const r = await run(['contacts', '--timeout', '2'], { env: { PJCTL_HOST: '127.0.0.1', PJCTL_PORT: String(port), PJCTL_USER: 'pjctl', PJCTL_SECRET: SECRET } })
+    // spawned: the reset must reach a pjctl whose event loop the test server does not share
+    const r = await spawned(['contacts', '--timeout', '2'], { env: { PJCTL_HOST: '127.0.0.1', PJCTL_PORT: String(port), PJCTL_USER: 'pjctl', PJCTL_SECRET: SECRET } })
     expectUnreadable(r)
     expect(r.stderr).toBe(
       `pjctl: 127.0.0.1:${port} closed the connection with a reset in the middle of the answer to DBGetTree\nhint: the answer is incomplete; nothing was changed by this action\n`,
     )
-    expect(received).toEqual(['login', 'DBGetTree'])
+    // the limits' second session (login, GetConfig...) may have started; nothing else was asked
+    expect(received.slice(0, 2)).toEqual(['login', 'DBGetTree'])
+    expect(received.filter((a) => !/^(login|GetConfig|PJSIPShowAors|Logoff)$/i.test(a))).toEqual(['DBGetTree'])
   })
 })
 
 describe('a silent server', () => {
-  it('banner, then nothing: exit 3 within ~2 s of --timeout 1', async () => {
+  it('banner, then nothing: exit 3 within ~1 s of --timeout 0.5', async () => {
     const server = await sim({ faults: { stallAfterBanner: true } })
     const started = Date.now()
-    const r = await run(['contacts', '--timeout', '1'], { env: envFor(server), killAfterMs: 5000 })
-    expect(Date.now() - started).toBeLessThan(2500)
+    const r = await run(['contacts', '--timeout', '0.5'], { env: envFor(server), killAfterMs: 5000 })
+    expect(Date.now() - started).toBeLessThan(2000)
     expectUnreadable(r)
-    expect(r.stderr).toBe(`pjctl: no answer to Login from 127.0.0.1:${server.port} within 1 s\n`)
+    expect(r.stderr).toBe(`pjctl: no answer to Login from 127.0.0.1:${server.port} within 0.5 s\n`)
   })
 
   it.each([
     ['DBGetTree', 'dbgettree', 0],
     ['DBGetTree', 'dbgettree', 700],
     ['Command', 'command', 900],
-    ['PJSIPShowAors', 'dbgettree', 300],
-  ] as const)('stalling in the %s answer (%s, after %i bytes): exit 3 within ~2 s', async (action, source, afterBytes) => {
+    ['GetConfig', 'dbgettree', 0],
+  ] as const)('stalling in the %s answer (%s, after %i bytes): exit 3 within ~1 s', async (action, source, afterBytes) => {
     const server = await sim({ faults: { stall: { action, afterBytes } } })
     const started = Date.now()
-    const r = await run(['contacts', '--timeout', '1', '--source', source], { env: envFor(server), killAfterMs: 5000 })
-    expect(Date.now() - started).toBeLessThan(2500)
+    const r = await run(['contacts', '--timeout', '0.5', '--source', source], { env: envFor(server), killAfterMs: 5000 })
+    expect(Date.now() - started).toBeLessThan(2000)
     expectUnreadable(r)
-    expect(r.stderr).toBe(`pjctl: no answer to ${action} from 127.0.0.1:${server.port} within 1 s\nhint: the server stalled; --timeout raises the limit\n`)
+    expect(r.stderr).toBe(`pjctl: no answer to ${action} from 127.0.0.1:${server.port} within 0.5 s\nhint: the server stalled; --timeout raises the limit\n`)
   })
 
   it('check on a stalled server: UNKNOWN on stdout, exit 3', async () => {
     const server = await sim({ faults: { stall: { action: 'DBGetTree', afterBytes: 200 } } })
-    const r = await run(['check', '--timeout', '1'], { env: envFor(server), killAfterMs: 5000 })
+    const r = await run(['check', '--timeout', '0.5'], { env: envFor(server), killAfterMs: 5000 })
     expect(r.code).toBe(3)
-    expect(r.stdout).toBe(`PJCTL UNKNOWN - no answer to DBGetTree from 127.0.0.1:${server.port} within 1 s\n`)
+    expect(r.stdout).toBe(`PJCTL UNKNOWN - no answer to DBGetTree from 127.0.0.1:${server.port} within 0.5 s\n`)
   })
 })
 
@@ -250,19 +261,21 @@ describe('credentials and privileges', () => {
     expectNoSecret(checked, wrong)
   })
 
-  it('write=reporting only: DBGetTree works, PJSIPShowAors is denied: a warning, max_contacts unknown, exit 0', async () => {
+  it('write=reporting only: DBGetTree works, GetConfig and PJSIPShowAors are denied: a warning, max_contacts unknown, exit 0', async () => {
     const server = await sim({ users: [{ username: 'ro', secret: 'ro-pw-77', write: ['reporting'] }] })
     const r = await run(['contacts', '--json'], { env: envFor(server, 'ro', 'ro-pw-77') })
     expect(r.code).toBe(0)
     expect(r.stderr).toBe(
-      'pjctl: warning: cannot read max_contacts over AMI (AMI action PJSIPShowAors was refused: permission denied (needs write=system)); pass --pjsip-conf FILE or --max-contacts N\n',
+      'pjctl: warning: cannot read max_contacts over AMI (AMI actions GetConfig and PJSIPShowAors were refused: permission denied (needs write=config or system)); ' +
+        "give [ro] write=config (GetConfig) or write=system in manager.conf, then 'manager reload'\n",
     )
     const doc = JSON.parse(r.stdout)
     expect(doc.source).toBe('dbgettree')
     expect(doc.aors.map((a: { aor: string; maxContacts: null; state: string; severity: number }) => [a.aor, a.maxContacts, a.state, a.severity])).toEqual(
       ['FAP003', 'alice', 'bob', 'carol', 'dave', 'erin', 'phone1', 'wizphone'].map((name) => [name, null, 'unknown', 0]),
     )
-    expect(actions(server.received)).toEqual(['login', 'DBGetTree', 'PJSIPShowAors', 'Logoff'])
+    expect(actions(server.received)).toEqual(['login', 'DBGetTree', 'Logoff'])
+    expect(server.received.filter((a) => a.connection !== server.received[0].connection).map((a) => a.action)).toEqual(['login', 'GetConfig', 'GetConfig', 'GetConfig', 'PJSIPShowAors', 'Logoff'])
     expectNoSecret(r, 'ro-pw-77')
   })
 

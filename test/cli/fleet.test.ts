@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { captureSeed } from '../../src/sim/seed.js'
 import { startSim, type SimAsterisk } from '../../src/sim/server.js'
-import { run } from '../helpers/run.js'
+import { runIn as run } from '../helpers/cli.js'
 
 const COUNT = 20
 const DOWN = 'pbx07'
@@ -61,10 +61,17 @@ function track(sim: SimAsterisk, extra?: (action: string) => Promise<void> | voi
 }
 
 /** The most connections (Login..Logoff spans) that were open at once, across all sims, since `from`. */
+/** The most servers worked on at once: a server counts while any of its sessions (contacts, limits) is open. */
 function maxOverlap(from: number): number {
   const edges: [number, number][] = []
   for (const log of spans.values()) {
-    for (const entry of log) if (entry.at >= from) edges.push([entry.at, entry.action === 'login' ? 1 : -1])
+    let sessions = 0
+    for (const entry of [...log].filter((e) => e.at >= from).sort((a, b) => a.at - b.at)) {
+      const before = sessions
+      sessions += entry.action === 'login' ? 1 : -1
+      if (before === 0 && sessions > 0) edges.push([entry.at, 1])
+      if (before > 0 && sessions === 0) edges.push([entry.at, -1])
+    }
   }
   edges.sort((a, b) => a[0] - b[0] || a[1] - b[1])
   let open = 0

@@ -2,6 +2,9 @@
 // spawned CLI gives, and each double (env, stdin, terminal, prompt, clock, signals) is the
 // only thing the run sees.
 import { EventEmitter } from 'node:events'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { lockoutSeed } from '../../src/sim/seed.js'
 import { runIn } from '../helpers/cli.js'
@@ -82,5 +85,16 @@ describe('runIn: pjctl in-process', () => {
     const r = await runIn(['contacts'], { env: envFor(server), signals })
     expect(r.code).toBe(130)
     expect(r.stderr).toContain('pjctl: interrupted (SIGINT)')
+  })
+})
+
+describe('report(): error messages on stderr', () => {
+  it('a message quoting a file name or a server never carries its control characters to the terminal', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pjctl-report-'))
+    const path = join(dir, '\u001b[31mred\r.json')
+    writeFileSync(path, '{', { mode: 0o600 })
+    const r = await runIn(['contacts', '--config', path])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toBe(`pjctl: config file ${dir}/\\u001b[31mred\\r.json is not valid JSON: Expected property name or '}' at line 1, column 2\n`)
   })
 })

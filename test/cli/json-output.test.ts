@@ -1,7 +1,8 @@
 // --json output: compact when piped, indented on a terminal (as gh does); `fields` only with --raw.
 import { spawn } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
-import { BIN, isolatedHome, run } from '../helpers/run.js'
+import { runIn as run } from '../helpers/cli.js'
+import { BIN, isolatedHome } from '../helpers/run.js'
 import { envFor, sim } from '../helpers/sim.js'
 
 type Doc = { aors: { aor: string; contacts: Record<string, unknown>[] }[] }

@@ -1,6 +1,6 @@
 // prune on a terminal, in-process with a prompt double: every server is planned first,
 // one combined preview is shown, one question is asked, and only then is anything deleted.
-import { mkdtempSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -9,11 +9,13 @@ import type { AmiTarget } from '../../src/ami/types.js'
 import { prune } from '../../src/commands/prune.js'
 import type { Deps, Settings } from '../../src/commands/types.js'
 import type { PruneData } from '../../src/commands/views.js'
+import { withDefaults } from '../../src/options.js'
 import { renderText } from '../../src/output/index.js'
 import { contactKey } from '../../src/sim/registrar.js'
 import { lockoutSeed } from '../../src/sim/seed.js'
 import type { SimAsterisk } from '../../src/sim/server.js'
 import { keysOf } from '../helpers/prune.js'
+import { runIn } from '../helpers/cli.js'
 import { sim } from '../helpers/sim.js'
 
 const FAP_OLD = contactKey('FAP003', 'sip:FAP003@192.0.2.16:5060')
@@ -58,11 +60,11 @@ function terminal(targets: AmiTarget[], servers: SimAsterisk[], answers: boolean
   return { deps, asked, warned }
 }
 
-async function fleet(answers: boolean[], extra: Settings = {}) {
+async function fleet(answers: boolean[], extra: Partial<Settings> = {}) {
   const a = await sim({ seed: lockoutSeed({ now: Math.floor(Date.now() / 1000) }) })
   const b = await sim({ seed: lockoutSeed({ now: Math.floor(Date.now() / 1000) }) })
   const { deps, asked, warned } = terminal([target('pbx-a', a), target('pbx-b', b)], [a, b], answers)
-  const settings: Settings = { server: ['pbx-a', 'pbx-b'], expired: true, superseded: true, parallel: 4, ...extra }
+  const settings: Settings = withDefaults({ server: ['pbx-a', 'pbx-b'], expired: true, superseded: true, parallel: 4, ...extra })
   const result = await prune.run({ args: [], settings, format: 'table', deps })
   return { a, b, asked, warned, result: result as { data: PruneData; exitCode: number } }
 }
@@ -94,12 +96,31 @@ describe('prune --server a,b on a terminal', () => {
   })
 
   it('--key in a fleet: a key found on no server is exit 2 (each server notes it), nothing deleted', async () => {
-    const { a, b, asked, warned, result } = await fleet([true], { expired: false, superseded: false, key: 'deadbeef', yes: true })
+    const { a, b, asked, warned, result } = await fleet([true], { expired: false, superseded: false, key: ['deadbeef'], yes: true })
     expect(asked).toHaveLength(0)
     expect(keysOf(a, 'DBDel')).toEqual([])
     expect(keysOf(b, 'DBDel')).toEqual([])
     expect(warned).toContain("--key 'deadbeef': no such contact on any server")
     expect(result.data.servers.map((s) => s.plan?.notes)).toEqual([['--key deadbeef: no such contact in the selected AORs'], ['--key deadbeef: no such contact in the selected AORs']])
     expect(result.exitCode).toBe(2)
+  })
+
+  it('through the CLI on a (fake) terminal: both plans on stderr, then the one question', async () => {
+    const a = await sim({ seed: lockoutSeed({ now: Math.floor(Date.now() / 1000) }) })
+    const b = await sim({ seed: lockoutSeed({ now: Math.floor(Date.now() / 1000) }) })
+    const config = mkdtempSync(join(tmpdir(), 'pjctl-confirm-cfg-'))
+    mkdirSync(join(config, 'pjctl'))
+    const servers = { 'pbx-a': { port: a.port, user: 'pjctl', secret: 'pjctl-secret' }, 'pbx-b': { port: b.port, user: 'pjctl', secret: 'pjctl-secret' } }
+    writeFileSync(join(config, 'pjctl', 'config.json'), JSON.stringify({ servers }), { mode: 0o600 })
+    const r = await runIn(['prune', '--all'], { env: { XDG_CONFIG_HOME: config }, tty: true, confirm: true })
+    expect(r.asked).toEqual(['Delete 2 contact(s) on 2 servers (pbx-a, pbx-b)? [y/N] '])
+    const question = r.stderr.indexOf('Delete 2 contact(s)')
+    expect(r.stderr.indexOf('Prune plan for pbx-a (nothing changed yet)')).toBeGreaterThanOrEqual(0)
+    expect(r.stderr.indexOf('Prune plan for pbx-a (nothing changed yet)')).toBeLessThan(question)
+    expect(r.stderr.indexOf('Prune plan for pbx-b (nothing changed yet)')).toBeLessThan(question)
+    expect(r.stderr.split('[y/N]')).toHaveLength(2)
+    expect(r.code).toBe(0)
+    expect(keysOf(a, 'DBDel')).toEqual([FAP_OLD])
+    expect(keysOf(b, 'DBDel')).toEqual([FAP_OLD])
   })
 })

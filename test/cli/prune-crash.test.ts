@@ -270,8 +270,9 @@ describe('pjctl prune: crash safety', () => {
     expect(unanswered).toBeLessThanOrEqual(4)
     expect(unanswered + notAttempted).toBe(s.failed)
     expect(rows(r.stdout, 'not-sent')).toBe(notAttempted)
-    // nothing is sent once the connection is gone: no reconnect, no DBDel beyond those in flight
-    expect(new Set(server.received.map((a) => a.connection)).size).toBe(1)
+    // nothing is sent once the connection is gone: no reconnect (the two connections are the read's: contacts and limits), no DBDel beyond those in flight
+    expect(new Set(server.received.map((a) => a.connection)).size).toBe(2)
+    expect(server.received.filter((a) => a.action === 'login')).toHaveLength(2)
     expect(keysOf(server, 'DBDel').length).toBeGreaterThan(done)
     expect(keysOf(server, 'DBDel').length).toBeLessThanOrEqual(done + unanswered)
 

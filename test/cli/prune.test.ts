@@ -24,7 +24,7 @@ import {
   summaryFields,
   summaryOf,
 } from '../helpers/prune.js'
-import { run } from '../helpers/run.js'
+import { runIn as run } from '../helpers/cli.js'
 import { envFor, sim } from '../helpers/sim.js'
 
 const GRANDSTREAM = 'Grandstream GXP2130 1.0.11.3'
@@ -42,11 +42,18 @@ const K = {
 
 const SUPERSEDED_REASON = `superseded by a newer registration from the same device (192.0.2.16, ${GRANDSTREAM}), key ${K.fapNew}`
 const NO_TTY = 'not a terminal and no --yes: nothing deleted (cron must pass --yes)'
-const READ = ['DBGetTree', 'PJSIPShowEndpoint', 'PJSIPShowContacts']
-const READ_ALL = ['DBGetTree', 'PJSIPShowAors', 'PJSIPShowContacts']
+// on the first connection (the AOR limits are read on a second one at the same time); no qualified
+// candidate, so no qualify state is read, and never the whole-server PJSIPShowContacts
+const READ = ['DBGetTree']
+const READ_ALL = READ
 
 async function lockoutSim(): Promise<SimAsterisk> {
   return sim({ seed: lockoutSeed({ now: now() }) })
+}
+
+/** The AOR gets qualify_frequency=60 (in pjsip.conf, and so in what GetConfig answers). */
+function qualifyAor(server: SimAsterisk, name: string): void {
+  server.registrar.setAor({ ...server.registrar.aors.get(name)!, qualifyFrequency: 60 })
 }
 
 /** The FAP003 phone coming back from yet another port. */
@@ -163,7 +170,11 @@ describe('pjctl prune: nothing is touched without consent', () => {
     expect(doc.summary).toEqual({ planned: 1, deleted: 0, skipped: 0, failed: 0 })
     expect(doc.servers).toHaveLength(1)
     const s = doc.servers[0]
-    expect(s).toMatchObject({ server: serverName(server), mode: 'dry-run', via: 'delete', reason: null, backupFile: null, notes: [], outcomes: [] })
+    expect(s).toMatchObject({ server: serverName(server), mode: 'dry-run', via: 'delete', reason: null, backupFile: null, outcomes: [] })
+    // FAP003 is not qualified: nothing can protect a superseded contact as reachable, and the plan says so
+    expect(s.notes).toEqual([
+      'superseded is a judgement from via address and user agent (qualify is off or unreadable): a contact that still answers cannot be told apart, so no contact is protected as reachable',
+    ])
     const fapOld = JSON.parse(before[K.fapOld])
     expect(s.plan).toEqual([
       {
@@ -177,7 +188,7 @@ describe('pjctl prune: nothing is touched without consent', () => {
         userAgent: GRANDSTREAM,
         expirationTime: Number(fapOld.expiration_time),
         status: 'superseded',
-        qualify: 'NonQualified',
+        qualify: null, // not qualified (qualify_frequency 0), so not asked
       },
     ])
     expect(s.advice).toEqual([
@@ -277,6 +288,8 @@ describe('pjctl prune: compare before delete', () => {
     const t = now()
     const rows = [row('dan', '192.0.2.50', 5060, 'Yealink SIP-T46S', t + 3000), row('dan', '192.0.2.51', 5060, 'Yealink SIP-T46S', t - 125), row('eve', '192.0.2.60', 5060, 'Snom D785', t + 2000)]
     const server = await sim({ seed: { rows, aors: [defineAor('dan', { maxContacts: 2 }), defineAor('eve', { maxContacts: 1 })] } })
+    // Asterisk's expiry sweep (contact_expiration_check_interval) runs between the read and the compare
+    server.setFaults({ beforeAction: (action, _headers, s) => void (/^dbget$/i.test(action) && s.registrar.sweepExpired()) })
     const r = await run(['prune', '--yes', '--json'], { env: envFor(server) })
     expect(r.code).toBe(0)
     const doc = JSON.parse(r.stdout)
@@ -433,8 +446,8 @@ describe('pjctl prune: one prune per server', () => {
     expect(second.code).toBe(1)
     expect(second.stdout).toBe('')
     expect(second.stderr).toMatch(new RegExp(`^pjctl: another pjctl prune is running against ${serverName(server).replace(/\./g, '\\.')} \\(pid ${first.child.pid} on ${hostname().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}, since \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z\\)\nhint: wait for it, or remove \\S+\\.lock if that process is gone\n$`))
-    // the second run never connected
-    expect(new Set(server.received.map((r) => r.connection)).size).toBe(1)
+    // the second run never connected (the first has its contacts and its limits sessions)
+    expect(new Set(server.received.map((r) => r.connection)).size).toBe(2)
     release()
     const r = await first.done
     expect(r.code).toBe(0)
@@ -608,6 +621,7 @@ describe('pjctl prune: criteria', () => {
 
   it('--unreachable deletes what qualify reports Unreachable, nothing else', async () => {
     const server = await lockoutSim()
+    qualifyAor(server, 'alice')
     server.setQualify(K.alice, 'Unreachable')
     const before = snapshot(server)
     const r = await run(['prune', '--unreachable', '--yes', '--json'], { env: envFor(server) })
@@ -619,6 +633,7 @@ describe('pjctl prune: criteria', () => {
 
   it('a superseded contact that qualify reports Reachable is kept, with the reason shown; nothing is sent', async () => {
     const server = await lockoutSim()
+    qualifyAor(server, 'FAP003')
     server.setQualify(K.fapOld, 'Reachable', 1234)
     const before = snapshot(server)
     const r = await run(['prune', 'FAP003', '--yes'], { env: envFor(server) })
@@ -627,7 +642,8 @@ describe('pjctl prune: criteria', () => {
     expect(r.stdout).toMatch(/│ keep   │ FAP003 │ fc939de3 │/)
     expect(r.stdout.replace(/[│\s]+/g, ' ')).toContain(`qualify reports it reachable; ${SUPERSEDED_REASON}`.replace(/\s+/g, ' '))
     expect(summaryFields(summaryOf(r.stdout))).toMatchObject({ planned: 0, deleted: 0, skipped: 0, failed: 0 })
-    expect(actionLines(server)).toEqual([...READ, 'Logoff'])
+    // the qualify state of the candidate's endpoint only, never the whole-server PJSIPShowContacts
+    expect(actionLines(server)).toEqual([...READ, 'PJSIPShowEndpoint', 'Logoff'])
     expect(snapshot(server)).toEqual(before)
 
     const json = await run(['prune', '--key', K.fapOld, '--yes', '--json'], { env: envFor(server) })

@@ -6,7 +6,6 @@ import { contactKey } from '../../src/sim/registrar.js'
 import { lockoutSeed } from '../../src/sim/seed.js'
 import type { SimAsterisk } from '../../src/sim/server.js'
 import { CONTACT_FAMILY, actionLines, backupLines, header, home, serverName, snapshot, summaryOf } from '../helpers/prune.js'
-import { run } from '../helpers/run.js'
 import { runIn } from '../helpers/cli.js'
 import { envFor, sim } from '../helpers/sim.js'
 
@@ -32,7 +31,7 @@ async function pruned(): Promise<{ server: SimAsterisk; env: Record<string, stri
 describe('pjctl restore', () => {
   it('puts every backed-up contact back byte for byte (DBGet, then DBPut) and says so', async () => {
     const { server, env, file, before } = await pruned()
-    const r = await run(['restore', file], { env })
+    const r = await runIn(['restore', file], { env })
     expect(r.stderr).toBe('')
     expect(r.code).toBe(0)
     expect(r.stdout).toBe(
@@ -52,7 +51,7 @@ describe('pjctl restore', () => {
     expect(reg).toMatchObject({ code: 200, key: ALICE })
     const now = snapshot(server)[ALICE]
     expect(now).not.toBe(before[ALICE])
-    const r = await run(['restore', file], { env })
+    const r = await runIn(['restore', file], { env })
     expect(r.code).toBe(0)
     expect(r.stdout).toContain(`skipped  ${ALICE}: the key exists now (the phone registered again): left as it is\n`)
     expect(summaryOf(r.stdout)).toBe(`pjctl restore: server=${serverName(server)} restored=2 skipped=1 failed=0 file=${file}`)
@@ -62,7 +61,7 @@ describe('pjctl restore', () => {
 
   it('--key restores only that contact', async () => {
     const { server, env, file, before } = await pruned()
-    const r = await run(['restore', file, '--key', ERIN], { env })
+    const r = await runIn(['restore', file, '--key', ERIN], { env })
     expect(r.code).toBe(0)
     expect(r.stdout).toBe(`restored ${ERIN}\npjctl restore: server=${serverName(server)} restored=1 skipped=0 failed=0 file=${file}\n`)
     expect(actionLines(server)).toEqual([`DBGet ${ERIN}`, `DBPut ${ERIN}`, 'UserEvent', 'Logoff'])
@@ -86,7 +85,7 @@ describe('pjctl restore', () => {
   it('--key that the file does not hold: exit 2, nothing sent', async () => {
     const { server, env, file } = await pruned()
     const missing = 'bob;@00000000000000000000000000000000'
-    const r = await run(['restore', file, '--key', missing], { env })
+    const r = await runIn(['restore', file, '--key', missing], { env })
     expect(r.code).toBe(2)
     expect(r.stderr).toBe(`pjctl: no entry for ${missing} in ${file}\n`)
     expect(r.stdout).toBe('')
@@ -118,7 +117,7 @@ describe('pjctl restore', () => {
     const { server, env, file, before } = await pruned()
     const newer = before[ERIN].replace(/"expiration_time":"\d+"/, `"expiration_time":"${now() + 99}"`)
     appendFileSync(file, JSON.stringify({ server: serverName(server), family: CONTACT_FAMILY, key: ERIN, value: newer, deletedAt: new Date().toISOString(), reason: 'again' }) + '\n')
-    const r = await run(['restore', file, '--key', ERIN], { env })
+    const r = await runIn(['restore', file, '--key', ERIN], { env })
     expect(r.code).toBe(0)
     expect(snapshot(server)[ERIN]).toBe(newer)
   })
@@ -126,7 +125,7 @@ describe('pjctl restore', () => {
   it('a last line cut short by a crash is ignored with a warning; the rest is restored', async () => {
     const { server, env, file, before } = await pruned()
     appendFileSync(file, '{"server":"x","family":"registrar/contact","key":"alice;@')
-    const r = await run(['restore', file], { env })
+    const r = await runIn(['restore', file], { env })
     expect(r.code).toBe(0)
     expect(r.stderr).toBe(`pjctl: warning: ${file}:4: incomplete last line ignored (its contact was never deleted)\n`)
     expect(snapshot(server)).toEqual(before)
@@ -137,7 +136,7 @@ describe('pjctl restore', () => {
     const lines = readFileSync(file, 'utf8').split('\n')
     lines.splice(1, 0, 'not json')
     writeFileSync(file, lines.join('\n'))
-    const r = await run(['restore', file], { env })
+    const r = await runIn(['restore', file], { env })
     expect(r.code).toBe(2)
     expect(r.stderr).toBe(`pjctl: ${file}:2: not a backup entry (invalid JSON)\n`)
     expect(server.received).toEqual([])
@@ -209,13 +208,13 @@ describe('pjctl restore', () => {
     const env = { ...envFor(server), ...home() }
     const before = snapshot(server)
     const file = join(env.HOME, 'expire.jsonl')
-    const r = await run(['prune', '--key', `${FAP_OLD},${ALICE}`, '--yes', '--via', 'expire', '--backup', file], { env })
+    const r = await runIn(['prune', '--key', `${FAP_OLD},${ALICE}`, '--yes', '--via', 'expire', '--backup', file], { env })
     expect(r.code).toBe(0)
     expect(JSON.parse(snapshot(server)[FAP_OLD]).expiration_time).toBe('1')
     // Asterisk's sweep already removed one of them; the other still holds pjctl's expired value
     server.astdb.del(CONTACT_FAMILY, ALICE)
     server.received.length = 0
-    const restored = await run(['restore', file], { env })
+    const restored = await runIn(['restore', file], { env })
     expect(restored.code).toBe(0)
     expect(restored.stdout).toBe(`restored ${FAP_OLD}\nrestored ${ALICE}\npjctl restore: server=${serverName(server)} restored=2 skipped=0 failed=0 file=${file}\n`)
     expect(snapshot(server)).toEqual(before)
@@ -224,7 +223,7 @@ describe('pjctl restore', () => {
   it('--json lists restored, skipped and failed', async () => {
     const { server, env, file } = await pruned()
     server.astdb.put(CONTACT_FAMILY, FAP_OLD, '{"uri":"sip:FAP003@192.0.2.16:5060","expiration_time":"1"}')
-    const r = await run(['restore', file, '--json'], { env })
+    const r = await runIn(['restore', file, '--json'], { env })
     expect(r.code).toBe(0)
     expect(JSON.parse(r.stdout)).toEqual({
       file,

@@ -43,7 +43,7 @@ describe('every unreadable input file: `cannot read FILE: why`, exit 2', () => {
     expect(cannotRead('/x', e('EPERM')).message).toBe('cannot read /x: permission denied')
     expect(cannotRead('/x', e('EISDIR')).message).toBe('cannot read /x: is a directory')
     expect(cannotRead('/x', e('ENOENT')).message).toBe('cannot read /x: no such file')
-    expect(cannotRead('/a\r\nb', e('ENOENT')).message).toBe('cannot read /a\\x0d\\x0ab: no such file')
+    expect(cannotRead('/a\r\nb', e('ENOENT')).message).toBe('cannot read /a\\r\\nb: no such file')
     expect(cannotRead('/x', e('ENOENT'))).toBeInstanceOf(InputError)
   })
 })

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { run } from '../helpers/run.js'
 import { envFor, sim } from '../helpers/sim.js'
+import { sessionsOf } from '../helpers/rows.js'
 
 describe('pjctl contacts (smoke)', () => {
   it('lists the captured lab over DBGetTree and exits 0', async () => {
@@ -11,6 +12,7 @@ describe('pjctl contacts (smoke)', () => {
     const doc = JSON.parse(r.stdout)
     expect(doc.aors.map((a: { aor: string }) => a.aor)).toEqual(['FAP003'])
     expect(doc.aors[0]).toMatchObject({ count: 2, maxContacts: 2, maxContactsSource: 'ami', state: 'full' })
-    expect(server.received.map((a) => a.action)).toEqual(['login', 'DBGetTree', 'PJSIPShowEndpoint', 'Logoff'])
+    // one NAME: its endpoint's AORs (PJSIPShowEndpoint), on a second session while the contacts are read
+    expect(sessionsOf(server.received)).toEqual([[['DBGetTree', { Family: 'registrar/contact' }]], [['PJSIPShowEndpoint', { Endpoint: 'FAP003' }]]])
   })
 })

@@ -59,15 +59,28 @@ describe('diagnose', () => {
     const findings = diagnose({ report: reportOf(specs, configs), limit: null, now: NOW, ami: null })
     const atLimit = findings.filter((f) => f.kind === 'aor-at-limit')
     expect(atLimit).toHaveLength(1)
-    expect(atLimit[0]).toMatchObject({ severity: 'critical', subject: '25 subjects' })
+    expect(atLimit[0]).toMatchObject({ severity: 'critical', subject: '25 AORs' })
     expect(atLimit[0].subjects).toHaveLength(25)
-    expect(atLimit[0].evidence).toMatch(/^25 × aor-at-limit: a00, a01, a02, a03, a04 and 20 more; for example a00: 2\/2 contacts/)
+    expect(atLimit[0].evidence).toMatch(/^25 AORs: a00, a01, a02, a03, a04 and 20 more; for example a00: 2\/2 contacts/)
+    expect(atLimit[0].fix).toMatch(/^for each \(subjects lists them all in --json\), as for a00: pjctl gen pjsip a00 --append --max-contacts 2 /)
     // one device on 25 AORs: one stale-device finding, prune without names
     const device = findings.filter((f) => f.kind === 'stale-device')
     expect(device).toHaveLength(1)
     expect(device[0].evidence).toBe('25 superseded contact(s) on 25 AOR(s) (a00, a01, a02, a03, a04 and 20 more): it registers again from a new port without unregistering the old contact (Grandstream desk phone)')
     expect(device[0].fix).toMatch(/; then pjctl prune --superseded$/)
     expect(exitCodeOf(findings)).toBe(2)
+  })
+
+  it('more than 20 devices leaving stale contacts: one finding per phone model, every device in subjects', () => {
+    const uas = ['Grandstream GXP2130 1.0.11.3', 'Zoiper rv2.10.20.4']
+    const specs = Array.from({ length: 30 }, (_, i) => [600, 1200].map((ttl, j) => ({ aor: `d${i}`, viaAddr: `192.0.2.${i}`, viaPort: 5060 + j, userAgent: uas[i % 2], expirationTime: NOW + ttl }))).flat()
+    const devices = diagnose({ report: reportOf(specs), limit: null, now: NOW, ami: null }).filter((f) => f.kind === 'stale-device')
+    expect(devices.map((f) => [f.subject, f.subjects?.length])).toEqual([
+      ['Grandstream desk phone: 15 device(s)', 15],
+      ['Zoiper: 15 device(s)', 15],
+    ])
+    expect(devices[0].evidence).toBe('15 superseded contact(s) from 15 device(s) (user agent + address) on 15 AOR(s): they register again from a new port without unregistering the old contact; e.g. Grandstream GXP2130 1.0.11.3 at 192.0.2.0')
+    expect(devices[1].fix).toMatch(/^Zoiper registers a new contact .*; then pjctl prune --superseded$/)
   })
 
   it('churn needs two contacts of one device each living at most 300 s: a lone short-lived contact is not measured', () => {

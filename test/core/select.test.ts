@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { UsageError } from '../../src/errors.js'
-import { escapeControls, selectAors, validateName } from '../../src/core/select.js'
+import { selectAors, validateName } from '../../src/core/select.js'
+import { printable } from '../../src/text.js'
 import { capturedReports } from '../helpers/captures.js'
 
 describe('selectAors', () => {
@@ -50,7 +51,9 @@ describe('validateName', () => {
     }
   })
 
-  it('escapeControls escapes backslashes too, so an escape is unambiguous', () => {
-    expect(escapeControls('a\\r\r')).toBe('a\\\\r\\r')
+  it('printable is idempotent: a message quoting a printable value can be made printable again', () => {
+    const once = printable('a\\r\r\u001b[2J\u009b')
+    expect(once).toBe('a\\r\\r\\u001b[2J\\u009b')
+    expect(printable(once)).toBe(once)
   })
 })

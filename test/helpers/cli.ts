@@ -22,10 +22,11 @@ export interface RunInOptions {
   clock?: () => number
   /** Where the run listens for SIGINT/SIGTERM: emit on it to interrupt the run. */
   signals?: EventEmitter
+  /** Give up after this many ms: the result is then code null, signal SIGKILL, as a killed child's (a hung run fails its test). */
+  killAfterMs?: number
 }
 
 export interface RunInResult extends RunResult {
-  code: number
   /** The questions asked through `confirm`. */
   asked: string[]
 }
@@ -66,8 +67,14 @@ export async function runIn(args: string[], opts: RunInOptions = {}): Promise<Ru
     signals: opts.signals ?? new EventEmitter(),
     exit: (code) => exited(code),
   }
-  const code = await Promise.race([main(['node', 'pjctl', ...args], io), exit])
-  return { code, signal: null, stdout: stdout.text(), stderr: stderr.text(), asked }
+  let timer: NodeJS.Timeout | undefined
+  const killed = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), opts.killAfterMs ?? 20_000)))
+  try {
+    const code = await Promise.race([main(['node', 'pjctl', ...args], io), exit, killed])
+    return { code, signal: code === null ? 'SIGKILL' : null, stdout: stdout.text(), stderr: stderr.text(), asked }
+  } finally {
+    clearTimeout(timer)
+  }
 }
 
 function collector(isTTY: boolean, columns: number | undefined): { stream: OutStream; text(): string } {

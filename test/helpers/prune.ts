@@ -61,10 +61,13 @@ export function header(headers: Header[], name: string): string {
   return headers.find(([n]) => n.toLowerCase() === name.toLowerCase())?.[1] ?? ''
 }
 
-/** The actions after Login, as `Action key` ('Action' alone when it has no Key header). */
+/** The actions after Login on the connection that read the contacts (and then qualify state, compare and delete), as `Action key`
+ *  ('Action' alone when it has no Key header). The AOR limits are read on a second connection at the same time. */
 export function actionLines(server: SimAsterisk): string[] {
+  // the session that read the contacts (another test client may have connected first)
+  const first = (server.received.find((r) => /^(dbgettree|command)$/i.test(r.action)) ?? server.received[0])?.connection
   return server.received
-    .filter((r) => !/^login$/i.test(r.action))
+    .filter((r) => r.connection === first && !/^(login|challenge)$/i.test(r.action))
     .map((r) => (header(r.headers, 'Key') ? `${r.action} ${header(r.headers, 'Key')}` : r.action))
 }
 

@@ -130,3 +130,20 @@ export function closedPort(): Promise<number> {
 export function actionsWithHeaders(received: { action: string; headers: [string, string][] }[]): [string, Record<string, string>][] {
   return received.map((r) => [r.action, Object.fromEntries(r.headers.filter(([name]) => !/^(actionid|action)$/i.test(name)))])
 }
+
+/** The GetConfig actions that read the AOR limits from the config files (`--limits auto|config`), in the order sent. */
+export const LIMITS_FROM_CONFIG: [string, Record<string, string>][] = [
+  ['GetConfig', { Filename: 'sorcery.conf' }],
+  ['GetConfig', { Filename: 'pjsip.conf', Filter: 'type=aor' }],
+  ['GetConfig', { Filename: 'pjsip_wizard.conf', Filter: 'type=^wizard$' }],
+]
+
+type Received = { connection: number; action: string; headers: [string, string][] }
+
+/** What the sim received without Challenge, Login and Logoff, one list per connection in the order they were opened,
+ *  as [action, headers without ActionID]: pjctl reads contacts and limits on two sessions at once. */
+export function sessionsOf(received: Received[]): [string, Record<string, string>][][] {
+  const byConnection = new Map<number, Received[]>()
+  for (const r of received) byConnection.set(r.connection, [...(byConnection.get(r.connection) ?? []), r])
+  return [...byConnection.keys()].sort((a, b) => a - b).map((c) => actionsWithHeaders(byConnection.get(c)!).filter(([action]) => !/^(login|logoff|challenge)$/i.test(action)))
+}

@@ -98,6 +98,19 @@ describe('users and events', () => {
     expect(answer).toMatch(/^Response: Error\r\nActionID: del\r\nMessage: Permission denied\r\n\r\n/)
   })
 
+  it('ListCommands lists the actions the user may run, as Asterisk 22 writes them (`Synopsis.  (Priv: classes,all)`)', async () => {
+    const target = await lab({ users: [{ username: 'ro', secret: 'ro-s', write: ['reporting'] }] })
+    const client = await loggedIn(target, 'ro', 'ro-s')
+    client.send(amiMessage('Action: ListCommands', 'ActionID: lc'))
+    const answer = afterLogin(await client.waitFor(/ActionID: lc\r\n[\s\S]*\r\n\r\n/))
+    const lines = answer.split('\r\n')
+    expect(lines.slice(0, 2)).toEqual(['Response: Success', 'ActionID: lc'])
+    // as captured from the lab for user pjctl: `DBGetTree: Get DB entries, optionally at a particular family/key  (Priv: system,reporting,all)`
+    expect(lines).toContain('DBGetTree: Get DB entries, optionally at a particular family/key  (Priv: system,reporting,all)')
+    expect(lines).toContain('ListCommands: List available manager commands.  (Priv: <none>)')
+    expect(lines.some((l) => l.startsWith('Command:') || l.startsWith('DBDel:'))).toBe(false)
+  })
+
   it('sends ContactStatus and PeerStatus to a system listener, not to pjro nor to Events: off', async () => {
     const target = await lab()
     const listener = await rawClient(target.port)

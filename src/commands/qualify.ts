@@ -1,0 +1,80 @@
+// Qualify state only where a prune decision needs it. PJSIPShowContacts lists every contact of the
+// server and is quadratic in Asterisk (res/res_pjsip/pjsip_options.c ami_show_contacts sorts them
+// all first: 9 s at 30,000 contacts, minutes at 100,000, and Asterisk keeps computing after the
+// client gave up). So prune plans from the contacts and limits first, then asks PJSIPShowEndpoint
+// (its ContactStatusDetail events: ID = astdb key, Status) only for the endpoints that own a
+// deletion candidate that is qualified (stored qualify_frequency, or its AOR's, above 0), pipelined
+// --in-flight at a time.
+
+import type { AmiSession } from '../ami/types.js'
+import type { PruneCriteria, PrunePlan } from '../core/plan.js'
+import type { AorReport, ClassifiedContact, QualifyStatus } from '../core/types.js'
+import { ActionFailedError, PermissionError } from '../errors.js'
+import type { Deps, Settings } from './types.js'
+
+export interface QualifyRead {
+  /** The reports with `qualify` filled in for every contact whose state was read. */
+  reports: AorReport[]
+  /** Qualified candidates whose state could not be read: the plan keeps them. */
+  unread: Set<string>
+  /** Every state needed was read. */
+  known: boolean
+  /** The endpoints asked. */
+  endpoints: string[]
+}
+
+/** The contact may be qualified by Asterisk: its stored qualify_frequency is above 0, or its AOR's is now
+ *  (pjsip_options qualifies with the AOR's current setting; the stored one is from the registration). */
+function qualified(contact: ClassifiedContact, aor: AorReport): boolean {
+  return Number(contact.fields.qualify_frequency ?? '0') > 0 || (aor.qualifyFrequency ?? 0) > 0
+}
+
+/** The endpoint whose PJSIPShowEndpoint lists this contact: the one that registered it (stored `endpoint`), else the AOR's namesake. */
+function endpointOf(contact: ClassifiedContact): string {
+  return contact.endpoint || contact.aor
+}
+
+/**
+ * Reads the qualify state the plan depends on: the deletion candidates that are qualified (and, with
+ * --unreachable, every qualified contact, since that criterion is the state itself). Contacts of an
+ * orphaned AOR are not qualified by anyone (their AOR is gone) and are not asked about.
+ * null when nothing needs reading.
+ */
+export async function readQualifyFor(session: AmiSession, reports: readonly AorReport[], plan: PrunePlan, criteria: PruneCriteria, settings: Settings, deps: Deps): Promise<QualifyRead | null> {
+  const orphaned = new Set(reports.filter((r) => r.state === 'orphaned').map((r) => r.aor))
+  const candidates = new Set(plan.items.filter((i) => i.action === 'delete').map((i) => i.key))
+  const wanted = reports
+    .filter((r) => !orphaned.has(r.aor))
+    .flatMap((r) => r.contacts.filter((c) => qualified(c, r) && (criteria.unreachable || candidates.has(c.key))))
+  if (!wanted.length) return null
+  const endpoints = [...new Set(wanted.map(endpointOf))]
+  const states = new Map<string, QualifyStatus>()
+  const failed = new Set<string>()
+  let refused: PermissionError | null = null
+  const batch = Number(settings.inFlight ?? 64)
+  for (let start = 0; start < endpoints.length; start += batch) {
+    await Promise.all(endpoints.slice(start, start + batch).map(async (endpoint) => {
+      if (refused || /[\r\n\0]/.test(endpoint)) return void failed.add(endpoint)
+      try {
+        const answer = await session.list('PJSIPShowEndpoint', { Endpoint: endpoint })
+        for (const item of answer.items) {
+          if (item.get('Event') !== 'ContactStatusDetail') continue
+          const key = item.get('ID')
+          const status = item.get('Status')?.trim()
+          if (key && status) states.set(key, status)
+        }
+      } catch (error) {
+        if (error instanceof PermissionError) refused ??= error
+        else if (!(error instanceof ActionFailedError)) throw error // the connection itself failed: the prune stops, nothing deleted
+        failed.add(endpoint)
+      }
+    }))
+  }
+  if (refused) deps.log.warn(`cannot read qualify state (${(refused as PermissionError).message}); qualified contacts are kept`)
+  const unread = new Set(wanted.filter((c) => !states.has(c.key)).map((c) => c.key))
+  const withState = reports.map((r) => ({
+    ...r,
+    contacts: r.contacts.map((c) => (states.has(c.key) ? { ...c, qualify: states.get(c.key)! } : c)),
+  }))
+  return { reports: withState, unread, known: unread.size === 0, endpoints }
+}

@@ -1,0 +1,147 @@
+// AOR limits from the configuration files as Asterisk parses them (AMI GetConfig answers), and
+// whether those files can be the whole truth. Pure: categories in, AorConfigs and words out.
+//
+// - pjsip.conf (`Filter: type=aor`): a category is an AOR when its first `type` is `aor`
+//   (res_sorcery_config matches criteria type=aor); templates are already applied by Asterisk
+//   and `(+)` additions already merged, so each category carries every variable. The last
+//   value of an option wins (sorcery applies the variables in order). Options not set get the
+//   defaults of res/res_pjsip/location.c (max_contacts 0, remove_existing no, ...).
+// - pjsip_wizard.conf (`Filter: type=^wizard$`, as res_pjsip_config_wizard browses it): every
+//   wizard category creates an AOR of the same name from its `aor/...` options
+//   (res_pjsip_config_wizard.c handle_aor); the wizard adds no default of its own, so
+//   `accepts_registrations = yes` without `aor/max_contacts` is max_contacts 0 (every REGISTER refused).
+// - sorcery.conf `[res_pjsip]` `aor = <wizard>,<data>` lines replace res_pjsip's default mapping
+//   (`config,pjsip.conf,criteria=type=aor`). A wizard other than `config` (realtime, astdb, memory...)
+//   means AORs live elsewhere too: the files are not authoritative.
+
+import { astTrue } from './pjsipconf.js'
+import { printable } from '../text.js'
+import { AOR_DEFAULTS, type AorConfig, type ConfigCategory } from './types.js'
+
+/** res_pjsip's default sorcery mapping for `aor` (res/res_pjsip/location.c). */
+export const DEFAULT_AOR_FILE = 'pjsip.conf'
+export const WIZARD_FILE = 'pjsip_wizard.conf'
+
+export interface AorMapping {
+  /** Every `aor` mapping is the config wizard: the files hold every AOR. */
+  authoritative: boolean
+  /** The files the config wizard reads AORs from (pjsip.conf unless sorcery.conf says otherwise). */
+  files: string[]
+  /** The other backends mapped (`realtime,ps_aors`), as written. */
+  others: string[]
+}
+
+function trimmed(s: string): string {
+  return s.trim()
+}
+
+/** The `aor` mapping of sorcery.conf (null: the file does not exist, so res_pjsip's default applies). */
+export function aorMapping(sorcery: readonly ConfigCategory[] | null): AorMapping {
+  const lines = (sorcery ?? [])
+    .filter((c) => !c.template && c.name === 'res_pjsip')
+    .flatMap((c) => c.lines.filter((l) => trimmed(l.name) === 'aor').map((l) => trimmed(l.value)))
+  if (!lines.length) return { authoritative: true, files: [DEFAULT_AOR_FILE], others: [] }
+  const files: string[] = []
+  const others: string[] = []
+  for (const line of lines) {
+    const comma = line.indexOf(',')
+    const wizard = trimmed(comma < 0 ? line : line.slice(0, comma)).toLowerCase()
+    const data = comma < 0 ? '' : line.slice(comma + 1)
+    if (wizard === 'config') {
+      const file = trimmed(data.split(',')[0] ?? '')
+      if (file && !files.includes(file)) files.push(file)
+    } else {
+      others.push(line)
+    }
+  }
+  return { authoritative: others.length === 0, files, others }
+}
+
+/** res_sorcery_config's criteria type=aor: the first `type` variable. */
+function firstType(category: ConfigCategory): string | undefined {
+  return category.lines.find((l) => trimmed(l.name).toLowerCase() === 'type')?.value.trim()
+}
+
+/** The last value of an option (case-insensitive name, as ACO), after `prefix` (the wizard's `aor/`). */
+function lastValue(category: ConfigCategory, name: string, prefix = ''): string | undefined {
+  const wanted = `${prefix}${name}`
+  for (let i = category.lines.length - 1; i >= 0; i--) {
+    if (trimmed(category.lines[i].name).toLowerCase() === wanted) return category.lines[i].value
+  }
+  return undefined
+}
+
+function aorConfigOf(category: ConfigCategory, file: string, prefix: string, warnings: string[]): AorConfig {
+  const where = `${file} [${printable(category.name)}]`
+  const uint = (key: string, dflt: number, max = 0xffffffff): number | null => {
+    const v = lastValue(category, key, prefix)
+    if (v === undefined) return dflt
+    const t = v.trim()
+    if (/^\d+$/.test(t) && Number(t) <= max) return Number(t)
+    warnings.push(`${where}: ${prefix}${key}=${printable(v)} is not a number from 0 to ${max}; Asterisk would refuse this AOR`)
+    return null
+  }
+  const bool = (key: string, dflt: boolean): boolean => {
+    const v = lastValue(category, key, prefix)
+    return v === undefined ? dflt : astTrue(v)
+  }
+  return {
+    aor: category.name,
+    maxContacts: uint('max_contacts', AOR_DEFAULTS.maxContacts),
+    removeExisting: bool('remove_existing', AOR_DEFAULTS.removeExisting),
+    removeUnavailable: bool('remove_unavailable', AOR_DEFAULTS.removeUnavailable),
+    qualifyFrequency: uint('qualify_frequency', AOR_DEFAULTS.qualifyFrequency, 86400),
+    minimumExpiration: uint('minimum_expiration', AOR_DEFAULTS.minimumExpiration),
+    maximumExpiration: uint('maximum_expiration', AOR_DEFAULTS.maximumExpiration),
+    defaultExpiration: uint('default_expiration', AOR_DEFAULTS.defaultExpiration),
+    source: 'getconfig',
+    definedIn: file,
+  }
+}
+
+/** The AORs of a pjsip.conf GetConfig answer (`Filter: type=aor`); a second AOR of the same name is warned about and ignored. */
+export function aorsFromPjsipConf(categories: readonly ConfigCategory[], file = DEFAULT_AOR_FILE, warnings: string[] = []): AorConfig[] {
+  const seen = new Set<string>()
+  const result: AorConfig[] = []
+  for (const category of categories) {
+    if (category.template || firstType(category) !== 'aor') continue
+    if (seen.has(category.name)) {
+      warnings.push(`${file}: a second type=aor section [${printable(category.name)}]; Asterisk refuses the duplicate object (use [${printable(category.name)}](+type=aor) to add to it)`)
+      continue
+    }
+    seen.add(category.name)
+    result.push(aorConfigOf(category, file, '', warnings))
+  }
+  return result
+}
+
+/** The AORs the config wizard creates from a pjsip_wizard.conf GetConfig answer: one per `type = wizard` category. */
+export function aorsFromWizardConf(categories: readonly ConfigCategory[], warnings: string[] = []): AorConfig[] {
+  const seen = new Set<string>()
+  const result: AorConfig[] = []
+  for (const category of categories) {
+    if (category.template || firstType(category) !== 'wizard' || seen.has(category.name)) continue
+    seen.add(category.name)
+    result.push(aorConfigOf(category, WIZARD_FILE, 'aor/', warnings))
+  }
+  return result
+}
+
+/** pjsip.conf AORs first, then wizard AORs not already defined there (sorcery asks the config wizard first). */
+export function mergeAorConfigs(...lists: readonly AorConfig[][]): AorConfig[] {
+  const seen = new Set<string>()
+  const merged: AorConfig[] = []
+  for (const list of lists) {
+    for (const config of list) {
+      if (seen.has(config.aor)) continue
+      seen.add(config.aor)
+      merged.push(config)
+    }
+  }
+  return merged
+}
+
+/** Why the files cannot be the whole truth, in words for the user. */
+export function notAuthoritativeNote(mapping: AorMapping): string {
+  return `sorcery.conf maps res_pjsip aor to ${mapping.others.map((o) => `'${printable(o)}'`).join(', ')}: AORs may live outside the config files`
+}

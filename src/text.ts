@@ -1,0 +1,35 @@
+// The one sanitiser for text that came from the network or a file (AOR names, user
+// agents, URIs, config lines, error messages) on its way to a terminal or a log. A leaf
+// module: core, ami, output and the CLI all use it.
+
+const NAMED_ESCAPES: Readonly<Record<number, string>> = { 0: '\\0', 9: '\\t', 10: '\\n', 13: '\\r' }
+
+/** A control character: C0 (ESC among them), DEL, C1, U+2028/U+2029. */
+export const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/
+
+/** C0 controls (ESC among them), DEL, C1 controls, and the Unicode line/paragraph separators. */
+export function isControl(c: number): boolean {
+  return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c === 0x2028 || c === 0x2029
+}
+
+/** One control character as an escape: `\r`, `\n`, `\t`, `\0`, else `\u001b`. */
+export function escapeControl(c: number): string {
+  return NAMED_ESCAPES[c] ?? `\\u${c.toString(16).padStart(4, '0')}`
+}
+
+/**
+ * `text` safe to print: every control character written as an escape, cut to `max`
+ * characters with `…`. A terminal never sees an ESC sequence, a carriage return or a line
+ * break from a phone, a server or a file. Idempotent, so a message that quotes a value
+ * already made printable can be made printable again where it is written out.
+ */
+export function printable(text: string, max = Infinity): string {
+  const s = String(text)
+  const cut = s.length > max ? s.slice(0, max) : s
+  let out = ''
+  for (let i = 0; i < cut.length; i++) {
+    const c = cut.charCodeAt(i)
+    out += isControl(c) ? escapeControl(c) : cut[i]
+  }
+  return cut.length < s.length ? `${out}…` : out
+}

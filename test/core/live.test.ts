@@ -1,0 +1,96 @@
+// LiveServer: the exporter's picture of one server, judged as check judges, moved by events and the clock.
+import { describe, expect, it } from 'vitest'
+import { contactFromRow } from '../../src/core/contact.js'
+import { LiveServer, isProblem, serverStatus, type AorSummary } from '../../src/core/live.js'
+import type { AorConfig, Contact } from '../../src/core/types.js'
+import { row } from '../helpers/prune.js'
+
+const T = 1_800_000_000
+const GS = 'Grandstream GXP2130 1.0.11.3'
+
+function contact(aor: string, port: number, expires: number, ua = GS): Contact {
+  const r = row(aor, '192.0.2.16', port, ua, expires)
+  const c = contactFromRow(r.key, r.value)
+  if (typeof c === 'string') throw new Error(c)
+  return c
+}
+
+function config(aor: string, maxContacts: number): AorConfig {
+  return { aor, maxContacts, removeExisting: false, removeUnavailable: null, qualifyFrequency: null, minimumExpiration: null, maximumExpiration: null, defaultExpiration: null, source: 'ami' }
+}
+
+describe('LiveServer', () => {
+  it('judges each AOR as check does, and reports only what changed', () => {
+    const live = new LiveServer()
+    const old = contact('FAP003', 5060, T + 600)
+    const fresh = contact('FAP003', 5062, T + 3000)
+    live.load([old, fresh], [config('FAP003', 2), config('alice', 1)], T)
+    const first = live.judge(T)
+    expect(first.get('FAP003')).toEqual({ aor: 'FAP003', count: 2, maxContacts: 2, superseded: 1, expired: 0, state: 'full', severity: 2 })
+    expect(first.get('alice')).toMatchObject({ count: 0, state: 'ok' })
+    expect(live.judge(T).size).toBe(0)
+    expect(live.remove(old.key)).toBe(true)
+    expect([...live.judge(T)]).toEqual([['FAP003', { aor: 'FAP003', count: 1, maxContacts: 2, superseded: 0, expired: 0, state: 'near', severity: 0 }]])
+  })
+
+  it('a contact reaching expiration_time is expired (not active) from that second; keys are due for a re-read 2 s before and 40 s after', () => {
+    const live = new LiveServer()
+    const c = contact('alice', 5060, T + 100)
+    live.load([c], [config('alice', 1)], T)
+    live.judge(T)
+    expect(live.tick(T + 97)).toEqual([])
+    expect(live.tick(T + 98)).toEqual([c.key])
+    expect(live.judge(T + 98).size).toBe(0)
+    live.tick(T + 100)
+    expect(live.judge(T + 100).get('alice')).toMatchObject({ count: 0, expired: 1, state: 'ok' })
+    expect(live.tick(T + 139)).toEqual([])
+    expect(live.tick(T + 140)).toEqual([c.key])
+  })
+
+  it('a refresh read back (new expiration_time) moves its re-reads; the old ones are dropped', () => {
+    const live = new LiveServer()
+    const c = contact('alice', 5060, T + 100)
+    live.load([c], [config('alice', 1)], T)
+    const refreshed = contact('alice', 5060, T + 3700)
+    expect(live.put(refreshed, T + 98)).toBe('changed')
+    expect(live.tick(T + 200)).toEqual([])
+    live.judge(T + 200)
+    expect(live.tick(T + 3698)).toEqual([refreshed.key])
+    expect(live.put(refreshed, T + 3698)).toBe('same')
+  })
+
+  it('a full read counts drift: added and removed, not keys events touched meanwhile, not refreshes', () => {
+    const live = new LiveServer()
+    const a = contact('a', 5060, T + 900)
+    const b = contact('b', 5060, T + 900)
+    const c = contact('c', 5060, T + 900)
+    live.load([a, b], [], T)
+    const d = contact('d', 5060, T + 900)
+    const drift = live.load([contact('a', 5060, T + 1800), c, d], null, T, new Set([d.key]))
+    expect(drift).toEqual({ added: 1, removed: 1, refreshed: 1 })
+    expect([...live.keys()].sort()).toEqual([a.key, c.key, d.key].sort())
+  })
+
+  it('qualify counts: NonQualified for qualify_frequency 0 until an event says otherwise; forgotten with the contact', () => {
+    const live = new LiveServer()
+    const a = contact('a', 5060, T + 900)
+    live.load([a, contact('b', 5060, T + 900)], [], T)
+    live.setQualify(a.key, 'Reachable')
+    live.setQualify('nope;@00000000000000000000000000000000', 'Reachable')
+    expect(Object.fromEntries(live.qualifyCounts())).toEqual({ Reachable: 1, NonQualified: 1 })
+    live.remove(a.key)
+    expect(Object.fromEntries(live.qualifyCounts())).toEqual({ NonQualified: 1 })
+  })
+
+  it('isProblem and serverStatus', () => {
+    const s = (state: AorSummary['state'], count: number, extra: Partial<AorSummary> = {}): AorSummary => ({ aor: 'x', count, maxContacts: 2, superseded: 0, expired: 0, state, severity: 0, ...extra })
+    expect(isProblem(s('ok', 1))).toBe(false)
+    expect(isProblem(s('ok', 1, { expired: 1 }))).toBe(true)
+    expect(isProblem(s('unknown', 0))).toBe(false)
+    expect(isProblem(s('unknown', 1))).toBe(true)
+    expect(isProblem(s('near', 1))).toBe(true)
+    expect(serverStatus([s('ok', 1), s('near', 1, { severity: 1 })])).toBe(1)
+    expect(serverStatus([s('unknown', 1), s('near', 1, { severity: 1 })])).toBe(3)
+    expect(serverStatus([s('unknown', 1), s('full', 2, { severity: 2 })])).toBe(2)
+  })
+})
