@@ -115,6 +115,7 @@ function staleText(aor: AorReport): string {
 
 /** What frees the slot now (a superseded or expired contact: prune) or where to look. */
 function fixOf(aor: AorReport, server: string): string {
+  if (aor.state === 'orphaned') return ` - pjctl prune ${aor.aor} --orphaned${server}`
   if (aor.superseded || aor.expired) return ` - pjctl prune ${aor.aor}${server}`
   // same-second twins of the only device: keeping the one latest contact frees the slot
   if (aor.stale && aor.count - (aor.stale - aor.expired) === 1) return ` - pjctl prune ${aor.aor} --keep 1${server}`
