@@ -1,6 +1,7 @@
 // SimAsterisk: a simulated Asterisk speaking AMI over TCP, byte for byte as Asterisk 22.10.1
 // (or, with version '13', as Asterisk 13), with faults to inject.
 
+import { createHash } from 'node:crypto'
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net'
 import { CONTACT_FAMILY, type QualifyStatus } from '../core/types.js'
 import { answerAction, type ActionContext, type SessionState } from './actions.js'
@@ -45,6 +46,8 @@ export interface SimFaults {
   dbDelFail?: string[]
   /** Runs before the sim answers each action (after it was recorded in `received`). */
   beforeAction?: (action: string, headers: Header[], sim: SimAsterisk) => void | Promise<void>
+  /** A server without the Challenge action (an AMI proxy, say): it answers `Invalid/unknown command`. */
+  noChallenge?: boolean
   /** Connections beyond this many are closed at once (net.Server#maxConnections). */
   maxConnections?: number
 }
@@ -79,6 +82,8 @@ export interface ReceivedAction {
   /** The `Action` header ('' when the message had none). */
   action: string
   headers: Header[]
+  /** The connection's MD5 challenge when the message arrived (after a Challenge): lets a test check a Login's Key. */
+  challenge?: string
 }
 
 const DEFAULT_USERS: readonly SimUser[] = [
@@ -124,6 +129,7 @@ class Session implements SessionState {
   user: SimUser | undefined
   eventClasses = new Set<string>()
   closing = false
+  challenge = ''
   /** Stalled by a fault: nothing more is written. */
   private silent = false
   private input = ''
@@ -177,7 +183,7 @@ class Session implements SessionState {
   private messageComplete(): void {
     const request = new AmiRequest(this.headers)
     this.headers = []
-    this.sim.received.push({ connection: this.connection, action: request.action, headers: request.headers })
+    this.sim.received.push({ connection: this.connection, action: request.action, headers: request.headers, ...(this.challenge ? { challenge: this.challenge } : {}) })
     this.enqueue(() => this.answer(request))
   }
 
@@ -373,6 +379,13 @@ export class SimAsterisk {
   authenticate(username: string, secret: string): SimUser | undefined {
     const name = username.toLowerCase()
     return this.users.find((user) => user.username.toLowerCase() === name && user.secret === secret)
+  }
+
+  /** authenticate() with AuthType MD5: Key must be md5(challenge + secret) in lower-case hex (strcmp), after a Challenge. */
+  authenticateMd5(username: string, challenge: string, key: string): SimUser | undefined {
+    if (!key || !challenge) return undefined
+    const name = username.toLowerCase()
+    return this.users.find((user) => user.username.toLowerCase() === name && createHash('md5').update(challenge + user.secret).digest('hex') === key)
   }
 
   /** ast_db_del2, failing for the keys of the `dbDelFail` fault. */
