@@ -63,6 +63,14 @@ export function listenAddress(raw: string): { host: string; port: number } {
   return { host: m[1] ?? (m[2] || '0.0.0.0'), port: Number(m[3]) }
 }
 
+function oneOf<T extends string>(choices: readonly T[]): (raw: string) => T {
+  return (raw) => {
+    const text = String(raw).trim().toLowerCase()
+    if (!(choices as readonly string[]).includes(text)) throw new UsageError(`expected ${choices.join(' or ')}, got '${printable(String(raw))}'`)
+    return text as T
+  }
+}
+
 function list(raw: string): string[] {
   return String(raw).split(',').map((s) => s.trim()).filter(Boolean)
 }
@@ -77,6 +85,7 @@ export const OPTIONS = {
   user: { flag: '--user <user>', env: 'PJCTL_USER', config: true, parse: text, help: 'AMI user (manager.conf section).' },
   secret: { env: 'PJCTL_SECRET', config: true, parse: text, help: 'AMI secret: from PJCTL_SECRET, --secret-file or the config file; never a flag.' },
   secretFile: { flag: '--secret-file <file>', env: 'PJCTL_SECRET_FILE', config: true, parse: text, help: 'Read the AMI secret from this file (first line).' },
+  auth: { flag: '--auth <method>', env: 'PJCTL_AUTH', default: 'md5', parse: oneOf(['md5', 'plain']), choices: ['md5', 'plain'] as const, config: true, help: 'AMI login: md5 (Challenge, the secret never crosses the network) or plain (Secret in clear; for servers that refuse the challenge).' },
   timeout: { flag: '--timeout <seconds>', env: 'PJCTL_TIMEOUT', default: 10, parse: seconds, config: true, help: 'Bound the connect and every AMI action.' },
   maxOutput: { flag: '--max-output <size>', env: 'PJCTL_MAX_OUTPUT', default: 256 * 1024 ** 2, parse: bytes, config: true, help: 'Refuse an AMI answer larger than this (e.g. 256M).' },
   parallel: { flag: '--parallel <n>', env: 'PJCTL_PARALLEL', default: 4, parse: integer(1, 64), help: 'Servers worked on at once with --server a,b or --all.' },
@@ -175,3 +184,6 @@ export function flagOf(key: OptionKey): string {
   const spec: OptionSpec = OPTIONS[key]
   return spec.flag?.split(' ')[0] ?? key
 }
+
+/** How every command that connects logs in and protects the connection. */
+export const CONNECTION_SECURITY = ['auth'] as const satisfies readonly OptionKey[]

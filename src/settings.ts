@@ -126,6 +126,7 @@ async function buildTarget(name: string | undefined, profile: ServerProfile, inp
     port,
     user,
     secret,
+    auth: value('auth'),
     timeout: value('timeout'),
     maxOutput: value('maxOutput'),
   }

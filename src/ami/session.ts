@@ -8,10 +8,11 @@
 // (the library does not collect them). Every touch of the library's internals goes
 // through ./library.ts.
 
+import { createHash } from 'node:crypto'
 import net from 'node:net'
 import createManager, { type Manager, type ManagerItem } from 'asterisk-manager'
 import { writetimeoutHint } from '../core/dump.js'
-import { dispatchAnswer, handSocket } from './library.js'
+import { dispatchAnswer, handSocket, loginWith, sendBeforeLogin } from './library.js'
 import { ActionTimeoutError, AmiError, AuthError, IncompleteAnswerError, PermissionError, UnknownActionError, ActionFailedError } from '../errors.js'
 import { AmiFramer, Message, assertHeaderSafe } from './wire.js'
 import { printable } from '../text.js'
@@ -32,6 +33,9 @@ export const ACTION_PRIVILEGES: Record<string, readonly string[]> = {
 }
 
 type Expect = 'none' | 'list' | 'one-event'
+
+const CHALLENGE_REFUSED_HINT =
+  "this server does not offer AMI's MD5 challenge login: use --auth plain (PJCTL_AUTH=plain, or \"auth\": \"plain\" in the server's config entry); plain sends the secret as it is, so use it with --tls or on loopback only"
 
 /** Actions that change the server: cut off mid-answer, they may or may not have happened. */
 const WRITES = new Set(['dbput', 'dbdel', 'dbdeltree'])
@@ -129,9 +133,10 @@ class Connection implements AmiSession {
       this.socket.on('close', () => this.afterInbox(() => this.fail(this.closedError())))
     })
     this.onBanner = null
+    const key = this.target.auth === 'plain' ? null : await this.challengeKey()
     await this.withDeadline(timeoutMs, `no answer to Login from ${this.where} within ${this.target.timeout} s`, undefined, (resolve, reject) => {
       this.onClosed = reject
-      this.manager.login((error) => {
+      const done = (error?: ManagerItem): void => {
         if (!error) {
           this.loggedIn = true
           return resolve()
@@ -140,8 +145,26 @@ class Connection implements AmiSession {
         reject(/authentication failed/i.test(message)
           ? new AuthError(`login to ${this.where} as '${this.target.user}' failed: Authentication failed`, 'check the user and secret (PJCTL_SECRET, --secret-file or the config file) against manager.conf, and permit= for this address')
           : new AmiError(`login to ${this.where} failed: ${message}`))
-      })
+      }
+      if (key === null) this.manager.login(done)
+      else loginWith(this.manager, { authtype: 'MD5', key }, done)
     })
+  }
+
+  /** `Action: Challenge` / `AuthType: MD5` (main/manager.c action_challenge), then the Login's Key:
+   *  md5(challenge + secret) in lower-case hex, as authenticate() computes it. The secret is never sent. */
+  private async challengeKey(): Promise<string> {
+    let answer: Pending
+    try {
+      answer = await this.send('Challenge', { AuthType: 'MD5' }, 'none', undefined, undefined, true)
+    } catch (error) {
+      if (!(error instanceof ActionFailedError || error instanceof UnknownActionError || error instanceof PermissionError)) throw error
+      const said = error instanceof ActionFailedError ? error.serverMessage : error instanceof UnknownActionError ? 'Invalid/unknown command' : 'Permission denied'
+      throw new AuthError(`${this.where} refused the MD5 challenge login (it answered: ${said})`, CHALLENGE_REFUSED_HINT)
+    }
+    const challenge = answer.response?.get('Challenge')
+    if (!challenge) throw new AuthError(`${this.where} answered the MD5 Challenge without a challenge`, CHALLENGE_REFUSED_HINT)
+    return createHash('md5').update(challenge + this.target.secret).digest('hex')
   }
 
   async dbGetTree(family: string, onRow?: (row: DbRow) => void): Promise<DbTreeAnswer> {
@@ -271,7 +294,8 @@ class Connection implements AmiSession {
 
   // --- sending and receiving ---
 
-  private send(action: string, headers: Record<string, string>, expect: Expect, sink?: (line: string) => void, onItem?: (item: Message) => void): Promise<Pending> {
+  /** `beforeLogin`: the Challenge, which the library would otherwise hold until Login. */
+  private send(action: string, headers: Record<string, string>, expect: Expect, sink?: (line: string) => void, onItem?: (item: Message) => void, beforeLogin = false): Promise<Pending> {
     if (this.failure) return Promise.reject(this.failure)
     assertHeaderSafe('action', action)
     const request: Record<string, string> = { action }
@@ -287,7 +311,9 @@ class Connection implements AmiSession {
       this.pending.set(id, pending)
       this.armIdleTimer()
       this.debug(`> ${action} ${id} at ${Math.round(performance.now())} ms`)
-      this.manager.action(request, (error) => this.answered(id, error))
+      const answered = (error: ManagerItem | undefined): void => this.answered(id, error)
+      if (beforeLogin) sendBeforeLogin(this.manager, request, answered)
+      else this.manager.action(request, answered)
     })
   }
 

@@ -23,6 +23,8 @@ export interface AmiTarget {
   port: number
   user: string
   secret: string
+  /** md5 (default): Challenge, then Login with Key = md5(challenge + secret); plain: Login with the Secret itself. */
+  auth?: 'md5' | 'plain'
   /** Seconds: bounds the connect, the login and every action. */
   timeout: number
   /** Bytes: an answer larger than this is refused (runaway output). */

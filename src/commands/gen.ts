@@ -10,7 +10,7 @@ import { basename, dirname, join } from 'node:path'
 import { parseGenCsv, proposeFromReports, renderGen, type GenEntry, type GenKind, type GenOptions, type OptionNames } from '../core/genconf.js'
 import { selectAors } from '../core/select.js'
 import { InputError, UsageError } from '../errors.js'
-import { flagOf } from '../options.js'
+import { CONNECTION_SECURITY, flagOf } from '../options.js'
 import { printable } from '../text.js'
 import { readServerReport } from './read.js'
 import { WIZARD_FILE } from '../core/limits.js'
@@ -57,6 +57,7 @@ const GEN_OPTIONS = [
   'port',
   'user',
   'secretFile',
+  ...CONNECTION_SECURITY,
   'timeout',
   'config',
   'source',

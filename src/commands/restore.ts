@@ -9,13 +9,14 @@ import { announceChange } from './announce.js'
 import { readBackup, type BackupEntry } from './backup.js'
 import type { CommandSpec } from './types.js'
 import type { RestoreData } from './views.js'
+import { CONNECTION_SECURITY } from '../options.js'
 
 export const restore: CommandSpec<RestoreData> = {
   name: 'restore',
   handlesInterrupt: true,
   args: '<file>',
   summary: 'Put contacts from a prune backup file back (DBPut), only where the key does not exist now.',
-  options: ['server', 'config', 'host', 'port', 'user', 'secretFile', 'timeout', 'key', 'dryRun', 'force'],
+  options: ['server', 'config', 'host', 'port', 'user', 'secretFile', ...CONNECTION_SECURITY, 'timeout', 'key', 'dryRun', 'force'],
   formats: ['table', 'json'],
   async run({ args, settings, deps }) {
     const file = args[0]

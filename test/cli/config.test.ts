@@ -7,7 +7,7 @@ import type { SimAsterisk, SimUser } from '../../src/sim/server.js'
 import { runIn as run } from '../helpers/cli.js'
 import { isolatedHome, type RunResult } from '../helpers/run.js'
 import { sim } from '../helpers/sim.js'
-import { closedPort, expectNoSecret, writeFile } from '../helpers/rows.js'
+import { closedPort, expectNoSecret, md5, writeFile } from '../helpers/rows.js'
 
 const ALL = ['system', 'command', 'reporting']
 const USERS: SimUser[] = [
@@ -38,13 +38,18 @@ function lab(server: SimAsterisk, extra: Record<string, unknown> = {}): Record<s
   return { host: '127.0.0.1', port: server.port, user: 'pjctl', secret: 'cfg-Secret-41', ...extra }
 }
 
-/** [Username, Secret] of each Login of a session that read contacts (each run also logs in a second session for the AOR limits). */
+/** [Username, secret] of each Login of a session that read contacts (each run also logs in a second session for the AOR limits):
+ *  its Secret, or for an MD5 login the one of SECRETS its Key proves. */
 const logins = (server: SimAsterisk) => {
   const reading = new Set(server.received.filter((a) => a.action === 'DBGetTree' || a.action === 'Command').map((a) => a.connection))
-  const failed = new Set(server.received.filter((a) => a.action === 'login').map((a) => a.connection).filter((c) => !server.received.some((a) => a.connection === c && a.action !== 'login')))
+  const failed = new Set(server.received.filter((a) => a.action === 'login').map((a) => a.connection).filter((c) => !server.received.some((a) => a.connection === c && !/^(login|challenge)$/i.test(a.action))))
   return server.received
     .filter((a) => a.action === 'login' && (reading.has(a.connection) || failed.has(a.connection)))
-    .map((a) => ['Username', 'Secret'].map((h) => a.headers.find(([n]) => n === h)?.[1]))
+    .map((a) => {
+      const header = (name: string) => a.headers.find(([n]) => n.toLowerCase() === name.toLowerCase())?.[1]
+      const key = header('Key')
+      return [header('Username'), key === undefined ? header('Secret') : SECRETS.find((s) => md5(`${a.challenge}${s}`) === key)]
+    })
 }
 
 function expectNoSecrets(r: RunResult): void {
@@ -237,11 +242,11 @@ describe('precedence: flag > env > config', () => {
     let started = Date.now()
     const fromConfig = await run(['contacts', '--server', 'lab'], { env: home.env, killAfterMs: 6000 })
     expect(Date.now() - started).toBeLessThan(2500)
-    expect([fromConfig.code, fromConfig.stderr]).toEqual([3, `pjctl: no answer to Login from 127.0.0.1:${server.port} within 1 s\n`])
+    expect([fromConfig.code, fromConfig.stderr]).toEqual([3, `pjctl: no answer to Challenge from 127.0.0.1:${server.port} within 1 s\nhint: the server stalled; --timeout raises the limit\n`])
     const slow = homeWith({ servers: { lab: lab(server, { timeout: 30 }) } })
     started = Date.now()
     const fromFlag = await run(['contacts', '--server', 'lab', '--timeout', '0.5'], { env: slow.env, killAfterMs: 6000 })
     expect(Date.now() - started).toBeLessThan(2000)
-    expect([fromFlag.code, fromFlag.stderr]).toEqual([3, `pjctl: no answer to Login from 127.0.0.1:${server.port} within 0.5 s\n`])
+    expect([fromFlag.code, fromFlag.stderr]).toEqual([3, `pjctl: no answer to Challenge from 127.0.0.1:${server.port} within 0.5 s\nhint: the server stalled; --timeout raises the limit\n`])
   })
 })
