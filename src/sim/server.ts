@@ -3,6 +3,7 @@
 
 import { createHash } from 'node:crypto'
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net'
+import { createServer as createTlsServer } from 'node:tls'
 import { CONTACT_FAMILY, type QualifyStatus } from '../core/types.js'
 import { answerAction, type ActionContext, type SessionState } from './actions.js'
 import { AmiRequest, parseHeader, type Header } from './ami.js'
@@ -70,6 +71,8 @@ export interface SimOptions {
   cost?: number
   /** contact_expiration_check_interval in seconds: 0 (default) runs no background sweep. */
   contactExpirationCheckInterval?: number
+  /** AMI over TLS (manager.conf tlsenable, tlscertfile, tlsprivatekey): PEM text. The sim then speaks TLS only, like Asterisk's tlsbindaddr port. */
+  tls?: { cert: string; key: string }
   faults?: SimFaults
   /** Config files GetConfig answers instead of the ones rendered from the AORs (pjsip.conf, pjsip_wizard.conf);
    *  null: the file does not exist. sorcery.conf does not exist unless given here. */
@@ -268,7 +271,10 @@ export class SimAsterisk {
     this.registrar.onContactCreated = (created) => this.broadcast(contactCreatedEvents(created))
     this.registrar.onContactRemoved = (removed) => this.broadcast(contactRemovedEvents(removed))
     this.load(opts.seed ?? captureSeed({ now: this.now() }))
-    this.server = createServer((socket) => this.accept(socket))
+    // TLS: the banner goes out once the handshake is done ('secureConnection'), as Asterisk's tcptls does
+    this.server = opts.tls
+      ? createTlsServer({ cert: opts.tls.cert, key: opts.tls.key }, (socket) => this.accept(socket))
+      : createServer((socket) => this.accept(socket))
     this.setFaults(opts.faults ?? {})
   }
 
