@@ -284,7 +284,8 @@ function makeDeps(io: Io, settings: Settings, sourceOf: (key: OptionKey) => stri
   let targets: ReturnType<Deps['targets']> | null = null
   return {
     targets: () => (targets ??= resolveTargets({ settings, sourceOf, env, warn: log.warn })),
-    connect: async (target) => (await import('./ami/session.js')).openSession(target, log.debug),
+    // a security warning (--tls-insecure) is printed on every run, --quiet or not
+    connect: async (target) => (await import('./ami/session.js')).openSession(target, log.debug, (message) => void stderr.write(`pjctl: warning: ${message}\n`)),
     now: () => Math.floor(io.clock() / 1000),
     log,
     readFile: async (path) => {

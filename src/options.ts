@@ -86,6 +86,9 @@ export const OPTIONS = {
   secret: { env: 'PJCTL_SECRET', config: true, parse: text, help: 'AMI secret: from PJCTL_SECRET, --secret-file or the config file; never a flag.' },
   secretFile: { flag: '--secret-file <file>', env: 'PJCTL_SECRET_FILE', config: true, parse: text, help: 'Read the AMI secret from this file (first line).' },
   auth: { flag: '--auth <method>', env: 'PJCTL_AUTH', default: 'md5', parse: oneOf(['md5', 'plain']), choices: ['md5', 'plain'] as const, config: true, help: 'AMI login: md5 (Challenge, the secret never crosses the network) or plain (Secret in clear; for servers that refuse the challenge).' },
+  tls: { flag: '--tls', config: true, help: 'AMI over TLS (manager.conf tlsenable/tlsbindaddr; port 5039 unless --port), the certificate verified against the system store or --tls-ca. Never falls back to plain TCP.' },
+  tlsCa: { flag: '--tls-ca <file>', env: 'PJCTL_TLS_CA', config: true, parse: text, help: 'Verify the AMI TLS certificate against the CA certificate(s) in this PEM file instead of the system store (implies --tls).' },
+  tlsInsecure: { flag: '--tls-insecure', config: true, help: 'TLS without verifying the certificate (implies --tls): anyone on the path can pose as the server. Warns on every run.' },
   timeout: { flag: '--timeout <seconds>', env: 'PJCTL_TIMEOUT', default: 10, parse: seconds, config: true, help: 'Bound the connect and every AMI action.' },
   maxOutput: { flag: '--max-output <size>', env: 'PJCTL_MAX_OUTPUT', default: 256 * 1024 ** 2, parse: bytes, config: true, help: 'Refuse an AMI answer larger than this (e.g. 256M).' },
   parallel: { flag: '--parallel <n>', env: 'PJCTL_PARALLEL', default: 4, parse: integer(1, 64), help: 'Servers worked on at once with --server a,b or --all.' },
@@ -186,4 +189,4 @@ export function flagOf(key: OptionKey): string {
 }
 
 /** How every command that connects logs in and protects the connection. */
-export const CONNECTION_SECURITY = ['auth'] as const satisfies readonly OptionKey[]
+export const CONNECTION_SECURITY = ['auth', 'tls', 'tlsCa', 'tlsInsecure'] as const satisfies readonly OptionKey[]

@@ -5,7 +5,7 @@
 import { readFile, stat } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
-import type { AmiTarget } from './ami/types.js'
+import type { AmiTarget, TlsSettings } from './ami/types.js'
 import { InputError, UsageError, cannotRead } from './errors.js'
 import { printable } from './text.js'
 import { OPTIONS, type OptionKey, type OptionSpec, type Settings } from './options.js'
@@ -115,7 +115,10 @@ async function buildTarget(name: string | undefined, profile: ServerProfile, inp
     }
   }
   const host = value('host')
-  const port = value('port')
+  const tls = await resolveTls(name, profile, input, value)
+  const portSource = input.sourceOf('port')
+  // AMI over TLS listens on its own port (tlsbindaddr), 5039 by convention
+  const port = tls && portSource !== 'cli' && portSource !== 'env' && !('port' in profile) ? TLS_PORT : value('port')
   const user = value('user')
   const where = name ?? `${host}:${port}`
   if (!user) throw new UsageError(`no AMI user for ${where}`, 'pass --user, set PJCTL_USER, or add "user" to the server in the config file')
@@ -127,9 +130,38 @@ async function buildTarget(name: string | undefined, profile: ServerProfile, inp
     user,
     secret,
     auth: value('auth'),
+    ...(tls ? { tls } : {}),
     timeout: value('timeout'),
     maxOutput: value('maxOutput'),
   }
+}
+
+/** AMI over TLS's conventional port (manager.conf tlsbindaddr). */
+export const TLS_PORT = 5039
+
+/** --tls, --tls-ca FILE (its PEM read here) or --tls-insecure; null for plain TCP. The two ways to trust a certificate exclude each other. */
+async function resolveTls(name: string | undefined, profile: ServerProfile, input: ResolveInput, value: <K extends OptionKey>(key: K) => Settings[K]): Promise<TlsSettings | null> {
+  const flag = (key: 'tls' | 'tlsInsecure'): boolean => {
+    const v: unknown = value(key)
+    if (v === undefined || typeof v === 'boolean') return v === true
+    throw new InputError(`config file: server "${printable(name ?? '')}": ${key}: expected true or false, got ${printable(JSON.stringify(v))}`)
+  }
+  const caFile: unknown = value('tlsCa')
+  if (caFile !== undefined && (typeof caFile !== 'string' || !caFile)) throw new InputError(`config file: server "${printable(name ?? '')}": tlsCa: expected a file name`)
+  const insecure = flag('tlsInsecure')
+  if (!flag('tls') && !insecure && caFile === undefined) return null
+  if (insecure && caFile !== undefined) {
+    throw new UsageError('--tls-insecure and --tls-ca contradict each other: --tls-ca verifies the certificate, --tls-insecure does not', 'keep --tls-ca (and drop tlsInsecure from the config file if it is there)')
+  }
+  if (caFile === undefined) return { insecure }
+  let ca: string
+  try {
+    ca = await readFile(caFile as string, 'utf8')
+  } catch (error) {
+    throw new InputError(`cannot read --tls-ca file ${caFile}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
+  }
+  if (!ca.includes('-----BEGIN CERTIFICATE-----')) throw new InputError(`--tls-ca file ${caFile} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`)
+  return { ca, caFile: caFile as string, insecure: false }
 }
 
 async function resolveSecret(profile: ServerProfile, input: ResolveInput, where: string): Promise<string> {
