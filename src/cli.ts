@@ -282,10 +282,16 @@ function makeDeps(io: Io, settings: Settings, sourceOf: (key: OptionKey) => stri
     debug: (message: string) => void (debug && stderr.write(`pjctl: debug: ${message}\n`)),
   }
   let targets: ReturnType<Deps['targets']> | null = null
+  // A security warning (--tls-insecure) is printed on every run, --quiet or not; once per run, however many sessions it opens.
+  const warned = new Set<string>()
+  const securityWarning = (message: string): void => {
+    if (warned.has(message)) return
+    warned.add(message)
+    stderr.write(`pjctl: warning: ${message}\n`)
+  }
   return {
     targets: () => (targets ??= resolveTargets({ settings, sourceOf, env, warn: log.warn })),
-    // a security warning (--tls-insecure) is printed on every run, --quiet or not
-    connect: async (target) => (await import('./ami/session.js')).openSession(target, log.debug, (message) => void stderr.write(`pjctl: warning: ${message}\n`)),
+    connect: async (target) => (await import('./ami/session.js')).openSession(target, log.debug, securityWarning),
     now: () => Math.floor(io.clock() / 1000),
     log,
     readFile: async (path) => {

@@ -21,24 +21,31 @@ describe('login', () => {
     const server = await sim({ users: USERS })
     const r = await runIn(['contacts', '--json'], { env: envFor(server, 'pjctl', SECRET) })
     expect([r.code, r.stderr]).toEqual([0, ''])
-    const [challenge, login] = server.received
-    expect([challenge.action, header(challenge, 'AuthType')]).toEqual(['Challenge', 'MD5'])
-    expect(login.action).toBe('login')
-    expect(login.challenge).toMatch(/^\d{1,9}$/)
-    expect(header(login, 'AuthType')).toBe('MD5')
-    expect(header(login, 'Key')).toBe(md5(`${login.challenge}${SECRET}`))
-    expect(header(login, 'Username')).toBe('pjctl')
-    expect(header(login, 'Secret')).toBeUndefined()
+    // every session (contacts, and the AOR limits on a second one) logs in the same way
+    const sessions = [...new Set(server.received.map((a) => a.connection))].map((c) => server.received.filter((a) => a.connection === c))
+    expect(sessions.length).toBeGreaterThanOrEqual(1)
+    for (const [challenge, login, ...rest] of sessions) {
+      expect([challenge.action, header(challenge, 'AuthType')]).toEqual(['Challenge', 'MD5'])
+      expect(login.action).toBe('login')
+      expect(login.challenge).toMatch(/^\d{1,9}$/)
+      expect(header(login, 'AuthType')).toBe('MD5')
+      expect(header(login, 'Key')).toBe(md5(`${login.challenge}${SECRET}`))
+      expect(header(login, 'Username')).toBe('pjctl')
+      expect(header(login, 'Secret')).toBeUndefined()
+      expect(rest.map((a) => a.action)).not.toContain('Challenge')
+    }
     expect(wire(server).filter((line) => line.includes(SECRET))).toEqual([])
-    expect(server.received.map((a) => a.action)).toEqual(['Challenge', 'login', 'DBGetTree', 'PJSIPShowAors', 'Logoff'])
+    expect(sessions.map((session) => session.map((a) => a.action)).find((actions) => actions.includes('DBGetTree'))).toEqual(['Challenge', 'login', 'DBGetTree', 'Logoff'])
   })
 
   it('--auth plain: Login with the Secret, no Challenge', async () => {
     const server = await sim({ users: USERS })
     const r = await runIn(['contacts', '--json', '--auth', 'plain'], { env: envFor(server, 'pjctl', SECRET) })
     expect([r.code, r.stderr]).toEqual([0, ''])
-    expect(server.received.map((a) => a.action)).toEqual(['login', 'DBGetTree', 'PJSIPShowAors', 'Logoff'])
-    expect([header(server.received[0], 'Secret'), header(server.received[0], 'AuthType')]).toEqual([SECRET, undefined])
+    expect(server.received.map((a) => a.action)).not.toContain('Challenge')
+    const logins = server.received.filter((a) => a.action === 'login')
+    expect(logins.length).toBeGreaterThanOrEqual(1)
+    for (const login of logins) expect([header(login, 'Secret'), header(login, 'AuthType'), header(login, 'Key')]).toEqual([SECRET, undefined, undefined])
   })
 
   it('PJCTL_AUTH=plain and "auth": "plain" in a server entry do the same; the flag beats the config', async () => {
