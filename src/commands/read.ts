@@ -83,7 +83,7 @@ export async function readFromSession(session: AmiSession, settings: Settings, d
 }
 
 /** Whether the limits are read on a second AMI session, in parallel with the contacts: Asterisk runs one
- *  session's actions one after another. Measured on a real Asterisk 22 (README, Performance). */
+ *  session's actions one after another. Measured on the real Asterisk 22 lab (README, Where the AOR limits come from). */
 export const SECOND_SESSION = true
 
 /**
