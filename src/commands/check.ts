@@ -12,6 +12,11 @@ export const check: CommandSpec<CheckData> = {
   name: 'check',
   args: '[names...]',
   summary: 'Monitoring check over every AOR: exit 0 OK, 1 WARNING (near), 2 CRITICAL (full/over), 3 UNKNOWN.',
+  examples: [
+    'pjctl check --server pbx1',
+    'pjctl check --all --format prometheus',
+    'pjctl check --warn 1 --json',
+  ],
   options: [...READ_OPTIONS, 'warn', 'crit', 'raw', 'perIpLimit', 'per'],
   formats: ['nagios', 'json', 'prometheus'],
   errorExit: EXIT.unreadable,

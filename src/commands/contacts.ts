@@ -11,6 +11,11 @@ export const contacts: CommandSpec<ContactsData> = {
   name: 'contacts',
   args: '[names...]',
   summary: 'Registered contacts per AOR (or endpoint): source, user agent, expiry; AORs near or at max_contacts flagged.',
+  examples: [
+    'pjctl contacts FAP003',
+    'pjctl contacts --server pbx1 --json',
+    'pjctl contacts --input registrar.txt',
+  ],
   options: [...READ_OPTIONS, 'warn', 'crit', 'raw', 'perIpLimit', 'per'],
   formats: ['table', 'json'],
   async run({ args, settings, deps }) {

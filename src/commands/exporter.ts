@@ -21,6 +21,10 @@ const RENDER_COST_FACTOR = 4
 export const exporter: CommandSpec<Record<string, never>> = {
   name: 'exporter',
   summary: 'Serve live Prometheus metrics for every AOR (/metrics, /healthz), kept current from AMI events.',
+  examples: [
+    'pjctl exporter --all',
+    'pjctl exporter --server pbx1 --listen :9814 --resync 10m --per-aor problems',
+  ],
   options: ['server', 'all', 'config', 'host', 'port', 'user', 'secretFile', ...CONNECTION_SECURITY, 'timeout', 'maxOutput', 'source', 'pjsipConf', 'maxContacts', 'warn', 'crit', 'listen', 'resync', 'perAor'],
   formats: ['text'],
   // SIGTERM/SIGINT end the run: sessions are logged off, then exit 0

@@ -68,6 +68,12 @@ export const gen: CommandSpec<GenOutput> = {
   name: 'gen',
   args: '<kind> [names...]',
   summary: 'Generate pjsip.conf or pjsip_wizard.conf AOR config that prevents lockouts (max_contacts, remove_existing=yes).',
+  argChoices: ['pjsip', 'wizard'],
+  examples: [
+    'pjctl gen pjsip 1001 1002 --max-contacts 2 --generate-password',
+    'pjctl gen wizard --from-csv phones.csv --out /etc/asterisk/pjsip_wizard_phones.conf',
+    'pjctl gen pjsip --from-server --server pbx1',
+  ],
   help: [
     'Generate pjsip.conf (kind pjsip) or pjsip_wizard.conf (kind wizard) snippets whose AORs do not lock phones out:',
     'max_contacts of at least 1 (default 1) and remove_existing=yes.',

@@ -16,6 +16,10 @@ export const restore: CommandSpec<RestoreData> = {
   handlesInterrupt: true,
   args: '<file>',
   summary: 'Put contacts from a prune backup file back (DBPut), only where the key does not exist now.',
+  examples: [
+    'pjctl restore --dry-run ~/.local/state/pjctl/backups/pbx1-2026-11-27.jsonl',
+    'pjctl restore --key 093effad ~/.local/state/pjctl/backups/pbx1-2026-11-27.jsonl',
+  ],
   options: ['server', 'config', 'host', 'port', 'user', 'secretFile', ...CONNECTION_SECURITY, 'timeout', 'key', 'dryRun', 'force'],
   formats: ['table', 'json'],
   async run({ args, settings, deps }) {
