@@ -36,17 +36,32 @@ export function defaultConfigPath(env: Record<string, string | undefined>): stri
   return join(base, 'pjctl', 'config.json')
 }
 
-/** Reads the config file; a missing default file is no error, a missing --config file is. */
+/** The system-wide config file, read when the user has none (the nagios or cron user); PJCTL_SYSTEM_CONFIG moves it (packagers, tests). */
+export function systemConfigPath(env: Record<string, string | undefined>): string {
+  return env.PJCTL_SYSTEM_CONFIG || '/etc/pjctl/config.json'
+}
+
+/** Where the config file is looked for without --config: the user's, then the system's. The first that exists is used. */
+export function configSearchPath(env: Record<string, string | undefined>): string[] {
+  return [defaultConfigPath(env), systemConfigPath(env)]
+}
+
+/** Reads the config file; missing default files are no error, a missing --config file is. */
 export async function loadConfig(input: ResolveInput): Promise<ConfigFile | null> {
   const explicit = input.settings.config
-  const path = explicit ?? defaultConfigPath(input.env)
-  let text: string
-  try {
-    text = await readFile(path, 'utf8')
-  } catch (error) {
-    if (!explicit && (error as NodeJS.ErrnoException).code === 'ENOENT') return null
-    throw cannotRead(path, error)
+  let path = ''
+  let text: string | null = null
+  for (const candidate of explicit === undefined ? configSearchPath(input.env) : [explicit]) {
+    path = candidate
+    try {
+      text = await readFile(path, 'utf8')
+      break
+    } catch (error) {
+      if (explicit === undefined && (error as NodeJS.ErrnoException).code === 'ENOENT') continue
+      throw cannotRead(path, error)
+    }
   }
+  if (text === null) return null
   await warnIfOthersCanRead(path, 'config file', input.warn)
   let parsed: unknown
   try {
@@ -86,7 +101,7 @@ export async function resolveTargets(input: ResolveInput): Promise<AmiTarget[]> 
   for (const name of names) {
     if (seen.has(name)) continue
     seen.add(name)
-    if (!config) throw new UsageError(`--server ${printable(name)}: no config file at ${defaultConfigPath(input.env)}`, 'create it, or pass --config FILE')
+    if (!config) throw new UsageError(`--server ${printable(name)}: no config file at ${configSearchPath(input.env).join(' or ')}`, 'create one, or pass --config FILE')
     targets.push(await buildTarget(name, profileOf(config, name), input))
   }
   return targets

@@ -127,7 +127,7 @@ describe('the config file', () => {
 
     const bare = isolatedHome()
     const noFile = await run(['contacts', '--server', 'lab'], { env: bare })
-    expect([noFile.code, noFile.stderr]).toEqual([2, `pjctl: --server lab: no config file at ${join(bare.XDG_CONFIG_HOME, 'pjctl', 'config.json')}\nhint: create it, or pass --config FILE\n`])
+    expect([noFile.code, noFile.stderr]).toEqual([2, `pjctl: --server lab: no config file at ${join(bare.XDG_CONFIG_HOME, 'pjctl', 'config.json')} or ${bare.PJCTL_SYSTEM_CONFIG}\nhint: create one, or pass --config FILE\n`])
 
     const missing = await run(['contacts', '--config', join(home.dir, 'missing.json')], { env: home.env })
     expect([missing.code, missing.stderr]).toEqual([2, `pjctl: cannot read ${join(home.dir, 'missing.json')}: no such file\n`])
