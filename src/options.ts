@@ -106,7 +106,7 @@ export const OPTIONS = {
   json: { flag: '--json', help: 'Shorthand for --format json (indented on a terminal, compact when piped).' },
   raw: { flag: '--raw', help: 'JSON: include every raw stored astdb field of each contact (fields); left out by default.' },
   color: { flag: '--no-color', help: 'No colour (also NO_COLOR=1; colour is only used on a terminal).' },
-  quiet: { flag: '--quiet', help: 'Print only the summary line (prune) / no warnings.' },
+  quiet: { flag: '--quiet', help: 'No warnings or progress on stderr.' },
   debug: { flag: '--debug', env: 'PJCTL_DEBUG', help: 'Print stack traces and AMI traffic summaries on stderr.' },
 
   // --- check ---
@@ -114,7 +114,7 @@ export const OPTIONS = {
   crit: { flag: '--crit <threshold>', default: '0', parse: text, help: "CRITICAL threshold, same form as --warn (default '0': full or over)." },
 
   // --- sources (also contacts, check, doctor) ---
-  perIpLimit: { flag: '--per-ip-limit <n>', env: 'PJCTL_PER_IP_LIMIT', parse: integer(1), help: 'Flag source addresses holding N contacts or more (check: WARNING at N, CRITICAL above).' },
+  perIpLimit: { flag: '--per-ip-limit <n>', env: 'PJCTL_PER_IP_LIMIT', parse: integer(1), help: 'Flag source addresses holding N contacts or more.' },
   per: { flag: '--per <scope>', choices: ['address', 'aor'], help: "What --per-ip-limit counts: 'address' (all AORs together, the default) or 'aor' (each AOR's contacts from one address, as hosted SIP providers limit)." },
 
   // --- prune ---
@@ -130,7 +130,7 @@ export const OPTIONS = {
   backup: { flag: '--backup <file>', env: 'PJCTL_BACKUP', parse: text, help: 'Append deleted values here (default $XDG_STATE_HOME/pjctl/backups/<server>-<date>.jsonl).' },
   backupRetention: { flag: '--backup-retention <days>', env: 'PJCTL_BACKUP_RETENTION', default: 30, parse: integer(0, 36500), help: "Each prune removes this server's own default backup files older than this many days (0: keep them all)." },
   maxDelete: { flag: '--max-delete <n>', default: 50, parse: integer(1), help: 'Refuse to delete more than this many contacts in one run without --force.' },
-  force: { flag: '--force', help: 'prune: allow more than --max-delete or half of a server; gen: overwrite --out; restore: a backup written for another server.' },
+  force: { flag: '--force', help: 'Do what pjctl otherwise refuses as too risky (what that is depends on the command).' },
   inFlight: { flag: '--in-flight <n>', default: 64, parse: integer(1, 1024), help: 'AMI actions kept in flight on the one connection while pruning.' },
 
   // --- gen ---
@@ -161,6 +161,35 @@ export const OPTIONS = {
 } satisfies Record<string, OptionSpec>
 
 export type OptionKey = keyof typeof OPTIONS
+
+/** The headings options are grouped under in --help and the man page, in this order. */
+export const OPTION_GROUPS = {
+  connection: 'Connection',
+  reading: 'Reading contacts',
+  selection: 'Selection',
+  thresholds: 'Thresholds',
+  output: 'Output',
+  safety: 'Safety',
+  generation: 'Generated config',
+  exporter: 'Exporter',
+} as const
+export type OptionGroup = keyof typeof OPTION_GROUPS
+
+/** Each option's group. A new option must name one here (the type requires every key). */
+export const GROUP_OF: Record<OptionKey, OptionGroup> = {
+  server: 'connection', all: 'connection', config: 'connection', host: 'connection', port: 'connection', user: 'connection', secret: 'connection',
+  secretFile: 'connection', timeout: 'connection', maxOutput: 'connection', parallel: 'connection', source: 'connection',
+  input: 'reading', strict: 'reading', pjsipConf: 'reading', maxContacts: 'reading',
+  expired: 'selection', superseded: 'selection', keep: 'selection', key: 'selection', unreachable: 'selection',
+  warn: 'thresholds', crit: 'thresholds', perIpLimit: 'thresholds', per: 'thresholds',
+  format: 'output', json: 'output', raw: 'output', color: 'output', quiet: 'output', debug: 'output',
+  via: 'safety', dryRun: 'safety', yes: 'safety', backup: 'safety', backupRetention: 'safety', maxDelete: 'safety', force: 'safety', inFlight: 'safety',
+  genMaxContacts: 'generation', removeExisting: 'generation', removeUnavailable: 'generation', qualifyFrequency: 'generation', minimumExpiration: 'generation',
+  maximumExpiration: 'generation', defaultExpiration: 'generation', expirationWindow: 'generation', context: 'generation', transport: 'generation',
+  allow: 'generation', template: 'generation', passwordEnv: 'generation', generatePassword: 'generation', out: 'generation', append: 'generation',
+  aorOnly: 'generation', fromCsv: 'generation', fromServer: 'generation',
+  listen: 'exporter', resync: 'exporter', perAor: 'exporter',
+}
 
 /** An option's value: one of its choices, what its parser returns, or (a flag without a value) a boolean. */
 export type ValueOf<S> = S extends { choices: readonly (infer C)[] } ? C : S extends { parse: (raw: string) => infer T } ? T : boolean

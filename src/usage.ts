@@ -4,18 +4,28 @@
 
 import { COMMANDS } from './commands/index.js'
 import type { CommandSpec } from './commands/types.js'
-import { OPTIONS, type OptionKey, type OptionSpec } from './options.js'
+import { GROUP_OF, OPTIONS, OPTION_GROUPS, type OptionGroup, type OptionKey, type OptionSpec } from './options.js'
 import { manPage } from './output/man.js'
 
 /** Options every command takes. */
 export const COMMON: readonly OptionKey[] = ['color', 'quiet', 'debug']
 
-/** The option keys of a command, in the order its help lists them. */
+const GROUP_ORDER = Object.keys(OPTION_GROUPS) as OptionGroup[]
+
+/** The option keys of a command, in the order its help lists them: by group, then as the command lists them. */
 export function optionKeysOf(spec: CommandSpec): OptionKey[] {
   const keys = [...new Set<OptionKey>([...spec.options, ...COMMON])]
   if (spec.formats.length > 1 && !keys.includes('format')) keys.push('format')
   if (spec.formats.includes('json') && !keys.includes('json')) keys.push('json')
   return keys
+    .map((key, i) => ({ key, i, g: GROUP_ORDER.indexOf(GROUP_OF[key]) }))
+    .sort((a, b) => a.g - b.g || a.i - b.i)
+    .map(({ key }) => key)
+}
+
+/** `Connection options:` */
+export function groupHeading(group: OptionGroup): string {
+  return `${OPTION_GROUPS[group]} options:`
 }
 
 export interface FlagDoc {
@@ -33,6 +43,9 @@ export interface FlagDoc {
   default?: string
   /** The value is a path: complete file names. */
   file: boolean
+  group: OptionGroup
+  /** `Connection options:` */
+  heading: string
 }
 
 export interface CommandDoc {
@@ -66,6 +79,8 @@ export function flagDoc(key: OptionKey, spec: CommandSpec): FlagDoc | null {
     choices: isFormat ? spec.formats : option.choices,
     env: option.env,
     file: value !== undefined && /file|path/.test(value),
+    group: GROUP_OF[key],
+    heading: groupHeading(GROUP_OF[key]),
   }
   const fallback = isFormat ? spec.formats[0] : option.default
   if (fallback !== undefined) doc.default = shownValue(fallback, value)

@@ -17,6 +17,7 @@ export const check: CommandSpec<CheckData> = {
     'pjctl check --all --format prometheus',
     'pjctl check --warn 1 --json',
   ],
+  optionHelp: { perIpLimit: 'Flag source addresses holding N contacts or more: WARNING at N, CRITICAL above.' },
   options: [...READ_OPTIONS, 'warn', 'crit', 'raw', 'perIpLimit', 'per'],
   formats: ['nagios', 'json', 'prometheus'],
   errorExit: EXIT.unreadable,

@@ -88,6 +88,7 @@ export const gen: CommandSpec<GenOutput> = {
     '([T](!), [T-auth](!), [T-aor](!) for pjsip) and [NAME](T) sections with only what is per name.',
     '--out FILE writes the snippet (mode 600 when it holds passwords) and never overwrites without --force.',
   ].join('\n'),
+  optionHelp: { force: 'Overwrite the --out file if it exists.' },
   options: GEN_OPTIONS,
   formats: ['text'],
   async run({ args, settings, deps }) {

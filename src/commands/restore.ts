@@ -20,6 +20,7 @@ export const restore: CommandSpec<RestoreData> = {
     'pjctl restore --dry-run ~/.local/state/pjctl/backups/pbx1-2026-11-27.jsonl',
     'pjctl restore --key 093effad ~/.local/state/pjctl/backups/pbx1-2026-11-27.jsonl',
   ],
+  optionHelp: { force: 'Restore a backup that was written for another server.' },
   options: ['server', 'config', 'host', 'port', 'user', 'secretFile', ...CONNECTION_SECURITY, 'timeout', 'key', 'dryRun', 'force'],
   formats: ['table', 'json'],
   async run({ args, settings, deps }) {

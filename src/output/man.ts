@@ -74,8 +74,11 @@ export function manPage(data: ManData): string {
       for (const paragraph of command.help.split(/\n\s*\n/)) out.push('.PP', roff(paragraph.replace(/\n/g, ' ')))
     }
     if (command.flags.length) {
-      out.push('.PP', 'Options:')
-      for (const flag of command.flags) out.push('.TP', flagLine(flag), flagText(flag))
+      let heading = ''
+      for (const flag of command.flags) {
+        if (flag.heading !== heading) out.push('.PP', roff((heading = flag.heading)))
+        out.push('.TP', flagLine(flag), flagText(flag))
+      }
     }
     if (command.examples.length) {
       out.push('.PP', 'Examples:', '.PP', '.RS', '.nf')

@@ -151,20 +151,27 @@ describe('the config file', () => {
 })
 
 describe('secrets', () => {
-  it('no flag takes a secret: --secret is an unknown option (exit 2), and --secret=VALUE is not echoed', async () => {
+  it('no flag takes a secret: --secret, --secret=VALUE, --password say where the secret goes, and never echo it', async () => {
     const server = await sim({ users: USERS })
     const home = homeWith({ servers: { lab: lab(server) } })
+    const sentence = 'pjctl: the secret is never a flag: use PJCTL_SECRET, --secret-file or the config file\n'
     const spaced = await run(['contacts', '--server', 'lab', '--secret', 'cfg-Secret-41'], { env: home.env })
-    expect(spaced.code).toBe(2)
-    expect(spaced.stderr.split('\n')[0]).toBe("pjctl: unknown option '--secret'")
+    expect([spaced.code, spaced.stdout, spaced.stderr]).toEqual([2, '', sentence])
     expectNoSecrets(spaced)
     const joined = await run(['contacts', '--server', 'lab', '--secret=cfg-Secret-41'], { env: home.env })
-    expect([joined.code, joined.stdout, joined.stderr]).toEqual([2, '', "pjctl: unknown option '--secret=…'\n"])
+    expect([joined.code, joined.stdout, joined.stderr]).toEqual([2, '', sentence])
     const quoted = await run(['contacts', "--password=it's-cfg-Secret-41"], { env: home.env })
-    expect([quoted.code, quoted.stderr]).toEqual([2, "pjctl: unknown option '--password=…'\n"])
+    expect([quoted.code, quoted.stderr]).toEqual([2, sentence])
     const checked = await run(['check', '--secret=cfg-Secret-41'], { env: home.env })
-    expect([checked.code, checked.stderr]).toEqual([3, "pjctl: unknown option '--secret=…'\n"])
-    expect(server.received).toEqual([])
+    expect([checked.code, checked.stderr]).toEqual([3, sentence])
+    // not "did you mean --crit?", and --secret-file is still a flag
+    expect(checked.stderr).not.toContain('--crit')
+    const file = await run(['contacts', '--server', 'lab', '--secret-file', join(home.dir, 'none')], { env: home.env })
+    expect(file.stderr).toBe(`pjctl: cannot read ${join(home.dir, 'none')}: no such file\n`)
+    // after `--` it is an operand, not a flag
+    const operand = await run(['contacts', '--server', 'lab', '--', '--secret'], { env: home.env })
+    expect(operand.stderr).not.toContain('the secret is never a flag')
+    expect(server.received.filter((a) => a.action === 'login')).toHaveLength(1)
   })
 
   it('--secret-file: the first line is the secret; a file others can read is warned about', async () => {
