@@ -79,7 +79,7 @@ export const OPTIONS = {
   // --- which server, as whom ---
   server: { flag: '--server <names>', env: 'PJCTL_SERVER', parse: list, help: 'Server name(s) from the config file, comma-separated.' },
   all: { flag: '--all', help: 'Every server in the config file.' },
-  config: { flag: '--config <file>', env: 'PJCTL_CONFIG', parse: text, help: 'Config file (default $XDG_CONFIG_HOME/pjctl/config.json, else ~/.config/pjctl/config.json).' },
+  config: { flag: '--config <file>', env: 'PJCTL_CONFIG', parse: text, help: 'Config file (default: $XDG_CONFIG_HOME/pjctl/config.json, else ~/.config/pjctl/config.json, else /etc/pjctl/config.json).' },
   host: { flag: '--host <host>', env: 'PJCTL_HOST', default: '127.0.0.1', config: true, parse: text, help: 'AMI host.' },
   port: { flag: '--port <port>', env: 'PJCTL_PORT', default: 5038, parse: integer(1, 65535), config: true, help: 'AMI port.' },
   user: { flag: '--user <user>', env: 'PJCTL_USER', config: true, parse: text, help: 'AMI user (manager.conf section).' },
