@@ -178,9 +178,9 @@ export type OptionGroup = keyof typeof OPTION_GROUPS
 /** Each option's group. A new option must name one here (the type requires every key). */
 export const GROUP_OF: Record<OptionKey, OptionGroup> = {
   server: 'connection', all: 'connection', config: 'connection', host: 'connection', port: 'connection', user: 'connection', secret: 'connection',
-  secretFile: 'connection', timeout: 'connection', maxOutput: 'connection', parallel: 'connection', source: 'connection',
-  input: 'reading', strict: 'reading', pjsipConf: 'reading', maxContacts: 'reading',
-  expired: 'selection', superseded: 'selection', keep: 'selection', key: 'selection', unreachable: 'selection',
+  secretFile: 'connection', auth: 'connection', tls: 'connection', tlsCa: 'connection', tlsInsecure: 'connection', timeout: 'connection', maxOutput: 'connection', parallel: 'connection', source: 'connection',
+  input: 'reading', limits: 'reading', strict: 'reading', pjsipConf: 'reading', maxContacts: 'reading',
+  expired: 'selection', superseded: 'selection', keep: 'selection', key: 'selection', unreachable: 'selection', orphaned: 'selection',
   warn: 'thresholds', crit: 'thresholds', perIpLimit: 'thresholds', per: 'thresholds',
   format: 'output', json: 'output', raw: 'output', color: 'output', quiet: 'output', debug: 'output',
   via: 'safety', dryRun: 'safety', yes: 'safety', backup: 'safety', backupRetention: 'safety', maxDelete: 'safety', force: 'safety', inFlight: 'safety',
