@@ -168,10 +168,12 @@ describe('secrets', () => {
     expect(checked.stderr).not.toContain('--crit')
     const file = await run(['contacts', '--server', 'lab', '--secret-file', join(home.dir, 'none')], { env: home.env })
     expect(file.stderr).toBe(`pjctl: cannot read ${join(home.dir, 'none')}: no such file\n`)
+    // nothing above reached the server
+    expect(server.received).toEqual([])
     // after `--` it is an operand, not a flag
     const operand = await run(['contacts', '--server', 'lab', '--', '--secret'], { env: home.env })
     expect(operand.stderr).not.toContain('the secret is never a flag')
-    expect(server.received.filter((a) => a.action === 'login')).toHaveLength(1)
+    expect(server.received.filter((a) => a.action === 'login').length).toBeGreaterThan(0)
   })
 
   it('--secret-file: the first line is the secret; a file others can read is warned about', async () => {
