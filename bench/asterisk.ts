@@ -241,11 +241,11 @@ export async function asteriskBench(where: string, say: Say, only: Set<string> |
       // the keys pjctl prune --keep 1 deletes: from its own dry-run plan, so the floor deletes the same ones
       let pruneKeys: string[] = []
       if (!big) {
-        let plan = await runNode([BIN, 'prune', '--keep', '1', '--dry-run', '--json', '--quiet'], { env: pjctlEnv(scratch), keepStdout: 64 * 1024 * 1024, timeoutMs: 600_000 })
+        let plan = await runNode([BIN, 'prune', '--keep', '1', '--dry-run', '--force', '--max-delete', '1000000', '--json', '--quiet'], { env: pjctlEnv(scratch), keepStdout: 64 * 1024 * 1024, timeoutMs: 600_000 })
         for (let retry = 0; plan.code !== 0 && retry < 3; retry++) {
           progress(`prune --keep 1 --dry-run failed (${plan.stderr.trim().split('\n')[0]}); again`)
           await untilIdle(600_000)
-          plan = await runNode([BIN, 'prune', '--keep', '1', '--dry-run', '--json', '--quiet'], { env: pjctlEnv(scratch), keepStdout: 64 * 1024 * 1024, timeoutMs: 600_000 })
+          plan = await runNode([BIN, 'prune', '--keep', '1', '--dry-run', '--force', '--max-delete', '1000000', '--json', '--quiet'], { env: pjctlEnv(scratch), keepStdout: 64 * 1024 * 1024, timeoutMs: 600_000 })
         }
         if (plan.code === 0) {
           const doc = JSON.parse(plan.stdoutHead) as { servers: { plan: { key: string; action: string }[] }[] }
@@ -341,7 +341,7 @@ export async function asteriskBench(where: string, say: Say, only: Set<string> |
       const pair = (key: string, base: number, codes: number[]) => `${fmt.ms(med(key))} vs ${fmt.ms(base)} = ${fmt.ratio(med(key) / base)} (asterisk -rx ${fmt.ms(rxMed)})${ok(key, codes) ? '' : `; exit ${stats(rows.get(key)!).codes}: failed runs count as missed`}`
       if (!big) {
         target(`check at ${scale.label} ≤ ${TARGET.check}× read floor`, ok('check', [0, 1, 2]) && med('check') <= TARGET.check * floorRead, pair('check', floorRead, [0, 1, 2]))
-        target(`prune --dry-run at ${scale.label} ≤ ${TARGET.dryRun}× read floor`, ok('prune --dry-run', [0]) && med('prune --dry-run') <= TARGET.dryRun * floorRead, pair('prune --dry-run', floorRead, [0]))
+        target(`prune --dry-run at ${scale.label} ≤ ${TARGET.dryRun}× read floor`, ok('prune --dry-run', [0, 2]) && med('prune --dry-run') <= TARGET.dryRun * floorRead, pair('prune --dry-run', floorRead, [0, 2]))
         target(`prune --keep 1 --yes at ${scale.label} ≤ ${TARGET.prune}× prune floor`, ok('prune --keep 1 --yes', [0]) && med('prune --keep 1 --yes') <= TARGET.prune * floorPrune, pair('prune --keep 1 --yes', floorPrune, [0]))
       } else {
         for (const key of ['check', 'contacts --json', 'prune --dry-run', 'check (busy)', 'contacts --json (busy)', 'prune --dry-run (busy)']) {

@@ -2,9 +2,9 @@
 // same answers to the end and parse nothing. Each runs in its own node process, like pjctl, and
 // prints one JSON line.
 //
-//   node dist/bench/floor.js read  HOST:PORT           DBGetTree registrar/contact ∥ GetConfig pjsip.conf
+//   node dist-bench/bench/floor.js read  HOST:PORT           DBGetTree registrar/contact ∥ GetConfig pjsip.conf
 //                                                      (Filter: type=aor), two sessions in parallel
-//   node dist/bench/floor.js prune HOST:PORT KEYFILE   DBGetTree registrar/contact, then a pipelined
+//   node dist-bench/bench/floor.js prune HOST:PORT KEYFILE   DBGetTree registrar/contact, then a pipelined
 //                                                      DBGet and DBDel per key of KEYFILE, 64 in flight
 //
 // User and secret: PJCTL_USER / PJCTL_SECRET (default the lab's pjctl / pjctl-secret).

@@ -1,9 +1,9 @@
 // Child-process readers the bench runs next to pjctl (each in its own node process, like pjctl,
 // so start-up and CPU placement are the same). Prints one JSON line on stdout.
 //
-//   node dist/bench/probe.js bare  <port> <action>[,<action>...]   raw node:net, finds the end only
-//   node dist/bench/probe.js stock <port>                          asterisk-manager 0.2.0's own reader, Command
-//   node dist/bench/probe.js ours  <port> command|dbgettree        pjctl's session (asterisk-manager + our framer), no parsing
+//   node dist-bench/bench/probe.js bare  <port> <action>[,<action>...]   raw node:net, finds the end only
+//   node dist-bench/bench/probe.js stock <port>                          asterisk-manager 0.2.0's own reader, Command
+//   node dist-bench/bench/probe.js ours  <port> command|dbgettree        pjctl's session (asterisk-manager + our framer), no parsing
 //
 // Actions for `bare`: dbgettree (DBGetTree registrar/contact), command (Command `database show
 // registrar/contact`), aors (PJSIPShowAors), contacts (PJSIPShowContacts).

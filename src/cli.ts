@@ -11,9 +11,8 @@ import type { CommandSpec, Deps, Format, Progress, Settings } from './commands/t
 import { EXIT, PjctlError, UsageError, cannotRead, type ExitCode } from './errors.js'
 import { OPTIONS, longForm, withDefaults, type OptionKey, type OptionSpec } from './options.js'
 import { resolveTargets } from './settings.js'
+import { flagDoc, optionKeysOf } from './usage.js'
 import { printable } from './text.js'
-
-const COMMON: OptionKey[] = ['color', 'quiet', 'debug']
 
 interface Chosen {
   spec: CommandSpec
@@ -62,6 +61,16 @@ export async function main(argv: string[] = process.argv, io: Io = processIo()):
   let chosen: Chosen | null = null
   const program = buildProgram((c) => (chosen = c), io)
   const named = COMMANDS.find((spec) => spec.name === argv[2])
+  // bare `pjctl`: the help, on stdout (it is what was asked for), but not a successful run
+  if (argv.length <= 2) {
+    stdout.write(program.helpInformation())
+    return EXIT.usage
+  }
+  // `--secret x` must not end in "did you mean --crit?": say where a secret goes instead
+  const operands = argv.indexOf('--', 2)
+  if (argv.slice(2, operands < 0 ? undefined : operands).some((arg) => /^--(secret|password|pass)(=|$)/i.test(arg))) {
+    return report(io, new UsageError('the secret is never a flag: use PJCTL_SECRET, --secret-file or the config file'), named?.errorExit, false)
+  }
   try {
     await program.parseAsync(argv)
   } catch (error) {
@@ -217,12 +226,10 @@ function buildProgram(choose: (c: Chosen) => void, io: Io): Command {
       .summary(spec.summary)
       .exitOverride()
       .configureHelp({ optionDescription: (option) => describeOption(option, envOf.get(option)) })
+    if (spec.examples?.length) command.addHelpText('after', `\nExamples:\n${spec.examples.map((example) => `  ${example}`).join('\n')}\n`)
     const attributes = new Map<OptionKey, string>()
-    const keys = [...new Set([...spec.options, ...COMMON])]
-    if (spec.formats.length > 1) keys.push('format')
-    if (spec.formats.includes('json')) keys.push('json')
-    for (const key of keys) {
-      const option = toOption(key, key === 'format' ? spec.formats : undefined, spec.formats[0])
+    for (const key of optionKeysOf(spec)) {
+      const option = toOption(key, spec)
       if (!option) continue
       command.addOption(option)
       attributes.set(key, option.attributeName())
@@ -254,13 +261,16 @@ function describeOption(option: Option, env: string | undefined): string {
   }
 }
 
-function toOption(key: OptionKey, formats: readonly Format[] | undefined, defaultFormat: Format): Option | null {
+/** The commander option for `key` under `command`: its wording there, its group, its default as typed (256M). */
+function toOption(key: OptionKey, command: CommandSpec): Option | null {
   const spec = OPTIONS[key] as OptionSpec
-  if (!spec.flag) return null
-  const option = new Option(spec.flag, formats ? `Output format: ${formats.join(', ')}.` : spec.help)
-  if (formats) option.choices(formats).default(defaultFormat)
+  const doc = flagDoc(key, command)
+  if (!spec.flag || !doc) return null
+  const option = new Option(spec.flag, doc.help).helpGroup(doc.heading)
+  if (key === 'format') option.choices(command.formats).default(command.formats[0])
   else {
-    if (spec.default !== undefined) option.default(spec.default)
+    // a size as typed (256M); other defaults as commander shows them
+    if (spec.default !== undefined) option.default(spec.default, doc.default !== String(spec.default) ? doc.default : undefined)
     if (spec.choices) option.choices(spec.choices)
   }
   if (spec.parse) {
@@ -300,9 +310,16 @@ function makeDeps(io: Io, settings: Settings, sourceOf: (key: OptionKey) => stri
     debug: (message: string) => void (debug && stderr.write(`pjctl: debug: ${message}\n`)),
   }
   let targets: ReturnType<Deps['targets']> | null = null
+  // A security warning (--tls-insecure) is printed on every run, --quiet or not; once per run, however many sessions it opens.
+  const warned = new Set<string>()
+  const securityWarning = (message: string): void => {
+    if (warned.has(message)) return
+    warned.add(message)
+    stderr.write(`pjctl: warning: ${message}\n`)
+  }
   return {
     targets: () => (targets ??= resolveTargets({ settings, sourceOf, env, warn: log.warn })),
-    connect: async (target) => (await import('./ami/session.js')).openSession(target, log.debug),
+    connect: async (target) => (await import('./ami/session.js')).openSession(target, log.debug, securityWarning),
     now: () => Math.floor(io.clock() / 1000),
     log,
     readFile: async (path) => {

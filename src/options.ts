@@ -63,6 +63,14 @@ export function listenAddress(raw: string): { host: string; port: number } {
   return { host: m[1] ?? (m[2] || '0.0.0.0'), port: Number(m[3]) }
 }
 
+function oneOf<T extends string>(choices: readonly T[]): (raw: string) => T {
+  return (raw) => {
+    const text = String(raw).trim().toLowerCase()
+    if (!(choices as readonly string[]).includes(text)) throw new UsageError(`expected ${choices.join(' or ')}, got '${printable(String(raw))}'`)
+    return text as T
+  }
+}
+
 function list(raw: string): string[] {
   return String(raw).split(',').map((s) => s.trim()).filter(Boolean)
 }
@@ -76,12 +84,16 @@ export const OPTIONS = {
   // --- which server, as whom ---
   server: { flag: '--server <names>', env: 'PJCTL_SERVER', parse: list, help: 'Server name(s) from the config file, comma-separated.' },
   all: { flag: '--all', help: 'Every server in the config file.' },
-  config: { flag: '--config <file>', env: 'PJCTL_CONFIG', parse: text, help: 'Config file (default $XDG_CONFIG_HOME/pjctl/config.json, else ~/.config/pjctl/config.json).' },
+  config: { flag: '--config <file>', env: 'PJCTL_CONFIG', parse: text, help: 'Config file (default: $XDG_CONFIG_HOME/pjctl/config.json, else ~/.config/pjctl/config.json, else /etc/pjctl/config.json).' },
   host: { flag: '-H, --host <host>', env: 'PJCTL_HOST', default: '127.0.0.1', config: true, parse: text, help: 'AMI host.' },
   port: { flag: '-p, --port <port>', env: 'PJCTL_PORT', default: 5038, parse: integer(1, 65535), config: true, help: 'AMI port.' },
   user: { flag: '--user <user>', env: 'PJCTL_USER', config: true, parse: text, help: 'AMI user (manager.conf section).' },
   secret: { env: 'PJCTL_SECRET', config: true, parse: text, help: 'AMI secret: from PJCTL_SECRET, --secret-file or the config file; never a flag.' },
   secretFile: { flag: '--secret-file <file>', env: 'PJCTL_SECRET_FILE', config: true, parse: text, help: 'Read the AMI secret from this file (first line).' },
+  auth: { flag: '--auth <method>', env: 'PJCTL_AUTH', default: 'md5', parse: oneOf(['md5', 'plain']), choices: ['md5', 'plain'] as const, config: true, help: 'AMI login: md5 (Challenge, the secret never crosses the network) or plain (Secret in clear; for servers that refuse the challenge).' },
+  tls: { flag: '--tls', config: true, help: 'AMI over TLS (manager.conf tlsenable/tlsbindaddr; port 5039 unless --port), the certificate verified against the system store or --tls-ca. Never falls back to plain TCP.' },
+  tlsCa: { flag: '--tls-ca <file>', env: 'PJCTL_TLS_CA', config: true, parse: text, help: 'Verify the AMI TLS certificate against the CA certificate(s) in this PEM file instead of the system store (implies --tls).' },
+  tlsInsecure: { flag: '--tls-insecure', config: true, help: 'TLS without verifying the certificate (implies --tls): anyone on the path can pose as the server. Warns on every run.' },
   timeout: { flag: '-t, --timeout <seconds>', env: 'PJCTL_TIMEOUT', default: 10, parse: seconds, config: true, help: 'Bound the connect and every AMI action.' },
   maxOutput: { flag: '--max-output <size>', env: 'PJCTL_MAX_OUTPUT', default: 256 * 1024 ** 2, parse: bytes, config: true, help: 'Refuse an AMI answer larger than this (e.g. 256M).' },
   parallel: { flag: '--parallel <n>', env: 'PJCTL_PARALLEL', default: 4, parse: integer(1, 64), help: 'Servers worked on at once with --server a,b or --all.' },
@@ -100,7 +112,7 @@ export const OPTIONS = {
   json: { flag: '--json', help: 'Shorthand for --format json (indented on a terminal, compact when piped).' },
   raw: { flag: '--raw', help: 'JSON: include every raw stored astdb field of each contact (fields); left out by default.' },
   color: { flag: '--no-color', help: 'No colour (also NO_COLOR=1; colour is only used on a terminal).' },
-  quiet: { flag: '--quiet', help: 'Print only the summary line (prune) / no warnings.' },
+  quiet: { flag: '--quiet', help: 'No warnings or progress on stderr.' },
   debug: { flag: '--debug', env: 'PJCTL_DEBUG', help: 'Print stack traces and AMI traffic summaries on stderr.' },
 
   // --- check ---
@@ -110,7 +122,7 @@ export const OPTIONS = {
   textfile: { flag: '--textfile <path>', parse: text, help: "Write the Prometheus metrics to PATH atomically (node_exporter textfile collector); exit 0 once written, whatever the state." },
 
   // --- sources (also contacts, check, doctor) ---
-  perIpLimit: { flag: '--per-ip-limit <n>', env: 'PJCTL_PER_IP_LIMIT', parse: integer(1), help: 'Flag source addresses holding N contacts or more (check: WARNING at N, CRITICAL above).' },
+  perIpLimit: { flag: '--per-ip-limit <n>', env: 'PJCTL_PER_IP_LIMIT', parse: integer(1), help: 'Flag source addresses holding N contacts or more.' },
   per: { flag: '--per <scope>', choices: ['address', 'aor'], help: "What --per-ip-limit counts: 'address' (all AORs together, the default) or 'aor' (each AOR's contacts from one address, as hosted SIP providers limit)." },
 
   // --- prune ---
@@ -126,7 +138,7 @@ export const OPTIONS = {
   backup: { flag: '--backup <file>', env: 'PJCTL_BACKUP', parse: text, help: 'Append deleted values here (default $XDG_STATE_HOME/pjctl/backups/<server>-<date>.jsonl).' },
   backupRetention: { flag: '--backup-retention <days>', env: 'PJCTL_BACKUP_RETENTION', default: 30, parse: integer(0, 36500), help: "Each prune removes this server's own default backup files older than this many days (0: keep them all)." },
   maxDelete: { flag: '--max-delete <n>', default: 50, parse: integer(1), help: 'Refuse to delete more than this many contacts in one run without --force.' },
-  force: { flag: '--force', help: 'prune: allow more than --max-delete or half of a server; gen: overwrite --out; restore: a backup written for another server.' },
+  force: { flag: '--force', help: 'Do what pjctl otherwise refuses as too risky (what that is depends on the command).' },
   inFlight: { flag: '--in-flight <n>', default: 64, parse: integer(1, 1024), help: 'AMI actions kept in flight on the one connection while pruning.' },
 
   // --- gen ---
@@ -158,6 +170,37 @@ export const OPTIONS = {
 
 export type OptionKey = keyof typeof OPTIONS
 
+/** The headings options are grouped under in --help and the man page, in this order. */
+export const OPTION_GROUPS = {
+  connection: 'Connection',
+  reading: 'Reading contacts',
+  selection: 'Selection',
+  thresholds: 'Thresholds',
+  output: 'Output',
+  safety: 'Safety',
+  generation: 'Generated config',
+  exporter: 'Exporter',
+} as const
+export type OptionGroup = keyof typeof OPTION_GROUPS
+
+/** Each option's group. A new option must name one here (the type requires every key). */
+export const GROUP_OF: Record<OptionKey, OptionGroup> = {
+  server: 'connection', all: 'connection', config: 'connection', host: 'connection', port: 'connection', user: 'connection', secret: 'connection',
+  secretFile: 'connection', auth: 'connection', tls: 'connection', tlsCa: 'connection', tlsInsecure: 'connection', timeout: 'connection', maxOutput: 'connection', parallel: 'connection', source: 'connection',
+  input: 'reading', limits: 'reading', strict: 'reading', pjsipConf: 'reading', maxContacts: 'reading',
+  expired: 'selection', superseded: 'selection', keep: 'selection', key: 'selection', unreachable: 'selection', orphaned: 'selection',
+  warn: 'thresholds', crit: 'thresholds', perIpLimit: 'thresholds', per: 'thresholds',
+  problems: 'selection',
+  verbose: 'output', textfile: 'output',
+  format: 'output', json: 'output', raw: 'output', color: 'output', quiet: 'output', debug: 'output',
+  via: 'safety', dryRun: 'safety', yes: 'safety', backup: 'safety', backupRetention: 'safety', maxDelete: 'safety', force: 'safety', inFlight: 'safety',
+  genMaxContacts: 'generation', removeExisting: 'generation', removeUnavailable: 'generation', qualifyFrequency: 'generation', minimumExpiration: 'generation',
+  maximumExpiration: 'generation', defaultExpiration: 'generation', expirationWindow: 'generation', context: 'generation', transport: 'generation',
+  allow: 'generation', template: 'generation', passwordEnv: 'generation', generatePassword: 'generation', out: 'generation', append: 'generation',
+  aorOnly: 'generation', fromCsv: 'generation', fromServer: 'generation',
+  listen: 'exporter', resync: 'exporter', perAor: 'exporter',
+}
+
 /** An option's value: one of its choices, what its parser returns, or (a flag without a value) a boolean. */
 export type ValueOf<S> = S extends { choices: readonly (infer C)[] } ? C : S extends { parse: (raw: string) => infer T } ? T : boolean
 
@@ -183,3 +226,6 @@ export function flagOf(key: OptionKey): string {
   const spec: OptionSpec = OPTIONS[key]
   return spec.flag?.split(' ')[0] ?? key
 }
+
+/** How every command that connects logs in and protects the connection. */
+export const CONNECTION_SECURITY = ['auth', 'tls', 'tlsCa', 'tlsInsecure'] as const satisfies readonly OptionKey[]

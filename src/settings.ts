@@ -5,7 +5,7 @@
 import { readFile, stat } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
-import type { AmiTarget } from './ami/types.js'
+import type { AmiTarget, TlsSettings } from './ami/types.js'
 import { InputError, UsageError, cannotRead } from './errors.js'
 import { printable } from './text.js'
 import { OPTIONS, type OptionKey, type OptionSpec, type Settings } from './options.js'
@@ -36,17 +36,32 @@ export function defaultConfigPath(env: Record<string, string | undefined>): stri
   return join(base, 'pjctl', 'config.json')
 }
 
-/** Reads the config file; a missing default file is no error, a missing --config file is. */
+/** The system-wide config file, read when the user has none (the nagios or cron user); PJCTL_SYSTEM_CONFIG moves it (packagers, tests). */
+export function systemConfigPath(env: Record<string, string | undefined>): string {
+  return env.PJCTL_SYSTEM_CONFIG || '/etc/pjctl/config.json'
+}
+
+/** Where the config file is looked for without --config: the user's, then the system's. The first that exists is used. */
+export function configSearchPath(env: Record<string, string | undefined>): string[] {
+  return [defaultConfigPath(env), systemConfigPath(env)]
+}
+
+/** Reads the config file; missing default files are no error, a missing --config file is. */
 export async function loadConfig(input: ResolveInput): Promise<ConfigFile | null> {
   const explicit = input.settings.config
-  const path = explicit ?? defaultConfigPath(input.env)
-  let text: string
-  try {
-    text = await readFile(path, 'utf8')
-  } catch (error) {
-    if (!explicit && (error as NodeJS.ErrnoException).code === 'ENOENT') return null
-    throw cannotRead(path, error)
+  let path = ''
+  let text: string | null = null
+  for (const candidate of explicit === undefined ? configSearchPath(input.env) : [explicit]) {
+    path = candidate
+    try {
+      text = await readFile(path, 'utf8')
+      break
+    } catch (error) {
+      if (explicit === undefined && (error as NodeJS.ErrnoException).code === 'ENOENT') continue
+      throw cannotRead(path, error)
+    }
   }
+  if (text === null) return null
   await warnIfOthersCanRead(path, 'config file', input.warn)
   let parsed: unknown
   try {
@@ -86,7 +101,7 @@ export async function resolveTargets(input: ResolveInput): Promise<AmiTarget[]> 
   for (const name of names) {
     if (seen.has(name)) continue
     seen.add(name)
-    if (!config) throw new UsageError(`--server ${printable(name)}: no config file at ${defaultConfigPath(input.env)}`, 'create it, or pass --config FILE')
+    if (!config) throw new UsageError(`--server ${printable(name)}: no config file at ${configSearchPath(input.env).join(' or ')}`, 'create one, or pass --config FILE')
     targets.push(await buildTarget(name, profileOf(config, name), input))
   }
   return targets
@@ -115,7 +130,10 @@ async function buildTarget(name: string | undefined, profile: ServerProfile, inp
     }
   }
   const host = value('host')
-  const port = value('port')
+  const tls = await resolveTls(name, profile, input, value)
+  const portSource = input.sourceOf('port')
+  // AMI over TLS listens on its own port (tlsbindaddr), 5039 by convention
+  const port = tls && portSource !== 'cli' && portSource !== 'env' && !('port' in profile) ? TLS_PORT : value('port')
   const user = value('user')
   const where = name ?? `${host}:${port}`
   if (!user) throw new UsageError(`no AMI user for ${where}`, 'pass --user, set PJCTL_USER, or add "user" to the server in the config file')
@@ -126,9 +144,39 @@ async function buildTarget(name: string | undefined, profile: ServerProfile, inp
     port,
     user,
     secret,
+    auth: value('auth'),
+    ...(tls ? { tls } : {}),
     timeout: value('timeout'),
     maxOutput: value('maxOutput'),
   }
+}
+
+/** AMI over TLS's conventional port (manager.conf tlsbindaddr). */
+export const TLS_PORT = 5039
+
+/** --tls, --tls-ca FILE (its PEM read here) or --tls-insecure; null for plain TCP. The two ways to trust a certificate exclude each other. */
+async function resolveTls(name: string | undefined, profile: ServerProfile, input: ResolveInput, value: <K extends OptionKey>(key: K) => Settings[K]): Promise<TlsSettings | null> {
+  const flag = (key: 'tls' | 'tlsInsecure'): boolean => {
+    const v: unknown = value(key)
+    if (v === undefined || typeof v === 'boolean') return v === true
+    throw new InputError(`config file: server "${printable(name ?? '')}": ${key}: expected true or false, got ${printable(JSON.stringify(v))}`)
+  }
+  const caFile: unknown = value('tlsCa')
+  if (caFile !== undefined && (typeof caFile !== 'string' || !caFile)) throw new InputError(`config file: server "${printable(name ?? '')}": tlsCa: expected a file name`)
+  const insecure = flag('tlsInsecure')
+  if (!flag('tls') && !insecure && caFile === undefined) return null
+  if (insecure && caFile !== undefined) {
+    throw new UsageError('--tls-insecure and --tls-ca contradict each other: --tls-ca verifies the certificate, --tls-insecure does not', 'keep --tls-ca (and drop tlsInsecure from the config file if it is there)')
+  }
+  if (caFile === undefined) return { insecure }
+  let ca: string
+  try {
+    ca = await readFile(caFile as string, 'utf8')
+  } catch (error) {
+    throw new InputError(`cannot read --tls-ca file ${caFile}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
+  }
+  if (!ca.includes('-----BEGIN CERTIFICATE-----')) throw new InputError(`--tls-ca file ${caFile} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`)
+  return { ca, caFile: caFile as string, insecure: false }
 }
 
 async function resolveSecret(profile: ServerProfile, input: ResolveInput, where: string): Promise<string> {

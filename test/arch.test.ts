@@ -86,7 +86,7 @@ describe('layering', () => {
 
   it('no module does work at import: bin only calls main()', () => {
     const bin = readFileSync(join(ROOT, 'bin/pjctl.js'), 'utf8')
-    expect(bin).toMatch(/import \{ main \} from '..\/dist\/src\/cli.js'/)
+    expect(bin).toMatch(/import \{ main \} from '..\/dist\/cli.js'/)
     expect(bin).not.toMatch(/child_process|spawn|fork/)
   })
 })

@@ -8,14 +8,16 @@
 // (the library does not collect them). Every touch of the library's internals goes
 // through ./library.ts.
 
-import net from 'node:net'
+import { createHash } from 'node:crypto'
+import net, { isIP } from 'node:net'
+import { connect as connectTlsSocket, type TLSSocket } from 'node:tls'
 import createManager, { type Manager, type ManagerItem } from 'asterisk-manager'
 import { writetimeoutHint } from '../core/dump.js'
-import { dispatchAnswer, handSocket } from './library.js'
+import { dispatchAnswer, handSocket, loginWith, sendBeforeLogin } from './library.js'
 import { ActionTimeoutError, AmiError, AuthError, IncompleteAnswerError, PermissionError, UnknownActionError, ActionFailedError } from '../errors.js'
 import { AmiFramer, Message, assertHeaderSafe } from './wire.js'
 import { printable } from '../text.js'
-import type { AmiMessage, AmiSession, AmiTarget, CommandAnswer, ConfigAnswer, ConfigCategory, DbRow, DbTreeAnswer, ListAnswer } from './types.js'
+import type { AmiMessage, AmiSession, AmiTarget, TlsSettings, CommandAnswer, ConfigAnswer, ConfigCategory, DbRow, DbTreeAnswer, ListAnswer } from './types.js'
 
 /** manager.conf write= classes that allow each action (main/manager.c, main/db.c, res/res_pjsip/*.c). */
 export const ACTION_PRIVILEGES: Record<string, readonly string[]> = {
@@ -32,6 +34,9 @@ export const ACTION_PRIVILEGES: Record<string, readonly string[]> = {
 }
 
 type Expect = 'none' | 'list' | 'one-event'
+
+const CHALLENGE_REFUSED_HINT =
+  "this server does not offer AMI's MD5 challenge login: use --auth plain (PJCTL_AUTH=plain, or \"auth\": \"plain\" in the server's config entry); plain sends the secret as it is, so use it with --tls or on loopback only"
 
 /** Actions that change the server: cut off mid-answer, they may or may not have happened. */
 const WRITES = new Set(['dbput', 'dbdel', 'dbdeltree'])
@@ -57,9 +62,12 @@ interface Pending {
 let nextId = 0
 
 /** Connects, waits for the banner, logs in. Never leaves a socket open on failure. */
-export async function openSession(target: AmiTarget, debug: (line: string) => void = () => {}): Promise<AmiSession> {
+export async function openSession(target: AmiTarget, debug: (line: string) => void = () => {}, warn: (message: string) => void = () => {}): Promise<AmiSession> {
   assertHeaderSafe('user', target.user)
   assertHeaderSafe('secret', target.secret, false)
+  if (target.tls?.insecure) {
+    warn(`--tls-insecure: the TLS certificate of ${target.host}:${target.port} is not verified; anyone on the path can pose as this server and read everything pjctl reads (use --tls-ca FILE instead)`)
+  }
   const connection = new Connection(target, debug)
   try {
     await connection.open()
@@ -113,25 +121,39 @@ class Connection implements AmiSession {
     const timeoutMs = this.target.timeout * 1000
     // A port that accepts but never says `Asterisk Call Manager/…` is not an unreachable host: say which it was.
     let connected = false
-    const noBanner = (): [string, string] => connected
-      ? [`${this.where}: connected, but no AMI banner within ${this.target.timeout} s`, 'is this the AMI port (manager.conf [general] port, usually 5038), and not another service? (--timeout raises the limit)']
-      : [`timed out connecting to ${this.where} after ${this.target.timeout} s`, 'is the host reachable and AMI listening there? (--timeout raises the limit)']
+    const tls = this.target.tls
+    // with TLS, nothing AMI happens before the handshake: a failure before it is a TLS failure
+    let secure = !tls
+    const noBanner = (): [string, string] => !connected
+      ? [`timed out connecting to ${this.where} after ${this.target.timeout} s`, 'is the host reachable and AMI listening there? (--timeout raises the limit)']
+      : !secure
+        ? [`${this.where}: connected, but the TLS handshake did not finish within ${this.target.timeout} s`, "is this AMI's TLS port (manager.conf tlsbindaddr, 5039 by convention)? (--timeout raises the limit)"]
+        : [
+            `${this.where}: connected, but no AMI banner within ${this.target.timeout} s`,
+            `is this the AMI port (manager.conf [general] port, usually 5038), and not another service?${tls ? '' : ' If it is AMI over TLS (tlsbindaddr, 5039 by convention), add --tls.'} (--timeout raises the limit)`,
+          ]
     await this.withDeadline(timeoutMs, noBanner, undefined, (resolve, reject) => {
       this.onClosed = reject
       this.onBanner = () => resolve()
-      this.socket = net.createConnection(this.target.port, this.target.host)
+      this.socket = tls ? connectTls(this.target, tls) : net.createConnection(this.target.port, this.target.host)
       this.socket.once('connect', () => (connected = true))
+      if (tls) this.socket.once('secureConnect', () => {
+        secure = true
+        const peer = (this.socket as TLSSocket).getPeerCertificate()
+        this.debug(`TLS ${(this.socket as TLSSocket).getProtocol()} with ${this.where}: certificate ${peer.subject?.CN ?? '?'} (SHA-256 ${peer.fingerprint256 ?? '?'})${tls.insecure ? ', NOT verified' : ', verified'}`)
+      })
       handSocket(this.manager, this.socket, this.target.port, this.target.host)
       this.socket.setEncoding('utf8')
       this.socket.on('data', (chunk: string) => this.enqueue(chunk))
       // After whatever is still queued: an answer that arrived whole before the close is still an answer.
-      this.socket.on('error', (error: NodeJS.ErrnoException) => this.afterInbox(() => this.fail(this.resetMidAnswer(error) ?? socketError(error, this.target))))
+      this.socket.on('error', (error: NodeJS.ErrnoException) => this.afterInbox(() => this.fail(this.resetMidAnswer(error) ?? (secure ? socketError(error, this.target) : tlsError(error, this.target)))))
       this.socket.on('close', () => this.afterInbox(() => this.fail(this.closedError())))
     })
     this.onBanner = null
+    const key = this.target.auth === 'plain' ? null : await this.challengeKey()
     await this.withDeadline(timeoutMs, `no answer to Login from ${this.where} within ${this.target.timeout} s`, undefined, (resolve, reject) => {
       this.onClosed = reject
-      this.manager.login((error) => {
+      const done = (error?: ManagerItem): void => {
         if (!error) {
           this.loggedIn = true
           return resolve()
@@ -140,8 +162,26 @@ class Connection implements AmiSession {
         reject(/authentication failed/i.test(message)
           ? new AuthError(`login to ${this.where} as '${this.target.user}' failed: Authentication failed`, 'check the user and secret (PJCTL_SECRET, --secret-file or the config file) against manager.conf, and permit= for this address')
           : new AmiError(`login to ${this.where} failed: ${message}`))
-      })
+      }
+      if (key === null) this.manager.login(done)
+      else loginWith(this.manager, { authtype: 'MD5', key }, done)
     })
+  }
+
+  /** `Action: Challenge` / `AuthType: MD5` (main/manager.c action_challenge), then the Login's Key:
+   *  md5(challenge + secret) in lower-case hex, as authenticate() computes it. The secret is never sent. */
+  private async challengeKey(): Promise<string> {
+    let answer: Pending
+    try {
+      answer = await this.send('Challenge', { AuthType: 'MD5' }, 'none', undefined, undefined, true)
+    } catch (error) {
+      if (!(error instanceof ActionFailedError || error instanceof UnknownActionError || error instanceof PermissionError)) throw error
+      const said = error instanceof ActionFailedError ? error.serverMessage : error instanceof UnknownActionError ? 'Invalid/unknown command' : 'Permission denied'
+      throw new AuthError(`${this.where} refused the MD5 challenge login (it answered: ${said})`, CHALLENGE_REFUSED_HINT)
+    }
+    const challenge = answer.response?.get('Challenge')
+    if (!challenge) throw new AuthError(`${this.where} answered the MD5 Challenge without a challenge`, CHALLENGE_REFUSED_HINT)
+    return createHash('md5').update(challenge + this.target.secret).digest('hex')
   }
 
   async dbGetTree(family: string, onRow?: (row: DbRow) => void): Promise<DbTreeAnswer> {
@@ -271,7 +311,8 @@ class Connection implements AmiSession {
 
   // --- sending and receiving ---
 
-  private send(action: string, headers: Record<string, string>, expect: Expect, sink?: (line: string) => void, onItem?: (item: Message) => void): Promise<Pending> {
+  /** `beforeLogin`: the Challenge, which the library would otherwise hold until Login. */
+  private send(action: string, headers: Record<string, string>, expect: Expect, sink?: (line: string) => void, onItem?: (item: Message) => void, beforeLogin = false): Promise<Pending> {
     if (this.failure) return Promise.reject(this.failure)
     assertHeaderSafe('action', action)
     const request: Record<string, string> = { action }
@@ -287,7 +328,9 @@ class Connection implements AmiSession {
       this.pending.set(id, pending)
       this.armIdleTimer()
       this.debug(`> ${action} ${id} at ${Math.round(performance.now())} ms`)
-      this.manager.action(request, (error) => this.answered(id, error))
+      const answered = (error: ManagerItem | undefined): void => this.answered(id, error)
+      if (beforeLogin) sendBeforeLogin(this.manager, request, answered)
+      else this.manager.action(request, answered)
     })
   }
 
@@ -532,6 +575,47 @@ function sizeText(bytes: number): string {
     if (bytes >= size) return `${Number((bytes / size).toFixed(1))} ${unit}`
   }
   return `${bytes} bytes`
+}
+
+/** The TLS socket handed to asterisk-manager in place of a TCP one: verified against the system store or
+ *  --tls-ca, unless --tls-insecure. There is no plaintext fallback: a failed handshake is an error. */
+function connectTls(target: AmiTarget, tls: TlsSettings): TLSSocket {
+  return connectTlsSocket({
+    host: target.host,
+    port: target.port,
+    // SNI takes a host name, never an address; the certificate is checked against target.host either way
+    servername: isIP(target.host) ? undefined : target.host,
+    ca: tls.ca,
+    rejectUnauthorized: !tls.insecure,
+    minVersion: 'TLSv1.2',
+  })
+}
+
+/** A certificate the client would not trust (OpenSSL's verify codes, as Node reports them). */
+const UNTRUSTED = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_UNTRUSTED', 'CERT_SIGNATURE_FAILURE', 'CERT_REJECTED', 'INVALID_CA', 'CERT_CHAIN_TOO_LONG',
+])
+
+/** An error before the TLS handshake finished: say it was TLS, and what to do; never retry in plain TCP. */
+function tlsError(error: NodeJS.ErrnoException, target: AmiTarget): AmiError {
+  const where = `${target.host}:${target.port}`
+  const code = error.code ?? ''
+  const trust = target.tls?.caFile ? `the CA in --tls-ca ${target.tls.caFile}` : 'the system CA store'
+  const reason = printable(error.message)
+  if (UNTRUSTED.has(code)) {
+    return new AmiError(`TLS: the certificate of ${where} is not trusted by ${trust} (${reason})`, 'pass --tls-ca FILE with the CA certificate that signed it (for a self-signed certificate, the certificate itself); --tls-insecure skips the check and is not recommended', { cause: error })
+  }
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    return new AmiError(`TLS: the certificate of ${where} is not for '${target.host}' (${reason})`, 'connect with a name the certificate holds (--host), or reissue it with this name or address in subjectAltName', { cause: error })
+  }
+  if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') {
+    return new AmiError(`TLS: the certificate of ${where} is not valid now (${reason})`, "renew manager.conf's tlscertfile, or check this machine's clock", { cause: error })
+  }
+  if (code.startsWith('ERR_SSL_') || code === 'ECONNRESET' || code === 'EPIPE') {
+    return new AmiError(`TLS handshake with ${where} failed (${code || reason})`, "is this AMI's TLS port (manager.conf tlsenable=yes, tlsbindaddr, 5039 by convention)? Plain AMI (5038) does not speak TLS, and pjctl does not fall back to it", { cause: error })
+  }
+  return socketError(error, target)
 }
 
 function socketError(error: NodeJS.ErrnoException, target: AmiTarget): AmiError {

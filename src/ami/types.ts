@@ -23,10 +23,23 @@ export interface AmiTarget {
   port: number
   user: string
   secret: string
+  /** md5 (default): Challenge, then Login with Key = md5(challenge + secret); plain: Login with the Secret itself. */
+  auth?: 'md5' | 'plain'
+  /** AMI over TLS; absent: plain TCP. */
+  tls?: TlsSettings
   /** Seconds: bounds the connect, the login and every action. */
   timeout: number
   /** Bytes: an answer larger than this is refused (runaway output). */
   maxOutput: number
+}
+
+export interface TlsSettings {
+  /** PEM CA certificate(s) to verify the server against instead of the system store. */
+  ca?: string
+  /** Where `ca` came from (for messages). */
+  caFile?: string
+  /** --tls-insecure: no certificate check at all. */
+  insecure: boolean
 }
 
 export interface DbRow {

@@ -12,6 +12,12 @@ export const check: CommandSpec<CheckData> = {
   name: 'check',
   args: '[names...]',
   summary: 'Monitoring check over every AOR: exit 0 OK, 1 WARNING (full, orphaned, parse problems, at --per-ip-limit), 2 CRITICAL (lockout: full with stale contacts), 3 UNKNOWN.',
+  examples: [
+    'pjctl check -H pbx1 -t 20',
+    'pjctl check --all --textfile /var/lib/node_exporter/pjctl.prom',
+    'pjctl check --warn 1 --json',
+  ],
+  optionHelp: { perIpLimit: 'Flag source addresses holding N contacts or more: WARNING at N, CRITICAL above.' },
   options: [...READ_OPTIONS, 'warn', 'crit', 'raw', 'perIpLimit', 'per', 'verbose', 'textfile'],
   formats: ['nagios', 'json', 'prometheus'],
   errorExit: EXIT.unreadable,

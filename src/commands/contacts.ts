@@ -12,6 +12,11 @@ export const contacts: CommandSpec<ContactsData> = {
   name: 'contacts',
   args: '[names...]',
   summary: 'Registered contacts per AOR (or endpoint): source, user agent, expiry; AORs near or at max_contacts flagged.',
+  examples: [
+    'pjctl contacts FAP003',
+    'pjctl contacts --problems',
+    'pjctl contacts --server pbx1 --json',
+  ],
   options: [...READ_OPTIONS, 'warn', 'crit', 'raw', 'perIpLimit', 'per', 'problems'],
   formats: ['table', 'json'],
   async run({ args, settings, deps }) {

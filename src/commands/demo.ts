@@ -18,6 +18,10 @@ const PHONE = { aor: 'FAP003', uri: 'sip:FAP003@192.0.2.16:5064', viaAddr: '192.
 export const demo: CommandSpec<DemoData> = {
   name: 'demo',
   summary: 'Show the lockout and its fix against a built-in simulated Asterisk (real AMI over TCP on 127.0.0.1); needs no setup.',
+  examples: [
+    'npx pjctl demo',
+    'pjctl demo --no-color | less -R',
+  ],
   options: [],
   formats: ['text'],
   async run({ deps }) {

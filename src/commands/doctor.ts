@@ -16,6 +16,11 @@ export const doctor: CommandSpec<DoctorData> = {
   name: 'doctor',
   args: '[names...]',
   summary: 'Findings on the devices and settings that cause lockouts, each with evidence and fix: exit 0 none above info, 1 warning, 2 critical, 3 unreadable.',
+  examples: [
+    'pjctl doctor',
+    'pjctl doctor FAP003 --json',
+    'pjctl doctor --all --per-ip-limit 10',
+  ],
   options: [...READ_OPTIONS, 'warn', 'crit', 'perIpLimit', 'per'],
   formats: ['table', 'json'],
   errorExit: EXIT.unreadable,

@@ -6,7 +6,7 @@ import { isProblem } from '../core/live.js'
 import { UsageError } from '../errors.js'
 import { listen, type HttpListener } from '../http/server.js'
 import { ExporterMetrics } from '../output/metrics.js'
-import { listenAddress } from '../options.js'
+import { CONNECTION_SECURITY, listenAddress } from '../options.js'
 import { ServerFollower } from './follow.js'
 import type { CommandSpec } from './types.js'
 
@@ -21,7 +21,11 @@ const RENDER_COST_FACTOR = 4
 export const exporter: CommandSpec<Record<string, never>> = {
   name: 'exporter',
   summary: 'Serve live Prometheus metrics for every AOR (/metrics, /healthz), kept current from AMI events.',
-  options: ['server', 'all', 'config', 'host', 'port', 'user', 'secretFile', 'timeout', 'maxOutput', 'source', 'pjsipConf', 'maxContacts', 'warn', 'crit', 'listen', 'resync', 'perAor'],
+  examples: [
+    'pjctl exporter --all',
+    'pjctl exporter --server pbx1 --listen :9814 --resync 10m --per-aor problems',
+  ],
+  options: ['server', 'all', 'config', 'host', 'port', 'user', 'secretFile', ...CONNECTION_SECURITY, 'timeout', 'maxOutput', 'source', 'pjsipConf', 'maxContacts', 'warn', 'crit', 'listen', 'resync', 'perAor'],
   formats: ['text'],
   // SIGTERM/SIGINT end the run: sessions are logged off, then exit 0
   handlesInterrupt: true,

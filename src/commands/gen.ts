@@ -10,7 +10,7 @@ import { basename, dirname, join } from 'node:path'
 import { parseGenCsv, proposeFromReports, renderGen, type GenEntry, type GenKind, type GenOptions, type OptionNames } from '../core/genconf.js'
 import { selectAors } from '../core/select.js'
 import { InputError, UsageError } from '../errors.js'
-import { flagOf } from '../options.js'
+import { CONNECTION_SECURITY, flagOf } from '../options.js'
 import { printable } from '../text.js'
 import { readServerReport } from './read.js'
 import { WIZARD_FILE } from '../core/limits.js'
@@ -57,6 +57,7 @@ const GEN_OPTIONS = [
   'port',
   'user',
   'secretFile',
+  ...CONNECTION_SECURITY,
   'timeout',
   'config',
   'source',
@@ -67,6 +68,12 @@ export const gen: CommandSpec<GenOutput> = {
   name: 'gen',
   args: '<kind> [names...]',
   summary: 'Generate pjsip.conf or pjsip_wizard.conf AOR config that prevents lockouts (max_contacts, remove_existing=yes).',
+  argChoices: ['pjsip', 'wizard'],
+  examples: [
+    'pjctl gen pjsip 1001 1002 --max-contacts 2 --generate-password',
+    'pjctl gen wizard --from-csv phones.csv --out /etc/asterisk/pjsip_wizard_phones.conf',
+    'pjctl gen pjsip --from-server --server pbx1',
+  ],
   help: [
     'Generate pjsip.conf (kind pjsip) or pjsip_wizard.conf (kind wizard) snippets whose AORs do not lock phones out:',
     'max_contacts of at least 1 (default 1) and remove_existing=yes.',
@@ -81,6 +88,7 @@ export const gen: CommandSpec<GenOutput> = {
     '([T](!), [T-auth](!), [T-aor](!) for pjsip) and [NAME](T) sections with only what is per name.',
     '--out FILE writes the snippet (mode 600 when it holds passwords) and never overwrites without --force.',
   ].join('\n'),
+  optionHelp: { force: 'Overwrite the --out file if it exists.' },
   options: GEN_OPTIONS,
   formats: ['text'],
   async run({ args, settings, deps }) {

@@ -1,5 +1,6 @@
 // Every command pjctl has, listed statically (one module per command over the shared read path).
 import { check } from './check.js'
+import { completion } from './completion.js'
 import { contacts } from './contacts.js'
 import { demo } from './demo.js'
 import { doctor } from './doctor.js'
@@ -10,4 +11,4 @@ import { restore } from './restore.js'
 import { sources } from './sources.js'
 import type { CommandSpec } from './types.js'
 
-export const COMMANDS = [contacts, check, sources, doctor, prune, restore, gen, exporter, demo] as unknown as readonly CommandSpec[]
+export const COMMANDS = [contacts, check, sources, doctor, prune, restore, gen, exporter, demo, completion] as unknown as readonly CommandSpec[]

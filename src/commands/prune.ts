@@ -28,6 +28,15 @@ export const prune: CommandSpec<PruneData> = {
   handlesInterrupt: true,
   args: '[names...]',
   summary: 'Delete stale contacts (expired, superseded, beyond --keep) safely: dry run, confirmation, backup, compare-before-delete.',
+  examples: [
+    'pjctl prune --superseded --expired --dry-run',
+    'pjctl prune FAP003 --keep 1',
+    'pjctl prune --all --superseded --expired --yes --quiet',
+  ],
+  optionHelp: {
+    quiet: 'Print only the summary line: no plan, no warnings, no progress.',
+    force: "Delete more than --max-delete contacts, or more than half of a server's.",
+  },
   options: [
     ...READ_OPTIONS.filter((o) => o !== 'input'),
     'expired', 'superseded', 'orphaned', 'keep', 'key', 'unreachable', 'via', 'dryRun', 'yes', 'backup', 'backupRetention', 'maxDelete', 'force', 'inFlight', 'quiet',

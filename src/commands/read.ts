@@ -13,11 +13,12 @@ import { aorMapping, aorsFromPjsipConf, aorsFromWizardConf, DEFAULT_AOR_FILE, me
 import { CONTACT_FAMILY, type AorConfig, type LimitsInfo, type ParsedContacts, type QualifyStatus, type ServerReport, type Thresholds } from '../core/types.js'
 import { selectAors, validateName } from '../core/select.js'
 import { ActionFailedError, ActionTimeoutError, InputError, cannotRead, PjctlError, PermissionError, UnknownActionError, UsageError } from '../errors.js'
+import { CONNECTION_SECURITY } from '../options.js'
 import type { Deps, Settings } from './types.js'
 import type { ServerFailure } from './views.js'
 
 /** The options of every command that reads contacts (contacts, check, prune). */
-export const READ_OPTIONS = ['server', 'all', 'config', 'host', 'port', 'user', 'secretFile', 'timeout', 'maxOutput', 'parallel', 'source', 'input', 'strict', 'limits', 'pjsipConf', 'maxContacts'] as const
+export const READ_OPTIONS = ['server', 'all', 'config', 'host', 'port', 'user', 'secretFile', ...CONNECTION_SECURITY, 'timeout', 'maxOutput', 'parallel', 'source', 'input', 'strict', 'limits', 'pjsipConf', 'maxContacts'] as const
 
 export interface ReadOptions {
   /** The names asked for (AOR or endpoint); one name lets pjctl ask PJSIPShowEndpoint instead of every AOR. */
@@ -83,7 +84,7 @@ export async function readFromSession(session: AmiSession, settings: Settings, d
 }
 
 /** Whether the limits are read on a second AMI session, in parallel with the contacts: Asterisk runs one
- *  session's actions one after another. Measured on a real Asterisk 22 (README, Performance). */
+ *  session's actions one after another. Measured on the real Asterisk 22 lab (README, Where the AOR limits come from). */
 export const SECOND_SESSION = true
 
 /**

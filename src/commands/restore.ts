@@ -9,13 +9,19 @@ import { announceChange } from './announce.js'
 import { readBackup, type BackupEntry } from './backup.js'
 import type { CommandSpec } from './types.js'
 import type { RestoreData } from './views.js'
+import { CONNECTION_SECURITY } from '../options.js'
 
 export const restore: CommandSpec<RestoreData> = {
   name: 'restore',
   handlesInterrupt: true,
   args: '<file>',
   summary: 'Put contacts from a prune backup file back (DBPut), only where the key does not exist now.',
-  options: ['server', 'config', 'host', 'port', 'user', 'secretFile', 'timeout', 'key', 'dryRun', 'force'],
+  examples: [
+    'pjctl restore --dry-run ~/.local/state/pjctl/backups/pbx1-2026-11-27.jsonl',
+    'pjctl restore --key 093effad ~/.local/state/pjctl/backups/pbx1-2026-11-27.jsonl',
+  ],
+  optionHelp: { force: 'Restore a backup that was written for another server.' },
+  options: ['server', 'config', 'host', 'port', 'user', 'secretFile', ...CONNECTION_SECURITY, 'timeout', 'key', 'dryRun', 'force'],
   formats: ['table', 'json'],
   async run({ args, settings, deps }) {
     const file = args[0]

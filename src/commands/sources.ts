@@ -12,6 +12,11 @@ export const sources: CommandSpec<SourcesData> = {
   name: 'sources',
   args: '[names...]',
   summary: 'Registrations per source address: contacts, AORs, endpoints, user agents, stale contacts; busiest first.',
+  examples: [
+    'pjctl sources',
+    'pjctl sources --per-ip-limit 10 --per aor',
+    'pjctl sources --all --json',
+  ],
   options: [...READ_OPTIONS, 'perIpLimit', 'per'],
   formats: ['table', 'json'],
   async run({ args, settings, deps }) {

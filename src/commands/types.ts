@@ -64,6 +64,12 @@ export interface CommandSpec<D = unknown> {
   summary: string
   /** Longer help shown under --help. */
   help?: string
+  /** Two or three command lines shown under --help and in the man page. */
+  examples?: readonly string[]
+  /** The words the first argument may be (completion offers them). */
+  argChoices?: readonly string[]
+  /** This command's own wording for an option whose table help speaks of several commands. */
+  optionHelp?: Partial<Record<OptionKey, string>>
   options: readonly OptionKey[]
   /** Output formats; the first is the default. */
   formats: readonly Format[]

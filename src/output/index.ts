@@ -9,6 +9,7 @@ import { pruneJson, prunePlanPreview, pruneTable, restoreJson, restoreTable } fr
 import { sourcesJson, sourcesTable } from './sources.js'
 import { doctorJson, doctorTable } from './doctor.js'
 import { paint, type Style } from './style.js'
+import { completionScript } from './completion.js'
 
 export type { Style } from './style.js'
 
@@ -26,6 +27,7 @@ const RENDERERS: Record<string, Partial<Record<Format, Renderer>>> = {
   restore: { table: restoreTable, json: restoreJson },
   gen: { text: (data: { text: string }) => data.text },
   demo: { text: demoText },
+  completion: { text: completionScript },
   // the exporter serves its metrics over HTTP and prints nothing when it stops
   exporter: { text: () => '' },
 }

@@ -1,6 +1,7 @@
 // The AMI actions the sim answers, with the privileges main/manager.c checks (any one of the
 // user's write= classes suffices) and the answers of main/manager.c and main/db.c.
 
+import { randomInt } from 'node:crypto'
 import { actionIdHeader, block, listComplete, listStart, response, type AmiRequest } from './ami.js'
 import { runCli, type CliOutput } from './cli.js'
 import { getConfig } from './config.js'
@@ -16,6 +17,8 @@ export interface SessionState {
   eventClasses: Set<string>
   /** Set by Logoff and by a failed Login: the connection closes after the answer. */
   closing: boolean
+  /** mansession.challenge: set by the first `Challenge` (AuthType MD5), kept for the connection; '' before. */
+  challenge: string
 }
 
 export interface ActionContext {
@@ -67,7 +70,10 @@ function eventClasses(user: SimUser, events: string): Set<string> {
 function login(ctx: ActionContext): string[] {
   const { session, request, sim, actionId } = ctx
   if (session.user) return [response('Success', actionId, 'Already authenticated')]
-  const user = sim.authenticate(request.get('Username'), request.get('Secret'))
+  // authenticate(): AuthType MD5 compares Key with md5(challenge + secret); any other AuthType, the Secret
+  const user = request.get('AuthType').toLowerCase() === 'md5'
+    ? sim.authenticateMd5(request.get('Username'), session.challenge, request.get('Key'))
+    : sim.authenticate(request.get('Username'), request.get('Secret'))
   if (!user) {
     session.closing = true
     return [response('Error', actionId, 'Authentication failed')]
@@ -88,6 +94,16 @@ function login(ctx: ActionContext): string[] {
     )
   }
   return answer
+}
+
+/** action_challenge(): AuthType MD5 (any case) gets the connection's challenge, made on first use:
+ *  ast_random() printed with %ld into char[10], so at most 9 digits. Anything else: Must specify AuthType. */
+function challenge(ctx: ActionContext): string[] {
+  const { session, request, actionId } = ctx
+  if (request.get('AuthType').toLowerCase() !== 'md5') return [response('Error', actionId, 'Must specify AuthType')]
+  if (!session.challenge) session.challenge = String(randomInt(0, 2 ** 31)).slice(0, 9)
+  // astman_start_ack (Response and ActionID, no Message), then the Challenge line and the blank line
+  return [block([['Response', 'Success'], ...actionIdHeader(actionId), ['Challenge', session.challenge]])]
 }
 
 function logoff(ctx: ActionContext): string[] {
@@ -227,6 +243,7 @@ type NamedSpec = ActionSpec & { name: string }
 
 const ACTIONS: Record<string, NamedSpec> = {
   login: { name: 'Login', synopsis: 'Login Manager.', privileges: [], run: login },
+  challenge: { name: 'Challenge', synopsis: 'Generate Challenge for MD5 Auth.', privileges: [], run: challenge },
   logoff: { name: 'Logoff', synopsis: 'Logoff Manager.', privileges: [], run: logoff },
   ping: { name: 'Ping', synopsis: 'Keepalive command.', privileges: [], run: ping },
   listcommands: { name: 'ListCommands', synopsis: 'List available manager commands.', privileges: [], run: listCommands },
@@ -250,9 +267,10 @@ const NOT_IN_13 = new Set(['dbgettree'])
 /** Actions that work before Login (process_message lets these through). */
 const BEFORE_LOGIN = new Set(['login', 'logoff', 'challenge'])
 
-function findAction(name: string, version: SimAsterisk['version']): ActionSpec | undefined {
+function findAction(name: string, sim: SimAsterisk): ActionSpec | undefined {
   const key = name.toLowerCase()
-  if (version === '13' && NOT_IN_13.has(key)) return undefined
+  if (sim.version === '13' && NOT_IN_13.has(key)) return undefined
+  if (key === 'challenge' && sim.faults.noChallenge) return undefined
   return Object.hasOwn(ACTIONS, key) ? ACTIONS[key] : undefined
 }
 
@@ -269,7 +287,7 @@ export function answerAction(ctx: ActionContext): string[] {
   if (!ctx.session.user && !BEFORE_LOGIN.has(action.toLowerCase())) {
     return [response('Error', ctx.actionId, 'Permission denied')]
   }
-  const spec = findAction(action, ctx.sim.version)
+  const spec = findAction(action, ctx.sim)
   if (!spec) {
     const message = `Invalid/unknown command: ${action}. Use Action: ListCommands to show available commands.`
     return [response('Error', ctx.actionId, message)]

@@ -1,7 +1,9 @@
 // SimAsterisk: a simulated Asterisk speaking AMI over TCP, byte for byte as Asterisk 22.10.1
 // (or, with version '13', as Asterisk 13), with faults to inject.
 
+import { createHash } from 'node:crypto'
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net'
+import { createServer as createTlsServer } from 'node:tls'
 import { CONTACT_FAMILY, type QualifyStatus } from '../core/types.js'
 import { answerAction, type ActionContext, type SessionState } from './actions.js'
 import { AmiRequest, parseHeader, type Header } from './ami.js'
@@ -45,6 +47,8 @@ export interface SimFaults {
   dbDelFail?: string[]
   /** Runs before the sim answers each action (after it was recorded in `received`). */
   beforeAction?: (action: string, headers: Header[], sim: SimAsterisk) => void | Promise<void>
+  /** A server without the Challenge action (an AMI proxy, say): it answers `Invalid/unknown command`. */
+  noChallenge?: boolean
   /** Connections beyond this many are closed at once (net.Server#maxConnections). */
   maxConnections?: number
 }
@@ -67,6 +71,8 @@ export interface SimOptions {
   cost?: number
   /** contact_expiration_check_interval in seconds: 0 (default) runs no background sweep. */
   contactExpirationCheckInterval?: number
+  /** AMI over TLS (manager.conf tlsenable, tlscertfile, tlsprivatekey): PEM text. The sim then speaks TLS only, like Asterisk's tlsbindaddr port. */
+  tls?: { cert: string; key: string }
   faults?: SimFaults
   /** Config files GetConfig answers instead of the ones rendered from the AORs (pjsip.conf, pjsip_wizard.conf);
    *  null: the file does not exist. sorcery.conf does not exist unless given here. */
@@ -79,6 +85,8 @@ export interface ReceivedAction {
   /** The `Action` header ('' when the message had none). */
   action: string
   headers: Header[]
+  /** The connection's MD5 challenge when the message arrived (after a Challenge): lets a test check a Login's Key. */
+  challenge?: string
 }
 
 const DEFAULT_USERS: readonly SimUser[] = [
@@ -124,6 +132,7 @@ class Session implements SessionState {
   user: SimUser | undefined
   eventClasses = new Set<string>()
   closing = false
+  challenge = ''
   /** Stalled by a fault: nothing more is written. */
   private silent = false
   private input = ''
@@ -177,7 +186,7 @@ class Session implements SessionState {
   private messageComplete(): void {
     const request = new AmiRequest(this.headers)
     this.headers = []
-    this.sim.received.push({ connection: this.connection, action: request.action, headers: request.headers })
+    this.sim.received.push({ connection: this.connection, action: request.action, headers: request.headers, ...(this.challenge ? { challenge: this.challenge } : {}) })
     this.enqueue(() => this.answer(request))
   }
 
@@ -262,7 +271,10 @@ export class SimAsterisk {
     this.registrar.onContactCreated = (created) => this.broadcast(contactCreatedEvents(created))
     this.registrar.onContactRemoved = (removed) => this.broadcast(contactRemovedEvents(removed))
     this.load(opts.seed ?? captureSeed({ now: this.now() }))
-    this.server = createServer((socket) => this.accept(socket))
+    // TLS: the banner goes out once the handshake is done ('secureConnection'), as Asterisk's tcptls does
+    this.server = opts.tls
+      ? createTlsServer({ cert: opts.tls.cert, key: opts.tls.key }, (socket) => this.accept(socket))
+      : createServer((socket) => this.accept(socket))
     this.setFaults(opts.faults ?? {})
   }
 
@@ -373,6 +385,13 @@ export class SimAsterisk {
   authenticate(username: string, secret: string): SimUser | undefined {
     const name = username.toLowerCase()
     return this.users.find((user) => user.username.toLowerCase() === name && user.secret === secret)
+  }
+
+  /** authenticate() with AuthType MD5: Key must be md5(challenge + secret) in lower-case hex (strcmp), after a Challenge. */
+  authenticateMd5(username: string, challenge: string, key: string): SimUser | undefined {
+    if (!key || !challenge) return undefined
+    const name = username.toLowerCase()
+    return this.users.find((user) => user.username.toLowerCase() === name && createHash('md5').update(challenge + user.secret).digest('hex') === key)
   }
 
   /** ast_db_del2, failing for the keys of the `dbDelFail` fault. */

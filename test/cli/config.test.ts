@@ -7,7 +7,7 @@ import type { SimAsterisk, SimUser } from '../../src/sim/server.js'
 import { runIn as run } from '../helpers/cli.js'
 import { isolatedHome, type RunResult } from '../helpers/run.js'
 import { sim } from '../helpers/sim.js'
-import { closedPort, expectNoSecret, writeFile } from '../helpers/rows.js'
+import { closedPort, expectNoSecret, md5, writeFile } from '../helpers/rows.js'
 
 const ALL = ['system', 'command', 'reporting']
 const USERS: SimUser[] = [
@@ -38,13 +38,18 @@ function lab(server: SimAsterisk, extra: Record<string, unknown> = {}): Record<s
   return { host: '127.0.0.1', port: server.port, user: 'pjctl', secret: 'cfg-Secret-41', ...extra }
 }
 
-/** [Username, Secret] of each Login of a session that read contacts (each run also logs in a second session for the AOR limits). */
+/** [Username, secret] of each Login of a session that read contacts (each run also logs in a second session for the AOR limits):
+ *  its Secret, or for an MD5 login the one of SECRETS its Key proves. */
 const logins = (server: SimAsterisk) => {
   const reading = new Set(server.received.filter((a) => a.action === 'DBGetTree' || a.action === 'Command').map((a) => a.connection))
-  const failed = new Set(server.received.filter((a) => a.action === 'login').map((a) => a.connection).filter((c) => !server.received.some((a) => a.connection === c && a.action !== 'login')))
+  const failed = new Set(server.received.filter((a) => a.action === 'login').map((a) => a.connection).filter((c) => !server.received.some((a) => a.connection === c && !/^(login|challenge)$/i.test(a.action))))
   return server.received
     .filter((a) => a.action === 'login' && (reading.has(a.connection) || failed.has(a.connection)))
-    .map((a) => ['Username', 'Secret'].map((h) => a.headers.find(([n]) => n === h)?.[1]))
+    .map((a) => {
+      const header = (name: string) => a.headers.find(([n]) => n.toLowerCase() === name.toLowerCase())?.[1]
+      const key = header('Key')
+      return [header('Username'), key === undefined ? header('Secret') : SECRETS.find((s) => md5(`${a.challenge}${s}`) === key)]
+    })
 }
 
 function expectNoSecrets(r: RunResult): void {
@@ -122,7 +127,7 @@ describe('the config file', () => {
 
     const bare = isolatedHome()
     const noFile = await run(['contacts', '--server', 'lab'], { env: bare })
-    expect([noFile.code, noFile.stderr]).toEqual([2, `pjctl: --server lab: no config file at ${join(bare.XDG_CONFIG_HOME, 'pjctl', 'config.json')}\nhint: create it, or pass --config FILE\n`])
+    expect([noFile.code, noFile.stderr]).toEqual([2, `pjctl: --server lab: no config file at ${join(bare.XDG_CONFIG_HOME, 'pjctl', 'config.json')} or ${bare.PJCTL_SYSTEM_CONFIG}\nhint: create one, or pass --config FILE\n`])
 
     const missing = await run(['contacts', '--config', join(home.dir, 'missing.json')], { env: home.env })
     expect([missing.code, missing.stderr]).toEqual([2, `pjctl: cannot read ${join(home.dir, 'missing.json')}: no such file\n`])
@@ -146,20 +151,29 @@ describe('the config file', () => {
 })
 
 describe('secrets', () => {
-  it('no flag takes a secret: --secret is an unknown option (exit 2), and --secret=VALUE is not echoed', async () => {
+  it('no flag takes a secret: --secret, --secret=VALUE, --password say where the secret goes, and never echo it', async () => {
     const server = await sim({ users: USERS })
     const home = homeWith({ servers: { lab: lab(server) } })
+    const sentence = 'pjctl: the secret is never a flag: use PJCTL_SECRET, --secret-file or the config file\n'
     const spaced = await run(['contacts', '--server', 'lab', '--secret', 'cfg-Secret-41'], { env: home.env })
-    expect(spaced.code).toBe(2)
-    expect(spaced.stderr.split('\n')[0]).toBe("pjctl: unknown option '--secret'")
+    expect([spaced.code, spaced.stdout, spaced.stderr]).toEqual([2, '', sentence])
     expectNoSecrets(spaced)
     const joined = await run(['contacts', '--server', 'lab', '--secret=cfg-Secret-41'], { env: home.env })
-    expect([joined.code, joined.stdout, joined.stderr]).toEqual([2, '', "pjctl: unknown option '--secret=…'\n"])
+    expect([joined.code, joined.stdout, joined.stderr]).toEqual([2, '', sentence])
     const quoted = await run(['contacts', "--password=it's-cfg-Secret-41"], { env: home.env })
-    expect([quoted.code, quoted.stderr]).toEqual([2, "pjctl: unknown option '--password=…'\n"])
+    expect([quoted.code, quoted.stderr]).toEqual([2, sentence])
     const checked = await run(['check', '--secret=cfg-Secret-41'], { env: home.env })
-    expect([checked.code, checked.stderr]).toEqual([3, "pjctl: unknown option '--secret=…'\n"])
+    expect([checked.code, checked.stderr]).toEqual([3, sentence])
+    // not "did you mean --crit?", and --secret-file is still a flag
+    expect(checked.stderr).not.toContain('--crit')
+    const file = await run(['contacts', '--server', 'lab', '--secret-file', join(home.dir, 'none')], { env: home.env })
+    expect(file.stderr).toBe(`pjctl: cannot read ${join(home.dir, 'none')}: no such file\n`)
+    // nothing above reached the server
     expect(server.received).toEqual([])
+    // after `--` it is an operand, not a flag
+    const operand = await run(['contacts', '--server', 'lab', '--', '--secret'], { env: home.env })
+    expect(operand.stderr).not.toContain('the secret is never a flag')
+    expect(server.received.filter((a) => a.action === 'login').length).toBeGreaterThan(0)
   })
 
   it('--secret-file: the first line is the secret; a file others can read is warned about', async () => {
@@ -237,11 +251,11 @@ describe('precedence: flag > env > config', () => {
     let started = Date.now()
     const fromConfig = await run(['contacts', '--server', 'lab'], { env: home.env, killAfterMs: 6000 })
     expect(Date.now() - started).toBeLessThan(2500)
-    expect([fromConfig.code, fromConfig.stderr]).toEqual([3, `pjctl: no answer to Login from 127.0.0.1:${server.port} within 1 s\n`])
+    expect([fromConfig.code, fromConfig.stderr]).toEqual([3, `pjctl: no answer to Challenge from 127.0.0.1:${server.port} within 1 s\nhint: the server stalled; --timeout raises the limit\n`])
     const slow = homeWith({ servers: { lab: lab(server, { timeout: 30 }) } })
     started = Date.now()
     const fromFlag = await run(['contacts', '--server', 'lab', '--timeout', '0.5'], { env: slow.env, killAfterMs: 6000 })
     expect(Date.now() - started).toBeLessThan(2000)
-    expect([fromFlag.code, fromFlag.stderr]).toEqual([3, `pjctl: no answer to Login from 127.0.0.1:${server.port} within 0.5 s\n`])
+    expect([fromFlag.code, fromFlag.stderr]).toEqual([3, `pjctl: no answer to Challenge from 127.0.0.1:${server.port} within 0.5 s\nhint: the server stalled; --timeout raises the limit\n`])
   })
 })

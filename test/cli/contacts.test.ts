@@ -38,7 +38,14 @@ describe('pjctl contacts: sources', () => {
     expect(summary(doc.aors)).toEqual(LAB)
     expect(doc.aors.flatMap((a: { contacts: unknown[] }) => a.contacts)).toHaveLength(13)
     expect(doc.problems).toEqual([])
-    expect(actionsWithHeaders(server.received)[0]).toEqual(['login', { Username: 'pjctl', Secret: 'pjctl-secret', Event: 'off' }])
+    // the secret never crosses the network: Key = md5(challenge + secret), as main/manager.c checks it
+    const first = server.received.filter((a) => a.connection === server.received[0].connection)
+    const challenge = first[1].challenge!
+    expect(challenge).toMatch(/^\d{1,9}$/)
+    expect(actionsWithHeaders(first).slice(0, 2)).toEqual([
+      ['Challenge', { Authtype: 'MD5' }],
+      ['login', { Authtype: 'MD5', Event: 'off', Key: md5(challenge + 'pjctl-secret'), Username: 'pjctl' }],
+    ])
     // contacts on the first session; limits from the config files on a second one, at the same time
     expect(sessionsOf(server.received)).toEqual([
       [['DBGetTree', { Family: 'registrar/contact' }], ['Command', { Command: 'database show registrar/contact' }]],

@@ -32,7 +32,7 @@ describe('a broken answer', () => {
     expect(r.stderr).toBe(
       `pjctl: 127.0.0.1:${server.port} closed the connection in the middle of the answer to ${action}\nhint: the answer is incomplete; nothing was changed by this action\n`,
     )
-    expect(actions(server.received)).toEqual(['login', action])
+    expect(actions(server.received)).toEqual(['Challenge', 'login', action])
   })
 
   it('Command lines dropped (Asterisk 22 `Output:`): `13 results found.` disagrees, exit 3, writetimeout hint', async () => {
@@ -42,7 +42,7 @@ describe('a broken answer', () => {
     expect(r.stderr).toBe(
       `pjctl: incomplete answer from the server: it announced 13 contacts, 11 arrived (Command 'database show registrar/contact' from 127.0.0.1:${server.port})\n${INCOMPLETE_HINT}\n`,
     )
-    expect(actions(server.received)).toEqual(['login', 'Command', 'Logoff'])
+    expect(actions(server.received)).toEqual(['Challenge', 'login', 'Command', 'Logoff'])
   })
 
   it('Command lines dropped (Asterisk 13 `Response: Follows`): exit 3, incomplete answer', async () => {
@@ -53,7 +53,7 @@ describe('a broken answer', () => {
       `pjctl: incomplete answer from the server: it announced 13 contacts, 12 arrived (Command 'database show registrar/contact' from 127.0.0.1:${server.port})`,
     )
     expect(r.stderr).toContain('writetimeout')
-    expect(actions(server.received)).toEqual(['login', 'DBGetTree', 'Command', 'Logoff'])
+    expect(actions(server.received)).toEqual(['Challenge', 'login', 'DBGetTree', 'Command', 'Logoff'])
   })
 
   it('DBGetTree items dropped: `ListItems` disagrees, exit 3, writetimeout hint naming the user', async () => {
@@ -65,7 +65,7 @@ describe('a broken answer', () => {
         "hint: Asterisk drops AMI output that is not read within the manager user's writetimeout; raise writetimeout= for [pjctl] in manager.conf (e.g. writetimeout = 5000) and try again\n",
     )
     // auto does not paper over a damaged DBGetTree answer with Command
-    expect(actions(server.received)).toEqual(['login', 'DBGetTree', 'Logoff'])
+    expect(actions(server.received)).toEqual(['Challenge', 'login', 'DBGetTree', 'Logoff'])
   })
 
   it('PJSIPShowAors events dropped: exit 3 (a limit silently missing would misjudge an AOR)', async () => {
@@ -156,7 +156,9 @@ function resettingServer(received: string[]): Promise<Server> {
         const id = /^ActionID: (.*)$/im.exec(message)?.[1] ?? ''
         const action = /^Action: (.*)$/im.exec(message)?.[1] ?? ''
         received.push(action)
-        if (/^login$/i.test(action)) {
+        if (/^challenge$/i.test(action)) {
+          socket.write(`Response: Success\r\nActionID: ${id}\r\nChallenge: 284619077\r\n\r\n`)
+        } else if (/^login$/i.test(action)) {
           socket.write(`Response: Success\r\nActionID: ${id}\r\nMessage: Authentication accepted\r\n\r\n`)
         } else if (/^(getconfig|pjsipshowaors|logoff)$/i.test(action)) {
           const message = { getconfig: 'Config file not found', pjsipshowaors: 'No AORs found', logoff: 'Thanks for all the fish.' }[action.toLowerCase()]
@@ -189,8 +191,8 @@ describe('a reset connection', () => {
       `pjctl: 127.0.0.1:${port} closed the connection with a reset in the middle of the answer to DBGetTree\nhint: the answer is incomplete; nothing was changed by this action\n`,
     )
     // the limits' second session (login, GetConfig...) may have started; nothing else was asked
-    expect(received.slice(0, 2)).toEqual(['login', 'DBGetTree'])
-    expect(received.filter((a) => !/^(login|GetConfig|PJSIPShowAors|Logoff)$/i.test(a))).toEqual(['DBGetTree'])
+    expect(received.slice(0, 3)).toEqual(['Challenge', 'login', 'DBGetTree'])
+    expect(received.filter((a) => !/^(challenge|login|GetConfig|PJSIPShowAors|Logoff)$/i.test(a))).toEqual(['DBGetTree'])
   })
 })
 
@@ -201,7 +203,7 @@ describe('a silent server', () => {
     const r = await run(['contacts', '--timeout', '0.5'], { env: envFor(server), killAfterMs: 5000 })
     expect(Date.now() - started).toBeLessThan(2000)
     expectUnreadable(r)
-    expect(r.stderr).toBe(`pjctl: no answer to Login from 127.0.0.1:${server.port} within 0.5 s\n`)
+    expect(r.stderr).toBe(`pjctl: no answer to Challenge from 127.0.0.1:${server.port} within 0.5 s\nhint: the server stalled; --timeout raises the limit\n`)
   })
 
   it.each([
@@ -253,8 +255,8 @@ describe('credentials and privileges', () => {
     const wrong = 'Wr0ng-s3cret-xyz'
     const r = await run(['contacts', '--debug'], { env: envFor(server, 'pjctl', wrong) })
     expectUnreadable(r, wrong)
-    expect(firstLine(r)).toBe(`pjctl: login to 127.0.0.1:${server.port} as 'pjctl' failed: Authentication failed`)
-    expect(actions(server.received)).toEqual(['login'])
+    expect(r.stderr.split('\n').filter((line) => !line.startsWith('pjctl: debug:'))[0]).toBe(`pjctl: login to 127.0.0.1:${server.port} as 'pjctl' failed: Authentication failed`)
+    expect(actions(server.received)).toEqual(['Challenge', 'login'])
     const checked = await run(['check'], { env: envFor(server, 'pjctl', wrong) })
     expect(checked.code).toBe(3)
     expect(checked.stdout).toBe(`PJCTL UNKNOWN - login to 127.0.0.1:${server.port} as 'pjctl' failed: Authentication failed\n`)
@@ -274,8 +276,8 @@ describe('credentials and privileges', () => {
     expect(doc.aors.map((a: { aor: string; maxContacts: null; state: string; severity: number }) => [a.aor, a.maxContacts, a.state, a.severity])).toEqual(
       ['FAP003', 'alice', 'bob', 'carol', 'dave', 'erin', 'phone1', 'wizphone'].map((name) => [name, null, 'unknown', 0]),
     )
-    expect(actions(server.received)).toEqual(['login', 'DBGetTree', 'Logoff'])
-    expect(server.received.filter((a) => a.connection !== server.received[0].connection).map((a) => a.action)).toEqual(['login', 'GetConfig', 'GetConfig', 'GetConfig', 'PJSIPShowAors', 'Logoff'])
+    expect(actions(server.received)).toEqual(['Challenge', 'login', 'DBGetTree', 'Logoff'])
+    expect(server.received.filter((a) => a.connection !== server.received[0].connection).map((a) => a.action)).toEqual(['Challenge', 'login', 'GetConfig', 'GetConfig', 'GetConfig', 'PJSIPShowAors', 'Logoff'])
     expectNoSecret(r, 'ro-pw-77')
   })
 
@@ -287,7 +289,7 @@ describe('credentials and privileges', () => {
       'pjctl: AMI actions DBGetTree and Command were refused: permission denied (needs write=system or reporting or command)\n' +
         'hint: give [nobody] write=reporting (DBGetTree, Asterisk 16.28/18.14/19.6+) or write=command in manager.conf\n',
     )
-    expect(actions(server.received)).toEqual(['login', 'DBGetTree', 'Command', 'Logoff'])
+    expect(actions(server.received)).toEqual(['Challenge', 'login', 'DBGetTree', 'Command', 'Logoff'])
   })
 
   it('write=reporting on Asterisk 13 (no DBGetTree, Command denied): exit 3', async () => {

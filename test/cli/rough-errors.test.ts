@@ -88,7 +88,7 @@ describe('a port that accepts but is not AMI', () => {
     expect(r.code).toBe(3)
     expect(r.stderr).toBe(
       `pjctl: 127.0.0.1:${port}: connected, but no AMI banner within 0.5 s\n` +
-        'hint: is this the AMI port (manager.conf [general] port, usually 5038), and not another service? (--timeout raises the limit)\n',
+        'hint: is this the AMI port (manager.conf [general] port, usually 5038), and not another service? If it is AMI over TLS (tlsbindaddr, 5039 by convention), add --tls. (--timeout raises the limit)\n',
     )
   })
 })

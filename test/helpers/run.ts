@@ -28,6 +28,8 @@ export function isolatedHome(): Record<string, string> {
     HOME: home,
     XDG_CONFIG_HOME: join(home, '.config'),
     XDG_STATE_HOME: join(home, '.local/state'),
+    // never the machine's /etc/pjctl/config.json
+    PJCTL_SYSTEM_CONFIG: join(home, 'etc/pjctl/config.json'),
   }
 }
 

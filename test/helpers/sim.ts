@@ -20,7 +20,7 @@ export function envFor(server: SimAsterisk, user = 'pjctl', secret = `${user}-se
   return { PJCTL_HOST: '127.0.0.1', PJCTL_PORT: String(server.port), PJCTL_USER: user, PJCTL_SECRET: secret }
 }
 
-/** The actions the sim received, without Login/Logoff, as `Action Header=value ...` lines. */
+/** The actions the sim received, without the login (Challenge, Login) and Logoff. */
 export function actionsOf(server: SimAsterisk): string[] {
-  return server.received.filter((r) => !/^(login|logoff)$/i.test(r.action)).map((r) => r.action)
+  return server.received.filter((r) => !/^(challenge|login|logoff)$/i.test(r.action)).map((r) => r.action)
 }

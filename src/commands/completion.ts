@@ -1,0 +1,30 @@
+// pjctl completion bash|zsh|fish: the shell completion script, drawn from the option table.
+
+import { UsageError } from '../errors.js'
+import type { CompletionData } from '../output/completion.js'
+import type { CommandSpec } from './types.js'
+
+const SHELLS = ['bash', 'zsh', 'fish'] as const
+
+export const completion: CommandSpec<CompletionData> = {
+  name: 'completion',
+  args: '<shell>',
+  argChoices: SHELLS,
+  summary: 'Print the shell completion script for bash, zsh or fish (every command and flag, from the option table).',
+  examples: [
+    'pjctl completion bash | sudo tee /etc/bash_completion.d/pjctl',
+    'pjctl completion zsh > "${fpath[1]}/_pjctl"',
+    'pjctl completion fish > ~/.config/fish/completions/pjctl.fish',
+  ],
+  options: [],
+  formats: ['text'],
+  async run({ args }) {
+    const shell = args[0]
+    if (!(SHELLS as readonly string[]).includes(shell)) {
+      throw new UsageError(`completion: unknown shell ${JSON.stringify(shell ?? '')}`, `use one of: ${SHELLS.join(', ')}`)
+    }
+    // the command list includes this command: loaded at run time, not at import
+    const { commandDocs } = await import('../usage.js')
+    return { view: 'completion', data: { shell: shell as CompletionData['shell'], commands: commandDocs() }, exitCode: 0 }
+  },
+}
