@@ -43,7 +43,7 @@ describe('FAP003 lockout on real Asterisk', () => {
     expect(r.stderr).toBe('')
     expect(r.code).toBe(2)
     expect(r.stdout).toMatch(/^PJCTL CRITICAL\b/)
-    expect(r.stdout).toContain('FAP003 (2/2 full)')
+    expect(r.stdout).toContain('FAP003 (2/2 full, 1 superseded)')
     expect(r.stdout).toMatch(/1 superseded.*pjctl prune FAP003/)
   })
 
