@@ -12,8 +12,9 @@ import type { CommandSpec } from './types.js'
 
 /**
  * Renders at most once a second while changes keep coming, and never more often than four times its own
- * cost: a render of 250,000 series blocks the event loop (prom-client builds the text synchronously per
- * metric), and on a big PBX some contact expires nearly every second.
+ * cost: on a big PBX some contact expires nearly every second. A render builds the per-AOR text in
+ * slices that yield to the event loop (output/metrics.ts), so scrapes are served the last complete body
+ * meanwhile.
  */
 const MIN_RENDER_MS = 1000
 const RENDER_COST_FACTOR = 4
@@ -35,7 +36,7 @@ export const exporter: CommandSpec<Record<string, never>> = {
     const metrics = new ExporterMetrics(settings.perAor, isProblem)
     const targets = await deps.targets()
 
-    let body = Buffer.from(await metrics.render())
+    let body = await metrics.render()
     let dirty = false
     let rendering = false
     let renderTimer: NodeJS.Timeout | null = null
@@ -50,7 +51,7 @@ export const exporter: CommandSpec<Record<string, never>> = {
       const started = Date.now()
       try {
         for (const follower of followers) follower.publish()
-        body = Buffer.from(await metrics.render())
+        body = await metrics.render()
       } finally {
         lastRenderMs = Date.now() - started
         lastRenderAt = Date.now()
