@@ -2,6 +2,8 @@
 // from AMI events (see follow.ts). Runs until SIGTERM/SIGINT, then closes its sessions and exits 0.
 // A scrape is answered from the last rendered body: it never sends an AMI action.
 
+import { promisify } from 'node:util'
+import { gzip as gzipCallback } from 'node:zlib'
 import { isProblem } from '../core/live.js'
 import { UsageError } from '../errors.js'
 import { listen, type HttpListener } from '../http/server.js'
@@ -12,9 +14,11 @@ import type { CommandSpec } from './types.js'
 
 /**
  * Renders at most once a second while changes keep coming, and never more often than four times its own
- * cost: a render of 250,000 series blocks the event loop (prom-client builds the text synchronously per
- * metric), and on a big PBX some contact expires nearly every second.
+ * cost: on a big PBX some contact expires nearly every second. A render builds the per-AOR text in
+ * slices that yield to the event loop (output/metrics.ts), so scrapes are served the last complete body
+ * meanwhile.
  */
+const gzip = promisify(gzipCallback)
 const MIN_RENDER_MS = 1000
 const RENDER_COST_FACTOR = 4
 
@@ -35,7 +39,8 @@ export const exporter: CommandSpec<Record<string, never>> = {
     const metrics = new ExporterMetrics(settings.perAor, isProblem)
     const targets = await deps.targets()
 
-    let body = Buffer.from(await metrics.render())
+    let body = await metrics.render()
+    let gzipped = await gzip(body, { level: 1 })
     let dirty = false
     let rendering = false
     let renderTimer: NodeJS.Timeout | null = null
@@ -49,8 +54,12 @@ export const exporter: CommandSpec<Record<string, never>> = {
       dirty = false
       const started = Date.now()
       try {
-        for (const follower of followers) follower.publish()
-        body = Buffer.from(await metrics.render())
+        for (const follower of followers) await follower.publish()
+        // compressed in libuv's thread pool (not on the event loop); body and gzipped change together
+        const rendered = await metrics.render()
+        const compressed = await gzip(rendered, { level: 1 })
+        body = rendered
+        gzipped = compressed
       } finally {
         lastRenderMs = Date.now() - started
         lastRenderAt = Date.now()
@@ -70,7 +79,7 @@ export const exporter: CommandSpec<Record<string, never>> = {
     let http: HttpListener
     try {
       http = await listen(host, port, {
-        metrics: () => ({ body, contentType: metrics.contentType }),
+        metrics: () => ({ body, gzipped, contentType: metrics.contentType }),
         health: () => {
           const down = followers.filter((f) => f.state !== 'up')
           if (!down.length) return { ok: true, text: `ok: ${followers.map((f) => `${f.name} up (${f.contacts} contacts)`).join(', ')}` }

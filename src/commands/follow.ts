@@ -23,6 +23,9 @@ import type { ExporterMetrics } from '../output/metrics.js'
 import { readFromSession, thresholdsFrom } from './read.js'
 import type { Deps, Settings } from './types.js'
 
+/** AORs judged per slice of publish() (a few ms each). */
+const PUBLISH_SLICE = 500
+
 /** Backoff between reconnect attempts: 1 s, doubling, at most 30 s. */
 const BACKOFF_FIRST_MS = 1000
 const BACKOFF_MAX_MS = 30_000
@@ -109,11 +112,20 @@ export class ServerFollower {
     await this.loop
   }
 
-  /** Applies the dirty AORs to the metrics (called before a render). */
-  publish(): void {
+  /**
+   * Applies the dirty AORs to the metrics (called before a render), PUBLISH_SLICE AORs at a time with
+   * the event loop served in between: after a full read all 50,000 AORs of a big PBX are dirty, and
+   * judging them in one block would hold scrapes and events for seconds.
+   */
+  async publish(): Promise<void> {
     if (this.state !== 'up') return
     const now = this.deps.now()
-    for (const [aor, summary] of this.live.judge(now)) this.metrics.setAor(this.name, aor, summary)
+    while (this.live.hasDirty) {
+      for (const [aor, summary] of this.live.judge(now, PUBLISH_SLICE)) this.metrics.setAor(this.name, aor, summary)
+      if (this.live.hasDirty) await new Promise<void>((resolve) => setImmediate(resolve))
+      // the server may have gone down meanwhile: its series are dropped, not published
+      if (this.state !== 'up') return
+    }
     const aorsByState = new Map<AorState, number>()
     let contacts = 0
     let superseded = 0

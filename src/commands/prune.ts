@@ -118,7 +118,17 @@ async function planServer(target: AmiTarget, names: string[], criteria: PruneCri
   let handedOver = false
   try {
     session = await deps.connect(target)
+    // Asterisk ends a session whose answer it had to cut short (writetimeout); the read then retries on
+    // a new one (read.ts). The deletions must not go to the ended session: open another for them.
+    let ended = false
+    const unsubscribe = session.onClose(() => (ended = true))
     const report = await readFromSession(session, settings, deps, thresholdsFrom(settings), { names })
+    unsubscribe()
+    if (ended) {
+      session.destroy()
+      session = null
+      session = await deps.connect(target)
+    }
     const selected = selectNamed(report, names, deps)
     const { keys, unmatched } = resolveKeys(patterns, selected.aors.flatMap((aor) => aor.contacts.map((c) => c.key)))
     if (unmatched.length && !isFleet(settings)) {

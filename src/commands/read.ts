@@ -12,7 +12,7 @@ import { parsePjsipConf } from '../core/pjsipconf.js'
 import { aorMapping, aorsFromPjsipConf, aorsFromWizardConf, DEFAULT_AOR_FILE, mergeAorConfigs, notAuthoritativeNote, WIZARD_FILE } from '../core/limits.js'
 import { CONTACT_FAMILY, type AorConfig, type LimitsInfo, type ParsedContacts, type QualifyStatus, type ServerReport, type Thresholds } from '../core/types.js'
 import { selectAors, validateName } from '../core/select.js'
-import { ActionFailedError, ActionTimeoutError, InputError, cannotRead, PjctlError, PermissionError, UnknownActionError, UsageError } from '../errors.js'
+import { ActionFailedError, ActionTimeoutError, IncompleteAnswerError, InputError, cannotRead, PjctlError, PermissionError, UnknownActionError, UsageError } from '../errors.js'
 import { CONNECTION_SECURITY } from '../options.js'
 import type { Deps, Settings } from './types.js'
 import type { ServerFailure } from './views.js'
@@ -152,8 +152,33 @@ function readInput(file: string, deps: Deps): Promise<string> {
   return deps.readFile(file)
 }
 
-/** DBGetTree where the server has it and the user may use it, else Command `database show`. */
+/** How many times an answer that came back incomplete is read in all (on a fresh session each time). */
+export const READ_ATTEMPTS = 3
+
+/**
+ * The contacts, read again (up to READ_ATTEMPTS in all) when Asterisk's answer came back incomplete.
+ * A short answer means Asterisk hit the manager user's writetimeout while pjctl's socket was full (a
+ * loaded machine, a slow network): it dropped output and then ends that session (main/manager.c stops
+ * a session after a write error), so each new try opens a new session. DBGetTree is linear for
+ * Asterisk, so a retry costs it little. Every try is checked against its own count; the last
+ * IncompleteAnswerError is thrown as it is: never a partial answer reported as whole.
+ */
 async function readContacts(session: AmiSession, source: string, deps: Deps): Promise<{ parsed: ParsedContacts; source: string }> {
+  for (let attempt = 1; ; attempt++) {
+    const current = attempt === 1 ? session : await deps.connect(session.target)
+    try {
+      return await readContactsOnce(current, source, deps)
+    } catch (error) {
+      if (!(error instanceof IncompleteAnswerError) || attempt >= READ_ATTEMPTS) throw error
+      deps.log.warn(`${error.message}; reading again on a new session (try ${attempt + 1} of ${READ_ATTEMPTS})`)
+    } finally {
+      if (current !== session) await current.close()
+    }
+  }
+}
+
+/** DBGetTree where the server has it and the user may use it, else Command `database show`. */
+async function readContactsOnce(session: AmiSession, source: string, deps: Deps): Promise<{ parsed: ParsedContacts; source: string }> {
   if (source === 'dbgettree' || source === 'auto') {
     try {
       const parser = new DbTreeParser()

@@ -239,10 +239,13 @@ export class LiveServer {
     return [...recheck]
   }
 
-  /** Re-judges the dirty AORs; returns the summaries that changed (null: the AOR is gone). */
-  judge(now: number): Map<string, AorSummary | null> {
+  /** Re-judges the dirty AORs (at most `limit` of them: the rest stay dirty); returns the summaries that changed (null: the AOR is gone). */
+  judge(now: number, limit = Infinity): Map<string, AorSummary | null> {
     const changed = new Map<string, AorSummary | null>()
+    let judged = 0
     for (const aor of this.dirty) {
+      if (judged++ >= limit) break
+      this.dirty.delete(aor)
       const keys = this.byAor.get(aor)
       const contacts: Contact[] = keys ? [...keys].map((key) => this.contacts.get(key)!) : []
       const config = this.configs.get(aor)
@@ -274,7 +277,6 @@ export class LiveServer {
         changed.set(aor, summary)
       }
     }
-    this.dirty.clear()
     return changed
   }
 

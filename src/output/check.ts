@@ -8,6 +8,7 @@ import { sourceJson } from './sources.js'
 import { jsonPieces } from './json.js'
 import { isoTime, type Style } from './style.js'
 import { printable } from '../text.js'
+import { AOR_FAMILIES, labelValue } from './exposition.js'
 
 const STATUS_WORD: Record<CheckStatus, string> = { 0: 'OK', 1: 'WARNING', 2: 'CRITICAL', 3: 'UNKNOWN' }
 
@@ -148,16 +149,12 @@ export function* checkJson(data: CheckData, style: Style): Generator<string> {
   yield '\n'
 }
 
-/** Label values escaped as the exposition format requires (backslash, double quote, newline). */
-function label(value: string): string {
-  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')
-}
 
 export function checkPrometheus(data: CheckData): string {
   const metric = (name: string, help: string, rows: [Record<string, string>, number][]): string[] => [
     `# HELP ${name} ${help}`,
     `# TYPE ${name} gauge`,
-    ...rows.map(([labels, value]) => `${name}{${Object.entries(labels).map(([k, v]) => `${k}="${label(v)}"`).join(',')}} ${value}`),
+    ...rows.map(([labels, value]) => `${name}{${Object.entries(labels).map(([k, v]) => `${k}="${labelValue(v)}"`).join(',')}} ${value}`),
   ]
   const perAor = (pick: (aor: AorReport) => number | null): [Record<string, string>, number][] =>
     data.servers.flatMap((s) =>
@@ -167,10 +164,10 @@ export function checkPrometheus(data: CheckData): string {
       }),
     )
   return [
-    ...metric('pjctl_aor_contacts', 'Unexpired contacts registered to the AOR.', perAor((a) => a.count)),
-    ...metric('pjctl_aor_max_contacts', 'The AOR\'s max_contacts (absent when unknown).', perAor((a) => a.maxContacts)),
-    ...metric('pjctl_aor_superseded_contacts', 'Contacts superseded by a newer registration from the same device.', perAor((a) => a.superseded)),
-    ...metric('pjctl_aor_expired_contacts', 'Contacts past expiration_time that Asterisk has not swept yet.', perAor((a) => a.expired)),
+    ...metric(AOR_FAMILIES.contacts.name, AOR_FAMILIES.contacts.help, perAor((a) => a.count)),
+    ...metric(AOR_FAMILIES.maxContacts.name, AOR_FAMILIES.maxContacts.help, perAor((a) => a.maxContacts)),
+    ...metric(AOR_FAMILIES.superseded.name, AOR_FAMILIES.superseded.help, perAor((a) => a.superseded)),
+    ...metric(AOR_FAMILIES.expired.name, AOR_FAMILIES.expired.help, perAor((a) => a.expired)),
     // bounded: the 100 busiest addresses of each server plus every one at or above --per-ip-limit
     ...metric('pjctl_source_contacts', 'Unexpired contacts from the source address (via_addr), all AORs together; the 100 busiest addresses and every one at or above --per-ip-limit.',
       data.servers.flatMap((s) => boundedSources(s.sources ?? []).map((r): [Record<string, string>, number] => [{ server: s.server, address: r.address }, r.contacts]))),

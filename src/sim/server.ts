@@ -38,7 +38,14 @@ export interface SimFaults {
   /** For that action: the first `afterBytes` bytes of its answer, then the connection is closed. */
   closeMidAnswer?: { action: ActionName; afterBytes: number }
   /** For that action: `count` listed items (output lines, list events) are left out; the answer's own count stays true. */
-  dropOutputLines?: { action: ActionName; count: number }
+  dropOutputLines?: {
+    action: ActionName
+    count: number
+    /** Only the first `times` answers to that action (counted over the whole server) lose items; default every one. */
+    times?: number
+    /** Then end the session, as Asterisk does after a write error (main/manager.c leaves a session whose write failed). */
+    endSession?: boolean
+  }
   /** That action is answered with another ActionID only. */
   wrongActionId?: ActionName
   /** That action's answer is sent twice. */
@@ -203,7 +210,8 @@ class Session implements SessionState {
     if (this.silent || this.socket.destroyed) return
     const faults = this.sim.faults
     const actionId = request.get('ActionID')
-    const drop = faultFor(faults.dropOutputLines, action)
+    const dropFault = faultFor(faults.dropOutputLines, action)
+    const drop = dropFault && (dropFault.times === undefined || this.sim.countDamaged(action) <= dropFault.times) ? dropFault : undefined
     const ctx: ActionContext = {
       sim: this.sim,
       session: this,
@@ -219,6 +227,10 @@ class Session implements SessionState {
       if (this.silent || this.socket.destroyed) return
     }
     await this.deliver(action, isAction(faults.duplicateResponse, action) ? [...segments, ...segments] : segments, cost?.writeMs)
+    if (drop?.endSession) {
+      this.silent = true
+      this.socket.end()
+    }
   }
 
   /** Writes an answer; a stall or closeMidAnswer fault cuts it short. */
@@ -236,6 +248,14 @@ class Session implements SessionState {
 }
 
 export class SimAsterisk {
+  private readonly damaged = new Map<string, number>()
+  /** Counts answers to `action` that a drop fault may damage; returns this one's number (1 for the first). */
+  countDamaged(action: string): number {
+    const n = (this.damaged.get(action) ?? 0) + 1
+    this.damaged.set(action, n)
+    return n
+  }
+
   readonly astdb = new AstDb()
   readonly registrar: Registrar
   /** Every message received, in order, across connections. */

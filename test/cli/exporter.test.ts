@@ -1,7 +1,9 @@
 // pjctl exporter against the simulated Asterisk: metrics follow registrations (ContactStatus events),
 // prunes (UserEvent, or the resync when nobody announced), a restarting Asterisk, an event storm,
 // a slow scraper; a scrape never sends an AMI action.
+import { get } from 'node:http'
 import { connect } from 'node:net'
+import { gunzipSync } from 'node:zlib'
 import { afterEach, describe, expect, it } from 'vitest'
 import { contactKey, defineAor } from '../../src/sim/registrar.js'
 import { lockoutSeed, type SimSeed } from '../../src/sim/seed.js'
@@ -68,6 +70,15 @@ describe('pjctl exporter', () => {
     expect(server.received.slice(before).map((r) => r.action).filter((a) => a !== 'Ping')).toEqual([])
     const text = await e.scrape()
     expect(text).toContain('# HELP pjctl_aor_contacts Unexpired contacts registered to the AOR.\n# TYPE pjctl_aor_contacts gauge\n')
+    // asked for gzip (as Prometheus does), the same body comes compressed
+    const zipped = await new Promise<{ encoding?: string; body: Buffer }>((resolve, reject) => {
+      get({ host: '127.0.0.1', port: e.port, path: '/metrics', agent: false, headers: { 'Accept-Encoding': 'gzip' } }, (response) => {
+        const chunks: Buffer[] = []
+        response.on('data', (d: Buffer) => chunks.push(d)).on('end', () => resolve({ encoding: response.headers['content-encoding'], body: Buffer.concat(chunks) }))
+      }).on('error', reject)
+    })
+    expect(zipped.encoding).toBe('gzip')
+    expect(gunzipSync(zipped.body).toString('utf8')).toBe(await e.scrape())
     const health = await e.fetch('/healthz')
     expect(health.status).toBe(200)
     expect(health.body).toBe(`ok: ${S(server)} up (1 contacts)\n`)

@@ -39,17 +39,22 @@ describe('a broken answer', () => {
     const server = await sim({ faults: { dropOutputLines: { action: 'Command', count: 2 } } })
     const r = await run(['contacts', '--json', '--source', 'command'], { env: envFor(server) })
     expectUnreadable(r)
+    const incomplete = `incomplete answer from the server: it announced 13 contacts, 11 arrived (Command 'database show registrar/contact' from 127.0.0.1:${server.port})`
+    // read three times in all, each on a new session, before giving up
     expect(r.stderr).toBe(
-      `pjctl: incomplete answer from the server: it announced 13 contacts, 11 arrived (Command 'database show registrar/contact' from 127.0.0.1:${server.port})\n${INCOMPLETE_HINT}\n`,
+      `pjctl: warning: ${incomplete}; reading again on a new session (try 2 of 3)\n` +
+        `pjctl: warning: ${incomplete}; reading again on a new session (try 3 of 3)\n` +
+        `pjctl: ${incomplete}\n${INCOMPLETE_HINT}\n`,
     )
     expect(actions(server.received)).toEqual(['Challenge', 'login', 'Command', 'Logoff'])
+    expect(server.received.filter((a) => a.action === 'Command')).toHaveLength(3)
   })
 
   it('Command lines dropped (Asterisk 13 `Response: Follows`): exit 3, incomplete answer', async () => {
     const server = await sim({ version: '13', faults: { dropOutputLines: { action: 'Command', count: 1 } } })
     const r = await run(['contacts'], { env: envFor(server) })
     expectUnreadable(r)
-    expect(firstLine(r)).toBe(
+    expect(r.stderr.split('\n')[2]).toBe(
       `pjctl: incomplete answer from the server: it announced 13 contacts, 12 arrived (Command 'database show registrar/contact' from 127.0.0.1:${server.port})`,
     )
     expect(r.stderr).toContain('writetimeout')
@@ -60,12 +65,36 @@ describe('a broken answer', () => {
     const server = await sim({ faults: { dropOutputLines: { action: 'DBGetTree', count: 3 } } })
     const r = await run(['contacts', '--json'], { env: envFor(server) })
     expectUnreadable(r)
+    const incomplete = `incomplete answer to DBGetTree from 127.0.0.1:${server.port}: it announced 13 items, 10 arrived`
     expect(r.stderr).toBe(
-      `pjctl: incomplete answer to DBGetTree from 127.0.0.1:${server.port}: it announced 13 items, 10 arrived\n` +
+      `pjctl: warning: ${incomplete}; reading again on a new session (try 2 of 3)\n` +
+        `pjctl: warning: ${incomplete}; reading again on a new session (try 3 of 3)\n` +
+        `pjctl: ${incomplete}\n` +
         "hint: Asterisk drops AMI output that is not read within the manager user's writetimeout; raise writetimeout= for [pjctl] in manager.conf (e.g. writetimeout = 5000) and try again\n",
     )
     // auto does not paper over a damaged DBGetTree answer with Command
     expect(actions(server.received)).toEqual(['Challenge', 'login', 'DBGetTree', 'Logoff'])
+  })
+
+  it('DBGetTree cut short once (Asterisk then ends the session): read again on a new session, the whole answer listed, exit 0', async () => {
+    const server = await sim({ faults: { dropOutputLines: { action: 'DBGetTree', count: 3, times: 1, endSession: true } } })
+    const r = await run(['contacts', '--json'], { env: envFor(server) })
+    expect(r.code).toBe(0)
+    expect(r.stderr).toBe(`pjctl: warning: incomplete answer to DBGetTree from 127.0.0.1:${server.port}: it announced 13 items, 10 arrived; reading again on a new session (try 2 of 3)\n`)
+    const doc = JSON.parse(r.stdout)
+    expect(doc.aors.reduce((n: number, a: { contacts: unknown[] }) => n + a.contacts.length, 0)).toBe(13)
+    expect(server.received.filter((a) => a.action === 'DBGetTree')).toHaveLength(2)
+  })
+
+  it('prune after a cut-short read deletes on a new session, not on the one Asterisk ended', async () => {
+    const server = await sim({ faults: { dropOutputLines: { action: 'DBGetTree', count: 2, times: 1, endSession: true } } })
+    const r = await run(['prune', '--keep', '1', '--yes', '--force'], { env: envFor(server) })
+    expect(r.code).toBe(0)
+    expect(r.stderr).toContain('reading again on a new session (try 2 of 3)')
+    const dbDels = server.received.filter((a) => a.action === 'DBDel')
+    expect(dbDels.length).toBeGreaterThan(0)
+    const firstSession = server.received[0].connection
+    expect(dbDels.every((a) => a.connection !== firstSession)).toBe(true)
   })
 
   it('PJSIPShowAors events dropped: exit 3 (a limit silently missing would misjudge an AOR)', async () => {

@@ -33,6 +33,16 @@ describe('LiveServer', () => {
     expect([...live.judge(T)]).toEqual([['FAP003', { aor: 'FAP003', count: 1, maxContacts: 2, superseded: 0, expired: 0, state: 'near', severity: 0 }]])
   })
 
+  it('judge(now, limit) judges at most `limit` dirty AORs; the rest stay dirty for the next slice', () => {
+    const live = new LiveServer()
+    live.load([], [config('a', 1), config('b', 1), config('c', 1)], T)
+    const first = live.judge(T, 2)
+    expect([...first.keys()]).toEqual(['a', 'b'])
+    expect(live.hasDirty).toBe(true)
+    expect([...live.judge(T, 2).keys()]).toEqual(['c'])
+    expect(live.hasDirty).toBe(false)
+  })
+
   it('a contact reaching expiration_time is expired (not active) from that second; keys are due for a re-read 2 s before and 40 s after', () => {
     const live = new LiveServer()
     const c = contact('alice', 5060, T + 100)
