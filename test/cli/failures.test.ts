@@ -216,7 +216,10 @@ describe('a reset connection', () => {
     // spawned: the reset must reach a pjctl whose event loop the test server does not share
     const r = await spawned(['contacts', '--timeout', '2'], { env: { PJCTL_HOST: '127.0.0.1', PJCTL_PORT: String(port), PJCTL_USER: 'pjctl', PJCTL_SECRET: SECRET } })
     expectUnreadable(r)
-    expect(r.stderr).toBe(
+    // the limits' second session runs in parallel: whether its warning (this fake server has no pjsip.conf)
+    // comes before the reset is a race, so it is left out; nothing else may be said
+    const said = r.stderr.split('\n').filter((line) => !line.startsWith('pjctl: warning: limits: ')).join('\n')
+    expect(said).toBe(
       `pjctl: 127.0.0.1:${port} closed the connection with a reset in the middle of the answer to DBGetTree\nhint: the answer is incomplete; nothing was changed by this action\n`,
     )
     // the limits' second session (login, GetConfig...) may have started; nothing else was asked
