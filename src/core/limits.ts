@@ -14,9 +14,9 @@
 //   (`config,pjsip.conf,criteria=type=aor`). A wizard other than `config` (realtime, astdb, memory...)
 //   means AORs live elsewhere too: the files are not authoritative.
 
-import { astTrue } from './pjsipconf.js'
+import { aorOptions } from './pjsipconf.js'
 import { printable } from '../text.js'
-import { AOR_DEFAULTS, type AorConfig, type ConfigCategory } from './types.js'
+import type { AorConfig, ConfigCategory } from './types.js'
 
 /** res_pjsip's default sorcery mapping for `aor` (res/res_pjsip/location.c). */
 export const DEFAULT_AOR_FILE = 'pjsip.conf'
@@ -73,27 +73,12 @@ function lastValue(category: ConfigCategory, name: string, prefix = ''): string 
 
 function aorConfigOf(category: ConfigCategory, file: string, prefix: string, warnings: string[]): AorConfig {
   const where = `${file} [${printable(category.name)}]`
-  const uint = (key: string, dflt: number, max = 0xffffffff): number | null => {
-    const v = lastValue(category, key, prefix)
-    if (v === undefined) return dflt
-    const t = v.trim()
-    if (/^\d+$/.test(t) && Number(t) <= max) return Number(t)
-    warnings.push(`${where}: ${prefix}${key}=${printable(v)} is not a number from 0 to ${max}; Asterisk would refuse this AOR`)
-    return null
-  }
-  const bool = (key: string, dflt: boolean): boolean => {
-    const v = lastValue(category, key, prefix)
-    return v === undefined ? dflt : astTrue(v)
-  }
   return {
     aor: category.name,
-    maxContacts: uint('max_contacts', AOR_DEFAULTS.maxContacts),
-    removeExisting: bool('remove_existing', AOR_DEFAULTS.removeExisting),
-    removeUnavailable: bool('remove_unavailable', AOR_DEFAULTS.removeUnavailable),
-    qualifyFrequency: uint('qualify_frequency', AOR_DEFAULTS.qualifyFrequency, 86400),
-    minimumExpiration: uint('minimum_expiration', AOR_DEFAULTS.minimumExpiration),
-    maximumExpiration: uint('maximum_expiration', AOR_DEFAULTS.maximumExpiration),
-    defaultExpiration: uint('default_expiration', AOR_DEFAULTS.defaultExpiration),
+    ...aorOptions(
+      (key) => lastValue(category, key, prefix),
+      (key, value, max) => warnings.push(`${where}: ${prefix}${key}=${printable(value)} is not a number from 0 to ${max}; Asterisk would refuse this AOR`),
+    ),
     source: 'getconfig',
     definedIn: file,
   }

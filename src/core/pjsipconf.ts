@@ -125,6 +125,36 @@ function strip(s: string): string {
 }
 
 /** ast_true (main/utils.c). */
+/** An AOR's options as Asterisk reads them, with res/res_pjsip/location.c's defaults for what is not set.
+ *  `get` looks an option up; a number Asterisk would refuse is null, and `refused` is told. One reading
+ *  for pjsip.conf files on disk (--pjsip-conf) and for GetConfig's answer (core/limits.ts). */
+export function aorOptions(
+  get: (key: string) => string | undefined,
+  refused: (key: string, value: string, max: number) => void,
+): Omit<AorConfig, 'aor' | 'source' | 'definedIn'> {
+  const uint = (key: string, dflt: number, max = 0xffffffff): number | null => {
+    const v = get(key)
+    if (v === undefined) return dflt
+    const t = strip(v)
+    if (/^\d+$/.test(t) && Number(t) <= max) return Number(t)
+    refused(key, v, max)
+    return null
+  }
+  const bool = (key: string, dflt: boolean): boolean => {
+    const v = get(key)
+    return v === undefined ? dflt : astTrue(v)
+  }
+  return {
+    maxContacts: uint('max_contacts', AOR_DEFAULTS.maxContacts),
+    removeExisting: bool('remove_existing', AOR_DEFAULTS.removeExisting),
+    removeUnavailable: bool('remove_unavailable', AOR_DEFAULTS.removeUnavailable),
+    qualifyFrequency: uint('qualify_frequency', AOR_DEFAULTS.qualifyFrequency, 86400),
+    minimumExpiration: uint('minimum_expiration', AOR_DEFAULTS.minimumExpiration),
+    maximumExpiration: uint('maximum_expiration', AOR_DEFAULTS.maximumExpiration),
+    defaultExpiration: uint('default_expiration', AOR_DEFAULTS.defaultExpiration),
+  }
+}
+
 export function astTrue(value: string | undefined): boolean {
   if (value === undefined) return false
   return ['yes', 'true', 'y', 't', '1', 'on'].includes(lower(strip(value)))
@@ -540,28 +570,10 @@ function collectAors(sections: PjsipConfSection[], warnings: string[]): AorConfi
       continue
     }
     seen.set(s.name, s)
-    const where = () => `${printable(s.file, 200)}:${s.line}`
-    const uint = (key: string, dflt: number, max = 0xffffffff): number | null => {
-      const v = s.get(key)
-      if (v === undefined) return dflt
-      const t = strip(v)
-      if (/^\d+$/.test(t) && Number(t) <= max) return Number(t)
-      warnings.push(`${where()}: [${printable(s.name, 80)}] ${key}=${printable(v, 80)} is not a number from 0 to ${max}; Asterisk would refuse this AOR`)
-      return null
-    }
-    const bool = (key: string, dflt: boolean): boolean => {
-      const v = s.get(key)
-      return v === undefined ? dflt : astTrue(v)
-    }
+    const where = `${printable(s.file, 200)}:${s.line}: [${printable(s.name, 80)}]`
     result.push({
       aor: s.name,
-      maxContacts: uint('max_contacts', AOR_DEFAULTS.maxContacts),
-      removeExisting: bool('remove_existing', AOR_DEFAULTS.removeExisting),
-      removeUnavailable: bool('remove_unavailable', AOR_DEFAULTS.removeUnavailable),
-      qualifyFrequency: uint('qualify_frequency', AOR_DEFAULTS.qualifyFrequency, 86400),
-      minimumExpiration: uint('minimum_expiration', AOR_DEFAULTS.minimumExpiration),
-      maximumExpiration: uint('maximum_expiration', AOR_DEFAULTS.maximumExpiration),
-      defaultExpiration: uint('default_expiration', AOR_DEFAULTS.defaultExpiration),
+      ...aorOptions((key) => s.get(key), (key, value, max) => warnings.push(`${where} ${key}=${printable(value, 80)} is not a number from 0 to ${max}; Asterisk would refuse this AOR`)),
       source: 'pjsip-conf',
     })
   }
