@@ -78,6 +78,9 @@ export async function openSession(target: AmiTarget, debug: (line: string) => vo
   return connection
 }
 
+/** The headers of a Response that asterisk-manager needs (lower-case, as it names them). */
+const FORWARDED = ['response', 'actionid', 'message', 'eventlist'] as const
+
 /** Longest stretch the framer works before letting the event loop read the socket again. */
 const SLICE_MS = 5
 
@@ -445,13 +448,15 @@ class Connection implements AmiSession {
   }
 
   /** Hands a Response to asterisk-manager, which calls the action's callback. */
+  /** Hands a Response to asterisk-manager for its ActionID's callback. Only the headers it dispatches
+   *  on and pjctl reads back from its callback (login's `message`) are copied: a GetConfig answer has
+   *  one header per config line, and copying them all cost ~60 ms of CPU at 5,000 AORs. */
   private forward(message: Message): void {
     const item: ManagerItem = {}
-    for (let i = 0; i < message.names.length; i++) {
-      const name = message.names[i].trim().toLowerCase()
-      if (!(name in item)) item[name] = message.values[i]
+    for (const name of FORWARDED) {
+      const value = message.get(name)
+      if (value !== undefined) item[name] = value
     }
-    if (message.body) item.content = message.body.join('\n')
     dispatchAnswer(this.manager, item)
   }
 
