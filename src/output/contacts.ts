@@ -15,7 +15,7 @@ export function contactsTable(data: ContactsData, style: Style): string | Iterab
   const out: string[] = []
   for (const server of data.servers) {
     if (isFailure(server)) {
-      out.push(c.red(`${printable(server.server)}: could not read: ${printable(server.message)}`), '')
+      out.push(failureLine(server, c), '')
       continue
     }
     if (data.fleet) out.push(c.bold(`== ${server.server} ==`))
@@ -225,6 +225,11 @@ export function aorsJson(aors: AorReport[], raw = false): Lazy<object> {
         ...(raw ? { fields: contact.fields } : {}),
       })),
   }))
+}
+
+/** A fleet member that could not be read, in a table: one red line, its text sanitised (contacts, sources, doctor). */
+export function failureLine(failure: ServerFailure, c: ReturnType<typeof paint>): string {
+  return c.red(`${printable(failure.server)}: could not read: ${printable(failure.message)}`)
 }
 
 export function failureJson(failure: ServerFailure): object {

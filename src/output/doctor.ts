@@ -2,7 +2,7 @@
 
 import type { Finding, Severity } from '../core/doctor.js'
 import type { DoctorData, DoctorServer, ServerFailure } from '../commands/views.js'
-import { failureJson } from './contacts.js'
+import { failureJson, failureLine } from './contacts.js'
 import { jsonPieces } from './json.js'
 import { isoTime, paint, type Style } from './style.js'
 import { printable } from '../text.js'
@@ -14,7 +14,7 @@ export function doctorTable(data: DoctorData, style: Style): string {
   const out: string[] = []
   for (const server of data.servers) {
     if ('message' in server) {
-      out.push(c.red(`${server.server}: could not read: ${server.message}`), '')
+      out.push(failureLine(server, c), '')
       continue
     }
     out.push(c.bold(`pjctl doctor: ${server.server}`) + ` (${server.contacts} contacts, ${server.aors} AORs, read with ${server.source})`, '')

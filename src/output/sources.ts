@@ -5,7 +5,7 @@ import Table from 'cli-table3'
 import type { PerIpLimit, SourceRow } from '../core/sources.js'
 import { describeAgainstLimit, limitedCount } from '../core/sources.js'
 import type { ServerFailure, SourcesData, SourcesServer } from '../commands/views.js'
-import { failureJson } from './contacts.js'
+import { failureJson, failureLine } from './contacts.js'
 import { jsonPieces, lazyMap } from './json.js'
 import { isoTime, paint, type Style } from './style.js'
 import { printable } from '../text.js'
@@ -18,7 +18,7 @@ export function sourcesTable(data: SourcesData, style: Style): string {
   const out: string[] = []
   for (const server of data.servers) {
     if ('message' in server) {
-      out.push(c.red(`${server.server}: could not read: ${server.message}`), '')
+      out.push(failureLine(server, c), '')
       continue
     }
     if (data.fleet) out.push(c.bold(`== ${server.server} ==`))
