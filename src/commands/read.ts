@@ -7,7 +7,7 @@ import { dirname, isAbsolute, resolve } from 'node:path'
 import type { AmiSession, AmiTarget } from '../ami/types.js'
 import { aorConfigFromAorDetail, aorConfigsFromAorList } from '../core/aors.js'
 import { buildReports, parseThreshold } from '../core/classify.js'
-import { DatabaseShowParser, DbTreeParser, checkComplete, countCheck, parseDatabaseShow, type ParsedDump } from '../core/dump.js'
+import { DatabaseShowParser, DbTreeParser, checkComplete, countCheck, parseDatabaseShow, type KeepContact, type ParsedDump } from '../core/dump.js'
 import { parsePjsipConf } from '../core/pjsipconf.js'
 import { aorMapping, aorsFromPjsipConf, aorsFromWizardConf, DEFAULT_AOR_FILE, mergeAorConfigs, notAuthoritativeNote, WIZARD_FILE } from '../core/limits.js'
 import { CONTACT_FAMILY, type AorConfig, type LimitsInfo, type ParsedContacts, type QualifyStatus, type ServerReport, type Thresholds } from '../core/types.js'
@@ -63,14 +63,7 @@ export async function readServerReport(target: AmiTarget | null, settings: Setti
 }
 
 export async function readFromSession(session: AmiSession, settings: Settings, deps: Deps, thresholds: Thresholds, options: ReadOptions): Promise<ServerReport> {
-  const names = options.names ?? []
-  const [{ parsed, source }, limits] = await inParallel(
-    session,
-    deps,
-    (s) => readContacts(s, settings.source, deps),
-    (s) => readLimits(s, settings, deps, options.wholeServer ? [] : names),
-  )
-  reportProblems(parsed, settings, deps)
+  const { parsed, source, limits } = await readContactsAndLimits(session, settings, deps, options)
   return {
     server: session.target.name,
     generatedAt: deps.now(),
@@ -81,6 +74,23 @@ export async function readFromSession(session: AmiSession, settings: Settings, d
     configs: limits.configs,
     limits: limits.info,
   }
+}
+
+/**
+ * A server's contacts and limits, read as every command reads them (the limits on a second session,
+ * in parallel), not yet judged; parse problems already reported. `keep` cuts each contact down as it
+ * is parsed (the exporter judges from a few fields and keeps no stored value).
+ */
+export async function readContactsAndLimits(session: AmiSession, settings: Settings, deps: Deps, options: ReadOptions & { keep?: KeepContact } = {}): Promise<{ parsed: ParsedContacts; source: string; limits: Limits }> {
+  const names = options.names ?? []
+  const [{ parsed, source }, limits] = await inParallel(
+    session,
+    deps,
+    (s) => readContacts(s, settings.source, deps, options.keep),
+    (s) => readLimits(s, settings, deps, options.wholeServer ? [] : names),
+  )
+  reportProblems(parsed, settings, deps)
+  return { parsed, source, limits }
 }
 
 /** Whether the limits are read on a second AMI session, in parallel with the contacts: Asterisk runs one
@@ -163,11 +173,11 @@ export const READ_ATTEMPTS = 3
  * Asterisk, so a retry costs it little. Every try is checked against its own count; the last
  * IncompleteAnswerError is thrown as it is: never a partial answer reported as whole.
  */
-async function readContacts(session: AmiSession, source: string, deps: Deps): Promise<{ parsed: ParsedContacts; source: string }> {
+async function readContacts(session: AmiSession, source: string, deps: Deps, keep?: KeepContact): Promise<{ parsed: ParsedContacts; source: string }> {
   for (let attempt = 1; ; attempt++) {
     const current = attempt === 1 ? session : await deps.connect(session.target)
     try {
-      return await readContactsOnce(current, source, deps)
+      return await readContactsOnce(current, source, deps, keep)
     } catch (error) {
       if (!(error instanceof IncompleteAnswerError) || attempt >= READ_ATTEMPTS) throw error
       deps.log.warn(`${error.message}; reading again on a new session (try ${attempt + 1} of ${READ_ATTEMPTS})`)
@@ -178,10 +188,10 @@ async function readContacts(session: AmiSession, source: string, deps: Deps): Pr
 }
 
 /** DBGetTree where the server has it and the user may use it, else Command `database show`. */
-async function readContactsOnce(session: AmiSession, source: string, deps: Deps): Promise<{ parsed: ParsedContacts; source: string }> {
+async function readContactsOnce(session: AmiSession, source: string, deps: Deps, keep?: KeepContact): Promise<{ parsed: ParsedContacts; source: string }> {
   if (source === 'dbgettree' || source === 'auto') {
     try {
-      const parser = new DbTreeParser()
+      const parser = new DbTreeParser(keep)
       const answer = await session.dbGetTree(CONTACT_FAMILY, (row) => parser.push(row))
       const parsed = parser.finish(answer.listItems)
       checkComplete(parsed, `DBGetTree from ${session.target.name}`, session.target.user)
@@ -191,7 +201,7 @@ async function readContactsOnce(session: AmiSession, source: string, deps: Deps)
       deps.log.debug(`DBGetTree unavailable (${(error as Error).message}); using Command`)
     }
   }
-  const parser = new DatabaseShowParser()
+  const parser = new DatabaseShowParser(CONTACT_FAMILY, keep)
   try {
     await session.command(`database show ${CONTACT_FAMILY}`, (line) => parser.push(line))
   } catch (error) {

@@ -71,7 +71,16 @@ function trimPadding(value: string): string {
   return end === value.length ? value : value.slice(0, end)
 }
 
-/** Streaming, linear parser of `database show` output, fed one line at a time. */
+/** What a streaming parser keeps of each contact it parsed (all of it unless told otherwise). */
+export type KeepContact = (contact: Contact) => Contact
+
+const KEEP_ALL: KeepContact = (contact) => contact
+
+/**
+ * Streaming, linear parser of `database show` output, fed one line at a time. `keep` cuts each
+ * contact down as it is parsed (the exporter keeps no stored values: at 100,000 contacts those are
+ * most of the memory).
+ */
 export class DatabaseShowParser {
   private readonly prefix: string
   private readonly contacts: Contact[] = []
@@ -80,7 +89,7 @@ export class DatabaseShowParser {
   private otherRows = 0
   private lineNo = 0
 
-  constructor(family: string = CONTACT_FAMILY) {
+  constructor(family: string = CONTACT_FAMILY, private readonly keep: KeepContact = KEEP_ALL) {
     this.prefix = `/${family.replace(/^\/+|\/+$/g, '')}/`
   }
 
@@ -121,9 +130,9 @@ export class DatabaseShowParser {
     if (value.length <= VALUE_COLUMN) value = trimPadding(value)
     const contact = contactFromCheckedKey(line.slice(start, keyEnd), keyEnd - start - KEY_TAIL, value)
     if (typeof contact === 'string') return this.report(contact, line)
-    this.contacts.push(contact)
     const field = fieldProblem(contact, this.lineNo, line)
     if (field) this.problems.push(field)
+    this.contacts.push(this.keep(contact))
   }
 
   private otherLine(line: string): void {
@@ -155,11 +164,13 @@ export function parseDatabaseShow(text: string, family: string = CONTACT_FAMILY)
   return parser.finish()
 }
 
-/** Streaming parser of AMI DBGetTree rows (keys already without `/registrar/contact/`), fed one row at a time; problems are numbered by item (1-based). */
+/** Streaming parser of AMI DBGetTree rows (keys already without `/registrar/contact/`), fed one row at a time; problems are numbered by item (1-based). `keep` as for DatabaseShowParser. */
 export class DbTreeParser {
   private readonly contacts: Contact[] = []
   private readonly problems: ParseProblem[] = []
   private item = 0
+
+  constructor(private readonly keep: KeepContact = KEEP_ALL) {}
 
   push(row: ContactRow): void {
     this.item++
@@ -168,9 +179,9 @@ export class DbTreeParser {
       this.problems.push(problem(this.item, contact, `${row.key}: ${row.value}`))
       return
     }
-    this.contacts.push(contact)
     const field = fieldProblem(contact, this.item, `${row.key}: ${row.value}`)
     if (field) this.problems.push(field)
+    this.contacts.push(this.keep(contact))
   }
 
   finish(listItems: number | null): ParsedDump {

@@ -2,12 +2,13 @@ import { describe, expect, it } from 'vitest'
 import { IncompleteAnswerError } from '../../src/errors.js'
 import {
   DatabaseShowParser,
+  DbTreeParser,
   checkComplete,
   contactsFromDbTree,
   countCheck,
   parseDatabaseShow,
 } from '../../src/core/dump.js'
-import type { ParsedContacts } from '../../src/core/types.js'
+import type { Contact, ParsedContacts } from '../../src/core/types.js'
 import { dbTreeRows, outputLines, readCapture } from '../helpers/captures.js'
 
 function fromLines(lines: string[]) {
@@ -34,6 +35,21 @@ describe('the 13-contact capture', () => {
     expect(cli.declaredCount).toBe(13)
     expect(cli.otherRows).toBe(0)
     expect(() => checkComplete(cli, 'test')).not.toThrow()
+  })
+
+  it('keep: each contact is cut down as it is parsed; problems and counts are judged on the whole row', () => {
+    const keep = (c: Contact): Contact => ({ ...c, value: '', fields: {} })
+    const viaCommand = new DatabaseShowParser(undefined, keep)
+    for (const line of outputLines(readCapture('cmd_database_show_registrar_contact'))) viaCommand.push(line)
+    const viaTree = new DbTreeParser(keep)
+    for (const row of tree.rows) viaTree.push(row)
+    for (const parsed of [viaCommand.finish(), viaTree.finish(tree.listItems)]) {
+      expect(parsed.contacts).toEqual(cli.contacts.map(keep))
+      expect(countCheck(parsed)).toEqual(countCheck(cli))
+    }
+    const broken = new DbTreeParser(keep)
+    broken.push({ key: `alice;@${HASH}`, value: '{"expiration_time":"soon"}' })
+    expect(broken.finish(1).problems).toMatchObject([{ kept: true, reason: 'expiration_time "soon" is not a number' }])
   })
 
   it('gives identical contacts from the CLI dump, Command Output lines and DBGetTree rows', () => {
