@@ -17,10 +17,10 @@ import { parseAnnouncement } from '../core/announce.js'
 import { contactFromRow } from '../core/contact.js'
 import { DbTreeParser, checkComplete } from '../core/dump.js'
 import { LiveServer, serverStatus, type Drift } from '../core/live.js'
-import { CONTACT_FAMILY, type AorConfig, type AorState, type Contact, type ServerReport } from '../core/types.js'
+import { CONTACT_FAMILY, type AorConfig, type AorState, type Contact } from '../core/types.js'
 import { PermissionError, UnknownActionError } from '../errors.js'
-import type { ExporterMetrics } from '../output/metrics.js'
-import { readFromSession, thresholdsFrom } from './read.js'
+import { SOURCE_SERIES, type ExporterMetrics } from '../output/metrics.js'
+import { readContactsAndLimits, thresholdsFrom } from './read.js'
 import type { Deps, Settings } from './types.js'
 
 /** AORs judged per slice of publish() (a few ms each). */
@@ -137,7 +137,7 @@ export class ServerFollower {
       superseded += s.superseded
       expired += s.expired
     }
-    this.metrics.setSources(this.name, this.live.sources())
+    this.metrics.setSources(this.name, this.live.sources(SOURCE_SERIES))
     this.metrics.setTotals(this.name, { status: serverStatus(summaries), aorsByState, contacts, superseded, expired, qualify: this.live.qualifyCounts() })
   }
 
@@ -279,17 +279,21 @@ export class ServerFollower {
     this.hooks.changed()
   }
 
-  /** Contacts and limits, through the read path check uses. */
+  /**
+   * Contacts and limits, through the read path check uses, but not judged into a report: each contact
+   * is cut down to what the exporter keeps as it is parsed (LiveServer.slim), so a first read of 100,000
+   * contacts never holds their stored values, parsed fields and report rows all at once.
+   */
   private async readAll(session: AmiSession): Promise<{ contacts: Contact[]; configs: AorConfig[] }> {
-    const report = await readFromSession(session, this.settings, this.deps, thresholdsFrom(this.settings), {})
-    return { contacts: report.aors.flatMap((aor) => aor.contacts), configs: configsOf(report) }
+    const { parsed, limits } = await readContactsAndLimits(session, this.settings, this.deps, { keep: LiveServer.slim })
+    return { contacts: parsed.contacts, configs: limits.configs }
   }
 
   /** Contacts only: one DBGetTree (limits are kept from the last read that had them). */
   private async readContacts(session: AmiSession): Promise<{ contacts: Contact[]; configs: AorConfig[] | null }> {
     if (String(this.settings.source ?? 'auto') === 'command') return this.readAll(session)
     try {
-      const parser = new DbTreeParser()
+      const parser = new DbTreeParser(LiveServer.slim)
       const answer = await session.dbGetTree(CONTACT_FAMILY, (row) => parser.push(row))
       const parsed = parser.finish(answer.listItems)
       checkComplete(parsed, `DBGetTree from ${this.name}`)
@@ -457,21 +461,4 @@ function keysOf(event: AmiMessage): string[] {
   }
   if (name === 'UserEvent') return parseAnnouncement((h) => event.get(h))?.keys ?? []
   return []
-}
-
-/** The limits a judged report holds, as configs (a --max-contacts default stays a default, not a config). */
-function configsOf(report: ServerReport): AorConfig[] {
-  return report.aors
-    .filter((aor) => aor.maxContactsSource !== 'none' || aor.removeExisting !== null)
-    .map((aor) => ({
-      aor: aor.aor,
-      maxContacts: aor.maxContactsSource === 'flag' || aor.maxContactsSource === 'none' ? null : aor.maxContacts,
-      removeExisting: aor.removeExisting,
-      removeUnavailable: null,
-      qualifyFrequency: null,
-      minimumExpiration: null,
-      maximumExpiration: null,
-      defaultExpiration: null,
-      source: aor.maxContactsSource === 'flag' ? 'none' : aor.maxContactsSource,
-    }))
 }

@@ -44,74 +44,127 @@ export interface LiveOptions {
   sweepGrace?: number
 }
 
-type Due = [time: number, key: string, kind: 'judge' | 'recheck']
-
-/** The AOR of a key: everything before its first `;@` (Asterisk's rule). */
-export function aorOfKey(key: string): string {
-  const separator = key.indexOf(KEY_SEPARATOR)
-  return separator < 0 ? key : key.slice(0, separator)
+/** One contact as the exporter keeps it: what judging and the metrics use, nothing more (no stored value, no fields). */
+interface Kept {
+  readonly key: string
+  aor: AorEntry
+  viaAddr: string
+  userAgent: string
+  expirationTime: number | null
+  /** From ContactStatus events; until one came, from the stored qualify_frequency. */
+  qualify: QualifyStatus
+  /** Time of this contact's next entry in the due heap (NaN: none), and which one it is. */
+  due: number
+  phase: Phase
+  /** false once forgotten (its entries in the due heap are then skipped). */
+  live: boolean
 }
 
-/** A minimal binary heap of due times. */
+/** An AOR: its contacts, its limits (when configured), and its last judgement. */
+interface AorEntry {
+  readonly name: string
+  /** Replaced on each addition (exact size: a pushed-to array reserves 17 slots, and most AORs hold 1 to 3 contacts). */
+  contacts: Kept[]
+  configured: boolean
+  maxContacts: number | null
+  removeExisting: boolean | null
+  source: AorConfig['source']
+  dirty: boolean
+  summary: AorSummary | null
+  /** What it adds to the per-source totals: address, contacts, stale, address, … */
+  sources: (string | number)[]
+}
+
+/** The due times of a contact with an expiration_time, in order: re-read before it, judge at it, re-read after the sweep. */
+const enum Phase {
+  Recheck = 0,
+  Judge = 1,
+  Sweep = 2,
+  Done = 3,
+}
+
+/**
+ * A binary min-heap of (time, contact), in two parallel arrays (one entry costs two slots, not an
+ * object): at 100,000 contacts this is ~1.6 MB where one tuple per due time took ~20 MB.
+ */
 class DueHeap {
-  private readonly items: Due[] = []
+  private readonly times: number[] = []
+  private readonly items: Kept[] = []
 
   get size(): number {
-    return this.items.length
+    return this.times.length
   }
 
-  push(item: Due): void {
+  push(time: number, item: Kept): void {
+    const t = this.times
     const a = this.items
+    let i = t.length
+    t.push(time)
     a.push(item)
-    let i = a.length - 1
     while (i > 0) {
       const parent = (i - 1) >> 1
-      if (a[parent][0] <= a[i][0]) break
-      ;[a[parent], a[i]] = [a[i], a[parent]]
+      if (t[parent] <= time) break
+      t[i] = t[parent]
+      a[i] = a[parent]
       i = parent
     }
+    t[i] = time
+    a[i] = item
   }
 
-  peek(): Due | undefined {
+  /** The earliest time (Infinity when empty). */
+  peekTime(): number {
+    return this.times.length ? this.times[0] : Infinity
+  }
+
+  peekItem(): Kept {
     return this.items[0]
   }
 
-  pop(): Due | undefined {
+  pop(): void {
+    const t = this.times
     const a = this.items
-    const top = a[0]
-    const last = a.pop()
-    if (a.length && last) {
-      a[0] = last
-      let i = 0
-      for (;;) {
-        const l = 2 * i + 1
-        const r = l + 1
-        let m = i
-        if (l < a.length && a[l][0] < a[m][0]) m = l
-        if (r < a.length && a[r][0] < a[m][0]) m = r
-        if (m === i) break
-        ;[a[m], a[i]] = [a[i], a[m]]
-        i = m
-      }
+    const lastTime = t.pop()!
+    const lastItem = a.pop()!
+    const n = t.length
+    if (!n) return
+    let i = 0
+    for (;;) {
+      const l = 2 * i + 1
+      if (l >= n) break
+      const r = l + 1
+      const m = r < n && t[r] < t[l] ? r : l
+      if (t[m] >= lastTime) break
+      t[i] = t[m]
+      a[i] = a[m]
+      i = m
     }
-    return top
+    t[i] = lastTime
+    a[i] = lastItem
   }
 
   clear(): void {
+    this.times.length = 0
     this.items.length = 0
   }
 }
 
-/** One server's contacts and limits, judged per AOR. */
+/**
+ * One server's contacts and limits, judged per AOR. Kept lean, because a big PBX has 100,000
+ * contacts: per contact one small object (key, AOR, via_addr, user agent, expiration_time, qualify
+ * status) with repeated strings shared, per AOR one object; totals (qualify counts, per-source
+ * counts) kept up to date as things change instead of recounted.
+ */
 export class LiveServer {
-  private readonly contacts = new Map<string, Contact>()
-  private readonly byAor = new Map<string, Set<string>>()
-  private configs = new Map<string, AorConfig>()
-  private readonly qualify = new Map<string, QualifyStatus>()
-  private readonly summaries = new Map<string, AorSummary>()
-  /** Per AOR, per source address (via_addr): [unexpired contacts, stale (superseded + expired)]. */
-  private readonly aorSources = new Map<string, Map<string, [number, number]>>()
-  private readonly dirty = new Set<string>()
+  private readonly contacts = new Map<string, Kept>()
+  private readonly aors = new Map<string, AorEntry>()
+  /** Per qualify status, how many contacts have it. */
+  private readonly qualify = new Map<QualifyStatus, number>()
+  /** Per source address (via_addr), over every AOR: [unexpired contacts, stale (superseded + expired)]. */
+  private readonly sourceTotals = new Map<string, [number, number]>()
+  /** Repeated strings (user agents, addresses, qualify statuses) kept once; emptied at each full read. */
+  private strings = new Map<string, string>()
+  private readonly dirty = new Set<AorEntry>()
   private readonly due = new DueHeap()
   private readonly thresholds: Thresholds
   private readonly defaultMaxContacts: number | null
@@ -133,12 +186,29 @@ export class LiveServer {
     return this.contacts.has(key)
   }
 
-  get(key: string): Contact | undefined {
-    return this.contacts.get(key)
-  }
-
   keys(): IterableIterator<string> {
     return this.contacts.keys()
+  }
+
+  /**
+   * What the exporter keeps of a parsed contact (for a full read's parser: each row is cut down as it
+   * is read, so 100,000 whole contacts, values and parsed fields never live at once).
+   */
+  static slim(c: Contact): Contact {
+    return {
+      // copies: slices would keep every network chunk of the answer alive until the read ends
+      key: own(c.key),
+      aor: own(c.aor),
+      hash: '',
+      uri: '',
+      viaAddr: c.viaAddr,
+      viaPort: null,
+      userAgent: c.userAgent,
+      endpoint: '',
+      expirationTime: c.expirationTime,
+      fields: qualifyOff(c) ? NO_QUALIFY : QUALIFY,
+      value: '',
+    }
   }
 
   /**
@@ -147,15 +217,16 @@ export class LiveServer {
    */
   load(contacts: readonly Contact[], configs: readonly AorConfig[] | null, now: number, untouched: ReadonlySet<string> = new Set()): Drift {
     const drift: Drift = { added: 0, removed: 0, refreshed: 0 }
-    const fresh = new Map<string, Contact>()
-    for (const contact of contacts) fresh.set(contact.key, contact)
-    for (const key of this.contacts.keys()) {
+    this.strings = new Map()
+    const fresh = new Set<string>()
+    for (const contact of contacts) fresh.add(contact.key)
+    for (const key of [...this.contacts.keys()]) {
       if (!fresh.has(key)) {
         if (!untouched.has(key)) drift.removed++
         this.remove(key)
       }
     }
-    for (const contact of fresh.values()) {
+    for (const contact of contacts) {
       const outcome = this.put(contact, now)
       if (untouched.has(contact.key)) continue
       if (outcome === 'added') drift.added++
@@ -164,10 +235,10 @@ export class LiveServer {
     if (configs !== null) {
       const next = new Map<string, AorConfig>()
       for (const config of configs) if (!next.has(config.aor)) next.set(config.aor, config)
-      for (const aor of new Set([...this.configs.keys(), ...next.keys()])) {
-        if (!sameConfig(this.configs.get(aor), next.get(aor))) this.dirty.add(aor)
+      for (const entry of this.aors.values()) {
+        if (!next.has(entry.name)) this.configure(entry, undefined)
       }
-      this.configs = next
+      for (const config of next.values()) this.configure(this.aor(config.aor), config)
     }
     return drift
   }
@@ -175,35 +246,50 @@ export class LiveServer {
   /** Adds or replaces a contact (a new registration, a refresh read back, a restore). */
   put(contact: Contact, now: number): 'added' | 'changed' | 'same' {
     const old = this.contacts.get(contact.key)
-    if (old && sameContact(old, contact)) return 'same'
-    contact = slim(contact)
-    this.contacts.set(contact.key, contact)
-    let keys = this.byAor.get(contact.aor)
-    if (!keys) this.byAor.set(contact.aor, (keys = new Set()))
-    keys.add(contact.key)
-    if (!this.qualify.has(contact.key)) this.qualify.set(contact.key, initialQualify(contact))
-    this.dirty.add(contact.aor)
-    if (!old || old.expirationTime !== contact.expirationTime) this.schedule(contact, now)
-    return old ? 'changed' : 'added'
+    const viaAddr = this.intern(contact.viaAddr)
+    const userAgent = this.intern(contact.userAgent)
+    if (old) {
+      if (old.expirationTime === contact.expirationTime && old.viaAddr === viaAddr && old.userAgent === userAgent) return 'same'
+      const moved = old.expirationTime !== contact.expirationTime
+      old.viaAddr = viaAddr
+      old.userAgent = userAgent
+      old.expirationTime = contact.expirationTime
+      this.markDirty(old.aor)
+      if (moved) this.schedule(old, now)
+      return 'changed'
+    }
+    const aor = this.aor(contact.aor)
+    const kept: Kept = { key: own(contact.key), aor, viaAddr, userAgent, expirationTime: contact.expirationTime, qualify: qualifyOff(contact) ? 'NonQualified' : 'Unknown', due: NaN, phase: Phase.Done, live: true }
+    this.contacts.set(kept.key, kept)
+    aor.contacts = aor.contacts.concat(kept)
+    this.count(kept.qualify, 1)
+    this.markDirty(aor)
+    this.schedule(kept, now)
+    return 'added'
   }
 
   /** Forgets a contact (Removed event, announced prune, key gone on re-read). */
   remove(key: string): boolean {
-    const contact = this.contacts.get(key)
-    if (!contact) return false
+    const kept = this.contacts.get(key)
+    if (!kept) return false
     this.contacts.delete(key)
-    this.qualify.delete(key)
-    const keys = this.byAor.get(contact.aor)
-    keys?.delete(key)
-    if (keys && keys.size === 0) this.byAor.delete(contact.aor)
-    this.dirty.add(contact.aor)
+    kept.live = false
+    this.count(kept.qualify, -1)
+    const list = kept.aor.contacts
+    const i = list.indexOf(kept)
+    list[i] = list[list.length - 1]
+    list.pop()
+    this.markDirty(kept.aor)
     return true
   }
 
   /** Qualify status from a ContactStatus event (Reachable, Unreachable, Unknown, NonQualified); true when it changed. */
   setQualify(key: string, status: QualifyStatus): boolean {
-    if (!this.contacts.has(key) || this.qualify.get(key) === status) return false
-    this.qualify.set(key, status)
+    const kept = this.contacts.get(key)
+    if (!kept || kept.qualify === status) return false
+    this.count(kept.qualify, -1)
+    kept.qualify = this.intern(status)
+    this.count(kept.qualify, 1)
     return true
   }
 
@@ -214,9 +300,7 @@ export class LiveServer {
 
   /** Contacts per qualify status (what events said; from the stored qualify_frequency until one did). */
   qualifyCounts(): Map<QualifyStatus, number> {
-    const counts = new Map<QualifyStatus, number>()
-    for (const status of this.qualify.values()) counts.set(status, (counts.get(status) ?? 0) + 1)
-    return counts
+    return new Map(this.qualify)
   }
 
   /**
@@ -225,16 +309,15 @@ export class LiveServer {
    */
   tick(now: number): string[] {
     const recheck = new Set<string>()
-    for (let top = this.due.peek(); top && top[0] <= now; top = this.due.peek()) {
+    while (this.due.peekTime() <= now) {
+      const time = this.due.peekTime()
+      const kept = this.due.peekItem()
       this.due.pop()
-      const [time, key, kind] = top
-      const contact = this.contacts.get(key)
-      if (!contact || contact.expirationTime === null) continue
-      const exp = contact.expirationTime
-      // a stale entry (the contact was refreshed since): its own entries are in the heap too
-      if (kind === 'judge' ? time !== exp : time !== exp - this.recheckLead && time !== exp + this.sweepGrace) continue
-      if (kind === 'judge') this.dirty.add(contact.aor)
-      else recheck.add(key)
+      // forgotten, or moved since (a refresh read back): its current entry is in the heap too
+      if (!kept.live || kept.due !== time) continue
+      if (kept.phase === Phase.Judge) this.markDirty(kept.aor)
+      else recheck.add(kept.key)
+      this.advance(kept, kept.phase + 1)
     }
     return [...recheck]
   }
@@ -243,134 +326,172 @@ export class LiveServer {
   judge(now: number, limit = Infinity): Map<string, AorSummary | null> {
     const changed = new Map<string, AorSummary | null>()
     let judged = 0
-    for (const aor of this.dirty) {
+    for (const entry of this.dirty) {
       if (judged++ >= limit) break
-      this.dirty.delete(aor)
-      const keys = this.byAor.get(aor)
-      const contacts: Contact[] = keys ? [...keys].map((key) => this.contacts.get(key)!) : []
-      const config = this.configs.get(aor)
-      const [report] = buildReports({ contacts, configs: config ? [config] : [], now, thresholds: this.thresholds, defaultMaxContacts: this.defaultMaxContacts })
-      const summary: AorSummary | null = report
-        ? { aor, count: report.count, maxContacts: report.maxContacts, superseded: report.superseded, expired: report.expired, state: report.state, severity: report.severity }
-        : null
+      this.dirty.delete(entry)
+      entry.dirty = false
+      const contacts: Contact[] = entry.contacts.map(asContact)
+      const config: AorConfig[] = entry.configured ? [{ aor: entry.name, maxContacts: entry.maxContacts, removeExisting: entry.removeExisting, removeUnavailable: null, qualifyFrequency: null, minimumExpiration: null, maximumExpiration: null, defaultExpiration: null, source: entry.source }] : []
+      const [report] = buildReports({ contacts, configs: config, now, thresholds: this.thresholds, defaultMaxContacts: this.defaultMaxContacts })
       // what `pjctl check` counts per source address (core/sources.ts sourcesOf): expired are stale, not contacts
-      const sources = new Map<string, [number, number]>()
+      this.addSources(entry.sources, -1)
+      const sources: (string | number)[] = []
       for (const c of report?.contacts ?? []) {
-        const tally = sources.get(c.viaAddr) ?? [0, 0]
-        if (c.status === 'expired') tally[1]++
+        let i = 0
+        while (i < sources.length && sources[i] !== c.viaAddr) i += 3
+        if (i === sources.length) sources.push(c.viaAddr, 0, 0)
+        if (c.status === 'expired') (sources[i + 2] as number)++
         else {
-          tally[0]++
-          if (c.status === 'superseded') tally[1]++
+          ;(sources[i + 1] as number)++
+          if (c.status === 'superseded') (sources[i + 2] as number)++
         }
-        sources.set(c.viaAddr, tally)
       }
-      if (sources.size) this.aorSources.set(aor, sources)
-      else this.aorSources.delete(aor)
-      const old = this.summaries.get(aor)
-      if (summary === null) {
-        if (old) {
-          this.summaries.delete(aor)
-          changed.set(aor, null)
-        }
-      } else if (!old || !sameSummary(old, summary)) {
-        this.summaries.set(aor, summary)
-        changed.set(aor, summary)
+      entry.sources = sources.length ? sources.slice() : NO_SOURCES
+      this.addSources(sources, 1)
+      const old = entry.summary
+      if (!report) {
+        entry.summary = null
+        this.aors.delete(entry.name)
+        if (old) changed.set(entry.name, null)
+        continue
+      }
+      const summary: AorSummary = { aor: entry.name, count: report.count, maxContacts: report.maxContacts, superseded: report.superseded, expired: report.expired, state: report.state, severity: report.severity }
+      if (!old || !sameSummary(old, summary)) {
+        entry.summary = summary
+        changed.set(entry.name, summary)
       }
     }
     return changed
   }
 
-  /** Source addresses over every AOR, ordered as `pjctl check` orders them (contacts, then stale, most first; then address). */
-  sources(): { address: string; contacts: number; stale: number }[] {
-    const total = new Map<string, [number, number]>()
-    for (const perAor of this.aorSources.values()) {
-      for (const [address, [contacts, stale]] of perAor) {
-        const t = total.get(address) ?? [0, 0]
-        t[0] += contacts
-        t[1] += stale
-        total.set(address, t)
-      }
+  /** Source addresses over every AOR, ordered as `pjctl check` orders them (contacts, then stale, most first; then address); the first `limit`. */
+  sources(limit = Infinity): { address: string; contacts: number; stale: number }[] {
+    const order = (a: { address: string; contacts: number; stale: number }, b: { address: string; contacts: number; stale: number }) =>
+      b.contacts - a.contacts || b.stale - a.stale || compareCodepoints(a.address, b.address)
+    // the first `limit` kept sorted as they come: at 100,000 addresses this is far cheaper than sorting them all
+    const top: { address: string; contacts: number; stale: number }[] = []
+    for (const [address, [contacts, stale]] of this.sourceTotals) {
+      const row = { address, contacts, stale }
+      if (top.length >= limit && order(row, top[top.length - 1]) >= 0) continue
+      let i = top.length
+      while (i > 0 && order(row, top[i - 1]) < 0) i--
+      top.splice(i, 0, row)
+      if (top.length > limit) top.pop()
     }
-    return [...total]
-      .map(([address, [contacts, stale]]) => ({ address, contacts, stale }))
-      .sort((a, b) => b.contacts - a.contacts || b.stale - a.stale || compareCodepoints(a.address, b.address))
+    return top
   }
 
   /** Every AOR's current summary (after judge). */
-  allSummaries(): IterableIterator<AorSummary> {
-    return this.summaries.values()
+  *allSummaries(): IterableIterator<AorSummary> {
+    for (const entry of this.aors.values()) if (entry.summary) yield entry.summary
   }
 
   /** Forgets everything (the server is down: nothing of it can be vouched for). */
   clear(): void {
+    for (const kept of this.contacts.values()) kept.live = false
     this.contacts.clear()
-    this.byAor.clear()
+    this.aors.clear()
     this.qualify.clear()
-    this.summaries.clear()
-    this.aorSources.clear()
+    this.sourceTotals.clear()
+    this.strings = new Map()
     this.dirty.clear()
     this.due.clear()
   }
 
-  private schedule(contact: Contact, now: number): void {
-    const exp = contact.expirationTime
-    if (exp === null) return
-    if (exp > now) this.due.push([exp, contact.key, 'judge'])
-    if (exp - this.recheckLead > now) this.due.push([exp - this.recheckLead, contact.key, 'recheck'])
-    this.due.push([exp + this.sweepGrace, contact.key, 'recheck'])
+  private aor(name: string): AorEntry {
+    let entry = this.aors.get(name)
+    if (!entry) {
+      entry = { name: own(name), contacts: [], configured: false, maxContacts: null, removeExisting: null, source: 'none', dirty: false, summary: null, sources: NO_SOURCES }
+      this.aors.set(entry.name, entry)
+    }
+    return entry
+  }
+
+  private configure(entry: AorEntry, config: AorConfig | undefined): void {
+    const configured = config !== undefined
+    const maxContacts = config?.maxContacts ?? null
+    const removeExisting = config?.removeExisting ?? null
+    const source = config?.source ?? 'none'
+    if (entry.configured === configured && entry.maxContacts === maxContacts && entry.removeExisting === removeExisting && entry.source === source) return
+    entry.configured = configured
+    entry.maxContacts = maxContacts
+    entry.removeExisting = removeExisting
+    entry.source = source
+    this.markDirty(entry)
+  }
+
+  private markDirty(entry: AorEntry): void {
+    if (entry.dirty) return
+    entry.dirty = true
+    this.dirty.add(entry)
+  }
+
+  private count(status: QualifyStatus, by: 1 | -1): void {
+    const n = (this.qualify.get(status) ?? 0) + by
+    if (n > 0) this.qualify.set(status, n)
+    else this.qualify.delete(status)
+  }
+
+  private addSources(sources: readonly (string | number)[], sign: 1 | -1): void {
+    for (let i = 0; i < sources.length; i += 3) {
+      const address = sources[i] as string
+      const total = this.sourceTotals.get(address) ?? [0, 0]
+      total[0] += sign * (sources[i + 1] as number)
+      total[1] += sign * (sources[i + 2] as number)
+      if (total[0] === 0 && total[1] === 0) this.sourceTotals.delete(address)
+      else this.sourceTotals.set(address, total)
+    }
+  }
+
+  /** A string kept once, of its own (see own()). */
+  private intern(text: string): string {
+    let kept = this.strings.get(text)
+    if (kept === undefined) this.strings.set((kept = own(text)), kept)
+    return kept
+  }
+
+  /** A new or moved expiration_time: the first of its due times still ahead. */
+  private schedule(kept: Kept, now: number): void {
+    const exp = kept.expirationTime
+    if (exp === null) return this.advance(kept, Phase.Done)
+    this.advance(kept, exp - this.recheckLead > now ? Phase.Recheck : exp > now ? Phase.Judge : Phase.Sweep)
+  }
+
+  private advance(kept: Kept, phase: Phase): void {
+    kept.phase = phase
+    const exp = kept.expirationTime
+    if (phase === Phase.Done || exp === null) {
+      kept.due = NaN
+      return
+    }
+    kept.due = phase === Phase.Recheck ? exp - this.recheckLead : phase === Phase.Judge ? exp : exp + this.sweepGrace
+    this.due.push(kept.due, kept)
   }
 }
 
-/** NonQualified when qualify is off for the contact (Asterisk's status for it), else Unknown until an event says. */
-function initialQualify(contact: Contact): QualifyStatus {
+/** qualify_frequency 0 or absent: Asterisk does not qualify the contact (NonQualified), else Unknown until an event says. */
+function qualifyOff(contact: Contact): boolean {
   const frequency = contact.fields.qualify_frequency
-  return frequency === undefined || frequency === '0' || frequency === '' ? 'NonQualified' : 'Unknown'
-}
-
-/** Equal in everything the judgement and the metrics use (a kept contact is slim: see slim()). */
-function sameContact(a: Contact, b: Contact): boolean {
-  return a.expirationTime === b.expirationTime && a.viaAddr === b.viaAddr && a.userAgent === b.userAgent && a.endpoint === b.endpoint && qualifyFrequency(a) === qualifyFrequency(b)
-}
-
-function qualifyFrequency(contact: Contact): string {
-  return contact.fields.qualify_frequency ?? ''
+  return frequency === undefined || frequency === '0' || frequency === ''
 }
 
 const NO_QUALIFY: Record<string, string> = Object.freeze({ qualify_frequency: '0' }) as Record<string, string>
+const QUALIFY: Record<string, string> = Object.freeze({ qualify_frequency: '1' }) as Record<string, string>
+const NO_SOURCES: (string | number)[] = []
+const NO_FIELDS: Record<string, string> = Object.freeze({}) as Record<string, string>
+
+/** A kept contact as the judging code (buildReports) takes it. */
+function asContact(k: Kept): Contact {
+  return { key: k.key, aor: k.aor.name, hash: '', uri: '', viaAddr: k.viaAddr, viaPort: null, userAgent: k.userAgent, endpoint: '', expirationTime: k.expirationTime, fields: NO_FIELDS, value: '' }
+}
 
 /** A string of its own: a key cut from a 64 KB network chunk would otherwise keep the whole chunk alive. */
 function own(text: string): string {
   return text.length > 12 ? (JSON.parse(JSON.stringify(text)) as string) : text
 }
 
-/**
- * What judging needs of a contact and nothing more: no stored value, no other fields. At 100,000
- * contacts the full value and fields would be most of the exporter's memory.
- */
-function slim(c: Contact): Contact {
-  const frequency = qualifyFrequency(c)
-  return {
-    key: own(c.key),
-    aor: own(c.aor),
-    hash: '',
-    uri: '',
-    viaAddr: own(c.viaAddr),
-    viaPort: c.viaPort,
-    userAgent: own(c.userAgent),
-    endpoint: own(c.endpoint),
-    expirationTime: c.expirationTime,
-    fields: frequency === '0' || frequency === '' ? NO_QUALIFY : { qualify_frequency: frequency },
-    value: '',
-  }
-}
-
 function sameSummary(a: AorSummary, b: AorSummary): boolean {
   return a.count === b.count && a.maxContacts === b.maxContacts && a.superseded === b.superseded && a.expired === b.expired && a.state === b.state && a.severity === b.severity
-}
-
-function sameConfig(a: AorConfig | undefined, b: AorConfig | undefined): boolean {
-  if (!a || !b) return a === b
-  return a.maxContacts === b.maxContacts && a.removeExisting === b.removeExisting && a.source === b.source
 }
 
 /** An AOR worth a per-AOR series under `--per-aor problems`: not ok, or holding stale contacts. */

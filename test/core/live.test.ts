@@ -92,6 +92,56 @@ describe('LiveServer', () => {
     expect(Object.fromEntries(live.qualifyCounts())).toEqual({ NonQualified: 1 })
   })
 
+  it('slim keeps what judging needs (no stored value, no fields but qualify on/off), and judges as the whole contact does', () => {
+    const whole = [contact('FAP003', 5060, T + 600), contact('FAP003', 5062, T + 3000)]
+    const slim = whole.map(LiveServer.slim)
+    expect(slim[0]).toMatchObject({ key: whole[0].key, aor: 'FAP003', viaAddr: '192.0.2.16', userAgent: GS, expirationTime: T + 600, value: '', uri: '' })
+    expect(Object.keys(slim[0].fields)).toEqual(['qualify_frequency'])
+    const a = new LiveServer()
+    const b = new LiveServer()
+    a.load(whole, [config('FAP003', 2)], T)
+    b.load(slim, [config('FAP003', 2)], T)
+    expect(b.judge(T)).toEqual(a.judge(T))
+    expect(b.qualifyCounts()).toEqual(a.qualifyCounts())
+  })
+
+  it('sources(limit): the busiest addresses in check\'s order (contacts, then stale, then address), kept current as AORs change', () => {
+    const live = new LiveServer()
+    const at = (aor: string, ip: string, port: number, expires: number): Contact => {
+      const r = row(aor, ip, port, GS, expires)
+      return contactFromRow(r.key, r.value) as Contact
+    }
+    live.load([at('a', '10.0.0.2', 1, T + 900), at('b', '10.0.0.2', 1, T + 900), at('c', '10.0.0.1', 1, T + 900), at('d', '10.0.0.3', 1, T + 900), at('d', '10.0.0.3', 2, T + 800), at('e', '10.0.0.9', 1, T - 1)], [], T)
+    live.judge(T)
+    expect(live.sources()).toEqual([
+      { address: '10.0.0.3', contacts: 2, stale: 1 },
+      { address: '10.0.0.2', contacts: 2, stale: 0 },
+      { address: '10.0.0.1', contacts: 1, stale: 0 },
+      { address: '10.0.0.9', contacts: 0, stale: 1 },
+    ])
+    expect(live.sources(2).map((s) => s.address)).toEqual(['10.0.0.3', '10.0.0.2'])
+    live.remove(at('a', '10.0.0.2', 1, T + 900).key)
+    live.remove(at('e', '10.0.0.9', 1, T - 1).key)
+    live.judge(T)
+    expect(live.sources()).toEqual([
+      { address: '10.0.0.3', contacts: 2, stale: 1 },
+      { address: '10.0.0.1', contacts: 1, stale: 0 },
+      { address: '10.0.0.2', contacts: 1, stale: 0 },
+    ])
+  })
+
+  it('an AOR without contacts or configuration is forgotten once judged; one with a configuration stays, at 0', () => {
+    const live = new LiveServer()
+    const a = contact('a', 5060, T + 900)
+    const b = contact('b', 5060, T + 900)
+    live.load([a, b], [config('b', 1)], T)
+    live.judge(T)
+    live.remove(a.key)
+    live.remove(b.key)
+    expect(live.judge(T)).toEqual(new Map([['a', null], ['b', { aor: 'b', count: 0, maxContacts: 1, superseded: 0, expired: 0, state: 'ok', severity: 0 }]]))
+    expect([...live.allSummaries()].map((s) => s.aor)).toEqual(['b'])
+  })
+
   it('isProblem and serverStatus', () => {
     const s = (state: AorSummary['state'], count: number, extra: Partial<AorSummary> = {}): AorSummary => ({ aor: 'x', count, maxContacts: 2, superseded: 0, expired: 0, state, severity: 0, ...extra })
     expect(isProblem(s('ok', 1))).toBe(false)
