@@ -65,6 +65,7 @@ export const exporter: CommandSpec<Record<string, never>> = {
         lastRenderAt = Date.now()
         rendering = false
       }
+      deps.log.debug(`exporter: rendered ${body.length} bytes (${gzipped.length} gzip) in ${lastRenderMs} ms`)
       if (dirty) schedule()
     }
     const schedule = (): void => {
