@@ -123,7 +123,7 @@ function ping(ctx: ActionContext): string[] {
   ]
 }
 
-/** The lines a CLI command printed, with `dropOutputLines` applied to its items. */
+/** The lines a CLI command printed, its items as `keep` lets them through. */
 function cliLines(ctx: ActionContext, output: CliOutput): string[] {
   return [...output.head, ...ctx.keep(output.items), ...output.tail]
 }
