@@ -4,7 +4,7 @@
 import { get } from 'node:http'
 import { connect } from 'node:net'
 import { gunzipSync } from 'node:zlib'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { contactKey, defineAor } from '../../src/sim/registrar.js'
 import { lockoutSeed, type SimSeed } from '../../src/sim/seed.js'
 import { startSim, type SimAsterisk } from '../../src/sim/server.js'
@@ -17,8 +17,14 @@ import { envFor, sim } from '../helpers/sim.js'
 const SLOW = { timeout: 90_000 }
 const now = (): number => Math.floor(Date.now() / 1000)
 const running: RunningExporter[] = []
+// The tests run concurrently (most of their time is the exporter starting and polling): the
+// exporters are stopped once the last test still running ends.
+let testsInFlight = 0
+beforeEach(() => {
+  testsInFlight++
+})
 afterEach(async () => {
-  await Promise.all(running.splice(0).map((e) => e.stop()))
+  if (--testsInFlight === 0) await Promise.all(running.splice(0).map((e) => e.stop()))
 })
 
 async function exporterFor(server: SimAsterisk, ...args: string[]): Promise<RunningExporter> {
@@ -45,7 +51,7 @@ function actions(server: SimAsterisk): string[] {
   })
 }
 
-describe('pjctl exporter', () => {
+describe.concurrent('pjctl exporter', () => {
   it('register and unregister show in /metrics; a new key costs one DBGet; scrapes send no AMI action; SIGTERM exits 0', SLOW, async () => {
     const server = await sim({ seed: emptyFap() })
     const e = await exporterFor(server, '--resync', '1h')

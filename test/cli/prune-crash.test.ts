@@ -20,7 +20,7 @@ import {
   until,
   type Spawned,
 } from '../helpers/prune.js'
-import { run } from '../helpers/run.js'
+import { runIn as run } from '../helpers/cli.js'
 import { envFor, sim } from '../helpers/sim.js'
 
 const IN_FLIGHT = 8
@@ -69,7 +69,7 @@ function notSentOf(stdout: string): number {
   return m ? Number(m[1]) : 0
 }
 
-describe('pjctl prune: crash safety', () => {
+describe.concurrent('pjctl prune: crash safety', () => {
   it('SIGKILL after about half of 1,000 DBDels: every missing key is backed up; restore brings the store back exactly', async () => {
     const { server, staleKeys, before } = await thousandStale()
     const env = home()
