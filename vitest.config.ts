@@ -15,5 +15,8 @@ export default defineConfig({
     // Most of a CLI test is waiting on sockets and timers, not CPU: one worker per core, at least two
     // (vitest's default leaves one core idle, which on a 2-core machine means a single worker).
     maxWorkers: Math.max(2, availableParallelism()),
+    // A CLI test that starts sims and reads thousands of contacts can take seconds on a loaded
+    // 2-core machine; 5 s (vitest's default) failed healthy tests there. A hung test still fails.
+    testTimeout: 30_000,
   },
 })
