@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { contactKey, defineAor } from '../../src/sim/registrar.js'
 import { lockoutSeed, type SimSeed } from '../../src/sim/seed.js'
 import { startSim, type SimAsterisk } from '../../src/sim/server.js'
-import { startExporter, type RunningExporter } from '../helpers/exporter.js'
+import { startExporter, type ExporterMode, type RunningExporter } from '../helpers/exporter.js'
 import { CONTACT_FAMILY, home, row, staleSeed } from '../helpers/prune.js'
 import { contactCreatedEvents } from '../../src/sim/pjsip.js'
 import { runIn as run } from '../helpers/cli.js'
@@ -27,8 +27,13 @@ afterEach(async () => {
   if (--testsInFlight === 0) await Promise.all(running.splice(0).map((e) => e.stop()))
 })
 
+/** The exporter on `server`, in this process (one test runs it as a child, for a real SIGTERM). */
 async function exporterFor(server: SimAsterisk, ...args: string[]): Promise<RunningExporter> {
-  const e = await startExporter(args, { ...envFor(server), ...home() })
+  return exporterOn(server, args, 'in-process')
+}
+
+async function exporterOn(server: SimAsterisk, args: string[], mode: ExporterMode): Promise<RunningExporter> {
+  const e = await startExporter(args, { ...envFor(server), ...home() }, undefined, mode)
   running.push(e)
   return e
 }
@@ -54,7 +59,8 @@ function actions(server: SimAsterisk): string[] {
 describe.concurrent('pjctl exporter', () => {
   it('register and unregister show in /metrics; a new key costs one DBGet; scrapes send no AMI action; SIGTERM exits 0', SLOW, async () => {
     const server = await sim({ seed: emptyFap() })
-    const e = await exporterFor(server, '--resync', '1h')
+    // a child process: the SIGTERM and the exit code are real
+    const e = await exporterOn(server, ['--resync', '1h'], 'spawned')
     await e.waitFor(total(server, 'pjctl_server_up'), 1)
     expect(await e.value(aor(server, 'pjctl_aor_contacts', 'FAP003'))).toBe(0)
     const read = actions(server)
