@@ -8,9 +8,13 @@ import { describe, expect, it } from 'vitest'
 
 const ROOT = join(__dirname, '..')
 
+let packed: string[] | undefined
+/** npm pack's file list, asked once for the file (npm takes a second or two to start). */
 function packedFiles(): string[] {
+  if (packed) return packed
   const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
-  return (JSON.parse(out) as { files: { path: string }[] }[])[0].files.map((f) => f.path).sort()
+  packed = (JSON.parse(out) as { files: { path: string }[] }[])[0].files.map((f) => f.path).sort()
+  return packed
 }
 
 describe('npm pack', () => {
