@@ -143,11 +143,11 @@ describe.concurrent('when the config files are not the whole truth', () => {
 
   it('a PJSIPShowAors that does not answer in time: the error says why and the ways out', async () => {
     const server = await sim({ seed: pbx(), configFiles: REALTIME, faults: { stall: { action: 'PJSIPShowAors' } } })
-    const r = await runIn(['check', '--timeout', '1'], { env: envFor(server) })
+    const r = await runIn(['check', '--timeout', '0.5'], { env: envFor(server) })
     expect(r.code).toBe(3)
     // sorcery.conf maps aor to realtime only: the one AOR the files still give is the wizard's
     expect(r.stderr).toContain(
-      `pjctl: no answer to PJSIPShowAors from 127.0.0.1:${server.port} within 1 s: Asterisk builds the whole AOR list (1 in the config files) before it sends the first one, which takes seconds on a big server\n` +
+      `pjctl: no answer to PJSIPShowAors from 127.0.0.1:${server.port} within 0.5 s: Asterisk builds the whole AOR list (1 in the config files) before it sends the first one, which takes seconds on a big server\n` +
         'hint: --limits config reads the limits from the config files (GetConfig) instead; or raise --timeout\n',
     )
     expect(r.stdout).toMatch(/^PJCTL UNKNOWN - no answer to PJSIPShowAors/)
