@@ -6,6 +6,7 @@ export default defineConfig({
   test: {
     include: ['test/asterisk/**/*.test.ts'],
     globalSetup: ['test/asterisk/setup.ts'],
+    setupFiles: ['test/setup.ts'],
     fileParallelism: false,
     testTimeout: 180_000,
     hookTimeout: 300_000,

@@ -439,21 +439,20 @@ function pruneSeed(): { seed: SimSeed; stale: number } {
 }
 
 async function pruneRun(seed: SimSeed, stale: number, i: number, extra: string[]): Promise<{ row: (string | number)[]; wallMs: number }> {
-  const sim = await startSim({ seed, chunkSize: CHUNK, now: () => now })
-  sims.push(sim)
   let firstGet = NaN
   let lastDel = NaN
   let dels = 0
-  sim.setFaults({
-    beforeAction: (action) => {
-      const a = action.toLowerCase()
-      if (a === 'dbget' && Number.isNaN(firstGet)) firstGet = performance.now()
-      if (a === 'dbdel') {
-        dels++
-        lastDel = performance.now()
-      }
-    },
-  })
+  // the sim's hook (no fault): when the first DBGet and the last DBDel arrive
+  const beforeAction = (action: string) => {
+    const a = action.toLowerCase()
+    if (a === 'dbget' && Number.isNaN(firstGet)) firstGet = performance.now()
+    if (a === 'dbdel') {
+      dels++
+      lastDel = performance.now()
+    }
+  }
+  const sim = await startSim({ seed, chunkSize: CHUNK, now: () => now, hooks: { beforeAction } })
+  sims.push(sim)
   const backup = join(scratch, `prune-backup-${i}.jsonl`)
   const started = performance.now()
   const r = await pjctl(['prune', '--yes', '--force', '--max-delete', '20000', '--backup', backup, ...extra], simEnv(sim))

@@ -1,7 +1,8 @@
 // The layering the README promises, checked on the source: each rule names the only place allowed.
 import { readdirSync, readFileSync } from 'node:fs'
-import { join, relative } from 'node:path'
+import { dirname, join, relative } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { FAULT_CODE } from './helpers/faults.js'
 
 const ROOT = join(__dirname, '..')
 const SRC = join(ROOT, 'src')
@@ -13,6 +14,26 @@ function sources(dir: string): string[] {
 }
 
 const FILES = sources(SRC).map((path) => ({ path: relative(ROOT, path), text: readFileSync(path, 'utf8') }))
+
+const withoutComments = (text: string) => text.replace(/\/\*[\s\S]*?\*\/|^\s*\/\/.*$/gm, '')
+
+/** The src/ files a module loads when it runs: its relative imports and re-exports (not `import type`), import('…') too, transitively. */
+function loadClosure(...entries: string[]): Set<string> {
+  const seen = new Set<string>()
+  const pending = [...entries]
+  for (let path = pending.pop(); path !== undefined; path = pending.pop()) {
+    if (seen.has(path)) continue
+    seen.add(path)
+    const code = withoutComments(FILES.find((f) => f.path === path)?.text ?? '')
+    const specifiers = [
+      ...code.matchAll(/^\s*(?:import|export)\s+(?!type\b)[^'"]*?\bfrom\s+['"](\.[^'"]+)['"]/gm),
+      ...code.matchAll(/^\s*import\s+['"](\.[^'"]+)['"]/gm),
+      ...code.matchAll(/\bimport\(\s*['"](\.[^'"]+)['"]\s*\)/g),
+    ].map((m) => m[1])
+    for (const specifier of specifiers) pending.push(join(dirname(path), specifier).replace(/\.js$/, '.ts'))
+  }
+  return seen
+}
 
 function offenders(pattern: RegExp, allowed: (path: string) => boolean): string[] {
   return FILES.filter((f) => pattern.test(f.text) && !allowed(f.path)).map((f) => f.path)
@@ -49,6 +70,16 @@ describe('layering', () => {
     expect(code.match(/(?<![\w-])--[a-z][a-z-]+/g) ?? []).toEqual([])
   })
 
+  it('src/core knows no command-line flag: it returns kinds and figures, the command and output layers word them', () => {
+    // doctor.ts is the one exception, for now: each finding's `fix` is a whole pjctl command line for the admin to run
+    const flags = FILES.filter((f) => f.path.startsWith('src/core/') && f.path !== 'src/core/doctor.ts').flatMap((f) =>
+      (withoutComments(f.text).match(/(?<![\w-])--[a-z][a-z-]+/g) ?? []).map((flag) => `${f.path}: ${flag}`),
+    )
+    expect(flags).toEqual([])
+    // the pattern finds a flag where there is one
+    expect(withoutComments(FILES.find((f) => f.path === 'src/core/doctor.ts')!.text)).toMatch(/(?<![\w-])--[a-z][a-z-]+/)
+  })
+
   it('output imports from commands only the data shapes (types.ts, views.ts)', () => {
     const bad = FILES.filter((f) => f.path.startsWith('src/output/')).flatMap((f) =>
       [...f.text.matchAll(/from ['"]\.\.\/commands\/([^'"]+)['"]/g)].map((m) => m[1]).filter((m) => m !== 'types.js' && m !== 'views.js').map((m) => `${f.path}: ${m}`),
@@ -82,6 +113,16 @@ describe('layering', () => {
       [...f.text.matchAll(/from ['"]([^'"]+)['"]/g)].map((m) => m[1]).filter((m) => !m.startsWith('node:') && !m.startsWith('./') && m !== '../core/types.js').map((m) => `${f.path}: ${m}`),
     )
     expect(bad).toEqual([])
+  })
+
+  it('`pjctl demo` (and the CLI) load no fault injection: it lives in src/sim/faults.ts, which only tests import', () => {
+    const closure = loadClosure('src/cli.ts', 'src/commands/demo.ts')
+    // the closure follows demo's import('../sim/server.js'), and the marker finds the fault module
+    expect([...closure]).toEqual(expect.arrayContaining(['src/commands/demo.ts', 'src/sim/server.ts', 'src/sim/actions.ts']))
+    const loaded = FILES.filter((f) => closure.has(f.path))
+    expect(loaded.length).toBe(closure.size)
+    expect(loaded.filter((f) => FAULT_CODE.test(withoutComments(f.text))).map((f) => f.path)).toEqual([])
+    expect(FAULT_CODE.test(withoutComments(FILES.find((f) => f.path === 'src/sim/faults.ts')?.text ?? ''))).toBe(true)
   })
 
   it('no module does work at import: bin only calls main()', () => {

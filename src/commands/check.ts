@@ -1,10 +1,10 @@
 // pjctl check: the contacts judgement as a monitoring check (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).
 
 import { DEFAULT_THRESHOLDS } from '../core/classify.js'
-import { describeAgainstLimit, perIpLimitFrom, sourcesOf, type PerIpLimit, type SourceRow } from '../core/sources.js'
+import { describeAgainstLimit, sourcesOf, type PerIpLimit, type SourceRow } from '../core/sources.js'
 import { EXIT } from '../errors.js'
 import type { ServerReport } from '../core/types.js'
-import { READ_OPTIONS, checkNames, isFleet, readFleet, thresholdsFrom } from './read.js'
+import { READ_OPTIONS, checkNames, isFleet, perIpLimitFrom, readFleet, thresholdsFrom } from './read.js'
 import type { CommandSpec } from './types.js'
 import type { CheckData, CheckFinding, CheckServer, CheckStatus } from './views.js'
 

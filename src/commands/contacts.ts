@@ -1,10 +1,10 @@
 // pjctl contacts [NAME...]: who is registered, from where, expiring when; AORs near or at max_contacts flagged.
 
 import { adviceFor } from '../core/advice.js'
-import { atOrAboveLimit, perIpLimitFrom, sourcesOf } from '../core/sources.js'
+import { atOrAboveLimit, sourcesOf } from '../core/sources.js'
 import { isProblem } from '../core/select.js'
 import type { ServerReport } from '../core/types.js'
-import { READ_OPTIONS, checkNames, isFleet, readFleet } from './read.js'
+import { READ_OPTIONS, checkNames, isFleet, perIpLimitFrom, readFleet } from './read.js'
 import type { CommandSpec } from './types.js'
 import type { ContactsData, ServerFailure } from './views.js'
 

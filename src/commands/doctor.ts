@@ -4,11 +4,11 @@
 
 import type { AmiSession, AmiTarget } from '../ami/types.js'
 import { actionsFromListCommands, diagnose, exitCodeOf, type AmiFacts } from '../core/doctor.js'
-import { perIpLimitFrom, type PerIpLimit } from '../core/sources.js'
+import type { PerIpLimit } from '../core/sources.js'
 import type { ServerReport } from '../core/types.js'
 import { EXIT, PjctlError, type ExitCode } from '../errors.js'
 import { READ_OPTIONS } from './read.js'
-import { checkNames, eachServer, isFleet, readFromSession, readServerReport, selectNamed, thresholdsFrom } from './read.js'
+import { checkNames, eachServer, isFleet, perIpLimitFrom, readFromSession, readServerReport, selectNamed, thresholdsFrom } from './read.js'
 import type { CommandSpec, Deps, Settings } from './types.js'
 import type { DoctorData, DoctorServer, ServerFailure } from './views.js'
 

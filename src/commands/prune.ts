@@ -18,6 +18,7 @@ import { announceChange } from './announce.js'
 import { BackupFile, acquireLock, backupPathFor, expireBackups, type Lock } from './backup.js'
 import { READ_OPTIONS, checkNames, eachServer, isFleet, readFromSession, selectNamed, thresholdsFrom } from './read.js'
 import { printable } from '../text.js'
+import { pruneReasonsText } from '../output/prune-reasons.js'
 import { readQualifyFor } from './qualify.js'
 import { parseKeyPattern, resolveKeys, type KeyPattern } from '../core/keys.js'
 import type { CommandSpec, Deps, Settings } from './types.js'
@@ -82,7 +83,7 @@ export const prune: CommandSpec<PruneData> = {
 /** The criteria (keys still unresolved: each server resolves the --key patterns against its own contacts). */
 function criteriaFrom(settings: Settings): { criteria: PruneCriteria; patterns: KeyPattern[] } {
   const raw = settings.key ?? []
-  const patterns = raw.map((key) => parseKeyPattern(key))
+  const patterns = raw.map((key) => parseKeyPattern(key, '--key'))
   const any = settings.expired || settings.superseded || settings.orphaned || settings.keep !== undefined || patterns.length || settings.unreachable
   const criteria = {
     expired: any ? settings.expired === true : true,
@@ -130,7 +131,7 @@ async function planServer(target: AmiTarget, names: string[], criteria: PruneCri
       session = await deps.connect(target)
     }
     const selected = selectNamed(report, names, deps)
-    const { keys, unmatched } = resolveKeys(patterns, selected.aors.flatMap((aor) => aor.contacts.map((c) => c.key)))
+    const { keys, unmatched } = resolveKeys(patterns, selected.aors.flatMap((aor) => aor.contacts.map((c) => c.key)), '--key')
     if (unmatched.length && !isFleet(settings)) {
       throw new UsageError(`--key ${unmatched.map((p) => `'${printable(p.raw, 80)}'`).join(', ')}: no such contact on ${target.name}${names.length ? ' in the AORs named' : ''}`)
     }
@@ -299,7 +300,7 @@ async function executeBatch(batch: PlanItem[], run: BatchRun): Promise<Outcome[]
     key: item.key,
     value: item.contact.value,
     deletedAt: new Date(run.deps.now() * 1000).toISOString(),
-    reason: item.reasons.join('; '),
+    reason: pruneReasonsText(item.reasons),
   })))
   const beforeWrite = stopped(run)
   if (beforeWrite) return [...outcomes, ...verified.map((item) => outcome(item, 'not-sent', `${beforeWrite} (its backup line is written; restore skips it while the key exists)`))]

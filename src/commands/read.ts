@@ -10,7 +10,8 @@ import { buildReports, parseThreshold } from '../core/classify.js'
 import { DatabaseShowParser, DbTreeParser, checkComplete, countCheck, parseDatabaseShow, type KeepContact, type ParsedDump } from '../core/dump.js'
 import { parsePjsipConf } from '../core/pjsipconf.js'
 import { aorMapping, aorsFromPjsipConf, aorsFromWizardConf, DEFAULT_AOR_FILE, mergeAorConfigs, notAuthoritativeNote, WIZARD_FILE } from '../core/limits.js'
-import { CONTACT_FAMILY, type AorConfig, type LimitsInfo, type ParsedContacts, type QualifyStatus, type ServerReport, type Thresholds } from '../core/types.js'
+import type { PerIpLimit } from '../core/sources.js'
+import { CONTACT_FAMILY, type AorConfig, type LimitsInfo, type ParsedContacts, type ServerReport, type Thresholds } from '../core/types.js'
 import { selectAors, validateName } from '../core/select.js'
 import { ActionFailedError, ActionTimeoutError, IncompleteAnswerError, InputError, cannotRead, PjctlError, PermissionError, UnknownActionError, UsageError } from '../errors.js'
 import { CONNECTION_SECURITY } from '../options.js'
@@ -51,6 +52,15 @@ export function thresholdsFrom(settings: Settings): Thresholds {
 }
 
 /** Reads one server (or the --input dump) into a judged report. */
+/** --per-ip-limit / --per from the settings; null without --per-ip-limit. */
+export function perIpLimitFrom(limit: unknown, per: unknown): PerIpLimit | null {
+  if (limit === undefined || limit === null) {
+    if (per !== undefined && per !== null && per !== 'address') throw new UsageError('--per aor needs --per-ip-limit N')
+    return null
+  }
+  return { limit: Number(limit), per: per === 'aor' ? 'aor' : 'address' }
+}
+
 export async function readServerReport(target: AmiTarget | null, settings: Settings, deps: Deps, options: ReadOptions = {}): Promise<ServerReport> {
   const thresholds = thresholdsFrom(settings)
   if (settings.input !== undefined) return reportFromDump(settings.input, settings, deps, thresholds)

@@ -25,11 +25,11 @@ export const restore: CommandSpec<RestoreData> = {
   formats: ['table', 'json'],
   async run({ args, settings, deps }) {
     const file = args[0]
-    const patterns = settings.key === undefined ? null : settings.key.map((k) => parseKeyPattern(k))
+    const patterns = settings.key === undefined ? null : settings.key.map((k) => parseKeyPattern(k, '--key'))
     // the whole file is checked before anything connects
     let entries = latestPerKey(await readBackup(file, deps))
     if (patterns) {
-      const { keys, unmatched } = resolveKeys(patterns, entries.map((e) => e.key))
+      const { keys, unmatched } = resolveKeys(patterns, entries.map((e) => e.key), '--key')
       if (unmatched.length) throw new UsageError(`no entry for ${unmatched.map((p) => printable(p.raw, 80)).join(', ')} in ${file}`)
       entries = entries.filter((e) => keys.includes(e.key))
     }

@@ -1,10 +1,10 @@
 // pjctl sources [NAME...]: registrations per source address (via_addr), busiest first;
 // --per-ip-limit N [--per aor] marks the addresses at or above a per-address limit.
 
-import { perIpLimitFrom, sourcesOf } from '../core/sources.js'
+import { sourcesOf } from '../core/sources.js'
 import type { ServerReport } from '../core/types.js'
 import { READ_OPTIONS, readFleet } from './read.js'
-import { checkNames, isFleet } from './read.js'
+import { checkNames, isFleet, perIpLimitFrom } from './read.js'
 import type { CommandSpec } from './types.js'
 import type { ServerFailure, SourcesData } from './views.js'
 

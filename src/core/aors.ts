@@ -1,9 +1,9 @@
-// AOR configuration and qualify status from AMI list events, given as plain records
+// AOR configuration from AMI list events, given as plain records
 // (header name → first value), e.g. `{ Event: 'AorList', ObjectName: 'FAP003', MaxContacts: '2', ... }`.
 
 import { InputError } from '../errors.js'
 import { intField } from './contact.js'
-import type { AorConfig, QualifyStatus } from './types.js'
+import type { AorConfig } from './types.js'
 
 type AmiRecord = Readonly<Record<string, string>>
 
@@ -68,15 +68,4 @@ export function aorConfigsFromAorList(items: readonly AmiRecord[]): AorConfig[] 
 /** PJSIPShowEndpoint's `AorDetail` event → AorConfig. */
 export function aorConfigFromAorDetail(item: AmiRecord): AorConfig {
   return aorConfigFromRecord(item, 'AorDetail')
-}
-
-/** PJSIPShowContacts `ContactList` events → astdb key (`ObjectName`) → qualify `Status`. */
-export function qualifyFromContactList(items: readonly AmiRecord[]): Map<string, QualifyStatus> {
-  const qualify = new Map<string, QualifyStatus>()
-  for (const item of eventsNamed(items, 'ContactList')) {
-    const key = header(item, 'ObjectName')
-    const status = header(item, 'Status')?.trim()
-    if (key !== undefined && key !== '' && status !== undefined && status !== '') qualify.set(key, status)
-  }
-  return qualify
 }

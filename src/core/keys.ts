@@ -22,8 +22,8 @@ export interface KeyPattern {
 
 const HEX = /^[0-9a-f]+$/i
 
-/** Checks one --key value before anything connects; throws UsageError for what can never match. */
-export function parseKeyPattern(raw: string, option = '--key'): KeyPattern {
+/** Checks one key pattern before anything connects; throws UsageError for what can never match. `option`: what the command line calls it (for the message). */
+export function parseKeyPattern(raw: string, option: string): KeyPattern {
   validateName(raw, 'contact key')
   const shown = printable(raw, 80)
   const sep = raw.indexOf(KEY_SEPARATOR)
@@ -50,7 +50,7 @@ export interface KeyResolution {
 }
 
 /** The keys `patterns` pick among `candidates`; an exact key always wins; an ambiguous prefix throws UsageError. */
-export function resolveKeys(patterns: readonly KeyPattern[], candidates: Iterable<string>, option = '--key'): KeyResolution {
+export function resolveKeys(patterns: readonly KeyPattern[], candidates: Iterable<string>, option: string): KeyResolution {
   const all = [...candidates]
   const exact = new Set(all)
   const keys: string[] = []

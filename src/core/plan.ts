@@ -1,13 +1,15 @@
-// Prune planning: which contacts to delete, and why, in words a PBX admin understands.
+// Prune planning: which contacts to delete, and why. The why is structured (a kind and its
+// figures, PruneReason and PruneNote); src/output/prune.ts words it for the admin, with the
+// command-line flags the core does not know.
 //
 // - Criteria are OR'ed: a contact matched by any of them is planned for deletion.
 // - A contact whose qualify status is Reachable/Avail (any case) is never deleted,
-//   whatever the criteria: it is listed as `keep`, first reason `qualify reports it reachable`,
+//   whatever the criteria: it is listed as `keep`, first reason `reachable`,
 //   followed by what it matched. A qualified contact whose state could not be read is kept too.
-// - --orphaned: every contact of an AOR in state `orphaned` (said only when the AOR list is authoritative).
-// - --keep N keeps the N latest-expiring contacts of each AOR. A contact that expires in the
+// - orphaned: every contact of an AOR in state `orphaned` (said only when the AOR list is authoritative).
+// - keep N keeps the N latest-expiring contacts of each AOR. A contact that expires in the
 //   same second as the N-th kept one is kept too (which one is stale cannot be told), with a
-//   note. Contacts without a numeric expiration_time are not ranked, so --keep never deletes them.
+//   note. Contacts without a numeric expiration_time are not ranked, so keep never deletes them.
 // - Listed: contacts chosen for deletion and contacts protected from it; nothing else.
 // - Order: by AOR, then key (code point order).
 
@@ -28,23 +30,52 @@ export interface PruneCriteria {
   orphaned?: boolean
 }
 
+/** Why a contact is in the plan: what it matched, or what protects it. */
+export type PruneReason =
+  /** Its AOR is not configured (criterion orphaned). */
+  | { kind: 'orphaned'; aor: string }
+  /** Its expiration_time passed this many seconds ago (criterion expired). */
+  | { kind: 'expired'; agoSeconds: number }
+  /** A newer registration from the same device (via address and user agent) holds key `by`. */
+  | { kind: 'superseded'; viaAddr: string; userAgent: string; by: string | null }
+  /** Beyond the `keep` latest-expiring contacts of its AOR. */
+  | { kind: 'beyond-keep'; keep: number }
+  /** Its key was asked for. */
+  | { kind: 'key' }
+  /** Its qualify status says unreachable (criterion unreachable). */
+  | { kind: 'unreachable'; qualify: string }
+  /** Kept: qualify reports it reachable. */
+  | { kind: 'reachable' }
+  /** Kept: it is qualified and its state could not be read (PJSIPShowEndpoint). */
+  | { kind: 'qualify-unread' }
+  /** Kept: it expires in the same second as the last of the `keep` kept ones. */
+  | { kind: 'keep-tie'; keep: number }
+
+/** What the plan wants the admin to know beyond its items. */
+export type PruneNote =
+  /** superseded was judged without qualify state: nothing could be protected as reachable. */
+  | { kind: 'superseded-unverified' }
+  /** unreachable was asked for and no qualify state is known. */
+  | { kind: 'unreachable-unknown' }
+  /** A key asked for is not among the selected AORs' contacts. */
+  | { kind: 'key-unmatched'; key: string }
+  /** In `aor`, `tied` more contacts expire in the same second as the last of the `keep` kept ones. */
+  | { kind: 'keep-tie'; aor: string; tied: number; keep: number }
+
 export interface PlanItem {
   key: string
   aor: string
   contact: ClassifiedContact
   action: 'delete' | 'keep'
-  reasons: string[]
+  reasons: PruneReason[]
 }
 
 export interface PrunePlan {
   items: PlanItem[]
   toDelete: number
   kept: number
-  notes: string[]
+  notes: PruneNote[]
 }
-
-export const REACHABLE_REASON = 'qualify reports it reachable'
-export const UNREAD_REASON = 'its qualify state could not be read (PJSIPShowEndpoint): kept rather than deleted on a guess'
 
 const REACHABLE = new Set(['reachable', 'avail'])
 const UNREACHABLE = new Set(['unreachable', 'unavail', 'unavailable'])
@@ -53,19 +84,9 @@ function qualifyIs(contact: ClassifiedContact, states: ReadonlySet<string>): boo
   return contact.qualify !== null && states.has(contact.qualify.trim().toLowerCase())
 }
 
-/** 45s, 3m, 2h 5m, 3d 4h: how long ago, in the largest units that matter. */
-export function formatAgo(seconds: number): string {
-  const s = Math.max(0, Math.floor(seconds))
-  if (s < 60) return `${s}s`
-  if (s < 3600) return `${Math.floor(s / 60)}m`
-  const [big, unit, small, smallUnit] = s < 86400 ? [3600, 'h', 60, 'm'] : [86400, 'd', 3600, 'h']
-  const rest = Math.floor((s % big) / small)
-  return rest === 0 ? `${Math.floor(s / big)}${unit}` : `${Math.floor(s / big)}${unit} ${rest}${smallUnit}`
-}
-
 type KeepVerdict = 'beyond' | 'tie'
 
-/** For --keep N in one AOR: contacts beyond the N latest-expiring, and those tied with the N-th. */
+/** For keep N in one AOR: contacts beyond the N latest-expiring, and those tied with the N-th. */
 function keepVerdicts(contacts: readonly ClassifiedContact[], keep: number): Map<string, KeepVerdict> {
   const verdicts = new Map<string, KeepVerdict>()
   const ranked = contacts
@@ -79,13 +100,6 @@ function keepVerdicts(contacts: readonly ClassifiedContact[], keep: number): Map
   return verdicts
 }
 
-function supersededReason(contact: ClassifiedContact): string {
-  return (
-    `superseded by a newer registration from the same device (${contact.viaAddr}, ${contact.userAgent}), ` +
-    `key ${contact.supersededBy}`
-  )
-}
-
 /** What the criteria say about one contact: the reasons it matched (empty: not matched). */
 function matchedReasons(
   contact: ClassifiedContact,
@@ -93,51 +107,36 @@ function matchedReasons(
   keys: ReadonlySet<string>,
   keep: ReadonlyMap<string, KeepVerdict>,
   orphaned: boolean,
-): string[] {
-  const reasons: string[] = []
-  if (criteria.orphaned && orphaned) reasons.push(`orphaned: AOR ${contact.aor} is not configured`)
+): PruneReason[] {
+  const reasons: PruneReason[] = []
+  if (criteria.orphaned && orphaned) reasons.push({ kind: 'orphaned', aor: contact.aor })
   if (criteria.expired && contact.status === 'expired' && contact.expiresIn !== null) {
-    reasons.push(`expired ${formatAgo(-contact.expiresIn)} ago`)
+    reasons.push({ kind: 'expired', agoSeconds: -contact.expiresIn })
   }
-  if (criteria.superseded && contact.status === 'superseded') reasons.push(supersededReason(contact))
-  if (keep.get(contact.key) === 'beyond') reasons.push(`beyond --keep ${criteria.keep} (keeps the latest-expiring)`)
-  if (keys.has(contact.key)) reasons.push('--key')
-  if (criteria.unreachable && qualifyIs(contact, UNREACHABLE)) reasons.push(`qualify: ${contact.qualify}`)
+  if (criteria.superseded && contact.status === 'superseded') {
+    reasons.push({ kind: 'superseded', viaAddr: contact.viaAddr, userAgent: contact.userAgent, by: contact.supersededBy })
+  }
+  if (criteria.keep !== null && keep.get(contact.key) === 'beyond') reasons.push({ kind: 'beyond-keep', keep: criteria.keep })
+  if (keys.has(contact.key)) reasons.push({ kind: 'key' })
+  if (criteria.unreachable && contact.qualify !== null && qualifyIs(contact, UNREACHABLE)) reasons.push({ kind: 'unreachable', qualify: contact.qualify })
   return reasons
 }
 
+/** The command turns the command line into criteria and refuses bad ones in its own words; this is the core's own guard. */
 function validateCriteria(criteria: PruneCriteria): void {
   if (criteria.keep !== null && (!Number.isInteger(criteria.keep) || criteria.keep < 1)) {
-    throw new UsageError(
-      `--keep must be a whole number of at least 1, not ${criteria.keep} (use --key to delete one contact)`,
-    )
+    throw new UsageError(`prune: keep must be a whole number of at least 1, not ${criteria.keep}`)
   }
   const any = criteria.expired || criteria.superseded || criteria.keep !== null || criteria.keys.length > 0 || criteria.unreachable || criteria.orphaned
-  if (!any) {
-    throw new UsageError('nothing to prune: choose --expired, --superseded, --orphaned, --keep N, --key KEY or --unreachable')
-  }
+  if (!any) throw new UsageError('nothing to prune: no criterion chosen')
 }
 
-function planNotes(criteria: PruneCriteria, qualifyKnown: boolean, unmatchedKeys: readonly string[]): string[] {
-  const notes: string[] = []
-  if (criteria.superseded && !qualifyKnown) {
-    notes.push(
-      'superseded is a judgement from via address and user agent (qualify is off or unreadable): ' +
-        'a contact that still answers cannot be told apart, so no contact is protected as reachable',
-    )
-  }
-  if (criteria.unreachable && !qualifyKnown) {
-    notes.push('--unreachable matched nothing: qualify status is unknown (qualify is off or unreadable)')
-  }
-  for (const key of unmatchedKeys) notes.push(`--key ${key}: no such contact in the selected AORs`)
+function planNotes(criteria: PruneCriteria, qualifyKnown: boolean, unmatchedKeys: readonly string[]): PruneNote[] {
+  const notes: PruneNote[] = []
+  if (criteria.superseded && !qualifyKnown) notes.push({ kind: 'superseded-unverified' })
+  if (criteria.unreachable && !qualifyKnown) notes.push({ kind: 'unreachable-unknown' })
+  for (const key of unmatchedKeys) notes.push({ kind: 'key-unmatched', key })
   return notes
-}
-
-function tieNote(report: AorReport, keep: number, tied: number): string {
-  return (
-    `${report.aor}: ${tied} more contact(s) expire in the same second as the last one --keep ${keep} keeps; ` +
-    'kept them too rather than guess which is stale'
-  )
 }
 
 /** One AOR's plan items (by key) and its tie note, if any. */
@@ -146,7 +145,7 @@ function planAor(
   criteria: PruneCriteria,
   keys: ReadonlySet<string>,
   unread: ReadonlySet<string>,
-): { items: PlanItem[]; note: string | null } {
+): { items: PlanItem[]; note: PruneNote | null } {
   const keep = criteria.keep === null ? new Map<string, KeepVerdict>() : keepVerdicts(report.contacts, criteria.keep)
   const items: PlanItem[] = []
   let tied = 0
@@ -157,16 +156,16 @@ function planAor(
     if (reasons.length === 0 && !tie) continue
     const item = { key: contact.key, aor: report.aor, contact }
     if (qualifyIs(contact, REACHABLE)) {
-      items.push({ ...item, action: 'keep', reasons: [REACHABLE_REASON, ...reasons] })
+      items.push({ ...item, action: 'keep', reasons: [{ kind: 'reachable' }, ...reasons] })
     } else if (unread.has(contact.key) && !tie) {
-      items.push({ ...item, action: 'keep', reasons: [UNREAD_REASON, ...reasons] })
-    } else if (tie) {
-      items.push({ ...item, action: 'keep', reasons: [`expires with the last contact --keep ${criteria.keep} keeps`] })
+      items.push({ ...item, action: 'keep', reasons: [{ kind: 'qualify-unread' }, ...reasons] })
+    } else if (tie && criteria.keep !== null) {
+      items.push({ ...item, action: 'keep', reasons: [{ kind: 'keep-tie', keep: criteria.keep }] })
     } else {
       items.push({ ...item, action: 'delete', reasons })
     }
   }
-  return { items, note: tied > 0 && criteria.keep !== null ? tieNote(report, criteria.keep, tied) : null }
+  return { items, note: tied > 0 && criteria.keep !== null ? { kind: 'keep-tie', aor: report.aor, tied, keep: criteria.keep } : null }
 }
 
 /**
@@ -177,7 +176,7 @@ export function planPrune(reports: readonly AorReport[], criteria: PruneCriteria
   validateCriteria(criteria)
   const keys = new Set(criteria.keys)
   const items: PlanItem[] = []
-  const tieNotes: string[] = []
+  const tieNotes: PruneNote[] = []
   for (const report of [...reports].sort((a, b) => compareCodepoints(a.aor, b.aor))) {
     const planned = planAor(report, criteria, keys, unread)
     items.push(...planned.items)
@@ -195,7 +194,7 @@ export function planPrune(reports: readonly AorReport[], criteria: PruneCriteria
 }
 
 // ---------------------------------------------------------------------------------------------
-// --via expire
+// prune via expire
 
 /**
  * The same stored value with only expiration_time's value replaced by "1": every other byte stays as

@@ -10,7 +10,6 @@
 // - A contact without via_addr is grouped under the address '' (shown as `-`).
 // - Order: busiest first (contacts, then stale), then address in code point order.
 
-import { UsageError } from '../errors.js'
 import { compareCodepoints } from './classify.js'
 import type { AorReport } from './types.js'
 
@@ -135,15 +134,6 @@ export function atOrAboveLimit(rows: readonly SourceRow[]): SourceRow[] {
  */
 export function boundedSources(rows: readonly SourceRow[], busiest = 100): SourceRow[] {
   return rows.filter((r, i) => i < busiest || r.limitState === 'at' || r.limitState === 'above')
-}
-
-/** --per-ip-limit / --per from the settings; null without --per-ip-limit. */
-export function perIpLimitFrom(limit: unknown, per: unknown): PerIpLimit | null {
-  if (limit === undefined || limit === null) {
-    if (per !== undefined && per !== null && per !== 'address') throw new UsageError('--per aor needs --per-ip-limit N')
-    return null
-  }
-  return { limit: Number(limit), per: per === 'aor' ? 'aor' : 'address' }
 }
 
 /** `203.0.113.7 (30 contacts over 10 AORs)` / per aor: `203.0.113.7 (12 on AOR ext1001)`. */

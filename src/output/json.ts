@@ -27,11 +27,6 @@ export function* jsonPieces(value: unknown, indent: boolean): Generator<string> 
   yield* pieces(value, indent, '')
 }
 
-/** Indented JSON (JSON.stringify(value, null, 2)) in pieces. */
-export function prettyJson(value: unknown): Generator<string> {
-  return jsonPieces(value, true)
-}
-
 function* pieces(value: unknown, indent: boolean, margin: string): Generator<string> {
   const inner = indent ? margin + '  ' : ''
   const open = indent ? `\n${inner}` : ''

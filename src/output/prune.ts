@@ -6,6 +6,7 @@ import type { PlanItem } from '../core/plan.js'
 import type { PruneData, PruneServerResult, RestoreData } from '../commands/views.js'
 import { adviceLines } from './advice.js'
 import { failureJson } from './contacts.js'
+import { pruneNoteText, pruneReasonText } from './prune-reasons.js'
 import { duration, isoTime, paint, type Style } from './style.js'
 import { printable } from '../text.js'
 
@@ -77,7 +78,7 @@ function planLines(server: PruneServerResult, style: Style, heading?: string): s
         printable(`${item.contact.viaAddr}:${item.contact.viaPort ?? '?'}`),
         printable(item.contact.userAgent),
         duration(item.contact.expiresIn),
-        printable([...item.reasons, ...(done?.detail ? [done.detail] : [])].join('; ')),
+        printable([...item.reasons.map(pruneReasonText), ...(done?.detail ? [done.detail] : [])].join('; ')),
       ])
     }
     out.push(table.toString())
@@ -87,7 +88,7 @@ function planLines(server: PruneServerResult, style: Style, heading?: string): s
   } else {
     out.push('Nothing to prune.')
   }
-  for (const note of plan.notes) out.push(`note: ${note}`)
+  for (const note of plan.notes) out.push(`note: ${pruneNoteText(note)}`)
   if (server.reason) out.push(c.yellow(server.reason))
   if (server.backupFile) out.push(`backup: ${server.backupFile} (pjctl restore ${server.backupFile})`)
   out.push('')
@@ -118,12 +119,12 @@ export function pruneJson(data: PruneData, style: Style): string {
       via: s.via,
       reason: s.reason ?? null,
       backupFile: s.backupFile,
-      notes: s.plan?.notes ?? [],
+      notes: (s.plan?.notes ?? []).map(pruneNoteText),
       plan: (s.plan?.items ?? []).map((item) => ({
         key: item.key,
         aor: item.aor,
         action: item.action,
-        reasons: item.reasons,
+        reasons: item.reasons.map(pruneReasonText),
         uri: item.contact.uri,
         viaAddr: item.contact.viaAddr,
         viaPort: item.contact.viaPort,

@@ -25,9 +25,9 @@ export interface ActionContext {
   sim: SimAsterisk
   session: SessionState
   request: AmiRequest
-  /** The ActionID to echo (under the `wrongActionId` fault, another one). */
+  /** The ActionID to echo (a hook may change it). */
   actionId: string
-  /** The listed items (output lines, list events) that reach the client: `dropOutputLines` omits some. */
+  /** The listed items (output lines, list events) that reach the client (a hook may omit some). */
   keep<T>(items: T[]): T[]
 }
 
@@ -123,7 +123,7 @@ function ping(ctx: ActionContext): string[] {
   ]
 }
 
-/** The lines a CLI command printed, with `dropOutputLines` applied to its items. */
+/** The lines a CLI command printed, its items as `keep` lets them through. */
 function cliLines(ctx: ActionContext, output: CliOutput): string[] {
   return [...output.head, ...ctx.keep(output.items), ...output.tail]
 }
@@ -270,7 +270,7 @@ const BEFORE_LOGIN = new Set(['login', 'logoff', 'challenge'])
 function findAction(name: string, sim: SimAsterisk): ActionSpec | undefined {
   const key = name.toLowerCase()
   if (sim.version === '13' && NOT_IN_13.has(key)) return undefined
-  if (key === 'challenge' && sim.faults.noChallenge) return undefined
+  if (sim.hooks?.lacksAction?.(key)) return undefined
   return Object.hasOwn(ACTIONS, key) ? ACTIONS[key] : undefined
 }
 

@@ -9,7 +9,7 @@ export interface CliOutput {
   /** False for RESULT_FAILURE (usage shown, no such command): the AMI answer says `Response: Error`. */
   success: boolean
   head: string[]
-  /** The listed objects: what a slow reader loses first (`dropOutputLines`). */
+  /** The listed objects: what a slow reader loses first (`keep` in ActionContext). */
   items: string[]
   tail: string[]
 }

@@ -1,5 +1,6 @@
 // SimAsterisk: a simulated Asterisk speaking AMI over TCP, byte for byte as Asterisk 22.10.1
-// (or, with version '13', as Asterisk 13), with faults to inject.
+// (or, with version '13', as Asterisk 13). It answers as a healthy Asterisk does; tests bend it
+// through SimHooks, which only src/sim/faults.ts implements (`pjctl demo` never loads that file).
 
 import { createHash } from 'node:crypto'
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net'
@@ -25,39 +26,35 @@ export interface SimUser {
   read?: string[]
 }
 
-/** An action name (case-insensitive), as in the `Action:` header. */
-type ActionName = string
+/** What an answer may be bent into (SimHooks.bendAnswer); nothing set: the answer as Asterisk writes it. */
+export interface AnswerBend {
+  /** The ActionID echoed instead of the one sent. */
+  actionId?: string
+  /** The listed items (output lines, list events) that reach the client. */
+  keep?<T>(items: T[]): T[]
+  /** The answer is written twice. */
+  twice?: boolean
+  /** Only the first `maxBytes` bytes of the answer are written. */
+  maxBytes?: number
+  /** After the answer: `silence` writes nothing more on that connection; `close` ends it. */
+  then?: 'silence' | 'close'
+}
 
-export interface SimFaults {
-  /** Sent instead of the banner (e.g. an HTTP response), then the connection is closed. */
-  garbageBanner?: string
-  /** The banner, then nothing: no action is ever answered. */
-  stallAfterBanner?: boolean
-  /** For that action: the first `afterBytes` bytes of its answer (default 0), then silence, connection open. */
-  stall?: { action: ActionName; afterBytes?: number }
-  /** For that action: the first `afterBytes` bytes of its answer, then the connection is closed. */
-  closeMidAnswer?: { action: ActionName; afterBytes: number }
-  /** For that action: `count` listed items (output lines, list events) are left out; the answer's own count stays true. */
-  dropOutputLines?: {
-    action: ActionName
-    count: number
-    /** Only the first `times` answers to that action (counted over the whole server) lose items; default every one. */
-    times?: number
-    /** Then end the session, as Asterisk does after a write error (main/manager.c leaves a session whose write failed). */
-    endSession?: boolean
-  }
-  /** That action is answered with another ActionID only. */
-  wrongActionId?: ActionName
-  /** That action's answer is sent twice. */
-  duplicateResponse?: ActionName
-  /** DBDel (and `database del`) of these keys fails without deleting. */
-  dbDelFail?: string[]
-  /** Runs before the sim answers each action (after it was recorded in `received`). */
-  beforeAction?: (action: string, headers: Header[], sim: SimAsterisk) => void | Promise<void>
-  /** A server without the Challenge action (an AMI proxy, say): it answers `Invalid/unknown command`. */
-  noChallenge?: boolean
-  /** Connections beyond this many are closed at once (net.Server#maxConnections). */
-  maxConnections?: number
+/**
+ * The only way into the sim's behaviour from outside: how src/sim/faults.ts injects faults.
+ * Every method is optional; a sim without hooks answers as Asterisk does.
+ */
+export interface SimHooks {
+  /** On a new connection: text sent instead of the banner (then the connection is closed), or the banner then silence. */
+  greeting?(): { instead: string } | { silenceAfterBanner: true } | undefined
+  /** Runs before each action is answered (after it was recorded in `received`); may wait, may change the sim. */
+  beforeAction?(action: string, headers: Header[], sim: SimAsterisk): void | Promise<void>
+  /** Asked once per action about to be answered (after beforeAction), with the ActionID it was sent with. */
+  bendAnswer?(action: string, actionId: string): AnswerBend | undefined
+  /** An action this server does not have (it answers `Invalid/unknown command`). */
+  lacksAction?(action: string): boolean
+  /** A DBDel (or `database del`) of that key fails without deleting. */
+  dbDelFails?(family: string, key: string): boolean
 }
 
 export interface SimOptions {
@@ -80,7 +77,8 @@ export interface SimOptions {
   contactExpirationCheckInterval?: number
   /** AMI over TLS (manager.conf tlsenable, tlscertfile, tlsprivatekey): PEM text. The sim then speaks TLS only, like Asterisk's tlsbindaddr port. */
   tls?: { cert: string; key: string }
-  faults?: SimFaults
+  /** Bends the sim (src/sim/faults.ts); none: it answers as Asterisk does. */
+  hooks?: SimHooks
   /** Config files GetConfig answers instead of the ones rendered from the AORs (pjsip.conf, pjsip_wizard.conf);
    *  null: the file does not exist. sorcery.conf does not exist unless given here. */
   configFiles?: SimConfigFiles
@@ -111,23 +109,7 @@ const VERSION_LINE: Record<SimVersion, string> = {
 
 const DEFAULT_CHUNK_SIZE = 64 * 1024
 
-function isAction(faultAction: ActionName | undefined, action: string): boolean {
-  return faultAction !== undefined && faultAction.toLowerCase() === action.toLowerCase()
-}
-
-/** The fault when it is set for this action. */
-function faultFor<Fault extends { action: ActionName }>(fault: Fault | undefined, action: string): Fault | undefined {
-  return isAction(fault?.action, action) ? fault : undefined
-}
-
-/** `items` without `count` of them, spread evenly: what a writetimeout drop leaves. */
-function withoutSome<T>(items: T[], count: number): T[] {
-  if (count <= 0) return items
-  if (count >= items.length) return []
-  const dropped = new Set<number>()
-  for (let k = 0; k < count; k++) dropped.add(Math.floor(((k + 0.5) * items.length) / count))
-  return items.filter((_, index) => !dropped.has(index))
-}
+const NO_BEND: AnswerBend = {}
 
 interface WriteConfig {
   chunkSize: number
@@ -140,7 +122,7 @@ class Session implements SessionState {
   eventClasses = new Set<string>()
   closing = false
   challenge = ''
-  /** Stalled by a fault: nothing more is written. */
+  /** Silenced by a hook: nothing more is written. */
   private silent = false
   private input = ''
   private headers: Header[] = []
@@ -159,14 +141,14 @@ class Session implements SessionState {
   }
 
   greet(): void {
-    const { garbageBanner, stallAfterBanner } = this.sim.faults
-    if (garbageBanner !== undefined) {
+    const greeting = this.sim.hooks?.greeting?.()
+    if (greeting && 'instead' in greeting) {
       this.silent = true
-      this.socket.end(garbageBanner)
+      this.socket.end(greeting.instead)
       return
     }
     this.socket.write(`Asterisk Call Manager/${AMI_VERSION[this.sim.version]}\r\n`)
-    if (stallAfterBanner) this.silent = true
+    if (greeting?.silenceAfterBanner) this.silent = true
   }
 
   /** Unsolicited events of one class (`system` for ContactStatus/PeerStatus, `user` for UserEvent), for a logged-in connection that gets that class. */
@@ -206,18 +188,16 @@ class Session implements SessionState {
   private async answer(request: AmiRequest): Promise<void> {
     if (this.silent || this.socket.destroyed) return
     const action = request.action
-    await this.sim.faults.beforeAction?.(action, request.headers, this.sim)
+    await this.sim.hooks?.beforeAction?.(action, request.headers, this.sim)
     if (this.silent || this.socket.destroyed) return
-    const faults = this.sim.faults
     const actionId = request.get('ActionID')
-    const dropFault = faultFor(faults.dropOutputLines, action)
-    const drop = dropFault && (dropFault.times === undefined || this.sim.countDamaged(action) <= dropFault.times) ? dropFault : undefined
+    const bend = this.sim.hooks?.bendAnswer?.(action, actionId) ?? NO_BEND
     const ctx: ActionContext = {
       sim: this.sim,
       session: this,
       request,
-      actionId: isAction(faults.wrongActionId, action) ? `${actionId}-wrong` : actionId,
-      keep: (items) => (drop ? withoutSome(items, drop.count) : items),
+      actionId: bend.actionId ?? actionId,
+      keep: bend.keep ?? ((items) => items),
     }
     const segments = answerAction(ctx)
     // a refused or failed action costs nothing; a costly one first computes (even if the client leaves)
@@ -226,21 +206,9 @@ class Session implements SessionState {
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, cost.firstByteAt - performance.now())))
       if (this.silent || this.socket.destroyed) return
     }
-    await this.deliver(action, isAction(faults.duplicateResponse, action) ? [...segments, ...segments] : segments, cost?.writeMs)
-    if (drop?.endSession) {
-      this.silent = true
-      this.socket.end()
-    }
-  }
-
-  /** Writes an answer; a stall or closeMidAnswer fault cuts it short. */
-  private async deliver(action: string, segments: string[], paceMs?: number): Promise<void> {
-    const stall = faultFor(this.sim.faults.stall, action)
-    const cut = faultFor(this.sim.faults.closeMidAnswer, action)
-    const maxBytes = stall ? (stall.afterBytes ?? 0) : cut?.afterBytes
-    await writeSegments(this.socket, segments, { ...this.write, maxBytes, paceMs })
-    if (stall) this.silent = true
-    if (cut || this.closing) {
+    await writeSegments(this.socket, bend.twice ? [...segments, ...segments] : segments, { ...this.write, maxBytes: bend.maxBytes, paceMs: cost?.writeMs })
+    if (bend.then === 'silence') this.silent = true
+    if (bend.then === 'close' || this.closing) {
       this.silent = true
       this.socket.end()
     }
@@ -248,14 +216,6 @@ class Session implements SessionState {
 }
 
 export class SimAsterisk {
-  private readonly damaged = new Map<string, number>()
-  /** Counts answers to `action` that a drop fault may damage; returns this one's number (1 for the first). */
-  countDamaged(action: string): number {
-    const n = (this.damaged.get(action) ?? 0) + 1
-    this.damaged.set(action, n)
-    return n
-  }
-
   readonly astdb = new AstDb()
   readonly registrar: Registrar
   /** Every message received, in order, across connections. */
@@ -263,10 +223,12 @@ export class SimAsterisk {
   readonly version: SimVersion
   /** The sim's clock in Unix seconds; replace it to move time. */
   now: () => number
-  private currentFaults: SimFaults = {}
+  /** How tests bend the sim (src/sim/faults.ts); undefined: as Asterisk. */
+  readonly hooks: SimHooks | undefined
   private readonly users: readonly SimUser[]
   private readonly write: WriteConfig
-  private readonly server: Server
+  /** Protected: src/sim/faults.ts limits its connections (net.Server#maxConnections). */
+  protected readonly server: Server
   private readonly sessions = new Set<Session>()
   private readonly startedAt = Date.now()
   private readonly expirationCheckInterval: number
@@ -281,6 +243,7 @@ export class SimAsterisk {
 
   constructor(opts: SimOptions = {}) {
     this.configFiles = opts.configFiles ?? {}
+    this.hooks = opts.hooks
     this.version = opts.version ?? '22'
     this.now = opts.now ?? (() => Math.floor(Date.now() / 1000))
     this.users = opts.users ?? DEFAULT_USERS
@@ -295,7 +258,6 @@ export class SimAsterisk {
     this.server = opts.tls
       ? createTlsServer({ cert: opts.tls.cert, key: opts.tls.key }, (socket) => this.accept(socket))
       : createServer((socket) => this.accept(socket))
-    this.setFaults(opts.faults ?? {})
   }
 
   /** Adds a seed: its AORs and its rows (into registrar/contact), each known to the qualify side (NonQualified unless the seed says otherwise). */
@@ -352,15 +314,6 @@ export class SimAsterisk {
     return this.sessions.size
   }
 
-  get faults(): SimFaults {
-    return this.currentFaults
-  }
-
-  setFaults(faults: SimFaults): void {
-    this.currentFaults = faults
-    this.server.maxConnections = faults.maxConnections ?? Number.POSITIVE_INFINITY
-  }
-
   /** ms the modelled Asterisk still computes for costly actions, whether or not a client still waits (0: idle). */
   computingMs(): number {
     return Math.max(0, this.busyUntil - performance.now())
@@ -414,9 +367,9 @@ export class SimAsterisk {
     return this.users.find((user) => user.username.toLowerCase() === name && createHash('md5').update(challenge + user.secret).digest('hex') === key)
   }
 
-  /** ast_db_del2, failing for the keys of the `dbDelFail` fault. */
+  /** ast_db_del2 (a hook may make it fail). */
   deleteDbEntry(family: string, key: string): boolean {
-    if (this.currentFaults.dbDelFail?.includes(key)) return false
+    if (this.hooks?.dbDelFails?.(family, key)) return false
     return this.astdb.del(family, key)
   }
 

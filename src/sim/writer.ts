@@ -9,7 +9,7 @@ export interface WriteLimits {
   chunkSize: number
   /** manager.conf `writetimeout` in ms; undefined waits for 'drain' as long as it takes. */
   writeTimeoutMs?: number
-  /** Write only the first `maxBytes` bytes of the answer (fault injection). */
+  /** Write only the first `maxBytes` bytes of the answer (a hook cutting an answer short). */
   maxBytes?: number
   /** Spread the write over this many ms (the modelled per-event cost of src/sim/cost.ts). */
   paceMs?: number

@@ -24,7 +24,7 @@ describe('pjctl exporter on real Asterisk', () => {
   beforeAll(async () => {
     saved = await contactsOf(AOR)
     await deleteKeys(saved.keys())
-    e = await startExporter(['--resync', '1h'], { ...LAB.env, ...home() }, 600_000)
+    e = await startExporter(['--resync', '1h'], { ...LAB.env, ...home() }, 600_000, 'spawned')
     await e.waitFor(up, 1, 30_000)
     await e.waitFor(contacts, 0, 5_000)
   }, 60_000)

@@ -31,10 +31,17 @@ function hasBash(): boolean {
 }
 
 /** What bash offers after `pjctl WORDS…` (the last word is being completed). */
-function bashComplete(script: string, words: string[]): string[] {
-  const line = ['pjctl', ...words].map((w) => `'${w}'`).join(' ')
-  const out = execFileSync('bash', ['-c', `${script}\nCOMP_WORDS=(${line}); COMP_CWORD=${words.length}; _pjctl; printf '%s\\n' "\${COMPREPLY[@]}"`], { encoding: 'utf8' })
-  return out.split('\n').filter(Boolean).sort()
+/** What bash's completion offers after each `pjctl WORDS...` (the last word being completed), in one bash run. */
+function bashComplete(script: string, cases: string[][]): string[][] {
+  const END = '--end-of-case--'
+  const runs = cases.map((words) => {
+    const line = ['pjctl', ...words].map((w) => `'${w}'`).join(' ')
+    return `COMP_WORDS=(${line}); COMP_CWORD=${words.length}; COMPREPLY=(); _pjctl; printf '%s\\n' "\${COMPREPLY[@]}" ${END}`
+  })
+  const out = execFileSync('bash', ['-c', `${script}\n${runs.join('\n')}`], { encoding: 'utf8' })
+  const answers = out.split(`${END}\n`)
+  expect(answers).toHaveLength(cases.length + 1)
+  return answers.slice(0, cases.length).map((answer) => answer.split('\n').filter(Boolean).sort())
 }
 
 describe('pjctl completion', () => {
@@ -43,14 +50,14 @@ describe('pjctl completion', () => {
     expect(r.code).toBe(0)
     expect(r.stderr).toBe('')
     execFileSync('bash', ['-n', '-c', r.stdout])
-    for (const command of COMMANDS) {
-      expect(bashComplete(r.stdout, [command.name, '-']), command.name).toEqual(await helpFlags(command.name))
-    }
-    expect(bashComplete(r.stdout, [''])).toEqual([...COMMANDS.map((c) => c.name), 'help', '--help', '--version'].sort())
-    expect(bashComplete(r.stdout, ['prune', '--via', ''])).toEqual(['delete', 'expire'])
-    expect(bashComplete(r.stdout, ['check', '--format', ''])).toEqual(['json', 'nagios', 'prometheus'])
-    expect(bashComplete(r.stdout, ['gen', ''])).toEqual(['pjsip', 'wizard'])
-    expect(bashComplete(r.stdout, ['completion', ''])).toEqual(['bash', 'fish', 'zsh'])
+    const flags = bashComplete(r.stdout, COMMANDS.map((command) => [command.name, '-']))
+    for (const [i, command] of COMMANDS.entries()) expect(flags[i], command.name).toEqual(await helpFlags(command.name))
+    const [commands, via, format, gen, completion] = bashComplete(r.stdout, [[''], ['prune', '--via', ''], ['check', '--format', ''], ['gen', ''], ['completion', '']])
+    expect(commands).toEqual([...COMMANDS.map((c) => c.name), 'help', '--help', '--version'].sort())
+    expect(via).toEqual(['delete', 'expire'])
+    expect(format).toEqual(['json', 'nagios', 'prometheus'])
+    expect(gen).toEqual(['pjsip', 'wizard'])
+    expect(completion).toEqual(['bash', 'fish', 'zsh'])
   })
 
   it('zsh and fish: every flag of every command, under that command', async () => {

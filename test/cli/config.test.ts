@@ -247,11 +247,11 @@ describe('precedence: flag > env > config', () => {
 
   it('--timeout: the config value applies unless a flag overrides it', async () => {
     const server = await sim({ users: USERS, faults: { stallAfterBanner: true } })
-    const home = homeWith({ servers: { lab: lab(server, { timeout: '1' }) } })
+    const home = homeWith({ servers: { lab: lab(server, { timeout: '0.8' }) } })
     let started = Date.now()
     const fromConfig = await run(['contacts', '--server', 'lab'], { env: home.env, killAfterMs: 6000 })
     expect(Date.now() - started).toBeLessThan(2500)
-    expect([fromConfig.code, fromConfig.stderr]).toEqual([3, `pjctl: no answer to Challenge from 127.0.0.1:${server.port} within 1 s\nhint: the server stalled; --timeout raises the limit\n`])
+    expect([fromConfig.code, fromConfig.stderr]).toEqual([3, `pjctl: no answer to Challenge from 127.0.0.1:${server.port} within 0.8 s\nhint: the server stalled; --timeout raises the limit\n`])
     const slow = homeWith({ servers: { lab: lab(server, { timeout: 30 }) } })
     started = Date.now()
     const fromFlag = await run(['contacts', '--server', 'lab', '--timeout', '0.5'], { env: slow.env, killAfterMs: 6000 })

@@ -475,14 +475,17 @@ describe('pjctl contacts: the table', () => {
   it.skipIf(!hasScript)('colours on a terminal; NO_COLOR=1 and --no-color turn it off', async () => {
     const { server } = await lockout()
     const env = { ...envFor(server) }
-    const coloured = await runOnTty(['contacts', 'FAP003'], env)
+    // three terminals side by side: each is a `script` child process
+    const [coloured, noColor, flag] = await Promise.all([
+      runOnTty(['contacts', 'FAP003'], env),
+      runOnTty(['contacts', 'FAP003'], { ...env, NO_COLOR: '1' }),
+      runOnTty(['contacts', 'FAP003', '--no-color'], env),
+    ])
     expect(coloured.code).toBe(0)
     expect(coloured.out).toContain('\u001b[1mAOR FAP003\u001b[22m')
     expect(coloured.out).toMatch(/\u001b\[31m\u001b\[1mFULL/)
-    const noColor = await runOnTty(['contacts', 'FAP003'], { ...env, NO_COLOR: '1' })
     expect(noColor.out).toContain('AOR FAP003  2/2  FULL')
     expect(noColor.out).not.toContain('\u001b')
-    const flag = await runOnTty(['contacts', 'FAP003', '--no-color'], env)
     expect(flag.out).toContain('AOR FAP003  2/2  FULL')
     expect(flag.out).not.toContain('\u001b')
   })
@@ -495,8 +498,10 @@ describe('pjctl contacts: the table', () => {
       row({ aor: '1001', viaAddr: '203.0.113.200', viaPort: 52046, userAgent: ua, uri: 'sip:1001@203.0.113.200:52046;transport=UDP;rinstance=0a7b3d2e419c1e5f', expirationTime: now + 600 }),
     ]
     const server = await sim({ seed: seedOf(rows, [aor('1001', 2)]) })
-    for (const columns of ['80', '120']) {
-      const r = await runOnTty(['contacts', '1001', '--no-color'], { ...envFor(server), COLUMNS: columns })
+    const widths = ['80', '120']
+    const runs = await Promise.all(widths.map((columns) => runOnTty(['contacts', '1001', '--no-color'], { ...envFor(server), COLUMNS: columns })))
+    for (const [i, columns] of widths.entries()) {
+      const r = runs[i]
       expect(r.code).toBe(0)
       const lines = r.out.replace(/\r/g, '').split('\n\n')[0].split('\n')
       expect(lines[0]).toMatch(/^AOR 1001  2\/2  FULL  \(/)

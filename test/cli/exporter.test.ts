@@ -4,11 +4,11 @@
 import { get } from 'node:http'
 import { connect } from 'node:net'
 import { gunzipSync } from 'node:zlib'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { contactKey, defineAor } from '../../src/sim/registrar.js'
 import { lockoutSeed, type SimSeed } from '../../src/sim/seed.js'
 import { startSim, type SimAsterisk } from '../../src/sim/server.js'
-import { startExporter, type RunningExporter } from '../helpers/exporter.js'
+import { startExporter, type ExporterMode, type RunningExporter } from '../helpers/exporter.js'
 import { CONTACT_FAMILY, home, row, staleSeed } from '../helpers/prune.js'
 import { contactCreatedEvents } from '../../src/sim/pjsip.js'
 import { runIn as run } from '../helpers/cli.js'
@@ -17,12 +17,23 @@ import { envFor, sim } from '../helpers/sim.js'
 const SLOW = { timeout: 90_000 }
 const now = (): number => Math.floor(Date.now() / 1000)
 const running: RunningExporter[] = []
+// The tests run concurrently (most of their time is the exporter starting and polling): the
+// exporters are stopped once the last test still running ends.
+let testsInFlight = 0
+beforeEach(() => {
+  testsInFlight++
+})
 afterEach(async () => {
-  await Promise.all(running.splice(0).map((e) => e.stop()))
+  if (--testsInFlight === 0) await Promise.all(running.splice(0).map((e) => e.stop()))
 })
 
+/** The exporter on `server`, in this process (one test runs it as a child, for a real SIGTERM). */
 async function exporterFor(server: SimAsterisk, ...args: string[]): Promise<RunningExporter> {
-  const e = await startExporter(args, { ...envFor(server), ...home() })
+  return exporterOn(server, args, 'in-process')
+}
+
+async function exporterOn(server: SimAsterisk, args: string[], mode: ExporterMode): Promise<RunningExporter> {
+  const e = await startExporter(args, { ...envFor(server), ...home() }, undefined, mode)
   running.push(e)
   return e
 }
@@ -45,10 +56,11 @@ function actions(server: SimAsterisk): string[] {
   })
 }
 
-describe('pjctl exporter', () => {
+describe.concurrent('pjctl exporter', () => {
   it('register and unregister show in /metrics; a new key costs one DBGet; scrapes send no AMI action; SIGTERM exits 0', SLOW, async () => {
     const server = await sim({ seed: emptyFap() })
-    const e = await exporterFor(server, '--resync', '1h')
+    // a child process: the SIGTERM and the exit code are real
+    const e = await exporterOn(server, ['--resync', '1h'], 'spawned')
     await e.waitFor(total(server, 'pjctl_server_up'), 1)
     expect(await e.value(aor(server, 'pjctl_aor_contacts', 'FAP003'))).toBe(0)
     const read = actions(server)

@@ -23,7 +23,7 @@ function expectUnreadable(r: RunResult, secret = SECRET): void {
 const INCOMPLETE_HINT =
   "hint: Asterisk drops AMI output that is not read within the manager user's writetimeout; raise writetimeout= for [pjctl] in manager.conf (e.g. writetimeout = 5000) and try again"
 
-describe('a broken answer', () => {
+describe.concurrent('a broken answer', () => {
   it.each(['DBGetTree', 'Command'])('the connection closing in the middle of the %s answer: exit 3, nothing listed', async (action) => {
     const server = await sim({ faults: { closeMidAnswer: { action, afterBytes: 3000 } } })
     const source = action === 'Command' ? 'command' : 'dbgettree'
@@ -202,7 +202,7 @@ function resettingServer(received: string[]): Promise<Server> {
   return new Promise((done) => server.listen(0, '127.0.0.1', () => done(server)))
 }
 
-describe('a reset connection', () => {
+describe.concurrent('a reset connection', () => {
   const servers: Server[] = []
   afterEach(() => {
     for (const server of servers.splice(0)) server.close()
@@ -228,7 +228,7 @@ describe('a reset connection', () => {
   })
 })
 
-describe('a silent server', () => {
+describe.concurrent('a silent server', () => {
   it('banner, then nothing: exit 3 within ~1 s of --timeout 0.5', async () => {
     const server = await sim({ faults: { stallAfterBanner: true } })
     const started = Date.now()
@@ -260,7 +260,7 @@ describe('a silent server', () => {
   })
 })
 
-describe('the wrong server, or none', () => {
+describe.concurrent('the wrong server, or none', () => {
   it('connection refused: exit 3', async () => {
     const port = await closedPort()
     const r = await run(['contacts'], { env: { PJCTL_HOST: '127.0.0.1', PJCTL_PORT: String(port), PJCTL_USER: 'pjctl', PJCTL_SECRET: SECRET } })
@@ -281,7 +281,7 @@ describe('the wrong server, or none', () => {
   })
 })
 
-describe('credentials and privileges', () => {
+describe.concurrent('credentials and privileges', () => {
   it('a wrong secret: exit 3, Authentication failed, the secret shown nowhere', async () => {
     const server = await sim()
     const wrong = 'Wr0ng-s3cret-xyz'
@@ -332,7 +332,7 @@ describe('credentials and privileges', () => {
   })
 })
 
-describe('header injection is refused before any byte is sent', () => {
+describe.concurrent('header injection is refused before any byte is sent', () => {
   it('an endpoint name with CR/LF: exit 2, the sim received nothing (not even a Login)', async () => {
     const server = await sim()
     const r = await run(['contacts', 'FAP003\r\nAction: DBDelTree'], { env: envFor(server) })

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { captureSeed } from '../../src/sim/seed.js'
-import { startSim, type SimAsterisk } from '../../src/sim/server.js'
+import { startFaultySim, type FaultySim } from '../../src/sim/faults.js'
 import { runIn as run } from '../helpers/cli.js'
 
 const COUNT = 20
@@ -19,10 +19,10 @@ const CRITICAL = 'pbx02'
 const SLOW_MS = 1000
 
 const names = Array.from({ length: COUNT }, (_, i) => `pbx${String(i + 1).padStart(2, '0')}`)
-const sims = new Map<string, SimAsterisk>()
+const sims = new Map<string, FaultySim>()
 /** Per sim: when each Login and Logoff arrived (the span a connection was in use). */
-const spans = new Map<SimAsterisk, { action: string; at: number }[]>()
-let criticalSim: SimAsterisk
+const spans = new Map<FaultySim, { action: string; at: number }[]>()
+let criticalSim: FaultySim
 let downPort = 0
 let healthyHome = ''
 let criticalHome = ''
@@ -49,7 +49,7 @@ function writeConfig(portOf: (name: string) => number): string {
   return home
 }
 
-function track(sim: SimAsterisk, extra?: (action: string) => Promise<void> | void): void {
+function track(sim: FaultySim, extra?: (action: string) => Promise<void> | void): void {
   const log: { action: string; at: number }[] = []
   spans.set(sim, log)
   sim.setFaults({
@@ -83,11 +83,11 @@ function maxOverlap(from: number): number {
 beforeAll(async () => {
   for (const name of names) {
     if (name === DOWN) continue
-    const sim = await startSim({ seed: healthySeed() })
+    const sim = await startFaultySim({ seed: healthySeed() })
     track(sim, name === SLOW ? (action) => (/^dbgettree$/i.test(action) ? new Promise((r) => setTimeout(r, SLOW_MS)) : undefined) : undefined)
     sims.set(name, sim)
   }
-  criticalSim = await startSim()
+  criticalSim = await startFaultySim()
   track(criticalSim)
   downPort = await freePort()
   healthyHome = writeConfig((name) => (name === DOWN ? downPort : sims.get(name)!.port))

@@ -2,7 +2,7 @@
 // exact AMI actions each path sends: no whole-server PJSIPShowAors on a config-only server.
 import { describe, expect, it } from 'vitest'
 import { runIn } from '../helpers/cli.js'
-import { run, type RunResult } from '../helpers/run.js'
+import type { RunResult } from '../helpers/run.js'
 import { envFor, sim } from '../helpers/sim.js'
 import { aor, LIMITS_FROM_CONFIG, nowSeconds, row, seedOf, sessionsOf } from '../helpers/rows.js'
 import { defineAor } from '../../src/sim/registrar.js'
@@ -34,10 +34,10 @@ function pbx() {
 const states = (doc: { aors: { aor: string; state: string; maxContacts: number | null; maxContactsSource: string }[] }) =>
   doc.aors.map((a) => [a.aor, a.state, a.maxContacts, a.maxContactsSource])
 
-describe('--limits auto on a config-only server', () => {
+describe.concurrent('--limits auto on a config-only server', () => {
   it('reads pjsip.conf and pjsip_wizard.conf with GetConfig, never PJSIPShowAors; a contact of an unconfigured AOR is orphaned', async () => {
     const server = await sim({ seed: pbx() })
-    const r = await run(['contacts', '--json'], { env: envFor(server) })
+    const r = await runIn(['contacts', '--json'], { env: envFor(server) })
     expect([r.code, r.stderr]).toEqual([0, ''])
     const doc = json(r)
     expect(doc.limits).toEqual({ from: 'getconfig', authoritative: true })
@@ -64,7 +64,7 @@ describe('--limits auto on a config-only server', () => {
 
   it('one NAME that is no endpoint (an orphaned AOR): PJSIPShowEndpoint, then the config files', async () => {
     const server = await sim({ seed: pbx() })
-    const r = await run(['contacts', 'ghost', '--json'], { env: envFor(server) })
+    const r = await runIn(['contacts', 'ghost', '--json'], { env: envFor(server) })
     expect([r.code, r.stderr]).toEqual([0, ''])
     expect(states(json(r))).toEqual([['ghost', 'orphaned', null, 'none']])
     expect(sessionsOf(server.received)).toEqual([[CONTACTS], [['PJSIPShowEndpoint', { Endpoint: 'ghost' }], ...LIMITS_FROM_CONFIG]])
@@ -72,7 +72,7 @@ describe('--limits auto on a config-only server', () => {
 
   it('check: orphaned contacts are a WARNING naming them and pjctl prune, never UNKNOWN', async () => {
     const server = await sim({ seed: pbx() })
-    const r = await run(['check', 'ghost', 'wiz'], { env: envFor(server) })
+    const r = await runIn(['check', 'ghost', 'wiz'], { env: envFor(server) })
     expect([r.code, r.stderr]).toEqual([1, ''])
     // wiz near is shown, not paged; the orphan is the WARNING
     expect(r.stdout.split('\n')).toEqual([
@@ -84,10 +84,10 @@ describe('--limits auto on a config-only server', () => {
   })
 })
 
-describe('when the config files are not the whole truth', () => {
+describe.concurrent('when the config files are not the whole truth', () => {
   it('auto: sorcery.conf maps aor to realtime, so PJSIPShowAors is read, and the user is told why, once', async () => {
     const server = await sim({ seed: pbx(), configFiles: REALTIME })
-    const r = await run(['contacts', '--json'], { env: envFor(server) })
+    const r = await runIn(['contacts', '--json'], { env: envFor(server) })
     expect(r.code).toBe(0)
     expect(r.stderr).toBe("pjctl: warning: limits: sorcery.conf maps res_pjsip aor to 'realtime,ps_aors': AORs may live outside the config files; reading PJSIPShowAors (what Asterisk runs) instead\n")
     const doc = json(r)
@@ -101,7 +101,7 @@ describe('when the config files are not the whole truth', () => {
 
   it('--limits config: the files only; a contact outside them is unknown (not orphaned), and check says the real cause', async () => {
     const server = await sim({ seed: pbx(), configFiles: REALTIME })
-    const r = await run(['contacts', '--json', '--limits', 'config'], { env: envFor(server) })
+    const r = await runIn(['contacts', '--json', '--limits', 'config'], { env: envFor(server) })
     expect([r.code, r.stderr]).toEqual([0, ''])
     const doc = json(r)
     expect(doc.limits).toEqual({ from: 'getconfig', authoritative: false, note: "sorcery.conf maps res_pjsip aor to 'realtime,ps_aors': AORs may live outside the config files" })
@@ -110,7 +110,7 @@ describe('when the config files are not the whole truth', () => {
       ['rt', 'unknown', null, 'none'],
     ])
     // two names: one NAME would ask its endpoint (PJSIPShowEndpoint), which knows rt
-    const check = await run(['check', 'rt', 'ghost', '--limits', 'config'], { env: envFor(server) })
+    const check = await runIn(['check', 'rt', 'ghost', '--limits', 'config'], { env: envFor(server) })
     expect(check.code).toBe(3)
     expect(check.stdout.split('\n')[0]).toBe(
       "PJCTL UNKNOWN - 2 AOR(s) with unknown max_contacts (sorcery.conf maps res_pjsip aor to 'realtime,ps_aors': AORs may live outside the config files; pass --pjsip-conf/--max-contacts): ghost (1/? unknown), rt (1/? unknown) | 'aors'=2;;;0 'contacts'=2;;;0 'critical'=0;;0;0;2 'warning'=0;0;;0;2 'full'=0;;;0;2 'near'=0;;;0;2 'superseded'=0;;;0 'expired'=0;;;0 'parse_errors'=0;0;;0 'servers_unreadable'=0;;0;0;1",
@@ -120,7 +120,7 @@ describe('when the config files are not the whole truth', () => {
 
   it('--limits ami: PJSIPShowAors alone (what Asterisk runs)', async () => {
     const server = await sim({ seed: pbx() })
-    const r = await run(['contacts', '--json', '--limits', 'ami'], { env: envFor(server) })
+    const r = await runIn(['contacts', '--json', '--limits', 'ami'], { env: envFor(server) })
     expect([r.code, r.stderr]).toEqual([0, ''])
     expect(json(r).limits).toEqual({ from: 'pjsipshowaors', authoritative: true })
     expect(states(json(r)).find(([name]) => name === 'rt')).toEqual(['rt', 'ok', 3, 'ami'])
@@ -129,7 +129,7 @@ describe('when the config files are not the whole truth', () => {
 
   it('least privilege: write=reporting,config reads contacts and every limit (no system needed)', async () => {
     const server = await sim({ seed: pbx(), users: [{ username: 'mon', secret: 'mon-secret', write: ['reporting', 'config'] }] })
-    const r = await run(['check', '--format', 'json'], { env: envFor(server, 'mon') })
+    const r = await runIn(['check', '--format', 'json'], { env: envFor(server, 'mon') })
     expect([r.code, r.stderr]).toEqual([1, '']) // ghost and rt orphaned: WARNING (alice full with its one phone does not page)
     expect(json(r).servers[0].aors.map((a: { aor: string; state: string }) => [a.aor, a.state])).toEqual([
       ['alice', 'full'],
@@ -143,11 +143,11 @@ describe('when the config files are not the whole truth', () => {
 
   it('a PJSIPShowAors that does not answer in time: the error says why and the ways out', async () => {
     const server = await sim({ seed: pbx(), configFiles: REALTIME, faults: { stall: { action: 'PJSIPShowAors' } } })
-    const r = await run(['check', '--timeout', '1'], { env: envFor(server) })
+    const r = await runIn(['check', '--timeout', '0.5'], { env: envFor(server) })
     expect(r.code).toBe(3)
     // sorcery.conf maps aor to realtime only: the one AOR the files still give is the wizard's
     expect(r.stderr).toContain(
-      `pjctl: no answer to PJSIPShowAors from 127.0.0.1:${server.port} within 1 s: Asterisk builds the whole AOR list (1 in the config files) before it sends the first one, which takes seconds on a big server\n` +
+      `pjctl: no answer to PJSIPShowAors from 127.0.0.1:${server.port} within 0.5 s: Asterisk builds the whole AOR list (1 in the config files) before it sends the first one, which takes seconds on a big server\n` +
         'hint: --limits config reads the limits from the config files (GetConfig) instead; or raise --timeout\n',
     )
     expect(r.stdout).toMatch(/^PJCTL UNKNOWN - no answer to PJSIPShowAors/)

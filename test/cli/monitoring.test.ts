@@ -108,10 +108,9 @@ function runToDevFull(args: string[], env: Record<string, string>): Promise<{ co
 describe.runIf(existsSync('/dev/full'))('write errors (item 8)', { timeout: 60_000 }, () => {
   it('contacts, check --format prometheus and gen > /dev/full exit 1 with `write error: No space left on device`', async () => {
     const server = await sim()
-    for (const args of [['contacts'], ['check', '--format', 'prometheus'], ['check'], ['gen', 'pjsip', '1001', '--aor-only']]) {
-      const r = await runToDevFull(args, envFor(server))
-      expect([args, r.code, r.stderr]).toEqual([args, 1, 'pjctl: write error: No space left on device\n'])
-    }
+    const runs = [['contacts'], ['check', '--format', 'prometheus'], ['check'], ['gen', 'pjsip', '1001', '--aor-only']]
+    const results = await Promise.all(runs.map((args) => runToDevFull(args, envFor(server))))
+    for (const [i, args] of runs.entries()) expect([args, results[i].code, results[i].stderr]).toEqual([args, 1, 'pjctl: write error: No space left on device\n'])
   })
 
   it('a reader that closes the pipe (| head) is no error: nothing on stderr', async () => {

@@ -101,7 +101,8 @@ describe('prune --server a,b on a terminal', () => {
     expect(keysOf(a, 'DBDel')).toEqual([])
     expect(keysOf(b, 'DBDel')).toEqual([])
     expect(warned).toContain("--key 'deadbeef': no such contact on any server")
-    expect(result.data.servers.map((s) => s.plan?.notes)).toEqual([['--key deadbeef: no such contact in the selected AORs'], ['--key deadbeef: no such contact in the selected AORs']])
+    const unmatched = { kind: 'key-unmatched', key: 'deadbeef' }
+    expect(result.data.servers.map((s) => s.plan?.notes)).toEqual([[unmatched], [unmatched]])
     expect(result.exitCode).toBe(2)
   })
 

@@ -3,7 +3,7 @@
 import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import type { SimAsterisk } from '../../src/sim/server.js'
+import type { FaultySim } from '../../src/sim/faults.js'
 import {
   CONTACT_FAMILY,
   backupLines,
@@ -20,7 +20,7 @@ import {
   until,
   type Spawned,
 } from '../helpers/prune.js'
-import { run } from '../helpers/run.js'
+import { runIn as run } from '../helpers/cli.js'
 import { envFor, sim } from '../helpers/sim.js'
 
 const IN_FLIGHT = 8
@@ -28,7 +28,7 @@ const now = (): number => Math.floor(Date.now() / 1000)
 const report = (line: string): void => void (process.env.PJCTL_TEST_COUNTS && console.log(line))
 
 /** 500 AORs, each with its current contact and 2 superseded ones: 1,500 contacts, 1,000 stale. */
-async function thousandStale(): Promise<{ server: SimAsterisk; staleKeys: string[]; before: Record<string, string> }> {
+async function thousandStale(): Promise<{ server: FaultySim; staleKeys: string[]; before: Record<string, string> }> {
   const seed = staleSeed(now(), 500, 2)
   const server = await sim({ seed: { rows: seed.rows, aors: seed.aors } })
   const before = snapshot(server)
@@ -41,7 +41,7 @@ function missingKeys(before: Record<string, string>, after: Record<string, strin
 }
 
 /** Each key absent from the store is in the backup with its value byte for byte; every backup value is what was stored. */
-function expectStoreCoveredByBackup(before: Record<string, string>, server: SimAsterisk, file: string, name: string): Map<string, string> {
+function expectStoreCoveredByBackup(before: Record<string, string>, server: FaultySim, file: string, name: string): Map<string, string> {
   const lines = backupLines(file)
   const backedUp = new Map<string, string>()
   for (const line of lines) {
@@ -54,7 +54,7 @@ function expectStoreCoveredByBackup(before: Record<string, string>, server: SimA
   return backedUp
 }
 
-function actionsAfter(server: SimAsterisk, index: number, action: string): string[] {
+function actionsAfter(server: FaultySim, index: number, action: string): string[] {
   return server.received.slice(index).filter((r) => r.action.toLowerCase() === action.toLowerCase()).map((r) => header(r.headers, 'Key'))
 }
 
@@ -154,7 +154,7 @@ describe('pjctl prune: crash safety', () => {
     expect(after).toEqual({ ...before, ...changedOnPurpose })
     expect(missingKeys(before, after)).toEqual([])
     report(`SIGKILL: deleted ${deleted.length}, backed up ${backedUp.size}, restored ${summary.restored}, skipped ${summary.skipped}, lost ${missingKeys(before, after).length}`)
-  }, 15_000)
+  }, 60_000)
 
   it('SIGINT at a DBDel: the batch in flight finishes, nothing new is sent, summary printed, exit 130; restore is exact', async () => {
     const { server, before } = await thousandStale()
@@ -205,7 +205,7 @@ describe('pjctl prune: crash safety', () => {
     expect(summaryFields(summaryOf(restored.stdout))).toMatchObject({ restored: deleted.length, failed: 0 })
     expect(snapshot(server)).toEqual(before)
     report(`SIGINT at DBDel: deleted ${s.deleted}, not sent ${notSent}, backed up ${backedUp.size}, restored ${deleted.length}, lost 0`)
-  }, 15_000)
+  }, 60_000)
 
   it('SIGINT while DBGets are in flight: no DBDel is sent after the signal', async () => {
     const { server, before } = await thousandStale()
@@ -239,7 +239,7 @@ describe('pjctl prune: crash safety', () => {
     expect(restored.code).toBe(0)
     expect(snapshot(server)).toEqual(before)
     report(`SIGINT at DBGet: deleted ${s.deleted}, restored ${deleted.length}, lost 0`)
-  }, 15_000)
+  }, 60_000)
 
   it('the server restarting mid-prune: non-zero exit, a clear message, each key deleted-and-backed-up or still there', async () => {
     const seed = staleSeed(now(), 40, 1)

@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { contactKey, defineAor } from '../../src/sim/registrar.js'
 import { lockoutSeed } from '../../src/sim/seed.js'
-import type { SimAsterisk } from '../../src/sim/server.js'
+import type { FaultySim } from '../../src/sim/faults.js'
 import {
   CONTACT_FAMILY,
   actionLines,
@@ -47,22 +47,22 @@ const NO_TTY = 'not a terminal and no --yes: nothing deleted (cron must pass --y
 const READ = ['DBGetTree']
 const READ_ALL = READ
 
-async function lockoutSim(): Promise<SimAsterisk> {
+async function lockoutSim(): Promise<FaultySim> {
   return sim({ seed: lockoutSeed({ now: now() }) })
 }
 
 /** The AOR gets qualify_frequency=60 (in pjsip.conf, and so in what GetConfig answers). */
-function qualifyAor(server: SimAsterisk, name: string): void {
+function qualifyAor(server: FaultySim, name: string): void {
   server.registrar.setAor({ ...server.registrar.aors.get(name)!, qualifyFrequency: 60 })
 }
 
 /** The FAP003 phone coming back from yet another port. */
-function registerFromNewPort(server: SimAsterisk) {
+function registerFromNewPort(server: FaultySim) {
   return server.registrar.register({ aor: 'FAP003', uri: 'sip:FAP003@192.0.2.16:5064', viaAddr: '192.0.2.16', viaPort: 5064, userAgent: GRANDSTREAM })
 }
 
 /** Every DBDel/DBPut comes after a DBGet of the same key on the same connection, and at most once per key. */
-function expectComparedBeforeWrite(server: SimAsterisk): void {
+function expectComparedBeforeWrite(server: FaultySim): void {
   const seen = new Set<string>()
   const written = new Set<string>()
   for (const r of server.received) {
@@ -398,7 +398,7 @@ describe('pjctl prune: the guard', () => {
 })
 
 describe('pjctl prune: one prune per server', () => {
-  function writeLock(env: Record<string, string>, server: SimAsterisk, holder: { pid: number; host: string; startedAt: string }): string {
+  function writeLock(env: Record<string, string>, server: FaultySim, holder: { pid: number; host: string; startedAt: string }): string {
     const path = lockPath(env, server)
     mkdirSync(join(path, '..'), { recursive: true })
     writeFileSync(path, JSON.stringify(holder) + '\n')

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { InputError } from '../../src/errors.js'
-import { aorConfigFromAorDetail, aorConfigsFromAorList, boolField, qualifyFromContactList } from '../../src/core/aors.js'
+import { aorConfigFromAorDetail, aorConfigsFromAorList, boolField } from '../../src/core/aors.js'
 import { listEvents, readCapture } from '../helpers/captures.js'
 
 describe('aorConfigsFromAorList (PJSIPShowAors)', () => {
@@ -58,17 +58,4 @@ describe('boolField', () => {
   it.each([
     ['true', true], ['yes', true], ['False', false], ['no', false], ['', null], ['maybe', null], [undefined, null],
   ])('%j → %j', (text, expected) => expect(boolField(text)).toBe(expected))
-})
-
-describe('qualifyFromContactList (PJSIPShowContacts)', () => {
-  it('maps astdb keys to Status', () => {
-    const qualify = qualifyFromContactList(listEvents(readCapture('pjsipshowcontacts'), 'ContactList'))
-    expect(qualify.size).toBe(13)
-    expect(qualify.get('carol;@36747b0de85e6b0d01ec6720ca8c2a07')).toBe('Unreachable')
-    expect(qualify.get('FAP003;@2512e2a83aa83c6e73da53588ebb2d0e')).toBe('NonQualified')
-  })
-
-  it('empty list → empty map', () => {
-    expect(qualifyFromContactList(listEvents(readCapture('pjsipshowcontacts_empty'), 'ContactList')).size).toBe(0)
-  })
 })

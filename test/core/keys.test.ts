@@ -8,7 +8,7 @@ const H2 = '093effbe00000000000000000000000b'
 const KEYS = [`erin;@${H1}`, `erin;@${H2}`, `alice;@${H1}`, 'bob;@fc939de3ba1a42f3a8e4c7f1a2b3c4d5']
 
 function resolve(...raw: string[]) {
-  return resolveKeys(raw.map((r) => parseKeyPattern(r)), KEYS)
+  return resolveKeys(raw.map((r) => parseKeyPattern(r, '--key')), KEYS, '--key')
 }
 
 describe('--key patterns', () => {
@@ -39,10 +39,10 @@ describe('--key patterns', () => {
   })
 
   it('refuses what can never be a key before anything connects', () => {
-    expect(() => parseKeyPattern('093ef')).toThrow("--key '093ef': give at least 6 hex digits of the hash (the KEY column shows 8)")
-    expect(() => parseKeyPattern('erin;@093ef')).toThrow('give at least 6 hex digits')
-    expect(() => parseKeyPattern('erin')).toThrow("--key 'erin' is not a contact key")
-    expect(() => parseKeyPattern(';@093effad')).toThrow("no AOR name before ';@'")
-    expect(() => parseKeyPattern('erin;@09\r\n')).toThrow(UsageError)
+    expect(() => parseKeyPattern('093ef', '--key')).toThrow("--key '093ef': give at least 6 hex digits of the hash (the KEY column shows 8)")
+    expect(() => parseKeyPattern('erin;@093ef', '--key')).toThrow('give at least 6 hex digits')
+    expect(() => parseKeyPattern('erin', '--key')).toThrow("--key 'erin' is not a contact key")
+    expect(() => parseKeyPattern(';@093effad', '--key')).toThrow("no AOR name before ';@'")
+    expect(() => parseKeyPattern('erin;@09\r\n', '--key')).toThrow(UsageError)
   })
 })

@@ -1,6 +1,6 @@
 // Reading the real Asterisk 22 captures in test/fixtures/ami-transcripts/, and test data built from them.
 import { readFileSync } from 'node:fs'
-import { aorConfigsFromAorList, qualifyFromContactList } from '../../src/core/aors.js'
+import { aorConfigsFromAorList } from '../../src/core/aors.js'
 import { buildReports } from '../../src/core/classify.js'
 import { contactFromRow } from '../../src/core/contact.js'
 import { parseDatabaseShow } from '../../src/core/dump.js'
@@ -82,9 +82,9 @@ export function capturedConfigs(): AorConfig[] {
   return aorConfigsFromAorList(listEvents(readCapture('pjsipshowaors'), 'AorList'))
 }
 
-/** Qualify status of pjsipshowcontacts (carol Unreachable, the rest NonQualified). */
+/** Qualify status of pjsipshowcontacts, astdb key (ObjectName) → Status (carol Unreachable, the rest NonQualified). */
 export function capturedQualify(): Map<string, QualifyStatus> {
-  return qualifyFromContactList(listEvents(readCapture('pjsipshowcontacts'), 'ContactList'))
+  return new Map(listEvents(readCapture('pjsipshowcontacts'), 'ContactList').map((e) => [e.ObjectName, e.Status]))
 }
 
 export function capturedReports(now = CAPTURE_NOW): AorReport[] {

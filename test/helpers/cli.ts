@@ -32,7 +32,21 @@ export interface RunInResult extends RunResult {
 }
 
 /** `pjctl ...args` in-process; resolves when main() returns (or a second signal exits). */
-export async function runIn(args: string[], opts: RunInOptions = {}): Promise<RunInResult> {
+export function runIn(args: string[], opts: RunInOptions = {}): Promise<RunInResult> {
+  return startIn(args, opts).done
+}
+
+/** A run in progress: what it has written so far, its signals, and its result. */
+export interface StartedIn {
+  stdout(): string
+  stderr(): string
+  /** Emit 'SIGTERM' or 'SIGINT' on it to stop the run as a signal would. */
+  signals: EventEmitter
+  done: Promise<RunInResult>
+}
+
+/** `pjctl ...args` in-process, for a run that keeps going (the exporter): read its output while it runs. */
+export function startIn(args: string[], opts: RunInOptions = {}): StartedIn {
   const env: Record<string, string | undefined> = {}
   for (const [k, v] of Object.entries(process.env)) {
     if (v !== undefined && !k.startsWith('PJCTL_') && k !== 'FORCE_COLOR') env[k] = v
@@ -48,6 +62,7 @@ export async function runIn(args: string[], opts: RunInOptions = {}): Promise<Ru
   const stderr = collector(Boolean(tty.stderr), columns)
   const stdin = Object.assign(Readable.from(opts.stdin ? [Buffer.from(opts.stdin)] : []), { isTTY: Boolean(tty.stdin) })
   const asked: string[] = []
+  const signals = opts.signals ?? new EventEmitter()
   let exited: (code: number) => void = () => {}
   const exit = new Promise<number>((resolve) => (exited = resolve))
   const io: Io = {
@@ -64,17 +79,20 @@ export async function runIn(args: string[], opts: RunInOptions = {}): Promise<Ru
       stderr.stream.write(yes ? 'y\n' : 'n\n')
       return yes
     },
-    signals: opts.signals ?? new EventEmitter(),
+    signals,
     exit: (code) => exited(code),
   }
   let timer: NodeJS.Timeout | undefined
   const killed = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), opts.killAfterMs ?? 20_000)))
-  try {
-    const code = await Promise.race([main(['node', 'pjctl', ...args], io), exit, killed])
-    return { code, signal: code === null ? 'SIGKILL' : null, stdout: stdout.text(), stderr: stderr.text(), asked }
-  } finally {
-    clearTimeout(timer)
-  }
+  const done = (async (): Promise<RunInResult> => {
+    try {
+      const code = await Promise.race([main(['node', 'pjctl', ...args], io), exit, killed])
+      return { code, signal: code === null ? 'SIGKILL' : null, stdout: stdout.text(), stderr: stderr.text(), asked }
+    } finally {
+      clearTimeout(timer)
+    }
+  })()
+  return { stdout: stdout.text, stderr: stderr.text, signals, done }
 }
 
 function collector(isTTY: boolean, columns: number | undefined): { stream: OutStream; text(): string } {

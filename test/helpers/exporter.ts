@@ -1,11 +1,13 @@
-// Runs `pjctl exporter` as a child process against a sim (or the lab) and scrapes it over HTTP.
+// Runs `pjctl exporter` against a sim (or the lab) and scrapes it over HTTP: in this process
+// through main(argv, io) (no node start-up; stop() emits SIGTERM on its signals), or as a child
+// process where a real signal and a real exit code are the point.
 import { get } from 'node:http'
-import { spawnCli, type Spawned } from './prune.js'
+import { startIn } from './cli.js'
+import { spawnCli } from './prune.js'
 import type { RunResult } from './run.js'
 
 export interface RunningExporter {
   port: number
-  child: Spawned
   stderr(): string
   /** GET a path: status and body. */
   fetch(path: string): Promise<{ status: number; body: string; contentType: string }>
@@ -39,14 +41,34 @@ export function sample(text: string, series: string): number | undefined {
   return Number(text.slice(from, text.indexOf('\n', from)))
 }
 
-export async function startExporter(args: string[], env: Record<string, string>, killAfterMs = 120_000): Promise<RunningExporter> {
-  const child = spawnCli(['exporter', '--listen', '127.0.0.1:0', ...args], env, killAfterMs)
+/** How the exporter runs: in this process (the default), or as a child process (`spawned`). */
+export type ExporterMode = 'in-process' | 'spawned'
+
+export async function startExporter(args: string[], env: Record<string, string>, killAfterMs = 120_000, mode: ExporterMode = 'in-process'): Promise<RunningExporter> {
+  const argv = ['exporter', '--listen', '127.0.0.1:0', ...args]
+  let stderr: () => string
+  let stop: () => Promise<RunResult>
+  if (mode === 'spawned') {
+    const child = spawnCli(argv, env, killAfterMs)
+    stderr = child.stderr
+    stop = () => {
+      child.child.kill('SIGTERM')
+      return child.done
+    }
+  } else {
+    const run = startIn(argv, { env, killAfterMs })
+    stderr = run.stderr
+    stop = () => {
+      run.signals.emit('SIGTERM', 'SIGTERM')
+      return run.done
+    }
+  }
   const deadline = Date.now() + 20_000
   let port = 0
   while (!port) {
-    const m = /listening on http:\/\/127\.0\.0\.1:(\d+)\/metrics/.exec(child.stderr())
+    const m = /listening on http:\/\/127\.0\.0\.1:(\d+)\/metrics/.exec(stderr())
     if (m) port = Number(m[1])
-    else if (Date.now() > deadline) throw new Error(`the exporter did not start: ${child.stderr()}`)
+    else if (Date.now() > deadline) throw new Error(`the exporter did not start: ${stderr()}`)
     else await new Promise((r) => setTimeout(r, 20))
   }
   const fetch = (path: string) => httpGet(port, path)
@@ -54,8 +76,7 @@ export async function startExporter(args: string[], env: Record<string, string>,
   const value = async (series: string) => sample(await scrape(), series)
   return {
     port,
-    child,
-    stderr: child.stderr,
+    stderr,
     fetch,
     scrape,
     value,
@@ -65,13 +86,10 @@ export async function startExporter(args: string[], env: Record<string, string>,
       for (;;) {
         last = await value(series)
         if (last === expected) return
-        if (Date.now() > until) throw new Error(`${series} is ${last}, expected ${expected}; stderr:\n${child.stderr()}`)
+        if (Date.now() > until) throw new Error(`${series} is ${last}, expected ${expected}; stderr:\n${stderr()}`)
         await new Promise((r) => setTimeout(r, 25))
       }
     },
-    async stop() {
-      child.child.kill('SIGTERM')
-      return child.done
-    },
+    stop,
   }
 }

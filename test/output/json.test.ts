@@ -1,16 +1,16 @@
 // Streamed JSON must be the exact text JSON.stringify(value, null, 2) gives, piece by piece.
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { Lazy, jsonPieces, lazyMap, prettyJson } from '../../src/output/json.js'
+import { Lazy, jsonPieces, lazyMap } from '../../src/output/json.js'
 
-const text = (value: unknown): string => [...prettyJson(value)].join('')
+const text = (value: unknown): string => [...jsonPieces(value, true)].join('')
 
-describe('prettyJson', () => {
+describe('jsonPieces, indented', () => {
   it('writes a lazy array element by element, as JSON.stringify would', () => {
     const aors = [{ aor: 'FAP003', contacts: [{ key: 'a', fields: { x: 'y: z' } }] }, { aor: 'bob', contacts: [] }]
     const doc = { server: 'pbx1', aors: lazyMap(aors, (a) => a), problems: [] }
     expect(text(doc)).toBe(JSON.stringify({ server: 'pbx1', aors, problems: [] }, null, 2))
-    expect([...prettyJson(doc)].length).toBeGreaterThan(3)
+    expect([...jsonPieces(doc, true)].length).toBeGreaterThan(3)
   })
 
   it('nests: a fleet of servers each with a lazy array, an empty lazy array, undefined fields', () => {

@@ -2,6 +2,7 @@
 // action_challenge(), and authenticate() with AuthType MD5.
 import { createHash } from 'node:crypto'
 import { afterEach, describe, expect, it } from 'vitest'
+import { startFaultySim } from '../../src/sim/faults.js'
 import { startSim, type SimAsterisk } from '../../src/sim/server.js'
 import { amiMessage, rawClient } from './helpers.js'
 
@@ -104,7 +105,7 @@ describe('sim: Login with AuthType MD5 (authenticate)', () => {
   })
 
   it('the noChallenge fault: a server without the action answers Invalid/unknown command', async () => {
-    sim = await startSim({ faults: { noChallenge: true } })
+    sim = await startFaultySim({ faults: { noChallenge: true } })
     const client = await rawClient(sim.port)
     client.send(amiMessage('Action: Challenge', 'ActionID: c', 'AuthType: MD5'))
     await client.waitFor('Response: Error\r\nActionID: c\r\nMessage: Invalid/unknown command: Challenge. Use Action: ListCommands to show available commands.\r\n\r\n')

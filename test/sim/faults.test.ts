@@ -3,7 +3,8 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { CONTACT_FAMILY } from '../../src/core/types.js'
 import { generateRows } from '../../src/sim/seed.js'
-import { startSim, type SimAsterisk, type SimOptions } from '../../src/sim/server.js'
+import type { FaultySim, FaultySimOptions } from '../../src/sim/faults.js'
+import { startSim, type SimAsterisk } from '../../src/sim/server.js'
 import { afterLogin, amiMessage, loggedIn, rawClient, sleep, startLab } from './helpers.js'
 
 const FAP003_5071 = 'FAP003;@e6b0e56f68ce8a45f643c8c7fd05c854'
@@ -21,13 +22,14 @@ afterEach(async () => {
   sim = undefined
 })
 
-async function lab(options: SimOptions = {}): Promise<SimAsterisk> {
-  sim = await startLab(options)
-  return sim
+async function lab(options: FaultySimOptions = {}): Promise<FaultySim> {
+  const started = await startLab(options)
+  sim = started
+  return started
 }
 
 /** What the sim answers to `message` on a fresh logged-in connection, once `until` arrived. */
-async function ask(target: SimAsterisk, message: string, until: string): Promise<string> {
+async function ask(target: FaultySim, message: string, until: string): Promise<string> {
   const client = await loggedIn(target)
   client.send(message)
   return afterLogin(await client.waitFor(until))

@@ -3,7 +3,8 @@
 import { readFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import { CAPTURED_AT, captureSeed } from '../../src/sim/seed.js'
-import { startSim, type SimAsterisk, type SimOptions } from '../../src/sim/server.js'
+import { startFaultySim, type FaultySim, type FaultySimOptions } from '../../src/sim/faults.js'
+import type { SimAsterisk } from '../../src/sim/server.js'
 
 const TRANSCRIPTS = new URL('../fixtures/ami-transcripts/', import.meta.url)
 
@@ -22,9 +23,9 @@ export function withoutClock(text: string): string {
   return text.replace(/^(Uptime|LastReload|Timestamp): [\d.]+\r$/gm, '$1: N\r')
 }
 
-/** The captured lab, with the captured expiration_times and a clock stopped at the capture. */
-export function startLab(options: SimOptions = {}): Promise<SimAsterisk> {
-  return startSim({ seed: captureSeed({ now: CAPTURED_AT }), now: () => CAPTURED_AT, ...options })
+/** The captured lab, with the captured expiration_times and a clock stopped at the capture (faults may be injected). */
+export function startLab(options: FaultySimOptions = {}): Promise<FaultySim> {
+  return startFaultySim({ seed: captureSeed({ now: CAPTURED_AT }), now: () => CAPTURED_AT, ...options })
 }
 
 /** An AMI message: header lines and the blank line. */

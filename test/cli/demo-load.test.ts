@@ -1,0 +1,39 @@
+// `pjctl demo` ships to users and runs the simulated Asterisk: the modules it loads must hold no
+// fault-injection code (src/sim/faults.ts is for tests). Recorded with a module-load hook in a
+// real run of the built CLI; test/arch.test.ts checks the same on the source's import graph.
+import { mkdtempSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, relative, resolve } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { describe, expect, it } from 'vitest'
+import { FAULT_CODE } from '../helpers/faults.js'
+import { run } from '../helpers/run.js'
+
+const ROOT = resolve(__dirname, '../..')
+const RECORD = pathToFileURL(join(ROOT, 'test/fixtures/loads/record.mjs')).href
+
+/** The files under dist/ that `pjctl ARGS` loaded, relative to the checkout, and its run. */
+async function loadedBy(args: string[]) {
+  const record = join(mkdtempSync(join(tmpdir(), 'pjctl-loads-')), 'loaded.txt')
+  const result = await run(args, { env: { NODE_OPTIONS: `--import=${RECORD}`, RECORD_LOADS_TO: record } })
+  const urls = readFileSync(record, 'utf8').split('\n').filter((url) => url.startsWith('file:'))
+  const files = urls.map((url) => relative(ROOT, fileURLToPath(url))).filter((path) => path.startsWith('dist/'))
+  return { result, files }
+}
+
+describe('what pjctl demo loads', () => {
+  it('the simulated Asterisk, and no module with fault-injection code', async () => {
+    const { result, files } = await loadedBy(['demo'])
+    expect(result.stderr).toBe('')
+    expect(result.code).toBe(0)
+    expect(result.stdout).toContain("pjctl prune FAP003 --yes")
+    // the recording saw the demo run the sim (else the check below would prove nothing)
+    expect(files).toEqual(expect.arrayContaining(['dist/cli.js', 'dist/commands/demo.js', 'dist/sim/server.js', 'dist/sim/actions.js', 'dist/sim/writer.js']))
+    expect(files.filter((path) => FAULT_CODE.test(readFileSync(join(ROOT, path), 'utf8')))).toEqual([])
+    expect(files).not.toContain('dist/sim/faults.js')
+  })
+
+  it('the build has the fault injection, where the marker finds it', () => {
+    expect(FAULT_CODE.test(readFileSync(join(ROOT, 'dist/sim/faults.js'), 'utf8'))).toBe(true)
+  })
+})
