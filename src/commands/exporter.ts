@@ -46,6 +46,7 @@ export const exporter: CommandSpec<Record<string, never>> = {
     let renderTimer: NodeJS.Timeout | null = null
     let lastRenderMs = 0
     let lastRenderAt = 0
+    let renderedVersion = metrics.version
     const followers: ServerFollower[] = []
     const render = async (): Promise<void> => {
       renderTimer = null
@@ -53,19 +54,26 @@ export const exporter: CommandSpec<Record<string, never>> = {
       rendering = true
       dirty = false
       const started = Date.now()
+      let rendered = false
       try {
         for (const follower of followers) await follower.publish()
-        // compressed in libuv's thread pool (not on the event loop); body and gzipped change together
-        const rendered = await metrics.render()
-        const compressed = await gzip(rendered, { level: 1 })
-        body = rendered
-        gzipped = compressed
+        // a render only when what it shows has changed (not when a contact reached expiration_time without moving its AOR's counts)
+        const version = metrics.version
+        if (version !== renderedVersion) {
+          // compressed in libuv's thread pool (not on the event loop); body and gzipped change together
+          const text = await metrics.render()
+          const compressed = await gzip(text, { level: 1 })
+          body = text
+          gzipped = compressed
+          renderedVersion = version
+          rendered = true
+        }
       } finally {
         lastRenderMs = Date.now() - started
         lastRenderAt = Date.now()
         rendering = false
       }
-      deps.log.debug(`exporter: rendered ${body.length} bytes (${gzipped.length} gzip) in ${lastRenderMs} ms`)
+      deps.log.debug(rendered ? `exporter: rendered ${body.length} bytes (${gzipped.length} gzip) in ${lastRenderMs} ms` : `exporter: nothing shown changed (${lastRenderMs} ms)`)
       if (dirty) schedule()
     }
     const schedule = (): void => {

@@ -59,7 +59,20 @@ export class ExporterMetrics {
   private readonly qualifyStatuses = new Map<string, Set<string>>()
   private readonly sourceAddresses = new Map<string, Set<string>>()
 
+  /** Per server, what the aggregates and sources showed at the last set (a set that changes nothing is no change). */
+  private readonly shown = new Map<string, string>()
+  private changes = 0
+
   constructor(private readonly perAor: PerAor, private readonly isProblem: (summary: AorSummary) => boolean) {}
+
+  /**
+   * Counts the changes to what a render shows, the event counter aside: a render when this has not
+   * moved would give the same body (a contact reaching expiration_time, say, without changing its AOR's
+   * counts). The counter is rendered with the next change.
+   */
+  get version(): number {
+    return this.changes
+  }
 
   get contentType(): string {
     return this.registry.contentType
@@ -67,6 +80,7 @@ export class ExporterMetrics {
 
   /** A server is known (before its first read): it is down until read. */
   addServer(server: string): void {
+    this.changes++
     this.up.set({ server }, 0)
     this.status.set({ server }, 3)
     this.events.inc({ server, event: 'ContactStatus' }, 0)
@@ -77,6 +91,7 @@ export class ExporterMetrics {
 
   /** One AOR's series: set, or removed when the AOR is gone or (with --per-aor problems) is no problem. */
   setAor(server: string, aor: string, summary: AorSummary | null): void {
+    this.changes++
     let exported = this.exported.get(server)
     if (!exported) this.exported.set(server, (exported = new Map()))
     const shown = summary !== null && (this.perAor === 'all' || this.isProblem(summary))
@@ -85,6 +100,7 @@ export class ExporterMetrics {
   }
 
   setTotals(server: string, totals: ServerTotals): void {
+    if (!this.differs(`${server}\ttotals`, JSON.stringify([totals.status, [...totals.aorsByState], totals.contacts, totals.superseded, totals.expired, [...totals.qualify]]))) return
     this.status.set({ server }, totals.status)
     for (const state of AOR_STATES) this.aors.set({ server, state }, totals.aorsByState.get(state) ?? 0)
     this.contacts.set({ server }, totals.contacts)
@@ -99,6 +115,7 @@ export class ExporterMetrics {
   /** The busiest source addresses (already ordered); only the first SOURCE_SERIES get a series. */
   setSources(server: string, rows: readonly { address: string; contacts: number }[]): void {
     const shown = rows.slice(0, SOURCE_SERIES)
+    if (!this.differs(`${server}\tsources`, JSON.stringify(shown.map((r) => [r.address, r.contacts])))) return
     const now = new Set(shown.map((r) => r.address))
     for (const address of this.sourceAddresses.get(server) ?? []) if (!now.has(address)) this.source.remove({ server, address })
     for (const r of shown) this.source.set({ server, address: r.address }, r.contacts)
@@ -106,6 +123,7 @@ export class ExporterMetrics {
   }
 
   setUp(server: string, up: boolean): void {
+    this.changes++
     this.up.set({ server }, up ? 1 : 0)
   }
 
@@ -114,6 +132,9 @@ export class ExporterMetrics {
    * pjctl_server_up 0, check status 3 (UNKNOWN), and the counters and the last read's time stay.
    */
   serverDown(server: string): void {
+    this.changes++
+    this.shown.delete(`${server}\ttotals`)
+    this.shown.delete(`${server}\tsources`)
     this.up.set({ server }, 0)
     this.status.set({ server }, 3)
     this.exported.delete(server)
@@ -132,6 +153,7 @@ export class ExporterMetrics {
   }
 
   resynced(server: string, figures: ResyncFigures): void {
+    this.changes++
     this.resyncSeconds.set({ server }, figures.seconds)
     this.drift.inc({ server, kind: 'added' }, figures.added)
     this.drift.inc({ server, kind: 'removed' }, figures.removed)
@@ -167,6 +189,14 @@ export class ExporterMetrics {
     }
     chunks.push(Buffer.from(registry))
     return Buffer.concat(chunks)
+  }
+
+  /** true (and counted as a change) when `what` is not what `key` showed last. */
+  private differs(key: string, what: string): boolean {
+    if (this.shown.get(key) === what) return false
+    this.shown.set(key, what)
+    this.changes++
+    return true
   }
 
   private serverLabel(server: string): string {

@@ -76,6 +76,27 @@ describe('exporter metrics: hand-rendered per-AOR families', () => {
     expect(body).toContain('pjctl_server_up{server="s"} 0\n')
   })
 
+  it('version moves with every change a render would show, not with a set that changes nothing', () => {
+    const metrics = new ExporterMetrics('all', problem)
+    metrics.addServer('s')
+    const totals = () => ({ status: 0 as const, aorsByState: new Map([['ok' as const, 1]]), contacts: 1, superseded: 0, expired: 0, qualify: new Map([['NonQualified', 1]]) })
+    metrics.setTotals('s', totals())
+    metrics.setSources('s', [{ address: '10.0.0.1', contacts: 1 }])
+    const v = metrics.version
+    metrics.setTotals('s', totals())
+    metrics.setSources('s', [{ address: '10.0.0.1', contacts: 1 }])
+    metrics.countEvent('s', 'ContactStatus')
+    expect(metrics.version).toBe(v)
+    metrics.setTotals('s', { ...totals(), qualify: new Map([['Reachable', 1]]) })
+    expect(metrics.version).toBe(v + 1)
+    metrics.setSources('s', [{ address: '10.0.0.2', contacts: 1 }])
+    metrics.setAor('s', 'a', summary('a'))
+    expect(metrics.version).toBe(v + 3)
+    metrics.serverDown('s')
+    metrics.setTotals('s', totals())
+    expect(metrics.version).toBe(v + 5)
+  })
+
   it('yields to the event loop while rendering many AORs (a timer fires mid-render), and loses no line', async () => {
     const metrics = new ExporterMetrics('all', problem)
     for (let i = 0; i < 20_000; i++) metrics.setAor('s', `aor${i}`, summary(`aor${i}`))
