@@ -267,7 +267,7 @@ export async function exporterOnAsterisk(bin: string, env: Record<string, string
       const idle = await scrapeFigures(running.port, 30, true)
       const memory = rssMb(running.child.pid!)
       const body = (await scrape(running.port)).body
-      rows.push([`--per-aor ${perAor}: first full read (spawn to up; PJSIPShowAors included)`, fmt.ms(readMs)])
+      rows.push([`--per-aor ${perAor}: first full read (spawn to up; limits included)`, fmt.ms(readMs)])
       rows.push([`--per-aor ${perAor}: contacts seen / in astdb`, `${sampleOf(body, `pjctl_server_contacts{server="${server}"}`)! + sampleOf(body, `pjctl_server_expired_contacts{server="${server}"}`)!} / ${total}`])
       rows.push([`--per-aor ${perAor}: /metrics body (gzip, as Prometheus asks)`, `${(idle.bytes / 1024 / 1024).toFixed(1)} MB (${(idle.sent / 1024 / 1024).toFixed(1)} MB)`])
       rows.push([`--per-aor ${perAor}: scrape, no gzip (median / p95 / max of 30)`, `${plain.median.toFixed(1)} / ${plain.p95.toFixed(1)} / ${plain.max.toFixed(1)} ms`])
