@@ -5,8 +5,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net'
 
 export interface HttpHandlers {
-  /** The current exposition body, the same gzip-compressed (when there is one), and its Content-Type. */
-  metrics(): { body: Buffer; gzipped?: Buffer; contentType: string }
+  /** The current exposition body (in pieces, sent one after the other), the same gzip-compressed (when there is one), and its Content-Type. */
+  metrics(): { body: readonly Buffer[]; gzipped?: Buffer; contentType: string }
   /** true: 200, else 503; `text` says why. */
   health(): { ok: boolean; text: string }
 }
@@ -54,9 +54,16 @@ function answer(request: IncomingMessage, response: ServerResponse, handlers: Ht
     const { body: plain, gzipped, contentType } = handlers.metrics()
     // Prometheus asks for gzip: a 20 MB body is ~1 MB compressed, compressed once per render, not per scrape
     const gzip = gzipped !== undefined && /\bgzip\b/.test(request.headers['accept-encoding'] ?? '')
-    const body = gzip ? gzipped : plain
-    response.writeHead(200, { 'Content-Type': contentType, 'Content-Length': body.length, 'Cache-Control': 'no-store', Vary: 'Accept-Encoding', ...(gzip ? { 'Content-Encoding': 'gzip' } : {}) })
-    response.end(request.method === 'HEAD' ? undefined : body)
+    const body = gzip ? [gzipped] : plain
+    let length = 0
+    for (const piece of body) length += piece.length
+    response.writeHead(200, { 'Content-Type': contentType, 'Content-Length': length, 'Cache-Control': 'no-store', Vary: 'Accept-Encoding', ...(gzip ? { 'Content-Encoding': 'gzip' } : {}) })
+    if (request.method !== 'HEAD') {
+      // one writev for every piece (they are the render's, immutable: a slow scraper keeps its own body)
+      response.cork()
+      for (const piece of body) response.write(piece)
+    }
+    response.end()
     return
   }
   if (path === '/healthz') {

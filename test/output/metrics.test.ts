@@ -107,5 +107,10 @@ describe('exporter metrics: hand-rendered per-AOR families', () => {
     expect(ticks).toBeGreaterThan(0)
     expect(body.match(/^pjctl_aor_contacts\{/gm)).toHaveLength(20_000)
     expect(body.match(/^pjctl_aor_state\{/gm)).toHaveLength(20_000)
+    // served as pieces of whole lines (never one 23 MB copy at 100k contacts): the same text
+    const pieces = await metrics.renderChunks()
+    expect(pieces.length).toBeGreaterThan(20)
+    expect(pieces.every((piece) => piece.length === 0 || piece.at(-1) === 10)).toBe(true)
+    expect(Buffer.concat(pieces).toString('utf8')).toBe(body)
   })
 })
