@@ -19,6 +19,9 @@ import type { CommandSpec } from './types.js'
  */
 const MIN_RENDER_MS = 1000
 const RENDER_COST_FACTOR = 4
+/** A render's slices: 5 ms, 1 ms while a /metrics answer is being written (the socket is fed between slices). */
+const SLICE_MS = 5
+const SLICE_WHILE_SENDING_MS = 1
 
 export const exporter: CommandSpec<Record<string, never>> = {
   name: 'exporter',
@@ -37,7 +40,10 @@ export const exporter: CommandSpec<Record<string, never>> = {
     const metrics = new ExporterMetrics(settings.perAor, isProblem)
     const targets = await deps.targets()
 
-    let body = await metrics.renderChunks()
+    // /metrics answers being written (none until the listener is up)
+    let sending = (): number => 0
+    const sliceMs = (): number => (sending() > 0 ? SLICE_WHILE_SENDING_MS : SLICE_MS)
+    let body = await metrics.renderChunks(sliceMs)
     let gzipped = await gzip(body)
     let dirty = false
     let rendering = false
@@ -59,7 +65,7 @@ export const exporter: CommandSpec<Record<string, never>> = {
         const version = metrics.version
         if (version !== renderedVersion) {
           // compressed in libuv's thread pool (not on the event loop); body and gzipped change together
-          const text = await metrics.renderChunks()
+          const text = await metrics.renderChunks(sliceMs)
           const compressed = await gzip(text)
           body = text
           gzipped = compressed
@@ -98,6 +104,7 @@ export const exporter: CommandSpec<Record<string, never>> = {
       throw new UsageError(`cannot listen on ${host}:${port}: ${code}`, code === 'EADDRINUSE' ? 'another process (another pjctl exporter?) uses that port; pick another with --listen' : undefined)
     }
     deps.log.info(`pjctl exporter: listening on http://${host.includes(':') ? `[${host}]` : host}:${http.port}/metrics (${followers.length} server(s), resync every ${resyncMs / 1000} s)`)
+    sending = http.sending
     for (const follower of followers) follower.start()
 
     await new Promise<void>((resolve) => {
