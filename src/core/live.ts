@@ -218,12 +218,15 @@ export class LiveServer {
   load(contacts: readonly Contact[], configs: readonly AorConfig[] | null, now: number, untouched: ReadonlySet<string> = new Set()): Drift {
     const drift: Drift = { added: 0, removed: 0, refreshed: 0 }
     this.strings = new Map()
-    const fresh = new Set<string>()
-    for (const contact of contacts) fresh.add(contact.key)
-    for (const key of [...this.contacts.keys()]) {
-      if (!fresh.has(key)) {
-        if (!untouched.has(key)) drift.removed++
-        this.remove(key)
+    // nothing to forget on a first read (or after a reconnect): no set of 100,000 keys to build
+    if (this.contacts.size) {
+      const fresh = new Set<string>()
+      for (const contact of contacts) fresh.add(contact.key)
+      for (const key of [...this.contacts.keys()]) {
+        if (!fresh.has(key)) {
+          if (!untouched.has(key)) drift.removed++
+          this.remove(key)
+        }
       }
     }
     for (const contact of contacts) {
