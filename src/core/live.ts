@@ -44,6 +44,9 @@ export interface LiveOptions {
   sweepGrace?: number
 }
 
+/** Contacts (or keys, or AORs) handled by loading() between two of its pauses. */
+export const LOAD_STEP = 256
+
 /** One contact as the exporter keeps it: what judging and the metrics use, nothing more (no stored value, no fields). */
 interface Kept {
   readonly key: string
@@ -212,36 +215,67 @@ export class LiveServer {
   }
 
   /**
-   * Replaces everything with a full read. `configs` null keeps the limits already known (a resync
-   * that read contacts only). `untouched` keys (changed by events while the read ran) are not counted as drift.
+   * Replaces everything with a full read, in one block (see loading()). `configs` null keeps the limits
+   * already known (a resync that read contacts only). `untouched` keys (changed by events while the read
+   * ran) are not counted as drift.
    */
   load(contacts: readonly Contact[], configs: readonly AorConfig[] | null, now: number, untouched: ReadonlySet<string> = new Set()): Drift {
+    const steps = this.loading(contacts, configs, now, untouched)
+    for (;;) {
+      const step = steps.next()
+      if (step.done) return step.value
+    }
+  }
+
+  /**
+   * load() in steps: pauses after every LOAD_STEP contacts, AORs or keys (at 100,000 contacts the whole
+   * apply is 0.3-0.8 s, so a caller serving scrapes and events runs its event loop between steps).
+   * Between two steps the picture is half applied: nothing else may read or change this LiveServer
+   * (no put, remove, tick or judge) until the generator is done; one abandoned half way must be
+   * followed by clear().
+   */
+  *loading(contacts: readonly Contact[], configs: readonly AorConfig[] | null, now: number, untouched: ReadonlySet<string> = new Set()): Generator<void, Drift, void> {
     const drift: Drift = { added: 0, removed: 0, refreshed: 0 }
+    let n = 0
     this.strings = new Map()
     // nothing to forget on a first read (or after a reconnect): no set of 100,000 keys to build
     if (this.contacts.size) {
       const fresh = new Set<string>()
-      for (const contact of contacts) fresh.add(contact.key)
-      for (const key of [...this.contacts.keys()]) {
+      for (const contact of contacts) {
+        fresh.add(contact.key)
+        if (++n % LOAD_STEP === 0) yield
+      }
+      // deleting the current entry while iterating a Map is safe: it is not visited again, the rest are
+      for (const key of this.contacts.keys()) {
         if (!fresh.has(key)) {
           if (!untouched.has(key)) drift.removed++
           this.remove(key)
         }
+        if (++n % LOAD_STEP === 0) yield
       }
     }
     for (const contact of contacts) {
       const outcome = this.put(contact, now)
-      if (untouched.has(contact.key)) continue
-      if (outcome === 'added') drift.added++
-      else if (outcome === 'changed') drift.refreshed++
+      if (!untouched.has(contact.key)) {
+        if (outcome === 'added') drift.added++
+        else if (outcome === 'changed') drift.refreshed++
+      }
+      if (++n % LOAD_STEP === 0) yield
     }
     if (configs !== null) {
       const next = new Map<string, AorConfig>()
-      for (const config of configs) if (!next.has(config.aor)) next.set(config.aor, config)
+      for (const config of configs) {
+        if (!next.has(config.aor)) next.set(config.aor, config)
+        if (++n % LOAD_STEP === 0) yield
+      }
       for (const entry of this.aors.values()) {
         if (!next.has(entry.name)) this.configure(entry, undefined)
+        if (++n % LOAD_STEP === 0) yield
       }
-      for (const config of next.values()) this.configure(this.aor(config.aor), config)
+      for (const config of next.values()) {
+        this.configure(this.aor(config.aor), config)
+        if (++n % LOAD_STEP === 0) yield
+      }
     }
     return drift
   }

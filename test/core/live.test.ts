@@ -1,7 +1,7 @@
 // LiveServer: the exporter's picture of one server, judged as check judges, moved by events and the clock.
 import { describe, expect, it } from 'vitest'
 import { contactFromRow } from '../../src/core/contact.js'
-import { LiveServer, isProblem, serverStatus, type AorSummary } from '../../src/core/live.js'
+import { LOAD_STEP, LiveServer, isProblem, serverStatus, type AorSummary } from '../../src/core/live.js'
 import type { AorConfig, Contact } from '../../src/core/types.js'
 import { row } from '../helpers/prune.js'
 
@@ -79,6 +79,35 @@ describe('LiveServer', () => {
     const drift = live.load([contact('a', 5060, T + 1800), c, d], null, T, new Set([d.key]))
     expect(drift).toEqual({ added: 1, removed: 1, refreshed: 1 })
     expect([...live.keys()].sort()).toEqual([a.key, c.key, d.key].sort())
+  })
+
+  it('loading() applies a full read in steps (a pause every LOAD_STEP contacts, keys or AORs) and ends where load() ends', () => {
+    const first = Array.from({ length: 3000 }, (_, i) => contact(`a${i}`, 5060, T + 900))
+    // the next read: 500 gone, 400 new, 100 refreshed, the rest the same; limits for 2000 AORs
+    const next = [...first.slice(500, 2900), ...first.slice(2900).map((c) => contact(c.aor, 5060, T + 1800)), ...Array.from({ length: 400 }, (_, i) => contact(`n${i}`, 5060, T + 900))]
+    const configs = Array.from({ length: 2000 }, (_, i) => config(`a${i}`, 2))
+    const whole = new LiveServer()
+    whole.load(first, [], T)
+    const stepped = new LiveServer()
+    stepped.load(first, [], T)
+    const wholeDrift = whole.load(next, configs, T)
+    const steps = stepped.loading(next, configs, T)
+    let pauses = 0
+    let result = steps.next()
+    for (; !result.done; result = steps.next()) {
+      pauses++
+      // paused half way: nothing judged yet, and not every new key is in yet
+      if (pauses === 1) expect(stepped.size).toBe(first.length)
+    }
+    expect(result.value).toEqual({ added: 400, removed: 500, refreshed: 100 })
+    expect(wholeDrift).toEqual(result.value)
+    // every contact of the read (twice: the set of fresh keys, then the puts), every old key, every limit and AOR
+    expect(pauses).toBeGreaterThanOrEqual(Math.floor((next.length * 2 + first.length + configs.length) / LOAD_STEP))
+    whole.judge(T)
+    stepped.judge(T)
+    const byAor = (live: LiveServer) => [...live.allSummaries()].sort((a, b) => a.aor.localeCompare(b.aor))
+    expect(byAor(stepped)).toEqual(byAor(whole))
+    expect([...stepped.keys()].sort()).toEqual([...whole.keys()].sort())
   })
 
   it('qualify counts: NonQualified for qualify_frequency 0 until an event says otherwise; forgotten with the contact', () => {
