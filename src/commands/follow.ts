@@ -10,6 +10,10 @@
 //   server again every --resync; what a resync finds that events did not tell is logged and counted.
 // - Events that arrive during a full read are held and applied after it, in order (a DBGet after the
 //   read is the truth for a new key; Removed is final), and are not counted as drift.
+// - A full read is applied in slices of a few ms (LiveServer.loading), the event loop served in between:
+//   scrapes get the last complete body meanwhile (nothing is judged or published from a half-applied
+//   picture), and what arrives during the apply (events, DBGet answers: newer than the read) is held
+//   too and applied after it, in the order it came.
 
 import { createHash } from 'node:crypto'
 import type { AmiMessage, AmiSession, AmiTarget } from '../ami/types.js'
@@ -25,6 +29,9 @@ import type { Deps, Settings } from './types.js'
 
 /** AORs judged per slice of publish() (a few ms each). */
 const PUBLISH_SLICE = 500
+/** A full read's apply: a slice ends after this long, or after this many of LiveServer.loading's steps (a bound that does not depend on the machine's speed). */
+const APPLY_SLICE_MS = 3
+const APPLY_SLICE_STEPS = 16
 
 /** Backoff between reconnect attempts: 1 s, doubling, at most 30 s. */
 const BACKOFF_FIRST_MS = 1000
@@ -58,8 +65,16 @@ export class ServerFollower {
   private session: AmiSession | null = null
   private stopped = false
   private wake: (() => void) | null = null
-  private held: AmiMessage[] | null = null
+  /** While a full read runs and is applied: events (and, during the apply, DBGet answers) in the order they came, applied after it. */
+  private held: (AmiMessage | (() => void))[] | null = null
+  /** Keys events touched while the read ran (not drift); no longer added to once the read is complete. */
   private heldKeys = new Set<string>()
+  /** A full read is being applied to `live`: it is half applied, nothing may judge, publish or change it. */
+  private applying = false
+  /** publish() under way (its slices yield): an apply waits for it, so it never judges a half-applied picture. */
+  private publishing: Promise<void> | null = null
+  /** Counts the times the server went down: an apply of an older connection stops. */
+  private generation = 0
   private readonly fetchQueue = new Set<string>()
   /** Keys whose DBGet is in flight; true when an event about them arrived meanwhile (fetch again). */
   private readonly inFlight = new Map<string, boolean>()
@@ -118,7 +133,18 @@ export class ServerFollower {
    * judging them in one block would hold scrapes and events for seconds.
    */
   async publish(): Promise<void> {
-    if (this.state !== 'up') return
+    // while a full read is applied, the metrics keep what the last publish gave: a whole picture
+    if (this.state !== 'up' || this.applying || this.publishing) return
+    const run = this.judgeAndPublish()
+    this.publishing = run
+    try {
+      await run
+    } finally {
+      this.publishing = null
+    }
+  }
+
+  private async judgeAndPublish(): Promise<void> {
     const now = this.deps.now()
     while (this.live.hasDirty) {
       for (const [aor, summary] of this.live.judge(now, PUBLISH_SLICE)) this.metrics.setAor(this.name, aor, summary)
@@ -204,6 +230,7 @@ export class ServerFollower {
     else this.deps.log.warn(`pjctl exporter: ${this.name}: cannot follow: ${reason}`)
     this.state = 'down'
     this.reason = reason
+    this.generation++
     this.live.clear()
     this.fetchQueue.clear()
     this.inFlight.clear()
@@ -257,15 +284,21 @@ export class ServerFollower {
     try {
       const withLimits = this.limitsStale
       const read = withLimits ? await this.readAll(session) : await this.readContacts(session)
-      drift = this.live.load(read.contacts, read.configs, this.deps.now(), this.heldKeys)
+      this.deps.log.debug(`${this.name}: ${why}: ${read.contacts.length} contacts read, applying`)
+      drift = await this.apply(read.contacts, read.configs)
       if (withLimits) this.limitsStale = false
     } catch (error) {
       this.held = null
       throw error
+    } finally {
+      this.applying = false
     }
     const held = this.held
     this.held = null
-    for (const event of held) this.onEvent(event)
+    for (const item of held) {
+      if (typeof item === 'function') item()
+      else this.onEvent(item)
+    }
     const seconds = (Date.now() - started) / 1000
     this.metrics.resynced(this.name, { seconds, added: why === 'first read' ? 0 : drift.added, removed: why === 'first read' ? 0 : drift.removed, at: this.deps.now() })
     if (why === 'first read') {
@@ -277,6 +310,34 @@ export class ServerFollower {
       }
     }
     this.hooks.changed()
+  }
+
+  /**
+   * Applies a complete read to `live` in slices (LiveServer.loading), serving the event loop between
+   * them. From here on events are newer than the read: held (their keys are not spared from drift) and,
+   * like DBGet answers that come meanwhile, applied after it. Throws when the server went down or the
+   * exporter stopped meanwhile (the half-applied picture is then cleared by goDown).
+   */
+  private async apply(contacts: readonly Contact[], configs: readonly AorConfig[] | null): Promise<Drift> {
+    this.applying = true
+    const generation = this.generation
+    const gone = (): boolean => this.stopped || this.generation !== generation
+    // a publish under way finishes on the whole picture first
+    while (this.publishing) await this.publishing
+    if (gone()) throw new Error('stopped while a full read was being applied')
+    const steps = this.live.loading(contacts, configs, this.deps.now(), this.heldKeys)
+    let sliceStart = performance.now()
+    let stepsInSlice = 0
+    for (;;) {
+      const step = steps.next()
+      if (step.done) return step.value
+      if (++stepsInSlice >= APPLY_SLICE_STEPS || performance.now() - sliceStart >= APPLY_SLICE_MS) {
+        await new Promise<void>((resolve) => setImmediate(resolve))
+        if (gone()) throw new Error('stopped while a full read was being applied')
+        sliceStart = performance.now()
+        stepsInSlice = 0
+      }
+    }
   }
 
   /**
@@ -334,7 +395,7 @@ export class ServerFollower {
     if (name !== 'ContactStatus' && name !== 'UserEvent' && name !== 'Reload') return
     if (this.held) {
       this.held.push(event)
-      for (const key of keysOf(event)) this.heldKeys.add(key)
+      if (!this.applying) for (const key of keysOf(event)) this.heldKeys.add(key)
       return
     }
     if (this.state !== 'up' && this.state !== 'reading') return
@@ -419,6 +480,18 @@ export class ServerFollower {
 
   private fetched(session: AmiSession, key: string, value: string | null): void {
     if (this.session !== session || this.state !== 'up' || this.inFlight.get(key)) return
+    // newer than the read being applied: after it, in its place among the held events
+    if (this.applying && this.held) {
+      this.held.push(() => {
+        if (this.session === session && this.state === 'up') this.store(key, value)
+      })
+      return
+    }
+    this.store(key, value)
+  }
+
+  /** A DBGet's answer into the picture. */
+  private store(key: string, value: string | null): void {
     const now = this.deps.now()
     if (value === null) {
       this.pendingQualify.delete(key)
@@ -442,7 +515,8 @@ export class ServerFollower {
   // --- time ---
 
   private tick(): void {
-    if (this.state !== 'up') return
+    // during an apply the clock waits (the next tick catches up: every due time up to now is taken then)
+    if (this.state !== 'up' || this.applying) return
     const recheck = this.live.tick(this.deps.now())
     if (recheck.length > RECHECK_AS_RESYNC) this.requestResync()
     else for (const key of recheck) this.fetch(key)

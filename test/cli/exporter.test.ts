@@ -10,7 +10,8 @@ import { lockoutSeed, type SimSeed } from '../../src/sim/seed.js'
 import { startSim, type SimAsterisk } from '../../src/sim/server.js'
 import { startExporter, type ExporterMode, type RunningExporter } from '../helpers/exporter.js'
 import { CONTACT_FAMILY, home, row, staleSeed } from '../helpers/prune.js'
-import { contactCreatedEvents } from '../../src/sim/pjsip.js'
+import { contactCreatedEvents, contactRemovedEvents } from '../../src/sim/pjsip.js'
+import { block } from '../../src/sim/ami.js'
 import { runIn as run } from '../helpers/cli.js'
 import { envFor, sim } from '../helpers/sim.js'
 
@@ -215,6 +216,62 @@ describe.concurrent('pjctl exporter', () => {
     expect(await e.value(`pjctl_server_aors{server="${S(server)}",state="near"}`)).toBe(10_000)
   })
 
+  it('a resync is applied in slices: scrapes answered meanwhile get the last complete body; events during the read and the apply are applied after it; drift counts what no event told', { timeout: 120_000 }, async () => {
+    const t = now()
+    const seed = staleSeed(t, 10_000, 1)
+    const server = await sim({ seed: { rows: seed.rows, aors: seed.aors } })
+    const e = await exporterFor(server, '--resync', '1h', '--debug')
+    const contacts = total(server, 'pjctl_server_contacts')
+    const removedDrift = `pjctl_resync_drift_contacts_total{server="${S(server)}",kind="removed"}`
+    const addedDrift = `pjctl_resync_drift_contacts_total{server="${S(server)}",kind="added"}`
+    await e.waitFor(contacts, 20_000, 60_000)
+    // what only the resync can find: 30 contacts deleted and 20 stored without an event
+    for (const key of seed.staleKeys.slice(0, 30)) server.astdb.del(CONTACT_FAMILY, key)
+    for (let i = 0; i < 20; i++) {
+      const r = row(`ext${1100 + i}`, '10.7.0.1', 6000 + i, GS, t + 3600)
+      server.astdb.put(CONTACT_FAMILY, r.key, r.value)
+    }
+    // K: removed by an event sent as the resync's DBGetTree is answered (the tree still holds it: the read is older than the event);
+    // R: removed by an event sent once a scrape was answered while the read was being applied
+    const removal = (aor: string) => {
+      const r = seed.rows.find((x) => x.key.startsWith(`${aor};@`) && !seed.staleKeys.includes(x.key))!
+      return { key: r.key, events: contactRemovedEvents({ aor, uri: JSON.parse(r.value).uri, endpoint: aor, lastOfAor: false }) }
+    }
+    const K = removal('ext10999')
+    const R = removal('ext10998')
+    server.setFaults({ beforeAction: (action) => void (action.toLowerCase() === 'dbgettree' && server.broadcast(K.events)) })
+    const phase = (): 'before' | 'applying' | 'applied' => {
+      const log = e.stderr()
+      return !log.includes(': resync: 19990 contacts read, applying') ? 'before' : /: resync: \d+ contacts read in /.test(log) ? 'applied' : 'applying'
+    }
+    const scrapes: { phase: string; contacts: number | undefined; removed: number | undefined }[] = []
+    let done = false
+    const scraping = (async () => {
+      while (!done) {
+        const text = await gzipScrape(e.port)
+        const at = phase()
+        scrapes.push({ phase: at, contacts: sample(text, contacts), removed: sample(text, removedDrift) })
+        if (at === 'applying' && server.astdb.del(CONTACT_FAMILY, R.key)) server.broadcast(R.events)
+      }
+    })()
+    server.broadcast([block([['Event', 'Reload'], ['Privilege', 'system,all'], ['Module', 'res_pjsip.so'], ['Status', '0']])])
+    try {
+      await e.waitFor(removedDrift, 30, 60_000)
+      await e.waitFor(contacts, 20_000 - 30 + 20 - 2)
+    } finally {
+      done = true
+      await scraping
+    }
+    // answered while the apply ran (before, the apply was one block: no scrape could end inside it)
+    expect(scrapes.filter((s) => s.phase === 'applying').length).toBeGreaterThan(0)
+    // every answer a whole picture: before the resync, after it (R's event applied with it or just after), never half applied
+    for (const s of scrapes) expect([[20_000, 0], [19_989, 30], [19_988, 30]]).toContainEqual([s.contacts, s.removed])
+    expect(await e.value(addedDrift)).toBe(20)
+    expect(await e.value(aor(server, 'pjctl_aor_contacts', 'ext10999'))).toBe(1)
+    expect(await e.value(aor(server, 'pjctl_aor_contacts', 'ext10998'))).toBe(1)
+    expect(e.stderr()).toContain(`pjctl exporter: ${S(server)}: drift: 20 contact(s) unknown to the exporter, 30 gone from Asterisk without an event`)
+  })
+
   it('a slow scraper (a request never read, another never finished) holds up neither events nor other scrapes', SLOW, async () => {
     const seed = staleSeed(now(), 2000, 1)
     const server = await sim({ seed: { rows: seed.rows, aors: [...seed.aors, defineAor('FAP003', { maxContacts: 2 })] } })
@@ -266,3 +323,14 @@ function sample(text: string, series: string): number | undefined {
   return m ? Number(m[1]) : undefined
 }
 
+/** The body of /metrics asked for gzip, as Prometheus asks (a small answer: a few turns of the event loop). */
+function gzipScrape(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const request = get({ host: '127.0.0.1', port, path: '/metrics', agent: false, headers: { 'Accept-Encoding': 'gzip' } }, (response) => {
+      const chunks: Buffer[] = []
+      response.on('data', (d: Buffer) => chunks.push(d))
+      response.on('end', () => resolve(gunzipSync(Buffer.concat(chunks)).toString('utf8')))
+    })
+    request.on('error', reject)
+  })
+}
