@@ -34,7 +34,7 @@ export const check: CommandSpec<CheckData> = {
   },
   async run({ args, settings, deps }) {
     const thresholds = thresholdsFrom(settings)
-    const limit = perIpLimitFrom(settings.perIpLimit, settings.per)
+    const limit = perIpLimitFrom(settings)
     const results = await readFleet(checkNames(args), settings, deps)
     const servers: CheckServer[] = results.map((r) => {
       if ('message' in r) return { server: r.server, status: 3, failure: r, findings: [] }

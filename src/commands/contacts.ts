@@ -20,7 +20,7 @@ export const contacts: CommandSpec<ContactsData> = {
   options: [...READ_OPTIONS, 'warn', 'crit', 'raw', 'perIpLimit', 'per', 'problems'],
   formats: ['table', 'json'],
   async run({ args, settings, deps }) {
-    const limit = perIpLimitFrom(settings.perIpLimit, settings.per)
+    const limit = perIpLimitFrom(settings)
     const names = checkNames(args)
     const read = await readFleet(names, settings, deps)
     // --problems: only the AORs that need a look (every format: the table, the rows, the JSON)

@@ -25,7 +25,7 @@ export const doctor: CommandSpec<DoctorData> = {
   formats: ['table', 'json'],
   errorExit: EXIT.unreadable,
   async run({ args, settings, deps }) {
-    const limit = perIpLimitFrom(settings.perIpLimit, settings.per)
+    const limit = perIpLimitFrom(settings)
     const names = checkNames(args)
     let servers: (DoctorServer | ServerFailure)[]
     if (settings.input !== undefined) {

@@ -51,16 +51,16 @@ export function thresholdsFrom(settings: Settings): Thresholds {
   }
 }
 
-/** Reads one server (or the --input dump) into a judged report. */
 /** --per-ip-limit / --per from the settings; null without --per-ip-limit. */
-export function perIpLimitFrom(limit: unknown, per: unknown): PerIpLimit | null {
-  if (limit === undefined || limit === null) {
-    if (per !== undefined && per !== null && per !== 'address') throw new UsageError('--per aor needs --per-ip-limit N')
+export function perIpLimitFrom(settings: Pick<Settings, 'perIpLimit' | 'per'>): PerIpLimit | null {
+  if (settings.perIpLimit === undefined) {
+    if (settings.per === 'aor') throw new UsageError('--per aor needs --per-ip-limit N')
     return null
   }
-  return { limit: Number(limit), per: per === 'aor' ? 'aor' : 'address' }
+  return { limit: settings.perIpLimit, per: settings.per === 'aor' ? 'aor' : 'address' }
 }
 
+/** Reads one server (or the --input dump) into a judged report. */
 export async function readServerReport(target: AmiTarget | null, settings: Settings, deps: Deps, options: ReadOptions = {}): Promise<ServerReport> {
   const thresholds = thresholdsFrom(settings)
   if (settings.input !== undefined) return reportFromDump(settings.input, settings, deps, thresholds)

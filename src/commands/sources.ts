@@ -20,7 +20,7 @@ export const sources: CommandSpec<SourcesData> = {
   options: [...READ_OPTIONS, 'perIpLimit', 'per'],
   formats: ['table', 'json'],
   async run({ args, settings, deps }) {
-    const limit = perIpLimitFrom(settings.perIpLimit, settings.per)
+    const limit = perIpLimitFrom(settings)
     const names = checkNames(args)
     const servers = await readFleet(names, settings, deps)
     const failed = servers.find((s): s is ServerFailure => 'message' in s)
