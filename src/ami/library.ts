@@ -37,10 +37,14 @@ export function handSocket(manager: Manager, socket: net.Socket, port: number, h
     return socket
   }) as typeof net.createConnection
   const readers = socket.listeners('data')
+  // the library decodes the socket as utf-8 (setEncoding in connect()); we read it ourselves, as
+  // Buffers: a big answer queued as strings made young-generation GC pauses of 30-100 ms (session.ts)
+  socket.setEncoding = (() => socket) as typeof socket.setEncoding
   try {
     manager.connect(port, host)
   } finally {
     net.createConnection = original
+    delete (socket as Partial<net.Socket>).setEncoding
   }
   if (handed !== 1) throw new Error(`asterisk-manager ${LIBRARY_VERSION} internals changed: connect() called net.createConnection ${handed} times (expected once)`)
   for (const listener of socket.listeners('data')) {
