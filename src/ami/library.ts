@@ -3,7 +3,7 @@
 // │                                                                                      │
 // │ The library owns the connection object, the writing of actions (its header format,   │
 // │ ActionIDs) and the dispatch of each answer to the callback of its ActionID. pjctl    │
-// │ relies on five things it does inside, not through its documented API:                │
+// │ relies on six things it does inside, not through its documented API:                 │
 // │   1. connect() creates its socket with net.createConnection(port, host), once,       │
 // │      synchronously: so pjctl can hand it a socket of its own (TCP or TLS).           │
 // │   2. it reads with one 'data' listener on that socket, which pjctl removes (its      │
@@ -15,9 +15,12 @@
 // │      exactly 'login'; what it writes comes from the request's enumerable keys.       │
 // │   5. login() builds { action: 'login', username, secret, event } and sends it with   │
 // │      this.action(); on success it marks the session logged in.                       │
+// │   6. connect() decodes the socket as utf-8 with socket.setEncoding, inside connect() │
+// │      and nowhere else: pjctl makes that call a no-op for the length of connect(), so │
+// │      the socket delivers Buffers (queued off the JS heap; session.ts decodes them).  │
 // │                                                                                      │
-// │ package.json pins the version exactly; test/ami/library-contract.test.ts checks      │
-// │ each of the five against the installed package and names the one that broke.         │
+// │ package.json pins the version exactly; test/ami/library.contract.test.ts checks      │
+// │ each of the six against the installed package and names the one that broke.          │
 // └──────────────────────────────────────────────────────────────────────────────────────┘
 
 import net from 'node:net'
@@ -28,7 +31,7 @@ export const LIBRARY_VERSION = '0.2.0'
 
 type Callback = (err: ManagerItem | undefined, answer: ManagerItem) => void
 
-/** (1) and (2): makes `socket` the library's connection, and leaves the reading of it to the caller. */
+/** (1), (2) and (6): makes `socket` the library's connection, and leaves the reading of it, as Buffers, to the caller. */
 export function handSocket(manager: Manager, socket: net.Socket, port: number, host: string): void {
   const original = net.createConnection
   let handed = 0

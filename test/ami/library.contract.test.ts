@@ -87,6 +87,32 @@ describe('asterisk-manager internals pjctl relies on', () => {
     expect(raw, `${CHANGED} (2) the library still parses incoming data after its reader was removed`).toBe(0)
   })
 
+  it('(6) connect() sets the socket\'s encoding with setEncoding, during connect() only: after handSocket it delivers Buffers', () => {
+    const manager = createManager(undefined, '127.0.0.1', 'u', 's', false)
+    const { socket } = recordingSocket()
+    const original = net.createConnection
+    net.createConnection = (() => socket) as typeof net.createConnection
+    try {
+      manager.connect(5038, '127.0.0.1')
+    } finally {
+      net.createConnection = original
+    }
+    // what pjctl neutralises is really there: left alone, the library decodes the socket itself
+    expect(socket.readableEncoding, `${CHANGED} (6) connect() no longer decodes its socket with setEncoding (pjctl's no-op is then useless, but harmless)`).toBe('utf8')
+
+    const { socket: ours } = connected()
+    expect(ours.readableEncoding, `${CHANGED} (6) the socket still has an encoding after handSocket: the library sets it outside connect()`).toBeNull()
+    expect(Object.prototype.hasOwnProperty.call(ours, 'setEncoding'), '(6) handSocket left its no-op setEncoding on the socket').toBe(false)
+    const chunks: unknown[] = []
+    ours.on('data', (chunk) => chunks.push(chunk))
+    ours.push(Buffer.from('Asterisk Call Manager/11.0.0\r\n'))
+    return new Promise<void>((resolve) => setImmediate(() => {
+      expect(chunks.length).toBe(1)
+      expect(Buffer.isBuffer(chunks[0]), `${CHANGED} (6) the socket delivers strings after handSocket`).toBe(true)
+      resolve()
+    }))
+  })
+
   it("(3) a 'rawevent' item (lower-cased names) calls back the action with that ActionID; Response: Error is the error", async () => {
     const { manager, written } = connected()
     const calls: [ManagerItem | undefined, ManagerItem][] = []
