@@ -218,13 +218,17 @@ describe.concurrent('pjctl exporter', () => {
 
   it('a resync is applied in slices: scrapes answered meanwhile get the last complete body; events during the read and the apply are applied after it; drift counts what no event told', { timeout: 120_000 }, async () => {
     const t = now()
-    const seed = staleSeed(t, 10_000, 1)
+    // 4,000 AORs, each with its contact and a superseded one: at most 4,096 contacts are applied
+    // per slice, so the apply of 8,000 takes two slices at the very least (more at 3 ms each)
+    const AORS = 4_000
+    const CONTACTS = 2 * AORS
+    const seed = staleSeed(t, AORS, 1)
     const server = await sim({ seed: { rows: seed.rows, aors: seed.aors } })
     const e = await exporterFor(server, '--resync', '1h', '--debug')
     const contacts = total(server, 'pjctl_server_contacts')
     const removedDrift = `pjctl_resync_drift_contacts_total{server="${S(server)}",kind="removed"}`
     const addedDrift = `pjctl_resync_drift_contacts_total{server="${S(server)}",kind="added"}`
-    await e.waitFor(contacts, 20_000, 60_000)
+    await e.waitFor(contacts, CONTACTS, 60_000)
     // what only the resync can find: 30 contacts deleted and 20 stored without an event
     for (const key of seed.staleKeys.slice(0, 30)) server.astdb.del(CONTACT_FAMILY, key)
     for (let i = 0; i < 20; i++) {
@@ -237,12 +241,12 @@ describe.concurrent('pjctl exporter', () => {
       const r = seed.rows.find((x) => x.key.startsWith(`${aor};@`) && !seed.staleKeys.includes(x.key))!
       return { key: r.key, events: contactRemovedEvents({ aor, uri: JSON.parse(r.value).uri, endpoint: aor, lastOfAor: false }) }
     }
-    const K = removal('ext10999')
-    const R = removal('ext10998')
+    const K = removal(`ext${1000 + AORS - 1}`)
+    const R = removal(`ext${1000 + AORS - 2}`)
     server.setFaults({ beforeAction: (action) => void (action.toLowerCase() === 'dbgettree' && server.broadcast(K.events)) })
     const phase = (): 'before' | 'applying' | 'applied' => {
       const log = e.stderr()
-      return !log.includes(': resync: 19990 contacts read, applying') ? 'before' : /: resync: \d+ contacts read in /.test(log) ? 'applied' : 'applying'
+      return !log.includes(`: resync: ${CONTACTS - 30 + 20} contacts read, applying`) ? 'before' : /: resync: \d+ contacts read in /.test(log) ? 'applied' : 'applying'
     }
     const scrapes: { phase: string; contacts: number | undefined; removed: number | undefined }[] = []
     let done = false
@@ -257,7 +261,7 @@ describe.concurrent('pjctl exporter', () => {
     server.broadcast([block([['Event', 'Reload'], ['Privilege', 'system,all'], ['Module', 'res_pjsip.so'], ['Status', '0']])])
     try {
       await e.waitFor(removedDrift, 30, 60_000)
-      await e.waitFor(contacts, 20_000 - 30 + 20 - 2)
+      await e.waitFor(contacts, CONTACTS - 30 + 20 - 2)
     } finally {
       done = true
       await scraping
@@ -265,10 +269,10 @@ describe.concurrent('pjctl exporter', () => {
     // answered while the apply ran (before, the apply was one block: no scrape could end inside it)
     expect(scrapes.filter((s) => s.phase === 'applying').length).toBeGreaterThan(0)
     // every answer a whole picture: before the resync, after it (R's event applied with it or just after), never half applied
-    for (const s of scrapes) expect([[20_000, 0], [19_989, 30], [19_988, 30]]).toContainEqual([s.contacts, s.removed])
+    for (const s of scrapes) expect([[CONTACTS, 0], [CONTACTS - 11, 30], [CONTACTS - 12, 30]]).toContainEqual([s.contacts, s.removed])
     expect(await e.value(addedDrift)).toBe(20)
-    expect(await e.value(aor(server, 'pjctl_aor_contacts', 'ext10999'))).toBe(1)
-    expect(await e.value(aor(server, 'pjctl_aor_contacts', 'ext10998'))).toBe(1)
+    expect(await e.value(aor(server, 'pjctl_aor_contacts', `ext${1000 + AORS - 1}`))).toBe(1)
+    expect(await e.value(aor(server, 'pjctl_aor_contacts', `ext${1000 + AORS - 2}`))).toBe(1)
     expect(e.stderr()).toContain(`pjctl exporter: ${S(server)}: drift: 20 contact(s) unknown to the exporter, 30 gone from Asterisk without an event`)
   })
 
