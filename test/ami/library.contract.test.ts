@@ -35,6 +35,17 @@ function connected(): { manager: Manager; socket: net.Socket; written: string[] 
   return { manager, socket, written }
 }
 
+/** The library's own connect() on `socket`, without pjctl's handSocket: what the library does left alone. */
+function connectLeftAlone(manager: Manager, socket: net.Socket): void {
+  const original = net.createConnection
+  net.createConnection = (() => socket) as typeof net.createConnection
+  try {
+    manager.connect(5038, '127.0.0.1')
+  } finally {
+    net.createConnection = original
+  }
+}
+
 /** The library calls back on process.nextTick. */
 const ticks = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
@@ -70,13 +81,7 @@ describe('asterisk-manager internals pjctl relies on', () => {
   it("(2) the library reads with one 'data' listener, which pjctl removes", () => {
     const manager = createManager(undefined, '127.0.0.1', 'u', 's', false)
     const { socket } = recordingSocket()
-    const original = net.createConnection
-    net.createConnection = (() => socket) as typeof net.createConnection
-    try {
-      manager.connect(5038, '127.0.0.1')
-    } finally {
-      net.createConnection = original
-    }
+    connectLeftAlone(manager, socket)
     expect(socket.listeners('data').length, `${CHANGED} (2) connect() no longer adds exactly one 'data' listener to its socket`).toBe(1)
 
     const { manager: handed, socket: ours } = connected()
@@ -90,13 +95,7 @@ describe('asterisk-manager internals pjctl relies on', () => {
   it('(6) connect() sets the socket\'s encoding with setEncoding, during connect() only: after handSocket it delivers Buffers', () => {
     const manager = createManager(undefined, '127.0.0.1', 'u', 's', false)
     const { socket } = recordingSocket()
-    const original = net.createConnection
-    net.createConnection = (() => socket) as typeof net.createConnection
-    try {
-      manager.connect(5038, '127.0.0.1')
-    } finally {
-      net.createConnection = original
-    }
+    connectLeftAlone(manager, socket)
     // what pjctl neutralises is really there: left alone, the library decodes the socket itself
     expect(socket.readableEncoding, `${CHANGED} (6) connect() no longer decodes its socket with setEncoding (pjctl's no-op is then useless, but harmless)`).toBe('utf8')
 
