@@ -211,6 +211,56 @@ export async function scrapesDuringResync(running: Running, timeoutMs: number): 
   return { seconds, n: during.length, median: median(during), p95: during[Math.min(during.length - 1, Math.floor(during.length * 0.95))], max: during[during.length - 1] }
 }
 
+/** What both scenarios measure on one exporter: its first read, idle scrapes, RSS, and scrapes during a resync. */
+interface Measured {
+  running: Running
+  idle: { bytes: number; sent: number }
+}
+
+/**
+ * Starts the exporter (`--per-aor perAor`, `--resync RESYNC_S`), waits for `up`, and adds to `rows` and `met`
+ * the figures both scenarios report: the first full read, the body, scrapes while idle (plain, curl, gzip),
+ * RSS, and scrapes during its first resync. `where` labels the targets (sim or real Asterisk); `extraRows`
+ * adds rows of the scenario's own right after the first read (the body is read once for them).
+ */
+async function startAndMeasure(
+  bin: string,
+  env: Record<string, string>,
+  perAor: 'all' | 'problems',
+  server: string,
+  what: { where: string; contacts: string; readLabel: string; extraRows?: (body: string) => (string | number)[][] },
+  rows: (string | number)[][],
+  met: ExporterTarget[],
+  children: Set<ChildProcess>,
+  progress: (t: string) => void,
+): Promise<Measured> {
+  const started = performance.now()
+  const running = await startExporterChild(bin, env, ['--resync', `${RESYNC_S}s`, '--per-aor', perAor, '--timeout', '300'])
+  children.add(running.child)
+  await waitForSample(running.port, `pjctl_server_up{server="${server}"}`, (v) => v === 1, 900_000)
+  const readMs = performance.now() - started
+  await sleep(1000)
+  const plain = await scrapeFigures(running.port, 30)
+  const idle = await scrapeFigures(running.port, 30, true)
+  const memory = rssMb(running.child.pid!)
+  rows.push([`--per-aor ${perAor}: first full read (${what.readLabel})`, fmt.ms(readMs)])
+  if (what.extraRows) rows.push(...what.extraRows((await scrape(running.port)).body))
+  const figures = (f: { median: number; p95: number; max: number }) => `${f.median.toFixed(1)} / ${f.p95.toFixed(1)} / ${f.max.toFixed(1)} ms`
+  rows.push([`--per-aor ${perAor}: /metrics body (gzip, as Prometheus asks)`, `${(idle.bytes / 1024 / 1024).toFixed(1)} MB (${(idle.sent / 1024 / 1024).toFixed(1)} MB)`])
+  rows.push([`--per-aor ${perAor}: scrape, idle, no gzip (median / p95 / max of 30)`, figures(plain)])
+  const curled = curlFigures(running.port, 30)
+  if (curled) rows.push([`--per-aor ${perAor}: scrape, idle, no gzip, with curl (median / p95 / max of 30)`, figures(curled)])
+  rows.push([`--per-aor ${perAor}: scrape, idle, gzip (median / p95 / max of 30)`, figures(idle)])
+  rows.push([`--per-aor ${perAor}: RSS after the read (peak)`, `${memory.rss.toFixed(0)} MB (${memory.hwm.toFixed(0)} MB)`])
+  met.push({ name: `exporter scrape at ${what.contacts} contacts, --per-aor ${perAor} (${what.where})`, met: idle.p95 < TARGET.scrapeMs, detail: `p95 ${idle.p95.toFixed(1)} ms with gzip, ${plain.p95.toFixed(1)} ms without${curled ? ` (curl ${curled.p95.toFixed(1)} ms)` : ''} (target < ${TARGET.scrapeMs} ms)` })
+  met.push({ name: `exporter RSS at ${what.contacts} contacts, --per-aor ${perAor} (${what.where})`, met: memory.hwm < TARGET.rssMb, detail: `${memory.rss.toFixed(0)} MB, peak ${memory.hwm.toFixed(0)} MB (target < ${TARGET.rssMb} MB)` })
+  progress(`exporter: --per-aor ${perAor}: scrapes during the first resync (--resync ${RESYNC_S}s)`)
+  const resync = await scrapesDuringResync(running, 2 * RESYNC_S * 1000)
+  rows.push([`--per-aor ${perAor}: scrape during a resync, gzip (median / p95 / max of ${resync.n}; resync ${resync.seconds.toFixed(2)} s)`, figures(resync)])
+  met.push({ name: `exporter scrape during a resync at ${what.contacts} contacts, --per-aor ${perAor} (${what.where})`, met: resync.p95 < TARGET.scrapeMs, detail: `p95 ${resync.p95.toFixed(1)} ms, max ${resync.max.toFixed(1)} ms with gzip, ${resync.n} scrapes over a ${resync.seconds.toFixed(2)} s resync (target < ${TARGET.scrapeMs} ms)` })
+  return { running, idle }
+}
+
 /** The sim scenario. `env(sim)` gives the child's environment for a sim. */
 export async function exporterBench(bin: string, env: (sim: SimAsterisk) => Record<string, string>, say: Say, progress: (t: string) => void): Promise<ExporterTarget[]> {
   const now = Math.floor(Date.now() / 1000)
@@ -226,28 +276,7 @@ export async function exporterBench(bin: string, env: (sim: SimAsterisk) => Reco
     for (const perAor of ['all', 'problems'] as const) {
       progress(`exporter: --per-aor ${perAor} at ${count} contacts`)
       const server = `127.0.0.1:${sim.port}`
-      const started = performance.now()
-      const running = await startExporterChild(bin, env(sim), ['--resync', `${RESYNC_S}s`, '--per-aor', perAor, '--timeout', '300'])
-      children.add(running.child)
-      await waitForSample(running.port, `pjctl_server_up{server="${server}"}`, (v) => v === 1, 900_000)
-      const readMs = performance.now() - started
-      await sleep(1000)
-      const plain = await scrapeFigures(running.port, 30)
-      const idle = await scrapeFigures(running.port, 30, true)
-      const memory = rssMb(running.child.pid!)
-      rows.push([`--per-aor ${perAor}: first full read (spawn to up)`, fmt.ms(readMs)])
-      rows.push([`--per-aor ${perAor}: /metrics body (gzip, as Prometheus asks)`, `${(idle.bytes / 1024 / 1024).toFixed(1)} MB (${(idle.sent / 1024 / 1024).toFixed(1)} MB)`])
-      rows.push([`--per-aor ${perAor}: scrape, idle, no gzip (median / p95 / max of 30)`, `${plain.median.toFixed(1)} / ${plain.p95.toFixed(1)} / ${plain.max.toFixed(1)} ms`])
-      const curled = curlFigures(running.port, 30)
-      if (curled) rows.push([`--per-aor ${perAor}: scrape, idle, no gzip, with curl (median / p95 / max of 30)`, `${curled.median.toFixed(1)} / ${curled.p95.toFixed(1)} / ${curled.max.toFixed(1)} ms`])
-      rows.push([`--per-aor ${perAor}: scrape, idle, gzip (median / p95 / max of 30)`, `${idle.median.toFixed(1)} / ${idle.p95.toFixed(1)} / ${idle.max.toFixed(1)} ms`])
-      rows.push([`--per-aor ${perAor}: RSS after the read (peak)`, `${memory.rss.toFixed(0)} MB (${memory.hwm.toFixed(0)} MB)`])
-      met.push({ name: `exporter scrape at 100k contacts, --per-aor ${perAor} (sim)`, met: idle.p95 < TARGET.scrapeMs, detail: `p95 ${idle.p95.toFixed(1)} ms with gzip, ${plain.p95.toFixed(1)} ms without${curled ? ` (curl ${curled.p95.toFixed(1)} ms)` : ""} (target < ${TARGET.scrapeMs} ms)` })
-      met.push({ name: `exporter RSS at 100k contacts, --per-aor ${perAor} (sim)`, met: memory.hwm < TARGET.rssMb, detail: `${memory.rss.toFixed(0)} MB, peak ${memory.hwm.toFixed(0)} MB (target < ${TARGET.rssMb} MB)` })
-      progress(`exporter: --per-aor ${perAor}: scrapes during the first resync (--resync ${RESYNC_S}s)`)
-      const resync = await scrapesDuringResync(running, 2 * RESYNC_S * 1000)
-      rows.push([`--per-aor ${perAor}: scrape during a resync, gzip (median / p95 / max of ${resync.n}; resync ${resync.seconds.toFixed(2)} s)`, `${resync.median.toFixed(1)} / ${resync.p95.toFixed(1)} / ${resync.max.toFixed(1)} ms`])
-      met.push({ name: `exporter scrape during a resync at 100k contacts, --per-aor ${perAor} (sim)`, met: resync.p95 < TARGET.scrapeMs, detail: `p95 ${resync.p95.toFixed(1)} ms, max ${resync.max.toFixed(1)} ms with gzip, ${resync.n} scrapes over a ${resync.seconds.toFixed(2)} s resync (target < ${TARGET.scrapeMs} ms)` })
+      const { running } = await startAndMeasure(bin, env(sim), perAor, server, { where: 'sim', contacts: '100k', readLabel: 'spawn to up' }, rows, met, children, progress)
 
       if (perAor === 'all') {
         // qualify storm: 50,000 ContactStatus Reachable events for known contacts (no AMI action each)
@@ -326,30 +355,8 @@ export async function exporterOnAsterisk(bin: string, env: Record<string, string
       const rxStarted = performance.now()
       const rxCount = /(\d+) results found/.exec(await lab.cli('database show registrar/contact'))?.[1]
       rows.push([`--per-aor ${perAor}: asterisk -rx "database show registrar/contact" just before (paired)`, `${fmt.ms(performance.now() - rxStarted)} (${rxCount} results)`])
-      const started = performance.now()
-      const running = await startExporterChild(bin, env, ['--resync', `${RESYNC_S}s`, '--per-aor', perAor, '--timeout', '300'])
-      children.add(running.child)
-      await waitForSample(running.port, `pjctl_server_up{server="${server}"}`, (v) => v === 1, 900_000)
-      const readMs = performance.now() - started
-      await sleep(1000)
-      const plain = await scrapeFigures(running.port, 30)
-      const idle = await scrapeFigures(running.port, 30, true)
-      const memory = rssMb(running.child.pid!)
-      const body = (await scrape(running.port)).body
-      rows.push([`--per-aor ${perAor}: first full read (spawn to up; limits included)`, fmt.ms(readMs)])
-      rows.push([`--per-aor ${perAor}: contacts seen / in astdb`, `${sampleOf(body, `pjctl_server_contacts{server="${server}"}`)! + sampleOf(body, `pjctl_server_expired_contacts{server="${server}"}`)!} / ${total}`])
-      rows.push([`--per-aor ${perAor}: /metrics body (gzip, as Prometheus asks)`, `${(idle.bytes / 1024 / 1024).toFixed(1)} MB (${(idle.sent / 1024 / 1024).toFixed(1)} MB)`])
-      rows.push([`--per-aor ${perAor}: scrape, no gzip (median / p95 / max of 30)`, `${plain.median.toFixed(1)} / ${plain.p95.toFixed(1)} / ${plain.max.toFixed(1)} ms`])
-      const curled = curlFigures(running.port, 30)
-      if (curled) rows.push([`--per-aor ${perAor}: scrape, no gzip, with curl (median / p95 / max of 30)`, `${curled.median.toFixed(1)} / ${curled.p95.toFixed(1)} / ${curled.max.toFixed(1)} ms`])
-      rows.push([`--per-aor ${perAor}: scrape, gzip (median / p95 / max of 30)`, `${idle.median.toFixed(1)} / ${idle.p95.toFixed(1)} / ${idle.max.toFixed(1)} ms`])
-      rows.push([`--per-aor ${perAor}: RSS after the read (peak)`, `${memory.rss.toFixed(0)} MB (${memory.hwm.toFixed(0)} MB)`])
-      met.push({ name: `exporter scrape at ${total} contacts, --per-aor ${perAor} (real Asterisk)`, met: idle.p95 < TARGET.scrapeMs, detail: `p95 ${idle.p95.toFixed(1)} ms with gzip, ${plain.p95.toFixed(1)} ms without${curled ? ` (curl ${curled.p95.toFixed(1)} ms)` : ""} (target < ${TARGET.scrapeMs} ms)` })
-      met.push({ name: `exporter RSS at ${total} contacts, --per-aor ${perAor} (real Asterisk)`, met: memory.hwm < TARGET.rssMb, detail: `${memory.rss.toFixed(0)} MB, peak ${memory.hwm.toFixed(0)} MB (target < ${TARGET.rssMb} MB)` })
-      progress(`exporter: --per-aor ${perAor}: scrapes during the first resync (--resync ${RESYNC_S}s)`)
-      const resync = await scrapesDuringResync(running, 2 * RESYNC_S * 1000)
-      rows.push([`--per-aor ${perAor}: scrape during a resync, gzip (median / p95 / max of ${resync.n}; resync ${resync.seconds.toFixed(2)} s)`, `${resync.median.toFixed(1)} / ${resync.p95.toFixed(1)} / ${resync.max.toFixed(1)} ms`])
-      met.push({ name: `exporter scrape during a resync at ${total} contacts, --per-aor ${perAor} (real Asterisk)`, met: resync.p95 < TARGET.scrapeMs, detail: `p95 ${resync.p95.toFixed(1)} ms, max ${resync.max.toFixed(1)} ms with gzip, ${resync.n} scrapes over a ${resync.seconds.toFixed(2)} s resync (target < ${TARGET.scrapeMs} ms)` })
+      const contactsSeen = (body: string) => [[`--per-aor ${perAor}: contacts seen / in astdb`, `${sampleOf(body, `pjctl_server_contacts{server="${server}"}`)! + sampleOf(body, `pjctl_server_expired_contacts{server="${server}"}`)!} / ${total}`]]
+      const { running } = await startAndMeasure(bin, env, perAor, server, { where: 'real Asterisk', contacts: String(total), readLabel: 'spawn to up; limits included', extraRows: contactsSeen }, rows, met, children, progress)
       const code = await stop(running)
       if (code !== 0) throw new Error(`exporter exit ${code}: ${running.stderr()}`)
     }
