@@ -113,7 +113,7 @@ export async function main(argv: string[] = process.argv, io: Io = processIo()):
   io.signals.on('SIGTERM', onSignal)
   let format: Format = spec.formats[0]
   const sourceOf = (key: OptionKey): string | undefined => sources.get(key) ?? undefined
-  const textfile = settings.textfile === undefined ? null : String(settings.textfile)
+  const textfile = settings.textfile ?? null
   try {
     format = chooseFormat(spec, settings, sourceOf)
     const deps = makeDeps(io, settings, sourceOf, controller.signal)

@@ -103,7 +103,7 @@ export const OPTIONS = {
   input: { flag: '--input <file>', parse: text, help: "Parse a saved 'asterisk -rx \"database show registrar/contact\"' dump (- for stdin) instead of connecting." },
   strict: { flag: '--strict', help: 'Fail when any line of the answer does not parse, instead of warning: exit 2, or 3 (UNKNOWN) under check.' },
   pjsipConf: { flag: '--pjsip-conf <file>', parse: text, help: 'Read max_contacts from this pjsip.conf (follows #include) when AMI cannot tell.' },
-  limits: { flag: '--limits <how>', env: 'PJCTL_LIMITS', default: 'auto', choices: ['auto', 'config', 'ami'], config: true, help: 'Where AOR limits come from: config (AMI GetConfig of pjsip.conf and pjsip_wizard.conf, the files on disk), ami (PJSIPShowAors, what Asterisk runs; slow on big servers), or auto (config unless sorcery.conf maps AORs elsewhere or GetConfig is refused).' },
+  limits: { flag: '--limits <how>', env: 'PJCTL_LIMITS', default: 'auto', choices: ['auto', 'config', 'ami'] as const, config: true, help: 'Where AOR limits come from: config (AMI GetConfig of pjsip.conf and pjsip_wizard.conf, the files on disk), ami (PJSIPShowAors, what Asterisk runs; slow on big servers), or auto (config unless sorcery.conf maps AORs elsewhere or GetConfig is refused).' },
   maxContacts: { flag: '--max-contacts <n>', parse: integer(0), help: 'Assume this max_contacts for AORs whose limit is not otherwise known.' },
 
   // --- output ---

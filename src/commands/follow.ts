@@ -352,7 +352,7 @@ export class ServerFollower {
 
   /** Contacts only: one DBGetTree (limits are kept from the last read that had them). */
   private async readContacts(session: AmiSession): Promise<{ contacts: Contact[]; configs: AorConfig[] | null }> {
-    if (String(this.settings.source ?? 'auto') === 'command') return this.readAll(session)
+    if (this.settings.source === 'command') return this.readAll(session)
     try {
       const parser = new DbTreeParser(LiveServer.slim)
       const answer = await session.dbGetTree(CONTACT_FAMILY, (row) => parser.push(row))

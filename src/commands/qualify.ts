@@ -51,7 +51,7 @@ export async function readQualifyFor(session: AmiSession, reports: readonly AorR
   const states = new Map<string, QualifyStatus>()
   const failed = new Set<string>()
   let refused: PermissionError | null = null
-  const batch = Number(settings.inFlight ?? 64)
+  const batch = settings.inFlight
   for (let start = 0; start < endpoints.length; start += batch) {
     await Promise.all(endpoints.slice(start, start + batch).map(async (endpoint) => {
       if (refused || /[\r\n\0]/.test(endpoint)) return void failed.add(endpoint)

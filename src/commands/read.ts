@@ -251,7 +251,7 @@ export interface Limits {
  */
 async function readLimits(session: AmiSession, settings: Settings, deps: Deps, names: string[]): Promise<Limits> {
   const fromFiles = configsFromFiles(settings, deps)
-  const mode = String(settings.limits ?? 'auto') as LimitsMode
+  const mode: LimitsMode = settings.limits
   let limits: Limits
   try {
     limits = await limitsOverAmi(session, mode, deps, names)
