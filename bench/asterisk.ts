@@ -13,10 +13,22 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { AmiClient, asteriskCpuTicks, asteriskPid, astdbContacts, cli, deleteKeys, LAB, labScript, putRows, spawnText } from './lab.js'
+import {
+  AmiClient,
+  asteriskCpuTicks,
+  asteriskPid,
+  astdbContacts,
+  cli,
+  deleteKeys,
+  LAB,
+  labScript,
+  putRows,
+  spawnText,
+} from './lab.js'
 import { fmt, median, runNode, table, type ChildResult } from './measure.js'
 
-const BIN = process.env.PJCTL_BENCH_BIN || fileURLToPath(new URL('../../bin/pjctl.js', import.meta.url))
+const BIN =
+  process.env.PJCTL_BENCH_BIN || fileURLToPath(new URL('../../bin/pjctl.js', import.meta.url))
 const FLOOR = fileURLToPath(new URL('./floor.js', import.meta.url))
 const TICK_MS = 10 // USER_HZ 100
 const TARGET = { check: 1.5, dryRun: 2, prune: 2, json100k: 1.3, rssMb: 300 }
@@ -29,7 +41,12 @@ interface Scale {
 }
 const SCALES: Scale[] = [
   { label: '5k/15k', aors: 5_000, contacts: 15_000, rounds: Number(process.env.BENCH_ROUNDS ?? 3) },
-  { label: '33k/100k', aors: 33_333, contacts: 100_000, rounds: Number(process.env.BENCH_ROUNDS_BIG ?? 2) },
+  {
+    label: '33k/100k',
+    aors: 33_333,
+    contacts: 100_000,
+    rounds: Number(process.env.BENCH_ROUNDS_BIG ?? 2),
+  },
 ]
 
 type Say = (text?: string) => void
@@ -62,7 +79,10 @@ async function untilIdle(limitMs: number): Promise<number | null> {
     await new Promise((r) => setTimeout(r, 1000))
     const used = (asteriskCpuTicks() - before) * TICK_MS
     if (used <= 20) return first ? 0 : performance.now() - start - 1000
-    if (performance.now() - start > limitMs) throw new Error(`Asterisk still computing after ${Math.round(limitMs / 1000)} s (${used} ms CPU in the last second)`)
+    if (performance.now() - start > limitMs)
+      throw new Error(
+        `Asterisk still computing after ${Math.round(limitMs / 1000)} s (${used} ms CPU in the last second)`,
+      )
   }
 }
 
@@ -83,7 +103,11 @@ async function leftComputing(): Promise<number | null> {
   }
 }
 
-async function measured(what: string, start: () => Promise<ChildResult>, extra?: (r: ChildResult) => Record<string, unknown>): Promise<Run> {
+async function measured(
+  what: string,
+  start: () => Promise<ChildResult>,
+  extra?: (r: ChildResult) => Record<string, unknown>,
+): Promise<Run> {
   await untilIdle(600_000)
   const cpu0 = cpuMs()
   const r = await start()
@@ -105,32 +129,69 @@ async function measured(what: string, start: () => Promise<ChildResult>, extra?:
 
 function pjctlEnv(scratch: string, extra: Record<string, string> = {}): Record<string, string> {
   const env: Record<string, string> = {}
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('PJCTL_') && k !== 'NODE_OPTIONS') env[k] = v
+  for (const [k, v] of Object.entries(process.env))
+    if (v !== undefined && !k.startsWith('PJCTL_') && k !== 'NODE_OPTIONS') env[k] = v
   const home = join(scratch, 'home')
-  return { ...env, ...LAB.env, NO_COLOR: '1', HOME: home, XDG_CONFIG_HOME: join(home, '.config'), XDG_STATE_HOME: join(home, '.local/state'), ...extra }
+  return {
+    ...env,
+    ...LAB.env,
+    NO_COLOR: '1',
+    HOME: home,
+    XDG_CONFIG_HOME: join(home, '.config'),
+    XDG_STATE_HOME: join(home, '.local/state'),
+    ...extra,
+  }
 }
 
 function pjctl(scratch: string, args: string[]): () => Promise<ChildResult> {
-  return () => runNode([BIN, ...args], { env: pjctlEnv(scratch), rss: true, keepStdout: 2 * 1024 * 1024, timeoutMs: 600_000 })
+  return () =>
+    runNode([BIN, ...args], {
+      env: pjctlEnv(scratch),
+      rss: true,
+      keepStdout: 2 * 1024 * 1024,
+      timeoutMs: 600_000,
+    })
 }
 
 function floor(scratch: string, args: string[]): () => Promise<ChildResult> {
-  return () => runNode([FLOOR, ...args], { env: pjctlEnv(scratch), rss: true, keepStdout: 4096, timeoutMs: 600_000 })
+  return () =>
+    runNode([FLOOR, ...args], {
+      env: pjctlEnv(scratch),
+      rss: true,
+      keepStdout: 4096,
+      timeoutMs: 600_000,
+    })
 }
 
 async function rx(): Promise<Run> {
   await untilIdle(600_000)
   const t = performance.now()
-  const r = await spawnText('bash', [join(LAB.dir, 'cli.sh'), 'database', 'show', 'registrar/contact'], { LAB_PREFIX: LAB.prefix })
+  const r = await spawnText(
+    'bash',
+    [join(LAB.dir, 'cli.sh'), 'database', 'show', 'registrar/contact'],
+    { LAB_PREFIX: LAB.prefix },
+  )
   const wallMs = performance.now() - t
   const count = /(\d+) results found\./.exec(r.stdout.slice(-200))?.[1]
-  return { what: 'asterisk -rx', wallMs, code: r.code, rssKb: null, stdoutBytes: r.stdout.length, asteriskCpuMs: null, leftComputingMs: 0, stderr: r.stderr, extra: { count: Number(count) } }
+  return {
+    what: 'asterisk -rx',
+    wallMs,
+    code: r.code,
+    rssKb: null,
+    stdoutBytes: r.stdout.length,
+    asteriskCpuMs: null,
+    leftComputingMs: 0,
+    stderr: r.stderr,
+    extra: { count: Number(count) },
+  }
 }
 
 /** Sums pjctl --debug lines (`< Action id done after N ms at T ms`) per action: count, first sent → last done. */
 function whereTimeGoes(stderr: string): string[] {
   const per = new Map<string, { n: number; first: number; last: number; slowest: number }>()
-  for (const m of stderr.matchAll(/^pjctl: debug: < (\S+) \S+ (?:done|failed) after (\d+) ms at (\d+) ms$/gm)) {
+  for (const m of stderr.matchAll(
+    /^pjctl: debug: < (\S+) \S+ (?:done|failed) after (\d+) ms at (\d+) ms$/gm,
+  )) {
     const [action, after, at] = [m[1], Number(m[2]), Number(m[3])]
     const e = per.get(action) ?? { n: 0, first: Infinity, last: 0, slowest: 0 }
     e.n++
@@ -139,7 +200,10 @@ function whereTimeGoes(stderr: string): string[] {
     e.slowest = Math.max(e.slowest, after)
     per.set(action, e)
   }
-  return [...per].map(([action, e]) => `${action} ×${e.n}: sent at ${e.first} ms, last answer at ${e.last} ms (slowest ${e.slowest} ms)`)
+  return [...per].map(
+    ([action, e]) =>
+      `${action} ×${e.n}: sent at ${e.first} ms, last answer at ${e.last} ms (slowest ${e.slowest} ms)`,
+  )
 }
 
 /** A client that keeps Asterisk busy: PJSIPShowAors again and again, each read to the end, until stopped. */
@@ -167,17 +231,42 @@ async function seed(scale: Scale): Promise<void> {
   progress(`${scale.label}: bulk_aors.sh ${scale.aors}`)
   await labScript('bulk_aors.sh', [String(scale.aors)], 600_000)
   progress(`${scale.label}: seed_contacts.py ${scale.contacts} ${scale.aors}`)
-  const seeded = Number((await labScript('seed_contacts.py', [`${LAB.host}:${LAB.port}`, LAB.user, LAB.secret, String(scale.contacts), String(scale.aors)], 900_000)).trim())
-  if (seeded !== scale.contacts) throw new Error(`seed_contacts.py put ${seeded} of ${scale.contacts}`)
+  const seeded = Number(
+    (
+      await labScript(
+        'seed_contacts.py',
+        [
+          `${LAB.host}:${LAB.port}`,
+          LAB.user,
+          LAB.secret,
+          String(scale.contacts),
+          String(scale.aors),
+        ],
+        900_000,
+      )
+    ).trim(),
+  )
+  if (seeded !== scale.contacts)
+    throw new Error(`seed_contacts.py put ${seeded} of ${scale.contacts}`)
 }
 
-function stats(runs: Run[]): { med: number; range: string; codes: string; rss: number; cpu: number | null; left: number | null } {
+function stats(runs: Run[]): {
+  med: number
+  range: string
+  codes: string
+  rss: number
+  cpu: number | null
+  left: number | null
+} {
   const walls = runs.map((r) => r.wallMs)
   const cpus = runs.map((r) => r.asteriskCpuMs).filter((c): c is number => c !== null)
   const lefts = runs.map((r) => r.leftComputingMs).filter((c): c is number => c !== null)
   return {
     med: median(walls),
-    range: runs.length > 1 ? `${fmt.ms(Math.min(...walls))}–${fmt.ms(Math.max(...walls))}` : fmt.ms(walls[0]),
+    range:
+      runs.length > 1
+        ? `${fmt.ms(Math.min(...walls))}–${fmt.ms(Math.max(...walls))}`
+        : fmt.ms(walls[0]),
     codes: [...new Set(runs.map((r) => String(r.code)))].join(','),
     rss: Math.max(...runs.map((r) => r.rssKb ?? NaN)),
     cpu: cpus.length ? median(cpus) : null,
@@ -191,7 +280,11 @@ export interface AsteriskTarget {
   detail: string
 }
 
-export async function asteriskBench(where: string, say: Say, only: Set<string> | null): Promise<AsteriskTarget[]> {
+export async function asteriskBench(
+  where: string,
+  say: Say,
+  only: Set<string> | null,
+): Promise<AsteriskTarget[]> {
   const at = where.lastIndexOf(':')
   LAB.host = at > 0 ? where.slice(0, at) : where
   LAB.port = at > 0 ? Number(where.slice(at + 1)) : 5038
@@ -203,17 +296,32 @@ export async function asteriskBench(where: string, say: Say, only: Set<string> |
   const scratch = mkdtempSync(join(tmpdir(), 'pjctl-bench-ast-'))
   const version = (await cli('core show version')).trim()
   const pid = asteriskPid()
-  say(`## Real Asterisk: ${version} at ${LAB.host}:${LAB.port} (pid ${pid ?? 'unknown: CPU checks off'})`)
-  say('Every figure below is real Asterisk, not the simulator. Wall = spawn to exit of a child process (node start-up')
-  say('included, for pjctl and for the floors alike). Floors (bench/floor.ts): read = DBGetTree registrar/contact ∥')
-  say('GetConfig pjsip.conf (Filter: type=aor) on two sessions, read to the end, nothing parsed; prune = that')
-  say('DBGetTree, then a pipelined DBGet + DBDel per deleted key, 64 in flight. "ast CPU" = Asterisk\'s own CPU during')
-  say('the run (/proc/<pid>/stat); "left" = how long Asterisk kept computing after the client exited.')
+  say(
+    `## Real Asterisk: ${version} at ${LAB.host}:${LAB.port} (pid ${pid ?? 'unknown: CPU checks off'})`,
+  )
+  say(
+    'Every figure below is real Asterisk, not the simulator. Wall = spawn to exit of a child process (node start-up',
+  )
+  say(
+    'included, for pjctl and for the floors alike). Floors (bench/floor.ts): read = DBGetTree registrar/contact ∥',
+  )
+  say(
+    'GetConfig pjsip.conf (Filter: type=aor) on two sessions, read to the end, nothing parsed; prune = that',
+  )
+  say(
+    'DBGetTree, then a pipelined DBGet + DBDel per deleted key, 64 in flight. "ast CPU" = Asterisk\'s own CPU during',
+  )
+  say(
+    'the run (/proc/<pid>/stat); "left" = how long Asterisk kept computing after the client exited.',
+  )
   say()
 
   const found = await astdbContacts()
   const bulk = (key: string) => /^\d+;@/.test(key) && Number(key.split(';@')[0]) >= 2000
-  if ([...found.keys()].some(bulk)) throw new Error('the lab already holds bulk contacts (AORs 2000…): clean it first (README of the lab, Scale)')
+  if ([...found.keys()].some(bulk))
+    throw new Error(
+      'the lab already holds bulk contacts (AORs 2000…): clean it first (README of the lab, Scale)',
+    )
   const tidy = async () => {
     const now = await astdbContacts()
     await deleteKeys([...now.keys()].filter((k) => !found.has(k)))
@@ -225,7 +333,12 @@ export async function asteriskBench(where: string, say: Say, only: Set<string> |
       recover = async () => {
         // Asterisk 22 booting with many contacts in astdb takes minutes: start it empty, then rebuild
         await spawnText('bash', [join(LAB.dir, 'stop.sh')], { LAB_PREFIX: LAB.prefix }, 300_000)
-        const started = await spawnText('bash', [join(LAB.dir, 'start.sh')], { LAB_PREFIX: LAB.prefix, LAB_CLEAN_DB: '1' }, 300_000)
+        const started = await spawnText(
+          'bash',
+          [join(LAB.dir, 'start.sh')],
+          { LAB_PREFIX: LAB.prefix, LAB_CLEAN_DB: '1' },
+          300_000,
+        )
         if (started.code !== 0) throw new Error(`start.sh: exit ${started.code}: ${started.stderr}`)
         await putRows(found)
         await seed(scale)
@@ -241,24 +354,64 @@ export async function asteriskBench(where: string, say: Say, only: Set<string> |
       // the keys pjctl prune --keep 1 deletes: from its own dry-run plan, so the floor deletes the same ones
       let pruneKeys: string[] = []
       if (!big) {
-        let plan = await runNode([BIN, 'prune', '--keep', '1', '--dry-run', '--force', '--max-delete', '1000000', '--json', '--quiet'], { env: pjctlEnv(scratch), keepStdout: 64 * 1024 * 1024, timeoutMs: 600_000 })
+        let plan = await runNode(
+          [
+            BIN,
+            'prune',
+            '--keep',
+            '1',
+            '--dry-run',
+            '--force',
+            '--max-delete',
+            '1000000',
+            '--json',
+            '--quiet',
+          ],
+          { env: pjctlEnv(scratch), keepStdout: 64 * 1024 * 1024, timeoutMs: 600_000 },
+        )
         for (let retry = 0; plan.code !== 0 && retry < 3; retry++) {
           progress(`prune --keep 1 --dry-run failed (${plan.stderr.trim().split('\n')[0]}); again`)
           await untilIdle(600_000)
-          plan = await runNode([BIN, 'prune', '--keep', '1', '--dry-run', '--force', '--max-delete', '1000000', '--json', '--quiet'], { env: pjctlEnv(scratch), keepStdout: 64 * 1024 * 1024, timeoutMs: 600_000 })
+          plan = await runNode(
+            [
+              BIN,
+              'prune',
+              '--keep',
+              '1',
+              '--dry-run',
+              '--force',
+              '--max-delete',
+              '1000000',
+              '--json',
+              '--quiet',
+            ],
+            { env: pjctlEnv(scratch), keepStdout: 64 * 1024 * 1024, timeoutMs: 600_000 },
+          )
         }
         if (plan.code === 0) {
-          const doc = JSON.parse(plan.stdoutHead) as { servers: { plan: { key: string; action: string }[] }[] }
+          const doc = JSON.parse(plan.stdoutHead) as {
+            servers: { plan: { key: string; action: string }[] }[]
+          }
           pruneKeys = doc.servers[0].plan.filter((p) => p.action === 'delete').map((p) => p.key)
         } else {
           // pjctl could not plan: the same rule by hand (each AOR keeps its latest-expiring contact)
           const byAor = new Map<string, [string, number][]>()
           for (const [key, value] of await astdbContacts()) {
             const aor = key.split(';@')[0]
-            byAor.set(aor, [...(byAor.get(aor) ?? []), [key, Number((JSON.parse(value) as { expiration_time: string }).expiration_time)]])
+            byAor.set(aor, [
+              ...(byAor.get(aor) ?? []),
+              [key, Number((JSON.parse(value) as { expiration_time: string }).expiration_time)],
+            ])
           }
-          pruneKeys = [...byAor.values()].flatMap((list) => list.sort((a, b) => b[1] - a[1]).slice(1).map(([key]) => key))
-          say(`(pjctl prune --keep 1 --dry-run failed 4 times; the prune floor's keys were chosen by the same rule in the bench)`)
+          pruneKeys = [...byAor.values()].flatMap((list) =>
+            list
+              .sort((a, b) => b[1] - a[1])
+              .slice(1)
+              .map(([key]) => key),
+          )
+          say(
+            `(pjctl prune --keep 1 --dry-run failed 4 times; the prune floor's keys were chosen by the same rule in the bench)`,
+          )
         }
         writeFileSync(join(scratch, 'keys.txt'), pruneKeys.join('\n') + '\n')
       }
@@ -271,21 +424,59 @@ export async function asteriskBench(where: string, say: Say, only: Set<string> |
       for (let round = 1; round <= scale.rounds; round++) {
         progress(`${scale.label}: round ${round}/${scale.rounds}`)
         add('rx', await rx())
-        add('read floor', await measured('read floor', floor(scratch, ['read', `${LAB.host}:${LAB.port}`]), (r) => JSON.parse(r.stdoutHead)))
+        add(
+          'read floor',
+          await measured('read floor', floor(scratch, ['read', `${LAB.host}:${LAB.port}`]), (r) =>
+            JSON.parse(r.stdoutHead),
+          ),
+        )
         add('check', await measured('check', pjctl(scratch, ['check'])))
-        add('contacts --json', await measured('contacts --json', pjctl(scratch, ['contacts', '--json'])))
-        add('prune --dry-run', await measured('prune --dry-run', pjctl(scratch, ['prune', '--dry-run', '--quiet'])))
+        add(
+          'contacts --json',
+          await measured('contacts --json', pjctl(scratch, ['contacts', '--json'])),
+        )
+        add(
+          'prune --dry-run',
+          await measured('prune --dry-run', pjctl(scratch, ['prune', '--dry-run', '--quiet'])),
+        )
         if (!big) {
-          add('prune floor', await measured('prune floor', floor(scratch, ['prune', `${LAB.host}:${LAB.port}`, join(scratch, 'keys.txt')])))
+          add(
+            'prune floor',
+            await measured(
+              'prune floor',
+              floor(scratch, ['prune', `${LAB.host}:${LAB.port}`, join(scratch, 'keys.txt')]),
+            ),
+          )
           await putBack()
           const backup = join(scratch, `backup-${round}.jsonl`)
-          add('prune --keep 1 --yes', await measured('prune --keep 1 --yes', pjctl(scratch, ['prune', '--keep', '1', '--yes', '--force', '--max-delete', '1000000', '--quiet', '--backup', backup])))
+          add(
+            'prune --keep 1 --yes',
+            await measured(
+              'prune --keep 1 --yes',
+              pjctl(scratch, [
+                'prune',
+                '--keep',
+                '1',
+                '--yes',
+                '--force',
+                '--max-delete',
+                '1000000',
+                '--quiet',
+                '--backup',
+                backup,
+              ]),
+            ),
+          )
           await putBack()
         }
       }
       if (big) {
         progress(`${scale.label}: while Asterisk is busy (another client looping PJSIPShowAors)`)
-        for (const [key, args] of [['check (busy)', ['check']], ['contacts --json (busy)', ['contacts', '--json']], ['prune --dry-run (busy)', ['prune', '--dry-run', '--quiet']]] as const) {
+        for (const [key, args] of [
+          ['check (busy)', ['check']],
+          ['contacts --json (busy)', ['contacts', '--json']],
+          ['prune --dry-run (busy)', ['prune', '--dry-run', '--quiet']],
+        ] as const) {
           await untilIdle(600_000)
           const busy = busyLoop()
           await new Promise((r) => setTimeout(r, 1500))
@@ -294,13 +485,26 @@ export async function asteriskBench(where: string, say: Say, only: Set<string> |
           const cpu1 = cpuMs()
           const loops = await busy.stop()
           const left = await leftComputing()
-          add(key, { what: key, wallMs: r.wallMs, code: r.code, rssKb: r.peakRssKb, stdoutBytes: r.stdoutBytes, asteriskCpuMs: cpu0 === null || cpu1 === null ? null : cpu1 - cpu0, leftComputingMs: left, stderr: r.stderr, extra: { loops } })
+          add(key, {
+            what: key,
+            wallMs: r.wallMs,
+            code: r.code,
+            rssKb: r.peakRssKb,
+            stdoutBytes: r.stdoutBytes,
+            asteriskCpuMs: cpu0 === null || cpu1 === null ? null : cpu1 - cpu0,
+            leftComputingMs: left,
+            stderr: r.stderr,
+            extra: { loops },
+          })
         }
       }
 
       // one --debug run of each command, to show where the time goes
       const debug = new Map<string, string[]>()
-      for (const [key, args] of [['check', ['check']], ['prune --dry-run', ['prune', '--dry-run', '--quiet']]] as const) {
+      for (const [key, args] of [
+        ['check', ['check']],
+        ['prune --dry-run', ['prune', '--dry-run', '--quiet']],
+      ] as const) {
         const r = await measured(`${key} --debug`, pjctl(scratch, [...args, '--debug']))
         debug.set(key, whereTimeGoes(r.stderr))
       }
@@ -308,12 +512,22 @@ export async function asteriskBench(where: string, say: Say, only: Set<string> |
       const floorRead = stats(rows.get('read floor')!).med
       const floorPrune = rows.has('prune floor') ? stats(rows.get('prune floor')!).med : NaN
       const rxMed = stats(rows.get('rx')!).med
-      say(`### ${scale.aors.toLocaleString('en-US')} AORs / ${scale.contacts.toLocaleString('en-US')} contacts (${total.toLocaleString('en-US')} in registrar/contact with the lab's own), real Asterisk, ${scale.rounds} rounds`)
+      say(
+        `### ${scale.aors.toLocaleString('en-US')} AORs / ${scale.contacts.toLocaleString('en-US')} contacts (${total.toLocaleString('en-US')} in registrar/contact with the lab's own), real Asterisk, ${scale.rounds} rounds`,
+      )
       const tableRows = [...rows].map(([key, runs]) => {
         const s = stats(runs)
-        const base = key.startsWith('prune --keep') ? floorPrune : key === 'rx' || key.includes('floor') ? NaN : floorRead
+        const base = key.startsWith('prune --keep')
+          ? floorPrune
+          : key === 'rx' || key.includes('floor')
+            ? NaN
+            : floorRead
         return [
-          key === 'rx' ? 'asterisk -rx "database show registrar/contact"' : key.includes('floor') ? key : `pjctl ${key}`,
+          key === 'rx'
+            ? 'asterisk -rx "database show registrar/contact"'
+            : key.includes('floor')
+              ? key
+              : `pjctl ${key}`,
           fmt.ms(s.med),
           s.range,
           Number.isNaN(base) ? '-' : fmt.ratio(s.med / base),
@@ -324,37 +538,106 @@ export async function asteriskBench(where: string, say: Say, only: Set<string> |
           s.left === null ? '-' : s.left > 0 ? fmt.ms(s.left) : '0',
         ]
       })
-      say(table(['run', 'median', 'range', '× floor', '× rx', 'exit', 'peak RSS', 'ast CPU', 'left'], tableRows))
-      const rf = rows.get('read floor')!.map((r) => r.extra as { dbGetTree: { ms: number; bytes: number; items: number }; getConfig: { ms: number; bytes: number } })
+      say(
+        table(
+          ['run', 'median', 'range', '× floor', '× rx', 'exit', 'peak RSS', 'ast CPU', 'left'],
+          tableRows,
+        ),
+      )
+      const rf = rows.get('read floor')!.map(
+        (r) =>
+          r.extra as {
+            dbGetTree: { ms: number; bytes: number; items: number }
+            getConfig: { ms: number; bytes: number }
+          },
+      )
       const short = rf.filter((f) => f.dbGetTree.items !== total)
-      if (short.length) say(`WARNING: ${short.length} floor read(s) got fewer DBGetTree items than the ${total} stored (${short.map((f) => f.dbGetTree.items).join(', ')}): Asterisk dropped output (writetimeout)`)
-      say(`read floor actions (median): DBGetTree ${fmt.ms(median(rf.map((f) => f.dbGetTree.ms)))} (${fmt.bytes(rf[0].dbGetTree.bytes)}), GetConfig ${fmt.ms(median(rf.map((f) => f.getConfig.ms)))} (${fmt.bytes(rf[0].getConfig.bytes)}); asterisk -rx counted ${(rows.get('rx')![0].extra as { count: number }).count.toLocaleString('en-US')} contacts`)
-      if (!big) say(`prune: ${pruneKeys.length.toLocaleString('en-US')} contacts deleted per run (pjctl's own --keep 1 plan; the floor deletes the same keys), put back after each run`)
-      for (const [key, lines] of debug) say(`where the time goes, pjctl ${key} --debug: ${lines.join('; ') || '(no AMI actions)'}`)
-      const errs = [...rows].flatMap(([key, runs]) => runs.filter((r) => r.code !== 0 && r.stderr.trim()).map((r) => `${key}: exit ${r.code}: ${r.stderr.trim().split('\n').slice(0, 2).join(' / ')}`))
+      if (short.length)
+        say(
+          `WARNING: ${short.length} floor read(s) got fewer DBGetTree items than the ${total} stored (${short.map((f) => f.dbGetTree.items).join(', ')}): Asterisk dropped output (writetimeout)`,
+        )
+      say(
+        `read floor actions (median): DBGetTree ${fmt.ms(median(rf.map((f) => f.dbGetTree.ms)))} (${fmt.bytes(rf[0].dbGetTree.bytes)}), GetConfig ${fmt.ms(median(rf.map((f) => f.getConfig.ms)))} (${fmt.bytes(rf[0].getConfig.bytes)}); asterisk -rx counted ${(rows.get('rx')![0].extra as { count: number }).count.toLocaleString('en-US')} contacts`,
+      )
+      if (!big)
+        say(
+          `prune: ${pruneKeys.length.toLocaleString('en-US')} contacts deleted per run (pjctl's own --keep 1 plan; the floor deletes the same keys), put back after each run`,
+        )
+      for (const [key, lines] of debug)
+        say(`where the time goes, pjctl ${key} --debug: ${lines.join('; ') || '(no AMI actions)'}`)
+      const errs = [...rows].flatMap(([key, runs]) =>
+        runs
+          .filter((r) => r.code !== 0 && r.stderr.trim())
+          .map(
+            (r) => `${key}: exit ${r.code}: ${r.stderr.trim().split('\n').slice(0, 2).join(' / ')}`,
+          ),
+      )
       for (const line of [...new Set(errs)]) say(`  ${line}`)
       say()
 
       const med = (key: string) => (rows.has(key) ? stats(rows.get(key)!).med : NaN)
       // a run that failed (exit 3: incomplete answer, timeout) meets no time target, however fast it failed
-      const ok = (key: string, codes: number[]) => (rows.get(key) ?? []).every((r) => r.code !== null && codes.includes(r.code))
-      const pair = (key: string, base: number, codes: number[]) => `${fmt.ms(med(key))} vs ${fmt.ms(base)} = ${fmt.ratio(med(key) / base)} (asterisk -rx ${fmt.ms(rxMed)})${ok(key, codes) ? '' : `; exit ${stats(rows.get(key)!).codes}: failed runs count as missed`}`
+      const ok = (key: string, codes: number[]) =>
+        (rows.get(key) ?? []).every((r) => r.code !== null && codes.includes(r.code))
+      const pair = (key: string, base: number, codes: number[]) =>
+        `${fmt.ms(med(key))} vs ${fmt.ms(base)} = ${fmt.ratio(med(key) / base)} (asterisk -rx ${fmt.ms(rxMed)})${ok(key, codes) ? '' : `; exit ${stats(rows.get(key)!).codes}: failed runs count as missed`}`
       if (!big) {
-        target(`check at ${scale.label} ≤ ${TARGET.check}× read floor`, ok('check', [0, 1, 2]) && med('check') <= TARGET.check * floorRead, pair('check', floorRead, [0, 1, 2]))
-        target(`prune --dry-run at ${scale.label} ≤ ${TARGET.dryRun}× read floor`, ok('prune --dry-run', [0, 2]) && med('prune --dry-run') <= TARGET.dryRun * floorRead, pair('prune --dry-run', floorRead, [0, 2]))
-        target(`prune --keep 1 --yes at ${scale.label} ≤ ${TARGET.prune}× prune floor`, ok('prune --keep 1 --yes', [0]) && med('prune --keep 1 --yes') <= TARGET.prune * floorPrune, pair('prune --keep 1 --yes', floorPrune, [0]))
+        target(
+          `check at ${scale.label} ≤ ${TARGET.check}× read floor`,
+          ok('check', [0, 1, 2]) && med('check') <= TARGET.check * floorRead,
+          pair('check', floorRead, [0, 1, 2]),
+        )
+        target(
+          `prune --dry-run at ${scale.label} ≤ ${TARGET.dryRun}× read floor`,
+          ok('prune --dry-run', [0, 2]) && med('prune --dry-run') <= TARGET.dryRun * floorRead,
+          pair('prune --dry-run', floorRead, [0, 2]),
+        )
+        target(
+          `prune --keep 1 --yes at ${scale.label} ≤ ${TARGET.prune}× prune floor`,
+          ok('prune --keep 1 --yes', [0]) &&
+            med('prune --keep 1 --yes') <= TARGET.prune * floorPrune,
+          pair('prune --keep 1 --yes', floorPrune, [0]),
+        )
       } else {
-        for (const key of ['check', 'contacts --json', 'prune --dry-run', 'check (busy)', 'contacts --json (busy)', 'prune --dry-run (busy)']) {
+        for (const key of [
+          'check',
+          'contacts --json',
+          'prune --dry-run',
+          'check (busy)',
+          'contacts --json (busy)',
+          'prune --dry-run (busy)',
+        ]) {
           const s = stats(rows.get(key)!)
-          target(`${key} at ${scale.label} exits 0–2 with the default --timeout`, s.codes.split(',').every((c) => ['0', '1', '2'].includes(c)), `exit ${s.codes}, ${fmt.ms(s.med)}`)
+          target(
+            `${key} at ${scale.label} exits 0–2 with the default --timeout`,
+            s.codes.split(',').every((c) => ['0', '1', '2'].includes(c)),
+            `exit ${s.codes}, ${fmt.ms(s.med)}`,
+          )
         }
-        target(`contacts --json at ${scale.label} ≤ ${TARGET.json100k}× read floor`, ok('contacts --json', [0]) && med('contacts --json') <= TARGET.json100k * floorRead, pair('contacts --json', floorRead, [0]))
+        target(
+          `contacts --json at ${scale.label} ≤ ${TARGET.json100k}× read floor`,
+          ok('contacts --json', [0]) && med('contacts --json') <= TARGET.json100k * floorRead,
+          pair('contacts --json', floorRead, [0]),
+        )
       }
-      const pjctlRuns = [...rows].filter(([key]) => key !== 'rx' && !key.includes('floor')).flatMap(([, runs]) => runs)
+      const pjctlRuns = [...rows]
+        .filter(([key]) => key !== 'rx' && !key.includes('floor'))
+        .flatMap(([, runs]) => runs)
       const rss = Math.max(...pjctlRuns.map((r) => r.rssKb ?? NaN))
-      target(`peak RSS at ${scale.label} < ${TARGET.rssMb} MB`, rss / 1024 < TARGET.rssMb, `${fmt.mb(rss)} (largest of every pjctl run)`)
+      target(
+        `peak RSS at ${scale.label} < ${TARGET.rssMb} MB`,
+        rss / 1024 < TARGET.rssMb,
+        `${fmt.mb(rss)} (largest of every pjctl run)`,
+      )
       const left = pjctlRuns.filter((r) => (r.leftComputingMs ?? 0) > 0)
-      if (pid) target(`Asterisk left computing after pjctl exits at ${scale.label}`, left.length === 0, left.length ? left.map((r) => `${r.what}: ${fmt.ms(r.leftComputingMs!)}`).join(', ') : `never (${pjctlRuns.length} runs; idle = ≤ 20 ms CPU in the second after exit)`)
+      if (pid)
+        target(
+          `Asterisk left computing after pjctl exits at ${scale.label}`,
+          left.length === 0,
+          left.length
+            ? left.map((r) => `${r.what}: ${fmt.ms(r.leftComputingMs!)}`).join(', ')
+            : `never (${pjctlRuns.length} runs; idle = ≤ 20 ms CPU in the second after exit)`,
+        )
       say()
       progress(`${scale.label}: cleaning up`)
       await tidy()

@@ -19,7 +19,8 @@ import { startSim, type SimAsterisk, type SimUser } from '../src/sim/server.js'
 import { fmt, median, runNode, table, type ChildResult } from './measure.js'
 
 /** PJCTL_BENCH_BIN=/path/to/other/bin/pjctl.js benchmarks another build (e.g. a candidate fix) against the same sims. */
-const BIN = process.env.PJCTL_BENCH_BIN || fileURLToPath(new URL('../../bin/pjctl.js', import.meta.url))
+const BIN =
+  process.env.PJCTL_BENCH_BIN || fileURLToPath(new URL('../../bin/pjctl.js', import.meta.url))
 const PROBE = fileURLToPath(new URL('./probe.js', import.meta.url))
 const CHUNK = 64 * 1024
 const SIZES = [1_000, 10_000, 100_000] as const
@@ -51,27 +52,65 @@ function target(name: string, met: boolean, detail: string): string {
 /** A clean environment for pjctl: no PJCTL_* of the caller, an isolated HOME/XDG tree. */
 function childEnv(extra: Record<string, string> = {}): Record<string, string> {
   const env: Record<string, string> = {}
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('PJCTL_') && k !== 'FORCE_COLOR' && k !== 'NODE_OPTIONS') env[k] = v
+  for (const [k, v] of Object.entries(process.env))
+    if (v !== undefined && !k.startsWith('PJCTL_') && k !== 'FORCE_COLOR' && k !== 'NODE_OPTIONS')
+      env[k] = v
   const home = join(scratch, 'home')
-  return { ...env, NO_COLOR: '1', HOME: home, XDG_CONFIG_HOME: join(home, '.config'), XDG_STATE_HOME: join(home, '.local/state'), ...extra }
+  return {
+    ...env,
+    NO_COLOR: '1',
+    HOME: home,
+    XDG_CONFIG_HOME: join(home, '.config'),
+    XDG_STATE_HOME: join(home, '.local/state'),
+    ...extra,
+  }
 }
-function simEnv(sim: SimAsterisk, user = 'pjctl', secret = `${user}-secret`): Record<string, string> {
-  return childEnv({ PJCTL_HOST: '127.0.0.1', PJCTL_PORT: String(sim.port), PJCTL_USER: user, PJCTL_SECRET: secret })
+function simEnv(
+  sim: SimAsterisk,
+  user = 'pjctl',
+  secret = `${user}-secret`,
+): Record<string, string> {
+  return childEnv({
+    PJCTL_HOST: '127.0.0.1',
+    PJCTL_PORT: String(sim.port),
+    PJCTL_USER: user,
+    PJCTL_SECRET: secret,
+  })
 }
 
-async function pjctl(args: string[], env: Record<string, string>, opts: { rss?: boolean; keepStdout?: number } = {}): Promise<ChildResult> {
-  const r = await runNode([BIN, ...args], { env, rss: opts.rss ?? true, keepStdout: opts.keepStdout ?? 4096, timeoutMs: 120_000 })
+async function pjctl(
+  args: string[],
+  env: Record<string, string>,
+  opts: { rss?: boolean; keepStdout?: number } = {},
+): Promise<ChildResult> {
+  const r = await runNode([BIN, ...args], {
+    env,
+    rss: opts.rss ?? true,
+    keepStdout: opts.keepStdout ?? 4096,
+    timeoutMs: 120_000,
+  })
   return r
 }
 
 function assertRun(what: string, r: ChildResult, okCodes: number[]): void {
   if (r.code === null || !okCodes.includes(r.code) || r.timedOut) {
-    throw new Error(`${what}: exit ${r.code} ${r.signal ?? ''}${r.timedOut ? ' (timed out)' : ''}\n${r.stderr.slice(0, 2000)}`)
+    throw new Error(
+      `${what}: exit ${r.code} ${r.signal ?? ''}${r.timedOut ? ' (timed out)' : ''}\n${r.stderr.slice(0, 2000)}`,
+    )
   }
 }
 
-async function probe(mode: string, port: number, what: string, timeoutMs = 120_000): Promise<{ run: ChildResult; result: Record<string, unknown> | null }> {
-  const run = await runNode([PROBE, mode, String(port), what], { env: childEnv(), keepStdout: 64 * 1024, timeoutMs })
+async function probe(
+  mode: string,
+  port: number,
+  what: string,
+  timeoutMs = 120_000,
+): Promise<{ run: ChildResult; result: Record<string, unknown> | null }> {
+  const run = await runNode([PROBE, mode, String(port), what], {
+    env: childEnv(),
+    keepStdout: 64 * 1024,
+    timeoutMs,
+  })
   if (run.timedOut) return { run, result: null }
   if (run.code !== 0) throw new Error(`probe ${mode} ${what}: exit ${run.code}\n${run.stderr}`)
   return { run, result: JSON.parse(run.stdoutHead) as Record<string, unknown> }
@@ -144,15 +183,22 @@ function describeSeeds(all: Lab[]): void {
   say('## Registrars (src/sim/seed.ts generateRows; sim answers in 64 KiB chunks, no writetimeout)')
   const rows = all.map(({ n, seed }) => {
     const parsed = contactsFromDbTree(seed.rows, seed.rows.length)
-    const reports = buildReports({ contacts: parsed.contacts, configs: seed.aors.map(aorConfig), now })
-    const valueBytes = seed.rows.reduce((s, r) => s + Buffer.byteLength(r.value), 0) / seed.rows.length
+    const reports = buildReports({
+      contacts: parsed.contacts,
+      configs: seed.aors.map(aorConfig),
+      now,
+    })
+    const valueBytes =
+      seed.rows.reduce((s, r) => s + Buffer.byteLength(r.value), 0) / seed.rows.length
     const ua = Math.max(...parsed.contacts.map((c) => c.userAgent.length))
     const count = (pred: (a: (typeof reports)[number]) => boolean) => reports.filter(pred).length
     return [
       fmt.count(n),
       fmt.count(reports.length),
       fmt.count(count((a) => a.state === 'full' || a.state === 'over')),
-      fmt.count(count((a) => (a.state === 'full' || a.state === 'over') && a.removeExisting !== true)),
+      fmt.count(
+        count((a) => (a.state === 'full' || a.state === 'over') && a.removeExisting !== true),
+      ),
       fmt.count(count((a) => a.state === 'near')),
       fmt.count(count((a) => a.removeExisting === true)),
       fmt.count(reports.reduce((s, a) => s + a.superseded, 0)),
@@ -161,10 +207,32 @@ function describeSeeds(all: Lab[]): void {
       `${ua} ch`,
     ]
   })
-  say(table(['contacts', 'AORs', 'full', 'full, remove_existing=no', 'near', 'remove_existing', 'superseded', 'expired', 'avg value', 'max UA'], rows))
-  say('Rows are the captured Asterisk 22 JSON shape (15 string fields, call_id, rinstance URIs for soft')
-  say('phones); user agents are 8 long real-world strings (84-98 chars); a tenth of the AORs are full with a')
-  say('superseded pair (the lockout: full, remove_existing=no, CRITICAL), every 7th AOR has remove_existing=yes at')
+  say(
+    table(
+      [
+        'contacts',
+        'AORs',
+        'full',
+        'full, remove_existing=no',
+        'near',
+        'remove_existing',
+        'superseded',
+        'expired',
+        'avg value',
+        'max UA',
+      ],
+      rows,
+    ),
+  )
+  say(
+    'Rows are the captured Asterisk 22 JSON shape (15 string fields, call_id, rinstance URIs for soft',
+  )
+  say(
+    'phones); user agents are 8 long real-world strings (84-98 chars); a tenth of the AORs are full with a',
+  )
+  say(
+    'superseded pair (the lockout: full, remove_existing=no, CRITICAL), every 7th AOR has remove_existing=yes at',
+  )
   say('max_contacts (full but harmless), ~1% of contacts expired. One AOR per two contacts.')
   say()
 }
@@ -186,12 +254,17 @@ function parseRates(all: Lab[]): ParseFigures[] {
     const cli = runCli(`database show ${CONTACT_FAMILY}`, sim)
     const lines = [...cli.head, ...cli.items, ...cli.tail]
     const prefix = `/${CONTACT_FAMILY}/`
-    const rows: ContactRow[] = sim.astdb.tree(CONTACT_FAMILY).map((e) => ({ key: e.key.slice(prefix.length), value: e.value }))
+    const rows: ContactRow[] = sim.astdb
+      .tree(CONTACT_FAMILY)
+      .map((e) => ({ key: e.key.slice(prefix.length), value: e.value }))
     const runs = n >= 100_000 ? 5 : n >= 10_000 ? 10 : 30
     const check = new DatabaseShowParser()
     for (const line of lines) check.push(line)
     const parsed = check.finish()
-    if (parsed.contacts.length !== n || parsed.problems.length || parsed.declaredCount !== n) throw new Error(`dump parser: ${parsed.contacts.length}/${n} contacts, ${parsed.problems.length} problems`)
+    if (parsed.contacts.length !== n || parsed.problems.length || parsed.declaredCount !== n)
+      throw new Error(
+        `dump parser: ${parsed.contacts.length}/${n} contacts, ${parsed.problems.length} problems`,
+      )
     const dumpMs = timeInProcess(runs, () => {
       const p = new DatabaseShowParser()
       for (const line of lines) p.push(line)
@@ -199,13 +272,33 @@ function parseRates(all: Lab[]): ParseFigures[] {
     })
     const treeMs = timeInProcess(runs, () => contactsFromDbTree(rows, rows.length))
     const configs = seed.aors.map(aorConfig)
-    const judgeMs = timeInProcess(runs, () => buildReports({ contacts: parsed.contacts, configs, now }))
+    const judgeMs = timeInProcess(runs, () =>
+      buildReports({ contacts: parsed.contacts, configs, now }),
+    )
     figures.push({ n, dumpMs, treeMs, judgeMs })
   }
-  say(table(
-    ['contacts', 'DatabaseShowParser', 'rate', 'contactsFromDbTree', 'rate', 'buildReports (judge)', 'rate'],
-    figures.map((f) => [fmt.count(f.n), fmt.ms(f.dumpMs), fmt.rate((f.n / f.dumpMs) * 1000), fmt.ms(f.treeMs), fmt.rate((f.n / f.treeMs) * 1000), fmt.ms(f.judgeMs), fmt.rate((f.n / f.judgeMs) * 1000)]),
-  ))
+  say(
+    table(
+      [
+        'contacts',
+        'DatabaseShowParser',
+        'rate',
+        'contactsFromDbTree',
+        'rate',
+        'buildReports (judge)',
+        'rate',
+      ],
+      figures.map((f) => [
+        fmt.count(f.n),
+        fmt.ms(f.dumpMs),
+        fmt.rate((f.n / f.dumpMs) * 1000),
+        fmt.ms(f.treeMs),
+        fmt.rate((f.n / f.treeMs) * 1000),
+        fmt.ms(f.judgeMs),
+        fmt.rate((f.n / f.judgeMs) * 1000),
+      ]),
+    ),
+  )
   say()
   return figures
 }
@@ -246,7 +339,8 @@ async function endToEnd(all: Lab[]): Promise<E2E[]> {
         restore(lab)
         const c = await pjctl(['contacts', '--json', '--source', source], env)
         assertRun(`contacts --json --source ${source} (${n})`, c, [0])
-        if (!new RegExp(`"source": ?"${source}"`).test(c.stdoutHead)) throw new Error(`contacts --json did not report source ${source}`)
+        if (!new RegExp(`"source": ?"${source}"`).test(c.stdoutHead))
+          throw new Error(`contacts --json did not report source ${source}`)
         contacts.push(c)
         restore(lab)
         const k = await pjctl(['check', '--source', source], env)
@@ -270,31 +364,116 @@ async function endToEnd(all: Lab[]): Promise<E2E[]> {
       })
     }
   }
-  say('## End to end over TCP (child processes; wall = spawn to exit; median of 7 / 5 / 3 runs at 1k / 10k / 100k)')
-  say('bare = a minimal node:net reader (bench/probe.ts) in its own process: login, the one action, find the end of')
-  say('the answer, exit. bare+aors = the same reader sending what pjctl contacts/check send: that action, then')
-  say('PJSIPShowAors (max_contacts of every AOR). Peak RSS = max over the runs of the child\'s getrusage ru_maxrss.')
+  say(
+    '## End to end over TCP (child processes; wall = spawn to exit; median of 7 / 5 / 3 runs at 1k / 10k / 100k)',
+  )
+  say(
+    'bare = a minimal node:net reader (bench/probe.ts) in its own process: login, the one action, find the end of',
+  )
+  say(
+    'the answer, exit. bare+aors = the same reader sending what pjctl contacts/check send: that action, then',
+  )
+  say(
+    "PJSIPShowAors (max_contacts of every AOR). Peak RSS = max over the runs of the child's getrusage ru_maxrss.",
+  )
   say()
   say('pjctl contacts --json')
-  say(table(
-    ['contacts', 'source', 'bare', 'bare+aors', 'pjctl', '× bare', '× bare+aors', 'peak RSS', 'stdout'],
-    results.map((r) => [fmt.count(r.n), r.source, fmt.ms(r.bare), fmt.ms(r.bareAll), fmt.ms(r.contacts), fmt.ratio(r.contacts / r.bare), fmt.ratio(r.contacts / r.bareAll), fmt.mb(r.contactsRss), fmt.bytes(r.contactsBytes)]),
-  ))
+  say(
+    table(
+      [
+        'contacts',
+        'source',
+        'bare',
+        'bare+aors',
+        'pjctl',
+        '× bare',
+        '× bare+aors',
+        'peak RSS',
+        'stdout',
+      ],
+      results.map((r) => [
+        fmt.count(r.n),
+        r.source,
+        fmt.ms(r.bare),
+        fmt.ms(r.bareAll),
+        fmt.ms(r.contacts),
+        fmt.ratio(r.contacts / r.bare),
+        fmt.ratio(r.contacts / r.bareAll),
+        fmt.mb(r.contactsRss),
+        fmt.bytes(r.contactsBytes),
+      ]),
+    ),
+  )
   say()
   say('pjctl check (nagios)')
-  say(table(
-    ['contacts', 'source', 'bare', 'bare+aors', 'pjctl', '× bare', '× bare+aors', 'peak RSS', 'stdout', 'exit'],
-    results.map((r) => [fmt.count(r.n), r.source, fmt.ms(r.bare), fmt.ms(r.bareAll), fmt.ms(r.check), fmt.ratio(r.check / r.bare), fmt.ratio(r.check / r.bareAll), fmt.mb(r.checkRss), fmt.bytes(r.checkBytes), r.checkExit]),
-  ))
+  say(
+    table(
+      [
+        'contacts',
+        'source',
+        'bare',
+        'bare+aors',
+        'pjctl',
+        '× bare',
+        '× bare+aors',
+        'peak RSS',
+        'stdout',
+        'exit',
+      ],
+      results.map((r) => [
+        fmt.count(r.n),
+        r.source,
+        fmt.ms(r.bare),
+        fmt.ms(r.bareAll),
+        fmt.ms(r.check),
+        fmt.ratio(r.check / r.bare),
+        fmt.ratio(r.check / r.bareAll),
+        fmt.mb(r.checkRss),
+        fmt.bytes(r.checkBytes),
+        r.checkExit,
+      ]),
+    ),
+  )
   const big = results.filter((r) => r.n === 100_000)
-  const polled = big.map((r) => `${r.source}: ru_maxrss ${fmt.mb(r.contactsRss)}, polled VmHWM ${fmt.mb(r.contactsPolled)}`).join('; ')
-  say(`(RSS cross-check at 100k, contacts --json — ${polled}. Polling every 5 ms can miss a peak just before exit; ru_maxrss cannot.)`)
+  const polled = big
+    .map(
+      (r) =>
+        `${r.source}: ru_maxrss ${fmt.mb(r.contactsRss)}, polled VmHWM ${fmt.mb(r.contactsPolled)}`,
+    )
+    .join('; ')
+  say(
+    `(RSS cross-check at 100k, contacts --json — ${polled}. Polling every 5 ms can miss a peak just before exit; ru_maxrss cannot.)`,
+  )
   say()
   for (const r of big) {
-    say(target(`contacts --json --source ${r.source} at 100k ≤ ${TARGET.ratio}× bare read`, r.contacts / r.bare <= TARGET.ratio, `${fmt.ms(r.contacts)} vs ${fmt.ms(r.bare)} = ${fmt.ratio(r.contacts / r.bare)} (${fmt.ratio(r.contacts / r.bareAll)} of bare+aors)`))
-    say(target(`check --source ${r.source} at 100k ≤ ${TARGET.ratio}× bare read`, r.check / r.bare <= TARGET.ratio, `${fmt.ms(r.check)} vs ${fmt.ms(r.bare)} = ${fmt.ratio(r.check / r.bare)} (${fmt.ratio(r.check / r.bareAll)} of bare+aors)`))
-    say(target(`contacts --json --source ${r.source} at 100k < ${TARGET.rssMb} MB peak RSS`, r.contactsRss / 1024 < TARGET.rssMb, fmt.mb(r.contactsRss)))
-    say(target(`check --source ${r.source} at 100k < ${TARGET.rssMb} MB peak RSS`, r.checkRss / 1024 < TARGET.rssMb, fmt.mb(r.checkRss)))
+    say(
+      target(
+        `contacts --json --source ${r.source} at 100k ≤ ${TARGET.ratio}× bare read`,
+        r.contacts / r.bare <= TARGET.ratio,
+        `${fmt.ms(r.contacts)} vs ${fmt.ms(r.bare)} = ${fmt.ratio(r.contacts / r.bare)} (${fmt.ratio(r.contacts / r.bareAll)} of bare+aors)`,
+      ),
+    )
+    say(
+      target(
+        `check --source ${r.source} at 100k ≤ ${TARGET.ratio}× bare read`,
+        r.check / r.bare <= TARGET.ratio,
+        `${fmt.ms(r.check)} vs ${fmt.ms(r.bare)} = ${fmt.ratio(r.check / r.bare)} (${fmt.ratio(r.check / r.bareAll)} of bare+aors)`,
+      ),
+    )
+    say(
+      target(
+        `contacts --json --source ${r.source} at 100k < ${TARGET.rssMb} MB peak RSS`,
+        r.contactsRss / 1024 < TARGET.rssMb,
+        fmt.mb(r.contactsRss),
+      ),
+    )
+    say(
+      target(
+        `check --source ${r.source} at 100k < ${TARGET.rssMb} MB peak RSS`,
+        r.checkRss / 1024 < TARGET.rssMb,
+        fmt.mb(r.checkRss),
+      ),
+    )
   }
   say()
   return results
@@ -304,7 +483,9 @@ async function endToEnd(all: Lab[]): Promise<E2E[]> {
 
 /** The default output (cli-table3 tables, one per AOR) costs far more per contact than --json: measured at 1k and 10k only. */
 async function tableOutput(all: Lab[], e2e: E2E[]): Promise<void> {
-  say('## pjctl contacts (default table output, --source dbgettree; median of 5 / 3 runs; not run at 100k: extrapolated)')
+  say(
+    '## pjctl contacts (default table output, --source dbgettree; median of 5 / 3 runs; not run at 100k: extrapolated)',
+  )
   const rows: (string | number)[][] = []
   const walls: { n: number; wall: number }[] = []
   for (const lab of all.filter((l) => l.n <= 10_000)) {
@@ -319,20 +500,35 @@ async function tableOutput(all: Lab[], e2e: E2E[]): Promise<void> {
     const wall = median(runs.map((r) => r.wallMs))
     walls.push({ n: lab.n, wall })
     const json = e2e.find((r) => r.n === lab.n && r.source === 'dbgettree')
-    rows.push([fmt.count(lab.n), fmt.ms(wall), json ? fmt.ms(json.contacts) : '-', fmt.mb(Math.max(...runs.map((r) => r.peakRssKb ?? NaN))), fmt.bytes(runs[0].stdoutBytes), fmt.us((wall / lab.n) * 1000)])
+    rows.push([
+      fmt.count(lab.n),
+      fmt.ms(wall),
+      json ? fmt.ms(json.contacts) : '-',
+      fmt.mb(Math.max(...runs.map((r) => r.peakRssKb ?? NaN))),
+      fmt.bytes(runs[0].stdoutBytes),
+      fmt.us((wall / lab.n) * 1000),
+    ])
   }
   say(table(['contacts', 'table', '--json (above)', 'peak RSS', 'stdout', 'per contact'], rows))
   if (walls.length === 2) {
     const marginal = (walls[1].wall - walls[0].wall) / (walls[1].n - walls[0].n)
-    say(`marginal ${fmt.us(marginal * 1000)} per contact → about ${fmt.ms(walls[1].wall + marginal * 90_000)} at 100k if it stays linear.`)
+    say(
+      `marginal ${fmt.us(marginal * 1000)} per contact → about ${fmt.ms(walls[1].wall + marginal * 90_000)} at 100k if it stays linear.`,
+    )
   }
   say()
 }
 
 async function readers(all: Lab[]): Promise<void> {
-  say('## Readers on the Command answer (database show registrar/contact), action sent → whole answer read')
-  say('stock = asterisk-manager 0.2.0\'s own reader (lib/ami.js ManagerReader); ours = pjctl\'s session (asterisk-manager')
-  say('for connect/login/dispatch, src/ami/wire.ts framing, lines handed to a counting sink, no parsing); bare = node:net.')
+  say(
+    '## Readers on the Command answer (database show registrar/contact), action sent → whole answer read',
+  )
+  say(
+    "stock = asterisk-manager 0.2.0's own reader (lib/ami.js ManagerReader); ours = pjctl's session (asterisk-manager",
+  )
+  say(
+    'for connect/login/dispatch, src/ami/wire.ts framing, lines handed to a counting sink, no parsing); bare = node:net.',
+  )
   const extra: Lab[] = []
   for (const n of [20_000, 50_000]) {
     const seed = generateRows({ count: n, now })
@@ -370,7 +566,8 @@ async function readers(all: Lab[]): Promise<void> {
       bare.push((b.result!.actions as { ms: number }[])[0].ms)
     }
     if (ourLines !== n + 1) throw new Error(`our reader got ${ourLines} lines of ${n + 1}`)
-    if (stock.length && stockLines !== n + 1) throw new Error(`stock reader got ${stockLines} lines of ${n + 1}`)
+    if (stock.length && stockLines !== n + 1)
+      throw new Error(`stock reader got ${stockLines} lines of ${n + 1}`)
     const s = stockCapped ? NaN : median(stock)
     const o = median(ours)
     rows.push([
@@ -383,8 +580,15 @@ async function readers(all: Lab[]): Promise<void> {
       fmt.us((o / n) * 1000),
     ])
   }
-  say(table(['contacts', 'stock', 'ours', 'stock/ours', 'bare', 'stock per contact', 'ours per contact'], rows))
-  say(`(stock: median of 3 at 1k/10k, 1 run at 20k/50k capped at ${STOCK_CAP_MS / 1000} s, not run at 100k; ours/bare: median of 5, 3 at 100k)`)
+  say(
+    table(
+      ['contacts', 'stock', 'ours', 'stock/ours', 'bare', 'stock per contact', 'ours per contact'],
+      rows,
+    ),
+  )
+  say(
+    `(stock: median of 3 at 1k/10k, 1 run at 20k/50k capped at ${STOCK_CAP_MS / 1000} s, not run at 100k; ours/bare: median of 5, 3 at 100k)`,
+  )
   say()
   for (const lab of extra) await lab.sim.stop()
 }
@@ -412,9 +616,18 @@ function perContact(parse: ParseFigures[], e2e: E2E[]): void {
       ])
     }
   }
-  say(table(['source', 'contacts', 'parse', 'judge', 'contacts --json', 'marginal', 'check', 'marginal'], rows))
-  say('parse/judge: in-process medians ÷ contacts. Whole-run figures include Node start-up (~100 ms), which dominates')
-  say('at 1k; "marginal" = extra time per extra contact from the previous size, the figure that shows linearity.')
+  say(
+    table(
+      ['source', 'contacts', 'parse', 'judge', 'contacts --json', 'marginal', 'check', 'marginal'],
+      rows,
+    ),
+  )
+  say(
+    'parse/judge: in-process medians ÷ contacts. Whole-run figures include Node start-up (~100 ms), which dominates',
+  )
+  say(
+    'at 1k; "marginal" = extra time per extra contact from the previous size, the figure that shows linearity.',
+  )
   for (const source of SOURCES) {
     const p1 = parse.find((f) => f.n === 10_000)!
     const p2 = parse.find((f) => f.n === 100_000)!
@@ -422,7 +635,9 @@ function perContact(parse: ParseFigures[], e2e: E2E[]): void {
     const mine = e2e.filter((r) => r.source === source)
     const m1 = (mine[1].contacts - mine[0].contacts) / (mine[1].n - mine[0].n)
     const m2 = (mine[2].contacts - mine[1].contacts) / (mine[2].n - mine[1].n)
-    say(`${source}: parser per contact 100k/10k = ${fmt.ratio(a[1] / 10 / a[0])}; contacts --json marginal per contact 10k→100k vs 1k→10k = ${fmt.ratio(m2 / m1)} (1.00× is perfectly linear)`)
+    say(
+      `${source}: parser per contact 100k/10k = ${fmt.ratio(a[1] / 10 / a[0])}; contacts --json marginal per contact 10k→100k vs 1k→10k = ${fmt.ratio(m2 / m1)} (1.00× is perfectly linear)`,
+    )
   }
   say()
 }
@@ -438,7 +653,12 @@ function pruneSeed(): { seed: SimSeed; stale: number } {
   return { seed: { rows: generated.rows, aors: generated.aors }, stale: generated.aors.length }
 }
 
-async function pruneRun(seed: SimSeed, stale: number, i: number, extra: string[]): Promise<{ row: (string | number)[]; wallMs: number }> {
+async function pruneRun(
+  seed: SimSeed,
+  stale: number,
+  i: number,
+  extra: string[],
+): Promise<{ row: (string | number)[]; wallMs: number }> {
   let firstGet = NaN
   let lastDel = NaN
   let dels = 0
@@ -455,13 +675,18 @@ async function pruneRun(seed: SimSeed, stale: number, i: number, extra: string[]
   sims.push(sim)
   const backup = join(scratch, `prune-backup-${i}.jsonl`)
   const started = performance.now()
-  const r = await pjctl(['prune', '--yes', '--force', '--max-delete', '20000', '--backup', backup, ...extra], simEnv(sim))
+  const r = await pjctl(
+    ['prune', '--yes', '--force', '--max-delete', '20000', '--backup', backup, ...extra],
+    simEnv(sim),
+  )
   assertRun('prune', r, [0])
   const left = sim.astdb.size
   const backedUp = readFileSync(backup, 'utf8').split('\n').filter(Boolean).length
   await sim.stop()
   if (dels !== stale || left !== seed.rows.length - stale || backedUp !== stale) {
-    throw new Error(`prune: ${dels} DBDel, ${left} rows left, ${backedUp} backed up; expected ${stale} deleted`)
+    throw new Error(
+      `prune: ${dels} DBDel, ${left} rows left, ${backedUp} backed up; expected ${stale} deleted`,
+    )
   }
   const phase = lastDel - firstGet
   const row = [
@@ -480,9 +705,15 @@ async function pruneRun(seed: SimSeed, stale: number, i: number, extra: string[]
 }
 
 async function pruneBench(): Promise<void> {
-  say('## Prune: 10,000 stale contacts (20,000 on 10,000 full AORs, the older of each pair superseded), fresh sim per run')
-  say('pjctl prune --yes --force --max-delete 20000 --backup <tmp file>   (3 runs; 1 if the first takes over 10 s),')
-  say('then the same with --quiet (summary line only, no plan table) 3 times, to separate deleting from drawing the plan.')
+  say(
+    '## Prune: 10,000 stale contacts (20,000 on 10,000 full AORs, the older of each pair superseded), fresh sim per run',
+  )
+  say(
+    'pjctl prune --yes --force --max-delete 20000 --backup <tmp file>   (3 runs; 1 if the first takes over 10 s),',
+  )
+  say(
+    'then the same with --quiet (summary line only, no plan table) 3 times, to separate deleting from drawing the plan.',
+  )
   const { seed, stale } = pruneSeed()
   const rows: (string | number)[][] = []
   const walls: number[] = []
@@ -501,20 +732,50 @@ async function pruneBench(): Promise<void> {
     rows.push(r.row)
     quiet.push(r.wallMs)
   }
-  say(table(['output', 'wall', 'DBDel', 'DBDel/s (wall)', 'start → 1st DBGet', 'delete phase', 'DBDel/s (phase)', 'last DBDel → exit', 'stdout', 'peak RSS'], rows))
-  say('start → 1st DBGet = start-up, login, DBGetTree + PJSIPShowAors + PJSIPShowContacts, judge, plan, open the backup.')
-  say('delete phase = first DBGet to last DBDel as the sim received them (compare, backup + fdatasync, delete; 64 in flight).')
-  say('last DBDel → exit = the last answers, Logoff, drawing the output, exit. Checked every run: 10,000 DBDel')
+  say(
+    table(
+      [
+        'output',
+        'wall',
+        'DBDel',
+        'DBDel/s (wall)',
+        'start → 1st DBGet',
+        'delete phase',
+        'DBDel/s (phase)',
+        'last DBDel → exit',
+        'stdout',
+        'peak RSS',
+      ],
+      rows,
+    ),
+  )
+  say(
+    'start → 1st DBGet = start-up, login, DBGetTree + PJSIPShowAors + PJSIPShowContacts, judge, plan, open the backup.',
+  )
+  say(
+    'delete phase = first DBGet to last DBDel as the sim received them (compare, backup + fdatasync, delete; 64 in flight).',
+  )
+  say(
+    'last DBDel → exit = the last answers, Logoff, drawing the output, exit. Checked every run: 10,000 DBDel',
+  )
   say('received, 10,000 rows left, 10,000 lines in the backup file.')
   const wall = median(walls)
-  say(target(`prune of 10,000 stale contacts < ${TARGET.pruneMs / 1000} s`, wall < TARGET.pruneMs, `median ${fmt.ms(wall)} as given (${walls.length} run(s)); ${fmt.ms(median(quiet))} with --quiet`))
+  say(
+    target(
+      `prune of 10,000 stale contacts < ${TARGET.pruneMs / 1000} s`,
+      wall < TARGET.pruneMs,
+      `median ${fmt.ms(wall)} as given (${walls.length} run(s)); ${fmt.ms(median(quiet))} with --quiet`,
+    ),
+  )
   say()
 }
 
 // ---------------------------------------------------------------------------------------------
 
 async function coldStart(): Promise<void> {
-  say('## Cold start (median of 10, the three commands interleaved so machine load hits them alike; no RSS probe)')
+  say(
+    '## Cold start (median of 10, the three commands interleaved so machine load hits them alike; no RSS probe)',
+  )
   const env = childEnv()
   const commands: [string, string[]][] = [
     ['node -e 0 (baseline)', ['-e', '0']],
@@ -530,12 +791,26 @@ async function coldStart(): Promise<void> {
     }
   }
   const base = median(times[0])
-  say(table(
-    ['command', 'median', 'min', 'max', 'over node -e 0'],
-    commands.map(([label], k) => [label, fmt.ms(median(times[k])), fmt.ms(Math.min(...times[k])), fmt.ms(Math.max(...times[k])), k ? fmt.ms(median(times[k]) - base) : '-']),
-  ))
+  say(
+    table(
+      ['command', 'median', 'min', 'max', 'over node -e 0'],
+      commands.map(([label], k) => [
+        label,
+        fmt.ms(median(times[k])),
+        fmt.ms(Math.min(...times[k])),
+        fmt.ms(Math.max(...times[k])),
+        k ? fmt.ms(median(times[k]) - base) : '-',
+      ]),
+    ),
+  )
   const help = median(times[1])
-  say(target(`pjctl --help cold start < ${TARGET.helpMs} ms`, help < TARGET.helpMs, `median ${fmt.ms(help)} (node itself: ${fmt.ms(base)})`))
+  say(
+    target(
+      `pjctl --help cold start < ${TARGET.helpMs} ms`,
+      help < TARGET.helpMs,
+      `median ${fmt.ms(help)} (node itself: ${fmt.ms(base)})`,
+    ),
+  )
   say()
 }
 
@@ -569,13 +844,28 @@ async function autoSource(e2e: E2E[]): Promise<void> {
   const t = at('dbgettree')
   const c = at('command')
   if (!t || !c) return say()
-  say(`auto tries DBGetTree first (src/commands/read.ts readContacts) and falls back to Command only when DBGetTree is`)
-  say(`unknown (Asterisk < 16.28/18.14/19.6) or refused: it needs write=system or reporting, not the shell-equivalent`)
-  say(`'command' class, and its answer is structured (Key/Val per row, ListItems count) instead of padded CLI text.`)
-  say(`At 100k: DBGetTree ${fmt.ms(t.contacts)} / ${fmt.mb(t.contactsRss)} (bare ${fmt.ms(t.bare)}) vs Command ${fmt.ms(c.contacts)} / ${fmt.mb(c.contactsRss)} (bare ${fmt.ms(c.bare)}) for contacts --json;`)
-  const faster = t.contacts <= c.contacts ? `DBGetTree is ${fmt.ratio(c.contacts / t.contacts)} as fast` : `Command is ${fmt.ratio(t.contacts / c.contacts)} as fast`
-  say(`check ${fmt.ms(t.check)} vs ${fmt.ms(c.check)}. ${faster} end to end here (run-to-run noise on this machine is ~±10%); the bare`)
-  say(`DBGetTree answer is ${fmt.ratio(t.bare / c.bare)} the time of the Command one (a Key/Val event per row is bigger than a padded line).`)
+  say(
+    `auto tries DBGetTree first (src/commands/read.ts readContacts) and falls back to Command only when DBGetTree is`,
+  )
+  say(
+    `unknown (Asterisk < 16.28/18.14/19.6) or refused: it needs write=system or reporting, not the shell-equivalent`,
+  )
+  say(
+    `'command' class, and its answer is structured (Key/Val per row, ListItems count) instead of padded CLI text.`,
+  )
+  say(
+    `At 100k: DBGetTree ${fmt.ms(t.contacts)} / ${fmt.mb(t.contactsRss)} (bare ${fmt.ms(t.bare)}) vs Command ${fmt.ms(c.contacts)} / ${fmt.mb(c.contactsRss)} (bare ${fmt.ms(c.bare)}) for contacts --json;`,
+  )
+  const faster =
+    t.contacts <= c.contacts
+      ? `DBGetTree is ${fmt.ratio(c.contacts / t.contacts)} as fast`
+      : `Command is ${fmt.ratio(t.contacts / c.contacts)} as fast`
+  say(
+    `check ${fmt.ms(t.check)} vs ${fmt.ms(c.check)}. ${faster} end to end here (run-to-run noise on this machine is ~±10%); the bare`,
+  )
+  say(
+    `DBGetTree answer is ${fmt.ratio(t.bare / c.bare)} the time of the Command one (a Key/Val event per row is bigger than a padded line).`,
+  )
   say('So auto costs little or nothing in speed and keeps pjctl off the command class.')
   say()
 }
@@ -587,18 +877,35 @@ async function autoSource(e2e: E2E[]): Promise<void> {
 /** Issue 10's scenarios on the simulator with its cost model on (src/sim/cost.ts, calibrated on the lab):
  *  what the model predicts, next to the same floors the real-Asterisk bench uses. */
 async function costModel(): Promise<void> {
-  say('## Simulator WITH the cost model (startSim({ cost: 1 })): 5,000 AORs / 15,000 contacts, median of 3')
-  say('Simulator figures, not real Asterisk: PJSIPShowAors/PJSIPShowContacts wait an n² first byte and GetConfig a linear')
-  say('one, as measured on the lab; the floor is bench/floor.ts (DBGetTree ∥ GetConfig pjsip.conf type=aor, two sessions).')
+  say(
+    '## Simulator WITH the cost model (startSim({ cost: 1 })): 5,000 AORs / 15,000 contacts, median of 3',
+  )
+  say(
+    'Simulator figures, not real Asterisk: PJSIPShowAors/PJSIPShowContacts wait an n² first byte and GetConfig a linear',
+  )
+  say(
+    'one, as measured on the lab; the floor is bench/floor.ts (DBGetTree ∥ GetConfig pjsip.conf type=aor, two sessions).',
+  )
   const generated = generateRows({ count: 15_000, now, aors: 5_000 })
-  const sim = await startSim({ seed: { rows: generated.rows, aors: generated.aors }, chunkSize: CHUNK, now: () => now, cost: 1 })
+  const sim = await startSim({
+    seed: { rows: generated.rows, aors: generated.aors },
+    chunkSize: CHUNK,
+    now: () => now,
+    cost: 1,
+  })
   sims.push(sim)
   const floorJs = fileURLToPath(new URL('./floor.js', import.meta.url))
   const rows: (string | number)[][] = []
   const runs: Record<string, ChildResult[]> = { floor: [], check: [], 'prune --dry-run': [] }
   for (let i = 0; i < 3; i++) {
     progress(`cost model round ${i + 1}`)
-    runs.floor.push(await runNode([floorJs, 'read', `127.0.0.1:${sim.port}`], { env: childEnv(), keepStdout: 4096, timeoutMs: 120_000 }))
+    runs.floor.push(
+      await runNode([floorJs, 'read', `127.0.0.1:${sim.port}`], {
+        env: childEnv(),
+        keepStdout: 4096,
+        timeoutMs: 120_000,
+      }),
+    )
     runs.check.push(await pjctl(['check'], simEnv(sim)))
     runs['prune --dry-run'].push(await pjctl(['prune', '--dry-run', '--quiet'], simEnv(sim)))
     while (sim.computingMs() > 0) await new Promise((r) => setTimeout(r, 100))
@@ -606,7 +913,13 @@ async function costModel(): Promise<void> {
   const floorMs = median(runs.floor.map((r) => r.wallMs))
   for (const [name, list] of Object.entries(runs)) {
     const wall = median(list.map((r) => r.wallMs))
-    rows.push([name === 'floor' ? 'read floor' : `pjctl ${name}`, fmt.ms(wall), name === 'floor' ? '-' : fmt.ratio(wall / floorMs), [...new Set(list.map((r) => r.code))].join(','), fmt.mb(Math.max(...list.map((r) => r.peakRssKb ?? NaN)))])
+    rows.push([
+      name === 'floor' ? 'read floor' : `pjctl ${name}`,
+      fmt.ms(wall),
+      name === 'floor' ? '-' : fmt.ratio(wall / floorMs),
+      [...new Set(list.map((r) => r.code))].join(','),
+      fmt.mb(Math.max(...list.map((r) => r.peakRssKb ?? NaN))),
+    ])
   }
   say(table(['run (simulator)', 'median', '× floor', 'exit', 'peak RSS'], rows))
   const sent = new Set(sim.received.map((r) => r.action))
@@ -644,7 +957,8 @@ async function main(): Promise<void> {
     const at = ASTERISK.lastIndexOf(':')
     LAB.host = ASTERISK.slice(0, at)
     LAB.port = Number(ASTERISK.slice(at + 1))
-    for (const t of await exporterOnAsterisk(BIN, childEnv(LAB.env), say, progress)) say(`${t.met ? 'MET   ' : 'MISSED'}  ${t.name}: ${t.detail}`)
+    for (const t of await exporterOnAsterisk(BIN, childEnv(LAB.env), say, progress))
+      say(`${t.met ? 'MET   ' : 'MISSED'}  ${t.name}: ${t.detail}`)
     say()
     say(`bench took ${fmt.ms(performance.now() - benchStart)}`)
     return

@@ -33,33 +33,54 @@ interface Running {
   stderr(): string
 }
 
-export async function startExporterChild(bin: string, env: Record<string, string>, args: string[]): Promise<Running> {
-  const child = spawn(process.execPath, [bin, 'exporter', '--listen', '127.0.0.1:0', ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] })
+export async function startExporterChild(
+  bin: string,
+  env: Record<string, string>,
+  args: string[],
+): Promise<Running> {
+  const child = spawn(process.execPath, [bin, 'exporter', '--listen', '127.0.0.1:0', ...args], {
+    env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  })
   let stderr = ''
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d))
   const deadline = Date.now() + 60_000
   for (;;) {
     const m = /listening on http:\/\/127\.0\.0\.1:(\d+)\/metrics/.exec(stderr)
     if (m) return { child, port: Number(m[1]), stderr: () => stderr }
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`exporter did not start: ${stderr}`)
+    if (Date.now() > deadline || child.exitCode !== null)
+      throw new Error(`exporter did not start: ${stderr}`)
     await sleep(20)
   }
 }
 
 /** GET to the last byte; with `gzip`, asks for it as Prometheus does (the time is to the last compressed byte). */
-export function scrape(port: number, path = '/metrics', gzip = false): Promise<{ ms: number; body: string; bytes: number }> {
+export function scrape(
+  port: number,
+  path = '/metrics',
+  gzip = false,
+): Promise<{ ms: number; body: string; bytes: number }> {
   const started = performance.now()
   return new Promise((resolve, reject) => {
-    get({ host: '127.0.0.1', port, path, agent: false, headers: gzip ? { 'Accept-Encoding': 'gzip' } : {} }, (response) => {
-      const chunks: Buffer[] = []
-      response.on('data', (d: Buffer) => chunks.push(d))
-      response.on('end', () => {
-        const ms = performance.now() - started
-        const raw = Buffer.concat(chunks)
-        const body = response.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw
-        resolve({ ms, body: body.toString('utf8'), bytes: raw.length })
-      })
-    }).on('error', reject)
+    get(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        agent: false,
+        headers: gzip ? { 'Accept-Encoding': 'gzip' } : {},
+      },
+      (response) => {
+        const chunks: Buffer[] = []
+        response.on('data', (d: Buffer) => chunks.push(d))
+        response.on('end', () => {
+          const ms = performance.now() - started
+          const raw = Buffer.concat(chunks)
+          const body = response.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw
+          resolve({ ms, body: body.toString('utf8'), bytes: raw.length })
+        })
+      },
+    ).on('error', reject)
   })
 }
 
@@ -70,19 +91,26 @@ export function sampleOf(body: string, series: string): number | undefined {
   return Number(body.slice(from, body.indexOf('\n', from)))
 }
 
-export async function waitForSample(port: number, series: string, done: (v: number | undefined) => boolean, timeoutMs: number): Promise<number> {
+export async function waitForSample(
+  port: number,
+  series: string,
+  done: (v: number | undefined) => boolean,
+  timeoutMs: number,
+): Promise<number> {
   const started = performance.now()
   for (;;) {
     const { body } = await scrape(port)
     if (done(sampleOf(body, series))) return performance.now() - started
-    if (performance.now() - started > timeoutMs) throw new Error(`timed out waiting for ${series} (last ${sampleOf(body, series)})`)
+    if (performance.now() - started > timeoutMs)
+      throw new Error(`timed out waiting for ${series} (last ${sampleOf(body, series)})`)
     await sleep(20)
   }
 }
 
 export function rssMb(pid: number): { rss: number; hwm: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8')
-  const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0)
+  const kb = (name: string) =>
+    Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0)
   return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024 }
 }
 
@@ -133,12 +161,28 @@ export interface Scraped {
   sent: number
 }
 
-export function startScraper(port: number, options: { n?: number; gzip?: boolean; pauseMs?: number } = {}): { stop(): Promise<Scraped>; done: Promise<Scraped> } {
-  const child = spawn(process.execPath, ['-e', SCRAPER, String(port), String(options.n ?? 1e9), options.gzip ? '1' : '0', String(options.pauseMs ?? 0)], { stdio: ['pipe', 'pipe', 'inherit'] })
+export function startScraper(
+  port: number,
+  options: { n?: number; gzip?: boolean; pauseMs?: number } = {},
+): { stop(): Promise<Scraped>; done: Promise<Scraped> } {
+  const child = spawn(
+    process.execPath,
+    [
+      '-e',
+      SCRAPER,
+      String(port),
+      String(options.n ?? 1e9),
+      options.gzip ? '1' : '0',
+      String(options.pauseMs ?? 0),
+    ],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  )
   let out = ''
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d))
   const done = new Promise<Scraped>((resolve, reject) =>
-    child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as Scraped) : reject(new Error(`scraper exit ${code}`)))),
+    child.once('exit', (code) =>
+      code === 0 ? resolve(JSON.parse(out) as Scraped) : reject(new Error(`scraper exit ${code}`)),
+    ),
   )
   return {
     done,
@@ -149,11 +193,21 @@ export function startScraper(port: number, options: { n?: number; gzip?: boolean
   }
 }
 
-export async function scrapeFigures(port: number, n: number, gzip = false): Promise<{ median: number; p95: number; max: number; bytes: number; sent: number }> {
+export async function scrapeFigures(
+  port: number,
+  n: number,
+  gzip = false,
+): Promise<{ median: number; p95: number; max: number; bytes: number; sent: number }> {
   const bytes = (await scrape(port, '/metrics', gzip)).body.length
   const { times, sent } = await startScraper(port, { n, gzip }).done
   const sorted = [...times].sort((a, b) => a - b)
-  return { median: median(times), p95: sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.95))], max: sorted[sorted.length - 1], bytes, sent }
+  return {
+    median: median(times),
+    p95: sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.95))],
+    max: sorted[sorted.length - 1],
+    bytes,
+    sent,
+  }
 }
 
 /**
@@ -161,15 +215,26 @@ export async function scrapeFigures(port: number, n: number, gzip = false): Prom
  * null otherwise. A Node scraper's own parsing and GC show in its p95 for a 23 MB body (13 / 69 ms
  * against curl's 12 / 22 ms on a 17 MB one).
  */
-export function curlFigures(port: number, n: number): { median: number; p95: number; max: number } | null {
+export function curlFigures(
+  port: number,
+  n: number,
+): { median: number; p95: number; max: number } | null {
   const times: number[] = []
   for (let i = 0; i < n; i++) {
-    const r = spawnSync('curl', ['-s', '-o', '/dev/null', '-w', '%{time_total}', `http://127.0.0.1:${port}/metrics`], { encoding: 'utf8' })
+    const r = spawnSync(
+      'curl',
+      ['-s', '-o', '/dev/null', '-w', '%{time_total}', `http://127.0.0.1:${port}/metrics`],
+      { encoding: 'utf8' },
+    )
     if (r.error || r.status !== 0) return null
     times.push(Number(r.stdout) * 1000)
   }
   const sorted = [...times].sort((a, b) => a - b)
-  return { median: median(times), p95: sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.95))], max: sorted[sorted.length - 1] }
+  return {
+    median: median(times),
+    p95: sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.95))],
+    max: sorted[sorted.length - 1],
+  }
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -183,7 +248,10 @@ const RESYNC_S = 40
  * own duration as the exporter logs it (`resync: N contacts read in S s`), ending when that line appears
  * (polled every 10 ms); a scrape counts when it overlaps the window.
  */
-export async function scrapesDuringResync(running: Running, timeoutMs: number): Promise<{ seconds: number; n: number; median: number; p95: number; max: number }> {
+export async function scrapesDuringResync(
+  running: Running,
+  timeoutMs: number,
+): Promise<{ seconds: number; n: number; median: number; p95: number; max: number }> {
   const pattern = /: resync: \d+ contacts read in ([\d.]+) s/g
   const before = [...running.stderr().matchAll(pattern)].length
   const scraper = startScraper(running.port, { gzip: true, pauseMs: 10 })
@@ -206,9 +274,17 @@ export async function scrapesDuringResync(running: Running, timeoutMs: number): 
   await sleep(300)
   const { times, starts } = await scraper.stop()
   const from = end - seconds * 1000 - 10
-  const during = times.filter((ms, i) => starts[i] <= end && starts[i] + ms >= from).sort((a, b) => a - b)
+  const during = times
+    .filter((ms, i) => starts[i] <= end && starts[i] + ms >= from)
+    .sort((a, b) => a - b)
   if (!during.length) throw new Error('no scrape overlapped the resync')
-  return { seconds, n: during.length, median: median(during), p95: during[Math.min(during.length - 1, Math.floor(during.length * 0.95))], max: during[during.length - 1] }
+  return {
+    seconds,
+    n: during.length,
+    median: median(during),
+    p95: during[Math.min(during.length - 1, Math.floor(during.length * 0.95))],
+    max: during[during.length - 1],
+  }
 }
 
 /** What both scenarios measure on one exporter: its first read, idle scrapes, RSS, and scrapes during a resync. */
@@ -228,14 +304,26 @@ async function startAndMeasure(
   env: Record<string, string>,
   perAor: 'all' | 'problems',
   server: string,
-  what: { where: string; contacts: string; readLabel: string; extraRows?: (body: string) => (string | number)[][] },
+  what: {
+    where: string
+    contacts: string
+    readLabel: string
+    extraRows?: (body: string) => (string | number)[][]
+  },
   rows: (string | number)[][],
   met: ExporterTarget[],
   children: Set<ChildProcess>,
   progress: (t: string) => void,
 ): Promise<Measured> {
   const started = performance.now()
-  const running = await startExporterChild(bin, env, ['--resync', `${RESYNC_S}s`, '--per-aor', perAor, '--timeout', '300'])
+  const running = await startExporterChild(bin, env, [
+    '--resync',
+    `${RESYNC_S}s`,
+    '--per-aor',
+    perAor,
+    '--timeout',
+    '300',
+  ])
   children.add(running.child)
   await waitForSample(running.port, `pjctl_server_up{server="${server}"}`, (v) => v === 1, 900_000)
   const readMs = performance.now() - started
@@ -245,30 +333,67 @@ async function startAndMeasure(
   const memory = rssMb(running.child.pid!)
   rows.push([`--per-aor ${perAor}: first full read (${what.readLabel})`, fmt.ms(readMs)])
   if (what.extraRows) rows.push(...what.extraRows((await scrape(running.port)).body))
-  const figures = (f: { median: number; p95: number; max: number }) => `${f.median.toFixed(1)} / ${f.p95.toFixed(1)} / ${f.max.toFixed(1)} ms`
-  rows.push([`--per-aor ${perAor}: /metrics body (gzip, as Prometheus asks)`, `${(idle.bytes / 1024 / 1024).toFixed(1)} MB (${(idle.sent / 1024 / 1024).toFixed(1)} MB)`])
-  rows.push([`--per-aor ${perAor}: scrape, idle, no gzip (median / p95 / max of 30)`, figures(plain)])
+  const figures = (f: { median: number; p95: number; max: number }) =>
+    `${f.median.toFixed(1)} / ${f.p95.toFixed(1)} / ${f.max.toFixed(1)} ms`
+  rows.push([
+    `--per-aor ${perAor}: /metrics body (gzip, as Prometheus asks)`,
+    `${(idle.bytes / 1024 / 1024).toFixed(1)} MB (${(idle.sent / 1024 / 1024).toFixed(1)} MB)`,
+  ])
+  rows.push([
+    `--per-aor ${perAor}: scrape, idle, no gzip (median / p95 / max of 30)`,
+    figures(plain),
+  ])
   const curled = curlFigures(running.port, 30)
-  if (curled) rows.push([`--per-aor ${perAor}: scrape, idle, no gzip, with curl (median / p95 / max of 30)`, figures(curled)])
+  if (curled)
+    rows.push([
+      `--per-aor ${perAor}: scrape, idle, no gzip, with curl (median / p95 / max of 30)`,
+      figures(curled),
+    ])
   rows.push([`--per-aor ${perAor}: scrape, idle, gzip (median / p95 / max of 30)`, figures(idle)])
-  rows.push([`--per-aor ${perAor}: RSS after the read (peak)`, `${memory.rss.toFixed(0)} MB (${memory.hwm.toFixed(0)} MB)`])
-  met.push({ name: `exporter scrape at ${what.contacts} contacts, --per-aor ${perAor} (${what.where})`, met: idle.p95 < TARGET.scrapeMs, detail: `p95 ${idle.p95.toFixed(1)} ms with gzip, ${plain.p95.toFixed(1)} ms without${curled ? ` (curl ${curled.p95.toFixed(1)} ms)` : ''} (target < ${TARGET.scrapeMs} ms)` })
-  met.push({ name: `exporter RSS at ${what.contacts} contacts, --per-aor ${perAor} (${what.where})`, met: memory.hwm < TARGET.rssMb, detail: `${memory.rss.toFixed(0)} MB, peak ${memory.hwm.toFixed(0)} MB (target < ${TARGET.rssMb} MB)` })
+  rows.push([
+    `--per-aor ${perAor}: RSS after the read (peak)`,
+    `${memory.rss.toFixed(0)} MB (${memory.hwm.toFixed(0)} MB)`,
+  ])
+  met.push({
+    name: `exporter scrape at ${what.contacts} contacts, --per-aor ${perAor} (${what.where})`,
+    met: idle.p95 < TARGET.scrapeMs,
+    detail: `p95 ${idle.p95.toFixed(1)} ms with gzip, ${plain.p95.toFixed(1)} ms without${curled ? ` (curl ${curled.p95.toFixed(1)} ms)` : ''} (target < ${TARGET.scrapeMs} ms)`,
+  })
+  met.push({
+    name: `exporter RSS at ${what.contacts} contacts, --per-aor ${perAor} (${what.where})`,
+    met: memory.hwm < TARGET.rssMb,
+    detail: `${memory.rss.toFixed(0)} MB, peak ${memory.hwm.toFixed(0)} MB (target < ${TARGET.rssMb} MB)`,
+  })
   progress(`exporter: --per-aor ${perAor}: scrapes during the first resync (--resync ${RESYNC_S}s)`)
   const resync = await scrapesDuringResync(running, 2 * RESYNC_S * 1000)
-  rows.push([`--per-aor ${perAor}: scrape during a resync, gzip (median / p95 / max of ${resync.n}; resync ${resync.seconds.toFixed(2)} s)`, figures(resync)])
-  met.push({ name: `exporter scrape during a resync at ${what.contacts} contacts, --per-aor ${perAor} (${what.where})`, met: resync.p95 < TARGET.scrapeMs, detail: `p95 ${resync.p95.toFixed(1)} ms, max ${resync.max.toFixed(1)} ms with gzip, ${resync.n} scrapes over a ${resync.seconds.toFixed(2)} s resync (target < ${TARGET.scrapeMs} ms)` })
+  rows.push([
+    `--per-aor ${perAor}: scrape during a resync, gzip (median / p95 / max of ${resync.n}; resync ${resync.seconds.toFixed(2)} s)`,
+    figures(resync),
+  ])
+  met.push({
+    name: `exporter scrape during a resync at ${what.contacts} contacts, --per-aor ${perAor} (${what.where})`,
+    met: resync.p95 < TARGET.scrapeMs,
+    detail: `p95 ${resync.p95.toFixed(1)} ms, max ${resync.max.toFixed(1)} ms with gzip, ${resync.n} scrapes over a ${resync.seconds.toFixed(2)} s resync (target < ${TARGET.scrapeMs} ms)`,
+  })
   return { running, idle }
 }
 
 /** The sim scenario. `env(sim)` gives the child's environment for a sim. */
-export async function exporterBench(bin: string, env: (sim: SimAsterisk) => Record<string, string>, say: Say, progress: (t: string) => void): Promise<ExporterTarget[]> {
+export async function exporterBench(
+  bin: string,
+  env: (sim: SimAsterisk) => Record<string, string>,
+  say: Say,
+  progress: (t: string) => void,
+): Promise<ExporterTarget[]> {
   const now = Math.floor(Date.now() / 1000)
   const count = 100_000
   const seed = generateRows({ count, now: now + 3000 })
   // 20,000 spare AORs for the new-contact storm
   const spare = Array.from({ length: 20_000 }, (_, i) => defineAor(`storm${i}`, { maxContacts: 2 }))
-  const sim = await startSim({ seed: { rows: seed.rows, aors: [...seed.aors, ...spare] }, chunkSize: 64 * 1024 })
+  const sim = await startSim({
+    seed: { rows: seed.rows, aors: [...seed.aors, ...spare] },
+    chunkSize: 64 * 1024,
+  })
   const met: ExporterTarget[] = []
   const rows: (string | number)[][] = []
   const children = new Set<ChildProcess>()
@@ -276,7 +401,17 @@ export async function exporterBench(bin: string, env: (sim: SimAsterisk) => Reco
     for (const perAor of ['all', 'problems'] as const) {
       progress(`exporter: --per-aor ${perAor} at ${count} contacts`)
       const server = `127.0.0.1:${sim.port}`
-      const { running } = await startAndMeasure(bin, env(sim), perAor, server, { where: 'sim', contacts: '100k', readLabel: 'spawn to up' }, rows, met, children, progress)
+      const { running } = await startAndMeasure(
+        bin,
+        env(sim),
+        perAor,
+        server,
+        { where: 'sim', contacts: '100k', readLabel: 'spawn to up' },
+        rows,
+        met,
+        children,
+        progress,
+      )
 
       if (perAor === 'all') {
         // qualify storm: 50,000 ContactStatus Reachable events for known contacts (no AMI action each)
@@ -295,19 +430,66 @@ export async function exporterBench(bin: string, env: (sim: SimAsterisk) => Reco
         // new contacts: 20,000 rows, then their NonQualified events in one burst (each costs one DBGet)
         const stormRows = spare.map((aor, i) => {
           const uri = `sip:${aor.name}@10.200.${i >> 8}.${i & 255}:5060`
-          return { key: `${aor.name};@${md5(uri)}`, uri, value: contactValue({ via_addr: `10.200.${i >> 8}.${i & 255}`, qualify_timeout: '3.000000', qualify_2xx_only: 'false', call_id: `c${i}`, reg_server: '', prune_on_boot: 'no', path: '', endpoint: aor.name, via_port: '5060', authenticate_qualify: 'no', uri, qualify_frequency: '0', user_agent: 'Bench', expiration_time: String(now + 3600), outbound_proxy: '' }) }
+          return {
+            key: `${aor.name};@${md5(uri)}`,
+            uri,
+            value: contactValue({
+              via_addr: `10.200.${i >> 8}.${i & 255}`,
+              qualify_timeout: '3.000000',
+              qualify_2xx_only: 'false',
+              call_id: `c${i}`,
+              reg_server: '',
+              prune_on_boot: 'no',
+              path: '',
+              endpoint: aor.name,
+              via_port: '5060',
+              authenticate_qualify: 'no',
+              uri,
+              qualify_frequency: '0',
+              user_agent: 'Bench',
+              expiration_time: String(now + 3600),
+              outbound_proxy: '',
+            }),
+          }
         })
         for (const r of stormRows) sim.astdb.put(CONTACT_FAMILY, r.key, r.value)
         const t1 = performance.now()
-        sim.broadcast(stormRows.flatMap((r, i) => contactCreatedEvents({ aor: spare[i].name, uri: r.uri, endpoint: spare[i].name, status: 'NonQualified', firstOfAor: true })))
-        await waitForSample(running.port, `pjctl_server_contacts{server="${server}"}`, (v) => v === count + 20_000, 900_000)
+        sim.broadcast(
+          stormRows.flatMap((r, i) =>
+            contactCreatedEvents({
+              aor: spare[i].name,
+              uri: r.uri,
+              endpoint: spare[i].name,
+              status: 'NonQualified',
+              firstOfAor: true,
+            }),
+          ),
+        )
+        await waitForSample(
+          running.port,
+          `pjctl_server_contacts{server="${server}"}`,
+          (v) => v === count + 20_000,
+          900_000,
+        )
         const newMs = performance.now() - t1
         const during = (await scraper.stop()).times.sort((a, b) => a - b)
         const after = rssMb(running.child.pid!)
-        rows.push(['qualify events absorbed (50,000 ContactStatus Reachable, known keys)', `${fmt.ms(qualifyMs)} = ${Math.round(50_000 / (qualifyMs / 1000)).toLocaleString('en')} events/s`])
-        rows.push(['new contacts absorbed (20,000 ContactStatus NonQualified + 20,000 DBGet)', `${fmt.ms(newMs)} = ${Math.round(20_000 / (newMs / 1000)).toLocaleString('en')} events/s`])
-        rows.push([`scrape during the storms, gzip (median / p95 / max of ${during.length})`, `${median(during).toFixed(1)} / ${during[Math.floor(during.length * 0.95)]?.toFixed(1)} / ${during.at(-1)?.toFixed(1)} ms`])
-        rows.push(['RSS after the storms, 120k contacts (peak)', `${after.rss.toFixed(0)} MB (${after.hwm.toFixed(0)} MB)`])
+        rows.push([
+          'qualify events absorbed (50,000 ContactStatus Reachable, known keys)',
+          `${fmt.ms(qualifyMs)} = ${Math.round(50_000 / (qualifyMs / 1000)).toLocaleString('en')} events/s`,
+        ])
+        rows.push([
+          'new contacts absorbed (20,000 ContactStatus NonQualified + 20,000 DBGet)',
+          `${fmt.ms(newMs)} = ${Math.round(20_000 / (newMs / 1000)).toLocaleString('en')} events/s`,
+        ])
+        rows.push([
+          `scrape during the storms, gzip (median / p95 / max of ${during.length})`,
+          `${median(during).toFixed(1)} / ${during[Math.floor(during.length * 0.95)]?.toFixed(1)} / ${during.at(-1)?.toFixed(1)} ms`,
+        ])
+        rows.push([
+          'RSS after the storms, 120k contacts (peak)',
+          `${after.rss.toFixed(0)} MB (${after.hwm.toFixed(0)} MB)`,
+        ])
         for (const r of stormRows) sim.astdb.del(CONTACT_FAMILY, r.key)
       }
       const code = await stop(running)
@@ -333,30 +515,66 @@ function md5(text: string): string {
  * bulk_aors.sh 0). Hold the lab lock. Events/s cannot be driven at this rate with real REGISTERs here:
  * that figure is the simulator's.
  */
-export async function exporterOnAsterisk(bin: string, env: Record<string, string>, say: Say, progress: (t: string) => void): Promise<ExporterTarget[]> {
+export async function exporterOnAsterisk(
+  bin: string,
+  env: Record<string, string>,
+  say: Say,
+  progress: (t: string) => void,
+): Promise<ExporterTarget[]> {
   const lab = await import('./lab.js')
   const found = await lab.astdbContacts()
   const met: ExporterTarget[] = []
   const rows: (string | number)[][] = []
   const server = `${lab.LAB.host}:${lab.LAB.port}`
   // PJCTL_BENCH_EXPORTER_SCALE=AORS/CONTACTS (default 33333/100000)
-  const [aorCount, contactCount] = (process.env.PJCTL_BENCH_EXPORTER_SCALE ?? '33333/100000').split('/').map(Number)
+  const [aorCount, contactCount] = (process.env.PJCTL_BENCH_EXPORTER_SCALE ?? '33333/100000')
+    .split('/')
+    .map(Number)
   const children = new Set<ChildProcess>()
   try {
     progress(`exporter: bulk_aors.sh ${aorCount}`)
     await lab.labScript('bulk_aors.sh', [String(aorCount)], 600_000)
     progress(`exporter: seed_contacts.py ${contactCount} ${aorCount}`)
-    await lab.labScript('seed_contacts.py', [server, lab.LAB.user, lab.LAB.secret, String(contactCount), String(aorCount)], 900_000)
+    await lab.labScript(
+      'seed_contacts.py',
+      [server, lab.LAB.user, lab.LAB.secret, String(contactCount), String(aorCount)],
+      900_000,
+    )
     const total = (await lab.astdbContacts()).size
     for (const perAor of ['all', 'problems'] as const) {
       progress(`exporter: --per-aor ${perAor} on real Asterisk (${total} contacts)`)
       // the machine is shared: each figure is paired with asterisk -rx in the same run, on an idle Asterisk
       await lab.waitIdle()
       const rxStarted = performance.now()
-      const rxCount = /(\d+) results found/.exec(await lab.cli('database show registrar/contact'))?.[1]
-      rows.push([`--per-aor ${perAor}: asterisk -rx "database show registrar/contact" just before (paired)`, `${fmt.ms(performance.now() - rxStarted)} (${rxCount} results)`])
-      const contactsSeen = (body: string) => [[`--per-aor ${perAor}: contacts seen / in astdb`, `${sampleOf(body, `pjctl_server_contacts{server="${server}"}`)! + sampleOf(body, `pjctl_server_expired_contacts{server="${server}"}`)!} / ${total}`]]
-      const { running } = await startAndMeasure(bin, env, perAor, server, { where: 'real Asterisk', contacts: String(total), readLabel: 'spawn to up; limits included', extraRows: contactsSeen }, rows, met, children, progress)
+      const rxCount = /(\d+) results found/.exec(
+        await lab.cli('database show registrar/contact'),
+      )?.[1]
+      rows.push([
+        `--per-aor ${perAor}: asterisk -rx "database show registrar/contact" just before (paired)`,
+        `${fmt.ms(performance.now() - rxStarted)} (${rxCount} results)`,
+      ])
+      const contactsSeen = (body: string) => [
+        [
+          `--per-aor ${perAor}: contacts seen / in astdb`,
+          `${sampleOf(body, `pjctl_server_contacts{server="${server}"}`)! + sampleOf(body, `pjctl_server_expired_contacts{server="${server}"}`)!} / ${total}`,
+        ],
+      ]
+      const { running } = await startAndMeasure(
+        bin,
+        env,
+        perAor,
+        server,
+        {
+          where: 'real Asterisk',
+          contacts: String(total),
+          readLabel: 'spawn to up; limits included',
+          extraRows: contactsSeen,
+        },
+        rows,
+        met,
+        children,
+        progress,
+      )
       const code = await stop(running)
       if (code !== 0) throw new Error(`exporter exit ${code}: ${running.stderr()}`)
     }
@@ -368,7 +586,9 @@ export async function exporterOnAsterisk(bin: string, env: Record<string, string
     await lab.putRows([...found].filter(([k, v]) => now.get(k) !== v))
     await lab.labScript('bulk_aors.sh', ['0'], 600_000)
   }
-  say(`## pjctl exporter on real Asterisk (${(await lab.cli('core show version')).trim().split(' ').slice(0, 2).join(' ')}, ${aorCount} AORs / ${contactCount} contacts)`)
+  say(
+    `## pjctl exporter on real Asterisk (${(await lab.cli('core show version')).trim().split(' ').slice(0, 2).join(' ')}, ${aorCount} AORs / ${contactCount} contacts)`,
+  )
   say(table(['what', 'figure'], rows))
   say()
   return met

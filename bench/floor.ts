@@ -23,7 +23,8 @@ class Conn {
   counted = 0
   countMarker: Buffer | null = null
   private countTail = Buffer.alloc(0)
-  private waiters: { marker: Buffer | null; seen: boolean; count: number; resolve: () => void }[] = []
+  private waiters: { marker: Buffer | null; seen: boolean; count: number; resolve: () => void }[] =
+    []
   bytes = 0
   private constructor(private readonly socket: net.Socket) {}
 
@@ -38,10 +39,14 @@ class Conn {
         text += chunk.toString('latin1')
         const nl = text.indexOf('\r\n')
         if (nl < 0) return
-        if (!loginSent && (loginSent = true)) socket.write(`Action: Login\r\nUsername: ${USER}\r\nSecret: ${SECRET}\r\nEvents: off\r\n\r\n`)
+        if (!loginSent && (loginSent = true))
+          socket.write(
+            `Action: Login\r\nUsername: ${USER}\r\nSecret: ${SECRET}\r\nEvents: off\r\n\r\n`,
+          )
         const end = text.indexOf('\r\n\r\n', nl + 2)
         if (end < 0) return
-        if (!text.slice(nl + 2).startsWith('Response: Success')) return reject(new Error(`login failed: ${text.slice(nl + 2, end)}`))
+        if (!text.slice(nl + 2).startsWith('Response: Success'))
+          return reject(new Error(`login failed: ${text.slice(nl + 2, end)}`))
         socket.off('data', onData)
         const conn = new Conn(socket)
         socket.on('data', (c: Buffer) => conn.feed(c))
@@ -58,15 +63,29 @@ class Conn {
 
   /** Resolves after `count` messages have ended (marker null), or after the message containing `marker` has ended. */
   until(marker: string | null, count = 1): Promise<void> {
-    return new Promise((resolve) => this.waiters.push({ marker: marker === null ? null : Buffer.from(marker), seen: marker === null, count, resolve }))
+    return new Promise((resolve) =>
+      this.waiters.push({
+        marker: marker === null ? null : Buffer.from(marker),
+        seen: marker === null,
+        count,
+        resolve,
+      }),
+    )
   }
 
   private feed(chunk: Buffer): void {
     this.bytes += chunk.length
     if (this.countMarker) {
       const window = this.countTail.length ? Buffer.concat([this.countTail, chunk]) : chunk
-      for (let at = window.indexOf(this.countMarker); at >= 0; at = window.indexOf(this.countMarker, at + 1)) this.counted++
-      this.countTail = Buffer.from(window.subarray(Math.max(0, window.length - this.countMarker.length + 1)))
+      for (
+        let at = window.indexOf(this.countMarker);
+        at >= 0;
+        at = window.indexOf(this.countMarker, at + 1)
+      )
+        this.counted++
+      this.countTail = Buffer.from(
+        window.subarray(Math.max(0, window.length - this.countMarker.length + 1)),
+      )
     }
     let data = this.tail.length ? Buffer.concat([this.tail, chunk]) : chunk
     for (;;) {
@@ -145,7 +164,9 @@ async function pruneFloor(host: string, port: number, keyFile: string): Promise<
     while (next < keys.length) {
       const key = keys[next++]
       const done = c.until(null, 4)
-      c.send(`Action: DBGet\r\nFamily: registrar/contact\r\nKey: ${key}\r\n\r\nAction: DBDel\r\nFamily: registrar/contact\r\nKey: ${key}\r\n\r\n`)
+      c.send(
+        `Action: DBGet\r\nFamily: registrar/contact\r\nKey: ${key}\r\n\r\nAction: DBDel\r\nFamily: registrar/contact\r\nKey: ${key}\r\n\r\n`,
+      )
       await done
     }
   }
@@ -157,7 +178,12 @@ async function pruneFloor(host: string, port: number, keyFile: string): Promise<
 async function main(): Promise<void> {
   const [mode, where, keyFile] = process.argv.slice(2)
   const [host, port] = target(where ?? '127.0.0.1:5038')
-  const result = mode === 'read' ? await readFloor(host, port) : mode === 'prune' ? await pruneFloor(host, port, keyFile) : null
+  const result =
+    mode === 'read'
+      ? await readFloor(host, port)
+      : mode === 'prune'
+        ? await pruneFloor(host, port, keyFile)
+        : null
   if (!result) throw new Error(`unknown floor ${mode}`)
   process.stdout.write(`${JSON.stringify(result)}\n`)
 }

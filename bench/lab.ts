@@ -20,8 +20,16 @@ const REPO = (() => {
 })()
 
 function labDir(): string {
-  const candidates = [process.env.LAB_DIR, join(REPO, '../shared/asterisk-lab'), join(REPO, '../../shared/asterisk-lab')]
-  return candidates.find((dir): dir is string => Boolean(dir) && existsSync(join(dir as string, 'register.sh'))) ?? candidates[1]!
+  const candidates = [
+    process.env.LAB_DIR,
+    join(REPO, '../shared/asterisk-lab'),
+    join(REPO, '../../shared/asterisk-lab'),
+  ]
+  return (
+    candidates.find(
+      (dir): dir is string => Boolean(dir) && existsSync(join(dir as string, 'register.sh')),
+    ) ?? candidates[1]!
+  )
 }
 
 /** Where the lab is. Mutable: npm run bench -- --asterisk HOST:PORT points it elsewhere. */
@@ -36,7 +44,12 @@ export const LAB = {
   lock: process.env.LAB_LOCK ?? '/tmp/pjctl-lab.lock',
   /** PJCTL_* for the built CLI. */
   get env(): Record<string, string> {
-    return { PJCTL_HOST: this.host, PJCTL_PORT: String(this.port), PJCTL_USER: this.user, PJCTL_SECRET: this.secret }
+    return {
+      PJCTL_HOST: this.host,
+      PJCTL_PORT: String(this.port),
+      PJCTL_USER: this.user,
+      PJCTL_SECRET: this.secret,
+    }
   },
 }
 
@@ -63,9 +76,17 @@ export interface Spawned {
   stderr: string
 }
 
-export function spawnText(cmd: string, args: string[], env: Record<string, string | undefined> = {}, timeoutMs = 120_000): Promise<Spawned> {
+export function spawnText(
+  cmd: string,
+  args: string[],
+  env: Record<string, string | undefined> = {},
+  timeoutMs = 120_000,
+): Promise<Spawned> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(cmd, args, {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     let stdout = ''
     let stderr = ''
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))
@@ -80,22 +101,49 @@ export function spawnText(cmd: string, args: string[], env: Record<string, strin
 }
 
 /** One real REGISTER from 127.0.0.1:localPort (register.sh): exit 0 = 200, 3 = 403, 4 = 401, 5 = 423, 1 other. */
-export function register(user: string, password: string, localPort: number, expires = 3600, opts: { ua?: string; params?: string } = {}): Promise<Spawned> {
-  const args = [join(LAB.dir, 'register.sh'), user, password, String(localPort), String(expires), ...(opts.params ? [opts.params] : [])]
+export function register(
+  user: string,
+  password: string,
+  localPort: number,
+  expires = 3600,
+  opts: { ua?: string; params?: string } = {},
+): Promise<Spawned> {
+  const args = [
+    join(LAB.dir, 'register.sh'),
+    user,
+    password,
+    String(localPort),
+    String(expires),
+    ...(opts.params ? [opts.params] : []),
+  ]
   return spawnText('bash', args, { UA: opts.ua, LAB_SIP_PORT: String(LAB.sipPort) }, 30_000)
 }
 
 /** `asterisk -rx COMMAND` against the lab (cli.sh); resolves with its stdout, rejects on a non-zero exit. */
 export async function cli(command: string, timeoutMs = 120_000): Promise<string> {
-  const r = await spawnText('bash', [join(LAB.dir, 'cli.sh'), ...command.split(' ')], { LAB_PREFIX: LAB.prefix }, timeoutMs)
+  const r = await spawnText(
+    'bash',
+    [join(LAB.dir, 'cli.sh'), ...command.split(' ')],
+    { LAB_PREFIX: LAB.prefix },
+    timeoutMs,
+  )
   if (r.code !== 0) throw new Error(`cli.sh ${command}: exit ${r.code}: ${r.stderr}`)
   return r.stdout
 }
 
 /** Runs one of the lab's scripts (bulk_aors.sh, seed_contacts.py, …) with the lab's environment. */
-export async function labScript(script: string, args: string[], timeoutMs = 300_000): Promise<string> {
+export async function labScript(
+  script: string,
+  args: string[],
+  timeoutMs = 300_000,
+): Promise<string> {
   const interpreter = script.endsWith('.py') ? 'python3' : 'bash'
-  const r = await spawnText(interpreter, [join(LAB.dir, script), ...args], { LAB_PREFIX: LAB.prefix }, timeoutMs)
+  const r = await spawnText(
+    interpreter,
+    [join(LAB.dir, script), ...args],
+    { LAB_PREFIX: LAB.prefix },
+    timeoutMs,
+  )
   if (r.code !== 0) throw new Error(`${script} ${args.join(' ')}: exit ${r.code}: ${r.stderr}`)
   return r.stdout
 }
@@ -130,13 +178,18 @@ export class AmiClient {
       socket.on('data', onBanner)
     })
     const login = await client.action('Login', { Username: user, Secret: secret, Events: 'off' })
-    if (login.Response !== 'Success') throw new Error(`AMI login as ${user} failed: ${login.Message}`)
+    if (login.Response !== 'Success')
+      throw new Error(`AMI login as ${user} failed: ${login.Message}`)
     return client
   }
 
   private feed(text: string): void {
     this.buffer += text
-    for (let end = this.buffer.indexOf('\r\n\r\n'); end >= 0; end = this.buffer.indexOf('\r\n\r\n')) {
+    for (
+      let end = this.buffer.indexOf('\r\n\r\n');
+      end >= 0;
+      end = this.buffer.indexOf('\r\n\r\n')
+    ) {
       const block = this.buffer.slice(0, end)
       this.buffer = this.buffer.slice(end + 4)
       const message: AmiMessage = {}
@@ -158,7 +211,11 @@ export class AmiClient {
 
   send(action: string, headers: Record<string, string> = {}): string {
     const id = `lab-${this.nextId++}`
-    const lines = [`Action: ${action}`, `ActionID: ${id}`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)]
+    const lines = [
+      `Action: ${action}`,
+      `ActionID: ${id}`,
+      ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
+    ]
     this.socket.write(`${lines.join('\r\n')}\r\n\r\n`)
     return id
   }
@@ -173,7 +230,10 @@ export class AmiClient {
   }
 
   /** A list action read to its end: the response and the events. */
-  async list(action: string, headers: Record<string, string> = {}): Promise<{ response: AmiMessage; events: AmiMessage[] }> {
+  async list(
+    action: string,
+    headers: Record<string, string> = {},
+  ): Promise<{ response: AmiMessage; events: AmiMessage[] }> {
     const response = await this.action(action, headers)
     const events: AmiMessage[] = []
     if (response.EventList !== 'start') return { response, events }
@@ -197,7 +257,10 @@ export class AmiClient {
 }
 
 /** One AMI action on its own connection (login, the action, logoff): its response. */
-export async function ami(action: string, headers: Record<string, string> = {}): Promise<AmiMessage> {
+export async function ami(
+  action: string,
+  headers: Record<string, string> = {},
+): Promise<AmiMessage> {
   const client = await AmiClient.open()
   try {
     return await client.action(action, headers)
@@ -233,14 +296,17 @@ export async function putRows(rows: Iterable<[string, string]>): Promise<number>
   return pipelined([...rows].map(([Key, Val]) => ['DBPut', { Family: CONTACT_FAMILY, Key, Val }]))
 }
 
-async function pipelined(actions: [string, Record<string, string>][], window = 256): Promise<number> {
+async function pipelined(
+  actions: [string, Record<string, string>][],
+  window = 256,
+): Promise<number> {
   const client = await AmiClient.open()
   let ok = 0
   try {
     for (let i = 0; i < actions.length; i += window) {
       const batch = actions.slice(i, i + window)
       for (const [action, headers] of batch) client.send(action, headers)
-      for (let got = 0; got < batch.length; ) {
+      for (let got = 0; got < batch.length;) {
         const m = await client.next()
         if (m.Response) {
           got++
@@ -263,7 +329,11 @@ export function asteriskCpuTicks(pid = asteriskPid()): number {
 }
 
 /** Waits until Asterisk uses (nearly) no CPU: at most `maxTicks` jiffies over `windowMs`; false after `timeoutMs`. */
-export async function waitIdle(timeoutMs = 60_000, windowMs = 1000, maxTicks = 5): Promise<boolean> {
+export async function waitIdle(
+  timeoutMs = 60_000,
+  windowMs = 1000,
+  maxTicks = 5,
+): Promise<boolean> {
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
     const before = asteriskCpuTicks()
@@ -272,4 +342,3 @@ export async function waitIdle(timeoutMs = 60_000, windowMs = 1000, maxTicks = 5
   }
   return false
 }
-

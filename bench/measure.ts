@@ -80,16 +80,17 @@ export function runNode(args: string[], opts: ChildOptions = {}): Promise<ChildR
     fd3?.setEncoding('utf8')
     fd3?.on('data', (text: string) => (probe += text))
     let polling = false
-    const poller = opts.rss && child.pid
-      ? setInterval(() => {
-          if (polling) return
-          polling = true
-          void vmHwmKb(child.pid!).then((kb) => {
-            polling = false
-            if (kb !== null && (polled === null || kb > polled)) polled = kb
-          })
-        }, opts.pollMs ?? 5)
-      : null
+    const poller =
+      opts.rss && child.pid
+        ? setInterval(() => {
+            if (polling) return
+            polling = true
+            void vmHwmKb(child.pid!).then((kb) => {
+              polling = false
+              if (kb !== null && (polled === null || kb > polled)) polled = kb
+            })
+          }, opts.pollMs ?? 5)
+        : null
     const killer = opts.timeoutMs
       ? setTimeout(() => {
           timedOut = true
@@ -129,16 +130,46 @@ export function median(values: number[]): number {
 export function table(head: string[], rows: (string | number)[][]): string {
   const cells = [head, ...rows.map((r) => r.map(String))]
   const widths = head.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)))
-  const numeric = head.map((_, i) => rows.every((r) => /^[-+]?[\d.,]+( ?[%×a-zA-Zµ/]+)?$|^-$|^>/.test(String(r[i] ?? '-'))))
-  const line = (r: string[]) => r.map((c, i) => (numeric[i] && i > 0 ? (c ?? '').padStart(widths[i]) : (c ?? '').padEnd(widths[i]))).join('  ').trimEnd()
-  return [line(cells[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n')
+  const numeric = head.map((_, i) =>
+    rows.every((r) => /^[-+]?[\d.,]+( ?[%×a-zA-Zµ/]+)?$|^-$|^>/.test(String(r[i] ?? '-'))),
+  )
+  const line = (r: string[]) =>
+    r
+      .map((c, i) =>
+        numeric[i] && i > 0 ? (c ?? '').padStart(widths[i]) : (c ?? '').padEnd(widths[i]),
+      )
+      .join('  ')
+      .trimEnd()
+  return [
+    line(cells[0]),
+    widths.map((w) => '-'.repeat(w)).join('  '),
+    ...cells.slice(1).map(line),
+  ].join('\n')
 }
 
 export const fmt = {
-  ms: (ms: number) => (Number.isNaN(ms) ? '-' : ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : ms >= 100 ? `${ms.toFixed(0)} ms` : `${ms.toFixed(1)} ms`),
-  mb: (kb: number | null) => (kb === null || Number.isNaN(kb) ? '-' : `${(kb / 1024).toFixed(0)} MB`),
-  bytes: (n: number) => (n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MB` : n >= 1024 ? `${(n / 1024).toFixed(1)} KB` : `${n} B`),
-  rate: (perSecond: number) => (perSecond >= 1e6 ? `${(perSecond / 1e6).toFixed(2)} M/s` : perSecond >= 1e3 ? `${(perSecond / 1e3).toFixed(0)} k/s` : `${perSecond.toFixed(0)} /s`),
+  ms: (ms: number) =>
+    Number.isNaN(ms)
+      ? '-'
+      : ms >= 10_000
+        ? `${(ms / 1000).toFixed(1)} s`
+        : ms >= 100
+          ? `${ms.toFixed(0)} ms`
+          : `${ms.toFixed(1)} ms`,
+  mb: (kb: number | null) =>
+    kb === null || Number.isNaN(kb) ? '-' : `${(kb / 1024).toFixed(0)} MB`,
+  bytes: (n: number) =>
+    n >= 1024 * 1024
+      ? `${(n / 1024 / 1024).toFixed(1)} MB`
+      : n >= 1024
+        ? `${(n / 1024).toFixed(1)} KB`
+        : `${n} B`,
+  rate: (perSecond: number) =>
+    perSecond >= 1e6
+      ? `${(perSecond / 1e6).toFixed(2)} M/s`
+      : perSecond >= 1e3
+        ? `${(perSecond / 1e3).toFixed(0)} k/s`
+        : `${perSecond.toFixed(0)} /s`,
   us: (us: number) => (Number.isNaN(us) ? '-' : `${us.toFixed(us < 10 ? 2 : 1)} µs`),
   ratio: (r: number) => (Number.isNaN(r) ? '-' : `${r.toFixed(2)}×`),
   count: (n: number) => n.toLocaleString('en-US'),

@@ -21,10 +21,19 @@ interface BareAction {
 }
 
 const BARE: Record<string, BareAction> = {
-  dbgettree: { request: `Action: DBGetTree\r\nFamily: ${FAMILY}\r\n`, lastMessage: 'Event: DBGetTreeComplete\r\n' },
-  command: { request: `Action: Command\r\nCommand: database show ${FAMILY}\r\n`, lastMessage: null },
+  dbgettree: {
+    request: `Action: DBGetTree\r\nFamily: ${FAMILY}\r\n`,
+    lastMessage: 'Event: DBGetTreeComplete\r\n',
+  },
+  command: {
+    request: `Action: Command\r\nCommand: database show ${FAMILY}\r\n`,
+    lastMessage: null,
+  },
   aors: { request: 'Action: PJSIPShowAors\r\n', lastMessage: 'Event: AorListComplete\r\n' },
-  contacts: { request: 'Action: PJSIPShowContacts\r\n', lastMessage: 'Event: ContactListComplete\r\n' },
+  contacts: {
+    request: 'Action: PJSIPShowContacts\r\n',
+    lastMessage: 'Event: ContactListComplete\r\n',
+  },
 }
 
 const BLANK = Buffer.from('\r\n\r\n')
@@ -95,11 +104,14 @@ async function bare(port: number, actions: string[]): Promise<object> {
           if (nl < 0) return
           pendingText = pendingText.slice(nl + 2)
           stage = 'login'
-          socket.write(`Action: Login\r\nUsername: ${USER}\r\nSecret: ${SECRET}\r\nEvents: off\r\nActionID: bench-login\r\n\r\n`)
+          socket.write(
+            `Action: Login\r\nUsername: ${USER}\r\nSecret: ${SECRET}\r\nEvents: off\r\nActionID: bench-login\r\n\r\n`,
+          )
         }
         const end = pendingText.indexOf('\r\n\r\n')
         if (end < 0) return
-        if (!pendingText.startsWith('Response: Success')) return reject(new Error(`login failed: ${pendingText.slice(0, 200)}`))
+        if (!pendingText.startsWith('Response: Success'))
+          return reject(new Error(`login failed: ${pendingText.slice(0, 200)}`))
         loginMs = performance.now() - t0
         stage = 'actions'
         sendNext()
@@ -121,7 +133,8 @@ async function bare(port: number, actions: string[]): Promise<object> {
           return resolve()
         }
         sendNext()
-        if (rest.length) return reject(new Error('data after an answer before the next action was sent'))
+        if (rest.length)
+          return reject(new Error('data after an answer before the next action was sent'))
         return
       }
     })
@@ -150,7 +163,15 @@ async function stock(port: number): Promise<object> {
 async function ours(port: number, source: string): Promise<object> {
   const { openSession } = await import('../src/ami/session.js')
   const t0 = performance.now()
-  const session = await openSession({ name: 'bench', host: '127.0.0.1', port, user: USER, secret: SECRET, timeout: 60, maxOutput: 4 * 1024 ** 3 })
+  const session = await openSession({
+    name: 'bench',
+    host: '127.0.0.1',
+    port,
+    user: USER,
+    secret: SECRET,
+    timeout: 60,
+    maxOutput: 4 * 1024 ** 3,
+  })
   const sentAt = performance.now()
   let items = 0
   if (source === 'command') {
@@ -166,7 +187,14 @@ async function ours(port: number, source: string): Promise<object> {
 async function probeMain(): Promise<void> {
   const [mode, portText, what = ''] = process.argv.slice(2)
   const port = Number(portText)
-  const result = mode === 'bare' ? await bare(port, what.split(',')) : mode === 'stock' ? await stock(port) : mode === 'ours' ? await ours(port, what) : null
+  const result =
+    mode === 'bare'
+      ? await bare(port, what.split(','))
+      : mode === 'stock'
+        ? await stock(port)
+        : mode === 'ours'
+          ? await ours(port, what)
+          : null
   if (!result) throw new Error(`unknown probe mode ${mode}`)
   process.stdout.write(`${JSON.stringify(result)}\n`)
 }

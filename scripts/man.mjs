@@ -6,7 +6,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 // dist/src/… while tsconfig's rootDir is the repository, dist/… once it is src/
-const dist = existsSync(join(root, 'dist/src/usage.js')) ? join(root, 'dist/src') : join(root, 'dist')
+const dist = existsSync(join(root, 'dist/src/usage.js'))
+  ? join(root, 'dist/src')
+  : join(root, 'dist')
 const { manPageText } = await import(pathToFileURL(join(dist, 'usage.js')).href)
 const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version
 const out = join(root, 'man/pjctl.1')

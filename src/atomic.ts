@@ -8,7 +8,11 @@ import { open, rename, unlink } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 
 /** Writes `pieces` to `path` atomically with `mode`; throws the fs error (the temporary file is removed). */
-export async function writeFileAtomic(path: string, pieces: string | Iterable<string>, mode = 0o644): Promise<void> {
+export async function writeFileAtomic(
+  path: string,
+  pieces: string | Iterable<string>,
+  mode = 0o644,
+): Promise<void> {
   const dir = dirname(path)
   // node_exporter reads only *.prom: the temporary name never matches, and starts with a dot
   const temp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
@@ -36,7 +40,11 @@ export async function writeFileAtomic(path: string, pieces: string | Iterable<st
   }
   // the rename itself is durable only once the directory is synced (best effort: not every fs allows it)
   const directory = await open(dir, 'r').catch(() => null)
-  if (directory) await directory.sync().catch(() => {}).finally(() => directory.close())
+  if (directory)
+    await directory
+      .sync()
+      .catch(() => {})
+      .finally(() => directory.close())
 }
 
 /** `ENOSPC: no space left on device, write` → `No space left on device` (strerror's words, as GNU tools print them). */

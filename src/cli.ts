@@ -35,7 +35,10 @@ export interface Io {
   /** Asks a yes/no question on the terminal; the default reads a line from stdin. */
   ask(question: string): Promise<boolean>
   /** Where SIGINT/SIGTERM come from (the process, or a test's emitter). */
-  signals: { on(signal: NodeJS.Signals, listener: (signal: NodeJS.Signals) => void): unknown; off(signal: NodeJS.Signals, listener: (signal: NodeJS.Signals) => void): unknown }
+  signals: {
+    on(signal: NodeJS.Signals, listener: (signal: NodeJS.Signals) => void): unknown
+    off(signal: NodeJS.Signals, listener: (signal: NodeJS.Signals) => void): unknown
+  }
   /** Ends the process at once (a second Ctrl-C). */
   exit(code: ExitCode): void
 }
@@ -68,14 +71,30 @@ export async function main(argv: string[] = process.argv, io: Io = processIo()):
   }
   // `--secret x` must not end in "did you mean --crit?": say where a secret goes instead
   const operands = argv.indexOf('--', 2)
-  if (argv.slice(2, operands < 0 ? undefined : operands).some((arg) => /^--(secret|password|pass)(=|$)/i.test(arg))) {
-    return report(io, new UsageError('the secret is never a flag: use PJCTL_SECRET, --secret-file or the config file'), named?.errorExit, false)
+  if (
+    argv
+      .slice(2, operands < 0 ? undefined : operands)
+      .some((arg) => /^--(secret|password|pass)(=|$)/i.test(arg))
+  ) {
+    return report(
+      io,
+      new UsageError(
+        'the secret is never a flag: use PJCTL_SECRET, --secret-file or the config file',
+      ),
+      named?.errorExit,
+      false,
+    )
   }
   try {
     await program.parseAsync(argv)
   } catch (error) {
     if (error instanceof CommanderError) {
-      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT.ok
+      if (
+        error.code === 'commander.helpDisplayed' ||
+        error.code === 'commander.version' ||
+        error.code === 'commander.help'
+      )
+        return EXIT.ok
       return named?.errorExit ?? EXIT.usage
     }
     return report(io, error, named?.errorExit, false)
@@ -106,7 +125,9 @@ export async function main(argv: string[] = process.argv, io: Io = processIo()):
       io.exit(EXIT.interrupted)
       return
     }
-    stderr.write(`pjctl: ${signal}: finishing the actions in flight, then stopping (again to quit at once)\n`)
+    stderr.write(
+      `pjctl: ${signal}: finishing the actions in flight, then stopping (again to quit at once)\n`,
+    )
     controller.abort()
   }
   io.signals.on('SIGINT', onSignal)
@@ -119,7 +140,12 @@ export async function main(argv: string[] = process.argv, io: Io = processIo()):
     const deps = makeDeps(io, settings, sourceOf, controller.signal)
     const result = await spec.run({ args, settings, format, deps })
     const { render } = await import('./output/index.js')
-    const rendered = render(result.view, format, result.data, { color: useColor(io, settings, stdout), indent: Boolean(stdout.isTTY), raw: settings.raw === true, ...layout(io, stdout) })
+    const rendered = render(result.view, format, result.data, {
+      color: useColor(io, settings, stdout),
+      indent: Boolean(stdout.isTTY),
+      raw: settings.raw === true,
+      ...layout(io, stdout),
+    })
     // --textfile: the state lives in the metrics; exit 0 once they are written
     if (textfile !== null) return await writeTextfile(io, textfile, rendered)
     return (await writeResult(io, stdout, rendered)) ?? result.exitCode
@@ -128,9 +154,15 @@ export async function main(argv: string[] = process.argv, io: Io = processIo()):
     if (spec.failure && error instanceof PjctlError) {
       const { render } = await import('./output/index.js')
       const result = spec.failure(error, settings, Math.floor(io.clock() / 1000))
-      const rendered = render(result.view, spec.formats.includes(format) ? format : spec.formats[0], result.data, { color: false, indent: Boolean(stdout.isTTY) })
+      const rendered = render(
+        result.view,
+        spec.formats.includes(format) ? format : spec.formats[0],
+        result.data,
+        { color: false, indent: Boolean(stdout.isTTY) },
+      )
       // a server that cannot be read is a state too: pjctl_server_up 0 goes to the textfile (not for usage errors)
-      if (textfile !== null && format === 'prometheus' && !(error instanceof UsageError)) return await writeTextfile(io, textfile, rendered)
+      if (textfile !== null && format === 'prometheus' && !(error instanceof UsageError))
+        return await writeTextfile(io, textfile, rendered)
       return (await writeResult(io, stdout, rendered)) ?? code
     }
     return code
@@ -143,10 +175,17 @@ export async function main(argv: string[] = process.argv, io: Io = processIo()):
 /** --input reads a saved dump and connects to nothing: a server named on the same command line is a mistake, not a choice. */
 function checkConflicts(settings: Settings, sources: Map<OptionKey, string | undefined>): void {
   if (settings.input === undefined) return
-  const given = (['host', 'port', 'server', 'all'] as const).filter((key) => sources.get(key) === 'cli')
+  const given = (['host', 'port', 'server', 'all'] as const).filter(
+    (key) => sources.get(key) === 'cli',
+  )
   if (given.length) {
-    const flags = given.map((key) => longForm((OPTIONS[key] as OptionSpec).flag!).split(' ')[0]).join(', ')
-    throw new UsageError(`--input reads a saved dump and connects to nothing: it cannot be combined with ${flags}`, 'leave out the server, or leave out --input to read the server')
+    const flags = given
+      .map((key) => longForm((OPTIONS[key] as OptionSpec).flag!).split(' ')[0])
+      .join(', ')
+    throw new UsageError(
+      `--input reads a saved dump and connects to nothing: it cannot be combined with ${flags}`,
+      'leave out the server, or leave out --input to read the server',
+    )
   }
 }
 
@@ -154,15 +193,22 @@ function checkConflicts(settings: Settings, sources: Map<OptionKey, string | und
  * PJCTL_* variables, read from io.env (not commander's process.env) so an in-process run
  * sees its own environment. A flag beats the variable; the variable beats the default.
  */
-function fromEnv(settings: Settings, sources: Map<OptionKey, string | undefined>, env: Record<string, string | undefined>): void {
+function fromEnv(
+  settings: Settings,
+  sources: Map<OptionKey, string | undefined>,
+  env: Record<string, string | undefined>,
+): void {
   for (const key of sources.keys()) {
     const spec = OPTIONS[key] as OptionSpec
-    if (!spec.env || !spec.flag || env[spec.env] === undefined || sources.get(key) === 'cli') continue
+    if (!spec.env || !spec.flag || env[spec.env] === undefined || sources.get(key) === 'cli')
+      continue
     const raw = env[spec.env] as string
     let value: unknown = true
     if (/[<[]/.test(spec.flag)) {
       if (spec.choices && !spec.choices.includes(raw)) {
-        throw new UsageError(`option '${longForm(spec.flag)}' value '${printable(raw)}' from env '${spec.env}' is invalid. Allowed choices are ${spec.choices.join(', ')}.`)
+        throw new UsageError(
+          `option '${longForm(spec.flag)}' value '${printable(raw)}' from env '${spec.env}' is invalid. Allowed choices are ${spec.choices.join(', ')}.`,
+        )
       }
       try {
         value = spec.parse ? spec.parse(raw) : raw
@@ -178,7 +224,10 @@ function fromEnv(settings: Settings, sources: Map<OptionKey, string | undefined>
 /** Tables fit the terminal (its columns, else COLUMNS, else 80); off a terminal, plain rows. */
 function layout(io: Io, stream: OutStream): { width: number; plain: boolean } {
   const columns = Number(io.env.COLUMNS)
-  return { width: stream.columns || (Number.isInteger(columns) && columns > 0 ? columns : 80), plain: !stream.isTTY }
+  return {
+    width: stream.columns || (Number.isInteger(columns) && columns > 0 ? columns : 80),
+    plain: !stream.isTTY,
+  }
 }
 
 /** Colour only on a terminal, and never with NO_COLOR or --no-color. */
@@ -198,7 +247,11 @@ function report(io: Io, error: unknown, override: ExitCode | undefined, debug: b
   }
   const message = error instanceof Error ? error.message : String(error)
   stderr.write(`pjctl: internal error: ${printable(message)}\n`)
-  stderr.write(debug && error instanceof Error && error.stack ? `${error.stack}\n` : 'hint: run again with --debug for details, and report it\n')
+  stderr.write(
+    debug && error instanceof Error && error.stack
+      ? `${error.stack}\n`
+      : 'hint: run again with --debug for details, and report it\n',
+  )
   return override ?? EXIT.failed
 }
 
@@ -218,7 +271,10 @@ function buildProgram(choose: (c: Chosen) => void, io: Io): Command {
     })
     .configureHelp({ optionDescription: (option) => describeOption(option, envOf.get(option)) })
     .showSuggestionAfterError(true)
-    .addHelpText('after', '\nExit codes: 0 ok; 1 check WARNING or something failed; 2 check CRITICAL or usage error; 3 cannot read the server (check UNKNOWN); 130 interrupted.\nSecrets: PJCTL_SECRET, --secret-file or the config file; never a flag.')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 ok; 1 check WARNING or something failed; 2 check CRITICAL or usage error; 3 cannot read the server (check UNKNOWN); 130 interrupted.\nSecrets: PJCTL_SECRET, --secret-file or the config file; never a flag.',
+    )
   for (const spec of COMMANDS) {
     const command = program
       .command(spec.args ? `${spec.name} ${spec.args}` : spec.name)
@@ -226,7 +282,11 @@ function buildProgram(choose: (c: Chosen) => void, io: Io): Command {
       .summary(spec.summary)
       .exitOverride()
       .configureHelp({ optionDescription: (option) => describeOption(option, envOf.get(option)) })
-    if (spec.examples?.length) command.addHelpText('after', `\nExamples:\n${spec.examples.map((example) => `  ${example}`).join('\n')}\n`)
+    if (spec.examples?.length)
+      command.addHelpText(
+        'after',
+        `\nExamples:\n${spec.examples.map((example) => `  ${example}`).join('\n')}\n`,
+      )
     const attributes = new Map<OptionKey, string>()
     for (const key of optionKeysOf(spec)) {
       const option = toOption(key, spec)
@@ -238,7 +298,9 @@ function buildProgram(choose: (c: Chosen) => void, io: Io): Command {
     }
     command.action((...params: unknown[]) => {
       const self = params[params.length - 1] as Command
-      const args = params.slice(0, -2).flatMap((p) => (Array.isArray(p) ? p : p === undefined ? [] : [String(p)]))
+      const args = params
+        .slice(0, -2)
+        .flatMap((p) => (Array.isArray(p) ? p : p === undefined ? [] : [String(p)]))
       choose({ spec, args, command: self, attributes })
     })
   }
@@ -270,7 +332,8 @@ function toOption(key: OptionKey, command: CommandSpec): Option | null {
   if (key === 'format') option.choices(command.formats).default(command.formats[0])
   else {
     // a size as typed (256M); other defaults as commander shows them
-    if (spec.default !== undefined) option.default(spec.default, doc.default !== String(spec.default) ? doc.default : undefined)
+    if (spec.default !== undefined)
+      option.default(spec.default, doc.default !== String(spec.default) ? doc.default : undefined)
     if (spec.choices) option.choices(spec.choices)
   }
   if (spec.parse) {
@@ -286,26 +349,43 @@ function toOption(key: OptionKey, command: CommandSpec): Option | null {
   return option
 }
 
-function chooseFormat(spec: CommandSpec, settings: Settings, sourceOf: (key: OptionKey) => string | undefined): Format {
+function chooseFormat(
+  spec: CommandSpec,
+  settings: Settings,
+  sourceOf: (key: OptionKey) => string | undefined,
+): Format {
   if (settings.textfile !== undefined) {
-    const explicit = settings.json || ((sourceOf('format') === 'cli' || sourceOf('format') === 'env') && settings.format !== 'prometheus')
-    if (explicit) throw new UsageError('--textfile writes Prometheus metrics: use it with --format prometheus (or no --format)')
+    const explicit =
+      settings.json ||
+      ((sourceOf('format') === 'cli' || sourceOf('format') === 'env') &&
+        settings.format !== 'prometheus')
+    if (explicit)
+      throw new UsageError(
+        '--textfile writes Prometheus metrics: use it with --format prometheus (or no --format)',
+      )
     return 'prometheus'
   }
   const format = settings.format
   if (settings.json) {
-    if (format && format !== 'json' && format !== spec.formats[0]) throw new UsageError(`--json and --format ${format} disagree`)
+    if (format && format !== 'json' && format !== spec.formats[0])
+      throw new UsageError(`--json and --format ${format} disagree`)
     return 'json'
   }
   return format ?? spec.formats[0]
 }
 
-function makeDeps(io: Io, settings: Settings, sourceOf: (key: OptionKey) => string | undefined, signal: AbortSignal): Deps {
+function makeDeps(
+  io: Io,
+  settings: Settings,
+  sourceOf: (key: OptionKey) => string | undefined,
+  signal: AbortSignal,
+): Deps {
   const quiet = settings.quiet === true
   const debug = settings.debug === true
   const { stderr, stdin, env } = io
   const log = {
-    warn: (message: string) => void (quiet || stderr.write(`pjctl: warning: ${printable(message)}\n`)),
+    warn: (message: string) =>
+      void (quiet || stderr.write(`pjctl: warning: ${printable(message)}\n`)),
     info: (message: string) => void (quiet || stderr.write(`${message}\n`)),
     debug: (message: string) => void (debug && stderr.write(`pjctl: debug: ${message}\n`)),
   }
@@ -319,7 +399,8 @@ function makeDeps(io: Io, settings: Settings, sourceOf: (key: OptionKey) => stri
   }
   return {
     targets: () => (targets ??= resolveTargets({ settings, sourceOf, env, warn: log.warn })),
-    connect: async (target) => (await import('./ami/session.js')).openSession(target, log.debug, securityWarning),
+    connect: async (target) =>
+      (await import('./ami/session.js')).openSession(target, log.debug, securityWarning),
     now: () => Math.floor(io.clock() / 1000),
     log,
     readFile: async (path) => {
@@ -331,13 +412,18 @@ function makeDeps(io: Io, settings: Settings, sourceOf: (key: OptionKey) => stri
     },
     readStdin: async () => {
       const chunks: Buffer[] = []
-      for await (const chunk of stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer))
+      for await (const chunk of stdin)
+        chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer))
       return Buffer.concat(chunks).toString('utf8')
     },
     confirm: async (question, preview) => {
       if (preview) {
         const { renderText } = await import('./output/index.js')
-        stderr.write(renderText(preview.view, 'table', preview.data, { color: useColor(io, settings, stderr) }))
+        stderr.write(
+          renderText(preview.view, 'table', preview.data, {
+            color: useColor(io, settings, stderr),
+          }),
+        )
       }
       return io.ask(question)
     },
@@ -358,7 +444,10 @@ function askOnTerminal(io: Io, question: string): Promise<boolean> {
     }
     rl.on('SIGINT', () => answer(false))
     rl.on('close', () => resolve(false))
-    rl.question(question).then((text) => answer(/^y(es)?$/i.test(text.trim())), () => answer(false))
+    rl.question(question).then(
+      (text) => answer(/^y(es)?$/i.test(text.trim())),
+      () => answer(false),
+    )
   })
 }
 
@@ -368,7 +457,9 @@ function progressBar(stderr: OutStream, label: string, enabled: boolean): Progre
     update: (done, total) => {
       const width = 30
       const filled = Math.round((done / Math.max(total, 1)) * width)
-      stderr.write(`\r${label} [${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${done}/${total}`)
+      stderr.write(
+        `\r${label} [${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${done}/${total}`,
+      )
     },
     done: () => void stderr.write('\n'),
   }
@@ -390,7 +481,10 @@ function drained(stream: OutStream): Promise<void> {
  * the OS, with the first write error (null when none). A full disk must not pass for
  * success: `pjctl gen … > snippet.conf` would leave half a snippet and exit 0.
  */
-async function write(stream: OutStream, rendered: string | Iterable<string>): Promise<NodeJS.ErrnoException | null> {
+async function write(
+  stream: OutStream,
+  rendered: string | Iterable<string>,
+): Promise<NodeJS.ErrnoException | null> {
   let failure: NodeJS.ErrnoException | null = null
   const onError = (error: NodeJS.ErrnoException): void => void (failure ??= error)
   stream.on('error', onError)
@@ -419,7 +513,11 @@ async function write(stream: OutStream, rendered: string | Iterable<string>): Pr
 }
 
 /** Writes the result to stdout: null when done, or exit 1 after `write error: …` (as GNU tools say it). A reader that went away (`| head`) is no error. */
-async function writeResult(io: Io, stream: OutStream, rendered: string | Iterable<string>): Promise<ExitCode | null> {
+async function writeResult(
+  io: Io,
+  stream: OutStream,
+  rendered: string | Iterable<string>,
+): Promise<ExitCode | null> {
   const failure = await write(stream, rendered)
   if (!failure || failure.code === 'EPIPE' || failure.code === 'ERR_STREAM_DESTROYED') return null
   const { systemMessage } = await import('./atomic.js')
@@ -428,7 +526,11 @@ async function writeResult(io: Io, stream: OutStream, rendered: string | Iterabl
 }
 
 /** check --textfile: the metrics replace PATH atomically; exit 0 once written, 1 when they cannot be. */
-async function writeTextfile(io: Io, path: string, rendered: string | Iterable<string>): Promise<ExitCode> {
+async function writeTextfile(
+  io: Io,
+  path: string,
+  rendered: string | Iterable<string>,
+): Promise<ExitCode> {
   const { writeFileAtomic, systemMessage } = await import('./atomic.js')
   try {
     await writeFileAtomic(path, rendered, 0o644)

@@ -50,7 +50,8 @@ const UNREADABLE: Readonly<Record<string, string>> = {
 /** `cannot read FILE: no such file` (exit 2) for an input file pjctl was told to read; control characters in FILE escaped. */
 export function cannotRead(path: string, error: unknown): InputError {
   const code = (error as NodeJS.ErrnoException | undefined)?.code
-  const reason = (code && UNREADABLE[code]) ?? code ?? (error instanceof Error ? error.message : String(error))
+  const reason =
+    (code && UNREADABLE[code]) ?? code ?? (error instanceof Error ? error.message : String(error))
   return new InputError(`cannot read ${printable(path)}: ${reason}`)
 }
 
@@ -74,7 +75,10 @@ export class PermissionError extends AmiError {
     readonly needs: readonly string[],
     hint?: string,
   ) {
-    super(`AMI ${action.includes(' and ') ? `actions ${action} were` : `action ${action} was`} refused: permission denied (needs write=${needs.join(' or ')})`, hint)
+    super(
+      `AMI ${action.includes(' and ') ? `actions ${action} were` : `action ${action} was`} refused: permission denied (needs write=${needs.join(' or ')})`,
+      hint,
+    )
   }
 }
 

@@ -67,21 +67,30 @@ export async function loadConfig(input: ResolveInput): Promise<ConfigFile | null
   try {
     parsed = JSON.parse(text)
   } catch (error) {
-    throw new InputError(`config file ${path} is not valid JSON: ${jsonProblem((error as Error).message, text)}`)
+    throw new InputError(
+      `config file ${path} is not valid JSON: ${jsonProblem((error as Error).message, text)}`,
+    )
   }
   if (!isObject(parsed) || !isObject(parsed.servers ?? {})) {
-    throw new InputError(`config file ${path} must be a JSON object with "servers": { "<name>": { "host": ..., "user": ..., "secret": ... } }`)
+    throw new InputError(
+      `config file ${path} must be a JSON object with "servers": { "<name>": { "host": ..., "user": ..., "secret": ... } }`,
+    )
   }
   const servers = (parsed.servers ?? {}) as Record<string, ServerProfile>
   for (const [name, profile] of Object.entries(servers)) {
-    if (!isObject(profile)) throw new InputError(`config file ${path}: server "${printable(name)}" must be an object`)
+    if (!isObject(profile))
+      throw new InputError(`config file ${path}: server "${printable(name)}" must be an object`)
     for (const key of Object.keys(profile)) {
       const spec = (OPTIONS as Record<string, OptionSpec>)[key]
-      if (!spec?.config) input.warn(`config file ${path}: server "${printable(name)}" has unknown key "${printable(key)}" (ignored)`)
+      if (!spec?.config)
+        input.warn(
+          `config file ${path}: server "${printable(name)}" has unknown key "${printable(key)}" (ignored)`,
+        )
     }
   }
   for (const key of Object.keys(parsed)) {
-    if (key !== 'servers' && key !== 'default') input.warn(`config file ${path}: unknown top-level key "${printable(key)}" (ignored)`)
+    if (key !== 'servers' && key !== 'default')
+      input.warn(`config file ${path}: unknown top-level key "${printable(key)}" (ignored)`)
   }
   return { path, servers, default: typeof parsed.default === 'string' ? parsed.default : undefined }
 }
@@ -91,9 +100,16 @@ export async function resolveTargets(input: ResolveInput): Promise<AmiTarget[]> 
   const config = await loadConfig(input)
   const { settings } = input
   const names = settings.all ? Object.keys(config?.servers ?? {}) : (settings.server ?? [])
-  if (settings.all && names.length === 0) throw new UsageError('--all: the config file lists no servers', `add them under "servers" in ${config?.path ?? defaultConfigPath(input.env)}`)
+  if (settings.all && names.length === 0)
+    throw new UsageError(
+      '--all: the config file lists no servers',
+      `add them under "servers" in ${config?.path ?? defaultConfigPath(input.env)}`,
+    )
   if (names.length === 0) {
-    const fallback = config?.default && input.sourceOf('host') !== 'cli' && input.sourceOf('host') !== 'env' ? config.default : undefined
+    const fallback =
+      config?.default && input.sourceOf('host') !== 'cli' && input.sourceOf('host') !== 'env'
+        ? config.default
+        : undefined
     return [await buildTarget(fallback, fallback ? profileOf(config!, fallback) : {}, input)]
   }
   const seen = new Set<string>()
@@ -101,7 +117,11 @@ export async function resolveTargets(input: ResolveInput): Promise<AmiTarget[]> 
   for (const name of names) {
     if (seen.has(name)) continue
     seen.add(name)
-    if (!config) throw new UsageError(`--server ${printable(name)}: no config file at ${configSearchPath(input.env).join(' or ')}`, 'create one, or pass --config FILE')
+    if (!config)
+      throw new UsageError(
+        `--server ${printable(name)}: no config file at ${configSearchPath(input.env).join(' or ')}`,
+        'create one, or pass --config FILE',
+      )
     targets.push(await buildTarget(name, profileOf(config, name), input))
   }
   return targets
@@ -111,16 +131,23 @@ function profileOf(config: ConfigFile, name: string): ServerProfile {
   const profile = config.servers[name]
   if (!profile) {
     const known = Object.keys(config.servers)
-    throw new UsageError(`no server named '${printable(name)}' in ${config.path}`, known.length ? `known servers: ${known.join(', ')}` : undefined)
+    throw new UsageError(
+      `no server named '${printable(name)}' in ${config.path}`,
+      known.length ? `known servers: ${known.join(', ')}` : undefined,
+    )
   }
   return profile
 }
 
-async function buildTarget(name: string | undefined, profile: ServerProfile, input: ResolveInput): Promise<AmiTarget> {
+async function buildTarget(
+  name: string | undefined,
+  profile: ServerProfile,
+  input: ResolveInput,
+): Promise<AmiTarget> {
   /** The flag or env value, else the profile's (a JSON string goes through the option's parser), else the default. */
   const value = <K extends OptionKey>(key: K): Settings[K] => {
     const source = input.sourceOf(key)
-    if ((source === 'cli' || source === 'env') || !(key in profile)) return input.settings[key]
+    if (source === 'cli' || source === 'env' || !(key in profile)) return input.settings[key]
     const raw = profile[key]
     const spec: OptionSpec = OPTIONS[key]
     try {
@@ -133,10 +160,17 @@ async function buildTarget(name: string | undefined, profile: ServerProfile, inp
   const tls = await resolveTls(name, profile, input, value)
   const portSource = input.sourceOf('port')
   // AMI over TLS listens on its own port (tlsbindaddr), 5039 by convention
-  const port = tls && portSource !== 'cli' && portSource !== 'env' && !('port' in profile) ? TLS_PORT : value('port')
+  const port =
+    tls && portSource !== 'cli' && portSource !== 'env' && !('port' in profile)
+      ? TLS_PORT
+      : value('port')
   const user = value('user')
   const where = name ?? `${host}:${port}`
-  if (!user) throw new UsageError(`no AMI user for ${where}`, 'pass --user, set PJCTL_USER, or add "user" to the server in the config file')
+  if (!user)
+    throw new UsageError(
+      `no AMI user for ${where}`,
+      'pass --user, set PJCTL_USER, or add "user" to the server in the config file',
+    )
   const secret = await resolveSecret(profile, input, where)
   return {
     name: where,
@@ -155,38 +189,66 @@ async function buildTarget(name: string | undefined, profile: ServerProfile, inp
 export const TLS_PORT = 5039
 
 /** --tls, --tls-ca FILE (its PEM read here) or --tls-insecure; null for plain TCP. The two ways to trust a certificate exclude each other. */
-async function resolveTls(name: string | undefined, profile: ServerProfile, input: ResolveInput, value: <K extends OptionKey>(key: K) => Settings[K]): Promise<TlsSettings | null> {
+async function resolveTls(
+  name: string | undefined,
+  profile: ServerProfile,
+  input: ResolveInput,
+  value: <K extends OptionKey>(key: K) => Settings[K],
+): Promise<TlsSettings | null> {
   const flag = (key: 'tls' | 'tlsInsecure'): boolean => {
     const v: unknown = value(key)
     if (v === undefined || typeof v === 'boolean') return v === true
-    throw new InputError(`config file: server "${printable(name ?? '')}": ${key}: expected true or false, got ${printable(JSON.stringify(v))}`)
+    throw new InputError(
+      `config file: server "${printable(name ?? '')}": ${key}: expected true or false, got ${printable(JSON.stringify(v))}`,
+    )
   }
   const caFile: unknown = value('tlsCa')
-  if (caFile !== undefined && (typeof caFile !== 'string' || !caFile)) throw new InputError(`config file: server "${printable(name ?? '')}": tlsCa: expected a file name`)
+  if (caFile !== undefined && (typeof caFile !== 'string' || !caFile))
+    throw new InputError(
+      `config file: server "${printable(name ?? '')}": tlsCa: expected a file name`,
+    )
   const insecure = flag('tlsInsecure')
   if (!flag('tls') && !insecure && caFile === undefined) return null
   if (insecure && caFile !== undefined) {
-    throw new UsageError('--tls-insecure and --tls-ca contradict each other: --tls-ca verifies the certificate, --tls-insecure does not', 'keep --tls-ca (and drop tlsInsecure from the config file if it is there)')
+    throw new UsageError(
+      '--tls-insecure and --tls-ca contradict each other: --tls-ca verifies the certificate, --tls-insecure does not',
+      'keep --tls-ca (and drop tlsInsecure from the config file if it is there)',
+    )
   }
   if (caFile === undefined) return { insecure }
   let ca: string
   try {
     ca = await readFile(caFile as string, 'utf8')
   } catch (error) {
-    throw new InputError(`cannot read --tls-ca file ${caFile}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
+    throw new InputError(
+      `cannot read --tls-ca file ${caFile}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    )
   }
-  if (!ca.includes('-----BEGIN CERTIFICATE-----')) throw new InputError(`--tls-ca file ${caFile} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`)
+  if (!ca.includes('-----BEGIN CERTIFICATE-----'))
+    throw new InputError(
+      `--tls-ca file ${caFile} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`,
+    )
   return { ca, caFile: caFile as string, insecure: false }
 }
 
-async function resolveSecret(profile: ServerProfile, input: ResolveInput, where: string): Promise<string> {
+async function resolveSecret(
+  profile: ServerProfile,
+  input: ResolveInput,
+  where: string,
+): Promise<string> {
   const fromEnv = input.env.PJCTL_SECRET
   if (fromEnv) return fromEnv
   const fileSource = input.sourceOf('secretFile')
-  const file = fileSource === 'cli' || fileSource === 'env' ? input.settings.secretFile : (profile.secretFile as string | undefined)
+  const file =
+    fileSource === 'cli' || fileSource === 'env'
+      ? input.settings.secretFile
+      : (profile.secretFile as string | undefined)
   if (file) return readSecretFile(file, input.warn)
   if (typeof profile.secret === 'string' && profile.secret) return profile.secret
-  throw new UsageError(`no AMI secret for ${where}`, 'set PJCTL_SECRET, pass --secret-file FILE, or add "secret" to the server in the config file (a secret is never a flag)')
+  throw new UsageError(
+    `no AMI secret for ${where}`,
+    'set PJCTL_SECRET, pass --secret-file FILE, or add "secret" to the server in the config file (a secret is never a flag)',
+  )
 }
 
 async function readSecretFile(path: string, warn: (message: string) => void): Promise<string> {
@@ -202,17 +264,27 @@ async function readSecretFile(path: string, warn: (message: string) => void): Pr
   return secret
 }
 
-async function warnIfOthersCanRead(path: string, what: string, warn: (message: string) => void): Promise<void> {
+async function warnIfOthersCanRead(
+  path: string,
+  what: string,
+  warn: (message: string) => void,
+): Promise<void> {
   const mode = (await stat(path)).mode
   if (mode & 0o044) {
-    warn(`${what} ${path} is readable by ${mode & 0o004 ? 'others' : 'group'} (mode ${(mode & 0o777).toString(8)}); it holds AMI secrets: chmod 600 ${path}`)
+    warn(
+      `${what} ${path} is readable by ${mode & 0o004 ? 'others' : 'group'} (mode ${(mode & 0o777).toString(8)}); it holds AMI secrets: chmod 600 ${path}`,
+    )
   }
 }
 
 /** JSON.parse's complaint without the snippet of the file V8 may quote (it can hold a secret), with line and column. */
 function jsonProblem(message: string, text: string): string {
   const at = /at position (\d+)/.exec(message)
-  const reason = / is not valid JSON|^Unexpected token/.test(message) ? 'unexpected token' : message.replace(/ (in|after) JSON at position \d+[\s\S]*$/, '').replace(/ \(line \d+ column \d+\)$/, '')
+  const reason = / is not valid JSON|^Unexpected token/.test(message)
+    ? 'unexpected token'
+    : message
+        .replace(/ (in|after) JSON at position \d+[\s\S]*$/, '')
+        .replace(/ \(line \d+ column \d+\)$/, '')
   if (!at) return reason
   const before = text.slice(0, Number(at[1]))
   return `${reason} at line ${before.split('\n').length}, column ${before.length - before.lastIndexOf('\n')}`

@@ -4,7 +4,14 @@
 
 import { COMMANDS } from './commands/index.js'
 import type { CommandSpec } from './commands/types.js'
-import { GROUP_OF, OPTIONS, OPTION_GROUPS, type OptionGroup, type OptionKey, type OptionSpec } from './options.js'
+import {
+  GROUP_OF,
+  OPTIONS,
+  OPTION_GROUPS,
+  type OptionGroup,
+  type OptionKey,
+  type OptionSpec,
+} from './options.js'
 import { manPage } from './output/man.js'
 
 /** Options every command takes. */
@@ -67,7 +74,10 @@ export function flagDoc(key: OptionKey, spec: CommandSpec): FlagDoc | null {
   const option = OPTIONS[key] as OptionSpec
   if (!option.flag) return null
   const m = FLAG.exec(option.flag)
-  if (!m) throw new Error(`src/options.ts: ${key}: flag syntax '${option.flag}' is not '[-x, ]--name [<value>]'`)
+  if (!m)
+    throw new Error(
+      `src/options.ts: ${key}: flag syntax '${option.flag}' is not '[-x, ]--name [<value>]'`,
+    )
   const [, short, long, value] = m
   const isFormat = key === 'format'
   const doc: FlagDoc = {
@@ -75,7 +85,9 @@ export function flagDoc(key: OptionKey, spec: CommandSpec): FlagDoc | null {
     long,
     short,
     value,
-    help: isFormat ? `Output format: ${spec.formats.join(', ')}.` : (spec.optionHelp?.[key] ?? option.help),
+    help: isFormat
+      ? `Output format: ${spec.formats.join(', ')}.`
+      : (spec.optionHelp?.[key] ?? option.help),
     choices: isFormat ? spec.formats : option.choices,
     env: option.env,
     file: value !== undefined && /file|path/.test(value),
@@ -96,7 +108,11 @@ export function shownValue(value: unknown, valueName?: string): string {
 
 /** 268435456 → `256M`; a size that is not a whole number of K/M/G stays in bytes. */
 export function sizeText(bytes: number): string {
-  for (const [unit, size] of [['G', 1024 ** 3], ['M', 1024 ** 2], ['K', 1024]] as const) {
+  for (const [unit, size] of [
+    ['G', 1024 ** 3],
+    ['M', 1024 ** 2],
+    ['K', 1024],
+  ] as const) {
     if (bytes >= size && bytes % size === 0) return `${bytes / size}${unit}`
   }
   return String(bytes)
@@ -120,11 +136,23 @@ export function commandDocs(commands: readonly CommandSpec[] = COMMANDS): Comman
 }
 
 /** Every environment variable pjctl reads for an option, with the option's help. */
-export function environmentDocs(): { env: string; flag?: string; help: string; default?: string }[] {
+export function environmentDocs(): {
+  env: string
+  flag?: string
+  help: string
+  default?: string
+}[] {
   return (Object.entries(OPTIONS) as [OptionKey, OptionSpec][]).flatMap(([, option]) => {
     if (!option.env) return []
     const m = option.flag ? FLAG.exec(option.flag) : null
-    return [{ env: option.env, flag: m?.[2], help: option.help, default: option.default === undefined ? undefined : shownValue(option.default, m?.[3]) }]
+    return [
+      {
+        env: option.env,
+        flag: m?.[2],
+        help: option.help,
+        default: option.default === undefined ? undefined : shownValue(option.default, m?.[3]),
+      },
+    ]
   })
 }
 

@@ -12,7 +12,11 @@ let packed: string[] | undefined
 /** npm pack's file list, asked once for the file (npm takes a second or two to start). */
 function packedFiles(): string[] {
   if (packed) return packed
-  const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+  const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   packed = (JSON.parse(out) as { files: { path: string }[] }[])[0].files.map((f) => f.path).sort()
   return packed
 }
@@ -20,12 +24,35 @@ function packedFiles(): string[] {
 describe('npm pack', () => {
   it('ships bin/pjctl.js, dist/ (the build of src/ only), man/pjctl.1, README.md and LICENSE, nothing else', () => {
     const files = packedFiles()
-    expect(files).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'bin/pjctl.js', 'dist/cli.js', 'man/pjctl.1', 'package.json']))
-    expect(files.filter((f) => !/^(package\.json|README\.md|LICENSE|bin\/pjctl\.js|dist\/.+\.js|man\/pjctl\.1)$/.test(f))).toEqual([])
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'LICENSE',
+        'README.md',
+        'bin/pjctl.js',
+        'dist/cli.js',
+        'man/pjctl.1',
+        'package.json',
+      ]),
+    )
+    expect(
+      files.filter(
+        (f) =>
+          !/^(package\.json|README\.md|LICENSE|bin\/pjctl\.js|dist\/.+\.js|man\/pjctl\.1)$/.test(f),
+      ),
+    ).toEqual([])
     // rootDir src: no dist/src, dist/bench or dist/test; bench builds into dist-bench, which is not shipped
-    expect(files.filter((f) => /^dist\/(src|bench|test)\/|^dist-bench\/|^(src|test|bench)\//.test(f))).toEqual([])
+    expect(
+      files.filter((f) => /^dist\/(src|bench|test)\/|^dist-bench\/|^(src|test|bench)\//.test(f)),
+    ).toEqual([])
     // every module the build has, from src/ (the simulator too: `pjctl demo` runs it)
-    expect(files).toEqual(expect.arrayContaining(['dist/ami/session.js', 'dist/ami/library.js', 'dist/sim/server.js', 'dist/commands/demo.js']))
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'dist/ami/session.js',
+        'dist/ami/library.js',
+        'dist/sim/server.js',
+        'dist/commands/demo.js',
+      ]),
+    )
   })
 
   it('the LICENSE is the MIT licence package.json names, copyright the pjctl authors', () => {

@@ -37,7 +37,11 @@ describe('README', () => {
   })
 
   it('mentions no flag that does not exist', () => {
-    const known = new Set(Object.values(OPTIONS).flatMap((s) => ((s as { flag?: string }).flag ? [longFlag((s as { flag: string }).flag)!] : [])))
+    const known = new Set(
+      Object.values(OPTIONS).flatMap((s) =>
+        (s as { flag?: string }).flag ? [longFlag((s as { flag: string }).flag)!] : [],
+      ),
+    )
     for (const extra of ['--help', '--version', '--secret', '--remove-existing']) known.add(extra)
     const mentioned = [...README.matchAll(/`(--[a-z][a-z-]*)/g)].map((m) => m[1])
     expect(mentioned.filter((flag) => !known.has(flag))).toEqual([])

@@ -49,9 +49,13 @@ export function handSocket(manager: Manager, socket: net.Socket, port: number, h
     net.createConnection = original
     delete (socket as Partial<net.Socket>).setEncoding
   }
-  if (handed !== 1) throw new Error(`asterisk-manager ${LIBRARY_VERSION} internals changed: connect() called net.createConnection ${handed} times (expected once)`)
+  if (handed !== 1)
+    throw new Error(
+      `asterisk-manager ${LIBRARY_VERSION} internals changed: connect() called net.createConnection ${handed} times (expected once)`,
+    )
   for (const listener of socket.listeners('data')) {
-    if (!readers.includes(listener)) socket.removeListener('data', listener as (chunk: unknown) => void)
+    if (!readers.includes(listener))
+      socket.removeListener('data', listener as (chunk: unknown) => void)
   }
 }
 
@@ -62,22 +66,32 @@ export function dispatchAnswer(manager: Manager, item: ManagerItem): void {
 
 /** (4): sends an action before login (Challenge): the hold lets through only `action === 'login'`,
  *  so that property says 'login' to the library and is left out of what it writes. */
-export function sendBeforeLogin(manager: Manager, request: Record<string, string>, callback: Callback): void {
+export function sendBeforeLogin(
+  manager: Manager,
+  request: Record<string, string>,
+  callback: Callback,
+): void {
   const passed: Record<string, string> = {}
   Object.defineProperty(passed, 'action', { value: 'login', enumerable: false })
-  for (const [name, value] of Object.entries(request)) passed[name === 'action' ? 'Action' : name] = value
+  for (const [name, value] of Object.entries(request))
+    passed[name === 'action' ? 'Action' : name] = value
   manager.action(passed, callback)
 }
 
 /** (5): the library's own login(), with `secret` replaced by `replace` (AuthType and Key of an MD5
  *  challenge login); the library still sends it, and marks the session logged in on success. */
-export function loginWith(manager: Manager, replace: Record<string, string>, callback: (err?: ManagerItem) => void): void {
+export function loginWith(
+  manager: Manager,
+  replace: Record<string, string>,
+  callback: (err?: ManagerItem) => void,
+): void {
   const send = manager.action
   let seen = 0
   manager.action = (request, cb) => {
     seen++
     const rewritten: Record<string, string> = {}
-    for (const [name, value] of Object.entries(request)) if (name !== 'secret') rewritten[name] = value
+    for (const [name, value] of Object.entries(request))
+      if (name !== 'secret') rewritten[name] = value
     return send({ ...rewritten, ...replace }, cb)
   }
   try {
@@ -85,5 +99,8 @@ export function loginWith(manager: Manager, replace: Record<string, string>, cal
   } finally {
     manager.action = send
   }
-  if (seen !== 1) throw new Error(`asterisk-manager ${LIBRARY_VERSION} internals changed: login() called this.action ${seen} times (expected once)`)
+  if (seen !== 1)
+    throw new Error(
+      `asterisk-manager ${LIBRARY_VERSION} internals changed: login() called this.action ${seen} times (expected once)`,
+    )
 }

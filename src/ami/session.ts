@@ -15,10 +15,29 @@ import { connect as connectTlsSocket, type TLSSocket } from 'node:tls'
 import createManager, { type Manager, type ManagerItem } from 'asterisk-manager'
 import { writetimeoutHint } from '../core/dump.js'
 import { dispatchAnswer, handSocket, loginWith, sendBeforeLogin } from './library.js'
-import { ActionTimeoutError, AmiError, AuthError, IncompleteAnswerError, PermissionError, UnknownActionError, ActionFailedError } from '../errors.js'
+import {
+  ActionTimeoutError,
+  AmiError,
+  AuthError,
+  IncompleteAnswerError,
+  PermissionError,
+  UnknownActionError,
+  ActionFailedError,
+} from '../errors.js'
 import { AmiFramer, Message, assertHeaderSafe } from './wire.js'
 import { printable } from '../text.js'
-import type { AmiMessage, AmiSession, AmiTarget, TlsSettings, CommandAnswer, ConfigAnswer, ConfigCategory, DbRow, DbTreeAnswer, ListAnswer } from './types.js'
+import type {
+  AmiMessage,
+  AmiSession,
+  AmiTarget,
+  TlsSettings,
+  CommandAnswer,
+  ConfigAnswer,
+  ConfigCategory,
+  DbRow,
+  DbTreeAnswer,
+  ListAnswer,
+} from './types.js'
 
 /** manager.conf write= classes that allow each action (main/manager.c, main/db.c, res/res_pjsip/*.c). */
 export const ACTION_PRIVILEGES: Record<string, readonly string[]> = {
@@ -37,7 +56,7 @@ export const ACTION_PRIVILEGES: Record<string, readonly string[]> = {
 type Expect = 'none' | 'list' | 'one-event'
 
 const CHALLENGE_REFUSED_HINT =
-  "this server does not offer AMI's MD5 challenge login: use --auth plain (PJCTL_AUTH=plain, or \"auth\": \"plain\" in the server's config entry); plain sends the secret as it is, so use it with --tls or on loopback only"
+  'this server does not offer AMI\'s MD5 challenge login: use --auth plain (PJCTL_AUTH=plain, or "auth": "plain" in the server\'s config entry); plain sends the secret as it is, so use it with --tls or on loopback only'
 
 /** Actions that change the server: cut off mid-answer, they may or may not have happened. */
 const WRITES = new Set(['dbput', 'dbdel', 'dbdeltree'])
@@ -63,11 +82,17 @@ interface Pending {
 let nextId = 0
 
 /** Connects, waits for the banner, logs in. Never leaves a socket open on failure. */
-export async function openSession(target: AmiTarget, debug: (line: string) => void = () => {}, warn: (message: string) => void = () => {}): Promise<AmiSession> {
+export async function openSession(
+  target: AmiTarget,
+  debug: (line: string) => void = () => {},
+  warn: (message: string) => void = () => {},
+): Promise<AmiSession> {
   assertHeaderSafe('user', target.user)
   assertHeaderSafe('secret', target.secret, false)
   if (target.tls?.insecure) {
-    warn(`--tls-insecure: the TLS certificate of ${target.host}:${target.port} is not verified; anyone on the path can pose as this server and read everything pjctl reads (use --tls-ca FILE instead)`)
+    warn(
+      `--tls-insecure: the TLS certificate of ${target.host}:${target.port} is not verified; anyone on the path can pose as this server and read everything pjctl reads (use --tls-ca FILE instead)`,
+    )
   }
   const connection = new Connection(target, debug)
   try {
@@ -129,48 +154,77 @@ class Connection implements AmiSession {
     const tls = this.target.tls
     // with TLS, nothing AMI happens before the handshake: a failure before it is a TLS failure
     let secure = !tls
-    const noBanner = (): [string, string] => !connected
-      ? [`timed out connecting to ${this.where} after ${this.target.timeout} s`, 'is the host reachable and AMI listening there? (--timeout raises the limit)']
-      : !secure
-        ? [`${this.where}: connected, but the TLS handshake did not finish within ${this.target.timeout} s`, "is this AMI's TLS port (manager.conf tlsbindaddr, 5039 by convention)? (--timeout raises the limit)"]
-        : [
-            `${this.where}: connected, but no AMI banner within ${this.target.timeout} s`,
-            `is this the AMI port (manager.conf [general] port, usually 5038), and not another service?${tls ? '' : ' If it is AMI over TLS (tlsbindaddr, 5039 by convention), add --tls.'} (--timeout raises the limit)`,
+    const noBanner = (): [string, string] =>
+      !connected
+        ? [
+            `timed out connecting to ${this.where} after ${this.target.timeout} s`,
+            'is the host reachable and AMI listening there? (--timeout raises the limit)',
           ]
+        : !secure
+          ? [
+              `${this.where}: connected, but the TLS handshake did not finish within ${this.target.timeout} s`,
+              "is this AMI's TLS port (manager.conf tlsbindaddr, 5039 by convention)? (--timeout raises the limit)",
+            ]
+          : [
+              `${this.where}: connected, but no AMI banner within ${this.target.timeout} s`,
+              `is this the AMI port (manager.conf [general] port, usually 5038), and not another service?${tls ? '' : ' If it is AMI over TLS (tlsbindaddr, 5039 by convention), add --tls.'} (--timeout raises the limit)`,
+            ]
     await this.withDeadline(timeoutMs, noBanner, undefined, (resolve, reject) => {
       this.onClosed = reject
       this.onBanner = () => resolve()
-      this.socket = tls ? connectTls(this.target, tls) : net.createConnection(this.target.port, this.target.host)
+      this.socket = tls
+        ? connectTls(this.target, tls)
+        : net.createConnection(this.target.port, this.target.host)
       this.socket.once('connect', () => (connected = true))
-      if (tls) this.socket.once('secureConnect', () => {
-        secure = true
-        const peer = (this.socket as TLSSocket).getPeerCertificate()
-        this.debug(`TLS ${(this.socket as TLSSocket).getProtocol()} with ${this.where}: certificate ${peer.subject?.CN ?? '?'} (SHA-256 ${peer.fingerprint256 ?? '?'})${tls.insecure ? ', NOT verified' : ', verified'}`)
-      })
+      if (tls)
+        this.socket.once('secureConnect', () => {
+          secure = true
+          const peer = (this.socket as TLSSocket).getPeerCertificate()
+          this.debug(
+            `TLS ${(this.socket as TLSSocket).getProtocol()} with ${this.where}: certificate ${peer.subject?.CN ?? '?'} (SHA-256 ${peer.fingerprint256 ?? '?'})${tls.insecure ? ', NOT verified' : ', verified'}`,
+          )
+        })
       handSocket(this.manager, this.socket, this.target.port, this.target.host)
       // Buffers, not strings: queued answer text then lives off the JS heap until it is framed
       this.socket.on('data', (chunk: Buffer) => this.enqueue(chunk))
       // After whatever is still queued: an answer that arrived whole before the close is still an answer.
-      this.socket.on('error', (error: NodeJS.ErrnoException) => this.afterInbox(() => this.fail(this.resetMidAnswer(error) ?? (secure ? socketError(error, this.target) : tlsError(error, this.target)))))
+      this.socket.on('error', (error: NodeJS.ErrnoException) =>
+        this.afterInbox(() =>
+          this.fail(
+            this.resetMidAnswer(error) ??
+              (secure ? socketError(error, this.target) : tlsError(error, this.target)),
+          ),
+        ),
+      )
       this.socket.on('close', () => this.afterInbox(() => this.fail(this.closedError())))
     })
     this.onBanner = null
     const key = this.target.auth === 'plain' ? null : await this.challengeKey()
-    await this.withDeadline(timeoutMs, `no answer to Login from ${this.where} within ${this.target.timeout} s`, undefined, (resolve, reject) => {
-      this.onClosed = reject
-      const done = (error?: ManagerItem): void => {
-        if (!error) {
-          this.loggedIn = true
-          return resolve()
+    await this.withDeadline(
+      timeoutMs,
+      `no answer to Login from ${this.where} within ${this.target.timeout} s`,
+      undefined,
+      (resolve, reject) => {
+        this.onClosed = reject
+        const done = (error?: ManagerItem): void => {
+          if (!error) {
+            this.loggedIn = true
+            return resolve()
+          }
+          const message = String(error.message ?? '')
+          reject(
+            /authentication failed/i.test(message)
+              ? new AuthError(
+                  `login to ${this.where} as '${this.target.user}' failed: Authentication failed`,
+                  'check the user and secret (PJCTL_SECRET, --secret-file or the config file) against manager.conf, and permit= for this address',
+                )
+              : new AmiError(`login to ${this.where} failed: ${message}`),
+          )
         }
-        const message = String(error.message ?? '')
-        reject(/authentication failed/i.test(message)
-          ? new AuthError(`login to ${this.where} as '${this.target.user}' failed: Authentication failed`, 'check the user and secret (PJCTL_SECRET, --secret-file or the config file) against manager.conf, and permit= for this address')
-          : new AmiError(`login to ${this.where} failed: ${message}`))
-      }
-      if (key === null) this.manager.login(done)
-      else loginWith(this.manager, { authtype: 'MD5', key }, done)
-    })
+        if (key === null) this.manager.login(done)
+        else loginWith(this.manager, { authtype: 'MD5', key }, done)
+      },
+    )
   }
 
   /** `Action: Challenge` / `AuthType: MD5` (main/manager.c action_challenge), then the Login's Key:
@@ -180,13 +234,32 @@ class Connection implements AmiSession {
     try {
       answer = await this.send('Challenge', { AuthType: 'MD5' }, 'none', undefined, undefined, true)
     } catch (error) {
-      if (!(error instanceof ActionFailedError || error instanceof UnknownActionError || error instanceof PermissionError)) throw error
-      const said = error instanceof ActionFailedError ? error.serverMessage : error instanceof UnknownActionError ? 'Invalid/unknown command' : 'Permission denied'
-      throw new AuthError(`${this.where} refused the MD5 challenge login (it answered: ${said})`, CHALLENGE_REFUSED_HINT)
+      if (!(
+        error instanceof ActionFailedError ||
+        error instanceof UnknownActionError ||
+        error instanceof PermissionError
+      ))
+        throw error
+      const said =
+        error instanceof ActionFailedError
+          ? error.serverMessage
+          : error instanceof UnknownActionError
+            ? 'Invalid/unknown command'
+            : 'Permission denied'
+      throw new AuthError(
+        `${this.where} refused the MD5 challenge login (it answered: ${said})`,
+        CHALLENGE_REFUSED_HINT,
+      )
     }
     const challenge = answer.response?.get('Challenge')
-    if (!challenge) throw new AuthError(`${this.where} answered the MD5 Challenge without a challenge`, CHALLENGE_REFUSED_HINT)
-    return createHash('md5').update(challenge + this.target.secret).digest('hex')
+    if (!challenge)
+      throw new AuthError(
+        `${this.where} answered the MD5 Challenge without a challenge`,
+        CHALLENGE_REFUSED_HINT,
+      )
+    return createHash('md5')
+      .update(challenge + this.target.secret)
+      .digest('hex')
   }
 
   async dbGetTree(family: string, onRow?: (row: DbRow) => void): Promise<DbTreeAnswer> {
@@ -195,7 +268,10 @@ class Connection implements AmiSession {
     const deliver = onRow ?? ((row: DbRow) => void rows.push(row))
     const answer = await this.list('DBGetTree', { Family: family }, [], (event) => {
       const key = event.get('Key') ?? ''
-      deliver({ key: key.startsWith(prefix) ? key.slice(prefix.length) : key, value: event.get('Val') ?? '' })
+      deliver({
+        key: key.startsWith(prefix) ? key.slice(prefix.length) : key,
+        value: event.get('Val') ?? '',
+      })
     })
     return { rows, listItems: answer.listItems }
   }
@@ -217,7 +293,8 @@ class Connection implements AmiSession {
     try {
       const done = await this.send('DBGet', { Family: family, Key: key }, 'one-event')
       const event = done.events.find((e) => e.get('Event') === 'DBGetResponse')
-      if (!event) throw new IncompleteAnswerError(`DBGet of ${family}/${key} answered without a value`)
+      if (!event)
+        throw new IncompleteAnswerError(`DBGet of ${family}/${key} answered without a value`)
       return event.get('Val') ?? ''
     } catch (error) {
       if (error instanceof ActionFailedError && /not found/i.test(error.serverMessage)) return null
@@ -234,7 +311,8 @@ class Connection implements AmiSession {
       await this.send('DBDel', { Family: family, Key: key }, 'none')
       return true
     } catch (error) {
-      if (error instanceof ActionFailedError && /could not be deleted/i.test(error.serverMessage)) return false
+      if (error instanceof ActionFailedError && /could not be deleted/i.test(error.serverMessage))
+        return false
       throw error
     }
   }
@@ -244,19 +322,34 @@ class Connection implements AmiSession {
     if (filter !== undefined) headers.Filter = filter
     try {
       const done = await this.send('GetConfig', headers, 'none')
-      return { filename, categories: configCategories(done.response!, `GetConfig ${filename} from ${this.where}`) }
+      return {
+        filename,
+        categories: configCategories(done.response!, `GetConfig ${filename} from ${this.where}`),
+      }
     } catch (error) {
-      if (error instanceof ActionFailedError && /^config file not found$/i.test(error.serverMessage.trim())) return null
+      if (
+        error instanceof ActionFailedError &&
+        /^config file not found$/i.test(error.serverMessage.trim())
+      )
+        return null
       throw error
     }
   }
 
-  async list(action: string, headers: Record<string, string> = {}, emptyMessages: readonly string[] = [], onItem?: (item: AmiMessage) => void): Promise<ListAnswer> {
+  async list(
+    action: string,
+    headers: Record<string, string> = {},
+    emptyMessages: readonly string[] = [],
+    onItem?: (item: AmiMessage) => void,
+  ): Promise<ListAnswer> {
     let done: Pending
     try {
       done = await this.send(action, headers, 'list', undefined, onItem)
     } catch (error) {
-      if (error instanceof ActionFailedError && emptyMessages.some((m) => m.toLowerCase() === error.serverMessage.toLowerCase())) {
+      if (
+        error instanceof ActionFailedError &&
+        emptyMessages.some((m) => m.toLowerCase() === error.serverMessage.toLowerCase())
+      ) {
         return { items: [], count: 0, listItems: 0 }
       }
       throw error
@@ -299,7 +392,10 @@ class Connection implements AmiSession {
     try {
       await this.withDeadline(1000, 'logoff timed out', undefined, (resolve) => {
         this.onClosed = () => resolve()
-        this.manager.action({ action: 'Logoff', actionid: `pjctl-${process.pid}-${++nextId}` }, () => resolve())
+        this.manager.action(
+          { action: 'Logoff', actionid: `pjctl-${process.pid}-${++nextId}` },
+          () => resolve(),
+        )
       })
     } catch {
       // Logoff is a courtesy; the socket is closed below either way.
@@ -317,7 +413,14 @@ class Connection implements AmiSession {
   // --- sending and receiving ---
 
   /** `beforeLogin`: the Challenge, which the library would otherwise hold until Login. */
-  private send(action: string, headers: Record<string, string>, expect: Expect, sink?: (line: string) => void, onItem?: (item: Message) => void, beforeLogin = false): Promise<Pending> {
+  private send(
+    action: string,
+    headers: Record<string, string>,
+    expect: Expect,
+    sink?: (line: string) => void,
+    onItem?: (item: Message) => void,
+    beforeLogin = false,
+  ): Promise<Pending> {
     if (this.failure) return Promise.reject(this.failure)
     assertHeaderSafe('action', action)
     const request: Record<string, string> = { action }
@@ -329,7 +432,21 @@ class Connection implements AmiSession {
     const id = `pjctl-${process.pid}-${++nextId}`
     request.actionid = id
     return new Promise<Pending>((resolve, reject) => {
-      const pending: Pending = { action, expect, sentAt: performance.now(), sentAtBytes: this.receivedBytes, response: null, events: [], eventCount: 0, onItem, listItems: null, completed: false, resolve, reject, sink }
+      const pending: Pending = {
+        action,
+        expect,
+        sentAt: performance.now(),
+        sentAtBytes: this.receivedBytes,
+        response: null,
+        events: [],
+        eventCount: 0,
+        onItem,
+        listItems: null,
+        completed: false,
+        resolve,
+        reject,
+        sink,
+      }
       this.pending.set(id, pending)
       this.armIdleTimer()
       this.debug(`> ${action} ${id} at ${Math.round(performance.now())} ms`)
@@ -344,9 +461,14 @@ class Connection implements AmiSession {
     const pending = this.pending.get(id)
     if (!pending) return
     const response = pending.response
-    if (error || !response) return this.settle(id, actionError(pending.action, response, this.target.user))
+    if (error || !response)
+      return this.settle(id, actionError(pending.action, response, this.target.user))
     const isList = response.get('EventList')?.toLowerCase() === 'start'
-    if (pending.expect === 'none' || (pending.expect === 'list' && !isList && pending.eventCount === 0) || pending.completed) {
+    if (
+      pending.expect === 'none' ||
+      (pending.expect === 'list' && !isList && pending.eventCount === 0) ||
+      pending.completed
+    ) {
       return this.settle(id)
     }
   }
@@ -385,7 +507,8 @@ class Connection implements AmiSession {
       this.receive(this.decoder.write(chunk))
       if (performance.now() >= until) break
     }
-    if (this.inboxHead < this.inbox.length && this.failure === null) return void setImmediate(() => this.drain())
+    if (this.inboxHead < this.inbox.length && this.failure === null)
+      return void setImmediate(() => this.drain())
     this.inbox.length = 0
     this.inboxHead = 0
     this.draining = false
@@ -405,15 +528,21 @@ class Connection implements AmiSession {
     // settles inside push() and would otherwise never be measured.
     const oldest = this.pending.values().next().value as Pending | undefined
     if (oldest && this.receivedBytes - oldest.sentAtBytes > this.target.maxOutput) {
-      return this.fail(new AmiError(
-        `the answer to ${oldest.action} from ${this.where} exceeded --max-output (${sizeText(this.target.maxOutput)}); stopped reading`,
-        'raise --max-output if this server really holds that much',
-      ))
+      return this.fail(
+        new AmiError(
+          `the answer to ${oldest.action} from ${this.where} exceeded --max-output (${sizeText(this.target.maxOutput)}); stopped reading`,
+          'raise --max-output if this server really holds that much',
+        ),
+      )
     }
     try {
       this.framer.push(chunk)
     } catch (error) {
-      return this.fail(error instanceof AmiError ? error : new AmiError(`unreadable answer from ${this.where}: ${(error as Error).message}`))
+      return this.fail(
+        error instanceof AmiError
+          ? error
+          : new AmiError(`unreadable answer from ${this.where}: ${(error as Error).message}`),
+      )
     }
   }
 
@@ -437,7 +566,10 @@ class Connection implements AmiSession {
       return
     }
     const event = message.get('Event')!
-    if (message.get('EventList')?.toLowerCase() === 'complete' || (event.endsWith('Complete') && pending.expect !== 'none')) {
+    if (
+      message.get('EventList')?.toLowerCase() === 'complete' ||
+      (event.endsWith('Complete') && pending.expect !== 'none')
+    ) {
       const items = message.get('ListItems')
       pending.listItems = items === undefined ? null : Number(items)
       pending.completed = true
@@ -447,7 +579,11 @@ class Connection implements AmiSession {
     pending.eventCount++
     if (pending.onItem) pending.onItem(message)
     else pending.events.push(message)
-    if (pending.expect === 'one-event' && pending.response && pending.response.get('EventList')?.toLowerCase() !== 'start') {
+    if (
+      pending.expect === 'one-event' &&
+      pending.response &&
+      pending.response.get('EventList')?.toLowerCase() !== 'start'
+    ) {
       pending.completed = true
       this.settle(id!)
     }
@@ -475,7 +611,9 @@ class Connection implements AmiSession {
       this.idleTimer = null
     }
     // --debug: where the time goes (npm run bench -- --asterisk sums these per action)
-    this.debug(`< ${pending.action} ${id} ${error ? 'failed' : 'done'} after ${Math.round(performance.now() - pending.sentAt)} ms at ${Math.round(performance.now())} ms`)
+    this.debug(
+      `< ${pending.action} ${id} ${error ? 'failed' : 'done'} after ${Math.round(performance.now() - pending.sentAt)} ms at ${Math.round(performance.now())} ms`,
+    )
     if (error) pending.reject(error)
     else pending.resolve(pending)
   }
@@ -485,8 +623,16 @@ class Connection implements AmiSession {
     this.idleTimer = setTimeout(() => {
       const oldest = this.pending.values().next().value as Pending | undefined
       if (!oldest) return
-      const stray = this.strayAnswers ? ` (it sent ${this.strayAnswers} answer(s) with an ActionID pjctl never used)` : ''
-      this.fail(new ActionTimeoutError(oldest.action, `no answer to ${oldest.action} from ${this.where} within ${this.target.timeout} s${stray}`, 'the server stalled; --timeout raises the limit'))
+      const stray = this.strayAnswers
+        ? ` (it sent ${this.strayAnswers} answer(s) with an ActionID pjctl never used)`
+        : ''
+      this.fail(
+        new ActionTimeoutError(
+          oldest.action,
+          `no answer to ${oldest.action} from ${this.where} within ${this.target.timeout} s${stray}`,
+          'the server stalled; --timeout raises the limit',
+        ),
+      )
     }, this.target.timeout * 1000)
   }
 
@@ -506,24 +652,47 @@ class Connection implements AmiSession {
   private closedError(how = ''): AmiError {
     const oldest = this.pending.values().next().value as Pending | undefined
     if (oldest) {
-      const hint = WRITES.has(oldest.action.toLowerCase()) ? 'the answer is incomplete; the action may or may not have been carried out' : 'the answer is incomplete; nothing was changed by this action'
-      return new AmiError(`${this.where} closed the connection${how} in the middle of the answer to ${oldest.action}`, hint)
+      const hint = WRITES.has(oldest.action.toLowerCase())
+        ? 'the answer is incomplete; the action may or may not have been carried out'
+        : 'the answer is incomplete; nothing was changed by this action'
+      return new AmiError(
+        `${this.where} closed the connection${how} in the middle of the answer to ${oldest.action}`,
+        hint,
+      )
     }
     return new AmiError(`${this.where} closed the connection${how}`)
   }
 
   /** A reset (RST) while an answer is awaited is the same news as a close: say which answer was cut. */
   private resetMidAnswer(error: NodeJS.ErrnoException): AmiError | null {
-    if ((error.code !== 'ECONNRESET' && error.code !== 'EPIPE') || this.pending.size === 0) return null
+    if ((error.code !== 'ECONNRESET' && error.code !== 'EPIPE') || this.pending.size === 0)
+      return null
     return this.closedError(' with a reset')
   }
 
   /** `message` may be a function giving the message and hint at the deadline (what happened by then). */
-  private withDeadline(ms: number, message: string | (() => [string, string]), hint: string | undefined, body: (resolve: () => void, reject: (error: AmiError) => void) => void): Promise<void> {
+  private withDeadline(
+    ms: number,
+    message: string | (() => [string, string]),
+    hint: string | undefined,
+    body: (resolve: () => void, reject: (error: AmiError) => void) => void,
+  ): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(typeof message === 'string' ? new AmiError(message, hint) : new AmiError(...message())), ms)
-      const finish = (fn: () => void) => { clearTimeout(timer); fn() }
-      body(() => finish(resolve), (error) => finish(() => reject(error)))
+      const timer = setTimeout(
+        () =>
+          reject(
+            typeof message === 'string' ? new AmiError(message, hint) : new AmiError(...message()),
+          ),
+        ms,
+      )
+      const finish = (fn: () => void) => {
+        clearTimeout(timer)
+        fn()
+      }
+      body(
+        () => finish(resolve),
+        (error) => finish(() => reject(error)),
+      )
     })
   }
 }
@@ -542,7 +711,10 @@ const LINE = /^Line-(\d{6,})-(\d{6,})$/
 function configCategories(response: Message, what: string): ConfigCategory[] {
   const categories: ConfigCategory[] = []
   const bad = (detail: string): never => {
-    throw new IncompleteAnswerError(`unreadable answer to ${what}: ${detail}`, 'the answer may have been cut by the manager user\'s writetimeout; try again')
+    throw new IncompleteAnswerError(
+      `unreadable answer to ${what}: ${detail}`,
+      "the answer may have been cut by the manager user's writetimeout; try again",
+    )
   }
   const current = (n: string): ConfigCategory => {
     const index = Number(n)
@@ -558,13 +730,21 @@ function configCategories(response: Message, what: string): ConfigCategory[] {
       categories.push({ name: value, template: false, templates: [], lines: [] })
     } else if ((m = LINE.exec(name))) {
       const category = current(m[1])
-      if (Number(m[2]) !== category.lines.length) bad(`line number ${m[2]} of category ${m[1]} out of sequence`)
+      if (Number(m[2]) !== category.lines.length)
+        bad(`line number ${m[2]} of category ${m[1]} out of sequence`)
       const eq = value.indexOf('=')
-      category.lines.push(eq < 0 ? { name: value, value: '' } : { name: value.slice(0, eq), value: value.slice(eq + 1) })
+      category.lines.push(
+        eq < 0
+          ? { name: value, value: '' }
+          : { name: value.slice(0, eq), value: value.slice(eq + 1) },
+      )
     } else if ((m = IS_TEMPLATE.exec(name))) {
       current(m[1]).template = value.trim() === '1'
     } else if ((m = TEMPLATES.exec(name))) {
-      current(m[1]).templates = value.split(',').map((t) => t.trim()).filter(Boolean)
+      current(m[1]).templates = value
+        .split(',')
+        .map((t) => t.trim())
+        .filter(Boolean)
     } else if (!/^(Response|ActionID|Message|Privilege|No categories found)$/i.test(name)) {
       bad(`unexpected header '${printable(name.slice(0, 40))}'`)
     }
@@ -582,7 +762,11 @@ function issuedId(id: string): boolean {
 
 /** 268435456 → `256 MB`, 1024 → `1 KB`. */
 function sizeText(bytes: number): string {
-  for (const [unit, size] of [['GB', 1024 ** 3], ['MB', 1024 ** 2], ['KB', 1024]] as const) {
+  for (const [unit, size] of [
+    ['GB', 1024 ** 3],
+    ['MB', 1024 ** 2],
+    ['KB', 1024],
+  ] as const) {
     if (bytes >= size) return `${Number((bytes / size).toFixed(1))} ${unit}`
   }
   return `${bytes} bytes`
@@ -604,27 +788,53 @@ function connectTls(target: AmiTarget, tls: TlsSettings): TLSSocket {
 
 /** A certificate the client would not trust (OpenSSL's verify codes, as Node reports them). */
 const UNTRUSTED = new Set([
-  'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_UNTRUSTED', 'CERT_SIGNATURE_FAILURE', 'CERT_REJECTED', 'INVALID_CA', 'CERT_CHAIN_TOO_LONG',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_UNTRUSTED',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_REJECTED',
+  'INVALID_CA',
+  'CERT_CHAIN_TOO_LONG',
 ])
 
 /** An error before the TLS handshake finished: say it was TLS, and what to do; never retry in plain TCP. */
 function tlsError(error: NodeJS.ErrnoException, target: AmiTarget): AmiError {
   const where = `${target.host}:${target.port}`
   const code = error.code ?? ''
-  const trust = target.tls?.caFile ? `the CA in --tls-ca ${target.tls.caFile}` : 'the system CA store'
+  const trust = target.tls?.caFile
+    ? `the CA in --tls-ca ${target.tls.caFile}`
+    : 'the system CA store'
   const reason = printable(error.message)
   if (UNTRUSTED.has(code)) {
-    return new AmiError(`TLS: the certificate of ${where} is not trusted by ${trust} (${reason})`, 'pass --tls-ca FILE with the CA certificate that signed it (for a self-signed certificate, the certificate itself); --tls-insecure skips the check and is not recommended', { cause: error })
+    return new AmiError(
+      `TLS: the certificate of ${where} is not trusted by ${trust} (${reason})`,
+      'pass --tls-ca FILE with the CA certificate that signed it (for a self-signed certificate, the certificate itself); --tls-insecure skips the check and is not recommended',
+      { cause: error },
+    )
   }
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
-    return new AmiError(`TLS: the certificate of ${where} is not for '${target.host}' (${reason})`, 'connect with a name the certificate holds (--host), or reissue it with this name or address in subjectAltName', { cause: error })
+    return new AmiError(
+      `TLS: the certificate of ${where} is not for '${target.host}' (${reason})`,
+      'connect with a name the certificate holds (--host), or reissue it with this name or address in subjectAltName',
+      { cause: error },
+    )
   }
   if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') {
-    return new AmiError(`TLS: the certificate of ${where} is not valid now (${reason})`, "renew manager.conf's tlscertfile, or check this machine's clock", { cause: error })
+    return new AmiError(
+      `TLS: the certificate of ${where} is not valid now (${reason})`,
+      "renew manager.conf's tlscertfile, or check this machine's clock",
+      { cause: error },
+    )
   }
   if (code.startsWith('ERR_SSL_') || code === 'ECONNRESET' || code === 'EPIPE') {
-    return new AmiError(`TLS handshake with ${where} failed (${code || reason})`, "is this AMI's TLS port (manager.conf tlsenable=yes, tlsbindaddr, 5039 by convention)? Plain AMI (5038) does not speak TLS, and pjctl does not fall back to it", { cause: error })
+    return new AmiError(
+      `TLS handshake with ${where} failed (${code || reason})`,
+      "is this AMI's TLS port (manager.conf tlsenable=yes, tlsbindaddr, 5039 by convention)? Plain AMI (5038) does not speak TLS, and pjctl does not fall back to it",
+      { cause: error },
+    )
   }
   return socketError(error, target)
 }
@@ -633,10 +843,18 @@ function socketError(error: NodeJS.ErrnoException, target: AmiTarget): AmiError 
   const where = `${target.host}:${target.port}`
   switch (error.code) {
     case 'ECONNREFUSED':
-      return new AmiError(`connection refused by ${where}`, 'is Asterisk running, with manager.conf [general] enabled = yes and this port?', { cause: error })
+      return new AmiError(
+        `connection refused by ${where}`,
+        'is Asterisk running, with manager.conf [general] enabled = yes and this port?',
+        { cause: error },
+      )
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
-      return new AmiError(`cannot resolve host '${target.host}'`, 'check --host or the server entry in the config file', { cause: error })
+      return new AmiError(
+        `cannot resolve host '${target.host}'`,
+        'check --host or the server entry in the config file',
+        { cause: error },
+      )
     case 'ETIMEDOUT':
     case 'EHOSTUNREACH':
     case 'ENETUNREACH':
@@ -645,7 +863,11 @@ function socketError(error: NodeJS.ErrnoException, target: AmiTarget): AmiError 
     case 'EPIPE':
       return new AmiError(`the connection to ${where} was reset`, undefined, { cause: error })
     default:
-      return new AmiError(`connection to ${where} failed: ${error.code ?? error.message}`, undefined, { cause: error })
+      return new AmiError(
+        `connection to ${where} failed: ${error.code ?? error.message}`,
+        undefined,
+        { cause: error },
+      )
   }
 }
 
@@ -653,7 +875,11 @@ function actionError(action: string, response: Message | null, user: string): Am
   const text = response?.get('Message') ?? 'no answer'
   if (/permission denied/i.test(text)) {
     const needs = ACTION_PRIVILEGES[action.toLowerCase()] ?? ['?']
-    return new PermissionError(action, needs, `add ${needs[0]} to write= (and read=) for [${user}] in manager.conf, then 'manager reload'`)
+    return new PermissionError(
+      action,
+      needs,
+      `add ${needs[0]} to write= (and read=) for [${user}] in manager.conf, then 'manager reload'`,
+    )
   }
   if (/invalid\/unknown command/i.test(text)) return new UnknownActionError(action)
   return new ActionFailedError(action, text)

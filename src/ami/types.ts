@@ -92,7 +92,12 @@ export interface AmiSession {
   dbDel(family: string, key: string): Promise<boolean>
   /** A list action (PJSIPShowAors, PJSIPShowContacts, PJSIPShowEndpoint): collects its events by ActionID.
    *  An `Error` answer whose message is one of `emptyMessages` (e.g. `No AORs found`) is an empty list. */
-  list(action: string, headers?: Record<string, string>, emptyMessages?: readonly string[], onItem?: (item: AmiMessage) => void): Promise<ListAnswer>
+  list(
+    action: string,
+    headers?: Record<string, string>,
+    emptyMessages?: readonly string[],
+    onItem?: (item: AmiMessage) => void,
+  ): Promise<ListAnswer>
   /** Unsolicited events (no ActionID of a pending action: ContactStatus, PeerStatus, UserEvent, ...) as they arrive.
    *  Asterisk sends a logged-in user every event of its read= classes. Returns the unsubscribe function. */
   onEvent(listener: (event: AmiMessage) => void): () => void

@@ -43,7 +43,8 @@ export class Message implements AmiMessage {
 
   toRecord(): Record<string, string> {
     const record: Record<string, string> = {}
-    for (let i = 0; i < this.names.length; i++) if (!(this.names[i] in record)) record[this.names[i]] = this.values[i]
+    for (let i = 0; i < this.names.length; i++)
+      if (!(this.names[i] in record)) record[this.names[i]] = this.values[i]
     return record
   }
 
@@ -52,7 +53,8 @@ export class Message implements AmiMessage {
     for (let i = 0; i < names.length; i++) if (names[i] === name) return i
     // Header names are case-insensitive; compare lengths first so a missing header costs no allocation.
     const lower = name.toLowerCase()
-    for (let i = 0; i < names.length; i++) if (names[i].length === lower.length && names[i].toLowerCase() === lower) return i
+    for (let i = 0; i < names.length; i++)
+      if (names[i].length === lower.length && names[i].toLowerCase() === lower) return i
     return -1
   }
 }
@@ -97,10 +99,18 @@ export class AmiFramer {
     if (line.length === 0) return this.endMessage()
     const colon = line.indexOf(':')
     const name = colon < 0 ? line : line.slice(0, colon)
-    const value = colon < 0 ? '' : line.charCodeAt(colon + 1) === 32 ? line.slice(colon + 2) : line.slice(colon + 1)
+    const value =
+      colon < 0
+        ? ''
+        : line.charCodeAt(colon + 1) === 32
+          ? line.slice(colon + 2)
+          : line.slice(colon + 1)
     if (this.sink !== undefined && name === 'Output') return this.sink(value)
     this.current.add(name, value)
-    if (colon === 8 && (name === 'ActionID' || (this.actionId === undefined && name.toLowerCase() === 'actionid'))) {
+    if (
+      colon === 8 &&
+      (name === 'ActionID' || (this.actionId === undefined && name.toLowerCase() === 'actionid'))
+    ) {
       this.actionId = value
       this.sink = this.hooks.sinkFor(value)
     }
@@ -113,7 +123,10 @@ export class AmiFramer {
 
   private bannerLine(line: string): void {
     if (!line.startsWith(BANNER)) {
-      throw new AmiError(`the peer is not an Asterisk manager interface (it said '${printable(line.slice(0, 60))}')`, 'check --host/--port: AMI listens on port 5038 by default (manager.conf [general] port=)')
+      throw new AmiError(
+        `the peer is not an Asterisk manager interface (it said '${printable(line.slice(0, 60))}')`,
+        'check --host/--port: AMI listens on port 5038 by default (manager.conf [general] port=)',
+      )
     }
     this.state = 'headers'
     this.hooks.banner(line.slice(BANNER.length))

@@ -5,7 +5,12 @@
 
 import type { AmiSession } from '../ami/types.js'
 import { CONTACT_FAMILY } from '../core/types.js'
-import { ANNOUNCE_EVENT, ANNOUNCE_BATCH, announceHeaders, type AnnouncedChange } from '../core/announce.js'
+import {
+  ANNOUNCE_EVENT,
+  ANNOUNCE_BATCH,
+  announceHeaders,
+  type AnnouncedChange,
+} from '../core/announce.js'
 import { PermissionError } from '../errors.js'
 import type { Deps } from './types.js'
 
@@ -15,15 +20,28 @@ export type { AnnouncedChange } from '../core/announce.js'
 const warned = new WeakSet<Deps>()
 
 /** Sends `UserEvent: pjctl` for the changed keys, in batches (Asterisk reads at most 128 headers per action). */
-export async function announceChange(session: AmiSession, change: AnnouncedChange, keys: readonly string[], deps: Deps): Promise<void> {
+export async function announceChange(
+  session: AmiSession,
+  change: AnnouncedChange,
+  keys: readonly string[],
+  deps: Deps,
+): Promise<void> {
   for (let start = 0; start < keys.length; start += ANNOUNCE_BATCH) {
     try {
-      await session.userEvent(ANNOUNCE_EVENT, announceHeaders(change, CONTACT_FAMILY, keys.slice(start, start + ANNOUNCE_BATCH)))
+      await session.userEvent(
+        ANNOUNCE_EVENT,
+        announceHeaders(change, CONTACT_FAMILY, keys.slice(start, start + ANNOUNCE_BATCH)),
+      )
     } catch (error) {
       if (!warned.has(deps)) {
         warned.add(deps)
-        const why = error instanceof PermissionError ? `the AMI user ${session.target.user} lacks write=user` : (error as Error).message
-        deps.log.warn(`could not announce the ${change} contact(s) to running pjctl exporters (${why}); they see the change at their next resync`)
+        const why =
+          error instanceof PermissionError
+            ? `the AMI user ${session.target.user} lacks write=user`
+            : (error as Error).message
+        deps.log.warn(
+          `could not announce the ${change} contact(s) to running pjctl exporters (${why}); they see the change at their next resync`,
+        )
       }
       return
     }

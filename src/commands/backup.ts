@@ -44,7 +44,9 @@ export async function expireBackups(server: string, days: number, deps: Deps): P
   const dir = stateDir(deps.env)
   const cutoffMs = (deps.now() - days * 86400) * 1000
   const cutoffDay = new Date(cutoffMs).toISOString().slice(0, 10)
-  const ours = new RegExp(`^${fileSafe(server).replace(/[.]/g, '\\.')}-(\\d{4}-\\d{2}-\\d{2})\\.jsonl$`)
+  const ours = new RegExp(
+    `^${fileSafe(server).replace(/[.]/g, '\\.')}-(\\d{4}-\\d{2}-\\d{2})\\.jsonl$`,
+  )
   let names: string[]
   try {
     names = await readdir(dir)
@@ -62,10 +64,15 @@ export async function expireBackups(server: string, days: number, deps: Deps): P
       await unlink(path)
       removed.push(path)
     } catch (error) {
-      deps.log.warn(`cannot remove old backup ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
+      deps.log.warn(
+        `cannot remove old backup ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      )
     }
   }
-  if (removed.length) deps.log.info(`removed ${removed.length} backup file(s) of ${server} older than ${days} days (--backup-retention) from ${dir}`)
+  if (removed.length)
+    deps.log.info(
+      `removed ${removed.length} backup file(s) of ${server} older than ${days} days (--backup-retention) from ${dir}`,
+    )
   return removed
 }
 
@@ -77,7 +84,10 @@ export class BackupFile {
       await mkdir(dirname(path), { recursive: true, mode: 0o700 })
       return new BackupFile(await open(path, 'a', 0o600))
     } catch (error) {
-      throw new FailedError(`cannot open backup file ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, 'nothing was deleted; pass --backup FILE to put it elsewhere')
+      throw new FailedError(
+        `cannot open backup file ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+        'nothing was deleted; pass --backup FILE to put it elsewhere',
+      )
     }
   }
 
@@ -111,11 +121,18 @@ export async function readBackup(path: string, deps: Deps): Promise<BackupEntry[
       entry = JSON.parse(line)
     } catch {
       // A last line cut short by a crash mid-write: its DBDel was never sent (the line is synced first).
-      if (i === last) return deps.log.warn(`${shown}:${i + 1}: incomplete last line ignored (its contact was never deleted)`)
+      if (i === last)
+        return deps.log.warn(
+          `${shown}:${i + 1}: incomplete last line ignored (its contact was never deleted)`,
+        )
       throw new InputError(`${shown}:${i + 1}: not a backup entry (invalid JSON)`)
     }
     const problem = entryProblem(entry)
-    if (problem) throw new InputError(`${shown}:${i + 1}: ${problem}`, 'pjctl restore only puts back what pjctl prune backed up; nothing was restored')
+    if (problem)
+      throw new InputError(
+        `${shown}:${i + 1}: ${problem}`,
+        'pjctl restore only puts back what pjctl prune backed up; nothing was restored',
+      )
     entries.push(entry as BackupEntry)
   })
   return entries
@@ -123,15 +140,24 @@ export async function readBackup(path: string, deps: Deps): Promise<BackupEntry[
 
 /** Why a parsed line is not an entry pjctl may restore, or null. */
 function entryProblem(entry: unknown): string | null {
-  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return 'not a backup entry (not a JSON object)'
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry))
+    return 'not a backup entry (not a JSON object)'
   const e = entry as Record<string, unknown>
-  if (typeof e.server !== 'string' || typeof e.family !== 'string' || typeof e.key !== 'string' || typeof e.value !== 'string') {
+  if (
+    typeof e.server !== 'string' ||
+    typeof e.family !== 'string' ||
+    typeof e.key !== 'string' ||
+    typeof e.value !== 'string'
+  ) {
     return 'not a backup entry (needs server, family, key and value, each a string)'
   }
-  if (e.family !== CONTACT_FAMILY) return `family "${printable(e.family, 80)}" is not ${CONTACT_FAMILY}: pjctl restores contacts only`
+  if (e.family !== CONTACT_FAMILY)
+    return `family "${printable(e.family, 80)}" is not ${CONTACT_FAMILY}: pjctl restores contacts only`
   const unsafe = /[\r\n\0]/
-  if (unsafe.test(e.key)) return `key "${printable(e.key, 80)}" contains CR, LF or NUL: not a contact key`
-  if (unsafe.test(e.value)) return `the value of ${printable(e.key, 80)} contains CR, LF or NUL: not a contact`
+  if (unsafe.test(e.key))
+    return `key "${printable(e.key, 80)}" contains CR, LF or NUL: not a contact key`
+  if (unsafe.test(e.value))
+    return `the value of ${printable(e.key, 80)} contains CR, LF or NUL: not a contact`
   if (unsafe.test(e.server)) return `server "${printable(e.server, 80)}" contains CR, LF or NUL`
   const contact = contactFromRow(e.key, e.value)
   if (typeof contact === 'string') {
@@ -156,7 +182,11 @@ export async function acquireLock(server: string, deps: Deps): Promise<Lock> {
   const dir = stateDir(deps.env)
   await mkdir(dir, { recursive: true, mode: 0o700 })
   const path = join(dir, `${fileSafe(server)}.lock`)
-  const me = { pid: process.pid, host: hostname(), startedAt: new Date(deps.now() * 1000).toISOString() }
+  const me = {
+    pid: process.pid,
+    host: hostname(),
+    startedAt: new Date(deps.now() * 1000).toISOString(),
+  }
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const handle = await open(path, 'wx', 0o600)
@@ -164,21 +194,33 @@ export async function acquireLock(server: string, deps: Deps): Promise<Lock> {
       await handle.close()
       return { release: () => unlink(path).catch(() => undefined) }
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new FailedError(`cannot create lock file ${path}: ${(error as NodeJS.ErrnoException).code}`)
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST')
+        throw new FailedError(
+          `cannot create lock file ${path}: ${(error as NodeJS.ErrnoException).code}`,
+        )
       const holder = await readHolder(path)
       if (holder && holder.host === me.host && !isRunning(holder.pid)) {
-        deps.log.warn(`taking over a stale prune lock of pid ${holder.pid} (no longer running): ${path}`)
+        deps.log.warn(
+          `taking over a stale prune lock of pid ${holder.pid} (no longer running): ${path}`,
+        )
         await unlink(path).catch(() => undefined)
         continue
       }
-      const who = holder ? `pid ${holder.pid} on ${holder.host}, since ${holder.startedAt}` : 'unknown holder'
-      throw new FailedError(`another pjctl prune is running against ${server} (${who})`, `wait for it, or remove ${path} if that process is gone`)
+      const who = holder
+        ? `pid ${holder.pid} on ${holder.host}, since ${holder.startedAt}`
+        : 'unknown holder'
+      throw new FailedError(
+        `another pjctl prune is running against ${server} (${who})`,
+        `wait for it, or remove ${path} if that process is gone`,
+      )
     }
   }
   throw new FailedError(`cannot take the prune lock ${path}`)
 }
 
-async function readHolder(path: string): Promise<{ pid: number; host: string; startedAt: string } | null> {
+async function readHolder(
+  path: string,
+): Promise<{ pid: number; host: string; startedAt: string } | null> {
   try {
     return JSON.parse(await readFile(path, 'utf8'))
   } catch {

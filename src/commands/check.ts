@@ -1,23 +1,38 @@
 // pjctl check: the contacts judgement as a monitoring check (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).
 
 import { DEFAULT_THRESHOLDS } from '../core/classify.js'
-import { describeAgainstLimit, sourcesOf, type PerIpLimit, type SourceRow } from '../core/sources.js'
+import {
+  describeAgainstLimit,
+  sourcesOf,
+  type PerIpLimit,
+  type SourceRow,
+} from '../core/sources.js'
 import { EXIT } from '../errors.js'
 import type { ServerReport } from '../core/types.js'
-import { READ_OPTIONS, checkNames, isFleet, perIpLimitFrom, readFleet, thresholdsFrom } from './read.js'
+import {
+  READ_OPTIONS,
+  checkNames,
+  isFleet,
+  perIpLimitFrom,
+  readFleet,
+  thresholdsFrom,
+} from './read.js'
 import type { CommandSpec } from './types.js'
 import type { CheckData, CheckFinding, CheckServer, CheckStatus } from './views.js'
 
 export const check: CommandSpec<CheckData> = {
   name: 'check',
   args: '[names...]',
-  summary: 'Monitoring check over every AOR: exit 0 OK, 1 WARNING (full, orphaned, parse problems, at --per-ip-limit), 2 CRITICAL (lockout: full with stale contacts), 3 UNKNOWN.',
+  summary:
+    'Monitoring check over every AOR: exit 0 OK, 1 WARNING (full, orphaned, parse problems, at --per-ip-limit), 2 CRITICAL (lockout: full with stale contacts), 3 UNKNOWN.',
   examples: [
     'pjctl check -H pbx1 -t 20',
     'pjctl check --all --textfile /var/lib/node_exporter/pjctl.prom',
     'pjctl check --warn 1 --json',
   ],
-  optionHelp: { perIpLimit: 'Flag source addresses holding N contacts or more: WARNING at N, CRITICAL above.' },
+  optionHelp: {
+    perIpLimit: 'Flag source addresses holding N contacts or more: WARNING at N, CRITICAL above.',
+  },
   options: [...READ_OPTIONS, 'warn', 'crit', 'raw', 'perIpLimit', 'per', 'verbose', 'textfile'],
   formats: ['nagios', 'json', 'prometheus'],
   errorExit: EXIT.unreadable,
@@ -28,7 +43,14 @@ export const check: CommandSpec<CheckData> = {
     const failure = { server, message: error.message, hint: error.hint, exit: EXIT.unreadable }
     return {
       view: 'check',
-      data: { generatedAt: now, status: 3, thresholds: DEFAULT_THRESHOLDS, servers: [{ server, status: 3, failure, findings: [] }], fleet: false, verbose: false },
+      data: {
+        generatedAt: now,
+        status: 3,
+        thresholds: DEFAULT_THRESHOLDS,
+        servers: [{ server, status: 3, failure, findings: [] }],
+        fleet: false,
+        verbose: false,
+      },
       exitCode: EXIT.unreadable,
     }
   },
@@ -43,7 +65,19 @@ export const check: CommandSpec<CheckData> = {
       return { server: r.server, status: serverStatus(r, findings), report: r, sources, findings }
     })
     const status = worst(servers.map((s) => s.status))
-    return { view: 'check', data: { generatedAt: deps.now(), status, thresholds, servers, fleet: isFleet(settings), limit, verbose: Boolean(settings.verbose) }, exitCode: status }
+    return {
+      view: 'check',
+      data: {
+        generatedAt: deps.now(),
+        status,
+        thresholds,
+        servers,
+        fleet: isFleet(settings),
+        limit,
+        verbose: Boolean(settings.verbose),
+      },
+      exitCode: status,
+    }
   },
 }
 
@@ -62,7 +96,9 @@ function serverStatus(report: ServerReport, findings: CheckFinding[]): CheckStat
   let judged: CheckStatus = 0
   for (const aor of report.aors) if (aor.severity > judged) judged = aor.severity
   for (const finding of findings) if (finding.severity > judged) judged = finding.severity
-  return report.aors.some((aor) => aor.state === 'unknown' && aor.count > 0) ? worst([judged, 3]) : judged
+  return report.aors.some((aor) => aor.state === 'unknown' && aor.count > 0)
+    ? worst([judged, 3])
+    : judged
 }
 
 /** --per-ip-limit: an address at the limit is a WARNING, one above it CRITICAL; each is named. */
@@ -71,7 +107,15 @@ function limitFindings(rows: readonly SourceRow[], limit: PerIpLimit | null): Ch
   const scope = `--per-ip-limit ${limit.limit}${limit.per === 'aor' ? ' per AOR' : ''}`
   return rows.flatMap((row): CheckFinding[] =>
     row.limitState === 'above' || row.limitState === 'at'
-      ? [{ kind: 'per-ip-limit', severity: row.limitState === 'above' ? 2 : 1, group: `address(es) ${row.limitState} ${scope}`, subject: describeAgainstLimit(row, limit), line: `source ${describeAgainstLimit(row, limit)} ${row.limitState} ${scope}` }]
+      ? [
+          {
+            kind: 'per-ip-limit',
+            severity: row.limitState === 'above' ? 2 : 1,
+            group: `address(es) ${row.limitState} ${scope}`,
+            subject: describeAgainstLimit(row, limit),
+            line: `source ${describeAgainstLimit(row, limit)} ${row.limitState} ${scope}`,
+          },
+        ]
       : [],
   )
 }

@@ -10,7 +10,8 @@ export const completion: CommandSpec<CompletionData> = {
   name: 'completion',
   args: '<shell>',
   argChoices: SHELLS,
-  summary: 'Print the shell completion script for bash, zsh or fish (every command and flag, from the option table).',
+  summary:
+    'Print the shell completion script for bash, zsh or fish (every command and flag, from the option table).',
   examples: [
     'pjctl completion bash | sudo tee /etc/bash_completion.d/pjctl',
     'pjctl completion zsh > "${fpath[1]}/_pjctl"',
@@ -21,10 +22,17 @@ export const completion: CommandSpec<CompletionData> = {
   async run({ args }) {
     const shell = args[0]
     if (!(SHELLS as readonly string[]).includes(shell)) {
-      throw new UsageError(`completion: unknown shell ${JSON.stringify(shell ?? '')}`, `use one of: ${SHELLS.join(', ')}`)
+      throw new UsageError(
+        `completion: unknown shell ${JSON.stringify(shell ?? '')}`,
+        `use one of: ${SHELLS.join(', ')}`,
+      )
     }
     // the command list includes this command: loaded at run time, not at import
     const { commandDocs } = await import('../usage.js')
-    return { view: 'completion', data: { shell: shell as CompletionData['shell'], commands: commandDocs() }, exitCode: 0 }
+    return {
+      view: 'completion',
+      data: { shell: shell as CompletionData['shell'], commands: commandDocs() },
+      exitCode: 0,
+    }
   },
 }

@@ -11,7 +11,8 @@ import type { ContactsData, ServerFailure } from './views.js'
 export const contacts: CommandSpec<ContactsData> = {
   name: 'contacts',
   args: '[names...]',
-  summary: 'Registered contacts per AOR (or endpoint): source, user agent, expiry; AORs near or at max_contacts flagged.',
+  summary:
+    'Registered contacts per AOR (or endpoint): source, user agent, expiry; AORs near or at max_contacts flagged.',
   examples: [
     'pjctl contacts FAP003',
     'pjctl contacts --problems',
@@ -24,7 +25,9 @@ export const contacts: CommandSpec<ContactsData> = {
     const names = checkNames(args)
     const read = await readFleet(names, settings, deps)
     // --problems: only the AORs that need a look (every format: the table, the rows, the JSON)
-    const servers = settings.problems ? read.map((s) => ('message' in s ? s : { ...s, aors: s.aors.filter(isProblem) })) : read
+    const servers = settings.problems
+      ? read.map((s) => ('message' in s ? s : { ...s, aors: s.aors.filter(isProblem) }))
+      : read
     const reachable = servers.filter((s): s is ServerReport => !('message' in s))
     const advice = reachable.flatMap((report) =>
       report.aors.flatMap((aor) => {
@@ -42,7 +45,14 @@ export const contacts: CommandSpec<ContactsData> = {
         fleet: isFleet(settings),
         limit,
         // per-IP counts are over every AOR read, --problems or not
-        sources: limit ? read.filter((s): s is ServerReport => !('message' in s)).map((report) => ({ server: report.server, rows: atOrAboveLimit(sourcesOf(report.aors, limit)) })) : undefined,
+        sources: limit
+          ? read
+              .filter((s): s is ServerReport => !('message' in s))
+              .map((report) => ({
+                server: report.server,
+                rows: atOrAboveLimit(sourcesOf(report.aors, limit)),
+              }))
+          : undefined,
       },
       exitCode: failed ? failed.exit : 0,
     }

@@ -13,44 +13,111 @@ import { withDefaults } from '../options.js'
 import type { CommandResult, CommandSpec, Deps, Format, Settings } from './types.js'
 import type { DemoData, DemoStep } from './views.js'
 
-const PHONE = { aor: 'FAP003', uri: 'sip:FAP003@192.0.2.16:5064', viaAddr: '192.0.2.16', viaPort: 5064, userAgent: 'Grandstream GXP2130 1.0.11.3', expires: 3600 }
+const PHONE = {
+  aor: 'FAP003',
+  uri: 'sip:FAP003@192.0.2.16:5064',
+  viaAddr: '192.0.2.16',
+  viaPort: 5064,
+  userAgent: 'Grandstream GXP2130 1.0.11.3',
+  expires: 3600,
+}
 
 export const demo: CommandSpec<DemoData> = {
   name: 'demo',
-  summary: 'Show the lockout and its fix against a built-in simulated Asterisk (real AMI over TCP on 127.0.0.1); needs no setup.',
-  examples: [
-    'npx pjctl demo',
-    'pjctl demo --no-color | less -R',
-  ],
+  summary:
+    'Show the lockout and its fix against a built-in simulated Asterisk (real AMI over TCP on 127.0.0.1); needs no setup.',
+  examples: ['npx pjctl demo', 'pjctl demo --no-color | less -R'],
   options: [],
   formats: ['text'],
   async run({ deps }) {
     // loaded here, not at start-up: `pjctl --help` should not pay for the simulated Asterisk
-    const [{ startSim }, { lockoutSeed }] = await Promise.all([import('../sim/server.js'), import('../sim/seed.js')])
+    const [{ startSim }, { lockoutSeed }] = await Promise.all([
+      import('../sim/server.js'),
+      import('../sim/seed.js'),
+    ])
     const sim = await startSim({ seed: lockoutSeed({ now: deps.now() }) })
     const port = sim.port
     const state = await mkdtemp(join(tmpdir(), 'pjctl-demo-'))
-    const target: AmiTarget = { name: `simulated-asterisk:${port}`, host: '127.0.0.1', port, user: 'pjctl', secret: 'pjctl-secret', timeout: 10, maxOutput: 256 * 1024 ** 2 }
-    const demoDeps: Deps = { ...deps, targets: async () => [target], env: { ...deps.env, XDG_STATE_HOME: state }, interactive: false, log: { ...deps.log, info: () => {} } }
+    const target: AmiTarget = {
+      name: `simulated-asterisk:${port}`,
+      host: '127.0.0.1',
+      port,
+      user: 'pjctl',
+      secret: 'pjctl-secret',
+      timeout: 10,
+      maxOutput: 256 * 1024 ** 2,
+    }
+    const demoDeps: Deps = {
+      ...deps,
+      targets: async () => [target],
+      env: { ...deps.env, XDG_STATE_HOME: state },
+      interactive: false,
+      log: { ...deps.log, info: () => {} },
+    }
     const steps: DemoStep[] = []
-    const runStep = async (title: string, command: string, spec: CommandSpec<unknown>, args: string[], settings: Partial<Settings>, format: Format): Promise<CommandResult<unknown>> => {
-      const result = await spec.run({ args, settings: withDefaults(settings), format, deps: demoDeps })
+    const runStep = async (
+      title: string,
+      command: string,
+      spec: CommandSpec<unknown>,
+      args: string[],
+      settings: Partial<Settings>,
+      format: Format,
+    ): Promise<CommandResult<unknown>> => {
+      const result = await spec.run({
+        args,
+        settings: withDefaults(settings),
+        format,
+        deps: demoDeps,
+      })
       steps.push({ title, command, result: { ...result, format } })
       return result
     }
     const register = (title: string): void => {
       const answer = sim.registrar.register(PHONE)
-      const lines = [`REGISTER ${PHONE.uri} (${PHONE.userAgent}, from ${PHONE.viaAddr}:${PHONE.viaPort}) -> ${answer.code === 200 ? '200 OK' : '403 Forbidden'}`]
-      if (answer.reason) lines.push(`Asterisk logs: WARNING res_pjsip_registrar.c: ${answer.reason}`)
+      const lines = [
+        `REGISTER ${PHONE.uri} (${PHONE.userAgent}, from ${PHONE.viaAddr}:${PHONE.viaPort}) -> ${answer.code === 200 ? '200 OK' : '403 Forbidden'}`,
+      ]
+      if (answer.reason)
+        lines.push(`Asterisk logs: WARNING res_pjsip_registrar.c: ${answer.reason}`)
       steps.push({ title, command: null, lines })
     }
     try {
-      register('The Grandstream on FAP003 reboots and registers from a new port without unregistering first:')
-      await runStep('Who holds FAP003\'s two slots?', 'pjctl contacts FAP003', contacts as CommandSpec<unknown>, ['FAP003'], {}, 'table')
-      await runStep('What a monitoring system sees:', 'pjctl check', check as CommandSpec<unknown>, [], {}, 'nagios')
-      await runStep('Delete the stale contact (compare-before-delete, backed up first):', 'pjctl prune FAP003 --yes', prune as CommandSpec<unknown>, ['FAP003'], { yes: true }, 'table')
+      register(
+        'The Grandstream on FAP003 reboots and registers from a new port without unregistering first:',
+      )
+      await runStep(
+        "Who holds FAP003's two slots?",
+        'pjctl contacts FAP003',
+        contacts as CommandSpec<unknown>,
+        ['FAP003'],
+        {},
+        'table',
+      )
+      await runStep(
+        'What a monitoring system sees:',
+        'pjctl check',
+        check as CommandSpec<unknown>,
+        [],
+        {},
+        'nagios',
+      )
+      await runStep(
+        'Delete the stale contact (compare-before-delete, backed up first):',
+        'pjctl prune FAP003 --yes',
+        prune as CommandSpec<unknown>,
+        ['FAP003'],
+        { yes: true },
+        'table',
+      )
       register('The phone tries again:')
-      await runStep('The lasting fix, ready to paste after the existing FAP003 AOR:', 'pjctl gen pjsip FAP003 --append --max-contacts 2', gen as CommandSpec<unknown>, ['pjsip', 'FAP003'], { append: true, genMaxContacts: 2 }, 'text')
+      await runStep(
+        'The lasting fix, ready to paste after the existing FAP003 AOR:',
+        'pjctl gen pjsip FAP003 --append --max-contacts 2',
+        gen as CommandSpec<unknown>,
+        ['pjsip', 'FAP003'],
+        { append: true, genMaxContacts: 2 },
+        'text',
+      )
     } finally {
       await sim.stop()
       await rm(state, { recursive: true, force: true })

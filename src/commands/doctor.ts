@@ -8,19 +8,25 @@ import type { PerIpLimit } from '../core/sources.js'
 import type { ServerReport } from '../core/types.js'
 import { EXIT, PjctlError, type ExitCode } from '../errors.js'
 import { READ_OPTIONS } from './read.js'
-import { checkNames, eachServer, isFleet, perIpLimitFrom, readFromSession, readServerReport, selectNamed, thresholdsFrom } from './read.js'
+import {
+  checkNames,
+  eachServer,
+  isFleet,
+  perIpLimitFrom,
+  readFromSession,
+  readServerReport,
+  selectNamed,
+  thresholdsFrom,
+} from './read.js'
 import type { CommandSpec, Deps, Settings } from './types.js'
 import type { DoctorData, DoctorServer, ServerFailure } from './views.js'
 
 export const doctor: CommandSpec<DoctorData> = {
   name: 'doctor',
   args: '[names...]',
-  summary: 'Findings on the devices and settings that cause lockouts, each with evidence and fix: exit 0 none above info, 1 warning, 2 critical, 3 unreadable.',
-  examples: [
-    'pjctl doctor',
-    'pjctl doctor FAP003 --json',
-    'pjctl doctor --all --per-ip-limit 10',
-  ],
+  summary:
+    'Findings on the devices and settings that cause lockouts, each with evidence and fix: exit 0 none above info, 1 warning, 2 critical, 3 unreadable.',
+  examples: ['pjctl doctor', 'pjctl doctor FAP003 --json', 'pjctl doctor --all --per-ip-limit 10'],
   options: [...READ_OPTIONS, 'warn', 'crit', 'perIpLimit', 'per'],
   formats: ['table', 'json'],
   errorExit: EXIT.unreadable,
@@ -29,26 +35,61 @@ export const doctor: CommandSpec<DoctorData> = {
     const names = checkNames(args)
     let servers: (DoctorServer | ServerFailure)[]
     if (settings.input !== undefined) {
-      const report = selectNamed(await readServerReport(null, settings, deps, { names }), names, deps)
+      const report = selectNamed(
+        await readServerReport(null, settings, deps, { names }),
+        names,
+        deps,
+      )
       servers = [examine(report, null, null, limit, deps)]
     } else {
-      servers = await eachServer<DoctorServer | ServerFailure>(await deps.targets(), settings, deps, (target) => readOne(target, names, settings, limit, deps), (failure) => failure)
+      servers = await eachServer<DoctorServer | ServerFailure>(
+        await deps.targets(),
+        settings,
+        deps,
+        (target) => readOne(target, names, settings, limit, deps),
+        (failure) => failure,
+      )
     }
-    const codes = servers.map((s): ExitCode => ('message' in s ? EXIT.unreadable : exitCodeOf(s.findings)))
-    return { view: 'doctor', data: { generatedAt: deps.now(), servers, fleet: isFleet(settings), limit }, exitCode: worst(codes) }
+    const codes = servers.map((s): ExitCode =>
+      'message' in s ? EXIT.unreadable : exitCodeOf(s.findings),
+    )
+    return {
+      view: 'doctor',
+      data: { generatedAt: deps.now(), servers, fleet: isFleet(settings), limit },
+      exitCode: worst(codes),
+    }
   },
 }
 
 /** One server over one session: the shared read, then what AMI allows this user (ListCommands). */
-async function readOne(target: AmiTarget, names: string[], settings: Settings, limit: PerIpLimit | null, deps: Deps): Promise<DoctorServer> {
+async function readOne(
+  target: AmiTarget,
+  names: string[],
+  settings: Settings,
+  limit: PerIpLimit | null,
+  deps: Deps,
+): Promise<DoctorServer> {
   const session = await deps.connect(target)
   try {
-    const report = selectNamed(await readFromSession(session, settings, deps, thresholdsFrom(settings), { names }), names, deps)
-    const ami: AmiFacts = { user: target.user, source: report.source, actions: await allowedActions(session, deps) }
+    const report = selectNamed(
+      await readFromSession(session, settings, deps, thresholdsFrom(settings), { names }),
+      names,
+      deps,
+    )
+    const ami: AmiFacts = {
+      user: target.user,
+      source: report.source,
+      actions: await allowedActions(session, deps),
+    }
     // An authoritative AOR list (the config files with no other aor backend, or PJSIPShowAors) holds every configured
     // AOR: absent from it means not configured (one NAME reads PJSIPShowEndpoint instead)
-    const listed = (report.configs ?? []).filter((c) => c.source === 'ami' || c.source === 'getconfig')
-    const configured = names.length !== 1 && report.limits?.authoritative && listed.length ? new Set(listed.map((c) => c.aor)) : null
+    const listed = (report.configs ?? []).filter(
+      (c) => c.source === 'ami' || c.source === 'getconfig',
+    )
+    const configured =
+      names.length !== 1 && report.limits?.authoritative && listed.length
+        ? new Set(listed.map((c) => c.aor))
+        : null
     return examine(report, ami, configured, limit, deps)
   } finally {
     await session.close()
@@ -65,7 +106,13 @@ async function allowedActions(session: AmiSession, deps: Deps): Promise<Set<stri
   }
 }
 
-function examine(report: ServerReport, ami: AmiFacts | null, configured: Set<string> | null, limit: PerIpLimit | null, deps: Deps): DoctorServer {
+function examine(
+  report: ServerReport,
+  ami: AmiFacts | null,
+  configured: Set<string> | null,
+  limit: PerIpLimit | null,
+  deps: Deps,
+): DoctorServer {
   return {
     server: report.server,
     generatedAt: report.generatedAt,

@@ -25,12 +25,32 @@ const SLICE_WHILE_SENDING_MS = 1
 
 export const exporter: CommandSpec<Record<string, never>> = {
   name: 'exporter',
-  summary: 'Serve live Prometheus metrics for every AOR (/metrics, /healthz), kept current from AMI events.',
+  summary:
+    'Serve live Prometheus metrics for every AOR (/metrics, /healthz), kept current from AMI events.',
   examples: [
     'pjctl exporter --all',
     'pjctl exporter --server pbx1 --listen :9814 --resync 10m --per-aor problems',
   ],
-  options: ['server', 'all', 'config', 'host', 'port', 'user', 'secretFile', ...CONNECTION_SECURITY, 'timeout', 'maxOutput', 'source', 'pjsipConf', 'maxContacts', 'warn', 'crit', 'listen', 'resync', 'perAor'],
+  options: [
+    'server',
+    'all',
+    'config',
+    'host',
+    'port',
+    'user',
+    'secretFile',
+    ...CONNECTION_SECURITY,
+    'timeout',
+    'maxOutput',
+    'source',
+    'pjsipConf',
+    'maxContacts',
+    'warn',
+    'crit',
+    'listen',
+    'resync',
+    'perAor',
+  ],
   formats: ['text'],
   // SIGTERM/SIGINT end the run: sessions are logged off, then exit 0
   handlesInterrupt: true,
@@ -77,17 +97,27 @@ export const exporter: CommandSpec<Record<string, never>> = {
         lastRenderAt = Date.now()
         rendering = false
       }
-      deps.log.debug(rendered ? `exporter: rendered ${byteLength(body)} bytes (${gzipped.length} gzip) in ${lastRenderMs} ms` : `exporter: nothing shown changed (${lastRenderMs} ms)`)
+      deps.log.debug(
+        rendered
+          ? `exporter: rendered ${byteLength(body)} bytes (${gzipped.length} gzip) in ${lastRenderMs} ms`
+          : `exporter: nothing shown changed (${lastRenderMs} ms)`,
+      )
       if (dirty) schedule()
     }
     const schedule = (): void => {
       dirty = true
       if (renderTimer || rendering) return
-      const wait = Math.max(0, Math.max(MIN_RENDER_MS, RENDER_COST_FACTOR * lastRenderMs) - (Date.now() - lastRenderAt))
+      const wait = Math.max(
+        0,
+        Math.max(MIN_RENDER_MS, RENDER_COST_FACTOR * lastRenderMs) - (Date.now() - lastRenderAt),
+      )
       renderTimer = setTimeout(() => void render(), wait)
     }
 
-    for (const target of targets) followers.push(new ServerFollower(target, settings, deps, metrics, { changed: schedule }, resyncMs))
+    for (const target of targets)
+      followers.push(
+        new ServerFollower(target, settings, deps, metrics, { changed: schedule }, resyncMs),
+      )
 
     let http: HttpListener
     try {
@@ -95,15 +125,31 @@ export const exporter: CommandSpec<Record<string, never>> = {
         metrics: () => ({ body, gzipped, contentType: metrics.contentType }),
         health: () => {
           const down = followers.filter((f) => f.state !== 'up')
-          if (!down.length) return { ok: true, text: `ok: ${followers.map((f) => `${f.name} up (${f.contacts} contacts)`).join(', ')}` }
-          return { ok: false, text: down.map((f) => `${f.name}: ${f.state === 'down' ? `down: ${f.reason}` : f.state}`).join('\n') }
+          if (!down.length)
+            return {
+              ok: true,
+              text: `ok: ${followers.map((f) => `${f.name} up (${f.contacts} contacts)`).join(', ')}`,
+            }
+          return {
+            ok: false,
+            text: down
+              .map((f) => `${f.name}: ${f.state === 'down' ? `down: ${f.reason}` : f.state}`)
+              .join('\n'),
+          }
         },
       })
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message
-      throw new UsageError(`cannot listen on ${host}:${port}: ${code}`, code === 'EADDRINUSE' ? 'another process (another pjctl exporter?) uses that port; pick another with --listen' : undefined)
+      throw new UsageError(
+        `cannot listen on ${host}:${port}: ${code}`,
+        code === 'EADDRINUSE'
+          ? 'another process (another pjctl exporter?) uses that port; pick another with --listen'
+          : undefined,
+      )
     }
-    deps.log.info(`pjctl exporter: listening on http://${host.includes(':') ? `[${host}]` : host}:${http.port}/metrics (${followers.length} server(s), resync every ${resyncMs / 1000} s)`)
+    deps.log.info(
+      `pjctl exporter: listening on http://${host.includes(':') ? `[${host}]` : host}:${http.port}/metrics (${followers.length} server(s), resync every ${resyncMs / 1000} s)`,
+    )
     sending = http.sending
     for (const follower of followers) follower.start()
 

@@ -43,7 +43,13 @@ const FETCH_IN_FLIGHT = 64
 /** More re-checks than this due at once: one full read is cheaper than that many DBGets. */
 const RECHECK_AS_RESYNC = 2000
 /** Events counted under their own name; the rest as `other`. */
-const COUNTED_EVENTS = new Set(['ContactStatus', 'UserEvent', 'PeerStatus', 'FullyBooted', 'Reload'])
+const COUNTED_EVENTS = new Set([
+  'ContactStatus',
+  'UserEvent',
+  'PeerStatus',
+  'FullyBooted',
+  'Reload',
+])
 
 export type FollowerState = 'connecting' | 'reading' | 'up' | 'down'
 
@@ -87,7 +93,9 @@ export class ServerFollower {
   private loop: Promise<void> | null = null
   private lastActivity = Date.now()
   private signalStop: () => void = () => undefined
-  private readonly stopSignal = new Promise<string>((resolve) => (this.signalStop = () => resolve('stopped')))
+  private readonly stopSignal = new Promise<string>(
+    (resolve) => (this.signalStop = () => resolve('stopped')),
+  )
 
   constructor(
     readonly target: AmiTarget,
@@ -147,7 +155,8 @@ export class ServerFollower {
   private async judgeAndPublish(): Promise<void> {
     const now = this.deps.now()
     while (this.live.hasDirty) {
-      for (const [aor, summary] of this.live.judge(now, PUBLISH_SLICE)) this.metrics.setAor(this.name, aor, summary)
+      for (const [aor, summary] of this.live.judge(now, PUBLISH_SLICE))
+        this.metrics.setAor(this.name, aor, summary)
       if (this.live.hasDirty) await new Promise<void>((resolve) => setImmediate(resolve))
       // the server may have gone down meanwhile: its series are dropped, not published
       if (this.state !== 'up') return
@@ -164,7 +173,14 @@ export class ServerFollower {
       expired += s.expired
     }
     this.metrics.setSources(this.name, this.live.sources(SOURCE_SERIES))
-    this.metrics.setTotals(this.name, { status: serverStatus(summaries), aorsByState, contacts, superseded, expired, qualify: this.live.qualifyCounts() })
+    this.metrics.setTotals(this.name, {
+      status: serverStatus(summaries),
+      aorsByState,
+      contacts,
+      superseded,
+      expired,
+      qualify: this.live.qualifyCounts(),
+    })
   }
 
   // --- the connection's life ---
@@ -178,7 +194,9 @@ export class ServerFollower {
       this.goDown(lost)
       if (wasUp) backoff = BACKOFF_FIRST_MS
       const wait = Math.round(backoff * (0.8 + 0.4 * Math.random()))
-      this.deps.log.info(`pjctl exporter: ${this.name}: reconnecting in ${(wait / 1000).toFixed(1)} s`)
+      this.deps.log.info(
+        `pjctl exporter: ${this.name}: reconnecting in ${(wait / 1000).toFixed(1)} s`,
+      )
       await this.sleep(wait)
       backoff = Math.min(backoff * 2, BACKOFF_MAX_MS)
     }
@@ -198,7 +216,9 @@ export class ServerFollower {
       return 'stopped'
     }
     this.session = session
-    this.deps.log.info(`pjctl exporter: ${this.name}: connected to ${this.target.host}:${this.target.port} as ${this.target.user}`)
+    this.deps.log.info(
+      `pjctl exporter: ${this.name}: connected to ${this.target.host}:${this.target.port} as ${this.target.user}`,
+    )
     let lostWith: ((reason: string) => void) | null = null
     const lost = new Promise<string>((resolve) => (lostWith = resolve))
     session.onClose((error) => lostWith!(error.message))
@@ -226,7 +246,8 @@ export class ServerFollower {
   }
 
   private goDown(reason: string): void {
-    if (this.state === 'up') this.deps.log.warn(`pjctl exporter: ${this.name}: disconnected: ${reason}`)
+    if (this.state === 'up')
+      this.deps.log.warn(`pjctl exporter: ${this.name}: disconnected: ${reason}`)
     else this.deps.log.warn(`pjctl exporter: ${this.name}: cannot follow: ${reason}`)
     this.state = 'down'
     this.reason = reason
@@ -263,7 +284,8 @@ export class ServerFollower {
     this.timers.push(setInterval(() => this.requestResync(), this.resyncMs))
     this.timers.push(
       setInterval(() => {
-        if (Date.now() - this.lastActivity >= PING_EVERY_MS) void session.ping().catch(() => undefined)
+        if (Date.now() - this.lastActivity >= PING_EVERY_MS)
+          void session.ping().catch(() => undefined)
       }, PING_EVERY_MS),
     )
   }
@@ -300,13 +322,24 @@ export class ServerFollower {
       else this.onEvent(item)
     }
     const seconds = (Date.now() - started) / 1000
-    this.metrics.resynced(this.name, { seconds, added: why === 'first read' ? 0 : drift.added, removed: why === 'first read' ? 0 : drift.removed, at: this.deps.now() })
+    this.metrics.resynced(this.name, {
+      seconds,
+      added: why === 'first read' ? 0 : drift.added,
+      removed: why === 'first read' ? 0 : drift.removed,
+      at: this.deps.now(),
+    })
     if (why === 'first read') {
-      this.deps.log.info(`pjctl exporter: ${this.name}: up: ${this.live.size} contacts read in ${seconds.toFixed(2)} s`)
+      this.deps.log.info(
+        `pjctl exporter: ${this.name}: up: ${this.live.size} contacts read in ${seconds.toFixed(2)} s`,
+      )
     } else {
-      this.deps.log.info(`pjctl exporter: ${this.name}: resync: ${this.live.size} contacts read in ${seconds.toFixed(2)} s`)
+      this.deps.log.info(
+        `pjctl exporter: ${this.name}: resync: ${this.live.size} contacts read in ${seconds.toFixed(2)} s`,
+      )
       if (drift.added || drift.removed) {
-        this.deps.log.warn(`pjctl exporter: ${this.name}: drift: ${drift.added} contact(s) unknown to the exporter, ${drift.removed} gone from Asterisk without an event`)
+        this.deps.log.warn(
+          `pjctl exporter: ${this.name}: drift: ${drift.added} contact(s) unknown to the exporter, ${drift.removed} gone from Asterisk without an event`,
+        )
       }
     }
     this.hooks.changed()
@@ -318,7 +351,10 @@ export class ServerFollower {
    * like DBGet answers that come meanwhile, applied after it. Throws when the server went down or the
    * exporter stopped meanwhile (the half-applied picture is then cleared by goDown).
    */
-  private async apply(contacts: readonly Contact[], configs: readonly AorConfig[] | null): Promise<Drift> {
+  private async apply(
+    contacts: readonly Contact[],
+    configs: readonly AorConfig[] | null,
+  ): Promise<Drift> {
     this.applying = true
     const generation = this.generation
     const gone = (): boolean => this.stopped || this.generation !== generation
@@ -345,23 +381,33 @@ export class ServerFollower {
    * is cut down to what the exporter keeps as it is parsed (LiveServer.slim), so a first read of 100,000
    * contacts never holds their stored values, parsed fields and report rows all at once.
    */
-  private async readAll(session: AmiSession): Promise<{ contacts: Contact[]; configs: AorConfig[] }> {
-    const { parsed, limits } = await readContactsAndLimits(session, this.settings, this.deps, { keep: LiveServer.slim })
+  private async readAll(
+    session: AmiSession,
+  ): Promise<{ contacts: Contact[]; configs: AorConfig[] }> {
+    const { parsed, limits } = await readContactsAndLimits(session, this.settings, this.deps, {
+      keep: LiveServer.slim,
+    })
     return { contacts: parsed.contacts, configs: limits.configs }
   }
 
   /** Contacts only: one DBGetTree (limits are kept from the last read that had them). */
-  private async readContacts(session: AmiSession): Promise<{ contacts: Contact[]; configs: AorConfig[] | null }> {
+  private async readContacts(
+    session: AmiSession,
+  ): Promise<{ contacts: Contact[]; configs: AorConfig[] | null }> {
     if (this.settings.source === 'command') return this.readAll(session)
     try {
       const parser = new DbTreeParser(LiveServer.slim)
       const answer = await session.dbGetTree(CONTACT_FAMILY, (row) => parser.push(row))
       const parsed = parser.finish(answer.listItems)
       checkComplete(parsed, `DBGetTree from ${this.name}`)
-      for (const problem of parsed.problems) this.deps.log.warn(`${this.name}: item ${problem.line} did not parse (${problem.reason}): ${problem.text}`)
+      for (const problem of parsed.problems)
+        this.deps.log.warn(
+          `${this.name}: item ${problem.line} did not parse (${problem.reason}): ${problem.text}`,
+        )
       return { contacts: parsed.contacts, configs: null }
     } catch (error) {
-      if (error instanceof UnknownActionError || error instanceof PermissionError) return this.readAll(session)
+      if (error instanceof UnknownActionError || error instanceof PermissionError)
+        return this.readAll(session)
       throw error
     }
   }
@@ -379,7 +425,10 @@ export class ServerFollower {
     try {
       await this.fullRead(session, 'resync')
     } catch (error) {
-      if (this.session === session && this.state === 'up') this.deps.log.warn(`pjctl exporter: ${this.name}: resync failed: ${(error as Error).message}`)
+      if (this.session === session && this.state === 'up')
+        this.deps.log.warn(
+          `pjctl exporter: ${this.name}: resync failed: ${(error as Error).message}`,
+        )
     } finally {
       this.resyncing = false
     }
@@ -432,7 +481,9 @@ export class ServerFollower {
   private announcement(event: AmiMessage): void {
     const announced = parseAnnouncement((name) => event.get(name))
     if (!announced || announced.family !== CONTACT_FAMILY) return
-    this.deps.log.debug(`${this.name}: UserEvent pjctl: ${announced.keys.length} key(s) ${announced.change}`)
+    this.deps.log.debug(
+      `${this.name}: UserEvent pjctl: ${announced.keys.length} key(s) ${announced.change}`,
+    )
     for (const key of announced.keys) {
       if (announced.change === 'deleted') {
         if (this.inFlight.has(key)) this.inFlight.set(key, true)

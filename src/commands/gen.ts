@@ -7,7 +7,15 @@
 import { randomBytes } from 'node:crypto'
 import { link, open, rename, unlink } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
-import { parseGenCsv, proposeFromReports, renderGen, type GenEntry, type GenKind, type GenOptions, type OptionNames } from '../core/genconf.js'
+import {
+  parseGenCsv,
+  proposeFromReports,
+  renderGen,
+  type GenEntry,
+  type GenKind,
+  type GenOptions,
+  type OptionNames,
+} from '../core/genconf.js'
 import { selectAors } from '../core/select.js'
 import { InputError, UsageError } from '../errors.js'
 import { CONNECTION_SECURITY, flagOf } from '../options.js'
@@ -67,7 +75,8 @@ const GEN_OPTIONS = [
 export const gen: CommandSpec<GenOutput> = {
   name: 'gen',
   args: '<kind> [names...]',
-  summary: 'Generate pjsip.conf or pjsip_wizard.conf AOR config that prevents lockouts (max_contacts, remove_existing=yes).',
+  summary:
+    'Generate pjsip.conf or pjsip_wizard.conf AOR config that prevents lockouts (max_contacts, remove_existing=yes).',
   argChoices: ['pjsip', 'wizard'],
   examples: [
     'pjctl gen pjsip 1001 1002 --max-contacts 2 --generate-password',
@@ -95,7 +104,10 @@ export const gen: CommandSpec<GenOutput> = {
     const flat = (args as unknown[]).flat(2).map(String)
     const [kindArg, ...names] = flat
     if (kindArg !== 'pjsip' && kindArg !== 'wizard') {
-      throw new UsageError(`gen: unknown kind '${printable(kindArg ?? '', 80)}'`, 'use: pjctl gen pjsip NAME... or pjctl gen wizard NAME...')
+      throw new UsageError(
+        `gen: unknown kind '${printable(kindArg ?? '', 80)}'`,
+        'use: pjctl gen pjsip NAME... or pjctl gen wizard NAME...',
+      )
     }
     const kind: GenKind = kindArg
 
@@ -103,8 +115,16 @@ export const gen: CommandSpec<GenOutput> = {
     const append = Boolean(options.append || options.fromServer)
     const endpointToo = !append && !options.aorOnly
 
-    const sources = [names.length > 0 && !options.fromServer, settings.fromCsv !== undefined, Boolean(options.fromServer)].filter(Boolean).length
-    if (sources > 1) throw new UsageError('gen: give names, --from-csv or --from-server, not several', 'with --from-server, names only pick which AORs to propose')
+    const sources = [
+      names.length > 0 && !options.fromServer,
+      settings.fromCsv !== undefined,
+      Boolean(options.fromServer),
+    ].filter(Boolean).length
+    if (sources > 1)
+      throw new UsageError(
+        'gen: give names, --from-csv or --from-server, not several',
+        'with --from-server, names only pick which AORs to propose',
+      )
     if (settings.passwordEnv !== undefined && settings.generatePassword) {
       throw new UsageError('gen: give --password-env or --generate-password, not both')
     }
@@ -116,17 +136,28 @@ export const gen: CommandSpec<GenOutput> = {
       const file = settings.fromCsv
       const text = file === '-' ? await deps.readStdin() : await deps.readFile(file)
       entries = parseGenCsv(text)
-      if (entries.length === 0) throw new InputError(`--from-csv ${printable(file, 200)}: no names in the file`)
+      if (entries.length === 0)
+        throw new InputError(`--from-csv ${printable(file, 200)}: no names in the file`)
     } else {
-      if (names.length === 0) throw new UsageError('gen: no names', 'give NAME arguments, --from-csv FILE or --from-server')
+      if (names.length === 0)
+        throw new UsageError(
+          'gen: no names',
+          'give NAME arguments, --from-csv FILE or --from-server',
+        )
       entries = names.map((name) => ({ name }))
     }
 
     const warnings: string[] = []
     if (endpointToo) {
       entries = fillPasswords(entries, settings, deps, warnings)
-    } else if (settings.passwordEnv !== undefined || settings.generatePassword || entries.some((e) => e.password !== undefined)) {
-      warnings.push(`passwords are not used with ${append ? '--append/--from-server' : '--aor-only'}: only AOR options are printed`)
+    } else if (
+      settings.passwordEnv !== undefined ||
+      settings.generatePassword ||
+      entries.some((e) => e.password !== undefined)
+    ) {
+      warnings.push(
+        `passwords are not used with ${append ? '--append/--from-server' : '--aor-only'}: only AOR options are printed`,
+      )
       entries = entries.map(({ password: _password, ...rest }) => rest)
     }
 
@@ -138,8 +169,13 @@ export const gen: CommandSpec<GenOutput> = {
       const out = settings.out
       // Passwords → 600 (the Asterisk user must then be given the file: chown); AOR options only → the umask's mode.
       await writeOut(out, result.text, settings.force === true, endpointToo)
-      deps.log.info(`wrote ${entries.length} ${entries.length === 1 ? 'name' : 'names'} to ${printable(out, 200)}`)
-      if (endpointToo) deps.log.info(`${printable(out, 200)} holds passwords and is mode 600: make sure Asterisk can read it (e.g. chown asterisk: FILE)`)
+      deps.log.info(
+        `wrote ${entries.length} ${entries.length === 1 ? 'name' : 'names'} to ${printable(out, 200)}`,
+      )
+      if (endpointToo)
+        deps.log.info(
+          `${printable(out, 200)} holds passwords and is mode 600: make sure Asterisk can read it (e.g. chown asterisk: FILE)`,
+        )
       return { view: 'gen', data: { text: '', warnings, out }, exitCode: 0 }
     }
     return { view: 'gen', data: { text: result.text, warnings }, exitCode: 0 }
@@ -195,13 +231,20 @@ export function optionsFrom(settings: Settings): GenOptions {
 }
 
 /** Every endpoint gets a password: the CSV's, else --password-env's, else a generated one; none → refused. */
-function fillPasswords(entries: GenEntry[], settings: Settings, deps: Deps, warnings: string[]): GenEntry[] {
+function fillPasswords(
+  entries: GenEntry[],
+  settings: Settings,
+  deps: Deps,
+  warnings: string[],
+): GenEntry[] {
   let fromEnv: string | undefined
   if (settings.passwordEnv !== undefined) {
     const variable = settings.passwordEnv
     const value = deps.env[variable]
     if (value === undefined || value === '') {
-      throw new UsageError(`--password-env ${printable(variable, 80)}: the environment variable is not set or empty`)
+      throw new UsageError(
+        `--password-env ${printable(variable, 80)}: the environment variable is not set or empty`,
+      )
     }
     fromEnv = value
   }
@@ -210,7 +253,9 @@ function fillPasswords(entries: GenEntry[], settings: Settings, deps: Deps, warn
   if (missing.length > 0 && fromEnv === undefined && !generate) {
     const which = missing
       .slice(0, 5)
-      .map((e) => (e.origin ? `${e.origin} (${printable(e.name, 80)})` : `'${printable(e.name, 80)}'`))
+      .map((e) =>
+        e.origin ? `${e.origin} (${printable(e.name, 80)})` : `'${printable(e.name, 80)}'`,
+      )
       .join(', ')
     throw new UsageError(
       `gen: no password for ${which}${missing.length > 5 ? ` and ${missing.length - 5} more` : ''}; pjctl never invents one silently`,
@@ -218,9 +263,13 @@ function fillPasswords(entries: GenEntry[], settings: Settings, deps: Deps, warn
     )
   }
   if (fromEnv !== undefined && missing.length > 1) {
-    warnings.push(`--password-env gives ${missing.length} endpoints the same password; consider --generate-password or a password column with --from-csv`)
+    warnings.push(
+      `--password-env gives ${missing.length} endpoints the same password; consider --generate-password or a password column with --from-csv`,
+    )
   }
-  return entries.map((e) => (e.password !== undefined ? e : { ...e, password: fromEnv ?? generatePassword() }))
+  return entries.map((e) =>
+    e.password !== undefined ? e : { ...e, password: fromEnv ?? generatePassword() },
+  )
 }
 
 /**
@@ -230,13 +279,24 @@ function fillPasswords(entries: GenEntry[], settings: Settings, deps: Deps, warn
  * defined comes from the files themselves (GetConfig), whatever --limits says. A NAME that cannot be
  * proposed for this kind is refused with the reason; without names such AORs are left out, and said so.
  */
-async function fromServer(kind: GenKind, names: string[], settings: Settings, deps: Deps): Promise<GenEntry[]> {
+async function fromServer(
+  kind: GenKind,
+  names: string[],
+  settings: Settings,
+  deps: Deps,
+): Promise<GenEntry[]> {
   const targets = await deps.targets()
   const target = targets[0]
-  if (!target) throw new UsageError('--from-server: no server to read', 'give --host/--user or --server NAME')
+  if (!target)
+    throw new UsageError('--from-server: no server to read', 'give --host/--user or --server NAME')
   if (targets.length > 1) deps.log.warn(`--from-server reads one server; using ${target.name}`)
-  const report = await readServerReport(target, { ...settings, limits: 'config' }, deps, { names, wholeServer: true })
-  const definedIn = new Map((report.configs ?? []).flatMap((c) => (c.definedIn ? [[c.aor, c.definedIn] as const] : [])))
+  const report = await readServerReport(target, { ...settings, limits: 'config' }, deps, {
+    names,
+    wholeServer: true,
+  })
+  const definedIn = new Map(
+    (report.configs ?? []).flatMap((c) => (c.definedIn ? [[c.aor, c.definedIn] as const] : [])),
+  )
   const fits = (aor: string): boolean => {
     const file = definedIn.get(aor)
     return kind === 'wizard' ? file === WIZARD_FILE : file !== undefined && file !== WIZARD_FILE
@@ -244,27 +304,43 @@ async function fromServer(kind: GenKind, names: string[], settings: Settings, de
   const why = (aor: AorReport): string => {
     const file = definedIn.get(aor.aor)
     const name = `'${printable(aor.aor)}'`
-    if (file === WIZARD_FILE) return `${name} is a wizard of ${WIZARD_FILE}, not a pjsip.conf section (a [${printable(aor.aor)}](+type=aor) would make Asterisk reject the whole file): use pjctl gen wizard --from-server ${printable(aor.aor)}`
-    if (file !== undefined) return `${name} is defined in ${printable(file)}, not by a wizard: use pjctl gen pjsip --from-server ${printable(aor.aor)}`
-    if (aor.state === 'orphaned') return `${name} is not configured anywhere (its contacts are orphaned): there is no AOR to add to; pjctl prune --orphaned removes its contacts`
+    if (file === WIZARD_FILE)
+      return `${name} is a wizard of ${WIZARD_FILE}, not a pjsip.conf section (a [${printable(aor.aor)}](+type=aor) would make Asterisk reject the whole file): use pjctl gen wizard --from-server ${printable(aor.aor)}`
+    if (file !== undefined)
+      return `${name} is defined in ${printable(file)}, not by a wizard: use pjctl gen pjsip --from-server ${printable(aor.aor)}`
+    if (aor.state === 'orphaned')
+      return `${name} is not configured anywhere (its contacts are orphaned): there is no AOR to add to; pjctl prune --orphaned removes its contacts`
     return `${name} is in neither pjsip.conf nor ${WIZARD_FILE}${report.limits?.note ? ` (${report.limits.note})` : ''}: change it where it is defined`
   }
   let aors = report.aors
   if (names.length > 0) {
     const { reports, unknown } = selectAors(report.aors, names)
-    if (unknown.length) throw new UsageError(`--from-server: no AOR or endpoint named ${unknown.map((n) => `'${printable(n)}'`).join(', ')} on ${target.name}`)
+    if (unknown.length)
+      throw new UsageError(
+        `--from-server: no AOR or endpoint named ${unknown.map((n) => `'${printable(n)}'`).join(', ')} on ${target.name}`,
+      )
     const refused = reports.filter((a) => !fits(a.aor))
-    if (refused.length) throw new InputError(`gen ${kind} --from-server: ${refused.map(why).join('; ')}`)
+    if (refused.length)
+      throw new InputError(`gen ${kind} --from-server: ${refused.map(why).join('; ')}`)
     aors = reports
   } else {
     const left = aors.filter((a) => !fits(a.aor) && (definedIn.has(a.aor) || a.contacts.length > 0))
     if (left.length) {
-      const shownNames = left.slice(0, 5).map((a) => printable(a.aor)).join(', ') + (left.length > 5 ? ` and ${left.length - 5} more` : '')
-      deps.log.warn(`left out ${left.length} AOR(s) this ${kind === 'wizard' ? `${WIZARD_FILE}` : 'pjsip.conf'} snippet cannot add to (${shownNames}): ${why(left[0])}`)
+      const shownNames =
+        left
+          .slice(0, 5)
+          .map((a) => printable(a.aor))
+          .join(', ') + (left.length > 5 ? ` and ${left.length - 5} more` : '')
+      deps.log.warn(
+        `left out ${left.length} AOR(s) this ${kind === 'wizard' ? `${WIZARD_FILE}` : 'pjsip.conf'} snippet cannot add to (${shownNames}): ${why(left[0])}`,
+      )
     }
     aors = aors.filter((a) => fits(a.aor))
   }
-  if (aors.length === 0) throw new InputError(`--from-server: no ${kind === 'wizard' ? 'wizard-defined' : 'pjsip.conf'} AOR${names.length ? ' matches the names given' : ''} on ${target.name}`)
+  if (aors.length === 0)
+    throw new InputError(
+      `--from-server: no ${kind === 'wizard' ? 'wizard-defined' : 'pjsip.conf'} AOR${names.length ? ' matches the names given' : ''} on ${target.name}`,
+    )
   return proposeFromReports(aors)
 }
 
@@ -274,8 +350,16 @@ async function fromServer(kind: GenKind, names: string[], settings: Settings, de
  * renamed over the target (--force) or linked to it (refused if it exists meanwhile).
  * A reader sees the old file or the whole new one; a failure leaves no temporary behind.
  */
-async function writeOut(path: string, text: string, force: boolean, secret: boolean): Promise<void> {
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
+async function writeOut(
+  path: string,
+  text: string,
+  force: boolean,
+  secret: boolean,
+): Promise<void> {
+  const temp = join(
+    dirname(path),
+    `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`,
+  )
   try {
     const file = await open(temp, 'wx', secret ? 0o600 : 0o666)
     try {
@@ -289,8 +373,14 @@ async function writeOut(path: string, text: string, force: boolean, secret: bool
     else await link(temp, path)
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
-    if (code === 'EEXIST' && !force) throw new UsageError(`--out ${printable(path, 200)}: the file exists; refusing to overwrite it`, '--force')
-    throw new InputError(`--out ${printable(path, 200)}: cannot write (${code ?? (error as Error).message})`)
+    if (code === 'EEXIST' && !force)
+      throw new UsageError(
+        `--out ${printable(path, 200)}: the file exists; refusing to overwrite it`,
+        '--force',
+      )
+    throw new InputError(
+      `--out ${printable(path, 200)}: cannot write (${code ?? (error as Error).message})`,
+    )
   } finally {
     await unlink(temp).catch(() => undefined)
   }

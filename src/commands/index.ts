@@ -11,4 +11,15 @@ import { restore } from './restore.js'
 import { sources } from './sources.js'
 import type { CommandSpec } from './types.js'
 
-export const COMMANDS = [contacts, check, sources, doctor, prune, restore, gen, exporter, demo, completion] as unknown as readonly CommandSpec[]
+export const COMMANDS = [
+  contacts,
+  check,
+  sources,
+  doctor,
+  prune,
+  restore,
+  gen,
+  exporter,
+  demo,
+  completion,
+] as unknown as readonly CommandSpec[]

@@ -10,13 +10,36 @@
 // after the connection is lost, or after the first DBDel/DBPut refused for want of privilege.
 
 import { adviceFor } from '../core/advice.js'
-import { expiredValue, planPrune, type PlanItem, type PruneCriteria, type PrunePlan } from '../core/plan.js'
+import {
+  expiredValue,
+  planPrune,
+  type PlanItem,
+  type PruneCriteria,
+  type PrunePlan,
+} from '../core/plan.js'
 import { CONTACT_FAMILY, type ServerReport } from '../core/types.js'
 import type { AmiSession, AmiTarget } from '../ami/types.js'
-import { ActionFailedError, AmiError, EXIT, IncompleteAnswerError, PermissionError, UnknownActionError, UsageError, type ExitCode } from '../errors.js'
+import {
+  ActionFailedError,
+  AmiError,
+  EXIT,
+  IncompleteAnswerError,
+  PermissionError,
+  UnknownActionError,
+  UsageError,
+  type ExitCode,
+} from '../errors.js'
 import { announceChange } from './announce.js'
 import { BackupFile, acquireLock, backupPathFor, expireBackups, type Lock } from './backup.js'
-import { READ_OPTIONS, checkNames, eachServer, isFleet, readFromSession, selectNamed, thresholdsFrom } from './read.js'
+import {
+  READ_OPTIONS,
+  checkNames,
+  eachServer,
+  isFleet,
+  readFromSession,
+  selectNamed,
+  thresholdsFrom,
+} from './read.js'
 import { printable } from '../text.js'
 import { pruneReasonsText } from '../output/prune-reasons.js'
 import { readQualifyFor } from './qualify.js'
@@ -28,7 +51,8 @@ export const prune: CommandSpec<PruneData> = {
   name: 'prune',
   handlesInterrupt: true,
   args: '[names...]',
-  summary: 'Delete stale contacts (expired, superseded, beyond --keep) safely: dry run, confirmation, backup, compare-before-delete.',
+  summary:
+    'Delete stale contacts (expired, superseded, beyond --keep) safely: dry run, confirmation, backup, compare-before-delete.',
   examples: [
     'pjctl prune --superseded --expired --dry-run',
     'pjctl prune FAP003 --keep 1',
@@ -40,7 +64,21 @@ export const prune: CommandSpec<PruneData> = {
   },
   options: [
     ...READ_OPTIONS.filter((o) => o !== 'input'),
-    'expired', 'superseded', 'orphaned', 'keep', 'key', 'unreachable', 'via', 'dryRun', 'yes', 'backup', 'backupRetention', 'maxDelete', 'force', 'inFlight', 'quiet',
+    'expired',
+    'superseded',
+    'orphaned',
+    'keep',
+    'key',
+    'unreachable',
+    'via',
+    'dryRun',
+    'yes',
+    'backup',
+    'backupRetention',
+    'maxDelete',
+    'force',
+    'inFlight',
+    'quiet',
   ],
   formats: ['table', 'json'],
   async run({ args, settings, deps }) {
@@ -49,31 +87,72 @@ export const prune: CommandSpec<PruneData> = {
     /** Per --key pattern: on how many servers it picked a contact. */
     const keyHits = new Map(patterns.map((p) => [p, 0]))
     const targets = await deps.targets()
-    if (settings.backup !== undefined && targets.length > 1) throw new UsageError('--backup names one file; with several servers leave it out (one backup file per server)')
+    if (settings.backup !== undefined && targets.length > 1)
+      throw new UsageError(
+        '--backup names one file; with several servers leave it out (one backup file per server)',
+      )
     // Plan every server first, ask once for all of them, then execute: one answer never
     // confirms a plan that was not on the screen, and prompts never interleave.
     const held: Planned[] = []
     try {
       // With --yes nothing is asked: each server is executed as soon as it is planned.
-      const first = await eachServer(targets, settings, deps, async (target) => {
-        const planned = await planServer(target, names, criteria, patterns, keyHits, settings, deps, held)
-        return isPlanned(planned) && settings.yes ? executeAndRelease(planned, settings, deps, held) : planned
-      }, (failure) => failedServer(failure, settings))
+      const first = await eachServer(
+        targets,
+        settings,
+        deps,
+        async (target) => {
+          const planned = await planServer(
+            target,
+            names,
+            criteria,
+            patterns,
+            keyHits,
+            settings,
+            deps,
+            held,
+          )
+          return isPlanned(planned) && settings.yes
+            ? executeAndRelease(planned, settings, deps, held)
+            : planned
+        },
+        (failure) => failedServer(failure, settings),
+      )
       const ready = first.filter(isPlanned)
       const declined = await confirmAll(ready, settings, deps)
       const readyFor = new Map(ready.map((p) => [p.target, p]))
-      const second = await eachServer(ready.map((p) => p.target), settings, deps, (target) => {
-        const planned = readyFor.get(target)!
-        return declined ? Promise.resolve(declined(planned)) : executeAndRelease(planned, settings, deps, held)
-      }, (failure) => failedServer(failure, settings))
+      const second = await eachServer(
+        ready.map((p) => p.target),
+        settings,
+        deps,
+        (target) => {
+          const planned = readyFor.get(target)!
+          return declined
+            ? Promise.resolve(declined(planned))
+            : executeAndRelease(planned, settings, deps, held)
+        },
+        (failure) => failedServer(failure, settings),
+      )
       const executed = new Map(ready.map((p, i) => [p, second[i]]))
       const servers = first.map((p) => (isPlanned(p) ? executed.get(p)! : p))
       const summary = summarise(servers)
       // In a fleet a key is on one server: it is an error only when no server has it.
-      const nowhere = servers.some((s) => s.plan) ? [...keyHits].filter(([, hits]) => hits === 0).map(([p]) => p.raw) : []
-      for (const raw of nowhere) deps.log.warn(`--key '${printable(raw, 80)}': no such contact on any server`)
+      const nowhere = servers.some((s) => s.plan)
+        ? [...keyHits].filter(([, hits]) => hits === 0).map(([p]) => p.raw)
+        : []
+      for (const raw of nowhere)
+        deps.log.warn(`--key '${printable(raw, 80)}': no such contact on any server`)
       const exitCode = exitFor(servers)
-      return { view: 'prune', data: { generatedAt: deps.now(), servers, summary, quiet: settings.quiet === true, fleet: isFleet(settings) }, exitCode: nowhere.length && exitCode === EXIT.ok ? EXIT.usage : exitCode }
+      return {
+        view: 'prune',
+        data: {
+          generatedAt: deps.now(),
+          servers,
+          summary,
+          quiet: settings.quiet === true,
+          fleet: isFleet(settings),
+        },
+        exitCode: nowhere.length && exitCode === EXIT.ok ? EXIT.usage : exitCode,
+      }
     } finally {
       await Promise.all(held.map((p) => p.release()))
     }
@@ -84,7 +163,13 @@ export const prune: CommandSpec<PruneData> = {
 function criteriaFrom(settings: Settings): { criteria: PruneCriteria; patterns: KeyPattern[] } {
   const raw = settings.key ?? []
   const patterns = raw.map((key) => parseKeyPattern(key, '--key'))
-  const any = settings.expired || settings.superseded || settings.orphaned || settings.keep !== undefined || patterns.length || settings.unreachable
+  const any =
+    settings.expired ||
+    settings.superseded ||
+    settings.orphaned ||
+    settings.keep !== undefined ||
+    patterns.length ||
+    settings.unreachable
   const criteria = {
     expired: any ? settings.expired === true : true,
     superseded: any ? settings.superseded === true : true,
@@ -110,11 +195,21 @@ interface Planned {
  * dry run, no terminal and no --yes) is finished here; one to execute comes back as Planned,
  * registered in `held` so the run releases it whatever happens.
  */
-async function planServer(target: AmiTarget, names: string[], criteria: PruneCriteria, patterns: KeyPattern[], keyHits: Map<KeyPattern, number>, settings: Settings, deps: Deps, held: Planned[]): Promise<Planned | PruneServerResult> {
+async function planServer(
+  target: AmiTarget,
+  names: string[],
+  criteria: PruneCriteria,
+  patterns: KeyPattern[],
+  keyHits: Map<KeyPattern, number>,
+  settings: Settings,
+  deps: Deps,
+  held: Planned[],
+): Promise<Planned | PruneServerResult> {
   const dryRun = settings.dryRun === true
   const lock: Lock | null = dryRun ? null : await acquireLock(target.name, deps)
   // Under the lock, so no other prune of this server is writing its backup; only the default location is ours to clean.
-  if (lock && settings.backup === undefined) await expireBackups(target.name, settings.backupRetention, deps)
+  if (lock && settings.backup === undefined)
+    await expireBackups(target.name, settings.backupRetention, deps)
   let session: AmiSession | null = null
   let handedOver = false
   try {
@@ -123,7 +218,9 @@ async function planServer(target: AmiTarget, names: string[], criteria: PruneCri
     // a new one (read.ts). The deletions must not go to the ended session: open another for them.
     let ended = false
     const unsubscribe = session.onClose(() => (ended = true))
-    const report = await readFromSession(session, settings, deps, thresholdsFrom(settings), { names })
+    const report = await readFromSession(session, settings, deps, thresholdsFrom(settings), {
+      names,
+    })
     unsubscribe()
     if (ended) {
       session.destroy()
@@ -131,11 +228,18 @@ async function planServer(target: AmiTarget, names: string[], criteria: PruneCri
       session = await deps.connect(target)
     }
     const selected = selectNamed(report, names, deps)
-    const { keys, unmatched } = resolveKeys(patterns, selected.aors.flatMap((aor) => aor.contacts.map((c) => c.key)), '--key')
+    const { keys, unmatched } = resolveKeys(
+      patterns,
+      selected.aors.flatMap((aor) => aor.contacts.map((c) => c.key)),
+      '--key',
+    )
     if (unmatched.length && !isFleet(settings)) {
-      throw new UsageError(`--key ${unmatched.map((p) => `'${printable(p.raw, 80)}'`).join(', ')}: no such contact on ${target.name}${names.length ? ' in the AORs named' : ''}`)
+      throw new UsageError(
+        `--key ${unmatched.map((p) => `'${printable(p.raw, 80)}'`).join(', ')}: no such contact on ${target.name}${names.length ? ' in the AORs named' : ''}`,
+      )
     }
-    for (const pattern of patterns) if (!unmatched.includes(pattern)) keyHits.set(pattern, keyHits.get(pattern)! + 1)
+    for (const pattern of patterns)
+      if (!unmatched.includes(pattern)) keyHits.set(pattern, keyHits.get(pattern)! + 1)
     // an unmatched pattern stays in the criteria: it matches no key, and the plan notes it
     const chosen = { ...criteria, keys: [...keys, ...unmatched.map((p) => p.raw)] }
     // Plan from contacts and limits; then read qualify state only for the endpoints of qualified candidates, and plan again with it.
@@ -148,11 +252,18 @@ async function planServer(target: AmiTarget, names: string[], criteria: PruneCri
     if (refusal) return { ...base, mode: 'refused', reason: refusal }
     if (dryRun) return { ...base, mode: 'dry-run' }
     if (!settings.yes && !deps.interactive) {
-      return { ...base, mode: 'refused', reason: 'not a terminal and no --yes: nothing deleted (cron must pass --yes)' }
+      return {
+        ...base,
+        mode: 'refused',
+        reason: 'not a terminal and no --yes: nothing deleted (cron must pass --yes)',
+      }
     }
     const open = session
     const planned: Planned = {
-      target, session: open, plan, base,
+      target,
+      session: open,
+      plan,
+      base,
       release: async () => {
         try {
           await open.close()
@@ -179,13 +290,26 @@ async function planServer(target: AmiTarget, names: string[], criteria: PruneCri
  * Without --yes, one question for every planned server, after one preview of all their plans.
  * Returns null to go ahead, or what a declined server becomes.
  */
-async function confirmAll(ready: Planned[], settings: Settings, deps: Deps): Promise<((p: Planned) => PruneServerResult) | null> {
+async function confirmAll(
+  ready: Planned[],
+  settings: Settings,
+  deps: Deps,
+): Promise<((p: Planned) => PruneServerResult) | null> {
   if (!ready.length || settings.yes) return null
   const verb = settings.via === 'expire' ? 'Expire' : 'Delete'
   const total = ready.reduce((n, p) => n + p.plan.toDelete, 0)
-  const where = ready.length === 1 ? ready[0].target.name : `${ready.length} servers (${ready.map((p) => p.target.name).join(', ')})`
+  const where =
+    ready.length === 1
+      ? ready[0].target.name
+      : `${ready.length} servers (${ready.map((p) => p.target.name).join(', ')})`
   const preview = { servers: ready.map((p) => ({ ...p.base, mode: 'dry-run' as const })) }
-  if (await deps.confirm(`${verb} ${total} contact(s) on ${where}? [y/N] `, { view: 'prune-plan', data: preview })) return null
+  if (
+    await deps.confirm(`${verb} ${total} contact(s) on ${where}? [y/N] `, {
+      view: 'prune-plan',
+      data: preview,
+    })
+  )
+    return null
   return (p) => ({ ...p.base, mode: 'declined', reason: 'declined at the prompt: nothing deleted' })
 }
 
@@ -194,7 +318,12 @@ function isPlanned(p: Planned | PruneServerResult): p is Planned {
 }
 
 /** Executes a planned server, then closes its session and releases its lock. */
-async function executeAndRelease(planned: Planned, settings: Settings, deps: Deps, held: Planned[]): Promise<PruneServerResult> {
+async function executeAndRelease(
+  planned: Planned,
+  settings: Settings,
+  deps: Deps,
+  held: Planned[],
+): Promise<PruneServerResult> {
   try {
     return await executeServer(planned, settings, deps)
   } finally {
@@ -204,44 +333,93 @@ async function executeAndRelease(planned: Planned, settings: Settings, deps: Dep
 }
 
 /** Compare, back up, delete the planned contacts of one server. */
-async function executeServer(planned: Planned, settings: Settings, deps: Deps): Promise<PruneServerResult> {
+async function executeServer(
+  planned: Planned,
+  settings: Settings,
+  deps: Deps,
+): Promise<PruneServerResult> {
   const { target, session, plan, base } = planned
-  const backupFile = (settings.backup ?? backupPathFor(target.name, deps))
+  const backupFile = settings.backup ?? backupPathFor(target.name, deps)
   const { outcomes, lost, refused } = await execute(session, plan, backupFile, settings, deps)
-  const done = outcomes.filter((o) => o.outcome === 'deleted' || o.outcome === 'expired').map((o) => o.key)
-  if (done.length && !lost) await announceChange(session, settings.via === 'expire' ? 'expired' : 'deleted', done, deps)
+  const done = outcomes
+    .filter((o) => o.outcome === 'deleted' || o.outcome === 'expired')
+    .map((o) => o.key)
+  if (done.length && !lost)
+    await announceChange(session, settings.via === 'expire' ? 'expired' : 'deleted', done, deps)
   const interrupted = deps.signal.aborted
   const notSent = outcomes.filter((o) => o.outcome === 'not-sent').length
   const reason = lost
     ? { reason: lostReason(target.name, lost, outcomes) }
     : refused
-      ? { reason: `stopped at the first refusal: ${refused.message}; ${notSent} contact(s) not sent` }
-      : interrupted ? { reason: `interrupted: ${notSent} contact(s) not sent (counted as failed); run pjctl prune again to finish` } : {}
-  return { ...base, mode: interrupted ? 'interrupted' : 'executed', outcomes, backupFile, ...reason }
+      ? {
+          reason: `stopped at the first refusal: ${refused.message}; ${notSent} contact(s) not sent`,
+        }
+      : interrupted
+        ? {
+            reason: `interrupted: ${notSent} contact(s) not sent (counted as failed); run pjctl prune again to finish`,
+          }
+        : {}
+  return {
+    ...base,
+    mode: interrupted ? 'interrupted' : 'executed',
+    outcomes,
+    backupFile,
+    ...reason,
+  }
 }
 
-function resultBase(server: string, plan: PrunePlan, report: ServerReport, settings: Settings): PruneServerResult {
+function resultBase(
+  server: string,
+  plan: PrunePlan,
+  report: ServerReport,
+  settings: Settings,
+): PruneServerResult {
   const planned = new Set(plan.items.filter((i) => i.action === 'delete').map((i) => i.aor))
-  const advice = report.aors.filter((aor) => planned.has(aor.aor) && aor.superseded > 0).flatMap((aor) => adviceFor(aor) ?? [])
-  return { server, plan, mode: 'executed', outcomes: [], backupFile: null, advice, via: settings.via === 'expire' ? 'expire' : 'delete' }
+  const advice = report.aors
+    .filter((aor) => planned.has(aor.aor) && aor.superseded > 0)
+    .flatMap((aor) => adviceFor(aor) ?? [])
+  return {
+    server,
+    plan,
+    mode: 'executed',
+    outcomes: [],
+    backupFile: null,
+    advice,
+    via: settings.via === 'expire' ? 'expire' : 'delete',
+  }
 }
 
 /** A misparse must never empty a PBX. */
 function guard(plan: PrunePlan, report: ServerReport, settings: Settings): string | null {
   if (settings.force) return null
   const max = settings.maxDelete
-  if (plan.toDelete > max) return `refusing to delete ${plan.toDelete} contacts (more than --max-delete ${max}); pass --force to allow it`
+  if (plan.toDelete > max)
+    return `refusing to delete ${plan.toDelete} contacts (more than --max-delete ${max}); pass --force to allow it`
   const total = report.aors.reduce((n, aor) => n + aor.contacts.length, 0)
-  if (plan.toDelete > total / 2) return `refusing to delete ${plan.toDelete} of the server's ${total} contacts (more than half); pass --force to allow it`
+  if (plan.toDelete > total / 2)
+    return `refusing to delete ${plan.toDelete} of the server's ${total} contacts (more than half); pass --force to allow it`
   return null
 }
 
 /** Compare, back up, delete: in batches of --in-flight actions on the one connection. */
-async function execute(session: AmiSession, plan: PrunePlan, backupFile: string, settings: Settings, deps: Deps): Promise<Execution> {
+async function execute(
+  session: AmiSession,
+  plan: PrunePlan,
+  backupFile: string,
+  settings: Settings,
+  deps: Deps,
+): Promise<Execution> {
   const items = plan.items.filter((i) => i.action === 'delete')
   const batchSize = settings.inFlight
   const outcomes: Outcome[] = []
-  const run: BatchRun = { session, deps, expire: settings.via === 'expire', backup: await BackupFile.open(backupFile), lost: null, refused: null }
+  const run: BatchRun = {
+    session,
+    deps,
+    expire: settings.via === 'expire',
+    backup: await BackupFile.open(backupFile),
+    lost: null,
+    refused: null,
+  }
   const progress = items.length > 20 ? deps.progress('pruning') : null
   try {
     for (let start = 0; start < items.length; start += batchSize) {
@@ -276,9 +454,13 @@ function outcome(item: PlanItem, result: DeleteOutcome, detail?: string): Outcom
 
 /** Why nothing more may be sent (lost connection, refusal, Ctrl-C), or null. */
 function stopped(run: BatchRun): string | null {
-  return run.lost ? `not deleted: the connection was lost (${run.lost.message})`
-    : run.refused ? `not sent: ${run.refused.message}`
-      : run.deps.signal.aborted ? 'interrupted before this contact was deleted' : null
+  return run.lost
+    ? `not deleted: the connection was lost (${run.lost.message})`
+    : run.refused
+      ? `not sent: ${run.refused.message}`
+      : run.deps.signal.aborted
+        ? 'interrupted before this contact was deleted'
+        : null
 }
 
 /**
@@ -293,31 +475,65 @@ async function executeBatch(batch: PlanItem[], run: BatchRun): Promise<Outcome[]
   if (!verified.length) return outcomes
   // Ctrl-C (or a lost connection) while the DBGets were in flight: no new delete is sent.
   const beforeBackup = stopped(run)
-  if (beforeBackup) return [...outcomes, ...verified.map((item) => outcome(item, 'not-sent', beforeBackup))]
-  await run.backup.append(verified.map((item) => ({
-    server: run.session.target.name,
-    family: CONTACT_FAMILY,
-    key: item.key,
-    value: item.contact.value,
-    deletedAt: new Date(run.deps.now() * 1000).toISOString(),
-    reason: pruneReasonsText(item.reasons),
-  })))
+  if (beforeBackup)
+    return [...outcomes, ...verified.map((item) => outcome(item, 'not-sent', beforeBackup))]
+  await run.backup.append(
+    verified.map((item) => ({
+      server: run.session.target.name,
+      family: CONTACT_FAMILY,
+      key: item.key,
+      value: item.contact.value,
+      deletedAt: new Date(run.deps.now() * 1000).toISOString(),
+      reason: pruneReasonsText(item.reasons),
+    })),
+  )
   const beforeWrite = stopped(run)
-  if (beforeWrite) return [...outcomes, ...verified.map((item) => outcome(item, 'not-sent', `${beforeWrite} (its backup line is written; restore skips it while the key exists)`))]
+  if (beforeWrite)
+    return [
+      ...outcomes,
+      ...verified.map((item) =>
+        outcome(
+          item,
+          'not-sent',
+          `${beforeWrite} (its backup line is written; restore skips it while the key exists)`,
+        ),
+      ),
+    ]
   return [...outcomes, ...(await writeBatch(verified, run))]
 }
 
 /** DBGet each key: only a contact whose value is still the planned one goes on (compare-before-delete). */
-async function compareBatch(batch: PlanItem[], run: BatchRun): Promise<{ outcomes: Outcome[]; verified: PlanItem[] }> {
-  const current = await Promise.all(batch.map((item) => run.session.dbGet(CONTACT_FAMILY, item.key).catch((e: Error) => e)))
+async function compareBatch(
+  batch: PlanItem[],
+  run: BatchRun,
+): Promise<{ outcomes: Outcome[]; verified: PlanItem[] }> {
+  const current = await Promise.all(
+    batch.map((item) => run.session.dbGet(CONTACT_FAMILY, item.key).catch((e: Error) => e)),
+  )
   run.lost = current.find((c): c is Error => c instanceof Error && connectionLost(c)) ?? null
   const outcomes: Outcome[] = []
   const verified: PlanItem[] = []
   batch.forEach((item, i) => {
     const now = current[i]
-    if (now instanceof Error) outcomes.push(outcome(item, connectionLost(now) ? 'not-sent' : 'failed', connectionLost(now) ? `not deleted: the connection was lost (${now.message})` : now.message))
+    if (now instanceof Error)
+      outcomes.push(
+        outcome(
+          item,
+          connectionLost(now) ? 'not-sent' : 'failed',
+          connectionLost(now)
+            ? `not deleted: the connection was lost (${now.message})`
+            : now.message,
+        ),
+      )
     else if (now === null) outcomes.push(outcome(item, 'vanished', 'the key no longer exists'))
-    else if (now !== item.contact.value) outcomes.push(outcome(item, 'changed', 'the value changed since the plan (the phone re-registered): not deleted'))
+    else if (now !== item.contact.value)
+      outcomes.push(
+        outcome(
+          item,
+          'changed',
+          'the value changed since the plan (the phone re-registered): not deleted',
+        ),
+      )
     else verified.push(item)
   })
   return { outcomes, verified }
@@ -326,23 +542,46 @@ async function compareBatch(batch: PlanItem[], run: BatchRun): Promise<{ outcome
 /** DBDel (or DBPut an expired value) each verified key; where DBDel says no, DBGet again to tell "gone" from "refused". */
 async function writeBatch(verified: PlanItem[], run: BatchRun): Promise<Outcome[]> {
   const { session, expire } = run
-  const results = await Promise.all(verified.map((item) =>
-    (expire ? session.dbPut(CONTACT_FAMILY, item.key, expiredValue(item.contact.value)).then(() => true) : session.dbDel(CONTACT_FAMILY, item.key)).catch((e: Error) => e),
-  ))
+  const results = await Promise.all(
+    verified.map((item) =>
+      (expire
+        ? session.dbPut(CONTACT_FAMILY, item.key, expiredValue(item.contact.value)).then(() => true)
+        : session.dbDel(CONTACT_FAMILY, item.key)
+      ).catch((e: Error) => e),
+    ),
+  )
   run.lost ??= results.find((r): r is Error => r instanceof Error && connectionLost(r)) ?? null
   run.refused ??= results.find((r): r is Error => r instanceof PermissionError) ?? null
   // DBDel answers the same error whether the key was gone or the delete failed: look again.
   const notDeleted = verified.filter((_, i) => results[i] === false)
-  const after = await Promise.all(notDeleted.map((item) => session.dbGet(CONTACT_FAMILY, item.key).catch((e: Error) => e)))
+  const after = await Promise.all(
+    notDeleted.map((item) => session.dbGet(CONTACT_FAMILY, item.key).catch((e: Error) => e)),
+  )
   const recheck = new Map(notDeleted.map((item, i) => [item.key, after[i]]))
   return verified.map((item, i) => {
     const r = results[i]
-    if (r instanceof Error) return outcome(item, 'failed', connectionLost(r) ? `no answer (${r.message}): it may or may not be deleted; its value is in the backup` : r.message)
+    if (r instanceof Error)
+      return outcome(
+        item,
+        'failed',
+        connectionLost(r)
+          ? `no answer (${r.message}): it may or may not be deleted; its value is in the backup`
+          : r.message,
+      )
     if (r === false) {
       const now = recheck.get(item.key)
       if (now === null) return outcome(item, 'vanished', 'the key was gone when DBDel arrived')
-      if (now instanceof Error) return outcome(item, 'failed', `DBDel was refused (Database entry could not be deleted), and the key could not be read again: ${now.message}`)
-      return outcome(item, 'failed', 'DBDel was refused: Database entry could not be deleted (the key is still there)')
+      if (now instanceof Error)
+        return outcome(
+          item,
+          'failed',
+          `DBDel was refused (Database entry could not be deleted), and the key could not be read again: ${now.message}`,
+        )
+      return outcome(
+        item,
+        'failed',
+        'DBDel was refused: Database entry could not be deleted (the key is still there)',
+      )
     }
     return outcome(item, expire ? 'expired' : 'deleted')
   })
@@ -358,13 +597,23 @@ interface Execution {
 
 /** The connection itself is gone (closed, reset, timed out, runaway answer): every later action fails the same way. */
 function connectionLost(error: Error): boolean {
-  return error instanceof AmiError && !(error instanceof ActionFailedError || error instanceof PermissionError || error instanceof UnknownActionError || error instanceof IncompleteAnswerError)
+  return (
+    error instanceof AmiError &&
+    !(
+      error instanceof ActionFailedError ||
+      error instanceof PermissionError ||
+      error instanceof UnknownActionError ||
+      error instanceof IncompleteAnswerError
+    )
+  )
 }
 
 /** What the summary says when the connection was lost mid-run. */
 function lostReason(server: string, lost: Error, outcomes: PruneServerResult['outcomes']): string {
   const n = (o: DeleteOutcome): number => outcomes.filter((x) => x.outcome === o).length
-  const uncertain = outcomes.filter((o) => o.outcome === 'failed' && o.detail?.startsWith('no answer (')).length
+  const uncertain = outcomes.filter(
+    (o) => o.outcome === 'failed' && o.detail?.startsWith('no answer ('),
+  ).length
   return (
     `the connection to ${server} was lost mid-prune (${lost.message}): ${n('deleted') + n('expired')} done, ` +
     `${uncertain} unanswered (each in the backup, may or may not be deleted), ${n('not-sent')} not attempted; run pjctl prune again`
@@ -372,23 +621,37 @@ function lostReason(server: string, lost: Error, outcomes: PruneServerResult['ou
 }
 
 function failedServer(failure: ServerFailure, settings: Settings): PruneServerResult {
-  return { server: failure.server, plan: null, mode: 'executed', outcomes: [], backupFile: null, advice: [], failure, via: settings.via === 'expire' ? 'expire' : 'delete' }
+  return {
+    server: failure.server,
+    plan: null,
+    mode: 'executed',
+    outcomes: [],
+    backupFile: null,
+    advice: [],
+    failure,
+    via: settings.via === 'expire' ? 'expire' : 'delete',
+  }
 }
 
 function summarise(servers: PruneServerResult[]): PruneData['summary'] {
-  const count = (pred: (o: DeleteOutcome) => boolean): number => servers.reduce((n, s) => n + s.outcomes.filter((o) => pred(o.outcome)).length, 0)
+  const count = (pred: (o: DeleteOutcome) => boolean): number =>
+    servers.reduce((n, s) => n + s.outcomes.filter((o) => pred(o.outcome)).length, 0)
   return {
     planned: servers.reduce((n, s) => n + (s.plan?.toDelete ?? 0), 0),
     deleted: count((o) => o === 'deleted' || o === 'expired'),
     skipped: count((o) => o === 'changed' || o === 'vanished'),
-    failed: count((o) => o === 'failed' || o === 'not-sent') + servers.filter((s) => s.failure).length,
+    failed:
+      count((o) => o === 'failed' || o === 'not-sent') + servers.filter((s) => s.failure).length,
   }
 }
 
 function exitFor(servers: PruneServerResult[]): ExitCode {
   if (servers.some((s) => s.mode === 'interrupted')) return EXIT.interrupted
   if (servers.some((s) => s.failure)) return servers.find((s) => s.failure)!.failure!.exit
-  if (servers.some((s) => s.outcomes.some((o) => o.outcome === 'failed' || o.outcome === 'not-sent'))) return EXIT.failed
+  if (
+    servers.some((s) => s.outcomes.some((o) => o.outcome === 'failed' || o.outcome === 'not-sent'))
+  )
+    return EXIT.failed
   if (servers.some((s) => s.mode === 'refused')) return EXIT.usage
   if (servers.some((s) => s.mode === 'declined')) return EXIT.failed
   return EXIT.ok

@@ -40,12 +40,21 @@ function endpointOf(contact: ClassifiedContact): string {
  * orphaned AOR are not qualified by anyone (their AOR is gone) and are not asked about.
  * null when nothing needs reading.
  */
-export async function readQualifyFor(session: AmiSession, reports: readonly AorReport[], plan: PrunePlan, criteria: PruneCriteria, settings: Settings, deps: Deps): Promise<QualifyRead | null> {
+export async function readQualifyFor(
+  session: AmiSession,
+  reports: readonly AorReport[],
+  plan: PrunePlan,
+  criteria: PruneCriteria,
+  settings: Settings,
+  deps: Deps,
+): Promise<QualifyRead | null> {
   const orphaned = new Set(reports.filter((r) => r.state === 'orphaned').map((r) => r.aor))
   const candidates = new Set(plan.items.filter((i) => i.action === 'delete').map((i) => i.key))
   const wanted = reports
     .filter((r) => !orphaned.has(r.aor))
-    .flatMap((r) => r.contacts.filter((c) => qualified(c, r) && (criteria.unreachable || candidates.has(c.key))))
+    .flatMap((r) =>
+      r.contacts.filter((c) => qualified(c, r) && (criteria.unreachable || candidates.has(c.key))),
+    )
   if (!wanted.length) return null
   const endpoints = [...new Set(wanted.map(endpointOf))]
   const states = new Map<string, QualifyStatus>()
@@ -53,28 +62,35 @@ export async function readQualifyFor(session: AmiSession, reports: readonly AorR
   let refused: PermissionError | null = null
   const batch = settings.inFlight
   for (let start = 0; start < endpoints.length; start += batch) {
-    await Promise.all(endpoints.slice(start, start + batch).map(async (endpoint) => {
-      if (refused || /[\r\n\0]/.test(endpoint)) return void failed.add(endpoint)
-      try {
-        const answer = await session.list('PJSIPShowEndpoint', { Endpoint: endpoint })
-        for (const item of answer.items) {
-          if (item.get('Event') !== 'ContactStatusDetail') continue
-          const key = item.get('ID')
-          const status = item.get('Status')?.trim()
-          if (key && status) states.set(key, status)
+    await Promise.all(
+      endpoints.slice(start, start + batch).map(async (endpoint) => {
+        if (refused || /[\r\n\0]/.test(endpoint)) return void failed.add(endpoint)
+        try {
+          const answer = await session.list('PJSIPShowEndpoint', { Endpoint: endpoint })
+          for (const item of answer.items) {
+            if (item.get('Event') !== 'ContactStatusDetail') continue
+            const key = item.get('ID')
+            const status = item.get('Status')?.trim()
+            if (key && status) states.set(key, status)
+          }
+        } catch (error) {
+          if (error instanceof PermissionError) refused ??= error
+          else if (!(error instanceof ActionFailedError)) throw error // the connection itself failed: the prune stops, nothing deleted
+          failed.add(endpoint)
         }
-      } catch (error) {
-        if (error instanceof PermissionError) refused ??= error
-        else if (!(error instanceof ActionFailedError)) throw error // the connection itself failed: the prune stops, nothing deleted
-        failed.add(endpoint)
-      }
-    }))
+      }),
+    )
   }
-  if (refused) deps.log.warn(`cannot read qualify state (${(refused as PermissionError).message}); qualified contacts are kept`)
+  if (refused)
+    deps.log.warn(
+      `cannot read qualify state (${(refused as PermissionError).message}); qualified contacts are kept`,
+    )
   const unread = new Set(wanted.filter((c) => !states.has(c.key)).map((c) => c.key))
   const withState = reports.map((r) => ({
     ...r,
-    contacts: r.contacts.map((c) => (states.has(c.key) ? { ...c, qualify: states.get(c.key)! } : c)),
+    contacts: r.contacts.map((c) =>
+      states.has(c.key) ? { ...c, qualify: states.get(c.key)! } : c,
+    ),
   }))
   return { reports: withState, unread, known: unread.size === 0, endpoints }
 }

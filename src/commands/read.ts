@@ -7,19 +7,70 @@ import { dirname, isAbsolute, resolve } from 'node:path'
 import type { AmiSession, AmiTarget } from '../ami/types.js'
 import { aorConfigFromAorDetail, aorConfigsFromAorList } from '../core/aors.js'
 import { buildReports, parseThreshold } from '../core/classify.js'
-import { DatabaseShowParser, DbTreeParser, checkComplete, countCheck, parseDatabaseShow, type KeepContact, type ParsedDump } from '../core/dump.js'
+import {
+  DatabaseShowParser,
+  DbTreeParser,
+  checkComplete,
+  countCheck,
+  parseDatabaseShow,
+  type KeepContact,
+  type ParsedDump,
+} from '../core/dump.js'
 import { parsePjsipConf } from '../core/pjsipconf.js'
-import { aorMapping, aorsFromPjsipConf, aorsFromWizardConf, DEFAULT_AOR_FILE, mergeAorConfigs, notAuthoritativeNote, WIZARD_FILE } from '../core/limits.js'
+import {
+  aorMapping,
+  aorsFromPjsipConf,
+  aorsFromWizardConf,
+  DEFAULT_AOR_FILE,
+  mergeAorConfigs,
+  notAuthoritativeNote,
+  WIZARD_FILE,
+} from '../core/limits.js'
 import type { PerIpLimit } from '../core/sources.js'
-import { CONTACT_FAMILY, type AorConfig, type LimitsInfo, type ParsedContacts, type ServerReport, type Thresholds } from '../core/types.js'
+import {
+  CONTACT_FAMILY,
+  type AorConfig,
+  type LimitsInfo,
+  type ParsedContacts,
+  type ServerReport,
+  type Thresholds,
+} from '../core/types.js'
 import { selectAors, validateName } from '../core/select.js'
-import { ActionFailedError, ActionTimeoutError, IncompleteAnswerError, InputError, cannotRead, PjctlError, PermissionError, UnknownActionError, UsageError } from '../errors.js'
+import {
+  ActionFailedError,
+  ActionTimeoutError,
+  IncompleteAnswerError,
+  InputError,
+  cannotRead,
+  PjctlError,
+  PermissionError,
+  UnknownActionError,
+  UsageError,
+} from '../errors.js'
 import { CONNECTION_SECURITY } from '../options.js'
 import type { Deps, Settings } from './types.js'
 import type { ServerFailure } from './views.js'
 
 /** The options of every command that reads contacts (contacts, check, prune). */
-export const READ_OPTIONS = ['server', 'all', 'config', 'host', 'port', 'user', 'secretFile', ...CONNECTION_SECURITY, 'timeout', 'maxOutput', 'parallel', 'source', 'input', 'strict', 'limits', 'pjsipConf', 'maxContacts'] as const
+export const READ_OPTIONS = [
+  'server',
+  'all',
+  'config',
+  'host',
+  'port',
+  'user',
+  'secretFile',
+  ...CONNECTION_SECURITY,
+  'timeout',
+  'maxOutput',
+  'parallel',
+  'source',
+  'input',
+  'strict',
+  'limits',
+  'pjsipConf',
+  'maxContacts',
+] as const
 
 export interface ReadOptions {
   /** The names asked for (AOR or endpoint); one name lets pjctl ask PJSIPShowEndpoint instead of every AOR. */
@@ -32,8 +83,12 @@ export interface ReadOptions {
 export function selectNamed(report: ServerReport, names: string[], deps: Deps): ServerReport {
   if (!names.length) return report
   const { reports, unknown } = selectAors(report.aors, names)
-  if (!reports.length) throw new UsageError(`no AOR or endpoint named ${unknown.map((n) => `'${n}'`).join(', ')} on ${report.server}`)
-  for (const name of unknown) deps.log.warn(`no AOR or endpoint named '${name}' on ${report.server}`)
+  if (!reports.length)
+    throw new UsageError(
+      `no AOR or endpoint named ${unknown.map((n) => `'${n}'`).join(', ')} on ${report.server}`,
+    )
+  for (const name of unknown)
+    deps.log.warn(`no AOR or endpoint named '${name}' on ${report.server}`)
   return { ...report, aors: reports }
 }
 
@@ -61,9 +116,15 @@ export function perIpLimitFrom(settings: Pick<Settings, 'perIpLimit' | 'per'>): 
 }
 
 /** Reads one server (or the --input dump) into a judged report. */
-export async function readServerReport(target: AmiTarget | null, settings: Settings, deps: Deps, options: ReadOptions = {}): Promise<ServerReport> {
+export async function readServerReport(
+  target: AmiTarget | null,
+  settings: Settings,
+  deps: Deps,
+  options: ReadOptions = {},
+): Promise<ServerReport> {
   const thresholds = thresholdsFrom(settings)
-  if (settings.input !== undefined) return reportFromDump(settings.input, settings, deps, thresholds)
+  if (settings.input !== undefined)
+    return reportFromDump(settings.input, settings, deps, thresholds)
   const session = await deps.connect(target!)
   try {
     return await readFromSession(session, settings, deps, thresholds, options)
@@ -72,12 +133,26 @@ export async function readServerReport(target: AmiTarget | null, settings: Setti
   }
 }
 
-export async function readFromSession(session: AmiSession, settings: Settings, deps: Deps, thresholds: Thresholds, options: ReadOptions): Promise<ServerReport> {
+export async function readFromSession(
+  session: AmiSession,
+  settings: Settings,
+  deps: Deps,
+  thresholds: Thresholds,
+  options: ReadOptions,
+): Promise<ServerReport> {
   const { parsed, source, limits } = await readContactsAndLimits(session, settings, deps, options)
   return {
     server: session.target.name,
     generatedAt: deps.now(),
-    aors: buildReports({ contacts: parsed.contacts, configs: limits.configs, qualify: new Map(), now: deps.now(), thresholds, defaultMaxContacts: maxContactsFlag(settings), authoritative: limits.info.authoritative }),
+    aors: buildReports({
+      contacts: parsed.contacts,
+      configs: limits.configs,
+      qualify: new Map(),
+      now: deps.now(),
+      thresholds,
+      defaultMaxContacts: maxContactsFlag(settings),
+      authoritative: limits.info.authoritative,
+    }),
     problems: parsed.problems,
     source,
     qualifyKnown: false,
@@ -91,7 +166,12 @@ export async function readFromSession(session: AmiSession, settings: Settings, d
  * in parallel), not yet judged; parse problems already reported. `keep` cuts each contact down as it
  * is parsed (the exporter judges from a few fields and keeps no stored value).
  */
-export async function readContactsAndLimits(session: AmiSession, settings: Settings, deps: Deps, options: ReadOptions & { keep?: KeepContact } = {}): Promise<{ parsed: ParsedContacts; source: string; limits: Limits }> {
+export async function readContactsAndLimits(
+  session: AmiSession,
+  settings: Settings,
+  deps: Deps,
+  options: ReadOptions & { keep?: KeepContact } = {},
+): Promise<{ parsed: ParsedContacts; source: string; limits: Limits }> {
   const names = options.names ?? []
   const [{ parsed, source }, limits] = await inParallel(
     session,
@@ -112,7 +192,12 @@ export const SECOND_SESSION = true
  * action, so the contacts are asked for first). When either fails the other session is dropped at once,
  * not left reading an answer nobody will use.
  */
-async function inParallel<A, B>(session: AmiSession, deps: Deps, first: (s: AmiSession) => Promise<A>, second: (s: AmiSession) => Promise<B>): Promise<[A, B]> {
+async function inParallel<A, B>(
+  session: AmiSession,
+  deps: Deps,
+  first: (s: AmiSession) => Promise<A>,
+  second: (s: AmiSession) => Promise<B>,
+): Promise<[A, B]> {
   if (!SECOND_SESSION) return [await first(session), await second(session)]
   let other: AmiSession | null = null
   let failed = false
@@ -141,7 +226,12 @@ async function inParallel<A, B>(session: AmiSession, deps: Deps, first: (s: AmiS
   }
 }
 
-async function reportFromDump(file: string, settings: Settings, deps: Deps, thresholds: Thresholds): Promise<ServerReport> {
+async function reportFromDump(
+  file: string,
+  settings: Settings,
+  deps: Deps,
+  thresholds: Thresholds,
+): Promise<ServerReport> {
   const text = file === '-' ? await deps.readStdin() : await readInput(file, deps)
   const parsed = parseDatabaseShow(text)
   checkDumpComplete(parsed, file === '-' ? 'standard input' : file)
@@ -150,12 +240,25 @@ async function reportFromDump(file: string, settings: Settings, deps: Deps, thre
   return {
     server: file === '-' ? 'stdin' : file,
     generatedAt: deps.now(),
-    aors: buildReports({ contacts: parsed.contacts, configs, qualify: new Map(), now: deps.now(), thresholds, defaultMaxContacts: maxContactsFlag(settings) }),
+    aors: buildReports({
+      contacts: parsed.contacts,
+      configs,
+      qualify: new Map(),
+      now: deps.now(),
+      thresholds,
+      defaultMaxContacts: maxContactsFlag(settings),
+    }),
     problems: parsed.problems,
     source: 'dump',
     qualifyKnown: false,
     configs,
-    limits: { from: configs.length ? 'files' : 'none', authoritative: false, note: configs.length ? '--pjsip-conf is not read for pjsip_wizard.conf or other AOR backends' : 'a dump holds no AOR configuration' },
+    limits: {
+      from: configs.length ? 'files' : 'none',
+      authoritative: false,
+      note: configs.length
+        ? '--pjsip-conf is not read for pjsip_wizard.conf or other AOR backends'
+        : 'a dump holds no AOR configuration',
+    },
   }
 }
 
@@ -163,8 +266,14 @@ async function reportFromDump(file: string, settings: Settings, deps: Deps, thre
 function checkDumpComplete(parsed: ParsedDump, what: string): void {
   const { declared, arrived, complete } = countCheck(parsed)
   if (complete) return
-  const said = declared === null ? `it has no \`N results found.\` line, ${arrived} entries read` : `it says ${declared} results found, ${arrived} entries read`
-  throw new InputError(`${what} is not a complete 'database show' dump: ${said}`, `save the whole output of asterisk -rx "database show ${CONTACT_FAMILY}", including its last line`)
+  const said =
+    declared === null
+      ? `it has no \`N results found.\` line, ${arrived} entries read`
+      : `it says ${declared} results found, ${arrived} entries read`
+  throw new InputError(
+    `${what} is not a complete 'database show' dump: ${said}`,
+    `save the whole output of asterisk -rx "database show ${CONTACT_FAMILY}", including its last line`,
+  )
 }
 
 /** deps.readFile throws `cannot read FILE: no such file` (and the like) itself. */
@@ -183,14 +292,21 @@ export const READ_ATTEMPTS = 3
  * Asterisk, so a retry costs it little. Every try is checked against its own count; the last
  * IncompleteAnswerError is thrown as it is: never a partial answer reported as whole.
  */
-async function readContacts(session: AmiSession, source: string, deps: Deps, keep?: KeepContact): Promise<{ parsed: ParsedContacts; source: string }> {
+async function readContacts(
+  session: AmiSession,
+  source: string,
+  deps: Deps,
+  keep?: KeepContact,
+): Promise<{ parsed: ParsedContacts; source: string }> {
   for (let attempt = 1; ; attempt++) {
     const current = attempt === 1 ? session : await deps.connect(session.target)
     try {
       return await readContactsOnce(current, source, deps, keep)
     } catch (error) {
       if (!(error instanceof IncompleteAnswerError) || attempt >= READ_ATTEMPTS) throw error
-      deps.log.warn(`${error.message}; reading again on a new session (try ${attempt + 1} of ${READ_ATTEMPTS})`)
+      deps.log.warn(
+        `${error.message}; reading again on a new session (try ${attempt + 1} of ${READ_ATTEMPTS})`,
+      )
     } finally {
       if (current !== session) await current.close()
     }
@@ -198,7 +314,12 @@ async function readContacts(session: AmiSession, source: string, deps: Deps, kee
 }
 
 /** DBGetTree where the server has it and the user may use it, else Command `database show`. */
-async function readContactsOnce(session: AmiSession, source: string, deps: Deps, keep?: KeepContact): Promise<{ parsed: ParsedContacts; source: string }> {
+async function readContactsOnce(
+  session: AmiSession,
+  source: string,
+  deps: Deps,
+  keep?: KeepContact,
+): Promise<{ parsed: ParsedContacts; source: string }> {
   if (source === 'dbgettree' || source === 'auto') {
     try {
       const parser = new DbTreeParser(keep)
@@ -207,7 +328,11 @@ async function readContactsOnce(session: AmiSession, source: string, deps: Deps,
       checkComplete(parsed, `DBGetTree from ${session.target.name}`, session.target.user)
       return { parsed, source: 'dbgettree' }
     } catch (error) {
-      if (source === 'dbgettree' || !(error instanceof UnknownActionError || error instanceof PermissionError)) throw error
+      if (
+        source === 'dbgettree' ||
+        !(error instanceof UnknownActionError || error instanceof PermissionError)
+      )
+        throw error
       deps.log.debug(`DBGetTree unavailable (${(error as Error).message}); using Command`)
     }
   }
@@ -216,12 +341,20 @@ async function readContactsOnce(session: AmiSession, source: string, deps: Deps,
     await session.command(`database show ${CONTACT_FAMILY}`, (line) => parser.push(line))
   } catch (error) {
     if (source === 'auto' && error instanceof PermissionError) {
-      throw new PermissionError('DBGetTree and Command', ['system', 'reporting', 'command'], `give [${session.target.user}] write=reporting (DBGetTree, Asterisk 16.28/18.14/19.6+) or write=command in manager.conf`)
+      throw new PermissionError(
+        'DBGetTree and Command',
+        ['system', 'reporting', 'command'],
+        `give [${session.target.user}] write=reporting (DBGetTree, Asterisk 16.28/18.14/19.6+) or write=command in manager.conf`,
+      )
     }
     throw error
   }
   const parsed = parser.finish()
-  checkComplete(parsed, `Command 'database show ${CONTACT_FAMILY}' from ${session.target.name}`, session.target.user)
+  checkComplete(
+    parsed,
+    `Command 'database show ${CONTACT_FAMILY}' from ${session.target.name}`,
+    session.target.user,
+  )
   return { parsed, source: 'command' }
 }
 
@@ -229,9 +362,15 @@ function reportProblems(parsed: ParsedContacts, settings: Settings, deps: Deps):
   if (!parsed.problems.length) return
   if (settings.strict) {
     const first = parsed.problems[0]
-    throw new InputError(`${parsed.problems.length} line(s) did not parse; first at line ${first.line}: ${first.reason}`, 'without --strict these are warnings and the rest is still reported')
+    throw new InputError(
+      `${parsed.problems.length} line(s) did not parse; first at line ${first.line}: ${first.reason}`,
+      'without --strict these are warnings and the rest is still reported',
+    )
   }
-  for (const problem of parsed.problems) deps.log.warn(`line ${problem.line} ${problem.kept ? 'has a problem' : 'did not parse'} (${problem.reason}): ${problem.text}`)
+  for (const problem of parsed.problems)
+    deps.log.warn(
+      `line ${problem.line} ${problem.kept ? 'has a problem' : 'did not parse'} (${problem.reason}): ${problem.text}`,
+    )
 }
 
 export type LimitsMode = 'auto' | 'config' | 'ami'
@@ -249,7 +388,12 @@ export interface Limits {
  * - PJSIPShowAors only with --limits ami, or in auto mode when the files cannot be the whole truth
  *   (sorcery.conf maps aor elsewhere, no pjsip.conf) or GetConfig is refused; the user is told why, once.
  */
-async function readLimits(session: AmiSession, settings: Settings, deps: Deps, names: string[]): Promise<Limits> {
+async function readLimits(
+  session: AmiSession,
+  settings: Settings,
+  deps: Deps,
+  names: string[],
+): Promise<Limits> {
   const fromFiles = configsFromFiles(settings, deps)
   const mode: LimitsMode = settings.limits
   let limits: Limits
@@ -258,45 +402,83 @@ async function readLimits(session: AmiSession, settings: Settings, deps: Deps, n
   } catch (error) {
     if (!(error instanceof PermissionError || error instanceof UnknownActionError)) throw error
     if (!fromFiles.length && maxContactsFlag(settings) === undefined) {
-      deps.log.warn(`cannot read max_contacts over AMI (${error.message}); ${error.hint ?? 'pass --pjsip-conf FILE or --max-contacts N'}`)
+      deps.log.warn(
+        `cannot read max_contacts over AMI (${error.message}); ${error.hint ?? 'pass --pjsip-conf FILE or --max-contacts N'}`,
+      )
     }
-    limits = { configs: [], info: { from: fromFiles.length ? 'files' : 'none', authoritative: false, note: error.message } }
+    limits = {
+      configs: [],
+      info: {
+        from: fromFiles.length ? 'files' : 'none',
+        authoritative: false,
+        note: error.message,
+      },
+    }
   }
   const known = new Set(limits.configs.map((c) => c.aor))
-  return { configs: [...limits.configs, ...fromFiles.filter((c) => !known.has(c.aor))], info: limits.info }
+  return {
+    configs: [...limits.configs, ...fromFiles.filter((c) => !known.has(c.aor))],
+    info: limits.info,
+  }
 }
 
-async function limitsOverAmi(session: AmiSession, mode: LimitsMode, deps: Deps, names: string[]): Promise<Limits> {
+async function limitsOverAmi(
+  session: AmiSession,
+  mode: LimitsMode,
+  deps: Deps,
+  names: string[],
+): Promise<Limits> {
   if (names.length === 1) {
     const ofEndpoint = await aorsOfEndpoint(session, names[0]).catch((error: unknown) => {
       if (error instanceof PermissionError) return [] // GetConfig may still be allowed (write=config)
       throw error
     })
-    if (ofEndpoint.length) return { configs: ofEndpoint, info: { from: 'pjsipshowendpoint', authoritative: false } }
+    if (ofEndpoint.length)
+      return { configs: ofEndpoint, info: { from: 'pjsipshowendpoint', authoritative: false } }
   }
   if (mode === 'ami') return showAors(session, null)
   let files: FileLimits
   try {
     files = await limitsFromConfig(session)
   } catch (error) {
-    if (mode === 'config' || !(error instanceof PermissionError || error instanceof UnknownActionError)) {
+    if (
+      mode === 'config' ||
+      !(error instanceof PermissionError || error instanceof UnknownActionError)
+    ) {
       if (error instanceof PermissionError) {
-        throw new PermissionError('GetConfig', error.needs, `give [${session.target.user}] write=config (or system) in manager.conf, or use --limits ami (PJSIPShowAors, write=system)`)
+        throw new PermissionError(
+          'GetConfig',
+          error.needs,
+          `give [${session.target.user}] write=config (or system) in manager.conf, or use --limits ami (PJSIPShowAors, write=system)`,
+        )
       }
       throw error
     }
     try {
       const limits = await showAors(session, null)
-      deps.log.warn(`limits: GetConfig refused (${error.message}); read PJSIPShowAors instead (slow on big servers; give [${session.target.user}] write=config)`)
+      deps.log.warn(
+        `limits: GetConfig refused (${error.message}); read PJSIPShowAors instead (slow on big servers; give [${session.target.user}] write=config)`,
+      )
       return limits
     } catch (second) {
       if (!(second instanceof PermissionError)) throw second
-      throw new PermissionError('GetConfig and PJSIPShowAors', ['config', 'system'], `give [${session.target.user}] write=config (GetConfig) or write=system in manager.conf, then 'manager reload'`)
+      throw new PermissionError(
+        'GetConfig and PJSIPShowAors',
+        ['config', 'system'],
+        `give [${session.target.user}] write=config (GetConfig) or write=system in manager.conf, then 'manager reload'`,
+      )
     }
   }
   for (const warning of files.warnings) deps.log.warn(warning)
   if (files.why === null || mode === 'config') {
-    return { configs: files.configs, info: { from: 'getconfig', authoritative: files.why === null, ...(files.why ? { note: files.why } : {}) } }
+    return {
+      configs: files.configs,
+      info: {
+        from: 'getconfig',
+        authoritative: files.why === null,
+        ...(files.why ? { note: files.why } : {}),
+      },
+    }
   }
   deps.log.warn(`limits: ${files.why}; reading PJSIPShowAors (what Asterisk runs) instead`)
   return showAors(session, files.configs.length || null)
@@ -322,7 +504,9 @@ async function limitsFromConfig(session: AmiSession): Promise<FileLimits> {
   for (const file of mapping.files) {
     if (!answers.has(file)) answers.set(file, await session.getConfig(file, 'type=aor'))
   }
-  const lists = mapping.files.map((file) => aorsFromPjsipConf(answers.get(file)?.categories ?? [], file, warnings))
+  const lists = mapping.files.map((file) =>
+    aorsFromPjsipConf(answers.get(file)?.categories ?? [], file, warnings),
+  )
   const configs = mergeAorConfigs(...lists, aorsFromWizardConf(wizard?.categories ?? [], warnings))
   const missing = mapping.files.filter((file) => answers.get(file) === null)
   const why = !mapping.authoritative
@@ -337,7 +521,12 @@ async function limitsFromConfig(session: AmiSession): Promise<FileLimits> {
 async function showAors(session: AmiSession, aorCount: number | null): Promise<Limits> {
   const configs: AorConfig[] = []
   try {
-    await session.list('PJSIPShowAors', {}, ['No AORs found'], (item) => void configs.push(...aorConfigsFromAorList([item.toRecord()])))
+    await session.list(
+      'PJSIPShowAors',
+      {},
+      ['No AORs found'],
+      (item) => void configs.push(...aorConfigsFromAorList([item.toRecord()])),
+    )
   } catch (error) {
     if (error instanceof ActionTimeoutError) {
       const count = aorCount === null ? '' : ` (${aorCount} in the config files)`
@@ -355,9 +544,15 @@ async function showAors(session: AmiSession, aorCount: number | null): Promise<L
 async function aorsOfEndpoint(session: AmiSession, endpoint: string): Promise<AorConfig[]> {
   try {
     const answer = await session.list('PJSIPShowEndpoint', { Endpoint: endpoint })
-    return answer.items.filter((item) => item.get('Event') === 'AorDetail').map((item) => aorConfigFromAorDetail(item.toRecord()))
+    return answer.items
+      .filter((item) => item.get('Event') === 'AorDetail')
+      .map((item) => aorConfigFromAorDetail(item.toRecord()))
   } catch (error) {
-    if (error instanceof ActionFailedError && /unable to retrieve endpoint/i.test(error.serverMessage)) return []
+    if (
+      error instanceof ActionFailedError &&
+      /unable to retrieve endpoint/i.test(error.serverMessage)
+    )
+      return []
     throw error
   }
 }
@@ -396,7 +591,13 @@ export function isFleet(settings: Settings): boolean {
  * In a fleet run a server that fails becomes `failed(failure)` (and a warning) while the
  * others go on; alone, its error is the run's error.
  */
-export async function eachServer<T>(targets: AmiTarget[], settings: Settings, deps: Deps, work: (target: AmiTarget) => Promise<T>, failed: (failure: ServerFailure) => T): Promise<T[]> {
+export async function eachServer<T>(
+  targets: AmiTarget[],
+  settings: Settings,
+  deps: Deps,
+  work: (target: AmiTarget) => Promise<T>,
+  failed: (failure: ServerFailure) => T,
+): Promise<T[]> {
   const fleet = isFleet(settings)
   const results: T[] = new Array(targets.length)
   let next = 0
@@ -408,7 +609,12 @@ export async function eachServer<T>(targets: AmiTarget[], settings: Settings, de
       } catch (error) {
         if (!fleet || !(error instanceof PjctlError)) throw error
         deps.log.warn(`${targets[i].name}: ${error.message}`)
-        results[i] = failed({ server: targets[i].name, message: error.message, hint: error.hint, exit: error.exit })
+        results[i] = failed({
+          server: targets[i].name,
+          message: error.message,
+          hint: error.hint,
+          exit: error.exit,
+        })
       }
     }
   }
@@ -417,8 +623,20 @@ export async function eachServer<T>(targets: AmiTarget[], settings: Settings, de
 }
 
 /** Reads every target (or the --input dump) and keeps only the asked-for AORs. One unreachable server in a fleet is a failure entry; alone, it throws. */
-export async function readFleet(names: string[], settings: Settings, deps: Deps, options: { qualify?: boolean } = {}): Promise<(ServerReport | ServerFailure)[]> {
+export async function readFleet(
+  names: string[],
+  settings: Settings,
+  deps: Deps,
+  options: { qualify?: boolean } = {},
+): Promise<(ServerReport | ServerFailure)[]> {
   const pick = (report: ServerReport): ServerReport => selectNamed(report, names, deps)
-  if (settings.input !== undefined) return [pick(await readServerReport(null, settings, deps, { names, ...options }))]
-  return eachServer<ServerReport | ServerFailure>(await deps.targets(), settings, deps, async (target) => pick(await readServerReport(target, settings, deps, { names, ...options })), (failure) => failure)
+  if (settings.input !== undefined)
+    return [pick(await readServerReport(null, settings, deps, { names, ...options }))]
+  return eachServer<ServerReport | ServerFailure>(
+    await deps.targets(),
+    settings,
+    deps,
+    async (target) => pick(await readServerReport(target, settings, deps, { names, ...options })),
+    (failure) => failure,
+  )
 }

@@ -15,34 +15,68 @@ export const restore: CommandSpec<RestoreData> = {
   name: 'restore',
   handlesInterrupt: true,
   args: '<file>',
-  summary: 'Put contacts from a prune backup file back (DBPut), only where the key does not exist now.',
+  summary:
+    'Put contacts from a prune backup file back (DBPut), only where the key does not exist now.',
   examples: [
     'pjctl restore --dry-run ~/.local/state/pjctl/backups/pbx1-2026-11-27.jsonl',
     'pjctl restore --key 093effad ~/.local/state/pjctl/backups/pbx1-2026-11-27.jsonl',
   ],
   optionHelp: { force: 'Restore a backup that was written for another server.' },
-  options: ['server', 'config', 'host', 'port', 'user', 'secretFile', ...CONNECTION_SECURITY, 'timeout', 'key', 'dryRun', 'force'],
+  options: [
+    'server',
+    'config',
+    'host',
+    'port',
+    'user',
+    'secretFile',
+    ...CONNECTION_SECURITY,
+    'timeout',
+    'key',
+    'dryRun',
+    'force',
+  ],
   formats: ['table', 'json'],
   async run({ args, settings, deps }) {
     const file = args[0]
-    const patterns = settings.key === undefined ? null : settings.key.map((k) => parseKeyPattern(k, '--key'))
+    const patterns =
+      settings.key === undefined ? null : settings.key.map((k) => parseKeyPattern(k, '--key'))
     // the whole file is checked before anything connects
     let entries = latestPerKey(await readBackup(file, deps))
     if (patterns) {
-      const { keys, unmatched } = resolveKeys(patterns, entries.map((e) => e.key), '--key')
-      if (unmatched.length) throw new UsageError(`no entry for ${unmatched.map((p) => printable(p.raw, 80)).join(', ')} in ${file}`)
+      const { keys, unmatched } = resolveKeys(
+        patterns,
+        entries.map((e) => e.key),
+        '--key',
+      )
+      if (unmatched.length)
+        throw new UsageError(
+          `no entry for ${unmatched.map((p) => printable(p.raw, 80)).join(', ')} in ${file}`,
+        )
       entries = entries.filter((e) => keys.includes(e.key))
     }
     const targets = await deps.targets()
-    if (targets.length !== 1) throw new UsageError('restore works on one server at a time: name one with --server')
+    if (targets.length !== 1)
+      throw new UsageError('restore works on one server at a time: name one with --server')
     const target = targets[0]
     const others = [...new Set(entries.map((e) => e.server))].filter((s) => s !== target.name)
     if (others.length) {
       const written = `${file} holds contacts of ${others.map((s) => printable(s, 80)).join(', ')}, not of ${target.name}`
-      if (!settings.force) throw new UsageError(`${written}: refusing to restore them here`, `name that server (--server), or pass --force to restore onto ${target.name} anyway`)
+      if (!settings.force)
+        throw new UsageError(
+          `${written}: refusing to restore them here`,
+          `name that server (--server), or pass --force to restore onto ${target.name} anyway`,
+        )
       deps.log.warn(`${written}; restoring onto ${target.name} (--force)`)
     }
-    const data: RestoreData = { file, server: target.name, dryRun: settings.dryRun === true, restored: [], wouldRestore: [], skipped: [], failed: [] }
+    const data: RestoreData = {
+      file,
+      server: target.name,
+      dryRun: settings.dryRun === true,
+      restored: [],
+      wouldRestore: [],
+      skipped: [],
+      failed: [],
+    }
     const session = await deps.connect(target)
     try {
       for (const entry of entries) {
@@ -52,7 +86,10 @@ export const restore: CommandSpec<RestoreData> = {
           // a contact pruned with --via expire that Asterisk has not swept yet holds exactly what pjctl wrote: that is undone too
           const expiredByPjctl = current !== null && current === expiredValueOrNull(entry.value)
           if (current !== null && !expiredByPjctl) {
-            data.skipped.push({ key: entry.key, reason: 'the key exists now (the phone registered again): left as it is' })
+            data.skipped.push({
+              key: entry.key,
+              reason: 'the key exists now (the phone registered again): left as it is',
+            })
           } else if (settings.dryRun) {
             data.wouldRestore.push({ key: entry.key })
           } else {
@@ -63,11 +100,21 @@ export const restore: CommandSpec<RestoreData> = {
           data.failed.push({ key: entry.key, reason: (error as Error).message })
         }
       }
-      if (data.restored.length) await announceChange(session, 'restored', data.restored.map((r) => r.key), deps)
+      if (data.restored.length)
+        await announceChange(
+          session,
+          'restored',
+          data.restored.map((r) => r.key),
+          deps,
+        )
     } finally {
       await session.close()
     }
-    return { view: 'restore', data, exitCode: data.failed.length ? 1 : deps.signal.aborted ? 130 : 0 }
+    return {
+      view: 'restore',
+      data,
+      exitCode: data.failed.length ? 1 : deps.signal.aborted ? 130 : 0,
+    }
   },
 }
 

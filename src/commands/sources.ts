@@ -11,7 +11,8 @@ import type { ServerFailure, SourcesData } from './views.js'
 export const sources: CommandSpec<SourcesData> = {
   name: 'sources',
   args: '[names...]',
-  summary: 'Registrations per source address: contacts, AORs, endpoints, user agents, stale contacts; busiest first.',
+  summary:
+    'Registrations per source address: contacts, AORs, endpoints, user agents, stale contacts; busiest first.',
   examples: [
     'pjctl sources',
     'pjctl sources --per-ip-limit 10 --per aor',
@@ -30,7 +31,16 @@ export const sources: CommandSpec<SourcesData> = {
         generatedAt: deps.now(),
         limit,
         fleet: isFleet(settings),
-        servers: servers.map((s) => ('message' in s ? s : { server: s.server, generatedAt: s.generatedAt, source: s.source, rows: sourcesOf((s as ServerReport).aors, limit) })),
+        servers: servers.map((s) =>
+          'message' in s
+            ? s
+            : {
+                server: s.server,
+                generatedAt: s.generatedAt,
+                source: s.source,
+                rows: sourcesOf((s as ServerReport).aors, limit),
+              },
+        ),
       },
       exitCode: failed ? failed.exit : 0,
     }

@@ -33,7 +33,8 @@ export const PHONE_MODELS: readonly PhoneModel[] = [
     id: 'grandstreamWave',
     model: 'Grandstream Wave',
     match: /^(?:Grandstream|GS) Wave\b/i,
-    advice: 'in Grandstream Wave set Unregister Before New Registration: All, and a Register Expiration within the server\'s window (600-3600 s is safe with most registrars)',
+    advice:
+      "in Grandstream Wave set Unregister Before New Registration: All, and a Register Expiration within the server's window (600-3600 s is safe with most registrars)",
   },
   {
     id: 'grandstreamDesk',
@@ -51,53 +52,66 @@ export const PHONE_MODELS: readonly PhoneModel[] = [
     id: 'yealink',
     model: 'Yealink',
     match: /^Yealink\b/i,
-    advice: 'on the phone set Account > Advanced > Unregister When Reboot: Enabled (account.X.unregister_on_reboot = 1)',
+    advice:
+      'on the phone set Account > Advanced > Unregister When Reboot: Enabled (account.X.unregister_on_reboot = 1)',
   },
   {
     id: 'polycom',
     model: 'Polycom',
     match: /^Polycom/i,
-    advice: 'a Polycom refreshes the same contact after a reboot unless a NAT gives it a new port: turn off the router\'s SIP ALG, keep the NAT binding alive (keep-alives shorter than its UDP timeout), and rely on remove_existing=yes',
+    advice:
+      "a Polycom refreshes the same contact after a reboot unless a NAT gives it a new port: turn off the router's SIP ALG, keep the NAT binding alive (keep-alives shorter than its UDP timeout), and rely on remove_existing=yes",
   },
   {
     id: 'ciscoSpa',
     model: 'Cisco SPA',
     match: /^Cisco\/SPA|^Cisco SPA|^Linksys\/SPA/i,
-    advice: 'on the Cisco SPA (Ext N) keep a fixed SIP Port and NAT Keep Alive Enable: yes, and Register Expires within the server\'s window, so a reboot or NAT rebinding refreshes the same contact',
+    advice:
+      "on the Cisco SPA (Ext N) keep a fixed SIP Port and NAT Keep Alive Enable: yes, and Register Expires within the server's window, so a reboot or NAT rebinding refreshes the same contact",
   },
   {
     id: 'zoiper',
     model: 'Zoiper',
     match: /^Zoiper\b/i,
-    advice: 'Zoiper registers a new contact (new port and ;rinstance=) after every restart or network change and leaves the old one: quit it from its menu (it unregisters on exit) and rely on remove_existing=yes for network changes',
+    advice:
+      'Zoiper registers a new contact (new port and ;rinstance=) after every restart or network change and leaves the old one: quit it from its menu (it unregisters on exit) and rely on remove_existing=yes for network changes',
   },
   {
     id: 'bria',
     model: 'Bria',
     match: /^Bria\b|^CounterPath/i,
-    advice: 'Bria registers a new contact (new ;rinstance=) after a restart or network change: sign out before quitting, and rely on remove_existing=yes for network changes',
+    advice:
+      'Bria registers a new contact (new ;rinstance=) after a restart or network change: sign out before quitting, and rely on remove_existing=yes for network changes',
   },
   {
     id: 'linphone',
     model: 'Linphone',
     match: /^Linphone/i,
-    advice: 'Linphone registers from a new port after a network change: keep its registration expiry within the server\'s window and rely on remove_existing=yes',
+    advice:
+      "Linphone registers from a new port after a network change: keep its registration expiry within the server's window and rely on remove_existing=yes",
   },
   {
     id: 'microsip',
     model: 'MicroSIP',
     match: /^MicroSIP\b/i,
-    advice: 'in MicroSIP set a fixed Source Port (Settings) so a restart refreshes the same contact',
+    advice:
+      'in MicroSIP set a fixed Source Port (Settings) so a restart refreshes the same contact',
   },
   {
     id: 'obihai',
     model: 'OBihai',
     match: /^OBIHAI\b/i,
-    advice: 'on the OBi keep the SP service\'s registration period within the server\'s window and a fixed local SIP port, so a reboot refreshes the same contact',
+    advice:
+      "on the OBi keep the SP service's registration period within the server's window and a fixed local SIP port, so a reboot refreshes the same contact",
   },
 ]
 
-const OTHER: PhoneModel = { id: 'other', model: 'other', match: /$^/, advice: 'configure the phone to unregister before re-registering' }
+const OTHER: PhoneModel = {
+  id: 'other',
+  model: 'other',
+  match: /$^/,
+  advice: 'configure the phone to unregister before re-registering',
+}
 
 /** The advice texts by model id (the ones tests and older callers name). */
 export const PHONE_ADVICE = {

@@ -20,8 +20,16 @@ export type AnnouncedChange = 'deleted' | 'expired' | 'restored'
 
 const CHANGES: readonly string[] = ['deleted', 'expired', 'restored']
 
-export function announceHeaders(change: AnnouncedChange, family: string, keys: readonly string[]): Record<string, string> {
-  const headers: Record<string, string> = { Change: change, Family: family, Keys: String(keys.length) }
+export function announceHeaders(
+  change: AnnouncedChange,
+  family: string,
+  keys: readonly string[],
+): Record<string, string> {
+  const headers: Record<string, string> = {
+    Change: change,
+    Family: family,
+    Keys: String(keys.length),
+  }
   keys.forEach((key, i) => (headers[`Key${i + 1}`] = key))
   return headers
 }
@@ -36,7 +44,8 @@ export interface Announcement {
 
 /** A received `Event: UserEvent` (header lookup function) → the announcement, or null when it is not pjctl's. */
 export function parseAnnouncement(get: (name: string) => string | undefined): Announcement | null {
-  if (get('Event') !== 'UserEvent' || get('UserEvent')?.toLowerCase() !== ANNOUNCE_EVENT) return null
+  if (get('Event') !== 'UserEvent' || get('UserEvent')?.toLowerCase() !== ANNOUNCE_EVENT)
+    return null
   const change = get('Change') ?? ''
   const declared = Number(get('Keys'))
   if (!CHANGES.includes(change)) return null
@@ -46,5 +55,10 @@ export function parseAnnouncement(get: (name: string) => string | undefined): An
     if (key === undefined) break
     keys.push(key)
   }
-  return { change: change as AnnouncedChange, family: get('Family') ?? '', keys, complete: Number.isInteger(declared) && declared === keys.length }
+  return {
+    change: change as AnnouncedChange,
+    family: get('Family') ?? '',
+    keys,
+    complete: Number.isInteger(declared) && declared === keys.length,
+  }
 }

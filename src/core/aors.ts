@@ -38,7 +38,8 @@ function intHeader(item: AmiRecord, name: string): number | null {
 /** The fields AorList (PJSIPShowAors) and AorDetail (PJSIPShowEndpoint) share. */
 function aorConfigFromRecord(item: AmiRecord, event: string): AorConfig {
   const aor = header(item, 'ObjectName')
-  if (aor === undefined || aor === '') throw new InputError(`an AMI ${event} event has no ObjectName`)
+  if (aor === undefined || aor === '')
+    throw new InputError(`an AMI ${event} event has no ObjectName`)
   return {
     aor,
     maxContacts: intHeader(item, 'MaxContacts'),

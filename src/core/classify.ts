@@ -84,7 +84,11 @@ export function parseThreshold(text: string): Threshold {
     const part = raw.trim()
     if (FREE_SLOTS.test(part) && threshold.free === null) {
       threshold.free = Number(part)
-    } else if (PERCENT_USED.test(part) && threshold.percent === null && Number(part.slice(0, -1)) <= 100) {
+    } else if (
+      PERCENT_USED.test(part) &&
+      threshold.percent === null &&
+      Number(part.slice(0, -1)) <= 100
+    ) {
       threshold.percent = Number(part.slice(0, -1))
     } else {
       throw bad()
@@ -101,12 +105,18 @@ function deviceOf(contact: Contact): string {
 /** Can take part in the superseded judgement: unexpired, known expiry, known device. */
 function judgeable(contact: Contact, now: number): contact is Contact & { expirationTime: number } {
   return (
-    contact.expirationTime !== null && contact.expirationTime > now && contact.viaAddr !== '' && contact.userAgent !== ''
+    contact.expirationTime !== null &&
+    contact.expirationTime > now &&
+    contact.viaAddr !== '' &&
+    contact.userAgent !== ''
   )
 }
 
 /** Per device, its latest-expiring unexpired contact (smallest key on a tie). */
-function latestPerDevice(contacts: readonly Contact[], now: number): Map<string, Contact & { expirationTime: number }> {
+function latestPerDevice(
+  contacts: readonly Contact[],
+  now: number,
+): Map<string, Contact & { expirationTime: number }> {
   const latest = new Map<string, Contact & { expirationTime: number }>()
   for (const contact of contacts) {
     if (!judgeable(contact, now)) continue
@@ -115,7 +125,8 @@ function latestPerDevice(contacts: readonly Contact[], now: number): Map<string,
     if (
       best === undefined ||
       contact.expirationTime > best.expirationTime ||
-      (contact.expirationTime === best.expirationTime && compareCodepoints(contact.key, best.key) < 0)
+      (contact.expirationTime === best.expirationTime &&
+        compareCodepoints(contact.key, best.key) < 0)
     ) {
       latest.set(device, contact)
     }
@@ -124,7 +135,11 @@ function latestPerDevice(contacts: readonly Contact[], now: number): Map<string,
 }
 
 /** The contact of the same device that expires strictly later, or null. */
-function supersederOf(contact: Contact, now: number, latest: ReadonlyMap<string, Contact & { expirationTime: number }>): Contact | null {
+function supersederOf(
+  contact: Contact,
+  now: number,
+  latest: ReadonlyMap<string, Contact & { expirationTime: number }>,
+): Contact | null {
   if (!judgeable(contact, now)) return null
   const newest = latest.get(deviceOf(contact))
   return newest !== undefined && newest.expirationTime > contact.expirationTime ? newest : null
@@ -140,7 +155,12 @@ export function classifyContacts(
   return contacts.map((contact) => {
     const expiration = contact.expirationTime
     const superseder = supersederOf(contact, now, latest)
-    const status = expiration !== null && expiration <= now ? 'expired' : superseder !== null ? 'superseded' : 'active'
+    const status =
+      expiration !== null && expiration <= now
+        ? 'expired'
+        : superseder !== null
+          ? 'superseded'
+          : 'active'
     return classified(contact, {
       status,
       expiresIn: expiration === null ? null : expiration - now,
@@ -198,9 +218,15 @@ export function judgeAor(
   const { count } = counts
   const free = maxContacts - count
   const percentUsed = maxContacts > 0 ? (count * 100) / maxContacts : 100
-  const near = count >= 1 && (meets(thresholds.warn ?? NEAR, free, percentUsed) || (thresholds.crit !== null && meets(thresholds.crit, free, percentUsed)))
+  const near =
+    count >= 1 &&
+    (meets(thresholds.warn ?? NEAR, free, percentUsed) ||
+      (thresholds.crit !== null && meets(thresholds.crit, free, percentUsed)))
   const state: AorState = free < 0 ? 'over' : free === 0 ? 'full' : near ? 'near' : 'ok'
-  return { state, severity: severityOf(state, counts, removeExisting, thresholds, free, percentUsed) }
+  return {
+    state,
+    severity: severityOf(state, counts, removeExisting, thresholds, free, percentUsed),
+  }
 }
 
 /** The default policy plus any --crit/--warn threshold; remove_existing=yes is never a page. */
@@ -247,9 +273,15 @@ function limitOf(config: AorConfig | undefined, defaultMaxContacts: number | nul
   const removeExisting = config?.removeExisting ?? null
   const qualifyFrequency = config?.qualifyFrequency ?? null
   if (config !== undefined && config.maxContacts !== null) {
-    return { maxContacts: config.maxContacts, source: config.source, removeExisting, qualifyFrequency }
+    return {
+      maxContacts: config.maxContacts,
+      source: config.source,
+      removeExisting,
+      qualifyFrequency,
+    }
   }
-  if (defaultMaxContacts !== null) return { maxContacts: defaultMaxContacts, source: 'flag', removeExisting, qualifyFrequency }
+  if (defaultMaxContacts !== null)
+    return { maxContacts: defaultMaxContacts, source: 'flag', removeExisting, qualifyFrequency }
   return { maxContacts: null, source: 'none', removeExisting, qualifyFrequency }
 }
 
@@ -272,7 +304,13 @@ export interface BuildReportsInput {
   authoritative?: boolean
 }
 
-function buildReport(aor: string, contacts: Contact[], limit: Limit, input: BuildReportsInput, missing: boolean): AorReport {
+function buildReport(
+  aor: string,
+  contacts: Contact[],
+  limit: Limit,
+  input: BuildReportsInput,
+  missing: boolean,
+): AorReport {
   contacts.sort((a, b) => compareCodepoints(a.key, b.key))
   const classified = classifyContacts(contacts, input.now, input.qualify ?? null)
   const expired = classified.filter((c) => c.status === 'expired').length
@@ -280,8 +318,16 @@ function buildReport(aor: string, contacts: Contact[], limit: Limit, input: Buil
   const stale = expired + leftBehind(classified)
   const orphaned = missing && classified.length > 0
   const { state, severity } = orphaned
-    ? { state: 'orphaned' as const, severity: severityOf('orphaned', { count, stale }, null, DEFAULT_THRESHOLDS) }
-    : judgeAor({ count, stale }, limit.maxContacts, limit.removeExisting, input.thresholds ?? DEFAULT_THRESHOLDS)
+    ? {
+        state: 'orphaned' as const,
+        severity: severityOf('orphaned', { count, stale }, null, DEFAULT_THRESHOLDS),
+      }
+    : judgeAor(
+        { count, stale },
+        limit.maxContacts,
+        limit.removeExisting,
+        input.thresholds ?? DEFAULT_THRESHOLDS,
+      )
   return {
     aor,
     endpoints: sortedDistinct(classified.filter((c) => c.endpoint !== '').map((c) => c.endpoint)),
@@ -316,7 +362,9 @@ export function buildReports(input: BuildReportsInput): AorReport[] {
     const config = configs.get(aor)
     // an AOR that does not exist has no limit, not the --max-contacts guess
     const missing = config === undefined && input.authoritative === true
-    const limit = missing ? { maxContacts: null, source: 'none' as const, removeExisting: null } : limitOf(config, defaultMax)
+    const limit = missing
+      ? { maxContacts: null, source: 'none' as const, removeExisting: null }
+      : limitOf(config, defaultMax)
     return buildReport(aor, byAor.get(aor) ?? [], limit, input, missing)
   })
 }

@@ -98,7 +98,11 @@ export function contactFromRow(key: string, value: string): Contact | string {
  * contactFromRow for a key already checked with findKeyEnd (the dump parser has found it
  * by its shape): `aorLength` is where its `;@` starts. Only the value is checked here.
  */
-export function contactFromCheckedKey(key: string, aorLength: number, value: string): Contact | string {
+export function contactFromCheckedKey(
+  key: string,
+  aorLength: number,
+  value: string,
+): Contact | string {
   const fields = fieldsFromValue(value)
   if (typeof fields === 'string') return fields
   return {

@@ -19,7 +19,13 @@
 import { phoneModelOf } from './advice.js'
 import { compareCodepoints } from './classify.js'
 import { atOrAboveLimit, describeAgainstLimit, sourcesOf, type PerIpLimit } from './sources.js'
-import { CONTACT_FAMILY, type AorConfig, type AorReport, type ClassifiedContact, type ServerReport } from './types.js'
+import {
+  CONTACT_FAMILY,
+  type AorConfig,
+  type AorReport,
+  type ClassifiedContact,
+  type ServerReport,
+} from './types.js'
 
 export type Severity = 'critical' | 'warning' | 'info'
 
@@ -80,7 +86,8 @@ const SEVERITY_RANK: Record<Severity, number> = { critical: 0, warning: 1, info:
 /** The findings for one server, most severe first (then by kind, then subject). */
 export function diagnose(input: DoctorInput): Finding[] {
   const configs = new Map<string, AorConfig>()
-  for (const config of input.report.configs ?? []) if (!configs.has(config.aor)) configs.set(config.aor, config)
+  for (const config of input.report.configs ?? [])
+    if (!configs.has(config.aor)) configs.set(config.aor, config)
   const aors = input.report.aors
   const findings = [
     ...aorLimitFindings(aors),
@@ -95,19 +102,28 @@ export function diagnose(input: DoctorInput): Finding[] {
     ...privilegeFindings(input.ami),
   ]
   return summarise(findings).sort(
-    (a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] || FINDING_KINDS.indexOf(a.kind) - FINDING_KINDS.indexOf(b.kind) || compareCodepoints(a.subject, b.subject),
+    (a, b) =>
+      SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] ||
+      FINDING_KINDS.indexOf(a.kind) - FINDING_KINDS.indexOf(b.kind) ||
+      compareCodepoints(a.subject, b.subject),
   )
 }
 
 /** 0 nothing above info, 1 a warning, 2 a critical finding. */
 export function exitCodeOf(findings: readonly Finding[]): 0 | 1 | 2 {
-  return findings.some((f) => f.severity === 'critical') ? 2 : findings.some((f) => f.severity === 'warning') ? 1 : 0
+  return findings.some((f) => f.severity === 'critical')
+    ? 2
+    : findings.some((f) => f.severity === 'warning')
+      ? 1
+      : 0
 }
 
 // --- AORs and their limits -------------------------------------------------------------------
 
 function names(list: readonly string[], max = 5): string {
-  return list.length > max ? `${list.slice(0, max).join(', ')} and ${list.length - max} more` : list.join(', ')
+  return list.length > max
+    ? `${list.slice(0, max).join(', ')} and ${list.length - max} more`
+    : list.join(', ')
 }
 
 function genLine(aors: readonly string[], options: string): string {
@@ -130,7 +146,11 @@ function aorLimitFindings(aors: readonly AorReport[]): Finding[] {
       continue
     }
     // a configuration risk even when check does not page for it (near, or full with healthy contacts)
-    if (aor.removeExisting === true || (aor.severity === 0 && aor.state !== 'near' && aor.state !== 'full' && aor.state !== 'over')) continue
+    if (
+      aor.removeExisting === true ||
+      (aor.severity === 0 && aor.state !== 'near' && aor.state !== 'full' && aor.state !== 'over')
+    )
+      continue
     // a lone phone on max_contacts=1: the summary finding covers it
     if (aor.maxContacts === 1 && aor.count <= 1) continue
     const stale = aor.superseded ? `, ${aor.superseded} of them superseded` : ''
@@ -141,7 +161,9 @@ function aorLimitFindings(aors: readonly AorReport[]): Finding[] {
       subject: aor.aor,
       evidence:
         `${aor.count}/${aor.maxContacts} contacts (${aor.state})${stale}, remove_existing=${aor.removeExisting === false ? 'no' : 'unknown'}: ` +
-        (aor.state === 'near' ? 'one more device or stale contact and registrations are refused (403)' : 'a registration from a new address or port is refused (403)'),
+        (aor.state === 'near'
+          ? 'one more device or stale contact and registrations are refused (403)'
+          : 'a registration from a new address or port is refused (403)'),
       fix: `${genLine([aor.aor], ` --max-contacts ${aor.maxContacts}`)}${prune}`,
     })
   }
@@ -149,9 +171,14 @@ function aorLimitFindings(aors: readonly AorReport[]): Finding[] {
 }
 
 function maxContactsOneFinding(aors: readonly AorReport[]): Finding[] {
-  const risky = aors.filter((a) => a.maxContacts === 1 && a.removeExisting !== true).map((a) => a.aor)
+  const risky = aors
+    .filter((a) => a.maxContacts === 1 && a.removeExisting !== true)
+    .map((a) => a.aor)
   if (!risky.length) return []
-  const gen = risky.length <= 10 ? genLine(risky, ' --max-contacts 1') : `pjctl gen pjsip --from-server >> /etc/asterisk/pjsip.conf proposes the lines for all ${risky.length} (listed in subjects with --json), then: pjsip reload`
+  const gen =
+    risky.length <= 10
+      ? genLine(risky, ' --max-contacts 1')
+      : `pjctl gen pjsip --from-server >> /etc/asterisk/pjsip.conf proposes the lines for all ${risky.length} (listed in subjects with --json), then: pjsip reload`
   return [
     {
       severity: 'warning',
@@ -169,7 +196,10 @@ function maxContactsOneFinding(aors: readonly AorReport[]): Finding[] {
 function sourceFindings(aors: readonly AorReport[], limit: PerIpLimit | null): Finding[] {
   if (!limit) return []
   return atOrAboveLimit(sourcesOf(aors, limit)).map((row) => {
-    const agents = row.userAgents.slice(0, 3).map((u) => `${u.userAgent || '(no user agent)'} ×${u.contacts}`).join(', ')
+    const agents = row.userAgents
+      .slice(0, 3)
+      .map((u) => `${u.userAgent || '(no user agent)'} ×${u.contacts}`)
+      .join(', ')
     const top = row.userAgents[0]?.userAgent ?? ''
     const fix = row.stale
       ? `pjctl prune ${row.aorNames.length <= 5 ? `${row.aorNames.join(' ')} ` : ''}--superseded --expired removes its ${row.stale} stale contact(s); ${phoneModelOf(top).advice}`
@@ -198,7 +228,16 @@ function staleDeviceFindings(aors: readonly AorReport[]): Finding[] {
       if (contact.status !== 'superseded') continue
       const id = `${contact.userAgent.length}:${contact.userAgent}${contact.viaAddr}`
       let device = devices.get(id)
-      if (!device) devices.set(id, (device = { userAgent: contact.userAgent, address: contact.viaAddr, superseded: 0, aors: new Set() }))
+      if (!device)
+        devices.set(
+          id,
+          (device = {
+            userAgent: contact.userAgent,
+            address: contact.viaAddr,
+            superseded: 0,
+            aors: new Set(),
+          }),
+        )
       device.superseded++
       device.aors.add(aor.aor)
     }
@@ -246,20 +285,31 @@ function staleModelFindings(devices: readonly Device[]): Finding[] {
 /** The AOR is not configured (state `orphaned`, or absent from an AOR list read whole) and still holds contacts. */
 function isOrphaned(aor: AorReport, configured: ReadonlySet<string> | null): boolean {
   if (aor.state === 'orphaned') return true
-  return configured !== null && aor.contacts.length > 0 && aor.maxContactsSource === 'none' && !configured.has(aor.aor)
+  return (
+    configured !== null &&
+    aor.contacts.length > 0 &&
+    aor.maxContactsSource === 'none' &&
+    !configured.has(aor.aor)
+  )
 }
 
-function orphanFindings(aors: readonly AorReport[], configured: ReadonlySet<string> | null, now: number): Finding[] {
-  return aors.filter((aor) => isOrphaned(aor, configured)).map((aor) => {
-    const last = Math.max(...aor.contacts.map((c) => c.expirationTime ?? now))
-    return {
-      severity: 'warning' as const,
-      kind: 'orphaned-contacts' as const,
-      subject: aor.aor,
-      evidence: `${aor.contacts.length} contact(s) in astdb ${CONTACT_FAMILY} for an AOR that is not configured (deleted extension?); Asterisk keeps them until they expire, the last in ${Math.max(0, last - now)} s`,
-      fix: `pjctl prune ${aor.aor} --orphaned`,
-    }
-  })
+function orphanFindings(
+  aors: readonly AorReport[],
+  configured: ReadonlySet<string> | null,
+  now: number,
+): Finding[] {
+  return aors
+    .filter((aor) => isOrphaned(aor, configured))
+    .map((aor) => {
+      const last = Math.max(...aor.contacts.map((c) => c.expirationTime ?? now))
+      return {
+        severity: 'warning' as const,
+        kind: 'orphaned-contacts' as const,
+        subject: aor.aor,
+        evidence: `${aor.contacts.length} contact(s) in astdb ${CONTACT_FAMILY} for an AOR that is not configured (deleted extension?); Asterisk keeps them until they expire, the last in ${Math.max(0, last - now)} s`,
+        fix: `pjctl prune ${aor.aor} --orphaned`,
+      }
+    })
 }
 
 // --- expiration settings ---------------------------------------------------------------------
@@ -270,18 +320,33 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid] : Math.round((sorted[mid - 1] + sorted[mid]) / 2)
 }
 
-function churnFindings(aors: readonly AorReport[], configs: ReadonlyMap<string, AorConfig>): Finding[] {
+function churnFindings(
+  aors: readonly AorReport[],
+  configs: ReadonlyMap<string, AorConfig>,
+): Finding[] {
   const findings: Finding[] = []
   for (const aor of aors) {
     const devices = new Map<string, ClassifiedContact[]>()
     for (const c of aor.contacts) {
-      if (c.status === 'expired' || c.expiresIn === null || c.expirationTime === null || c.viaAddr === '' || c.userAgent === '') continue
+      if (
+        c.status === 'expired' ||
+        c.expiresIn === null ||
+        c.expirationTime === null ||
+        c.viaAddr === '' ||
+        c.userAgent === ''
+      )
+        continue
       const id = `${c.viaAddr.length}:${c.viaAddr}${c.userAgent}`
       const list = devices.get(id)
       if (list) list.push(c)
       else devices.set(id, [c])
     }
-    const measured: { contact: ClassifiedContact; interval: number; lifetime: number; count: number }[] = []
+    const measured: {
+      contact: ClassifiedContact
+      interval: number
+      lifetime: number
+      count: number
+    }[] = []
     for (const contacts of devices.values()) {
       if (contacts.length < 2) continue
       const lifetime = Math.max(...contacts.map((c) => c.expiresIn!))
@@ -292,9 +357,14 @@ function churnFindings(aors: readonly AorReport[], configs: ReadonlyMap<string, 
     }
     if (!measured.length) continue
     const config = configs.get(aor.aor)
-    const window = config ? ` (the AOR allows minimum_expiration=${config.minimumExpiration ?? '?'}, maximum_expiration=${config.maximumExpiration ?? '?'})` : ''
+    const window = config
+      ? ` (the AOR allows minimum_expiration=${config.minimumExpiration ?? '?'}, maximum_expiration=${config.maximumExpiration ?? '?'})`
+      : ''
     const what = measured
-      .map((m) => `${m.contact.userAgent} at ${m.contact.viaAddr} re-registered every ~${m.interval} s (${m.count} contacts, expiration_time gaps), each living at most ${m.lifetime} s`)
+      .map(
+        (m) =>
+          `${m.contact.userAgent} at ${m.contact.viaAddr} re-registered every ~${m.interval} s (${m.count} contacts, expiration_time gaps), each living at most ${m.lifetime} s`,
+      )
       .join('; ')
     const model = phoneModelOf(measured[0].contact.userAgent)
     findings.push({
@@ -308,12 +378,17 @@ function churnFindings(aors: readonly AorReport[], configs: ReadonlyMap<string, 
   return findings
 }
 
-function lifetimeFindings(aors: readonly AorReport[], configs: ReadonlyMap<string, AorConfig>): Finding[] {
+function lifetimeFindings(
+  aors: readonly AorReport[],
+  configs: ReadonlyMap<string, AorConfig>,
+): Finding[] {
   const findings: Finding[] = []
   for (const aor of aors) {
     const max = configs.get(aor.aor)?.maximumExpiration ?? null
     if (max === null) continue
-    const beyond = aor.contacts.filter((c) => c.status !== 'expired' && c.expiresIn !== null && c.expiresIn > max + SKEW_SECONDS)
+    const beyond = aor.contacts.filter(
+      (c) => c.status !== 'expired' && c.expiresIn !== null && c.expiresIn > max + SKEW_SECONDS,
+    )
     if (!beyond.length) continue
     const longest = Math.max(...beyond.map((c) => c.expiresIn!))
     const crowded = aor.state === 'full' || aor.state === 'over'
@@ -332,12 +407,18 @@ function lifetimeFindings(aors: readonly AorReport[], configs: ReadonlyMap<strin
 
 /** qualify_frequency: the AOR's configuration, else what its contacts were stored with. */
 function qualifyFrequencyOf(aor: AorReport, config: AorConfig | undefined): number | null {
-  if (config?.qualifyFrequency !== null && config?.qualifyFrequency !== undefined) return config.qualifyFrequency
-  const stored = aor.contacts.map((c) => Number(c.fields.qualify_frequency)).filter((n) => Number.isFinite(n))
+  if (config?.qualifyFrequency !== null && config?.qualifyFrequency !== undefined)
+    return config.qualifyFrequency
+  const stored = aor.contacts
+    .map((c) => Number(c.fields.qualify_frequency))
+    .filter((n) => Number.isFinite(n))
   return stored.length ? Math.max(...stored) : null
 }
 
-function qualifyFindings(aors: readonly AorReport[], configs: ReadonlyMap<string, AorConfig>): Finding[] {
+function qualifyFindings(
+  aors: readonly AorReport[],
+  configs: ReadonlyMap<string, AorConfig>,
+): Finding[] {
   const findings: Finding[] = []
   for (const aor of aors) {
     const config = configs.get(aor.aor)
@@ -347,8 +428,12 @@ function qualifyFindings(aors: readonly AorReport[], configs: ReadonlyMap<string
         severity: 'warning',
         kind: 'remove-unavailable-without-qualify',
         subject: aor.aor,
-        evidence: 'remove_unavailable=yes with qualify_frequency=0: it does nothing, no contact is ever Unavailable without qualify',
-        fix: genLine([aor.aor], ` --max-contacts ${aor.maxContacts ?? 1} --qualify-frequency 60 --remove-unavailable`),
+        evidence:
+          'remove_unavailable=yes with qualify_frequency=0: it does nothing, no contact is ever Unavailable without qualify',
+        fix: genLine(
+          [aor.aor],
+          ` --max-contacts ${aor.maxContacts ?? 1} --qualify-frequency 60 --remove-unavailable`,
+        ),
       })
     }
     if ((aor.state === 'full' || aor.state === 'over') && frequency === 0) {
@@ -406,7 +491,9 @@ function answerSizeFindings(aors: readonly AorReport[], ami: AmiFacts | null): F
       subject: `database show ${CONTACT_FAMILY}`,
       evidence:
         `your registrar answer is ${sizeText(bytes)} (${contacts} contacts) in one AMI Command message; Asterisk drops AMI output that a client leaves unread for writetimeout (100 ms by default): ` +
-        (self ? 'pjctl itself read it with Command' : 'other AMI tools on this server may get partial answers'),
+        (self
+          ? 'pjctl itself read it with Command'
+          : 'other AMI tools on this server may get partial answers'),
       fix:
         'in manager.conf set writetimeout = 5000 for every AMI user that reads the registrar, and read it with DBGetTree (write=reporting) instead of Command' +
         (self && ami ? ` (give [${ami.user}] write=reporting)` : ''),
@@ -425,10 +512,18 @@ const NEEDLESS_CLASSES: readonly [action: string, writeClass: string, what: stri
 function privilegeFindings(ami: AmiFacts | null): Finding[] {
   if (!ami?.actions) return []
   const dbGetTree = ami.source === 'dbgettree' || ami.actions.has('dbgettree')
-  const extra = NEEDLESS_CLASSES.filter(([action, writeClass]) => ami.actions!.has(action) && (writeClass !== 'command' || dbGetTree))
+  const extra = NEEDLESS_CLASSES.filter(
+    ([action, writeClass]) => ami.actions!.has(action) && (writeClass !== 'command' || dbGetTree),
+  )
   if (!extra.length) return []
   // what pjctl uses: system (limits, prune), reporting (DBGetTree), user (prune's UserEvent for the exporter)
-  const keep = [['system', 'dbdel'], ['reporting', null], ['user', 'userevent']].filter(([, action]) => action === null || ami.actions!.has(action)).map(([c]) => c)
+  const keep = [
+    ['system', 'dbdel'],
+    ['reporting', null],
+    ['user', 'userevent'],
+  ]
+    .filter(([, action]) => action === null || ami.actions!.has(action))
+    .map(([c]) => c)
   return [
     {
       severity: 'warning',

@@ -19,7 +19,13 @@
 
 import { IncompleteAnswerError } from '../errors.js'
 import { KEY_TAIL, contactFromCheckedKey, contactFromRow, findKeyEnd } from './contact.js'
-import { CONTACT_FAMILY, type Contact, type ContactRow, type ParseProblem, type ParsedContacts } from './types.js'
+import {
+  CONTACT_FAMILY,
+  type Contact,
+  type ContactRow,
+  type ParseProblem,
+  type ParsedContacts,
+} from './types.js'
 
 /** ParsedContacts plus the rows of other families (see the counting rule above). */
 export interface ParsedDump extends ParsedContacts {
@@ -56,7 +62,10 @@ function problem(line: number, reason: string, text: string): ParseProblem {
 function fieldProblem(contact: Contact, line: number, text: string): ParseProblem | null {
   const raw = contact.fields.expiration_time
   if (contact.expirationTime !== null || raw === undefined) return null
-  return { ...problem(line, `expiration_time ${JSON.stringify(raw.slice(0, 40))} is not a number`, text), kept: true }
+  return {
+    ...problem(line, `expiration_time ${JSON.stringify(raw.slice(0, 40))} is not a number`, text),
+    kept: true,
+  }
 }
 
 function isBlank(line: string): boolean {
@@ -89,7 +98,10 @@ export class DatabaseShowParser {
   private otherRows = 0
   private lineNo = 0
 
-  constructor(family: string = CONTACT_FAMILY, private readonly keep: KeepContact = KEEP_ALL) {
+  constructor(
+    family: string = CONTACT_FAMILY,
+    private readonly keep: KeepContact = KEEP_ALL,
+  ) {
     this.prefix = `/${family.replace(/^\/+|\/+$/g, '')}/`
   }
 
@@ -128,7 +140,11 @@ export class DatabaseShowParser {
     }
     let value = line.slice(colon + 2)
     if (value.length <= VALUE_COLUMN) value = trimPadding(value)
-    const contact = contactFromCheckedKey(line.slice(start, keyEnd), keyEnd - start - KEY_TAIL, value)
+    const contact = contactFromCheckedKey(
+      line.slice(start, keyEnd),
+      keyEnd - start - KEY_TAIL,
+      value,
+    )
     if (typeof contact === 'string') return this.report(contact, line)
     const field = fieldProblem(contact, this.lineNo, line)
     if (field) this.problems.push(field)
@@ -146,7 +162,10 @@ export class DatabaseShowParser {
     } else if (line.charCodeAt(0) === SLASH && line.includes(': ')) {
       this.otherRows++
     } else {
-      this.report(`not a \`${this.prefix}<key>: <value>\` line nor the \`N results found.\` line`, line)
+      this.report(
+        `not a \`${this.prefix}<key>: <value>\` line nor the \`N results found.\` line`,
+        line,
+      )
     }
   }
 }
@@ -185,12 +204,20 @@ export class DbTreeParser {
   }
 
   finish(listItems: number | null): ParsedDump {
-    return { contacts: this.contacts, problems: this.problems, declaredCount: listItems, otherRows: 0 }
+    return {
+      contacts: this.contacts,
+      problems: this.problems,
+      declaredCount: listItems,
+      otherRows: 0,
+    }
   }
 }
 
 /** AMI DBGetTree rows, all at once. */
-export function contactsFromDbTree(rows: readonly ContactRow[], listItems: number | null): ParsedDump {
+export function contactsFromDbTree(
+  rows: readonly ContactRow[],
+  listItems: number | null,
+): ParsedDump {
   const parser = new DbTreeParser()
   for (const row of rows) parser.push(row)
   return parser.finish(listItems)
@@ -224,7 +251,11 @@ export function writetimeoutHint(user?: string): string {
  * exactly that many arrived. `what` names the source, e.g. `DBGetTree from pbx1`; it ends the message.
  * (For a source where the writetimeout hint does not fit, use countCheck and throw your own.)
  */
-export function checkComplete(parsed: ParsedContacts & { otherRows?: number }, what: string, user?: string): void {
+export function checkComplete(
+  parsed: ParsedContacts & { otherRows?: number },
+  what: string,
+  user?: string,
+): void {
   const { declared, arrived, complete } = countCheck(parsed)
   if (complete) return
   const noun = parsed.otherRows ? 'entries' : 'contacts'
@@ -232,5 +263,8 @@ export function checkComplete(parsed: ParsedContacts & { otherRows?: number }, w
     declared === null
       ? `it never said how many ${noun} it holds, ${arrived} arrived`
       : `it announced ${declared} ${noun}, ${arrived} arrived`
-  throw new IncompleteAnswerError(`incomplete answer from the server: ${said} (${what})`, writetimeoutHint(user))
+  throw new IncompleteAnswerError(
+    `incomplete answer from the server: ${said} (${what})`,
+    writetimeoutHint(user),
+  )
 }

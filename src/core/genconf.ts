@@ -167,12 +167,24 @@ function controlName(c: string): string {
 export function checkName(what: string, name: string): void {
   if (typeof name !== 'string' || name === '') fail(`${what} is empty`)
   const ctl = CONTROL_CHARACTER.exec(name)
-  if (ctl) fail(`${what} '${printable(name, 80)}' contains a control character (${controlName(ctl[0])}); pjsip.conf cannot hold it`)
-  if (/\s/.test(name)) fail(`${what} '${printable(name, 80)}' contains whitespace; pjsip.conf section names cannot hold it`)
+  if (ctl)
+    fail(
+      `${what} '${printable(name, 80)}' contains a control character (${controlName(ctl[0])}); pjsip.conf cannot hold it`,
+    )
+  if (/\s/.test(name))
+    fail(
+      `${what} '${printable(name, 80)}' contains whitespace; pjsip.conf section names cannot hold it`,
+    )
   const bad = /[[\];=,]/.exec(name)
-  if (bad) fail(`${what} '${printable(name, 80)}' contains '${bad[0]}', which pjsip.conf section names cannot hold`)
+  if (bad)
+    fail(
+      `${what} '${printable(name, 80)}' contains '${bad[0]}', which pjsip.conf section names cannot hold`,
+    )
   const n = utf8.encode(name).length
-  if (n > MAX_NAME_BYTES) fail(`${what} '${printable(name, 80)}' is ${n} bytes long; Asterisk keeps only ${MAX_NAME_BYTES}`)
+  if (n > MAX_NAME_BYTES)
+    fail(
+      `${what} '${printable(name, 80)}' is ${n} bytes long; Asterisk keeps only ${MAX_NAME_BYTES}`,
+    )
 }
 
 /** Refuses a value pjsip.conf cannot hold as written. Secrets are never echoed. */
@@ -180,11 +192,17 @@ export function checkValue(what: string, value: string, secret = false): void {
   const show = secret ? '' : ` '${printable(value, 80)}'`
   if (typeof value !== 'string' || value === '') fail(`${what} is empty`)
   const ctl = CONTROL_CHARACTER.exec(value)
-  if (ctl) fail(`${what}${show} contains a control character (${controlName(ctl[0])}); pjsip.conf cannot hold it`)
+  if (ctl)
+    fail(
+      `${what}${show} contains a control character (${controlName(ctl[0])}); pjsip.conf cannot hold it`,
+    )
   if (value.includes(';')) fail(`${what}${show} contains ';', which starts a comment in pjsip.conf`)
-  if (value.trim() !== value) fail(`${what}${show} starts or ends with whitespace, which Asterisk strips`)
-  if (value[0] === '>') fail(`${what}${show} starts with '>', which Asterisk would read as part of '=>'`)
-  if (utf8.encode(value).length > MAX_VALUE_BYTES) fail(`${what} is longer than ${MAX_VALUE_BYTES} bytes`)
+  if (value.trim() !== value)
+    fail(`${what}${show} starts or ends with whitespace, which Asterisk strips`)
+  if (value[0] === '>')
+    fail(`${what}${show} starts with '>', which Asterisk would read as part of '=>'`)
+  if (utf8.encode(value).length > MAX_VALUE_BYTES)
+    fail(`${what} is longer than ${MAX_VALUE_BYTES} bytes`)
 }
 
 function checkInt(what: string, n: number, min: number, max = 0xffffffff): void {
@@ -194,9 +212,15 @@ function checkInt(what: string, n: number, min: number, max = 0xffffffff): void 
 }
 
 /** Parses `MIN-MAX` (e.g. 600-3600). */
-export function parseExpirationWindow(raw: string, n: OptionNames = PLAIN_NAMES): { min: number; max: number } {
+export function parseExpirationWindow(
+  raw: string,
+  n: OptionNames = PLAIN_NAMES,
+): { min: number; max: number } {
   const m = /^\s*(\d{1,9})\s*-\s*(\d{1,9})\s*$/.exec(String(raw))
-  if (!m) fail(`${n.expirationWindow} expects MIN-MAX in seconds, e.g. 600-3600; got '${printable(String(raw), 80)}'`)
+  if (!m)
+    fail(
+      `${n.expirationWindow} expects MIN-MAX in seconds, e.g. 600-3600; got '${printable(String(raw), 80)}'`,
+    )
   const min = Number(m[1])
   const max = Number(m[2])
   if (min < 1) fail(`${n.expirationWindow} ${min}-${max}: the minimum must be at least 1 second`)
@@ -230,18 +254,25 @@ function checkAorNumbers(where: string, v: Effective, n: OptionNames | null): vo
       `${where}${f('maxContacts', 'max_contacts')} ${printable(String(v.maxContacts), 80)} is refused: max_contacts must be at least 1 (0, Asterisk's default, makes it refuse every registration to the AOR)`,
     )
   }
-  if (v.qualifyFrequency !== undefined) checkInt(`${where}${f('qualifyFrequency', 'qualify_frequency')}`, v.qualifyFrequency, 0, 86400)
-  if (v.minimumExpiration !== undefined) checkInt(`${where}${f('minimumExpiration', 'minimum_expiration')}`, v.minimumExpiration, 1)
-  if (v.maximumExpiration !== undefined) checkInt(`${where}${f('maximumExpiration', 'maximum_expiration')}`, v.maximumExpiration, 1)
-  if (v.defaultExpiration !== undefined) checkInt(`${where}${f('defaultExpiration', 'default_expiration')}`, v.defaultExpiration, 1)
+  if (v.qualifyFrequency !== undefined)
+    checkInt(`${where}${f('qualifyFrequency', 'qualify_frequency')}`, v.qualifyFrequency, 0, 86400)
+  if (v.minimumExpiration !== undefined)
+    checkInt(`${where}${f('minimumExpiration', 'minimum_expiration')}`, v.minimumExpiration, 1)
+  if (v.maximumExpiration !== undefined)
+    checkInt(`${where}${f('maximumExpiration', 'maximum_expiration')}`, v.maximumExpiration, 1)
+  if (v.defaultExpiration !== undefined)
+    checkInt(`${where}${f('defaultExpiration', 'default_expiration')}`, v.defaultExpiration, 1)
   const min = v.minimumExpiration ?? AOR_DEFAULTS.minimumExpiration
   const max = v.maximumExpiration ?? AOR_DEFAULTS.maximumExpiration
   const def = v.defaultExpiration ?? AOR_DEFAULTS.defaultExpiration
   if (!(min <= def && def <= max)) {
-    const part = (n: number, given: number | undefined) => `${n}${given === undefined ? ' (Asterisk default)' : ''}`
+    const part = (n: number, given: number | undefined) =>
+      `${n}${given === undefined ? ' (Asterisk default)' : ''}`
     fail(
       `${where}expirations out of order: minimum_expiration ${part(min, v.minimumExpiration)}, default_expiration ${part(def, v.defaultExpiration)}, maximum_expiration ${part(max, v.maximumExpiration)}; need minimum <= default <= maximum`,
-      def > max || def < min ? `set ${(n ?? PLAIN_NAMES).defaultExpiration} inside the window` : undefined,
+      def > max || def < min
+        ? `set ${(n ?? PLAIN_NAMES).defaultExpiration} inside the window`
+        : undefined,
     )
   }
 }
@@ -259,7 +290,14 @@ function quote(value: string): string {
   return printable(q, 200)
 }
 
-function headerFlags(kind: GenKind, o: GenOptions, window: { min: number; max: number } | null, maxContacts: number, append: boolean, n: OptionNames): string {
+function headerFlags(
+  kind: GenKind,
+  o: GenOptions,
+  window: { min: number; max: number } | null,
+  maxContacts: number,
+  append: boolean,
+  n: OptionNames,
+): string {
   const f: string[] = [`; generated by pjctl gen ${kind}`]
   if (!o.fromServer) f.push(`${n.maxContacts} ${maxContacts}`)
   if (o.removeExisting === false) f.push(n.removeExisting)
@@ -292,9 +330,12 @@ function aorLines(v: Effective, prefix: string): string[] {
   if (v.removeExisting) l.push(`${prefix}remove_existing=yes`)
   if (v.removeUnavailable) l.push(`${prefix}remove_unavailable=yes`)
   if (v.qualifyFrequency !== undefined) l.push(`${prefix}qualify_frequency=${v.qualifyFrequency}`)
-  if (v.minimumExpiration !== undefined) l.push(`${prefix}minimum_expiration=${v.minimumExpiration}`)
-  if (v.maximumExpiration !== undefined) l.push(`${prefix}maximum_expiration=${v.maximumExpiration}`)
-  if (v.defaultExpiration !== undefined) l.push(`${prefix}default_expiration=${v.defaultExpiration}`)
+  if (v.minimumExpiration !== undefined)
+    l.push(`${prefix}minimum_expiration=${v.minimumExpiration}`)
+  if (v.maximumExpiration !== undefined)
+    l.push(`${prefix}maximum_expiration=${v.maximumExpiration}`)
+  if (v.defaultExpiration !== undefined)
+    l.push(`${prefix}default_expiration=${v.defaultExpiration}`)
   return l
 }
 
@@ -302,15 +343,32 @@ function aorLines(v: Effective, prefix: string): string[] {
 function aorOverrides(v: Effective, t: Effective, prefix: string): string[] {
   const l: string[] = []
   if (v.maxContacts !== t.maxContacts) l.push(`${prefix}max_contacts=${v.maxContacts}`)
-  if (v.removeExisting !== t.removeExisting) l.push(`${prefix}remove_existing=${v.removeExisting ? 'yes' : 'no'}`)
-  if (v.removeUnavailable !== t.removeUnavailable) l.push(`${prefix}remove_unavailable=${v.removeUnavailable ? 'yes' : 'no'}`)
+  if (v.removeExisting !== t.removeExisting)
+    l.push(`${prefix}remove_existing=${v.removeExisting ? 'yes' : 'no'}`)
+  if (v.removeUnavailable !== t.removeUnavailable)
+    l.push(`${prefix}remove_unavailable=${v.removeUnavailable ? 'yes' : 'no'}`)
   const num = (key: string, a: number | undefined, b: number | undefined, dflt: number) => {
     if (a !== b) l.push(`${prefix}${key}=${a ?? dflt}`)
   }
   num('qualify_frequency', v.qualifyFrequency, t.qualifyFrequency, 0)
-  num('minimum_expiration', v.minimumExpiration, t.minimumExpiration, AOR_DEFAULTS.minimumExpiration)
-  num('maximum_expiration', v.maximumExpiration, t.maximumExpiration, AOR_DEFAULTS.maximumExpiration)
-  num('default_expiration', v.defaultExpiration, t.defaultExpiration, AOR_DEFAULTS.defaultExpiration)
+  num(
+    'minimum_expiration',
+    v.minimumExpiration,
+    t.minimumExpiration,
+    AOR_DEFAULTS.minimumExpiration,
+  )
+  num(
+    'maximum_expiration',
+    v.maximumExpiration,
+    t.maximumExpiration,
+    AOR_DEFAULTS.maximumExpiration,
+  )
+  num(
+    'default_expiration',
+    v.defaultExpiration,
+    t.defaultExpiration,
+    AOR_DEFAULTS.defaultExpiration,
+  )
   return l
 }
 
@@ -319,22 +377,34 @@ function endpointLines(v: Effective, prefix: string): string[] {
   return l
 }
 
-function endpointOverrides(v: Effective, t: Effective, prefix: string, transportKey: string): string[] {
+function endpointOverrides(
+  v: Effective,
+  t: Effective,
+  prefix: string,
+  transportKey: string,
+): string[] {
   const l: string[] = []
   if (v.context !== t.context) l.push(`${prefix}context=${v.context}`)
   if (v.allow !== t.allow) l.push(`${prefix}disallow=all`, `${prefix}allow=${v.allow}`)
-  if (v.transport !== t.transport && v.transport !== undefined) l.push(`${transportKey}=${v.transport}`)
+  if (v.transport !== t.transport && v.transport !== undefined)
+    l.push(`${transportKey}=${v.transport}`)
   return l
 }
 
 function dialplanComment(name: string, v: Effective): string[] {
   if (v.maxContacts <= 1) return []
-  return [`; ${name} takes up to ${v.maxContacts} contacts; to ring every registered device:`, `; exten => ${name},1,Dial(\${PJSIP_DIAL_CONTACTS(${name})})`]
+  return [
+    `; ${name} takes up to ${v.maxContacts} contacts; to ring every registered device:`,
+    `; exten => ${name},1,Dial(\${PJSIP_DIAL_CONTACTS(${name})})`,
+  ]
 }
 
 /** Adds a name to a warning's list (first few named, then a count). */
 function names(list: string[]): string {
-  const shownList = list.slice(0, 10).map((n) => printable(n, 80)).join(', ')
+  const shownList = list
+    .slice(0, 10)
+    .map((n) => printable(n, 80))
+    .join(', ')
   return list.length > 10 ? `${shownList} and ${list.length - 10} more` : shownList
 }
 
@@ -346,17 +416,30 @@ function names(list: string[]): string {
 export function renderGen(req: GenRequest): GenResult {
   const { kind, options: o } = req
   const n = req.names ?? PLAIN_NAMES
-  if (kind !== 'pjsip' && kind !== 'wizard') fail(`unknown kind '${printable(String(kind), 80)}': expected pjsip or wizard`)
+  if (kind !== 'pjsip' && kind !== 'wizard')
+    fail(`unknown kind '${printable(String(kind), 80)}': expected pjsip or wizard`)
   const append = Boolean(o.append || o.fromServer)
   const aorOnly = Boolean(o.aorOnly)
   if (kind === 'wizard' && aorOnly && !append) {
-    fail(`${n.aorOnly} applies to gen pjsip: a wizard always creates its endpoint`, `to add AOR options to existing wizards use ${n.append}`)
+    fail(
+      `${n.aorOnly} applies to gen pjsip: a wizard always creates its endpoint`,
+      `to add AOR options to existing wizards use ${n.append}`,
+    )
   }
-  if (append && o.template !== undefined) fail(`${n.template} cannot be combined with ${n.append}/${n.fromServer}: an addition [NAME](+) adds to a section that already has its own template`)
-  if (o.expirationWindow !== undefined && (o.minimumExpiration !== undefined || o.maximumExpiration !== undefined)) {
-    fail(`give either ${n.expirationWindow} or ${n.minimumExpiration}/${n.maximumExpiration}, not both`)
+  if (append && o.template !== undefined)
+    fail(
+      `${n.template} cannot be combined with ${n.append}/${n.fromServer}: an addition [NAME](+) adds to a section that already has its own template`,
+    )
+  if (
+    o.expirationWindow !== undefined &&
+    (o.minimumExpiration !== undefined || o.maximumExpiration !== undefined)
+  ) {
+    fail(
+      `give either ${n.expirationWindow} or ${n.minimumExpiration}/${n.maximumExpiration}, not both`,
+    )
   }
-  const window = o.expirationWindow !== undefined ? parseExpirationWindow(o.expirationWindow, n) : null
+  const window =
+    o.expirationWindow !== undefined ? parseExpirationWindow(o.expirationWindow, n) : null
   const needsPassword = !append && !aorOnly
   const endpointToo = !append && !aorOnly
 
@@ -400,8 +483,13 @@ export function renderGen(req: GenRequest): GenResult {
     const key = e.name.toLowerCase()
     const prev = seen.get(key)
     if (prev) {
-      if (prev.origin === TEMPLATE) fail(`name ${label(e)} is also a template name (${printable(prev.name, 80)}); pick another ${n.template}`)
-      fail(`name ${label(e)} is listed twice (also ${label(prev)}); Asterisk would refuse the duplicate sections`)
+      if (prev.origin === TEMPLATE)
+        fail(
+          `name ${label(e)} is also a template name (${printable(prev.name, 80)}); pick another ${n.template}`,
+        )
+      fail(
+        `name ${label(e)} is listed twice (also ${label(prev)}); Asterisk would refuse the duplicate sections`,
+      )
     }
     seen.set(key, e)
   }
@@ -427,11 +515,15 @@ export function renderGen(req: GenRequest): GenResult {
     if (endpointToo) checkEndpointValues(where, v)
     if (needsPassword) {
       if (e.password === undefined || e.password === '') {
-        fail(`no password for ${label(e)}: gen never invents one`, `give ${n.passwordEnv} VAR, ${n.generatePassword}, or a password column with ${n.fromCsv} (or ${n.aorOnly} / ${n.append} for AOR options only)`)
+        fail(
+          `no password for ${label(e)}: gen never invents one`,
+          `give ${n.passwordEnv} VAR, ${n.generatePassword}, or a password column with ${n.fromCsv} (or ${n.aorOnly} / ${n.append} for AOR options only)`,
+        )
       }
       checkValue(`password for ${label(e)}`, e.password, true)
     }
-    if (v.removeUnavailable && !(v.qualifyFrequency !== undefined && v.qualifyFrequency > 0)) uselessUnavailable.push(e.name)
+    if (v.removeUnavailable && !(v.qualifyFrequency !== undefined && v.qualifyFrequency > 0))
+      uselessUnavailable.push(e.name)
     if (!v.removeExisting && v.maxContacts === 1) lockout.push(e.name)
     return v
   })
@@ -471,7 +563,10 @@ export function renderGen(req: GenRequest): GenResult {
     const lead: string[] = []
     for (const note of e.note ?? []) lead.push(`; ${printable(note, 400)}`)
     lead.push(...dialplanComment(e.name, v))
-    const sections = template !== undefined ? form.templated!({ name: e.name, password: e.password, v, t: global, template }) : form.plain({ name: e.name, password: e.password, v, t: global, template: '' })
+    const sections =
+      template !== undefined
+        ? form.templated!({ name: e.name, password: e.password, v, t: global, template })
+        : form.plain({ name: e.name, password: e.password, v, t: global, template: '' })
     sections.forEach((lines, j) => block(j === 0 ? [...lead, ...lines] : lines))
   })
 
@@ -504,7 +599,8 @@ function formOf(kind: GenKind, append: boolean, aorOnly: boolean): FormName {
   return append ? 'wizardAppend' : 'wizard'
 }
 
-const transportLine = (v: Effective): string[] => (v.transport !== undefined ? [`transport=${v.transport}`] : [])
+const transportLine = (v: Effective): string[] =>
+  v.transport !== undefined ? [`transport=${v.transport}`] : []
 
 /** Every form gen writes; --template with an append form is refused before rendering. */
 const FORMS: Record<FormName, SnippetForm> = {
@@ -515,12 +611,24 @@ const FORMS: Record<FormName, SnippetForm> = {
       [`[${tpl}-aor](!)`, 'type=aor', ...aorLines(t, '')],
     ],
     plain: ({ name, password, v }) => [
-      [`[${name}]`, 'type=endpoint', `auth=${name}`, `aors=${name}`, ...endpointLines(v, ''), ...transportLine(v)],
+      [
+        `[${name}]`,
+        'type=endpoint',
+        `auth=${name}`,
+        `aors=${name}`,
+        ...endpointLines(v, ''),
+        ...transportLine(v),
+      ],
       [`[${name}]`, 'type=auth', 'auth_type=userpass', `username=${name}`, `password=${password}`],
       [`[${name}]`, 'type=aor', ...aorLines(v, '')],
     ],
     templated: ({ name, password, v, t, template }) => [
-      [`[${name}](${template})`, `auth=${name}`, `aors=${name}`, ...endpointOverrides(v, t, '', 'transport')],
+      [
+        `[${name}](${template})`,
+        `auth=${name}`,
+        `aors=${name}`,
+        ...endpointOverrides(v, t, '', 'transport'),
+      ],
       [`[${name}](${template}-auth)`, `username=${name}`, `password=${password}`],
       [`[${name}](${template}-aor)`, ...aorOverrides(v, t, '')],
     ],
@@ -528,18 +636,35 @@ const FORMS: Record<FormName, SnippetForm> = {
   pjsipAorOnly: {
     templates: (tpl, t) => [[`[${tpl}](!)`, 'type=aor', ...aorLines(t, '')]],
     plain: ({ name, v }) => [[`[${name}]`, 'type=aor', ...aorLines(v, '')]],
-    templated: ({ name, v, t, template }) => [[`[${name}](${template})`, ...aorOverrides(v, t, '')]],
+    templated: ({ name, v, t, template }) => [
+      [`[${name}](${template})`, ...aorOverrides(v, t, '')],
+    ],
   },
   pjsipAppend: {
     plain: ({ name, v }) => [[`[${name}](+type=aor)`, ...aorLines(v, '')]],
   },
   wizard: {
-    templates: (tpl, t) => [[`[${tpl}](!)`, ...wizardHead(t), ...endpointLines(t, 'endpoint/'), ...aorLines(t, 'aor/')]],
+    templates: (tpl, t) => [
+      [`[${tpl}](!)`, ...wizardHead(t), ...endpointLines(t, 'endpoint/'), ...aorLines(t, 'aor/')],
+    ],
     plain: ({ name, password, v }) => [
-      [`[${name}]`, ...wizardHead(v), `inbound_auth/username=${name}`, `inbound_auth/password=${password}`, ...endpointLines(v, 'endpoint/'), ...aorLines(v, 'aor/')],
+      [
+        `[${name}]`,
+        ...wizardHead(v),
+        `inbound_auth/username=${name}`,
+        `inbound_auth/password=${password}`,
+        ...endpointLines(v, 'endpoint/'),
+        ...aorLines(v, 'aor/'),
+      ],
     ],
     templated: ({ name, password, v, t, template }) => [
-      [`[${name}](${template})`, `inbound_auth/username=${name}`, `inbound_auth/password=${password}`, ...endpointOverrides(v, t, 'endpoint/', 'transport'), ...aorOverrides(v, t, 'aor/')],
+      [
+        `[${name}](${template})`,
+        `inbound_auth/username=${name}`,
+        `inbound_auth/password=${password}`,
+        ...endpointOverrides(v, t, 'endpoint/', 'transport'),
+        ...aorOverrides(v, t, 'aor/'),
+      ],
     ],
   },
   wizardAppend: {
@@ -548,7 +673,12 @@ const FORMS: Record<FormName, SnippetForm> = {
 }
 
 function wizardHead(v: Effective): string[] {
-  const l = ['type=wizard', 'accepts_registrations=yes', 'sends_registrations=no', 'accepts_auth=yes']
+  const l = [
+    'type=wizard',
+    'accepts_registrations=yes',
+    'sends_registrations=no',
+    'accepts_auth=yes',
+  ]
   if (v.transport !== undefined) l.push(`transport=${v.transport}`)
   return l
 }

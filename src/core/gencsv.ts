@@ -31,7 +31,15 @@ interface CsvRecord {
 }
 
 /** What csv-parse does for us: RFC 4180 quoting, a BOM, blank lines and '#' comment lines skipped, cells trimmed. */
-const CSV_OPTIONS = { bom: true, comment: '#', comment_no_infix: true, skip_empty_lines: true, trim: true, relax_column_count: true, info: true } as const
+const CSV_OPTIONS = {
+  bom: true,
+  comment: '#',
+  comment_no_infix: true,
+  skip_empty_lines: true,
+  trim: true,
+  relax_column_count: true,
+  info: true,
+} as const
 
 interface CsvRow {
   record: string[]
@@ -45,7 +53,13 @@ function csvRecords(text: string): CsvRecord[] {
   let lastLine = 0
   try {
     // with info: true each row comes as { record, info } (csv-parse's typings do not say so)
-    const rows = parseCsv(normalised, { ...CSV_OPTIONS, on_record: (record: string[], context: { lines: number }) => ((lastLine = context.lines), record) }) as unknown as CsvRow[]
+    const rows = parseCsv(normalised, {
+      ...CSV_OPTIONS,
+      on_record: (record: string[], context: { lines: number }) => (
+        (lastLine = context.lines),
+        record
+      ),
+    }) as unknown as CsvRow[]
     return rows.map(({ record, info }) => ({
       // info.lines is where the record ends; a quoted cell may span lines
       line: info.lines - record.reduce((n, cell) => n + (cell.match(/\n/g)?.length ?? 0), 0),
@@ -53,12 +67,20 @@ function csvRecords(text: string): CsvRecord[] {
     }))
   } catch (error) {
     const e = error as Error & { code?: string; lines?: number }
-    if (e.code === 'CSV_QUOTE_NOT_CLOSED') throw new InputError(`CSV line ${firstRecordLine(normalised, lastLine + 1)}: a quoted field is never closed`)
+    if (e.code === 'CSV_QUOTE_NOT_CLOSED')
+      throw new InputError(
+        `CSV line ${firstRecordLine(normalised, lastLine + 1)}: a quoted field is never closed`,
+      )
     if (e.code === 'CSV_INVALID_CLOSING_QUOTE') {
       const got = /got "(.*?)" at line/.exec(e.message)?.[1] ?? '?'
-      throw new InputError(`CSV line ${e.lines}: unexpected '${printable(got, 80)}' after a closing quote`)
+      throw new InputError(
+        `CSV line ${e.lines}: unexpected '${printable(got, 80)}' after a closing quote`,
+      )
     }
-    if (e.code === 'INVALID_OPENING_QUOTE') throw new InputError(`CSV line ${e.lines}: a '"' inside an unquoted field (quote the whole field and double the quote)`)
+    if (e.code === 'INVALID_OPENING_QUOTE')
+      throw new InputError(
+        `CSV line ${e.lines}: a '"' inside an unquoted field (quote the whole field and double the quote)`,
+      )
     throw new InputError(`CSV line ${e.lines ?? '?'}: ${printable(e.message, 200)}`)
   }
 }
@@ -73,7 +95,12 @@ function firstRecordLine(text: string, from: number): number {
   return from
 }
 
-type IntKey = 'maxContacts' | 'qualifyFrequency' | 'minimumExpiration' | 'maximumExpiration' | 'defaultExpiration'
+type IntKey =
+  | 'maxContacts'
+  | 'qualifyFrequency'
+  | 'minimumExpiration'
+  | 'maximumExpiration'
+  | 'defaultExpiration'
 const CSV_INT: Partial<Record<CsvColumn, { key: IntKey; min: number; max?: number }>> = {
   max_contacts: { key: 'maxContacts', min: 0 },
   qualify_frequency: { key: 'qualifyFrequency', min: 0, max: 86400 },
@@ -103,15 +130,23 @@ export function parseGenCsv(text: string): GenEntry[] {
   const records = csvRecords(String(text))
   let columns: readonly CsvColumn[] = CSV_COLUMNS
   let first = 0
-  const header = records.length > 0 ? records[0].cells.map((c) => c.trim().toLowerCase().replace(/-/g, '_')) : []
+  const header =
+    records.length > 0 ? records[0].cells.map((c) => c.trim().toLowerCase().replace(/-/g, '_')) : []
   // A header row names the name column; every other cell must then be a known column.
-  if (header.includes('name') && (header[0] === 'name' || header.every((h) => (CSV_COLUMNS as readonly string[]).includes(h)))) {
+  if (
+    header.includes('name') &&
+    (header[0] === 'name' || header.every((h) => (CSV_COLUMNS as readonly string[]).includes(h)))
+  ) {
     const used = new Set<string>()
     for (const h of header) {
       if (!(CSV_COLUMNS as readonly string[]).includes(h)) {
-        throw new InputError(`CSV line ${records[0].line}: unknown column '${printable(h, 80)}'`, `known columns: ${CSV_COLUMNS.join(', ')}`)
+        throw new InputError(
+          `CSV line ${records[0].line}: unknown column '${printable(h, 80)}'`,
+          `known columns: ${CSV_COLUMNS.join(', ')}`,
+        )
       }
-      if (used.has(h)) throw new InputError(`CSV line ${records[0].line}: column '${h}' appears twice`)
+      if (used.has(h))
+        throw new InputError(`CSV line ${records[0].line}: column '${h}' appears twice`)
       used.add(h)
     }
     columns = header as CsvColumn[]
@@ -121,9 +156,12 @@ export function parseGenCsv(text: string): GenEntry[] {
   for (const r of records.slice(first)) {
     const at = `CSV line ${r.line}`
     let cells = r.cells
-    while (cells.length > columns.length && cells[cells.length - 1] === '') cells = cells.slice(0, -1)
+    while (cells.length > columns.length && cells[cells.length - 1] === '')
+      cells = cells.slice(0, -1)
     if (cells.length > columns.length) {
-      throw new InputError(`${at}: ${cells.length} fields, but there are only ${columns.length} columns (${columns.join(',')})`)
+      throw new InputError(
+        `${at}: ${cells.length} fields, but there are only ${columns.length} columns (${columns.join(',')})`,
+      )
     }
     const e: GenEntry = { name: '', origin: at }
     cells.forEach((raw, idx) => {
@@ -138,7 +176,9 @@ export function parseGenCsv(text: string): GenEntry[] {
         const spec = CSV_INT[col]!
         const max = spec.max ?? 0xffffffff
         if (!/^\d+$/.test(raw.trim()) || Number(raw) < spec.min || Number(raw) > max) {
-          throw new InputError(`${at}: ${col} '${printable(raw, 80)}' is not a whole number from ${spec.min} to ${max}`)
+          throw new InputError(
+            `${at}: ${col} '${printable(raw, 80)}' is not a whole number from ${spec.min} to ${max}`,
+          )
         }
         e[spec.key] = Number(raw)
       } else if (CSV_BOOL[col]) {

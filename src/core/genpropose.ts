@@ -15,11 +15,18 @@ export function proposeFromReports(reports: AorReport[]): GenEntry[] {
   const sorted = [...reports].sort((a, b) => (a.aor < b.aor ? -1 : a.aor > b.aor ? 1 : 0))
   return sorted.map((r) => {
     const live = r.contacts.filter((c) => c.status !== 'expired')
-    const devices = new Set(live.map((c) => (c.viaAddr || c.userAgent ? `${c.viaAddr}\u0000${c.userAgent}` : `uri\u0000${c.uri}`)))
+    const devices = new Set(
+      live.map((c) =>
+        c.viaAddr || c.userAgent ? `${c.viaAddr}\u0000${c.userAgent}` : `uri\u0000${c.uri}`,
+      ),
+    )
     const expired = r.contacts.length - live.length
     const now =
-      r.maxContacts === null ? 'max_contacts unknown' : `max_contacts=${r.maxContacts}${r.maxContactsSource !== 'none' ? ` (from ${r.maxContactsSource})` : ''}`
-    const re = r.removeExisting === null ? '' : `, remove_existing=${r.removeExisting ? 'yes' : 'no'}`
+      r.maxContacts === null
+        ? 'max_contacts unknown'
+        : `max_contacts=${r.maxContacts}${r.maxContactsSource !== 'none' ? ` (from ${r.maxContactsSource})` : ''}`
+    const re =
+      r.removeExisting === null ? '' : `, remove_existing=${r.removeExisting ? 'yes' : 'no'}`
     const counts = `${r.count} contact${r.count === 1 ? '' : 's'} (${live.length} current${expired ? `, ${expired} expired` : ''}${r.superseded ? `, ${r.superseded} superseded` : ''}) from ${devices.size} device${devices.size === 1 ? '' : 's'}`
     const current = r.maxContacts ?? 0
     const kept = current > Math.max(1, devices.size)
@@ -27,7 +34,9 @@ export function proposeFromReports(reports: AorReport[]): GenEntry[] {
       name: r.aor,
       maxContacts: Math.max(1, devices.size, current),
       removeExisting: true,
-      note: [`${r.aor}: now ${now}${re}; ${counts}${kept ? `; max_contacts stays ${current}: never lowered (a device offline now would lose its slot)` : ''}`],
+      note: [
+        `${r.aor}: now ${now}${re}; ${counts}${kept ? `; max_contacts stays ${current}: never lowered (a device offline now would lose its slot)` : ''}`,
+      ],
     }
   })
 }

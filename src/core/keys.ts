@@ -32,12 +32,16 @@ export function parseKeyPattern(raw: string, option: string): KeyPattern {
   if (aor === '') throw new UsageError(`${option} '${shown}': no AOR name before ';@'`)
   if (HEX.test(hash) && hash.length <= HASH_LENGTH) {
     if (hash.length < MIN_KEY_PREFIX) {
-      throw new UsageError(`${option} '${shown}': give at least ${MIN_KEY_PREFIX} hex digits of the hash (the KEY column shows 8)`)
+      throw new UsageError(
+        `${option} '${shown}': give at least ${MIN_KEY_PREFIX} hex digits of the hash (the KEY column shows 8)`,
+      )
     }
     return { raw, aor, hash: hash.toLowerCase() }
   }
   if (aor === null) {
-    throw new UsageError(`${option} '${shown}' is not a contact key (expected <aor>;@<hash>, or at least ${MIN_KEY_PREFIX} hex digits of the hash as the KEY column shows)`)
+    throw new UsageError(
+      `${option} '${shown}' is not a contact key (expected <aor>;@<hash>, or at least ${MIN_KEY_PREFIX} hex digits of the hash as the KEY column shows)`,
+    )
   }
   return { raw, aor, hash: null }
 }
@@ -50,21 +54,36 @@ export interface KeyResolution {
 }
 
 /** The keys `patterns` pick among `candidates`; an exact key always wins; an ambiguous prefix throws UsageError. */
-export function resolveKeys(patterns: readonly KeyPattern[], candidates: Iterable<string>, option: string): KeyResolution {
+export function resolveKeys(
+  patterns: readonly KeyPattern[],
+  candidates: Iterable<string>,
+  option: string,
+): KeyResolution {
   const all = [...candidates]
   const exact = new Set(all)
   const keys: string[] = []
   const unmatched: KeyPattern[] = []
   for (const pattern of patterns) {
-    const matches = exact.has(pattern.raw) ? [pattern.raw] : pattern.hash === null ? [] : all.filter((key) => matchesPrefix(key, pattern))
+    const matches = exact.has(pattern.raw)
+      ? [pattern.raw]
+      : pattern.hash === null
+        ? []
+        : all.filter((key) => matchesPrefix(key, pattern))
     if (matches.length === 0) unmatched.push(pattern)
     else if (matches.length === 1) {
       if (!keys.includes(matches[0])) keys.push(matches[0])
     } else {
       const sorted = [...matches].sort()
-      const listed = sorted.slice(0, MAX_CANDIDATES).map((k) => printable(k, 80)).join(', ')
-      const more = sorted.length > MAX_CANDIDATES ? ` and ${sorted.length - MAX_CANDIDATES} more` : ''
-      throw new UsageError(`${option} '${printable(pattern.raw, 80)}' is ambiguous: it matches ${matches.length} contacts: ${listed}${more}`, 'give more hex digits of the hash (or the whole key)')
+      const listed = sorted
+        .slice(0, MAX_CANDIDATES)
+        .map((k) => printable(k, 80))
+        .join(', ')
+      const more =
+        sorted.length > MAX_CANDIDATES ? ` and ${sorted.length - MAX_CANDIDATES} more` : ''
+      throw new UsageError(
+        `${option} '${printable(pattern.raw, 80)}' is ambiguous: it matches ${matches.length} contacts: ${listed}${more}`,
+        'give more hex digits of the hash (or the whole key)',
+      )
     }
   }
   return { keys, unmatched }
@@ -74,5 +93,8 @@ function matchesPrefix(key: string, pattern: KeyPattern): boolean {
   const sep = key.indexOf(KEY_SEPARATOR)
   if (sep < 0) return false
   if (pattern.aor !== null && key.slice(0, sep) !== pattern.aor) return false
-  return key.slice(sep + KEY_SEPARATOR.length).toLowerCase().startsWith(pattern.hash!)
+  return key
+    .slice(sep + KEY_SEPARATOR.length)
+    .toLowerCase()
+    .startsWith(pattern.hash!)
 }

@@ -71,13 +71,21 @@ function lastValue(category: ConfigCategory, name: string, prefix = ''): string 
   return undefined
 }
 
-function aorConfigOf(category: ConfigCategory, file: string, prefix: string, warnings: string[]): AorConfig {
+function aorConfigOf(
+  category: ConfigCategory,
+  file: string,
+  prefix: string,
+  warnings: string[],
+): AorConfig {
   const where = `${file} [${printable(category.name)}]`
   return {
     aor: category.name,
     ...aorOptions(
       (key) => lastValue(category, key, prefix),
-      (key, value, max) => warnings.push(`${where}: ${prefix}${key}=${printable(value)} is not a number from 0 to ${max}; Asterisk would refuse this AOR`),
+      (key, value, max) =>
+        warnings.push(
+          `${where}: ${prefix}${key}=${printable(value)} is not a number from 0 to ${max}; Asterisk would refuse this AOR`,
+        ),
     ),
     source: 'getconfig',
     definedIn: file,
@@ -85,13 +93,19 @@ function aorConfigOf(category: ConfigCategory, file: string, prefix: string, war
 }
 
 /** The AORs of a pjsip.conf GetConfig answer (`Filter: type=aor`); a second AOR of the same name is warned about and ignored. */
-export function aorsFromPjsipConf(categories: readonly ConfigCategory[], file = DEFAULT_AOR_FILE, warnings: string[] = []): AorConfig[] {
+export function aorsFromPjsipConf(
+  categories: readonly ConfigCategory[],
+  file = DEFAULT_AOR_FILE,
+  warnings: string[] = [],
+): AorConfig[] {
   const seen = new Set<string>()
   const result: AorConfig[] = []
   for (const category of categories) {
     if (category.template || firstType(category) !== 'aor') continue
     if (seen.has(category.name)) {
-      warnings.push(`${file}: a second type=aor section [${printable(category.name)}]; Asterisk refuses the duplicate object (use [${printable(category.name)}](+type=aor) to add to it)`)
+      warnings.push(
+        `${file}: a second type=aor section [${printable(category.name)}]; Asterisk refuses the duplicate object (use [${printable(category.name)}](+type=aor) to add to it)`,
+      )
       continue
     }
     seen.add(category.name)
@@ -101,7 +115,10 @@ export function aorsFromPjsipConf(categories: readonly ConfigCategory[], file = 
 }
 
 /** The AORs the config wizard creates from a pjsip_wizard.conf GetConfig answer: one per `type = wizard` category. */
-export function aorsFromWizardConf(categories: readonly ConfigCategory[], warnings: string[] = []): AorConfig[] {
+export function aorsFromWizardConf(
+  categories: readonly ConfigCategory[],
+  warnings: string[] = [],
+): AorConfig[] {
   const seen = new Set<string>()
   const result: AorConfig[] = []
   for (const category of categories) {

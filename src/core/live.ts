@@ -219,7 +219,12 @@ export class LiveServer {
    * already known (a resync that read contacts only). `untouched` keys (changed by events while the read
    * ran) are not counted as drift.
    */
-  load(contacts: readonly Contact[], configs: readonly AorConfig[] | null, now: number, untouched: ReadonlySet<string> = new Set()): Drift {
+  load(
+    contacts: readonly Contact[],
+    configs: readonly AorConfig[] | null,
+    now: number,
+    untouched: ReadonlySet<string> = new Set(),
+  ): Drift {
     const steps = this.loading(contacts, configs, now, untouched)
     for (;;) {
       const step = steps.next()
@@ -234,7 +239,12 @@ export class LiveServer {
    * (no put, remove, tick or judge) until the generator is done; one abandoned half way must be
    * followed by clear().
    */
-  *loading(contacts: readonly Contact[], configs: readonly AorConfig[] | null, now: number, untouched: ReadonlySet<string> = new Set()): Generator<void, Drift, void> {
+  *loading(
+    contacts: readonly Contact[],
+    configs: readonly AorConfig[] | null,
+    now: number,
+    untouched: ReadonlySet<string> = new Set(),
+  ): Generator<void, Drift, void> {
     const drift: Drift = { added: 0, removed: 0, refreshed: 0 }
     let n = 0
     this.strings = new Map()
@@ -286,7 +296,12 @@ export class LiveServer {
     const viaAddr = this.intern(contact.viaAddr)
     const userAgent = this.intern(contact.userAgent)
     if (old) {
-      if (old.expirationTime === contact.expirationTime && old.viaAddr === viaAddr && old.userAgent === userAgent) return 'same'
+      if (
+        old.expirationTime === contact.expirationTime &&
+        old.viaAddr === viaAddr &&
+        old.userAgent === userAgent
+      )
+        return 'same'
       const moved = old.expirationTime !== contact.expirationTime
       old.viaAddr = viaAddr
       old.userAgent = userAgent
@@ -296,7 +311,17 @@ export class LiveServer {
       return 'changed'
     }
     const aor = this.aor(contact.aor)
-    const kept: Kept = { key: own(contact.key), aor, viaAddr, userAgent, expirationTime: contact.expirationTime, qualify: qualifyOff(contact) ? 'NonQualified' : 'Unknown', due: NaN, phase: Phase.Done, live: true }
+    const kept: Kept = {
+      key: own(contact.key),
+      aor,
+      viaAddr,
+      userAgent,
+      expirationTime: contact.expirationTime,
+      qualify: qualifyOff(contact) ? 'NonQualified' : 'Unknown',
+      due: NaN,
+      phase: Phase.Done,
+      live: true,
+    }
     this.contacts.set(kept.key, kept)
     aor.contacts = aor.contacts.concat(kept)
     this.count(kept.qualify, 1)
@@ -368,8 +393,28 @@ export class LiveServer {
       this.dirty.delete(entry)
       entry.dirty = false
       const contacts: Contact[] = entry.contacts.map(asContact)
-      const config: AorConfig[] = entry.configured ? [{ aor: entry.name, maxContacts: entry.maxContacts, removeExisting: entry.removeExisting, removeUnavailable: null, qualifyFrequency: null, minimumExpiration: null, maximumExpiration: null, defaultExpiration: null, source: entry.source }] : []
-      const [report] = buildReports({ contacts, configs: config, now, thresholds: this.thresholds, defaultMaxContacts: this.defaultMaxContacts })
+      const config: AorConfig[] = entry.configured
+        ? [
+            {
+              aor: entry.name,
+              maxContacts: entry.maxContacts,
+              removeExisting: entry.removeExisting,
+              removeUnavailable: null,
+              qualifyFrequency: null,
+              minimumExpiration: null,
+              maximumExpiration: null,
+              defaultExpiration: null,
+              source: entry.source,
+            },
+          ]
+        : []
+      const [report] = buildReports({
+        contacts,
+        configs: config,
+        now,
+        thresholds: this.thresholds,
+        defaultMaxContacts: this.defaultMaxContacts,
+      })
       // what `pjctl check` counts per source address (core/sources.ts sourcesOf): expired are stale, not contacts
       this.addSources(entry.sources, -1)
       const sources: (string | number)[] = []
@@ -392,7 +437,15 @@ export class LiveServer {
         if (old) changed.set(entry.name, null)
         continue
       }
-      const summary: AorSummary = { aor: entry.name, count: report.count, maxContacts: report.maxContacts, superseded: report.superseded, expired: report.expired, state: report.state, severity: report.severity }
+      const summary: AorSummary = {
+        aor: entry.name,
+        count: report.count,
+        maxContacts: report.maxContacts,
+        superseded: report.superseded,
+        expired: report.expired,
+        state: report.state,
+        severity: report.severity,
+      }
       if (!old || !sameSummary(old, summary)) {
         entry.summary = summary
         changed.set(entry.name, summary)
@@ -403,8 +456,10 @@ export class LiveServer {
 
   /** Source addresses over every AOR, ordered as `pjctl check` orders them (contacts, then stale, most first; then address); the first `limit`. */
   sources(limit = Infinity): { address: string; contacts: number; stale: number }[] {
-    const order = (a: { address: string; contacts: number; stale: number }, b: { address: string; contacts: number; stale: number }) =>
-      b.contacts - a.contacts || b.stale - a.stale || compareCodepoints(a.address, b.address)
+    const order = (
+      a: { address: string; contacts: number; stale: number },
+      b: { address: string; contacts: number; stale: number },
+    ) => b.contacts - a.contacts || b.stale - a.stale || compareCodepoints(a.address, b.address)
     // the first `limit` kept sorted as they come: at 100,000 addresses this is far cheaper than sorting them all
     const top: { address: string; contacts: number; stale: number }[] = []
     for (const [address, [contacts, stale]] of this.sourceTotals) {
@@ -438,7 +493,17 @@ export class LiveServer {
   private aor(name: string): AorEntry {
     let entry = this.aors.get(name)
     if (!entry) {
-      entry = { name: own(name), contacts: [], configured: false, maxContacts: null, removeExisting: null, source: 'none', dirty: false, summary: null, sources: NO_SOURCES }
+      entry = {
+        name: own(name),
+        contacts: [],
+        configured: false,
+        maxContacts: null,
+        removeExisting: null,
+        source: 'none',
+        dirty: false,
+        summary: null,
+        sources: NO_SOURCES,
+      }
       this.aors.set(entry.name, entry)
     }
     return entry
@@ -449,7 +514,13 @@ export class LiveServer {
     const maxContacts = config?.maxContacts ?? null
     const removeExisting = config?.removeExisting ?? null
     const source = config?.source ?? 'none'
-    if (entry.configured === configured && entry.maxContacts === maxContacts && entry.removeExisting === removeExisting && entry.source === source) return
+    if (
+      entry.configured === configured &&
+      entry.maxContacts === maxContacts &&
+      entry.removeExisting === removeExisting &&
+      entry.source === source
+    )
+      return
     entry.configured = configured
     entry.maxContacts = maxContacts
     entry.removeExisting = removeExisting
@@ -491,7 +562,10 @@ export class LiveServer {
   private schedule(kept: Kept, now: number): void {
     const exp = kept.expirationTime
     if (exp === null) return this.advance(kept, Phase.Done)
-    this.advance(kept, exp - this.recheckLead > now ? Phase.Recheck : exp > now ? Phase.Judge : Phase.Sweep)
+    this.advance(
+      kept,
+      exp - this.recheckLead > now ? Phase.Recheck : exp > now ? Phase.Judge : Phase.Sweep,
+    )
   }
 
   private advance(kept: Kept, phase: Phase): void {
@@ -501,7 +575,12 @@ export class LiveServer {
       kept.due = NaN
       return
     }
-    kept.due = phase === Phase.Recheck ? exp - this.recheckLead : phase === Phase.Judge ? exp : exp + this.sweepGrace
+    kept.due =
+      phase === Phase.Recheck
+        ? exp - this.recheckLead
+        : phase === Phase.Judge
+          ? exp
+          : exp + this.sweepGrace
     this.due.push(kept.due, kept)
   }
 }
@@ -512,14 +591,32 @@ function qualifyOff(contact: Contact): boolean {
   return frequency === undefined || frequency === '0' || frequency === ''
 }
 
-const NO_QUALIFY: Record<string, string> = Object.freeze({ qualify_frequency: '0' }) as Record<string, string>
-const QUALIFY: Record<string, string> = Object.freeze({ qualify_frequency: '1' }) as Record<string, string>
+const NO_QUALIFY: Record<string, string> = Object.freeze({ qualify_frequency: '0' }) as Record<
+  string,
+  string
+>
+const QUALIFY: Record<string, string> = Object.freeze({ qualify_frequency: '1' }) as Record<
+  string,
+  string
+>
 const NO_SOURCES: (string | number)[] = []
 const NO_FIELDS: Record<string, string> = Object.freeze({}) as Record<string, string>
 
 /** A kept contact as the judging code (buildReports) takes it. */
 function asContact(k: Kept): Contact {
-  return { key: k.key, aor: k.aor.name, hash: '', uri: '', viaAddr: k.viaAddr, viaPort: null, userAgent: k.userAgent, endpoint: '', expirationTime: k.expirationTime, fields: NO_FIELDS, value: '' }
+  return {
+    key: k.key,
+    aor: k.aor.name,
+    hash: '',
+    uri: '',
+    viaAddr: k.viaAddr,
+    viaPort: null,
+    userAgent: k.userAgent,
+    endpoint: '',
+    expirationTime: k.expirationTime,
+    fields: NO_FIELDS,
+    value: '',
+  }
 }
 
 /** A string of its own: a key cut from a 64 KB network chunk would otherwise keep the whole chunk alive. */
@@ -528,7 +625,14 @@ function own(text: string): string {
 }
 
 function sameSummary(a: AorSummary, b: AorSummary): boolean {
-  return a.count === b.count && a.maxContacts === b.maxContacts && a.superseded === b.superseded && a.expired === b.expired && a.state === b.state && a.severity === b.severity
+  return (
+    a.count === b.count &&
+    a.maxContacts === b.maxContacts &&
+    a.superseded === b.superseded &&
+    a.expired === b.expired &&
+    a.state === b.state &&
+    a.severity === b.severity
+  )
 }
 
 /** An AOR worth a per-AOR series under `--per-aor problems`: not ok, or holding stale contacts. */

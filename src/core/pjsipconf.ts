@@ -94,7 +94,14 @@ const MAX_LINE = 8191
 const MAX_ENTRIES = 2_000_000
 
 /** Options that only an aor has; seeing them elsewhere usually means a `(+)` that hit the endpoint. */
-const AOR_ONLY_KEYS = ['max_contacts', 'remove_existing', 'remove_unavailable', 'minimum_expiration', 'maximum_expiration', 'default_expiration']
+const AOR_ONLY_KEYS = [
+  'max_contacts',
+  'remove_existing',
+  'remove_unavailable',
+  'minimum_expiration',
+  'maximum_expiration',
+  'default_expiration',
+]
 
 interface Section {
   name: string
@@ -240,7 +247,8 @@ class PjsipConfReader {
   /** Counts options copied or added, refusing template inheritance that explodes. */
   private count(n: number, file: string, line: number): void {
     this.totalEntries += n
-    if (this.totalEntries > MAX_ENTRIES) fail(file, line, `template inheritance expands to more than ${MAX_ENTRIES} options`)
+    if (this.totalEntries > MAX_ENTRIES)
+      fail(file, line, `template inheritance expands to more than ${MAX_ENTRIES} options`)
   }
 
   private addSection(s: Section): void {
@@ -283,7 +291,9 @@ class PjsipConfReader {
         rn = new RegExp(name)
         rv = new RegExp(value)
       } catch {
-        this.warnings.push(`${where(file, line)}: filter '${printable(nvp, 80)}' is not a regular expression`)
+        this.warnings.push(
+          `${where(file, line)}: filter '${printable(nvp, 80)}' is not a regular expression`,
+        )
         return false
       }
       if (s.entries.some((e) => rn.test(e.key) && rv.test(e.value))) found++
@@ -291,7 +301,12 @@ class PjsipConfReader {
     return found === expressions && (!s.template || templateOk)
   }
 
-  private findForAddition(name: string, filter: string, file: string, line: number): Section | undefined {
+  private findForAddition(
+    name: string,
+    filter: string,
+    file: string,
+    line: number,
+  ): Section | undefined {
     return this.byName.get(lower(name))?.find((s) => this.matchesFilter(s, filter, file, line))
   }
 
@@ -308,9 +323,19 @@ class PjsipConfReader {
       rest = rest.slice(end + 1)
     }
     if (strip(rest) !== '') {
-      this.warnings.push(`${where(file, line)}: Asterisk ignores '${printable(strip(rest), 80)}' after the section header of [${printable(name, 80)}] (options must follow ']' directly, e.g. [name](!))`)
+      this.warnings.push(
+        `${where(file, line)}: Asterisk ignores '${printable(strip(rest), 80)}' after the section header of [${printable(name, 80)}] (options must follow ']' directly, e.g. [name](!))`,
+      )
     }
-    const fresh: Section = { name, lname: lower(name), template: false, inherits: [], file, line, entries: [] }
+    const fresh: Section = {
+      name,
+      lname: lower(name),
+      template: false,
+      inherits: [],
+      file,
+      line,
+      entries: [],
+    }
     let target = fresh
     let isNew = true
     for (const opt of opts) {
@@ -320,7 +345,11 @@ class PjsipConfReader {
         const filter = opt.slice(1)
         const found = this.findForAddition(name, filter, file, line)
         if (!found) {
-          fail(file, line, `[${printable(name, 80)}](${printable(opt, 80)}) adds to a section that does not exist${filter ? ` (none named '${printable(name, 80)}' matches ${printable(filter, 80)})` : ` (no non-template section named '${printable(name, 80)}' before it)`}`)
+          fail(
+            file,
+            line,
+            `[${printable(name, 80)}](${printable(opt, 80)}) adds to a section that does not exist${filter ? ` (none named '${printable(name, 80)}' matches ${printable(filter, 80)})` : ` (no non-template section named '${printable(name, 80)}' before it)`}`,
+          )
         }
         if (isNew) {
           found!.template ||= fresh.template
@@ -331,11 +360,23 @@ class PjsipConfReader {
       } else {
         const base = this.byName.get(lower(opt))?.[0]
         if (!base) {
-          const spaced = strip(opt) !== opt ? ' (Asterisk does not allow spaces between the parentheses)' : ''
-          fail(file, line, `[${printable(name, 80)}] inherits from '${printable(opt, 80)}', which is not defined before it${spaced}`)
+          const spaced =
+            strip(opt) !== opt ? ' (Asterisk does not allow spaces between the parentheses)' : ''
+          fail(
+            file,
+            line,
+            `[${printable(name, 80)}] inherits from '${printable(opt, 80)}', which is not defined before it${spaced}`,
+          )
         }
         this.count(base!.entries.length, file, line)
-        for (const e of base!.entries) target.entries.push({ key: e.key, value: e.value, file: e.file, line: e.line, inherited: true })
+        for (const e of base!.entries)
+          target.entries.push({
+            key: e.key,
+            value: e.value,
+            file: e.file,
+            line: e.line,
+            inherited: true,
+          })
         target.inherits.push(base!.name)
       }
     }
@@ -344,16 +385,33 @@ class PjsipConfReader {
     return target
   }
 
-  load(path: string, depth: number, optional: boolean, from: { file: string; line: number; include: string } | null): void {
+  load(
+    path: string,
+    depth: number,
+    optional: boolean,
+    from: { file: string; line: number; include: string } | null,
+  ): void {
     if (this.stack.includes(path)) {
-      const chain = [...this.stack.slice(this.stack.indexOf(path)), path].map((p) => printable(p, 200)).join(' -> ')
+      const chain = [...this.stack.slice(this.stack.indexOf(path)), path]
+        .map((p) => printable(p, 200))
+        .join(' -> ')
       fail(from!.file, from!.line, `include cycle: ${chain}`)
     }
-    if (depth > MAX_INCLUDE_DEPTH) fail(from!.file, from!.line, `includes nested deeper than ${MAX_INCLUDE_DEPTH} levels (Asterisk refuses them)`)
+    if (depth > MAX_INCLUDE_DEPTH)
+      fail(
+        from!.file,
+        from!.line,
+        `includes nested deeper than ${MAX_INCLUDE_DEPTH} levels (Asterisk refuses them)`,
+      )
     const text = this.readFile(path)
     if (text === null) {
       if (optional) return
-      if (from) fail(from.file, from.line, `cannot read '${printable(path, 200)}' (#include ${printable(from.include, 200)})`)
+      if (from)
+        fail(
+          from.file,
+          from.line,
+          `cannot read '${printable(path, 200)}' (#include ${printable(from.include, 200)})`,
+        )
       throw new InputError(`cannot read '${printable(path, 200)}'`)
     }
     this.stack.push(path)
@@ -362,20 +420,32 @@ class PjsipConfReader {
     this.stack.pop()
   }
 
-  private include(kind: 'include' | 'tryinclude', arg: string, file: string, line: number, depth: number): void {
+  private include(
+    kind: 'include' | 'tryinclude',
+    arg: string,
+    file: string,
+    line: number,
+    depth: number,
+  ): void {
     let name = arg
-    if ((name[0] === '"' || name[0] === '<') && name[name.length - 1] === (name[0] === '<' ? '>' : '"')) {
+    if (
+      (name[0] === '"' || name[0] === '<') &&
+      name[name.length - 1] === (name[0] === '<' ? '>' : '"')
+    ) {
       name = name.slice(1, -1)
     }
     const resolved = this.resolvePath(file, name)
     const optional = kind === 'tryinclude'
     if (/[*?[{]/.test(name)) {
       if (!this.options.expandGlob) {
-        this.warnings.push(`${where(file, line)}: #${kind} ${printable(name, 80)} is a pattern; not followed`)
+        this.warnings.push(
+          `${where(file, line)}: #${kind} ${printable(name, 80)} is a pattern; not followed`,
+        )
         return
       }
       const paths = this.options.expandGlob(resolved)
-      if (paths.length === 0 && !optional) fail(file, line, `#include ${printable(name, 80)} matches no file`)
+      if (paths.length === 0 && !optional)
+        fail(file, line, `#include ${printable(name, 80)} matches no file`)
       for (const p of paths) this.load(p, depth + 1, optional, { file, line, include: name })
       return
     }
@@ -398,7 +468,9 @@ class PjsipConfReader {
       if (end === n && raw === '') break
       if (lineno === 1 && raw.charCodeAt(0) === 0xfeff) raw = raw.slice(1)
       if (raw.length > MAX_LINE) {
-        this.warnings.push(`${where(file, lineno)}: line longer than ${MAX_LINE} characters; Asterisk skips it`)
+        this.warnings.push(
+          `${where(file, lineno)}: line longer than ${MAX_LINE} characters; Asterisk skips it`,
+        )
         continue
       }
       const kept = stripper.strip(raw, lineno)
@@ -415,12 +487,19 @@ class PjsipConfReader {
         const directive = lower(body.slice(0, i))
         const arg = strip(body.slice(i))
         if (directive === 'include' || directive === 'tryinclude') {
-          if (!arg) this.warnings.push(`${where(file, lineno)}: #${directive} without a file name is ignored`)
+          if (!arg)
+            this.warnings.push(
+              `${where(file, lineno)}: #${directive} without a file name is ignored`,
+            )
           else this.include(directive, arg, file, lineno, depth)
         } else if (directive === 'exec') {
-          this.warnings.push(`${where(file, lineno)}: #exec ${printable(arg, 80)} is not run; what it would print is not read`)
+          this.warnings.push(
+            `${where(file, lineno)}: #exec ${printable(arg, 80)} is not run; what it would print is not read`,
+          )
         } else {
-          this.warnings.push(`${where(file, lineno)}: unknown directive '#${printable(body.slice(0, i), 80)}' is ignored`)
+          this.warnings.push(
+            `${where(file, lineno)}: unknown directive '#${printable(body.slice(0, i), 80)}' is ignored`,
+          )
         }
       } else {
         if (!cat) fail(file, lineno, `option outside any section: '${printable(line, 80)}'`)
@@ -428,11 +507,17 @@ class PjsipConfReader {
         let escaped = 0
         if (cur[0] === '\\') {
           cur = cur.slice(1)
-          if (cur === '' || cur.charCodeAt(0) < 33) fail(file, lineno, 'invalid escape at the start of the line')
+          if (cur === '' || cur.charCodeAt(0) < 33)
+            fail(file, lineno, 'invalid escape at the start of the line')
           escaped = 1
         }
         const eq = cur.indexOf('=', escaped)
-        if (eq < 0) fail(file, lineno, `not a section, option, comment or directive: '${printable(line, 80)}'`)
+        if (eq < 0)
+          fail(
+            file,
+            lineno,
+            `not a section, option, comment or directive: '${printable(line, 80)}'`,
+          )
         if (eq > escaped && cur[eq - 1] === '+') {
           const key = strip(cur.slice(0, eq - 1))
           const more = cur.slice(eq + 1)
@@ -456,7 +541,9 @@ class PjsipConfReader {
       }
     }
     if (stripper.depth > 0) {
-      this.warnings.push(`${where(file, stripper.startLine)}: block comment ';--' is never closed with '--;'`)
+      this.warnings.push(
+        `${where(file, stripper.startLine)}: block comment ';--' is never closed with '--;'`,
+      )
     }
   }
 
@@ -471,7 +558,12 @@ class PjsipConfReader {
       warnings: this.warnings,
       section(name: string, type?: string) {
         const ln = lower(name)
-        return out.find((s) => !s.template && lower(s.name) === ln && (type === undefined || firstValue(s, 'type') === type))
+        return out.find(
+          (s) =>
+            !s.template &&
+            lower(s.name) === ln &&
+            (type === undefined || firstValue(s, 'type') === type),
+        )
       },
       aors: () => aorList.map((a) => ({ ...a })),
     }
@@ -486,7 +578,12 @@ function fail(file: string, line: number, message: string): never {
   throw new InputError(`${where(file, line)}: ${message}`)
 }
 
-export function parsePjsipConf(entry: string, readFile: ReadFile, resolvePath: ResolvePath, options: PjsipConfOptions = {}): PjsipConf {
+export function parsePjsipConf(
+  entry: string,
+  readFile: ReadFile,
+  resolvePath: ResolvePath,
+  options: PjsipConfOptions = {},
+): PjsipConf {
   const reader = new PjsipConfReader(readFile, resolvePath, options)
   reader.load(entry, 0, false, null)
   return reader.result(entry)
@@ -526,12 +623,20 @@ class FrozenSection implements PjsipConfSection {
 
   get(key: string): string | undefined {
     const k = lower(key)
-    for (let i = this.entries.length - 1; i >= 0; i--) if (lower(this.entries[i].key) === k) return this.entries[i].value
+    for (let i = this.entries.length - 1; i >= 0; i--)
+      if (lower(this.entries[i].key) === k) return this.entries[i].value
     return undefined
   }
 
   toJSON() {
-    return { name: this.name, template: this.template, inherits: this.inherits, file: this.file, line: this.line, options: this.options }
+    return {
+      name: this.name,
+      template: this.template,
+      inherits: this.inherits,
+      file: this.file,
+      line: this.line,
+      options: this.options,
+    }
   }
 }
 
@@ -553,7 +658,10 @@ function collectAors(sections: PjsipConfSection[], warnings: string[]): AorConfi
     if (s.template) continue
     const type = firstValue(s, 'type')
     if (type !== 'aor') {
-      const stray = type === 'endpoint' || type === 'auth' ? AOR_ONLY_KEYS.filter((k) => s.get(k) !== undefined) : []
+      const stray =
+        type === 'endpoint' || type === 'auth'
+          ? AOR_ONLY_KEYS.filter((k) => s.get(k) !== undefined)
+          : []
       if (stray.length > 0) {
         const e = s.entries.find((x) => stray.includes(lower(x.key)))!
         warnings.push(
@@ -573,7 +681,13 @@ function collectAors(sections: PjsipConfSection[], warnings: string[]): AorConfi
     const where = `${printable(s.file, 200)}:${s.line}: [${printable(s.name, 80)}]`
     result.push({
       aor: s.name,
-      ...aorOptions((key) => s.get(key), (key, value, max) => warnings.push(`${where} ${key}=${printable(value, 80)} is not a number from 0 to ${max}; Asterisk would refuse this AOR`)),
+      ...aorOptions(
+        (key) => s.get(key),
+        (key, value, max) =>
+          warnings.push(
+            `${where} ${key}=${printable(value, 80)} is not a number from 0 to ${max}; Asterisk would refuse this AOR`,
+          ),
+      ),
       source: 'pjsip-conf',
     })
   }

@@ -87,7 +87,10 @@ function qualifyIs(contact: ClassifiedContact, states: ReadonlySet<string>): boo
 type KeepVerdict = 'beyond' | 'tie'
 
 /** For keep N in one AOR: contacts beyond the N latest-expiring, and those tied with the N-th. */
-function keepVerdicts(contacts: readonly ClassifiedContact[], keep: number): Map<string, KeepVerdict> {
+function keepVerdicts(
+  contacts: readonly ClassifiedContact[],
+  keep: number,
+): Map<string, KeepVerdict> {
   const verdicts = new Map<string, KeepVerdict>()
   const ranked = contacts
     .filter((c): c is ClassifiedContact & { expirationTime: number } => c.expirationTime !== null)
@@ -114,11 +117,18 @@ function matchedReasons(
     reasons.push({ kind: 'expired', agoSeconds: -contact.expiresIn })
   }
   if (criteria.superseded && contact.status === 'superseded') {
-    reasons.push({ kind: 'superseded', viaAddr: contact.viaAddr, userAgent: contact.userAgent, by: contact.supersededBy })
+    reasons.push({
+      kind: 'superseded',
+      viaAddr: contact.viaAddr,
+      userAgent: contact.userAgent,
+      by: contact.supersededBy,
+    })
   }
-  if (criteria.keep !== null && keep.get(contact.key) === 'beyond') reasons.push({ kind: 'beyond-keep', keep: criteria.keep })
+  if (criteria.keep !== null && keep.get(contact.key) === 'beyond')
+    reasons.push({ kind: 'beyond-keep', keep: criteria.keep })
   if (keys.has(contact.key)) reasons.push({ kind: 'key' })
-  if (criteria.unreachable && contact.qualify !== null && qualifyIs(contact, UNREACHABLE)) reasons.push({ kind: 'unreachable', qualify: contact.qualify })
+  if (criteria.unreachable && contact.qualify !== null && qualifyIs(contact, UNREACHABLE))
+    reasons.push({ kind: 'unreachable', qualify: contact.qualify })
   return reasons
 }
 
@@ -127,11 +137,21 @@ function validateCriteria(criteria: PruneCriteria): void {
   if (criteria.keep !== null && (!Number.isInteger(criteria.keep) || criteria.keep < 1)) {
     throw new UsageError(`prune: keep must be a whole number of at least 1, not ${criteria.keep}`)
   }
-  const any = criteria.expired || criteria.superseded || criteria.keep !== null || criteria.keys.length > 0 || criteria.unreachable || criteria.orphaned
+  const any =
+    criteria.expired ||
+    criteria.superseded ||
+    criteria.keep !== null ||
+    criteria.keys.length > 0 ||
+    criteria.unreachable ||
+    criteria.orphaned
   if (!any) throw new UsageError('nothing to prune: no criterion chosen')
 }
 
-function planNotes(criteria: PruneCriteria, qualifyKnown: boolean, unmatchedKeys: readonly string[]): PruneNote[] {
+function planNotes(
+  criteria: PruneCriteria,
+  qualifyKnown: boolean,
+  unmatchedKeys: readonly string[],
+): PruneNote[] {
   const notes: PruneNote[] = []
   if (criteria.superseded && !qualifyKnown) notes.push({ kind: 'superseded-unverified' })
   if (criteria.unreachable && !qualifyKnown) notes.push({ kind: 'unreachable-unknown' })
@@ -146,7 +166,10 @@ function planAor(
   keys: ReadonlySet<string>,
   unread: ReadonlySet<string>,
 ): { items: PlanItem[]; note: PruneNote | null } {
-  const keep = criteria.keep === null ? new Map<string, KeepVerdict>() : keepVerdicts(report.contacts, criteria.keep)
+  const keep =
+    criteria.keep === null
+      ? new Map<string, KeepVerdict>()
+      : keepVerdicts(report.contacts, criteria.keep)
   const items: PlanItem[] = []
   let tied = 0
   for (const contact of [...report.contacts].sort((a, b) => compareCodepoints(a.key, b.key))) {
@@ -165,14 +188,25 @@ function planAor(
       items.push({ ...item, action: 'delete', reasons })
     }
   }
-  return { items, note: tied > 0 && criteria.keep !== null ? { kind: 'keep-tie', aor: report.aor, tied, keep: criteria.keep } : null }
+  return {
+    items,
+    note:
+      tied > 0 && criteria.keep !== null
+        ? { kind: 'keep-tie', aor: report.aor, tied, keep: criteria.keep }
+        : null,
+  }
 }
 
 /**
  * The prune plan for the given (already selected) AOR reports. `unread`: keys whose qualify state was needed
  * (the contact is qualified) but could not be read: they are kept, never deleted on a guess.
  */
-export function planPrune(reports: readonly AorReport[], criteria: PruneCriteria, qualifyKnown: boolean, unread: ReadonlySet<string> = new Set()): PrunePlan {
+export function planPrune(
+  reports: readonly AorReport[],
+  criteria: PruneCriteria,
+  qualifyKnown: boolean,
+  unread: ReadonlySet<string> = new Set(),
+): PrunePlan {
   validateCriteria(criteria)
   const keys = new Set(criteria.keys)
   const items: PlanItem[] = []
@@ -208,7 +242,8 @@ export function expiredValue(value: string): string {
     return `${value.slice(0, close)}${empty ? '' : ','}"expiration_time":"1"${value.slice(close)}`
   }
   let out = value
-  for (const span of spans.reverse()) out = out.slice(0, span.valueStart) + '"1"' + out.slice(span.valueEnd)
+  for (const span of spans.reverse())
+    out = out.slice(0, span.valueStart) + '"1"' + out.slice(span.valueEnd)
   return out
 }
 

@@ -57,13 +57,23 @@ interface Tally {
 }
 
 /** One row per source address over the given AORs' contacts, busiest first. */
-export function sourcesOf(aors: readonly AorReport[], limit: PerIpLimit | null = null): SourceRow[] {
+export function sourcesOf(
+  aors: readonly AorReport[],
+  limit: PerIpLimit | null = null,
+): SourceRow[] {
   const tallies = new Map<string, Tally>()
   for (const aor of aors) {
     for (const contact of aor.contacts) {
       let tally = tallies.get(contact.viaAddr)
       if (tally === undefined) {
-        tally = { contacts: 0, superseded: 0, expired: 0, aors: new Map(), endpoints: new Set(), userAgents: new Map() }
+        tally = {
+          contacts: 0,
+          superseded: 0,
+          expired: 0,
+          aors: new Map(),
+          endpoints: new Set(),
+          userAgents: new Map(),
+        }
         tallies.set(contact.viaAddr, tally)
       }
       if (contact.endpoint !== '') tally.endpoints.add(contact.endpoint)
@@ -110,7 +120,10 @@ export function sourcesOf(aors: readonly AorReport[], limit: PerIpLimit | null =
     row.limitState = limit === null ? null : limitStateOf(row, limit)
     rows.push(row)
   }
-  return rows.sort((a, b) => b.contacts - a.contacts || b.stale - a.stale || compareCodepoints(a.address, b.address))
+  return rows.sort(
+    (a, b) =>
+      b.contacts - a.contacts || b.stale - a.stale || compareCodepoints(a.address, b.address),
+  )
 }
 
 /** The number the limit is compared with: all contacts from the address, or the busiest AOR's. */

@@ -19,7 +19,8 @@ export interface HttpListener {
   close(): Promise<void>
 }
 
-const INDEX = '<html><head><title>pjctl exporter</title></head><body><h1>pjctl exporter</h1><p><a href="/metrics">/metrics</a> <a href="/healthz">/healthz</a></p></body></html>\n'
+const INDEX =
+  '<html><head><title>pjctl exporter</title></head><body><h1>pjctl exporter</h1><p><a href="/metrics">/metrics</a> <a href="/healthz">/healthz</a></p></body></html>\n'
 
 /** Listens on host:port; rejects with the socket error (EADDRINUSE, EACCES, ...). */
 export function listen(host: string, port: number, handlers: HttpHandlers): Promise<HttpListener> {
@@ -52,7 +53,11 @@ export function listen(host: string, port: number, handlers: HttpHandlers): Prom
 }
 
 /** Answers one request; true when it is a /metrics body being sent. */
-function answer(request: IncomingMessage, response: ServerResponse, handlers: HttpHandlers): boolean {
+function answer(
+  request: IncomingMessage,
+  response: ServerResponse,
+  handlers: HttpHandlers,
+): boolean {
   response.on('error', () => undefined)
   const path = (request.url ?? '/').split('?')[0]
   if (request.method !== 'GET' && request.method !== 'HEAD') {
@@ -67,7 +72,13 @@ function answer(request: IncomingMessage, response: ServerResponse, handlers: Ht
     const body = gzip ? [gzipped] : plain
     let length = 0
     for (const piece of body) length += piece.length
-    response.writeHead(200, { 'Content-Type': contentType, 'Content-Length': length, 'Cache-Control': 'no-store', Vary: 'Accept-Encoding', ...(gzip ? { 'Content-Encoding': 'gzip' } : {}) })
+    response.writeHead(200, {
+      'Content-Type': contentType,
+      'Content-Length': length,
+      'Cache-Control': 'no-store',
+      Vary: 'Accept-Encoding',
+      ...(gzip ? { 'Content-Encoding': 'gzip' } : {}),
+    })
     if (request.method === 'HEAD') {
       response.end()
       return false
@@ -80,7 +91,10 @@ function answer(request: IncomingMessage, response: ServerResponse, handlers: Ht
   }
   if (path === '/healthz') {
     const { ok, text } = handlers.health()
-    response.writeHead(ok ? 200 : 503, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' })
+    response.writeHead(ok ? 200 : 503, {
+      'Content-Type': 'text/plain; charset=utf-8',
+      'Cache-Control': 'no-store',
+    })
     response.end(request.method === 'HEAD' ? undefined : `${text}\n`)
     return false
   }

@@ -21,7 +21,11 @@ export function adviceSummary(advice: Advice[], style: Style): string[] {
   for (const a of advice) phones.set(a.phone, (phones.get(a.phone) ?? 0) + 1)
   const needRemoveExisting = advice.filter((a) => a.removeExisting).length
   const lines = [c.bold(`Lasting fix for ${advice.length} AORs with stale or crowded contacts:`)]
-  if (needRemoveExisting) lines.push(`  - set remove_existing=yes on ${needRemoveExisting} of them ('pjctl gen pjsip --from-server' proposes the lines)`)
-  for (const [phone, count] of [...phones].sort((a, b) => b[1] - a[1])) lines.push(`  - ${count} AOR(s): ${phone}`)
+  if (needRemoveExisting)
+    lines.push(
+      `  - set remove_existing=yes on ${needRemoveExisting} of them ('pjctl gen pjsip --from-server' proposes the lines)`,
+    )
+  for (const [phone, count] of [...phones].sort((a, b) => b[1] - a[1]))
+    lines.push(`  - ${count} AOR(s): ${phone}`)
   return lines
 }

@@ -10,7 +10,12 @@ import { isoTime, type Style } from './style.js'
 import { printable } from '../text.js'
 import { AOR_FAMILIES, labelValue } from './exposition.js'
 
-const STATUS_WORD: Record<CheckStatus, string> = { 0: 'OK', 1: 'WARNING', 2: 'CRITICAL', 3: 'UNKNOWN' }
+const STATUS_WORD: Record<CheckStatus, string> = {
+  0: 'OK',
+  1: 'WARNING',
+  2: 'CRITICAL',
+  3: 'UNKNOWN',
+}
 
 /** At most this many AOR and finding lines in the long output without -v. */
 const LONG_OUTPUT_LINES = 20
@@ -44,18 +49,32 @@ export function perfLabel(label: string): string {
 }
 
 /** `'label'=value;warn;crit;min;max`, trailing empty fields left out. */
-function perf(label: string, value: number, warn = '', crit = '', min: number | '' = 0, max: number | '' = ''): string {
+function perf(
+  label: string,
+  value: number,
+  warn = '',
+  crit = '',
+  min: number | '' = 0,
+  max: number | '' = '',
+): string {
   return `${perfLabel(label)}=${[value, warn, crit, min, max].join(';').replace(/;+$/, '')}`
 }
 
 export function checkNagios(data: CheckData): string {
   const alone = !data.fleet && data.servers.length === 1 ? data.servers[0].failure : undefined
   if (alone) return `PJCTL UNKNOWN - ${nagiosText(alone.message)}\n`
-  const aors = data.servers.flatMap((s) => (s.report ? s.report.aors.map((aor) => ({ server: s.server, aor })) : []))
-  const findings = data.servers.flatMap((s) => s.findings.map((finding) => ({ server: s.server, finding })))
+  const aors = data.servers.flatMap((s) =>
+    s.report ? s.report.aors.map((aor) => ({ server: s.server, aor })) : [],
+  )
+  const findings = data.servers.flatMap((s) =>
+    s.findings.map((finding) => ({ server: s.server, finding })),
+  )
   const where = (server: string): string => (data.fleet ? `${server}/` : '')
-  const name = (a: { server: string; aor: AorReport }): string => `${where(a.server)}${a.aor.aor} (${a.aor.count}/${a.aor.maxContacts ?? '?'} ${a.aor.state}${staleText(a.aor)})`
-  const paged = aors.filter((a) => a.aor.severity > 0).sort((a, b) => b.aor.severity - a.aor.severity)
+  const name = (a: { server: string; aor: AorReport }): string =>
+    `${where(a.server)}${a.aor.aor} (${a.aor.count}/${a.aor.maxContacts ?? '?'} ${a.aor.state}${staleText(a.aor)})`
+  const paged = aors
+    .filter((a) => a.aor.severity > 0)
+    .sort((a, b) => b.aor.severity - a.aor.severity)
   const unknown = data.servers.filter((s) => s.failure)
   const parts: string[] = []
   for (const why of Object.keys(WHY) as Why[]) {
@@ -64,45 +83,126 @@ export function checkNagios(data: CheckData): string {
   }
   for (const group of [...new Set(findings.map((f) => f.finding.group))]) {
     const these = findings.filter((f) => f.finding.group === group)
-    parts.push(`${these.length} ${group}: ${list(these.map((f) => `${where(f.server)}${f.finding.subject}`))}`)
+    parts.push(
+      `${these.length} ${group}: ${list(these.map((f) => `${where(f.server)}${f.finding.subject}`))}`,
+    )
   }
-  if (unknown.length) parts.push(`${unknown.length} server(s) unreadable: ${unknown.map((s) => s.server).join(', ')}`)
+  if (unknown.length)
+    parts.push(`${unknown.length} server(s) unreadable: ${unknown.map((s) => s.server).join(', ')}`)
   const unjudged = aors.filter((a) => a.aor.state === 'unknown' && a.aor.count > 0)
   if (unjudged.length) {
-    const notes = [...new Set(data.servers.flatMap((s) => (s.report?.limits?.note ? [s.report.limits.note] : [])))]
-    const why = notes.length ? `${notes.join('; ')}; pass --pjsip-conf/--max-contacts` : 'give the AMI user write=config or system, or pass --pjsip-conf/--max-contacts'
-    parts.push(`${unjudged.length} AOR(s) with unknown max_contacts (${why}): ${list(unjudged.map(name))}`)
+    const notes = [
+      ...new Set(
+        data.servers.flatMap((s) => (s.report?.limits?.note ? [s.report.limits.note] : [])),
+      ),
+    ]
+    const why = notes.length
+      ? `${notes.join('; ')}; pass --pjsip-conf/--max-contacts`
+      : 'give the AMI user write=config or system, or pass --pjsip-conf/--max-contacts'
+    parts.push(
+      `${unjudged.length} AOR(s) with unknown max_contacts (${why}): ${list(unjudged.map(name))}`,
+    )
   }
   const contacts = aors.reduce((n, a) => n + a.aor.count, 0)
-  if (!parts.length) parts.push(okText(aors.map((a) => a.aor), contacts))
-  const count = (pick: (aor: AorReport) => boolean): number => aors.reduce((n, a) => n + (pick(a.aor) ? 1 : 0), 0)
-  const sum = (pick: (aor: AorReport) => number): number => aors.reduce((n, a) => n + pick(a.aor), 0)
+  if (!parts.length)
+    parts.push(
+      okText(
+        aors.map((a) => a.aor),
+        contacts,
+      ),
+    )
+  const count = (pick: (aor: AorReport) => boolean): number =>
+    aors.reduce((n, a) => n + (pick(a.aor) ? 1 : 0), 0)
+  const sum = (pick: (aor: AorReport) => number): number =>
+    aors.reduce((n, a) => n + pick(a.aor), 0)
   const perfdata = [
     perf('aors', aors.length),
     perf('contacts', contacts),
-    perf('critical', count((a) => a.severity === 2), '', '0', 0, aors.length),
-    perf('warning', count((a) => a.severity === 1), '0', '', 0, aors.length),
-    perf('full', count((a) => a.state === 'full' || a.state === 'over'), '', '', 0, aors.length),
-    perf('near', count((a) => a.state === 'near'), '', '', 0, aors.length),
-    perf('superseded', sum((a) => a.superseded)),
-    perf('expired', sum((a) => a.expired)),
-    perf('parse_errors', data.servers.reduce((n, s) => n + (s.report?.problems.length ?? 0), 0), '0'),
+    perf(
+      'critical',
+      count((a) => a.severity === 2),
+      '',
+      '0',
+      0,
+      aors.length,
+    ),
+    perf(
+      'warning',
+      count((a) => a.severity === 1),
+      '0',
+      '',
+      0,
+      aors.length,
+    ),
+    perf(
+      'full',
+      count((a) => a.state === 'full' || a.state === 'over'),
+      '',
+      '',
+      0,
+      aors.length,
+    ),
+    perf(
+      'near',
+      count((a) => a.state === 'near'),
+      '',
+      '',
+      0,
+      aors.length,
+    ),
+    perf(
+      'superseded',
+      sum((a) => a.superseded),
+    ),
+    perf(
+      'expired',
+      sum((a) => a.expired),
+    ),
+    perf(
+      'parse_errors',
+      data.servers.reduce((n, s) => n + (s.report?.problems.length ?? 0), 0),
+      '0',
+    ),
     perf('servers_unreadable', unknown.length, '', '0', 0, data.servers.length),
     ...(data.limit
-      ? [perf('sources_at_limit', findings.filter((f) => f.finding.kind === 'per-ip-limit' && f.finding.severity === 1).length, '0'), perf('sources_above_limit', findings.filter((f) => f.finding.kind === 'per-ip-limit' && f.finding.severity === 2).length, '', '0')]
+      ? [
+          perf(
+            'sources_at_limit',
+            findings.filter((f) => f.finding.kind === 'per-ip-limit' && f.finding.severity === 1)
+              .length,
+            '0',
+          ),
+          perf(
+            'sources_above_limit',
+            findings.filter((f) => f.finding.kind === 'per-ip-limit' && f.finding.severity === 2)
+              .length,
+            '',
+            '0',
+          ),
+        ]
       : []),
-    ...(data.fleet ? data.servers.map((s) => perf(`${s.server} status`, s.status, '1', '2', 0, 3)) : []),
+    ...(data.fleet
+      ? data.servers.map((s) => perf(`${s.server} status`, s.status, '1', '2', 0, 3))
+      : []),
   ]
   const long: string[] = []
   for (const s of unknown) long.push(`${s.server}: UNKNOWN - ${s.failure!.message}`)
   const detail = [
-    ...paged.map((a) => `${STATUS_WORD[a.aor.severity as CheckStatus]}: ${name(a)}${fixOf(a.aor, data.fleet ? ` --server ${a.server}` : '')}`),
-    ...findings.map((f) => `${STATUS_WORD[f.finding.severity]}: ${where(f.server)}${f.finding.line ?? f.finding.subject}`),
+    ...paged.map(
+      (a) =>
+        `${STATUS_WORD[a.aor.severity as CheckStatus]}: ${name(a)}${fixOf(a.aor, data.fleet ? ` --server ${a.server}` : '')}`,
+    ),
+    ...findings.map(
+      (f) =>
+        `${STATUS_WORD[f.finding.severity]}: ${where(f.server)}${f.finding.line ?? f.finding.subject}`,
+    ),
   ]
   const shown = data.verbose ? detail : detail.slice(0, LONG_OUTPUT_LINES)
   long.push(...shown)
-  if (shown.length < detail.length) long.push(`and ${detail.length - shown.length} more (pjctl check -v lists them all)`)
-  if (data.fleet) for (const s of data.servers) long.push(`server ${s.server}: ${STATUS_WORD[s.status]}`)
+  if (shown.length < detail.length)
+    long.push(`and ${detail.length - shown.length} more (pjctl check -v lists them all)`)
+  if (data.fleet)
+    for (const s of data.servers) long.push(`server ${s.server}: ${STATUS_WORD[s.status]}`)
   const first = `PJCTL ${STATUS_WORD[data.status]} - ${nagiosText(parts.join('; '))} | ${perfdata.join(' ')}`
   return [first, ...long.map(nagiosText)].join('\n') + '\n'
 }
@@ -110,8 +210,15 @@ export function checkNagios(data: CheckData): string {
 /** `, 1 superseded`, `, 1 duplicate from the same device`: what the AOR holds that a device left behind. */
 function staleText(aor: AorReport): string {
   const twins = aor.stale - aor.superseded - aor.expired
-  const parts = [aor.superseded ? `${aor.superseded} superseded` : '', aor.expired ? `${aor.expired} expired` : '', twins > 0 ? `${twins} duplicate${twins > 1 ? 's' : ''} from the same device` : '']
-  return parts.filter(Boolean).map((p) => `, ${p}`).join('')
+  const parts = [
+    aor.superseded ? `${aor.superseded} superseded` : '',
+    aor.expired ? `${aor.expired} expired` : '',
+    twins > 0 ? `${twins} duplicate${twins > 1 ? 's' : ''} from the same device` : '',
+  ]
+  return parts
+    .filter(Boolean)
+    .map((p) => `, ${p}`)
+    .join('')
 }
 
 /** What frees the slot now (a superseded or expired contact: prune) or where to look. */
@@ -119,7 +226,8 @@ function fixOf(aor: AorReport, server: string): string {
   if (aor.state === 'orphaned') return ` - pjctl prune ${aor.aor} --orphaned${server}`
   if (aor.superseded || aor.expired) return ` - pjctl prune ${aor.aor}${server}`
   // same-second twins of the only device: keeping the one latest contact frees the slot
-  if (aor.stale && aor.count - (aor.stale - aor.expired) === 1) return ` - pjctl prune ${aor.aor} --keep 1${server}`
+  if (aor.stale && aor.count - (aor.stale - aor.expired) === 1)
+    return ` - pjctl prune ${aor.aor} --keep 1${server}`
   if (aor.stale) return ` - pjctl contacts ${aor.aor}${server}`
   return ''
 }
@@ -142,41 +250,117 @@ export function* checkJson(data: CheckData, style: Style): Generator<string> {
     server: s.server,
     status: s.status,
     statusText: STATUS_WORD[s.status],
-    ...(s.report ? { aors: aorsJson(s.report.aors, style.raw === true), parseErrors: s.report.problems.length, findings: s.findings } : failureJson(s.failure!)),
-    ...(data.limit && s.sources ? { sourcesAtOrAboveLimit: s.sources.filter((r) => r.limitState === 'at' || r.limitState === 'above').map((r) => sourceJson(r, true)) } : {}),
+    ...(s.report
+      ? {
+          aors: aorsJson(s.report.aors, style.raw === true),
+          parseErrors: s.report.problems.length,
+          findings: s.findings,
+        }
+      : failureJson(s.failure!)),
+    ...(data.limit && s.sources
+      ? {
+          sourcesAtOrAboveLimit: s.sources
+            .filter((r) => r.limitState === 'at' || r.limitState === 'above')
+            .map((r) => sourceJson(r, true)),
+        }
+      : {}),
   })
-  yield* jsonPieces({ generatedAt: isoTime(data.generatedAt), status: data.status, statusText: STATUS_WORD[data.status], thresholds: data.thresholds, ...(data.limit ? { perIpLimit: data.limit } : {}), servers: data.servers.map(server) }, style.indent === true)
+  yield* jsonPieces(
+    {
+      generatedAt: isoTime(data.generatedAt),
+      status: data.status,
+      statusText: STATUS_WORD[data.status],
+      thresholds: data.thresholds,
+      ...(data.limit ? { perIpLimit: data.limit } : {}),
+      servers: data.servers.map(server),
+    },
+    style.indent === true,
+  )
   yield '\n'
 }
 
-
 export function checkPrometheus(data: CheckData): string {
-  const metric = (name: string, help: string, rows: [Record<string, string>, number][]): string[] => [
+  const metric = (
+    name: string,
+    help: string,
+    rows: [Record<string, string>, number][],
+  ): string[] => [
     `# HELP ${name} ${help}`,
     `# TYPE ${name} gauge`,
-    ...rows.map(([labels, value]) => `${name}{${Object.entries(labels).map(([k, v]) => `${k}="${labelValue(v)}"`).join(',')}} ${value}`),
+    ...rows.map(
+      ([labels, value]) =>
+        `${name}{${Object.entries(labels)
+          .map(([k, v]) => `${k}="${labelValue(v)}"`)
+          .join(',')}} ${value}`,
+    ),
   ]
   const perAor = (pick: (aor: AorReport) => number | null): [Record<string, string>, number][] =>
     data.servers.flatMap((s) =>
       (s.report?.aors ?? []).flatMap((aor) => {
         const value = pick(aor)
-        return value === null ? [] : [[{ server: s.server, aor: aor.aor }, value] as [Record<string, string>, number]]
+        return value === null
+          ? []
+          : [[{ server: s.server, aor: aor.aor }, value] as [Record<string, string>, number]]
       }),
     )
-  return [
-    ...metric(AOR_FAMILIES.contacts.name, AOR_FAMILIES.contacts.help, perAor((a) => a.count)),
-    ...metric(AOR_FAMILIES.maxContacts.name, AOR_FAMILIES.maxContacts.help, perAor((a) => a.maxContacts)),
-    ...metric(AOR_FAMILIES.superseded.name, AOR_FAMILIES.superseded.help, perAor((a) => a.superseded)),
-    ...metric(AOR_FAMILIES.expired.name, AOR_FAMILIES.expired.help, perAor((a) => a.expired)),
-    // bounded: the 100 busiest addresses of each server plus every one at or above --per-ip-limit
-    ...metric('pjctl_source_contacts', 'Unexpired contacts from the source address (via_addr), all AORs together; the 100 busiest addresses and every one at or above --per-ip-limit.',
-      data.servers.flatMap((s) => boundedSources(s.sources ?? []).map((r): [Record<string, string>, number] => [{ server: s.server, address: r.address }, r.contacts]))),
-    ...metric('pjctl_server_up', '1 when pjctl could read the server.', data.servers.map((s) => [{ server: s.server }, s.failure ? 0 : 1])),
-    ...metric('pjctl_parse_errors', 'Lines (or items) of the server\'s answer that did not parse: contacts may be missing.', data.servers.flatMap((s) => (s.report ? [[{ server: s.server }, s.report.problems.length] as [Record<string, string>, number]] : []))),
-    ...metric('pjctl_check_status', 'Check status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.', data.servers.map((s) => [{ server: s.server }, s.status])),
-  ].join('\n') + '\n'
+  return (
+    [
+      ...metric(
+        AOR_FAMILIES.contacts.name,
+        AOR_FAMILIES.contacts.help,
+        perAor((a) => a.count),
+      ),
+      ...metric(
+        AOR_FAMILIES.maxContacts.name,
+        AOR_FAMILIES.maxContacts.help,
+        perAor((a) => a.maxContacts),
+      ),
+      ...metric(
+        AOR_FAMILIES.superseded.name,
+        AOR_FAMILIES.superseded.help,
+        perAor((a) => a.superseded),
+      ),
+      ...metric(
+        AOR_FAMILIES.expired.name,
+        AOR_FAMILIES.expired.help,
+        perAor((a) => a.expired),
+      ),
+      // bounded: the 100 busiest addresses of each server plus every one at or above --per-ip-limit
+      ...metric(
+        'pjctl_source_contacts',
+        'Unexpired contacts from the source address (via_addr), all AORs together; the 100 busiest addresses and every one at or above --per-ip-limit.',
+        data.servers.flatMap((s) =>
+          boundedSources(s.sources ?? []).map((r): [Record<string, string>, number] => [
+            { server: s.server, address: r.address },
+            r.contacts,
+          ]),
+        ),
+      ),
+      ...metric(
+        'pjctl_server_up',
+        '1 when pjctl could read the server.',
+        data.servers.map((s) => [{ server: s.server }, s.failure ? 0 : 1]),
+      ),
+      ...metric(
+        'pjctl_parse_errors',
+        "Lines (or items) of the server's answer that did not parse: contacts may be missing.",
+        data.servers.flatMap((s) =>
+          s.report
+            ? [[{ server: s.server }, s.report.problems.length] as [Record<string, string>, number]]
+            : [],
+        ),
+      ),
+      ...metric(
+        'pjctl_check_status',
+        'Check status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.',
+        data.servers.map((s) => [{ server: s.server }, s.status]),
+      ),
+    ].join('\n') + '\n'
+  )
 }
 
 function list(names: string[]): string {
-  return names.length > 5 ? `${names.slice(0, 5).join(', ')} and ${names.length - 5} more` : names.join(', ')
+  return names.length > 5
+    ? `${names.slice(0, 5).join(', ')} and ${names.length - 5} more`
+    : names.join(', ')
 }

@@ -21,17 +21,34 @@ export function contactsTable(data: ContactsData, style: Style): string | Iterab
     if (data.fleet) out.push(c.bold(`== ${server.server} ==`))
     if (!server.aors.length) out.push('No AORs and no registered contacts.', '')
     // cli-table3 needs ~0.4 ms a table: on a big PBX show the first AORs that need attention.
-    const shown = server.aors.length > MAX_TABLES ? server.aors.filter(needsAttention).slice(0, MAX_TABLES) : server.aors
+    const shown =
+      server.aors.length > MAX_TABLES
+        ? server.aors.filter(needsAttention).slice(0, MAX_TABLES)
+        : server.aors
     const hint = unknownLimitHint(server)
     for (const aor of shown) out.push(aorHeader(aor, style, hint), contactRows(aor, style), '')
     const hidden = server.aors.length - shown.length
-    if (hidden) out.push(`${hidden} of ${server.aors.length} AORs not shown (the table shows at most ${MAX_TABLES}, those needing attention first); name them, or use --json for every AOR.`, '')
+    if (hidden)
+      out.push(
+        `${hidden} of ${server.aors.length} AORs not shown (the table shows at most ${MAX_TABLES}, those needing attention first); name them, or use --json for every AOR.`,
+        '',
+      )
   }
   if (data.limit && data.sources) {
-    for (const { server, rows } of data.sources) out.push(...limitLines(rows, data.limit, style, data.fleet ? server : null), '')
+    for (const { server, rows } of data.sources)
+      out.push(...limitLines(rows, data.limit, style, data.fleet ? server : null), '')
   }
-  if (data.advice.length > MAX_ADVICE) out.push(...adviceSummary(data.advice.map((a) => a.advice), style), '')
-  else for (const { server, advice } of data.advice) out.push(...adviceLines(advice, data.fleet ? server : null, style), '')
+  if (data.advice.length > MAX_ADVICE)
+    out.push(
+      ...adviceSummary(
+        data.advice.map((a) => a.advice),
+        style,
+      ),
+      '',
+    )
+  else
+    for (const { server, advice } of data.advice)
+      out.push(...adviceLines(advice, data.fleet ? server : null, style), '')
   return out.join('\n')
 }
 
@@ -47,28 +64,45 @@ function needsAttention(aor: AorReport): boolean {
 /** Why an AOR's max_contacts is unknown on this server, in words that name the real cause. */
 export function unknownLimitHint(report: ServerReport): string {
   const note = report.limits?.note
-  return note ? `${printable(note)}; pass --pjsip-conf or --max-contacts` : 'pass --pjsip-conf or --max-contacts'
+  return note
+    ? `${printable(note)}; pass --pjsip-conf or --max-contacts`
+    : 'pass --pjsip-conf or --max-contacts'
 }
 
 function aorHeader(aor: AorReport, style: Style, unknownHint: string): string {
   const c = paint(style)
   const max = aor.maxContacts === null ? '?' : String(aor.maxContacts)
-  const limit = aor.state === 'orphaned'
-    ? 'AOR not configured: orphaned contacts, pjctl prune removes them'
-    : aor.maxContacts === null ? `max_contacts unknown: ${unknownHint}` : `max_contacts ${max} from ${aor.maxContactsSource}`
+  const limit =
+    aor.state === 'orphaned'
+      ? 'AOR not configured: orphaned contacts, pjctl prune removes them'
+      : aor.maxContacts === null
+        ? `max_contacts unknown: ${unknownHint}`
+        : `max_contacts ${max} from ${aor.maxContactsSource}`
   const extras = [
     `endpoint ${aor.endpoints.join(', ') || '-'}`,
     limit,
-    aor.removeExisting === true ? 'remove_existing=yes' : aor.removeExisting === false ? 'remove_existing=no' : null,
+    aor.removeExisting === true
+      ? 'remove_existing=yes'
+      : aor.removeExisting === false
+        ? 'remove_existing=no'
+        : null,
     aor.expired ? `${aor.expired} expired` : null,
-  ].filter(Boolean).join('; ')
+  ]
+    .filter(Boolean)
+    .join('; ')
   const name = `AOR ${printable(aor.aor)}`
   const count = `${aor.count}/${max}`
   const state = aor.state.toUpperCase()
   // the header fits the terminal too: the details in parentheses give way first
-  const room = style.width === undefined ? Infinity : style.width - textWidth(`${name}  ${count}  ${state}  ()`)
+  const room =
+    style.width === undefined
+      ? Infinity
+      : style.width - textWidth(`${name}  ${count}  ${state}  ()`)
   const details = room >= 8 ? `  (${ellipsis(printable(extras), room)})` : ''
-  const head = room >= 8 || style.width === undefined ? name : ellipsis(name, Math.max(style.width - textWidth(`  ${count}  ${state}`), 4))
+  const head =
+    room >= 8 || style.width === undefined
+      ? name
+      : ellipsis(name, Math.max(style.width - textWidth(`  ${count}  ${state}`), 4))
   return `${c.bold(head)}  ${count}  ${stateColor(c, aor.state, state)}${details}`
 }
 
@@ -89,14 +123,19 @@ export function fitColumns(natural: number[], width: number | undefined): number
   if (width === undefined) return widths
   const limit = width - GAP * widths.length
   const total = (): number => widths.reduce((a, b) => a + b, 0)
-  const widest = (candidates: number[], min: number): number => candidates.filter((i) => widths[i] > min).sort((a, b) => widths[b] - widths[a] || a - b)[0] ?? -1
+  const widest = (candidates: number[], min: number): number =>
+    candidates.filter((i) => widths[i] > min).sort((a, b) => widths[b] - widths[a] || a - b)[0] ??
+    -1
   while (total() > limit) {
     const i = widest(FLEXIBLE, MIN_FLEXIBLE)
     if (i < 0) break
     widths[i]--
   }
   while (total() > limit) {
-    const i = widest(widths.map((_, k) => k), 3)
+    const i = widest(
+      widths.map((_, k) => k),
+      3,
+    )
     if (i < 0) break
     widths[i]--
   }
@@ -114,13 +153,22 @@ function contactRows(aor: AorReport, style: Style): string {
     duration(contact.expiresIn),
     statusText(contact),
   ])
-  let widths = fitColumns(HEAD.map((h, i) => Math.max(textWidth(h), ...rows.map((r) => textWidth(r[i])))), style.width)
+  let widths = fitColumns(
+    HEAD.map((h, i) => Math.max(textWidth(h), ...rows.map((r) => textWidth(r[i])))),
+    style.width,
+  )
   // URI or USER AGENT cut short: `superseded` without `by <hash>` gives them room (the newer
   // contact's key is on its own row, and the JSON has supersededBy)
   const natural = HEAD.map((h, i) => Math.max(textWidth(h), ...rows.map((r) => textWidth(r[i]))))
-  if (FLEXIBLE.some((i) => widths[i] < natural[i]) && aor.contacts.some((contact) => contact.status === 'superseded')) {
+  if (
+    FLEXIBLE.some((i) => widths[i] < natural[i]) &&
+    aor.contacts.some((contact) => contact.status === 'superseded')
+  ) {
     for (const [i, contact] of aor.contacts.entries()) rows[i][5] = statusText(contact, false)
-    widths = fitColumns(HEAD.map((h, i) => Math.max(textWidth(h), ...rows.map((r) => textWidth(r[i])))), style.width)
+    widths = fitColumns(
+      HEAD.map((h, i) => Math.max(textWidth(h), ...rows.map((r) => textWidth(r[i])))),
+      style.width,
+    )
   }
   const table = new Table({
     head: HEAD,
@@ -129,7 +177,8 @@ function contactRows(aor: AorReport, style: Style): string {
     style: { head: style.color ? ['cyan'] : [], border: [], 'padding-left': 0, 'padding-right': 0 },
     wordWrap: false,
   })
-  for (const [i, row] of rows.entries()) table.push([...row.slice(0, 5), stateColor(c, aor.contacts[i].status, row[5])])
+  for (const [i, row] of rows.entries())
+    table.push([...row.slice(0, 5), stateColor(c, aor.contacts[i].status, row[5])])
   return table
     .toString()
     .split('\n')
@@ -139,9 +188,21 @@ function contactRows(aor: AorReport, style: Style): string {
 
 /** No box drawing: two spaces before and between columns. */
 const BORDERLESS = {
-  top: '', 'top-mid': '', 'top-left': '', 'top-right': '',
-  bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '',
-  left: ' '.repeat(GAP), 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: ' '.repeat(GAP),
+  top: '',
+  'top-mid': '',
+  'top-left': '',
+  'top-right': '',
+  bottom: '',
+  'bottom-mid': '',
+  'bottom-left': '',
+  'bottom-right': '',
+  left: ' '.repeat(GAP),
+  'left-mid': '',
+  mid: '',
+  'mid-mid': '',
+  right: '',
+  'right-mid': '',
+  middle: ' '.repeat(GAP),
 }
 
 /**
@@ -168,8 +229,12 @@ export function* contactsPlain(data: ContactsData): Generator<string> {
 }
 
 function statusText(contact: ClassifiedContact, by = true): string {
-  const superseded = by && contact.status === 'superseded' && contact.supersededBy ? ` by ${contact.supersededBy.split(';@')[1]?.slice(0, 8) ?? ''}` : ''
-  const qualify = contact.qualify && contact.qualify !== 'NonQualified' ? ` (${contact.qualify})` : ''
+  const superseded =
+    by && contact.status === 'superseded' && contact.supersededBy
+      ? ` by ${contact.supersededBy.split(';@')[1]?.slice(0, 8) ?? ''}`
+      : ''
+  const qualify =
+    contact.qualify && contact.qualify !== 'NonQualified' ? ` (${contact.qualify})` : ''
   return `${contact.status}${superseded}${qualify}`
 }
 
@@ -179,9 +244,16 @@ export function* contactsJson(data: ContactsData, style: Style): Generator<strin
     const doc = serverJson(server, style.raw === true)
     if (!data.limit) return doc
     const rows = data.sources?.find((s) => s.server === server.server)?.rows ?? []
-    return { ...doc, perIpLimit: data.limit, sourcesAtOrAboveLimit: rows.map((r) => sourceJson(r, true)) }
+    return {
+      ...doc,
+      perIpLimit: data.limit,
+      sourcesAtOrAboveLimit: rows.map((r) => sourceJson(r, true)),
+    }
   })
-  yield* jsonPieces(data.fleet ? { generatedAt: isoTime(data.generatedAt), servers: docs } : docs[0], style.indent === true)
+  yield* jsonPieces(
+    data.fleet ? { generatedAt: isoTime(data.generatedAt), servers: docs } : docs[0],
+    style.indent === true,
+  )
   yield '\n'
 }
 
@@ -200,30 +272,30 @@ export function serverJson(report: ServerReport, raw = false): object {
  *  fields of each contact (which roughly double the output) only with `raw` (--raw). */
 export function aorsJson(aors: AorReport[], raw = false): Lazy<object> {
   return lazyMap(aors, (aor) => ({
-      aor: aor.aor,
-      endpoints: aor.endpoints,
-      maxContacts: aor.maxContacts,
-      maxContactsSource: aor.maxContactsSource,
-      removeExisting: aor.removeExisting,
-      count: aor.count,
-      state: aor.state,
-      severity: aor.severity,
-      stale: aor.stale,
-      contacts: aor.contacts.map((contact) => ({
-        key: contact.key,
-        hash: contact.hash,
-        uri: contact.uri,
-        viaAddr: contact.viaAddr,
-        viaPort: contact.viaPort,
-        userAgent: contact.userAgent,
-        endpoint: contact.endpoint,
-        expirationTime: contact.expirationTime,
-        expiresIn: contact.expiresIn,
-        status: contact.status,
-        supersededBy: contact.supersededBy,
-        qualify: contact.qualify,
-        ...(raw ? { fields: contact.fields } : {}),
-      })),
+    aor: aor.aor,
+    endpoints: aor.endpoints,
+    maxContacts: aor.maxContacts,
+    maxContactsSource: aor.maxContactsSource,
+    removeExisting: aor.removeExisting,
+    count: aor.count,
+    state: aor.state,
+    severity: aor.severity,
+    stale: aor.stale,
+    contacts: aor.contacts.map((contact) => ({
+      key: contact.key,
+      hash: contact.hash,
+      uri: contact.uri,
+      viaAddr: contact.viaAddr,
+      viaPort: contact.viaPort,
+      userAgent: contact.userAgent,
+      endpoint: contact.endpoint,
+      expirationTime: contact.expirationTime,
+      expiresIn: contact.expiresIn,
+      status: contact.status,
+      supersededBy: contact.supersededBy,
+      qualify: contact.qualify,
+      ...(raw ? { fields: contact.fields } : {}),
+    })),
   }))
 }
 
@@ -233,7 +305,12 @@ export function failureLine(failure: ServerFailure, c: ReturnType<typeof paint>)
 }
 
 export function failureJson(failure: ServerFailure): object {
-  return { server: failure.server, error: failure.message, hint: failure.hint ?? null, exitCode: failure.exit }
+  return {
+    server: failure.server,
+    error: failure.message,
+    hint: failure.hint ?? null,
+    exitCode: failure.exit,
+  }
 }
 
 export function isFailure(value: ServerReport | ServerFailure): value is ServerFailure {

@@ -17,14 +17,24 @@ export function doctorTable(data: DoctorData, style: Style): string {
       out.push(failureLine(server, c), '')
       continue
     }
-    out.push(c.bold(`pjctl doctor: ${server.server}`) + ` (${server.contacts} contacts, ${server.aors} AORs, read with ${server.source})`, '')
+    out.push(
+      c.bold(`pjctl doctor: ${server.server}`) +
+        ` (${server.contacts} contacts, ${server.aors} AORs, read with ${server.source})`,
+      '',
+    )
     if (!server.findings.length) out.push('No findings: nothing here causes lockouts.', '')
     let n = 0
     for (const severity of ORDER) {
       const group = server.findings.filter((f) => f.severity === severity)
       if (!group.length) continue
       const title = `${severity.toUpperCase()} (${group.length})`
-      out.push(severity === 'critical' ? c.red.bold(title) : severity === 'warning' ? c.yellow.bold(title) : c.bold(title))
+      out.push(
+        severity === 'critical'
+          ? c.red.bold(title)
+          : severity === 'warning'
+            ? c.yellow.bold(title)
+            : c.bold(title),
+      )
       for (const f of group) out.push(...findingLines(++n, f, style), '')
     }
     out.push(summaryLine(server))
@@ -35,7 +45,11 @@ export function doctorTable(data: DoctorData, style: Style): string {
 
 function findingLines(n: number, f: Finding, style: Style): string[] {
   const c = paint(style)
-  return [`${String(n).padStart(3)}. ${c.bold(printable(f.subject))}  [${f.kind}]`, `     ${printable(f.evidence)}`, `     ${c.cyan('fix:')} ${printable(f.fix)}`]
+  return [
+    `${String(n).padStart(3)}. ${c.bold(printable(f.subject))}  [${f.kind}]`,
+    `     ${printable(f.evidence)}`,
+    `     ${c.cyan('fix:')} ${printable(f.fix)}`,
+  ]
 }
 
 function summaryLine(server: DoctorServer): string {
@@ -44,11 +58,21 @@ function summaryLine(server: DoctorServer): string {
 }
 
 function serverJson(server: DoctorServer): object {
-  return { server: server.server, generatedAt: isoTime(server.generatedAt), source: server.source, findings: server.findings }
+  return {
+    server: server.server,
+    generatedAt: isoTime(server.generatedAt),
+    source: server.source,
+    findings: server.findings,
+  }
 }
 
 export function* doctorJson(data: DoctorData, style: Style): Generator<string> {
-  const docs = data.servers.map((s) => ('message' in s ? failureJson(s as ServerFailure) : serverJson(s)))
-  yield* jsonPieces(data.fleet ? { generatedAt: isoTime(data.generatedAt), servers: docs } : docs[0], style.indent === true)
+  const docs = data.servers.map((s) =>
+    'message' in s ? failureJson(s as ServerFailure) : serverJson(s),
+  )
+  yield* jsonPieces(
+    data.fleet ? { generatedAt: isoTime(data.generatedAt), servers: docs } : docs[0],
+    style.indent === true,
+  )
   yield '\n'
 }

@@ -9,10 +9,22 @@ export function labelValue(value: string): string {
 /** The per-AOR families: `check --format prometheus` and the exporter give the same names and HELP. */
 export const AOR_FAMILIES = {
   contacts: { name: 'pjctl_aor_contacts', help: 'Unexpired contacts registered to the AOR.' },
-  maxContacts: { name: 'pjctl_aor_max_contacts', help: "The AOR's max_contacts (absent when unknown)." },
-  superseded: { name: 'pjctl_aor_superseded_contacts', help: 'Contacts superseded by a newer registration from the same device.' },
-  expired: { name: 'pjctl_aor_expired_contacts', help: 'Contacts past expiration_time that Asterisk has not swept yet.' },
-  state: { name: 'pjctl_aor_state', help: "The AOR's state (ok, near, full, over, unknown): 1 for the current one." },
+  maxContacts: {
+    name: 'pjctl_aor_max_contacts',
+    help: "The AOR's max_contacts (absent when unknown).",
+  },
+  superseded: {
+    name: 'pjctl_aor_superseded_contacts',
+    help: 'Contacts superseded by a newer registration from the same device.',
+  },
+  expired: {
+    name: 'pjctl_aor_expired_contacts',
+    help: 'Contacts past expiration_time that Asterisk has not swept yet.',
+  },
+  state: {
+    name: 'pjctl_aor_state',
+    help: "The AOR's state (ok, near, full, over, unknown): 1 for the current one.",
+  },
 } as const
 
 /** `# HELP` and `# TYPE … gauge` of a family, each line ending in a line feed. */

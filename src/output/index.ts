@@ -54,7 +54,12 @@ function demoText(data: DemoData, style: Style): string {
     if (step.lines) out.push(...step.lines.map((line) => `  ${line}`))
     if (step.result) {
       // the demo is read by a person even when piped to a pager: tables, never plain rows
-      out.push(renderText(step.result.view, step.result.format, step.result.data, { ...style, plain: false }).trimEnd())
+      out.push(
+        renderText(step.result.view, step.result.format, step.result.data, {
+          ...style,
+          plain: false,
+        }).trimEnd(),
+      )
       if (step.command) out.push(c.gray(`(exit ${step.result.exitCode})`))
     }
     out.push('')

@@ -19,7 +19,9 @@ function streams(value: unknown): boolean {
   if (value instanceof Lazy) return true
   if (Array.isArray(value)) return value.some(streams)
   if (value === null || typeof value !== 'object') return false
-  return Object.values(value).some((v) => v instanceof Lazy || (Array.isArray(v) && v.some(streams)))
+  return Object.values(value).some(
+    (v) => v instanceof Lazy || (Array.isArray(v) && v.some(streams)),
+  )
 }
 
 /** The pieces of `value` as JSON: compact, or indented by two spaces per level with `indent`. */
@@ -42,7 +44,9 @@ function* pieces(value: unknown, indent: boolean, margin: string): Generator<str
     return
   }
   if (streams(value)) {
-    const entries = Object.entries(value as object).filter(([, v]) => v !== undefined && typeof v !== 'function')
+    const entries = Object.entries(value as object).filter(
+      ([, v]) => v !== undefined && typeof v !== 'function',
+    )
     let first = true
     for (const [key, v] of entries) {
       yield `${first ? '{' : ','}${open}${JSON.stringify(key)}:${indent ? ' ' : ''}`

@@ -11,14 +11,19 @@ export interface ManData {
 
 /** Text for roff: backslashes escaped, a line never starting with a control character. */
 function roff(text: string): string {
-  return text
-    .replace(/\\/g, '\\e')
-    .replace(/-/g, '\\-')
-    // plain ASCII for groff: anything else as its Unicode escape (…, →)
-    .replace(/[^\x00-\x7f]/gu, (c) => `\\[u${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}]`)
-    .split('\n')
-    .map((line) => (/^[.']/.test(line) ? `\\&${line}` : line))
-    .join('\n')
+  return (
+    text
+      .replace(/\\/g, '\\e')
+      .replace(/-/g, '\\-')
+      // plain ASCII for groff: anything else as its Unicode escape (…, →)
+      .replace(
+        /[^\x00-\x7f]/gu,
+        (c) => `\\[u${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}]`,
+      )
+      .split('\n')
+      .map((line) => (/^[.']/.test(line) ? `\\&${line}` : line))
+      .join('\n')
+  )
 }
 
 function bold(text: string): string {
@@ -30,7 +35,10 @@ function italic(text: string): string {
 }
 
 function flagLine(flag: FlagDoc): string {
-  const names = [flag.short, flag.long].filter((n): n is string => Boolean(n)).map(bold).join(', ')
+  const names = [flag.short, flag.long]
+    .filter((n): n is string => Boolean(n))
+    .map(bold)
+    .join(', ')
   return flag.value === undefined ? names : `${names} ${italic(flag.value.toUpperCase())}`
 }
 
@@ -69,9 +77,13 @@ export function manPage(data: ManData): string {
     '.SH COMMANDS',
   )
   for (const command of data.commands) {
-    out.push(`.SS "${roff(`pjctl ${command.name}${command.args ? ` ${command.args}` : ''}`)}"`, roff(command.summary))
+    out.push(
+      `.SS "${roff(`pjctl ${command.name}${command.args ? ` ${command.args}` : ''}`)}"`,
+      roff(command.summary),
+    )
     if (command.help && command.help !== command.summary) {
-      for (const paragraph of command.help.split(/\n\s*\n/)) out.push('.PP', roff(paragraph.replace(/\n/g, ' ')))
+      for (const paragraph of command.help.split(/\n\s*\n/))
+        out.push('.PP', roff(paragraph.replace(/\n/g, ' ')))
     }
     if (command.flags.length) {
       let heading = ''
@@ -88,7 +100,12 @@ export function manPage(data: ManData): string {
   }
   out.push('.SH ENVIRONMENT')
   for (const variable of data.environment) {
-    const extra = [variable.flag ? `As ${variable.flag}.` : '', variable.default !== undefined ? `Default: ${variable.default}.` : ''].filter(Boolean).join(' ')
+    const extra = [
+      variable.flag ? `As ${variable.flag}.` : '',
+      variable.default !== undefined ? `Default: ${variable.default}.` : '',
+    ]
+      .filter(Boolean)
+      .join(' ')
     out.push('.TP', bold(variable.env), roff(`${variable.help}${extra ? ` ${extra}` : ''}`))
   }
   out.push(
@@ -107,12 +124,18 @@ export function manPage(data: ManData): string {
     '.SH FILES',
     '.TP',
     italic('$XDG_CONFIG_HOME/pjctl/config.json'),
-    roff('Per-user config file (else ~/.config/pjctl/config.json): servers with host, port, user, secret or secretFile. Read first.'),
+    roff(
+      'Per-user config file (else ~/.config/pjctl/config.json): servers with host, port, user, secret or secretFile. Read first.',
+    ),
     '.TP',
     italic('/etc/pjctl/config.json'),
-    roff('System-wide config file, read when there is no per-user one (for the nagios or cron user). The first file found is used; they are not merged.'),
+    roff(
+      'System-wide config file, read when there is no per-user one (for the nagios or cron user). The first file found is used; they are not merged.',
+    ),
     '.PP',
-    roff('--config FILE (or PJCTL_CONFIG) names the one file to read instead. pjctl warns when a file holding secrets is readable by group or others.'),
+    roff(
+      '--config FILE (or PJCTL_CONFIG) names the one file to read instead. pjctl warns when a file holding secrets is readable by group or others.',
+    ),
     '.TP',
     italic('$XDG_STATE_HOME/pjctl/backups/SERVER\\-DATE.jsonl'),
     roff('What prune deleted, one JSON line per contact, for pjctl restore.'),
@@ -133,7 +156,9 @@ export function manPage(data: ManData): string {
     '130',
     'Interrupted.',
     '.SH SEE ALSO',
-    roff('asterisk(8); pjctl completion bash|zsh|fish for shell completion; the README for the AMI privileges pjctl needs.'),
+    roff(
+      'asterisk(8); pjctl completion bash|zsh|fish for shell completion; the README for the AMI privileges pjctl needs.',
+    ),
     '',
   )
   return out.join('\n')

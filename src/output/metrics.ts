@@ -40,18 +40,62 @@ export interface ResyncFigures {
 export class ExporterMetrics {
   readonly registry = new Registry()
   // bounded: the 100 busiest addresses of each server (as check: the same name, labels and help)
-  private readonly source = this.gauge('pjctl_source_contacts', 'Unexpired contacts from the source address (via_addr), all AORs together; the 100 busiest addresses and every one at or above --per-ip-limit.', ['server', 'address'])
-  private readonly up = this.gauge('pjctl_server_up', '1 when pjctl could read the server.', ['server'])
-  private readonly status = this.gauge('pjctl_check_status', 'Check status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.', ['server'])
+  private readonly source = this.gauge(
+    'pjctl_source_contacts',
+    'Unexpired contacts from the source address (via_addr), all AORs together; the 100 busiest addresses and every one at or above --per-ip-limit.',
+    ['server', 'address'],
+  )
+  private readonly up = this.gauge('pjctl_server_up', '1 when pjctl could read the server.', [
+    'server',
+  ])
+  private readonly status = this.gauge(
+    'pjctl_check_status',
+    'Check status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.',
+    ['server'],
+  )
   private readonly aors = this.gauge('pjctl_server_aors', 'AORs by state.', ['server', 'state'])
-  private readonly contacts = this.gauge('pjctl_server_contacts', 'Unexpired contacts on the server.', ['server'])
-  private readonly superseded = this.gauge('pjctl_server_superseded_contacts', 'Contacts superseded by a newer registration from the same device, on the server.', ['server'])
-  private readonly expired = this.gauge('pjctl_server_expired_contacts', 'Contacts past expiration_time that Asterisk has not swept yet, on the server.', ['server'])
-  private readonly qualify = this.gauge('pjctl_server_contacts_by_qualify', 'Contacts by qualify status (from ContactStatus events; from qualify_frequency until one came).', ['server', 'status'])
-  private readonly events = new Counter({ name: 'pjctl_events_received_total', help: 'AMI events received, by event name.', labelNames: ['server', 'event'], registers: [this.registry] })
-  private readonly resyncSeconds = this.gauge('pjctl_resync_duration_seconds', 'How long the last full read of the server took.', ['server'])
-  private readonly drift = new Counter({ name: 'pjctl_resync_drift_contacts_total', help: 'Contacts a full read found that events had not told: added (unknown to the exporter) or removed (gone from Asterisk).', labelNames: ['server', 'kind'], registers: [this.registry] })
-  private readonly lastRead = this.gauge('pjctl_last_full_read_timestamp_seconds', 'When the last full read of the server ended (Unix time).', ['server'])
+  private readonly contacts = this.gauge(
+    'pjctl_server_contacts',
+    'Unexpired contacts on the server.',
+    ['server'],
+  )
+  private readonly superseded = this.gauge(
+    'pjctl_server_superseded_contacts',
+    'Contacts superseded by a newer registration from the same device, on the server.',
+    ['server'],
+  )
+  private readonly expired = this.gauge(
+    'pjctl_server_expired_contacts',
+    'Contacts past expiration_time that Asterisk has not swept yet, on the server.',
+    ['server'],
+  )
+  private readonly qualify = this.gauge(
+    'pjctl_server_contacts_by_qualify',
+    'Contacts by qualify status (from ContactStatus events; from qualify_frequency until one came).',
+    ['server', 'status'],
+  )
+  private readonly events = new Counter({
+    name: 'pjctl_events_received_total',
+    help: 'AMI events received, by event name.',
+    labelNames: ['server', 'event'],
+    registers: [this.registry],
+  })
+  private readonly resyncSeconds = this.gauge(
+    'pjctl_resync_duration_seconds',
+    'How long the last full read of the server took.',
+    ['server'],
+  )
+  private readonly drift = new Counter({
+    name: 'pjctl_resync_drift_contacts_total',
+    help: 'Contacts a full read found that events had not told: added (unknown to the exporter) or removed (gone from Asterisk).',
+    labelNames: ['server', 'kind'],
+    registers: [this.registry],
+  })
+  private readonly lastRead = this.gauge(
+    'pjctl_last_full_read_timestamp_seconds',
+    'When the last full read of the server ended (Unix time).',
+    ['server'],
+  )
   /** Per server, the AORs that have per-AOR series. */
   private readonly exported = new Map<string, Map<string, AorSeries>>()
   /** Per server, `server="…"` escaped once. */
@@ -63,7 +107,10 @@ export class ExporterMetrics {
   private readonly shown = new Map<string, string>()
   private changes = 0
 
-  constructor(private readonly perAor: PerAor, private readonly isProblem: (summary: AorSummary) => boolean) {}
+  constructor(
+    private readonly perAor: PerAor,
+    private readonly isProblem: (summary: AorSummary) => boolean,
+  ) {}
 
   /**
    * Counts the changes to what a render shows, the event counter aside: a render when this has not
@@ -96,18 +143,39 @@ export class ExporterMetrics {
     if (!exported) this.exported.set(server, (exported = new Map()))
     const shown = summary !== null && (this.perAor === 'all' || this.isProblem(summary))
     if (!shown) exported.delete(aor)
-    else exported.set(aor, { labels: exported.get(aor)?.labels ?? flat(`{${this.serverLabel(server)},aor="${labelValue(aor)}"`), summary })
+    else
+      exported.set(aor, {
+        labels:
+          exported.get(aor)?.labels ??
+          flat(`{${this.serverLabel(server)},aor="${labelValue(aor)}"`),
+        summary,
+      })
   }
 
   setTotals(server: string, totals: ServerTotals): void {
-    if (!this.differs(`${server}\ttotals`, JSON.stringify([totals.status, [...totals.aorsByState], totals.contacts, totals.superseded, totals.expired, [...totals.qualify]]))) return
+    if (
+      !this.differs(
+        `${server}\ttotals`,
+        JSON.stringify([
+          totals.status,
+          [...totals.aorsByState],
+          totals.contacts,
+          totals.superseded,
+          totals.expired,
+          [...totals.qualify],
+        ]),
+      )
+    )
+      return
     this.status.set({ server }, totals.status)
-    for (const state of AOR_STATES) this.aors.set({ server, state }, totals.aorsByState.get(state) ?? 0)
+    for (const state of AOR_STATES)
+      this.aors.set({ server, state }, totals.aorsByState.get(state) ?? 0)
     this.contacts.set({ server }, totals.contacts)
     this.superseded.set({ server }, totals.superseded)
     this.expired.set({ server }, totals.expired)
     const seen = this.qualifyStatuses.get(server) ?? new Set<string>()
-    for (const status of seen) if (!totals.qualify.has(status)) this.qualify.remove({ server, status })
+    for (const status of seen)
+      if (!totals.qualify.has(status)) this.qualify.remove({ server, status })
     for (const [status, n] of totals.qualify) this.qualify.set({ server, status }, n)
     this.qualifyStatuses.set(server, new Set(totals.qualify.keys()))
   }
@@ -115,9 +183,13 @@ export class ExporterMetrics {
   /** The busiest source addresses (already ordered); only the first SOURCE_SERIES get a series. */
   setSources(server: string, rows: readonly { address: string; contacts: number }[]): void {
     const shown = rows.slice(0, SOURCE_SERIES)
-    if (!this.differs(`${server}\tsources`, JSON.stringify(shown.map((r) => [r.address, r.contacts])))) return
+    if (
+      !this.differs(`${server}\tsources`, JSON.stringify(shown.map((r) => [r.address, r.contacts])))
+    )
+      return
     const now = new Set(shown.map((r) => r.address))
-    for (const address of this.sourceAddresses.get(server) ?? []) if (!now.has(address)) this.source.remove({ server, address })
+    for (const address of this.sourceAddresses.get(server) ?? [])
+      if (!now.has(address)) this.source.remove({ server, address })
     for (const r of shown) this.source.set({ server, address: r.address }, r.contacts)
     this.sourceAddresses.set(server, now)
   }
@@ -142,9 +214,11 @@ export class ExporterMetrics {
     this.contacts.remove({ server })
     this.superseded.remove({ server })
     this.expired.remove({ server })
-    for (const status of this.qualifyStatuses.get(server) ?? []) this.qualify.remove({ server, status })
+    for (const status of this.qualifyStatuses.get(server) ?? [])
+      this.qualify.remove({ server, status })
     this.qualifyStatuses.delete(server)
-    for (const address of this.sourceAddresses.get(server) ?? []) this.source.remove({ server, address })
+    for (const address of this.sourceAddresses.get(server) ?? [])
+      this.source.remove({ server, address })
     this.sourceAddresses.delete(server)
   }
 
@@ -213,7 +287,8 @@ export class ExporterMetrics {
 
   private serverLabel(server: string): string {
     let label = this.serverLabels.get(server)
-    if (label === undefined) this.serverLabels.set(server, (label = `server="${labelValue(server)}"`))
+    if (label === undefined)
+      this.serverLabels.set(server, (label = `server="${labelValue(server)}"`))
     return label
   }
 
@@ -223,7 +298,13 @@ export class ExporterMetrics {
 }
 
 /** The per-AOR families, in the order of the body (those of `check --format prometheus`, then state). */
-const PER_AOR = [AOR_FAMILIES.contacts, AOR_FAMILIES.maxContacts, AOR_FAMILIES.superseded, AOR_FAMILIES.expired, AOR_FAMILIES.state] as const
+const PER_AOR = [
+  AOR_FAMILIES.contacts,
+  AOR_FAMILIES.maxContacts,
+  AOR_FAMILIES.superseded,
+  AOR_FAMILIES.expired,
+  AOR_FAMILIES.state,
+] as const
 
 /** One flat string (a template result is a tree of pieces: ~4 objects where one will do, per AOR). */
 function flat(text: string): string {
@@ -239,7 +320,10 @@ interface AorSeries {
 /** One AOR's sample line per family of PER_AOR, each ending in a line feed ('' when it has none). */
 const LINES: readonly ((a: AorSeries) => string)[] = [
   (a) => `${AOR_FAMILIES.contacts.name}${a.labels}} ${a.summary.count}\n`,
-  (a) => (a.summary.maxContacts === null ? '' : `${AOR_FAMILIES.maxContacts.name}${a.labels}} ${a.summary.maxContacts}\n`),
+  (a) =>
+    a.summary.maxContacts === null
+      ? ''
+      : `${AOR_FAMILIES.maxContacts.name}${a.labels}} ${a.summary.maxContacts}\n`,
   (a) => `${AOR_FAMILIES.superseded.name}${a.labels}} ${a.summary.superseded}\n`,
   (a) => `${AOR_FAMILIES.expired.name}${a.labels}} ${a.summary.expired}\n`,
   (a) => `${AOR_FAMILIES.state.name}${a.labels},state="${a.summary.state}"} 1\n`,

@@ -11,7 +11,9 @@ export function formatAgo(seconds: number): string {
   if (s < 3600) return `${Math.floor(s / 60)}m`
   const [big, unit, small, smallUnit] = s < 86400 ? [3600, 'h', 60, 'm'] : [86400, 'd', 3600, 'h']
   const rest = Math.floor((s % big) / small)
-  return rest === 0 ? `${Math.floor(s / big)}${unit}` : `${Math.floor(s / big)}${unit} ${rest}${smallUnit}`
+  return rest === 0
+    ? `${Math.floor(s / big)}${unit}`
+    : `${Math.floor(s / big)}${unit} ${rest}${smallUnit}`
 }
 
 export function pruneReasonText(reason: PruneReason): string {

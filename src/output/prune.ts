@@ -16,11 +16,15 @@ export function pruneTable(data: PruneData, style: Style): string {
   const out: string[] = []
   for (const server of data.servers) {
     if (server.failure) {
-      out.push(c.red(`${printable(server.server)}: could not prune: ${printable(server.failure.message)}`), '')
+      out.push(
+        c.red(`${printable(server.server)}: could not prune: ${printable(server.failure.message)}`),
+        '',
+      )
       continue
     }
     out.push(...planLines(server, style))
-    for (const advice of server.advice) out.push(...adviceLines(advice, data.fleet ? server.server : null, style), '')
+    for (const advice of server.advice)
+      out.push(...adviceLines(advice, data.fleet ? server.server : null, style), '')
   }
   out.push(summaryLine(data))
   return out.join('\n') + '\n'
@@ -57,8 +61,20 @@ export function prunePlanPreview(data: { servers: PruneServerResult[] }, style: 
 function planLines(server: PruneServerResult, style: Style, heading?: string): string[] {
   const c = paint(style)
   const plan = server.plan!
-  const title = heading ?? { 'dry-run': 'dry run, nothing changed', refused: 'nothing changed', declined: 'nothing changed', executed: 'executed', interrupted: 'interrupted' }[server.mode]
-  const out = [c.bold(`Prune plan for ${server.server} (${title}): ${plan.toDelete} to ${server.via === 'expire' ? 'expire' : 'delete'}, ${plan.kept} kept`)]
+  const title =
+    heading ??
+    {
+      'dry-run': 'dry run, nothing changed',
+      refused: 'nothing changed',
+      declined: 'nothing changed',
+      executed: 'executed',
+      interrupted: 'interrupted',
+    }[server.mode]
+  const out = [
+    c.bold(
+      `Prune plan for ${server.server} (${title}): ${plan.toDelete} to ${server.via === 'expire' ? 'expire' : 'delete'}, ${plan.kept} kept`,
+    ),
+  ]
   if (plan.items.length) {
     const outcome = new Map(server.outcomes.map((o) => [o.key, o]))
     const table = new Table({
@@ -72,25 +88,34 @@ function planLines(server: PruneServerResult, style: Style, heading?: string): s
       const done = outcome.get(item.key)
       const action = done ? done.outcome : item.action
       table.push([
-        action === 'keep' ? c.green(action) : action === 'deleted' || action === 'expired' || action === 'delete' ? c.red(action) : c.yellow(action),
+        action === 'keep'
+          ? c.green(action)
+          : action === 'deleted' || action === 'expired' || action === 'delete'
+            ? c.red(action)
+            : c.yellow(action),
         printable(item.aor),
         item.contact.hash.slice(0, 8),
         printable(`${item.contact.viaAddr}:${item.contact.viaPort ?? '?'}`),
         printable(item.contact.userAgent),
         duration(item.contact.expiresIn),
-        printable([...item.reasons.map(pruneReasonText), ...(done?.detail ? [done.detail] : [])].join('; ')),
+        printable(
+          [...item.reasons.map(pruneReasonText), ...(done?.detail ? [done.detail] : [])].join('; '),
+        ),
       ])
     }
     out.push(table.toString())
     if (shown.length < plan.items.length) {
-      out.push(`${plan.items.length - shown.length} more rows not shown (the table shows at most ${MAX_PLAN_ROWS}, anything not deleted first); --json lists every contact.`)
+      out.push(
+        `${plan.items.length - shown.length} more rows not shown (the table shows at most ${MAX_PLAN_ROWS}, anything not deleted first); --json lists every contact.`,
+      )
     }
   } else {
     out.push('Nothing to prune.')
   }
   for (const note of plan.notes) out.push(`note: ${pruneNoteText(note)}`)
   if (server.reason) out.push(c.yellow(server.reason))
-  if (server.backupFile) out.push(`backup: ${server.backupFile} (pjctl restore ${server.backupFile})`)
+  if (server.backupFile)
+    out.push(`backup: ${server.backupFile} (pjctl restore ${server.backupFile})`)
   out.push('')
   return out
 }
@@ -110,33 +135,43 @@ export function summaryLine(data: PruneData): string {
 }
 
 export function pruneJson(data: PruneData, style: Style): string {
-  return JSON.stringify({
-    generatedAt: isoTime(data.generatedAt),
-    summary: data.summary,
-    servers: data.servers.map((s) => s.failure ? failureJson(s.failure) : {
-      server: s.server,
-      mode: s.mode,
-      via: s.via,
-      reason: s.reason ?? null,
-      backupFile: s.backupFile,
-      notes: (s.plan?.notes ?? []).map(pruneNoteText),
-      plan: (s.plan?.items ?? []).map((item) => ({
-        key: item.key,
-        aor: item.aor,
-        action: item.action,
-        reasons: item.reasons.map(pruneReasonText),
-        uri: item.contact.uri,
-        viaAddr: item.contact.viaAddr,
-        viaPort: item.contact.viaPort,
-        userAgent: item.contact.userAgent,
-        expirationTime: item.contact.expirationTime,
-        status: item.contact.status,
-        qualify: item.contact.qualify,
-      })),
-      outcomes: s.outcomes,
-      advice: s.advice,
-    }),
-  }, null, style.indent ? 2 : undefined) + '\n'
+  return (
+    JSON.stringify(
+      {
+        generatedAt: isoTime(data.generatedAt),
+        summary: data.summary,
+        servers: data.servers.map((s) =>
+          s.failure
+            ? failureJson(s.failure)
+            : {
+                server: s.server,
+                mode: s.mode,
+                via: s.via,
+                reason: s.reason ?? null,
+                backupFile: s.backupFile,
+                notes: (s.plan?.notes ?? []).map(pruneNoteText),
+                plan: (s.plan?.items ?? []).map((item) => ({
+                  key: item.key,
+                  aor: item.aor,
+                  action: item.action,
+                  reasons: item.reasons.map(pruneReasonText),
+                  uri: item.contact.uri,
+                  viaAddr: item.contact.viaAddr,
+                  viaPort: item.contact.viaPort,
+                  userAgent: item.contact.userAgent,
+                  expirationTime: item.contact.expirationTime,
+                  status: item.contact.status,
+                  qualify: item.contact.qualify,
+                })),
+                outcomes: s.outcomes,
+                advice: s.advice,
+              },
+        ),
+      },
+      null,
+      style.indent ? 2 : undefined,
+    ) + '\n'
+  )
 }
 
 export function restoreTable(data: RestoreData): string {

@@ -26,19 +26,35 @@ export function sourcesTable(data: SourcesData, style: Style): string {
       out.push('No registered contacts.', '')
       continue
     }
-    const shown = server.rows.filter((r, i) => i < MAX_ROWS || r.limitState === 'at' || r.limitState === 'above')
+    const shown = server.rows.filter(
+      (r, i) => i < MAX_ROWS || r.limitState === 'at' || r.limitState === 'above',
+    )
     const head = ['SOURCE', 'CONTACTS', 'AORS', 'ENDPOINTS', 'MAX/AOR', 'STALE', 'USER AGENTS']
     if (data.limit) head.push(`LIMIT ${data.limit.limit}/${data.limit.per}`)
-    const table = new Table({ head, style: { head: style.color ? ['cyan'] : [], border: style.color ? ['gray'] : [] }, wordWrap: false })
+    const table = new Table({
+      head,
+      style: { head: style.color ? ['cyan'] : [], border: style.color ? ['gray'] : [] },
+      wordWrap: false,
+    })
     for (const row of shown) {
-      const cells = [printable(row.address || '-'), row.contacts, row.aors, row.endpoints, row.maxPerAor, row.stale ? c.yellow(String(row.stale)) : '0', userAgentsCell(row)]
+      const cells = [
+        printable(row.address || '-'),
+        row.contacts,
+        row.aors,
+        row.endpoints,
+        row.maxPerAor,
+        row.stale ? c.yellow(String(row.stale)) : '0',
+        userAgentsCell(row),
+      ]
       if (data.limit) cells.push(limitCell(row, c))
       table.push(cells.map(String))
     }
     out.push(table.toString())
     const contacts = server.rows.reduce((n, r) => n + r.contacts, 0)
     const hidden = server.rows.length - shown.length
-    out.push(`${server.rows.length} source address(es), ${contacts} unexpired contact(s)${hidden ? `; ${hidden} quieter address(es) not shown (--json lists all)` : ''}.`)
+    out.push(
+      `${server.rows.length} source address(es), ${contacts} unexpired contact(s)${hidden ? `; ${hidden} quieter address(es) not shown (--json lists all)` : ''}.`,
+    )
     const flagged = server.rows.filter((r) => r.limitState === 'at' || r.limitState === 'above')
     if (data.limit) out.push(...limitLines(flagged, data.limit, style))
     out.push('')
@@ -48,7 +64,9 @@ export function sourcesTable(data: SourcesData, style: Style): string {
 
 /** `Grandstream Wave 1.0.5.12 ×20, Zoiper rv2.10.20.4 ×10` (at most 3, then `+N more`). */
 function userAgentsCell(row: SourceRow): string {
-  const shown = row.userAgents.slice(0, 3).map((u) => `${printable(u.userAgent || '(none)')} ×${u.contacts}`)
+  const shown = row.userAgents
+    .slice(0, 3)
+    .map((u) => `${printable(u.userAgent || '(none)')} ×${u.contacts}`)
   if (row.userAgents.length > 3) shown.push(`+${row.userAgents.length - 3} more`)
   return shown.join(', ') || '-'
 }
@@ -60,15 +78,27 @@ function limitCell(row: SourceRow, c: ReturnType<typeof paint>): string {
 }
 
 /** The addresses at or above --per-ip-limit, one line each (contacts and sources print these under their tables). */
-export function limitLines(flagged: readonly SourceRow[], limit: PerIpLimit, style: Style, server: string | null = null): string[] {
+export function limitLines(
+  flagged: readonly SourceRow[],
+  limit: PerIpLimit,
+  style: Style,
+  server: string | null = null,
+): string[] {
   const c = paint(style)
   const scope = limit.per === 'aor' ? 'contacts per AOR from one address' : 'contacts per address'
   const where = server ? ` on ${server}` : ''
-  if (!flagged.length) return [`No source address at or above --per-ip-limit ${limit.limit} (${scope})${where}.`]
-  const lines = [c.bold(`${flagged.length} source address(es) at or above --per-ip-limit ${limit.limit} (${scope})${where}:`)]
+  if (!flagged.length)
+    return [`No source address at or above --per-ip-limit ${limit.limit} (${scope})${where}.`]
+  const lines = [
+    c.bold(
+      `${flagged.length} source address(es) at or above --per-ip-limit ${limit.limit} (${scope})${where}:`,
+    ),
+  ]
   for (const row of flagged) {
     const word = row.limitState === 'above' ? c.red('above') : c.yellow('at')
-    lines.push(`  - ${printable(describeAgainstLimit(row, limit))}: ${word} the limit (${limitedCount(row, limit)}/${limit.limit})${row.stale ? `, ${row.stale} stale` : ''}`)
+    lines.push(
+      `  - ${printable(describeAgainstLimit(row, limit))}: ${word} the limit (${limitedCount(row, limit)}/${limit.limit})${row.stale ? `, ${row.stale} stale` : ''}`,
+    )
   }
   return lines
 }
@@ -100,7 +130,12 @@ function serverJson(server: SourcesServer, limit: PerIpLimit | null): object {
 }
 
 export function* sourcesJson(data: SourcesData, style: Style): Generator<string> {
-  const docs = data.servers.map((s) => ('message' in s ? failureJson(s as ServerFailure) : serverJson(s, data.limit)))
-  yield* jsonPieces(data.fleet ? { generatedAt: isoTime(data.generatedAt), servers: docs } : docs[0], style.indent === true)
+  const docs = data.servers.map((s) =>
+    'message' in s ? failureJson(s as ServerFailure) : serverJson(s, data.limit),
+  )
+  yield* jsonPieces(
+    data.fleet ? { generatedAt: isoTime(data.generatedAt), servers: docs } : docs[0],
+    style.indent === true,
+  )
   yield '\n'
 }

@@ -19,7 +19,6 @@ export function paint(style: Style): ChalkInstance {
   return new Chalk({ level: style.color ? 1 : 0 })
 }
 
-
 /** `41m 12s`, `1h 02m`, `3d 4h`; negative: `3m 10s ago`. */
 export function duration(seconds: number | null): string {
   if (seconds === null) return '?'
@@ -31,11 +30,21 @@ export function duration(seconds: number | null): string {
   s -= h * 3600
   const m = Math.floor(s / 60)
   s -= m * 60
-  const text = d ? `${d}d ${h}h` : h ? `${h}h ${String(m).padStart(2, '0')}m` : m ? `${m}m ${String(s).padStart(2, '0')}s` : `${s}s`
+  const text = d
+    ? `${d}d ${h}h`
+    : h
+      ? `${h}h ${String(m).padStart(2, '0')}m`
+      : m
+        ? `${m}m ${String(s).padStart(2, '0')}s`
+        : `${s}s`
   return ago ? `${text} ago` : text
 }
 
-export function stateColor(c: ChalkInstance, state: AorState | ContactStatus | string, text: string): string {
+export function stateColor(
+  c: ChalkInstance,
+  state: AorState | ContactStatus | string,
+  text: string,
+): string {
   switch (state) {
     case 'full':
     case 'over':

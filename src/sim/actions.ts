@@ -49,7 +49,18 @@ const FALSE_WORDS = ['no', 'false', 'n', 'f', '0', 'off']
 
 /** What manager.conf's `all` stands for. */
 const ALL_CLASSES = [
-  ...['system', 'call', 'log', 'verbose', 'command', 'agent', 'user', 'config', 'dtmf', 'reporting'],
+  ...[
+    'system',
+    'call',
+    'log',
+    'verbose',
+    'command',
+    'agent',
+    'user',
+    'config',
+    'dtmf',
+    'reporting',
+  ],
   ...['cdr', 'dialplan', 'originate', 'agi', 'cc', 'aoc', 'test', 'security', 'message'],
 ]
 
@@ -71,9 +82,10 @@ function login(ctx: ActionContext): string[] {
   const { session, request, sim, actionId } = ctx
   if (session.user) return [response('Success', actionId, 'Already authenticated')]
   // authenticate(): AuthType MD5 compares Key with md5(challenge + secret); any other AuthType, the Secret
-  const user = request.get('AuthType').toLowerCase() === 'md5'
-    ? sim.authenticateMd5(request.get('Username'), session.challenge, request.get('Key'))
-    : sim.authenticate(request.get('Username'), request.get('Secret'))
+  const user =
+    request.get('AuthType').toLowerCase() === 'md5'
+      ? sim.authenticateMd5(request.get('Username'), session.challenge, request.get('Key'))
+      : sim.authenticate(request.get('Username'), request.get('Secret'))
   if (!user) {
     session.closing = true
     return [response('Error', actionId, 'Authentication failed')]
@@ -100,10 +112,13 @@ function login(ctx: ActionContext): string[] {
  *  ast_random() printed with %ld into char[10], so at most 9 digits. Anything else: Must specify AuthType. */
 function challenge(ctx: ActionContext): string[] {
   const { session, request, actionId } = ctx
-  if (request.get('AuthType').toLowerCase() !== 'md5') return [response('Error', actionId, 'Must specify AuthType')]
+  if (request.get('AuthType').toLowerCase() !== 'md5')
+    return [response('Error', actionId, 'Must specify AuthType')]
   if (!session.challenge) session.challenge = String(randomInt(0, 2 ** 31)).slice(0, 9)
   // astman_start_ack (Response and ActionID, no Message), then the Challenge line and the blank line
-  return [block([['Response', 'Success'], ...actionIdHeader(actionId), ['Challenge', session.challenge]])]
+  return [
+    block([['Response', 'Success'], ...actionIdHeader(actionId), ['Challenge', session.challenge]]),
+  ]
 }
 
 function logoff(ctx: ActionContext): string[] {
@@ -131,7 +146,10 @@ function cliLines(ctx: ActionContext, output: CliOutput): string[] {
 /** Asterisk ≥ 14: `Message: Command output follows`, then one `Output:` header per line (the last newline trimmed). */
 function commandOutput(ctx: ActionContext, output: CliOutput): string[] {
   const lines = cliLines(ctx, output)
-  const head = block([['Response', output.success ? 'Success' : 'Error'], ...actionIdHeader(ctx.actionId)]).slice(0, -2)
+  const head = block([
+    ['Response', output.success ? 'Success' : 'Error'],
+    ...actionIdHeader(ctx.actionId),
+  ]).slice(0, -2)
   const outputLines = (lines.length > 0 ? lines : ['']).map((line) => `Output: ${line}\r\n`)
   return [head, 'Message: Command output follows\r\n', ...outputLines, '\r\n']
 }
@@ -154,7 +172,10 @@ function command(ctx: ActionContext): string[] {
 }
 
 /** The Family and Key headers, or the error main/db.c answers when one is missing. */
-function familyAndKey(ctx: ActionContext, period: '.' | ''): { family: string; key: string } | string[] {
+function familyAndKey(
+  ctx: ActionContext,
+  period: '.' | '',
+): { family: string; key: string } | string[] {
   const family = ctx.request.get('Family')
   const key = ctx.request.get('Key')
   if (!family) return [response('Error', ctx.actionId, `No family specified${period}`)]
@@ -174,13 +195,22 @@ function dbGet(ctx: ActionContext): string[] {
     ['Val', value],
     ...actionIdHeader(ctx.actionId),
   ])
-  return [listStart(ctx.actionId, 'Result will follow'), ...ctx.keep([item]), ...listComplete('DBGetComplete', ctx.actionId, 1)]
+  return [
+    listStart(ctx.actionId, 'Result will follow'),
+    ...ctx.keep([item]),
+    ...listComplete('DBGetComplete', ctx.actionId, 1),
+  ]
 }
 
 function dbGetTree(ctx: ActionContext): string[] {
   const rows = ctx.sim.astdb.tree(ctx.request.get('Family'), ctx.request.get('Key'))
   const items = rows.map((row) =>
-    block([['Event', 'DBGetTreeResponse'], ['Key', row.key], ['Val', row.value], ...actionIdHeader(ctx.actionId)]),
+    block([
+      ['Event', 'DBGetTreeResponse'],
+      ['Key', row.key],
+      ['Val', row.value],
+      ...actionIdHeader(ctx.actionId),
+    ]),
   )
   return [
     listStart(ctx.actionId, 'Result will follow'),
@@ -220,7 +250,12 @@ function dbDelTree(ctx: ActionContext): string[] {
  */
 function userEvent(ctx: ActionContext): string[] {
   const body = ctx.request.headers.filter(([name]) => !/^(action|userevent)$/i.test(name))
-  const event = block([['Event', 'UserEvent'], ['Privilege', 'user,all'], ['UserEvent', ctx.request.get('UserEvent')], ...body])
+  const event = block([
+    ['Event', 'UserEvent'],
+    ['Privilege', 'user,all'],
+    ['UserEvent', ctx.request.get('UserEvent')],
+    ...body,
+  ])
   queueMicrotask(() => ctx.sim.broadcast([event], 'user'))
   return [response('Success', ctx.actionId, 'Event Sent')]
 }
@@ -234,8 +269,15 @@ function userEvent(ctx: ActionContext): string[] {
 function listCommands(ctx: ActionContext): string[] {
   const head = block([['Response', 'Success'], ...actionIdHeader(ctx.actionId)]).slice(0, -2)
   const lines = Object.values(ACTIONS)
-    .filter((spec) => mayRun(ctx.session.user, spec) && !(ctx.sim.version === '13' && NOT_IN_13.has(spec.name.toLowerCase())))
-    .map((spec) => `${spec.name}: ${spec.synopsis}  (Priv: ${spec.privileges.length ? `${spec.privileges.join(',')},all` : '<none>'})\r\n`)
+    .filter(
+      (spec) =>
+        mayRun(ctx.session.user, spec) &&
+        !(ctx.sim.version === '13' && NOT_IN_13.has(spec.name.toLowerCase())),
+    )
+    .map(
+      (spec) =>
+        `${spec.name}: ${spec.synopsis}  (Priv: ${spec.privileges.length ? `${spec.privileges.join(',')},all` : '<none>'})\r\n`,
+    )
   return [head, ...lines, '\r\n']
 }
 
@@ -243,22 +285,72 @@ type NamedSpec = ActionSpec & { name: string }
 
 const ACTIONS: Record<string, NamedSpec> = {
   login: { name: 'Login', synopsis: 'Login Manager.', privileges: [], run: login },
-  challenge: { name: 'Challenge', synopsis: 'Generate Challenge for MD5 Auth.', privileges: [], run: challenge },
+  challenge: {
+    name: 'Challenge',
+    synopsis: 'Generate Challenge for MD5 Auth.',
+    privileges: [],
+    run: challenge,
+  },
   logoff: { name: 'Logoff', synopsis: 'Logoff Manager.', privileges: [], run: logoff },
   ping: { name: 'Ping', synopsis: 'Keepalive command.', privileges: [], run: ping },
-  listcommands: { name: 'ListCommands', synopsis: 'List available manager commands.', privileges: [], run: listCommands },
-  command: { name: 'Command', synopsis: 'Execute Asterisk CLI Command.', privileges: ['command'], run: command },
+  listcommands: {
+    name: 'ListCommands',
+    synopsis: 'List available manager commands.',
+    privileges: [],
+    run: listCommands,
+  },
+  command: {
+    name: 'Command',
+    synopsis: 'Execute Asterisk CLI Command.',
+    privileges: ['command'],
+    run: command,
+  },
   dbget: { name: 'DBGet', synopsis: 'Get DB Entry.', privileges: SYSTEM_OR_REPORTING, run: dbGet },
-  getconfig: { name: 'GetConfig', synopsis: 'Retrieve configuration.', privileges: ['system', 'config'], run: getConfig },
-  dbgettree: { name: 'DBGetTree', synopsis: 'Get DB entries, optionally at a particular family/key', privileges: SYSTEM_OR_REPORTING, run: dbGetTree },
+  getconfig: {
+    name: 'GetConfig',
+    synopsis: 'Retrieve configuration.',
+    privileges: ['system', 'config'],
+    run: getConfig,
+  },
+  dbgettree: {
+    name: 'DBGetTree',
+    synopsis: 'Get DB entries, optionally at a particular family/key',
+    privileges: SYSTEM_OR_REPORTING,
+    run: dbGetTree,
+  },
   dbput: { name: 'DBPut', synopsis: 'Put DB entry.', privileges: SYSTEM, run: dbPut },
   dbdel: { name: 'DBDel', synopsis: 'Delete DB entry.', privileges: SYSTEM, run: dbDel },
   dbdeltree: { name: 'DBDelTree', synopsis: 'Delete DB Tree.', privileges: SYSTEM, run: dbDelTree },
-  pjsipshowaors: { name: 'PJSIPShowAors', synopsis: 'Lists PJSIP AORs.', privileges: SYSTEM, run: pjsipShowAors },
-  pjsipshowcontacts: { name: 'PJSIPShowContacts', synopsis: 'Lists PJSIP Contacts.', privileges: SYSTEM, run: pjsipShowContacts },
-  pjsipshowendpoint: { name: 'PJSIPShowEndpoint', synopsis: 'Detail listing of an endpoint and its objects.', privileges: SYSTEM, run: pjsipShowEndpoint },
-  pjsipshowendpoints: { name: 'PJSIPShowEndpoints', synopsis: 'Lists PJSIP endpoints.', privileges: SYSTEM, run: pjsipShowEndpoints },
-  userevent: { name: 'UserEvent', synopsis: 'Send an arbitrary event.', privileges: ['user'], run: userEvent },
+  pjsipshowaors: {
+    name: 'PJSIPShowAors',
+    synopsis: 'Lists PJSIP AORs.',
+    privileges: SYSTEM,
+    run: pjsipShowAors,
+  },
+  pjsipshowcontacts: {
+    name: 'PJSIPShowContacts',
+    synopsis: 'Lists PJSIP Contacts.',
+    privileges: SYSTEM,
+    run: pjsipShowContacts,
+  },
+  pjsipshowendpoint: {
+    name: 'PJSIPShowEndpoint',
+    synopsis: 'Detail listing of an endpoint and its objects.',
+    privileges: SYSTEM,
+    run: pjsipShowEndpoint,
+  },
+  pjsipshowendpoints: {
+    name: 'PJSIPShowEndpoints',
+    synopsis: 'Lists PJSIP endpoints.',
+    privileges: SYSTEM,
+    run: pjsipShowEndpoints,
+  },
+  userevent: {
+    name: 'UserEvent',
+    synopsis: 'Send an arbitrary event.',
+    privileges: ['user'],
+    run: userEvent,
+  },
 }
 
 /** Actions Asterisk 13 does not have (DBGetTree came with 16.28, 18.14, 19.6). */

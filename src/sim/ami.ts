@@ -23,7 +23,11 @@ export class AmiRequest {
 
   /** The action: the first non-empty `Action` header (GET_HEADER_SKIP_EMPTY). */
   get action(): string {
-    return this.headers.find(([header, value]) => header.toLowerCase() === 'action' && value !== '')?.[1] ?? ''
+    return (
+      this.headers.find(
+        ([header, value]) => header.toLowerCase() === 'action' && value !== '',
+      )?.[1] ?? ''
+    )
   }
 }
 
@@ -41,7 +45,12 @@ export function actionIdHeader(actionId: string): Header[] {
 }
 
 /** astman_send_response_full: Response, ActionID, EventList, Message, blank line. */
-export function response(kind: 'Success' | 'Error' | 'Goodbye', actionId: string, message?: string, listFlag?: string): string {
+export function response(
+  kind: 'Success' | 'Error' | 'Goodbye',
+  actionId: string,
+  message?: string,
+  listFlag?: string,
+): string {
   const headers: Header[] = [['Response', kind], ...actionIdHeader(actionId)]
   if (listFlag) headers.push(['EventList', listFlag])
   if (message !== undefined) headers.push(['Message', message])

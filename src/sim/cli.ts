@@ -89,7 +89,9 @@ function databaseDel(args: string[], sim: SimAsterisk): CliOutput | undefined {
 function databaseDeltree(args: string[], sim: SimAsterisk): CliOutput | undefined {
   if (args.length < 3 || args.length > 4) return undefined
   const removed = sim.astdb.delTree(args[2], args[3] ?? '')
-  return printed([removed === 0 ? 'Database entries do not exist.' : `${removed} database entries removed.`])
+  return printed([
+    removed === 0 ? 'Database entries do not exist.' : `${removed} database entries removed.`,
+  ])
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -137,7 +139,12 @@ function contactLine(contact: SimContact, level: number, sim: SimAsterisk): stri
 /** ast_sip_cli_traverse_objects: a blank line, the header, the rule, the objects, the count. */
 function objectListing(header: string[], body: string[], count: number): CliOutput {
   if (count === 0) return printed(['No objects found.', ''])
-  return { success: true, head: ['', ...header, HEADER_RULE, ''], items: body, tail: ['', `Objects found: ${count}`, ''] }
+  return {
+    success: true,
+    head: ['', ...header, HEADER_RULE, ''],
+    items: body,
+    tail: ['', `Objects found: ${count}`, ''],
+  }
 }
 
 function pjsipShowContacts(_args: string[], sim: SimAsterisk): CliOutput {
@@ -237,7 +244,14 @@ export function runCli(line: string, sim: SimAsterisk): CliOutput {
   if (args.length === 0) return printed([], false)
   const command = COMMANDS.find((candidate) => startsWithWords(args, candidate.words))
   if (!command) {
-    return printed([`No such command '${line}' (type 'core show help ${bestMatch(args)}' for other possible commands)`], false)
+    return printed(
+      [
+        `No such command '${line}' (type 'core show help ${bestMatch(args)}' for other possible commands)`,
+      ],
+      false,
+    )
   }
-  return command.run(args, sim) ?? printed((command.usage ?? '').replace(/\n$/, '').split('\n'), false)
+  return (
+    command.run(args, sim) ?? printed((command.usage ?? '').replace(/\n$/, '').split('\n'), false)
+  )
 }

@@ -35,7 +35,11 @@ function aorOptions(aor: SimAor, prefix: string): [string, string][] {
   const lines: [string, string][] = [[`${prefix}max_contacts`, String(aor.maxContacts)]]
   for (const [field, option, dflt] of AOR_OPTIONS) {
     const value = aor[field]
-    if (value !== dflt) lines.push([`${prefix}${option}`, typeof value === 'boolean' ? (value ? 'yes' : 'no') : String(value)])
+    if (value !== dflt)
+      lines.push([
+        `${prefix}${option}`,
+        typeof value === 'boolean' ? (value ? 'yes' : 'no') : String(value),
+      ])
   }
   return lines
 }
@@ -44,15 +48,46 @@ function aorOptions(aor: SimAor, prefix: string): [string, string][] {
 export function renderPjsipConf(aors: readonly SimAor[]): SimConfigCategory[] {
   const categories: SimConfigCategory[] = [
     { name: 'global', lines: [['type', 'global']] },
-    { name: 'transport-udp', lines: [['type', 'transport'], ['protocol', 'udp'], ['bind', '127.0.0.1:5060']] },
-    { name: 'endpoint-tpl', template: true, lines: [['type', 'endpoint'], ['context', 'from-lab']] },
+    {
+      name: 'transport-udp',
+      lines: [
+        ['type', 'transport'],
+        ['protocol', 'udp'],
+        ['bind', '127.0.0.1:5060'],
+      ],
+    },
+    {
+      name: 'endpoint-tpl',
+      template: true,
+      lines: [
+        ['type', 'endpoint'],
+        ['context', 'from-lab'],
+      ],
+    },
     { name: 'aor-tpl', template: true, lines: [['type', 'aor']] },
   ]
   for (const aor of aors) {
     if ((aor.definedIn ?? 'pjsip.conf') !== 'pjsip.conf') continue
     categories.push(
-      { name: aor.name, templates: ['endpoint-tpl'], lines: [['type', 'endpoint'], ['context', 'from-lab'], ['auth', aor.auth], ['aors', aor.name]] },
-      { name: aor.auth, lines: [['type', 'auth'], ['auth_type', 'userpass'], ['username', aor.name], ['password', `${aor.name}-pass`]] },
+      {
+        name: aor.name,
+        templates: ['endpoint-tpl'],
+        lines: [
+          ['type', 'endpoint'],
+          ['context', 'from-lab'],
+          ['auth', aor.auth],
+          ['aors', aor.name],
+        ],
+      },
+      {
+        name: aor.auth,
+        lines: [
+          ['type', 'auth'],
+          ['auth_type', 'userpass'],
+          ['username', aor.name],
+          ['password', `${aor.name}-pass`],
+        ],
+      },
       { name: aor.name, templates: ['aor-tpl'], lines: [['type', 'aor'], ...aorOptions(aor, '')] },
     )
   }
@@ -89,7 +124,10 @@ export function categoryMatches(category: SimConfigCategory, filter: string): bo
     const eq = pair.indexOf('=')
     if (eq < 0) break // a pair without `=` ends the matching: the category cannot match
     const name = pair.slice(0, eq).trim()
-    const value = pair.slice(eq + 1).split('=')[0].trim()
+    const value = pair
+      .slice(eq + 1)
+      .split('=')[0]
+      .trim()
     if (name === 'TEMPLATES') {
       if (value.toLowerCase() === 'include') {
         if (category.template) templateOk = true
@@ -129,12 +167,15 @@ function categoryText(category: SimConfigCategory, index: number): string {
 export function getConfig(ctx: ActionContext): string[] {
   const filename = ctx.request.get('Filename').trim()
   if (!filename) return [response('Error', ctx.actionId, 'Filename not specified')]
-  if (filename.startsWith('/') || filename.split('/').includes('..')) return [response('Error', ctx.actionId, 'File requires escalated privileges')]
+  if (filename.startsWith('/') || filename.split('/').includes('..'))
+    return [response('Error', ctx.actionId, 'File requires escalated privileges')]
   const categories = ctx.sim.configFile(filename)
   if (categories === null) return [response('Error', ctx.actionId, 'Config file not found')]
   const wanted = ctx.request.get('Category')
   const filter = ctx.request.get('Filter')
-  const shown = categories.filter((c) => (!wanted || c.name.toLowerCase() === wanted.toLowerCase()) && categoryMatches(c, filter))
+  const shown = categories.filter(
+    (c) => (!wanted || c.name.toLowerCase() === wanted.toLowerCase()) && categoryMatches(c, filter),
+  )
   const head = block([['Response', 'Success'], ...actionIdHeader(ctx.actionId)]).slice(0, -2)
   const body = shown.map(categoryText)
   if (wanted && shown.length === 0) body.push('No categories found\r\n')

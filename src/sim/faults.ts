@@ -50,7 +50,10 @@ function isAction(faultAction: ActionName | undefined, action: string): boolean 
 }
 
 /** The fault when it is set for this action. */
-function faultFor<Fault extends { action: ActionName }>(fault: Fault | undefined, action: string): Fault | undefined {
+function faultFor<Fault extends { action: ActionName }>(
+  fault: Fault | undefined,
+  action: string,
+): Fault | undefined {
   return isAction(fault?.action, action) ? fault : undefined
 }
 
@@ -81,7 +84,8 @@ class FaultHooks implements SimHooks {
   bendAnswer(action: string, actionId: string): AnswerBend {
     const faults = this.faults
     const drop = faultFor(faults.dropOutputLines, action)
-    const dropping = drop !== undefined && (drop.times === undefined || this.countDamaged(action) <= drop.times)
+    const dropping =
+      drop !== undefined && (drop.times === undefined || this.countDamaged(action) <= drop.times)
     const stall = faultFor(faults.stall, action)
     const cut = faultFor(faults.closeMidAnswer, action)
     const bend: AnswerBend = {}

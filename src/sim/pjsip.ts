@@ -52,8 +52,17 @@ function qualifyHeaders(ctx: ActionContext, key: string): Header[] {
 }
 
 /** A list action's answer: the start, the (possibly thinned) items, the Complete event with the real count. */
-function listAnswer(ctx: ActionContext, startMessage: string, items: string[], completeEvent: string): string[] {
-  return [listStart(ctx.actionId, startMessage), ...ctx.keep(items), ...listComplete(completeEvent, ctx.actionId, items.length)]
+function listAnswer(
+  ctx: ActionContext,
+  startMessage: string,
+  items: string[],
+  completeEvent: string,
+): string[] {
+  return [
+    listStart(ctx.actionId, startMessage),
+    ...ctx.keep(items),
+    ...listComplete(completeEvent, ctx.actionId, items.length),
+  ]
 }
 
 export function pjsipShowContacts(ctx: ActionContext): string[] {
@@ -64,18 +73,31 @@ export function pjsipShowContacts(ctx: ActionContext): string[] {
       ['ObjectType', 'contact'],
       ['ObjectName', contact.key],
     ]
-    for (const [name, value] of Object.entries(contact.fields)) fields.push([camelCase(name), value])
+    for (const [name, value] of Object.entries(contact.fields))
+      fields.push([camelCase(name), value])
     return event('ContactList', ctx.actionId, [...fields, ...qualifyHeaders(ctx, contact.key)])
   })
-  return listAnswer(ctx, 'A listing of Contacts follows, presented as ContactList events', items, 'ContactListComplete')
+  return listAnswer(
+    ctx,
+    'A listing of Contacts follows, presented as ContactList events',
+    items,
+    'ContactListComplete',
+  )
 }
 
 export function pjsipShowAors(ctx: ActionContext): string[] {
   const aors = ctx.sim.registrar.sortedAors()
   if (aors.length === 0) return [response('Error', ctx.actionId, 'No AORs found\n')]
   const contactsByAor = ctx.sim.registrar.contactsByAor()
-  const items = aors.map((aor) => event('AorList', ctx.actionId, aorFields(aor, contactsByAor.get(aor.name) ?? [])))
-  return listAnswer(ctx, 'A listing of AORs follows, presented as AorList events', items, 'AorListComplete')
+  const items = aors.map((aor) =>
+    event('AorList', ctx.actionId, aorFields(aor, contactsByAor.get(aor.name) ?? [])),
+  )
+  return listAnswer(
+    ctx,
+    'A listing of AORs follows, presented as AorList events',
+    items,
+    'AorListComplete',
+  )
 }
 
 /** The lab endpoint's settings (pjsipshowendpoint_FAP003.txt) after ObjectName; Aors and Auth are the AOR's. */
@@ -222,7 +244,9 @@ InbandProgress: false`
 
 /** The endpoint's device state: in use by nobody, and reachable through a contact that is not Unreachable. */
 function deviceState(ctx: ActionContext, contacts: SimContact[]): string {
-  const reachable = contacts.some((contact) => ctx.sim.registrar.qualifyOf(contact.key).status !== 'Unreachable')
+  const reachable = contacts.some(
+    (contact) => ctx.sim.registrar.qualifyOf(contact.key).status !== 'Unreachable',
+  )
   return reachable ? 'Not in use' : 'Unavailable'
 }
 
@@ -301,7 +325,8 @@ function contactStatusDetail(ctx: ActionContext, aor: SimAor, contact: SimContac
 
 export function pjsipShowEndpoint(ctx: ActionContext): string[] {
   const name = ctx.request.get('Endpoint').replace(/^pjsip\//i, '')
-  if (!name) return [response('Error', ctx.actionId, 'PJSIPShowEndpoint requires an endpoint name\n')]
+  if (!name)
+    return [response('Error', ctx.actionId, 'PJSIPShowEndpoint requires an endpoint name\n')]
   const aor = ctx.sim.registrar.aors.get(name)
   if (!aor) return [response('Error', ctx.actionId, `Unable to retrieve endpoint ${name}\n`)]
   const contacts = ctx.sim.registrar.contactsOf(aor.name)
@@ -311,7 +336,12 @@ export function pjsipShowEndpoint(ctx: ActionContext): string[] {
     aorDetail(ctx, aor, contacts),
     ...contacts.map((contact) => contactStatusDetail(ctx, aor, contact)),
   ]
-  return listAnswer(ctx, 'Following are Events for each object associated with the Endpoint', items, 'EndpointDetailComplete')
+  return listAnswer(
+    ctx,
+    'Following are Events for each object associated with the Endpoint',
+    items,
+    'EndpointDetailComplete',
+  )
 }
 
 export function pjsipShowEndpoints(ctx: ActionContext): string[] {
@@ -332,7 +362,12 @@ export function pjsipShowEndpoints(ctx: ActionContext): string[] {
       ['ActiveChannels', '0'],
     ])
   })
-  return listAnswer(ctx, 'A listing of Endpoints follows, presented as EndpointList events', items, 'EndpointListComplete')
+  return listAnswer(
+    ctx,
+    'A listing of Endpoints follows, presented as EndpointList events',
+    items,
+    'EndpointListComplete',
+  )
 }
 
 /** What Asterisk sends to `system` listeners when a REGISTER creates a contact (events_during_registrations.txt). */

@@ -195,7 +195,8 @@ export class Registrar {
   }
 
   setQualify(key: string, status: QualifyStatus, roundtripUsec = 0): void {
-    if (!this.qualify.has(key)) this.qualifiedPerAor.set(aorOfKey(key), (this.qualifiedPerAor.get(aorOfKey(key)) ?? 0) + 1)
+    if (!this.qualify.has(key))
+      this.qualifiedPerAor.set(aorOfKey(key), (this.qualifiedPerAor.get(aorOfKey(key)) ?? 0) + 1)
     this.qualify.set(key, { status, roundtripUsec })
   }
 
@@ -263,12 +264,19 @@ export class Registrar {
       return { code: 200, key, removed }
     }
     if (existing) {
-      this.astdb.put(CONTACT_FAMILY, key, contactValue(this.refreshedFields(aor, existing, request, expires)))
+      this.astdb.put(
+        CONTACT_FAMILY,
+        key,
+        contactValue(this.refreshedFields(aor, existing, request, expires)),
+      )
       return { code: 200, key, removed }
     }
 
     const excess = contacts.length + 1 - aor.maxContacts
-    const displaced = excess > 0 ? contactsToRemove(aor, contacts, excess, (contact) => this.isUnreachable(contact)) : []
+    const displaced =
+      excess > 0
+        ? contactsToRemove(aor, contacts, excess, (contact) => this.isUnreachable(contact))
+        : []
     if (!displaced) {
       const reason =
         `Registration attempt from endpoint '${endpoint}' (${source}) to AOR '${aor.name}' ` +
@@ -280,7 +288,11 @@ export class Registrar {
       removed.push(contact.key)
     }
 
-    this.astdb.put(CONTACT_FAMILY, key, contactValue(this.newFields(aor, endpoint, request, expires)))
+    this.astdb.put(
+      CONTACT_FAMILY,
+      key,
+      contactValue(this.newFields(aor, endpoint, request, expires)),
+    )
     // the qualify side announces only contacts it does not know yet (not one whose astdb row was deleted behind its back)
     if (!this.qualify.has(key)) {
       const status: QualifyStatus = aor.qualifyFrequency > 0 ? 'Unknown' : 'NonQualified'
@@ -311,7 +323,13 @@ export class Registrar {
       else this.qualifiedPerAor.delete(aor)
       if (deleted && stored !== undefined) {
         const fields = parseContact(key, stored)?.fields
-        if (fields) this.onContactRemoved?.({ aor, uri: fields.uri ?? '', endpoint: fields.endpoint || aor, lastOfAor: left <= 0 })
+        if (fields)
+          this.onContactRemoved?.({
+            aor,
+            uri: fields.uri ?? '',
+            endpoint: fields.endpoint || aor,
+            lastOfAor: left <= 0,
+          })
       }
     }
     return deleted
@@ -335,7 +353,12 @@ export class Registrar {
   }
 
   /** ast_sip_location_create_contact: the AOR's qualify settings, the request's addresses. */
-  private newFields(aor: SimAor, endpoint: string, request: RegisterRequest, expires: number): ContactFields {
+  private newFields(
+    aor: SimAor,
+    endpoint: string,
+    request: RegisterRequest,
+    expires: number,
+  ): ContactFields {
     const now = this.now()
     return {
       via_addr: request.viaAddr,
@@ -357,7 +380,12 @@ export class Registrar {
   }
 
   /** A refresh keeps the contact and updates its expiration, qualify settings, Path and User-Agent. */
-  private refreshedFields(aor: SimAor, existing: SimContact, request: RegisterRequest, expires: number): ContactFields {
+  private refreshedFields(
+    aor: SimAor,
+    existing: SimContact,
+    request: RegisterRequest,
+    expires: number,
+  ): ContactFields {
     const fields = existing.fields as ContactFields
     return {
       ...fields,
@@ -389,18 +417,22 @@ function contactsToRemove(
   excess: number,
   isUnreachable: (contact: SimContact) => boolean,
 ): SimContact[] | undefined {
-  const byExpiry = (list: SimContact[]) => [...list].sort((a, b) => a.expirationTime - b.expirationTime)
+  const byExpiry = (list: SimContact[]) =>
+    [...list].sort((a, b) => a.expirationTime - b.expirationTime)
   if (aor.removeUnavailable) {
     const unreachable = contacts.filter(isUnreachable)
     if (unreachable.length >= excess) return byExpiry(unreachable).slice(0, excess)
   }
   if (!aor.removeExisting) return undefined
   const ordered = byExpiry(contacts)
-  if (aor.removeUnavailable) ordered.sort((a, b) => Number(isUnreachable(b)) - Number(isUnreachable(a)))
+  if (aor.removeUnavailable)
+    ordered.sort((a, b) => Number(isUnreachable(b)) - Number(isUnreachable(a)))
   return ordered.slice(0, excess)
 }
 
 function generatedCallId(request: RegisterRequest, now: number): string {
-  const hash = createHash('md5').update(`${request.uri}|${request.viaAddr}:${request.viaPort}|${now}`).digest('hex')
+  const hash = createHash('md5')
+    .update(`${request.uri}|${request.viaAddr}:${request.viaPort}|${now}`)
+    .digest('hex')
   return `${hash.slice(0, 24)}@${request.viaAddr}`
 }

@@ -77,12 +77,49 @@ type CapturedContact = Omit<ContactSpec, 'viaAddr' | 'callId'> & { callId: strin
 
 /** The 13 rows of `database show registrar/contact` (cli_database_show_registrar_contact.txt), call ids without `@127.0.0.1`. */
 const CAPTURED_CONTACTS: readonly CapturedContact[] = [
-  { aor: 'FAP003', viaPort: 5072, callId: '828f152dda4a245d748f9f68', userAgent: 'Grandstream GXP2130 1.0.11.3', expirationTime: 1795462224 },
-  { aor: 'FAP003', viaPort: 5071, callId: '6b14823b7eca671364c78fd5', userAgent: 'Grandstream GXP2130 1.0.11.3', expirationTime: 1795462224 },
-  { aor: 'alice', viaPort: 5091, callId: '3eae0d7f960958b72f8885c3', userAgent: 'Yealink SIP-T46S 66.86.0.15', expirationTime: 1795462226 },
-  { aor: 'bob', viaPort: 5092, callId: '32281c7397f976c3b9950805', userAgent: 'PolycomVVX-VVX_411-UA/6.4.3.5018', expirationTime: 1795462226 },
-  { aor: 'bob', viaPort: 5093, callId: '6c858fa930921da8004621a6', userAgent: 'Cisco/SPA504G-7.6.2f', expirationTime: 1795460426 },
-  { aor: 'carol', viaPort: 5094, callId: '64a3c9e0280999d366ac3ee8', userAgent: 'MicroSIP/3.21.3', expirationTime: 1795462227, qualifyFrequency: 10 },
+  {
+    aor: 'FAP003',
+    viaPort: 5072,
+    callId: '828f152dda4a245d748f9f68',
+    userAgent: 'Grandstream GXP2130 1.0.11.3',
+    expirationTime: 1795462224,
+  },
+  {
+    aor: 'FAP003',
+    viaPort: 5071,
+    callId: '6b14823b7eca671364c78fd5',
+    userAgent: 'Grandstream GXP2130 1.0.11.3',
+    expirationTime: 1795462224,
+  },
+  {
+    aor: 'alice',
+    viaPort: 5091,
+    callId: '3eae0d7f960958b72f8885c3',
+    userAgent: 'Yealink SIP-T46S 66.86.0.15',
+    expirationTime: 1795462226,
+  },
+  {
+    aor: 'bob',
+    viaPort: 5092,
+    callId: '32281c7397f976c3b9950805',
+    userAgent: 'PolycomVVX-VVX_411-UA/6.4.3.5018',
+    expirationTime: 1795462226,
+  },
+  {
+    aor: 'bob',
+    viaPort: 5093,
+    callId: '6c858fa930921da8004621a6',
+    userAgent: 'Cisco/SPA504G-7.6.2f',
+    expirationTime: 1795460426,
+  },
+  {
+    aor: 'carol',
+    viaPort: 5094,
+    callId: '64a3c9e0280999d366ac3ee8',
+    userAgent: 'MicroSIP/3.21.3',
+    expirationTime: 1795462227,
+    qualifyFrequency: 10,
+  },
   {
     aor: 'dave',
     viaPort: 5099,
@@ -94,8 +131,20 @@ const CAPTURED_CONTACTS: readonly CapturedContact[] = [
       '<sip:127.0.0.1:5099;transport=udp;lr;x-route=a1b2c3d4e5f6>,<sip:sbc-02.core.lab.invalid;lr;ftag=7e1c9a>,' +
       '<sip:edge-1.pop-ams.lab.invalid:5070;lr;received=sip:127.0.0.1:61234>,<sip:lb.lab.invalid;lr;did=4a7.b2e1>',
   },
-  { aor: 'erin', viaPort: 5096, callId: '64e4289796fd24a5c328c73f', userAgent: 'Grandstream GXP1628 1.0.7.13', expirationTime: 1795462227 },
-  { aor: 'erin', viaPort: 5097, callId: 'c36a4f7ddea70d5e5e3c00d2', userAgent: 'Grandstream GXP1628 1.0.7.13', expirationTime: 1795462228 },
+  {
+    aor: 'erin',
+    viaPort: 5096,
+    callId: '64e4289796fd24a5c328c73f',
+    userAgent: 'Grandstream GXP1628 1.0.7.13',
+    expirationTime: 1795462227,
+  },
+  {
+    aor: 'erin',
+    viaPort: 5097,
+    callId: 'c36a4f7ddea70d5e5e3c00d2',
+    userAgent: 'Grandstream GXP1628 1.0.7.13',
+    expirationTime: 1795462228,
+  },
   {
     aor: 'phone1',
     viaPort: 5082,
@@ -112,8 +161,20 @@ const CAPTURED_CONTACTS: readonly CapturedContact[] = [
     expirationTime: 1795462226,
     uri: 'sip:phone1@127.0.0.1:5083;transport=UDP;rinstance=4f5d2a8c1b9e7d03',
   },
-  { aor: 'phone1', viaPort: 5081, callId: '1988c87a2243a1ef723813f1', userAgent: 'Zoiper rv2.10.20.4', expirationTime: 1795462225 },
-  { aor: 'wizphone', viaPort: 5098, callId: '51b05a993f744e5d523b8638', userAgent: 'Grandstream GXP2170 1.0.11.3', expirationTime: 1795462228 },
+  {
+    aor: 'phone1',
+    viaPort: 5081,
+    callId: '1988c87a2243a1ef723813f1',
+    userAgent: 'Zoiper rv2.10.20.4',
+    expirationTime: 1795462225,
+  },
+  {
+    aor: 'wizphone',
+    viaPort: 5098,
+    callId: '51b05a993f744e5d523b8638',
+    userAgent: 'Grandstream GXP2170 1.0.11.3',
+    expirationTime: 1795462228,
+  },
 ]
 
 /** The captured lab with every expiration_time moved by `now - CAPTURED_AT`: it looks, relative to `now`, as it did when captured. */
@@ -127,7 +188,11 @@ export function captureSeed({ now }: { now: number }): SimSeed {
     }),
   )
   const carol = rows.find((row) => row.key.startsWith('carol;@')) as ContactRow
-  return { rows, aors: CAPTURED_AORS.map((aor) => ({ ...aor })), qualify: { [carol.key]: 'Unreachable' } }
+  return {
+    rows,
+    aors: CAPTURED_AORS.map((aor) => ({ ...aor })),
+    qualify: { [carol.key]: 'Unreachable' },
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -151,9 +216,27 @@ function demoContact(spec: Omit<ContactSpec, 'callId'>): ContactRow {
 export function lockoutSeed({ now }: { now: number }): SimSeed {
   const grandstream = 'Grandstream GXP2130 1.0.11.3'
   const rows = [
-    demoContact({ aor: 'FAP003', viaAddr: '192.0.2.16', viaPort: 5060, userAgent: grandstream, expirationTime: now + 1260 }),
-    demoContact({ aor: 'FAP003', viaAddr: '192.0.2.16', viaPort: 5062, userAgent: grandstream, expirationTime: now + 3480 }),
-    demoContact({ aor: 'alice', viaAddr: '192.0.2.21', viaPort: 5060, userAgent: 'Yealink SIP-T46S 66.86.0.15', expirationTime: now + 2950 }),
+    demoContact({
+      aor: 'FAP003',
+      viaAddr: '192.0.2.16',
+      viaPort: 5060,
+      userAgent: grandstream,
+      expirationTime: now + 1260,
+    }),
+    demoContact({
+      aor: 'FAP003',
+      viaAddr: '192.0.2.16',
+      viaPort: 5062,
+      userAgent: grandstream,
+      expirationTime: now + 3480,
+    }),
+    demoContact({
+      aor: 'alice',
+      viaAddr: '192.0.2.21',
+      viaPort: 5060,
+      userAgent: 'Yealink SIP-T46S 66.86.0.15',
+      expirationTime: now + 2950,
+    }),
     demoContact({
       aor: 'phone1',
       viaAddr: '192.0.2.31',
@@ -170,7 +253,13 @@ export function lockoutSeed({ now }: { now: number }): SimSeed {
       userAgent: 'Linphone/5.2.5 (belle-sip/5.2.0)',
       expirationTime: now + 1720,
     }),
-    demoContact({ aor: 'erin', viaAddr: '192.0.2.41', viaPort: 5060, userAgent: 'Grandstream GXP1628 1.0.7.13', expirationTime: now + 2400 }),
+    demoContact({
+      aor: 'erin',
+      viaAddr: '192.0.2.41',
+      viaPort: 5060,
+      userAgent: 'Grandstream GXP1628 1.0.7.13',
+      expirationTime: now + 2400,
+    }),
   ]
   const aors = [
     labAor('FAP003', { maxContacts: 2 }),
@@ -196,14 +285,45 @@ export interface GenerateOptions {
 
 /** Long, real-world-shaped User-Agent strings; `soft` ones register with `;rinstance=`. */
 const DEVICES: readonly { userAgent: string; soft: boolean }[] = [
-  { userAgent: 'Yealink SIP-T54W 96.86.0.100 (Linux 4.9.11; hw 96.0.0.128.0.0.0; locale en_US; xml-browser 3.2)', soft: false },
-  { userAgent: 'Grandstream GXP2170 1.0.11.3 (build 2023-11-02, hw V1.7A, boot 1.0.11.1, prov 1.0.11.3)', soft: false },
-  { userAgent: 'PolycomVVX-VVX_411-UA/6.4.3.5018 (PolycomUCS; Linux; OBi-compat; cfg-rev 42; region EU)', soft: false },
-  { userAgent: 'Cisco/SPA504G-7.6.2f (SPA504G; MAC 0012abcdef01; Serial CBT123456789; HW 1.0.4)', soft: false },
-  { userAgent: 'Zoiper rv2.10.20.4 (Windows 10 Pro 22H2; x64; build 19045.4651; libzrtp 2.3.1; pjsip 2.13)', soft: true },
-  { userAgent: 'Bria 6 release 6.7.1 stamp 115047 (macOS 14.5 Sonoma; arm64; CounterPath SDK 5.9.2)', soft: true },
-  { userAgent: 'Linphone/5.2.5 (belle-sip/5.2.0) Android 14; Pixel 8 Pro; LinphoneSDK 5.3.41 (master/release)', soft: true },
-  { userAgent: 'MicroSIP/3.21.3 (Windows 11 Home 23H2; x64; PJSIP 2.14-dev; opus 1.4; G.729 disabled)', soft: true },
+  {
+    userAgent:
+      'Yealink SIP-T54W 96.86.0.100 (Linux 4.9.11; hw 96.0.0.128.0.0.0; locale en_US; xml-browser 3.2)',
+    soft: false,
+  },
+  {
+    userAgent:
+      'Grandstream GXP2170 1.0.11.3 (build 2023-11-02, hw V1.7A, boot 1.0.11.1, prov 1.0.11.3)',
+    soft: false,
+  },
+  {
+    userAgent:
+      'PolycomVVX-VVX_411-UA/6.4.3.5018 (PolycomUCS; Linux; OBi-compat; cfg-rev 42; region EU)',
+    soft: false,
+  },
+  {
+    userAgent: 'Cisco/SPA504G-7.6.2f (SPA504G; MAC 0012abcdef01; Serial CBT123456789; HW 1.0.4)',
+    soft: false,
+  },
+  {
+    userAgent:
+      'Zoiper rv2.10.20.4 (Windows 10 Pro 22H2; x64; build 19045.4651; libzrtp 2.3.1; pjsip 2.13)',
+    soft: true,
+  },
+  {
+    userAgent:
+      'Bria 6 release 6.7.1 stamp 115047 (macOS 14.5 Sonoma; arm64; CounterPath SDK 5.9.2)',
+    soft: true,
+  },
+  {
+    userAgent:
+      'Linphone/5.2.5 (belle-sip/5.2.0) Android 14; Pixel 8 Pro; LinphoneSDK 5.3.41 (master/release)',
+    soft: true,
+  },
+  {
+    userAgent:
+      'MicroSIP/3.21.3 (Windows 11 Home 23H2; x64; PJSIP 2.14-dev; opus 1.4; G.729 disabled)',
+    soft: true,
+  },
 ]
 
 /** mulberry32: a small, fast, deterministic PRNG. */
@@ -237,13 +357,19 @@ function contactsPerAor(count: number, full: boolean[], random: () => number): n
  * contact expiring sooner) and sit at max_contacts; some other AORs hold a superseded pair too
  * (below their limit, or with remove_existing); about 1 % of the contacts are expired.
  */
-export function generateRows({ count, now, aors, fullAors }: GenerateOptions): { rows: ContactRow[]; aors: SimAor[] } {
+export function generateRows({ count, now, aors, fullAors }: GenerateOptions): {
+  rows: ContactRow[]
+  aors: SimAor[]
+} {
   const aorCount = Math.max(1, Math.min(aors ?? Math.ceil(count / 2), count))
   const fullCount = Math.min(fullAors ?? Math.floor(aorCount / 10), aorCount)
   const random = prng(count * 7919 + aorCount * 31 + fullCount)
   const hex = (length: number) => {
     let text = ''
-    while (text.length < length) text += Math.floor(random() * 0x100000000).toString(16).padStart(8, '0')
+    while (text.length < length)
+      text += Math.floor(random() * 0x100000000)
+        .toString(16)
+        .padStart(8, '0')
     return text.slice(0, length)
   }
   // exactly fullCount AORs, spread evenly
@@ -273,11 +399,20 @@ export function generateRows({ count, now, aors, fullAors }: GenerateOptions): {
         : `sip:${aor}@${viaAddr}:${viaPort}`
       let expirationTime: number
       if (superseded && j === 0) expirationTime = newest = now + 700 + Math.floor(random() * 2900)
-      else if (pairedOlder) expirationTime = newest - 600 - Math.floor(random() * (newest - now - 630))
+      else if (pairedOlder)
+        expirationTime = newest - 600 - Math.floor(random() * (newest - now - 630))
       else if (!full[i] && random() < 0.01) expirationTime = now - 30 - Math.floor(random() * 600)
       else expirationTime = now + 60 + Math.floor(random() * 3540)
       rows.push(
-        contactRow({ aor, viaAddr, viaPort, uri, userAgent: phone.userAgent, expirationTime, callId: `${hex(24)}@${viaAddr}` }),
+        contactRow({
+          aor,
+          viaAddr,
+          viaPort,
+          uri,
+          userAgent: phone.userAgent,
+          expirationTime,
+          callId: `${hex(24)}@${viaAddr}`,
+        }),
       )
     }
   }
@@ -327,7 +462,9 @@ export function sourcesSeed({ now, orphan = true }: SourcesSeedOptions): SimSeed
           viaAddr: OFFICE_NAT,
           viaPort,
           userAgent: phone.userAgent,
-          uri: phone.soft ? `sip:${aor}@${OFFICE_NAT}:${viaPort};transport=UDP;rinstance=${md5Hex(`${aor}${j}`).slice(0, 16)}` : undefined,
+          uri: phone.soft
+            ? `sip:${aor}@${OFFICE_NAT}:${viaPort};transport=UDP;rinstance=${md5Hex(`${aor}${j}`).slice(0, 16)}`
+            : undefined,
           expirationTime: i === 5 && j === 0 ? now + 5000 : now + 600 + i * 60 + j * 7,
         }),
       )
@@ -335,14 +472,63 @@ export function sourcesSeed({ now, orphan = true }: SourcesSeedOptions): SimSeed
   }
   const grandstream = 'Grandstream GXP2130 1.0.11.3'
   aors.push(labAor('FAP003', { maxContacts: 2 }))
-  rows.push(demoContact({ aor: 'FAP003', viaAddr: '198.51.100.16', viaPort: 5060, userAgent: grandstream, expirationTime: now + 1260 }))
-  rows.push(demoContact({ aor: 'FAP003', viaAddr: '198.51.100.16', viaPort: 5062, userAgent: grandstream, expirationTime: now + 3480 }))
+  rows.push(
+    demoContact({
+      aor: 'FAP003',
+      viaAddr: '198.51.100.16',
+      viaPort: 5060,
+      userAgent: grandstream,
+      expirationTime: now + 1260,
+    }),
+  )
+  rows.push(
+    demoContact({
+      aor: 'FAP003',
+      viaAddr: '198.51.100.16',
+      viaPort: 5062,
+      userAgent: grandstream,
+      expirationTime: now + 3480,
+    }),
+  )
   const wave = 'Grandstream Wave 1.0.5.12'
   aors.push(labAor('wave1', { maxContacts: 3 }))
-  rows.push(demoContact({ aor: 'wave1', viaAddr: '198.51.100.30', viaPort: 40712, userAgent: wave, expirationTime: now + 25 }))
-  rows.push(demoContact({ aor: 'wave1', viaAddr: '198.51.100.30', viaPort: 40788, userAgent: wave, expirationTime: now + 55 }))
+  rows.push(
+    demoContact({
+      aor: 'wave1',
+      viaAddr: '198.51.100.30',
+      viaPort: 40712,
+      userAgent: wave,
+      expirationTime: now + 25,
+    }),
+  )
+  rows.push(
+    demoContact({
+      aor: 'wave1',
+      viaAddr: '198.51.100.30',
+      viaPort: 40788,
+      userAgent: wave,
+      expirationTime: now + 55,
+    }),
+  )
   aors.push(labAor('alice', { maxContacts: 1 }))
-  rows.push(demoContact({ aor: 'alice', viaAddr: '192.0.2.21', viaPort: 5060, userAgent: 'Yealink SIP-T46S 66.86.0.15', expirationTime: now + 2950 }))
-  if (orphan) rows.push(demoContact({ aor: 'ext199', viaAddr: '192.0.2.99', viaPort: 5060, userAgent: 'Polycom/6.4.3.5018', expirationTime: now + 1800 }))
+  rows.push(
+    demoContact({
+      aor: 'alice',
+      viaAddr: '192.0.2.21',
+      viaPort: 5060,
+      userAgent: 'Yealink SIP-T46S 66.86.0.15',
+      expirationTime: now + 2950,
+    }),
+  )
+  if (orphan)
+    rows.push(
+      demoContact({
+        aor: 'ext199',
+        viaAddr: '192.0.2.99',
+        viaPort: 5060,
+        userAgent: 'Polycom/6.4.3.5018',
+        expirationTime: now + 1800,
+      }),
+    )
   return { rows, aors }
 }

@@ -10,7 +10,12 @@ import { answerAction, type ActionContext, type SessionState } from './actions.j
 import { AmiRequest, parseHeader, type Header } from './ami.js'
 import { AstDb } from './astdb.js'
 import { actionCost, type ActionCost } from './cost.js'
-import { renderPjsipConf, renderWizardConf, type SimConfigCategory, type SimConfigFiles } from './config.js'
+import {
+  renderPjsipConf,
+  renderWizardConf,
+  type SimConfigCategory,
+  type SimConfigFiles,
+} from './config.js'
 import { contactCreatedEvents, contactRemovedEvents } from './pjsip.js'
 import { Registrar } from './registrar.js'
 import { captureSeed, type SimSeed } from './seed.js'
@@ -163,7 +168,11 @@ class Session implements SessionState {
   private receive(chunk: string): void {
     this.input += chunk
     let start = 0
-    for (let newline = this.input.indexOf('\n'); newline >= 0; newline = this.input.indexOf('\n', start)) {
+    for (
+      let newline = this.input.indexOf('\n');
+      newline >= 0;
+      newline = this.input.indexOf('\n', start)
+    ) {
       const line = this.input.slice(start, newline).replace(/\r$/, '')
       start = newline + 1
       if (line === '') this.messageComplete()
@@ -175,7 +184,12 @@ class Session implements SessionState {
   private messageComplete(): void {
     const request = new AmiRequest(this.headers)
     this.headers = []
-    this.sim.received.push({ connection: this.connection, action: request.action, headers: request.headers, ...(this.challenge ? { challenge: this.challenge } : {}) })
+    this.sim.received.push({
+      connection: this.connection,
+      action: request.action,
+      headers: request.headers,
+      ...(this.challenge ? { challenge: this.challenge } : {}),
+    })
     this.enqueue(() => this.answer(request))
   }
 
@@ -203,10 +217,16 @@ class Session implements SessionState {
     // a refused or failed action costs nothing; a costly one first computes (even if the client leaves)
     const cost = segments[0]?.startsWith('Response: Error') ? null : this.sim.occupyCore(action)
     if (cost) {
-      await new Promise((resolve) => setTimeout(resolve, Math.max(0, cost.firstByteAt - performance.now())))
+      await new Promise((resolve) =>
+        setTimeout(resolve, Math.max(0, cost.firstByteAt - performance.now())),
+      )
       if (this.silent || this.socket.destroyed) return
     }
-    await writeSegments(this.socket, bend.twice ? [...segments, ...segments] : segments, { ...this.write, maxBytes: bend.maxBytes, paceMs: cost?.writeMs })
+    await writeSegments(this.socket, bend.twice ? [...segments, ...segments] : segments, {
+      ...this.write,
+      maxBytes: bend.maxBytes,
+      paceMs: cost?.writeMs,
+    })
     if (bend.then === 'silence') this.silent = true
     if (bend.then === 'close' || this.closing) {
       this.silent = true
@@ -247,7 +267,10 @@ export class SimAsterisk {
     this.version = opts.version ?? '22'
     this.now = opts.now ?? (() => Math.floor(Date.now() / 1000))
     this.users = opts.users ?? DEFAULT_USERS
-    this.write = { chunkSize: opts.chunkSize ?? DEFAULT_CHUNK_SIZE, writeTimeoutMs: opts.writetimeoutMs }
+    this.write = {
+      chunkSize: opts.chunkSize ?? DEFAULT_CHUNK_SIZE,
+      writeTimeoutMs: opts.writetimeoutMs,
+    }
     this.expirationCheckInterval = opts.contactExpirationCheckInterval ?? 0
     this.costScale = opts.cost ?? 0
     this.registrar = new Registrar(this.astdb, () => this.now())
@@ -276,7 +299,10 @@ export class SimAsterisk {
       this.server.listen(port, host, () => {
         this.server.off('error', reject)
         if (this.expirationCheckInterval > 0) {
-          this.sweepTimer = setInterval(() => this.registrar.sweepExpired(), this.expirationCheckInterval * 1000)
+          this.sweepTimer = setInterval(
+            () => this.registrar.sweepExpired(),
+            this.expirationCheckInterval * 1000,
+          )
           this.sweepTimer.unref()
         }
         resolve(this.port)
@@ -322,9 +348,13 @@ export class SimAsterisk {
   /** Books the modelled core for a costly action: it starts when earlier ones are done. Null when free. */
   occupyCore(action: string): { firstByteAt: number; writeMs: number } | null {
     if (!(this.costScale > 0)) return null
-    const cost: ActionCost | null = actionCost(action, { aors: this.registrar.aors.size, contacts: this.astdb.size })
+    const cost: ActionCost | null = actionCost(action, {
+      aors: this.registrar.aors.size,
+      contacts: this.astdb.size,
+    })
     if (!cost) return null
-    const firstByteAt = Math.max(performance.now(), this.busyUntil) + cost.firstByteMs * this.costScale
+    const firstByteAt =
+      Math.max(performance.now(), this.busyUntil) + cost.firstByteMs * this.costScale
     const writeMs = cost.writeMs * this.costScale
     this.busyUntil = firstByteAt + writeMs
     return { firstByteAt, writeMs }
@@ -364,7 +394,13 @@ export class SimAsterisk {
   authenticateMd5(username: string, challenge: string, key: string): SimUser | undefined {
     if (!key || !challenge) return undefined
     const name = username.toLowerCase()
-    return this.users.find((user) => user.username.toLowerCase() === name && createHash('md5').update(challenge + user.secret).digest('hex') === key)
+    return this.users.find(
+      (user) =>
+        user.username.toLowerCase() === name &&
+        createHash('md5')
+          .update(challenge + user.secret)
+          .digest('hex') === key,
+    )
   }
 
   /** ast_db_del2 (a hook may make it fail). */

@@ -27,7 +27,8 @@ function waitForDrain(socket: Socket, timeoutMs: number | undefined): Promise<Dr
     }
     const onDrain = () => finish('drained')
     const onClose = () => finish('closed')
-    const timer = timeoutMs === undefined ? undefined : setTimeout(() => finish('timeout'), timeoutMs)
+    const timer =
+      timeoutMs === undefined ? undefined : setTimeout(() => finish('timeout'), timeoutMs)
     socket.on('drain', onDrain)
     socket.on('close', onClose)
   })
@@ -45,7 +46,11 @@ function segmentEnds(segments: string[]): number[] {
 }
 
 /** Writes the segments in chunks, honouring backpressure. False when the socket closed first. */
-export async function writeSegments(socket: Socket, segments: string[], limits: WriteLimits): Promise<boolean> {
+export async function writeSegments(
+  socket: Socket,
+  segments: string[],
+  limits: WriteLimits,
+): Promise<boolean> {
   const data = Buffer.from(segments.join(''))
   const ends = segmentEnds(segments)
   const end = Math.min(data.length, limits.maxBytes ?? Infinity)

@@ -13,7 +13,15 @@ afterEach(async () => {
 })
 
 async function session(server: SimAsterisk, user = 'pjctl'): Promise<AmiSession> {
-  const s = await openSession({ name: 'sim', host: '127.0.0.1', port: server.port, user, secret: `${user}-secret`, timeout: 5, maxOutput: 1 << 20 })
+  const s = await openSession({
+    name: 'sim',
+    host: '127.0.0.1',
+    port: server.port,
+    user,
+    secret: `${user}-secret`,
+    timeout: 5,
+    maxOutput: 1 << 20,
+  })
   sessions.push(s)
   return s
 }
@@ -24,7 +32,9 @@ describe('GetConfig on the wire (sim)', () => {
     const raw = await rawClient(server.port)
     raw.send(amiMessage('Action: Login', 'Username: pjctl', 'Secret: pjctl-secret', 'Events: off'))
     await raw.waitFor('Authentication accepted')
-    raw.send(amiMessage('Action: GetConfig', 'ActionID: g1', 'Filename: pjsip.conf', 'Filter: type=aor'))
+    raw.send(
+      amiMessage('Action: GetConfig', 'ActionID: g1', 'Filename: pjsip.conf', 'Filter: type=aor'),
+    )
     const text = await raw.waitFor(/ActionID: g1\r\n[\s\S]*?\r\n\r\n/)
     const answer = text.slice(text.indexOf('Response: Success\r\nActionID: g1'))
     expect(answer.split('\r\n').slice(0, 6)).toEqual([
@@ -43,26 +53,55 @@ describe('GetConfig on the wire (sim)', () => {
     const server = await sim()
     const s = await session(server)
     const pjsip = await s.getConfig('pjsip.conf', 'type=aor')
-    expect(pjsip!.categories.map((c) => c.name)).toEqual(['FAP003', 'alice', 'bob', 'carol', 'dave', 'erin', 'phone1', 'phone2'])
+    expect(pjsip!.categories.map((c) => c.name)).toEqual([
+      'FAP003',
+      'alice',
+      'bob',
+      'carol',
+      'dave',
+      'erin',
+      'phone1',
+      'phone2',
+    ])
     expect(pjsip!.categories[5]).toEqual({
       name: 'erin',
       template: false,
       templates: ['aor-tpl'],
-      lines: [{ name: 'type', value: 'aor' }, { name: 'max_contacts', value: '2' }, { name: 'remove_existing', value: 'yes' }, { name: 'maximum_expiration', value: '3600' }],
+      lines: [
+        { name: 'type', value: 'aor' },
+        { name: 'max_contacts', value: '2' },
+        { name: 'remove_existing', value: 'yes' },
+        { name: 'maximum_expiration', value: '3600' },
+      ],
     })
     const wizard = await s.getConfig('pjsip_wizard.conf', 'type=^wizard$')
-    expect(wizard!.categories.map((c) => [c.name, c.lines.find((l) => l.name === 'aor/max_contacts')?.value])).toEqual([['wizphone', '2']])
+    expect(
+      wizard!.categories.map((c) => [
+        c.name,
+        c.lines.find((l) => l.name === 'aor/max_contacts')?.value,
+      ]),
+    ).toEqual([['wizphone', '2']])
     expect(await s.getConfig('sorcery.conf')).toBeNull()
     const templates = await s.getConfig('pjsip.conf', 'TEMPLATES=restrict')
-    expect(templates!.categories.map((c) => [c.name, c.template])).toEqual([['endpoint-tpl', true], ['aor-tpl', true]])
+    expect(templates!.categories.map((c) => [c.name, c.template])).toEqual([
+      ['endpoint-tpl', true],
+      ['aor-tpl', true],
+    ])
   })
 
   it('refused without write=system or config; allowed with config alone', async () => {
-    const server = await sim({ users: [{ username: 'pjro', secret: 'pjro-secret', write: ['reporting'] }, { username: 'cfg', secret: 'cfg-secret', write: ['config'] }] })
+    const server = await sim({
+      users: [
+        { username: 'pjro', secret: 'pjro-secret', write: ['reporting'] },
+        { username: 'cfg', secret: 'cfg-secret', write: ['config'] },
+      ],
+    })
     const ro = await session(server, 'pjro')
     const error = await ro.getConfig('pjsip.conf', 'type=aor').catch((e: unknown) => e)
     expect(error).toBeInstanceOf(PermissionError)
-    expect((error as PermissionError).message).toBe('AMI action GetConfig was refused: permission denied (needs write=system or config)')
+    expect((error as PermissionError).message).toBe(
+      'AMI action GetConfig was refused: permission denied (needs write=system or config)',
+    )
     const cfg = await session(server, 'cfg')
     expect((await cfg.getConfig('pjsip.conf', 'type=aor'))!.categories).toHaveLength(8)
   })
@@ -70,18 +109,42 @@ describe('GetConfig on the wire (sim)', () => {
   it('refuses CR or LF in the file name and the filter before sending anything', async () => {
     const server = await sim()
     const s = await session(server)
-    await expect(s.getConfig('pjsip.conf\r\nAction: DBDel')).rejects.toBeInstanceOf(HeaderInjectionError)
-    await expect(s.getConfig('pjsip.conf', 'type=aor\nFamily: x')).rejects.toBeInstanceOf(HeaderInjectionError)
+    await expect(s.getConfig('pjsip.conf\r\nAction: DBDel')).rejects.toBeInstanceOf(
+      HeaderInjectionError,
+    )
+    await expect(s.getConfig('pjsip.conf', 'type=aor\nFamily: x')).rejects.toBeInstanceOf(
+      HeaderInjectionError,
+    )
     expect(server.received.filter((r) => r.action === 'GetConfig')).toEqual([])
   })
 
   it('an answer with another message spliced in (writetimeout cut) is refused, not half-believed', async () => {
-    const server = await sim({ configFiles: { 'pjsip.conf': [{ name: 'a', lines: [['type', 'aor'], ['Event', 'x']] }] } })
+    const server = await sim({
+      configFiles: {
+        'pjsip.conf': [
+          {
+            name: 'a',
+            lines: [
+              ['type', 'aor'],
+              ['Event', 'x'],
+            ],
+          },
+        ],
+      },
+    })
     const s = await session(server)
     // `Line-000000-000001: Event=x` is fine; a bare `Event:` header inside the answer is not
     const ok = await s.getConfig('pjsip.conf')
-    expect(ok!.categories[0].lines).toEqual([{ name: 'type', value: 'aor' }, { name: 'Event', value: 'x' }])
-    server.setFaults({ beforeAction: (_action, _headers, sim) => void (sim.configFiles = { 'pjsip.conf': [{ name: 'a\r\nEvent: DBGetTreeResponse', lines: [] }] }) })
+    expect(ok!.categories[0].lines).toEqual([
+      { name: 'type', value: 'aor' },
+      { name: 'Event', value: 'x' },
+    ])
+    server.setFaults({
+      beforeAction: (_action, _headers, sim) =>
+        void (sim.configFiles = {
+          'pjsip.conf': [{ name: 'a\r\nEvent: DBGetTreeResponse', lines: [] }],
+        }),
+    })
     await expect(s.getConfig('pjsip.conf')).rejects.toBeInstanceOf(IncompleteAnswerError)
   })
 })

@@ -52,17 +52,26 @@ describe('AmiFramer on real captures', () => {
   it('frames the Command answer: 13 contact lines and the count line, with their ActionID', () => {
     const out = frame([readCapture('cmd_database_show_registrar_contact')])
     expect(out.banner).toBe('11.0.0')
-    const answer = out.messages.find((m) => m.some(([n, v]) => n === 'ActionID' && v === 'pjctl-lab-cmd_database_show_registrar_contact'))!
+    const answer = out.messages.find((m) =>
+      m.some(([n, v]) => n === 'ActionID' && v === 'pjctl-lab-cmd_database_show_registrar_contact'),
+    )!
     const output = answer.filter(([n]) => n === 'Output').map(([, v]) => v)
     expect(output).toHaveLength(14)
     expect(output[13]).toBe('13 results found.')
-    expect(output[0]).toMatch(/^\/registrar\/contact\/FAP003;@2512e2a83aa83c6e73da53588ebb2d0e: \{"via_addr"/)
+    expect(output[0]).toMatch(
+      /^\/registrar\/contact\/FAP003;@2512e2a83aa83c6e73da53588ebb2d0e: \{"via_addr"/,
+    )
   })
 
   it('streams Output lines to the sink of their ActionID instead of keeping them', () => {
-    const out = frame([readCapture('cmd_database_show_registrar_contact')], ['pjctl-lab-cmd_database_show_registrar_contact'])
+    const out = frame(
+      [readCapture('cmd_database_show_registrar_contact')],
+      ['pjctl-lab-cmd_database_show_registrar_contact'],
+    )
     expect(out.sunk).toHaveLength(14)
-    const answer = out.messages.find((m) => m.some(([, v]) => v === 'pjctl-lab-cmd_database_show_registrar_contact'))!
+    const answer = out.messages.find((m) =>
+      m.some(([, v]) => v === 'pjctl-lab-cmd_database_show_registrar_contact'),
+    )!
     expect(answer.map(([n]) => n)).toEqual(['Response', 'ActionID', 'Message'])
   })
 
@@ -81,15 +90,25 @@ describe('AmiFramer on real captures', () => {
   })
 
   it('frames Asterisk 13 `Response: Follows` bodies up to --END COMMAND--', () => {
-    const text = 'Asterisk Call Manager/2.10.6\r\nResponse: Follows\r\nPrivilege: Command\r\nActionID: a1\r\n/registrar/contact/x;@0123456789abcdef0123456789abcdef: {"a":"b: c"}\n1 results found.\n--END COMMAND--\r\n\r\n'
+    const text =
+      'Asterisk Call Manager/2.10.6\r\nResponse: Follows\r\nPrivilege: Command\r\nActionID: a1\r\n/registrar/contact/x;@0123456789abcdef0123456789abcdef: {"a":"b: c"}\n1 results found.\n--END COMMAND--\r\n\r\n'
     const out = frame([text])
-    expect(out.messages[0]).toEqual([['Response', 'Follows'], ['Privilege', 'Command'], ['ActionID', 'a1']])
-    expect(out.bodies[0]).toEqual(['/registrar/contact/x;@0123456789abcdef0123456789abcdef: {"a":"b: c"}', '1 results found.'])
+    expect(out.messages[0]).toEqual([
+      ['Response', 'Follows'],
+      ['Privilege', 'Command'],
+      ['ActionID', 'a1'],
+    ])
+    expect(out.bodies[0]).toEqual([
+      '/registrar/contact/x;@0123456789abcdef0123456789abcdef: {"a":"b: c"}',
+      '1 results found.',
+    ])
   })
 
   it('refuses a peer that is not AMI (an HTTP server)', () => {
     expect(() => frame(['HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n'])).toThrow(AmiError)
-    expect(() => frame(['HTTP/1.1 400 Bad Request\r\n'])).toThrow(/not an Asterisk manager interface/)
+    expect(() => frame(['HTTP/1.1 400 Bad Request\r\n'])).toThrow(
+      /not an Asterisk manager interface/,
+    )
   })
 
   it('property: any split of a real capture into chunks frames to the same messages', () => {
@@ -97,11 +116,16 @@ describe('AmiFramer on real captures', () => {
       const text = readCapture(name)
       const whole = frame([text])
       fc.assert(
-        fc.property(fc.uniqueArray(fc.integer({ min: 1, max: text.length - 1 }), { maxLength: 40 }), (cuts) => {
-          const sorted = [...cuts].sort((a, b) => a - b)
-          const chunks = [0, ...sorted].map((start, i) => text.slice(start, sorted[i] ?? text.length))
-          expect(frame(chunks)).toEqual(whole)
-        }),
+        fc.property(
+          fc.uniqueArray(fc.integer({ min: 1, max: text.length - 1 }), { maxLength: 40 }),
+          (cuts) => {
+            const sorted = [...cuts].sort((a, b) => a - b)
+            const chunks = [0, ...sorted].map((start, i) =>
+              text.slice(start, sorted[i] ?? text.length),
+            )
+            expect(frame(chunks)).toEqual(whole)
+          },
+        ),
         { numRuns: 150 },
       )
     }
@@ -132,10 +156,13 @@ describe('AmiFramer on real captures', () => {
 })
 
 describe('assertHeaderSafe', () => {
-  it.each([['FAP003\r\nAction: DBDelTree'], ['a\nb'], ['nul\0byte'], ['\r']])('refuses %j', (value) => {
-    expect(() => assertHeaderSafe('Key', value)).toThrow(HeaderInjectionError)
-    expect(() => assertHeaderSafe('Key', value)).toThrow(/AMI header injection/)
-  })
+  it.each([['FAP003\r\nAction: DBDelTree'], ['a\nb'], ['nul\0byte'], ['\r']])(
+    'refuses %j',
+    (value) => {
+      expect(() => assertHeaderSafe('Key', value)).toThrow(HeaderInjectionError)
+      expect(() => assertHeaderSafe('Key', value)).toThrow(/AMI header injection/)
+    },
+  )
 
   it('shows the bad character escaped, never raw', () => {
     try {
@@ -147,7 +174,12 @@ describe('assertHeaderSafe', () => {
   })
 
   it('passes ordinary values, odd AOR names included', () => {
-    for (const value of ['FAP003;@2512e2a83aa83c6e73da53588ebb2d0e', 'sales-1.desk+x_y@corp', 'Müller', '{"a":"b: c"}']) {
+    for (const value of [
+      'FAP003;@2512e2a83aa83c6e73da53588ebb2d0e',
+      'sales-1.desk+x_y@corp',
+      'Müller',
+      '{"a":"b: c"}',
+    ]) {
       expect(() => assertHeaderSafe('Key', value)).not.toThrow()
     }
   })

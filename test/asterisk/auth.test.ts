@@ -33,7 +33,11 @@ function relay(): Promise<Relay & { server: Server }> {
     client.on('error', () => upstream.destroy())
     upstream.on('error', () => client.destroy())
   })
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.address() as AddressInfo).port, sent, answered })))
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () =>
+      resolve({ server, port: (server.address() as AddressInfo).port, sent, answered }),
+    ),
+  )
 }
 
 let via: Relay & { server: Server }
@@ -74,7 +78,9 @@ describe('login to a real Asterisk 22', () => {
     const wrong = 'not-the-lab-secret-93'
     const r = await pjctl(['contacts'], { ...env(), PJCTL_SECRET: wrong })
     expect(r.code).toBe(3)
-    expect(r.stderr.split('\n')[0]).toBe(`pjctl: login to 127.0.0.1:${via.port} as '${LAB.user}' failed: Authentication failed`)
+    expect(r.stderr.split('\n')[0]).toBe(
+      `pjctl: login to 127.0.0.1:${via.port} as '${LAB.user}' failed: Authentication failed`,
+    )
     expect(r.stderr + r.stdout).not.toContain(wrong)
     expect(via.sent.at(-1)).not.toContain(wrong)
   })

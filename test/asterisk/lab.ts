@@ -19,6 +19,10 @@ export * from '../../bench/lab.js'
 export type { RunResult }
 
 /** Runs the built pjctl against the lab (extra env wins). */
-export function pjctl(args: string[], env: Record<string, string | undefined> = {}, killAfterMs = 120_000): Promise<RunResult> {
+export function pjctl(
+  args: string[],
+  env: Record<string, string | undefined> = {},
+  killAfterMs = 120_000,
+): Promise<RunResult> {
   return run(args, { env: { ...LAB.env, ...env }, killAfterMs })
 }

@@ -47,10 +47,17 @@ describe('FAP003 lockout on real Asterisk', () => {
     expect(r.stdout).toMatch(/1 superseded.*pjctl prune FAP003/)
   })
 
-  it('contacts --json: both contacts with the lab REGISTERs\' user agent, the older one superseded', async () => {
+  it("contacts --json: both contacts with the lab REGISTERs' user agent, the older one superseded", async () => {
     const r = await pjctl(['contacts', '--json', AOR])
     expect(r.code).toBe(0)
-    const doc = JSON.parse(r.stdout) as { aors: { aor: string; state: string; maxContacts: number; contacts: { viaPort: number; status: string; userAgent: string }[] }[] }
+    const doc = JSON.parse(r.stdout) as {
+      aors: {
+        aor: string
+        state: string
+        maxContacts: number
+        contacts: { viaPort: number; status: string; userAgent: string }[]
+      }[]
+    }
     const fap = doc.aors.find((a) => a.aor === AOR)!
     expect(fap).toMatchObject({ state: 'full', maxContacts: 2 })
     const byPort = Object.fromEntries(fap.contacts.map((c) => [c.viaPort, c.status]))
@@ -62,7 +69,9 @@ describe('FAP003 lockout on real Asterisk', () => {
     const before = await contactsOf(AOR)
     const r = await pjctl(['prune', '--dry-run', '--json', AOR])
     expect(r.code).toBe(0)
-    const plan = (JSON.parse(r.stdout) as { servers: { plan: { action: string; viaPort: number }[] }[] }).servers[0].plan
+    const plan = (
+      JSON.parse(r.stdout) as { servers: { plan: { action: string; viaPort: number }[] }[] }
+    ).servers[0].plan
     expect(plan.filter((p) => p.action === 'delete').map((p) => p.viaPort)).toEqual([OLD])
     expect(await contactsOf(AOR)).toEqual(before)
   })
@@ -76,7 +85,10 @@ describe('FAP003 lockout on real Asterisk', () => {
     const after = await contactsOf(AOR)
     expect(after.size).toBe(1)
     const [gone] = [...before.keys()].filter((k) => !after.has(k))
-    const saved = readFileSync(backup, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { key: string; value: string })
+    const saved = readFileSync(backup, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { key: string; value: string })
     expect(saved.map((s) => [s.key, s.value])).toEqual([[gone, before.get(gone)]])
     // Asterisk frees the slot at once: no reload, no restart
     expect(await cli(`pjsip show aor ${AOR}`)).not.toContain(`:${OLD}`)
@@ -87,7 +99,14 @@ describe('FAP003 lockout on real Asterisk', () => {
 
   it('afterwards the re-registered phone is active, the contact it replaced is now the superseded one', async () => {
     const r = await pjctl(['contacts', '--json', AOR])
-    const fap = (JSON.parse(r.stdout) as { aors: { aor: string; contacts: { viaPort: number; status: string }[] }[] }).aors.find((a) => a.aor === AOR)!
-    expect(Object.fromEntries(fap.contacts.map((c) => [c.viaPort, c.status]))).toEqual({ [NEW]: 'superseded', [THIRD]: 'active' })
+    const fap = (
+      JSON.parse(r.stdout) as {
+        aors: { aor: string; contacts: { viaPort: number; status: string }[] }[]
+      }
+    ).aors.find((a) => a.aor === AOR)!
+    expect(Object.fromEntries(fap.contacts.map((c) => [c.viaPort, c.status]))).toEqual({
+      [NEW]: 'superseded',
+      [THIRD]: 'active',
+    })
   })
 })

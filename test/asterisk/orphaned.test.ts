@@ -11,9 +11,21 @@ const GHOST = 'ghost42'
 function ghostContact(port: number): [string, string] {
   const uri = `sip:${GHOST}@192.0.2.42:${port}`
   const value = {
-    via_addr: '192.0.2.42', qualify_timeout: '3.000000', qualify_2xx_only: 'false', call_id: `ghost-${port}@192.0.2.42`,
-    reg_server: '', prune_on_boot: 'no', path: '', endpoint: GHOST, via_port: String(port), authenticate_qualify: 'no',
-    uri, qualify_frequency: '0', user_agent: 'Yealink SIP-T46S 66.86.0.15', expiration_time: String(Math.floor(Date.now() / 1000) + 3000), outbound_proxy: '',
+    via_addr: '192.0.2.42',
+    qualify_timeout: '3.000000',
+    qualify_2xx_only: 'false',
+    call_id: `ghost-${port}@192.0.2.42`,
+    reg_server: '',
+    prune_on_boot: 'no',
+    path: '',
+    endpoint: GHOST,
+    via_port: String(port),
+    authenticate_qualify: 'no',
+    uri,
+    qualify_frequency: '0',
+    user_agent: 'Yealink SIP-T46S 66.86.0.15',
+    expiration_time: String(Math.floor(Date.now() / 1000) + 3000),
+    outbound_proxy: '',
   }
   return [`${GHOST};@${createHash('md5').update(uri).digest('hex')}`, JSON.stringify(value)]
 }
@@ -22,7 +34,9 @@ describe('orphaned contacts on real Asterisk', () => {
   const [key, value] = ghostContact(5060)
 
   beforeAll(async () => {
-    expect((await ami('DBPut', { Family: CONTACT_FAMILY, Key: key, Val: value })).Response).toBe('Success')
+    expect((await ami('DBPut', { Family: CONTACT_FAMILY, Key: key, Val: value })).Response).toBe(
+      'Success',
+    )
   })
 
   afterAll(async () => {
@@ -32,7 +46,9 @@ describe('orphaned contacts on real Asterisk', () => {
   it('contacts --json: the AOR is orphaned', async () => {
     const r = await pjctl(['contacts', '--json'])
     expect(r.code).toBe(0)
-    const doc = JSON.parse(r.stdout) as { aors: { aor: string; state: string; contacts: { key: string }[] }[] }
+    const doc = JSON.parse(r.stdout) as {
+      aors: { aor: string; state: string; contacts: { key: string }[] }[]
+    }
     const ghost = doc.aors.find((a) => a.aor === GHOST)
     expect(ghost).toMatchObject({ state: 'orphaned' })
     expect(ghost!.contacts.map((c) => c.key)).toEqual([key])
@@ -62,7 +78,11 @@ describe('orphaned contacts on real Asterisk', () => {
     // --force: on a lab with few other contacts the ghost is more than half of the server (the guard)
     const r = await pjctl(['prune', '--orphaned', '--dry-run', '--force', '--json'])
     expect(r.code).toBe(0)
-    const plan = (JSON.parse(r.stdout) as { servers: { plan: { key: string; action: string; reasons: string[] }[] }[] }).servers[0].plan
+    const plan = (
+      JSON.parse(r.stdout) as {
+        servers: { plan: { key: string; action: string; reasons: string[] }[] }[]
+      }
+    ).servers[0].plan
     expect(plan.filter((p) => p.action === 'delete').map((p) => p.key)).toEqual([key])
     expect((await contactsOf(GHOST)).size).toBe(1)
   })

@@ -1,13 +1,33 @@
 // The 5,000-AOR / 15,000-contact read on a real Asterisk 22 (bulk_aors.sh + seed_contacts.py): every
 // contact and every limit read, nothing partial, Asterisk idle again once pjctl exits. Cleaned up after.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { asteriskPid, astdbContacts, cli, deleteKeys, LAB, labScript, pjctl, waitIdle } from './lab.js'
+import {
+  asteriskPid,
+  astdbContacts,
+  cli,
+  deleteKeys,
+  LAB,
+  labScript,
+  pjctl,
+  waitIdle,
+} from './lab.js'
 
 const AORS = 5_000
 const CONTACTS = 15_000
 const bulk = (aor: string) => /^\d+$/.test(aor) && Number(aor) >= 2000 && Number(aor) < 2000 + AORS
 
-type Doc = { source: string; problems: unknown[]; aors: { aor: string; state: string; maxContacts: number | null; removeExisting: boolean | null; count: number; contacts: unknown[] }[] }
+type Doc = {
+  source: string
+  problems: unknown[]
+  aors: {
+    aor: string
+    state: string
+    maxContacts: number | null
+    removeExisting: boolean | null
+    count: number
+    contacts: unknown[]
+  }[]
+}
 
 describe(`${AORS} AORs / ${CONTACTS} contacts on real Asterisk`, () => {
   let before = new Set<string>()
@@ -16,7 +36,13 @@ describe(`${AORS} AORs / ${CONTACTS} contacts on real Asterisk`, () => {
     before = new Set((await astdbContacts()).keys())
     expect([...before].filter((k) => bulk(k.split(';@')[0]))).toEqual([])
     await labScript('bulk_aors.sh', [String(AORS)])
-    const seeded = await labScript('seed_contacts.py', [`${LAB.host}:${LAB.port}`, LAB.user, LAB.secret, String(CONTACTS), String(AORS)])
+    const seeded = await labScript('seed_contacts.py', [
+      `${LAB.host}:${LAB.port}`,
+      LAB.user,
+      LAB.secret,
+      String(CONTACTS),
+      String(AORS),
+    ])
     expect(Number(seeded.trim())).toBe(CONTACTS)
     expect(await waitIdle(60_000)).toBe(true)
   })

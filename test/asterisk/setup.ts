@@ -28,10 +28,20 @@ function takeLock(path: string, waitSeconds: number): Promise<ChildProcess> {
   if (!existsSync(path)) writeFileSync(path, '')
   return new Promise((resolve, reject) => {
     // flock(1) holds the lock while `cat` waits for our stdin: it is released when we close it, or die
-    const child = spawn('flock', ['-w', String(waitSeconds), path, '-c', 'echo locked; exec cat >/dev/null'], { stdio: ['pipe', 'pipe', 'inherit'] })
+    const child = spawn(
+      'flock',
+      ['-w', String(waitSeconds), path, '-c', 'echo locked; exec cat >/dev/null'],
+      { stdio: ['pipe', 'pipe', 'inherit'] },
+    )
     child.on('error', reject)
     child.stdout!.setEncoding('utf8').once('data', () => resolve(child))
-    child.on('exit', (code) => reject(new Error(`could not take the lab lock ${path} within ${waitSeconds} s (flock exit ${code}); someone holds it: see /work/COORD.md`)))
+    child.on('exit', (code) =>
+      reject(
+        new Error(
+          `could not take the lab lock ${path} within ${waitSeconds} s (flock exit ${code}); someone holds it: see /work/COORD.md`,
+        ),
+      ),
+    )
   })
 }
 
@@ -45,7 +55,11 @@ function probeAmi(): Promise<string> {
     let sent = false
     const fail = (why: string) => {
       socket.destroy()
-      reject(new Error(`npm run test:asterisk needs a real Asterisk lab, and none answers AMI at ${where}: ${why}. ${startHint}`))
+      reject(
+        new Error(
+          `npm run test:asterisk needs a real Asterisk lab, and none answers AMI at ${where}: ${why}. ${startHint}`,
+        ),
+      )
     }
     const timer = setTimeout(() => fail('no banner within 5 s'), 5000)
     socket.on('error', (e: NodeJS.ErrnoException) => {
@@ -59,7 +73,10 @@ function probeAmi(): Promise<string> {
         clearTimeout(timer)
         return fail(`the peer is not AMI (it said '${text.split('\r\n')[0]}')`)
       }
-      if (!sent && (sent = true)) socket.write(`Action: Login\r\nUsername: ${LAB.user}\r\nSecret: ${LAB.secret}\r\nEvents: off\r\n\r\nAction: Command\r\nCommand: core show version\r\n\r\nAction: Logoff\r\n\r\n`)
+      if (!sent && (sent = true))
+        socket.write(
+          `Action: Login\r\nUsername: ${LAB.user}\r\nSecret: ${LAB.secret}\r\nEvents: off\r\n\r\nAction: Command\r\nCommand: core show version\r\n\r\nAction: Logoff\r\n\r\n`,
+        )
       const version = /Output: (Asterisk \S+)/.exec(text)
       if (/Response: Error/.test(text)) {
         clearTimeout(timer)
@@ -76,14 +93,19 @@ function probeAmi(): Promise<string> {
 
 export default async function setup(): Promise<() => Promise<void>> {
   let lock: ChildProcess | null = null
-  if (heldByAncestor(LAB.lock)) process.stderr.write(`test:asterisk: the lab lock ${LAB.lock} is held by a parent process; using it\n`)
+  if (heldByAncestor(LAB.lock))
+    process.stderr.write(
+      `test:asterisk: the lab lock ${LAB.lock} is held by a parent process; using it\n`,
+    )
   else {
     process.stderr.write(`test:asterisk: waiting for the lab lock ${LAB.lock}\n`)
     lock = await takeLock(LAB.lock, Number(process.env.LAB_LOCK_WAIT ?? 900))
   }
   try {
     const version = await probeAmi()
-    process.stderr.write(`test:asterisk: ${version} answers AMI at ${LAB.host}:${LAB.port} (lab scripts: ${LAB.dir})\n`)
+    process.stderr.write(
+      `test:asterisk: ${version} answers AMI at ${LAB.host}:${LAB.port} (lab scripts: ${LAB.dir})\n`,
+    )
   } catch (error) {
     lock?.stdin!.end()
     throw error

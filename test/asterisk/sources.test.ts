@@ -9,7 +9,16 @@
 import { createHash } from 'node:crypto'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { astdbContacts, cli, CONTACT_FAMILY, deleteKeys, labEtc, pjctl, putRows, register } from './lab.js'
+import {
+  astdbContacts,
+  cli,
+  CONTACT_FAMILY,
+  deleteKeys,
+  labEtc,
+  pjctl,
+  putRows,
+  register,
+} from './lab.js'
 
 const NAT = '203.0.113.50'
 const UA = {
@@ -23,11 +32,30 @@ const UA = {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** A contact as Asterisk 22 stores it (field order of the lab's captures). */
-function contact(aor: string, viaAddr: string, viaPort: number, userAgent: string, expirationTime: number, uri = `sip:${aor}@${viaAddr}:${viaPort}`): [string, string] {
+function contact(
+  aor: string,
+  viaAddr: string,
+  viaPort: number,
+  userAgent: string,
+  expirationTime: number,
+  uri = `sip:${aor}@${viaAddr}:${viaPort}`,
+): [string, string] {
   const value = {
-    via_addr: viaAddr, qualify_timeout: '3.000000', qualify_2xx_only: 'false', call_id: `${aor}-${viaPort}@${viaAddr}`,
-    reg_server: '', prune_on_boot: 'no', path: '', endpoint: aor, via_port: String(viaPort), authenticate_qualify: 'no',
-    uri, qualify_frequency: '0', user_agent: userAgent, expiration_time: String(expirationTime), outbound_proxy: '',
+    via_addr: viaAddr,
+    qualify_timeout: '3.000000',
+    qualify_2xx_only: 'false',
+    call_id: `${aor}-${viaPort}@${viaAddr}`,
+    reg_server: '',
+    prune_on_boot: 'no',
+    path: '',
+    endpoint: aor,
+    via_port: String(viaPort),
+    authenticate_qualify: 'no',
+    uri,
+    qualify_frequency: '0',
+    user_agent: userAgent,
+    expiration_time: String(expirationTime),
+    outbound_proxy: '',
   }
   return [`${aor};@${createHash('md5').update(uri).digest('hex')}`, JSON.stringify(value)]
 }
@@ -55,7 +83,11 @@ describe('sources and doctor on real Asterisk', () => {
       savedPerfConf = ''
     }
     await deleteKeys(savedContacts.keys())
-    const aors = Array.from({ length: 10 }, (_, i) => `[ext${101 + i}]\ntype=aor\nmax_contacts=6\nmaximum_expiration=3600\n${i === 9 ? 'remove_unavailable=yes\n' : ''}`)
+    const aors = Array.from(
+      { length: 10 },
+      (_, i) =>
+        `[ext${101 + i}]\ntype=aor\nmax_contacts=6\nmaximum_expiration=3600\n${i === 9 ? 'remove_unavailable=yes\n' : ''}`,
+    )
     writeFileSync(PERF_CONF, aors.join('\n'))
     await reloadPjsip()
     const now = Math.floor(Date.now() / 1000)
@@ -63,8 +95,26 @@ describe('sources and doctor on real Asterisk', () => {
     for (let i = 1; i <= 10; i++) {
       const aor = `ext${100 + i}`
       rows.push(contact(aor, NAT, 5060 + i, UA.yealink, i === 5 ? now + 5000 : now + 600 + i * 60))
-      rows.push(contact(aor, NAT, 40000 + i * 10 + 1, UA.zoiper, now + 607 + i * 60, `sip:${aor}@${NAT}:${40000 + i * 10 + 1};transport=UDP;rinstance=${i}a1b2c3d4e5f6a7`))
-      rows.push(contact(aor, NAT, 40000 + i * 10 + 2, UA.linphone, now + 614 + i * 60, `sip:${aor}@${NAT}:${40000 + i * 10 + 2};transport=UDP;rinstance=${i}f6e5d4c3b2a1f0`))
+      rows.push(
+        contact(
+          aor,
+          NAT,
+          40000 + i * 10 + 1,
+          UA.zoiper,
+          now + 607 + i * 60,
+          `sip:${aor}@${NAT}:${40000 + i * 10 + 1};transport=UDP;rinstance=${i}a1b2c3d4e5f6a7`,
+        ),
+      )
+      rows.push(
+        contact(
+          aor,
+          NAT,
+          40000 + i * 10 + 2,
+          UA.linphone,
+          now + 614 + i * 60,
+          `sip:${aor}@${NAT}:${40000 + i * 10 + 2};transport=UDP;rinstance=${i}f6e5d4c3b2a1f0`,
+        ),
+      )
     }
     rows.push(contact('ext199', '192.0.2.99', 5060, UA.polycom, now + 1800))
     expect(await putRows(rows)).toBe(31)
@@ -93,16 +143,49 @@ describe('sources and doctor on real Asterisk', () => {
     expect(doc.source).toBe('dbgettree')
     expect(doc.sources).toEqual([
       {
-        address: NAT, contacts: 30, aors: 10, endpoints: 10, maxPerAor: 3, busiestAor: 'ext101',
-        userAgents: [{ userAgent: UA.linphone, contacts: 10 }, { userAgent: UA.yealink, contacts: 10 }, { userAgent: UA.zoiper, contacts: 10 }],
-        stale: 0, superseded: 0, expired: 0,
+        address: NAT,
+        contacts: 30,
+        aors: 10,
+        endpoints: 10,
+        maxPerAor: 3,
+        busiestAor: 'ext101',
+        userAgents: [
+          { userAgent: UA.linphone, contacts: 10 },
+          { userAgent: UA.yealink, contacts: 10 },
+          { userAgent: UA.zoiper, contacts: 10 },
+        ],
+        stale: 0,
+        superseded: 0,
+        expired: 0,
       },
       {
-        address: '127.0.0.1', contacts: 5, aors: 3, endpoints: 3, maxPerAor: 2, busiestAor: 'FAP003',
-        userAgents: [{ userAgent: UA.grandstream, contacts: 2 }, { userAgent: UA.wave, contacts: 2 }, { userAgent: UA.yealink, contacts: 1 }],
-        stale: 2, superseded: 2, expired: 0,
+        address: '127.0.0.1',
+        contacts: 5,
+        aors: 3,
+        endpoints: 3,
+        maxPerAor: 2,
+        busiestAor: 'FAP003',
+        userAgents: [
+          { userAgent: UA.grandstream, contacts: 2 },
+          { userAgent: UA.wave, contacts: 2 },
+          { userAgent: UA.yealink, contacts: 1 },
+        ],
+        stale: 2,
+        superseded: 2,
+        expired: 0,
       },
-      { address: '192.0.2.99', contacts: 1, aors: 1, endpoints: 1, maxPerAor: 1, busiestAor: 'ext199', userAgents: [{ userAgent: UA.polycom, contacts: 1 }], stale: 0, superseded: 0, expired: 0 },
+      {
+        address: '192.0.2.99',
+        contacts: 1,
+        aors: 1,
+        endpoints: 1,
+        maxPerAor: 1,
+        busiestAor: 'ext199',
+        userAgents: [{ userAgent: UA.polycom, contacts: 1 }],
+        stale: 0,
+        superseded: 0,
+        expired: 0,
+      },
     ])
     const table = await pjctl(['sources', '--per-ip-limit', '10'])
     expect(table.code).toBe(0)
@@ -114,7 +197,11 @@ describe('sources and doctor on real Asterisk', () => {
     const names = Array.from({ length: 10 }, (_, i) => `ext${101 + i}`)
     const r = await pjctl(['check', ...names, '--per-ip-limit', '2', '--per', 'aor'])
     expect(r.code).toBe(2)
-    expect(r.stdout.split('\n')[0]).toMatch(new RegExp(`^PJCTL CRITICAL - 1 address\\(es\\) above --per-ip-limit 2 per AOR: ${NAT.replace(/\./g, '\\.')} \\(3 on AOR ext101\\) \\|`))
+    expect(r.stdout.split('\n')[0]).toMatch(
+      new RegExp(
+        `^PJCTL CRITICAL - 1 address\\(es\\) above --per-ip-limit 2 per AOR: ${NAT.replace(/\./g, '\\.')} \\(3 on AOR ext101\\) \\|`,
+      ),
+    )
     const prom = await pjctl(['check', '--format', 'prometheus'])
     expect(prom.stdout).toContain(`address="${NAT}"} 30`)
     expect(prom.stdout).toContain('address="127.0.0.1"} 5')
@@ -123,7 +210,14 @@ describe('sources and doctor on real Asterisk', () => {
   it('doctor --json: the findings with their kinds, subjects and fixes (exit 2)', async () => {
     const r = await pjctl(['doctor', '--json', '--per-ip-limit', '10'])
     expect([r.code, r.stderr]).toEqual([2, ''])
-    const findings = JSON.parse(r.stdout).findings as { severity: string; kind: string; subject: string; evidence: string; fix: string; subjects?: string[] }[]
+    const findings = JSON.parse(r.stdout).findings as {
+      severity: string
+      kind: string
+      subject: string
+      evidence: string
+      fix: string
+      subjects?: string[]
+    }[]
     expect(findings.map((f) => [f.severity, f.kind, f.subject])).toEqual([
       ['critical', 'aor-at-limit', 'FAP003'],
       ['critical', 'source-at-limit', NAT],
@@ -138,15 +232,26 @@ describe('sources and doctor on real Asterisk', () => {
       ['info', 'full-unqualified', 'FAP003'],
       ['info', 'full-unqualified', 'alice'],
     ])
-    const by = (kind: string, subject?: string) => findings.find((f) => f.kind === kind && (subject === undefined || f.subject === subject))!
-    expect(by('aor-at-limit').fix).toBe('pjctl gen pjsip FAP003 --append --max-contacts 2 >> /etc/asterisk/pjsip.conf (or any file loaded after the AOR), then: pjsip reload; now: pjctl prune FAP003 --superseded')
-    expect(by('stale-device', `${UA.grandstream} at 127.0.0.1`).fix).toBe("on the phone set Unregister On Reboot: All (in the account's SIP settings); then pjctl prune FAP003 --superseded")
-    expect(by('stale-device', `${UA.wave} at 127.0.0.1`).fix).toMatch(/^in Grandstream Wave set Unregister Before New Registration: All, and a Register Expiration within the server's window .*; then pjctl prune phone1 --superseded$/)
+    const by = (kind: string, subject?: string) =>
+      findings.find((f) => f.kind === kind && (subject === undefined || f.subject === subject))!
+    expect(by('aor-at-limit').fix).toBe(
+      'pjctl gen pjsip FAP003 --append --max-contacts 2 >> /etc/asterisk/pjsip.conf (or any file loaded after the AOR), then: pjsip reload; now: pjctl prune FAP003 --superseded',
+    )
+    expect(by('stale-device', `${UA.grandstream} at 127.0.0.1`).fix).toBe(
+      "on the phone set Unregister On Reboot: All (in the account's SIP settings); then pjctl prune FAP003 --superseded",
+    )
+    expect(by('stale-device', `${UA.wave} at 127.0.0.1`).fix).toMatch(
+      /^in Grandstream Wave set Unregister Before New Registration: All, and a Register Expiration within the server's window .*; then pjctl prune phone1 --superseded$/,
+    )
     expect(by('max-contacts-1-without-remove-existing').subjects).toEqual(['alice', 'dave'])
     // measured on the real registrar: two Wave contacts granted 60 s, REGISTERed ~3 s apart
-    expect(by('registration-churn').evidence).toMatch(/^Grandstream Wave 1\.0\.5\.12 at 127\.0\.0\.1 re-registered every ~\d+ s \(2 contacts, expiration_time gaps\), each living at most [1-6]\d s \(the AOR allows minimum_expiration=60, maximum_expiration=3600\)/)
+    expect(by('registration-churn').evidence).toMatch(
+      /^Grandstream Wave 1\.0\.5\.12 at 127\.0\.0\.1 re-registered every ~\d+ s \(2 contacts, expiration_time gaps\), each living at most [1-6]\d s \(the AOR allows minimum_expiration=60, maximum_expiration=3600\)/,
+    )
     expect(by('orphaned-contacts').fix).toBe('pjctl prune ext199 --orphaned')
-    expect(by('ami-privileges').fix).toBe('in manager.conf, [pjctl]: write = system,reporting (drop command), then: manager reload')
+    expect(by('ami-privileges').fix).toBe(
+      'in manager.conf, [pjctl]: write = system,reporting (drop command), then: manager reload',
+    )
     const table = await pjctl(['doctor', '--per-ip-limit', '10'])
     expect(table.code).toBe(2)
     keep('doctor.txt', table.stdout)

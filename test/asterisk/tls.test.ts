@@ -42,29 +42,61 @@ function relay(port: number): Promise<{ server: Server; port: number; sent: Buff
     client.on('error', () => upstream.destroy())
     upstream.on('error', () => client.destroy())
   })
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.address() as AddressInfo).port, sent })))
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () =>
+      resolve({ server, port: (server.address() as AddressInfo).port, sent }),
+    ),
+  )
 }
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'pjctl-lab-tls-'))
   cert = join(dir, 'ami.crt')
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-keyout', join(dir, 'ami.key'), '-out', cert,
-    '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-  ], { stdio: 'ignore' })
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '2',
+      '-keyout',
+      join(dir, 'ami.key'),
+      '-out',
+      cert,
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=DNS:localhost,IP:127.0.0.1',
+    ],
+    { stdio: 'ignore' },
+  )
   saved = readFileSync(MANAGER_CONF, 'utf8')
-  const tlsLines = [`tlsenable = yes`, `tlsbindaddr = ${LAB.host}:${TLS_PORT}`, `tlscertfile = ${cert}`, `tlsprivatekey = ${join(dir, 'ami.key')}`].join('\n')
+  const tlsLines = [
+    `tlsenable = yes`,
+    `tlsbindaddr = ${LAB.host}:${TLS_PORT}`,
+    `tlscertfile = ${cert}`,
+    `tlsprivatekey = ${join(dir, 'ami.key')}`,
+  ].join('\n')
   expect(saved).toMatch(/^\[general\]$/m)
   writeFileSync(MANAGER_CONF, saved.replace(/^\[general\]$/m, `[general]\n${tlsLines}`))
   await cli('manager reload')
-  expect(await listening(TLS_PORT, true), `Asterisk did not open AMI over TLS on ${TLS_PORT} after manager reload`).toBe(true)
+  expect(
+    await listening(TLS_PORT, true),
+    `Asterisk did not open AMI over TLS on ${TLS_PORT} after manager reload`,
+  ).toBe(true)
 })
 
 afterAll(async () => {
   if (saved !== null) {
     writeFileSync(MANAGER_CONF, saved)
     await cli('manager reload')
-    expect(await listening(TLS_PORT, false), `AMI over TLS still listens on ${TLS_PORT} after restoring manager.conf`).toBe(true)
+    expect(
+      await listening(TLS_PORT, false),
+      `AMI over TLS still listens on ${TLS_PORT} after restoring manager.conf`,
+    ).toBe(true)
   }
   if (dir) rmSync(dir, { recursive: true, force: true })
 })
@@ -77,16 +109,24 @@ describe('AMI over TLS on a real Asterisk 22', () => {
     const plain = await pjctl(['contacts', '--json'])
     const tls = await pjctl(['contacts', '--json', '--tls', '--tls-ca', cert, '--debug'], tlsEnv)
     expect(tls.code).toBe(0)
-    expect(tls.stderr).toMatch(new RegExp(`pjctl: debug: TLS TLSv1\\.[23] with ${LAB.host.replace(/\./g, '\\.')}:${TLS_PORT}: certificate localhost \\(SHA-256 [0-9A-F:]+\\), verified`))
+    expect(tls.stderr).toMatch(
+      new RegExp(
+        `pjctl: debug: TLS TLSv1\\.[23] with ${LAB.host.replace(/\./g, '\\.')}:${TLS_PORT}: certificate localhost \\(SHA-256 [0-9A-F:]+\\), verified`,
+      ),
+    )
     expect(tls.stderr).toContain('> Challenge')
-    const count = (r: { stdout: string }) => (JSON.parse(r.stdout).aors as { count: number }[]).reduce((n, a) => n + a.count, 0)
+    const count = (r: { stdout: string }) =>
+      (JSON.parse(r.stdout).aors as { count: number }[]).reduce((n, a) => n + a.count, 0)
     expect(count(tls)).toBe(count(plain))
   })
 
   it('what crosses the network is ciphertext: no AMI header, no secret, even with --auth plain', async () => {
     const via = await relay(TLS_PORT)
     try {
-      const r = await pjctl(['contacts', '--json', '--tls-ca', cert, '--auth', 'plain'], { PJCTL_HOST: '127.0.0.1', PJCTL_PORT: String(via.port) })
+      const r = await pjctl(['contacts', '--json', '--tls-ca', cert, '--auth', 'plain'], {
+        PJCTL_HOST: '127.0.0.1',
+        PJCTL_PORT: String(via.port),
+      })
       expect([r.code, r.stderr]).toEqual([0, ''])
       const wire = Buffer.concat(via.sent).toString('latin1')
       expect(wire.length).toBeGreaterThan(100)
@@ -97,25 +137,35 @@ describe('AMI over TLS on a real Asterisk 22', () => {
     }
   })
 
-  it('the system store does not trust the lab\'s self-signed certificate: exit 3, no plaintext fallback', async () => {
+  it("the system store does not trust the lab's self-signed certificate: exit 3, no plaintext fallback", async () => {
     const r = await pjctl(['contacts', '--tls'], tlsEnv)
     expect(r.code).toBe(3)
-    expect(r.stderr.split('\n')[0]).toBe(`pjctl: TLS: the certificate of ${LAB.host}:${TLS_PORT} is not trusted by the system CA store (self-signed certificate)`)
+    expect(r.stderr.split('\n')[0]).toBe(
+      `pjctl: TLS: the certificate of ${LAB.host}:${TLS_PORT} is not trusted by the system CA store (self-signed certificate)`,
+    )
   })
 
   it('--tls-insecure connects and warns', async () => {
     const r = await pjctl(['check', '--tls-insecure'], tlsEnv)
     expect([0, 1, 2]).toContain(r.code)
-    expect(r.stderr).toBe(`pjctl: warning: --tls-insecure: the TLS certificate of ${LAB.host}:${TLS_PORT} is not verified; anyone on the path can pose as this server and read everything pjctl reads (use --tls-ca FILE instead)\n`)
+    expect(r.stderr).toBe(
+      `pjctl: warning: --tls-insecure: the TLS certificate of ${LAB.host}:${TLS_PORT} is not verified; anyone on the path can pose as this server and read everything pjctl reads (use --tls-ca FILE instead)\n`,
+    )
   })
 
   it('--tls against the plain AMI port, and plain TCP against the TLS port: clear errors, exit 3', async () => {
     const toPlain = await pjctl(['contacts', '--tls-ca', cert, '--port', String(LAB.port)])
     expect(toPlain.code).toBe(3)
-    expect(toPlain.stderr).toMatch(new RegExp(`^pjctl: TLS handshake with ${LAB.host.replace(/\./g, '\\.')}:${LAB.port} failed \\(`))
+    expect(toPlain.stderr).toMatch(
+      new RegExp(
+        `^pjctl: TLS handshake with ${LAB.host.replace(/\./g, '\\.')}:${LAB.port} failed \\(`,
+      ),
+    )
     const toTls = await pjctl(['contacts', '--port', String(TLS_PORT), '--timeout', '2'])
     expect(toTls.code).toBe(3)
-    expect(toTls.stderr).toContain(`${LAB.host}:${TLS_PORT}: connected, but no AMI banner within 2 s`)
+    expect(toTls.stderr).toContain(
+      `${LAB.host}:${TLS_PORT}: connected, but no AMI banner within 2 s`,
+    )
     expect(toTls.stderr).toContain('add --tls')
   })
 })

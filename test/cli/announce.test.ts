@@ -12,7 +12,8 @@ import { join } from 'node:path'
 
 const now = (): number => Math.floor(Date.now() / 1000)
 const FAP_OLD = contactKey('FAP003', 'sip:FAP003@192.0.2.16:5060')
-const ANNOUNCE_WARNING = 'pjctl: warning: could not announce the deleted contact(s) to running pjctl exporters (the AMI user pjctl lacks write=user); they see the change at their next resync\n'
+const ANNOUNCE_WARNING =
+  'pjctl: warning: could not announce the deleted contact(s) to running pjctl exporters (the AMI user pjctl lacks write=user); they see the change at their next resync\n'
 
 /** A raw AMI listener logged in as pjctl: what an exporter would receive. */
 async function listener(port: number) {
@@ -48,7 +49,10 @@ describe('prune and restore announce their changes (UserEvent: pjctl)', { timeou
     const server = await sim({ seed: lockoutSeed({ now: now() }) })
     const env = { ...envFor(server), ...home() }
     const backup = join(env.HOME, 'b.jsonl')
-    expect((await run(['prune', 'FAP003', '--yes', '--via', 'expire', '--backup', backup], { env })).code).toBe(0)
+    expect(
+      (await run(['prune', 'FAP003', '--yes', '--via', 'expire', '--backup', backup], { env }))
+        .code,
+    ).toBe(0)
     server.astdb.del(CONTACT_FAMILY, FAP_OLD) // as Asterisk's sweep would
     expect((await run(['restore', backup], { env })).code).toBe(0)
     const events = server.received.filter((a) => a.action === 'UserEvent')
@@ -58,25 +62,38 @@ describe('prune and restore announce their changes (UserEvent: pjctl)', { timeou
     ])
   })
 
-  it('without write=user: the prune still deletes and exits 0, warns once, and tries no second batch', { timeout: 30_000 }, async () => {
-    const n = now()
-    const seed = staleSeed(n, 120, 1) // 120 superseded contacts: two announcement batches
-    const server = await sim({ seed: { rows: seed.rows, aors: seed.aors }, users: [{ username: 'pjctl', secret: 'pjctl-secret', write: ['system', 'reporting'] }] })
-    const r = await run(['prune', '--yes', '--force'], { env: { ...envFor(server), ...home() } })
-    expect(r.code).toBe(0)
-    expect(server.astdb.tree(CONTACT_FAMILY).length).toBe(120)
-    expect(r.stderr).toBe(ANNOUNCE_WARNING)
-    expect(actionLines(server).filter((a) => a === 'UserEvent')).toEqual(['UserEvent'])
-  })
+  it(
+    'without write=user: the prune still deletes and exits 0, warns once, and tries no second batch',
+    { timeout: 30_000 },
+    async () => {
+      const n = now()
+      const seed = staleSeed(n, 120, 1) // 120 superseded contacts: two announcement batches
+      const server = await sim({
+        seed: { rows: seed.rows, aors: seed.aors },
+        users: [{ username: 'pjctl', secret: 'pjctl-secret', write: ['system', 'reporting'] }],
+      })
+      const r = await run(['prune', '--yes', '--force'], { env: { ...envFor(server), ...home() } })
+      expect(r.code).toBe(0)
+      expect(server.astdb.tree(CONTACT_FAMILY).length).toBe(120)
+      expect(r.stderr).toBe(ANNOUNCE_WARNING)
+      expect(actionLines(server).filter((a) => a === 'UserEvent')).toEqual(['UserEvent'])
+    },
+  )
 
-  it('more than 100 keys go in batches of 100 (Asterisk reads at most 128 headers of an action)', { timeout: 30_000 }, async () => {
-    const seed = staleSeed(now(), 150, 1)
-    const server = await sim({ seed: { rows: seed.rows, aors: seed.aors } })
-    const r = await run(['prune', '--yes', '--force'], { env: { ...envFor(server), ...home() } })
-    expect(r.code).toBe(0)
-    const events = server.received.filter((a) => a.action === 'UserEvent')
-    expect(events.map((a) => header(a.headers, 'Keys'))).toEqual(['100', '50'])
-    const announced = events.flatMap((a) => a.headers.filter(([name]) => /^Key\d+$/.test(name)).map(([, v]) => v))
-    expect(announced.sort()).toEqual([...seed.staleKeys].sort())
-  })
+  it(
+    'more than 100 keys go in batches of 100 (Asterisk reads at most 128 headers of an action)',
+    { timeout: 30_000 },
+    async () => {
+      const seed = staleSeed(now(), 150, 1)
+      const server = await sim({ seed: { rows: seed.rows, aors: seed.aors } })
+      const r = await run(['prune', '--yes', '--force'], { env: { ...envFor(server), ...home() } })
+      expect(r.code).toBe(0)
+      const events = server.received.filter((a) => a.action === 'UserEvent')
+      expect(events.map((a) => header(a.headers, 'Keys'))).toEqual(['100', '50'])
+      const announced = events.flatMap((a) =>
+        a.headers.filter(([name]) => /^Key\d+$/.test(name)).map(([, v]) => v),
+      )
+      expect(announced.sort()).toEqual([...seed.staleKeys].sort())
+    },
+  )
 })

@@ -12,9 +12,11 @@ const SECRET = 'S3cret-for-md5-71'
 const USERS = [{ username: 'pjctl', secret: SECRET, write: ['system', 'command', 'reporting'] }]
 
 /** Every header of every message the sim received, as `Name: value`. */
-const wire = (server: SimAsterisk) => server.received.flatMap((r) => r.headers.map(([name, value]) => `${name}: ${value}`))
+const wire = (server: SimAsterisk) =>
+  server.received.flatMap((r) => r.headers.map(([name, value]) => `${name}: ${value}`))
 
-const header = (r: ReceivedAction, name: string) => r.headers.find(([n]) => n.toLowerCase() === name.toLowerCase())?.[1]
+const header = (r: ReceivedAction, name: string) =>
+  r.headers.find(([n]) => n.toLowerCase() === name.toLowerCase())?.[1]
 
 describe('login', () => {
   it('by default: Challenge (AuthType MD5), then Login with Key = md5(challenge + secret); the secret is never sent', async () => {
@@ -22,7 +24,9 @@ describe('login', () => {
     const r = await runIn(['contacts', '--json'], { env: envFor(server, 'pjctl', SECRET) })
     expect([r.code, r.stderr]).toEqual([0, ''])
     // every session (contacts, and the AOR limits on a second one) logs in the same way
-    const sessions = [...new Set(server.received.map((a) => a.connection))].map((c) => server.received.filter((a) => a.connection === c))
+    const sessions = [...new Set(server.received.map((a) => a.connection))].map((c) =>
+      server.received.filter((a) => a.connection === c),
+    )
     expect(sessions.length).toBeGreaterThanOrEqual(1)
     for (const [challenge, login, ...rest] of sessions) {
       expect([challenge.action, header(challenge, 'AuthType')]).toEqual(['Challenge', 'MD5'])
@@ -35,34 +39,70 @@ describe('login', () => {
       expect(rest.map((a) => a.action)).not.toContain('Challenge')
     }
     expect(wire(server).filter((line) => line.includes(SECRET))).toEqual([])
-    expect(sessions.map((session) => session.map((a) => a.action)).find((actions) => actions.includes('DBGetTree'))).toEqual(['Challenge', 'login', 'DBGetTree', 'Logoff'])
+    expect(
+      sessions
+        .map((session) => session.map((a) => a.action))
+        .find((actions) => actions.includes('DBGetTree')),
+    ).toEqual(['Challenge', 'login', 'DBGetTree', 'Logoff'])
   })
 
   it('--auth plain: Login with the Secret, no Challenge', async () => {
     const server = await sim({ users: USERS })
-    const r = await runIn(['contacts', '--json', '--auth', 'plain'], { env: envFor(server, 'pjctl', SECRET) })
+    const r = await runIn(['contacts', '--json', '--auth', 'plain'], {
+      env: envFor(server, 'pjctl', SECRET),
+    })
     expect([r.code, r.stderr]).toEqual([0, ''])
     expect(server.received.map((a) => a.action)).not.toContain('Challenge')
     const logins = server.received.filter((a) => a.action === 'login')
     expect(logins.length).toBeGreaterThanOrEqual(1)
-    for (const login of logins) expect([header(login, 'Secret'), header(login, 'AuthType'), header(login, 'Key')]).toEqual([SECRET, undefined, undefined])
+    for (const login of logins)
+      expect([header(login, 'Secret'), header(login, 'AuthType'), header(login, 'Key')]).toEqual([
+        SECRET,
+        undefined,
+        undefined,
+      ])
   })
 
   it('PJCTL_AUTH=plain and "auth": "plain" in a server entry do the same; the flag beats the config', async () => {
     const server = await sim({ users: USERS })
-    const env = await runIn(['check', '--format', 'json'], { env: { ...envFor(server, 'pjctl', SECRET), PJCTL_AUTH: 'plain' } })
+    const env = await runIn(['check', '--format', 'json'], {
+      env: { ...envFor(server, 'pjctl', SECRET), PJCTL_AUTH: 'plain' },
+    })
     expect(env.code).toBe(2)
     expect(server.received.map((a) => a.action).slice(0, 1)).toEqual(['login'])
 
     const dir = tempDir()
-    const config = writeFile(dir, 'config.json', JSON.stringify({ servers: { old: { host: '127.0.0.1', port: server.port, user: 'pjctl', secret: SECRET, auth: 'plain' } } }))
+    const config = writeFile(
+      dir,
+      'config.json',
+      JSON.stringify({
+        servers: {
+          old: {
+            host: '127.0.0.1',
+            port: server.port,
+            user: 'pjctl',
+            secret: SECRET,
+            auth: 'plain',
+          },
+        },
+      }),
+    )
     chmodSync(config, 0o600)
     server.received.length = 0
     const fromConfig = await runIn(['contacts', '--json', '--config', config, '--server', 'old'])
     expect([fromConfig.code, fromConfig.stderr]).toEqual([0, ''])
     expect(server.received[0].action).toBe('login')
     server.received.length = 0
-    const flag = await runIn(['contacts', '--json', '--config', config, '--server', 'old', '--auth', 'md5'])
+    const flag = await runIn([
+      'contacts',
+      '--json',
+      '--config',
+      config,
+      '--server',
+      'old',
+      '--auth',
+      'md5',
+    ])
     expect([flag.code, flag.stderr]).toEqual([0, ''])
     expect(server.received.slice(0, 2).map((a) => a.action)).toEqual(['Challenge', 'login'])
   })
@@ -79,7 +119,10 @@ describe('login', () => {
     expect(server.received.map((a) => a.action)).toEqual(['Challenge'])
     expectNoSecret(r, SECRET)
     const check = await runIn(['check'], { env: envFor(server, 'pjctl', SECRET) })
-    expect([check.code, check.stdout]).toEqual([3, `PJCTL UNKNOWN - 127.0.0.1:${server.port} refused the MD5 challenge login (it answered: Invalid/unknown command)\n`])
+    expect([check.code, check.stdout]).toEqual([
+      3,
+      `PJCTL UNKNOWN - 127.0.0.1:${server.port} refused the MD5 challenge login (it answered: Invalid/unknown command)\n`,
+    ])
   })
 
   it('a wrong secret under MD5: exit 3, Authentication failed, the secret nowhere', async () => {
@@ -87,7 +130,9 @@ describe('login', () => {
     const wrong = 'Wr0ng-md5-secret'
     const r = await runIn(['contacts'], { env: envFor(server, 'pjctl', wrong) })
     expect(r.code).toBe(3)
-    expect(r.stderr.split('\n')[0]).toBe(`pjctl: login to 127.0.0.1:${server.port} as 'pjctl' failed: Authentication failed`)
+    expect(r.stderr.split('\n')[0]).toBe(
+      `pjctl: login to 127.0.0.1:${server.port} as 'pjctl' failed: Authentication failed`,
+    )
     expect(server.received.map((a) => a.action)).toEqual(['Challenge', 'login'])
     expectNoSecret(r, wrong)
     expect(wire(server).filter((line) => line.includes(wrong))).toEqual([])
@@ -97,12 +142,26 @@ describe('login', () => {
     const server = await sim({ users: USERS })
     const r = await runIn(['contacts', '--auth', 'sha1'], { env: envFor(server, 'pjctl', SECRET) })
     expect(r.code).toBe(2)
-    expect(r.stderr).toContain("--auth")
+    expect(r.stderr).toContain('--auth')
     expect(r.stderr).toContain("expected md5 or plain, got 'sha1'")
     expect(server.received).toEqual([])
     const dir = tempDir()
     const config = join(dir, 'config.json')
-    writeFile(dir, 'config.json', JSON.stringify({ servers: { x: { host: '127.0.0.1', port: server.port, user: 'pjctl', secret: SECRET, auth: 'digest' } } }))
+    writeFile(
+      dir,
+      'config.json',
+      JSON.stringify({
+        servers: {
+          x: {
+            host: '127.0.0.1',
+            port: server.port,
+            user: 'pjctl',
+            secret: SECRET,
+            auth: 'digest',
+          },
+        },
+      }),
+    )
     chmodSync(config, 0o600)
     const bad = await runIn(['contacts', '--config', config, '--server', 'x'])
     expect(bad.code).toBe(2)

@@ -45,44 +45,69 @@ function bashComplete(script: string, cases: string[][]): string[][] {
 }
 
 describe('pjctl completion', () => {
-  it.runIf(hasBash())('bash: offers exactly the flags each command takes, choices for a value, the commands first', async () => {
-    const r = await runIn(['completion', 'bash'])
-    expect(r.code).toBe(0)
-    expect(r.stderr).toBe('')
-    execFileSync('bash', ['-n', '-c', r.stdout])
-    const flags = bashComplete(r.stdout, COMMANDS.map((command) => [command.name, '-']))
-    for (const [i, command] of COMMANDS.entries()) expect(flags[i], command.name).toEqual(await helpFlags(command.name))
-    const [commands, via, format, gen, completion] = bashComplete(r.stdout, [[''], ['prune', '--via', ''], ['check', '--format', ''], ['gen', ''], ['completion', '']])
-    expect(commands).toEqual([...COMMANDS.map((c) => c.name), 'help', '--help', '--version'].sort())
-    expect(via).toEqual(['delete', 'expire'])
-    expect(format).toEqual(['json', 'nagios', 'prometheus'])
-    expect(gen).toEqual(['pjsip', 'wizard'])
-    expect(completion).toEqual(['bash', 'fish', 'zsh'])
-  })
+  it.runIf(hasBash())(
+    'bash: offers exactly the flags each command takes, choices for a value, the commands first',
+    async () => {
+      const r = await runIn(['completion', 'bash'])
+      expect(r.code).toBe(0)
+      expect(r.stderr).toBe('')
+      execFileSync('bash', ['-n', '-c', r.stdout])
+      const flags = bashComplete(
+        r.stdout,
+        COMMANDS.map((command) => [command.name, '-']),
+      )
+      for (const [i, command] of COMMANDS.entries())
+        expect(flags[i], command.name).toEqual(await helpFlags(command.name))
+      const [commands, via, format, gen, completion] = bashComplete(r.stdout, [
+        [''],
+        ['prune', '--via', ''],
+        ['check', '--format', ''],
+        ['gen', ''],
+        ['completion', ''],
+      ])
+      expect(commands).toEqual(
+        [...COMMANDS.map((c) => c.name), 'help', '--help', '--version'].sort(),
+      )
+      expect(via).toEqual(['delete', 'expire'])
+      expect(format).toEqual(['json', 'nagios', 'prometheus'])
+      expect(gen).toEqual(['pjsip', 'wizard'])
+      expect(completion).toEqual(['bash', 'fish', 'zsh'])
+    },
+  )
 
   it('zsh and fish: every flag of every command, under that command', async () => {
     const zsh = (await runIn(['completion', 'zsh'])).stdout
     const fish = (await runIn(['completion', 'fish'])).stdout
     expect(zsh.startsWith('#compdef pjctl\n')).toBe(true)
     for (const command of COMMANDS) {
-      const section = new RegExp(`\\n    ${command.name}\\)\\n([\\s\\S]*?)\\n      ;;`).exec(zsh)?.[1] ?? ''
-      const fishLines = fish.split('\n').filter((l) => l.includes(`'__fish_seen_subcommand_from ${command.name}'`))
+      const section =
+        new RegExp(`\\n    ${command.name}\\)\\n([\\s\\S]*?)\\n      ;;`).exec(zsh)?.[1] ?? ''
+      const fishLines = fish
+        .split('\n')
+        .filter((l) => l.includes(`'__fish_seen_subcommand_from ${command.name}'`))
       for (const flag of await helpFlags(command.name)) {
         if (flag === '--help' || flag === '-h') continue
         // `{-H,--host}`: a long form after its short alias follows a comma
         expect(section, `zsh ${command.name} ${flag}`).toMatch(new RegExp(`[{'(,]${flag}[\\[,}' ]`))
         const fishFlag = flag.startsWith('--') ? `-l ${flag.slice(2)} ` : `-s ${flag.slice(1)} `
-        expect(fishLines.some((l) => l.includes(fishFlag)), `fish ${command.name} ${flag}`).toBe(true)
+        expect(
+          fishLines.some((l) => l.includes(fishFlag)),
+          `fish ${command.name} ${flag}`,
+        ).toBe(true)
       }
     }
-    expect(fish).toContain("complete -c pjctl -n '__fish_seen_subcommand_from prune' -l via -x -a 'delete expire'")
+    expect(fish).toContain(
+      "complete -c pjctl -n '__fish_seen_subcommand_from prune' -l via -x -a 'delete expire'",
+    )
   })
 
   it('an unknown shell is a usage error', async () => {
     const r = await runIn(['completion', 'tcsh'])
     expect(r.code).toBe(2)
     expect(r.stdout).toBe('')
-    expect(r.stderr).toBe('pjctl: completion: unknown shell "tcsh"\nhint: use one of: bash, zsh, fish\n')
+    expect(r.stderr).toBe(
+      'pjctl: completion: unknown shell "tcsh"\nhint: use one of: bash, zsh, fish\n',
+    )
   })
 })
 
@@ -111,9 +136,12 @@ describe('man page', () => {
     expect(page).not.toContain('268435456')
   })
 
-  it.runIf(spawnSync('groff', ['-v']).status === 0)('is valid roff: groff renders it without a warning', () => {
-    const r = spawnSync('groff', ['-man', '-ww', '-z'], { input: page, encoding: 'utf8' })
-    expect(r.stderr).toBe('')
-    expect(r.status).toBe(0)
-  })
+  it.runIf(spawnSync('groff', ['-v']).status === 0)(
+    'is valid roff: groff renders it without a warning',
+    () => {
+      const r = spawnSync('groff', ['-man', '-ww', '-z'], { input: page, encoding: 'utf8' })
+      expect(r.stderr).toBe('')
+      expect(r.status).toBe(0)
+    },
+  )
 })

@@ -15,9 +15,15 @@ const RECORD = pathToFileURL(join(ROOT, 'test/fixtures/loads/record.mjs')).href
 /** The files under dist/ that `pjctl ARGS` loaded, relative to the checkout, and its run. */
 async function loadedBy(args: string[]) {
   const record = join(mkdtempSync(join(tmpdir(), 'pjctl-loads-')), 'loaded.txt')
-  const result = await run(args, { env: { NODE_OPTIONS: `--import=${RECORD}`, RECORD_LOADS_TO: record } })
-  const urls = readFileSync(record, 'utf8').split('\n').filter((url) => url.startsWith('file:'))
-  const files = urls.map((url) => relative(ROOT, fileURLToPath(url))).filter((path) => path.startsWith('dist/'))
+  const result = await run(args, {
+    env: { NODE_OPTIONS: `--import=${RECORD}`, RECORD_LOADS_TO: record },
+  })
+  const urls = readFileSync(record, 'utf8')
+    .split('\n')
+    .filter((url) => url.startsWith('file:'))
+  const files = urls
+    .map((url) => relative(ROOT, fileURLToPath(url)))
+    .filter((path) => path.startsWith('dist/'))
   return { result, files }
 }
 
@@ -26,10 +32,20 @@ describe('what pjctl demo loads', () => {
     const { result, files } = await loadedBy(['demo'])
     expect(result.stderr).toBe('')
     expect(result.code).toBe(0)
-    expect(result.stdout).toContain("pjctl prune FAP003 --yes")
+    expect(result.stdout).toContain('pjctl prune FAP003 --yes')
     // the recording saw the demo run the sim (else the check below would prove nothing)
-    expect(files).toEqual(expect.arrayContaining(['dist/cli.js', 'dist/commands/demo.js', 'dist/sim/server.js', 'dist/sim/actions.js', 'dist/sim/writer.js']))
-    expect(files.filter((path) => FAULT_CODE.test(readFileSync(join(ROOT, path), 'utf8')))).toEqual([])
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'dist/cli.js',
+        'dist/commands/demo.js',
+        'dist/sim/server.js',
+        'dist/sim/actions.js',
+        'dist/sim/writer.js',
+      ]),
+    )
+    expect(files.filter((path) => FAULT_CODE.test(readFileSync(join(ROOT, path), 'utf8')))).toEqual(
+      [],
+    )
     expect(files).not.toContain('dist/sim/faults.js')
   })
 

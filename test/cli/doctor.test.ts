@@ -6,7 +6,17 @@ import { OFFICE_NAT, sourcesSeed } from '../../src/sim/seed.js'
 import { runIn as run } from '../helpers/cli.js'
 import type { RunResult } from '../helpers/run.js'
 import { actionsOf, envFor, sim } from '../helpers/sim.js'
-import { aor, closedPort, dumpOf, nowSeconds, row, seedOf, sessionsOf, tempDir, writeFile } from '../helpers/rows.js'
+import {
+  aor,
+  closedPort,
+  dumpOf,
+  nowSeconds,
+  row,
+  seedOf,
+  sessionsOf,
+  tempDir,
+  writeFile,
+} from '../helpers/rows.js'
 
 interface Finding {
   severity: string
@@ -18,8 +28,10 @@ interface Finding {
 }
 const json = (r: RunResult) => JSON.parse(r.stdout)
 const gist = (findings: Finding[]) => findings.map((f) => [f.severity, f.kind, f.subject])
-const find = (findings: Finding[], kind: string, subject?: string) => findings.find((f) => f.kind === kind && (subject === undefined || f.subject === subject))!
-const GEN_TAIL = ' >> /etc/asterisk/pjsip.conf (or any file loaded after the AOR), then: pjsip reload'
+const find = (findings: Finding[], kind: string, subject?: string) =>
+  findings.find((f) => f.kind === kind && (subject === undefined || f.subject === subject))!
+const GEN_TAIL =
+  ' >> /etc/asterisk/pjsip.conf (or any file loaded after the AOR), then: pjsip reload'
 
 describe('pjctl doctor', { timeout: 30_000 }, () => {
   it('the scenario: every finding ranked, with its kind, subject, evidence and fix (exit 2)', async () => {
@@ -49,34 +61,62 @@ describe('pjctl doctor', { timeout: 30_000 }, () => {
       severity: 'critical',
       kind: 'aor-at-limit',
       subject: 'FAP003',
-      evidence: '2/2 contacts (full), 1 of them superseded, remove_existing=no: a registration from a new address or port is refused (403)',
+      evidence:
+        '2/2 contacts (full), 1 of them superseded, remove_existing=no: a registration from a new address or port is refused (403)',
       fix: `pjctl gen pjsip FAP003 --append --max-contacts 2${GEN_TAIL}; now: pjctl prune FAP003 --superseded`,
     })
-    expect(find(findings, 'stale-device', 'Grandstream GXP2130 1.0.11.3 at 198.51.100.16').fix).toBe(
+    expect(
+      find(findings, 'stale-device', 'Grandstream GXP2130 1.0.11.3 at 198.51.100.16').fix,
+    ).toBe(
       "on the phone set Unregister On Reboot: All (in the account's SIP settings); then pjctl prune FAP003 --superseded",
     )
     const wave = find(findings, 'stale-device', 'Grandstream Wave 1.0.5.12 at 198.51.100.30')
-    expect(wave.evidence).toBe('1 superseded contact(s) on 1 AOR(s) (wave1): it registers again from a new port without unregistering the old contact (Grandstream Wave)')
-    expect(wave.fix).toContain('in Grandstream Wave set Unregister Before New Registration: All, and a Register Expiration within the server')
+    expect(wave.evidence).toBe(
+      '1 superseded contact(s) on 1 AOR(s) (wave1): it registers again from a new port without unregistering the old contact (Grandstream Wave)',
+    )
+    expect(wave.fix).toContain(
+      'in Grandstream Wave set Unregister Before New Registration: All, and a Register Expiration within the server',
+    )
     const churn = find(findings, 'registration-churn')
-    expect(churn.evidence).toMatch(/^Grandstream Wave 1\.0\.5\.12 at 198\.51\.100\.30 re-registered every ~30 s \(2 contacts, expiration_time gaps\), each living at most [1-5]\d s \(the AOR allows minimum_expiration=60, maximum_expiration=3600\)/)
-    expect(churn.fix).toMatch(new RegExp(`^pjctl gen pjsip wave1 --append --max-contacts 3 --minimum-expiration 600${GEN_TAIL.replace(/[()/.]/g, '\\$&')} \\(Asterisk then grants at least 600 s`))
+    expect(churn.evidence).toMatch(
+      /^Grandstream Wave 1\.0\.5\.12 at 198\.51\.100\.30 re-registered every ~30 s \(2 contacts, expiration_time gaps\), each living at most [1-5]\d s \(the AOR allows minimum_expiration=60, maximum_expiration=3600\)/,
+    )
+    expect(churn.fix).toMatch(
+      new RegExp(
+        `^pjctl gen pjsip wave1 --append --max-contacts 3 --minimum-expiration 600${GEN_TAIL.replace(/[()/.]/g, '\\$&')} \\(Asterisk then grants at least 600 s`,
+      ),
+    )
     const nat = find(findings, 'source-at-limit')
     expect(nat.evidence).toBe(
       `${OFFICE_NAT} (30 contacts over 10 AORs): above --per-ip-limit 10; 0 stale; user agents: Linphone/5.2.5 (belle-sip/5.2.0) ×10, Yealink SIP-T46S 66.86.0.15 ×10, Zoiper rv2.10.20.4 ×10`,
     )
     const orphan = find(findings, 'orphaned-contacts')
-    expect(orphan.evidence).toMatch(/^1 contact\(s\) in astdb registrar\/contact for an AOR that is not configured/)
+    expect(orphan.evidence).toMatch(
+      /^1 contact\(s\) in astdb registrar\/contact for an AOR that is not configured/,
+    )
     expect(orphan.fix).toBe('pjctl prune ext199 --orphaned')
-    expect(find(findings, 'max-contacts-1-without-remove-existing')).toMatchObject({ subjects: ['alice'], fix: `pjctl gen pjsip alice --append --max-contacts 1${GEN_TAIL} (remove_existing=yes: Asterisk replaces the old contact instead of refusing)` })
-    expect(find(findings, 'remove-unavailable-without-qualify').fix).toBe(`pjctl gen pjsip ext110 --append --max-contacts 6 --qualify-frequency 60 --remove-unavailable${GEN_TAIL}`)
+    expect(find(findings, 'max-contacts-1-without-remove-existing')).toMatchObject({
+      subjects: ['alice'],
+      fix: `pjctl gen pjsip alice --append --max-contacts 1${GEN_TAIL} (remove_existing=yes: Asterisk replaces the old contact instead of refusing)`,
+    })
+    expect(find(findings, 'remove-unavailable-without-qualify').fix).toBe(
+      `pjctl gen pjsip ext110 --append --max-contacts 6 --qualify-frequency 60 --remove-unavailable${GEN_TAIL}`,
+    )
     expect(find(findings, 'ami-privileges')).toMatchObject({
-      evidence: '[pjctl] may use command (Command: any CLI command, core stop now included), which pjctl never needs: it reads contacts with DBGetTree (reporting)',
+      evidence:
+        '[pjctl] may use command (Command: any CLI command, core stop now included), which pjctl never needs: it reads contacts with DBGetTree (reporting)',
       fix: 'in manager.conf, [pjctl]: write = system,reporting,user (drop command), then: manager reload',
     })
-    expect(find(findings, 'lifetime-beyond-maximum-expiration').evidence).toMatch(/^1 contact\(s\) expire in up to (49\d\d|5000) s, beyond maximum_expiration=3600/)
+    expect(find(findings, 'lifetime-beyond-maximum-expiration').evidence).toMatch(
+      /^1 contact\(s\) expire in up to (49\d\d|5000) s, beyond maximum_expiration=3600/,
+    )
     // read-only: the shared read, then ListCommands; nothing that changes the server
-    expect(sessionsOf(server.received).map((session) => session.map(([action]) => action))).toEqual([['DBGetTree', 'ListCommands'], ['GetConfig', 'GetConfig', 'GetConfig']])
+    expect(sessionsOf(server.received).map((session) => session.map(([action]) => action))).toEqual(
+      [
+        ['DBGetTree', 'ListCommands'],
+        ['GetConfig', 'GetConfig', 'GetConfig'],
+      ],
+    )
   })
 
   it('the table: grouped by severity, each finding with its evidence and fix, a summary line', async () => {
@@ -84,7 +124,9 @@ describe('pjctl doctor', { timeout: 30_000 }, () => {
     const r = await run(['doctor', '--per-ip-limit', '10'], { env: envFor(server) })
     expect([r.code, r.stderr]).toEqual([2, ''])
     const out = r.stdout.split('\n')
-    expect(out[0]).toBe(`pjctl doctor: 127.0.0.1:${server.port} (36 contacts, 14 AORs, read with dbgettree)`)
+    expect(out[0]).toBe(
+      `pjctl doctor: 127.0.0.1:${server.port} (36 contacts, 14 AORs, read with dbgettree)`,
+    )
     expect(out.slice(2, 6)).toEqual([
       'CRITICAL (2)',
       '  1. FAP003  [aor-at-limit]',
@@ -107,7 +149,10 @@ describe('pjctl doctor', { timeout: 30_000 }, () => {
     // a healthy AOR, read by a least-privilege user (no command)
     const now = nowSeconds()
     const healthy = await sim({
-      seed: seedOf([row({ aor: 'bob', expirationTime: now + 1800 })], [aor('bob', 2, { removeExisting: true, maximumExpiration: 3600 })]),
+      seed: seedOf(
+        [row({ aor: 'bob', expirationTime: now + 1800 })],
+        [aor('bob', 2, { removeExisting: true, maximumExpiration: 3600 })],
+      ),
       users: [{ username: 'mon', secret: 'mon-secret', write: ['system', 'reporting'] }],
     })
     const ok = await run(['doctor'], { env: envFor(healthy, 'mon') })
@@ -118,8 +163,14 @@ describe('pjctl doctor', { timeout: 30_000 }, () => {
 
   it('exit 3 when the server cannot be read; usage errors are 3 too (2 means critical)', async () => {
     const port = await closedPort()
-    const r = await run(['doctor', '--port', String(port)], { env: { PJCTL_USER: 'pjctl', PJCTL_SECRET: 'pjctl-secret' } })
-    expect([r.code, r.stdout, r.stderr.split('\n')[0]]).toEqual([3, '', `pjctl: connection refused by 127.0.0.1:${port}`])
+    const r = await run(['doctor', '--port', String(port)], {
+      env: { PJCTL_USER: 'pjctl', PJCTL_SECRET: 'pjctl-secret' },
+    })
+    expect([r.code, r.stdout, r.stderr.split('\n')[0]]).toEqual([
+      3,
+      '',
+      `pjctl: connection refused by 127.0.0.1:${port}`,
+    ])
     const bad = await run(['doctor', '--bogus'])
     expect(bad.code).toBe(3)
   })
@@ -147,7 +198,12 @@ describe('pjctl doctor', { timeout: 30_000 }, () => {
     const config = writeFile(
       tempDir(),
       'config.json',
-      JSON.stringify({ servers: { lab: { host: '127.0.0.1', port: server.port, user: 'pjctl', secret: 'pjctl-secret' }, dead: { host: '127.0.0.1', port: dead, user: 'pjctl', secret: 'pjctl-secret' } } }),
+      JSON.stringify({
+        servers: {
+          lab: { host: '127.0.0.1', port: server.port, user: 'pjctl', secret: 'pjctl-secret' },
+          dead: { host: '127.0.0.1', port: dead, user: 'pjctl', secret: 'pjctl-secret' },
+        },
+      }),
     )
     const r = await run(['doctor', '--json', '--config', config, '--all', 'FAP003'])
     expect(r.code).toBe(2)
@@ -159,6 +215,10 @@ describe('pjctl doctor', { timeout: 30_000 }, () => {
       ['warning', 'ami-privileges', 'AMI user pjctl'],
       ['info', 'full-unqualified', 'FAP003'],
     ])
-    expect(doc.servers[1]).toMatchObject({ server: 'dead', error: `connection refused by 127.0.0.1:${dead}`, exitCode: 3 })
+    expect(doc.servers[1]).toMatchObject({
+      server: 'dead',
+      error: `connection refused by 127.0.0.1:${dead}`,
+      exitCode: 3,
+    })
   })
 })

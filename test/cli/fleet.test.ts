@@ -43,9 +43,16 @@ async function freePort(): Promise<number> {
 
 function writeConfig(portOf: (name: string) => number): string {
   const home = mkdtempSync(join(tmpdir(), 'pjctl-fleet-'))
-  const servers = Object.fromEntries(names.map((name) => [name, { host: '127.0.0.1', port: portOf(name), user: 'pjctl', secret: 'pjctl-secret' }]))
+  const servers = Object.fromEntries(
+    names.map((name) => [
+      name,
+      { host: '127.0.0.1', port: portOf(name), user: 'pjctl', secret: 'pjctl-secret' },
+    ]),
+  )
   mkdirSync(join(home, 'pjctl'), { recursive: true, mode: 0o700 })
-  writeFileSync(join(home, 'pjctl', 'config.json'), JSON.stringify({ servers }, null, 2), { mode: 0o600 })
+  writeFileSync(join(home, 'pjctl', 'config.json'), JSON.stringify({ servers }, null, 2), {
+    mode: 0o600,
+  })
   return home
 }
 
@@ -54,7 +61,8 @@ function track(sim: FaultySim, extra?: (action: string) => Promise<void> | void)
   spans.set(sim, log)
   sim.setFaults({
     beforeAction: async (action) => {
-      if (/^(login|logoff)$/i.test(action)) log.push({ action: action.toLowerCase(), at: performance.now() })
+      if (/^(login|logoff)$/i.test(action))
+        log.push({ action: action.toLowerCase(), at: performance.now() })
       await extra?.(action)
     },
   })
@@ -84,19 +92,28 @@ beforeAll(async () => {
   for (const name of names) {
     if (name === DOWN) continue
     const sim = await startFaultySim({ seed: healthySeed() })
-    track(sim, name === SLOW ? (action) => (/^dbgettree$/i.test(action) ? new Promise((r) => setTimeout(r, SLOW_MS)) : undefined) : undefined)
+    track(
+      sim,
+      name === SLOW
+        ? (action) =>
+            /^dbgettree$/i.test(action) ? new Promise((r) => setTimeout(r, SLOW_MS)) : undefined
+        : undefined,
+    )
     sims.set(name, sim)
   }
   criticalSim = await startFaultySim()
   track(criticalSim)
   downPort = await freePort()
   healthyHome = writeConfig((name) => (name === DOWN ? downPort : sims.get(name)!.port))
-  criticalHome = writeConfig((name) => (name === DOWN ? downPort : name === CRITICAL ? criticalSim.port : sims.get(name)!.port))
+  criticalHome = writeConfig((name) =>
+    name === DOWN ? downPort : name === CRITICAL ? criticalSim.port : sims.get(name)!.port,
+  )
 })
 
 afterAll(async () => {
   await Promise.all([...sims.values(), criticalSim].filter(Boolean).map((sim) => sim.stop()))
-  for (const home of [healthyHome, criticalHome]) if (home) rmSync(home, { recursive: true, force: true })
+  for (const home of [healthyHome, criticalHome])
+    if (home) rmSync(home, { recursive: true, force: true })
 })
 
 const opts = (home: string) => ({ env: { XDG_CONFIG_HOME: home }, killAfterMs: 15_000 })
@@ -138,9 +155,14 @@ describe.concurrent('fleet (--all / --server a,b over 20 sims, one unreachable, 
     const r = await run(['check', '--all', '--format', 'nagios'], opts(healthyHome))
     expect(r.code).toBe(3)
     const lines = r.stdout.trimEnd().split('\n')
-    expect(lines[0]).toMatch(new RegExp(`^PJCTL UNKNOWN - 1 server\\(s\\) unreadable: ${DOWN} \\| 'aors'=\\d+;;;0 'contacts'=\\d+;;;0 'critical'=0;;0;0;\\d+ 'warning'=0;0;;0;\\d+ .* 'servers_unreadable'=1;;0;0;20 .*'${DOWN} status'=3;1;2;0;3`))
+    expect(lines[0]).toMatch(
+      new RegExp(
+        `^PJCTL UNKNOWN - 1 server\\(s\\) unreadable: ${DOWN} \\| 'aors'=\\d+;;;0 'contacts'=\\d+;;;0 'critical'=0;;0;0;\\d+ 'warning'=0;0;;0;\\d+ .* 'servers_unreadable'=1;;0;0;20 .*'${DOWN} status'=3;1;2;0;3`,
+      ),
+    )
     expect(lines).toContain(`${DOWN}: UNKNOWN - connection refused by 127.0.0.1:${downPort}`)
-    for (const name of names) expect(lines).toContain(`server ${name}: ${name === DOWN ? 'UNKNOWN' : 'OK'}`)
+    for (const name of names)
+      expect(lines).toContain(`server ${name}: ${name === DOWN ? 'UNKNOWN' : 'OK'}`)
   })
 
   it('check --all --format json: per-server status, the worst is UNKNOWN (3)', async () => {
@@ -150,7 +172,8 @@ describe.concurrent('fleet (--all / --server a,b over 20 sims, one unreachable, 
     expect(doc).toMatchObject({ status: 3, statusText: 'UNKNOWN' })
     expect(doc.servers.map((s) => s.server)).toEqual(names)
     for (const server of doc.servers) {
-      if (server.server === DOWN) expect(server).toMatchObject({ status: 3, statusText: 'UNKNOWN', exitCode: 3 })
+      if (server.server === DOWN)
+        expect(server).toMatchObject({ status: 3, statusText: 'UNKNOWN', exitCode: 3 })
       else expect(server).toMatchObject({ status: 0, statusText: 'OK' })
     }
   })
@@ -158,7 +181,11 @@ describe.concurrent('fleet (--all / --server a,b over 20 sims, one unreachable, 
   it('check --all: a CRITICAL AOR on one server beats UNKNOWN elsewhere (exit 2)', async () => {
     const nagios = await run(['check', '--all'], opts(criticalHome))
     expect(nagios.code).toBe(2)
-    expect(nagios.stdout).toMatch(new RegExp(`^PJCTL CRITICAL - 1 AOR\\(s\\) locked out \\(full, holding stale contacts\\): ${CRITICAL}/FAP003 \\(2/2 full, 1 duplicate from the same device\\).*; 1 server\\(s\\) unreadable: ${DOWN} \\|`))
+    expect(nagios.stdout).toMatch(
+      new RegExp(
+        `^PJCTL CRITICAL - 1 AOR\\(s\\) locked out \\(full, holding stale contacts\\): ${CRITICAL}/FAP003 \\(2/2 full, 1 duplicate from the same device\\).*; 1 server\\(s\\) unreadable: ${DOWN} \\|`,
+      ),
+    )
     expect(nagios.stdout).toContain(`server ${CRITICAL}: CRITICAL`)
     expect(nagios.stdout).toContain(`server ${DOWN}: UNKNOWN`)
     const json = await run(['check', '--all', '--json'], opts(criticalHome))
@@ -172,7 +199,10 @@ describe.concurrent('fleet (--all / --server a,b over 20 sims, one unreachable, 
     const r = await run(['contacts', '--server', 'pbx01,pbx02'], opts(healthyHome))
     expect(r.stderr).toBe('')
     expect(r.code).toBe(0)
-    const servers = r.stdout.trimEnd().split('\n').map((line) => line.split('\t').slice(0, 2).join(' '))
+    const servers = r.stdout
+      .trimEnd()
+      .split('\n')
+      .map((line) => line.split('\t').slice(0, 2).join(' '))
     expect(servers).toContain('pbx01 FAP003')
     expect(servers).toContain('pbx02 FAP003')
     expect(new Set(servers.map((s) => s.split(' ')[0]))).toEqual(new Set(['pbx01', 'pbx02']))

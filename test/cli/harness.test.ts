@@ -24,7 +24,9 @@ describe('runIn: pjctl in-process', () => {
     const untimed = (text: string) => text.replace(/\d+[dhm] \d+[hms]/g, 'T')
     expect(untimed(inProcess.stdout)).toBe(untimed(spawned.stdout))
     expect(inProcess.stdout).toContain('superseded by cdcea047')
-    const doc = JSON.parse((await runIn(['contacts', '--json'], { env: envFor(server), clock })).stdout)
+    const doc = JSON.parse(
+      (await runIn(['contacts', '--json'], { env: envFor(server), clock })).stdout,
+    )
     expect(doc.generatedAt).toBe('2023-11-14T22:13:20.000Z')
   })
 
@@ -41,7 +43,9 @@ describe('runIn: pjctl in-process', () => {
     const bad = await runIn(['contacts'], { env: { ...envFor(server), PJCTL_PORT: 'x' } })
     expect(bad.stderr).toBe("pjctl: option '--port <port>': expected a whole number, got 'x'\n")
     expect(bad.code).toBe(2)
-    const flagWins = await runIn(['contacts', '--json', '--port', String(server.port)], { env: { ...envFor(server), PJCTL_PORT: '1' } })
+    const flagWins = await runIn(['contacts', '--json', '--port', String(server.port)], {
+      env: { ...envFor(server), PJCTL_PORT: '1' },
+    })
     expect(flagWins.code).toBe(0)
   })
 
@@ -69,9 +73,15 @@ describe('runIn: pjctl in-process', () => {
     const before = snapshot(server)
     const no = await runIn(['prune', 'FAP003'], { env, tty: true, confirm: false })
     expect(no.asked).toEqual([`Delete 1 contact(s) on 127.0.0.1:${server.port}? [y/N] `])
-    expect(no.stderr).toContain(`Prune plan for 127.0.0.1:${server.port} (nothing changed yet): 1 to delete, 0 kept`)
+    expect(no.stderr).toContain(
+      `Prune plan for 127.0.0.1:${server.port} (nothing changed yet): 1 to delete, 0 kept`,
+    )
     expect(snapshot(server)).toEqual(before)
-    const yes = await runIn(['prune', 'FAP003'], { env, tty: true, confirm: (q) => q.startsWith('Delete 1 ') })
+    const yes = await runIn(['prune', 'FAP003'], {
+      env,
+      tty: true,
+      confirm: (q) => q.startsWith('Delete 1 '),
+    })
     expect(yes.code).toBe(0)
     expect(Object.keys(snapshot(server))).toHaveLength(Object.keys(before).length - 1)
     const piped = await runIn(['prune', 'FAP003'], { env })
@@ -95,6 +105,8 @@ describe('report(): error messages on stderr', () => {
     writeFileSync(path, '{', { mode: 0o600 })
     const r = await runIn(['contacts', '--config', path])
     expect(r.code).toBe(2)
-    expect(r.stderr).toBe(`pjctl: config file ${dir}/\\u001b[31mred\\r.json is not valid JSON: Expected property name or '}' at line 1, column 2\n`)
+    expect(r.stderr).toBe(
+      `pjctl: config file ${dir}/\\u001b[31mred\\r.json is not valid JSON: Expected property name or '}' at line 1, column 2\n`,
+    )
   })
 })

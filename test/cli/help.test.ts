@@ -28,7 +28,8 @@ describe('help', () => {
       const examples = r.stdout.split('\nExamples:\n')[1]?.trimEnd().split('\n') ?? []
       expect(examples.length, command.name).toBeGreaterThanOrEqual(2)
       expect(examples.length, command.name).toBeLessThanOrEqual(3)
-      for (const example of examples) expect(example, command.name).toMatch(new RegExp(`^  (npx )?pjctl ${command.name}( |$)`))
+      for (const example of examples)
+        expect(example, command.name).toMatch(new RegExp(`^  (npx )?pjctl ${command.name}( |$)`))
     }
   })
 
@@ -41,7 +42,9 @@ describe('help', () => {
     expect(section(prune, 'Safety options:')).toContain('--max-delete <n>')
     expect(section(prune, 'Connection options:')).not.toContain('--dry-run')
     const contacts = (await runIn(['contacts', '--help'])).stdout
-    expect(contacts.indexOf('Connection options:')).toBeLessThan(contacts.indexOf('Output options:'))
+    expect(contacts.indexOf('Connection options:')).toBeLessThan(
+      contacts.indexOf('Output options:'),
+    )
     expect(contacts).not.toContain('Safety options:')
   })
 
@@ -52,9 +55,13 @@ describe('help', () => {
   })
 
   it("each command's own wording: nothing about prune under demo, check's paging only under check", async () => {
-    const help = async (name: string) => (await runIn([name, '--help'], { tty: { stdout: true, columns: 200 } })).stdout
-    const line = (text: string, flag: string) => text.split('\n').find((l) => l.startsWith(`  ${flag}`)) ?? ''
-    expect(line(await help('demo'), '--quiet')).toBe('  --quiet     No warnings or progress on stderr.')
+    const help = async (name: string) =>
+      (await runIn([name, '--help'], { tty: { stdout: true, columns: 200 } })).stdout
+    const line = (text: string, flag: string) =>
+      text.split('\n').find((l) => l.startsWith(`  ${flag}`)) ?? ''
+    expect(line(await help('demo'), '--quiet')).toBe(
+      '  --quiet     No warnings or progress on stderr.',
+    )
     expect(line(await help('prune'), '--quiet')).toContain('Print only the summary line')
     expect(line(await help('gen'), '--force')).toContain('Overwrite the --out file')
     expect(line(await help('restore'), '--force')).toContain('written for another server')
@@ -63,9 +70,14 @@ describe('help', () => {
     expect(line(await help('contacts'), '--per-ip-limit')).not.toContain('CRITICAL')
     for (const command of COMMANDS) {
       const text = await help(command.name)
-      const options = text.split('\n').filter((l) => /^ {2}-/.test(l)).join('\n')
+      const options = text
+        .split('\n')
+        .filter((l) => /^ {2}-/.test(l))
+        .join('\n')
       for (const other of COMMANDS.filter((c) => c.name !== command.name)) {
-        expect(options, `${command.name} --help speaks of ${other.name}`).not.toMatch(new RegExp(`\\(${other.name}\\)|(\\s{2}|; )${other.name}: `))
+        expect(options, `${command.name} --help speaks of ${other.name}`).not.toMatch(
+          new RegExp(`\\(${other.name}\\)|(\\s{2}|; )${other.name}: `),
+        )
       }
     }
   })

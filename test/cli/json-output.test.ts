@@ -27,9 +27,14 @@ describe('--json and --raw', () => {
     const r = await run(['contacts', '--json', '--raw'], { env: envFor(server) })
     expect(r.code).toBe(0)
     const doc = JSON.parse(r.stdout) as Doc
-    const stored = new Map(server.astdb.tree('registrar/contact').map((e) => [e.key.replace('/registrar/contact/', ''), JSON.parse(e.value)]))
+    const stored = new Map(
+      server.astdb
+        .tree('registrar/contact')
+        .map((e) => [e.key.replace('/registrar/contact/', ''), JSON.parse(e.value)]),
+    )
     expect(contactsOf(doc)).toHaveLength(13)
-    for (const contact of contactsOf(doc)) expect(contact.fields).toEqual(stored.get(contact.key as string))
+    for (const contact of contactsOf(doc))
+      expect(contact.fields).toEqual(stored.get(contact.key as string))
     const plain = await run(['contacts', '--json'], { env: envFor(server) })
     expect(plain.stdout.length).toBeLessThan(r.stdout.length / 1.5)
   })
@@ -40,18 +45,29 @@ describe('--json and --raw', () => {
     const raw = await run(['check', '--json', '--raw'], { env: envFor(server) })
     expect([plain.code, raw.code]).toEqual([2, 2])
     expect(plain.stdout.trimEnd()).not.toContain('\n')
-    const contacts = (out: string) => (JSON.parse(out) as { servers: Doc[] }).servers.flatMap(contactsOf)
+    const contacts = (out: string) =>
+      (JSON.parse(out) as { servers: Doc[] }).servers.flatMap(contactsOf)
     expect(contacts(plain.stdout).some((c) => 'fields' in c)).toBe(false)
-    expect(contacts(raw.stdout).every((c) => typeof (c.fields as { uri?: string }).uri === 'string')).toBe(true)
+    expect(
+      contacts(raw.stdout).every((c) => typeof (c.fields as { uri?: string }).uri === 'string'),
+    ).toBe(true)
   })
 
   it('on a terminal (a pty from script(1)) --json is indented', async () => {
     const server = await sim()
-    const env: Record<string, string> = { ...process.env as Record<string, string>, ...isolatedHome(), ...envFor(server), NO_COLOR: '1' }
+    const env: Record<string, string> = {
+      ...(process.env as Record<string, string>),
+      ...isolatedHome(),
+      ...envFor(server),
+      NO_COLOR: '1',
+    }
     const shell = `'${process.execPath}' '${BIN}' contacts --json alice`
     // async: the sim answers from this process's event loop
     const r = await new Promise<{ status: number | null; stdout: string }>((resolve) => {
-      const child = spawn('script', ['-qec', shell, '/dev/null'], { env, stdio: ['ignore', 'pipe', 'inherit'] })
+      const child = spawn('script', ['-qec', shell, '/dev/null'], {
+        env,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      })
       let stdout = ''
       child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))
       child.on('close', (status) => resolve({ status, stdout }))

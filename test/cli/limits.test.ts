@@ -10,7 +10,17 @@ import type { SimConfigFiles } from '../../src/sim/config.js'
 
 const json = (r: RunResult) => JSON.parse(r.stdout)
 const CONTACTS: [string, Record<string, string>] = ['DBGetTree', { Family: 'registrar/contact' }]
-const REALTIME: SimConfigFiles = { 'sorcery.conf': [{ name: 'res_pjsip', lines: [['endpoint', 'realtime,ps_endpoints'], ['aor', 'realtime,ps_aors']] }] }
+const REALTIME: SimConfigFiles = {
+  'sorcery.conf': [
+    {
+      name: 'res_pjsip',
+      lines: [
+        ['endpoint', 'realtime,ps_endpoints'],
+        ['aor', 'realtime,ps_aors'],
+      ],
+    },
+  ],
+}
 
 /** alice (1/1) and erin (remove_existing) in pjsip.conf, wiz (1/2) in pjsip_wizard.conf, a realtime AOR rt,
  *  and a contact of ghost, an AOR no longer configured anywhere. */
@@ -21,7 +31,12 @@ function pbx() {
     row({ aor: 'erin', viaPort: 5071, expirationTime: now + 600 }),
     row({ aor: 'wiz', viaPort: 5072, expirationTime: now + 600 }),
     row({ aor: 'rt', viaPort: 5073, expirationTime: now + 600 }),
-    row({ aor: 'ghost', viaPort: 5074, userAgent: 'Grandstream GXP2130 1.0.11.3', expirationTime: now + 600 }),
+    row({
+      aor: 'ghost',
+      viaPort: 5074,
+      userAgent: 'Grandstream GXP2130 1.0.11.3',
+      expirationTime: now + 600,
+    }),
   ]
   return seedOf(rows, [
     aor('alice', 1),
@@ -31,8 +46,9 @@ function pbx() {
   ])
 }
 
-const states = (doc: { aors: { aor: string; state: string; maxContacts: number | null; maxContactsSource: string }[] }) =>
-  doc.aors.map((a) => [a.aor, a.state, a.maxContacts, a.maxContactsSource])
+const states = (doc: {
+  aors: { aor: string; state: string; maxContacts: number | null; maxContactsSource: string }[]
+}) => doc.aors.map((a) => [a.aor, a.state, a.maxContacts, a.maxContactsSource])
 
 describe.concurrent('--limits auto on a config-only server', () => {
   it('reads pjsip.conf and pjsip_wizard.conf with GetConfig, never PJSIPShowAors; a contact of an unconfigured AOR is orphaned', async () => {
@@ -55,9 +71,14 @@ describe.concurrent('--limits auto on a config-only server', () => {
   it('the table says orphaned and gives no remove_existing advice for an AOR that does not exist', async () => {
     const server = await sim({ seed: pbx() })
     // on a terminal (piped, contacts prints plain rows)
-    const r = await runIn(['contacts', 'ghost', 'alice'], { env: envFor(server), tty: { stdout: true, columns: 200 } })
+    const r = await runIn(['contacts', 'ghost', 'alice'], {
+      env: envFor(server),
+      tty: { stdout: true, columns: 200 },
+    })
     expect([r.code, r.stderr]).toEqual([0, ''])
-    expect(r.stdout).toContain('AOR ghost  1/?  ORPHANED  (endpoint ghost; AOR not configured: orphaned contacts, pjctl prune removes them)')
+    expect(r.stdout).toContain(
+      'AOR ghost  1/?  ORPHANED  (endpoint ghost; AOR not configured: orphaned contacts, pjctl prune removes them)',
+    )
     expect(r.stdout).not.toMatch(/remove_existing=yes on AOR ghost|Lasting fix for ghost/)
     expect(r.stdout).toContain('Lasting fix for alice')
   })
@@ -67,7 +88,10 @@ describe.concurrent('--limits auto on a config-only server', () => {
     const r = await runIn(['contacts', 'ghost', '--json'], { env: envFor(server) })
     expect([r.code, r.stderr]).toEqual([0, ''])
     expect(states(json(r))).toEqual([['ghost', 'orphaned', null, 'none']])
-    expect(sessionsOf(server.received)).toEqual([[CONTACTS], [['PJSIPShowEndpoint', { Endpoint: 'ghost' }], ...LIMITS_FROM_CONFIG]])
+    expect(sessionsOf(server.received)).toEqual([
+      [CONTACTS],
+      [['PJSIPShowEndpoint', { Endpoint: 'ghost' }], ...LIMITS_FROM_CONFIG],
+    ])
   })
 
   it('check: orphaned contacts are a WARNING naming them and pjctl prune, never UNKNOWN', async () => {
@@ -89,14 +113,19 @@ describe.concurrent('when the config files are not the whole truth', () => {
     const server = await sim({ seed: pbx(), configFiles: REALTIME })
     const r = await runIn(['contacts', '--json'], { env: envFor(server) })
     expect(r.code).toBe(0)
-    expect(r.stderr).toBe("pjctl: warning: limits: sorcery.conf maps res_pjsip aor to 'realtime,ps_aors': AORs may live outside the config files; reading PJSIPShowAors (what Asterisk runs) instead\n")
+    expect(r.stderr).toBe(
+      "pjctl: warning: limits: sorcery.conf maps res_pjsip aor to 'realtime,ps_aors': AORs may live outside the config files; reading PJSIPShowAors (what Asterisk runs) instead\n",
+    )
     const doc = json(r)
     expect(doc.limits).toEqual({ from: 'pjsipshowaors', authoritative: true })
     expect(states(doc).filter(([name]) => name === 'rt' || name === 'ghost')).toEqual([
       ['ghost', 'orphaned', null, 'none'],
       ['rt', 'ok', 3, 'ami'],
     ])
-    expect(sessionsOf(server.received)).toEqual([[CONTACTS], [...LIMITS_FROM_CONFIG, ['PJSIPShowAors', {}]]])
+    expect(sessionsOf(server.received)).toEqual([
+      [CONTACTS],
+      [...LIMITS_FROM_CONFIG, ['PJSIPShowAors', {}]],
+    ])
   })
 
   it('--limits config: the files only; a contact outside them is unknown (not orphaned), and check says the real cause', async () => {
@@ -104,13 +133,19 @@ describe.concurrent('when the config files are not the whole truth', () => {
     const r = await runIn(['contacts', '--json', '--limits', 'config'], { env: envFor(server) })
     expect([r.code, r.stderr]).toEqual([0, ''])
     const doc = json(r)
-    expect(doc.limits).toEqual({ from: 'getconfig', authoritative: false, note: "sorcery.conf maps res_pjsip aor to 'realtime,ps_aors': AORs may live outside the config files" })
+    expect(doc.limits).toEqual({
+      from: 'getconfig',
+      authoritative: false,
+      note: "sorcery.conf maps res_pjsip aor to 'realtime,ps_aors': AORs may live outside the config files",
+    })
     expect(states(doc).filter(([name]) => name === 'rt' || name === 'ghost')).toEqual([
       ['ghost', 'unknown', null, 'none'],
       ['rt', 'unknown', null, 'none'],
     ])
     // two names: one NAME would ask its endpoint (PJSIPShowEndpoint), which knows rt
-    const check = await runIn(['check', 'rt', 'ghost', '--limits', 'config'], { env: envFor(server) })
+    const check = await runIn(['check', 'rt', 'ghost', '--limits', 'config'], {
+      env: envFor(server),
+    })
     expect(check.code).toBe(3)
     expect(check.stdout.split('\n')[0]).toBe(
       "PJCTL UNKNOWN - 2 AOR(s) with unknown max_contacts (sorcery.conf maps res_pjsip aor to 'realtime,ps_aors': AORs may live outside the config files; pass --pjsip-conf/--max-contacts): ghost (1/? unknown), rt (1/? unknown) | 'aors'=2;;;0 'contacts'=2;;;0 'critical'=0;;0;0;2 'warning'=0;0;;0;2 'full'=0;;;0;2 'near'=0;;;0;2 'superseded'=0;;;0 'expired'=0;;;0 'parse_errors'=0;0;;0 'servers_unreadable'=0;;0;0;1",
@@ -128,10 +163,15 @@ describe.concurrent('when the config files are not the whole truth', () => {
   })
 
   it('least privilege: write=reporting,config reads contacts and every limit (no system needed)', async () => {
-    const server = await sim({ seed: pbx(), users: [{ username: 'mon', secret: 'mon-secret', write: ['reporting', 'config'] }] })
+    const server = await sim({
+      seed: pbx(),
+      users: [{ username: 'mon', secret: 'mon-secret', write: ['reporting', 'config'] }],
+    })
     const r = await runIn(['check', '--format', 'json'], { env: envFor(server, 'mon') })
     expect([r.code, r.stderr]).toEqual([1, '']) // ghost and rt orphaned: WARNING (alice full with its one phone does not page)
-    expect(json(r).servers[0].aors.map((a: { aor: string; state: string }) => [a.aor, a.state])).toEqual([
+    expect(
+      json(r).servers[0].aors.map((a: { aor: string; state: string }) => [a.aor, a.state]),
+    ).toEqual([
       ['alice', 'full'],
       ['erin', 'near'],
       ['ghost', 'orphaned'],
@@ -142,7 +182,11 @@ describe.concurrent('when the config files are not the whole truth', () => {
   })
 
   it('a PJSIPShowAors that does not answer in time: the error says why and the ways out', async () => {
-    const server = await sim({ seed: pbx(), configFiles: REALTIME, faults: { stall: { action: 'PJSIPShowAors' } } })
+    const server = await sim({
+      seed: pbx(),
+      configFiles: REALTIME,
+      faults: { stall: { action: 'PJSIPShowAors' } },
+    })
     const r = await runIn(['check', '--timeout', '0.5'], { env: envFor(server) })
     expect(r.code).toBe(3)
     // sorcery.conf maps aor to realtime only: the one AOR the files still give is the wizard's

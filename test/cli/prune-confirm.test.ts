@@ -21,7 +21,15 @@ import { sim } from '../helpers/sim.js'
 const FAP_OLD = contactKey('FAP003', 'sip:FAP003@192.0.2.16:5060')
 
 function target(name: string, server: SimAsterisk): AmiTarget {
-  return { name, host: '127.0.0.1', port: server.port, user: 'pjctl', secret: 'pjctl-secret', timeout: 5, maxOutput: 1 << 26 }
+  return {
+    name,
+    host: '127.0.0.1',
+    port: server.port,
+    user: 'pjctl',
+    secret: 'pjctl-secret',
+    timeout: 5,
+    maxOutput: 1 << 26,
+  }
 }
 
 interface Asked {
@@ -32,11 +40,19 @@ interface Asked {
 }
 
 /** Deps of a terminal session whose user answers `answers` in turn (then "no"). */
-function terminal(targets: AmiTarget[], servers: SimAsterisk[], answers: boolean[]): { deps: Deps; asked: Asked[]; warned: string[] } {
+function terminal(
+  targets: AmiTarget[],
+  servers: SimAsterisk[],
+  answers: boolean[],
+): { deps: Deps; asked: Asked[]; warned: string[] } {
   const asked: Asked[] = []
   const warned: string[] = []
   const state = mkdtempSync(join(tmpdir(), 'pjctl-confirm-'))
-  const writes = (): number => servers.reduce((n, s) => n + s.received.filter((r) => /^db(del|put)$/i.test(r.action)).length, 0)
+  const writes = (): number =>
+    servers.reduce(
+      (n, s) => n + s.received.filter((r) => /^db(del|put)$/i.test(r.action)).length,
+      0,
+    )
   const deps: Deps = {
     targets: async () => targets,
     connect: (t) => openSession(t),
@@ -63,8 +79,18 @@ function terminal(targets: AmiTarget[], servers: SimAsterisk[], answers: boolean
 async function fleet(answers: boolean[], extra: Partial<Settings> = {}) {
   const a = await sim({ seed: lockoutSeed({ now: Math.floor(Date.now() / 1000) }) })
   const b = await sim({ seed: lockoutSeed({ now: Math.floor(Date.now() / 1000) }) })
-  const { deps, asked, warned } = terminal([target('pbx-a', a), target('pbx-b', b)], [a, b], answers)
-  const settings: Settings = withDefaults({ server: ['pbx-a', 'pbx-b'], expired: true, superseded: true, parallel: 4, ...extra })
+  const { deps, asked, warned } = terminal(
+    [target('pbx-a', a), target('pbx-b', b)],
+    [a, b],
+    answers,
+  )
+  const settings: Settings = withDefaults({
+    server: ['pbx-a', 'pbx-b'],
+    expired: true,
+    superseded: true,
+    parallel: 4,
+    ...extra,
+  })
   const result = await prune.run({ args: [], settings, format: 'table', deps })
   return { a, b, asked, warned, result: result as { data: PruneData; exitCode: number } }
 }
@@ -75,12 +101,17 @@ describe('prune --server a,b on a terminal', () => {
     expect(asked).toHaveLength(1)
     expect(asked[0].writesBefore).toBe(0)
     expect(asked[0].question).toBe('Delete 2 contact(s) on 2 servers (pbx-a, pbx-b)? [y/N] ')
-    const preview = renderText(asked[0].preview!.view, 'table', asked[0].preview!.data, { color: false })
+    const preview = renderText(asked[0].preview!.view, 'table', asked[0].preview!.data, {
+      color: false,
+    })
     expect(preview).toContain('Prune plan for pbx-a (nothing changed yet): 1 to delete')
     expect(preview).toContain('Prune plan for pbx-b (nothing changed yet): 1 to delete')
     expect(preview).toContain('In all: 2 contact(s) on 2 servers.')
     expect(result.exitCode).toBe(0)
-    expect(result.data.servers.map((s) => [s.server, s.mode])).toEqual([['pbx-a', 'executed'], ['pbx-b', 'executed']])
+    expect(result.data.servers.map((s) => [s.server, s.mode])).toEqual([
+      ['pbx-a', 'executed'],
+      ['pbx-b', 'executed'],
+    ])
     expect(keysOf(a, 'DBDel')).toContain(FAP_OLD)
     expect(keysOf(b, 'DBDel')).toContain(FAP_OLD)
     expect(result.data.summary).toMatchObject({ planned: 2, deleted: 2, failed: 0 })
@@ -96,7 +127,12 @@ describe('prune --server a,b on a terminal', () => {
   })
 
   it('--key in a fleet: a key found on no server is exit 2 (each server notes it), nothing deleted', async () => {
-    const { a, b, asked, warned, result } = await fleet([true], { expired: false, superseded: false, key: ['deadbeef'], yes: true })
+    const { a, b, asked, warned, result } = await fleet([true], {
+      expired: false,
+      superseded: false,
+      key: ['deadbeef'],
+      yes: true,
+    })
     expect(asked).toHaveLength(0)
     expect(keysOf(a, 'DBDel')).toEqual([])
     expect(keysOf(b, 'DBDel')).toEqual([])
@@ -111,9 +147,18 @@ describe('prune --server a,b on a terminal', () => {
     const b = await sim({ seed: lockoutSeed({ now: Math.floor(Date.now() / 1000) }) })
     const config = mkdtempSync(join(tmpdir(), 'pjctl-confirm-cfg-'))
     mkdirSync(join(config, 'pjctl'))
-    const servers = { 'pbx-a': { port: a.port, user: 'pjctl', secret: 'pjctl-secret' }, 'pbx-b': { port: b.port, user: 'pjctl', secret: 'pjctl-secret' } }
-    writeFileSync(join(config, 'pjctl', 'config.json'), JSON.stringify({ servers }), { mode: 0o600 })
-    const r = await runIn(['prune', '--all'], { env: { XDG_CONFIG_HOME: config }, tty: true, confirm: true })
+    const servers = {
+      'pbx-a': { port: a.port, user: 'pjctl', secret: 'pjctl-secret' },
+      'pbx-b': { port: b.port, user: 'pjctl', secret: 'pjctl-secret' },
+    }
+    writeFileSync(join(config, 'pjctl', 'config.json'), JSON.stringify({ servers }), {
+      mode: 0o600,
+    })
+    const r = await runIn(['prune', '--all'], {
+      env: { XDG_CONFIG_HOME: config },
+      tty: true,
+      confirm: true,
+    })
     expect(r.asked).toEqual(['Delete 2 contact(s) on 2 servers (pbx-a, pbx-b)? [y/N] '])
     const question = r.stderr.indexOf('Delete 2 contact(s)')
     expect(r.stderr.indexOf('Prune plan for pbx-a (nothing changed yet)')).toBeGreaterThanOrEqual(0)

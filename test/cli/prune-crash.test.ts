@@ -28,7 +28,11 @@ const now = (): number => Math.floor(Date.now() / 1000)
 const report = (line: string): void => void (process.env.PJCTL_TEST_COUNTS && console.log(line))
 
 /** 500 AORs, each with its current contact and 2 superseded ones: 1,500 contacts, 1,000 stale. */
-async function thousandStale(): Promise<{ server: FaultySim; staleKeys: string[]; before: Record<string, string> }> {
+async function thousandStale(): Promise<{
+  server: FaultySim
+  staleKeys: string[]
+  before: Record<string, string>
+}> {
   const seed = staleSeed(now(), 500, 2)
   const server = await sim({ seed: { rows: seed.rows, aors: seed.aors } })
   const before = snapshot(server)
@@ -41,7 +45,12 @@ function missingKeys(before: Record<string, string>, after: Record<string, strin
 }
 
 /** Each key absent from the store is in the backup with its value byte for byte; every backup value is what was stored. */
-function expectStoreCoveredByBackup(before: Record<string, string>, server: FaultySim, file: string, name: string): Map<string, string> {
+function expectStoreCoveredByBackup(
+  before: Record<string, string>,
+  server: FaultySim,
+  file: string,
+  name: string,
+): Map<string, string> {
   const lines = backupLines(file)
   const backedUp = new Map<string, string>()
   for (const line of lines) {
@@ -50,12 +59,16 @@ function expectStoreCoveredByBackup(before: Record<string, string>, server: Faul
     backedUp.set(line.key, line.value)
   }
   const missing = missingKeys(before, snapshot(server))
-  for (const key of missing) expect(backedUp.get(key), `${key} deleted but not backed up`).toBe(before[key])
+  for (const key of missing)
+    expect(backedUp.get(key), `${key} deleted but not backed up`).toBe(before[key])
   return backedUp
 }
 
 function actionsAfter(server: FaultySim, index: number, action: string): string[] {
-  return server.received.slice(index).filter((r) => r.action.toLowerCase() === action.toLowerCase()).map((r) => header(r.headers, 'Key'))
+  return server.received
+    .slice(index)
+    .filter((r) => r.action.toLowerCase() === action.toLowerCase())
+    .map((r) => header(r.headers, 'Key'))
 }
 
 /** Plan table rows with this outcome (the table shows every row up to 200 contacts). */
@@ -93,7 +106,8 @@ describe('pjctl prune: crash safety', () => {
         readSync(fd, chunk, 0, chunk.length, read)
         const text = chunk.toString('utf8')
         const complete = text.slice(0, text.lastIndexOf('\n') + 1)
-        for (const line of complete.split('\n').filter(Boolean)) onDisk.add((JSON.parse(line) as { key: string }).key)
+        for (const line of complete.split('\n').filter(Boolean))
+          onDisk.add((JSON.parse(line) as { key: string }).key)
         read += Buffer.byteLength(complete)
       } finally {
         closeSync(fd)
@@ -106,7 +120,10 @@ describe('pjctl prune: crash safety', () => {
           if (!onDisk.has(header(headers, 'Key'))) notBackedUpFirst.push(header(headers, 'Key'))
         }
         if (/^dbget$/i.test(action) && header(headers, 'Key') === raced) {
-          changedOnPurpose[raced] = before[raced].replace(/"expiration_time":"(\d+)"/, (_, t: string) => `"expiration_time":"${Number(t) + 600}"`)
+          changedOnPurpose[raced] = before[raced].replace(
+            /"expiration_time":"(\d+)"/,
+            (_, t: string) => `"expiration_time":"${Number(t) + 600}"`,
+          )
           s.astdb.put(CONTACT_FAMILY, raced, changedOnPurpose[raced])
         }
         if (/^dbdel$/i.test(action) && ++dbDels === 500) {
@@ -116,7 +133,10 @@ describe('pjctl prune: crash safety', () => {
         }
       },
     })
-    spawned = spawnCli(['prune', '--yes', '--force', '--in-flight', String(IN_FLIGHT), '--backup', file], { ...envFor(server), ...env })
+    spawned = spawnCli(
+      ['prune', '--yes', '--force', '--in-flight', String(IN_FLIGHT), '--backup', file],
+      { ...envFor(server), ...env },
+    )
     const r = await spawned.done
     expect(r.signal).toBe('SIGKILL')
     expect(killedAt).toBeGreaterThan(0)
@@ -140,7 +160,14 @@ describe('pjctl prune: crash safety', () => {
     // meanwhile one deleted phone registers again: restore must leave its new contact alone
     const back = deleted[0]
     const fields = JSON.parse(before[back]) as Record<string, string>
-    const reg = server.registrar.register({ aor: back.split(';@')[0], uri: fields.uri, viaAddr: fields.via_addr, viaPort: Number(fields.via_port), userAgent: fields.user_agent, callId: 'came-back@x' })
+    const reg = server.registrar.register({
+      aor: back.split(';@')[0],
+      uri: fields.uri,
+      viaAddr: fields.via_addr,
+      viaPort: Number(fields.via_port),
+      userAgent: fields.user_agent,
+      callId: 'came-back@x',
+    })
     expect(reg).toMatchObject({ code: 200, key: back })
     changedOnPurpose[back] = snapshot(server)[back]
     expect(changedOnPurpose[back]).not.toBe(before[back])
@@ -149,11 +176,17 @@ describe('pjctl prune: crash safety', () => {
     expect(restored.stderr).toBe('')
     expect(restored.code).toBe(0)
     const summary = summaryFields(summaryOf(restored.stdout))
-    expect(summary).toMatchObject({ restored: deleted.length - 1, skipped: backedUp.size - (deleted.length - 1), failed: 0 })
+    expect(summary).toMatchObject({
+      restored: deleted.length - 1,
+      skipped: backedUp.size - (deleted.length - 1),
+      failed: 0,
+    })
     const after = snapshot(server)
     expect(after).toEqual({ ...before, ...changedOnPurpose })
     expect(missingKeys(before, after)).toEqual([])
-    report(`SIGKILL: deleted ${deleted.length}, backed up ${backedUp.size}, restored ${summary.restored}, skipped ${summary.skipped}, lost ${missingKeys(before, after).length}`)
+    report(
+      `SIGKILL: deleted ${deleted.length}, backed up ${backedUp.size}, restored ${summary.restored}, skipped ${summary.skipped}, lost ${missingKeys(before, after).length}`,
+    )
   }, 60_000)
 
   it('SIGINT at a DBDel: the batch in flight finishes, nothing new is sent, summary printed, exit 130; restore is exact', async () => {
@@ -172,12 +205,21 @@ describe('pjctl prune: crash safety', () => {
         }
       },
     })
-    spawned = spawnCli(['prune', '--yes', '--force', '--in-flight', String(IN_FLIGHT), '--backup', file], { ...envFor(server), ...env })
+    spawned = spawnCli(
+      ['prune', '--yes', '--force', '--in-flight', String(IN_FLIGHT), '--backup', file],
+      { ...envFor(server), ...env },
+    )
     const r = await spawned.done
     expect(r.code).toBe(130)
-    expect(r.stderr).toBe('pjctl: SIGINT: finishing the actions in flight, then stopping (again to quit at once)\n')
+    expect(r.stderr).toBe(
+      'pjctl: SIGINT: finishing the actions in flight, then stopping (again to quit at once)\n',
+    )
     const line = summaryOf(r.stdout)
-    expect(line).toMatch(new RegExp(`^pjctl prune: mode=interrupted server=${serverName(server).replace(/\./g, '\\.')} planned=1000 deleted=\\d+ skipped=0 failed=\\d+ backup=${file} reason="interrupted: \\d+ contact\\(s\\) not sent \\(counted as failed\\); run pjctl prune again to finish"$`))
+    expect(line).toMatch(
+      new RegExp(
+        `^pjctl prune: mode=interrupted server=${serverName(server).replace(/\./g, '\\.')} planned=1000 deleted=\\d+ skipped=0 failed=\\d+ backup=${file} reason="interrupted: \\d+ contact\\(s\\) not sent \\(counted as failed\\); run pjctl prune again to finish"$`,
+      ),
+    )
     const s = summaryFields(line) as Record<string, number>
     const notSent = notSentOf(r.stdout)
     expect(line).toContain(`reason="interrupted: ${notSent} contact(s) not sent`)
@@ -185,7 +227,9 @@ describe('pjctl prune: crash safety', () => {
     // the plan table shows 200 of the 1,000 rows, those not deleted first, and says so
     expect(rows(r.stdout, 'not-sent') + rows(r.stdout, 'deleted')).toBe(200)
     expect(rows(r.stdout, 'not-sent')).toBe(Math.min(200, notSent))
-    expect(r.stdout).toContain('800 more rows not shown (the table shows at most 200, anything not deleted first); --json lists every contact.')
+    expect(r.stdout).toContain(
+      '800 more rows not shown (the table shows at most 200, anything not deleted first); --json lists every contact.',
+    )
     expect(s.deleted + notSent).toBe(1000)
     expect(s.deleted + s.skipped + s.failed).toBe(s.planned)
 
@@ -202,9 +246,14 @@ describe('pjctl prune: crash safety', () => {
 
     const restored = await run(['restore', file], { env: { ...envFor(server), ...env } })
     expect(restored.code).toBe(0)
-    expect(summaryFields(summaryOf(restored.stdout))).toMatchObject({ restored: deleted.length, failed: 0 })
+    expect(summaryFields(summaryOf(restored.stdout))).toMatchObject({
+      restored: deleted.length,
+      failed: 0,
+    })
     expect(snapshot(server)).toEqual(before)
-    report(`SIGINT at DBDel: deleted ${s.deleted}, not sent ${notSent}, backed up ${backedUp.size}, restored ${deleted.length}, lost 0`)
+    report(
+      `SIGINT at DBDel: deleted ${s.deleted}, not sent ${notSent}, backed up ${backedUp.size}, restored ${deleted.length}, lost 0`,
+    )
   }, 60_000)
 
   it('SIGINT while DBGets are in flight: no DBDel is sent after the signal', async () => {
@@ -223,7 +272,10 @@ describe('pjctl prune: crash safety', () => {
         }
       },
     })
-    spawned = spawnCli(['prune', '--yes', '--force', '--in-flight', String(IN_FLIGHT), '--backup', file], { ...envFor(server), ...env })
+    spawned = spawnCli(
+      ['prune', '--yes', '--force', '--in-flight', String(IN_FLIGHT), '--backup', file],
+      { ...envFor(server), ...env },
+    )
     const r = await spawned.done
     expect(r.code).toBe(130)
     const s = summaryFields(summaryOf(r.stdout)) as Record<string, number>
@@ -253,14 +305,19 @@ describe('pjctl prune: crash safety', () => {
         if (/^dbdel$/i.test(action) && ++dbDels === 10) s.restart()
       },
     })
-    const r = await run(['prune', '--yes', '--in-flight', '4', '--backup', file], { env: { ...envFor(server), ...env } })
+    const r = await run(['prune', '--yes', '--in-flight', '4', '--backup', file], {
+      env: { ...envFor(server), ...env },
+    })
     expect([1, 3]).toContain(r.code)
     const s = summaryFields(summaryOf(r.stdout)) as Record<string, number>
     expect(s).toMatchObject({ planned: 40 })
     expect(s.deleted + s.skipped + s.failed).toBe(40)
     expect(s.failed).toBeGreaterThan(0)
     // one clear message, in the summary line too: what is done, what is uncertain, what was not attempted
-    const m = /reason="the connection to 127\.0\.0\.1:\d+ was lost mid-prune \((.+)\): (\d+) done, (\d+) unanswered \(each in the backup, may or may not be deleted\), (\d+) not attempted; run pjctl prune again"$/.exec(summaryOf(r.stdout))
+    const m =
+      /reason="the connection to 127\.0\.0\.1:\d+ was lost mid-prune \((.+)\): (\d+) done, (\d+) unanswered \(each in the backup, may or may not be deleted\), (\d+) not attempted; run pjctl prune again"$/.exec(
+        summaryOf(r.stdout),
+      )
     expect(m, summaryOf(r.stdout)).not.toBeNull()
     expect(m![1]).toMatch(/closed the connection|was reset/)
     const [done, unanswered, notAttempted] = m!.slice(2).map(Number)
@@ -291,6 +348,8 @@ describe('pjctl prune: crash safety', () => {
     const restored = await run(['restore', file], { env: { ...envFor(server), ...env } })
     expect(restored.code).toBe(0)
     expect(snapshot(server)).toEqual(before)
-    report(`restart: deleted ${deleted.length}, failed ${s.failed}, restored ${deleted.length}, lost 0`)
+    report(
+      `restart: deleted ${deleted.length}, failed ${s.failed}, restored ${deleted.length}, lost 0`,
+    )
   })
 })

@@ -42,7 +42,9 @@ describe('prune --backup-retention', () => {
     const before = readdirSync(dir).sort()
     const r = await runIn(['prune', '--yes'], { env })
     expect(r.code).toBe(0)
-    expect(r.stderr).toContain(`removed 1 backup file(s) of 127.0.0.1:${server.port} older than 30 days (--backup-retention) from ${dir}\n`)
+    expect(r.stderr).toContain(
+      `removed 1 backup file(s) of 127.0.0.1:${server.port} older than 30 days (--backup-retention) from ${dir}\n`,
+    )
     const after = readdirSync(dir).sort()
     const today = `127.0.0.1_${server.port}-${day(0)}.jsonl`
     expect(after).toEqual([...before.filter((n) => n !== own), today].sort())
@@ -54,11 +56,20 @@ describe('prune --backup-retention', () => {
     const { dir } = seedBackups(env, server.port)
     const before = readdirSync(dir).sort()
     expect((await runIn(['prune', '--dry-run', '--backup-retention', '5'], { env })).code).toBe(0)
-    expect((await runIn(['prune', '--yes', '--backup-retention', '5', '--backup', join(env.HOME, 'b.jsonl')], { env })).code).toBe(0)
+    expect(
+      (
+        await runIn(
+          ['prune', '--yes', '--backup-retention', '5', '--backup', join(env.HOME, 'b.jsonl')],
+          { env },
+        )
+      ).code,
+    ).toBe(0)
     expect((await runIn(['prune', '--yes', '--backup-retention', '0'], { env })).code).toBe(0)
     expect(readdirSync(dir).sort()).toEqual(before)
     const r = await runIn(['prune', '--yes', '--backup-retention', '5'], { env })
     expect(r.code).toBe(0)
-    expect(readdirSync(dir).sort()).toEqual(before.filter((n) => !/^127\.0\.0\.1_\d+-\d{4}-\d{2}-\d{2}\.jsonl$/.test(n)))
+    expect(readdirSync(dir).sort()).toEqual(
+      before.filter((n) => !/^127\.0\.0\.1_\d+-\d{4}-\d{2}-\d{2}\.jsonl$/.test(n)),
+    )
   })
 })

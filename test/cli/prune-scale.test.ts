@@ -18,14 +18,36 @@ function superseded(n: number, qualifyFrequency = 0) {
   const aors = []
   for (let i = 0; i < n; i++) {
     const name = `ext${1000 + i}`
-    rows.push(row({ aor: name, viaAddr: `10.0.${i >> 8}.${i & 255}`, viaPort: 5060, userAgent: UA, expirationTime: now + 600 }))
-    rows.push(row({ aor: name, viaAddr: `10.0.${i >> 8}.${i & 255}`, viaPort: 5062, userAgent: UA, expirationTime: now + 1200 }))
+    rows.push(
+      row({
+        aor: name,
+        viaAddr: `10.0.${i >> 8}.${i & 255}`,
+        viaPort: 5060,
+        userAgent: UA,
+        expirationTime: now + 600,
+      }),
+    )
+    rows.push(
+      row({
+        aor: name,
+        viaAddr: `10.0.${i >> 8}.${i & 255}`,
+        viaPort: 5062,
+        userAgent: UA,
+        expirationTime: now + 1200,
+      }),
+    )
     aors.push(aor(name, 2, { qualifyFrequency }))
   }
   return seedOf(rows, aors)
 }
 
-type Plan = { key: string; aor: string; action: string; reasons: string[]; qualify: string | null }[]
+type Plan = {
+  key: string
+  aor: string
+  action: string
+  reasons: string[]
+  qualify: string | null
+}[]
 const planOf = (stdout: string): Plan => JSON.parse(stdout).servers[0].plan
 
 describe('prune reads qualify state only where a decision needs it', () => {
@@ -39,18 +61,42 @@ describe('prune reads qualify state only where a decision needs it', () => {
 
   it('qualified candidates: one PJSIPShowEndpoint per endpoint owning a candidate, a Reachable one kept', async () => {
     const server = await sim({ seed: superseded(3, 60) })
-    const old = (i: number) => row({ aor: `ext${1000 + i}`, viaAddr: `10.0.0.${i}`, viaPort: 5060, userAgent: UA, expirationTime: 0 }).key
+    const old = (i: number) =>
+      row({
+        aor: `ext${1000 + i}`,
+        viaAddr: `10.0.0.${i}`,
+        viaPort: 5060,
+        userAgent: UA,
+        expirationTime: 0,
+      }).key
     server.setQualify(old(1), 'Reachable', 800)
     server.setQualify(old(2), 'Unreachable')
     const r = await runIn(['prune', '--dry-run', '--json'], { env: envFor(server) })
     expect([r.code, r.stderr]).toEqual([0, ''])
-    expect(planOf(r.stdout).map((p) => [p.aor, p.action, p.qualify, p.reasons[0].split(' (')[0]])).toEqual([
-      ['ext1000', 'delete', 'NonQualified', 'superseded by a newer registration from the same device'],
+    expect(
+      planOf(r.stdout).map((p) => [p.aor, p.action, p.qualify, p.reasons[0].split(' (')[0]]),
+    ).toEqual([
+      [
+        'ext1000',
+        'delete',
+        'NonQualified',
+        'superseded by a newer registration from the same device',
+      ],
       ['ext1001', 'keep', 'Reachable', 'qualify reports it reachable'],
-      ['ext1002', 'delete', 'Unreachable', 'superseded by a newer registration from the same device'],
+      [
+        'ext1002',
+        'delete',
+        'Unreachable',
+        'superseded by a newer registration from the same device',
+      ],
     ])
     expect(sessionsOf(server.received)).toEqual([
-      [CONTACTS, ['PJSIPShowEndpoint', { Endpoint: 'ext1000' }], ['PJSIPShowEndpoint', { Endpoint: 'ext1001' }], ['PJSIPShowEndpoint', { Endpoint: 'ext1002' }]],
+      [
+        CONTACTS,
+        ['PJSIPShowEndpoint', { Endpoint: 'ext1000' }],
+        ['PJSIPShowEndpoint', { Endpoint: 'ext1001' }],
+        ['PJSIPShowEndpoint', { Endpoint: 'ext1002' }],
+      ],
       LIMITS_FROM_CONFIG,
     ])
   })
@@ -58,25 +104,67 @@ describe('prune reads qualify state only where a decision needs it', () => {
   it('a qualified candidate whose state cannot be read (its endpoint is gone) is kept, not deleted', async () => {
     const now = nowSeconds()
     const rows = [
-      row({ aor: 'desk', endpoint: 'old-desk', viaAddr: '10.1.1.1', viaPort: 5060, userAgent: UA, expirationTime: now + 600 }),
-      row({ aor: 'desk', endpoint: 'old-desk', viaAddr: '10.1.1.1', viaPort: 5062, userAgent: UA, expirationTime: now + 1200 }),
+      row({
+        aor: 'desk',
+        endpoint: 'old-desk',
+        viaAddr: '10.1.1.1',
+        viaPort: 5060,
+        userAgent: UA,
+        expirationTime: now + 600,
+      }),
+      row({
+        aor: 'desk',
+        endpoint: 'old-desk',
+        viaAddr: '10.1.1.1',
+        viaPort: 5062,
+        userAgent: UA,
+        expirationTime: now + 1200,
+      }),
     ]
     const server = await sim({ seed: seedOf(rows, [aor('desk', 2, { qualifyFrequency: 30 })]) })
     const r = await runIn(['prune', '--yes', '--json'], { env: envFor(server) })
     expect(r.code).toBe(0)
     expect(planOf(r.stdout)).toMatchObject([
-      { key: rows[0].key, action: 'keep', reasons: ['its qualify state could not be read (PJSIPShowEndpoint): kept rather than deleted on a guess', expect.stringMatching(/^superseded/)] },
+      {
+        key: rows[0].key,
+        action: 'keep',
+        reasons: [
+          'its qualify state could not be read (PJSIPShowEndpoint): kept rather than deleted on a guess',
+          expect.stringMatching(/^superseded/),
+        ],
+      },
     ])
     expect(server.received.filter((a) => /^(DBDel|DBPut)$/i.test(a.action))).toEqual([])
-    expect(sessionsOf(server.received)[0]).toEqual([CONTACTS, ['PJSIPShowEndpoint', { Endpoint: 'old-desk' }]])
+    expect(sessionsOf(server.received)[0]).toEqual([
+      CONTACTS,
+      ['PJSIPShowEndpoint', { Endpoint: 'old-desk' }],
+    ])
   })
 })
 
 describe('prune --orphaned', () => {
   const now = nowSeconds()
-  const ghostRow = row({ aor: 'ghost', viaAddr: '10.9.9.9', viaPort: 5060, userAgent: 'Yealink SIP-T46S', expirationTime: now + 3000 })
-  const aliceRow = row({ aor: 'alice', viaAddr: '10.0.0.1', viaPort: 5060, userAgent: UA, expirationTime: now + 3000 })
-  const bobRow = row({ aor: 'bob', viaAddr: '10.0.0.2', viaPort: 5060, userAgent: UA, expirationTime: now + 3000 })
+  const ghostRow = row({
+    aor: 'ghost',
+    viaAddr: '10.9.9.9',
+    viaPort: 5060,
+    userAgent: 'Yealink SIP-T46S',
+    expirationTime: now + 3000,
+  })
+  const aliceRow = row({
+    aor: 'alice',
+    viaAddr: '10.0.0.1',
+    viaPort: 5060,
+    userAgent: UA,
+    expirationTime: now + 3000,
+  })
+  const bobRow = row({
+    aor: 'bob',
+    viaAddr: '10.0.0.2',
+    viaPort: 5060,
+    userAgent: UA,
+    expirationTime: now + 3000,
+  })
   const seed = () => seedOf([ghostRow, aliceRow, bobRow], [aor('alice', 1), aor('bob', 1)])
 
   it('is in the default set: the orphaned contact is compared, backed up and deleted; nothing else', async () => {
@@ -84,32 +172,72 @@ describe('prune --orphaned', () => {
     const r = await runIn(['prune', '--yes', '--json'], { env: envFor(server) })
     expect([r.code, r.stderr]).toEqual([0, ''])
     const doc = JSON.parse(r.stdout)
-    expect(doc.servers[0].plan).toMatchObject([{ key: ghostRow.key, aor: 'ghost', action: 'delete', reasons: ['orphaned: AOR ghost is not configured'] }])
-    expect(doc.servers[0].outcomes).toEqual([{ key: ghostRow.key, aor: 'ghost', outcome: 'deleted' }])
+    expect(doc.servers[0].plan).toMatchObject([
+      {
+        key: ghostRow.key,
+        aor: 'ghost',
+        action: 'delete',
+        reasons: ['orphaned: AOR ghost is not configured'],
+      },
+    ])
+    expect(doc.servers[0].outcomes).toEqual([
+      { key: ghostRow.key, aor: 'ghost', outcome: 'deleted' },
+    ])
     expect(server.astdb.get('registrar/contact', ghostRow.key)).toBeUndefined()
-    expect(sessionsOf(server.received)[0].slice(0, 3)).toEqual([CONTACTS, ['DBGet', { Family: 'registrar/contact', Key: ghostRow.key }], ['DBDel', { Family: 'registrar/contact', Key: ghostRow.key }]])
-    expect(sessionsOf(server.received)[0].slice(3).map(([action]) => action)).toEqual(['UserEvent']) // the announcement to exporters
+    expect(sessionsOf(server.received)[0].slice(0, 3)).toEqual([
+      CONTACTS,
+      ['DBGet', { Family: 'registrar/contact', Key: ghostRow.key }],
+      ['DBDel', { Family: 'registrar/contact', Key: ghostRow.key }],
+    ])
+    expect(
+      sessionsOf(server.received)[0]
+        .slice(3)
+        .map(([action]) => action),
+    ).toEqual(['UserEvent']) // the announcement to exporters
   })
 
   it('not with another criterion alone (--expired); and the half-the-server guard applies', async () => {
     const server = await sim({ seed: seed() })
-    const expired = await runIn(['prune', '--expired', '--dry-run', '--json'], { env: envFor(server) })
+    const expired = await runIn(['prune', '--expired', '--dry-run', '--json'], {
+      env: envFor(server),
+    })
     expect(planOf(expired.stdout)).toEqual([])
-    const lonely = await sim({ seed: seedOf([ghostRow, aliceRow], [aor('alice', 1), defineAor('bob', { maxContacts: 1 })]) })
+    const lonely = await sim({
+      seed: seedOf([ghostRow, aliceRow], [aor('alice', 1), defineAor('bob', { maxContacts: 1 })]),
+    })
     const guarded = await runIn(['prune', '--orphaned', '--yes', '--json'], { env: envFor(lonely) })
     expect(guarded.code).toBe(0)
     // 1 of 2 contacts is not more than half: allowed; make it 2 of 3 and it is refused
-    const more = await sim({ seed: seedOf([ghostRow, row({ aor: 'ghost2', viaPort: 5070, expirationTime: now + 3000 }), aliceRow], [aor('alice', 1)]) })
+    const more = await sim({
+      seed: seedOf(
+        [ghostRow, row({ aor: 'ghost2', viaPort: 5070, expirationTime: now + 3000 }), aliceRow],
+        [aor('alice', 1)],
+      ),
+    })
     const refused = await runIn(['prune', '--orphaned', '--yes', '--json'], { env: envFor(more) })
     expect(refused.code).toBe(2)
-    expect(JSON.parse(refused.stdout).servers[0].reason).toBe("refusing to delete 2 of the server's 3 contacts (more than half); pass --force to allow it")
+    expect(JSON.parse(refused.stdout).servers[0].reason).toBe(
+      "refusing to delete 2 of the server's 3 contacts (more than half); pass --force to allow it",
+    )
     expect(more.received.filter((a) => a.action === 'DBDel')).toEqual([])
   })
 
   it('never when the AOR list is not authoritative (--limits config, AORs in realtime): the AOR is unknown, nothing planned', async () => {
-    const realtime: SimConfigFiles = { 'sorcery.conf': [{ name: 'res_pjsip', lines: [['aor', 'config,pjsip.conf,criteria=type=aor'], ['aor', 'realtime,ps_aors']] }] }
+    const realtime: SimConfigFiles = {
+      'sorcery.conf': [
+        {
+          name: 'res_pjsip',
+          lines: [
+            ['aor', 'config,pjsip.conf,criteria=type=aor'],
+            ['aor', 'realtime,ps_aors'],
+          ],
+        },
+      ],
+    }
     const server = await sim({ seed: seed(), configFiles: realtime })
-    const r = await runIn(['prune', '--orphaned', '--dry-run', '--json', '--limits', 'config'], { env: envFor(server) })
+    const r = await runIn(['prune', '--orphaned', '--dry-run', '--json', '--limits', 'config'], {
+      env: envFor(server),
+    })
     expect([r.code, r.stderr]).toEqual([0, ''])
     expect(planOf(r.stdout)).toEqual([])
   })

@@ -35,7 +35,10 @@ const K = {
   fapOld: contactKey('FAP003', 'sip:FAP003@192.0.2.16:5060'),
   fapNew: contactKey('FAP003', 'sip:FAP003@192.0.2.16:5062'),
   alice: contactKey('alice', 'sip:alice@192.0.2.21:5060'),
-  zoiper: contactKey('phone1', 'sip:phone1@192.0.2.31:52044;transport=UDP;rinstance=9c1e5f0a7b3d2e41'),
+  zoiper: contactKey(
+    'phone1',
+    'sip:phone1@192.0.2.31:52044;transport=UDP;rinstance=9c1e5f0a7b3d2e41',
+  ),
   linphone: contactKey('phone1', 'sip:phone1@192.0.2.32:5060;transport=udp'),
   erin: contactKey('erin', 'sip:erin@192.0.2.41:5060'),
 }
@@ -58,7 +61,13 @@ function qualifyAor(server: FaultySim, name: string): void {
 
 /** The FAP003 phone coming back from yet another port. */
 function registerFromNewPort(server: FaultySim) {
-  return server.registrar.register({ aor: 'FAP003', uri: 'sip:FAP003@192.0.2.16:5064', viaAddr: '192.0.2.16', viaPort: 5064, userAgent: GRANDSTREAM })
+  return server.registrar.register({
+    aor: 'FAP003',
+    uri: 'sip:FAP003@192.0.2.16:5064',
+    viaAddr: '192.0.2.16',
+    viaPort: 5064,
+    userAgent: GRANDSTREAM,
+  })
 }
 
 /** Every DBDel/DBPut comes after a DBGet of the same key on the same connection, and at most once per key. */
@@ -70,7 +79,10 @@ function expectComparedBeforeWrite(server: FaultySim): void {
     if (/^dbget$/i.test(r.action)) seen.add(`${r.connection} ${key}`)
     if (/^(dbdel|dbput)$/i.test(r.action)) {
       expect(header(r.headers, 'Family')).toBe(CONTACT_FAMILY)
-      expect(seen.has(`${r.connection} ${key}`), `${r.action} ${key} without a DBGet before it`).toBe(true)
+      expect(
+        seen.has(`${r.connection} ${key}`),
+        `${r.action} ${key} without a DBGet before it`,
+      ).toBe(true)
       expect(written.has(key), `${key} written twice`).toBe(false)
       written.add(key)
     }
@@ -91,7 +103,9 @@ describe('pjctl prune: the lockout, end to end', () => {
 
     const refused = registerFromNewPort(server)
     expect(refused.code).toBe(403)
-    expect(refused.reason).toBe("Registration attempt from endpoint 'FAP003' (192.0.2.16:5064) to AOR 'FAP003' will exceed max contacts of 2")
+    expect(refused.reason).toBe(
+      "Registration attempt from endpoint 'FAP003' (192.0.2.16:5064) to AOR 'FAP003' will exceed max contacts of 2",
+    )
     expect(snapshot(server)).toEqual(before)
 
     // the backup line must be in the file before its DBDel arrives
@@ -101,7 +115,9 @@ describe('pjctl prune: the lockout, end to end', () => {
       beforeAction: (action, headers) => {
         if (/^dbdel$/i.test(action)) {
           const key = header(headers, 'Key')
-          backedUpWhenDeleted.push(backupLines(backup).some((l) => l.key === key && l.value === before[key]))
+          backedUpWhenDeleted.push(
+            backupLines(backup).some((l) => l.key === key && l.value === before[key]),
+          )
         }
       },
     })
@@ -111,22 +127,49 @@ describe('pjctl prune: the lockout, end to end', () => {
     expect(r.code).toBe(0)
     const name = serverName(server)
     expect(r.stdout).toContain(`Prune plan for ${name} (executed): 1 to delete, 0 kept`)
-    expect(r.stdout).toMatch(/│ deleted │ FAP003 │ fc939de3 │ 192\.0\.2\.16:5060 │ Grandstream GXP2130 1\.0\.11\.3 │/)
+    expect(r.stdout).toMatch(
+      /│ deleted │ FAP003 │ fc939de3 │ 192\.0\.2\.16:5060 │ Grandstream GXP2130 1\.0\.11\.3 │/,
+    )
     expect(r.stdout).toContain(`backup: ${backup} (pjctl restore ${backup})`)
     expect(r.stdout).toContain('Lasting fix for FAP003:')
-    expect(r.stdout).toContain('  - set remove_existing=yes on AOR FAP003: Asterisk then drops the soonest-to-expire contact when a new registration would exceed max_contacts')
-    expect(r.stdout).toContain(`  - ${GRANDSTREAM}: on the phone set Unregister On Reboot: All (in the account's SIP settings)`)
-    expect(summaryOf(r.stdout)).toBe(`pjctl prune: mode=executed server=${name} planned=1 deleted=1 skipped=0 failed=0 backup=${backup}`)
+    expect(r.stdout).toContain(
+      '  - set remove_existing=yes on AOR FAP003: Asterisk then drops the soonest-to-expire contact when a new registration would exceed max_contacts',
+    )
+    expect(r.stdout).toContain(
+      `  - ${GRANDSTREAM}: on the phone set Unregister On Reboot: All (in the account's SIP settings)`,
+    )
+    expect(summaryOf(r.stdout)).toBe(
+      `pjctl prune: mode=executed server=${name} planned=1 deleted=1 skipped=0 failed=0 backup=${backup}`,
+    )
 
-    expect(actionLines(server)).toEqual([...READ, `DBGet ${K.fapOld}`, `DBDel ${K.fapOld}`, 'UserEvent', 'Logoff'])
+    expect(actionLines(server)).toEqual([
+      ...READ,
+      `DBGet ${K.fapOld}`,
+      `DBDel ${K.fapOld}`,
+      'UserEvent',
+      'Logoff',
+    ])
     expectComparedBeforeWrite(server)
     expect(backedUpWhenDeleted).toEqual([true])
     expect(snapshot(server)).toEqual(without(before, K.fapOld))
 
     const lines = backupLines(backup)
     expect(lines).toHaveLength(1)
-    expect(Object.keys(lines[0]).sort()).toEqual(['deletedAt', 'family', 'key', 'reason', 'server', 'value'])
-    expect(lines[0]).toMatchObject({ server: name, family: CONTACT_FAMILY, key: K.fapOld, value: before[K.fapOld], reason: SUPERSEDED_REASON })
+    expect(Object.keys(lines[0]).sort()).toEqual([
+      'deletedAt',
+      'family',
+      'key',
+      'reason',
+      'server',
+      'value',
+    ])
+    expect(lines[0]).toMatchObject({
+      server: name,
+      family: CONTACT_FAMILY,
+      key: K.fapOld,
+      value: before[K.fapOld],
+      reason: SUPERSEDED_REASON,
+    })
     const deletedAt = Date.parse(lines[0].deletedAt)
     expect(new Date(deletedAt).toISOString()).toBe(lines[0].deletedAt)
     expect(deletedAt).toBeGreaterThanOrEqual(Math.floor(started / 1000) * 1000)
@@ -152,7 +195,9 @@ describe('pjctl prune: nothing is touched without consent', () => {
     expect(r.stdout).toContain(`Prune plan for ${name} (nothing changed): 1 to delete, 0 kept`)
     expect(r.stdout).toMatch(/│ delete │ FAP003 │ fc939de3 │/)
     expect(r.stdout).toContain(`\n${NO_TTY}\n`)
-    expect(summaryOf(r.stdout)).toBe(`pjctl prune: mode=refused server=${name} planned=1 deleted=0 skipped=0 failed=0 reason="${NO_TTY}"`)
+    expect(summaryOf(r.stdout)).toBe(
+      `pjctl prune: mode=refused server=${name} planned=1 deleted=0 skipped=0 failed=0 reason="${NO_TTY}"`,
+    )
     expect(actionLines(server)).toEqual([...READ, 'Logoff'])
     expect(snapshot(server)).toEqual(before)
     expect(existsSync(defaultBackup(env, server))).toBe(false)
@@ -170,7 +215,14 @@ describe('pjctl prune: nothing is touched without consent', () => {
     expect(doc.summary).toEqual({ planned: 1, deleted: 0, skipped: 0, failed: 0 })
     expect(doc.servers).toHaveLength(1)
     const s = doc.servers[0]
-    expect(s).toMatchObject({ server: serverName(server), mode: 'dry-run', via: 'delete', reason: null, backupFile: null, outcomes: [] })
+    expect(s).toMatchObject({
+      server: serverName(server),
+      mode: 'dry-run',
+      via: 'delete',
+      reason: null,
+      backupFile: null,
+      outcomes: [],
+    })
     // FAP003 is not qualified: nothing can protect a superseded contact as reachable, and the plan says so
     expect(s.notes).toEqual([
       'superseded is a judgement from via address and user agent (qualify is off or unreadable): a contact that still answers cannot be told apart, so no contact is protected as reachable',
@@ -194,7 +246,8 @@ describe('pjctl prune: nothing is touched without consent', () => {
     expect(s.advice).toEqual([
       {
         aor: 'FAP003',
-        removeExisting: 'set remove_existing=yes on AOR FAP003: Asterisk then drops the soonest-to-expire contact when a new registration would exceed max_contacts',
+        removeExisting:
+          'set remove_existing=yes on AOR FAP003: Asterisk then drops the soonest-to-expire contact when a new registration would exceed max_contacts',
         maxContacts: null,
         phone: "on the phone set Unregister On Reboot: All (in the account's SIP settings)",
         userAgent: GRANDSTREAM,
@@ -210,26 +263,41 @@ describe('pjctl prune: nothing is touched without consent', () => {
     const before = snapshot(server)
     const r = await run(['prune', 'FAP003', '--dry-run'], { env: envFor(server) })
     expect(r.code).toBe(0)
-    expect(r.stdout).toContain(`Prune plan for ${serverName(server)} (dry run, nothing changed): 1 to delete, 0 kept`)
-    expect(summaryOf(r.stdout)).toBe(`pjctl prune: mode=dry-run server=${serverName(server)} planned=1 deleted=0 skipped=0 failed=0`)
-    expect(keysOf(server, 'DBGet').length + keysOf(server, 'DBDel').length + keysOf(server, 'DBPut').length).toBe(0)
+    expect(r.stdout).toContain(
+      `Prune plan for ${serverName(server)} (dry run, nothing changed): 1 to delete, 0 kept`,
+    )
+    expect(summaryOf(r.stdout)).toBe(
+      `pjctl prune: mode=dry-run server=${serverName(server)} planned=1 deleted=0 skipped=0 failed=0`,
+    )
+    expect(
+      keysOf(server, 'DBGet').length +
+        keysOf(server, 'DBDel').length +
+        keysOf(server, 'DBPut').length,
+    ).toBe(0)
     expect(snapshot(server)).toEqual(before)
   })
 
   it('--quiet prints exactly the summary line, nothing on stderr', async () => {
     const server = await lockoutSim()
     const env = home()
-    const r = await run(['prune', 'FAP003', '--yes', '--quiet'], { env: { ...envFor(server), ...env } })
+    const r = await run(['prune', 'FAP003', '--yes', '--quiet'], {
+      env: { ...envFor(server), ...env },
+    })
     expect(r.code).toBe(0)
     expect(r.stderr).toBe('')
-    expect(r.stdout).toBe(`pjctl prune: mode=executed server=${serverName(server)} planned=1 deleted=1 skipped=0 failed=0 backup=${defaultBackup(env, server)}\n`)
+    expect(r.stdout).toBe(
+      `pjctl prune: mode=executed server=${serverName(server)} planned=1 deleted=1 skipped=0 failed=0 backup=${defaultBackup(env, server)}\n`,
+    )
   })
 
   it('--quiet without --yes: one line too, and still exit 2', async () => {
     const server = await lockoutSim()
     const r = await run(['prune', '--quiet'], { env: envFor(server) })
     expect(r.code).toBe(2)
-    expect(r.stdout.split('\n')).toEqual([`pjctl prune: mode=refused server=${serverName(server)} planned=1 deleted=0 skipped=0 failed=0 reason="${NO_TTY}"`, ''])
+    expect(r.stdout.split('\n')).toEqual([
+      `pjctl prune: mode=refused server=${serverName(server)} planned=1 deleted=0 skipped=0 failed=0 reason="${NO_TTY}"`,
+      '',
+    ])
   })
 
   it('--json after a run: outcomes, backup file and summary', async () => {
@@ -239,7 +307,11 @@ describe('pjctl prune: nothing is touched without consent', () => {
     expect(r.code).toBe(0)
     const doc = JSON.parse(r.stdout)
     expect(doc.summary).toEqual({ planned: 1, deleted: 1, skipped: 0, failed: 0 })
-    expect(doc.servers[0]).toMatchObject({ mode: 'executed', backupFile: defaultBackup(env, server), outcomes: [{ key: K.fapOld, aor: 'FAP003', outcome: 'deleted' }] })
+    expect(doc.servers[0]).toMatchObject({
+      mode: 'executed',
+      backupFile: defaultBackup(env, server),
+      outcomes: [{ key: K.fapOld, aor: 'FAP003', outcome: 'deleted' }],
+    })
   })
 })
 
@@ -248,18 +320,30 @@ describe('pjctl prune: compare before delete', () => {
     const server = await lockoutSim()
     const env = home()
     const before = snapshot(server)
-    const refreshed = before[K.fapOld].replace(/"expiration_time":"\d+"/, `"expiration_time":"${now() + 3600}"`)
+    const refreshed = before[K.fapOld].replace(
+      /"expiration_time":"\d+"/,
+      `"expiration_time":"${now() + 3600}"`,
+    )
     expect(refreshed).not.toBe(before[K.fapOld])
     server.setFaults({
       beforeAction: (action, headers, s) => {
-        if (/^dbget$/i.test(action) && header(headers, 'Key') === K.fapOld) s.astdb.put(CONTACT_FAMILY, K.fapOld, refreshed)
+        if (/^dbget$/i.test(action) && header(headers, 'Key') === K.fapOld)
+          s.astdb.put(CONTACT_FAMILY, K.fapOld, refreshed)
       },
     })
     const r = await run(['prune', 'FAP003', '--yes'], { env: { ...envFor(server), ...env } })
     expect(r.code).toBe(0)
     expect(r.stdout).toMatch(/│ changed │ FAP003 │ fc939de3 │/)
-    expect(r.stdout.replace(/[│\s]+/g, ' ')).toContain('the value changed since the plan (the phone re-registered): not deleted')
-    expect(summaryFields(summaryOf(r.stdout))).toMatchObject({ mode: 'executed', planned: 1, deleted: 0, skipped: 1, failed: 0 })
+    expect(r.stdout.replace(/[│\s]+/g, ' ')).toContain(
+      'the value changed since the plan (the phone re-registered): not deleted',
+    )
+    expect(summaryFields(summaryOf(r.stdout))).toMatchObject({
+      mode: 'executed',
+      planned: 1,
+      deleted: 0,
+      skipped: 1,
+      failed: 0,
+    })
     expect(actionLines(server)).toEqual([...READ, `DBGet ${K.fapOld}`, 'Logoff'])
     expect(snapshot(server)).toEqual({ ...before, [K.fapOld]: refreshed })
     expect(backupLines(defaultBackup(env, server))).toEqual([])
@@ -271,14 +355,19 @@ describe('pjctl prune: compare before delete', () => {
     const before = snapshot(server)
     server.setFaults({
       beforeAction: (action, headers, s) => {
-        if (/^dbget$/i.test(action) && header(headers, 'Key') === K.fapOld) s.astdb.del(CONTACT_FAMILY, K.fapOld)
+        if (/^dbget$/i.test(action) && header(headers, 'Key') === K.fapOld)
+          s.astdb.del(CONTACT_FAMILY, K.fapOld)
       },
     })
-    const r = await run(['prune', 'FAP003', '--yes', '--json'], { env: { ...envFor(server), ...env } })
+    const r = await run(['prune', 'FAP003', '--yes', '--json'], {
+      env: { ...envFor(server), ...env },
+    })
     expect(r.code).toBe(0)
     const doc = JSON.parse(r.stdout)
     expect(doc.summary).toEqual({ planned: 1, deleted: 0, skipped: 1, failed: 0 })
-    expect(doc.servers[0].outcomes).toEqual([{ key: K.fapOld, aor: 'FAP003', outcome: 'vanished', detail: 'the key no longer exists' }])
+    expect(doc.servers[0].outcomes).toEqual([
+      { key: K.fapOld, aor: 'FAP003', outcome: 'vanished', detail: 'the key no longer exists' },
+    ])
     expect(keysOf(server, 'DBDel')).toEqual([])
     expect(snapshot(server)).toEqual(without(before, K.fapOld))
     expect(backupLines(defaultBackup(env, server))).toEqual([])
@@ -286,17 +375,35 @@ describe('pjctl prune: compare before delete', () => {
 
   it('an expired contact that Asterisk itself removes while pjctl reads is planned (expired … ago) and reported vanished', async () => {
     const t = now()
-    const rows = [row('dan', '192.0.2.50', 5060, 'Yealink SIP-T46S', t + 3000), row('dan', '192.0.2.51', 5060, 'Yealink SIP-T46S', t - 125), row('eve', '192.0.2.60', 5060, 'Snom D785', t + 2000)]
-    const server = await sim({ seed: { rows, aors: [defineAor('dan', { maxContacts: 2 }), defineAor('eve', { maxContacts: 1 })] } })
+    const rows = [
+      row('dan', '192.0.2.50', 5060, 'Yealink SIP-T46S', t + 3000),
+      row('dan', '192.0.2.51', 5060, 'Yealink SIP-T46S', t - 125),
+      row('eve', '192.0.2.60', 5060, 'Snom D785', t + 2000),
+    ]
+    const server = await sim({
+      seed: {
+        rows,
+        aors: [defineAor('dan', { maxContacts: 2 }), defineAor('eve', { maxContacts: 1 })],
+      },
+    })
     // Asterisk's expiry sweep (contact_expiration_check_interval) runs between the read and the compare
-    server.setFaults({ beforeAction: (action, _headers, s) => void (/^dbget$/i.test(action) && s.registrar.sweepExpired()) })
+    server.setFaults({
+      beforeAction: (action, _headers, s) =>
+        void (/^dbget$/i.test(action) && s.registrar.sweepExpired()),
+    })
     const r = await run(['prune', '--yes', '--json'], { env: envFor(server) })
     expect(r.code).toBe(0)
     const doc = JSON.parse(r.stdout)
     expect(doc.servers[0].plan).toHaveLength(1)
-    expect(doc.servers[0].plan[0]).toMatchObject({ key: rows[1].key, action: 'delete', status: 'expired' })
+    expect(doc.servers[0].plan[0]).toMatchObject({
+      key: rows[1].key,
+      action: 'delete',
+      status: 'expired',
+    })
     expect(doc.servers[0].plan[0].reasons[0]).toMatch(/^expired 2m ago$/)
-    expect(doc.servers[0].outcomes).toEqual([{ key: rows[1].key, aor: 'dan', outcome: 'vanished', detail: 'the key no longer exists' }])
+    expect(doc.servers[0].outcomes).toEqual([
+      { key: rows[1].key, aor: 'dan', outcome: 'vanished', detail: 'the key no longer exists' },
+    ])
     expect(doc.summary).toEqual({ planned: 1, deleted: 0, skipped: 1, failed: 0 })
     expect(Object.keys(snapshot(server)).sort()).toEqual([rows[0].key, rows[2].key].sort())
   })
@@ -304,18 +411,32 @@ describe('pjctl prune: compare before delete', () => {
   it('a DBDel that fails mid-run is reported failed, exit 1; the other deletes are still done', async () => {
     const t = now()
     const aors = ['a1', 'a2', 'a3', 'a4', 'a5']
-    const fresh = aors.map((a, i) => row(a, `192.0.2.${i + 1}`, 5060, 'Cisco/SPA504G-7.6.2f', t + 3000))
-    const stale = aors.map((a, i) => row(a, `192.0.2.${i + 1}`, 5062, 'Cisco/SPA504G-7.6.2f', t + 1000))
-    const server = await sim({ seed: { rows: [...fresh, ...stale], aors: aors.map((a) => defineAor(a, { maxContacts: 2 })) } })
+    const fresh = aors.map((a, i) =>
+      row(a, `192.0.2.${i + 1}`, 5060, 'Cisco/SPA504G-7.6.2f', t + 3000),
+    )
+    const stale = aors.map((a, i) =>
+      row(a, `192.0.2.${i + 1}`, 5062, 'Cisco/SPA504G-7.6.2f', t + 1000),
+    )
+    const server = await sim({
+      seed: { rows: [...fresh, ...stale], aors: aors.map((a) => defineAor(a, { maxContacts: 2 })) },
+    })
     const env = home()
     const before = snapshot(server)
     const failing = stale[2].key
     server.setFaults({ dbDelFail: [failing] })
-    const r = await run(['prune', '--yes', '--in-flight', '2'], { env: { ...envFor(server), ...env } })
+    const r = await run(['prune', '--yes', '--in-flight', '2'], {
+      env: { ...envFor(server), ...env },
+    })
     expect(r.code).toBe(1)
     expect(r.stdout).toMatch(/│ failed  │ a3 /)
     expect(r.stdout.replace(/[│\s]+/g, ' ')).toContain('Database entry could not be deleted')
-    expect(summaryFields(summaryOf(r.stdout))).toMatchObject({ mode: 'executed', planned: 5, deleted: 4, skipped: 0, failed: 1 })
+    expect(summaryFields(summaryOf(r.stdout))).toMatchObject({
+      mode: 'executed',
+      planned: 5,
+      deleted: 4,
+      skipped: 0,
+      failed: 1,
+    })
     expect(keysOf(server, 'DBDel').sort()).toEqual(stale.map((s) => s.key).sort())
     expectComparedBeforeWrite(server)
     const deleted = stale.map((s) => s.key).filter((k) => k !== failing)
@@ -331,7 +452,9 @@ describe('pjctl prune: an AMI user that may read but not delete', () => {
   it('stops at the first refused DBDel (exit 1), sends no more, names the privilege it needs', async () => {
     const server = await lockoutSim()
     const before = snapshot(server)
-    const r = await run(['prune', '--keep', '1', '--yes', '--in-flight', '1', '--json'], { env: envFor(server, 'pjro') })
+    const r = await run(['prune', '--keep', '1', '--yes', '--in-flight', '1', '--json'], {
+      env: envFor(server, 'pjro'),
+    })
     expect(r.code).toBe(1)
     const doc = JSON.parse(r.stdout)
     const denied = 'AMI action DBDel was refused: permission denied (needs write=system)'
@@ -339,7 +462,9 @@ describe('pjctl prune: an AMI user that may read but not delete', () => {
       { key: K.fapOld, aor: 'FAP003', outcome: 'failed', detail: denied },
       { key: K.linphone, aor: 'phone1', outcome: 'not-sent', detail: `not sent: ${denied}` },
     ])
-    expect(doc.servers[0].reason).toBe(`stopped at the first refusal: ${denied}; 1 contact(s) not sent`)
+    expect(doc.servers[0].reason).toBe(
+      `stopped at the first refusal: ${denied}; 1 contact(s) not sent`,
+    )
     expect(doc.summary).toEqual({ planned: 2, deleted: 0, skipped: 0, failed: 2 })
     expect(keysOf(server, 'DBDel')).toEqual([K.fapOld])
     expect(keysOf(server, 'DBGet')).toEqual([K.fapOld])
@@ -352,18 +477,30 @@ describe('pjctl prune: the guard', () => {
     const server = await lockoutSim()
     const env = home()
     const before = snapshot(server)
-    const reason = 'refusing to delete 2 contacts (more than --max-delete 1); pass --force to allow it'
-    const r = await run(['prune', '--keep', '1', '--yes', '--max-delete', '1'], { env: { ...envFor(server), ...env } })
+    const reason =
+      'refusing to delete 2 contacts (more than --max-delete 1); pass --force to allow it'
+    const r = await run(['prune', '--keep', '1', '--yes', '--max-delete', '1'], {
+      env: { ...envFor(server), ...env },
+    })
     expect(r.code).toBe(2)
     expect(r.stdout).toContain(`\n${reason}\n`)
-    expect(summaryOf(r.stdout)).toBe(`pjctl prune: mode=refused server=${serverName(server)} planned=2 deleted=0 skipped=0 failed=0 reason="${reason}"`)
+    expect(summaryOf(r.stdout)).toBe(
+      `pjctl prune: mode=refused server=${serverName(server)} planned=2 deleted=0 skipped=0 failed=0 reason="${reason}"`,
+    )
     expect(actionLines(server)).toEqual([...READ_ALL, 'Logoff'])
     expect(snapshot(server)).toEqual(before)
     expect(existsSync(defaultBackup(env, server))).toBe(false)
 
-    const forced = await run(['prune', '--keep', '1', '--yes', '--max-delete', '1', '--force'], { env: { ...envFor(server), ...env } })
+    const forced = await run(['prune', '--keep', '1', '--yes', '--max-delete', '1', '--force'], {
+      env: { ...envFor(server), ...env },
+    })
     expect(forced.code).toBe(0)
-    expect(summaryFields(summaryOf(forced.stdout))).toMatchObject({ mode: 'executed', planned: 2, deleted: 2, failed: 0 })
+    expect(summaryFields(summaryOf(forced.stdout))).toMatchObject({
+      mode: 'executed',
+      planned: 2,
+      deleted: 2,
+      failed: 0,
+    })
     expect(snapshot(server)).toEqual(without(before, K.fapOld, K.linphone))
   })
 
@@ -371,15 +508,20 @@ describe('pjctl prune: the guard', () => {
     const server = await lockoutSim()
     const before = snapshot(server)
     const keys = [K.fapOld, K.fapNew, K.alice, K.erin]
-    const reason = "refusing to delete 4 of the server's 6 contacts (more than half); pass --force to allow it"
+    const reason =
+      "refusing to delete 4 of the server's 6 contacts (more than half); pass --force to allow it"
     const r = await run(['prune', '--key', keys.join(','), '--yes'], { env: envFor(server) })
     expect(r.code).toBe(2)
-    expect(summaryOf(r.stdout)).toBe(`pjctl prune: mode=refused server=${serverName(server)} planned=4 deleted=0 skipped=0 failed=0 reason="${reason}"`)
+    expect(summaryOf(r.stdout)).toBe(
+      `pjctl prune: mode=refused server=${serverName(server)} planned=4 deleted=0 skipped=0 failed=0 reason="${reason}"`,
+    )
     expect(keysOf(server, 'DBGet')).toEqual([])
     expect(keysOf(server, 'DBDel')).toEqual([])
     expect(snapshot(server)).toEqual(before)
 
-    const forced = await run(['prune', '--key', keys.join(','), '--yes', '--force'], { env: envFor(server) })
+    const forced = await run(['prune', '--key', keys.join(','), '--yes', '--force'], {
+      env: envFor(server),
+    })
     expect(forced.code).toBe(0)
     expect(summaryFields(summaryOf(forced.stdout))).toMatchObject({ planned: 4, deleted: 4 })
     expect(snapshot(server)).toEqual(without(before, ...keys))
@@ -387,18 +529,26 @@ describe('pjctl prune: the guard', () => {
 
   it('a small server is not emptied either: 2 of its 3 contacts is more than half', async () => {
     const t = now()
-    const rows = [5060, 5062, 5064].map((port, i) => row('solo', '192.0.2.70', port, 'Polycom VVX 411', t + 3000 - 100 * i))
+    const rows = [5060, 5062, 5064].map((port, i) =>
+      row('solo', '192.0.2.70', port, 'Polycom VVX 411', t + 3000 - 100 * i),
+    )
     const server = await sim({ seed: { rows, aors: [defineAor('solo', { maxContacts: 3 })] } })
     const before = snapshot(server)
     const r = await run(['prune', '--yes'], { env: envFor(server) })
     expect(r.code).toBe(2)
-    expect(summaryOf(r.stdout)).toContain("reason=\"refusing to delete 2 of the server's 3 contacts (more than half); pass --force to allow it\"")
+    expect(summaryOf(r.stdout)).toContain(
+      'reason="refusing to delete 2 of the server\'s 3 contacts (more than half); pass --force to allow it"',
+    )
     expect(snapshot(server)).toEqual(before)
   })
 })
 
 describe('pjctl prune: one prune per server', () => {
-  function writeLock(env: Record<string, string>, server: FaultySim, holder: { pid: number; host: string; startedAt: string }): string {
+  function writeLock(
+    env: Record<string, string>,
+    server: FaultySim,
+    holder: { pid: number; host: string; startedAt: string },
+  ): string {
     const path = lockPath(env, server)
     mkdirSync(join(path, '..'), { recursive: true })
     writeFileSync(path, JSON.stringify(holder) + '\n')
@@ -445,7 +595,11 @@ describe('pjctl prune: one prune per server', () => {
     const second = await run(['prune', 'FAP003', '--yes'], { env: { ...envFor(server), ...env } })
     expect(second.code).toBe(1)
     expect(second.stdout).toBe('')
-    expect(second.stderr).toMatch(new RegExp(`^pjctl: another pjctl prune is running against ${serverName(server).replace(/\./g, '\\.')} \\(pid ${first.child.pid} on ${hostname().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}, since \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z\\)\nhint: wait for it, or remove \\S+\\.lock if that process is gone\n$`))
+    expect(second.stderr).toMatch(
+      new RegExp(
+        `^pjctl: another pjctl prune is running against ${serverName(server).replace(/\./g, '\\.')} \\(pid ${first.child.pid} on ${hostname().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}, since \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z\\)\nhint: wait for it, or remove \\S+\\.lock if that process is gone\n$`,
+      ),
+    )
     // the second run never connected (the first has its contacts and its limits sessions)
     expect(new Set(server.received.map((r) => r.connection)).size).toBe(2)
     release()
@@ -458,7 +612,11 @@ describe('pjctl prune: one prune per server', () => {
   it('a lock of another host is not taken over (cannot tell whether it runs)', async () => {
     const server = await lockoutSim()
     const env = home()
-    writeLock(env, server, { pid: 1, host: 'other-host.invalid', startedAt: '2026-01-02T03:04:05.000Z' })
+    writeLock(env, server, {
+      pid: 1,
+      host: 'other-host.invalid',
+      startedAt: '2026-01-02T03:04:05.000Z',
+    })
     const r = await run(['prune', 'FAP003', '--yes'], { env: { ...envFor(server), ...env } })
     expect(r.code).toBe(1)
     expect(r.stderr).toContain('(pid 1 on other-host.invalid, since 2026-01-02T03:04:05.000Z)')
@@ -472,9 +630,15 @@ describe('pjctl prune: one prune per server', () => {
     const dead = spawn(process.execPath, ['-e', ''])
     const pid = dead.pid!
     await new Promise((resolve) => dead.on('exit', resolve))
-    const path = writeLock(env, server, { pid, host: hostname(), startedAt: '2026-01-02T03:04:05.000Z' })
+    const path = writeLock(env, server, {
+      pid,
+      host: hostname(),
+      startedAt: '2026-01-02T03:04:05.000Z',
+    })
     const r = await run(['prune', 'FAP003', '--yes'], { env: { ...envFor(server), ...env } })
-    expect(r.stderr).toBe(`pjctl: warning: taking over a stale prune lock of pid ${pid} (no longer running): ${path}\n`)
+    expect(r.stderr).toBe(
+      `pjctl: warning: taking over a stale prune lock of pid ${pid} (no longer running): ${path}\n`,
+    )
     expect(r.code).toBe(0)
     expect(summaryFields(summaryOf(r.stdout))).toMatchObject({ deleted: 1 })
     expect(snapshot(server)).toEqual(without(before, K.fapOld))
@@ -487,20 +651,38 @@ describe('pjctl prune: --via expire', () => {
     const server = await lockoutSim()
     const env = home()
     const before = snapshot(server)
-    const r = await run(['prune', 'FAP003', '--yes', '--via', 'expire'], { env: { ...envFor(server), ...env } })
+    const r = await run(['prune', 'FAP003', '--yes', '--via', 'expire'], {
+      env: { ...envFor(server), ...env },
+    })
     expect(r.stderr).toBe('')
     expect(r.code).toBe(0)
-    expect(r.stdout).toContain(`Prune plan for ${serverName(server)} (executed): 1 to expire, 0 kept`)
+    expect(r.stdout).toContain(
+      `Prune plan for ${serverName(server)} (executed): 1 to expire, 0 kept`,
+    )
     expect(r.stdout).toMatch(/│ expired │ FAP003 │ fc939de3 │/)
-    expect(summaryFields(summaryOf(r.stdout))).toMatchObject({ mode: 'executed', planned: 1, deleted: 1, skipped: 0, failed: 0 })
+    expect(summaryFields(summaryOf(r.stdout))).toMatchObject({
+      mode: 'executed',
+      planned: 1,
+      deleted: 1,
+      skipped: 0,
+      failed: 0,
+    })
     const expected = before[K.fapOld].replace(/"expiration_time":"\d+"/, '"expiration_time":"1"')
     expect(expected).not.toBe(before[K.fapOld])
-    expect(actionLines(server)).toEqual([...READ, `DBGet ${K.fapOld}`, `DBPut ${K.fapOld}`, 'UserEvent', 'Logoff'])
+    expect(actionLines(server)).toEqual([
+      ...READ,
+      `DBGet ${K.fapOld}`,
+      `DBPut ${K.fapOld}`,
+      'UserEvent',
+      'Logoff',
+    ])
     const put = server.received.find((a) => /^dbput$/i.test(a.action))!
     expect(header(put.headers, 'Val')).toBe(expected)
     expectComparedBeforeWrite(server)
     expect(snapshot(server)).toEqual({ ...before, [K.fapOld]: expected })
-    expect(backupLines(defaultBackup(env, server)).map((l) => [l.key, l.value])).toEqual([[K.fapOld, before[K.fapOld]]])
+    expect(backupLines(defaultBackup(env, server)).map((l) => [l.key, l.value])).toEqual([
+      [K.fapOld, before[K.fapOld]],
+    ])
 
     expect(registerFromNewPort(server).code).toBe(200)
     expect(snapshot(server)[K.fapOld]).toBeUndefined()
@@ -515,10 +697,16 @@ describe('pjctl prune: --via expire', () => {
       `"reg_server":"","prune_on_boot":"no","path":"","endpoint":"gus","via_port":"5062","authenticate_qualify":"no",` +
       `"uri":"sip:gus@192.0.2.80:5062","qualify_frequency":"0","user_agent":"Snom \\u001B D785 \\u00e9",` +
       `"expiration_time":"${t + 1000}","outbound_proxy":"","x_vendor_field":"kept \\"as is\\""}`
-    const server = await sim({ seed: { rows: [ordinary, { key, value }], aors: [defineAor('gus', { maxContacts: 2 })] } })
-    const r = await run(['prune', '--key', key, '--yes', '--via', 'expire'], { env: envFor(server) })
+    const server = await sim({
+      seed: { rows: [ordinary, { key, value }], aors: [defineAor('gus', { maxContacts: 2 })] },
+    })
+    const r = await run(['prune', '--key', key, '--yes', '--via', 'expire'], {
+      env: envFor(server),
+    })
     expect(r.code).toBe(0)
-    expect(snapshot(server)[key]).toBe(value.replace(`"expiration_time":"${t + 1000}"`, '"expiration_time":"1"'))
+    expect(snapshot(server)[key]).toBe(
+      value.replace(`"expiration_time":"${t + 1000}"`, '"expiration_time":"1"'),
+    )
     expect(snapshot(server)[ordinary.key]).toBe(ordinary.value)
   })
 })
@@ -545,7 +733,9 @@ describe('pjctl prune: criteria', () => {
     const r = await run(['prune', '--key', K.alice, '--yes', '--json'], { env: envFor(server) })
     expect(r.code).toBe(0)
     const doc = JSON.parse(r.stdout)
-    expect(doc.servers[0].plan.map((p: { key: string; reasons: string[] }) => [p.key, p.reasons])).toEqual([[K.alice, ['--key']]])
+    expect(
+      doc.servers[0].plan.map((p: { key: string; reasons: string[] }) => [p.key, p.reasons]),
+    ).toEqual([[K.alice, ['--key']]])
     expect(keysOf(server, 'DBDel')).toEqual([K.alice])
     expect(snapshot(server)).toEqual(without(before, K.alice))
   })
@@ -566,10 +756,14 @@ describe('pjctl prune: criteria', () => {
     const server = await lockoutSim()
     const r = await run(['prune', '--key', 'alice', '--yes'], { env: envFor(server) })
     expect(r.code).toBe(2)
-    expect(r.stderr).toContain("pjctl: --key 'alice' is not a contact key (expected <aor>;@<hash>, or at least 6 hex digits of the hash as the KEY column shows)")
+    expect(r.stderr).toContain(
+      "pjctl: --key 'alice' is not a contact key (expected <aor>;@<hash>, or at least 6 hex digits of the hash as the KEY column shows)",
+    )
     const short = await run(['prune', '--key', 'alice;@093ef', '--yes'], { env: envFor(server) })
     expect(short.code).toBe(2)
-    expect(short.stderr).toContain("pjctl: --key 'alice;@093ef': give at least 6 hex digits of the hash (the KEY column shows 8)")
+    expect(short.stderr).toContain(
+      "pjctl: --key 'alice;@093ef': give at least 6 hex digits of the hash (the KEY column shows 8)",
+    )
     expect(server.received).toEqual([])
   })
 
@@ -579,23 +773,35 @@ describe('pjctl prune: criteria', () => {
     const hash = K.alice.split(';@')[1]
     const table = await run(['contacts', 'alice'], { env: envFor(server) })
     expect(table.stdout).toContain(hash.slice(0, 8))
-    const r = await run(['prune', '--key', hash.slice(0, 8), '--yes', '--json'], { env: envFor(server) })
+    const r = await run(['prune', '--key', hash.slice(0, 8), '--yes', '--json'], {
+      env: envFor(server),
+    })
     expect(r.code).toBe(0)
-    expect(JSON.parse(r.stdout).servers[0].plan.map((p: { key: string; reasons: string[] }) => [p.key, p.reasons])).toEqual([[K.alice, ['--key']]])
+    expect(
+      JSON.parse(r.stdout).servers[0].plan.map((p: { key: string; reasons: string[] }) => [
+        p.key,
+        p.reasons,
+      ]),
+    ).toEqual([[K.alice, ['--key']]])
     expect(keysOf(server, 'DBDel')).toEqual([K.alice])
     const fap = K.fapOld.split(';@')[1]
-    const again = await run(['prune', '--key', `FAP003;@${fap.slice(0, 6).toUpperCase()}`, '--yes'], { env: envFor(server) })
+    const again = await run(
+      ['prune', '--key', `FAP003;@${fap.slice(0, 6).toUpperCase()}`, '--yes'],
+      { env: envFor(server) },
+    )
     expect(again.code).toBe(0)
     expect(keysOf(server, 'DBDel')).toEqual([K.alice, K.fapOld])
     expect(snapshot(server)).toEqual(without(before, K.alice, K.fapOld))
   }, 20_000)
 
-  it('--key AOR;@prefix of another AOR\'s contact matches nothing: exit 2', async () => {
+  it("--key AOR;@prefix of another AOR's contact matches nothing: exit 2", async () => {
     const server = await lockoutSim()
     const prefix = K.alice.split(';@')[1].slice(0, 8)
     const r = await run(['prune', '--key', `erin;@${prefix}`, '--yes'], { env: envFor(server) })
     expect(r.code).toBe(2)
-    expect(r.stderr).toBe(`pjctl: --key 'erin;@${prefix}': no such contact on ${serverName(server)}\n`)
+    expect(r.stderr).toBe(
+      `pjctl: --key 'erin;@${prefix}': no such contact on ${serverName(server)}\n`,
+    )
     expect(keysOf(server, 'DBDel')).toEqual([])
   })
 
@@ -605,7 +811,9 @@ describe('pjctl prune: criteria', () => {
     const two = row('erin', '192.0.2.41', 5062, GRANDSTREAM, t + 3000)
     const a = { ...one, key: 'erin;@093effad0000000000000000000000aa' }
     const b = { ...two, key: 'erin;@093effbe0000000000000000000000bb' }
-    const server = await sim({ seed: { rows: [a, b], aors: [defineAor('erin', { maxContacts: 2 })] } })
+    const server = await sim({
+      seed: { rows: [a, b], aors: [defineAor('erin', { maxContacts: 2 })] },
+    })
     const before = snapshot(server)
     const r = await run(['prune', '--key', '093eff', '--yes'], { env: envFor(server) })
     expect(r.code).toBe(2)
@@ -613,7 +821,9 @@ describe('pjctl prune: criteria', () => {
       `pjctl: --key '093eff' is ambiguous: it matches 2 contacts: ${a.key}, ${b.key}\nhint: give more hex digits of the hash (or the whole key)\n`,
     )
     expect(keysOf(server, 'DBDel')).toEqual([])
-    const unique = await run(['prune', '--key', '093effbe', '--yes', '--force'], { env: envFor(server) })
+    const unique = await run(['prune', '--key', '093effbe', '--yes', '--force'], {
+      env: envFor(server),
+    })
     expect(unique.code).toBe(0)
     expect(keysOf(server, 'DBDel')).toEqual([b.key])
     expect(Object.keys(snapshot(server))).toEqual(Object.keys(before).filter((k) => k !== b.key))
@@ -627,7 +837,13 @@ describe('pjctl prune: criteria', () => {
     const r = await run(['prune', '--unreachable', '--yes', '--json'], { env: envFor(server) })
     expect(r.code).toBe(0)
     const doc = JSON.parse(r.stdout)
-    expect(doc.servers[0].plan.map((p: { key: string; reasons: string[]; qualify: string }) => [p.key, p.reasons, p.qualify])).toEqual([[K.alice, ['qualify: Unreachable'], 'Unreachable']])
+    expect(
+      doc.servers[0].plan.map((p: { key: string; reasons: string[]; qualify: string }) => [
+        p.key,
+        p.reasons,
+        p.qualify,
+      ]),
+    ).toEqual([[K.alice, ['qualify: Unreachable'], 'Unreachable']])
     expect(snapshot(server)).toEqual(without(before, K.alice))
   })
 
@@ -638,17 +854,33 @@ describe('pjctl prune: criteria', () => {
     const before = snapshot(server)
     const r = await run(['prune', 'FAP003', '--yes'], { env: envFor(server) })
     expect(r.code).toBe(0)
-    expect(r.stdout).toContain(`Prune plan for ${serverName(server)} (executed): 0 to delete, 1 kept`)
+    expect(r.stdout).toContain(
+      `Prune plan for ${serverName(server)} (executed): 0 to delete, 1 kept`,
+    )
     expect(r.stdout).toMatch(/│ keep   │ FAP003 │ fc939de3 │/)
-    expect(r.stdout.replace(/[│\s]+/g, ' ')).toContain(`qualify reports it reachable; ${SUPERSEDED_REASON}`.replace(/\s+/g, ' '))
-    expect(summaryFields(summaryOf(r.stdout))).toMatchObject({ planned: 0, deleted: 0, skipped: 0, failed: 0 })
+    expect(r.stdout.replace(/[│\s]+/g, ' ')).toContain(
+      `qualify reports it reachable; ${SUPERSEDED_REASON}`.replace(/\s+/g, ' '),
+    )
+    expect(summaryFields(summaryOf(r.stdout))).toMatchObject({
+      planned: 0,
+      deleted: 0,
+      skipped: 0,
+      failed: 0,
+    })
     // the qualify state of the candidate's endpoint only, never the whole-server PJSIPShowContacts
     expect(actionLines(server)).toEqual([...READ, 'PJSIPShowEndpoint', 'Logoff'])
     expect(snapshot(server)).toEqual(before)
 
     const json = await run(['prune', '--key', K.fapOld, '--yes', '--json'], { env: envFor(server) })
     const plan = JSON.parse(json.stdout).servers[0].plan
-    expect(plan).toMatchObject([{ key: K.fapOld, action: 'keep', reasons: ['qualify reports it reachable', '--key'], qualify: 'Reachable' }])
+    expect(plan).toMatchObject([
+      {
+        key: K.fapOld,
+        action: 'keep',
+        reasons: ['qualify reports it reachable', '--key'],
+        qualify: 'Reachable',
+      },
+    ])
     expect(snapshot(server)).toEqual(before)
   })
 })
@@ -659,14 +891,29 @@ describe('pjctl prune: backup file', () => {
     const env = home()
     const before = snapshot(server)
     const file = join(env.HOME, 'my-backup.jsonl')
-    const old = JSON.stringify({ server: 'x', family: CONTACT_FAMILY, key: 'old;@1', value: '{}', deletedAt: '2026-01-01T00:00:00.000Z', reason: 'earlier' }) + '\n'
+    const old =
+      JSON.stringify({
+        server: 'x',
+        family: CONTACT_FAMILY,
+        key: 'old;@1',
+        value: '{}',
+        deletedAt: '2026-01-01T00:00:00.000Z',
+        reason: 'earlier',
+      }) + '\n'
     writeFileSync(file, old)
-    const r = await run(['prune', 'FAP003', '--yes', '--backup', file], { env: { ...envFor(server), ...env } })
+    const r = await run(['prune', 'FAP003', '--yes', '--backup', file], {
+      env: { ...envFor(server), ...env },
+    })
     expect(r.code).toBe(0)
-    expect(summaryOf(r.stdout)).toMatch(new RegExp(` backup=${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`))
+    expect(summaryOf(r.stdout)).toMatch(
+      new RegExp(` backup=${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`),
+    )
     const text = readFileSync(file, 'utf8')
     expect(text.startsWith(old)).toBe(true)
-    expect(backupLines(file).map((l) => [l.key, l.value])).toEqual([['old;@1', '{}'], [K.fapOld, before[K.fapOld]]])
+    expect(backupLines(file).map((l) => [l.key, l.value])).toEqual([
+      ['old;@1', '{}'],
+      [K.fapOld, before[K.fapOld]],
+    ])
     expect(existsSync(defaultBackup(env, server))).toBe(false)
   })
 
@@ -676,7 +923,9 @@ describe('pjctl prune: backup file', () => {
     const before = snapshot(server)
     const notADir = join(env.HOME, 'plain-file')
     writeFileSync(notADir, '')
-    const r = await run(['prune', 'FAP003', '--yes', '--backup', join(notADir, 'b.jsonl')], { env: { ...envFor(server), ...env } })
+    const r = await run(['prune', 'FAP003', '--yes', '--backup', join(notADir, 'b.jsonl')], {
+      env: { ...envFor(server), ...env },
+    })
     expect(r.code).toBe(1)
     expect(r.stderr).toContain(`pjctl: cannot open backup file ${join(notADir, 'b.jsonl')}: `)
     expect(r.stderr).toContain('hint: nothing was deleted; pass --backup FILE to put it elsewhere')

@@ -33,7 +33,9 @@ describe('README contacts examples', () => {
     expect(shown).toHaveLength(8)
     const demo = r.stdout.split('\n')
     const at = demo.indexOf('$ pjctl contacts FAP003')
-    expect(times(demo.slice(at + 1, at + 1 + shown.length).join('\n'))).toBe(times(shown.join('\n')))
+    expect(times(demo.slice(at + 1, at + 1 + shown.length).join('\n'))).toBe(
+      times(shown.join('\n')),
+    )
     for (const line of shown.slice(0, 4)) expect(line.length).toBeLessThanOrEqual(80)
   }, 30_000)
 
@@ -42,6 +44,8 @@ describe('README contacts examples', () => {
     const r = await run(['contacts', 'FAP003'], { env: envFor(server) })
     expect(r.code).toBe(0)
     expect(blockAfter('with no boxes, colour or advice:')).toHaveLength(2)
-    expect(times(r.stdout.trimEnd())).toBe(times(blockAfter('with no boxes, colour or advice:').join('\n')))
+    expect(times(r.stdout.trimEnd())).toBe(
+      times(blockAfter('with no boxes, colour or advice:').join('\n')),
+    )
   })
 })

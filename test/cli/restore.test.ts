@@ -5,7 +5,16 @@ import { describe, expect, it } from 'vitest'
 import { contactKey } from '../../src/sim/registrar.js'
 import { lockoutSeed } from '../../src/sim/seed.js'
 import type { SimAsterisk } from '../../src/sim/server.js'
-import { CONTACT_FAMILY, actionLines, backupLines, header, home, serverName, snapshot, summaryOf } from '../helpers/prune.js'
+import {
+  CONTACT_FAMILY,
+  actionLines,
+  backupLines,
+  header,
+  home,
+  serverName,
+  snapshot,
+  summaryOf,
+} from '../helpers/prune.js'
 import { runIn } from '../helpers/cli.js'
 import { envFor, sim } from '../helpers/sim.js'
 
@@ -15,14 +24,26 @@ const ALICE = contactKey('alice', 'sip:alice@192.0.2.21:5060')
 const ERIN = contactKey('erin', 'sip:erin@192.0.2.41:5060')
 
 /** A lockout sim from which `pjctl prune --key` deleted FAP_OLD, ALICE and ERIN into FILE. */
-async function pruned(): Promise<{ server: SimAsterisk; env: Record<string, string>; file: string; before: Record<string, string> }> {
+async function pruned(): Promise<{
+  server: SimAsterisk
+  env: Record<string, string>
+  file: string
+  before: Record<string, string>
+}> {
   const server = await sim({ seed: lockoutSeed({ now: now() }) })
   const env = { ...envFor(server), ...home() }
   const before = snapshot(server)
   const file = join(env.HOME, 'backup.jsonl')
-  const r = await runIn(['prune', '--key', [FAP_OLD, ALICE, ERIN].join(','), '--yes', '--backup', file], { env })
+  const r = await runIn(
+    ['prune', '--key', [FAP_OLD, ALICE, ERIN].join(','), '--yes', '--backup', file],
+    { env },
+  )
   expect(r.code).toBe(0)
-  expect(Object.keys(snapshot(server)).sort()).toEqual(Object.keys(before).filter((k) => ![FAP_OLD, ALICE, ERIN].includes(k)).sort())
+  expect(Object.keys(snapshot(server)).sort()).toEqual(
+    Object.keys(before)
+      .filter((k) => ![FAP_OLD, ALICE, ERIN].includes(k))
+      .sort(),
+  )
   expect(backupLines(file).map((l) => l.key)).toEqual([FAP_OLD, ALICE, ERIN])
   server.received.length = 0
   return { server, env, file, before }
@@ -35,9 +56,24 @@ describe('pjctl restore', () => {
     expect(r.stderr).toBe('')
     expect(r.code).toBe(0)
     expect(r.stdout).toBe(
-      [`restored ${FAP_OLD}`, `restored ${ALICE}`, `restored ${ERIN}`, `pjctl restore: server=${serverName(server)} restored=3 skipped=0 failed=0 file=${file}`, ''].join('\n'),
+      [
+        `restored ${FAP_OLD}`,
+        `restored ${ALICE}`,
+        `restored ${ERIN}`,
+        `pjctl restore: server=${serverName(server)} restored=3 skipped=0 failed=0 file=${file}`,
+        '',
+      ].join('\n'),
     )
-    expect(actionLines(server)).toEqual([`DBGet ${FAP_OLD}`, `DBPut ${FAP_OLD}`, `DBGet ${ALICE}`, `DBPut ${ALICE}`, `DBGet ${ERIN}`, `DBPut ${ERIN}`, 'UserEvent', 'Logoff'])
+    expect(actionLines(server)).toEqual([
+      `DBGet ${FAP_OLD}`,
+      `DBPut ${FAP_OLD}`,
+      `DBGet ${ALICE}`,
+      `DBPut ${ALICE}`,
+      `DBGet ${ERIN}`,
+      `DBPut ${ERIN}`,
+      'UserEvent',
+      'Logoff',
+    ])
     for (const put of server.received.filter((a) => /^dbput$/i.test(a.action))) {
       expect(header(put.headers, 'Family')).toBe(CONTACT_FAMILY)
       expect(header(put.headers, 'Val')).toBe(before[header(put.headers, 'Key')])
@@ -47,15 +83,28 @@ describe('pjctl restore', () => {
 
   it('leaves a key that exists now (the phone registered again) as it is', async () => {
     const { server, env, file, before } = await pruned()
-    const reg = server.registrar.register({ aor: 'alice', uri: 'sip:alice@192.0.2.21:5060', viaAddr: '192.0.2.21', viaPort: 5060, userAgent: 'Yealink SIP-T46S 66.86.0.15', callId: 'again@192.0.2.21' })
+    const reg = server.registrar.register({
+      aor: 'alice',
+      uri: 'sip:alice@192.0.2.21:5060',
+      viaAddr: '192.0.2.21',
+      viaPort: 5060,
+      userAgent: 'Yealink SIP-T46S 66.86.0.15',
+      callId: 'again@192.0.2.21',
+    })
     expect(reg).toMatchObject({ code: 200, key: ALICE })
     const now = snapshot(server)[ALICE]
     expect(now).not.toBe(before[ALICE])
     const r = await runIn(['restore', file], { env })
     expect(r.code).toBe(0)
-    expect(r.stdout).toContain(`skipped  ${ALICE}: the key exists now (the phone registered again): left as it is\n`)
-    expect(summaryOf(r.stdout)).toBe(`pjctl restore: server=${serverName(server)} restored=2 skipped=1 failed=0 file=${file}`)
-    expect(server.received.filter((a) => /^dbput$/i.test(a.action)).map((a) => header(a.headers, 'Key'))).toEqual([FAP_OLD, ERIN])
+    expect(r.stdout).toContain(
+      `skipped  ${ALICE}: the key exists now (the phone registered again): left as it is\n`,
+    )
+    expect(summaryOf(r.stdout)).toBe(
+      `pjctl restore: server=${serverName(server)} restored=2 skipped=1 failed=0 file=${file}`,
+    )
+    expect(
+      server.received.filter((a) => /^dbput$/i.test(a.action)).map((a) => header(a.headers, 'Key')),
+    ).toEqual([FAP_OLD, ERIN])
     expect(snapshot(server)).toEqual({ ...before, [ALICE]: now })
   })
 
@@ -63,7 +112,9 @@ describe('pjctl restore', () => {
     const { server, env, file, before } = await pruned()
     const r = await runIn(['restore', file, '--key', ERIN], { env })
     expect(r.code).toBe(0)
-    expect(r.stdout).toBe(`restored ${ERIN}\npjctl restore: server=${serverName(server)} restored=1 skipped=0 failed=0 file=${file}\n`)
+    expect(r.stdout).toBe(
+      `restored ${ERIN}\npjctl restore: server=${serverName(server)} restored=1 skipped=0 failed=0 file=${file}\n`,
+    )
     expect(actionLines(server)).toEqual([`DBGet ${ERIN}`, `DBPut ${ERIN}`, 'UserEvent', 'Logoff'])
     const after = snapshot(server)
     expect(after[ERIN]).toBe(before[ERIN])
@@ -75,7 +126,9 @@ describe('pjctl restore', () => {
     const { server, env, file, before } = await pruned()
     const r = await runIn(['restore', file, '--key', ERIN.split(';@')[1].slice(0, 8)], { env })
     expect(r.code).toBe(0)
-    expect(r.stdout).toBe(`restored ${ERIN}\npjctl restore: server=${serverName(server)} restored=1 skipped=0 failed=0 file=${file}\n`)
+    expect(r.stdout).toBe(
+      `restored ${ERIN}\npjctl restore: server=${serverName(server)} restored=1 skipped=0 failed=0 file=${file}\n`,
+    )
     expect(snapshot(server)[ERIN]).toBe(before[ERIN])
     const none = await runIn(['restore', file, '--key', 'erin;@abcdef'], { env })
     expect(none.code).toBe(2)
@@ -94,7 +147,11 @@ describe('pjctl restore', () => {
 
   it('--dry-run sends no DBPut and counts what it would restore as would-restore', async () => {
     const { server, env, file, before } = await pruned()
-    server.astdb.put(CONTACT_FAMILY, FAP_OLD, before[FAP_OLD].replace(/"expiration_time":"\d+"/, '"expiration_time":"2"'))
+    server.astdb.put(
+      CONTACT_FAMILY,
+      FAP_OLD,
+      before[FAP_OLD].replace(/"expiration_time":"\d+"/, '"expiration_time":"2"'),
+    )
     server.received.length = 0
     const r = await runIn(['restore', file, '--dry-run'], { env })
     expect(r.code).toBe(0)
@@ -107,16 +164,38 @@ describe('pjctl restore', () => {
         '',
       ].join('\n'),
     )
-    expect(actionLines(server)).toEqual([`DBGet ${FAP_OLD}`, `DBGet ${ALICE}`, `DBGet ${ERIN}`, 'Logoff'])
+    expect(actionLines(server)).toEqual([
+      `DBGet ${FAP_OLD}`,
+      `DBGet ${ALICE}`,
+      `DBGet ${ERIN}`,
+      'Logoff',
+    ])
     expect(snapshot(server)[ALICE]).toBeUndefined()
     const json = JSON.parse((await runIn(['restore', file, '--dry-run', '--json'], { env })).stdout)
-    expect(json).toMatchObject({ dryRun: true, restored: [], wouldRestore: [{ key: ALICE }, { key: ERIN }] })
+    expect(json).toMatchObject({
+      dryRun: true,
+      restored: [],
+      wouldRestore: [{ key: ALICE }, { key: ERIN }],
+    })
   })
 
   it('a key backed up twice: the newest value is restored', async () => {
     const { server, env, file, before } = await pruned()
-    const newer = before[ERIN].replace(/"expiration_time":"\d+"/, `"expiration_time":"${now() + 99}"`)
-    appendFileSync(file, JSON.stringify({ server: serverName(server), family: CONTACT_FAMILY, key: ERIN, value: newer, deletedAt: new Date().toISOString(), reason: 'again' }) + '\n')
+    const newer = before[ERIN].replace(
+      /"expiration_time":"\d+"/,
+      `"expiration_time":"${now() + 99}"`,
+    )
+    appendFileSync(
+      file,
+      JSON.stringify({
+        server: serverName(server),
+        family: CONTACT_FAMILY,
+        key: ERIN,
+        value: newer,
+        deletedAt: new Date().toISOString(),
+        reason: 'again',
+      }) + '\n',
+    )
     const r = await runIn(['restore', file, '--key', ERIN], { env })
     expect(r.code).toBe(0)
     expect(snapshot(server)[ERIN]).toBe(newer)
@@ -127,7 +206,9 @@ describe('pjctl restore', () => {
     appendFileSync(file, '{"server":"x","family":"registrar/contact","key":"alice;@')
     const r = await runIn(['restore', file], { env })
     expect(r.code).toBe(0)
-    expect(r.stderr).toBe(`pjctl: warning: ${file}:4: incomplete last line ignored (its contact was never deleted)\n`)
+    expect(r.stderr).toBe(
+      `pjctl: warning: ${file}:4: incomplete last line ignored (its contact was never deleted)\n`,
+    )
     expect(snapshot(server)).toEqual(before)
   })
 
@@ -144,7 +225,10 @@ describe('pjctl restore', () => {
 
   it("another server's backup is refused (exit 2, nothing sent) unless --force", async () => {
     const { server, env, file, before } = await pruned()
-    const other = readFileSync(file, 'utf8').replaceAll(`"server":"${serverName(server)}"`, '"server":"pbx-old"')
+    const other = readFileSync(file, 'utf8').replaceAll(
+      `"server":"${serverName(server)}"`,
+      '"server":"pbx-old"',
+    )
     writeFileSync(file, other)
     const refused = await runIn(['restore', file], { env })
     expect(refused.code).toBe(2)
@@ -155,7 +239,9 @@ describe('pjctl restore', () => {
     expect(server.received).toEqual([])
     const r = await runIn(['restore', file, '--force'], { env })
     expect(r.code).toBe(0)
-    expect(r.stderr).toBe(`pjctl: warning: ${file} holds contacts of pbx-old, not of ${serverName(server)}; restoring onto ${serverName(server)} (--force)\n`)
+    expect(r.stderr).toBe(
+      `pjctl: warning: ${file} holds contacts of pbx-old, not of ${serverName(server)}; restoring onto ${serverName(server)} (--force)\n`,
+    )
     expect(snapshot(server)).toEqual(before)
   })
 
@@ -167,26 +253,45 @@ describe('pjctl restore', () => {
       writeFileSync(p.file, lines.join('\n'))
       return { ...p, r: await runIn(['restore', p.file], { env: p.env }) }
     }
-    const entry = (over: Record<string, string>) => JSON.stringify({ server: 'x', family: CONTACT_FAMILY, key: ALICE, value: '{"uri":"sip:a@b"}', deletedAt: '', reason: '', ...over })
+    const entry = (over: Record<string, string>) =>
+      JSON.stringify({
+        server: 'x',
+        family: CONTACT_FAMILY,
+        key: ALICE,
+        value: '{"uri":"sip:a@b"}',
+        deletedAt: '',
+        reason: '',
+        ...over,
+      })
 
     it('another family (AMPUSER/1001/password) is refused with its line number, exit 2', async () => {
-      const { server, file, r } = await withLine(entry({ family: 'AMPUSER', key: '1001/password', value: 'hunter2' }))
+      const { server, file, r } = await withLine(
+        entry({ family: 'AMPUSER', key: '1001/password', value: 'hunter2' }),
+      )
       expect(r.code).toBe(2)
-      expect(r.stderr).toBe(`pjctl: ${file}:2: family "AMPUSER" is not registrar/contact: pjctl restores contacts only\nhint: pjctl restore only puts back what pjctl prune backed up; nothing was restored\n`)
+      expect(r.stderr).toBe(
+        `pjctl: ${file}:2: family "AMPUSER" is not registrar/contact: pjctl restores contacts only\nhint: pjctl restore only puts back what pjctl prune backed up; nothing was restored\n`,
+      )
       expect(server.received).toEqual([])
     })
 
     it('a key not shaped <aor>;@<32 hex> is refused', async () => {
       const { server, file, r } = await withLine(entry({ key: 'alice;@1234' }), 2)
       expect(r.code).toBe(2)
-      expect(r.stderr.split('\n')[0]).toBe(`pjctl: ${file}:3: key "alice;@1234" does not continue with 32 lowercase hex digits after its first \`;@\` (expected <aor>;@<32 hex digits>)`)
+      expect(r.stderr.split('\n')[0]).toBe(
+        `pjctl: ${file}:3: key "alice;@1234" does not continue with 32 lowercase hex digits after its first \`;@\` (expected <aor>;@<32 hex digits>)`,
+      )
       expect(server.received).toEqual([])
     })
 
     it('a key with CR/LF is refused without echoing them raw (exit 2, not 1)', async () => {
-      const { server, file, r } = await withLine(entry({ key: 'alice\r\nAction: Command;@00000000000000000000000000000000' }))
+      const { server, file, r } = await withLine(
+        entry({ key: 'alice\r\nAction: Command;@00000000000000000000000000000000' }),
+      )
       expect(r.code).toBe(2)
-      expect(r.stderr.split('\n')[0]).toBe(`pjctl: ${file}:2: key "alice\\r\\nAction: Command;@00000000000000000000000000000000" contains CR, LF or NUL: not a contact key`)
+      expect(r.stderr.split('\n')[0]).toBe(
+        `pjctl: ${file}:2: key "alice\\r\\nAction: Command;@00000000000000000000000000000000" contains CR, LF or NUL: not a contact key`,
+      )
       expect(r.stderr).not.toMatch(/\r/)
       expect(r.stderr.split('\n')).toHaveLength(3)
       expect(server.received).toEqual([])
@@ -195,10 +300,14 @@ describe('pjctl restore', () => {
     it('a value that is not a contact, or holds CR/LF, is refused', async () => {
       const notJson = await withLine(entry({ value: 'hunter2' }))
       expect(notJson.r.code).toBe(2)
-      expect(notJson.r.stderr.split('\n')[0]).toBe(`pjctl: ${notJson.file}:2: the value of "${ALICE}" is not a contact: value is not a JSON object`)
+      expect(notJson.r.stderr.split('\n')[0]).toBe(
+        `pjctl: ${notJson.file}:2: the value of "${ALICE}" is not a contact: value is not a JSON object`,
+      )
       const crlf = await withLine(entry({ value: '{"uri":"sip:a@b\r\nAction: Originate"}' }))
       expect(crlf.r.code).toBe(2)
-      expect(crlf.r.stderr.split('\n')[0]).toBe(`pjctl: ${crlf.file}:2: the value of ${ALICE} contains CR, LF or NUL: not a contact`)
+      expect(crlf.r.stderr.split('\n')[0]).toBe(
+        `pjctl: ${crlf.file}:2: the value of ${ALICE} contains CR, LF or NUL: not a contact`,
+      )
       expect(crlf.server.received).toEqual([])
     })
   })
@@ -208,7 +317,10 @@ describe('pjctl restore', () => {
     const env = { ...envFor(server), ...home() }
     const before = snapshot(server)
     const file = join(env.HOME, 'expire.jsonl')
-    const r = await runIn(['prune', '--key', `${FAP_OLD},${ALICE}`, '--yes', '--via', 'expire', '--backup', file], { env })
+    const r = await runIn(
+      ['prune', '--key', `${FAP_OLD},${ALICE}`, '--yes', '--via', 'expire', '--backup', file],
+      { env },
+    )
     expect(r.code).toBe(0)
     expect(JSON.parse(snapshot(server)[FAP_OLD]).expiration_time).toBe('1')
     // Asterisk's sweep already removed one of them; the other still holds pjctl's expired value
@@ -216,13 +328,19 @@ describe('pjctl restore', () => {
     server.received.length = 0
     const restored = await runIn(['restore', file], { env })
     expect(restored.code).toBe(0)
-    expect(restored.stdout).toBe(`restored ${FAP_OLD}\nrestored ${ALICE}\npjctl restore: server=${serverName(server)} restored=2 skipped=0 failed=0 file=${file}\n`)
+    expect(restored.stdout).toBe(
+      `restored ${FAP_OLD}\nrestored ${ALICE}\npjctl restore: server=${serverName(server)} restored=2 skipped=0 failed=0 file=${file}\n`,
+    )
     expect(snapshot(server)).toEqual(before)
   })
 
   it('--json lists restored, skipped and failed', async () => {
     const { server, env, file } = await pruned()
-    server.astdb.put(CONTACT_FAMILY, FAP_OLD, '{"uri":"sip:FAP003@192.0.2.16:5060","expiration_time":"1"}')
+    server.astdb.put(
+      CONTACT_FAMILY,
+      FAP_OLD,
+      '{"uri":"sip:FAP003@192.0.2.16:5060","expiration_time":"1"}',
+    )
     const r = await runIn(['restore', file, '--json'], { env })
     expect(r.code).toBe(0)
     expect(JSON.parse(r.stdout)).toEqual({
@@ -231,7 +349,9 @@ describe('pjctl restore', () => {
       dryRun: false,
       restored: [{ key: ALICE }, { key: ERIN }],
       wouldRestore: [],
-      skipped: [{ key: FAP_OLD, reason: 'the key exists now (the phone registered again): left as it is' }],
+      skipped: [
+        { key: FAP_OLD, reason: 'the key exists now (the phone registered again): left as it is' },
+      ],
       failed: [],
     })
   })

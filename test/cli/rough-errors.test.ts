@@ -24,18 +24,29 @@ describe('every unreadable input file: `cannot read FILE: why`, exit 2', () => {
   ])('%s: a missing file and a directory', async (_what, argv) => {
     const env = { PJCTL_SECRET: undefined }
     const missing = await runIn(argv(MISSING), { env })
-    expect([missing.code, missing.stdout, missing.stderr]).toEqual([2, '', `pjctl: cannot read ${MISSING}: no such file\n`])
+    expect([missing.code, missing.stdout, missing.stderr]).toEqual([
+      2,
+      '',
+      `pjctl: cannot read ${MISSING}: no such file\n`,
+    ])
     const directory = await runIn(argv(dir), { env })
-    expect([directory.code, directory.stdout, directory.stderr]).toEqual([2, '', `pjctl: cannot read ${dir}: is a directory\n`])
+    expect([directory.code, directory.stdout, directory.stderr]).toEqual([
+      2,
+      '',
+      `pjctl: cannot read ${dir}: is a directory\n`,
+    ])
   })
 
-  it.skipIf(process.getuid?.() === 0)('a file without read permission: permission denied', async () => {
-    const locked = join(dir, 'locked.csv')
-    writeFileSync(locked, '1001,secret\n')
-    chmodSync(locked, 0o000)
-    const r = await runIn(['gen', 'pjsip', '--from-csv', locked])
-    expect([r.code, r.stderr]).toEqual([2, `pjctl: cannot read ${locked}: permission denied\n`])
-  })
+  it.skipIf(process.getuid?.() === 0)(
+    'a file without read permission: permission denied',
+    async () => {
+      const locked = join(dir, 'locked.csv')
+      writeFileSync(locked, '1001,secret\n')
+      chmodSync(locked, 0o000)
+      const r = await runIn(['gen', 'pjsip', '--from-csv', locked])
+      expect([r.code, r.stderr]).toEqual([2, `pjctl: cannot read ${locked}: permission denied\n`])
+    },
+  )
 
   it('the reasons in words (EACCES/EPERM as root cannot be provoked: checked here), control characters escaped', () => {
     const e = (code: string) => Object.assign(new Error(code), { code })
@@ -49,16 +60,17 @@ describe('every unreadable input file: `cannot read FILE: why`, exit 2', () => {
 })
 
 describe('--input with a server', () => {
-  it.each([
-    [['--host', '10.0.0.1']],
-    [['--server', 'pbx1']],
-    [['--port', '5039']],
-  ])('contacts --input DUMP %j is a usage error (exit 2), nothing read', async (extra) => {
-    const r = await runIn(['contacts', '--input', DUMP, ...extra])
-    expect(r.code).toBe(2)
-    expect(r.stdout).toBe('')
-    expect(r.stderr).toBe(`pjctl: --input reads a saved dump and connects to nothing: it cannot be combined with ${extra[0]}\nhint: leave out the server, or leave out --input to read the server\n`)
-  })
+  it.each([[['--host', '10.0.0.1']], [['--server', 'pbx1']], [['--port', '5039']]])(
+    'contacts --input DUMP %j is a usage error (exit 2), nothing read',
+    async (extra) => {
+      const r = await runIn(['contacts', '--input', DUMP, ...extra])
+      expect(r.code).toBe(2)
+      expect(r.stdout).toBe('')
+      expect(r.stderr).toBe(
+        `pjctl: --input reads a saved dump and connects to nothing: it cannot be combined with ${extra[0]}\nhint: leave out the server, or leave out --input to read the server\n`,
+      )
+    },
+  )
 
   it('check too; PJCTL_HOST in the environment is not a conflict', async () => {
     const r = await runIn(['check', '--input', DUMP, '--host', '10.0.0.1'])
@@ -84,7 +96,10 @@ describe('a port that accepts but is not AMI', () => {
     silent = createServer((socket) => void sockets.push(socket))
     await new Promise<void>((resolve) => silent!.listen(0, '127.0.0.1', resolve))
     const port = (silent.address() as { port: number }).port
-    const r = await runIn(['contacts', '--host', '127.0.0.1', '--port', String(port), '--timeout', '0.5'], { env: CONN })
+    const r = await runIn(
+      ['contacts', '--host', '127.0.0.1', '--port', String(port), '--timeout', '0.5'],
+      { env: CONN },
+    )
     expect(r.code).toBe(3)
     expect(r.stderr).toBe(
       `pjctl: 127.0.0.1:${port}: connected, but no AMI banner within 0.5 s\n` +

@@ -11,8 +11,16 @@ describe('pjctl contacts (smoke)', () => {
     expect(r.code).toBe(0)
     const doc = JSON.parse(r.stdout)
     expect(doc.aors.map((a: { aor: string }) => a.aor)).toEqual(['FAP003'])
-    expect(doc.aors[0]).toMatchObject({ count: 2, maxContacts: 2, maxContactsSource: 'ami', state: 'full' })
+    expect(doc.aors[0]).toMatchObject({
+      count: 2,
+      maxContacts: 2,
+      maxContactsSource: 'ami',
+      state: 'full',
+    })
     // one NAME: its endpoint's AORs (PJSIPShowEndpoint), on a second session while the contacts are read
-    expect(sessionsOf(server.received)).toEqual([[['DBGetTree', { Family: 'registrar/contact' }]], [['PJSIPShowEndpoint', { Endpoint: 'FAP003' }]]])
+    expect(sessionsOf(server.received)).toEqual([
+      [['DBGetTree', { Family: 'registrar/contact' }]],
+      [['PJSIPShowEndpoint', { Endpoint: 'FAP003' }]],
+    ])
   })
 })

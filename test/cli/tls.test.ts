@@ -27,19 +27,30 @@ const actions = (server: SimAsterisk) => server.received.map((r) => r.action)
 describe('AMI over TLS', () => {
   it('--tls --tls-ca: the certificate is verified, then the usual MD5 login and the read, all over TLS', async () => {
     const server = await tlsSim()
-    const r = await runIn(['contacts', '--json', '--tls', '--tls-ca', LOCALHOST_CA], { env: envFor(server) })
+    const r = await runIn(['contacts', '--json', '--tls', '--tls-ca', LOCALHOST_CA], {
+      env: envFor(server),
+    })
     expect([r.code, r.stderr]).toEqual([0, ''])
     expect(JSON.parse(r.stdout).aors.length).toBeGreaterThan(0)
     // each session (contacts, and the AOR limits on a second one) over TLS, with the MD5 login
-    const sessions = [...new Set(server.received.map((a) => a.connection))].map((c) => server.received.filter((a) => a.connection === c).map((a) => a.action))
+    const sessions = [...new Set(server.received.map((a) => a.connection))].map((c) =>
+      server.received.filter((a) => a.connection === c).map((a) => a.action),
+    )
     for (const session of sessions) expect(session.slice(0, 2)).toEqual(['Challenge', 'login'])
-    expect(sessions.find((session) => session.includes('DBGetTree'))).toEqual(['Challenge', 'login', 'DBGetTree', 'Logoff'])
+    expect(sessions.find((session) => session.includes('DBGetTree'))).toEqual([
+      'Challenge',
+      'login',
+      'DBGetTree',
+      'Logoff',
+    ])
   })
 
   it('--debug names the TLS version and the certificate it verified', async () => {
     const server = await tlsSim()
     const r = await runIn(['check', '--tls-ca', LOCALHOST_CA, '--debug'], { env: envFor(server) })
-    expect(r.stderr).toMatch(/^pjctl: debug: TLS TLSv1\.[23] with 127\.0\.0\.1:\d+: certificate localhost \(SHA-256 [0-9A-F:]{95}\), verified$/m)
+    expect(r.stderr).toMatch(
+      /^pjctl: debug: TLS TLSv1\.[23] with 127\.0\.0\.1:\d+: certificate localhost \(SHA-256 [0-9A-F:]{95}\), verified$/m,
+    )
   })
 
   it('PJCTL_TLS_CA and a server entry with "tls": true and "tlsCa" work the same; --tls-ca alone implies --tls', async () => {
@@ -47,7 +58,22 @@ describe('AMI over TLS', () => {
     const env = await runIn(['check'], { env: { ...envFor(server), PJCTL_TLS_CA: LOCALHOST_CA } })
     expect(env.stdout).toMatch(/^PJCTL (OK|WARNING|CRITICAL) - /)
     const dir = tempDir()
-    const config = writeFile(dir, 'config.json', JSON.stringify({ servers: { tlspbx: { host: '127.0.0.1', port: server.port, user: 'pjctl', secret: 'pjctl-secret', tls: true, tlsCa: LOCALHOST_CA } } }))
+    const config = writeFile(
+      dir,
+      'config.json',
+      JSON.stringify({
+        servers: {
+          tlspbx: {
+            host: '127.0.0.1',
+            port: server.port,
+            user: 'pjctl',
+            secret: 'pjctl-secret',
+            tls: true,
+            tlsCa: LOCALHOST_CA,
+          },
+        },
+      }),
+    )
     const fromConfig = await runIn(['contacts', '--json', '--config', config, '--server', 'tlspbx'])
     expect([fromConfig.code, fromConfig.stderr]).toEqual([0, ''])
     // two runs; each logs in on every session it opens
@@ -71,7 +97,9 @@ describe('AMI over TLS', () => {
     const server = await tlsSim()
     const r = await runIn(['contacts', '--tls-ca', OTHER_CA], { env: envFor(server) })
     expect(r.code).toBe(3)
-    expect(r.stderr.split('\n')[0]).toBe(`pjctl: TLS: the certificate of 127.0.0.1:${server.port} is not trusted by the CA in --tls-ca ${OTHER_CA} (self-signed certificate)`)
+    expect(r.stderr.split('\n')[0]).toBe(
+      `pjctl: TLS: the certificate of 127.0.0.1:${server.port} is not trusted by the CA in --tls-ca ${OTHER_CA} (self-signed certificate)`,
+    )
     expect(server.received).toEqual([])
   })
 
@@ -79,7 +107,11 @@ describe('AMI over TLS', () => {
     const server = await tlsSim('pbx-example')
     const r = await runIn(['contacts', '--tls-ca', PBX_EXAMPLE_CA], { env: envFor(server) })
     expect(r.code).toBe(3)
-    expect(r.stderr).toMatch(new RegExp(`^pjctl: TLS: the certificate of 127\\.0\\.0\\.1:${server.port} is not for '127\\.0\\.0\\.1' \\(.*\\)\\nhint: connect with a name the certificate holds`))
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `^pjctl: TLS: the certificate of 127\\.0\\.0\\.1:${server.port} is not for '127\\.0\\.0\\.1' \\(.*\\)\\nhint: connect with a name the certificate holds`,
+      ),
+    )
     expect(server.received).toEqual([])
   })
 
@@ -87,7 +119,9 @@ describe('AMI over TLS', () => {
     const server = await tlsSim('pbx-example')
     const warning = `pjctl: warning: --tls-insecure: the TLS certificate of 127.0.0.1:${server.port} is not verified; anyone on the path can pose as this server and read everything pjctl reads (use --tls-ca FILE instead)\n`
     for (const extra of [[], ['--quiet']]) {
-      const r = await runIn(['contacts', '--json', '--tls-insecure', ...extra], { env: envFor(server) })
+      const r = await runIn(['contacts', '--json', '--tls-insecure', ...extra], {
+        env: envFor(server),
+      })
       expect([r.code, r.stderr]).toEqual([0, warning])
     }
     expect(actions(server).filter((a) => a === 'DBGetTree')).toHaveLength(2)
@@ -95,9 +129,15 @@ describe('AMI over TLS', () => {
 
   it('--tls against a plain AMI port: a TLS handshake error, exit 3, and nothing sent in clear', async () => {
     const server = await sim()
-    const r = await runIn(['contacts', '--tls-insecure', '--timeout', '0.5'], { env: envFor(server) })
+    const r = await runIn(['contacts', '--tls-insecure', '--timeout', '0.5'], {
+      env: envFor(server),
+    })
     expect(r.code).toBe(3)
-    expect(r.stderr).toMatch(new RegExp(`pjctl: TLS handshake with 127\\.0\\.0\\.1:${server.port} failed \\(ERR_SSL_[A-Z_]+\\)\\nhint: is this AMI's TLS port \\(manager\\.conf tlsenable=yes, tlsbindaddr, 5039 by convention\\)\\?`))
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `pjctl: TLS handshake with 127\\.0\\.0\\.1:${server.port} failed \\(ERR_SSL_[A-Z_]+\\)\\nhint: is this AMI's TLS port \\(manager\\.conf tlsenable=yes, tlsbindaddr, 5039 by convention\\)\\?`,
+      ),
+    )
     expect(server.received).toEqual([])
   })
 
@@ -117,17 +157,37 @@ describe('AMI over TLS', () => {
     const dir = tempDir()
     const notPem = writeFile(dir, 'ca.txt', 'not a certificate\n')
     const cases: [string[], string][] = [
-      [['--tls-ca', join(dir, 'missing.pem')], `pjctl: cannot read --tls-ca file ${join(dir, 'missing.pem')}: ENOENT`],
-      [['--tls-ca', notPem], `pjctl: --tls-ca file ${notPem} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`],
-      [['--tls-ca', LOCALHOST_CA, '--tls-insecure'], 'pjctl: --tls-insecure and --tls-ca contradict each other: --tls-ca verifies the certificate, --tls-insecure does not'],
+      [
+        ['--tls-ca', join(dir, 'missing.pem')],
+        `pjctl: cannot read --tls-ca file ${join(dir, 'missing.pem')}: ENOENT`,
+      ],
+      [
+        ['--tls-ca', notPem],
+        `pjctl: --tls-ca file ${notPem} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`,
+      ],
+      [
+        ['--tls-ca', LOCALHOST_CA, '--tls-insecure'],
+        'pjctl: --tls-insecure and --tls-ca contradict each other: --tls-ca verifies the certificate, --tls-insecure does not',
+      ],
     ]
     for (const [args, first] of cases) {
       const r = await runIn(['contacts', ...args], { env: envFor(server) })
       expect([r.code, r.stderr.split('\n')[0]]).toEqual([2, first])
     }
-    const config = writeFile(dir, 'config.json', JSON.stringify({ servers: { x: { host: '127.0.0.1', port: server.port, user: 'pjctl', secret: 's', tls: 'yes' } } }))
+    const config = writeFile(
+      dir,
+      'config.json',
+      JSON.stringify({
+        servers: {
+          x: { host: '127.0.0.1', port: server.port, user: 'pjctl', secret: 's', tls: 'yes' },
+        },
+      }),
+    )
     const r = await runIn(['contacts', '--config', config, '--server', 'x'])
-    expect([r.code, r.stderr.split('\n')[0]]).toEqual([2, 'pjctl: config file: server "x": tls: expected true or false, got "yes"'])
+    expect([r.code, r.stderr.split('\n')[0]]).toEqual([
+      2,
+      'pjctl: config file: server "x": tls: expected true or false, got "yes"',
+    ])
     expect(server.received).toEqual([])
   })
 })
@@ -141,7 +201,10 @@ describe('which port', () => {
   })
 
   it('--tls alone connects to 5039 (tlsbindaddr by convention); an explicit --port wins; plain stays on 5038', async () => {
-    expect((await resolveTargets(input({ tls: true })))[0]).toMatchObject({ port: 5039, tls: { insecure: false } })
+    expect((await resolveTargets(input({ tls: true })))[0]).toMatchObject({
+      port: 5039,
+      tls: { insecure: false },
+    })
     expect((await resolveTargets(input({ tls: true, port: 15039 })))[0].port).toBe(15039)
     const plain = (await resolveTargets(input({})))[0]
     expect([plain.port, plain.tls]).toEqual([5038, undefined])

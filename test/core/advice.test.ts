@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { PHONE_ADVICE, PHONE_MODELS, adviceFor, phoneAdviceFor, phoneModelOf } from '../../src/core/advice.js'
+import {
+  PHONE_ADVICE,
+  PHONE_MODELS,
+  adviceFor,
+  phoneAdviceFor,
+  phoneModelOf,
+} from '../../src/core/advice.js'
 import { capturedReports, reportOf } from '../helpers/captures.js'
 
 describe('adviceFor on the captures', () => {
@@ -18,7 +24,10 @@ describe('adviceFor on the captures', () => {
   })
 
   it('erin (remove_existing already, one superseded): phone advice only', () => {
-    expect(adviceFor(reportOf(reports, 'erin'))).toMatchObject({ removeExisting: null, phone: PHONE_ADVICE.grandstreamDesk })
+    expect(adviceFor(reportOf(reports, 'erin'))).toMatchObject({
+      removeExisting: null,
+      phone: PHONE_ADVICE.grandstreamDesk,
+    })
   })
 
   it('no advice for ok AORs', () => {
@@ -28,19 +37,34 @@ describe('adviceFor on the captures', () => {
 
   it('near and full AORs get the advice of the model that registered them', () => {
     // phone1's first contact with a user agent (key order) is the Linphone one; bob's the Polycom
-    expect(adviceFor(reportOf(reports, 'phone1'))).toMatchObject({ userAgent: 'Linphone/5.2.5 (belle-sip/5.2.0)', phone: phoneAdviceFor('Linphone/5.2.5') })
-    expect(phoneModelOf(adviceFor(reportOf(reports, 'bob'))!.userAgent!).id).toMatch(/^(polycom|ciscoSpa)$/)
+    expect(adviceFor(reportOf(reports, 'phone1'))).toMatchObject({
+      userAgent: 'Linphone/5.2.5 (belle-sip/5.2.0)',
+      phone: phoneAdviceFor('Linphone/5.2.5'),
+    })
+    expect(phoneModelOf(adviceFor(reportOf(reports, 'bob'))!.userAgent!).id).toMatch(
+      /^(polycom|ciscoSpa)$/,
+    )
   })
 
   it('remove_existing=yes and full but nothing superseded: nothing to fix', () => {
     const erin = reportOf(reports, 'erin')
-    expect(adviceFor({ ...erin, superseded: 0, contacts: erin.contacts.map((c) => ({ ...c, status: 'active' as const })) })).toBeNull()
+    expect(
+      adviceFor({
+        ...erin,
+        superseded: 0,
+        contacts: erin.contacts.map((c) => ({ ...c, status: 'active' as const })),
+      }),
+    ).toBeNull()
   })
 
   it('max_contacts 0: set max_contacts, not remove_existing', () => {
     const phone2 = reportOf(reports, 'phone2')
     const advice = adviceFor({ ...phone2, maxContacts: 0, state: 'full', severity: 2 })
-    expect(advice).toMatchObject({ removeExisting: null, userAgent: null, phone: PHONE_ADVICE.other })
+    expect(advice).toMatchObject({
+      removeExisting: null,
+      userAgent: null,
+      phone: PHONE_ADVICE.other,
+    })
     expect(advice?.maxContacts).toContain('set max_contacts on AOR phone2')
   })
 })

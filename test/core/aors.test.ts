@@ -7,7 +7,17 @@ describe('aorConfigsFromAorList (PJSIPShowAors)', () => {
   const configs = aorConfigsFromAorList(listEvents(readCapture('pjsipshowaors'), 'AorList'))
 
   it('reads every AOR of the capture', () => {
-    expect(configs.map((c) => c.aor)).toEqual(['FAP003', 'alice', 'bob', 'carol', 'dave', 'erin', 'phone1', 'phone2', 'wizphone'])
+    expect(configs.map((c) => c.aor)).toEqual([
+      'FAP003',
+      'alice',
+      'bob',
+      'carol',
+      'dave',
+      'erin',
+      'phone1',
+      'phone2',
+      'wizphone',
+    ])
   })
 
   it('reads limits and flags', () => {
@@ -30,22 +40,33 @@ describe('aorConfigsFromAorList (PJSIPShowAors)', () => {
 
   it('skips other events and refuses an AorList without ObjectName', () => {
     expect(aorConfigsFromAorList([{ Event: 'AorListComplete', ListItems: '0' }])).toEqual([])
-    expect(() => aorConfigsFromAorList([{ Event: 'AorList', MaxContacts: '1' }])).toThrow(InputError)
+    expect(() => aorConfigsFromAorList([{ Event: 'AorList', MaxContacts: '1' }])).toThrow(
+      InputError,
+    )
   })
 
   it('is the same without contacts (pjsipshowaors_no_contacts)', () => {
-    expect(aorConfigsFromAorList(listEvents(readCapture('pjsipshowaors_no_contacts'), 'AorList'))).toEqual(configs)
+    expect(
+      aorConfigsFromAorList(listEvents(readCapture('pjsipshowaors_no_contacts'), 'AorList')),
+    ).toEqual(configs)
   })
 })
 
 describe('aorConfigFromAorDetail (PJSIPShowEndpoint)', () => {
   it('reads FAP003', () => {
     const [detail] = listEvents(readCapture('pjsipshowendpoint_FAP003'), 'AorDetail')
-    expect(aorConfigFromAorDetail(detail)).toMatchObject({ aor: 'FAP003', maxContacts: 2, removeExisting: false, source: 'ami' })
+    expect(aorConfigFromAorDetail(detail)).toMatchObject({
+      aor: 'FAP003',
+      maxContacts: 2,
+      removeExisting: false,
+      source: 'ami',
+    })
   })
 
   it('reads header names case-insensitively and unknown values as null', () => {
-    expect(aorConfigFromAorDetail({ objectname: 'x', maxcontacts: 'many', REMOVEEXISTING: 'YES' })).toMatchObject({
+    expect(
+      aorConfigFromAorDetail({ objectname: 'x', maxcontacts: 'many', REMOVEEXISTING: 'YES' }),
+    ).toMatchObject({
       aor: 'x',
       maxContacts: null,
       removeExisting: true,
@@ -56,6 +77,12 @@ describe('aorConfigFromAorDetail (PJSIPShowEndpoint)', () => {
 
 describe('boolField', () => {
   it.each([
-    ['true', true], ['yes', true], ['False', false], ['no', false], ['', null], ['maybe', null], [undefined, null],
+    ['true', true],
+    ['yes', true],
+    ['False', false],
+    ['no', false],
+    ['', null],
+    ['maybe', null],
+    [undefined, null],
   ])('%j → %j', (text, expected) => expect(boolField(text)).toBe(expected))
 })

@@ -10,9 +10,19 @@ import {
   parseThreshold,
 } from '../../src/core/classify.js'
 import type { AorConfig } from '../../src/core/types.js'
-import { CAPTURE_NOW as NOW, capturedContacts, capturedReports, makeContact, reportOf } from '../helpers/captures.js'
+import {
+  CAPTURE_NOW as NOW,
+  capturedContacts,
+  capturedReports,
+  makeContact,
+  reportOf,
+} from '../helpers/captures.js'
 
-function config(aor: string, maxContacts: number | null, removeExisting: boolean | null = false): AorConfig {
+function config(
+  aor: string,
+  maxContacts: number | null,
+  removeExisting: boolean | null = false,
+): AorConfig {
   return {
     aor,
     maxContacts,
@@ -30,12 +40,31 @@ describe('buildReports on the captures at capture time', () => {
   const reports = capturedReports()
 
   it('lists every configured AOR, sorted, phone2 with count 0', () => {
-    expect(reports.map((r) => r.aor)).toEqual(['FAP003', 'alice', 'bob', 'carol', 'dave', 'erin', 'phone1', 'phone2', 'wizphone'])
-    expect(reportOf(reports, 'phone2')).toMatchObject({ count: 0, expired: 0, state: 'ok', severity: 0, endpoints: [], contacts: [] })
+    expect(reports.map((r) => r.aor)).toEqual([
+      'FAP003',
+      'alice',
+      'bob',
+      'carol',
+      'dave',
+      'erin',
+      'phone1',
+      'phone2',
+      'wizphone',
+    ])
+    expect(reportOf(reports, 'phone2')).toMatchObject({
+      count: 0,
+      expired: 0,
+      state: 'ok',
+      severity: 0,
+      endpoints: [],
+      contacts: [],
+    })
   })
 
   it('states and severities', () => {
-    const summary = Object.fromEntries(reports.map((r) => [r.aor, [r.count, r.maxContacts, r.state, r.severity]]))
+    const summary = Object.fromEntries(
+      reports.map((r) => [r.aor, [r.count, r.maxContacts, r.state, r.severity]]),
+    )
     expect(summary).toEqual({
       // the captured lockout: two contacts of one Grandstream (a same-second twin is stale)
       FAP003: [2, 2, 'full', 2],
@@ -101,22 +130,58 @@ describe('buildReports on the captures at capture time', () => {
 
   it('without configs: unknown, or the --max-contacts flag', () => {
     const contacts = capturedContacts()
-    const unknown = buildReports({ contacts, configs: [], qualify: new Map(), now: NOW, thresholds: DEFAULT_THRESHOLDS })
-    expect(unknown.every((r) => r.state === 'unknown' && r.severity === 0 && r.maxContactsSource === 'none')).toBe(true)
+    const unknown = buildReports({
+      contacts,
+      configs: [],
+      qualify: new Map(),
+      now: NOW,
+      thresholds: DEFAULT_THRESHOLDS,
+    })
+    expect(
+      unknown.every(
+        (r) => r.state === 'unknown' && r.severity === 0 && r.maxContactsSource === 'none',
+      ),
+    ).toBe(true)
     expect(unknown).toHaveLength(8)
-    const flagged = buildReports({ contacts, configs: [config('bob', 5)], now: NOW, defaultMaxContacts: 2 })
-    expect(reportOf(flagged, 'FAP003')).toMatchObject({ maxContacts: 2, maxContactsSource: 'flag', state: 'full', stale: 1, severity: 2 })
-    expect(reportOf(flagged, 'bob')).toMatchObject({ maxContacts: 5, maxContactsSource: 'ami', state: 'ok' })
+    const flagged = buildReports({
+      contacts,
+      configs: [config('bob', 5)],
+      now: NOW,
+      defaultMaxContacts: 2,
+    })
+    expect(reportOf(flagged, 'FAP003')).toMatchObject({
+      maxContacts: 2,
+      maxContactsSource: 'flag',
+      state: 'full',
+      stale: 1,
+      severity: 2,
+    })
+    expect(reportOf(flagged, 'bob')).toMatchObject({
+      maxContacts: 5,
+      maxContactsSource: 'ami',
+      state: 'ok',
+    })
   })
 
   it('the first config of an AOR wins', () => {
-    const reports2 = buildReports({ contacts: [], configs: [config('x', 3), { ...config('x', 9), source: 'pjsip-conf' }], now: NOW })
+    const reports2 = buildReports({
+      contacts: [],
+      configs: [config('x', 3), { ...config('x', 9), source: 'pjsip-conf' }],
+      now: NOW,
+    })
     expect(reports2).toMatchObject([{ aor: 'x', maxContacts: 3, maxContactsSource: 'ami' }])
   })
 
   it('empty PBX: still lists its AORs', () => {
-    const reports2 = buildReports({ contacts: [], configs: [config('b', 1), config('a', 2)], now: NOW })
-    expect(reports2.map((r) => [r.aor, r.count, r.state])).toEqual([['a', 0, 'ok'], ['b', 0, 'ok']])
+    const reports2 = buildReports({
+      contacts: [],
+      configs: [config('b', 1), config('a', 2)],
+      now: NOW,
+    })
+    expect(reports2.map((r) => [r.aor, r.count, r.state])).toEqual([
+      ['a', 0, 'ok'],
+      ['b', 0, 'ok'],
+    ])
   })
 })
 
@@ -137,7 +202,11 @@ describe('classifyContacts', () => {
     const old = makeContact('x', 1, { ...device, expiration_time: String(NOW - 5) })
     const live = makeContact('x', 2, { ...device, expiration_time: String(NOW + 5) })
     const exact = makeContact('x', 3, { ...device, expiration_time: String(NOW) })
-    expect(classifyContacts([old, live, exact], NOW).map((c) => c.status)).toEqual(['expired', 'active', 'expired'])
+    expect(classifyContacts([old, live, exact], NOW).map((c) => c.status)).toEqual([
+      'expired',
+      'active',
+      'expired',
+    ])
   })
 
   it('no judgement without a user agent, a via address or an expiration time', () => {
@@ -173,21 +242,39 @@ describe('judgeAor: the default policy pages only for real trouble', () => {
     [0, 0, 1, false, 'ok', 0],
     [0, 0, 0, false, 'full', 0], // max_contacts=0 (a static-contact AOR): doctor, not a page
     [3, 0, null, false, 'unknown', 0],
-  ] as const)('count %i, stale %i, max %s (remove_existing %s) → %s, severity %i', (count, stale, max, re, state, severity) => {
-    expect(judgeAor({ count, stale }, max, re, t)).toEqual({ state, severity })
-  })
+  ] as const)(
+    'count %i, stale %i, max %s (remove_existing %s) → %s, severity %i',
+    (count, stale, max, re, state, severity) => {
+      expect(judgeAor({ count, stale }, max, re, t)).toEqual({ state, severity })
+    },
+  )
 
   it('--warn makes near a WARNING again; --crit pages at its threshold (0: every full AOR)', () => {
     const warn = { warn: parseThreshold('1,80%'), crit: null }
     expect(judgeAor({ count: 3, stale: 0 }, 4, false, warn)).toEqual({ state: 'near', severity: 1 })
     expect(judgeAor({ count: 1, stale: 0 }, 4, false, warn)).toEqual({ state: 'ok', severity: 0 })
     const strict = { warn: null, crit: parseThreshold('0') }
-    expect(judgeAor({ count: 1, stale: 0 }, 1, false, strict)).toEqual({ state: 'full', severity: 2 })
-    expect(judgeAor({ count: 1, stale: 0 }, 1, true, strict)).toEqual({ state: 'full', severity: 0 })
+    expect(judgeAor({ count: 1, stale: 0 }, 1, false, strict)).toEqual({
+      state: 'full',
+      severity: 2,
+    })
+    expect(judgeAor({ count: 1, stale: 0 }, 1, true, strict)).toEqual({
+      state: 'full',
+      severity: 0,
+    })
     const thresholds = { warn: parseThreshold('50%'), crit: parseThreshold('1') }
-    expect(judgeAor({ count: 2, stale: 0 }, 4, false, thresholds)).toEqual({ state: 'near', severity: 1 })
-    expect(judgeAor({ count: 3, stale: 0 }, 4, false, thresholds)).toEqual({ state: 'near', severity: 2 })
-    expect(judgeAor({ count: 1, stale: 0 }, 4, false, thresholds)).toEqual({ state: 'ok', severity: 0 })
+    expect(judgeAor({ count: 2, stale: 0 }, 4, false, thresholds)).toEqual({
+      state: 'near',
+      severity: 1,
+    })
+    expect(judgeAor({ count: 3, stale: 0 }, 4, false, thresholds)).toEqual({
+      state: 'near',
+      severity: 2,
+    })
+    expect(judgeAor({ count: 1, stale: 0 }, 4, false, thresholds)).toEqual({
+      state: 'ok',
+      severity: 0,
+    })
   })
 
   it('orphaned contacts (AOR not configured) are a WARNING', () => {
@@ -206,10 +293,23 @@ describe('parseThreshold', () => {
     ['87.5%', { free: null, percent: 87.5 }],
   ])('%j', (text, expected) => expect(parseThreshold(text)).toEqual(expected))
 
-  it.each(['', ' ', 'abc', '-1', '1.5', '101%', '80%%', '1,2', '80%,90%', '1,80%,2', '%', '1 80%', '0x10', '1e3', ','])(
-    'refuses %j',
-    (text) => expect(() => parseThreshold(text)).toThrow(UsageError),
-  )
+  it.each([
+    '',
+    ' ',
+    'abc',
+    '-1',
+    '1.5',
+    '101%',
+    '80%%',
+    '1,2',
+    '80%,90%',
+    '1,80%,2',
+    '%',
+    '1 80%',
+    '0x10',
+    '1e3',
+    ',',
+  ])('refuses %j', (text) => expect(() => parseThreshold(text)).toThrow(UsageError))
 
   it('never echoes control characters', () => {
     try {
@@ -224,6 +324,12 @@ describe('parseThreshold', () => {
 
 describe('compareCodepoints', () => {
   it('orders by code point, not UTF-16 unit', () => {
-    expect(['a😀', 'a\uFFFD', 'a', 'B', 'a\u00e9'].sort(compareCodepoints)).toEqual(['B', 'a', 'a\u00e9', 'a\uFFFD', 'a😀'])
+    expect(['a😀', 'a\uFFFD', 'a', 'B', 'a\u00e9'].sort(compareCodepoints)).toEqual([
+      'B',
+      'a',
+      'a\u00e9',
+      'a\uFFFD',
+      'a😀',
+    ])
   })
 })

@@ -28,9 +28,21 @@ describe('contactFromRow', () => {
     })
     expect(contact.value).toBe(value)
     expect(Object.keys(contact.fields)).toEqual([
-      'via_addr', 'qualify_timeout', 'qualify_2xx_only', 'call_id', 'reg_server', 'prune_on_boot', 'path',
-      'endpoint', 'via_port', 'authenticate_qualify', 'uri', 'qualify_frequency', 'user_agent',
-      'expiration_time', 'outbound_proxy',
+      'via_addr',
+      'qualify_timeout',
+      'qualify_2xx_only',
+      'call_id',
+      'reg_server',
+      'prune_on_boot',
+      'path',
+      'endpoint',
+      'via_port',
+      'authenticate_qualify',
+      'uri',
+      'qualify_frequency',
+      'user_agent',
+      'expiration_time',
+      'outbound_proxy',
     ])
   })
 
@@ -76,7 +88,20 @@ describe('contactFromRow', () => {
 
   it('splits on the first `;@`; AOR names may hold - . + _ @ and non-ASCII letters', () => {
     const { value } = aliceRow()
-    for (const aor of ['FAP-003', 'phone.1', '+4930123456', 'front_desk', 'alice@example.com', 'Müller', 'Ñandú', '東京', 'ΑΒΓ', 'a😀b', 'x;y', 'a@@b']) {
+    for (const aor of [
+      'FAP-003',
+      'phone.1',
+      '+4930123456',
+      'front_desk',
+      'alice@example.com',
+      'Müller',
+      'Ñandú',
+      '東京',
+      'ΑΒΓ',
+      'a😀b',
+      'x;y',
+      'a@@b',
+    ]) {
       const key = `${aor};@d5408853c3814cad6c134f9836efc3ff`
       const contact = contactFromRow(key, value)
       if (typeof contact === 'string') throw new Error(`${aor}: ${contact}`)

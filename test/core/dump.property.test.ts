@@ -29,11 +29,18 @@ function oracle(raw: string): { key: string; value: string } | null {
   return { key: rest.slice(0, sep + 34), value }
 }
 
-const hex = fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: 32, maxLength: 32 })
+const hex = fc.string({
+  unit: fc.constantFrom(...'0123456789abcdef'),
+  minLength: 32,
+  maxLength: 32,
+})
 /** AOR names: anything but `;@`, CR, LF; biased towards the characters real names use. */
 const aorName = fc
   .string({
-    unit: fc.oneof(fc.constantFrom(...'-.+_@: ;éÑ東😀'), fc.string({ unit: 'binary', minLength: 1, maxLength: 1 })),
+    unit: fc.oneof(
+      fc.constantFrom(...'-.+_@: ;éÑ東😀'),
+      fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }),
+    ),
     minLength: 1,
     maxLength: 40,
   })
@@ -41,45 +48,94 @@ const aorName = fc
 const fieldValue = fc.string({ unit: 'binary', maxLength: 60 })
 /** A value in the captured shape, with arbitrary (JSON-escaped) field values and extra fields. */
 const contactValue = fc
-  .tuple(fc.dictionary(fc.constantFrom(...Object.keys(capturedFields())), fieldValue), fc.dictionary(fc.string({ maxLength: 10 }), fieldValue, { maxKeys: 3 }))
+  .tuple(
+    fc.dictionary(fc.constantFrom(...Object.keys(capturedFields())), fieldValue),
+    fc.dictionary(fc.string({ maxLength: 10 }), fieldValue, { maxKeys: 3 }),
+  )
   .map(([known, extra]) => JSON.stringify({ ...capturedFields(), ...known, ...extra }))
 const shortValue = fc.constantFrom('{}', '{"a":"b"}', '{"uri":"sip:x@y"}')
 
 /** A line as db.c prints it (`%-50s: %-25s`). */
-const validRow = fc.record({ aor: aorName, hash: hex, value: fc.oneof(contactValue, shortValue) }).map(({ aor, hash, value }) => ({
-  key: `${aor};@${hash}`,
-  value,
-  line: `${`${PREFIX}${aor};@${hash}`.padEnd(50)}: ${value.padEnd(25)}`,
-}))
+const validRow = fc
+  .record({ aor: aorName, hash: hex, value: fc.oneof(contactValue, shortValue) })
+  .map(({ aor, hash, value }) => ({
+    key: `${aor};@${hash}`,
+    value,
+    line: `${`${PREFIX}${aor};@${hash}`.padEnd(50)}: ${value.padEnd(25)}`,
+  }))
 
 /** Rows assembled from right and wrong parts: AOR (maybe empty or holding `;@`), hash, separator, value, padding. */
 const roughRow = fc
   .record({
     aor: fc.oneof(aorName, fc.constantFrom('', ';@', 'a;@b', 'a;', '@')),
-    hash: fc.oneof(hex, hex.map((h) => h.toUpperCase()), hex.map((h) => h.slice(1)), hex.map((h) => `${h}0`)),
+    hash: fc.oneof(
+      hex,
+      hex.map((h) => h.toUpperCase()),
+      hex.map((h) => h.slice(1)),
+      hex.map((h) => `${h}0`),
+    ),
     separator: fc.constantFrom(': ', ':', ' : ', '   : ', ': : ', ';@: ', ''),
     value: fc.oneof(
       contactValue,
       shortValue,
       fc.string({ maxLength: 24 }).map((s) => JSON.stringify({ a: s })),
-      fc.constantFrom('', '[]', '"x"', 'null', '{"a":1}', '{"a":null}', '{"a":{}}', '{', ' {}', '\r{}', '\t{"a":"b"}', '{} x'),
+      fc.constantFrom(
+        '',
+        '[]',
+        '"x"',
+        'null',
+        '{"a":1}',
+        '{"a":null}',
+        '{"a":{}}',
+        '{',
+        ' {}',
+        '\r{}',
+        '\t{"a":"b"}',
+        '{} x',
+      ),
     ),
     padding: fc.nat(30),
   })
-  .map(({ aor, hash, separator, value, padding }) => `${PREFIX}${aor};@${hash}${separator}${value}${' '.repeat(padding)}`)
+  .map(
+    ({ aor, hash, separator, value, padding }) =>
+      `${PREFIX}${aor};@${hash}${separator}${value}${' '.repeat(padding)}`,
+  )
 
-const fragment = fc.constantFrom(PREFIX, ';@', '0123456789abcdef', 'deadbeefdeadbeefdeadbeefdeadbeef', ': ', ' ', '{', '}', '"', '":"', ',', '\r', 'results found.', '13 ', '/x/y', '\\', '\u0000', 'é')
+const fragment = fc.constantFrom(
+  PREFIX,
+  ';@',
+  '0123456789abcdef',
+  'deadbeefdeadbeefdeadbeefdeadbeef',
+  ': ',
+  ' ',
+  '{',
+  '}',
+  '"',
+  '":"',
+  ',',
+  '\r',
+  'results found.',
+  '13 ',
+  '/x/y',
+  '\\',
+  '\u0000',
+  'é',
+)
 /** Near-valid garbage: fragments, mutations of valid rows, and arbitrary text. */
-const anyLine = fc.oneof(
-  fc.string({ unit: 'binary', maxLength: 600 }),
-  fc.array(fragment, { maxLength: 40 }).map((parts) => parts.join('')),
-  fc.tuple(validRow, fc.nat(), fc.string({ unit: 'binary', maxLength: 3 })).map(([row, at, insert]) => {
-    const i = at % (row.line.length + 1)
-    return row.line.slice(0, i) + insert + row.line.slice(i + 1)
-  }),
-  validRow.map((row) => row.line),
-  roughRow,
-).filter((line) => !line.includes('\n'))
+const anyLine = fc
+  .oneof(
+    fc.string({ unit: 'binary', maxLength: 600 }),
+    fc.array(fragment, { maxLength: 40 }).map((parts) => parts.join('')),
+    fc
+      .tuple(validRow, fc.nat(), fc.string({ unit: 'binary', maxLength: 3 }))
+      .map(([row, at, insert]) => {
+        const i = at % (row.line.length + 1)
+        return row.line.slice(0, i) + insert + row.line.slice(i + 1)
+      }),
+    validRow.map((row) => row.line),
+    roughRow,
+  )
+  .filter((line) => !line.includes('\n'))
 
 describe('DatabaseShowParser properties', () => {
   it('arbitrary lines never throw: each becomes a contact, a problem, a count, another row or nothing', () => {
@@ -92,8 +148,14 @@ describe('DatabaseShowParser properties', () => {
         const parsed = parser.finish()
         // a kept problem (non-numeric expiration_time) is a contact too: counted once
         const unparsed = parsed.problems.filter((p) => !p.kept).length
-        expect(parsed.contacts.length + unparsed + parsed.otherRows).toBeLessThanOrEqual(lines.length)
-        expect(parsed.problems.filter((p) => p.kept).length).toBe(parsed.contacts.filter((c) => c.expirationTime === null && c.fields.expiration_time !== undefined).length)
+        expect(parsed.contacts.length + unparsed + parsed.otherRows).toBeLessThanOrEqual(
+          lines.length,
+        )
+        expect(parsed.problems.filter((p) => p.kept).length).toBe(
+          parsed.contacts.filter(
+            (c) => c.expirationTime === null && c.fields.expiration_time !== undefined,
+          ).length,
+        )
         for (const p of parsed.problems) expect(p.line).toBeGreaterThanOrEqual(1)
         expect(() => checkComplete(parsed, 'x')).not.toThrow(TypeError)
       }),
@@ -143,9 +205,17 @@ describe('DatabaseShowParser properties', () => {
         const parsed = parseDatabaseShow(text)
         // every row is a contact; the only problems are expiration_times that are not numbers
         expect(parsed.problems.filter((p) => !p.kept)).toEqual([])
-        const badExpiry = parsed.contacts.filter((c) => c.fields.expiration_time !== undefined && !/^-?\d{1,15}$/.test(c.fields.expiration_time))
-        expect(parsed.problems.map((p) => p.line)).toEqual(badExpiry.map((c) => rows.findIndex((r) => r.key === c.key) + 1))
-        expect(parsed.contacts.map((c) => [c.key, c.value])).toEqual(rows.map((r) => [r.key, r.value]))
+        const badExpiry = parsed.contacts.filter(
+          (c) =>
+            c.fields.expiration_time !== undefined &&
+            !/^-?\d{1,15}$/.test(c.fields.expiration_time),
+        )
+        expect(parsed.problems.map((p) => p.line)).toEqual(
+          badExpiry.map((c) => rows.findIndex((r) => r.key === c.key) + 1),
+        )
+        expect(parsed.contacts.map((c) => [c.key, c.value])).toEqual(
+          rows.map((r) => [r.key, r.value]),
+        )
         checkComplete(parsed, 'generated')
       }),
       { numRuns: NUM_RUNS },

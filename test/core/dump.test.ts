@@ -40,7 +40,8 @@ describe('the 13-contact capture', () => {
   it('keep: each contact is cut down as it is parsed; problems and counts are judged on the whole row', () => {
     const keep = (c: Contact): Contact => ({ ...c, value: '', fields: {} })
     const viaCommand = new DatabaseShowParser(undefined, keep)
-    for (const line of outputLines(readCapture('cmd_database_show_registrar_contact'))) viaCommand.push(line)
+    for (const line of outputLines(readCapture('cmd_database_show_registrar_contact')))
+      viaCommand.push(line)
     const viaTree = new DbTreeParser(keep)
     for (const row of tree.rows) viaTree.push(row)
     for (const parsed of [viaCommand.finish(), viaTree.finish(tree.listItems)]) {
@@ -49,7 +50,9 @@ describe('the 13-contact capture', () => {
     }
     const broken = new DbTreeParser(keep)
     broken.push({ key: `alice;@${HASH}`, value: '{"expiration_time":"soon"}' })
-    expect(broken.finish(1).problems).toMatchObject([{ kept: true, reason: 'expiration_time "soon" is not a number' }])
+    expect(broken.finish(1).problems).toMatchObject([
+      { kept: true, reason: 'expiration_time "soon" is not a number' },
+    ])
   })
 
   it('gives identical contacts from the CLI dump, Command Output lines and DBGetTree rows', () => {
@@ -68,14 +71,25 @@ describe('the 13-contact capture', () => {
 
   it('reads dave’s odd URI and four-hop Path exactly', () => {
     const dave = cli.contacts.find((c) => c.aor === 'dave')!
-    expect(dave.uri).toBe('sip:dave@127.0.0.1:5099;user=phone;transport=udp;ob;line=k7f3a9c;x-esc=a%3bb%40c%20d;gr=urn:uuid:0f3c5a2e')
+    expect(dave.uri).toBe(
+      'sip:dave@127.0.0.1:5099;user=phone;transport=udp;ob;line=k7f3a9c;x-esc=a%3bb%40c%20d;gr=urn:uuid:0f3c5a2e',
+    )
     expect(dave.fields.path.split(',')).toHaveLength(4)
     expect(dave.fields.path).toContain('received=sip:127.0.0.1:61234')
     expect(dave.userAgent).toBe('OBIHAI/OBi202-3.2.2.5921EX')
   })
 
   it('lists the AORs of the capture', () => {
-    expect([...new Set(cli.contacts.map((c) => c.aor))]).toEqual(['FAP003', 'alice', 'bob', 'carol', 'dave', 'erin', 'phone1', 'wizphone'])
+    expect([...new Set(cli.contacts.map((c) => c.aor))]).toEqual([
+      'FAP003',
+      'alice',
+      'bob',
+      'carol',
+      'dave',
+      'erin',
+      'phone1',
+      'wizphone',
+    ])
   })
 })
 
@@ -89,13 +103,19 @@ describe('small captures', () => {
     checkComplete(cli, 'test')
   })
 
-  it.each(['cli_database_show_registrar_contact_empty', 'cli_database_show_registrar_contact_FAP003'])('%s: 0 results', (name) => {
+  it.each([
+    'cli_database_show_registrar_contact_empty',
+    'cli_database_show_registrar_contact_FAP003',
+  ])('%s: 0 results', (name) => {
     const parsed = parseDatabaseShow(readCapture(name))
     expect(parsed).toEqual({ contacts: [], problems: [], declaredCount: 0, otherRows: 0 })
     checkComplete(parsed, 'test')
   })
 
-  it.each(['cmd_database_show_registrar_contact_empty', 'cmd_database_show_registrar_contact_FAP003'])('%s over AMI: 0 results', (name) => {
+  it.each([
+    'cmd_database_show_registrar_contact_empty',
+    'cmd_database_show_registrar_contact_FAP003',
+  ])('%s over AMI: 0 results', (name) => {
     const parsed = fromLines(outputLines(readCapture(name)))
     expect(parsed.declaredCount).toBe(0)
     expect(parsed.contacts).toEqual([])
@@ -126,7 +146,8 @@ describe('line framing', () => {
   })
 
   it('tolerates padding before `: ` and value padding of %-25s', () => {
-    const padded = `/registrar/contact/a;@${HASH}`.padEnd(60) + ': ' + '{"uri":"sip:a@h"}'.padEnd(25)
+    const padded =
+      `/registrar/contact/a;@${HASH}`.padEnd(60) + ': ' + '{"uri":"sip:a@h"}'.padEnd(25)
     const parsed = fromLines([padded, '1 results found.'])
     expect(parsed.problems).toEqual([])
     expect(parsed.contacts[0].value).toBe('{"uri":"sip:a@h"}')
@@ -143,7 +164,9 @@ describe('line framing', () => {
     const bad = good.slice(0, -20)
     const parsed = fromLines([good, bad, '2 results found.'])
     expect(parsed.contacts).toHaveLength(1)
-    expect(parsed.problems).toEqual([{ line: 2, reason: 'value is not valid JSON', text: expect.any(String) }])
+    expect(parsed.problems).toEqual([
+      { line: 2, reason: 'value is not valid JSON', text: expect.any(String) },
+    ])
     expect(parsed.problems[0].text.length).toBeLessThanOrEqual(161)
     checkComplete(parsed, 'test')
   })
@@ -167,7 +190,9 @@ describe('line framing', () => {
   })
 
   it('ignores blank lines, CRs and a trailing --END COMMAND--', () => {
-    const parsed = parseDatabaseShow(`\r\n${aliceLine()}\r\n\r\n1 results found.\r\n--END COMMAND--\r\n`)
+    const parsed = parseDatabaseShow(
+      `\r\n${aliceLine()}\r\n\r\n1 results found.\r\n--END COMMAND--\r\n`,
+    )
     expect(parsed.problems).toEqual([])
     expect(parsed.contacts).toHaveLength(1)
     expect(parsed.contacts[0].value.endsWith('}')).toBe(true)
@@ -185,7 +210,9 @@ describe('line framing', () => {
     expect(parsed.otherRows).toBe(2)
     expect(parsed.contacts).toHaveLength(1)
     checkComplete(parsed, 'test')
-    expect(() => checkComplete({ ...parsed, declaredCount: 4 }, 'test')).toThrow(/announced 4 entries, 3 arrived/)
+    expect(() => checkComplete({ ...parsed, declaredCount: 4 }, 'test')).toThrow(
+      /announced 4 entries, 3 arrived/,
+    )
   })
 
   it('reports a second count line', () => {
@@ -194,7 +221,13 @@ describe('line framing', () => {
   })
 
   it('numbers problems of DBGetTree rows by item', () => {
-    const parsed = contactsFromDbTree([{ key: `a;@${HASH}`, value: '{}' }, { key: 'nope', value: '{}' }], 2)
+    const parsed = contactsFromDbTree(
+      [
+        { key: `a;@${HASH}`, value: '{}' },
+        { key: 'nope', value: '{}' },
+      ],
+      2,
+    )
     expect(parsed.problems).toMatchObject([{ line: 2 }])
   })
 })
@@ -224,12 +257,21 @@ describe('checkComplete', () => {
     const lines = outputLines(readCapture('cmd_database_show_registrar_contact'))
     const parsed = fromLines(lines.slice(0, -1))
     expect(parsed.declaredCount).toBeNull()
-    expect(() => checkComplete(parsed, 'x')).toThrow(/never said how many contacts it holds, 13 arrived/)
+    expect(() => checkComplete(parsed, 'x')).toThrow(
+      /never said how many contacts it holds, 13 arrived/,
+    )
     expect(() => checkComplete(parseDatabaseShow(''), 'x')).toThrow(IncompleteAnswerError)
   })
 
   it('counts contacts + problems (+ other rows)', () => {
-    expect(countCheck({ ...base, declaredCount: 2, problems: [{ line: 1, reason: 'r', text: 't' }], otherRows: 1 })).toEqual({
+    expect(
+      countCheck({
+        ...base,
+        declaredCount: 2,
+        problems: [{ line: 1, reason: 'r', text: 't' }],
+        otherRows: 1,
+      }),
+    ).toEqual({
       declared: 2,
       arrived: 2,
       complete: true,

@@ -8,7 +8,11 @@ const H2 = '093effbe00000000000000000000000b'
 const KEYS = [`erin;@${H1}`, `erin;@${H2}`, `alice;@${H1}`, 'bob;@fc939de3ba1a42f3a8e4c7f1a2b3c4d5']
 
 function resolve(...raw: string[]) {
-  return resolveKeys(raw.map((r) => parseKeyPattern(r, '--key')), KEYS, '--key')
+  return resolveKeys(
+    raw.map((r) => parseKeyPattern(r, '--key')),
+    KEYS,
+    '--key',
+  )
 }
 
 describe('--key patterns', () => {
@@ -28,7 +32,9 @@ describe('--key patterns', () => {
 
   it('an ambiguous prefix is an error listing every candidate', () => {
     expect(() => resolve('093eff')).toThrow(UsageError)
-    expect(() => resolve('093eff')).toThrow(`--key '093eff' is ambiguous: it matches 3 contacts: alice;@${H1}, erin;@${H1}, erin;@${H2}`)
+    expect(() => resolve('093eff')).toThrow(
+      `--key '093eff' is ambiguous: it matches 3 contacts: alice;@${H1}, erin;@${H1}, erin;@${H2}`,
+    )
     expect(() => resolve('093effad')).toThrow(`it matches 2 contacts: alice;@${H1}, erin;@${H1}`)
   })
 
@@ -39,7 +45,9 @@ describe('--key patterns', () => {
   })
 
   it('refuses what can never be a key before anything connects', () => {
-    expect(() => parseKeyPattern('093ef', '--key')).toThrow("--key '093ef': give at least 6 hex digits of the hash (the KEY column shows 8)")
+    expect(() => parseKeyPattern('093ef', '--key')).toThrow(
+      "--key '093ef': give at least 6 hex digits of the hash (the KEY column shows 8)",
+    )
     expect(() => parseKeyPattern('erin;@093ef', '--key')).toThrow('give at least 6 hex digits')
     expect(() => parseKeyPattern('erin', '--key')).toThrow("--key 'erin' is not a contact key")
     expect(() => parseKeyPattern(';@093effad', '--key')).toThrow("no AOR name before ';@'")

@@ -1,13 +1,34 @@
 // AOR limits from GetConfig categories: pjsip.conf AORs, wizard AORs, sorcery.conf mappings.
 import { describe, expect, it } from 'vitest'
-import { aorMapping, aorsFromPjsipConf, aorsFromWizardConf, mergeAorConfigs } from '../../src/core/limits.js'
+import {
+  aorMapping,
+  aorsFromPjsipConf,
+  aorsFromWizardConf,
+  mergeAorConfigs,
+} from '../../src/core/limits.js'
 import type { ConfigCategory } from '../../src/core/types.js'
 
-function cat(name: string, lines: [string, string][], extra: Partial<ConfigCategory> = {}): ConfigCategory {
-  return { name, template: false, templates: [], lines: lines.map(([n, v]) => ({ name: n, value: v })), ...extra }
+function cat(
+  name: string,
+  lines: [string, string][],
+  extra: Partial<ConfigCategory> = {},
+): ConfigCategory {
+  return {
+    name,
+    template: false,
+    templates: [],
+    lines: lines.map(([n, v]) => ({ name: n, value: v })),
+    ...extra,
+  }
 }
 
-const DEFAULTS = { removeUnavailable: false, qualifyFrequency: 0, minimumExpiration: 60, maximumExpiration: 7200, defaultExpiration: 3600 }
+const DEFAULTS = {
+  removeUnavailable: false,
+  qualifyFrequency: 0,
+  minimumExpiration: 60,
+  maximumExpiration: 7200,
+  defaultExpiration: 3600,
+}
 
 describe('aorsFromPjsipConf', () => {
   it('takes type=aor categories with template values applied, the last value winning, defaults for the rest', () => {
@@ -15,18 +36,60 @@ describe('aorsFromPjsipConf', () => {
     const configs = aorsFromPjsipConf(
       [
         // [FAP003](aor-tpl): the template's lines come first in the answer, then the category's own
-        cat('FAP003', [['type', 'aor'], ['maximum_expiration', '3600'], ['max_contacts', '1'], ['max_contacts', '2']], { templates: ['aor-tpl'] }),
-        cat('FAP003', [['type', 'endpoint'], ['aors', 'FAP003']]),
-        cat('erin', [['type', 'aor'], ['max_contacts', '2'], ['remove_existing', 'yes'], ['qualify_frequency', '30'], ['remove_unavailable', 'on']]),
+        cat(
+          'FAP003',
+          [
+            ['type', 'aor'],
+            ['maximum_expiration', '3600'],
+            ['max_contacts', '1'],
+            ['max_contacts', '2'],
+          ],
+          { templates: ['aor-tpl'] },
+        ),
+        cat('FAP003', [
+          ['type', 'endpoint'],
+          ['aors', 'FAP003'],
+        ]),
+        cat('erin', [
+          ['type', 'aor'],
+          ['max_contacts', '2'],
+          ['remove_existing', 'yes'],
+          ['qualify_frequency', '30'],
+          ['remove_unavailable', 'on'],
+        ]),
         cat('bare', [['type', 'aor']]),
       ],
       'pjsip.conf',
       warnings,
     )
     expect(configs).toEqual([
-      { aor: 'FAP003', maxContacts: 2, removeExisting: false, ...DEFAULTS, maximumExpiration: 3600, source: 'getconfig', definedIn: 'pjsip.conf' },
-      { aor: 'erin', maxContacts: 2, removeExisting: true, ...DEFAULTS, removeUnavailable: true, qualifyFrequency: 30, source: 'getconfig', definedIn: 'pjsip.conf' },
-      { aor: 'bare', maxContacts: 0, removeExisting: false, ...DEFAULTS, source: 'getconfig', definedIn: 'pjsip.conf' },
+      {
+        aor: 'FAP003',
+        maxContacts: 2,
+        removeExisting: false,
+        ...DEFAULTS,
+        maximumExpiration: 3600,
+        source: 'getconfig',
+        definedIn: 'pjsip.conf',
+      },
+      {
+        aor: 'erin',
+        maxContacts: 2,
+        removeExisting: true,
+        ...DEFAULTS,
+        removeUnavailable: true,
+        qualifyFrequency: 30,
+        source: 'getconfig',
+        definedIn: 'pjsip.conf',
+      },
+      {
+        aor: 'bare',
+        maxContacts: 0,
+        removeExisting: false,
+        ...DEFAULTS,
+        source: 'getconfig',
+        definedIn: 'pjsip.conf',
+      },
     ])
     expect(warnings).toEqual([])
   })
@@ -35,16 +98,38 @@ describe('aorsFromPjsipConf', () => {
     const warnings: string[] = []
     const configs = aorsFromPjsipConf(
       [
-        cat('aor-tpl', [['type', 'aor'], ['max_contacts', '5']], { template: true }),
-        cat('x', [['type', 'endpoint'], ['type', 'aor']]),
-        cat('bad', [['type', 'aor'], ['max_contacts', 'two']]),
-        cat('dup', [['type', 'aor'], ['max_contacts', '1']]),
-        cat('dup', [['type', 'aor'], ['max_contacts', '9']]),
+        cat(
+          'aor-tpl',
+          [
+            ['type', 'aor'],
+            ['max_contacts', '5'],
+          ],
+          { template: true },
+        ),
+        cat('x', [
+          ['type', 'endpoint'],
+          ['type', 'aor'],
+        ]),
+        cat('bad', [
+          ['type', 'aor'],
+          ['max_contacts', 'two'],
+        ]),
+        cat('dup', [
+          ['type', 'aor'],
+          ['max_contacts', '1'],
+        ]),
+        cat('dup', [
+          ['type', 'aor'],
+          ['max_contacts', '9'],
+        ]),
       ],
       'pjsip.conf',
       warnings,
     )
-    expect(configs.map((c) => [c.aor, c.maxContacts])).toEqual([['bad', null], ['dup', 1]])
+    expect(configs.map((c) => [c.aor, c.maxContacts])).toEqual([
+      ['bad', null],
+      ['dup', 1],
+    ])
     expect(warnings).toEqual([
       'pjsip.conf [bad]: max_contacts=two is not a number from 0 to 4294967295; Asterisk would refuse this AOR',
       'pjsip.conf: a second type=aor section [dup]; Asterisk refuses the duplicate object (use [dup](+type=aor) to add to it)',
@@ -55,31 +140,86 @@ describe('aorsFromPjsipConf', () => {
 describe('aorsFromWizardConf', () => {
   it('one AOR per wizard, from its aor/ options; no max_contacts default of its own (0)', () => {
     const configs = aorsFromWizardConf([
-      cat('wizphone', [['type', 'wizard'], ['accepts_registrations', 'yes'], ['aor/max_contacts', '2'], ['aor/maximum_expiration', '3600'], ['endpoint/context', 'x']]),
-      cat('trunk', [['type', 'wizard'], ['remote_hosts', 'sip.example.com'], ['max_contacts', '7']]),
-      cat('wiz-tpl', [['type', 'wizard'], ['aor/max_contacts', '9']], { template: true }),
+      cat('wizphone', [
+        ['type', 'wizard'],
+        ['accepts_registrations', 'yes'],
+        ['aor/max_contacts', '2'],
+        ['aor/maximum_expiration', '3600'],
+        ['endpoint/context', 'x'],
+      ]),
+      cat('trunk', [
+        ['type', 'wizard'],
+        ['remote_hosts', 'sip.example.com'],
+        ['max_contacts', '7'],
+      ]),
+      cat(
+        'wiz-tpl',
+        [
+          ['type', 'wizard'],
+          ['aor/max_contacts', '9'],
+        ],
+        { template: true },
+      ),
     ])
     expect(configs).toEqual([
-      { aor: 'wizphone', maxContacts: 2, removeExisting: false, ...DEFAULTS, maximumExpiration: 3600, source: 'getconfig', definedIn: 'pjsip_wizard.conf' },
-      { aor: 'trunk', maxContacts: 0, removeExisting: false, ...DEFAULTS, source: 'getconfig', definedIn: 'pjsip_wizard.conf' },
+      {
+        aor: 'wizphone',
+        maxContacts: 2,
+        removeExisting: false,
+        ...DEFAULTS,
+        maximumExpiration: 3600,
+        source: 'getconfig',
+        definedIn: 'pjsip_wizard.conf',
+      },
+      {
+        aor: 'trunk',
+        maxContacts: 0,
+        removeExisting: false,
+        ...DEFAULTS,
+        source: 'getconfig',
+        definedIn: 'pjsip_wizard.conf',
+      },
     ])
   })
 
   it('pjsip.conf wins over a wizard AOR of the same name', () => {
-    const a = aorsFromPjsipConf([cat('same', [['type', 'aor'], ['max_contacts', '3']])])
-    const b = aorsFromWizardConf([cat('same', [['type', 'wizard'], ['aor/max_contacts', '1']])])
-    expect(mergeAorConfigs(a, b).map((c) => [c.aor, c.maxContacts, c.definedIn])).toEqual([['same', 3, 'pjsip.conf']])
+    const a = aorsFromPjsipConf([
+      cat('same', [
+        ['type', 'aor'],
+        ['max_contacts', '3'],
+      ]),
+    ])
+    const b = aorsFromWizardConf([
+      cat('same', [
+        ['type', 'wizard'],
+        ['aor/max_contacts', '1'],
+      ]),
+    ])
+    expect(mergeAorConfigs(a, b).map((c) => [c.aor, c.maxContacts, c.definedIn])).toEqual([
+      ['same', 3, 'pjsip.conf'],
+    ])
   })
 })
 
 describe('aorMapping (sorcery.conf)', () => {
   it('no sorcery.conf, or no aor line in [res_pjsip]: the default config,pjsip.conf is authoritative', () => {
     expect(aorMapping(null)).toEqual({ authoritative: true, files: ['pjsip.conf'], others: [] })
-    expect(aorMapping([cat('res_pjsip', [['endpoint', 'realtime,ps_endpoints']])])).toEqual({ authoritative: true, files: ['pjsip.conf'], others: [] })
+    expect(aorMapping([cat('res_pjsip', [['endpoint', 'realtime,ps_endpoints']])])).toEqual({
+      authoritative: true,
+      files: ['pjsip.conf'],
+      others: [],
+    })
   })
 
   it('a realtime (or any non-config) aor mapping makes the files not authoritative', () => {
-    expect(aorMapping([cat('res_pjsip', [['aor', 'config,pjsip.conf,criteria=type=aor'], ['aor', 'realtime,ps_aors']])])).toEqual({
+    expect(
+      aorMapping([
+        cat('res_pjsip', [
+          ['aor', 'config,pjsip.conf,criteria=type=aor'],
+          ['aor', 'realtime,ps_aors'],
+        ]),
+      ]),
+    ).toEqual({
       authoritative: false,
       files: ['pjsip.conf'],
       others: ['realtime,ps_aors'],
@@ -87,6 +227,8 @@ describe('aorMapping (sorcery.conf)', () => {
   })
 
   it('a config mapping to another file names that file', () => {
-    expect(aorMapping([cat('res_pjsip', [['aor', ' config , pjsip_aors.conf,criteria=type=aor']])])).toEqual({ authoritative: true, files: ['pjsip_aors.conf'], others: [] })
+    expect(
+      aorMapping([cat('res_pjsip', [['aor', ' config , pjsip_aors.conf,criteria=type=aor']])]),
+    ).toEqual({ authoritative: true, files: ['pjsip_aors.conf'], others: [] })
   })
 })

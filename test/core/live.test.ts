@@ -1,7 +1,13 @@
 // LiveServer: the exporter's picture of one server, judged as check judges, moved by events and the clock.
 import { describe, expect, it } from 'vitest'
 import { contactFromRow } from '../../src/core/contact.js'
-import { LOAD_STEP, LiveServer, isProblem, serverStatus, type AorSummary } from '../../src/core/live.js'
+import {
+  LOAD_STEP,
+  LiveServer,
+  isProblem,
+  serverStatus,
+  type AorSummary,
+} from '../../src/core/live.js'
 import type { AorConfig, Contact } from '../../src/core/types.js'
 import { row } from '../helpers/prune.js'
 
@@ -16,7 +22,17 @@ function contact(aor: string, port: number, expires: number, ua = GS): Contact {
 }
 
 function config(aor: string, maxContacts: number): AorConfig {
-  return { aor, maxContacts, removeExisting: false, removeUnavailable: null, qualifyFrequency: null, minimumExpiration: null, maximumExpiration: null, defaultExpiration: null, source: 'ami' }
+  return {
+    aor,
+    maxContacts,
+    removeExisting: false,
+    removeUnavailable: null,
+    qualifyFrequency: null,
+    minimumExpiration: null,
+    maximumExpiration: null,
+    defaultExpiration: null,
+    source: 'ami',
+  }
 }
 
 describe('LiveServer', () => {
@@ -26,11 +42,32 @@ describe('LiveServer', () => {
     const fresh = contact('FAP003', 5062, T + 3000)
     live.load([old, fresh], [config('FAP003', 2), config('alice', 1)], T)
     const first = live.judge(T)
-    expect(first.get('FAP003')).toEqual({ aor: 'FAP003', count: 2, maxContacts: 2, superseded: 1, expired: 0, state: 'full', severity: 2 })
+    expect(first.get('FAP003')).toEqual({
+      aor: 'FAP003',
+      count: 2,
+      maxContacts: 2,
+      superseded: 1,
+      expired: 0,
+      state: 'full',
+      severity: 2,
+    })
     expect(first.get('alice')).toMatchObject({ count: 0, state: 'ok' })
     expect(live.judge(T).size).toBe(0)
     expect(live.remove(old.key)).toBe(true)
-    expect([...live.judge(T)]).toEqual([['FAP003', { aor: 'FAP003', count: 1, maxContacts: 2, superseded: 0, expired: 0, state: 'near', severity: 0 }]])
+    expect([...live.judge(T)]).toEqual([
+      [
+        'FAP003',
+        {
+          aor: 'FAP003',
+          count: 1,
+          maxContacts: 2,
+          superseded: 0,
+          expired: 0,
+          state: 'near',
+          severity: 0,
+        },
+      ],
+    ])
   })
 
   it('judge(now, limit) judges at most `limit` dirty AORs; the rest stay dirty for the next slice', () => {
@@ -84,7 +121,11 @@ describe('LiveServer', () => {
   it('loading() applies a full read in steps (a pause every LOAD_STEP contacts, keys or AORs) and ends where load() ends', () => {
     const first = Array.from({ length: 3000 }, (_, i) => contact(`a${i}`, 5060, T + 900))
     // the next read: 500 gone, 400 new, 100 refreshed, the rest the same; limits for 2000 AORs
-    const next = [...first.slice(500, 2900), ...first.slice(2900).map((c) => contact(c.aor, 5060, T + 1800)), ...Array.from({ length: 400 }, (_, i) => contact(`n${i}`, 5060, T + 900))]
+    const next = [
+      ...first.slice(500, 2900),
+      ...first.slice(2900).map((c) => contact(c.aor, 5060, T + 1800)),
+      ...Array.from({ length: 400 }, (_, i) => contact(`n${i}`, 5060, T + 900)),
+    ]
     const configs = Array.from({ length: 2000 }, (_, i) => config(`a${i}`, 2))
     const whole = new LiveServer()
     whole.load(first, [], T)
@@ -102,10 +143,13 @@ describe('LiveServer', () => {
     expect(result.value).toEqual({ added: 400, removed: 500, refreshed: 100 })
     expect(wholeDrift).toEqual(result.value)
     // every contact of the read (twice: the set of fresh keys, then the puts), every old key, every limit and AOR
-    expect(pauses).toBeGreaterThanOrEqual(Math.floor((next.length * 2 + first.length + configs.length) / LOAD_STEP))
+    expect(pauses).toBeGreaterThanOrEqual(
+      Math.floor((next.length * 2 + first.length + configs.length) / LOAD_STEP),
+    )
     whole.judge(T)
     stepped.judge(T)
-    const byAor = (live: LiveServer) => [...live.allSummaries()].sort((a, b) => a.aor.localeCompare(b.aor))
+    const byAor = (live: LiveServer) =>
+      [...live.allSummaries()].sort((a, b) => a.aor.localeCompare(b.aor))
     expect(byAor(stepped)).toEqual(byAor(whole))
     expect([...stepped.keys()].sort()).toEqual([...whole.keys()].sort())
   })
@@ -124,7 +168,15 @@ describe('LiveServer', () => {
   it('slim keeps what judging needs (no stored value, no fields but qualify on/off), and judges as the whole contact does', () => {
     const whole = [contact('FAP003', 5060, T + 600), contact('FAP003', 5062, T + 3000)]
     const slim = whole.map(LiveServer.slim)
-    expect(slim[0]).toMatchObject({ key: whole[0].key, aor: 'FAP003', viaAddr: '192.0.2.16', userAgent: GS, expirationTime: T + 600, value: '', uri: '' })
+    expect(slim[0]).toMatchObject({
+      key: whole[0].key,
+      aor: 'FAP003',
+      viaAddr: '192.0.2.16',
+      userAgent: GS,
+      expirationTime: T + 600,
+      value: '',
+      uri: '',
+    })
     expect(Object.keys(slim[0].fields)).toEqual(['qualify_frequency'])
     const a = new LiveServer()
     const b = new LiveServer()
@@ -134,13 +186,24 @@ describe('LiveServer', () => {
     expect(b.qualifyCounts()).toEqual(a.qualifyCounts())
   })
 
-  it('sources(limit): the busiest addresses in check\'s order (contacts, then stale, then address), kept current as AORs change', () => {
+  it("sources(limit): the busiest addresses in check's order (contacts, then stale, then address), kept current as AORs change", () => {
     const live = new LiveServer()
     const at = (aor: string, ip: string, port: number, expires: number): Contact => {
       const r = row(aor, ip, port, GS, expires)
       return contactFromRow(r.key, r.value) as Contact
     }
-    live.load([at('a', '10.0.0.2', 1, T + 900), at('b', '10.0.0.2', 1, T + 900), at('c', '10.0.0.1', 1, T + 900), at('d', '10.0.0.3', 1, T + 900), at('d', '10.0.0.3', 2, T + 800), at('e', '10.0.0.9', 1, T - 1)], [], T)
+    live.load(
+      [
+        at('a', '10.0.0.2', 1, T + 900),
+        at('b', '10.0.0.2', 1, T + 900),
+        at('c', '10.0.0.1', 1, T + 900),
+        at('d', '10.0.0.3', 1, T + 900),
+        at('d', '10.0.0.3', 2, T + 800),
+        at('e', '10.0.0.9', 1, T - 1),
+      ],
+      [],
+      T,
+    )
     live.judge(T)
     expect(live.sources()).toEqual([
       { address: '10.0.0.3', contacts: 2, stale: 1 },
@@ -167,12 +230,41 @@ describe('LiveServer', () => {
     live.judge(T)
     live.remove(a.key)
     live.remove(b.key)
-    expect(live.judge(T)).toEqual(new Map([['a', null], ['b', { aor: 'b', count: 0, maxContacts: 1, superseded: 0, expired: 0, state: 'ok', severity: 0 }]]))
+    expect(live.judge(T)).toEqual(
+      new Map([
+        ['a', null],
+        [
+          'b',
+          {
+            aor: 'b',
+            count: 0,
+            maxContacts: 1,
+            superseded: 0,
+            expired: 0,
+            state: 'ok',
+            severity: 0,
+          },
+        ],
+      ]),
+    )
     expect([...live.allSummaries()].map((s) => s.aor)).toEqual(['b'])
   })
 
   it('isProblem and serverStatus', () => {
-    const s = (state: AorSummary['state'], count: number, extra: Partial<AorSummary> = {}): AorSummary => ({ aor: 'x', count, maxContacts: 2, superseded: 0, expired: 0, state, severity: 0, ...extra })
+    const s = (
+      state: AorSummary['state'],
+      count: number,
+      extra: Partial<AorSummary> = {},
+    ): AorSummary => ({
+      aor: 'x',
+      count,
+      maxContacts: 2,
+      superseded: 0,
+      expired: 0,
+      state,
+      severity: 0,
+      ...extra,
+    })
     expect(isProblem(s('ok', 1))).toBe(false)
     expect(isProblem(s('ok', 1, { expired: 1 }))).toBe(true)
     expect(isProblem(s('unknown', 0))).toBe(false)

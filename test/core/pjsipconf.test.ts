@@ -13,7 +13,8 @@ function memfs(files: Record<string, string>) {
     reads.push(path)
     return Object.prototype.hasOwnProperty.call(files, path) ? files[path] : null
   }
-  const resolvePath = (from: string, include: string) => (include.startsWith('/') ? include : join(dirname(from), include))
+  const resolvePath = (from: string, include: string) =>
+    include.startsWith('/') ? include : join(dirname(from), include)
   return { readFile, resolvePath, reads }
 }
 
@@ -75,7 +76,12 @@ describe('parsePjsipConf: syntax (main/config.c)', () => {
       ['1001', 'endpoint'],
     ])
     const aorSection = c.section('1001', 'aor')!
-    expect(aorSection.options).toEqual({ type: ['aor'], max_contacts: ['3'], remove_existing: ['yes'], mailboxes: ['1001@default'] })
+    expect(aorSection.options).toEqual({
+      type: ['aor'],
+      max_contacts: ['3'],
+      remove_existing: ['yes'],
+      mailboxes: ['1001@default'],
+    })
     const ep = c.section('1001', 'endpoint')!
     expect(ep.options.allow).toEqual(['ulaw', 'alaw,g722'])
     expect(ep.get('allow')).toBe('alaw,g722')
@@ -108,13 +114,17 @@ describe('parsePjsipConf: syntax (main/config.c)', () => {
         'qualify_frequency=;-- hidden --;30',
       ].join('\n'),
     )
-    expect(c.aors()).toEqual([aor('a', { maxContacts: 2, removeExisting: true, qualifyFrequency: 30 })])
+    expect(c.aors()).toEqual([
+      aor('a', { maxContacts: 2, removeExisting: true, qualifyFrequency: 30 }),
+    ])
   })
 
   it('warns about a block comment that is never closed', () => {
     const c = one('[a]\ntype=aor\n;-- open\nmax_contacts=3\n')
     expect(c.aors()[0].maxContacts).toBe(0)
-    expect(c.warnings).toEqual([expect.stringContaining("pjsip.conf:3: block comment ';--' is never closed")])
+    expect(c.warnings).toEqual([
+      expect.stringContaining("pjsip.conf:3: block comment ';--' is never closed"),
+    ])
   })
 
   it('+= appends to the last value of the key', () => {
@@ -131,13 +141,21 @@ describe('parsePjsipConf: syntax (main/config.c)', () => {
 
   it('refuses a line that is not a section, option, comment or directive, with file:line', () => {
     const e = thrown(() => one('[a]\ntype=aor\nmax_contacts 3\n'))
-    expect(e.message).toBe("/etc/asterisk/pjsip.conf:3: not a section, option, comment or directive: 'max_contacts 3'")
+    expect(e.message).toBe(
+      "/etc/asterisk/pjsip.conf:3: not a section, option, comment or directive: 'max_contacts 3'",
+    )
   })
 
   it('refuses an option before any section, an unclosed header, an empty key', () => {
-    expect(thrown(() => one('type=aor\n')).message).toMatch(/pjsip\.conf:1: option outside any section/)
-    expect(thrown(() => one('[a\n')).message).toMatch(/pjsip\.conf:1: section header has no closing '\]'/)
-    expect(thrown(() => one('[a](!\n')).message).toMatch(/pjsip\.conf:1: section options have no closing '\)'/)
+    expect(thrown(() => one('type=aor\n')).message).toMatch(
+      /pjsip\.conf:1: option outside any section/,
+    )
+    expect(thrown(() => one('[a\n')).message).toMatch(
+      /pjsip\.conf:1: section header has no closing '\]'/,
+    )
+    expect(thrown(() => one('[a](!\n')).message).toMatch(
+      /pjsip\.conf:1: section options have no closing '\)'/,
+    )
     expect(thrown(() => one('[a]\n=x\n')).message).toMatch(/pjsip\.conf:2: no option name/)
   })
 
@@ -149,7 +167,10 @@ describe('parsePjsipConf: syntax (main/config.c)', () => {
 
   it('ignores (with a warning) unknown directives and never runs #exec', () => {
     const c = one('#exec /bin/echo hi\n#frobnicate x\n[a]\ntype=aor\n')
-    expect(c.warnings).toEqual([expect.stringContaining('#exec /bin/echo hi is not run'), expect.stringContaining("unknown directive '#frobnicate'")])
+    expect(c.warnings).toEqual([
+      expect.stringContaining('#exec /bin/echo hi is not run'),
+      expect.stringContaining("unknown directive '#frobnicate'"),
+    ])
   })
 })
 
@@ -187,7 +208,9 @@ describe('parsePjsipConf: templates and additions', () => {
     expect(thrown(() => one('[1001](later)\ntype=aor\n[later](!)\n')).message).toBe(
       "/etc/asterisk/pjsip.conf:1: [1001] inherits from 'later', which is not defined before it",
     )
-    expect(thrown(() => one('[a](!)\n[b](!)\n[x](a, b)\n')).message).toMatch(/inherits from ' b'.*spaces/)
+    expect(thrown(() => one('[a](!)\n[b](!)\n[x](a, b)\n')).message).toMatch(
+      /inherits from ' b'.*spaces/,
+    )
   })
 
   it('ignores options separated from the header by a space, as Asterisk does, and says so', () => {
@@ -211,7 +234,11 @@ describe('parsePjsipConf: templates and additions', () => {
     const base = '[1001]\ntype=endpoint\naors=1001\n[1001]\ntype=aor\nmax_contacts=1\n'
     const plain = one(base + '[1001](+)\nmax_contacts=2\n')
     expect(plain.aors()).toEqual([aor('1001', { maxContacts: 1 })])
-    expect(plain.warnings).toEqual([expect.stringMatching(/pjsip\.conf:8: max_contacts is in the type=endpoint section \[1001\].*\[1001\]\(\+type=aor\)/)])
+    expect(plain.warnings).toEqual([
+      expect.stringMatching(
+        /pjsip\.conf:8: max_contacts is in the type=endpoint section \[1001\].*\[1001\]\(\+type=aor\)/,
+      ),
+    ])
     const filtered = one(base + '[1001](+type=aor)\nmax_contacts=2\nremove_existing=yes\n')
     expect(filtered.aors()).toEqual([aor('1001', { maxContacts: 2, removeExisting: true })])
     expect(filtered.warnings).toEqual([])
@@ -219,22 +246,31 @@ describe('parsePjsipConf: templates and additions', () => {
   })
 
   it('refuses (+) of a section that does not exist, or that the filter does not match', () => {
-    expect(thrown(() => one('[a](+)\nmax_contacts=2\n')).message).toMatch(/pjsip\.conf:1: \[a\]\(\+\) adds to a section that does not exist/)
-    expect(thrown(() => one('[a]\ntype=endpoint\n[a](+type=aor)\n')).message).toMatch(/none named 'a' matches type=aor/)
-    expect(thrown(() => one('[t](!)\ntype=aor\n[t](+)\n')).message).toMatch(/no non-template section/)
+    expect(thrown(() => one('[a](+)\nmax_contacts=2\n')).message).toMatch(
+      /pjsip\.conf:1: \[a\]\(\+\) adds to a section that does not exist/,
+    )
+    expect(thrown(() => one('[a]\ntype=endpoint\n[a](+type=aor)\n')).message).toMatch(
+      /none named 'a' matches type=aor/,
+    )
+    expect(thrown(() => one('[t](!)\ntype=aor\n[t](+)\n')).message).toMatch(
+      /no non-template section/,
+    )
   })
 
   it('keeps the first of two type=aor sections with one name and warns (Asterisk refuses the file)', () => {
     const c = one('[a]\ntype=aor\nmax_contacts=1\n[a]\ntype=aor\nmax_contacts=5\n')
     expect(c.aors()).toEqual([aor('a', { maxContacts: 1 })])
-    expect(c.warnings[0]).toMatch(/pjsip\.conf:4: a second type=aor section \[a\] \(first at .*pjsip\.conf:1\)/)
+    expect(c.warnings[0]).toMatch(
+      /pjsip\.conf:4: a second type=aor section \[a\] \(first at .*pjsip\.conf:1\)/,
+    )
   })
 })
 
 describe('parsePjsipConf: includes', () => {
   it('follows #include (bare, "quoted", <angled>) relative to the including file, and absolute paths', () => {
     const fs = memfs({
-      '/etc/asterisk/pjsip.conf': '#include pjsip.d/a.conf\n#include "pjsip.d/b.conf"\n#include </opt/pbx/c.conf>\n',
+      '/etc/asterisk/pjsip.conf':
+        '#include pjsip.d/a.conf\n#include "pjsip.d/b.conf"\n#include </opt/pbx/c.conf>\n',
       '/etc/asterisk/pjsip.d/a.conf': '[a]\ntype=aor\nmax_contacts=1\n#include inner.conf\n',
       '/etc/asterisk/pjsip.d/inner.conf': '[i]\ntype=aor\n',
       '/etc/asterisk/pjsip.d/b.conf': '[b]\ntype=aor\nmax_contacts=2\n',
@@ -247,15 +283,25 @@ describe('parsePjsipConf: includes', () => {
       ['b', 2],
       ['c', 3],
     ])
-    expect(c.files).toEqual(['/etc/asterisk/pjsip.conf', '/etc/asterisk/pjsip.d/a.conf', '/etc/asterisk/pjsip.d/inner.conf', '/etc/asterisk/pjsip.d/b.conf', '/opt/pbx/c.conf'])
+    expect(c.files).toEqual([
+      '/etc/asterisk/pjsip.conf',
+      '/etc/asterisk/pjsip.d/a.conf',
+      '/etc/asterisk/pjsip.d/inner.conf',
+      '/etc/asterisk/pjsip.d/b.conf',
+      '/opt/pbx/c.conf',
+    ])
   })
 
   it('skips a missing #tryinclude silently; a missing #include is an error with file:line', () => {
-    const ok = conf({ '/etc/asterisk/pjsip.conf': '[a]\ntype=aor\n#tryinclude nope.conf\nmax_contacts=2\n' })
+    const ok = conf({
+      '/etc/asterisk/pjsip.conf': '[a]\ntype=aor\n#tryinclude nope.conf\nmax_contacts=2\n',
+    })
     expect(ok.aors()).toEqual([aor('a', { maxContacts: 2 })])
     expect(ok.warnings).toEqual([])
     const e = thrown(() => conf({ '/etc/asterisk/pjsip.conf': '; x\n#include nope.conf\n' }))
-    expect(e.message).toBe("/etc/asterisk/pjsip.conf:2: cannot read '/etc/asterisk/nope.conf' (#include nope.conf)")
+    expect(e.message).toBe(
+      "/etc/asterisk/pjsip.conf:2: cannot read '/etc/asterisk/nope.conf' (#include nope.conf)",
+    )
     expect(thrown(() => conf({})).message).toBe("cannot read '/etc/asterisk/pjsip.conf'")
   })
 
@@ -267,23 +313,37 @@ describe('parsePjsipConf: includes', () => {
         '/etc/asterisk/b.conf': '\n\n#tryinclude a.conf\n',
       }),
     )
-    expect(e.message).toBe('/etc/asterisk/b.conf:3: include cycle: /etc/asterisk/a.conf -> /etc/asterisk/b.conf -> /etc/asterisk/a.conf')
-    expect(thrown(() => conf({ '/etc/asterisk/pjsip.conf': '#include pjsip.conf\n' })).message).toMatch(/include cycle/)
+    expect(e.message).toBe(
+      '/etc/asterisk/b.conf:3: include cycle: /etc/asterisk/a.conf -> /etc/asterisk/b.conf -> /etc/asterisk/a.conf',
+    )
+    expect(
+      thrown(() => conf({ '/etc/asterisk/pjsip.conf': '#include pjsip.conf\n' })).message,
+    ).toMatch(/include cycle/)
   })
 
   it('allows the same file twice when it is not a cycle, and refuses nesting deeper than Asterisk (10)', () => {
-    const twice = conf({ '/etc/asterisk/pjsip.conf': '[t](!)\n#include x.conf\n#include x.conf\n', '/etc/asterisk/x.conf': 'max_contacts=2\n' })
+    const twice = conf({
+      '/etc/asterisk/pjsip.conf': '[t](!)\n#include x.conf\n#include x.conf\n',
+      '/etc/asterisk/x.conf': 'max_contacts=2\n',
+    })
     expect(twice.sections[0].options.max_contacts).toEqual(['2', '2'])
     const files: Record<string, string> = {}
-    for (let i = 0; i <= 11; i++) files[`/etc/asterisk/${i === 0 ? 'pjsip' : `f${i}`}.conf`] = i < 11 ? `#include f${i + 1}.conf\n` : '[a]\ntype=aor\n'
-    expect(thrown(() => conf(files)).message).toMatch(/f10\.conf:1: includes nested deeper than 10 levels/)
+    for (let i = 0; i <= 11; i++)
+      files[`/etc/asterisk/${i === 0 ? 'pjsip' : `f${i}`}.conf`] =
+        i < 11 ? `#include f${i + 1}.conf\n` : '[a]\ntype=aor\n'
+    expect(thrown(() => conf(files)).message).toMatch(
+      /f10\.conf:1: includes nested deeper than 10 levels/,
+    )
     delete files['/etc/asterisk/f11.conf']
     files['/etc/asterisk/f10.conf'] = '[a]\ntype=aor\n'
     expect(conf(files).aors()).toEqual([aor('a')])
   })
 
   it('an included file starts in the including file’s current section', () => {
-    const c = conf({ '/etc/asterisk/pjsip.conf': '[a]\ntype=aor\n#include more.conf\nremove_existing=yes\n', '/etc/asterisk/more.conf': 'max_contacts=4\n' })
+    const c = conf({
+      '/etc/asterisk/pjsip.conf': '[a]\ntype=aor\n#include more.conf\nremove_existing=yes\n',
+      '/etc/asterisk/more.conf': 'max_contacts=4\n',
+    })
     expect(c.aors()).toEqual([aor('a', { maxContacts: 4, removeExisting: true })])
   })
 
@@ -294,19 +354,37 @@ describe('parsePjsipConf: includes', () => {
       '/etc/asterisk/pjsip.d/b.conf': '[b]\ntype=aor\n',
     })
     const c = parsePjsipConf('/etc/asterisk/pjsip.conf', fs.readFile, fs.resolvePath, {
-      expandGlob: (p) => (p === '/etc/asterisk/pjsip.d/*.conf' ? ['/etc/asterisk/pjsip.d/a.conf', '/etc/asterisk/pjsip.d/b.conf'] : []),
+      expandGlob: (p) =>
+        p === '/etc/asterisk/pjsip.d/*.conf'
+          ? ['/etc/asterisk/pjsip.d/a.conf', '/etc/asterisk/pjsip.d/b.conf']
+          : [],
     })
     expect(c.aors().map((a) => a.aor)).toEqual(['a', 'b'])
     const d = parsePjsipConf('/etc/asterisk/pjsip.conf', fs.readFile, fs.resolvePath)
     expect(d.aors()).toEqual([])
-    expect(d.warnings).toEqual([expect.stringContaining('#include pjsip.d/*.conf is a pattern; not followed')])
+    expect(d.warnings).toEqual([
+      expect.stringContaining('#include pjsip.d/*.conf is a pattern; not followed'),
+    ])
   })
 })
 
 describe('parsePjsipConf: AOR values', () => {
   it('applies Asterisk defaults and ast_true() for booleans', () => {
     const c = one(
-      ['[a]', 'type=aor', '[b]', 'type=aor', 'remove_existing=on', 'remove_unavailable=Y', '[c]', 'type=aor', 'remove_existing=maybe', 'default_expiration=120', 'minimum_expiration=30', 'maximum_expiration=600'].join('\n'),
+      [
+        '[a]',
+        'type=aor',
+        '[b]',
+        'type=aor',
+        'remove_existing=on',
+        'remove_unavailable=Y',
+        '[c]',
+        'type=aor',
+        'remove_existing=maybe',
+        'default_expiration=120',
+        'minimum_expiration=30',
+        'maximum_expiration=600',
+      ].join('\n'),
     )
     expect(c.aors()).toEqual([
       aor('a'),
@@ -330,7 +408,14 @@ describe('parsePjsipConf: AOR values', () => {
 
   it('is linear: 20,000 AORs inheriting one template parse quickly', () => {
     const lines = ['[tpl](!)', 'type=aor', 'max_contacts=2', 'remove_existing=yes']
-    for (let i = 0; i < 20000; i++) lines.push(`[${i}](tpl)`, `qualify_frequency=${i % 60}`, `[${i}]`, 'type=endpoint', `aors=${i}`)
+    for (let i = 0; i < 20000; i++)
+      lines.push(
+        `[${i}](tpl)`,
+        `qualify_frequency=${i % 60}`,
+        `[${i}]`,
+        'type=endpoint',
+        `aors=${i}`,
+      )
     const t0 = performance.now()
     const c = one(lines.join('\n'))
     const ms = performance.now() - t0
@@ -348,7 +433,8 @@ describe('parsePjsipConf: AOR values', () => {
 describe('parsePjsipConf: a FreePBX configuration (test/fixtures/pjsip/freepbx)', () => {
   const dir = resolve(__dirname, '../fixtures/pjsip/freepbx')
   const readFile = (p: string) => (existsSync(p) ? readFileSync(p, 'utf8') : null)
-  const resolvePath = (from: string, inc: string) => (isAbsolute(inc) ? inc : join(dirname(from), inc))
+  const resolvePath = (from: string, inc: string) =>
+    isAbsolute(inc) ? inc : join(dirname(from), inc)
 
   it('reads every AOR with its effective max_contacts and remove_existing', () => {
     const c = parsePjsipConf(join(dir, 'pjsip.conf'), readFile, resolvePath)
@@ -406,17 +492,31 @@ describe('round trip: renderGen → parsePjsipConf', () => {
   const read = (req: GenRequest) => one(renderGen(req).text)
 
   it('pjsip: endpoint, auth and aor per name', () => {
-    const c = read({ kind: 'pjsip', entries, options: { maxContacts: 2, expirationWindow: '600-3600', qualifyFrequency: 60 } })
+    const c = read({
+      kind: 'pjsip',
+      entries,
+      options: { maxContacts: 2, expirationWindow: '600-3600', qualifyFrequency: 60 },
+    })
     expect(c.warnings).toEqual([])
-    expect(c.aors()).toEqual(expected({ minimumExpiration: 600, maximumExpiration: 3600, qualifyFrequency: 60 }))
+    expect(c.aors()).toEqual(
+      expected({ minimumExpiration: 600, maximumExpiration: 3600, qualifyFrequency: 60 }),
+    )
     expect(c.section('1002', 'endpoint')!.get('aors')).toBe('1002')
     expect(c.section('1002', 'auth')!.get('password')).toBe('pw-1002')
   })
 
   it('pjsip --template: template inheritance resolved', () => {
-    const c = read({ kind: 'pjsip', entries, options: { maxContacts: 2, template: 'phone', allow: 'g722' } })
+    const c = read({
+      kind: 'pjsip',
+      entries,
+      options: { maxContacts: 2, template: 'phone', allow: 'g722' },
+    })
     expect(c.aors()).toEqual(expected())
-    expect(c.sections.filter((s) => s.template).map((s) => s.name)).toEqual(['phone', 'phone-auth', 'phone-aor'])
+    expect(c.sections.filter((s) => s.template).map((s) => s.name)).toEqual([
+      'phone',
+      'phone-auth',
+      'phone-aor',
+    ])
     const ep = c.section('1001', 'endpoint')!
     expect(ep.inherits).toEqual(['phone'])
     expect(ep.get('context')).toBe('from-internal')
@@ -425,8 +525,16 @@ describe('round trip: renderGen → parsePjsipConf', () => {
   })
 
   it('pjsip --aor-only, with and without a template', () => {
-    expect(read({ kind: 'pjsip', entries, options: { maxContacts: 2, aorOnly: true } }).aors()).toEqual(expected())
-    expect(read({ kind: 'pjsip', entries, options: { maxContacts: 2, aorOnly: true, template: 'aor-tpl' } }).aors()).toEqual(expected())
+    expect(
+      read({ kind: 'pjsip', entries, options: { maxContacts: 2, aorOnly: true } }).aors(),
+    ).toEqual(expected())
+    expect(
+      read({
+        kind: 'pjsip',
+        entries,
+        options: { maxContacts: 2, aorOnly: true, template: 'aor-tpl' },
+      }).aors(),
+    ).toEqual(expected())
   })
 
   it('--append applied after a FreePBX-style base: [NAME](+type=aor) reaches the AOR, not the endpoint', () => {
@@ -434,9 +542,18 @@ describe('round trip: renderGen → parsePjsipConf', () => {
       '[1001]\ntype=endpoint\naors=1001\n[1002]\ntype=endpoint\naors=1002\n[desk.7]\ntype=endpoint\naors=desk.7\n',
       '[1001]\ntype=aor\nmax_contacts=1\nqualify_frequency=60\n[1002]\ntype=aor\nmax_contacts=1\nremove_existing=no\n[desk.7]\ntype=aor\nmax_contacts=1\nremove_existing=yes\n',
     ]
-    const snippet = renderGen({ kind: 'pjsip', entries: entries.map(({ name, maxContacts, removeExisting }) => ({ name, maxContacts, removeExisting })), options: { maxContacts: 2, append: true } }).text
+    const snippet = renderGen({
+      kind: 'pjsip',
+      entries: entries.map(({ name, maxContacts, removeExisting }) => ({
+        name,
+        maxContacts,
+        removeExisting,
+      })),
+      options: { maxContacts: 2, append: true },
+    }).text
     const c = conf({
-      '/etc/asterisk/pjsip.conf': '#include pjsip.endpoint.conf\n#include pjsip.aor.conf\n#include pjsip.aor_custom_post.conf\n',
+      '/etc/asterisk/pjsip.conf':
+        '#include pjsip.endpoint.conf\n#include pjsip.aor.conf\n#include pjsip.aor_custom_post.conf\n',
       '/etc/asterisk/pjsip.endpoint.conf': base[0],
       '/etc/asterisk/pjsip.aor.conf': base[1],
       '/etc/asterisk/pjsip.aor_custom_post.conf': snippet,
@@ -451,7 +568,12 @@ describe('round trip: renderGen → parsePjsipConf', () => {
   })
 
   it('--from-server proposals applied after the base', () => {
-    const contact = (key: string, viaAddr: string, userAgent: string, status: ClassifiedContact['status']): ClassifiedContact => ({
+    const contact = (
+      key: string,
+      viaAddr: string,
+      userAgent: string,
+      status: ClassifiedContact['status'],
+    ): ClassifiedContact => ({
       key,
       aor: key.split(';@')[0],
       hash: key.split(';@')[1],
@@ -485,15 +607,25 @@ describe('round trip: renderGen → parsePjsipConf', () => {
     const snippet = renderGen({
       kind: 'pjsip',
       entries: proposeFromReports([
-        report('1002', [contact('1002;@a', '10.0.0.5', 'Yealink', 'active'), contact('1002;@b', '10.0.0.6', 'Zoiper', 'active')]),
-        report('1001', [contact('1001;@c', '10.0.0.7', 'Polycom', 'superseded'), contact('1001;@d', '10.0.0.7', 'Polycom', 'active')]),
+        report('1002', [
+          contact('1002;@a', '10.0.0.5', 'Yealink', 'active'),
+          contact('1002;@b', '10.0.0.6', 'Zoiper', 'active'),
+        ]),
+        report('1001', [
+          contact('1001;@c', '10.0.0.7', 'Polycom', 'superseded'),
+          contact('1001;@d', '10.0.0.7', 'Polycom', 'active'),
+        ]),
       ]),
       options: { fromServer: true },
     }).text
     const c = conf({
-      '/etc/asterisk/pjsip.conf': '[1001]\ntype=endpoint\n[1002]\ntype=endpoint\n[1001]\ntype=aor\nmax_contacts=1\n[1002]\ntype=aor\nmax_contacts=1\n#include post.conf\n',
+      '/etc/asterisk/pjsip.conf':
+        '[1001]\ntype=endpoint\n[1002]\ntype=endpoint\n[1001]\ntype=aor\nmax_contacts=1\n[1002]\ntype=aor\nmax_contacts=1\n#include post.conf\n',
       '/etc/asterisk/post.conf': snippet,
     })
-    expect(c.aors()).toEqual([aor('1001', { maxContacts: 1, removeExisting: true }), aor('1002', { maxContacts: 2, removeExisting: true })])
+    expect(c.aors()).toEqual([
+      aor('1001', { maxContacts: 1, removeExisting: true }),
+      aor('1002', { maxContacts: 2, removeExisting: true }),
+    ])
   })
 })

@@ -10,7 +10,13 @@ import {
   capturedReports,
 } from '../helpers/captures.js'
 
-const NONE: PruneCriteria = { expired: false, superseded: false, keep: null, keys: [], unreachable: false }
+const NONE: PruneCriteria = {
+  expired: false,
+  superseded: false,
+  keep: null,
+  keys: [],
+  unreachable: false,
+}
 const ERIN_OLD = 'erin;@093effadcd9ec4151bf1187aeabac8eb'
 const ERIN_NEW = 'erin;@cc218f06efabb6b333b349fd048980c1'
 const BOB_CISCO = 'bob;@6eb848a7f68f517e9b726b1c8fe974c0'
@@ -26,7 +32,12 @@ describe('planPrune', () => {
     const plan = planPrune(capturedReports(), { ...NONE, superseded: true }, true)
     expect(plan.items.map((i) => [i.key, i.action])).toEqual([[ERIN_OLD, 'delete']])
     expect(plan.items[0].reasons).toEqual([
-      { kind: 'superseded', viaAddr: '127.0.0.1', userAgent: 'Grandstream GXP1628 1.0.7.13', by: ERIN_NEW },
+      {
+        kind: 'superseded',
+        viaAddr: '127.0.0.1',
+        userAgent: 'Grandstream GXP1628 1.0.7.13',
+        by: ERIN_NEW,
+      },
     ])
     expect(plan.items[0].aor).toBe('erin')
     expect(plan.items[0].contact.viaPort).toBe(5096)
@@ -40,7 +51,9 @@ describe('planPrune', () => {
 
   it('--expired: how long ago', () => {
     const plan = planPrune(capturedReports(1795460426 + 185), { ...NONE, expired: true }, true)
-    expect(plan.items).toMatchObject([{ key: BOB_CISCO, action: 'delete', reasons: [{ kind: 'expired', agoSeconds: 185 }] }])
+    expect(plan.items).toMatchObject([
+      { key: BOB_CISCO, action: 'delete', reasons: [{ kind: 'expired', agoSeconds: 185 }] },
+    ])
     expect(planPrune(capturedReports(), { ...NONE, expired: true }, true).items).toEqual([])
   })
 
@@ -62,44 +75,81 @@ describe('planPrune', () => {
 
   it('--keep 2 deletes nothing: phone1’s third contact ties with its second', () => {
     const plan = planPrune(capturedReports(), { ...NONE, keep: 2 }, true)
-    expect(plan.items.map((i) => [i.aor, i.contact.viaPort, i.action])).toEqual([['phone1', 5081, 'keep']])
+    expect(plan.items.map((i) => [i.aor, i.contact.viaPort, i.action])).toEqual([
+      ['phone1', 5081, 'keep'],
+    ])
     expect(plan.toDelete).toBe(0)
   })
 
   it('--key: exactly that contact; unknown keys get a note', () => {
-    const plan = planPrune(capturedReports(), { ...NONE, keys: [BOB_CISCO, 'bob;@' + '0'.repeat(32)] }, true)
-    expect(plan.items).toMatchObject([{ key: BOB_CISCO, action: 'delete', reasons: [{ kind: 'key' }] }])
+    const plan = planPrune(
+      capturedReports(),
+      { ...NONE, keys: [BOB_CISCO, 'bob;@' + '0'.repeat(32)] },
+      true,
+    )
+    expect(plan.items).toMatchObject([
+      { key: BOB_CISCO, action: 'delete', reasons: [{ kind: 'key' }] },
+    ])
     expect(plan.notes).toEqual([{ kind: 'key-unmatched', key: `bob;@${'0'.repeat(32)}` }])
   })
 
   it('--unreachable: carol, whose qualify says Unreachable', () => {
     const plan = planPrune(capturedReports(), { ...NONE, unreachable: true }, true)
-    expect(plan.items).toMatchObject([{ key: CAROL, action: 'delete', reasons: [{ kind: 'unreachable', qualify: 'Unreachable' }] }])
+    expect(plan.items).toMatchObject([
+      { key: CAROL, action: 'delete', reasons: [{ kind: 'unreachable', qualify: 'Unreachable' }] },
+    ])
     const blind = planPrune(capturedReports(), { ...NONE, unreachable: true }, false)
     expect(blind.notes).toEqual([{ kind: 'unreachable-unknown' }])
   })
 
   it('reasons accumulate', () => {
-    const plan = planPrune(capturedReports(), { ...NONE, superseded: true, keep: 1, keys: [ERIN_OLD] }, true)
-    expect(plan.items.find((i) => i.key === ERIN_OLD)?.reasons.map((r) => r.kind)).toEqual(['superseded', 'beyond-keep', 'key'])
+    const plan = planPrune(
+      capturedReports(),
+      { ...NONE, superseded: true, keep: 1, keys: [ERIN_OLD] },
+      true,
+    )
+    expect(plan.items.find((i) => i.key === ERIN_OLD)?.reasons.map((r) => r.kind)).toEqual([
+      'superseded',
+      'beyond-keep',
+      'key',
+    ])
   })
 
-  it.each(['Reachable', 'reachable', 'Avail', 'AVAIL'])('never deletes a contact qualify reports %s, whatever the criteria', (status) => {
-    const reports = reportsWithQualify({ [ERIN_OLD]: status, [BOB_CISCO]: status })
-    const plan = planPrune(reports, { expired: true, superseded: true, keep: 1, keys: [ERIN_OLD, BOB_CISCO], unreachable: true }, true)
-    const erin = plan.items.find((i) => i.key === ERIN_OLD)!
-    const bob = plan.items.find((i) => i.key === BOB_CISCO)!
-    for (const item of [erin, bob]) {
-      expect(item.action).toBe('keep')
-      expect(item.reasons[0]).toEqual({ kind: 'reachable' })
-    }
-    expect(plan.items.filter((i) => i.action === 'delete').every((i) => !/^(reachable|avail)$/i.test(i.contact.qualify ?? ''))).toBe(true)
-  })
+  it.each(['Reachable', 'reachable', 'Avail', 'AVAIL'])(
+    'never deletes a contact qualify reports %s, whatever the criteria',
+    (status) => {
+      const reports = reportsWithQualify({ [ERIN_OLD]: status, [BOB_CISCO]: status })
+      const plan = planPrune(
+        reports,
+        {
+          expired: true,
+          superseded: true,
+          keep: 1,
+          keys: [ERIN_OLD, BOB_CISCO],
+          unreachable: true,
+        },
+        true,
+      )
+      const erin = plan.items.find((i) => i.key === ERIN_OLD)!
+      const bob = plan.items.find((i) => i.key === BOB_CISCO)!
+      for (const item of [erin, bob]) {
+        expect(item.action).toBe('keep')
+        expect(item.reasons[0]).toEqual({ kind: 'reachable' })
+      }
+      expect(
+        plan.items
+          .filter((i) => i.action === 'delete')
+          .every((i) => !/^(reachable|avail)$/i.test(i.contact.qualify ?? '')),
+      ).toBe(true)
+    },
+  )
 
   it('orders by AOR then key, deterministically', () => {
     const plan = planPrune(capturedReports().reverse(), { ...NONE, keep: 1 }, true)
     const order = plan.items.map((i) => [i.aor, i.key])
-    expect(order).toEqual([...order].sort((a, b) => (a[0] === b[0] ? (a[1] < b[1] ? -1 : 1) : a[0] < b[0] ? -1 : 1)))
+    expect(order).toEqual(
+      [...order].sort((a, b) => (a[0] === b[0] ? (a[1] < b[1] ? -1 : 1) : a[0] < b[0] ? -1 : 1)),
+    )
   })
 
   it('refuses an empty plan request and a bad --keep', () => {

@@ -12,8 +12,18 @@ describe('selectAors', () => {
   })
 
   it('matches AOR names exactly and endpoints, keeps order, reports unknown names once', () => {
-    const withEndpoint = reports.map((r) => (r.aor === 'phone1' ? { ...r, endpoints: ['softphones'] } : r))
-    const { reports: chosen, unknown } = selectAors(withEndpoint, ['erin', 'softphones', 'FAP', 'fap003', 'FAP003', 'nobody', 'nobody'])
+    const withEndpoint = reports.map((r) =>
+      r.aor === 'phone1' ? { ...r, endpoints: ['softphones'] } : r,
+    )
+    const { reports: chosen, unknown } = selectAors(withEndpoint, [
+      'erin',
+      'softphones',
+      'FAP',
+      'fap003',
+      'FAP003',
+      'nobody',
+      'nobody',
+    ])
     expect(chosen.map((r) => r.aor)).toEqual(['FAP003', 'erin', 'phone1'])
     expect(unknown).toEqual(['FAP', 'fap003', 'nobody'])
   })
@@ -24,10 +34,19 @@ describe('selectAors', () => {
 })
 
 describe('validateName', () => {
-  it.each(['FAP003', 'FAP-003', 'a.b', '+4930123', 'x_y', 'alice@example.com', 'Müller', '東京', 'a😀', 'x'.repeat(255), '😀'.repeat(255)])(
-    'accepts %j',
-    (name) => expect(() => validateName(name, 'AOR')).not.toThrow(),
-  )
+  it.each([
+    'FAP003',
+    'FAP-003',
+    'a.b',
+    '+4930123',
+    'x_y',
+    'alice@example.com',
+    'Müller',
+    '東京',
+    'a😀',
+    'x'.repeat(255),
+    '😀'.repeat(255),
+  ])('accepts %j', (name) => expect(() => validateName(name, 'AOR')).not.toThrow())
 
   it.each([
     ['', /AOR must not be empty/],

@@ -57,7 +57,10 @@ export function listEvents(capture: string, eventName: string): Record<string, s
 }
 
 /** DBGetTree rows of registrar/contact (keys without `/registrar/contact/`) and the list's ListItems. */
-export function dbTreeRows(capture: string): { rows: { key: string; value: string }[]; listItems: number | null } {
+export function dbTreeRows(capture: string): {
+  rows: { key: string; value: string }[]
+  listItems: number | null
+} {
   const prefix = '/registrar/contact/'
   const rows = listEvents(capture, 'DBGetTreeResponse').map((e) => ({
     key: e.Key.startsWith(prefix) ? e.Key.slice(prefix.length) : e.Key,
@@ -84,11 +87,21 @@ export function capturedConfigs(): AorConfig[] {
 
 /** Qualify status of pjsipshowcontacts, astdb key (ObjectName) → Status (carol Unreachable, the rest NonQualified). */
 export function capturedQualify(): Map<string, QualifyStatus> {
-  return new Map(listEvents(readCapture('pjsipshowcontacts'), 'ContactList').map((e) => [e.ObjectName, e.Status]))
+  return new Map(
+    listEvents(readCapture('pjsipshowcontacts'), 'ContactList').map((e) => [
+      e.ObjectName,
+      e.Status,
+    ]),
+  )
 }
 
 export function capturedReports(now = CAPTURE_NOW): AorReport[] {
-  return buildReports({ contacts: capturedContacts(), configs: capturedConfigs(), qualify: capturedQualify(), now })
+  return buildReports({
+    contacts: capturedContacts(),
+    configs: capturedConfigs(),
+    qualify: capturedQualify(),
+    now,
+  })
 }
 
 export function reportOf(reports: readonly AorReport[], aor: string): AorReport {
@@ -108,7 +121,11 @@ export function keyOf(aor: string, seed: number): string {
 }
 
 /** A contact in the captured shape (same field order), parsed by the real contactFromRow. */
-export function makeContact(aor: string, seed: number, fields: Record<string, string> = {}): Contact {
+export function makeContact(
+  aor: string,
+  seed: number,
+  fields: Record<string, string> = {},
+): Contact {
   const value = JSON.stringify({ ...capturedFields(), endpoint: aor, ...fields })
   const contact = contactFromRow(keyOf(aor, seed), value)
   if (typeof contact === 'string') throw new Error(contact)

@@ -56,11 +56,16 @@ export function startIn(args: string[], opts: RunInOptions = {}): StartedIn {
     if (v === undefined) delete env[k]
     else env[k] = v
   }
-  const tty = typeof opts.tty === 'object' ? opts.tty : { stdin: opts.tty, stdout: opts.tty, stderr: opts.tty }
+  const tty =
+    typeof opts.tty === 'object'
+      ? opts.tty
+      : { stdin: opts.tty, stdout: opts.tty, stderr: opts.tty }
   const columns = typeof opts.tty === 'object' ? opts.tty.columns : undefined
   const stdout = collector(Boolean(tty.stdout), columns)
   const stderr = collector(Boolean(tty.stderr), columns)
-  const stdin = Object.assign(Readable.from(opts.stdin ? [Buffer.from(opts.stdin)] : []), { isTTY: Boolean(tty.stdin) })
+  const stdin = Object.assign(Readable.from(opts.stdin ? [Buffer.from(opts.stdin)] : []), {
+    isTTY: Boolean(tty.stdin),
+  })
   const asked: string[] = []
   const signals = opts.signals ?? new EventEmitter()
   let exited: (code: number) => void = () => {}
@@ -74,7 +79,8 @@ export function startIn(args: string[], opts: RunInOptions = {}): StartedIn {
     ask: async (question) => {
       asked.push(question)
       stderr.stream.write(question)
-      if (opts.confirm === undefined) throw new Error(`runIn: the run asked ${JSON.stringify(question)}; pass confirm`)
+      if (opts.confirm === undefined)
+        throw new Error(`runIn: the run asked ${JSON.stringify(question)}; pass confirm`)
       const yes = typeof opts.confirm === 'function' ? opts.confirm(question) : opts.confirm
       stderr.stream.write(yes ? 'y\n' : 'n\n')
       return yes
@@ -83,11 +89,19 @@ export function startIn(args: string[], opts: RunInOptions = {}): StartedIn {
     exit: (code) => exited(code),
   }
   let timer: NodeJS.Timeout | undefined
-  const killed = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), opts.killAfterMs ?? 20_000)))
+  const killed = new Promise<null>(
+    (resolve) => (timer = setTimeout(() => resolve(null), opts.killAfterMs ?? 20_000)),
+  )
   const done = (async (): Promise<RunInResult> => {
     try {
       const code = await Promise.race([main(['node', 'pjctl', ...args], io), exit, killed])
-      return { code, signal: code === null ? 'SIGKILL' : null, stdout: stdout.text(), stderr: stderr.text(), asked }
+      return {
+        code,
+        signal: code === null ? 'SIGKILL' : null,
+        stdout: stdout.text(),
+        stderr: stderr.text(),
+        asked,
+      }
     } finally {
       clearTimeout(timer)
     }
@@ -95,7 +109,10 @@ export function startIn(args: string[], opts: RunInOptions = {}): StartedIn {
   return { stdout: stdout.text, stderr: stderr.text, signals, done }
 }
 
-function collector(isTTY: boolean, columns: number | undefined): { stream: OutStream; text(): string } {
+function collector(
+  isTTY: boolean,
+  columns: number | undefined,
+): { stream: OutStream; text(): string } {
   const chunks: string[] = []
   const stream: OutStream = new Writable({
     write(chunk: Buffer | string, _encoding, callback) {

@@ -21,13 +21,22 @@ export interface RunningExporter {
   stop(): Promise<RunResult>
 }
 
-export function httpGet(port: number, path: string): Promise<{ status: number; body: string; contentType: string }> {
+export function httpGet(
+  port: number,
+  path: string,
+): Promise<{ status: number; body: string; contentType: string }> {
   return new Promise((resolve, reject) => {
     const request = get({ host: '127.0.0.1', port, path, agent: false }, (response) => {
       let body = ''
       response.setEncoding('utf8')
       response.on('data', (d: string) => (body += d))
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, body, contentType: String(response.headers['content-type'] ?? '') }))
+      response.on('end', () =>
+        resolve({
+          status: response.statusCode ?? 0,
+          body,
+          contentType: String(response.headers['content-type'] ?? ''),
+        }),
+      )
     })
     request.on('error', reject)
   })
@@ -44,7 +53,12 @@ export function sample(text: string, series: string): number | undefined {
 /** How the exporter runs: in this process (the default), or as a child process (`spawned`). */
 export type ExporterMode = 'in-process' | 'spawned'
 
-export async function startExporter(args: string[], env: Record<string, string>, killAfterMs = 120_000, mode: ExporterMode = 'in-process'): Promise<RunningExporter> {
+export async function startExporter(
+  args: string[],
+  env: Record<string, string>,
+  killAfterMs = 120_000,
+  mode: ExporterMode = 'in-process',
+): Promise<RunningExporter> {
   const argv = ['exporter', '--listen', '127.0.0.1:0', ...args]
   let stderr: () => string
   let stop: () => Promise<RunResult>
@@ -86,7 +100,8 @@ export async function startExporter(args: string[], env: Record<string, string>,
       for (;;) {
         last = await value(series)
         if (last === expected) return
-        if (Date.now() > until) throw new Error(`${series} is ${last}, expected ${expected}; stderr:\n${stderr()}`)
+        if (Date.now() > until)
+          throw new Error(`${series} is ${last}, expected ${expected}; stderr:\n${stderr()}`)
         await new Promise((r) => setTimeout(r, 25))
       }
     },

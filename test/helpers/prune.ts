@@ -29,7 +29,10 @@ export function backupDir(env: Record<string, string>): string {
 
 /** The default backup file of a prune run today (UTC date, as pjctl names it). */
 export function defaultBackup(env: Record<string, string>, server: SimAsterisk): string {
-  return join(backupDir(env), `127.0.0.1_${server.port}-${new Date().toISOString().slice(0, 10)}.jsonl`)
+  return join(
+    backupDir(env),
+    `127.0.0.1_${server.port}-${new Date().toISOString().slice(0, 10)}.jsonl`,
+  )
 }
 
 export function lockPath(env: Record<string, string>, server: SimAsterisk): string {
@@ -39,7 +42,9 @@ export function lockPath(env: Record<string, string>, server: SimAsterisk): stri
 /** registrar/contact as `key -> value`, in key order. */
 export function snapshot(server: SimAsterisk): Record<string, string> {
   const prefix = `/${CONTACT_FAMILY}/`
-  return Object.fromEntries(server.astdb.tree(CONTACT_FAMILY).map((e) => [e.key.slice(prefix.length), e.value]))
+  return Object.fromEntries(
+    server.astdb.tree(CONTACT_FAMILY).map((e) => [e.key.slice(prefix.length), e.value]),
+  )
 }
 
 /** One line of a prune backup file, as pjctl writes it. */
@@ -65,18 +70,28 @@ export function header(headers: Header[], name: string): string {
  *  ('Action' alone when it has no Key header). The AOR limits are read on a second connection at the same time. */
 export function actionLines(server: SimAsterisk): string[] {
   // the session that read the contacts (another test client may have connected first)
-  const first = (server.received.find((r) => /^(dbgettree|command)$/i.test(r.action)) ?? server.received[0])?.connection
+  const first = (
+    server.received.find((r) => /^(dbgettree|command)$/i.test(r.action)) ?? server.received[0]
+  )?.connection
   return server.received
     .filter((r) => r.connection === first && !/^(login|challenge)$/i.test(r.action))
     .map((r) => (header(r.headers, 'Key') ? `${r.action} ${header(r.headers, 'Key')}` : r.action))
 }
 
 export function keysOf(server: SimAsterisk, action: string): string[] {
-  return server.received.filter((r) => r.action.toLowerCase() === action.toLowerCase()).map((r) => header(r.headers, 'Key'))
+  return server.received
+    .filter((r) => r.action.toLowerCase() === action.toLowerCase())
+    .map((r) => header(r.headers, 'Key'))
 }
 
 /** A contact row as Asterisk stores it for a phone at `viaAddr:viaPort`. */
-export function row(aor: string, viaAddr: string, viaPort: number, userAgent: string, expirationTime: number): ContactRow {
+export function row(
+  aor: string,
+  viaAddr: string,
+  viaPort: number,
+  userAgent: string,
+  expirationTime: number,
+): ContactRow {
   const uri = `sip:${aor}@${viaAddr}:${viaPort}`
   return {
     key: contactKey(aor, uri),
@@ -104,7 +119,11 @@ export function row(aor: string, viaAddr: string, viaPort: number, userAgent: st
  * `aors` AORs (ext1000…), each with one current contact and `stale` older contacts of the same
  * phone from other ports (superseded): aors * stale stale contacts, aors * (stale + 1) in all.
  */
-export function staleSeed(now: number, aors: number, stale = 2): { rows: ContactRow[]; aors: SimAor[]; staleKeys: string[] } {
+export function staleSeed(
+  now: number,
+  aors: number,
+  stale = 2,
+): { rows: ContactRow[]; aors: SimAor[]; staleKeys: string[] } {
   const rows: ContactRow[] = []
   const staleKeys: string[] = []
   const configs: SimAor[] = []
@@ -131,13 +150,20 @@ export interface Spawned {
 }
 
 /** Runs the built CLI like test/helpers/run.ts, but hands back the child (for signals). */
-export function spawnCli(args: string[], env: Record<string, string>, killAfterMs = 20_000): Spawned {
+export function spawnCli(
+  args: string[],
+  env: Record<string, string>,
+  killAfterMs = 20_000,
+): Spawned {
   const full: Record<string, string> = {}
   for (const [k, v] of Object.entries(process.env)) {
     if (v !== undefined && !k.startsWith('PJCTL_') && k !== 'FORCE_COLOR') full[k] = v
   }
   Object.assign(full, { NO_COLOR: '1' }, env)
-  const child = spawn(process.execPath, [BIN, ...args], { env: full, stdio: ['pipe', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env: full,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  })
   let stdout = ''
   let stderr = ''
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d))
@@ -172,6 +198,7 @@ export function summaryOf(stdout: string): string {
 /** `key=value` fields of the summary line (numbers as numbers). */
 export function summaryFields(line: string): Record<string, string | number> {
   const fields: Record<string, string | number> = {}
-  for (const m of line.matchAll(/(\w[\w-]*)=("[^"]*"|\S+)/g)) fields[m[1]] = /^\d+$/.test(m[2]) ? Number(m[2]) : m[2]
+  for (const m of line.matchAll(/(\w[\w-]*)=("[^"]*"|\S+)/g))
+    fields[m[1]] = /^\d+$/.test(m[2]) ? Number(m[2]) : m[2]
   return fields
 }

@@ -60,7 +60,11 @@ export function row(spec: RowSpec): ContactRow {
   return { key: `${spec.aor};@${md5(fields.uri)}`, value: JSON.stringify(fields) }
 }
 
-export function aor(name: string, maxContacts: number, settings: Partial<Omit<SimAor, 'name'>> = {}): SimAor {
+export function aor(
+  name: string,
+  maxContacts: number,
+  settings: Partial<Omit<SimAor, 'name'>> = {},
+): SimAor {
   return defineAor(name, { maxContacts, ...settings })
 }
 
@@ -71,7 +75,9 @@ export function seedOf(rows: ContactRow[], aors: SimAor[]): SimSeed {
 /** What `asterisk -rx "database show registrar/contact"` prints for these rows (main/db.c: `%-50s: %-25s`). */
 export function dumpOf(rows: readonly ContactRow[]): string {
   const sorted = [...rows].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
-  const lines = sorted.map((r) => `${`/registrar/contact/${r.key}`.padEnd(50)}: ${r.value.padEnd(25)}`)
+  const lines = sorted.map(
+    (r) => `${`/registrar/contact/${r.key}`.padEnd(50)}: ${r.value.padEnd(25)}`,
+  )
   return `${lines.join('\n')}${lines.length ? '\n' : ''}${rows.length} results found.\n`
 }
 
@@ -100,11 +106,22 @@ interface JsonAor {
 
 /** The `aors` of a contacts --json document without `expiresIn` (runs a second apart differ only there). */
 export function stableAors(aors: JsonAor[]): unknown[] {
-  return aors.map((a) => ({ ...a, contacts: a.contacts.map(({ expiresIn: _drop, ...rest }) => rest) }))
+  return aors.map((a) => ({
+    ...a,
+    contacts: a.contacts.map(({ expiresIn: _drop, ...rest }) => rest),
+  }))
 }
 
 /** [aor, count, maxContacts, state, severity] per AOR: the gist of a report in one comparable value. */
-export function summary(aors: { aor: string; count: number; maxContacts: number | null; state: string; severity: number }[]): unknown[] {
+export function summary(
+  aors: {
+    aor: string
+    count: number
+    maxContacts: number | null
+    state: string
+    severity: number
+  }[],
+): unknown[] {
   return aors.map((a) => [a.aor, a.count, a.maxContacts, a.state, a.severity])
 }
 
@@ -127,8 +144,13 @@ export function closedPort(): Promise<number> {
 }
 
 /** Everything the sim received, as [action, headers without ActionID] per message. */
-export function actionsWithHeaders(received: { action: string; headers: [string, string][] }[]): [string, Record<string, string>][] {
-  return received.map((r) => [r.action, Object.fromEntries(r.headers.filter(([name]) => !/^(actionid|action)$/i.test(name)))])
+export function actionsWithHeaders(
+  received: { action: string; headers: [string, string][] }[],
+): [string, Record<string, string>][] {
+  return received.map((r) => [
+    r.action,
+    Object.fromEntries(r.headers.filter(([name]) => !/^(actionid|action)$/i.test(name))),
+  ])
 }
 
 /** The GetConfig actions that read the AOR limits from the config files (`--limits auto|config`), in the order sent. */
@@ -144,6 +166,13 @@ type Received = { connection: number; action: string; headers: [string, string][
  *  as [action, headers without ActionID]: pjctl reads contacts and limits on two sessions at once. */
 export function sessionsOf(received: Received[]): [string, Record<string, string>][][] {
   const byConnection = new Map<number, Received[]>()
-  for (const r of received) byConnection.set(r.connection, [...(byConnection.get(r.connection) ?? []), r])
-  return [...byConnection.keys()].sort((a, b) => a - b).map((c) => actionsWithHeaders(byConnection.get(c)!).filter(([action]) => !/^(login|logoff|challenge)$/i.test(action)))
+  for (const r of received)
+    byConnection.set(r.connection, [...(byConnection.get(r.connection) ?? []), r])
+  return [...byConnection.keys()]
+    .sort((a, b) => a - b)
+    .map((c) =>
+      actionsWithHeaders(byConnection.get(c)!).filter(
+        ([action]) => !/^(login|logoff|challenge)$/i.test(action),
+      ),
+    )
 }

@@ -22,11 +22,22 @@ export async function sim(opts: FaultySimOptions = {}): Promise<FaultySim> {
 }
 
 /** PJCTL_* variables for user `pjctl` (all classes) or another user of the sim. */
-export function envFor(server: SimAsterisk, user = 'pjctl', secret = `${user}-secret`): Record<string, string> {
-  return { PJCTL_HOST: '127.0.0.1', PJCTL_PORT: String(server.port), PJCTL_USER: user, PJCTL_SECRET: secret }
+export function envFor(
+  server: SimAsterisk,
+  user = 'pjctl',
+  secret = `${user}-secret`,
+): Record<string, string> {
+  return {
+    PJCTL_HOST: '127.0.0.1',
+    PJCTL_PORT: String(server.port),
+    PJCTL_USER: user,
+    PJCTL_SECRET: secret,
+  }
 }
 
 /** The actions the sim received, without the login (Challenge, Login) and Logoff. */
 export function actionsOf(server: SimAsterisk): string[] {
-  return server.received.filter((r) => !/^(challenge|login|logoff)$/i.test(r.action)).map((r) => r.action)
+  return server.received
+    .filter((r) => !/^(challenge|login|logoff)$/i.test(r.action))
+    .map((r) => r.action)
 }

@@ -5,7 +5,9 @@ import { gunzipSync, gzipSync } from 'node:zlib'
 import { afterEach, describe, expect, it } from 'vitest'
 import { listen, type HttpListener } from '../../src/http/server.js'
 
-const pieces = Array.from({ length: 200 }, (_, i) => Buffer.from(`pjctl_aor_contacts{server="s",aor="a${i}"} 1\n`.repeat(2700)))
+const pieces = Array.from({ length: 200 }, (_, i) =>
+  Buffer.from(`pjctl_aor_contacts{server="s",aor="a${i}"} 1\n`.repeat(2700)),
+)
 const whole = Buffer.concat(pieces)
 let http: HttpListener | null = null
 
@@ -14,19 +16,28 @@ afterEach(async () => {
   http = null
 })
 
-function fetch(port: number, headers: Record<string, string> = {}, read = true): Promise<{ headers: Record<string, unknown>; body: Buffer }> {
+function fetch(
+  port: number,
+  headers: Record<string, string> = {},
+  read = true,
+): Promise<{ headers: Record<string, unknown>; body: Buffer }> {
   return new Promise((resolve, reject) => {
     get({ host: '127.0.0.1', port, path: '/metrics', agent: false, headers }, (response) => {
       const chunks: Buffer[] = []
       if (!read) return resolve({ headers: response.headers, body: Buffer.alloc(0) })
-      response.on('data', (d: Buffer) => chunks.push(d)).on('end', () => resolve({ headers: response.headers, body: Buffer.concat(chunks) }))
+      response
+        .on('data', (d: Buffer) => chunks.push(d))
+        .on('end', () => resolve({ headers: response.headers, body: Buffer.concat(chunks) }))
     }).on('error', reject)
   })
 }
 
 describe('exporter HTTP listener', () => {
   it('sends the pieces as one body with its Content-Length, or the gzip when asked; counts answers in flight', async () => {
-    http = await listen('127.0.0.1', 0, { metrics: () => ({ body: pieces, gzipped: gzipSync(whole), contentType: 'text/plain' }), health: () => ({ ok: true, text: 'ok' }) })
+    http = await listen('127.0.0.1', 0, {
+      metrics: () => ({ body: pieces, gzipped: gzipSync(whole), contentType: 'text/plain' }),
+      health: () => ({ ok: true, text: 'ok' }),
+    })
     expect(http.sending()).toBe(0)
     const plain = await fetch(http.port)
     expect(plain.headers['content-length']).toBe(String(whole.length))

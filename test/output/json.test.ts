@@ -7,22 +7,41 @@ const text = (value: unknown): string => [...jsonPieces(value, true)].join('')
 
 describe('jsonPieces, indented', () => {
   it('writes a lazy array element by element, as JSON.stringify would', () => {
-    const aors = [{ aor: 'FAP003', contacts: [{ key: 'a', fields: { x: 'y: z' } }] }, { aor: 'bob', contacts: [] }]
+    const aors = [
+      { aor: 'FAP003', contacts: [{ key: 'a', fields: { x: 'y: z' } }] },
+      { aor: 'bob', contacts: [] },
+    ]
     const doc = { server: 'pbx1', aors: lazyMap(aors, (a) => a), problems: [] }
     expect(text(doc)).toBe(JSON.stringify({ server: 'pbx1', aors, problems: [] }, null, 2))
     expect([...jsonPieces(doc, true)].length).toBeGreaterThan(3)
   })
 
   it('nests: a fleet of servers each with a lazy array, an empty lazy array, undefined fields', () => {
-    const plain = { generatedAt: 't', servers: [{ server: 'a', aors: [1, 2], hint: undefined }, { server: 'b', aors: [] }, { server: 'c', error: 'refused' }] }
-    const lazy = { generatedAt: 't', servers: [{ server: 'a', aors: new Lazy([1, 2]), hint: undefined }, { server: 'b', aors: new Lazy([]) }, { server: 'c', error: 'refused' }] }
+    const plain = {
+      generatedAt: 't',
+      servers: [
+        { server: 'a', aors: [1, 2], hint: undefined },
+        { server: 'b', aors: [] },
+        { server: 'c', error: 'refused' },
+      ],
+    }
+    const lazy = {
+      generatedAt: 't',
+      servers: [
+        { server: 'a', aors: new Lazy([1, 2]), hint: undefined },
+        { server: 'b', aors: new Lazy([]) },
+        { server: 'c', error: 'refused' },
+      ],
+    }
     expect(text(lazy)).toBe(JSON.stringify(plain, null, 2))
   })
 
   it('property: any JSON value inside a lazy array renders exactly like JSON.stringify', () => {
     fc.assert(
       fc.property(fc.array(fc.jsonValue(), { maxLength: 5 }), fc.string(), (items, name) => {
-        expect(text({ name, items: new Lazy(items) })).toBe(JSON.stringify({ name, items }, null, 2))
+        expect(text({ name, items: new Lazy(items) })).toBe(
+          JSON.stringify({ name, items }, null, 2),
+        )
       }),
       { numRuns: 300 },
     )
@@ -33,7 +52,10 @@ describe('jsonPieces: compact unless indented', () => {
   const compact = (value: unknown): string => [...jsonPieces(value, false)].join('')
 
   it('compact is exactly JSON.stringify(value), streamed in pieces', () => {
-    const aors = [{ aor: 'FAP003', contacts: [{ key: 'a;@1', fields: { x: 'y: z' } }] }, { aor: 'bob', contacts: [] }]
+    const aors = [
+      { aor: 'FAP003', contacts: [{ key: 'a;@1', fields: { x: 'y: z' } }] },
+      { aor: 'bob', contacts: [] },
+    ]
     const doc = { server: 'pbx1', aors: lazyMap(aors, (a) => a), problems: [], hint: undefined }
     expect(compact(doc)).toBe(JSON.stringify({ server: 'pbx1', aors, problems: [] }))
     expect(compact(doc)).not.toContain('\n')
@@ -42,12 +64,21 @@ describe('jsonPieces: compact unless indented', () => {
 
   it('property: both modes render any JSON value inside nested lazy arrays like JSON.stringify', () => {
     fc.assert(
-      fc.property(fc.array(fc.jsonValue(), { maxLength: 5 }), fc.array(fc.jsonValue(), { maxLength: 3 }), fc.string(), (items, more, name) => {
-        const lazy = { name, servers: [{ items: new Lazy(items) }, { more: new Lazy(more) }], empty: new Lazy([]) }
-        const plain = { name, servers: [{ items }, { more }], empty: [] }
-        expect([...jsonPieces(lazy, false)].join('')).toBe(JSON.stringify(plain))
-        expect([...jsonPieces(lazy, true)].join('')).toBe(JSON.stringify(plain, null, 2))
-      }),
+      fc.property(
+        fc.array(fc.jsonValue(), { maxLength: 5 }),
+        fc.array(fc.jsonValue(), { maxLength: 3 }),
+        fc.string(),
+        (items, more, name) => {
+          const lazy = {
+            name,
+            servers: [{ items: new Lazy(items) }, { more: new Lazy(more) }],
+            empty: new Lazy([]),
+          }
+          const plain = { name, servers: [{ items }, { more }], empty: [] }
+          expect([...jsonPieces(lazy, false)].join('')).toBe(JSON.stringify(plain))
+          expect([...jsonPieces(lazy, true)].join('')).toBe(JSON.stringify(plain, null, 2))
+        },
+      ),
       { numRuns: 300 },
     )
   })

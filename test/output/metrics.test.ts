@@ -5,7 +5,16 @@ import { describe, expect, it } from 'vitest'
 import type { AorSummary } from '../../src/core/live.js'
 import { ExporterMetrics } from '../../src/output/metrics.js'
 
-const summary = (aor: string, over: Partial<AorSummary> = {}): AorSummary => ({ aor, count: 1, maxContacts: 2, superseded: 0, expired: 0, state: 'ok', severity: 0, ...over })
+const summary = (aor: string, over: Partial<AorSummary> = {}): AorSummary => ({
+  aor,
+  count: 1,
+  maxContacts: 2,
+  superseded: 0,
+  expired: 0,
+  state: 'ok',
+  severity: 0,
+  ...over,
+})
 const problem = (s: AorSummary): boolean => s.severity > 0 || s.superseded > 0
 
 /** The per-AOR part of the body: everything before prom-client's first family. */
@@ -18,8 +27,16 @@ describe('exporter metrics: hand-rendered per-AOR families', () => {
   it('renders exact lines for a small state, escaping \\, " and line feeds in server and AOR names', async () => {
     const metrics = new ExporterMetrics('all', problem)
     metrics.addServer('pbx "1"')
-    metrics.setAor('pbx "1"', 'FAP003', summary('FAP003', { count: 2, superseded: 1, state: 'full', severity: 2 }))
-    metrics.setAor('pbx "1"', 'we\\ird"\nname', summary('we\\ird"\nname', { maxContacts: null, expired: 3, state: 'unknown' }))
+    metrics.setAor(
+      'pbx "1"',
+      'FAP003',
+      summary('FAP003', { count: 2, superseded: 1, state: 'full', severity: 2 }),
+    )
+    metrics.setAor(
+      'pbx "1"',
+      'we\\ird"\nname',
+      summary('we\\ird"\nname', { maxContacts: null, expired: 3, state: 'unknown' }),
+    )
     expect(await perAorText(metrics)).toBe(
       [
         '# HELP pjctl_aor_contacts Unexpired contacts registered to the AOR.',
@@ -46,7 +63,7 @@ describe('exporter metrics: hand-rendered per-AOR families', () => {
     )
   })
 
-  it('replaces a changed AOR\'s lines (one state line), drops removed AORs, and with --per-aor problems only problems', async () => {
+  it("replaces a changed AOR's lines (one state line), drops removed AORs, and with --per-aor problems only problems", async () => {
     const metrics = new ExporterMetrics('problems', problem)
     metrics.addServer('s')
     metrics.setAor('s', 'a', summary('a', { count: 2, state: 'full', severity: 2 }))
@@ -79,7 +96,14 @@ describe('exporter metrics: hand-rendered per-AOR families', () => {
   it('version moves with every change a render would show, not with a set that changes nothing', () => {
     const metrics = new ExporterMetrics('all', problem)
     metrics.addServer('s')
-    const totals = () => ({ status: 0 as const, aorsByState: new Map([['ok' as const, 1]]), contacts: 1, superseded: 0, expired: 0, qualify: new Map([['NonQualified', 1]]) })
+    const totals = () => ({
+      status: 0 as const,
+      aorsByState: new Map([['ok' as const, 1]]),
+      contacts: 1,
+      superseded: 0,
+      expired: 0,
+      qualify: new Map([['NonQualified', 1]]),
+    })
     metrics.setTotals('s', totals())
     metrics.setSources('s', [{ address: '10.0.0.1', contacts: 1 }])
     const v = metrics.version

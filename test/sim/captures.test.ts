@@ -33,7 +33,14 @@ const CASES: Case[] = [
   {
     name: 'cmd_database_show_registrar_single',
     // alice alone, registered 32 s later than in the lab capture
-    options: { seed: { rows: captureSeed({ now: CAPTURED_AT + 32 }).rows.filter((row) => row.key.startsWith('alice;@')), aors: LAB.aors } },
+    options: {
+      seed: {
+        rows: captureSeed({ now: CAPTURED_AT + 32 }).rows.filter((row) =>
+          row.key.startsWith('alice;@'),
+        ),
+        aors: LAB.aors,
+      },
+    },
   },
   { name: 'cmd_database_show_registrar_contact_empty', options: EMPTY_LAB },
   { name: 'cmd_database_show_registrar_contact_FAP003' },
@@ -58,12 +65,15 @@ const CASES: Case[] = [
   {
     name: 'dbput_success',
     prepare: (sim) => sim.astdb.del(CONTACT_FAMILY, BOB_5093),
-    check: (sim) => expect(sim.astdb.get(CONTACT_FAMILY, BOB_5093)).toBe(sentValue('dbput_success')),
+    check: (sim) =>
+      expect(sim.astdb.get(CONTACT_FAMILY, BOB_5093)).toBe(sentValue('dbput_success')),
   },
   {
     name: 'dbput_expired_contact',
     check: (sim) =>
-      expect(sim.astdb.get(CONTACT_FAMILY, 'phone2;@d2ddd81387e9a1598094d9f7aad02d84')).toBe(sentValue('dbput_expired_contact')),
+      expect(sim.astdb.get(CONTACT_FAMILY, 'phone2;@d2ddd81387e9a1598094d9f7aad02d84')).toBe(
+        sentValue('dbput_expired_contact'),
+      ),
   },
   { name: 'pjsipshowaors' },
   { name: 'pjsipshowaors_no_contacts', options: EMPTY_LAB },
@@ -80,7 +90,11 @@ const CASES: Case[] = [
         .replaceAll('5071', '5073')
         .replace('1795462224', '1795462237')
       sim.astdb.put(CONTACT_FAMILY, contactKey('FAP003', 'sip:FAP003@127.0.0.1:5073'), from5073)
-      sim.astdb.put(CONTACT_FAMILY, 'phone2;@d2ddd81387e9a1598094d9f7aad02d84', sentValue('dbput_expired_contact'))
+      sim.astdb.put(
+        CONTACT_FAMILY,
+        'phone2;@d2ddd81387e9a1598094d9f7aad02d84',
+        sentValue('dbput_expired_contact'),
+      )
     },
   },
   { name: 'pjsipshowendpoint_FAP003' },
@@ -115,12 +129,20 @@ describe('the sim reproduces the Asterisk 22.10.1 captures byte for byte', () =>
     client.send(login + ping)
     await client.waitFor(/Ping: Pong\r\nTimestamp: [\d.]+\r\n\r\n/)
     const register = (aor: string, viaPort: number) =>
-      sim?.registrar.register({ aor, uri: `sip:${aor}@127.0.0.1:${viaPort}`, viaAddr: '127.0.0.1', viaPort, userAgent: 'Zoiper rv2.10.20.4' })
+      sim?.registrar.register({
+        aor,
+        uri: `sip:${aor}@127.0.0.1:${viaPort}`,
+        viaAddr: '127.0.0.1',
+        viaPort,
+        userAgent: 'Zoiper rv2.10.20.4',
+      })
     expect(register('phone1', 5084)?.code).toBe(200)
     expect(register('phone2', 5401)?.code).toBe(200)
     await client.waitFor('EndpointName: phone2\r\nRoundtripUsec: 0\r\n\r\n')
     client.send(logoff)
-    expect(withoutClock(await client.closed())).toBe(withoutClock(transcript('events_during_registrations.txt')))
+    expect(withoutClock(await client.closed())).toBe(
+      withoutClock(transcript('events_during_registrations.txt')),
+    )
   })
 
   it('events_reregister_after_db_delete: a phone re-registering after its key was deleted causes no event', async () => {
@@ -139,6 +161,8 @@ describe('the sim reproduces the Asterisk 22.10.1 captures byte for byte', () =>
     })
     expect(again.code).toBe(200)
     client.send(logoff)
-    expect(withoutClock(await client.closed())).toBe(withoutClock(transcript('events_reregister_after_db_delete.txt')))
+    expect(withoutClock(await client.closed())).toBe(
+      withoutClock(transcript('events_reregister_after_db_delete.txt')),
+    )
   })
 })

@@ -25,20 +25,30 @@ describe('actionCost: the lab table of issue 10', () => {
     ['GetConfig', 33_333, 100_000, 620, NaN],
   ])('%s at %i AORs / %i contacts: %i ms (within 25 %)', (action, aors, contacts, ms, firstMs) => {
     expect(Math.abs(total(action, aors, contacts) / ms - 1)).toBeLessThan(0.25)
-    if (!Number.isNaN(firstMs)) expect(Math.abs(actionCost(action, { aors, contacts })!.firstByteMs / firstMs - 1)).toBeLessThan(0.25)
+    if (!Number.isNaN(firstMs))
+      expect(
+        Math.abs(actionCost(action, { aors, contacts })!.firstByteMs / firstMs - 1),
+      ).toBeLessThan(0.25)
   })
 
   it('quadratic first byte for the list actions, linear for GetConfig; everything else free', () => {
-    const at = (action: string, n: number) => actionCost(action, { aors: n, contacts: n })!.firstByteMs
+    const at = (action: string, n: number) =>
+      actionCost(action, { aors: n, contacts: n })!.firstByteMs
     expect(at('PJSIPShowAors', 20_000) / at('PJSIPShowAors', 10_000)).toBeCloseTo(4)
     expect(at('PJSIPShowContacts', 20_000) / at('PJSIPShowContacts', 10_000)).toBeCloseTo(4)
     expect(at('GetConfig', 20_000) / at('GetConfig', 10_000)).toBeCloseTo(2)
-    for (const action of ['DBGetTree', 'DBGet', 'DBDel', 'Command', 'PJSIPShowEndpoint', 'Login']) expect(actionCost(action, { aors: 1e5, contacts: 1e5 })).toBeNull()
+    for (const action of ['DBGetTree', 'DBGet', 'DBDel', 'Command', 'PJSIPShowEndpoint', 'Login'])
+      expect(actionCost(action, { aors: 1e5, contacts: 1e5 })).toBeNull()
   })
 })
 
 describe('SimAsterisk with the cost model on', () => {
-  const login = amiMessage('Action: Login', 'Username: pjctl', 'Secret: pjctl-secret', 'Events: off')
+  const login = amiMessage(
+    'Action: Login',
+    'Username: pjctl',
+    'Secret: pjctl-secret',
+    'Events: off',
+  )
   const seed = generateRows({ count: 4_000, now: 1_800_000_000, aors: 2_000 })
 
   it('off by default: no action books the modelled core', async () => {
@@ -69,7 +79,9 @@ describe('SimAsterisk with the cost model on', () => {
       client.send(login)
       await client.waitFor('Authentication accepted')
       const cheap = performance.now()
-      client.send(amiMessage('Action: DBGet', 'Family: registrar/contact', 'Key: nosuch', 'ActionID: cheap'))
+      client.send(
+        amiMessage('Action: DBGet', 'Family: registrar/contact', 'Key: nosuch', 'ActionID: cheap'),
+      )
       await client.waitFor('Database entry not found', 10_000)
       expect(performance.now() - cheap).toBeLessThan(5_000)
       client.destroy()

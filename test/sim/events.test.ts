@@ -13,10 +13,23 @@ afterEach(async () => {
   sim = undefined
 })
 
-const PHONE = { aor: 'phone1', uri: 'sip:phone1@127.0.0.1:5084', viaAddr: '127.0.0.1', viaPort: 5084, userAgent: 'Zoiper rv2.10.20.4' }
+const PHONE = {
+  aor: 'phone1',
+  uri: 'sip:phone1@127.0.0.1:5084',
+  viaAddr: '127.0.0.1',
+  viaPort: 5084,
+  userAgent: 'Zoiper rv2.10.20.4',
+}
 
-async function emptySim(now: () => number = () => Math.floor(Date.now() / 1000), interval = 0): Promise<SimAsterisk> {
-  return startSim({ seed: { rows: [], aors: [defineAor('phone1', { maxContacts: 4 })] }, now, contactExpirationCheckInterval: interval })
+async function emptySim(
+  now: () => number = () => Math.floor(Date.now() / 1000),
+  interval = 0,
+): Promise<SimAsterisk> {
+  return startSim({
+    seed: { rows: [], aors: [defineAor('phone1', { maxContacts: 4 })] },
+    now,
+    contactExpirationCheckInterval: interval,
+  })
 }
 
 async function listen(port: number, user = 'pjctl'): Promise<RawClient> {
@@ -28,7 +41,8 @@ async function listen(port: number, user = 'pjctl'): Promise<RawClient> {
 
 const removed = (uri: string): string =>
   `Event: ContactStatus\r\nPrivilege: system,all\r\nURI: ${uri}\r\nContactStatus: Removed\r\nAOR: phone1\r\nEndpointName: phone1\r\nRoundtripUsec: 0\r\n\r\n`
-const UNREACHABLE = 'Event: PeerStatus\r\nPrivilege: system,all\r\nChannelType: PJSIP\r\nPeer: PJSIP/phone1\r\nPeerStatus: Unreachable\r\n\r\n'
+const UNREACHABLE =
+  'Event: PeerStatus\r\nPrivilege: system,all\r\nChannelType: PJSIP\r\nPeer: PJSIP/phone1\r\nPeerStatus: Unreachable\r\n\r\n'
 
 describe('sim events', () => {
   it('an unREGISTER: ContactStatus Removed, then PeerStatus Unreachable for the last contact only', async () => {
@@ -38,10 +52,17 @@ describe('sim events', () => {
     sim.registrar.register({ ...PHONE, uri: 'sip:phone1@127.0.0.1:5085', viaPort: 5085 })
     sim.registrar.register({ ...PHONE, expires: 0 })
     await client.waitFor(removed(PHONE.uri))
-    sim.registrar.register({ ...PHONE, uri: 'sip:phone1@127.0.0.1:5085', viaPort: 5085, expires: 0 })
+    sim.registrar.register({
+      ...PHONE,
+      uri: 'sip:phone1@127.0.0.1:5085',
+      viaPort: 5085,
+      expires: 0,
+    })
     const text = await client.waitFor(UNREACHABLE)
     expect(text.split('ContactStatus: Removed').length - 1).toBe(2)
-    expect(text.indexOf(removed('sip:phone1@127.0.0.1:5085'))).toBeLessThan(text.indexOf(UNREACHABLE))
+    expect(text.indexOf(removed('sip:phone1@127.0.0.1:5085'))).toBeLessThan(
+      text.indexOf(UNREACHABLE),
+    )
     expect(text.split('PeerStatus: Unreachable').length - 1).toBe(1)
     client.destroy()
   })
@@ -77,10 +98,22 @@ describe('sim events', () => {
     const other = await listen(sim.port)
     const ro = await listen(sim.port, 'pjro')
     const sender = await listen(sim.port)
-    sender.send(amiMessage('Action: UserEvent', 'ActionID: a1', 'UserEvent: pjctl', 'Change: deleted', 'Keys: 1', 'Key1: phone1;@abc'))
-    const event = 'Event: UserEvent\r\nPrivilege: user,all\r\nUserEvent: pjctl\r\nActionID: a1\r\nChange: deleted\r\nKeys: 1\r\nKey1: phone1;@abc\r\n\r\n'
+    sender.send(
+      amiMessage(
+        'Action: UserEvent',
+        'ActionID: a1',
+        'UserEvent: pjctl',
+        'Change: deleted',
+        'Keys: 1',
+        'Key1: phone1;@abc',
+      ),
+    )
+    const event =
+      'Event: UserEvent\r\nPrivilege: user,all\r\nUserEvent: pjctl\r\nActionID: a1\r\nChange: deleted\r\nKeys: 1\r\nKey1: phone1;@abc\r\n\r\n'
     const sent = await sender.waitFor(event)
-    expect(sent.indexOf('Response: Success\r\nActionID: a1\r\nMessage: Event Sent\r\n\r\n')).toBeLessThan(sent.indexOf(event))
+    expect(
+      sent.indexOf('Response: Success\r\nActionID: a1\r\nMessage: Event Sent\r\n\r\n'),
+    ).toBeLessThan(sent.indexOf(event))
     await other.waitFor(event)
     await sleep(50)
     expect(ro.received).not.toContain('UserEvent')

@@ -9,12 +9,21 @@ import { afterLogin, amiMessage, loggedIn, rawClient, sleep, startLab } from './
 
 const FAP003_5071 = 'FAP003;@e6b0e56f68ce8a45f643c8c7fd05c854'
 const DB_GET_TREE = amiMessage('Action: DBGetTree', 'ActionID: tree', 'Family: registrar/contact')
-const DATABASE_SHOW = amiMessage('Action: Command', 'ActionID: show', 'Command: database show registrar/contact')
+const DATABASE_SHOW = amiMessage(
+  'Action: Command',
+  'ActionID: show',
+  'Command: database show registrar/contact',
+)
 const PING = amiMessage('Action: Ping', 'ActionID: ping')
 
 /** An action on one key of registrar/contact. */
 const onKey = (action: string, actionId: string, key = FAP003_5071) =>
-  amiMessage(`Action: ${action}`, `ActionID: ${actionId}`, 'Family: registrar/contact', `Key: ${key}`)
+  amiMessage(
+    `Action: ${action}`,
+    `ActionID: ${actionId}`,
+    'Family: registrar/contact',
+    `Key: ${key}`,
+  )
 
 let sim: SimAsterisk | undefined
 afterEach(async () => {
@@ -55,7 +64,7 @@ describe('faults', () => {
     expect(target.received.map((action) => action.action)).toEqual(['Login'])
   })
 
-  it('stall: the first afterBytes bytes of that action\'s answer, then silence, the connection open', async () => {
+  it("stall: the first afterBytes bytes of that action's answer, then silence, the connection open", async () => {
     const target = await lab({ faults: { stall: { action: 'dbgettree', afterBytes: 40 } } })
     const client = await loggedIn(target)
     client.send(DB_GET_TREE + PING)
@@ -65,13 +74,17 @@ describe('faults', () => {
     expect(target.connections).toBe(1)
   })
 
-  it('closeMidAnswer: the first afterBytes bytes of that action\'s answer, then the connection closes', async () => {
-    const target = await lab({ faults: { closeMidAnswer: { action: 'PJSIPShowContacts', afterBytes: 100 } } })
+  it("closeMidAnswer: the first afterBytes bytes of that action's answer, then the connection closes", async () => {
+    const target = await lab({
+      faults: { closeMidAnswer: { action: 'PJSIPShowContacts', afterBytes: 100 } },
+    })
     const client = await loggedIn(target)
     client.send(amiMessage('Action: PJSIPShowContacts', 'ActionID: contacts'))
     const answer = afterLogin(await client.closed())
     expect(Buffer.byteLength(answer, 'latin1')).toBe(100)
-    expect(answer.startsWith('Response: Success\r\nActionID: contacts\r\nEventList: start\r\n')).toBe(true)
+    expect(
+      answer.startsWith('Response: Success\r\nActionID: contacts\r\nEventList: start\r\n'),
+    ).toBe(true)
   })
 
   it('dropOutputLines: Command loses contact lines but still says 13 results found', async () => {
@@ -94,12 +107,13 @@ describe('faults', () => {
     expect(count(answer, /^ActionID: get-1-wrong\r$/gm)).toBe(3)
   })
 
-  it('duplicateResponse: that action\'s answer comes twice', async () => {
+  it("duplicateResponse: that action's answer comes twice", async () => {
     const target = await lab({ faults: { duplicateResponse: 'DBDel' } })
     const client = await loggedIn(target)
     client.send(onKey('DBDel', 'del') + PING)
     const answer = afterLogin(await client.waitFor('Ping: Pong'))
-    const deleted = 'Response: Success\r\nActionID: del\r\nMessage: Key deleted successfully\r\n\r\n'
+    const deleted =
+      'Response: Success\r\nActionID: del\r\nMessage: Key deleted successfully\r\n\r\n'
     expect(answer.startsWith(deleted + deleted)).toBe(true)
   })
 
@@ -108,14 +122,22 @@ describe('faults', () => {
     const client = await loggedIn(target)
     client.send(
       onKey('DBDel', 'del') +
-        amiMessage('Action: Command', 'ActionID: cli', `Command: database del registrar/contact ${FAP003_5071}`),
+        amiMessage(
+          'Action: Command',
+          'ActionID: cli',
+          `Command: database del registrar/contact ${FAP003_5071}`,
+        ),
     )
-    const answer = afterLogin(await client.waitFor('Output: Database entry could not be removed.\r\n\r\n'))
-    expect(answer).toContain('Response: Error\r\nActionID: del\r\nMessage: Database entry could not be deleted\r\n\r\n')
+    const answer = afterLogin(
+      await client.waitFor('Output: Database entry could not be removed.\r\n\r\n'),
+    )
+    expect(answer).toContain(
+      'Response: Error\r\nActionID: del\r\nMessage: Database entry could not be deleted\r\n\r\n',
+    )
     expect(target.astdb.get(CONTACT_FAMILY, FAP003_5071)).toBeDefined()
   })
 
-  it('beforeAction: runs (and is awaited) before each answer, e.g. to change a value between a prune\'s plan and its delete', async () => {
+  it("beforeAction: runs (and is awaited) before each answer, e.g. to change a value between a prune's plan and its delete", async () => {
     const seen: string[] = []
     const target = await lab({
       faults: {
@@ -130,8 +152,7 @@ describe('faults', () => {
     })
     const answer = await ask(
       target,
-      onKey('DBDel', 'del', 'nosuchkey') +
-        onKey('DBGet', 'get'),
+      onKey('DBDel', 'del', 'nosuchkey') + onKey('DBGet', 'get'),
       'DBGetComplete',
     )
     expect(answer).toContain('Val: {"changed":"yes"}\r\n')
@@ -163,14 +184,22 @@ describe('faults', () => {
   it('setFaults: changes the faults of a running sim', async () => {
     const target = await lab()
     target.setFaults({ wrongActionId: 'Ping' })
-    expect(await ask(target, amiMessage('Action: Ping', 'ActionID: p'), 'Ping: Pong')).toMatch(/^ActionID: p-wrong\r$/m)
+    expect(await ask(target, amiMessage('Action: Ping', 'ActionID: p'), 'Ping: Pong')).toMatch(
+      /^ActionID: p-wrong\r$/m,
+    )
     target.setFaults({})
-    expect(await ask(target, amiMessage('Action: Ping', 'ActionID: p'), 'Ping: Pong')).toMatch(/^ActionID: p\r$/m)
+    expect(await ask(target, amiMessage('Action: Ping', 'ActionID: p'), 'Ping: Pong')).toMatch(
+      /^ActionID: p\r$/m,
+    )
   })
 
   it('writetimeoutMs: a client that stops reading loses parts of a big Command answer, silently', async () => {
     const now = 1_800_000_000
-    sim = await startSim({ seed: generateRows({ count: 20000, now }), now: () => now, writetimeoutMs: 20 })
+    sim = await startSim({
+      seed: generateRows({ count: 20000, now }),
+      now: () => now,
+      writetimeoutMs: 20,
+    })
     const client = await loggedIn(sim)
     client.send(DATABASE_SHOW)
     // stop reading once the answer flows: the socket buffers fill, the sim's writes time out

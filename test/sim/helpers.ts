@@ -25,7 +25,11 @@ export function withoutClock(text: string): string {
 
 /** The captured lab, with the captured expiration_times and a clock stopped at the capture (faults may be injected). */
 export function startLab(options: FaultySimOptions = {}): Promise<FaultySim> {
-  return startFaultySim({ seed: captureSeed({ now: CAPTURED_AT }), now: () => CAPTURED_AT, ...options })
+  return startFaultySim({
+    seed: captureSeed({ now: CAPTURED_AT }),
+    now: () => CAPTURED_AT,
+    ...options,
+  })
 }
 
 /** An AMI message: header lines and the blank line. */
@@ -86,7 +90,11 @@ export function rawClient(port: number): Promise<RawClient> {
         }
         const timer = setTimeout(() => {
           cleanup()
-          rejectWait(new Error(`timed out waiting for ${what}; received: ${JSON.stringify(received().slice(-300))}`))
+          rejectWait(
+            new Error(
+              `timed out waiting for ${what}; received: ${JSON.stringify(received().slice(-300))}`,
+            ),
+          )
         }, timeoutMs)
         waiters.add(check)
         check('')
@@ -109,7 +117,11 @@ export function rawClient(port: number): Promise<RawClient> {
           return ended
         },
         waitFor: (pattern, timeoutMs = 2000) =>
-          until(typeof pattern === 'string' ? containing(pattern) : () => pattern.test(received()), String(pattern), timeoutMs),
+          until(
+            typeof pattern === 'string' ? containing(pattern) : () => pattern.test(received()),
+            String(pattern),
+            timeoutMs,
+          ),
         closed: (timeoutMs = 2000) => until(() => ended, 'the server to close', timeoutMs),
         pause: () => socket.pause(),
         resume: () => socket.resume(),
@@ -128,9 +140,21 @@ export async function replay(sim: SimAsterisk, name: string): Promise<string> {
 }
 
 /** A connection logged in as `username` with `Events: off` (no FullyBooted), banner and Login answer consumed. */
-export async function loggedIn(sim: SimAsterisk, username = 'pjctl', secret = `${username}-secret`): Promise<RawClient> {
+export async function loggedIn(
+  sim: SimAsterisk,
+  username = 'pjctl',
+  secret = `${username}-secret`,
+): Promise<RawClient> {
   const client = await rawClient(sim.port)
-  client.send(amiMessage('Action: Login', 'ActionID: login', `Username: ${username}`, `Secret: ${secret}`, 'Events: off'))
+  client.send(
+    amiMessage(
+      'Action: Login',
+      'ActionID: login',
+      `Username: ${username}`,
+      `Secret: ${secret}`,
+      'Events: off',
+    ),
+  )
   await client.waitFor('Message: Authentication accepted\r\n\r\n')
   return client
 }

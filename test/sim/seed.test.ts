@@ -27,16 +27,21 @@ describe('captureSeed', () => {
   it('holds the 13 captured rows byte for byte, keyed <aor>;@md5(uri)', () => {
     const { rows } = captureSeed({ now: CAPTURED_AT })
     const dump = transcript('cli_database_show_registrar_contact.txt')
-    expect(rows.map((row) => `/registrar/contact/${row.key}: ${row.value}\n`).join('') + '13 results found.\n').toBe(dump)
-    for (const row of rows) expect(row.key).toBe(`${row.key.split(';@')[0]};@${md5(parse(row.value).uri)}`)
+    expect(
+      rows.map((row) => `/registrar/contact/${row.key}: ${row.value}\n`).join('') +
+        '13 results found.\n',
+    ).toBe(dump)
+    for (const row of rows)
+      expect(row.key).toBe(`${row.key.split(';@')[0]};@${md5(parse(row.value).uri)}`)
   })
 
   it('moves every expiration_time by now - CAPTURED_AT', () => {
-    const at = (now: number) => captureSeed({ now }).rows.map((row) => Number(parse(row.value).expiration_time))
+    const at = (now: number) =>
+      captureSeed({ now }).rows.map((row) => Number(parse(row.value).expiration_time))
     expect(at(CAPTURED_AT + 1000)).toEqual(at(CAPTURED_AT).map((time) => time + 1000))
   })
 
-  it('has the lab\'s nine AORs and carol Unreachable', () => {
+  it("has the lab's nine AORs and carol Unreachable", () => {
     const seed = captureSeed({ now: CAPTURED_AT })
     expect(seed.aors.map((aor) => [aor.name, aor.maxContacts, aor.removeExisting])).toEqual([
       ['FAP003', 2, false],
@@ -67,19 +72,24 @@ describe('the CLI prints the lab as `asterisk -rx` did', () => {
 
   it('database show registrar/contact, empty', () => {
     const aors = captureSeed({ now: CAPTURED_AT }).aors
-    expect(cliText('database show registrar/contact', { seed: { rows: [], aors } })).toBe(transcript('cli_database_show_registrar_contact_empty.txt'))
+    expect(cliText('database show registrar/contact', { seed: { rows: [], aors } })).toBe(
+      transcript('cli_database_show_registrar_contact_empty.txt'),
+    )
   })
 })
 
 describe('lockoutSeed', () => {
   const now = 1_800_000_000
   const seed = lockoutSeed({ now })
-  const contactsOf = (aor: string) => seed.rows.filter((row) => row.key.startsWith(`${aor};@`)).map((row) => parse(row.value))
+  const contactsOf = (aor: string) =>
+    seed.rows.filter((row) => row.key.startsWith(`${aor};@`)).map((row) => parse(row.value))
 
   it('fills FAP003 (max_contacts 2, remove_existing no) with one Grandstream seen from two ports, the older expiring sooner', () => {
     const fap003 = seed.aors.find((aor) => aor.name === 'FAP003')
     expect(fap003).toMatchObject({ maxContacts: 2, removeExisting: false })
-    const [first, second] = contactsOf('FAP003').sort((a, b) => Number(a.expiration_time) - Number(b.expiration_time))
+    const [first, second] = contactsOf('FAP003').sort(
+      (a, b) => Number(a.expiration_time) - Number(b.expiration_time),
+    )
     expect(first.user_agent).toBe('Grandstream GXP2130 1.0.11.3')
     expect(second.user_agent).toBe(first.user_agent)
     expect(second.via_addr).toBe(first.via_addr)
@@ -94,7 +104,7 @@ describe('lockoutSeed', () => {
     }
   })
 
-  it('keys every row <aor>;@md5(uri), values in Asterisk\'s field order', () => {
+  it("keys every row <aor>;@md5(uri), values in Asterisk's field order", () => {
     for (const row of seed.rows) {
       const value = parse(row.value)
       expect(row.key).toBe(contactKey(row.key.split(';@')[0], value.uri))
@@ -111,7 +121,7 @@ describe('generateRows', () => {
     expect(generateRows({ count: 10000, now })).toEqual(lab)
   })
 
-  it('makes count rows with unique keys <aor>;@md5(uri) over AORs ext1000…, in Asterisk\'s field order', () => {
+  it("makes count rows with unique keys <aor>;@md5(uri) over AORs ext1000…, in Asterisk's field order", () => {
     expect(lab.rows).toHaveLength(10000)
     expect(new Set(lab.rows.map((row) => row.key)).size).toBe(10000)
     expect(lab.aors[0].name).toBe('ext1000')
@@ -130,7 +140,9 @@ describe('generateRows', () => {
       const value = parse(row.value)
       byAor.set(value.endpoint, [...(byAor.get(value.endpoint) ?? []), value])
     }
-    const full = small.aors.filter((aor) => !aor.removeExisting && byAor.get(aor.name)?.length === aor.maxContacts)
+    const full = small.aors.filter(
+      (aor) => !aor.removeExisting && byAor.get(aor.name)?.length === aor.maxContacts,
+    )
     expect(full).toHaveLength(25)
     for (const aor of full) {
       const [newer, older] = byAor.get(aor.name) ?? []

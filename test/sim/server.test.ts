@@ -21,22 +21,45 @@ async function lab(options: Parameters<typeof startLab>[0] = {}): Promise<SimAst
 }
 
 const registerPhone2 = (target: SimAsterisk) =>
-  target.registrar.register({ aor: 'phone2', uri: 'sip:phone2@127.0.0.1:5401', viaAddr: '127.0.0.1', viaPort: 5401, userAgent: 'Zoiper rv2.10.20.4' })
+  target.registrar.register({
+    aor: 'phone2',
+    uri: 'sip:phone2@127.0.0.1:5401',
+    viaAddr: '127.0.0.1',
+    viaPort: 5401,
+    userAgent: 'Zoiper rv2.10.20.4',
+  })
 
 describe('reading messages', () => {
   it('answers an action before Login with Permission denied and keeps the connection', async () => {
     const target = await lab()
     const client = await rawClient(target.port)
-    client.send(amiMessage('Action: DBGet', 'ActionID: early', 'Family: registrar/contact', `Key: ${FAP003_5071}`))
+    client.send(
+      amiMessage(
+        'Action: DBGet',
+        'ActionID: early',
+        'Family: registrar/contact',
+        `Key: ${FAP003_5071}`,
+      ),
+    )
     await client.waitFor('Response: Error\r\nActionID: early\r\nMessage: Permission denied\r\n\r\n')
-    client.send(amiMessage('Action: Login', 'ActionID: login', 'Username: pjctl', 'Secret: pjctl-secret', 'Events: off'))
+    client.send(
+      amiMessage(
+        'Action: Login',
+        'ActionID: login',
+        'Username: pjctl',
+        'Secret: pjctl-secret',
+        'Events: off',
+      ),
+    )
     await client.waitFor('Message: Authentication accepted\r\n\r\n')
   })
 
   it('reads whole messages whatever the header order and case (asterisk-manager sorts them), and records them as sent', async () => {
     const target = await lab()
     const client = await loggedIn(target)
-    client.send(`ActionID: 1\r\nAction: dbget\r\nFAMILY: registrar/contact\r\nkey:${FAP003_5071}\r\n\r\n`)
+    client.send(
+      `ActionID: 1\r\nAction: dbget\r\nFAMILY: registrar/contact\r\nkey:${FAP003_5071}\r\n\r\n`,
+    )
     const answer = afterLogin(await client.waitFor('ListItems: 1\r\n\r\n'))
     expect(answer).toMatch(/^Response: Success\r\nActionID: 1\r\nEventList: start\r\n/)
     expect(answer).toContain(`Family: registrar/contact\r\nKey: ${FAP003_5071}\r\nVal: {"via_addr"`)
@@ -57,7 +80,9 @@ describe('reading messages', () => {
     const client = await loggedIn(target)
     client.send('Action: Ping\nActionID: lf\n\nActionID: none\r\n\r\n')
     const answer = afterLogin(await client.waitFor('Message: Missing action in request\r\n\r\n'))
-    expect(answer).toMatch(/^Response: Success\r\nActionID: lf\r\nPing: Pong\r\nTimestamp: \d+\.\d{6}\r\n\r\nResponse: Error\r\nActionID: none\r\n/)
+    expect(answer).toMatch(
+      /^Response: Success\r\nActionID: lf\r\nPing: Pong\r\nTimestamp: \d+\.\d{6}\r\n\r\nResponse: Error\r\nActionID: none\r\n/,
+    )
   })
 
   it('runs a CLI command it does not know as Asterisk does', async () => {
@@ -71,11 +96,15 @@ describe('reading messages', () => {
     )
   })
 
-  it('runs database put and get over Command, with the CLI\'s quoting', async () => {
+  it("runs database put and get over Command, with the CLI's quoting", async () => {
     const target = await lab()
     const client = await loggedIn(target)
     client.send(
-      amiMessage('Action: Command', 'ActionID: put', 'Command: database put test "some key" "a \\"quoted\\" value"') +
+      amiMessage(
+        'Action: Command',
+        'ActionID: put',
+        'Command: database put test "some key" "a \\"quoted\\" value"',
+      ) +
         amiMessage('Action: Command', 'ActionID: get', 'Command: database get test "some key"') +
         amiMessage('Action: Command', 'ActionID: miss', 'Command: database get test nokey'),
     )
@@ -88,14 +117,22 @@ describe('reading messages', () => {
 
 describe('users and events', () => {
   it('lets users override the defaults; any one write class allows an action', async () => {
-    const target = await lab({ users: [{ username: 'ops', secret: 's3', write: ['reporting', 'command'] }] })
+    const target = await lab({
+      users: [{ username: 'ops', secret: 's3', write: ['reporting', 'command'] }],
+    })
     const client = await loggedIn(target, 'ops', 's3')
     client.send(
-      amiMessage('Action: DBDel', 'ActionID: del', 'Family: registrar/contact', `Key: ${FAP003_5071}`) +
-        amiMessage('Action: Command', 'ActionID: cmd', 'Command: core show version'),
+      amiMessage(
+        'Action: DBDel',
+        'ActionID: del',
+        'Family: registrar/contact',
+        `Key: ${FAP003_5071}`,
+      ) + amiMessage('Action: Command', 'ActionID: cmd', 'Command: core show version'),
     )
     const answer = afterLogin(await client.waitFor('Output: Asterisk 22.10.1'))
-    expect(answer).toMatch(/^Response: Error\r\nActionID: del\r\nMessage: Permission denied\r\n\r\n/)
+    expect(answer).toMatch(
+      /^Response: Error\r\nActionID: del\r\nMessage: Permission denied\r\n\r\n/,
+    )
   })
 
   it('ListCommands lists the actions the user may run, as Asterisk 22 writes them (`Synopsis.  (Priv: classes,all)`)', async () => {
@@ -106,7 +143,9 @@ describe('users and events', () => {
     const lines = answer.split('\r\n')
     expect(lines.slice(0, 2)).toEqual(['Response: Success', 'ActionID: lc'])
     // as captured from the lab for user pjctl: `DBGetTree: Get DB entries, optionally at a particular family/key  (Priv: system,reporting,all)`
-    expect(lines).toContain('DBGetTree: Get DB entries, optionally at a particular family/key  (Priv: system,reporting,all)')
+    expect(lines).toContain(
+      'DBGetTree: Get DB entries, optionally at a particular family/key  (Priv: system,reporting,all)',
+    )
     expect(lines).toContain('ListCommands: List available manager commands.  (Priv: <none>)')
     expect(lines.some((l) => l.startsWith('Command:') || l.startsWith('DBDel:'))).toBe(false)
   })
@@ -132,15 +171,30 @@ describe('users and events', () => {
 
 describe('Asterisk 13', () => {
   it('greets as AMI 2.10.6, answers Command with Response: Follows and raw output, and does not know DBGetTree', async () => {
-    sim = await startSim({ version: '13', seed: { rows: [], aors: [defineAor('alice', { maxContacts: 1 })] } })
+    sim = await startSim({
+      version: '13',
+      seed: { rows: [], aors: [defineAor('alice', { maxContacts: 1 })] },
+    })
     sim.astdb.put(CONTACT_FAMILY, 'alice;@1', '{"a":"b"}')
     const client = await rawClient(sim.port)
     client.send(
-      amiMessage('Action: Login', 'ActionID: l', 'Username: pjctl', 'Secret: pjctl-secret', 'Events: off') +
-        amiMessage('Action: Command', 'ActionID: show', 'Command: database show registrar/contact') +
+      amiMessage(
+        'Action: Login',
+        'ActionID: l',
+        'Username: pjctl',
+        'Secret: pjctl-secret',
+        'Events: off',
+      ) +
+        amiMessage(
+          'Action: Command',
+          'ActionID: show',
+          'Command: database show registrar/contact',
+        ) +
         amiMessage('Action: DBGetTree', 'ActionID: tree', 'Family: registrar/contact'),
     )
-    const received = await client.waitFor('Use Action: ListCommands to show available commands.\r\n\r\n')
+    const received = await client.waitFor(
+      'Use Action: ListCommands to show available commands.\r\n\r\n',
+    )
     expect(received.startsWith('Asterisk Call Manager/2.10.6\r\n')).toBe(true)
     expect(afterLogin(received)).toBe(
       'Response: Follows\r\nPrivilege: Command\r\nActionID: show\r\n' +
@@ -161,13 +215,19 @@ describe('state and scale', () => {
     client.send(amiMessage('Action: PJSIPShowAors', 'ActionID: aors'))
     const answer = await client.waitFor('AorListComplete')
     expect(answer).toContain('Contacts: bob/sip:bob@127.0.0.1:5092\r\n')
-    expect(target.astdb.get(CONTACT_FAMILY, 'bob;@6eb848a7f68f517e9b726b1c8fe974c0')).toBeUndefined()
+    expect(
+      target.astdb.get(CONTACT_FAMILY, 'bob;@6eb848a7f68f517e9b726b1c8fe974c0'),
+    ).toBeUndefined()
     expect(target.astdb.size).toBe(12)
   })
 
   it('serves 20,000 contacts over DBGetTree in 64 KiB chunks, every one of them', async () => {
     const now = CAPTURED_AT
-    sim = await startSim({ seed: generateRows({ count: 20000, now }), now: () => now, chunkSize: 64 * 1024 })
+    sim = await startSim({
+      seed: generateRows({ count: 20000, now }),
+      now: () => now,
+      chunkSize: 64 * 1024,
+    })
     const client = await loggedIn(sim)
     client.send(amiMessage('Action: DBGetTree', 'ActionID: tree', 'Family: registrar/contact'))
     const answer = await client.waitFor('ListItems: 20000\r\n\r\n', 10000)
