@@ -320,7 +320,7 @@ export async function asteriskBench(
   const bulk = (key: string) => /^\d+;@/.test(key) && Number(key.split(';@')[0]) >= 2000
   if ([...found.keys()].some(bulk))
     throw new Error(
-      'the lab already holds bulk contacts (AORs 2000…): clean it first (README of the lab, Scale)',
+      'the lab already holds bulk contacts (AORs 2000…): clean it first (lab/README.md, Scale)',
     )
   const tidy = async () => {
     const now = await astdbContacts()

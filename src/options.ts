@@ -1,5 +1,5 @@
 // Every option pjctl has, declared once as data. src/cli.ts turns these into commander
-// options; the README's option table is checked against this file by a test.
+// options; the docs (README.md, docs/) are checked against this file by a test.
 // An option that is not here does not exist. A leaf module: imports only ./errors and ./text.
 
 import { UsageError } from './errors.js'

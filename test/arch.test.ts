@@ -1,4 +1,4 @@
-// The layering the README promises, checked on the source: each rule names the only place allowed.
+// The layering docs/architecture.md describes, checked on the source: each rule names the only place allowed.
 import { readdirSync, readFileSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
 import { describe, expect, it } from 'vitest'

@@ -1,26 +1,86 @@
-// The README is the front door: every option pjctl has is documented there, and nothing it documents is gone.
-import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
+// The README is the front door and docs/ the reference: every command has its page, every option
+// pjctl has is documented, nothing documented is gone, and the README stays short.
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { join, relative } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { OPTIONS } from '../src/options.js'
 import { COMMANDS } from '../src/commands/index.js'
+import { commandDocs } from '../src/usage.js'
+
+const ROOT = join(__dirname, '..')
+const README = readFileSync(join(ROOT, 'README.md'), 'utf8')
+
+function markdown(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory()
+      ? markdown(join(dir, e.name))
+      : e.name.endsWith('.md')
+        ? [join(dir, e.name)]
+        : [],
+  )
+}
+
+/** README.md and every page under docs/, by path relative to the repository. */
+const PAGES = new Map<string, string>([
+  ['README.md', README],
+  ...markdown(join(ROOT, 'docs')).map(
+    (path) => [relative(ROOT, path), readFileSync(path, 'utf8')] as [string, string],
+  ),
+])
+const ALL = [...PAGES.values()].join('\n')
+
+/** A command's own page. */
+const pageOf = (command: string): string =>
+  PAGES.get(`docs/commands/${command}.md`) ?? `(no docs/commands/${command}.md)`
 
 /** `-H, --host <host>` → `--host`. */
 function longFlag(flag: string | undefined): string | undefined {
   return flag ? /--[a-z][a-z-]*/.exec(flag)?.[0] : undefined
 }
 
-const README = readFileSync(join(__dirname, '..', 'README.md'), 'utf8')
+describe('README and docs/', () => {
+  it('the README is at most 400 lines', () => {
+    expect(README.split('\n').length).toBeLessThanOrEqual(400)
+  })
 
-describe('README', () => {
+  it('every command has its page in docs/commands/, named in the README and linked from it', () => {
+    for (const command of COMMANDS) {
+      expect(pageOf(command.name)).toContain(`# \`pjctl ${command.name}`)
+      expect(README).toContain(`pjctl ${command.name}`)
+      expect(README).toContain(`(docs/commands/${command.name}.md)`)
+    }
+  })
+
+  it("documents each command's own options on that command's page", () => {
+    // Connection options and the output switches every command takes are documented once, in the README.
+    const shared = new Set(['--no-color', '--quiet', '--debug', '--format', '--json'])
+    const missing: string[] = []
+    for (const doc of commandDocs()) {
+      const page = pageOf(doc.name)
+      for (const flag of doc.flags) {
+        if (flag.group === 'connection' || shared.has(flag.long)) continue
+        if (!page.includes(`\`${flag.long}`)) missing.push(`${doc.name} ${flag.long}`)
+      }
+    }
+    expect(missing).toEqual([])
+  })
+
   it('documents every flag and environment variable in src/options.ts', () => {
     const missing: string[] = []
     for (const spec of Object.values(OPTIONS) as { flag?: string; env?: string }[]) {
       const flag = longFlag(spec.flag)
-      if (flag && !README.includes(`\`${flag}`)) missing.push(flag)
-      if (spec.env && !README.includes(spec.env)) missing.push(spec.env)
+      if (flag && !ALL.includes(`\`${flag}`)) missing.push(flag)
+      if (spec.env && !ALL.includes(spec.env)) missing.push(spec.env)
     }
     expect(missing).toEqual([])
+  })
+
+  it('documents every connection option in the README', () => {
+    const missing = commandDocs()
+      .flatMap((doc) => doc.flags)
+      .filter((flag) => flag.group === 'connection' && !README.includes(`\`${flag.long}`))
+      .map((flag) => flag.long)
+    expect([...new Set(missing)]).toEqual([])
   })
 
   it('documents every short alias (-H, -p, -t, -w, -c, -v)', () => {
@@ -29,21 +89,52 @@ describe('README', () => {
       return m ? [m[1]] : []
     })
     expect(shorts.sort()).toEqual(['-H', '-c', '-p', '-t', '-v', '-w'])
-    for (const short of shorts) expect(README).toContain(`\`${short}\``)
+    for (const short of shorts) expect(ALL).toContain(`\`${short}\``)
   })
 
-  it('documents every command', () => {
-    for (const command of COMMANDS) expect(README).toContain(`pjctl ${command.name}`)
-  })
-
-  it('mentions no flag that does not exist', () => {
+  it('mentions no flag that does not exist, on any page', () => {
     const known = new Set(
       Object.values(OPTIONS).flatMap((s) =>
         (s as { flag?: string }).flag ? [longFlag((s as { flag: string }).flag)!] : [],
       ),
     )
     for (const extra of ['--help', '--version', '--secret', '--remove-existing']) known.add(extra)
-    const mentioned = [...README.matchAll(/`(--[a-z][a-z-]*)/g)].map((m) => m[1])
-    expect(mentioned.filter((flag) => !known.has(flag))).toEqual([])
+    // npm run bench's own flags (bench/bench.ts), named in docs/performance.md
+    for (const bench of ['--asterisk', '--only', '--scales']) known.add(bench)
+    const unknown: string[] = []
+    for (const [path, text] of PAGES) {
+      for (const m of text.matchAll(/`(--[a-z][a-z-]*)/g))
+        if (!known.has(m[1])) unknown.push(`${path}: ${m[1]}`)
+    }
+    expect(unknown).toEqual([])
+  })
+
+  it('links only to files that exist in the repository, never outside it', () => {
+    const broken: string[] = []
+    for (const [path, text] of PAGES) {
+      if (text.includes('../shared')) broken.push(`${path}: ../shared`)
+      const prose = text
+        .replace(/```[\s\S]*?```/g, '')
+        .replace(/^ {4}.*$/gm, '')
+        .replace(/`[^`\n]*`/g, '')
+      for (const m of prose.matchAll(/\]\(([^)#\s]+)(#[^)]*)?\)/g)) {
+        const target = m[1]
+        if (/^[a-z]+:/.test(target)) continue
+        const resolved = join(ROOT, path, '..', target)
+        if (!resolved.startsWith(ROOT) || !existsSync(resolved)) broken.push(`${path}: ${target}`)
+      }
+    }
+    expect(broken).toEqual([])
+  })
+
+  it('says nothing about how or by whom the project was built', () => {
+    const words =
+      /\b(coordinator|other engineers|helper session|AI agent|\d{1,2}:\d{2}(?::\d{2})? ?[–-] ?\d{1,2}:\d{2})\b|\bat \d{1,2}:\d{2}\b|\(\d{1,2}:\d{2}\)/i
+    const found = [...PAGES].flatMap(([path, text]) =>
+      text
+        .split('\n')
+        .flatMap((line, i) => (words.test(line) ? [`${path}:${i + 1}: ${line}`] : [])),
+    )
+    expect(found).toEqual([])
   })
 })

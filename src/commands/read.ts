@@ -184,7 +184,7 @@ export async function readContactsAndLimits(
 }
 
 /** Whether the limits are read on a second AMI session, in parallel with the contacts: Asterisk runs one
- *  session's actions one after another. Measured on the real Asterisk 22 lab (README, Where the AOR limits come from). */
+ *  session's actions one after another. Measured on the real Asterisk 22 lab (docs/judgement.md, Where the AOR limits come from). */
 export const SECOND_SESSION = true
 
 /**

@@ -157,7 +157,7 @@ export function manPage(data: ManData): string {
     'Interrupted.',
     '.SH SEE ALSO',
     roff(
-      'asterisk(8); pjctl completion bash|zsh|fish for shell completion; the README for the AMI privileges pjctl needs.',
+      'asterisk(8); pjctl completion bash|zsh|fish for shell completion; docs/ami-privileges.md in the pjctl repository for the AMI privileges pjctl needs.',
     ),
     '',
   )

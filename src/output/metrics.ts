@@ -1,7 +1,7 @@
 // pjctl exporter's metrics. Names, labels and HELP are those of `pjctl check --format prometheus`; the
 // exporter adds server-wide aggregates, event and resync counters.
 //
-// Two renderers, chosen by measurement (README, Performance › pjctl exporter):
+// Two renderers, chosen by measurement (docs/exporter.md, Exposition; docs/performance.md):
 // - the per-AOR families (5 series per AOR: 250,000 at 50,000 AORs) are hand-written text: each AOR
 //   keeps its summary and its escaped labels, and a render writes their lines in slices that yield to
 //   the event loop (prom-client took 7.5–9.8 s to render them, in one block). Pre-rendered lines per

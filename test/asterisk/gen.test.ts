@@ -1,4 +1,4 @@
-// pjctl gen snippets loaded by a real Asterisk 22 with `module reload res_pjsip.so`, as the README
+// pjctl gen snippets loaded by a real Asterisk 22 with `module reload res_pjsip.so`, as docs/commands/gen.md
 // tells admins to: the AORs get the limits pjctl wrote, and a phone registers with the generated
 // credentials. The lab's pjsip.conf #tryincludes pjsip_pjctl.conf (after every lab AOR) and its
 // pjsip_wizard.conf pjsip_wizard_pjctl.conf: the tests write there and restore them afterwards.

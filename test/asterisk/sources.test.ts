@@ -69,7 +69,7 @@ async function reloadPjsip(): Promise<void> {
   await sleep(2000)
 }
 
-/** Where the README's examples come from: set PJCTL_LAB_OUT=DIR to keep the outputs. */
+/** Where the examples of docs/commands/sources.md and doctor.md come from: set PJCTL_LAB_OUT=DIR to keep the outputs. */
 function keep(name: string, text: string): void {
   if (process.env.PJCTL_LAB_OUT) writeFileSync(`${process.env.PJCTL_LAB_OUT}/${name}`, text)
 }

@@ -1,5 +1,5 @@
 // What pjctl does when the server misbehaves or refuses: every case exits with the code the
-// README promises, says one line (and a hint) on stderr, prints nothing on stdout, and never
+// docs/errors.md promises, says one line (and a hint) on stderr, prints nothing on stdout, and never
 // shows the secret.
 import { createServer, type AddressInfo, type Server } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
