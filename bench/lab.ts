@@ -1,9 +1,10 @@
-// The real Asterisk lab (../shared/asterisk-lab), for `npm run bench -- --asterisk` and
+// The real Asterisk lab (lab/ of this repository), for `npm run bench -- --asterisk` and
 // `npm run test:asterisk` (test/asterisk/lab.ts re-exports this): raw AMI, astdb rows, the lab's
 // scripts, and whether the Asterisk process is computing (/proc/<pid>/stat).
 // Environment (lab defaults): LAB_AMI_HOST 127.0.0.1, LAB_AMI_PORT 5038, LAB_AMI_USER pjctl,
 // LAB_AMI_SECRET pjctl-secret, LAB_SIP_PORT 5060, LAB_PREFIX ~/.pjctl-lab, LAB_DIR (the lab scripts;
-// default ../shared/asterisk-lab next to the main checkout), LAB_LOCK /tmp/pjctl-lab.lock.
+// default lab/ of this repository), LAB_LOCK /tmp/pjctl-lab.lock. The scripts find Asterisk through
+// AST_PREFIX (lab/README.md), which they inherit from this process's environment.
 
 import { spawn } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
@@ -19,17 +20,9 @@ const REPO = (() => {
   return dir
 })()
 
+/** The lab's scripts: LAB_DIR, else lab/ of this repository. */
 function labDir(): string {
-  const candidates = [
-    process.env.LAB_DIR,
-    join(REPO, '../shared/asterisk-lab'),
-    join(REPO, '../../shared/asterisk-lab'),
-  ]
-  return (
-    candidates.find(
-      (dir): dir is string => Boolean(dir) && existsSync(join(dir as string, 'register.sh')),
-    ) ?? candidates[1]!
-  )
+  return process.env.LAB_DIR || join(REPO, 'lab')
 }
 
 /** Where the lab is. Mutable: npm run bench -- --asterisk HOST:PORT points it elsewhere. */

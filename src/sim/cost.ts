@@ -1,6 +1,6 @@
 // What an action costs a real Asterisk 22.10.1, so the sim can make pjctl wait as Asterisk would.
 //
-// Calibrated on the lab (../shared/asterisk-lab, 2-core VM, Asterisk otherwise idle; issue 10's table):
+// Calibrated on the lab (lab/README.md, Scale; 2-core VM, Asterisk otherwise idle):
 //
 //   action                          2k AORs/6k contacts  5k/15k                   10k/30k                  33k/100k
 //   PJSIPShowAors                   0.16 s               0.49 s                   1.27 s                   5.6–6.7 s, 1st byte 3 s

@@ -1,4 +1,4 @@
-// Harness for `npm run test:asterisk`: pjctl against the real Asterisk 22 lab (../shared/asterisk-lab).
+// Harness for `npm run test:asterisk`: pjctl against the real Asterisk 22 lab (lab/ of this repository).
 // Reuse it from any test/asterisk/*.test.ts:
 //
 //   import { LAB, pjctl, register, cli, ami, astdbContacts, contactsOf, deleteKeys, putRows, labEtc, waitIdle } from './lab.js'

@@ -38,7 +38,7 @@ function takeLock(path: string, waitSeconds: number): Promise<ChildProcess> {
     child.on('exit', (code) =>
       reject(
         new Error(
-          `could not take the lab lock ${path} within ${waitSeconds} s (flock exit ${code}); someone holds it: see /work/COORD.md`,
+          `could not take the lab lock ${path} within ${waitSeconds} s (flock exit ${code}); another run holds it (npm run test:asterisk, npm run bench -- --asterisk, or a manual flock)`,
         ),
       ),
     )
@@ -47,7 +47,7 @@ function takeLock(path: string, waitSeconds: number): Promise<ChildProcess> {
 
 function probeAmi(): Promise<string> {
   const where = `${LAB.host}:${LAB.port}`
-  const startHint = `start the lab: ${LAB.dir}/start.sh (see its README), or point LAB_AMI_HOST/LAB_AMI_PORT at a running one`
+  const startHint = `start the lab: ${LAB.dir}/start.sh (see lab/README.md: AST_PREFIX names your Asterisk), or point LAB_AMI_HOST/LAB_AMI_PORT at a running one`
   return new Promise((resolve, reject) => {
     const socket = connect(LAB.port, LAB.host)
     socket.setEncoding('utf8')
