@@ -4,7 +4,6 @@
 
 import { Command, CommanderError, Help, Option } from 'commander'
 import { readFile } from 'node:fs/promises'
-import { createInterface } from 'node:readline/promises'
 import type { Readable, Writable } from 'node:stream'
 import { COMMANDS } from './commands/index.js'
 import type { CommandSpec, Deps, Format, Progress, Settings } from './commands/types.js'
@@ -12,6 +11,9 @@ import { EXIT, PjctlError, UsageError, cannotRead, type ExitCode } from './error
 import { OPTIONS, longForm, withDefaults, type OptionKey, type OptionSpec } from './options.js'
 import { resolveTargets } from './settings.js'
 import { flagDoc, optionKeysOf } from './usage.js'
+
+/** For scripts/man.mjs: the man page from the built CLI's own option table and command catalog. */
+export { manPageText } from './usage.js'
 import { printable } from './text.js'
 
 interface Chosen {
@@ -47,7 +49,10 @@ export function processIo(): Io {
   const io: Io = {
     stdout: process.stdout,
     stderr: process.stderr,
-    stdin: process.stdin,
+    // process.stdin is built on first use: most runs never read it
+    get stdin() {
+      return process.stdin
+    },
     env: process.env,
     clock: () => Date.now(),
     ask: (question) => askOnTerminal(io, question),
@@ -62,8 +67,14 @@ export async function main(argv: string[] = process.argv, io: Io = processIo()):
   // A reader that goes away (`pjctl contacts --json | head`) is not a crash.
   stdout.on('error', () => {})
   let chosen: Chosen | null = null
-  const program = buildProgram((c) => (chosen = c), io)
   const named = COMMANDS.find((spec) => spec.name === argv[2])
+  // Only the command being run is built into commander (its help and errors are its own); every
+  // command for the top-level help and "did you mean", none for --version.
+  const program = buildProgram(
+    (c) => (chosen = c),
+    io,
+    named ? [named] : argv[2] === '--version' || argv[2] === '-V' ? [] : COMMANDS,
+  )
   // bare `pjctl`: the help, on stdout (it is what was asked for), but not a successful run
   if (argv.length <= 2) {
     stdout.write(program.helpInformation())
@@ -153,7 +164,7 @@ export async function main(argv: string[] = process.argv, io: Io = processIo()):
     const code = report(io, error, spec.errorExit, debug)
     if (spec.failure && error instanceof PjctlError) {
       const { render } = await import('./output/index.js')
-      const result = spec.failure(error, settings, Math.floor(io.clock() / 1000))
+      const result = await spec.failure(error, settings, Math.floor(io.clock() / 1000))
       const rendered = render(
         result.view,
         spec.formats.includes(format) ? format : spec.formats[0],
@@ -255,7 +266,11 @@ function report(io: Io, error: unknown, override: ExitCode | undefined, debug: b
   return override ?? EXIT.failed
 }
 
-function buildProgram(choose: (c: Chosen) => void, io: Io): Command {
+function buildProgram(
+  choose: (c: Chosen) => void,
+  io: Io,
+  commands: readonly CommandSpec[],
+): Command {
   const envOf = new Map<Option, string>()
   const program = new Command('pjctl')
     .description('Find and safely prune stale Asterisk chan_pjsip contacts over AMI.')
@@ -275,7 +290,7 @@ function buildProgram(choose: (c: Chosen) => void, io: Io): Command {
       'after',
       '\nExit codes: 0 ok; 1 check WARNING or something failed; 2 check CRITICAL or usage error; 3 cannot read the server (check UNKNOWN); 130 interrupted.\nSecrets: PJCTL_SECRET, --secret-file or the config file; never a flag.',
     )
-  for (const spec of COMMANDS) {
+  for (const spec of commands) {
     const command = program
       .command(spec.args ? `${spec.name} ${spec.args}` : spec.name)
       .description(spec.help ?? spec.summary)
@@ -382,7 +397,7 @@ function makeDeps(
 ): Deps {
   const quiet = settings.quiet === true
   const debug = settings.debug === true
-  const { stderr, stdin, env } = io
+  const { stderr, env } = io
   const log = {
     warn: (message: string) =>
       void (quiet || stderr.write(`pjctl: warning: ${printable(message)}\n`)),
@@ -412,7 +427,7 @@ function makeDeps(
     },
     readStdin: async () => {
       const chunks: Buffer[] = []
-      for await (const chunk of stdin)
+      for await (const chunk of io.stdin)
         chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer))
       return Buffer.concat(chunks).toString('utf8')
     },
@@ -427,7 +442,9 @@ function makeDeps(
       }
       return io.ask(question)
     },
-    interactive: Boolean(stdin.isTTY && stderr.isTTY),
+    get interactive() {
+      return Boolean(io.stdin.isTTY && stderr.isTTY)
+    },
     progress: (label) => progressBar(stderr, label, !quiet && Boolean(stderr.isTTY)),
     signal,
     env,
@@ -435,7 +452,8 @@ function makeDeps(
 }
 
 /** y/yes on the terminal is yes; anything else, end of input or Ctrl-C is no (never a hang). */
-function askOnTerminal(io: Io, question: string): Promise<boolean> {
+async function askOnTerminal(io: Io, question: string): Promise<boolean> {
+  const { createInterface } = await import('node:readline/promises')
   return new Promise<boolean>((resolve) => {
     const rl = createInterface({ input: io.stdin, output: io.stderr })
     const answer = (yes: boolean): void => {

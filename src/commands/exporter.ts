@@ -2,13 +2,11 @@
 // from AMI events (see follow.ts). Runs until SIGTERM/SIGINT, then closes its sessions and exits 0.
 // A scrape is answered from the last rendered body: it never sends an AMI action.
 
-import { createGzip } from 'node:zlib'
-import { isProblem } from '../core/live.js'
+import type { createGzip } from 'node:zlib'
 import { UsageError } from '../errors.js'
-import { listen, type HttpListener } from '../http/server.js'
-import { ExporterMetrics } from '../output/metrics.js'
+import type { HttpListener } from '../http/server.js'
 import { CONNECTION_SECURITY, listenAddress } from '../options.js'
-import { ServerFollower } from './follow.js'
+import type { ServerFollower } from './follow.js'
 import type { CommandSpec } from './types.js'
 
 /**
@@ -56,6 +54,16 @@ export const exporter: CommandSpec<Record<string, never>> = {
   handlesInterrupt: true,
   async run({ settings, deps }) {
     const { host, port } = listenAddress(settings.listen)
+    // loaded when the exporter runs, not at every pjctl start-up (prom-client, node:http, node:zlib)
+    const [{ createGzip }, { listen }, { ExporterMetrics }, { ServerFollower }, { isProblem }] =
+      await Promise.all([
+        import('node:zlib'),
+        import('../http/server.js'),
+        import('../output/metrics.js'),
+        import('./follow.js'),
+        import('../core/live.js'),
+      ])
+    const gzip = (chunks: readonly Buffer[]): Promise<Buffer> => gzipWith(createGzip, chunks)
     const resyncMs = settings.resync * 1000
     const metrics = new ExporterMetrics(settings.perAor, isProblem)
     const targets = await deps.targets()
@@ -166,10 +174,10 @@ export const exporter: CommandSpec<Record<string, never>> = {
 }
 
 /** The body gzip-compressed (level 1: fast; 23 MB becomes ~1 MB), piece by piece in libuv's thread pool. */
-function gzip(chunks: readonly Buffer[]): Promise<Buffer> {
+function gzipWith(create: typeof createGzip, chunks: readonly Buffer[]): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const out: Buffer[] = []
-    const stream = createGzip({ level: 1 })
+    const stream = create({ level: 1 })
     stream.on('data', (data: Buffer) => out.push(data))
     stream.on('end', () => resolve(Buffer.concat(out)))
     stream.on('error', reject)

@@ -8,7 +8,6 @@ import { randomBytes } from 'node:crypto'
 import { link, open, rename, unlink } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import {
-  parseGenCsv,
   proposeFromReports,
   renderGen,
   type GenEntry,
@@ -135,7 +134,8 @@ export const gen: CommandSpec<GenOutput> = {
     } else if (settings.fromCsv !== undefined) {
       const file = settings.fromCsv
       const text = file === '-' ? await deps.readStdin() : await deps.readFile(file)
-      entries = parseGenCsv(text)
+      // csv-parse is loaded only for --from-csv
+      entries = (await import('../core/gencsv.js')).parseGenCsv(text)
       if (entries.length === 0)
         throw new InputError(`--from-csv ${printable(file, 200)}: no names in the file`)
     } else {

@@ -78,6 +78,13 @@ export interface CommandSpec<D = unknown> {
   /** On Ctrl-C/SIGTERM the command finishes the actions in flight and summarises (deps.signal aborts); without it the run stops at once. */
   handlesInterrupt?: boolean
   run(ctx: RunContext): Promise<CommandResult<D>>
-  /** A result to render when run() throws (check: UNKNOWN in the chosen format); the error still goes to stderr. */
-  failure?(error: PjctlError, settings: Settings, now: number): CommandResult<D>
+  /**
+   * A result to render when run() throws (check: UNKNOWN in the chosen format); the error still goes to stderr.
+   * A promise in the built CLI, where the command's module is loaded on first use (scripts/build.mjs).
+   */
+  failure?(
+    error: PjctlError,
+    settings: Settings,
+    now: number,
+  ): CommandResult<D> | Promise<CommandResult<D>>
 }

@@ -683,5 +683,4 @@ function wizardHead(v: Effective): string[] {
   return l
 }
 
-export { CSV_COLUMNS, parseGenCsv } from './gencsv.js'
 export { proposeFromReports } from './genpropose.js'

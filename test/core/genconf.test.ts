@@ -6,13 +6,13 @@ import { FLAG_NAMES, gen } from '../../src/commands/gen.js'
 import type { Deps, Settings } from '../../src/commands/types.js'
 import {
   parseExpirationWindow,
-  parseGenCsv,
   proposeFromReports,
   renderGen,
   type GenEntry,
   type GenOptions,
   type GenRequest,
 } from '../../src/core/genconf.js'
+import { parseGenCsv } from '../../src/core/gencsv.js'
 import type { AorReport, ClassifiedContact } from '../../src/core/types.js'
 import { InputError, UsageError } from '../../src/errors.js'
 import { withDefaults } from '../../src/options.js'
