@@ -143,3 +143,22 @@ describe('README and docs/', () => {
     expect(found).toEqual([])
   })
 })
+
+describe('CHANGELOG.md', () => {
+  const changelog = readFileSync(join(ROOT, 'CHANGELOG.md'), 'utf8')
+  const version = (
+    JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }
+  ).version
+
+  it('is in Keep a Changelog form: [Unreleased] first, then the current version', () => {
+    const releases = [...changelog.matchAll(/^## \[([^\]]+)\]/gm)].map((m) => m[1])
+    expect(releases[0]).toBe('Unreleased')
+    expect(releases).toContain(version)
+  })
+
+  it('groups changes only under the six kinds Keep a Changelog names', () => {
+    const kinds = [...changelog.matchAll(/^### (.+)$/gm)].map((m) => m[1])
+    const allowed = ['Added', 'Changed', 'Deprecated', 'Removed', 'Fixed', 'Security']
+    expect(kinds.filter((kind) => !allowed.includes(kind!))).toEqual([])
+  })
+})
