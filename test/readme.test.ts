@@ -48,11 +48,15 @@ describe('README and docs/', () => {
     expect(README.split('\n').length).toBeLessThanOrEqual(400)
   })
 
-  it('every command has its page in docs/commands/, named in the README and linked from it', () => {
+  it("every command has its page in docs/commands/ and a row in the README's command table linking to it", () => {
+    const lines = README.split('\n')
+    const start = lines.indexOf('| command | what it does |')
+    const end = lines.findIndex((line, i) => i > start && !line.startsWith('|'))
+    const table = lines.slice(start, end).join('\n')
     for (const command of COMMANDS) {
       expect(pageOf(command.name)).toContain(`# \`pjctl ${command.name}`)
-      expect(README).toContain(`pjctl ${command.name}`)
-      expect(README).toContain(`(docs/commands/${command.name}.md)`)
+      expect(table).toContain(`| [\`pjctl ${command.name}`)
+      expect(table).toContain(`(docs/commands/${command.name}.md)`)
     }
   })
 
