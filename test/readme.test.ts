@@ -38,6 +38,22 @@ const READ = new Map([
 const pageOf = (command: string): string =>
   PAGES.get(`docs/commands/${command}.md`) ?? `(no docs/commands/${command}.md)`
 
+/** The anchors GitHub gives a page's headings: lower case, punctuation dropped, spaces to hyphens. */
+function anchorsOf(markdown: string): Set<string> {
+  const seen = new Map<string, number>()
+  const anchors = new Set<string>()
+  for (const m of markdown.replace(/```[\s\S]*?```/g, '').matchAll(/^#{1,6} (.+)$/gm)) {
+    const slug = m[1]!
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N} _-]/gu, '')
+      .replace(/ /g, '-')
+    const n = seen.get(slug) ?? 0
+    seen.set(slug, n + 1)
+    anchors.add(n ? `${slug}-${n}` : slug)
+  }
+  return anchors
+}
+
 /** `-H, --host <host>` → `--host`. */
 function longFlag(flag: string | undefined): string | undefined {
   return flag ? /--[a-z][a-z-]*/.exec(flag)?.[0] : undefined
@@ -118,7 +134,7 @@ describe('README and docs/', () => {
     expect(unknown).toEqual([])
   })
 
-  it('links only to files that exist in the repository, never outside it', () => {
+  it('links only to files and headings that exist in the repository, never outside it', () => {
     const broken: string[] = []
     for (const [path, text] of READ) {
       if (text.includes('../shared')) broken.push(`${path}: ../shared`)
@@ -126,11 +142,16 @@ describe('README and docs/', () => {
         .replace(/```[\s\S]*?```/g, '')
         .replace(/^ {4}.*$/gm, '')
         .replace(/`[^`\n]*`/g, '')
-      for (const m of prose.matchAll(/\]\(([^)#\s]+)(#[^)]*)?\)/g)) {
-        const target = m[1]
-        if (/^[a-z]+:/.test(target)) continue
-        const resolved = join(ROOT, path, '..', target)
-        if (!resolved.startsWith(ROOT) || !existsSync(resolved)) broken.push(`${path}: ${target}`)
+      for (const m of prose.matchAll(/\]\(([^)#\s]*)(?:#([^)\s]*))?\)/g)) {
+        const [, target = '', anchor] = m
+        if (/^[a-z]+:/.test(target) || (!target && !anchor)) continue
+        const resolved = target ? join(ROOT, path, '..', target) : join(ROOT, path)
+        if (!resolved.startsWith(ROOT) || !existsSync(resolved)) {
+          broken.push(`${path}: ${target}`)
+          continue
+        }
+        if (anchor && !anchorsOf(readFileSync(resolved, 'utf8')).has(anchor))
+          broken.push(`${path}: ${target}#${anchor}`)
       }
     }
     expect(broken).toEqual([])
