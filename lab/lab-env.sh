@@ -40,6 +40,17 @@ LAB_AMI_HOST="${LAB_AMI_HOST:-127.0.0.1}"
 LAB_AMI_PORT="${LAB_AMI_PORT:-5038}"
 export LAB_DIR LAB_PREFIX AST_PREFIX AST_MODDIR AST_DATADIR LAB_SIP_HOST LAB_SIP_PORT LAB_AMI_HOST LAB_AMI_PORT
 
+# Close every descriptor this script inherited beyond 0-2 (and bash's own 255), before it starts a
+# daemon: run as `flock /tmp/pjctl-lab.lock lab/start.sh`, Asterisk (or baresip, or PostgreSQL)
+# would otherwise inherit the lock's descriptor and keep the lab locked for as long as it runs.
+# The lock stays held by flock itself until this script exits.
+lab_close_inherited_fds() {
+  local fd
+  for fd in $(ls "/proc/$BASHPID/fd"); do
+    case "$fd" in 0 | 1 | 2 | 255) ;; *) eval "exec $fd>&-" 2>/dev/null || true ;; esac
+  done
+}
+
 lab_cli() { "$ASTERISK_BIN" -C "$LAB_CONF" -rx "$*"; }
 
 # pid of the Asterisk this lab started, if it is still running

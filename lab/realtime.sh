@@ -18,6 +18,7 @@
 # or $AST_PREFIX/share/doc/asterisk*.
 set -euo pipefail
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lab-env.sh"
+lab_close_inherited_fds
 DB="${REALTIME_DB:-pgsql}"
 DB_NAME="${DB_NAME:-asterisk}"; DB_USER="${DB_USER:-asterisk}"; DB_PASS="${DB_PASS:-asterisk}"
 log() { echo "[realtime] $*" >&2; }

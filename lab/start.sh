@@ -9,6 +9,7 @@
 #   START_TIMEOUT    seconds to wait (default 60)
 set -euo pipefail
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lab-env.sh"
+lab_close_inherited_fds
 START_TIMEOUT="${START_TIMEOUT:-60}"
 
 [ -x "$ASTERISK_BIN" ] || {
