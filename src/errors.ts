@@ -110,6 +110,12 @@ export class ActionTimeoutError extends AmiError {
   }
 }
 
+/** Contacts live where pjctl cannot read them (sorcery.conf maps them to memory, an unknown wizard, an unreachable
+ *  database): exit 3, never an answer from the wrong place. */
+export class ContactStoreError extends PjctlError {
+  readonly exit = EXIT.unreadable
+}
+
 /** The answer's own count (`N results found.`, `ListItems`) disagrees with what was parsed. */
 export class IncompleteAnswerError extends AmiError {}
 

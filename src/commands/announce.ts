@@ -25,12 +25,13 @@ export async function announceChange(
   change: AnnouncedChange,
   keys: readonly string[],
   deps: Deps,
+  family: string = CONTACT_FAMILY,
 ): Promise<void> {
   for (let start = 0; start < keys.length; start += ANNOUNCE_BATCH) {
     try {
       await session.userEvent(
         ANNOUNCE_EVENT,
-        announceHeaders(change, CONTACT_FAMILY, keys.slice(start, start + ANNOUNCE_BATCH)),
+        announceHeaders(change, family, keys.slice(start, start + ANNOUNCE_BATCH)),
       )
     } catch (error) {
       if (!warned.has(deps)) {

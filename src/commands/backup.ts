@@ -138,6 +138,11 @@ export async function readBackup(path: string, deps: Deps): Promise<BackupEntry[
   return entries
 }
 
+/** An astdb family of contacts (`<prefix>/contact`, sorcery astdb) or a realtime table (`realtime:<table>`). */
+export function isContactFamily(family: string): boolean {
+  return /^[A-Za-z0-9_.-]+\/contact$/.test(family) || /^realtime:[A-Za-z0-9_.]+$/.test(family)
+}
+
 /** Why a parsed line is not an entry pjctl may restore, or null. */
 function entryProblem(entry: unknown): string | null {
   if (typeof entry !== 'object' || entry === null || Array.isArray(entry))
@@ -151,8 +156,8 @@ function entryProblem(entry: unknown): string | null {
   ) {
     return 'not a backup entry (needs server, family, key and value, each a string)'
   }
-  if (e.family !== CONTACT_FAMILY)
-    return `family "${printable(e.family, 80)}" is not ${CONTACT_FAMILY}: pjctl restores contacts only`
+  if (!isContactFamily(e.family))
+    return `family "${printable(e.family, 80)}" is not a contact store (${CONTACT_FAMILY}, <prefix>/contact or realtime:<table>): pjctl restores contacts only`
   const unsafe = /[\r\n\0]/
   if (unsafe.test(e.key))
     return `key "${printable(e.key, 80)}" contains CR, LF or NUL: not a contact key`

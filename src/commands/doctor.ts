@@ -119,6 +119,7 @@ function examine(
     source: report.source,
     aors: report.aors.length,
     contacts: report.aors.reduce((n, a) => n + a.contacts.length, 0),
+    ...(report.contactsAt ? { contactsAt: report.contactsAt.described } : {}),
     findings: diagnose({ report, limit, now: deps.now(), ami, configuredAors: configured }),
   }
 }

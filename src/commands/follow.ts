@@ -69,6 +69,8 @@ export class ServerFollower {
   reason = 'not read yet'
   private readonly live: LiveServer
   private session: AmiSession | null = null
+  /** The astdb family of this server's contacts (sorcery.conf's contact mapping), learnt at each read with limits. */
+  private family = CONTACT_FAMILY
   private stopped = false
   private wake: (() => void) | null = null
   /** While a full read runs and is applied: events (and, during the apply, DBGet answers) in the order they came, applied after it. */
@@ -384,9 +386,13 @@ export class ServerFollower {
   private async readAll(
     session: AmiSession,
   ): Promise<{ contacts: Contact[]; configs: AorConfig[] }> {
-    const { parsed, limits } = await readContactsAndLimits(session, this.settings, this.deps, {
-      keep: LiveServer.slim,
-    })
+    const { parsed, limits, location } = await readContactsAndLimits(
+      session,
+      this.settings,
+      this.deps,
+      { keep: LiveServer.slim },
+    )
+    if (location.place.kind === 'astdb') this.family = location.place.family
     return { contacts: parsed.contacts, configs: limits.configs }
   }
 
@@ -397,7 +403,7 @@ export class ServerFollower {
     if (this.settings.source === 'command') return this.readAll(session)
     try {
       const parser = new DbTreeParser(LiveServer.slim)
-      const answer = await session.dbGetTree(CONTACT_FAMILY, (row) => parser.push(row))
+      const answer = await session.dbGetTree(this.family, (row) => parser.push(row))
       const parsed = parser.finish(answer.listItems)
       checkComplete(parsed, `DBGetTree from ${this.name}`)
       for (const problem of parsed.problems)
@@ -480,7 +486,7 @@ export class ServerFollower {
 
   private announcement(event: AmiMessage): void {
     const announced = parseAnnouncement((name) => event.get(name))
-    if (!announced || announced.family !== CONTACT_FAMILY) return
+    if (!announced || announced.family !== this.family) return
     this.deps.log.debug(
       `${this.name}: UserEvent pjctl: ${announced.keys.length} key(s) ${announced.change}`,
     )
@@ -514,7 +520,7 @@ export class ServerFollower {
       this.fetching++
       this.inFlight.set(key, false)
       session
-        .dbGet(CONTACT_FAMILY, key)
+        .dbGet(this.family, key)
         .then(
           (value) => this.fetched(session, key, value),
           (error: Error) => this.deps.log.debug(`${this.name}: DBGet ${key}: ${error.message}`),

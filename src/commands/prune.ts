@@ -187,6 +187,8 @@ interface Planned {
   session: AmiSession
   plan: PrunePlan
   base: PruneServerResult
+  /** The astdb family the contacts were read from (sorcery.conf's contact mapping). */
+  family: string
   release(): Promise<void>
 }
 
@@ -264,6 +266,7 @@ async function planServer(
       session: open,
       plan,
       base,
+      family: familyOf(report),
       release: async () => {
         try {
           await open.close()
@@ -338,14 +341,27 @@ async function executeServer(
   settings: Settings,
   deps: Deps,
 ): Promise<PruneServerResult> {
-  const { target, session, plan, base } = planned
+  const { target, session, plan, base, family } = planned
   const backupFile = settings.backup ?? backupPathFor(target.name, deps)
-  const { outcomes, lost, refused } = await execute(session, plan, backupFile, settings, deps)
+  const { outcomes, lost, refused } = await execute(
+    session,
+    family,
+    plan,
+    backupFile,
+    settings,
+    deps,
+  )
   const done = outcomes
     .filter((o) => o.outcome === 'deleted' || o.outcome === 'expired')
     .map((o) => o.key)
   if (done.length && !lost)
-    await announceChange(session, settings.via === 'expire' ? 'expired' : 'deleted', done, deps)
+    await announceChange(
+      session,
+      settings.via === 'expire' ? 'expired' : 'deleted',
+      done,
+      deps,
+      family,
+    )
   const interrupted = deps.signal.aborted
   const notSent = outcomes.filter((o) => o.outcome === 'not-sent').length
   const reason = lost
@@ -389,6 +405,12 @@ function resultBase(
   }
 }
 
+/** The astdb family a server's contacts were read from. */
+function familyOf(report: ServerReport): string {
+  const place = report.contactsAt?.place
+  return place?.kind === 'astdb' ? place.family : CONTACT_FAMILY
+}
+
 /** A misparse must never empty a PBX. */
 function guard(plan: PrunePlan, report: ServerReport, settings: Settings): string | null {
   if (settings.force) return null
@@ -404,6 +426,7 @@ function guard(plan: PrunePlan, report: ServerReport, settings: Settings): strin
 /** Compare, back up, delete: in batches of --in-flight actions on the one connection. */
 async function execute(
   session: AmiSession,
+  family: string,
   plan: PrunePlan,
   backupFile: string,
   settings: Settings,
@@ -414,6 +437,7 @@ async function execute(
   const outcomes: Outcome[] = []
   const run: BatchRun = {
     session,
+    family,
     deps,
     expire: settings.via === 'expire',
     backup: await BackupFile.open(backupFile),
@@ -438,6 +462,8 @@ type Outcome = PruneServerResult['outcomes'][number]
 /** What every batch of one server's prune shares, and what a batch learns that stops the later ones. */
 interface BatchRun {
   session: AmiSession
+  /** The astdb family of the contacts. */
+  family: string
   deps: Deps
   /** --via expire: DBPut an expired value instead of DBDel. */
   expire: boolean
@@ -480,7 +506,7 @@ async function executeBatch(batch: PlanItem[], run: BatchRun): Promise<Outcome[]
   await run.backup.append(
     verified.map((item) => ({
       server: run.session.target.name,
-      family: CONTACT_FAMILY,
+      family: run.family,
       key: item.key,
       value: item.contact.value,
       deletedAt: new Date(run.deps.now() * 1000).toISOString(),
@@ -508,7 +534,7 @@ async function compareBatch(
   run: BatchRun,
 ): Promise<{ outcomes: Outcome[]; verified: PlanItem[] }> {
   const current = await Promise.all(
-    batch.map((item) => run.session.dbGet(CONTACT_FAMILY, item.key).catch((e: Error) => e)),
+    batch.map((item) => run.session.dbGet(run.family, item.key).catch((e: Error) => e)),
   )
   run.lost = current.find((c): c is Error => c instanceof Error && connectionLost(c)) ?? null
   const outcomes: Outcome[] = []
@@ -541,12 +567,12 @@ async function compareBatch(
 
 /** DBDel (or DBPut an expired value) each verified key; where DBDel says no, DBGet again to tell "gone" from "refused". */
 async function writeBatch(verified: PlanItem[], run: BatchRun): Promise<Outcome[]> {
-  const { session, expire } = run
+  const { session, expire, family } = run
   const results = await Promise.all(
     verified.map((item) =>
       (expire
-        ? session.dbPut(CONTACT_FAMILY, item.key, expiredValue(item.contact.value)).then(() => true)
-        : session.dbDel(CONTACT_FAMILY, item.key)
+        ? session.dbPut(family, item.key, expiredValue(item.contact.value)).then(() => true)
+        : session.dbDel(family, item.key)
       ).catch((e: Error) => e),
     ),
   )
@@ -555,7 +581,7 @@ async function writeBatch(verified: PlanItem[], run: BatchRun): Promise<Outcome[
   // DBDel answers the same error whether the key was gone or the delete failed: look again.
   const notDeleted = verified.filter((_, i) => results[i] === false)
   const after = await Promise.all(
-    notDeleted.map((item) => session.dbGet(CONTACT_FAMILY, item.key).catch((e: Error) => e)),
+    notDeleted.map((item) => session.dbGet(family, item.key).catch((e: Error) => e)),
   )
   const recheck = new Map(notDeleted.map((item, i) => [item.key, after[i]]))
   return verified.map((item, i) => {

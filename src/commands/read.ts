@@ -48,6 +48,14 @@ import {
   UsageError,
 } from '../errors.js'
 import { CONNECTION_SECURITY } from '../options.js'
+import {
+  assumedPlaceEmpty,
+  cannotReadPlace,
+  DEFAULT_LOCATION,
+  locateContacts,
+  whereContactsLive,
+  type ContactLocation,
+} from './store.js'
 import type { Deps, Settings } from './types.js'
 import type { ServerFailure } from './views.js'
 
@@ -140,7 +148,12 @@ export async function readFromSession(
   thresholds: Thresholds,
   options: ReadOptions,
 ): Promise<ServerReport> {
-  const { parsed, source, limits } = await readContactsAndLimits(session, settings, deps, options)
+  const { parsed, source, limits, location } = await readContactsAndLimits(
+    session,
+    settings,
+    deps,
+    options,
+  )
   return {
     server: session.target.name,
     generatedAt: deps.now(),
@@ -158,6 +171,7 @@ export async function readFromSession(
     qualifyKnown: false,
     configs: limits.configs,
     limits: limits.info,
+    contactsAt: { place: location.place, described: whereContactsLive(location) },
   }
 }
 
@@ -171,16 +185,48 @@ export async function readContactsAndLimits(
   settings: Settings,
   deps: Deps,
   options: ReadOptions & { keep?: KeepContact } = {},
-): Promise<{ parsed: ParsedContacts; source: string; limits: Limits }> {
+): Promise<{
+  parsed: ParsedContacts
+  source: string
+  limits: Limits
+  location: ContactLocation
+}> {
   const names = options.names ?? []
-  const [{ parsed, source }, limits] = await inParallel(
+  const [{ parsed, source, location }, limits] = await inParallel(
     session,
     deps,
-    (s) => readContacts(s, settings.source, deps, options.keep),
+    async (s) => {
+      // Where sorcery.conf puts contacts (one small GetConfig), pipelined with a read of res_pjsip's default
+      // place: Asterisk answers one session's actions in order, so the usual case costs no extra round trip,
+      // and a read of the default place is used only when sorcery.conf says that is where contacts live.
+      const locating = locateContacts(s, deps)
+      const atDefault = readContacts(s, DEFAULT_LOCATION, settings.source, deps, options.keep)
+      let location: ContactLocation
+      try {
+        location = await locating
+      } catch (error) {
+        atDefault.catch(() => undefined)
+        throw error
+      }
+      deps.log.debug(`${s.target.name}: contacts: ${whereContactsLive(location)}`)
+      const isDefault = location.place.kind === 'astdb' && location.place.family === CONTACT_FAMILY
+      if (!isDefault) atDefault.catch(() => undefined)
+      const read = isDefault
+        ? await atDefault
+        : await readContacts(s, location, settings.source, deps, options.keep)
+      if (location.assumed) {
+        if (!read.parsed.contacts.length && !read.parsed.problems.length)
+          throw assumedPlaceEmpty(location, s.target.user)
+        deps.log.warn(
+          `${location.assumed}; read astdb ${CONTACT_FAMILY} (res_pjsip's default), which holds contacts`,
+        )
+      }
+      return { ...read, location }
+    },
     (s) => readLimits(s, settings, deps, options.wholeServer ? [] : names),
   )
   reportProblems(parsed, settings, deps)
-  return { parsed, source, limits }
+  return { parsed, source, limits, location }
 }
 
 /** Whether the limits are read on a second AMI session, in parallel with the contacts: Asterisk runs one
@@ -294,14 +340,17 @@ export const READ_ATTEMPTS = 3
  */
 async function readContacts(
   session: AmiSession,
+  location: ContactLocation,
   source: string,
   deps: Deps,
   keep?: KeepContact,
 ): Promise<{ parsed: ParsedContacts; source: string }> {
+  const place = location.place
+  if (place.kind !== 'astdb') throw cannotReadPlace(location.mapping)
   for (let attempt = 1; ; attempt++) {
     const current = attempt === 1 ? session : await deps.connect(session.target)
     try {
-      return await readContactsOnce(current, source, deps, keep)
+      return await readContactsOnce(current, place.family, source, deps, keep)
     } catch (error) {
       if (!(error instanceof IncompleteAnswerError) || attempt >= READ_ATTEMPTS) throw error
       deps.log.warn(
@@ -316,6 +365,7 @@ async function readContacts(
 /** DBGetTree where the server has it and the user may use it, else Command `database show`. */
 async function readContactsOnce(
   session: AmiSession,
+  family: string,
   source: string,
   deps: Deps,
   keep?: KeepContact,
@@ -323,7 +373,7 @@ async function readContactsOnce(
   if (source === 'dbgettree' || source === 'auto') {
     try {
       const parser = new DbTreeParser(keep)
-      const answer = await session.dbGetTree(CONTACT_FAMILY, (row) => parser.push(row))
+      const answer = await session.dbGetTree(family, (row) => parser.push(row))
       const parsed = parser.finish(answer.listItems)
       checkComplete(parsed, `DBGetTree from ${session.target.name}`, session.target.user)
       return { parsed, source: 'dbgettree' }
@@ -336,9 +386,9 @@ async function readContactsOnce(
       deps.log.debug(`DBGetTree unavailable (${(error as Error).message}); using Command`)
     }
   }
-  const parser = new DatabaseShowParser(CONTACT_FAMILY, keep)
+  const parser = new DatabaseShowParser(family, keep)
   try {
-    await session.command(`database show ${CONTACT_FAMILY}`, (line) => parser.push(line))
+    await session.command(`database show ${family}`, (line) => parser.push(line))
   } catch (error) {
     if (source === 'auto' && error instanceof PermissionError) {
       throw new PermissionError(
@@ -352,7 +402,7 @@ async function readContactsOnce(
   const parsed = parser.finish()
   checkComplete(
     parsed,
-    `Command 'database show ${CONTACT_FAMILY}' from ${session.target.name}`,
+    `Command 'database show ${family}' from ${session.target.name}`,
     session.target.user,
   )
   return { parsed, source: 'command' }

@@ -10,6 +10,8 @@ import { readBackup, type BackupEntry } from './backup.js'
 import type { CommandSpec } from './types.js'
 import type { RestoreData } from './views.js'
 import { CONNECTION_SECURITY } from '../options.js'
+import { CONTACT_FAMILY } from '../core/types.js'
+import { backupFamilyOf, locateContacts, whereContactsLive } from './store.js'
 
 export const restore: CommandSpec<RestoreData> = {
   name: 'restore',
@@ -79,10 +81,23 @@ export const restore: CommandSpec<RestoreData> = {
     }
     const session = await deps.connect(target)
     try {
+      const location = await locateContacts(session, deps)
+      if (location.assumed) deps.log.warn(`${location.assumed}; restoring into ${CONTACT_FAMILY}`)
+      const family = backupFamilyOf(location.place)
+      const elsewhere = [...new Set(entries.map((e) => e.family))].filter((f) => f !== family)
+      if (elsewhere.length) {
+        const written = `${file} holds contacts of ${elsewhere.map((f) => printable(f, 80)).join(', ')}, but ${target.name} keeps them in ${whereContactsLive(location)}`
+        if (!settings.force)
+          throw new UsageError(
+            `${written}: refusing to restore them there`,
+            `pass --force to restore them into ${family} anyway`,
+          )
+        deps.log.warn(`${written}; restoring into ${family} (--force)`)
+      }
       for (const entry of entries) {
         if (deps.signal.aborted) break
         try {
-          const current = await session.dbGet(entry.family, entry.key)
+          const current = await session.dbGet(family, entry.key)
           // a contact pruned with --via expire that Asterisk has not swept yet holds exactly what pjctl wrote: that is undone too
           const expiredByPjctl = current !== null && current === expiredValueOrNull(entry.value)
           if (current !== null && !expiredByPjctl) {
@@ -93,7 +108,7 @@ export const restore: CommandSpec<RestoreData> = {
           } else if (settings.dryRun) {
             data.wouldRestore.push({ key: entry.key })
           } else {
-            await session.dbPut(entry.family, entry.key, entry.value)
+            await session.dbPut(family, entry.key, entry.value)
             data.restored.push({ key: entry.key })
           }
         } catch (error) {
@@ -106,6 +121,7 @@ export const restore: CommandSpec<RestoreData> = {
           'restored',
           data.restored.map((r) => r.key),
           deps,
+          family,
         )
     } finally {
       await session.close()

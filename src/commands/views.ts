@@ -144,6 +144,8 @@ export interface DoctorServer {
   source: string
   aors: number
   contacts: number
+  /** Where the contacts live (sorcery.conf's contact mapping), in words; absent for a dump. */
+  contactsAt?: string
   /** Most severe first. */
   findings: Finding[]
 }

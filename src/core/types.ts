@@ -1,6 +1,8 @@
 // The domain, in Asterisk's own words (res/res_pjsip/location.c, res_pjsip_registrar.c).
 // Pure data: no I/O here or anywhere under src/core.
 
+import type { ContactPlace } from './sorcery.js'
+
 /** The astdb family that holds dynamic contacts. */
 export const CONTACT_FAMILY = 'registrar/contact'
 
@@ -155,6 +157,15 @@ export interface ServerReport {
   configs?: readonly AorConfig[]
   /** Where the AOR limits came from, and whether that list holds every AOR of the server. */
   limits?: LimitsInfo
+  /** Where the contacts were read (sorcery.conf's contact mapping); absent for a dump. */
+  contactsAt?: ContactsAt
+}
+
+/** Where a server keeps its contacts, as read from sorcery.conf. */
+export interface ContactsAt {
+  place: ContactPlace
+  /** In words, with the sorcery.conf line it comes from (or why the default was assumed). */
+  described: string
 }
 
 export interface LimitsInfo {

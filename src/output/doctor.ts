@@ -20,6 +20,7 @@ export function doctorTable(data: DoctorData, style: Style): string {
     out.push(
       c.bold(`pjctl doctor: ${server.server}`) +
         ` (${server.contacts} contacts, ${server.aors} AORs, read with ${server.source})`,
+      ...(server.contactsAt ? [`contacts live in ${printable(server.contactsAt)}`] : []),
       '',
     )
     if (!server.findings.length) out.push('No findings: nothing here causes lockouts.', '')
@@ -62,6 +63,7 @@ function serverJson(server: DoctorServer): object {
     server: server.server,
     generatedAt: isoTime(server.generatedAt),
     source: server.source,
+    ...(server.contactsAt ? { contactsAt: server.contactsAt } : {}),
     findings: server.findings,
   }
 }

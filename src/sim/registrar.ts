@@ -6,6 +6,13 @@ import { createHash } from 'node:crypto'
 import { AOR_DEFAULTS, CONTACT_FAMILY, type QualifyStatus } from '../core/types.js'
 import type { AstDb } from './astdb.js'
 
+/** Where the registrar keeps contacts: an astdb and a family (sorcery.conf's contact mapping; memory and
+ *  realtime are modelled by an astdb AMI cannot see). */
+export interface SimContactStore {
+  db: AstDb
+  family: string
+}
+
 /** An AOR as pjsip.conf configures it. The sim has one endpoint per AOR, of the same name. */
 export interface SimAor {
   name: string
@@ -177,11 +184,15 @@ export class Registrar {
   /** Per AOR, how many contacts the qualify side knows. */
   private readonly qualifiedPerAor = new Map<string, number>()
 
+  private readonly store: () => SimContactStore
+
   constructor(
-    private readonly astdb: AstDb,
+    store: AstDb | (() => SimContactStore),
     private readonly now: () => number,
     aors: Iterable<SimAor> = [],
   ) {
+    // an astdb alone: contacts in res_pjsip's default family
+    this.store = typeof store === 'function' ? store : () => ({ db: store, family: CONTACT_FAMILY })
     for (const aor of aors) this.setAor(aor)
   }
 
@@ -264,11 +275,8 @@ export class Registrar {
       return { code: 200, key, removed }
     }
     if (existing) {
-      this.astdb.put(
-        CONTACT_FAMILY,
-        key,
-        contactValue(this.refreshedFields(aor, existing, request, expires)),
-      )
+      const { db, family } = this.store()
+      db.put(family, key, contactValue(this.refreshedFields(aor, existing, request, expires)))
       return { code: 200, key, removed }
     }
 
@@ -288,11 +296,8 @@ export class Registrar {
       removed.push(contact.key)
     }
 
-    this.astdb.put(
-      CONTACT_FAMILY,
-      key,
-      contactValue(this.newFields(aor, endpoint, request, expires)),
-    )
+    const { db, family } = this.store()
+    db.put(family, key, contactValue(this.newFields(aor, endpoint, request, expires)))
     // the qualify side announces only contacts it does not know yet (not one whose astdb row was deleted behind its back)
     if (!this.qualify.has(key)) {
       const status: QualifyStatus = aor.qualifyFrequency > 0 ? 'Unknown' : 'NonQualified'
@@ -313,9 +318,10 @@ export class Registrar {
    * A plain astdb delete (DBDel) does not: Asterisk keeps the contact's status in memory.
    */
   private deleteContact(key: string): boolean {
-    const stored = this.astdb.get(CONTACT_FAMILY, key)
+    const { db, family } = this.store()
+    const stored = db.get(family, key)
     const known = this.qualify.delete(key)
-    const deleted = this.astdb.del(CONTACT_FAMILY, key)
+    const deleted = db.del(family, key)
     if (known) {
       const aor = aorOfKey(key)
       const left = (this.qualifiedPerAor.get(aor) ?? 1) - 1
@@ -338,8 +344,9 @@ export class Registrar {
   /** The rows of registrar/contact whose key starts with `keyPrefix`, as sorcery loads them. */
   private storedContacts(keyPrefix: string): SimContact[] {
     const contacts: SimContact[] = []
-    const familyPrefix = `/${CONTACT_FAMILY}/`
-    for (const entry of this.astdb.tree(CONTACT_FAMILY)) {
+    const { db, family } = this.store()
+    const familyPrefix = `/${family}/`
+    for (const entry of db.tree(family)) {
       const key = entry.key.slice(familyPrefix.length)
       if (!key.startsWith(keyPrefix)) continue
       const contact = parseContact(key, entry.value)

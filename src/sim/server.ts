@@ -17,7 +17,25 @@ import {
   type SimConfigFiles,
 } from './config.js'
 import { contactCreatedEvents, contactRemovedEvents } from './pjsip.js'
-import { Registrar } from './registrar.js'
+import { Registrar, type SimContactStore } from './registrar.js'
+
+/**
+ * __ast_sorcery_apply_config for res_pjsip's contact: the first `[res_pjsip]` `contact` line that is not a
+ * cache (`contact/cache=...`) is where objects are created. astdb: family `<data>/contact`; null for any
+ * other wizard (memory, realtime): the sim keeps those contacts where AMI's DB actions cannot see them.
+ * Without a contact line, res_pjsip's default astdb `registrar`.
+ */
+function contactFamilyOf(sorcery: readonly SimConfigCategory[]): string | null {
+  const lines = sorcery
+    .filter((c) => c.name === 'res_pjsip' && !c.template)
+    .flatMap((c) => c.lines)
+    .filter(([name]) => name.trim().split('/')[0] === 'contact')
+  if (!lines.length) return CONTACT_FAMILY
+  const store = lines.find(([name]) => !(name.split('/')[1] ?? '').includes('cache'))
+  if (!store) return null
+  const [wizard, data = ''] = store[1].split(',').map((part) => part.trim())
+  return wizard === 'astdb' && data ? `${data}/contact` : null
+}
 import { captureSeed, type SimSeed } from './seed.js'
 import { writeSegments } from './writer.js'
 
@@ -237,6 +255,8 @@ class Session implements SessionState {
 
 export class SimAsterisk {
   readonly astdb = new AstDb()
+  /** Contacts sorcery.conf keeps outside astdb (memory, realtime): AMI's DB actions do not see them. */
+  readonly elsewhere = new AstDb()
   readonly registrar: Registrar
   /** Every message received, in order, across connections. */
   readonly received: ReceivedAction[] = []
@@ -273,7 +293,10 @@ export class SimAsterisk {
     }
     this.expirationCheckInterval = opts.contactExpirationCheckInterval ?? 0
     this.costScale = opts.cost ?? 0
-    this.registrar = new Registrar(this.astdb, () => this.now())
+    this.registrar = new Registrar(
+      () => this.contactStore(),
+      () => this.now(),
+    )
     this.registrar.onContactCreated = (created) => this.broadcast(contactCreatedEvents(created))
     this.registrar.onContactRemoved = (removed) => this.broadcast(contactRemovedEvents(removed))
     this.load(opts.seed ?? captureSeed({ now: this.now() }))
@@ -286,8 +309,9 @@ export class SimAsterisk {
   /** Adds a seed: its AORs and its rows (into registrar/contact), each known to the qualify side (NonQualified unless the seed says otherwise). */
   load(seed: SimSeed): void {
     for (const aor of seed.aors) this.registrar.setAor(aor)
+    const { db, family } = this.contactStore()
     for (const row of seed.rows) {
-      this.astdb.put(CONTACT_FAMILY, row.key, row.value)
+      db.put(family, row.key, row.value)
       this.registrar.setQualify(row.key, seed.qualify?.[row.key] ?? 'NonQualified')
     }
   }
@@ -372,6 +396,14 @@ export class SimAsterisk {
     if (filename === 'pjsip.conf') return renderPjsipConf(aors)
     if (filename === 'pjsip_wizard.conf') return renderWizardConf(aors)
     return null
+  }
+
+  /** Where the registrar keeps contacts: sorcery.conf's contact mapping (configFiles), res_pjsip's default without one. */
+  contactStore(): SimContactStore {
+    const sorcery = this.configFile('sorcery.conf')
+    if (sorcery === null) return { db: this.astdb, family: CONTACT_FAMILY }
+    const family = contactFamilyOf(sorcery)
+    return family === null ? { db: this.elsewhere, family: 'contact' } : { db: this.astdb, family }
   }
 
   /** The first line of `core show version`. */

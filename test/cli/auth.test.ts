@@ -43,7 +43,7 @@ describe('login', () => {
       sessions
         .map((session) => session.map((a) => a.action))
         .find((actions) => actions.includes('DBGetTree')),
-    ).toEqual(['Challenge', 'login', 'DBGetTree', 'Logoff'])
+    ).toEqual(['Challenge', 'login', 'GetConfig', 'DBGetTree', 'Logoff'])
   })
 
   it('--auth plain: Login with the Secret, no Challenge', async () => {

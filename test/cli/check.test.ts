@@ -15,6 +15,7 @@ import {
   seedOf,
   tempDir,
   writeFile,
+  SORCERY,
 } from '../helpers/rows.js'
 
 const lines = (r: RunResult) => r.stdout.split('\n')
@@ -53,7 +54,7 @@ describe('pjctl check --format nagios (default)', () => {
     )
     // contacts and limits on two sessions at once; the limits from the config files, never the whole-server PJSIPShowAors
     expect(sessionsOf(server.received)).toEqual([
-      [['DBGetTree', { Family: 'registrar/contact' }]],
+      [SORCERY, ['DBGetTree', { Family: 'registrar/contact' }]],
       LIMITS_FROM_CONFIG,
     ])
   })

@@ -24,6 +24,7 @@ import {
   summary,
   tempDir,
   writeFile,
+  SORCERY,
 } from '../helpers/rows.js'
 
 const FIXTURE = resolve(
@@ -71,6 +72,7 @@ describe('pjctl contacts: sources', () => {
     // contacts on the first session; limits from the config files on a second one, at the same time
     expect(sessionsOf(server.received)).toEqual([
       [
+        SORCERY,
         ['DBGetTree', { Family: 'registrar/contact' }],
         ['Command', { Command: 'database show registrar/contact' }],
       ],
@@ -86,7 +88,7 @@ describe('pjctl contacts: sources', () => {
     expect(json(r).source).toBe('command')
     expect(summary(json(r).aors)).toEqual(LAB)
     expect(sessionsOf(server.received)).toEqual([
-      [['Command', { Command: 'database show registrar/contact' }]],
+      [SORCERY, ['Command', { Command: 'database show registrar/contact' }]],
       LIMITS_FROM_CONFIG,
     ])
   })
@@ -124,7 +126,8 @@ describe('pjctl contacts: sources', () => {
     const r = await run(['contacts', '--json'], { env: envFor(server, 'cli', 'cli-pw-1') })
     expect(r.code).toBe(0)
     expect(r.stderr).toBe(
-      'pjctl: warning: cannot read max_contacts over AMI (AMI actions GetConfig and PJSIPShowAors were refused: permission denied (needs write=config or system)); ' +
+      "pjctl: warning: cannot read sorcery.conf to learn where contacts live (AMI action GetConfig was refused: permission denied (needs write=system or config)); read astdb registrar/contact (res_pjsip's default), which holds contacts\n" +
+        'pjctl: warning: cannot read max_contacts over AMI (AMI actions GetConfig and PJSIPShowAors were refused: permission denied (needs write=config or system)); ' +
         "give [cli] write=config (GetConfig) or write=system in manager.conf, then 'manager reload'\n",
     )
     const doc = json(r)
@@ -140,7 +143,7 @@ describe('pjctl contacts: sources', () => {
     )
     expect(sessionsOf(server.received).map((session) => session.map(([action]) => action))).toEqual(
       [
-        ['DBGetTree', 'Command'],
+        ['GetConfig', 'DBGetTree', 'Command'],
         ['GetConfig', 'GetConfig', 'GetConfig', 'PJSIPShowAors'],
       ],
     )
@@ -428,7 +431,7 @@ describe('pjctl contacts NAME', () => {
     expect([byAor.code, byAor.stderr]).toEqual([0, ''])
     expect(summary(json(byAor).aors)).toEqual([['FAP003', 2, 2, 'full', 2]])
     expect(sessionsOf(server.received)).toEqual([
-      [['DBGetTree', { Family: 'registrar/contact' }]],
+      [SORCERY, ['DBGetTree', { Family: 'registrar/contact' }]],
       [['PJSIPShowEndpoint', { Endpoint: 'FAP003' }]],
     ])
 
@@ -440,7 +443,7 @@ describe('pjctl contacts NAME', () => {
     expect(doc.aors[0].endpoints).toEqual(['desk-7'])
     // the sim has no endpoint desk-7 ("Unable to retrieve endpoint"), so every AOR's limit is read, from the config files
     expect(sessionsOf(server.received)).toEqual([
-      [['DBGetTree', { Family: 'registrar/contact' }]],
+      [SORCERY, ['DBGetTree', { Family: 'registrar/contact' }]],
       [['PJSIPShowEndpoint', { Endpoint: 'desk-7' }], ...LIMITS_FROM_CONFIG],
     ])
   })

@@ -39,7 +39,10 @@ describe('pjctl doctor', { timeout: 30_000 }, () => {
     const r = await run(['doctor', '--json', '--per-ip-limit', '10'], { env: envFor(server) })
     expect([r.code, r.stderr]).toEqual([2, ''])
     const doc = json(r)
-    expect(Object.keys(doc)).toEqual(['server', 'generatedAt', 'source', 'findings'])
+    expect(Object.keys(doc)).toEqual(['server', 'generatedAt', 'source', 'contactsAt', 'findings'])
+    expect(doc.contactsAt).toBe(
+      "astdb registrar/contact (sorcery.conf: contact=astdb,registrar (res_pjsip's default: sorcery.conf has no contact line))",
+    )
     expect(doc.server).toBe(`127.0.0.1:${server.port}`)
     const findings: Finding[] = doc.findings
     expect(gist(findings)).toEqual([
@@ -113,7 +116,7 @@ describe('pjctl doctor', { timeout: 30_000 }, () => {
     // read-only: the shared read, then ListCommands; nothing that changes the server
     expect(sessionsOf(server.received).map((session) => session.map(([action]) => action))).toEqual(
       [
-        ['DBGetTree', 'ListCommands'],
+        ['GetConfig', 'DBGetTree', 'ListCommands'],
         ['GetConfig', 'GetConfig', 'GetConfig'],
       ],
     )
@@ -127,7 +130,10 @@ describe('pjctl doctor', { timeout: 30_000 }, () => {
     expect(out[0]).toBe(
       `pjctl doctor: 127.0.0.1:${server.port} (36 contacts, 14 AORs, read with dbgettree)`,
     )
-    expect(out.slice(2, 6)).toEqual([
+    expect(out[1]).toBe(
+      "contacts live in astdb registrar/contact (sorcery.conf: contact=astdb,registrar (res_pjsip's default: sorcery.conf has no contact line))",
+    )
+    expect(out.slice(3, 7)).toEqual([
       'CRITICAL (2)',
       '  1. FAP003  [aor-at-limit]',
       '     2/2 contacts (full), 1 of them superseded, remove_existing=no: a registration from a new address or port is refused (403)',

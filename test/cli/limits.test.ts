@@ -4,7 +4,15 @@ import { describe, expect, it } from 'vitest'
 import { runIn } from '../helpers/cli.js'
 import type { RunResult } from '../helpers/run.js'
 import { envFor, sim } from '../helpers/sim.js'
-import { aor, LIMITS_FROM_CONFIG, nowSeconds, row, seedOf, sessionsOf } from '../helpers/rows.js'
+import {
+  aor,
+  LIMITS_FROM_CONFIG,
+  nowSeconds,
+  row,
+  seedOf,
+  sessionsOf,
+  SORCERY,
+} from '../helpers/rows.js'
 import { defineAor } from '../../src/sim/registrar.js'
 import type { SimConfigFiles } from '../../src/sim/config.js'
 
@@ -65,7 +73,7 @@ describe.concurrent('--limits auto on a config-only server', () => {
       ['wiz', 'near', 2, 'getconfig'],
     ])
     expect(doc.aors.find((a: { aor: string }) => a.aor === 'ghost').severity).toBe(1)
-    expect(sessionsOf(server.received)).toEqual([[CONTACTS], LIMITS_FROM_CONFIG])
+    expect(sessionsOf(server.received)).toEqual([[SORCERY, CONTACTS], LIMITS_FROM_CONFIG])
   })
 
   it('the table says orphaned and gives no remove_existing advice for an AOR that does not exist', async () => {
@@ -89,7 +97,7 @@ describe.concurrent('--limits auto on a config-only server', () => {
     expect([r.code, r.stderr]).toEqual([0, ''])
     expect(states(json(r))).toEqual([['ghost', 'orphaned', null, 'none']])
     expect(sessionsOf(server.received)).toEqual([
-      [CONTACTS],
+      [SORCERY, CONTACTS],
       [['PJSIPShowEndpoint', { Endpoint: 'ghost' }], ...LIMITS_FROM_CONFIG],
     ])
   })
@@ -104,7 +112,7 @@ describe.concurrent('--limits auto on a config-only server', () => {
       'WARNING: ghost (1/? orphaned) - pjctl prune ghost --orphaned',
       '',
     ])
-    expect(sessionsOf(server.received)).toEqual([[CONTACTS], LIMITS_FROM_CONFIG])
+    expect(sessionsOf(server.received)).toEqual([[SORCERY, CONTACTS], LIMITS_FROM_CONFIG])
   })
 })
 
@@ -123,7 +131,7 @@ describe.concurrent('when the config files are not the whole truth', () => {
       ['rt', 'ok', 3, 'ami'],
     ])
     expect(sessionsOf(server.received)).toEqual([
-      [CONTACTS],
+      [SORCERY, CONTACTS],
       [...LIMITS_FROM_CONFIG, ['PJSIPShowAors', {}]],
     ])
   })
@@ -159,7 +167,7 @@ describe.concurrent('when the config files are not the whole truth', () => {
     expect([r.code, r.stderr]).toEqual([0, ''])
     expect(json(r).limits).toEqual({ from: 'pjsipshowaors', authoritative: true })
     expect(states(json(r)).find(([name]) => name === 'rt')).toEqual(['rt', 'ok', 3, 'ami'])
-    expect(sessionsOf(server.received)).toEqual([[CONTACTS], [['PJSIPShowAors', {}]]])
+    expect(sessionsOf(server.received)).toEqual([[SORCERY, CONTACTS], [['PJSIPShowAors', {}]]])
   })
 
   it('least privilege: write=reporting,config reads contacts and every limit (no system needed)', async () => {
@@ -178,7 +186,7 @@ describe.concurrent('when the config files are not the whole truth', () => {
       ['rt', 'orphaned'],
       ['wiz', 'near'],
     ])
-    expect(sessionsOf(server.received)).toEqual([[CONTACTS], LIMITS_FROM_CONFIG])
+    expect(sessionsOf(server.received)).toEqual([[SORCERY, CONTACTS], LIMITS_FROM_CONFIG])
   })
 
   it('a PJSIPShowAors that does not answer in time: the error says why and the ways out', async () => {

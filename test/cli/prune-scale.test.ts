@@ -4,7 +4,15 @@
 import { describe, expect, it } from 'vitest'
 import { runIn } from '../helpers/cli.js'
 import { envFor, sim } from '../helpers/sim.js'
-import { aor, LIMITS_FROM_CONFIG, nowSeconds, row, seedOf, sessionsOf } from '../helpers/rows.js'
+import {
+  aor,
+  LIMITS_FROM_CONFIG,
+  nowSeconds,
+  row,
+  seedOf,
+  sessionsOf,
+  SORCERY,
+} from '../helpers/rows.js'
 import { defineAor } from '../../src/sim/registrar.js'
 import type { SimConfigFiles } from '../../src/sim/config.js'
 
@@ -56,7 +64,7 @@ describe('prune reads qualify state only where a decision needs it', () => {
     const r = await runIn(['prune', '--dry-run', '--json', '--force'], { env: envFor(server) })
     expect([r.code, r.stderr]).toEqual([0, ''])
     expect(planOf(r.stdout).filter((p) => p.action === 'delete')).toHaveLength(500)
-    expect(sessionsOf(server.received)).toEqual([[CONTACTS], LIMITS_FROM_CONFIG])
+    expect(sessionsOf(server.received)).toEqual([[SORCERY, CONTACTS], LIMITS_FROM_CONFIG])
   })
 
   it('qualified candidates: one PJSIPShowEndpoint per endpoint owning a candidate, a Reachable one kept', async () => {
@@ -92,6 +100,7 @@ describe('prune reads qualify state only where a decision needs it', () => {
     ])
     expect(sessionsOf(server.received)).toEqual([
       [
+        SORCERY,
         CONTACTS,
         ['PJSIPShowEndpoint', { Endpoint: 'ext1000' }],
         ['PJSIPShowEndpoint', { Endpoint: 'ext1001' }],
@@ -136,6 +145,7 @@ describe('prune reads qualify state only where a decision needs it', () => {
     ])
     expect(server.received.filter((a) => /^(DBDel|DBPut)$/i.test(a.action))).toEqual([])
     expect(sessionsOf(server.received)[0]).toEqual([
+      SORCERY,
       CONTACTS,
       ['PJSIPShowEndpoint', { Endpoint: 'old-desk' }],
     ])
@@ -184,14 +194,15 @@ describe('prune --orphaned', () => {
       { key: ghostRow.key, aor: 'ghost', outcome: 'deleted' },
     ])
     expect(server.astdb.get('registrar/contact', ghostRow.key)).toBeUndefined()
-    expect(sessionsOf(server.received)[0].slice(0, 3)).toEqual([
+    expect(sessionsOf(server.received)[0].slice(0, 4)).toEqual([
+      SORCERY,
       CONTACTS,
       ['DBGet', { Family: 'registrar/contact', Key: ghostRow.key }],
       ['DBDel', { Family: 'registrar/contact', Key: ghostRow.key }],
     ])
     expect(
       sessionsOf(server.received)[0]
-        .slice(3)
+        .slice(4)
         .map(([action]) => action),
     ).toEqual(['UserEvent']) // the announcement to exporters
   })

@@ -47,7 +47,7 @@ const SUPERSEDED_REASON = `superseded by a newer registration from the same devi
 const NO_TTY = 'not a terminal and no --yes: nothing deleted (cron must pass --yes)'
 // on the first connection (the AOR limits are read on a second one at the same time); no qualified
 // candidate, so no qualify state is read, and never the whole-server PJSIPShowContacts
-const READ = ['DBGetTree']
+const READ = ['GetConfig', 'DBGetTree']
 const READ_ALL = READ
 
 async function lockoutSim(): Promise<FaultySim> {

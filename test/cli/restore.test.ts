@@ -65,6 +65,7 @@ describe('pjctl restore', () => {
       ].join('\n'),
     )
     expect(actionLines(server)).toEqual([
+      'GetConfig',
       `DBGet ${FAP_OLD}`,
       `DBPut ${FAP_OLD}`,
       `DBGet ${ALICE}`,
@@ -115,7 +116,13 @@ describe('pjctl restore', () => {
     expect(r.stdout).toBe(
       `restored ${ERIN}\npjctl restore: server=${serverName(server)} restored=1 skipped=0 failed=0 file=${file}\n`,
     )
-    expect(actionLines(server)).toEqual([`DBGet ${ERIN}`, `DBPut ${ERIN}`, 'UserEvent', 'Logoff'])
+    expect(actionLines(server)).toEqual([
+      'GetConfig',
+      `DBGet ${ERIN}`,
+      `DBPut ${ERIN}`,
+      'UserEvent',
+      'Logoff',
+    ])
     const after = snapshot(server)
     expect(after[ERIN]).toBe(before[ERIN])
     expect(after[ALICE]).toBeUndefined()
@@ -165,6 +172,7 @@ describe('pjctl restore', () => {
       ].join('\n'),
     )
     expect(actionLines(server)).toEqual([
+      'GetConfig',
       `DBGet ${FAP_OLD}`,
       `DBGet ${ALICE}`,
       `DBGet ${ERIN}`,
@@ -270,7 +278,7 @@ describe('pjctl restore', () => {
       )
       expect(r.code).toBe(2)
       expect(r.stderr).toBe(
-        `pjctl: ${file}:2: family "AMPUSER" is not registrar/contact: pjctl restores contacts only\nhint: pjctl restore only puts back what pjctl prune backed up; nothing was restored\n`,
+        `pjctl: ${file}:2: family "AMPUSER" is not a contact store (registrar/contact, <prefix>/contact or realtime:<table>): pjctl restores contacts only\nhint: pjctl restore only puts back what pjctl prune backed up; nothing was restored\n`,
       )
       expect(server.received).toEqual([])
     })

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { run } from '../helpers/run.js'
 import { envFor, sim } from '../helpers/sim.js'
-import { sessionsOf } from '../helpers/rows.js'
+import { sessionsOf, SORCERY } from '../helpers/rows.js'
 
 describe('pjctl contacts (smoke)', () => {
   it('lists the captured lab over DBGetTree and exits 0', async () => {
@@ -19,7 +19,7 @@ describe('pjctl contacts (smoke)', () => {
     })
     // one NAME: its endpoint's AORs (PJSIPShowEndpoint), on a second session while the contacts are read
     expect(sessionsOf(server.received)).toEqual([
-      [['DBGetTree', { Family: 'registrar/contact' }]],
+      [SORCERY, ['DBGetTree', { Family: 'registrar/contact' }]],
       [['PJSIPShowEndpoint', { Endpoint: 'FAP003' }]],
     ])
   })

@@ -40,6 +40,7 @@ describe('AMI over TLS', () => {
     expect(sessions.find((session) => session.includes('DBGetTree'))).toEqual([
       'Challenge',
       'login',
+      'GetConfig',
       'DBGetTree',
       'Logoff',
     ])

@@ -176,3 +176,6 @@ export function sessionsOf(received: Received[]): [string, Record<string, string
       ),
     )
 }
+
+/** What every read asks first, pipelined with the contacts: where sorcery.conf puts them. */
+export const SORCERY: [string, Record<string, string>] = ['GetConfig', { Filename: 'sorcery.conf' }]

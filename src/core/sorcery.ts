@@ -1,0 +1,184 @@
+// Where Asterisk keeps dynamic contacts: sorcery.conf's `[res_pjsip]` `contact` lines (main/sorcery.c
+// __ast_sorcery_apply_config), and for realtime the extconfig.conf line of that family. Pure: the
+// GetConfig categories in, the place (or why pjctl cannot read it) out.
+//
+// - No `contact` line: res_pjsip's default, astdb with prefix `registrar` (family `registrar/contact`).
+// - `contact=<wizard>,<data>` lines, in order. A line whose name carries `/cache` (`contact/cache=...`)
+//   is a cache: sorcery creates objects in the first wizard that is not one, so that wizard is where
+//   contacts live. pjctl reads exactly one place: several non-cache lines are refused, not guessed.
+// - astdb: `<data>/contact` (res_sorcery_astdb prefixes the object type).
+// - realtime: `<data>` is an extconfig.conf family: `[settings]` `<family> => <driver>,<database>[,<table>]`;
+//   the table defaults to the family.
+// - memory (and memory_cache used as the store): contacts exist only in Asterisk's memory.
+
+import { printable } from '../text.js'
+import type { ConfigCategory } from './types.js'
+
+/** res_pjsip's default (res/res_pjsip/location.c: ast_sorcery_apply_default(..., "contact", "astdb", "registrar")). */
+export const DEFAULT_CONTACT_LINE = 'astdb,registrar'
+
+export type ContactPlace =
+  | { kind: 'astdb'; family: string }
+  | {
+      kind: 'realtime'
+      /** extconfig.conf driver: pgsql, mysql, odbc, ... */
+      driver: string
+      /** extconfig.conf's database argument (pgsql: ignored; mysql: res_config_mysql.conf section; odbc: res_odbc.conf connection). */
+      database: string
+      table: string
+      /** The extconfig family (sorcery.conf's data). */
+      family: string
+    }
+
+export interface ContactMapping {
+  /** Where pjctl reads and writes contacts; null when it cannot (then `why` says it). */
+  place: ContactPlace | null
+  /** The mapping as sorcery.conf writes it, for messages: `contact=realtime,ps_contacts` (or the default). */
+  described: string
+  /** Why pjctl cannot read the place (null when place is set). */
+  why: string | null
+  /** sorcery.conf has its own `contact` lines (false: res_pjsip's default applies). */
+  configured: boolean
+}
+
+function trimmed(s: string): string {
+  return s.trim()
+}
+
+/** The `[res_pjsip]` lines of sorcery.conf whose type is `contact`, with the options after `/`. */
+function contactLines(
+  sorcery: readonly ConfigCategory[] | null,
+): { options: string; value: string; written: string }[] {
+  return (sorcery ?? [])
+    .filter((c) => !c.template && c.name === 'res_pjsip')
+    .flatMap((c) =>
+      c.lines.flatMap((l) => {
+        const name = trimmed(l.name)
+        const slash = name.indexOf('/')
+        const type = slash < 0 ? name : name.slice(0, slash)
+        if (type !== 'contact') return []
+        return [
+          {
+            options: slash < 0 ? '' : name.slice(slash + 1),
+            value: trimmed(l.value),
+            written: `${name}=${trimmed(l.value)}`,
+          },
+        ]
+      }),
+    )
+}
+
+function split(value: string): { wizard: string; data: string } {
+  const comma = value.indexOf(',')
+  return {
+    wizard: trimmed(comma < 0 ? value : value.slice(0, comma)),
+    data: comma < 0 ? '' : trimmed(value.slice(comma + 1)),
+  }
+}
+
+/** extconfig.conf's `[settings]` line for `family`: driver, database, table (the first line wins). */
+function extconfigFor(
+  extconfig: readonly ConfigCategory[] | null,
+  family: string,
+): { driver: string; database: string; table: string } | null {
+  for (const category of extconfig ?? []) {
+    if (category.template || category.name !== 'settings') continue
+    for (const line of category.lines) {
+      if (trimmed(line.name) !== family) continue
+      const [driver = '', database = '', table = ''] = line.value.split(',').map(trimmed)
+      if (!driver) continue
+      return { driver: driver.toLowerCase(), database, table: table || family }
+    }
+  }
+  return null
+}
+
+/** The realtime family a mapping needs from extconfig.conf (so the caller fetches it only then); null otherwise. */
+export function realtimeFamily(sorcery: readonly ConfigCategory[] | null): string | null {
+  const stores = contactLines(sorcery).filter((l) => !l.options.includes('cache'))
+  if (stores.length !== 1) return null
+  const { wizard, data } = split(stores[0].value)
+  return wizard.toLowerCase() === 'realtime' ? data.split(',')[0].trim() : null
+}
+
+/**
+ * Where contacts live, from sorcery.conf (null: no such file, res_pjsip's default) and extconfig.conf
+ * (null: no such file; only read for a realtime mapping).
+ */
+export function contactMapping(
+  sorcery: readonly ConfigCategory[] | null,
+  extconfig: readonly ConfigCategory[] | null = null,
+): ContactMapping {
+  const lines = contactLines(sorcery)
+  if (!lines.length)
+    return {
+      place: { kind: 'astdb', family: 'registrar/contact' },
+      described: `contact=${DEFAULT_CONTACT_LINE} (res_pjsip's default: sorcery.conf has no contact line)`,
+      why: null,
+      configured: false,
+    }
+  const described = lines.map((l) => printable(l.written, 120)).join(', ')
+  const cannot = (why: string): ContactMapping => ({
+    place: null,
+    described,
+    why,
+    configured: true,
+  })
+  const stores = lines.filter((l) => !l.options.includes('cache'))
+  if (!stores.length) return cannot('every contact line is a cache; no store behind it')
+  if (stores.length > 1)
+    return cannot(
+      `${stores.length} contact stores (sorcery reads all of them); pjctl reads exactly one`,
+    )
+  const { wizard, data } = split(stores[0].value)
+  switch (wizard.toLowerCase()) {
+    case 'astdb': {
+      const prefix = data.split(',')[0].trim()
+      if (!prefix) return cannot('astdb without a family')
+      return {
+        place: { kind: 'astdb', family: `${prefix}/contact` },
+        described,
+        why: null,
+        configured: true,
+      }
+    }
+    case 'realtime': {
+      const family = data.split(',')[0].trim()
+      if (!family) return cannot('realtime without an extconfig family')
+      const ext = extconfigFor(extconfig, family)
+      if (!ext)
+        return cannot(
+          `extconfig.conf maps no '${printable(family, 60)}' (Asterisk cannot store contacts there either)`,
+        )
+      return {
+        place: { kind: 'realtime', ...ext, family },
+        described: `${described} (extconfig.conf: ${printable(family, 60)} => ${printable(ext.driver, 20)},${printable(ext.database, 60)}${ext.table !== family ? `,${printable(ext.table, 60)}` : ''})`,
+        why: null,
+        configured: true,
+      }
+    }
+    case 'memory':
+    case 'memory_cache':
+      return cannot("contacts live only in Asterisk's memory")
+    default:
+      return cannot(`pjctl does not read the sorcery wizard '${printable(wizard, 40)}'`)
+  }
+}
+
+/** `astdb registrar2/contact`, `PostgreSQL table ps_contacts (extconfig.conf ps_contacts => pgsql,general)`. */
+export function describePlace(place: ContactPlace): string {
+  if (place.kind === 'astdb') return `astdb ${printable(place.family, 80)}`
+  return `${place.driver} table ${printable(place.table, 80)} (realtime)`
+}
+
+/** Realtime escapes `;` in ids as `^3B` (main/config.c / res_sorcery_realtime: ast_realtime_escape? no: sorcery realtime's id encoding). */
+export function unescapeRealtimeId(id: string): string {
+  return id.replace(/\^([0-9A-Fa-f]{2})/g, (_, hex: string) =>
+    String.fromCharCode(parseInt(hex, 16)),
+  )
+}
+
+/** The inverse of unescapeRealtimeId for a contact key: `;` → `^3B` (and `^` itself, so the mapping is one to one). */
+export function escapeRealtimeId(key: string): string {
+  return key.replace(/[;^]/g, (c) => `^${c.charCodeAt(0).toString(16).toUpperCase()}`)
+}

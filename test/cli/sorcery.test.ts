@@ -1,0 +1,108 @@
+// sorcery.conf's contact mapping against the sim: contacts are read (and pruned, restored) where
+// Asterisk keeps them, and pjctl exits 3 naming sorcery.conf where it cannot read them; never an
+// answer of 0 contacts from the wrong place.
+import { describe, expect, it } from 'vitest'
+import { lockoutSeed } from '../../src/sim/seed.js'
+import type { SimConfigFiles } from '../../src/sim/config.js'
+import type { FaultySim } from '../../src/sim/faults.js'
+import { runIn as run } from '../helpers/cli.js'
+import { envFor, sim } from '../helpers/sim.js'
+import { home } from '../helpers/prune.js'
+import { nowSeconds } from '../helpers/rows.js'
+
+const sorcery = (...lines: [string, string][]): SimConfigFiles => ({
+  'sorcery.conf': [{ name: 'res_pjsip', lines }],
+})
+
+function thirdRegister(server: FaultySim) {
+  return server.registrar.register({
+    aor: 'FAP003',
+    uri: 'sip:FAP003@192.0.2.16:5064',
+    viaAddr: '192.0.2.16',
+    viaPort: 5064,
+    userAgent: 'Grandstream GXP2130 1.0.11.3',
+  })
+}
+
+describe('contact=astdb,registrar2 (another family)', () => {
+  it('check is CRITICAL naming FAP003, contacts shows its 2, prune lets the third REGISTER through', async () => {
+    const server = await sim({
+      seed: lockoutSeed({ now: nowSeconds() }),
+      configFiles: sorcery(['contact', 'astdb,registrar2']),
+    })
+    // the contacts are where Asterisk put them, none in the default family
+    expect(server.astdb.tree('registrar/contact')).toEqual([])
+    expect(server.astdb.tree('registrar2/contact').length).toBeGreaterThan(0)
+    expect(thirdRegister(server).code).toBe(403)
+
+    const check = await run(['check'], { env: envFor(server) })
+    expect(check.code).toBe(2)
+    expect(check.stdout).toMatch(/^PJCTL CRITICAL - .*FAP003 \(2\/2/)
+
+    const contacts = await run(['contacts', 'FAP003', '--json'], { env: envFor(server) })
+    expect([contacts.code, contacts.stderr]).toEqual([0, ''])
+    expect(JSON.parse(contacts.stdout).aors[0].contacts).toHaveLength(2)
+
+    const env = { ...envFor(server), ...home() }
+    const prune = await run(['prune', 'FAP003', '--yes', '--json'], { env })
+    expect(prune.code).toBe(0)
+    // compared, backed up and deleted in registrar2/contact (the default family is only read, pipelined with sorcery.conf)
+    expect(
+      server.received
+        .filter((a) => /^(DBGet|DBDel|DBPut)$/.test(a.action))
+        .map((a) => [a.action, a.headers.find(([n]) => n === 'Family')?.[1]]),
+    ).toEqual([
+      ['DBGet', 'registrar2/contact'],
+      ['DBDel', 'registrar2/contact'],
+    ])
+    expect(thirdRegister(server).code).toBe(200)
+  })
+})
+
+describe('where pjctl cannot read the contacts: exit 3 naming sorcery.conf, never OK', () => {
+  it.each([
+    [
+      'memory',
+      sorcery(['contact', 'memory']),
+      "pjctl: sorcery.conf [res_pjsip] contact=memory: contacts live only in Asterisk's memory; pjctl cannot read these contacts",
+    ],
+    [
+      'realtime without an extconfig.conf line',
+      sorcery(['contact', 'realtime,ps_contacts']),
+      "pjctl: sorcery.conf [res_pjsip] contact=realtime,ps_contacts: extconfig.conf maps no 'ps_contacts' (Asterisk cannot store contacts there either); pjctl cannot read these contacts",
+    ],
+    [
+      'realtime on odbc',
+      {
+        ...sorcery(['contact', 'realtime,ps_contacts']),
+        'extconfig.conf': [{ name: 'settings', lines: [['ps_contacts', 'odbc,asterisk']] }],
+      } as SimConfigFiles,
+      'pjctl: sorcery.conf [res_pjsip] contact=realtime,ps_contacts (extconfig.conf: ps_contacts => odbc,asterisk): pjctl reads realtime contacts from',
+    ],
+  ])('%s', async (_, configFiles, line) => {
+    const server = await sim({ seed: lockoutSeed({ now: nowSeconds() }), configFiles })
+    for (const args of [['check'], ['contacts'], ['sources'], ['doctor']]) {
+      const r = await run(args, { env: envFor(server) })
+      expect(r.code).toBe(3)
+      expect(r.stderr.split('\n')[0].startsWith(line)).toBe(true)
+      expect(r.stdout).not.toMatch(/OK/)
+    }
+    const env = { ...envFor(server), ...home() }
+    const prune = await run(['prune', '--yes'], { env })
+    expect(prune.code).toBe(3)
+    expect(server.received.filter((a) => /^(DBDel|DBPut)$/.test(a.action))).toEqual([])
+  })
+
+  it('sorcery.conf unreadable (GetConfig refused) and the default family empty: exit 3, not 0 contacts', async () => {
+    const server = await sim({
+      seed: lockoutSeed({ now: nowSeconds() }),
+      configFiles: sorcery(['contact', 'memory']),
+      users: [{ username: 'ro', secret: 'ro-pw-1', write: ['reporting'] }],
+    })
+    const r = await run(['check'], { env: envFor(server, 'ro', 'ro-pw-1') })
+    expect(r.code).toBe(3)
+    expect(r.stderr.split('\n')[0]).toBe(
+      "pjctl: cannot read sorcery.conf to learn where contacts live (AMI action GetConfig was refused: permission denied (needs write=system or config)), and astdb registrar/contact (res_pjsip's default) holds no contact: they may live elsewhere",
+    )
+  })
+})

@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest'
+import {
+  contactMapping,
+  escapeRealtimeId,
+  realtimeFamily,
+  unescapeRealtimeId,
+} from '../../src/core/sorcery.js'
+import type { ConfigCategory } from '../../src/core/types.js'
+
+const res = (...lines: [string, string][]): ConfigCategory[] => [
+  {
+    name: 'res_pjsip',
+    template: false,
+    templates: [],
+    lines: lines.map(([name, value]) => ({ name, value })),
+  },
+]
+const ext = (...lines: [string, string][]): ConfigCategory[] => [
+  {
+    name: 'settings',
+    template: false,
+    templates: [],
+    lines: lines.map(([name, value]) => ({ name, value })),
+  },
+]
+
+describe('contactMapping (sorcery.conf [res_pjsip] contact)', () => {
+  it("no sorcery.conf, or no contact line: res_pjsip's default astdb registrar/contact", () => {
+    expect(contactMapping(null).place).toEqual({ kind: 'astdb', family: 'registrar/contact' })
+    expect(contactMapping(res(['aor', 'realtime,ps_aors'])).place).toEqual({
+      kind: 'astdb',
+      family: 'registrar/contact',
+    })
+  })
+
+  it('astdb with any family: <prefix>/contact', () => {
+    const m = contactMapping(res(['contact', 'astdb,registrar2']))
+    expect(m.place).toEqual({ kind: 'astdb', family: 'registrar2/contact' })
+    expect(m.described).toBe('contact=astdb,registrar2')
+  })
+
+  it('realtime through extconfig.conf: driver, database and table (the family when not given)', () => {
+    const sorcery = res(['contact', 'realtime,ps_contacts'])
+    expect(realtimeFamily(sorcery)).toBe('ps_contacts')
+    expect(contactMapping(sorcery, ext(['ps_contacts', 'pgsql,general'])).place).toEqual({
+      kind: 'realtime',
+      driver: 'pgsql',
+      database: 'general',
+      table: 'ps_contacts',
+      family: 'ps_contacts',
+    })
+    expect(
+      contactMapping(sorcery, ext(['ps_contacts', 'mysql, asterisk, contacts_tbl'])).place,
+    ).toMatchObject({ driver: 'mysql', database: 'asterisk', table: 'contacts_tbl' })
+    const unmapped = contactMapping(sorcery, ext(['ps_aors', 'pgsql,general']))
+    expect(unmapped.place).toBeNull()
+    expect(unmapped.why).toBe(
+      "extconfig.conf maps no 'ps_contacts' (Asterisk cannot store contacts there either)",
+    )
+  })
+
+  it('memory, and memory_cache as the store: not readable, said why', () => {
+    for (const wizard of ['memory', 'memory_cache']) {
+      const m = contactMapping(res(['contact', wizard]))
+      expect(m.place).toBeNull()
+      expect(m.why).toBe("contacts live only in Asterisk's memory")
+    }
+  })
+
+  it('a memory_cache in front of another wizard: the store behind it', () => {
+    const m = contactMapping(
+      res(['contact/cache', 'memory_cache,object_lifetime_maximum=60'], ['contact', 'astdb,reg']),
+    )
+    expect(m.place).toEqual({ kind: 'astdb', family: 'reg/contact' })
+  })
+
+  it('several stores (sorcery reads them all): refused, not guessed', () => {
+    const m = contactMapping(res(['contact', 'astdb,registrar'], ['contact', 'astdb,registrar2']))
+    expect(m.place).toBeNull()
+    expect(m.why).toBe('2 contact stores (sorcery reads all of them); pjctl reads exactly one')
+    expect(m.described).toBe('contact=astdb,registrar, contact=astdb,registrar2')
+  })
+
+  it('an unknown wizard, astdb without a family: refused', () => {
+    expect(contactMapping(res(['contact', 'ldap,foo'])).why).toBe(
+      "pjctl does not read the sorcery wizard 'ldap'",
+    )
+    expect(contactMapping(res(['contact', 'astdb'])).why).toBe('astdb without a family')
+  })
+})
+
+describe('realtime ids', () => {
+  it('`;` and `^` are escaped as ^3B and ^5E (main/config.c ast_realtime_encode_chunk), and back', () => {
+    expect(escapeRealtimeId('FAP003;@abc')).toBe('FAP003^3B@abc')
+    expect(unescapeRealtimeId('FAP003^3B@abc')).toBe('FAP003;@abc')
+    expect(unescapeRealtimeId(escapeRealtimeId('a^b;@c'))).toBe('a^b;@c')
+    expect(unescapeRealtimeId('x^3b')).toBe('x;')
+  })
+})
