@@ -134,6 +134,11 @@ describe('README and docs/', () => {
     expect(unknown).toEqual([])
   })
 
+  it('links every page of docs/ from the README', () => {
+    const pages = [...PAGES.keys()].filter((path) => path.startsWith('docs/'))
+    expect(pages.filter((path) => !README.includes(`](${path})`))).toEqual([])
+  })
+
   it('links only to files and headings that exist in the repository, never outside it', () => {
     const broken: string[] = []
     for (const [path, text] of READ) {
