@@ -7,6 +7,7 @@ import { runCli, type CliOutput } from './cli.js'
 import { getConfig } from './config.js'
 import { pjsipShowAors, pjsipShowContacts, pjsipShowEndpoint, pjsipShowEndpoints } from './pjsip.js'
 import type { SimAsterisk, SimUser } from './server.js'
+import { parseFilter, type EventFilter } from './filter.js'
 
 /** What an action changes on its connection. */
 export interface SessionState {
@@ -19,6 +20,8 @@ export interface SessionState {
   closing: boolean
   /** mansession.challenge: set by the first `Challenge` (AuthType MD5), kept for the connection; '' before. */
   challenge: string
+  /** The session's event filters (the `Filter` action), in the order they were added. */
+  filters: EventFilter[]
 }
 
 export interface ActionContext {
@@ -261,6 +264,36 @@ function userEvent(ctx: ActionContext): string[] {
 }
 
 /**
+ * action_filter(): `Operation: Add` (any case) adds `Filter` (legacy regex, `!` = exclude) or, with
+ * `MatchCriteria`, an advanced filter to this session; the answer is `Response: Success`,
+ * `Message: Success`, or the error main/manager.c words for each failure.
+ */
+function filter(ctx: ActionContext): string[] {
+  const { request, actionId, session } = ctx
+  if (request.get('Operation').toLowerCase() !== 'add')
+    return [response('Error', actionId, 'Unknown operation')]
+  const criteria = request.get('MatchCriteria')
+  const added = parseFilter(
+    criteria ? `eventfilter(${criteria})` : 'eventfilter',
+    request.get('Filter'),
+  )
+  if (added === 'format')
+    return [
+      response(
+        'Error',
+        actionId,
+        'Filter was formatted incorrectly.  Check the syntax of the filter given.',
+      ),
+    ]
+  if (added === 'compile')
+    return [
+      response('Error', actionId, 'Filter did not compile.  Check the syntax of the filter given.'),
+    ]
+  session.filters.push(added)
+  return [response('Success', actionId, 'Success')]
+}
+
+/**
  * ListCommands (main/manager.c action_listcommands): `Response: Success`, then one
  * `<Action>: <synopsis>  (Priv: <classes>,all)` header per action the user's write= classes
  * allow (`(Priv: <none>)` for those that need none), then a blank line. Seen on Asterisk 22.10.1:
@@ -344,6 +377,12 @@ const ACTIONS: Record<string, NamedSpec> = {
     synopsis: 'Lists PJSIP endpoints.',
     privileges: SYSTEM,
     run: pjsipShowEndpoints,
+  },
+  filter: {
+    name: 'Filter',
+    synopsis: 'Dynamically add filters for the current manager session.',
+    privileges: SYSTEM,
+    run: filter,
   },
   userevent: {
     name: 'UserEvent',

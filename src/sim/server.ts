@@ -17,7 +17,14 @@ import {
   type SimConfigFiles,
 } from './config.js'
 import { contactCreatedEvents, contactRemovedEvents } from './pjsip.js'
-import { Registrar, type SimContactStore } from './registrar.js'
+import { shouldSend, type EventFilter } from './filter.js'
+import {
+  Registrar,
+  type RegisterRequest,
+  type RegisterResult,
+  type SimContactStore,
+} from './registrar.js'
+import { authEvents, refusalEvents, type SecurityContext, type SimAuth } from './security.js'
 
 /**
  * __ast_sorcery_apply_config for res_pjsip's contact: the first `[res_pjsip]` `contact` line that is not a
@@ -145,6 +152,7 @@ class Session implements SessionState {
   eventClasses = new Set<string>()
   closing = false
   challenge = ''
+  filters: EventFilter[] = []
   /** Silenced by a hook: nothing more is written. */
   private silent = false
   private input = ''
@@ -177,8 +185,11 @@ class Session implements SessionState {
   /** Unsolicited events of one class (`system` for ContactStatus/PeerStatus, `user` for UserEvent), for a logged-in connection that gets that class. */
   sendEvents(events: string[], eventClass = 'system'): void {
     if (!this.user || !this.eventClasses.has(eventClass)) return
+    const sent = this.filters.length ? events.filter((e) => shouldSend(this.filters, e)) : events
+    this.sim.eventsSent += sent.length
+    if (!sent.length) return
     this.enqueue(async () => {
-      if (!this.silent) await writeSegments(this.socket, events, this.write)
+      if (!this.silent) await writeSegments(this.socket, sent, this.write)
     })
   }
 
@@ -260,6 +271,8 @@ export class SimAsterisk {
   readonly registrar: Registrar
   /** Every message received, in order, across connections. */
   readonly received: ReceivedAction[] = []
+  /** Events written to clients (after each session's filters): what a client was sent, for measuring filters. */
+  eventsSent = 0
   readonly version: SimVersion
   /** The sim's clock in Unix seconds; replace it to move time. */
   now: () => number
@@ -382,6 +395,24 @@ export class SimAsterisk {
     const writeMs = cost.writeMs * this.costScale
     this.busyUntil = firstByteAt + writeMs
     return { firstByteAt, writeMs }
+  }
+
+  /**
+   * A digest-authenticated REGISTER as a phone sends it (challenge, answer): the registrar's answer, or
+   * 401 for a wrong password; the security events it causes go to sessions with read=security.
+   */
+  register(request: RegisterRequest, auth: SimAuth = 'ok'): RegisterResult | { code: 401 } {
+    const ctx: SecurityContext = {
+      request,
+      local: 'IPV4/UDP/127.0.0.1/5060',
+      nowUs: Date.now() * 1000,
+      callId: request.callId ?? `${request.viaPort}-${request.aor}@${request.viaAddr}`,
+    }
+    this.broadcast(authEvents(ctx, auth), 'security')
+    if (auth === 'wrong-password') return { code: 401 }
+    const result = this.registrar.register({ ...request, callId: ctx.callId })
+    this.broadcast(refusalEvents(ctx, result), 'security')
+    return result
   }
 
   /** The qualify state PJSIPShowContacts reports for a contact (astdb key within registrar/contact). */
