@@ -7,7 +7,14 @@ import { readFile } from 'node:fs/promises'
 import type { Readable, Writable } from 'node:stream'
 import { COMMANDS } from './commands/index.js'
 import type { CommandSpec, Deps, Format, Progress, Settings } from './commands/types.js'
-import { EXIT, PjctlError, UsageError, cannotRead, type ExitCode } from './errors.js'
+import {
+  EXIT,
+  InterruptedError,
+  PjctlError,
+  UsageError,
+  cannotRead,
+  type ExitCode,
+} from './errors.js'
 import { OPTIONS, longForm, withDefaults, type OptionKey, type OptionSpec } from './options.js'
 import { resolveTargets } from './settings.js'
 import { flagDoc, optionKeysOf } from './usage.js'
@@ -34,8 +41,11 @@ export interface Io {
   env: Record<string, string | undefined>
   /** Milliseconds since the epoch. */
   clock(): number
-  /** Asks a yes/no question on the terminal; the default reads a line from stdin. */
-  ask(question: string): Promise<boolean>
+  /**
+   * Asks a yes/no question on the terminal; the default reads a line from stdin. Ctrl-C (or
+   * `signal` aborting) rejects with InterruptedError.
+   */
+  ask(question: string, signal?: AbortSignal): Promise<boolean>
   /** Where SIGINT/SIGTERM come from (the process, or a test's emitter). */
   signals: {
     on(signal: NodeJS.Signals, listener: (signal: NodeJS.Signals) => void): unknown
@@ -55,7 +65,7 @@ export function processIo(): Io {
     },
     env: process.env,
     clock: () => Date.now(),
-    ask: (question) => askOnTerminal(io, question),
+    ask: (question, signal) => askOnTerminal(io, question, signal),
     signals: process,
     exit: (code) => process.exit(code),
   }
@@ -440,7 +450,7 @@ function makeDeps(
           }),
         )
       }
-      return io.ask(question)
+      return io.ask(question, signal)
     },
     get interactive() {
       return Boolean(io.stdin.isTTY && stderr.isTTY)
@@ -451,20 +461,36 @@ function makeDeps(
   }
 }
 
-/** y/yes on the terminal is yes; anything else, end of input or Ctrl-C is no (never a hang). */
-async function askOnTerminal(io: Io, question: string): Promise<boolean> {
+/**
+ * y/yes on the terminal is yes; anything else or end of input is no (never a hang). Ctrl-C
+ * (readline's SIGINT in raw mode, or a signal while waiting) ends the line and throws
+ * InterruptedError: exit 130, nothing changed.
+ */
+async function askOnTerminal(io: Io, question: string, signal?: AbortSignal): Promise<boolean> {
   const { createInterface } = await import('node:readline/promises')
-  return new Promise<boolean>((resolve) => {
+  return new Promise<boolean>((resolve, reject) => {
     const rl = createInterface({ input: io.stdin, output: io.stderr })
-    const answer = (yes: boolean): void => {
+    let settled = false
+    const settle = (outcome: boolean | 'interrupted', newline: boolean): void => {
+      if (settled) return
+      settled = true
+      signal?.removeEventListener('abort', onAbort)
+      if (newline) io.stderr.write('\n')
+      // settled first: close() emits 'close', which must not answer again
       rl.close()
-      resolve(yes)
+      if (outcome === 'interrupted')
+        reject(new InterruptedError('interrupted at the prompt: nothing deleted'))
+      else resolve(outcome)
     }
-    rl.on('SIGINT', () => answer(false))
-    rl.on('close', () => resolve(false))
+    const onAbort = (): void => settle('interrupted', true)
+    if (signal?.aborted) return settle('interrupted', false)
+    signal?.addEventListener('abort', onAbort)
+    rl.on('SIGINT', () => settle('interrupted', true))
+    // end of input (Ctrl-D, a closed terminal) declines, on a line of its own
+    rl.on('close', () => settle(false, true))
     rl.question(question).then(
-      (text) => answer(/^y(es)?$/i.test(text.trim())),
-      () => answer(false),
+      (text) => settle(/^y(es)?$/i.test(text.trim()), false),
+      () => settle(false, true),
     )
   })
 }

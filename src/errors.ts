@@ -60,6 +60,11 @@ export class FailedError extends PjctlError {
   readonly exit = EXIT.failed
 }
 
+/** Ctrl-C at a prompt (or before anything was changed): exit 130, nothing done. */
+export class InterruptedError extends PjctlError {
+  readonly exit = EXIT.interrupted
+}
+
 /** Anything that stops pjctl from reading the server: refused, DNS, timeout, auth, privilege, closed. */
 export class AmiError extends PjctlError {
   readonly exit = EXIT.unreadable
