@@ -18,6 +18,7 @@
 
 import { phoneModelOf } from './advice.js'
 import { compareCodepoints } from './classify.js'
+import { PJSIP_RELOAD } from './genconf.js'
 import { atOrAboveLimit, describeAgainstLimit, sourcesOf, type PerIpLimit } from './sources.js'
 import {
   CONTACT_FAMILY,
@@ -127,7 +128,7 @@ function names(list: readonly string[], max = 5): string {
 }
 
 function genLine(aors: readonly string[], options: string): string {
-  return `pjctl gen pjsip ${aors.join(' ')} --append${options} >> /etc/asterisk/pjsip.conf (or any file loaded after the AOR), then: pjsip reload`
+  return `pjctl gen pjsip ${aors.join(' ')} --append${options} >> /etc/asterisk/pjsip.conf (or any file loaded after the AOR), then: ${PJSIP_RELOAD}`
 }
 
 function aorLimitFindings(aors: readonly AorReport[]): Finding[] {
@@ -178,7 +179,7 @@ function maxContactsOneFinding(aors: readonly AorReport[]): Finding[] {
   const gen =
     risky.length <= 10
       ? genLine(risky, ' --max-contacts 1')
-      : `pjctl gen pjsip --from-server >> /etc/asterisk/pjsip.conf proposes the lines for all ${risky.length} (listed in subjects with --json), then: pjsip reload`
+      : `pjctl gen pjsip --from-server >> /etc/asterisk/pjsip.conf proposes the lines for all ${risky.length} (listed in subjects with --json), then: ${PJSIP_RELOAD}`
   return [
     {
       severity: 'warning',

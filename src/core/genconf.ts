@@ -46,6 +46,13 @@ import { InputError } from '../errors.js'
 import { CONTROL_CHARACTER, printable } from '../text.js'
 import { AOR_DEFAULTS } from './types.js'
 
+/**
+ * The CLI commands that load a changed pjsip.conf / pjsip_wizard.conf. Asterisk has no `pjsip
+ * reload` (22.10.1: `No such command 'pjsip reload'`); test:asterisk runs these on the lab.
+ */
+export const PJSIP_RELOAD = 'module reload res_pjsip.so'
+export const WIZARD_RELOAD = 'module reload res_pjsip_config_wizard.so'
+
 export type GenKind = 'pjsip' | 'wizard'
 
 /** The AOR options gen can set; undefined = not given. */
@@ -545,8 +552,8 @@ export function renderGen(req: GenRequest): GenResult {
   if (append) {
     out.push(
       kind === 'pjsip'
-        ? '; adds to AORs defined elsewhere: load it after them (FreePBX: /etc/asterisk/pjsip.aor_custom_post.conf), then: pjsip reload'
-        : '; adds to wizards defined elsewhere: append to pjsip_wizard.conf after them, then: module reload res_pjsip_config_wizard.so',
+        ? `; adds to AORs defined elsewhere: load it after them (FreePBX: /etc/asterisk/pjsip.aor_custom_post.conf), then: ${PJSIP_RELOAD}`
+        : `; adds to wizards defined elsewhere: append to pjsip_wizard.conf after them, then: ${WIZARD_RELOAD}`,
     )
   } else if (needsPassword) {
     out.push('; contains passwords: keep the file private (chmod 600)')

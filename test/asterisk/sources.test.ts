@@ -235,7 +235,7 @@ describe('sources and doctor on real Asterisk', () => {
     const by = (kind: string, subject?: string) =>
       findings.find((f) => f.kind === kind && (subject === undefined || f.subject === subject))!
     expect(by('aor-at-limit').fix).toBe(
-      'pjctl gen pjsip FAP003 --append --max-contacts 2 >> /etc/asterisk/pjsip.conf (or any file loaded after the AOR), then: pjsip reload; now: pjctl prune FAP003 --superseded',
+      'pjctl gen pjsip FAP003 --append --max-contacts 2 >> /etc/asterisk/pjsip.conf (or any file loaded after the AOR), then: module reload res_pjsip.so; now: pjctl prune FAP003 --superseded',
     )
     expect(by('stale-device', `${UA.grandstream} at 127.0.0.1`).fix).toBe(
       "on the phone set Unregister On Reboot: All (in the account's SIP settings); then pjctl prune FAP003 --superseded",

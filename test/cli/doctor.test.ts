@@ -31,7 +31,7 @@ const gist = (findings: Finding[]) => findings.map((f) => [f.severity, f.kind, f
 const find = (findings: Finding[], kind: string, subject?: string) =>
   findings.find((f) => f.kind === kind && (subject === undefined || f.subject === subject))!
 const GEN_TAIL =
-  ' >> /etc/asterisk/pjsip.conf (or any file loaded after the AOR), then: pjsip reload'
+  ' >> /etc/asterisk/pjsip.conf (or any file loaded after the AOR), then: module reload res_pjsip.so'
 
 describe('pjctl doctor', { timeout: 30_000 }, () => {
   it('the scenario: every finding ranked, with its kind, subject, evidence and fix (exit 2)', async () => {

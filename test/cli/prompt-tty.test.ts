@@ -23,34 +23,34 @@ async function answer(keys: string) {
   return { code, screen, deleted: keysOf(server, 'DBDel'), server }
 }
 
-describe.concurrent.skipIf(!hasScript)('prune at the prompt, on a real terminal', () => {
-  it('y deletes the planned contact and exits 0', async () => {
+describe.skipIf(!hasScript)('prune at the prompt, on a real terminal', () => {
+  it.concurrent('y deletes the planned contact and exits 0', async () => {
     const r = await answer('y\r')
     expect(r.screen).toContain(`Delete 1 contact(s) on 127.0.0.1:${r.server.port}? [y/N] y`)
     expect(r.deleted).toEqual([FAP_OLD])
     expect(r.code).toBe(0)
   })
 
-  it('yes (any case) is yes too', async () => {
+  it.concurrent('yes (any case) is yes too', async () => {
     const r = await answer('YES\r')
     expect(r.deleted).toEqual([FAP_OLD])
     expect(r.code).toBe(0)
   })
 
-  it('n declines: nothing deleted, exit 1', async () => {
+  it.concurrent('n declines: nothing deleted, exit 1', async () => {
     const r = await answer('n\r')
     expect(r.screen).toContain('declined at the prompt: nothing deleted')
     expect(r.deleted).toEqual([])
     expect(r.code).toBe(1)
   })
 
-  it('Enter alone takes the default, no', async () => {
+  it.concurrent('Enter alone takes the default, no', async () => {
     const r = await answer('\r')
     expect(r.deleted).toEqual([])
     expect(r.code).toBe(1)
   })
 
-  it('Ctrl-C exits 130 on a new line, nothing deleted', async () => {
+  it.concurrent('Ctrl-C exits 130 on a new line, nothing deleted', async () => {
     const r = await answer('\x03')
     expect(r.deleted).toEqual([])
     expect(keysOf(r.server, 'DBPut')).toEqual([])
@@ -61,14 +61,14 @@ describe.concurrent.skipIf(!hasScript)('prune at the prompt, on a real terminal'
     )
   })
 
-  it('end of input (Ctrl-D) declines: nothing deleted, exit 1', async () => {
+  it.concurrent('end of input (Ctrl-D) declines: nothing deleted, exit 1', async () => {
     const r = await answer('\x04')
     expect(r.deleted).toEqual([])
     expect(r.code).toBe(1)
     expect(r.screen).toMatch(/\[y\/N\] \r?\n/)
   })
 
-  it('--all: one question for the fleet, then each server is pruned', async () => {
+  it.concurrent('--all: one question for the fleet, then each server is pruned', async () => {
     const a = await sim({ seed: lockoutSeed({ now: now() }) })
     const b = await sim({ seed: lockoutSeed({ now: now() }) })
     const config = mkdtempSync(join(tmpdir(), 'pjctl-tty-cfg-'))
