@@ -680,5 +680,16 @@ function exitFor(servers: PruneServerResult[]): ExitCode {
     return EXIT.failed
   if (servers.some((s) => s.mode === 'refused')) return EXIT.usage
   if (servers.some((s) => s.mode === 'declined')) return EXIT.failed
+  // an AOR left full by duplicates pjctl would not choose between: a cron prune must not hide the lockout
+  if (
+    servers.some(
+      (s) =>
+        s.mode !== 'dry-run' &&
+        s.plan?.notes.some(
+          (n) => n.kind === 'duplicates-undecided' || n.kind === 'duplicates-live',
+        ),
+    )
+  )
+    return EXIT.failed
   return EXIT.ok
 }

@@ -7,6 +7,8 @@
 // --in-flight at a time.
 
 import type { AmiSession } from '../ami/types.js'
+import { withQualifyState } from '../core/classify.js'
+import { undecidedDuplicates } from '../core/fix.js'
 import type { PruneCriteria, PrunePlan } from '../core/plan.js'
 import type { AorReport, ClassifiedContact, QualifyStatus } from '../core/types.js'
 import { ActionFailedError, PermissionError } from '../errors.js'
@@ -50,6 +52,14 @@ export async function readQualifyFor(
 ): Promise<QualifyRead | null> {
   const orphaned = new Set(reports.filter((r) => r.state === 'orphaned').map((r) => r.aor))
   const candidates = new Set(plan.items.filter((i) => i.action === 'delete').map((i) => i.key))
+  // same-second duplicates of one device: their qualify state may tell which one is stale
+  if (criteria.superseded)
+    for (const r of reports)
+      for (const twin of undecidedDuplicates(r)) {
+        candidates.add(twin.key)
+        for (const c of r.contacts)
+          if (c.viaAddr === twin.viaAddr && c.userAgent === twin.userAgent) candidates.add(c.key)
+      }
   const wanted = reports
     .filter((r) => !orphaned.has(r.aor))
     .flatMap((r) =>
@@ -86,11 +96,17 @@ export async function readQualifyFor(
       `cannot read qualify state (${(refused as PermissionError).message}); qualified contacts are kept`,
     )
   const unread = new Set(wanted.filter((c) => !states.has(c.key)).map((c) => c.key))
-  const withState = reports.map((r) => ({
-    ...r,
-    contacts: r.contacts.map((c) =>
-      states.has(c.key) ? { ...c, qualify: states.get(c.key)! } : c,
+  const now = deps.now()
+  const withState = reports.map((r) =>
+    withQualifyState(
+      {
+        ...r,
+        contacts: r.contacts.map((c) =>
+          states.has(c.key) ? { ...c, qualify: states.get(c.key)! } : c,
+        ),
+      },
+      now,
     ),
-  }))
+  )
   return { reports: withState, unread, known: unread.size === 0, endpoints }
 }

@@ -10,7 +10,8 @@
 //   via_addr AND same user_agent, both non-empty) expires strictly later. supersededBy is
 //   the latest-expiring contact of that device (the smallest key when several share that
 //   latest time). Ties: contacts expiring in the same second supersede nobody — which one
-//   is stale cannot be told, so neither is called superseded (prune never guesses).
+//   is stale cannot be told, so neither is called superseded (prune never guesses) — unless
+//   qualify state tells: a reachable one supersedes a tied one that is unreachable.
 // - stale (for severity only): expired + every unexpired contact of a device beyond its one
 //   newest. That is superseded plus same-second twins: two contacts of one device are one
 //   too many even when which one is stale cannot be told (the real Asterisk capture of the
@@ -112,10 +113,23 @@ function judgeable(contact: Contact, now: number): contact is Contact & { expira
   )
 }
 
-/** Per device, its latest-expiring unexpired contact (smallest key on a tie). */
+/** Qualify states that say the contact answers OPTIONS, and that it does not (any case). */
+export const REACHABLE = new Set(['reachable', 'avail'])
+export const UNREACHABLE = new Set(['unreachable', 'unavail', 'unavailable'])
+
+type Qualify = ReadonlyMap<string, QualifyStatus> | null
+
+/** 2 reachable, 0 unreachable, 1 anything else (not qualified, not known). */
+function reachability(contact: Contact, qualify: Qualify): number {
+  const state = qualify?.get(contact.key)?.trim().toLowerCase()
+  return state === undefined ? 1 : REACHABLE.has(state) ? 2 : UNREACHABLE.has(state) ? 0 : 1
+}
+
+/** Per device, its latest-expiring unexpired contact (the reachable one, then the smallest key, on a tie). */
 function latestPerDevice(
   contacts: readonly Contact[],
   now: number,
+  qualify: Qualify,
 ): Map<string, Contact & { expirationTime: number }> {
   const latest = new Map<string, Contact & { expirationTime: number }>()
   for (const contact of contacts) {
@@ -126,7 +140,8 @@ function latestPerDevice(
       best === undefined ||
       contact.expirationTime > best.expirationTime ||
       (contact.expirationTime === best.expirationTime &&
-        compareCodepoints(contact.key, best.key) < 0)
+        (reachability(contact, qualify) - reachability(best, qualify) ||
+          compareCodepoints(best.key, contact.key)) > 0)
     ) {
       latest.set(device, contact)
     }
@@ -134,15 +149,25 @@ function latestPerDevice(
   return latest
 }
 
-/** The contact of the same device that expires strictly later, or null. */
+/**
+ * The contact of the same device that expires strictly later, or in the same second while it is
+ * reachable and this one is not; null otherwise.
+ */
 function supersederOf(
   contact: Contact,
   now: number,
   latest: ReadonlyMap<string, Contact & { expirationTime: number }>,
+  qualify: Qualify,
 ): Contact | null {
   if (!judgeable(contact, now)) return null
   const newest = latest.get(deviceOf(contact))
-  return newest !== undefined && newest.expirationTime > contact.expirationTime ? newest : null
+  if (newest === undefined || newest === contact) return null
+  if (newest.expirationTime > contact.expirationTime) return newest
+  return newest.expirationTime === contact.expirationTime &&
+    reachability(newest, qualify) === 2 &&
+    reachability(contact, qualify) === 0
+    ? newest
+    : null
 }
 
 /** Classifies the contacts of ONE AOR (superseded is judged within the AOR). */
@@ -151,10 +176,10 @@ export function classifyContacts(
   now: number,
   qualify: ReadonlyMap<string, QualifyStatus> | null = null,
 ): ClassifiedContact[] {
-  const latest = latestPerDevice(contacts, now)
+  const latest = latestPerDevice(contacts, now, qualify)
   return contacts.map((contact) => {
     const expiration = contact.expirationTime
-    const superseder = supersederOf(contact, now, latest)
+    const superseder = supersederOf(contact, now, latest, qualify)
     const status =
       expiration !== null && expiration <= now
         ? 'expired'
@@ -367,4 +392,21 @@ export function buildReports(input: BuildReportsInput): AorReport[] {
       : limitOf(config, defaultMax)
     return buildReport(aor, byAor.get(aor) ?? [], limit, input, missing)
   })
+}
+
+/**
+ * The report judged again once its contacts' qualify state is known (prune reads it): a reachable
+ * contact then supersedes a same-second twin of its device that is unreachable. The counts that
+ * do not depend on it (count, stale, state, severity) stay.
+ */
+export function withQualifyState(report: AorReport, now: number): AorReport {
+  const qualify = new Map<string, QualifyStatus>()
+  for (const c of report.contacts) if (c.qualify !== null) qualify.set(c.key, c.qualify)
+  if (qualify.size === 0) return report
+  const contacts = classifyContacts(report.contacts, now, qualify)
+  return {
+    ...report,
+    contacts,
+    superseded: contacts.filter((c) => c.status === 'superseded').length,
+  }
 }

@@ -19,6 +19,7 @@
 import { phoneModelOf } from './advice.js'
 import { compareCodepoints } from './classify.js'
 import { PJSIP_RELOAD } from './genconf.js'
+import { fixCommand, fixFor, fixWhy } from './fix.js'
 import { atOrAboveLimit, describeAgainstLimit, sourcesOf, type PerIpLimit } from './sources.js'
 import {
   CONTACT_FAMILY,
@@ -155,15 +156,20 @@ function aorLimitFindings(aors: readonly AorReport[]): Finding[] {
     // a lone phone on max_contacts=1: the summary finding covers it
     if (aor.maxContacts === 1 && aor.count <= 1) continue
     const stale = aor.superseded ? `, ${aor.superseded} of them superseded` : ''
-    const prune = aor.superseded ? `; now: pjctl prune ${aor.aor} --superseded` : ''
+    // the one fix check and contacts print (core/fix.ts)
+    const fix = fixFor(aor)
+    const why = fix ? fixWhy(fix) : ''
+    const prune = fix ? `; now: ${fixCommand(fix)}${why ? ` (${why})` : ''}` : ''
     findings.push({
-      severity: aor.severity === 2 ? 'critical' : 'warning',
+      // check's judgement (core/classify.ts): a page there is a warning or worse here; what
+      // check calls OK (near, full with healthy contacts) is a configuration note, not a warning
+      severity: aor.severity === 2 ? 'critical' : aor.severity === 1 ? 'warning' : 'info',
       kind: 'aor-at-limit',
       subject: aor.aor,
       evidence:
         `${aor.count}/${aor.maxContacts} contacts (${aor.state})${stale}, remove_existing=${aor.removeExisting === false ? 'no' : 'unknown'}: ` +
         (aor.state === 'near'
-          ? 'one more device or stale contact and registrations are refused (403)'
+          ? 'registrations go through now; once it is full, one from a new address or port is refused (403)'
           : 'a registration from a new address or port is refused (403)'),
       fix: `${genLine([aor.aor], ` --max-contacts ${aor.maxContacts}`)}${prune}`,
     })

@@ -15,6 +15,7 @@
 
 import { UsageError } from '../errors.js'
 import { compareCodepoints } from './classify.js'
+import { isReachable, undecidedDuplicates } from './fix.js'
 import type { AorReport, ClassifiedContact } from './types.js'
 
 export interface PruneCriteria {
@@ -61,6 +62,14 @@ export type PruneNote =
   | { kind: 'key-unmatched'; key: string }
   /** In `aor`, `tied` more contacts expire in the same second as the last of the `keep` kept ones. */
   | { kind: 'keep-tie'; aor: string; tied: number; keep: number }
+  /**
+   * `aor` is at its limit and still holds same-second duplicates of one device that nothing
+   * orders (no qualify state tells): the plan does not guess. `keys`: the hashes whose deletion
+   * frees it (`pjctl prune AOR --key …`); the run exits 1 so that a cron prune does not hide it.
+   */
+  | { kind: 'duplicates-undecided'; aor: string; keys: string[] }
+  /** `aor` is at its limit with same-second duplicates that all answer qualify: nothing stale to prune (exit 1). */
+  | { kind: 'duplicates-live'; aor: string; maxContacts: number }
 
 export interface PlanItem {
   key: string
@@ -215,6 +224,21 @@ export function planPrune(
     const planned = planAor(report, criteria, keys, unread)
     items.push(...planned.items)
     if (planned.note !== null) tieNotes.push(planned.note)
+  }
+  const deleted = new Set(items.filter((i) => i.action === 'delete').map((i) => i.key))
+  for (const report of [...reports].sort((a, b) => compareCodepoints(a.aor, b.aor))) {
+    const atLimit = report.state === 'full' || report.state === 'over'
+    if (!atLimit || report.removeExisting === true) continue
+    const twins = undecidedDuplicates(report).filter((c) => !deleted.has(c.key))
+    // a reachable duplicate answers qualify, as the one kept does: live devices, not stale ones
+    if (twins.some(isReachable))
+      tieNotes.push({ kind: 'duplicates-live', aor: report.aor, maxContacts: report.maxContacts! })
+    else if (twins.length)
+      tieNotes.push({
+        kind: 'duplicates-undecided',
+        aor: report.aor,
+        keys: twins.map((c) => c.hash),
+      })
   }
   const found = new Set(items.map((item) => item.key))
   const unmatchedKeys = [...keys].filter((key) => !found.has(key))

@@ -1,6 +1,7 @@
 // check: Nagios plugin output, JSON, or Prometheus text exposition (node_exporter textfile collector).
 
 import type { AorReport } from '../core/types.js'
+import { fixCommand, fixFor, fixWhy } from '../core/fix.js'
 import type { CheckData, CheckServer, CheckStatus } from '../commands/views.js'
 import { boundedSources } from '../core/sources.js'
 import { aorsJson, failureJson } from './contacts.js'
@@ -190,7 +191,7 @@ export function checkNagios(data: CheckData): string {
   const detail = [
     ...paged.map(
       (a) =>
-        `${STATUS_WORD[a.aor.severity as CheckStatus]}: ${name(a)}${fixOf(a.aor, data.fleet ? ` --server ${a.server}` : '')}`,
+        `${STATUS_WORD[a.aor.severity as CheckStatus]}: ${name(a)}${fixOf(a.aor, data.fleet ? a.server : '')}`,
     ),
     ...findings.map(
       (f) =>
@@ -221,15 +222,12 @@ function staleText(aor: AorReport): string {
     .join('')
 }
 
-/** What frees the slot now (a superseded or expired contact: prune) or where to look. */
+/** What frees the slot now (core/fix.ts: the one fix every command prints). */
 function fixOf(aor: AorReport, server: string): string {
-  if (aor.state === 'orphaned') return ` - pjctl prune ${aor.aor} --orphaned${server}`
-  if (aor.superseded || aor.expired) return ` - pjctl prune ${aor.aor}${server}`
-  // same-second twins of the only device: keeping the one latest contact frees the slot
-  if (aor.stale && aor.count - (aor.stale - aor.expired) === 1)
-    return ` - pjctl prune ${aor.aor} --keep 1${server}`
-  if (aor.stale) return ` - pjctl contacts ${aor.aor}${server}`
-  return ''
+  const fix = fixFor(aor)
+  if (!fix) return ''
+  const why = fixWhy(fix)
+  return ` - ${fixCommand(fix, server || undefined)}${why ? ` (${why})` : ''}`
 }
 
 /** OK: say what was judged and why the full or near ones are not a risk. */

@@ -6,7 +6,17 @@ import type { ContactsData, ServerFailure } from '../commands/views.js'
 import { adviceLines, adviceSummary } from './advice.js'
 import { limitLines, sourceJson } from './sources.js'
 import { jsonPieces, lazyMap, type Lazy } from './json.js'
-import { duration, ellipsis, isoTime, paint, stateColor, textWidth, type Style } from './style.js'
+import {
+  duration,
+  ellipsis,
+  isoTime,
+  paint,
+  stateColor,
+  textWidth,
+  wrap,
+  type Style,
+} from './style.js'
+import { fixCommand, fixFor, fixWhy, undecidedDuplicates } from '../core/fix.js'
 import { printable } from '../text.js'
 
 export function contactsTable(data: ContactsData, style: Style): string | Iterable<string> {
@@ -26,7 +36,8 @@ export function contactsTable(data: ContactsData, style: Style): string | Iterab
         ? server.aors.filter(needsAttention).slice(0, MAX_TABLES)
         : server.aors
     const hint = unknownLimitHint(server)
-    for (const aor of shown) out.push(aorHeader(aor, style, hint), contactRows(aor, style), '')
+    for (const aor of shown)
+      out.push(aorHeader(aor, style, hint), contactRows(aor, style), ...fixLines(aor, style), '')
     const hidden = server.aors.length - shown.length
     if (hidden)
       out.push(
@@ -145,13 +156,14 @@ export function fitColumns(natural: number[], width: number | undefined): number
 function contactRows(aor: AorReport, style: Style): string {
   const c = paint(style)
   if (!aor.contacts.length) return '  (no contacts registered)'
+  const twins = new Set(undecidedDuplicates(aor).map((t) => t.key))
   const rows = aor.contacts.map((contact) => [
     contact.hash.slice(0, 8),
     printable(contact.uri),
     printable(`${contact.viaAddr}:${contact.viaPort ?? '?'}`),
     printable(contact.userAgent),
     duration(contact.expiresIn),
-    statusText(contact),
+    statusText(contact, true, twins.has(contact.key)),
   ])
   let widths = fitColumns(
     HEAD.map((h, i) => Math.max(textWidth(h), ...rows.map((r) => textWidth(r[i])))),
@@ -164,7 +176,8 @@ function contactRows(aor: AorReport, style: Style): string {
     FLEXIBLE.some((i) => widths[i] < natural[i]) &&
     aor.contacts.some((contact) => contact.status === 'superseded')
   ) {
-    for (const [i, contact] of aor.contacts.entries()) rows[i][5] = statusText(contact, false)
+    for (const [i, contact] of aor.contacts.entries())
+      rows[i][5] = statusText(contact, false, twins.has(contact.key))
     widths = fitColumns(
       HEAD.map((h, i) => Math.max(textWidth(h), ...rows.map((r) => textWidth(r[i])))),
       style.width,
@@ -216,8 +229,9 @@ export function* contactsPlain(data: ContactsData): Generator<string> {
     let batch = ''
     for (const aor of server.aors) {
       const head = `${data.fleet ? `${printable(server.server)}\t` : ''}${printable(aor.aor)}\t${aor.count}/${aor.maxContacts ?? '?'}\t${aor.state}`
+      const twins = new Set(undecidedDuplicates(aor).map((t) => t.key))
       for (const contact of aor.contacts) {
-        batch += `${head}\t${contact.hash}\t${statusText(contact)}\t${duration(contact.expiresIn)}\t${printable(`${contact.viaAddr}:${contact.viaPort ?? '?'}`)}\t${printable(contact.userAgent)}\t${printable(contact.uri)}\n`
+        batch += `${head}\t${contact.hash}\t${statusText(contact, true, twins.has(contact.key))}\t${duration(contact.expiresIn)}\t${printable(`${contact.viaAddr}:${contact.viaPort ?? '?'}`)}\t${printable(contact.userAgent)}\t${printable(contact.uri)}\n`
       }
       if (batch.length >= 1 << 16) {
         yield batch
@@ -228,14 +242,30 @@ export function* contactsPlain(data: ContactsData): Generator<string> {
   }
 }
 
-function statusText(contact: ClassifiedContact, by = true): string {
+/**
+ * Under an AOR that pages (check's WARNING or CRITICAL), what frees it now: the command that
+ * check prints, whole on its line, and why it takes keys (same-second duplicates), wrapped.
+ */
+function fixLines(aor: AorReport, style: Style): string[] {
+  const fix = aor.severity > 0 ? fixFor(aor) : null
+  if (!fix) return []
+  const why = fixWhy(fix)
+  return [
+    ...wrap(`  Free it now: ${printable(fixCommand(fix))}`, style.width, '    '),
+    ...(why ? wrap(`    (${why})`, style.width, '     ') : []),
+  ]
+}
+
+function statusText(contact: ClassifiedContact, by = true, twin = false): string {
   const superseded =
     by && contact.status === 'superseded' && contact.supersededBy
       ? ` by ${contact.supersededBy.split(';@')[1]?.slice(0, 8) ?? ''}`
       : ''
   const qualify =
     contact.qualify && contact.qualify !== 'NonQualified' ? ` (${contact.qualify})` : ''
-  return `${contact.status}${superseded}${qualify}`
+  // same-second duplicate of its device that nothing orders (core/fix.ts)
+  const status = twin && contact.status === 'active' ? 'duplicate' : contact.status
+  return `${status}${superseded}${qualify}`
 }
 
 export function* contactsJson(data: ContactsData, style: Style): Generator<string> {

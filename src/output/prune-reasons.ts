@@ -54,5 +54,9 @@ export function pruneNoteText(note: PruneNote): string {
       return `--key ${note.key}: no such contact in the selected AORs`
     case 'keep-tie':
       return `${note.aor}: ${note.tied} more contact(s) expire in the same second as the last one --keep ${note.keep} keeps; kept them too rather than guess which is stale`
+    case 'duplicates-live':
+      return `${note.aor} is still full: its contacts from one device all answer qualify, so none is stale and none was chosen; if more devices share it, give it room: pjctl gen pjsip ${note.aor} --append --max-contacts ${note.maxContacts + 1}`
+    case 'duplicates-undecided':
+      return `${note.aor} is still full: ${note.keys.length} more contact(s) of one device expire in the same second and nothing tells which is stale (qualify off or alike), so none was chosen; any one frees a slot: pjctl prune ${note.aor} --key ${note.keys.join(',')}`
   }
 }

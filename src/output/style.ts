@@ -80,3 +80,23 @@ export function ellipsis(text: string, width: number): string {
   if (width <= 0) return ''
   return `${[...text].slice(0, width - 1).join('')}…`
 }
+
+/**
+ * Words wrapped to `width` columns (undefined: one line), each line after the first indented by
+ * `indent`. A word longer than a line (a command's --key) stays whole on a line of its own.
+ */
+export function wrap(text: string, width: number | undefined, indent = ''): string[] {
+  if (width === undefined) return [text]
+  const lines: string[] = []
+  const lead = /^ */.exec(text)![0]
+  let line = ''
+  for (const word of text.slice(lead.length).split(' ')) {
+    const next = line ? `${line} ${word}` : `${lines.length ? indent : lead}${word}`
+    if (line && textWidth(next) > width) {
+      lines.push(line)
+      line = `${indent}${word}`
+    } else line = next
+  }
+  if (line) lines.push(line)
+  return lines
+}

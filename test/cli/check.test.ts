@@ -47,7 +47,7 @@ describe('pjctl check --format nagios (default)', () => {
       [
         'PJCTL CRITICAL - 1 AOR(s) locked out (full, holding stale contacts): FAP003 (2/2 full, 1 duplicate from the same device); ' +
           `1 AOR(s) full without remove_existing: bob (2/2 full) | ${PERF_LAB}`,
-        'CRITICAL: FAP003 (2/2 full, 1 duplicate from the same device) - pjctl prune FAP003 --keep 1',
+        'CRITICAL: FAP003 (2/2 full, 1 duplicate from the same device) - pjctl prune FAP003 --key e6b0e56f68ce8a45f643c8c7fd05c854 (same-second duplicates of one device, not qualified: which is stale cannot be told; deleting either frees a slot)',
         'WARNING: bob (2/2 full)',
         '',
       ].join('\n'),
@@ -391,7 +391,7 @@ describe('pjctl check on several servers (--server a,b)', () => {
       'PJCTL CRITICAL - 1 AOR(s) locked out (full, holding stale contacts): lab/FAP003 (2/2 full, 1 duplicate from the same device); 1 server(s) unreadable: dead | ' +
         "'aors'=1;;;0 'contacts'=2;;;0 'critical'=1;;0;0;1 'warning'=0;0;;0;1 'full'=1;;;0;1 'near'=0;;;0;1 'superseded'=0;;;0 'expired'=0;;;0 'parse_errors'=0;0;;0 'servers_unreadable'=1;;0;0;2 'lab status'=2;1;2;0;3 'dead status'=3;1;2;0;3",
       `dead: UNKNOWN - connection refused by 127.0.0.1:${dead}`,
-      'CRITICAL: lab/FAP003 (2/2 full, 1 duplicate from the same device) - pjctl prune FAP003 --keep 1 --server lab',
+      'CRITICAL: lab/FAP003 (2/2 full, 1 duplicate from the same device) - pjctl prune FAP003 --key e6b0e56f68ce8a45f643c8c7fd05c854 --server lab (same-second duplicates of one device, not qualified: which is stale cannot be told; deleting either frees a slot)',
       'server lab: CRITICAL',
       'server dead: UNKNOWN',
       '',

@@ -811,7 +811,9 @@ describe('pjctl contacts: the table', () => {
         const lines = r.out.replace(/\r/g, '').split('\n\n')[0].split('\n')
         expect(lines[0]).toMatch(/^AOR 1001  2\/2  FULL  \(/)
         expect(lines[1]).toMatch(/^ {2}KEY {7}URI +SOURCE +USER AGENT +EXPIRES +STATUS$/)
-        expect(lines).toHaveLength(4)
+        expect(lines).toHaveLength(5)
+        // the fix check prints, whole: a command is never cut
+        expect(lines[4]).toBe('  Free it now: pjctl prune 1001')
         for (const line of lines) expect(line.length).toBeLessThanOrEqual(Number(columns))
         expect(lines[2]).toContain('…')
         expect(r.out).not.toMatch(/[│┌└├─]/)

@@ -21,6 +21,12 @@ const ERIN_OLD = 'erin;@093effadcd9ec4151bf1187aeabac8eb'
 const ERIN_NEW = 'erin;@cc218f06efabb6b333b349fd048980c1'
 const BOB_CISCO = 'bob;@6eb848a7f68f517e9b726b1c8fe974c0'
 const CAROL = 'carol;@36747b0de85e6b0d01ec6720ca8c2a07'
+/** The captured FAP003 lockout: two contacts of one phone expiring in the same second, not qualified. */
+const FAP_UNDECIDED = {
+  kind: 'duplicates-undecided',
+  aor: 'FAP003',
+  keys: ['e6b0e56f68ce8a45f643c8c7fd05c854'],
+}
 
 function reportsWithQualify(statuses: Record<string, string>, now = NOW) {
   const qualify = new Map([...capturedQualify(), ...Object.entries(statuses)])
@@ -41,12 +47,12 @@ describe('planPrune', () => {
     ])
     expect(plan.items[0].aor).toBe('erin')
     expect(plan.items[0].contact.viaPort).toBe(5096)
-    expect(plan).toMatchObject({ toDelete: 1, kept: 0, notes: [] })
+    expect(plan).toMatchObject({ toDelete: 1, kept: 0, notes: [FAP_UNDECIDED] })
   })
 
   it('--superseded without qualify: a note says it is a judgement', () => {
     const plan = planPrune(capturedReports(), { ...NONE, superseded: true }, false)
-    expect(plan.notes).toEqual([{ kind: 'superseded-unverified' }])
+    expect(plan.notes).toEqual([{ kind: 'superseded-unverified' }, FAP_UNDECIDED])
   })
 
   it('--expired: how long ago', () => {
@@ -69,7 +75,10 @@ describe('planPrune', () => {
     ])
     expect(plan.items[1].reasons).toEqual([{ kind: 'beyond-keep', keep: 1 }])
     expect(plan.items[0].reasons).toEqual([{ kind: 'keep-tie', keep: 1 }])
-    expect(plan.notes).toEqual([{ kind: 'keep-tie', aor: 'FAP003', tied: 1, keep: 1 }])
+    expect(plan.notes).toEqual([
+      { kind: 'keep-tie', aor: 'FAP003', tied: 1, keep: 1 },
+      FAP_UNDECIDED,
+    ])
     expect(plan).toMatchObject({ toDelete: 4, kept: 1 })
   })
 
@@ -90,7 +99,10 @@ describe('planPrune', () => {
     expect(plan.items).toMatchObject([
       { key: BOB_CISCO, action: 'delete', reasons: [{ kind: 'key' }] },
     ])
-    expect(plan.notes).toEqual([{ kind: 'key-unmatched', key: `bob;@${'0'.repeat(32)}` }])
+    expect(plan.notes).toEqual([
+      { kind: 'key-unmatched', key: `bob;@${'0'.repeat(32)}` },
+      FAP_UNDECIDED,
+    ])
   })
 
   it('--unreachable: carol, whose qualify says Unreachable', () => {
@@ -99,7 +111,7 @@ describe('planPrune', () => {
       { key: CAROL, action: 'delete', reasons: [{ kind: 'unreachable', qualify: 'Unreachable' }] },
     ])
     const blind = planPrune(capturedReports(), { ...NONE, unreachable: true }, false)
-    expect(blind.notes).toEqual([{ kind: 'unreachable-unknown' }])
+    expect(blind.notes).toEqual([{ kind: 'unreachable-unknown' }, FAP_UNDECIDED])
   })
 
   it('reasons accumulate', () => {
