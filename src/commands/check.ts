@@ -1,6 +1,7 @@
 // pjctl check: the contacts judgement as a monitoring check (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).
 
 import { DEFAULT_THRESHOLDS } from '../core/classify.js'
+import { serverStatus, worstStatus } from '../core/status.js'
 import {
   describeAgainstLimit,
   sourcesOf,
@@ -62,9 +63,9 @@ export const check: CommandSpec<CheckData> = {
       if ('message' in r) return { server: r.server, status: 3, failure: r, findings: [] }
       const sources = sourcesOf(r.aors, limit)
       const findings = [...findingsOf(r), ...limitFindings(sources, limit)]
-      return { server: r.server, status: serverStatus(r, findings), report: r, sources, findings }
+      return { server: r.server, status: statusOf(r, findings), report: r, sources, findings }
     })
-    const status = worst(servers.map((s) => s.status))
+    const status = worstStatus(servers.map((s) => s.status))
     return {
       view: 'check',
       data: {
@@ -91,14 +92,9 @@ function findingsOf(report: ServerReport): CheckFinding[] {
   }))
 }
 
-/** The worst AOR or finding; an AOR with contacts whose max_contacts is unknown cannot be judged: UNKNOWN. */
-function serverStatus(report: ServerReport, findings: CheckFinding[]): CheckStatus {
-  let judged: CheckStatus = 0
-  for (const aor of report.aors) if (aor.severity > judged) judged = aor.severity
-  for (const finding of findings) if (finding.severity > judged) judged = finding.severity
-  return report.aors.some((aor) => aor.state === 'unknown' && aor.count > 0)
-    ? worst([judged, 3])
-    : judged
+/** The worst AOR or finding; an AOR with contacts whose max_contacts is unknown cannot be judged: UNKNOWN (core/status.ts). */
+function statusOf(report: ServerReport, findings: CheckFinding[]): CheckStatus {
+  return serverStatus(report.aors, findings)
 }
 
 /** --per-ip-limit: an address at the limit is a WARNING, one above it CRITICAL; each is named. */
@@ -118,10 +114,4 @@ function limitFindings(rows: readonly SourceRow[], limit: PerIpLimit | null): Ch
         ]
       : [],
   )
-}
-
-/** UNKNOWN beats OK and WARNING; CRITICAL beats everything (a critical AOR somewhere is the news). */
-function worst(statuses: CheckStatus[]): CheckStatus {
-  const rank = (s: CheckStatus): number => ({ 0: 0, 1: 1, 3: 2, 2: 3 })[s]
-  return statuses.reduce<CheckStatus>((a, b) => (rank(b) > rank(a) ? b : a), 0)
 }

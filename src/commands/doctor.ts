@@ -4,6 +4,7 @@
 
 import type { AmiSession, AmiTarget } from '../ami/types.js'
 import { actionsFromListCommands, diagnose, exitCodeOf, type AmiFacts } from '../core/doctor.js'
+import { worstStatus, type Status } from '../core/status.js'
 import type { PerIpLimit } from '../core/sources.js'
 import type { ServerReport } from '../core/types.js'
 import { EXIT, PjctlError, type ExitCode } from '../errors.js'
@@ -50,13 +51,13 @@ export const doctor: CommandSpec<DoctorData> = {
         (failure) => failure,
       )
     }
-    const codes = servers.map((s): ExitCode =>
+    const codes = servers.map((s): Status =>
       'message' in s ? EXIT.unreadable : exitCodeOf(s.findings),
     )
     return {
       view: 'doctor',
       data: { generatedAt: deps.now(), servers, fleet: isFleet(settings), limit },
-      exitCode: worst(codes),
+      exitCode: worstStatus(codes),
     }
   },
 }
@@ -122,10 +123,4 @@ function examine(
     ...(report.contactsAt ? { contactsAt: report.contactsAt.described } : {}),
     findings: diagnose({ report, limit, now: deps.now(), ami, configuredAors: configured }),
   }
-}
-
-/** Critical beats an unreadable server, which beats a warning (as in check). */
-function worst(codes: ExitCode[]): ExitCode {
-  const rank = (c: ExitCode): number => ({ 0: 0, 1: 1, 3: 2, 2: 3 })[c as 0 | 1 | 2 | 3] ?? 2
-  return codes.reduce<ExitCode>((a, b) => (rank(b) > rank(a) ? b : a), EXIT.ok)
 }

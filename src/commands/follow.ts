@@ -309,7 +309,7 @@ export class ServerFollower {
       const withLimits = this.limitsStale
       const read = withLimits ? await this.readAll(session) : await this.readContacts(session)
       this.deps.log.debug(`${this.name}: ${why}: ${read.contacts.length} contacts read, applying`)
-      drift = await this.apply(read.contacts, read.configs)
+      drift = await this.apply(read.contacts, read.configs, read.authoritative)
       if (withLimits) this.limitsStale = false
     } catch (error) {
       this.held = null
@@ -356,6 +356,7 @@ export class ServerFollower {
   private async apply(
     contacts: readonly Contact[],
     configs: readonly AorConfig[] | null,
+    authoritative = false,
   ): Promise<Drift> {
     this.applying = true
     const generation = this.generation
@@ -363,7 +364,13 @@ export class ServerFollower {
     // a publish under way finishes on the whole picture first
     while (this.publishing) await this.publishing
     if (gone()) throw new Error('stopped while a full read was being applied')
-    const steps = this.live.loading(contacts, configs, this.deps.now(), this.heldKeys)
+    const steps = this.live.loading(
+      contacts,
+      configs,
+      this.deps.now(),
+      this.heldKeys,
+      authoritative,
+    )
     let sliceStart = performance.now()
     let stepsInSlice = 0
     for (;;) {
@@ -385,7 +392,7 @@ export class ServerFollower {
    */
   private async readAll(
     session: AmiSession,
-  ): Promise<{ contacts: Contact[]; configs: AorConfig[] }> {
+  ): Promise<{ contacts: Contact[]; configs: AorConfig[]; authoritative: boolean }> {
     const { parsed, limits, location } = await readContactsAndLimits(
       session,
       this.settings,
@@ -393,13 +400,17 @@ export class ServerFollower {
       { keep: LiveServer.slim },
     )
     if (location.place.kind === 'astdb') this.family = location.place.family
-    return { contacts: parsed.contacts, configs: limits.configs }
+    return {
+      contacts: parsed.contacts,
+      configs: limits.configs,
+      authoritative: limits.info.authoritative,
+    }
   }
 
   /** Contacts only: one DBGetTree (limits are kept from the last read that had them). */
   private async readContacts(
     session: AmiSession,
-  ): Promise<{ contacts: Contact[]; configs: AorConfig[] | null }> {
+  ): Promise<{ contacts: Contact[]; configs: AorConfig[] | null; authoritative?: boolean }> {
     if (this.settings.source === 'command') return this.readAll(session)
     try {
       const parser = new DbTreeParser(LiveServer.slim)

@@ -19,7 +19,8 @@
 import { phoneModelOf } from './advice.js'
 import { compareCodepoints } from './classify.js'
 import { PJSIP_RELOAD } from './genconf.js'
-import { fixCommand, fixFor, fixWhy } from './fix.js'
+import { fixFor, type AorFix } from './fix.js'
+import { findingStatus, serverStatus } from './status.js'
 import { atOrAboveLimit, describeAgainstLimit, sourcesOf, type PerIpLimit } from './sources.js'
 import {
   CONTACT_FAMILY,
@@ -113,11 +114,47 @@ export function diagnose(input: DoctorInput): Finding[] {
 
 /** 0 nothing above info, 1 a warning, 2 a critical finding. */
 export function exitCodeOf(findings: readonly Finding[]): 0 | 1 | 2 {
-  return findings.some((f) => f.severity === 'critical')
-    ? 2
-    : findings.some((f) => f.severity === 'warning')
-      ? 1
-      : 0
+  // check's policy (core/status.ts): the worst finding; doctor judges no AOR it cannot read
+  return serverStatus(
+    [],
+    findings.map((f) => ({ severity: findingStatus(f.severity) })),
+  ) as 0 | 1 | 2
+}
+
+// --- What frees an AOR now, as the command every command prints (check, contacts, doctor, prune) ---
+
+/** `pjctl prune AOR …` for core/fix.ts's answer (with `--server S` in a fleet). */
+export function fixCommand(fix: AorFix, server?: string): string {
+  const args = fix.orphaned
+    ? ['--orphaned']
+    : fix.keys.length
+      ? [
+          ...(fix.expired ? ['--expired'] : []),
+          ...(fix.superseded ? ['--superseded'] : []),
+          // one --key with commas: the option takes a list, and a second --key would replace the first
+          '--key',
+          fix.keys.join(','),
+        ]
+      : []
+  return ['pjctl prune', fix.aor, ...args, ...(server ? ['--server', server] : [])].join(' ')
+}
+
+/** Why the fix names keys, or reads qualify: one clause, empty when the fix is plain. */
+export function fixWhy(fix: AorFix): string {
+  if (!fix.undecided) return ''
+  return fix.byQualify
+    ? 'same-second duplicates of one device: prune tells them apart by qualify state'
+    : 'same-second duplicates of one device, not qualified: which is stale cannot be told; deleting either frees a slot'
+}
+
+/** A prune note's command: `pjctl prune AOR --key H1,H2`. */
+export function keysCommand(aor: string, keys: readonly string[]): string {
+  return `pjctl prune ${aor} --key ${keys.join(',')}`
+}
+
+/** The config fix for an AOR that needs room: `pjctl gen pjsip AOR --append --max-contacts N`. */
+export function moreRoomCommand(aor: string, maxContacts: number): string {
+  return `pjctl gen pjsip ${aor} --append --max-contacts ${maxContacts}`
 }
 
 // --- AORs and their limits -------------------------------------------------------------------

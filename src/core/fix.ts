@@ -18,8 +18,12 @@ import type { AorReport, ClassifiedContact } from './types.js'
 
 export interface AorFix {
   aor: string
-  /** The arguments after `pjctl prune AOR`. */
-  args: string[]
+  /** Its contacts are orphaned: prune's orphaned criterion. */
+  orphaned: boolean
+  /** Hashes of the same-second duplicates to name (prune's key criterion), with the AOR's expired and superseded ones when it has any. */
+  keys: string[]
+  expired: boolean
+  superseded: boolean
   /** Same-second duplicates that neither expiry nor (known) qualify state orders. */
   undecided: number
   /** Their tie is left to prune's own qualify read (the AOR is qualified). */
@@ -67,38 +71,26 @@ export function isQualified(aor: AorReport): boolean {
   )
 }
 
-/** What frees this AOR now, or null when nothing stale holds it. */
+/** What frees this AOR now, or null when nothing stale holds it (core/doctor.ts words it as a command). */
 export function fixFor(aor: AorReport): AorFix | null {
-  if (aor.state === 'orphaned')
-    return { aor: aor.aor, args: ['--orphaned'], undecided: 0, byQualify: false }
-  const twins = undecidedDuplicates(aor)
-  if (twins.length === 0)
-    return aor.superseded || aor.expired
-      ? { aor: aor.aor, args: [], undecided: 0, byQualify: false }
-      : null
-  if (isQualified(aor)) return { aor: aor.aor, args: [], undecided: twins.length, byQualify: true }
-  const others = [
-    ...(aor.expired ? ['--expired'] : []),
-    ...(aor.superseded ? ['--superseded'] : []),
-  ]
-  return {
+  const fix: AorFix = {
     aor: aor.aor,
-    // one --key with commas: the option takes a list, and a second --key would replace the first
-    args: [...others, '--key', twins.map((c) => c.hash).join(',')],
-    undecided: twins.length,
+    orphaned: false,
+    keys: [],
+    expired: false,
+    superseded: false,
+    undecided: 0,
     byQualify: false,
   }
-}
-
-/** `pjctl prune AOR ARGS` (with `--server S` in a fleet). */
-export function fixCommand(fix: AorFix, server?: string): string {
-  return ['pjctl prune', fix.aor, ...fix.args, ...(server ? ['--server', server] : [])].join(' ')
-}
-
-/** Why the fix takes keys, or reads qualify: one clause, empty when the fix is plain. */
-export function fixWhy(fix: AorFix): string {
-  if (!fix.undecided) return ''
-  return fix.byQualify
-    ? 'same-second duplicates of one device: prune tells them apart by qualify state'
-    : 'same-second duplicates of one device, not qualified: which is stale cannot be told; deleting either frees a slot'
+  if (aor.state === 'orphaned') return { ...fix, orphaned: true }
+  const twins = undecidedDuplicates(aor)
+  if (twins.length === 0) return aor.superseded || aor.expired ? fix : null
+  if (isQualified(aor)) return { ...fix, undecided: twins.length, byQualify: true }
+  return {
+    ...fix,
+    keys: twins.map((c) => c.hash),
+    expired: aor.expired > 0,
+    superseded: aor.superseded > 0,
+    undecided: twins.length,
+  }
 }

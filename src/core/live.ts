@@ -20,6 +20,8 @@ export interface AorSummary {
   maxContacts: number | null
   superseded: number
   expired: number
+  /** Expired, superseded and same-second duplicates (AorReport.stale). */
+  stale: number
   state: AorState
   severity: 0 | 1 | 2
 }
@@ -72,6 +74,8 @@ interface AorEntry {
   maxContacts: number | null
   removeExisting: boolean | null
   source: AorConfig['source']
+  /** It was in the last full read that had the limits: when those list every AOR, not being among them means orphaned. */
+  listed: boolean
   dirty: boolean
   summary: AorSummary | null
   /** What it adds to the per-source totals: address, contacts, stale, address, … */
@@ -168,6 +172,8 @@ export class LiveServer {
   /** Repeated strings (user agents, addresses, qualify statuses) kept once; emptied at each full read. */
   private strings = new Map<string, string>()
   private readonly dirty = new Set<AorEntry>()
+  /** The last limits read listed every AOR of the server: contacts of any other AOR are orphaned (as in check). */
+  private authoritative = false
   private readonly due = new DueHeap()
   private readonly thresholds: Thresholds
   private readonly defaultMaxContacts: number | null
@@ -224,8 +230,9 @@ export class LiveServer {
     configs: readonly AorConfig[] | null,
     now: number,
     untouched: ReadonlySet<string> = new Set(),
+    authoritative = false,
   ): Drift {
-    const steps = this.loading(contacts, configs, now, untouched)
+    const steps = this.loading(contacts, configs, now, untouched, authoritative)
     for (;;) {
       const step = steps.next()
       if (step.done) return step.value
@@ -244,6 +251,7 @@ export class LiveServer {
     configs: readonly AorConfig[] | null,
     now: number,
     untouched: ReadonlySet<string> = new Set(),
+    authoritative = false,
   ): Generator<void, Drift, void> {
     const drift: Drift = { added: 0, removed: 0, refreshed: 0 }
     let n = 0
@@ -273,12 +281,22 @@ export class LiveServer {
       if (++n % LOAD_STEP === 0) yield
     }
     if (configs !== null) {
+      // `configs` is every AOR of the server (or not): an unconfigured AOR is orphaned (or unknown)
+      if (authoritative !== this.authoritative) {
+        this.authoritative = authoritative
+        for (const entry of this.aors.values()) if (!entry.configured) this.markDirty(entry)
+      }
       const next = new Map<string, AorConfig>()
       for (const config of configs) {
         if (!next.has(config.aor)) next.set(config.aor, config)
         if (++n % LOAD_STEP === 0) yield
       }
       for (const entry of this.aors.values()) {
+        // an AOR first seen in an event after this read (a new extension) is unknown, not orphaned
+        if (!entry.listed) {
+          entry.listed = true
+          if (!entry.configured) this.markDirty(entry)
+        }
         if (!next.has(entry.name)) this.configure(entry, undefined)
         if (++n % LOAD_STEP === 0) yield
       }
@@ -414,6 +432,7 @@ export class LiveServer {
         now,
         thresholds: this.thresholds,
         defaultMaxContacts: this.defaultMaxContacts,
+        authoritative: this.authoritative && entry.listed,
       })
       // what `pjctl check` counts per source address (core/sources.ts sourcesOf): expired are stale, not contacts
       this.addSources(entry.sources, -1)
@@ -443,6 +462,7 @@ export class LiveServer {
         maxContacts: report.maxContacts,
         superseded: report.superseded,
         expired: report.expired,
+        stale: report.stale,
         state: report.state,
         severity: report.severity,
       }
@@ -497,6 +517,7 @@ export class LiveServer {
         name: own(name),
         contacts: [],
         configured: false,
+        listed: false,
         maxContacts: null,
         removeExisting: null,
         source: 'none',
@@ -630,25 +651,11 @@ function sameSummary(a: AorSummary, b: AorSummary): boolean {
     a.maxContacts === b.maxContacts &&
     a.superseded === b.superseded &&
     a.expired === b.expired &&
+    a.stale === b.stale &&
     a.state === b.state &&
     a.severity === b.severity
   )
 }
 
-/** An AOR worth a per-AOR series under `--per-aor problems`: not ok, or holding stale contacts. */
-export function isProblem(summary: AorSummary): boolean {
-  if (summary.superseded > 0 || summary.expired > 0) return true
-  if (summary.state === 'ok') return false
-  return !(summary.state === 'unknown' && summary.count === 0)
-}
-
-/** The check status of a whole server, as `pjctl check` computes it: worst AOR; contacts under an unknown limit: UNKNOWN. */
-export function serverStatus(summaries: Iterable<AorSummary>): 0 | 1 | 2 | 3 {
-  let judged: 0 | 1 | 2 = 0
-  let unknown = false
-  for (const s of summaries) {
-    if (s.severity > judged) judged = s.severity
-    if (s.state === 'unknown' && s.count > 0) unknown = true
-  }
-  return judged === 2 ? 2 : unknown ? 3 : judged
-}
+/** The exporter's status and problems: the one policy (core/status.ts) that check and doctor use. */
+export { isProblem, serverStatus } from './status.js'

@@ -71,11 +71,4 @@ export function selectAors(reports: readonly AorReport[], names: readonly string
 }
 
 /** `--problems`: an AOR that check would not call OK (or cannot judge), or that holds a stale contact. */
-export function isProblem(aor: AorReport): boolean {
-  return (
-    aor.severity > 0 ||
-    aor.stale > 0 ||
-    aor.state === 'orphaned' ||
-    (aor.state === 'unknown' && aor.count > 0)
-  )
-}
+export { isProblem } from './status.js'

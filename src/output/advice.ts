@@ -1,16 +1,18 @@
 // The lasting fix under an AOR that fills up: AOR side and phone side.
 
 import type { Advice } from '../core/advice.js'
-import { paint, type Style } from './style.js'
+import { paint, wrap, type Style } from './style.js'
 import { printable } from '../text.js'
 
 export function adviceLines(advice: Advice, server: string | null, style: Style): string[] {
   const c = paint(style)
   const where = server ? ` on ${server}` : ''
   const lines = [c.bold(`Lasting fix for ${printable(advice.aor)}${where}:`)]
-  if (advice.maxContacts) lines.push(`  - ${advice.maxContacts}`)
-  if (advice.removeExisting) lines.push(`  - ${advice.removeExisting}`)
-  lines.push(`  - ${advice.userAgent ? `${printable(advice.userAgent)}: ` : ''}${advice.phone}`)
+  // each item wrapped to the terminal, its continuation under its text
+  const item = (text: string): void => void lines.push(...wrap(`  - ${text}`, style.width, '    '))
+  if (advice.maxContacts) item(advice.maxContacts)
+  if (advice.removeExisting) item(advice.removeExisting)
+  item(`${advice.userAgent ? `${printable(advice.userAgent)}: ` : ''}${advice.phone}`)
   return lines
 }
 
@@ -23,9 +25,13 @@ export function adviceSummary(advice: Advice[], style: Style): string[] {
   const lines = [c.bold(`Lasting fix for ${advice.length} AORs with stale or crowded contacts:`)]
   if (needRemoveExisting)
     lines.push(
-      `  - set remove_existing=yes on ${needRemoveExisting} of them ('pjctl gen pjsip --from-server' proposes the lines)`,
+      ...wrap(
+        `  - set remove_existing=yes on ${needRemoveExisting} of them ('pjctl gen pjsip --from-server' proposes the lines)`,
+        style.width,
+        '    ',
+      ),
     )
   for (const [phone, count] of [...phones].sort((a, b) => b[1] - a[1]))
-    lines.push(`  - ${count} AOR(s): ${phone}`)
+    lines.push(...wrap(`  - ${count} AOR(s): ${phone}`, style.width, '    '))
   return lines
 }

@@ -1,7 +1,8 @@
 // check: Nagios plugin output, JSON, or Prometheus text exposition (node_exporter textfile collector).
 
 import type { AorReport } from '../core/types.js'
-import { fixCommand, fixFor, fixWhy } from '../core/fix.js'
+import { fixFor } from '../core/fix.js'
+import { fixCommand, fixWhy } from '../core/doctor.js'
 import type { CheckData, CheckServer, CheckStatus } from '../commands/views.js'
 import { boundedSources } from '../core/sources.js'
 import { aorsJson, failureJson } from './contacts.js'

@@ -16,7 +16,8 @@ import {
   wrap,
   type Style,
 } from './style.js'
-import { fixCommand, fixFor, fixWhy, undecidedDuplicates } from '../core/fix.js'
+import { fixFor, undecidedDuplicates } from '../core/fix.js'
+import { fixCommand, fixWhy } from '../core/doctor.js'
 import { printable } from '../text.js'
 
 export function contactsTable(data: ContactsData, style: Style): string | Iterable<string> {

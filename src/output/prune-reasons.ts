@@ -2,6 +2,7 @@
 // figures), naming the command-line flags the core does not know. Used for the plan table, the
 // JSON `reasons`/`notes` and the backup file's `reason`.
 
+import { keysCommand, moreRoomCommand } from '../core/doctor.js'
 import type { PruneNote, PruneReason } from '../core/plan.js'
 
 /** 45s, 3m, 2h 5m, 3d 4h: how long ago, in the largest units that matter. */
@@ -55,8 +56,8 @@ export function pruneNoteText(note: PruneNote): string {
     case 'keep-tie':
       return `${note.aor}: ${note.tied} more contact(s) expire in the same second as the last one --keep ${note.keep} keeps; kept them too rather than guess which is stale`
     case 'duplicates-live':
-      return `${note.aor} is still full: its contacts from one device all answer qualify, so none is stale and none was chosen; if more devices share it, give it room: pjctl gen pjsip ${note.aor} --append --max-contacts ${note.maxContacts + 1}`
+      return `${note.aor} is still full: its contacts from one device all answer qualify, so none is stale and none was chosen; if more devices share it, give it room: ${moreRoomCommand(note.aor, note.maxContacts + 1)}`
     case 'duplicates-undecided':
-      return `${note.aor} is still full: ${note.keys.length} more contact(s) of one device expire in the same second and nothing tells which is stale (qualify off or alike), so none was chosen; any one frees a slot: pjctl prune ${note.aor} --key ${note.keys.join(',')}`
+      return `${note.aor} is still full: ${note.keys.length} more contact(s) of one device expire in the same second and nothing tells which is stale (qualify off or alike), so none was chosen; any one frees a slot: ${keysCommand(note.aor, note.keys)}`
   }
 }

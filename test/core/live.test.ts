@@ -48,6 +48,7 @@ describe('LiveServer', () => {
       maxContacts: 2,
       superseded: 1,
       expired: 0,
+      stale: 1,
       state: 'full',
       severity: 2,
     })
@@ -63,6 +64,7 @@ describe('LiveServer', () => {
           maxContacts: 2,
           superseded: 0,
           expired: 0,
+          stale: 0,
           state: 'near',
           severity: 0,
         },
@@ -241,6 +243,7 @@ describe('LiveServer', () => {
             maxContacts: 1,
             superseded: 0,
             expired: 0,
+            stale: 0,
             state: 'ok',
             severity: 0,
           },
@@ -261,15 +264,19 @@ describe('LiveServer', () => {
       maxContacts: 2,
       superseded: 0,
       expired: 0,
+      stale: 0,
       state,
       severity: 0,
       ...extra,
     })
     expect(isProblem(s('ok', 1))).toBe(false)
-    expect(isProblem(s('ok', 1, { expired: 1 }))).toBe(true)
+    expect(isProblem(s('ok', 1, { expired: 1, stale: 1 }))).toBe(true)
     expect(isProblem(s('unknown', 0))).toBe(false)
     expect(isProblem(s('unknown', 1))).toBe(true)
-    expect(isProblem(s('near', 1))).toBe(true)
+    // near where check calls it OK is no problem (one meaning with check and contacts --problems)
+    expect(isProblem(s('near', 1))).toBe(false)
+    expect(isProblem(s('full', 2, { stale: 1, severity: 2 }))).toBe(true)
+    expect(isProblem(s('orphaned', 1, { severity: 1 }))).toBe(true)
     expect(serverStatus([s('ok', 1), s('near', 1, { severity: 1 })])).toBe(1)
     expect(serverStatus([s('unknown', 1), s('near', 1, { severity: 1 })])).toBe(3)
     expect(serverStatus([s('unknown', 1), s('full', 2, { severity: 2 })])).toBe(2)

@@ -11,6 +11,7 @@ const summary = (aor: string, over: Partial<AorSummary> = {}): AorSummary => ({
   maxContacts: 2,
   superseded: 0,
   expired: 0,
+  stale: 0,
   state: 'ok',
   severity: 0,
   ...over,
