@@ -159,6 +159,13 @@ export async function main(argv: string[] = process.argv, io: Io = processIo()):
   try {
     format = chooseFormat(spec, settings, sourceOf)
     const deps = makeDeps(io, settings, sourceOf, controller.signal)
+    const { renderText } = await import('./output/index.js')
+    const emitStyle = {
+      color: useColor(io, settings, stdout),
+      indent: false,
+      ...layout(io, stdout),
+    }
+    deps.emit = (view, data) => void stdout.write(renderText(view, format, data, emitStyle))
     const result = await spec.run({ args, settings, format, deps })
     const { render } = await import('./output/index.js')
     const rendered = render(result.view, format, result.data, {

@@ -458,6 +458,10 @@ export const OPTIONS = {
     parse: duration,
     help: 'exporter: re-read every server this often (30s, 5m, 1h) to catch what no event tells.',
   },
+  heal: {
+    flag: '--heal',
+    help: "watch, exporter: on a max_contacts refusal, prune that AOR's stale contacts as pjctl prune does (backup, compare-before-delete): by default only the refused phone's own old contact or an unreachable one; --expired, --superseded, --keep, --unreachable widen it. At most once a minute per AOR.",
+  },
   perAor: {
     flag: '--per-aor <which>',
     env: 'PJCTL_PER_AOR',
@@ -554,6 +558,7 @@ export const GROUP_OF: Record<OptionKey, OptionGroup> = {
   listen: 'exporter',
   resync: 'exporter',
   perAor: 'exporter',
+  heal: 'safety',
 }
 
 /** An option's value: one of its choices, what its parser returns, or (a flag without a value) a boolean. */

@@ -549,7 +549,10 @@ class Connection implements AmiSession {
   private route(message: Message): void {
     const id = message.get('ActionID')
     const pending = id === undefined ? undefined : this.pending.get(id)
-    if (message.get('Response') !== undefined) {
+    // An event starts with `Event:`; some carry a `Response` header of their own (the security event
+    // ChallengeResponseFailed: the digest the phone sent), which does not make them an answer.
+    const isEvent = message.names[0]?.toLowerCase() === 'event'
+    if (!isEvent && message.get('Response') !== undefined) {
       if (!pending) {
         // Not the Login's own answer (asterisk-manager picks that ActionID), not a late or repeated answer to an action of ours.
         if (id !== undefined && this.loggedIn && !issuedId(id)) this.strayAnswers++

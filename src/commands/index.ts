@@ -9,6 +9,7 @@ import { gen } from './gen.js'
 import { prune } from './prune.js'
 import { restore } from './restore.js'
 import { sources } from './sources.js'
+import { watch } from './watch.js'
 import type { CommandSpec } from './types.js'
 
 export const COMMANDS = [
@@ -20,6 +21,7 @@ export const COMMANDS = [
   restore,
   gen,
   exporter,
+  watch,
   demo,
   completion,
 ] as unknown as readonly CommandSpec[]

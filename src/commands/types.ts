@@ -38,6 +38,8 @@ export interface Deps {
   /** Standard input and output are a terminal. */
   interactive: boolean
   progress(label: string): Progress
+  /** A streaming command's output as it happens (pjctl watch): one record rendered in the run's format and written at once. */
+  emit?(view: string, data: unknown): void
   /** Aborted on SIGINT/SIGTERM. */
   signal: AbortSignal
   env: Record<string, string | undefined>

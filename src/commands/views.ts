@@ -1,5 +1,6 @@
 // The data each command hands to src/output. Plain data: no methods, no formatting.
 
+import type { HealPick, RefusalReason } from '../core/refusals.js'
 import type { ExitCode } from '../errors.js'
 import type { Format } from '../options.js'
 import type { ServerReport, Thresholds } from '../core/types.js'
@@ -155,4 +156,63 @@ export interface DoctorData {
   servers: (DoctorServer | ServerFailure)[]
   fleet: boolean
   limit: PerIpLimit | null
+}
+
+// pjctl watch and --heal: a refused registration (src/commands/refusal.ts, watch.ts)
+
+export interface RefusedContact {
+  key: string
+  uri: string
+  source: string
+  userAgent: string
+  expiresIn: number | null
+  status: string
+  qualify: string | null
+  /** Why the conservative policy would remove it; absent: it stays. */
+  stale?: string
+}
+
+/** The refused AOR as read when the refusal arrived. */
+export interface RefusedAor {
+  aor: string
+  count: number
+  maxContacts: number | null
+  contacts: RefusedContact[]
+  /** The keys a prune should remove to free the slot, and why the command takes them. */
+  free: HealPick[]
+  /** Said when no contact is stale: `free` then holds the soonest-expiring contact that is not reachable. */
+  fallback: boolean
+  /** The exact command that frees the slot ('' when no contact can be removed). */
+  pruneCommand: string
+}
+
+export type HealResult = 'healed' | 'nothing' | 'rate_limited' | 'failed'
+
+export interface HealOutcome {
+  result: HealResult
+  /** Keys removed (deleted or expired). */
+  removed: string[]
+  backupFile: string | null
+  detail: string
+}
+
+/** One refusal as watch prints it (one line of --json). */
+export interface WatchRecord {
+  time: string
+  server: string
+  event: string
+  reason: RefusalReason
+  /** ACLName / RequestType as Asterisk sent it. */
+  detail: string
+  endpoint: string
+  /** The AOR (max_contacts: read from the endpoint's aors=); '' when not read. */
+  aor: string
+  /** The refused device, ip:port. */
+  address: string
+  callId: string
+  /** max_contacts: the AOR when the refusal arrived. */
+  refused?: RefusedAor
+  /** max_contacts: why the AOR could not be read. */
+  readError?: string
+  heal?: HealOutcome
 }

@@ -10,6 +10,7 @@ import { sourcesJson, sourcesTable } from './sources.js'
 import { doctorJson, doctorTable } from './doctor.js'
 import { paint, type Style } from './style.js'
 import { completionScript } from './completion.js'
+import { refusalJson, refusalTable } from './watch.js'
 
 export type { Style } from './style.js'
 
@@ -30,6 +31,9 @@ const RENDERERS: Record<string, Partial<Record<Format, Renderer>>> = {
   completion: { text: completionScript },
   // the exporter serves its metrics over HTTP and prints nothing when it stops
   exporter: { text: () => '' },
+  // pjctl watch writes each refusal as it comes (deps.emit) and nothing when it stops
+  refusal: { table: refusalTable, json: refusalJson },
+  watch: { table: () => '', json: () => '' },
 }
 
 export function render(view: string, format: Format, data: unknown, style: Style): Rendered {

@@ -95,6 +95,52 @@ function databaseDeltree(args: string[], sim: SimAsterisk): CliOutput | undefine
 }
 
 // ---------------------------------------------------------------------------------------------
+// main/manager.c handle_showmanager: `manager show user <name>` (the secret only as <Set>)
+
+const PERMS = [
+  'system',
+  'call',
+  'log',
+  'verbose',
+  'command',
+  'agent',
+  'user',
+  'config',
+  'dtmf',
+  'reporting',
+  'cdr',
+  'dialplan',
+  'originate',
+  'agi',
+  'cc',
+  'aoc',
+  'test',
+  'security',
+  'message',
+]
+
+function managerShowUser(args: string[], sim: SimAsterisk): CliOutput | undefined {
+  if (args.length !== 4) return undefined
+  const user = sim.managerUser(args[3])
+  if (!user) return printed([`There is no manager called ${args[3]}`])
+  const perms = (classes: readonly string[]): string => {
+    const all = classes.includes('all')
+    return PERMS.filter((p) => all || classes.includes(p)).join(',') || '<none>'
+  }
+  return printed([
+    '',
+    `          username: ${user.username}`,
+    '            secret: <Set>',
+    '               ACL: yes',
+    `         read perm: ${perms(user.read ?? user.write)}`,
+    `        write perm: ${perms(user.write)}`,
+    '   displayconnects: yes',
+    'allowmultiplelogin: yes',
+    '         Variables: ',
+  ])
+}
+
+// ---------------------------------------------------------------------------------------------
 // res/res_pjsip/location.c: `pjsip show contacts`, `pjsip show aors`
 
 const CLI_LAST_TABSTOP = 62
@@ -221,6 +267,7 @@ const COMMANDS: readonly CliCommand[] = [
   { words: ['pjsip', 'show', 'contacts'], run: pjsipShowContacts },
   { words: ['pjsip', 'show', 'aors'], run: pjsipShowAors },
   { words: ['core', 'show', 'version'], run: (_args, sim) => printed([sim.versionLine]) },
+  { words: ['manager', 'show', 'user'], run: managerShowUser },
 ]
 
 function startsWithWords(args: string[], words: string[]): boolean {

@@ -90,7 +90,7 @@ export interface SimHooks {
 export interface SimOptions {
   /** '22' (default) or '13': 13 has no DBGetTree and answers Command with `Response: Follows`. */
   version?: SimVersion
-  /** Default: `pjctl`/`pjctl-secret` (system,command,reporting,user: the lab's classes plus user, which prune and restore use to announce changes) and `pjro`/`pjro-secret` (reporting). */
+  /** Default: `pjctl`/`pjctl-secret` (write system,command,reporting,user, read also security: the lab's classes) and `pjro`/`pjro-secret` (reporting). */
   users?: SimUser[]
   /** Default: the captured lab, rebased to `now()`. */
   seed?: SimSeed
@@ -125,7 +125,12 @@ export interface ReceivedAction {
 }
 
 const DEFAULT_USERS: readonly SimUser[] = [
-  { username: 'pjctl', secret: 'pjctl-secret', write: ['system', 'command', 'reporting', 'user'] },
+  {
+    username: 'pjctl',
+    secret: 'pjctl-secret',
+    write: ['system', 'command', 'reporting', 'user'],
+    read: ['system', 'command', 'reporting', 'user', 'security'],
+  },
   { username: 'pjro', secret: 'pjro-secret', write: ['reporting'] },
 ]
 
@@ -445,6 +450,12 @@ export class SimAsterisk {
   /** Seconds since the sim started (FullyBooted's Uptime and LastReload). */
   uptime(): number {
     return Math.floor((Date.now() - this.startedAt) / 1000)
+  }
+
+  /** The manager.conf user of that name (get_manager_by_name_locked: case-insensitive). */
+  managerUser(username: string): SimUser | undefined {
+    const name = username.toLowerCase()
+    return this.users.find((user) => user.username.toLowerCase() === name)
   }
 
   /** The manager user with that name (case-insensitive) and secret. */
