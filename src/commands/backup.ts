@@ -1,7 +1,18 @@
 // Backups of deleted contacts (JSON lines, fsynced before the delete is sent) and the
 // per-server prune lock that lives beside them.
 
-import { lstat, mkdir, open, readdir, readFile, unlink, type FileHandle } from 'node:fs/promises'
+import { constants } from 'node:fs'
+import { createHash, randomBytes } from 'node:crypto'
+import {
+  link,
+  lstat,
+  mkdir,
+  open,
+  readdir,
+  rename,
+  unlink,
+  type FileHandle,
+} from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { dirname, join } from 'node:path'
 import { FailedError, InputError } from '../errors.js'
@@ -10,6 +21,7 @@ import { contactFromRow } from '../core/contact.js'
 import { validateName } from '../core/select.js'
 import { printable } from '../text.js'
 import { CONTACT_FAMILY } from '../core/types.js'
+import { fileIo, freeBytes, inWords, openPrivate, sizeInWords, writeAll } from '../files.js'
 
 export interface BackupEntry {
   server: string
@@ -76,30 +88,100 @@ export async function expireBackups(server: string, days: number, deps: Deps): P
   return removed
 }
 
-export class BackupFile {
-  private constructor(private readonly handle: FileHandle) {}
+/** A backup write that failed (full disk, failing device, short write): nothing more may be deleted. */
+export class BackupWriteError extends FailedError {
+  constructor(
+    readonly path: string,
+    readonly failure: unknown,
+    /** Whether the file was cut back to its last complete line. */
+    readonly truncated: boolean,
+  ) {
+    const code = (failure as NodeJS.ErrnoException | undefined)?.code
+    super(
+      `cannot write backup file ${printable(path, 200)}: ${inWords(failure)}${code ? ` (${code})` : ''}`,
+    )
+  }
+}
 
-  static async open(path: string): Promise<BackupFile> {
+/**
+ * A prune's backup file: JSON lines, appended whole and synced before the deletions they
+ * cover are sent. Opened without following a symbolic link, only if it is a regular file of
+ * the running user, and private (600; an existing group/other-readable file is made 600).
+ */
+export class BackupFile {
+  private constructor(
+    private readonly handle: FileHandle,
+    readonly path: string,
+    /** The file's size after the last complete append: a failed append is cut back to it. */
+    private size: number,
+  ) {}
+
+  static async open(path: string, warn: (message: string) => void): Promise<BackupFile> {
     try {
       await mkdir(dirname(path), { recursive: true, mode: 0o700 })
-      return new BackupFile(await open(path, 'a', 0o600))
     } catch (error) {
       throw new FailedError(
-        `cannot open backup file ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+        `cannot create the backup directory ${printable(dirname(path), 200)}: ${inWords(error)}`,
         'nothing was deleted; pass --backup FILE to put it elsewhere',
       )
     }
+    let handle: FileHandle
+    try {
+      handle = await openPrivate(path, 'backup file', warn, true)
+    } catch (error) {
+      throw new FailedError(
+        (error as Error).message,
+        'nothing was deleted; pass --backup FILE to put it elsewhere',
+      )
+    }
+    return new BackupFile(handle, path, (await handle.stat()).size)
   }
 
-  /** Appends the entries and waits until they are on disk. */
+  /**
+   * Appends the entries, every byte of them, and waits until they are on disk. On any failure
+   * (no space, quota, I/O error, a write that stops short) the file is cut back to its last
+   * complete line where it can be, and a BackupWriteError says what happened: the caller must
+   * then send nothing more.
+   */
   async append(entries: BackupEntry[]): Promise<void> {
-    await this.handle.write(entries.map((e) => JSON.stringify(e) + '\n').join(''))
-    await this.handle.datasync()
+    const data = Buffer.from(entries.map((e) => JSON.stringify(e) + '\n').join(''), 'utf8')
+    try {
+      await writeAll(this.handle, data)
+      await fileIo.datasync(this.handle)
+      this.size += data.length
+    } catch (error) {
+      let truncated = false
+      try {
+        await this.handle.truncate(this.size)
+        await this.handle.datasync()
+        truncated = true
+      } catch {
+        // the cut line stays; restore names it
+      }
+      throw new BackupWriteError(this.path, error, truncated)
+    }
   }
 
   async close(): Promise<void> {
     await this.handle.close()
   }
+}
+
+/** The bytes the backup lines of these entries take. */
+export function backupBytes(entries: BackupEntry[]): number {
+  return entries.reduce((n, e) => n + Buffer.byteLength(JSON.stringify(e), 'utf8') + 1, 0)
+}
+
+/**
+ * Refuses (one line) when the file system of `path` has less room than `needed` bytes. Only
+ * when the free space can be read; a file system that cannot tell is not refused.
+ */
+export async function roomProblem(path: string, needed: number): Promise<string | null> {
+  const dir = dirname(path)
+  await mkdir(dir, { recursive: true, mode: 0o700 }).catch(() => undefined)
+  const free = await freeBytes(dir)
+  if (free === null || free >= needed) return null
+  return `the backup of this plan needs ${sizeInWords(needed)} (${needed} bytes) in ${printable(path, 200)}, and its file system has ${sizeInWords(free)} (${free} bytes) free: nothing deleted`
 }
 
 /**
@@ -182,52 +264,153 @@ export interface Lock {
   release(): Promise<void>
 }
 
-/** One prune per server at a time. A lock left by a process that no longer runs is taken over. */
+interface Holder {
+  pid: number
+  host: string
+  startedAt: string
+  /** Makes each lock's content unique (the takeover claim is named after it). */
+  nonce?: string
+}
+
+/**
+ * One prune per server at a time, whatever races. The lock file is created with its content in
+ * one step (written to a temporary file, then link(2)ed to the lock's name, which fails if it
+ * exists). A lock naming a process of this host that no longer runs is taken over in two
+ * steps: the taker first creates, exclusively, a claim named after that very lock's content
+ * (`<lock>.takeover-<hash>`), so of many takers of one stale lock exactly one goes on; it then
+ * checks that the lock still holds that content and renames its own file over it (atomic). A
+ * taker that loses looks again and finds the winner, alive. The lock is read without following
+ * a symbolic link and must be a regular file of the running user.
+ */
 export async function acquireLock(server: string, deps: Deps): Promise<Lock> {
   const dir = stateDir(deps.env)
   await mkdir(dir, { recursive: true, mode: 0o700 })
   const path = join(dir, `${fileSafe(server)}.lock`)
-  const me = {
+  const me: Holder = {
     pid: process.pid,
     host: hostname(),
     startedAt: new Date(deps.now() * 1000).toISOString(),
+    nonce: randomBytes(8).toString('hex'),
   }
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const handle = await open(path, 'wx', 0o600)
-      await handle.write(JSON.stringify(me) + '\n')
-      await handle.close()
-      return { release: () => unlink(path).catch(() => undefined) }
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST')
+  const mine = JSON.stringify(me) + '\n'
+  for (let attempt = 0; attempt < 50; attempt++) {
+    if (attempt) await pause()
+    if (await publish(path, mine, 'create')) return ownedLock(path, mine)
+    const text = await readLock(path)
+    if (text === null) continue // released meanwhile
+    const holder = parseHolder(text)
+    if (!holder || holder.host !== me.host || isRunning(holder.pid))
+      throw heldBy(server, path, holder)
+    // stale: one taker per stale lock, the claim named after its content
+    const claim = `${path}.takeover-${createHash('sha256').update(text).digest('hex').slice(0, 16)}`
+    if (!(await publish(claim, mine, 'create'))) {
+      // another taker has claimed it and is about to replace it; unless that taker died doing so
+      const taker = parseHolder((await readLock(claim)) ?? '')
+      if (taker && taker.host === me.host && !isRunning(taker.pid))
         throw new FailedError(
-          `cannot create lock file ${path}: ${(error as NodeJS.ErrnoException).code}`,
+          `a takeover of the stale prune lock ${printable(path, 200)} was interrupted (pid ${taker.pid} is gone)`,
+          `remove ${path} and ${claim}`,
         )
-      const holder = await readHolder(path)
-      if (holder && holder.host === me.host && !isRunning(holder.pid)) {
-        deps.log.warn(
-          `taking over a stale prune lock of pid ${holder.pid} (no longer running): ${path}`,
-        )
-        await unlink(path).catch(() => undefined)
-        continue
-      }
-      const who = holder
-        ? `pid ${holder.pid} on ${holder.host}, since ${holder.startedAt}`
-        : 'unknown holder'
-      throw new FailedError(
-        `another pjctl prune is running against ${server} (${who})`,
-        `wait for it, or remove ${path} if that process is gone`,
+      continue
+    }
+    try {
+      if ((await readLock(path)) !== text) continue
+      deps.log.warn(
+        `taking over a stale prune lock of pid ${holder.pid} (no longer running): ${path}`,
       )
+      await publish(path, mine, 'replace')
+      return ownedLock(path, mine)
+    } finally {
+      await unlink(claim).catch(() => undefined)
     }
   }
-  throw new FailedError(`cannot take the prune lock ${path}`)
+  throw new FailedError(`cannot take the prune lock ${path}: it keeps changing`)
 }
 
-async function readHolder(
-  path: string,
-): Promise<{ pid: number; host: string; startedAt: string } | null> {
+/** A few milliseconds, different for each taker, before looking again. */
+function pause(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 2 + Math.random() * 10))
+}
+
+/** The lock as its holder sees it: released by removing the file, if it is still this holder's. */
+function ownedLock(path: string, mine: string): Lock {
+  return {
+    release: async () => {
+      if ((await readLock(path).catch(() => null)) === mine)
+        await unlink(path).catch(() => undefined)
+    },
+  }
+}
+
+/**
+ * Puts `content` at `path` in one step: a temporary file (created exclusively, 600) linked to
+ * the name ('create': false when the name exists) or renamed over it ('replace').
+ */
+async function publish(path: string, content: string, how: 'create' | 'replace'): Promise<boolean> {
+  const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
   try {
-    return JSON.parse(await readFile(path, 'utf8'))
+    const handle = await open(temp, 'wx', 0o600)
+    try {
+      await writeAll(handle, Buffer.from(content))
+    } finally {
+      await handle.close()
+    }
+    if (how === 'replace') await rename(temp, path)
+    else await link(temp, path)
+    return true
+  } catch (error) {
+    if (how === 'create' && (error as NodeJS.ErrnoException).code === 'EEXIST') return false
+    throw new FailedError(`cannot create the prune lock ${printable(path, 200)}: ${inWords(error)}`)
+  } finally {
+    await unlink(temp).catch(() => undefined)
+  }
+}
+
+/** The lock file's content, or null when there is none; never through a symbolic link, only a regular file of this user. */
+async function readLock(path: string): Promise<string | null> {
+  let handle: FileHandle
+  try {
+    handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW)
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'ENOENT') return null
+    if (code === 'ELOOP')
+      throw new FailedError(
+        `prune lock ${printable(path, 200)} is a symbolic link: refusing to use it`,
+        `remove ${path}`,
+      )
+    throw new FailedError(`cannot read the prune lock ${printable(path, 200)}: ${inWords(error)}`)
+  }
+  try {
+    const info = await handle.stat()
+    const uid = typeof process.getuid === 'function' ? process.getuid() : null
+    if (!info.isFile() || (uid !== null && info.uid !== uid))
+      throw new FailedError(
+        `prune lock ${printable(path, 200)} is not a regular file of the user running pjctl: refusing to use it`,
+        `remove ${path}`,
+      )
+    return await handle.readFile('utf8')
+  } finally {
+    await handle.close()
+  }
+}
+
+function heldBy(server: string, path: string, holder: Holder | null): FailedError {
+  const who = holder
+    ? `pid ${holder.pid} on ${printable(holder.host, 80)}, since ${printable(holder.startedAt, 40)}`
+    : 'unknown holder'
+  return new FailedError(
+    `another pjctl prune is running against ${server} (${who})`,
+    `wait for it, or remove ${path} if that process is gone`,
+  )
+}
+
+function parseHolder(text: string): Holder | null {
+  try {
+    const h = JSON.parse(text) as Partial<Holder> | null
+    return h && typeof h.pid === 'number' && typeof h.host === 'string'
+      ? { pid: h.pid, host: h.host, startedAt: String(h.startedAt ?? '') }
+      : null
   } catch {
     return null
   }

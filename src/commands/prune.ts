@@ -30,7 +30,18 @@ import {
   type ExitCode,
 } from '../errors.js'
 import { announceChange } from './announce.js'
-import { BackupFile, acquireLock, backupPathFor, expireBackups, type Lock } from './backup.js'
+import {
+  BackupFile,
+  BackupWriteError,
+  acquireLock,
+  backupBytes,
+  backupPathFor,
+  expireBackups,
+  roomProblem,
+  type BackupEntry,
+  type Lock,
+} from './backup.js'
+import { checkWriteTarget, writeTargetProblem } from '../files.js'
 import {
   READ_OPTIONS,
   checkNames,
@@ -91,6 +102,9 @@ export const prune: CommandSpec<PruneData> = {
       throw new UsageError(
         '--backup names one file; with several servers leave it out (one backup file per server)',
       )
+    // a backup that cannot be written (or synced) is refused before any server is touched
+    if (settings.backup !== undefined && settings.dryRun !== true)
+      await checkWriteTarget(settings.backup, '--backup')
     // Plan every server first, ask once for all of them, then execute: one answer never
     // confirms a plan that was not on the screen, and prompts never interleave.
     const held: Planned[] = []
@@ -253,6 +267,8 @@ async function planServer(
     const refusal = guard(plan, report, settings)
     if (refusal) return { ...base, mode: 'refused', reason: refusal }
     if (dryRun) return { ...base, mode: 'dry-run' }
+    const backupProblem = await backupRefusal(target.name, familyOf(report), plan, settings, deps)
+    if (backupProblem) return { ...base, mode: 'refused', reason: backupProblem }
     if (!settings.yes && !deps.interactive) {
       return {
         ...base,
@@ -343,7 +359,7 @@ async function executeServer(
 ): Promise<PruneServerResult> {
   const { target, session, plan, base, family } = planned
   const backupFile = settings.backup ?? backupPathFor(target.name, deps)
-  const { outcomes, lost, refused } = await execute(
+  const { outcomes, lost, refused, backupFailed } = await execute(
     session,
     family,
     plan,
@@ -364,17 +380,19 @@ async function executeServer(
     )
   const interrupted = deps.signal.aborted
   const notSent = outcomes.filter((o) => o.outcome === 'not-sent').length
-  const reason = lost
-    ? { reason: lostReason(target.name, lost, outcomes) }
-    : refused
-      ? {
-          reason: `stopped at the first refusal: ${refused.message}; ${notSent} contact(s) not sent`,
-        }
-      : interrupted
+  const reason = backupFailed
+    ? { reason: backupReason(backupFailed, outcomes) }
+    : lost
+      ? { reason: lostReason(target.name, lost, outcomes) }
+      : refused
         ? {
-            reason: `interrupted: ${notSent} contact(s) not sent (counted as failed); run pjctl prune again to finish`,
+            reason: `stopped at the first refusal: ${refused.message}; ${notSent} contact(s) not sent`,
           }
-        : {}
+        : interrupted
+          ? {
+              reason: `interrupted: ${notSent} contact(s) not sent (counted as failed); run pjctl prune again to finish`,
+            }
+          : {}
   return {
     ...base,
     mode: interrupted ? 'interrupted' : 'executed',
@@ -411,6 +429,35 @@ function familyOf(report: ServerReport): string {
   return place?.kind === 'astdb' ? place.family : CONTACT_FAMILY
 }
 
+/** The backup lines of the planned deletions, as execute() will write them (for their size). */
+function planEntries(server: string, family: string, plan: PrunePlan, deps: Deps): BackupEntry[] {
+  const deletedAt = new Date(deps.now() * 1000).toISOString()
+  return plan.items
+    .filter((i) => i.action === 'delete')
+    .map((item) => ({
+      server,
+      family,
+      key: item.key,
+      value: item.contact.value,
+      deletedAt,
+      reason: pruneReasonsText(item.reasons),
+    }))
+}
+
+/** Before anything is deleted: the backup file must be one pjctl may write, on a file system with room for the whole plan. */
+async function backupRefusal(
+  server: string,
+  family: string,
+  plan: PrunePlan,
+  settings: Settings,
+  deps: Deps,
+): Promise<string | null> {
+  const file = settings.backup ?? backupPathFor(server, deps)
+  const room = await roomProblem(file, backupBytes(planEntries(server, family, plan, deps)))
+  if (room) return room
+  return writeTargetProblem(file, settings.backup === undefined ? 'backup file' : '--backup')
+}
+
 /** A misparse must never empty a PBX. */
 function guard(plan: PrunePlan, report: ServerReport, settings: Settings): string | null {
   if (settings.force) return null
@@ -440,9 +487,10 @@ async function execute(
     family,
     deps,
     expire: settings.via === 'expire',
-    backup: await BackupFile.open(backupFile),
+    backup: await BackupFile.open(backupFile, deps.log.warn),
     lost: null,
     refused: null,
+    backupFailed: null,
   }
   const progress = items.length > 20 ? deps.progress('pruning') : null
   try {
@@ -454,7 +502,7 @@ async function execute(
     progress?.done()
     await run.backup.close()
   }
-  return { outcomes, lost: run.lost, refused: run.refused }
+  return { outcomes, lost: run.lost, refused: run.refused, backupFailed: run.backupFailed }
 }
 
 type Outcome = PruneServerResult['outcomes'][number]
@@ -472,6 +520,8 @@ interface BatchRun {
   lost: Error | null
   /** Set when the server refused a DBDel/DBPut for want of privilege: every later one would be refused too. */
   refused: Error | null
+  /** Set when a backup line could not be written whole and synced: nothing more is deleted. */
+  backupFailed: BackupWriteError | null
 }
 
 function outcome(item: PlanItem, result: DeleteOutcome, detail?: string): Outcome {
@@ -480,6 +530,7 @@ function outcome(item: PlanItem, result: DeleteOutcome, detail?: string): Outcom
 
 /** Why nothing more may be sent (lost connection, refusal, Ctrl-C), or null. */
 function stopped(run: BatchRun): string | null {
+  if (run.backupFailed) return `not sent: ${run.backupFailed.message}`
   return run.lost
     ? `not deleted: the connection was lost (${run.lost.message})`
     : run.refused
@@ -503,16 +554,24 @@ async function executeBatch(batch: PlanItem[], run: BatchRun): Promise<Outcome[]
   const beforeBackup = stopped(run)
   if (beforeBackup)
     return [...outcomes, ...verified.map((item) => outcome(item, 'not-sent', beforeBackup))]
-  await run.backup.append(
-    verified.map((item) => ({
-      server: run.session.target.name,
-      family: run.family,
-      key: item.key,
-      value: item.contact.value,
-      deletedAt: new Date(run.deps.now() * 1000).toISOString(),
-      reason: pruneReasonsText(item.reasons),
-    })),
-  )
+  try {
+    await run.backup.append(
+      verified.map((item) => ({
+        server: run.session.target.name,
+        family: run.family,
+        key: item.key,
+        value: item.contact.value,
+        deletedAt: new Date(run.deps.now() * 1000).toISOString(),
+        reason: pruneReasonsText(item.reasons),
+      })),
+    )
+  } catch (error) {
+    // no deletion without its backup line: this batch and every later one are not sent
+    if (!(error instanceof BackupWriteError)) throw error
+    run.backupFailed = error
+    const why = stopped(run)!
+    return [...outcomes, ...verified.map((item) => outcome(item, 'not-sent', why))]
+  }
   const beforeWrite = stopped(run)
   if (beforeWrite)
     return [
@@ -619,6 +678,8 @@ interface Execution {
   lost: Error | null
   /** The permission error that stopped the run (the AMI user may not DBDel/DBPut), if one did. */
   refused: Error | null
+  /** The backup write that failed and stopped the run, if one did. */
+  backupFailed: BackupWriteError | null
 }
 
 /** The connection itself is gone (closed, reset, timed out, runaway answer): every later action fails the same way. */
@@ -631,6 +692,16 @@ function connectionLost(error: Error): boolean {
       error instanceof UnknownActionError ||
       error instanceof IncompleteAnswerError
     )
+  )
+}
+
+/** What the summary says when the backup could not be written: the file, what happened, what was and was not deleted. */
+function backupReason(failure: BackupWriteError, outcomes: PruneServerResult['outcomes']): string {
+  const done = outcomes.filter((o) => o.outcome === 'deleted' || o.outcome === 'expired').length
+  const notSent = outcomes.filter((o) => o.outcome === 'not-sent').length
+  return (
+    `${failure.message}: stopped, ${done} deleted (each with a complete backup line), ${notSent} not sent` +
+    (failure.truncated ? '' : '; its last line may be cut (restore names it)')
   )
 }
 

@@ -557,18 +557,20 @@ describe('pjctl prune: one prune per server', () => {
     return path
   }
 
-  it('a lock held by a live process: exit 1 naming the holder, nothing sent, the lock left alone', async () => {
+  it('a lock file naming a live process (as an older pjctl left it): exit 1 naming the holder, nothing sent, the lock left alone', async () => {
     const server = await lockoutSim()
     const env = home()
     const before = snapshot(server)
-    const holder = { pid: process.pid, host: hostname(), startedAt: '2026-01-02T03:04:05.000Z' }
+    const live = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'])
+    const holder = { pid: live.pid!, host: hostname(), startedAt: '2026-01-02T03:04:05.000Z' }
     const path = writeLock(env, server, holder)
     const content = readFileSync(path, 'utf8')
     const r = await run(['prune', 'FAP003', '--yes'], { env: { ...envFor(server), ...env } })
+    live.kill()
     expect(r.code).toBe(1)
     expect(r.stdout).toBe('')
     expect(r.stderr).toBe(
-      `pjctl: another pjctl prune is running against ${serverName(server)} (pid ${process.pid} on ${hostname()}, since 2026-01-02T03:04:05.000Z)\n` +
+      `pjctl: another pjctl prune is running against ${serverName(server)} (pid ${live.pid} on ${hostname()}, since 2026-01-02T03:04:05.000Z)\n` +
         `hint: wait for it, or remove ${path} if that process is gone\n`,
     )
     expect(server.received).toEqual([])
@@ -919,7 +921,7 @@ describe('pjctl prune: backup file', () => {
     expect(existsSync(defaultBackup(env, server))).toBe(false)
   })
 
-  it('a backup file that cannot be opened stops the prune before any DBGet or DBDel (exit 1)', async () => {
+  it('a backup file that cannot be created stops the prune before it connects (exit 2, in words)', async () => {
     const server = await lockoutSim()
     const env = home()
     const before = snapshot(server)
@@ -928,9 +930,12 @@ describe('pjctl prune: backup file', () => {
     const r = await run(['prune', 'FAP003', '--yes', '--backup', join(notADir, 'b.jsonl')], {
       env: { ...envFor(server), ...env },
     })
-    expect(r.code).toBe(1)
-    expect(r.stderr).toContain(`pjctl: cannot open backup file ${join(notADir, 'b.jsonl')}: `)
-    expect(r.stderr).toContain('hint: nothing was deleted; pass --backup FILE to put it elsewhere')
+    expect(r.code).toBe(2)
+    expect(r.stdout).toBe('')
+    expect(r.stderr).toBe(
+      `pjctl: --backup ${join(notADir, 'b.jsonl')}: ${notADir} is not a directory\nhint: nothing was changed\n`,
+    )
+    expect(server.received).toEqual([])
     expect(keysOf(server, 'DBGet')).toEqual([])
     expect(keysOf(server, 'DBDel')).toEqual([])
     expect(snapshot(server)).toEqual(before)
