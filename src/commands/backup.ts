@@ -184,29 +184,45 @@ export async function roomProblem(path: string, needed: number): Promise<string 
   return `the backup of this plan needs ${sizeInWords(needed)} (${needed} bytes) in ${printable(path, 200)}, and its file system has ${sizeInWords(free)} (${free} bytes) free: nothing deleted`
 }
 
+/** A last line cut short (a crash mid-write, a full disk): what can still be read of it. */
+export interface CutLine {
+  /** 1-based line number. */
+  line: number
+  /** The key, when the cut came after it and it is shaped like a contact key; else null. */
+  key: string | null
+  /** The value up to the cut (decoded), or null when the cut came before it. */
+  valuePrefix: string | null
+}
+
+export interface BackupContents {
+  entries: BackupEntry[]
+  cut: CutLine | null
+}
+
 /**
  * Reads and checks a whole backup file before anything connects: every line must be a
  * registrar/contact entry whose key is `<aor>;@<32 hex>` and whose value is a contact
  * (a JSON object) with no CR, LF or NUL. The first line that is not is an InputError
- * naming it (exit 2); nothing from the file is echoed raw.
+ * naming it (exit 2); nothing from the file is echoed raw. A last line that is not whole
+ * JSON is returned as `cut`, with what it still tells (its key, its value up to the cut).
  */
-export async function readBackup(path: string, deps: Deps): Promise<BackupEntry[]> {
+export async function readBackup(path: string, deps: Deps): Promise<BackupContents> {
   const text = await deps.readFile(path)
   const shown = printable(path, 80)
   const lines = text.split('\n')
   const last = lines.findLastIndex((line) => line.trim() !== '')
   const entries: BackupEntry[] = []
+  let cut: CutLine | null = null
   lines.forEach((line, i) => {
     if (!line.trim()) return
     let entry: unknown
     try {
       entry = JSON.parse(line)
     } catch {
-      // A last line cut short by a crash mid-write: its DBDel was never sent (the line is synced first).
-      if (i === last)
-        return deps.log.warn(
-          `${shown}:${i + 1}: incomplete last line ignored (its contact was never deleted)`,
-        )
+      if (i === last) {
+        cut = cutLine(line, i + 1)
+        return
+      }
       throw new InputError(`${shown}:${i + 1}: not a backup entry (invalid JSON)`)
     }
     const problem = entryProblem(entry)
@@ -217,7 +233,30 @@ export async function readBackup(path: string, deps: Deps): Promise<BackupEntry[
       )
     entries.push(entry as BackupEntry)
   })
-  return entries
+  return { entries, cut }
+}
+
+/** A JSON string's body up to an unescaped quote (or the end), decoded; a trailing half escape is dropped. */
+function stringBody(text: string): { value: string; closed: boolean } {
+  const m = /^((?:[^"\\]|\\.)*)(")?/.exec(text)
+  const raw = (m?.[1] ?? '').replace(/\\(u[0-9a-fA-F]{0,3})?$/, '')
+  let value: string
+  try {
+    value = JSON.parse(`"${raw}"`) as string
+  } catch {
+    value = raw
+  }
+  return { value, closed: m?.[2] === '"' }
+}
+
+function cutLine(line: string, number: number): CutLine {
+  const keyAt = line.indexOf('"key":"')
+  const key = keyAt < 0 ? null : stringBody(line.slice(keyAt + 7))
+  const valueAt = line.indexOf('"value":"')
+  const value = valueAt < 0 ? null : stringBody(line.slice(valueAt + 9)).value
+  const usable =
+    key?.closed === true && !/[\r\n\0]/.test(key.value) && /;@[0-9a-f]{32}$/.test(key.value)
+  return { line: number, key: usable ? key.value : null, valuePrefix: value }
 }
 
 /** An astdb family of contacts (`<prefix>/contact`, sorcery astdb) or a realtime table (`realtime:<table>`). */

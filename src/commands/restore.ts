@@ -6,7 +6,8 @@ import { expiredValue } from '../core/plan.js'
 import { printable } from '../text.js'
 import { parseKeyPattern, resolveKeys } from '../core/keys.js'
 import { announceChange } from './announce.js'
-import { readBackup, type BackupEntry } from './backup.js'
+import { readBackup, type BackupEntry, type CutLine } from './backup.js'
+import { CONTACT_FAMILY } from '../core/types.js'
 import type { CommandSpec } from './types.js'
 import type { RestoreData } from './views.js'
 import { CONNECTION_SECURITY } from '../options.js'
@@ -43,7 +44,9 @@ export const restore: CommandSpec<RestoreData> = {
     const patterns =
       settings.key === undefined ? null : settings.key.map((k) => parseKeyPattern(k, '--key'))
     // the whole file is checked before anything connects
-    let entries = latestPerKey(await readBackup(file, deps))
+    const contents = await readBackup(file, deps)
+    let entries = latestPerKey(contents.entries)
+    let cut = contents.cut
     if (patterns) {
       const { keys, unmatched } = resolveKeys(
         patterns,
@@ -55,7 +58,10 @@ export const restore: CommandSpec<RestoreData> = {
           `no entry for ${unmatched.map((p) => printable(p.raw, 80)).join(', ')} in ${file}`,
         )
       entries = entries.filter((e) => keys.includes(e.key))
+      // a cut line is looked at only when it is for one of the keys asked for
+      if (cut && !(cut.key && resolveKeys(patterns, [cut.key], '--key').keys.length)) cut = null
     }
+    if (cut) deps.log.warn(cutWarning(file, cut))
     const targets = await deps.targets()
     if (targets.length !== 1)
       throw new UsageError('restore works on one server at a time: name one with --server')
@@ -103,7 +109,10 @@ export const restore: CommandSpec<RestoreData> = {
           if (current !== null && !expiredByPjctl) {
             data.skipped.push({
               key: entry.key,
-              reason: 'the key exists now (the phone registered again): left as it is',
+              reason:
+                current === entry.value
+                  ? 'still present, unchanged (never deleted): left as it is'
+                  : 'present with another value (the phone registered again): left as it is',
             })
           } else if (settings.dryRun) {
             data.wouldRestore.push({ key: entry.key })
@@ -113,6 +122,24 @@ export const restore: CommandSpec<RestoreData> = {
           }
         } catch (error) {
           data.failed.push({ key: entry.key, reason: (error as Error).message })
+        }
+      }
+      // the cut line's contact: present now (left alone), or gone, and its value cannot be put back
+      if (cut?.key && !deps.signal.aborted) {
+        try {
+          const current = await session.dbGet(CONTACT_FAMILY, cut.key)
+          if (current === null)
+            data.failed.push({
+              key: cut.key,
+              reason: `its backup line (line ${cut.line}) is cut short and the key is gone: it may have been deleted, and its value cannot be restored whole`,
+            })
+          else
+            data.skipped.push({
+              key: cut.key,
+              reason: `its backup line (line ${cut.line}) is cut short; the key is present now: left as it is`,
+            })
+        } catch (error) {
+          data.failed.push({ key: cut.key, reason: (error as Error).message })
         }
       }
       if (data.restored.length)
@@ -132,6 +159,18 @@ export const restore: CommandSpec<RestoreData> = {
       exitCode: data.failed.length ? 1 : deps.signal.aborted ? 130 : 0,
     }
   },
+}
+
+/** What a cut last line still tells: never "never deleted" (a crash mid-write or a full disk cannot be told apart). */
+function cutWarning(file: string, cut: CutLine): string {
+  const where = `${printable(file, 80)}:${cut.line}`
+  if (!cut.key)
+    return `${where}: the last line is cut short before its key: its contact may have been deleted`
+  const value =
+    cut.valuePrefix === null
+      ? 'its value was not written'
+      : `its value up to the cut: ${printable(cut.valuePrefix, 300)}`
+  return `${where}: the last line is cut short: its contact may have been deleted (key ${printable(cut.key, 80)}; ${value})`
 }
 
 function expiredValueOrNull(value: string): string | null {

@@ -98,7 +98,7 @@ describe('pjctl restore', () => {
     const r = await runIn(['restore', file], { env })
     expect(r.code).toBe(0)
     expect(r.stdout).toContain(
-      `skipped  ${ALICE}: the key exists now (the phone registered again): left as it is\n`,
+      `skipped  ${ALICE}: present with another value (the phone registered again): left as it is\n`,
     )
     expect(summaryOf(r.stdout)).toBe(
       `pjctl restore: server=${serverName(server)} restored=2 skipped=1 failed=0 file=${file}`,
@@ -166,7 +166,7 @@ describe('pjctl restore', () => {
       [
         `would restore ${ALICE}`,
         `would restore ${ERIN}`,
-        `skipped  ${FAP_OLD}: the key exists now (the phone registered again): left as it is`,
+        `skipped  ${FAP_OLD}: present with another value (the phone registered again): left as it is`,
         `pjctl restore: mode=dry-run server=${serverName(server)} restored=0 would-restore=2 skipped=1 failed=0 file=${file}`,
         '',
       ].join('\n'),
@@ -209,15 +209,63 @@ describe('pjctl restore', () => {
     expect(snapshot(server)[ERIN]).toBe(newer)
   })
 
-  it('a last line cut short by a crash is ignored with a warning; the rest is restored', async () => {
+  it('a last line cut before its key: a warning that its contact may have been deleted; the rest is restored', async () => {
     const { server, env, file, before } = await pruned()
     appendFileSync(file, '{"server":"x","family":"registrar/contact","key":"alice;@')
     const r = await runIn(['restore', file], { env })
     expect(r.code).toBe(0)
     expect(r.stderr).toBe(
-      `pjctl: warning: ${file}:4: incomplete last line ignored (its contact was never deleted)\n`,
+      `pjctl: warning: ${file}:4: the last line is cut short before its key: its contact may have been deleted\n`,
     )
+    expect(r.stderr).not.toContain('never deleted')
     expect(snapshot(server)).toEqual(before)
+  })
+
+  it('a last line cut mid-value whose key is gone: named with the value up to the cut, counted failed (exit 1)', async () => {
+    const { server, env, file, before } = await pruned()
+    // BOB's line cut mid-value (a full disk under an older pjctl): the key is gone from the server
+    const bob = contactKey('bob', 'sip:bob@192.0.2.31:5060')
+    const line = JSON.stringify({
+      server: serverName(server),
+      family: CONTACT_FAMILY,
+      key: bob,
+      value: '{"uri":"sip:bob@192.0.2.31:5060","expiration_time":"1700000000"}',
+      deletedAt: '',
+      reason: '',
+    })
+    appendFileSync(file, line.slice(0, line.indexOf('expiration_time') + 3))
+    const r = await runIn(['restore', file], { env })
+    expect(r.stderr).toBe(
+      `pjctl: warning: ${file}:4: the last line is cut short: its contact may have been deleted (key ${bob}; its value up to the cut: {"uri":"sip:bob@192.0.2.31:5060","exp)\n`,
+    )
+    expect(r.stdout).toContain(
+      `FAILED   ${bob}: its backup line (line 4) is cut short and the key is gone: it may have been deleted, and its value cannot be restored whole\n`,
+    )
+    expect(summaryOf(r.stdout)).toBe(
+      `pjctl restore: server=${serverName(server)} restored=3 skipped=0 failed=1 file=${file}`,
+    )
+    expect(r.code).toBe(1)
+    expect(snapshot(server)).toEqual(before)
+  })
+
+  it('a skip says whether the key still holds the backed-up value (never deleted) or another one (registered again)', async () => {
+    const { server, env, file, before } = await pruned()
+    // ALICE's delete never went out (Asterisk stopped mid-prune): the very value is still there
+    server.astdb.put(CONTACT_FAMILY, ALICE, before[ALICE])
+    const changed = before[ERIN].replace(/"expiration_time":"\d+"/, '"expiration_time":"7"')
+    server.astdb.put(CONTACT_FAMILY, ERIN, changed)
+    const r = await runIn(['restore', file], { env })
+    expect(r.code).toBe(0)
+    expect(r.stdout).toBe(
+      [
+        `restored ${FAP_OLD}`,
+        `skipped  ${ALICE}: still present, unchanged (never deleted): left as it is`,
+        `skipped  ${ERIN}: present with another value (the phone registered again): left as it is`,
+        `pjctl restore: server=${serverName(server)} restored=1 skipped=2 failed=0 file=${file}`,
+        '',
+      ].join('\n'),
+    )
+    expect(snapshot(server)).toEqual({ ...before, [ERIN]: changed })
   })
 
   it('a broken line in the middle is an input error naming the line (exit 2), nothing restored', async () => {
@@ -358,7 +406,10 @@ describe('pjctl restore', () => {
       restored: [{ key: ALICE }, { key: ERIN }],
       wouldRestore: [],
       skipped: [
-        { key: FAP_OLD, reason: 'the key exists now (the phone registered again): left as it is' },
+        {
+          key: FAP_OLD,
+          reason: 'present with another value (the phone registered again): left as it is',
+        },
       ],
       failed: [],
     })
