@@ -16,7 +16,7 @@ import {
   type ExitCode,
 } from './errors.js'
 import { OPTIONS, longForm, withDefaults, type OptionKey, type OptionSpec } from './options.js'
-import { resolveTargets } from './settings.js'
+import { resolveTargets, type Layers } from './settings.js'
 import { flagDoc, optionKeysOf } from './usage.js'
 
 /** For scripts/man.mjs: the man page from the built CLI's own option table and command catalog. */
@@ -125,16 +125,19 @@ export async function main(argv: string[] = process.argv, io: Io = processIo()):
     return EXIT.usage
   }
   const { spec, args, command, attributes } = chosen as Chosen
-  const sources = new Map<OptionKey, string | undefined>()
+  // The layers each server's settings are merged from (defaults <- config file <- environment <- flags);
+  // `settings` is the run's own merge of them without a config file.
+  const layers: Layers = { flags: {}, env: {} }
   const settings: Settings = withDefaults()
   try {
     for (const [key, attribute] of attributes) {
       const value: unknown = command.getOptionValue(attribute)
       ;(settings as Record<OptionKey, unknown>)[key] = value
-      sources.set(key, command.getOptionValueSource(attribute))
+      if (command.getOptionValueSource(attribute) === 'cli')
+        (layers.flags as Record<OptionKey, unknown>)[key] = value
     }
-    fromEnv(settings, sources, io.env)
-    checkConflicts(settings, sources)
+    fromEnv(settings, layers, [...attributes.keys()], io.env)
+    checkConflicts(settings, layers)
   } catch (error) {
     return report(io, error, spec.errorExit, false)
   }
@@ -154,11 +157,10 @@ export async function main(argv: string[] = process.argv, io: Io = processIo()):
   io.signals.on('SIGINT', onSignal)
   io.signals.on('SIGTERM', onSignal)
   let format: Format = spec.formats[0]
-  const sourceOf = (key: OptionKey): string | undefined => sources.get(key) ?? undefined
   const textfile = settings.textfile ?? null
   try {
-    format = chooseFormat(spec, settings, sourceOf)
-    const deps = makeDeps(io, settings, sourceOf, controller.signal)
+    format = chooseFormat(spec, settings, layers)
+    const deps = makeDeps(io, settings, layers, controller.signal)
     const { renderText } = await import('./output/index.js')
     const emitStyle = {
       color: useColor(io, settings, stdout),
@@ -201,11 +203,9 @@ export async function main(argv: string[] = process.argv, io: Io = processIo()):
 }
 
 /** --input reads a saved dump and connects to nothing: a server named on the same command line is a mistake, not a choice. */
-function checkConflicts(settings: Settings, sources: Map<OptionKey, string | undefined>): void {
+function checkConflicts(settings: Settings, layers: Layers): void {
   if (settings.input === undefined) return
-  const given = (['host', 'port', 'server', 'all'] as const).filter(
-    (key) => sources.get(key) === 'cli',
-  )
+  const given = (['host', 'port', 'server', 'all'] as const).filter((key) => key in layers.flags)
   if (given.length) {
     const flags = given
       .map((key) => longForm((OPTIONS[key] as OptionSpec).flag!).split(' ')[0])
@@ -223,13 +223,13 @@ function checkConflicts(settings: Settings, sources: Map<OptionKey, string | und
  */
 function fromEnv(
   settings: Settings,
-  sources: Map<OptionKey, string | undefined>,
+  layers: Layers,
+  keys: OptionKey[],
   env: Record<string, string | undefined>,
 ): void {
-  for (const key of sources.keys()) {
+  for (const key of keys) {
     const spec = OPTIONS[key] as OptionSpec
-    if (!spec.env || !spec.flag || env[spec.env] === undefined || sources.get(key) === 'cli')
-      continue
+    if (!spec.env || !spec.flag || env[spec.env] === undefined || key in layers.flags) continue
     const raw = env[spec.env] as string
     let value: unknown = true
     if (/[<[]/.test(spec.flag)) {
@@ -244,8 +244,8 @@ function fromEnv(
         throw new UsageError(`option '${longForm(spec.flag)}': ${(error as Error).message}`)
       }
     }
+    ;(layers.env as Record<OptionKey, unknown>)[key] = value
     ;(settings as Record<OptionKey, unknown>)[key] = value
-    sources.set(key, 'env')
   }
 }
 
@@ -381,16 +381,11 @@ function toOption(key: OptionKey, command: CommandSpec): Option | null {
   return option
 }
 
-function chooseFormat(
-  spec: CommandSpec,
-  settings: Settings,
-  sourceOf: (key: OptionKey) => string | undefined,
-): Format {
+function chooseFormat(spec: CommandSpec, settings: Settings, layers: Layers): Format {
   if (settings.textfile !== undefined) {
     const explicit =
       settings.json ||
-      ((sourceOf('format') === 'cli' || sourceOf('format') === 'env') &&
-        settings.format !== 'prometheus')
+      (('format' in layers.flags || 'format' in layers.env) && settings.format !== 'prometheus')
     if (explicit)
       throw new UsageError(
         '--textfile writes Prometheus metrics: use it with --format prometheus (or no --format)',
@@ -406,12 +401,7 @@ function chooseFormat(
   return format ?? spec.formats[0]
 }
 
-function makeDeps(
-  io: Io,
-  settings: Settings,
-  sourceOf: (key: OptionKey) => string | undefined,
-  signal: AbortSignal,
-): Deps {
+function makeDeps(io: Io, settings: Settings, layers: Layers, signal: AbortSignal): Deps {
   const quiet = settings.quiet === true
   const debug = settings.debug === true
   const { stderr, env } = io
@@ -430,7 +420,7 @@ function makeDeps(
     stderr.write(`pjctl: warning: ${message}\n`)
   }
   return {
-    targets: () => (targets ??= resolveTargets({ settings, sourceOf, env, warn: log.warn })),
+    targets: () => (targets ??= resolveTargets({ settings, layers, env, warn: log.warn })),
     connect: async (target) =>
       (await import('./ami/session.js')).openSession(target, log.debug, securityWarning),
     now: () => Math.floor(io.clock() / 1000),

@@ -1,6 +1,7 @@
-// Which servers a run is for, and with what credentials: flags and env (already parsed
-// by commander) over a config-file profile over defaults. The secret never comes from
-// argv: PJCTL_SECRET, --secret-file, or the config file.
+// Which servers a run is for, and with what credentials: each server's settings are one
+// layered merge, defaults <- its config-file profile <- environment <- flags, the higher
+// layer winning key by key (the secret too: --secret-file beats PJCTL_SECRET, which beats
+// the config file). The secret never comes from argv.
 
 import { readFile, stat } from 'node:fs/promises'
 import { homedir } from 'node:os'
@@ -21,12 +22,16 @@ export interface ConfigFile {
   default?: string
 }
 
-/** Where each value came from: 'cli' and 'env' beat the config file; 'default' and undefined do not. */
-export type SourceOf = (key: OptionKey) => string | undefined
+/** The values given on the command line and in PJCTL_* variables, each parsed; a key is present only when given. */
+export interface Layers {
+  flags: Partial<Settings>
+  env: Partial<Settings>
+}
 
 export interface ResolveInput {
+  /** The run's settings: defaults <- environment <- flags (no config file). */
   settings: Settings
-  sourceOf: SourceOf
+  layers: Layers
   env: Record<string, string | undefined>
   warn(message: string): void
 }
@@ -107,10 +112,12 @@ export async function resolveTargets(input: ResolveInput): Promise<AmiTarget[]> 
     )
   if (names.length === 0) {
     const fallback =
-      config?.default && input.sourceOf('host') !== 'cli' && input.sourceOf('host') !== 'env'
+      config?.default && !('host' in input.layers.flags) && !('host' in input.layers.env)
         ? config.default
         : undefined
-    return [await buildTarget(fallback, fallback ? profileOf(config!, fallback) : {}, input)]
+    return [
+      await buildTarget(fallback, fallback ? profileOf(config!, fallback) : {}, config, input),
+    ]
   }
   const seen = new Set<string>()
   const targets: AmiTarget[] = []
@@ -122,7 +129,7 @@ export async function resolveTargets(input: ResolveInput): Promise<AmiTarget[]> 
         `--server ${printable(name)}: no config file at ${configSearchPath(input.env).join(' or ')}`,
         'create one, or pass --config FILE',
       )
-    targets.push(await buildTarget(name, profileOf(config, name), input))
+    targets.push(await buildTarget(name, profileOf(config, name), config, input))
   }
   return targets
 }
@@ -139,49 +146,89 @@ function profileOf(config: ConfigFile, name: string): ServerProfile {
   return profile
 }
 
+/**
+ * A profile's values as a layer: each known key checked for its type and parsed like its flag
+ * (`"port": "5038"` and `"port": 5038` alike; `"secret": ["x"]` is an error naming it, not a
+ * missing secret).
+ */
+function profileLayer(
+  name: string | undefined,
+  profile: ServerProfile,
+  config: ConfigFile | null,
+): Partial<Settings> {
+  const layer: Record<string, unknown> = {}
+  for (const [key, raw] of Object.entries(profile)) {
+    const spec = (OPTIONS as Record<string, OptionSpec>)[key]
+    if (!spec?.config) continue
+    const where = `config file${config ? ` ${config.path}` : ''}: server "${printable(name ?? '')}": ${key}`
+    const switchOnly = spec.flag !== undefined && !/[<[]/.test(spec.flag)
+    const numeric = typeof spec.default === 'number'
+    if (switchOnly) {
+      if (typeof raw !== 'boolean')
+        throw new InputError(`${where}: expected true or false, got ${describeJson(raw)}`)
+      layer[key] = raw
+      continue
+    }
+    if (!(typeof raw === 'string' || (numeric && typeof raw === 'number')))
+      throw new InputError(
+        `${where}: expected ${numeric ? 'a number' : 'a string'}, got ${describeJson(raw)}`,
+      )
+    try {
+      layer[key] = spec.parse ? spec.parse(String(raw)) : raw
+    } catch (error) {
+      throw new InputError(`${where}: ${(error as Error).message}`)
+    }
+  }
+  return layer as Partial<Settings>
+}
+
+/** `["x"]` → `an array`, `true` → `true`: what a config value is, without echoing a secret. */
+function describeJson(raw: unknown): string {
+  if (Array.isArray(raw)) return 'an array'
+  if (raw === null) return 'null'
+  if (typeof raw === 'object') return 'an object'
+  if (typeof raw === 'string') return 'a string'
+  if (typeof raw === 'number') return 'a number'
+  return String(raw)
+}
+
 async function buildTarget(
   name: string | undefined,
   profile: ServerProfile,
+  config: ConfigFile | null,
   input: ResolveInput,
 ): Promise<AmiTarget> {
-  /** The flag or env value, else the profile's (a JSON string goes through the option's parser), else the default. */
-  const value = <K extends OptionKey>(key: K): Settings[K] => {
-    const source = input.sourceOf(key)
-    if (source === 'cli' || source === 'env' || !(key in profile)) return input.settings[key]
-    const raw = profile[key]
-    const spec: OptionSpec = OPTIONS[key]
-    try {
-      return (spec.parse && typeof raw === 'string' ? spec.parse(raw) : raw) as Settings[K]
-    } catch (error) {
-      throw new InputError(`config file: server "${name}": ${key}: ${(error as Error).message}`)
-    }
-  }
-  const host = value('host')
-  const tls = await resolveTls(name, profile, input, value)
-  const portSource = input.sourceOf('port')
+  const { flags, env } = input.layers
+  const fromProfile = profileLayer(name, profile, config)
+  // one merge, key by key: defaults <- config file <- environment <- flags
+  const merged: Settings = { ...input.settings, ...fromProfile, ...env, ...flags }
+  const given = (key: OptionKey): boolean => key in fromProfile || key in env || key in flags
+  const host = merged.host
+  const tls = await resolveTls(name, merged)
   // AMI over TLS listens on its own port (tlsbindaddr), 5039 by convention
-  const port =
-    tls && portSource !== 'cli' && portSource !== 'env' && !('port' in profile)
-      ? TLS_PORT
-      : value('port')
-  const user = value('user')
+  const port = tls && !given('port') ? TLS_PORT : merged.port
+  const user = merged.user
   const where = name ?? `${host}:${port}`
   if (!user)
     throw new UsageError(
       `no AMI user for ${where}`,
       'pass --user, set PJCTL_USER, or add "user" to the server in the config file',
     )
-  const secret = await resolveSecret(profile, input, where)
+  const secret = await resolveSecret(
+    [flags, { ...env, secret: input.env.PJCTL_SECRET || undefined }, fromProfile],
+    input.warn,
+    where,
+  )
   return {
     name: where,
     host,
     port,
     user,
     secret,
-    auth: value('auth'),
+    auth: merged.auth,
     ...(tls ? { tls } : {}),
-    timeout: value('timeout'),
-    maxOutput: value('maxOutput'),
+    timeout: merged.timeout,
+    maxOutput: merged.maxOutput,
   }
 }
 
@@ -189,20 +236,9 @@ async function buildTarget(
 export const TLS_PORT = 5039
 
 /** --tls, --tls-ca FILE (its PEM read here) or --tls-insecure; null for plain TCP. The two ways to trust a certificate exclude each other. */
-async function resolveTls(
-  name: string | undefined,
-  profile: ServerProfile,
-  input: ResolveInput,
-  value: <K extends OptionKey>(key: K) => Settings[K],
-): Promise<TlsSettings | null> {
-  const flag = (key: 'tls' | 'tlsInsecure'): boolean => {
-    const v: unknown = value(key)
-    if (v === undefined || typeof v === 'boolean') return v === true
-    throw new InputError(
-      `config file: server "${printable(name ?? '')}": ${key}: expected true or false, got ${printable(JSON.stringify(v))}`,
-    )
-  }
-  const caFile: unknown = value('tlsCa')
+async function resolveTls(name: string | undefined, merged: Settings): Promise<TlsSettings | null> {
+  const flag = (key: 'tls' | 'tlsInsecure'): boolean => merged[key] === true
+  const caFile: unknown = merged.tlsCa
   if (caFile !== undefined && (typeof caFile !== 'string' || !caFile))
     throw new InputError(
       `config file: server "${printable(name ?? '')}": tlsCa: expected a file name`,
@@ -231,20 +267,21 @@ async function resolveTls(
   return { ca, caFile: caFile as string, insecure: false }
 }
 
+/**
+ * The secret from the highest layer that gives one (flags, then environment, then the config
+ * file): an explicit --secret-file beats PJCTL_SECRET. Within the environment PJCTL_SECRET comes
+ * before PJCTL_SECRET_FILE; within a profile "secretFile" before "secret".
+ */
 async function resolveSecret(
-  profile: ServerProfile,
-  input: ResolveInput,
+  [flags, env, profile]: [Partial<Settings>, Partial<Settings>, Partial<Settings>],
+  warn: (message: string) => void,
   where: string,
 ): Promise<string> {
-  const fromEnv = input.env.PJCTL_SECRET
-  if (fromEnv) return fromEnv
-  const fileSource = input.sourceOf('secretFile')
-  const file =
-    fileSource === 'cli' || fileSource === 'env'
-      ? input.settings.secretFile
-      : (profile.secretFile as string | undefined)
-  if (file) return readSecretFile(file, input.warn)
-  if (typeof profile.secret === 'string' && profile.secret) return profile.secret
+  if (flags.secretFile) return readSecretFile(flags.secretFile, warn)
+  if (env.secret) return env.secret
+  if (env.secretFile) return readSecretFile(env.secretFile, warn)
+  if (profile.secretFile) return readSecretFile(profile.secretFile, warn)
+  if (profile.secret) return profile.secret
   throw new UsageError(
     `no AMI secret for ${where}`,
     'set PJCTL_SECRET, pass --secret-file FILE, or add "secret" to the server in the config file (a secret is never a flag)',

@@ -205,9 +205,29 @@ describe('the config file', () => {
     const port = await run(['contacts', '--server', 'lab'], { env: badPort.env })
     expect([port.code, port.stderr]).toEqual([
       2,
-      `pjctl: config file: server "lab": port: expected a whole number, got 'five'\n`,
+      `pjctl: config file ${badPort.configPath}: server "lab": port: expected a whole number, got 'five'\n`,
     ])
-    for (const r of [unknown, noFile, missing, bad, leak, port]) expectNoSecrets(r)
+    // a value of the wrong JSON type gets the same kind of line, naming the key (not "no AMI secret")
+    const arraySecret = homeWith({ servers: { lab: lab(server, { secret: ['cfg-Secret-41'] }) } })
+    const secret = await run(['contacts', '--server', 'lab'], { env: arraySecret.env })
+    expect([secret.code, secret.stderr]).toEqual([
+      2,
+      `pjctl: config file ${arraySecret.configPath}: server "lab": secret: expected a string, got an array\n`,
+    ])
+    const boolPort = homeWith({ servers: { lab: lab(server, { port: true }) } })
+    const portType = await run(['contacts', '--server', 'lab'], { env: boolPort.env })
+    expect([portType.code, portType.stderr]).toEqual([
+      2,
+      `pjctl: config file ${boolPort.configPath}: server "lab": port: expected a number, got true\n`,
+    ])
+    const objectUser = homeWith({ servers: { lab: lab(server, { user: { name: 'pjctl' } }) } })
+    const user = await run(['contacts', '--server', 'lab'], { env: objectUser.env })
+    expect([user.code, user.stderr]).toEqual([
+      2,
+      `pjctl: config file ${objectUser.configPath}: server "lab": user: expected a string, got an object\n`,
+    ])
+    for (const r of [unknown, noFile, missing, bad, leak, port, secret, portType, user])
+      expectNoSecrets(r)
     expect(server.received).toEqual([])
   })
 })
@@ -288,7 +308,7 @@ describe('secrets', () => {
     ])
   })
 
-  it('PJCTL_SECRET beats --secret-file beats the config secret', async () => {
+  it('an explicit --secret-file beats PJCTL_SECRET, which beats the config secret', async () => {
     const server = await sim({ users: USERS })
     const home = homeWith({ servers: { lab: lab(server, { secret: 'wrong-Secret-74' }) } })
     const rightFile = writeFile(home.dir, 'right.secret', 'cfg-Secret-41\n')
@@ -304,13 +324,26 @@ describe('secrets', () => {
       { env: home.env },
     )
     expect(fileOverConfig.code).toBe(0)
-    const envOverFile = await run(
-      ['contacts', 'FAP003', '--server', 'lab', '--secret-file', wrongFile],
-      { env: { ...home.env, PJCTL_SECRET: 'cfg-Secret-41' } },
+    // the flag names the file on this command line: a PJCTL_SECRET left in the environment must not win
+    const fileOverEnv = await run(
+      ['contacts', 'FAP003', '--server', 'lab', '--secret-file', rightFile],
+      { env: { ...home.env, PJCTL_SECRET: 'wrong-Secret-74' } },
     )
-    expect(envOverFile.code).toBe(0)
+    expect(fileOverEnv.code).toBe(0)
+    const envOverConfig = await run(['contacts', 'FAP003', '--server', 'lab'], {
+      env: { ...home.env, PJCTL_SECRET: 'cfg-Secret-41' },
+    })
+    expect(envOverConfig.code).toBe(0)
+    // PJCTL_SECRET_FILE is the environment's layer too: below the flag
+    const flagOverEnvFile = await run(
+      ['contacts', 'FAP003', '--server', 'lab', '--secret-file', rightFile],
+      { env: { ...home.env, PJCTL_SECRET_FILE: wrongFile } },
+    )
+    expect(flagOverEnvFile.code).toBe(0)
     expect(logins(server).map(([, secret]) => secret)).toEqual([
       'wrong-Secret-74',
+      'cfg-Secret-41',
+      'cfg-Secret-41',
       'cfg-Secret-41',
       'cfg-Secret-41',
     ])

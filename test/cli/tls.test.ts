@@ -187,7 +187,7 @@ describe('AMI over TLS', () => {
     const r = await runIn(['contacts', '--config', config, '--server', 'x'])
     expect([r.code, r.stderr.split('\n')[0]]).toEqual([
       2,
-      'pjctl: config file: server "x": tls: expected true or false, got "yes"',
+      `pjctl: config file ${config}: server "x": tls: expected true or false, got a string`,
     ])
     expect(server.received).toEqual([])
   })
@@ -196,7 +196,7 @@ describe('AMI over TLS', () => {
 describe('which port', () => {
   const input = (settings: Partial<Settings>) => ({
     settings: withDefaults({ user: 'pjctl', ...settings }),
-    sourceOf: (key: string) => (key in settings ? 'cli' : 'default'),
+    layers: { flags: settings, env: {} },
     env: { PJCTL_SECRET: 's', XDG_CONFIG_HOME: tempDir() },
     warn: () => {},
   })
