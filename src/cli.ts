@@ -158,6 +158,18 @@ export async function main(argv: string[] = process.argv, io: Io = processIo()):
   io.signals.on('SIGTERM', onSignal)
   let format: Format = spec.formats[0]
   const textfile = settings.textfile ?? null
+  // --textfile is checked before anything runs: a directory or a symbolic link there is refused in words
+  if (textfile !== null) {
+    try {
+      const { checkWriteTarget } = await import('./files.js')
+      await checkWriteTarget(textfile, '--textfile', { owner: false })
+    } catch (error) {
+      io.signals.off('SIGINT', onSignal)
+      io.signals.off('SIGTERM', onSignal)
+      // as when the metrics cannot be written: exit 1
+      return report(io, error, EXIT.failed, debug)
+    }
+  }
   try {
     format = chooseFormat(spec, settings, layers)
     const deps = makeDeps(io, settings, layers, controller.signal)

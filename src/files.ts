@@ -52,9 +52,15 @@ const uid = (): number | null => (typeof process.getuid === 'function' ? process
  * Why `path` cannot be a file pjctl writes, or null: an existing path must be a regular file
  * (not a symbolic link, directory or device) owned by the running user; a new one needs an
  * existing directory pjctl may create files in. `what` names it in the message (`--backup FILE`).
- * Nothing is created or changed.
+ * `owner: false` for a file that is replaced (renamed over), never written in place (--out,
+ * --textfile): its owner does not matter, but its directory must take a new file. Nothing is
+ * created or changed.
  */
-export async function writeTargetProblem(path: string, what: string): Promise<string | null> {
+export async function writeTargetProblem(
+  path: string,
+  what: string,
+  { owner = true }: { owner?: boolean } = {},
+): Promise<string | null> {
   const shown = `${what} ${printable(path, 200)}`
   let info: import('node:fs').Stats | null = null
   try {
@@ -69,13 +75,20 @@ export async function writeTargetProblem(path: string, what: string): Promise<st
       return `${shown} is a symbolic link: refusing to write through it (name the file itself)`
     if (!info.isFile()) return `${shown} is ${kindOf(info)}, not a regular file`
     const me = uid()
-    if (me !== null && info.uid !== me)
+    if (owner && me !== null && info.uid !== me)
       return `${shown} belongs to uid ${info.uid}, not to the user running pjctl (uid ${me}): refusing to write to it`
-    try {
-      await access(path, constants.W_OK)
-    } catch (error) {
-      return `${shown}: cannot write to it: ${inWords(error)}`
-    }
+    if (owner)
+      try {
+        await access(path, constants.W_OK)
+      } catch (error) {
+        return `${shown}: cannot write to it: ${inWords(error)}`
+      }
+    else
+      try {
+        await access(dirname(path), constants.W_OK | constants.X_OK)
+      } catch (error) {
+        return `${shown}: cannot replace files in ${printable(dirname(path), 200)}: ${inWords(error)}`
+      }
     return null
   }
   const dir = dirname(path)
@@ -93,8 +106,12 @@ export async function writeTargetProblem(path: string, what: string): Promise<st
 }
 
 /** writeTargetProblem as an InputError (exit 2), for the checks made before anything is changed. */
-export async function checkWriteTarget(path: string, what: string): Promise<void> {
-  const problem = await writeTargetProblem(path, what)
+export async function checkWriteTarget(
+  path: string,
+  what: string,
+  opts: { owner?: boolean } = {},
+): Promise<void> {
+  const problem = await writeTargetProblem(path, what, opts)
   if (problem) throw new InputError(problem, 'nothing was changed')
 }
 

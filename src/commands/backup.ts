@@ -390,7 +390,7 @@ async function publish(path: string, content: string, how: 'create' | 'replace')
   try {
     const handle = await open(temp, 'wx', 0o600)
     try {
-      await writeAll(handle, Buffer.from(content))
+      await handle.writeFile(content)
     } finally {
       await handle.close()
     }

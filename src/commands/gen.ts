@@ -5,7 +5,7 @@
 // (--password-env, the CSV, or --generate-password) and writes --out.
 
 import { randomBytes } from 'node:crypto'
-import { link, open, rename, unlink } from 'node:fs/promises'
+import { link, lstat, open, rename, unlink } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import {
   proposeFromReports,
@@ -19,6 +19,7 @@ import { selectAors } from '../core/select.js'
 import { InputError, UsageError } from '../errors.js'
 import { CONNECTION_SECURITY, flagOf } from '../options.js'
 import { printable } from '../text.js'
+import { checkWriteTarget, inWords } from '../files.js'
 import { readServerReport } from './read.js'
 import { WIZARD_FILE } from '../core/limits.js'
 import type { AorReport } from '../core/types.js'
@@ -127,6 +128,9 @@ export const gen: CommandSpec<GenOutput> = {
     if (settings.passwordEnv !== undefined && settings.generatePassword) {
       throw new UsageError('gen: give --password-env or --generate-password, not both')
     }
+
+    // --out is checked before anything else happens: a directory, a symbolic link, a missing directory
+    if (settings.out !== undefined) await checkOut(settings.out, settings.force === true)
 
     let entries: GenEntry[]
     if (options.fromServer) {
@@ -344,6 +348,20 @@ async function fromServer(
   return proposeFromReports(aors)
 }
 
+/** Refuses an --out that cannot be written, in words, before anything is done; an existing file needs --force. */
+async function checkOut(path: string, force: boolean): Promise<void> {
+  await checkWriteTarget(path, '--out', { owner: false })
+  const exists = await lstat(path).then(
+    () => true,
+    () => false,
+  )
+  if (exists && !force)
+    throw new UsageError(
+      `--out ${printable(path, 200)}: the file exists; refusing to overwrite it`,
+      '--force',
+    )
+}
+
 /**
  * Writes --out through a temporary file in the same directory, created with the final mode
  * (600 when it holds passwords: an old 644 file is replaced, never reused), synced, then
@@ -378,9 +396,7 @@ async function writeOut(
         `--out ${printable(path, 200)}: the file exists; refusing to overwrite it`,
         '--force',
       )
-    throw new InputError(
-      `--out ${printable(path, 200)}: cannot write (${code ?? (error as Error).message})`,
-    )
+    throw new InputError(`--out ${printable(path, 200)}: cannot write it: ${inWords(error)}`)
   } finally {
     await unlink(temp).catch(() => undefined)
   }

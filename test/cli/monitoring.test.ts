@@ -157,7 +157,7 @@ describe('check --textfile PATH (item 7)', () => {
     expect([missing.code, missing.stdout, missing.stderr]).toEqual([
       1,
       '',
-      `pjctl: cannot write ${join(dir, 'nodir', 'pjctl.prom')}: No such file or directory\n`,
+      `pjctl: --textfile ${join(dir, 'nodir', 'pjctl.prom')}: the directory ${join(dir, 'nodir')} does not exist\nhint: nothing was changed\n`,
     ])
     const path = join(dir, 'pjctl.prom')
     const json = await run(['check', '--textfile', path, '--json'], { env: envFor(server) })
