@@ -11,7 +11,6 @@ import { CONTACT_FAMILY } from '../core/types.js'
 import type { CommandSpec } from './types.js'
 import type { RestoreData } from './views.js'
 import { CONNECTION_SECURITY } from '../options.js'
-import { CONTACT_FAMILY } from '../core/types.js'
 import { backupFamilyOf, locateContacts, whereContactsLive } from './store.js'
 
 export const restore: CommandSpec<RestoreData> = {
@@ -127,7 +126,7 @@ export const restore: CommandSpec<RestoreData> = {
       // the cut line's contact: present now (left alone), or gone, and its value cannot be put back
       if (cut?.key && !deps.signal.aborted) {
         try {
-          const current = await session.dbGet(CONTACT_FAMILY, cut.key)
+          const current = await session.dbGet(family, cut.key)
           if (current === null)
             data.failed.push({
               key: cut.key,
