@@ -159,6 +159,7 @@ describe('prune on real Asterisk: the backup file system fills up', () => {
     )
     expect(r.stderr).not.toContain('internal error')
     expect(await ours()).toEqual(rows)
+    console.log(summary(r.stdout))
     await deleteKeys(rows.keys())
     unmount(mountDir)
     mountDir = null
