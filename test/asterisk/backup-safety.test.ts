@@ -97,6 +97,8 @@ function completeLines(path: string): { key: string; value: string }[] {
 }
 
 let mountDir: string | null = null
+/** Every tmpfs mounted here, unmounted after the tests even when one fails half-way. */
+const mounted: string[] = []
 let skipReason = ''
 
 function mountTmpfs(size: string): string | null {
@@ -105,6 +107,7 @@ function mountTmpfs(size: string): string | null {
     execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size},mode=0700`, 'tmpfs', dir], {
       stdio: 'pipe',
     })
+    mounted.push(dir)
     return dir
   } catch (error) {
     skipReason = `cannot mount a tmpfs here (${(error as Error).message.split('\n')[0]}): needs root with CAP_SYS_ADMIN`
@@ -114,7 +117,8 @@ function mountTmpfs(size: string): string | null {
 }
 
 function unmount(dir: string | null): void {
-  if (!dir) return
+  if (!dir || !mounted.includes(dir)) return
+  mounted.splice(mounted.indexOf(dir), 1)
   try {
     execFileSync('umount', [dir], { stdio: 'pipe' })
   } finally {
@@ -127,7 +131,7 @@ describe('prune on real Asterisk: the backup file system fills up', () => {
     await deleteKeys((await ours()).keys())
   })
   afterAll(async () => {
-    unmount(mountDir)
+    for (const dir of [...mounted]) unmount(dir)
     await deleteKeys((await ours()).keys())
   })
 
