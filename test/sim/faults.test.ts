@@ -203,7 +203,8 @@ describe('faults', () => {
     const client = await loggedIn(sim)
     client.send(DATABASE_SHOW)
     // stop reading once the answer flows: the socket buffers fill, the sim's writes time out
-    await client.waitFor('Output: /registrar/contact/')
+    // the sim builds a 20,000-line answer first: on a loaded machine that can take seconds
+    await client.waitFor('Output: /registrar/contact/', 15000)
     client.pause()
     await sleep(150)
     client.resume()
