@@ -11,6 +11,9 @@ import { CONTACT_FAMILY } from '../core/types.js'
 import type { CommandSpec } from './types.js'
 import type { RestoreData } from './views.js'
 import { CONNECTION_SECURITY } from '../options.js'
+import { DEFAULT_THRESHOLDS } from '../core/classify.js'
+import { overLimitAfterRestore } from '../core/restore.js'
+import { readFromSession } from './read.js'
 import { backupFamilyOf, locateContacts, whereContactsLive } from './store.js'
 
 export const restore: CommandSpec<RestoreData> = {
@@ -23,7 +26,10 @@ export const restore: CommandSpec<RestoreData> = {
     'pjctl restore --dry-run ~/.local/state/pjctl/backups/pbx1-2026-11-27.jsonl',
     'pjctl restore --key 093effad ~/.local/state/pjctl/backups/pbx1-2026-11-27.jsonl',
   ],
-  optionHelp: { force: 'Restore a backup that was written for another server.' },
+  optionHelp: {
+    force:
+      'Restore a backup that was written for another server, or one that would put an AOR over its max_contacts.',
+  },
   options: [
     'server',
     'config',
@@ -98,6 +104,26 @@ export const restore: CommandSpec<RestoreData> = {
             `pass --force to restore them into ${family} anyway`,
           )
         deps.log.warn(`${written}; restoring into ${family} (--force)`)
+      }
+      // nothing is written when the restore would push an AOR over max_contacts (its next device would get 403)
+      const aors = [...new Set(entries.map((e) => e.key.split(';@')[0]))]
+      const report = await readFromSession(session, settings, deps, DEFAULT_THRESHOLDS, {
+        names: aors.length === 1 ? aors : [],
+      })
+      const over = overLimitAfterRestore(report.aors, entries, deps.now())
+      if (over.length) {
+        const list = over
+          .slice(0, 5)
+          .map((o) => `${printable(o.aor, 80)} at ${o.count}/${o.maxContacts}`)
+          .join(', ')
+        const more = over.length > 5 ? ` and ${over.length - 5} more` : ''
+        const written = `restoring would put ${list}${more}, over max_contacts`
+        if (!settings.force && !settings.dryRun)
+          throw new UsageError(
+            `${written}: refusing to restore (Asterisk would refuse every new device of ${over.length === 1 ? 'that AOR' : 'those AORs'}); nothing restored`,
+            'restore fewer contacts (--key), or pass --force to restore them anyway',
+          )
+        deps.log.warn(`${written}${settings.force ? ' (--force)' : ''}`)
       }
       for (const entry of entries) {
         if (deps.signal.aborted) break

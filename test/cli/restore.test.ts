@@ -11,6 +11,7 @@ import {
   backupLines,
   header,
   home,
+  keysOf,
   serverName,
   snapshot,
   summaryOf,
@@ -66,6 +67,9 @@ describe('pjctl restore', () => {
     )
     expect(actionLines(server)).toEqual([
       'GetConfig',
+      // what the AORs hold now and their limits (the max_contacts guard)
+      'GetConfig',
+      'DBGetTree',
       `DBGet ${FAP_OLD}`,
       `DBPut ${FAP_OLD}`,
       `DBGet ${ALICE}`,
@@ -109,6 +113,31 @@ describe('pjctl restore', () => {
     expect(snapshot(server)).toEqual({ ...before, [ALICE]: now })
   })
 
+  it('refuses to put an AOR over max_contacts (exit 2, nothing written), naming it; --force restores anyway', async () => {
+    const { server, env, file } = await pruned()
+    // the phone came back on a new port: FAP003 is full again (2/2); its old contact would make it 3/2
+    server.registrar.register({
+      aor: 'FAP003',
+      uri: 'sip:FAP003@192.0.2.16:5064',
+      viaAddr: '192.0.2.16',
+      viaPort: 5064,
+      userAgent: 'Grandstream GXP2130 1.0.11.3',
+    })
+    const refused = await runIn(['restore', file], { env })
+    expect(refused.code).toBe(2)
+    expect(refused.stderr).toBe(
+      'pjctl: restoring would put FAP003 at 3/2, over max_contacts: refusing to restore (Asterisk would refuse every new device of that AOR); nothing restored\n' +
+        'hint: restore fewer contacts (--key), or pass --force to restore them anyway\n',
+    )
+    expect(keysOf(server, 'DBPut')).toEqual([])
+    const forced = await runIn(['restore', file, '--force'], { env })
+    expect(forced.stderr).toContain(
+      'pjctl: warning: restoring would put FAP003 at 3/2, over max_contacts (--force)',
+    )
+    expect(forced.code).toBe(0)
+    expect(keysOf(server, 'DBPut')).toContain(FAP_OLD)
+  })
+
   it('--key restores only that contact', async () => {
     const { server, env, file, before } = await pruned()
     const r = await runIn(['restore', file, '--key', ERIN], { env })
@@ -118,6 +147,9 @@ describe('pjctl restore', () => {
     )
     expect(actionLines(server)).toEqual([
       'GetConfig',
+      // what the AORs hold now and their limits (the max_contacts guard)
+      'GetConfig',
+      'DBGetTree',
       `DBGet ${ERIN}`,
       `DBPut ${ERIN}`,
       'UserEvent',
@@ -173,6 +205,9 @@ describe('pjctl restore', () => {
     )
     expect(actionLines(server)).toEqual([
       'GetConfig',
+      // what the AORs hold now and their limits (the max_contacts guard)
+      'GetConfig',
+      'DBGetTree',
       `DBGet ${FAP_OLD}`,
       `DBGet ${ALICE}`,
       `DBGet ${ERIN}`,
