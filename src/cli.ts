@@ -454,8 +454,10 @@ function makeDeps(io: Io, settings: Settings, layers: Layers, signal: AbortSigna
       if (preview) {
         const { renderText } = await import('./output/index.js')
         stderr.write(
+          // the plan read before answering fits the terminal too
           renderText(preview.view, 'table', preview.data, {
             color: useColor(io, settings, stderr),
+            ...layout(io, stderr),
           }),
         )
       }

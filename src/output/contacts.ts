@@ -130,7 +130,11 @@ const MIN_FLEXIBLE = 8
  * widest of URI and USER AGENT shortened one column at a time (down to 8), then, on a very
  * narrow terminal, the widest of any. A row is never wider than the terminal.
  */
-export function fitColumns(natural: number[], width: number | undefined): number[] {
+export function fitColumns(
+  natural: number[],
+  width: number | undefined,
+  flexible: readonly number[] = FLEXIBLE,
+): number[] {
   const widths = [...natural]
   if (width === undefined) return widths
   const limit = width - GAP * widths.length
@@ -139,7 +143,7 @@ export function fitColumns(natural: number[], width: number | undefined): number
     candidates.filter((i) => widths[i] > min).sort((a, b) => widths[b] - widths[a] || a - b)[0] ??
     -1
   while (total() > limit) {
-    const i = widest(FLEXIBLE, MIN_FLEXIBLE)
+    const i = widest([...flexible], MIN_FLEXIBLE)
     if (i < 0) break
     widths[i]--
   }
@@ -201,7 +205,7 @@ function contactRows(aor: AorReport, style: Style): string {
 }
 
 /** No box drawing: two spaces before and between columns. */
-const BORDERLESS = {
+export const BORDERLESS = {
   top: '',
   'top-mid': '',
   'top-left': '',

@@ -4,7 +4,7 @@ import type { Finding, Severity } from '../core/doctor.js'
 import type { DoctorData, DoctorServer, ServerFailure } from '../commands/views.js'
 import { failureJson, failureLine } from './contacts.js'
 import { jsonPieces } from './json.js'
-import { isoTime, paint, type Style } from './style.js'
+import { isoTime, paint, wrap, type Style } from './style.js'
 import { printable } from '../text.js'
 
 const ORDER: Severity[] = ['critical', 'warning', 'info']
@@ -20,7 +20,13 @@ export function doctorTable(data: DoctorData, style: Style): string {
     out.push(
       c.bold(`pjctl doctor: ${server.server}`) +
         ` (${server.contacts} contacts, ${server.aors} AORs, read with ${server.source})`,
-      ...(server.contactsAt ? [`contacts live in ${printable(server.contactsAt)}`] : []),
+      ...(server.contactsAt
+        ? wrap(
+            `contacts live in ${printable(server.contactsAt)}`,
+            style.plain ? undefined : style.width,
+            '  ',
+          )
+        : []),
       '',
     )
     if (!server.findings.length) out.push('No findings: nothing here causes lockouts.', '')
@@ -46,10 +52,14 @@ export function doctorTable(data: DoctorData, style: Style): string {
 
 function findingLines(n: number, f: Finding, style: Style): string[] {
   const c = paint(style)
+  // on a terminal, evidence and fix wrap to its width (a command's words stay whole); piped, one line each
+  const width = style.plain ? undefined : style.width
+  const fix = wrap(`     fix: ${printable(f.fix)}`, width, '          ')
+  fix[0] = fix[0].replace('fix:', c.cyan('fix:'))
   return [
     `${String(n).padStart(3)}. ${c.bold(printable(f.subject))}  [${f.kind}]`,
-    `     ${printable(f.evidence)}`,
-    `     ${c.cyan('fix:')} ${printable(f.fix)}`,
+    ...wrap(`     ${printable(f.evidence)}`, width, '     '),
+    ...fix,
   ]
 }
 

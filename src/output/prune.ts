@@ -1,13 +1,13 @@
 // prune: the plan (what, why), what happened, the lasting fix, and one summary line
 // (key=value, suited to syslog; alone with --quiet).
 
-import Table from 'cli-table3'
 import type { PlanItem } from '../core/plan.js'
 import type { PruneData, PruneServerResult, RestoreData } from '../commands/views.js'
 import { adviceLines } from './advice.js'
+import { fittedTable, type FittedRow } from './fitted.js'
 import { failureJson } from './contacts.js'
 import { pruneNoteText, pruneReasonText } from './prune-reasons.js'
-import { duration, isoTime, paint, type Style } from './style.js'
+import { duration, isoTime, paint, wrap, type Style } from './style.js'
 import { printable } from '../text.js'
 
 export function pruneTable(data: PruneData, style: Style): string {
@@ -26,7 +26,8 @@ export function pruneTable(data: PruneData, style: Style): string {
     for (const advice of server.advice)
       out.push(...adviceLines(advice, data.fleet ? server.server : null, style), '')
   }
-  out.push(summaryLine(data))
+  // one line for syslog and cron (piped); on a terminal it wraps like the rest
+  out.push(...wrap(summaryLine(data), style.plain ? undefined : style.width, '  '))
   return out.join('\n') + '\n'
 }
 
@@ -61,6 +62,7 @@ export function prunePlanPreview(data: { servers: PruneServerResult[] }, style: 
 function planLines(server: PruneServerResult, style: Style, heading?: string): string[] {
   const c = paint(style)
   const plan = server.plan!
+  const width = style.plain ? undefined : style.width
   const title =
     heading ??
     {
@@ -77,33 +79,42 @@ function planLines(server: PruneServerResult, style: Style, heading?: string): s
   ]
   if (plan.items.length) {
     const outcome = new Map(server.outcomes.map((o) => [o.key, o]))
-    const table = new Table({
-      head: ['ACTION', 'AOR', 'KEY', 'SOURCE', 'USER AGENT', 'EXPIRES IN', 'WHY'],
-      colWidths: [null, null, null, null, null, null, 56],
-      wordWrap: true,
-      style: { head: style.color ? ['cyan'] : [], border: style.color ? ['gray'] : [] },
-    })
     const shown = rowsToShow(plan.items, outcome)
-    for (const item of shown) {
+    const rows: FittedRow[] = shown.map((item) => {
       const done = outcome.get(item.key)
       const action = done ? done.outcome : item.action
-      table.push([
-        action === 'keep'
-          ? c.green(action)
-          : action === 'deleted' || action === 'expired' || action === 'delete'
-            ? c.red(action)
-            : c.yellow(action),
+      const raw = [
+        action,
         printable(item.aor),
-        item.contact.hash.slice(0, 8),
+        // off a terminal the whole hash, as contacts prints it
+        style.plain ? item.contact.hash : item.contact.hash.slice(0, 8),
         printable(`${item.contact.viaAddr}:${item.contact.viaPort ?? '?'}`),
         printable(item.contact.userAgent),
         duration(item.contact.expiresIn),
-        printable(
+      ]
+      const paintAction =
+        action === 'keep'
+          ? c.green
+          : action === 'deleted' || action === 'expired' || action === 'delete'
+            ? c.red
+            : c.yellow
+      return {
+        raw,
+        cells: [paintAction(action), ...raw.slice(1)],
+        note: printable(
           [...item.reasons.map(pruneReasonText), ...(done?.detail ? [done.detail] : [])].join('; '),
         ),
-      ])
-    }
-    out.push(table.toString())
+      }
+    })
+    // the reasons go under each row (wrapped) on a terminal, last on the row off one
+    out.push(
+      fittedTable(
+        ['ACTION', 'AOR', 'KEY', 'SOURCE', 'USER AGENT', 'EXPIRES IN'],
+        rows,
+        style,
+        [4, 1],
+      ),
+    )
     if (shown.length < plan.items.length) {
       out.push(
         `${plan.items.length - shown.length} more rows not shown (the table shows at most ${MAX_PLAN_ROWS}, anything not deleted first); --json lists every contact.`,
@@ -112,7 +123,7 @@ function planLines(server: PruneServerResult, style: Style, heading?: string): s
   } else {
     out.push('Nothing to prune.')
   }
-  for (const note of plan.notes) out.push(`note: ${pruneNoteText(note)}`)
+  for (const note of plan.notes) out.push(...wrap(`note: ${pruneNoteText(note)}`, width, '  '))
   if (server.reason) out.push(c.yellow(server.reason))
   if (server.backupFile)
     out.push(`backup: ${server.backupFile} (pjctl restore ${server.backupFile})`)

@@ -1,12 +1,12 @@
 // sources: one row per source address (busiest first), or the JSON document; and the
 // "addresses at or above --per-ip-limit" lines contacts and check add.
 
-import Table from 'cli-table3'
 import type { PerIpLimit, SourceRow } from '../core/sources.js'
 import { describeAgainstLimit, limitedCount } from '../core/sources.js'
 import type { ServerFailure, SourcesData, SourcesServer } from '../commands/views.js'
 import { failureJson, failureLine } from './contacts.js'
 import { jsonPieces, lazyMap } from './json.js'
+import { fittedTable, type FittedRow } from './fitted.js'
 import { isoTime, paint, type Style } from './style.js'
 import { printable } from '../text.js'
 
@@ -30,26 +30,26 @@ export function sourcesTable(data: SourcesData, style: Style): string {
       (r, i) => i < MAX_ROWS || r.limitState === 'at' || r.limitState === 'above',
     )
     const head = ['SOURCE', 'CONTACTS', 'AORS', 'ENDPOINTS', 'MAX/AOR', 'STALE', 'USER AGENTS']
-    if (data.limit) head.push(`LIMIT ${data.limit.limit}/${data.limit.per}`)
-    const table = new Table({
-      head,
-      style: { head: style.color ? ['cyan'] : [], border: style.color ? ['gray'] : [] },
-      wordWrap: false,
-    })
-    for (const row of shown) {
-      const cells = [
+    // the limit itself is in the lines under the table: the header stays narrow
+    if (data.limit) head.push('LIMIT')
+    const rows: FittedRow[] = shown.map((row) => {
+      const raw = [
         printable(row.address || '-'),
-        row.contacts,
-        row.aors,
-        row.endpoints,
-        row.maxPerAor,
-        row.stale ? c.yellow(String(row.stale)) : '0',
+        String(row.contacts),
+        String(row.aors),
+        String(row.endpoints),
+        String(row.maxPerAor),
+        String(row.stale),
         userAgentsCell(row),
+        ...(data.limit ? [limitCell(row, paint({ color: false }))] : []),
       ]
-      if (data.limit) cells.push(limitCell(row, c))
-      table.push(cells.map(String))
-    }
-    out.push(table.toString())
+      const cells = [...raw]
+      if (row.stale) cells[5] = c.yellow(raw[5])
+      if (data.limit) cells[7] = limitCell(row, c)
+      return { raw, cells }
+    })
+    // the user agents give way first; off a terminal, tab-separated rows with every value whole
+    out.push(fittedTable(head, rows, style, [6]))
     const contacts = server.rows.reduce((n, r) => n + r.contacts, 0)
     const hidden = server.rows.length - shown.length
     out.push(

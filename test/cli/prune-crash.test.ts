@@ -73,7 +73,7 @@ function actionsAfter(server: FaultySim, index: number, action: string): string[
 
 /** Plan table rows with this outcome (the table shows every row up to 200 contacts). */
 function rows(stdout: string, outcome: string): number {
-  return stdout.split('\n').filter((line) => line.startsWith(`│ ${outcome} `)).length
+  return stdout.split('\n').filter((line) => line.startsWith(`${outcome}\t`)).length
 }
 
 /** How many were not sent, from the summary line's reason (the plan table of 1,000 rows is capped at 200). */

@@ -129,20 +129,27 @@ describe('pjctl sources', { timeout: 30_000 }, () => {
 
   it('the table: a row per address, user agents with counts, a total line', async () => {
     const server = await sim({ seed: sourcesSeed({ now: nowSeconds() }) })
-    const r = await run(['sources'], { env: envFor(server) })
+    // a terminal of 200 columns: the whole table
+    const r = await run(['sources'], { env: envFor(server), tty: { stdout: true, columns: 200 } })
     expect([r.code, r.stderr]).toEqual([0, ''])
-    const rows = lines(r).filter((l) => l.startsWith('│'))
+    const rows = lines(r)
     expect(rows[0]).toMatch(
-      /^│ SOURCE +│ CONTACTS │ AORS │ ENDPOINTS │ MAX\/AOR │ STALE │ USER AGENTS +│$/,
+      /^ {2}SOURCE +CONTACTS {2}AORS {2}ENDPOINTS {2}MAX\/AOR {2}STALE {2}USER AGENTS$/,
     )
     expect(rows[1]).toMatch(
       new RegExp(
-        `^│ ${OFFICE_NAT.replace(/\./g, '\\.')} +│ 30 +│ 10 +│ 10 +│ 3 +│ 0 +│ Linphone/5\\.2\\.5 \\(belle-sip/5\\.2\\.0\\) ×10, Yealink SIP-T46S 66\\.86\\.0\\.15 ×10, Zoiper rv2\\.10\\.20\\.4 ×10 │$`,
+        `^ {2}${OFFICE_NAT.replace(/\./g, '\\.')} +30 +10 +10 +3 +0 +Linphone/5\\.2\\.5 \\(belle-sip/5\\.2\\.0\\) ×10, Yealink SIP-T46S 66\\.86\\.0\\.15 ×10, Zoiper rv2\\.10\\.20\\.4 ×10$`,
       ),
     )
     expect(rows[2]).toMatch(
-      /^│ 198\.51\.100\.16 +│ 2 +│ 1 +│ 1 +│ 2 +│ 1 +│ Grandstream GXP2130 1\.0\.11\.3 ×2 +│$/,
+      /^ {2}198\.51\.100\.16 +2 +1 +1 +2 +1 +Grandstream GXP2130 1\.0\.11\.3 ×2$/,
     )
+    // piped: one tab-separated row per address, no header, no boxes
+    const piped = await run(['sources'], { env: envFor(server) })
+    expect(lines(piped)[0]).toBe(
+      `${OFFICE_NAT}\t30\t10\t10\t3\t0\tLinphone/5.2.5 (belle-sip/5.2.0) ×10, Yealink SIP-T46S 66.86.0.15 ×10, Zoiper rv2.10.20.4 ×10`,
+    )
+    expect(piped.stdout).not.toMatch(/[│┌└├─]/)
     expect(r.stdout).toContain('5 source address(es), 36 unexpired contact(s).')
   })
 
@@ -189,7 +196,7 @@ describe('pjctl sources', { timeout: 30_000 }, () => {
     expect(table.stdout).toContain(
       '  - 198.51.100.16 (2 on AOR FAP003): at the limit (2/2), 1 stale',
     )
-    expect(lines(table).find((l) => l.startsWith(`│ ${OFFICE_NAT}`))).toMatch(/│ ABOVE +│$/)
+    expect(lines(table).find((l) => l.startsWith(`${OFFICE_NAT}\t`))).toMatch(/\tABOVE$/)
   })
 
   it('--per aor without --per-ip-limit is a usage error (exit 2), before connecting', async () => {

@@ -1,0 +1,52 @@
+// A table that fits the terminal (prune's plan, sources): no boxes, two spaces between columns,
+// the flexible columns shortened with … until every row fits `width`; under a row, an optional
+// note (prune's WHY) wrapped to the width. Off a terminal (style.plain), one tab-separated row
+// per line with every value whole, as contacts prints them.
+
+import Table from 'cli-table3'
+import { BORDERLESS, fitColumns } from './contacts.js'
+import { ellipsis, textWidth, wrap, type Style } from './style.js'
+
+export interface FittedRow {
+  /** The cells as shown (may carry colour). */
+  cells: string[]
+  /** The same cells without colour, for widths and plain output. */
+  raw: string[]
+  /** Printed under the row on a terminal (wrapped), or as the last field off one. */
+  note?: string
+}
+
+export function fittedTable(
+  head: string[],
+  rows: readonly FittedRow[],
+  style: Style,
+  flexible: readonly number[],
+): string {
+  if (style.plain)
+    return rows
+      .map((r) => [...r.raw, ...(r.note !== undefined ? [r.note] : [])].join('\t'))
+      .join('\n')
+  const natural = head.map((h, i) =>
+    Math.max(textWidth(h), ...rows.map((r) => textWidth(r.raw[i]))),
+  )
+  const widths = fitColumns(natural, style.width, flexible)
+  const line = (cells: string[], raw: string[]): string => {
+    const table = new Table({
+      chars: BORDERLESS,
+      colWidths: widths,
+      wordWrap: false,
+      style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0 },
+    })
+    // a cell cut short gets … (cli-table3 would cut it silently or wrap it)
+    table.push(
+      cells.map((cell, i) => (textWidth(raw[i]) > widths[i] ? ellipsis(raw[i], widths[i]) : cell)),
+    )
+    return table.toString().trimEnd()
+  }
+  const out = [line(style.color ? head.map((h) => `\u001b[36m${h}\u001b[39m`) : head, head)]
+  for (const row of rows) {
+    out.push(line(row.cells, row.raw))
+    if (row.note) out.push(...wrap(`      ${row.note}`, style.width, '      '))
+  }
+  return out.join('\n')
+}
