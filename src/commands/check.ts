@@ -16,6 +16,7 @@ import {
   isFleet,
   perIpLimitFrom,
   readFleet,
+  shownOnly,
   thresholdsFrom,
 } from './read.js'
 import type { CommandSpec } from './types.js'
@@ -58,7 +59,7 @@ export const check: CommandSpec<CheckData> = {
   async run({ args, settings, deps }) {
     const thresholds = thresholdsFrom(settings)
     const limit = perIpLimitFrom(settings)
-    const results = await readFleet(checkNames(args), settings, deps)
+    const results = await readFleet(checkNames(args), settings, deps, shownOnly(settings))
     const servers: CheckServer[] = results.map((r) => {
       if ('message' in r) return { server: r.server, status: 3, failure: r, findings: [] }
       const sources = sourcesOf(r.aors, limit)

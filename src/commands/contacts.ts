@@ -4,7 +4,7 @@ import { adviceFor } from '../core/advice.js'
 import { atOrAboveLimit, sourcesOf } from '../core/sources.js'
 import { isProblem } from '../core/select.js'
 import type { ServerReport } from '../core/types.js'
-import { READ_OPTIONS, checkNames, isFleet, perIpLimitFrom, readFleet } from './read.js'
+import { READ_OPTIONS, checkNames, isFleet, perIpLimitFrom, readFleet, shownOnly } from './read.js'
 import type { CommandSpec } from './types.js'
 import type { ContactsData, ServerFailure } from './views.js'
 
@@ -23,7 +23,7 @@ export const contacts: CommandSpec<ContactsData> = {
   async run({ args, settings, deps }) {
     const limit = perIpLimitFrom(settings)
     const names = checkNames(args)
-    const read = await readFleet(names, settings, deps)
+    const read = await readFleet(names, settings, deps, shownOnly(settings))
     // --problems: only the AORs that need a look (every format: the table, the rows, the JSON)
     const servers = settings.problems
       ? read.map((s) => ('message' in s ? s : { ...s, aors: s.aors.filter(isProblem) }))

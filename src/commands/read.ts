@@ -13,6 +13,7 @@ import {
   checkComplete,
   countCheck,
   parseDatabaseShow,
+  KEEP_SHOWN,
   type KeepContact,
   type ParsedDump,
 } from '../core/dump.js'
@@ -85,6 +86,8 @@ export interface ReadOptions {
   names?: string[]
   /** Read the limits for the whole server even for one name (gen --from-server needs where each AOR is defined). */
   wholeServer?: boolean
+  /** What is kept of each contact as it is parsed (all of it by default). */
+  keep?: KeepContact
 }
 
 /** Keeps the AORs the NAMEs ask for (AOR or endpoint); names matching nothing are warned about, and if nothing matches it is an error. */
@@ -184,7 +187,7 @@ export async function readContactsAndLimits(
   session: AmiSession,
   settings: Settings,
   deps: Deps,
-  options: ReadOptions & { keep?: KeepContact } = {},
+  options: ReadOptions = {},
 ): Promise<{
   parsed: ParsedContacts
   source: string
@@ -672,12 +675,17 @@ export async function eachServer<T>(
   return results
 }
 
+/** What a command that shows contacts keeps of each: what it shows; the stored fields too with --raw. */
+export function shownOnly(settings: Pick<Settings, 'raw'>): { keep?: KeepContact } {
+  return settings.raw ? {} : { keep: KEEP_SHOWN }
+}
+
 /** Reads every target (or the --input dump) and keeps only the asked-for AORs. One unreachable server in a fleet is a failure entry; alone, it throws. */
 export async function readFleet(
   names: string[],
   settings: Settings,
   deps: Deps,
-  options: { qualify?: boolean } = {},
+  options: { qualify?: boolean; keep?: KeepContact } = {},
 ): Promise<(ServerReport | ServerFailure)[]> {
   const pick = (report: ServerReport): ServerReport => selectNamed(report, names, deps)
   if (settings.input !== undefined)

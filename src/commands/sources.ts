@@ -4,7 +4,7 @@
 import { sourcesOf } from '../core/sources.js'
 import type { ServerReport } from '../core/types.js'
 import { READ_OPTIONS, readFleet } from './read.js'
-import { checkNames, isFleet, perIpLimitFrom } from './read.js'
+import { checkNames, isFleet, perIpLimitFrom, shownOnly } from './read.js'
 import type { CommandSpec } from './types.js'
 import type { ServerFailure, SourcesData } from './views.js'
 
@@ -23,7 +23,7 @@ export const sources: CommandSpec<SourcesData> = {
   async run({ args, settings, deps }) {
     const limit = perIpLimitFrom(settings)
     const names = checkNames(args)
-    const servers = await readFleet(names, settings, deps)
+    const servers = await readFleet(names, settings, deps, shownOnly(settings))
     const failed = servers.find((s): s is ServerFailure => 'message' in s)
     return {
       view: 'sources',

@@ -3,6 +3,7 @@ import { IncompleteAnswerError } from '../../src/errors.js'
 import {
   DatabaseShowParser,
   DbTreeParser,
+  KEEP_SHOWN,
   checkComplete,
   contactsFromDbTree,
   countCheck,
@@ -53,6 +54,18 @@ describe('the 13-contact capture', () => {
     expect(broken.finish(1).problems).toMatchObject([
       { kept: true, reason: 'expiration_time "soon" is not a number' },
     ])
+  })
+
+  it('KEEP_SHOWN (check, contacts and sources without --raw): no stored value or raw fields, the rest as parsed', () => {
+    const shown = new DbTreeParser(KEEP_SHOWN)
+    for (const row of tree.rows) shown.push(row)
+    const parsed = shown.finish(tree.listItems)
+    expect(parsed.contacts).toEqual(cli.contacts.map((c) => ({ ...c, value: '', fields: {} })))
+    expect(countCheck(parsed)).toEqual(countCheck(cli))
+    for (const contact of parsed.contacts) {
+      expect(contact.key).toBe(`${contact.aor};@${contact.hash}`)
+      expect(contact.hash).toMatch(/^[0-9a-f]{32}$/)
+    }
   })
 
   it('gives identical contacts from the CLI dump, Command Output lines and DBGetTree rows', () => {
