@@ -40,12 +40,12 @@ interface Scale {
   rounds: number
 }
 const SCALES: Scale[] = [
-  { label: '5k/15k', aors: 5_000, contacts: 15_000, rounds: Number(process.env.BENCH_ROUNDS ?? 3) },
+  { label: '5k/15k', aors: 5_000, contacts: 15_000, rounds: Number(process.env.BENCH_ROUNDS ?? 5) },
   {
     label: '33k/100k',
     aors: 33_333,
     contacts: 100_000,
-    rounds: Number(process.env.BENCH_ROUNDS_BIG ?? 2),
+    rounds: Number(process.env.BENCH_ROUNDS_BIG ?? 5),
   },
 ]
 
@@ -274,6 +274,116 @@ function stats(runs: Run[]): {
   }
 }
 
+/** One row of the issue-20 table: pjctl against its reference, paired round by round. */
+interface Paired {
+  call: string
+  reference: string
+  pjctl: Run[]
+  base: Run[]
+  /** The ratio's target (≤), and the RSS limit in MB where one is asked. */
+  limit: number
+  goal?: number
+  rssMb?: number
+}
+
+/** Per-round ratios (each pjctl run over the reference run of the same round). */
+function ratios(p: Paired): number[] {
+  return p.pjctl.map((r, i) => r.wallMs / (p.base[i]?.wallMs ?? NaN))
+}
+
+function pairedTable(rows: Paired[]): string {
+  const range = (values: number[], f: (n: number) => string) =>
+    values.length > 1 ? `${f(Math.min(...values))}–${f(Math.max(...values))}` : f(values[0])
+  return table(
+    [
+      'call',
+      'pjctl',
+      'range',
+      'reference',
+      'ref',
+      'ratio',
+      'ratio range',
+      'target',
+      'exit',
+      'peak RSS',
+      'rounds',
+    ],
+    rows.map((p) => {
+      const walls = p.pjctl.map((r) => r.wallMs)
+      const r = ratios(p)
+      const rss = Math.max(...p.pjctl.map((run) => run.rssKb ?? NaN))
+      return [
+        p.call,
+        fmt.ms(median(walls)),
+        range(walls, fmt.ms),
+        p.reference,
+        fmt.ms(median(p.base.map((b) => b.wallMs))),
+        fmt.ratio(median(r)),
+        range(r, fmt.ratio),
+        `≤ ${p.limit}×${p.goal ? ` (goal ${p.goal}×)` : ''}${p.rssMb ? `, < ${p.rssMb} MB` : ''}`,
+        [...new Set(p.pjctl.map((run) => String(run.code)))].join(','),
+        Number.isNaN(rss) ? '-' : fmt.mb(rss),
+        String(p.pjctl.length),
+      ]
+    }),
+  )
+}
+
+/** Start-up, on the lab as found: `node -e 0`, `pjctl --version` and `pjctl contacts FAP003`, in turn, each round. */
+async function startupRounds(scratch: string, rounds: number): Promise<Paired[]> {
+  const node: Run[] = []
+  const version: Run[] = []
+  const fap: Run[] = []
+  const once = async (args: string[]): Promise<Run> => {
+    const r = await runNode(args, {
+      env: pjctlEnv(scratch),
+      rss: true,
+      keepStdout: 64 * 1024,
+      timeoutMs: 60_000,
+    })
+    return {
+      what: args.join(' '),
+      wallMs: r.wallMs,
+      code: r.code,
+      rssKb: r.peakRssKb,
+      stdoutBytes: r.stdoutBytes,
+      asteriskCpuMs: null,
+      leftComputingMs: null,
+      stderr: r.stderr,
+    }
+  }
+  await untilIdle(600_000)
+  // one unmeasured run of each: the files in the page cache, as for every later round
+  for (const args of [
+    ['-e', '0'],
+    [BIN, '--version'],
+    [BIN, 'contacts', 'FAP003'],
+  ])
+    await once(args)
+  for (let round = 1; round <= rounds; round++) {
+    progress(`start-up: round ${round}/${rounds}`)
+    node.push(await once(['-e', '0']))
+    version.push(await once([BIN, '--version']))
+    fap.push(await once([BIN, 'contacts', 'FAP003']))
+  }
+  return [
+    {
+      call: 'pjctl --version',
+      reference: 'node -e 0',
+      pjctl: version,
+      base: node,
+      limit: 1.5,
+    },
+    {
+      call: 'pjctl contacts FAP003 (the lab as found)',
+      reference: 'node -e 0',
+      pjctl: fap,
+      base: node,
+      limit: 2,
+    },
+  ]
+}
+
 export interface AsteriskTarget {
   name: string
   met: boolean
@@ -328,7 +438,10 @@ export async function asteriskBench(
     await putRows([...found].filter(([k, v]) => now.get(k) !== v))
   }
 
+  const paired: Paired[] = []
   try {
+    if (!only || only.has('start-up'))
+      paired.push(...(await startupRounds(scratch, Number(process.env.BENCH_ROUNDS_START ?? 9))))
     for (const scale of SCALES.filter((s) => !only || only.has(s.label))) {
       recover = async () => {
         // Asterisk 22 booting with many contacts in astdb takes minutes: start it empty, then rebuild
@@ -509,6 +622,43 @@ export async function asteriskBench(
         debug.set(key, whereTimeGoes(r.stderr))
       }
 
+      const readFloorRuns = rows.get('read floor')!
+      if (!big) {
+        paired.push(
+          {
+            call: `pjctl check, ${scale.label}`,
+            reference: 'read floor',
+            pjctl: rows.get('check')!,
+            base: readFloorRuns,
+            limit: 2,
+            goal: 1.5,
+          },
+          {
+            call: `pjctl prune --dry-run, ${scale.label}`,
+            reference: 'read floor',
+            pjctl: rows.get('prune --dry-run')!,
+            base: readFloorRuns,
+            limit: 2,
+          },
+          {
+            call: `pjctl prune --keep 1 --yes, ${scale.label}`,
+            reference: 'prune floor',
+            pjctl: rows.get('prune --keep 1 --yes')!,
+            base: rows.get('prune floor')!,
+            limit: 2,
+          },
+        )
+      } else {
+        paired.push({
+          call: `pjctl contacts --json, ${scale.label}`,
+          reference: 'read floor',
+          pjctl: rows.get('contacts --json')!,
+          base: readFloorRuns,
+          limit: 2,
+          goal: 1.3,
+          rssMb: 250,
+        })
+      }
       const floorRead = stats(rows.get('read floor')!).med
       const floorPrune = rows.has('prune floor') ? stats(rows.get('prune floor')!).med : NaN
       const rxMed = stats(rows.get('rx')!).med
@@ -642,6 +792,29 @@ export async function asteriskBench(
       progress(`${scale.label}: cleaning up`)
       await tidy()
       await labScript('bulk_aors.sh', ['0'], 600_000)
+    }
+    if (paired.length) {
+      say(
+        '## pjctl against its floor (issue 20): each pjctl run paired with its reference in the same round',
+      )
+      say(
+        'ratio = median of the per-round ratios (pjctl wall / reference wall, both spawn to exit); peak RSS = largest of the pjctl runs',
+      )
+      say(pairedTable(paired))
+      say()
+      for (const p of paired) {
+        const r = median(ratios(p))
+        const rss = Math.max(...p.pjctl.map((run) => run.rssKb ?? NaN)) / 1024
+        const okCodes =
+          p.call.startsWith('pjctl check') || p.call.includes('--dry-run') ? [0, 1, 2] : [0]
+        const exits = p.pjctl.every((run) => run.code !== null && okCodes.includes(run.code))
+        target(
+          `${p.call} ≤ ${p.limit}× ${p.reference}${p.rssMb ? `, peak RSS < ${p.rssMb} MB` : ''}`,
+          exits && r <= p.limit && (!p.rssMb || rss < p.rssMb),
+          `${fmt.ratio(r)} (${fmt.ms(median(p.pjctl.map((x) => x.wallMs)))} vs ${fmt.ms(median(p.base.map((x) => x.wallMs)))})${p.rssMb ? `, ${fmt.mb(rss * 1024)}` : ''}${p.goal ? `; goal ${p.goal}×: ${r <= p.goal ? 'met' : 'missed'}` : ''}${exits ? '' : '; a run failed'}`,
+        )
+      }
+      say()
     }
   } finally {
     await tidy().catch((e: unknown) => progress(`cleanup failed: ${(e as Error).message}`))
