@@ -2,6 +2,7 @@
 // most severe first, each with its evidence and its fix. Exit 0 nothing above info, 1 warnings,
 // 2 critical, 3 a server could not be read.
 
+import { securityClassProblem } from './refusal.js'
 import type { AmiSession, AmiTarget } from '../ami/types.js'
 import { actionsFromListCommands, diagnose, exitCodeOf, type AmiFacts } from '../core/doctor.js'
 import { worstStatus, type Status } from '../core/status.js'
@@ -77,10 +78,13 @@ async function readOne(
       names,
       deps,
     )
+    const actions = await allowedActions(session, deps)
     const ami: AmiFacts = {
       user: target.user,
       source: report.source,
-      actions: await allowedActions(session, deps),
+      actions,
+      // asked only where Command is allowed: a refused action would be noise in Asterisk's log
+      security: actions?.has('command') ? await lacksSecurity(session, target) : null,
     }
     // An authoritative AOR list (the config files with no other aor backend, or PJSIPShowAors) holds every configured
     // AOR: absent from it means not configured (one NAME reads PJSIPShowEndpoint instead)
@@ -95,6 +99,12 @@ async function readOne(
   } finally {
     await session.close()
   }
+}
+
+/** The user's read= lacks security (doctor says so only when it knows: a least-privilege user without write=command is not asked). */
+async function lacksSecurity(session: AmiSession, target: AmiTarget): Promise<string | null> {
+  const problem = await securityClassProblem(session, target)
+  return problem?.lacks ? problem.text : null
 }
 
 async function allowedActions(session: AmiSession, deps: Deps): Promise<Set<string> | null> {

@@ -48,7 +48,19 @@ export const exporter: CommandSpec<Record<string, never>> = {
     'listen',
     'resync',
     'perAor',
+    'heal',
+    'expired',
+    'superseded',
+    'keep',
+    'unreachable',
   ],
+  optionHelp: {
+    expired: "With --heal: also prune the refused AOR's expired contacts.",
+    superseded: 'With --heal: also prune every superseded contact of the refused AOR (any device).',
+    keep: 'With --heal: also keep only the N latest-expiring contacts of the refused AOR.',
+    unreachable:
+      "With --heal: prune the refused AOR's unreachable contacts (the default does too).",
+  },
   formats: ['text'],
   // SIGTERM/SIGINT end the run: sessions are logged off, then exit 0
   handlesInterrupt: true,

@@ -23,6 +23,16 @@ import { DbTreeParser, checkComplete } from '../core/dump.js'
 import { LiveServer, serverStatus, type Drift } from '../core/live.js'
 import { CONTACT_FAMILY, type AorConfig, type AorState, type Contact } from '../core/types.js'
 import { PermissionError, UnknownActionError } from '../errors.js'
+import {
+  aorOfRefusal,
+  eventFilter,
+  PER_AOR_REASONS,
+  REFUSAL_EVENTS,
+  refusalFromEvent,
+  splitAors,
+  type Refusal,
+} from '../core/refusals.js'
+import { heal, HealLimiter, logHeal, readRefusedAor, securityClassProblem } from './refusal.js'
 import { SOURCE_SERIES, type ExporterMetrics } from '../output/metrics.js'
 import { readContactsAndLimits, thresholdsFrom } from './read.js'
 import type { Deps, Settings } from './types.js'
@@ -50,6 +60,13 @@ const COUNTED_EVENTS = new Set([
   'FullyBooted',
   'Reload',
 ])
+
+/**
+ * What the exporter asks Asterisk for (AMI `Filter`): the events above and the refusals. A user with
+ * read=security otherwise also gets ChallengeSent and SuccessfulAuth for every REGISTER a busy
+ * registrar accepts (see docs/exporter.md for the rates measured).
+ */
+export const FOLLOWED_EVENTS = [...COUNTED_EVENTS, ...REFUSAL_EVENTS]
 
 export type FollowerState = 'connecting' | 'reading' | 'up' | 'down'
 
@@ -94,6 +111,10 @@ export class ServerFollower {
   private timers: NodeJS.Timeout[] = []
   private loop: Promise<void> | null = null
   private lastActivity = Date.now()
+  /** Endpoint → its aors= (PJSIPShowEndpoint, once per endpoint a refusal names; forgotten on Reload). */
+  private readonly endpointAors = new Map<string, Promise<string[]>>()
+  private warnedSecurity = false
+  private readonly healLimiter = new HealLimiter()
   private signalStop: () => void = () => undefined
   private readonly stopSignal = new Promise<string>(
     (resolve) => (this.signalStop = () => resolve('stopped')),
@@ -227,6 +248,7 @@ export class ServerFollower {
     session.onEvent((event) => this.onEvent(event))
     this.limitsStale = true
     try {
+      await this.askForWhatIsUsed(session)
       this.state = 'reading'
       await this.fullRead(session, 'first read')
     } catch (error) {
@@ -452,12 +474,78 @@ export class ServerFollower {
     if (this.resyncRequested) void this.resyncIfRequested()
   }
 
+  // --- refusals ---
+
+  /** Filter to the events used; say once when the user gets no security events. */
+  private async askForWhatIsUsed(session: AmiSession): Promise<void> {
+    try {
+      await session.action('Filter', { Operation: 'Add', Filter: eventFilter(FOLLOWED_EVENTS) })
+    } catch (error) {
+      this.deps.log.debug(`${this.name}: Filter refused (${(error as Error).message})`)
+    }
+    if (this.warnedSecurity) return
+    this.warnedSecurity = true
+    const problem = await securityClassProblem(session, this.target)
+    if (problem) this.deps.log.warn(`pjctl exporter: ${this.name}: ${problem.text}`)
+  }
+
+  private onRefusal(refusal: Refusal): void {
+    const at = this.deps.now()
+    const session = this.session
+    if (!PER_AOR_REASONS.has(refusal.reason) || !session) {
+      this.metrics.refused(this.name, '', '', refusal.reason, at)
+      this.hooks.changed()
+      return
+    }
+    void this.aorsOf(session, refusal.endpoint)
+      .then((aors) => aorOfRefusal(refusal.endpoint, aors, (aor) => this.live.isFull(aor)))
+      .catch(() => '')
+      .then((aor) => {
+        this.metrics.refused(this.name, refusal.endpoint, aor, refusal.reason, at)
+        this.hooks.changed()
+        if (this.settings.heal && refusal.reason === 'max_contacts' && aor)
+          return this.heal(session, refusal)
+      })
+  }
+
+  private aorsOf(session: AmiSession, endpoint: string): Promise<string[]> {
+    let aors = this.endpointAors.get(endpoint)
+    if (!aors) {
+      aors = session
+        .list('PJSIPShowEndpoint', { Endpoint: endpoint }, [
+          `Unable to retrieve endpoint ${endpoint}`,
+        ])
+        .then((answer) =>
+          splitAors(answer.items.find((i) => i.get('Event') === 'EndpointDetail')?.get('Aors')),
+        )
+      // a failed read is not kept
+      aors.catch(() => this.endpointAors.delete(endpoint))
+      this.endpointAors.set(endpoint, aors)
+    }
+    return aors
+  }
+
+  private async heal(session: AmiSession, refusal: Refusal): Promise<void> {
+    try {
+      const refused = await readRefusedAor(session, refusal, this.target, this.settings, this.deps)
+      if (!refused) return
+      const outcome = await heal(refused, this.target, this.settings, this.deps, this.healLimiter)
+      logHeal(this.deps, this.name, refused, outcome)
+      this.metrics.healed(this.name, refused.aor, outcome.result)
+      this.hooks.changed()
+    } catch (error) {
+      this.deps.log.warn(`pjctl exporter: ${this.name}: heal: ${(error as Error).message}`)
+    }
+  }
+
   // --- events ---
 
   private onEvent(event: AmiMessage): void {
     this.lastActivity = Date.now()
     const name = event.get('Event') ?? ''
     this.metrics.countEvent(this.name, COUNTED_EVENTS.has(name) ? name : 'other')
+    const refusal = refusalFromEvent((h) => event.get(h))
+    if (refusal) return this.onRefusal(refusal)
     if (name !== 'ContactStatus' && name !== 'UserEvent' && name !== 'Reload') return
     if (this.held) {
       this.held.push(event)
@@ -469,6 +557,7 @@ export class ServerFollower {
     else if (name === 'UserEvent') this.announcement(event)
     else {
       // a module reload may have changed pjsip.conf: limits are read again at the next full read, soon
+      this.endpointAors.clear()
       this.limitsStale = true
       this.requestResync()
     }

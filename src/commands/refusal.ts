@@ -148,22 +148,35 @@ function shellWord(word: string): string {
   return /^[A-Za-z0-9_.+@%:,=-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`
 }
 
-/** Does the AMI user get security events? Asked once per connection with `manager show user` (write=command). */
+/**
+ * Does the AMI user get security events? Asked once per connection with `manager show user` (needs
+ * write=command). null: it does; `lacks`: it does not (the text names the manager.conf line); `unknown`:
+ * it could not be told.
+ */
 export async function securityClassProblem(
   session: AmiSession,
   target: AmiTarget,
-): Promise<string | null> {
+): Promise<{ lacks: boolean; text: string } | null> {
   let read: string[] | null
   try {
     const answer = await session.command(`manager show user ${target.user}`)
     read = readClassesFromShowUser(answer.lines)
   } catch {
-    return `cannot tell whether AMI user ${target.user} gets security events (asking needs write=command); without read=security no refusal is seen. If none show up, ${securityReadHint(target.user, null)}`
+    return {
+      lacks: false,
+      text: `cannot tell whether AMI user ${target.user} gets security events (asking needs write=command); without read=security no refusal is seen. If none show up, ${securityReadHint(target.user, null)}`,
+    }
   }
   if (read === null)
-    return `cannot tell whether AMI user ${target.user} gets security events (manager show user answered nothing readable); without read=security no refusal is seen`
+    return {
+      lacks: false,
+      text: `cannot tell whether AMI user ${target.user} gets security events (manager show user answered nothing readable); without read=security no refusal is seen`,
+    }
   if (read.includes('security') || read.includes('all')) return null
-  return `AMI user ${target.user} does not get security events (read = ${read.join(',')}), so Asterisk's refusals cannot be seen: ${securityReadHint(target.user, read)}`
+  return {
+    lacks: true,
+    text: `AMI user ${target.user} does not get security events (read = ${read.join(',')}), so Asterisk's refusals cannot be seen: ${securityReadHint(target.user, read)}`,
+  }
 }
 
 /** Per server and AOR: when a heal last ran (Unix seconds). */
@@ -264,4 +277,22 @@ export async function heal(
   } catch (error) {
     return { result: 'failed', removed: [], backupFile: null, detail: (error as Error).message }
   }
+}
+
+/** Every heal action, logged: what, why, the backup file. */
+export function logHeal(
+  deps: Deps,
+  server: string,
+  refused: RefusedAor,
+  outcome: HealOutcome,
+): void {
+  const aor = refused.aor
+  const why = new Map(refused.free.map((p) => [p.key, healWhyText(p.why)]))
+  const what =
+    outcome.result === 'healed'
+      ? `removed ${outcome.removed.map((k) => `${k} (${why.get(k) ?? 'matched the widened policy'})`).join(', ')}; backup ${outcome.backupFile}`
+      : outcome.result
+  const line = `pjctl heal: ${server}: ${aor}: ${what}${outcome.detail ? `: ${outcome.detail}` : ''}`
+  if (outcome.result === 'failed') deps.log.warn(line)
+  else deps.log.info(line)
 }

@@ -14,9 +14,9 @@ import {
   type Refusal,
 } from '../core/refusals.js'
 import { CONNECTION_SECURITY } from '../options.js'
-import { heal, HealLimiter, readRefusedAor, securityClassProblem } from './refusal.js'
+import { heal, HealLimiter, logHeal, readRefusedAor, securityClassProblem } from './refusal.js'
 import type { CommandSpec, Deps, Settings } from './types.js'
-import type { HealOutcome, WatchRecord } from './views.js'
+import type { WatchRecord } from './views.js'
 
 const BACKOFF_FIRST_MS = 1000
 const BACKOFF_MAX_MS = 30_000
@@ -141,7 +141,7 @@ class Watcher {
     const problem = await securityClassProblem(session, this.target)
     if (problem) {
       this.warnedSecurity = true
-      this.deps.log.warn(`pjctl watch: ${this.target.name}: ${problem}`)
+      this.deps.log.warn(`pjctl watch: ${this.target.name}: ${problem.text}`)
     }
   }
 
@@ -182,7 +182,7 @@ class Watcher {
           record.refused = refused
           if (this.settings.heal) {
             record.heal = await heal(refused, this.target, this.settings, this.deps, this.limiter)
-            logHeal(this.deps, this.target.name, refused.aor, record.heal)
+            logHeal(this.deps, this.target.name, refused, record.heal)
           }
         }
       } catch (error) {
@@ -204,15 +204,4 @@ class Watcher {
       signal.addEventListener('abort', done, { once: true })
     })
   }
-}
-
-/** Every heal action, logged: what, why, the backup file. */
-export function logHeal(deps: Deps, server: string, aor: string, outcome: HealOutcome): void {
-  const what =
-    outcome.result === 'healed'
-      ? `removed ${outcome.removed.join(', ')} (backup ${outcome.backupFile})`
-      : outcome.result
-  const line = `pjctl heal: ${server}: ${aor}: ${what}${outcome.detail ? `: ${outcome.detail}` : ''}`
-  if (outcome.result === 'failed') deps.log.warn(line)
-  else deps.log.info(line)
 }

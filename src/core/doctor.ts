@@ -58,6 +58,7 @@ export const FINDING_KINDS = [
   'full-unqualified',
   'registrar-answer-size',
   'ami-privileges',
+  'ami-no-security-events',
 ] as const
 export type FindingKind = (typeof FINDING_KINDS)[number]
 
@@ -68,6 +69,8 @@ export interface AmiFacts {
   source: string
   /** Actions this user may run (AMI ListCommands), null when it could not be asked. */
   actions: ReadonlySet<string> | null
+  /** Why this user sees no refused registrations (it lacks read=security, or that could not be told), with the manager.conf line; null: it does. */
+  security?: string | null
 }
 
 export interface DoctorInput {
@@ -103,6 +106,7 @@ export function diagnose(input: DoctorInput): Finding[] {
     ...qualifyFindings(aors, configs),
     ...answerSizeFindings(aors, input.ami),
     ...privilegeFindings(input.ami),
+    ...securityFindings(input.ami),
   ]
   return summarise(findings).sort(
     (a, b) =>
@@ -575,6 +579,22 @@ function privilegeFindings(ami: AmiFacts | null): Finding[] {
       subject: `AMI user ${ami.user}`,
       evidence: `[${ami.user}] may use ${extra.map(([action, writeClass, what]) => `${writeClass} (${action === 'command' ? 'Command' : action}: ${what})`).join(', ')}, which pjctl never needs${dbGetTree ? ': it reads contacts with DBGetTree (reporting)' : ''}`,
       fix: `in manager.conf, [${ami.user}]: write = ${keep.join(',')} (drop ${extra.map(([, c]) => c).join(', ')}), then: manager reload`,
+    },
+  ]
+}
+
+function securityFindings(ami: AmiFacts | null): Finding[] {
+  if (!ami?.security) return []
+  const fix = /: (read = [^ ]+)/.exec(ami.security)?.[1]
+  return [
+    {
+      severity: 'info',
+      kind: 'ami-no-security-events',
+      subject: `AMI user ${ami.user}`,
+      evidence: ami.security,
+      fix: fix
+        ? `in manager.conf, [${ami.user}]: ${fix}, then: manager reload (pjctl watch and the exporter then see each refused REGISTER as it happens)`
+        : `in manager.conf, add security to [${ami.user}]'s read=, then: manager reload`,
     },
   ]
 }

@@ -493,6 +493,17 @@ export class LiveServer {
     return top
   }
 
+  /** An AOR's state as last judged: full or over max_contacts (false when unknown). */
+  isFull(aor: string): boolean {
+    const state = this.aors.get(aor)?.summary?.state
+    return state === 'full' || state === 'over'
+  }
+
+  /** The AOR is configured (in the last limits read) or holds contacts. */
+  knowsAor(aor: string): boolean {
+    return this.aors.has(aor)
+  }
+
   /** Every AOR's current summary (after judge). */
   *allSummaries(): IterableIterator<AorSummary> {
     for (const entry of this.aors.values()) if (entry.summary) yield entry.summary

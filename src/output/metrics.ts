@@ -96,6 +96,27 @@ export class ExporterMetrics {
     'When the last full read of the server ended (Unix time).',
     ['server'],
   )
+  // refused registrations (AMI security events): per endpoint and AOR only for max_contacts and
+  // invalid_contact (raised after Asterisk identified a configured endpoint: bounded by the configuration);
+  // the other reasons per server and reason, with endpoint="" and aor="" (a scanner's user names never
+  // become label values)
+  private readonly rejected = new Counter({
+    name: 'pjctl_registrations_rejected_total',
+    help: 'REGISTERs Asterisk refused, from its security events (FailedACL, RequestNotSupported, ChallengeResponseFailed, InvalidPassword, InvalidAccountID), by reason: max_contacts, invalid_contact, no_aor, auth, other. endpoint and aor are set for max_contacts and invalid_contact only.',
+    labelNames: ['server', 'endpoint', 'aor', 'reason'],
+    registers: [this.registry],
+  })
+  private readonly lastRejection = this.gauge(
+    'pjctl_last_rejection_timestamp_seconds',
+    'When Asterisk last refused a REGISTER to the AOR for max_contacts or invalid_contact (Unix time).',
+    ['server', 'aor'],
+  )
+  private readonly healActions = new Counter({
+    name: 'pjctl_heal_actions_total',
+    help: '--heal on a max_contacts refusal, by result: healed (stale contacts pruned), nothing (none stale by the policy), rate_limited (healed less than a minute ago), failed.',
+    labelNames: ['server', 'aor', 'result'],
+    registers: [this.registry],
+  })
   /** Per server, the AORs that have per-AOR series. */
   private readonly exported = new Map<string, Map<string, AorSeries>>()
   /** Per server, `server="…"` escaped once. */
@@ -134,6 +155,20 @@ export class ExporterMetrics {
     this.events.inc({ server, event: 'UserEvent' }, 0)
     this.drift.inc({ server, kind: 'added' }, 0)
     this.drift.inc({ server, kind: 'removed' }, 0)
+    for (const reason of ['no_aor', 'auth', 'other'])
+      this.rejected.inc({ server, endpoint: '', aor: '', reason }, 0)
+  }
+
+  /** A refused REGISTER (labels already reduced: endpoint and aor '' unless the reason has per-AOR series). */
+  refused(server: string, endpoint: string, aor: string, reason: string, at: number): void {
+    this.changes++
+    this.rejected.inc({ server, endpoint, aor, reason })
+    if (aor) this.lastRejection.set({ server, aor }, at)
+  }
+
+  healed(server: string, aor: string, result: string): void {
+    this.changes++
+    this.healActions.inc({ server, aor, result })
   }
 
   /** One AOR's series: set, or removed when the AOR is gone or (with --per-aor problems) is no problem. */

@@ -113,10 +113,10 @@ describe('pjctl doctor', { timeout: 30_000 }, () => {
     expect(find(findings, 'lifetime-beyond-maximum-expiration').evidence).toMatch(
       /^1 contact\(s\) expire in up to (49\d\d|5000) s, beyond maximum_expiration=3600/,
     )
-    // read-only: the shared read, then ListCommands; nothing that changes the server
+    // read-only: the shared read, ListCommands, then (allowed Command) manager show user; nothing that changes the server
     expect(sessionsOf(server.received).map((session) => session.map(([action]) => action))).toEqual(
       [
-        ['GetConfig', 'DBGetTree', 'ListCommands'],
+        ['GetConfig', 'DBGetTree', 'ListCommands', 'Command'],
         ['GetConfig', 'GetConfig', 'GetConfig'],
       ],
     )
@@ -226,5 +226,23 @@ describe('pjctl doctor', { timeout: 30_000 }, () => {
       error: `connection refused by 127.0.0.1:${dead}`,
       exitCode: 3,
     })
+  })
+})
+
+describe('pjctl doctor: refused registrations', () => {
+  it('a user without read=security: an info finding naming the manager.conf line', async () => {
+    const server = await sim({
+      users: [
+        { username: 'pjctl', secret: 'pjctl-secret', write: ['system', 'command', 'reporting'] },
+      ],
+    })
+    const r = await run(['doctor', '--json'], { env: envFor(server) })
+    const finding = json(r).findings.find(
+      (f: { kind: string }) => f.kind === 'ami-no-security-events',
+    )
+    expect(finding.severity).toBe('info')
+    expect(finding.fix).toBe(
+      'in manager.conf, [pjctl]: read = system,command,reporting,security, then: manager reload (pjctl watch and the exporter then see each refused REGISTER as it happens)',
+    )
   })
 })

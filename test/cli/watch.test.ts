@@ -108,7 +108,7 @@ describe('pjctl watch', () => {
     expect(backup).not.toContain('baresip')
     expect(server.register(phone(5073, { callId: 'gs-call@127.0.0.1' })).code).toBe(200)
     expect(run.stderr()).toMatch(
-      /pjctl heal: 127\.0\.0\.1:\d+: FAP003: removed FAP003;@[0-9a-f]{32} \(backup /,
+      /pjctl heal: 127\.0\.0\.1:\d+: FAP003: removed FAP003;@[0-9a-f]{32} \(the refused REGISTER's own Call-ID: [^)]*\); backup \//,
     )
     // the same phone moves again (5077, same Call-ID): within the minute it is not healed again
     expect(server.register(phone(5077, { callId: 'gs-call@127.0.0.1' })).code).toBe(403)
