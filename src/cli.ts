@@ -97,14 +97,11 @@ export async function main(argv: string[] = process.argv, io: Io = processIo()):
       .slice(2, operands < 0 ? undefined : operands)
       .some((arg) => /^--(secret|password|pass)(=|$)/i.test(arg))
   ) {
-    return report(
-      io,
-      new UsageError(
-        'the secret is never a flag: use PJCTL_SECRET, --secret-file or the config file',
-      ),
-      named?.errorExit,
-      false,
+    const error = new UsageError(
+      'the secret is never a flag: use PJCTL_SECRET, --secret-file or the config file',
     )
+    const code = report(io, error, named?.errorExit, false)
+    return (await failureOutput(io, named, error, argv)) ?? code
   }
   try {
     await program.parseAsync(argv)
@@ -116,9 +113,13 @@ export async function main(argv: string[] = process.argv, io: Io = processIo()):
         error.code === 'commander.help'
       )
         return EXIT.ok
-      return named?.errorExit ?? EXIT.usage
+      // commander said it on stderr; a monitoring system reads stdout: check says it there too
+      const said = new UsageError(withoutOptionValue(error.message.replace(/^error: /, '')))
+      return (await failureOutput(io, named, said, argv)) ?? named?.errorExit ?? EXIT.usage
     }
-    return report(io, error, named?.errorExit, false)
+    const code = report(io, error, named?.errorExit, false)
+    if (error instanceof PjctlError) return (await failureOutput(io, named, error, argv)) ?? code
+    return code
   }
   if (!chosen) {
     stdout.write(program.helpInformation())
@@ -139,7 +140,9 @@ export async function main(argv: string[] = process.argv, io: Io = processIo()):
     fromEnv(settings, layers, [...attributes.keys()], io.env)
     checkConflicts(settings, layers)
   } catch (error) {
-    return report(io, error, spec.errorExit, false)
+    const code = report(io, error, spec.errorExit, false)
+    if (error instanceof PjctlError) return (await failureOutput(io, spec, error, argv)) ?? code
+    return code
   }
   const debug = settings.debug === true
   const controller = new AbortController()
@@ -212,6 +215,29 @@ export async function main(argv: string[] = process.argv, io: Io = processIo()):
     io.signals.off('SIGINT', onSignal)
     io.signals.off('SIGTERM', onSignal)
   }
+}
+
+/**
+ * Bad input caught before the command ran (an unknown option, a value out of range): a command
+ * with a failure view (check) still prints it on stdout, `PJCTL UNKNOWN - …`, so a monitoring
+ * system shows why instead of nothing. Returns the exit code, or null when the command has no such view.
+ */
+async function failureOutput(
+  io: Io,
+  spec: CommandSpec | undefined,
+  error: PjctlError,
+  argv: string[],
+): Promise<ExitCode | null> {
+  if (!spec?.failure) return null
+  const format: Format =
+    argv.includes('--json') && spec.formats.includes('json') ? 'json' : spec.formats[0]
+  const result = await spec.failure(error, withDefaults(), Math.floor(io.clock() / 1000))
+  const { render } = await import('./output/index.js')
+  const rendered = render(result.view, format, result.data, {
+    color: false,
+    indent: Boolean(io.stdout.isTTY),
+  })
+  return (await writeResult(io, io.stdout, rendered)) ?? spec.errorExit ?? result.exitCode
 }
 
 /** --input reads a saved dump and connects to nothing: a server named on the same command line is a mistake, not a choice. */
