@@ -197,6 +197,13 @@ export const OPTIONS = {
   },
 
   // --- reading contacts ---
+  contactsDb: {
+    flag: '--contacts-db <url>',
+    env: 'PJCTL_CONTACTS_DB',
+    parse: text,
+    config: true,
+    help: 'The realtime contacts database, for sorcery.conf contact=realtime (PostgreSQL): postgresql://USER@HOST:PORT/DB. Default: what res_pgsql.conf says (AMI GetConfig). The password never on the command line: from the config file, PGPASSWORD or ~/.pgpass, or res_pgsql.conf for the same user.',
+  },
   source: {
     flag: '--source <source>',
     env: 'PJCTL_SOURCE',
@@ -322,9 +329,9 @@ export const OPTIONS = {
   },
   via: {
     flag: '--via <how>',
-    default: 'delete',
-    choices: ['delete', 'expire'] as const,
-    help: 'delete: DBDel the key (slot free at once); expire: DBPut it with expiration_time 1 so Asterisk removes it itself.',
+    default: 'asterisk',
+    choices: ['asterisk', 'delete', 'expire'] as const,
+    help: "asterisk: set expiration_time to 1, then PJSIPShowEndpoint of its endpoint, so Asterisk deletes the contact itself at once (ContactStatus Removed, qualify stops); one no endpoint collects (orphaned) is then deleted directly. delete: DBDel the key (or DELETE the row): the literal 'database del', and Asterisk goes on qualifying the contact until it restarts. expire: set expiration_time to 1 only; Asterisk's sweep removes it within contact_expiration_check_interval (30 s).",
   },
   dryRun: { flag: '--dry-run', help: 'Print the plan; change nothing.' },
   yes: { flag: '--yes', help: 'Do not ask (required without a terminal, e.g. in cron).' },
@@ -504,6 +511,7 @@ export const GROUP_OF: Record<OptionKey, OptionGroup> = {
   maxOutput: 'connection',
   parallel: 'connection',
   source: 'connection',
+  contactsDb: 'connection',
   input: 'reading',
   limits: 'reading',
   strict: 'reading',

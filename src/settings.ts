@@ -219,6 +219,12 @@ async function buildTarget(
     input.warn,
     where,
   )
+  const contactsDb = merged.contactsDb
+  if (contactsDb !== undefined && 'contactsDb' in flags && hasPassword(contactsDb))
+    throw new UsageError(
+      '--contacts-db: a password is never a flag (others can read the command line)',
+      'put the URL with its password in PJCTL_CONTACTS_DB or the config file (contactsDb), or the password in ~/.pgpass',
+    )
   return {
     name: where,
     host,
@@ -229,6 +235,16 @@ async function buildTarget(
     ...(tls ? { tls } : {}),
     timeout: merged.timeout,
     maxOutput: merged.maxOutput,
+    ...(contactsDb !== undefined ? { contactsDb } : {}),
+  }
+}
+
+/** postgresql://user:password@host/db carries a password. */
+function hasPassword(url: string): boolean {
+  try {
+    return new URL(url).password !== ''
+  } catch {
+    return false
   }
 }
 

@@ -31,6 +31,8 @@ export interface AmiTarget {
   timeout: number
   /** Bytes: an answer larger than this is refused (runaway output). */
   maxOutput: number
+  /** --contacts-db: the realtime contacts database URL, overriding what res_pgsql.conf says. */
+  contactsDb?: string
 }
 
 export interface TlsSettings {

@@ -35,6 +35,7 @@ import {
 import { heal, HealLimiter, logHeal, readRefusedAor, securityClassProblem } from './refusal.js'
 import { SOURCE_SERIES, type ExporterMetrics } from '../output/metrics.js'
 import { readContactsAndLimits, thresholdsFrom } from './read.js'
+import { backupFamilyOf } from './store.js'
 import type { Deps, Settings } from './types.js'
 
 /** AORs judged per slice of publish() (a few ms each). */
@@ -88,6 +89,8 @@ export class ServerFollower {
   private session: AmiSession | null = null
   /** The astdb family of this server's contacts (sorcery.conf's contact mapping), learnt at each read with limits. */
   private family = CONTACT_FAMILY
+  /** Contacts in a realtime table: no DBGet of single keys; a contact the exporter does not know brings a full read. */
+  private realtime = false
   private stopped = false
   private wake: (() => void) | null = null
   /** While a full read runs and is applied: events (and, during the apply, DBGet answers) in the order they came, applied after it. */
@@ -421,7 +424,8 @@ export class ServerFollower {
       this.deps,
       { keep: LiveServer.slim },
     )
-    if (location.place.kind === 'astdb') this.family = location.place.family
+    this.realtime = location.place.kind === 'realtime'
+    this.family = backupFamilyOf(location.place)
     return {
       contacts: parsed.contacts,
       configs: limits.configs,
@@ -433,7 +437,7 @@ export class ServerFollower {
   private async readContacts(
     session: AmiSession,
   ): Promise<{ contacts: Contact[]; configs: AorConfig[] | null; authoritative?: boolean }> {
-    if (this.settings.source === 'command') return this.readAll(session)
+    if (this.settings.source === 'command' || this.realtime) return this.readAll(session)
     try {
       const parser = new DbTreeParser(LiveServer.slim)
       const answer = await session.dbGetTree(this.family, (row) => parser.push(row))
@@ -606,6 +610,7 @@ export class ServerFollower {
   // --- DBGets of single keys ---
 
   private fetch(key: string): void {
+    if (this.realtime) return this.requestResync()
     if (this.inFlight.has(key)) this.inFlight.set(key, true)
     else this.fetchQueue.add(key)
     this.drainFetches()

@@ -43,6 +43,14 @@ import {
 } from './backup.js'
 import { checkWriteTarget, writeTargetProblem } from '../files.js'
 import {
+  DEFAULT_LOCATION,
+  backupFamilyOf,
+  openContactTable,
+  type ContactLocation,
+} from './store.js'
+import { expiredValue as expiredRow } from '../core/plan.js'
+import type { PgContacts, RowOutcome } from '../sql/pg.js'
+import {
   READ_OPTIONS,
   checkNames,
   eachServer,
@@ -203,6 +211,8 @@ interface Planned {
   base: PruneServerResult
   /** The astdb family the contacts were read from (sorcery.conf's contact mapping). */
   family: string
+  /** Where the contacts live (a realtime table is written through SQL). */
+  location: ContactLocation
   release(): Promise<void>
 }
 
@@ -236,6 +246,7 @@ async function planServer(
     const unsubscribe = session.onClose(() => (ended = true))
     const report = await readFromSession(session, settings, deps, thresholdsFrom(settings), {
       names,
+      full: true,
     })
     unsubscribe()
     if (ended) {
@@ -283,6 +294,7 @@ async function planServer(
       plan,
       base,
       family: familyOf(report),
+      location: locationOf(report),
       release: async () => {
         try {
           await open.close()
@@ -359,14 +371,14 @@ async function executeServer(
 ): Promise<PruneServerResult> {
   const { target, session, plan, base, family } = planned
   const backupFile = settings.backup ?? backupPathFor(target.name, deps)
-  const { outcomes, lost, refused, backupFailed } = await execute(
-    session,
-    family,
-    plan,
-    backupFile,
-    settings,
-    deps,
-  )
+  const execution =
+    planned.location.place.kind === 'realtime'
+      ? await executeRealtime(planned, backupFile, settings, deps)
+      : await execute(session, family, plan, backupFile, settings, deps)
+  const { lost, refused, backupFailed } = execution
+  let outcomes = execution.outcomes
+  if (settings.via === 'asterisk' && !lost && !refused && !deps.signal.aborted)
+    outcomes = await collectThroughAsterisk(planned, outcomes, deps)
   const done = outcomes
     .filter((o) => o.outcome === 'deleted' || o.outcome === 'expired')
     .map((o) => o.key)
@@ -376,7 +388,7 @@ async function executeServer(
       settings.via === 'expire' ? 'expired' : 'deleted',
       done,
       deps,
-      family,
+      backupFamilyOf(planned.location.place),
     )
   const interrupted = deps.signal.aborted
   const notSent = outcomes.filter((o) => o.outcome === 'not-sent').length
@@ -419,8 +431,14 @@ function resultBase(
     outcomes: [],
     backupFile: null,
     advice,
-    via: settings.via === 'expire' ? 'expire' : 'delete',
+    via: settings.via,
   }
+}
+
+/** Where a server's contacts were read from. */
+function locationOf(report: ServerReport): ContactLocation {
+  const place = report.contactsAt?.place ?? { kind: 'astdb', family: CONTACT_FAMILY }
+  return { ...DEFAULT_LOCATION, place }
 }
 
 /** The astdb family a server's contacts were read from. */
@@ -486,7 +504,7 @@ async function execute(
     session,
     family,
     deps,
-    expire: settings.via === 'expire',
+    expire: settings.via !== 'delete',
     backup: await BackupFile.open(backupFile, deps.log.warn),
     lost: null,
     refused: null,
@@ -726,7 +744,7 @@ function failedServer(failure: ServerFailure, settings: Settings): PruneServerRe
     backupFile: null,
     advice: [],
     failure,
-    via: settings.via === 'expire' ? 'expire' : 'delete',
+    via: settings.via,
   }
 }
 
@@ -763,4 +781,182 @@ function exitFor(servers: PruneServerResult[]): ExitCode {
   )
     return EXIT.failed
   return EXIT.ok
+}
+
+/**
+ * --via asterisk, after the expiration_time of each contact was set in the past: one PJSIPShowEndpoint per
+ * endpoint owning one (pipelined), so Asterisk retrieves the AOR's contacts and deletes the expired ones
+ * through sorcery (res/res_pjsip/location.c contact_expire: ContactStatus Removed, qualify stops). Then
+ * each is looked up again: gone is `deleted`; still holding exactly the expired value (no endpoint
+ * collected it: an orphaned AOR) it is deleted directly, with the same compare; anything else was
+ * registered again meanwhile and is left alone.
+ */
+async function collectThroughAsterisk(
+  planned: Planned,
+  outcomes: Outcome[],
+  deps: Deps,
+): Promise<Outcome[]> {
+  const expired = outcomes.filter((o) => o.outcome === 'expired')
+  if (!expired.length) return outcomes
+  const items = new Map(planned.plan.items.map((i) => [i.key, i]))
+  const endpoints = [
+    ...new Set(
+      expired.map((o) => {
+        const item = items.get(o.key)!
+        return item.contact.endpoint || item.aor
+      }),
+    ),
+  ]
+  const { session } = planned
+  await Promise.all(
+    endpoints.map((endpoint) =>
+      session.list('PJSIPShowEndpoint', { Endpoint: endpoint }).catch((error: Error) => {
+        deps.log.debug(`PJSIPShowEndpoint ${endpoint}: ${error.message}`)
+      }),
+    ),
+  )
+  const table =
+    planned.location.place.kind === 'realtime'
+      ? await openContactTable(session, planned.location)
+      : null
+  try {
+    const store = table
+      ? {
+          gone: async (keys: string[]) => {
+            const left = await table.existing(keys)
+            return keys.map((k) => !left.has(k))
+          },
+          current: (key: string) => table.current(key),
+          remove: (key: string, value: string) => table.remove(key, value),
+        }
+      : {
+          gone: async (keys: string[]) =>
+            (await Promise.all(keys.map((k) => session.dbGet(planned.family, k)))).map(
+              (v) => v === null,
+            ),
+          current: (key: string) => session.dbGet(planned.family, key),
+          remove: async (key: string, value: string): Promise<RowOutcome> => {
+            const now = await session.dbGet(planned.family, key)
+            if (now === null) return 'vanished'
+            if (now !== value) return 'changed'
+            return (await session.dbDel(planned.family, key)) ? 'done' : 'vanished'
+          },
+        }
+    const keys = expired.map((o) => o.key)
+    const gone = await store.gone(keys)
+    const verdicts = new Map<string, Outcome>()
+    for (let i = 0; i < keys.length; i++) {
+      const item = items.get(keys[i])!
+      if (gone[i]) {
+        verdicts.set(
+          keys[i],
+          outcome(item, 'deleted', 'removed by Asterisk (expired, then retrieved)'),
+        )
+        continue
+      }
+      const expiredValue = expiredRow(item.contact.value)
+      const result = await store.remove(keys[i], expiredValue)
+      verdicts.set(
+        keys[i],
+        result === 'done'
+          ? outcome(item, 'deleted', 'deleted directly: no endpoint collected it (orphaned)')
+          : result === 'vanished'
+            ? outcome(item, 'deleted', 'removed by Asterisk')
+            : outcome(
+                item,
+                'changed',
+                'registered again after it was expired: left as it is (its backup line is written)',
+              ),
+      )
+    }
+    return outcomes.map((o) => verdicts.get(o.key) ?? o)
+  } catch (error) {
+    deps.log.warn(
+      `could not check that Asterisk removed the expired contacts: ${(error as Error).message}; they expire by themselves within contact_expiration_check_interval`,
+    )
+    return outcomes
+  } finally {
+    await table?.close()
+  }
+}
+
+/**
+ * A realtime table: per contact, the backup line first (fsynced), then one compare-and-set statement:
+ * expiration_time set to 1 (--via asterisk, expire) or the row deleted (--via delete), each only
+ * where every column is still as read.
+ */
+async function executeRealtime(
+  planned: Planned,
+  backupFile: string,
+  settings: Settings,
+  deps: Deps,
+): Promise<Execution> {
+  const items = planned.plan.items.filter((i) => i.action === 'delete')
+  const outcomes: Outcome[] = []
+  const table: PgContacts = await openContactTable(planned.session, planned.location)
+  const backup = await BackupFile.open(backupFile, deps.log.warn)
+  const family = `realtime:${table.table}`
+  let lost: Error | null = null
+  let backupFailed: BackupWriteError | null = null
+  try {
+    for (let start = 0; start < items.length; start += settings.inFlight) {
+      const batch = items.slice(start, start + settings.inFlight)
+      const stop = backupFailed
+        ? `not sent: ${backupFailed.message}`
+        : lost
+          ? `not deleted: the database connection was lost (${lost.message})`
+          : deps.signal.aborted
+            ? 'interrupted before this contact was deleted'
+            : null
+      if (stop) {
+        outcomes.push(...batch.map((item) => outcome(item, 'not-sent', stop)))
+        continue
+      }
+      try {
+        await backup.append(
+          batch.map((item) => ({
+            server: planned.target.name,
+            family,
+            key: item.key,
+            value: item.contact.value,
+            deletedAt: new Date(deps.now() * 1000).toISOString(),
+            reason: pruneReasonsText(item.reasons),
+          })),
+        )
+      } catch (error) {
+        if (!(error instanceof BackupWriteError)) throw error
+        backupFailed = error
+        outcomes.push(
+          ...batch.map((item) => outcome(item, 'not-sent', `not sent: ${error.message}`)),
+        )
+        continue
+      }
+      for (const item of batch) {
+        try {
+          const result =
+            settings.via === 'delete'
+              ? await table.remove(item.key, item.contact.value)
+              : await table.expire(item.key, item.contact.value)
+          outcomes.push(
+            result === 'done'
+              ? outcome(item, settings.via === 'delete' ? 'deleted' : 'expired')
+              : result === 'vanished'
+                ? outcome(item, 'vanished', 'the row no longer exists')
+                : outcome(
+                    item,
+                    'changed',
+                    'the row changed since the plan (the phone re-registered): not deleted',
+                  ),
+          )
+        } catch (error) {
+          lost = error as Error
+          outcomes.push(outcome(item, 'failed', (error as Error).message))
+        }
+      }
+    }
+  } finally {
+    await backup.close()
+    await table.close()
+  }
+  return { outcomes, lost, refused: null, backupFailed }
 }

@@ -18,6 +18,7 @@ import {
   type ParsedDump,
 } from '../core/dump.js'
 import { parsePjsipConf } from '../core/pjsipconf.js'
+import { USED_COLUMNS } from '../core/sorcery.js'
 import {
   aorMapping,
   aorsFromPjsipConf,
@@ -53,6 +54,7 @@ import {
   assumedPlaceEmpty,
   cannotReadPlace,
   DEFAULT_LOCATION,
+  openContactTable,
   locateContacts,
   whereContactsLive,
   type ContactLocation,
@@ -74,6 +76,7 @@ export const READ_OPTIONS = [
   'maxOutput',
   'parallel',
   'source',
+  'contactsDb',
   'input',
   'strict',
   'limits',
@@ -88,6 +91,8 @@ export interface ReadOptions {
   wholeServer?: boolean
   /** What is kept of each contact as it is parsed (all of it by default). */
   keep?: KeepContact
+  /** Whole stored rows (realtime: every column), for compare-before-delete and backups. */
+  full?: boolean
 }
 
 /** Keeps the AORs the NAMEs ask for (AOR or endpoint); names matching nothing are warned about, and if nothing matches it is an error. */
@@ -216,7 +221,14 @@ export async function readContactsAndLimits(
       if (!isDefault) atDefault.catch(() => undefined)
       const read = isDefault
         ? await atDefault
-        : await readContacts(s, location, settings.source, deps, options.keep)
+        : await readContacts(
+            s,
+            location,
+            settings.source,
+            deps,
+            options.keep,
+            options.full === true || settings.raw === true,
+          )
       if (location.assumed) {
         if (!read.parsed.contacts.length && !read.parsed.problems.length)
           throw assumedPlaceEmpty(location, s.target.user)
@@ -347,8 +359,10 @@ async function readContacts(
   source: string,
   deps: Deps,
   keep?: KeepContact,
+  full = false,
 ): Promise<{ parsed: ParsedContacts; source: string }> {
   const place = location.place
+  if (place.kind === 'realtime') return readRealtime(session, location, full, keep)
   if (place.kind !== 'astdb') throw cannotReadPlace(location.mapping)
   for (let attempt = 1; ; attempt++) {
     const current = attempt === 1 ? session : await deps.connect(session.target)
@@ -362,6 +376,25 @@ async function readContacts(
     } finally {
       if (current !== session) await current.close()
     }
+  }
+}
+
+/** A realtime table: one SELECT (every column when `full`: prune compares and backs up whole rows). */
+async function readRealtime(
+  session: AmiSession,
+  location: ContactLocation,
+  full: boolean,
+  keep?: KeepContact,
+): Promise<{ parsed: ParsedContacts; source: string }> {
+  const table = await openContactTable(session, location)
+  try {
+    const { contacts, problems, rows } = await table.read(full, USED_COLUMNS)
+    return {
+      parsed: { contacts: keep ? contacts.map(keep) : contacts, problems, declaredCount: rows },
+      source: 'pgsql',
+    }
+  } finally {
+    await table.close()
   }
 }
 

@@ -14,7 +14,7 @@ import { CONNECTION_SECURITY } from '../options.js'
 import { DEFAULT_THRESHOLDS } from '../core/classify.js'
 import { overLimitAfterRestore } from '../core/restore.js'
 import { readFromSession } from './read.js'
-import { backupFamilyOf, locateContacts, whereContactsLive } from './store.js'
+import { backupFamilyOf, locateContacts, openContactTable, whereContactsLive } from './store.js'
 
 export const restore: CommandSpec<RestoreData> = {
   name: 'restore',
@@ -125,47 +125,69 @@ export const restore: CommandSpec<RestoreData> = {
           )
         deps.log.warn(`${written}${settings.force ? ' (--force)' : ''}`)
       }
-      for (const entry of entries) {
-        if (deps.signal.aborted) break
-        try {
-          const current = await session.dbGet(family, entry.key)
-          // a contact pruned with --via expire that Asterisk has not swept yet holds exactly what pjctl wrote: that is undone too
-          const expiredByPjctl = current !== null && current === expiredValueOrNull(entry.value)
-          if (current !== null && !expiredByPjctl) {
-            data.skipped.push({
-              key: entry.key,
-              reason:
-                current === entry.value
-                  ? 'still present, unchanged (never deleted): left as it is'
-                  : 'present with another value (the phone registered again): left as it is',
-            })
-          } else if (settings.dryRun) {
-            data.wouldRestore.push({ key: entry.key })
-          } else {
-            await session.dbPut(family, entry.key, entry.value)
-            data.restored.push({ key: entry.key })
+      const table =
+        location.place.kind === 'realtime' ? await openContactTable(session, location) : null
+      const store = table
+        ? {
+            get: (key: string) => table.current(key),
+            put: async (key: string, value: string, current: string | null) => {
+              // a realtime restore is an insert that never overwrites; an expired row pjctl left is replaced by
+              // its original only through the compare-and-delete of that exact expired row
+              if (current !== null && (await table.remove(key, current)) !== 'done')
+                throw new Error('the row changed while it was restored: left as it is')
+              if (!(await table.insert(value)))
+                throw new Error('a row with this id exists now: left as it is')
+            },
           }
-        } catch (error) {
-          data.failed.push({ key: entry.key, reason: (error as Error).message })
+        : {
+            get: (key: string) => session.dbGet(family, key),
+            put: (key: string, value: string) => session.dbPut(family, key, value),
+          }
+      try {
+        for (const entry of entries) {
+          if (deps.signal.aborted) break
+          try {
+            const current = await store.get(entry.key)
+            // a contact pruned with --via expire that Asterisk has not swept yet holds exactly what pjctl wrote: that is undone too
+            const expiredByPjctl = current !== null && current === expiredValueOrNull(entry.value)
+            if (current !== null && !expiredByPjctl) {
+              data.skipped.push({
+                key: entry.key,
+                reason:
+                  current === entry.value
+                    ? 'still present, unchanged (never deleted): left as it is'
+                    : 'present with another value (the phone registered again): left as it is',
+              })
+            } else if (settings.dryRun) {
+              data.wouldRestore.push({ key: entry.key })
+            } else {
+              await store.put(entry.key, entry.value, current)
+              data.restored.push({ key: entry.key })
+            }
+          } catch (error) {
+            data.failed.push({ key: entry.key, reason: (error as Error).message })
+          }
         }
-      }
-      // the cut line's contact: present now (left alone), or gone, and its value cannot be put back
-      if (cut?.key && !deps.signal.aborted) {
-        try {
-          const current = await session.dbGet(family, cut.key)
-          if (current === null)
-            data.failed.push({
-              key: cut.key,
-              reason: `its backup line (line ${cut.line}) is cut short and the key is gone: it may have been deleted, and its value cannot be restored whole`,
-            })
-          else
-            data.skipped.push({
-              key: cut.key,
-              reason: `its backup line (line ${cut.line}) is cut short; the key is present now: left as it is`,
-            })
-        } catch (error) {
-          data.failed.push({ key: cut.key, reason: (error as Error).message })
+        // the cut line's contact: present now (left alone), or gone, and its value cannot be put back
+        if (cut?.key && !deps.signal.aborted) {
+          try {
+            const current = await store.get(cut.key)
+            if (current === null)
+              data.failed.push({
+                key: cut.key,
+                reason: `its backup line (line ${cut.line}) is cut short and the key is gone: it may have been deleted, and its value cannot be restored whole`,
+              })
+            else
+              data.skipped.push({
+                key: cut.key,
+                reason: `its backup line (line ${cut.line}) is cut short; the key is present now: left as it is`,
+              })
+          } catch (error) {
+            data.failed.push({ key: cut.key, reason: (error as Error).message })
+          }
         }
+      } finally {
+        await table?.close()
       }
       if (data.restored.length)
         await announceChange(

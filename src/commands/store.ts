@@ -11,7 +11,9 @@ import {
   type ContactPlace,
 } from '../core/sorcery.js'
 import { CONTACT_FAMILY } from '../core/types.js'
-import { ContactStoreError, PermissionError, UnknownActionError } from '../errors.js'
+import { ContactStoreError, PermissionError, UnknownActionError, UsageError } from '../errors.js'
+import { PgContacts, type PgTarget } from '../sql/pg.js'
+import { printable } from '../text.js'
 import type { Deps } from './types.js'
 
 export interface ContactLocation {
@@ -29,7 +31,7 @@ export const DEFAULT_LOCATION: ContactLocation = {
 }
 
 /** The places pjctl reads itself; any other realtime driver is refused with exit 3. */
-export const READABLE_DRIVERS: readonly string[] = []
+export const READABLE_DRIVERS: readonly string[] = ['pgsql']
 
 /**
  * GetConfig sorcery.conf (and extconfig.conf for a realtime mapping) on `session`, and where contacts
@@ -93,4 +95,92 @@ export function whereContactsLive(location: ContactLocation): string {
   const where = describePlace(location.place)
   if (location.assumed) return `${where} (assumed: ${location.assumed})`
   return `${where} (sorcery.conf: ${location.mapping.described})`
+}
+
+/** The [general] settings of res_pgsql.conf over GetConfig (null: no such file, or GetConfig refused). */
+async function resPgsqlConf(session: AmiSession): Promise<Record<string, string> | null> {
+  let answer
+  try {
+    answer = await session.getConfig('res_pgsql.conf')
+  } catch (error) {
+    if (error instanceof PermissionError || error instanceof UnknownActionError) return null
+    throw error
+  }
+  const general = answer?.categories.find((c) => c.name === 'general' && !c.template)
+  if (!general) return null
+  const settings: Record<string, string> = {}
+  for (const line of general.lines) settings[line.name.trim().toLowerCase()] = line.value.trim()
+  return settings
+}
+
+/**
+ * Where the PostgreSQL contacts table is: --contacts-db (env, config file) first, else the PBX's own
+ * res_pgsql.conf [general] (dbhost or dbsock, dbport, dbname, dbuser, dbpass), read over GetConfig.
+ * A URL without a password takes res_pgsql.conf's for the same user, else libpq's PGPASSWORD / ~/.pgpass.
+ */
+export async function pgTargetFor(
+  session: AmiSession,
+  location: ContactLocation,
+): Promise<PgTarget> {
+  const conf = await resPgsqlConf(session)
+  const url = session.target.contactsDb
+  if (url !== undefined) {
+    let parsed: URL
+    try {
+      parsed = new URL(url)
+    } catch {
+      throw new UsageError(
+        `--contacts-db: not a URL (expected postgresql://USER@HOST:PORT/DB): ${printable(url.replace(/:[^:@/]*@/, ':***@'), 80)}`,
+      )
+    }
+    if (!/^postgres(ql)?:$/.test(parsed.protocol))
+      throw new UsageError(
+        `--contacts-db: pjctl reads realtime contacts from PostgreSQL (postgresql://...), not ${printable(parsed.protocol, 20)}`,
+      )
+    const user = decodeURIComponent(parsed.username) || conf?.dbuser || 'asterisk'
+    const host = decodeURIComponent(parsed.hostname) || '127.0.0.1'
+    const port = Number(parsed.port || 5432)
+    const database = decodeURIComponent(parsed.pathname.replace(/^\//, '')) || user
+    const password = parsed.password
+      ? decodeURIComponent(parsed.password)
+      : conf?.dbuser === user
+        ? conf.dbpass
+        : undefined
+    return pgTarget(host, port, database, user, password)
+  }
+  if (!conf)
+    throw new ContactStoreError(
+      `sorcery.conf [res_pjsip] ${location.mapping.described}: no res_pgsql.conf [general] to say where the database is (GetConfig found none, or may not read it)`,
+      'pass --contacts-db postgresql://USER@HOST:PORT/DB (or set contactsDb in the config file); give the AMI user write=config to read res_pgsql.conf',
+    )
+  const host = conf.dbhost || conf.dbsock || '/var/run/postgresql'
+  const user = conf.dbuser || 'asterisk'
+  return pgTarget(host, Number(conf.dbport || 5432), conf.dbname || user, user, conf.dbpass)
+}
+
+function pgTarget(
+  host: string,
+  port: number,
+  database: string,
+  user: string,
+  password: string | undefined,
+): PgTarget {
+  return {
+    host,
+    port,
+    database,
+    user,
+    ...(password ? { password } : {}),
+    described: `${user}@${host}:${port}/${database}`,
+  }
+}
+
+/** The realtime contacts table of this server, connected (the caller closes it). */
+export async function openContactTable(
+  session: AmiSession,
+  location: ContactLocation,
+): Promise<PgContacts> {
+  const place = location.place
+  if (place.kind !== 'realtime' || place.driver !== 'pgsql') throw cannotReadPlace(location.mapping)
+  return PgContacts.open(await pgTargetFor(session, location), place.table, session.target.timeout)
 }

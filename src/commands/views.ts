@@ -85,7 +85,7 @@ export interface PruneServerResult {
   failure?: ServerFailure
   /** Why nothing was deleted (refused/declined). */
   reason?: string
-  via: 'delete' | 'expire'
+  via: 'asterisk' | 'delete' | 'expire'
 }
 
 export interface PruneData {

@@ -12,7 +12,8 @@
 // - memory (and memory_cache used as the store): contacts exist only in Asterisk's memory.
 
 import { printable } from '../text.js'
-import type { ConfigCategory } from './types.js'
+import { KEY_SEPARATOR, KEY_TAIL, findKeyEnd, intField } from './contact.js'
+import type { ConfigCategory, Contact } from './types.js'
 
 /** res_pjsip's default (res/res_pjsip/location.c: ast_sorcery_apply_default(..., "contact", "astdb", "registrar")). */
 export const DEFAULT_CONTACT_LINE = 'astdb,registrar'
@@ -181,4 +182,70 @@ export function unescapeRealtimeId(id: string): string {
 /** The inverse of unescapeRealtimeId for a contact key: `;` → `^3B` (and `^` itself, so the mapping is one to one). */
 export function escapeRealtimeId(key: string): string {
   return key.replace(/[;^]/g, (c) => `^${c.charCodeAt(0).toString(16).toUpperCase()}`)
+}
+
+/** The columns a read that judges contacts needs (contacts, check, sources, the exporter); prune and --raw read every column. */
+export const USED_COLUMNS = [
+  'id',
+  'uri',
+  'expiration_time',
+  'user_agent',
+  'endpoint',
+  'via_addr',
+  'via_port',
+] as const
+
+/**
+ * One ps_contacts row → the contact sorcery loads from it, or why it is not one. res_config_pgsql hands
+ * sorcery every non-NULL column, `^XX`-decoded (ast_realtime_decode_chunk) and skipped when empty; the
+ * key is the decoded id (`FAP003;@<md5>`). `value` is the row as stored (JSON of the non-NULL columns'
+ * text, undecoded): what compare-and-set compares and what a backup keeps.
+ */
+export function contactFromRealtimeRow(
+  columns: readonly string[],
+  raw: readonly (string | null)[],
+): Contact | string {
+  const stored: Record<string, string> = {}
+  const fields: Record<string, string> = {}
+  let id: string | null = null
+  for (let i = 0; i < columns.length; i++) {
+    const value = raw[i]
+    if (value === null || value === undefined) continue
+    stored[columns[i]] = value
+    if (columns[i] === 'id') id = value
+    const decoded = value.includes('^') ? unescapeRealtimeId(value) : value
+    if (decoded.trim() !== '') fields[columns[i]] = decoded.trim()
+  }
+  if (id === null) return 'row without an id'
+  const key = unescapeRealtimeId(id)
+  const end = findKeyEnd(key)
+  if (typeof end === 'string') return end
+  if (end !== key.length) return 'id has text after the 32-digit hash'
+  const aorLength = end - KEY_TAIL
+  const text = (name: string): string => fields[name] ?? ''
+  return {
+    key,
+    aor: key.slice(0, aorLength),
+    hash: key.slice(aorLength + KEY_SEPARATOR.length),
+    uri: text('uri'),
+    viaAddr: text('via_addr'),
+    viaPort: intField(text('via_port')),
+    userAgent: text('user_agent'),
+    endpoint: text('endpoint'),
+    expirationTime: intField(text('expiration_time')),
+    fields,
+    value: JSON.stringify(stored),
+  }
+}
+
+/** The stored columns of a realtime contact's `value` (null: not a realtime row as pjctl writes it). */
+export function realtimeColumns(value: string): Record<string, string> | null {
+  try {
+    const parsed: unknown = JSON.parse(value)
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return null
+    for (const v of Object.values(parsed)) if (typeof v !== 'string') return null
+    return parsed as Record<string, string>
+  } catch {
+    return null
+  }
 }

@@ -27,7 +27,9 @@ describe('prune and restore announce their changes (UserEvent: pjctl)', { timeou
   it('prune --yes: one UserEvent with Change, Family and the deleted key, received by another session with read=user', async () => {
     const server = await sim({ seed: lockoutSeed({ now: now() }) })
     const watcher = await listener(server.port)
-    const r = await run(['prune', 'FAP003', '--yes'], { env: { ...envFor(server), ...home() } })
+    const r = await run(['prune', 'FAP003', '--yes', '--via', 'delete'], {
+      env: { ...envFor(server), ...home() },
+    })
     expect(r.code).toBe(0)
     expect(r.stderr).toBe('')
     expect(actionLines(server).slice(-3)).toEqual([`DBDel ${FAP_OLD}`, 'UserEvent', 'Logoff'])

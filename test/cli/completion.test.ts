@@ -68,7 +68,7 @@ describe('pjctl completion', () => {
       expect(commands).toEqual(
         [...COMMANDS.map((c) => c.name), 'help', '--help', '--version'].sort(),
       )
-      expect(via).toEqual(['delete', 'expire'])
+      expect(via).toEqual(['asterisk', 'delete', 'expire'])
       expect(format).toEqual(['json', 'nagios', 'prometheus'])
       expect(gen).toEqual(['pjsip', 'wizard'])
       expect(completion).toEqual(['bash', 'fish', 'zsh'])
@@ -97,7 +97,7 @@ describe('pjctl completion', () => {
       }
     }
     expect(fish).toContain(
-      "complete -c pjctl -n '__fish_seen_subcommand_from prune' -l via -x -a 'delete expire'",
+      "complete -c pjctl -n '__fish_seen_subcommand_from prune' -l via -x -a 'asterisk delete expire'",
     )
   })
 

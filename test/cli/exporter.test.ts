@@ -224,7 +224,7 @@ describe.concurrent('pjctl exporter', () => {
       const e = await exporterFor(server, '--resync', '1h')
       await e.waitFor(aor(server, 'pjctl_aor_superseded_contacts', 'FAP003'), 1)
       const env = { ...envFor(server), ...home() }
-      expect((await run(['prune', 'FAP003', '--yes'], { env })).code).toBe(0)
+      expect((await run(['prune', '--via', 'delete', 'FAP003', '--yes'], { env })).code).toBe(0)
       await e.waitFor(aor(server, 'pjctl_aor_contacts', 'FAP003'), 1)
       expect(await e.value(aor(server, 'pjctl_aor_superseded_contacts', 'FAP003'))).toBe(0)
       // applied from the announcement: the exporter's connection read the tree once, at its start
@@ -243,7 +243,7 @@ describe.concurrent('pjctl exporter', () => {
       })
       const f = await exporterFor(quiet, '--resync', '1s')
       await f.waitFor(aor(quiet, 'pjctl_aor_superseded_contacts', 'FAP003'), 1)
-      const r = await run(['prune', 'FAP003', '--yes'], {
+      const r = await run(['prune', '--via', 'delete', 'FAP003', '--yes'], {
         env: { ...envFor(quiet, 'quiet'), ...home() },
       })
       expect(r.code).toBe(0)

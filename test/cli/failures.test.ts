@@ -122,7 +122,9 @@ describe.concurrent('a broken answer', () => {
     const server = await sim({
       faults: { dropOutputLines: { action: 'DBGetTree', count: 2, times: 1, endSession: true } },
     })
-    const r = await run(['prune', '--keep', '1', '--yes', '--force'], { env: envFor(server) })
+    const r = await run(['prune', '--via', 'delete', '--keep', '1', '--yes', '--force'], {
+      env: envFor(server),
+    })
     // the captured FAP003 is still full of same-second duplicates --keep 1 will not choose between: exit 1, said
     expect(r.stdout).toContain('FAP003 is still full')
     expect(r.code).toBe(1)

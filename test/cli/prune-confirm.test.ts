@@ -89,6 +89,7 @@ async function fleet(answers: boolean[], extra: Partial<Settings> = {}) {
     expired: true,
     superseded: true,
     parallel: 4,
+    via: 'delete',
     ...extra,
   })
   const result = await prune.run({ args: [], settings, format: 'table', deps })
@@ -154,7 +155,7 @@ describe('prune --server a,b on a terminal', () => {
     writeFileSync(join(config, 'pjctl', 'config.json'), JSON.stringify({ servers }), {
       mode: 0o600,
     })
-    const r = await runIn(['prune', '--all'], {
+    const r = await runIn(['prune', '--via', 'delete', '--all'], {
       env: { XDG_CONFIG_HOME: config },
       tty: true,
       confirm: true,

@@ -134,7 +134,17 @@ describe('pjctl prune: crash safety', () => {
       },
     })
     spawned = spawnCli(
-      ['prune', '--yes', '--force', '--in-flight', String(IN_FLIGHT), '--backup', file],
+      [
+        'prune',
+        '--via',
+        'delete',
+        '--yes',
+        '--force',
+        '--in-flight',
+        String(IN_FLIGHT),
+        '--backup',
+        file,
+      ],
       { ...envFor(server), ...env },
     )
     const r = await spawned.done
@@ -206,7 +216,17 @@ describe('pjctl prune: crash safety', () => {
       },
     })
     spawned = spawnCli(
-      ['prune', '--yes', '--force', '--in-flight', String(IN_FLIGHT), '--backup', file],
+      [
+        'prune',
+        '--via',
+        'delete',
+        '--yes',
+        '--force',
+        '--in-flight',
+        String(IN_FLIGHT),
+        '--backup',
+        file,
+      ],
       { ...envFor(server), ...env },
     )
     const r = await spawned.done
@@ -273,7 +293,17 @@ describe('pjctl prune: crash safety', () => {
       },
     })
     spawned = spawnCli(
-      ['prune', '--yes', '--force', '--in-flight', String(IN_FLIGHT), '--backup', file],
+      [
+        'prune',
+        '--via',
+        'delete',
+        '--yes',
+        '--force',
+        '--in-flight',
+        String(IN_FLIGHT),
+        '--backup',
+        file,
+      ],
       { ...envFor(server), ...env },
     )
     const r = await spawned.done
@@ -305,9 +335,12 @@ describe('pjctl prune: crash safety', () => {
         if (/^dbdel$/i.test(action) && ++dbDels === 10) s.restart()
       },
     })
-    const r = await run(['prune', '--yes', '--in-flight', '4', '--backup', file], {
-      env: { ...envFor(server), ...env },
-    })
+    const r = await run(
+      ['prune', '--via', 'delete', '--yes', '--in-flight', '4', '--backup', file],
+      {
+        env: { ...envFor(server), ...env },
+      },
+    )
     expect([1, 3]).toContain(r.code)
     const s = summaryFields(summaryOf(r.stdout)) as Record<string, number>
     expect(s).toMatchObject({ planned: 40 })

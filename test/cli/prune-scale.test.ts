@@ -61,7 +61,9 @@ const planOf = (stdout: string): Plan => JSON.parse(stdout).servers[0].plan
 describe('prune reads qualify state only where a decision needs it', () => {
   it('a config-only server without qualify: DBGetTree and the config files, nothing else, for 500 AORs', async () => {
     const server = await sim({ seed: superseded(500) })
-    const r = await runIn(['prune', '--dry-run', '--json', '--force'], { env: envFor(server) })
+    const r = await runIn(['prune', '--via', 'delete', '--dry-run', '--json', '--force'], {
+      env: envFor(server),
+    })
     expect([r.code, r.stderr]).toEqual([0, ''])
     expect(planOf(r.stdout).filter((p) => p.action === 'delete')).toHaveLength(500)
     expect(sessionsOf(server.received)).toEqual([[SORCERY, CONTACTS], LIMITS_FROM_CONFIG])
@@ -79,7 +81,9 @@ describe('prune reads qualify state only where a decision needs it', () => {
       }).key
     server.setQualify(old(1), 'Reachable', 800)
     server.setQualify(old(2), 'Unreachable')
-    const r = await runIn(['prune', '--dry-run', '--json'], { env: envFor(server) })
+    const r = await runIn(['prune', '--via', 'delete', '--dry-run', '--json'], {
+      env: envFor(server),
+    })
     expect([r.code, r.stderr]).toEqual([0, ''])
     expect(
       planOf(r.stdout).map((p) => [p.aor, p.action, p.qualify, p.reasons[0].split(' (')[0]]),
@@ -131,7 +135,7 @@ describe('prune reads qualify state only where a decision needs it', () => {
       }),
     ]
     const server = await sim({ seed: seedOf(rows, [aor('desk', 2, { qualifyFrequency: 30 })]) })
-    const r = await runIn(['prune', '--yes', '--json'], { env: envFor(server) })
+    const r = await runIn(['prune', '--via', 'delete', '--yes', '--json'], { env: envFor(server) })
     expect(r.code).toBe(0)
     expect(planOf(r.stdout)).toMatchObject([
       {
@@ -179,7 +183,7 @@ describe('prune --orphaned', () => {
 
   it('is in the default set: the orphaned contact is compared, backed up and deleted; nothing else', async () => {
     const server = await sim({ seed: seed() })
-    const r = await runIn(['prune', '--yes', '--json'], { env: envFor(server) })
+    const r = await runIn(['prune', '--via', 'delete', '--yes', '--json'], { env: envFor(server) })
     expect([r.code, r.stderr]).toEqual([0, ''])
     const doc = JSON.parse(r.stdout)
     expect(doc.servers[0].plan).toMatchObject([
@@ -209,14 +213,16 @@ describe('prune --orphaned', () => {
 
   it('not with another criterion alone (--expired); and the half-the-server guard applies', async () => {
     const server = await sim({ seed: seed() })
-    const expired = await runIn(['prune', '--expired', '--dry-run', '--json'], {
+    const expired = await runIn(['prune', '--via', 'delete', '--expired', '--dry-run', '--json'], {
       env: envFor(server),
     })
     expect(planOf(expired.stdout)).toEqual([])
     const lonely = await sim({
       seed: seedOf([ghostRow, aliceRow], [aor('alice', 1), defineAor('bob', { maxContacts: 1 })]),
     })
-    const guarded = await runIn(['prune', '--orphaned', '--yes', '--json'], { env: envFor(lonely) })
+    const guarded = await runIn(['prune', '--via', 'delete', '--orphaned', '--yes', '--json'], {
+      env: envFor(lonely),
+    })
     expect(guarded.code).toBe(0)
     // 1 of 2 contacts is not more than half: allowed; make it 2 of 3 and it is refused
     const more = await sim({
@@ -225,7 +231,9 @@ describe('prune --orphaned', () => {
         [aor('alice', 1)],
       ),
     })
-    const refused = await runIn(['prune', '--orphaned', '--yes', '--json'], { env: envFor(more) })
+    const refused = await runIn(['prune', '--via', 'delete', '--orphaned', '--yes', '--json'], {
+      env: envFor(more),
+    })
     expect(refused.code).toBe(2)
     expect(JSON.parse(refused.stdout).servers[0].reason).toBe(
       "refusing to delete 2 of the server's 3 contacts (more than half); pass --force to allow it",
@@ -246,9 +254,12 @@ describe('prune --orphaned', () => {
       ],
     }
     const server = await sim({ seed: seed(), configFiles: realtime })
-    const r = await runIn(['prune', '--orphaned', '--dry-run', '--json', '--limits', 'config'], {
-      env: envFor(server),
-    })
+    const r = await runIn(
+      ['prune', '--via', 'delete', '--orphaned', '--dry-run', '--json', '--limits', 'config'],
+      {
+        env: envFor(server),
+      },
+    )
     expect([r.code, r.stderr]).toEqual([0, ''])
     expect(planOf(r.stdout)).toEqual([])
   })

@@ -122,7 +122,9 @@ describe('pjctl prune: the lockout, end to end', () => {
       },
     })
     const started = Date.now()
-    const r = await run(['prune', 'FAP003', '--yes'], { env: { ...envFor(server), ...env } })
+    const r = await run(['prune', '--via', 'delete', 'FAP003', '--yes'], {
+      env: { ...envFor(server), ...env },
+    })
     expect(r.stderr).toBe('')
     expect(r.code).toBe(0)
     const name = serverName(server)
@@ -190,7 +192,9 @@ describe('pjctl prune: nothing is touched without consent', () => {
     const server = await lockoutSim()
     const env = home()
     const before = snapshot(server)
-    const r = await run(['prune', 'FAP003'], { env: { ...envFor(server), ...env } })
+    const r = await run(['prune', '--via', 'delete', 'FAP003'], {
+      env: { ...envFor(server), ...env },
+    })
     expect(r.stderr).toBe('')
     expect(r.code).toBe(2)
     const name = serverName(server)
@@ -210,7 +214,9 @@ describe('pjctl prune: nothing is touched without consent', () => {
     const server = await lockoutSim()
     const env = home()
     const before = snapshot(server)
-    const r = await run(['prune', '--dry-run', '--json'], { env: { ...envFor(server), ...env } })
+    const r = await run(['prune', '--via', 'delete', '--dry-run', '--json'], {
+      env: { ...envFor(server), ...env },
+    })
     expect(r.stderr).toBe('')
     expect(r.code).toBe(0)
     const doc = JSON.parse(r.stdout)
@@ -263,7 +269,9 @@ describe('pjctl prune: nothing is touched without consent', () => {
   it('--dry-run as a table says so and changes nothing', async () => {
     const server = await lockoutSim()
     const before = snapshot(server)
-    const r = await run(['prune', 'FAP003', '--dry-run'], { env: envFor(server) })
+    const r = await run(['prune', '--via', 'delete', 'FAP003', '--dry-run'], {
+      env: envFor(server),
+    })
     expect(r.code).toBe(0)
     expect(r.stdout).toContain(
       `Prune plan for ${serverName(server)} (dry run, nothing changed): 1 to delete, 0 kept`,
@@ -282,7 +290,7 @@ describe('pjctl prune: nothing is touched without consent', () => {
   it('--quiet prints exactly the summary line, nothing on stderr', async () => {
     const server = await lockoutSim()
     const env = home()
-    const r = await run(['prune', 'FAP003', '--yes', '--quiet'], {
+    const r = await run(['prune', '--via', 'delete', 'FAP003', '--yes', '--quiet'], {
       env: { ...envFor(server), ...env },
     })
     expect(r.code).toBe(0)
@@ -294,7 +302,7 @@ describe('pjctl prune: nothing is touched without consent', () => {
 
   it('--quiet without --yes: one line too, and still exit 2', async () => {
     const server = await lockoutSim()
-    const r = await run(['prune', '--quiet'], { env: envFor(server) })
+    const r = await run(['prune', '--via', 'delete', '--quiet'], { env: envFor(server) })
     expect(r.code).toBe(2)
     expect(r.stdout.split('\n')).toEqual([
       `pjctl prune: mode=refused server=${serverName(server)} planned=1 deleted=0 skipped=0 failed=0 reason="${NO_TTY}"`,
@@ -305,7 +313,9 @@ describe('pjctl prune: nothing is touched without consent', () => {
   it('--json after a run: outcomes, backup file and summary', async () => {
     const server = await lockoutSim()
     const env = home()
-    const r = await run(['prune', '--yes', '--json'], { env: { ...envFor(server), ...env } })
+    const r = await run(['prune', '--via', 'delete', '--yes', '--json'], {
+      env: { ...envFor(server), ...env },
+    })
     expect(r.code).toBe(0)
     const doc = JSON.parse(r.stdout)
     expect(doc.summary).toEqual({ planned: 1, deleted: 1, skipped: 0, failed: 0 })
@@ -333,7 +343,9 @@ describe('pjctl prune: compare before delete', () => {
           s.astdb.put(CONTACT_FAMILY, K.fapOld, refreshed)
       },
     })
-    const r = await run(['prune', 'FAP003', '--yes'], { env: { ...envFor(server), ...env } })
+    const r = await run(['prune', '--via', 'delete', 'FAP003', '--yes'], {
+      env: { ...envFor(server), ...env },
+    })
     expect(r.code).toBe(0)
     expect(r.stdout).toMatch(/^changed\tFAP003\tfc939de3/m)
     expect(r.stdout.replace(/[│\s]+/g, ' ')).toContain(
@@ -361,7 +373,7 @@ describe('pjctl prune: compare before delete', () => {
           s.astdb.del(CONTACT_FAMILY, K.fapOld)
       },
     })
-    const r = await run(['prune', 'FAP003', '--yes', '--json'], {
+    const r = await run(['prune', '--via', 'delete', 'FAP003', '--yes', '--json'], {
       env: { ...envFor(server), ...env },
     })
     expect(r.code).toBe(0)
@@ -393,7 +405,7 @@ describe('pjctl prune: compare before delete', () => {
       beforeAction: (action, _headers, s) =>
         void (/^dbget$/i.test(action) && s.registrar.sweepExpired()),
     })
-    const r = await run(['prune', '--yes', '--json'], { env: envFor(server) })
+    const r = await run(['prune', '--via', 'delete', '--yes', '--json'], { env: envFor(server) })
     expect(r.code).toBe(0)
     const doc = JSON.parse(r.stdout)
     expect(doc.servers[0].plan).toHaveLength(1)
@@ -426,7 +438,7 @@ describe('pjctl prune: compare before delete', () => {
     const before = snapshot(server)
     const failing = stale[2].key
     server.setFaults({ dbDelFail: [failing] })
-    const r = await run(['prune', '--yes', '--in-flight', '2'], {
+    const r = await run(['prune', '--via', 'delete', '--yes', '--in-flight', '2'], {
       env: { ...envFor(server), ...env },
     })
     expect(r.code).toBe(1)
@@ -454,9 +466,12 @@ describe('pjctl prune: an AMI user that may read but not delete', () => {
   it('stops at the first refused DBDel (exit 1), sends no more, names the privilege it needs', async () => {
     const server = await lockoutSim()
     const before = snapshot(server)
-    const r = await run(['prune', '--keep', '1', '--yes', '--in-flight', '1', '--json'], {
-      env: envFor(server, 'pjro'),
-    })
+    const r = await run(
+      ['prune', '--via', 'delete', '--keep', '1', '--yes', '--in-flight', '1', '--json'],
+      {
+        env: envFor(server, 'pjro'),
+      },
+    )
     expect(r.code).toBe(1)
     const doc = JSON.parse(r.stdout)
     const denied = 'AMI action DBDel was refused: permission denied (needs write=system)'
@@ -481,7 +496,7 @@ describe('pjctl prune: the guard', () => {
     const before = snapshot(server)
     const reason =
       'refusing to delete 2 contacts (more than --max-delete 1); pass --force to allow it'
-    const r = await run(['prune', '--keep', '1', '--yes', '--max-delete', '1'], {
+    const r = await run(['prune', '--via', 'delete', '--keep', '1', '--yes', '--max-delete', '1'], {
       env: { ...envFor(server), ...env },
     })
     expect(r.code).toBe(2)
@@ -493,9 +508,12 @@ describe('pjctl prune: the guard', () => {
     expect(snapshot(server)).toEqual(before)
     expect(existsSync(defaultBackup(env, server))).toBe(false)
 
-    const forced = await run(['prune', '--keep', '1', '--yes', '--max-delete', '1', '--force'], {
-      env: { ...envFor(server), ...env },
-    })
+    const forced = await run(
+      ['prune', '--via', 'delete', '--keep', '1', '--yes', '--max-delete', '1', '--force'],
+      {
+        env: { ...envFor(server), ...env },
+      },
+    )
     expect(forced.code).toBe(0)
     expect(summaryFields(summaryOf(forced.stdout))).toMatchObject({
       mode: 'executed',
@@ -512,7 +530,9 @@ describe('pjctl prune: the guard', () => {
     const keys = [K.fapOld, K.fapNew, K.alice, K.erin]
     const reason =
       "refusing to delete 4 of the server's 6 contacts (more than half); pass --force to allow it"
-    const r = await run(['prune', '--key', keys.join(','), '--yes'], { env: envFor(server) })
+    const r = await run(['prune', '--via', 'delete', '--key', keys.join(','), '--yes'], {
+      env: envFor(server),
+    })
     expect(r.code).toBe(2)
     expect(summaryOf(r.stdout)).toBe(
       `pjctl prune: mode=refused server=${serverName(server)} planned=4 deleted=0 skipped=0 failed=0 reason="${reason}"`,
@@ -521,9 +541,12 @@ describe('pjctl prune: the guard', () => {
     expect(keysOf(server, 'DBDel')).toEqual([])
     expect(snapshot(server)).toEqual(before)
 
-    const forced = await run(['prune', '--key', keys.join(','), '--yes', '--force'], {
-      env: envFor(server),
-    })
+    const forced = await run(
+      ['prune', '--via', 'delete', '--key', keys.join(','), '--yes', '--force'],
+      {
+        env: envFor(server),
+      },
+    )
     expect(forced.code).toBe(0)
     expect(summaryFields(summaryOf(forced.stdout))).toMatchObject({ planned: 4, deleted: 4 })
     expect(snapshot(server)).toEqual(without(before, ...keys))
@@ -536,7 +559,7 @@ describe('pjctl prune: the guard', () => {
     )
     const server = await sim({ seed: { rows, aors: [defineAor('solo', { maxContacts: 3 })] } })
     const before = snapshot(server)
-    const r = await run(['prune', '--yes'], { env: envFor(server) })
+    const r = await run(['prune', '--via', 'delete', '--yes'], { env: envFor(server) })
     expect(r.code).toBe(2)
     expect(summaryOf(r.stdout)).toContain(
       'reason="refusing to delete 2 of the server\'s 3 contacts (more than half); pass --force to allow it"',
@@ -565,7 +588,9 @@ describe('pjctl prune: one prune per server', () => {
     const holder = { pid: live.pid!, host: hostname(), startedAt: '2026-01-02T03:04:05.000Z' }
     const path = writeLock(env, server, holder)
     const content = readFileSync(path, 'utf8')
-    const r = await run(['prune', 'FAP003', '--yes'], { env: { ...envFor(server), ...env } })
+    const r = await run(['prune', '--via', 'delete', 'FAP003', '--yes'], {
+      env: { ...envFor(server), ...env },
+    })
     live.kill()
     expect(r.code).toBe(1)
     expect(r.stdout).toBe('')
@@ -594,9 +619,14 @@ describe('pjctl prune: one prune per server', () => {
         }
       },
     })
-    const first = spawnCli(['prune', 'FAP003', '--yes'], { ...envFor(server), ...env })
+    const first = spawnCli(['prune', '--via', 'delete', 'FAP003', '--yes'], {
+      ...envFor(server),
+      ...env,
+    })
     await first_dbget
-    const second = await run(['prune', 'FAP003', '--yes'], { env: { ...envFor(server), ...env } })
+    const second = await run(['prune', '--via', 'delete', 'FAP003', '--yes'], {
+      env: { ...envFor(server), ...env },
+    })
     expect(second.code).toBe(1)
     expect(second.stdout).toBe('')
     expect(second.stderr).toMatch(
@@ -621,7 +651,9 @@ describe('pjctl prune: one prune per server', () => {
       host: 'other-host.invalid',
       startedAt: '2026-01-02T03:04:05.000Z',
     })
-    const r = await run(['prune', 'FAP003', '--yes'], { env: { ...envFor(server), ...env } })
+    const r = await run(['prune', '--via', 'delete', 'FAP003', '--yes'], {
+      env: { ...envFor(server), ...env },
+    })
     expect(r.code).toBe(1)
     expect(r.stderr).toContain('(pid 1 on other-host.invalid, since 2026-01-02T03:04:05.000Z)')
     expect(server.received).toEqual([])
@@ -639,7 +671,9 @@ describe('pjctl prune: one prune per server', () => {
       host: hostname(),
       startedAt: '2026-01-02T03:04:05.000Z',
     })
-    const r = await run(['prune', 'FAP003', '--yes'], { env: { ...envFor(server), ...env } })
+    const r = await run(['prune', '--via', 'delete', 'FAP003', '--yes'], {
+      env: { ...envFor(server), ...env },
+    })
     expect(r.stderr).toBe(
       `pjctl: warning: taking over a stale prune lock of pid ${pid} (no longer running): ${path}\n`,
     )
@@ -719,7 +753,9 @@ describe('pjctl prune: criteria', () => {
   it('--keep 1 keeps the latest-expiring contact of each AOR', async () => {
     const server = await lockoutSim()
     const before = snapshot(server)
-    const r = await run(['prune', '--keep', '1', '--yes', '--json'], { env: envFor(server) })
+    const r = await run(['prune', '--via', 'delete', '--keep', '1', '--yes', '--json'], {
+      env: envFor(server),
+    })
     expect(r.code).toBe(0)
     const doc = JSON.parse(r.stdout)
     const plan = doc.servers[0].plan as { key: string; action: string; reasons: string[] }[]
@@ -734,7 +770,9 @@ describe('pjctl prune: criteria', () => {
   it('--key deletes exactly that contact (reason --key), whatever the other criteria would say', async () => {
     const server = await lockoutSim()
     const before = snapshot(server)
-    const r = await run(['prune', '--key', K.alice, '--yes', '--json'], { env: envFor(server) })
+    const r = await run(['prune', '--via', 'delete', '--key', K.alice, '--yes', '--json'], {
+      env: envFor(server),
+    })
     expect(r.code).toBe(0)
     const doc = JSON.parse(r.stdout)
     expect(
@@ -748,7 +786,9 @@ describe('pjctl prune: criteria', () => {
     const server = await lockoutSim()
     const before = snapshot(server)
     const missing = 'alice;@00000000000000000000000000000000'
-    const r = await run(['prune', '--key', missing, '--yes'], { env: envFor(server) })
+    const r = await run(['prune', '--via', 'delete', '--key', missing, '--yes'], {
+      env: envFor(server),
+    })
     expect(r.code).toBe(2)
     expect(r.stderr).toBe(`pjctl: --key '${missing}': no such contact on ${serverName(server)}\n`)
     expect(r.stdout).toBe('')
@@ -758,12 +798,16 @@ describe('pjctl prune: criteria', () => {
 
   it('--key that is not a contact key is a usage error (exit 2) before anything connects', async () => {
     const server = await lockoutSim()
-    const r = await run(['prune', '--key', 'alice', '--yes'], { env: envFor(server) })
+    const r = await run(['prune', '--via', 'delete', '--key', 'alice', '--yes'], {
+      env: envFor(server),
+    })
     expect(r.code).toBe(2)
     expect(r.stderr).toContain(
       "pjctl: --key 'alice' is not a contact key (expected <aor>;@<hash>, or at least 6 hex digits of the hash as the KEY column shows)",
     )
-    const short = await run(['prune', '--key', 'alice;@093ef', '--yes'], { env: envFor(server) })
+    const short = await run(['prune', '--via', 'delete', '--key', 'alice;@093ef', '--yes'], {
+      env: envFor(server),
+    })
     expect(short.code).toBe(2)
     expect(short.stderr).toContain(
       "pjctl: --key 'alice;@093ef': give at least 6 hex digits of the hash (the KEY column shows 8)",
@@ -777,9 +821,12 @@ describe('pjctl prune: criteria', () => {
     const hash = K.alice.split(';@')[1]
     const table = await run(['contacts', 'alice'], { env: envFor(server) })
     expect(table.stdout).toContain(hash.slice(0, 8))
-    const r = await run(['prune', '--key', hash.slice(0, 8), '--yes', '--json'], {
-      env: envFor(server),
-    })
+    const r = await run(
+      ['prune', '--via', 'delete', '--key', hash.slice(0, 8), '--yes', '--json'],
+      {
+        env: envFor(server),
+      },
+    )
     expect(r.code).toBe(0)
     expect(
       JSON.parse(r.stdout).servers[0].plan.map((p: { key: string; reasons: string[] }) => [
@@ -790,7 +837,7 @@ describe('pjctl prune: criteria', () => {
     expect(keysOf(server, 'DBDel')).toEqual([K.alice])
     const fap = K.fapOld.split(';@')[1]
     const again = await run(
-      ['prune', '--key', `FAP003;@${fap.slice(0, 6).toUpperCase()}`, '--yes'],
+      ['prune', '--via', 'delete', '--key', `FAP003;@${fap.slice(0, 6).toUpperCase()}`, '--yes'],
       { env: envFor(server) },
     )
     expect(again.code).toBe(0)
@@ -801,7 +848,9 @@ describe('pjctl prune: criteria', () => {
   it("--key AOR;@prefix of another AOR's contact matches nothing: exit 2", async () => {
     const server = await lockoutSim()
     const prefix = K.alice.split(';@')[1].slice(0, 8)
-    const r = await run(['prune', '--key', `erin;@${prefix}`, '--yes'], { env: envFor(server) })
+    const r = await run(['prune', '--via', 'delete', '--key', `erin;@${prefix}`, '--yes'], {
+      env: envFor(server),
+    })
     expect(r.code).toBe(2)
     expect(r.stderr).toBe(
       `pjctl: --key 'erin;@${prefix}': no such contact on ${serverName(server)}\n`,
@@ -819,15 +868,20 @@ describe('pjctl prune: criteria', () => {
       seed: { rows: [a, b], aors: [defineAor('erin', { maxContacts: 2 })] },
     })
     const before = snapshot(server)
-    const r = await run(['prune', '--key', '093eff', '--yes'], { env: envFor(server) })
+    const r = await run(['prune', '--via', 'delete', '--key', '093eff', '--yes'], {
+      env: envFor(server),
+    })
     expect(r.code).toBe(2)
     expect(r.stderr).toBe(
       `pjctl: --key '093eff' is ambiguous: it matches 2 contacts: ${a.key}, ${b.key}\nhint: give more hex digits of the hash (or the whole key)\n`,
     )
     expect(keysOf(server, 'DBDel')).toEqual([])
-    const unique = await run(['prune', '--key', '093effbe', '--yes', '--force'], {
-      env: envFor(server),
-    })
+    const unique = await run(
+      ['prune', '--via', 'delete', '--key', '093effbe', '--yes', '--force'],
+      {
+        env: envFor(server),
+      },
+    )
     expect(unique.code).toBe(0)
     expect(keysOf(server, 'DBDel')).toEqual([b.key])
     expect(Object.keys(snapshot(server))).toEqual(Object.keys(before).filter((k) => k !== b.key))
@@ -838,7 +892,9 @@ describe('pjctl prune: criteria', () => {
     qualifyAor(server, 'alice')
     server.setQualify(K.alice, 'Unreachable')
     const before = snapshot(server)
-    const r = await run(['prune', '--unreachable', '--yes', '--json'], { env: envFor(server) })
+    const r = await run(['prune', '--via', 'delete', '--unreachable', '--yes', '--json'], {
+      env: envFor(server),
+    })
     expect(r.code).toBe(0)
     const doc = JSON.parse(r.stdout)
     expect(
@@ -856,7 +912,7 @@ describe('pjctl prune: criteria', () => {
     qualifyAor(server, 'FAP003')
     server.setQualify(K.fapOld, 'Reachable', 1234)
     const before = snapshot(server)
-    const r = await run(['prune', 'FAP003', '--yes'], { env: envFor(server) })
+    const r = await run(['prune', '--via', 'delete', 'FAP003', '--yes'], { env: envFor(server) })
     expect(r.code).toBe(0)
     expect(r.stdout).toContain(
       `Prune plan for ${serverName(server)} (executed): 0 to delete, 1 kept`,
@@ -875,7 +931,9 @@ describe('pjctl prune: criteria', () => {
     expect(actionLines(server)).toEqual([...READ, 'PJSIPShowEndpoint', 'Logoff'])
     expect(snapshot(server)).toEqual(before)
 
-    const json = await run(['prune', '--key', K.fapOld, '--yes', '--json'], { env: envFor(server) })
+    const json = await run(['prune', '--via', 'delete', '--key', K.fapOld, '--yes', '--json'], {
+      env: envFor(server),
+    })
     const plan = JSON.parse(json.stdout).servers[0].plan
     expect(plan).toMatchObject([
       {
@@ -905,7 +963,7 @@ describe('pjctl prune: backup file', () => {
         reason: 'earlier',
       }) + '\n'
     writeFileSync(file, old)
-    const r = await run(['prune', 'FAP003', '--yes', '--backup', file], {
+    const r = await run(['prune', '--via', 'delete', 'FAP003', '--yes', '--backup', file], {
       env: { ...envFor(server), ...env },
     })
     expect(r.code).toBe(0)
@@ -927,9 +985,12 @@ describe('pjctl prune: backup file', () => {
     const before = snapshot(server)
     const notADir = join(env.HOME, 'plain-file')
     writeFileSync(notADir, '')
-    const r = await run(['prune', 'FAP003', '--yes', '--backup', join(notADir, 'b.jsonl')], {
-      env: { ...envFor(server), ...env },
-    })
+    const r = await run(
+      ['prune', '--via', 'delete', 'FAP003', '--yes', '--backup', join(notADir, 'b.jsonl')],
+      {
+        env: { ...envFor(server), ...env },
+      },
+    )
     expect(r.code).toBe(2)
     expect(r.stdout).toBe('')
     expect(r.stderr).toBe(

@@ -46,14 +46,15 @@ describe('contact=astdb,registrar2 (another family)', () => {
     const env = { ...envFor(server), ...home() }
     const prune = await run(['prune', 'FAP003', '--yes', '--json'], { env })
     expect(prune.code).toBe(0)
-    // compared, backed up and deleted in registrar2/contact (the default family is only read, pipelined with sorcery.conf)
+    // compared, backed up, expired and checked gone in registrar2/contact (the default family is only read, pipelined with sorcery.conf)
     expect(
       server.received
         .filter((a) => /^(DBGet|DBDel|DBPut)$/.test(a.action))
         .map((a) => [a.action, a.headers.find(([n]) => n === 'Family')?.[1]]),
     ).toEqual([
       ['DBGet', 'registrar2/contact'],
-      ['DBDel', 'registrar2/contact'],
+      ['DBPut', 'registrar2/contact'],
+      ['DBGet', 'registrar2/contact'],
     ])
     expect(thirdRegister(server).code).toBe(200)
   })

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import {
   contactMapping,
+  contactFromRealtimeRow,
   escapeRealtimeId,
   realtimeFamily,
   unescapeRealtimeId,
@@ -95,5 +96,51 @@ describe('realtime ids', () => {
     expect(unescapeRealtimeId('FAP003^3B@abc')).toBe('FAP003;@abc')
     expect(unescapeRealtimeId(escapeRealtimeId('a^b;@c'))).toBe('a^b;@c')
     expect(unescapeRealtimeId('x^3b')).toBe('x;')
+  })
+})
+
+describe('contactFromRealtimeRow (a ps_contacts row as res_config_pgsql hands it to sorcery)', () => {
+  const columns = ['id', 'uri', 'expiration_time', 'user_agent', 'endpoint', 'via_addr', 'path']
+  it('decodes the id and the values, skips NULL and empty ones; the value keeps the stored text', () => {
+    const hash = 'fc939de34161e0628827ecfe0a9344e3'
+    const c = contactFromRealtimeRow(columns, [
+      `FAP003^3B@${hash}`,
+      'sip:FAP003@192.0.2.16:5060^3Bob',
+      '1796460296',
+      'Grandstream',
+      'FAP003',
+      null,
+      '',
+    ])
+    if (typeof c === 'string') throw new Error(c)
+    expect([c.key, c.aor, c.hash, c.uri, c.expirationTime, c.viaAddr]).toEqual([
+      `FAP003;@${hash}`,
+      'FAP003',
+      hash,
+      'sip:FAP003@192.0.2.16:5060;ob',
+      1796460296,
+      '',
+    ])
+    expect(Object.keys(c.fields)).toEqual([
+      'id',
+      'uri',
+      'expiration_time',
+      'user_agent',
+      'endpoint',
+    ])
+    expect(JSON.parse(c.value)).toEqual({
+      id: `FAP003^3B@${hash}`,
+      uri: 'sip:FAP003@192.0.2.16:5060^3Bob',
+      expiration_time: '1796460296',
+      user_agent: 'Grandstream',
+      endpoint: 'FAP003',
+      path: '',
+    })
+  })
+  it('an id that is no contact key is a problem, not a contact', () => {
+    expect(contactFromRealtimeRow(columns, ['garbage', null, null, null, null, null, null])).toBe(
+      'key has no `;@` (not a dynamic contact key <aor>;@<hash>)',
+    )
+    expect(contactFromRealtimeRow(['uri'], ['sip:x'])).toBe('row without an id')
   })
 })

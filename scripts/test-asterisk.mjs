@@ -1,0 +1,91 @@
+// npm run test:asterisk: the suite in test/asterisk/ against every lab that is up.
+//
+// A lab is a LAB_PREFIX directory (~/.pjctl-lab, ~/.pjctl-lab-rt, ~/.pjctl-lab-23.4.1, …) whose
+// Asterisk runs (run/lab.pid alive); its ports come from its live etc/ (manager.conf `port`,
+// pjsip.conf `bind`), and its kind from its sorcery.conf: `realtime` labs (contacts in SQL) run
+// test/asterisk/realtime*.test.ts, astdb labs the rest. Each lab's run holds that lab's lock
+// (/tmp/pjctl-lab.lock for ~/.pjctl-lab, /tmp/pjctl-lab-<suffix>.lock for ~/.pjctl-lab-<suffix>).
+// With LAB_AMI_PORT set, only that one lab (as before), its kind from LAB_KIND (default astdb).
+// No lab up: exit 1, saying how to start one. Exit 0 only when every lab's run passed.
+import { spawnSync } from 'node:child_process'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { homedir } from 'node:os'
+import { basename, join } from 'node:path'
+
+const home = homedir()
+const extra = process.argv.slice(2)
+
+function alive(prefix) {
+  try {
+    const pid = Number(readFileSync(join(prefix, 'run/lab.pid'), 'utf8').trim())
+    return pid > 0 && existsSync(`/proc/${pid}`)
+  } catch {
+    return false
+  }
+}
+
+function read(file) {
+  try {
+    return readFileSync(file, 'utf8')
+  } catch {
+    return ''
+  }
+}
+
+function labAt(prefix) {
+  const etc = join(prefix, 'etc')
+  const ami = /^\s*port\s*=\s*(\d+)/m.exec(read(join(etc, 'manager.conf')))?.[1]
+  const sip = /^\s*bind\s*=\s*[^:\s]*:(\d+)/m.exec(read(join(etc, 'pjsip.conf')))?.[1]
+  if (!ami || !sip) return null
+  const suffix = basename(prefix).replace(/^\.pjctl-lab-?/, '')
+  const kind = /^\s*contact\s*=\s*realtime/m.test(read(join(etc, 'sorcery.conf')))
+    ? 'realtime'
+    : 'astdb'
+  return {
+    name: `${basename(prefix)} (AMI ${ami}, ${kind})`,
+    env: {
+      LAB_PREFIX: prefix,
+      LAB_AMI_PORT: ami,
+      LAB_SIP_PORT: sip,
+      LAB_KIND: kind,
+      LAB_LOCK: suffix ? `/tmp/pjctl-lab-${suffix}.lock` : '/tmp/pjctl-lab.lock',
+    },
+  }
+}
+
+let labs
+if (process.env.LAB_AMI_PORT) {
+  labs = [
+    {
+      name: `AMI ${process.env.LAB_AMI_PORT}`,
+      env: { LAB_KIND: process.env.LAB_KIND ?? 'astdb' },
+    },
+  ]
+} else {
+  labs = readdirSync(home)
+    .filter((name) => /^\.pjctl-lab(-[\w.]+)?$/.test(name))
+    .sort()
+    .map((name) => join(home, name))
+    .filter(alive)
+    .map(labAt)
+    .filter(Boolean)
+}
+if (!labs.length) {
+  console.error(
+    'npm run test:asterisk: no lab is up (no ~/.pjctl-lab*/run/lab.pid of a running Asterisk). Start one: lab/start.sh, or lab/realtime.sh (lab/README.md)',
+  )
+  process.exit(1)
+}
+
+const results = []
+for (const lab of labs) {
+  console.error(`\ntest:asterisk: ${lab.name}`)
+  const r = spawnSync('npx', ['vitest', 'run', '--config', 'vitest.asterisk.config.ts', ...extra], {
+    stdio: 'inherit',
+    env: { ...process.env, ...lab.env },
+  })
+  results.push([lab.name, r.status ?? 1])
+}
+console.error('\ntest:asterisk: per lab')
+for (const [name, code] of results) console.error(`  ${code === 0 ? 'pass' : 'FAIL'}  ${name}`)
+process.exit(results.every(([, code]) => code === 0) ? 0 : 1)

@@ -1,0 +1,235 @@
+// Contacts in a PostgreSQL realtime table (sorcery.conf contact=realtime,<family>; extconfig.conf
+// <family> => pgsql,...): the only code that talks to PostgreSQL (node-postgres, loaded only when a
+// server keeps its contacts there). Every value is read and compared as text, as res_config_pgsql does.
+//
+// - read: one SELECT of the columns needed (every column for prune and --raw), rows as arrays of text.
+// - compare-and-set: one statement per contact, `WHERE id = $1 AND <every column IS NOT DISTINCT FROM
+//   the text read>`: a row that changed since the plan (the phone registered again) is left alone.
+// - insert (restore): ON CONFLICT DO NOTHING, never over an existing row.
+
+import type { Client, ClientConfig } from 'pg'
+import { contactFromRealtimeRow, escapeRealtimeId, realtimeColumns } from '../core/sorcery.js'
+import type { Contact, ParseProblem } from '../core/types.js'
+import { ContactStoreError } from '../errors.js'
+
+/** Where the table is and as whom; `password` is never printed (`described` has none). */
+export interface PgTarget {
+  host: string
+  port: number
+  database: string
+  user: string
+  password?: string
+  /** `asterisk@127.0.0.1:5432/asterisk`, for messages. */
+  described: string
+}
+
+export type RowOutcome = 'done' | 'changed' | 'vanished'
+
+/** Every value as PostgreSQL's text, as res_config_pgsql reads it (no number or date parsing). */
+const AS_TEXT = { getTypeParser: () => (value: string) => value }
+
+export class PgContacts {
+  /** The table's columns in table order, known after a read of every column. */
+  private columns: string[] | null = null
+
+  private constructor(
+    private readonly client: Client,
+    readonly table: string,
+    private readonly quotedTable: string,
+    readonly target: PgTarget,
+  ) {}
+
+  static async open(target: PgTarget, table: string, timeoutSeconds: number): Promise<PgContacts> {
+    const { default: pg } = await import('pg')
+    const config: ClientConfig = {
+      host: target.host,
+      port: target.port,
+      database: target.database,
+      user: target.user,
+      connectionTimeoutMillis: Math.ceil(timeoutSeconds * 1000),
+      query_timeout: Math.ceil(timeoutSeconds * 1000),
+      application_name: 'pjctl',
+      types: AS_TEXT,
+    }
+    if (target.password !== undefined) config.password = target.password
+    const client = new pg.Client(config)
+    client.on('error', () => undefined)
+    try {
+      await client.connect()
+    } catch (error) {
+      await client.end().catch(() => undefined)
+      throw new ContactStoreError(
+        `cannot connect to PostgreSQL ${target.described} for the contacts (table ${table}): ${(error as Error).message}`,
+        'pjctl found these settings in res_pgsql.conf (GetConfig); --contacts-db URL (or PJCTL_CONTACTS_DB, or contactsDb in the config file) overrides them',
+      )
+    }
+    const quoted = table
+      .split('.')
+      .map((part) => client.escapeIdentifier(part))
+      .join('.')
+    return new PgContacts(client, table, quoted, target)
+  }
+
+  async close(): Promise<void> {
+    await this.client.end().catch(() => undefined)
+  }
+
+  private fail(what: string, error: unknown): ContactStoreError {
+    return new ContactStoreError(
+      `PostgreSQL ${this.target.described}: ${what} ${this.table}: ${(error as Error).message}`,
+    )
+  }
+
+  /**
+   * Every row as a contact (or a problem). `all`: every column (the stored value is whole, for compare
+   * and backups); otherwise only the columns pjctl judges by.
+   */
+  async read(
+    all: boolean,
+    columns: readonly string[],
+  ): Promise<{ contacts: Contact[]; problems: ParseProblem[]; rows: number }> {
+    const list = all ? '*' : columns.map((c) => this.client.escapeIdentifier(c)).join(', ')
+    let result
+    try {
+      result = await this.client.query({
+        text: `SELECT ${list} FROM ${this.quotedTable}`,
+        rowMode: 'array',
+      })
+    } catch (error) {
+      throw this.fail('cannot read table', error)
+    }
+    const names = result.fields.map((f) => f.name)
+    if (all) this.columns = names
+    const contacts: Contact[] = []
+    const problems: ParseProblem[] = []
+    const rows = result.rows as (string | null)[][]
+    for (let i = 0; i < rows.length; i++) {
+      const contact = contactFromRealtimeRow(names, rows[i])
+      if (typeof contact === 'string')
+        problems.push({
+          line: i + 1,
+          reason: contact,
+          text: JSON.stringify(rows[i]).slice(0, 160),
+        })
+      else contacts.push(contact)
+    }
+    return { contacts, problems, rows: rows.length }
+  }
+
+  /** The table's columns (read once). */
+  private async tableColumns(): Promise<string[]> {
+    if (this.columns) return this.columns
+    try {
+      const result = await this.client.query({
+        text: `SELECT * FROM ${this.quotedTable} LIMIT 0`,
+        rowMode: 'array',
+      })
+      this.columns = result.fields.map((f) => f.name)
+      return this.columns
+    } catch (error) {
+      throw this.fail('cannot read table', error)
+    }
+  }
+
+  /** `"col"::text IS NOT DISTINCT FROM $n` for every column, the values from `value` (NULL where absent). */
+  private async sameAs(
+    value: string,
+    first: number,
+  ): Promise<{ where: string; params: (string | null)[] } | null> {
+    const stored = realtimeColumns(value)
+    if (!stored) return null
+    const columns = await this.tableColumns()
+    if (Object.keys(stored).some((name) => !columns.includes(name))) return null
+    const params = columns.map((c) => stored[c] ?? null)
+    const where = columns
+      .map((c, i) => `${this.client.escapeIdentifier(c)}::text IS NOT DISTINCT FROM $${first + i}`)
+      .join(' AND ')
+    return { where, params }
+  }
+
+  /** The row of this contact now, as `read(true)` would give its value; null when there is none. */
+  async current(key: string): Promise<string | null> {
+    try {
+      const result = await this.client.query({
+        text: `SELECT * FROM ${this.quotedTable} WHERE id = $1`,
+        values: [escapeRealtimeId(key)],
+        rowMode: 'array',
+      })
+      if (!result.rows.length) return null
+      const contact = contactFromRealtimeRow(
+        result.fields.map((f) => f.name),
+        result.rows[0] as (string | null)[],
+      )
+      return typeof contact === 'string' ? null : contact.value
+    } catch (error) {
+      throw this.fail('cannot read', error)
+    }
+  }
+
+  /** Sets expiration_time where the row is still exactly `value`; says what happened. */
+  async expire(key: string, value: string, expirationTime = '1'): Promise<RowOutcome> {
+    const same = await this.sameAs(value, 2)
+    if (!same) return 'changed'
+    try {
+      const result = await this.client.query(
+        `UPDATE ${this.quotedTable} SET expiration_time = $1 WHERE ${same.where}`,
+        [expirationTime, ...same.params],
+      )
+      return result.rowCount ? 'done' : await this.whyNot(key)
+    } catch (error) {
+      throw this.fail('cannot update', error)
+    }
+  }
+
+  /** Deletes the row where it is still exactly `value`. */
+  async remove(key: string, value: string): Promise<RowOutcome> {
+    const same = await this.sameAs(value, 1)
+    if (!same) return 'changed'
+    try {
+      const result = await this.client.query(
+        `DELETE FROM ${this.quotedTable} WHERE ${same.where}`,
+        same.params,
+      )
+      return result.rowCount ? 'done' : await this.whyNot(key)
+    } catch (error) {
+      throw this.fail('cannot delete from', error)
+    }
+  }
+
+  private async whyNot(key: string): Promise<RowOutcome> {
+    return (await this.current(key)) === null ? 'vanished' : 'changed'
+  }
+
+  /** Which of these contacts still have a row. */
+  async existing(keys: readonly string[]): Promise<Set<string>> {
+    if (!keys.length) return new Set()
+    try {
+      const result = await this.client.query({
+        text: `SELECT id FROM ${this.quotedTable} WHERE id = ANY($1::text[])`,
+        values: [keys.map(escapeRealtimeId)],
+        rowMode: 'array',
+      })
+      const found = new Set((result.rows as string[][]).map((r) => r[0]))
+      return new Set(keys.filter((k) => found.has(escapeRealtimeId(k))))
+    } catch (error) {
+      throw this.fail('cannot read', error)
+    }
+  }
+
+  /** Inserts the stored row; false (nothing written) when a row with that id (or any unique key) exists. */
+  async insert(value: string): Promise<boolean> {
+    const stored = realtimeColumns(value)
+    if (!stored) throw new ContactStoreError(`not a ${this.table} row: ${value.slice(0, 80)}`)
+    const columns = Object.keys(stored)
+    try {
+      const result = await this.client.query(
+        `INSERT INTO ${this.quotedTable} (${columns.map((c) => this.client.escapeIdentifier(c)).join(', ')}) ` +
+          `VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')}) ON CONFLICT DO NOTHING`,
+        columns.map((c) => stored[c]),
+      )
+      return result.rowCount === 1
+    } catch (error) {
+      throw this.fail('cannot insert into', error)
+    }
+  }
+}

@@ -1,0 +1,97 @@
+// Against the realtime lab (lab/realtime.sh: sorcery.conf contact=realtime,ps_contacts on PostgreSQL):
+// pjctl finds the table through sorcery.conf, extconfig.conf and res_pgsql.conf (GetConfig), reads the
+// FAP003 lockout from it, prunes through Asterisk (UPDATE expiration_time, then PJSIPShowEndpoint), and a
+// backup round-trips through restore (an INSERT that never overwrites).
+// The database: LAB_PG_URL (default postgresql://asterisk:asterisk@127.0.0.1:5432/asterisk, realtime.sh's).
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import pg from 'pg'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { pjctl, register } from './lab.js'
+
+const URL = process.env.LAB_PG_URL ?? 'postgresql://asterisk:asterisk@127.0.0.1:5432/asterisk'
+const PORTS = [45101, 45102, 45103]
+
+async function query(text: string, values: unknown[] = []): Promise<pg.QueryResult> {
+  const client = new pg.Client({ connectionString: URL })
+  await client.connect()
+  try {
+    return await client.query(text, values)
+  } finally {
+    await client.end()
+  }
+}
+
+const fapRows = async () =>
+  (await query("SELECT * FROM ps_contacts WHERE id LIKE 'FAP003^3B@%' ORDER BY id")).rows
+
+describe('contact=realtime,ps_contacts on PostgreSQL', () => {
+  let saved: Record<string, unknown>[] = []
+  const dir = mkdtempSync(join(tmpdir(), 'pjctl-rt-'))
+  const env = { XDG_STATE_HOME: dir }
+
+  beforeAll(async () => {
+    saved = await fapRows()
+    await query("DELETE FROM ps_contacts WHERE id LIKE 'FAP003^3B@%'")
+  })
+
+  afterAll(async () => {
+    await query("DELETE FROM ps_contacts WHERE id LIKE 'FAP003^3B@%'")
+    for (const row of saved) {
+      const cols = Object.keys(row)
+      await query(
+        `INSERT INTO ps_contacts (${cols.join(', ')}) VALUES (${cols.map((_, i) => `$${i + 1}`).join(', ')})`,
+        cols.map((c) => row[c]),
+      )
+    }
+  })
+
+  it('the lockout: check exits 2 naming FAP003, contacts FAP003 shows 2 (ids unescaped), prune lets the third REGISTER through, restore puts the row back', async () => {
+    expect((await register('FAP003', 'FAP003-pass', PORTS[0])).code).toBe(0)
+    expect((await register('FAP003', 'FAP003-pass', PORTS[1])).code).toBe(0)
+    expect((await register('FAP003', 'FAP003-pass', PORTS[2])).code).toBe(3)
+    const rows = await fapRows()
+    expect(rows).toHaveLength(2)
+
+    const check = await pjctl(['check', 'FAP003'], env)
+    expect(check.code).toBe(2)
+    expect(check.stdout).toMatch(/^PJCTL CRITICAL - .*FAP003 \(2\/2/)
+
+    const contacts = await pjctl(['contacts', 'FAP003', '--json'], env)
+    expect([contacts.code, contacts.stderr]).toEqual([0, ''])
+    const doc = JSON.parse(contacts.stdout)
+    expect(doc.source).toBe('pgsql')
+    expect(doc.aors[0].contacts.map((c: { key: string }) => c.key).sort()).toEqual(
+      rows.map((r) => String(r.id).replace('^3B', ';')).sort(),
+    )
+
+    const doctor = await pjctl(['doctor', 'FAP003', '--json'], env)
+    expect(JSON.parse(doctor.stdout).contactsAt).toMatch(/^pgsql table ps_contacts \(realtime\)/)
+
+    const backup = join(dir, 'backup.jsonl')
+    const prune = await pjctl(['prune', 'FAP003', '--yes', '--json', '--backup', backup], env)
+    expect(prune.code).toBe(0)
+    const outcomes = JSON.parse(prune.stdout).servers[0].outcomes
+    expect(outcomes).toHaveLength(1)
+    expect(outcomes[0]).toMatchObject({
+      outcome: 'deleted',
+      detail: 'removed by Asterisk (expired, then retrieved)',
+    })
+    const pruned = rows.find((r) => String(r.id) === outcomes[0].key.replace(';', '^3B'))!
+    expect(await fapRows()).toHaveLength(1)
+    expect((await register('FAP003', 'FAP003-pass', PORTS[2])).code).toBe(0)
+
+    // restore: the row back, every column as it was; a second restore never overwrites
+    const restored = await pjctl(['restore', backup], env)
+    expect([restored.code, restored.stdout.split('\n')[0]]).toEqual([
+      0,
+      `restored ${outcomes[0].key}`,
+    ])
+    const back = (await fapRows()).find((r) => r.id === pruned.id)
+    expect(back).toEqual(pruned)
+    const again = await pjctl(['restore', backup], env)
+    expect(again.code).toBe(0)
+    expect(again.stdout).toMatch(/^skipped /)
+  })
+})
