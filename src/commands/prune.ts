@@ -808,11 +808,22 @@ async function collectThroughAsterisk(
     ),
   ]
   const { session } = planned
+  // Each answer lists the endpoint's AORs (AorDetail) and, after Asterisk deleted the expired ones, the
+  // contacts left (ContactStatusDetail ID = the key): a key of a listed AOR that is not among them is gone.
+  const retrieved = new Set<string>()
+  const left = new Set<string>()
   await Promise.all(
     endpoints.map((endpoint) =>
-      session.list('PJSIPShowEndpoint', { Endpoint: endpoint }).catch((error: Error) => {
-        deps.log.debug(`PJSIPShowEndpoint ${endpoint}: ${error.message}`)
-      }),
+      session.list('PJSIPShowEndpoint', { Endpoint: endpoint }).then(
+        (answer) => {
+          for (const item of answer.items) {
+            const event = item.get('Event')
+            if (event === 'AorDetail') retrieved.add(item.get('ObjectName') ?? '')
+            else if (event === 'ContactStatusDetail') left.add(item.get('ID') ?? '')
+          }
+        },
+        (error: Error) => deps.log.debug(`PJSIPShowEndpoint ${endpoint}: ${error.message}`),
+      ),
     ),
   )
   const table =
@@ -842,9 +853,18 @@ async function collectThroughAsterisk(
             return (await session.dbDel(planned.family, key)) ? 'done' : 'vanished'
           },
         }
-    const keys = expired.map((o) => o.key)
-    const gone = await store.gone(keys)
     const verdicts = new Map<string, Outcome>()
+    for (const o of expired) {
+      const item = items.get(o.key)!
+      if (retrieved.has(item.aor) && !left.has(o.key))
+        verdicts.set(
+          o.key,
+          outcome(item, 'deleted', 'removed by Asterisk (expired, then retrieved)'),
+        )
+    }
+    // the others (no endpoint listed their AOR): looked up again, and deleted directly if still expired
+    const keys = expired.map((o) => o.key).filter((key) => !verdicts.has(key))
+    const gone = await store.gone(keys)
     for (let i = 0; i < keys.length; i++) {
       const item = items.get(keys[i])!
       if (gone[i]) {

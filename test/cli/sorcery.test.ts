@@ -54,7 +54,6 @@ describe('contact=astdb,registrar2 (another family)', () => {
     ).toEqual([
       ['DBGet', 'registrar2/contact'],
       ['DBPut', 'registrar2/contact'],
-      ['DBGet', 'registrar2/contact'],
     ])
     expect(thirdRegister(server).code).toBe(200)
   })

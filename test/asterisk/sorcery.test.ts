@@ -1,0 +1,88 @@
+// sorcery.conf's contact mapping on a real Asterisk: this file starts its own Asterisk (the lab's binary,
+// AST_PREFIX, under LAB_PREFIX ~/.pjctl-lab-sorcery, SIP 5460, AMI 5438) with a sorcery.conf of its
+// own, checks pjctl against it, and stops it.
+// - contact=astdb,registrar2: check exits 2 naming FAP003, contacts FAP003 shows 2, prune lets the
+//   third REGISTER through.
+// - contact=memory: exit 3 naming sorcery.conf, never OK.
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { homedir, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { LAB, pjctl, register, spawnText } from './lab.js'
+
+const OWN = {
+  prefix: process.env.LAB_SORCERY_PREFIX ?? join(homedir(), '.pjctl-lab-sorcery'),
+  sipPort: 5460,
+  port: 5438,
+}
+const AST_PREFIX = process.env.AST_PREFIX ?? join(LAB.prefix, 'asterisk')
+const saved = { prefix: LAB.prefix, sipPort: LAB.sipPort, port: LAB.port }
+
+async function startWith(sorcery: string): Promise<void> {
+  const extra = mkdtempSync(join(tmpdir(), 'pjctl-sorcery-etc-'))
+  writeFileSync(join(extra, 'sorcery.conf'), `[res_pjsip]\n${sorcery}\n`)
+  const r = await spawnText(
+    'bash',
+    [join(LAB.dir, 'start.sh')],
+    {
+      AST_PREFIX,
+      LAB_PREFIX: OWN.prefix,
+      LAB_SIP_PORT: String(OWN.sipPort),
+      LAB_AMI_PORT: String(OWN.port),
+      LAB_EXTRA_ETC: extra,
+      LAB_CLEAN_DB: '1',
+    },
+    120_000,
+  )
+  if (r.code !== 0) throw new Error(`start.sh: exit ${r.code}: ${r.stderr}`)
+}
+
+async function stop(): Promise<void> {
+  await spawnText(
+    'bash',
+    [join(LAB.dir, 'stop.sh')],
+    { AST_PREFIX, LAB_PREFIX: OWN.prefix },
+    60_000,
+  )
+}
+
+describe('sorcery.conf contact mapping on a real Asterisk', () => {
+  beforeAll(() => Object.assign(LAB, OWN))
+  afterAll(async () => {
+    await stop()
+    Object.assign(LAB, saved)
+  })
+
+  it('contact=astdb,registrar2: check exits 2 naming FAP003, contacts FAP003 shows 2, prune FAP003 --yes lets the third REGISTER through', async () => {
+    await startWith('contact=astdb,registrar2')
+    expect((await register('FAP003', 'FAP003-pass', 45201)).code).toBe(0)
+    expect((await register('FAP003', 'FAP003-pass', 45202)).code).toBe(0)
+    expect((await register('FAP003', 'FAP003-pass', 45203)).code).toBe(3)
+
+    const check = await pjctl(['check', 'FAP003'])
+    expect(check.code).toBe(2)
+    expect(check.stdout).toMatch(/^PJCTL CRITICAL - .*FAP003 \(2\/2/)
+    const contacts = await pjctl(['contacts', 'FAP003', '--json'])
+    expect(contacts.code).toBe(0)
+    expect(JSON.parse(contacts.stdout).aors[0].contacts).toHaveLength(2)
+
+    const env = { XDG_STATE_HOME: mkdtempSync(join(tmpdir(), 'pjctl-sorcery-')) }
+    const prune = await pjctl(['prune', 'FAP003', '--yes'], env)
+    expect(prune.code).toBe(0)
+    expect((await register('FAP003', 'FAP003-pass', 45203)).code).toBe(0)
+  })
+
+  it('contact=memory: exit 3 naming sorcery.conf and the mapping, never OK', async () => {
+    await startWith('contact=memory')
+    expect((await register('FAP003', 'FAP003-pass', 45211)).code).toBe(0)
+    expect((await register('FAP003', 'FAP003-pass', 45212)).code).toBe(0)
+    for (const args of [['check'], ['contacts', 'FAP003'], ['prune', '--yes']]) {
+      const r = await pjctl(args)
+      expect(r.code).toBe(3)
+      expect(r.stderr.split('\n')[0]).toBe(
+        "pjctl: sorcery.conf [res_pjsip] contact=memory: contacts live only in Asterisk's memory; pjctl cannot read these contacts",
+      )
+      expect(r.stdout).not.toMatch(/OK/)
+    }
+  })
+})
