@@ -1,5 +1,5 @@
 // sorcery.conf's contact mapping on a real Asterisk: this file starts its own Asterisk (the lab's binary,
-// AST_PREFIX, under LAB_PREFIX ~/.pjctl-lab-sorcery, SIP 5460, AMI 5438) with a sorcery.conf of its
+// AST_PREFIX, under LAB_PREFIX ~/.pjctl-lab-sorcery, SIP 5760, AMI 5738 (LAB_SORCERY_SIP_PORT, LAB_SORCERY_AMI_PORT)) with a sorcery.conf of its
 // own, checks pjctl against it, and stops it.
 // - contact=astdb,registrar2: check exits 2 naming FAP003, contacts FAP003 shows 2, prune lets the
 //   third REGISTER through.
@@ -12,8 +12,8 @@ import { LAB, pjctl, register, spawnText } from './lab.js'
 
 const OWN = {
   prefix: process.env.LAB_SORCERY_PREFIX ?? join(homedir(), '.pjctl-lab-sorcery'),
-  sipPort: 5460,
-  port: 5438,
+  sipPort: Number(process.env.LAB_SORCERY_SIP_PORT ?? 5760),
+  port: Number(process.env.LAB_SORCERY_AMI_PORT ?? 5738),
 }
 const AST_PREFIX = process.env.AST_PREFIX ?? join(LAB.prefix, 'asterisk')
 const saved = { prefix: LAB.prefix, sipPort: LAB.sipPort, port: LAB.port }

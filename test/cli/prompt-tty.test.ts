@@ -16,7 +16,7 @@ const now = (): number => Math.floor(Date.now() / 1000)
 
 async function answer(keys: string) {
   const server = await sim({ seed: lockoutSeed({ now: now() }) })
-  const run = onTerminal(['prune', 'FAP003'], envFor(server))
+  const run = onTerminal(['prune', '--via', 'delete', 'FAP003'], envFor(server))
   await run.waitFor('? [y/N] ')
   run.type(keys)
   const { code, screen } = await run.done
@@ -80,7 +80,7 @@ describe.skipIf(!hasScript)('prune at the prompt, on a real terminal', () => {
     writeFileSync(join(config, 'pjctl', 'config.json'), JSON.stringify({ servers }), {
       mode: 0o600,
     })
-    const run = onTerminal(['prune', '--all'], { XDG_CONFIG_HOME: config })
+    const run = onTerminal(['prune', '--via', 'delete', '--all'], { XDG_CONFIG_HOME: config })
     await run.waitFor('? [y/N] ')
     run.type('y\r')
     const { code, screen } = await run.done
