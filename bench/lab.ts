@@ -99,7 +99,7 @@ export function register(
   password: string,
   localPort: number,
   expires = 3600,
-  opts: { ua?: string; params?: string } = {},
+  opts: { ua?: string; params?: string; callId?: string } = {},
 ): Promise<Spawned> {
   const args = [
     join(LAB.dir, 'register.sh'),
@@ -109,7 +109,12 @@ export function register(
     String(expires),
     ...(opts.params ? [opts.params] : []),
   ]
-  return spawnText('bash', args, { UA: opts.ua, LAB_SIP_PORT: String(LAB.sipPort) }, 30_000)
+  return spawnText(
+    'bash',
+    args,
+    { UA: opts.ua, CALL_ID: opts.callId, LAB_SIP_PORT: String(LAB.sipPort) },
+    30_000,
+  )
 }
 
 /** `asterisk -rx COMMAND` against the lab (cli.sh); resolves with its stdout, rejects on a non-zero exit. */
