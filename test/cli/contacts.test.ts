@@ -127,7 +127,7 @@ describe('pjctl contacts: sources', () => {
     expect(r.code).toBe(0)
     expect(r.stderr).toBe(
       "pjctl: warning: cannot read sorcery.conf to learn where contacts live (AMI action GetConfig was refused: permission denied (needs write=system or config)); read astdb registrar/contact (res_pjsip's default), which holds contacts\n" +
-        'pjctl: warning: cannot read max_contacts over AMI (AMI actions GetConfig and PJSIPShowAors were refused: permission denied (needs write=config or system)); ' +
+        `pjctl: warning: 127.0.0.1:${server.port}: cannot read max_contacts over AMI (AMI actions GetConfig and PJSIPShowAors were refused: permission denied (needs write=config or system)); ` +
         "give [cli] write=config (GetConfig) or write=system in manager.conf, then 'manager reload'\n",
     )
     const doc = json(r)

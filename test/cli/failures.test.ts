@@ -426,7 +426,7 @@ describe.concurrent('credentials and privileges', () => {
     expect(r.code).toBe(0)
     expect(r.stderr).toBe(
       "pjctl: warning: cannot read sorcery.conf to learn where contacts live (AMI action GetConfig was refused: permission denied (needs write=system or config)); read astdb registrar/contact (res_pjsip's default), which holds contacts\n" +
-        'pjctl: warning: cannot read max_contacts over AMI (AMI actions GetConfig and PJSIPShowAors were refused: permission denied (needs write=config or system)); ' +
+        `pjctl: warning: 127.0.0.1:${server.port}: cannot read max_contacts over AMI (AMI actions GetConfig and PJSIPShowAors were refused: permission denied (needs write=config or system)); ` +
         "give [ro] write=config (GetConfig) or write=system in manager.conf, then 'manager reload'\n",
     )
     const doc = JSON.parse(r.stdout)
@@ -507,7 +507,7 @@ describe.concurrent('header injection is refused before any byte is sent', () =>
     expect(r.code).toBe(2)
     expect(r.stdout).toBe('')
     expect(r.stderr).toBe(
-      'pjctl: AOR or endpoint name "FAP003\\r\\nAction: DBDelTree" contains a control character (\\r) at position 7: no AOR or endpoint name can\n',
+      'pjctl: AOR or endpoint name "FAP003\\r\\nAction: DBDelTree" contains a control character (\\r) at position 7: no AOR or endpoint name can hold one\n',
     )
     expectNoSecret(r, SECRET)
     expect(server.received).toEqual([])
