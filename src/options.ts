@@ -241,6 +241,11 @@ export const OPTIONS = {
   },
 
   // --- output ---
+  node: {
+    flag: '--node <names>',
+    parse: list,
+    help: "Only the contacts registered through these cluster nodes (their systemname, the contact's reg_server; '-' for none), comma-separated. AORs are still judged on all their contacts.",
+  },
   problems: {
     flag: '--problems',
     help: 'Only AORs that check would not call OK, or that hold stale (superseded, expired or twin) contacts.',
@@ -528,6 +533,7 @@ export const GROUP_OF: Record<OptionKey, OptionGroup> = {
   perIpLimit: 'thresholds',
   per: 'thresholds',
   problems: 'selection',
+  node: 'selection',
   verbose: 'output',
   textfile: 'output',
   format: 'output',

@@ -2,7 +2,7 @@
 
 import { adviceFor } from '../core/advice.js'
 import { atOrAboveLimit, sourcesOf } from '../core/sources.js'
-import { isProblem } from '../core/select.js'
+import { isProblem, selectNodes } from '../core/select.js'
 import type { ServerReport } from '../core/types.js'
 import { READ_OPTIONS, checkNames, isFleet, perIpLimitFrom, readFleet, shownOnly } from './read.js'
 import type { CommandSpec } from './types.js'
@@ -16,18 +16,23 @@ export const contacts: CommandSpec<ContactsData> = {
   examples: [
     'pjctl contacts FAP003',
     'pjctl contacts --problems',
-    'pjctl contacts --server pbx1 --json',
+    'pjctl contacts --all --node pbxB --json',
   ],
-  options: [...READ_OPTIONS, 'warn', 'crit', 'raw', 'perIpLimit', 'per', 'problems'],
+  options: [...READ_OPTIONS, 'warn', 'crit', 'raw', 'perIpLimit', 'per', 'problems', 'node'],
   formats: ['table', 'json'],
   async run({ args, settings, deps }) {
     const limit = perIpLimitFrom(settings)
     const names = checkNames(args)
     const read = await readFleet(names, settings, deps, shownOnly(settings))
     // --problems: only the AORs that need a look (every format: the table, the rows, the JSON)
-    const servers = settings.problems
+    const problems = settings.problems
       ? read.map((s) => ('message' in s ? s : { ...s, aors: s.aors.filter(isProblem) }))
       : read
+    // --node: the contacts registered through those cluster nodes (reg_server)
+    const nodes = settings.node
+    const servers = nodes
+      ? problems.map((s) => ('message' in s ? s : { ...s, aors: selectNodes(s.aors, nodes) }))
+      : problems
     const reachable = servers.filter((s): s is ServerReport => !('message' in s))
     const advice = reachable.flatMap((report) =>
       report.aors.flatMap((aor) => {

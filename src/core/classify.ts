@@ -208,6 +208,7 @@ function classified(c: Contact, v: Verdict): ClassifiedContact {
     viaPort: c.viaPort,
     userAgent: c.userAgent,
     endpoint: c.endpoint,
+    regServer: c.regServer,
     expirationTime: c.expirationTime,
     fields: c.fields,
     value: c.value,

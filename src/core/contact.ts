@@ -114,6 +114,7 @@ export function contactFromCheckedKey(
     viaPort: intField(text(fields, 'via_port')),
     userAgent: text(fields, 'user_agent'),
     endpoint: text(fields, 'endpoint'),
+    regServer: text(fields, 'reg_server'),
     expirationTime: intField(text(fields, 'expiration_time')),
     fields,
     value,

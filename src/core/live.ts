@@ -55,6 +55,8 @@ interface Kept {
   aor: AorEntry
   viaAddr: string
   userAgent: string
+  /** reg_server: the cluster node that registered it ('' without systemname). */
+  regServer: string
   expirationTime: number | null
   /** From ContactStatus events; until one came, from the stored qualify_frequency. */
   qualify: QualifyStatus
@@ -213,6 +215,7 @@ export class LiveServer {
       viaAddr: c.viaAddr,
       viaPort: null,
       userAgent: c.userAgent,
+      regServer: own(c.regServer),
       endpoint: '',
       expirationTime: c.expirationTime,
       fields: qualifyOff(c) ? NO_QUALIFY : QUALIFY,
@@ -317,12 +320,14 @@ export class LiveServer {
       if (
         old.expirationTime === contact.expirationTime &&
         old.viaAddr === viaAddr &&
-        old.userAgent === userAgent
+        old.userAgent === userAgent &&
+        old.regServer === contact.regServer
       )
         return 'same'
       const moved = old.expirationTime !== contact.expirationTime
       old.viaAddr = viaAddr
       old.userAgent = userAgent
+      old.regServer = contact.regServer
       old.expirationTime = contact.expirationTime
       this.markDirty(old.aor)
       if (moved) this.schedule(old, now)
@@ -334,6 +339,7 @@ export class LiveServer {
       aor,
       viaAddr,
       userAgent,
+      regServer: contact.regServer,
       expirationTime: contact.expirationTime,
       qualify: qualifyOff(contact) ? 'NonQualified' : 'Unknown',
       due: NaN,
@@ -644,6 +650,7 @@ function asContact(k: Kept): Contact {
     viaAddr: k.viaAddr,
     viaPort: null,
     userAgent: k.userAgent,
+    regServer: k.regServer,
     endpoint: '',
     expirationTime: k.expirationTime,
     fields: NO_FIELDS,

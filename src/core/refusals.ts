@@ -232,6 +232,7 @@ export function contactFromStatusDetail(
     viaPort: via.port,
     userAgent,
     endpoint,
+    regServer: get('RegServer') ?? '',
     expirationTime: Number.isInteger(expiration) && expiration > 0 ? expiration : null,
     fields: { uri, via_addr: via.host, user_agent: userAgent, endpoint, call_id: callId },
     value: '',

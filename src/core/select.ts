@@ -72,3 +72,19 @@ export function selectAors(reports: readonly AorReport[], names: readonly string
 
 /** `--problems`: an AOR that check would not call OK (or cannot judge), or that holds a stale contact. */
 export { isProblem } from './status.js'
+
+/** --node: each AOR keeps only the contacts registered through one of `nodes` (`reg_server`; '-' stands for
+ *  none); AORs left with none are dropped. Count, state and severity stay those of the whole AOR: it is
+ *  judged once, on every node's contacts. */
+export function selectNodes<A extends { contacts: readonly { regServer: string }[] }>(
+  aors: readonly A[],
+  nodes: readonly string[],
+): A[] {
+  const wanted = new Set(nodes.map((n) => (n === '-' ? '' : n)))
+  const kept: A[] = []
+  for (const aor of aors) {
+    const contacts = aor.contacts.filter((c) => wanted.has(c.regServer))
+    if (contacts.length) kept.push({ ...aor, contacts })
+  }
+  return kept
+}

@@ -193,6 +193,7 @@ export const USED_COLUMNS = [
   'endpoint',
   'via_addr',
   'via_port',
+  'reg_server',
 ] as const
 
 /**
@@ -232,6 +233,7 @@ export function contactFromRealtimeRow(
     viaPort: intField(text('via_port')),
     userAgent: text('user_agent'),
     endpoint: text('endpoint'),
+    regServer: text('reg_server'),
     expirationTime: intField(text('expiration_time')),
     fields,
     value: JSON.stringify(stored),

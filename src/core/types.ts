@@ -37,6 +37,9 @@ export interface Contact {
   viaPort: number | null
   userAgent: string
   endpoint: string
+  /** reg_server: the `systemname` of the cluster node that registered it (it alone qualifies it); '' when
+   *  that node has no systemname (a single node). */
+  regServer: string
   /** expiration_time, Unix seconds; null when absent or not a number. */
   expirationTime: number | null
   /** Every field of the stored JSON, unknown ones included, as stored (all strings). */

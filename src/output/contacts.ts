@@ -118,7 +118,7 @@ function aorHeader(aor: AorReport, style: Style, unknownHint: string): string {
   return `${c.bold(head)}  ${count}  ${stateColor(c, aor.state, state)}${details}`
 }
 
-const HEAD = ['KEY', 'URI', 'SOURCE', 'USER AGENT', 'EXPIRES', 'STATUS']
+const CONTACT_HEAD = ['KEY', 'URI', 'SOURCE', 'USER AGENT', 'EXPIRES', 'STATUS']
 /** Two spaces before the first column and between columns. */
 const GAP = 2
 /** Columns that give way first when the terminal is narrow: URI and USER AGENT. */
@@ -162,6 +162,10 @@ function contactRows(aor: AorReport, style: Style): string {
   const c = paint(style)
   if (!aor.contacts.length) return '  (no contacts registered)'
   const twins = new Set(undecidedDuplicates(aor).map((t) => t.key))
+  // a cluster (nodes with a systemname): the node that registered each contact, last
+  const heads = aor.contacts.some((contact) => contact.regServer)
+    ? [...CONTACT_HEAD, 'NODE']
+    : CONTACT_HEAD
   const rows = aor.contacts.map((contact) => [
     contact.hash.slice(0, 8),
     printable(contact.uri),
@@ -169,14 +173,15 @@ function contactRows(aor: AorReport, style: Style): string {
     printable(contact.userAgent),
     duration(contact.expiresIn),
     statusText(contact, true, twins.has(contact.key)),
+    ...(heads.length > CONTACT_HEAD.length ? [printable(contact.regServer || '-')] : []),
   ])
   let widths = fitColumns(
-    HEAD.map((h, i) => Math.max(textWidth(h), ...rows.map((r) => textWidth(r[i])))),
+    heads.map((h, i) => Math.max(textWidth(h), ...rows.map((r) => textWidth(r[i])))),
     style.width,
   )
   // URI or USER AGENT cut short: `superseded` without `by <hash>` gives them room (the newer
   // contact's key is on its own row, and the JSON has supersededBy)
-  const natural = HEAD.map((h, i) => Math.max(textWidth(h), ...rows.map((r) => textWidth(r[i]))))
+  const natural = heads.map((h, i) => Math.max(textWidth(h), ...rows.map((r) => textWidth(r[i]))))
   if (
     FLEXIBLE.some((i) => widths[i] < natural[i]) &&
     aor.contacts.some((contact) => contact.status === 'superseded')
@@ -184,19 +189,19 @@ function contactRows(aor: AorReport, style: Style): string {
     for (const [i, contact] of aor.contacts.entries())
       rows[i][5] = statusText(contact, false, twins.has(contact.key))
     widths = fitColumns(
-      HEAD.map((h, i) => Math.max(textWidth(h), ...rows.map((r) => textWidth(r[i])))),
+      heads.map((h, i) => Math.max(textWidth(h), ...rows.map((r) => textWidth(r[i])))),
       style.width,
     )
   }
   const table = new Table({
-    head: HEAD,
+    head: heads,
     chars: BORDERLESS,
     colWidths: widths,
     style: { head: style.color ? ['cyan'] : [], border: [], 'padding-left': 0, 'padding-right': 0 },
     wordWrap: false,
   })
   for (const [i, row] of rows.entries())
-    table.push([...row.slice(0, 5), stateColor(c, aor.contacts[i].status, row[5])])
+    table.push([...row.slice(0, 5), stateColor(c, aor.contacts[i].status, row[5]), ...row.slice(6)])
   return table
     .toString()
     .split('\n')
@@ -236,7 +241,7 @@ export function* contactsPlain(data: ContactsData): Generator<string> {
       const head = `${data.fleet ? `${printable(server.server)}\t` : ''}${printable(aor.aor)}\t${aor.count}/${aor.maxContacts ?? '?'}\t${aor.state}`
       const twins = new Set(undecidedDuplicates(aor).map((t) => t.key))
       for (const contact of aor.contacts) {
-        batch += `${head}\t${contact.hash}\t${statusText(contact, true, twins.has(contact.key))}\t${duration(contact.expiresIn)}\t${printable(`${contact.viaAddr}:${contact.viaPort ?? '?'}`)}\t${printable(contact.userAgent)}\t${printable(contact.uri)}\n`
+        batch += `${head}\t${contact.hash}\t${statusText(contact, true, twins.has(contact.key))}\t${duration(contact.expiresIn)}\t${printable(`${contact.viaAddr}:${contact.viaPort ?? '?'}`)}\t${printable(contact.userAgent)}\t${printable(contact.uri)}${contact.regServer ? `\t${printable(contact.regServer)}` : ''}\n`
       }
       if (batch.length >= 1 << 16) {
         yield batch
@@ -324,6 +329,7 @@ export function aorsJson(aors: AorReport[], raw = false): Lazy<object> {
       viaPort: contact.viaPort,
       userAgent: contact.userAgent,
       endpoint: contact.endpoint,
+      node: contact.regServer,
       expirationTime: contact.expirationTime,
       expiresIn: contact.expiresIn,
       status: contact.status,

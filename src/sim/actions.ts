@@ -141,6 +141,29 @@ function ping(ctx: ActionContext): string[] {
   ]
 }
 
+/** action_coresettings() (main/manager.c): the node's settings, SystemName among them (asterisk.conf
+ *  `systemname`, empty when unset). Privilege system or reporting. */
+function coreSettings(ctx: ActionContext): string[] {
+  return [
+    block([
+      ['Response', 'Success'],
+      ...actionIdHeader(ctx.actionId),
+      ['AMIversion', '9.0.0'],
+      ['AsteriskVersion', ctx.sim.version === '13' ? '13.38.3' : '22.10.1'],
+      ['SystemName', ctx.sim.systemName],
+      ['CoreMaxCalls', '0'],
+      ['CoreMaxLoadAvg', '0.000000'],
+      ['CoreRunUser', ''],
+      ['CoreRunGroup', ''],
+      ['CoreMaxFilehandles', '0'],
+      ['CoreRealTimeEnabled', 'No'],
+      ['CoreCDRenabled', 'No'],
+      ['CoreHTTPenabled', 'No'],
+      ['SoundsSearchCustomDir', 'No'],
+    ]),
+  ]
+}
+
 /** The lines a CLI command printed, its items as `keep` lets them through. */
 function cliLines(ctx: ActionContext, output: CliOutput): string[] {
   return [...output.head, ...ctx.keep(output.items), ...output.tail]
@@ -326,6 +349,12 @@ const ACTIONS: Record<string, NamedSpec> = {
   },
   logoff: { name: 'Logoff', synopsis: 'Logoff Manager.', privileges: [], run: logoff },
   ping: { name: 'Ping', synopsis: 'Keepalive command.', privileges: [], run: ping },
+  coresettings: {
+    name: 'CoreSettings',
+    synopsis: 'Show PBX core settings (version etc).',
+    privileges: SYSTEM_OR_REPORTING,
+    run: coreSettings,
+  },
   listcommands: {
     name: 'ListCommands',
     synopsis: 'List available manager commands.',

@@ -185,6 +185,8 @@ export class Registrar {
   private readonly qualifiedPerAor = new Map<string, number>()
 
   private readonly store: () => SimContactStore
+  /** The `reg_server` of a new contact: the node's asterisk.conf `systemname` ('' when unset). */
+  regServer: () => string = () => ''
 
   constructor(
     store: AstDb | (() => SimContactStore),
@@ -372,7 +374,7 @@ export class Registrar {
       qualify_timeout: aor.qualifyTimeout.toFixed(6),
       qualify_2xx_only: String(aor.qualify2xxOnly),
       call_id: request.callId ?? generatedCallId(request, now),
-      reg_server: '',
+      reg_server: this.regServer(),
       prune_on_boot: 'no',
       path: aor.supportPath ? (request.path ?? '') : '',
       endpoint,

@@ -112,6 +112,9 @@ export interface SimOptions {
   /** Config files GetConfig answers instead of the ones rendered from the AORs (pjsip.conf, pjsip_wizard.conf);
    *  null: the file does not exist. sorcery.conf does not exist unless given here. */
   configFiles?: SimConfigFiles
+  /** asterisk.conf `systemname` (a cluster node's name): written into each contact's `reg_server`, answered
+   *  by CoreSettings as `SystemName`. Default '' (none set). */
+  systemName?: string
 }
 
 /** One message as the sim received and parsed it. */
@@ -298,9 +301,12 @@ export class SimAsterisk {
   private busyUntil = 0
   /** Files that replace the rendered ones (tests may change it between runs). */
   configFiles: SimConfigFiles
+  /** asterisk.conf `systemname` ('' when unset). */
+  systemName: string
 
   constructor(opts: SimOptions = {}) {
     this.configFiles = opts.configFiles ?? {}
+    this.systemName = opts.systemName ?? ''
     this.hooks = opts.hooks
     this.version = opts.version ?? '22'
     this.now = opts.now ?? (() => Math.floor(Date.now() / 1000))
@@ -315,6 +321,7 @@ export class SimAsterisk {
       () => this.contactStore(),
       () => this.now(),
     )
+    this.registrar.regServer = () => this.systemName
     this.registrar.onContactCreated = (created) => this.broadcast(contactCreatedEvents(created))
     this.registrar.onContactRemoved = (removed) => this.broadcast(contactRemovedEvents(removed))
     this.load(opts.seed ?? captureSeed({ now: this.now() }))

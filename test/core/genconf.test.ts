@@ -788,6 +788,7 @@ function c(
     viaAddr,
     viaPort: 5060,
     userAgent,
+    regServer: '',
     endpoint: aor,
     expirationTime: 1,
     fields: {},

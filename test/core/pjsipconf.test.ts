@@ -581,6 +581,7 @@ describe('round trip: renderGen → parsePjsipConf', () => {
       viaAddr,
       viaPort: 5060,
       userAgent,
+      regServer: '',
       endpoint: key.split(';@')[0],
       expirationTime: 0,
       fields: {},

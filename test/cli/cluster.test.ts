@@ -1,0 +1,55 @@
+// A cluster node (asterisk.conf systemname) against the sim: each contact carries the node that
+// registered it (reg_server), every contacts view shows it, and --node keeps one node's contacts
+// while the AOR is still judged on all of them.
+import { describe, expect, it } from 'vitest'
+import { defineAor } from '../../src/sim/registrar.js'
+import { runIn as run } from '../helpers/cli.js'
+import { envFor, sim } from '../helpers/sim.js'
+
+/** bob alone (max_contacts 2, as in the lab), nothing registered. */
+const BOB = { aors: [defineAor('bob', { maxContacts: 2 })], rows: [] }
+
+const phone = (port: number) => ({
+  aor: 'bob',
+  uri: `sip:bob@192.0.2.30:${port}`,
+  viaAddr: '192.0.2.30',
+  viaPort: port,
+  userAgent: 'Yealink SIP-T46S 66.86.0.15',
+})
+
+describe('a cluster node (systemname)', () => {
+  it('writes its systemname into reg_server', async () => {
+    const server = await sim({ seed: BOB, systemName: 'pbxB' })
+    expect(server.registrar.register(phone(5301)).code).toBe(200)
+    const stored = server.astdb.tree('registrar/contact').find((row) => row.key.includes('/bob;@'))
+    expect(JSON.parse(stored!.value).reg_server).toBe('pbxB')
+  })
+
+  it('contacts shows each contact node; --node keeps one node, the AOR judged on all', async () => {
+    const server = await sim({ seed: BOB, systemName: 'pbxA' })
+    expect(server.registrar.register(phone(5301)).code).toBe(200)
+    server.systemName = 'pbxB'
+    expect(server.registrar.register(phone(5302)).code).toBe(200)
+
+    const json = await run(['contacts', 'bob', '--json'], { env: envFor(server) })
+    expect([json.code, json.stderr]).toEqual([0, ''])
+    const bob = JSON.parse(json.stdout).aors[0]
+    expect(bob.contacts.map((c: { node: string }) => c.node).sort()).toEqual(['pbxA', 'pbxB'])
+
+    const table = await run(['contacts', 'bob'], { env: envFor(server), tty: true })
+    expect(table.stdout).toMatch(/NODE/)
+    expect(table.stdout).toMatch(/pbxB/)
+
+    const onB = await run(['contacts', 'bob', '--node', 'pbxB', '--json'], { env: envFor(server) })
+    expect(onB.code).toBe(0)
+    const bobOnB = JSON.parse(onB.stdout).aors[0]
+    expect(
+      bobOnB.contacts.map((c: { node: string; viaPort: number }) => [c.node, c.viaPort]),
+    ).toEqual([['pbxB', 5302]])
+    // judged once, on both nodes' contacts: 2 of max 2
+    expect([bobOnB.count, bobOnB.state]).toEqual([2, 'full'])
+
+    const none = await run(['contacts', '--node', 'pbxC', '--json'], { env: envFor(server) })
+    expect(JSON.parse(none.stdout).aors).toEqual([])
+  })
+})
