@@ -4,7 +4,7 @@
 // the slot and the pjctl prune command that removes them; and, with --heal, run that prune (the prune
 // command itself: its lock, qualify check, backup, compare-before-delete), at most once a minute per AOR.
 
-import type { AmiSession, AmiTarget } from '../ami/types.js'
+import type { AmiSession, AmiTarget, ListAnswer } from '../ami/types.js'
 import { buildReports } from '../core/classify.js'
 import { aorConfigFromAorDetail } from '../core/aors.js'
 import {
@@ -38,10 +38,9 @@ export async function readRefusedAor(
   target: AmiTarget,
   settings: Settings,
   deps: Deps,
+  read: (endpoint: string) => Promise<ListAnswer> = (endpoint) => readEndpoint(session, endpoint),
 ): Promise<RefusedAor | null> {
-  const answer = await session.list('PJSIPShowEndpoint', { Endpoint: refusal.endpoint }, [
-    `Unable to retrieve endpoint ${refusal.endpoint}`,
-  ])
+  const answer = await read(refusal.endpoint)
   const detail = answer.items.find((i) => i.get('Event') === 'EndpointDetail')
   const aors = splitAors(detail?.get('Aors'))
   const configs = answer.items
@@ -74,6 +73,43 @@ export async function readRefusedAor(
   if (!aor) return null
   const report = byName.get(aor) ?? emptyReport(aor, configs)
   return judgeRefused(refusal, report, target)
+}
+
+/** PJSIPShowEndpoint of one endpoint: its aors=, its AORs' limits and contacts. */
+export function readEndpoint(session: AmiSession, endpoint: string): Promise<ListAnswer> {
+  return session.list('PJSIPShowEndpoint', { Endpoint: endpoint }, [
+    `Unable to retrieve endpoint ${endpoint}`,
+  ])
+}
+
+/**
+ * One read per endpoint for every refusal that arrives while it is in flight or within `fresh` ms of
+ * its answer: a phone retrying, or a flood of refusals, costs one PJSIPShowEndpoint a second, not one
+ * per event. A heal forgets the endpoint (the next refusal reads what the prune left).
+ */
+export class EndpointReads {
+  private readonly reads = new Map<string, { answer: Promise<ListAnswer>; at: number }>()
+  constructor(
+    readonly session: AmiSession,
+    private readonly fresh = 1000,
+  ) {}
+  read(endpoint: string): Promise<ListAnswer> {
+    const now = Date.now()
+    const cached = this.reads.get(endpoint)
+    if (cached && now - cached.at < this.fresh) return cached.answer
+    const answer = readEndpoint(this.session, endpoint)
+    // `at` is the answer's time: a read in flight is shared, and fresh for `fresh` ms after it came
+    const entry = { answer, at: Infinity }
+    this.reads.set(endpoint, entry)
+    answer.then(
+      () => (entry.at = Date.now()),
+      () => this.reads.delete(endpoint),
+    )
+    return answer
+  }
+  forget(endpoint: string): void {
+    this.reads.delete(endpoint)
+  }
 }
 
 function emptyReport(

@@ -14,7 +14,14 @@ import {
   type Refusal,
 } from '../core/refusals.js'
 import { CONNECTION_SECURITY } from '../options.js'
-import { heal, HealLimiter, logHeal, readRefusedAor, securityClassProblem } from './refusal.js'
+import {
+  EndpointReads,
+  heal,
+  HealLimiter,
+  logHeal,
+  readRefusedAor,
+  securityClassProblem,
+} from './refusal.js'
 import type { CommandSpec, Deps, Settings } from './types.js'
 import type { WatchRecord } from './views.js'
 
@@ -111,7 +118,8 @@ class Watcher {
     session.onClose((error) => lost(error.message))
     const onAbort = (): void => lost('stopped')
     this.deps.signal.addEventListener('abort', onAbort, { once: true })
-    session.onEvent((event) => this.onEvent(session, event))
+    const reads = new EndpointReads(session)
+    session.onEvent((event) => this.onEvent(reads, event))
     try {
       await this.prepare(session)
       this.deps.log.info(`pjctl watch: ${this.target.name}: connected`)
@@ -145,18 +153,21 @@ class Watcher {
     }
   }
 
-  private onEvent(session: AmiSession, event: AmiMessage): void {
+  /** Each refusal is read at once (reads of one endpoint shared, EndpointReads); records are written in arrival order. */
+  private onEvent(reads: EndpointReads, event: AmiMessage): void {
     const refusal = refusalFromEvent((h) => event.get(h))
     if (!refusal) return
     const time = new Date(this.deps.now() * 1000).toISOString()
+    const record = this.handle(reads, refusal, time)
     this.chain = this.chain
-      .then(() => this.handle(session, refusal, time))
+      .then(() => record)
+      .then((done) => this.deps.emit?.('refusal', done))
       .catch((error: Error) =>
         this.deps.log.warn(`pjctl watch: ${this.target.name}: ${error.message}`),
       )
   }
 
-  private async handle(session: AmiSession, refusal: Refusal, time: string): Promise<void> {
+  private async handle(reads: EndpointReads, refusal: Refusal, time: string): Promise<WatchRecord> {
     const record: WatchRecord = {
       time,
       server: this.target.name,
@@ -171,17 +182,19 @@ class Watcher {
     if (refusal.reason === 'max_contacts') {
       try {
         const refused = await readRefusedAor(
-          session,
+          reads.session,
           refusal,
           this.target,
           this.settings,
           this.deps,
+          (endpoint) => reads.read(endpoint),
         )
         if (refused) {
           record.aor = refused.aor
           record.refused = refused
           if (this.settings.heal) {
             record.heal = await heal(refused, this.target, this.settings, this.deps, this.limiter)
+            if (record.heal.result === 'healed') reads.forget(refusal.endpoint)
             logHeal(this.deps, this.target.name, refused, record.heal)
           }
         }
@@ -189,7 +202,7 @@ class Watcher {
         record.readError = (error as Error).message
       }
     }
-    this.deps.emit?.('refusal', record)
+    return record
   }
 
   private sleep(ms: number): Promise<void> {

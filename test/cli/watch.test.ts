@@ -117,6 +117,28 @@ describe('pjctl watch', () => {
     expect((await run.done).code).toBe(0)
   })
 
+  it('a flood of refusals: one record each, in order, the endpoint read once for those within a second', async () => {
+    const server = await fap003()
+    const run = startIn(['watch', '--json'], { env: envFor(server) })
+    await waitFor(run, 'connected', 'stderr')
+    for (let port = 6000; port < 6050; port++) expect(server.register(phone(port)).code).toBe(403)
+    await waitFor(run, '"address":"127.0.0.1:6049"')
+    const lines = run
+      .stdout()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+    expect(lines.map((l) => l.address)).toEqual(
+      Array.from({ length: 50 }, (_, i) => `127.0.0.1:${6000 + i}`),
+    )
+    expect(lines.every((l) => l.refused.count === 2)).toBe(true)
+    const reads = server.received.filter((r) => r.action === 'PJSIPShowEndpoint').length
+    expect(reads).toBeGreaterThanOrEqual(1)
+    expect(reads).toBeLessThan(5)
+    run.signals.emit('SIGTERM')
+    expect((await run.done).code).toBe(0)
+  })
+
   it('without read=security: says so once, naming the manager.conf line, and keeps watching', async () => {
     const server = await fap003([
       { username: 'pjctl', secret: 'pjctl-secret', write: ['system', 'command', 'reporting'] },
