@@ -16,7 +16,8 @@ import {
   type ExitCode,
 } from './errors.js'
 import { OPTIONS, longForm, withDefaults, type OptionKey, type OptionSpec } from './options.js'
-import { resolveTargets, type Layers } from './settings.js'
+import { loadConfig, resolveTargets, type ConfigFile, type Layers } from './settings.js'
+import { VERSION } from './version.js'
 import { flagDoc, optionKeysOf } from './usage.js'
 
 /** For scripts/man.mjs: the man page from the built CLI's own option table and command catalog. */
@@ -450,6 +451,9 @@ function makeDeps(io: Io, settings: Settings, layers: Layers, signal: AbortSigna
     debug: (message: string) => void (debug && stderr.write(`pjctl: debug: ${message}\n`)),
   }
   let targets: ReturnType<Deps['targets']> | null = null
+  let config: Promise<ConfigFile | null> | null = null
+  const configFile = (): Promise<ConfigFile | null> =>
+    (config ??= loadConfig({ settings, layers, env, warn: log.warn }))
   // A security warning (--tls-insecure) is printed on every run, --quiet or not; once per run, however many sessions it opens.
   const warned = new Set<string>()
   const securityWarning = (message: string): void => {
@@ -458,7 +462,13 @@ function makeDeps(io: Io, settings: Settings, layers: Layers, signal: AbortSigna
     stderr.write(`pjctl: warning: ${message}\n`)
   }
   return {
-    targets: () => (targets ??= resolveTargets({ settings, layers, env, warn: log.warn })),
+    targets: () =>
+      (targets ??= resolveTargets({ settings, layers, env, warn: log.warn }, configFile())),
+    configFile,
+    onHangup: (listener) => {
+      io.signals.on('SIGHUP', listener)
+      return () => void io.signals.off('SIGHUP', listener)
+    },
     connect: async (target) =>
       (await import('./ami/session.js')).openSession(target, log.debug, securityWarning),
     now: () => Math.floor(io.clock() / 1000),
@@ -621,5 +631,3 @@ async function writeTextfile(
     return EXIT.failed
   }
 }
-
-const VERSION = '0.1.0'

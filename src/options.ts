@@ -481,6 +481,12 @@ export const OPTIONS = {
     choices: ['all', 'problems'] as const,
     help: 'exporter: per-AOR series for every AOR, or only for AORs not ok or holding stale contacts.',
   },
+  webConfig: {
+    flag: '--web-config <file>',
+    env: 'PJCTL_WEB_CONFIG',
+    parse: text,
+    help: "exporter: TLS and basic auth for /metrics and /healthz, in exporter-toolkit's web config format (as node_exporter reads it); re-read when it changes and on SIGHUP.",
+  },
 } satisfies Record<string, OptionSpec>
 
 export type OptionKey = keyof typeof OPTIONS
@@ -573,6 +579,7 @@ export const GROUP_OF: Record<OptionKey, OptionGroup> = {
   resync: 'exporter',
   perAor: 'exporter',
   heal: 'safety',
+  webConfig: 'exporter',
 }
 
 /** An option's value: one of its choices, what its parser returns, or (a flag without a value) a boolean. */

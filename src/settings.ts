@@ -5,7 +5,7 @@
 
 import { readFile, stat } from 'node:fs/promises'
 import { homedir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import type { AmiTarget, TlsSettings } from './ami/types.js'
 import { InputError, UsageError, cannotRead } from './errors.js'
 import { printable } from './text.js'
@@ -20,6 +20,8 @@ export interface ConfigFile {
   servers: Record<string, ServerProfile>
   /** Name of the server used when neither --server nor --host is given. */
   default?: string
+  /** The exporter's web config file (top-level "webConfig"), relative names taken from the config file's directory. */
+  webConfig?: string
 }
 
 /** The values given on the command line and in PJCTL_* variables, each parsed; a key is present only when given. */
@@ -94,15 +96,26 @@ export async function loadConfig(input: ResolveInput): Promise<ConfigFile | null
     }
   }
   for (const key of Object.keys(parsed)) {
-    if (key !== 'servers' && key !== 'default')
+    if (key !== 'servers' && key !== 'default' && key !== 'webConfig')
       input.warn(`config file ${path}: unknown top-level key "${printable(key)}" (ignored)`)
   }
-  return { path, servers, default: typeof parsed.default === 'string' ? parsed.default : undefined }
+  const webConfig = parsed.webConfig
+  if (webConfig !== undefined && (typeof webConfig !== 'string' || !webConfig))
+    throw new InputError(`config file ${path}: webConfig: expected a file name`)
+  return {
+    path,
+    servers,
+    default: typeof parsed.default === 'string' ? parsed.default : undefined,
+    ...(webConfig ? { webConfig: resolve(dirname(path), webConfig) } : {}),
+  }
 }
 
 /** The targets of this run: one (flags/env/default profile) or several (--server a,b / --all). */
-export async function resolveTargets(input: ResolveInput): Promise<AmiTarget[]> {
-  const config = await loadConfig(input)
+export async function resolveTargets(
+  input: ResolveInput,
+  loaded?: Promise<ConfigFile | null>,
+): Promise<AmiTarget[]> {
+  const config = await (loaded ?? loadConfig(input))
   const { settings } = input
   const names = settings.all ? Object.keys(config?.servers ?? {}) : (settings.server ?? [])
   if (settings.all && names.length === 0)

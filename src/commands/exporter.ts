@@ -2,12 +2,13 @@
 // from AMI events (see follow.ts). Runs until SIGTERM/SIGINT, then closes its sessions and exits 0.
 // A scrape is answered from the last rendered body: it never sends an AMI action.
 
-import type { createGzip } from 'node:zlib'
+import type { Stats } from 'node:fs'
 import { UsageError } from '../errors.js'
 import type { HttpListener } from '../http/server.js'
+import type { WebConfig } from '../http/webconfig.js'
 import { CONNECTION_SECURITY, listenAddress } from '../options.js'
 import type { ServerFollower } from './follow.js'
-import type { CommandSpec } from './types.js'
+import type { CommandSpec, Deps } from './types.js'
 
 /**
  * Renders at most once a second while changes keep coming, and never more often than four times its own
@@ -16,6 +17,8 @@ import type { CommandSpec } from './types.js'
  * meanwhile.
  */
 const MIN_RENDER_MS = 1000
+/** The process metrics of a scrape are at most this old. */
+const PROCESS_MAX_AGE_MS = 1000
 const RENDER_COST_FACTOR = 4
 /** A render's slices: 5 ms, 1 ms while a /metrics answer is being written (the socket is fed between slices). */
 const SLICE_MS = 5
@@ -48,6 +51,8 @@ export const exporter: CommandSpec<Record<string, never>> = {
     'listen',
     'resync',
     'perAor',
+    'perIpLimit',
+    'webConfig',
     'heal',
     'expired',
     'superseded',
@@ -55,6 +60,8 @@ export const exporter: CommandSpec<Record<string, never>> = {
     'unreachable',
   ],
   optionHelp: {
+    perIpLimit:
+      'Serve it as pjctl_source_contacts_limit, for the alert on a source address at its per-IP limit.',
     expired: "With --heal: also prune the refused AOR's expired contacts.",
     superseded: 'With --heal: also prune every superseded contact of the refused AOR (any device).',
     keep: 'With --heal: also keep only the N latest-expiring contacts of the refused AOR.',
@@ -66,16 +73,27 @@ export const exporter: CommandSpec<Record<string, never>> = {
   handlesInterrupt: true,
   async run({ settings, deps }) {
     const { host, port } = listenAddress(settings.listen)
-    // loaded when the exporter runs, not at every pjctl start-up (prom-client, node:http, node:zlib)
-    const [{ createGzip }, { listen }, { ExporterMetrics }, { ServerFollower }, { isProblem }] =
-      await Promise.all([
-        import('node:zlib'),
-        import('../http/server.js'),
-        import('../output/metrics.js'),
-        import('./follow.js'),
-        import('../core/live.js'),
-      ])
-    const gzip = (chunks: readonly Buffer[]): Promise<Buffer> => gzipWith(createGzip, chunks)
+    // loaded when the exporter runs, not at every pjctl start-up (prom-client, node:http, yaml, bcryptjs)
+    const [
+      { watchFile, unwatchFile },
+      { deflateOpen, deflateTail, gzipMember },
+      { listen },
+      { loadWebConfig },
+      { ExporterMetrics, processRegistry },
+      { ServerFollower },
+      { isProblem },
+    ] = await Promise.all([
+      import('node:fs'),
+      import('../http/gzip.js'),
+      import('../http/server.js'),
+      import('../http/webconfig.js'),
+      import('../output/metrics.js'),
+      import('./follow.js'),
+      import('../core/live.js'),
+    ])
+    // a bad web config stops the start, before any server is contacted
+    const webPath = settings.webConfig ?? (await deps.configFile?.())?.webConfig
+    let web: WebConfig | Error | null = webPath ? await loadWebConfig(webPath) : null
     const resyncMs = settings.resync * 1000
     const metrics = new ExporterMetrics(settings.perAor, isProblem)
     const targets = await deps.targets()
@@ -83,8 +101,22 @@ export const exporter: CommandSpec<Record<string, never>> = {
     // /metrics answers being written (none until the listener is up)
     let sending = (): number => 0
     const sliceMs = (): number => (sending() > 0 ? SLICE_WHILE_SENDING_MS : SLICE_MS)
+    // what pjctl knows, rendered when it changed; the process's own metrics (CPU, memory, event loop,
+    // build info: ~50 series) rendered for the scrapes, at most PROCESS_MAX_AGE_MS old
+    const own = processRegistry()
     let body = await metrics.renderChunks(sliceMs)
-    let gzipped = await gzip(body)
+    let gzipped = await deflateOpen(body)
+    let tail: { plain: Buffer; deflated: Buffer; at: number } | null = null
+    let tailing: Promise<{ plain: Buffer; deflated: Buffer; at: number }> | null = null
+    const processPart = async (): Promise<{ plain: Buffer; deflated: Buffer }> => {
+      if (tail && Date.now() - tail.at < PROCESS_MAX_AGE_MS) return tail
+      tailing ??= (async () => {
+        const plain = Buffer.from(await own.metrics())
+        tail = { plain, deflated: deflateTail(plain), at: Date.now() }
+        return tail
+      })().finally(() => (tailing = null))
+      return tailing
+    }
     let dirty = false
     let rendering = false
     let renderTimer: NodeJS.Timeout | null = null
@@ -106,7 +138,7 @@ export const exporter: CommandSpec<Record<string, never>> = {
         if (version !== renderedVersion) {
           // compressed in libuv's thread pool (not on the event loop); body and gzipped change together
           const text = await metrics.renderChunks(sliceMs)
-          const compressed = await gzip(text)
+          const compressed = await deflateOpen(text)
           body = text
           gzipped = compressed
           renderedVersion = version
@@ -119,7 +151,7 @@ export const exporter: CommandSpec<Record<string, never>> = {
       }
       deps.log.debug(
         rendered
-          ? `exporter: rendered ${byteLength(body)} bytes (${gzipped.length} gzip) in ${lastRenderMs} ms`
+          ? `exporter: rendered ${byteLength(body)} bytes (${gzipped.deflated.length} gzip) in ${lastRenderMs} ms`
           : `exporter: nothing shown changed (${lastRenderMs} ms)`,
       )
       if (dirty) schedule()
@@ -141,23 +173,40 @@ export const exporter: CommandSpec<Record<string, never>> = {
 
     let http: HttpListener
     try {
-      http = await listen(host, port, {
-        metrics: () => ({ body, gzipped, contentType: metrics.contentType }),
-        health: () => {
-          const down = followers.filter((f) => f.state !== 'up')
-          if (!down.length)
+      http = await listen(
+        host,
+        port,
+        {
+          metrics: async () => {
+            const [plain, zipped] = [body, gzipped]
+            const registry = await processPart()
             return {
-              ok: true,
-              text: `ok: ${followers.map((f) => `${f.name} up (${f.contacts} contacts)`).join(', ')}`,
+              body: [...plain, registry.plain],
+              gzipped: gzipMember(zipped, registry),
+              contentType: metrics.contentType,
             }
-          return {
-            ok: false,
-            text: down
-              .map((f) => `${f.name}: ${f.state === 'down' ? `down: ${f.reason}` : f.state}`)
-              .join('\n'),
-          }
+          },
+          health: (authenticated) => {
+            const down = followers.filter((f) => f.state !== 'up')
+            if (!down.length)
+              return {
+                ok: true,
+                text: `ok: ${followers.map((f) => `${f.name} up (${f.contacts} contacts)`).join(', ')}`,
+              }
+            return {
+              ok: false,
+              text: down
+                .map((f) => {
+                  // while it reconnects after a failure, the failure is what is worth telling
+                  const failed = f.state === 'down' || (f.state === 'connecting' && f.failed)
+                  return `${f.name}: ${failed ? `down: ${authenticated ? f.reason : f.summary}` : f.state}`
+                })
+                .join('\n'),
+            }
+          },
         },
-      })
+        () => web,
+      )
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message
       throw new UsageError(
@@ -168,8 +217,20 @@ export const exporter: CommandSpec<Record<string, never>> = {
       )
     }
     deps.log.info(
-      `pjctl exporter: listening on http://${host.includes(':') ? `[${host}]` : host}:${http.port}/metrics (${followers.length} server(s), resync every ${resyncMs / 1000} s)`,
+      `pjctl exporter: listening on ${http.scheme}://${host.includes(':') ? `[${host}]` : host}:${http.port}/metrics (${followers.length} server(s), resync every ${resyncMs / 1000} s${web instanceof Error || web === null ? '' : `; ${describeWeb(web)}`})`,
     )
+    const stopWatching = webPath
+      ? watchWebConfig(
+          webPath,
+          web as WebConfig,
+          deps,
+          { watchFile, unwatchFile, loadWebConfig },
+          (next) => {
+            web = next
+            if (!(next instanceof Error)) http.reconfigure(next)
+          },
+        )
+      : () => undefined
     sending = http.sending
     for (const follower of followers) follower.start()
 
@@ -178,6 +239,7 @@ export const exporter: CommandSpec<Record<string, never>> = {
       deps.signal.addEventListener('abort', () => resolve(), { once: true })
     })
     deps.log.info('pjctl exporter: stopping')
+    stopWatching()
     if (renderTimer) clearTimeout(renderTimer)
     await Promise.all(followers.map((f) => f.stop()))
     await http.close()
@@ -185,17 +247,89 @@ export const exporter: CommandSpec<Record<string, never>> = {
   },
 }
 
-/** The body gzip-compressed (level 1: fast; 23 MB becomes ~1 MB), piece by piece in libuv's thread pool. */
-function gzipWith(create: typeof createGzip, chunks: readonly Buffer[]): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const out: Buffer[] = []
-    const stream = create({ level: 1 })
-    stream.on('data', (data: Buffer) => out.push(data))
-    stream.on('end', () => resolve(Buffer.concat(out)))
-    stream.on('error', reject)
-    for (const chunk of chunks) stream.write(chunk)
-    stream.end()
-  })
+/** "TLS, basic auth (2 users)" */
+function describeWeb(web: WebConfig): string {
+  const tls = web.tls
+    ? `TLS${web.tls.clientAuth === 'NoClientCert' ? '' : ` (client certificates: ${web.tls.clientAuth})`}`
+    : 'no TLS'
+  return `${tls}, ${web.users.size ? `basic auth (${web.users.size} user(s))` : 'no basic auth'}`
+}
+
+/**
+ * Re-reads the web config when it or a file it names changes (polled every second, as a file edited in
+ * place, replaced by rename or renewed by certbot all show), and on SIGHUP. A file that no longer loads
+ * is logged, and every request is then answered 500 until it loads again (as exporter-toolkit fails
+ * closed); a change that would turn TLS on or off takes a restart and is refused.
+ */
+function watchWebConfig(
+  path: string,
+  first: WebConfig,
+  deps: Deps,
+  lib: {
+    watchFile: typeof import('node:fs').watchFile
+    unwatchFile: typeof import('node:fs').unwatchFile
+    loadWebConfig: typeof import('../http/webconfig.js').loadWebConfig
+  },
+  apply: (next: WebConfig | Error) => void,
+): () => void {
+  const { watchFile, unwatchFile, loadWebConfig } = lib
+  let watched: string[] = []
+  let inForce = first
+  let reloading: Promise<void> | null = null
+  let again = false
+  const watch = (files: readonly string[]): void => {
+    for (const file of watched) unwatchFile(file, onChange)
+    watched = [...new Set(files)]
+    for (const file of watched) watchFile(file, { interval: 1000, persistent: false }, onChange)
+  }
+  const reload = (why: string): void => {
+    if (reloading) {
+      again = true
+      return
+    }
+    reloading = (async () => {
+      try {
+        const next = await loadWebConfig(path)
+        if (Boolean(next.tls) !== Boolean(inForce.tls)) {
+          const error = new Error(
+            `web config ${path}: ${next.tls ? 'turns TLS on' : 'turns TLS off'}, which takes a restart of the exporter`,
+          )
+          deps.log.warn(
+            `${error.message}; answering 500 until it is restarted or the file put back`,
+          )
+          apply(error)
+          return
+        }
+        inForce = next
+        apply(next)
+        watch(next.files)
+        deps.log.info(`pjctl exporter: web config ${path} reloaded (${why}): ${describeWeb(next)}`)
+      } catch (error) {
+        deps.log.warn(`${(error as Error).message}; answering 500 until it loads again`)
+        apply(error as Error)
+      }
+    })().finally(() => {
+      reloading = null
+      if (again) {
+        again = false
+        reload(why)
+      }
+    })
+  }
+  function onChange(current: Stats, previous: Stats): void {
+    if (
+      current.mtimeMs !== previous.mtimeMs ||
+      current.ino !== previous.ino ||
+      current.size !== previous.size
+    )
+      reload('changed')
+  }
+  watch(first.files)
+  const offHangup = deps.onHangup?.(() => reload('SIGHUP')) ?? (() => undefined)
+  return () => {
+    offHangup()
+    for (const file of watched) unwatchFile(file, onChange)
+  }
 }
 
 function byteLength(chunks: readonly Buffer[]): number {

@@ -22,7 +22,7 @@ import { contactFromRow } from '../core/contact.js'
 import { DbTreeParser, checkComplete } from '../core/dump.js'
 import { LiveServer, serverStatus, type Drift } from '../core/live.js'
 import { CONTACT_FAMILY, type AorConfig, type AorState, type Contact } from '../core/types.js'
-import { PermissionError, UnknownActionError } from '../errors.js'
+import { ActionTimeoutError, AuthError, PermissionError, UnknownActionError } from '../errors.js'
 import {
   aorOfRefusal,
   eventFilter,
@@ -83,8 +83,12 @@ export function contactKeyOf(aor: string, uri: string): string {
 
 export class ServerFollower {
   state: FollowerState = 'connecting'
-  /** Why the server is not up (for /healthz and the log). */
+  /** Why the server is not up (for the log, and /healthz to an authenticated client). */
   reason = 'not read yet'
+  /** The same without user names, hosts or ports (for /healthz to anyone): "AMI login failed". */
+  summary = 'not read yet'
+  /** The last connection failed or was lost (reason and summary say how), and it has not been up since. */
+  failed = false
   private readonly live: LiveServer
   private session: AmiSession | null = null
   /** The astdb family of this server's contacts (sorcery.conf's contact mapping), learnt at each read with limits. */
@@ -134,8 +138,9 @@ export class ServerFollower {
     this.live = new LiveServer({
       thresholds: thresholdsFrom(settings),
       defaultMaxContacts: settings.maxContacts ?? null,
+      onContactChange: (aor, change) => metrics.contactChanged(target.name, aor, change),
     })
-    metrics.addServer(target.name)
+    metrics.addServer(target.name, settings.perIpLimit)
   }
 
   get name(): string {
@@ -229,25 +234,25 @@ export class ServerFollower {
   }
 
   /** Resolves with the reason the connection ended. */
-  private async connectAndFollow(): Promise<string> {
+  private async connectAndFollow(): Promise<Lost> {
     this.state = 'connecting'
     let session: AmiSession
     try {
       session = await this.deps.connect(this.target)
     } catch (error) {
-      return (error as Error).message
+      return lostWith(error)
     }
     if (this.stopped) {
       await session.close()
-      return 'stopped'
+      return { reason: 'stopped', summary: 'stopped' }
     }
     this.session = session
     this.deps.log.info(
       `pjctl exporter: ${this.name}: connected to ${this.target.host}:${this.target.port} as ${this.target.user}`,
     )
-    let lostWith: ((reason: string) => void) | null = null
-    const lost = new Promise<string>((resolve) => (lostWith = resolve))
-    session.onClose((error) => lostWith!(error.message))
+    let closed: ((lost: Lost) => void) | null = null
+    const lost = new Promise<Lost>((resolve) => (closed = resolve))
+    session.onClose((error) => closed!(lostWith(error)))
     session.onEvent((event) => this.onEvent(event))
     this.limitsStale = true
     try {
@@ -257,27 +262,33 @@ export class ServerFollower {
     } catch (error) {
       await session.close()
       this.session = null
-      return (error as Error).message
+      return lostWith(error)
     }
     this.state = 'up'
     this.reason = ''
+    this.failed = false
     this.metrics.setUp(this.name, true)
     this.hooks.changed()
     this.startTimers(session)
     this.drainFetches()
-    const reason = await Promise.race([lost, this.stoppedPromise()])
+    const reason = await Promise.race([
+      lost,
+      this.stoppedPromise().then((reason) => ({ reason, summary: reason })),
+    ])
     this.clearTimers()
     if (this.session === session) this.session = null
     await session.close()
     return reason
   }
 
-  private goDown(reason: string): void {
+  private goDown({ reason, summary }: Lost): void {
     if (this.state === 'up')
       this.deps.log.warn(`pjctl exporter: ${this.name}: disconnected: ${reason}`)
     else this.deps.log.warn(`pjctl exporter: ${this.name}: cannot follow: ${reason}`)
     this.state = 'down'
     this.reason = reason
+    this.summary = summary
+    this.failed = true
     this.generation++
     this.live.clear()
     this.fetchQueue.clear()
@@ -685,6 +696,32 @@ export class ServerFollower {
     // render only when an AOR's judgement may have moved (nothing changes with the clock otherwise)
     if (this.live.hasDirty) this.hooks.changed()
   }
+}
+
+/** Why a connection ended: the error's message, and a summary that names no user, host or port. */
+interface Lost {
+  reason: string
+  summary: string
+}
+
+function lostWith(error: unknown): Lost {
+  const reason = error instanceof Error ? error.message : String(error)
+  const code = ((error as Error)?.cause as NodeJS.ErrnoException | undefined)?.code
+  const summary =
+    error instanceof AuthError
+      ? 'AMI login failed'
+      : error instanceof PermissionError
+        ? 'AMI permission denied'
+        : error instanceof ActionTimeoutError
+          ? 'no answer from AMI in time'
+          : /^TLS/.test(reason)
+            ? 'TLS to AMI failed'
+            : code === 'ECONNREFUSED'
+              ? 'connection refused'
+              : / closed the connection| was reset/.test(reason)
+                ? 'connection lost'
+                : 'cannot read the server'
+  return { reason, summary }
 }
 
 /** The keys an event is about (for not counting them as drift). */

@@ -4,6 +4,7 @@
 import type { AmiSession, AmiTarget } from '../ami/types.js'
 import type { ExitCode, PjctlError } from '../errors.js'
 import type { Format, OptionKey, Settings } from '../options.js'
+import type { ConfigFile } from '../settings.js'
 
 export type { Format, Settings }
 
@@ -25,6 +26,10 @@ export interface Progress {
 export interface Deps {
   /** The servers this run is for (one for --host/--port, several for --server a,b / --all). */
   targets(): Promise<AmiTarget[]>
+  /** The config file (read once per run), null when there is none. */
+  configFile?(): Promise<ConfigFile | null>
+  /** Calls `listener` on each SIGHUP until the returned function is called. */
+  onHangup?(listener: () => void): () => void
   /** Open a logged-in AMI session. */
   connect(target: AmiTarget): Promise<AmiSession>
   /** Unix seconds. */

@@ -24,6 +24,8 @@ export interface AorSummary {
   stale: number
   state: AorState
   severity: 0 | 1 | 2
+  /** remove_existing as configured (null: unknown): with yes, a full AOR takes a new registration. */
+  removeExisting: boolean | null
 }
 
 /** A full read compared with what the exporter believed just before it. */
@@ -40,6 +42,8 @@ export interface LiveOptions {
   thresholds?: Thresholds
   /** --max-contacts: for AORs whose max_contacts is not otherwise known. */
   defaultMaxContacts?: number | null
+  /** A contact came or went after the first read (an event, a DBGet, a resync's drift): for the added/removed counters. */
+  onContactChange?: (aor: string, change: 'added' | 'removed') => void
   /** Seconds before expiration_time to read a key again (a refresh shows up then). */
   recheckLead?: number
   /** Seconds after expiration_time to read a still-present key again (Asterisk's sweep runs every 30 s). */
@@ -181,8 +185,12 @@ export class LiveServer {
   private readonly defaultMaxContacts: number | null
   private readonly recheckLead: number
   private readonly sweepGrace: number
+  private readonly onContactChange: (aor: string, change: 'added' | 'removed') => void
+  /** false while a first read is loaded: what was there before the exporter looked is no change. */
+  private counting = true
 
   constructor(options: LiveOptions = {}) {
+    this.onContactChange = options.onContactChange ?? (() => undefined)
     this.thresholds = options.thresholds ?? DEFAULT_THRESHOLDS
     this.defaultMaxContacts = options.defaultMaxContacts ?? null
     this.recheckLead = options.recheckLead ?? 2
@@ -257,8 +265,24 @@ export class LiveServer {
     authoritative = false,
   ): Generator<void, Drift, void> {
     const drift: Drift = { added: 0, removed: 0, refreshed: 0 }
-    let n = 0
     this.strings = new Map()
+    this.counting = this.contacts.size > 0
+    try {
+      return yield* this.loadingSteps(contacts, configs, now, untouched, authoritative, drift)
+    } finally {
+      this.counting = true
+    }
+  }
+
+  private *loadingSteps(
+    contacts: readonly Contact[],
+    configs: readonly AorConfig[] | null,
+    now: number,
+    untouched: ReadonlySet<string>,
+    authoritative: boolean,
+    drift: Drift,
+  ): Generator<void, Drift, void> {
+    let n = 0
     // nothing to forget on a first read (or after a reconnect): no set of 100,000 keys to build
     if (this.contacts.size) {
       const fresh = new Set<string>()
@@ -351,6 +375,7 @@ export class LiveServer {
     this.count(kept.qualify, 1)
     this.markDirty(aor)
     this.schedule(kept, now)
+    if (this.counting) this.onContactChange(aor.name, 'added')
     return 'added'
   }
 
@@ -366,6 +391,7 @@ export class LiveServer {
     list[i] = list[list.length - 1]
     list.pop()
     this.markDirty(kept.aor)
+    if (this.counting) this.onContactChange(kept.aor.name, 'removed')
     return true
   }
 
@@ -471,6 +497,7 @@ export class LiveServer {
         stale: report.stale,
         state: report.state,
         severity: report.severity,
+        removeExisting: entry.removeExisting,
       }
       if (!old || !sameSummary(old, summary)) {
         entry.summary = summary
@@ -525,6 +552,7 @@ export class LiveServer {
     this.strings = new Map()
     this.dirty.clear()
     this.due.clear()
+    this.counting = true
   }
 
   private aor(name: string): AorEntry {
@@ -671,7 +699,8 @@ function sameSummary(a: AorSummary, b: AorSummary): boolean {
     a.expired === b.expired &&
     a.stale === b.stale &&
     a.state === b.state &&
-    a.severity === b.severity
+    a.severity === b.severity &&
+    a.removeExisting === b.removeExisting
   )
 }
 

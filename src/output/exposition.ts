@@ -29,5 +29,13 @@ export const AOR_FAMILIES = {
 
 /** `# HELP` and `# TYPE … gauge` of a family, each line ending in a line feed. */
 export function gaugeHeader(family: { name: string; help: string }): string {
-  return `# HELP ${family.name} ${family.help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}\n# TYPE ${family.name} gauge\n`
+  return familyHeader(family, 'gauge')
+}
+
+/** `# HELP` and `# TYPE` of a family, each line ending in a line feed. */
+export function familyHeader(
+  family: { name: string; help: string },
+  type: 'gauge' | 'counter',
+): string {
+  return `# HELP ${family.name} ${family.help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}\n# TYPE ${family.name} ${type}\n`
 }

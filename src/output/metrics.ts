@@ -10,10 +10,11 @@
 // The body is rendered when the state changed (at most every `minRenderMs`), never by a scrape: a scrape
 // is served the last complete body from memory.
 
-import { Counter, Gauge, Registry } from 'prom-client'
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
 import type { AorSummary } from '../core/live.js'
 import type { AorState } from '../core/types.js'
-import { AOR_FAMILIES, gaugeHeader, labelValue } from './exposition.js'
+import { VERSION } from '../version.js'
+import { AOR_FAMILIES, familyHeader, gaugeHeader, labelValue } from './exposition.js'
 
 export const AOR_STATES: readonly AorState[] = ['ok', 'near', 'full', 'over', 'unknown']
 export type PerAor = 'all' | 'problems'
@@ -37,6 +38,32 @@ export interface ResyncFigures {
   at: number
 }
 
+/**
+ * The exporter process's own metrics: prom-client's default collectors (process_cpu_seconds_total,
+ * process_resident_memory_bytes, nodejs_eventloop_lag_seconds, …) and pjctl_exporter_build_info. A
+ * registry of their own, rendered for the scrape (they change every moment), apart from the body that
+ * is rendered when what pjctl knows changes.
+ */
+export function processRegistry(): Registry {
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry })
+  // gauges named _total, which promtool check metrics rejects; nodejs_active_handles (and _requests,
+  // _resources) by type say the same
+  for (const name of [
+    'nodejs_active_handles_total',
+    'nodejs_active_requests_total',
+    'nodejs_active_resources_total',
+  ])
+    registry.removeSingleMetric(name)
+  new Gauge({
+    name: 'pjctl_exporter_build_info',
+    help: 'Always 1: the pjctl version and the Node.js version it runs on.',
+    labelNames: ['version', 'nodejs_version'],
+    registers: [registry],
+  }).set({ version: VERSION, nodejs_version: process.version }, 1)
+  return registry
+}
+
 export class ExporterMetrics {
   readonly registry = new Registry()
   // bounded: the 100 busiest addresses of each server (as check: the same name, labels and help)
@@ -44,6 +71,11 @@ export class ExporterMetrics {
     'pjctl_source_contacts',
     'Unexpired contacts from the source address (via_addr), all AORs together; the 100 busiest addresses and every one at or above --per-ip-limit.',
     ['server', 'address'],
+  )
+  private readonly sourceLimit = this.gauge(
+    'pjctl_source_contacts_limit',
+    "The exporter's --per-ip-limit: contacts one source address may hold (absent without one).",
+    ['server'],
   )
   private readonly up = this.gauge('pjctl_server_up', '1 when pjctl could read the server.', [
     'server',
@@ -117,6 +149,20 @@ export class ExporterMetrics {
     labelNames: ['server', 'aor', 'result'],
     registers: [this.registry],
   })
+  private readonly added = new Counter({
+    name: 'pjctl_contacts_added_total',
+    help: 'Contacts that appeared after the first read (a registration from a new URI, a restore, one a resync found).',
+    labelNames: ['server'],
+    registers: [this.registry],
+  })
+  private readonly removed = new Counter({
+    name: 'pjctl_contacts_removed_total',
+    help: 'Contacts that went (an unREGISTER, expiry, remove_existing, a prune, one a resync found gone).',
+    labelNames: ['server'],
+    registers: [this.registry],
+  })
+  /** Per server, per AOR that had one since the start (--per-aor all only): contacts added and removed. */
+  private readonly aorChanges = new Map<string, Map<string, AorChanges>>()
   /** Per server, the AORs that have per-AOR series. */
   private readonly exported = new Map<string, Map<string, AorSeries>>()
   /** Per server, `server="…"` escaped once. */
@@ -146,9 +192,10 @@ export class ExporterMetrics {
     return this.registry.contentType
   }
 
-  /** A server is known (before its first read): it is down until read. */
-  addServer(server: string): void {
+  /** A server is known (before its first read): it is down until read. `perIpLimit`: --per-ip-limit, if any. */
+  addServer(server: string, perIpLimit?: number): void {
     this.changes++
+    if (perIpLimit !== undefined) this.sourceLimit.set({ server }, perIpLimit)
     this.up.set({ server }, 0)
     this.status.set({ server }, 3)
     this.events.inc({ server, event: 'ContactStatus' }, 0)
@@ -157,6 +204,31 @@ export class ExporterMetrics {
     this.drift.inc({ server, kind: 'removed' }, 0)
     for (const reason of ['no_aor', 'auth', 'other'])
       this.rejected.inc({ server, endpoint: '', aor: '', reason }, 0)
+    this.added.inc({ server }, 0)
+    this.removed.inc({ server }, 0)
+  }
+
+  /**
+   * A contact came or went after the first read: the server's counter, and with --per-aor all the
+   * AOR's (a series from its first change on: 2 per AOR that ever changed, at most 2 per AOR).
+   */
+  contactChanged(server: string, aor: string, change: 'added' | 'removed'): void {
+    ;(change === 'added' ? this.added : this.removed).inc({ server })
+    if (this.perAor !== 'all') return
+    let aors = this.aorChanges.get(server)
+    if (!aors) this.aorChanges.set(server, (aors = new Map()))
+    let counts = aors.get(aor)
+    if (!counts)
+      aors.set(
+        aor,
+        (counts = {
+          labels: flat(`{${this.serverLabel(server)},aor="${labelValue(aor)}"`),
+          added: 0,
+          removed: 0,
+        }),
+      )
+    counts[change]++
+    this.changes++
   }
 
   /** A refused REGISTER (labels already reduced: endpoint and aor '' unless the reason has per-AOR series). */
@@ -308,6 +380,15 @@ export class ExporterMetrics {
       }
       chunks.push(Buffer.from(text))
     }
+    for (const [family, which] of [
+      [AOR_ADDED, 'added'],
+      [AOR_REMOVED, 'removed'],
+    ] as const) {
+      let text = ''
+      for (const aors of this.aorChanges.values())
+        for (const c of aors.values()) text += `${family.name}${c.labels}} ${c[which]}\n`
+      if (text) chunks.push(Buffer.from(familyHeader(family, 'counter') + text))
+    }
     chunks.push(Buffer.from(registry))
     return chunks
   }
@@ -332,6 +413,12 @@ export class ExporterMetrics {
   }
 }
 
+/** Sparse: a series only for an AOR with remove_existing=yes (a full one is no lockout). */
+const AOR_REMOVE_EXISTING = {
+  name: 'pjctl_aor_remove_existing',
+  help: '1 for an AOR with remove_existing=yes (a full AOR then takes a new registration); no series when it is no or unknown.',
+}
+
 /** The per-AOR families, in the order of the body (those of `check --format prometheus`, then state). */
 const PER_AOR = [
   AOR_FAMILIES.contacts,
@@ -339,7 +426,25 @@ const PER_AOR = [
   AOR_FAMILIES.superseded,
   AOR_FAMILIES.expired,
   AOR_FAMILIES.state,
+  AOR_REMOVE_EXISTING,
 ] as const
+
+/** The per-AOR counters (--per-aor all), written after the per-AOR gauges. */
+const AOR_ADDED = {
+  name: 'pjctl_aor_contacts_added_total',
+  help: "Contacts of the AOR that appeared after the first read; a series from the AOR's first change on (--per-aor all).",
+}
+const AOR_REMOVED = {
+  name: 'pjctl_aor_contacts_removed_total',
+  help: "Contacts of the AOR that went after the first read; a series from the AOR's first change on (--per-aor all).",
+}
+
+/** An AOR's added/removed counts, with its labels escaped once. */
+interface AorChanges {
+  readonly labels: string
+  added: number
+  removed: number
+}
 
 /** One flat string (a template result is a tree of pieces: ~4 objects where one will do, per AOR). */
 function flat(text: string): string {
@@ -362,4 +467,5 @@ const LINES: readonly ((a: AorSeries) => string)[] = [
   (a) => `${AOR_FAMILIES.superseded.name}${a.labels}} ${a.summary.superseded}\n`,
   (a) => `${AOR_FAMILIES.expired.name}${a.labels}} ${a.summary.expired}\n`,
   (a) => `${AOR_FAMILIES.state.name}${a.labels},state="${a.summary.state}"} 1\n`,
+  (a) => (a.summary.removeExisting === true ? `${AOR_REMOVE_EXISTING.name}${a.labels}} 1\n` : ''),
 ]

@@ -100,6 +100,11 @@ describe.concurrent('pjctl exporter', () => {
       expect(
         await e.value(`pjctl_events_received_total{server="${S(server)}",event="ContactStatus"}`),
       ).toBe(3)
+      // contacts added and removed since the first read: per server, and per AOR (--per-aor all)
+      expect(await e.value(total(server, 'pjctl_contacts_added_total'))).toBe(2)
+      expect(await e.value(total(server, 'pjctl_contacts_removed_total'))).toBe(1)
+      expect(await e.value(aor(server, 'pjctl_aor_contacts_added_total', 'FAP003'))).toBe(2)
+      expect(await e.value(aor(server, 'pjctl_aor_contacts_removed_total', 'FAP003'))).toBe(1)
       // scrapes are served from memory
       const before = server.received.length
       for (let i = 0; i < 20; i++) await e.scrape()
@@ -137,7 +142,16 @@ describe.concurrent('pjctl exporter', () => {
         ).on('error', reject)
       })
       expect(zipped.encoding).toBe('gzip')
-      expect(gunzipSync(zipped.body).toString('utf8')).toBe(await e.scrape())
+      // the same, but for the process's own metrics (CPU, memory: they move between two scrapes)
+      const known = (text: string) =>
+        text.split('\n').filter((l) => !/^(# (HELP|TYPE) )?(process|nodejs)_/.test(l))
+      expect(known(gunzipSync(zipped.body).toString('utf8'))).toEqual(known(await e.scrape()))
+      expect(text).toMatch(/^process_cpu_seconds_total \d/m)
+      expect(text).toMatch(/^process_resident_memory_bytes \d/m)
+      expect(text).toContain('# TYPE pjctl_exporter_build_info gauge\n')
+      expect(text).toMatch(
+        /^pjctl_exporter_build_info\{version="\d+\.\d+\.\d+",nodejs_version="v\d+[^"]*"\} 1$/m,
+      )
       const health = await e.fetch('/healthz')
       expect(health.status).toBe(200)
       expect(health.body).toBe(`ok: ${S(server)} up (1 contacts)\n`)
@@ -254,6 +268,10 @@ describe.concurrent('pjctl exporter', () => {
       expect(f.stderr()).toContain(
         `pjctl exporter: ${S(quiet)}: drift: 0 contact(s) unknown to the exporter, 1 gone from Asterisk without an event`,
       )
+      // a removal found by a resync is a removal all the same
+      expect(await f.value(total(quiet, 'pjctl_contacts_removed_total'))).toBe(1)
+      expect(await f.value(aor(quiet, 'pjctl_aor_contacts_removed_total', 'FAP003'))).toBe(1)
+      expect(await f.value(total(quiet, 'pjctl_contacts_added_total'))).toBe(0)
     },
   )
 
@@ -324,6 +342,7 @@ describe.concurrent('pjctl exporter', () => {
       ).toBe(10_000)
       expect(server.received.filter((r) => r.action === 'DBGet')).toHaveLength(10_000)
       expect(await e.value(`pjctl_server_aors{server="${S(server)}",state="near"}`)).toBe(10_000)
+      expect(await e.value(total(server, 'pjctl_contacts_added_total'))).toBe(10_000)
     },
   )
 
@@ -462,9 +481,18 @@ describe.concurrent('pjctl exporter', () => {
     SLOW,
     async () => {
       const server = await sim({ seed: lockoutSeed({ now: now() }) })
-      const e = await exporterFor(server, '--resync', '1h', '--per-aor', 'problems')
+      const e = await exporterFor(
+        server,
+        '--resync',
+        '1h',
+        '--per-aor',
+        'problems',
+        '--per-ip-limit',
+        '5',
+      )
       await e.waitFor(total(server, 'pjctl_server_up'), 1)
       const text = await e.scrape()
+      expect(sample(text, total(server, 'pjctl_source_contacts_limit'))).toBe(5)
       const shown = [
         ...new Set(
           [...text.matchAll(/pjctl_aor_contacts\{server="[^"]+",aor="([^"]+)"\}/g)].map(
@@ -480,6 +508,18 @@ describe.concurrent('pjctl exporter', () => {
       expect(sample(text, total(server, 'pjctl_server_contacts'))).toBe(6)
       expect(sample(text, `pjctl_server_aors{server="${S(server)}",state="ok"}`)).toBe(1)
       expect(sample(text, `pjctl_server_aors{server="${S(server)}",state="near"}`)).toBe(2)
+      // what was there at the first read is no change; the server's counters are there, per AOR none
+      expect(sample(text, total(server, 'pjctl_contacts_added_total'))).toBe(0)
+      expect(sample(text, total(server, 'pjctl_contacts_removed_total'))).toBe(0)
+      server.registrar.register({
+        aor: 'phone1',
+        uri: 'sip:phone1@192.0.2.77:5099',
+        viaAddr: '192.0.2.77',
+        viaPort: 5099,
+        userAgent: GS,
+      })
+      await e.waitFor(total(server, 'pjctl_contacts_added_total'), 1)
+      expect(await e.scrape()).not.toContain('pjctl_aor_contacts_added_total')
     },
   )
 

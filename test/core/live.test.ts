@@ -51,6 +51,7 @@ describe('LiveServer', () => {
       stale: 1,
       state: 'full',
       severity: 2,
+      removeExisting: false,
     })
     expect(first.get('alice')).toMatchObject({ count: 0, state: 'ok' })
     expect(live.judge(T).size).toBe(0)
@@ -63,6 +64,7 @@ describe('LiveServer', () => {
           count: 1,
           maxContacts: 2,
           superseded: 0,
+          removeExisting: false,
           expired: 0,
           stale: 0,
           state: 'near',
@@ -246,6 +248,7 @@ describe('LiveServer', () => {
             stale: 0,
             state: 'ok',
             severity: 0,
+            removeExisting: false,
           },
         ],
       ]),
@@ -267,6 +270,7 @@ describe('LiveServer', () => {
       stale: 0,
       state,
       severity: 0,
+      removeExisting: null,
       ...extra,
     })
     expect(isProblem(s('ok', 1))).toBe(false)
