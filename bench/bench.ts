@@ -928,7 +928,7 @@ async function costModel(): Promise<void> {
   await sim.stop()
 }
 
-/** `npm run bench -- --only prune,cold` runs some sections: e2e, readers, prune, cold, auto, exporter, cost (parsers always). */
+/** `npm run bench -- --only prune,cold` runs some sections: e2e, readers, prune, cold, auto, exporter, exporter-tls, cost (parsers always). */
 const ONLY = (() => {
   const i = process.argv.indexOf('--only')
   return i < 0 ? null : new Set(process.argv[i + 1]?.split(',') ?? [])
@@ -987,6 +987,10 @@ async function main(): Promise<void> {
   if (wanted('exporter')) {
     const { exporterBench } = await import('./exporter.js')
     targets.push(...(await exporterBench(BIN, (sim) => simEnv(sim), say, progress)))
+  }
+  if (wanted('exporter-tls')) {
+    const { exporterTlsBench } = await import('./exporter.js')
+    targets.push(...(await exporterTlsBench(BIN, (sim) => simEnv(sim), say, progress)))
   }
   say('## Targets')
   for (const t of targets) say(`${t.met ? 'MET   ' : 'MISSED'}  ${t.name}: ${t.detail}`)
