@@ -45,6 +45,13 @@ export interface ResyncFigures {
  * is rendered when what pjctl knows changes.
  */
 export function processRegistry(): Registry {
+  // one per process: the default collectors start an event-loop delay monitor and a GC observer that
+  // nothing stops, and they describe the process, not one exporter (tests run many in one process)
+  return (processMetrics ??= newProcessRegistry())
+}
+let processMetrics: Registry | null = null
+
+function newProcessRegistry(): Registry {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry })
   // gauges named _total, which promtool check metrics rejects; nodejs_active_handles (and _requests,
