@@ -216,12 +216,30 @@ describe.concurrent('fleet (--all / --server a,b over 20 sims, one unreachable, 
     expect(r.stderr).toContain(`${DOWN}: connection refused by 127.0.0.1:${downPort}`)
   })
 
-  it('one unreachable server named alone is an error, not a fleet entry (exit 3, nothing on stdout)', async () => {
+  it('one unreachable server named alone is an error, not a fleet entry (exit 3, the error as the --json document)', async () => {
     const r = await run(['contacts', '--server', DOWN, '--json'], opts(healthyHome))
     expect(r.code).toBe(3)
-    expect(r.stdout).toBe('')
+    expect(JSON.parse(r.stdout)).toEqual({
+      server: DOWN,
+      error: expect.stringMatching(/^connection refused by 127\.0\.0\.1:\d+$/),
+      hint: expect.any(String),
+      exitCode: 3,
+    })
     expect(r.stderr).toMatch(/^pjctl: connection refused by 127\.0\.0\.1:\d+\n/)
   })
+})
+
+describe('every --json command on an unreachable server', () => {
+  it.each(['contacts', 'doctor', 'sources', 'prune'])(
+    '%s --json prints {server, error, hint, exitCode}, as check --json prints its error',
+    async (command) => {
+      const args = command === 'prune' ? [command, '--dry-run'] : [command]
+      const r = await run([...args, '--server', DOWN, '--json'], opts(healthyHome))
+      expect(r.code).toBe(3)
+      expect(JSON.parse(r.stdout)).toMatchObject({ server: DOWN, exitCode: 3 })
+      expect(JSON.parse(r.stdout).error).toMatch(/^connection refused by /)
+    },
+  )
 })
 
 describe('fleet --parallel', () => {
