@@ -4,10 +4,19 @@
 
 import { securityClassProblem } from './refusal.js'
 import type { AmiSession, AmiTarget } from '../ami/types.js'
-import { actionsFromListCommands, diagnose, exitCodeOf, type AmiFacts } from '../core/doctor.js'
+import { clusterFindings, type NodeFacts } from '../core/cluster.js'
+import {
+  actionsFromListCommands,
+  diagnose,
+  exitCodeOf,
+  sortFindings,
+  type AmiFacts,
+} from '../core/doctor.js'
 import { worstStatus, type Status } from '../core/status.js'
 import type { PerIpLimit } from '../core/sources.js'
+import { contactMapping } from '../core/sorcery.js'
 import type { ServerReport } from '../core/types.js'
+import { pgTargetFor } from './store.js'
 import { EXIT, PjctlError, type ExitCode } from '../errors.js'
 import { READ_OPTIONS } from './read.js'
 import {
@@ -44,13 +53,24 @@ export const doctor: CommandSpec<DoctorData> = {
       )
       servers = [examine(report, null, null, limit, deps)]
     } else {
-      servers = await eachServer<DoctorServer | ServerFailure>(
+      const read = await eachServer<Examined | ServerFailure>(
         await deps.targets(),
         settings,
         deps,
         (target) => readOne(target, names, settings, limit, deps),
         (failure) => failure,
       )
+      // a cluster: what the servers show together (shared store, systemnames, each contact's node)
+      const facts = read.flatMap((s) => ('facts' in s ? [s.facts] : []))
+      const together = clusterFindings(facts)
+      servers = read.map((s) => {
+        if (!('facts' in s)) return s
+        const { facts: _facts, ...server } = s
+        const more = together.get(server.server) ?? []
+        return more.length
+          ? { ...server, findings: sortFindings([...server.findings, ...more]) }
+          : server
+      })
     }
     const codes = servers.map((s): Status =>
       'message' in s ? EXIT.unreadable : exitCodeOf(s.findings),
@@ -70,7 +90,7 @@ async function readOne(
   settings: Settings,
   limit: PerIpLimit | null,
   deps: Deps,
-): Promise<DoctorServer> {
+): Promise<Examined> {
   const session = await deps.connect(target)
   try {
     const report = selectNamed(
@@ -95,10 +115,56 @@ async function readOne(
       names.length !== 1 && report.limits?.authoritative && listed.length
         ? new Set(listed.map((c) => c.aor))
         : null
-    return examine(report, ami, configured, limit, deps)
+    const server = examine(report, ami, configured, limit, deps)
+    const systemName =
+      actions === null || actions.has('coresettings') ? await systemNameOf(session, deps) : null
+    return {
+      ...server,
+      ...(systemName ? { node: systemName } : {}),
+      facts: {
+        server: server.server,
+        systemName,
+        store: await storeOf(session, report),
+        aors: report.aors,
+      },
+    }
   } finally {
     await session.close()
   }
+}
+
+/** A server's doctor report, with what the cluster findings need (left out of the output). */
+type Examined = DoctorServer & { facts: NodeFacts }
+
+/** asterisk.conf `systemname` from AMI CoreSettings ('' when none is set); null when it could not be asked. */
+async function systemNameOf(session: AmiSession, deps: Deps): Promise<string | null> {
+  try {
+    return (await session.action('CoreSettings')).get('SystemName') ?? ''
+  } catch (error) {
+    if (!(error instanceof PjctlError)) throw error
+    deps.log.debug(`CoreSettings: ${error.message}`)
+    return null
+  }
+}
+
+/** The contact store's identity: a realtime table can be shared by several nodes; astdb is a node's own (null). */
+async function storeOf(session: AmiSession, report: ServerReport): Promise<string | null> {
+  const place = report.contactsAt?.place
+  if (!place || place.kind !== 'realtime') return null
+  if (place.driver === 'pgsql') {
+    // the database res_pgsql.conf (or --contacts-db) connects to: the same table name elsewhere is another store
+    try {
+      const target = await pgTargetFor(session, {
+        mapping: contactMapping(null),
+        place,
+        assumed: null,
+      })
+      return `pgsql:${target.host}:${target.port}/${target.database}/${place.table}`
+    } catch (error) {
+      if (!(error instanceof PjctlError)) throw error
+    }
+  }
+  return `${place.driver}:${place.database}:${place.table}`
 }
 
 /** The user's read= lacks security (doctor says so only when it knows: a least-privilege user without write=command is not asked). */

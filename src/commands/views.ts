@@ -147,6 +147,8 @@ export interface DoctorServer {
   contacts: number
   /** Where the contacts live (sorcery.conf's contact mapping), in words; absent for a dump. */
   contactsAt?: string
+  /** asterisk.conf `systemname` (AMI CoreSettings SystemName), when it has one: the name its contacts carry in reg_server. */
+  node?: string
   /** Most severe first. */
   findings: Finding[]
 }

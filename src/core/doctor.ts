@@ -59,6 +59,9 @@ export const FINDING_KINDS = [
   'registrar-answer-size',
   'ami-privileges',
   'ami-no-security-events',
+  'cluster-systemname',
+  'contacts-of-unknown-node',
+  'aor-split-across-nodes',
 ] as const
 export type FindingKind = (typeof FINDING_KINDS)[number]
 
@@ -108,7 +111,12 @@ export function diagnose(input: DoctorInput): Finding[] {
     ...privilegeFindings(input.ami),
     ...securityFindings(input.ami),
   ]
-  return summarise(findings).sort(
+  return sortFindings(summarise(findings))
+}
+
+/** Most severe first, then by kind, then by subject. */
+export function sortFindings(findings: Finding[]): Finding[] {
+  return findings.sort(
     (a, b) =>
       SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] ||
       FINDING_KINDS.indexOf(a.kind) - FINDING_KINDS.indexOf(b.kind) ||

@@ -19,7 +19,7 @@ export function doctorTable(data: DoctorData, style: Style): string {
     }
     out.push(
       c.bold(`pjctl doctor: ${server.server}`) +
-        ` (${server.contacts} contacts, ${server.aors} AORs, read with ${server.source})`,
+        ` (${server.contacts} contacts, ${server.aors} AORs, read with ${server.source}${server.node ? `; node ${printable(server.node)}` : ''})`,
       ...(server.contactsAt
         ? wrap(
             `contacts live in ${printable(server.contactsAt)}`,
@@ -74,6 +74,7 @@ function serverJson(server: DoctorServer): object {
     generatedAt: isoTime(server.generatedAt),
     source: server.source,
     ...(server.contactsAt ? { contactsAt: server.contactsAt } : {}),
+    ...(server.node ? { node: server.node } : {}),
     findings: server.findings,
   }
 }

@@ -53,3 +53,33 @@ describe('a cluster node (systemname)', () => {
     expect(JSON.parse(none.stdout).aors).toEqual([])
   })
 })
+
+describe('doctor in a cluster', () => {
+  it('learns the node (CoreSettings), reports contacts of a node no server is, and AORs split across nodes', async () => {
+    const server = await sim({ seed: BOB, systemName: 'pbxA' })
+    expect(server.registrar.register(phone(5301)).code).toBe(200)
+    server.systemName = 'pbxC'
+    expect(server.registrar.register(phone(5302)).code).toBe(200)
+    server.systemName = 'pbxA'
+
+    const doctor = await run(['doctor', '--json'], { env: envFor(server) })
+    const report = JSON.parse(doctor.stdout)
+    expect(server.received.some((a) => a.action === 'CoreSettings')).toBe(true)
+    expect(report.node).toBe('pbxA')
+    const kinds = report.findings.map((f: { kind: string; subject: string }) => [f.kind, f.subject])
+    expect(kinds).toContainEqual(['contacts-of-unknown-node', 'pbxC'])
+    expect(kinds).toContainEqual(['aor-split-across-nodes', 'bob'])
+    expect(kinds.map((k: string[]) => k[0])).not.toContain('cluster-systemname')
+  })
+
+  it('warns that a node without systemname cannot tell who registered what', async () => {
+    const server = await sim({ seed: BOB, systemName: 'pbxB' })
+    expect(server.registrar.register(phone(5301)).code).toBe(200)
+    server.systemName = ''
+    const doctor = await run(['doctor', '--json'], { env: envFor(server) })
+    const report = JSON.parse(doctor.stdout)
+    expect(report.node).toBeUndefined()
+    const finding = report.findings.find((f: { kind: string }) => f.kind === 'cluster-systemname')
+    expect(finding?.evidence).toMatch(/no systemname/)
+  })
+})

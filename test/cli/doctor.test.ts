@@ -113,10 +113,11 @@ describe('pjctl doctor', { timeout: 30_000 }, () => {
     expect(find(findings, 'lifetime-beyond-maximum-expiration').evidence).toMatch(
       /^1 contact\(s\) expire in up to (49\d\d|5000) s, beyond maximum_expiration=3600/,
     )
-    // read-only: the shared read, ListCommands, then (allowed Command) manager show user; nothing that changes the server
+    // read-only: the shared read, ListCommands, then (allowed Command) manager show user, and CoreSettings (the
+    // node's systemname); nothing that changes the server
     expect(sessionsOf(server.received).map((session) => session.map(([action]) => action))).toEqual(
       [
-        ['GetConfig', 'DBGetTree', 'ListCommands', 'Command'],
+        ['GetConfig', 'DBGetTree', 'ListCommands', 'Command', 'CoreSettings'],
         ['GetConfig', 'GetConfig', 'GetConfig'],
       ],
     )
