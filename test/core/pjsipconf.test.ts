@@ -406,7 +406,7 @@ describe('parsePjsipConf: AOR values', () => {
     expect(c.aors()[0].maxContacts).toBe(0)
   })
 
-  it('is linear: 20,000 AORs inheriting one template parse quickly', () => {
+  it('reads 20,000 AORs inheriting one template, each with the template values', () => {
     const lines = ['[tpl](!)', 'type=aor', 'max_contacts=2', 'remove_existing=yes']
     for (let i = 0; i < 20000; i++)
       lines.push(
@@ -416,11 +416,10 @@ describe('parsePjsipConf: AOR values', () => {
         'type=endpoint',
         `aors=${i}`,
       )
-    const t0 = performance.now()
+    // speed is the benchmark's to measure, never a test's: this checks the result at that size
     const c = one(lines.join('\n'))
-    const ms = performance.now() - t0
     expect(c.aors()).toHaveLength(20000)
-    expect(ms).toBeLessThan(5000)
+    expect(c.aors()[19999]).toMatchObject({ maxContacts: 2, removeExisting: true })
   })
 
   it('refuses template inheritance that explodes (each level doubling)', () => {
