@@ -6,11 +6,17 @@ export default defineConfig({
   test: {
     // scripts/test-asterisk.mjs runs this once per lab that is up: a realtime lab (contacts in SQL) gets
     // the realtime tests, an astdb lab the rest
+    // the cluster (lab/cluster.sh, LAB_KIND=cluster) gets the cluster tests
     include:
       process.env.LAB_KIND === 'realtime'
         ? ['test/asterisk/realtime*.test.ts']
-        : ['test/asterisk/**/*.test.ts'],
-    exclude: process.env.LAB_KIND === 'realtime' ? [] : ['test/asterisk/realtime*.test.ts'],
+        : process.env.LAB_KIND === 'cluster'
+          ? ['test/asterisk/cluster*.test.ts']
+          : ['test/asterisk/**/*.test.ts'],
+    exclude:
+      process.env.LAB_KIND === 'realtime' || process.env.LAB_KIND === 'cluster'
+        ? []
+        : ['test/asterisk/realtime*.test.ts', 'test/asterisk/cluster*.test.ts'],
     globalSetup: ['test/asterisk/setup.ts'],
     setupFiles: ['test/setup.ts'],
     fileParallelism: false,

@@ -64,11 +64,37 @@ if (process.env.LAB_AMI_PORT) {
 } else {
   labs = readdirSync(home)
     .filter((name) => /^\.pjctl-lab(-[\w.]+)?$/.test(name))
+    // the cluster's nodes run together, below
+    .filter((name) => !/^\.pjctl-lab-cluster-/.test(name))
     .sort()
     .map((name) => join(home, name))
     .filter(alive)
     .map(labAt)
     .filter(Boolean)
+}
+// The two-node cluster (lab/cluster.sh): test/asterisk/cluster*.test.ts once, when both nodes are up.
+const clusterNodes = ['.pjctl-lab-cluster-a', '.pjctl-lab-cluster-b'].map((n) => join(home, n))
+let cluster = null
+if (!process.env.LAB_AMI_PORT) {
+  if (clusterNodes.every(alive)) {
+    const [a, b] = clusterNodes.map(labAt)
+    if (a && b)
+      cluster = {
+        name: `cluster pbxA (AMI ${a.env.LAB_AMI_PORT}) + pbxB (AMI ${b.env.LAB_AMI_PORT})`,
+        env: {
+          ...a.env,
+          LAB_KIND: 'cluster',
+          LAB_LOCK: '/tmp/pjctl-lab-cluster.lock',
+          CLUSTER_A_AMI: a.env.LAB_AMI_PORT,
+          CLUSTER_B_AMI: b.env.LAB_AMI_PORT,
+          CLUSTER_B_SIP: b.env.LAB_SIP_PORT,
+        },
+      }
+  } else
+    console.error(
+      'test:asterisk: the cluster tests are skipped: both cluster nodes must be up (lab/cluster.sh start; lab/README.md, A cluster)',
+    )
+  if (cluster) labs.push(cluster)
 }
 if (!labs.length) {
   console.error(
