@@ -211,8 +211,8 @@ export async function main(argv: string[] = process.argv, io: Io = processIo()):
         return await writeTextfile(io, textfile, rendered)
       return (await writeResult(io, stdout, rendered)) ?? code
     }
-    // --json asked for a document: a server that could not be read is one too, {server, error, hint, exitCode}
-    if (format === 'json' && error instanceof PjctlError && !(error instanceof UsageError)) {
+    // --json asked for a document: a server that could not be read (exit 3) is one too, {server, error, hint, exitCode}
+    if (format === 'json' && error instanceof PjctlError && error.exit === EXIT.unreadable) {
       const { failureJson } = await import('./output/contacts.js')
       const server = settings.server?.[0] ?? `${settings.host}:${settings.port}`
       const doc = failureJson({ server, message: error.message, hint: error.hint, exit: code })
