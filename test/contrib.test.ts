@@ -91,11 +91,12 @@ async function scrapeExporter(): Promise<string> {
 }
 
 describe('contrib/prometheus/pjctl-alerts.yml', () => {
-  it('covers the six conditions', () => {
+  it('covers the seven conditions', () => {
     expect(rules.map((r) => r.alert).sort()).toEqual(
       [
         'PjctlServerUnreadable',
         'PjsipAorLockedOut',
+        'PjsipRegistrationRefused',
         'PjsipAorOverLimit',
         'PjsipContactsDropped',
         'PjsipPhoneFlapping',
