@@ -193,12 +193,12 @@ function whereTimeGoes(stderr: string): string[] {
     /^pjctl: debug: < (\S+) \S+ (?:done|failed) after (\d+) ms at (\d+) ms$/gm,
   )) {
     const [action, after, at] = [m[1], Number(m[2]), Number(m[3])]
-    const e = per.get(action) ?? { n: 0, first: Infinity, last: 0, slowest: 0 }
+    const e = per.get(action!) ?? { n: 0, first: Infinity, last: 0, slowest: 0 }
     e.n++
     e.first = Math.min(e.first, at - after)
     e.last = Math.max(e.last, at)
     e.slowest = Math.max(e.slowest, after)
-    per.set(action, e)
+    per.set(action!, e)
   }
   return [...per].map(
     ([action, e]) =>
@@ -212,6 +212,7 @@ function busyLoop(): { stop: () => Promise<number> } {
   let rounds = 0
   const loop = (async () => {
     const client = await AmiClient.open()
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- stop() clears it
     while (running) {
       await client.list('PJSIPShowAors')
       rounds++
@@ -266,7 +267,7 @@ function stats(runs: Run[]): {
     range:
       runs.length > 1
         ? `${fmt.ms(Math.min(...walls))}–${fmt.ms(Math.max(...walls))}`
-        : fmt.ms(walls[0]),
+        : fmt.ms(walls[0]!),
     codes: [...new Set(runs.map((r) => String(r.code)))].join(','),
     rss: Math.max(...runs.map((r) => r.rssKb ?? NaN)),
     cpu: cpus.length ? median(cpus) : null,
@@ -293,7 +294,7 @@ function ratios(p: Paired): number[] {
 
 function pairedTable(rows: Paired[]): string {
   const range = (values: number[], f: (n: number) => string) =>
-    values.length > 1 ? `${f(Math.min(...values))}–${f(Math.max(...values))}` : f(values[0])
+    values.length > 1 ? `${f(Math.min(...values))}–${f(Math.max(...values))}` : f(values[0]!)
   return table(
     [
       'call',
@@ -505,14 +506,14 @@ export async function asteriskBench(
           const doc = JSON.parse(plan.stdoutHead) as {
             servers: { plan: { key: string; action: string }[] }[]
           }
-          pruneKeys = doc.servers[0].plan.filter((p) => p.action === 'delete').map((p) => p.key)
+          pruneKeys = doc.servers[0]!.plan.filter((p) => p.action === 'delete').map((p) => p.key)
         } else {
           // pjctl could not plan: the same rule by hand (each AOR keeps its latest-expiring contact)
           const byAor = new Map<string, [string, number][]>()
           for (const [key, value] of await astdbContacts()) {
             const aor = key.split(';@')[0]
-            byAor.set(aor, [
-              ...(byAor.get(aor) ?? []),
+            byAor.set(aor!, [
+              ...(byAor.get(aor!) ?? []),
               [key, Number((JSON.parse(value) as { expiration_time: string }).expiration_time)],
             ])
           }
@@ -707,7 +708,7 @@ export async function asteriskBench(
           `WARNING: ${short.length} floor read(s) got fewer DBGetTree items than the ${total} stored (${short.map((f) => f.dbGetTree.items).join(', ')}): Asterisk dropped output (writetimeout)`,
         )
       say(
-        `read floor actions (median): DBGetTree ${fmt.ms(median(rf.map((f) => f.dbGetTree.ms)))} (${fmt.bytes(rf[0].dbGetTree.bytes)}), GetConfig ${fmt.ms(median(rf.map((f) => f.getConfig.ms)))} (${fmt.bytes(rf[0].getConfig.bytes)}); asterisk -rx counted ${(rows.get('rx')![0].extra as { count: number }).count.toLocaleString('en-US')} contacts`,
+        `read floor actions (median): DBGetTree ${fmt.ms(median(rf.map((f) => f.dbGetTree.ms)))} (${fmt.bytes(rf[0]!.dbGetTree.bytes)}), GetConfig ${fmt.ms(median(rf.map((f) => f.getConfig.ms)))} (${fmt.bytes(rf[0]!.getConfig.bytes)}); asterisk -rx counted ${(rows.get('rx')![0]!.extra as { count: number }).count.toLocaleString('en-US')} contacts`,
       )
       if (!big)
         say(

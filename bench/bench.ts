@@ -332,7 +332,7 @@ async function endToEnd(all: Lab[]): Promise<E2E[]> {
       const contacts: ChildResult[] = []
       const check: ChildResult[] = []
       const env = simEnv(sim)
-      for (let i = 0; i < runs; i++) {
+      for (let i = 0; i < runs!; i++) {
         restore(lab)
         bare.push((await probe('bare', sim.port, source)).run.wallMs)
         bareAll.push((await probe('bare', sim.port, `${source},aors`)).run.wallMs)
@@ -356,11 +356,11 @@ async function endToEnd(all: Lab[]): Promise<E2E[]> {
         contacts: median(contacts.map((r) => r.wallMs)),
         contactsRss: Math.max(...contacts.map((r) => r.peakRssKb ?? NaN)),
         contactsPolled: Math.max(...contacts.map((r) => r.polledHwmKb ?? NaN)),
-        contactsBytes: contacts[0].stdoutBytes,
+        contactsBytes: contacts[0]!.stdoutBytes,
         check: median(check.map((r) => r.wallMs)),
         checkRss: Math.max(...check.map((r) => r.peakRssKb ?? NaN)),
-        checkBytes: check[0].stdoutBytes,
-        checkExit: check[0].code ?? -1,
+        checkBytes: check[0]!.stdoutBytes,
+        checkExit: check[0]!.code ?? -1,
       })
     }
   }
@@ -505,15 +505,15 @@ async function tableOutput(all: Lab[], e2e: E2E[]): Promise<void> {
       fmt.ms(wall),
       json ? fmt.ms(json.contacts) : '-',
       fmt.mb(Math.max(...runs.map((r) => r.peakRssKb ?? NaN))),
-      fmt.bytes(runs[0].stdoutBytes),
+      fmt.bytes(runs[0]!.stdoutBytes),
       fmt.us((wall / lab.n) * 1000),
     ])
   }
   say(table(['contacts', 'table', '--json (above)', 'peak RSS', 'stdout', 'per contact'], rows))
   if (walls.length === 2) {
-    const marginal = (walls[1].wall - walls[0].wall) / (walls[1].n - walls[0].n)
+    const marginal = (walls[1]!.wall - walls[0]!.wall) / (walls[1]!.n - walls[0]!.n)
     say(
-      `marginal ${fmt.us(marginal * 1000)} per contact → about ${fmt.ms(walls[1].wall + marginal * 90_000)} at 100k if it stays linear.`,
+      `marginal ${fmt.us(marginal * 1000)} per contact → about ${fmt.ms(walls[1]!.wall + marginal * 90_000)} at 100k if it stays linear.`,
     )
   }
   say()
@@ -563,7 +563,7 @@ async function readers(all: Lab[]): Promise<void> {
       ours.push(result!.ms as number)
       ourLines = result!.items as number
       const b = await probe('bare', sim.port, 'command')
-      bare.push((b.result!.actions as { ms: number }[])[0].ms)
+      bare.push((b.result!.actions as { ms: number }[])[0]!.ms)
     }
     if (ourLines !== n + 1) throw new Error(`our reader got ${ourLines} lines of ${n + 1}`)
     if (stock.length && stockLines !== n + 1)
@@ -633,10 +633,10 @@ function perContact(parse: ParseFigures[], e2e: E2E[]): void {
     const p2 = parse.find((f) => f.n === 100_000)!
     const a = source === 'command' ? [p1.dumpMs, p2.dumpMs] : [p1.treeMs, p2.treeMs]
     const mine = e2e.filter((r) => r.source === source)
-    const m1 = (mine[1].contacts - mine[0].contacts) / (mine[1].n - mine[0].n)
-    const m2 = (mine[2].contacts - mine[1].contacts) / (mine[2].n - mine[1].n)
+    const m1 = (mine[1]!.contacts - mine[0]!.contacts) / (mine[1]!.n - mine[0]!.n)
+    const m2 = (mine[2]!.contacts - mine[1]!.contacts) / (mine[2]!.n - mine[1]!.n)
     say(
-      `${source}: parser per contact 100k/10k = ${fmt.ratio(a[1] / 10 / a[0])}; contacts --json marginal per contact 10k→100k vs 1k→10k = ${fmt.ratio(m2 / m1)} (1.00× is perfectly linear)`,
+      `${source}: parser per contact 100k/10k = ${fmt.ratio(a[1]! / 10 / a[0]!)}; contacts --json marginal per contact 10k→100k vs 1k→10k = ${fmt.ratio(m2 / m1)} (1.00× is perfectly linear)`,
     )
   }
   say()
@@ -787,23 +787,23 @@ async function coldStart(): Promise<void> {
     for (const [k, [label, args]] of commands.entries()) {
       const r = await runNode(args, { env, timeoutMs: 10_000 })
       if (r.code !== 0) throw new Error(`${label}: exit ${r.code}\n${r.stderr}`)
-      times[k].push(r.wallMs)
+      times[k]!.push(r.wallMs)
     }
   }
-  const base = median(times[0])
+  const base = median(times[0]!)
   say(
     table(
       ['command', 'median', 'min', 'max', 'over node -e 0'],
       commands.map(([label], k) => [
         label,
-        fmt.ms(median(times[k])),
-        fmt.ms(Math.min(...times[k])),
-        fmt.ms(Math.max(...times[k])),
-        k ? fmt.ms(median(times[k]) - base) : '-',
+        fmt.ms(median(times[k]!)),
+        fmt.ms(Math.min(...times[k]!)),
+        fmt.ms(Math.max(...times[k]!)),
+        k ? fmt.ms(median(times[k]!) - base) : '-',
       ]),
     ),
   )
-  const help = median(times[1])
+  const help = median(times[1]!)
   say(
     target(
       `pjctl --help cold start < ${TARGET.helpMs} ms`,
@@ -843,7 +843,10 @@ async function autoSource(e2e: E2E[]): Promise<void> {
   const at = (source: Source) => e2e.find((r) => r.n === 100_000 && r.source === source)
   const t = at('dbgettree')
   const c = at('command')
-  if (!t || !c) return say()
+  if (!t || !c) {
+    say()
+    return
+  }
   say(
     `auto tries DBGetTree first (src/commands/read.ts readContacts) and falls back to Command only when DBGetTree is`,
   )
@@ -899,18 +902,18 @@ async function costModel(): Promise<void> {
   const runs: Record<string, ChildResult[]> = { floor: [], check: [], 'prune --dry-run': [] }
   for (let i = 0; i < 3; i++) {
     progress(`cost model round ${i + 1}`)
-    runs.floor.push(
+    runs.floor!.push(
       await runNode([floorJs, 'read', `127.0.0.1:${sim.port}`], {
         env: childEnv(),
         keepStdout: 4096,
         timeoutMs: 120_000,
       }),
     )
-    runs.check.push(await pjctl(['check'], simEnv(sim)))
-    runs['prune --dry-run'].push(await pjctl(['prune', '--dry-run', '--quiet'], simEnv(sim)))
+    runs.check!.push(await pjctl(['check'], simEnv(sim)))
+    runs['prune --dry-run']!.push(await pjctl(['prune', '--dry-run', '--quiet'], simEnv(sim)))
     while (sim.computingMs() > 0) await new Promise((r) => setTimeout(r, 100))
   }
-  const floorMs = median(runs.floor.map((r) => r.wallMs))
+  const floorMs = median(runs.floor!.map((r) => r.wallMs))
   for (const [name, list] of Object.entries(runs)) {
     const wall = median(list.map((r) => r.wallMs))
     rows.push([

@@ -36,7 +36,7 @@ interface Running {
   stderr(): string
 }
 
-export async function startExporterChild(
+async function startExporterChild(
   bin: string,
   env: Record<string, string>,
   args: string[],
@@ -46,7 +46,7 @@ export async function startExporterChild(
     stdio: ['ignore', 'ignore', 'pipe'],
   })
   let stderr = ''
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d))
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
   const deadline = Date.now() + 60_000
   for (;;) {
     const m = /listening on https?:\/\/127\.0\.0\.1:(\d+)\/metrics/.exec(stderr)
@@ -58,7 +58,7 @@ export async function startExporterChild(
 }
 
 /** GET to the last byte; with `gzip`, asks for it as Prometheus does (the time is to the last compressed byte). */
-export function scrape(
+function scrape(
   port: number,
   path = '/metrics',
   gzip = false,
@@ -87,14 +87,14 @@ export function scrape(
   })
 }
 
-export function sampleOf(body: string, series: string): number | undefined {
+function sampleOf(body: string, series: string): number | undefined {
   const i = body.indexOf(`\n${series} `)
   if (i < 0) return undefined
   const from = i + series.length + 2
   return Number(body.slice(from, body.indexOf('\n', from)))
 }
 
-export async function waitForSample(
+async function waitForSample(
   port: number,
   series: string,
   done: (v: number | undefined) => boolean,
@@ -110,14 +110,14 @@ export async function waitForSample(
   }
 }
 
-export function rssMb(pid: number): { rss: number; hwm: number } {
+function rssMb(pid: number): { rss: number; hwm: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8')
   const kb = (name: string) =>
     Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0)
   return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024 }
 }
 
-export function stop(running: Running): Promise<number | null> {
+function stop(running: Running): Promise<number | null> {
   return new Promise((resolve) => {
     running.child.once('exit', (code) => resolve(code))
     running.child.kill('SIGTERM')
@@ -163,13 +163,13 @@ const one = () => new Promise((resolve, reject) => {
 `
 
 /** What the scraper measured: each scrape's ms to the last byte and its start (Unix ms), in order; the bytes of the last one. */
-export interface Scraped {
+interface Scraped {
   times: number[]
   starts: number[]
   sent: number
 }
 
-export function startScraper(
+function startScraper(
   port: number,
   options: { n?: number; gzip?: boolean; pauseMs?: number; caFile?: string; auth?: string } = {},
 ): { stop(): Promise<Scraped>; done: Promise<Scraped> } {
@@ -187,7 +187,7 @@ export function startScraper(
     { stdio: ['pipe', 'pipe', 'inherit'] },
   )
   let out = ''
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d))
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d))
   const done = new Promise<Scraped>((resolve, reject) =>
     child.once('exit', (code) =>
       code === 0 ? resolve(JSON.parse(out) as Scraped) : reject(new Error(`scraper exit ${code}`)),
@@ -196,13 +196,13 @@ export function startScraper(
   return {
     done,
     stop: () => {
-      child.stdin!.end()
+      child.stdin.end()
       return done
     },
   }
 }
 
-export async function scrapeFigures(
+async function scrapeFigures(
   port: number,
   n: number,
   gzip = false,
@@ -212,8 +212,8 @@ export async function scrapeFigures(
   const sorted = [...times].sort((a, b) => a - b)
   return {
     median: median(times),
-    p95: sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.95))],
-    max: sorted[sorted.length - 1],
+    p95: sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.95))]!,
+    max: sorted[sorted.length - 1]!,
     bytes,
     sent,
   }
@@ -224,10 +224,7 @@ export async function scrapeFigures(
  * null otherwise. A Node scraper's own parsing and GC show in its p95 for a 23 MB body (13 / 69 ms
  * against curl's 12 / 22 ms on a 17 MB one).
  */
-export function curlFigures(
-  port: number,
-  n: number,
-): { median: number; p95: number; max: number } | null {
+function curlFigures(port: number, n: number): { median: number; p95: number; max: number } | null {
   const times: number[] = []
   for (let i = 0; i < n; i++) {
     const r = spawnSync(
@@ -241,8 +238,8 @@ export function curlFigures(
   const sorted = [...times].sort((a, b) => a - b)
   return {
     median: median(times),
-    p95: sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.95))],
-    max: sorted[sorted.length - 1],
+    p95: sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.95))]!,
+    max: sorted[sorted.length - 1]!,
   }
 }
 
@@ -257,7 +254,7 @@ const RESYNC_S = 40
  * own duration as the exporter logs it (`resync: N contacts read in S s`), ending when that line appears
  * (polled every 10 ms); a scrape counts when it overlaps the window.
  */
-export async function scrapesDuringResync(
+async function scrapesDuringResync(
   running: Running,
   timeoutMs: number,
 ): Promise<{ seconds: number; n: number; median: number; p95: number; max: number }> {
@@ -269,7 +266,7 @@ export async function scrapesDuringResync(
   for (;;) {
     const found = [...running.stderr().matchAll(pattern)]
     if (found.length > before) {
-      seconds = Number(found[before][1])
+      seconds = Number(found[before]![1])
       break
     }
     if (Date.now() > deadline) {
@@ -284,15 +281,15 @@ export async function scrapesDuringResync(
   const { times, starts } = await scraper.stop()
   const from = end - seconds * 1000 - 10
   const during = times
-    .filter((ms, i) => starts[i] <= end && starts[i] + ms >= from)
+    .filter((ms, i) => starts[i]! <= end && starts[i]! + ms >= from)
     .sort((a, b) => a - b)
   if (!during.length) throw new Error('no scrape overlapped the resync')
   return {
     seconds,
     n: during.length,
     median: median(during),
-    p95: during[Math.min(during.length - 1, Math.floor(during.length * 0.95))],
-    max: during[during.length - 1],
+    p95: during[Math.min(during.length - 1, Math.floor(during.length * 0.95))]!,
+    max: during[during.length - 1]!,
   }
 }
 
@@ -466,9 +463,9 @@ export async function exporterBench(
         sim.broadcast(
           stormRows.flatMap((r, i) =>
             contactCreatedEvents({
-              aor: spare[i].name,
+              aor: spare[i]!.name,
               uri: r.uri,
-              endpoint: spare[i].name,
+              endpoint: spare[i]!.name,
               status: 'NonQualified',
               firstOfAor: true,
             }),
@@ -663,8 +660,8 @@ export async function exporterTlsBench(
       const sorted = [...t].sort((a, b) => a - b)
       return {
         median: median(t),
-        p95: sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.95))],
-        max: sorted[sorted.length - 1],
+        p95: sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.95))]!,
+        max: sorted[sorted.length - 1]!,
       }
     }
     const p = stats(times.plain)

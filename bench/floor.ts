@@ -39,14 +39,18 @@ class Conn {
         text += chunk.toString('latin1')
         const nl = text.indexOf('\r\n')
         if (nl < 0) return
-        if (!loginSent && (loginSent = true))
+        if (!loginSent) {
+          loginSent = true
           socket.write(
             `Action: Login\r\nUsername: ${USER}\r\nSecret: ${SECRET}\r\nEvents: off\r\n\r\n`,
           )
+        }
         const end = text.indexOf('\r\n\r\n', nl + 2)
         if (end < 0) return
-        if (!text.slice(nl + 2).startsWith('Response: Success'))
-          return reject(new Error(`login failed: ${text.slice(nl + 2, end)}`))
+        if (!text.slice(nl + 2).startsWith('Response: Success')) {
+          reject(new Error(`login failed: ${text.slice(nl + 2, end)}`))
+          return
+        }
         socket.off('data', onData)
         const conn = new Conn(socket)
         socket.on('data', (c: Buffer) => conn.feed(c))
@@ -182,7 +186,7 @@ async function main(): Promise<void> {
     mode === 'read'
       ? await readFloor(host, port)
       : mode === 'prune'
-        ? await pruneFloor(host, port, keyFile)
+        ? await pruneFloor(host, port, keyFile!)
         : null
   if (!result) throw new Error(`unknown floor ${mode}`)
   process.stdout.write(`${JSON.stringify(result)}\n`)

@@ -272,7 +272,7 @@ export async function astdbContacts(): Promise<Map<string, string>> {
   const client = await AmiClient.open()
   try {
     const { events } = await client.list('DBGetTree', { Family: CONTACT_FAMILY })
-    return new Map(events.map((e) => [e.Key.replace(`/${CONTACT_FAMILY}/`, ''), e.Val]))
+    return new Map(events.map((e) => [e.Key!.replace(`/${CONTACT_FAMILY}/`, ''), e.Val!]))
   } finally {
     await client.close()
   }

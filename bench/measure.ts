@@ -60,7 +60,7 @@ export function runNode(args: string[], opts: ChildOptions = {}): Promise<ChildR
   return new Promise((resolve, reject) => {
     const started = performance.now()
     const child = spawn(process.execPath, nodeArgs, {
-      env: opts.env as NodeJS.ProcessEnv,
+      env: opts.env,
       stdio: ['ignore', 'pipe', 'pipe', opts.rss ? 'pipe' : 'ignore'],
     })
     let stdoutBytes = 0
@@ -123,7 +123,7 @@ export function median(values: number[]): number {
   if (!values.length) return NaN
   const sorted = [...values].sort((a, b) => a - b)
   const mid = sorted.length >> 1
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
 }
 
 /** A plain-text table: right-aligned numbers, left-aligned text. */
@@ -135,13 +135,11 @@ export function table(head: string[], rows: (string | number)[][]): string {
   )
   const line = (r: string[]) =>
     r
-      .map((c, i) =>
-        numeric[i] && i > 0 ? (c ?? '').padStart(widths[i]) : (c ?? '').padEnd(widths[i]),
-      )
+      .map((c, i) => (numeric[i] && i > 0 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
       .join('  ')
       .trimEnd()
   return [
-    line(cells[0]),
+    line(cells[0]!),
     widths.map((w) => '-'.repeat(w)).join('  '),
     ...cells.slice(1).map(line),
   ].join('\n')

@@ -89,8 +89,11 @@ async function bare(port: number, actions: string[]): Promise<object> {
     let sentAt = 0
     let bytes = 0
     const sendNext = (): void => {
-      const spec = BARE[actions[index]]
-      if (!spec) return reject(new Error(`unknown bare action ${actions[index]}`))
+      const spec = BARE[actions[index]!]
+      if (!spec) {
+        reject(new Error(`unknown bare action ${actions[index]}`))
+        return
+      }
       finder = new EndFinder(spec.lastMessage)
       sentAt = performance.now()
       bytes = 0
@@ -110,8 +113,10 @@ async function bare(port: number, actions: string[]): Promise<object> {
         }
         const end = pendingText.indexOf('\r\n\r\n')
         if (end < 0) return
-        if (!pendingText.startsWith('Response: Success'))
-          return reject(new Error(`login failed: ${pendingText.slice(0, 200)}`))
+        if (!pendingText.startsWith('Response: Success')) {
+          reject(new Error(`login failed: ${pendingText.slice(0, 200)}`))
+          return
+        }
         loginMs = performance.now() - t0
         stage = 'actions'
         sendNext()
@@ -125,16 +130,19 @@ async function bare(port: number, actions: string[]): Promise<object> {
           return
         }
         bytes += end
-        timings.push({ action: actions[index], ms: performance.now() - sentAt, bytes })
+        timings.push({ action: actions[index]!, ms: performance.now() - sentAt, bytes })
         rest = rest.subarray(end)
         index++
         if (index >= actions.length) {
           finder = null
-          return resolve()
+          resolve()
+          return
         }
         sendNext()
-        if (rest.length)
-          return reject(new Error('data after an answer before the next action was sent'))
+        if (rest.length) {
+          reject(new Error('data after an answer before the next action was sent'))
+          return
+        }
         return
       }
     })
@@ -150,7 +158,10 @@ async function stock(port: number): Promise<object> {
   const sentAt = performance.now()
   const lines = await new Promise<number>((resolve, reject) => {
     manager.action({ action: 'Command', command: `database show ${FAMILY}` }, (error, answer) => {
-      if (error) return reject(new Error(String(error.message)))
+      if (error) {
+        reject(new Error(String(error.message)))
+        return
+      }
       const output = (answer as Record<string, unknown>).output
       resolve(Array.isArray(output) ? output.length : output === undefined ? 0 : 1)
     })
@@ -175,7 +186,9 @@ async function ours(port: number, source: string): Promise<object> {
   const sentAt = performance.now()
   let items = 0
   if (source === 'command') {
-    await session.command(`database show ${FAMILY}`, () => void items++)
+    await session.command(`database show ${FAMILY}`, () => {
+      items++
+    })
   } else {
     items = (await session.dbGetTree(FAMILY)).rows.length
   }

@@ -49,8 +49,8 @@ export async function writeFileAtomic(
 
 /** `ENOSPC: no space left on device, write` → `No space left on device` (strerror's words, as GNU tools print them). */
 export function systemMessage(error: unknown): string {
-  const e = error as NodeJS.ErrnoException
-  const m = /^[A-Z0-9_]+: ([^,]+)/.exec(e?.message ?? '')
-  const text = m ? m[1] : (e?.code ?? String(error))
+  const e: Partial<NodeJS.ErrnoException> = typeof error === 'object' && error !== null ? error : {}
+  const m = /^[A-Z0-9_]+: ([^,]+)/.exec(e.message ?? '')
+  const text = m?.[1] ?? e.code ?? String(error)
   return text.charAt(0).toUpperCase() + text.slice(1)
 }

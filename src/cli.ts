@@ -21,6 +21,7 @@ import { VERSION } from './version.js'
 import { flagDoc, optionKeysOf } from './usage.js'
 
 /** For scripts/man.mjs: the man page from the built CLI's own option table and command catalog. */
+/** @public scripts/man.mjs loads it from the built dist/cli.js */
 export { manPageText } from './usage.js'
 import { printable } from './text.js'
 
@@ -56,7 +57,7 @@ export interface Io {
   exit(code: ExitCode): void
 }
 
-export function processIo(): Io {
+function processIo(): Io {
   const io: Io = {
     stdout: process.stdout,
     stderr: process.stderr,
@@ -122,6 +123,8 @@ export async function main(argv: string[] = process.argv, io: Io = processIo()):
     if (error instanceof PjctlError) return (await failureOutput(io, named, error, argv)) ?? code
     return code
   }
+  // set by the command's action during parseAsync, which TypeScript cannot see
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
   if (!chosen) {
     stdout.write(program.helpInformation())
     return EXIT.usage
@@ -254,7 +257,7 @@ function checkConflicts(settings: Settings, layers: Layers): void {
   const given = (['host', 'port', 'server', 'all'] as const).filter((key) => key in layers.flags)
   if (given.length) {
     const flags = given
-      .map((key) => longForm((OPTIONS[key] as OptionSpec).flag!).split(' ')[0])
+      .map((key) => longForm((OPTIONS[key] as OptionSpec).flag ?? key).split(' ')[0])
       .join(', ')
     throw new UsageError(
       `--input reads a saved dump and connects to nothing: it cannot be combined with ${flags}`,
@@ -275,8 +278,8 @@ function fromEnv(
 ): void {
   for (const key of keys) {
     const spec = OPTIONS[key] as OptionSpec
-    if (!spec.env || !spec.flag || env[spec.env] === undefined || key in layers.flags) continue
-    const raw = env[spec.env] as string
+    const raw = spec.env === undefined ? undefined : env[spec.env]
+    if (!spec.env || !spec.flag || raw === undefined || key in layers.flags) continue
     let value: unknown = true
     if (/[<[]/.test(spec.flag)) {
       if (spec.choices && !spec.choices.includes(raw)) {
@@ -299,6 +302,8 @@ function fromEnv(
 function layout(io: Io, stream: OutStream): { width: number; plain: boolean } {
   const columns = Number(io.env.COLUMNS)
   return {
+    // 0 columns (not a terminal) falls back as undefined does
+    // eslint-disable-next-line @typescript-eslint/prefer-nullish-coalescing
     width: stream.columns || (Number.isInteger(columns) && columns > 0 ? columns : 80),
     plain: !stream.isTTY,
   }
@@ -378,7 +383,9 @@ function buildProgram(
       const self = params[params.length - 1] as Command
       const args = params
         .slice(0, -2)
-        .flatMap((p) => (Array.isArray(p) ? p : p === undefined ? [] : [String(p)]))
+        .flatMap((p): string[] =>
+          Array.isArray(p) ? p.map(String) : typeof p === 'string' ? [p] : [],
+        )
       choose({ spec, args, command: self, attributes })
     })
   }
@@ -406,11 +413,13 @@ function toOption(key: OptionKey, command: CommandSpec): Option | null {
   const spec = OPTIONS[key] as OptionSpec
   const doc = flagDoc(key, command)
   if (!spec.flag || !doc) return null
+  const flag = spec.flag
   const option = new Option(spec.flag, doc.help).helpGroup(doc.heading)
   if (key === 'format') option.choices(command.formats).default(command.formats[0])
   else {
     // a size as typed (256M); other defaults as commander shows them
     if (spec.default !== undefined)
+      // eslint-disable-next-line @typescript-eslint/no-base-to-string -- defaults are numbers, strings and booleans
       option.default(spec.default, doc.default !== String(spec.default) ? doc.default : undefined)
     if (spec.choices) option.choices(spec.choices)
   }
@@ -420,7 +429,7 @@ function toOption(key: OptionKey, command: CommandSpec): Option | null {
       try {
         return parse(raw)
       } catch (error) {
-        throw new UsageError(`option '${longForm(spec.flag!)}': ${(error as Error).message}`)
+        throw new UsageError(`option '${longForm(flag)}': ${(error as Error).message}`)
       }
     })
   }
@@ -452,10 +461,15 @@ function makeDeps(io: Io, settings: Settings, layers: Layers, signal: AbortSigna
   const debug = settings.debug === true
   const { stderr, env } = io
   const log = {
-    warn: (message: string) =>
-      void (quiet || stderr.write(`pjctl: warning: ${printable(message)}\n`)),
-    info: (message: string) => void (quiet || stderr.write(`${message}\n`)),
-    debug: (message: string) => void (debug && stderr.write(`pjctl: debug: ${message}\n`)),
+    warn: (message: string) => {
+      if (!quiet) stderr.write(`pjctl: warning: ${printable(message)}\n`)
+    },
+    info: (message: string) => {
+      if (!quiet) stderr.write(`${message}\n`)
+    },
+    debug: (message: string) => {
+      if (debug) stderr.write(`pjctl: debug: ${message}\n`)
+    },
   }
   let targets: ReturnType<Deps['targets']> | null = null
   let config: Promise<ConfigFile | null> | null = null
@@ -537,7 +551,10 @@ async function askOnTerminal(io: Io, question: string, signal?: AbortSignal): Pr
       else resolve(outcome)
     }
     const onAbort = (): void => settle('interrupted', true)
-    if (signal?.aborted) return settle('interrupted', false)
+    if (signal?.aborted) {
+      settle('interrupted', false)
+      return
+    }
     signal?.addEventListener('abort', onAbort)
     rl.on('SIGINT', () => settle('interrupted', true))
     // end of input (Ctrl-D, a closed terminal) declines, on a line of its own
@@ -592,8 +609,10 @@ async function write(
     for (const piece of pieces) {
       batch += piece
       if (batch.length < 1 << 16) continue
-      if (!stream.write(batch, (error) => void (error && onError(error)))) await drained(stream)
+      if (!stream.write(batch, (error) => error && onError(error))) await drained(stream)
       batch = ''
+      // set by onError while the write was in flight
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
       if (failure) return failure
     }
     await new Promise<void>((resolve) =>

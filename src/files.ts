@@ -171,7 +171,7 @@ export const fileIo = {
   /** statfs(2): the blocks an unprivileged writer may still use, in bytes. */
   free: async (dir: string): Promise<number> => {
     const s = await statfs(dir)
-    return Number(s.bavail) * Number(s.bsize)
+    return s.bavail * s.bsize
   },
 }
 

@@ -20,7 +20,7 @@ export interface OptionSpec<T = unknown> {
 
 function integer(min: number, max = Number.MAX_SAFE_INTEGER): (raw: string) => number {
   return (raw) => {
-    const text = String(raw).trim()
+    const text = raw.trim()
     if (!/^\d+$/.test(text))
       throw new UsageError(`expected a whole number, got '${printable(text)}'`)
     const n = Number(text)
@@ -31,19 +31,20 @@ function integer(min: number, max = Number.MAX_SAFE_INTEGER): (raw: string) => n
 }
 
 function seconds(raw: string): number {
-  const n = Number(String(raw).trim())
+  const n = Number(raw.trim())
   if (!Number.isFinite(n) || n <= 0 || n > 86400)
     throw new UsageError(`expected seconds (a number > 0), got '${printable(raw)}'`)
   return n
 }
 
 function bytes(raw: string): number {
-  const m = /^(\d+)\s*([kmg]?)b?$/i.exec(String(raw).trim())
+  const m = /^(\d+)\s*([kmg]?)b?$/i.exec(raw.trim())
   if (!m) throw new UsageError(`expected a size such as 256M, got '${printable(raw)}'`)
+  const [, digits, suffix = ''] = m
   const unit = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[
-    m[2].toLowerCase() as '' | 'k' | 'm' | 'g'
+    suffix.toLowerCase() as '' | 'k' | 'm' | 'g'
   ]
-  return Number(m[1]) * unit
+  return Number(digits) * unit
 }
 
 /** A value taken as given (a host, a file, a name). */
@@ -52,8 +53,8 @@ function text(raw: string): string {
 }
 
 /** `300`, `300s`, `5m`, `1h`, `1.5s`, `500ms` → seconds (at least 0.1, at most a day). */
-export function duration(raw: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/i.exec(String(raw).trim())
+function duration(raw: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/i.exec(raw.trim())
   if (!m) throw new UsageError(`expected a duration such as 30s, 5m or 1h, got '${printable(raw)}'`)
   const n =
     Number(m[1]) *
@@ -65,8 +66,8 @@ export function duration(raw: string): number {
 
 /** `HOST:PORT`, `[v6]:PORT` or `:PORT` (every interface) → host and port. */
 export function listenAddress(raw: string): { host: string; port: number } {
-  const text = String(raw).trim()
-  const m = /^(?:\[([^\]]+)\]|([^:\[\]]*)):(\d{1,5})$/.exec(text)
+  const text = raw.trim()
+  const m = /^(?:\[([^\]]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(text)
   if (!m || Number(m[3]) > 65535)
     throw new UsageError(
       `expected HOST:PORT (e.g. 127.0.0.1:9814, [::1]:9814 or :9814), got '${printable(text)}'`,
@@ -76,15 +77,15 @@ export function listenAddress(raw: string): { host: string; port: number } {
 
 function oneOf<T extends string>(choices: readonly T[]): (raw: string) => T {
   return (raw) => {
-    const text = String(raw).trim().toLowerCase()
+    const text = raw.trim().toLowerCase()
     if (!(choices as readonly string[]).includes(text))
-      throw new UsageError(`expected ${choices.join(' or ')}, got '${printable(String(raw))}'`)
+      throw new UsageError(`expected ${choices.join(' or ')}, got '${printable(raw)}'`)
     return text as T
   }
 }
 
 function list(raw: string): string[] {
-  return String(raw)
+  return raw
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean)
@@ -460,7 +461,7 @@ export const OPTIONS = {
     flag: '--listen <host:port>',
     env: 'PJCTL_LISTEN',
     default: '127.0.0.1:9814',
-    parse: (raw: string) => (listenAddress(raw), String(raw).trim()),
+    parse: (raw: string) => (listenAddress(raw), raw.trim()),
     help: 'exporter: serve /metrics and /healthz here (HOST:PORT, [::1]:PORT, :PORT for every interface).',
   },
   resync: {
@@ -583,7 +584,7 @@ export const GROUP_OF: Record<OptionKey, OptionGroup> = {
 }
 
 /** An option's value: one of its choices, what its parser returns, or (a flag without a value) a boolean. */
-export type ValueOf<S> = S extends { choices: readonly (infer C)[] }
+type ValueOf<S> = S extends { choices: readonly (infer C)[] }
   ? C
   : S extends { parse: (raw: string) => infer T }
     ? T

@@ -11,9 +11,7 @@ import { InputError, UsageError, cannotRead } from './errors.js'
 import { printable } from './text.js'
 import { OPTIONS, type OptionKey, type OptionSpec, type Settings } from './options.js'
 
-export interface ServerProfile {
-  [key: string]: unknown
-}
+type ServerProfile = Record<string, unknown>
 
 export interface ConfigFile {
   path: string
@@ -35,21 +33,21 @@ export interface ResolveInput {
   settings: Settings
   layers: Layers
   env: Record<string, string | undefined>
-  warn(message: string): void
+  warn: (message: string) => void
 }
 
-export function defaultConfigPath(env: Record<string, string | undefined>): string {
+function defaultConfigPath(env: Record<string, string | undefined>): string {
   const base = env.XDG_CONFIG_HOME || join(env.HOME || homedir(), '.config')
   return join(base, 'pjctl', 'config.json')
 }
 
 /** The system-wide config file, read when the user has none (the nagios or cron user); PJCTL_SYSTEM_CONFIG moves it (packagers, tests). */
-export function systemConfigPath(env: Record<string, string | undefined>): string {
+function systemConfigPath(env: Record<string, string | undefined>): string {
   return env.PJCTL_SYSTEM_CONFIG || '/etc/pjctl/config.json'
 }
 
 /** Where the config file is looked for without --config: the user's, then the system's. The first that exists is used. */
-export function configSearchPath(env: Record<string, string | undefined>): string[] {
+function configSearchPath(env: Record<string, string | undefined>): string[] {
   return [defaultConfigPath(env), systemConfigPath(env)]
 }
 
@@ -129,7 +127,12 @@ export async function resolveTargets(
         ? config.default
         : undefined
     return [
-      await buildTarget(fallback, fallback ? profileOf(config!, fallback) : {}, config, input),
+      await buildTarget(
+        fallback,
+        fallback && config ? profileOf(config, fallback) : {},
+        config,
+        input,
+      ),
     ]
   }
   const seen = new Set<string>()
@@ -192,7 +195,7 @@ function profileLayer(
       throw new InputError(`${where}: ${(error as Error).message}`)
     }
   }
-  return layer as Partial<Settings>
+  return layer
 }
 
 /** `["x"]` → `an array`, `true` → `true`: what a config value is, without echoing a secret. */
@@ -202,6 +205,7 @@ function describeJson(raw: unknown): string {
   if (typeof raw === 'object') return 'an object'
   if (typeof raw === 'string') return 'a string'
   if (typeof raw === 'number') return 'a number'
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- objects were named above: a boolean or undefined is left
   return String(raw)
 }
 
@@ -262,7 +266,7 @@ function hasPassword(url: string): boolean {
 }
 
 /** AMI over TLS's conventional port (manager.conf tlsbindaddr). */
-export const TLS_PORT = 5039
+const TLS_PORT = 5039
 
 /** --tls, --tls-ca FILE (its PEM read here) or --tls-insecure; null for plain TCP. The two ways to trust a certificate exclude each other. */
 async function resolveTls(name: string | undefined, merged: Settings): Promise<TlsSettings | null> {
@@ -283,7 +287,7 @@ async function resolveTls(name: string | undefined, merged: Settings): Promise<T
   if (caFile === undefined) return { insecure }
   let ca: string
   try {
-    ca = await readFile(caFile as string, 'utf8')
+    ca = await readFile(caFile, 'utf8')
   } catch (error) {
     throw new InputError(
       `cannot read --tls-ca file ${caFile}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
@@ -293,7 +297,7 @@ async function resolveTls(name: string | undefined, merged: Settings): Promise<T
     throw new InputError(
       `--tls-ca file ${caFile} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`,
     )
-  return { ca, caFile: caFile as string, insecure: false }
+  return { ca, caFile: caFile, insecure: false }
 }
 
 /**

@@ -5,6 +5,7 @@
 const NAMED_ESCAPES: Readonly<Record<number, string>> = { 0: '\\0', 9: '\\t', 10: '\\n', 13: '\\r' }
 
 /** A control character: C0 (ESC among them), DEL, C1, U+2028/U+2029. */
+// eslint-disable-next-line no-control-regex -- matching them is its purpose
 export const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/
 
 /** C0 controls (ESC among them), DEL, C1 controls, and the Unicode line/paragraph separators. */
@@ -24,12 +25,14 @@ export function escapeControl(c: number): string {
  * already made printable can be made printable again where it is written out.
  */
 export function printable(text: string, max = Infinity): string {
+  // values parsed from JSON and AMI answers reach here typed as strings; a number must still print
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-conversion
   const s = String(text)
   const cut = s.length > max ? s.slice(0, max) : s
   let out = ''
   for (let i = 0; i < cut.length; i++) {
     const c = cut.charCodeAt(i)
-    out += isControl(c) ? escapeControl(c) : cut[i]
+    out += isControl(c) ? escapeControl(c) : cut.charAt(i)
   }
   return cut.length < s.length ? `${out}…` : out
 }

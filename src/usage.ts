@@ -15,7 +15,7 @@ import {
 import { manPage } from './output/man.js'
 
 /** Options every command takes. */
-export const COMMON: readonly OptionKey[] = ['color', 'quiet', 'debug']
+const COMMON: readonly OptionKey[] = ['color', 'quiet', 'debug']
 
 const GROUP_ORDER = Object.keys(OPTION_GROUPS) as OptionGroup[]
 
@@ -31,7 +31,7 @@ export function optionKeysOf(spec: CommandSpec): OptionKey[] {
 }
 
 /** `Connection options:` */
-export function groupHeading(group: OptionGroup): string {
+function groupHeading(group: OptionGroup): string {
   return `${OPTION_GROUPS[group]} options:`
 }
 
@@ -78,7 +78,7 @@ export function flagDoc(key: OptionKey, spec: CommandSpec): FlagDoc | null {
     throw new Error(
       `src/options.ts: ${key}: flag syntax '${option.flag}' is not '[-x, ]--name [<value>]'`,
     )
-  const [, short, long, value] = m
+  const [, short, long = '', value] = m
   const isFormat = key === 'format'
   const doc: FlagDoc = {
     key,
@@ -100,14 +100,14 @@ export function flagDoc(key: OptionKey, spec: CommandSpec): FlagDoc | null {
 }
 
 /** A default as typed on the command line: sizes in K/M/G. */
-export function shownValue(value: unknown, valueName?: string): string {
+function shownValue(value: unknown, valueName?: string): string {
   if (valueName === 'size' && typeof value === 'number') return sizeText(value)
   if (Array.isArray(value)) return value.join(',')
   return String(value)
 }
 
 /** 268435456 → `256M`; a size that is not a whole number of K/M/G stays in bytes. */
-export function sizeText(bytes: number): string {
+function sizeText(bytes: number): string {
   for (const [unit, size] of [
     ['G', 1024 ** 3],
     ['M', 1024 ** 2],
@@ -118,7 +118,7 @@ export function sizeText(bytes: number): string {
   return String(bytes)
 }
 
-export function commandDoc(spec: CommandSpec): CommandDoc {
+function commandDoc(spec: CommandSpec): CommandDoc {
   return {
     name: spec.name,
     args: spec.args,
@@ -136,7 +136,7 @@ export function commandDocs(commands: readonly CommandSpec[] = COMMANDS): Comman
 }
 
 /** Every environment variable pjctl reads for an option, with the option's help. */
-export function environmentDocs(): {
+function environmentDocs(): {
   env: string
   flag?: string
   help: string

@@ -38,7 +38,7 @@ function loadClosure(...entries: string[]): Set<string> {
       ...code.matchAll(/\bimport\(\s*['"](\.[^'"]+)['"]\s*\)/g),
     ].map((m) => m[1])
     for (const specifier of specifiers)
-      pending.push(join(dirname(path), specifier).replace(/\.js$/, '.ts'))
+      pending.push(join(dirname(path), specifier!).replace(/\.js$/, '.ts'))
   }
   return seen
 }
@@ -135,9 +135,9 @@ describe('layering', () => {
 
   it('commands do not import each other (shared code lives in read.ts, backup.ts, views.ts); only demo runs the others, and the heal (refusal.ts) runs prune', () => {
     const commands = new Set(
-      FILES.filter((f) => f.path.startsWith('src/commands/') && /: CommandSpec</.test(f.text)).map(
-        (f) => f.path.slice('src/commands/'.length).replace(/\.ts$/, '.js'),
-      ),
+      FILES.filter(
+        (f) => f.path.startsWith('src/commands/') && f.text.includes(': CommandSpec<'),
+      ).map((f) => f.path.slice('src/commands/'.length).replace(/\.ts$/, '.js')),
     )
     expect(commands.size).toBeGreaterThanOrEqual(6)
     const bad = FILES.filter(
@@ -147,7 +147,7 @@ describe('layering', () => {
     ).flatMap((f) =>
       [...f.text.matchAll(/from ['"]\.\/([^'"]+)['"]/g)]
         .map((m) => m[1])
-        .filter((m) => commands.has(m))
+        .filter((m) => commands.has(m!))
         // --heal is pjctl prune itself, not a second deletion path
         .filter((m) => !(f.path === 'src/commands/refusal.ts' && m === 'prune.js'))
         .map((m) => `${f.path}: ${m}`),
@@ -159,7 +159,7 @@ describe('layering', () => {
     const cli = FILES.find((f) => f.path === 'src/cli.ts')!.text
     const names = [
       ...FILES.filter((f) => f.path.startsWith('src/commands/')).flatMap((f) =>
-        [...f.text.matchAll(/^  name: '([a-z]+)'/gm)].map((m) => m[1]),
+        [...f.text.matchAll(/^ {2}name: '([a-z]+)'/gm)].map((m) => m[1]),
       ),
     ]
     expect(names).toContain('check')
@@ -180,7 +180,7 @@ describe('layering', () => {
     const bad = FILES.filter((f) => f.path.startsWith('src/sim/')).flatMap((f) =>
       [...f.text.matchAll(/from ['"]([^'"]+)['"]/g)]
         .map((m) => m[1])
-        .filter((m) => !m.startsWith('node:') && !m.startsWith('./') && m !== '../core/types.js')
+        .filter((m) => !m!.startsWith('node:') && !m!.startsWith('./') && m !== '../core/types.js')
         .map((m) => `${f.path}: ${m}`),
     )
     expect(bad).toEqual([])

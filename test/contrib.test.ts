@@ -152,8 +152,8 @@ describe('contrib/grafana/pjctl-dashboard.json', () => {
   it('a datasource variable, and job and server variables built from the metrics', () => {
     const vars = Object.fromEntries(dashboard.templating.list.map((v) => [v.name, v]))
     expect(vars.datasource).toMatchObject({ type: 'datasource', query: 'prometheus' })
-    expect(JSON.stringify(vars.server.query)).toContain('label_values(pjctl_server_up')
-    expect(JSON.stringify(vars.job.query)).toContain('label_values(pjctl_exporter_build_info')
+    expect(JSON.stringify(vars.server!.query)).toContain('label_values(pjctl_server_up')
+    expect(JSON.stringify(vars.job!.query)).toContain('label_values(pjctl_exporter_build_info')
   })
 
   it('the panels the issue lists, each querying the chosen data source', () => {
@@ -213,7 +213,7 @@ describe('what contrib/ queries, the exporter serves', () => {
         ...dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr)),
       ]
       for (const expr of exprs)
-        for (const m of expr.matchAll(/\b((?:pjctl|process|nodejs)_[a-z_]+)/g)) named.add(m[1])
+        for (const m of expr.matchAll(/\b((?:pjctl|process|nodejs)_[a-z_]+)/g)) named.add(m[1]!)
       expect([...named].filter((n) => !served.has(n))).toEqual([])
       expect(served).toContain('pjctl_aor_contacts_added_total')
       expect(served).toContain('pjctl_aor_remove_existing')

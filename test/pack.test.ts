@@ -20,7 +20,7 @@ function packedFiles(): string[] {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
   })
-  packed = (JSON.parse(out) as { files: { path: string }[] }[])[0].files.map((f) => f.path).sort()
+  packed = (JSON.parse(out) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path).sort()
   return packed
 }
 
@@ -83,7 +83,7 @@ describe('the packed tarball, installed', () => {
       ['pack', '--json', '--ignore-scripts', '--pack-destination', scratch],
       { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
     )
-    const tarball = join(scratch, (JSON.parse(out) as { filename: string }[])[0].filename)
+    const tarball = join(scratch, (JSON.parse(out) as { filename: string }[])[0]!.filename)
     const prefix = join(scratch, 'install')
     execFileSync(
       'npm',

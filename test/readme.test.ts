@@ -129,7 +129,7 @@ describe('README and docs/', () => {
     const unknown: string[] = []
     for (const [path, text] of PAGES) {
       for (const m of text.matchAll(/`(--[a-z][a-z-]*)/g))
-        if (!known.has(m[1])) unknown.push(`${path}: ${m[1]}`)
+        if (!known.has(m[1]!)) unknown.push(`${path}: ${m[1]}`)
     }
     expect(unknown).toEqual([])
   })

@@ -35,14 +35,14 @@ type Callback = (err: ManagerItem | undefined, answer: ManagerItem) => void
 export function handSocket(manager: Manager, socket: net.Socket, port: number, host: string): void {
   const original = net.createConnection
   let handed = 0
-  net.createConnection = (() => {
+  net.createConnection = () => {
     handed++
     return socket
-  }) as typeof net.createConnection
+  }
   const readers = socket.listeners('data')
   // the library decodes the socket as utf-8 (setEncoding in connect()); we read it ourselves, as
   // Buffers: a big answer queued as strings made young-generation GC pauses of 30-100 ms (session.ts)
-  socket.setEncoding = (() => socket) as typeof socket.setEncoding
+  socket.setEncoding = () => socket
   try {
     manager.connect(port, host)
   } finally {
@@ -85,7 +85,7 @@ export function loginWith(
   replace: Record<string, string>,
   callback: (err?: ManagerItem) => void,
 ): void {
-  const send = manager.action
+  const send = manager.action.bind(manager)
   let seen = 0
   manager.action = (request, cb) => {
     seen++

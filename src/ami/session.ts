@@ -74,10 +74,15 @@ interface Pending {
   onItem?: (item: Message) => void
   listItems: number | null
   completed: boolean
-  resolve(value: Pending): void
+  resolve(value: Answered): void
   reject(error: Error): void
   sink?: (line: string) => void
 }
+
+/** A pending action once its Response arrived: what send() resolves with. */
+type Answered = Pending & { response: Message }
+
+const isAnswered = (pending: Pending): pending is Answered => pending.response !== null
 
 let nextId = 0
 
@@ -181,6 +186,8 @@ class Connection implements AmiSession {
           secure = true
           const peer = (this.socket as TLSSocket).getPeerCertificate()
           this.debug(
+            // an unverified peer may send no certificate: getPeerCertificate() is then {}
+            // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition, @typescript-eslint/restrict-template-expressions
             `TLS ${(this.socket as TLSSocket).getProtocol()} with ${this.where}: certificate ${peer.subject?.CN ?? '?'} (SHA-256 ${peer.fingerprint256 ?? '?'})${tls.insecure ? ', NOT verified' : ', verified'}`,
           )
         })
@@ -209,9 +216,10 @@ class Connection implements AmiSession {
         const done = (error?: ManagerItem): void => {
           if (!error) {
             this.loggedIn = true
-            return resolve()
+            resolve()
+            return
           }
-          const message = String(error.message ?? '')
+          const message = error.message ?? ''
           reject(
             /authentication failed/i.test(message)
               ? new AuthError(
@@ -230,7 +238,7 @@ class Connection implements AmiSession {
   /** `Action: Challenge` / `AuthType: MD5` (main/manager.c action_challenge), then the Login's Key:
    *  md5(challenge + secret) in lower-case hex, as authenticate() computes it. The secret is never sent. */
   private async challengeKey(): Promise<string> {
-    let answer: Pending
+    let answer: Answered
     try {
       answer = await this.send('Challenge', { AuthType: 'MD5' }, 'none', undefined, undefined, true)
     } catch (error) {
@@ -251,7 +259,7 @@ class Connection implements AmiSession {
         CHALLENGE_REFUSED_HINT,
       )
     }
-    const challenge = answer.response?.get('Challenge')
+    const challenge = answer.response.get('Challenge')
     if (!challenge)
       throw new AuthError(
         `${this.where} answered the MD5 Challenge without a challenge`,
@@ -285,7 +293,7 @@ class Connection implements AmiSession {
       else lines.push(text)
     }
     const done = await this.send('Command', { Command: line }, 'none', sink)
-    const format = done.response!.get('Response') === 'Follows' ? 'follows' : 'output'
+    const format = done.response.get('Response') === 'Follows' ? 'follows' : 'output'
     return { lines, lineCount, format }
   }
 
@@ -324,7 +332,7 @@ class Connection implements AmiSession {
       const done = await this.send('GetConfig', headers, 'none')
       return {
         filename,
-        categories: configCategories(done.response!, `GetConfig ${filename} from ${this.where}`),
+        categories: configCategories(done.response, `GetConfig ${filename} from ${this.where}`),
       }
     } catch (error) {
       if (
@@ -342,7 +350,7 @@ class Connection implements AmiSession {
     emptyMessages: readonly string[] = [],
     onItem?: (item: AmiMessage) => void,
   ): Promise<ListAnswer> {
-    let done: Pending
+    let done: Answered
     try {
       done = await this.send(action, headers, 'list', undefined, onItem)
     } catch (error) {
@@ -383,11 +391,14 @@ class Connection implements AmiSession {
 
   async action(action: string, headers: Record<string, string> = {}): Promise<AmiMessage> {
     const done = await this.send(action, headers, 'none')
-    return done.response!
+    return done.response
   }
 
   async close(): Promise<void> {
-    if (this.closing || !this.socket || this.failure) return this.destroy()
+    if (this.closing || !this.socket || this.failure) {
+      this.destroy()
+      return
+    }
     this.closing = true
     try {
       await this.withDeadline(1000, 'logoff timed out', undefined, (resolve) => {
@@ -420,7 +431,7 @@ class Connection implements AmiSession {
     sink?: (line: string) => void,
     onItem?: (item: Message) => void,
     beforeLogin = false,
-  ): Promise<Pending> {
+  ): Promise<Answered> {
     if (this.failure) return Promise.reject(this.failure)
     assertHeaderSafe('action', action)
     const request: Record<string, string> = { action }
@@ -431,7 +442,7 @@ class Connection implements AmiSession {
     }
     const id = `pjctl-${process.pid}-${++nextId}`
     request.actionid = id
-    return new Promise<Pending>((resolve, reject) => {
+    return new Promise<Answered>((resolve, reject) => {
       const pending: Pending = {
         action,
         expect,
@@ -461,15 +472,18 @@ class Connection implements AmiSession {
     const pending = this.pending.get(id)
     if (!pending) return
     const response = pending.response
-    if (error || !response)
-      return this.settle(id, actionError(pending.action, response, this.target.user))
+    if (error || !response) {
+      this.settle(id, actionError(pending.action, response, this.target.user))
+      return
+    }
     const isList = response.get('EventList')?.toLowerCase() === 'start'
     if (
       pending.expect === 'none' ||
       (pending.expect === 'list' && !isList && pending.eventCount === 0) ||
       pending.completed
     ) {
-      return this.settle(id)
+      this.settle(id)
+      return
     }
   }
 
@@ -502,7 +516,7 @@ class Connection implements AmiSession {
   private drain(): void {
     const until = performance.now() + SLICE_MS
     while (this.inboxHead < this.inbox.length && this.failure === null) {
-      const chunk = this.inbox[this.inboxHead]
+      const chunk = this.inbox[this.inboxHead] ?? EMPTY
       this.inbox[this.inboxHead++] = EMPTY
       this.receive(this.decoder.write(chunk))
       if (performance.now() >= until) break
@@ -526,23 +540,25 @@ class Connection implements AmiSession {
   private receive(chunk: string): void {
     // Measured before the framer sees the chunk: an answer that arrives whole in one chunk
     // settles inside push() and would otherwise never be measured.
-    const oldest = this.pending.values().next().value as Pending | undefined
+    const oldest = this.pending.values().next().value
     if (oldest && this.receivedBytes - oldest.sentAtBytes > this.target.maxOutput) {
-      return this.fail(
+      this.fail(
         new AmiError(
           `the answer to ${oldest.action} from ${this.where} exceeded --max-output (${sizeText(this.target.maxOutput)}); stopped reading`,
           'raise --max-output if this server really holds that much',
         ),
       )
+      return
     }
     try {
       this.framer.push(chunk)
     } catch (error) {
-      return this.fail(
+      this.fail(
         error instanceof AmiError
           ? error
           : new AmiError(`unreadable answer from ${this.where}: ${(error as Error).message}`),
       )
+      return
     }
   }
 
@@ -556,19 +572,21 @@ class Connection implements AmiSession {
       if (!pending) {
         // Not the Login's own answer (asterisk-manager picks that ActionID), not a late or repeated answer to an action of ours.
         if (id !== undefined && this.loggedIn && !issuedId(id)) this.strayAnswers++
-        return this.forward(message)
+        this.forward(message)
+        return
       }
       if (pending.response) return // a duplicated answer: the first one counts
       pending.response = message
-      return this.forward(message)
+      this.forward(message)
+      return
     }
     if (message.get('Event') === undefined) return
-    if (!pending) {
+    if (!pending || id === undefined) {
       // unsolicited (ContactStatus, UserEvent, ...): for whoever subscribed
       for (const listener of this.eventListeners) listener(message)
       return
     }
-    const event = message.get('Event')!
+    const event = message.get('Event') ?? ''
     if (
       message.get('EventList')?.toLowerCase() === 'complete' ||
       (event.endsWith('Complete') && pending.expect !== 'none')
@@ -576,7 +594,7 @@ class Connection implements AmiSession {
       const items = message.get('ListItems')
       pending.listItems = items === undefined ? null : Number(items)
       pending.completed = true
-      if (pending.response) this.settle(id!)
+      if (pending.response) this.settle(id)
       return
     }
     pending.eventCount++
@@ -588,7 +606,7 @@ class Connection implements AmiSession {
       pending.response.get('EventList')?.toLowerCase() !== 'start'
     ) {
       pending.completed = true
-      this.settle(id!)
+      this.settle(id)
     }
   }
 
@@ -618,13 +636,14 @@ class Connection implements AmiSession {
       `< ${pending.action} ${id} ${error ? 'failed' : 'done'} after ${Math.round(performance.now() - pending.sentAt)} ms at ${Math.round(performance.now())} ms`,
     )
     if (error) pending.reject(error)
-    else pending.resolve(pending)
+    else if (isAnswered(pending)) pending.resolve(pending)
+    else pending.reject(new Error(`${pending.action} settled before its Response`))
   }
 
   private armIdleTimer(): void {
     if (this.idleTimer) return void this.idleTimer.refresh()
     this.idleTimer = setTimeout(() => {
-      const oldest = this.pending.values().next().value as Pending | undefined
+      const oldest = this.pending.values().next().value
       if (!oldest) return
       const stray = this.strayAnswers
         ? ` (it sent ${this.strayAnswers} answer(s) with an ActionID pjctl never used)`
@@ -653,7 +672,7 @@ class Connection implements AmiSession {
   }
 
   private closedError(how = ''): AmiError {
-    const oldest = this.pending.values().next().value as Pending | undefined
+    const oldest = this.pending.values().next().value
     if (oldest) {
       const hint = WRITES.has(oldest.action.toLowerCase())
         ? 'the answer is incomplete; the action may or may not have been carried out'
@@ -721,18 +740,19 @@ function configCategories(response: Message, what: string): ConfigCategory[] {
   }
   const current = (n: string): ConfigCategory => {
     const index = Number(n)
-    if (index !== categories.length - 1) bad(`category number ${n} out of sequence`)
-    return categories[index]
+    const category = categories[index]
+    return index === categories.length - 1 && category
+      ? category
+      : bad(`category number ${n} out of sequence`)
   }
-  for (let i = 0; i < response.names.length; i++) {
-    const name = response.names[i]
-    const value = response.values[i]
+  for (const [i, name] of response.names.entries()) {
+    const value = response.values[i] ?? ''
     let m: RegExpExecArray | null
     if ((m = CATEGORY.exec(name))) {
       if (Number(m[1]) !== categories.length) bad(`category number ${m[1]} out of sequence`)
       categories.push({ name: value, template: false, templates: [], lines: [] })
     } else if ((m = LINE.exec(name))) {
-      const category = current(m[1])
+      const category = current(m[1] ?? '')
       if (Number(m[2]) !== category.lines.length)
         bad(`line number ${m[2]} of category ${m[1]} out of sequence`)
       const eq = value.indexOf('=')
@@ -742,9 +762,9 @@ function configCategories(response: Message, what: string): ConfigCategory[] {
           : { name: value.slice(0, eq), value: value.slice(eq + 1) },
       )
     } else if ((m = IS_TEMPLATE.exec(name))) {
-      current(m[1]).template = value.trim() === '1'
+      current(m[1] ?? '').template = value.trim() === '1'
     } else if ((m = TEMPLATES.exec(name))) {
-      current(m[1]).templates = value
+      current(m[1] ?? '').templates = value
         .split(',')
         .map((t) => t.trim())
         .filter(Boolean)

@@ -43,8 +43,8 @@ export class Message implements AmiMessage {
 
   toRecord(): Record<string, string> {
     const record: Record<string, string> = {}
-    for (let i = 0; i < this.names.length; i++)
-      if (!(this.names[i] in record)) record[this.names[i]] = this.values[i]
+    for (const [i, name] of this.names.entries())
+      if (!(name in record)) record[name] = this.values[i] ?? ''
     return record
   }
 
@@ -53,8 +53,10 @@ export class Message implements AmiMessage {
     for (let i = 0; i < names.length; i++) if (names[i] === name) return i
     // Header names are case-insensitive; compare lengths first so a missing header costs no allocation.
     const lower = name.toLowerCase()
-    for (let i = 0; i < names.length; i++)
-      if (names[i].length === lower.length && names[i].toLowerCase() === lower) return i
+    for (let i = 0; i < names.length; i++) {
+      const n = names[i]
+      if (n?.length === lower.length && n.toLowerCase() === lower) return i
+    }
     return -1
   }
 }
@@ -94,9 +96,18 @@ export class AmiFramer {
   }
 
   private line(line: string): void {
-    if (this.state === 'banner') return this.bannerLine(line)
-    if (this.state === 'follows') return this.followsLine(line)
-    if (line.length === 0) return this.endMessage()
+    if (this.state === 'banner') {
+      this.bannerLine(line)
+      return
+    }
+    if (this.state === 'follows') {
+      this.followsLine(line)
+      return
+    }
+    if (line.length === 0) {
+      this.endMessage()
+      return
+    }
     const colon = line.indexOf(':')
     const name = colon < 0 ? line : line.slice(0, colon)
     const value =
@@ -105,7 +116,10 @@ export class AmiFramer {
         : line.charCodeAt(colon + 1) === 32
           ? line.slice(colon + 2)
           : line.slice(colon + 1)
-    if (this.sink !== undefined && name === 'Output') return this.sink(value)
+    if (this.sink !== undefined && name === 'Output') {
+      this.sink(value)
+      return
+    }
     this.current.add(name, value)
     if (
       colon === 8 &&
@@ -156,7 +170,7 @@ export class AmiFramer {
 
   private bodyLine(line: string): void {
     if (this.sink) this.sink(line)
-    else this.current.body!.push(line)
+    else (this.current.body ??= []).push(line)
   }
 
   private endMessage(): void {

@@ -260,7 +260,7 @@ function cutLine(line: string, number: number): CutLine {
 }
 
 /** An astdb family of contacts (`<prefix>/contact`, sorcery astdb) or a realtime table (`realtime:<table>`). */
-export function isContactFamily(family: string): boolean {
+function isContactFamily(family: string): boolean {
   return /^[A-Za-z0-9_.-]+\/contact$/.test(family) || /^realtime:[A-Za-z0-9_.]+$/.test(family)
 }
 
@@ -338,14 +338,13 @@ export async function acquireLock(server: string, deps: Deps): Promise<Lock> {
     const text = await readLock(path)
     if (text === null) continue // released meanwhile
     const holder = parseHolder(text)
-    if (!holder || holder.host !== me.host || isRunning(holder.pid))
-      throw heldBy(server, path, holder)
+    if (holder?.host !== me.host || isRunning(holder.pid)) throw heldBy(server, path, holder)
     // stale: one taker per stale lock, the claim named after its content
     const claim = `${path}.takeover-${createHash('sha256').update(text).digest('hex').slice(0, 16)}`
     if (!(await publish(claim, mine, 'create'))) {
       // another taker has claimed it and is about to replace it; unless that taker died doing so
       const taker = parseHolder((await readLock(claim)) ?? '')
-      if (taker && taker.host === me.host && !isRunning(taker.pid))
+      if (taker?.host === me.host && !isRunning(taker.pid))
         throw new FailedError(
           `a takeover of the stale prune lock ${printable(path, 200)} was interrupted (pid ${taker.pid} is gone)`,
           `remove ${path} and ${claim}`,
@@ -448,7 +447,7 @@ function parseHolder(text: string): Holder | null {
   try {
     const h = JSON.parse(text) as Partial<Holder> | null
     return h && typeof h.pid === 'number' && typeof h.host === 'string'
-      ? { pid: h.pid, host: h.host, startedAt: String(h.startedAt ?? '') }
+      ? { pid: h.pid, host: h.host, startedAt: h.startedAt ?? '' }
       : null
   } catch {
     return null

@@ -21,7 +21,7 @@ export const completion: CommandSpec<CompletionData> = {
   formats: ['text'],
   async run({ args }) {
     const shell = args[0]
-    if (!(SHELLS as readonly string[]).includes(shell)) {
+    if (shell === undefined || !(SHELLS as readonly string[]).includes(shell)) {
       throw new UsageError(
         `completion: unknown shell ${JSON.stringify(shell ?? '')}`,
         `use one of: ${SHELLS.join(', ')}`,

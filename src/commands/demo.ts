@@ -49,7 +49,7 @@ export const demo: CommandSpec<DemoData> = {
     }
     const demoDeps: Deps = {
       ...deps,
-      targets: async () => [target],
+      targets: () => Promise.resolve([target]),
       env: { ...deps.env, XDG_STATE_HOME: state },
       interactive: false,
       log: { ...deps.log, info: () => {} },
@@ -58,11 +58,11 @@ export const demo: CommandSpec<DemoData> = {
     const runStep = async (
       title: string,
       command: string,
-      spec: CommandSpec<unknown>,
+      spec: CommandSpec,
       args: string[],
       settings: Partial<Settings>,
       format: Format,
-    ): Promise<CommandResult<unknown>> => {
+    ): Promise<CommandResult> => {
       const result = await spec.run({
         args,
         settings: withDefaults(settings),
@@ -88,23 +88,16 @@ export const demo: CommandSpec<DemoData> = {
       await runStep(
         "Who holds FAP003's two slots?",
         'pjctl contacts FAP003',
-        contacts as CommandSpec<unknown>,
+        contacts,
         ['FAP003'],
         {},
         'table',
       )
-      await runStep(
-        'What a monitoring system sees:',
-        'pjctl check',
-        check as CommandSpec<unknown>,
-        [],
-        {},
-        'nagios',
-      )
+      await runStep('What a monitoring system sees:', 'pjctl check', check, [], {}, 'nagios')
       await runStep(
         'Delete the stale contact (compare-before-delete, backed up first):',
         'pjctl prune FAP003 --yes',
-        prune as CommandSpec<unknown>,
+        prune,
         ['FAP003'],
         { yes: true },
         'table',
@@ -113,7 +106,7 @@ export const demo: CommandSpec<DemoData> = {
       await runStep(
         'The lasting fix, ready to paste after the existing FAP003 AOR:',
         'pjctl gen pjsip FAP003 --append --max-contacts 2',
-        gen as CommandSpec<unknown>,
+        gen,
         ['pjsip', 'FAP003'],
         { append: true, genMaxContacts: 2 },
         'text',

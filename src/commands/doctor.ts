@@ -17,7 +17,7 @@ import type { PerIpLimit } from '../core/sources.js'
 import { contactMapping } from '../core/sorcery.js'
 import type { ServerReport } from '../core/types.js'
 import { pgTargetFor } from './store.js'
-import { EXIT, PjctlError, type ExitCode } from '../errors.js'
+import { EXIT, PjctlError } from '../errors.js'
 import { READ_OPTIONS } from './read.js'
 import {
   checkNames,
@@ -150,7 +150,7 @@ async function systemNameOf(session: AmiSession, deps: Deps): Promise<string | n
 /** The contact store's identity: a realtime table can be shared by several nodes; astdb is a node's own (null). */
 async function storeOf(session: AmiSession, report: ServerReport): Promise<string | null> {
   const place = report.contactsAt?.place
-  if (!place || place.kind !== 'realtime') return null
+  if (place?.kind !== 'realtime') return null
   if (place.driver === 'pgsql') {
     // the database res_pgsql.conf (or --contacts-db) connects to: the same table name elsewhere is another store
     try {

@@ -154,6 +154,8 @@ export const exporter: CommandSpec<Record<string, never>> = {
           ? `exporter: rendered ${byteLength(body)} bytes (${gzipped.deflated.length} gzip) in ${lastRenderMs} ms`
           : `exporter: nothing shown changed (${lastRenderMs} ms)`,
       )
+      // set again by a schedule() during the render
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
       if (dirty) schedule()
     }
     const schedule = (): void => {
@@ -222,7 +224,8 @@ export const exporter: CommandSpec<Record<string, never>> = {
     const stopWatching = webPath
       ? watchWebConfig(
           webPath,
-          web as WebConfig,
+          // eslint-disable-next-line @typescript-eslint/no-non-null-assertion -- --web-config was read above whenever its path is given
+          web!,
           deps,
           { watchFile, unwatchFile, loadWebConfig },
           (next) => {
@@ -235,11 +238,16 @@ export const exporter: CommandSpec<Record<string, never>> = {
     for (const follower of followers) follower.start()
 
     await new Promise<void>((resolve) => {
-      if (deps.signal.aborted) return resolve()
+      if (deps.signal.aborted) {
+        resolve()
+        return
+      }
       deps.signal.addEventListener('abort', () => resolve(), { once: true })
     })
     deps.log.info('pjctl exporter: stopping')
     stopWatching()
+    // set by schedule() while the exporter ran
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
     if (renderTimer) clearTimeout(renderTimer)
     await Promise.all(followers.map((f) => f.stop()))
     await http.close()

@@ -67,7 +67,7 @@ const COUNTED_EVENTS = new Set([
  * read=security otherwise also gets ChallengeSent and SuccessfulAuth for every REGISTER a busy
  * registrar accepts (see docs/exporter.md for the rates measured).
  */
-export const FOLLOWED_EVENTS = [...COUNTED_EVENTS, ...REFUSAL_EVENTS]
+const FOLLOWED_EVENTS = [...COUNTED_EVENTS, ...REFUSAL_EVENTS]
 
 export type FollowerState = 'connecting' | 'reading' | 'up' | 'down'
 
@@ -77,7 +77,7 @@ export interface FollowerHooks {
 }
 
 /** The astdb key of a contact: `<aor>;@<md5 of the URI>` (res/res_pjsip/location.c). */
-export function contactKeyOf(aor: string, uri: string): string {
+function contactKeyOf(aor: string, uri: string): string {
   return `${aor};@${createHash('md5').update(uri).digest('hex')}`
 }
 
@@ -188,6 +188,8 @@ export class ServerFollower {
     while (this.live.hasDirty) {
       for (const [aor, summary] of this.live.judge(now, PUBLISH_SLICE))
         this.metrics.setAor(this.name, aor, summary)
+      // judge() took a slice: more may be left
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
       if (this.live.hasDirty) await new Promise<void>((resolve) => setImmediate(resolve))
       // the server may have gone down meanwhile: its series are dropped, not published
       if (this.state !== 'up') return
@@ -220,6 +222,8 @@ export class ServerFollower {
     let backoff = BACKOFF_FIRST_MS
     while (!this.stopped) {
       const lost = await this.connectAndFollow()
+      // stop() may have run while connected
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
       if (this.stopped) break
       const wasUp = this.state === 'up'
       this.goDown(lost)
@@ -250,9 +254,9 @@ export class ServerFollower {
     this.deps.log.info(
       `pjctl exporter: ${this.name}: connected to ${this.target.host}:${this.target.port} as ${this.target.user}`,
     )
-    let closed: ((lost: Lost) => void) | null = null
-    const lost = new Promise<Lost>((resolve) => (closed = resolve))
-    session.onClose((error) => closed!(lostWith(error)))
+    const lost = new Promise<Lost>((resolve) => {
+      session.onClose((error) => resolve(lostWith(error)))
+    })
     session.onEvent((event) => this.onEvent(event))
     this.limitsStale = true
     try {
@@ -479,6 +483,8 @@ export class ServerFollower {
     try {
       await this.fullRead(session, 'resync')
     } catch (error) {
+      // the session may have gone down while the read ran
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
       if (this.session === session && this.state === 'up')
         this.deps.log.warn(
           `pjctl exporter: ${this.name}: resync failed: ${(error as Error).message}`,
@@ -486,6 +492,8 @@ export class ServerFollower {
     } finally {
       this.resyncing = false
     }
+    // an event may have asked for another resync while this one ran
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
     if (this.resyncRequested) void this.resyncIfRequested()
   }
 
@@ -560,7 +568,10 @@ export class ServerFollower {
     const name = event.get('Event') ?? ''
     this.metrics.countEvent(this.name, COUNTED_EVENTS.has(name) ? name : 'other')
     const refusal = refusalFromEvent((h) => event.get(h))
-    if (refusal) return this.onRefusal(refusal)
+    if (refusal) {
+      this.onRefusal(refusal)
+      return
+    }
     if (name !== 'ContactStatus' && name !== 'UserEvent' && name !== 'Reload') return
     if (this.held) {
       this.held.push(event)
@@ -601,7 +612,7 @@ export class ServerFollower {
 
   private announcement(event: AmiMessage): void {
     const announced = parseAnnouncement((name) => event.get(name))
-    if (!announced || announced.family !== this.family) return
+    if (announced?.family !== this.family) return
     this.deps.log.debug(
       `${this.name}: UserEvent pjctl: ${announced.keys.length} key(s) ${announced.change}`,
     )
@@ -621,7 +632,10 @@ export class ServerFollower {
   // --- DBGets of single keys ---
 
   private fetch(key: string): void {
-    if (this.realtime) return this.requestResync()
+    if (this.realtime) {
+      this.requestResync()
+      return
+    }
     if (this.inFlight.has(key)) this.inFlight.set(key, true)
     else this.fetchQueue.add(key)
     this.drainFetches()
@@ -630,8 +644,8 @@ export class ServerFollower {
   private drainFetches(): void {
     const session = this.session
     if (!session || this.state !== 'up') return
-    while (this.fetching < FETCH_IN_FLIGHT && this.fetchQueue.size) {
-      const key = this.fetchQueue.values().next().value as string
+    for (const key of this.fetchQueue) {
+      if (this.fetching >= FETCH_IN_FLIGHT) break
       this.fetchQueue.delete(key)
       this.fetching++
       this.inFlight.set(key, false)
@@ -639,7 +653,8 @@ export class ServerFollower {
         .dbGet(this.family, key)
         .then(
           (value) => this.fetched(session, key, value),
-          (error: Error) => this.deps.log.debug(`${this.name}: DBGet ${key}: ${error.message}`),
+          (error: unknown) =>
+            this.deps.log.debug(`${this.name}: DBGet ${key}: ${(error as Error).message}`),
         )
         .finally(() => {
           this.fetching--
@@ -706,7 +721,7 @@ interface Lost {
 
 function lostWith(error: unknown): Lost {
   const reason = error instanceof Error ? error.message : String(error)
-  const code = ((error as Error)?.cause as NodeJS.ErrnoException | undefined)?.code
+  const code = ((error as Error | undefined)?.cause as NodeJS.ErrnoException | undefined)?.code
   const summary =
     error instanceof AuthError
       ? 'AMI login failed'
@@ -714,7 +729,7 @@ function lostWith(error: unknown): Lost {
         ? 'AMI permission denied'
         : error instanceof ActionTimeoutError
           ? 'no answer from AMI in time'
-          : /^TLS/.test(reason)
+          : reason.startsWith('TLS')
             ? 'TLS to AMI failed'
             : code === 'ECONNREFUSED'
               ? 'connection refused'

@@ -8,13 +8,13 @@ import { randomBytes } from 'node:crypto'
 import { link, lstat, open, rename, unlink } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import {
-  proposeFromReports,
   renderGen,
   type GenEntry,
   type GenKind,
   type GenOptions,
   type OptionNames,
 } from '../core/genconf.js'
+import { proposeFromReports } from '../core/genpropose.js'
 import { selectAors } from '../core/select.js'
 import { InputError, UsageError } from '../errors.js'
 import { CONNECTION_SECURITY, flagOf } from '../options.js'
@@ -34,7 +34,7 @@ export interface GenOutput {
 }
 
 /** A password for one endpoint: 24 random bytes, base64url (32 characters, no character pjsip.conf treats specially). */
-export function generatePassword(): string {
+function generatePassword(): string {
   return randomBytes(24).toString('base64url')
 }
 
@@ -209,7 +209,7 @@ export const FLAG_NAMES: OptionNames = {
 }
 
 /** Settings → renderer options (typed and parsed by the option table already). */
-export function optionsFrom(settings: Settings): GenOptions {
+function optionsFrom(settings: Settings): GenOptions {
   const o: GenOptions = {
     maxContacts: settings.genMaxContacts,
     qualifyFrequency: settings.qualifyFrequency,
@@ -230,8 +230,7 @@ export function optionsFrom(settings: Settings): GenOptions {
   if (settings.append) o.append = true
   if (settings.fromServer) o.fromServer = true
   if (settings.generatePassword) o.generatePassword = true
-  for (const key of Object.keys(o) as (keyof GenOptions)[]) if (o[key] === undefined) delete o[key]
-  return o
+  return Object.fromEntries(Object.entries(o).filter(([, value]) => value !== undefined))
 }
 
 /** Every endpoint gets a password: the CSV's, else --password-env's, else a generated one; none → refused. */
@@ -336,7 +335,7 @@ async function fromServer(
           .map((a) => printable(a.aor))
           .join(', ') + (left.length > 5 ? ` and ${left.length - 5} more` : '')
       deps.log.warn(
-        `left out ${left.length} AOR(s) this ${kind === 'wizard' ? `${WIZARD_FILE}` : 'pjsip.conf'} snippet cannot add to (${shownNames}): ${why(left[0])}`,
+        `left out ${left.length} AOR(s) this ${kind === 'wizard' ? WIZARD_FILE : 'pjsip.conf'} snippet cannot add to (${shownNames}): ${left[0] ? why(left[0]) : ''}`,
       )
     }
     aors = aors.filter((a) => fits(a.aor))

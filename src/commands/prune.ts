@@ -147,7 +147,8 @@ export const prune: CommandSpec<PruneData> = {
         settings,
         deps,
         (target) => {
-          const planned = readyFor.get(target)!
+          const planned = readyFor.get(target)
+          if (!planned) throw new Error(`prune: ${target.name} has no plan`)
           return declined
             ? Promise.resolve(declined(planned))
             : executeAndRelease(planned, settings, deps, held)
@@ -155,7 +156,12 @@ export const prune: CommandSpec<PruneData> = {
         (failure) => failedServer(failure, settings),
       )
       const executed = new Map(ready.map((p, i) => [p, second[i]]))
-      const servers = first.map((p) => (isPlanned(p) ? executed.get(p)! : p))
+      const servers = first.map((p) => {
+        if (!isPlanned(p)) return p
+        const done = executed.get(p)
+        if (!done) throw new Error(`prune: no result for ${p.target.name}`)
+        return done
+      })
       const summary = summarise(servers)
       // In a fleet a key is on one server: it is an error only when no server has it.
       const nowhere = servers.some((s) => s.plan)
@@ -249,6 +255,8 @@ async function planServer(
       full: true,
     })
     unsubscribe()
+    // set by onClose while the read ran
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
     if (ended) {
       session.destroy()
       session = null
@@ -266,7 +274,7 @@ async function planServer(
       )
     }
     for (const pattern of patterns)
-      if (!unmatched.includes(pattern)) keyHits.set(pattern, keyHits.get(pattern)! + 1)
+      if (!unmatched.includes(pattern)) keyHits.set(pattern, (keyHits.get(pattern) ?? 0) + 1)
     // an unmatched pattern stays in the criteria: it matches no key, and the plan notes it
     const chosen = { ...criteria, keys: [...keys, ...unmatched.map((p) => p.raw)] }
     // Plan from contacts and limits; then read qualify state only for the endpoints of qualified candidates, and plan again with it.
@@ -330,7 +338,7 @@ async function confirmAll(
   const verb = settings.via === 'expire' ? 'Expire' : 'Delete'
   const total = ready.reduce((n, p) => n + p.plan.toDelete, 0)
   const where =
-    ready.length === 1
+    ready.length === 1 && ready[0]
       ? ready[0].target.name
       : `${ready.length} servers (${ready.map((p) => p.target.name).join(', ')})`
   const preview = { servers: ready.map((p) => ({ ...p.base, mode: 'dry-run' as const })) }
@@ -587,7 +595,7 @@ async function executeBatch(batch: PlanItem[], run: BatchRun): Promise<Outcome[]
     // no deletion without its backup line: this batch and every later one are not sent
     if (!(error instanceof BackupWriteError)) throw error
     run.backupFailed = error
-    const why = stopped(run)!
+    const why = `not sent: ${error.message}`
     return [...outcomes, ...verified.map((item) => outcome(item, 'not-sent', why))]
   }
   const beforeWrite = stopped(run)
@@ -611,7 +619,7 @@ async function compareBatch(
   run: BatchRun,
 ): Promise<{ outcomes: Outcome[]; verified: PlanItem[] }> {
   const current = await Promise.all(
-    batch.map((item) => run.session.dbGet(run.family, item.key).catch((e: Error) => e)),
+    batch.map((item) => run.session.dbGet(run.family, item.key).catch((e: unknown) => toError(e))),
   )
   run.lost = current.find((c): c is Error => c instanceof Error && connectionLost(c)) ?? null
   const outcomes: Outcome[] = []
@@ -650,7 +658,7 @@ async function writeBatch(verified: PlanItem[], run: BatchRun): Promise<Outcome[
       (expire
         ? session.dbPut(family, item.key, expiredValue(item.contact.value)).then(() => true)
         : session.dbDel(family, item.key)
-      ).catch((e: Error) => e),
+      ).catch((e: unknown) => toError(e)),
     ),
   )
   run.lost ??= results.find((r): r is Error => r instanceof Error && connectionLost(r)) ?? null
@@ -658,7 +666,7 @@ async function writeBatch(verified: PlanItem[], run: BatchRun): Promise<Outcome[
   // DBDel answers the same error whether the key was gone or the delete failed: look again.
   const notDeleted = verified.filter((_, i) => results[i] === false)
   const after = await Promise.all(
-    notDeleted.map((item) => session.dbGet(family, item.key).catch((e: Error) => e)),
+    notDeleted.map((item) => session.dbGet(family, item.key).catch((e: unknown) => toError(e))),
   )
   const recheck = new Map(notDeleted.map((item, i) => [item.key, after[i]]))
   return verified.map((item, i) => {
@@ -760,9 +768,15 @@ function summarise(servers: PruneServerResult[]): PruneData['summary'] {
   }
 }
 
+/** What a rejected AMI action gives: an Error (the session only ever rejects with one). */
+function toError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error))
+}
+
 function exitFor(servers: PruneServerResult[]): ExitCode {
   if (servers.some((s) => s.mode === 'interrupted')) return EXIT.interrupted
-  if (servers.some((s) => s.failure)) return servers.find((s) => s.failure)!.failure!.exit
+  const failure = servers.find((s) => s.failure)?.failure
+  if (failure) return failure.exit
   if (
     servers.some((s) => s.outcomes.some((o) => o.outcome === 'failed' || o.outcome === 'not-sent'))
   )
@@ -801,9 +815,9 @@ async function collectThroughAsterisk(
   const items = new Map(planned.plan.items.map((i) => [i.key, i]))
   const endpoints = [
     ...new Set(
-      expired.map((o) => {
-        const item = items.get(o.key)!
-        return item.contact.endpoint || item.aor
+      expired.flatMap((o) => {
+        const item = items.get(o.key)
+        return item ? [item.contact.endpoint || item.aor] : []
       }),
     ),
   ]
@@ -822,7 +836,8 @@ async function collectThroughAsterisk(
             else if (event === 'ContactStatusDetail') left.add(item.get('ID') ?? '')
           }
         },
-        (error: Error) => deps.log.debug(`PJSIPShowEndpoint ${endpoint}: ${error.message}`),
+        (error: unknown) =>
+          deps.log.debug(`PJSIPShowEndpoint ${endpoint}: ${(error as Error).message}`),
       ),
     ),
   )
@@ -855,7 +870,8 @@ async function collectThroughAsterisk(
         }
     const verdicts = new Map<string, Outcome>()
     for (const o of expired) {
-      const item = items.get(o.key)!
+      const item = items.get(o.key)
+      if (!item) continue
       if (retrieved.has(item.aor) && !left.has(o.key))
         verdicts.set(
           o.key,
@@ -865,19 +881,17 @@ async function collectThroughAsterisk(
     // the others (no endpoint listed their AOR): looked up again, and deleted directly if still expired
     const keys = expired.map((o) => o.key).filter((key) => !verdicts.has(key))
     const gone = await store.gone(keys)
-    for (let i = 0; i < keys.length; i++) {
-      const item = items.get(keys[i])!
+    for (const [i, key] of keys.entries()) {
+      const item = items.get(key)
+      if (!item) continue
       if (gone[i]) {
-        verdicts.set(
-          keys[i],
-          outcome(item, 'deleted', 'removed by Asterisk (expired, then retrieved)'),
-        )
+        verdicts.set(key, outcome(item, 'deleted', 'removed by Asterisk (expired, then retrieved)'))
         continue
       }
       const expiredValue = expiredRow(item.contact.value)
-      const result = await store.remove(keys[i], expiredValue)
+      const result = await store.remove(key, expiredValue)
       verdicts.set(
-        keys[i],
+        key,
         result === 'done'
           ? outcome(item, 'deleted', 'deleted directly: no endpoint collected it (orphaned)')
           : result === 'vanished'

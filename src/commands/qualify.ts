@@ -91,6 +91,8 @@ export async function readQualifyFor(
       }),
     )
   }
+  // set by the batches above
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
   if (refused)
     deps.log.warn(
       `cannot read qualify state (${(refused as PermissionError).message}); qualified contacts are kept`,
@@ -101,9 +103,10 @@ export async function readQualifyFor(
     withQualifyState(
       {
         ...r,
-        contacts: r.contacts.map((c) =>
-          states.has(c.key) ? { ...c, qualify: states.get(c.key)! } : c,
-        ),
+        contacts: r.contacts.map((c) => {
+          const qualify = states.get(c.key)
+          return qualify === undefined ? c : { ...c, qualify }
+        }),
       },
       now,
     ),

@@ -141,7 +141,8 @@ export async function readServerReport(
   const thresholds = thresholdsFrom(settings)
   if (settings.input !== undefined)
     return reportFromDump(settings.input, settings, deps, thresholds)
-  const session = await deps.connect(target!)
+  if (target === null) throw new Error('readServerReport: no server to read and no --input')
+  const session = await deps.connect(target)
   try {
     return await readFromSession(session, settings, deps, thresholds, options)
   } finally {
@@ -244,14 +245,10 @@ export async function readContactsAndLimits(
   return { parsed, source, limits, location }
 }
 
-/** Whether the limits are read on a second AMI session, in parallel with the contacts: Asterisk runs one
- *  session's actions one after another. Measured on the real Asterisk 22 lab (docs/judgement.md, Where the AOR limits come from). */
-export const SECOND_SESSION = true
-
 /**
  * `first` on the session, `second` at the same time on a second session (opened after `first` has sent its
- * action, so the contacts are asked for first). When either fails the other session is dropped at once,
- * not left reading an answer nobody will use.
+ * action, so the contacts are asked for first): Asterisk runs one session's actions one after another.
+ * When either fails the other session is dropped at once, not left reading an answer nobody will use.
  */
 async function inParallel<A, B>(
   session: AmiSession,
@@ -259,12 +256,13 @@ async function inParallel<A, B>(
   first: (s: AmiSession) => Promise<A>,
   second: (s: AmiSession) => Promise<B>,
 ): Promise<[A, B]> {
-  if (!SECOND_SESSION) return [await first(session), await second(session)]
   let other: AmiSession | null = null
   let failed = false
   const a = first(session)
   const b = (async () => {
     const opened = await deps.connect(session.target)
+    // set when `first` failed while this session was opening
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
     if (failed) {
       opened.destroy()
       throw new Error('not needed')
@@ -343,7 +341,7 @@ function readInput(file: string, deps: Deps): Promise<string> {
 }
 
 /** How many times an answer that came back incomplete is read in all (on a fresh session each time). */
-export const READ_ATTEMPTS = 3
+const READ_ATTEMPTS = 3
 
 /**
  * The contacts, read again (up to READ_ATTEMPTS in all) when Asterisk's answer came back incomplete.
@@ -363,6 +361,8 @@ async function readContacts(
 ): Promise<{ parsed: ParsedContacts; source: string }> {
   const place = location.place
   if (place.kind === 'realtime') return readRealtime(session, location, full, keep)
+  // a place kind added later must not be read as astdb
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
   if (place.kind !== 'astdb') throw cannotReadPlace(location.mapping)
   for (let attempt = 1; ; attempt++) {
     const current = attempt === 1 ? session : await deps.connect(session.target)
@@ -445,9 +445,9 @@ async function readContactsOnce(
 }
 
 function reportProblems(parsed: ParsedContacts, settings: Settings, deps: Deps): void {
-  if (!parsed.problems.length) return
+  const first = parsed.problems[0]
+  if (first === undefined) return
   if (settings.strict) {
-    const first = parsed.problems[0]
     throw new InputError(
       `${parsed.problems.length} line(s) did not parse; first at line ${first.line}: ${first.reason}`,
       'without --strict these are warnings and the rest is still reported',
@@ -459,7 +459,7 @@ function reportProblems(parsed: ParsedContacts, settings: Settings, deps: Deps):
     )
 }
 
-export type LimitsMode = 'auto' | 'config' | 'ami'
+type LimitsMode = 'auto' | 'config' | 'ami'
 
 export interface Limits {
   configs: AorConfig[]
@@ -515,7 +515,7 @@ async function limitsOverAmi(
   deps: Deps,
   names: string[],
 ): Promise<Limits> {
-  if (names.length === 1) {
+  if (names.length === 1 && names[0] !== undefined) {
     const ofEndpoint = await aorsOfEndpoint(session, names[0]).catch((error: unknown) => {
       if (error instanceof PermissionError) return [] // GetConfig may still be allowed (write=config)
       throw error
@@ -645,8 +645,9 @@ async function aorsOfEndpoint(session: AmiSession, endpoint: string): Promise<Ao
 }
 
 function configsFromFiles(settings: Settings, deps: Deps): AorConfig[] {
-  if (settings.pjsipConf === undefined) return []
-  const entry = resolve(settings.pjsipConf)
+  const named = settings.pjsipConf
+  if (named === undefined) return []
+  const entry = resolve(named)
   const conf = parsePjsipConf(
     entry,
     (path) => {
@@ -654,7 +655,7 @@ function configsFromFiles(settings: Settings, deps: Deps): AorConfig[] {
         return readFileSync(path, 'utf8')
       } catch (error) {
         // the file named by --pjsip-conf says why; a missing #include is the parser's to report (with its line)
-        if (path === entry) throw cannotRead(settings.pjsipConf!, error)
+        if (path === entry) throw cannotRead(named, error)
         return null
       }
     },
@@ -686,18 +687,18 @@ export async function eachServer<T>(
   failed: (failure: ServerFailure) => T,
 ): Promise<T[]> {
   const fleet = isFleet(settings)
-  const results: T[] = new Array(targets.length)
+  const results: T[] = []
   let next = 0
   const worker = async (): Promise<void> => {
-    while (next < targets.length) {
+    for (let target = targets[next]; target !== undefined; target = targets[next]) {
       const i = next++
       try {
-        results[i] = await work(targets[i])
+        results[i] = await work(target)
       } catch (error) {
         if (!fleet || !(error instanceof PjctlError)) throw error
-        deps.log.warn(`${targets[i].name}: ${error.message}`)
+        deps.log.warn(`${target.name}: ${error.message}`)
         results[i] = failed({
-          server: targets[i].name,
+          server: target.name,
           message: error.message,
           hint: error.hint,
           exit: error.exit,

@@ -23,10 +23,10 @@ import { withDefaults } from '../options.js'
 import { prune } from './prune.js'
 import { thresholdsFrom } from './read.js'
 import type { Deps, Settings } from './types.js'
-import type { HealOutcome, PruneData, RefusedAor } from './views.js'
+import type { HealOutcome, RefusedAor } from './views.js'
 
 /** A heal of one AOR at most this often (a phone misconfigured into a loop cannot make pjctl delete in one). */
-export const HEAL_EVERY_SECONDS = 60
+const HEAL_EVERY_SECONDS = 60
 
 /**
  * One PJSIPShowEndpoint of the refused endpoint → the refused AOR, judged. null when the endpoint has no
@@ -76,7 +76,7 @@ export async function readRefusedAor(
 }
 
 /** PJSIPShowEndpoint of one endpoint: its aors=, its AORs' limits and contacts. */
-export function readEndpoint(session: AmiSession, endpoint: string): Promise<ListAnswer> {
+function readEndpoint(session: AmiSession, endpoint: string): Promise<ListAnswer> {
   return session.list('PJSIPShowEndpoint', { Endpoint: endpoint }, [
     `Unable to retrieve endpoint ${endpoint}`,
   ])
@@ -171,7 +171,7 @@ function judgeRefused(refusal: Refusal, report: AorReport, target: AmiTarget): R
 }
 
 /** `pjctl prune AOR --key <hash>[,<hash>] <server> --yes`: the server as the run named it. */
-export function pruneCommand(aor: string, free: readonly HealPick[], target: AmiTarget): string {
+function pruneCommand(aor: string, free: readonly HealPick[], target: AmiTarget): string {
   const hashes = free.map((p) => p.key.slice(p.key.lastIndexOf(';@') + 2)).join(',')
   const where =
     target.name === `${target.host}:${target.port}`
@@ -270,12 +270,12 @@ export async function heal(
     quiet: true,
     json: false,
     format: undefined,
-  } as Partial<Settings>)
+  })
   const pruneDeps: Deps = {
     ...deps,
-    targets: async () => [target],
+    targets: () => Promise.resolve([target]),
     interactive: false,
-    confirm: async () => false,
+    confirm: () => Promise.resolve(false),
     emit: undefined,
   }
   try {
@@ -285,7 +285,7 @@ export async function heal(
       format: 'json',
       deps: pruneDeps,
     })
-    const data = result.data as PruneData
+    const data = result.data
     const server = data.servers[0]
     if (!server || server.failure)
       return {

@@ -46,6 +46,7 @@ export const restore: CommandSpec<RestoreData> = {
   formats: ['table', 'json'],
   async run({ args, settings, deps }) {
     const file = args[0]
+    if (file === undefined) throw new UsageError('restore: name the backup file to restore from')
     const patterns =
       settings.key === undefined ? null : settings.key.map((k) => parseKeyPattern(k, '--key'))
     // the whole file is checked before anything connects
@@ -68,9 +69,9 @@ export const restore: CommandSpec<RestoreData> = {
     }
     if (cut) deps.log.warn(cutWarning(file, cut))
     const targets = await deps.targets()
-    if (targets.length !== 1)
-      throw new UsageError('restore works on one server at a time: name one with --server')
     const target = targets[0]
+    if (targets.length !== 1 || target === undefined)
+      throw new UsageError('restore works on one server at a time: name one with --server')
     const others = [...new Set(entries.map((e) => e.server))].filter((s) => s !== target.name)
     if (others.length) {
       const written = `${file} holds contacts of ${others.map((s) => printable(s, 80)).join(', ')}, not of ${target.name}`
@@ -106,7 +107,7 @@ export const restore: CommandSpec<RestoreData> = {
         deps.log.warn(`${written}; restoring into ${family} (--force)`)
       }
       // nothing is written when the restore would push an AOR over max_contacts (its next device would get 403)
-      const aors = [...new Set(entries.map((e) => e.key.split(';@')[0]))]
+      const aors = [...new Set(entries.map((e) => e.key.split(';@')[0] ?? ''))]
       const report = await readFromSession(session, settings, deps, DEFAULT_THRESHOLDS, {
         names: aors.length === 1 ? aors : [],
       })

@@ -2,7 +2,6 @@
 // --per-ip-limit N [--per aor] marks the addresses at or above a per-address limit.
 
 import { sourcesOf } from '../core/sources.js'
-import type { ServerReport } from '../core/types.js'
 import { READ_OPTIONS, readFleet } from './read.js'
 import { checkNames, isFleet, perIpLimitFrom, shownOnly } from './read.js'
 import type { CommandSpec } from './types.js'
@@ -38,7 +37,7 @@ export const sources: CommandSpec<SourcesData> = {
                 server: s.server,
                 generatedAt: s.generatedAt,
                 source: s.source,
-                rows: sourcesOf((s as ServerReport).aors, limit),
+                rows: sourcesOf(s.aors, limit),
               },
         ),
       },

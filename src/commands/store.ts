@@ -31,7 +31,7 @@ export const DEFAULT_LOCATION: ContactLocation = {
 }
 
 /** The places pjctl reads itself; any other realtime driver is refused with exit 3. */
-export const READABLE_DRIVERS: readonly string[] = ['pgsql']
+const READABLE_DRIVERS: readonly string[] = ['pgsql']
 
 /**
  * GetConfig sorcery.conf (and extconfig.conf for a realtime mapping) on `session`, and where contacts
@@ -50,6 +50,7 @@ export async function locateContacts(
     const mapping = contactMapping(null)
     return {
       mapping,
+      // eslint-disable-next-line @typescript-eslint/no-non-null-assertion -- the default mapping always has its place
       place: mapping.place!,
       assumed: `cannot read sorcery.conf to learn where contacts live (${error.message})`,
     }

@@ -8,9 +8,9 @@ import type { ConfigFile } from '../settings.js'
 
 export type { Format, Settings }
 
-export interface Logger {
+interface Logger {
   /** A warning on stderr (muted by --quiet). */
-  warn(message: string): void
+  warn: (message: string) => void
   /** Progress/info on stderr (muted by --quiet and when not useful). */
   info(message: string): void
   /** Only with --debug. */
@@ -50,7 +50,7 @@ export interface Deps {
   env: Record<string, string | undefined>
 }
 
-export interface RunContext {
+interface RunContext {
   args: string[]
   settings: Settings
   format: Format
@@ -79,7 +79,7 @@ export interface CommandSpec<D = unknown> {
   optionHelp?: Partial<Record<OptionKey, string>>
   options: readonly OptionKey[]
   /** Output formats; the first is the default. */
-  formats: readonly Format[]
+  formats: readonly [Format, ...Format[]]
   /** Exit code for any error under this command, usage errors included (check: 3, UNKNOWN), instead of the error's own. */
   errorExit?: ExitCode
   /** On Ctrl-C/SIGTERM the command finishes the actions in flight and summarises (deps.signal aborts); without it the run stops at once. */

@@ -162,7 +162,7 @@ export interface DoctorData {
 
 // pjctl watch and --heal: a refused registration (src/commands/refusal.ts, watch.ts)
 
-export interface RefusedContact {
+interface RefusedContact {
   key: string
   uri: string
   source: string
@@ -188,7 +188,7 @@ export interface RefusedAor {
   pruneCommand: string
 }
 
-export type HealResult = 'healed' | 'nothing' | 'rate_limited' | 'failed'
+type HealResult = 'healed' | 'nothing' | 'rate_limited' | 'failed'
 
 export interface HealOutcome {
   result: HealResult

@@ -93,6 +93,8 @@ class Watcher {
     let backoff = BACKOFF_FIRST_MS
     while (!this.stopped) {
       const { reason, wasUp } = await this.follow()
+      // stop() may have run meanwhile
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
       if (this.stopped) break
       if (wasUp) backoff = BACKOFF_FIRST_MS
       const wait = Math.round(backoff * (0.8 + 0.4 * Math.random()))
@@ -162,8 +164,8 @@ class Watcher {
     this.chain = this.chain
       .then(() => record)
       .then((done) => this.deps.emit?.('refusal', done))
-      .catch((error: Error) =>
-        this.deps.log.warn(`pjctl watch: ${this.target.name}: ${error.message}`),
+      .catch((error: unknown) =>
+        this.deps.log.warn(`pjctl watch: ${this.target.name}: ${(error as Error).message}`),
       )
   }
 

@@ -113,10 +113,14 @@ const OTHER: PhoneModel = {
   advice: 'configure the phone to unregister before re-registering',
 }
 
+function adviceOf(id: string): string {
+  return PHONE_MODELS.find((m) => m.id === id)?.advice ?? OTHER.advice
+}
+
 /** The advice texts by model id (the ones tests and older callers name). */
 export const PHONE_ADVICE = {
-  grandstreamDesk: PHONE_MODELS.find((m) => m.id === 'grandstreamDesk')!.advice,
-  grandstreamWave: PHONE_MODELS.find((m) => m.id === 'grandstreamWave')!.advice,
+  grandstreamDesk: adviceOf('grandstreamDesk'),
+  grandstreamWave: adviceOf('grandstreamWave'),
   other: OTHER.advice,
 } as const
 
@@ -130,14 +134,14 @@ export function phoneAdviceFor(userAgent: string): string {
   return phoneModelOf(userAgent).advice
 }
 
-export function removeExistingAdvice(aor: string): string {
+function removeExistingAdvice(aor: string): string {
   return (
     `set remove_existing=yes on AOR ${aor}: Asterisk then drops the soonest-to-expire contact ` +
     'when a new registration would exceed max_contacts'
   )
 }
 
-export function maxContactsAdvice(aor: string): string {
+function maxContactsAdvice(aor: string): string {
   return (
     `set max_contacts on AOR ${aor} to the number of devices that register to it: ` +
     'with max_contacts=0 Asterisk refuses every registration'

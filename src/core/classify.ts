@@ -51,7 +51,7 @@ import type {
 export const DEFAULT_THRESHOLDS: Thresholds = { warn: null, crit: null }
 
 /** What `near` means when --warn is not given: one free slot left, or 80 % used. */
-export const NEAR: Threshold = { free: 1, percent: 80 }
+const NEAR: Threshold = { free: 1, percent: 80 }
 
 /** Surrogates (0xD800–0xDFFF) above the rest of the BMP, so UTF-16 compares as code points. */
 function codepointRank(unit: number): number {
@@ -115,7 +115,7 @@ function judgeable(contact: Contact, now: number): contact is Contact & { expira
 
 /** Qualify states that say the contact answers OPTIONS, and that it does not (any case). */
 export const REACHABLE = new Set(['reachable', 'avail'])
-export const UNREACHABLE = new Set(['unreachable', 'unavail', 'unavailable'])
+const UNREACHABLE = new Set(['unreachable', 'unavail', 'unavailable'])
 
 type Qualify = ReadonlyMap<string, QualifyStatus> | null
 

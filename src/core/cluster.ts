@@ -17,7 +17,7 @@ export interface NodeFacts {
 }
 
 /** Contacts per node that registered them (reg_server; '' for none), over every AOR. */
-export function contactsByNode(aors: readonly AorReport[]): Map<string, number> {
+function contactsByNode(aors: readonly AorReport[]): Map<string, number> {
   const counts = new Map<string, number>()
   for (const aor of aors)
     for (const contact of aor.contacts)
@@ -26,7 +26,7 @@ export function contactsByNode(aors: readonly AorReport[]): Map<string, number> 
 }
 
 /** AORs whose contacts were registered through more than one node, with those nodes (sorted). */
-export function splitAors(aors: readonly AorReport[]): { aor: string; nodes: string[] }[] {
+function splitAors(aors: readonly AorReport[]): { aor: string; nodes: string[] }[] {
   const split: { aor: string; nodes: string[] }[] = []
   for (const aor of aors) {
     const nodes = new Set(aor.contacts.map((c) => c.regServer))
@@ -56,7 +56,9 @@ export function clusterFindings(nodes: readonly NodeFacts[]): Map<string, Findin
     byStore.set(node.store, [...(byStore.get(node.store) ?? []), node])
   }
   for (const node of nodes) {
+    // eslint-disable-next-line @typescript-eslint/no-non-null-assertion -- out holds every node's server (filled above)
     const findings = out.get(node.server)!
+    // eslint-disable-next-line @typescript-eslint/no-non-null-assertion -- byStore holds every node with a store (filled above)
     const peers = node.store === null ? [node] : byStore.get(node.store)!
     const byNode = contactsByNode(node.aors)
     const names = [...byNode.keys()].filter((n) => n !== '')
@@ -96,7 +98,7 @@ export function clusterFindings(nodes: readonly NodeFacts[]): Map<string, Findin
       findings.push({
         severity: 'info',
         kind: 'aor-split-across-nodes',
-        subject: split.length === 1 ? split[0].aor : `${split.length} AORs`,
+        subject: split.length === 1 && split[0] ? split[0].aor : `${split.length} AORs`,
         evidence:
           split
             .slice(0, 5)

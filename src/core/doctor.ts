@@ -21,6 +21,7 @@ import { compareCodepoints } from './classify.js'
 import { PJSIP_RELOAD } from './genconf.js'
 import { fixFor, type AorFix } from './fix.js'
 import { findingStatus, serverStatus } from './status.js'
+import { groupBy } from './group.js'
 import { atOrAboveLimit, describeAgainstLimit, sourcesOf, type PerIpLimit } from './sources.js'
 import {
   CONTACT_FAMILY,
@@ -45,7 +46,7 @@ export interface Finding {
   subjects?: string[]
 }
 
-export const FINDING_KINDS = [
+const FINDING_KINDS = [
   'aor-at-limit',
   'source-at-limit',
   'stale-device',
@@ -63,7 +64,7 @@ export const FINDING_KINDS = [
   'contacts-of-unknown-node',
   'aor-split-across-nodes',
 ] as const
-export type FindingKind = (typeof FINDING_KINDS)[number]
+type FindingKind = (typeof FINDING_KINDS)[number]
 
 /** What the AMI side showed; null for a saved dump. */
 export interface AmiFacts {
@@ -85,7 +86,7 @@ export interface DoctorInput {
   configuredAors?: ReadonlySet<string> | null
 }
 
-export const CHURN_SECONDS = 300
+const CHURN_SECONDS = 300
 const MAX_PER_KIND = 20
 const SKEW_SECONDS = 2
 const MIB = 1024 * 1024
@@ -315,13 +316,7 @@ function staleDeviceFindings(aors: readonly AorReport[]): Finding[] {
 
 /** Many devices: one finding per phone model (the fix is per model anyway), every device in `subjects`. */
 function staleModelFindings(devices: readonly Device[]): Finding[] {
-  const byModel = new Map<string, Device[]>()
-  for (const d of devices) {
-    const id = phoneModelOf(d.userAgent).id
-    const list = byModel.get(id)
-    if (list) list.push(d)
-    else byModel.set(id, [d])
-  }
+  const byModel = groupBy(devices, (d) => phoneModelOf(d.userAgent).id)
   return [...byModel.values()].map((group) => {
     const model = phoneModelOf(group[0].userAgent)
     const superseded = group.reduce((n, d) => n + d.superseded, 0)
@@ -373,7 +368,8 @@ function orphanFindings(
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b)
   const mid = sorted.length >> 1
-  return sorted.length % 2 ? sorted[mid] : Math.round((sorted[mid - 1] + sorted[mid]) / 2)
+  const upper = sorted[mid] ?? 0
+  return sorted.length % 2 ? upper : Math.round(((sorted[mid - 1] ?? upper) + upper) / 2)
 }
 
 function churnFindings(
@@ -382,21 +378,17 @@ function churnFindings(
 ): Finding[] {
   const findings: Finding[] = []
   for (const aor of aors) {
-    const devices = new Map<string, ClassifiedContact[]>()
-    for (const c of aor.contacts) {
-      if (
-        c.status === 'expired' ||
-        c.expiresIn === null ||
-        c.expirationTime === null ||
-        c.viaAddr === '' ||
-        c.userAgent === ''
-      )
-        continue
-      const id = `${c.viaAddr.length}:${c.viaAddr}${c.userAgent}`
-      const list = devices.get(id)
-      if (list) list.push(c)
-      else devices.set(id, [c])
-    }
+    const devices = groupBy(
+      aor.contacts.filter(
+        (c) =>
+          c.status !== 'expired' &&
+          c.expiresIn !== null &&
+          c.expirationTime !== null &&
+          c.viaAddr !== '' &&
+          c.userAgent !== '',
+      ),
+      (c) => `${c.viaAddr.length}:${c.viaAddr}${c.userAgent}`,
+    )
     const measured: {
       contact: ClassifiedContact
       interval: number
@@ -405,10 +397,10 @@ function churnFindings(
     }[] = []
     for (const contacts of devices.values()) {
       if (contacts.length < 2) continue
-      const lifetime = Math.max(...contacts.map((c) => c.expiresIn!))
+      const lifetime = Math.max(...contacts.map((c) => c.expiresIn ?? 0))
       if (lifetime > CHURN_SECONDS) continue
-      const times = contacts.map((c) => c.expirationTime!).sort((a, b) => a - b)
-      const interval = median(times.slice(1).map((t, i) => t - times[i]))
+      const times = contacts.map((c) => c.expirationTime ?? 0).sort((a, b) => a - b)
+      const interval = median(times.slice(1).map((t, i) => t - (times[i] ?? t)))
       measured.push({ contact: contacts[0], interval, lifetime, count: contacts.length })
     }
     if (!measured.length) continue
@@ -422,7 +414,7 @@ function churnFindings(
           `${m.contact.userAgent} at ${m.contact.viaAddr} re-registered every ~${m.interval} s (${m.count} contacts, expiration_time gaps), each living at most ${m.lifetime} s`,
       )
       .join('; ')
-    const model = phoneModelOf(measured[0].contact.userAgent)
+    const model = phoneModelOf(measured[0]?.contact.userAgent ?? '')
     findings.push({
       severity: 'warning',
       kind: 'registration-churn',
@@ -446,7 +438,7 @@ function lifetimeFindings(
       (c) => c.status !== 'expired' && c.expiresIn !== null && c.expiresIn > max + SKEW_SECONDS,
     )
     if (!beyond.length) continue
-    const longest = Math.max(...beyond.map((c) => c.expiresIn!))
+    const longest = Math.max(...beyond.map((c) => c.expiresIn ?? 0))
     const crowded = aor.state === 'full' || aor.state === 'over'
     findings.push({
       severity: crowded ? 'warning' : 'info',
@@ -552,7 +544,7 @@ function answerSizeFindings(aors: readonly AorReport[], ami: AmiFacts | null): F
           : 'other AMI tools on this server may get partial answers'),
       fix:
         'in manager.conf set writetimeout = 5000 for every AMI user that reads the registrar, and read it with DBGetTree (write=reporting) instead of Command' +
-        (self && ami ? ` (give [${ami.user}] write=reporting)` : ''),
+        (self ? ` (give [${ami.user}] write=reporting)` : ''),
     },
   ]
 }
@@ -566,19 +558,22 @@ const NEEDLESS_CLASSES: readonly [action: string, writeClass: string, what: stri
 ]
 
 function privilegeFindings(ami: AmiFacts | null): Finding[] {
-  if (!ami?.actions) return []
-  const dbGetTree = ami.source === 'dbgettree' || ami.actions.has('dbgettree')
+  const actions = ami?.actions
+  if (!actions) return []
+  const dbGetTree = ami.source === 'dbgettree' || actions.has('dbgettree')
   const extra = NEEDLESS_CLASSES.filter(
-    ([action, writeClass]) => ami.actions!.has(action) && (writeClass !== 'command' || dbGetTree),
+    ([action, writeClass]) => actions.has(action) && (writeClass !== 'command' || dbGetTree),
   )
   if (!extra.length) return []
   // what pjctl uses: system (limits, prune), reporting (DBGetTree), user (prune's UserEvent for the exporter)
-  const keep = [
-    ['system', 'dbdel'],
-    ['reporting', null],
-    ['user', 'userevent'],
-  ]
-    .filter(([, action]) => action === null || ami.actions!.has(action))
+  const keep = (
+    [
+      ['system', 'dbdel'],
+      ['reporting', null],
+      ['user', 'userevent'],
+    ] as const
+  )
+    .filter(([, action]) => action === null || actions.has(action))
     .map(([c]) => c)
   return [
     {
@@ -617,13 +612,7 @@ export function actionsFromListCommands(headerNames: readonly string[]): Set<str
 
 /** More than MAX_PER_KIND findings of one kind and severity become one, naming the first few and listing all. */
 function summarise(findings: Finding[]): Finding[] {
-  const groups = new Map<string, Finding[]>()
-  for (const f of findings) {
-    const id = `${f.kind}\u0000${f.severity}`
-    const group = groups.get(id)
-    if (group) group.push(f)
-    else groups.set(id, [f])
-  }
+  const groups = groupBy(findings, (f) => `${f.kind}\u0000${f.severity}`)
   const out: Finding[] = []
   for (const group of groups.values()) {
     if (group.length <= MAX_PER_KIND) {
@@ -631,7 +620,7 @@ function summarise(findings: Finding[]): Finding[] {
       continue
     }
     const subjects = group.map((f) => f.subject).sort(compareCodepoints)
-    const first = group[0]
+    const [first] = group
     const noun = first.kind === 'source-at-limit' ? 'addresses' : 'AORs'
     out.push({
       severity: first.severity,

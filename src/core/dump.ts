@@ -91,7 +91,7 @@ export type KeepContact = (contact: Contact) => Contact
 
 const KEEP_ALL: KeepContact = (contact) => contact
 
-const NO_FIELDS: Record<string, string> = Object.freeze({}) as Record<string, string>
+const NO_FIELDS: Record<string, string> = Object.freeze({})
 
 /**
  * What check, contacts and sources show of a contact without --raw: no stored value and no raw
@@ -164,11 +164,15 @@ export class DatabaseShowParser {
   private rowLine(line: string): void {
     const start = this.prefix.length
     const keyEnd = findKeyEnd(line, start)
-    if (typeof keyEnd === 'string') return this.report(keyEnd, line)
+    if (typeof keyEnd === 'string') {
+      this.report(keyEnd, line)
+      return
+    }
     let colon = keyEnd
     while (line.charCodeAt(colon) === SPACE) colon++
     if (line.charCodeAt(colon) !== COLON || line.charCodeAt(colon + 1) !== SPACE) {
-      return this.report('key is not followed by `: ` after its 32-digit hash', line)
+      this.report('key is not followed by `: ` after its 32-digit hash', line)
+      return
     }
     let value = line.slice(colon + 2)
     if (value.length <= VALUE_COLUMN) value = trimPadding(value)
@@ -177,7 +181,10 @@ export class DatabaseShowParser {
       keyEnd - start - KEY_TAIL,
       value,
     )
-    if (typeof contact === 'string') return this.report(contact, line)
+    if (typeof contact === 'string') {
+      this.report(contact, line)
+      return
+    }
     const field = fieldProblem(contact, this.lineNo, line)
     if (field) this.problems.push(field)
     this.contacts.push(this.keep(contact))

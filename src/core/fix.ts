@@ -64,7 +64,7 @@ export function isReachable(contact: ClassifiedContact): boolean {
 }
 
 /** The AOR (or one of its contacts) is qualified: prune can read qualify state to break a tie. */
-export function isQualified(aor: AorReport): boolean {
+function isQualified(aor: AorReport): boolean {
   return (
     (aor.qualifyFrequency ?? 0) > 0 ||
     aor.contacts.some((c) => Number(c.fields.qualify_frequency ?? '0') > 0)

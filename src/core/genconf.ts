@@ -56,7 +56,7 @@ export const WIZARD_RELOAD = 'module reload res_pjsip_config_wizard.so'
 export type GenKind = 'pjsip' | 'wizard'
 
 /** The AOR options gen can set; undefined = not given. */
-export interface AorOptions {
+interface AorOptions {
   maxContacts?: number
   removeExisting?: boolean
   removeUnavailable?: boolean
@@ -66,7 +66,7 @@ export interface AorOptions {
   defaultExpiration?: number
 }
 
-export interface EndpointOptions {
+interface EndpointOptions {
   context?: string
   transport?: string
   allow?: string
@@ -105,7 +105,7 @@ export interface GenRequest {
 }
 
 /** The options a message or the header line may name. */
-export type NamedOption =
+type NamedOption =
   | keyof AorOptions
   | keyof EndpointOptions
   | 'expirationWindow'
@@ -120,7 +120,7 @@ export type NamedOption =
 export type OptionNames = Readonly<Record<NamedOption, string>>
 
 /** Names for callers that are not the command line. */
-export const PLAIN_NAMES: OptionNames = {
+const PLAIN_NAMES: OptionNames = {
   maxContacts: 'max_contacts',
   removeExisting: 'remove_existing=no',
   removeUnavailable: 'remove_unavailable',
@@ -147,7 +147,7 @@ export interface GenResult {
 }
 
 /** Asterisk's defaults for what gen does not always write. */
-export const GEN_DEFAULTS = {
+const GEN_DEFAULTS = {
   maxContacts: 1,
   removeExisting: true,
   context: 'from-internal',
@@ -155,7 +155,7 @@ export const GEN_DEFAULTS = {
 } as const
 
 /** Longest section name Asterisk keeps (char name[80] in struct ast_category). */
-export const MAX_NAME_BYTES = 79
+const MAX_NAME_BYTES = 79
 const MAX_VALUE_BYTES = 4000
 
 const utf8 = new TextEncoder()
@@ -206,7 +206,7 @@ export function checkValue(what: string, value: string, secret = false): void {
   if (value.includes(';')) fail(`${what}${show} contains ';', which starts a comment in pjsip.conf`)
   if (value.trim() !== value)
     fail(`${what}${show} starts or ends with whitespace, which Asterisk strips`)
-  if (value[0] === '>')
+  if (value.startsWith('>'))
     fail(`${what}${show} starts with '>', which Asterisk would read as part of '=>'`)
   if (utf8.encode(value).length > MAX_VALUE_BYTES)
     fail(`${what} is longer than ${MAX_VALUE_BYTES} bytes`)
@@ -223,10 +223,10 @@ export function parseExpirationWindow(
   raw: string,
   n: OptionNames = PLAIN_NAMES,
 ): { min: number; max: number } {
-  const m = /^\s*(\d{1,9})\s*-\s*(\d{1,9})\s*$/.exec(String(raw))
+  const m = /^\s*(\d{1,9})\s*-\s*(\d{1,9})\s*$/.exec(raw)
   if (!m)
     fail(
-      `${n.expirationWindow} expects MIN-MAX in seconds, e.g. 600-3600; got '${printable(String(raw), 80)}'`,
+      `${n.expirationWindow} expects MIN-MAX in seconds, e.g. 600-3600; got '${printable(raw, 80)}'`,
     )
   const min = Number(m[1])
   const max = Number(m[2])
@@ -292,7 +292,7 @@ function checkEndpointValues(where: string, v: Effective): void {
 
 /** Shell-style quoting for the header line (never a secret). */
 function quote(value: string): string {
-  const s = String(value)
+  const s = value
   const q = /^[A-Za-z0-9._,:/@%+=-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`
   return printable(q, 200)
 }
@@ -423,6 +423,8 @@ function names(list: string[]): string {
 export function renderGen(req: GenRequest): GenResult {
   const { kind, options: o } = req
   const n = req.names ?? PLAIN_NAMES
+  // GenRequest comes from JavaScript callers too: the kind is checked, not trusted
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
   if (kind !== 'pjsip' && kind !== 'wizard')
     fail(`unknown kind '${printable(String(kind), 80)}': expected pjsip or wizard`)
   const append = Boolean(o.append || o.fromServer)
@@ -532,7 +534,7 @@ export function renderGen(req: GenRequest): GenResult {
     if (v.removeUnavailable && !(v.qualifyFrequency !== undefined && v.qualifyFrequency > 0))
       uselessUnavailable.push(e.name)
     if (!v.removeExisting && v.maxContacts === 1) lockout.push(e.name)
-    return v
+    return { e, v }
   })
 
   const warnings: string[] = []
@@ -564,15 +566,19 @@ export function renderGen(req: GenRequest): GenResult {
   }
 
   const form = FORMS[formOf(kind, append, aorOnly)]
-  if (template !== undefined) for (const lines of form.templates!(template, global)) block(lines)
-  entries.forEach((e, i) => {
-    const v = effective[i]
+  const { templates, templated } = form
+  // refused above: --template with an append form (the forms without templates)
+  if (template !== undefined && (!templates || !templated))
+    throw new Error(`gen: the ${formOf(kind, append, aorOnly)} form has no templates`)
+  if (template !== undefined && templates)
+    for (const lines of templates(template, global)) block(lines)
+  effective.forEach(({ e, v }) => {
     const lead: string[] = []
     for (const note of e.note ?? []) lead.push(`; ${printable(note, 400)}`)
     lead.push(...dialplanComment(e.name, v))
     const sections =
-      template !== undefined
-        ? form.templated!({ name: e.name, password: e.password, v, t: global, template })
+      template !== undefined && templated
+        ? templated({ name: e.name, password: e.password, v, t: global, template })
         : form.plain({ name: e.name, password: e.password, v, t: global, template: '' })
     sections.forEach((lines, j) => block(j === 0 ? [...lead, ...lines] : lines))
   })
@@ -689,5 +695,3 @@ function wizardHead(v: Effective): string[] {
   if (v.transport !== undefined) l.push(`transport=${v.transport}`)
   return l
 }
-
-export { proposeFromReports } from './genpropose.js'

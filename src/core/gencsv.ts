@@ -9,7 +9,7 @@ import { checkName, checkValue, type GenEntry } from './genconf.js'
 import { astTrue } from './pjsipconf.js'
 
 /** Columns, in the order used when the file has no header row. */
-export const CSV_COLUMNS = [
+const CSV_COLUMNS = [
   'name',
   'password',
   'max_contacts',
@@ -88,9 +88,9 @@ function csvRecords(text: string): CsvRecord[] {
 /** The first line from `from` on that holds a record (not blank, not a '#' comment). */
 function firstRecordLine(text: string, from: number): number {
   const lines = text.split('\n')
-  for (let i = from - 1; i < lines.length; i++) {
-    const t = lines[i].trim()
-    if (t !== '' && !t.startsWith('#')) return i + 1
+  for (const [i, line] of lines.entries()) {
+    const t = line.trim()
+    if (i >= from - 1 && t !== '' && !t.startsWith('#')) return i + 1
   }
   return from
 }
@@ -127,11 +127,11 @@ const FALSE = ['no', 'false', 'n', 'f', '0', 'off']
  * Throws InputError naming the line of a bad row.
  */
 export function parseGenCsv(text: string): GenEntry[] {
-  const records = csvRecords(String(text))
+  const records = csvRecords(text)
   let columns: readonly CsvColumn[] = CSV_COLUMNS
   let first = 0
-  const header =
-    records.length > 0 ? records[0].cells.map((c) => c.trim().toLowerCase().replace(/-/g, '_')) : []
+  const headerLine = records[0]?.line
+  const header = records[0]?.cells.map((c) => c.trim().toLowerCase().replace(/-/g, '_')) ?? []
   // A header row names the name column; every other cell must then be a known column.
   if (
     header.includes('name') &&
@@ -141,12 +141,11 @@ export function parseGenCsv(text: string): GenEntry[] {
     for (const h of header) {
       if (!(CSV_COLUMNS as readonly string[]).includes(h)) {
         throw new InputError(
-          `CSV line ${records[0].line}: unknown column '${printable(h, 80)}'`,
+          `CSV line ${headerLine}: unknown column '${printable(h, 80)}'`,
           `known columns: ${CSV_COLUMNS.join(', ')}`,
         )
       }
-      if (used.has(h))
-        throw new InputError(`CSV line ${records[0].line}: column '${h}' appears twice`)
+      if (used.has(h)) throw new InputError(`CSV line ${headerLine}: column '${h}' appears twice`)
       used.add(h)
     }
     columns = header as CsvColumn[]
@@ -166,14 +165,17 @@ export function parseGenCsv(text: string): GenEntry[] {
     const e: GenEntry = { name: '', origin: at }
     cells.forEach((raw, idx) => {
       const col = columns[idx]
-      if (raw === '') return
+      if (raw === '' || col === undefined) return
+      const int = CSV_INT[col]
+      const bool = CSV_BOOL[col]
+      const text = CSV_TEXT[col]
       if (col === 'name') {
         e.name = raw
       } else if (col === 'password') {
         checkValue(`${at}: password`, raw, true)
         e.password = raw
-      } else if (CSV_INT[col]) {
-        const spec = CSV_INT[col]!
+      } else if (int) {
+        const spec = int
         const max = spec.max ?? 0xffffffff
         if (!/^\d+$/.test(raw.trim()) || Number(raw) < spec.min || Number(raw) > max) {
           throw new InputError(
@@ -181,14 +183,14 @@ export function parseGenCsv(text: string): GenEntry[] {
           )
         }
         e[spec.key] = Number(raw)
-      } else if (CSV_BOOL[col]) {
+      } else if (bool) {
         const v = raw.trim().toLowerCase()
-        if (astTrue(v)) e[CSV_BOOL[col]!] = true
-        else if (FALSE.includes(v)) e[CSV_BOOL[col]!] = false
+        if (astTrue(v)) e[bool] = true
+        else if (FALSE.includes(v)) e[bool] = false
         else throw new InputError(`${at}: ${col} '${printable(raw, 80)}' is not yes or no`)
-      } else if (CSV_TEXT[col]) {
+      } else if (text) {
         checkValue(`${at}: ${col}`, raw)
-        e[CSV_TEXT[col]!] = raw
+        e[text] = raw
       }
     })
     if (e.name === '') throw new InputError(`${at}: no name`)

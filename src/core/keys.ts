@@ -7,7 +7,7 @@ import { HASH_LENGTH, KEY_SEPARATOR } from './contact.js'
 import { printable } from '../text.js'
 import { validateName } from './select.js'
 
-export const MIN_KEY_PREFIX = 6
+const MIN_KEY_PREFIX = 6
 /** Candidates an ambiguity error lists before "and N more". */
 const MAX_CANDIDATES = 10
 
@@ -70,7 +70,7 @@ export function resolveKeys(
         ? []
         : all.filter((key) => matchesPrefix(key, pattern))
     if (matches.length === 0) unmatched.push(pattern)
-    else if (matches.length === 1) {
+    else if (matches.length === 1 && matches[0] !== undefined) {
       if (!keys.includes(matches[0])) keys.push(matches[0])
     } else {
       const sorted = [...matches].sort()
@@ -96,5 +96,5 @@ function matchesPrefix(key: string, pattern: KeyPattern): boolean {
   return key
     .slice(sep + KEY_SEPARATOR.length)
     .toLowerCase()
-    .startsWith(pattern.hash!)
+    .startsWith(pattern.hash ?? '')
 }

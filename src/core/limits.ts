@@ -65,10 +65,7 @@ function firstType(category: ConfigCategory): string | undefined {
 /** The last value of an option (case-insensitive name, as ACO), after `prefix` (the wizard's `aor/`). */
 function lastValue(category: ConfigCategory, name: string, prefix = ''): string | undefined {
   const wanted = `${prefix}${name}`
-  for (let i = category.lines.length - 1; i >= 0; i--) {
-    if (trimmed(category.lines[i].name).toLowerCase() === wanted) return category.lines[i].value
-  }
-  return undefined
+  return category.lines.findLast((line) => trimmed(line.name).toLowerCase() === wanted)?.value
 }
 
 function aorConfigOf(

@@ -10,7 +10,6 @@
 //   is called expired) and, later, keys past expiry that no `Removed` event has taken away.
 
 import { buildReports, compareCodepoints, DEFAULT_THRESHOLDS } from './classify.js'
-import { KEY_SEPARATOR } from './contact.js'
 import type { AorConfig, AorState, Contact, QualifyStatus, Thresholds } from './types.js'
 
 /** What the metrics show of one AOR. */
@@ -96,10 +95,18 @@ const enum Phase {
   Done = 3,
 }
 
+const NEXT_PHASE: Readonly<Record<Phase, Phase>> = {
+  [Phase.Recheck]: Phase.Judge,
+  [Phase.Judge]: Phase.Sweep,
+  [Phase.Sweep]: Phase.Done,
+  [Phase.Done]: Phase.Done,
+}
+
 /**
  * A binary min-heap of (time, contact), in two parallel arrays (one entry costs two slots, not an
  * object): at 100,000 contacts this is ~1.6 MB where one tuple per due time took ~20 MB.
  */
+/* eslint-disable @typescript-eslint/no-non-null-assertion -- every index read here is below the heap's length */
 class DueHeap {
   private readonly times: number[] = []
   private readonly items: Kept[] = []
@@ -116,9 +123,9 @@ class DueHeap {
     a.push(item)
     while (i > 0) {
       const parent = (i - 1) >> 1
-      if (t[parent] <= time) break
-      t[i] = t[parent]
-      a[i] = a[parent]
+      if (t[parent]! <= time) break
+      t[i] = t[parent]!
+      a[i] = a[parent]!
       i = parent
     }
     t[i] = time
@@ -127,11 +134,11 @@ class DueHeap {
 
   /** The earliest time (Infinity when empty). */
   peekTime(): number {
-    return this.times.length ? this.times[0] : Infinity
+    return this.times[0] ?? Infinity
   }
 
   peekItem(): Kept {
-    return this.items[0]
+    return this.items[0]!
   }
 
   pop(): void {
@@ -146,10 +153,10 @@ class DueHeap {
       const l = 2 * i + 1
       if (l >= n) break
       const r = l + 1
-      const m = r < n && t[r] < t[l] ? r : l
-      if (t[m] >= lastTime) break
-      t[i] = t[m]
-      a[i] = a[m]
+      const m = r < n && t[r]! < t[l]! ? r : l
+      if (t[m]! >= lastTime) break
+      t[i] = t[m]!
+      a[i] = a[m]!
       i = m
     }
     t[i] = lastTime
@@ -161,6 +168,7 @@ class DueHeap {
     this.items.length = 0
   }
 }
+/* eslint-enable @typescript-eslint/no-non-null-assertion */
 
 /**
  * One server's contacts and limits, judged per AOR. Kept lean, because a big PBX has 100,000
@@ -213,7 +221,7 @@ export class LiveServer {
    * What the exporter keeps of a parsed contact (for a full read's parser: each row is cut down as it
    * is read, so 100,000 whole contacts, values and parsed fields never live at once).
    */
-  static slim(c: Contact): Contact {
+  static readonly slim = (c: Contact): Contact => {
     return {
       // copies: slices would keep every network chunk of the answer alive until the read ends
       key: own(c.key),
@@ -388,8 +396,8 @@ export class LiveServer {
     this.count(kept.qualify, -1)
     const list = kept.aor.contacts
     const i = list.indexOf(kept)
-    list[i] = list[list.length - 1]
-    list.pop()
+    const last = list.pop()
+    if (last !== undefined && i < list.length) list[i] = last
     this.markDirty(kept.aor)
     if (this.counting) this.onContactChange(kept.aor.name, 'removed')
     return true
@@ -429,7 +437,7 @@ export class LiveServer {
       if (!kept.live || kept.due !== time) continue
       if (kept.phase === Phase.Judge) this.markDirty(kept.aor)
       else recheck.add(kept.key)
-      this.advance(kept, kept.phase + 1)
+      this.advance(kept, NEXT_PHASE[kept.phase])
     }
     return [...recheck]
   }
@@ -517,9 +525,10 @@ export class LiveServer {
     const top: { address: string; contacts: number; stale: number }[] = []
     for (const [address, [contacts, stale]] of this.sourceTotals) {
       const row = { address, contacts, stale }
-      if (top.length >= limit && order(row, top[top.length - 1]) >= 0) continue
+      const last = top[top.length - 1]
+      if (top.length >= limit && last && order(row, last) >= 0) continue
       let i = top.length
-      while (i > 0 && order(row, top[i - 1]) < 0) i--
+      while (i > 0 && order(row, top[i - 1] ?? row) < 0) i--
       top.splice(i, 0, row)
       if (top.length > limit) top.pop()
     }
@@ -627,7 +636,10 @@ export class LiveServer {
   /** A new or moved expiration_time: the first of its due times still ahead. */
   private schedule(kept: Kept, now: number): void {
     const exp = kept.expirationTime
-    if (exp === null) return this.advance(kept, Phase.Done)
+    if (exp === null) {
+      this.advance(kept, Phase.Done)
+      return
+    }
     this.advance(
       kept,
       exp - this.recheckLead > now ? Phase.Recheck : exp > now ? Phase.Judge : Phase.Sweep,
@@ -657,16 +669,10 @@ function qualifyOff(contact: Contact): boolean {
   return frequency === undefined || frequency === '0' || frequency === ''
 }
 
-const NO_QUALIFY: Record<string, string> = Object.freeze({ qualify_frequency: '0' }) as Record<
-  string,
-  string
->
-const QUALIFY: Record<string, string> = Object.freeze({ qualify_frequency: '1' }) as Record<
-  string,
-  string
->
+const NO_QUALIFY: Record<string, string> = Object.freeze({ qualify_frequency: '0' })
+const QUALIFY: Record<string, string> = Object.freeze({ qualify_frequency: '1' })
 const NO_SOURCES: (string | number)[] = []
-const NO_FIELDS: Record<string, string> = Object.freeze({}) as Record<string, string>
+const NO_FIELDS: Record<string, string> = Object.freeze({})
 
 /** A kept contact as the judging code (buildReports) takes it. */
 function asContact(k: Kept): Contact {

@@ -45,7 +45,7 @@ export interface PjsipConfOptions {
 }
 
 /** One `key=value` as Asterisk holds it after parsing. */
-export interface PjsipConfEntry {
+interface PjsipConfEntry {
   /** The key as written (case kept). */
   key: string
   value: string
@@ -55,7 +55,7 @@ export interface PjsipConfEntry {
   inherited: boolean
 }
 
-export interface PjsipConfSection {
+interface PjsipConfSection {
   name: string
   /** `(!)`: a template, never an object of its own. */
   template: boolean
@@ -352,11 +352,11 @@ class PjsipConfReader {
           )
         }
         if (isNew) {
-          found!.template ||= fresh.template
-          for (const e of fresh.entries) found!.entries.push(e)
+          found.template ||= fresh.template
+          for (const e of fresh.entries) found.entries.push(e)
           isNew = false
         }
-        target = found!
+        target = found
       } else {
         const base = this.byName.get(lower(opt))?.[0]
         if (!base) {
@@ -368,8 +368,8 @@ class PjsipConfReader {
             `[${printable(name, 80)}] inherits from '${printable(opt, 80)}', which is not defined before it${spaced}`,
           )
         }
-        this.count(base!.entries.length, file, line)
-        for (const e of base!.entries)
+        this.count(base.entries.length, file, line)
+        for (const e of base.entries)
           target.entries.push({
             key: e.key,
             value: e.value,
@@ -377,7 +377,7 @@ class PjsipConfReader {
             line: e.line,
             inherited: true,
           })
-        target.inherits.push(base!.name)
+        target.inherits.push(base.name)
       }
     }
     if (isNew) this.addSection(fresh)
@@ -395,12 +395,12 @@ class PjsipConfReader {
       const chain = [...this.stack.slice(this.stack.indexOf(path)), path]
         .map((p) => printable(p, 200))
         .join(' -> ')
-      fail(from!.file, from!.line, `include cycle: ${chain}`)
+      fail(from?.file ?? path, from?.line ?? 0, `include cycle: ${chain}`)
     }
     if (depth > MAX_INCLUDE_DEPTH)
       fail(
-        from!.file,
-        from!.line,
+        from?.file ?? path,
+        from?.line ?? 0,
         `includes nested deeper than ${MAX_INCLUDE_DEPTH} levels (Asterisk refuses them)`,
       )
     const text = this.readFile(path)
@@ -429,8 +429,8 @@ class PjsipConfReader {
   ): void {
     let name = arg
     if (
-      (name[0] === '"' || name[0] === '<') &&
-      name[name.length - 1] === (name[0] === '<' ? '>' : '"')
+      (name.startsWith('"') || name.startsWith('<')) &&
+      name.endsWith(name.startsWith('<') ? '>' : '"')
     ) {
       name = name.slice(1, -1)
     }
@@ -478,9 +478,9 @@ class PjsipConfReader {
       const line = strip(kept)
       if (line === '') continue
 
-      if (line[0] === '[') {
+      if (line.startsWith('[')) {
         cat = this.parseHeader(line, file, lineno)
-      } else if (line[0] === '#') {
+      } else if (line.startsWith('#')) {
         const body = line.slice(1)
         let i = 0
         while (i < body.length && body.charCodeAt(i) > 32) i++
@@ -505,7 +505,7 @@ class PjsipConfReader {
         if (!cat) fail(file, lineno, `option outside any section: '${printable(line, 80)}'`)
         let cur = line
         let escaped = 0
-        if (cur[0] === '\\') {
+        if (cur.startsWith('\\')) {
           cur = cur.slice(1)
           if (cur === '' || cur.charCodeAt(0) < 33)
             fail(file, lineno, 'invalid escape at the start of the line')
@@ -522,22 +522,22 @@ class PjsipConfReader {
           const key = strip(cur.slice(0, eq - 1))
           const more = cur.slice(eq + 1)
           let last: PjsipConfEntry | undefined
-          for (const e of cat!.entries) if (e.key === key) last = e
+          for (const e of cat.entries) if (e.key === key) last = e
           if (last) {
             last.value = strip(last.value + more)
             continue
           }
           if (!key) fail(file, lineno, `no option name before '+=': '${printable(line, 80)}'`)
           this.count(1, file, lineno)
-          cat!.entries.push({ key, value: strip(more), file, line: lineno, inherited: false })
+          cat.entries.push({ key, value: strip(more), file, line: lineno, inherited: false })
           continue
         }
         const key = strip(cur.slice(0, eq))
         let rest = cur.slice(eq + 1)
-        if (rest[0] === '>') rest = rest.slice(1)
+        if (rest.startsWith('>')) rest = rest.slice(1)
         if (!key) fail(file, lineno, `no option name before '=': '${printable(line, 80)}'`)
         this.count(1, file, lineno)
-        cat!.entries.push({ key, value: strip(rest), file, line: lineno, inherited: false })
+        cat.entries.push({ key, value: strip(rest), file, line: lineno, inherited: false })
       }
     }
     if (stripper.depth > 0) {
@@ -623,9 +623,7 @@ class FrozenSection implements PjsipConfSection {
 
   get(key: string): string | undefined {
     const k = lower(key)
-    for (let i = this.entries.length - 1; i >= 0; i--)
-      if (lower(this.entries[i].key) === k) return this.entries[i].value
-    return undefined
+    return this.entries.findLast((entry) => lower(entry.key) === k)?.value
   }
 
   toJSON() {
@@ -662,8 +660,8 @@ function collectAors(sections: PjsipConfSection[], warnings: string[]): AorConfi
         type === 'endpoint' || type === 'auth'
           ? AOR_ONLY_KEYS.filter((k) => s.get(k) !== undefined)
           : []
-      if (stray.length > 0) {
-        const e = s.entries.find((x) => stray.includes(lower(x.key)))!
+      const e = s.entries.find((x) => stray.includes(lower(x.key)))
+      if (e) {
         warnings.push(
           `${printable(e.file, 200)}:${e.line}: ${printable(e.key, 80)} is in the type=${type} section [${printable(s.name, 80)}] (declared ${printable(s.file, 200)}:${s.line}); Asterisk will refuse that ${type}. To add to the AOR use [${printable(s.name, 80)}](+type=aor)`,
         )

@@ -104,8 +104,9 @@ function keepVerdicts(
   const ranked = contacts
     .filter((c): c is ClassifiedContact & { expirationTime: number } => c.expirationTime !== null)
     .sort((a, b) => b.expirationTime - a.expirationTime || compareCodepoints(a.key, b.key))
-  if (ranked.length <= keep) return verdicts
-  const cutoff = ranked[keep - 1].expirationTime
+  const last = ranked[keep - 1]
+  if (ranked.length <= keep || last === undefined) return verdicts
+  const cutoff = last.expirationTime
   for (const contact of ranked.slice(keep)) {
     verdicts.set(contact.key, contact.expirationTime === cutoff ? 'tie' : 'beyond')
   }
@@ -232,7 +233,11 @@ export function planPrune(
     const twins = undecidedDuplicates(report).filter((c) => !deleted.has(c.key))
     // a reachable duplicate answers qualify, as the one kept does: live devices, not stale ones
     if (twins.some(isReachable))
-      tieNotes.push({ kind: 'duplicates-live', aor: report.aor, maxContacts: report.maxContacts! })
+      tieNotes.push({
+        kind: 'duplicates-live',
+        aor: report.aor,
+        maxContacts: report.maxContacts ?? 0,
+      })
     else if (twins.length)
       tieNotes.push({
         kind: 'duplicates-undecided',
@@ -275,7 +280,7 @@ export function expiredValue(value: string): string {
 function topLevelMembers(text: string): { name: string; valueStart: number; valueEnd: number }[] {
   let i = 0
   const ws = (): void => {
-    while (i < text.length && ' \t\r\n'.includes(text[i])) i++
+    while (i < text.length && ' \t\r\n'.includes(text.charAt(i))) i++
   }
   const string = (): string => {
     const start = i++
@@ -289,8 +294,10 @@ function topLevelMembers(text: string): { name: string; valueStart: number; valu
     while (i < text.length) {
       const c = text[i]
       if (c === '"') string()
-      else if (c === '{' || c === '[') (depth++, i++)
-      else if (c === '}' || c === ']') {
+      else if (c === '{' || c === '[') {
+        depth++
+        i++
+      } else if (c === '}' || c === ']') {
         if (depth === 0) return
         depth--
         i++

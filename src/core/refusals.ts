@@ -14,14 +14,6 @@ import type { AorReport, ClassifiedContact, Contact } from './types.js'
 
 export type RefusalReason = 'max_contacts' | 'invalid_contact' | 'no_aor' | 'auth' | 'other'
 
-export const REFUSAL_REASONS: readonly RefusalReason[] = [
-  'max_contacts',
-  'invalid_contact',
-  'no_aor',
-  'auth',
-  'other',
-]
-
 /**
  * Reasons whose series carry endpoint and AOR labels: Asterisk raises them only after it identified
  * (and authenticated) a configured endpoint, so their label values are bounded by the configuration.
@@ -82,9 +74,8 @@ export interface Refusal {
 export function parseRemoteAddress(text: string): RemoteAddress | null {
   const parts = text.split('/')
   if (parts.length < 4) return null
-  const family = parts[0]
-  const transport = parts[1]
-  const portText = parts[parts.length - 1]
+  const [family = '', transport = ''] = parts
+  const portText = parts[parts.length - 1] ?? ''
   const ip = parts.slice(2, -1).join('/')
   if (!/^IPV[46]$/i.test(family) || !ip) return null
   const port = /^\d{1,5}$/.test(portText) ? Number(portText) : null
@@ -138,7 +129,7 @@ export function aorOfRefusal(
   isFull: (aor: string) => boolean = () => false,
 ): string {
   if (aors.length <= 1) return aors[0] ?? ''
-  return aors.find(isFull) ?? aors.find((aor) => aor === endpoint) ?? aors[0]
+  return aors.find(isFull) ?? aors.find((aor) => aor === endpoint) ?? aors[0] ?? ''
 }
 
 /** An endpoint's `aors=` as PJSIPShowEndpoint's EndpointDetail shows it (`Aors: a,b`). */
@@ -243,7 +234,8 @@ export function contactFromStatusDetail(
 /** `1.2.3.4:5060`, `[::1]:5060`, `host` → host and port. */
 function splitHostPort(text: string): { host: string; port: number | null } {
   const bracketed = /^\[([^\]]*)\](?::(\d+))?$/.exec(text)
-  if (bracketed) return { host: bracketed[1], port: bracketed[2] ? Number(bracketed[2]) : null }
+  if (bracketed)
+    return { host: bracketed[1] ?? '', port: bracketed[2] ? Number(bracketed[2]) : null }
   const colon = text.lastIndexOf(':')
   if (colon > 0 && text.indexOf(':') === colon && /^\d+$/.test(text.slice(colon + 1)))
     return { host: text.slice(0, colon), port: Number(text.slice(colon + 1)) }
@@ -261,7 +253,7 @@ export function eventFilter(events: readonly string[]): string {
 
 /** The manager.conf line that gives a user the security events (its read= plus security). */
 export function securityReadHint(user: string, read: readonly string[] | null): string {
-  const classes = read && read.length ? [...read.filter((c) => c !== 'security'), 'security'] : []
+  const classes = read?.length ? [...read.filter((c) => c !== 'security'), 'security'] : []
   return classes.length
     ? `read = ${classes.join(',')}   (in [${user}] of manager.conf, then: manager reload)`
     : `add security to read= in [${user}] of manager.conf, then: manager reload`
@@ -272,7 +264,7 @@ export function readClassesFromShowUser(lines: readonly string[]): string[] | nu
   for (const line of lines) {
     const match = /^\s*read perm:\s*(.*)$/.exec(line)
     if (match)
-      return match[1]
+      return (match[1] ?? '')
         .split(',')
         .map((c) => c.trim())
         .filter(Boolean)

@@ -5,7 +5,7 @@ import { escapeControl, isControl, printable } from '../text.js'
 import type { AorReport } from './types.js'
 
 /** Longest accepted AOR/endpoint name, in characters (code points). */
-export const MAX_NAME_LENGTH = 255
+const MAX_NAME_LENGTH = 255
 /** How much of a refused name a message shows. */
 const MAX_SHOWN = 80
 

@@ -16,7 +16,7 @@ import { KEY_SEPARATOR, KEY_TAIL, findKeyEnd, intField } from './contact.js'
 import type { ConfigCategory, Contact } from './types.js'
 
 /** res_pjsip's default (res/res_pjsip/location.c: ast_sorcery_apply_default(..., "contact", "astdb", "registrar")). */
-export const DEFAULT_CONTACT_LINE = 'astdb,registrar'
+const DEFAULT_CONTACT_LINE = 'astdb,registrar'
 
 export type ContactPlace =
   | { kind: 'astdb'; family: string }
@@ -98,8 +98,8 @@ function extconfigFor(
 export function realtimeFamily(sorcery: readonly ConfigCategory[] | null): string | null {
   const stores = contactLines(sorcery).filter((l) => !l.options.includes('cache'))
   if (stores.length !== 1) return null
-  const { wizard, data } = split(stores[0].value)
-  return wizard.toLowerCase() === 'realtime' ? data.split(',')[0].trim() : null
+  const { wizard, data } = split(stores[0]?.value ?? '')
+  return wizard.toLowerCase() === 'realtime' ? (data.split(',')[0] ?? '').trim() : null
 }
 
 /**
@@ -131,10 +131,10 @@ export function contactMapping(
     return cannot(
       `${stores.length} contact stores (sorcery reads all of them); pjctl reads exactly one`,
     )
-  const { wizard, data } = split(stores[0].value)
+  const { wizard, data } = split(stores[0]?.value ?? '')
   switch (wizard.toLowerCase()) {
     case 'astdb': {
-      const prefix = data.split(',')[0].trim()
+      const prefix = (data.split(',')[0] ?? '').trim()
       if (!prefix) return cannot('astdb without a family')
       return {
         place: { kind: 'astdb', family: `${prefix}/contact` },
@@ -144,7 +144,7 @@ export function contactMapping(
       }
     }
     case 'realtime': {
-      const family = data.split(',')[0].trim()
+      const family = (data.split(',')[0] ?? '').trim()
       if (!family) return cannot('realtime without an extconfig family')
       const ext = extconfigFor(extconfig, family)
       if (!ext)
@@ -209,13 +209,13 @@ export function contactFromRealtimeRow(
   const stored: Record<string, string> = {}
   const fields: Record<string, string> = {}
   let id: string | null = null
-  for (let i = 0; i < columns.length; i++) {
+  for (const [i, column] of columns.entries()) {
     const value = raw[i]
     if (value === null || value === undefined) continue
-    stored[columns[i]] = value
-    if (columns[i] === 'id') id = value
+    stored[column] = value
+    if (column === 'id') id = value
     const decoded = value.includes('^') ? unescapeRealtimeId(value) : value
-    if (decoded.trim() !== '') fields[columns[i]] = decoded.trim()
+    if (decoded.trim() !== '') fields[column] = decoded.trim()
   }
   if (id === null) return 'row without an id'
   const key = unescapeRealtimeId(id)

@@ -21,7 +21,7 @@ export interface PerIpLimit {
 }
 
 /** Where an address stands against the limit. */
-export type LimitState = 'below' | 'at' | 'above'
+type LimitState = 'below' | 'at' | 'above'
 
 export interface SourceRow {
   address: string
@@ -95,7 +95,7 @@ export function sourcesOf(
     let maxPerAor = 0
     let busiestAor: string | null = null
     for (const name of aorNames) {
-      const n = tally.aors.get(name)!
+      const n = tally.aors.get(name) ?? 0
       if (n > maxPerAor) {
         maxPerAor = n
         busiestAor = name
@@ -131,7 +131,7 @@ export function limitedCount(row: SourceRow, limit: PerIpLimit): number {
   return limit.per === 'aor' ? row.maxPerAor : row.contacts
 }
 
-export function limitStateOf(row: SourceRow, limit: PerIpLimit): LimitState {
+function limitStateOf(row: SourceRow, limit: PerIpLimit): LimitState {
   const n = limitedCount(row, limit)
   return n > limit.limit ? 'above' : n === limit.limit ? 'at' : 'below'
 }

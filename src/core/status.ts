@@ -10,10 +10,6 @@ export type Status = 0 | 1 | 2 | 3
 /** Worse is higher: UNKNOWN beats OK and WARNING; CRITICAL beats everything (a critical AOR somewhere is the news). */
 const RANK: Readonly<Record<Status, number>> = { 0: 0, 1: 1, 3: 2, 2: 3 }
 
-export function statusRank(status: Status): number {
-  return RANK[status]
-}
-
 /** The worst of some statuses (OK for none). */
 export function worstStatus(statuses: Iterable<Status>): Status {
   let worst: Status = 0
@@ -29,7 +25,7 @@ export interface Judged {
 }
 
 /** An AOR with contacts whose max_contacts is unknown cannot be judged. */
-export function unjudgeable(aor: Judged): boolean {
+function unjudgeable(aor: Judged): boolean {
   return aor.state === 'unknown' && aor.count > 0
 }
 

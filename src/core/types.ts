@@ -165,7 +165,7 @@ export interface ServerReport {
 }
 
 /** Where a server keeps its contacts, as read from sorcery.conf. */
-export interface ContactsAt {
+interface ContactsAt {
   place: ContactPlace
   /** In words, with the sorcery.conf line it comes from (or why the default was assumed). */
   described: string

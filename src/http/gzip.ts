@@ -28,9 +28,9 @@ export async function deflateOpen(chunks: readonly Buffer[]): Promise<OpenDeflat
   })
   let crc = 0
   let size = 0
-  for (let i = 0; i < chunks.length; i++) {
-    crc = crc32(chunks[i], crc)
-    size += chunks[i].length
+  for (const [i, chunk] of chunks.entries()) {
+    crc = crc32(chunk, crc)
+    size += chunk.length
     if ((i & 63) === 63) await new Promise<void>((resolve) => setImmediate(resolve))
   }
   return { deflated: await deflated, crc, size }
@@ -57,7 +57,8 @@ function crc32(data: Buffer, value: number): number {
   const native = (zlib as { crc32?: (data: Buffer, value?: number) => number }).crc32
   if (native) return native(data, value)
   let c = ~value >>> 0
-  for (let i = 0; i < data.length; i++) c = TABLE[(c ^ data[i]) & 0xff] ^ (c >>> 8)
+  // eslint-disable-next-line @typescript-eslint/no-non-null-assertion -- a byte indexes the 256 entries
+  for (const byte of data) c = TABLE[(c ^ byte) & 0xff]! ^ (c >>> 8)
   return ~c >>> 0
 }
 

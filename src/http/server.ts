@@ -32,7 +32,7 @@ export interface HttpListener {
   /** "https" or "http". */
   scheme: 'https' | 'http'
   /** /metrics answers still being written (a plain 23 MB body takes many turns of the event loop). */
-  sending(): number
+  sending: () => number
   /** The web config changed: new certificates and client-auth policy for the next connections. */
   reconfigure(config: WebConfig | null): void
   close(): Promise<void>
@@ -75,10 +75,19 @@ export function listen(
       // 'close' comes once, finished or not (a scraper that went away)
       response.once('close', () => sending--)
     }
-    if (!config || config.users.size === 0) return send(verifiedCert)
+    if (!config || config.users.size === 0) {
+      send(verifiedCert)
+      return
+    }
     const outcome = auth.check(config.users, request.headers.authorization)
-    if (outcome === true) return send(true)
-    if (outcome === false) return unauthorized(response)
+    if (outcome === true) {
+      send(true)
+      return
+    }
+    if (outcome === false) {
+      unauthorized(response)
+      return
+    }
     outcome.then(
       (ok) => (ok ? send(true) : unauthorized(response)),
       () => unauthorized(response),
@@ -98,6 +107,8 @@ export function listen(
       const now = webConfig()
       const policy = ((now instanceof Error ? null : now?.tls) ?? tls).clientAuth
       const cert = socket.getPeerCertificate()
+      // null once the socket is gone, whatever the type says
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
       const given = cert !== null && Object.keys(cert).length > 0
       if (policy === 'RequireAnyClientCert' && !given) socket.destroy()
       else if (policy === 'VerifyClientCertIfGiven' && given && !socket.authorized) socket.destroy()
@@ -207,7 +218,7 @@ class BasicAuth {
   ): boolean | Promise<boolean> {
     const m = /^basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header ?? '')
     if (!m) return false
-    const decoded = Buffer.from(m[1], 'base64').toString('utf8')
+    const decoded = Buffer.from(m[1] ?? '', 'base64').toString('utf8')
     const colon = decoded.indexOf(':')
     if (colon < 0) return false
     const user = decoded.slice(0, colon)
@@ -242,7 +253,7 @@ class BasicAuth {
     if (this.cache.size >= AUTH_CACHE_SIZE) {
       const keys = [...this.cache.keys()]
       for (let i = 0; i <= Math.floor(keys.length / 10); i++)
-        this.cache.delete(keys[Math.floor(Math.random() * keys.length)])
+        this.cache.delete(keys[Math.floor(Math.random() * keys.length)] ?? '')
     }
     this.cache.set(key, ok)
   }

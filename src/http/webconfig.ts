@@ -14,14 +14,14 @@ import { InputError } from '../errors.js'
 import { printable } from '../text.js'
 
 /** exporter-toolkit's client_auth_type values (crypto/tls ClientAuthType names). */
-export const CLIENT_AUTH_TYPES = [
+const CLIENT_AUTH_TYPES = [
   'NoClientCert',
   'RequestClientCert',
   'RequireAnyClientCert',
   'VerifyClientCertIfGiven',
   'RequireAndVerifyClientCert',
 ] as const
-export type ClientAuthType = (typeof CLIENT_AUTH_TYPES)[number]
+type ClientAuthType = (typeof CLIENT_AUTH_TYPES)[number]
 
 const TLS_VERSIONS = {
   TLS10: 'TLSv1',
@@ -85,15 +85,15 @@ export async function loadWebConfig(path: string): Promise<WebConfig> {
 }
 
 /** parseWebConfig without reading `path` itself (the files it names are read). */
-export async function parseWebConfig(path: string, text: string): Promise<WebConfig> {
+async function parseWebConfig(path: string, text: string): Promise<WebConfig> {
   const document = parseDocument(text, { uniqueKeys: true, prettyErrors: false })
   if (document.errors.length) {
-    throw bad(path, `not valid YAML: ${firstLine(document.errors[0].message)}`)
+    throw bad(path, `not valid YAML: ${firstLine(document.errors[0]?.message ?? '')}`)
   }
   const root: unknown = document.toJS()
   if (root !== null && root !== undefined && !isMap(root))
     throw bad(path, 'expected a mapping of tls_server_config, basic_auth_users, http_server_config')
-  const top = (root ?? {}) as Record<string, unknown>
+  const top = root ?? {}
   checkKeys(path, '', top, ['tls_server_config', 'basic_auth_users', 'http_server_config'])
   const dir = dirname(path)
   const files = [path]
@@ -186,7 +186,9 @@ async function tlsConfig(
       )
     }
   }
+  // eslint-disable-next-line @typescript-eslint/no-non-null-assertion -- checked above: a file or the text of each is given
   const cert = certFile ? await read('cert_file', certFile) : certText!
+  // eslint-disable-next-line @typescript-eslint/no-non-null-assertion -- as above
   const key = keyFile ? await read('key_file', keyFile) : keyText!
   try {
     createSecureContext({ cert, key })
@@ -280,7 +282,7 @@ function isMap(v: unknown): v is Record<string, unknown> {
 }
 
 function firstLine(text: string): string {
-  return printable(text.split('\n', 1)[0].trim())
+  return printable((text.split('\n', 1)[0] ?? '').trim())
 }
 
 function bad(path: string, what: string): InputError {

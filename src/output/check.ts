@@ -46,7 +46,7 @@ function nagiosText(text: string): string {
 }
 
 /** A perfdata label: quoted, `'` doubled, and no `=`, `|` or control character (plugin guidelines). */
-export function perfLabel(label: string): string {
+function perfLabel(label: string): string {
   return `'${printable(label).replace(/[=|]/g, '_').replace(/'/g, "''")}'`
 }
 
@@ -63,7 +63,7 @@ function perf(
 }
 
 export function checkNagios(data: CheckData): string {
-  const alone = !data.fleet && data.servers.length === 1 ? data.servers[0].failure : undefined
+  const alone = !data.fleet && data.servers.length === 1 ? data.servers[0]?.failure : undefined
   if (alone) return `PJCTL UNKNOWN - ${nagiosText(alone.message)}\n`
   const aors = data.servers.flatMap((s) =>
     s.report ? s.report.aors.map((aor) => ({ server: s.server, aor })) : [],
@@ -188,7 +188,7 @@ export function checkNagios(data: CheckData): string {
       : []),
   ]
   const long: string[] = []
-  for (const s of unknown) long.push(`${s.server}: UNKNOWN - ${s.failure!.message}`)
+  for (const s of unknown) if (s.failure) long.push(`${s.server}: UNKNOWN - ${s.failure.message}`)
   const detail = [
     ...paged.map(
       (a) =>
@@ -255,7 +255,9 @@ export function* checkJson(data: CheckData, style: Style): Generator<string> {
           parseErrors: s.report.problems.length,
           findings: s.findings,
         }
-      : failureJson(s.failure!)),
+      : s.failure
+        ? failureJson(s.failure)
+        : {}),
     ...(data.limit && s.sources
       ? {
           sourcesAtOrAboveLimit: s.sources

@@ -4,8 +4,7 @@
 
 import type { CommandDoc, FlagDoc } from '../usage.js'
 
-export const SHELLS = ['bash', 'zsh', 'fish'] as const
-export type Shell = (typeof SHELLS)[number]
+type Shell = 'bash' | 'zsh' | 'fish'
 
 export interface CompletionData {
   shell: Shell
@@ -25,9 +24,9 @@ export function completionScript(data: CompletionData): string {
 
 /** The first sentence of a help text, for one-line descriptions. */
 function firstSentence(text: string): string {
-  const line = text.split('\n')[0]
+  const line = text.split('\n')[0] ?? ''
   const m = /^(.*?(?<!\be\.g|\bi\.e)[.:;])(\s|$)/.exec(line)
-  return (m ? m[1] : line).replace(/[.:;]$/, '')
+  return (m?.[1] ?? line).replace(/[.:;]$/, '')
 }
 
 function names(flag: FlagDoc): string[] {
@@ -75,7 +74,7 @@ function bashScript(commands: CommandDoc[]): string {
       out.push(`        COMPREPLY=( $(compgen -W "${command.argChoices.join(' ')}" -- "\${cur}") )`)
       out.push('        return 0')
       out.push('      fi')
-    } else if (command.args && /file/.test(command.args)) {
+    } else if (command.args?.includes('file')) {
       out.push('      if [[ ${cur} != -* ]]; then')
       out.push('        COMPREPLY=( $(compgen -f -- "${cur}") )')
       out.push('        return 0')
@@ -147,8 +146,8 @@ function zshScript(commands: CommandDoc[]): string {
       specs.push(
         `'1:${command.args?.match(/<([^>]+)>/)?.[1] ?? 'argument'}:(${command.argChoices.join(' ')})'`,
       )
-    else if (command.args && /file/.test(command.args)) specs.push("'1:file:_files'")
-    if (command.args && /\.\.\./.test(command.args)) specs.push("'*:name: '")
+    else if (command.args?.includes('file')) specs.push("'1:file:_files'")
+    if (command.args?.includes('...')) specs.push("'*:name: '")
     out.push(
       `    ${command.name})`,
       '      _arguments -s \\',
@@ -208,7 +207,7 @@ function fishScript(commands: CommandDoc[]): string {
     }
     if (command.argChoices?.length)
       out.push(`complete -c pjctl ${when} -a ${fishText(command.argChoices.join(' '))}`)
-    else if (command.args && /file/.test(command.args)) out.push(`complete -c pjctl ${when} -F`)
+    else if (command.args?.includes('file')) out.push(`complete -c pjctl ${when} -F`)
   }
   out.push('')
   return out.join('\n')

@@ -74,7 +74,7 @@ function needsAttention(aor: AorReport): boolean {
 }
 
 /** Why an AOR's max_contacts is unknown on this server, in words that name the real cause. */
-export function unknownLimitHint(report: ServerReport): string {
+function unknownLimitHint(report: ServerReport): string {
   const note = report.limits?.note
   return note
     ? `${printable(note)}; pass --pjsip-conf or --max-contacts`
@@ -139,13 +139,13 @@ export function fitColumns(
   if (width === undefined) return widths
   const limit = width - GAP * widths.length
   const total = (): number => widths.reduce((a, b) => a + b, 0)
+  const at = (i: number): number => widths[i] ?? 0
   const widest = (candidates: number[], min: number): number =>
-    candidates.filter((i) => widths[i] > min).sort((a, b) => widths[b] - widths[a] || a - b)[0] ??
-    -1
+    candidates.filter((i) => at(i) > min).sort((a, b) => at(b) - at(a) || a - b)[0] ?? -1
   while (total() > limit) {
     const i = widest([...flexible], MIN_FLEXIBLE)
     if (i < 0) break
-    widths[i]--
+    widths[i] = at(i) - 1
   }
   while (total() > limit) {
     const i = widest(
@@ -153,7 +153,7 @@ export function fitColumns(
       3,
     )
     if (i < 0) break
-    widths[i]--
+    widths[i] = at(i) - 1
   }
   return widths
 }
@@ -176,20 +176,24 @@ function contactRows(aor: AorReport, style: Style): string {
     ...(heads.length > CONTACT_HEAD.length ? [printable(contact.regServer || '-')] : []),
   ])
   let widths = fitColumns(
-    heads.map((h, i) => Math.max(textWidth(h), ...rows.map((r) => textWidth(r[i])))),
+    heads.map((h, i) => Math.max(textWidth(h), ...rows.map((r) => textWidth(r[i] ?? '')))),
     style.width,
   )
   // URI or USER AGENT cut short: `superseded` without `by <hash>` gives them room (the newer
   // contact's key is on its own row, and the JSON has supersededBy)
-  const natural = heads.map((h, i) => Math.max(textWidth(h), ...rows.map((r) => textWidth(r[i]))))
+  const natural = heads.map((h, i) =>
+    Math.max(textWidth(h), ...rows.map((r) => textWidth(r[i] ?? ''))),
+  )
   if (
-    FLEXIBLE.some((i) => widths[i] < natural[i]) &&
+    FLEXIBLE.some((i) => (widths[i] ?? 0) < (natural[i] ?? 0)) &&
     aor.contacts.some((contact) => contact.status === 'superseded')
   ) {
-    for (const [i, contact] of aor.contacts.entries())
-      rows[i][5] = statusText(contact, false, twins.has(contact.key))
+    for (const [i, contact] of aor.contacts.entries()) {
+      const row = rows[i]
+      if (row) row[5] = statusText(contact, false, twins.has(contact.key))
+    }
     widths = fitColumns(
-      heads.map((h, i) => Math.max(textWidth(h), ...rows.map((r) => textWidth(r[i])))),
+      heads.map((h, i) => Math.max(textWidth(h), ...rows.map((r) => textWidth(r[i] ?? '')))),
       style.width,
     )
   }
@@ -200,8 +204,10 @@ function contactRows(aor: AorReport, style: Style): string {
     style: { head: style.color ? ['cyan'] : [], border: [], 'padding-left': 0, 'padding-right': 0 },
     wordWrap: false,
   })
-  for (const [i, row] of rows.entries())
-    table.push([...row.slice(0, 5), stateColor(c, aor.contacts[i].status, row[5]), ...row.slice(6)])
+  for (const [i, row] of rows.entries()) {
+    const status = aor.contacts[i]?.status ?? 'expired'
+    table.push([...row.slice(0, 5), stateColor(c, status, row[5] ?? ''), ...row.slice(6)])
+  }
   return table
     .toString()
     .split('\n')
@@ -233,7 +239,7 @@ export const BORDERLESS = {
  * `pjctl contacts | grep superseded` keeps the context: [server] aor, count/max, state, key
  * hash, status, expires in, source, user agent, uri. No colour, no boxes, no advice.
  */
-export function* contactsPlain(data: ContactsData): Generator<string> {
+function* contactsPlain(data: ContactsData): Generator<string> {
   for (const server of data.servers) {
     if (isFailure(server)) continue
     let batch = ''
@@ -297,7 +303,7 @@ export function* contactsJson(data: ContactsData, style: Style): Generator<strin
   yield '\n'
 }
 
-export function serverJson(report: ServerReport, raw = false): object {
+function serverJson(report: ServerReport, raw = false): object {
   return {
     server: report.server,
     generatedAt: isoTime(report.generatedAt),
@@ -354,6 +360,6 @@ export function failureJson(failure: ServerFailure): object {
   }
 }
 
-export function isFailure(value: ServerReport | ServerFailure): value is ServerFailure {
+function isFailure(value: ServerReport | ServerFailure): value is ServerFailure {
   return 'message' in value
 }

@@ -1,7 +1,7 @@
 // doctor: findings grouped by severity (most severe first), or the JSON document.
 
 import type { Finding, Severity } from '../core/doctor.js'
-import type { DoctorData, DoctorServer, ServerFailure } from '../commands/views.js'
+import type { DoctorData, DoctorServer } from '../commands/views.js'
 import { failureJson, failureLine } from './contacts.js'
 import { jsonPieces } from './json.js'
 import { isoTime, paint, wrap, type Style } from './style.js'
@@ -55,7 +55,7 @@ function findingLines(n: number, f: Finding, style: Style): string[] {
   // on a terminal, evidence and fix wrap to its width (a command's words stay whole); piped, one line each
   const width = style.plain ? undefined : style.width
   const fix = wrap(`     fix: ${printable(f.fix)}`, width, '          ')
-  fix[0] = fix[0].replace('fix:', c.cyan('fix:'))
+  fix[0] = (fix[0] ?? '').replace('fix:', c.cyan('fix:'))
   return [
     `${String(n).padStart(3)}. ${c.bold(printable(f.subject))}  [${f.kind}]`,
     ...wrap(`     ${printable(f.evidence)}`, width, '     '),
@@ -80,9 +80,7 @@ function serverJson(server: DoctorServer): object {
 }
 
 export function* doctorJson(data: DoctorData, style: Style): Generator<string> {
-  const docs = data.servers.map((s) =>
-    'message' in s ? failureJson(s as ServerFailure) : serverJson(s),
-  )
+  const docs = data.servers.map((s) => ('message' in s ? failureJson(s) : serverJson(s)))
   yield* jsonPieces(
     data.fleet ? { generatedAt: isoTime(data.generatedAt), servers: docs } : docs[0],
     style.indent === true,

@@ -27,7 +27,7 @@ export function fittedTable(
       .map((r) => [...r.raw, ...(r.note !== undefined ? [r.note] : [])].join('\t'))
       .join('\n')
   const natural = head.map((h, i) =>
-    Math.max(textWidth(h), ...rows.map((r) => textWidth(r.raw[i]))),
+    Math.max(textWidth(h), ...rows.map((r) => textWidth(r.raw[i] ?? ''))),
   )
   const widths = fitColumns(natural, style.width, flexible)
   const line = (cells: string[], raw: string[]): string => {
@@ -39,7 +39,11 @@ export function fittedTable(
     })
     // a cell cut short gets … (cli-table3 would cut it silently or wrap it)
     table.push(
-      cells.map((cell, i) => (textWidth(raw[i]) > widths[i] ? ellipsis(raw[i], widths[i]) : cell)),
+      cells.map((cell, i) => {
+        const text = raw[i] ?? ''
+        const width = widths[i] ?? 0
+        return textWidth(text) > width ? ellipsis(text, width) : cell
+      }),
     )
     return table.toString().trimEnd()
   }

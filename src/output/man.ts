@@ -17,8 +17,9 @@ function roff(text: string): string {
       .replace(/-/g, '\\-')
       // plain ASCII for groff: anything else as its Unicode escape (…, →)
       .replace(
+        // eslint-disable-next-line no-control-regex -- every character outside ASCII
         /[^\x00-\x7f]/gu,
-        (c) => `\\[u${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}]`,
+        (c) => `\\[u${(c.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}]`,
       )
       .split('\n')
       .map((line) => (/^[.']/.test(line) ? `\\&${line}` : line))

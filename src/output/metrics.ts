@@ -16,7 +16,7 @@ import type { AorState } from '../core/types.js'
 import { VERSION } from '../version.js'
 import { AOR_FAMILIES, familyHeader, gaugeHeader, labelValue } from './exposition.js'
 
-export const AOR_STATES: readonly AorState[] = ['ok', 'near', 'full', 'over', 'unknown']
+const AOR_STATES: readonly AorState[] = ['ok', 'near', 'full', 'over', 'unknown']
 export type PerAor = 'all' | 'problems'
 /** `pjctl_source_contacts` series per server: the busiest addresses. */
 export const SOURCE_SERIES = 100
@@ -223,7 +223,10 @@ export class ExporterMetrics {
     ;(change === 'added' ? this.added : this.removed).inc({ server })
     if (this.perAor !== 'all') return
     let aors = this.aorChanges.get(server)
-    if (!aors) this.aorChanges.set(server, (aors = new Map()))
+    if (!aors) {
+      aors = new Map<string, AorChanges>()
+      this.aorChanges.set(server, aors)
+    }
     let counts = aors.get(aor)
     if (!counts)
       aors.set(
@@ -254,7 +257,10 @@ export class ExporterMetrics {
   setAor(server: string, aor: string, summary: AorSummary | null): void {
     this.changes++
     let exported = this.exported.get(server)
-    if (!exported) this.exported.set(server, (exported = new Map()))
+    if (!exported) {
+      exported = new Map<string, AorSeries>()
+      this.exported.set(server, exported)
+    }
     const shown = summary !== null && (this.perAor === 'all' || this.isProblem(summary))
     if (!shown) exported.delete(aor)
     else
@@ -369,13 +375,15 @@ export class ExporterMetrics {
     const registry = await this.registry.metrics()
     const chunks: Buffer[] = []
     let sliceStart = performance.now()
-    for (let family = 0; family < PER_AOR.length; family++) {
-      let text = gaugeHeader(PER_AOR[family])
+    for (const [family, header] of PER_AOR.entries()) {
+      let text = gaugeHeader(header)
       const line = LINES[family]
+      if (line === undefined) continue
       for (const aors of snapshot) {
-        for (let i = 0; i < aors.length; i++) {
-          text += line(aors[i])
-          if ((i & 1023) === 1023) {
+        let n = 0
+        for (const aor of aors) {
+          text += line(aor)
+          if ((++n & 1023) === 0) {
             chunks.push(Buffer.from(text))
             text = ''
             if (performance.now() - sliceStart > sliceMs()) {

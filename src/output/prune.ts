@@ -61,7 +61,8 @@ export function prunePlanPreview(data: { servers: PruneServerResult[] }, style: 
 
 function planLines(server: PruneServerResult, style: Style, heading?: string): string[] {
   const c = paint(style)
-  const plan = server.plan!
+  const plan = server.plan
+  if (!plan) return []
   const width = style.plain ? undefined : style.width
   const title =
     heading ??
@@ -131,7 +132,7 @@ function planLines(server: PruneServerResult, style: Style, heading?: string): s
   return out
 }
 
-export function summaryLine(data: PruneData): string {
+function summaryLine(data: PruneData): string {
   const { deleted, skipped, failed, planned } = data.summary
   const single = data.servers.length === 1 ? data.servers[0] : null
   const modes = new Set(data.servers.map((s) => s.mode))

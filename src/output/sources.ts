@@ -3,7 +3,7 @@
 
 import type { PerIpLimit, SourceRow } from '../core/sources.js'
 import { describeAgainstLimit, limitedCount } from '../core/sources.js'
-import type { ServerFailure, SourcesData, SourcesServer } from '../commands/views.js'
+import type { SourcesData, SourcesServer } from '../commands/views.js'
 import { failureJson, failureLine } from './contacts.js'
 import { jsonPieces, lazyMap } from './json.js'
 import { fittedTable, type FittedRow } from './fitted.js'
@@ -131,7 +131,7 @@ function serverJson(server: SourcesServer, limit: PerIpLimit | null): object {
 
 export function* sourcesJson(data: SourcesData, style: Style): Generator<string> {
   const docs = data.servers.map((s) =>
-    'message' in s ? failureJson(s as ServerFailure) : serverJson(s, data.limit),
+    'message' in s ? failureJson(s) : serverJson(s, data.limit),
   )
   yield* jsonPieces(
     data.fleet ? { generatedAt: isoTime(data.generatedAt), servers: docs } : docs[0],

@@ -42,7 +42,7 @@ export function duration(seconds: number | null): string {
 
 export function stateColor(
   c: ChalkInstance,
-  state: AorState | ContactStatus | string,
+  state: AorState | ContactStatus,
   text: string,
 ): string {
   switch (state) {
@@ -78,7 +78,9 @@ export function textWidth(text: string): number {
 export function ellipsis(text: string, width: number): string {
   if (textWidth(text) <= width) return text
   if (width <= 0) return ''
-  return `${[...text].slice(0, width - 1).join('')}…`
+  return `${Array.from(text)
+    .slice(0, width - 1)
+    .join('')}…`
 }
 
 /**
@@ -88,7 +90,7 @@ export function ellipsis(text: string, width: number): string {
 export function wrap(text: string, width: number | undefined, indent = ''): string[] {
   if (width === undefined) return [text]
   const lines: string[] = []
-  const lead = /^ */.exec(text)![0]
+  const lead = /^ */.exec(text)?.[0] ?? ''
   let line = ''
   for (const word of text.slice(lead.length).split(' ')) {
     const next = line ? `${line} ${word}` : `${lines.length ? indent : lead}${word}`

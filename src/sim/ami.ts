@@ -8,6 +8,7 @@ export function parseHeader(line: string): Header {
   const colon = line.indexOf(':')
   if (colon < 0) return [line, '']
   // ast_skip_blanks: every character below '!' is skipped
+  // eslint-disable-next-line no-control-regex -- the control characters are what it skips
   return [line.slice(0, colon), line.slice(colon + 1).replace(/^[\x00-\x20]+/, '')]
 }
 

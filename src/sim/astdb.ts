@@ -68,7 +68,8 @@ export class AstDb {
   tree(family = '', keytree = ''): AstDbEntry[] {
     const entries: AstDbEntry[] = []
     for (const key of this.keysUnder(treePrefix(family, keytree))) {
-      entries.push({ key, value: this.rows.get(key) as string })
+      const value = this.rows.get(key)
+      if (value !== undefined) entries.push({ key, value })
     }
     return entries
   }

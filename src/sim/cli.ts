@@ -40,7 +40,7 @@ function parseCliArgs(line: string): string[] {
         args.push('')
         between = false
       }
-      args[args.length - 1] += char
+      args[args.length - 1] = (args[args.length - 1] ?? '') + char
       escaped = false
     }
   }
@@ -69,20 +69,24 @@ function databaseShow(args: string[], sim: SimAsterisk): CliOutput | undefined {
 }
 
 function databaseGet(args: string[], sim: SimAsterisk): CliOutput | undefined {
-  if (args.length !== 4) return undefined
-  const value = sim.astdb.get(args[2], args[3])
+  const [, , family, key] = args
+  if (args.length !== 4 || family === undefined || key === undefined) return undefined
+  const value = sim.astdb.get(family, key)
   return printed([value === undefined ? 'Database entry not found.' : `Value: ${value}`])
 }
 
 function databasePut(args: string[], sim: SimAsterisk): CliOutput | undefined {
-  if (args.length !== 5) return undefined
-  sim.astdb.put(args[2], args[3], args[4])
+  const [, , family, key, value] = args
+  if (args.length !== 5 || family === undefined || key === undefined || value === undefined)
+    return undefined
+  sim.astdb.put(family, key, value)
   return printed(['Updated database successfully'])
 }
 
 function databaseDel(args: string[], sim: SimAsterisk): CliOutput | undefined {
-  if (args.length !== 4) return undefined
-  const removed = sim.deleteDbEntry(args[2], args[3])
+  const [, , family, key] = args
+  if (args.length !== 4 || family === undefined || key === undefined) return undefined
+  const removed = sim.deleteDbEntry(family, key)
   return printed([removed ? 'Database entry removed.' : 'Database entry could not be removed.'])
 }
 
@@ -120,8 +124,9 @@ const PERMS = [
 ]
 
 function managerShowUser(args: string[], sim: SimAsterisk): CliOutput | undefined {
-  if (args.length !== 4) return undefined
-  const user = sim.managerUser(args[3])
+  const name = args[3]
+  if (args.length !== 4 || name === undefined) return undefined
+  const user = sim.managerUser(name)
   if (!user) return printed([`There is no manager called ${args[3]}`])
   const perms = (classes: readonly string[]): string => {
     const all = classes.includes('all')

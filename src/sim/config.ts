@@ -113,7 +113,7 @@ export function renderWizardConf(aors: readonly SimAor[]): SimConfigCategory[] {
 }
 
 /** does_category_match (main/config.c): every `name=value` pair (POSIX extended regexes, unanchored) matches some variable. */
-export function categoryMatches(category: SimConfigCategory, filter: string): boolean {
+function categoryMatches(category: SimConfigCategory, filter: string): boolean {
   if (filter.trim() === '') return !category.template
   let matched = 0
   let expressions = 0
@@ -124,10 +124,7 @@ export function categoryMatches(category: SimConfigCategory, filter: string): bo
     const eq = pair.indexOf('=')
     if (eq < 0) break // a pair without `=` ends the matching: the category cannot match
     const name = pair.slice(0, eq).trim()
-    const value = pair
-      .slice(eq + 1)
-      .split('=')[0]
-      .trim()
+    const value = (pair.slice(eq + 1).split('=')[0] ?? '').trim()
     if (name === 'TEMPLATES') {
       if (value.toLowerCase() === 'include') {
         if (category.template) templateOk = true

@@ -46,7 +46,7 @@ export interface FaultySimOptions extends Omit<SimOptions, 'hooks'> {
 }
 
 function isAction(faultAction: ActionName | undefined, action: string): boolean {
-  return faultAction !== undefined && faultAction.toLowerCase() === action.toLowerCase()
+  return faultAction?.toLowerCase() === action.toLowerCase()
 }
 
 /** The fault when it is set for this action. */

@@ -9,7 +9,7 @@
 // - No filter: every event. Include filters only: an event must match one. Exclude filters only: an
 //   event must match none. Both: it must match an include filter and no exclude filter.
 
-export type MatchMethod = 'regex' | 'exact' | 'starts_with' | 'ends_with' | 'contains' | 'none'
+type MatchMethod = 'regex' | 'exact' | 'starts_with' | 'ends_with' | 'contains' | 'none'
 
 export interface EventFilter {
   exclude: boolean
@@ -39,8 +39,10 @@ const POSIX_CLASSES: Record<string, string> = {
 
 /** regcomp(REG_EXTENDED | REG_NOSUB) as far as pjctl's and an admin's filters go: ERE with POSIX classes. */
 function compile(pattern: string): RegExp | null {
-  const source = pattern.replace(/\[:([a-z]+):\]/g, (whole, name: string) =>
-    Object.hasOwn(POSIX_CLASSES, name) ? POSIX_CLASSES[name] : whole,
+  const source = pattern.replace(
+    /\[:([a-z]+):\]/g,
+    (whole, name: string) =>
+      (Object.hasOwn(POSIX_CLASSES, name) ? POSIX_CLASSES[name] : undefined) ?? whole,
   )
   try {
     return new RegExp(source)
@@ -63,7 +65,7 @@ export function parseFilter(criteria: string, filterPattern: string): FilterResu
   if (open >= 0) {
     filter.method = 'none'
     const options = criteria.slice(open + 1).trim()
-    if (!options || !options.endsWith(')')) return 'format'
+    if (!options.endsWith(')')) return 'format'
     let found = { action: false, name: false, header: false, method: false }
     for (const option of options.split(/[ ,)]+/).filter(Boolean)) {
       const arg = option.includes('(') ? option.slice(option.indexOf('(') + 1).trim() : null
@@ -105,7 +107,7 @@ export function parseFilter(criteria: string, filterPattern: string): FilterResu
 function matchData(filter: EventFilter, data: string): boolean {
   switch (filter.method) {
     case 'regex':
-      return filter.regex!.test(data)
+      return filter.regex?.test(data) ?? false
     case 'starts_with':
       return data.startsWith(filter.pattern)
     case 'ends_with':
@@ -125,6 +127,7 @@ function matches(filter: EventFilter, event: string): boolean {
   if (filter.header === undefined) return matchData(filter, event)
   for (const line of event.split(/\r?\n/)) {
     if (!line.startsWith(filter.header)) continue
+    // eslint-disable-next-line no-control-regex -- ast_skip_blanks: every character below '!' is skipped
     const value = line.slice(filter.header.length).replace(/^[\x00-\x20]+/, '')
     if (value && matchData(filter, value)) return true
   }
@@ -133,7 +136,7 @@ function matches(filter: EventFilter, event: string): boolean {
 
 function eventNameOf(event: string): string {
   const match = /^Event: ([^\r\n]*)/.exec(event)
-  return match ? match[1] : ''
+  return match?.[1] ?? ''
 }
 
 /** should_send_event(). */

@@ -187,11 +187,11 @@ export function captureSeed({ now }: { now: number }): SimSeed {
       expirationTime: contact.expirationTime - CAPTURED_AT + now,
     }),
   )
-  const carol = rows.find((row) => row.key.startsWith('carol;@')) as ContactRow
+  const carol = rows.find((row) => row.key.startsWith('carol;@'))
   return {
     rows,
     aors: CAPTURED_AORS.map((aor) => ({ ...aor })),
-    qualify: { [carol.key]: 'Unreachable' },
+    qualify: carol ? { [carol.key]: 'Unreachable' } : {},
   }
 }
 
@@ -283,8 +283,13 @@ export interface GenerateOptions {
   fullAors?: number
 }
 
+interface Device {
+  userAgent: string
+  soft: boolean
+}
+
 /** Long, real-world-shaped User-Agent strings; `soft` ones register with `;rinstance=`. */
-const DEVICES: readonly { userAgent: string; soft: boolean }[] = [
+const DEVICES: readonly [Device, ...Device[]] = [
   {
     userAgent:
       'Yealink SIP-T54W 96.86.0.100 (Linux 4.9.11; hw 96.0.0.128.0.0.0; locale en_US; xml-browser 3.2)',
@@ -340,14 +345,18 @@ function prng(seed: number): () => number {
 
 /** How many contacts each AOR holds: at least one each (two for the full ones), the rest spread at random. */
 function contactsPerAor(count: number, full: boolean[], random: () => number): number[] {
-  const counts = full.map((isFull) => (isFull ? 2 : 1))
+  const counts = full.map((isFull): number => (isFull ? 2 : 1))
   let remaining = count - counts.reduce((sum, n) => sum + n, 0)
   for (let i = counts.length - 1; remaining < 0 && i >= 0; i--) {
-    const cut = Math.min(counts[i] - 1, -remaining)
-    counts[i] -= cut
+    const n = counts[i] ?? 1
+    const cut = Math.min(n - 1, -remaining)
+    counts[i] = n - cut
     remaining += cut
   }
-  for (; remaining > 0; remaining--) counts[Math.floor(random() * counts.length)]++
+  for (; remaining > 0; remaining--) {
+    const i = Math.floor(random() * counts.length)
+    counts[i] = (counts[i] ?? 0) + 1
+  }
   return counts
 }
 
@@ -379,19 +388,19 @@ export function generateRows({ count, now, aors, fullAors }: GenerateOptions): {
 
   const rows: ContactRow[] = []
   const aorConfigs: SimAor[] = []
-  for (let i = 0; i < aorCount; i++) {
+  for (const [i, isFull] of full.entries()) {
     const aor = `ext${1000 + i}`
-    const n = perAor[i]
-    const superseded = n >= 2 && (full[i] || i % 5 === 2)
-    const removeExisting = !full[i] && i % 7 === 3
-    const maxContacts = full[i] || removeExisting ? n : n + 1 + (i % 3)
+    const n = perAor[i] ?? 0
+    const superseded = n >= 2 && (isFull || i % 5 === 2)
+    const removeExisting = !isFull && i % 7 === 3
+    const maxContacts = isFull || removeExisting ? n : n + 1 + (i % 3)
     aorConfigs.push(labAor(aor, { maxContacts, removeExisting }))
 
     const site = `10.${(i >> 8) & 255}.${i & 255}`
     let newest = 0
     for (let j = 0; j < n; j++) {
       const pairedOlder = superseded && j === 1
-      const phone = DEVICES[(i + (pairedOlder ? 0 : j)) % DEVICES.length]
+      const phone = DEVICES[(i + (pairedOlder ? 0 : j)) % DEVICES.length] ?? DEVICES[0]
       const viaAddr = pairedOlder || j === 0 ? `${site}.10` : `${site}.${10 + j}`
       const viaPort = phone.soft ? 40000 + Math.floor(random() * 20000) : 5060 + 2 * j
       const uri = phone.soft
@@ -401,7 +410,7 @@ export function generateRows({ count, now, aors, fullAors }: GenerateOptions): {
       if (superseded && j === 0) expirationTime = newest = now + 700 + Math.floor(random() * 2900)
       else if (pairedOlder)
         expirationTime = newest - 600 - Math.floor(random() * (newest - now - 630))
-      else if (!full[i] && random() < 0.01) expirationTime = now - 30 - Math.floor(random() * 600)
+      else if (!isFull && random() < 0.01) expirationTime = now - 30 - Math.floor(random() * 600)
       else expirationTime = now + 60 + Math.floor(random() * 3540)
       rows.push(
         contactRow({

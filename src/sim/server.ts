@@ -61,7 +61,7 @@ export interface AnswerBend {
   /** The ActionID echoed instead of the one sent. */
   actionId?: string
   /** The listed items (output lines, list events) that reach the client. */
-  keep?<T>(items: T[]): T[]
+  keep?: <T>(items: T[]) => T[]
   /** The answer is written twice. */
   twice?: boolean
   /** Only the first `maxBytes` bytes of the answer are written. */
@@ -240,6 +240,8 @@ class Session implements SessionState {
     if (this.silent || this.socket.destroyed) return
     const action = request.action
     await this.sim.hooks?.beforeAction?.(action, request.headers, this.sim)
+    // the client may have left, or a fault silenced the session, while this awaited
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
     if (this.silent || this.socket.destroyed) return
     const actionId = request.get('ActionID')
     const bend = this.sim.hooks?.bendAnswer?.(action, actionId) ?? NO_BEND
@@ -257,6 +259,8 @@ class Session implements SessionState {
       await new Promise((resolve) =>
         setTimeout(resolve, Math.max(0, cost.firstByteAt - performance.now())),
       )
+      // the client may have left, or a fault silenced the session, while this awaited
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
       if (this.silent || this.socket.destroyed) return
     }
     await writeSegments(this.socket, bend.twice ? [...segments, ...segments] : segments, {
@@ -434,7 +438,7 @@ export class SimAsterisk {
 
   /** A config file's categories as GetConfig reads it from disk; null when it does not exist. */
   configFile(filename: string): SimConfigCategory[] | null {
-    if (Object.hasOwn(this.configFiles, filename)) return this.configFiles[filename]
+    if (Object.hasOwn(this.configFiles, filename)) return this.configFiles[filename] ?? null
     const aors = this.registrar.sortedAors()
     if (filename === 'pjsip.conf') return renderPjsipConf(aors)
     if (filename === 'pjsip_wizard.conf') return renderWizardConf(aors)

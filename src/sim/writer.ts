@@ -62,14 +62,16 @@ export async function writeSegments(
     if (limits.paceMs) {
       const wait = started + (limits.paceMs * position) / end - performance.now()
       if (wait >= 1) await new Promise((resolve) => setTimeout(resolve, wait))
+      // the client may have left while this waited
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
       if (socket.destroyed) return false
     }
-    while (ends[segment] <= position) segment++
+    while ((ends[segment] ?? Infinity) <= position) segment++
     if (socket.writableNeedDrain) {
       const outcome = await waitForDrain(socket, limits.writeTimeoutMs)
       if (outcome === 'closed') return false
       if (outcome === 'timeout') {
-        position = ends[segment]
+        position = ends[segment] ?? end
         continue
       }
     }

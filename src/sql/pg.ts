@@ -103,8 +103,8 @@ export class PgContacts {
     const contacts: Contact[] = []
     const problems: ParseProblem[] = []
     const rows = result.rows as (string | null)[][]
-    for (let i = 0; i < rows.length; i++) {
-      const contact = contactFromRealtimeRow(names, rows[i])
+    for (const [i, row] of rows.entries()) {
+      const contact = contactFromRealtimeRow(names, row)
       if (typeof contact === 'string')
         problems.push({
           line: i + 1,

@@ -135,7 +135,7 @@ describe('GetConfig on the wire (sim)', () => {
     const s = await session(server)
     // `Line-000000-000001: Event=x` is fine; a bare `Event:` header inside the answer is not
     const ok = await s.getConfig('pjsip.conf')
-    expect(ok!.categories[0].lines).toEqual([
+    expect(ok!.categories[0]!.lines).toEqual([
       { name: 'type', value: 'aor' },
       { name: 'Event', value: 'x' },
     ])

@@ -21,10 +21,10 @@ const CHANGED = `asterisk-manager internals changed (pjctl relies on them in src
 function recordingSocket(): { socket: net.Socket; written: string[] } {
   const socket = new net.Socket()
   const written: string[] = []
-  socket.write = ((data: string | Uint8Array) => {
+  socket.write = (data: string | Uint8Array) => {
     written.push(String(data))
     return true
-  }) as typeof socket.write
+  }
   sockets.push(socket)
   return { socket, written }
 }
@@ -44,7 +44,7 @@ function connected(): { manager: Manager; socket: net.Socket; written: string[] 
 /** The library's own connect() on `socket`, without pjctl's handSocket: what the library does left alone. */
 function connectLeftAlone(manager: Manager, socket: net.Socket): void {
   const original = net.createConnection
-  net.createConnection = (() => socket) as typeof net.createConnection
+  net.createConnection = () => socket
   try {
     manager.connect(5038, '127.0.0.1')
   } finally {
@@ -164,7 +164,7 @@ describe('asterisk-manager internals pjctl relies on', () => {
     loginWith(manager, {}, () => {})
     dispatchAnswer(manager, {
       response: 'Success',
-      actionid: actionIdOf(written[0]),
+      actionid: actionIdOf(written[0]!),
       message: 'Authentication accepted',
     })
     await ticks()
@@ -189,10 +189,10 @@ describe('asterisk-manager internals pjctl relies on', () => {
       calls.length,
       `${CHANGED} (3) answers emitted as 'rawevent' no longer reach the action callbacks`,
     ).toBe(2)
-    expect(calls[0][0], `${CHANGED} (3) a Success answer is reported as an error`).toBeUndefined()
-    expect(calls[0][1].message).toBe('Result will follow')
+    expect(calls[0]![0], `${CHANGED} (3) a Success answer is reported as an error`).toBeUndefined()
+    expect(calls[0]![1].message).toBe('Result will follow')
     expect(
-      calls[1][0]?.message,
+      calls[1]![0]?.message,
       `${CHANGED} (3) a Response: Error answer is not passed as the callback's error`,
     ).toBe('Database entry not found')
   })
@@ -216,7 +216,7 @@ describe('asterisk-manager internals pjctl relies on', () => {
       `${CHANGED} (4) an action whose \`action\` property is 'login' is no longer sent before login`,
     ).toBe(1)
     expect(
-      lines(written[0]),
+      lines(written[0]!),
       `${CHANGED} (4) the written action no longer comes from the request's enumerable keys`,
     ).toEqual(['Action: Challenge', 'ActionID: pjctl-c', 'Authtype: MD5'])
     dispatchAnswer(manager, { response: 'Success', actionid: 'pjctl-c', challenge: '840312755' })
@@ -236,14 +236,14 @@ describe('asterisk-manager internals pjctl relies on', () => {
       `${CHANGED} (5) login() no longer calls this.action exactly once`,
     ).not.toThrow()
     expect(written.length).toBe(1)
-    const login = lines(written[0])
+    const login = lines(written[0]!)
     expect(
       login.filter((l) => !l.startsWith('ActionID: ')),
       `${CHANGED} (5) login() builds a different request: pjctl replaces its secret with AuthType and Key`,
     ).toEqual(['Action: login', 'Authtype: MD5', 'Event: off', 'Key: 0123abcd', 'Username: pjctl'])
     dispatchAnswer(manager, {
       response: 'Success',
-      actionid: actionIdOf(written[0]),
+      actionid: actionIdOf(written[0]!),
       message: 'Authentication accepted',
     })
     await ticks()
@@ -252,7 +252,7 @@ describe('asterisk-manager internals pjctl relies on', () => {
       written.length,
       `${CHANGED} (5) a successful login() no longer sends the held actions`,
     ).toBe(2)
-    expect(lines(written[1])).toEqual(['Action: DBGet', 'ActionID: held-1', 'Family: f', 'Key: k'])
+    expect(lines(written[1]!)).toEqual(['Action: DBGet', 'ActionID: held-1', 'Family: f', 'Key: k'])
   })
 
   it("(5) a login() answered with Response: Error calls back with the server's message, and nothing held is sent", async () => {
@@ -260,10 +260,10 @@ describe('asterisk-manager internals pjctl relies on', () => {
     manager.action({ action: 'DBGet', family: 'f', key: 'k', actionid: 'held-1' }, () => {})
     let failed: ManagerItem | undefined
     manager.login((err) => (failed = err))
-    expect(lines(written[0]), 'the plain login sends the secret').toContain('Secret: pjctl-secret')
+    expect(lines(written[0]!), 'the plain login sends the secret').toContain('Secret: pjctl-secret')
     dispatchAnswer(manager, {
       response: 'Error',
-      actionid: actionIdOf(written[0]),
+      actionid: actionIdOf(written[0]!),
       message: 'Authentication failed',
     })
     await ticks()

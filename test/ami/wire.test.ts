@@ -18,7 +18,7 @@ function frame(chunks: string[], sinkIds: string[] = []): Framed {
   const framer = new AmiFramer({
     banner: (v) => (out.banner = v),
     message: (m: Message) => {
-      out.messages.push(m.names.map((n, i) => [n, m.values[i]]))
+      out.messages.push(m.names.map((n, i) => [n, m.values[i]!]))
       out.bodies.push(m.body)
     },
     sinkFor: (id) => (sinkIds.includes(id) ? (line) => out.sunk.push(line) : undefined),

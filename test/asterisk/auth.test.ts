@@ -21,11 +21,11 @@ function relay(): Promise<Relay & { server: Server }> {
     answered.push('')
     const upstream = connect(LAB.port, LAB.host)
     client.on('data', (chunk) => {
-      sent[i] += chunk.toString('latin1')
+      sent[i] = sent[i]! + chunk.toString('latin1')
       upstream.write(chunk)
     })
     upstream.on('data', (chunk) => {
-      answered[i] += chunk.toString('latin1')
+      answered[i] = answered[i]! + chunk.toString('latin1')
       client.write(chunk)
     })
     client.on('close', () => upstream.destroy())
@@ -57,8 +57,8 @@ describe('login to a real Asterisk 22', () => {
     expect([0, 1, 2]).toContain(r.code)
     const sent = via.sent[before]
     const answered = via.answered[before]
-    const challenge = /^Challenge: (\d+)\r$/m.exec(answered)?.[1]
-    expect(challenge, answered.slice(0, 300)).toMatch(/^\d{1,9}$/)
+    const challenge = /^Challenge: (\d+)\r$/m.exec(answered!)?.[1] ?? ''
+    expect(challenge, answered!.slice(0, 300)).toMatch(/^\d{1,9}$/)
     expect(sent).toMatch(/^Action: Challenge\r\nActionID: [^\r]+\r\nAuthtype: MD5\r\n\r\n/)
     expect(sent).toContain(`Key: ${md5(challenge + LAB.secret)}\r\n`)
     expect(answered).toContain('Message: Authentication accepted\r\n')

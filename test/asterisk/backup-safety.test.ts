@@ -206,7 +206,7 @@ describe('prune on real Asterisk: the backup file system fills up', () => {
         size = 0
       }
       if (size >= 64 * 1024) {
-        const free = Number(statfsSync(mountDir).bavail) * Number(statfsSync(mountDir).bsize)
+        const free = statfsSync(mountDir).bavail * statfsSync(mountDir).bsize
         const fd = openSync(join(mountDir, 'filler'), 'w')
         const chunk = Buffer.alloc(4096, 120)
         try {
@@ -219,6 +219,8 @@ describe('prune on real Asterisk: the backup file system fills up', () => {
         filled = true
       }
       if (!filled) await new Promise((r) => setTimeout(r, 1))
+      // set by the run's completion while this waited
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
       if (!filled && finished) break
     }
     const r = await run.done
@@ -243,7 +245,7 @@ describe('prune on real Asterisk: the backup file system fills up', () => {
       `tmpfs 2 MiB filled at ${size} bytes of backup: deleted ${deleted.length}, not sent ${3000 - deleted.length}, backup ${statSync(file).size} bytes, ${lines.length} complete lines`,
     )
     // restore (from a copy: the tmpfs is full) brings back exactly the deleted set
-    const copy = join(env.HOME, 'bk.jsonl')
+    const copy = join(env.HOME!, 'bk.jsonl')
     writeFileSync(copy, readFileSync(file))
     const restored = await pjctl(['restore', copy], env).done
     expect(restored.code).toBe(0)
@@ -267,7 +269,7 @@ describe('prune on real Asterisk: many prunes at once against a stale lock', () 
     for (let round = 0; round < 16; round++) {
       const rows = await seed(40, `l${round}`)
       const env = isolatedHome()
-      const dir = join(env.XDG_STATE_HOME, 'pjctl', 'backups')
+      const dir = join(env.XDG_STATE_HOME!, 'pjctl', 'backups')
       mkdirSync(dir, { recursive: true, mode: 0o700 })
       writeFileSync(
         join(dir, `${LAB.host}_${LAB.port}.lock`),
@@ -284,9 +286,9 @@ describe('prune on real Asterisk: many prunes at once against a stale lock', () 
       )
       // one holder plans the round's 40 contacts; a run refused by the lock says so; a run that took
       // the lock after the holder released it finds the contacts gone (nothing planned, nothing deleted)
-      const planners = runs.filter((r) => / planned=40 /.test(` ${summary(r.stdout)}`))
+      const planners = runs.filter((r) => ` ${summary(r.stdout)}`.includes(' planned=40 '))
       const refused = runs.filter((r) =>
-        /^pjctl: another pjctl prune is running against /.test(r.stderr),
+        r.stderr.startsWith('pjctl: another pjctl prune is running against '),
       )
       rounds.push(`${planners.length}/${refused.length}`)
       expect(
@@ -296,7 +298,6 @@ describe('prune on real Asterisk: many prunes at once against a stale lock', () 
       expect(summary(planners[0]!.stdout)).toMatch(/ planned=40 deleted=40 skipped=0 failed=0 /)
       for (const r of runs) if (r !== planners[0]) expect(r.stdout).not.toMatch(/deleted=[1-9]/)
       expect(await ours()).toEqual(new Map())
-      void rows
     }
     console.log(
       `lock rounds (runs that planned the 40 / runs refused by the lock): ${rounds.join(' ')}`,

@@ -30,11 +30,13 @@ describe('pjctl exporter on real Asterisk', () => {
   }, 60_000)
 
   afterAll(async () => {
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- beforeAll may have failed before it started
     const r = await e?.stop()
     for (const port of [P1, P2]) await register(AOR, PASS, port, 0)
     await deleteKeys((await contactsOf(AOR)).keys())
     await putRows(saved)
     expect(await contactsOf(AOR)).toEqual(saved)
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- as above
     expect(r?.code).toBe(0)
   }, 120_000)
 

@@ -21,7 +21,7 @@ async function aorSettings(name: string): Promise<Record<string, string>> {
   const text = await cli(`pjsip show aor ${name}`)
   const fields: Record<string, string> = {}
   for (const m of text.matchAll(/^[ \t]*([a-z_]+)[ \t]+:[ \t]*(.*?)[ \t]*$/gm))
-    fields[m[1]] ??= m[2]
+    fields[m[1]!] ??= m[2]!
   return fields
 }
 

@@ -71,7 +71,7 @@ describe('FAP003 lockout on real Asterisk', () => {
     expect(r.code).toBe(0)
     const plan = (
       JSON.parse(r.stdout) as { servers: { plan: { action: string; viaPort: number }[] }[] }
-    ).servers[0].plan
+    ).servers[0]!.plan
     expect(plan.filter((p) => p.action === 'delete').map((p) => p.viaPort)).toEqual([OLD])
     expect(await contactsOf(AOR)).toEqual(before)
   })
@@ -89,7 +89,7 @@ describe('FAP003 lockout on real Asterisk', () => {
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l) as { key: string; value: string })
-    expect(saved.map((s) => [s.key, s.value])).toEqual([[gone, before.get(gone)]])
+    expect(saved.map((s) => [s.key, s.value])).toEqual([[gone, before.get(gone!)]])
     // Asterisk frees the slot at once: no reload, no restart
     expect(await cli(`pjsip show aor ${AOR}`)).not.toContain(`:${OLD}`)
     const retry = await register(AOR, PASS, THIRD, 3600)

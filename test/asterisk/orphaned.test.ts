@@ -82,7 +82,7 @@ describe('orphaned contacts on real Asterisk', () => {
       JSON.parse(r.stdout) as {
         servers: { plan: { key: string; action: string; reasons: string[] }[] }[]
       }
-    ).servers[0].plan
+    ).servers[0]!.plan
     expect(plan.filter((p) => p.action === 'delete').map((p) => p.key)).toEqual([key])
     expect((await contactsOf(GHOST)).size).toBe(1)
   })

@@ -185,8 +185,7 @@ describe.runIf(hasPrometheus)(
 
     afterAll(async () => {
       prometheus?.kill('SIGTERM')
-      if (prometheus && prometheus.exitCode === null)
-        await new Promise((r) => prometheus!.once('exit', r))
+      if (prometheus?.exitCode === null) await new Promise((r) => prometheus!.once('exit', r))
       exporter?.child.kill('SIGTERM')
       const r = await exporter?.done
       for (const port of PORTS) await register(AOR, PASS, port, 0)
@@ -218,9 +217,9 @@ describe.runIf(hasPrometheus)(
     })
 
     it("FAP003's lockout (two REGISTERs, the third refused 403) is PjsipAorLockedOut pending or firing in Prometheus", async () => {
-      expect((await register(AOR, PASS, PORTS[0], 1800)).code).toBe(0)
-      expect((await register(AOR, PASS, PORTS[1], 3600)).code).toBe(0)
-      const third = await register(AOR, PASS, PORTS[2], 3600)
+      expect((await register(AOR, PASS, PORTS[0]!, 1800)).code).toBe(0)
+      expect((await register(AOR, PASS, PORTS[1]!, 3600)).code).toBe(0)
+      const third = await register(AOR, PASS, PORTS[2]!, 3600)
       expect(third.stdout).toContain('403')
       expect(third.code).toBe(3)
       const alert = await until(
@@ -254,12 +253,12 @@ describe.runIf(hasPrometheus)(
         )
         if (!m) continue
         const r = await fetch(
-          `${api}/api/v1/series?match[]=${encodeURIComponent(substitute(m[1]))}`,
+          `${api}/api/v1/series?match[]=${encodeURIComponent(substitute(m[1]!))}`,
         )
         const doc = (await r.json()) as { status: string; data: Record<string, string>[] }
         expect(doc.status, v.name).toBe('success')
         expect(
-          doc.data.some((s) => s[m[2]] !== undefined),
+          doc.data.some((s) => s[m[2]!] !== undefined),
           v.name,
         ).toBe(true)
       }

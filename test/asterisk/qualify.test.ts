@@ -134,7 +134,7 @@ describe('prune of a qualified contact (carol, qualify_frequency 10) on real Ast
       ami.close()
       phone.close()
       // leave the lab as found: put the key back, then have Asterisk delete it (qualify stops)
-      const saved = JSON.parse(readFileSync(backup, 'utf8').split('\n')[0])
+      const saved = JSON.parse(readFileSync(backup, 'utf8').split('\n')[0]!)
       await amiAction('DBPut', { Family: CONTACT_FAMILY, Key: key, Val: saved.value })
       await pjctl(['prune', '--key', key, '--yes', '--force'], env)
     }

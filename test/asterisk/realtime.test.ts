@@ -48,9 +48,9 @@ describe('contact=realtime,ps_contacts on PostgreSQL', () => {
   })
 
   it('the lockout: check exits 2 naming FAP003, contacts FAP003 shows 2 (ids unescaped), prune lets the third REGISTER through, restore puts the row back', async () => {
-    expect((await register('FAP003', 'FAP003-pass', PORTS[0])).code).toBe(0)
-    expect((await register('FAP003', 'FAP003-pass', PORTS[1])).code).toBe(0)
-    expect((await register('FAP003', 'FAP003-pass', PORTS[2])).code).toBe(3)
+    expect((await register('FAP003', 'FAP003-pass', PORTS[0]!)).code).toBe(0)
+    expect((await register('FAP003', 'FAP003-pass', PORTS[1]!)).code).toBe(0)
+    expect((await register('FAP003', 'FAP003-pass', PORTS[2]!)).code).toBe(3)
     const rows = await fapRows()
     expect(rows).toHaveLength(2)
 
@@ -80,7 +80,7 @@ describe('contact=realtime,ps_contacts on PostgreSQL', () => {
     })
     const pruned = rows.find((r) => String(r.id) === outcomes[0].key.replace(';', '^3B'))!
     expect(await fapRows()).toHaveLength(1)
-    expect((await register('FAP003', 'FAP003-pass', PORTS[2])).code).toBe(0)
+    expect((await register('FAP003', 'FAP003-pass', PORTS[2]!)).code).toBe(0)
 
     // restore: the row back, every column as it was; a second restore never overwrites
     // --force: FAP003 holds 2 contacts again, and restore refuses to put an AOR over max_contacts without it

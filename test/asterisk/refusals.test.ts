@@ -30,8 +30,8 @@ function startWatch(args: string[]): { child: ChildProcess; out: () => string; e
   })
   let out = ''
   let err = ''
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d))
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d))
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d))
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d))
   return { child, out: () => out, err: () => err }
 }
 

@@ -64,7 +64,7 @@ async function cliOn(lab: Lab, command: string): Promise<string | null> {
 
 /** The `then: …` command at the end of each line that has one. */
 function reloadsIn(text: string): string[] {
-  return [...text.matchAll(/then: ([a-z_ .]+?)\s*$/gm)].map((m) => m[1])
+  return [...text.matchAll(/then: ([a-z_ .]+?)\s*$/gm)].map((m) => m[1]!)
 }
 
 describe('the reload command pjctl prints', () => {

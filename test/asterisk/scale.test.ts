@@ -16,7 +16,7 @@ const AORS = 5_000
 const CONTACTS = 15_000
 const bulk = (aor: string) => /^\d+$/.test(aor) && Number(aor) >= 2000 && Number(aor) < 2000 + AORS
 
-type Doc = {
+interface Doc {
   source: string
   problems: unknown[]
   aors: {
@@ -34,7 +34,7 @@ describe(`${AORS} AORs / ${CONTACTS} contacts on real Asterisk`, () => {
 
   beforeAll(async () => {
     before = new Set((await astdbContacts()).keys())
-    expect([...before].filter((k) => bulk(k.split(';@')[0]))).toEqual([])
+    expect([...before].filter((k) => bulk(k.split(';@')[0]!))).toEqual([])
     await labScript('bulk_aors.sh', [String(AORS)])
     const seeded = await labScript('seed_contacts.py', [
       `${LAB.host}:${LAB.port}`,

@@ -34,7 +34,7 @@ function takeLock(path: string, waitSeconds: number): Promise<ChildProcess> {
       { stdio: ['pipe', 'pipe', 'inherit'] },
     )
     child.on('error', reject)
-    child.stdout!.setEncoding('utf8').once('data', () => resolve(child))
+    child.stdout.setEncoding('utf8').once('data', () => resolve(child))
     child.on('exit', (code) =>
       reject(
         new Error(
@@ -71,21 +71,25 @@ function probeAmi(): Promise<string> {
       if (!text.includes('\r\n')) return
       if (!text.startsWith('Asterisk Call Manager/')) {
         clearTimeout(timer)
-        return fail(`the peer is not AMI (it said '${text.split('\r\n')[0]}')`)
+        fail(`the peer is not AMI (it said '${text.split('\r\n')[0]}')`)
+        return
       }
-      if (!sent && (sent = true))
+      if (!sent) {
+        sent = true
         socket.write(
           `Action: Login\r\nUsername: ${LAB.user}\r\nSecret: ${LAB.secret}\r\nEvents: off\r\n\r\nAction: Command\r\nCommand: core show version\r\n\r\nAction: Logoff\r\n\r\n`,
         )
+      }
       const version = /Output: (Asterisk \S+)/.exec(text)
-      if (/Response: Error/.test(text)) {
+      if (text.includes('Response: Error')) {
         clearTimeout(timer)
-        return fail(`login as ${LAB.user} failed (${/Message: (.*)/.exec(text)?.[1]})`)
+        fail(`login as ${LAB.user} failed (${/Message: (.*)/.exec(text)?.[1]})`)
+        return
       }
       if (version) {
         clearTimeout(timer)
         socket.destroy()
-        resolve(version[1])
+        resolve(version[1]!)
       }
     })
   })

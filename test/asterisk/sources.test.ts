@@ -9,16 +9,7 @@
 import { createHash } from 'node:crypto'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  astdbContacts,
-  cli,
-  CONTACT_FAMILY,
-  deleteKeys,
-  labEtc,
-  pjctl,
-  putRows,
-  register,
-} from './lab.js'
+import { astdbContacts, cli, deleteKeys, labEtc, pjctl, putRows, register } from './lab.js'
 
 const NAT = '203.0.113.50'
 const UA = {

@@ -40,7 +40,7 @@ async function fill(sameSecond: boolean): Promise<void> {
 function pruneCommands(text: string): string[][] {
   const found = new Map<string, string[]>()
   for (const m of text.matchAll(/pjctl prune (FAP003(?: --[a-z-]+(?: [0-9a-f,]{6,})?)*)/g)) {
-    const args = m[1].split(' ')
+    const args = m[1]!.split(' ')
     found.set(args.join(' '), args)
   }
   return [...found.values()]

@@ -21,7 +21,10 @@ async function listening(port: number, want: boolean, timeoutMs = 15_000): Promi
   for (;;) {
     const open = await new Promise<boolean>((resolve) => {
       const socket = connect(port, LAB.host)
-      socket.once('connect', () => (socket.destroy(), resolve(true)))
+      socket.once('connect', () => {
+        socket.destroy()
+        resolve(true)
+      })
       socket.once('error', () => resolve(false))
     })
     if (open === want) return true

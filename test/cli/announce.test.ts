@@ -50,7 +50,7 @@ describe('prune and restore announce their changes (UserEvent: pjctl)', { timeou
   it('prune --via expire announces Change: expired; restore announces Change: restored', async () => {
     const server = await sim({ seed: lockoutSeed({ now: now() }) })
     const env = { ...envFor(server), ...home() }
-    const backup = join(env.HOME, 'b.jsonl')
+    const backup = join(env.HOME!, 'b.jsonl')
     expect(
       (await run(['prune', 'FAP003', '--yes', '--via', 'expire', '--backup', backup], { env }))
         .code,

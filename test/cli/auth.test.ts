@@ -29,13 +29,13 @@ describe('login', () => {
     )
     expect(sessions.length).toBeGreaterThanOrEqual(1)
     for (const [challenge, login, ...rest] of sessions) {
-      expect([challenge.action, header(challenge, 'AuthType')]).toEqual(['Challenge', 'MD5'])
-      expect(login.action).toBe('login')
-      expect(login.challenge).toMatch(/^\d{1,9}$/)
-      expect(header(login, 'AuthType')).toBe('MD5')
-      expect(header(login, 'Key')).toBe(md5(`${login.challenge}${SECRET}`))
-      expect(header(login, 'Username')).toBe('pjctl')
-      expect(header(login, 'Secret')).toBeUndefined()
+      expect([challenge!.action, header(challenge!, 'AuthType')]).toEqual(['Challenge', 'MD5'])
+      expect(login!.action).toBe('login')
+      expect(login!.challenge).toMatch(/^\d{1,9}$/)
+      expect(header(login!, 'AuthType')).toBe('MD5')
+      expect(header(login!, 'Key')).toBe(md5(`${login!.challenge}${SECRET}`))
+      expect(header(login!, 'Username')).toBe('pjctl')
+      expect(header(login!, 'Secret')).toBeUndefined()
       expect(rest.map((a) => a.action)).not.toContain('Challenge')
     }
     expect(wire(server).filter((line) => line.includes(SECRET))).toEqual([])
@@ -91,7 +91,7 @@ describe('login', () => {
     server.received.length = 0
     const fromConfig = await runIn(['contacts', '--json', '--config', config, '--server', 'old'])
     expect([fromConfig.code, fromConfig.stderr]).toEqual([0, ''])
-    expect(server.received[0].action).toBe('login')
+    expect(server.received[0]!.action).toBe('login')
     server.received.length = 0
     const flag = await runIn([
       'contacts',

@@ -24,12 +24,12 @@ const lines = (r: RunResult) => r.stdout.split('\n')
 function perfOf(line: string): Record<string, string> {
   const [text, perf, ...rest] = line.split('|')
   expect(rest).toEqual([])
-  expect(text.endsWith(' ')).toBe(true)
+  expect(text!.endsWith(' ')).toBe(true)
   const out: Record<string, string> = {}
-  for (const item of perf.trim().split(' ')) {
+  for (const item of perf!.trim().split(' ')) {
     const m = /^'([^'=|]*)'=(-?\d+(?:;[^;]*){0,4})$/.exec(item)
     expect(m, item).not.toBeNull()
-    out[m![1]] = m![2]
+    out[m![1]!] = m![2]!
   }
   return out
 }
@@ -69,7 +69,7 @@ describe('pjctl check --format nagios (default)', () => {
     ])
     const warn = await run(['check', 'bob', 'carol'], { env: envFor(server) })
     expect([warn.code, warn.stderr]).toEqual([1, ''])
-    expect(lines(warn)[0].split(' | ')[0]).toBe(
+    expect(lines(warn)[0]!.split(' | ')[0]).toBe(
       'PJCTL WARNING - 1 AOR(s) full without remove_existing: bob (2/2 full)',
     )
     expect(lines(warn).slice(1)).toEqual(['WARNING: bob (2/2 full)', ''])
@@ -114,9 +114,9 @@ describe('pjctl check --format nagios (default)', () => {
     const server = await sim()
     const r = await run(['check', ...flags], { env: envFor(server) })
     expect([r.code, r.stderr]).toEqual([code, ''])
-    expect(lines(r)[0].split(' | ')[0]).toBe(first)
-    const perf = perfOf(lines(r)[0])
-    expect([perf.warning.split(';')[0], perf.critical.split(';')[0]]).toEqual([
+    expect(lines(r)[0]!.split(' | ')[0]).toBe(first)
+    const perf = perfOf(lines(r)[0]!)
+    expect([perf.warning!.split(';')[0], perf.critical!.split(';')[0]]).toEqual([
       code === 1 ? '1' : '0',
       code === 2 ? '1' : '0',
     ])
@@ -145,11 +145,11 @@ describe('pjctl check --format nagios (default)', () => {
     const r = await run(['check'], { env: envFor(server) })
     expect(r.code).toBe(2)
     expect(r.stdout.split('|')).toHaveLength(2)
-    expect(lines(r)[0].split(' | ')[0]).toBe(
+    expect(lines(r)[0]!.split(' | ')[0]).toBe(
       'PJCTL CRITICAL - 1 AOR(s) locked out (full, holding stale contacts): a\\x7cb (2/2 full, 1 superseded)',
     )
     expect(lines(r)[1]).toBe('CRITICAL: a\\x7cb (2/2 full, 1 superseded) - pjctl prune a\\x7cb')
-    expect(perfOf(lines(r)[0])).toEqual({
+    expect(perfOf(lines(r)[0]!)).toEqual({
       aors: '1;;;0',
       contacts: '2;;;0',
       critical: '1;;0;0;1',
@@ -190,7 +190,7 @@ describe('pjctl check --format nagios (default)', () => {
     })
     const r = await run(['check'], { env: envFor(server) })
     expect(r.code).toBe(1)
-    expect(lines(r)[0].split(' | ')[0]).toBe(
+    expect(lines(r)[0]!.split(' | ')[0]).toBe(
       'PJCTL WARNING - 25 AOR(s) full without remove_existing: ext100 (2/2 full), ext101 (2/2 full), ext102 (2/2 full), ext103 (2/2 full), ext104 (2/2 full) and 20 more',
     )
     expect(lines(r).slice(1)).toEqual([

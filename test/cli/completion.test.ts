@@ -20,7 +20,7 @@ async function helpFlags(command: string): Promise<string[]> {
     const m = /^ {2}(?:(-[A-Za-z]), )?(--[a-z][a-z0-9-]*)/.exec(line)
     if (m) {
       if (m[1]) flags.add(m[1])
-      flags.add(m[2])
+      flags.add(m[2]!)
     }
   }
   return [...flags].sort()

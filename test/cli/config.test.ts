@@ -28,7 +28,7 @@ interface Home {
 /** A fresh HOME whose default config file holds `config` at `mode`. */
 function homeWith(config: unknown, mode = 0o600): Home {
   const env = isolatedHome()
-  const dir = join(env.XDG_CONFIG_HOME, 'pjctl')
+  const dir = join(env.XDG_CONFIG_HOME!, 'pjctl')
   mkdirSync(dir, { recursive: true })
   const configPath = writeFile(
     dir,
@@ -36,7 +36,7 @@ function homeWith(config: unknown, mode = 0o600): Home {
     typeof config === 'string' ? config : JSON.stringify(config, null, 2),
     mode,
   )
-  return { env, configPath, dir: env.HOME }
+  return { env, configPath, dir: env.HOME! }
 }
 
 function lab(server: SimAsterisk, extra: Record<string, unknown> = {}): Record<string, unknown> {
@@ -172,7 +172,7 @@ describe('the config file', () => {
     const noFile = await run(['contacts', '--server', 'lab'], { env: bare })
     expect([noFile.code, noFile.stderr]).toEqual([
       2,
-      `pjctl: --server lab: no config file at ${join(bare.XDG_CONFIG_HOME, 'pjctl', 'config.json')} or ${bare.PJCTL_SYSTEM_CONFIG}\nhint: create one, or pass --config FILE\n`,
+      `pjctl: --server lab: no config file at ${join(bare.XDG_CONFIG_HOME!, 'pjctl', 'config.json')} or ${bare.PJCTL_SYSTEM_CONFIG}\nhint: create one, or pass --config FILE\n`,
     ])
 
     const missing = await run(['contacts', '--config', join(home.dir, 'missing.json')], {

@@ -59,8 +59,8 @@ describe('pjctl contacts: sources', () => {
     expect(doc.aors.flatMap((a: { contacts: unknown[] }) => a.contacts)).toHaveLength(13)
     expect(doc.problems).toEqual([])
     // the secret never crosses the network: Key = md5(challenge + secret), as main/manager.c checks it
-    const first = server.received.filter((a) => a.connection === server.received[0].connection)
-    const challenge = first[1].challenge!
+    const first = server.received.filter((a) => a.connection === server.received[0]!.connection)
+    const challenge = first[1]!.challenge!
     expect(challenge).toMatch(/^\d{1,9}$/)
     expect(actionsWithHeaders(first).slice(0, 2)).toEqual([
       ['Challenge', { Authtype: 'MD5' }],
@@ -107,15 +107,15 @@ describe('pjctl contacts: sources', () => {
     const r13 = await run(['contacts', '--json'], { env: envFor(old) })
     expect(r13.code).toBe(0)
     expect([
-      docs.dbgettree.source,
-      docs.command.source,
-      docs.auto.source,
+      docs.dbgettree!.source,
+      docs.command!.source,
+      docs.auto!.source,
       json(r13).source,
     ]).toEqual(['dbgettree', 'command', 'dbgettree', 'command'])
-    expect(summary(docs.dbgettree.aors)).toEqual(LAB)
-    const reference = stableAors(docs.dbgettree.aors)
-    expect(stableAors(docs.command.aors)).toEqual(reference)
-    expect(stableAors(docs.auto.aors)).toEqual(reference)
+    expect(summary(docs.dbgettree!.aors)).toEqual(LAB)
+    const reference = stableAors(docs.dbgettree!.aors)
+    expect(stableAors(docs.command!.aors)).toEqual(reference)
+    expect(stableAors(docs.auto!.aors)).toEqual(reference)
     expect(stableAors(json(r13).aors)).toEqual(reference)
   })
 
@@ -361,7 +361,7 @@ describe('pjctl contacts: what the store holds', () => {
       row({ aor: name, viaPort: 5060 + i, expirationTime: now + 600 }),
     )
     const broken = '{"via_addr":"192.0.2.10","uri":"sip:bb@192.0.2.10:5061","expiration_time":'
-    rows[1] = { key: rows[1].key, value: broken }
+    rows[1] = { key: rows[1]!.key, value: broken }
     const server = await sim({
       seed: seedOf(
         rows,
@@ -665,21 +665,21 @@ describe('pjctl contacts: the table', () => {
       .map((line) => line.split('\t'))
     expect(rows).toHaveLength(2)
     const byHash = Object.fromEntries(rows.map((c) => [c[3], c]))
-    expect(byHash[newer].slice(0, 5)).toEqual(['FAP003', '2/2', 'full', newer, 'active'])
-    expect(byHash[newer][5]).toMatch(/^59m 1[345]s$/)
-    expect(byHash[newer].slice(6)).toEqual([
+    expect(byHash[newer!].slice(0, 5)).toEqual(['FAP003', '2/2', 'full', newer, 'active'])
+    expect(byHash[newer!][5]).toMatch(/^59m 1[345]s$/)
+    expect(byHash[newer!].slice(6)).toEqual([
       '192.0.2.16:5062',
       'Grandstream GXP2130 1.0.11.3',
       'sip:FAP003@192.0.2.16:5062',
     ])
-    expect(byHash[older].slice(0, 5)).toEqual([
+    expect(byHash[older!].slice(0, 5)).toEqual([
       'FAP003',
       '2/2',
       'full',
       older,
-      `superseded by ${newer.slice(0, 8)}`,
+      `superseded by ${newer!.slice(0, 8)}`,
     ])
-    expect(byHash[older][5]).toMatch(/^21m 0[345]s$/)
+    expect(byHash[older!][5]).toMatch(/^21m 0[345]s$/)
     expect(r.stdout).not.toMatch(/[│┌└├─]/)
     expect(r.stdout).not.toContain('Lasting fix')
     // `| grep superseded` keeps the AOR
@@ -807,16 +807,16 @@ describe('pjctl contacts: the table', () => {
       )
       for (const [i, columns] of widths.entries()) {
         const r = runs[i]
-        expect(r.code).toBe(0)
-        const lines = r.out.replace(/\r/g, '').split('\n\n')[0].split('\n')
-        expect(lines[0]).toMatch(/^AOR 1001  2\/2  FULL  \(/)
+        expect(r!.code).toBe(0)
+        const lines = r!.out.replace(/\r/g, '').split('\n\n')[0]!.split('\n')
+        expect(lines[0]).toMatch(/^AOR 1001 {2}2\/2 {2}FULL {2}\(/)
         expect(lines[1]).toMatch(/^ {2}KEY {7}URI +SOURCE +USER AGENT +EXPIRES +STATUS$/)
         expect(lines).toHaveLength(5)
         // the fix check prints, whole: a command is never cut
         expect(lines[4]).toBe('  Free it now: pjctl prune 1001')
         for (const line of lines) expect(line.length).toBeLessThanOrEqual(Number(columns))
         expect(lines[2]).toContain('…')
-        expect(r.out).not.toMatch(/[│┌└├─]/)
+        expect(r!.out).not.toMatch(/[│┌└├─]/)
       }
     },
   )

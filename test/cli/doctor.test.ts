@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest'
 import { OFFICE_NAT, sourcesSeed } from '../../src/sim/seed.js'
 import { runIn as run } from '../helpers/cli.js'
 import type { RunResult } from '../helpers/run.js'
-import { actionsOf, envFor, sim } from '../helpers/sim.js'
+import { envFor, sim } from '../helpers/sim.js'
 import {
   aor,
   closedPort,

@@ -38,7 +38,7 @@ async function fap003(users?: SimUser[]): Promise<SimAsterisk> {
 async function exporter(server: SimAsterisk, ...args: string[]): Promise<RunningExporter> {
   const e = await startExporter(args, envFor(server))
   running.push(e)
-  await e.waitFor('pjctl_server_up{server="127.0.0.1:' + server.port + '"}', 1)
+  await e.waitFor(`pjctl_server_up{server="127.0.0.1:${server.port}"}`, 1)
   return e
 }
 
@@ -94,7 +94,7 @@ describe('exporter: refused registrations', () => {
     expect(server.register(phone(5073, { callId: 'gs-call@127.0.0.1' })).code).toBe(403)
     await e.waitFor(`pjctl_heal_actions_total{${s},aor="FAP003",result="healed"}`, 1)
     expect(server.register(phone(5073, { callId: 'gs-call@127.0.0.1' })).code).toBe(200)
-    const backup = /backup (\S+\.jsonl)/.exec(e.stderr())![1]
+    const backup = /backup (\S+\.jsonl)/.exec(e.stderr())![1]!
     expect(readFileSync(backup, 'utf8')).toContain('sip:FAP003@127.0.0.1:5071')
   })
 

@@ -387,8 +387,9 @@ describe.concurrent('pjctl exporter', () => {
       const K = removal(`ext${1000 + AORS - 1}`)
       const R = removal(`ext${1000 + AORS - 2}`)
       server.setFaults({
-        beforeAction: (action) =>
-          void (action.toLowerCase() === 'dbgettree' && server.broadcast(K.events)),
+        beforeAction: (action) => {
+          if (action.toLowerCase() === 'dbgettree') server.broadcast(K.events)
+        },
       })
       const phase = (): 'before' | 'applying' | 'applied' => {
         const log = e.stderr()
@@ -405,6 +406,7 @@ describe.concurrent('pjctl exporter', () => {
       }[] = []
       let done = false
       const scraping = (async () => {
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set when the storm ends
         while (!done) {
           const text = await gzipScrape(e.port)
           const at = phase()

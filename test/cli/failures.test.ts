@@ -133,7 +133,7 @@ describe.concurrent('a broken answer', () => {
     expect(r.stderr).toContain('reading again on a new session (try 2 of 3)')
     const dbDels = server.received.filter((a) => a.action === 'DBDel')
     expect(dbDels.length).toBeGreaterThan(0)
-    const firstSession = server.received[0].connection
+    const firstSession = server.received[0]!.connection
     expect(dbDels.every((a) => a.connection !== firstSession)).toBe(true)
   })
 
@@ -408,7 +408,7 @@ describe.concurrent('credentials and privileges', () => {
     const wrong = 'Wr0ng-s3cret-xyz'
     const r = await run(['contacts', '--debug'], { env: envFor(server, 'pjctl', wrong) })
     expectUnreadable(r, wrong)
-    expect(r.stderr.split('\n').filter((line) => !line.startsWith('pjctl: debug:'))[0]).toBe(
+    expect(r.stderr.split('\n').find((line) => !line.startsWith('pjctl: debug:'))).toBe(
       `pjctl: login to 127.0.0.1:${server.port} as 'pjctl' failed: Authentication failed`,
     )
     expect(actions(server.received)).toEqual(['Challenge', 'login'])
@@ -457,7 +457,7 @@ describe.concurrent('credentials and privileges', () => {
     ])
     expect(
       server.received
-        .filter((a) => a.connection !== server.received[0].connection)
+        .filter((a) => a.connection !== server.received[0]!.connection)
         .map((a) => a.action),
     ).toEqual([
       'Challenge',

@@ -146,7 +146,7 @@ describe.concurrent('fleet (--all / --server a,b over 20 sims, one unreachable, 
       expect(server.aors!.every((a) => a.state === 'ok')).toBe(true)
     }
     // the slow server is there, in its place, complete
-    expect(doc.servers[names.indexOf(SLOW)].aors!.find((a) => a.aor === 'FAP003')!.count).toBe(2)
+    expect(doc.servers[names.indexOf(SLOW)]!.aors!.find((a) => a.aor === 'FAP003')!.count).toBe(2)
     expect(r.stderr).toContain(`pjctl: warning: ${DOWN}: connection refused`)
     expect(r.stderr).not.toMatch(/readable by/)
   })

@@ -73,7 +73,7 @@ describe('gen --from-server', () => {
       /^pjctl: warning: left out 3 AOR\(s\) this pjsip\.conf snippet cannot add to \(ghost, rt, wizphone\): /,
     )
     // where each AOR is defined comes from the files: the whole-server GetConfig, never PJSIPShowAors
-    expect(sessionsOf(server.received)[1].map(([action]) => action)).toEqual([
+    expect(sessionsOf(server.received)[1]!.map(([action]) => action)).toEqual([
       'GetConfig',
       'GetConfig',
       'GetConfig',
@@ -87,7 +87,7 @@ describe('gen --from-server', () => {
     expect(r.stdout).toContain('[wizphone](+)\naor/max_contacts=2\naor/remove_existing=yes\n')
     expect(r.stdout).not.toContain('type=aor')
     // one NAME still reads the whole server's files: where it is defined is what matters
-    expect(sessionsOf(server.received)[1].map(([action]) => action)).toEqual([
+    expect(sessionsOf(server.received)[1]!.map(([action]) => action)).toEqual([
       'GetConfig',
       'GetConfig',
       'GetConfig',

@@ -5,7 +5,9 @@ import { runIn as run } from '../helpers/cli.js'
 import { BIN, isolatedHome } from '../helpers/run.js'
 import { envFor, sim } from '../helpers/sim.js'
 
-type Doc = { aors: { aor: string; contacts: Record<string, unknown>[] }[] }
+interface Doc {
+  aors: { aor: string; contacts: Record<string, unknown>[] }[]
+}
 const contactsOf = (doc: Doc) => doc.aors.flatMap((a) => a.contacts)
 
 describe('--json and --raw', () => {

@@ -199,7 +199,7 @@ describe.runIf(existsSync('/dev/full'))('write errors (item 8)', { timeout: 60_0
     ]
     const results = await Promise.all(runs.map((args) => runToDevFull(args, envFor(server))))
     for (const [i, args] of runs.entries())
-      expect([args, results[i].code, results[i].stderr]).toEqual([
+      expect([args, results[i]!.code, results[i]!.stderr]).toEqual([
         args,
         1,
         'pjctl: write error: No space left on device\n',

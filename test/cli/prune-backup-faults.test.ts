@@ -106,7 +106,7 @@ async function pruneWithFault(fault: Fault, at: number) {
   const seed = staleSeed(now(), AORS, STALE)
   const server = await sim({ seed: { rows: seed.rows, aors: seed.aors } })
   const env = { ...envFor(server), ...home() }
-  const file = join(env.HOME, 'bk.jsonl')
+  const file = join(env.HOME!, 'bk.jsonl')
   const before = snapshot(server)
   const r = await withFault(fault, at, () =>
     runIn(['prune', '--yes', '--force', '--in-flight', String(IN_FLIGHT), '--backup', file], {
@@ -173,7 +173,7 @@ describe('pjctl prune: a failing backup write', () => {
     const seed = staleSeed(now(), AORS, STALE)
     const server = await sim({ seed: { rows: seed.rows, aors: seed.aors } })
     const env = { ...envFor(server), ...home() }
-    const file = join(env.HOME, 'bk.jsonl')
+    const file = join(env.HOME!, 'bk.jsonl')
     const before = snapshot(server)
     const { write } = fileIo
     let appends = 0
@@ -229,7 +229,7 @@ describe('pjctl prune: the backup file is checked before anything is deleted', (
 
   it('too little free space for the whole plan: refused with what is needed and what is free, nothing sent (exit 2)', async () => {
     const { server, env, before } = await lockout()
-    const file = join(env.HOME, 'bk.jsonl')
+    const file = join(env.HOME!, 'bk.jsonl')
     const { free } = fileIo
     fileIo.free = async () => 4096
     let r
@@ -264,7 +264,7 @@ describe('pjctl prune: the backup file is checked before anything is deleted', (
 
   it('--backup DIR: "is a directory", in words, before it connects', async () => {
     const { server, env } = await lockout()
-    const r = await runIn(['prune', '--yes', '--force', '--backup', env.HOME], { env })
+    const r = await runIn(['prune', '--yes', '--force', '--backup', env.HOME!], { env })
     expect(r.code).toBe(2)
     expect(r.stderr).toBe(
       `pjctl: --backup ${env.HOME} is a directory, not a regular file\nhint: nothing was changed\n`,
@@ -274,9 +274,9 @@ describe('pjctl prune: the backup file is checked before anything is deleted', (
 
   it('a planted symbolic link is refused, not followed: its target is untouched (exit 2)', async () => {
     const { server, env, before } = await lockout()
-    const target = join(env.HOME, 'precious')
+    const target = join(env.HOME!, 'precious')
     writeFileSync(target, 'root-owned data\n')
-    const link = join(env.HOME, 'bk.jsonl')
+    const link = join(env.HOME!, 'bk.jsonl')
     symlinkSync(target, link)
     const r = await runIn(['prune', '--yes', '--force', '--backup', link], { env })
     expect(r.code).toBe(2)
@@ -290,7 +290,7 @@ describe('pjctl prune: the backup file is checked before anything is deleted', (
 
   it('a symbolic link planted in the default backup place after the check is not followed either (O_NOFOLLOW)', async () => {
     const { server, env, before } = await lockout()
-    const target = join(env.HOME, 'precious')
+    const target = join(env.HOME!, 'precious')
     writeFileSync(target, 'root-owned data\n')
     const file = defaultBackup(env, server)
     // planted between the check before the prompt and the open: the open itself refuses it
@@ -314,7 +314,7 @@ describe('pjctl prune: the backup file is checked before anything is deleted', (
 
   it('an existing backup file others can read is made 600, with a warning; the lines are appended', async () => {
     const { env } = await lockout()
-    const file = join(env.HOME, 'bk.jsonl')
+    const file = join(env.HOME!, 'bk.jsonl')
     writeFileSync(file, '', { mode: 0o644 })
     chmodSync(file, 0o644)
     const r = await runIn(['prune', '--yes', '--force', '--backup', file], { env })
@@ -330,7 +330,7 @@ describe('pjctl prune: the backup file is checked before anything is deleted', (
     'as root, a backup file owned by another user is refused (exit 2), untouched',
     async () => {
       const { server, env } = await lockout()
-      const file = join(env.HOME, 'bk.jsonl')
+      const file = join(env.HOME!, 'bk.jsonl')
       writeFileSync(file, 'theirs\n', { mode: 0o600 })
       chownSync(file, 65534, 65534)
       const r = await runIn(['prune', '--yes', '--force', '--backup', file], { env })

@@ -100,9 +100,9 @@ describe('prune --server a,b on a terminal', () => {
   it('plans both servers, shows one combined preview, asks once, then deletes on both', async () => {
     const { a, b, asked, result } = await fleet([true])
     expect(asked).toHaveLength(1)
-    expect(asked[0].writesBefore).toBe(0)
-    expect(asked[0].question).toBe('Delete 2 contact(s) on 2 servers (pbx-a, pbx-b)? [y/N] ')
-    const preview = renderText(asked[0].preview!.view, 'table', asked[0].preview!.data, {
+    expect(asked[0]!.writesBefore).toBe(0)
+    expect(asked[0]!.question).toBe('Delete 2 contact(s) on 2 servers (pbx-a, pbx-b)? [y/N] ')
+    const preview = renderText(asked[0]!.preview!.view, 'table', asked[0]!.preview!.data, {
       color: false,
     })
     expect(preview).toContain('Prune plan for pbx-a (nothing changed yet): 1 to delete')

@@ -25,7 +25,9 @@ import { envFor, sim } from '../helpers/sim.js'
 
 const IN_FLIGHT = 8
 const now = (): number => Math.floor(Date.now() / 1000)
-const report = (line: string): void => void (process.env.PJCTL_TEST_COUNTS && console.log(line))
+const report = (line: string): void => {
+  if (process.env.PJCTL_TEST_COUNTS) console.log(line)
+}
 
 /** 500 AORs, each with its current contact and 2 superseded ones: 1,500 contacts, 1,000 stale. */
 async function thousandStale(): Promise<{
@@ -86,7 +88,7 @@ describe('pjctl prune: crash safety', () => {
   it('SIGKILL after about half of 1,000 DBDels: every missing key is backed up; restore brings the store back exactly', async () => {
     const { server, staleKeys, before } = await thousandStale()
     const env = home()
-    const file = join(env.HOME, 'crash.jsonl')
+    const file = join(env.HOME!, 'crash.jsonl')
     const changedOnPurpose: Record<string, string> = {}
     // changed when its DBGet arrives (the phone re-registered): prune must leave it, restore too
     const raced = staleKeys[100]
@@ -120,7 +122,7 @@ describe('pjctl prune: crash safety', () => {
           if (!onDisk.has(header(headers, 'Key'))) notBackedUpFirst.push(header(headers, 'Key'))
         }
         if (/^dbget$/i.test(action) && header(headers, 'Key') === raced) {
-          changedOnPurpose[raced] = before[raced].replace(
+          changedOnPurpose[raced] = before[raced]!.replace(
             /"expiration_time":"(\d+)"/,
             (_, t: string) => `"expiration_time":"${Number(t) + 600}"`,
           )
@@ -160,26 +162,26 @@ describe('pjctl prune: crash safety', () => {
     expect(deleted.length).toBeGreaterThanOrEqual(500 - IN_FLIGHT)
     expect(deleted.length).toBeLessThan(500 + IN_FLIGHT)
     expect(deleted.every((key) => staleKeys.includes(key))).toBe(true)
-    expect(afterKill[raced]).toBe(changedOnPurpose[raced])
+    expect(afterKill[raced!]).toBe(changedOnPurpose[raced!])
     const backedUp = expectStoreCoveredByBackup(before, server, file, serverName(server))
-    expect(backedUp.has(raced)).toBe(false)
+    expect(backedUp.has(raced!)).toBe(false)
     // every DBDel the sim saw came after a DBGet of its key
     const got = new Set(keysOf(server, 'DBGet'))
     expect(keysOf(server, 'DBDel').every((key) => got.has(key) && backedUp.has(key))).toBe(true)
 
     // meanwhile one deleted phone registers again: restore must leave its new contact alone
-    const back = deleted[0]
-    const fields = JSON.parse(before[back]) as Record<string, string>
+    const back = deleted[0]!
+    const fields = JSON.parse(before[back]!) as Record<string, string>
     const reg = server.registrar.register({
-      aor: back.split(';@')[0],
-      uri: fields.uri,
-      viaAddr: fields.via_addr,
+      aor: back.split(';@')[0]!,
+      uri: fields.uri!,
+      viaAddr: fields.via_addr!,
       viaPort: Number(fields.via_port),
-      userAgent: fields.user_agent,
+      userAgent: fields.user_agent!,
       callId: 'came-back@x',
     })
     expect(reg).toMatchObject({ code: 200, key: back })
-    changedOnPurpose[back] = snapshot(server)[back]
+    changedOnPurpose[back] = snapshot(server)[back]!
     expect(changedOnPurpose[back]).not.toBe(before[back])
 
     const restored = await run(['restore', file], { env: { ...envFor(server), ...env } })
@@ -202,7 +204,7 @@ describe('pjctl prune: crash safety', () => {
   it('SIGINT at a DBDel: the batch in flight finishes, nothing new is sent, summary printed, exit 130; restore is exact', async () => {
     const { server, before } = await thousandStale()
     const env = home()
-    const file = join(env.HOME, 'int.jsonl')
+    const file = join(env.HOME!, 'int.jsonl')
     let dbDels = 0
     let signalled = -1
     let spawned: Spawned | undefined
@@ -250,15 +252,15 @@ describe('pjctl prune: crash safety', () => {
     expect(r.stdout).toContain(
       '800 more rows not shown (the table shows at most 200, anything not deleted first); --json lists every contact.',
     )
-    expect(s.deleted + notSent).toBe(1000)
-    expect(s.deleted + s.skipped + s.failed).toBe(s.planned)
+    expect(s.deleted! + notSent).toBe(1000)
+    expect(s.deleted! + s.skipped! + s.failed!).toBe(s.planned)
 
     // nothing sent after the signal but what was in flight
     expect(actionsAfter(server, signalled, 'DBGet')).toEqual([])
     expect(actionsAfter(server, signalled, 'DBDel').length).toBeLessThan(IN_FLIGHT)
     const deleted = missingKeys(before, snapshot(server))
-    expect(deleted).toHaveLength(s.deleted)
-    expect(keysOf(server, 'DBDel')).toHaveLength(s.deleted)
+    expect(deleted).toHaveLength(s.deleted!)
+    expect(keysOf(server, 'DBDel')).toHaveLength(s.deleted!)
     expect(s.deleted).toBeGreaterThanOrEqual(500)
     expect(s.deleted).toBeLessThan(500 + IN_FLIGHT)
     const backedUp = expectStoreCoveredByBackup(before, server, file, serverName(server))
@@ -279,7 +281,7 @@ describe('pjctl prune: crash safety', () => {
   it('SIGINT while DBGets are in flight: no DBDel is sent after the signal', async () => {
     const { server, before } = await thousandStale()
     const env = home()
-    const file = join(env.HOME, 'int2.jsonl')
+    const file = join(env.HOME!, 'int2.jsonl')
     let dbGets = 0
     let signalled = -1
     let spawned: Spawned | undefined
@@ -313,8 +315,8 @@ describe('pjctl prune: crash safety', () => {
     expect(actionsAfter(server, signalled, 'DBDel')).toEqual([])
     expect(actionsAfter(server, signalled, 'DBGet').length).toBeLessThan(IN_FLIGHT)
     const deleted = missingKeys(before, snapshot(server))
-    expect(deleted).toHaveLength(s.deleted)
-    expect(s.deleted + notSentOf(r.stdout)).toBe(1000)
+    expect(deleted).toHaveLength(s.deleted!)
+    expect(s.deleted! + notSentOf(r.stdout)).toBe(1000)
     expectStoreCoveredByBackup(before, server, file, serverName(server))
 
     const restored = await run(['restore', file], { env: { ...envFor(server), ...env } })
@@ -328,7 +330,7 @@ describe('pjctl prune: crash safety', () => {
     const server = await sim({ seed: { rows: seed.rows, aors: seed.aors } })
     const before = snapshot(server)
     const env = home()
-    const file = join(env.HOME, 'restart.jsonl')
+    const file = join(env.HOME!, 'restart.jsonl')
     let dbDels = 0
     server.setFaults({
       beforeAction: (action, _headers, s) => {
@@ -344,7 +346,7 @@ describe('pjctl prune: crash safety', () => {
     expect([1, 3]).toContain(r.code)
     const s = summaryFields(summaryOf(r.stdout)) as Record<string, number>
     expect(s).toMatchObject({ planned: 40 })
-    expect(s.deleted + s.skipped + s.failed).toBe(40)
+    expect(s.deleted! + s.skipped! + s.failed!).toBe(40)
     expect(s.failed).toBeGreaterThan(0)
     // one clear message, in the summary line too: what is done, what is uncertain, what was not attempted
     const m =
@@ -358,13 +360,13 @@ describe('pjctl prune: crash safety', () => {
     expect(done).toBeGreaterThanOrEqual(8) // the two batches answered before the restart
     expect(unanswered).toBeGreaterThan(0)
     expect(unanswered).toBeLessThanOrEqual(4)
-    expect(unanswered + notAttempted).toBe(s.failed)
+    expect(unanswered! + notAttempted!).toBe(s.failed)
     expect(rows(r.stdout, 'not-sent')).toBe(notAttempted)
     // nothing is sent once the connection is gone: no reconnect (the two connections are the read's: contacts and limits), no DBDel beyond those in flight
     expect(new Set(server.received.map((a) => a.connection)).size).toBe(2)
     expect(server.received.filter((a) => a.action === 'login')).toHaveLength(2)
-    expect(keysOf(server, 'DBDel').length).toBeGreaterThan(done)
-    expect(keysOf(server, 'DBDel').length).toBeLessThanOrEqual(done + unanswered)
+    expect(keysOf(server, 'DBDel').length).toBeGreaterThan(done!)
+    expect(keysOf(server, 'DBDel').length).toBeLessThanOrEqual(done! + unanswered!)
 
     const after = snapshot(server)
     const backedUp = expectStoreCoveredByBackup(before, server, file, serverName(server))
@@ -374,8 +376,8 @@ describe('pjctl prune: crash safety', () => {
     }
     // what pjctl reports deleted is gone; what is gone was reported deleted or unanswered
     const deleted = missingKeys(before, after)
-    expect(deleted.length).toBeGreaterThanOrEqual(done)
-    expect(deleted.length).toBeLessThanOrEqual(done + unanswered)
+    expect(deleted.length).toBeGreaterThanOrEqual(done!)
+    expect(deleted.length).toBeLessThanOrEqual(done! + unanswered!)
     expect(existsSync(lockPath(env, server))).toBe(false)
 
     const restored = await run(['restore', file], { env: { ...envFor(server), ...env } })

@@ -115,7 +115,7 @@ describe('the per-server prune lock', () => {
     for (let round = 0; round < PROCESS_ROUNDS; round++) {
       const env = isolatedHome()
       staleLock(env, 'pbx', pid)
-      const logFile = join(env.HOME, 'holders.log')
+      const logFile = join(env.HOME!, 'holders.log')
       writeFileSync(logFile, '')
       const codes = await Promise.all(
         Array.from(
@@ -159,7 +159,7 @@ describe('the per-server prune lock', () => {
         stdio: ['ignore', 'pipe', 'inherit'],
       },
     )
-    await new Promise((done) => holder.stdout!.once('data', done))
+    await new Promise((done) => holder.stdout.once('data', done))
     await expect(acquireLock('pbx', depsFor(env))).rejects.toThrow(
       new RegExp(`another pjctl prune is running against pbx \\(pid ${holder.pid} on `),
     )

@@ -59,7 +59,7 @@ describe('prune --backup-retention', () => {
     expect(
       (
         await runIn(
-          ['prune', '--yes', '--backup-retention', '5', '--backup', join(env.HOME, 'b.jsonl')],
+          ['prune', '--yes', '--backup-retention', '5', '--backup', join(env.HOME!, 'b.jsonl')],
           { env },
         )
       ).code,

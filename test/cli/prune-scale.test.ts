@@ -86,7 +86,7 @@ describe('prune reads qualify state only where a decision needs it', () => {
     })
     expect([r.code, r.stderr]).toEqual([0, ''])
     expect(
-      planOf(r.stdout).map((p) => [p.aor, p.action, p.qualify, p.reasons[0].split(' (')[0]]),
+      planOf(r.stdout).map((p) => [p.aor, p.action, p.qualify, p.reasons[0]!.split(' (')[0]]),
     ).toEqual([
       [
         'ext1000',
@@ -139,7 +139,7 @@ describe('prune reads qualify state only where a decision needs it', () => {
     expect(r.code).toBe(0)
     expect(planOf(r.stdout)).toMatchObject([
       {
-        key: rows[0].key,
+        key: rows[0]!.key,
         action: 'keep',
         reasons: [
           'its qualify state could not be read (PJSIPShowEndpoint): kept rather than deleted on a guess',
@@ -198,14 +198,14 @@ describe('prune --orphaned', () => {
       { key: ghostRow.key, aor: 'ghost', outcome: 'deleted' },
     ])
     expect(server.astdb.get('registrar/contact', ghostRow.key)).toBeUndefined()
-    expect(sessionsOf(server.received)[0].slice(0, 4)).toEqual([
+    expect(sessionsOf(server.received)[0]!.slice(0, 4)).toEqual([
       SORCERY,
       CONTACTS,
       ['DBGet', { Family: 'registrar/contact', Key: ghostRow.key }],
       ['DBDel', { Family: 'registrar/contact', Key: ghostRow.key }],
     ])
     expect(
-      sessionsOf(server.received)[0]
+      sessionsOf(server.received)[0]!
         .slice(4)
         .map(([action]) => action),
     ).toEqual(['UserEvent']) // the announcement to exporters

@@ -159,7 +159,7 @@ describe('pjctl prune: the lockout, end to end', () => {
 
     const lines = backupLines(backup)
     expect(lines).toHaveLength(1)
-    expect(Object.keys(lines[0]).sort()).toEqual([
+    expect(Object.keys(lines[0]!).sort()).toEqual([
       'deletedAt',
       'family',
       'key',
@@ -174,8 +174,8 @@ describe('pjctl prune: the lockout, end to end', () => {
       value: before[K.fapOld],
       reason: SUPERSEDED_REASON,
     })
-    const deletedAt = Date.parse(lines[0].deletedAt)
-    expect(new Date(deletedAt).toISOString()).toBe(lines[0].deletedAt)
+    const deletedAt = Date.parse(lines[0]!.deletedAt)
+    expect(new Date(deletedAt).toISOString()).toBe(lines[0]!.deletedAt)
     expect(deletedAt).toBeGreaterThanOrEqual(Math.floor(started / 1000) * 1000)
     expect(deletedAt).toBeLessThanOrEqual(Date.now())
     expect(statSync(backup).mode & 0o777).toBe(0o600)
@@ -235,7 +235,7 @@ describe('pjctl prune: nothing is touched without consent', () => {
     expect(s.notes).toEqual([
       'superseded is a judgement from via address and user agent (qualify is off or unreadable): a contact that still answers cannot be told apart, so no contact is protected as reachable',
     ])
-    const fapOld = JSON.parse(before[K.fapOld])
+    const fapOld = JSON.parse(before[K.fapOld]!)
     expect(s.plan).toEqual([
       {
         key: K.fapOld,
@@ -263,7 +263,7 @@ describe('pjctl prune: nothing is touched without consent', () => {
     ])
     expect(actionLines(server)).toEqual([...READ_ALL, 'Logoff'])
     expect(snapshot(server)).toEqual(before)
-    expect(existsSync(join(env.XDG_STATE_HOME, 'pjctl'))).toBe(false)
+    expect(existsSync(join(env.XDG_STATE_HOME!, 'pjctl'))).toBe(false)
   })
 
   it('--dry-run as a table says so and changes nothing', async () => {
@@ -332,7 +332,7 @@ describe('pjctl prune: compare before delete', () => {
     const server = await lockoutSim()
     const env = home()
     const before = snapshot(server)
-    const refreshed = before[K.fapOld].replace(
+    const refreshed = before[K.fapOld]!.replace(
       /"expiration_time":"\d+"/,
       `"expiration_time":"${now() + 3600}"`,
     )
@@ -402,24 +402,25 @@ describe('pjctl prune: compare before delete', () => {
     })
     // Asterisk's expiry sweep (contact_expiration_check_interval) runs between the read and the compare
     server.setFaults({
-      beforeAction: (action, _headers, s) =>
-        void (/^dbget$/i.test(action) && s.registrar.sweepExpired()),
+      beforeAction: (action, _headers, s) => {
+        if (/^dbget$/i.test(action)) s.registrar.sweepExpired()
+      },
     })
     const r = await run(['prune', '--via', 'delete', '--yes', '--json'], { env: envFor(server) })
     expect(r.code).toBe(0)
     const doc = JSON.parse(r.stdout)
     expect(doc.servers[0].plan).toHaveLength(1)
     expect(doc.servers[0].plan[0]).toMatchObject({
-      key: rows[1].key,
+      key: rows[1]!.key,
       action: 'delete',
       status: 'expired',
     })
     expect(doc.servers[0].plan[0].reasons[0]).toMatch(/^expired 2m ago$/)
     expect(doc.servers[0].outcomes).toEqual([
-      { key: rows[1].key, aor: 'dan', outcome: 'vanished', detail: 'the key no longer exists' },
+      { key: rows[1]!.key, aor: 'dan', outcome: 'vanished', detail: 'the key no longer exists' },
     ])
     expect(doc.summary).toEqual({ planned: 1, deleted: 0, skipped: 1, failed: 0 })
-    expect(Object.keys(snapshot(server)).sort()).toEqual([rows[0].key, rows[2].key].sort())
+    expect(Object.keys(snapshot(server)).sort()).toEqual([rows[0]!.key, rows[2]!.key].sort())
   })
 
   it('a DBDel that fails mid-run is reported failed, exit 1; the other deletes are still done', async () => {
@@ -436,7 +437,7 @@ describe('pjctl prune: compare before delete', () => {
     })
     const env = home()
     const before = snapshot(server)
-    const failing = stale[2].key
+    const failing = stale[2]!.key
     server.setFaults({ dbDelFail: [failing] })
     const r = await run(['prune', '--via', 'delete', '--yes', '--in-flight', '2'], {
       env: { ...envFor(server), ...env },
@@ -705,7 +706,7 @@ describe('pjctl prune: --via expire', () => {
       skipped: 0,
       failed: 0,
     })
-    const expected = before[K.fapOld].replace(/"expiration_time":"\d+"/, '"expiration_time":"1"')
+    const expected = before[K.fapOld]!.replace(/"expiration_time":"\d+"/, '"expiration_time":"1"')
     expect(expected).not.toBe(before[K.fapOld])
     expect(actionLines(server)).toEqual([
       ...READ,
@@ -820,9 +821,9 @@ describe('pjctl prune: criteria', () => {
     const before = snapshot(server)
     const hash = K.alice.split(';@')[1]
     const table = await run(['contacts', 'alice'], { env: envFor(server) })
-    expect(table.stdout).toContain(hash.slice(0, 8))
+    expect(table.stdout).toContain(hash!.slice(0, 8))
     const r = await run(
-      ['prune', '--via', 'delete', '--key', hash.slice(0, 8), '--yes', '--json'],
+      ['prune', '--via', 'delete', '--key', hash!.slice(0, 8), '--yes', '--json'],
       {
         env: envFor(server),
       },
@@ -837,7 +838,7 @@ describe('pjctl prune: criteria', () => {
     expect(keysOf(server, 'DBDel')).toEqual([K.alice])
     const fap = K.fapOld.split(';@')[1]
     const again = await run(
-      ['prune', '--via', 'delete', '--key', `FAP003;@${fap.slice(0, 6).toUpperCase()}`, '--yes'],
+      ['prune', '--via', 'delete', '--key', `FAP003;@${fap!.slice(0, 6).toUpperCase()}`, '--yes'],
       { env: envFor(server) },
     )
     expect(again.code).toBe(0)
@@ -847,7 +848,7 @@ describe('pjctl prune: criteria', () => {
 
   it("--key AOR;@prefix of another AOR's contact matches nothing: exit 2", async () => {
     const server = await lockoutSim()
-    const prefix = K.alice.split(';@')[1].slice(0, 8)
+    const prefix = K.alice.split(';@')[1]!.slice(0, 8)
     const r = await run(['prune', '--via', 'delete', '--key', `erin;@${prefix}`, '--yes'], {
       env: envFor(server),
     })
@@ -952,7 +953,7 @@ describe('pjctl prune: backup file', () => {
     const server = await lockoutSim()
     const env = home()
     const before = snapshot(server)
-    const file = join(env.HOME, 'my-backup.jsonl')
+    const file = join(env.HOME!, 'my-backup.jsonl')
     const old =
       JSON.stringify({
         server: 'x',
@@ -983,7 +984,7 @@ describe('pjctl prune: backup file', () => {
     const server = await lockoutSim()
     const env = home()
     const before = snapshot(server)
-    const notADir = join(env.HOME, 'plain-file')
+    const notADir = join(env.HOME!, 'plain-file')
     writeFileSync(notADir, '')
     const r = await run(
       ['prune', '--via', 'delete', 'FAP003', '--yes', '--backup', join(notADir, 'b.jsonl')],

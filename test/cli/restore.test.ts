@@ -34,7 +34,7 @@ async function pruned(): Promise<{
   const server = await sim({ seed: lockoutSeed({ now: now() }) })
   const env = { ...envFor(server), ...home() }
   const before = snapshot(server)
-  const file = join(env.HOME, 'backup.jsonl')
+  const file = join(env.HOME!, 'backup.jsonl')
   const r = await runIn(
     ['prune', '--key', [FAP_OLD, ALICE, ERIN].join(','), '--yes', '--backup', file],
     { env },
@@ -163,7 +163,7 @@ describe('pjctl restore', () => {
 
   it('--key takes a unique hash prefix too; an ambiguous or unknown one is exit 2', async () => {
     const { server, env, file, before } = await pruned()
-    const r = await runIn(['restore', file, '--key', ERIN.split(';@')[1].slice(0, 8)], { env })
+    const r = await runIn(['restore', file, '--key', ERIN.split(';@')[1]!.slice(0, 8)], { env })
     expect(r.code).toBe(0)
     expect(r.stdout).toBe(
       `restored ${ERIN}\npjctl restore: server=${serverName(server)} restored=1 skipped=0 failed=0 file=${file}\n`,
@@ -189,7 +189,7 @@ describe('pjctl restore', () => {
     server.astdb.put(
       CONTACT_FAMILY,
       FAP_OLD,
-      before[FAP_OLD].replace(/"expiration_time":"\d+"/, '"expiration_time":"2"'),
+      before[FAP_OLD]!.replace(/"expiration_time":"\d+"/, '"expiration_time":"2"'),
     )
     server.received.length = 0
     const r = await runIn(['restore', file, '--dry-run'], { env })
@@ -224,7 +224,7 @@ describe('pjctl restore', () => {
 
   it('a key backed up twice: the newest value is restored', async () => {
     const { server, env, file, before } = await pruned()
-    const newer = before[ERIN].replace(
+    const newer = before[ERIN]!.replace(
       /"expiration_time":"\d+"/,
       `"expiration_time":"${now() + 99}"`,
     )
@@ -286,8 +286,8 @@ describe('pjctl restore', () => {
   it('a skip says whether the key still holds the backed-up value (never deleted) or another one (registered again)', async () => {
     const { server, env, file, before } = await pruned()
     // ALICE's delete never went out (Asterisk stopped mid-prune): the very value is still there
-    server.astdb.put(CONTACT_FAMILY, ALICE, before[ALICE])
-    const changed = before[ERIN].replace(/"expiration_time":"\d+"/, '"expiration_time":"7"')
+    server.astdb.put(CONTACT_FAMILY, ALICE, before[ALICE]!)
+    const changed = before[ERIN]!.replace(/"expiration_time":"\d+"/, '"expiration_time":"7"')
     server.astdb.put(CONTACT_FAMILY, ERIN, changed)
     const r = await runIn(['restore', file], { env })
     expect(r.code).toBe(0)
@@ -407,13 +407,13 @@ describe('pjctl restore', () => {
     const server = await sim({ seed: lockoutSeed({ now: now() }) })
     const env = { ...envFor(server), ...home() }
     const before = snapshot(server)
-    const file = join(env.HOME, 'expire.jsonl')
+    const file = join(env.HOME!, 'expire.jsonl')
     const r = await runIn(
       ['prune', '--key', `${FAP_OLD},${ALICE}`, '--yes', '--via', 'expire', '--backup', file],
       { env },
     )
     expect(r.code).toBe(0)
-    expect(JSON.parse(snapshot(server)[FAP_OLD]).expiration_time).toBe('1')
+    expect(JSON.parse(snapshot(server)[FAP_OLD]!).expiration_time).toBe('1')
     // Asterisk's sweep already removed one of them; the other still holds pjctl's expired value
     server.astdb.del(CONTACT_FAMILY, ALICE)
     server.received.length = 0

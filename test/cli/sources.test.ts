@@ -322,7 +322,7 @@ describe('--per-ip-limit in contacts and check', { timeout: 30_000 }, () => {
     // ext101..ext110 alone are OK by max_contacts (3/6): the address decides
     const names = Array.from({ length: 10 }, (_, i) => `ext${101 + i}`)
     const ok = await run(['check', ...names], { env: envFor(server) })
-    expect([ok.code, lines(ok)[0].split(' | ')[0]]).toEqual([
+    expect([ok.code, lines(ok)[0]!.split(' | ')[0]]).toEqual([
       0,
       'PJCTL OK - 10 AOR(s), 30 contact(s), no lockout',
     ])

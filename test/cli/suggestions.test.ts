@@ -22,7 +22,7 @@ function twinsSeed(qualify?: [string, string]): SimSeed {
       : r
   })
   const seed = seedOf(rows, [aor('FAP003', 2, qualify ? { qualifyFrequency: 60 } : {})])
-  if (qualify) seed.qualify = { [rows[0].key]: qualify[0], [rows[1].key]: qualify[1] }
+  if (qualify) seed.qualify = { [rows[0]!.key]: qualify[0], [rows[1]!.key]: qualify[1] }
   return seed
 }
 
@@ -38,12 +38,12 @@ const STATES: Record<string, () => SimSeed> = {
 function pruneCommands(text: string, aors: ReadonlySet<string>): string[][] {
   const commands: string[][] = []
   for (const m of text.matchAll(/pjctl prune((?: [^\s]+)*)/g)) {
-    const words = m[1].trim().split(' ').filter(Boolean)
+    const words = m[1]!.trim().split(' ').filter(Boolean)
     const args: string[] = []
     for (let i = 0; i < words.length; i++) {
-      const word = words[i].replace(/[;,)]+$/, '')
+      const word = words[i]!.replace(/[;,)]+$/, '')
       if (/^--(key|server|keep)$/.test(word)) {
-        args.push(word, words[++i].replace(/[;)]+$/, '').replace(/,$/, ''))
+        args.push(word, words[++i]!.replace(/[;)]+$/, '').replace(/,$/, ''))
       } else if (/^--[a-z-]+$/.test(word) && !/^--(dry-run|yes)$/.test(word)) args.push(word)
       else if (aors.has(word)) args.push(word)
       else break
@@ -59,7 +59,7 @@ async function suggestionsFor(seed: () => SimSeed): Promise<string[][]> {
   const server = await sim({ seed: seed() })
   const env = envFor(server)
   const aors = new Set(server.registrar.aors.keys())
-  for (const r of seed().rows) aors.add(r.key.split(';@')[0])
+  for (const r of seed().rows) aors.add(r.key.split(';@')[0]!)
   const outputs = await Promise.all([
     runIn(['check', '-v'], { env }),
     runIn(['contacts'], { env, tty: { stdout: true, columns: 200 } }),
@@ -85,9 +85,9 @@ function registerRefusedPhone(server: Awaited<ReturnType<typeof sim>>, name: str
   return server.registrar.register({
     aor: name,
     uri: `sip:${name}@${device.via_addr}:40999`,
-    viaAddr: device.via_addr,
+    viaAddr: device.via_addr!,
     viaPort: 40999,
-    userAgent: device.user_agent,
+    userAgent: device.user_agent!,
   }).code
 }
 
@@ -115,8 +115,8 @@ describe('every prune command pjctl suggests fixes', { timeout: 60_000 }, () => 
             continue
           }
           expect(next, shown).toHaveLength(1)
-          expect(next[0].join(' '), shown).toMatch(/--key /)
-          r = await runIn(['prune', ...next[0], '--yes'], { env })
+          expect(next[0]!.join(' '), shown).toMatch(/--key /)
+          r = await runIn(['prune', ...next[0]!, '--yes'], { env })
         }
         expect(r.code, shown).toBe(0)
         if (!name || before !== 403) continue

@@ -26,7 +26,7 @@ describe('system-wide config file', () => {
   it('is read when the user has no config file: --server and default work from it', async () => {
     const server = await sim()
     const env = isolatedHome()
-    place(env.PJCTL_SYSTEM_CONFIG, { default: 'pbx', servers: { pbx: profile(server) } }, 0o600)
+    place(env.PJCTL_SYSTEM_CONFIG!, { default: 'pbx', servers: { pbx: profile(server) } }, 0o600)
     const named = await runIn(['contacts', '--server', 'pbx', '--json'], { env })
     expect([named.code, named.stderr]).toEqual([0, ''])
     expect(JSON.parse(named.stdout).server).toBe('pbx')
@@ -38,9 +38,9 @@ describe('system-wide config file', () => {
   it("the user's $XDG_CONFIG_HOME/pjctl/config.json comes first, and the files are not merged", async () => {
     const server = await sim()
     const env = isolatedHome()
-    place(env.PJCTL_SYSTEM_CONFIG, { servers: { system: profile(server) } }, 0o600)
+    place(env.PJCTL_SYSTEM_CONFIG!, { servers: { system: profile(server) } }, 0o600)
     place(
-      join(env.XDG_CONFIG_HOME, 'pjctl', 'config.json'),
+      join(env.XDG_CONFIG_HOME!, 'pjctl', 'config.json'),
       { servers: { mine: profile(server) } },
       0o600,
     )
@@ -49,14 +49,14 @@ describe('system-wide config file', () => {
     const system = await runIn(['contacts', '--server', 'system'], { env })
     expect(system.code).toBe(2)
     expect(system.stderr).toBe(
-      `pjctl: no server named 'system' in ${join(env.XDG_CONFIG_HOME, 'pjctl', 'config.json')}\nhint: known servers: mine\n`,
+      `pjctl: no server named 'system' in ${join(env.XDG_CONFIG_HOME!, 'pjctl', 'config.json')}\nhint: known servers: mine\n`,
     )
   })
 
   it('warns when the system file is readable by group or others, as for the user file', async () => {
     const server = await sim()
     const env = isolatedHome()
-    const path = place(env.PJCTL_SYSTEM_CONFIG, { servers: { pbx: profile(server) } }, 0o640)
+    const path = place(env.PJCTL_SYSTEM_CONFIG!, { servers: { pbx: profile(server) } }, 0o640)
     const r = await runIn(['contacts', '--server', 'pbx', '--json'], { env })
     expect(r.code).toBe(0)
     expect(r.stderr).toBe(
@@ -67,14 +67,14 @@ describe('system-wide config file', () => {
   it('--config names the one file read: the system file is not a fallback for it', async () => {
     const server = await sim()
     const env = isolatedHome()
-    place(env.PJCTL_SYSTEM_CONFIG, { servers: { pbx: profile(server) } }, 0o600)
+    place(env.PJCTL_SYSTEM_CONFIG!, { servers: { pbx: profile(server) } }, 0o600)
     const r = await runIn(
-      ['contacts', '--server', 'pbx', '--config', join(env.HOME, 'none.json')],
+      ['contacts', '--server', 'pbx', '--config', join(env.HOME!, 'none.json')],
       { env },
     )
     expect([r.code, r.stderr]).toEqual([
       2,
-      `pjctl: cannot read ${join(env.HOME, 'none.json')}: no such file\n`,
+      `pjctl: cannot read ${join(env.HOME!, 'none.json')}: no such file\n`,
     ])
   })
 })

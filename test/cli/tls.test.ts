@@ -206,8 +206,8 @@ describe('which port', () => {
       port: 5039,
       tls: { insecure: false },
     })
-    expect((await resolveTargets(input({ tls: true, port: 15039 })))[0].port).toBe(15039)
+    expect((await resolveTargets(input({ tls: true, port: 15039 })))[0]!.port).toBe(15039)
     const plain = (await resolveTargets(input({})))[0]
-    expect([plain.port, plain.tls]).toEqual([5038, undefined])
+    expect([plain!.port, plain!.tls]).toEqual([5038, undefined])
   })
 })

@@ -100,7 +100,7 @@ describe('pjctl watch', () => {
     await waitFor(run, 'connected', 'stderr')
     expect(server.register(phone(5073, { callId: 'gs-call@127.0.0.1' })).code).toBe(403)
     const out = await waitFor(run, '"heal"')
-    const record = JSON.parse(out.trim().split('\n')[0])
+    const record = JSON.parse(out.trim().split('\n')[0]!)
     expect(record.heal.result).toBe('healed')
     expect(record.heal.removed).toHaveLength(1)
     const backup = readFileSync(record.heal.backupFile, 'utf8')

@@ -20,7 +20,7 @@ describe.skipIf(!hasScript)('every table fits an 80-column terminal', () => {
       const { screen } = await onTerminal(args, { ...envFor(server), COLUMNS: '80' }).done
       const lines = screen.split(/\r?\n/)
       expect(lines.length).toBeGreaterThan(5)
-      const wide = lines.filter((line) => [...line].length > 80)
+      const wide = lines.filter((line) => Array.from(line).length > 80)
       expect(wide).toEqual([])
       // no boxes on a terminal either: the tables are two-space columns
       expect(screen).not.toMatch(/[│┌└├]/)

@@ -55,7 +55,7 @@ describe('aorConfigsFromAorList (PJSIPShowAors)', () => {
 describe('aorConfigFromAorDetail (PJSIPShowEndpoint)', () => {
   it('reads FAP003', () => {
     const [detail] = listEvents(readCapture('pjsipshowendpoint_FAP003'), 'AorDetail')
-    expect(aorConfigFromAorDetail(detail)).toMatchObject({
+    expect(aorConfigFromAorDetail(detail!)).toMatchObject({
       aor: 'FAP003',
       maxContacts: 2,
       removeExisting: false,

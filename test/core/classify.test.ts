@@ -194,8 +194,8 @@ describe('classifyContacts', () => {
     const c = makeContact('x', 2, { ...device, expiration_time: String(NOW + 20) })
     const [ca, cb, cc] = classifyContacts([a, b, c], NOW)
     expect(ca).toMatchObject({ status: 'superseded', supersededBy: c.key })
-    expect(cb.status).toBe('active')
-    expect(cc.status).toBe('active')
+    expect(cb!.status).toBe('active')
+    expect(cc!.status).toBe('active')
   })
 
   it('expired contacts neither supersede nor are superseded', () => {

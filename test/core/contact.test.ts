@@ -6,8 +6,8 @@ import { readCapture } from '../helpers/captures.js'
 function aliceRow(): { key: string; value: string } {
   const line = readCapture('cli_database_show_registrar_single').split('\n')[0]
   const prefix = '/registrar/contact/'
-  const sep = line.indexOf(': ', prefix.length)
-  return { key: line.slice(prefix.length, sep), value: line.slice(sep + 2) }
+  const sep = line!.indexOf(': ', prefix.length)
+  return { key: line!.slice(prefix.length, sep), value: line!.slice(sep + 2) }
 }
 
 describe('contactFromRow', () => {

@@ -77,8 +77,8 @@ describe('diagnose', () => {
       now: NOW,
       ami: { user: 'pjctl', source: 'dbgettree', actions: null },
     }).filter((f) => f.kind === 'registrar-answer-size')
-    expect(info.severity).toBe('info')
-    expect(info.evidence).toMatch(
+    expect(info!.severity).toBe('info')
+    expect(info!.evidence).toMatch(
       /^your registrar answer is 1\.\d MB \(3000 contacts\) in one AMI Command message; Asterisk drops AMI output that a client leaves unread for writetimeout \(100 ms by default\): other AMI tools on this server may get partial answers$/,
     )
     const [self] = diagnose({
@@ -87,8 +87,8 @@ describe('diagnose', () => {
       now: NOW,
       ami: { user: 'pjctl', source: 'command', actions: null },
     }).filter((f) => f.kind === 'registrar-answer-size')
-    expect(self.severity).toBe('warning')
-    expect(self.fix).toContain('(give [pjctl] write=reporting)')
+    expect(self!.severity).toBe('warning')
+    expect(self!.fix).toContain('(give [pjctl] write=reporting)')
   })
 
   it('AMI privileges: command is needless where DBGetTree works, not where it is the only way in', () => {
@@ -156,20 +156,20 @@ describe('diagnose', () => {
     const atLimit = findings.filter((f) => f.kind === 'aor-at-limit')
     expect(atLimit).toHaveLength(1)
     expect(atLimit[0]).toMatchObject({ severity: 'critical', subject: '25 AORs' })
-    expect(atLimit[0].subjects).toHaveLength(25)
-    expect(atLimit[0].evidence).toMatch(
+    expect(atLimit[0]!.subjects).toHaveLength(25)
+    expect(atLimit[0]!.evidence).toMatch(
       /^25 AORs: a00, a01, a02, a03, a04 and 20 more; for example a00: 2\/2 contacts/,
     )
-    expect(atLimit[0].fix).toMatch(
+    expect(atLimit[0]!.fix).toMatch(
       /^for each \(subjects lists them all in --json\), as for a00: pjctl gen pjsip a00 --append --max-contacts 2 /,
     )
     // one device on 25 AORs: one stale-device finding, prune without names
     const device = findings.filter((f) => f.kind === 'stale-device')
     expect(device).toHaveLength(1)
-    expect(device[0].evidence).toBe(
+    expect(device[0]!.evidence).toBe(
       '25 superseded contact(s) on 25 AOR(s) (a00, a01, a02, a03, a04 and 20 more): it registers again from a new port without unregistering the old contact (Grandstream desk phone)',
     )
-    expect(device[0].fix).toMatch(/; then pjctl prune --superseded$/)
+    expect(device[0]!.fix).toMatch(/; then pjctl prune --superseded$/)
     expect(exitCodeOf(findings)).toBe(2)
   })
 
@@ -191,10 +191,10 @@ describe('diagnose', () => {
       ['Grandstream desk phone: 15 device(s)', 15],
       ['Zoiper: 15 device(s)', 15],
     ])
-    expect(devices[0].evidence).toBe(
+    expect(devices[0]!.evidence).toBe(
       '15 superseded contact(s) from 15 device(s) (user agent + address) on 15 AOR(s): they register again from a new port without unregistering the old contact; e.g. Grandstream GXP2130 1.0.11.3 at 192.0.2.0',
     )
-    expect(devices[1].fix).toMatch(
+    expect(devices[1]!.fix).toMatch(
       /^Zoiper registers a new contact .*; then pjctl prune --superseded$/,
     )
   })

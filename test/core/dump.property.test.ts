@@ -30,7 +30,7 @@ function oracle(raw: string): { key: string; value: string } | null {
 }
 
 const hex = fc.string({
-  unit: fc.constantFrom(...'0123456789abcdef'),
+  unit: fc.constantFrom(...Array.from('0123456789abcdef')),
   minLength: 32,
   maxLength: 32,
 })
@@ -38,7 +38,7 @@ const hex = fc.string({
 const aorName = fc
   .string({
     unit: fc.oneof(
-      fc.constantFrom(...'-.+_@: ;éÑ東😀'),
+      fc.constantFrom(...Array.from('-.+_@: ;éÑ東😀')),
       fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }),
     ),
     minLength: 1,

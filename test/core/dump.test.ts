@@ -21,7 +21,7 @@ function fromLines(lines: string[]) {
 const HASH = 'd5408853c3814cad6c134f9836efc3ff'
 
 function aliceLine(): string {
-  return readCapture('cli_database_show_registrar_single').split('\n')[0]
+  return readCapture('cli_database_show_registrar_single').split('\n')[0]!
 }
 
 describe('the 13-contact capture', () => {
@@ -87,7 +87,7 @@ describe('the 13-contact capture', () => {
     expect(dave.uri).toBe(
       'sip:dave@127.0.0.1:5099;user=phone;transport=udp;ob;line=k7f3a9c;x-esc=a%3bb%40c%20d;gr=urn:uuid:0f3c5a2e',
     )
-    expect(dave.fields.path.split(',')).toHaveLength(4)
+    expect(dave.fields.path!.split(',')).toHaveLength(4)
     expect(dave.fields.path).toContain('received=sip:127.0.0.1:61234')
     expect(dave.userAgent).toBe('OBIHAI/OBi202-3.2.2.5921EX')
   })
@@ -111,7 +111,7 @@ describe('small captures', () => {
     const cli = parseDatabaseShow(readCapture('cli_database_show_registrar_single'))
     const cmd = fromLines(outputLines(readCapture('cmd_database_show_registrar_single')))
     expect(cli.contacts).toHaveLength(1)
-    expect(cli.contacts[0].key).toBe(`alice;@${HASH}`)
+    expect(cli.contacts[0]!.key).toBe(`alice;@${HASH}`)
     expect(cmd).toEqual(cli)
     checkComplete(cli, 'test')
   })
@@ -148,14 +148,14 @@ describe('line framing', () => {
     const line = aliceLine().replace('"Yealink SIP-T46S 66.86.0.15"', '"Weird: UA: with colons"')
     const parsed = fromLines([line, '1 results found.'])
     expect(parsed.problems).toEqual([])
-    expect(parsed.contacts[0].userAgent).toBe('Weird: UA: with colons')
-    expect(parsed.contacts[0].key).toBe(`alice;@${HASH}`)
+    expect(parsed.contacts[0]!.userAgent).toBe('Weird: UA: with colons')
+    expect(parsed.contacts[0]!.key).toBe(`alice;@${HASH}`)
   })
 
   it('accepts AOR names that contain `: ` themselves', () => {
     const line = aliceLine().replace('/alice;@', '/odd: name;@')
     const parsed = fromLines([line, '1 results found.'])
-    expect(parsed.contacts[0].aor).toBe('odd: name')
+    expect(parsed.contacts[0]!.aor).toBe('odd: name')
   })
 
   it('tolerates padding before `: ` and value padding of %-25s', () => {
@@ -163,13 +163,13 @@ describe('line framing', () => {
       `/registrar/contact/a;@${HASH}`.padEnd(60) + ': ' + '{"uri":"sip:a@h"}'.padEnd(25)
     const parsed = fromLines([padded, '1 results found.'])
     expect(parsed.problems).toEqual([])
-    expect(parsed.contacts[0].value).toBe('{"uri":"sip:a@h"}')
+    expect(parsed.contacts[0]!.value).toBe('{"uri":"sip:a@h"}')
   })
 
   it('keeps trailing spaces of a value longer than the 25-column pad', () => {
     const value = '{"uri":"sip:a@somewhere.example"}  '
     const parsed = fromLines([`/registrar/contact/a;@${HASH}: ${value}`, '1 results found.'])
-    expect(parsed.contacts[0].value).toBe(value)
+    expect(parsed.contacts[0]!.value).toBe(value)
   })
 
   it('reports a malformed JSON line with its line number, not as a contact', () => {
@@ -180,7 +180,7 @@ describe('line framing', () => {
     expect(parsed.problems).toEqual([
       { line: 2, reason: 'value is not valid JSON', text: expect.any(String) },
     ])
-    expect(parsed.problems[0].text.length).toBeLessThanOrEqual(161)
+    expect(parsed.problems[0]!.text.length).toBeLessThanOrEqual(161)
     checkComplete(parsed, 'test')
   })
 
@@ -208,7 +208,7 @@ describe('line framing', () => {
     )
     expect(parsed.problems).toEqual([])
     expect(parsed.contacts).toHaveLength(1)
-    expect(parsed.contacts[0].value.endsWith('}')).toBe(true)
+    expect(parsed.contacts[0]!.value.endsWith('}')).toBe(true)
     checkComplete(parsed, 'test')
   })
 
@@ -250,7 +250,7 @@ describe('checkComplete', () => {
 
   it('throws on a count mismatch, with the writetimeout hint', () => {
     const lines = outputLines(readCapture('cmd_database_show_registrar_contact'))
-    const truncated = fromLines([...lines.slice(0, 5), lines[lines.length - 1]])
+    const truncated = fromLines([...lines.slice(0, 5), lines[lines.length - 1]!])
     try {
       checkComplete(truncated, "Command 'database show registrar/contact' from pbx1", 'pjctl')
       expect.unreachable()

@@ -6,13 +6,13 @@ import { FLAG_NAMES, gen } from '../../src/commands/gen.js'
 import type { Deps, Settings } from '../../src/commands/types.js'
 import {
   parseExpirationWindow,
-  proposeFromReports,
   renderGen,
   type GenEntry,
   type GenOptions,
   type GenRequest,
 } from '../../src/core/genconf.js'
 import { parseGenCsv } from '../../src/core/gencsv.js'
+import { proposeFromReports } from '../../src/core/genpropose.js'
 import type { AorReport, ClassifiedContact } from '../../src/core/types.js'
 import { InputError, UsageError } from '../../src/errors.js'
 import { withDefaults } from '../../src/options.js'
@@ -730,7 +730,7 @@ describe('parseGenCsv', () => {
     expect(() => parseGenCsv(csv)).toThrow(
       /^CSV line 7: name 'multi\\nline' contains a control character \(\\n\)/,
     )
-    const ok = parseGenCsv(csv.split('"multi')[0])
+    const ok = parseGenCsv(csv.split('"multi')[0]!)
     expect(ok).toEqual([
       { name: '1001', password: 'a "quoted", b', origin: 'CSV line 4' },
       { name: '1002', password: 'x,y', origin: 'CSV line 6' },
@@ -779,7 +779,7 @@ function c(
   userAgent: string,
   status: ClassifiedContact['status'],
 ): ClassifiedContact {
-  const [aor, hash] = key.split(';@')
+  const [aor = '', hash = ''] = key.split(';@')
   return {
     key,
     aor,
@@ -846,7 +846,7 @@ describe('proposeFromReports', () => {
       maxContactsSource: 'none' as const,
       removeExisting: null,
     }
-    expect(proposeFromReports([r])[0].note).toEqual([
+    expect(proposeFromReports([r])[0]!.note).toEqual([
       'x: now max_contacts unknown; 0 contacts (0 current) from 0 devices',
     ])
   })
@@ -874,7 +874,7 @@ function fakeDeps(over: Partial<Deps> = {}): Deps & { warned: string[] } {
     warned,
     ...over,
   }
-  return deps as Deps & { warned: string[] }
+  return deps
 }
 
 async function run(args: string[], settings: Partial<Settings>, deps = fakeDeps()) {
@@ -950,7 +950,7 @@ describe('gen command', () => {
     const files: Record<string, string> = {
       'phones.csv': 'name,password,max_contacts\n1001,pw1,2\n',
     }
-    const deps = fakeDeps({ readFile: async (p) => files[p], readStdin: async () => '2001,pw\n' })
+    const deps = fakeDeps({ readFile: async (p) => files[p]!, readStdin: async () => '2001,pw\n' })
     const r = await run(['pjsip'], { fromCsv: 'phones.csv' }, deps)
     expect(r.data.text).toContain('password=pw1')
     expect(r.data.text).toContain('max_contacts=2')

@@ -171,9 +171,9 @@ describe('LiveServer', () => {
 
   it('slim keeps what judging needs (no stored value, no fields but qualify on/off), and judges as the whole contact does', () => {
     const whole = [contact('FAP003', 5060, T + 600), contact('FAP003', 5062, T + 3000)]
-    const slim = whole.map(LiveServer.slim)
+    const slim = whole.map((c) => LiveServer.slim(c))
     expect(slim[0]).toMatchObject({
-      key: whole[0].key,
+      key: whole[0]!.key,
       aor: 'FAP003',
       viaAddr: '192.0.2.16',
       userAgent: GS,
@@ -181,7 +181,7 @@ describe('LiveServer', () => {
       value: '',
       uri: '',
     })
-    expect(Object.keys(slim[0].fields)).toEqual(['qualify_frequency'])
+    expect(Object.keys(slim[0]!.fields)).toEqual(['qualify_frequency'])
     const a = new LiveServer()
     const b = new LiveServer()
     a.load(whole, [config('FAP003', 2)], T)

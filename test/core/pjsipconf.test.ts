@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { dirname, isAbsolute, join, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { renderGen, proposeFromReports, type GenRequest } from '../../src/core/genconf.js'
+import { renderGen, type GenRequest } from '../../src/core/genconf.js'
+import { proposeFromReports } from '../../src/core/genpropose.js'
 import { parsePjsipConf, type PjsipConf } from '../../src/core/pjsipconf.js'
 import type { AorConfig, AorReport, ClassifiedContact } from '../../src/core/types.js'
 import { InputError } from '../../src/errors.js'
@@ -11,7 +12,7 @@ function memfs(files: Record<string, string>) {
   const reads: string[] = []
   const readFile = (path: string): string | null => {
     reads.push(path)
-    return Object.prototype.hasOwnProperty.call(files, path) ? files[path] : null
+    return Object.prototype.hasOwnProperty.call(files, path) ? files[path]! : null
   }
   const resolvePath = (from: string, include: string) =>
     include.startsWith('/') ? include : join(dirname(from), include)
@@ -121,7 +122,7 @@ describe('parsePjsipConf: syntax (main/config.c)', () => {
 
   it('warns about a block comment that is never closed', () => {
     const c = one('[a]\ntype=aor\n;-- open\nmax_contacts=3\n')
-    expect(c.aors()[0].maxContacts).toBe(0)
+    expect(c.aors()[0]!.maxContacts).toBe(0)
     expect(c.warnings).toEqual([
       expect.stringContaining("pjsip.conf:3: block comment ';--' is never closed"),
     ])
@@ -130,13 +131,13 @@ describe('parsePjsipConf: syntax (main/config.c)', () => {
   it('+= appends to the last value of the key', () => {
     const c = one('[e]\ntype=endpoint\nallow=ulaw\nallow +=,alaw\nallow+= ,g722\nsetvar+=X=1\n')
     // Asterisk concatenates exactly what follows '=' (leading blanks included), then trims the ends.
-    expect(c.sections[0].options.allow).toEqual(['ulaw,alaw ,g722'])
-    expect(c.sections[0].get('setvar')).toBe('X=1')
+    expect(c.sections[0]!.options.allow).toEqual(['ulaw,alaw ,g722'])
+    expect(c.sections[0]!.get('setvar')).toBe('X=1')
   })
 
   it('a leading backslash escapes the first character of a key', () => {
     const c = one('[e]\n\\#odd=1\n')
-    expect(c.sections[0].options['#odd']).toEqual(['1'])
+    expect(c.sections[0]!.options['#odd']).toEqual(['1'])
   })
 
   it('refuses a line that is not a section, option, comment or directive, with file:line', () => {
@@ -215,7 +216,7 @@ describe('parsePjsipConf: templates and additions', () => {
 
   it('ignores options separated from the header by a space, as Asterisk does, and says so', () => {
     const c = one('[tpl] (!)\ntype=aor\nmax_contacts=2\n')
-    expect(c.sections[0].template).toBe(false)
+    expect(c.sections[0]!.template).toBe(false)
     expect(c.aors()).toEqual([aor('tpl', { maxContacts: 2 })])
     expect(c.warnings[0]).toMatch(/ignores '\(!\)' after the section header of \[tpl\]/)
   })
@@ -326,7 +327,7 @@ describe('parsePjsipConf: includes', () => {
       '/etc/asterisk/pjsip.conf': '[t](!)\n#include x.conf\n#include x.conf\n',
       '/etc/asterisk/x.conf': 'max_contacts=2\n',
     })
-    expect(twice.sections[0].options.max_contacts).toEqual(['2', '2'])
+    expect(twice.sections[0]!.options.max_contacts).toEqual(['2', '2'])
     const files: Record<string, string> = {}
     for (let i = 0; i <= 11; i++)
       files[`/etc/asterisk/${i === 0 ? 'pjsip' : `f${i}`}.conf`] =
@@ -402,8 +403,8 @@ describe('parsePjsipConf: AOR values', () => {
 
   it('aors() returns copies', () => {
     const c = one('[a]\ntype=aor\n')
-    c.aors()[0].maxContacts = 99
-    expect(c.aors()[0].maxContacts).toBe(0)
+    c.aors()[0]!.maxContacts = 99
+    expect(c.aors()[0]!.maxContacts).toBe(0)
   })
 
   it('reads 20,000 AORs inheriting one template, each with the template values', () => {
@@ -553,8 +554,8 @@ describe('round trip: renderGen → parsePjsipConf', () => {
     const c = conf({
       '/etc/asterisk/pjsip.conf':
         '#include pjsip.endpoint.conf\n#include pjsip.aor.conf\n#include pjsip.aor_custom_post.conf\n',
-      '/etc/asterisk/pjsip.endpoint.conf': base[0],
-      '/etc/asterisk/pjsip.aor.conf': base[1],
+      '/etc/asterisk/pjsip.endpoint.conf': base[0]!,
+      '/etc/asterisk/pjsip.aor.conf': base[1]!,
       '/etc/asterisk/pjsip.aor_custom_post.conf': snippet,
     })
     expect(c.warnings).toEqual([])
@@ -574,14 +575,14 @@ describe('round trip: renderGen → parsePjsipConf', () => {
       status: ClassifiedContact['status'],
     ): ClassifiedContact => ({
       key,
-      aor: key.split(';@')[0],
-      hash: key.split(';@')[1],
+      aor: key.split(';@')[0]!,
+      hash: key.split(';@')[1]!,
       uri: `sip:${key}`,
       viaAddr,
       viaPort: 5060,
       userAgent,
       regServer: '',
-      endpoint: key.split(';@')[0],
+      endpoint: key.split(';@')[0]!,
       expirationTime: 0,
       fields: {},
       value: '{}',

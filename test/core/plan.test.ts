@@ -37,7 +37,7 @@ describe('planPrune', () => {
   it('--superseded: erin’s older registration, with the device and the newer key', () => {
     const plan = planPrune(capturedReports(), { ...NONE, superseded: true }, true)
     expect(plan.items.map((i) => [i.key, i.action])).toEqual([[ERIN_OLD, 'delete']])
-    expect(plan.items[0].reasons).toEqual([
+    expect(plan.items[0]!.reasons).toEqual([
       {
         kind: 'superseded',
         viaAddr: '127.0.0.1',
@@ -45,8 +45,8 @@ describe('planPrune', () => {
         by: ERIN_NEW,
       },
     ])
-    expect(plan.items[0].aor).toBe('erin')
-    expect(plan.items[0].contact.viaPort).toBe(5096)
+    expect(plan.items[0]!.aor).toBe('erin')
+    expect(plan.items[0]!.contact.viaPort).toBe(5096)
     expect(plan).toMatchObject({ toDelete: 1, kept: 0, notes: [FAP_UNDECIDED] })
   })
 
@@ -73,8 +73,8 @@ describe('planPrune', () => {
       ['phone1', 5082, 'delete'],
       ['phone1', 5081, 'delete'],
     ])
-    expect(plan.items[1].reasons).toEqual([{ kind: 'beyond-keep', keep: 1 }])
-    expect(plan.items[0].reasons).toEqual([{ kind: 'keep-tie', keep: 1 }])
+    expect(plan.items[1]!.reasons).toEqual([{ kind: 'beyond-keep', keep: 1 }])
+    expect(plan.items[0]!.reasons).toEqual([{ kind: 'keep-tie', keep: 1 }])
     expect(plan.notes).toEqual([
       { kind: 'keep-tie', aor: 'FAP003', tied: 1, keep: 1 },
       FAP_UNDECIDED,
@@ -160,7 +160,9 @@ describe('planPrune', () => {
     const plan = planPrune(capturedReports().reverse(), { ...NONE, keep: 1 }, true)
     const order = plan.items.map((i) => [i.aor, i.key])
     expect(order).toEqual(
-      [...order].sort((a, b) => (a[0] === b[0] ? (a[1] < b[1] ? -1 : 1) : a[0] < b[0] ? -1 : 1)),
+      [...order].sort((a, b) =>
+        a[0] === b[0] ? (a[1]! < b[1]! ? -1 : 1) : a[0]! < b[0]! ? -1 : 1,
+      ),
     )
   })
 

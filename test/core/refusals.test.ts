@@ -116,7 +116,7 @@ describe('conservativeHeal', () => {
       detail(5076, { UserAgent: 'Yealink', Status: 'Unreachable' }),
       detail(5077, { UserAgent: 'Polycom' }),
     ])
-    expect(conservativeHeal(refusal, aor).map((p) => [p.key.slice(-4), p.why])).toEqual([
+    expect(conservativeHeal(refusal, aor!).map((p) => [p.key.slice(-4), p.why])).toEqual([
       ['5071', 'same-call-id'],
       ['5076', 'unreachable'],
     ])
@@ -130,7 +130,7 @@ describe('conservativeHeal', () => {
       detail(5081, { ViaAddress: '192.0.2.7:5081', RegExpire: '1999999000', UserAgent: 'X' }),
       detail(5082, { ViaAddress: '192.0.2.7:5082', UserAgent: 'X' }),
     ])
-    expect(conservativeHeal(refusal, aor).map((p) => [p.key.slice(-4), p.why])).toEqual([
+    expect(conservativeHeal(refusal, aor!).map((p) => [p.key.slice(-4), p.why])).toEqual([
       ['5071', 'superseded-same-address'],
     ])
   })

@@ -35,7 +35,7 @@ export function outputLines(capture: string): string[] {
 }
 
 /** Every AMI message (split on blank lines) as header name → first value. */
-export function messages(capture: string): Record<string, string>[] {
+function messages(capture: string): Record<string, string>[] {
   const out: Record<string, string>[] = []
   let current: Record<string, string> = {}
   for (const line of lines(capture)) {
@@ -63,8 +63,8 @@ export function dbTreeRows(capture: string): {
 } {
   const prefix = '/registrar/contact/'
   const rows = listEvents(capture, 'DBGetTreeResponse').map((e) => ({
-    key: e.Key.startsWith(prefix) ? e.Key.slice(prefix.length) : e.Key,
-    value: e.Val,
+    key: e.Key!.startsWith(prefix) ? e.Key!.slice(prefix.length) : e.Key!,
+    value: e.Val!,
   }))
   const complete = listEvents(capture, 'DBGetTreeComplete')[0]
   return { rows, listItems: complete?.ListItems === undefined ? null : Number(complete.ListItems) }
@@ -89,8 +89,8 @@ export function capturedConfigs(): AorConfig[] {
 export function capturedQualify(): Map<string, QualifyStatus> {
   return new Map(
     listEvents(readCapture('pjsipshowcontacts'), 'ContactList').map((e) => [
-      e.ObjectName,
-      e.Status,
+      e.ObjectName!,
+      e.Status!,
     ]),
   )
 }
@@ -116,7 +116,7 @@ export function capturedFields(): Record<string, string> {
 }
 
 /** A key `<aor>;@<32 hex>` from a number. */
-export function keyOf(aor: string, seed: number): string {
+function keyOf(aor: string, seed: number): string {
   return `${aor};@${seed.toString(16).padStart(32, '0')}`
 }
 

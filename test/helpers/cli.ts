@@ -106,7 +106,7 @@ export function startIn(args: string[], opts: RunInOptions = {}): StartedIn {
       clearTimeout(timer)
     }
   })()
-  return { stdout: stdout.text, stderr: stderr.text, signals, done }
+  return { stdout: () => stdout.text(), stderr: () => stderr.text(), signals, done }
 }
 
 function collector(

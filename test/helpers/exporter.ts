@@ -34,7 +34,7 @@ export function httpGet(
         resolve({
           status: response.statusCode ?? 0,
           body,
-          contentType: String(response.headers['content-type'] ?? ''),
+          contentType: response.headers['content-type'] ?? '',
         }),
       )
     })
@@ -43,7 +43,7 @@ export function httpGet(
 }
 
 /** The value of one sample in an exposition text. */
-export function sample(text: string, series: string): number | undefined {
+function sample(text: string, series: string): number | undefined {
   const start = text.startsWith(`${series} `) ? 0 : text.indexOf(`\n${series} `)
   if (start < 0) return undefined
   const from = start === 0 ? series.length + 1 : start + series.length + 2
@@ -64,14 +64,14 @@ export async function startExporter(
   let stop: () => Promise<RunResult>
   if (mode === 'spawned') {
     const child = spawnCli(argv, env, killAfterMs)
-    stderr = child.stderr
+    stderr = () => child.stderr()
     stop = () => {
       child.child.kill('SIGTERM')
       return child.done
     }
   } else {
     const run = startIn(argv, { env, killAfterMs })
-    stderr = run.stderr
+    stderr = () => run.stderr()
     stop = () => {
       run.signals.emit('SIGTERM', 'SIGTERM')
       return run.done

@@ -24,7 +24,7 @@ export function serverName(server: SimAsterisk): string {
 }
 
 export function backupDir(env: Record<string, string>): string {
-  return join(env.XDG_STATE_HOME, 'pjctl', 'backups')
+  return join(env.XDG_STATE_HOME!, 'pjctl', 'backups')
 }
 
 /** The default backup file of a prune run today (UTC date, as pjctl names it). */
@@ -166,9 +166,9 @@ export function spawnCli(
   })
   let stdout = ''
   let stderr = ''
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d))
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d))
-  child.stdin!.end('')
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
+  child.stdin.end('')
   const done = new Promise<RunResult>((resolve, reject) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs)
     child.on('error', reject)
@@ -192,13 +192,13 @@ export async function until(test: () => boolean, ms = 5000): Promise<void> {
 /** The summary line (the last line of stdout). */
 export function summaryOf(stdout: string): string {
   const lines = stdout.trimEnd().split('\n')
-  return lines[lines.length - 1]
+  return lines[lines.length - 1]!
 }
 
 /** `key=value` fields of the summary line (numbers as numbers). */
 export function summaryFields(line: string): Record<string, string | number> {
   const fields: Record<string, string | number> = {}
   for (const m of line.matchAll(/(\w[\w-]*)=("[^"]*"|\S+)/g))
-    fields[m[1]] = /^\d+$/.test(m[2]) ? Number(m[2]) : m[2]
+    fields[m[1]!] = /^\d+$/.test(m[2]!) ? Number(m[2]) : m[2]!
   return fields
 }

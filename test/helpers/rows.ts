@@ -57,7 +57,7 @@ export function fieldsOf(spec: RowSpec): Record<string, string> {
 
 export function row(spec: RowSpec): ContactRow {
   const fields = fieldsOf(spec)
-  return { key: `${spec.aor};@${md5(fields.uri)}`, value: JSON.stringify(fields) }
+  return { key: `${spec.aor};@${md5(fields.uri!)}`, value: JSON.stringify(fields) }
 }
 
 export function aor(
@@ -108,7 +108,7 @@ interface JsonAor {
 export function stableAors(aors: JsonAor[]): unknown[] {
   return aors.map((a) => ({
     ...a,
-    contacts: a.contacts.map(({ expiresIn: _drop, ...rest }) => rest),
+    contacts: a.contacts.map(({ expiresIn: _expiresIn, ...rest }) => rest),
   }))
 }
 
@@ -160,7 +160,11 @@ export const LIMITS_FROM_CONFIG: [string, Record<string, string>][] = [
   ['GetConfig', { Filename: 'pjsip_wizard.conf', Filter: 'type=^wizard$' }],
 ]
 
-type Received = { connection: number; action: string; headers: [string, string][] }
+interface Received {
+  connection: number
+  action: string
+  headers: [string, string][]
+}
 
 /** What the sim received without Challenge, Login and Logoff, one list per connection in the order they were opened,
  *  as [action, headers without ActionID]: pjctl reads contacts and limits on two sessions at once. */

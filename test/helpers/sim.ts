@@ -34,10 +34,3 @@ export function envFor(
     PJCTL_SECRET: secret,
   }
 }
-
-/** The actions the sim received, without the login (Challenge, Login) and Logoff. */
-export function actionsOf(server: SimAsterisk): string[] {
-  return server.received
-    .filter((r) => !/^(challenge|login|logoff)$/i.test(r.action))
-    .map((r) => r.action)
-}

@@ -24,7 +24,10 @@ function fetch(
   return new Promise((resolve, reject) => {
     get({ host: '127.0.0.1', port, path: '/metrics', agent: false, headers }, (response) => {
       const chunks: Buffer[] = []
-      if (!read) return resolve({ headers: response.headers, body: Buffer.alloc(0) })
+      if (!read) {
+        resolve({ headers: response.headers, body: Buffer.alloc(0) })
+        return
+      }
       response
         .on('data', (d: Buffer) => chunks.push(d))
         .on('end', () => resolve({ headers: response.headers, body: Buffer.concat(chunks) }))

@@ -45,7 +45,7 @@ describe('web config fixtures (exporter-toolkit format)', () => {
       expect(expected).toBeTruthy()
       const error = await loadWebConfig(fixture(file)).then(
         () => null,
-        (e: Error) => e,
+        (e: unknown) => e as Error,
       )
       expect(error?.message).toContain(`web config ${fixture(file)}: `)
       expect(error?.message).toContain(expected)
@@ -130,7 +130,9 @@ function get(port: number, path: string, opts: Get = {}): Promise<Answer> {
 
 const running: StartedIn[] = []
 let inFlight = 0
-beforeEach(() => void inFlight++)
+beforeEach(() => {
+  inFlight++
+})
 afterEach(async () => {
   if (--inFlight > 0) return
   for (const run of running.splice(0)) {
@@ -159,7 +161,7 @@ async function exporter(
   const deadline = Date.now() + 20_000
   for (;;) {
     const m = /listening on (https?):\/\/127\.0\.0\.1:(\d+)\/metrics/.exec(run.stderr())
-    if (m) return { run, port: Number(m[2]), scheme: m[1] }
+    if (m) return { run, port: Number(m[2]), scheme: m[1]! }
     if (Date.now() > deadline) throw new Error(`the exporter did not start: ${run.stderr()}`)
     await new Promise((r) => setTimeout(r, 20))
   }

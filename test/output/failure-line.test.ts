@@ -31,6 +31,7 @@ describe('a server that could not be read, in a table', () => {
   ])(
     '%s: one line, control characters shown escaped, never sent to the terminal',
     (_name, draw) => {
+      // eslint-disable-next-line @typescript-eslint/no-base-to-string -- each case draws a string
       const text = String(draw())
       expect(text.split('\n')).toContain(expected)
       expect(text).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/)

@@ -98,7 +98,7 @@ describe('contacts table width (fitColumns)', () => {
     const widths = fitColumns([8, 26, 15, 28, 7, 10], 80)
     expect(widths.reduce((a, b) => a + b, 0) + 12).toBe(80)
     expect([widths[0], widths[2], widths[4], widths[5]]).toEqual([8, 15, 7, 10])
-    expect(Math.abs(widths[1] - widths[3])).toBeLessThanOrEqual(1)
+    expect(Math.abs(widths[1]! - widths[3]!)).toBeLessThanOrEqual(1)
   })
 
   it('on a very narrow terminal every column gives way, and the row still fits', () => {
@@ -118,15 +118,15 @@ describe('contacts table width (fitColumns)', () => {
 
   it('plain (piped): one row per contact with its AOR, full values', () => {
     const report = bigReport(20)
-    const out = [
-      ...contactsTable(
+    const out = Array.from(
+      contactsTable(
         { generatedAt: CAPTURE_NOW, servers: [report], advice: [], fleet: false },
         { color: false, plain: true },
       ),
-    ].join('')
+    ).join('')
     const rows = out.trimEnd().split('\n')
     expect(rows).toHaveLength(report.aors.reduce((n, a) => n + a.contacts.length, 0))
     for (const row of rows) expect(row.split('\t')).toHaveLength(9)
-    expect(rows[0].split('\t').slice(0, 3)).toEqual(['ext00000', '2/2', 'full'])
+    expect(rows[0]!.split('\t').slice(0, 3)).toEqual(['ext00000', '2/2', 'full'])
   })
 })

@@ -15,7 +15,7 @@ const EMPTY_LAB: SimOptions = { seed: { rows: [], aors: LAB.aors } }
 
 /** The `Val` header of a capture's action. */
 function sentValue(name: string): string {
-  return /^Val: (.*)\r$/m.exec(transcript(`${name}.sent.txt`))?.[1] as string
+  return /^Val: (.*)\r$/m.exec(transcript(`${name}.sent.txt`))![1]!
 }
 
 interface Case {
@@ -83,7 +83,7 @@ const CASES: Case[] = [
     name: 'pjsipshowcontacts_with_expired',
     // FAP003's phone came back from port 5073; an expired contact was DBPut for phone2
     prepare: (sim) => {
-      const fap003 = sim.astdb.get(CONTACT_FAMILY, FAP003_5071) as string
+      const fap003 = sim.astdb.get(CONTACT_FAMILY, FAP003_5071)!
       sim.astdb.del(CONTACT_FAMILY, FAP003_5071)
       const from5073 = fap003
         .replace('6b14823b7eca671364c78fd5', 'ed95af829ec765852d6dce09')
@@ -126,7 +126,7 @@ describe('the sim reproduces the Asterisk 22.10.1 captures byte for byte', () =>
     sim = await startLab()
     const [login, ping, logoff] = sentMessages('events_during_registrations')
     const client = await rawClient(sim.port)
-    client.send(login + ping)
+    client.send(login! + ping!)
     await client.waitFor(/Ping: Pong\r\nTimestamp: [\d.]+\r\n\r\n/)
     const register = (aor: string, viaPort: number) =>
       sim?.registrar.register({
@@ -139,7 +139,7 @@ describe('the sim reproduces the Asterisk 22.10.1 captures byte for byte', () =>
     expect(register('phone1', 5084)?.code).toBe(200)
     expect(register('phone2', 5401)?.code).toBe(200)
     await client.waitFor('EndpointName: phone2\r\nRoundtripUsec: 0\r\n\r\n')
-    client.send(logoff)
+    client.send(logoff!)
     expect(withoutClock(await client.closed())).toBe(
       withoutClock(transcript('events_during_registrations.txt')),
     )
@@ -149,7 +149,7 @@ describe('the sim reproduces the Asterisk 22.10.1 captures byte for byte', () =>
     sim = await startLab()
     const [login, ping, logoff] = sentMessages('events_reregister_after_db_delete')
     const client = await rawClient(sim.port)
-    client.send(login + ping)
+    client.send(login! + ping!)
     await client.waitFor(/Ping: Pong\r\nTimestamp: [\d.]+\r\n\r\n/)
     sim.astdb.del(CONTACT_FAMILY, FAP003_5071)
     const again = sim.registrar.register({
@@ -160,7 +160,7 @@ describe('the sim reproduces the Asterisk 22.10.1 captures byte for byte', () =>
       userAgent: 'Grandstream GXP2130 1.0.11.3',
     })
     expect(again.code).toBe(200)
-    client.send(logoff)
+    client.send(logoff!)
     expect(withoutClock(await client.closed())).toBe(
       withoutClock(transcript('events_reregister_after_db_delete.txt')),
     )

@@ -33,7 +33,7 @@ async function challenge(
   expect(text.replace(BANNER, '')).toBe(
     `Response: Success\r\nActionID: ${id}\r\nChallenge: ${answer![2]}\r\n\r\n`,
   )
-  return answer![2]
+  return answer![2]!
 }
 
 describe('sim: Challenge (action_challenge)', () => {

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest'
 import { actionCost } from '../../src/sim/cost.js'
 import { generateRows } from '../../src/sim/seed.js'
-import { startSim, type SimAsterisk } from '../../src/sim/server.js'
+import { startSim } from '../../src/sim/server.js'
 import { amiMessage, rawClient, sleep } from './helpers.js'
 
 const total = (action: string, aors: number, contacts: number): number => {

@@ -67,7 +67,7 @@ describe('Registrar', () => {
     })
     expect(keysOf(astdb, 'FAP003')).toEqual(before)
 
-    astdb.del(CONTACT_FAMILY, before[0])
+    astdb.del(CONTACT_FAMILY, before[0]!)
     const accepted = registrar.register(third)
     expect(accepted.code).toBe(200)
     expect(keysOf(astdb, 'FAP003')).toContain(accepted.key)
@@ -98,7 +98,7 @@ describe('Registrar', () => {
       key: `dave;@${createHash('md5').update(uri).digest('hex')}`,
       removed: [],
     })
-    const value = astdb.get(CONTACT_FAMILY, result.key) as string
+    const value = astdb.get(CONTACT_FAMILY, result.key)!
     expect(Object.keys(JSON.parse(value))).toEqual([...CONTACT_FIELDS])
     expect(JSON.parse(value)).toMatchObject({
       uri,
@@ -114,7 +114,7 @@ describe('Registrar', () => {
   it('refreshes a contact whose URI it knows: same key, new expiration_time, no new slot', () => {
     const { astdb, registrar, clock } = registrarWith(lockoutSeed({ now: NOW }), NOW)
     const [older] = keysOf(astdb, 'FAP003').map((key) =>
-      JSON.parse(astdb.get(CONTACT_FAMILY, key) as string),
+      JSON.parse(astdb.get(CONTACT_FAMILY, key)!),
     )
     clock.now = NOW + 100
     const result = registrar.register(
@@ -122,7 +122,7 @@ describe('Registrar', () => {
     )
     expect(result.code).toBe(200)
     expect(keysOf(astdb, 'FAP003')).toHaveLength(2)
-    expect(JSON.parse(astdb.get(CONTACT_FAMILY, result.key) as string)).toMatchObject({
+    expect(JSON.parse(astdb.get(CONTACT_FAMILY, result.key)!)).toMatchObject({
       expiration_time: String(NOW + 3700),
       call_id: older.call_id,
     })
@@ -177,8 +177,7 @@ describe('Registrar', () => {
       userAgent: 'Yealink',
     }
     const expiration = () =>
-      JSON.parse(astdb.get(CONTACT_FAMILY, contactKey('alice', request.uri)) as string)
-        .expiration_time
+      JSON.parse(astdb.get(CONTACT_FAMILY, contactKey('alice', request.uri))!).expiration_time
     registrar.register({ ...request, expires: 10 })
     expect(expiration()).toBe(String(NOW + 60))
     registrar.register({ ...request, expires: 99999 })

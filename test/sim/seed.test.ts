@@ -32,7 +32,7 @@ describe('captureSeed', () => {
         '13 results found.\n',
     ).toBe(dump)
     for (const row of rows)
-      expect(row.key).toBe(`${row.key.split(';@')[0]};@${md5(parse(row.value).uri)}`)
+      expect(row.key).toBe(`${row.key.split(';@')[0]};@${md5(parse(row.value).uri!)}`)
   })
 
   it('moves every expiration_time by now - CAPTURED_AT', () => {
@@ -90,12 +90,12 @@ describe('lockoutSeed', () => {
     const [first, second] = contactsOf('FAP003').sort(
       (a, b) => Number(a.expiration_time) - Number(b.expiration_time),
     )
-    expect(first.user_agent).toBe('Grandstream GXP2130 1.0.11.3')
-    expect(second.user_agent).toBe(first.user_agent)
-    expect(second.via_addr).toBe(first.via_addr)
-    expect(second.via_port).not.toBe(first.via_port)
-    expect(Number(first.expiration_time)).toBeLessThan(Number(second.expiration_time))
-    expect(Number(first.expiration_time)).toBeGreaterThan(now)
+    expect(first!.user_agent).toBe('Grandstream GXP2130 1.0.11.3')
+    expect(second!.user_agent).toBe(first!.user_agent)
+    expect(second!.via_addr).toBe(first!.via_addr)
+    expect(second!.via_port).not.toBe(first!.via_port)
+    expect(Number(first!.expiration_time)).toBeLessThan(Number(second!.expiration_time))
+    expect(Number(first!.expiration_time)).toBeGreaterThan(now)
   })
 
   it('keeps every other AOR healthy: below its limit, or remove_existing', () => {
@@ -107,7 +107,7 @@ describe('lockoutSeed', () => {
   it("keys every row <aor>;@md5(uri), values in Asterisk's field order", () => {
     for (const row of seed.rows) {
       const value = parse(row.value)
-      expect(row.key).toBe(contactKey(row.key.split(';@')[0], value.uri))
+      expect(row.key).toBe(contactKey(row.key.split(';@')[0]!, value.uri!))
       expect(Object.keys(value)).toEqual([...CONTACT_FIELDS])
     }
   })
@@ -124,12 +124,12 @@ describe('generateRows', () => {
   it("makes count rows with unique keys <aor>;@md5(uri) over AORs ext1000…, in Asterisk's field order", () => {
     expect(lab.rows).toHaveLength(10000)
     expect(new Set(lab.rows.map((row) => row.key)).size).toBe(10000)
-    expect(lab.aors[0].name).toBe('ext1000')
+    expect(lab.aors[0]!.name).toBe('ext1000')
     for (const row of lab.rows.slice(0, 200)) {
       const value = parse(row.value)
       expect(Object.keys(value)).toEqual([...CONTACT_FIELDS])
-      expect(row.key).toBe(`${value.endpoint};@${md5(value.uri)}`)
-      expect(value.user_agent.length).toBeGreaterThan(60)
+      expect(row.key).toBe(`${value.endpoint};@${md5(value.uri!)}`)
+      expect(value.user_agent!.length).toBeGreaterThan(60)
     }
   })
 
@@ -138,7 +138,7 @@ describe('generateRows', () => {
     const byAor = new Map<string, Record<string, string>[]>()
     for (const row of small.rows) {
       const value = parse(row.value)
-      byAor.set(value.endpoint, [...(byAor.get(value.endpoint) ?? []), value])
+      byAor.set(value.endpoint!, [...(byAor.get(value.endpoint!) ?? []), value])
     }
     const full = small.aors.filter(
       (aor) => !aor.removeExisting && byAor.get(aor.name)?.length === aor.maxContacts,
@@ -146,10 +146,10 @@ describe('generateRows', () => {
     expect(full).toHaveLength(25)
     for (const aor of full) {
       const [newer, older] = byAor.get(aor.name) ?? []
-      expect(older.via_addr).toBe(newer.via_addr)
-      expect(older.user_agent).toBe(newer.user_agent)
-      expect(Number(older.expiration_time)).toBeLessThan(Number(newer.expiration_time))
-      expect(Number(older.expiration_time)).toBeGreaterThan(now)
+      expect(older!.via_addr).toBe(newer!.via_addr)
+      expect(older!.user_agent).toBe(newer!.user_agent)
+      expect(Number(older!.expiration_time)).toBeLessThan(Number(newer!.expiration_time))
+      expect(Number(older!.expiration_time)).toBeGreaterThan(now)
     }
     expect(lab.rows.some((row) => Number(parse(row.value).expiration_time) <= now)).toBe(true)
   })
