@@ -1,17 +1,27 @@
 // Writing a whole file so that a reader sees the old one or the new one, never half of
 // either: a temporary file in the same directory, fsync, rename over the target, fsync
-// of the directory. A leaf module (node:fs only), for `check --textfile` and anything
-// else that replaces a file others read.
+// of the directory. A leaf module (node:fs only), for `check --textfile`, `gen --out` and
+// anything else that replaces a file others read.
 
 import { randomBytes } from 'node:crypto'
-import { open, rename, unlink } from 'node:fs/promises'
+import { link, open, rename, unlink } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 
-/** Writes `pieces` to `path` atomically with `mode`; throws the fs error (the temporary file is removed). */
+/** How {@link writeFileAtomic} creates the file. */
+export interface AtomicOptions {
+  /** the new file's mode (644 by default) */
+  mode?: number
+  /** true (default): the mode is set as given; false: the umask narrows it, as for any new file */
+  exact?: boolean
+  /** true (default): renamed over the target; false: linked to it, failing with EEXIST if it exists */
+  replace?: boolean
+}
+
+/** Writes `pieces` to `path` atomically; throws the fs error (the temporary file is removed). */
 export async function writeFileAtomic(
   path: string,
   pieces: string | Iterable<string>,
-  mode = 0o644,
+  { mode = 0o644, exact = true, replace = true }: AtomicOptions = {},
 ): Promise<void> {
   const dir = dirname(path)
   // node_exporter reads only *.prom: the temporary name never matches, and starts with a dot
@@ -19,7 +29,7 @@ export async function writeFileAtomic(
   const file = await open(temp, 'wx', mode)
   try {
     try {
-      await file.chmod(mode) // the umask must not narrow what the collector may read
+      if (exact) await file.chmod(mode) // the umask must not narrow what the collector may read
       let batch = ''
       for (const piece of typeof pieces === 'string' ? [pieces] : pieces) {
         batch += piece
@@ -33,7 +43,11 @@ export async function writeFileAtomic(
     } finally {
       await file.close()
     }
-    await rename(temp, path)
+    if (replace) await rename(temp, path)
+    else {
+      await link(temp, path)
+      await unlink(temp).catch(() => {})
+    }
   } catch (error) {
     await unlink(temp).catch(() => {})
     throw error

@@ -650,7 +650,7 @@ async function writeTextfile(
 ): Promise<ExitCode> {
   const { writeFileAtomic, systemMessage } = await import('./atomic.js')
   try {
-    await writeFileAtomic(path, rendered, 0o644)
+    await writeFileAtomic(path, rendered, { mode: 0o644 })
     return EXIT.ok
   } catch (error) {
     io.stderr.write(`pjctl: cannot write ${printable(path)}: ${systemMessage(error)}\n`)

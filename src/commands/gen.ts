@@ -5,8 +5,7 @@
 // (--password-env, the CSV, or --generate-password) and writes --out.
 
 import { randomBytes } from 'node:crypto'
-import { link, lstat, open, rename, unlink } from 'node:fs/promises'
-import { basename, dirname, join } from 'node:path'
+import { lstat } from 'node:fs/promises'
 import {
   renderGen,
   type GenEntry,
@@ -19,6 +18,7 @@ import { selectAors } from '../core/select.js'
 import { InputError, UsageError } from '../errors.js'
 import { CONNECTION_SECURITY, flagOf } from '../options.js'
 import { printable } from '../text.js'
+import { writeFileAtomic } from '../atomic.js'
 import { checkWriteTarget, inWords } from '../files.js'
 import { readServerReport } from './read.js'
 import { WIZARD_FILE } from '../core/limits.js'
@@ -362,10 +362,9 @@ async function checkOut(path: string, force: boolean): Promise<void> {
 }
 
 /**
- * Writes --out through a temporary file in the same directory, created with the final mode
- * (600 when it holds passwords: an old 644 file is replaced, never reused), synced, then
- * renamed over the target (--force) or linked to it (refused if it exists meanwhile).
- * A reader sees the old file or the whole new one; a failure leaves no temporary behind.
+ * Writes --out atomically (src/atomic.ts) with the final mode (600 when it holds passwords:
+ * an old 644 file is replaced, never reused), renamed over the target (--force) or linked to
+ * it (refused if it exists meanwhile).
  */
 async function writeOut(
   path: string,
@@ -373,21 +372,12 @@ async function writeOut(
   force: boolean,
   secret: boolean,
 ): Promise<void> {
-  const temp = join(
-    dirname(path),
-    `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`,
-  )
   try {
-    const file = await open(temp, 'wx', secret ? 0o600 : 0o666)
-    try {
-      if (secret) await file.chmod(0o600)
-      await file.writeFile(text)
-      await file.sync()
-    } finally {
-      await file.close()
-    }
-    if (force) await rename(temp, path)
-    else await link(temp, path)
+    await writeFileAtomic(
+      path,
+      text,
+      secret ? { mode: 0o600, replace: force } : { mode: 0o666, exact: false, replace: force },
+    )
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
     if (code === 'EEXIST' && !force)
@@ -396,7 +386,5 @@ async function writeOut(
         '--force',
       )
     throw new InputError(`--out ${printable(path, 200)}: cannot write it: ${inWords(error)}`)
-  } finally {
-    await unlink(temp).catch(() => undefined)
   }
 }
