@@ -47,6 +47,19 @@ function bytes(raw: string): number {
   return Number(digits) * unit
 }
 
+/** The inverse of bytes(), for a default shown in help: 268435456 → `256M`; a size that is not a
+ *  whole number of K/M/G stays in bytes. (A size in a message is text.ts's sizeText: `256 MB`.) */
+export function sizeAsTyped(n: number): string {
+  for (const [unit, size] of [
+    ['G', 1024 ** 3],
+    ['M', 1024 ** 2],
+    ['K', 1024],
+  ] as const) {
+    if (n >= size && n % size === 0) return `${n / size}${unit}`
+  }
+  return String(n)
+}
+
 /** A value taken as given (a host, a file, a name). */
 function text(raw: string): string {
   return raw

@@ -1,6 +1,6 @@
 // The one sanitiser for text that came from the network or a file (AOR names, user
 // agents, URIs, config lines, error messages) on its way to a terminal or a log. A leaf
-// module: core, ami, output and the CLI all use it.
+// module: core, ami, output and the CLI all use it; also the one way a size is written in a message.
 
 const NAMED_ESCAPES: Readonly<Record<number, string>> = { 0: '\\0', 9: '\\t', 10: '\\n', 13: '\\r' }
 
@@ -35,4 +35,16 @@ export function printable(text: string, max = Infinity): string {
     out += isControl(c) ? escapeControl(c) : cut.charAt(i)
   }
   return cut.length < s.length ? `${out}…` : out
+}
+
+/** A size in a message: 268435456 → `256 MB`, 1024 → `1 KB`, 55784243 → `53.2 MB`. */
+export function sizeText(bytes: number): string {
+  for (const [unit, size] of [
+    ['GB', 1024 ** 3],
+    ['MB', 1024 ** 2],
+    ['KB', 1024],
+  ] as const) {
+    if (bytes >= size) return `${Number((bytes / size).toFixed(1))} ${unit}`
+  }
+  return `${bytes} bytes`
 }

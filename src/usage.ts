@@ -11,6 +11,7 @@ import {
   type OptionGroup,
   type OptionKey,
   type OptionSpec,
+  sizeAsTyped,
 } from './options.js'
 import { manPage } from './output/man.js'
 
@@ -101,21 +102,9 @@ export function flagDoc(key: OptionKey, spec: CommandSpec): FlagDoc | null {
 
 /** A default as typed on the command line: sizes in K/M/G. */
 function shownValue(value: unknown, valueName?: string): string {
-  if (valueName === 'size' && typeof value === 'number') return sizeText(value)
+  if (valueName === 'size' && typeof value === 'number') return sizeAsTyped(value)
   if (Array.isArray(value)) return value.join(',')
   return String(value)
-}
-
-/** 268435456 → `256M`; a size that is not a whole number of K/M/G stays in bytes. */
-function sizeText(bytes: number): string {
-  for (const [unit, size] of [
-    ['G', 1024 ** 3],
-    ['M', 1024 ** 2],
-    ['K', 1024],
-  ] as const) {
-    if (bytes >= size && bytes % size === 0) return `${bytes / size}${unit}`
-  }
-  return String(bytes)
 }
 
 function commandDoc(spec: CommandSpec): CommandDoc {

@@ -25,7 +25,7 @@ import {
   ActionFailedError,
 } from '../errors.js'
 import { AmiFramer, Message, assertHeaderSafe } from './wire.js'
-import { printable } from '../text.js'
+import { printable, sizeText } from '../text.js'
 import type {
   AmiMessage,
   AmiSession,
@@ -781,18 +781,6 @@ function issuedId(id: string): boolean {
   if (!id.startsWith(prefix)) return false
   const n = id.slice(prefix.length)
   return /^\d+$/.test(n) && Number(n) <= nextId
-}
-
-/** 268435456 → `256 MB`, 1024 → `1 KB`. */
-function sizeText(bytes: number): string {
-  for (const [unit, size] of [
-    ['GB', 1024 ** 3],
-    ['MB', 1024 ** 2],
-    ['KB', 1024],
-  ] as const) {
-    if (bytes >= size) return `${Number((bytes / size).toFixed(1))} ${unit}`
-  }
-  return `${bytes} bytes`
 }
 
 /** The TLS socket handed to asterisk-manager in place of a TCP one: verified against the system store or

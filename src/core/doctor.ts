@@ -23,6 +23,7 @@ import { fixFor, type AorFix } from './fix.js'
 import { findingStatus, serverStatus } from './status.js'
 import { groupBy } from './group.js'
 import { atOrAboveLimit, describeAgainstLimit, sourcesOf, type PerIpLimit } from './sources.js'
+import { sizeText } from '../text.js'
 import {
   CONTACT_FAMILY,
   type AorConfig,
@@ -521,10 +522,6 @@ function utf8Length(text: string): number {
     n += c < 0x80 ? 1 : c < 0x800 ? 2 : c >= 0xd800 && c <= 0xdbff ? (i++, 4) : 3
   }
   return n
-}
-
-function sizeText(bytes: number): string {
-  return bytes >= MIB ? `${(bytes / MIB).toFixed(1)} MB` : `${Math.round(bytes / 1024)} KB`
 }
 
 function answerSizeFindings(aors: readonly AorReport[], ami: AmiFacts | null): Finding[] {
