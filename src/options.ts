@@ -638,3 +638,34 @@ export const CONNECTION_SECURITY = [
   'tlsCa',
   'tlsInsecure',
 ] as const satisfies readonly OptionKey[]
+
+/** --heal and the policy it prunes by, for the commands that follow refusals (watch, exporter). */
+export const HEAL_OPTIONS = [
+  'heal',
+  'expired',
+  'superseded',
+  'keep',
+  'unreachable',
+] as const satisfies readonly OptionKey[]
+
+/** The help of HEAL_OPTIONS' policy options, where it differs from prune's. */
+export const HEAL_OPTION_HELP = {
+  expired: "With --heal: also prune the refused AOR's expired contacts.",
+  superseded: 'With --heal: also prune every superseded contact of the refused AOR (any device).',
+  keep: 'With --heal: also keep only the N latest-expiring contacts of the refused AOR.',
+  unreachable: "With --heal: prune the refused AOR's unreachable contacts (the default does too).",
+} as const satisfies Partial<Record<OptionKey, string>>
+
+/** Which servers a command that follows or reads them all takes, and how it reaches them. */
+export const SERVER_OPTIONS = [
+  'server',
+  'all',
+  'config',
+  'host',
+  'port',
+  'user',
+  'secretFile',
+  ...CONNECTION_SECURITY,
+  'timeout',
+  'maxOutput',
+] as const satisfies readonly OptionKey[]

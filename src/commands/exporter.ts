@@ -6,7 +6,7 @@ import type { Stats } from 'node:fs'
 import { UsageError } from '../errors.js'
 import type { HttpListener } from '../http/server.js'
 import type { WebConfig } from '../http/webconfig.js'
-import { CONNECTION_SECURITY, listenAddress } from '../options.js'
+import { HEAL_OPTION_HELP, HEAL_OPTIONS, SERVER_OPTIONS, listenAddress } from '../options.js'
 import type { ServerFollower } from './follow.js'
 import type { CommandSpec, Deps } from './types.js'
 
@@ -33,16 +33,7 @@ export const exporter: CommandSpec<Record<string, never>> = {
     'pjctl exporter --server pbx1 --listen :9814 --resync 10m --per-aor problems',
   ],
   options: [
-    'server',
-    'all',
-    'config',
-    'host',
-    'port',
-    'user',
-    'secretFile',
-    ...CONNECTION_SECURITY,
-    'timeout',
-    'maxOutput',
+    ...SERVER_OPTIONS,
     'source',
     'pjsipConf',
     'maxContacts',
@@ -53,20 +44,12 @@ export const exporter: CommandSpec<Record<string, never>> = {
     'perAor',
     'perIpLimit',
     'webConfig',
-    'heal',
-    'expired',
-    'superseded',
-    'keep',
-    'unreachable',
+    ...HEAL_OPTIONS,
   ],
   optionHelp: {
     perIpLimit:
       'Serve it as pjctl_source_contacts_limit, for the alert on a source address at its per-IP limit.',
-    expired: "With --heal: also prune the refused AOR's expired contacts.",
-    superseded: 'With --heal: also prune every superseded contact of the refused AOR (any device).',
-    keep: 'With --heal: also keep only the N latest-expiring contacts of the refused AOR.',
-    unreachable:
-      "With --heal: prune the refused AOR's unreachable contacts (the default does too).",
+    ...HEAL_OPTION_HELP,
   },
   formats: ['text'],
   // SIGTERM/SIGINT end the run: sessions are logged off, then exit 0

@@ -49,7 +49,7 @@ import {
   UnknownActionError,
   UsageError,
 } from '../errors.js'
-import { CONNECTION_SECURITY } from '../options.js'
+import { SERVER_OPTIONS } from '../options.js'
 import {
   assumedPlaceEmpty,
   cannotReadPlace,
@@ -64,16 +64,7 @@ import type { ServerFailure } from './views.js'
 
 /** The options of every command that reads contacts (contacts, check, prune). */
 export const READ_OPTIONS = [
-  'server',
-  'all',
-  'config',
-  'host',
-  'port',
-  'user',
-  'secretFile',
-  ...CONNECTION_SECURITY,
-  'timeout',
-  'maxOutput',
+  ...SERVER_OPTIONS,
   'parallel',
   'source',
   'contactsDb',

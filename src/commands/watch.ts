@@ -13,7 +13,7 @@ import {
   refusalFromEvent,
   type Refusal,
 } from '../core/refusals.js'
-import { CONNECTION_SECURITY } from '../options.js'
+import { HEAL_OPTION_HELP, HEAL_OPTIONS, SERVER_OPTIONS } from '../options.js'
 import {
   EndpointReads,
   heal,
@@ -34,31 +34,8 @@ export const watch: CommandSpec<Record<string, never>> = {
   summary:
     'Show registrations Asterisk refuses as they happen (max_contacts, bad contact, no AOR, bad password), with the stale contact and the prune that frees the slot; --heal prunes it.',
   examples: ['pjctl watch --all', 'pjctl watch --server pbx1 --json', 'pjctl watch --heal'],
-  options: [
-    'server',
-    'all',
-    'config',
-    'host',
-    'port',
-    'user',
-    'secretFile',
-    ...CONNECTION_SECURITY,
-    'timeout',
-    'maxOutput',
-    'maxContacts',
-    'heal',
-    'expired',
-    'superseded',
-    'keep',
-    'unreachable',
-  ],
-  optionHelp: {
-    expired: "With --heal: also prune the refused AOR's expired contacts.",
-    superseded: 'With --heal: also prune every superseded contact of the refused AOR (any device).',
-    keep: 'With --heal: also keep only the N latest-expiring contacts of the refused AOR.',
-    unreachable:
-      "With --heal: prune the refused AOR's unreachable contacts (the default does too).",
-  },
+  options: [...SERVER_OPTIONS, 'maxContacts', ...HEAL_OPTIONS],
+  optionHelp: HEAL_OPTION_HELP,
   formats: ['table', 'json'],
   handlesInterrupt: true,
   async run({ settings, deps }) {
