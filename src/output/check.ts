@@ -10,7 +10,7 @@ import { sourceJson } from './sources.js'
 import { jsonPieces } from './json.js'
 import { isoTime, type Style } from './style.js'
 import { printable } from '../text.js'
-import { AOR_FAMILIES, labelValue } from './exposition.js'
+import { AOR_FAMILIES, SERVER_FAMILIES, labelValue } from './exposition.js'
 
 const STATUS_WORD: Record<CheckStatus, string> = {
   0: 'OK',
@@ -328,8 +328,8 @@ export function checkPrometheus(data: CheckData): string {
       ),
       // bounded: the 100 busiest addresses of each server plus every one at or above --per-ip-limit
       ...metric(
-        'pjctl_source_contacts',
-        'Unexpired contacts from the source address (via_addr), all AORs together; the 100 busiest addresses and every one at or above --per-ip-limit.',
+        SERVER_FAMILIES.sources.name,
+        SERVER_FAMILIES.sources.help,
         data.servers.flatMap((s) =>
           boundedSources(s.sources ?? []).map((r): [Record<string, string>, number] => [
             { server: s.server, address: r.address },
@@ -338,8 +338,8 @@ export function checkPrometheus(data: CheckData): string {
         ),
       ),
       ...metric(
-        'pjctl_server_up',
-        '1 when pjctl could read the server.',
+        SERVER_FAMILIES.up.name,
+        SERVER_FAMILIES.up.help,
         data.servers.map((s) => [{ server: s.server }, s.failure ? 0 : 1]),
       ),
       ...metric(
@@ -352,8 +352,8 @@ export function checkPrometheus(data: CheckData): string {
         ),
       ),
       ...metric(
-        'pjctl_check_status',
-        'Check status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.',
+        SERVER_FAMILIES.status.name,
+        SERVER_FAMILIES.status.help,
         data.servers.map((s) => [{ server: s.server }, s.status]),
       ),
     ].join('\n') + '\n'

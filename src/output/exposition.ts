@@ -1,5 +1,5 @@
 // The Prometheus text exposition format's one escaper for label values, shared by
-// `check --format prometheus` and the exporter's hand-rendered per-AOR lines.
+// `check --format prometheus` and the exporter's hand-rendered per-AOR lines; and the families both give.
 
 /** A label value escaped as the exposition format requires: backslash, double quote, line feed. */
 export function labelValue(value: string): string {
@@ -24,6 +24,19 @@ export const AOR_FAMILIES = {
   state: {
     name: 'pjctl_aor_state',
     help: "The AOR's state (ok, near, full, over, unknown): 1 for the current one.",
+  },
+} as const
+
+/** The per-server families both give, with the same names and HELP. */
+export const SERVER_FAMILIES = {
+  sources: {
+    name: 'pjctl_source_contacts',
+    help: 'Unexpired contacts from the source address (via_addr), all AORs together; the 100 busiest addresses and every one at or above --per-ip-limit.',
+  },
+  up: { name: 'pjctl_server_up', help: '1 when pjctl could read the server.' },
+  status: {
+    name: 'pjctl_check_status',
+    help: 'Check status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.',
   },
 } as const
 

@@ -14,7 +14,13 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
 import type { AorSummary } from '../core/live.js'
 import type { AorState } from '../core/types.js'
 import { VERSION } from '../version.js'
-import { AOR_FAMILIES, familyHeader, gaugeHeader, labelValue } from './exposition.js'
+import {
+  AOR_FAMILIES,
+  SERVER_FAMILIES,
+  familyHeader,
+  gaugeHeader,
+  labelValue,
+} from './exposition.js'
 
 const AOR_STATES: readonly AorState[] = ['ok', 'near', 'full', 'over', 'unknown']
 export type PerAor = 'all' | 'problems'
@@ -74,24 +80,19 @@ function newProcessRegistry(): Registry {
 export class ExporterMetrics {
   readonly registry = new Registry()
   // bounded: the 100 busiest addresses of each server (as check: the same name, labels and help)
-  private readonly source = this.gauge(
-    'pjctl_source_contacts',
-    'Unexpired contacts from the source address (via_addr), all AORs together; the 100 busiest addresses and every one at or above --per-ip-limit.',
-    ['server', 'address'],
-  )
+  private readonly source = this.gauge(SERVER_FAMILIES.sources.name, SERVER_FAMILIES.sources.help, [
+    'server',
+    'address',
+  ])
   private readonly sourceLimit = this.gauge(
     'pjctl_source_contacts_limit',
     "The exporter's --per-ip-limit: contacts one source address may hold (absent without one).",
     ['server'],
   )
-  private readonly up = this.gauge('pjctl_server_up', '1 when pjctl could read the server.', [
+  private readonly up = this.gauge(SERVER_FAMILIES.up.name, SERVER_FAMILIES.up.help, ['server'])
+  private readonly status = this.gauge(SERVER_FAMILIES.status.name, SERVER_FAMILIES.status.help, [
     'server',
   ])
-  private readonly status = this.gauge(
-    'pjctl_check_status',
-    'Check status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.',
-    ['server'],
-  )
   private readonly aors = this.gauge('pjctl_server_aors', 'AORs by state.', ['server', 'state'])
   private readonly contacts = this.gauge(
     'pjctl_server_contacts',
