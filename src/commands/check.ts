@@ -20,7 +20,7 @@ import {
   thresholdsFrom,
 } from './read.js'
 import type { CommandSpec } from './types.js'
-import type { CheckData, CheckFinding, CheckServer, CheckStatus } from './views.js'
+import type { CheckData, CheckFinding, CheckServer } from './views.js'
 
 export const check: CommandSpec<CheckData> = {
   name: 'check',
@@ -64,7 +64,13 @@ export const check: CommandSpec<CheckData> = {
       if ('message' in r) return { server: r.server, status: 3, failure: r, findings: [] }
       const sources = sourcesOf(r.aors, limit)
       const findings = [...findingsOf(r), ...limitFindings(sources, limit)]
-      return { server: r.server, status: statusOf(r, findings), report: r, sources, findings }
+      return {
+        server: r.server,
+        status: serverStatus(r.aors, findings),
+        report: r,
+        sources,
+        findings,
+      }
     })
     const status = worstStatus(servers.map((s) => s.status))
     return {
@@ -91,11 +97,6 @@ function findingsOf(report: ServerReport): CheckFinding[] {
     group: 'parse problem(s) in the answer',
     subject: `line ${problem.line}: ${problem.reason}`,
   }))
-}
-
-/** The worst AOR or finding; an AOR with contacts whose max_contacts is unknown cannot be judged: UNKNOWN (core/status.ts). */
-function statusOf(report: ServerReport, findings: CheckFinding[]): CheckStatus {
-  return serverStatus(report.aors, findings)
 }
 
 /** --per-ip-limit: an address at the limit is a WARNING, one above it CRITICAL; each is named. */

@@ -282,7 +282,7 @@ async function reportFromDump(
   deps: Deps,
   thresholds: Thresholds,
 ): Promise<ServerReport> {
-  const text = file === '-' ? await deps.readStdin() : await readInput(file, deps)
+  const text = file === '-' ? await deps.readStdin() : await deps.readFile(file) // it throws `cannot read FILE: no such file` (and the like) itself
   const parsed = parseDatabaseShow(text)
   checkDumpComplete(parsed, file === '-' ? 'standard input' : file)
   reportProblems(parsed, settings, deps)
@@ -324,11 +324,6 @@ function checkDumpComplete(parsed: ParsedDump, what: string): void {
     `${what} is not a complete 'database show' dump: ${said}`,
     `save the whole output of asterisk -rx "database show ${CONTACT_FAMILY}", including its last line`,
   )
-}
-
-/** deps.readFile throws `cannot read FILE: no such file` (and the like) itself. */
-function readInput(file: string, deps: Deps): Promise<string> {
-  return deps.readFile(file)
 }
 
 /** How many times an answer that came back incomplete is read in all (on a fresh session each time). */
@@ -711,7 +706,7 @@ export async function readFleet(
   names: string[],
   settings: Settings,
   deps: Deps,
-  options: { qualify?: boolean; keep?: KeepContact } = {},
+  options: Pick<ReadOptions, 'keep'> = {},
 ): Promise<(ServerReport | ServerFailure)[]> {
   const pick = (report: ServerReport): ServerReport => selectNamed(report, names, deps)
   if (settings.input !== undefined)

@@ -166,17 +166,13 @@ function fail(message: string, hint?: string): never {
   throw new InputError(message, hint)
 }
 
-function controlName(c: string): string {
-  return printable(c)
-}
-
 /** Refuses a section name pjsip.conf cannot hold. `what` describes it in the message. */
 export function checkName(what: string, name: string): void {
   if (typeof name !== 'string' || name === '') fail(`${what} is empty`)
   const ctl = CONTROL_CHARACTER.exec(name)
   if (ctl)
     fail(
-      `${what} '${printable(name, 80)}' contains a control character (${controlName(ctl[0])}); pjsip.conf cannot hold it`,
+      `${what} '${printable(name, 80)}' contains a control character (${printable(ctl[0])}); pjsip.conf cannot hold it`,
     )
   if (/\s/.test(name))
     fail(
@@ -201,7 +197,7 @@ export function checkValue(what: string, value: string, secret = false): void {
   const ctl = CONTROL_CHARACTER.exec(value)
   if (ctl)
     fail(
-      `${what}${show} contains a control character (${controlName(ctl[0])}); pjsip.conf cannot hold it`,
+      `${what}${show} contains a control character (${printable(ctl[0])}); pjsip.conf cannot hold it`,
     )
   if (value.includes(';')) fail(`${what}${show} contains ';', which starts a comment in pjsip.conf`)
   if (value.trim() !== value)

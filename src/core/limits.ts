@@ -31,24 +31,20 @@ export interface AorMapping {
   others: string[]
 }
 
-function trimmed(s: string): string {
-  return s.trim()
-}
-
 /** The `aor` mapping of sorcery.conf (null: the file does not exist, so res_pjsip's default applies). */
 export function aorMapping(sorcery: readonly ConfigCategory[] | null): AorMapping {
   const lines = (sorcery ?? [])
     .filter((c) => !c.template && c.name === 'res_pjsip')
-    .flatMap((c) => c.lines.filter((l) => trimmed(l.name) === 'aor').map((l) => trimmed(l.value)))
+    .flatMap((c) => c.lines.filter((l) => l.name.trim() === 'aor').map((l) => l.value.trim()))
   if (!lines.length) return { authoritative: true, files: [DEFAULT_AOR_FILE], others: [] }
   const files: string[] = []
   const others: string[] = []
   for (const line of lines) {
     const comma = line.indexOf(',')
-    const wizard = trimmed(comma < 0 ? line : line.slice(0, comma)).toLowerCase()
+    const wizard = (comma < 0 ? line : line.slice(0, comma)).trim().toLowerCase()
     const data = comma < 0 ? '' : line.slice(comma + 1)
     if (wizard === 'config') {
-      const file = trimmed(data.split(',')[0] ?? '')
+      const file = (data.split(',')[0] ?? '').trim()
       if (file && !files.includes(file)) files.push(file)
     } else {
       others.push(line)
@@ -59,13 +55,13 @@ export function aorMapping(sorcery: readonly ConfigCategory[] | null): AorMappin
 
 /** res_sorcery_config's criteria type=aor: the first `type` variable. */
 function firstType(category: ConfigCategory): string | undefined {
-  return category.lines.find((l) => trimmed(l.name).toLowerCase() === 'type')?.value.trim()
+  return category.lines.find((l) => l.name.trim().toLowerCase() === 'type')?.value.trim()
 }
 
 /** The last value of an option (case-insensitive name, as ACO), after `prefix` (the wizard's `aor/`). */
 function lastValue(category: ConfigCategory, name: string, prefix = ''): string | undefined {
   const wanted = `${prefix}${name}`
-  return category.lines.findLast((line) => trimmed(line.name).toLowerCase() === wanted)?.value
+  return category.lines.findLast((line) => line.name.trim().toLowerCase() === wanted)?.value
 }
 
 function aorConfigOf(

@@ -104,7 +104,7 @@ const NEXT_PHASE: Readonly<Record<Phase, Phase>> = {
 
 /**
  * A binary min-heap of (time, contact), in two parallel arrays (one entry costs two slots, not an
- * object): at 100,000 contacts this is ~1.6 MB where one tuple per due time took ~20 MB.
+ * object): a fraction of the memory one tuple per due time takes at 100,000 contacts.
  */
 /* eslint-disable @typescript-eslint/no-non-null-assertion -- every index read here is below the heap's length */
 class DueHeap {
@@ -237,30 +237,13 @@ export class LiveServer {
       fields: qualifyOff(c) ? NO_QUALIFY : QUALIFY,
       value: '',
     }
-  }
+  };
 
   /**
-   * Replaces everything with a full read, in one block (see loading()). `configs` null keeps the limits
-   * already known (a resync that read contacts only). `untouched` keys (changed by events while the read
-   * ran) are not counted as drift.
-   */
-  load(
-    contacts: readonly Contact[],
-    configs: readonly AorConfig[] | null,
-    now: number,
-    untouched: ReadonlySet<string> = new Set(),
-    authoritative = false,
-  ): Drift {
-    const steps = this.loading(contacts, configs, now, untouched, authoritative)
-    for (;;) {
-      const step = steps.next()
-      if (step.done) return step.value
-    }
-  }
-
-  /**
-   * load() in steps: pauses after every LOAD_STEP contacts, AORs or keys (at 100,000 contacts the whole
-   * apply is 0.3-0.8 s, so a caller serving scrapes and events runs its event loop between steps).
+   * Replaces everything with a full read. `configs` null keeps the limits already known (a resync that
+   * read contacts only). `untouched` keys (changed by events while the read ran) are not counted as
+   * drift. In steps: pauses after every LOAD_STEP contacts, AORs or keys (at 100,000 contacts the whole
+   * apply would block for long, so a caller serving scrapes and events runs its event loop between steps).
    * Between two steps the picture is half applied: nothing else may read or change this LiveServer
    * (no put, remove, tick or judge) until the generator is done; one abandoned half way must be
    * followed by clear().

@@ -42,10 +42,6 @@ export interface ContactMapping {
   configured: boolean
 }
 
-function trimmed(s: string): string {
-  return s.trim()
-}
-
 /** The `[res_pjsip]` lines of sorcery.conf whose type is `contact`, with the options after `/`. */
 function contactLines(
   sorcery: readonly ConfigCategory[] | null,
@@ -54,15 +50,15 @@ function contactLines(
     .filter((c) => !c.template && c.name === 'res_pjsip')
     .flatMap((c) =>
       c.lines.flatMap((l) => {
-        const name = trimmed(l.name)
+        const name = l.name.trim()
         const slash = name.indexOf('/')
         const type = slash < 0 ? name : name.slice(0, slash)
         if (type !== 'contact') return []
         return [
           {
             options: slash < 0 ? '' : name.slice(slash + 1),
-            value: trimmed(l.value),
-            written: `${name}=${trimmed(l.value)}`,
+            value: l.value.trim(),
+            written: `${name}=${l.value.trim()}`,
           },
         ]
       }),
@@ -72,8 +68,8 @@ function contactLines(
 function split(value: string): { wizard: string; data: string } {
   const comma = value.indexOf(',')
   return {
-    wizard: trimmed(comma < 0 ? value : value.slice(0, comma)),
-    data: comma < 0 ? '' : trimmed(value.slice(comma + 1)),
+    wizard: (comma < 0 ? value : value.slice(0, comma)).trim(),
+    data: comma < 0 ? '' : value.slice(comma + 1).trim(),
   }
 }
 
@@ -85,8 +81,8 @@ function extconfigFor(
   for (const category of extconfig ?? []) {
     if (category.template || category.name !== 'settings') continue
     for (const line of category.lines) {
-      if (trimmed(line.name) !== family) continue
-      const [driver = '', database = '', table = ''] = line.value.split(',').map(trimmed)
+      if (line.name.trim() !== family) continue
+      const [driver = '', database = '', table = ''] = line.value.split(',').map((s) => s.trim())
       if (!driver) continue
       return { driver: driver.toLowerCase(), database, table: table || family }
     }

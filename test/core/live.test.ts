@@ -7,12 +7,22 @@ import {
   isProblem,
   serverStatus,
   type AorSummary,
+  type Drift,
 } from '../../src/core/live.js'
 import type { AorConfig, Contact } from '../../src/core/types.js'
 import { row } from '../helpers/prune.js'
 
 const T = 1_800_000_000
 const GS = 'Grandstream GXP2130 1.0.11.3'
+
+/** A full read applied as the exporter's follower applies it (loading()), run without pauses. */
+function load(live: LiveServer, ...args: Parameters<LiveServer['loading']>): Drift {
+  const steps = live.loading(...args)
+  for (;;) {
+    const step = steps.next()
+    if (step.done) return step.value
+  }
+}
 
 function contact(aor: string, port: number, expires: number, ua = GS): Contact {
   const r = row(aor, '192.0.2.16', port, ua, expires)
@@ -40,7 +50,7 @@ describe('LiveServer', () => {
     const live = new LiveServer()
     const old = contact('FAP003', 5060, T + 600)
     const fresh = contact('FAP003', 5062, T + 3000)
-    live.load([old, fresh], [config('FAP003', 2), config('alice', 1)], T)
+    load(live, [old, fresh], [config('FAP003', 2), config('alice', 1)], T)
     const first = live.judge(T)
     expect(first.get('FAP003')).toEqual({
       aor: 'FAP003',
@@ -76,7 +86,7 @@ describe('LiveServer', () => {
 
   it('judge(now, limit) judges at most `limit` dirty AORs; the rest stay dirty for the next slice', () => {
     const live = new LiveServer()
-    live.load([], [config('a', 1), config('b', 1), config('c', 1)], T)
+    load(live, [], [config('a', 1), config('b', 1), config('c', 1)], T)
     const first = live.judge(T, 2)
     expect([...first.keys()]).toEqual(['a', 'b'])
     expect(live.hasDirty).toBe(true)
@@ -87,7 +97,7 @@ describe('LiveServer', () => {
   it('a contact reaching expiration_time is expired (not active) from that second; keys are due for a re-read 2 s before and 40 s after', () => {
     const live = new LiveServer()
     const c = contact('alice', 5060, T + 100)
-    live.load([c], [config('alice', 1)], T)
+    load(live, [c], [config('alice', 1)], T)
     live.judge(T)
     expect(live.tick(T + 97)).toEqual([])
     expect(live.tick(T + 98)).toEqual([c.key])
@@ -101,7 +111,7 @@ describe('LiveServer', () => {
   it('a refresh read back (new expiration_time) moves its re-reads; the old ones are dropped', () => {
     const live = new LiveServer()
     const c = contact('alice', 5060, T + 100)
-    live.load([c], [config('alice', 1)], T)
+    load(live, [c], [config('alice', 1)], T)
     const refreshed = contact('alice', 5060, T + 3700)
     expect(live.put(refreshed, T + 98)).toBe('changed')
     expect(live.tick(T + 200)).toEqual([])
@@ -115,14 +125,14 @@ describe('LiveServer', () => {
     const a = contact('a', 5060, T + 900)
     const b = contact('b', 5060, T + 900)
     const c = contact('c', 5060, T + 900)
-    live.load([a, b], [], T)
+    load(live, [a, b], [], T)
     const d = contact('d', 5060, T + 900)
-    const drift = live.load([contact('a', 5060, T + 1800), c, d], null, T, new Set([d.key]))
+    const drift = load(live, [contact('a', 5060, T + 1800), c, d], null, T, new Set([d.key]))
     expect(drift).toEqual({ added: 1, removed: 1, refreshed: 1 })
     expect([...live.keys()].sort()).toEqual([a.key, c.key, d.key].sort())
   })
 
-  it('loading() applies a full read in steps (a pause every LOAD_STEP contacts, keys or AORs) and ends where load() ends', () => {
+  it('loading() applies a full read in steps (a pause every LOAD_STEP contacts, keys or AORs) and ends where an uninterrupted run ends', () => {
     const first = Array.from({ length: 3000 }, (_, i) => contact(`a${i}`, 5060, T + 900))
     // the next read: 500 gone, 400 new, 100 refreshed, the rest the same; limits for 2000 AORs
     const next = [
@@ -132,10 +142,10 @@ describe('LiveServer', () => {
     ]
     const configs = Array.from({ length: 2000 }, (_, i) => config(`a${i}`, 2))
     const whole = new LiveServer()
-    whole.load(first, [], T)
+    load(whole, first, [], T)
     const stepped = new LiveServer()
-    stepped.load(first, [], T)
-    const wholeDrift = whole.load(next, configs, T)
+    load(stepped, first, [], T)
+    const wholeDrift = load(whole, next, configs, T)
     const steps = stepped.loading(next, configs, T)
     let pauses = 0
     let result = steps.next()
@@ -161,7 +171,7 @@ describe('LiveServer', () => {
   it('qualify counts: NonQualified for qualify_frequency 0 until an event says otherwise; forgotten with the contact', () => {
     const live = new LiveServer()
     const a = contact('a', 5060, T + 900)
-    live.load([a, contact('b', 5060, T + 900)], [], T)
+    load(live, [a, contact('b', 5060, T + 900)], [], T)
     live.setQualify(a.key, 'Reachable')
     live.setQualify('nope;@00000000000000000000000000000000', 'Reachable')
     expect(Object.fromEntries(live.qualifyCounts())).toEqual({ Reachable: 1, NonQualified: 1 })
@@ -184,8 +194,8 @@ describe('LiveServer', () => {
     expect(Object.keys(slim[0]!.fields)).toEqual(['qualify_frequency'])
     const a = new LiveServer()
     const b = new LiveServer()
-    a.load(whole, [config('FAP003', 2)], T)
-    b.load(slim, [config('FAP003', 2)], T)
+    load(a, whole, [config('FAP003', 2)], T)
+    load(b, slim, [config('FAP003', 2)], T)
     expect(b.judge(T)).toEqual(a.judge(T))
     expect(b.qualifyCounts()).toEqual(a.qualifyCounts())
   })
@@ -196,7 +206,8 @@ describe('LiveServer', () => {
       const r = row(aor, ip, port, GS, expires)
       return contactFromRow(r.key, r.value) as Contact
     }
-    live.load(
+    load(
+      live,
       [
         at('a', '10.0.0.2', 1, T + 900),
         at('b', '10.0.0.2', 1, T + 900),
@@ -230,7 +241,7 @@ describe('LiveServer', () => {
     const live = new LiveServer()
     const a = contact('a', 5060, T + 900)
     const b = contact('b', 5060, T + 900)
-    live.load([a, b], [config('b', 1)], T)
+    load(live, [a, b], [config('b', 1)], T)
     live.judge(T)
     live.remove(a.key)
     live.remove(b.key)
