@@ -1,4 +1,4 @@
-// Typed errors and exit codes. Imports nothing: every layer may throw these;
+// Typed errors and exit codes. Imports only the leaf text.ts: every layer may throw these;
 // only src/cli.ts turns them into output and an exit code.
 
 import { printable } from './text.js'

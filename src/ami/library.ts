@@ -41,7 +41,7 @@ export function handSocket(manager: Manager, socket: net.Socket, port: number, h
   }
   const readers = socket.listeners('data')
   // the library decodes the socket as utf-8 (setEncoding in connect()); we read it ourselves, as
-  // Buffers: a big answer queued as strings made young-generation GC pauses of 30-100 ms (session.ts)
+  // Buffers: a big answer queued as strings made long young-generation GC pauses (session.ts)
   socket.setEncoding = () => socket
   try {
     manager.connect(port, host)

@@ -494,9 +494,8 @@ class Connection implements AmiSession {
   // inside the 'data' handler. So 'data' only queues the chunk; the framer works through the
   // queue in slices of at most SLICE_MS, yielding to the event loop (which reads the socket)
   // between slices. The queue holds at most one answer's raw text, as the socket's Buffers: kept
-  // as strings (~70 MB for a 100k-contact DBGetTree on a real Asterisk, which writes it faster than
-  // it is framed) they were copied by every young-generation GC, pauses of 30-100 ms while the
-  // answer arrived; decoded (utf-8, a character split across chunks kept whole) as they are framed.
+  // as strings (a big DBGetTree on a real Asterisk arrives faster than it is framed) they were
+  // copied by every young-generation GC, long pauses while the answer arrived; decoded (utf-8, a character split across chunks kept whole) as they are framed.
   private readonly inbox: Buffer[] = []
   private readonly decoder = new StringDecoder('utf8')
   private inboxHead = 0
@@ -610,10 +609,9 @@ class Connection implements AmiSession {
     }
   }
 
-  /** Hands a Response to asterisk-manager, which calls the action's callback. */
   /** Hands a Response to asterisk-manager for its ActionID's callback. Only the headers it dispatches
    *  on and pjctl reads back from its callback (login's `message`) are copied: a GetConfig answer has
-   *  one header per config line, and copying them all cost ~60 ms of CPU at 5,000 AORs. */
+   *  one header per config line, and copying them all costs CPU in proportion to the AORs. */
   private forward(message: Message): void {
     const item: ManagerItem = {}
     for (const name of FORWARDED) {

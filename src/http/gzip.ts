@@ -15,7 +15,7 @@ export interface OpenDeflate {
 
 const HEADER = Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff])
 
-/** Compresses the pieces in libuv's thread pool (level 1: 23 MB becomes ~1 MB), and their CRC-32 between turns of the event loop. */
+/** Compresses the pieces in libuv's thread pool (level 1: the repetitive exposition text shrinks many times over), and their CRC-32 between turns of the event loop. */
 export async function deflateOpen(chunks: readonly Buffer[]): Promise<OpenDeflate> {
   const deflated = new Promise<Buffer>((resolve, reject) => {
     const out: Buffer[] = []

@@ -276,7 +276,7 @@ function answer(
   if (path === '/metrics') {
     handlers.metrics().then(
       ({ body: plain, gzipped, contentType }) => {
-        // Prometheus asks for gzip: a 20 MB body is ~1 MB compressed, compressed once per render, not per scrape
+        // Prometheus asks for gzip: a fraction of the body's size, compressed once per render, not per scrape
         const gzip =
           gzipped !== undefined && /\bgzip\b/.test(request.headers['accept-encoding'] ?? '')
         const body = gzip ? gzipped : plain

@@ -31,7 +31,7 @@ export function contactsTable(data: ContactsData, style: Style): string | Iterab
     }
     if (data.fleet) out.push(c.bold(`== ${server.server} ==`))
     if (!server.aors.length) out.push('No AORs and no registered contacts.', '')
-    // cli-table3 needs ~0.4 ms a table: on a big PBX show the first AORs that need attention.
+    // cli-table3 costs time per table: on a big PBX show the first AORs that need attention.
     const shown =
       server.aors.length > MAX_TABLES
         ? server.aors.filter(needsAttention).slice(0, MAX_TABLES)

@@ -4,8 +4,8 @@
 // Two renderers, chosen by measurement (docs/exporter.md, Exposition; docs/performance.md):
 // - the per-AOR families (5 series per AOR: 250,000 at 50,000 AORs) are hand-written text: each AOR
 //   keeps its summary and its escaped labels, and a render writes their lines in slices that yield to
-//   the event loop (prom-client took 7.5–9.8 s to render them, in one block). Pre-rendered lines per
-//   AOR were tried: at 50,000 AORs they held 1.2 million strings (37 MB) for no faster render;
+//   the event loop (prom-client renders them in one block, seconds at 50,000 AORs). Pre-rendered
+//   lines per AOR were tried: they held over a million strings at 50,000 AORs for no faster render;
 // - everything else (counters, gauges of aggregates: a few hundred series) is prom-client's registry.
 // The body is rendered when the state changed (at most every `minRenderMs`), never by a scrape: a scrape
 // is served the last complete body from memory.
@@ -368,8 +368,8 @@ export class ExporterMetrics {
    * changed) and written in slices of about `sliceMs`, yielding to the event loop in between, so
    * scrapes and AMI events are served while a big body is built; `sliceMs()` is asked at each slice
    * (shorter while a big body is being sent: the event loop then turns more often to feed the socket).
-   * Not joined into one Buffer: at 100k contacts that was a 23 MB allocation and copy in one block
-   * (20–80 ms on this VM, page faults of a fresh allocation included), on every render.
+   * Not joined into one Buffer: at 100k contacts that is a body-sized allocation and copy in one
+   * block (page faults of a fresh allocation included), on every render.
    */
   async renderChunks(sliceMs: () => number = () => 5): Promise<Buffer[]> {
     const snapshot = [...this.exported.values()].map((aors) => [...aors.values()])

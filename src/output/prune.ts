@@ -31,7 +31,7 @@ export function pruneTable(data: PruneData, style: Style): string {
   return out.join('\n') + '\n'
 }
 
-/** cli-table3 is quadratic in rows (20,000 plan rows took 15 s to draw): a long plan shows this many. */
+/** cli-table3 is quadratic in rows (a plan of thousands of rows takes seconds to draw): a long plan shows this many. */
 const MAX_PLAN_ROWS = 200
 
 /** Up to MAX_PLAN_ROWS rows, in plan order: kept, skipped and failed contacts first, then deletions. */
