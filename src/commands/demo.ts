@@ -11,7 +11,7 @@ import { gen } from './gen.js'
 import { prune } from './prune.js'
 import { withDefaults } from '../options.js'
 import type { CommandResult, CommandSpec, Deps, Format, Settings } from './types.js'
-import type { DemoData, DemoStep } from './views.js'
+import type { DemoData, DemoStep, PruneData } from './views.js'
 
 const PHONE = {
   aor: 'FAP003',
@@ -102,6 +102,7 @@ export const demo: CommandSpec<DemoData> = {
         { yes: true },
         'table',
       )
+      forgetBackup(steps[steps.length - 1])
       register('The phone tries again:')
       await runStep(
         'The lasting fix, ready to paste after the existing FAP003 AOR:',
@@ -128,4 +129,21 @@ export const demo: CommandSpec<DemoData> = {
       exitCode: 0,
     }
   },
+}
+
+/**
+ * The demo's backup lives in a temporary folder removed when the demo ends, for a simulated
+ * Asterisk that is gone by then: its path is no file to restore from, so the step says where a
+ * real prune keeps its backup instead of printing that path.
+ */
+function forgetBackup(step: DemoStep | undefined): void {
+  if (!step?.result) return
+  const data = step.result.data as PruneData
+  for (const server of data.servers) server.backupFile = null
+  step.lines = [
+    'A real prune appends each deleted value to a backup before it deletes, under',
+    '$XDG_STATE_HOME/pjctl/backups/ (~/.local/state/pjctl/backups/), and',
+    '`pjctl restore FILE` puts them back. This demo kept its backup in a temporary',
+    'folder, removed when the demo ends.',
+  ]
 }

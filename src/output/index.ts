@@ -55,7 +55,7 @@ function demoText(data: DemoData, style: Style): string {
   data.steps.forEach((step, i) => {
     out.push(c.bold(`${i + 1}. ${step.title}`))
     if (step.command) out.push(c.cyan(`$ ${step.command}`))
-    if (step.lines) out.push(...step.lines.map((line) => `  ${line}`))
+    if (step.lines && !step.result) out.push(...step.lines.map((line) => `  ${line}`))
     if (step.result) {
       // the demo is read by a person even when piped to a pager: tables, never plain rows
       out.push(
@@ -65,6 +65,8 @@ function demoText(data: DemoData, style: Style): string {
         }).trimEnd(),
       )
       if (step.command) out.push(c.gray(`(exit ${step.result.exitCode})`))
+      // a note on the result (the demo's prune: where a real backup goes) comes after it
+      if (step.lines) out.push(...step.lines.map((line) => c.gray(line)))
     }
     out.push('')
   })
