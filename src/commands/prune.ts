@@ -761,7 +761,8 @@ function summarise(servers: PruneServerResult[]): PruneData['summary'] {
     servers.reduce((n, s) => n + s.outcomes.filter((o) => pred(o.outcome)).length, 0)
   return {
     planned: servers.reduce((n, s) => n + (s.plan?.toDelete ?? 0), 0),
-    deleted: count((o) => o === 'deleted' || o === 'expired'),
+    deleted: count((o) => o === 'deleted'),
+    expired: count((o) => o === 'expired'),
     skipped: count((o) => o === 'changed' || o === 'vanished'),
     failed:
       count((o) => o === 'failed' || o === 'not-sent') + servers.filter((s) => s.failure).length,

@@ -91,7 +91,8 @@ export interface PruneServerResult {
 export interface PruneData {
   generatedAt: number
   servers: PruneServerResult[]
-  summary: { deleted: number; skipped: number; failed: number; planned: number }
+  /** deleted: gone from the store; expired: left for Asterisk's sweep (`--via expire`). */
+  summary: { deleted: number; expired: number; skipped: number; failed: number; planned: number }
   quiet: boolean
   fleet: boolean
 }

@@ -133,14 +133,17 @@ function planLines(server: PruneServerResult, style: Style, heading?: string): s
 }
 
 function summaryLine(data: PruneData): string {
-  const { deleted, skipped, failed, planned } = data.summary
+  const { deleted, expired, skipped, failed, planned } = data.summary
   const single = data.servers.length === 1 ? data.servers[0] : null
   const modes = new Set(data.servers.map((s) => s.mode))
   const mode = modes.size === 1 ? [...modes][0] : 'mixed'
   const parts = [`pjctl prune: mode=${mode}`]
   if (single) parts.push(`server=${single.server}`)
   else parts.push(`servers=${data.servers.length}`)
-  parts.push(`planned=${planned}`, `deleted=${deleted}`, `skipped=${skipped}`, `failed=${failed}`)
+  parts.push(`planned=${planned}`, `deleted=${deleted}`)
+  // --via expire: what is left for Asterisk's sweep is not deleted yet, and the line says so
+  if (expired) parts.push(`expired=${expired}`)
+  parts.push(`skipped=${skipped}`, `failed=${failed}`)
   if (single?.backupFile) parts.push(`backup=${single.backupFile}`)
   if (single?.reason) parts.push(`reason="${single.reason.replace(/"/g, "'")}"`)
   return parts.join(' ')

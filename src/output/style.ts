@@ -19,9 +19,14 @@ export function paint(style: Style): ChalkInstance {
   return new Chalk({ level: style.color ? 1 : 0 })
 }
 
-/** `41m 12s`, `1h 02m`, `3d 4h`; negative: `3m 10s ago`. */
+/** Longer ago than any registration lasts: an expiration_time written into the past, not one that ran out. */
+const LONG_AGO_SECONDS = 365 * 86400
+
+/** `41m 12s`, `1h 02m`, `3d 4h`; negative: `3m 10s ago`; over a year ago: `set expired`. */
 export function duration(seconds: number | null): string {
   if (seconds === null) return '?'
+  // expiration_time set to the distant past (prune --via expire writes "1"): say so, not "20792d ago"
+  if (seconds < -LONG_AGO_SECONDS) return 'set expired'
   const ago = seconds < 0
   let s = Math.abs(Math.round(seconds))
   const d = Math.floor(s / 86400)
