@@ -18,7 +18,7 @@ import {
 import { OPTIONS, longForm, withDefaults, type OptionKey, type OptionSpec } from './options.js'
 import { loadConfig, resolveTargets, type ConfigFile, type Layers } from './settings.js'
 import { VERSION } from './version.js'
-import { flagDoc, optionKeysOf } from './usage.js'
+import { commandDocs, flagDoc, optionKeysOf } from './usage.js'
 
 /** For scripts/man.mjs: the man page from the built CLI's own option table and command catalog. */
 /** @public scripts/man.mjs loads it from the built dist/cli.js */
@@ -216,7 +216,7 @@ export async function main(argv: string[] = process.argv, io: Io = processIo()):
     }
     // --json asked for a document: a server that could not be read (exit 3) is one too, {server, error, hint, exitCode}
     if (format === 'json' && error instanceof PjctlError && error.exit === EXIT.unreadable) {
-      const { failureJson } = await import('./output/contacts.js')
+      const { failureJson } = await import('./output/failure.js')
       const server = settings.server?.[0] ?? `${settings.host}:${settings.port}`
       const doc = failureJson({ server, message: error.message, hint: error.hint, exit: code })
       return (await writeResult(io, stdout, `${JSON.stringify(doc)}\n`)) ?? code
@@ -486,6 +486,7 @@ function makeDeps(io: Io, settings: Settings, layers: Layers, signal: AbortSigna
     targets: () =>
       (targets ??= resolveTargets({ settings, layers, env, warn: log.warn }, configFile())),
     configFile,
+    commandDocs: () => commandDocs(),
     onHangup: (listener) => {
       io.signals.on('SIGHUP', listener)
       return () => void io.signals.off('SIGHUP', listener)

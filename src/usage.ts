@@ -4,6 +4,7 @@
 
 import { COMMANDS } from './commands/index.js'
 import type { CommandSpec } from './commands/types.js'
+import type { CommandDoc, FlagDoc } from './commands/views.js'
 import {
   GROUP_OF,
   OPTIONS,
@@ -34,38 +35,6 @@ export function optionKeysOf(spec: CommandSpec): OptionKey[] {
 /** `Connection options:` */
 function groupHeading(group: OptionGroup): string {
   return `${OPTION_GROUPS[group]} options:`
-}
-
-export interface FlagDoc {
-  key: OptionKey
-  /** `--host` */
-  long: string
-  /** `-H`, when the option has one. */
-  short?: string
-  /** The value's name without brackets (`host`, `file`), absent for a switch. */
-  value?: string
-  help: string
-  choices?: readonly string[]
-  env?: string
-  /** The default as a user would type it (`256M`, not 268435456). */
-  default?: string
-  /** The value is a path: complete file names. */
-  file: boolean
-  group: OptionGroup
-  /** `Connection options:` */
-  heading: string
-}
-
-export interface CommandDoc {
-  name: string
-  /** `[names...]`, `<file>` */
-  args?: string
-  summary: string
-  help?: string
-  examples: readonly string[]
-  /** Words the first argument may be (gen: pjsip, wizard; completion: bash, zsh, fish). */
-  argChoices?: readonly string[]
-  flags: FlagDoc[]
 }
 
 const FLAG = /^(?:(-[A-Za-z]),\s*)?(--[a-z][a-z0-9-]*)(?:\s+[<[]([^>\]]+)[>\]])?$/

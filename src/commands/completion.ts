@@ -1,8 +1,8 @@
 // pjctl completion bash|zsh|fish: the shell completion script, drawn from the option table.
 
 import { UsageError } from '../errors.js'
-import type { CompletionData } from '../output/completion.js'
 import type { CommandSpec } from './types.js'
+import type { CompletionData } from './views.js'
 
 const SHELLS = ['bash', 'zsh', 'fish'] as const
 
@@ -19,7 +19,7 @@ export const completion: CommandSpec<CompletionData> = {
   ],
   options: [],
   formats: ['text'],
-  async run({ args }) {
+  async run({ args, deps }) {
     const shell = args[0]
     if (shell === undefined || !(SHELLS as readonly string[]).includes(shell)) {
       throw new UsageError(
@@ -27,11 +27,11 @@ export const completion: CommandSpec<CompletionData> = {
         `use one of: ${SHELLS.join(', ')}`,
       )
     }
-    // the command list includes this command: loaded at run time, not at import
-    const { commandDocs } = await import('../usage.js')
+    // the command list includes this command: the command line hands it over
+    if (!deps.commandDocs) throw new Error('completion: the command line gave no command list')
     return {
       view: 'completion',
-      data: { shell: shell as CompletionData['shell'], commands: commandDocs() },
+      data: { shell: shell as CompletionData['shell'], commands: deps.commandDocs() },
       exitCode: 0,
     }
   },

@@ -5,6 +5,7 @@ import type { AmiSession, AmiTarget } from '../ami/types.js'
 import type { ExitCode, PjctlError } from '../errors.js'
 import type { Format, OptionKey, Settings } from '../options.js'
 import type { ConfigFile } from '../settings.js'
+import type { CommandDoc } from './views.js'
 
 export type { Format, Settings }
 
@@ -48,6 +49,8 @@ export interface Deps {
   /** Aborted on SIGINT/SIGTERM. */
   signal: AbortSignal
   env: Record<string, string | undefined>
+  /** Every command, as help, completion and the man page show it (the command line's catalog, for pjctl completion). */
+  commandDocs?(): CommandDoc[]
 }
 
 interface RunContext {

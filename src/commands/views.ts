@@ -2,7 +2,7 @@
 
 import type { HealPick, RefusalReason } from '../core/refusals.js'
 import type { ExitCode } from '../errors.js'
-import type { Format } from '../options.js'
+import type { Format, OptionGroup, OptionKey } from '../options.js'
 import type { ServerReport, Thresholds } from '../core/types.js'
 import type { Advice } from '../core/advice.js'
 import type { PrunePlan } from '../core/plan.js'
@@ -218,4 +218,44 @@ export interface WatchRecord {
   /** max_contacts: why the AOR could not be read. */
   readError?: string
   heal?: HealOutcome
+}
+
+// What each command accepts, as help, completion and the man page show it (src/usage.ts builds these).
+
+export interface FlagDoc {
+  key: OptionKey
+  /** `--host` */
+  long: string
+  /** `-H`, when the option has one. */
+  short?: string
+  /** The value's name without brackets (`host`, `file`), absent for a switch. */
+  value?: string
+  help: string
+  choices?: readonly string[]
+  env?: string
+  /** The default as a user would type it (`256M`, not 268435456). */
+  default?: string
+  /** The value is a path: complete file names. */
+  file: boolean
+  group: OptionGroup
+  /** `Connection options:` */
+  heading: string
+}
+
+export interface CommandDoc {
+  name: string
+  /** `[names...]`, `<file>` */
+  args?: string
+  summary: string
+  help?: string
+  examples: readonly string[]
+  /** Words the first argument may be (gen: pjsip, wizard; completion: bash, zsh, fish). */
+  argChoices?: readonly string[]
+  flags: FlagDoc[]
+}
+
+/** pjctl completion: the script for `shell`, for every command. */
+export interface CompletionData {
+  shell: 'bash' | 'zsh' | 'fish'
+  commands: CommandDoc[]
 }

@@ -2,14 +2,7 @@
 // (src/usage.ts): every command, every flag it takes, the choices of a flag's value,
 // file names where a value is a file. Pure: docs in, script text out.
 
-import type { CommandDoc, FlagDoc } from '../usage.js'
-
-type Shell = 'bash' | 'zsh' | 'fish'
-
-export interface CompletionData {
-  shell: Shell
-  commands: CommandDoc[]
-}
+import type { CommandDoc, CompletionData, FlagDoc } from '../commands/views.js'
 
 export function completionScript(data: CompletionData): string {
   switch (data.shell) {

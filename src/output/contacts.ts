@@ -5,6 +5,8 @@ import type { AorReport, ClassifiedContact, ServerReport } from '../core/types.j
 import type { ContactsData, ServerFailure } from '../commands/views.js'
 import { adviceLines, adviceSummary } from './advice.js'
 import { limitLines, sourceJson } from './sources.js'
+import { failureJson, failureLine } from './failure.js'
+import { BORDERLESS, FLEXIBLE, fitColumns } from './fitted.js'
 import { jsonPieces, lazyMap, type Lazy } from './json.js'
 import {
   duration,
@@ -119,44 +121,6 @@ function aorHeader(aor: AorReport, style: Style, unknownHint: string): string {
 }
 
 const CONTACT_HEAD = ['KEY', 'URI', 'SOURCE', 'USER AGENT', 'EXPIRES', 'STATUS']
-/** Two spaces before the first column and between columns. */
-const GAP = 2
-/** Columns that give way first when the terminal is narrow: URI and USER AGENT. */
-const FLEXIBLE = [1, 3]
-const MIN_FLEXIBLE = 8
-
-/**
- * Column widths that fit `width` terminal columns: each column's natural width, then the
- * widest of URI and USER AGENT shortened one column at a time (down to 8), then, on a very
- * narrow terminal, the widest of any. A row is never wider than the terminal.
- */
-export function fitColumns(
-  natural: number[],
-  width: number | undefined,
-  flexible: readonly number[] = FLEXIBLE,
-): number[] {
-  const widths = [...natural]
-  if (width === undefined) return widths
-  const limit = width - GAP * widths.length
-  const total = (): number => widths.reduce((a, b) => a + b, 0)
-  const at = (i: number): number => widths[i] ?? 0
-  const widest = (candidates: number[], min: number): number =>
-    candidates.filter((i) => at(i) > min).sort((a, b) => at(b) - at(a) || a - b)[0] ?? -1
-  while (total() > limit) {
-    const i = widest([...flexible], MIN_FLEXIBLE)
-    if (i < 0) break
-    widths[i] = at(i) - 1
-  }
-  while (total() > limit) {
-    const i = widest(
-      widths.map((_, k) => k),
-      3,
-    )
-    if (i < 0) break
-    widths[i] = at(i) - 1
-  }
-  return widths
-}
 
 function contactRows(aor: AorReport, style: Style): string {
   const c = paint(style)
@@ -213,25 +177,6 @@ function contactRows(aor: AorReport, style: Style): string {
     .split('\n')
     .map((line) => line.trimEnd())
     .join('\n')
-}
-
-/** No box drawing: two spaces before and between columns. */
-export const BORDERLESS = {
-  top: '',
-  'top-mid': '',
-  'top-left': '',
-  'top-right': '',
-  bottom: '',
-  'bottom-mid': '',
-  'bottom-left': '',
-  'bottom-right': '',
-  left: ' '.repeat(GAP),
-  'left-mid': '',
-  mid: '',
-  'mid-mid': '',
-  right: '',
-  'right-mid': '',
-  middle: ' '.repeat(GAP),
 }
 
 /**
@@ -344,20 +289,6 @@ export function aorsJson(aors: AorReport[], raw = false): Lazy<object> {
       ...(raw ? { fields: contact.fields } : {}),
     })),
   }))
-}
-
-/** A fleet member that could not be read, in a table: one red line, its text sanitised (contacts, sources, doctor). */
-export function failureLine(failure: ServerFailure, c: ReturnType<typeof paint>): string {
-  return c.red(`${printable(failure.server)}: could not read: ${printable(failure.message)}`)
-}
-
-export function failureJson(failure: ServerFailure): object {
-  return {
-    server: failure.server,
-    error: failure.message,
-    hint: failure.hint ?? null,
-    exitCode: failure.exit,
-  }
 }
 
 function isFailure(value: ServerReport | ServerFailure): value is ServerFailure {

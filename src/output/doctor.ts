@@ -2,7 +2,7 @@
 
 import type { Finding, Severity } from '../core/doctor.js'
 import type { DoctorData, DoctorServer } from '../commands/views.js'
-import { failureJson, failureLine } from './contacts.js'
+import { failureJson, failureLine } from './failure.js'
 import { jsonPieces } from './json.js'
 import { isoTime, paint, wrap, type Style } from './style.js'
 import { printable } from '../text.js'

@@ -4,8 +4,65 @@
 // per line with every value whole, as contacts prints them.
 
 import Table from 'cli-table3'
-import { BORDERLESS, fitColumns } from './contacts.js'
 import { ellipsis, textWidth, wrap, type Style } from './style.js'
+
+/** Two spaces before the first column and between columns. */
+const GAP = 2
+/** Columns that give way first when the terminal is narrow: URI and USER AGENT. */
+export const FLEXIBLE = [1, 3]
+const MIN_FLEXIBLE = 8
+
+/**
+ * Column widths that fit `width` terminal columns: each column's natural width, then the
+ * widest of URI and USER AGENT shortened one column at a time (down to 8), then, on a very
+ * narrow terminal, the widest of any. A row is never wider than the terminal.
+ */
+export function fitColumns(
+  natural: number[],
+  width: number | undefined,
+  flexible: readonly number[] = FLEXIBLE,
+): number[] {
+  const widths = [...natural]
+  if (width === undefined) return widths
+  const limit = width - GAP * widths.length
+  const total = (): number => widths.reduce((a, b) => a + b, 0)
+  const at = (i: number): number => widths[i] ?? 0
+  const widest = (candidates: number[], min: number): number =>
+    candidates.filter((i) => at(i) > min).sort((a, b) => at(b) - at(a) || a - b)[0] ?? -1
+  while (total() > limit) {
+    const i = widest([...flexible], MIN_FLEXIBLE)
+    if (i < 0) break
+    widths[i] = at(i) - 1
+  }
+  while (total() > limit) {
+    const i = widest(
+      widths.map((_, k) => k),
+      3,
+    )
+    if (i < 0) break
+    widths[i] = at(i) - 1
+  }
+  return widths
+}
+
+/** No box drawing: two spaces before and between columns. */
+export const BORDERLESS = {
+  top: '',
+  'top-mid': '',
+  'top-left': '',
+  'top-right': '',
+  bottom: '',
+  'bottom-mid': '',
+  'bottom-left': '',
+  'bottom-right': '',
+  left: ' '.repeat(GAP),
+  'left-mid': '',
+  mid: '',
+  'mid-mid': '',
+  right: '',
+  'right-mid': '',
+  middle: ' '.repeat(GAP),
+}
 
 export interface FittedRow {
   /** The cells as shown (may carry colour). */

@@ -1,7 +1,7 @@
 // The pjctl(1) man page in roff (man(7) macros), drawn from the command docs (src/usage.ts).
 // Pure and without a date, so the same table always gives the same page.
 
-import type { CommandDoc, FlagDoc } from '../usage.js'
+import type { CommandDoc, FlagDoc } from '../commands/views.js'
 
 export interface ManData {
   version: string

@@ -4,7 +4,7 @@
 import type { PerIpLimit, SourceRow } from '../core/sources.js'
 import { describeAgainstLimit, limitedCount } from '../core/sources.js'
 import type { SourcesData, SourcesServer } from '../commands/views.js'
-import { failureJson, failureLine } from './contacts.js'
+import { failureJson, failureLine } from './failure.js'
 import { jsonPieces, lazyMap } from './json.js'
 import { fittedTable, type FittedRow } from './fitted.js'
 import { isoTime, paint, type Style } from './style.js'

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest'
 import { adviceFor } from '../../src/core/advice.js'
 import { buildReports } from '../../src/core/classify.js'
 import type { AorConfig, ServerReport } from '../../src/core/types.js'
-import { contactsTable, fitColumns } from '../../src/output/contacts.js'
+import { contactsTable } from '../../src/output/contacts.js'
+import { fitColumns } from '../../src/output/fitted.js'
 import { CAPTURE_NOW, makeContact } from '../helpers/captures.js'
 
 function bigReport(aors: number): ServerReport {
