@@ -13,23 +13,12 @@
 
 import { printable } from '../text.js'
 import { KEY_SEPARATOR, KEY_TAIL, findKeyEnd, intField } from './contact.js'
-import type { ConfigCategory, Contact } from './types.js'
+import type { ConfigCategory, Contact, ContactPlace } from './types.js'
 
 /** res_pjsip's default (res/res_pjsip/location.c: ast_sorcery_apply_default(..., "contact", "astdb", "registrar")). */
 const DEFAULT_CONTACT_LINE = 'astdb,registrar'
 
-export type ContactPlace =
-  | { kind: 'astdb'; family: string }
-  | {
-      kind: 'realtime'
-      /** extconfig.conf driver: pgsql, mysql, odbc, ... */
-      driver: string
-      /** extconfig.conf's database argument (pgsql: ignored; mysql: res_config_mysql.conf section; odbc: res_odbc.conf connection). */
-      database: string
-      table: string
-      /** The extconfig family (sorcery.conf's data). */
-      family: string
-    }
+export type { ContactPlace }
 
 export interface ContactMapping {
   /** Where pjctl reads and writes contacts; null when it cannot (then `why` says it). */

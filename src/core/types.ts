@@ -1,7 +1,19 @@
 // The domain, in Asterisk's own words (res/res_pjsip/location.c, res_pjsip_registrar.c).
 // Pure data: no I/O here or anywhere under src/core.
 
-import type { ContactPlace } from './sorcery.js'
+/** Where contacts are stored: astdb, or a realtime table (src/core/sorcery.ts reads sorcery.conf for it). */
+export type ContactPlace =
+  | { kind: 'astdb'; family: string }
+  | {
+      kind: 'realtime'
+      /** extconfig.conf driver: pgsql, mysql, odbc, ... */
+      driver: string
+      /** extconfig.conf's database argument (pgsql: ignored; mysql: res_config_mysql.conf section; odbc: res_odbc.conf connection). */
+      database: string
+      table: string
+      /** The extconfig family (sorcery.conf's data). */
+      family: string
+    }
 
 /** The astdb family that holds dynamic contacts. */
 export const CONTACT_FAMILY = 'registrar/contact'

@@ -6,33 +6,8 @@ import { actionIdHeader, block, listComplete, listStart, response, type AmiReque
 import { runCli, type CliOutput } from './cli.js'
 import { getConfig } from './config.js'
 import { pjsipShowAors, pjsipShowContacts, pjsipShowEndpoint, pjsipShowEndpoints } from './pjsip.js'
-import type { SimAsterisk, SimUser } from './server.js'
-import { parseFilter, type EventFilter } from './filter.js'
-
-/** What an action changes on its connection. */
-export interface SessionState {
-  readonly connection: number
-  /** The logged-in user; undefined before a successful Login. */
-  user: SimUser | undefined
-  /** Event classes sent to this connection (the Login's `Events` within the user's read classes). */
-  eventClasses: Set<string>
-  /** Set by Logoff and by a failed Login: the connection closes after the answer. */
-  closing: boolean
-  /** mansession.challenge: set by the first `Challenge` (AuthType MD5), kept for the connection; '' before. */
-  challenge: string
-  /** The session's event filters (the `Filter` action), in the order they were added. */
-  filters: EventFilter[]
-}
-
-export interface ActionContext {
-  sim: SimAsterisk
-  session: SessionState
-  request: AmiRequest
-  /** The ActionID to echo (a hook may change it). */
-  actionId: string
-  /** The listed items (output lines, list events) that reach the client (a hook may omit some). */
-  keep<T>(items: T[]): T[]
-}
+import type { ActionContext, SimState, SimUser } from './context.js'
+import { parseFilter } from './filter.js'
 
 /** An action: `privileges` empty means anybody, logged in or not. */
 interface ActionSpec {
@@ -427,7 +402,7 @@ const NOT_IN_13 = new Set(['dbgettree'])
 /** Actions that work before Login (process_message lets these through). */
 const BEFORE_LOGIN = new Set(['login', 'logoff', 'challenge'])
 
-function findAction(name: string, sim: SimAsterisk): ActionSpec | undefined {
+function findAction(name: string, sim: SimState): ActionSpec | undefined {
   const key = name.toLowerCase()
   if (sim.version === '13' && NOT_IN_13.has(key)) return undefined
   if (sim.hooks?.lacksAction?.(key)) return undefined

@@ -1,7 +1,7 @@
 // The few CLI commands the sim knows, printed as Asterisk prints them (main/cli.c, main/db.c,
 // res/res_pjsip/location.c), for the AMI action Command.
 
-import type { SimAsterisk } from './server.js'
+import type { SimState } from './context.js'
 import type { SimContact } from './registrar.js'
 
 /** A command's output, one entry per printed line (each ends in `\n` on the CLI). */
@@ -51,13 +51,13 @@ interface CliCommand {
   words: string[]
   /** Printed when `run` answers CLI_SHOWUSAGE (undefined). */
   usage?: string
-  run(args: string[], sim: SimAsterisk): CliOutput | undefined
+  run(args: string[], sim: SimState): CliOutput | undefined
 }
 
 // ---------------------------------------------------------------------------------------------
 // main/db.c
 
-function databaseShow(args: string[], sim: SimAsterisk): CliOutput | undefined {
+function databaseShow(args: string[], sim: SimState): CliOutput | undefined {
   if (args.length > 4) return undefined
   const rows = sim.astdb.tree(args[2] ?? '', args[3] ?? '')
   return {
@@ -68,14 +68,14 @@ function databaseShow(args: string[], sim: SimAsterisk): CliOutput | undefined {
   }
 }
 
-function databaseGet(args: string[], sim: SimAsterisk): CliOutput | undefined {
+function databaseGet(args: string[], sim: SimState): CliOutput | undefined {
   const [, , family, key] = args
   if (args.length !== 4 || family === undefined || key === undefined) return undefined
   const value = sim.astdb.get(family, key)
   return printed([value === undefined ? 'Database entry not found.' : `Value: ${value}`])
 }
 
-function databasePut(args: string[], sim: SimAsterisk): CliOutput | undefined {
+function databasePut(args: string[], sim: SimState): CliOutput | undefined {
   const [, , family, key, value] = args
   if (args.length !== 5 || family === undefined || key === undefined || value === undefined)
     return undefined
@@ -83,14 +83,14 @@ function databasePut(args: string[], sim: SimAsterisk): CliOutput | undefined {
   return printed(['Updated database successfully'])
 }
 
-function databaseDel(args: string[], sim: SimAsterisk): CliOutput | undefined {
+function databaseDel(args: string[], sim: SimState): CliOutput | undefined {
   const [, , family, key] = args
   if (args.length !== 4 || family === undefined || key === undefined) return undefined
   const removed = sim.deleteDbEntry(family, key)
   return printed([removed ? 'Database entry removed.' : 'Database entry could not be removed.'])
 }
 
-function databaseDeltree(args: string[], sim: SimAsterisk): CliOutput | undefined {
+function databaseDeltree(args: string[], sim: SimState): CliOutput | undefined {
   if (args.length < 3 || args.length > 4) return undefined
   const removed = sim.astdb.delTree(args[2], args[3] ?? '')
   return printed([
@@ -123,7 +123,7 @@ const PERMS = [
   'message',
 ]
 
-function managerShowUser(args: string[], sim: SimAsterisk): CliOutput | undefined {
+function managerShowUser(args: string[], sim: SimState): CliOutput | undefined {
   const name = args[3]
   if (args.length !== 4 || name === undefined) return undefined
   const user = sim.managerUser(name)
@@ -176,7 +176,7 @@ function contactHeader(level: number): string {
   return `${'Contact'.padStart(indent)}:  <Aor/ContactUri${filler}> <Hash....> <Status> <RTT(ms)..>`
 }
 
-function contactLine(contact: SimContact, level: number, sim: SimAsterisk): string {
+function contactLine(contact: SimContact, level: number, sim: SimState): string {
   const indent = indentWidth(level)
   const uriWidth = CLI_LAST_TABSTOP - indent - 9 - contact.aor.length + 1
   const hash = contact.key.slice(contact.aor.length + 2)
@@ -198,7 +198,7 @@ function objectListing(header: string[], body: string[], count: number): CliOutp
   }
 }
 
-function pjsipShowContacts(_args: string[], sim: SimAsterisk): CliOutput {
+function pjsipShowContacts(_args: string[], sim: SimState): CliOutput {
   const contacts = sim.registrar
     .allContacts()
     .map((contact) => ({ contact, id: `${contact.aor}/${contact.fields.uri ?? ''}` }))
@@ -207,7 +207,7 @@ function pjsipShowContacts(_args: string[], sim: SimAsterisk): CliOutput {
   return objectListing([contactHeader(0)], body, contacts.length)
 }
 
-function pjsipShowAors(_args: string[], sim: SimAsterisk): CliOutput {
+function pjsipShowAors(_args: string[], sim: SimState): CliOutput {
   const aors = sim.registrar.sortedAors()
   const contactsByAor = sim.registrar.contactsByAor()
   const aorIndent = indentWidth(0)
@@ -291,7 +291,7 @@ function bestMatch(args: string[]): string {
 }
 
 /** ast_cli_command(): runs one command line as the CLI would. */
-export function runCli(line: string, sim: SimAsterisk): CliOutput {
+export function runCli(line: string, sim: SimState): CliOutput {
   const args = parseCliArgs(line)
   if (args.length === 0) return printed([], false)
   const command = COMMANDS.find((candidate) => startsWithWords(args, candidate.words))

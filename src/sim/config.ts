@@ -4,18 +4,8 @@
 // replace any file's categories (SimOptions.configFiles) to make the files and what runs differ.
 
 import { actionIdHeader, block, response } from './ami.js'
-import type { ActionContext } from './actions.js'
+import type { ActionContext, SimConfigCategory } from './context.js'
 import type { SimAor } from './registrar.js'
-
-/** One category as ast_config_load2 leaves it: template variables already copied in, `(+)` merged. */
-export interface SimConfigCategory {
-  name: string
-  /** `[name](!)`: listed only with Filter TEMPLATES=include|restrict. */
-  template?: boolean
-  /** `[name](a,b)`: printed as Templates-NNNNNN. */
-  templates?: string[]
-  lines: [name: string, value: string][]
-}
 
 /** The files of the model: null when the file does not exist. */
 export type SimConfigFiles = Record<string, SimConfigCategory[] | null>

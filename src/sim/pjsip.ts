@@ -2,7 +2,7 @@
 // ContactList, EndpointDetail and friends, built from the astdb contents and the AOR configs.
 
 import { block, event, listComplete, listStart, parseHeader, response, type Header } from './ami.js'
-import type { ActionContext } from './actions.js'
+import type { ActionContext } from './context.js'
 import type { ContactCreated, ContactRemoved, SimAor, SimContact } from './registrar.js'
 
 const bool = (value: boolean) => String(value)

@@ -1,4 +1,4 @@
-// SimAsterisk: a simulated Asterisk speaking AMI over TCP, byte for byte as Asterisk 22.10.1
+// SimAsterisk: a simulated Asterisk speaking AMI over TCP (its state as the handlers see it: ./context.ts), byte for byte as Asterisk 22.10.1
 // (or, with version '13', as Asterisk 13). It answers as a healthy Asterisk does; tests bend it
 // through SimHooks, which only src/sim/faults.ts implements (`pjctl demo` never loads that file).
 
@@ -6,16 +6,19 @@ import { createHash } from 'node:crypto'
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net'
 import { createServer as createTlsServer } from 'node:tls'
 import { CONTACT_FAMILY, type QualifyStatus } from '../core/types.js'
-import { answerAction, type ActionContext, type SessionState } from './actions.js'
+import { answerAction } from './actions.js'
+import type {
+  ActionContext,
+  SessionState,
+  SimConfigCategory,
+  SimState,
+  SimUser,
+  SimVersion,
+} from './context.js'
 import { AmiRequest, parseHeader, type Header } from './ami.js'
 import { AstDb } from './astdb.js'
 import { actionCost, type ActionCost } from './cost.js'
-import {
-  renderPjsipConf,
-  renderWizardConf,
-  type SimConfigCategory,
-  type SimConfigFiles,
-} from './config.js'
+import { renderPjsipConf, renderWizardConf, type SimConfigFiles } from './config.js'
 import { contactCreatedEvents, contactRemovedEvents } from './pjsip.js'
 import { shouldSend, type EventFilter } from './filter.js'
 import {
@@ -45,16 +48,6 @@ function contactFamilyOf(sorcery: readonly SimConfigCategory[]): string | null {
 }
 import { captureSeed, type SimSeed } from './seed.js'
 import { writeSegments } from './writer.js'
-
-export type SimVersion = '22' | '13'
-
-/** A manager.conf user: `write` classes decide which actions it may run; `read` (default: write) which events it gets. */
-export interface SimUser {
-  username: string
-  secret: string
-  write: string[]
-  read?: string[]
-}
 
 /** What an answer may be bent into (SimHooks.bendAnswer); nothing set: the answer as Asterisk writes it. */
 export interface AnswerBend {
@@ -276,7 +269,7 @@ class Session implements SessionState {
   }
 }
 
-export class SimAsterisk {
+export class SimAsterisk implements SimState {
   readonly astdb = new AstDb()
   /** Contacts sorcery.conf keeps outside astdb (memory, realtime): AMI's DB actions do not see them. */
   readonly elsewhere = new AstDb()
@@ -510,3 +503,5 @@ export async function startSim(opts: SimOptions = {}, port = 0): Promise<SimAste
   await sim.start(port)
   return sim
 }
+
+export type { SimUser, SimVersion }
