@@ -47,6 +47,144 @@ function offenders(pattern: RegExp, allowed: (path: string) => boolean): string[
   return FILES.filter((f) => pattern.test(f.text) && !allowed(f.path)).map((f) => f.path)
 }
 
+/** Every relative import of each src/ file: static (`import type` too), re-exports, side-effect and dynamic import('…'). */
+function importGraph(): Map<string, string[]> {
+  const graph = new Map<string, string[]>()
+  for (const f of FILES) {
+    const code = withoutComments(f.text)
+    const specifiers = [
+      ...code.matchAll(/^\s*(?:import|export)\s[^'"]*?\bfrom\s+['"](\.[^'"]+)['"]/gm),
+      ...code.matchAll(/^\s*import\s+['"](\.[^'"]+)['"]/gm),
+      ...code.matchAll(/\bimport\(\s*['"](\.[^'"]+)['"]\s*\)/g),
+    ].map((m) => m[1]!)
+    graph.set(f.path, [
+      ...new Set(specifiers.map((s) => join(dirname(f.path), s).replace(/\.js$/, '.ts'))),
+    ])
+  }
+  return graph
+}
+
+/** The import circles of a graph (its strongly connected components of more than one file, or a file importing itself). */
+function importCircles(graph: Map<string, string[]>): string[][] {
+  const index = new Map<string, number>()
+  const low = new Map<string, number>()
+  const stack: string[] = []
+  const onStack = new Set<string>()
+  const circles: string[][] = []
+  const visit = (v: string): void => {
+    index.set(v, index.size)
+    low.set(v, index.get(v)!)
+    stack.push(v)
+    onStack.add(v)
+    for (const w of graph.get(v) ?? []) {
+      if (!graph.has(w)) continue
+      if (!index.has(w)) {
+        visit(w)
+        low.set(v, Math.min(low.get(v)!, low.get(w)!))
+      } else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, index.get(w)!))
+    }
+    if (low.get(v) !== index.get(v)) return
+    const circle: string[] = []
+    for (let w = stack.pop(); w !== undefined; w = stack.pop()) {
+      onStack.delete(w)
+      circle.push(w)
+      if (w === v) break
+    }
+    if (circle.length > 1 || graph.get(v)?.includes(v)) circles.push(circle.sort())
+  }
+  for (const v of graph.keys()) if (!index.has(v)) visit(v)
+  return circles
+}
+
+/**
+ * The layers, lowest first (docs/architecture.md): a file imports only from its own folder (or itself)
+ * and from lower layers. Output renders the commands' views, so it sits above them; the command line
+ * (usage.ts, cli.ts) is on top.
+ */
+const LAYERS: readonly (readonly string[])[] = [
+  ['src/text.ts', 'src/version.ts'],
+  ['src/errors.ts'],
+  ['src/core/'],
+  [
+    'src/ami/',
+    'src/sql/',
+    'src/sim/',
+    'src/http/',
+    'src/exporter/',
+    'src/files.ts',
+    'src/atomic.ts',
+    'src/options.ts',
+  ],
+  ['src/settings.ts'],
+  ['src/commands/'],
+  ['src/output/'],
+  ['src/usage.ts'],
+  ['src/cli.ts'],
+]
+
+/** A file's unit (its folder under src/, or the file itself) and that unit's layer; -1: in no layer. */
+function placeOf(path: string): { unit: string; layer: number } {
+  const unit = /^src\/[^/]+\//.exec(path)?.[0] ?? path
+  return { unit, layer: LAYERS.findIndex((units) => units.includes(unit)) }
+}
+
+// Not yet fixed (issue 21): the backup file's `reason` is worded by the output layer's prune-reasons.ts
+const KNOWN_UPWARD = new Set(['src/commands/prune.ts -> src/output/prune-reasons.ts'])
+
+/** Imports that run up the layers, or across units of one layer, or from or to a file in no layer. */
+function upwardImports(graph: Map<string, string[]>): string[] {
+  return [...graph].flatMap(([from, targets]) =>
+    targets
+      .filter((to) => {
+        const a = placeOf(from)
+        const b = placeOf(to)
+        if (a.unit === b.unit) return false
+        return a.layer < 0 || b.layer < 0 || b.layer >= a.layer
+      })
+      .map((to) => `${from} -> ${to}`)
+      .filter((edge) => !KNOWN_UPWARD.has(edge)),
+  )
+}
+
+describe('import structure', () => {
+  const graph = importGraph()
+
+  it('follows every kind of import (static, type, re-export, dynamic)', () => {
+    expect(graph.get('src/cli.ts')).toEqual(
+      expect.arrayContaining(['src/usage.ts', 'src/output/index.ts', 'src/commands/types.ts']),
+    )
+    // a dynamic import
+    expect(graph.get('src/commands/demo.ts')).toContain('src/sim/server.ts')
+    // a type-only import
+    expect(graph.get('src/sim/actions.ts')).toContain('src/sim/context.ts')
+    expect([...graph.values()].flat().filter((to) => !graph.has(to))).toEqual([])
+  })
+
+  it('has no import circle', () => {
+    expect(importCircles(graph)).toEqual([])
+  })
+
+  it('has no import that runs up the layers', () => {
+    expect(upwardImports(graph)).toEqual([])
+    // the exception still exists: once prune.ts no longer imports prune-reasons.ts, drop it
+    for (const edge of KNOWN_UPWARD) {
+      const [from = '', to = ''] = edge.split(' -> ')
+      expect(graph.get(from)).toContain(to)
+    }
+  })
+
+  it('finds a planted circle and a planted upward import', () => {
+    const planted = new Map(graph)
+    planted.set('src/core/types.ts', [...(graph.get('src/core/types.ts') ?? []), 'src/cli.ts'])
+    expect(importCircles(planted).some((c) => c.includes('src/core/types.ts'))).toBe(true)
+    expect(upwardImports(planted)).toContain('src/core/types.ts -> src/cli.ts')
+    const selfImport = new Map([['src/text.ts', ['src/text.ts']]])
+    expect(importCircles(selfImport)).toEqual([['src/text.ts']])
+    const crossLayer = new Map([['src/ami/session.ts', ['src/sql/pg.ts']]])
+    expect(upwardImports(crossLayer)).toEqual(['src/ami/session.ts -> src/sql/pg.ts'])
+  })
+})
+
 describe('layering', () => {
   it('only src/ami imports asterisk-manager', () => {
     expect(offenders(/from ['"]asterisk-manager['"]/, (p) => p.startsWith('src/ami/'))).toEqual([])

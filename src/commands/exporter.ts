@@ -13,7 +13,7 @@ import type { CommandSpec, Deps } from './types.js'
 /**
  * Renders at most once a second while changes keep coming, and never more often than four times its own
  * cost: on a big PBX some contact expires nearly every second. A render builds the per-AOR text in
- * slices that yield to the event loop (output/metrics.ts), so scrapes are served the last complete body
+ * slices that yield to the event loop (exporter/metrics.ts), so scrapes are served the last complete body
  * meanwhile.
  */
 const MIN_RENDER_MS = 1000
@@ -70,7 +70,7 @@ export const exporter: CommandSpec<Record<string, never>> = {
       import('../http/gzip.js'),
       import('../http/server.js'),
       import('../http/webconfig.js'),
-      import('../output/metrics.js'),
+      import('../exporter/metrics.js'),
       import('./follow.js'),
       import('../core/live.js'),
     ])

@@ -33,7 +33,7 @@ import {
   type Refusal,
 } from '../core/refusals.js'
 import { heal, HealLimiter, logHeal, readRefusedAor, securityClassProblem } from './refusal.js'
-import { SOURCE_SERIES, type ExporterMetrics } from '../output/metrics.js'
+import { SOURCE_SERIES, type ExporterMetrics } from '../exporter/metrics.js'
 import { readContactsAndLimits, thresholdsFrom } from './read.js'
 import { backupFamilyOf } from './store.js'
 import type { Deps, Settings } from './types.js'

@@ -11,7 +11,7 @@ import { sourceJson } from './sources.js'
 import { jsonPieces } from './json.js'
 import { isoTime, type Style } from './style.js'
 import { printable } from '../text.js'
-import { AOR_FAMILIES, SERVER_FAMILIES, labelValue } from './exposition.js'
+import { AOR_FAMILIES, SERVER_FAMILIES, labelValue } from '../exporter/exposition.js'
 
 const STATUS_WORD: Record<CheckStatus, string> = {
   0: 'OK',

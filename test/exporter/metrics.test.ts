@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest'
 import type { AorSummary } from '../../src/core/live.js'
-import { ExporterMetrics } from '../../src/output/metrics.js'
+import { ExporterMetrics } from '../../src/exporter/metrics.js'
 
 const summary = (aor: string, over: Partial<AorSummary> = {}): AorSummary => ({
   aor,
