@@ -19,20 +19,23 @@ export const completion: CommandSpec<CompletionData> = {
   ],
   options: [],
   formats: ['text'],
-  async run({ args, deps }) {
+  run({ args, deps }) {
     const shell = args[0]
     if (shell === undefined || !(SHELLS as readonly string[]).includes(shell)) {
-      throw new UsageError(
-        `completion: unknown shell ${JSON.stringify(shell ?? '')}`,
-        `use one of: ${SHELLS.join(', ')}`,
+      return Promise.reject(
+        new UsageError(
+          `completion: unknown shell ${JSON.stringify(shell ?? '')}`,
+          `use one of: ${SHELLS.join(', ')}`,
+        ),
       )
     }
     // the command list includes this command: the command line hands it over
-    if (!deps.commandDocs) throw new Error('completion: the command line gave no command list')
-    return {
+    if (!deps.commandDocs)
+      return Promise.reject(new Error('completion: the command line gave no command list'))
+    return Promise.resolve({
       view: 'completion',
       data: { shell: shell as CompletionData['shell'], commands: deps.commandDocs() },
       exitCode: 0,
-    }
+    })
   },
 }

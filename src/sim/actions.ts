@@ -2,7 +2,7 @@
 // user's write= classes suffices) and the answers of main/manager.c and main/db.c.
 
 import { randomInt } from 'node:crypto'
-import { actionIdHeader, block, listComplete, listStart, response, type AmiRequest } from './ami.js'
+import { actionIdHeader, block, listComplete, listStart, response } from './ami.js'
 import { runCli, type CliOutput } from './cli.js'
 import { getConfig } from './config.js'
 import { pjsipShowAors, pjsipShowContacts, pjsipShowEndpoint, pjsipShowEndpoints } from './pjsip.js'
