@@ -226,7 +226,7 @@ describe('sources and doctor on real Asterisk', () => {
     const by = (kind: string, subject?: string) =>
       findings.find((f) => f.kind === kind && (subject === undefined || f.subject === subject))!
     expect(by('aor-at-limit').fix).toBe(
-      'pjctl gen pjsip FAP003 --append --max-contacts 2 >> /etc/asterisk/pjsip.conf (or any file loaded after the AOR), then: module reload res_pjsip.so; now: pjctl prune FAP003 --superseded',
+      'pjctl gen pjsip FAP003 --append --max-contacts 2 >> /etc/asterisk/pjsip.conf (or any file loaded after the AOR), then: module reload res_pjsip.so; now: pjctl prune FAP003',
     )
     expect(by('stale-device', `${UA.grandstream} at 127.0.0.1`).fix).toBe(
       "on the phone set Unregister On Reboot: All (in the account's SIP settings); then pjctl prune FAP003 --superseded",
@@ -241,7 +241,7 @@ describe('sources and doctor on real Asterisk', () => {
     )
     expect(by('orphaned-contacts').fix).toBe('pjctl prune ext199 --orphaned')
     expect(by('ami-privileges').fix).toBe(
-      'in manager.conf, [pjctl]: write = system,reporting (drop command), then: manager reload',
+      'in manager.conf, [pjctl]: write = system,reporting,user (drop command), then: manager reload',
     )
     const table = await pjctl(['doctor', '--per-ip-limit', '10'])
     expect(table.code).toBe(2)
