@@ -3,7 +3,7 @@
 
 import { randomInt } from 'node:crypto'
 import { actionIdHeader, block, listComplete, listStart, response } from './ami.js'
-import { runCli, type CliOutput } from './cli.js'
+import { MANAGER_CLASSES, runCli, type CliOutput } from './cli.js'
 import { getConfig } from './config.js'
 import { pjsipShowAors, pjsipShowContacts, pjsipShowEndpoint, pjsipShowEndpoints } from './pjsip.js'
 import type { ActionContext, SimState, SimUser } from './context.js'
@@ -25,25 +25,8 @@ const SYSTEM_OR_REPORTING = ['system', 'reporting']
 const TRUE_WORDS = ['yes', 'true', 'y', 't', '1', 'on']
 const FALSE_WORDS = ['no', 'false', 'n', 'f', '0', 'off']
 
-/** What manager.conf's `all` stands for. */
-const ALL_CLASSES = [
-  ...[
-    'system',
-    'call',
-    'log',
-    'verbose',
-    'command',
-    'agent',
-    'user',
-    'config',
-    'dtmf',
-    'reporting',
-  ],
-  ...['cdr', 'dialplan', 'originate', 'agi', 'cc', 'aoc', 'test', 'security', 'message'],
-]
-
 function expandClasses(classes: readonly string[]): readonly string[] {
-  return classes.includes('all') ? ALL_CLASSES : classes
+  return classes.includes('all') ? MANAGER_CLASSES : classes
 }
 
 /** set_eventmask: the Login's `Events` header (absent: everything) within the user's read classes. */

@@ -101,7 +101,8 @@ function databaseDeltree(args: string[], sim: SimState): CliOutput | undefined {
 // ---------------------------------------------------------------------------------------------
 // main/manager.c handle_showmanager: `manager show user <name>` (the secret only as <Set>)
 
-const PERMS = [
+/** manager.c's perms[]: every manager.conf class, in its order (also what `all` stands for). */
+export const MANAGER_CLASSES = [
   'system',
   'call',
   'log',
@@ -130,7 +131,7 @@ function managerShowUser(args: string[], sim: SimState): CliOutput | undefined {
   if (!user) return printed([`There is no manager called ${args[3]}`])
   const perms = (classes: readonly string[]): string => {
     const all = classes.includes('all')
-    return PERMS.filter((p) => all || classes.includes(p)).join(',') || '<none>'
+    return MANAGER_CLASSES.filter((p) => all || classes.includes(p)).join(',') || '<none>'
   }
   return printed([
     '',
