@@ -3,37 +3,15 @@
 // prunes a refused AOR's stale contact through pjctl prune.
 import { readFileSync } from 'node:fs'
 import { afterEach, describe, expect, it } from 'vitest'
-import { defineAor } from '../../src/sim/registrar.js'
-import type { SimAsterisk, SimUser } from '../../src/sim/server.js'
+import type { SimAsterisk } from '../../src/sim/server.js'
 import { startExporter, type RunningExporter } from '../helpers/exporter.js'
-import { envFor, sim } from '../helpers/sim.js'
+import { envFor } from '../helpers/sim.js'
+import { fap003, phone } from '../helpers/refusals.js'
 
 const running: RunningExporter[] = []
 afterEach(async () => {
   await Promise.all(running.splice(0).map((e) => e.stop()))
 })
-
-const UA = 'Grandstream GXP2130 1.0.11.3'
-const phone = (port: number, extra: Record<string, unknown> = {}) => ({
-  aor: 'FAP003',
-  uri: `sip:FAP003@127.0.0.1:${port}`,
-  viaAddr: '127.0.0.1',
-  viaPort: port,
-  userAgent: UA,
-  ...extra,
-})
-
-async function fap003(users?: SimUser[]): Promise<SimAsterisk> {
-  const server = await sim({
-    users,
-    seed: { rows: [], aors: [defineAor('FAP003', { maxContacts: 2 })] },
-  })
-  expect(server.register(phone(5071, { callId: 'gs-call@127.0.0.1', expires: 1800 })).code).toBe(
-    200,
-  )
-  expect(server.register(phone(5075, { userAgent: 'baresip 3.0' })).code).toBe(200)
-  return server
-}
 
 async function exporter(server: SimAsterisk, ...args: string[]): Promise<RunningExporter> {
   const e = await startExporter(args, envFor(server))

@@ -3,33 +3,9 @@
 // Filter it sends, the warning without read=security, a clean stop on SIGTERM.
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { defineAor } from '../../src/sim/registrar.js'
-import type { SimAsterisk, SimUser } from '../../src/sim/server.js'
 import { runIn, startIn, type StartedIn } from '../helpers/cli.js'
-import { envFor, sim } from '../helpers/sim.js'
-
-const UA = 'Grandstream GXP2130 1.0.11.3'
-const phone = (port: number, extra: Record<string, unknown> = {}) => ({
-  aor: 'FAP003',
-  uri: `sip:FAP003@127.0.0.1:${port}`,
-  viaAddr: '127.0.0.1',
-  viaPort: port,
-  userAgent: UA,
-  ...extra,
-})
-
-async function fap003(users?: SimUser[]): Promise<SimAsterisk> {
-  const server = await sim({
-    users,
-    seed: { rows: [], aors: [defineAor('FAP003', { maxContacts: 2 })] },
-  })
-  // the phone's old registration (NAT binding 5071, Call-ID kept) and another device
-  expect(server.register(phone(5071, { callId: 'gs-call@127.0.0.1', expires: 1800 })).code).toBe(
-    200,
-  )
-  expect(server.register(phone(5075, { userAgent: 'baresip 3.0' })).code).toBe(200)
-  return server
-}
+import { envFor } from '../helpers/sim.js'
+import { fap003, phone } from '../helpers/refusals.js'
 
 async function waitFor(
   run: StartedIn,
