@@ -149,6 +149,13 @@ export async function labScript(
 export type AmiMessage = Record<string, string>
 
 /** A logged-in raw AMI connection: send actions (pipelined), read every message. */
+/** A list action whose Complete event counts more events than arrived (Asterisk dropped some). */
+export class IncompleteList extends Error {
+  constructor(action: string, said: number, got: number) {
+    super(`${action}: Asterisk counted ${said} events, ${got} arrived`)
+  }
+}
+
 export class AmiClient {
   private buffer = ''
   private waiting: ((m: AmiMessage) => void)[] = []
@@ -237,7 +244,14 @@ export class AmiClient {
     if (response.EventList !== 'start') return { response, events }
     for (;;) {
       const m = await this.next()
-      if (m.EventList === 'Complete') return { response, events }
+      if (m.EventList === 'Complete') {
+        // Asterisk drops what a slow reader does not drain within writetimeout: the list's own
+        // count says whether every event arrived
+        const said = Number(m.ListItems)
+        if (m.ListItems !== undefined && said !== events.length)
+          throw new IncompleteList(action, said, events.length)
+        return { response, events }
+      }
       if (m.Event) events.push(m)
     }
   }
@@ -269,12 +283,17 @@ export async function ami(
 
 /** Every registrar/contact key and value in the lab's astdb (DBGetTree), keys without the family. */
 export async function astdbContacts(): Promise<Map<string, string>> {
-  const client = await AmiClient.open()
-  try {
-    const { events } = await client.list('DBGetTree', { Family: CONTACT_FAMILY })
-    return new Map(events.map((e) => [e.Key!.replace(`/${CONTACT_FAMILY}/`, ''), e.Val!]))
-  } finally {
-    await client.close()
+  // a read that lost events to writetimeout is read again, never taken as the whole astdb
+  for (let attempt = 1; ; attempt++) {
+    const client = await AmiClient.open()
+    try {
+      const { events } = await client.list('DBGetTree', { Family: CONTACT_FAMILY })
+      return new Map(events.map((e) => [e.Key!.replace(`/${CONTACT_FAMILY}/`, ''), e.Val!]))
+    } catch (err) {
+      if (!(err instanceof IncompleteList) || attempt === 5) throw err
+    } finally {
+      await client.close()
+    }
   }
 }
 
