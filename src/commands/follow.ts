@@ -19,10 +19,9 @@ import { createHash } from 'node:crypto'
 import type { AmiMessage, AmiSession, AmiTarget } from '../ami/types.js'
 import { parseAnnouncement } from '../core/announce.js'
 import { contactFromRow } from '../core/contact.js'
-import { DbTreeParser, checkComplete } from '../core/dump.js'
 import { LiveServer, serverStatus, type Drift } from '../core/live.js'
 import { CONTACT_FAMILY, type AorConfig, type AorState, type Contact } from '../core/types.js'
-import { ActionTimeoutError, AuthError, PermissionError, UnknownActionError } from '../errors.js'
+import { ActionTimeoutError, AuthError, PermissionError } from '../errors.js'
 import {
   aorOfRefusal,
   eventFilter,
@@ -34,8 +33,8 @@ import {
 } from '../core/refusals.js'
 import { heal, HealLimiter, logHeal, readRefusedAor, securityClassProblem } from './refusal.js'
 import { SOURCE_SERIES, type ExporterMetrics } from '../exporter/metrics.js'
-import { readContactsAndLimits, thresholdsFrom } from './read.js'
-import { backupFamilyOf } from './store.js'
+import { readContactsAndLimits, readContactsAt, thresholdsFrom } from './read.js'
+import { backupFamilyOf, type ContactLocation } from './store.js'
 import type { Deps, Settings } from './types.js'
 
 /** AORs judged per slice of publish() (a few ms each). */
@@ -95,6 +94,8 @@ export class ServerFollower {
   private family = CONTACT_FAMILY
   /** Contacts in a realtime table: no DBGet of single keys; a contact the exporter does not know brings a full read. */
   private realtime = false
+  /** Where this server's contacts live, as the last read with limits found (a resync reads them there). */
+  private location: ContactLocation | null = null
   private stopped = false
   private wake: (() => void) | null = null
   /** While a full read runs and is applied: events (and, during the apply, DBGet answers) in the order they came, applied after it. */
@@ -439,6 +440,7 @@ export class ServerFollower {
       this.deps,
       { keep: LiveServer.slim },
     )
+    this.location = location
     this.realtime = location.place.kind === 'realtime'
     this.family = backupFamilyOf(location.place)
     return {
@@ -448,26 +450,19 @@ export class ServerFollower {
     }
   }
 
-  /** Contacts only: one DBGetTree (limits are kept from the last read that had them). */
+  /** Contacts only, through the read path every command uses (limits are kept from the last read that had them). */
   private async readContacts(
     session: AmiSession,
   ): Promise<{ contacts: Contact[]; configs: AorConfig[] | null; authoritative?: boolean }> {
-    if (this.settings.source === 'command' || this.realtime) return this.readAll(session)
-    try {
-      const parser = new DbTreeParser(LiveServer.slim)
-      const answer = await session.dbGetTree(this.family, (row) => parser.push(row))
-      const parsed = parser.finish(answer.listItems)
-      checkComplete(parsed, `DBGetTree from ${this.name}`)
-      for (const problem of parsed.problems)
-        this.deps.log.warn(
-          `${this.name}: item ${problem.line} did not parse (${problem.reason}): ${problem.text}`,
-        )
-      return { contacts: parsed.contacts, configs: null }
-    } catch (error) {
-      if (error instanceof UnknownActionError || error instanceof PermissionError)
-        return this.readAll(session)
-      throw error
-    }
+    if (!this.location) return this.readAll(session)
+    const parsed = await readContactsAt(
+      session,
+      this.location,
+      this.settings,
+      this.deps,
+      LiveServer.slim,
+    )
+    return { contacts: parsed.contacts, configs: null }
   }
 
   private requestResync(): void {

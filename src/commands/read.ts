@@ -312,6 +312,23 @@ async function reportFromDump(
   }
 }
 
+/**
+ * Contacts only, at a place already located (the exporter's resync keeps the limits of its last read
+ * that had them): the same read as every command's, with its retry on an incomplete answer, parse
+ * problems reported. Never a partial answer: the last IncompleteAnswerError is thrown as it is.
+ */
+export async function readContactsAt(
+  session: AmiSession,
+  location: ContactLocation,
+  settings: Settings,
+  deps: Deps,
+  keep?: KeepContact,
+): Promise<ParsedContacts> {
+  const { parsed } = await readContacts(session, location, settings.source, deps, keep)
+  reportProblems(parsed, settings, deps)
+  return parsed
+}
+
 /** A saved dump is a file, not a server answer: an incomplete one is an input error (exit 2), and writetimeout is no help. */
 function checkDumpComplete(parsed: ParsedDump, what: string): void {
   const { declared, arrived, complete } = countCheck(parsed)

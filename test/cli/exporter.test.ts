@@ -43,6 +43,15 @@ async function exporterOn(
   return e
 }
 
+/** Polls until `done()` holds, or fails after `ms`. */
+async function until(done: () => boolean, ms = 15_000): Promise<void> {
+  const deadline = Date.now() + ms
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting')
+    await new Promise((r) => setTimeout(r, 25))
+  }
+}
+
 const S = (server: SimAsterisk): string => `127.0.0.1:${server.port}`
 const aor = (server: SimAsterisk, metric: string, name: string): string =>
   `${metric}{server="${S(server)}",aor="${name}"}`
@@ -449,6 +458,41 @@ describe.concurrent('pjctl exporter', () => {
       expect(e.stderr()).toContain(
         `pjctl exporter: ${S(server)}: drift: 20 contact(s) unknown to the exporter, 30 gone from Asterisk without an event`,
       )
+    },
+  )
+
+  it(
+    'a resync whose DBGetTree comes back short is read again on a new session (the one read path), never applied as whole',
+    SLOW,
+    async () => {
+      const server = await sim({ seed: lockoutSeed({ now: now() }) })
+      const e = await exporterFor(server, '--resync', '1s')
+      const fap = aor(server, 'pjctl_aor_contacts', 'FAP003')
+      const removedDrift = `pjctl_resync_drift_contacts_total{server="${S(server)}",kind="removed"}`
+      await e.waitFor(fap, 2)
+      const trees = () => server.received.filter((r) => r.action === 'DBGetTree').length
+      // the next DBGetTree (a resync's) loses a contact while its ListItems stays true
+      const before = trees()
+      server.setFaults({ dropOutputLines: { action: 'DBGetTree', count: 1, times: 1 } })
+      await until(() =>
+        /resync: \d+ contacts read in/.test(e.stderr().split('try 2 of 3')[1] ?? ''),
+      )
+      expect(e.stderr()).toContain(
+        `incomplete answer to DBGetTree from ${S(server)}: it announced 6 items, 5 arrived; reading again on a new session (try 2 of 3)`,
+      )
+      expect(trees() - before).toBeGreaterThanOrEqual(2)
+      expect(e.stderr()).not.toContain('resync failed')
+      expect(e.stderr()).not.toContain('drift:')
+      expect(await e.value(removedDrift)).toBe(0)
+      expect(await e.value(fap)).toBe(2)
+
+      // short on every try: the resync fails, and the picture is the last whole one
+      server.setFaults({ dropOutputLines: { action: 'DBGetTree', count: 1 } })
+      await until(() => e.stderr().includes('resync failed'))
+      expect(e.stderr()).toContain('(try 3 of 3)')
+      expect(await e.value(removedDrift)).toBe(0)
+      expect(await e.value(fap)).toBe(2)
+      expect(await e.value(total(server, 'pjctl_contacts_removed_total'))).toBe(0)
     },
   )
 
