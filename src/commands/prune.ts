@@ -60,7 +60,7 @@ import {
   thresholdsFrom,
 } from './read.js'
 import { printable } from '../text.js'
-import { pruneReasonsText } from '../output/prune-reasons.js'
+import { pruneReasonsText } from '../reasons.js'
 import { readQualifyFor } from './qualify.js'
 import { parseKeyPattern, resolveKeys, type KeyPattern } from '../core/keys.js'
 import type { CommandSpec, Deps, Settings } from './types.js'
@@ -455,19 +455,32 @@ function familyOf(report: ServerReport): string {
   return place?.kind === 'astdb' ? place.family : CONTACT_FAMILY
 }
 
+/** The backup lines of deletions: what each contact was, when and why it went. */
+function backupEntries(
+  server: string,
+  family: string,
+  items: readonly PlanItem[],
+  deps: Deps,
+): BackupEntry[] {
+  const deletedAt = new Date(deps.now() * 1000).toISOString()
+  return items.map((item) => ({
+    server,
+    family,
+    key: item.key,
+    value: item.contact.value,
+    deletedAt,
+    reason: pruneReasonsText(item.reasons),
+  }))
+}
+
 /** The backup lines of the planned deletions, as execute() will write them (for their size). */
 function planEntries(server: string, family: string, plan: PrunePlan, deps: Deps): BackupEntry[] {
-  const deletedAt = new Date(deps.now() * 1000).toISOString()
-  return plan.items
-    .filter((i) => i.action === 'delete')
-    .map((item) => ({
-      server,
-      family,
-      key: item.key,
-      value: item.contact.value,
-      deletedAt,
-      reason: pruneReasonsText(item.reasons),
-    }))
+  return backupEntries(
+    server,
+    family,
+    plan.items.filter((i) => i.action === 'delete'),
+    deps,
+  )
 }
 
 /** Before anything is deleted: the backup file must be one pjctl may write, on a file system with room for the whole plan. */
@@ -581,16 +594,7 @@ async function executeBatch(batch: PlanItem[], run: BatchRun): Promise<Outcome[]
   if (beforeBackup)
     return [...outcomes, ...verified.map((item) => outcome(item, 'not-sent', beforeBackup))]
   try {
-    await run.backup.append(
-      verified.map((item) => ({
-        server: run.session.target.name,
-        family: run.family,
-        key: item.key,
-        value: item.contact.value,
-        deletedAt: new Date(run.deps.now() * 1000).toISOString(),
-        reason: pruneReasonsText(item.reasons),
-      })),
-    )
+    await run.backup.append(backupEntries(run.session.target.name, run.family, verified, run.deps))
   } catch (error) {
     // no deletion without its backup line: this batch and every later one are not sent
     if (!(error instanceof BackupWriteError)) throw error
@@ -948,16 +952,7 @@ async function executeRealtime(
         continue
       }
       try {
-        await backup.append(
-          batch.map((item) => ({
-            server: planned.target.name,
-            family,
-            key: item.key,
-            value: item.contact.value,
-            deletedAt: new Date(deps.now() * 1000).toISOString(),
-            reason: pruneReasonsText(item.reasons),
-          })),
-        )
+        await backup.append(backupEntries(planned.target.name, family, batch, deps))
       } catch (error) {
         if (!(error instanceof BackupWriteError)) throw error
         backupFailed = error

@@ -6,7 +6,7 @@ import type { PruneData, PruneServerResult, RestoreData } from '../commands/view
 import { adviceLines } from './advice.js'
 import { fittedTable, type FittedRow } from './fitted.js'
 import { failureJson } from './failure.js'
-import { pruneNoteText, pruneReasonText } from './prune-reasons.js'
+import { pruneNoteText, pruneReasonText } from '../reasons.js'
 import { duration, isoTime, paint, wrap, type Style } from './style.js'
 import { printable } from '../text.js'
 

@@ -1,12 +1,7 @@
 // The words for the core's structured prune reasons and notes: the text the plan table, the JSON
 // and the backup file show, with the flag names the core does not know.
 import { describe, expect, it } from 'vitest'
-import {
-  formatAgo,
-  pruneNoteText,
-  pruneReasonText,
-  pruneReasonsText,
-} from '../../src/output/prune-reasons.js'
+import { formatAgo, pruneNoteText, pruneReasonText, pruneReasonsText } from '../src/reasons.js'
 
 const ERIN_NEW = 'erin;@cc218f06efabb6b333b349fd048980c1'
 

@@ -1,9 +1,10 @@
 // The words for a prune plan's reasons and notes (src/core/plan.ts gives them as kinds and
-// figures), naming the command-line flags the core does not know. Used for the plan table, the
-// JSON `reasons`/`notes` and the backup file's `reason`.
+// figures), naming the command-line flags the core does not know. Shared by the command, which
+// writes them into each backup line's `reason`, and output, which shows them in the plan table and
+// the JSON `reasons`/`notes`: so they sit below both (docs/architecture.md).
 
-import { keysCommand, moreRoomCommand } from '../core/doctor.js'
-import type { PruneNote, PruneReason } from '../core/plan.js'
+import { keysCommand, moreRoomCommand } from './core/doctor.js'
+import type { PruneNote, PruneReason } from './core/plan.js'
 
 /** 45s, 3m, 2h 5m, 3d 4h: how long ago, in the largest units that matter. */
 export function formatAgo(seconds: number): string {
