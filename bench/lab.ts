@@ -150,7 +150,7 @@ export type AmiMessage = Record<string, string>
 
 /** A logged-in raw AMI connection: send actions (pipelined), read every message. */
 /** A list action whose Complete event counts more events than arrived (Asterisk dropped some). */
-export class IncompleteList extends Error {
+class IncompleteList extends Error {
   constructor(action: string, said: number, got: number) {
     super(`${action}: Asterisk counted ${said} events, ${got} arrived`)
   }
