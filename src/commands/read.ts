@@ -382,7 +382,7 @@ async function readContacts(
   }
 }
 
-/** A realtime table: one SELECT (every column when `full`: prune compares and backs up whole rows). */
+/** A realtime table: one COPY, each row cut down by `keep` as it arrives (every column when `full`: prune compares and backs up whole rows). */
 async function readRealtime(
   session: AmiSession,
   location: ContactLocation,
@@ -391,9 +391,9 @@ async function readRealtime(
 ): Promise<{ parsed: ParsedContacts; source: string }> {
   const table = await openContactTable(session, location)
   try {
-    const { contacts, problems, rows } = await table.read(full, USED_COLUMNS)
+    const { contacts, problems, rows } = await table.read(full, USED_COLUMNS, keep)
     return {
-      parsed: { contacts: keep ? contacts.map(keep) : contacts, problems, declaredCount: rows },
+      parsed: { contacts, problems, declaredCount: rows },
       source: 'pgsql',
     }
   } finally {

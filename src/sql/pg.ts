@@ -2,7 +2,8 @@
 // <family> => pgsql,...): the only code that talks to PostgreSQL (node-postgres, loaded only when a
 // server keeps its contacts there). Every value is read and compared as text, as res_config_pgsql does.
 //
-// - read: one SELECT of the columns needed (every column for prune and --raw), rows as arrays of text.
+// - read: one COPY … TO STDOUT of the columns needed (every column for prune and --raw), parsed as it
+//   streams in (pg-copy-streams hands pjctl the COPY data; CopyTextRows splits it).
 // - compare-and-set: one statement per contact, `WHERE id = $1 AND <every column IS NOT DISTINCT FROM
 //   the text read>`: a row that changed since the plan (the phone registered again) is left alone.
 // - insert (restore): ON CONFLICT DO NOTHING, never over an existing row.
@@ -11,6 +12,7 @@ import type { Client, ClientConfig } from 'pg'
 import { contactFromRealtimeRow, escapeRealtimeId, realtimeColumns } from '../core/sorcery.js'
 import type { Contact, ParseProblem } from '../core/types.js'
 import { ContactStoreError } from '../errors.js'
+import { CopyTextRows } from './copytext.js'
 
 /** Where the table is and as whom; `password` is never printed (`described` has none). */
 export interface PgTarget {
@@ -81,39 +83,53 @@ export class PgContacts {
   }
 
   /**
-   * Every row as a contact (or a problem). `all`: every column (the stored value is whole, for compare
-   * and backups); otherwise only the columns pjctl judges by.
+   * Every row as a contact (or a problem), each cut down by `keep` as it arrives. `all`: every column
+   * (the stored value is whole, for compare and backups); otherwise only the columns pjctl judges by.
+   *
+   * One `COPY … TO STDOUT` (text format): PostgreSQL streams the rows as tab-separated text, which is
+   * split and turned into contacts chunk by chunk while the rest is still arriving. No result set is
+   * materialised, and no row object or per-column string is made for a column pjctl does not use.
    */
   async read(
     all: boolean,
     columns: readonly string[],
+    keep: (contact: Contact) => Contact = (c) => c,
   ): Promise<{ contacts: Contact[]; problems: ParseProblem[]; rows: number }> {
-    const list = all ? '*' : columns.map((c) => this.client.escapeIdentifier(c)).join(', ')
-    let result
+    const names = all ? await this.tableColumns() : [...columns]
+    const list = names.map((c) => this.client.escapeIdentifier(c)).join(', ')
+    const contacts: Contact[] = []
+    const problems: ParseProblem[] = []
+    let count = 0
+    const rows = new CopyTextRows((row) => {
+      count++
+      if (row.length !== names.length) {
+        problems.push({
+          line: count,
+          reason: `${row.length} columns, not ${names.length}`,
+          text: JSON.stringify(row).slice(0, 160),
+        })
+        return
+      }
+      const contact = contactFromRealtimeRow(names, row)
+      if (typeof contact === 'string')
+        problems.push({ line: count, reason: contact, text: JSON.stringify(row).slice(0, 160) })
+      else contacts.push(keep(contact))
+    })
     try {
-      result = await this.client.query({
-        text: `SELECT ${list} FROM ${this.quotedTable}`,
-        rowMode: 'array',
-      })
+      const { default: copy } = await import('pg-copy-streams')
+      const stream = this.client.query(copy.to(`COPY ${this.quotedTable} (${list}) TO STDOUT`))
+      try {
+        for await (const chunk of stream) rows.push(chunk as Buffer)
+      } finally {
+        // node-postgres arms its query_timeout timer around a streaming query's callback, which a
+        // COPY stream never calls: call it, or the armed timer keeps pjctl running until it fires
+        ;(stream as { callback?: (error: null) => void }).callback?.(null)
+      }
+      rows.finish()
     } catch (error) {
       throw this.fail('cannot read table', error)
     }
-    const names = result.fields.map((f) => f.name)
-    if (all) this.columns = names
-    const contacts: Contact[] = []
-    const problems: ParseProblem[] = []
-    const rows = result.rows as (string | null)[][]
-    for (const [i, row] of rows.entries()) {
-      const contact = contactFromRealtimeRow(names, row)
-      if (typeof contact === 'string')
-        problems.push({
-          line: i + 1,
-          reason: contact,
-          text: JSON.stringify(rows[i]).slice(0, 160),
-        })
-      else contacts.push(contact)
-    }
-    return { contacts, problems, rows: rows.length }
+    return { contacts, problems, rows: count }
   }
 
   /** The table's columns (read once). */
