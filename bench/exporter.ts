@@ -695,3 +695,46 @@ export async function exporterTlsBench(
     rmSync(dir, { recursive: true, force: true })
   }
 }
+
+/**
+ * The idle scrape for the bench's one table (`npm run bench -- --asterisk`): `pjctl exporter --per-aor
+ * all` on the lab as it is (the 33k/100k registrar), `n` gzip scrapes from a process of its own once
+ * it is up, with no resync due meanwhile. The exporter is stopped before this returns.
+ */
+export async function idleScrapeOnLab(
+  bin: string,
+  env: Record<string, string>,
+  server: string,
+  n = 30,
+): Promise<{
+  median: number
+  p95: number
+  max: number
+  bytes: number
+  hwmMb: number
+  readMs: number
+}> {
+  const started = performance.now()
+  const running = await startExporterChild(bin, env, [
+    '--per-aor',
+    'all',
+    '--resync',
+    '3600s',
+    '--timeout',
+    '300',
+  ])
+  try {
+    await waitForSample(
+      running.port,
+      `pjctl_server_up{server="${server}"}`,
+      (v) => v === 1,
+      900_000,
+    )
+    const readMs = performance.now() - started
+    await sleep(1000)
+    const figures = await scrapeFigures(running.port, n, true)
+    return { ...figures, hwmMb: rssMb(running.child.pid!).hwm, readMs }
+  } finally {
+    await stop(running)
+  }
+}
