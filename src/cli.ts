@@ -486,6 +486,15 @@ function makeDeps(io: Io, settings: Settings, layers: Layers, signal: AbortSigna
     targets: () =>
       (targets ??= resolveTargets({ settings, layers, env, warn: log.warn }, configFile())),
     configFile,
+    configuredTargets: async () => {
+      const config = await configFile()
+      if (!config || !Object.keys(config.servers).length) return []
+      const every = { ...settings, all: true, server: undefined }
+      return resolveTargets(
+        { settings: every, layers, env, warn: log.warn },
+        Promise.resolve(config),
+      )
+    },
     commandDocs: () => commandDocs(),
     onHangup: (listener) => {
       io.signals.on('SIGHUP', listener)

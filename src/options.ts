@@ -352,6 +352,12 @@ export const OPTIONS = {
     choices: ['asterisk', 'delete', 'expire'] as const,
     help: "asterisk: set expiration_time to 1, then PJSIPShowEndpoint of its endpoint, so Asterisk deletes the contact itself at once (ContactStatus Removed, qualify stops); one no endpoint collects (orphaned) is then deleted directly. delete: DBDel the key (or DELETE the row): the literal 'database del', and Asterisk goes on qualifying the contact until it restarts. expire: set expiration_time to 1 only; Asterisk's sweep removes it within contact_expiration_check_interval (30 s).",
   },
+  unknownNode: {
+    flag: '--unknown-node <what>',
+    default: 'keep',
+    choices: ['keep', 'delete'] as const,
+    help: 'A contact of a shared contact table registered through a cluster node (its reg_server) that no configured server is, or that does not answer: keep reports it and leaves it alone (only that node stops qualifying it); delete prunes it through this server, and that node goes on qualifying it until it restarts.',
+  },
   dryRun: { flag: '--dry-run', help: 'Print the plan; change nothing.' },
   yes: { flag: '--yes', help: 'Do not ask (required without a terminal, e.g. in cron).' },
   backup: {
@@ -563,6 +569,7 @@ export const GROUP_OF: Record<OptionKey, OptionGroup> = {
   quiet: 'output',
   debug: 'output',
   via: 'safety',
+  unknownNode: 'safety',
   dryRun: 'safety',
   yes: 'safety',
   backup: 'safety',

@@ -38,6 +38,8 @@ export function pruneReasonText(reason: PruneReason): string {
       return 'its qualify state could not be read (PJSIPShowEndpoint): kept rather than deleted on a guess'
     case 'keep-tie':
       return `expires with the last contact --keep ${reason.keep} keeps`
+    case 'unknown-node':
+      return `registered through cluster node ${reason.node}, which no configured server is (or it did not answer): only that node stops qualifying it`
   }
 }
 
@@ -58,6 +60,8 @@ export function pruneNoteText(note: PruneNote): string {
       return `${note.aor}: ${note.tied} more contact(s) expire in the same second as the last one --keep ${note.keep} keeps; kept them too rather than guess which is stale`
     case 'duplicates-live':
       return `${note.aor} is still full: its contacts from one device all answer qualify, so none is stale and none was chosen; if more devices share it, give it room: ${moreRoomCommand(note.aor, note.maxContacts + 1)}`
+    case 'unknown-node':
+      return `${note.count} contact(s) registered through cluster node ${note.node} left alone: no configured server is ${note.node} (or it did not answer), and only that node stops qualifying them; configure it in pjctl's config file, or pass --unknown-node delete to prune them through this server (${note.node} then goes on qualifying them until it restarts)`
     case 'duplicates-undecided':
       return `${note.aor} is still full: ${note.keys.length} more contact(s) of one device expire in the same second and nothing tells which is stale (qualify off or alike), so none was chosen; any one frees a slot: ${keysCommand(note.aor, note.keys)}`
   }

@@ -14,9 +14,8 @@ import {
 } from '../core/doctor.js'
 import { worstStatus, type Status } from '../core/status.js'
 import type { PerIpLimit } from '../core/sources.js'
-import { contactMapping } from '../core/sorcery.js'
 import type { ServerReport } from '../core/types.js'
-import { pgTargetFor } from './store.js'
+import { storeOf, systemNameOf } from './cluster.js'
 import { EXIT, PjctlError } from '../errors.js'
 import { READ_OPTIONS } from './read.js'
 import {
@@ -124,7 +123,7 @@ async function readOne(
       facts: {
         server: server.server,
         systemName,
-        store: await storeOf(session, report),
+        store: report.contactsAt ? await storeOf(session, report.contactsAt.place) : null,
         aors: report.aors,
       },
     }
@@ -135,37 +134,6 @@ async function readOne(
 
 /** A server's doctor report, with what the cluster findings need (left out of the output). */
 type Examined = DoctorServer & { facts: NodeFacts }
-
-/** asterisk.conf `systemname` from AMI CoreSettings ('' when none is set); null when it could not be asked. */
-async function systemNameOf(session: AmiSession, deps: Deps): Promise<string | null> {
-  try {
-    return (await session.action('CoreSettings')).get('SystemName') ?? ''
-  } catch (error) {
-    if (!(error instanceof PjctlError)) throw error
-    deps.log.debug(`CoreSettings: ${error.message}`)
-    return null
-  }
-}
-
-/** The contact store's identity: a realtime table can be shared by several nodes; astdb is a node's own (null). */
-async function storeOf(session: AmiSession, report: ServerReport): Promise<string | null> {
-  const place = report.contactsAt?.place
-  if (place?.kind !== 'realtime') return null
-  if (place.driver === 'pgsql') {
-    // the database res_pgsql.conf (or --contacts-db) connects to: the same table name elsewhere is another store
-    try {
-      const target = await pgTargetFor(session, {
-        mapping: contactMapping(null),
-        place,
-        assumed: null,
-      })
-      return `pgsql:${target.host}:${target.port}/${target.database}/${place.table}`
-    } catch (error) {
-      if (!(error instanceof PjctlError)) throw error
-    }
-  }
-  return `${place.driver}:${place.database}:${place.table}`
-}
 
 /** The user's read= lacks security (doctor says so only when it knows: a least-privilege user without write=command is not asked). */
 async function lacksSecurity(session: AmiSession, target: AmiTarget): Promise<string | null> {

@@ -12,6 +12,7 @@
 import { adviceFor } from '../core/advice.js'
 import {
   expiredValue,
+  keepContactsOfNodes,
   planPrune,
   type PlanItem,
   type PruneCriteria,
@@ -52,13 +53,16 @@ import { expiredValue as expiredRow } from '../core/plan.js'
 import type { PgContacts, RowOutcome } from '../sql/pg.js'
 import {
   READ_OPTIONS,
+  asGroup,
   checkNames,
   eachServer,
   isFleet,
   readFromSession,
   selectNamed,
+  storeLeaders,
   thresholdsFrom,
 } from './read.js'
+import { identify, storeOf, systemNameOf, type NodeIdentity } from './cluster.js'
 import { printable } from '../text.js'
 import { pruneReasonsText } from '../reasons.js'
 import { readQualifyFor } from './qualify.js'
@@ -90,6 +94,7 @@ export const prune: CommandSpec<PruneData> = {
     'key',
     'unreachable',
     'via',
+    'unknownNode',
     'dryRun',
     'yes',
     'backup',
@@ -116,10 +121,16 @@ export const prune: CommandSpec<PruneData> = {
     // Plan every server first, ask once for all of them, then execute: one answer never
     // confirms a plan that was not on the screen, and prompts never interleave.
     const held: Planned[] = []
+    // Servers sharing one contact store (a cluster's nodes) are planned once, through the first of them.
+    const { order, groups } =
+      targets.length > 1
+        ? await storeLeaders(targets, settings, deps)
+        : { order: targets, groups: new Map<AmiTarget, NodeIdentity[]>() }
+    const cluster: ClusterRun = { groups, known: new Map() }
     try {
       // With --yes nothing is asked: each server is executed as soon as it is planned.
-      const first = await eachServer(
-        targets,
+      const planning = await eachServer(
+        order.filter((t): t is AmiTarget => !('message' in t)),
         settings,
         deps,
         async (target) => {
@@ -132,6 +143,7 @@ export const prune: CommandSpec<PruneData> = {
             settings,
             deps,
             held,
+            cluster,
           )
           return isPlanned(planned) && settings.yes
             ? executeAndRelease(planned, settings, deps, held)
@@ -139,6 +151,12 @@ export const prune: CommandSpec<PruneData> = {
         },
         (failure) => failedServer(failure, settings),
       )
+      let next = 0
+      const first = order.flatMap((t) => {
+        if ('message' in t) return [failedServer(t, settings)]
+        const planned = planning[next++]
+        return planned ? [planned] : []
+      })
       const ready = first.filter(isPlanned)
       const declined = await confirmAll(ready, settings, deps)
       const readyFor = new Map(ready.map((p) => [p.target, p]))
@@ -219,7 +237,18 @@ interface Planned {
   family: string
   /** Where the contacts live (a realtime table is written through SQL). */
   location: ContactLocation
+  /** A shared table: the configured server of each other cluster node (systemname) whose contacts are planned. */
+  routes: Map<string, AmiTarget>
+  /** Cluster nodes no configured server is, whose contacts are pruned here anyway (--unknown-node delete). */
+  unknown: Set<string>
   release(): Promise<void>
+}
+
+/** What a prune run learns about the cluster: the servers sharing each store, and every configured server asked so far. */
+interface ClusterRun {
+  groups: Map<AmiTarget, NodeIdentity[]>
+  /** Configured server name → who it is (null: it did not answer). */
+  known: Map<string, Promise<NodeIdentity | null>>
 }
 
 /**
@@ -236,6 +265,7 @@ async function planServer(
   settings: Settings,
   deps: Deps,
   held: Planned[],
+  cluster: ClusterRun,
 ): Promise<Planned | PruneServerResult> {
   const dryRun = settings.dryRun === true
   const lock: Lock | null = dryRun ? null : await acquireLock(target.name, deps)
@@ -280,8 +310,18 @@ async function planServer(
     // Plan from contacts and limits; then read qualify state only for the endpoints of qualified candidates, and plan again with it.
     const first = planPrune(selected.aors, chosen, false)
     const qualify = await readQualifyFor(session, selected.aors, first, chosen, settings, deps)
-    const plan = qualify ? planPrune(qualify.reports, chosen, qualify.known, qualify.unread) : first
-    const base = resultBase(target.name, plan, selected, settings)
+    const judged = qualify
+      ? planPrune(qualify.reports, chosen, qualify.known, qualify.unread)
+      : first
+    // A shared table: each contact goes through the node that registered it; a node no configured
+    // server is keeps its contacts unless --unknown-node delete.
+    const group = cluster.groups.get(target)
+    const routing = await routesFor(session, target, report, judged, group, cluster, settings, deps)
+    const plan =
+      routing.unknown.size && settings.unknownNode !== 'delete'
+        ? keepContactsOfNodes(judged, routing.unknown)
+        : judged
+    const base = asGroup(resultBase(target.name, plan, selected, settings), group)
     if (plan.toDelete === 0) return { ...base, mode: dryRun ? 'dry-run' : 'executed' }
     const refusal = guard(plan, report, settings)
     if (refusal) return { ...base, mode: 'refused', reason: refusal }
@@ -303,6 +343,8 @@ async function planServer(
       base,
       family: familyOf(report),
       location: locationOf(report),
+      routes: routing.routes,
+      unknown: settings.unknownNode === 'delete' ? routing.unknown : new Set(),
       release: async () => {
         try {
           await open.close()
@@ -379,13 +421,13 @@ async function executeServer(
 ): Promise<PruneServerResult> {
   const { target, session, plan, base, family } = planned
   const backupFile = settings.backup ?? backupPathFor(target.name, deps)
-  const execution =
-    planned.location.place.kind === 'realtime'
-      ? await executeRealtime(planned, backupFile, settings, deps)
-      : await execute(session, family, plan, backupFile, settings, deps)
+  const realtime = planned.location.place.kind === 'realtime'
+  const execution = realtime
+    ? await executeByNode(planned, backupFile, settings, deps)
+    : await execute(session, family, plan, backupFile, settings, deps)
   const { lost, refused, backupFailed } = execution
   let outcomes = execution.outcomes
-  if (settings.via === 'asterisk' && !lost && !refused && !deps.signal.aborted)
+  if (!realtime && settings.via === 'asterisk' && !lost && !refused && !deps.signal.aborted)
     outcomes = await collectThroughAsterisk(planned, outcomes, deps)
   const done = outcomes
     .filter((o) => o.outcome === 'deleted' || o.outcome === 'expired')
@@ -788,13 +830,17 @@ function exitFor(servers: PruneServerResult[]): ExitCode {
     return EXIT.failed
   if (servers.some((s) => s.mode === 'refused')) return EXIT.usage
   if (servers.some((s) => s.mode === 'declined')) return EXIT.failed
-  // an AOR left full by duplicates pjctl would not choose between: a cron prune must not hide the lockout
+  // an AOR left full by duplicates pjctl would not choose between, or contacts of a cluster node pjctl
+  // left alone: a cron prune must not hide the lockout
   if (
     servers.some(
       (s) =>
         s.mode !== 'dry-run' &&
         s.plan?.notes.some(
-          (n) => n.kind === 'duplicates-undecided' || n.kind === 'duplicates-live',
+          (n) =>
+            n.kind === 'duplicates-undecided' ||
+            n.kind === 'duplicates-live' ||
+            n.kind === 'unknown-node',
         ),
     )
   )
@@ -814,6 +860,7 @@ async function collectThroughAsterisk(
   planned: Planned,
   outcomes: Outcome[],
   deps: Deps,
+  via: AmiSession = planned.session,
 ): Promise<Outcome[]> {
   const expired = outcomes.filter((o) => o.outcome === 'expired')
   if (!expired.length) return outcomes
@@ -827,13 +874,14 @@ async function collectThroughAsterisk(
     ),
   ]
   const { session } = planned
+  const removed = `removed by Asterisk${via === session ? '' : ` on ${via.target.name}, the node that registered it`} (expired, then retrieved)`
   // Each answer lists the endpoint's AORs (AorDetail) and, after Asterisk deleted the expired ones, the
   // contacts left (ContactStatusDetail ID = the key): a key of a listed AOR that is not among them is gone.
   const retrieved = new Set<string>()
   const left = new Set<string>()
   await Promise.all(
     endpoints.map((endpoint) =>
-      session.list('PJSIPShowEndpoint', { Endpoint: endpoint }).then(
+      via.list('PJSIPShowEndpoint', { Endpoint: endpoint }).then(
         (answer) => {
           for (const item of answer.items) {
             const event = item.get('Event')
@@ -878,10 +926,7 @@ async function collectThroughAsterisk(
       const item = items.get(o.key)
       if (!item) continue
       if (retrieved.has(item.aor) && !left.has(o.key))
-        verdicts.set(
-          o.key,
-          outcome(item, 'deleted', 'removed by Asterisk (expired, then retrieved)'),
-        )
+        verdicts.set(o.key, outcome(item, 'deleted', removed))
     }
     // the others (no endpoint listed their AOR): looked up again, and deleted directly if still expired
     const keys = expired.map((o) => o.key).filter((key) => !verdicts.has(key))
@@ -890,7 +935,7 @@ async function collectThroughAsterisk(
       const item = items.get(key)
       if (!item) continue
       if (gone[i]) {
-        verdicts.set(key, outcome(item, 'deleted', 'removed by Asterisk (expired, then retrieved)'))
+        verdicts.set(key, outcome(item, 'deleted', removed))
         continue
       }
       const expiredValue = expiredRow(item.contact.value)
@@ -989,4 +1034,142 @@ async function executeRealtime(
     await table.close()
   }
   return { outcomes, lost, refused: null, backupFailed }
+}
+
+/**
+ * A shared (realtime) table: the configured server of each cluster node whose contacts are planned (the
+ * node named in reg_server, told by CoreSettings SystemName and the same contact store), and the nodes no
+ * configured server is or that did not answer. Contacts with an empty reg_server, or this server's own,
+ * need no route. Nothing to route for astdb (a node's own store) or when this server's name is unknown.
+ */
+async function routesFor(
+  session: AmiSession,
+  target: AmiTarget,
+  report: ServerReport,
+  plan: PrunePlan,
+  group: readonly NodeIdentity[] | undefined,
+  cluster: ClusterRun,
+  settings: Settings,
+  deps: Deps,
+): Promise<{ routes: Map<string, AmiTarget>; unknown: Set<string> }> {
+  const routes = new Map<string, AmiTarget>()
+  const none = { routes, unknown: new Set<string>() }
+  const place = report.contactsAt?.place
+  if (place?.kind !== 'realtime') return none
+  const nodes = new Set(
+    plan.items.flatMap((i) =>
+      i.action === 'delete' && i.contact.regServer ? [i.contact.regServer] : [],
+    ),
+  )
+  if (!nodes.size) return none
+  const own = group?.[0]?.systemName ?? (await systemNameOf(session, deps))
+  if (own === null) {
+    deps.log.warn(
+      `${target.name}: cannot ask its systemname (CoreSettings), so it cannot tell which cluster node registered each contact: each is expired and retrieved through ${target.name}`,
+    )
+    return none
+  }
+  nodes.delete(own)
+  if (!nodes.size) return none
+  const store = group?.[0]?.store ?? (await storeOf(session, place))
+  for (const node of group ?? []) cluster.known.set(node.target.name, Promise.resolve(node))
+  const others = ((await deps.configuredTargets?.()) ?? []).filter((t) => t.name !== target.name)
+  const ask = (t: AmiTarget): Promise<NodeIdentity | null> =>
+    identify(t, deps).catch((error: unknown) => {
+      deps.log.debug(`${t.name}: ${(error as Error).message}`)
+      return null
+    })
+  for (let start = 0; start < others.length; start += settings.parallel) {
+    const batch = others.slice(start, start + settings.parallel)
+    for (const t of batch) if (!cluster.known.has(t.name)) cluster.known.set(t.name, ask(t))
+    for (const t of batch) {
+      const node = await cluster.known.get(t.name)
+      if (node?.systemName && nodes.has(node.systemName) && node.store === store)
+        if (!routes.has(node.systemName)) routes.set(node.systemName, t)
+    }
+  }
+  const unknown = new Set([...nodes].filter((n) => !routes.has(n)))
+  for (const [node, t] of routes) deps.log.debug(`contacts of node ${node}: through ${t.name}`)
+  return { routes, unknown }
+}
+
+/**
+ * A realtime table: the planned contacts node by node, each node's set expired in SQL and then retrieved
+ * through that node (PJSIPShowEndpoint), so the node that qualifies a contact is the one that deletes it
+ * (ContactStatus Removed, qualify stops). Any node's retrieval deletes every expired contact of the AOR,
+ * so one node's contacts are expired only when the previous node has collected its own.
+ */
+async function executeByNode(
+  planned: Planned,
+  backupFile: string,
+  settings: Settings,
+  deps: Deps,
+): Promise<Execution> {
+  const parts = new Map<string, PlanItem[]>()
+  for (const item of planned.plan.items) {
+    if (item.action !== 'delete') continue
+    const node = planned.routes.has(item.contact.regServer) ? item.contact.regServer : ''
+    parts.set(node, [...(parts.get(node) ?? []), item])
+  }
+  // the other nodes first, then this server's own (and those of no node)
+  const order = [...parts.keys()].sort((a, b) => (a === '' ? 1 : b === '' ? -1 : 0))
+  const outcomes: Outcome[] = []
+  let lost: Error | null = null
+  let backupFailed: BackupWriteError | null = null
+  for (const node of order) {
+    const items = parts.get(node) ?? []
+    const stop = backupFailed
+      ? `not sent: ${backupFailed.message}`
+      : lost
+        ? `not deleted: the database connection was lost (${lost.message})`
+        : deps.signal.aborted
+          ? 'interrupted before this contact was deleted'
+          : null
+    if (stop) {
+      outcomes.push(...items.map((item) => outcome(item, 'not-sent', stop)))
+      continue
+    }
+    const route = planned.routes.get(node)
+    let via = planned.session
+    if (route) {
+      try {
+        via = await deps.connect(route)
+      } catch (error) {
+        outcomes.push(
+          ...items.map((item) =>
+            outcome(
+              item,
+              'not-sent',
+              `its node ${node} (${route.name}) did not answer: ${(error as Error).message}; left alone`,
+            ),
+          ),
+        )
+        continue
+      }
+    }
+    try {
+      const part: Planned = { ...planned, plan: { ...planned.plan, items, toDelete: items.length } }
+      const execution = await executeRealtime(part, backupFile, settings, deps)
+      lost = execution.lost
+      backupFailed = execution.backupFailed
+      const done =
+        settings.via === 'asterisk' && !lost && !backupFailed && !deps.signal.aborted
+          ? await collectThroughAsterisk(part, execution.outcomes, deps, via)
+          : execution.outcomes
+      outcomes.push(...done)
+    } finally {
+      if (via !== planned.session) await via.close()
+    }
+  }
+  // --unknown-node delete: said on each such contact removed
+  const nodeOf = new Map(planned.plan.items.map((i) => [i.key, i.contact.regServer]))
+  const said = outcomes.map((o) => {
+    const node = nodeOf.get(o.key) ?? ''
+    if (!planned.unknown.has(node) || (o.outcome !== 'deleted' && o.outcome !== 'expired')) return o
+    return {
+      ...o,
+      detail: `${o.detail ? `${o.detail}; ` : ''}registered through ${node}, which no configured server is: ${node} goes on qualifying it until it restarts`,
+    }
+  })
+  return { outcomes: said, lost, refused: null, backupFailed }
 }

@@ -50,6 +50,8 @@ import {
   UsageError,
 } from '../errors.js'
 import { SERVER_OPTIONS } from '../options.js'
+import { storeGroups } from '../core/cluster.js'
+import { identify, type NodeIdentity } from './cluster.js'
 import {
   assumedPlaceEmpty,
   cannotReadPlace,
@@ -728,11 +730,60 @@ export async function readFleet(
   const pick = (report: ServerReport): ServerReport => selectNamed(report, names, deps)
   if (settings.input !== undefined)
     return [pick(await readServerReport(null, settings, deps, { names, ...options }))]
-  return eachServer<ServerReport | ServerFailure>(
-    await deps.targets(),
+  const read = async (target: AmiTarget): Promise<ServerReport> =>
+    pick(await readServerReport(target, settings, deps, { names, ...options }))
+  const targets = await deps.targets()
+  if (targets.length < 2)
+    return eachServer<ServerReport | ServerFailure>(targets, settings, deps, read, (f) => f)
+  // Several servers: those sharing one contact store (a cluster's nodes) are read once, through the first.
+  const { order, groups } = await storeLeaders(targets, settings, deps)
+  const reports = await eachServer<ServerReport | ServerFailure>(
+    order.filter((t): t is AmiTarget => !('message' in t)),
     settings,
     deps,
-    async (target) => pick(await readServerReport(target, settings, deps, { names, ...options })),
+    async (target) => asGroup(await read(target), groups.get(target)),
+    (f) => f,
+  )
+  let next = 0
+  return order.flatMap((t) => {
+    if ('message' in t) return [t]
+    const report = reports[next++]
+    return report ? [report] : []
+  })
+}
+
+/**
+ * Several servers, asked who they are (systemname, contact store): the first server of each store in
+ * target order, with the servers that could not be asked as failures where they were; `groups` gives each
+ * first server every node that shares its store (itself first).
+ */
+export async function storeLeaders(
+  targets: AmiTarget[],
+  settings: Settings,
+  deps: Deps,
+): Promise<{ order: (AmiTarget | ServerFailure)[]; groups: Map<AmiTarget, NodeIdentity[]> }> {
+  const identified = await eachServer<NodeIdentity | ServerFailure>(
+    targets,
+    settings,
+    deps,
+    (target) => identify(target, deps),
     (failure) => failure,
   )
+  const groups = new Map<AmiTarget, NodeIdentity[]>()
+  for (const group of storeGroups(identified.filter((n): n is NodeIdentity => !('message' in n))))
+    if (group[0]) groups.set(group[0].target, group)
+  const order = identified.flatMap((n): (AmiTarget | ServerFailure)[] =>
+    'message' in n ? [n] : groups.has(n.target) ? [n.target] : [],
+  )
+  return { order, groups }
+}
+
+/** A report read through the first of several nodes that share its store: named after all of them. */
+export function asGroup<R extends { server: string }>(
+  report: R,
+  group: readonly NodeIdentity[] | undefined,
+): R & { nodes?: readonly string[] } {
+  if (!group || group.length < 2) return report
+  const nodes = group.map((n) => n.target.name)
+  return { ...report, server: nodes.join(','), nodes }
 }

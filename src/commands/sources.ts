@@ -35,6 +35,7 @@ export const sources: CommandSpec<SourcesData> = {
             ? s
             : {
                 server: s.server,
+                ...(s.nodes ? { nodes: s.nodes } : {}),
                 generatedAt: s.generatedAt,
                 source: s.source,
                 rows: sourcesOf(s.aors, limit),

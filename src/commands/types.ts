@@ -29,6 +29,8 @@ export interface Deps {
   targets(): Promise<AmiTarget[]>
   /** The config file (read once per run), null when there is none. */
   configFile?(): Promise<ConfigFile | null>
+  /** Every server of the config file (what --all would read), whatever this run names: a cluster's other nodes. */
+  configuredTargets?(): Promise<AmiTarget[]>
   /** Calls `listener` on each SIGHUP until the returned function is called. */
   onHangup?(listener: () => void): () => void
   /** Open a logged-in AMI session. */

@@ -127,6 +127,8 @@ export interface DemoData {
 /** One server's source addresses (sources), or the flagged ones (contacts, check). */
 export interface SourcesServer {
   server: string
+  /** The configured servers sharing this contact store (a cluster), read once; absent for one server. */
+  nodes?: readonly string[]
   generatedAt: number
   source: string
   rows: SourceRow[]

@@ -110,3 +110,24 @@ export function clusterFindings(nodes: readonly NodeFacts[]): Map<string, Findin
   }
   return out
 }
+
+/**
+ * Servers whose contact store is the same (same non-null identity) in groups, each in the order given;
+ * a server with a store of its own (null: astdb) is a group alone. Groups come in the order of their
+ * first server: a cluster is read once, through the first of its servers that pjctl was given.
+ */
+export function storeGroups<T extends { store: string | null }>(nodes: readonly T[]): T[][] {
+  const groups: T[][] = []
+  const byStore = new Map<string, T[]>()
+  for (const node of nodes) {
+    const shared = node.store === null ? undefined : byStore.get(node.store)
+    if (shared) {
+      shared.push(node)
+      continue
+    }
+    const group = [node]
+    groups.push(group)
+    if (node.store !== null) byStore.set(node.store, group)
+  }
+  return groups
+}

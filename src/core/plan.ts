@@ -51,6 +51,8 @@ export type PruneReason =
   | { kind: 'qualify-unread' }
   /** Kept: it expires in the same second as the last of the `keep` kept ones. */
   | { kind: 'keep-tie'; keep: number }
+  /** Kept: registered through cluster node `node` (its reg_server), which no configured, reachable server is. */
+  | { kind: 'unknown-node'; node: string }
 
 /** What the plan wants the admin to know beyond its items. */
 export type PruneNote =
@@ -70,6 +72,8 @@ export type PruneNote =
   | { kind: 'duplicates-undecided'; aor: string; keys: string[] }
   /** `aor` is at its limit with same-second duplicates that all answer qualify: nothing stale to prune (exit 1). */
   | { kind: 'duplicates-live'; aor: string; maxContacts: number }
+  /** `count` contacts of cluster node `node`, which no configured, reachable server is, were left alone (exit 1). */
+  | { kind: 'unknown-node'; node: string; count: number }
 
 export interface PlanItem {
   key: string
@@ -253,6 +257,34 @@ export function planPrune(
     toDelete,
     kept: items.length - toDelete,
     notes: [...planNotes(criteria, qualifyKnown, unmatchedKeys), ...tieNotes],
+  }
+}
+
+/**
+ * A cluster: the planned deletions of contacts registered through `nodes` (their reg_server), nodes no
+ * configured server is, become kept ones: only the node that registered a contact stops qualifying it,
+ * so pjctl does not remove it around that node. Each such node gets a note with its count.
+ */
+export function keepContactsOfNodes(plan: PrunePlan, nodes: ReadonlySet<string>): PrunePlan {
+  const counts = new Map<string, number>()
+  const items = plan.items.map((item): PlanItem => {
+    const node = item.contact.regServer
+    if (item.action !== 'delete' || !nodes.has(node)) return item
+    counts.set(node, (counts.get(node) ?? 0) + 1)
+    return { ...item, action: 'keep', reasons: [{ kind: 'unknown-node', node }, ...item.reasons] }
+  })
+  if (!counts.size) return plan
+  const toDelete = items.filter((item) => item.action === 'delete').length
+  return {
+    items,
+    toDelete,
+    kept: items.length - toDelete,
+    notes: [
+      ...plan.notes,
+      ...[...counts]
+        .sort(([a], [b]) => compareCodepoints(a, b))
+        .map(([node, count]): PruneNote => ({ kind: 'unknown-node', node, count })),
+    ],
   }
 }
 

@@ -174,6 +174,9 @@ export interface ServerReport {
   limits?: LimitsInfo
   /** Where the contacts were read (sorcery.conf's contact mapping); absent for a dump. */
   contactsAt?: ContactsAt
+  /** The configured servers that share this contact store (a cluster's nodes), read once through the first;
+   *  absent for a server with a store of its own. `server` then names them all, comma-separated. */
+  nodes?: readonly string[]
 }
 
 /** Where a server keeps its contacts, as read from sorcery.conf. */

@@ -248,6 +248,7 @@ function okText(aors: AorReport[], contacts: number): string {
 export function* checkJson(data: CheckData, style: Style): Generator<string> {
   const server = (s: CheckServer): object => ({
     server: s.server,
+    ...(s.report?.nodes ? { nodes: s.report.nodes } : {}),
     status: s.status,
     statusText: STATUS_WORD[s.status],
     ...(s.report

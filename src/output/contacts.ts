@@ -251,6 +251,7 @@ export function* contactsJson(data: ContactsData, style: Style): Generator<strin
 function serverJson(report: ServerReport, raw = false): object {
   return {
     server: report.server,
+    ...(report.nodes ? { nodes: report.nodes } : {}),
     generatedAt: isoTime(report.generatedAt),
     source: report.source,
     limits: report.limits ?? null,

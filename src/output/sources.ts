@@ -122,6 +122,7 @@ export function sourceJson(row: SourceRow, withLimit: boolean): object {
 function serverJson(server: SourcesServer, limit: PerIpLimit | null): object {
   return {
     server: server.server,
+    ...(server.nodes ? { nodes: server.nodes } : {}),
     generatedAt: isoTime(server.generatedAt),
     source: server.source,
     ...(limit ? { perIpLimit: limit } : {}),

@@ -2,10 +2,15 @@
 // each with its systemname). Run by `npm run test:asterisk` when both nodes are up (LAB_KIND=cluster).
 // What it proves: each contact's node (reg_server) as Asterisk wrote it, shown by pjctl and filtered with
 // --node; doctor learns each node's systemname (CoreSettings) and reports the contacts of a node pjctl
-// is not configured with, leaving them alone.
+// is not configured with, leaving them alone. With both nodes configured the shared table is read and
+// judged once (check --all, FAP003's lockout), and prune expires each contact and has it retrieved through
+// the node that registered it: that node itself sends ContactStatus Removed and stops qualifying it.
 // Environment: CLUSTER_A_AMI (6138), CLUSTER_B_AMI (6238), CLUSTER_B_SIP (6260), LAB_PG_URL (the
 // cluster's database, postgresql://asterisk:asterisk@127.0.0.1:5432/asterisk_cluster).
+import { createHash } from 'node:crypto'
+import { createSocket } from 'node:dgram'
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
@@ -18,6 +23,8 @@ const A_AMI = Number(process.env.CLUSTER_A_AMI ?? 6138)
 const B_AMI = Number(process.env.CLUSTER_B_AMI ?? 6238)
 const B_SIP = Number(process.env.CLUSTER_B_SIP ?? 6260)
 const PORTS = [45201, 45202]
+const QUIET_MS = 25_000
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 async function query(text: string, values: unknown[] = []): Promise<pg.QueryResult> {
   const client = new pg.Client({ connectionString: URL })
@@ -104,5 +111,205 @@ describe('a two-node cluster on one ps_contacts table', () => {
     expect(servers.map((s) => s.node)).toEqual(['pbxA', 'pbxB'])
     for (const s of servers)
       expect(s.findings.map((f) => f.kind)).not.toContain('contacts-of-unknown-node')
+  })
+})
+
+const BOTH: [string, number][] = [
+  ['pbxA', A_AMI],
+  ['pbxB', B_AMI],
+]
+
+const rowsOf = async (aor: string) =>
+  (
+    await query('SELECT id, reg_server FROM ps_contacts WHERE id LIKE $1 ORDER BY id', [
+      `${aor}^3B@%`,
+    ])
+  ).rows as { id: string; reg_server: string }[]
+
+/** A phone that never answers: the OPTIONS `fromPort` (a node's SIP port) starts to it, by Via branch. */
+async function deadPhone(port: number, fromPort: number) {
+  const socket = createSocket('udp4')
+  const branches = new Map<string, number>()
+  const others: number[] = []
+  socket.on('message', (msg, from) => {
+    const text = msg.toString('utf8')
+    if (!text.startsWith('OPTIONS ')) return
+    if (from.port !== fromPort) return void others.push(from.port)
+    const branch = /^Via:.*;branch=([^;\s]+)/im.exec(text)?.[1]
+    if (branch && !branches.has(branch)) branches.set(branch, Date.now())
+  })
+  await new Promise<void>((resolve) => socket.bind(port, '127.0.0.1', resolve))
+  return { branches, others, close: () => socket.close() }
+}
+
+/** A node's AMI events of class system (ContactStatus), as they arrive. */
+async function systemEvents(amiPort: number) {
+  const socket = connect(amiPort, '127.0.0.1')
+  socket.setEncoding('utf8')
+  const events: { at: number; headers: Record<string, string> }[] = []
+  let buffer = ''
+  socket.on('data', (chunk: string) => {
+    buffer += chunk
+    for (let end = buffer.indexOf('\r\n\r\n'); end >= 0; end = buffer.indexOf('\r\n\r\n')) {
+      const headers: Record<string, string> = {}
+      for (const line of buffer.slice(0, end).split('\r\n')) {
+        const colon = line.indexOf(': ')
+        if (colon > 0) headers[line.slice(0, colon)] = line.slice(colon + 2)
+      }
+      buffer = buffer.slice(end + 4)
+      if (headers.Event) events.push({ at: Date.now(), headers })
+    }
+  })
+  socket.write(
+    `Action: Login\r\nUsername: ${LAB.user}\r\nSecret: ${LAB.secret}\r\nEvents: system\r\n\r\n`,
+  )
+  await sleep(500)
+  return { events, close: () => socket.destroy() }
+}
+
+describe('both nodes configured: the shared table read once, each contact changed through its node', () => {
+  const FAP = [45211, 45212, 45213]
+  const clean = async () => {
+    LAB.sipPort = B_SIP
+    for (const port of FAP) await register('FAP003', 'FAP003-pass', port, 0)
+  }
+  beforeAll(clean)
+  afterAll(clean)
+
+  it('FAP003 locked out through pbxB: check --all exits 2 naming FAP003 with each contact once; prune --all lets the third REGISTER through pbxB in', async () => {
+    LAB.sipPort = B_SIP
+    expect((await register('FAP003', 'FAP003-pass', FAP[0]!, 1800)).code).toBe(0)
+    expect((await register('FAP003', 'FAP003-pass', FAP[1]!, 3600)).code).toBe(0)
+    expect((await register('FAP003', 'FAP003-pass', FAP[2]!, 3600)).code).toBe(3)
+    expect((await rowsOf('FAP003')).map((r) => r.reg_server)).toEqual(['pbxB', 'pbxB'])
+
+    const env = configWith(BOTH)
+    const text = await pjctl(['check', '--all'], env)
+    expect(text.code).toBe(2)
+    expect(text.stdout).toMatch(
+      /^PJCTL CRITICAL - 1 AOR\(s\) locked out .*pbxA,pbxB\/FAP003 \(2\/2 full/,
+    )
+    const json = await pjctl(['check', '--all', '--json'], env)
+    expect(json.code).toBe(2)
+    const servers = JSON.parse(json.stdout).servers as {
+      server: string
+      nodes: string[]
+      aors: { aor: string; count: number; contacts: unknown[] }[]
+    }[]
+    // one store, one judgement: not one per node
+    expect(servers.map((s) => [s.server, s.nodes])).toEqual([['pbxA,pbxB', ['pbxA', 'pbxB']]])
+    const fap = servers[0]!.aors.find((a) => a.aor === 'FAP003')!
+    expect([fap.count, fap.contacts.length]).toEqual([2, 2])
+    console.log(`cluster: ${text.stdout.split(' | ')[0]}`)
+
+    const prune = await pjctl(['prune', 'FAP003', '--all', '--yes', '--json'], {
+      ...env,
+      XDG_STATE_HOME: mkdtempSync(join(tmpdir(), 'pjctl-cluster-prune-')),
+    })
+    expect([prune.code, prune.stderr]).toEqual([0, ''])
+    const result = JSON.parse(prune.stdout)
+    expect(result.servers.map((s: { server: string }) => s.server)).toEqual(['pbxA,pbxB'])
+    expect(result.summary.deleted).toBe(1)
+    expect(result.servers[0].outcomes[0].detail).toMatch(/on pbxB, the node that registered it/)
+    expect((await register('FAP003', 'FAP003-pass', FAP[2]!, 3600)).code).toBe(0)
+    console.log(
+      `cluster: prune --all: ${result.servers[0].outcomes[0].detail}; third REGISTER through pbxB: 200`,
+    )
+  })
+
+  it("carol (qualified) registered through pbxB, pruned by key with pjctl's first server pbxA: pbxB sends Removed and starts no new OPTIONS transaction", async () => {
+    const port = 45221
+    LAB.sipPort = B_SIP
+    expect((await register('carol', 'carol-pass', port, 3600)).code).toBe(0)
+    const uri = `sip:carol@127.0.0.1:${port}`
+    const hash = createHash('md5').update(uri).digest('hex')
+    const key = `carol;@${hash}`
+    const phone = await deadPhone(port, B_SIP)
+    const events = await systemEvents(B_AMI)
+    const env = {
+      ...configWith(BOTH),
+      XDG_STATE_HOME: mkdtempSync(join(tmpdir(), 'pjctl-cluster-carol-')),
+    }
+    try {
+      for (let waited = 0; !phone.branches.size && waited < 15_000; waited += 250) await sleep(250)
+      expect(phone.branches.size).toBeGreaterThan(0)
+      expect((await rowsOf('carol')).map((r) => r.reg_server)).toEqual(['pbxB'])
+      const r = await pjctl(
+        ['prune', 'carol', '--key', hash, '--server', 'pbxA', '--yes', '--json'],
+        env,
+      )
+      const exited = Date.now()
+      expect([r.code, r.stderr]).toEqual([0, ''])
+      expect(JSON.parse(r.stdout).servers[0].outcomes[0]).toMatchObject({ key, outcome: 'deleted' })
+      const before = new Set(phone.branches.keys())
+      await sleep(QUIET_MS)
+      const removed = events.events.find(
+        (e) =>
+          e.headers.Event === 'ContactStatus' &&
+          e.headers.ContactStatus === 'Removed' &&
+          e.headers.URI === uri,
+      )
+      const fresh = [...phone.branches].filter(([b, at]) => !before.has(b) && at > exited)
+      console.log(
+        `cluster: carol via pbxA's pjctl: pbxB sent Removed ${removed ? `${removed.at - exited} ms after prune exited (SystemName ${removed.headers.SystemName})` : 'never'}; ${before.size} OPTIONS transaction(s) from pbxB before, ${fresh.length} new in the ${QUIET_MS / 1000} s after; OPTIONS from other ports: ${phone.others.length}`,
+      )
+      expect(removed?.headers.SystemName).toBe('pbxB')
+      expect(fresh).toEqual([])
+      expect(phone.others).toEqual([])
+      expect(await rowsOf('carol')).toEqual([])
+    } finally {
+      events.close()
+      phone.close()
+      // leave the lab as found, through pbxB (which qualifies carol)
+      if ((await rowsOf('carol')).length)
+        await pjctl(['prune', 'carol', '--key', hash, '--server', 'pbxB', '--yes', '--force'], env)
+    }
+  })
+
+  it('a contact of a node pjctl is not configured with is reported and left alone; --unknown-node delete prunes it and says pbxB goes on qualifying it', async () => {
+    LAB.sipPort = B_SIP
+    const port = 45231
+    expect((await register('dave', 'dave-pass', port, 600)).code).toBe(0)
+    const hash = createHash('md5').update(`sip:dave@127.0.0.1:${port}`).digest('hex')
+    const env = {
+      ...configWith([['pbxA', A_AMI]]),
+      XDG_STATE_HOME: mkdtempSync(join(tmpdir(), 'pjctl-cluster-unknown-')),
+    }
+    try {
+      const kept = await pjctl(
+        ['prune', 'dave', '--key', hash, '--server', 'pbxA', '--yes', '--json'],
+        env,
+      )
+      expect(kept.code).toBe(1)
+      const server = JSON.parse(kept.stdout).servers[0]
+      expect(server.plan[0]).toMatchObject({ action: 'keep' })
+      expect(server.plan[0].reasons[0]).toMatch(/cluster node pbxB, which no configured server is/)
+      expect(server.notes.join('\n')).toMatch(/--unknown-node delete/)
+      expect(await rowsOf('dave')).toHaveLength(1)
+      console.log(`cluster: dave (pbxB's) with pbxA alone configured: ${server.notes.at(-1)}`)
+
+      const gone = await pjctl(
+        [
+          'prune',
+          'dave',
+          '--key',
+          hash,
+          '--server',
+          'pbxA',
+          '--unknown-node',
+          'delete',
+          '--yes',
+          '--json',
+        ],
+        env,
+      )
+      expect(gone.code).toBe(0)
+      const outcome = JSON.parse(gone.stdout).servers[0].outcomes[0]
+      expect(outcome.outcome).toBe('deleted')
+      expect(outcome.detail).toMatch(/pbxB goes on qualifying it until it restarts/)
+      expect(await rowsOf('dave')).toEqual([])
+    } finally {
+      await register('dave', 'dave-pass', port, 0)
+    }
   })
 })
