@@ -37,10 +37,10 @@ const TICK_MS = 10 // USER_HZ 100
 const TARGET = { check: 1.5, dryRun: 2, prune: 3, json100k: 1.3, rssMb: 300 }
 
 /** `--quick`: 3 rounds a scale (5 for start-up), no busy-Asterisk or --debug runs: about half the time. */
-export const QUICK = process.argv.includes('--quick')
+const QUICK = process.argv.includes('--quick')
 
 /** The 1, 5 and 15 minute load averages, as uptime prints them. */
-export function loadAverage(): string {
+function loadAverage(): string {
   return loadavg()
     .map((l) => l.toFixed(2))
     .join(', ')

@@ -120,7 +120,7 @@ function rowsText(rows: number): string {
 }
 
 /** Creates the bench's database (if it can) and its ps_contacts table; fills it with `rows` rows. */
-export async function prepare(rows: number): Promise<void> {
+async function prepare(rows: number): Promise<void> {
   try {
     await psql('select 1')
   } catch {
