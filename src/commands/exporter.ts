@@ -1,28 +1,19 @@
 // pjctl exporter: live Prometheus metrics for every AOR, read once per server and then kept current
-// from AMI events (see follow.ts). Runs until SIGTERM/SIGINT, then closes its sessions and exits 0.
-// A scrape is answered from the last rendered body: it never sends an AMI action.
+// from AMI events. Runs until SIGTERM/SIGINT, then closes its sessions and exits 0. The command wires
+// src/exporter/ (a follower per server, the metrics, the render scheduler, the web config) to the read
+// path every command uses and to the HTTP listener; a scrape never sends an AMI action.
 
-import type { Stats } from 'node:fs'
+import type { AmiTarget } from '../ami/types.js'
+import type { KeepContact } from '../core/dump.js'
 import { UsageError } from '../errors.js'
+import type { FollowerPorts, ServerFollower } from '../exporter/follower.js'
 import type { HttpListener } from '../http/server.js'
 import type { WebConfig } from '../http/webconfig.js'
 import { HEAL_OPTION_HELP, HEAL_OPTIONS, SERVER_OPTIONS, listenAddress } from '../options.js'
-import type { ServerFollower } from './follow.js'
-import type { CommandSpec, Deps } from './types.js'
-
-/**
- * Renders at most once a second while changes keep coming, and never more often than four times its own
- * cost: on a big PBX some contact expires nearly every second. A render builds the per-AOR text in
- * slices that yield to the event loop (exporter/metrics.ts), so scrapes are served the last complete body
- * meanwhile.
- */
-const MIN_RENDER_MS = 1000
-/** The process metrics of a scrape are at most this old. */
-const PROCESS_MAX_AGE_MS = 1000
-const RENDER_COST_FACTOR = 4
-/** A render's slices: 5 ms, 1 ms while a /metrics answer is being written (the socket is fed between slices). */
-const SLICE_MS = 5
-const SLICE_WHILE_SENDING_MS = 1
+import { readContactsAndLimits, readContactsAt, thresholdsFrom } from './read.js'
+import { heal, HealLimiter, logHeal, readRefusedAor, securityClassProblem } from './refusal.js'
+import { backupFamilyOf, type ContactLocation } from './store.js'
+import type { CommandSpec, Deps, Settings } from './types.js'
 
 export const exporter: CommandSpec<Record<string, never>> = {
   name: 'exporter',
@@ -58,20 +49,20 @@ export const exporter: CommandSpec<Record<string, never>> = {
     const { host, port } = listenAddress(settings.listen)
     // loaded when the exporter runs, not at every pjctl start-up (prom-client, node:http, yaml, bcryptjs)
     const [
-      { watchFile, unwatchFile },
-      { deflateOpen, deflateTail, gzipMember },
       { listen },
       { loadWebConfig },
-      { ExporterMetrics, processRegistry },
-      { ServerFollower },
-      { isProblem },
+      { ExporterMetrics },
+      { ServerFollower, health },
+      { RenderScheduler },
+      { describeWeb, watchWebConfig },
+      { isProblem, LiveServer },
     ] = await Promise.all([
-      import('node:fs'),
-      import('../http/gzip.js'),
       import('../http/server.js'),
       import('../http/webconfig.js'),
       import('../exporter/metrics.js'),
-      import('./follow.js'),
+      import('../exporter/follower.js'),
+      import('../exporter/render.js'),
+      import('../exporter/web.js'),
       import('../core/live.js'),
     ])
     // a bad web config stops the start, before any server is contacted
@@ -80,80 +71,23 @@ export const exporter: CommandSpec<Record<string, never>> = {
     const resyncMs = settings.resync * 1000
     const metrics = new ExporterMetrics(settings.perAor, isProblem)
     const targets = await deps.targets()
-
-    // /metrics answers being written (none until the listener is up)
-    let sending = (): number => 0
-    const sliceMs = (): number => (sending() > 0 ? SLICE_WHILE_SENDING_MS : SLICE_MS)
-    // what pjctl knows, rendered when it changed; the process's own metrics (CPU, memory, event loop,
-    // build info: ~50 series) rendered for the scrapes, at most PROCESS_MAX_AGE_MS old
-    const own = processRegistry()
-    let body = await metrics.renderChunks(sliceMs)
-    let gzipped = await deflateOpen(body)
-    let tail: { plain: Buffer; deflated: Buffer; at: number } | null = null
-    let tailing: Promise<{ plain: Buffer; deflated: Buffer; at: number }> | null = null
-    const processPart = async (): Promise<{ plain: Buffer; deflated: Buffer }> => {
-      if (tail && Date.now() - tail.at < PROCESS_MAX_AGE_MS) return tail
-      tailing ??= (async () => {
-        const plain = Buffer.from(await own.metrics())
-        tail = { plain, deflated: deflateTail(plain), at: Date.now() }
-        return tail
-      })().finally(() => (tailing = null))
-      return tailing
-    }
-    let dirty = false
-    let rendering = false
-    let renderTimer: NodeJS.Timeout | null = null
-    let lastRenderMs = 0
-    let lastRenderAt = 0
-    let renderedVersion = metrics.version
     const followers: ServerFollower[] = []
-    const render = async (): Promise<void> => {
-      renderTimer = null
-      if (rendering) return
-      rendering = true
-      dirty = false
-      const started = Date.now()
-      let rendered = false
-      try {
-        for (const follower of followers) await follower.publish()
-        // a render only when what it shows has changed (not when a contact reached expiration_time without moving its AOR's counts)
-        const version = metrics.version
-        if (version !== renderedVersion) {
-          // compressed in libuv's thread pool (not on the event loop); body and gzipped change together
-          const text = await metrics.renderChunks(sliceMs)
-          const compressed = await deflateOpen(text)
-          body = text
-          gzipped = compressed
-          renderedVersion = version
-          rendered = true
-        }
-      } finally {
-        lastRenderMs = Date.now() - started
-        lastRenderAt = Date.now()
-        rendering = false
-      }
-      deps.log.debug(
-        rendered
-          ? `exporter: rendered ${byteLength(body)} bytes (${gzipped.deflated.length} gzip) in ${lastRenderMs} ms`
-          : `exporter: nothing shown changed (${lastRenderMs} ms)`,
-      )
-      // set again by a schedule() during the render
-      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
-      if (dirty) schedule()
+    const renders = await RenderScheduler.start(metrics, followers, deps.log)
+    const judgement = {
+      thresholds: thresholdsFrom(settings),
+      defaultMaxContacts: settings.maxContacts ?? null,
+      ...(settings.perIpLimit === undefined ? {} : { perIpLimit: settings.perIpLimit }),
     }
-    const schedule = (): void => {
-      dirty = true
-      if (renderTimer || rendering) return
-      const wait = Math.max(
-        0,
-        Math.max(MIN_RENDER_MS, RENDER_COST_FACTOR * lastRenderMs) - (Date.now() - lastRenderAt),
-      )
-      renderTimer = setTimeout(() => void render(), wait)
-    }
-
     for (const target of targets)
       followers.push(
-        new ServerFollower(target, settings, deps, metrics, { changed: schedule }, resyncMs),
+        new ServerFollower(
+          target,
+          judgement,
+          portsFor(target, settings, deps, LiveServer.slim),
+          metrics,
+          { changed: () => renders.schedule() },
+          resyncMs,
+        ),
       )
 
     let http: HttpListener
@@ -162,33 +96,8 @@ export const exporter: CommandSpec<Record<string, never>> = {
         host,
         port,
         {
-          metrics: async () => {
-            const [plain, zipped] = [body, gzipped]
-            const registry = await processPart()
-            return {
-              body: [...plain, registry.plain],
-              gzipped: gzipMember(zipped, registry),
-              contentType: metrics.contentType,
-            }
-          },
-          health: (authenticated) => {
-            const down = followers.filter((f) => f.state !== 'up')
-            if (!down.length)
-              return {
-                ok: true,
-                text: `ok: ${followers.map((f) => `${f.name} up (${f.contacts} contacts)`).join(', ')}`,
-              }
-            return {
-              ok: false,
-              text: down
-                .map((f) => {
-                  // while it reconnects after a failure, the failure is what is worth telling
-                  const failed = f.state === 'down' || (f.state === 'connecting' && f.failed)
-                  return `${f.name}: ${failed ? `down: ${authenticated ? f.reason : f.summary}` : f.state}`
-                })
-                .join('\n'),
-            }
-          },
+          metrics: () => renders.scrape(),
+          health: (authenticated) => health(followers, authenticated),
         },
         () => web,
       )
@@ -204,20 +113,14 @@ export const exporter: CommandSpec<Record<string, never>> = {
     deps.log.info(
       `pjctl exporter: listening on ${http.scheme}://${host.includes(':') ? `[${host}]` : host}:${http.port}/metrics (${followers.length} server(s), resync every ${resyncMs / 1000} s${web instanceof Error || web === null ? '' : `; ${describeWeb(web)}`})`,
     )
-    const stopWatching = webPath
-      ? watchWebConfig(
-          webPath,
-          // eslint-disable-next-line @typescript-eslint/no-non-null-assertion -- --web-config was read above whenever its path is given
-          web!,
-          deps,
-          { watchFile, unwatchFile, loadWebConfig },
-          (next) => {
+    const stopWatching =
+      webPath && web
+        ? watchWebConfig(webPath, web, deps, (next) => {
             web = next
             if (!(next instanceof Error)) http.reconfigure(next)
-          },
-        )
-      : () => undefined
-    sending = http.sending
+          })
+        : () => undefined
+    renders.sending = http.sending
     for (const follower of followers) follower.start()
 
     await new Promise<void>((resolve) => {
@@ -229,102 +132,61 @@ export const exporter: CommandSpec<Record<string, never>> = {
     })
     deps.log.info('pjctl exporter: stopping')
     stopWatching()
-    // set by schedule() while the exporter ran
-    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
-    if (renderTimer) clearTimeout(renderTimer)
+    renders.stop()
     await Promise.all(followers.map((f) => f.stop()))
     await http.close()
     return { view: 'exporter', data: {}, exitCode: 0 }
   },
 }
 
-/** "TLS, basic auth (2 users)" */
-function describeWeb(web: WebConfig): string {
-  const tls = web.tls
-    ? `TLS${web.tls.clientAuth === 'NoClientCert' ? '' : ` (client certificates: ${web.tls.clientAuth})`}`
-    : 'no TLS'
-  return `${tls}, ${web.users.size ? `basic auth (${web.users.size} user(s))` : 'no basic auth'}`
-}
-
 /**
- * Re-reads the web config when it or a file it names changes (polled every second, as a file edited in
- * place, replaced by rename or renewed by certbot all show), and on SIGHUP. A file that no longer loads
- * is logged, and every request is then answered 500 until it loads again (as exporter-toolkit fails
- * closed); a change that would turn TLS on or off takes a restart and is refused.
+ * What a follower reads through: the read path every command uses (contacts where sorcery.conf puts
+ * them, limits, the retry on an incomplete answer), each contact cut down to what the exporter keeps
+ * as it is parsed (`keep`), so a first read of 100,000 contacts never holds them whole; and --heal.
  */
-function watchWebConfig(
-  path: string,
-  first: WebConfig,
+function portsFor(
+  target: AmiTarget,
+  settings: Settings,
   deps: Deps,
-  lib: {
-    watchFile: typeof import('node:fs').watchFile
-    unwatchFile: typeof import('node:fs').unwatchFile
-    loadWebConfig: typeof import('../http/webconfig.js').loadWebConfig
-  },
-  apply: (next: WebConfig | Error) => void,
-): () => void {
-  const { watchFile, unwatchFile, loadWebConfig } = lib
-  let watched: string[] = []
-  let inForce = first
-  let reloading: Promise<void> | null = null
-  let again = false
-  const watch = (files: readonly string[]): void => {
-    for (const file of watched) unwatchFile(file, onChange)
-    watched = [...new Set(files)]
-    for (const file of watched) watchFile(file, { interval: 1000, persistent: false }, onChange)
-  }
-  const reload = (why: string): void => {
-    if (reloading) {
-      again = true
-      return
+  keep: KeepContact,
+): FollowerPorts {
+  let location: ContactLocation | null = null
+  const healLimiter = new HealLimiter()
+  const readAll: FollowerPorts['readAll'] = async (session) => {
+    const read = await readContactsAndLimits(session, settings, deps, { keep })
+    location = read.location
+    return {
+      contacts: read.parsed.contacts,
+      configs: read.limits.configs,
+      authoritative: read.limits.info.authoritative,
+      place: {
+        family: backupFamilyOf(read.location.place),
+        realtime: read.location.place.kind === 'realtime',
+      },
     }
-    reloading = (async () => {
-      try {
-        const next = await loadWebConfig(path)
-        if (Boolean(next.tls) !== Boolean(inForce.tls)) {
-          const error = new Error(
-            `web config ${path}: ${next.tls ? 'turns TLS on' : 'turns TLS off'}, which takes a restart of the exporter`,
-          )
-          deps.log.warn(
-            `${error.message}; answering 500 until it is restarted or the file put back`,
-          )
-          apply(error)
-          return
+  }
+  return {
+    connect: (t) => deps.connect(t),
+    now: () => deps.now(),
+    log: deps.log,
+    readAll,
+    async readContacts(session) {
+      if (!location) return (await readAll(session)).contacts
+      return (await readContactsAt(session, location, settings, deps, keep)).contacts
+    },
+    async securityProblem(session) {
+      return (await securityClassProblem(session, target))?.text ?? null
+    },
+    ...(settings.heal
+      ? {
+          async heal(session, refusal) {
+            const refused = await readRefusedAor(session, refusal, target, settings, deps)
+            if (!refused) return null
+            const outcome = await heal(refused, target, settings, deps, healLimiter)
+            logHeal(deps, target.name, refused, outcome)
+            return { aor: refused.aor, result: outcome.result }
+          },
         }
-        inForce = next
-        apply(next)
-        watch(next.files)
-        deps.log.info(`pjctl exporter: web config ${path} reloaded (${why}): ${describeWeb(next)}`)
-      } catch (error) {
-        deps.log.warn(`${(error as Error).message}; answering 500 until it loads again`)
-        apply(error as Error)
-      }
-    })().finally(() => {
-      reloading = null
-      if (again) {
-        again = false
-        reload(why)
-      }
-    })
+      : {}),
   }
-  function onChange(current: Stats, previous: Stats): void {
-    if (
-      current.mtimeMs !== previous.mtimeMs ||
-      current.ino !== previous.ino ||
-      current.size !== previous.size
-    )
-      reload('changed')
-  }
-  watch(first.files)
-  const offHangup = deps.onHangup?.(() => reload('SIGHUP')) ?? (() => undefined)
-  return () => {
-    offHangup()
-    for (const file of watched) unwatchFile(file, onChange)
-  }
-}
-
-function byteLength(chunks: readonly Buffer[]): number {
-  let n = 0
-  for (const chunk of chunks) n += chunk.length
-  return n
 }

@@ -14,14 +14,16 @@
 //   scrapes get the last complete body meanwhile (nothing is judged or published from a half-applied
 //   picture), and what arrives during the apply (events, DBGet answers: newer than the read) is held
 //   too and applied after it, in the order it came.
+//
+// Where the follower is in a connection's life is one value, `phase` (FollowerPhase), changed only by
+// `to()`, which logs each transition (--debug). The reads and the heal come through FollowerPorts: the
+// command (src/commands/exporter.ts) wires them to the read path every command shares.
 
 import { createHash } from 'node:crypto'
 import type { AmiMessage, AmiSession, AmiTarget } from '../ami/types.js'
 import { parseAnnouncement } from '../core/announce.js'
 import { contactFromRow } from '../core/contact.js'
 import { LiveServer, serverStatus, type Drift } from '../core/live.js'
-import { CONTACT_FAMILY, type AorConfig, type AorState, type Contact } from '../core/types.js'
-import { ActionTimeoutError, AuthError, PermissionError } from '../errors.js'
 import {
   aorOfRefusal,
   eventFilter,
@@ -31,11 +33,15 @@ import {
   splitAors,
   type Refusal,
 } from '../core/refusals.js'
-import { heal, HealLimiter, logHeal, readRefusedAor, securityClassProblem } from './refusal.js'
-import { SOURCE_SERIES, type ExporterMetrics } from '../exporter/metrics.js'
-import { readContactsAndLimits, readContactsAt, thresholdsFrom } from './read.js'
-import { backupFamilyOf, type ContactLocation } from './store.js'
-import type { Deps, Settings } from './types.js'
+import {
+  CONTACT_FAMILY,
+  type AorConfig,
+  type AorState,
+  type Contact,
+  type Thresholds,
+} from '../core/types.js'
+import { ActionTimeoutError, AuthError, PermissionError } from '../errors.js'
+import { SOURCE_SERIES, type ExporterMetrics } from './metrics.js'
 
 /** AORs judged per slice of publish() (a few ms each). */
 const PUBLISH_SLICE = 500
@@ -68,11 +74,98 @@ const COUNTED_EVENTS = new Set([
  */
 const FOLLOWED_EVENTS = [...COUNTED_EVENTS, ...REFUSAL_EVENTS]
 
-export type FollowerState = 'connecting' | 'reading' | 'up' | 'down'
+/** Where a server's contacts live, as a read with limits found them. */
+interface ContactsPlace {
+  /** The astdb family (sorcery.conf's contact mapping); res_pjsip's default for a realtime table. */
+  family: string
+  /** Contacts in a realtime table: no DBGet of single keys; a contact the exporter does not know brings a full read. */
+  realtime: boolean
+}
+
+/** What a full read found. */
+export interface ServerRead {
+  contacts: Contact[]
+  /** The AORs' limits; null for a read of the contacts only (the last limits stand). */
+  configs: AorConfig[] | null
+  authoritative: boolean
+}
+
+/** What a follower needs from the rest of pjctl: src/commands/exporter.ts wires them to the read path every command uses. */
+export interface FollowerPorts {
+  connect(target: AmiTarget): Promise<AmiSession>
+  /** Unix seconds. */
+  now(): number
+  log: { info(message: string): void; warn(message: string): void; debug(message: string): void }
+  /** Contacts and limits, and where the contacts live (learnt anew). */
+  readAll(session: AmiSession): Promise<ServerRead & { place: ContactsPlace }>
+  /** The contacts only, where the last readAll found them. */
+  readContacts(session: AmiSession): Promise<Contact[]>
+  /** Why this AMI user may get no security events (said once), or null. */
+  securityProblem(session: AmiSession): Promise<string | null>
+  /** --heal: frees a slot of the AOR a max_contacts refusal names; what was done, or null when nothing was. */
+  heal?(session: AmiSession, refusal: Refusal): Promise<{ aor: string; result: string } | null>
+}
+
+/** How the follower judges its server (from the command's settings). */
+export interface FollowerJudgement {
+  thresholds: Thresholds
+  /** --max-contacts: for AORs whose limit is not read. */
+  defaultMaxContacts: number | null
+  /** --per-ip-limit: served as pjctl_source_contacts_limit. */
+  perIpLimit?: number
+}
 
 export interface FollowerHooks {
   /** The picture changed: render when convenient. */
   changed(): void
+}
+
+/** Why a connection ended: the error's message, and a summary that names no user, host or port. */
+interface Lost {
+  reason: string
+  summary: string
+}
+
+/**
+ * A full read under way. `reading`: its answer is coming, and the keys events touch meanwhile are
+ * not drift; `applying`: it is being applied to the picture in slices, half applied, so nothing may
+ * judge, publish or change the picture. Events (and, while applying, DBGet answers) are held in the
+ * order they came and applied after it.
+ */
+interface FullRead {
+  why: 'first read' | 'resync'
+  /** Contacts and limits, or the contacts only. */
+  of: 'limits' | 'contacts'
+  stage: 'reading' | 'applying'
+  held: (AmiMessage | (() => void))[]
+  heldKeys: Set<string>
+}
+
+/**
+ * Where a follower is. `lost`: why the last connection ended, while the next one is being made
+ * (null: none has failed yet). `up.read`: a resync under way; `up.ask`: a resync asked for (after the
+ * one under way); `up.limits`: stale after a Reload (or a failed read of them), read with the next resync.
+ */
+export type FollowerPhase =
+  | { name: 'connecting'; lost: Lost | null }
+  | { name: 'reading'; session: AmiSession; read: FullRead; lost: Lost | null }
+  | {
+      name: 'up'
+      session: AmiSession
+      read: FullRead | null
+      ask: 'limits' | 'contacts' | null
+      limits: 'current' | 'stale'
+    }
+  | { name: 'down'; lost: Lost }
+  | { name: 'stopped' }
+
+/** A phase in words, for the debug log of transitions: `connecting -> reading (connected)`. */
+function phaseLabel(phase: FollowerPhase): string {
+  if (phase.name === 'reading')
+    return phase.read.stage === 'applying' ? 'applying the first read' : 'reading'
+  if (phase.name === 'up' && phase.read)
+    return phase.read.stage === 'applying' ? 'up, applying a resync' : 'up, resyncing'
+  return phase.name
 }
 
 /** The astdb key of a contact: `<aor>;@<md5 of the URI>` (res/res_pjsip/location.c). */
@@ -81,48 +174,24 @@ function contactKeyOf(aor: string, uri: string): string {
 }
 
 export class ServerFollower {
-  state: FollowerState = 'connecting'
-  /** Why the server is not up (for the log, and /healthz to an authenticated client). */
-  reason = 'not read yet'
-  /** The same without user names, hosts or ports (for /healthz to anyone): "AMI login failed". */
-  summary = 'not read yet'
-  /** The last connection failed or was lost (reason and summary say how), and it has not been up since. */
-  failed = false
+  private phase: FollowerPhase = { name: 'connecting', lost: null }
   private readonly live: LiveServer
-  private session: AmiSession | null = null
-  /** The astdb family of this server's contacts (sorcery.conf's contact mapping), learnt at each read with limits. */
-  private family = CONTACT_FAMILY
-  /** Contacts in a realtime table: no DBGet of single keys; a contact the exporter does not know brings a full read. */
-  private realtime = false
-  /** Where this server's contacts live, as the last read with limits found (a resync reads them there). */
-  private location: ContactLocation | null = null
-  private stopped = false
+  private place: ContactsPlace = { family: CONTACT_FAMILY, realtime: false }
   private wake: (() => void) | null = null
-  /** While a full read runs and is applied: events (and, during the apply, DBGet answers) in the order they came, applied after it. */
-  private held: (AmiMessage | (() => void))[] | null = null
-  /** Keys events touched while the read ran (not drift); no longer added to once the read is complete. */
-  private heldKeys = new Set<string>()
-  /** A full read is being applied to `live`: it is half applied, nothing may judge, publish or change it. */
-  private applying = false
   /** publish() under way (its slices yield): an apply waits for it, so it never judges a half-applied picture. */
   private publishing: Promise<void> | null = null
-  /** Counts the times the server went down: an apply of an older connection stops. */
-  private generation = 0
   private readonly fetchQueue = new Set<string>()
   /** Keys whose DBGet is in flight; true when an event about them arrived meanwhile (fetch again). */
   private readonly inFlight = new Map<string, boolean>()
   private readonly pendingQualify = new Map<string, string>()
   private fetching = 0
-  private limitsStale = true
-  private resyncRequested = false
-  private resyncing = false
   private timers: NodeJS.Timeout[] = []
   private loop: Promise<void> | null = null
   private lastActivity = Date.now()
   /** Endpoint → its aors= (PJSIPShowEndpoint, once per endpoint a refusal names; forgotten on Reload). */
   private readonly endpointAors = new Map<string, Promise<string[]>>()
-  private warnedSecurity = false
-  private readonly healLimiter = new HealLimiter()
+  /** The AMI user's security class is checked at the first connection only. */
+  private securityChecked = false
   private signalStop: () => void = () => undefined
   private readonly stopSignal = new Promise<string>(
     (resolve) => (this.signalStop = () => resolve('stopped')),
@@ -130,18 +199,18 @@ export class ServerFollower {
 
   constructor(
     readonly target: AmiTarget,
-    private readonly settings: Settings,
-    private readonly deps: Deps,
+    judgement: FollowerJudgement,
+    private readonly ports: FollowerPorts,
     private readonly metrics: ExporterMetrics,
     private readonly hooks: FollowerHooks,
     private readonly resyncMs: number,
   ) {
     this.live = new LiveServer({
-      thresholds: thresholdsFrom(settings),
-      defaultMaxContacts: settings.maxContacts ?? null,
+      thresholds: judgement.thresholds,
+      defaultMaxContacts: judgement.defaultMaxContacts,
       onContactChange: (aor, change) => metrics.contactChanged(target.name, aor, change),
     })
-    metrics.addServer(target.name, settings.perIpLimit)
+    metrics.addServer(target.name, judgement.perIpLimit)
   }
 
   get name(): string {
@@ -152,17 +221,27 @@ export class ServerFollower {
     return this.live.size
   }
 
+  /** What /healthz says of it: connecting, reading, up or down (stopped counts as down). */
+  get state(): 'connecting' | 'reading' | 'up' | 'down' {
+    return this.phase.name === 'stopped' ? 'down' : this.phase.name
+  }
+
+  /** Why the last connection failed or was lost, while it has not been up since; null otherwise. */
+  get lost(): Lost | null {
+    const p = this.phase
+    return p.name === 'down' || p.name === 'connecting' || p.name === 'reading' ? p.lost : null
+  }
+
   start(): void {
     this.loop ??= this.run()
   }
 
   async stop(): Promise<void> {
-    this.stopped = true
+    const session = this.sessionOf()
+    this.to({ name: 'stopped' }, 'stop')
     this.signalStop()
     this.wake?.()
     this.clearTimers()
-    const session = this.session
-    this.session = null
     await session?.close()
     await this.loop
   }
@@ -174,7 +253,7 @@ export class ServerFollower {
    */
   async publish(): Promise<void> {
     // while a full read is applied, the metrics keep what the last publish gave: a whole picture
-    if (this.state !== 'up' || this.applying || this.publishing) return
+    if (!this.isUp() || this.applying() || this.publishing) return
     const run = this.judgeAndPublish()
     this.publishing = run
     try {
@@ -185,7 +264,7 @@ export class ServerFollower {
   }
 
   private async judgeAndPublish(): Promise<void> {
-    const now = this.deps.now()
+    const now = this.ports.now()
     while (this.live.hasDirty) {
       for (const [aor, summary] of this.live.judge(now, PUBLISH_SLICE))
         this.metrics.setAor(this.name, aor, summary)
@@ -193,7 +272,7 @@ export class ServerFollower {
       // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
       if (this.live.hasDirty) await new Promise<void>((resolve) => setImmediate(resolve))
       // the server may have gone down meanwhile: its series are dropped, not published
-      if (this.state !== 'up') return
+      if (!this.isUp()) return
     }
     const aorsByState = new Map<AorState, number>()
     let contacts = 0
@@ -217,20 +296,52 @@ export class ServerFollower {
     })
   }
 
+  // --- the phase ---
+
+  /** The one way the phase changes; nothing leaves `stopped`. */
+  private to(next: FollowerPhase, why: string): void {
+    const from = this.phase
+    if (from.name === 'stopped') return
+    this.phase = next
+    this.ports.log.debug(`${this.name}: ${phaseLabel(from)} -> ${phaseLabel(next)} (${why})`)
+  }
+
+  /** A method, not a field read: the phase changes across every await. */
+  private isStopped(): boolean {
+    return this.phase.name === 'stopped'
+  }
+
+  private isUp(): boolean {
+    return this.phase.name === 'up'
+  }
+
+  /** The session of the connection being read or followed. */
+  private sessionOf(): AmiSession | null {
+    const p = this.phase
+    return p.name === 'reading' || p.name === 'up' ? p.session : null
+  }
+
+  /** The full read under way, if any. */
+  private currentRead(): FullRead | null {
+    const p = this.phase
+    return p.name === 'reading' || p.name === 'up' ? p.read : null
+  }
+
+  /** A full read is being applied: the picture is half applied. */
+  private applying(): boolean {
+    return this.currentRead()?.stage === 'applying'
+  }
+
   // --- the connection's life ---
 
   private async run(): Promise<void> {
     let backoff = BACKOFF_FIRST_MS
-    while (!this.stopped) {
-      const lost = await this.connectAndFollow()
-      // stop() may have run while connected
-      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
-      if (this.stopped) break
-      const wasUp = this.state === 'up'
-      this.goDown(lost)
+    while (!this.isStopped()) {
+      const wasUp = await this.connectAndFollow()
+      if (this.isStopped()) break
       if (wasUp) backoff = BACKOFF_FIRST_MS
       const wait = Math.round(backoff * (0.8 + 0.4 * Math.random()))
-      this.deps.log.info(
+      this.ports.log.info(
         `pjctl exporter: ${this.name}: reconnecting in ${(wait / 1000).toFixed(1)} s`,
       )
       await this.sleep(wait)
@@ -238,74 +349,67 @@ export class ServerFollower {
     }
   }
 
-  /** Resolves with the reason the connection ended. */
-  private async connectAndFollow(): Promise<Lost> {
-    this.state = 'connecting'
+  /** One connection: connecting → first read → up, then down (or stopped). Resolves with whether it was up. */
+  private async connectAndFollow(): Promise<boolean> {
+    const lost = this.lost
+    if (this.phase.name !== 'connecting') this.to({ name: 'connecting', lost }, 'reconnect')
     let session: AmiSession
     try {
-      session = await this.deps.connect(this.target)
+      session = await this.ports.connect(this.target)
     } catch (error) {
-      return lostWith(error)
+      this.goDown(lostWith(error))
+      return false
     }
-    if (this.stopped) {
+    if (this.isStopped()) {
       await session.close()
-      return { reason: 'stopped', summary: 'stopped' }
+      return false
     }
-    this.session = session
-    this.deps.log.info(
+    this.ports.log.info(
       `pjctl exporter: ${this.name}: connected to ${this.target.host}:${this.target.port} as ${this.target.user}`,
     )
-    const lost = new Promise<Lost>((resolve) => {
+    const closed = new Promise<Lost>((resolve) => {
       session.onClose((error) => resolve(lostWith(error)))
     })
+    const read = newRead('first read', 'limits')
+    this.to({ name: 'reading', session, read, lost }, 'connected')
     session.onEvent((event) => this.onEvent(event))
-    this.limitsStale = true
     try {
       await this.askForWhatIsUsed(session)
-      this.state = 'reading'
-      await this.fullRead(session, 'first read')
+      await this.fullRead(session, read)
     } catch (error) {
+      this.goDown(lostWith(error))
       await session.close()
-      this.session = null
-      return lostWith(error)
+      return false
     }
-    this.state = 'up'
-    this.reason = ''
-    this.failed = false
     this.metrics.setUp(this.name, true)
     this.hooks.changed()
     this.startTimers(session)
     this.drainFetches()
-    const reason = await Promise.race([
-      lost,
-      this.stoppedPromise().then((reason) => ({ reason, summary: reason })),
+    const ended = await Promise.race([
+      closed,
+      this.stopSignal.then((reason) => ({ reason, summary: reason })),
     ])
     this.clearTimers()
-    if (this.session === session) this.session = null
+    this.goDown(ended)
     await session.close()
-    return reason
+    return true
   }
 
-  private goDown({ reason, summary }: Lost): void {
-    if (this.state === 'up')
-      this.deps.log.warn(`pjctl exporter: ${this.name}: disconnected: ${reason}`)
-    else this.deps.log.warn(`pjctl exporter: ${this.name}: cannot follow: ${reason}`)
-    this.state = 'down'
-    this.reason = reason
-    this.summary = summary
-    this.failed = true
-    this.generation++
+  /** The connection ended (or never came up): forget the picture, drop the series. */
+  private goDown(lost: Lost): void {
+    if (this.isStopped()) return
+    this.ports.log.warn(
+      this.isUp()
+        ? `pjctl exporter: ${this.name}: disconnected: ${lost.reason}`
+        : `pjctl exporter: ${this.name}: cannot follow: ${lost.reason}`,
+    )
+    this.to({ name: 'down', lost }, lost.reason)
     this.live.clear()
     this.fetchQueue.clear()
     this.inFlight.clear()
     this.pendingQualify.clear()
-    this.held = null
     this.metrics.serverDown(this.name)
     this.hooks.changed()
-  }
-
-  private stoppedPromise(): Promise<string> {
-    return this.stopSignal
   }
 
   private sleep(ms: number): Promise<void> {
@@ -324,7 +428,7 @@ export class ServerFollower {
 
   private startTimers(session: AmiSession): void {
     this.timers.push(setInterval(() => this.tick(), 1000))
-    this.timers.push(setInterval(() => this.requestResync(), this.resyncMs))
+    this.timers.push(setInterval(() => this.askResync('contacts'), this.resyncMs))
     this.timers.push(
       setInterval(() => {
         if (Date.now() - this.lastActivity >= PING_EVERY_MS)
@@ -340,76 +444,96 @@ export class ServerFollower {
 
   // --- full reads ---
 
-  /** One full read; events meanwhile are held and applied after it. */
-  private async fullRead(session: AmiSession, why: string): Promise<void> {
+  /**
+   * One full read, applied; then the phase is up with no read under way, and the events held meanwhile
+   * are applied. Throws when the read failed (the held events are then applied to the last whole
+   * picture) or the connection went down meanwhile.
+   */
+  private async fullRead(session: AmiSession, read: FullRead): Promise<void> {
     const started = Date.now()
-    this.held = []
-    this.heldKeys = new Set()
     let drift: Drift
     try {
-      const withLimits = this.limitsStale
-      const read = withLimits ? await this.readAll(session) : await this.readContacts(session)
-      this.deps.log.debug(`${this.name}: ${why}: ${read.contacts.length} contacts read, applying`)
-      drift = await this.apply(read.contacts, read.configs, read.authoritative)
-      if (withLimits) this.limitsStale = false
+      const { contacts, configs, authoritative } =
+        read.of === 'limits' ? await this.readAll(session) : await this.readContacts(session)
+      this.ports.log.debug(`${this.name}: ${read.why}: ${contacts.length} contacts read, applying`)
+      drift = await this.apply(read, contacts, configs, authoritative)
     } catch (error) {
-      this.held = null
+      if (this.currentRead() === read && read.why === 'resync') {
+        this.endRead(read, 'resync failed')
+        this.replay(read)
+      }
       throw error
-    } finally {
-      this.applying = false
     }
-    const held = this.held
-    this.held = null
-    for (const item of held) {
+    this.endRead(read, `${read.why} applied`)
+    this.replay(read)
+    const seconds = (Date.now() - started) / 1000
+    const first = read.why === 'first read'
+    this.metrics.resynced(this.name, {
+      seconds,
+      added: first ? 0 : drift.added,
+      removed: first ? 0 : drift.removed,
+      at: this.ports.now(),
+    })
+    this.ports.log.info(
+      `pjctl exporter: ${this.name}: ${first ? 'up' : 'resync'}: ${this.live.size} contacts read in ${seconds.toFixed(2)} s`,
+    )
+    if (!first && (drift.added || drift.removed)) {
+      this.ports.log.warn(
+        `pjctl exporter: ${this.name}: drift: ${drift.added} contact(s) unknown to the exporter, ${drift.removed} gone from Asterisk without an event`,
+      )
+    }
+    this.hooks.changed()
+  }
+
+  /** A full read ends: the phase is up with no read under way (limits current after a whole read of them, stale after a failed one). */
+  private endRead(read: FullRead, why: string): void {
+    const p = this.phase
+    if ((p.name !== 'reading' && p.name !== 'up') || p.read !== read) return
+    const whole = why !== 'resync failed'
+    const limits =
+      read.of === 'limits' ? (whole ? 'current' : 'stale') : p.name === 'up' ? p.limits : 'stale'
+    const ask = p.name === 'up' ? p.ask : null
+    this.to({ name: 'up', session: p.session, read: null, ask, limits }, why)
+  }
+
+  /** The events (and DBGet answers) held during a read, in the order they came. */
+  private replay(read: FullRead): void {
+    for (const item of read.held.splice(0)) {
       if (typeof item === 'function') item()
       else this.onEvent(item)
     }
-    const seconds = (Date.now() - started) / 1000
-    this.metrics.resynced(this.name, {
-      seconds,
-      added: why === 'first read' ? 0 : drift.added,
-      removed: why === 'first read' ? 0 : drift.removed,
-      at: this.deps.now(),
-    })
-    if (why === 'first read') {
-      this.deps.log.info(
-        `pjctl exporter: ${this.name}: up: ${this.live.size} contacts read in ${seconds.toFixed(2)} s`,
-      )
-    } else {
-      this.deps.log.info(
-        `pjctl exporter: ${this.name}: resync: ${this.live.size} contacts read in ${seconds.toFixed(2)} s`,
-      )
-      if (drift.added || drift.removed) {
-        this.deps.log.warn(
-          `pjctl exporter: ${this.name}: drift: ${drift.added} contact(s) unknown to the exporter, ${drift.removed} gone from Asterisk without an event`,
-        )
-      }
-    }
-    this.hooks.changed()
+  }
+
+  /** The read's answer is whole: from here on its picture is half applied. */
+  private startApplying(read: FullRead): void {
+    if (this.currentRead() !== read) return
+    const before = phaseLabel(this.phase)
+    read.stage = 'applying'
+    this.ports.log.debug(`${this.name}: ${before} -> ${phaseLabel(this.phase)} (read whole)`)
   }
 
   /**
    * Applies a complete read to `live` in slices (LiveServer.loading), serving the event loop between
    * them. From here on events are newer than the read: held (their keys are not spared from drift) and,
-   * like DBGet answers that come meanwhile, applied after it. Throws when the server went down or the
-   * exporter stopped meanwhile (the half-applied picture is then cleared by goDown).
+   * like DBGet answers that come meanwhile, applied after it. Throws when the connection went down or
+   * the exporter stopped meanwhile (the half-applied picture is then cleared by goDown).
    */
   private async apply(
+    read: FullRead,
     contacts: readonly Contact[],
     configs: readonly AorConfig[] | null,
-    authoritative = false,
+    authoritative: boolean,
   ): Promise<Drift> {
-    this.applying = true
-    const generation = this.generation
-    const gone = (): boolean => this.stopped || this.generation !== generation
+    this.startApplying(read)
+    const gone = (): boolean => this.currentRead() !== read
     // a publish under way finishes on the whole picture first
     while (this.publishing) await this.publishing
     if (gone()) throw new Error('stopped while a full read was being applied')
     const steps = this.live.loading(
       contacts,
       configs,
-      this.deps.now(),
-      this.heldKeys,
+      this.ports.now(),
+      read.heldKeys,
       authoritative,
     )
     let sliceStart = performance.now()
@@ -426,70 +550,48 @@ export class ServerFollower {
     }
   }
 
+  /** Contacts and limits, through the read path check uses; each contact cut down as it is parsed (LiveServer.slim). */
+  private async readAll(session: AmiSession): Promise<ServerRead> {
+    const read = await this.ports.readAll(session)
+    this.place = read.place
+    return read
+  }
+
+  /** Contacts only, where the last read with limits found them (limits are kept from it). */
+  private async readContacts(session: AmiSession): Promise<ServerRead> {
+    return { contacts: await this.ports.readContacts(session), configs: null, authoritative: false }
+  }
+
   /**
-   * Contacts and limits, through the read path check uses, but not judged into a report: each contact
-   * is cut down to what the exporter keeps as it is parsed (LiveServer.slim), so a first read of 100,000
-   * contacts never holds their stored values, parsed fields and report rows all at once.
+   * Asks for a resync (`limits`: of the limits too); it starts now unless one is under way. The ask is
+   * noted on the up phase (a request, not a transition: an event storm may ask thousands of times).
    */
-  private async readAll(
-    session: AmiSession,
-  ): Promise<{ contacts: Contact[]; configs: AorConfig[]; authoritative: boolean }> {
-    const { parsed, limits, location } = await readContactsAndLimits(
-      session,
-      this.settings,
-      this.deps,
-      { keep: LiveServer.slim },
+  private askResync(of: 'limits' | 'contacts'): void {
+    const p = this.phase
+    if (p.name !== 'up') return
+    if (p.ask !== 'limits') p.ask = of
+    void this.resyncIfAsked()
+  }
+
+  private async resyncIfAsked(): Promise<void> {
+    const p = this.phase
+    if (p.name !== 'up' || p.read || !p.ask) return
+    const read = newRead(
+      'resync',
+      p.ask === 'limits' || p.limits === 'stale' ? 'limits' : 'contacts',
     )
-    this.location = location
-    this.realtime = location.place.kind === 'realtime'
-    this.family = backupFamilyOf(location.place)
-    return {
-      contacts: parsed.contacts,
-      configs: limits.configs,
-      authoritative: limits.info.authoritative,
-    }
-  }
-
-  /** Contacts only, through the read path every command uses (limits are kept from the last read that had them). */
-  private async readContacts(
-    session: AmiSession,
-  ): Promise<{ contacts: Contact[]; configs: AorConfig[] | null; authoritative?: boolean }> {
-    if (!this.location) return this.readAll(session)
-    const parsed = await readContactsAt(
-      session,
-      this.location,
-      this.settings,
-      this.deps,
-      LiveServer.slim,
-    )
-    return { contacts: parsed.contacts, configs: null }
-  }
-
-  private requestResync(): void {
-    this.resyncRequested = true
-    void this.resyncIfRequested()
-  }
-
-  private async resyncIfRequested(): Promise<void> {
-    const session = this.session
-    if (!this.resyncRequested || this.resyncing || this.state !== 'up' || !session) return
-    this.resyncRequested = false
-    this.resyncing = true
+    this.to({ ...p, read, ask: null }, `resync of the ${read.of}`)
     try {
-      await this.fullRead(session, 'resync')
+      await this.fullRead(p.session, read)
     } catch (error) {
-      // the session may have gone down while the read ran
-      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
-      if (this.session === session && this.state === 'up')
-        this.deps.log.warn(
+      // the connection may have gone down while the read ran: then it is not the resync that failed
+      if (this.sessionOf() === p.session)
+        this.ports.log.warn(
           `pjctl exporter: ${this.name}: resync failed: ${(error as Error).message}`,
         )
-    } finally {
-      this.resyncing = false
     }
     // an event may have asked for another resync while this one ran
-    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
-    if (this.resyncRequested) void this.resyncIfRequested()
+    void this.resyncIfAsked()
   }
 
   // --- refusals ---
@@ -499,17 +601,17 @@ export class ServerFollower {
     try {
       await session.action('Filter', { Operation: 'Add', Filter: eventFilter(FOLLOWED_EVENTS) })
     } catch (error) {
-      this.deps.log.debug(`${this.name}: Filter refused (${(error as Error).message})`)
+      this.ports.log.debug(`${this.name}: Filter refused (${(error as Error).message})`)
     }
-    if (this.warnedSecurity) return
-    this.warnedSecurity = true
-    const problem = await securityClassProblem(session, this.target)
-    if (problem) this.deps.log.warn(`pjctl exporter: ${this.name}: ${problem.text}`)
+    if (this.securityChecked) return
+    this.securityChecked = true
+    const problem = await this.ports.securityProblem(session)
+    if (problem) this.ports.log.warn(`pjctl exporter: ${this.name}: ${problem}`)
   }
 
   private onRefusal(refusal: Refusal): void {
-    const at = this.deps.now()
-    const session = this.session
+    const at = this.ports.now()
+    const session = this.sessionOf()
     if (!PER_AOR_REASONS.has(refusal.reason) || !session) {
       this.metrics.refused(this.name, '', '', refusal.reason, at)
       this.hooks.changed()
@@ -521,8 +623,7 @@ export class ServerFollower {
       .then((aor) => {
         this.metrics.refused(this.name, refusal.endpoint, aor, refusal.reason, at)
         this.hooks.changed()
-        if (this.settings.heal && refusal.reason === 'max_contacts' && aor)
-          return this.heal(session, refusal)
+        if (refusal.reason === 'max_contacts' && aor) return this.heal(session, refusal)
       })
   }
 
@@ -544,15 +645,14 @@ export class ServerFollower {
   }
 
   private async heal(session: AmiSession, refusal: Refusal): Promise<void> {
+    if (!this.ports.heal) return
     try {
-      const refused = await readRefusedAor(session, refusal, this.target, this.settings, this.deps)
-      if (!refused) return
-      const outcome = await heal(refused, this.target, this.settings, this.deps, this.healLimiter)
-      logHeal(this.deps, this.name, refused, outcome)
-      this.metrics.healed(this.name, refused.aor, outcome.result)
+      const healed = await this.ports.heal(session, refusal)
+      if (!healed) return
+      this.metrics.healed(this.name, healed.aor, healed.result)
       this.hooks.changed()
     } catch (error) {
-      this.deps.log.warn(`pjctl exporter: ${this.name}: heal: ${(error as Error).message}`)
+      this.ports.log.warn(`pjctl exporter: ${this.name}: heal: ${(error as Error).message}`)
     }
   }
 
@@ -568,19 +668,19 @@ export class ServerFollower {
       return
     }
     if (name !== 'ContactStatus' && name !== 'UserEvent' && name !== 'Reload') return
-    if (this.held) {
-      this.held.push(event)
-      if (!this.applying) for (const key of keysOf(event)) this.heldKeys.add(key)
+    const read = this.currentRead()
+    if (read) {
+      read.held.push(event)
+      if (read.stage === 'reading') for (const key of keysOf(event)) read.heldKeys.add(key)
       return
     }
-    if (this.state !== 'up' && this.state !== 'reading') return
+    if (!this.isUp()) return
     if (name === 'ContactStatus') this.contactStatus(event)
     else if (name === 'UserEvent') this.announcement(event)
     else {
-      // a module reload may have changed pjsip.conf: limits are read again at the next full read, soon
+      // a module reload may have changed pjsip.conf: limits are read again at once
       this.endpointAors.clear()
-      this.limitsStale = true
-      this.requestResync()
+      this.askResync('limits')
     }
   }
 
@@ -607,8 +707,8 @@ export class ServerFollower {
 
   private announcement(event: AmiMessage): void {
     const announced = parseAnnouncement((name) => event.get(name))
-    if (announced?.family !== this.family) return
-    this.deps.log.debug(
+    if (announced?.family !== this.place.family) return
+    this.ports.log.debug(
       `${this.name}: UserEvent pjctl: ${announced.keys.length} key(s) ${announced.change}`,
     )
     for (const key of announced.keys) {
@@ -620,15 +720,15 @@ export class ServerFollower {
         this.fetch(key)
       }
     }
-    if (!announced.complete) this.requestResync()
+    if (!announced.complete) this.askResync('contacts')
     this.hooks.changed()
   }
 
   // --- DBGets of single keys ---
 
   private fetch(key: string): void {
-    if (this.realtime) {
-      this.requestResync()
+    if (this.place.realtime) {
+      this.askResync('contacts')
       return
     }
     if (this.inFlight.has(key)) this.inFlight.set(key, true)
@@ -637,36 +737,37 @@ export class ServerFollower {
   }
 
   private drainFetches(): void {
-    const session = this.session
-    if (!session || this.state !== 'up') return
+    const session = this.sessionOf()
+    if (!session || !this.isUp()) return
     for (const key of this.fetchQueue) {
       if (this.fetching >= FETCH_IN_FLIGHT) break
       this.fetchQueue.delete(key)
       this.fetching++
       this.inFlight.set(key, false)
       session
-        .dbGet(this.family, key)
+        .dbGet(this.place.family, key)
         .then(
           (value) => this.fetched(session, key, value),
           (error: unknown) =>
-            this.deps.log.debug(`${this.name}: DBGet ${key}: ${(error as Error).message}`),
+            this.ports.log.debug(`${this.name}: DBGet ${key}: ${(error as Error).message}`),
         )
         .finally(() => {
           this.fetching--
           const again = this.inFlight.get(key)
           this.inFlight.delete(key)
-          if (again && this.session === session) this.fetchQueue.add(key)
+          if (again && this.sessionOf() === session) this.fetchQueue.add(key)
           this.drainFetches()
         })
     }
   }
 
   private fetched(session: AmiSession, key: string, value: string | null): void {
-    if (this.session !== session || this.state !== 'up' || this.inFlight.get(key)) return
+    if (this.sessionOf() !== session || !this.isUp() || this.inFlight.get(key)) return
     // newer than the read being applied: after it, in its place among the held events
-    if (this.applying && this.held) {
-      this.held.push(() => {
-        if (this.session === session && this.state === 'up') this.store(key, value)
+    const read = this.currentRead()
+    if (read?.stage === 'applying') {
+      read.held.push(() => {
+        if (this.sessionOf() === session && this.isUp()) this.store(key, value)
       })
       return
     }
@@ -675,7 +776,7 @@ export class ServerFollower {
 
   /** A DBGet's answer into the picture. */
   private store(key: string, value: string | null): void {
-    const now = this.deps.now()
+    const now = this.ports.now()
     if (value === null) {
       this.pendingQualify.delete(key)
       if (this.live.remove(key)) this.hooks.changed()
@@ -683,7 +784,7 @@ export class ServerFollower {
     }
     const contact = contactFromRow(key, value)
     if (typeof contact === 'string') {
-      this.deps.log.warn(`${this.name}: ${key} did not parse (${contact})`)
+      this.ports.log.warn(`${this.name}: ${key} did not parse (${contact})`)
       return
     }
     let changed = this.live.put(contact, now) !== 'same'
@@ -699,19 +800,17 @@ export class ServerFollower {
 
   private tick(): void {
     // during an apply the clock waits (the next tick catches up: every due time up to now is taken then)
-    if (this.state !== 'up' || this.applying) return
-    const recheck = this.live.tick(this.deps.now())
-    if (recheck.length > RECHECK_AS_RESYNC) this.requestResync()
+    if (!this.isUp() || this.applying()) return
+    const recheck = this.live.tick(this.ports.now())
+    if (recheck.length > RECHECK_AS_RESYNC) this.askResync('contacts')
     else for (const key of recheck) this.fetch(key)
     // render only when an AOR's judgement may have moved (nothing changes with the clock otherwise)
     if (this.live.hasDirty) this.hooks.changed()
   }
 }
 
-/** Why a connection ended: the error's message, and a summary that names no user, host or port. */
-interface Lost {
-  reason: string
-  summary: string
+function newRead(why: FullRead['why'], of: FullRead['of']): FullRead {
+  return { why, of, stage: 'reading', held: [], heldKeys: new Set() }
 }
 
 function lostWith(error: unknown): Lost {
@@ -744,4 +843,27 @@ function keysOf(event: AmiMessage): string[] {
   }
   if (name === 'UserEvent') return parseAnnouncement((h) => event.get(h))?.keys ?? []
   return []
+}
+
+/** /healthz: ok when every server is up; else each server that is not, and why (the reason only to an authenticated client). */
+export function health(
+  followers: readonly ServerFollower[],
+  authenticated: boolean,
+): { ok: boolean; text: string } {
+  const notUp = followers.filter((f) => f.state !== 'up')
+  if (!notUp.length)
+    return {
+      ok: true,
+      text: `ok: ${followers.map((f) => `${f.name} up (${f.contacts} contacts)`).join(', ')}`,
+    }
+  return {
+    ok: false,
+    text: notUp
+      .map((f) => {
+        // while it reconnects after a failure, the failure is what is worth telling
+        const lost = f.state === 'down' || f.state === 'connecting' ? f.lost : null
+        return `${f.name}: ${lost ? `down: ${authenticated ? lost.reason : lost.summary}` : f.state}`
+      })
+      .join('\n'),
+  }
 }
