@@ -1,6 +1,7 @@
 // Builds dist/ from src/ with esbuild; type-checking stays with tsc (npm run typecheck).
 //
-// What pjctl loads at start-up is dist/cli.js: the option table, commander, and a catalog of the
+// What pjctl loads at start-up is dist/cli.js (src/entry.ts): `pjctl --version` is answered there
+// with nothing more loaded. Every other run then loads src/cli.ts's chunk: the option table, commander, and a catalog of the
 // commands (each spec's name, arguments, help, options and formats, read from src/commands/ at build
 // time, so the help, the man page and completions still come from the specs). A command's own code,
 // and what it needs (the AMI session, the renderers, prom-client for the exporter, the simulator for
@@ -121,7 +122,8 @@ const deferChildProcess = {
 rmSync(join(root, 'dist'), { recursive: true, force: true })
 await build({
   ...common,
-  entryPoints: ['src/cli.ts'],
+  // dist/cli.js is src/entry.ts (--version, then cli.ts's main, a chunk of its own)
+  entryPoints: [{ in: 'src/entry.ts', out: 'cli' }],
   outdir: 'dist',
   splitting: true,
   chunkNames: 'chunks/[name]-[hash]',

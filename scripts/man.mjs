@@ -10,4 +10,4 @@ const { manPageText } = await import(pathToFileURL(join(root, 'dist/cli.js')).hr
 const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version
 const out = join(root, 'man/pjctl.1')
 mkdirSync(dirname(out), { recursive: true })
-writeFileSync(out, manPageText(version))
+writeFileSync(out, await manPageText(version))

@@ -122,6 +122,8 @@ const LAYERS: readonly (readonly string[])[] = [
   ['src/output/'],
   ['src/usage.ts'],
   ['src/cli.ts'],
+  // what bin/pjctl.js runs: `pjctl --version` alone, else cli.ts (loaded only then)
+  ['src/entry.ts'],
 ]
 
 /** A file's unit (its folder under src/, or the file itself) and that unit's layer; -1: in no layer. */
@@ -208,13 +210,18 @@ describe('layering', () => {
     ).toEqual([])
   })
 
-  it('only src/cli.ts exits or writes to the terminal', () => {
+  it('only src/cli.ts exits or writes to the terminal (and entry.ts the one line of `pjctl --version`)', () => {
     expect(
       offenders(
         /process\.exit\(|process\.std(out|err)\.write|\bconsole\.(log|error|warn)/,
         (p) => p === 'src/cli.ts',
       ),
-    ).toEqual([])
+    ).toEqual(['src/entry.ts'])
+    const entry = FILES.find((f) => f.path === 'src/entry.ts')!.text
+    expect(entry.match(/process\.std(out|err)\.write\(.*\)/g)).toEqual([
+      'process.stdout.write(`${VERSION}\\n`)',
+    ])
+    expect(entry).not.toMatch(/process\.exit\(/)
   })
 
   it('commands never import commander, chalk, cli-table3 or sockets', () => {

@@ -8,6 +8,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { FAULT_CODE } from '../helpers/faults.js'
 import { run } from '../helpers/run.js'
+import { VERSION } from '../../src/version.js'
 
 const ROOT = resolve(__dirname, '../..')
 const RECORD = pathToFileURL(join(ROOT, 'test/fixtures/loads/record.mjs')).href
@@ -52,5 +53,28 @@ describe('what pjctl demo loads', () => {
       built.filter((path) => FAULT_CODE.test(readFileSync(join(ROOT, 'dist', path), 'utf8'))),
     ).toEqual([])
     expect(FAULT_CODE.test(readFileSync(join(ROOT, 'src/sim/faults.ts'), 'utf8'))).toBe(true)
+  })
+})
+
+describe('what pjctl --version loads', () => {
+  it('dist/cli.js and what it shares with the rest (the version), no command-line parser (commander) and no command catalog', async () => {
+    const { result, files } = await loadedBy(['--version'])
+    expect(result.code).toBe(0)
+    expect(result.stdout).toBe(`${VERSION}\n`)
+    expect(result.stderr).toBe('')
+    expect(files).toContain('dist/cli.js')
+    expect(files.filter((path) => /^dist\/chunks\/cli-\w+\.js$/.test(path))).toEqual([])
+    for (const path of files) {
+      const text = readFileSync(join(ROOT, path), 'utf8')
+      expect(text, path).not.toMatch(/node_modules[\\/]commander/)
+      expect(text, path).not.toContain('COMMANDS')
+    }
+  })
+
+  it('anything more than --version alone is the command line as before (commander prints the version)', async () => {
+    const { result, files } = await loadedBy(['--version', '--no-color'])
+    expect(result.code).toBe(0)
+    expect(result.stdout).toBe(`${VERSION}\n`)
+    expect(files.some((path) => /^dist\/chunks\/cli-\w+\.js$/.test(path))).toBe(true)
   })
 })
