@@ -177,7 +177,8 @@ function floor(scratch: string, args: string[]): () => Promise<ChildResult> {
       env: pjctlEnv(scratch),
       rss: true,
       keepStdout: 4096,
-      timeoutMs: 600_000,
+      // a floor takes seconds; one that hangs is a failed run, not a stalled bench
+      timeoutMs: 180_000,
     })
 }
 
@@ -596,9 +597,11 @@ export async function asteriskBench(
         writeFileSync(join(scratch, 'keys.txt'), pruneKeys.join('\n') + '\n')
       }
       const saved = big ? new Map<string, string>() : await astdbContacts()
+      // every saved contact as it was: the deleted ones, and those prune expired (its default sets
+      // expiration_time in the past) that Asterisk has not removed yet
       const putBack = async () => {
         const now = await astdbContacts()
-        await putRows([...saved].filter(([k]) => !now.has(k)))
+        await putRows([...saved].filter(([k, v]) => now.get(k) !== v))
       }
 
       for (let round = 1; round <= scale.rounds; round++) {

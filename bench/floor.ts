@@ -161,15 +161,17 @@ async function pruneFloor(host: string, port: number, keyFile: string): Promise<
   c.send('Action: DBGetTree\r\nFamily: registrar/contact\r\nActionID: t\r\n\r\n')
   await c.until('Event: DBGetTreeComplete\r\n')
   const treeMs = performance.now() - t0
-  // each key: DBGet (a list: response, one event, the complete event = 3 messages) then DBDel (1)
+  // each key: DBGet (a list: response, one event, the complete event; one error response for a key
+  // that is gone), then DBDel, whose answer (by its ActionID) ends the key's work
   const IN_FLIGHT = 64
   let next = 0
   const worker = async () => {
     while (next < keys.length) {
-      const key = keys[next++]
-      const done = c.until(null, 4)
+      const i = next++
+      const key = keys[i]
+      const done = c.until(`ActionID: d${i}\r\n`)
       c.send(
-        `Action: DBGet\r\nFamily: registrar/contact\r\nKey: ${key}\r\n\r\nAction: DBDel\r\nFamily: registrar/contact\r\nKey: ${key}\r\n\r\n`,
+        `Action: DBGet\r\nFamily: registrar/contact\r\nKey: ${key}\r\n\r\nAction: DBDel\r\nFamily: registrar/contact\r\nKey: ${key}\r\nActionID: d${i}\r\n\r\n`,
       )
       await done
     }
