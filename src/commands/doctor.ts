@@ -15,12 +15,14 @@ import {
 import { worstStatus, type Status } from '../core/status.js'
 import type { PerIpLimit } from '../core/sources.js'
 import type { ServerReport } from '../core/types.js'
-import { storeOf, systemNameOf } from './cluster.js'
+import { storeOf, systemNameOf, type NodeIdentity } from './cluster.js'
 import { EXIT, PjctlError } from '../errors.js'
 import { READ_OPTIONS } from './read.js'
 import {
+  asGroup,
   checkNames,
   eachServer,
+  storeLeaders,
   isFleet,
   perIpLimitFrom,
   readFromSession,
@@ -52,21 +54,60 @@ export const doctor: CommandSpec<DoctorData> = {
       )
       servers = [examine(report, null, null, limit, deps)]
     } else {
-      const read = await eachServer<Examined | ServerFailure>(
-        await deps.targets(),
+      // servers sharing one contact store (a cluster) are read once, through the first: the others
+      // are asked only what is their own (AMI privileges, systemname)
+      const targets = await deps.targets()
+      const { order, groups } =
+        targets.length > 1
+          ? await storeLeaders(targets, settings, deps)
+          : { order: targets, groups: new Map<AmiTarget, NodeIdentity[]>() }
+      const examined = await eachServer<Examined | ServerFailure>(
+        order.filter((t): t is AmiTarget => !('message' in t)),
         settings,
         deps,
-        (target) => readOne(target, names, settings, limit, deps),
+        async (target) => {
+          const lead = await readOne(target, names, settings, limit, deps)
+          const group = groups.get(target) ?? []
+          if (group.length < 2) return lead
+          const others = await Promise.all(
+            group.slice(1).map((node) => nodeOnly(node, lead.facts[0]?.aors ?? [], deps)),
+          )
+          return {
+            ...asGroup(lead, group),
+            node: group.map((n) => n.systemName ?? '?').join(','),
+            findings: [
+              ...lead.findings.map((f) =>
+                OWN_KINDS.has(f.kind) ? { ...f, subject: `${target.name}: ${f.subject}` } : f,
+              ),
+              ...others.flatMap((o) => o.findings),
+            ],
+            facts: [...lead.facts, ...others.map((o) => o.facts)],
+          }
+        },
         (failure) => failure,
       )
+      let next = 0
+      const read = order.flatMap((t): (Examined | ServerFailure)[] => {
+        if ('message' in t) return [t]
+        const one = examined[next++]
+        return one ? [one] : []
+      })
       // a cluster: what the servers show together (shared store, systemnames, each contact's node)
-      const facts = read.flatMap((s) => ('facts' in s ? [s.facts] : []))
-      const together = clusterFindings(facts)
+      const together = clusterFindings(read.flatMap((s) => ('facts' in s ? s.facts : [])))
       servers = read.map((s) => {
         if (!('facts' in s)) return s
-        const { facts: _facts, ...server } = s
-        const more = together.get(server.server) ?? []
-        return more.length
+        const { facts, ...server } = s
+        // said once per entry: the nodes of one store see the same contacts
+        const seen = new Set(server.findings.map((f) => `${f.kind}\n${f.subject}`))
+        const more = facts
+          .flatMap((f) => together.get(f.server) ?? [])
+          .filter((f) => {
+            const id = `${f.kind}\n${f.subject}`
+            if (seen.has(id)) return false
+            seen.add(id)
+            return true
+          })
+        return more.length || facts.length > 1
           ? { ...server, findings: sortFindings([...server.findings, ...more]) }
           : server
       })
@@ -120,20 +161,63 @@ async function readOne(
     return {
       ...server,
       ...(systemName ? { node: systemName } : {}),
-      facts: {
-        server: server.server,
-        systemName,
-        store: report.contactsAt ? await storeOf(session, report.contactsAt.place) : null,
-        aors: report.aors,
-      },
+      facts: [
+        {
+          server: server.server,
+          systemName,
+          store: report.contactsAt ? await storeOf(session, report.contactsAt.place) : null,
+          aors: report.aors,
+        },
+      ],
     }
   } finally {
     await session.close()
   }
 }
 
-/** A server's doctor report, with what the cluster findings need (left out of the output). */
-type Examined = DoctorServer & { facts: NodeFacts }
+/** Findings about a node itself, not about the contacts it shares: said for each node of a cluster. */
+const OWN_KINDS: ReadonlySet<string> = new Set(['ami-privileges', 'ami-no-security-events'])
+
+/** A server's doctor report, with what the cluster findings need of each of its nodes (left out of the output). */
+type Examined = DoctorServer & { facts: NodeFacts[] }
+
+/**
+ * A node whose contacts were read through another node of its store: only what is its own, the AMI
+ * user's privileges and read=security (its findings' subjects start with the server's name).
+ */
+async function nodeOnly(
+  node: NodeIdentity,
+  aors: NodeFacts['aors'],
+  deps: Deps,
+): Promise<{ findings: DoctorServer['findings']; facts: NodeFacts }> {
+  const { target } = node
+  const facts = { server: target.name, systemName: node.systemName, store: node.store, aors }
+  const session = await deps.connect(target)
+  try {
+    const actions = await allowedActions(session, deps)
+    const ami: AmiFacts = {
+      user: target.user,
+      source: '',
+      actions,
+      security: actions?.has('command') ? await lacksSecurity(session, target) : null,
+    }
+    const empty: ServerReport = {
+      server: target.name,
+      generatedAt: deps.now(),
+      aors: [],
+      problems: [],
+      source: '',
+      qualifyKnown: false,
+    }
+    const findings = diagnose({ report: empty, limit: null, now: deps.now(), ami }).map((f) => ({
+      ...f,
+      subject: `${target.name}: ${f.subject}`,
+    }))
+    return { findings, facts }
+  } finally {
+    await session.close()
+  }
+}
 
 /** The user's read= lacks security (doctor says so only when it knows: a least-privilege user without write=command is not asked). */
 async function lacksSecurity(session: AmiSession, target: AmiTarget): Promise<string | null> {

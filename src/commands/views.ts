@@ -152,6 +152,8 @@ export interface DoctorServer {
   contactsAt?: string
   /** asterisk.conf `systemname` (AMI CoreSettings SystemName), when it has one: the name its contacts carry in reg_server. */
   node?: string
+  /** The configured servers sharing this contact store (a cluster), read once; `node` then lists their systemnames. */
+  nodes?: readonly string[]
   /** Most severe first. */
   findings: Finding[]
 }

@@ -75,6 +75,7 @@ function serverJson(server: DoctorServer): object {
     source: server.source,
     ...(server.contactsAt ? { contactsAt: server.contactsAt } : {}),
     ...(server.node ? { node: server.node } : {}),
+    ...(server.nodes ? { nodes: server.nodes } : {}),
     findings: server.findings,
   }
 }

@@ -105,10 +105,15 @@ describe('a two-node cluster on one ps_contacts table', () => {
     ])
     const all = await pjctl(['doctor', '--all', '--json'], both)
     const servers = JSON.parse(all.stdout).servers as {
+      server: string
       node?: string
-      findings: { kind: string }[]
+      nodes?: string[]
+      findings: { kind: string; subject: string }[]
     }[]
-    expect(servers.map((s) => s.node)).toEqual(['pbxA', 'pbxB'])
+    // one store: read and judged once, each node's own systemname and AMI user said
+    expect(servers.map((s) => [s.server, s.node, s.nodes])).toEqual([
+      ['pbxA,pbxB', 'pbxA,pbxB', ['pbxA', 'pbxB']],
+    ])
     for (const s of servers)
       expect(s.findings.map((f) => f.kind)).not.toContain('contacts-of-unknown-node')
   })
