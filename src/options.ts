@@ -316,6 +316,12 @@ export const OPTIONS = {
     parse: integer(1),
     help: 'Flag source addresses holding N contacts or more.',
   },
+  by: {
+    flag: '--by <what>',
+    default: 'address',
+    choices: ['address', 'node'] as const,
+    help: "One row per source address (the contacts' via_addr, the default), or per cluster node (the contacts' reg_server): how registrations spread over the nodes sharing a contact table.",
+  },
   per: {
     flag: '--per <scope>',
     choices: ['address', 'aor'],
@@ -558,6 +564,7 @@ export const GROUP_OF: Record<OptionKey, OptionGroup> = {
   crit: 'thresholds',
   perIpLimit: 'thresholds',
   per: 'thresholds',
+  by: 'output',
   problems: 'selection',
   node: 'selection',
   verbose: 'output',

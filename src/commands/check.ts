@@ -1,6 +1,7 @@
 // pjctl check: the contacts judgement as a monitoring check (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).
 
 import { DEFAULT_THRESHOLDS } from '../core/classify.js'
+import { selectNodes } from '../core/select.js'
 import { serverStatus, worstStatus } from '../core/status.js'
 import {
   describeAgainstLimit,
@@ -35,7 +36,17 @@ export const check: CommandSpec<CheckData> = {
   optionHelp: {
     perIpLimit: 'Flag source addresses holding N contacts or more: WARNING at N, CRITICAL above.',
   },
-  options: [...READ_OPTIONS, 'warn', 'crit', 'raw', 'perIpLimit', 'per', 'verbose', 'textfile'],
+  options: [
+    ...READ_OPTIONS,
+    'warn',
+    'crit',
+    'raw',
+    'perIpLimit',
+    'per',
+    'node',
+    'verbose',
+    'textfile',
+  ],
   formats: ['nagios', 'json', 'prometheus'],
   errorExit: EXIT.unreadable,
   // A check that cannot run is still a check result: UNKNOWN in the chosen format (a textfile
@@ -59,7 +70,13 @@ export const check: CommandSpec<CheckData> = {
   async run({ args, settings, deps }) {
     const thresholds = thresholdsFrom(settings)
     const limit = perIpLimitFrom(settings)
-    const results = await readFleet(checkNames(args), settings, deps, shownOnly(settings))
+    const read = await readFleet(checkNames(args), settings, deps, shownOnly(settings))
+    // --node: the AORs holding contacts registered through those cluster nodes (reg_server), each
+    // still judged on all its contacts
+    const nodes = settings.node
+    const results = nodes
+      ? read.map((r) => ('message' in r ? r : { ...r, aors: selectNodes(r.aors, nodes) }))
+      : read
     const servers: CheckServer[] = results.map((r) => {
       if ('message' in r) return { server: r.server, status: 3, failure: r, findings: [] }
       const sources = sourcesOf(r.aors, limit)

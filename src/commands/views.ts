@@ -136,6 +136,8 @@ export interface SourcesServer {
 
 export interface SourcesData {
   generatedAt: number
+  /** One row per source address (the default), or per cluster node (reg_server). */
+  by?: 'address' | 'node'
   /** --per-ip-limit / --per; null without. */
   limit: PerIpLimit | null
   servers: (SourcesServer | ServerFailure)[]

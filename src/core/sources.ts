@@ -56,15 +56,20 @@ interface Tally {
   userAgents: Map<string, number>
 }
 
-/** One row per source address over the given AORs' contacts, busiest first. */
+/**
+ * One row per source address over the given AORs' contacts, busiest first; `by` node: one row per cluster
+ * node that registered them (reg_server, '' for none) instead, how registrations spread over the nodes.
+ */
 export function sourcesOf(
   aors: readonly AorReport[],
   limit: PerIpLimit | null = null,
+  by: 'address' | 'node' = 'address',
 ): SourceRow[] {
   const tallies = new Map<string, Tally>()
   for (const aor of aors) {
     for (const contact of aor.contacts) {
-      let tally = tallies.get(contact.viaAddr)
+      const key = by === 'node' ? contact.regServer : contact.viaAddr
+      let tally = tallies.get(key)
       if (tally === undefined) {
         tally = {
           contacts: 0,
@@ -74,7 +79,7 @@ export function sourcesOf(
           endpoints: new Set(),
           userAgents: new Map(),
         }
-        tallies.set(contact.viaAddr, tally)
+        tallies.set(key, tally)
       }
       if (contact.endpoint !== '') tally.endpoints.add(contact.endpoint)
       const perAor = tally.aors.get(aor.aor) ?? 0

@@ -29,7 +29,15 @@ export function sourcesTable(data: SourcesData, style: Style): string {
     const shown = server.rows.filter(
       (r, i) => i < MAX_ROWS || r.limitState === 'at' || r.limitState === 'above',
     )
-    const head = ['SOURCE', 'CONTACTS', 'AORS', 'ENDPOINTS', 'MAX/AOR', 'STALE', 'USER AGENTS']
+    const head = [
+      data.by === 'node' ? 'NODE' : 'SOURCE',
+      'CONTACTS',
+      'AORS',
+      'ENDPOINTS',
+      'MAX/AOR',
+      'STALE',
+      'USER AGENTS',
+    ]
     // the limit itself is in the lines under the table: the header stays narrow
     if (data.limit) head.push('LIMIT')
     const rows: FittedRow[] = shown.map((row) => {
@@ -53,7 +61,7 @@ export function sourcesTable(data: SourcesData, style: Style): string {
     const contacts = server.rows.reduce((n, r) => n + r.contacts, 0)
     const hidden = server.rows.length - shown.length
     out.push(
-      `${server.rows.length} source address(es), ${contacts} unexpired contact(s)${hidden ? `; ${hidden} quieter address(es) not shown (--json lists all)` : ''}.`,
+      `${server.rows.length} ${data.by === 'node' ? 'node(s)' : 'source address(es)'}, ${contacts} unexpired contact(s)${hidden ? `; ${hidden} quieter address(es) not shown (--json lists all)` : ''}.`,
     )
     const flagged = server.rows.filter((r) => r.limitState === 'at' || r.limitState === 'above')
     if (data.limit) out.push(...limitLines(flagged, data.limit, style))
@@ -103,9 +111,13 @@ export function limitLines(
   return lines
 }
 
-export function sourceJson(row: SourceRow, withLimit: boolean): object {
+export function sourceJson(
+  row: SourceRow,
+  withLimit: boolean,
+  by: 'address' | 'node' = 'address',
+): object {
   return {
-    address: row.address,
+    [by]: row.address,
     contacts: row.contacts,
     aors: row.aors,
     endpoints: row.endpoints,
@@ -119,20 +131,24 @@ export function sourceJson(row: SourceRow, withLimit: boolean): object {
   }
 }
 
-function serverJson(server: SourcesServer, limit: PerIpLimit | null): object {
+function serverJson(
+  server: SourcesServer,
+  limit: PerIpLimit | null,
+  by: 'address' | 'node',
+): object {
   return {
     server: server.server,
     ...(server.nodes ? { nodes: server.nodes } : {}),
     generatedAt: isoTime(server.generatedAt),
     source: server.source,
     ...(limit ? { perIpLimit: limit } : {}),
-    sources: lazyMap(server.rows, (row) => sourceJson(row, limit !== null)),
+    sources: lazyMap(server.rows, (row) => sourceJson(row, limit !== null, by)),
   }
 }
 
 export function* sourcesJson(data: SourcesData, style: Style): Generator<string> {
   const docs = data.servers.map((s) =>
-    'message' in s ? failureJson(s) : serverJson(s, data.limit),
+    'message' in s ? failureJson(s) : serverJson(s, data.limit, data.by ?? 'address'),
   )
   yield* jsonPieces(
     data.fleet ? { generatedAt: isoTime(data.generatedAt), servers: docs } : docs[0],

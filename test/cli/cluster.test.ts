@@ -54,6 +54,66 @@ describe('a cluster node (systemname)', () => {
   })
 })
 
+describe('how registrations spread over the nodes', () => {
+  /** bob through pbxA and pbxB, alice through pbxA. */
+  async function spread() {
+    const server = await sim({
+      seed: {
+        aors: [defineAor('bob', { maxContacts: 2 }), defineAor('alice', { maxContacts: 2 })],
+        rows: [],
+      },
+      systemName: 'pbxA',
+    })
+    expect(server.registrar.register(phone(5301)).code).toBe(200)
+    expect(
+      server.registrar.register({ ...phone(5303), aor: 'alice', uri: 'sip:alice@192.0.2.30:5303' })
+        .code,
+    ).toBe(200)
+    server.systemName = 'pbxB'
+    expect(server.registrar.register(phone(5302)).code).toBe(200)
+    return server
+  }
+
+  it('sources --by node: one row per node (reg_server), with its contacts and AORs', async () => {
+    const server = await spread()
+    const json = await run(['sources', '--by', 'node', '--json'], { env: envFor(server) })
+    expect([json.code, json.stderr]).toEqual([0, ''])
+    const rows = JSON.parse(json.stdout).sources as {
+      node: string
+      contacts: number
+      aors: number
+    }[]
+    expect(rows.map((r) => [r.node, r.contacts, r.aors])).toEqual([
+      ['pbxA', 2, 2],
+      ['pbxB', 1, 1],
+    ])
+    const table = await run(['sources', '--by', 'node'], { env: envFor(server), tty: true })
+    expect(table.stdout).toMatch(/NODE/)
+    expect(table.stdout).toMatch(/2 node\(s\), 3 unexpired contact\(s\)/)
+    const refused = await run(['sources', '--by', 'node', '--per-ip-limit', '5'], {
+      env: envFor(server),
+    })
+    expect(refused.code).toBe(2)
+  })
+
+  it('check and sources --node: the AORs with contacts of those nodes, each judged on all its contacts', async () => {
+    const server = await spread()
+    const onB = await run(['check', '--node', 'pbxB', '--json'], { env: envFor(server) })
+    const aors = JSON.parse(onB.stdout).servers[0].aors as {
+      aor: string
+      count: number
+      contacts: unknown[]
+    }[]
+    expect(aors.map((a) => [a.aor, a.count, a.contacts.length])).toEqual([['bob', 2, 1]])
+    const none = await run(['check', '--node', 'pbxC', '--json'], { env: envFor(server) })
+    expect([none.code, JSON.parse(none.stdout).servers[0].aors]).toEqual([0, []])
+    const sources = await run(['sources', '--node', 'pbxA', '--json'], { env: envFor(server) })
+    expect(JSON.parse(sources.stdout).sources.map((r: { contacts: number }) => r.contacts)).toEqual(
+      [2],
+    )
+  })
+})
+
 describe('doctor in a cluster', () => {
   it('learns the node (CoreSettings), reports contacts of a node no server is, and AORs split across nodes', async () => {
     const server = await sim({ seed: BOB, systemName: 'pbxA' })
