@@ -161,7 +161,8 @@ function portsFor(
       authoritative: read.limits.info.authoritative,
       place: {
         family: backupFamilyOf(read.location.place),
-        realtime: read.location.place.kind === 'realtime',
+        // DBGetTree re-reads only astdb; any other place is read again as a whole
+        realtime: read.location.place.kind !== 'astdb',
       },
     }
   }

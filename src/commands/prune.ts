@@ -46,6 +46,7 @@ import { checkWriteTarget, writeTargetProblem } from '../files.js'
 import {
   DEFAULT_LOCATION,
   backupFamilyOf,
+  cannotChangePlace,
   openContactTable,
   type ContactLocation,
 } from './store.js'
@@ -326,6 +327,8 @@ async function planServer(
     const refusal = guard(plan, report, settings)
     if (refusal) return { ...base, mode: 'refused', reason: refusal }
     if (dryRun) return { ...base, mode: 'dry-run' }
+    if (report.contactsAt?.place.kind === 'ami')
+      throw cannotChangePlace(report.contactsAt.mapping ?? '', report.contactsAt.place, 'prune')
     const backupProblem = await backupRefusal(target.name, familyOf(report), plan, settings, deps)
     if (backupProblem) return { ...base, mode: 'refused', reason: backupProblem }
     if (!settings.yes && !deps.interactive) {

@@ -18,7 +18,7 @@ import {
   type ParsedDump,
 } from '../core/dump.js'
 import { parsePjsipConf } from '../core/pjsipconf.js'
-import { USED_COLUMNS } from '../core/sorcery.js'
+import { contactFromContactList, PJSIPSHOWCONTACTS_COST, USED_COLUMNS } from '../core/sorcery.js'
 import {
   aorMapping,
   aorsFromPjsipConf,
@@ -173,7 +173,11 @@ export async function readFromSession(
     qualifyKnown: false,
     configs: limits.configs,
     limits: limits.info,
-    contactsAt: { place: location.place, described: whereContactsLive(location) },
+    contactsAt: {
+      place: location.place,
+      described: whereContactsLive(location),
+      mapping: location.mapping.described,
+    },
   }
 }
 
@@ -366,6 +370,7 @@ async function readContacts(
 ): Promise<{ parsed: ParsedContacts; source: string }> {
   const place = location.place
   if (place.kind === 'realtime') return readRealtime(session, location, full, keep)
+  if (place.kind === 'ami') return readThroughAmi(session, place, deps, keep)
   // a place kind added later must not be read as astdb
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
   if (place.kind !== 'astdb') throw cannotReadPlace(location.mapping)
@@ -400,6 +405,53 @@ async function readRealtime(
     }
   } finally {
     await table.close()
+  }
+}
+
+/** Said once per run (the exporter reads again and again). */
+const costStated = new WeakSet<Deps['log']>()
+
+/**
+ * A store pjctl has no client for (memory, odbc, ...): Asterisk's own list, one PJSIPShowContacts, checked
+ * against its ListItems (static contacts it lists are counted, not kept). Asterisk sorts every contact
+ * into a list before the first event (main/sorcery.c ast_sorcery_retrieve_by_fields): its cost grows with
+ * the square of the contacts, which is said once on stderr. Not retried: a second try costs the same.
+ */
+async function readThroughAmi(
+  session: AmiSession,
+  place: { kind: 'ami'; store: string },
+  deps: Deps,
+  keep?: KeepContact,
+): Promise<{ parsed: ParsedContacts; source: string }> {
+  if (!costStated.has(deps.log)) {
+    costStated.add(deps.log)
+    deps.log.warn(
+      `${session.target.name}: contacts are in Asterisk's ${place.store}: ${PJSIPSHOWCONTACTS_COST}`,
+    )
+  }
+  const contacts: ParsedContacts['contacts'] = []
+  const problems: ParsedContacts['problems'] = []
+  let item = 0
+  let statics = 0
+  const answer = await session.list('PJSIPShowContacts', {}, ['No Contacts found'], (event) => {
+    if (event.get('Event') !== 'ContactList') return
+    item++
+    const record = event.toRecord()
+    const contact = contactFromContactList(record)
+    if (contact === null) statics++
+    else if (typeof contact === 'string')
+      problems.push({
+        line: item,
+        reason: contact,
+        text: `${record.ObjectName ?? ''}: ${record.Uri ?? ''}`.slice(0, 160),
+      })
+    else contacts.push(keep ? keep(contact) : contact)
+  })
+  const parsed = { contacts, problems, declaredCount: answer.listItems, otherRows: statics }
+  checkComplete(parsed, `PJSIPShowContacts from ${session.target.name}`, session.target.user)
+  return {
+    parsed: { contacts, problems, declaredCount: answer.listItems },
+    source: 'pjsipshowcontacts',
   }
 }
 

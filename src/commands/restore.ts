@@ -14,7 +14,13 @@ import { CONNECTION_SECURITY } from '../options.js'
 import { DEFAULT_THRESHOLDS } from '../core/classify.js'
 import { overLimitAfterRestore } from '../core/restore.js'
 import { readFromSession } from './read.js'
-import { backupFamilyOf, locateContacts, openContactTable, whereContactsLive } from './store.js'
+import {
+  backupFamilyOf,
+  cannotChangePlace,
+  locateContacts,
+  openContactTable,
+  whereContactsLive,
+} from './store.js'
 
 export const restore: CommandSpec<RestoreData> = {
   name: 'restore',
@@ -94,6 +100,8 @@ export const restore: CommandSpec<RestoreData> = {
     const session = await deps.connect(target)
     try {
       const location = await locateContacts(session, deps)
+      if (location.place.kind === 'ami')
+        throw cannotChangePlace(location.mapping.described, location.place, 'restore')
       if (location.assumed) deps.log.warn(`${location.assumed}; restoring into ${CONTACT_FAMILY}`)
       const family = backupFamilyOf(location.place)
       const elsewhere = [...new Set(entries.map((e) => e.family))].filter((f) => f !== family)

@@ -6,7 +6,9 @@ import type { AmiSession } from '../ami/types.js'
 import {
   contactMapping,
   describePlace,
+  readableOrAmi,
   realtimeFamily,
+  SQL_DRIVERS,
   type ContactMapping,
   type ContactPlace,
 } from '../core/sorcery.js'
@@ -30,17 +32,15 @@ export const DEFAULT_LOCATION: ContactLocation = {
   assumed: null,
 }
 
-/** The places pjctl reads itself; any other realtime driver is refused with exit 3. */
-const READABLE_DRIVERS: readonly string[] = ['pgsql']
-
 /**
  * GetConfig sorcery.conf (and extconfig.conf for a realtime mapping) on `session`, and where contacts
- * live. Throws ContactStoreError (exit 3) when pjctl cannot read that place.
+ * live: a store pjctl has a client for, else Asterisk's own list over AMI (kind `ami`). Throws
+ * ContactStoreError (exit 3) when not even Asterisk can have contacts there (a mapping without a store).
  */
 export async function locateContacts(
   session: AmiSession,
   _deps: Deps,
-  drivers: readonly string[] = READABLE_DRIVERS,
+  drivers: readonly string[] = SQL_DRIVERS,
 ): Promise<ContactLocation> {
   let sorcery
   try {
@@ -59,19 +59,31 @@ export async function locateContacts(
   const extconfig = family === null ? null : await session.getConfig('extconfig.conf')
   const mapping = contactMapping(sorcery?.categories ?? null, extconfig?.categories ?? null)
   if (!mapping.place) throw cannotReadPlace(mapping)
-  if (mapping.place.kind === 'realtime' && !drivers.includes(mapping.place.driver))
-    throw cannotReadPlace({
-      ...mapping,
-      why: `pjctl reads realtime contacts from ${drivers.join(', ')} only, not ${mapping.place.driver}`,
-    })
-  return { mapping, place: mapping.place, assumed: null }
+  return { mapping, place: readableOrAmi(mapping.place, drivers), assumed: null }
 }
 
 /** The one line: `sorcery.conf [res_pjsip] contact=memory: contacts live only in Asterisk's memory; pjctl cannot read them`. */
 export function cannotReadPlace(mapping: ContactMapping): ContactStoreError {
   return new ContactStoreError(
     `sorcery.conf [res_pjsip] ${mapping.described}: ${mapping.why}; pjctl cannot read these contacts`,
-    'pjctl reads contacts from astdb (any family) and PostgreSQL realtime (ps_contacts); nothing was read or changed',
+    'pjctl reads contacts from astdb (any family), PostgreSQL realtime (ps_contacts), and any other store through AMI PJSIPShowContacts; nothing was read or changed',
+  )
+}
+
+/**
+ * Contacts read through AMI (memory, odbc, ...) can be changed only by Asterisk, and Asterisk has no AMI or
+ * CLI action that removes one registered contact (res_pjsip deletes one only on an unREGISTER, its expiry,
+ * remove_existing/remove_unavailable, or its AOR's deletion; ARI's dynamic config DELETE is the one
+ * outside door, and pjctl does not speak ARI). `what`: prune, restore.
+ */
+export function cannotChangePlace(
+  mapping: string,
+  place: ContactPlace,
+  what: string,
+): ContactStoreError {
+  return new ContactStoreError(
+    `sorcery.conf [res_pjsip] ${mapping}: contacts in ${describePlace(place)} can be removed or added only by Asterisk, which has no AMI or CLI action for one contact; pjctl ${what} cannot change them (nothing changed)`,
+    'set remove_existing=yes on the AOR (pjctl gen pjsip NAME) so Asterisk replaces the oldest contact itself, or keep contacts in astdb or PostgreSQL; ARI DELETE /ari/asterisk/config/dynamic/res_pjsip/contact/ID removes one through sorcery',
   )
 }
 
@@ -88,6 +100,7 @@ export function assumedPlaceEmpty(location: ContactLocation, user: string): Cont
 
 /** The `family` a backup entry of this place carries: the astdb family, or `realtime:<table>`. */
 export function backupFamilyOf(place: ContactPlace): string {
+  if (place.kind === 'ami') return `ami:${place.store}`
   return place.kind === 'astdb' ? place.family : `realtime:${place.table}`
 }
 

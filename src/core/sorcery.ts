@@ -9,7 +9,9 @@
 // - astdb: `<data>/contact` (res_sorcery_astdb prefixes the object type).
 // - realtime: `<data>` is an extconfig.conf family: `[settings]` `<family> => <driver>,<database>[,<table>]`;
 //   the table defaults to the family.
-// - memory (and memory_cache used as the store): contacts exist only in Asterisk's memory.
+// - memory (and memory_cache used as the store), realtime over a driver pjctl has no client for (odbc),
+//   an unknown wizard, several stores: only Asterisk can read them all, so they are read through AMI
+//   (place kind `ami`), and changed only by Asterisk.
 
 import { printable } from '../text.js'
 import { KEY_SEPARATOR, KEY_TAIL, findKeyEnd, intField } from './contact.js'
@@ -112,10 +114,15 @@ export function contactMapping(
   })
   const stores = lines.filter((l) => !l.options.includes('cache'))
   if (!stores.length) return cannot('every contact line is a cache; no store behind it')
-  if (stores.length > 1)
-    return cannot(
-      `${stores.length} contact stores (sorcery reads all of them); pjctl reads exactly one`,
-    )
+  const throughAmi = (store: string): ContactMapping => ({
+    place: { kind: 'ami', store },
+    described,
+    why: null,
+    configured: true,
+  })
+  // sorcery lists a type's objects from every store (main/sorcery.c ast_sorcery_retrieve_by_fields): only
+  // Asterisk's own list has them all
+  if (stores.length > 1) return throughAmi(`${stores.length} stores`)
   const { wizard, data } = split(stores[0]?.value ?? '')
   switch (wizard.toLowerCase()) {
     case 'astdb': {
@@ -145,15 +152,31 @@ export function contactMapping(
     }
     case 'memory':
     case 'memory_cache':
-      return cannot("contacts live only in Asterisk's memory")
+      return throughAmi('memory')
     default:
-      return cannot(`pjctl does not read the sorcery wizard '${printable(wizard, 40)}'`)
+      return throughAmi(`the sorcery wizard ${printable(wizard, 40)}`)
+  }
+}
+
+/** The realtime drivers pjctl has a database client for; contacts behind any other are read through AMI. */
+export const SQL_DRIVERS: readonly string[] = ['pgsql']
+
+/** A realtime place pjctl has no client for becomes a read through AMI. */
+export function readableOrAmi(
+  place: ContactPlace,
+  drivers: readonly string[] = SQL_DRIVERS,
+): ContactPlace {
+  if (place.kind !== 'realtime' || drivers.includes(place.driver)) return place
+  return {
+    kind: 'ami',
+    store: `realtime ${printable(place.driver, 20)},${printable(place.database, 60)}`,
   }
 }
 
 /** `astdb registrar2/contact`, `PostgreSQL table ps_contacts (extconfig.conf ps_contacts => pgsql,general)`. */
 export function describePlace(place: ContactPlace): string {
   if (place.kind === 'astdb') return `astdb ${printable(place.family, 80)}`
+  if (place.kind === 'ami') return `Asterisk's ${place.store} (read through AMI PJSIPShowContacts)`
   return `${place.driver} table ${printable(place.table, 80)} (realtime)`
 }
 
@@ -257,3 +280,59 @@ export function realtimeColumns(value: string): Record<string, string> | null {
     return null
   }
 }
+
+/** ContactList headers that are not contact fields (the list's own, and the qualify state pjsip_options adds). */
+const CONTACT_LIST_META = new Set([
+  'event',
+  'actionid',
+  'objecttype',
+  'objectname',
+  'status',
+  'roundtripusec',
+])
+
+/** ast_to_camel_case undone: `ViaAddr` → `via_addr`, `Qualify2xxOnly` → `qualify_2xx_only`. */
+function snakeCase(header: string): string {
+  return header.replace(/([a-z])([A-Z0-9])/g, '$1_$2').toLowerCase()
+}
+
+/**
+ * One `ContactList` event of PJSIPShowContacts (res/res_pjsip/pjsip_options.c: the sorcery object's fields,
+ * ast_sip_sorcery_object_to_ami, then Status and RoundtripUsec) → the contact, or why it is not one.
+ * null: a static contact (`<aor>@@<hash>`, configured, not registered), which pjctl does not count.
+ * `value` is the fields as JSON: nothing pjctl compares or writes back (Asterisk alone changes these).
+ */
+export function contactFromContactList(headers: Record<string, string>): Contact | string | null {
+  const fields: Record<string, string> = {}
+  let key: string | null = null
+  for (const [name, value] of Object.entries(headers)) {
+    const lower = name.toLowerCase()
+    if (lower === 'objectname') key = value
+    if (CONTACT_LIST_META.has(lower)) continue
+    fields[snakeCase(name)] = value
+  }
+  if (key === null) return 'ContactList without an ObjectName'
+  const end = findKeyEnd(key)
+  if (typeof end === 'string') return key.includes('@@') ? null : end
+  if (end !== key.length) return 'ObjectName has text after the 32-digit hash'
+  const aorLength = end - KEY_TAIL
+  const text = (name: string): string => fields[name] ?? ''
+  return {
+    key,
+    aor: key.slice(0, aorLength),
+    hash: key.slice(aorLength + KEY_SEPARATOR.length),
+    uri: text('uri'),
+    viaAddr: text('via_addr'),
+    viaPort: intField(text('via_port')),
+    userAgent: text('user_agent'),
+    endpoint: text('endpoint'),
+    regServer: text('reg_server'),
+    expirationTime: intField(text('expiration_time')),
+    fields,
+    value: JSON.stringify(fields),
+  }
+}
+
+/** What reading through AMI costs Asterisk, measured on the lab (docs/contact-stores.md), said once on stderr. */
+export const PJSIPSHOWCONTACTS_COST =
+  'read with one AMI PJSIPShowContacts, whose cost to Asterisk grows with the square of the contacts (Asterisk 22.10.1, contact=memory: 0.4 s at 6,000 contacts, 3 s at 15,000)'

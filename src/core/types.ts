@@ -14,6 +14,13 @@ export type ContactPlace =
       /** The extconfig family (sorcery.conf's data). */
       family: string
     }
+  | {
+      /** A store pjctl has no client for (memory, realtime over odbc, ...): read through AMI (PJSIPShowContacts),
+       *  written only by Asterisk itself. */
+      kind: 'ami'
+      /** Where Asterisk keeps them, in words: `memory`, `realtime odbc,asterisk`. */
+      store: string
+    }
 
 /** The astdb family that holds dynamic contacts. */
 export const CONTACT_FAMILY = 'registrar/contact'
@@ -184,6 +191,8 @@ interface ContactsAt {
   place: ContactPlace
   /** In words, with the sorcery.conf line it comes from (or why the default was assumed). */
   described: string
+  /** sorcery.conf's contact lines as written (`contact=memory`), for a refusal that names them. */
+  mapping?: string
 }
 
 export interface LimitsInfo {

@@ -3,7 +3,7 @@
 // own, checks pjctl against it, and stops it.
 // - contact=astdb,registrar2: check exits 2 naming FAP003, contacts FAP003 shows 2, prune lets the
 //   third REGISTER through.
-// - contact=memory: exit 3 naming sorcery.conf, never OK.
+// - contact=memory: the right answer through AMI PJSIPShowContacts; prune refuses (exit 3 naming sorcery.conf).
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { homedir, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -72,17 +72,34 @@ describe('sorcery.conf contact mapping on a real Asterisk', () => {
     expect((await register('FAP003', 'FAP003-pass', 45203)).code).toBe(0)
   })
 
-  it('contact=memory: exit 3 naming sorcery.conf and the mapping, never OK', async () => {
+  it('contact=memory: read through AMI PJSIPShowContacts (check exits 2 naming FAP003, contacts FAP003 shows 2); prune refuses with exit 3 naming sorcery.conf, nothing changed', async () => {
     await startWith('contact=memory')
     expect((await register('FAP003', 'FAP003-pass', 45211)).code).toBe(0)
     expect((await register('FAP003', 'FAP003-pass', 45212)).code).toBe(0)
-    for (const args of [['check'], ['contacts', 'FAP003'], ['prune', '--yes']]) {
-      const r = await pjctl(args)
-      expect(r.code).toBe(3)
-      expect(r.stderr.split('\n')[0]).toBe(
-        "pjctl: sorcery.conf [res_pjsip] contact=memory: contacts live only in Asterisk's memory; pjctl cannot read these contacts",
-      )
-      expect(r.stdout).not.toMatch(/OK/)
-    }
+    expect((await register('FAP003', 'FAP003-pass', 45213)).code).toBe(3)
+
+    const check = await pjctl(['check', 'FAP003'])
+    expect(check.code).toBe(2)
+    expect(check.stdout).toMatch(/^PJCTL CRITICAL - .*FAP003 \(2\/2/)
+    expect(check.stderr).toMatch(
+      /^pjctl: warning: .*: contacts are in Asterisk's memory: read with one AMI PJSIPShowContacts/,
+    )
+    const contacts = await pjctl(['contacts', 'FAP003', '--json'])
+    expect(contacts.code).toBe(0)
+    const shown = JSON.parse(contacts.stdout).aors[0].contacts as { uri: string }[]
+    expect(shown.map((c) => c.uri).sort()).toEqual([
+      expect.stringMatching(/^sip:FAP003@127\.0\.0\.1:45211\b/),
+      expect.stringMatching(/^sip:FAP003@127\.0\.0\.1:45212\b/),
+    ])
+
+    const env = { XDG_STATE_HOME: mkdtempSync(join(tmpdir(), 'pjctl-sorcery-')) }
+    const prune = await pjctl(['prune', 'FAP003', '--yes'], env)
+    expect(prune.code).toBe(3)
+    expect(prune.stderr).toMatch(
+      /^pjctl: sorcery\.conf \[res_pjsip\] contact=memory: contacts in Asterisk's memory \(read through AMI PJSIPShowContacts\) can be removed or added only by Asterisk, which has no AMI or CLI action for one contact; pjctl prune cannot change them \(nothing changed\)$/m,
+    )
+    expect(prune.stdout).not.toMatch(/OK/)
+    // nothing changed: the phone is still locked out
+    expect((await register('FAP003', 'FAP003-pass', 45213)).code).toBe(3)
   })
 })

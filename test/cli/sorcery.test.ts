@@ -59,17 +59,15 @@ describe('contact=astdb,registrar2 (another family)', () => {
   })
 })
 
-describe('where pjctl cannot read the contacts: exit 3 naming sorcery.conf, never OK', () => {
+const COST_LINE =
+  /^pjctl: warning: 127\.0\.0\.1:\d+: contacts are in Asterisk's (memory|realtime odbc,asterisk): read with one AMI PJSIPShowContacts, whose cost to Asterisk grows with the square of the contacts \(Asterisk 22\.10\.1, contact=memory: .*\)$/
+
+describe('stores pjctl has no client for (memory, odbc): read through AMI PJSIPShowContacts, changed only by Asterisk', () => {
   it.each([
+    ['memory', sorcery(['contact', 'memory'])],
     [
-      'memory',
-      sorcery(['contact', 'memory']),
-      "pjctl: sorcery.conf [res_pjsip] contact=memory: contacts live only in Asterisk's memory; pjctl cannot read these contacts",
-    ],
-    [
-      'realtime without an extconfig.conf line',
-      sorcery(['contact', 'realtime,ps_contacts']),
-      "pjctl: sorcery.conf [res_pjsip] contact=realtime,ps_contacts: extconfig.conf maps no 'ps_contacts' (Asterisk cannot store contacts there either); pjctl cannot read these contacts",
+      'a memory_cache in front of memory',
+      sorcery(['contact/cache', 'memory_cache'], ['contact', 'memory']),
     ],
     [
       'realtime on odbc',
@@ -79,7 +77,89 @@ describe('where pjctl cannot read the contacts: exit 3 naming sorcery.conf, neve
         ...sorcery(['contact', 'realtime,ps_contacts']),
         'extconfig.conf': [{ name: 'settings', lines: [['ps_contacts', 'odbc,asterisk']] }],
       } as SimConfigFiles,
-      'pjctl: sorcery.conf [res_pjsip] contact=realtime,ps_contacts (extconfig.conf: ps_contacts => odbc,asterisk): pjctl reads realtime contacts from',
+    ],
+  ])(
+    '%s: check is CRITICAL naming FAP003, contacts shows its 2, the cost said once; prune and restore refuse, nothing written',
+    async (_, configFiles) => {
+      const server = await sim({ seed: lockoutSeed({ now: nowSeconds() }), configFiles })
+      // the contacts are where AMI's DB actions cannot see them
+      expect(server.astdb.tree('registrar/contact')).toEqual([])
+      expect(thirdRegister(server).code).toBe(403)
+
+      const check = await run(['check'], { env: envFor(server) })
+      expect(check.code).toBe(2)
+      expect(check.stdout).toMatch(/^PJCTL CRITICAL - .*FAP003 \(2\/2/)
+      const said = check.stderr.split('\n').filter(Boolean)
+      expect(said).toHaveLength(1)
+      expect(said[0]).toMatch(COST_LINE)
+      expect(server.received.filter((a) => a.action === 'PJSIPShowContacts')).toHaveLength(1)
+
+      const contacts = await run(['contacts', 'FAP003', '--json'], { env: envFor(server) })
+      expect(contacts.code).toBe(0)
+      const aor = JSON.parse(contacts.stdout).aors[0]
+      expect(aor.contacts).toHaveLength(2)
+      expect(aor.contacts.map((c: { userAgent: string }) => c.userAgent)).toEqual([
+        'Grandstream GXP2130 1.0.11.3',
+        'Grandstream GXP2130 1.0.11.3',
+      ])
+
+      const dry = await run(['prune', 'FAP003', '--dry-run'], { env: envFor(server) })
+      expect(dry.code).toBe(0)
+      expect(dry.stdout).toMatch(/FAP003/)
+
+      const env = { ...envFor(server), ...home() }
+      for (const via of ['asterisk', 'delete', 'expire']) {
+        const prune = await run(['prune', 'FAP003', '--yes', '--via', via], { env })
+        expect(prune.code).toBe(3)
+        expect(prune.stderr).toMatch(
+          /^pjctl: sorcery\.conf \[res_pjsip\] contact.*: contacts in Asterisk's .* can be removed or added only by Asterisk, which has no AMI or CLI action for one contact; pjctl prune cannot change them \(nothing changed\)$/m,
+        )
+      }
+      expect(server.received.filter((a) => /^(DBDel|DBPut)$/.test(a.action))).toEqual([])
+      expect(thirdRegister(server).code).toBe(403)
+    },
+  )
+
+  it('an answer that lost ContactList events is never reported as whole: exit 3', async () => {
+    const server = await sim({
+      seed: lockoutSeed({ now: nowSeconds() }),
+      configFiles: sorcery(['contact', 'memory']),
+      faults: { dropOutputLines: { action: 'PJSIPShowContacts', count: 1 } },
+    })
+    const r = await run(['check'], { env: envFor(server) })
+    expect(r.code).toBe(3)
+    expect(r.stdout).toMatch(/^PJCTL UNKNOWN/)
+    expect(r.stderr).toMatch(
+      /incomplete answer to PJSIPShowContacts from 127\.0\.0\.1:\d+: it announced \d+ items, \d+ arrived/,
+    )
+  })
+
+  it('no contact at all (Asterisk answers "No Contacts found"): OK with 0 contacts', async () => {
+    const seed = lockoutSeed({ now: nowSeconds() })
+    const server = await sim({
+      seed: { ...seed, rows: [] },
+      configFiles: sorcery(['contact', 'memory']),
+    })
+    const r = await run(['contacts', '--json'], { env: envFor(server) })
+    expect([r.code, r.stderr.split('\n')[0]]).toEqual([0, expect.stringMatching(COST_LINE)])
+    expect(JSON.parse(r.stdout).aors.flatMap((a: { contacts: unknown[] }) => a.contacts)).toEqual(
+      [],
+    )
+    expect(server.received.filter((a) => a.action === 'PJSIPShowContacts')).toHaveLength(1)
+  })
+})
+
+describe('where pjctl cannot read the contacts: exit 3 naming sorcery.conf, never OK', () => {
+  it.each([
+    [
+      'realtime without an extconfig.conf line',
+      sorcery(['contact', 'realtime,ps_contacts']),
+      "pjctl: sorcery.conf [res_pjsip] contact=realtime,ps_contacts: extconfig.conf maps no 'ps_contacts' (Asterisk cannot store contacts there either); pjctl cannot read these contacts",
+    ],
+    [
+      'only a cache, no store',
+      sorcery(['contact/cache', 'memory_cache']),
+      'pjctl: sorcery.conf [res_pjsip] contact/cache=memory_cache: every contact line is a cache; no store behind it; pjctl cannot read these contacts',
     ],
   ])('%s', async (_, configFiles, line) => {
     const server = await sim({ seed: lockoutSeed({ now: nowSeconds() }), configFiles })

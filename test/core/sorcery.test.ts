@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import {
   contactMapping,
+  contactFromContactList,
   contactFromRealtimeRow,
   escapeRealtimeId,
+  readableOrAmi,
   realtimeFamily,
   unescapeRealtimeId,
 } from '../../src/core/sorcery.js'
@@ -60,11 +62,11 @@ describe('contactMapping (sorcery.conf [res_pjsip] contact)', () => {
     )
   })
 
-  it('memory, and memory_cache as the store: not readable, said why', () => {
+  it("memory, and memory_cache as the store: Asterisk's memory, read through AMI", () => {
     for (const wizard of ['memory', 'memory_cache']) {
       const m = contactMapping(res(['contact', wizard]))
-      expect(m.place).toBeNull()
-      expect(m.why).toBe("contacts live only in Asterisk's memory")
+      expect(m.place).toEqual({ kind: 'ami', store: 'memory' })
+      expect(m.why).toBeNull()
     }
   })
 
@@ -75,18 +77,87 @@ describe('contactMapping (sorcery.conf [res_pjsip] contact)', () => {
     expect(m.place).toEqual({ kind: 'astdb', family: 'reg/contact' })
   })
 
-  it('several stores (sorcery reads them all): refused, not guessed', () => {
+  it('several stores (sorcery lists the contacts of all of them): read through AMI, not guessed', () => {
     const m = contactMapping(res(['contact', 'astdb,registrar'], ['contact', 'astdb,registrar2']))
-    expect(m.place).toBeNull()
-    expect(m.why).toBe('2 contact stores (sorcery reads all of them); pjctl reads exactly one')
+    expect(m.place).toEqual({ kind: 'ami', store: '2 stores' })
     expect(m.described).toBe('contact=astdb,registrar, contact=astdb,registrar2')
   })
 
-  it('an unknown wizard, astdb without a family: refused', () => {
-    expect(contactMapping(res(['contact', 'ldap,foo'])).why).toBe(
-      "pjctl does not read the sorcery wizard 'ldap'",
-    )
+  it('an unknown wizard: read through AMI; astdb without a family, only a cache: refused', () => {
+    expect(contactMapping(res(['contact', 'ldap,foo'])).place).toEqual({
+      kind: 'ami',
+      store: 'the sorcery wizard ldap',
+    })
     expect(contactMapping(res(['contact', 'astdb'])).why).toBe('astdb without a family')
+    expect(contactMapping(res(['contact/cache', 'memory_cache'])).why).toBe(
+      'every contact line is a cache; no store behind it',
+    )
+  })
+
+  it('realtime over a driver pjctl has no client for (odbc): read through AMI', () => {
+    const m = contactMapping(
+      res(['contact', 'realtime,ps_contacts']),
+      ext(['ps_contacts', 'odbc,asterisk']),
+    )
+    expect(readableOrAmi(m.place!)).toEqual({ kind: 'ami', store: 'realtime odbc,asterisk' })
+    const pg = contactMapping(
+      res(['contact', 'realtime,ps_contacts']),
+      ext(['ps_contacts', 'pgsql,general']),
+    )
+    expect(readableOrAmi(pg.place!)).toBe(pg.place)
+  })
+})
+
+describe('PJSIPShowContacts ContactList events', () => {
+  const hash = '2512e2a83aa83c6e73da53588ebb2d0e'
+  it('the fields back in snake_case; ObjectName is the key; Status and RoundtripUsec are not fields', () => {
+    const c = contactFromContactList({
+      Event: 'ContactList',
+      ObjectType: 'contact',
+      ObjectName: `FAP003;@${hash}`,
+      ViaAddr: '192.0.2.16',
+      ViaPort: '5060',
+      Uri: 'sip:FAP003@192.0.2.16:5060',
+      ExpirationTime: '1796460296',
+      UserAgent: 'Grandstream',
+      Endpoint: 'FAP003',
+      RegServer: 'pbxA',
+      Qualify2xxOnly: 'false',
+      CallId: 'abc@192.0.2.16',
+      Status: 'Unknown',
+      RoundtripUsec: 'N/A',
+    })
+    if (c === null || typeof c === 'string') throw new Error(String(c))
+    expect(c).toMatchObject({
+      key: `FAP003;@${hash}`,
+      aor: 'FAP003',
+      hash,
+      uri: 'sip:FAP003@192.0.2.16:5060',
+      viaAddr: '192.0.2.16',
+      viaPort: 5060,
+      userAgent: 'Grandstream',
+      endpoint: 'FAP003',
+      regServer: 'pbxA',
+      expirationTime: 1796460296,
+    })
+    expect(Object.keys(c.fields)).toEqual([
+      'via_addr',
+      'via_port',
+      'uri',
+      'expiration_time',
+      'user_agent',
+      'endpoint',
+      'reg_server',
+      'qualify_2xx_only',
+      'call_id',
+    ])
+  })
+  it('a static contact (<aor>@@<hash>) is skipped; an ObjectName that is no key is a problem', () => {
+    expect(contactFromContactList({ ObjectName: `FAP003@@${hash}` })).toBeNull()
+    expect(contactFromContactList({ ObjectName: 'garbage' })).toBe(
+      'key has no `;@` (not a dynamic contact key <aor>;@<hash>)',
+    )
+    expect(contactFromContactList({ Uri: 'sip:x' })).toBe('ContactList without an ObjectName')
   })
 })
 
