@@ -6,7 +6,7 @@ import { Command, CommanderError, Help, Option } from 'commander'
 import { readFile } from 'node:fs/promises'
 import type { Readable, Writable } from 'node:stream'
 import { COMMANDS } from './commands/index.js'
-import type { CommandSpec, Deps, Format, Progress, Settings } from './commands/types.js'
+import type { AnyCommand, Deps, Format, Progress, Settings } from './commands/types.js'
 import {
   EXIT,
   InterruptedError,
@@ -26,7 +26,7 @@ export { manPageText } from './usage.js'
 import { printable } from './text.js'
 
 interface Chosen {
-  spec: CommandSpec
+  spec: AnyCommand
   args: string[]
   command: Command
   attributes: Map<OptionKey, string>
@@ -218,7 +218,13 @@ export async function main(argv: string[] = process.argv, io: Io = processIo()):
     if (format === 'json' && error instanceof PjctlError && error.exit === EXIT.unreadable) {
       const { failureJson } = await import('./output/failure.js')
       const server = settings.server?.[0] ?? `${settings.host}:${settings.port}`
-      const doc = failureJson({ server, message: error.message, hint: error.hint, exit: code })
+      const doc = failureJson({
+        kind: 'failure',
+        server,
+        message: error.message,
+        hint: error.hint,
+        exit: code,
+      })
       return (await writeResult(io, stdout, `${JSON.stringify(doc)}\n`)) ?? code
     }
     return code
@@ -235,7 +241,7 @@ export async function main(argv: string[] = process.argv, io: Io = processIo()):
  */
 async function failureOutput(
   io: Io,
-  spec: CommandSpec | undefined,
+  spec: AnyCommand | undefined,
   error: PjctlError,
   argv: string[],
 ): Promise<ExitCode | null> {
@@ -337,7 +343,7 @@ function report(io: Io, error: unknown, override: ExitCode | undefined, debug: b
 function buildProgram(
   choose: (c: Chosen) => void,
   io: Io,
-  commands: readonly CommandSpec[],
+  commands: readonly AnyCommand[],
 ): Command {
   const envOf = new Map<Option, string>()
   const program = new Command('pjctl')
@@ -409,7 +415,7 @@ function describeOption(option: Option, env: string | undefined): string {
 }
 
 /** The commander option for `key` under `command`: its wording there, its group, its default as typed (256M). */
-function toOption(key: OptionKey, command: CommandSpec): Option | null {
+function toOption(key: OptionKey, command: AnyCommand): Option | null {
   const spec = OPTIONS[key] as OptionSpec
   const doc = flagDoc(key, command)
   if (!spec.flag || !doc) return null
@@ -436,7 +442,7 @@ function toOption(key: OptionKey, command: CommandSpec): Option | null {
   return option
 }
 
-function chooseFormat(spec: CommandSpec, settings: Settings, layers: Layers): Format {
+function chooseFormat(spec: AnyCommand, settings: Settings, layers: Layers): Format {
   if (settings.textfile !== undefined) {
     const explicit =
       settings.json ||

@@ -3,7 +3,7 @@
 // completion scripts and the man page are all drawn from this, so none can drift.
 
 import { COMMANDS } from './commands/index.js'
-import type { CommandSpec } from './commands/types.js'
+import type { AnyCommand } from './commands/types.js'
 import type { CommandDoc, FlagDoc } from './commands/views.js'
 import {
   GROUP_OF,
@@ -22,7 +22,7 @@ const COMMON: readonly OptionKey[] = ['color', 'quiet', 'debug']
 const GROUP_ORDER = Object.keys(OPTION_GROUPS) as OptionGroup[]
 
 /** The option keys of a command, in the order its help lists them: by group, then as the command lists them. */
-export function optionKeysOf(spec: CommandSpec): OptionKey[] {
+export function optionKeysOf(spec: AnyCommand): OptionKey[] {
   const keys = [...new Set<OptionKey>([...spec.options, ...COMMON])]
   if (spec.formats.length > 1 && !keys.includes('format')) keys.push('format')
   if (spec.formats.includes('json') && !keys.includes('json')) keys.push('json')
@@ -40,7 +40,7 @@ function groupHeading(group: OptionGroup): string {
 const FLAG = /^(?:(-[A-Za-z]),\s*)?(--[a-z][a-z0-9-]*)(?:\s+[<[]([^>\]]+)[>\]])?$/
 
 /** One option's line in help, completion and the man page, for a command that takes it. */
-export function flagDoc(key: OptionKey, spec: CommandSpec): FlagDoc | null {
+export function flagDoc(key: OptionKey, spec: AnyCommand): FlagDoc | null {
   const option = OPTIONS[key] as OptionSpec
   if (!option.flag) return null
   const m = FLAG.exec(option.flag)
@@ -76,7 +76,7 @@ function shownValue(value: unknown, valueName?: string): string {
   return String(value)
 }
 
-function commandDoc(spec: CommandSpec): CommandDoc {
+function commandDoc(spec: AnyCommand): CommandDoc {
   return {
     name: spec.name,
     args: spec.args,
@@ -89,7 +89,7 @@ function commandDoc(spec: CommandSpec): CommandDoc {
 }
 
 /** Every command, as help, completion and the man page show it. */
-export function commandDocs(commands: readonly CommandSpec[] = COMMANDS): CommandDoc[] {
+export function commandDocs(commands: readonly AnyCommand[] = COMMANDS): CommandDoc[] {
   return commands.map(commandDoc)
 }
 

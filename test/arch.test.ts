@@ -279,7 +279,8 @@ describe('layering', () => {
   it('commands do not import each other (shared code lives in read.ts, backup.ts, views.ts); only demo runs the others, and the heal (refusal.ts) runs prune', () => {
     const commands = new Set(
       FILES.filter(
-        (f) => f.path.startsWith('src/commands/') && f.text.includes(': CommandSpec<'),
+        (f) =>
+          f.path.startsWith('src/commands/') && /^export const \w+: CommandSpec</m.test(f.text),
       ).map((f) => f.path.slice('src/commands/'.length).replace(/\.ts$/, '.js')),
     )
     expect(commands.size).toBeGreaterThanOrEqual(6)

@@ -21,9 +21,9 @@ import {
   thresholdsFrom,
 } from './read.js'
 import type { CommandSpec } from './types.js'
-import type { CheckData, CheckFinding, CheckServer } from './views.js'
+import { failureOf, isFailure, type CheckFinding, type CheckServer } from './views.js'
 
-export const check: CommandSpec<CheckData> = {
+export const check: CommandSpec<'check'> = {
   name: 'check',
   args: '[names...]',
   summary:
@@ -53,7 +53,11 @@ export const check: CommandSpec<CheckData> = {
   // collector must see pjctl_server_up 0, not an empty file).
   failure(error, settings, now) {
     const server = settings.server?.[0] ?? `${settings.host}:${settings.port}`
-    const failure = { server, message: error.message, hint: error.hint, exit: EXIT.unreadable }
+    const failure = failureOf(server, {
+      message: error.message,
+      hint: error.hint,
+      exit: EXIT.unreadable,
+    })
     return {
       view: 'check',
       data: {
@@ -75,10 +79,10 @@ export const check: CommandSpec<CheckData> = {
     // still judged on all its contacts
     const nodes = settings.node
     const results = nodes
-      ? read.map((r) => ('message' in r ? r : { ...r, aors: selectNodes(r.aors, nodes) }))
+      ? read.map((r) => (isFailure(r) ? r : { ...r, aors: selectNodes(r.aors, nodes) }))
       : read
     const servers: CheckServer[] = results.map((r) => {
-      if ('message' in r) return { server: r.server, status: 3, failure: r, findings: [] }
+      if (isFailure(r)) return { server: r.server, status: 3, failure: r, findings: [] }
       const sources = sourcesOf(r.aors, limit)
       const findings = [...findingsOf(r), ...limitFindings(sources, limit)]
       return {

@@ -6,7 +6,7 @@ import type { CompletionData } from './views.js'
 
 const SHELLS = ['bash', 'zsh', 'fish'] as const
 
-export const completion: CommandSpec<CompletionData> = {
+export const completion: CommandSpec<'completion'> = {
   name: 'completion',
   args: '<shell>',
   argChoices: SHELLS,

@@ -6,9 +6,9 @@ import { isProblem, selectNodes } from '../core/select.js'
 import type { ServerReport } from '../core/types.js'
 import { READ_OPTIONS, checkNames, isFleet, perIpLimitFrom, readFleet, shownOnly } from './read.js'
 import type { CommandSpec } from './types.js'
-import type { ContactsData, ServerFailure } from './views.js'
+import { isFailure, type ServerFailure } from './views.js'
 
-export const contacts: CommandSpec<ContactsData> = {
+export const contacts: CommandSpec<'contacts'> = {
   name: 'contacts',
   args: '[names...]',
   summary:
@@ -26,21 +26,21 @@ export const contacts: CommandSpec<ContactsData> = {
     const read = await readFleet(names, settings, deps, shownOnly(settings))
     // --problems: only the AORs that need a look (every format: the table, the rows, the JSON)
     const problems = settings.problems
-      ? read.map((s) => ('message' in s ? s : { ...s, aors: s.aors.filter(isProblem) }))
+      ? read.map((s) => (isFailure(s) ? s : { ...s, aors: s.aors.filter(isProblem) }))
       : read
     // --node: the contacts registered through those cluster nodes (reg_server)
     const nodes = settings.node
     const servers = nodes
-      ? problems.map((s) => ('message' in s ? s : { ...s, aors: selectNodes(s.aors, nodes) }))
+      ? problems.map((s) => (isFailure(s) ? s : { ...s, aors: selectNodes(s.aors, nodes) }))
       : problems
-    const reachable = servers.filter((s): s is ServerReport => !('message' in s))
+    const reachable = servers.filter((s): s is ServerReport => !isFailure(s))
     const advice = reachable.flatMap((report) =>
       report.aors.flatMap((aor) => {
         const a = adviceFor(aor)
         return a ? [{ server: report.server, advice: a }] : []
       }),
     )
-    const failed = servers.find((s): s is ServerFailure => 'message' in s)
+    const failed = servers.find((s): s is ServerFailure => isFailure(s))
     return {
       view: 'contacts',
       data: {
@@ -52,7 +52,7 @@ export const contacts: CommandSpec<ContactsData> = {
         // per-IP counts are over every AOR read, --problems or not
         sources: limit
           ? read
-              .filter((s): s is ServerReport => !('message' in s))
+              .filter((s): s is ServerReport => !isFailure(s))
               .map((report) => ({
                 server: report.server,
                 rows: atOrAboveLimit(sourcesOf(report.aors, limit)),

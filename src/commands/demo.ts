@@ -10,8 +10,8 @@ import { contacts } from './contacts.js'
 import { gen } from './gen.js'
 import { prune } from './prune.js'
 import { withDefaults } from '../options.js'
-import type { CommandResult, CommandSpec, Deps, Format, Settings } from './types.js'
-import type { DemoData, DemoStep, PruneData } from './views.js'
+import type { AnyCommand, CommandResult, CommandSpec, Deps, Format, Settings } from './types.js'
+import type { DemoStep } from './views.js'
 
 const PHONE = {
   aor: 'FAP003',
@@ -22,7 +22,7 @@ const PHONE = {
   expires: 3600,
 }
 
-export const demo: CommandSpec<DemoData> = {
+export const demo: CommandSpec<'demo'> = {
   name: 'demo',
   summary:
     'Show the lockout and its fix against a built-in simulated Asterisk (real AMI over TCP on 127.0.0.1); needs no setup.',
@@ -58,7 +58,7 @@ export const demo: CommandSpec<DemoData> = {
     const runStep = async (
       title: string,
       command: string,
-      spec: CommandSpec,
+      spec: AnyCommand,
       args: string[],
       settings: Partial<Settings>,
       format: Format,
@@ -137,9 +137,8 @@ export const demo: CommandSpec<DemoData> = {
  * real prune keeps its backup instead of printing that path.
  */
 function forgetBackup(step: DemoStep | undefined): void {
-  if (!step?.result) return
-  const data = step.result.data as PruneData
-  for (const server of data.servers) server.backupFile = null
+  if (step?.result?.view !== 'prune') return
+  for (const server of step.result.data.servers) server.backupFile = null
   step.lines = [
     'A real prune appends each deleted value to a backup before it deletes, under',
     '$XDG_STATE_HOME/pjctl/backups/ (~/.local/state/pjctl/backups/), and',

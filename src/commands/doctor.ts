@@ -31,9 +31,9 @@ import {
   thresholdsFrom,
 } from './read.js'
 import type { CommandSpec, Deps, Settings } from './types.js'
-import type { DoctorData, DoctorServer, ServerFailure } from './views.js'
+import { isFailure, type DoctorServer, type ServerFailure } from './views.js'
 
-export const doctor: CommandSpec<DoctorData> = {
+export const doctor: CommandSpec<'doctor'> = {
   name: 'doctor',
   args: '[names...]',
   summary:
@@ -62,7 +62,7 @@ export const doctor: CommandSpec<DoctorData> = {
           ? await storeLeaders(targets, settings, deps)
           : { order: targets, groups: new Map<AmiTarget, NodeIdentity[]>() }
       const examined = await eachServer<Examined | ServerFailure>(
-        order.filter((t): t is AmiTarget => !('message' in t)),
+        order.filter((t): t is AmiTarget => !isFailure(t)),
         settings,
         deps,
         async (target) => {
@@ -88,7 +88,7 @@ export const doctor: CommandSpec<DoctorData> = {
       )
       let next = 0
       const read = order.flatMap((t): (Examined | ServerFailure)[] => {
-        if ('message' in t) return [t]
+        if (isFailure(t)) return [t]
         const one = examined[next++]
         return one ? [one] : []
       })
@@ -113,7 +113,7 @@ export const doctor: CommandSpec<DoctorData> = {
       })
     }
     const codes = servers.map((s): Status =>
-      'message' in s ? EXIT.unreadable : exitCodeOf(s.findings),
+      isFailure(s) ? EXIT.unreadable : exitCodeOf(s.findings),
     )
     return {
       view: 'doctor',

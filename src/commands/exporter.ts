@@ -15,7 +15,7 @@ import { heal, HealLimiter, logHeal, readRefusedAor, securityClassProblem } from
 import { backupFamilyOf, type ContactLocation } from './store.js'
 import type { CommandSpec, Deps, Settings } from './types.js'
 
-export const exporter: CommandSpec<Record<string, never>> = {
+export const exporter: CommandSpec<'exporter'> = {
   name: 'exporter',
   summary:
     'Serve live Prometheus metrics for every AOR (/metrics, /healthz), kept current from AMI events.',

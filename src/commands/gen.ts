@@ -25,14 +25,6 @@ import { WIZARD_FILE } from '../core/limits.js'
 import type { AorReport } from '../core/types.js'
 import type { CommandSpec, Deps, Settings } from './types.js'
 
-export interface GenOutput {
-  /** The snippet; empty when it was written to --out. */
-  text: string
-  warnings: string[]
-  /** The file written with --out. */
-  out?: string
-}
-
 /** A password for one endpoint: 24 random bytes, base64url (32 characters, no character pjsip.conf treats specially). */
 function generatePassword(): string {
   return randomBytes(24).toString('base64url')
@@ -72,7 +64,7 @@ const GEN_OPTIONS = [
   'limits',
 ] as const
 
-export const gen: CommandSpec<GenOutput> = {
+export const gen: CommandSpec<'gen'> = {
   name: 'gen',
   args: '<kind> [names...]',
   summary:

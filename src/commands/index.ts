@@ -10,9 +10,9 @@ import { prune } from './prune.js'
 import { restore } from './restore.js'
 import { sources } from './sources.js'
 import { watch } from './watch.js'
-import type { CommandSpec } from './types.js'
+import type { AnyCommand } from './types.js'
 
-export const COMMANDS = [
+export const COMMANDS: readonly AnyCommand[] = [
   contacts,
   check,
   sources,
@@ -24,4 +24,4 @@ export const COMMANDS = [
   watch,
   demo,
   completion,
-] as unknown as readonly CommandSpec[]
+]

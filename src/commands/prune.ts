@@ -69,9 +69,15 @@ import { pruneReasonsText } from '../reasons.js'
 import { readQualifyFor } from './qualify.js'
 import { parseKeyPattern, resolveKeys, type KeyPattern } from '../core/keys.js'
 import type { CommandSpec, Deps, Settings } from './types.js'
-import type { DeleteOutcome, PruneData, PruneServerResult, ServerFailure } from './views.js'
+import {
+  isFailure,
+  type DeleteOutcome,
+  type PruneData,
+  type PruneServerResult,
+  type ServerFailure,
+} from './views.js'
 
-export const prune: CommandSpec<PruneData> = {
+export const prune: CommandSpec<'prune'> = {
   name: 'prune',
   handlesInterrupt: true,
   args: '[names...]',
@@ -131,7 +137,7 @@ export const prune: CommandSpec<PruneData> = {
     try {
       // With --yes nothing is asked: each server is executed as soon as it is planned.
       const planning = await eachServer(
-        order.filter((t): t is AmiTarget => !('message' in t)),
+        order.filter((t): t is AmiTarget => !isFailure(t)),
         settings,
         deps,
         async (target) => {
@@ -154,7 +160,7 @@ export const prune: CommandSpec<PruneData> = {
       )
       let next = 0
       const first = order.flatMap((t) => {
-        if ('message' in t) return [failedServer(t, settings)]
+        if (isFailure(t)) return [failedServer(t, settings)]
         const planned = planning[next++]
         return planned ? [planned] : []
       })

@@ -62,7 +62,7 @@ import {
   type ContactLocation,
 } from './store.js'
 import type { Deps, Settings } from './types.js'
-import type { ServerFailure } from './views.js'
+import { failureOf, isFailure, type ServerFailure } from './views.js'
 
 /** The options of every command that reads contacts (contacts, check, prune). */
 export const READ_OPTIONS = [
@@ -754,12 +754,7 @@ export async function eachServer<T>(
       } catch (error) {
         if (!fleet || !(error instanceof PjctlError)) throw error
         deps.log.warn(`${target.name}: ${error.message}`)
-        results[i] = failed({
-          server: target.name,
-          message: error.message,
-          hint: error.hint,
-          exit: error.exit,
-        })
+        results[i] = failed(failureOf(target.name, error))
       }
     }
   }
@@ -790,7 +785,7 @@ export async function readFleet(
   // Several servers: those sharing one contact store (a cluster's nodes) are read once, through the first.
   const { order, groups } = await storeLeaders(targets, settings, deps)
   const reports = await eachServer<ServerReport | ServerFailure>(
-    order.filter((t): t is AmiTarget => !('message' in t)),
+    order.filter((t): t is AmiTarget => !isFailure(t)),
     settings,
     deps,
     async (target) => asGroup(await read(target), groups.get(target)),
@@ -798,7 +793,7 @@ export async function readFleet(
   )
   let next = 0
   return order.flatMap((t) => {
-    if ('message' in t) return [t]
+    if (isFailure(t)) return [t]
     const report = reports[next++]
     return report ? [report] : []
   })
@@ -822,10 +817,10 @@ export async function storeLeaders(
     (failure) => failure,
   )
   const groups = new Map<AmiTarget, NodeIdentity[]>()
-  for (const group of storeGroups(identified.filter((n): n is NodeIdentity => !('message' in n))))
+  for (const group of storeGroups(identified.filter((n): n is NodeIdentity => !isFailure(n))))
     if (group[0]) groups.set(group[0].target, group)
   const order = identified.flatMap((n): (AmiTarget | ServerFailure)[] =>
-    'message' in n ? [n] : groups.has(n.target) ? [n.target] : [],
+    isFailure(n) ? [n] : groups.has(n.target) ? [n.target] : [],
   )
   return { order, groups }
 }

@@ -22,7 +22,7 @@ import {
   whereContactsLive,
 } from './store.js'
 
-export const restore: CommandSpec<RestoreData> = {
+export const restore: CommandSpec<'restore'> = {
   name: 'restore',
   handlesInterrupt: true,
   args: '<file>',

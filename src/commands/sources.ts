@@ -7,9 +7,9 @@ import { UsageError } from '../errors.js'
 import { READ_OPTIONS, readFleet } from './read.js'
 import { checkNames, isFleet, perIpLimitFrom, shownOnly } from './read.js'
 import type { CommandSpec } from './types.js'
-import type { ServerFailure, SourcesData } from './views.js'
+import { isFailure, type ServerFailure } from './views.js'
 
-export const sources: CommandSpec<SourcesData> = {
+export const sources: CommandSpec<'sources'> = {
   name: 'sources',
   args: '[names...]',
   summary:
@@ -31,9 +31,9 @@ export const sources: CommandSpec<SourcesData> = {
     // --node: the contacts registered through those cluster nodes (reg_server)
     const nodes = settings.node
     const servers = nodes
-      ? read.map((s) => ('message' in s ? s : { ...s, aors: selectNodes(s.aors, nodes) }))
+      ? read.map((s) => (isFailure(s) ? s : { ...s, aors: selectNodes(s.aors, nodes) }))
       : read
-    const failed = servers.find((s): s is ServerFailure => 'message' in s)
+    const failed = servers.find((s): s is ServerFailure => isFailure(s))
     return {
       view: 'sources',
       data: {
@@ -42,7 +42,7 @@ export const sources: CommandSpec<SourcesData> = {
         limit,
         fleet: isFleet(settings),
         servers: servers.map((s) =>
-          'message' in s
+          isFailure(s)
             ? s
             : {
                 server: s.server,

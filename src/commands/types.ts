@@ -5,7 +5,7 @@ import type { AmiSession, AmiTarget } from '../ami/types.js'
 import type { ExitCode, PjctlError } from '../errors.js'
 import type { Format, OptionKey, Settings } from '../options.js'
 import type { ConfigFile } from '../settings.js'
-import type { CommandDoc } from './views.js'
+import type { CommandDoc, View, ViewData, ViewResult } from './views.js'
 
 export type { Format, Settings }
 
@@ -42,12 +42,12 @@ export interface Deps {
   /** The whole of standard input (for --input -). */
   readStdin(): Promise<string>
   /** Ask yes/no on the terminal, after showing `preview` (a view and its data, rendered as a table). Only called when `interactive`. */
-  confirm(question: string, preview?: { view: string; data: unknown }): Promise<boolean>
+  confirm(question: string, preview?: ViewResult): Promise<boolean>
   /** Standard input and output are a terminal. */
   interactive: boolean
   progress(label: string): Progress
   /** A streaming command's output as it happens (pjctl watch): one record rendered in the run's format and written at once. */
-  emit?(view: string, data: unknown): void
+  emit?<V extends View>(view: V, data: ViewData[V]): void
   /** Aborted on SIGINT/SIGTERM. */
   signal: AbortSignal
   env: Record<string, string | undefined>
@@ -62,14 +62,10 @@ interface RunContext {
   deps: Deps
 }
 
-export interface CommandResult<D = unknown> {
-  /** Which renderer family draws `data` (src/output). */
-  view: string
-  data: D
-  exitCode: ExitCode
-}
+/** What a command returns: its view (which renderers draw `data`, src/output) and the exit code. */
+export type CommandResult<V extends View = View> = ViewResult<V> & { exitCode: ExitCode }
 
-export interface CommandSpec<D = unknown> {
+export interface CommandSpec<V extends View> {
   name: string
   /** Commander argument syntax, e.g. '[names...]'. */
   args?: string
@@ -89,7 +85,7 @@ export interface CommandSpec<D = unknown> {
   errorExit?: ExitCode
   /** On Ctrl-C/SIGTERM the command finishes the actions in flight and summarises (deps.signal aborts); without it the run stops at once. */
   handlesInterrupt?: boolean
-  run(ctx: RunContext): Promise<CommandResult<D>>
+  run(ctx: RunContext): Promise<CommandResult<V>>
   /**
    * A result to render when run() throws (check: UNKNOWN in the chosen format); the error still goes to stderr.
    * A promise in the built CLI, where the command's module is loaded on first use (scripts/build.mjs).
@@ -98,5 +94,8 @@ export interface CommandSpec<D = unknown> {
     error: PjctlError,
     settings: Settings,
     now: number,
-  ): CommandResult<D> | Promise<CommandResult<D>>
+  ): CommandResult<V> | Promise<CommandResult<V>>
 }
+
+/** Any command: one CommandSpec per view, so a command's result and its renderers agree. */
+export type AnyCommand = { [V in View]: CommandSpec<V> }[View]

@@ -11,10 +11,24 @@ import type { Finding } from '../core/doctor.js'
 
 /** A server that could not be read: shown in fleet output instead of its report. */
 export interface ServerFailure {
+  kind: 'failure'
   server: string
   message: string
   hint?: string
   exit: ExitCode
+}
+
+/** The failure of a server that could not be read, from the error that said why. */
+export function failureOf(
+  server: string,
+  error: { message: string; hint?: string | undefined; exit: ExitCode },
+): ServerFailure {
+  return { kind: 'failure', server, message: error.message, hint: error.hint, exit: error.exit }
+}
+
+/** A server that could not be read, told apart from whatever a fleet list holds beside it (a report, a target). */
+export function isFailure(item: object): item is ServerFailure {
+  return 'kind' in item && item.kind === 'failure'
 }
 
 export interface ContactsData {
@@ -114,7 +128,7 @@ export interface DemoStep {
   /** The pjctl command line this step ran (as the user would type it), or null for a simulated phone/Asterisk event. */
   command: string | null
   /** A rendered pjctl result, or plain lines (a REGISTER and Asterisk's log line). */
-  result?: { view: string; format: Format; data: unknown; exitCode: number }
+  result?: ViewResult & { format: Format; exitCode: number }
   lines?: string[]
 }
 
@@ -265,3 +279,37 @@ export interface CompletionData {
   shell: 'bash' | 'zsh' | 'fish'
   commands: CommandDoc[]
 }
+
+/** The snippet gen prints (empty when it was written to --out), and what it warned about. */
+interface GenOutput {
+  text: string
+  warnings: string[]
+  /** The file written with --out. */
+  out?: string
+}
+
+/** Every view a command hands to src/output, and the data its renderers draw. */
+export interface ViewData {
+  contacts: ContactsData
+  check: CheckData
+  sources: SourcesData
+  doctor: DoctorData
+  prune: PruneData
+  /** prune's plan, shown before the prompt. */
+  'prune-plan': { servers: PruneServerResult[] }
+  restore: RestoreData
+  gen: GenOutput
+  demo: DemoData
+  completion: CompletionData
+  /** The exporter serves its metrics over HTTP and prints nothing when it stops. */
+  exporter: Record<string, never>
+  /** One refusal, as pjctl watch writes it when it comes. */
+  refusal: WatchRecord
+  /** pjctl watch prints nothing when it stops. */
+  watch: Record<string, never>
+}
+
+export type View = keyof ViewData
+
+/** A view and its data, told apart by `view` (one member per view). */
+export type ViewResult<V extends View = View> = { [K in V]: { view: K; data: ViewData[K] } }[V]

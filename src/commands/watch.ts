@@ -29,7 +29,7 @@ const BACKOFF_FIRST_MS = 1000
 const BACKOFF_MAX_MS = 30_000
 const PING_EVERY_MS = 15_000
 
-export const watch: CommandSpec<Record<string, never>> = {
+export const watch: CommandSpec<'watch'> = {
   name: 'watch',
   summary:
     'Show registrations Asterisk refuses as they happen (max_contacts, bad contact, no AOR, bad password), with the stale contact and the prune that frees the slot; --heal prunes it.',

@@ -193,7 +193,7 @@ export function checkNagios(data: CheckData): string {
   const detail = [
     ...paged.map(
       (a) =>
-        `${STATUS_WORD[a.aor.severity as CheckStatus]}: ${name(a)}${fixOf(a.aor, data.fleet ? a.server : '')}`,
+        `${STATUS_WORD[a.aor.severity]}: ${name(a)}${fixOf(a.aor, data.fleet ? a.server : '')}`,
     ),
     ...findings.map(
       (f) =>

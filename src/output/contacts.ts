@@ -2,7 +2,7 @@
 
 import Table from 'cli-table3'
 import type { AorReport, ClassifiedContact, ServerReport } from '../core/types.js'
-import type { ContactsData, ServerFailure } from '../commands/views.js'
+import { isFailure, type ContactsData } from '../commands/views.js'
 import { adviceLines, adviceSummary } from './advice.js'
 import { limitLines, sourceJson } from './sources.js'
 import { failureJson, failureLine } from './failure.js'
@@ -290,8 +290,4 @@ export function aorsJson(aors: AorReport[], raw = false): Lazy<object> {
       ...(raw ? { fields: contact.fields } : {}),
     })),
   }))
-}
-
-function isFailure(value: ServerReport | ServerFailure): value is ServerFailure {
-  return 'message' in value
 }

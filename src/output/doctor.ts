@@ -1,7 +1,7 @@
 // doctor: findings grouped by severity (most severe first), or the JSON document.
 
 import type { Finding, Severity } from '../core/doctor.js'
-import type { DoctorData, DoctorServer } from '../commands/views.js'
+import { isFailure, type DoctorData, type DoctorServer } from '../commands/views.js'
 import { failureJson, failureLine } from './failure.js'
 import { jsonPieces } from './json.js'
 import { isoTime, paint, wrap, type Style } from './style.js'
@@ -13,7 +13,7 @@ export function doctorTable(data: DoctorData, style: Style): string {
   const c = paint(style)
   const out: string[] = []
   for (const server of data.servers) {
-    if ('message' in server) {
+    if (isFailure(server)) {
       out.push(failureLine(server, c), '')
       continue
     }
@@ -81,7 +81,7 @@ function serverJson(server: DoctorServer): object {
 }
 
 export function* doctorJson(data: DoctorData, style: Style): Generator<string> {
-  const docs = data.servers.map((s) => ('message' in s ? failureJson(s) : serverJson(s)))
+  const docs = data.servers.map((s) => (isFailure(s) ? failureJson(s) : serverJson(s)))
   yield* jsonPieces(
     data.fleet ? { generatedAt: isoTime(data.generatedAt), servers: docs } : docs[0],
     style.indent === true,

@@ -2,7 +2,7 @@
 // Renderers are pure; src/cli.ts writes the result once.
 
 import type { Format } from '../commands/types.js'
-import type { DemoData } from '../commands/views.js'
+import type { DemoData, View, ViewData } from '../commands/views.js'
 import { checkJson, checkNagios, checkPrometheus } from './check.js'
 import { contactsJson, contactsTable } from './contacts.js'
 import { pruneJson, prunePlanPreview, pruneTable, restoreJson, restoreTable } from './prune.js'
@@ -16,9 +16,11 @@ export type { Style } from './style.js'
 
 /** A renderer returns the text, or its pieces in order (big JSON documents are written piece by piece). */
 export type Rendered = string | Iterable<string>
-type Renderer = (data: never, style: Style) => Rendered
+/** One view's renderer in one format. */
+type Renderer<V extends View> = (data: ViewData[V], style: Style) => Rendered
 
-const RENDERERS: Record<string, Partial<Record<Format, Renderer>>> = {
+/** Every view, and its renderer in each format it has. */
+const RENDERERS: { [V in View]: Partial<Record<Format, Renderer<V>>> } = {
   contacts: { table: contactsTable, json: contactsJson },
   check: { nagios: checkNagios, json: checkJson, prometheus: checkPrometheus },
   sources: { table: sourcesTable, json: sourcesJson },
@@ -26,7 +28,7 @@ const RENDERERS: Record<string, Partial<Record<Format, Renderer>>> = {
   prune: { table: pruneTable, json: pruneJson },
   'prune-plan': { table: prunePlanPreview },
   restore: { table: restoreTable, json: restoreJson },
-  gen: { text: (data: { text: string }) => data.text },
+  gen: { text: (data) => data.text },
   demo: { text: demoText },
   completion: { text: completionScript },
   // the exporter serves its metrics over HTTP and prints nothing when it stops
@@ -36,14 +38,25 @@ const RENDERERS: Record<string, Partial<Record<Format, Renderer>>> = {
   watch: { table: () => '', json: () => '' },
 }
 
-export function render(view: string, format: Format, data: unknown, style: Style): Rendered {
-  const renderer = RENDERERS[view]?.[format]
+export function render<V extends View>(
+  view: V,
+  format: Format,
+  data: ViewData[V],
+  style: Style,
+): Rendered {
+  const renderers: Partial<Record<Format, Renderer<V>>> = RENDERERS[view]
+  const renderer = renderers[format]
   if (!renderer) throw new Error(`no ${format} renderer for ${view}`)
-  return (renderer as (data: unknown, style: Style) => Rendered)(data, style)
+  return renderer(data, style)
 }
 
 /** The whole text at once (for the demo, which nests renderings). */
-export function renderText(view: string, format: Format, data: unknown, style: Style): string {
+export function renderText<V extends View>(
+  view: V,
+  format: Format,
+  data: ViewData[V],
+  style: Style,
+): string {
   const rendered = render(view, format, data, style)
   return typeof rendered === 'string' ? rendered : [...rendered].join('')
 }

@@ -3,7 +3,7 @@
 
 import type { PerIpLimit, SourceRow } from '../core/sources.js'
 import { describeAgainstLimit, limitedCount } from '../core/sources.js'
-import type { SourcesData, SourcesServer } from '../commands/views.js'
+import { isFailure, type SourcesData, type SourcesServer } from '../commands/views.js'
 import { failureJson, failureLine } from './failure.js'
 import { jsonPieces, lazyMap } from './json.js'
 import { fittedTable, type FittedRow } from './fitted.js'
@@ -17,7 +17,7 @@ export function sourcesTable(data: SourcesData, style: Style): string {
   const c = paint(style)
   const out: string[] = []
   for (const server of data.servers) {
-    if ('message' in server) {
+    if (isFailure(server)) {
       out.push(failureLine(server, c), '')
       continue
     }
@@ -148,7 +148,7 @@ function serverJson(
 
 export function* sourcesJson(data: SourcesData, style: Style): Generator<string> {
   const docs = data.servers.map((s) =>
-    'message' in s ? failureJson(s) : serverJson(s, data.limit, data.by ?? 'address'),
+    isFailure(s) ? failureJson(s) : serverJson(s, data.limit, data.by ?? 'address'),
   )
   yield* jsonPieces(
     data.fleet ? { generatedAt: isoTime(data.generatedAt), servers: docs } : docs[0],

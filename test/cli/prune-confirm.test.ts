@@ -8,7 +8,7 @@ import { openSession } from '../../src/ami/session.js'
 import type { AmiTarget } from '../../src/ami/types.js'
 import { prune } from '../../src/commands/prune.js'
 import type { Deps, Settings } from '../../src/commands/types.js'
-import type { PruneData } from '../../src/commands/views.js'
+import type { ViewResult } from '../../src/commands/views.js'
 import { withDefaults } from '../../src/options.js'
 import { renderText } from '../../src/output/index.js'
 import { contactKey } from '../../src/sim/registrar.js'
@@ -34,7 +34,7 @@ function target(name: string, server: SimAsterisk): AmiTarget {
 
 interface Asked {
   question: string
-  preview?: { view: string; data: unknown }
+  preview?: ViewResult | undefined
   /** DBDel/DBPut actions the servers had received when the question was asked. */
   writesBefore: number
 }
@@ -93,7 +93,7 @@ async function fleet(answers: boolean[], extra: Partial<Settings> = {}) {
     ...extra,
   })
   const result = await prune.run({ args: [], settings, format: 'table', deps })
-  return { a, b, asked, warned, result: result as { data: PruneData; exitCode: number } }
+  return { a, b, asked, warned, result }
 }
 
 describe('prune --server a,b on a terminal', () => {

@@ -6,6 +6,7 @@ import { sourcesTable } from '../../src/output/sources.js'
 import type { ServerFailure } from '../../src/commands/views.js'
 
 const failure: ServerFailure = {
+  kind: 'failure',
   server: 'pbx\u001b[2J',
   message: 'login failed: \u001b]0;owned\u0007Authentication failed\r\nx',
   exit: 3,
