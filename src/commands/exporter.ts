@@ -10,7 +10,8 @@ import type { FollowerPorts, ServerFollower } from '../exporter/follower.js'
 import type { HttpListener } from '../http/server.js'
 import type { WebConfig } from '../http/webconfig.js'
 import { HEAL_OPTION_HELP, HEAL_OPTIONS, SERVER_OPTIONS, listenAddress } from '../options.js'
-import { readContactsAndLimits, readContactsAt, thresholdsFrom } from './read.js'
+import { readContactsAndLimits, readContactsAt, storeLeaders, thresholdsFrom } from './read.js'
+import type { NodeIdentity } from './cluster.js'
 import { heal, HealLimiter, logHeal, readRefusedAor, securityClassProblem } from './refusal.js'
 import { backupFamilyOf, type ContactLocation } from './store.js'
 import type { CommandSpec, Deps, Settings } from './types.js'
@@ -78,17 +79,35 @@ export const exporter: CommandSpec<'exporter'> = {
       defaultMaxContacts: settings.maxContacts ?? null,
       ...(settings.perIpLimit === undefined ? {} : { perIpLimit: settings.perIpLimit }),
     }
-    for (const target of targets)
+    // A cluster's nodes sharing one contact store: one follower reads the store once, through the first,
+    // and follows every node's events (series labelled server="pbxA,pbxB", each contact counted once).
+    // A server that cannot be asked at start gets a follower of its own, which retries as usual.
+    const { groups } =
+      targets.length > 1
+        ? await storeLeaders(targets, settings, deps)
+        : { groups: new Map<AmiTarget, NodeIdentity[]>() }
+    // followed through the first node of their store
+    const throughAnother = new Set(
+      [...groups.values()].flatMap((g) => g.slice(1).map((n) => n.target)),
+    )
+    for (const target of targets) {
+      if (throughAnother.has(target)) continue
+      const group = groups.get(target)
+      const peers = (group ?? []).slice(1).map((n) => n.target)
+      const name = group && group.length > 1 ? group.map((n) => n.target.name).join(',') : null
+      const followed = name ? { ...target, name } : target
       followers.push(
         new ServerFollower(
-          target,
+          followed,
           judgement,
-          portsFor(target, settings, deps, LiveServer.slim),
+          portsFor(followed, settings, deps, LiveServer.slim),
           metrics,
           { changed: () => renders.schedule() },
           resyncMs,
+          peers,
         ),
       )
+    }
 
     let http: HttpListener
     try {

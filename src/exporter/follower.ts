@@ -192,6 +192,8 @@ export class ServerFollower {
   private readonly endpointAors = new Map<string, Promise<string[]>>()
   /** The AMI user's security class is checked at the first connection only. */
   private securityChecked = false
+  /** Event sessions to the peers that are connected (by name). */
+  private readonly peerSessions = new Map<string, AmiSession>()
   private signalStop: () => void = () => undefined
   private readonly stopSignal = new Promise<string>(
     (resolve) => (this.signalStop = () => resolve('stopped')),
@@ -204,6 +206,8 @@ export class ServerFollower {
     private readonly metrics: ExporterMetrics,
     private readonly hooks: FollowerHooks,
     private readonly resyncMs: number,
+    /** The other nodes of a cluster sharing this server's contact store: read through this one, their events followed too. */
+    private readonly peers: readonly AmiTarget[] = [],
   ) {
     this.live = new LiveServer({
       thresholds: judgement.thresholds,
@@ -242,6 +246,7 @@ export class ServerFollower {
     this.signalStop()
     this.wake?.()
     this.clearTimers()
+    this.closePeers()
     await session?.close()
     await this.loop
   }
@@ -384,6 +389,7 @@ export class ServerFollower {
     this.metrics.setUp(this.name, true)
     this.hooks.changed()
     this.startTimers(session)
+    void this.followPeers()
     this.drainFetches()
     const ended = await Promise.race([
       closed,
@@ -395,8 +401,55 @@ export class ServerFollower {
     return true
   }
 
+  /**
+   * A cluster: the events of every peer node too (each node sends ContactStatus only for the contacts it
+   * registered), on a session of its own; a peer that is down is tried again at each resync, and the
+   * resync reads its contacts meanwhile (they are in the shared store).
+   */
+  private async followPeers(): Promise<void> {
+    for (const peer of this.peers) {
+      if (this.peerSessions.has(peer.name) || !this.isUp()) continue
+      let session: AmiSession
+      try {
+        session = await this.ports.connect(peer)
+      } catch (error) {
+        this.ports.log.warn(
+          `pjctl exporter: ${this.name}: cannot follow the events of node ${peer.name}: ${(error as Error).message}; its contacts are read at each resync`,
+        )
+        continue
+      }
+      if (!this.isUp()) {
+        await session.close()
+        return
+      }
+      this.peerSessions.set(peer.name, session)
+      session.onClose(() => {
+        if (this.peerSessions.get(peer.name) !== session) return
+        this.peerSessions.delete(peer.name)
+        if (this.isUp())
+          this.ports.log.warn(
+            `pjctl exporter: ${this.name}: lost the events of node ${peer.name}; following again at the next resync`,
+          )
+      })
+      session.onEvent((event) => this.onEvent(event))
+      try {
+        await session.action('Filter', { Operation: 'Add', Filter: eventFilter(FOLLOWED_EVENTS) })
+      } catch (error) {
+        this.ports.log.debug(`${peer.name}: Filter refused (${(error as Error).message})`)
+      }
+      this.ports.log.info(`pjctl exporter: ${this.name}: following the events of node ${peer.name}`)
+    }
+  }
+
+  private closePeers(): void {
+    const sessions = [...this.peerSessions.values()]
+    this.peerSessions.clear()
+    for (const session of sessions) void session.close()
+  }
+
   /** The connection ended (or never came up): forget the picture, drop the series. */
   private goDown(lost: Lost): void {
+    this.closePeers()
     if (this.isStopped()) return
     this.ports.log.warn(
       this.isUp()
@@ -428,7 +481,12 @@ export class ServerFollower {
 
   private startTimers(session: AmiSession): void {
     this.timers.push(setInterval(() => this.tick(), 1000))
-    this.timers.push(setInterval(() => this.askResync('contacts'), this.resyncMs))
+    this.timers.push(
+      setInterval(() => {
+        this.askResync('contacts')
+        void this.followPeers()
+      }, this.resyncMs),
+    )
     this.timers.push(
       setInterval(() => {
         if (Date.now() - this.lastActivity >= PING_EVERY_MS)

@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startExporter } from '../helpers/exporter.js'
 import { LAB, pjctl, register } from './lab.js'
 
 const URL =
@@ -315,6 +316,50 @@ describe('both nodes configured: the shared table read once, each contact change
       expect(await rowsOf('dave')).toEqual([])
     } finally {
       await register('dave', 'dave-pass', port, 0)
+    }
+  })
+})
+
+describe('the exporter on a cluster: one follower reads the shared table once and follows every node', () => {
+  const port = 45241
+  afterAll(async () => {
+    LAB.sipPort = B_SIP
+    await register('FAP003', 'FAP003-pass', port, 0)
+  })
+
+  it('series labelled server="pbxA,pbxB" only, and a REGISTER through pbxB shows within 3 s (its events, not a resync: --resync 1h)', async () => {
+    const env = Object.fromEntries(
+      Object.entries(configWith(BOTH)).filter((kv): kv is [string, string] => kv[1] !== undefined),
+    )
+    const e = await startExporter(['--all', '--resync', '1h'], env, 120_000, 'spawned')
+    try {
+      const contacts = 'pjctl_aor_contacts{server="pbxA,pbxB",aor="FAP003"}'
+      await e.waitFor('pjctl_server_up{server="pbxA,pbxB"}', 1, 30_000)
+      for (let waited = 0; (await e.value(contacts)) === undefined; waited += 100) {
+        if (waited > 5_000) throw new Error(`no ${contacts}: ${e.stderr()}`)
+        await sleep(100)
+      }
+      const before = (await e.value(contacts)) ?? 0
+      for (
+        let waited = 0;
+        !e.stderr().includes('following the events of node pbxB');
+        waited += 100
+      ) {
+        if (waited > 10_000) throw new Error(`no peer session: ${e.stderr()}`)
+        await sleep(100)
+      }
+      LAB.sipPort = B_SIP
+      const registered = Date.now()
+      expect((await register('FAP003', 'FAP003-pass', port, 600)).code).toBe(0)
+      await e.waitFor(contacts, before + 1, 3_000)
+      const { body } = await e.fetch('/metrics')
+      const servers = new Set([...body.matchAll(/server="([^"]*)"/g)].map((m) => m[1]))
+      expect([...servers]).toEqual(['pbxA,pbxB'])
+      console.log(
+        `cluster: exporter --all: FAP003 registered through pbxB counted within ${Date.now() - registered} ms; series of server(s) ${[...servers].join(' ')}`,
+      )
+    } finally {
+      expect((await e.stop()).code).toBe(0)
     }
   })
 })
