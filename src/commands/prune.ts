@@ -437,7 +437,7 @@ async function executeServer(
   const { lost, refused, backupFailed } = execution
   let outcomes = execution.outcomes
   if (!realtime && settings.via === 'asterisk' && !lost && !refused && !deps.signal.aborted)
-    outcomes = await collectThroughAsterisk(planned, outcomes, deps)
+    outcomes = await collectThroughAsterisk(planned, outcomes, deps, settings.inFlight)
   const done = outcomes
     .filter((o) => o.outcome === 'deleted' || o.outcome === 'expired')
     .map((o) => o.key)
@@ -869,6 +869,7 @@ async function collectThroughAsterisk(
   planned: Planned,
   outcomes: Outcome[],
   deps: Deps,
+  inFlight: number,
   via: AmiSession = planned.session,
 ): Promise<Outcome[]> {
   const expired = outcomes.filter((o) => o.outcome === 'expired')
@@ -940,27 +941,33 @@ async function collectThroughAsterisk(
     // the others (no endpoint listed their AOR): looked up again, and deleted directly if still expired
     const keys = expired.map((o) => o.key).filter((key) => !verdicts.has(key))
     const gone = await store.gone(keys)
+    const still: PlanItem[] = []
     for (const [i, key] of keys.entries()) {
       const item = items.get(key)
       if (!item) continue
-      if (gone[i]) {
-        verdicts.set(key, outcome(item, 'deleted', removed))
-        continue
-      }
-      const expiredValue = expiredRow(item.contact.value)
-      const result = await store.remove(key, expiredValue)
-      verdicts.set(
-        key,
-        result === 'done'
-          ? outcome(item, 'deleted', 'deleted directly: no endpoint collected it (orphaned)')
-          : result === 'vanished'
-            ? outcome(item, 'deleted', 'removed by Asterisk')
-            : outcome(
-                item,
-                'changed',
-                'registered again after it was expired: left as it is (its backup line is written)',
-              ),
+      if (gone[i]) verdicts.set(key, outcome(item, 'deleted', removed))
+      else still.push(item)
+    }
+    // each still expired one: compare and delete, --in-flight at a time (pipelined, as the expiring
+    // was): one after the other, 10,000 orphaned contacts cost 20,000 round trips in a row
+    for (let start = 0; start < still.length; start += inFlight) {
+      const batch = still.slice(start, start + inFlight)
+      const results = await Promise.all(
+        batch.map((item) => store.remove(item.key, expiredRow(item.contact.value))),
       )
+      for (const [i, item] of batch.entries())
+        verdicts.set(
+          item.key,
+          results[i] === 'done'
+            ? outcome(item, 'deleted', 'deleted directly: no endpoint collected it (orphaned)')
+            : results[i] === 'vanished'
+              ? outcome(item, 'deleted', 'removed by Asterisk')
+              : outcome(
+                  item,
+                  'changed',
+                  'registered again after it was expired: left as it is (its backup line is written)',
+                ),
+        )
     }
     return outcomes.map((o) => verdicts.get(o.key) ?? o)
   } catch (error) {
@@ -1163,7 +1170,7 @@ async function executeByNode(
       backupFailed = execution.backupFailed
       const done =
         settings.via === 'asterisk' && !lost && !backupFailed && !deps.signal.aborted
-          ? await collectThroughAsterisk(part, execution.outcomes, deps, via)
+          ? await collectThroughAsterisk(part, execution.outcomes, deps, settings.inFlight, via)
           : execution.outcomes
       outcomes.push(...done)
     } finally {

@@ -91,4 +91,33 @@ describe('prune --via asterisk (the default)', () => {
     expect(server.astdb.get('registrar/contact', ghost.key)).toBeUndefined()
     expect(server.astdb.get('registrar/contact', alive.key)).toBe(alive.value)
   })
+  it('orphaned contacts are compared and deleted pipelined (--in-flight at a time), not one round trip after another', async () => {
+    const now = nowSeconds()
+    const ghosts = [1, 2, 3].map((i) =>
+      row({
+        aor: `ghost${i}`,
+        viaAddr: `10.0.0.${i}`,
+        viaPort: 5060,
+        userAgent: 'Yealink',
+        expirationTime: now + 600,
+      }),
+    )
+    const server = await sim({ seed: seedOf(ghosts, []) })
+    const env = { ...envFor(server), ...home() }
+    const r = await run(['prune', '--orphaned', '--yes', '--json', '--force'], { env })
+    expect([r.code, r.stderr]).toEqual([0, ''])
+    expect(
+      JSON.parse(r.stdout).servers[0].outcomes.map(
+        (o: { outcome: string; detail: string }) => `${o.outcome}: ${o.detail}`,
+      ),
+    ).toEqual(Array(3).fill('deleted: deleted directly: no endpoint collected it (orphaned)'))
+    const lines = actionLines(server)
+    const afterShow = lines.slice(lines.lastIndexOf('PJSIPShowEndpoint') + 1)
+    // looked up (gone?), then compared: every DBGet leaves before the first DBDel
+    const firstDel = afterShow.findIndex((l) => l.startsWith('DBDel'))
+    expect(afterShow.slice(0, firstDel).filter((l) => l.startsWith('DBGet'))).toHaveLength(6)
+    expect(afterShow.filter((l) => l.startsWith('DBDel'))).toHaveLength(3)
+    for (const ghost of ghosts)
+      expect(server.astdb.get('registrar/contact', ghost.key)).toBeUndefined()
+  })
 })
