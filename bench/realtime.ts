@@ -143,11 +143,11 @@ async function prepare(rows: number): Promise<void> {
   if (count !== rows) throw new Error(`ps_contacts holds ${count} rows, not ${rows}`)
 }
 
-/** Holds the realtime lab's lock until release() (flock -w 600; rejects when it cannot be had). */
+/** Holds the realtime lab's lock until release() (flock -w 300; rejects when it cannot be had). */
 async function holdLock(): Promise<{ release: () => void }> {
   const child = spawn(
     'flock',
-    ['-w', '600', RT.lock, 'sh', '-c', 'echo locked; read _ignored || true'],
+    ['-w', '300', RT.lock, 'sh', '-c', 'echo locked; read _ignored || true'],
     {
       stdio: ['pipe', 'pipe', 'inherit'],
     },
@@ -156,7 +156,7 @@ async function holdLock(): Promise<{ release: () => void }> {
     child.stdout.once('data', () => resolve())
     child.on('error', reject)
     child.on('exit', (code) =>
-      reject(new Error(`could not take ${RT.lock} within 600 s (flock exit ${code})`)),
+      reject(new Error(`could not take ${RT.lock} within 300 s (flock exit ${code})`)),
     )
   })
   return { release: () => child.stdin.end() }
