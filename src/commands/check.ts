@@ -71,7 +71,7 @@ export const check: CommandSpec<'check'> = {
       exitCode: EXIT.unreadable,
     }
   },
-  async run({ args, settings, deps }) {
+  async run({ args, settings, format, deps }) {
     const thresholds = thresholdsFrom(settings)
     const limit = perIpLimitFrom(settings)
     const read = await readFleet(checkNames(args), settings, deps, shownOnly(settings))
@@ -83,7 +83,9 @@ export const check: CommandSpec<'check'> = {
       : read
     const servers: CheckServer[] = results.map((r) => {
       if (isFailure(r)) return { server: r.server, status: 3, failure: r, findings: [] }
-      const sources = sourcesOf(r.aors, limit)
+      // the per-address summary is shown only against --per-ip-limit and in the Prometheus metrics:
+      // otherwise it is work after the last byte that nobody reads
+      const sources = limit !== null || format === 'prometheus' ? sourcesOf(r.aors, limit) : []
       const findings = [...findingsOf(r), ...limitFindings(sources, limit)]
       return {
         server: r.server,
