@@ -228,20 +228,23 @@ export const USED_COLUMNS = [
  * One ps_contacts row → the contact sorcery loads from it, or why it is not one. res_config_pgsql hands
  * sorcery every non-NULL column, `^XX`-decoded (ast_realtime_decode_chunk) and skipped when empty; the
  * key is the decoded id (`FAP003;@<md5>`). `value` is the row as stored (JSON of the non-NULL columns'
- * text, undecoded): what compare-and-set compares and what a backup keeps.
+ * text, undecoded): what compare-and-set compares and what a backup keeps. A read of only the columns
+ * pjctl judges by (`whole` false: contacts, check, the exporter) is never compared or backed up, and
+ * its contacts have no stored value ('').
  */
 export function contactFromRealtimeRow(
   columns: readonly string[],
   raw: readonly (string | null)[],
+  whole = true,
 ): Contact | string {
-  const stored: Record<string, string> = {}
+  const stored: Record<string, string> | null = whole ? {} : null
   const fields: Record<string, string> = {}
   let id: string | null = null
   for (let i = 0; i < columns.length; i++) {
     const column = columns[i]
     const value = raw[i]
     if (column === undefined || value === null || value === undefined) continue
-    stored[column] = value
+    if (stored) stored[column] = value
     if (column === 'id') id = value
     const decoded = unescapeRealtimeId(value).trim()
     if (decoded !== '') fields[column] = decoded
@@ -265,7 +268,7 @@ export function contactFromRealtimeRow(
     regServer: text('reg_server'),
     expirationTime: intField(text('expiration_time')),
     fields,
-    value: JSON.stringify(stored),
+    value: stored ? JSON.stringify(stored) : '',
   }
 }
 

@@ -110,7 +110,7 @@ export class PgContacts {
         })
         return
       }
-      const contact = contactFromRealtimeRow(names, row)
+      const contact = contactFromRealtimeRow(names, row, all)
       if (typeof contact === 'string')
         problems.push({ line: count, reason: contact, text: JSON.stringify(row).slice(0, 160) })
       else contacts.push(keep(contact))
