@@ -2,7 +2,8 @@
 //
 // A lab is a LAB_PREFIX directory (~/.pjctl-lab, ~/.pjctl-lab-rt, ~/.pjctl-lab-23.4.1, …) whose
 // Asterisk runs (run/lab.pid alive); its ports come from its live etc/ (manager.conf `port`,
-// pjsip.conf `bind`), and its kind from its sorcery.conf: `realtime` labs (contacts in SQL) run
+// pjsip.conf `bind`), and its kind from its sorcery.conf: `realtime` labs (contacts in SQL: PostgreSQL or
+// MariaDB, as extconfig.conf says; the realtime tests read it too) run
 // test/asterisk/realtime*.test.ts, astdb labs the rest. Each lab's run holds that lab's lock
 // (/tmp/pjctl-lab.lock for ~/.pjctl-lab, /tmp/pjctl-lab-<suffix>.lock for ~/.pjctl-lab-<suffix>).
 // With LAB_AMI_PORT set, only that one lab (as before), its kind from LAB_KIND (default astdb).
@@ -41,8 +42,10 @@ function labAt(prefix) {
   const kind = /^\s*contact\s*=\s*realtime/m.test(read(join(etc, 'sorcery.conf')))
     ? 'realtime'
     : 'astdb'
+  // the realtime tests find the database the same way (extconfig.conf: ps_contacts => pgsql or mysql)
+  const db = /^\s*ps_contacts\s*=>\s*(\w+)/m.exec(read(join(etc, 'extconfig.conf')))?.[1]
   return {
-    name: `${basename(prefix)} (AMI ${ami}, ${kind})`,
+    name: `${basename(prefix)} (AMI ${ami}, ${kind}${kind === 'realtime' && db ? ` ${db}` : ''})`,
     env: {
       LAB_PREFIX: prefix,
       LAB_AMI_PORT: ami,

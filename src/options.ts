@@ -216,7 +216,7 @@ export const OPTIONS = {
     env: 'PJCTL_CONTACTS_DB',
     parse: text,
     config: true,
-    help: 'The realtime contacts database, for sorcery.conf contact=realtime (PostgreSQL): postgresql://USER@HOST:PORT/DB. Default: what res_pgsql.conf says (AMI GetConfig). The password never on the command line: from the config file, PGPASSWORD or ~/.pgpass, or res_pgsql.conf for the same user.',
+    help: 'The realtime contacts database, for sorcery.conf contact=realtime: postgresql://USER@HOST:PORT/DB (PostgreSQL) or mysql://USER@HOST:PORT/DB (MySQL/MariaDB). Default: what res_pgsql.conf or res_config_mysql.conf says (AMI GetConfig). The password never on the command line: from the config file or PJCTL_CONTACTS_DB, PGPASSWORD or ~/.pgpass (PostgreSQL), or the connection file for the same user.',
   },
   source: {
     flag: '--source <source>',

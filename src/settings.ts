@@ -240,7 +240,7 @@ async function buildTarget(
   if (contactsDb !== undefined && 'contactsDb' in flags && hasPassword(contactsDb))
     throw new UsageError(
       '--contacts-db: a password is never a flag (others can read the command line)',
-      'put the URL with its password in PJCTL_CONTACTS_DB or the config file (contactsDb), or the password in ~/.pgpass',
+      'put the URL with its password in PJCTL_CONTACTS_DB or the config file (contactsDb), or (PostgreSQL) the password in ~/.pgpass',
     )
   return {
     name: where,

@@ -6,7 +6,7 @@
 import type { AmiSession, AmiTarget } from '../ami/types.js'
 import { contactMapping, type ContactPlace } from '../core/sorcery.js'
 import { PjctlError } from '../errors.js'
-import { locateContacts, pgTargetFor } from './store.js'
+import { locateContacts, sqlTargetFor } from './store.js'
 import type { Deps } from './types.js'
 
 /** Who a configured server is in a cluster. */
@@ -31,19 +31,19 @@ export async function systemNameOf(session: AmiSession, deps: Deps): Promise<str
 
 /**
  * The contact store's identity: a realtime table can be shared by several nodes; astdb is a node's own
- * (null). For PostgreSQL, the database the node's res_pgsql.conf (or --contacts-db) connects to: the same
+ * (null). For PostgreSQL and MySQL, the database the node's res_pgsql.conf / res_config_mysql.conf (or --contacts-db) connects to: the same
  * table name in another database is another store.
  */
 export async function storeOf(session: AmiSession, place: ContactPlace): Promise<string | null> {
   if (place.kind !== 'realtime') return null
-  if (place.driver === 'pgsql') {
+  if (place.driver === 'pgsql' || place.driver === 'mysql') {
     try {
-      const target = await pgTargetFor(session, {
+      const target = await sqlTargetFor(session, {
         mapping: contactMapping(null),
         place,
         assumed: null,
       })
-      return `pgsql:${target.host}:${target.port}/${target.database}/${place.table}`
+      return `${place.driver}:${target.host}:${target.port}/${target.database}/${place.table}`
     } catch (error) {
       if (!(error instanceof PjctlError)) throw error
     }

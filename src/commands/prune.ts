@@ -51,7 +51,7 @@ import {
   type ContactLocation,
 } from './store.js'
 import { expiredValue as expiredRow } from '../core/plan.js'
-import type { PgContacts, RowOutcome } from '../sql/pg.js'
+import type { ContactTable, RowOutcome } from '../sql/table.js'
 import {
   READ_OPTIONS,
   asGroup,
@@ -993,7 +993,7 @@ async function executeRealtime(
 ): Promise<Execution> {
   const items = planned.plan.items.filter((i) => i.action === 'delete')
   const outcomes: Outcome[] = []
-  const table: PgContacts = await openContactTable(planned.session, planned.location)
+  const table: ContactTable = await openContactTable(planned.session, planned.location)
   const backup = await BackupFile.open(backupFile, deps.log.warn)
   const family = `realtime:${table.table}`
   let lost: Error | null = null

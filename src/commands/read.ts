@@ -401,7 +401,7 @@ async function readRealtime(
     const { contacts, problems, rows } = await table.read(full, USED_COLUMNS, keep)
     return {
       parsed: { contacts, problems, declaredCount: rows },
-      source: 'pgsql',
+      source: location.place.kind === 'realtime' ? location.place.driver : 'sql',
     }
   } finally {
     await table.close()

@@ -14,7 +14,7 @@ import {
 } from '../core/sorcery.js'
 import { CONTACT_FAMILY } from '../core/types.js'
 import { ContactStoreError, PermissionError, UnknownActionError, UsageError } from '../errors.js'
-import { PgContacts, type PgTarget } from '../sql/pg.js'
+import type { ContactTable, SqlTarget } from '../sql/table.js'
 import { printable } from '../text.js'
 import type { Deps } from './types.js'
 
@@ -111,32 +111,64 @@ export function whereContactsLive(location: ContactLocation): string {
   return `${where} (sorcery.conf: ${location.mapping.described})`
 }
 
-/** The [general] settings of res_pgsql.conf over GetConfig (null: no such file, or GetConfig refused). */
-async function resPgsqlConf(session: AmiSession): Promise<Record<string, string> | null> {
+/** What pjctl needs to know of each realtime driver it has a client for. */
+const DRIVERS = {
+  pgsql: {
+    name: 'PostgreSQL',
+    file: 'res_pgsql.conf',
+    schemes: ['postgresql:', 'postgres:'],
+    url: 'postgresql://USER@HOST:PORT/DB',
+    port: 5432,
+    socket: '/var/run/postgresql',
+  },
+  mysql: {
+    name: 'MySQL',
+    file: 'res_config_mysql.conf',
+    schemes: ['mysql:', 'mariadb:'],
+    url: 'mysql://USER@HOST:PORT/DB',
+    port: 3306,
+    socket: '/run/mysqld/mysqld.sock',
+  },
+} as const
+
+type SqlDriver = keyof typeof DRIVERS
+
+/** A section's settings of a config file over GetConfig (null: no such file or section, or GetConfig refused). */
+async function confSection(
+  session: AmiSession,
+  file: string,
+  section: string,
+): Promise<Record<string, string> | null> {
   let answer
   try {
-    answer = await session.getConfig('res_pgsql.conf')
+    answer = await session.getConfig(file)
   } catch (error) {
     if (error instanceof PermissionError || error instanceof UnknownActionError) return null
     throw error
   }
-  const general = answer?.categories.find((c) => c.name === 'general' && !c.template)
-  if (!general) return null
+  const found = answer?.categories.find((c) => c.name === section && !c.template)
+  if (!found) return null
   const settings: Record<string, string> = {}
-  for (const line of general.lines) settings[line.name.trim().toLowerCase()] = line.value.trim()
+  for (const line of found.lines) settings[line.name.trim().toLowerCase()] = line.value.trim()
   return settings
 }
 
 /**
- * Where the PostgreSQL contacts table is: --contacts-db (env, config file) first, else the PBX's own
- * res_pgsql.conf [general] (dbhost or dbsock, dbport, dbname, dbuser, dbpass), read over GetConfig.
- * A URL without a password takes res_pgsql.conf's for the same user, else libpq's PGPASSWORD / ~/.pgpass.
+ * Where a realtime contacts table is: --contacts-db (env, config file) first, else the PBX's own
+ * connection file read over GetConfig: res_pgsql.conf [general], or res_config_mysql.conf's section that
+ * extconfig.conf names (dbhost or dbsock, dbport, dbname, dbuser, dbpass). A URL without a password
+ * takes the file's for the same user (PostgreSQL: else libpq's PGPASSWORD / ~/.pgpass).
  */
-export async function pgTargetFor(
+export async function sqlTargetFor(
   session: AmiSession,
   location: ContactLocation,
-): Promise<PgTarget> {
-  const conf = await resPgsqlConf(session)
+): Promise<SqlTarget> {
+  const place = location.place
+  if (place.kind !== 'realtime' || !(place.driver in DRIVERS))
+    throw cannotReadPlace(location.mapping)
+  const driver = DRIVERS[place.driver as SqlDriver]
+  const section = place.driver === 'mysql' ? place.database || 'general' : 'general'
+  const conf = await confSection(session, driver.file, section)
   const url = session.target.contactsDb
   if (url !== undefined) {
     let parsed: URL
@@ -144,41 +176,41 @@ export async function pgTargetFor(
       parsed = new URL(url)
     } catch {
       throw new UsageError(
-        `--contacts-db: not a URL (expected postgresql://USER@HOST:PORT/DB): ${printable(url.replace(/:[^:@/]*@/, ':***@'), 80)}`,
+        `--contacts-db: not a URL (expected ${driver.url}): ${printable(url.replace(/:[^:@/]*@/, ':***@'), 80)}`,
       )
     }
-    if (!/^postgres(ql)?:$/.test(parsed.protocol))
+    if (!(driver.schemes as readonly string[]).includes(parsed.protocol))
       throw new UsageError(
-        `--contacts-db: pjctl reads realtime contacts from PostgreSQL (postgresql://...), not ${printable(parsed.protocol, 20)}`,
+        `--contacts-db: sorcery.conf puts these contacts in ${driver.name} (${driver.url}), not ${printable(parsed.protocol, 20)}`,
       )
     const user = decodeURIComponent(parsed.username) || conf?.dbuser || 'asterisk'
     const host = decodeURIComponent(parsed.hostname) || '127.0.0.1'
-    const port = Number(parsed.port || 5432)
+    const port = Number(parsed.port || driver.port)
     const database = decodeURIComponent(parsed.pathname.replace(/^\//, '')) || user
     const password = parsed.password
       ? decodeURIComponent(parsed.password)
       : conf?.dbuser === user
         ? conf.dbpass
         : undefined
-    return pgTarget(host, port, database, user, password)
+    return sqlTarget(host, port, database, user, password)
   }
   if (!conf)
     throw new ContactStoreError(
-      `sorcery.conf [res_pjsip] ${location.mapping.described}: no res_pgsql.conf [general] to say where the database is (GetConfig found none, or may not read it)`,
-      'pass --contacts-db postgresql://USER@HOST:PORT/DB (or set contactsDb in the config file); give the AMI user write=config to read res_pgsql.conf',
+      `sorcery.conf [res_pjsip] ${location.mapping.described}: no ${driver.file} [${printable(section, 40)}] to say where the database is (GetConfig found none, or may not read it)`,
+      `pass --contacts-db ${driver.url} (or set contactsDb in the config file); give the AMI user write=config to read ${driver.file}`,
     )
-  const host = conf.dbhost || conf.dbsock || '/var/run/postgresql'
+  const host = conf.dbhost || conf.dbsock || driver.socket
   const user = conf.dbuser || 'asterisk'
-  return pgTarget(host, Number(conf.dbport || 5432), conf.dbname || user, user, conf.dbpass)
+  return sqlTarget(host, Number(conf.dbport || driver.port), conf.dbname || user, user, conf.dbpass)
 }
 
-function pgTarget(
+function sqlTarget(
   host: string,
   port: number,
   database: string,
   user: string,
   password: string | undefined,
-): PgTarget {
+): SqlTarget {
   return {
     host,
     port,
@@ -193,8 +225,14 @@ function pgTarget(
 export async function openContactTable(
   session: AmiSession,
   location: ContactLocation,
-): Promise<PgContacts> {
+): Promise<ContactTable> {
   const place = location.place
-  if (place.kind !== 'realtime' || place.driver !== 'pgsql') throw cannotReadPlace(location.mapping)
-  return PgContacts.open(await pgTargetFor(session, location), place.table, session.target.timeout)
+  if (place.kind !== 'realtime') throw cannotReadPlace(location.mapping)
+  const target = await sqlTargetFor(session, location)
+  if (place.driver === 'mysql') {
+    const { MysqlContacts } = await import('../sql/mysql.js')
+    return MysqlContacts.open(target, place.table, session.target.timeout)
+  }
+  const { PgContacts } = await import('../sql/pg.js')
+  return PgContacts.open(target, place.table, session.target.timeout)
 }

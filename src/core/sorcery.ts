@@ -159,7 +159,7 @@ export function contactMapping(
 }
 
 /** The realtime drivers pjctl has a database client for; contacts behind any other are read through AMI. */
-export const SQL_DRIVERS: readonly string[] = ['pgsql']
+export const SQL_DRIVERS: readonly string[] = ['pgsql', 'mysql']
 
 /** A realtime place pjctl has no client for becomes a read through AMI. */
 export function readableOrAmi(

@@ -13,24 +13,14 @@ import { contactFromRealtimeRow, escapeRealtimeId, realtimeColumns } from '../co
 import type { Contact, ParseProblem } from '../core/types.js'
 import { ContactStoreError } from '../errors.js'
 import { CopyTextRows } from './copytext.js'
+import { sameRowAs, type ContactTable, type RowOutcome, type SqlTarget } from './table.js'
 
-/** Where the table is and as whom; `password` is never printed (`described` has none). */
-export interface PgTarget {
-  host: string
-  port: number
-  database: string
-  user: string
-  password?: string
-  /** `asterisk@127.0.0.1:5432/asterisk`, for messages. */
-  described: string
-}
-
-export type RowOutcome = 'done' | 'changed' | 'vanished'
+export type PgTarget = SqlTarget
 
 /** Every value as PostgreSQL's text, as res_config_pgsql reads it (no number or date parsing). */
 const AS_TEXT = { getTypeParser: () => (value: string) => value }
 
-export class PgContacts {
+export class PgContacts implements ContactTable {
   /** The table's columns in table order, known after a read of every column. */
   private columns: string[] | null = null
 
@@ -152,15 +142,11 @@ export class PgContacts {
     value: string,
     first: number,
   ): Promise<{ where: string; params: (string | null)[] } | null> {
-    const stored = realtimeColumns(value)
-    if (!stored) return null
-    const columns = await this.tableColumns()
-    if (Object.keys(stored).some((name) => !columns.includes(name))) return null
-    const params = columns.map((c) => stored[c] ?? null)
-    const where = columns
-      .map((c, i) => `${this.client.escapeIdentifier(c)}::text IS NOT DISTINCT FROM $${first + i}`)
-      .join(' AND ')
-    return { where, params }
+    return sameRowAs(
+      value,
+      await this.tableColumns(),
+      (c, i) => `${this.client.escapeIdentifier(c)}::text IS NOT DISTINCT FROM $${first + i}`,
+    )
   }
 
   /** The row of this contact now, as `read(true)` would give its value; null when there is none. */

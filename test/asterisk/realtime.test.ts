@@ -1,32 +1,65 @@
-// Against the realtime lab (lab/realtime.sh: sorcery.conf contact=realtime,ps_contacts on PostgreSQL):
-// pjctl finds the table through sorcery.conf, extconfig.conf and res_pgsql.conf (GetConfig), reads the
-// FAP003 lockout from it, prunes through Asterisk (UPDATE expiration_time, then PJSIPShowEndpoint), and a
-// backup round-trips through restore (an INSERT that never overwrites).
-// The database: LAB_PG_URL (default postgresql://asterisk:asterisk@127.0.0.1:5432/asterisk, realtime.sh's).
-import { mkdtempSync } from 'node:fs'
+// Against the realtime lab (lab/realtime.sh: sorcery.conf contact=realtime,ps_contacts on PostgreSQL, or on
+// MariaDB with REALTIME_DB=mysql; the lab's extconfig.conf says which): pjctl finds the table through
+// sorcery.conf, extconfig.conf and res_pgsql.conf / res_config_mysql.conf (GetConfig), reads the FAP003
+// lockout from it, prunes through Asterisk (UPDATE expiration_time, then PJSIPShowEndpoint), and a backup
+// round-trips through restore (an INSERT that never overwrites).
+// The database: LAB_PG_URL (default postgresql://asterisk:asterisk@127.0.0.1:5432/asterisk, realtime.sh's),
+// LAB_MYSQL_URL (default mysql://asterisk:asterisk@127.0.0.1:3306/asterisk).
+import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import mysql from 'mysql2/promise'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { pjctl, register } from './lab.js'
+import { LAB, pjctl, register } from './lab.js'
 
-const URL = process.env.LAB_PG_URL ?? 'postgresql://asterisk:asterisk@127.0.0.1:5432/asterisk'
+/** The lab's realtime driver, as its extconfig.conf maps ps_contacts. */
+const DRIVER = /^\s*ps_contacts\s*=>\s*mysql\b/m.test(
+  (() => {
+    try {
+      return readFileSync(join(LAB.prefix, 'etc', 'extconfig.conf'), 'utf8')
+    } catch {
+      return ''
+    }
+  })(),
+)
+  ? 'mysql'
+  : 'pgsql'
+const NAME = DRIVER === 'mysql' ? 'MySQL/MariaDB' : 'PostgreSQL'
+const PG_URL = process.env.LAB_PG_URL ?? 'postgresql://asterisk:asterisk@127.0.0.1:5432/asterisk'
+const MYSQL_URL = process.env.LAB_MYSQL_URL ?? 'mysql://asterisk:asterisk@127.0.0.1:3306/asterisk'
 const PORTS = [45101, 45102, 45103]
 
-async function query(text: string, values: unknown[] = []): Promise<pg.QueryResult> {
-  const client = new pg.Client({ connectionString: URL })
+/** One statement with `?` placeholders, on the lab's database; the rows as objects. */
+async function query(text: string, values: unknown[] = []): Promise<Record<string, unknown>[]> {
+  if (DRIVER === 'mysql') {
+    const connection = await mysql.createConnection(MYSQL_URL)
+    try {
+      const [rows] = await connection.query(text, values)
+      return Array.isArray(rows) ? (rows as Record<string, unknown>[]) : []
+    } finally {
+      await connection.end()
+    }
+  }
+  const client = new pg.Client({ connectionString: PG_URL })
   await client.connect()
   try {
-    return await client.query(text, values)
+    let n = 0
+    return (
+      await client.query(
+        text.replace(/\?/g, () => `$${++n}`),
+        values,
+      )
+    ).rows
   } finally {
     await client.end()
   }
 }
 
 const fapRows = async () =>
-  (await query("SELECT * FROM ps_contacts WHERE id LIKE 'FAP003^3B@%' ORDER BY id")).rows
+  await query("SELECT * FROM ps_contacts WHERE id LIKE 'FAP003^3B@%' ORDER BY id")
 
-describe('contact=realtime,ps_contacts on PostgreSQL', () => {
+describe(`contact=realtime,ps_contacts on ${NAME}`, () => {
   let saved: Record<string, unknown>[] = []
   const dir = mkdtempSync(join(tmpdir(), 'pjctl-rt-'))
   const env = { XDG_STATE_HOME: dir }
@@ -41,7 +74,7 @@ describe('contact=realtime,ps_contacts on PostgreSQL', () => {
     for (const row of saved) {
       const cols = Object.keys(row)
       await query(
-        `INSERT INTO ps_contacts (${cols.join(', ')}) VALUES (${cols.map((_, i) => `$${i + 1}`).join(', ')})`,
+        `INSERT INTO ps_contacts (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`,
         cols.map((c) => row[c]),
       )
     }
@@ -61,13 +94,15 @@ describe('contact=realtime,ps_contacts on PostgreSQL', () => {
     const contacts = await pjctl(['contacts', 'FAP003', '--json'], env)
     expect([contacts.code, contacts.stderr]).toEqual([0, ''])
     const doc = JSON.parse(contacts.stdout)
-    expect(doc.source).toBe('pgsql')
+    expect(doc.source).toBe(DRIVER)
     expect(doc.aors[0].contacts.map((c: { key: string }) => c.key).sort()).toEqual(
       rows.map((r) => String(r.id).replace('^3B', ';')).sort(),
     )
 
     const doctor = await pjctl(['doctor', 'FAP003', '--json'], env)
-    expect(JSON.parse(doctor.stdout).contactsAt).toMatch(/^pgsql table ps_contacts \(realtime\)/)
+    expect(JSON.parse(doctor.stdout).contactsAt).toMatch(
+      new RegExp(`^${DRIVER} table ps_contacts \\(realtime\\)`),
+    )
 
     const backup = join(dir, 'backup.jsonl')
     const prune = await pjctl(['prune', 'FAP003', '--yes', '--json', '--backup', backup], env)
