@@ -198,16 +198,3 @@ export async function freeBytes(dir: string): Promise<number | null> {
     return null
   }
 }
-
-/** 65536 → `64 KiB`. */
-export function sizeInWords(n: number): string {
-  if (n < 1024) return `${n} bytes`
-  const units = ['KiB', 'MiB', 'GiB', 'TiB']
-  let v = n / 1024
-  let i = 0
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024
-    i++
-  }
-  return `${v >= 10 ? Math.round(v) : Math.round(v * 10) / 10} ${units[i]}`
-}

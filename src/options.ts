@@ -48,7 +48,7 @@ function bytes(raw: string): number {
 }
 
 /** The inverse of bytes(), for a default shown in help: 268435456 → `256M`; a size that is not a
- *  whole number of K/M/G stays in bytes. (A size in a message is text.ts's sizeText: `256 MB`.) */
+ *  whole number of K/M/G stays in bytes. (A size in a message is text.ts's sizeText: `256 MiB`.) */
 export function sizeAsTyped(n: number): string {
   for (const [unit, size] of [
     ['G', 1024 ** 3],

@@ -37,12 +37,16 @@ export function printable(text: string, max = Infinity): string {
   return cut.length < s.length ? `${out}…` : out
 }
 
-/** A size in a message: 268435456 → `256 MB`, 1024 → `1 KB`, 55784243 → `53.2 MB`. */
+/**
+ * A size in a message, in binary units: 268435456 → `256 MiB`, 1024 → `1 KiB`, 55784243 →
+ * `53.2 MiB`, 1000 → `1000 bytes`. (A default in help is shown as it is typed: options.ts's sizeAsTyped.)
+ */
 export function sizeText(bytes: number): string {
   for (const [unit, size] of [
-    ['GB', 1024 ** 3],
-    ['MB', 1024 ** 2],
-    ['KB', 1024],
+    ['TiB', 1024 ** 4],
+    ['GiB', 1024 ** 3],
+    ['MiB', 1024 ** 2],
+    ['KiB', 1024],
   ] as const) {
     if (bytes >= size) return `${Number((bytes / size).toFixed(1))} ${unit}`
   }

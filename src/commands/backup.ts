@@ -19,9 +19,9 @@ import { FailedError, InputError } from '../errors.js'
 import type { Deps } from './types.js'
 import { contactFromRow } from '../core/contact.js'
 import { validateName } from '../core/select.js'
-import { printable } from '../text.js'
+import { printable, sizeText } from '../text.js'
 import { CONTACT_FAMILY } from '../core/types.js'
-import { fileIo, freeBytes, inWords, openPrivate, sizeInWords, writeAll } from '../files.js'
+import { fileIo, freeBytes, inWords, openPrivate, writeAll } from '../files.js'
 
 export interface BackupEntry {
   server: string
@@ -181,7 +181,7 @@ export async function roomProblem(path: string, needed: number): Promise<string 
   await mkdir(dir, { recursive: true, mode: 0o700 }).catch(() => undefined)
   const free = await freeBytes(dir)
   if (free === null || free >= needed) return null
-  return `the backup of this plan needs ${sizeInWords(needed)} (${needed} bytes) in ${printable(path, 200)}, and its file system has ${sizeInWords(free)} (${free} bytes) free: nothing deleted`
+  return `the backup of this plan needs ${sizeText(needed)} (${needed} bytes) in ${printable(path, 200)}, and its file system has ${sizeText(free)} (${free} bytes) free: nothing deleted`
 }
 
 /** A last line cut short (a crash mid-write, a full disk): what can still be read of it. */

@@ -156,7 +156,7 @@ describe.concurrent('a broken answer', () => {
     // the contacts (DBGetTree) and pjsip.conf (GetConfig, on the second session) are both over 1 KB: either is refused first
     expect(r.stderr).toMatch(
       new RegExp(
-        `^pjctl: the answer to (DBGetTree|GetConfig) from 127\\.0\\.0\\.1:${server.port} exceeded --max-output \\(1 KB\\); stopped reading\nhint: raise --max-output if this server really holds that much\n$`,
+        `^pjctl: the answer to (DBGetTree|GetConfig) from 127\\.0\\.0\\.1:${server.port} exceeded --max-output \\(1 KiB\\); stopped reading\nhint: raise --max-output if this server really holds that much\n$`,
       ),
     )
     const enough = await run(['contacts', '--json', '--max-output', '64K'], { env: envFor(server) })
@@ -167,7 +167,7 @@ describe.concurrent('a broken answer', () => {
     expectUnreadable(command)
     expect(firstLine(command)).toMatch(
       new RegExp(
-        `^pjctl: the answer to (Command|GetConfig) from 127\\.0\\.0\\.1:${server.port} exceeded --max-output \\(2 KB\\); stopped reading$`,
+        `^pjctl: the answer to (Command|GetConfig) from 127\\.0\\.0\\.1:${server.port} exceeded --max-output \\(2 KiB\\); stopped reading$`,
       ),
     )
   })

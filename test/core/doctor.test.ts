@@ -79,7 +79,7 @@ describe('diagnose', () => {
     }).filter((f) => f.kind === 'registrar-answer-size')
     expect(info!.severity).toBe('info')
     expect(info!.evidence).toMatch(
-      /^your registrar answer is 1\.\d MB \(3000 contacts\) in one AMI Command message; Asterisk drops AMI output that a client leaves unread for writetimeout \(100 ms by default\): other AMI tools on this server may get partial answers$/,
+      /^your registrar answer is 1\.\d MiB \(3000 contacts\) in one AMI Command message; Asterisk drops AMI output that a client leaves unread for writetimeout \(100 ms by default\): other AMI tools on this server may get partial answers$/,
     )
     const [self] = diagnose({
       report: { ...big, source: 'command' },
