@@ -506,6 +506,17 @@ function familyOf(report: ServerReport): string {
   return place?.kind === 'astdb' ? place.family : CONTACT_FAMILY
 }
 
+/** Why the next realtime deletions are not sent: the backup failed, the database was lost, or the run was interrupted; null: go on. */
+function stopBefore(
+  backupFailed: BackupWriteError | null,
+  lost: Error | null,
+  signal: AbortSignal,
+): string | null {
+  if (backupFailed) return `not sent: ${backupFailed.message}`
+  if (lost) return `not deleted: the database connection was lost (${lost.message})`
+  return signal.aborted ? 'interrupted before this contact was deleted' : null
+}
+
 /** The backup lines of deletions: what each contact was, when and why it went. */
 function backupEntries(
   server: string,
@@ -1001,13 +1012,7 @@ async function executeRealtime(
   try {
     for (let start = 0; start < items.length; start += settings.inFlight) {
       const batch = items.slice(start, start + settings.inFlight)
-      const stop = backupFailed
-        ? `not sent: ${backupFailed.message}`
-        : lost
-          ? `not deleted: the database connection was lost (${lost.message})`
-          : deps.signal.aborted
-            ? 'interrupted before this contact was deleted'
-            : null
+      const stop = stopBefore(backupFailed, lost, deps.signal)
       if (stop) {
         outcomes.push(...batch.map((item) => outcome(item, 'not-sent', stop)))
         continue
@@ -1134,13 +1139,7 @@ async function executeByNode(
   let backupFailed: BackupWriteError | null = null
   for (const node of order) {
     const items = parts.get(node) ?? []
-    const stop = backupFailed
-      ? `not sent: ${backupFailed.message}`
-      : lost
-        ? `not deleted: the database connection was lost (${lost.message})`
-        : deps.signal.aborted
-          ? 'interrupted before this contact was deleted'
-          : null
+    const stop = stopBefore(backupFailed, lost, deps.signal)
     if (stop) {
       outcomes.push(...items.map((item) => outcome(item, 'not-sent', stop)))
       continue

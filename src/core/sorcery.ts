@@ -254,7 +254,12 @@ export function contactFromRealtimeRow(
   const end = findKeyEnd(key)
   if (typeof end === 'string') return end
   if (end !== key.length) return 'id has text after the 32-digit hash'
-  const aorLength = end - KEY_TAIL
+  return contactOfFields(key, fields, stored ? JSON.stringify(stored) : '')
+}
+
+/** A contact from its key (`<aor>;@<hash>`, checked whole) and its stored fields, by column name. */
+function contactOfFields(key: string, fields: Record<string, string>, value: string): Contact {
+  const aorLength = key.length - KEY_TAIL
   const text = (name: string): string => fields[name] ?? ''
   return {
     key,
@@ -268,7 +273,7 @@ export function contactFromRealtimeRow(
     regServer: text('reg_server'),
     expirationTime: intField(text('expiration_time')),
     fields,
-    value: stored ? JSON.stringify(stored) : '',
+    value,
   }
 }
 
@@ -318,22 +323,7 @@ export function contactFromContactList(headers: Record<string, string>): Contact
   const end = findKeyEnd(key)
   if (typeof end === 'string') return key.includes('@@') ? null : end
   if (end !== key.length) return 'ObjectName has text after the 32-digit hash'
-  const aorLength = end - KEY_TAIL
-  const text = (name: string): string => fields[name] ?? ''
-  return {
-    key,
-    aor: key.slice(0, aorLength),
-    hash: key.slice(aorLength + KEY_SEPARATOR.length),
-    uri: text('uri'),
-    viaAddr: text('via_addr'),
-    viaPort: intField(text('via_port')),
-    userAgent: text('user_agent'),
-    endpoint: text('endpoint'),
-    regServer: text('reg_server'),
-    expirationTime: intField(text('expiration_time')),
-    fields,
-    value: JSON.stringify(fields),
-  }
+  return contactOfFields(key, fields, JSON.stringify(fields))
 }
 
 /** What reading through AMI costs Asterisk, measured on the lab (docs/contact-stores.md), said once on stderr. */

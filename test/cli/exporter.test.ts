@@ -4,11 +4,17 @@
 import { get } from 'node:http'
 import { connect } from 'node:net'
 import { gunzipSync } from 'node:zlib'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { contactKey, defineAor } from '../../src/sim/registrar.js'
 import { lockoutSeed, type SimSeed } from '../../src/sim/seed.js'
 import { startSim, type SimAsterisk } from '../../src/sim/server.js'
-import { startExporter, type ExporterMode, type RunningExporter } from '../helpers/exporter.js'
+import {
+  exportersOfThisFile,
+  startExporter,
+  until,
+  type ExporterMode,
+  type RunningExporter,
+} from '../helpers/exporter.js'
 import { CONTACT_FAMILY, home, row, staleSeed } from '../helpers/prune.js'
 import { contactCreatedEvents, contactRemovedEvents } from '../../src/sim/pjsip.js'
 import { block } from '../../src/sim/ami.js'
@@ -17,16 +23,7 @@ import { envFor, sim } from '../helpers/sim.js'
 
 const SLOW = { timeout: 90_000 }
 const now = (): number => Math.floor(Date.now() / 1000)
-const running: RunningExporter[] = []
-// The tests run concurrently (most of their time is the exporter starting and polling): the
-// exporters are stopped once the last test still running ends.
-let testsInFlight = 0
-beforeEach(() => {
-  testsInFlight++
-})
-afterEach(async () => {
-  if (--testsInFlight === 0) await Promise.all(running.splice(0).map((e) => e.stop()))
-})
+const running = exportersOfThisFile()
 
 /** The exporter on `server`, in this process (one test runs it as a child, for a real SIGTERM). */
 async function exporterFor(server: SimAsterisk, ...args: string[]): Promise<RunningExporter> {
@@ -41,15 +38,6 @@ async function exporterOn(
   const e = await startExporter(args, { ...envFor(server), ...home() }, undefined, mode)
   running.push(e)
   return e
-}
-
-/** Polls until `done()` holds, or fails after `ms`. */
-async function until(done: () => boolean, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting')
-    await new Promise((r) => setTimeout(r, 25))
-  }
 }
 
 const S = (server: SimAsterisk): string => `127.0.0.1:${server.port}`
@@ -474,7 +462,7 @@ describe.concurrent('pjctl exporter', () => {
       // the next DBGetTree (a resync's) loses a contact while its ListItems stays true
       const before = trees()
       server.setFaults({ dropOutputLines: { action: 'DBGetTree', count: 1, times: 1 } })
-      await until(() =>
+      await until(e, () =>
         /resync: \d+ contacts read in/.test(e.stderr().split('try 2 of 3')[1] ?? ''),
       )
       expect(e.stderr()).toContain(
@@ -488,7 +476,7 @@ describe.concurrent('pjctl exporter', () => {
 
       // short on every try: the resync fails, and the picture is the last whole one
       server.setFaults({ dropOutputLines: { action: 'DBGetTree', count: 1 } })
-      await until(() => e.stderr().includes('resync failed'))
+      await until(e, () => e.stderr().includes('resync failed'))
       expect(e.stderr()).toContain('(try 3 of 3)')
       expect(await e.value(removedDrift)).toBe(0)
       expect(await e.value(fap)).toBe(2)

@@ -2,26 +2,24 @@
 // under --debug, so these tests read the sequence a real run went through (first read, resync of the
 // contacts or of the limits, a failed resync, the connection lost and made again, an event storm
 // held during a resync) and check what each one did to the metrics and the AMI actions sent.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { block } from '../../src/sim/ami.js'
 import { startFaultySim, type FaultySim } from '../../src/sim/faults.js'
 import { contactCreatedEvents } from '../../src/sim/pjsip.js'
 import { defineAor } from '../../src/sim/registrar.js'
 import { lockoutSeed } from '../../src/sim/seed.js'
-import { startExporter, type RunningExporter } from '../helpers/exporter.js'
+import {
+  exportersOfThisFile,
+  startExporter,
+  until,
+  type RunningExporter,
+} from '../helpers/exporter.js'
 import { CONTACT_FAMILY, home, row } from '../helpers/prune.js'
 import { envFor, sim } from '../helpers/sim.js'
 
 const SLOW = { timeout: 90_000 }
 const now = (): number => Math.floor(Date.now() / 1000)
-const running: RunningExporter[] = []
-let testsInFlight = 0
-beforeEach(() => {
-  testsInFlight++
-})
-afterEach(async () => {
-  if (--testsInFlight === 0) await Promise.all(running.splice(0).map((e) => e.stop()))
-})
+const running = exportersOfThisFile()
 
 async function exporterFor(server: FaultySim, ...args: string[]): Promise<RunningExporter> {
   const e = await startExporter([...args, '--debug'], { ...envFor(server), ...home() })
@@ -38,15 +36,6 @@ function transitions(e: RunningExporter, server: FaultySim | number): string[] {
     .map((line) => line.replace(/^pjctl: (debug: )?/, ''))
     .filter((line) => line.startsWith(prefix) && / -> .* \(.*\)$/.test(line))
     .map((line) => line.slice(prefix.length))
-}
-
-/** Polls until `done()` holds, or fails after `ms` (saying what was logged). */
-async function until(e: RunningExporter, done: () => boolean, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`timed out; stderr:\n${e.stderr()}`)
-    await new Promise((r) => setTimeout(r, 25))
-  }
 }
 
 const FIRST_READ = [

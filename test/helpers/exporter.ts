@@ -2,6 +2,7 @@
 // through main(argv, io) (no node start-up; stop() emits SIGTERM on its signals), or as a child
 // process where a real signal and a real exit code are the point.
 import { get } from 'node:http'
+import { afterEach, beforeEach } from 'vitest'
 import { startIn } from './cli.js'
 import { spawnCli } from './prune.js'
 import type { RunResult } from './run.js'
@@ -106,5 +107,31 @@ export async function startExporter(
       }
     },
     stop,
+  }
+}
+
+/**
+ * The exporters a test file starts, stopped once the last of its tests still running ends (its tests
+ * run concurrently: most of their time is an exporter starting and polling). Call it at the top of
+ * the file: the hooks are that file's (test files share helper modules, vitest isolate: false).
+ */
+export function exportersOfThisFile(): RunningExporter[] {
+  const running: RunningExporter[] = []
+  let inFlight = 0
+  beforeEach(() => {
+    inFlight++
+  })
+  afterEach(async () => {
+    if (--inFlight === 0) await Promise.all(running.splice(0).map((e) => e.stop()))
+  })
+  return running
+}
+
+/** Polls until `done()` holds, or fails after `ms`, with what the exporter logged. */
+export async function until(e: RunningExporter, done: () => boolean, ms = 15_000): Promise<void> {
+  const deadline = Date.now() + ms
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`timed out; stderr:\n${e.stderr()}`)
+    await new Promise((r) => setTimeout(r, 25))
   }
 }
