@@ -20,8 +20,11 @@ import { loadConfig, resolveTargets, type ConfigFile, type Layers } from './sett
 import { VERSION } from './version.js'
 import { commandDocs, flagDoc, optionKeysOf } from './usage.js'
 
-/** For scripts/man.mjs (through entry.ts, built as dist/cli.js): the man page from the built CLI's own option table and command catalog. */
-/** @public entry.ts imports it from this module's chunk */
+/**
+ * For scripts/man.mjs (through entry.ts, built as dist/cli.js): the man page from the built CLI's own
+ * option table and command catalog.
+ * @public entry.ts imports it from this module's chunk
+ */
 export { manPageText } from './usage.js'
 import { printable } from './text.js'
 

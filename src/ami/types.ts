@@ -84,7 +84,7 @@ export interface AmiSession {
    *  With `onRow`, each row is handed over as it arrives and not kept (`rows` is then empty). */
   dbGetTree(family: string, onRow?: (row: DbRow) => void): Promise<DbTreeAnswer>
   /** Command: a CLI command's output lines. With `onLine`, each line is handed over as it
-   *  arrives and not kept (a 50 MB answer is never held whole); `lines` is then empty. */
+   *  arrives and not kept (a big answer is never held whole); `lines` is then empty. */
   command(line: string, onLine?: (line: string) => void): Promise<CommandAnswer>
   /** DBGet: the value, or null when the key does not exist. */
   dbGet(family: string, key: string): Promise<string | null>

@@ -1,9 +1,8 @@
 // AMI framing in linear time, and the one guard every outgoing header value passes.
 //
 // Why our own reader: asterisk-manager 0.2.0 re-splits every buffered line of an
-// unfinished message on each TCP chunk (quadratic in one big message). On a real
-// Asterisk 22 with 50,000 contacts it needed ~40 s for one Command answer, so Asterisk's
-// writetimeout fired and lines were lost. This framer looks at each byte a constant
+// unfinished message on each TCP chunk (quadratic in one big message): on a big registrar's
+// answer it fell so far behind that Asterisk's writetimeout fired and lines were lost. This framer looks at each byte a constant
 // number of times and can hand the lines of a big answer over as they arrive.
 
 import { AmiError, HeaderInjectionError } from '../errors.js'

@@ -1,7 +1,7 @@
 // Qualify state only where a prune decision needs it. PJSIPShowContacts lists every contact of the
 // server and is quadratic in Asterisk (res/res_pjsip/pjsip_options.c ami_show_contacts sorts them
-// all first: 9 s at 30,000 contacts, minutes at 100,000, and Asterisk keeps computing after the
-// client gave up). So prune plans from the contacts and limits first, then asks PJSIPShowEndpoint
+// all first, which takes seconds to minutes on a big registrar, and Asterisk keeps computing after
+// the client gave up). So prune plans from the contacts and limits first, then asks PJSIPShowEndpoint
 // (its ContactStatusDetail events: ID = astdb key, Status) only for the endpoints that own a
 // deletion candidate that is qualified (stored qualify_frequency, or its AOR's, above 0), pipelined
 // --in-flight at a time.

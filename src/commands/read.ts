@@ -165,7 +165,7 @@ export async function readFromSession(
       qualify: new Map(),
       now: deps.now(),
       thresholds,
-      defaultMaxContacts: maxContactsFlag(settings),
+      defaultMaxContacts: settings.maxContacts,
       authoritative: limits.info.authoritative,
     }),
     problems: parsed.problems,
@@ -302,7 +302,7 @@ async function reportFromDump(
       qualify: new Map(),
       now: deps.now(),
       thresholds,
-      defaultMaxContacts: maxContactsFlag(settings),
+      defaultMaxContacts: settings.maxContacts,
     }),
     problems: parsed.problems,
     source: 'dump',
@@ -544,7 +544,7 @@ async function readLimits(
     limits = await limitsOverAmi(session, mode, deps, names)
   } catch (error) {
     if (!(error instanceof PermissionError || error instanceof UnknownActionError)) throw error
-    if (!fromFiles.length && maxContactsFlag(settings) === undefined) {
+    if (!fromFiles.length && settings.maxContacts === undefined) {
       deps.log.warn(
         // under --all several servers warn: each says which it is
         `${session.target.name}: cannot read max_contacts over AMI (${error.message}); ${error.hint ?? 'pass --pjsip-conf FILE or --max-contacts N'}`,
@@ -720,10 +720,6 @@ function configsFromFiles(settings: Settings, deps: Deps): AorConfig[] {
   )
   for (const warning of conf.warnings) deps.log.warn(warning)
   return conf.aors()
-}
-
-function maxContactsFlag(settings: Settings): number | undefined {
-  return settings.maxContacts
 }
 
 /** Several servers named (--server a,b / --all): output carries a server column, and one failing server does not stop the others. */

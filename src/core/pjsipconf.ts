@@ -131,7 +131,6 @@ function strip(s: string): string {
   return a === 0 && b === s.length ? s : s.slice(a, b)
 }
 
-/** ast_true (main/utils.c). */
 /** An AOR's options as Asterisk reads them, with res/res_pjsip/location.c's defaults for what is not set.
  *  `get` looks an option up; a number Asterisk would refuse is null, and `refused` is told. One reading
  *  for pjsip.conf files on disk (--pjsip-conf) and for GetConfig's answer (core/limits.ts). */
@@ -162,6 +161,7 @@ export function aorOptions(
   }
 }
 
+/** ast_true (main/utils.c). */
 export function astTrue(value: string | undefined): boolean {
   if (value === undefined) return false
   return ['yes', 'true', 'y', 't', '1', 'on'].includes(lower(strip(value)))
@@ -217,12 +217,6 @@ class CommentStripper {
   }
 }
 
-/**
- * Reads `entry` and everything it includes, as Asterisk would.
- * Throws InputError (with file:line) for an unreadable #include, an include cycle,
- * a line that is not a section, option, comment or directive, and header errors
- * Asterisk also refuses (no closing bracket, unknown template, `(+)` of a missing section).
- */
 /**
  * Reads pjsip.conf as main/config.c does: one reader per entry file, following #include
  * and #tryinclude, applying templates and (+) additions as it goes.
@@ -578,6 +572,12 @@ function fail(file: string, line: number, message: string): never {
   throw new InputError(`${where(file, line)}: ${message}`)
 }
 
+/**
+ * Reads `entry` and everything it includes, as Asterisk would.
+ * Throws InputError (with file:line) for an unreadable #include, an include cycle,
+ * a line that is not a section, option, comment or directive, and header errors
+ * Asterisk also refuses (no closing bracket, unknown template, `(+)` of a missing section).
+ */
 export function parsePjsipConf(
   entry: string,
   readFile: ReadFile,

@@ -356,13 +356,6 @@ export class ExporterMetrics {
   }
 
   /**
-   * The exposition text of everything, as one Buffer (see renderChunks).
-   */
-  async render(sliceMs = 5): Promise<Buffer> {
-    return Buffer.concat(await this.renderChunks(() => sliceMs))
-  }
-
-  /**
    * The exposition text of everything, in pieces of ~100 KB, to be sent one after the other. The
    * per-AOR series are taken as they are when the render starts (an AOR's entry is replaced, never
    * changed) and written in slices of about `sliceMs`, yielding to the event loop in between, so

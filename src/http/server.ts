@@ -3,8 +3,8 @@
 //
 // With a --web-config file (exporter-toolkit's format, ./webconfig.ts): TLS on the same port, and
 // nothing in plain HTTP there (a plain request is answered 400, as Go's server does); basic auth with
-// bcrypt hashes, each user/password/hash outcome cached as exporter-toolkit caches it (bcrypt costs
-// ~50-100 ms of CPU, a scrape must not); /healthz and / behind the same rules. The file is read again
+// bcrypt hashes, each user/password/hash outcome cached as exporter-toolkit caches it (bcrypt is slow
+// by design, a scrape must not be); /healthz and / behind the same rules. The file is read again
 // on every change of it or of the files it names, and on SIGHUP; whether TLS is on is decided at start
 // (as exporter-toolkit decides it): a reload that would switch it is refused until a restart.
 
@@ -31,7 +31,7 @@ export interface HttpListener {
   port: number
   /** "https" or "http". */
   scheme: 'https' | 'http'
-  /** /metrics answers still being written (a plain 23 MB body takes many turns of the event loop). */
+  /** /metrics answers still being written (a big plain body takes many turns of the event loop). */
   sending: () => number
   /** The web config changed: new certificates and client-auth policy for the next connections. */
   reconfigure(config: WebConfig | null): void

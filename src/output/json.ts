@@ -1,4 +1,4 @@
-// JSON written in pieces, so a 100,000-contact document is never one 150 MB string: arrays
+// JSON written in pieces, so a 100,000-contact document is never one huge string: arrays
 // wrapped in Lazy are produced and written element by element. The text is exactly what
 // JSON.stringify(value) gives (compact, the default when stdout is not a terminal), or
 // JSON.stringify(value, null, 2) with `indent` (on a terminal, as gh does).

@@ -21,7 +21,7 @@ const problem = (s: AorSummary): boolean => s.severity > 0 || s.superseded > 0
 
 /** The per-AOR part of the body: everything before prom-client's first family. */
 async function perAorText(metrics: ExporterMetrics): Promise<string> {
-  const body = (await metrics.render()).toString('utf8')
+  const body = Buffer.concat(await metrics.renderChunks()).toString('utf8')
   return body.slice(0, body.indexOf('# HELP pjctl_source_contacts'))
 }
 
@@ -102,7 +102,7 @@ describe('exporter metrics: hand-rendered per-AOR families', () => {
     metrics.setAor('s', 'a', summary('a'))
     metrics.setUp('s', true)
     metrics.serverDown('s')
-    const body = (await metrics.render()).toString('utf8')
+    const body = Buffer.concat(await metrics.renderChunks()).toString('utf8')
     expect(body).not.toContain('aor="a"')
     expect(body).toContain('# TYPE pjctl_aor_contacts gauge\n# HELP pjctl_aor_max_contacts')
     expect(body).toContain('pjctl_server_up{server="s"} 0\n')
@@ -141,7 +141,7 @@ describe('exporter metrics: hand-rendered per-AOR families', () => {
     for (let i = 0; i < 20_000; i++) metrics.setAor('s', `aor${i}`, summary(`aor${i}`))
     let ticks = 0
     const timer = setInterval(() => ticks++, 0)
-    const body = (await metrics.render(0)).toString('utf8')
+    const body = Buffer.concat(await metrics.renderChunks(() => 0)).toString('utf8')
     clearInterval(timer)
     expect(ticks).toBeGreaterThan(0)
     expect(body.match(/^pjctl_aor_contacts\{/gm)).toHaveLength(20_000)
