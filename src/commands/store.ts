@@ -66,7 +66,7 @@ export async function locateContacts(
 export function cannotReadPlace(mapping: ContactMapping): ContactStoreError {
   return new ContactStoreError(
     `sorcery.conf [res_pjsip] ${mapping.described}: ${mapping.why}; pjctl cannot read these contacts`,
-    'pjctl reads contacts from astdb (any family), PostgreSQL realtime (ps_contacts), and any other store through AMI PJSIPShowContacts; nothing was read or changed',
+    'pjctl reads contacts from astdb (any family), PostgreSQL and MySQL realtime (ps_contacts), and any other store through AMI PJSIPShowContacts; nothing was read or changed',
   )
 }
 
@@ -83,7 +83,7 @@ export function cannotChangePlace(
 ): ContactStoreError {
   return new ContactStoreError(
     `sorcery.conf [res_pjsip] ${mapping}: contacts in ${describePlace(place)} can be removed or added only by Asterisk, which has no AMI or CLI action for one contact; pjctl ${what} cannot change them (nothing changed)`,
-    'set remove_existing=yes on the AOR (pjctl gen pjsip NAME) so Asterisk replaces the oldest contact itself, or keep contacts in astdb or PostgreSQL; ARI DELETE /ari/asterisk/config/dynamic/res_pjsip/contact/ID removes one through sorcery',
+    'set remove_existing=yes on the AOR (pjctl gen pjsip NAME) so Asterisk replaces the oldest contact itself, or keep contacts in astdb or a PostgreSQL/MySQL table with no full_backend_cache in front; ARI DELETE /ari/asterisk/config/dynamic/res_pjsip/contact/ID removes one through sorcery',
   )
 }
 

@@ -81,6 +81,17 @@ function extconfigFor(
   return null
 }
 
+/** A memory_cache line's `full_backend_cache` option is on (sorcery's boolean: yes, true, on, 1). */
+function fullBackendCache(value: string): boolean {
+  return value
+    .split(',')
+    .slice(1)
+    .some((option) => {
+      const [name = '', setting = ''] = option.split('=').map((p) => p.trim().toLowerCase())
+      return name === 'full_backend_cache' && ['yes', 'true', 'on', '1', 'y', 't'].includes(setting)
+    })
+}
+
 /** The realtime family a mapping needs from extconfig.conf (so the caller fetches it only then); null otherwise. */
 export function realtimeFamily(sorcery: readonly ConfigCategory[] | null): string | null {
   const stores = contactLines(sorcery).filter((l) => !l.options.includes('cache'))
@@ -123,6 +134,12 @@ export function contactMapping(
   // sorcery lists a type's objects from every store (main/sorcery.c ast_sorcery_retrieve_by_fields): only
   // Asterisk's own list has them all
   if (stores.length > 1) return throughAmi(`${stores.length} stores`)
+  // A memory_cache with full_backend_cache answers every list of contacts from the cache
+  // (res/res_sorcery_memory_cache.c): the registrar counts what the cache holds, and a write to the store
+  // behind it is not seen (measured on 22.10.1: the expired value written to astdb was not collected, and
+  // the key deleted from astdb stayed counted). Only Asterisk's own list is the truth there.
+  if (lines.some((l) => l.options.includes('cache') && fullBackendCache(l.value)))
+    return throughAmi('memory_cache (full_backend_cache) in front of its store')
   const { wizard, data } = split(stores[0]?.value ?? '')
   switch (wizard.toLowerCase()) {
     case 'astdb': {

@@ -3,7 +3,8 @@
 // own, checks pjctl against it, and stops it.
 // - contact=astdb,registrar2: check exits 2 naming FAP003, contacts FAP003 shows 2, prune lets the
 //   third REGISTER through.
-// - contact=memory: the right answer through AMI PJSIPShowContacts; prune refuses (exit 3 naming sorcery.conf).
+// - contact=memory, and a memory_cache with full_backend_cache: the right answer through AMI PJSIPShowContacts;
+//   prune refuses (exit 3 naming sorcery.conf).
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { homedir, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -70,6 +71,26 @@ describe('sorcery.conf contact mapping on a real Asterisk', () => {
     const prune = await pjctl(['prune', 'FAP003', '--yes'], env)
     expect(prune.code).toBe(0)
     expect((await register('FAP003', 'FAP003-pass', 45203)).code).toBe(0)
+  })
+
+  it('a memory_cache with full_backend_cache in front of astdb: read through AMI; prune refuses (a write to astdb would not reach the cache the registrar counts from)', async () => {
+    await startWith(
+      'contact/cache=memory_cache,name=contacts,full_backend_cache=yes\ncontact=astdb,registrar',
+    )
+    expect((await register('FAP003', 'FAP003-pass', 45221)).code).toBe(0)
+    expect((await register('FAP003', 'FAP003-pass', 45222)).code).toBe(0)
+    expect((await register('FAP003', 'FAP003-pass', 45223)).code).toBe(3)
+
+    const check = await pjctl(['check', 'FAP003'])
+    expect(check.code).toBe(2)
+    expect(check.stdout).toMatch(/^PJCTL CRITICAL - .*FAP003 \(2\/2/)
+    const env = { XDG_STATE_HOME: mkdtempSync(join(tmpdir(), 'pjctl-sorcery-')) }
+    const prune = await pjctl(['prune', 'FAP003', '--yes'], env)
+    expect(prune.code).toBe(3)
+    expect(prune.stderr).toMatch(
+      /^pjctl: sorcery\.conf \[res_pjsip\] contact\/cache=memory_cache,.*pjctl prune cannot change them \(nothing changed\)$/m,
+    )
+    expect((await register('FAP003', 'FAP003-pass', 45223)).code).toBe(3)
   })
 
   it('contact=memory: read through AMI PJSIPShowContacts (check exits 2 naming FAP003, contacts FAP003 shows 2); prune refuses with exit 3 naming sorcery.conf, nothing changed', async () => {

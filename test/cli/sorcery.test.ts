@@ -60,11 +60,18 @@ describe('contact=astdb,registrar2 (another family)', () => {
 })
 
 const COST_LINE =
-  /^pjctl: warning: 127\.0\.0\.1:\d+: contacts are in Asterisk's (memory|realtime odbc,asterisk): read with one AMI PJSIPShowContacts, whose cost to Asterisk grows with the square of the contacts \(Asterisk 22\.10\.1, contact=memory: .*\)$/
+  /^pjctl: warning: 127\.0\.0\.1:\d+: contacts are in Asterisk's (memory|realtime odbc,asterisk|memory_cache \(full_backend_cache\) in front of its store): read with one AMI PJSIPShowContacts, whose cost to Asterisk grows with the square of the contacts \(Asterisk 22\.10\.1, contact=memory: .*\)$/
 
 describe('stores pjctl has no client for (memory, odbc): read through AMI PJSIPShowContacts, changed only by Asterisk', () => {
   it.each([
     ['memory', sorcery(['contact', 'memory'])],
+    [
+      'a memory_cache with full_backend_cache in front of astdb',
+      sorcery(
+        ['contact/cache', 'memory_cache,name=contacts,full_backend_cache=yes'],
+        ['contact', 'astdb,registrar2'],
+      ),
+    ],
     [
       'a memory_cache in front of memory',
       sorcery(['contact/cache', 'memory_cache'], ['contact', 'memory']),

@@ -77,6 +77,25 @@ describe('contactMapping (sorcery.conf [res_pjsip] contact)', () => {
     expect(m.place).toEqual({ kind: 'astdb', family: 'reg/contact' })
   })
 
+  it('a memory_cache with full_backend_cache answers every list from the cache: read through AMI', () => {
+    for (const setting of ['yes', 'true', 'on', '1']) {
+      const m = contactMapping(
+        res(
+          ['contact/cache', `memory_cache,name=c,full_backend_cache=${setting}`],
+          ['contact', 'astdb,registrar'],
+        ),
+      )
+      expect(m.place).toEqual({
+        kind: 'ami',
+        store: 'memory_cache (full_backend_cache) in front of its store',
+      })
+    }
+    const off = contactMapping(
+      res(['contact/cache', 'memory_cache,full_backend_cache=no'], ['contact', 'astdb,registrar']),
+    )
+    expect(off.place).toEqual({ kind: 'astdb', family: 'registrar/contact' })
+  })
+
   it('several stores (sorcery lists the contacts of all of them): read through AMI, not guessed', () => {
     const m = contactMapping(res(['contact', 'astdb,registrar'], ['contact', 'astdb,registrar2']))
     expect(m.place).toEqual({ kind: 'ami', store: '2 stores' })
