@@ -1,6 +1,9 @@
 // sorcery.conf's contact mapping against the sim: contacts are read (and pruned, restored) where
 // Asterisk keeps them, and pjctl exits 3 naming sorcery.conf where it cannot read them; never an
 // answer of 0 contacts from the wrong place.
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { lockoutSeed } from '../../src/sim/seed.js'
 import type { SimConfigFiles } from '../../src/sim/config.js'
@@ -122,6 +125,25 @@ describe('stores pjctl has no client for (memory, odbc): read through AMI PJSIPS
           /^pjctl: sorcery\.conf \[res_pjsip\] contact.*: contacts in Asterisk's .* can be removed or added only by Asterisk, which has no AMI or CLI action for one contact; pjctl prune cannot change them \(nothing changed\)$/m,
         )
       }
+      // restore: a backup of a contact of another AOR, refused before anything is written
+      const backup = join(mkdtempSync(join(tmpdir(), 'pjctl-sorcery-')), 'backup.jsonl')
+      const value = JSON.stringify({
+        uri: 'sip:alice@192.0.2.9:5060',
+        expiration_time: String(nowSeconds() + 600),
+        endpoint: 'alice',
+      })
+      const entry = {
+        server: `127.0.0.1:${server.port}`,
+        family: 'registrar/contact',
+        key: 'alice;@0123456789abcdef0123456789abcdef',
+        value,
+        deletedAt: new Date().toISOString(),
+        reason: 'test',
+      }
+      writeFileSync(backup, `${JSON.stringify(entry)}\n`)
+      const restore = await run(['restore', backup, '--force'], { env })
+      expect(restore.code).toBe(3)
+      expect(restore.stderr).toMatch(/pjctl restore cannot change them \(nothing changed\)$/m)
       expect(server.received.filter((a) => /^(DBDel|DBPut)$/.test(a.action))).toEqual([])
       expect(thirdRegister(server).code).toBe(403)
     },
