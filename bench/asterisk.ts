@@ -26,7 +26,7 @@ import {
   spawnText,
 } from './lab.js'
 import { fmt, median, runNode, table, type ChildResult } from './measure.js'
-import { REALTIME_ROWS, realtimeRounds } from './realtime.js'
+import { clusterRounds, REALTIME_ROWS, realtimeRounds } from './realtime.js'
 
 const BIN =
   process.env.PJCTL_BENCH_BIN || fileURLToPath(new URL('../../bin/pjctl.js', import.meta.url))
@@ -438,6 +438,40 @@ async function realtimeRow(scratch: string, notes: string[]): Promise<Paired | n
     }
   } catch (error) {
     notes.push(`realtime row skipped: ${(error as Error).message}`)
+    return null
+  }
+}
+
+/**
+ * A cluster of 2 nodes on one table (bench/realtime.ts clusterRounds): contacts --json --all with both
+ * nodes configured, paired with the single-node read. The shared table is read once: about 1×, not 2×.
+ * PJCTL_BENCH_CLUSTER_ROWS sets the rows (default REALTIME_ROWS).
+ */
+async function clusterRow(scratch: string, notes: string[]): Promise<Paired | null> {
+  const rounds = Number(process.env.BENCH_ROUNDS_RT ?? (QUICK ? 3 : 5))
+  const rows = Number(process.env.PJCTL_BENCH_CLUSTER_ROWS ?? REALTIME_ROWS)
+  try {
+    const cl = await clusterRounds(BIN, pjctlEnv(scratch), scratch, rows, rounds, progress)
+    const asRun = (what: string, r: ChildResult): Run => ({
+      what,
+      wallMs: r.wallMs,
+      code: r.code,
+      rssKb: r.peakRssKb,
+      stdoutBytes: r.stdoutBytes,
+      asteriskCpuMs: null,
+      leftComputingMs: null,
+      stderr: r.stderr,
+    })
+    notes.push(`cluster row: ${cl.note}`)
+    return {
+      call: `pjctl contacts --json --all, 2 nodes on one table of ${rows / 1000}k rows`,
+      reference: 'the same read of one node (--server pbxA)',
+      pjctl: cl.rounds.map((r) => asRun('contacts --json --all (cluster)', r.cluster)),
+      base: cl.rounds.map((r) => asRun('contacts --json --server pbxA', r.single)),
+      limit: 1.25,
+    }
+  } catch (error) {
+    notes.push(`cluster row skipped: ${(error as Error).message}`)
     return null
   }
 }
@@ -899,6 +933,10 @@ export async function asteriskBench(
     if (!only || only.has('realtime')) {
       const rt = await realtimeRow(scratch, notes)
       if (rt) paired.push(rt)
+    }
+    if (!only || only.has('cluster')) {
+      const cl = await clusterRow(scratch, notes)
+      if (cl) paired.push(cl)
     }
     if (exporterRow) paired.push(exporterRow)
     if (paired.length) {

@@ -11,6 +11,8 @@
 
 import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { LAB, spawnText } from './lab.js'
 import { runNode, type ChildResult } from './measure.js'
 
@@ -143,11 +145,11 @@ async function prepare(rows: number): Promise<void> {
   if (count !== rows) throw new Error(`ps_contacts holds ${count} rows, not ${rows}`)
 }
 
-/** Holds the realtime lab's lock until release() (flock -w 300; rejects when it cannot be had). */
-async function holdLock(): Promise<{ release: () => void }> {
+/** Holds a lab's lock (the realtime lab's by default) until release() (flock -w 300; rejects when it cannot be had). */
+async function holdLock(lock = RT.lock): Promise<{ release: () => void }> {
   const child = spawn(
     'flock',
-    ['-w', '300', RT.lock, 'sh', '-c', 'echo locked; read _ignored || true'],
+    ['-w', '300', lock, 'sh', '-c', 'echo locked; read _ignored || true'],
     {
       stdio: ['pipe', 'pipe', 'inherit'],
     },
@@ -156,7 +158,7 @@ async function holdLock(): Promise<{ release: () => void }> {
     child.stdout.once('data', () => resolve())
     child.on('error', reject)
     child.on('exit', (code) =>
-      reject(new Error(`could not take ${RT.lock} within 300 s (flock exit ${code})`)),
+      reject(new Error(`could not take ${lock} within 300 s (flock exit ${code})`)),
     )
   })
   return { release: () => child.stdin.end() }
@@ -242,5 +244,86 @@ export async function realtimeRounds(
   } finally {
     await psql('TRUNCATE ps_contacts').catch(() => undefined)
     lock.release()
+  }
+}
+
+const CLUSTER = {
+  a: Number(process.env.CLUSTER_A_AMI ?? 6138),
+  b: Number(process.env.CLUSTER_B_AMI ?? 6238),
+  lock: process.env.CLUSTER_LOCK ?? '/tmp/pjctl-lab-cluster.lock',
+}
+
+export interface ClusterRound {
+  single: ChildResult
+  cluster: ChildResult
+}
+
+/**
+ * A cluster of two nodes on one table of `rows` contacts: `pjctl contacts --json --all` with both nodes
+ * configured, paired with the single-node read `--server pbxA`, each spawn to exit. The nodes are the
+ * cluster lab's (lab/cluster.sh; AMI CLUSTER_A_AMI and CLUSTER_B_AMI, their sorcery.conf), both pointed
+ * (contactsDb) at the bench's own table, never at the cluster's: the same store, so read once. Holds the
+ * cluster lab's lock and the realtime lab's (the bench's table is the realtime row's too).
+ */
+export async function clusterRounds(
+  bin: string,
+  env: Record<string, string>,
+  scratch: string,
+  rows: number,
+  rounds: number,
+  progress: (text: string) => void,
+): Promise<{ rounds: ClusterRound[]; note: string }> {
+  const locks = [await holdLock(CLUSTER.lock), await holdLock()]
+  try {
+    progress(`cluster: ${rows.toLocaleString('en-US')} rows into ${PG.database}`)
+    await prepare(rows)
+    const contactsDb = `postgresql://${PG.user}:${PG.password}@${PG.host}:${PG.port}/${PG.database}`
+    const node = (port: number) => ({
+      host: '127.0.0.1',
+      port,
+      user: LAB.user,
+      secret: LAB.secret,
+      contactsDb,
+    })
+    const config = join(scratch, 'cluster-config.json')
+    writeFileSync(
+      config,
+      JSON.stringify({ servers: { pbxA: node(CLUSTER.a), pbxB: node(CLUSTER.b) } }),
+      { mode: 0o600 },
+    )
+    const run = (which: string[]) => () =>
+      runNode([bin, 'contacts', '--json', ...which], {
+        // the nodes come from the config file alone: a PJCTL_HOST/PORT in env would override both
+        env: {
+          ...Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('PJCTL_'))),
+          PJCTL_CONFIG: config,
+        },
+        rss: true,
+        keepStdout: 4096,
+        timeoutMs: 300_000,
+      })
+    const single = run(['--server', 'pbxA'])
+    const both = run(['--all'])
+    // one unmeasured run of each; the --all one must be one entry named after both nodes
+    await single()
+    const first = await both()
+    if (first.code !== 0)
+      throw new Error(
+        `pjctl contacts --json --all on the cluster: exit ${first.code}: ${first.stderr.trim().split('\n')[0]}`,
+      )
+    if (!first.stdoutHead.includes('"server":"pbxA,pbxB"'))
+      throw new Error(`the cluster was not read as one: ${first.stdoutHead.slice(0, 120)}`)
+    const out: ClusterRound[] = []
+    for (let round = 1; round <= rounds; round++) {
+      progress(`cluster: round ${round}/${rounds}`)
+      out.push({ single: await single(), cluster: await both() })
+    }
+    return {
+      rounds: out,
+      note: `2 nodes (AMI ${CLUSTER.a}, ${CLUSTER.b}) on PostgreSQL ${PG.user}@${PG.host}:${PG.port}/${PG.database}, ${rows.toLocaleString('en-US')} rows`,
+    }
+  } finally {
+    await psql('TRUNCATE ps_contacts').catch(() => undefined)
+    for (const lock of locks.reverse()) lock.release()
   }
 }
