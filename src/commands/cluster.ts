@@ -43,12 +43,23 @@ export async function storeOf(session: AmiSession, place: ContactPlace): Promise
         place,
         assumed: null,
       })
-      return `${place.driver}:${target.host}:${target.port}/${target.database}/${place.table}`
+      // a database the node's own settings put on its machine (loopback, a socket) is that machine's: two
+      // PBXes that each say dbhost=127.0.0.1 do not share it (a --contacts-db host is pjctl's, the same for all)
+      const mine = session.target.contactsDb === undefined && isLocalHost(target.host)
+      const machine = mine ? `${session.target.host}:` : ''
+      return `${place.driver}:${machine}${target.host}:${target.port}/${target.database}/${place.table}`
     } catch (error) {
       if (!(error instanceof PjctlError)) throw error
     }
   }
-  return `${place.driver}:${place.database}:${place.table}`
+  // where the database is cannot be told (no connection settings, another driver): never taken as
+  // shared, so no server's contacts are left unread
+  return null
+}
+
+/** A loopback address, localhost or a Unix socket path. */
+function isLocalHost(host: string): boolean {
+  return host.startsWith('/') || host === 'localhost' || host === '::1' || host.startsWith('127.')
 }
 
 /** One server's systemname and contact store, over a session of its own (a few small actions). */
