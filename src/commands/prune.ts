@@ -930,10 +930,9 @@ async function collectThroughAsterisk(
           remove: (key: string, value: string) => table.remove(key, value),
         }
       : {
-          gone: async (keys: string[]) =>
-            (await Promise.all(keys.map((k) => session.dbGet(planned.family, k)))).map(
-              (v) => v === null,
-            ),
+          // no lookup of its own: remove's DBGet, the compare before the DBDel, finds the contacts
+          // Asterisk removed (vanished) as well, one round trip per contact fewer
+          gone: (keys: string[]) => Promise.resolve(keys.map(() => false)),
           current: (key: string) => session.dbGet(planned.family, key),
           remove: async (key: string, value: string): Promise<RowOutcome> => {
             const now = await session.dbGet(planned.family, key)
@@ -949,7 +948,8 @@ async function collectThroughAsterisk(
       if (retrieved.has(item.aor) && !left.has(o.key))
         verdicts.set(o.key, outcome(item, 'deleted', removed))
     }
-    // the others (no endpoint listed their AOR): looked up again, and deleted directly if still expired
+    // the others (no endpoint listed their AOR): looked up again (realtime: all in one query), and
+    // deleted directly if still expired
     const keys = expired.map((o) => o.key).filter((key) => !verdicts.has(key))
     const gone = await store.gone(keys)
     const still: PlanItem[] = []
@@ -972,7 +972,7 @@ async function collectThroughAsterisk(
           results[i] === 'done'
             ? outcome(item, 'deleted', 'deleted directly: no endpoint collected it (orphaned)')
             : results[i] === 'vanished'
-              ? outcome(item, 'deleted', 'removed by Asterisk')
+              ? outcome(item, 'deleted', removed)
               : outcome(
                   item,
                   'changed',
