@@ -241,7 +241,7 @@ describe('both nodes configured: the shared table read once, each contact change
       expect(phone.branches.size).toBeGreaterThan(0)
       expect((await rowsOf('carol')).map((r) => r.reg_server)).toEqual(['pbxB'])
       const r = await pjctl(
-        ['prune', 'carol', '--key', hash, '--server', 'pbxA', '--yes', '--json'],
+        ['prune', 'carol', '--key', hash, '--server', 'pbxA', '--yes', '--force', '--json'],
         env,
       )
       const exited = Date.now()
@@ -283,7 +283,7 @@ describe('both nodes configured: the shared table read once, each contact change
     }
     try {
       const kept = await pjctl(
-        ['prune', 'dave', '--key', hash, '--server', 'pbxA', '--yes', '--json'],
+        ['prune', 'dave', '--key', hash, '--server', 'pbxA', '--yes', '--force', '--json'],
         env,
       )
       expect(kept.code).toBe(1)
@@ -305,6 +305,7 @@ describe('both nodes configured: the shared table read once, each contact change
           '--unknown-node',
           'delete',
           '--yes',
+          '--force',
           '--json',
         ],
         env,
