@@ -3,7 +3,8 @@
 // src/exporter/ (a follower per server, the metrics, the render scheduler, the web config) to the read
 // path every command uses and to the HTTP listener; a scrape never sends an AMI action.
 
-import type { AmiTarget } from '../ami/types.js'
+import type { AmiSession, AmiTarget } from '../ami/types.js'
+import { contactFromRealtimeRow, realtimeColumns } from '../core/sorcery.js'
 import type { KeepContact } from '../core/dump.js'
 import { UsageError } from '../errors.js'
 import type { FollowerPorts, ServerFollower } from '../exporter/follower.js'
@@ -13,7 +14,8 @@ import { HEAL_OPTION_HELP, HEAL_OPTIONS, SERVER_OPTIONS, listenAddress } from '.
 import { readContactsAndLimits, readContactsAt, storeLeaders, thresholdsFrom } from './read.js'
 import type { NodeIdentity } from './cluster.js'
 import { heal, HealLimiter, logHeal, readRefusedAor, securityClassProblem } from './refusal.js'
-import { backupFamilyOf, type ContactLocation } from './store.js'
+import type { ContactTable } from '../sql/table.js'
+import { backupFamilyOf, openContactTable, type ContactLocation } from './store.js'
 import type { CommandSpec, Deps, Settings } from './types.js'
 
 export const exporter: CommandSpec<'exporter'> = {
@@ -171,6 +173,14 @@ function portsFor(
 ): FollowerPorts {
   let location: ContactLocation | null = null
   const healLimiter = new HealLimiter()
+  // the realtime table a new contact's row is read from: opened at the first such contact, kept open
+  // for the session it was located through (one connection, one SELECT per contact an event names)
+  let table: { session: AmiSession; open: Promise<ContactTable> } | null = null
+  const closeTable = async (): Promise<void> => {
+    const current = table
+    table = null
+    if (current) await (await current.open.catch(() => null))?.close()
+  }
   const readAll: FollowerPorts['readAll'] = async (session) => {
     const read = await readContactsAndLimits(session, settings, deps, { keep })
     location = read.location
@@ -182,6 +192,7 @@ function portsFor(
         family: backupFamilyOf(read.location.place),
         // DBGetTree re-reads only astdb; any other place is read again as a whole
         realtime: read.location.place.kind !== 'astdb',
+        oneRow: read.location.place.kind === 'realtime',
       },
     }
   }
@@ -194,6 +205,27 @@ function portsFor(
       if (!location) return (await readAll(session)).contacts
       return (await readContactsAt(session, location, settings, deps, keep)).contacts
     },
+    async readOne(session, key) {
+      if (location?.place.kind !== 'realtime') return null
+      if (table?.session !== session) {
+        await closeTable()
+        table = { session, open: openContactTable(session, location) }
+      }
+      const opened = table
+      try {
+        const value = await (await opened.open).current(key)
+        if (value === null) return null
+        const stored = realtimeColumns(value)
+        if (!stored) return 'not a row of the table'
+        const contact = contactFromRealtimeRow(Object.keys(stored), Object.values(stored), false)
+        return typeof contact === 'string' ? contact : keep(contact)
+      } catch (error) {
+        // a failed connection or statement: the next contact opens the table again
+        if (table === opened) await closeTable()
+        throw error
+      }
+    },
+    close: closeTable,
     async securityProblem(session) {
       return (await securityClassProblem(session, target))?.text ?? null
     },

@@ -78,8 +78,14 @@ const FOLLOWED_EVENTS = [...COUNTED_EVENTS, ...REFUSAL_EVENTS]
 interface ContactsPlace {
   /** The astdb family (sorcery.conf's contact mapping); res_pjsip's default for a realtime table. */
   family: string
-  /** Contacts in a realtime table: no DBGet of single keys; a contact the exporter does not know brings a full read. */
+  /**
+   * Contacts outside astdb: no DBGet of single keys. A contact the exporter does not know is read from its
+   * own row when the place has rows pjctl reads (a realtime SQL table: `ports.readOne`), else it brings a
+   * full read.
+   */
   realtime: boolean
+  /** One contact can be read by its key through `ports.readOne` (a realtime SQL table). */
+  oneRow?: boolean
 }
 
 /** What a full read found. */
@@ -100,6 +106,13 @@ export interface FollowerPorts {
   readAll(session: AmiSession): Promise<ServerRead & { place: ContactsPlace }>
   /** The contacts only, where the last readAll found them. */
   readContacts(session: AmiSession): Promise<Contact[]>
+  /**
+   * One contact of a realtime table, read from its own row (null: no such row; a string: why the row is
+   * not a contact). Only called where the last readAll's place says `oneRow`.
+   */
+  readOne?(session: AmiSession, key: string): Promise<Contact | string | null>
+  /** Releases what readOne keeps open (the exporter stops). */
+  close?(): Promise<void>
   /** Why this AMI user may get no security events (said once), or null. */
   securityProblem(session: AmiSession): Promise<string | null>
   /** --heal: frees a slot of the AOR a max_contacts refusal names; what was done, or null when nothing was. */
@@ -249,6 +262,7 @@ export class ServerFollower {
     this.closePeers()
     await session?.close()
     await this.loop
+    await this.ports.close?.()
   }
 
   /**
@@ -785,7 +799,7 @@ export class ServerFollower {
   // --- DBGets of single keys ---
 
   private fetch(key: string): void {
-    if (this.place.realtime) {
+    if (this.place.realtime && !(this.place.oneRow && this.ports.readOne)) {
       this.askResync('contacts')
       return
     }
@@ -802,12 +816,13 @@ export class ServerFollower {
       this.fetchQueue.delete(key)
       this.fetching++
       this.inFlight.set(key, false)
-      session
-        .dbGet(this.place.family, key)
+      this.lookUp(session, key)
         .then(
           (value) => this.fetched(session, key, value),
           (error: unknown) =>
-            this.ports.log.debug(`${this.name}: DBGet ${key}: ${(error as Error).message}`),
+            this.ports.log.debug(
+              `${this.name}: ${this.place.realtime ? 'row of' : 'DBGet'} ${key}: ${(error as Error).message}`,
+            ),
         )
         .finally(() => {
           this.fetching--
@@ -819,7 +834,18 @@ export class ServerFollower {
     }
   }
 
-  private fetched(session: AmiSession, key: string, value: string | null): void {
+  /** One contact by its key: DBGet in astdb, its own row in a realtime table; null when there is none. */
+  private async lookUp(session: AmiSession, key: string): Promise<Contact | string | null> {
+    if (this.place.realtime && this.ports.readOne) {
+      const contact = await this.ports.readOne(session, key)
+      this.ports.log.debug(`${this.name}: row of ${key}: ${contact === null ? 'none' : 'read'}`)
+      return contact
+    }
+    const value = await session.dbGet(this.place.family, key)
+    return value === null ? null : contactFromRow(key, value)
+  }
+
+  private fetched(session: AmiSession, key: string, value: Contact | string | null): void {
     if (this.sessionOf() !== session || !this.isUp() || this.inFlight.get(key)) return
     // newer than the read being applied: after it, in its place among the held events
     const read = this.currentRead()
@@ -832,15 +858,14 @@ export class ServerFollower {
     this.store(key, value)
   }
 
-  /** A DBGet's answer into the picture. */
-  private store(key: string, value: string | null): void {
+  /** A DBGet's (or a row's) answer into the picture. */
+  private store(key: string, contact: Contact | string | null): void {
     const now = this.ports.now()
-    if (value === null) {
+    if (contact === null) {
       this.pendingQualify.delete(key)
       if (this.live.remove(key)) this.hooks.changed()
       return
     }
-    const contact = contactFromRow(key, value)
     if (typeof contact === 'string') {
       this.ports.log.warn(`${this.name}: ${key} did not parse (${contact})`)
       return
