@@ -24,7 +24,8 @@ function heldByAncestor(path: string): boolean {
   return false
 }
 
-function takeLock(path: string, waitSeconds: number): Promise<ChildProcess> {
+/** Holds `path` (flock) until the returned process's stdin is closed; a test file with a lab of its own takes its own lock. */
+export function takeLock(path: string, waitSeconds: number): Promise<ChildProcess> {
   if (!existsSync(path)) writeFileSync(path, '')
   return new Promise((resolve, reject) => {
     // flock(1) holds the lock while `cat` waits for our stdin: it is released when we close it, or die

@@ -5,17 +5,21 @@
 //   third REGISTER through.
 // - contact=memory, and a memory_cache with full_backend_cache: the right answer through AMI PJSIPShowContacts;
 //   prune refuses (exit 3 naming sorcery.conf).
+import type { ChildProcess } from 'node:child_process'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { homedir, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { LAB, pjctl, register, spawnText } from './lab.js'
+import { takeLock } from './setup.js'
 
 const OWN = {
   prefix: process.env.LAB_SORCERY_PREFIX ?? join(homedir(), '.pjctl-lab-sorcery'),
   sipPort: Number(process.env.LAB_SORCERY_SIP_PORT ?? 5760),
   port: Number(process.env.LAB_SORCERY_AMI_PORT ?? 5738),
 }
+/** This file's own lab has its own lock (flock). */
+const OWN_LOCK = process.env.LAB_SORCERY_LOCK ?? '/tmp/pjctl-lab-sorcery.lock'
 const AST_PREFIX = process.env.AST_PREFIX ?? join(LAB.prefix, 'asterisk')
 const saved = { prefix: LAB.prefix, sipPort: LAB.sipPort, port: LAB.port }
 
@@ -48,10 +52,19 @@ async function stop(): Promise<void> {
 }
 
 describe('sorcery.conf contact mapping on a real Asterisk', () => {
-  beforeAll(() => Object.assign(LAB, OWN))
+  // this Asterisk is the file's own, whichever lab's run started it: two runs (on two labs) must not share it
+  let lock: ChildProcess | null = null
+  beforeAll(async () => {
+    lock = await takeLock(OWN_LOCK, Number(process.env.LAB_LOCK_WAIT ?? 900))
+    Object.assign(LAB, OWN)
+  })
   afterAll(async () => {
-    await stop()
-    Object.assign(LAB, saved)
+    try {
+      await stop()
+    } finally {
+      Object.assign(LAB, saved)
+      lock?.stdin?.end()
+    }
   })
 
   it('contact=astdb,registrar2: check exits 2 naming FAP003, contacts FAP003 shows 2, prune FAP003 --yes lets the third REGISTER through', async () => {
