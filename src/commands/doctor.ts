@@ -66,8 +66,14 @@ export const doctor: CommandSpec<'doctor'> = {
         settings,
         deps,
         async (target) => {
-          const lead = await readOne(target, names, settings, limit, deps)
           const group = groups.get(target) ?? []
+          // in a fleet run every prune a fix prints names its server (a cluster: the name it is shown under)
+          const shownAs = isFleet(settings)
+            ? group.length < 2
+              ? target.name
+              : group.map((n) => n.target.name).join(',')
+            : undefined
+          const lead = await readOne(target, names, settings, limit, deps, shownAs)
           if (group.length < 2) return lead
           const others = await Promise.all(
             group.slice(1).map((node) => nodeOnly(node, lead.facts[0]?.aors ?? [], deps)),
@@ -130,6 +136,7 @@ async function readOne(
   settings: Settings,
   limit: PerIpLimit | null,
   deps: Deps,
+  shownAs?: string,
 ): Promise<Examined> {
   const session = await deps.connect(target)
   try {
@@ -155,7 +162,7 @@ async function readOne(
       names.length !== 1 && report.limits?.authoritative && listed.length
         ? new Set(listed.map((c) => c.aor))
         : null
-    const server = examine(report, ami, configured, limit, deps)
+    const server = examine(report, ami, configured, limit, deps, shownAs)
     const systemName =
       actions === null || actions.has('coresettings') ? await systemNameOf(session, deps) : null
     return {
@@ -241,6 +248,7 @@ function examine(
   configured: Set<string> | null,
   limit: PerIpLimit | null,
   deps: Deps,
+  shownAs?: string,
 ): DoctorServer {
   return {
     server: report.server,
@@ -249,6 +257,13 @@ function examine(
     aors: report.aors.length,
     contacts: report.aors.reduce((n, a) => n + a.contacts.length, 0),
     ...(report.contactsAt ? { contactsAt: report.contactsAt.described } : {}),
-    findings: diagnose({ report, limit, now: deps.now(), ami, configuredAors: configured }),
+    findings: diagnose({
+      report,
+      limit,
+      now: deps.now(),
+      ami,
+      configuredAors: configured,
+      ...(shownAs ? { server: shownAs } : {}),
+    }),
   }
 }

@@ -85,6 +85,8 @@ export interface DoctorInput {
   ami: AmiFacts | null
   /** AOR names whose absence from the configuration makes their contacts orphaned (the AOR list was read whole). */
   configuredAors?: ReadonlySet<string> | null
+  /** A fleet run's name for this server: every `pjctl prune` a fix prints names it (`--server NAME`), so it works as printed. */
+  server?: string
 }
 
 const CHURN_SECONDS = 300
@@ -100,14 +102,15 @@ export function diagnose(input: DoctorInput): Finding[] {
   for (const config of input.report.configs ?? [])
     if (!configs.has(config.aor)) configs.set(config.aor, config)
   const aors = input.report.aors
+  const on = onServer(input.server)
   const findings = [
-    ...aorLimitFindings(aors),
+    ...aorLimitFindings(aors, input.server),
     ...maxContactsOneFinding(aors),
-    ...sourceFindings(aors, input.limit),
-    ...staleDeviceFindings(aors),
-    ...orphanFindings(aors, input.configuredAors ?? null, input.now),
+    ...sourceFindings(aors, input.limit, on),
+    ...staleDeviceFindings(aors, on),
+    ...orphanFindings(aors, input.configuredAors ?? null, input.now, on),
     ...churnFindings(aors, configs),
-    ...lifetimeFindings(aors, configs),
+    ...lifetimeFindings(aors, configs, on),
     ...qualifyFindings(aors, configs),
     ...answerSizeFindings(aors, input.ami),
     ...privilegeFindings(input.ami),
@@ -136,6 +139,11 @@ export function exitCodeOf(findings: readonly Finding[]): 0 | 1 | 2 {
 }
 
 // --- What frees an AOR now, as the command every command prints (check, contacts, doctor, prune) ---
+
+/** ` --server NAME` for a command printed in a fleet run; empty for one server. */
+function onServer(server?: string): string {
+  return server ? ` --server ${server}` : ''
+}
 
 /** `pjctl prune AOR …` for core/fix.ts's answer (with `--server S` in a fleet). */
 export function fixCommand(fix: AorFix, server?: string): string {
@@ -183,7 +191,7 @@ function genLine(aors: readonly string[], options: string): string {
   return `pjctl gen pjsip ${aors.join(' ')} --append${options} >> /etc/asterisk/pjsip.conf (or any file loaded after the AOR), then: ${PJSIP_RELOAD}`
 }
 
-function aorLimitFindings(aors: readonly AorReport[]): Finding[] {
+function aorLimitFindings(aors: readonly AorReport[], server?: string): Finding[] {
   const findings: Finding[] = []
   for (const aor of aors) {
     if (aor.maxContacts === null) continue
@@ -210,7 +218,7 @@ function aorLimitFindings(aors: readonly AorReport[]): Finding[] {
     // the one fix check and contacts print (core/fix.ts)
     const fix = fixFor(aor)
     const why = fix ? fixWhy(fix) : ''
-    const prune = fix ? `; now: ${fixCommand(fix)}${why ? ` (${why})` : ''}` : ''
+    const prune = fix ? `; now: ${fixCommand(fix, server)}${why ? ` (${why})` : ''}` : ''
     findings.push({
       // check's judgement (core/classify.ts): a page there is a warning or worse here; what
       // check calls OK (near, full with healthy contacts) is a configuration note, not a warning
@@ -251,7 +259,11 @@ function maxContactsOneFinding(aors: readonly AorReport[]): Finding[] {
 
 // --- where registrations come from -----------------------------------------------------------
 
-function sourceFindings(aors: readonly AorReport[], limit: PerIpLimit | null): Finding[] {
+function sourceFindings(
+  aors: readonly AorReport[],
+  limit: PerIpLimit | null,
+  on: string,
+): Finding[] {
   if (!limit) return []
   return atOrAboveLimit(sourcesOf(aors, limit)).map((row) => {
     const agents = row.userAgents
@@ -260,7 +272,7 @@ function sourceFindings(aors: readonly AorReport[], limit: PerIpLimit | null): F
       .join(', ')
     const top = row.userAgents[0]?.userAgent ?? ''
     const fix = row.stale
-      ? `pjctl prune ${row.aorNames.length <= 5 ? `${row.aorNames.join(' ')} ` : ''}--superseded --expired removes its ${row.stale} stale contact(s); ${phoneModelOf(top).advice}`
+      ? `pjctl prune ${row.aorNames.length <= 5 ? `${row.aorNames.join(' ')} ` : ''}--superseded --expired${on} removes its ${row.stale} stale contact(s); ${phoneModelOf(top).advice}`
       : `${row.contacts} live contacts from one address: a big office behind one NAT (raise --per-ip-limit for it) or a runaway device (pjctl contacts ${row.busiestAor ?? ''} shows which)`
     return {
       severity: row.limitState === 'above' ? 'critical' : 'warning',
@@ -279,7 +291,7 @@ interface Device {
   aors: Set<string>
 }
 
-function staleDeviceFindings(aors: readonly AorReport[]): Finding[] {
+function staleDeviceFindings(aors: readonly AorReport[], on: string): Finding[] {
   const devices = new Map<string, Device>()
   for (const aor of aors) {
     for (const contact of aor.contacts) {
@@ -301,7 +313,7 @@ function staleDeviceFindings(aors: readonly AorReport[]): Finding[] {
     }
   }
   const all = [...devices.values()]
-  if (all.length > MAX_PER_KIND) return staleModelFindings(all)
+  if (all.length > MAX_PER_KIND) return staleModelFindings(all, on)
   return all.map((d) => {
     const list = [...d.aors].sort(compareCodepoints)
     const model = phoneModelOf(d.userAgent)
@@ -310,13 +322,13 @@ function staleDeviceFindings(aors: readonly AorReport[]): Finding[] {
       kind: 'stale-device' as const,
       subject: `${d.userAgent} at ${d.address}`,
       evidence: `${d.superseded} superseded contact(s) on ${list.length} AOR(s) (${names(list)}): it registers again from a new port without unregistering the old contact${model.id === 'other' ? '' : ` (${model.model})`}`,
-      fix: `${model.advice}; then pjctl prune ${list.length <= 5 ? `${list.join(' ')} ` : ''}--superseded`,
+      fix: `${model.advice}; then pjctl prune ${list.length <= 5 ? `${list.join(' ')} ` : ''}--superseded${on}`,
     }
   })
 }
 
 /** Many devices: one finding per phone model (the fix is per model anyway), every device in `subjects`. */
-function staleModelFindings(devices: readonly Device[]): Finding[] {
+function staleModelFindings(devices: readonly Device[], on: string): Finding[] {
   const byModel = groupBy(devices, (d) => phoneModelOf(d.userAgent).id)
   return [...byModel.values()].map((group) => {
     const model = phoneModelOf(group[0].userAgent)
@@ -328,7 +340,7 @@ function staleModelFindings(devices: readonly Device[]): Finding[] {
       kind: 'stale-device' as const,
       subject: `${model.id === 'other' ? 'other phones' : model.model}: ${group.length} device(s)`,
       evidence: `${superseded} superseded contact(s) from ${group.length} device(s) (user agent + address) on ${aors.size} AOR(s): they register again from a new port without unregistering the old contact; e.g. ${subjects[0]}`,
-      fix: `${model.advice}; then pjctl prune --superseded`,
+      fix: `${model.advice}; then pjctl prune --superseded${on}`,
       subjects,
     }
   })
@@ -349,6 +361,7 @@ function orphanFindings(
   aors: readonly AorReport[],
   configured: ReadonlySet<string> | null,
   now: number,
+  on: string,
 ): Finding[] {
   return aors
     .filter((aor) => isOrphaned(aor, configured))
@@ -359,7 +372,7 @@ function orphanFindings(
         kind: 'orphaned-contacts' as const,
         subject: aor.aor,
         evidence: `${aor.contacts.length} contact(s) in astdb ${CONTACT_FAMILY} for an AOR that is not configured (deleted extension?); Asterisk keeps them until they expire, the last in ${Math.max(0, last - now)} s`,
-        fix: `pjctl prune ${aor.aor} --orphaned`,
+        fix: `pjctl prune ${aor.aor} --orphaned${on}`,
       }
     })
 }
@@ -430,6 +443,7 @@ function churnFindings(
 function lifetimeFindings(
   aors: readonly AorReport[],
   configs: ReadonlyMap<string, AorConfig>,
+  on: string,
 ): Finding[] {
   const findings: Finding[] = []
   for (const aor of aors) {
@@ -446,7 +460,7 @@ function lifetimeFindings(
       kind: 'lifetime-beyond-maximum-expiration',
       subject: aor.aor,
       evidence: `${beyond.length} contact(s) expire in up to ${longest} s, beyond maximum_expiration=${max} (granted before it was lowered, or written into astdb by hand)${crowded ? '; the AOR is full' : ''}`,
-      fix: `nothing to change on the AOR: the phone's next REGISTER is granted at most ${max} s; if the contact is stale: pjctl prune --key ${beyond.map((c) => c.key).join(',')}`,
+      fix: `nothing to change on the AOR: the phone's next REGISTER is granted at most ${max} s; if the contact is stale: pjctl prune --key ${beyond.map((c) => c.key).join(',')}${on}`,
     })
   }
   return findings

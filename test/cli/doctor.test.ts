@@ -227,6 +227,18 @@ describe('pjctl doctor', { timeout: 30_000 }, () => {
       error: `connection refused by 127.0.0.1:${dead}`,
       exitCode: 3,
     })
+    // every prune a fix prints names its server: as printed, it prunes that server alone
+    const fixes = doc.servers[0].findings.map((f: Finding) => f.fix).join('\n')
+    const prunes = fixes.match(/pjctl prune [^;(\n]*/g) ?? []
+    expect(prunes.map((p: string) => p.trim())).toEqual([
+      'pjctl prune FAP003 --server lab',
+      'pjctl prune FAP003 --superseded --server lab',
+    ])
+    for (const printed of prunes) {
+      const p = await run([...printed.trim().split(' ').slice(1), '--config', config, '--dry-run'])
+      expect(p.code, p.stderr).toBe(0)
+      expect(p.stdout).toContain('FAP003')
+    }
   })
 })
 
