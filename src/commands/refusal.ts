@@ -23,7 +23,7 @@ import { withDefaults } from '../options.js'
 import { prune } from './prune.js'
 import { thresholdsFrom } from './read.js'
 import type { Deps, Settings } from './types.js'
-import type { HealOutcome, RefusedAor } from './views.js'
+import type { HealOutcome, PruneServerResult, RefusedAor } from './views.js'
 
 /** A heal of one AOR at most this often (a phone misconfigured into a loop cannot make pjctl delete in one). */
 const HEAL_EVERY_SECONDS = 60
@@ -265,6 +265,9 @@ export async function heal(
     unreachable: settings.unreachable,
     keep: settings.keep,
     orphaned: false,
+    // unattended: a contact of a cluster node no configured server is, or that does not answer, is never
+    // removed around that node (it would go on qualifying it); the outcome names the node
+    unknownNode: 'keep',
     dryRun: false,
     yes: true,
     quiet: true,
@@ -285,33 +288,48 @@ export async function heal(
       format: 'json',
       deps: pruneDeps,
     })
-    const data = result.data
-    const server = data.servers[0]
-    if (!server || server.failure)
-      return {
-        result: 'failed',
-        removed: [],
-        backupFile: null,
-        detail: server?.failure?.message ?? 'prune returned nothing',
-      }
-    const removed = server.outcomes
-      .filter((o) => o.outcome === 'deleted' || o.outcome === 'expired')
-      .map((o) => o.key)
-    const failed = server.outcomes.filter((o) => o.outcome === 'failed' || o.outcome === 'not-sent')
-    const notes = server.outcomes
-      .filter((o) => o.outcome !== 'deleted' && o.outcome !== 'expired')
-      .map((o) => `${o.key} ${o.outcome}${o.detail ? ` (${o.detail})` : ''}`)
-    return {
-      result: failed.length ? 'failed' : removed.length ? 'healed' : 'nothing',
-      removed,
-      backupFile: server.backupFile,
-      detail:
-        server.mode === 'refused'
-          ? `prune refused: ${server.reason ?? ''}`
-          : notes.join('; ') || (removed.length ? '' : 'prune found nothing to remove'),
-    }
+    return healOutcomeOf(result.data.servers[0])
   } catch (error) {
     return { result: 'failed', removed: [], backupFile: null, detail: (error as Error).message }
+  }
+}
+
+/**
+ * What the heal's prune did on its one server: the keys removed, and what was not (each contact with its
+ * outcome, and the contacts of cluster nodes left alone because no configured, reachable server is that
+ * node: the prune routes each contact to the node named in its reg_server, as pjctl prune does).
+ */
+export function healOutcomeOf(server: PruneServerResult | undefined): HealOutcome {
+  if (!server || server.failure)
+    return {
+      result: 'failed',
+      removed: [],
+      backupFile: null,
+      detail: server?.failure?.message ?? 'prune returned nothing',
+    }
+  const removed = server.outcomes
+    .filter((o) => o.outcome === 'deleted' || o.outcome === 'expired')
+    .map((o) => o.key)
+  const failed = server.outcomes.filter((o) => o.outcome === 'failed' || o.outcome === 'not-sent')
+  const notes = server.outcomes
+    .filter((o) => o.outcome !== 'deleted' && o.outcome !== 'expired')
+    .map((o) => `${o.key} ${o.outcome}${o.detail ? ` (${o.detail})` : ''}`)
+  const leftAlone = (server.plan?.notes ?? []).flatMap((n) =>
+    n.kind === 'unknown-node'
+      ? [
+          `${n.count} contact(s) of cluster node ${n.node} left alone: no configured server is ${n.node} (or it did not answer), and only that node stops qualifying them`,
+        ]
+      : [],
+  )
+  const said = [...notes, ...leftAlone].join('; ')
+  return {
+    result: failed.length ? 'failed' : removed.length ? 'healed' : 'nothing',
+    removed,
+    backupFile: server.backupFile,
+    detail:
+      server.mode === 'refused'
+        ? `prune refused: ${server.reason ?? ''}`
+        : said || (removed.length ? '' : 'prune found nothing to remove'),
   }
 }
 

@@ -364,3 +364,68 @@ describe('the exporter on a cluster: one follower reads the shared table once an
     }
   })
 })
+
+describe('exporter --heal on a cluster: the stale contact is removed through the node that registered it', () => {
+  const FAP = [45251, 45252, 45253]
+  const clean = async () => {
+    LAB.sipPort = B_SIP
+    for (const port of FAP) await register('FAP003', 'FAP003-pass', port, 0)
+  }
+  beforeAll(clean)
+  afterAll(clean)
+
+  it('FAP003 full through pbxB, exporter --all --heal led by pbxA: pbxB sends Removed for the stale contact and the retry through pbxB gets 200', async () => {
+    LAB.sipPort = B_SIP
+    expect((await register('FAP003', 'FAP003-pass', FAP[0]!, 1800)).code).toBe(0)
+    expect((await register('FAP003', 'FAP003-pass', FAP[1]!, 3600)).code).toBe(0)
+    expect((await rowsOf('FAP003')).map((r) => r.reg_server)).toEqual(['pbxB', 'pbxB'])
+    const stale = `sip:FAP003@127.0.0.1:${FAP[0]}`
+    const settings: Record<string, string | undefined> = {
+      ...configWith(BOTH),
+      XDG_STATE_HOME: mkdtempSync(join(tmpdir(), 'pjctl-cluster-heal-')),
+    }
+    const env = Object.fromEntries(
+      Object.entries(settings).filter((kv): kv is [string, string] => kv[1] !== undefined),
+    )
+    const events = await systemEvents(B_AMI)
+    const e = await startExporter(['--all', '--heal', '--resync', '1h'], env, 120_000, 'spawned')
+    try {
+      await e.waitFor('pjctl_server_up{server="pbxA,pbxB"}', 1, 30_000)
+      for (
+        let waited = 0;
+        !e.stderr().includes('following the events of node pbxB');
+        waited += 100
+      ) {
+        if (waited > 10_000) throw new Error(`no peer session: ${e.stderr()}`)
+        await sleep(100)
+      }
+      expect((await register('FAP003', 'FAP003-pass', FAP[2]!, 3600)).code).toBe(3)
+      const refused = Date.now()
+      for (let waited = 0; !/pjctl heal: .*FAP003/.test(e.stderr()); waited += 100) {
+        if (waited > 15_000) throw new Error(`no heal: ${e.stderr()}`)
+        await sleep(100)
+      }
+      const line = /pjctl heal: .*FAP003.*/.exec(e.stderr())![0]
+      for (let waited = 0; waited < 5_000; waited += 100) {
+        if (events.events.some((ev) => ev.headers.URI === stale)) break
+        await sleep(100)
+      }
+      const removed = events.events.find(
+        (ev) =>
+          ev.headers.Event === 'ContactStatus' &&
+          ev.headers.ContactStatus === 'Removed' &&
+          ev.headers.URI === stale,
+      )
+      expect(line).toMatch(/removed FAP003;@/)
+      expect(removed?.headers.SystemName).toBe('pbxB')
+      expect((await rowsOf('FAP003')).map((r) => r.reg_server)).toEqual(['pbxB'])
+      expect((await register('FAP003', 'FAP003-pass', FAP[2]!, 3600)).code).toBe(0)
+      console.log(
+        `cluster: exporter --all --heal (pbxA first): ${line}; pbxB sent Removed for ${stale} ${removed ? `${removed.at - refused} ms after the refusal (SystemName ${removed.headers.SystemName})` : 'never'}; retry through pbxB: 200`,
+      )
+    } finally {
+      events.close()
+      expect((await e.stop()).code).toBe(0)
+    }
+  })
+})
