@@ -11,6 +11,8 @@ import { join } from 'node:path'
 import mysql from 'mysql2/promise'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startExporter } from '../helpers/exporter.js'
+import { home } from '../helpers/prune.js'
 import { LAB, pjctl, register } from './lab.js'
 
 /** The lab's realtime driver, as its extconfig.conf maps ps_contacts. */
@@ -127,5 +129,35 @@ describe(`contact=realtime,ps_contacts on ${NAME}`, () => {
     const again = await pjctl(['restore', '--force', backup], env)
     expect(again.code).toBe(0)
     expect(again.stdout).toMatch(/^skipped /)
+  })
+
+  it('the exporter: a new contact an event names is read from its one row, with no full read and no drift', async () => {
+    await query("DELETE FROM ps_contacts WHERE id LIKE 'FAP003^3B@%'")
+    // a URI this Asterisk has not seen since boot: one it has (its row deleted by hand) gets no event at all
+    const port = 45200 + (Math.floor(Date.now() / 1000) % 700)
+    const server = `${LAB.host}:${LAB.port}`
+    const fap = `pjctl_aor_contacts{server="${server}",aor="FAP003"}`
+    const e = await startExporter(
+      ['--resync', '1h', '--debug'],
+      { ...LAB.env, ...home() },
+      120_000,
+      'spawned',
+    )
+    try {
+      await e.waitFor(`pjctl_server_up{server="${server}"}`, 1, 30_000)
+      await e.waitFor(fap, 0, 5_000)
+      expect((await register('FAP003', 'FAP003-pass', port)).code).toBe(0)
+      await e.waitFor(fap, 1, 5_000)
+      expect(e.stderr()).toMatch(/: row of FAP003;@[0-9a-f]{32}: read$/m)
+      expect(e.stderr()).not.toContain('drift')
+      expect(e.stderr()).not.toContain('resync of the contacts')
+      expect(
+        await e.value(`pjctl_resync_drift_contacts_total{server="${server}",kind="added"}`),
+      ).toBe(0)
+      expect((await register('FAP003', 'FAP003-pass', port, 0)).code).toBe(0)
+      await e.waitFor(fap, 0, 5_000)
+    } finally {
+      expect((await e.stop()).code).toBe(0)
+    }
   })
 })
