@@ -5,6 +5,7 @@
 // is not configured with, leaving them alone. With both nodes configured the shared table is read and
 // judged once (check --all, FAP003's lockout), and prune expires each contact and has it retrieved through
 // the node that registered it: that node itself sends ContactStatus Removed and stops qualifying it.
+// watch --heal and exporter --heal route the same way; a contact of a node not configured is left alone by heal.
 // Environment: CLUSTER_A_AMI (6138), CLUSTER_B_AMI (6238), CLUSTER_B_SIP (6260), LAB_PG_URL (the
 // cluster's database, postgresql://asterisk:asterisk@127.0.0.1:5432/asterisk_cluster).
 import { createHash } from 'node:crypto'
@@ -14,8 +15,9 @@ import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { startExporter } from '../helpers/exporter.js'
+import { spawnCli } from '../helpers/prune.js'
 import { LAB, pjctl, register } from './lab.js'
 
 const URL =
@@ -426,6 +428,88 @@ describe('exporter --heal on a cluster: the stale contact is removed through the
     } finally {
       events.close()
       expect((await e.stop()).code).toBe(0)
+    }
+  })
+})
+
+describe('watch --heal on a cluster: the phone moved to pbxA, its stale contacts are of pbxB', () => {
+  const A_SIP = Number(process.env.CLUSTER_A_SIP ?? 6160)
+  const FAP = [45261, 45262, 45263]
+  // each contact removed through the node that registered it (the retry of the first case is pbxA's)
+  const clean = async () => {
+    for (const sip of [A_SIP, B_SIP]) {
+      LAB.sipPort = sip
+      for (const port of FAP) await register('FAP003', 'FAP003-pass', port, 0)
+    }
+  }
+  beforeEach(clean)
+  afterAll(clean)
+
+  /** FAP003 full through pbxB; watch --heal --server pbxA with `nodes` configured; the third REGISTER through pbxA. */
+  async function refusedOnA(nodes: [string, number][]) {
+    LAB.sipPort = B_SIP
+    expect((await register('FAP003', 'FAP003-pass', FAP[0]!, 1800)).code).toBe(0)
+    expect((await register('FAP003', 'FAP003-pass', FAP[1]!, 3600)).code).toBe(0)
+    expect((await rowsOf('FAP003')).map((r) => r.reg_server)).toEqual(['pbxB', 'pbxB'])
+    const settings: Record<string, string | undefined> = {
+      ...configWith(nodes),
+      XDG_STATE_HOME: mkdtempSync(join(tmpdir(), 'pjctl-cluster-watch-')),
+    }
+    const env = Object.fromEntries(
+      Object.entries(settings).filter((kv): kv is [string, string] => kv[1] !== undefined),
+    )
+    const watch = spawnCli(['watch', '--server', 'pbxA', '--heal', '--json'], env, 60_000)
+    for (let waited = 0; !watch.stderr().includes('pbxA: connected'); waited += 100) {
+      if (waited > 15_000) throw new Error(`watch did not connect: ${watch.stderr()}`)
+      await sleep(100)
+    }
+    LAB.sipPort = A_SIP
+    expect((await register('FAP003', 'FAP003-pass', FAP[2]!, 3600)).code).toBe(3)
+    for (let waited = 0; !/pjctl heal: .*FAP003/.test(watch.stderr()); waited += 100) {
+      if (waited > 15_000) throw new Error(`no heal: ${watch.stderr()}`)
+      await sleep(100)
+    }
+    return { watch, line: /pjctl heal: .*FAP003.*/.exec(watch.stderr())![0] }
+  }
+
+  it('both nodes configured: the stale contact is removed through pbxB (pbxB sends Removed), the retry through pbxA gets 200', async () => {
+    const events = await systemEvents(B_AMI)
+    const stale = `sip:FAP003@127.0.0.1:${FAP[0]}`
+    const { watch, line } = await refusedOnA(BOTH)
+    try {
+      for (let waited = 0; waited < 5_000; waited += 100) {
+        if (events.events.some((ev) => ev.headers.URI === stale)) break
+        await sleep(100)
+      }
+      const removed = events.events.find(
+        (ev) =>
+          ev.headers.Event === 'ContactStatus' &&
+          ev.headers.ContactStatus === 'Removed' &&
+          ev.headers.URI === stale,
+      )
+      expect(line).toMatch(/removed FAP003;@/)
+      expect(removed?.headers.SystemName).toBe('pbxB')
+      LAB.sipPort = A_SIP
+      expect((await register('FAP003', 'FAP003-pass', FAP[2]!, 3600)).code).toBe(0)
+      console.log(
+        `cluster: watch --heal on pbxA: ${line}; pbxB sent Removed for ${stale}: ${removed ? 'yes' : 'no'} (SystemName ${removed?.headers.SystemName}); retry through pbxA: 200`,
+      )
+    } finally {
+      events.close()
+      watch.child.kill('SIGINT')
+      await watch.done
+    }
+  })
+
+  it('pbxA alone configured: heal leaves the contacts of pbxB alone and its log line names pbxB', async () => {
+    const { watch, line } = await refusedOnA([['pbxA', A_AMI]])
+    try {
+      expect(line).toMatch(/FAP003: nothing: .*cluster node pbxB left alone/)
+      expect(await rowsOf('FAP003')).toHaveLength(2)
+      console.log(`cluster: watch --heal, pbxA alone configured: ${line}`)
+    } finally {
+      watch.child.kill('SIGINT')
+      await watch.done
     }
   })
 })
