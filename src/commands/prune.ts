@@ -329,12 +329,14 @@ async function planServer(
         ? keepContactsOfNodes(judged, routing.unknown)
         : judged
     const base = asGroup(resultBase(target.name, plan, selected, settings), group)
+    // contacts only Asterisk can change: refused even when nothing is planned, so that a run never
+    // ends with a `--key` hint that would only be refused in turn
+    if (!dryRun && report.contactsAt?.place.kind === 'ami')
+      throw cannotChangePlace(report.contactsAt.mapping ?? '', report.contactsAt.place, 'prune')
     if (plan.toDelete === 0) return { ...base, mode: dryRun ? 'dry-run' : 'executed' }
     const refusal = guard(plan, report, settings)
     if (refusal) return { ...base, mode: 'refused', reason: refusal }
     if (dryRun) return { ...base, mode: 'dry-run' }
-    if (report.contactsAt?.place.kind === 'ami')
-      throw cannotChangePlace(report.contactsAt.mapping ?? '', report.contactsAt.place, 'prune')
     const backupProblem = await backupRefusal(target.name, familyOf(report), plan, settings, deps)
     if (backupProblem) return { ...base, mode: 'refused', reason: backupProblem }
     if (!settings.yes && !deps.interactive) {

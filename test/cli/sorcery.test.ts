@@ -125,6 +125,11 @@ describe('stores pjctl has no client for (memory, odbc): read through AMI PJSIPS
           /^pjctl: sorcery\.conf \[res_pjsip\] contact.*: contacts in Asterisk's .* can be removed or added only by Asterisk, which has no AMI or CLI action for one contact; pjctl prune cannot change them \(nothing changed\)$/m,
         )
       }
+      // an AOR with nothing to prune is refused the same way, not answered with a --key hint
+      const idle = await run(['prune', 'alice', '--yes'], { env })
+      expect(idle.code).toBe(3)
+      expect(idle.stderr).toMatch(/pjctl prune cannot change them \(nothing changed\)$/m)
+      expect(idle.stdout).not.toMatch(/Nothing to prune|--key/)
       // restore: a backup of a contact of another AOR, refused before anything is written
       const backup = join(mkdtempSync(join(tmpdir(), 'pjctl-sorcery-')), 'backup.jsonl')
       const value = JSON.stringify({
