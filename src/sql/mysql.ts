@@ -12,32 +12,29 @@ import type { Connection, FieldPacket, ResultSetHeader } from 'mysql2/promise'
 import { contactFromRealtimeRow, escapeRealtimeId, realtimeColumns } from '../core/sorcery.js'
 import type { Contact, ParseProblem } from '../core/types.js'
 import { ContactStoreError } from '../errors.js'
-import { sameRowAs, type ContactTable, type RowOutcome, type SqlTarget } from './table.js'
+import { SqlContactTable, type SqlTarget } from './table.js'
 
 /** `name` quoted for MySQL: `x`, with a backtick doubled. */
 function quoteIdentifier(name: string): string {
   return `\`${name.replace(/`/g, '``')}\``
 }
 
-/** A column's text compared byte for byte with a parameter, NULL equal to NULL. */
-function sameText(column: string): string {
-  return `CAST(CAST(${quoteIdentifier(column)} AS CHAR) AS BINARY) <=> CAST(? AS BINARY)`
-}
-
 type Row = (string | null)[]
 type MysqlModule = typeof import('mysql2/promise')
 
-export class MysqlContacts implements ContactTable {
+export class MysqlContacts extends SqlContactTable {
   /** The table's columns in table order, known after a read of every column. */
   private columns: string[] | null = null
 
   private constructor(
     private readonly connection: Connection,
-    readonly table: string,
-    private readonly quotedTable: string,
-    readonly target: SqlTarget,
+    table: string,
+    quotedTable: string,
+    target: SqlTarget,
     private readonly timeoutMs: number,
-  ) {}
+  ) {
+    super(table, quotedTable, target, 'MySQL')
+  }
 
   static async open(
     target: SqlTarget,
@@ -80,12 +77,6 @@ export class MysqlContacts implements ContactTable {
     await this.connection.end().catch(() => undefined)
   }
 
-  private fail(what: string, error: unknown): ContactStoreError {
-    return new ContactStoreError(
-      `MySQL ${this.target.described}: ${what} ${this.table}: ${(error as Error).message}`,
-    )
-  }
-
   private async rows(
     sql: string,
     values: unknown[] = [],
@@ -99,7 +90,7 @@ export class MysqlContacts implements ContactTable {
     return { names: fields.map((f) => f.name), rows }
   }
 
-  private async change(sql: string, values: unknown[]): Promise<number> {
+  protected async change(sql: string, values: unknown[]): Promise<number> {
     const [result] = (await this.connection.query({
       sql,
       values,
@@ -133,7 +124,7 @@ export class MysqlContacts implements ContactTable {
   }
 
   /** The table's columns (read once). */
-  private async tableColumns(): Promise<string[]> {
+  protected async tableColumns(): Promise<string[]> {
     if (this.columns) return this.columns
     try {
       this.columns = (await this.rows(`SELECT * FROM ${this.quotedTable} LIMIT 0`)).names
@@ -143,10 +134,13 @@ export class MysqlContacts implements ContactTable {
     }
   }
 
-  private async sameAs(
-    value: string,
-  ): Promise<{ where: string; params: (string | null)[] } | null> {
-    return sameRowAs(value, await this.tableColumns(), sameText)
+  /** A column's text compared byte for byte with a parameter (the schema's collation ignores case), NULL equal to NULL. */
+  protected sameCell(column: string): string {
+    return `CAST(CAST(${quoteIdentifier(column)} AS CHAR) AS BINARY) <=> CAST(? AS BINARY)`
+  }
+
+  protected placeholder(): string {
+    return '?'
   }
 
   async current(key: string): Promise<string | null> {
@@ -164,38 +158,6 @@ export class MysqlContacts implements ContactTable {
     } catch (error) {
       throw this.fail('cannot read', error)
     }
-  }
-
-  async expire(key: string, value: string, expirationTime = '1'): Promise<RowOutcome> {
-    const same = await this.sameAs(value)
-    if (!same) return 'changed'
-    try {
-      const changed = await this.change(
-        `UPDATE ${this.quotedTable} SET expiration_time = ? WHERE ${same.where}`,
-        [expirationTime, ...same.params],
-      )
-      return changed ? 'done' : await this.whyNot(key)
-    } catch (error) {
-      throw this.fail('cannot update', error)
-    }
-  }
-
-  async remove(key: string, value: string): Promise<RowOutcome> {
-    const same = await this.sameAs(value)
-    if (!same) return 'changed'
-    try {
-      const changed = await this.change(
-        `DELETE FROM ${this.quotedTable} WHERE ${same.where}`,
-        same.params,
-      )
-      return changed ? 'done' : await this.whyNot(key)
-    } catch (error) {
-      throw this.fail('cannot delete from', error)
-    }
-  }
-
-  private async whyNot(key: string): Promise<RowOutcome> {
-    return (await this.current(key)) === null ? 'vanished' : 'changed'
   }
 
   async existing(keys: readonly string[]): Promise<Set<string>> {

@@ -13,23 +13,25 @@ import { contactFromRealtimeRow, escapeRealtimeId, realtimeColumns } from '../co
 import type { Contact, ParseProblem } from '../core/types.js'
 import { ContactStoreError } from '../errors.js'
 import { CopyTextRows } from './copytext.js'
-import { sameRowAs, type ContactTable, type RowOutcome, type SqlTarget } from './table.js'
+import { SqlContactTable, type SqlTarget } from './table.js'
 
 export type PgTarget = SqlTarget
 
 /** Every value as PostgreSQL's text, as res_config_pgsql reads it (no number or date parsing). */
 const AS_TEXT = { getTypeParser: () => (value: string) => value }
 
-export class PgContacts implements ContactTable {
+export class PgContacts extends SqlContactTable {
   /** The table's columns in table order, known after a read of every column. */
   private columns: string[] | null = null
 
   private constructor(
     private readonly client: Client,
-    readonly table: string,
-    private readonly quotedTable: string,
-    readonly target: PgTarget,
-  ) {}
+    table: string,
+    quotedTable: string,
+    target: PgTarget,
+  ) {
+    super(table, quotedTable, target, 'PostgreSQL')
+  }
 
   static async open(target: PgTarget, table: string, timeoutSeconds: number): Promise<PgContacts> {
     const { default: pg } = await import('pg')
@@ -64,12 +66,6 @@ export class PgContacts implements ContactTable {
 
   async close(): Promise<void> {
     await this.client.end().catch(() => undefined)
-  }
-
-  private fail(what: string, error: unknown): ContactStoreError {
-    return new ContactStoreError(
-      `PostgreSQL ${this.target.described}: ${what} ${this.table}: ${(error as Error).message}`,
-    )
   }
 
   /**
@@ -123,7 +119,7 @@ export class PgContacts implements ContactTable {
   }
 
   /** The table's columns (read once). */
-  private async tableColumns(): Promise<string[]> {
+  protected async tableColumns(): Promise<string[]> {
     if (this.columns) return this.columns
     try {
       const result = await this.client.query({
@@ -137,16 +133,16 @@ export class PgContacts implements ContactTable {
     }
   }
 
-  /** `"col"::text IS NOT DISTINCT FROM $n` for every column, the values from `value` (NULL where absent). */
-  private async sameAs(
-    value: string,
-    first: number,
-  ): Promise<{ where: string; params: (string | null)[] } | null> {
-    return sameRowAs(
-      value,
-      await this.tableColumns(),
-      (c, i) => `${this.client.escapeIdentifier(c)}::text IS NOT DISTINCT FROM $${first + i}`,
-    )
+  protected sameCell(column: string, n: number): string {
+    return `${this.client.escapeIdentifier(column)}::text IS NOT DISTINCT FROM $${n}`
+  }
+
+  protected placeholder(n: number): string {
+    return `$${n}`
+  }
+
+  protected async change(sql: string, params: unknown[]): Promise<number> {
+    return (await this.client.query(sql, params)).rowCount ?? 0
   }
 
   /** The row of this contact now, as `read(true)` would give its value; null when there is none. */
@@ -166,40 +162,6 @@ export class PgContacts implements ContactTable {
     } catch (error) {
       throw this.fail('cannot read', error)
     }
-  }
-
-  /** Sets expiration_time where the row is still exactly `value`; says what happened. */
-  async expire(key: string, value: string, expirationTime = '1'): Promise<RowOutcome> {
-    const same = await this.sameAs(value, 2)
-    if (!same) return 'changed'
-    try {
-      const result = await this.client.query(
-        `UPDATE ${this.quotedTable} SET expiration_time = $1 WHERE ${same.where}`,
-        [expirationTime, ...same.params],
-      )
-      return result.rowCount ? 'done' : await this.whyNot(key)
-    } catch (error) {
-      throw this.fail('cannot update', error)
-    }
-  }
-
-  /** Deletes the row where it is still exactly `value`. */
-  async remove(key: string, value: string): Promise<RowOutcome> {
-    const same = await this.sameAs(value, 1)
-    if (!same) return 'changed'
-    try {
-      const result = await this.client.query(
-        `DELETE FROM ${this.quotedTable} WHERE ${same.where}`,
-        same.params,
-      )
-      return result.rowCount ? 'done' : await this.whyNot(key)
-    } catch (error) {
-      throw this.fail('cannot delete from', error)
-    }
-  }
-
-  private async whyNot(key: string): Promise<RowOutcome> {
-    return (await this.current(key)) === null ? 'vanished' : 'changed'
   }
 
   /** Which of these contacts still have a row. */
