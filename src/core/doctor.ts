@@ -591,7 +591,7 @@ function privilegeFindings(ami: AmiFacts | null): Finding[] {
       severity: 'warning',
       kind: 'ami-privileges',
       subject: `AMI user ${ami.user}`,
-      evidence: `[${ami.user}] may use ${extra.map(([action, writeClass, what]) => `${writeClass} (${action === 'command' ? 'Command' : action}: ${what})`).join(', ')}, which pjctl never needs${dbGetTree ? ': it reads contacts with DBGetTree (reporting)' : ''}`,
+      evidence: `[${ami.user}] may use ${extra.map(([action, writeClass, what]) => `${writeClass} (${action === 'command' ? 'Command' : action}: ${what})`).join(', ')}, which pjctl never needs${ami.source === 'dbgettree' ? ': it reads contacts with DBGetTree (reporting)' : ''}`,
       fix: `in manager.conf, [${ami.user}]: write = ${keep.join(',')} (drop ${extra.map(([, c]) => c).join(', ')}), then: manager reload`,
     },
   ]

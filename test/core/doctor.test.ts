@@ -127,6 +127,15 @@ describe('diagnose', () => {
       },
     })
     expect(old).toEqual([])
+    // contacts in a realtime table: Command is still needless, but they are not read with DBGetTree
+    const [realtime] = diagnose({
+      report: { ...report, source: 'pgsql' },
+      limit: null,
+      now: NOW,
+      ami: { user: 'ops', source: 'pgsql', actions },
+    })
+    expect(realtime?.kind).toBe('ami-privileges')
+    expect(realtime?.evidence).toMatch(/which pjctl never needs$/)
   })
 
   it('more than 20 findings of one kind become one, listing every subject', () => {
