@@ -18,7 +18,16 @@ import {
   type PruneCriteria,
   type PrunePlan,
 } from '../core/plan.js'
-import { CONTACT_FAMILY, type ServerReport } from '../core/types.js'
+import { CONTACT_FAMILY, type AorReport, type ServerReport } from '../core/types.js'
+import {
+  collectionOf,
+  endpointFiles,
+  endpointKnowledge,
+  unknownEndpoints,
+  type Collection,
+} from '../core/endpoints.js'
+import { contactCached } from '../core/sorcery.js'
+import { WIZARD_FILE } from '../core/limits.js'
 import type { AmiSession, AmiTarget } from '../ami/types.js'
 import {
   ActionFailedError,
@@ -26,6 +35,7 @@ import {
   EXIT,
   IncompleteAnswerError,
   PermissionError,
+  PjctlError,
   UnknownActionError,
   UsageError,
   type ExitCode,
@@ -248,6 +258,8 @@ interface Planned {
   routes: Map<string, AmiTarget>
   /** Cluster nodes no configured server is, whose contacts are pruned here anyway (--unknown-node delete). */
   unknown: Set<string>
+  /** The AORs the plan was made from, by name (state, qualify_frequency: how each contact is collected). */
+  aors: Map<string, AorReport>
   release(): Promise<void>
 }
 
@@ -356,6 +368,7 @@ async function planServer(
       location: locationOf(report),
       routes: routing.routes,
       unknown: settings.unknownNode === 'delete' ? routing.unknown : new Set(),
+      aors: new Map(selected.aors.map((a) => [a.aor, a])),
       release: async () => {
         try {
           await open.close()
@@ -433,13 +446,24 @@ async function executeServer(
   const { target, session, plan, base, family } = planned
   const backupFile = settings.backup ?? backupPathFor(target.name, deps)
   const realtime = planned.location.place.kind === 'realtime'
+  const collections =
+    !realtime && settings.via === 'asterisk'
+      ? await collectionsFor(planned, settings.inFlight, deps)
+      : new Map<string, Collection>()
   const execution = realtime
     ? await executeByNode(planned, backupFile, settings, deps)
-    : await execute(session, family, plan, backupFile, settings, deps)
+    : await execute(session, family, plan, backupFile, settings, deps, collections)
   const { lost, refused, backupFailed } = execution
   let outcomes = execution.outcomes
   if (!realtime && settings.via === 'asterisk' && !lost && !refused && !deps.signal.aborted)
-    outcomes = await collectThroughAsterisk(planned, outcomes, deps, settings.inFlight)
+    outcomes = await collectThroughAsterisk(
+      planned,
+      outcomes,
+      deps,
+      settings.inFlight,
+      planned.session,
+      collections,
+    )
   const done = outcomes
     .filter((o) => o.outcome === 'deleted' || o.outcome === 'expired')
     .map((o) => o.key)
@@ -573,7 +597,11 @@ function guard(plan: PrunePlan, report: ServerReport, settings: Settings): strin
   return null
 }
 
-/** Compare, back up, delete: in batches of --in-flight actions on the one connection. */
+/**
+ * Compare, back up, delete: in batches of --in-flight actions on the one connection. `collections`
+ * (--via asterisk): a contact nothing in Asterisk can collect (`direct`) is deleted (DBDel) where the
+ * others are expired.
+ */
 async function execute(
   session: AmiSession,
   family: string,
@@ -581,6 +609,7 @@ async function execute(
   backupFile: string,
   settings: Settings,
   deps: Deps,
+  collections: ReadonlyMap<string, Collection> = new Map(),
 ): Promise<Execution> {
   const items = plan.items.filter((i) => i.action === 'delete')
   const batchSize = settings.inFlight
@@ -590,6 +619,7 @@ async function execute(
     family,
     deps,
     expire: settings.via !== 'delete',
+    direct: new Set([...collections].filter(([, c]) => c === 'direct').map(([key]) => key)),
     backup: await BackupFile.open(backupFile, deps.log.warn),
     lost: null,
     refused: null,
@@ -618,6 +648,8 @@ interface BatchRun {
   deps: Deps
   /** --via expire: DBPut an expired value instead of DBDel. */
   expire: boolean
+  /** Keys deleted (DBDel) even so: --via asterisk's contacts that nothing in Asterisk can collect. */
+  direct: ReadonlySet<string>
   backup: BackupFile
   /** Set when the connection is gone (closed, reset, timed out): nothing more can be sent. */
   lost: Error | null
@@ -720,10 +752,11 @@ async function compareBatch(
 
 /** DBDel (or DBPut an expired value) each verified key; where DBDel says no, DBGet again to tell "gone" from "refused". */
 async function writeBatch(verified: PlanItem[], run: BatchRun): Promise<Outcome[]> {
-  const { session, expire, family } = run
+  const { session, family } = run
+  const expires = (item: PlanItem): boolean => run.expire && !run.direct.has(item.key)
   const results = await Promise.all(
     verified.map((item) =>
-      (expire
+      (expires(item)
         ? session.dbPut(family, item.key, expiredValue(item.contact.value)).then(() => true)
         : session.dbDel(family, item.key)
       ).catch((e: unknown) => toError(e)),
@@ -762,7 +795,11 @@ async function writeBatch(verified: PlanItem[], run: BatchRun): Promise<Outcome[
         'DBDel was refused: Database entry could not be deleted (the key is still there)',
       )
     }
-    return outcome(item, expire ? 'expired' : 'deleted')
+    return expires(item)
+      ? outcome(item, 'expired')
+      : run.direct.has(item.key)
+        ? outcome(item, 'deleted', DELETED_DIRECTLY)
+        : outcome(item, 'deleted')
   })
 }
 
@@ -884,26 +921,41 @@ async function collectThroughAsterisk(
   deps: Deps,
   inFlight: number,
   via: AmiSession = planned.session,
+  collections: ReadonlyMap<string, Collection> = new Map(),
 ): Promise<Outcome[]> {
   const expired = outcomes.filter((o) => o.outcome === 'expired')
   if (!expired.length) return outcomes
   const items = new Map(planned.plan.items.map((i) => [i.key, i]))
-  const endpoints = [
-    ...new Set(
-      expired.flatMap((o) => {
-        const item = items.get(o.key)
-        return item ? [item.contact.endpoint || item.aor] : []
-      }),
-    ),
-  ]
+  const endpoints = new Set<string>()
+  // AORs no endpoint names whose contacts Asterisk holds state of: `pjsip show aor` retrieves them
+  const aors = new Set<string>()
+  for (const o of expired) {
+    const item = items.get(o.key)
+    if (!item) continue
+    if (collections.get(o.key) === 'aor' && CLI_WORD.test(item.aor)) aors.add(item.aor)
+    else endpoints.add(item.contact.endpoint || item.aor)
+  }
   const { session } = planned
   const removed = `removed by Asterisk${via === session ? '' : ` on ${via.target.name}, the node that registered it`} (expired, then retrieved)`
   // Each answer lists the endpoint's AORs (AorDetail) and, after Asterisk deleted the expired ones, the
   // contacts left (ContactStatusDetail ID = the key): a key of a listed AOR that is not among them is gone.
   const retrieved = new Set<string>()
   const left = new Set<string>()
-  await Promise.all(
-    endpoints.map((endpoint) =>
+  const cli: { refused: Error | null } = { refused: null }
+  await Promise.all([
+    ...[...aors].map((aor) =>
+      // location.c cli_aor_print_body: the contact formatter retrieves the AOR's contacts (contact_expire);
+      // what it deleted is seen gone by the look below
+      via.command(`pjsip show aor ${aor}`).then(
+        () => undefined,
+        (error: unknown) => {
+          if (error instanceof PermissionError || error instanceof UnknownActionError)
+            cli.refused ??= error
+          else deps.log.debug(`pjsip show aor ${aor}: ${(error as Error).message}`)
+        },
+      ),
+    ),
+    ...[...endpoints].map((endpoint) =>
       via.list('PJSIPShowEndpoint', { Endpoint: endpoint }).then(
         (answer) => {
           for (const item of answer.items) {
@@ -916,7 +968,11 @@ async function collectThroughAsterisk(
           deps.log.debug(`PJSIPShowEndpoint ${endpoint}: ${(error as Error).message}`),
       ),
     ),
-  )
+  ])
+  if (cli.refused)
+    deps.log.warn(
+      `cannot have Asterisk retrieve the contacts of AORs no endpoint names (Command 'pjsip show aor': ${cli.refused.message}): they are deleted directly, and the cache in front of the contact store keeps its copy of each; give [${via.target.user}] write=command`,
+    )
   const table =
     planned.location.place.kind === 'realtime'
       ? await openContactTable(session, planned.location)
@@ -972,7 +1028,7 @@ async function collectThroughAsterisk(
         verdicts.set(
           item.key,
           results[i] === 'done'
-            ? outcome(item, 'deleted', 'deleted directly: no endpoint collected it (orphaned)')
+            ? outcome(item, 'deleted', DELETED_DIRECTLY)
             : results[i] === 'vanished'
               ? outcome(item, 'deleted', removed)
               : outcome(
@@ -991,6 +1047,74 @@ async function collectThroughAsterisk(
   } finally {
     await table?.close()
   }
+}
+
+/** What a contact deleted directly, with no endpoint to collect it, is reported as. */
+const DELETED_DIRECTLY = 'deleted directly: no endpoint collected it (orphaned)'
+
+/** An AOR name the CLI takes as one word as it is (ast_cli's parse_args splits on blanks, reads quotes and backslashes). */
+const CLI_WORD = /^[^\s"\\]+$/
+
+/**
+ * --via asterisk on astdb: how each planned contact is collected (core/endpoints.ts). GetConfig sorcery.conf
+ * (a cache in front of the contacts, the endpoint mapping); a contact of an AOR that is not configured needs
+ * nothing more. For those of configured AORs the endpoints are read (pjsip.conf `type=endpoint` and
+ * pjsip_wizard.conf, pipelined) only when there are at least `inFlight` of them: Asterisk parses the whole
+ * file for that answer (0.6 s at 33,000 AORs), while the long way (expire, PJSIPShowEndpoint, look again)
+ * costs a few pipelined round trips for a batch. Whatever cannot be read, or cannot be the whole truth,
+ * sends the contact the long way.
+ */
+async function collectionsFor(
+  planned: Planned,
+  inFlight: number,
+  deps: Deps,
+): Promise<Map<string, Collection>> {
+  const items = planned.plan.items.filter((i) => i.action === 'delete')
+  const collections = new Map<string, Collection>()
+  if (!items.length) return collections
+  const configured = items.filter((i) => planned.aors.get(i.aor)?.state !== 'orphaned').length
+  const wanted = configured >= inFlight
+  // nothing to learn: every contact is of a configured AOR, and too few of them to read the endpoints for
+  if (!wanted && configured === items.length) return new Map(items.map((i) => [i.key, 'endpoint']))
+  const { session } = planned
+  let known = unknownEndpoints(`fewer than ${inFlight} contacts of configured AORs`)
+  let cached = false
+  try {
+    const [sorcery, pjsip, wizard] = await Promise.all([
+      session.getConfig('sorcery.conf'),
+      wanted ? session.getConfig('pjsip.conf', 'type=endpoint') : null,
+      wanted ? session.getConfig(WIZARD_FILE, 'type=^wizard$') : null,
+    ])
+    cached = contactCached(sorcery?.categories ?? null)
+    const { files, why } = endpointFiles(sorcery?.categories ?? null)
+    if (why) known = unknownEndpoints(why)
+    else if (wanted) {
+      const answers = await Promise.all(
+        files.map((file) =>
+          file === 'pjsip.conf' ? Promise.resolve(pjsip) : session.getConfig(file, 'type=endpoint'),
+        ),
+      )
+      known = endpointKnowledge(
+        answers.map((a) => a?.categories ?? null),
+        wizard?.categories ?? null,
+      )
+    }
+  } catch (error) {
+    if (!(error instanceof PjctlError)) throw error
+    // not even sorcery.conf: a cache may sit in front of the contacts, so nothing is deleted around it
+    deps.log.debug(`cannot tell how each contact is collected (${error.message}): the long way`)
+    return new Map(items.map((i) => [i.key, 'endpoint']))
+  }
+  if (!known.complete && configured)
+    deps.log.debug(`endpoints not read (${known.why ?? ''}): their contacts go the long way`)
+  for (const item of items) {
+    const report = planned.aors.get(item.aor)
+    collections.set(
+      item.key,
+      report ? collectionOf(item.contact, report, known, cached) : 'endpoint',
+    )
+  }
+  return collections
 }
 
 /**

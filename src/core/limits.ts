@@ -33,9 +33,20 @@ export interface AorMapping {
 
 /** The `aor` mapping of sorcery.conf (null: the file does not exist, so res_pjsip's default applies). */
 export function aorMapping(sorcery: readonly ConfigCategory[] | null): AorMapping {
+  return sorceryMapping(sorcery, 'aor')
+}
+
+/**
+ * sorcery.conf's `[res_pjsip]` mapping of one object type (`aor`, `endpoint`): the files the config wizard
+ * reads them from (res_pjsip's default: pjsip.conf), and whether those files hold every object of the type.
+ */
+export function sorceryMapping(
+  sorcery: readonly ConfigCategory[] | null,
+  type: string,
+): AorMapping {
   const lines = (sorcery ?? [])
     .filter((c) => !c.template && c.name === 'res_pjsip')
-    .flatMap((c) => c.lines.filter((l) => l.name.trim() === 'aor').map((l) => l.value.trim()))
+    .flatMap((c) => c.lines.filter((l) => l.name.trim() === type).map((l) => l.value.trim()))
   if (!lines.length) return { authoritative: true, files: [DEFAULT_AOR_FILE], others: [] }
   const files: string[] = []
   const others: string[] = []
@@ -54,7 +65,7 @@ export function aorMapping(sorcery: readonly ConfigCategory[] | null): AorMappin
 }
 
 /** res_sorcery_config's criteria type=aor: the first `type` variable. */
-function firstType(category: ConfigCategory): string | undefined {
+export function firstType(category: ConfigCategory): string | undefined {
   return category.lines.find((l) => l.name.trim().toLowerCase() === 'type')?.value.trim()
 }
 

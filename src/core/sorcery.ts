@@ -92,6 +92,12 @@ function fullBackendCache(value: string): boolean {
     })
 }
 
+/** A cache (`contact/cache=memory_cache,...`) sits in front of the contact store: it keeps a copy of each
+ *  contact it served, which only a change through sorcery updates (a DBDel of the astdb key does not). */
+export function contactCached(sorcery: readonly ConfigCategory[] | null): boolean {
+  return contactLines(sorcery).some((l) => l.options.includes('cache'))
+}
+
 /** The realtime family a mapping needs from extconfig.conf (so the caller fetches it only then); null otherwise. */
 export function realtimeFamily(sorcery: readonly ConfigCategory[] | null): string | null {
   const stores = contactLines(sorcery).filter((l) => !l.options.includes('cache'))

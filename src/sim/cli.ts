@@ -223,6 +223,30 @@ function pjsipShowAors(_args: string[], sim: SimState): CliOutput {
   return objectListing([header, contactHeader(1)], body, aors.length)
 }
 
+/** `pjsip show aor NAME`: the AOR, its contacts (retrieved, so expired ones are deleted: location.c contact_expire), its details. */
+function pjsipShowAor(args: string[], sim: SimState): CliOutput | undefined {
+  const name = args[3]
+  if (name === undefined || args.length > 4) return undefined
+  const aor = sim.registrar.aors.get(name)
+  if (!aor) return printed([`Unable to find object ${name}.`, ''], false)
+  const aorIndent = indentWidth(0)
+  const header = `${'Aor'.padStart(aorIndent)}:  <Aor${'.'.repeat(CLI_LAST_TABSTOP - aorIndent - 7)}>  <MaxContact>`
+  const body = [
+    `${'Aor'.padStart(aorIndent)}:  ${fixedWidth(aor.name, CLI_LAST_TABSTOP - aorIndent - 12)} ${String(aor.maxContacts).padStart(12)}`,
+    ...sim.registrar.contactsOf(aor.name).map((contact) => contactLine(contact, 1, sim)),
+    '',
+    '',
+    ` max_contacts         : ${aor.maxContacts}`,
+    ` qualify_frequency    : ${aor.qualifyFrequency}`,
+  ]
+  return {
+    success: true,
+    head: ['', header, contactHeader(1), HEADER_RULE, ''],
+    items: body,
+    tail: [''],
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 
 const COMMANDS: readonly CliCommand[] = [
@@ -272,6 +296,7 @@ const COMMANDS: readonly CliCommand[] = [
   },
   { words: ['pjsip', 'show', 'contacts'], run: pjsipShowContacts },
   { words: ['pjsip', 'show', 'aors'], run: pjsipShowAors },
+  { words: ['pjsip', 'show', 'aor'], run: pjsipShowAor },
   { words: ['core', 'show', 'version'], run: (_args, sim) => printed([sim.versionLine]) },
   { words: ['manager', 'show', 'user'], run: managerShowUser },
 ]

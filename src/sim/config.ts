@@ -58,6 +58,14 @@ export function renderPjsipConf(aors: readonly SimAor[]): SimConfigCategory[] {
   ]
   for (const aor of aors) {
     if ((aor.definedIn ?? 'pjsip.conf') !== 'pjsip.conf') continue
+    if (aor.endpoint === false) {
+      categories.push({
+        name: aor.name,
+        templates: ['aor-tpl'],
+        lines: [['type', 'aor'], ...aorOptions(aor, '')],
+      })
+      continue
+    }
     categories.push(
       {
         name: aor.name,

@@ -328,7 +328,8 @@ export function pjsipShowEndpoint(ctx: ActionContext): string[] {
   if (!name)
     return [response('Error', ctx.actionId, 'PJSIPShowEndpoint requires an endpoint name\n')]
   const aor = ctx.sim.registrar.aors.get(name)
-  if (!aor) return [response('Error', ctx.actionId, `Unable to retrieve endpoint ${name}\n`)]
+  if (!aor || aor.endpoint === false)
+    return [response('Error', ctx.actionId, `Unable to retrieve endpoint ${name}\n`)]
   const contacts = ctx.sim.registrar.contactsOf(aor.name)
   const items = [
     endpointDetail(ctx, aor, contacts),
@@ -345,7 +346,7 @@ export function pjsipShowEndpoint(ctx: ActionContext): string[] {
 }
 
 export function pjsipShowEndpoints(ctx: ActionContext): string[] {
-  const aors = ctx.sim.registrar.sortedAors()
+  const aors = ctx.sim.registrar.sortedAors().filter((aor) => aor.endpoint !== false)
   if (aors.length === 0) return [response('Error', ctx.actionId, 'No endpoints found\n')]
   const contactsByAor = ctx.sim.registrar.contactsByAor()
   const items = aors.map((aor) => {

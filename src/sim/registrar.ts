@@ -35,6 +35,8 @@ export interface SimAor {
   auth: string
   /** Where it is configured: pjsip.conf (default), pjsip_wizard.conf, or elsewhere (e.g. `realtime`: in no file GetConfig reads). */
   definedIn?: string
+  /** false: an AOR no endpoint names (a bare `type=aor` section, as the lab's bulk AORs); default: an endpoint of its name has it. */
+  endpoint?: boolean
 }
 
 /** An AOR with Asterisk's defaults (max_contacts 0 refuses every REGISTER) and the given settings. */

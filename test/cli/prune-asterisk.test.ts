@@ -1,13 +1,16 @@
 // prune's default, --via asterisk, against the sim: compare (DBGet), back up, expire (DBPut with
 // expiration_time "1"), then PJSIPShowEndpoint of each owning endpoint so that Asterisk deletes the
-// contact through sorcery, then a DBGet to see it gone; an orphaned contact (no endpoint collects it)
-// is deleted directly with the same compare.
+// contact through sorcery, then a DBGet to see it gone. A contact nothing in Asterisk can collect (its
+// AOR is not configured, or no endpoint names it and it is neither qualified nor cached) is compared,
+// backed up and deleted directly (DBDel), never expired; one no endpoint names but Asterisk holds state
+// of (a cache in front of the store) is expired and retrieved with `pjsip show aor`.
 import { describe, expect, it } from 'vitest'
 import { expiredValue } from '../../src/core/plan.js'
 import { lockoutSeed } from '../../src/sim/seed.js'
 import { runIn as run } from '../helpers/cli.js'
-import { actionLines, backupLines, defaultBackup, home } from '../helpers/prune.js'
+import { actionLines, backupLines, defaultBackup, home, snapshot } from '../helpers/prune.js'
 import { aor, nowSeconds, row, seedOf } from '../helpers/rows.js'
+import type { ContactRow } from '../../src/core/types.js'
 import { envFor, sim } from '../helpers/sim.js'
 
 const FAP_OLD = 'FAP003;@fc939de34161e0628827ecfe0a9344e3'
@@ -79,14 +82,16 @@ describe('prune --via asterisk (the default)', () => {
     expect(actionLines(server)).toEqual([
       'GetConfig',
       'DBGetTree',
-      `DBGet ${ghost.key}`,
-      `DBPut ${ghost.key}`,
-      'PJSIPShowEndpoint',
-      // the compare before the delete is the look that finds it still there
+      // sorcery.conf: no cache in front of the contacts
+      'GetConfig',
+      // not expired, not asked for through an endpoint: compared, backed up, deleted
       `DBGet ${ghost.key}`,
       `DBDel ${ghost.key}`,
       'UserEvent',
       'Logoff',
+    ])
+    expect(backupLines(defaultBackup(env, server)).map((l) => [l.key, l.value])).toEqual([
+      [ghost.key, ghost.value],
     ])
     expect(server.astdb.get('registrar/contact', ghost.key)).toBeUndefined()
     expect(server.astdb.get('registrar/contact', alive.key)).toBe(alive.value)
@@ -112,12 +117,113 @@ describe('prune --via asterisk (the default)', () => {
       ),
     ).toEqual(Array(3).fill('deleted: deleted directly: no endpoint collected it (orphaned)'))
     const lines = actionLines(server)
-    const afterShow = lines.slice(lines.lastIndexOf('PJSIPShowEndpoint') + 1)
     // compared: every DBGet leaves before the first DBDel
-    const firstDel = afterShow.findIndex((l) => l.startsWith('DBDel'))
-    expect(afterShow.slice(0, firstDel).filter((l) => l.startsWith('DBGet'))).toHaveLength(3)
-    expect(afterShow.filter((l) => l.startsWith('DBDel'))).toHaveLength(3)
+    const firstDel = lines.findIndex((l) => l.startsWith('DBDel'))
+    expect(lines.slice(0, firstDel).filter((l) => l.startsWith('DBGet '))).toHaveLength(3)
+    expect(lines.filter((l) => l.startsWith('DBDel'))).toHaveLength(3)
+    expect(lines.filter((l) => /^(DBPut|PJSIPShowEndpoint)/.test(l))).toEqual([])
     for (const ghost of ghosts)
       expect(server.astdb.get('registrar/contact', ghost.key)).toBeUndefined()
+  })
+
+  it("a configured AOR no endpoint names (no qualify, no cache): its contacts are deleted directly; an endpoint's go the long way", async () => {
+    const now = nowSeconds()
+    const contact = (name: string, i: number, expires: number): ContactRow =>
+      row({
+        aor: name,
+        viaAddr: `10.0.1.${i}`,
+        viaPort: 5060 + i,
+        userAgent: 'Yealink',
+        expirationTime: now + expires,
+      })
+    const bulk = [contact('2000', 1, 900), contact('2000', 2, 600), contact('2000', 3, 300)]
+    const fap = [contact('FAP003', 4, 900), contact('FAP003', 5, 600)]
+    const server = await sim({
+      seed: seedOf(
+        [...bulk, ...fap],
+        [aor('2000', 3, { endpoint: false }), aor('FAP003', 2), aor('spare', 2)],
+      ),
+    })
+    const env = { ...envFor(server), ...home() }
+    const r = await run(
+      ['prune', '--keep', '1', '--yes', '--json', '--force', '--in-flight', '2'],
+      { env },
+    )
+    expect([r.code, r.stderr]).toEqual([0, ''])
+    const outcomes = JSON.parse(r.stdout).servers[0].outcomes as { key: string; detail: string }[]
+    expect(outcomes.map((o) => [o.key, o.detail])).toEqual([
+      [bulk[1]!.key, 'deleted directly: no endpoint collected it (orphaned)'],
+      [bulk[2]!.key, 'deleted directly: no endpoint collected it (orphaned)'],
+      [fap[1]!.key, 'removed by Asterisk (expired, then retrieved)'],
+    ])
+    const lines = actionLines(server)
+    // the endpoints were read (sorcery.conf, pjsip.conf type=endpoint, pjsip_wizard.conf)
+    expect(lines.slice(0, 5)).toEqual([
+      'GetConfig',
+      'DBGetTree',
+      'GetConfig',
+      'GetConfig',
+      'GetConfig',
+    ])
+    const of = (key: string): string[] =>
+      lines.filter((l) => l.endsWith(` ${key}`)).map((l) => l.split(' ')[0]!)
+    expect(of(bulk[1]!.key)).toEqual(['DBGet', 'DBDel'])
+    expect(of(bulk[2]!.key)).toEqual(['DBGet', 'DBDel'])
+    expect(of(fap[1]!.key)).toEqual(['DBGet', 'DBPut'])
+    // one PJSIPShowEndpoint, for FAP003; none for the AOR no endpoint names
+    const shown = server.received.filter((a) => a.action === 'PJSIPShowEndpoint')
+    expect(shown.map((a) => a.headers.find(([n]) => n === 'Endpoint')?.[1])).toEqual(['FAP003'])
+    expect(Object.keys(snapshot(server)).sort()).toEqual([bulk[0]!.key, fap[0]!.key].sort())
+    expect(
+      backupLines(defaultBackup(env, server))
+        .map((l) => l.key)
+        .sort(),
+    ).toEqual([bulk[1]!.key, bulk[2]!.key, fap[1]!.key].sort())
+  })
+
+  it('an AOR no endpoint names, with a cache in front of the contacts: expired, then `pjsip show aor` has Asterisk remove it', async () => {
+    const now = nowSeconds()
+    const contacts = [1, 2, 3].map((i) =>
+      row({
+        aor: '2000',
+        viaAddr: `10.0.2.${i}`,
+        viaPort: 5060 + i,
+        userAgent: 'Yealink',
+        expirationTime: now + 300 * i,
+      }),
+    )
+    const server = await sim({
+      seed: seedOf(contacts, [aor('2000', 3, { endpoint: false })]),
+      configFiles: {
+        'sorcery.conf': [
+          {
+            name: 'res_pjsip',
+            lines: [
+              ['contact/cache', 'memory_cache,expire_on_reload=yes'],
+              ['contact', 'astdb,registrar'],
+            ],
+          },
+        ],
+      },
+    })
+    const env = { ...envFor(server), ...home() }
+    const r = await run(
+      ['prune', '--keep', '1', '--yes', '--json', '--force', '--in-flight', '2'],
+      { env },
+    )
+    expect([r.code, r.stderr]).toEqual([0, ''])
+    const outcomes = JSON.parse(r.stdout).servers[0].outcomes as {
+      outcome: string
+      detail: string
+    }[]
+    expect(outcomes.map((o) => `${o.outcome}: ${o.detail}`)).toEqual(
+      Array(2).fill('deleted: removed by Asterisk (expired, then retrieved)'),
+    )
+    const commands = server.received
+      .filter((a) => a.action === 'Command')
+      .map((a) => a.headers.find(([n]) => n === 'Command')?.[1])
+    expect(commands).toEqual(['pjsip show aor 2000'])
+    expect(server.received.filter((a) => /^(PJSIPShowEndpoint|DBDel)$/.test(a.action))).toEqual([])
+    expect(Object.keys(snapshot(server))).toEqual([contacts[2]!.key])
   })
 })
