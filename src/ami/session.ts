@@ -10,7 +10,6 @@
 
 import { createHash } from 'node:crypto'
 import net, { isIP } from 'node:net'
-import { StringDecoder } from 'node:string_decoder'
 import { connect as connectTlsSocket, type TLSSocket } from 'node:tls'
 import createManager, { type Manager, type ManagerItem } from 'asterisk-manager'
 import { writetimeoutHint } from '../core/dump.js'
@@ -24,7 +23,7 @@ import {
   UnknownActionError,
   ActionFailedError,
 } from '../errors.js'
-import { AmiFramer, Message, assertHeaderSafe } from './wire.js'
+import { AmiFramer, ChunkDecoder, Message, assertHeaderSafe } from './wire.js'
 import { printable, sizeText } from '../text.js'
 import type {
   AmiMessage,
@@ -72,6 +71,8 @@ interface Pending {
   events: Message[]
   eventCount: number
   onItem?: (item: Message) => void
+  /** DBGetTree: each row's Key and Val as the framer cut them, before (and instead of) a Message. */
+  onRow?: (key: string, value: string) => void
   listItems: number | null
   completed: boolean
   resolve(value: Answered): void
@@ -144,6 +145,14 @@ class Connection implements AmiSession {
       sinkFor: (actionId) => {
         const pending = this.pending.get(actionId)
         return pending && !pending.response ? pending.sink : undefined
+      },
+      // the same as route() does with a list item, without the Message
+      row: (actionId, key, value) => {
+        const pending = this.pending.get(actionId)
+        if (pending?.onRow === undefined || pending.expect !== 'list') return false
+        pending.eventCount++
+        pending.onRow(key, value)
+        return true
       },
     })
   }
@@ -274,13 +283,16 @@ class Connection implements AmiSession {
     const prefix = `/${family}/`
     const rows: DbRow[] = []
     const deliver = onRow ?? ((row: DbRow) => void rows.push(row))
-    const answer = await this.list('DBGetTree', { Family: family }, [], (event) => {
-      const key = event.get('Key') ?? ''
-      deliver({
-        key: key.startsWith(prefix) ? key.slice(prefix.length) : key,
-        value: event.get('Val') ?? '',
-      })
-    })
+    const take = (key: string, value: string): void => {
+      deliver({ key: key.startsWith(prefix) ? key.slice(prefix.length) : key, value })
+    }
+    const answer = await this.list(
+      'DBGetTree',
+      { Family: family },
+      [],
+      (event) => take(event.get('Key') ?? '', event.get('Val') ?? ''),
+      take,
+    )
     return { rows, listItems: answer.listItems }
   }
 
@@ -349,10 +361,11 @@ class Connection implements AmiSession {
     headers: Record<string, string> = {},
     emptyMessages: readonly string[] = [],
     onItem?: (item: AmiMessage) => void,
+    onRow?: (key: string, value: string) => void,
   ): Promise<ListAnswer> {
     let done: Answered
     try {
-      done = await this.send(action, headers, 'list', undefined, onItem)
+      done = await this.send(action, headers, 'list', undefined, onItem, false, onRow)
     } catch (error) {
       if (
         error instanceof ActionFailedError &&
@@ -431,6 +444,7 @@ class Connection implements AmiSession {
     sink?: (line: string) => void,
     onItem?: (item: Message) => void,
     beforeLogin = false,
+    onRow?: (key: string, value: string) => void,
   ): Promise<Answered> {
     if (this.failure) return Promise.reject(this.failure)
     assertHeaderSafe('action', action)
@@ -452,6 +466,7 @@ class Connection implements AmiSession {
         events: [],
         eventCount: 0,
         onItem,
+        onRow,
         listItems: null,
         completed: false,
         resolve,
@@ -497,7 +512,7 @@ class Connection implements AmiSession {
   // as strings (a big DBGetTree on a real Asterisk arrives faster than it is framed) they were
   // copied by every young-generation GC, long pauses while the answer arrived; decoded (utf-8, a character split across chunks kept whole) as they are framed.
   private readonly inbox: Buffer[] = []
-  private readonly decoder = new StringDecoder('utf8')
+  private readonly decoder = new ChunkDecoder()
   private inboxHead = 0
   private draining = false
   private afterDrain: (() => void)[] = []

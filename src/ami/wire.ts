@@ -5,12 +5,18 @@
 // answer it fell so far behind that Asterisk's writetimeout fired and lines were lost. This framer looks at each byte a constant
 // number of times and can hand the lines of a big answer over as they arrive.
 
+import { isAscii } from 'node:buffer'
+import { StringDecoder } from 'node:string_decoder'
 import { AmiError, HeaderInjectionError } from '../errors.js'
 import type { AmiMessage } from './types.js'
 import { printable } from '../text.js'
 
 const BANNER = 'Asterisk Call Manager/'
 const END_COMMAND = '--END COMMAND--'
+/** How every row of a DBGetTree answer starts (main/db.c manager_dbgettree); the lines after it are
+ *  `Key`, `Val` and `ActionID`, and a blank line ends it. */
+const ROW_EVENT = 'Event: DBGetTreeResponse\r\n'
+const END_OF_MESSAGE = '\r\n\r\n'
 
 /** Refuses a header name or value that would let a caller write extra AMI headers or actions.
  *  `show: false` (the secret) keeps the value itself out of the message. */
@@ -21,6 +27,25 @@ export function assertHeaderSafe(what: string, value: string, show = true): void
       `refusing to send ${what}${show ? ` '${printable(value)}'` : ''}: it contains ${printable(bad[0])} (AMI header injection)`,
       'names, keys, users and secrets may not contain CR, LF or NUL',
     )
+  }
+}
+
+/**
+ * The socket's Buffers as text, as a UTF-8 StringDecoder gives them (a character split across chunks
+ * kept whole, bad bytes as U+FFFD). A chunk of ASCII only (almost every one: keys, JSON, headers) is
+ * copied as it is, without decoding.
+ */
+export class ChunkDecoder {
+  private readonly decoder = new StringDecoder('utf8')
+  /** The decoder holds no byte of a split character: the last chunk it took ended in ASCII. */
+  private empty = true
+
+  write(chunk: Buffer): string {
+    if (chunk.length === 0) return ''
+    if (this.empty && isAscii(chunk)) return chunk.toString('latin1')
+    const text = this.decoder.write(chunk)
+    this.empty = (chunk[chunk.length - 1] ?? 0x80) < 0x80
+    return text
   }
 }
 
@@ -67,6 +92,10 @@ export interface FramerHooks {
   message(message: Message): void
   /** A line sink for the answer with this ActionID: `Output:` values (or a Follows body) go there, not into the message. */
   sinkFor(actionId: string): ((line: string) => void) | undefined
+  /** One astdb row of a DBGetTree answer (`Event: DBGetTreeResponse` with exactly `Key`, `Val` and
+   *  `ActionID`), offered before any message is built for it: true when it was taken. When it was not
+   *  (nobody reads rows for that ActionID), the same lines go through `message` as usual. */
+  row?(actionId: string, key: string, value: string): boolean
 }
 
 type State = 'banner' | 'headers' | 'follows'
@@ -84,14 +113,58 @@ export class AmiFramer {
   /** Feed decoded text as it arrives. Throws AmiError when the peer is not an AMI server. */
   push(chunk: string): void {
     const text = this.pending.length ? this.pending + chunk : chunk
+    const rows = this.hooks.row !== undefined
     let start = 0
-    for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
+    for (;;) {
+      // A big answer is almost all DBGetTree rows: each is taken whole, without a Message or a string per line.
+      if (
+        rows &&
+        this.state === 'headers' &&
+        this.current.names.length === 0 &&
+        text.startsWith(ROW_EVENT, start)
+      ) {
+        const end = text.indexOf(END_OF_MESSAGE, start)
+        if (end < 0) break
+        if (this.row(text, start + ROW_EVENT.length, end)) {
+          start = end + END_OF_MESSAGE.length
+          continue
+        }
+      }
+      const nl = text.indexOf('\n', start)
+      if (nl < 0) break
       const end = nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl
       this.line(text.slice(start, end))
       start = nl + 1
     }
     this.pending = start < text.length ? text.slice(start) : ''
     if (this.state === 'banner' && this.pending.length > 200) this.line(this.pending)
+  }
+
+  /** The header lines of one DBGetTree row in text[from, end): handed to the row hook when they are
+   *  exactly Key, Val and ActionID, once each, CRLF-terminated; false (nothing taken) otherwise. */
+  private row(text: string, from: number, end: number): boolean {
+    let key: string | undefined
+    let value: string | undefined
+    let actionId: string | undefined
+    let start = from
+    while (start < end) {
+      let eol = text.indexOf('\r\n', start)
+      if (eol < 0 || eol > end) eol = end
+      // a bare LF inside is a line break of its own to the line-by-line reader: leave it to that one
+      if (text.indexOf('\n', start) !== eol + 1) return false
+      const colon = text.indexOf(': ', start)
+      if (colon < 0 || colon > eol) return false
+      const content = text.slice(colon + 2, eol)
+      const length = colon - start
+      if (length === 3 && key === undefined && text.startsWith('Key', start)) key = content
+      else if (length === 3 && value === undefined && text.startsWith('Val', start)) value = content
+      else if (length === 8 && actionId === undefined && text.startsWith('ActionID', start))
+        actionId = content
+      else return false
+      start = eol + 2
+    }
+    if (key === undefined || value === undefined || actionId === undefined) return false
+    return this.hooks.row?.(actionId, key, value) ?? false
   }
 
   private line(line: string): void {

@@ -2,7 +2,7 @@
 import { StringDecoder } from 'node:string_decoder'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { AmiFramer, Message, assertHeaderSafe } from '../../src/ami/wire.js'
+import { AmiFramer, ChunkDecoder, Message, assertHeaderSafe } from '../../src/ami/wire.js'
 import { AmiError, HeaderInjectionError } from '../../src/errors.js'
 import { readCapture } from '../helpers/captures.js'
 
@@ -152,6 +152,114 @@ describe('AmiFramer on real captures', () => {
       }),
       { numRuns: 500 },
     )
+  })
+})
+
+/** Frames with a row hook that takes every row: the rows it took, and the messages that were left. */
+function frameRows(
+  chunks: string[],
+  take: (actionId: string) => boolean = () => true,
+): { rows: [string, string, string][]; messages: [string, string][][] } {
+  const out = { rows: [] as [string, string, string][], messages: [] as [string, string][][] }
+  const framer = new AmiFramer({
+    banner: () => undefined,
+    message: (m: Message) => out.messages.push(m.names.map((n, i) => [n, m.values[i]!])),
+    sinkFor: () => undefined,
+    row: (actionId, key, value) => {
+      if (!take(actionId)) return false
+      out.rows.push([actionId, key, value])
+      return true
+    },
+  })
+  for (const chunk of chunks) framer.push(chunk)
+  return out
+}
+
+/** The rows a DBGetTree answer holds, read from whole messages: its DBGetTreeResponse events. */
+function rowsOf(messages: [string, string][][]): [string, string, string][] {
+  return messages
+    .filter((m) => m[0]?.[0] === 'Event' && m[0][1] === 'DBGetTreeResponse')
+    .map((m) => {
+      const get = (name: string): string => m.find(([n]) => n === name)?.[1] ?? '?'
+      return [get('ActionID'), get('Key'), get('Val')]
+    })
+}
+
+describe('AmiFramer: DBGetTree rows handed over without a message', () => {
+  const capture = readCapture('dbgettree_registrar_contact')
+  const whole = frame([capture]).messages
+
+  it('any split of the real capture gives the same rows, and every other message unchanged', () => {
+    const rows = rowsOf(whole)
+    expect(rows.length).toBe(13)
+    const others = whole.filter((m) => m[0]?.[1] !== 'DBGetTreeResponse')
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.integer({ min: 1, max: capture.length - 1 }), { maxLength: 40 }),
+        (cuts) => {
+          const sorted = [...cuts].sort((a, b) => a - b)
+          const chunks = [0, ...sorted].map((start, i) =>
+            capture.slice(start, sorted[i] ?? capture.length),
+          )
+          expect(frameRows(chunks)).toEqual({ rows, messages: others })
+        },
+      ),
+      { numRuns: 300 },
+    )
+  })
+
+  it('a row nobody takes (another ActionID) arrives as a message, as before', () => {
+    expect(frameRows([capture], () => false)).toEqual({ rows: [], messages: whole })
+  })
+
+  it.each([
+    [
+      'an extra header',
+      'Event: DBGetTreeResponse\r\nPrivilege: x\r\nKey: k\r\nVal: v\r\nActionID: a\r\n\r\n',
+    ],
+    ['a lower-case header', 'Event: DBGetTreeResponse\r\nkey: k\r\nVal: v\r\nActionID: a\r\n\r\n'],
+    ['no ActionID', 'Event: DBGetTreeResponse\r\nKey: k\r\nVal: v\r\n\r\n'],
+    [
+      'a repeated Val',
+      'Event: DBGetTreeResponse\r\nKey: k\r\nVal: v\r\nVal: w\r\nActionID: a\r\n\r\n',
+    ],
+    ['a bare LF inside', 'Event: DBGetTreeResponse\r\nKey: k\nVal: v\r\nActionID: a\r\n\r\n'],
+    [
+      'a header without a space',
+      'Event: DBGetTreeResponse\r\nKey:k\r\nVal: v\r\nActionID: a\r\n\r\n',
+    ],
+  ])('a row with %s is framed line by line, exactly as without the hook', (_, text) => {
+    const banner = 'Asterisk Call Manager/11.0.0\r\n'
+    expect(frameRows([banner, text])).toEqual({
+      rows: [],
+      messages: frame([banner, text]).messages,
+    })
+  })
+})
+
+describe('ChunkDecoder', () => {
+  it('property: any bytes in any chunks decode as one UTF-8 StringDecoder decodes them, chunk by chunk', () => {
+    const bytes = fc.oneof(
+      fc.uint8Array({ maxLength: 40 }),
+      fc
+        .constantFrom('Jürgen', '電話', '😀', 'plain ascii')
+        .map((t) => new TextEncoder().encode(t)),
+    )
+    fc.assert(
+      fc.property(fc.array(bytes, { maxLength: 12 }), (chunks) => {
+        const ours = new ChunkDecoder()
+        expect(chunks.map((c) => ours.write(Buffer.from(c)))).toEqual(decoded(chunks))
+      }),
+      { numRuns: 1000 },
+    )
+  })
+
+  it('a character cut before an ASCII chunk is still reported as U+FFFD', () => {
+    const ours = new ChunkDecoder()
+    expect([ours.write(Buffer.from([0x61, 0xc3])), ours.write(Buffer.from('bc'))]).toEqual([
+      'a',
+      '\ufffdbc',
+    ])
   })
 })
 
