@@ -120,3 +120,97 @@ export function contactFromCheckedKey(
     value,
   }
 }
+
+/** The `fields` of a contact that keeps none (KEEP_SHOWN, the exporter's contacts). */
+export const NO_FIELDS: Record<string, string> = Object.freeze({})
+
+/** A copy of `text` that shares no memory with the string it was cut from (a slice of a 64 KB
+ *  network chunk keeps the whole chunk alive): V8 flattens the concatenation into a new string. */
+export function ownCopy(text: string): string {
+  return text.length < 13 ? text : (' ' + text).slice(1)
+}
+
+/** A backslash, or a character below the space (which JSON must escape): a JSON string holding
+ *  one does not mean exactly what it says. */
+const NOT_PLAIN = /[^ -\uffff]|\\/
+
+const QUOTE = 34
+const COMMA = 44
+const COLON = 58
+const OPEN = 123
+const CLOSE = 125
+
+/**
+ * contactFromCheckedKey as KEEP_SHOWN cuts it down (no `fields`, no `value`, strings of their own),
+ * read straight from the value's text: Asterisk's compact JSON, `{"name":"text",...}` with nothing
+ * escaped, read without an object per contact. null when the value is anything else (spaces,
+ * escapes, a value that is not a string, an expiration_time that is not a number): the full parse
+ * then decides, and says why.
+ */
+export function shownContactFromCheckedKey(
+  key: string,
+  aorLength: number,
+  value: string,
+): Contact | null {
+  const n = value.length
+  if (n < 2 || value.charCodeAt(0) !== OPEN || value.charCodeAt(n - 1) !== CLOSE) return null
+  if (NOT_PLAIN.test(value)) return null
+  let uri = ''
+  let viaAddr = ''
+  let viaPort: string | undefined
+  let userAgent = ''
+  let endpoint = ''
+  let regServer = ''
+  let expiration: string | undefined
+  let at = 1
+  if (n === 2) at = n
+  while (at < n) {
+    if (value.charCodeAt(at) !== QUOTE) return null
+    const nameEnd = value.indexOf('"', at + 1)
+    if (nameEnd < 0) return null
+    if (value.charCodeAt(nameEnd + 1) !== COLON || value.charCodeAt(nameEnd + 2) !== QUOTE)
+      return null
+    const from = nameEnd + 3
+    const to = value.indexOf('"', from)
+    if (to < 0) return null
+    // the last of a repeated name wins, as with JSON.parse
+    switch (nameEnd - at - 1) {
+      case 3:
+        if (value.startsWith('uri', at + 1)) uri = value.slice(from, to)
+        break
+      case 8:
+        if (value.startsWith('via_addr', at + 1)) viaAddr = value.slice(from, to)
+        else if (value.startsWith('via_port', at + 1)) viaPort = value.slice(from, to)
+        else if (value.startsWith('endpoint', at + 1)) endpoint = value.slice(from, to)
+        break
+      case 10:
+        if (value.startsWith('user_agent', at + 1)) userAgent = value.slice(from, to)
+        else if (value.startsWith('reg_server', at + 1)) regServer = value.slice(from, to)
+        break
+      case 15:
+        if (value.startsWith('expiration_time', at + 1)) expiration = value.slice(from, to)
+        break
+    }
+    const next = value.charCodeAt(to + 1)
+    if (next === COMMA) at = to + 2
+    else if (next === CLOSE && to + 2 === n) at = n
+    else return null
+  }
+  const expirationTime = intField(expiration)
+  if (expiration !== undefined && expirationTime === null) return null
+  const own = ownCopy(key)
+  return {
+    key: own,
+    aor: own.slice(0, aorLength),
+    hash: own.slice(aorLength + KEY_SEPARATOR.length),
+    uri: ownCopy(uri),
+    viaAddr: ownCopy(viaAddr),
+    viaPort: intField(viaPort),
+    userAgent: ownCopy(userAgent),
+    endpoint: ownCopy(endpoint),
+    regServer: ownCopy(regServer),
+    expirationTime,
+    fields: NO_FIELDS,
+    value: '',
+  }
+}

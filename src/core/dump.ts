@@ -21,9 +21,11 @@ import { IncompleteAnswerError } from '../errors.js'
 import {
   KEY_SEPARATOR,
   KEY_TAIL,
+  NO_FIELDS,
   contactFromCheckedKey,
-  contactFromRow,
   findKeyEnd,
+  ownCopy,
+  shownContactFromCheckedKey,
 } from './contact.js'
 import {
   CONTACT_FAMILY,
@@ -91,14 +93,13 @@ export type KeepContact = (contact: Contact) => Contact
 
 const KEEP_ALL: KeepContact = (contact) => contact
 
-const NO_FIELDS: Record<string, string> = Object.freeze({})
-
 /**
  * What check, contacts and sources show of a contact without --raw: no stored value and no raw
  * fields, and a key of its own. The key and the value are cut from the answer's text as it arrived
  * (64 KB at a time): one kept slice keeps its whole piece alive, so at 100,000 contacts the read
  * would hold the whole answer, copied by every young-generation GC while it is still arriving.
- * The contact is cut down in place.
+ * The contact is cut down in place. The parsers below read such a contact straight from the text
+ * (shownContactFromCheckedKey) when they can, and come here only for a value that needs the full parse.
  */
 export const KEEP_SHOWN: KeepContact = (contact) => {
   const key = ownCopy(contact.key)
@@ -111,10 +112,33 @@ export const KEEP_SHOWN: KeepContact = (contact) => {
   return contact
 }
 
-/** A copy of `text` that shares no memory with the string it was cut from: V8 flattens the
- *  concatenation into a new string before slicing it. */
-function ownCopy(text: string): string {
-  return (' ' + text).slice(1)
+/** Where the parsers put what they parsed. */
+interface Parsed {
+  readonly contacts: Contact[]
+  readonly problems: ParseProblem[]
+}
+
+/** One row whose key was checked (its `;@` at `aorLength`): its contact, cut down by `keep`, and
+ *  its field problem, or why it is no contact; `shown` is the row as a problem shows it (null: `key: value`). */
+function parseRow(
+  into: Parsed,
+  keep: KeepContact,
+  key: string,
+  aorLength: number,
+  value: string,
+  line: number,
+  shown: string | null,
+): void {
+  if (keep === KEEP_SHOWN) {
+    const contact = shownContactFromCheckedKey(key, aorLength, value)
+    if (contact) return void into.contacts.push(contact)
+  }
+  const text = (): string => shown ?? `${key}: ${value}`
+  const contact = contactFromCheckedKey(key, aorLength, value)
+  if (typeof contact === 'string') return void into.problems.push(problem(line, contact, text()))
+  const field = fieldProblem(contact, line, text())
+  if (field) into.problems.push(field)
+  into.contacts.push(keep(contact))
 }
 
 /**
@@ -124,8 +148,8 @@ function ownCopy(text: string): string {
  */
 export class DatabaseShowParser {
   private readonly prefix: string
-  private readonly contacts: Contact[] = []
-  private readonly problems: ParseProblem[] = []
+  readonly contacts: Contact[] = []
+  readonly problems: ParseProblem[] = []
   private declaredCount: number | null = null
   private otherRows = 0
   private lineNo = 0
@@ -176,18 +200,15 @@ export class DatabaseShowParser {
     }
     let value = line.slice(colon + 2)
     if (value.length <= VALUE_COLUMN) value = trimPadding(value)
-    const contact = contactFromCheckedKey(
+    parseRow(
+      this,
+      this.keep,
       line.slice(start, keyEnd),
       keyEnd - start - KEY_TAIL,
       value,
+      this.lineNo,
+      line,
     )
-    if (typeof contact === 'string') {
-      this.report(contact, line)
-      return
-    }
-    const field = fieldProblem(contact, this.lineNo, line)
-    if (field) this.problems.push(field)
-    this.contacts.push(this.keep(contact))
   }
 
   private otherLine(line: string): void {
@@ -224,22 +245,21 @@ export function parseDatabaseShow(text: string, family: string = CONTACT_FAMILY)
 
 /** Streaming parser of AMI DBGetTree rows (keys already without `/registrar/contact/`), fed one row at a time; problems are numbered by item (1-based). `keep` as for DatabaseShowParser. */
 export class DbTreeParser {
-  private readonly contacts: Contact[] = []
-  private readonly problems: ParseProblem[] = []
+  readonly contacts: Contact[] = []
+  readonly problems: ParseProblem[] = []
   private item = 0
 
   constructor(private readonly keep: KeepContact = KEEP_ALL) {}
 
   push(row: ContactRow): void {
     this.item++
-    const contact = contactFromRow(row.key, row.value)
-    if (typeof contact === 'string') {
-      this.problems.push(problem(this.item, contact, `${row.key}: ${row.value}`))
+    const end = findKeyEnd(row.key)
+    if (typeof end === 'string' || end !== row.key.length) {
+      const reason = typeof end === 'string' ? end : 'key has text after the 32-digit hash'
+      this.problems.push(problem(this.item, reason, `${row.key}: ${row.value}`))
       return
     }
-    const field = fieldProblem(contact, this.item, `${row.key}: ${row.value}`)
-    if (field) this.problems.push(field)
-    this.contacts.push(this.keep(contact))
+    parseRow(this, this.keep, row.key, end - KEY_TAIL, row.value, this.item, null)
   }
 
   finish(listItems: number | null): ParsedDump {

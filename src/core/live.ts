@@ -10,6 +10,7 @@
 //   is called expired) and, later, keys past expiry that no `Removed` event has taken away.
 
 import { buildReports, compareCodepoints, DEFAULT_THRESHOLDS } from './classify.js'
+import { NO_FIELDS, ownCopy } from './contact.js'
 import type { AorConfig, AorState, Contact, QualifyStatus, Thresholds } from './types.js'
 
 /** What the metrics show of one AOR. */
@@ -224,14 +225,14 @@ export class LiveServer {
   static readonly slim = (c: Contact): Contact => {
     return {
       // copies: slices would keep every network chunk of the answer alive until the read ends
-      key: own(c.key),
-      aor: own(c.aor),
+      key: ownCopy(c.key),
+      aor: ownCopy(c.aor),
       hash: '',
       uri: '',
       viaAddr: c.viaAddr,
       viaPort: null,
       userAgent: c.userAgent,
-      regServer: own(c.regServer),
+      regServer: ownCopy(c.regServer),
       endpoint: '',
       expirationTime: c.expirationTime,
       fields: qualifyOff(c) ? NO_QUALIFY : QUALIFY,
@@ -350,7 +351,7 @@ export class LiveServer {
     }
     const aor = this.aor(contact.aor)
     const kept: Kept = {
-      key: own(contact.key),
+      key: ownCopy(contact.key),
       aor,
       viaAddr,
       userAgent,
@@ -551,7 +552,7 @@ export class LiveServer {
     let entry = this.aors.get(name)
     if (!entry) {
       entry = {
-        name: own(name),
+        name: ownCopy(name),
         contacts: [],
         configured: false,
         listed: false,
@@ -609,10 +610,10 @@ export class LiveServer {
     }
   }
 
-  /** A string kept once, of its own (see own()). */
+  /** A string kept once, of its own (see ownCopy()). */
   private intern(text: string): string {
     let kept = this.strings.get(text)
-    if (kept === undefined) this.strings.set((kept = own(text)), kept)
+    if (kept === undefined) this.strings.set((kept = ownCopy(text)), kept)
     return kept
   }
 
@@ -655,7 +656,6 @@ function qualifyOff(contact: Contact): boolean {
 const NO_QUALIFY: Record<string, string> = Object.freeze({ qualify_frequency: '0' })
 const QUALIFY: Record<string, string> = Object.freeze({ qualify_frequency: '1' })
 const NO_SOURCES: (string | number)[] = []
-const NO_FIELDS: Record<string, string> = Object.freeze({})
 
 /** A kept contact as the judging code (buildReports) takes it. */
 function asContact(k: Kept): Contact {
@@ -673,11 +673,6 @@ function asContact(k: Kept): Contact {
     fields: NO_FIELDS,
     value: '',
   }
-}
-
-/** A string of its own: a key cut from a 64 KB network chunk would otherwise keep the whole chunk alive. */
-function own(text: string): string {
-  return text.length > 12 ? (JSON.parse(JSON.stringify(text)) as string) : text
 }
 
 function sameSummary(a: AorSummary, b: AorSummary): boolean {
