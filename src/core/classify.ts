@@ -103,6 +103,49 @@ function deviceOf(contact: Contact): string {
   return `${contact.viaAddr.length}:${contact.viaAddr}${contact.userAgent}`
 }
 
+/** Up to this many contacts in one AOR, devices are told apart by comparing pairs (no key strings, no Map). */
+const PAIRWISE = 16
+
+/**
+ * Each contact's device, as the index of the first contact of that device (same via_addr and
+ * user_agent); -1 for a contact without both, which belongs to no device.
+ */
+function devicesOf(contacts: readonly Contact[]): number[] {
+  const n = contacts.length
+  const device = new Array<number>(n)
+  if (n <= PAIRWISE) {
+    for (let i = 0; i < n; i++) {
+      const c = contacts[i]
+      let d = -1
+      if (c !== undefined && c.viaAddr !== '' && c.userAgent !== '') {
+        d = i
+        for (let j = 0; j < i; j++) {
+          const o = contacts[j]
+          if (device[j] === j && o?.viaAddr === c.viaAddr && o.userAgent === c.userAgent) {
+            d = j
+            break
+          }
+        }
+      }
+      device[i] = d
+    }
+    return device
+  }
+  const first = new Map<string, number>()
+  for (let i = 0; i < n; i++) {
+    const c = contacts[i]
+    if (c === undefined || c.viaAddr === '' || c.userAgent === '') {
+      device[i] = -1
+      continue
+    }
+    const key = deviceOf(c)
+    const d = first.get(key)
+    if (d === undefined) first.set(key, i)
+    device[i] = d ?? i
+  }
+  return device
+}
+
 /** Can take part in the superseded judgement: unexpired, known expiry, known device. */
 function judgeable(contact: Contact, now: number): contact is Contact & { expirationTime: number } {
   return (
@@ -121,21 +164,29 @@ type Qualify = ReadonlyMap<string, QualifyStatus> | null
 
 /** 2 reachable, 0 unreachable, 1 anything else (not qualified, not known). */
 function reachability(contact: Contact, qualify: Qualify): number {
-  const state = qualify?.get(contact.key)?.trim().toLowerCase()
+  if (qualify === null) return 1
+  const state = qualify.get(contact.key)?.trim().toLowerCase()
   return state === undefined ? 1 : REACHABLE.has(state) ? 2 : UNREACHABLE.has(state) ? 0 : 1
 }
 
-/** Per device, its latest-expiring unexpired contact (the reachable one, then the smallest key, on a tie). */
+type Judgeable = Contact & { expirationTime: number }
+
+/**
+ * Per device (indexed by its number from devicesOf), its latest-expiring unexpired contact (the
+ * reachable one, then the smallest key, on a tie).
+ */
 function latestPerDevice(
   contacts: readonly Contact[],
+  device: readonly number[],
   now: number,
   qualify: Qualify,
-): Map<string, Contact & { expirationTime: number }> {
-  const latest = new Map<string, Contact & { expirationTime: number }>()
-  for (const contact of contacts) {
-    if (!judgeable(contact, now)) continue
-    const device = deviceOf(contact)
-    const best = latest.get(device)
+): (Judgeable | undefined)[] {
+  const latest: (Judgeable | undefined)[] = []
+  for (let i = 0; i < contacts.length; i++) {
+    const contact = contacts[i]
+    if (contact === undefined || !judgeable(contact, now)) continue
+    const d = device[i] ?? -1
+    const best = latest[d]
     if (
       best === undefined ||
       contact.expirationTime > best.expirationTime ||
@@ -143,24 +194,23 @@ function latestPerDevice(
         (reachability(contact, qualify) - reachability(best, qualify) ||
           compareCodepoints(best.key, contact.key)) > 0)
     ) {
-      latest.set(device, contact)
+      latest[d] = contact
     }
   }
   return latest
 }
 
 /**
- * The contact of the same device that expires strictly later, or in the same second while it is
- * reachable and this one is not; null otherwise.
+ * The contact of the same device (`newest`: that device's latest) that expires strictly later, or
+ * in the same second while it is reachable and this one is not; null otherwise.
  */
 function supersederOf(
   contact: Contact,
+  newest: Judgeable | undefined,
   now: number,
-  latest: ReadonlyMap<string, Contact & { expirationTime: number }>,
   qualify: Qualify,
 ): Contact | null {
   if (!judgeable(contact, now)) return null
-  const newest = latest.get(deviceOf(contact))
   if (newest === undefined || newest === contact) return null
   if (newest.expirationTime > contact.expirationTime) return newest
   return newest.expirationTime === contact.expirationTime &&
@@ -170,35 +220,68 @@ function supersederOf(
     : null
 }
 
+interface Judged {
+  contacts: ClassifiedContact[]
+  /** Unexpired contacts beyond one per device (same via_addr and user agent): superseded ones and same-second twins. */
+  leftBehind: number
+}
+
+/** The contacts of ONE AOR classified, and how many of them a device left behind. */
+function judgeContacts(contacts: readonly Contact[], now: number, given: Qualify): Judged {
+  // an empty map knows no state: the same as none
+  const qualify = given !== null && given.size > 0 ? given : null
+  const device = devicesOf(contacts)
+  const latest = latestPerDevice(contacts, device, now, qualify)
+  const result: ClassifiedContact[] = []
+  // unexpired contacts of a known device, and how many devices they are
+  let judged = 0
+  let devices = 0
+  const counted: boolean[] = []
+  for (let i = 0; i < contacts.length; i++) {
+    const contact = contacts[i]
+    if (contact === undefined) continue
+    const d = device[i] ?? -1
+    const expiration = contact.expirationTime
+    const superseder = d < 0 ? null : supersederOf(contact, latest[d], now, qualify)
+    const expired = expiration !== null && expiration <= now
+    const status = expired ? 'expired' : superseder !== null ? 'superseded' : 'active'
+    if (!expired && d >= 0) {
+      judged++
+      if (counted[d] !== true) {
+        counted[d] = true
+        devices++
+      }
+    }
+    result.push(
+      classified(
+        contact,
+        status,
+        expiration === null ? null : expiration - now,
+        superseder === null ? null : superseder.key,
+        qualify === null ? null : (qualify.get(contact.key) ?? null),
+      ),
+    )
+  }
+  return { contacts: result, leftBehind: judged - devices }
+}
+
 /** Classifies the contacts of ONE AOR (superseded is judged within the AOR). */
 export function classifyContacts(
   contacts: readonly Contact[],
   now: number,
   qualify: ReadonlyMap<string, QualifyStatus> | null = null,
 ): ClassifiedContact[] {
-  const latest = latestPerDevice(contacts, now, qualify)
-  return contacts.map((contact) => {
-    const expiration = contact.expirationTime
-    const superseder = supersederOf(contact, now, latest, qualify)
-    const status =
-      expiration !== null && expiration <= now
-        ? 'expired'
-        : superseder !== null
-          ? 'superseded'
-          : 'active'
-    return classified(contact, {
-      status,
-      expiresIn: expiration === null ? null : expiration - now,
-      supersededBy: superseder?.key ?? null,
-      qualify: qualify?.get(contact.key) ?? null,
-    })
-  })
+  return judgeContacts(contacts, now, qualify).contacts
 }
 
-type Verdict = Pick<ClassifiedContact, 'status' | 'expiresIn' | 'supersededBy' | 'qualify'>
-
 /** Contact + verdict, built field by field: an object spread per contact is far slower on a big read (npm run bench). */
-function classified(c: Contact, v: Verdict): ClassifiedContact {
+function classified(
+  c: Contact,
+  status: ClassifiedContact['status'],
+  expiresIn: number | null,
+  supersededBy: string | null,
+  qualify: QualifyStatus | null,
+): ClassifiedContact {
   return {
     key: c.key,
     aor: c.aor,
@@ -212,10 +295,10 @@ function classified(c: Contact, v: Verdict): ClassifiedContact {
     expirationTime: c.expirationTime,
     fields: c.fields,
     value: c.value,
-    status: v.status,
-    expiresIn: v.expiresIn,
-    supersededBy: v.supersededBy,
-    qualify: v.qualify,
+    status,
+    expiresIn,
+    supersededBy,
+    qualify,
   }
 }
 
@@ -275,18 +358,6 @@ export function severityOf(
   return 0
 }
 
-/** Unexpired contacts beyond one per device (same via_addr and user agent): superseded ones and same-second twins. */
-function leftBehind(contacts: readonly ClassifiedContact[]): number {
-  const devices = new Set<string>()
-  let judged = 0
-  for (const contact of contacts) {
-    if (contact.status === 'expired' || contact.viaAddr === '' || contact.userAgent === '') continue
-    judged++
-    devices.add(deviceOf(contact))
-  }
-  return judged - devices.size
-}
-
 interface Limit {
   maxContacts: number | null
   source: LimitSource
@@ -311,9 +382,19 @@ function limitOf(config: AorConfig | undefined, defaultMaxContacts: number | nul
   return { maxContacts: null, source: 'none', removeExisting, qualifyFrequency }
 }
 
-function sortedDistinct(values: Iterable<string>): string[] {
-  return [...new Set(values)].sort(compareCodepoints)
+/** True when code point order is UTF-16 unit order for this string: nothing at or above U+D800. */
+function bmpBelowSurrogates(value: string): boolean {
+  for (let i = 0; i < value.length; i++) if (value.charCodeAt(i) >= 0xd800) return false
+  return true
 }
+
+/** Distinct values in code point order (the default sort, by UTF-16 units, is that order when no value reaches U+D800). */
+function sortedDistinct(values: Iterable<string>): string[] {
+  const distinct = [...new Set(values)]
+  return distinct.every(bmpBelowSurrogates) ? distinct.sort() : distinct.sort(compareCodepoints)
+}
+
+const byKey = (a: Contact, b: Contact): number => compareCodepoints(a.key, b.key)
 
 export interface BuildReportsInput {
   contacts: readonly Contact[]
@@ -337,11 +418,23 @@ function buildReport(
   input: BuildReportsInput,
   missing: boolean,
 ): AorReport {
-  contacts.sort((a, b) => compareCodepoints(a.key, b.key))
-  const classified = classifyContacts(contacts, input.now, input.qualify ?? null)
-  const expired = classified.filter((c) => c.status === 'expired').length
+  if (contacts.length > 1) contacts.sort(byKey)
+  const judged = judgeContacts(contacts, input.now, input.qualify ?? null)
+  const classified = judged.contacts
+  let expired = 0
+  let superseded = 0
+  // the distinct endpoints: almost always none or one, so a Set only for a second one
+  let endpoint = ''
+  let endpoints: Set<string> | null = null
+  for (const c of classified) {
+    if (c.status === 'expired') expired++
+    else if (c.status === 'superseded') superseded++
+    if (c.endpoint === '' || c.endpoint === endpoint) continue
+    if (endpoint === '') endpoint = c.endpoint
+    else (endpoints ??= new Set([endpoint])).add(c.endpoint)
+  }
   const count = classified.length - expired
-  const stale = expired + leftBehind(classified)
+  const stale = expired + judged.leftBehind
   const orphaned = missing && classified.length > 0
   const { state, severity } = orphaned
     ? {
@@ -356,7 +449,7 @@ function buildReport(
       )
   return {
     aor,
-    endpoints: sortedDistinct(classified.filter((c) => c.endpoint !== '').map((c) => c.endpoint)),
+    endpoints: endpoints ? sortedDistinct(endpoints) : endpoint === '' ? [] : [endpoint],
     maxContacts: limit.maxContacts,
     maxContactsSource: limit.source,
     removeExisting: limit.removeExisting,
@@ -364,7 +457,7 @@ function buildReport(
     count,
     state,
     severity,
-    superseded: classified.filter((c) => c.status === 'superseded').length,
+    superseded,
     expired,
     stale,
     contacts: classified,
@@ -384,7 +477,9 @@ export function buildReports(input: BuildReportsInput): AorReport[] {
     if (!configs.has(config.aor)) configs.set(config.aor, config)
   }
   const defaultMax = input.defaultMaxContacts ?? null
-  return sortedDistinct([...byAor.keys(), ...configs.keys()]).map((aor) => {
+  const names = new Set(byAor.keys())
+  for (const aor of configs.keys()) names.add(aor)
+  return sortedDistinct(names).map((aor) => {
     const config = configs.get(aor)
     // an AOR that does not exist has no limit, not the --max-contacts guess
     const missing = config === undefined && input.authoritative === true

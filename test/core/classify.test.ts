@@ -333,3 +333,74 @@ describe('compareCodepoints', () => {
     ])
   })
 })
+
+describe('buildReports on a big AOR and on names beyond the BMP', () => {
+  it('an AOR of more than 16 contacts is judged as a small one: per device, superseded, twins and stale', () => {
+    // 6 devices of 3 contacts each; device 5's newest two expire in the same second
+    const contacts = Array.from({ length: 18 }, (_, i) => {
+      const d = Math.floor(i / 3)
+      const expiry = d === 5 && i % 3 === 1 ? 30 : 10 * ((i % 3) + 1)
+      return makeContact('big', i + 1, {
+        via_addr: `192.0.2.${d + 1}`,
+        user_agent: `Phone ${d}`,
+        expiration_time: String(NOW + expiry),
+      })
+    })
+    const expired = makeContact('big', 40, {
+      via_addr: '192.0.2.1',
+      user_agent: 'Phone 0',
+      expiration_time: String(NOW - 1),
+    })
+    const anonymous = makeContact('big', 41, { user_agent: '', expiration_time: String(NOW + 5) })
+    const [report] = buildReports({
+      contacts: [...contacts, expired, anonymous],
+      configs: [config('big', 30)],
+      now: NOW,
+    })
+    expect(report).toMatchObject({ count: 19, expired: 1, superseded: 11, stale: 13 })
+    const status = new Map(report!.contacts.map((c) => [c.key, c]))
+    // device 0: the two older contacts superseded by the newest
+    expect(status.get(contacts[0]!.key)).toMatchObject({
+      status: 'superseded',
+      supersededBy: contacts[2]!.key,
+    })
+    expect(status.get(contacts[1]!.key)!.supersededBy).toBe(contacts[2]!.key)
+    expect(status.get(contacts[2]!.key)!.status).toBe('active')
+    // device 5: its oldest superseded by the tied newest with the smaller key; the tied two are active
+    const tied = [contacts[16]!, contacts[17]!].sort((a, b) => compareCodepoints(a.key, b.key))
+    expect(status.get(contacts[15]!.key)!.supersededBy).toBe(tied[0]!.key)
+    expect(status.get(contacts[16]!.key)!.status).toBe('active')
+    expect(status.get(contacts[17]!.key)!.status).toBe('active')
+    expect(status.get(expired.key)!.status).toBe('expired')
+    expect(status.get(anonymous.key)!.status).toBe('active')
+    // the same contacts split into AORs of 3 are judged the same, contact by contact
+    const small = buildReports({
+      contacts: [...contacts, expired, anonymous].map((c) => ({
+        ...c,
+        aor: `${c.aor}-${c.viaAddr}`,
+      })),
+      configs: [],
+      now: NOW,
+    }).flatMap((r) => r.contacts)
+    for (const c of small) {
+      const big = status.get(c.key)!
+      expect([c.key, c.status]).toEqual([big.key, big.status])
+      expect(c.supersededBy).toBe(big.supersededBy)
+    }
+  })
+
+  it('orders AORs and endpoints by code point, also when a name is beyond the BMP', () => {
+    const names = ['a😀', 'a\uFFFD', 'a', 'B', 'a\u00e9']
+    const reports = buildReports({
+      contacts: [],
+      configs: names.map((n) => config(n, 2)),
+      now: NOW,
+    })
+    expect(reports.map((r) => r.aor)).toEqual(['B', 'a', 'a\u00e9', 'a\uFFFD', 'a😀'])
+    const onePerEndpoint = ['e😀', 'e\uFFFD', 'e', 'e'].map((endpoint, i) =>
+      makeContact('x', i + 1, { endpoint }),
+    )
+    const [x] = buildReports({ contacts: onePerEndpoint, configs: [], now: NOW })
+    expect(x!.endpoints).toEqual(['e', 'e\uFFFD', 'e😀'])
+  })
+})
