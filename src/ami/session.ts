@@ -732,16 +732,13 @@ class Connection implements AmiSession {
   }
 }
 
-const CATEGORY = /^Category-(\d{6,})$/
-const IS_TEMPLATE = /^IsTemplate-(\d{6,})$/
-const TEMPLATES = /^Templates-(\d{6,})$/
-const LINE = /^Line-(\d{6,})-(\d{6,})$/
-
 /**
  * The categories of a GetConfig answer (main/manager.c action_getconfig): `Category-NNNNNN: name`, maybe
  * `IsTemplate-NNNNNN: 1` and `Templates-NNNNNN: a,b`, then `Line-NNNNNN-MMMMMM: name=value`, numbered from 0.
  * Numbers out of sequence or a header no GetConfig answer has (another message's lines spliced in when
  * Asterisk's writetimeout cut it) make the answer unreadable rather than half-believed.
+ * Headers are told apart by their first characters and their numbers read digit by digit: a big
+ * pjsip.conf is tens of thousands of headers, and a regular expression match each cost more than the rest.
  */
 function configCategories(response: Message, what: string): ConfigCategory[] {
   const categories: ConfigCategory[] = []
@@ -751,39 +748,86 @@ function configCategories(response: Message, what: string): ConfigCategory[] {
       "the answer may have been cut by the manager user's writetimeout; try again",
     )
   }
-  const current = (n: string): ConfigCategory => {
-    const index = Number(n)
-    const category = categories[index]
-    return index === categories.length - 1 && category
+  /** The category numbered `n` (written in `name` from `from` to `to`): the last one, else the answer is unreadable. */
+  const current = (n: number, name: string, from: number, to: number): ConfigCategory => {
+    const category = categories[categories.length - 1]
+    return n === categories.length - 1 && category
       ? category
-      : bad(`category number ${n} out of sequence`)
+      : bad(`category number ${name.slice(from, to)} out of sequence`)
   }
-  for (const [i, name] of response.names.entries()) {
-    const value = response.values[i] ?? ''
-    let m: RegExpExecArray | null
-    if ((m = CATEGORY.exec(name))) {
-      if (Number(m[1]) !== categories.length) bad(`category number ${m[1]} out of sequence`)
-      categories.push({ name: value, template: false, templates: [], lines: [] })
-    } else if ((m = LINE.exec(name))) {
-      const category = current(m[1] ?? '')
-      if (Number(m[2]) !== category.lines.length)
-        bad(`line number ${m[2]} of category ${m[1]} out of sequence`)
-      const eq = value.indexOf('=')
-      category.lines.push(
-        eq < 0
-          ? { name: value, value: '' }
-          : { name: value.slice(0, eq), value: value.slice(eq + 1) },
-      )
-    } else if ((m = IS_TEMPLATE.exec(name))) {
-      current(m[1] ?? '').template = value.trim() === '1'
-    } else if ((m = TEMPLATES.exec(name))) {
-      current(m[1] ?? '').templates = value
-        .split(',')
-        .map((t) => t.trim())
-        .filter(Boolean)
-    } else if (!/^(Response|ActionID|Message|Privilege|No categories found)$/i.test(name)) {
-      bad(`unexpected header '${printable(name.slice(0, 40))}'`)
+  /** Where the digits read by numberAt ended. */
+  let numberEnd = 0
+  /** The number written in `name` from `from` on, at least 6 ASCII digits (`\d{6,}`); -1 when there is none. */
+  const numberAt = (name: string, from: number): number => {
+    let value = 0
+    let i = from
+    for (; i < name.length; i++) {
+      const code = name.charCodeAt(i)
+      if (code < 48 || code > 57) break
+      value = value * 10 + (code - 48)
     }
+    numberEnd = i
+    return i - from >= 6 ? value : -1
+  }
+  /** The number of a `Prefix-NNNNNN` header, from `from` to its end; -1 when it is not one. */
+  const numberToEnd = (name: string, from: number): number => {
+    const n = numberAt(name, from)
+    return numberEnd === name.length ? n : -1
+  }
+  const { names, values } = response
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i] ?? ''
+    const value = values[i] ?? ''
+    if (name.startsWith('Line-')) {
+      const c = numberAt(name, 5)
+      const dash = numberEnd
+      const l = c >= 0 && name.charCodeAt(dash) === 45 ? numberToEnd(name, dash + 1) : -1
+      if (l >= 0) {
+        const category = current(c, name, 5, dash)
+        if (l !== category.lines.length)
+          bad(
+            `line number ${name.slice(dash + 1)} of category ${name.slice(5, dash)} out of sequence`,
+          )
+        const eq = value.indexOf('=')
+        category.lines.push(
+          eq < 0
+            ? { name: value, value: '' }
+            : { name: value.slice(0, eq), value: value.slice(eq + 1) },
+        )
+        continue
+      }
+    } else if (name.startsWith('Category-')) {
+      const c = numberToEnd(name, 9)
+      if (c >= 0) {
+        if (c !== categories.length) bad(`category number ${name.slice(9)} out of sequence`)
+        categories.push({ name: value, template: false, templates: [], lines: [] })
+        continue
+      }
+    } else if (name.startsWith('IsTemplate-')) {
+      const c = numberToEnd(name, 11)
+      if (c >= 0) {
+        current(c, name, 11, name.length).template = value.trim() === '1'
+        continue
+      }
+    } else if (name.startsWith('Templates-')) {
+      const c = numberToEnd(name, 10)
+      if (c >= 0) {
+        // one template, the usual case, without the split
+        const one = value.includes(',') ? null : value.trim()
+        current(c, name, 10, name.length).templates =
+          one === null
+            ? value
+                .split(',')
+                .map((t) => t.trim())
+                .filter(Boolean)
+            : one
+              ? [one]
+              : []
+        continue
+      }
+    }
+    if (!/^(Response|ActionID|Message|Privilege|No categories found)$/i.test(name))
+      bad(`unexpected header '${printable(name.slice(0, 40))}'`)
   }
   return categories
 }

@@ -148,3 +148,56 @@ describe('GetConfig on the wire (sim)', () => {
     await expect(s.getConfig('pjsip.conf')).rejects.toBeInstanceOf(IncompleteAnswerError)
   })
 })
+
+describe('GetConfig headers read exactly as their Prefix-NNNNNN patterns say', () => {
+  // a category name carrying CR/LF splices a header of our choosing into the answer, after `Category-000000: a`
+  async function read(spliced: string): Promise<unknown> {
+    const server = await sim({
+      configFiles: { 'pjsip.conf': [{ name: `a\r\n${spliced}`, lines: [] }] },
+    })
+    const s = await session(server)
+    return s.getConfig('pjsip.conf').then(
+      (answer) => answer!.categories,
+      (error: unknown) => error,
+    )
+  }
+
+  it.each([
+    ['Line-00000-000000: x=y', "unexpected header 'Line-00000-000000'"],
+    ['Line-000000-000000x: x=y', "unexpected header 'Line-000000-000000x'"],
+    ['Line-000000000000: x=y', "unexpected header 'Line-000000000000'"],
+    ['line-000000-000000: x=y', "unexpected header 'line-000000-000000'"],
+    ['Line-000001-000000: x=y', 'category number 000001 out of sequence'],
+    ['Line-000000-000001: x=y', 'line number 000001 of category 000000 out of sequence'],
+    ['Category-000000: b', 'category number 000000 out of sequence'],
+    ['Category-00001: b', "unexpected header 'Category-00001'"],
+    ['IsTemplate-000001: 1', 'category number 000001 out of sequence'],
+    ['IsTemplate-000000 : 1', "unexpected header 'IsTemplate-000000 '"],
+    ['Templates-00000: t', "unexpected header 'Templates-00000'"],
+    ['Templates-0000001: t', 'category number 0000001 out of sequence'],
+  ])('%s: the answer is unreadable (%s)', async (spliced, detail) => {
+    const error = await read(spliced)
+    expect(error).toBeInstanceOf(IncompleteAnswerError)
+    expect((error as Error).message).toMatch(
+      new RegExp(
+        `^unreadable answer to GetConfig pjsip\\.conf from .*: ${detail.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`,
+      ),
+    )
+  })
+
+  it('takes more than six digits, and a line, a template flag and templates of the last category', async () => {
+    expect(await read('Line-0000000-0000000: x=y')).toEqual([
+      { name: 'a', template: false, templates: [], lines: [{ name: 'x', value: 'y' }] },
+    ])
+    expect(await read('Category-0000001: b')).toEqual([
+      { name: 'a', template: false, templates: [], lines: [] },
+      { name: 'b', template: false, templates: [], lines: [] },
+    ])
+    expect(await read('IsTemplate-000000: 1')).toEqual([
+      { name: 'a', template: true, templates: [], lines: [] },
+    ])
+    expect(await read('Templates-000000: t1, ,t2')).toEqual([
+      { name: 'a', template: false, templates: ['t1', 't2'], lines: [] },
+    ])
+  })
+})
