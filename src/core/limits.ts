@@ -66,13 +66,27 @@ export function sorceryMapping(
 
 /** res_sorcery_config's criteria type=aor: the first `type` variable. */
 export function firstType(category: ConfigCategory): string | undefined {
-  return category.lines.find((l) => l.name.trim().toLowerCase() === 'type')?.value.trim()
+  for (const line of category.lines) if (optionName(line.name) === 'type') return line.value.trim()
+  return undefined
 }
 
-/** The last value of an option (case-insensitive name, as ACO), after `prefix` (the wizard's `aor/`). */
-function lastValue(category: ConfigCategory, name: string, prefix = ''): string | undefined {
-  const wanted = `${prefix}${name}`
-  return category.lines.findLast((line) => line.name.trim().toLowerCase() === wanted)?.value
+/** An option's name as ACO compares it: trimmed, any case. */
+function optionName(name: string): string {
+  return name.trim().toLowerCase()
+}
+
+/**
+ * Every option of a category after `prefix` (the wizard's `aor/`), by name as ACO compares it, with
+ * its last value (sorcery applies the variables in order): one pass over the lines, not one per option.
+ */
+function lastValues(category: ConfigCategory, prefix: string): Map<string, string> {
+  const values = new Map<string, string>()
+  for (const line of category.lines) {
+    const name = optionName(line.name)
+    if (prefix === '') values.set(name, line.value)
+    else if (name.startsWith(prefix)) values.set(name.slice(prefix.length), line.value)
+  }
+  return values
 }
 
 function aorConfigOf(
@@ -81,16 +95,24 @@ function aorConfigOf(
   prefix: string,
   warnings: string[],
 ): AorConfig {
-  const where = `${file} [${printable(category.name)}]`
+  const values = lastValues(category, prefix)
+  const options = aorOptions(
+    (key) => values.get(key),
+    (key, value, max) =>
+      warnings.push(
+        `${file} [${printable(category.name)}]: ${prefix}${key}=${printable(value)} is not a number from 0 to ${max}; Asterisk would refuse this AOR`,
+      ),
+  )
+  // field by field, in AorConfig's order: an object spread per AOR costs more than the rest of it
   return {
     aor: category.name,
-    ...aorOptions(
-      (key) => lastValue(category, key, prefix),
-      (key, value, max) =>
-        warnings.push(
-          `${where}: ${prefix}${key}=${printable(value)} is not a number from 0 to ${max}; Asterisk would refuse this AOR`,
-        ),
-    ),
+    maxContacts: options.maxContacts,
+    removeExisting: options.removeExisting,
+    removeUnavailable: options.removeUnavailable,
+    qualifyFrequency: options.qualifyFrequency,
+    minimumExpiration: options.minimumExpiration,
+    maximumExpiration: options.maximumExpiration,
+    defaultExpiration: options.defaultExpiration,
     source: 'getconfig',
     definedIn: file,
   }

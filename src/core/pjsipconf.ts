@@ -131,40 +131,88 @@ function strip(s: string): string {
   return a === 0 && b === s.length ? s : s.slice(a, b)
 }
 
+/** Reports a number Asterisk would refuse: the option, its value as written, the largest allowed. */
+type Refused = (key: string, value: string, max: number) => void
+
+/** All ASCII digits, at least one (`^\d+$`). */
+function allDigits(text: string): boolean {
+  if (text.length === 0) return false
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i)
+    if (code < 48 || code > 57) return false
+  }
+  return true
+}
+
+/** An unsigned option: `dflt` when not set, null (and `refused` told) for what Asterisk would refuse. */
+function uintOption(
+  get: (key: string) => string | undefined,
+  refused: Refused,
+  key: string,
+  dflt: number,
+  max = 0xffffffff,
+): number | null {
+  const v = get(key)
+  if (v === undefined) return dflt
+  const t = strip(v)
+  if (allDigits(t) && Number(t) <= max) return Number(t)
+  refused(key, v, max)
+  return null
+}
+
+function boolOption(get: (key: string) => string | undefined, key: string, dflt: boolean): boolean {
+  const v = get(key)
+  return v === undefined ? dflt : astTrue(v)
+}
+
 /** An AOR's options as Asterisk reads them, with res/res_pjsip/location.c's defaults for what is not set.
  *  `get` looks an option up; a number Asterisk would refuse is null, and `refused` is told. One reading
  *  for pjsip.conf files on disk (--pjsip-conf) and for GetConfig's answer (core/limits.ts). */
 export function aorOptions(
   get: (key: string) => string | undefined,
-  refused: (key: string, value: string, max: number) => void,
+  refused: Refused,
 ): Omit<AorConfig, 'aor' | 'source' | 'definedIn'> {
-  const uint = (key: string, dflt: number, max = 0xffffffff): number | null => {
-    const v = get(key)
-    if (v === undefined) return dflt
-    const t = strip(v)
-    if (/^\d+$/.test(t) && Number(t) <= max) return Number(t)
-    refused(key, v, max)
-    return null
-  }
-  const bool = (key: string, dflt: boolean): boolean => {
-    const v = get(key)
-    return v === undefined ? dflt : astTrue(v)
-  }
   return {
-    maxContacts: uint('max_contacts', AOR_DEFAULTS.maxContacts),
-    removeExisting: bool('remove_existing', AOR_DEFAULTS.removeExisting),
-    removeUnavailable: bool('remove_unavailable', AOR_DEFAULTS.removeUnavailable),
-    qualifyFrequency: uint('qualify_frequency', AOR_DEFAULTS.qualifyFrequency, 86400),
-    minimumExpiration: uint('minimum_expiration', AOR_DEFAULTS.minimumExpiration),
-    maximumExpiration: uint('maximum_expiration', AOR_DEFAULTS.maximumExpiration),
-    defaultExpiration: uint('default_expiration', AOR_DEFAULTS.defaultExpiration),
+    maxContacts: uintOption(get, refused, 'max_contacts', AOR_DEFAULTS.maxContacts),
+    removeExisting: boolOption(get, 'remove_existing', AOR_DEFAULTS.removeExisting),
+    removeUnavailable: boolOption(get, 'remove_unavailable', AOR_DEFAULTS.removeUnavailable),
+    qualifyFrequency: uintOption(
+      get,
+      refused,
+      'qualify_frequency',
+      AOR_DEFAULTS.qualifyFrequency,
+      86400,
+    ),
+    minimumExpiration: uintOption(
+      get,
+      refused,
+      'minimum_expiration',
+      AOR_DEFAULTS.minimumExpiration,
+    ),
+    maximumExpiration: uintOption(
+      get,
+      refused,
+      'maximum_expiration',
+      AOR_DEFAULTS.maximumExpiration,
+    ),
+    defaultExpiration: uintOption(
+      get,
+      refused,
+      'default_expiration',
+      AOR_DEFAULTS.defaultExpiration,
+    ),
   }
 }
+
+/** What ast_true takes as true, in lower case. */
+const AST_TRUE = new Set(['yes', 'true', 'y', 't', '1', 'on'])
 
 /** ast_true (main/utils.c). */
 export function astTrue(value: string | undefined): boolean {
   if (value === undefined) return false
-  return ['yes', 'true', 'y', 't', '1', 'on'].includes(lower(strip(value)))
+  const word = strip(value)
+  // nothing longer than `true` is
+  return word.length <= 4 && AST_TRUE.has(lower(word))
 }
 
 /** Removes comments from one physical line; keeps the block-comment depth across lines (per file, as Asterisk). */
