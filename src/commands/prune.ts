@@ -25,6 +25,7 @@ import {
   endpointKnowledge,
   unknownEndpoints,
   type Collection,
+  type EndpointKnowledge,
 } from '../core/endpoints.js'
 import { contactCached } from '../core/sorcery.js'
 import { WIZARD_FILE } from '../core/limits.js'
@@ -260,6 +261,8 @@ interface Planned {
   unknown: Set<string>
   /** The AORs the plan was made from, by name (state, qualify_frequency: how each contact is collected). */
   aors: Map<string, AorReport>
+  /** The configured endpoints, when planning already read them. */
+  endpointsRead: Promise<EndpointsRead> | null
   release(): Promise<void>
 }
 
@@ -328,7 +331,25 @@ async function planServer(
     const chosen = { ...criteria, keys: [...keys, ...unmatched.map((p) => p.raw)] }
     // Plan from contacts and limits; then read qualify state only for the endpoints of qualified candidates, and plan again with it.
     const first = planPrune(selected.aors, chosen, false)
-    const qualify = await readQualifyFor(session, selected.aors, first, chosen, settings, deps)
+    // the configured endpoints, read at most once (here, when an endpoint could not be read; or to execute)
+    const reading = session
+    let endpointsRead: Promise<EndpointsRead> | null = null
+    const qualify = await readQualifyFor(
+      reading,
+      selected.aors,
+      first,
+      chosen,
+      settings,
+      deps,
+      () =>
+        (endpointsRead ??= readEndpoints(reading, true)).then(
+          (read) => read.known,
+          (error: unknown) => {
+            if (!(error instanceof PjctlError)) throw error
+            return unknownEndpoints(error.message)
+          },
+        ),
+    )
     const judged = qualify
       ? planPrune(qualify.reports, chosen, qualify.known, qualify.unread)
       : first
@@ -369,6 +390,7 @@ async function planServer(
       routes: routing.routes,
       unknown: settings.unknownNode === 'delete' ? routing.unknown : new Set(),
       aors: new Map(selected.aors.map((a) => [a.aor, a])),
+      endpointsRead,
       release: async () => {
         try {
           await open.close()
@@ -1056,13 +1078,13 @@ const DELETED_DIRECTLY = 'deleted directly: no endpoint collected it (orphaned)'
 const CLI_WORD = /^[^\s"\\]+$/
 
 /**
- * --via asterisk on astdb: how each planned contact is collected (core/endpoints.ts). GetConfig sorcery.conf
- * (a cache in front of the contacts, the endpoint mapping); a contact of an AOR that is not configured needs
- * nothing more. For those of configured AORs the endpoints are read (pjsip.conf `type=endpoint` and
- * pjsip_wizard.conf, pipelined) only when there are at least `inFlight` of them: Asterisk parses the whole
- * file for that answer (0.6 s at 33,000 AORs), while the long way (expire, PJSIPShowEndpoint, look again)
- * costs a few pipelined round trips for a batch. Whatever cannot be read, or cannot be the whole truth,
- * sends the contact the long way.
+ * --via asterisk on astdb: how each planned contact is collected (core/endpoints.ts), from sorcery.conf (a
+ * cache in front of the contacts, the endpoint mapping) and the configured endpoints. A contact of an AOR
+ * that is not configured needs no endpoints. For those of configured AORs the endpoints are read (unless
+ * planning already did) only when there are at least `inFlight` of them: Asterisk parses the whole file for
+ * that answer (0.6 s at 33,000 AORs), while the long way (expire, PJSIPShowEndpoint, look again) costs a
+ * few pipelined round trips for a batch. Whatever cannot be read, or cannot be the whole truth, sends the
+ * contact the long way.
  */
 async function collectionsFor(
   planned: Planned,
@@ -1075,30 +1097,12 @@ async function collectionsFor(
   const configured = items.filter((i) => planned.aors.get(i.aor)?.state !== 'orphaned').length
   const wanted = configured >= inFlight
   // nothing to learn: every contact is of a configured AOR, and too few of them to read the endpoints for
-  if (!wanted && configured === items.length) return new Map(items.map((i) => [i.key, 'endpoint']))
-  const { session } = planned
-  let known = unknownEndpoints(`fewer than ${inFlight} contacts of configured AORs`)
-  let cached = false
+  if (!planned.endpointsRead && !wanted && configured === items.length)
+    return new Map(items.map((i) => [i.key, 'endpoint']))
+  let known: EndpointKnowledge
+  let cached: boolean
   try {
-    const [sorcery, pjsip, wizard] = await Promise.all([
-      session.getConfig('sorcery.conf'),
-      wanted ? session.getConfig('pjsip.conf', 'type=endpoint') : null,
-      wanted ? session.getConfig(WIZARD_FILE, 'type=^wizard$') : null,
-    ])
-    cached = contactCached(sorcery?.categories ?? null)
-    const { files, why } = endpointFiles(sorcery?.categories ?? null)
-    if (why) known = unknownEndpoints(why)
-    else if (wanted) {
-      const answers = await Promise.all(
-        files.map((file) =>
-          file === 'pjsip.conf' ? Promise.resolve(pjsip) : session.getConfig(file, 'type=endpoint'),
-        ),
-      )
-      known = endpointKnowledge(
-        answers.map((a) => a?.categories ?? null),
-        wizard?.categories ?? null,
-      )
-    }
+    ;({ known, cached } = await (planned.endpointsRead ?? readEndpoints(planned.session, wanted)))
   } catch (error) {
     if (!(error instanceof PjctlError)) throw error
     // not even sorcery.conf: a cache may sit in front of the contacts, so nothing is deleted around it
@@ -1115,6 +1119,39 @@ async function collectionsFor(
     )
   }
   return collections
+}
+
+/** The configured endpoints (complete or not), and whether a cache sits in front of the contact store. */
+interface EndpointsRead {
+  known: EndpointKnowledge
+  cached: boolean
+}
+
+/**
+ * GetConfig sorcery.conf (a cache in front of the contacts, the endpoint mapping) and, `withEndpoints`,
+ * pjsip.conf `type=endpoint` and pjsip_wizard.conf, pipelined (plus the files sorcery.conf maps endpoints
+ * to). Throws what GetConfig throws.
+ */
+async function readEndpoints(session: AmiSession, withEndpoints: boolean): Promise<EndpointsRead> {
+  const [sorcery, pjsip, wizard] = await Promise.all([
+    session.getConfig('sorcery.conf'),
+    withEndpoints ? session.getConfig('pjsip.conf', 'type=endpoint') : null,
+    withEndpoints ? session.getConfig(WIZARD_FILE, 'type=^wizard$') : null,
+  ])
+  const cached = contactCached(sorcery?.categories ?? null)
+  const { files, why } = endpointFiles(sorcery?.categories ?? null)
+  if (why) return { known: unknownEndpoints(why), cached }
+  if (!withEndpoints) return { known: unknownEndpoints('the endpoints were not read'), cached }
+  const answers = await Promise.all(
+    files.map((file) =>
+      file === 'pjsip.conf' ? Promise.resolve(pjsip) : session.getConfig(file, 'type=endpoint'),
+    ),
+  )
+  const known = endpointKnowledge(
+    answers.map((a) => a?.categories ?? null),
+    wizard?.categories ?? null,
+  )
+  return { known, cached }
 }
 
 /**

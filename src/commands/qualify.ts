@@ -7,6 +7,7 @@
 // --in-flight at a time.
 
 import type { AmiSession } from '../ami/types.js'
+import { tiedToEndpoint, type EndpointKnowledge } from '../core/endpoints.js'
 import { withQualifyState } from '../core/classify.js'
 import { undecidedDuplicates } from '../core/fix.js'
 import type { PruneCriteria, PrunePlan } from '../core/plan.js'
@@ -39,7 +40,9 @@ function endpointOf(contact: ClassifiedContact): string {
 /**
  * Reads the qualify state the plan depends on: the deletion candidates that are qualified (and, with
  * --unreachable, every qualified contact, since that criterion is the state itself). Contacts of an
- * orphaned AOR are not qualified by anyone (their AOR is gone) and are not asked about.
+ * orphaned AOR are not qualified by anyone (their AOR is gone) and are not asked about. When an endpoint
+ * cannot be read, `readEndpoints` (the configured endpoints) tells whether its contacts are tied to any
+ * endpoint at all: those no endpoint is tied to are qualified by no one either.
  * null when nothing needs reading.
  */
 export async function readQualifyFor(
@@ -49,6 +52,7 @@ export async function readQualifyFor(
   criteria: PruneCriteria,
   settings: Settings,
   deps: Deps,
+  readEndpoints?: () => Promise<EndpointKnowledge>,
 ): Promise<QualifyRead | null> {
   const orphaned = new Set(reports.filter((r) => r.state === 'orphaned').map((r) => r.aor))
   const candidates = new Set(plan.items.filter((i) => i.action === 'delete').map((i) => i.key))
@@ -97,7 +101,17 @@ export async function readQualifyFor(
     deps.log.warn(
       `cannot read qualify state (${(refused as PermissionError).message}); qualified contacts are kept`,
     )
-  const unread = new Set(wanted.filter((c) => !states.has(c.key)).map((c) => c.key))
+  // An endpoint that could not be read may not exist: a contact that no configured endpoint is tied to is
+  // qualified by no one (pjsip_options.c sends OPTIONS only through an endpoint), so it has no state to read
+  // refused is set by the batches above
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
+  const known = failed.size && !refused && readEndpoints ? await readEndpoints() : null
+  const unread = new Set(
+    wanted
+      .filter((c) => !states.has(c.key))
+      .filter((c) => !(known?.complete && !tiedToEndpoint(c, known)))
+      .map((c) => c.key),
+  )
   const now = deps.now()
   const withState = reports.map((r) =>
     withQualifyState(

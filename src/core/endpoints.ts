@@ -98,6 +98,19 @@ export function endpointKnowledge(
  */
 export type Collection = 'endpoint' | 'aor' | 'direct'
 
+/**
+ * Some configured endpoint is tied to the contact: it names the contact's AOR in `aors`, or the contact's
+ * `endpoint` field names it. Only such an endpoint can retrieve the contact (PJSIPShowEndpoint) or qualify
+ * it (pjsip_options.c sip_options_qualify_contact: the contact's endpoint_name, else the first endpoint
+ * whose state the AOR feeds; with neither it sends nothing). Meaningful only when `known` is complete.
+ */
+export function tiedToEndpoint(contact: ClassifiedContact, known: EndpointKnowledge): boolean {
+  return (
+    known.aors.has(contact.aor) ||
+    (contact.endpoint !== '' && known.endpoints.has(contact.endpoint))
+  )
+}
+
 export function collectionOf(
   contact: ClassifiedContact,
   report: AorReport,
@@ -107,11 +120,6 @@ export function collectionOf(
   // an AOR that is not configured (orphaned): no endpoint can retrieve it (ast_sip_for_each_aor skips an AOR
   // it cannot find), no one qualifies it, and `pjsip show aor` cannot find it
   if (report.state === 'orphaned') return cached ? 'endpoint' : 'direct'
-  if (!known.complete) return 'endpoint'
-  if (
-    known.aors.has(report.aor) ||
-    (contact.endpoint !== '' && known.endpoints.has(contact.endpoint))
-  )
-    return 'endpoint'
+  if (!known.complete || tiedToEndpoint(contact, known)) return 'endpoint'
   return cached ? 'aor' : 'direct'
 }

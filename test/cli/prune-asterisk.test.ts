@@ -226,4 +226,73 @@ describe('prune --via asterisk (the default)', () => {
     expect(server.received.filter((a) => /^(PJSIPShowEndpoint|DBDel)$/.test(a.action))).toEqual([])
     expect(Object.keys(snapshot(server))).toEqual([contacts[2]!.key])
   })
+
+  it('a qualified AOR no endpoint names: no endpoint qualifies its contacts, so they have no state to read and are deleted directly', async () => {
+    const now = nowSeconds()
+    const contacts = [1, 2, 3].map((i) =>
+      row({
+        aor: '2000',
+        viaAddr: `10.0.3.${i}`,
+        viaPort: 5060 + i,
+        userAgent: 'Yealink',
+        expirationTime: now + 300 * i,
+      }),
+    )
+    const server = await sim({
+      seed: seedOf(contacts, [
+        aor('2000', 3, { endpoint: false, qualifyFrequency: 10 }),
+        aor('alice', 2),
+      ]),
+    })
+    const env = { ...envFor(server), ...home() }
+    const r = await run(['prune', '--keep', '1', '--yes', '--json', '--force'], { env })
+    expect([r.code, r.stderr]).toEqual([0, ''])
+    const outcomes = JSON.parse(r.stdout).servers[0].outcomes as {
+      outcome: string
+      detail: string
+    }[]
+    expect(outcomes.map((o) => `${o.outcome}: ${o.detail}`)).toEqual(
+      Array(2).fill('deleted: deleted directly: no endpoint collected it (orphaned)'),
+    )
+    const lines = actionLines(server)
+    // the qualify read finds no endpoint 2000; the configured endpoints say none is tied to its contacts
+    expect(lines.filter((l) => /^(PJSIPShowEndpoint|GetConfig|DBPut)/.test(l))).toEqual([
+      'GetConfig',
+      'PJSIPShowEndpoint',
+      'GetConfig',
+      'GetConfig',
+      'GetConfig',
+    ])
+    expect(lines.filter((l) => l.startsWith('DBDel'))).toHaveLength(2)
+    expect(Object.keys(snapshot(server))).toEqual([contacts[2]!.key])
+  })
+
+  it('a qualified contact whose endpoint cannot be read is still kept when an endpoint is tied to it', async () => {
+    const now = nowSeconds()
+    // stored endpoint alice: an endpoint that exists in the files, so the contact may be qualified through it
+    const contacts = [1, 2].map((i) =>
+      row({
+        aor: '2000',
+        endpoint: 'alice',
+        viaAddr: `10.0.4.${i}`,
+        viaPort: 5060 + i,
+        userAgent: 'Yealink',
+        expirationTime: now + 300 * i,
+      }),
+    )
+    const server = await sim({
+      seed: seedOf(contacts, [
+        aor('2000', 3, { endpoint: false, qualifyFrequency: 10 }),
+        aor('alice', 2),
+      ]),
+    })
+    const env = { ...envFor(server), ...home() }
+    const r = await run(['prune', '--keep', '1', '--yes', '--json', '--force'], { env })
+    expect(r.code).toBe(0)
+    const doc = JSON.parse(r.stdout)
+    expect(doc.servers[0].outcomes).toEqual([])
+    expect(doc.servers[0].plan.map((i: { action: string }) => i.action)).toEqual(['keep'])
+    expect(doc.servers[0].plan[0].reasons[0]).toMatch(/qualif/)
+    expect(Object.keys(snapshot(server)).sort()).toEqual(contacts.map((c) => c.key).sort())
+  })
 })

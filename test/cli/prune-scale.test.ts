@@ -152,6 +152,11 @@ describe('prune reads qualify state only where a decision needs it', () => {
       SORCERY,
       CONTACTS,
       ['PJSIPShowEndpoint', { Endpoint: 'old-desk' }],
+      // old-desk is not found: the configured endpoints are read, and desk's own names the AOR desk, so
+      // Asterisk qualifies the contact through it (its state exists, unread): kept
+      ['GetConfig', { Filename: 'sorcery.conf' }],
+      ['GetConfig', { Filename: 'pjsip.conf', Filter: 'type=endpoint' }],
+      ['GetConfig', { Filename: 'pjsip_wizard.conf', Filter: 'type=^wizard$' }],
     ])
   })
 })
