@@ -4,7 +4,7 @@ import type { Advice } from '../core/advice.js'
 import { paint, wrap, type Style } from './style.js'
 import { printable } from '../text.js'
 
-export function adviceLines(advice: Advice, server: string | null, style: Style): string[] {
+function adviceLines(advice: Advice, server: string | null, style: Style): string[] {
   const c = paint(style)
   const where = server ? ` on ${server}` : ''
   const lines = [c.bold(`Lasting fix for ${printable(advice.aor)}${where}:`)]
@@ -16,8 +16,29 @@ export function adviceLines(advice: Advice, server: string | null, style: Style)
   return lines
 }
 
+/** More AORs needing advice than this, and the advice is summarised. */
+const MAX_ADVICE = 20
+
+/** The advice of a run: a block per AOR (naming its server in a fleet), or one summary when there are
+ *  more than MAX_ADVICE; each block followed by a blank line. */
+export function adviceBlocks(
+  advice: readonly { server: string; advice: Advice }[],
+  fleet: boolean,
+  style: Style,
+): string[] {
+  if (advice.length > MAX_ADVICE)
+    return [
+      ...adviceSummary(
+        advice.map((a) => a.advice),
+        style,
+      ),
+      '',
+    ]
+  return advice.flatMap((a) => [...adviceLines(a.advice, fleet ? a.server : null, style), ''])
+}
+
 /** Many AORs: one block, the phone-side settings counted by kind. */
-export function adviceSummary(advice: Advice[], style: Style): string[] {
+function adviceSummary(advice: Advice[], style: Style): string[] {
   const c = paint(style)
   const phones = new Map<string, number>()
   for (const a of advice) phones.set(a.phone, (phones.get(a.phone) ?? 0) + 1)

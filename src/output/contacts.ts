@@ -3,7 +3,7 @@
 import Table from 'cli-table3'
 import type { AorReport, ClassifiedContact, ServerReport } from '../core/types.js'
 import { isFailure, type ContactsData } from '../commands/views.js'
-import { adviceLines, adviceSummary } from './advice.js'
+import { adviceBlocks } from './advice.js'
 import { limitLines, sourceJson } from './sources.js'
 import { failureJson, failureLine } from './failure.js'
 import { BORDERLESS, FLEXIBLE, fitColumns } from './fitted.js'
@@ -52,24 +52,12 @@ export function contactsTable(data: ContactsData, style: Style): string | Iterab
     for (const { server, rows } of data.sources)
       out.push(...limitLines(rows, data.limit, style, data.fleet ? server : null), '')
   }
-  if (data.advice.length > MAX_ADVICE)
-    out.push(
-      ...adviceSummary(
-        data.advice.map((a) => a.advice),
-        style,
-      ),
-      '',
-    )
-  else
-    for (const { server, advice } of data.advice)
-      out.push(...adviceLines(advice, data.fleet ? server : null, style), '')
+  out.push(...adviceBlocks(data.advice, data.fleet, style))
   return out.join('\n')
 }
 
 /** More AORs than this, and only those that need attention get a table. */
 const MAX_TABLES = 1000
-/** More AORs needing advice than this, and the advice is summarised. */
-const MAX_ADVICE = 20
 
 function needsAttention(aor: AorReport): boolean {
   return aor.state !== 'ok' || aor.superseded > 0 || aor.expired > 0

@@ -3,7 +3,7 @@
 
 import type { PlanItem } from '../core/plan.js'
 import type { PruneData, PruneServerResult, RestoreData } from '../commands/views.js'
-import { adviceLines } from './advice.js'
+import { adviceBlocks } from './advice.js'
 import { fittedTable, type FittedRow } from './fitted.js'
 import { failureJson } from './failure.js'
 import { pruneNoteText, pruneReasonText } from '../reasons.js'
@@ -23,9 +23,15 @@ export function pruneTable(data: PruneData, style: Style): string {
       continue
     }
     out.push(...planLines(server, style))
-    for (const advice of server.advice)
-      out.push(...adviceLines(advice, data.fleet ? server.server : null, style), '')
   }
+  // the lasting fix: a block per AOR, or one summary for many (as contacts and check show it)
+  out.push(
+    ...adviceBlocks(
+      data.servers.flatMap((s) => s.advice.map((advice) => ({ server: s.server, advice }))),
+      data.fleet,
+      style,
+    ),
+  )
   // one line for syslog and cron (piped); on a terminal it wraps like the rest
   out.push(...wrap(summaryLine(data), style.plain ? undefined : style.width, '  '))
   return out.join('\n') + '\n'

@@ -69,6 +69,15 @@ describe('prune reads qualify state only where a decision needs it', () => {
     expect(sessionsOf(server.received)).toEqual([[SORCERY, CONTACTS], LIMITS_FROM_CONFIG])
   })
 
+  it('the plan of 500 AORs ends with one lasting-fix summary, not a block per AOR (as contacts and check)', async () => {
+    const server = await sim({ seed: superseded(500) })
+    const r = await runIn(['prune', '--dry-run', '--force'], { env: envFor(server) })
+    expect([r.code, r.stderr]).toEqual([0, ''])
+    expect(r.stdout).not.toContain('Lasting fix for ext')
+    expect(r.stdout).toContain('Lasting fix for 500 AORs with stale or crowded contacts:')
+    expect(r.stdout.trimEnd().split('\n').at(-1)).toMatch(/^pjctl prune: mode=dry-run /)
+  })
+
   it('qualified candidates: one PJSIPShowEndpoint per endpoint owning a candidate, a Reachable one kept', async () => {
     const server = await sim({ seed: superseded(3, 60) })
     const old = (i: number) =>
