@@ -80,14 +80,16 @@ export function checkNagios(data: CheckData): string {
     .sort((a, b) => b.aor.severity - a.aor.severity)
   const unknown = data.servers.filter((s) => s.failure)
   const parts: string[] = []
-  for (const why of Object.keys(WHY) as Why[]) {
-    const these = paged.filter((a) => whyOf(a.aor) === why)
-    if (these.length) parts.push(`${these.length} AOR(s) ${WHY[why]}: ${list(these.map(name))}`)
+  // each paged AOR under its why, in paged order, the whys in WHY's order
+  const byWhy = new Map<Why, typeof paged>(Object.keys(WHY).map((why) => [why as Why, []]))
+  for (const a of paged) byWhy.get(whyOf(a.aor))?.push(a)
+  for (const [why, these] of byWhy) {
+    if (these.length) parts.push(`${these.length} AOR(s) ${WHY[why]}: ${list(these, name)}`)
   }
   for (const group of [...new Set(findings.map((f) => f.finding.group))]) {
     const these = findings.filter((f) => f.finding.group === group)
     parts.push(
-      `${these.length} ${group}: ${list(these.map((f) => `${where(f.server)}${f.finding.subject}`))}`,
+      `${these.length} ${group}: ${list(these, (f) => `${where(f.server)}${f.finding.subject}`)}`,
     )
   }
   if (unknown.length)
@@ -103,7 +105,7 @@ export function checkNagios(data: CheckData): string {
       ? `${notes.join('; ')}; pass --pjsip-conf/--max-contacts`
       : 'give the AMI user write=config or system, or pass --pjsip-conf/--max-contacts'
     parts.push(
-      `${unjudged.length} AOR(s) with unknown max_contacts (${why}): ${list(unjudged.map(name))}`,
+      `${unjudged.length} AOR(s) with unknown max_contacts (${why}): ${list(unjudged, name)}`,
     )
   }
   const contacts = aors.reduce((n, a) => n + a.aor.count, 0)
@@ -190,20 +192,22 @@ export function checkNagios(data: CheckData): string {
   ]
   const long: string[] = []
   for (const s of unknown) if (s.failure) long.push(`${s.server}: UNKNOWN - ${s.failure.message}`)
-  const detail = [
-    ...paged.map(
-      (a) =>
+  // the lines of every paged AOR, then of every finding; only the ones shown are written out
+  const details = paged.length + findings.length
+  const shown = data.verbose ? details : Math.min(details, LONG_OUTPUT_LINES)
+  for (let i = 0; i < shown; i++) {
+    const a = paged[i]
+    const f = findings[i - paged.length]
+    if (a)
+      long.push(
         `${STATUS_WORD[a.aor.severity]}: ${name(a)}${fixOf(a.aor, data.fleet ? a.server : '')}`,
-    ),
-    ...findings.map(
-      (f) =>
+      )
+    else if (f)
+      long.push(
         `${STATUS_WORD[f.finding.severity]}: ${where(f.server)}${f.finding.line ?? f.finding.subject}`,
-    ),
-  ]
-  const shown = data.verbose ? detail : detail.slice(0, LONG_OUTPUT_LINES)
-  long.push(...shown)
-  if (shown.length < detail.length)
-    long.push(`and ${detail.length - shown.length} more (pjctl check -v lists them all)`)
+      )
+  }
+  if (shown < details) long.push(`and ${details - shown} more (pjctl check -v lists them all)`)
   if (data.fleet)
     for (const s of data.servers) long.push(`server ${s.server}: ${STATUS_WORD[s.status]}`)
   const first = `PJCTL ${STATUS_WORD[data.status]} - ${nagiosText(parts.join('; '))} | ${perfdata.join(' ')}`
@@ -362,8 +366,8 @@ export function checkPrometheus(data: CheckData): string {
   )
 }
 
-function list(names: string[]): string {
-  return names.length > 5
-    ? `${names.slice(0, 5).join(', ')} and ${names.length - 5} more`
-    : names.join(', ')
+/** The first five items named, and how many more: only those five are written out. */
+function list<T>(items: readonly T[], nameOf: (item: T) => string): string {
+  const names = items.slice(0, 5).map(nameOf).join(', ')
+  return items.length > 5 ? `${names} and ${items.length - 5} more` : names
 }
