@@ -396,6 +396,28 @@ function sortedDistinct(values: Iterable<string>): string[] {
 
 const byKey = (a: Contact, b: Contact): number => compareCodepoints(a.key, b.key)
 
+/**
+ * Sorts one AOR's contacts by key, in place and stable as Array.prototype.sort: by insertion when
+ * they are few (a sort call per AOR costs more than the few comparisons, and they usually come in
+ * key order already).
+ */
+function sortByKey(contacts: Contact[]): void {
+  if (contacts.length > PAIRWISE) {
+    contacts.sort(byKey)
+    return
+  }
+  for (let i = 1; i < contacts.length; i++) {
+    const contact = contacts[i]
+    if (contact === undefined) continue
+    let j = i - 1
+    for (let before = contacts[j]; before !== undefined && byKey(before, contact) > 0;) {
+      contacts[j + 1] = before
+      before = contacts[--j]
+    }
+    contacts[j + 1] = contact
+  }
+}
+
 export interface BuildReportsInput {
   contacts: readonly Contact[]
   /** Known AOR configurations; when one AOR appears twice the first wins (pass them in order of preference). */
@@ -418,7 +440,7 @@ function buildReport(
   input: BuildReportsInput,
   missing: boolean,
 ): AorReport {
-  if (contacts.length > 1) contacts.sort(byKey)
+  sortByKey(contacts)
   const judged = judgeContacts(contacts, input.now, input.qualify ?? null)
   const classified = judged.contacts
   let expired = 0
@@ -467,10 +489,16 @@ function buildReport(
 /** One report per AOR that has contacts or a configuration, sorted by AOR name (code point order). */
 export function buildReports(input: BuildReportsInput): AorReport[] {
   const byAor = new Map<string, Contact[]>()
+  // a read comes in key order, so an AOR's contacts are mostly next to each other: no look-up for those
+  let aor: string | null = null
+  let list: Contact[] | undefined
   for (const contact of input.contacts) {
-    const list = byAor.get(contact.aor)
-    if (list === undefined) byAor.set(contact.aor, [contact])
-    else list.push(contact)
+    if (contact.aor !== aor || list === undefined) {
+      aor = contact.aor
+      list = byAor.get(aor)
+      if (list === undefined) byAor.set(aor, (list = []))
+    }
+    list.push(contact)
   }
   const configs = new Map<string, AorConfig>()
   for (const config of input.configs) {

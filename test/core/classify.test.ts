@@ -404,3 +404,22 @@ describe('buildReports on a big AOR and on names beyond the BMP', () => {
     expect(x!.endpoints).toEqual(['e', 'e\uFFFD', 'e😀'])
   })
 })
+
+describe('buildReports keeps each AOR in key order', () => {
+  it('whatever order its contacts were read in, few or many', () => {
+    for (const n of [2, 3, 5, 16, 17, 30]) {
+      const contacts = Array.from({ length: n }, (_, i) => makeContact('k', i + 1))
+      const sorted = contacts.map((c) => c.key).sort(compareCodepoints)
+      // reversed, rotated, and interleaved with another AOR's contacts
+      const orders = [
+        [...contacts].reverse(),
+        [...contacts.slice(n >> 1), ...contacts.slice(0, n >> 1)],
+        contacts.flatMap((c, i) => [c, makeContact('other', i + 1)]),
+      ]
+      for (const order of orders) {
+        const [report] = buildReports({ contacts: order, configs: [], now: NOW })
+        expect(report!.contacts.map((c) => c.key)).toEqual(sorted)
+      }
+    }
+  })
+})
