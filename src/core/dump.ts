@@ -25,7 +25,6 @@ import {
   contactFromCheckedKey,
   findKeyEnd,
   ownCopy,
-  shownContactFromCheckedKey,
 } from './contact.js'
 import {
   CONTACT_FAMILY,
@@ -98,8 +97,7 @@ const KEEP_ALL: KeepContact = (contact) => contact
  * fields, and a key of its own. The key and the value are cut from the answer's text as it arrived
  * (64 KB at a time): one kept slice keeps its whole piece alive, so at 100,000 contacts the read
  * would hold the whole answer, copied by every young-generation GC while it is still arriving.
- * The contact is cut down in place. The parsers below read such a contact straight from the text
- * (shownContactFromCheckedKey) when they can, and come here only for a value that needs the full parse.
+ * The contact is cut down in place.
  */
 export const KEEP_SHOWN: KeepContact = (contact) => {
   const key = ownCopy(contact.key)
@@ -129,10 +127,6 @@ function parseRow(
   line: number,
   shown: string | null,
 ): void {
-  if (keep === KEEP_SHOWN) {
-    const contact = shownContactFromCheckedKey(key, aorLength, value)
-    if (contact) return void into.contacts.push(contact)
-  }
   const text = (): string => shown ?? `${key}: ${value}`
   const contact = contactFromCheckedKey(key, aorLength, value)
   if (typeof contact === 'string') return void into.problems.push(problem(line, contact, text()))

@@ -1,13 +1,7 @@
 // Property-based tests of the `database show` parser. Prints nothing; counts its runs.
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { contactFromCheckedKey, shownContactFromCheckedKey } from '../../src/core/contact.js'
-import {
-  DatabaseShowParser,
-  KEEP_SHOWN,
-  checkComplete,
-  parseDatabaseShow,
-} from '../../src/core/dump.js'
+import { DatabaseShowParser, checkComplete, parseDatabaseShow } from '../../src/core/dump.js'
 import { capturedFields } from '../helpers/captures.js'
 
 const PREFIX = '/registrar/contact/'
@@ -242,75 +236,5 @@ describe('DatabaseShowParser properties', () => {
     for (const line of lines) parser.push(line)
     expect(parser.finish().problems).toHaveLength(lines.length)
     expect(performance.now() - started).toBeLessThan(500)
-  })
-})
-
-describe('the shown contact read straight from the text (shownContactFromCheckedKey)', () => {
-  /** A value as Asterisk writes it, or near it: generated, mutated, or rough. */
-  const anyValue = fc.oneof(
-    contactValue,
-    shortValue,
-    contactValue.map((v) => v.replace('":"', '" : "')),
-    contactValue.map((v) => v.replace(/"expiration_time":"\d+"/, '"expiration_time":"soon"')),
-    contactValue.map((v) => `${v.slice(0, -1)},"via_port":"${'9'.repeat(16)}"}`),
-    fc.tuple(contactValue, fc.nat(), fc.array(fragment, { maxLength: 3 })).map(([v, at, parts]) => {
-      const i = at % (v.length + 1)
-      return v.slice(0, i) + parts.join('') + v.slice(i + 1)
-    }),
-    // one of its structural characters replaced: the JSON is then wrong, or still right in another shape
-    fc
-      .tuple(
-        contactValue,
-        fc.nat(),
-        fc.constantFrom('', ' ', ',', ':', '"', '}', '{', ' ,', ', ', '\\'),
-      )
-      .map(([v, n, by]) => {
-        const at = [...v.matchAll(/[,:"{}]/g)].map((m) => m.index)
-        const i = at[n % at.length] ?? 0
-        return v.slice(0, i) + by + v.slice(i + 1)
-      }),
-    fc.string({ unit: 'binary', maxLength: 80 }),
-  )
-
-  it('property: it is the full parse cut down by KEEP_SHOWN, or null (then the full parse decides)', () => {
-    fc.assert(
-      fc.property(aorName, hex, anyValue, (aor, hash, value) => {
-        const key = `${aor};@${hash}`
-        const shown = shownContactFromCheckedKey(key, aor.length, value)
-        const full = contactFromCheckedKey(key, aor.length, value)
-        if (shown === null) return
-        expect(typeof full).toBe('object')
-        if (typeof full === 'string') return
-        expect(full.expirationTime === null && full.fields.expiration_time !== undefined).toBe(
-          false,
-        )
-        expect(shown).toEqual(KEEP_SHOWN(full))
-      }),
-      { numRuns: 3000 },
-    )
-  })
-
-  it('property: Asterisk’s compact JSON with nothing escaped is always read straight', () => {
-    const plain = fc
-      .string({ unit: 'grapheme', maxLength: 30 })
-      .filter((s) => !/["\\\u0000-\u001f]/.test(s))
-    fc.assert(
-      fc.property(
-        aorName,
-        hex,
-        fc.dictionary(fc.constantFrom(...Object.keys(capturedFields())), plain),
-        (aor, hash, known) => {
-          const value = JSON.stringify({
-            ...capturedFields(),
-            ...known,
-            expiration_time: '1795462258',
-          })
-          const shown = shownContactFromCheckedKey(`${aor};@${hash}`, aor.length, value)
-          expect(shown).not.toBeNull()
-          expect(shown?.expirationTime).toBe(1795462258)
-        },
-      ),
-      { numRuns: 500 },
-    )
   })
 })
