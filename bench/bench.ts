@@ -6,12 +6,16 @@
 // Prints tables only; writes nothing into the repository (temporary files go to os.tmpdir()).
 
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { cpus, tmpdir, totalmem } from 'node:os'
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
+import { Writable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import { buildReports } from '../src/core/classify.js'
 import { DatabaseShowParser, contactsFromDbTree } from '../src/core/dump.js'
 import { CONTACT_FAMILY, type AorConfig, type ContactRow } from '../src/core/types.js'
+import { write } from '../src/cli.js'
+import { Lazy } from '../src/output/json.js'
+import { contactsDoc, contactsJson } from '../src/output/contacts.js'
 import { runCli } from '../src/sim/cli.js'
 import type { SimAor } from '../src/sim/registrar.js'
 import { generateRows, type SimSeed } from '../src/sim/seed.js'
@@ -30,7 +34,7 @@ const SOURCES = ['dbgettree', 'command'] as const
 type Source = (typeof SOURCES)[number]
 const STOCK_CAP_MS = 60_000
 
-const TARGET = { ratio: 1.5, rssMb: 300, pruneMs: 2000, helpMs: 150 }
+const TARGET = { ratio: 1.5, rssMb: 300, pruneMs: 2000, helpMs: 150, jsonWriter: 1.2 }
 
 const benchStart = performance.now()
 const now = Math.floor(Date.now() / 1000)
@@ -519,6 +523,131 @@ async function tableOutput(all: Lab[], e2e: E2E[]): Promise<void> {
   say()
 }
 
+/** The document with every Lazy array made a plain array: what JSON.stringify is handed. */
+function eager(value: unknown): unknown {
+  if (value instanceof Lazy) return [...(value.items as Iterable<unknown>)].map(eager)
+  if (Array.isArray(value)) return value.map(eager)
+  if (value === null || typeof value !== 'object') return value
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, eager(v)]))
+}
+
+/** A stream that takes every write and keeps nothing; strings are encoded to Buffers, as stdout's are. */
+function discard(): Writable & { bytes: number } {
+  const sink = Object.assign(
+    new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        sink.bytes += chunk.length
+        done()
+      },
+    }),
+    { bytes: 0 },
+  )
+  return sink
+}
+
+/** Issue 20: `contacts --json` should write 100,000 contacts at the speed of JSON.stringify on the same data.
+ *  In process, paired per round: pjctl's renderer through the CLI's own writer (64 KiB batches, honouring
+ *  backpressure) into a sink that discards, against JSON.stringify of the same document, made plain,
+ *  written once into such a sink. */
+async function jsonWriter(): Promise<void> {
+  const aorCount = 33_333
+  const contactCount = 100_000
+  const rounds = 7
+  say(
+    `## JSON writer: ${fmt.count(aorCount)} AORs / ${fmt.count(contactCount)} contacts, in process, into a sink that discards (median of ${rounds} paired rounds, one warm-up)`,
+  )
+  progress('JSON writer at 33k/100k')
+  const seed = generateRows({ count: contactCount, now, aors: aorCount })
+  const parsed = contactsFromDbTree(seed.rows, seed.rows.length)
+  const aors = buildReports({ contacts: parsed.contacts, configs: seed.aors.map(aorConfig), now })
+  const data = {
+    generatedAt: now,
+    servers: [
+      {
+        server: 'pbx1',
+        generatedAt: now,
+        aors,
+        problems: [],
+        source: 'DBGetTree registrar/contact',
+        qualifyKnown: false,
+        limits: { from: 'getconfig' as const, authoritative: true },
+      },
+    ],
+    advice: [],
+    fleet: false,
+  }
+  const rows: (string | number)[][] = []
+  for (const indent of [false, true]) {
+    const style = { color: false, indent }
+    const plain = eager(contactsDoc(data, style))
+    const stringify = (): string =>
+      `${indent ? JSON.stringify(plain, null, 2) : JSON.stringify(plain)}\n`
+    const text = [...contactsJson(data, style)].join('')
+    if (text !== stringify())
+      throw new Error(`JSON writer (${indent ? 'indented' : 'compact'}): not JSON.stringify's text`)
+    const viaPjctl = async (): Promise<number> => {
+      const sink = discard()
+      const t = performance.now()
+      const failure = await write(sink, contactsJson(data, style))
+      if (failure || sink.bytes !== Buffer.byteLength(text))
+        throw new Error('JSON writer: short write')
+      return performance.now() - t
+    }
+    const viaStringify = async (): Promise<number> => {
+      const sink = discard()
+      const t = performance.now()
+      const failure = await write(sink, stringify())
+      if (failure || sink.bytes !== Buffer.byteLength(text))
+        throw new Error('JSON.stringify: short write')
+      return performance.now() - t
+    }
+    await viaPjctl()
+    await viaStringify()
+    const mine: number[] = []
+    const theirs: number[] = []
+    for (let i = 0; i < rounds; i++) {
+      // alternate which goes first, so neither always inherits the other's garbage
+      if (i % 2 === 0) {
+        mine.push(await viaPjctl())
+        theirs.push(await viaStringify())
+      } else {
+        theirs.push(await viaStringify())
+        mine.push(await viaPjctl())
+      }
+    }
+    const ratios = mine.map((m, i) => m / theirs[i]!)
+    const ratio = median(ratios)
+    const name = `pjctl contacts --json writer${indent ? ' (indented, a terminal)' : ''}, 33k/100k`
+    rows.push([
+      name,
+      fmt.ms(median(mine)),
+      indent ? 'JSON.stringify(doc, null, 2), one write' : 'JSON.stringify(doc), one write',
+      fmt.ms(median(theirs)),
+      fmt.ratio(ratio),
+      `${fmt.ratio(Math.min(...ratios))}–${fmt.ratio(Math.max(...ratios))}`,
+      `≤ ${TARGET.jsonWriter}×`,
+      fmt.bytes(Buffer.byteLength(text)),
+    ])
+    target(
+      `${name} ≤ ${TARGET.jsonWriter}× JSON.stringify`,
+      ratio <= TARGET.jsonWriter,
+      `${fmt.ratio(ratio)} (${fmt.ms(median(mine))} vs ${fmt.ms(median(theirs))})`,
+    )
+  }
+  say(
+    table(
+      ['writer', 'pjctl', 'reference', 'ref', 'ratio', 'ratio range', 'target', 'output'],
+      rows,
+    ),
+  )
+  say(
+    `same bytes as JSON.stringify, checked before timing; load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(', ')} at the end`,
+  )
+  say()
+}
+
 async function readers(all: Lab[]): Promise<void> {
   say(
     '## Readers on the Command answer (database show registrar/contact), action sent → whole answer read',
@@ -931,7 +1060,7 @@ async function costModel(): Promise<void> {
   await sim.stop()
 }
 
-/** `npm run bench -- --only prune,cold` runs some sections: e2e, readers, prune, cold, auto, exporter, exporter-tls, cost (parsers always). */
+/** `npm run bench -- --only prune,cold` runs some sections: json, e2e, readers, prune, cold, auto, exporter, exporter-tls, cost (parsers always). */
 const ONLY = (() => {
   const i = process.argv.indexOf('--only')
   return i < 0 ? null : new Set(process.argv[i + 1]?.split(',') ?? [])
@@ -978,6 +1107,7 @@ async function main(): Promise<void> {
   const all = await labs()
   describeSeeds(all)
   const parse = parseRates(all)
+  if (wanted('json')) await jsonWriter()
   const e2e = wanted('e2e') ? await endToEnd(all) : []
   if (wanted('table')) await tableOutput(all, e2e)
   if (wanted('readers')) await readers(all)

@@ -615,7 +615,7 @@ function drained(stream: OutStream): Promise<void> {
  * the OS, with the first write error (null when none). A full disk must not pass for
  * success: `pjctl gen … > snippet.conf` would leave half a snippet and exit 0.
  */
-async function write(
+export async function write(
   stream: OutStream,
   rendered: string | Iterable<string>,
 ): Promise<NodeJS.ErrnoException | null> {

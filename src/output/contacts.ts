@@ -218,6 +218,12 @@ function statusText(contact: ClassifiedContact, by = true, twin = false): string
 }
 
 export function* contactsJson(data: ContactsData, style: Style): Generator<string> {
+  yield* jsonPieces(contactsDoc(data, style), style.indent === true)
+  yield '\n'
+}
+
+/** The document `contactsJson` writes: each server's AORs a Lazy array, made as they are written. */
+export function contactsDoc(data: ContactsData, style: Style): unknown {
   const docs = data.servers.map((server) => {
     if (isFailure(server)) return failureJson(server)
     const doc = serverJson(server, style.raw === true)
@@ -229,11 +235,7 @@ export function* contactsJson(data: ContactsData, style: Style): Generator<strin
       sourcesAtOrAboveLimit: rows.map((r) => sourceJson(r, true)),
     }
   })
-  yield* jsonPieces(
-    data.fleet ? { generatedAt: isoTime(data.generatedAt), servers: docs } : docs[0],
-    style.indent === true,
-  )
-  yield '\n'
+  return data.fleet ? { generatedAt: isoTime(data.generatedAt), servers: docs } : docs[0]
 }
 
 function serverJson(report: ServerReport, raw = false): object {
