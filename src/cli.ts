@@ -183,15 +183,41 @@ export async function main(argv: string[] = process.argv, io: Io = processIo()):
   try {
     format = chooseFormat(spec, settings, layers)
     const deps = makeDeps(io, settings, layers, controller.signal)
-    const { renderText } = await import('./output/index.js')
+    // The renderers load while the command waits for the server's answers, not before it sends
+    // its first action (on a big server Asterisk computes for a while; the load is then free).
+    const output = import('./output/index.js')
+    let renderers: Awaited<typeof output> | null = null
+    // what pjctl watch emits before they are loaded waits for them, in order
+    let emitted: Promise<void> = output.then(
+      (loaded) => void (renderers = loaded),
+      () => undefined,
+    )
+    let waiting = 0
     const emitStyle = {
       color: useColor(io, settings, stdout),
       indent: false,
       ...layout(io, stdout),
     }
-    deps.emit = (view, data) => void stdout.write(renderText(view, format, data, emitStyle))
+    deps.emit = (view, data) => {
+      if (renderers !== null && waiting === 0) {
+        stdout.write(renderers.renderText(view, format, data, emitStyle))
+        return
+      }
+      waiting++
+      emitted = emitted.then(async () => {
+        try {
+          const { renderText } = await output
+          stdout.write(renderText(view, format, data, emitStyle))
+        } finally {
+          waiting--
+        }
+      })
+      // a run that fails first never waits for it
+      emitted.catch(() => undefined)
+    }
     const result = await spec.run({ args, settings, format, deps })
-    const { render } = await import('./output/index.js')
+    await emitted
+    const { render } = await output
     const rendered = render(result.view, format, result.data, {
       color: useColor(io, settings, stdout),
       indent: Boolean(stdout.isTTY),
