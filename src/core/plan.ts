@@ -99,6 +99,26 @@ function qualifyIs(contact: ClassifiedContact, states: ReadonlySet<string>): boo
 
 type KeepVerdict = 'beyond' | 'tie'
 
+/** No --keep: no contact has a verdict (one map for every AOR). */
+const NO_VERDICTS: ReadonlyMap<string, KeepVerdict> = new Map()
+
+/**
+ * `items` in `compare` order: itself when it is in that order already (reports and their contacts
+ * come sorted from buildReports), else a sorted copy. Never sorts `items` in place.
+ */
+function inOrder<T>(items: readonly T[], compare: (a: T, b: T) => number): readonly T[] {
+  for (let i = 1; i < items.length; i++) {
+    const a = items[i - 1]
+    const b = items[i]
+    if (a !== undefined && b !== undefined && compare(a, b) > 0) return [...items].sort(compare)
+  }
+  return items
+}
+
+const byKey = (a: ClassifiedContact, b: ClassifiedContact): number =>
+  compareCodepoints(a.key, b.key)
+const byAor = (a: AorReport, b: AorReport): number => compareCodepoints(a.aor, b.aor)
+
 /** For keep N in one AOR: contacts beyond the N latest-expiring, and those tied with the N-th. */
 function keepVerdicts(
   contacts: readonly ClassifiedContact[],
@@ -180,13 +200,10 @@ function planAor(
   keys: ReadonlySet<string>,
   unread: ReadonlySet<string>,
 ): { items: PlanItem[]; note: PruneNote | null } {
-  const keep =
-    criteria.keep === null
-      ? new Map<string, KeepVerdict>()
-      : keepVerdicts(report.contacts, criteria.keep)
+  const keep = criteria.keep === null ? NO_VERDICTS : keepVerdicts(report.contacts, criteria.keep)
   const items: PlanItem[] = []
   let tied = 0
-  for (const contact of [...report.contacts].sort((a, b) => compareCodepoints(a.key, b.key))) {
+  for (const contact of inOrder(report.contacts, byKey)) {
     const reasons = matchedReasons(contact, criteria, keys, keep, report.state === 'orphaned')
     const tie = keep.get(contact.key) === 'tie' && reasons.length === 0
     if (tie) tied++
@@ -225,13 +242,14 @@ export function planPrune(
   const keys = new Set(criteria.keys)
   const items: PlanItem[] = []
   const tieNotes: PruneNote[] = []
-  for (const report of [...reports].sort((a, b) => compareCodepoints(a.aor, b.aor))) {
+  const sorted = inOrder(reports, byAor)
+  for (const report of sorted) {
     const planned = planAor(report, criteria, keys, unread)
     items.push(...planned.items)
     if (planned.note !== null) tieNotes.push(planned.note)
   }
   const deleted = new Set(items.filter((i) => i.action === 'delete').map((i) => i.key))
-  for (const report of [...reports].sort((a, b) => compareCodepoints(a.aor, b.aor))) {
+  for (const report of sorted) {
     const atLimit = report.state === 'full' || report.state === 'over'
     if (!atLimit || report.removeExisting === true) continue
     const twins = undecidedDuplicates(report).filter((c) => !deleted.has(c.key))

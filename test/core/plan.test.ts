@@ -172,3 +172,17 @@ describe('planPrune', () => {
     expect(() => planPrune(capturedReports(), { ...NONE, keep: 1.5 }, true)).toThrow(UsageError)
   })
 })
+
+describe('planPrune order', () => {
+  it('plans by AOR then key whatever order the reports and contacts come in, and leaves them as given', () => {
+    const sorted = planPrune(capturedReports(), { ...NONE, keep: 1 }, true)
+    const shuffled = capturedReports()
+      .reverse()
+      .map((r) => ({ ...r, contacts: [...r.contacts].reverse() }))
+    const given = shuffled.map((r) => [r.aor, r.contacts.map((c) => c.key)])
+    const plan = planPrune(shuffled, { ...NONE, keep: 1 }, true)
+    expect(plan.items.map((i) => i.key)).toEqual(sorted.items.map((i) => i.key))
+    expect(plan.items.length).toBeGreaterThan(3)
+    expect(shuffled.map((r) => [r.aor, r.contacts.map((c) => c.key)])).toEqual(given)
+  })
+})
