@@ -5,12 +5,15 @@
 //   third REGISTER through.
 // - contact=memory, and a memory_cache with full_backend_cache: the right answer through AMI PJSIPShowContacts;
 //   prune refuses (exit 3 naming sorcery.conf).
+// - a memory_cache (not full) in front of astdb and an AOR no endpoint names: prune expires its contacts and
+//   has Asterisk retrieve them with `pjsip show aor`, so they go through sorcery and the cache drops its copies.
 import type { ChildProcess } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { createHash } from 'node:crypto'
 import { homedir, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { LAB, pjctl, register, spawnText } from './lab.js'
+import { astdbContacts, LAB, labEtc, pjctl, register, spawnText } from './lab.js'
 import { takeLock } from './setup.js'
 
 const OWN = {
@@ -49,6 +52,18 @@ async function stop(): Promise<void> {
     { AST_PREFIX, LAB_PREFIX: OWN.prefix },
     60_000,
   )
+}
+
+/** `asterisk -rx` against this file's own Asterisk (cli.sh needs its AST_PREFIX). */
+async function cli(command: string): Promise<string> {
+  const r = await spawnText(
+    'bash',
+    [join(LAB.dir, 'cli.sh'), ...command.split(' ')],
+    { AST_PREFIX, LAB_PREFIX: OWN.prefix },
+    60_000,
+  )
+  if (r.code !== 0) throw new Error(`cli.sh ${command}: exit ${r.code}: ${r.stderr}`)
+  return r.stdout
 }
 
 // The first of each pair of FAP003 registrations asks for a shorter expiry: two contacts of one device
@@ -138,5 +153,55 @@ describe('sorcery.conf contact mapping on a real Asterisk', () => {
     expect(prune.stdout).not.toMatch(/OK/)
     // nothing changed: the phone is still locked out
     expect((await register('FAP003', 'FAP003-pass', 45213)).code).toBe(3)
+  })
+
+  it('a memory_cache (not full) in front of astdb, an AOR no endpoint names: prune expires and has Asterisk retrieve its contacts (pjsip show aor), and the cache drops its copies', async () => {
+    await startWith('contact/cache=memory_cache,name=contacts\ncontact=astdb,registrar')
+    const file = labEtc('pjsip_pjctl.conf')
+    const aor = '[pfc]\ntype = aor\nmax_contacts = 3\n'
+    try {
+      writeFileSync(
+        file,
+        `[pfc]\ntype = endpoint\ncontext = from-lab\nauth = pfc\naors = pfc\n\n[pfc]\ntype = auth\nauth_type = userpass\nusername = pfc\npassword = pfc-pass\n\n${aor}`,
+      )
+      await cli('module reload res_pjsip.so')
+      const ports = [45231, 45232, 45233]
+      for (const [i, port] of ports.entries())
+        expect((await register('pfc', 'pfc-pass', port, 600 + 600 * i)).code).toBe(0)
+      const keys = ports.map(
+        (port) => `pfc;@${createHash('md5').update(`sip:pfc@127.0.0.1:${port}`).digest('hex')}`,
+      )
+      // the registrar created them through sorcery: the cache holds each
+      const before = await cli('sorcery memory cache dump contacts')
+      // (the dump cuts each name at 25 characters)
+      for (const key of keys) expect(before).toContain(key.slice(0, 25))
+      // the endpoint goes, the AOR stays
+      writeFileSync(file, aor)
+      await cli('module reload res_pjsip.so')
+
+      const env = { XDG_STATE_HOME: mkdtempSync(join(tmpdir(), 'pjctl-sorcery-')) }
+      const prune = await pjctl(
+        ['prune', 'pfc', '--keep', '1', '--yes', '--json', '--force', '--in-flight', '1'],
+        env,
+      )
+      expect([prune.code, prune.stderr]).toEqual([0, ''])
+      const outcomes = (
+        JSON.parse(prune.stdout) as { servers: { outcomes: { key: string; detail: string }[] }[] }
+      ).servers[0]!.outcomes
+      expect(outcomes.map((o) => [o.key, o.detail]).sort()).toEqual(
+        [keys[0]!, keys[1]!]
+          .map((k) => [k, 'removed by Asterisk (expired, then retrieved)'])
+          .sort(),
+      )
+      expect([...(await astdbContacts()).keys()].filter((k) => k.startsWith('pfc;@'))).toEqual([
+        keys[2],
+      ])
+      const after = await cli('sorcery memory cache dump contacts')
+      expect(after).toContain(keys[2]!.slice(0, 25))
+      expect(after).not.toContain(keys[0]!.slice(0, 25))
+      expect(after).not.toContain(keys[1]!.slice(0, 25))
+    } finally {
+      rmSync(file, { force: true })
+    }
   })
 })
