@@ -182,16 +182,22 @@ export async function main(argv: string[] = process.argv, io: Io = processIo()):
   }
   try {
     format = chooseFormat(spec, settings, layers)
-    const deps = makeDeps(io, settings, layers, controller.signal)
-    // The renderers load while the command waits for the server's answers, not before it sends
-    // its first action (on a big server Asterisk computes for a while; the load is then free).
-    const output = import('./output/index.js')
-    let renderers: Awaited<typeof output> | null = null
-    // what pjctl watch emits before they are loaded waits for them, in order
-    let emitted: Promise<void> = output.then(
-      (loaded) => void (renderers = loaded),
-      () => undefined,
-    )
+    // The renderers load once the command has logged in to its first server: while the server
+    // computes its answers (a big registrar takes a while) the load is free; before the first
+    // action it only delays it.
+    let output: Promise<Output> | null = null
+    let renderers: Output | null = null
+    const loadOutput = (): Promise<Output> => {
+      if (output === null) {
+        output = import('./output/index.js').then((loaded) => (renderers = loaded))
+        // a run that fails first never waits for it
+        output.catch(() => undefined)
+      }
+      return output
+    }
+    const deps = makeDeps(io, settings, layers, controller.signal, () => void loadOutput())
+    // what pjctl watch emits before the renderers are loaded waits for them, in order
+    let emitted: Promise<void> = Promise.resolve()
     let waiting = 0
     const emitStyle = {
       color: useColor(io, settings, stdout),
@@ -204,20 +210,20 @@ export async function main(argv: string[] = process.argv, io: Io = processIo()):
         return
       }
       waiting++
+      const loading = loadOutput()
       emitted = emitted.then(async () => {
         try {
-          const { renderText } = await output
+          const { renderText } = await loading
           stdout.write(renderText(view, format, data, emitStyle))
         } finally {
           waiting--
         }
       })
-      // a run that fails first never waits for it
       emitted.catch(() => undefined)
     }
     const result = await spec.run({ args, settings, format, deps })
     await emitted
-    const { render } = await output
+    const { render } = await loadOutput()
     const rendered = render(result.view, format, result.data, {
       color: useColor(io, settings, stdout),
       indent: Boolean(stdout.isTTY),
@@ -491,7 +497,17 @@ function chooseFormat(spec: AnyCommand, settings: Settings, layers: Layers): For
   return format ?? spec.formats[0]
 }
 
-function makeDeps(io: Io, settings: Settings, layers: Layers, signal: AbortSignal): Deps {
+/** The renderers (src/output/index.ts), loaded when first needed. */
+type Output = typeof import('./output/index.js')
+
+/** `connected`: told each time a session to a server is open (logged in). */
+function makeDeps(
+  io: Io,
+  settings: Settings,
+  layers: Layers,
+  signal: AbortSignal,
+  connected?: () => void,
+): Deps {
   const quiet = settings.quiet === true
   const debug = settings.debug === true
   const { stderr, env } = io
@@ -535,8 +551,13 @@ function makeDeps(io: Io, settings: Settings, layers: Layers, signal: AbortSigna
       io.signals.on('SIGHUP', listener)
       return () => void io.signals.off('SIGHUP', listener)
     },
-    connect: async (target) =>
-      (await import('./ami/session.js')).openSession(target, log.debug, securityWarning),
+    connect: async (target) => {
+      const session = await (
+        await import('./ami/session.js')
+      ).openSession(target, log.debug, securityWarning)
+      connected?.()
+      return session
+    },
     now: () => Math.floor(io.clock() / 1000),
     log,
     readFile: async (path) => {
