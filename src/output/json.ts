@@ -15,13 +15,14 @@ export function lazyMap<T, U>(items: readonly T[], map: (item: T) => U): Lazy<U>
   )
 }
 
+/** A Lazy array anywhere inside `value`, at any depth: it is then written piece by piece. */
 function streams(value: unknown): boolean {
-  if (value instanceof Lazy) return true
-  if (Array.isArray(value)) return value.some(streams)
   if (value === null || typeof value !== 'object') return false
-  return Object.values(value).some(
-    (v) => v instanceof Lazy || (Array.isArray(v) && v.some(streams)),
-  )
+  if (value instanceof Lazy) return true
+  const items = Array.isArray(value) ? (value as unknown[]) : Object.values(value)
+  for (const item of items)
+    if (item !== null && typeof item === 'object' && streams(item)) return true
+  return false
 }
 
 /** The pieces of `value` as JSON: compact, or indented by two spaces per level with `indent`. */
@@ -37,15 +38,17 @@ function* pieces(value: unknown, indent: boolean, margin: string): Generator<str
     let first = true
     for (const item of value instanceof Lazy ? value.items : value) {
       yield `${first ? '[' : ','}${open}`
-      yield* pieces(item, indent, inner)
       first = false
+      // what JSON.stringify writes for an array element it has no text for
+      if (item === undefined || typeof item === 'function' || typeof item === 'symbol') yield 'null'
+      else yield* pieces(item, indent, inner)
     }
     yield first ? '[]' : `${close}]`
     return
   }
   if (streams(value)) {
     const entries = Object.entries(value as object).filter(
-      ([, v]) => v !== undefined && typeof v !== 'function',
+      ([, v]) => v !== undefined && typeof v !== 'function' && typeof v !== 'symbol',
     )
     let first = true
     for (const [key, v] of entries) {

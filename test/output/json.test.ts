@@ -83,3 +83,56 @@ describe('jsonPieces: compact unless indented', () => {
     )
   })
 })
+
+describe('jsonPieces: Lazy arrays at any depth', () => {
+  // A tree of JSON values whose arrays may each be Lazy (an array or a one-pass generator), at any
+  // depth, inside arrays or objects; objects may hold undefined (left out) and Lazy arrays may hold
+  // undefined (written null), as JSON.stringify does.
+  type Spec =
+    | { leaf: unknown }
+    | { array: Spec[]; lazy: 'no' | 'array' | 'generator' }
+    | { object: [string, Spec][] }
+  const { spec } = fc.letrec<{ spec: Spec }>((tie) => ({
+    spec: fc.oneof(
+      { depthSize: 'small', withCrossShrink: true },
+      fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.constant(undefined)).map((leaf) => ({ leaf })),
+      fc.record({
+        array: fc.array(tie('spec'), { maxLength: 4 }),
+        lazy: fc.constantFrom('no' as const, 'array' as const, 'generator' as const),
+      }),
+      fc
+        .uniqueArray(fc.tuple(fc.string({ maxLength: 6 }), tie('spec')), {
+          maxLength: 4,
+          selector: ([key]) => key,
+        })
+        .map((object) => ({ object })),
+    ),
+  }))
+  const build = (s: Spec, lazy: boolean): unknown => {
+    if ('leaf' in s) return s.leaf
+    if ('object' in s) return Object.fromEntries(s.object.map(([k, v]) => [k, build(v, lazy)]))
+    const items = s.array.map((item) => build(item, lazy))
+    if (!lazy || s.lazy === 'no') return items
+    return s.lazy === 'array' ? new Lazy(items) : lazyMap(items, (item) => item)
+  }
+
+  it('property: compact and indented text is exactly JSON.stringify of the same tree made plain', () => {
+    fc.assert(
+      fc.property(spec, (s) => {
+        const plain = build(s, false)
+        // a document is never undefined (JSON.stringify gives no text for it)
+        fc.pre(plain !== undefined)
+        expect([...jsonPieces(build(s, true), false)].join('')).toBe(JSON.stringify(plain))
+        expect([...jsonPieces(build(s, true), true)].join('')).toBe(JSON.stringify(plain, null, 2))
+      }),
+      { numRuns: 500 },
+    )
+  })
+
+  it('a Lazy array two objects deep is still written element by element', () => {
+    const doc = { a: { b: new Lazy([{ c: 1 }, undefined, 'x']) }, d: undefined }
+    const plain = { a: { b: [{ c: 1 }, undefined, 'x'] } }
+    expect([...jsonPieces(doc, false)].join('')).toBe(JSON.stringify(plain))
+    expect([...jsonPieces(doc, true)].join('')).toBe(JSON.stringify(plain, null, 2))
+  })
+})
