@@ -295,4 +295,51 @@ describe('prune --via asterisk (the default)', () => {
     expect(doc.servers[0].plan[0].reasons[0]).toMatch(/qualif/)
     expect(Object.keys(snapshot(server)).sort()).toEqual(contacts.map((c) => c.key).sort())
   })
+
+  it('without write=command (no `pjsip show aor`), a cached contact no endpoint names is deleted directly after its expiry, with one warning', async () => {
+    const now = nowSeconds()
+    const contacts = [1, 2, 3].map((i) =>
+      row({
+        aor: '2000',
+        viaAddr: `10.0.5.${i}`,
+        viaPort: 5060 + i,
+        userAgent: 'Yealink',
+        expirationTime: now + 300 * i,
+      }),
+    )
+    const server = await sim({
+      seed: seedOf(contacts, [aor('2000', 3, { endpoint: false })]),
+      users: [
+        { username: 'pjctl', secret: 'pjctl-secret', write: ['system', 'reporting', 'user'] },
+      ],
+      configFiles: {
+        'sorcery.conf': [
+          {
+            name: 'res_pjsip',
+            lines: [
+              ['contact/cache', 'memory_cache'],
+              ['contact', 'astdb,registrar'],
+            ],
+          },
+        ],
+      },
+    })
+    const env = { ...envFor(server), ...home() }
+    const r = await run(
+      ['prune', '--keep', '1', '--yes', '--json', '--force', '--in-flight', '2'],
+      { env },
+    )
+    expect(r.code).toBe(0)
+    expect(r.stderr).toMatch(
+      /^pjctl: warning: cannot have Asterisk retrieve the contacts of AORs no endpoint names \(Command 'pjsip show aor': .*\): they are deleted directly, and the cache in front of the contact store keeps its copy of each; give \[pjctl\] write=command\n$/,
+    )
+    const outcomes = JSON.parse(r.stdout).servers[0].outcomes as {
+      outcome: string
+      detail: string
+    }[]
+    expect(outcomes.map((o) => `${o.outcome}: ${o.detail}`)).toEqual(
+      Array(2).fill('deleted: deleted directly: no endpoint collected it (orphaned)'),
+    )
+    expect(Object.keys(snapshot(server))).toEqual([contacts[2]!.key])
+  })
 })
