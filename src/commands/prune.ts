@@ -315,11 +315,14 @@ async function planServer(
       session = await deps.connect(target)
     }
     const selected = selectNamed(report, names, deps)
-    const { keys, unmatched } = resolveKeys(
-      patterns,
-      selected.aors.flatMap((aor) => aor.contacts.map((c) => c.key)),
-      '--key',
-    )
+    // without --key, no list of every key
+    const { keys, unmatched } = patterns.length
+      ? resolveKeys(
+          patterns,
+          selected.aors.flatMap((aor) => aor.contacts.map((c) => c.key)),
+          '--key',
+        )
+      : { keys: [], unmatched: [] }
     if (unmatched.length && !isFleet(settings)) {
       throw new UsageError(
         `--key ${unmatched.map((p) => `'${printable(p.raw, 80)}'`).join(', ')}: no such contact on ${target.name}${names.length ? ' in the AORs named' : ''}`,

@@ -55,19 +55,27 @@ export async function readQualifyFor(
   readEndpoints?: () => Promise<EndpointKnowledge>,
 ): Promise<QualifyRead | null> {
   const orphaned = new Set(reports.filter((r) => r.state === 'orphaned').map((r) => r.aor))
-  const candidates = new Set(plan.items.filter((i) => i.action === 'delete').map((i) => i.key))
-  // same-second duplicates of one device: their qualify state may tell which one is stale
-  if (criteria.superseded)
-    for (const r of reports)
-      for (const twin of undecidedDuplicates(r)) {
-        candidates.add(twin.key)
-        for (const c of r.contacts)
-          if (c.viaAddr === twin.viaAddr && c.userAgent === twin.userAgent) candidates.add(c.key)
-      }
+  // the deletion candidates, collected only once a qualified contact is met (none on a server without qualify)
+  let collected: Set<string> | null = null
+  const candidates = (): Set<string> => {
+    if (collected) return collected
+    const keys = new Set(plan.items.filter((i) => i.action === 'delete').map((i) => i.key))
+    // same-second duplicates of one device: their qualify state may tell which one is stale
+    if (criteria.superseded)
+      for (const r of reports)
+        for (const twin of undecidedDuplicates(r)) {
+          keys.add(twin.key)
+          for (const c of r.contacts)
+            if (c.viaAddr === twin.viaAddr && c.userAgent === twin.userAgent) keys.add(c.key)
+        }
+    return (collected = keys)
+  }
   const wanted = reports
     .filter((r) => !orphaned.has(r.aor))
     .flatMap((r) =>
-      r.contacts.filter((c) => qualified(c, r) && (criteria.unreachable || candidates.has(c.key))),
+      r.contacts.filter(
+        (c) => qualified(c, r) && (criteria.unreachable || candidates().has(c.key)),
+      ),
     )
   if (!wanted.length) return null
   const endpoints = [...new Set(wanted.map(endpointOf))]

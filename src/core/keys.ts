@@ -59,6 +59,8 @@ export function resolveKeys(
   candidates: Iterable<string>,
   option: string,
 ): KeyResolution {
+  // no pattern: the candidates (every contact of a read) are not even listed
+  if (patterns.length === 0) return { keys: [], unmatched: [] }
   const all = [...candidates]
   const exact = new Set(all)
   const keys: string[] = []

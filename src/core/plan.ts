@@ -248,11 +248,16 @@ export function planPrune(
     items.push(...planned.items)
     if (planned.note !== null) tieNotes.push(planned.note)
   }
-  const deleted = new Set(items.filter((i) => i.action === 'delete').map((i) => i.key))
+  // the keys planned for deletion, collected only if an AOR holds undecided duplicates (few do)
+  let deleted: Set<string> | null = null
   for (const report of sorted) {
     const atLimit = report.state === 'full' || report.state === 'over'
     if (!atLimit || report.removeExisting === true) continue
-    const twins = undecidedDuplicates(report).filter((c) => !deleted.has(c.key))
+    const duplicates = undecidedDuplicates(report)
+    if (duplicates.length === 0) continue
+    deleted ??= new Set(items.filter((i) => i.action === 'delete').map((i) => i.key))
+    const planned = deleted
+    const twins = duplicates.filter((c) => !planned.has(c.key))
     // a reachable duplicate answers qualify, as the one kept does: live devices, not stale ones
     if (twins.some(isReachable))
       tieNotes.push({
@@ -267,8 +272,8 @@ export function planPrune(
         keys: twins.map((c) => c.hash),
       })
   }
-  const found = new Set(items.map((item) => item.key))
-  const unmatchedKeys = [...keys].filter((key) => !found.has(key))
+  const found = keys.size ? new Set(items.map((item) => item.key)) : null
+  const unmatchedKeys = [...keys].filter((key) => !found?.has(key))
   const toDelete = items.filter((item) => item.action === 'delete').length
   return {
     items,
