@@ -10,7 +10,7 @@
 
 import { createHash } from 'node:crypto'
 import net, { isIP } from 'node:net'
-import { connect as connectTlsSocket, type TLSSocket } from 'node:tls'
+import type { TLSSocket } from 'node:tls'
 import createManager, { type Manager, type ManagerItem } from 'asterisk-manager'
 import { writetimeoutHint } from '../core/dump.js'
 import { dispatchAnswer, handSocket, loginWith, sendBeforeLogin } from './library.js'
@@ -120,6 +120,8 @@ const EMPTY = Buffer.alloc(0)
 class Connection implements AmiSession {
   private manager: Manager
   private socket: net.Socket | null = null
+  /** The socket is corked until the end of this tick (batchWrites). */
+  private corked = false
   private readonly framer: AmiFramer
   private readonly pending = new Map<string, Pending>()
   private failure: AmiError | null = null
@@ -166,6 +168,8 @@ class Connection implements AmiSession {
     // A port that accepts but never says `Asterisk Call Manager/…` is not an unreachable host: say which it was.
     let connected = false
     const tls = this.target.tls
+    // node:tls only for a TLS session: loading it costs every other run a few milliseconds at start-up
+    const connectTls = tls ? tlsConnector(await import('node:tls'), this.target, tls) : null
     // with TLS, nothing AMI happens before the handshake: a failure before it is a TLS failure
     let secure = !tls
     const noBanner = (): [string, string] =>
@@ -186,8 +190,8 @@ class Connection implements AmiSession {
     await this.withDeadline(timeoutMs, noBanner, undefined, (resolve, reject) => {
       this.onClosed = reject
       this.onBanner = () => resolve()
-      this.socket = tls
-        ? connectTls(this.target, tls)
+      this.socket = connectTls
+        ? connectTls()
         : net.createConnection(this.target.port, this.target.host)
       this.socket.once('connect', () => (connected = true))
       if (tls)
@@ -477,8 +481,22 @@ class Connection implements AmiSession {
       this.armIdleTimer()
       this.debug(`> ${action} ${id} at ${Math.round(performance.now())} ms`)
       const answered = (error: ManagerItem | undefined): void => this.answered(id, error)
+      this.batchWrites()
       if (beforeLogin) sendBeforeLogin(this.manager, request, answered)
       else this.manager.action(request, answered)
+    })
+  }
+
+  /** Actions sent in one tick (a pipelined batch: prune's DBGets, a read's GetConfigs) leave in one
+   *  write, not a system call each: the socket is corked until the tick ends. */
+  private batchWrites(): void {
+    const socket = this.socket
+    if (socket === null || this.corked) return
+    this.corked = true
+    socket.cork()
+    process.nextTick(() => {
+      this.corked = false
+      socket.uncork()
     })
   }
 
@@ -842,16 +860,21 @@ function issuedId(id: string): boolean {
 
 /** The TLS socket handed to asterisk-manager in place of a TCP one: verified against the system store or
  *  --tls-ca, unless --tls-insecure. There is no plaintext fallback: a failed handshake is an error. */
-function connectTls(target: AmiTarget, tls: TlsSettings): TLSSocket {
-  return connectTlsSocket({
-    host: target.host,
-    port: target.port,
-    // SNI takes a host name, never an address; the certificate is checked against target.host either way
-    servername: isIP(target.host) ? undefined : target.host,
-    ca: tls.ca,
-    rejectUnauthorized: !tls.insecure,
-    minVersion: 'TLSv1.2',
-  })
+function tlsConnector(
+  module: typeof import('node:tls'),
+  target: AmiTarget,
+  tls: TlsSettings,
+): () => TLSSocket {
+  return () =>
+    module.connect({
+      host: target.host,
+      port: target.port,
+      // SNI takes a host name, never an address; the certificate is checked against target.host either way
+      servername: isIP(target.host) ? undefined : target.host,
+      ca: tls.ca,
+      rejectUnauthorized: !tls.insecure,
+      minVersion: 'TLSv1.2',
+    })
 }
 
 /** A certificate the client would not trust (OpenSSL's verify codes, as Node reports them). */
