@@ -27,6 +27,7 @@ import {
   type Collection,
   type EndpointKnowledge,
 } from '../core/endpoints.js'
+import { KEEP_PLANNED } from '../core/dump.js'
 import { contactCached } from '../core/sorcery.js'
 import { WIZARD_FILE } from '../core/limits.js'
 import type { AmiSession, AmiTarget } from '../ami/types.js'
@@ -305,6 +306,7 @@ async function planServer(
     const report = await readFromSession(session, settings, deps, thresholdsFrom(settings), {
       names,
       full: true,
+      keep: KEEP_PLANNED,
     })
     unsubscribe()
     // set by onClose while the read ran

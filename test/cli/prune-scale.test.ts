@@ -123,6 +123,25 @@ describe('prune reads qualify state only where a decision needs it', () => {
     ])
   })
 
+  it('a contact registered while its AOR was qualified (qualify_frequency in the contact, not in the AOR now) has its state read', async () => {
+    const seed = superseded(2)
+    const qualified = (r: { key: string; value: string }) => ({
+      ...r,
+      value: r.value.replace('"qualify_frequency":"0"', '"qualify_frequency":"60"'),
+    })
+    seed.rows = seed.rows.map((r) => (r.key.startsWith('ext1001;@') ? qualified(r) : r))
+    const server = await sim({ seed })
+    const r = await runIn(['prune', '--via', 'delete', '--dry-run', '--json'], {
+      env: envFor(server),
+    })
+    expect([r.code, r.stderr]).toEqual([0, ''])
+    expect(
+      server.received
+        .filter((a) => a.action === 'PJSIPShowEndpoint')
+        .map((a) => a.headers.find(([n]) => n === 'Endpoint')?.[1]),
+    ).toEqual(['ext1001'])
+  })
+
   it('a qualified candidate whose state cannot be read (its endpoint is gone) is kept, not deleted', async () => {
     const now = nowSeconds()
     const rows = [

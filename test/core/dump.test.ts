@@ -3,6 +3,7 @@ import { IncompleteAnswerError } from '../../src/errors.js'
 import {
   DatabaseShowParser,
   DbTreeParser,
+  KEEP_PLANNED,
   KEEP_SHOWN,
   checkComplete,
   contactsFromDbTree,
@@ -66,6 +67,20 @@ describe('the 13-contact capture', () => {
       expect(contact.key).toBe(`${contact.aor};@${contact.hash}`)
       expect(contact.hash).toMatch(/^[0-9a-f]{32}$/)
     }
+  })
+
+  it('KEEP_PLANNED (prune): the stored value byte for byte and qualify_frequency, no other raw field', () => {
+    const planned = new DbTreeParser(KEEP_PLANNED)
+    for (const row of tree.rows) planned.push(row)
+    const parsed = planned.finish(tree.listItems)
+    expect(parsed.contacts).toEqual(
+      cli.contacts.map((c) => ({
+        ...c,
+        fields: { qualify_frequency: c.fields.qualify_frequency },
+      })),
+    )
+    const rows = new Map(tree.rows.map((r) => [r.key, r.value]))
+    for (const c of parsed.contacts) expect(c.value).toBe(rows.get(c.key))
   })
 
   it('gives identical contacts from the CLI dump, Command Output lines and DBGetTree rows', () => {
