@@ -341,11 +341,22 @@ class Connection implements AmiSession {
     }
   }
 
-  async getConfig(filename: string, filter?: string): Promise<ConfigAnswer | null> {
+  /**
+   * GetConfig, its answer parsed into categories. With `after`, the parse waits until `after` settles:
+   * a big answer (33k AORs: 3 MB, 130,000 lines) that arrives while another session is still reading
+   * the contacts would otherwise be parsed in one go, keeping that session's socket unread for longer
+   * than Asterisk's writetimeout, which then drops contacts (and pjctl reads them all again).
+   */
+  async getConfig(
+    filename: string,
+    filter?: string,
+    after?: Promise<unknown>,
+  ): Promise<ConfigAnswer | null> {
     const headers: Record<string, string> = { Filename: filename }
     if (filter !== undefined) headers.Filter = filter
     try {
       const done = await this.send('GetConfig', headers, 'none')
+      if (after) await after.catch(() => undefined)
       return {
         filename,
         categories: configCategories(done.response, `GetConfig ${filename} from ${this.where}`),

@@ -114,7 +114,12 @@ export interface AmiSession {
   /** GetConfig: the categories of a config file as Asterisk parses it from disk now (not necessarily what is
    *  loaded), optionally only those matching `filter` (`name=regex[,name=regex]`, e.g. `type=aor`).
    *  null when Asterisk answers `Config file not found`; PermissionError without write=system or config. */
-  getConfig(filename: string, filter?: string): Promise<ConfigAnswer | null>
+  /** `after`: the answer is parsed only once it settles (see AmiSession.getConfig in session.ts). */
+  getConfig(
+    filename: string,
+    filter?: string,
+    after?: Promise<unknown>,
+  ): Promise<ConfigAnswer | null>
   /** Logoff and close; never throws. */
   close(): Promise<void>
   /** Close at once, without Logoff (the run is failing anyway); actions in flight fail. */

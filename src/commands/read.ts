@@ -236,7 +236,8 @@ export async function readContactsAndLimits(
       }
       return { ...read, location }
     },
-    (s) => readLimits(s, settings, deps, options.wholeServer ? [] : names),
+    (s, contactsRead) =>
+      readLimits(s, settings, deps, options.wholeServer ? [] : names, contactsRead),
   )
   reportProblems(parsed, settings, deps)
   return { parsed, source, limits, location }
@@ -246,16 +247,21 @@ export async function readContactsAndLimits(
  * `first` on the session, `second` at the same time on a second session (opened after `first` has sent its
  * action, so the contacts are asked for first): Asterisk runs one session's actions one after another.
  * When either fails the other session is dropped at once, not left reading an answer nobody will use.
+ * `second` is told when `first` is over (`firstDone`, which never rejects).
  */
 async function inParallel<A, B>(
   session: AmiSession,
   deps: Deps,
   first: (s: AmiSession) => Promise<A>,
-  second: (s: AmiSession) => Promise<B>,
+  second: (s: AmiSession, firstDone: Promise<unknown>) => Promise<B>,
 ): Promise<[A, B]> {
   let other: AmiSession | null = null
   let failed = false
   const a = first(session)
+  const firstDone = a.then(
+    () => undefined,
+    () => undefined,
+  )
   const b = (async () => {
     const opened = await deps.connect(session.target)
     // set when `first` failed while this session was opening
@@ -266,7 +272,7 @@ async function inParallel<A, B>(
     }
     other = opened
     try {
-      return await second(opened)
+      return await second(opened, firstDone)
     } finally {
       await opened.close()
     }
@@ -531,17 +537,19 @@ export interface Limits {
  * - PJSIPShowAors only with --limits ami, or in auto mode when the files cannot be the whole truth
  *   (sorcery.conf maps aor elsewhere, no pjsip.conf) or GetConfig is refused; the user is told why, once.
  */
+/** `after`: parse the config answers once it settles (the contacts read on the other session; see getConfig). */
 async function readLimits(
   session: AmiSession,
   settings: Settings,
   deps: Deps,
   names: string[],
+  after?: Promise<unknown>,
 ): Promise<Limits> {
   const fromFiles = configsFromFiles(settings, deps)
   const mode: LimitsMode = settings.limits
   let limits: Limits
   try {
-    limits = await limitsOverAmi(session, mode, deps, names)
+    limits = await limitsOverAmi(session, mode, deps, names, after)
   } catch (error) {
     if (!(error instanceof PermissionError || error instanceof UnknownActionError)) throw error
     if (!fromFiles.length && settings.maxContacts === undefined) {
@@ -571,6 +579,7 @@ async function limitsOverAmi(
   mode: LimitsMode,
   deps: Deps,
   names: string[],
+  after?: Promise<unknown>,
 ): Promise<Limits> {
   if (names.length === 1 && names[0] !== undefined) {
     const ofEndpoint = await aorsOfEndpoint(session, names[0]).catch((error: unknown) => {
@@ -583,7 +592,7 @@ async function limitsOverAmi(
   if (mode === 'ami') return showAors(session, null)
   let files: FileLimits
   try {
-    files = await limitsFromConfig(session)
+    files = await limitsFromConfig(session, after)
   } catch (error) {
     if (
       mode === 'config' ||
@@ -636,17 +645,20 @@ interface FileLimits {
 }
 
 /** GetConfig sorcery.conf, pjsip.conf (Filter type=aor) and pjsip_wizard.conf, pipelined on one session. */
-async function limitsFromConfig(session: AmiSession): Promise<FileLimits> {
+async function limitsFromConfig(
+  session: AmiSession,
+  after?: Promise<unknown>,
+): Promise<FileLimits> {
   const [sorcery, pjsip, wizard] = await Promise.all([
     session.getConfig('sorcery.conf'),
-    session.getConfig(DEFAULT_AOR_FILE, 'type=aor'),
-    session.getConfig(WIZARD_FILE, 'type=^wizard$'),
+    session.getConfig(DEFAULT_AOR_FILE, 'type=aor', after),
+    session.getConfig(WIZARD_FILE, 'type=^wizard$', after),
   ])
   const mapping = aorMapping(sorcery?.categories ?? null)
   const warnings: string[] = []
   const answers = new Map([[DEFAULT_AOR_FILE, pjsip]])
   for (const file of mapping.files) {
-    if (!answers.has(file)) answers.set(file, await session.getConfig(file, 'type=aor'))
+    if (!answers.has(file)) answers.set(file, await session.getConfig(file, 'type=aor', after))
   }
   const lists = mapping.files.map((file) =>
     aorsFromPjsipConf(answers.get(file)?.categories ?? [], file, warnings),

@@ -201,3 +201,24 @@ describe('GetConfig headers read exactly as their Prefix-NNNNNN patterns say', (
     ])
   })
 })
+
+describe('GetConfig parsed after another read (after)', () => {
+  it('an answer that arrived is parsed only once `after` settles, and then whole', async () => {
+    const server = await sim()
+    const s = await session(server)
+    let release = (): void => undefined
+    const after = new Promise<void>((resolve) => (release = resolve))
+    let parsed = false
+    const answer = s.getConfig('pjsip.conf', 'type=aor', after).then((a) => {
+      parsed = true
+      return a
+    })
+    // the answer arrives (a Ping behind it on the same session is answered after it) but is not parsed
+    await s.ping()
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(parsed).toBe(false)
+    release()
+    const done = await answer
+    expect(done?.categories.map((c) => c.name)).toContain('FAP003')
+  })
+})
