@@ -15,6 +15,49 @@ import { envFor, sim } from '../helpers/sim.js'
 
 const FAP_OLD = 'FAP003;@fc939de34161e0628827ecfe0a9344e3'
 
+/** `n` contacts of AOR 2000 from one Yealink at 10.0.`net`.i, the i-th expiring 300·i s from now. */
+function yealinks(net: number, n: number, endpoint?: string): ContactRow[] {
+  const now = nowSeconds()
+  return Array.from({ length: n }, (_, k) =>
+    row({
+      aor: '2000',
+      ...(endpoint === undefined ? {} : { endpoint }),
+      viaAddr: `10.0.${net}.${k + 1}`,
+      viaPort: 5061 + k,
+      userAgent: 'Yealink',
+      expirationTime: now + 300 * (k + 1),
+    }),
+  )
+}
+
+/** `prune --keep 1 --yes --json --force` where AOR 2000, qualified, is named by no endpoint (alice's is). */
+async function pruneQualifiedEndpointless(contacts: ContactRow[]) {
+  const server = await sim({
+    seed: seedOf(contacts, [
+      aor('2000', 3, { endpoint: false, qualifyFrequency: 10 }),
+      aor('alice', 2),
+    ]),
+  })
+  const env = { ...envFor(server), ...home() }
+  const r = await run(['prune', '--keep', '1', '--yes', '--json', '--force'], { env })
+  return { server, r }
+}
+
+/** sorcery.conf with a memory_cache (`cache`: its options) in front of astdb registrar/contact. */
+function cachedContacts(cache: string) {
+  return {
+    'sorcery.conf': [
+      {
+        name: 'res_pjsip',
+        lines: [
+          ['contact/cache', cache],
+          ['contact', 'astdb,registrar'],
+        ] as [string, string][],
+      },
+    ],
+  }
+}
+
 describe('prune --via asterisk (the default)', () => {
   it('expires the contact, has Asterisk retrieve it (PJSIPShowEndpoint), sees it gone in the answer; no DBDel', async () => {
     const server = await sim({ seed: lockoutSeed({ now: nowSeconds() }) })
@@ -182,29 +225,10 @@ describe('prune --via asterisk (the default)', () => {
   })
 
   it('an AOR no endpoint names, with a cache in front of the contacts: expired, then `pjsip show aor` has Asterisk remove it', async () => {
-    const now = nowSeconds()
-    const contacts = [1, 2, 3].map((i) =>
-      row({
-        aor: '2000',
-        viaAddr: `10.0.2.${i}`,
-        viaPort: 5060 + i,
-        userAgent: 'Yealink',
-        expirationTime: now + 300 * i,
-      }),
-    )
+    const contacts = yealinks(2, 3)
     const server = await sim({
       seed: seedOf(contacts, [aor('2000', 3, { endpoint: false })]),
-      configFiles: {
-        'sorcery.conf': [
-          {
-            name: 'res_pjsip',
-            lines: [
-              ['contact/cache', 'memory_cache,expire_on_reload=yes'],
-              ['contact', 'astdb,registrar'],
-            ],
-          },
-        ],
-      },
+      configFiles: cachedContacts('memory_cache,expire_on_reload=yes'),
     })
     const env = { ...envFor(server), ...home() }
     const r = await run(
@@ -228,24 +252,8 @@ describe('prune --via asterisk (the default)', () => {
   })
 
   it('a qualified AOR no endpoint names: no endpoint qualifies its contacts, so they have no state to read and are deleted directly', async () => {
-    const now = nowSeconds()
-    const contacts = [1, 2, 3].map((i) =>
-      row({
-        aor: '2000',
-        viaAddr: `10.0.3.${i}`,
-        viaPort: 5060 + i,
-        userAgent: 'Yealink',
-        expirationTime: now + 300 * i,
-      }),
-    )
-    const server = await sim({
-      seed: seedOf(contacts, [
-        aor('2000', 3, { endpoint: false, qualifyFrequency: 10 }),
-        aor('alice', 2),
-      ]),
-    })
-    const env = { ...envFor(server), ...home() }
-    const r = await run(['prune', '--keep', '1', '--yes', '--json', '--force'], { env })
+    const contacts = yealinks(3, 3)
+    const { server, r } = await pruneQualifiedEndpointless(contacts)
     expect([r.code, r.stderr]).toEqual([0, ''])
     const outcomes = JSON.parse(r.stdout).servers[0].outcomes as {
       outcome: string
@@ -268,26 +276,9 @@ describe('prune --via asterisk (the default)', () => {
   })
 
   it('a qualified contact whose endpoint cannot be read is still kept when an endpoint is tied to it', async () => {
-    const now = nowSeconds()
     // stored endpoint alice: an endpoint that exists in the files, so the contact may be qualified through it
-    const contacts = [1, 2].map((i) =>
-      row({
-        aor: '2000',
-        endpoint: 'alice',
-        viaAddr: `10.0.4.${i}`,
-        viaPort: 5060 + i,
-        userAgent: 'Yealink',
-        expirationTime: now + 300 * i,
-      }),
-    )
-    const server = await sim({
-      seed: seedOf(contacts, [
-        aor('2000', 3, { endpoint: false, qualifyFrequency: 10 }),
-        aor('alice', 2),
-      ]),
-    })
-    const env = { ...envFor(server), ...home() }
-    const r = await run(['prune', '--keep', '1', '--yes', '--json', '--force'], { env })
+    const contacts = yealinks(4, 2, 'alice')
+    const { server, r } = await pruneQualifiedEndpointless(contacts)
     expect(r.code).toBe(0)
     const doc = JSON.parse(r.stdout)
     expect(doc.servers[0].outcomes).toEqual([])
@@ -297,32 +288,13 @@ describe('prune --via asterisk (the default)', () => {
   })
 
   it('without write=command (no `pjsip show aor`), a cached contact no endpoint names is deleted directly after its expiry, with one warning', async () => {
-    const now = nowSeconds()
-    const contacts = [1, 2, 3].map((i) =>
-      row({
-        aor: '2000',
-        viaAddr: `10.0.5.${i}`,
-        viaPort: 5060 + i,
-        userAgent: 'Yealink',
-        expirationTime: now + 300 * i,
-      }),
-    )
+    const contacts = yealinks(5, 3)
     const server = await sim({
       seed: seedOf(contacts, [aor('2000', 3, { endpoint: false })]),
       users: [
         { username: 'pjctl', secret: 'pjctl-secret', write: ['system', 'reporting', 'user'] },
       ],
-      configFiles: {
-        'sorcery.conf': [
-          {
-            name: 'res_pjsip',
-            lines: [
-              ['contact/cache', 'memory_cache'],
-              ['contact', 'astdb,registrar'],
-            ],
-          },
-        ],
-      },
+      configFiles: cachedContacts('memory_cache'),
     })
     const env = { ...envFor(server), ...home() }
     const r = await run(

@@ -1,27 +1,14 @@
 // Which contacts Asterisk can be made to collect: the endpoints and the AORs they name, from GetConfig
 // categories, and how prune --via asterisk removes each contact.
 import { describe, expect, it } from 'vitest'
+import { cat } from '../helpers/categories.js'
 import {
   collectionOf,
   endpointFiles,
   endpointKnowledge,
   unknownEndpoints,
 } from '../../src/core/endpoints.js'
-import type { AorReport, ClassifiedContact, ConfigCategory } from '../../src/core/types.js'
-
-function cat(
-  name: string,
-  lines: [string, string][],
-  extra: Partial<ConfigCategory> = {},
-): ConfigCategory {
-  return {
-    name,
-    template: false,
-    templates: [],
-    lines: lines.map(([n, v]) => ({ name: n, value: v })),
-    ...extra,
-  }
-}
+import type { AorReport, ClassifiedContact } from '../../src/core/types.js'
 
 function contact(aor: string, endpoint: string): ClassifiedContact {
   return { aor, endpoint, fields: {} } as unknown as ClassifiedContact

@@ -1,26 +1,12 @@
 // AOR limits from GetConfig categories: pjsip.conf AORs, wizard AORs, sorcery.conf mappings.
 import { describe, expect, it } from 'vitest'
+import { cat } from '../helpers/categories.js'
 import {
   aorMapping,
   aorsFromPjsipConf,
   aorsFromWizardConf,
   mergeAorConfigs,
 } from '../../src/core/limits.js'
-import type { ConfigCategory } from '../../src/core/types.js'
-
-function cat(
-  name: string,
-  lines: [string, string][],
-  extra: Partial<ConfigCategory> = {},
-): ConfigCategory {
-  return {
-    name,
-    template: false,
-    templates: [],
-    lines: lines.map(([n, v]) => ({ name: n, value: v })),
-    ...extra,
-  }
-}
 
 const DEFAULTS = {
   removeUnavailable: false,
