@@ -25,7 +25,8 @@ const URL =
 const A_AMI = Number(process.env.CLUSTER_A_AMI ?? 6138)
 const B_AMI = Number(process.env.CLUSTER_B_AMI ?? 6238)
 const B_SIP = Number(process.env.CLUSTER_B_SIP ?? 6260)
-const PORTS = [45201, 45202]
+// below 32768: a port in the ephemeral range (32768-60999) may be held by any process, an Asterisk included
+const PORTS = [25201, 25202]
 const QUIET_MS = 25_000
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
@@ -176,7 +177,7 @@ async function systemEvents(amiPort: number) {
 }
 
 describe('both nodes configured: the shared table read once, each contact changed through its node', () => {
-  const FAP = [45211, 45212, 45213]
+  const FAP = [25211, 25212, 25213]
   const clean = async () => {
     LAB.sipPort = B_SIP
     for (const port of FAP) await register('FAP003', 'FAP003-pass', port, 0)
@@ -226,7 +227,7 @@ describe('both nodes configured: the shared table read once, each contact change
   })
 
   it("carol (qualified) registered through pbxB, pruned by key with pjctl's first server pbxA: pbxB sends Removed and starts no new OPTIONS transaction", async () => {
-    const port = 45221
+    const port = 25221
     LAB.sipPort = B_SIP
     expect((await register('carol', 'carol-pass', port, 3600)).code).toBe(0)
     const uri = `sip:carol@127.0.0.1:${port}`
@@ -276,7 +277,7 @@ describe('both nodes configured: the shared table read once, each contact change
 
   it('a contact of a node pjctl is not configured with is reported and left alone; --unknown-node delete prunes it and says pbxB goes on qualifying it', async () => {
     LAB.sipPort = B_SIP
-    const port = 45231
+    const port = 25231
     expect((await register('dave', 'dave-pass', port, 600)).code).toBe(0)
     const hash = createHash('md5').update(`sip:dave@127.0.0.1:${port}`).digest('hex')
     const env = {
@@ -324,7 +325,7 @@ describe('both nodes configured: the shared table read once, each contact change
 })
 
 describe('the exporter on a cluster: one follower reads the shared table once and follows every node', () => {
-  const port = 45241
+  const port = 25241
   afterAll(async () => {
     LAB.sipPort = B_SIP
     await register('FAP003', 'FAP003-pass', port, 0)
@@ -368,7 +369,7 @@ describe('the exporter on a cluster: one follower reads the shared table once an
 })
 
 describe('exporter --heal on a cluster: the stale contact is removed through the node that registered it', () => {
-  const FAP = [45251, 45252, 45253]
+  const FAP = [25251, 25252, 25253]
   const clean = async () => {
     LAB.sipPort = B_SIP
     for (const port of FAP) await register('FAP003', 'FAP003-pass', port, 0)
@@ -434,7 +435,7 @@ describe('exporter --heal on a cluster: the stale contact is removed through the
 
 describe('watch --heal on a cluster: the phone moved to pbxA, its stale contacts are of pbxB', () => {
   const A_SIP = Number(process.env.CLUSTER_A_SIP ?? 6160)
-  const FAP = [45261, 45262, 45263]
+  const FAP = [25261, 25262, 25263]
   // each contact removed through the node that registered it (the retry of the first case is pbxA's)
   const clean = async () => {
     for (const sip of [A_SIP, B_SIP]) {

@@ -30,7 +30,8 @@ const DRIVER = /^\s*ps_contacts\s*=>\s*mysql\b/m.test(
 const NAME = DRIVER === 'mysql' ? 'MySQL/MariaDB' : 'PostgreSQL'
 const PG_URL = process.env.LAB_PG_URL ?? 'postgresql://asterisk:asterisk@127.0.0.1:5432/asterisk'
 const MYSQL_URL = process.env.LAB_MYSQL_URL ?? 'mysql://asterisk:asterisk@127.0.0.1:3306/asterisk'
-const PORTS = [45101, 45102, 45103]
+// below 32768: a port in the ephemeral range (32768-60999) may be held by any process, an Asterisk included
+const PORTS = [25101, 25102, 25103]
 
 /** One statement with `?` placeholders, on the lab's database; the rows as objects. */
 async function query(text: string, values: unknown[] = []): Promise<Record<string, unknown>[]> {
@@ -136,7 +137,7 @@ describe(`contact=realtime,ps_contacts on ${NAME}`, () => {
   it('the exporter: a new contact an event names is read from its one row, with no full read and no drift', async () => {
     await query("DELETE FROM ps_contacts WHERE id LIKE 'FAP003^3B@%'")
     // a URI this Asterisk has not seen since boot: one it has (its row deleted by hand) gets no event at all
-    const port = 45200 + (Math.floor(Date.now() / 1000) % 700)
+    const port = 25200 + (Math.floor(Date.now() / 1000) % 700)
     const server = `${LAB.host}:${LAB.port}`
     const fap = `pjctl_aor_contacts{server="${server}",aor="FAP003"}`
     const e = await startExporter(

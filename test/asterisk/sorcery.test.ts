@@ -87,9 +87,9 @@ describe('sorcery.conf contact mapping on a real Asterisk', () => {
 
   it('contact=astdb,registrar2: check exits 2 naming FAP003, contacts FAP003 shows 2, prune FAP003 --yes lets the third REGISTER through', async () => {
     await startWith('contact=astdb,registrar2')
-    expect((await register('FAP003', 'FAP003-pass', 45201, 1800)).code).toBe(0)
-    expect((await register('FAP003', 'FAP003-pass', 45202)).code).toBe(0)
-    expect((await register('FAP003', 'FAP003-pass', 45203)).code).toBe(3)
+    expect((await register('FAP003', 'FAP003-pass', 25201, 1800)).code).toBe(0)
+    expect((await register('FAP003', 'FAP003-pass', 25202)).code).toBe(0)
+    expect((await register('FAP003', 'FAP003-pass', 25203)).code).toBe(3)
 
     const check = await pjctl(['check', 'FAP003'])
     expect(check.code).toBe(2)
@@ -101,16 +101,16 @@ describe('sorcery.conf contact mapping on a real Asterisk', () => {
     const env = { XDG_STATE_HOME: mkdtempSync(join(tmpdir(), 'pjctl-sorcery-')) }
     const prune = await pjctl(['prune', 'FAP003', '--yes'], env)
     expect(prune.code).toBe(0)
-    expect((await register('FAP003', 'FAP003-pass', 45203)).code).toBe(0)
+    expect((await register('FAP003', 'FAP003-pass', 25203)).code).toBe(0)
   })
 
   it('a memory_cache with full_backend_cache in front of astdb: read through AMI; prune refuses (a write to astdb would not reach the cache the registrar counts from)', async () => {
     await startWith(
       'contact/cache=memory_cache,name=contacts,full_backend_cache=yes\ncontact=astdb,registrar',
     )
-    expect((await register('FAP003', 'FAP003-pass', 45221, 1800)).code).toBe(0)
-    expect((await register('FAP003', 'FAP003-pass', 45222)).code).toBe(0)
-    expect((await register('FAP003', 'FAP003-pass', 45223)).code).toBe(3)
+    expect((await register('FAP003', 'FAP003-pass', 25221, 1800)).code).toBe(0)
+    expect((await register('FAP003', 'FAP003-pass', 25222)).code).toBe(0)
+    expect((await register('FAP003', 'FAP003-pass', 25223)).code).toBe(3)
 
     const check = await pjctl(['check', 'FAP003'])
     expect(check.code).toBe(2)
@@ -121,14 +121,14 @@ describe('sorcery.conf contact mapping on a real Asterisk', () => {
     expect(prune.stderr).toMatch(
       /^pjctl: sorcery\.conf \[res_pjsip\] contact\/cache=memory_cache,.*pjctl prune cannot change them \(nothing changed\)$/m,
     )
-    expect((await register('FAP003', 'FAP003-pass', 45223)).code).toBe(3)
+    expect((await register('FAP003', 'FAP003-pass', 25223)).code).toBe(3)
   })
 
   it('contact=memory: read through AMI PJSIPShowContacts (check exits 2 naming FAP003, contacts FAP003 shows 2); prune refuses with exit 3 naming sorcery.conf, nothing changed', async () => {
     await startWith('contact=memory')
-    expect((await register('FAP003', 'FAP003-pass', 45211, 1800)).code).toBe(0)
-    expect((await register('FAP003', 'FAP003-pass', 45212)).code).toBe(0)
-    expect((await register('FAP003', 'FAP003-pass', 45213)).code).toBe(3)
+    expect((await register('FAP003', 'FAP003-pass', 25211, 1800)).code).toBe(0)
+    expect((await register('FAP003', 'FAP003-pass', 25212)).code).toBe(0)
+    expect((await register('FAP003', 'FAP003-pass', 25213)).code).toBe(3)
 
     const check = await pjctl(['check', 'FAP003'])
     expect(check.code).toBe(2)
@@ -140,8 +140,8 @@ describe('sorcery.conf contact mapping on a real Asterisk', () => {
     expect(contacts.code).toBe(0)
     const shown = JSON.parse(contacts.stdout).aors[0].contacts as { uri: string }[]
     expect(shown.map((c) => c.uri).sort()).toEqual([
-      expect.stringMatching(/^sip:FAP003@127\.0\.0\.1:45211\b/),
-      expect.stringMatching(/^sip:FAP003@127\.0\.0\.1:45212\b/),
+      expect.stringMatching(/^sip:FAP003@127\.0\.0\.1:25211\b/),
+      expect.stringMatching(/^sip:FAP003@127\.0\.0\.1:25212\b/),
     ])
 
     const env = { XDG_STATE_HOME: mkdtempSync(join(tmpdir(), 'pjctl-sorcery-')) }
@@ -152,7 +152,7 @@ describe('sorcery.conf contact mapping on a real Asterisk', () => {
     )
     expect(prune.stdout).not.toMatch(/OK/)
     // nothing changed: the phone is still locked out
-    expect((await register('FAP003', 'FAP003-pass', 45213)).code).toBe(3)
+    expect((await register('FAP003', 'FAP003-pass', 25213)).code).toBe(3)
   })
 
   it('a memory_cache (not full) in front of astdb, an AOR no endpoint names: prune expires and has Asterisk retrieve its contacts (pjsip show aor), and the cache drops its copies', async () => {
@@ -165,7 +165,7 @@ describe('sorcery.conf contact mapping on a real Asterisk', () => {
         `[pfc]\ntype = endpoint\ncontext = from-lab\nauth = pfc\naors = pfc\n\n[pfc]\ntype = auth\nauth_type = userpass\nusername = pfc\npassword = pfc-pass\n\n${aor}`,
       )
       await cli('module reload res_pjsip.so')
-      const ports = [45231, 45232, 45233]
+      const ports = [25231, 25232, 25233] // below the ephemeral range (32768-60999)
       for (const [i, port] of ports.entries())
         expect((await register('pfc', 'pfc-pass', port, 600 + 600 * i)).code).toBe(0)
       const keys = ports.map(
