@@ -186,38 +186,26 @@ export async function main(argv: string[] = process.argv, io: Io = processIo()):
     // computes its answers (a big registrar takes a while) the load is free; before the first
     // action it only delays it.
     let output: Promise<Output> | null = null
-    let renderers: Output | null = null
     const loadOutput = (): Promise<Output> => {
       if (output === null) {
-        output = import('./output/index.js').then((loaded) => (renderers = loaded))
+        output = import('./output/index.js')
         // a run that fails first never waits for it
         output.catch(() => undefined)
       }
       return output
     }
     const deps = makeDeps(io, settings, layers, controller.signal, () => void loadOutput())
-    // what pjctl watch emits before the renderers are loaded waits for them, in order
-    let emitted: Promise<void> = Promise.resolve()
-    let waiting = 0
     const emitStyle = {
       color: useColor(io, settings, stdout),
       indent: false,
       ...layout(io, stdout),
     }
+    // what pjctl watch emits is written in order, each line once the renderers are loaded
+    let emitted: Promise<void> = Promise.resolve()
     deps.emit = (view, data) => {
-      if (renderers !== null && waiting === 0) {
-        stdout.write(renderers.renderText(view, format, data, emitStyle))
-        return
-      }
-      waiting++
-      const loading = loadOutput()
       emitted = emitted.then(async () => {
-        try {
-          const { renderText } = await loading
-          stdout.write(renderText(view, format, data, emitStyle))
-        } finally {
-          waiting--
-        }
+        const { renderText } = await loadOutput()
+        stdout.write(renderText(view, format, data, emitStyle))
       })
       emitted.catch(() => undefined)
     }
