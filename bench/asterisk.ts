@@ -409,6 +409,20 @@ async function startupRounds(scratch: string, rounds: number): Promise<Paired[]>
   ]
 }
 
+/** A child run of the realtime and cluster rows, which measure no Asterisk CPU. */
+function asRun(what: string, r: ChildResult): Run {
+  return {
+    what,
+    wallMs: r.wallMs,
+    code: r.code,
+    rssKb: r.peakRssKb,
+    stdoutBytes: r.stdoutBytes,
+    asteriskCpuMs: null,
+    leftComputingMs: null,
+    stderr: r.stderr,
+  }
+}
+
 /**
  * Realtime (PostgreSQL) at 100,000 rows: pjctl contacts --json against a bare psql select, paired per
  * round (bench/realtime.ts). Null, with the reason said, when the realtime lab or PostgreSQL is not
@@ -418,16 +432,6 @@ async function realtimeRow(scratch: string, notes: string[]): Promise<Paired | n
   const rounds = Number(process.env.BENCH_ROUNDS_RT ?? (QUICK ? 3 : 5))
   try {
     const rt = await realtimeRounds(BIN, pjctlEnv(scratch), rounds, progress)
-    const asRun = (what: string, r: ChildResult): Run => ({
-      what,
-      wallMs: r.wallMs,
-      code: r.code,
-      rssKb: r.peakRssKb,
-      stdoutBytes: r.stdoutBytes,
-      asteriskCpuMs: null,
-      leftComputingMs: null,
-      stderr: r.stderr,
-    })
     notes.push(`realtime row: ${rt.note}`)
     return {
       call: `pjctl contacts --json, realtime ${REALTIME_ROWS / 1000}k rows (PostgreSQL)`,
@@ -452,16 +456,6 @@ async function clusterRow(scratch: string, notes: string[]): Promise<Paired | nu
   const rows = Number(process.env.PJCTL_BENCH_CLUSTER_ROWS ?? REALTIME_ROWS)
   try {
     const cl = await clusterRounds(BIN, pjctlEnv(scratch), scratch, rows, rounds, progress)
-    const asRun = (what: string, r: ChildResult): Run => ({
-      what,
-      wallMs: r.wallMs,
-      code: r.code,
-      rssKb: r.peakRssKb,
-      stdoutBytes: r.stdoutBytes,
-      asteriskCpuMs: null,
-      leftComputingMs: null,
-      stderr: r.stderr,
-    })
     notes.push(`cluster row: ${cl.note}`)
     return {
       call: `pjctl contacts --json --all, 2 nodes on one table of ${rows / 1000}k rows`,
