@@ -176,21 +176,31 @@ async function systemEvents(amiPort: number) {
   return { events, close: () => socket.destroy() }
 }
 
+/** FAP003's contacts from `ports` removed (expires 0) through each node at `sips`. */
+async function unregister(ports: number[], sips: number[]): Promise<void> {
+  for (const sip of sips) {
+    LAB.sipPort = sip
+    for (const port of ports) await register('FAP003', 'FAP003-pass', port, 0)
+  }
+}
+
+/** FAP003 (max_contacts 2) filled through pbxB from the first two of `ports`, the first expiring sooner. */
+async function fillThroughB(ports: number[]): Promise<void> {
+  LAB.sipPort = B_SIP
+  expect((await register('FAP003', 'FAP003-pass', ports[0]!, 1800)).code).toBe(0)
+  expect((await register('FAP003', 'FAP003-pass', ports[1]!, 3600)).code).toBe(0)
+  expect((await rowsOf('FAP003')).map((r) => r.reg_server)).toEqual(['pbxB', 'pbxB'])
+}
+
 describe('both nodes configured: the shared table read once, each contact changed through its node', () => {
   const FAP = [25211, 25212, 25213]
-  const clean = async () => {
-    LAB.sipPort = B_SIP
-    for (const port of FAP) await register('FAP003', 'FAP003-pass', port, 0)
-  }
+  const clean = () => unregister(FAP, [B_SIP])
   beforeAll(clean)
   afterAll(clean)
 
   it('FAP003 locked out through pbxB: check --all exits 2 naming FAP003 with each contact once; prune --all lets the third REGISTER through pbxB in', async () => {
-    LAB.sipPort = B_SIP
-    expect((await register('FAP003', 'FAP003-pass', FAP[0]!, 1800)).code).toBe(0)
-    expect((await register('FAP003', 'FAP003-pass', FAP[1]!, 3600)).code).toBe(0)
+    await fillThroughB(FAP)
     expect((await register('FAP003', 'FAP003-pass', FAP[2]!, 3600)).code).toBe(3)
-    expect((await rowsOf('FAP003')).map((r) => r.reg_server)).toEqual(['pbxB', 'pbxB'])
 
     const env = configWith(BOTH)
     const text = await pjctl(['check', '--all'], env)
@@ -370,18 +380,12 @@ describe('the exporter on a cluster: one follower reads the shared table once an
 
 describe('exporter --heal on a cluster: the stale contact is removed through the node that registered it', () => {
   const FAP = [25251, 25252, 25253]
-  const clean = async () => {
-    LAB.sipPort = B_SIP
-    for (const port of FAP) await register('FAP003', 'FAP003-pass', port, 0)
-  }
+  const clean = () => unregister(FAP, [B_SIP])
   beforeAll(clean)
   afterAll(clean)
 
   it('FAP003 full through pbxB, exporter --all --heal led by pbxA: pbxB sends Removed for the stale contact and the retry through pbxB gets 200', async () => {
-    LAB.sipPort = B_SIP
-    expect((await register('FAP003', 'FAP003-pass', FAP[0]!, 1800)).code).toBe(0)
-    expect((await register('FAP003', 'FAP003-pass', FAP[1]!, 3600)).code).toBe(0)
-    expect((await rowsOf('FAP003')).map((r) => r.reg_server)).toEqual(['pbxB', 'pbxB'])
+    await fillThroughB(FAP)
     const stale = `sip:FAP003@127.0.0.1:${FAP[0]}`
     const settings: Record<string, string | undefined> = {
       ...configWith(BOTH),
@@ -437,21 +441,13 @@ describe('watch --heal on a cluster: the phone moved to pbxA, its stale contacts
   const A_SIP = Number(process.env.CLUSTER_A_SIP ?? 6160)
   const FAP = [25261, 25262, 25263]
   // each contact removed through the node that registered it (the retry of the first case is pbxA's)
-  const clean = async () => {
-    for (const sip of [A_SIP, B_SIP]) {
-      LAB.sipPort = sip
-      for (const port of FAP) await register('FAP003', 'FAP003-pass', port, 0)
-    }
-  }
+  const clean = () => unregister(FAP, [A_SIP, B_SIP])
   beforeEach(clean)
   afterAll(clean)
 
   /** FAP003 full through pbxB; watch --heal --server pbxA with `nodes` configured; the third REGISTER through pbxA. */
   async function refusedOnA(nodes: [string, number][]) {
-    LAB.sipPort = B_SIP
-    expect((await register('FAP003', 'FAP003-pass', FAP[0]!, 1800)).code).toBe(0)
-    expect((await register('FAP003', 'FAP003-pass', FAP[1]!, 3600)).code).toBe(0)
-    expect((await rowsOf('FAP003')).map((r) => r.reg_server)).toEqual(['pbxB', 'pbxB'])
+    await fillThroughB(FAP)
     const settings: Record<string, string | undefined> = {
       ...configWith(nodes),
       XDG_STATE_HOME: mkdtempSync(join(tmpdir(), 'pjctl-cluster-watch-')),
