@@ -1,15 +1,19 @@
 // Builds dist/ from src/ with esbuild; type-checking stays with tsc (npm run typecheck).
 //
-// What pjctl loads at start-up is dist/cli.js (src/entry.ts): `pjctl --version` is answered there
-// with nothing more loaded. Every other run then loads src/cli.ts's chunk: the option table, commander, and a catalog of the
-// commands (each spec's name, arguments, help, options and formats, read from src/commands/ at build
-// time, so the help, the man page and completions still come from the specs). A command's own code,
-// and what it needs (the AMI session, the renderers, prom-client for the exporter, the simulator for
-// `pjctl demo`, csv-parse for `gen --from-csv`), sits in dist/chunks/ and is imported when that
-// command runs. Dependencies are bundled: what ships is what runs, with nothing to resolve in
-// node_modules at start-up.
+// - dist/cli.js (src/entry.ts, an ES module of a few lines) is what bin/pjctl.js imports: `pjctl
+//   --version` is answered there with nothing more loaded.
+// - dist/pjctl.cjs is everything else in one CommonJS bundle: src/cli.ts (the option table,
+//   commander, a catalog of the commands) and every command with what it needs. The catalog holds
+//   each spec's name, arguments, help, options and formats, read from src/commands/ at build time,
+//   so the help, the man page and completions still come from the specs; a command's own modules
+//   are initialised only when it runs. Dependencies are bundled: what ships is what runs, with
+//   nothing to resolve in node_modules.
+// - dist/pjctl.cjs.cache is V8's code cache of that bundle, written after a warm-up run of `pjctl
+//   demo` (src/bundle.ts loads the bundle with it; see there why).
+// - dist/vendor/ holds the big dependencies only some commands use (the SQL clients, prom-client),
+//   each a bundle of its own, required when that command uses it.
 import { build } from 'esbuild'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -119,14 +123,71 @@ const deferChildProcess = {
   },
 }
 
+/** The dependencies only some commands use: each is dist/vendor/<name>.cjs, required when used. */
+const VENDORED = ['pg', 'pg-copy-streams', 'mysql2/promise', 'prom-client']
+const vendorFile = (name) => `./vendor/${name.replace(/\//g, '-')}.cjs`
+
+const vendorPlugin = {
+  name: 'pjctl-vendor',
+  setup(b) {
+    b.onResolve({ filter: /^[\w@]/ }, (args) =>
+      VENDORED.includes(args.path) && !/[\\/]node_modules[\\/]/.test(args.importer)
+        ? { path: vendorFile(args.path), external: true }
+        : undefined,
+    )
+  },
+}
+
 rmSync(join(root, 'dist'), { recursive: true, force: true })
-await build({
+// import() of node: modules and dist/vendor/ as require(): the bundle runs as a vm.Script, which has no module loader
+const cjs = {
   ...common,
-  // dist/cli.js is src/entry.ts (--version, then cli.ts's main, a chunk of its own)
-  entryPoints: [{ in: 'src/entry.ts', out: 'cli' }],
-  outdir: 'dist',
-  splitting: true,
-  chunkNames: 'chunks/[name]-[hash]',
-  plugins: [catalogPlugin, deferChildProcess],
+  format: 'cjs',
+  banner: {},
   legalComments: 'eof',
-})
+  supported: { 'dynamic-import': false },
+}
+await Promise.all([
+  build({
+    ...common,
+    entryPoints: [{ in: 'src/entry.ts', out: 'cli' }],
+    outdir: 'dist',
+    legalComments: 'eof',
+  }),
+  build({
+    ...cjs,
+    entryPoints: ['src/cli.ts'],
+    outfile: 'dist/pjctl.cjs',
+    plugins: [catalogPlugin, deferChildProcess, vendorPlugin],
+  }),
+  ...VENDORED.map((name) =>
+    build({
+      ...cjs,
+      stdin: { contents: `module.exports = require(${JSON.stringify(name)})`, resolveDir: root },
+      outfile: join('dist', vendorFile(name)),
+    }),
+  ),
+])
+
+// The warm-up: `pjctl demo` (contacts, check, prune and gen against the simulated Asterisk) compiles
+// what an everyday run uses, and the code cache then holds it. Its output is not wanted here.
+const entry = await import(pathToFileURL(join(root, 'dist/cli.js')).href)
+const write = process.stdout.write
+process.stdout.write = (chunk, encoding, done) => {
+  const callback = typeof encoding === 'function' ? encoding : done
+  if (callback) process.nextTick(callback)
+  return true
+}
+let code
+try {
+  code = await entry.main([process.execPath, 'pjctl', 'demo', '--no-color'])
+} catch (error) {
+  code = error
+} finally {
+  process.stdout.write = write
+}
+if (code !== 0) {
+  process.exitCode = 0
+  console.warn(`build: the warm-up run of pjctl demo failed (${code}); the code cache holds less`)
+}
+writeFileSync(join(root, 'dist/pjctl.cjs.cache'), entry.bundleCodeCache())

@@ -122,6 +122,8 @@ const LAYERS: readonly (readonly string[])[] = [
   ['src/output/'],
   ['src/usage.ts'],
   ['src/cli.ts'],
+  // loads the bundle of cli.ts (dist/pjctl.cjs) with its code cache; it imports nothing of pjctl's
+  ['src/bundle.ts'],
   // what bin/pjctl.js runs: `pjctl --version` alone, else cli.ts (loaded only then)
   ['src/entry.ts'],
 ]
@@ -210,7 +212,7 @@ describe('layering', () => {
     ).toEqual([])
   })
 
-  it('only src/cli.ts exits or writes to the terminal (and entry.ts the one line of `pjctl --version`)', () => {
+  it('only src/cli.ts exits or writes to the terminal (and entry.ts the one line of `pjctl --version`, or of a bundle it cannot load)', () => {
     expect(
       offenders(
         /process\.exit\(|process\.std(out|err)\.write|\bconsole\.(log|error|warn)/,
@@ -220,6 +222,7 @@ describe('layering', () => {
     const entry = FILES.find((f) => f.path === 'src/entry.ts')!.text
     expect(entry.match(/process\.std(out|err)\.write\(.*\)/g)).toEqual([
       'process.stdout.write(`${VERSION}\\n`)',
+      'process.stderr.write(`pjctl: cannot load the command line (${why}); reinstall pjctl\\n`)',
     ])
     expect(entry).not.toMatch(/process\.exit\(/)
   })

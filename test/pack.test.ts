@@ -33,6 +33,8 @@ describe('npm pack', () => {
         'README.md',
         'bin/pjctl.js',
         'dist/cli.js',
+        'dist/pjctl.cjs',
+        'dist/pjctl.cjs.cache',
         'man/pjctl.1',
         'package.json',
       ]),
@@ -40,16 +42,18 @@ describe('npm pack', () => {
     expect(
       files.filter(
         (f) =>
-          !/^(package\.json|README\.md|LICENSE|bin\/pjctl\.js|dist\/.+\.js|man\/pjctl\.1)$/.test(f),
+          !/^(package\.json|README\.md|LICENSE|bin\/pjctl\.js|dist\/.+\.(js|cjs|cjs\.cache)|man\/pjctl\.1)$/.test(
+            f,
+          ),
       ),
     ).toEqual([])
     // rootDir src: no dist/src, dist/bench or dist/test; bench builds into dist-bench, which is not shipped
     expect(
       files.filter((f) => /^dist\/(src|bench|test)\/|^dist-bench\/|^(src|test|bench)\//.test(f)),
     ).toEqual([])
-    // the bundle: the start-up module and every chunk it may import (a command's code, the simulator for `pjctl demo`)
+    // the build: the start-up module, the bundle and its code cache, the vendored dependencies
     const built = readdirSync(join(ROOT, 'dist'), { recursive: true, encoding: 'utf8' })
-      .filter((f) => f.endsWith('.js'))
+      .filter((f) => /\.(js|cjs|cache)$/.test(f))
       .map((f) => `dist/${f}`)
     expect(built.length).toBeGreaterThan(1)
     expect(files.filter((f) => f.startsWith('dist/')).sort()).toEqual(built.sort())

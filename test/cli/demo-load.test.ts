@@ -1,9 +1,10 @@
-// `pjctl demo` ships to users and runs the simulated Asterisk: the modules it loads must hold no
-// fault-injection code (src/sim/faults.ts is for tests). Recorded with a module-load hook in a
-// real run of the built CLI; test/arch.test.ts checks the same on the source's import graph.
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs'
+// `pjctl demo` ships to users and runs the simulated Asterisk: what the build holds must hold no
+// fault-injection code (src/sim/faults.ts is for tests); test/arch.test.ts checks the same on the
+// source's import graph. What `pjctl --version` loads is recorded with a module-load hook in a real
+// run of the built CLI, and checked by taking the bundle away.
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, relative, resolve } from 'node:path'
+import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { FAULT_CODE } from '../helpers/faults.js'
@@ -28,27 +29,21 @@ async function loadedBy(args: string[]) {
   return { result, files }
 }
 
-describe('what pjctl demo loads', () => {
-  it('the simulated Asterisk, and no module with fault-injection code', async () => {
-    const { result, files } = await loadedBy(['demo'])
+describe('what pjctl demo runs', () => {
+  it('the simulated Asterisk, from the bundle', async () => {
+    const result = await run(['demo'])
     expect(result.stderr).toBe('')
     expect(result.code).toBe(0)
     expect(result.stdout).toContain('pjctl prune FAP003 --yes')
-    // the recording saw the demo run the sim (else the check below would prove nothing): the built
-    // CLI, the demo command's chunk and the simulator's (scripts/build.mjs names chunks after a module)
-    expect(files).toContain('dist/cli.js')
-    expect(files.some((path) => /^dist\/chunks\/demo-\w+\.js$/.test(path))).toBe(true)
-    expect(files.some((path) => /^dist\/chunks\/server-\w+\.js$/.test(path))).toBe(true)
-    expect(files.filter((path) => FAULT_CODE.test(readFileSync(join(ROOT, path), 'utf8')))).toEqual(
-      [],
-    )
+    // the simulator is in the bundle (the scan below would prove nothing otherwise)
+    expect(readFileSync(join(ROOT, 'dist/pjctl.cjs'), 'utf8')).toContain('function startSim(')
   })
 
   it('the build holds no fault injection at all (src/sim/faults.ts is for tests), and the marker finds it in the source', () => {
     const built = readdirSync(join(ROOT, 'dist'), { recursive: true, encoding: 'utf8' }).filter(
-      (path) => path.endsWith('.js'),
+      (path) => /\.c?js$/.test(path),
     )
-    expect(built).toContain('cli.js')
+    expect(built).toEqual(expect.arrayContaining(['cli.js', 'pjctl.cjs']))
     expect(
       built.filter((path) => FAULT_CODE.test(readFileSync(join(ROOT, 'dist', path), 'utf8'))),
     ).toEqual([])
@@ -57,24 +52,40 @@ describe('what pjctl demo loads', () => {
 })
 
 describe('what pjctl --version loads', () => {
-  it('dist/cli.js and what it shares with the rest (the version), no command-line parser (commander) and no command catalog', async () => {
+  it('dist/cli.js alone: no command-line parser (commander), no command catalog', async () => {
     const { result, files } = await loadedBy(['--version'])
     expect(result.code).toBe(0)
     expect(result.stdout).toBe(`${VERSION}\n`)
     expect(result.stderr).toBe('')
-    expect(files).toContain('dist/cli.js')
-    expect(files.filter((path) => /^dist\/chunks\/cli-\w+\.js$/.test(path))).toEqual([])
-    for (const path of files) {
-      const text = readFileSync(join(ROOT, path), 'utf8')
-      expect(text, path).not.toMatch(/node_modules[\\/]commander/)
-      expect(text, path).not.toContain('COMMANDS')
-    }
+    expect(files).toEqual(['dist/cli.js'])
+    const text = readFileSync(join(ROOT, 'dist/cli.js'), 'utf8')
+    expect(text).not.toMatch(/node_modules[\\/]commander/)
+    expect(text).not.toContain('COMMANDS')
   })
 
-  it('anything more than --version alone is the command line as before (commander prints the version)', async () => {
-    const { result, files } = await loadedBy(['--version', '--no-color'])
-    expect(result.code).toBe(0)
-    expect(result.stdout).toBe(`${VERSION}\n`)
-    expect(files.some((path) => /^dist\/chunks\/cli-\w+\.js$/.test(path))).toBe(true)
+  /** A copy of the launcher and dist/cli.js, without the bundle next to them. */
+  const withoutBundle = (): string => {
+    const copy = mkdtempSync(join(tmpdir(), 'pjctl-nobundle-'))
+    for (const path of ['bin/pjctl.js', 'dist/cli.js', 'package.json']) {
+      mkdirSync(dirname(join(copy, path)), { recursive: true })
+      copyFileSync(join(ROOT, path), join(copy, path))
+    }
+    return join(copy, 'bin/pjctl.js')
+  }
+
+  it('runs without the bundle; anything more than --version alone is the command line, which needs it', async () => {
+    const bin = withoutBundle()
+    const version = await run(['--version'], { bin })
+    expect(version.stdout).toBe(`${VERSION}\n`)
+    expect(version.code).toBe(0)
+    const more = await run(['--version', '--no-color'], { bin })
+    expect(more.code).toBe(1)
+    expect(more.stderr).toMatch(
+      /^pjctl: cannot load the command line \(.*pjctl\.cjs.*\); reinstall pjctl\n$/,
+    )
+    // with the bundle, commander prints the version
+    const real = await run(['--version', '--no-color'])
+    expect(real.code).toBe(0)
+    expect(real.stdout).toBe(`${VERSION}\n`)
   })
 })

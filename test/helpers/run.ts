@@ -19,6 +19,8 @@ export interface RunOptions {
   /** Kill the child after this many ms (a hung CLI fails the test instead of hanging it). */
   killAfterMs?: number
   cwd?: string
+  /** Another launcher than the checkout's bin/pjctl.js. */
+  bin?: string
 }
 
 /** A fresh HOME/XDG tree so no developer config or state leaks in. */
@@ -44,7 +46,7 @@ export function run(args: string[], opts: RunOptions = {}): Promise<RunResult> {
     else env[k] = v
   }
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
+    const child = spawn(process.execPath, [opts.bin ?? BIN, ...args], {
       env,
       cwd: opts.cwd,
       stdio: ['pipe', 'pipe', 'pipe'],

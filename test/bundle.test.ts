@@ -1,0 +1,77 @@
+// src/bundle.ts: the CommonJS bundle compiled through node:vm, from V8's code cache when V8 takes it,
+// from its source otherwise; and the build's own bundle and cache (dist/, written by npm run build).
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { BUNDLE_FILE, CODE_CACHE_FILE, compileBundle } from '../src/bundle.js'
+
+const ROOT = resolve(__dirname, '..')
+
+// V8 keeps what it compiled for the life of the process and then consults no code cache: every case
+// compiles a source of its own, and the cache it takes comes from another process, as the build's does.
+let sources = 0
+function bundleDir(source: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'pjctl-bundle-'))
+  writeFileSync(join(dir, BUNDLE_FILE), `${source}\n// ${++sources} ${dir}`)
+  return dir
+}
+
+/** The code cache of `dir`'s bundle, written by a node process of its own (the same wrapper as bundle.ts). */
+function cacheFromAnotherProcess(dir: string): Buffer {
+  const script = [
+    "const { Script } = require('node:vm')",
+    "const { readFileSync } = require('node:fs')",
+    'const file = process.argv[1]',
+    "const source = readFileSync(file, 'utf8')",
+    'const wrapped = `(function (exports, require, module, __filename, __dirname) {${source}\\n})`',
+    'const s = new Script(wrapped, { filename: file })',
+    's.runInThisContext()',
+    'process.stdout.write(s.createCachedData())',
+  ].join('\n')
+  return execFileSync(process.execPath, ['-e', script, join(dir, BUNDLE_FILE)])
+}
+
+const SOURCE = [
+  "const { basename } = require('node:path')",
+  'function answer() { return 6 * 7 }',
+  'module.exports = { answer: answer(), file: basename(__filename), self: this === exports }',
+].join('\n')
+
+describe('compileBundle', () => {
+  it('runs the bundle as CommonJS: require, __filename, module.exports, `this` = exports', () => {
+    const dir = bundleDir(SOURCE)
+    const loaded = compileBundle(dir)
+    expect(loaded.exports).toEqual({ answer: 42, file: BUNDLE_FILE, self: true })
+    expect(loaded.cached).toBe(false)
+  })
+
+  it('takes the code cache written for the same source', () => {
+    const dir = bundleDir(SOURCE)
+    writeFileSync(join(dir, CODE_CACHE_FILE), cacheFromAnotherProcess(dir))
+    const loaded = compileBundle(dir)
+    expect(loaded.cached).toBe(true)
+    expect(loaded.exports).toEqual({ answer: 42, file: BUNDLE_FILE, self: true })
+  })
+
+  it("a cache V8 rejects (another bundle's, or no cache at all) is ignored: compiled from the source", () => {
+    const other = bundleDir(`${SOURCE}\nmodule.exports.more = 'a longer source'`)
+    const dir = bundleDir(SOURCE)
+    writeFileSync(join(dir, CODE_CACHE_FILE), cacheFromAnotherProcess(other))
+    const loaded = compileBundle(dir)
+    expect(loaded.cached).toBe(false)
+    expect(loaded.exports).toEqual({ answer: 42, file: BUNDLE_FILE, self: true })
+    const garbage = bundleDir(SOURCE)
+    writeFileSync(join(garbage, CODE_CACHE_FILE), Buffer.from('not a code cache'))
+    expect(compileBundle(garbage).cached).toBe(false)
+  })
+
+  it("the build's bundle: V8 takes its code cache, and it exports the command line's main", () => {
+    const loaded = compileBundle(join(ROOT, 'dist'))
+    expect(loaded.cached).toBe(true)
+    expect(typeof (loaded.exports as { main?: unknown }).main).toBe('function')
+    // the warm-up run compiled more than the bundle's top level: the cache is far from empty
+    expect(readFileSync(join(ROOT, 'dist', CODE_CACHE_FILE)).length).toBeGreaterThan(200_000)
+  })
+})
