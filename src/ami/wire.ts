@@ -112,7 +112,24 @@ export class AmiFramer {
 
   /** Feed decoded text as it arrives. Throws AmiError when the peer is not an AMI server. */
   push(chunk: string): void {
-    const text = this.pending.length ? this.pending + chunk : chunk
+    if (this.pending.length === 0) return this.scan(chunk)
+    // What is left of the last chunk is finished with as little of this one as it takes (to the end
+    // of its first message, else of its first line; an end split across the two is in that part),
+    // and the rest of this one is scanned as it is: `pending + chunk` whole would copy every chunk
+    // of a big answer once more.
+    let cut = chunk.indexOf(END_OF_MESSAGE)
+    if (cut >= 0) cut += END_OF_MESSAGE.length
+    else {
+      cut = chunk.indexOf('\n')
+      if (cut >= 0) cut++
+    }
+    if (cut < 0 || cut === chunk.length) return this.scan(this.pending + chunk)
+    this.scan(this.pending + chunk.slice(0, cut))
+    const rest = chunk.slice(cut)
+    this.scan(this.pending.length ? this.pending + rest : rest)
+  }
+
+  private scan(text: string): void {
     const rows = this.hooks.row !== undefined
     let start = 0
     for (;;) {
