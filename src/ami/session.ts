@@ -283,12 +283,15 @@ class Connection implements AmiSession {
       .digest('hex')
   }
 
-  async dbGetTree(family: string, onRow?: (row: DbRow) => void): Promise<DbTreeAnswer> {
+  async dbGetTree(
+    family: string,
+    onRow?: (key: string, value: string) => void,
+  ): Promise<DbTreeAnswer> {
     const prefix = `/${family}/`
     const rows: DbRow[] = []
-    const deliver = onRow ?? ((row: DbRow) => void rows.push(row))
+    const deliver = onRow ?? ((key: string, value: string) => void rows.push({ key, value }))
     const take = (key: string, value: string): void => {
-      deliver({ key: key.startsWith(prefix) ? key.slice(prefix.length) : key, value })
+      deliver(key.startsWith(prefix) ? key.slice(prefix.length) : key, value)
     }
     const answer = await this.list(
       'DBGetTree',

@@ -82,7 +82,8 @@ export interface AmiSession {
   readonly target: AmiTarget
   /** DBGetTree: rows of a family; throws UnknownActionError on servers older than 16.28/18.14/19.6.
    *  With `onRow`, each row is handed over as it arrives and not kept (`rows` is then empty). */
-  dbGetTree(family: string, onRow?: (row: DbRow) => void): Promise<DbTreeAnswer>
+  /** `onRow` takes each row as it arrives (key within the family, value), instead of `rows`. */
+  dbGetTree(family: string, onRow?: (key: string, value: string) => void): Promise<DbTreeAnswer>
   /** Command: a CLI command's output lines. With `onLine`, each line is handed over as it
    *  arrives and not kept (a big answer is never held whole); `lines` is then empty. */
   command(line: string, onLine?: (line: string) => void): Promise<CommandAnswer>

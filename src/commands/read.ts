@@ -472,7 +472,7 @@ async function readContactsOnce(
   if (source === 'dbgettree' || source === 'auto') {
     try {
       const parser = new DbTreeParser(keep)
-      const answer = await session.dbGetTree(family, (row) => parser.push(row))
+      const answer = await session.dbGetTree(family, (key, value) => parser.add(key, value))
       const parsed = parser.finish(answer.listItems)
       checkComplete(parsed, `DBGetTree from ${session.target.name}`, session.target.user)
       return { parsed, source: 'dbgettree' }

@@ -65,10 +65,10 @@ function problem(line: number, reason: string, text: string): ParseProblem {
   return { line, reason, text: shortenProblemText(text) }
 }
 
-/** A contact whose expiration_time is there but not a number is kept (never called expired or superseded) but is a problem: its expiry cannot be judged. */
-function fieldProblem(contact: Contact, line: number, text: string): ParseProblem | null {
-  const raw = contact.fields.expiration_time
-  if (contact.expirationTime !== null || raw === undefined) return null
+/** A contact whose expiration_time is there but not a number is kept (never called expired or
+ *  superseded) but is a problem: its expiry cannot be judged. */
+function fieldProblem(contact: Contact, line: number, text: string): ParseProblem {
+  const raw = contact.fields.expiration_time ?? ''
   return {
     ...problem(line, `expiration_time ${JSON.stringify(raw.slice(0, 40))} is not a number`, text),
     kept: true,
@@ -151,11 +151,13 @@ function parseRow(
   line: number,
   shown: string | null,
 ): void {
-  const text = (): string => shown ?? `${key}: ${value}`
   const contact = contactFromCheckedKey(key, aorLength, value)
-  if (typeof contact === 'string') return void into.problems.push(problem(line, contact, text()))
-  const field = fieldProblem(contact, line, text())
-  if (field) into.problems.push(field)
+  if (typeof contact === 'string') {
+    into.problems.push(problem(line, contact, shown ?? `${key}: ${value}`))
+    return
+  }
+  if (contact.expirationTime === null && contact.fields.expiration_time !== undefined)
+    into.problems.push(fieldProblem(contact, line, shown ?? `${key}: ${value}`))
   into.contacts.push(keep(contact))
 }
 
@@ -270,14 +272,19 @@ export class DbTreeParser {
   constructor(private readonly keep: KeepContact = KEEP_ALL) {}
 
   push(row: ContactRow): void {
+    this.add(row.key, row.value)
+  }
+
+  /** One row: its key within the family, its value. */
+  add(key: string, value: string): void {
     this.item++
-    const end = findKeyEnd(row.key)
-    if (typeof end === 'string' || end !== row.key.length) {
+    const end = findKeyEnd(key)
+    if (typeof end === 'string' || end !== key.length) {
       const reason = typeof end === 'string' ? end : 'key has text after the 32-digit hash'
-      this.problems.push(problem(this.item, reason, `${row.key}: ${row.value}`))
+      this.problems.push(problem(this.item, reason, `${key}: ${value}`))
       return
     }
-    parseRow(this, this.keep, row.key, end - KEY_TAIL, row.value, this.item, null)
+    parseRow(this, this.keep, key, end - KEY_TAIL, value, this.item, null)
   }
 
   finish(listItems: number | null): ParsedDump {
