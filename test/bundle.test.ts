@@ -75,3 +75,12 @@ describe('compileBundle', () => {
     expect(readFileSync(join(ROOT, 'dist', CODE_CACHE_FILE)).length).toBeGreaterThan(200_000)
   })
 })
+
+describe('the built bundle', () => {
+  it('is ASCII: Node reads it as a one-byte string (the build escapes what esbuild kept in comments)', () => {
+    const text = readFileSync(join(ROOT, 'dist', BUNDLE_FILE), 'utf8')
+    expect(text.match(/[^\x00-\x7f]/gu) ?? []).toEqual([])
+    // a comment the source writes with an ellipsis, kept by esbuild, escaped by the build
+    expect(text).toContain('COPY \\u{2026} TO STDOUT')
+  })
+})
