@@ -156,18 +156,24 @@ export async function readFromSession(
     deps,
     options,
   )
+  const name = session.target.name
+  deps.log.debug(
+    `${name}: ${parsed.contacts.length} contacts and ${limits.configs.length} AOR configurations read at ${Math.round(performance.now())} ms`,
+  )
+  const aors = buildReports({
+    contacts: parsed.contacts,
+    configs: limits.configs,
+    qualify: new Map(),
+    now: deps.now(),
+    thresholds,
+    defaultMaxContacts: settings.maxContacts,
+    authoritative: limits.info.authoritative,
+  })
+  deps.log.debug(`${name}: ${aors.length} AORs judged at ${Math.round(performance.now())} ms`)
   return {
-    server: session.target.name,
+    server: name,
     generatedAt: deps.now(),
-    aors: buildReports({
-      contacts: parsed.contacts,
-      configs: limits.configs,
-      qualify: new Map(),
-      now: deps.now(),
-      thresholds,
-      defaultMaxContacts: settings.maxContacts,
-      authoritative: limits.info.authoritative,
-    }),
+    aors,
     problems: parsed.problems,
     source,
     qualifyKnown: false,
