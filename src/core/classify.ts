@@ -388,10 +388,14 @@ function bmpBelowSurrogates(value: string): boolean {
   return true
 }
 
-/** Distinct values in code point order (the default sort, by UTF-16 units, is that order when no value reaches U+D800). */
+/** Sorts in place in code point order (the default sort, by UTF-16 units, is that order when no value reaches U+D800). */
+function sortCodepoints(values: string[]): string[] {
+  return values.every(bmpBelowSurrogates) ? values.sort() : values.sort(compareCodepoints)
+}
+
+/** Distinct values in code point order. */
 function sortedDistinct(values: Iterable<string>): string[] {
-  const distinct = [...new Set(values)]
-  return distinct.every(bmpBelowSurrogates) ? distinct.sort() : distinct.sort(compareCodepoints)
+  return sortCodepoints([...new Set(values)])
 }
 
 const byKey = (a: Contact, b: Contact): number => compareCodepoints(a.key, b.key)
@@ -448,7 +452,8 @@ function buildReport(
   // the distinct endpoints: almost always none or one, so a Set only for a second one
   let endpoint = ''
   let endpoints: Set<string> | null = null
-  for (const c of classified) {
+  for (let i = 0; i < classified.length; i++) {
+    const c = classified[i] as ClassifiedContact
     if (c.status === 'expired') expired++
     else if (c.status === 'superseded') superseded++
     if (c.endpoint === '' || c.endpoint === endpoint) continue
@@ -488,11 +493,15 @@ function buildReport(
 
 /** One report per AOR that has contacts or a configuration, sorted by AOR name (code point order). */
 export function buildReports(input: BuildReportsInput): AorReport[] {
+  // indexed loops and no collection more than needed: this runs cold (interpreted), once per contact
+  // and once per AOR, and every iterator step of a for-of is an object there
   const byAor = new Map<string, Contact[]>()
   // a read comes in key order, so an AOR's contacts are mostly next to each other: no look-up for those
   let aor: string | null = null
   let list: Contact[] | undefined
-  for (const contact of input.contacts) {
+  const contacts = input.contacts
+  for (let i = 0; i < contacts.length; i++) {
+    const contact = contacts[i] as Contact
     if (contact.aor !== aor || list === undefined) {
       aor = contact.aor
       list = byAor.get(aor)
@@ -501,21 +510,27 @@ export function buildReports(input: BuildReportsInput): AorReport[] {
     list.push(contact)
   }
   const configs = new Map<string, AorConfig>()
-  for (const config of input.configs) {
-    if (!configs.has(config.aor)) configs.set(config.aor, config)
+  const names = [...byAor.keys()]
+  for (let i = 0; i < input.configs.length; i++) {
+    const config = input.configs[i] as AorConfig
+    if (configs.has(config.aor)) continue
+    configs.set(config.aor, config)
+    if (!byAor.has(config.aor)) names.push(config.aor)
   }
   const defaultMax = input.defaultMaxContacts ?? null
-  const names = new Set(byAor.keys())
-  for (const aor of configs.keys()) names.add(aor)
-  return sortedDistinct(names).map((aor) => {
-    const config = configs.get(aor)
+  sortCodepoints(names)
+  const reports = new Array<AorReport>(names.length)
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i] as string
+    const config = configs.get(name)
     // an AOR that does not exist has no limit, not the --max-contacts guess
     const missing = config === undefined && input.authoritative === true
     const limit = missing
       ? { maxContacts: null, source: 'none' as const, removeExisting: null }
       : limitOf(config, defaultMax)
-    return buildReport(aor, byAor.get(aor) ?? [], limit, input, missing)
-  })
+    reports[i] = buildReport(name, byAor.get(name) ?? [], limit, input, missing)
+  }
+  return reports
 }
 
 /**

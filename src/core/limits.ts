@@ -18,6 +18,8 @@ import { aorOptions } from './pjsipconf.js'
 import { printable } from '../text.js'
 import type { AorConfig, ConfigCategory } from './types.js'
 
+type ConfigLine = ConfigCategory['lines'][number]
+
 /** res_pjsip's default sorcery mapping for `aor` (res/res_pjsip/location.c). */
 export const DEFAULT_AOR_FILE = 'pjsip.conf'
 export const WIZARD_FILE = 'pjsip_wizard.conf'
@@ -66,7 +68,11 @@ export function sorceryMapping(
 
 /** res_sorcery_config's criteria type=aor: the first `type` variable. */
 export function firstType(category: ConfigCategory): string | undefined {
-  for (const line of category.lines) if (optionName(line.name) === 'type') return line.value.trim()
+  const lines = category.lines
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] as ConfigLine
+    if (optionName(line.name) === 'type') return line.value.trim()
+  }
   return undefined
 }
 
@@ -75,18 +81,37 @@ function optionName(name: string): string {
   return name.trim().toLowerCase()
 }
 
+/** The options aorOptions reads, as it reads them (asked once, with nothing set). */
+const AOR_OPTIONS: string[] = []
+aorOptions(
+  (key) => void AOR_OPTIONS.push(key),
+  () => {},
+)
+
 /**
- * Every option of a category after `prefix` (the wizard's `aor/`), by name as ACO compares it, with
- * its last value (sorcery applies the variables in order): one pass over the lines, not one per option.
+ * The options of a category that aorOptions reads, after `prefix` (the wizard's `aor/`), by name as
+ * ACO compares it, as [name, value] pairs in the order given: one pass over the lines, and no Map per
+ * AOR (an AOR sets a handful).
  */
-function lastValues(category: ConfigCategory, prefix: string): Map<string, string> {
-  const values = new Map<string, string>()
-  for (const line of category.lines) {
-    const name = optionName(line.name)
-    if (prefix === '') values.set(name, line.value)
-    else if (name.startsWith(prefix)) values.set(name.slice(prefix.length), line.value)
+function aorValues(category: ConfigCategory, prefix: string): string[] {
+  const pairs: string[] = []
+  const lines = category.lines
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] as ConfigLine
+    let name = optionName(line.name)
+    if (prefix !== '') {
+      if (!name.startsWith(prefix)) continue
+      name = name.slice(prefix.length)
+    }
+    if (AOR_OPTIONS.includes(name)) pairs.push(name, line.value)
   }
-  return values
+  return pairs
+}
+
+/** The last value of `key` in aorValues' pairs (sorcery applies the variables in order). */
+function lastValue(pairs: readonly string[], key: string): string | undefined {
+  for (let i = pairs.length - 2; i >= 0; i -= 2) if (pairs[i] === key) return pairs[i + 1]
+  return undefined
 }
 
 function aorConfigOf(
@@ -95,9 +120,9 @@ function aorConfigOf(
   prefix: string,
   warnings: string[],
 ): AorConfig {
-  const values = lastValues(category, prefix)
+  const pairs = aorValues(category, prefix)
   const options = aorOptions(
-    (key) => values.get(key),
+    (key) => lastValue(pairs, key),
     (key, value, max) =>
       warnings.push(
         `${file} [${printable(category.name)}]: ${prefix}${key}=${printable(value)} is not a number from 0 to ${max}; Asterisk would refuse this AOR`,
@@ -126,7 +151,8 @@ export function aorsFromPjsipConf(
 ): AorConfig[] {
   const seen = new Set<string>()
   const result: AorConfig[] = []
-  for (const category of categories) {
+  for (let i = 0; i < categories.length; i++) {
+    const category = categories[i] as ConfigCategory
     if (category.template || firstType(category) !== 'aor') continue
     if (seen.has(category.name)) {
       warnings.push(
@@ -157,6 +183,9 @@ export function aorsFromWizardConf(
 
 /** pjsip.conf AORs first, then wizard AORs not already defined there (sorcery asks the config wizard first). */
 export function mergeAorConfigs(...lists: readonly AorConfig[][]): AorConfig[] {
+  // each list names an AOR once (aorsFromPjsipConf and aorsFromWizardConf see to it): one list alone is the answer
+  const given = lists.filter((list) => list.length > 0)
+  if (given.length <= 1) return given[0] ?? []
   const seen = new Set<string>()
   const merged: AorConfig[] = []
   for (const list of lists) {
