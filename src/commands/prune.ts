@@ -27,7 +27,7 @@ import {
   type Collection,
   type EndpointKnowledge,
 } from '../core/endpoints.js'
-import { KEEP_PLANNED } from '../core/dump.js'
+import { KEEP_PLANNED, KEEP_PREVIEWED } from '../core/dump.js'
 import { contactCached } from '../core/sorcery.js'
 import { WIZARD_FILE } from '../core/limits.js'
 import type { AmiSession, AmiTarget } from '../ami/types.js'
@@ -303,10 +303,12 @@ async function planServer(
     // a new one (read.ts). The deletions must not go to the ended session: open another for them.
     let ended = false
     const unsubscribe = session.onClose(() => (ended = true))
+    // every column (a realtime row's qualify_frequency decides whether its qualify state is read);
+    // a dry run compares and backs up nothing, so it keeps no stored value
     const report = await readFromSession(session, settings, deps, thresholdsFrom(settings), {
       names,
       full: true,
-      keep: KEEP_PLANNED,
+      keep: dryRun ? KEEP_PREVIEWED : KEEP_PLANNED,
     })
     unsubscribe()
     // set by onClose while the read ran

@@ -4,6 +4,7 @@ import {
   DatabaseShowParser,
   DbTreeParser,
   KEEP_PLANNED,
+  KEEP_PREVIEWED,
   KEEP_SHOWN,
   checkComplete,
   contactsFromDbTree,
@@ -81,6 +82,20 @@ describe('the 13-contact capture', () => {
     )
     const rows = new Map(tree.rows.map((r) => [r.key, r.value]))
     for (const c of parsed.contacts) expect(c.value).toBe(rows.get(c.key))
+  })
+
+  it('KEEP_PREVIEWED (prune --dry-run): what KEEP_SHOWN keeps, and qualify_frequency', () => {
+    const previewed = new DbTreeParser(KEEP_PREVIEWED)
+    for (const row of tree.rows) previewed.push(row)
+    const parsed = previewed.finish(tree.listItems)
+    expect(parsed.contacts).toEqual(
+      cli.contacts.map((c) => ({
+        ...c,
+        value: '',
+        fields: { qualify_frequency: c.fields.qualify_frequency },
+      })),
+    )
+    expect(parsed.contacts.some((c) => c.fields.qualify_frequency !== undefined)).toBe(true)
   })
 
   it('gives identical contacts from the CLI dump, Command Output lines and DBGetTree rows', () => {
