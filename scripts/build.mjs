@@ -10,8 +10,9 @@
 //   nothing to resolve in node_modules.
 // - dist/pjctl.cjs.cache is V8's code cache of that bundle, written after a warm-up run of `pjctl
 //   demo` (src/bundle.ts loads the bundle with it; see there why).
-// - dist/vendor/ holds the big dependencies only some commands use (the SQL clients, prom-client),
-//   each a bundle of its own, required when that command uses it.
+// - dist/vendor/ holds the dependencies only some commands use (the SQL clients, prom-client, yaml,
+//   bcryptjs, csv-parse), each a bundle of its own, required when that command uses it; dist/sim.cjs
+//   is the simulated Asterisk of `pjctl demo`.
 import { build } from 'esbuild'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -123,8 +124,19 @@ const deferChildProcess = {
   },
 }
 
-/** The dependencies only some commands use: each is dist/vendor/<name>.cjs, required when used. */
-const VENDORED = ['pg', 'pg-copy-streams', 'mysql2/promise', 'prom-client']
+/** The dependencies only some commands use, a third of the bundle's size and more (the SQL clients and
+ *  prom-client, yaml and bcryptjs for the exporter, csv-parse for gen --from-csv): each is
+ *  dist/vendor/<name>.cjs, required when used. Every run reads and compiles the bundle; these only
+ *  the runs that use them. */
+const VENDORED = [
+  'pg',
+  'pg-copy-streams',
+  'mysql2/promise',
+  'prom-client',
+  'yaml',
+  'bcryptjs',
+  'csv-parse/sync',
+]
 const vendorFile = (name) => `./vendor/${name.replace(/\//g, '-')}.cjs`
 
 /** The simulated Asterisk of `pjctl demo` (src/sim/server.ts and seed.ts): dist/sim.cjs, required when

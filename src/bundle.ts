@@ -36,7 +36,9 @@ export function loadBundle(): LoadedBundle {
 /** Compiles and runs the bundle in `dir` (with its code cache when there is one V8 takes). */
 export function compileBundle(dir: string): LoadedBundle {
   const file = join(dir, BUNDLE_FILE)
-  const source = readFileSync(file, 'utf8')
+  // The build writes the bundle in ASCII (test/bundle.test.ts holds it to that), which latin1 reads
+  // exactly as UTF-8 would, without UTF-8's validation of 1.2 MB (~5 ms of every run)
+  const source = readFileSync(file, 'latin1')
   let cachedData: Buffer | undefined
   try {
     cachedData = readFileSync(join(dir, CODE_CACHE_FILE))
