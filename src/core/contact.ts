@@ -14,15 +14,14 @@ export const HASH_LENGTH = 32
 /** Length of `;@` + hash: what follows the AOR name in a key. */
 export const KEY_TAIL = KEY_SEPARATOR.length + HASH_LENGTH
 
+/** 32 lowercase hex digits where it is tried (sticky): a native scan, where a loop would run cold
+ *  (interpreted) once per contact of a read. */
+const HASH_AT = /[0-9a-f]{32}/y
+
 /** True when text[from, from+32) is 32 lowercase hex digits. */
 function isHashAt(text: string, from: number): boolean {
-  if (from + HASH_LENGTH > text.length) return false
-  for (let i = from; i < from + HASH_LENGTH; i++) {
-    const c = text.charCodeAt(i)
-    // 0-9 or a-f
-    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false
-  }
-  return true
+  HASH_AT.lastIndex = from
+  return HASH_AT.test(text)
 }
 
 /**
@@ -40,17 +39,12 @@ export function findKeyEnd(text: string, from = 0): number | string {
   return sep + KEY_TAIL
 }
 
+/** `%ld` style: optional minus, 1 to 15 digits. */
+const INTEGER = /^-?\d{1,15}$/
+
 /** Integer from an astdb string field (`%ld` style: optional minus, 1 to 15 digits); null otherwise. */
 export function intField(value: string | undefined): number | null {
-  if (value === undefined) return null
-  const sign = value.charCodeAt(0) === 45 /* - */ ? 1 : 0
-  const digits = value.length - sign
-  if (digits < 1 || digits > 15) return null
-  for (let i = sign; i < value.length; i++) {
-    const c = value.charCodeAt(i)
-    if (c < 48 || c > 57) return null
-  }
-  return Number(value)
+  return value !== undefined && INTEGER.test(value) ? Number(value) : null
 }
 
 /** The parsed JSON value as a string-only record, or the reason it is not one. */
