@@ -114,20 +114,39 @@ function lastValue(pairs: readonly string[], key: string): string | undefined {
   return undefined
 }
 
+type AorOptions = ReturnType<typeof aorOptions>
+
+/**
+ * The options of each set of AOR option values seen so far (one reading per set, not per AOR: a big
+ * server's AORs share a few templates). A set Asterisk would refuse a number of is read again for
+ * every AOR that has it, so that each one is warned about.
+ */
+type OptionsMemo = Map<string, AorOptions>
+
 function aorConfigOf(
   category: ConfigCategory,
   file: string,
   prefix: string,
   warnings: string[],
+  memo: OptionsMemo,
 ): AorConfig {
   const pairs = aorValues(category, prefix)
-  const options = aorOptions(
-    (key) => lastValue(pairs, key),
-    (key, value, max) =>
-      warnings.push(
-        `${file} [${printable(category.name)}]: ${prefix}${key}=${printable(value)} is not a number from 0 to ${max}; Asterisk would refuse this AOR`,
-      ),
-  )
+  // a config line holds no line break: the pairs joined by one are the set
+  const set = pairs.join('\n')
+  let options = memo.get(set)
+  if (options === undefined) {
+    let refused = false
+    options = aorOptions(
+      (key) => lastValue(pairs, key),
+      (key, value, max) => {
+        refused = true
+        warnings.push(
+          `${file} [${printable(category.name)}]: ${prefix}${key}=${printable(value)} is not a number from 0 to ${max}; Asterisk would refuse this AOR`,
+        )
+      },
+    )
+    if (!refused) memo.set(set, options)
+  }
   // field by field, in AorConfig's order: an object spread per AOR costs more than the rest of it
   return {
     aor: category.name,
@@ -150,6 +169,7 @@ export function aorsFromPjsipConf(
   warnings: string[] = [],
 ): AorConfig[] {
   const seen = new Set<string>()
+  const memo: OptionsMemo = new Map()
   const result: AorConfig[] = []
   for (let i = 0; i < categories.length; i++) {
     const category = categories[i] as ConfigCategory
@@ -161,7 +181,7 @@ export function aorsFromPjsipConf(
       continue
     }
     seen.add(category.name)
-    result.push(aorConfigOf(category, file, '', warnings))
+    result.push(aorConfigOf(category, file, '', warnings, memo))
   }
   return result
 }
@@ -172,11 +192,12 @@ export function aorsFromWizardConf(
   warnings: string[] = [],
 ): AorConfig[] {
   const seen = new Set<string>()
+  const memo: OptionsMemo = new Map()
   const result: AorConfig[] = []
   for (const category of categories) {
     if (category.template || firstType(category) !== 'wizard' || seen.has(category.name)) continue
     seen.add(category.name)
-    result.push(aorConfigOf(category, WIZARD_FILE, 'aor/', warnings))
+    result.push(aorConfigOf(category, WIZARD_FILE, 'aor/', warnings, memo))
   }
   return result
 }

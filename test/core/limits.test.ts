@@ -123,6 +123,58 @@ describe('aorsFromPjsipConf', () => {
   })
 })
 
+describe('aorsFromPjsipConf: AORs that share their option values', () => {
+  it('each AOR gets the values it was given, and every AOR with a refused number is warned about', () => {
+    const warnings: string[] = []
+    const configs = aorsFromPjsipConf(
+      [
+        cat('a', [
+          ['type', 'aor'],
+          ['max_contacts', '2'],
+          ['remove_existing', 'yes'],
+        ]),
+        cat('b', [
+          ['type', 'aor'],
+          ['max_contacts', '2'],
+          ['remove_existing', 'yes'],
+        ]),
+        // the same values in another order: the last one given still wins
+        cat('c', [
+          ['type', 'aor'],
+          ['remove_existing', 'yes'],
+          ['max_contacts', '2'],
+          ['max_contacts', '5'],
+        ]),
+        cat('d', [
+          ['type', 'aor'],
+          ['max_contacts', 'lots'],
+        ]),
+        cat('e', [
+          ['type', 'aor'],
+          ['max_contacts', 'lots'],
+        ]),
+        cat('f', [['type', 'aor']]),
+      ],
+      'pjsip.conf',
+      warnings,
+    )
+    expect(configs.map((c) => [c.aor, c.maxContacts, c.removeExisting])).toEqual([
+      ['a', 2, true],
+      ['b', 2, true],
+      ['c', 5, true],
+      ['d', null, false],
+      ['e', null, false],
+      ['f', 0, false],
+    ])
+    expect(warnings).toEqual([
+      'pjsip.conf [d]: max_contacts=lots is not a number from 0 to 4294967295; Asterisk would refuse this AOR',
+      'pjsip.conf [e]: max_contacts=lots is not a number from 0 to 4294967295; Asterisk would refuse this AOR',
+    ])
+    // one AorConfig per AOR, each its own object
+    expect(new Set(configs).size).toBe(configs.length)
+  })
+})
+
 describe('aorsFromWizardConf', () => {
   it('one AOR per wizard, from its aor/ options; no max_contacts default of its own (0)', () => {
     const configs = aorsFromWizardConf([
