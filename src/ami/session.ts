@@ -78,6 +78,8 @@ interface Pending {
   resolve(value: Answered): void
   reject(error: Error): void
   sink?: (line: string) => void
+  /** The header lines of the answer, taken whole as they arrive (GetConfig's categories). */
+  headers?: (line: string) => boolean
 }
 
 /** A pending action once its Response arrived: what send() resolves with. */
@@ -147,6 +149,10 @@ class Connection implements AmiSession {
       sinkFor: (actionId) => {
         const pending = this.pending.get(actionId)
         return pending && !pending.response ? pending.sink : undefined
+      },
+      headersFor: (actionId) => {
+        const pending = this.pending.get(actionId)
+        return pending && !pending.response ? pending.headers : undefined
       },
       // the same as route() does with a list item, without the Message
       row: (actionId, key, value) => {
@@ -345,10 +351,11 @@ class Connection implements AmiSession {
   }
 
   /**
-   * GetConfig, its answer parsed into categories. With `after`, the parse waits until `after` settles:
-   * a big answer (33k AORs: 3 MB, 130,000 lines) that arrives while another session is still reading
-   * the contacts would otherwise be parsed in one go, keeping that session's socket unread for longer
-   * than Asterisk's writetimeout, which then drops contacts (and pjctl reads them all again).
+   * GetConfig, its answer read into categories line by line as it arrives. With `after`, the answer is
+   * handed over only once `after` settles: what the caller makes of a big answer (33k AORs: 3 MB,
+   * 130,000 lines) in one go would otherwise run while another session is still reading the contacts,
+   * keeping that session's socket unread for longer than Asterisk's writetimeout, which then drops
+   * contacts (and pjctl reads them all again).
    */
   async getConfig(
     filename: string,
@@ -357,13 +364,23 @@ class Connection implements AmiSession {
   ): Promise<ConfigAnswer | null> {
     const headers: Record<string, string> = { Filename: filename }
     if (filter !== undefined) headers.Filter = filter
+    // the categories are read line by line as they arrive: a big answer (130,000 lines at 33k AORs)
+    // is never held as a message of its own
+    const reader = new ConfigReader(`GetConfig ${filename} from ${this.where}`)
     try {
-      const done = await this.send('GetConfig', headers, 'none')
+      const done = await this.send(
+        'GetConfig',
+        headers,
+        'none',
+        undefined,
+        undefined,
+        false,
+        undefined,
+        (line) => reader.line(line),
+      )
+      const categories = reader.finish(done.response)
       if (after) await after.catch(() => undefined)
-      return {
-        filename,
-        categories: configCategories(done.response, `GetConfig ${filename} from ${this.where}`),
-      }
+      return { filename, categories }
     } catch (error) {
       if (
         error instanceof ActionFailedError &&
@@ -463,6 +480,7 @@ class Connection implements AmiSession {
     onItem?: (item: Message) => void,
     beforeLogin = false,
     onRow?: (key: string, value: string) => void,
+    takeHeader?: (line: string) => boolean,
   ): Promise<Answered> {
     if (this.failure) return Promise.reject(this.failure)
     assertHeaderSafe('action', action)
@@ -490,6 +508,7 @@ class Connection implements AmiSession {
         resolve,
         reject,
         sink,
+        headers: takeHeader,
       }
       this.pending.set(id, pending)
       this.armIdleTimer()
@@ -772,96 +791,165 @@ class Connection implements AmiSession {
  * Headers are told apart by their first characters and their numbers read digit by digit: a big
  * pjsip.conf is tens of thousands of headers, and a regular expression match each cost more than the rest.
  */
-function configCategories(response: Message, what: string): ConfigCategory[] {
-  const categories: ConfigCategory[] = []
-  const bad = (detail: string): never => {
-    throw new IncompleteAnswerError(
-      `unreadable answer to ${what}: ${detail}`,
-      "the answer may have been cut by the manager user's writetimeout; try again",
-    )
+/** Where the digits read by numberAt ended. */
+let numberEnd = 0
+
+/** The number written in `text` from `from` on, at least 6 ASCII digits (`\d{6,}`); -1 when there is none. */
+function numberAt(text: string, from: number): number {
+  let value = 0
+  let i = from
+  for (; i < text.length; i++) {
+    const code = text.charCodeAt(i)
+    if (code < 48 || code > 57) break
+    value = value * 10 + (code - 48)
   }
-  /** The category numbered `n` (written in `name` from `from` to `to`): the last one, else the answer is unreadable. */
-  const current = (n: number, name: string, from: number, to: number): ConfigCategory => {
-    const category = categories[categories.length - 1]
-    return n === categories.length - 1 && category
-      ? category
-      : bad(`category number ${name.slice(from, to)} out of sequence`)
-  }
-  /** Where the digits read by numberAt ended. */
-  let numberEnd = 0
-  /** The number written in `name` from `from` on, at least 6 ASCII digits (`\d{6,}`); -1 when there is none. */
-  const numberAt = (name: string, from: number): number => {
-    let value = 0
-    let i = from
-    for (; i < name.length; i++) {
-      const code = name.charCodeAt(i)
-      if (code < 48 || code > 57) break
-      value = value * 10 + (code - 48)
+  numberEnd = i
+  return i - from >= 6 ? value : -1
+}
+
+/** The number of a `Prefix-NNNNNN` header name, from `from` to its end; -1 when it is not one. */
+function numberToEnd(name: string, from: number): number {
+  const n = numberAt(name, from)
+  return numberEnd === name.length ? n : -1
+}
+
+/**
+ * GetConfig's answer as categories: `Category-NNNNNN`, `IsTemplate-NNNNNN`, `Templates-NNNNNN` and
+ * `Line-NNNNNN-NNNNNN` headers, numbered in sequence. It takes the header lines whole as the framer
+ * meets them (line(); one `Line-` header costs two strings), and any header left in the message
+ * (finish()). The first thing out of sequence makes the answer unreadable: finish() throws it.
+ */
+class ConfigReader {
+  private readonly categories: ConfigCategory[] = []
+  private problem: string | null = null
+
+  constructor(private readonly what: string) {}
+
+  /** A whole header line (`Name: value`): true when it is one of the categories' headers. */
+  line(line: string): boolean {
+    const colon = line.indexOf(':')
+    if (colon < 0) return false
+    // the value as the framer cuts it: after the colon and one space
+    const at = line.charCodeAt(colon + 1) === 32 ? colon + 2 : colon + 1
+    if (line.startsWith('Line-')) {
+      const c = numberAt(line, 5)
+      const dash = numberEnd
+      const l = c >= 0 && line.charCodeAt(dash) === 45 ? numberAt(line, dash + 1) : -1
+      if (l < 0 || numberEnd !== colon) return false
+      const category = this.current(c, line, 5, dash)
+      if (category === null) return true
+      if (l !== category.lines.length)
+        return this.bad(
+          `line number ${line.slice(dash + 1, colon)} of category ${line.slice(5, dash)} out of sequence`,
+        )
+      const eq = line.indexOf('=', at)
+      category.lines.push(
+        eq < 0
+          ? { name: line.slice(at), value: '' }
+          : { name: line.slice(at, eq), value: line.slice(eq + 1) },
+      )
+      return true
     }
-    numberEnd = i
-    return i - from >= 6 ? value : -1
+    if (
+      !line.startsWith('Category-') &&
+      !line.startsWith('IsTemplate-') &&
+      !line.startsWith('Templates-')
+    )
+      return false
+    return this.header(line.slice(0, colon), line.slice(at))
   }
-  /** The number of a `Prefix-NNNNNN` header, from `from` to its end; -1 when it is not one. */
-  const numberToEnd = (name: string, from: number): number => {
-    const n = numberAt(name, from)
-    return numberEnd === name.length ? n : -1
+
+  /** The categories, once the answer is whole; `response` holds the headers line() did not take. */
+  finish(response: Message): ConfigCategory[] {
+    const { names, values } = response
+    for (let i = 0; i < names.length && this.problem === null; i++) {
+      const name = names[i] ?? ''
+      if (
+        !this.header(name, values[i] ?? '') &&
+        !/^(Response|ActionID|Message|Privilege|No categories found)$/i.test(name)
+      )
+        this.bad(`unexpected header '${printable(name.slice(0, 40))}'`)
+    }
+    if (this.problem !== null) {
+      throw new IncompleteAnswerError(
+        `unreadable answer to ${this.what}: ${this.problem}`,
+        "the answer may have been cut by the manager user's writetimeout; try again",
+      )
+    }
+    return this.categories
   }
-  const { names, values } = response
-  for (let i = 0; i < names.length; i++) {
-    const name = names[i] ?? ''
-    const value = values[i] ?? ''
+
+  /** One header by name and value: true when it is one of the categories' headers. */
+  private header(name: string, value: string): boolean {
     if (name.startsWith('Line-')) {
       const c = numberAt(name, 5)
       const dash = numberEnd
       const l = c >= 0 && name.charCodeAt(dash) === 45 ? numberToEnd(name, dash + 1) : -1
-      if (l >= 0) {
-        const category = current(c, name, 5, dash)
-        if (l !== category.lines.length)
-          bad(
-            `line number ${name.slice(dash + 1)} of category ${name.slice(5, dash)} out of sequence`,
-          )
-        const eq = value.indexOf('=')
-        category.lines.push(
-          eq < 0
-            ? { name: value, value: '' }
-            : { name: value.slice(0, eq), value: value.slice(eq + 1) },
+      if (l < 0) return false
+      const category = this.current(c, name, 5, dash)
+      if (category === null) return true
+      if (l !== category.lines.length)
+        return this.bad(
+          `line number ${name.slice(dash + 1)} of category ${name.slice(5, dash)} out of sequence`,
         )
-        continue
-      }
-    } else if (name.startsWith('Category-')) {
-      const c = numberToEnd(name, 9)
-      if (c >= 0) {
-        if (c !== categories.length) bad(`category number ${name.slice(9)} out of sequence`)
-        categories.push({ name: value, template: false, templates: [], lines: [] })
-        continue
-      }
-    } else if (name.startsWith('IsTemplate-')) {
-      const c = numberToEnd(name, 11)
-      if (c >= 0) {
-        current(c, name, 11, name.length).template = value.trim() === '1'
-        continue
-      }
-    } else if (name.startsWith('Templates-')) {
-      const c = numberToEnd(name, 10)
-      if (c >= 0) {
-        // one template, the usual case, without the split
-        const one = value.includes(',') ? null : value.trim()
-        current(c, name, 10, name.length).templates =
-          one === null
-            ? value
-                .split(',')
-                .map((t) => t.trim())
-                .filter(Boolean)
-            : one
-              ? [one]
-              : []
-        continue
-      }
+      const eq = value.indexOf('=')
+      category.lines.push(
+        eq < 0
+          ? { name: value, value: '' }
+          : { name: value.slice(0, eq), value: value.slice(eq + 1) },
+      )
+      return true
     }
-    if (!/^(Response|ActionID|Message|Privilege|No categories found)$/i.test(name))
-      bad(`unexpected header '${printable(name.slice(0, 40))}'`)
+    if (name.startsWith('Category-')) {
+      const c = numberToEnd(name, 9)
+      if (c < 0) return false
+      if (c !== this.categories.length)
+        return this.bad(`category number ${name.slice(9)} out of sequence`)
+      this.categories.push({ name: value, template: false, templates: [], lines: [] })
+      return true
+    }
+    if (name.startsWith('IsTemplate-')) {
+      const c = numberToEnd(name, 11)
+      if (c < 0) return false
+      const category = this.current(c, name, 11, name.length)
+      if (category) category.template = value.trim() === '1'
+      return true
+    }
+    if (name.startsWith('Templates-')) {
+      const c = numberToEnd(name, 10)
+      if (c < 0) return false
+      const category = this.current(c, name, 10, name.length)
+      if (category === null) return true
+      // one template, the usual case, without the split
+      const one = value.includes(',') ? null : value.trim()
+      category.templates =
+        one === null
+          ? value
+              .split(',')
+              .map((t) => t.trim())
+              .filter(Boolean)
+          : one
+            ? [one]
+            : []
+      return true
+    }
+    return false
   }
-  return categories
+
+  /** The category numbered `n` (written in `text` from `from` to `to`): the last one, else the
+   *  answer is unreadable (null). */
+  private current(n: number, text: string, from: number, to: number): ConfigCategory | null {
+    const category = this.categories[this.categories.length - 1]
+    if (n === this.categories.length - 1 && category) return category
+    this.bad(`category number ${text.slice(from, to)} out of sequence`)
+    return null
+  }
+
+  /** The first problem is the one said; the header counts as read. */
+  private bad(detail: string): true {
+    this.problem ??= detail
+    return true
+  }
 }
 
 /** True for an ActionID this process has sent (`pjctl-<pid>-<n>`). */

@@ -92,6 +92,10 @@ export interface FramerHooks {
   message(message: Message): void
   /** A line sink for the answer with this ActionID: `Output:` values (or a Follows body) go there, not into the message. */
   sinkFor(actionId: string): ((line: string) => void) | undefined
+  /** A taker of the header lines that follow this ActionID in its answer (GetConfig's categories),
+   *  offered each whole line before a name or a value is cut from it: true when it took the line,
+   *  which then is not in the message. */
+  headersFor?(actionId: string): ((line: string) => boolean) | undefined
   /** One astdb row of a DBGetTree answer (`Event: DBGetTreeResponse` with exactly `Key`, `Val` and
    *  `ActionID`), offered before any message is built for it: true when it was taken. When it was not
    *  (nobody reads rows for that ActionID), the same lines go through `message` as usual. */
@@ -106,6 +110,7 @@ export class AmiFramer {
   private current = new Message()
   private actionId: string | undefined
   private sink: ((line: string) => void) | undefined
+  private taker: ((line: string) => boolean) | undefined
   private followsHeaders = true
 
   constructor(private readonly hooks: FramerHooks) {}
@@ -197,6 +202,7 @@ export class AmiFramer {
       this.endMessage()
       return
     }
+    if (this.taker !== undefined && this.taker(line)) return
     const colon = line.indexOf(':')
     const name = colon < 0 ? line : line.slice(0, colon)
     const value =
@@ -216,6 +222,7 @@ export class AmiFramer {
     ) {
       this.actionId = value
       this.sink = this.hooks.sinkFor(value)
+      this.taker = this.hooks.headersFor?.(value)
     }
     if (this.current.names.length === 1 && name === 'Response' && value === 'Follows') {
       this.state = 'follows'
@@ -267,6 +274,7 @@ export class AmiFramer {
     this.current = new Message()
     this.actionId = undefined
     this.sink = undefined
+    this.taker = undefined
     if (message.names.length) this.hooks.message(message)
   }
 }

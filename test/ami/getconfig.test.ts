@@ -202,8 +202,8 @@ describe('GetConfig headers read exactly as their Prefix-NNNNNN patterns say', (
   })
 })
 
-describe('GetConfig parsed after another read (after)', () => {
-  it('an answer that arrived is parsed only once `after` settles, and then whole', async () => {
+describe('GetConfig handed over after another read (after)', () => {
+  it('an answer that arrived is handed over only once `after` settles, and then whole', async () => {
     const server = await sim()
     const s = await session(server)
     let release = (): void => undefined
@@ -213,7 +213,7 @@ describe('GetConfig parsed after another read (after)', () => {
       parsed = true
       return a
     })
-    // the answer arrives (a Ping behind it on the same session is answered after it) but is not parsed
+    // the answer arrives (a Ping behind it on the same session is answered after it) but is not handed over
     await s.ping()
     await new Promise((resolve) => setTimeout(resolve, 20))
     expect(parsed).toBe(false)
