@@ -208,7 +208,7 @@ const bundlePath = join(root, 'dist/pjctl.cjs')
 const bundleText = readFileSync(bundlePath, 'utf8')
 writeFileSync(
   bundlePath,
-  bundleText.replace(/[^\x00-\x7f]/gu, (c) => `\\u{${c.codePointAt(0).toString(16)}}`),
+  bundleText.replace(/[^\p{ASCII}]/gu, (c) => `\\u{${c.codePointAt(0).toString(16)}}`),
 )
 
 // The warm-up: `pjctl demo` (contacts, check, prune and gen against the simulated Asterisk) compiles

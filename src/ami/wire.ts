@@ -117,7 +117,10 @@ export class AmiFramer {
 
   /** Feed decoded text as it arrives. Throws AmiError when the peer is not an AMI server. */
   push(chunk: string): void {
-    if (this.pending.length === 0) return this.scan(chunk)
+    if (this.pending.length === 0) {
+      this.scan(chunk)
+      return
+    }
     // What is left of the last chunk is finished with as little of this one as it takes (to the end
     // of its first message, else of its first line; an end split across the two is in that part),
     // and the rest of this one is scanned as it is: `pending + chunk` whole would copy every chunk
@@ -128,7 +131,10 @@ export class AmiFramer {
       cut = chunk.indexOf('\n')
       if (cut >= 0) cut++
     }
-    if (cut < 0 || cut === chunk.length) return this.scan(this.pending + chunk)
+    if (cut < 0 || cut === chunk.length) {
+      this.scan(this.pending + chunk)
+      return
+    }
     this.scan(this.pending + chunk.slice(0, cut))
     const rest = chunk.slice(cut)
     this.scan(this.pending.length ? this.pending + rest : rest)
@@ -202,7 +208,7 @@ export class AmiFramer {
       this.endMessage()
       return
     }
-    if (this.taker !== undefined && this.taker(line)) return
+    if (this.taker?.(line)) return
     const colon = line.indexOf(':')
     const name = colon < 0 ? line : line.slice(0, colon)
     const value =

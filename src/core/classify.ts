@@ -452,8 +452,10 @@ function buildReport(
   // the distinct endpoints: almost always none or one, so a Set only for a second one
   let endpoint = ''
   let endpoints: Set<string> | null = null
+  // eslint-disable-next-line @typescript-eslint/prefer-for-of -- runs cold: each for-of step is an object there
   for (let i = 0; i < classified.length; i++) {
-    const c = classified[i] as ClassifiedContact
+    const c = classified[i]
+    if (c === undefined) continue
     if (c.status === 'expired') expired++
     else if (c.status === 'superseded') superseded++
     if (c.endpoint === '' || c.endpoint === endpoint) continue
@@ -500,8 +502,10 @@ export function buildReports(input: BuildReportsInput): AorReport[] {
   let aor: string | null = null
   let list: Contact[] | undefined
   const contacts = input.contacts
+  // eslint-disable-next-line @typescript-eslint/prefer-for-of -- runs cold: each for-of step is an object there
   for (let i = 0; i < contacts.length; i++) {
-    const contact = contacts[i] as Contact
+    const contact = contacts[i]
+    if (contact === undefined) continue
     if (contact.aor !== aor || list === undefined) {
       aor = contact.aor
       list = byAor.get(aor)
@@ -511,8 +515,10 @@ export function buildReports(input: BuildReportsInput): AorReport[] {
   }
   const configs = new Map<string, AorConfig>()
   const names = [...byAor.keys()]
+  // eslint-disable-next-line @typescript-eslint/prefer-for-of -- runs cold: each for-of step is an object there
   for (let i = 0; i < input.configs.length; i++) {
-    const config = input.configs[i] as AorConfig
+    const config = input.configs[i]
+    if (config === undefined) continue
     if (configs.has(config.aor)) continue
     configs.set(config.aor, config)
     if (!byAor.has(config.aor)) names.push(config.aor)
@@ -521,7 +527,8 @@ export function buildReports(input: BuildReportsInput): AorReport[] {
   sortCodepoints(names)
   const reports = new Array<AorReport>(names.length)
   for (let i = 0; i < names.length; i++) {
-    const name = names[i] as string
+    const name = names[i]
+    if (name === undefined) continue
     const config = configs.get(name)
     // an AOR that does not exist has no limit, not the --max-contacts guess
     const missing = config === undefined && input.authoritative === true

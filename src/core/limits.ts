@@ -18,8 +18,6 @@ import { aorOptions } from './pjsipconf.js'
 import { printable } from '../text.js'
 import type { AorConfig, ConfigCategory } from './types.js'
 
-type ConfigLine = ConfigCategory['lines'][number]
-
 /** res_pjsip's default sorcery mapping for `aor` (res/res_pjsip/location.c). */
 export const DEFAULT_AOR_FILE = 'pjsip.conf'
 export const WIZARD_FILE = 'pjsip_wizard.conf'
@@ -69,8 +67,10 @@ export function sorceryMapping(
 /** res_sorcery_config's criteria type=aor: the first `type` variable. */
 export function firstType(category: ConfigCategory): string | undefined {
   const lines = category.lines
+  // eslint-disable-next-line @typescript-eslint/prefer-for-of -- runs cold: each for-of step is an object there
   for (let i = 0; i < lines.length; i++) {
-    const line = lines[i] as ConfigLine
+    const line = lines[i]
+    if (line === undefined) continue
     if (optionName(line.name) === 'type') return line.value.trim()
   }
   return undefined
@@ -96,8 +96,10 @@ aorOptions(
 function aorValues(category: ConfigCategory, prefix: string): string[] {
   const pairs: string[] = []
   const lines = category.lines
+  // eslint-disable-next-line @typescript-eslint/prefer-for-of -- runs cold: each for-of step is an object there
   for (let i = 0; i < lines.length; i++) {
-    const line = lines[i] as ConfigLine
+    const line = lines[i]
+    if (line === undefined) continue
     let name = optionName(line.name)
     if (prefix !== '') {
       if (!name.startsWith(prefix)) continue
@@ -135,17 +137,15 @@ function aorConfigOf(
   const set = pairs.join('\n')
   let options = memo.get(set)
   if (options === undefined) {
-    let refused = false
+    const warned = warnings.length
     options = aorOptions(
       (key) => lastValue(pairs, key),
-      (key, value, max) => {
-        refused = true
+      (key, value, max) =>
         warnings.push(
           `${file} [${printable(category.name)}]: ${prefix}${key}=${printable(value)} is not a number from 0 to ${max}; Asterisk would refuse this AOR`,
-        )
-      },
+        ),
     )
-    if (!refused) memo.set(set, options)
+    if (warnings.length === warned) memo.set(set, options)
   }
   // field by field, in AorConfig's order: an object spread per AOR costs more than the rest of it
   return {
@@ -171,8 +171,10 @@ export function aorsFromPjsipConf(
   const seen = new Set<string>()
   const memo: OptionsMemo = new Map()
   const result: AorConfig[] = []
+  // eslint-disable-next-line @typescript-eslint/prefer-for-of -- runs cold: each for-of step is an object there
   for (let i = 0; i < categories.length; i++) {
-    const category = categories[i] as ConfigCategory
+    const category = categories[i]
+    if (category === undefined) continue
     if (category.template || firstType(category) !== 'aor') continue
     if (seen.has(category.name)) {
       warnings.push(
