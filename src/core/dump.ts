@@ -103,12 +103,26 @@ export const KEEP_SHOWN: KeepContact = (contact) => {
   const key = ownCopy(contact.key)
   const aorLength = contact.aor.length
   contact.key = key
-  contact.aor = key.slice(0, aorLength)
+  // a contact shares what it has in common with the one before it (contacts arrive grouped by AOR):
+  // at 100,000 contacts, copies of the same AOR name, address, user agent and reg_server were 15 MB
+  const aor = contact.aor === last.aor ? last.aor : (last.aor = key.slice(0, aorLength))
+  contact.aor = aor
   contact.hash = key.slice(aorLength + KEY_SEPARATOR.length)
+  if (contact.viaAddr === last.viaAddr) contact.viaAddr = last.viaAddr
+  else last.viaAddr = contact.viaAddr
+  if (contact.userAgent === last.userAgent) contact.userAgent = last.userAgent
+  else last.userAgent = contact.userAgent
+  if (contact.regServer === last.regServer) contact.regServer = last.regServer
+  else last.regServer = contact.regServer
+  // an endpoint is mostly named as its AOR
+  if (contact.endpoint === aor) contact.endpoint = aor
   contact.fields = NO_FIELDS
   contact.value = ''
   return contact
 }
+
+/** The strings of the last contact KEEP_SHOWN kept, for the next to share (equal strings, one copy). */
+const last = { aor: '', viaAddr: '', userAgent: '', regServer: '' }
 
 /** Where the parsers put what they parsed. */
 interface Parsed {

@@ -70,6 +70,48 @@ describe('the 13-contact capture', () => {
     }
   })
 
+  it('KEEP_SHOWN: sharing what a contact has in common with the one before it changes no value', () => {
+    const row = (hash: string, endpoint: string): [string, string] => [
+      `alice;@${hash}`,
+      JSON.stringify({
+        via_addr: '192.0.2.7',
+        user_agent: 'Grandstream GXP2130 1.0.11.3',
+        reg_server: 'pbx01',
+        endpoint,
+        expiration_time: '1800000000',
+      }),
+    ]
+    const shown = new DbTreeParser(KEEP_SHOWN)
+    shown.add(...row(HASH, 'alice'))
+    shown.add(...row(HASH.replace(/^./, 'f'), 'alice'))
+    shown.add(...row(HASH.replace(/^./, 'e'), 'bob'))
+    const [a, b, c] = shown.finish(3).contacts
+    expect([a?.aor, b?.aor, c?.aor]).toEqual(['alice', 'alice', 'alice'])
+    expect([c?.endpoint, c?.viaAddr, c?.userAgent, c?.regServer]).toEqual([
+      'bob',
+      '192.0.2.7',
+      'Grandstream GXP2130 1.0.11.3',
+      'pbx01',
+    ])
+    for (const name of ['aor', 'viaAddr', 'userAgent', 'regServer', 'endpoint'] as const)
+      expect(b?.[name]).toBe(a?.[name])
+    expect(a?.endpoint).toBe('alice')
+    // a contact that differs keeps its own value
+    const other = new DbTreeParser(KEEP_SHOWN)
+    other.add(...row(HASH, 'alice'))
+    other.add(
+      `bob;@${HASH}`,
+      '{"via_addr":"192.0.2.8","user_agent":"Yealink","reg_server":"pbx02"}',
+    )
+    expect(other.finish(2).contacts[1]).toMatchObject({
+      aor: 'bob',
+      viaAddr: '192.0.2.8',
+      userAgent: 'Yealink',
+      regServer: 'pbx02',
+      endpoint: '',
+    })
+  })
+
   it('KEEP_PLANNED (prune): the stored value byte for byte and qualify_frequency, no other raw field', () => {
     const planned = new DbTreeParser(KEEP_PLANNED)
     for (const row of tree.rows) planned.push(row)
