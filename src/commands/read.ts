@@ -168,6 +168,8 @@ export async function readFromSession(
     thresholds,
     defaultMaxContacts: settings.maxContacts,
     authoritative: limits.info.authoritative,
+    // parsed for this report alone: classified in place
+    owned: true,
   })
   deps.log.debug(`${name}: ${aors.length} AORs judged at ${Math.round(performance.now())} ms`)
   return {

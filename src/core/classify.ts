@@ -227,7 +227,12 @@ interface Judged {
 }
 
 /** The contacts of ONE AOR classified, and how many of them a device left behind. */
-function judgeContacts(contacts: readonly Contact[], now: number, given: Qualify): Judged {
+function judgeContacts(
+  contacts: readonly Contact[],
+  now: number,
+  given: Qualify,
+  owned = false,
+): Judged {
   // an empty map knows no state: the same as none
   const qualify = given !== null && given.size > 0 ? given : null
   const device = devicesOf(contacts)
@@ -253,7 +258,7 @@ function judgeContacts(contacts: readonly Contact[], now: number, given: Qualify
       }
     }
     result.push(
-      classified(
+      (owned ? classifiedInPlace : classified)(
         contact,
         status,
         expiration === null ? null : expiration - now,
@@ -300,6 +305,26 @@ function classified(
     supersededBy,
     qualify,
   }
+}
+
+/**
+ * classified() for contacts the caller owns (BuildReportsInput.owned): the verdict is written onto
+ * the contact itself, which then is the ClassifiedContact. At 100,000 contacts the copies were 15 MB
+ * held beside the contacts they copied until a full GC.
+ */
+function classifiedInPlace(
+  c: Contact,
+  status: ClassifiedContact['status'],
+  expiresIn: number | null,
+  supersededBy: string | null,
+  qualify: QualifyStatus | null,
+): ClassifiedContact {
+  const judged = c as ClassifiedContact
+  judged.status = status
+  judged.expiresIn = expiresIn
+  judged.supersededBy = supersededBy
+  judged.qualify = qualify
+  return judged
 }
 
 function meets(threshold: Threshold, free: number, percentUsed: number): boolean {
@@ -435,6 +460,9 @@ export interface BuildReportsInput {
   defaultMaxContacts?: number | null
   /** `configs` holds every AOR of the server: contacts of any other AOR are orphaned. */
   authoritative?: boolean
+  /** The contacts are this call's: nothing reads them afterwards but through the reports (a read
+   *  that parsed them for this judgement). Each is then classified in place, not copied. */
+  owned?: boolean
 }
 
 function buildReport(
@@ -445,7 +473,7 @@ function buildReport(
   missing: boolean,
 ): AorReport {
   sortByKey(contacts)
-  const judged = judgeContacts(contacts, input.now, input.qualify ?? null)
+  const judged = judgeContacts(contacts, input.now, input.qualify ?? null, input.owned === true)
   const classified = judged.contacts
   let expired = 0
   let superseded = 0

@@ -12,7 +12,9 @@ import {
 import type { AorConfig } from '../../src/core/types.js'
 import {
   CAPTURE_NOW as NOW,
+  capturedConfigs,
   capturedContacts,
+  capturedQualify,
   capturedReports,
   makeContact,
   reportOf,
@@ -421,5 +423,28 @@ describe('buildReports keeps each AOR in key order', () => {
         expect(report!.contacts.map((c) => c.key)).toEqual(sorted)
       }
     }
+  })
+})
+
+describe('buildReports with owned contacts (a read that parsed them for this judgement)', () => {
+  it('judges them as it judges copies, and makes the reports of the contacts themselves', () => {
+    const input = {
+      configs: capturedConfigs(),
+      qualify: capturedQualify(),
+      now: NOW,
+    }
+    const copied = buildReports({ ...input, contacts: capturedContacts() })
+    const contacts = capturedContacts()
+    const owned = buildReports({ ...input, contacts, owned: true })
+    expect(owned).toEqual(copied)
+    const inReports = owned.flatMap((r) => r.contacts)
+    expect(inReports).toHaveLength(contacts.length)
+    // each contact is in its report itself, with its verdict
+    for (const contact of contacts) expect(inReports).toContain(contact)
+    expect(contacts.some((c) => (c as { status?: string }).status === 'superseded')).toBe(true)
+    // without `owned`, the contacts given are left as they were
+    const untouched = capturedContacts()
+    buildReports({ ...input, contacts: untouched })
+    expect(untouched.every((c) => !('status' in c))).toBe(true)
   })
 })
