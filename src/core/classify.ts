@@ -279,46 +279,41 @@ export function classifyContacts(
   return judgeContacts(contacts, now, qualify).contacts
 }
 
-/** Contact + verdict, built field by field: an object spread per contact is far slower on a big read (npm run bench). */
-function classified(
+/** A contact and its verdict as the ClassifiedContact a report holds. */
+type Classify = (
   c: Contact,
   status: ClassifiedContact['status'],
   expiresIn: number | null,
   supersededBy: string | null,
   qualify: QualifyStatus | null,
-): ClassifiedContact {
-  return {
-    key: c.key,
-    aor: c.aor,
-    hash: c.hash,
-    uri: c.uri,
-    viaAddr: c.viaAddr,
-    viaPort: c.viaPort,
-    userAgent: c.userAgent,
-    endpoint: c.endpoint,
-    regServer: c.regServer,
-    expirationTime: c.expirationTime,
-    fields: c.fields,
-    value: c.value,
-    status,
-    expiresIn,
-    supersededBy,
-    qualify,
-  }
-}
+) => ClassifiedContact
+
+/** Contact + verdict, built field by field: an object spread per contact is far slower on a big read (npm run bench). */
+const classified: Classify = (c, status, expiresIn, supersededBy, qualify) => ({
+  key: c.key,
+  aor: c.aor,
+  hash: c.hash,
+  uri: c.uri,
+  viaAddr: c.viaAddr,
+  viaPort: c.viaPort,
+  userAgent: c.userAgent,
+  endpoint: c.endpoint,
+  regServer: c.regServer,
+  expirationTime: c.expirationTime,
+  fields: c.fields,
+  value: c.value,
+  status,
+  expiresIn,
+  supersededBy,
+  qualify,
+})
 
 /**
  * classified() for contacts the caller owns (BuildReportsInput.owned): the verdict is written onto
  * the contact itself, which then is the ClassifiedContact. At 100,000 contacts the copies were 15 MB
  * held beside the contacts they copied until a full GC.
  */
-function classifiedInPlace(
-  c: Contact,
-  status: ClassifiedContact['status'],
-  expiresIn: number | null,
-  supersededBy: string | null,
-  qualify: QualifyStatus | null,
-): ClassifiedContact {
+const classifiedInPlace: Classify = (c, status, expiresIn, supersededBy, qualify) => {
   const judged = c as ClassifiedContact
   judged.status = status
   judged.expiresIn = expiresIn
