@@ -366,16 +366,7 @@ async function startupRounds(scratch: string, rounds: number): Promise<Paired[]>
       keepStdout: 64 * 1024,
       timeoutMs: 60_000,
     })
-    return {
-      what: args.join(' '),
-      wallMs: r.wallMs,
-      code: r.code,
-      rssKb: r.peakRssKb,
-      stdoutBytes: r.stdoutBytes,
-      asteriskCpuMs: null,
-      leftComputingMs: null,
-      stderr: r.stderr,
-    }
+    return asRun(args.join(' '), r)
   }
   await untilIdle(600_000)
   // one unmeasured run of each: the files in the page cache, as for every later round
@@ -409,7 +400,7 @@ async function startupRounds(scratch: string, rounds: number): Promise<Paired[]>
   ]
 }
 
-/** A child run of the realtime and cluster rows, which measure no Asterisk CPU. */
+/** A child run of the start-up, realtime and cluster rows, which measure no Asterisk CPU. */
 function asRun(what: string, r: ChildResult): Run {
   return {
     what,
