@@ -783,14 +783,6 @@ class Connection implements AmiSession {
   }
 }
 
-/**
- * The categories of a GetConfig answer (main/manager.c action_getconfig): `Category-NNNNNN: name`, maybe
- * `IsTemplate-NNNNNN: 1` and `Templates-NNNNNN: a,b`, then `Line-NNNNNN-MMMMMM: name=value`, numbered from 0.
- * Numbers out of sequence or a header no GetConfig answer has (another message's lines spliced in when
- * Asterisk's writetimeout cut it) make the answer unreadable rather than half-believed.
- * Headers are told apart by their first characters and their numbers read digit by digit: a big
- * pjsip.conf is tens of thousands of headers, and a regular expression match each cost more than the rest.
- */
 /** Where the digits read by numberAt ended. */
 let numberEnd = 0
 
@@ -814,10 +806,15 @@ function numberToEnd(name: string, from: number): number {
 }
 
 /**
- * GetConfig's answer as categories: `Category-NNNNNN`, `IsTemplate-NNNNNN`, `Templates-NNNNNN` and
- * `Line-NNNNNN-NNNNNN` headers, numbered in sequence. It takes the header lines whole as the framer
- * meets them (line(); one `Line-` header costs two strings), and any header left in the message
- * (finish()). The first thing out of sequence makes the answer unreadable: finish() throws it.
+ * The categories of a GetConfig answer (main/manager.c action_getconfig): `Category-NNNNNN: name`, maybe
+ * `IsTemplate-NNNNNN: 1` and `Templates-NNNNNN: a,b`, then `Line-NNNNNN-MMMMMM: name=value`, numbered from 0.
+ * Numbers out of sequence or a header no GetConfig answer has (another message's lines spliced in when
+ * Asterisk's writetimeout cut it) make the answer unreadable rather than half-believed.
+ * Headers are told apart by their first characters and their numbers read digit by digit: a big
+ * pjsip.conf is tens of thousands of headers, and a regular expression match each cost more than the rest.
+ * It takes the header lines whole as the framer meets them (line(); one `Line-` header costs two
+ * strings), and any header left in the message (finish()). The first problem found is what finish()
+ * throws.
  */
 class ConfigReader {
   private readonly categories: ConfigCategory[] = []
@@ -881,25 +878,8 @@ class ConfigReader {
 
   /** One header by name and value: true when it is one of the categories' headers. */
   private header(name: string, value: string): boolean {
-    if (name.startsWith('Line-')) {
-      const c = numberAt(name, 5)
-      const dash = numberEnd
-      const l = c >= 0 && name.charCodeAt(dash) === 45 ? numberToEnd(name, dash + 1) : -1
-      if (l < 0) return false
-      const category = this.current(c, name, 5, dash)
-      if (category === null) return true
-      if (l !== category.lines.length)
-        return this.bad(
-          `line number ${name.slice(dash + 1)} of category ${name.slice(5, dash)} out of sequence`,
-        )
-      const eq = value.indexOf('=')
-      category.lines.push(
-        eq < 0
-          ? { name: value, value: '' }
-          : { name: value.slice(0, eq), value: value.slice(eq + 1) },
-      )
-      return true
-    }
+    // a Line- header left in the message (before its ActionID): read as the framer would have offered it
+    if (name.startsWith('Line-')) return this.line(`${name}: ${value}`)
     if (name.startsWith('Category-')) {
       const c = numberToEnd(name, 9)
       if (c < 0) return false
