@@ -82,6 +82,20 @@ interface Pending {
   headers?: (line: string) => boolean
 }
 
+/** What one action's answer is read with, besides its Response (send()). */
+interface SendOptions {
+  /** `Output:` lines (Command), as they arrive. */
+  sink?: (line: string) => void
+  /** Each item of a list, as it arrives. */
+  onItem?: (item: Message) => void
+  /** The Challenge, which the library would otherwise hold until Login. */
+  beforeLogin?: boolean
+  /** Each DBGetTree row, before (and instead of) a Message. */
+  onRow?: (key: string, value: string) => void
+  /** The answer's header lines, taken whole as they arrive (GetConfig's categories). */
+  takeHeader?: (line: string) => boolean
+}
+
 /** A pending action once its Response arrived: what send() resolves with. */
 type Answered = Pending & { response: Message }
 
@@ -259,7 +273,7 @@ class Connection implements AmiSession {
   private async challengeKey(): Promise<string> {
     let answer: Answered
     try {
-      answer = await this.send('Challenge', { AuthType: 'MD5' }, 'none', undefined, undefined, true)
+      answer = await this.send('Challenge', { AuthType: 'MD5' }, 'none', { beforeLogin: true })
     } catch (error) {
       if (!(
         error instanceof ActionFailedError ||
@@ -317,7 +331,7 @@ class Connection implements AmiSession {
       if (onLine) onLine(text)
       else lines.push(text)
     }
-    const done = await this.send('Command', { Command: line }, 'none', sink)
+    const done = await this.send('Command', { Command: line }, 'none', { sink })
     const format = done.response.get('Response') === 'Follows' ? 'follows' : 'output'
     return { lines, lineCount, format }
   }
@@ -368,16 +382,9 @@ class Connection implements AmiSession {
     // is never held as a message of its own
     const reader = new ConfigReader(`GetConfig ${filename} from ${this.where}`)
     try {
-      const done = await this.send(
-        'GetConfig',
-        headers,
-        'none',
-        undefined,
-        undefined,
-        false,
-        undefined,
-        (line) => reader.line(line),
-      )
+      const done = await this.send('GetConfig', headers, 'none', {
+        takeHeader: (line) => reader.line(line),
+      })
       const categories = reader.finish(done.response)
       if (after) await after.catch(() => undefined)
       return { filename, categories }
@@ -400,7 +407,7 @@ class Connection implements AmiSession {
   ): Promise<ListAnswer> {
     let done: Answered
     try {
-      done = await this.send(action, headers, 'list', undefined, onItem, false, onRow)
+      done = await this.send(action, headers, 'list', { onItem, onRow })
     } catch (error) {
       if (
         error instanceof ActionFailedError &&
@@ -471,16 +478,11 @@ class Connection implements AmiSession {
 
   // --- sending and receiving ---
 
-  /** `beforeLogin`: the Challenge, which the library would otherwise hold until Login. */
   private send(
     action: string,
     headers: Record<string, string>,
     expect: Expect,
-    sink?: (line: string) => void,
-    onItem?: (item: Message) => void,
-    beforeLogin = false,
-    onRow?: (key: string, value: string) => void,
-    takeHeader?: (line: string) => boolean,
+    { sink, onItem, beforeLogin = false, onRow, takeHeader }: SendOptions = {},
   ): Promise<Answered> {
     if (this.failure) return Promise.reject(this.failure)
     assertHeaderSafe('action', action)
