@@ -201,7 +201,7 @@ await Promise.all([
 ])
 
 // esbuild writes strings, regular expressions and names as ASCII (its default charset), but keeps a
-// few comments whole: a single character beyond ASCII there makes Node read the whole 1.3 MB bundle
+// few comments whole: a single character beyond ASCII there makes Node read the whole bundle
 // as a two-byte string, through the slow UTF-8 path (~15 ms of every run). In a comment, an escape
 // reads as well.
 const bundlePath = join(root, 'dist/pjctl.cjs')
