@@ -23,7 +23,7 @@ import {
   UnknownActionError,
   ActionFailedError,
 } from '../errors.js'
-import { AmiFramer, ChunkDecoder, Message, assertHeaderSafe } from './wire.js'
+import { AmiFramer, ChunkDecoder, Message, assertHeaderSafe, release } from './wire.js'
 import { printable, sizeText } from '../text.js'
 import type {
   AmiMessage,
@@ -585,7 +585,9 @@ class Connection implements AmiSession {
     while (this.inboxHead < this.inbox.length && this.failure === null) {
       const chunk = this.inbox[this.inboxHead] ?? EMPTY
       this.inbox[this.inboxHead++] = EMPTY
-      this.receive(this.decoder.write(chunk))
+      const text = this.decoder.write(chunk)
+      release(chunk)
+      this.receive(text)
       if (performance.now() >= until) break
     }
     if (this.inboxHead < this.inbox.length && this.failure === null)

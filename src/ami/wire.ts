@@ -35,6 +35,24 @@ export function assertHeaderSafe(what: string, value: string, show = true): void
  * kept whole, bad bytes as U+FFFD). A chunk of ASCII only (almost every one: keys, JSON, headers) is
  * copied as it is, without decoding.
  */
+/**
+ * Gives a socket chunk's memory back once its text has been taken (the decoder copies it): the
+ * chunk's ArrayBuffer is moved into a throwaway clone, which the next young-generation GC frees.
+ * Without this, a chunk that waited in the queue long enough to be promoted kept its 64 KB until
+ * a full GC: at 100,000 contacts that was 45 MB of answer already read, at the run's peak. Only a
+ * chunk that is its whole ArrayBuffer is released (a TLS or pooled chunk may share one).
+ */
+export function release(chunk: Buffer): void {
+  const memory = chunk.buffer
+  if (
+    memory instanceof ArrayBuffer &&
+    chunk.byteOffset === 0 &&
+    chunk.byteLength === memory.byteLength &&
+    memory.byteLength > 0
+  )
+    structuredClone(memory, { transfer: [memory] })
+}
+
 export class ChunkDecoder {
   private readonly decoder = new StringDecoder('utf8')
   /** The decoder holds no byte of a split character: the last chunk it took ended in ASCII. */

@@ -2,7 +2,7 @@
 import { StringDecoder } from 'node:string_decoder'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { AmiFramer, ChunkDecoder, Message, assertHeaderSafe } from '../../src/ami/wire.js'
+import { AmiFramer, ChunkDecoder, Message, assertHeaderSafe, release } from '../../src/ami/wire.js'
 import { AmiError, HeaderInjectionError } from '../../src/errors.js'
 import { readCapture } from '../helpers/captures.js'
 
@@ -260,6 +260,29 @@ describe('ChunkDecoder', () => {
       'a',
       '\ufffdbc',
     ])
+  })
+})
+
+describe('release', () => {
+  it('empties a chunk that is its whole ArrayBuffer, after its text was taken (a half character kept)', () => {
+    const decoder = new ChunkDecoder()
+    const chunk = Buffer.alloc(65536, 0x61)
+    chunk[65535] = 0xc3
+    const text = decoder.write(chunk)
+    release(chunk)
+    expect(chunk.length).toBe(0)
+    expect(chunk.buffer.byteLength).toBe(0)
+    expect(text).toBe('a'.repeat(65535))
+    expect(decoder.write(Buffer.from([0xbc]))).toBe('ü')
+  })
+
+  it('leaves a chunk that shares its ArrayBuffer (a pooled or TLS slice) alone', () => {
+    const pooled = Buffer.from('Response: Success\r\n')
+    const shared = Buffer.alloc(64).subarray(0, 32)
+    release(pooled)
+    release(shared)
+    expect(pooled.toString()).toBe('Response: Success\r\n')
+    expect(shared.length).toBe(32)
   })
 })
 
