@@ -70,13 +70,21 @@ export async function readQualifyFor(
         }
     return (collected = keys)
   }
-  const wanted = reports
-    .filter((r) => !orphaned.has(r.aor))
-    .flatMap((r) =>
-      r.contacts.filter(
-        (c) => qualified(c, r) && (criteria.unreachable || candidates().has(c.key)),
-      ),
-    )
+  // indexed loops: this runs cold, once per contact of the server, and each for-of step (or
+  // filter callback) is an object there
+  const wanted: ClassifiedContact[] = []
+  // eslint-disable-next-line @typescript-eslint/prefer-for-of -- runs cold: each for-of step is an object there
+  for (let i = 0; i < reports.length; i++) {
+    const r = reports[i]
+    if (r === undefined || orphaned.has(r.aor)) continue
+    const contacts = r.contacts
+    // eslint-disable-next-line @typescript-eslint/prefer-for-of -- runs cold: each for-of step is an object there
+    for (let j = 0; j < contacts.length; j++) {
+      const c = contacts[j]
+      if (c === undefined || !qualified(c, r)) continue
+      if (criteria.unreachable || candidates().has(c.key)) wanted.push(c)
+    }
+  }
   if (!wanted.length) return null
   const endpoints = [...new Set(wanted.map(endpointOf))]
   const states = new Map<string, QualifyStatus>()

@@ -80,7 +80,7 @@ export interface PlanItem {
   aor: string
   contact: ClassifiedContact
   action: 'delete' | 'keep'
-  reasons: PruneReason[]
+  reasons: readonly PruneReason[]
 }
 
 export interface PrunePlan {
@@ -144,14 +144,15 @@ function matchedReasons(
   keys: ReadonlySet<string>,
   keep: ReadonlyMap<string, KeepVerdict>,
   orphaned: boolean,
-): PruneReason[] {
-  const reasons: PruneReason[] = []
-  if (criteria.orphaned && orphaned) reasons.push({ kind: 'orphaned', aor: contact.aor })
+): readonly PruneReason[] {
+  // most contacts match nothing: they share one empty list instead of an array each
+  let reasons: PruneReason[] | null = null
+  if (criteria.orphaned && orphaned) (reasons ??= []).push({ kind: 'orphaned', aor: contact.aor })
   if (criteria.expired && contact.status === 'expired' && contact.expiresIn !== null) {
-    reasons.push({ kind: 'expired', agoSeconds: -contact.expiresIn })
+    ;(reasons ??= []).push({ kind: 'expired', agoSeconds: -contact.expiresIn })
   }
   if (criteria.superseded && contact.status === 'superseded') {
-    reasons.push({
+    ;(reasons ??= []).push({
       kind: 'superseded',
       viaAddr: contact.viaAddr,
       userAgent: contact.userAgent,
@@ -159,12 +160,14 @@ function matchedReasons(
     })
   }
   if (criteria.keep !== null && keep.get(contact.key) === 'beyond')
-    reasons.push({ kind: 'beyond-keep', keep: criteria.keep })
-  if (keys.has(contact.key)) reasons.push({ kind: 'key' })
+    (reasons ??= []).push({ kind: 'beyond-keep', keep: criteria.keep })
+  if (keys.size > 0 && keys.has(contact.key)) (reasons ??= []).push({ kind: 'key' })
   if (criteria.unreachable && contact.qualify !== null && qualifyIs(contact, UNREACHABLE))
-    reasons.push({ kind: 'unreachable', qualify: contact.qualify })
-  return reasons
+    (reasons ??= []).push({ kind: 'unreachable', qualify: contact.qualify })
+  return reasons ?? NO_REASONS
 }
+
+const NO_REASONS: readonly PruneReason[] = Object.freeze([])
 
 /** The command turns the command line into criteria and refuses bad ones in its own words; this is the core's own guard. */
 function validateCriteria(criteria: PruneCriteria): void {
@@ -203,7 +206,11 @@ function planAor(
   const keep = criteria.keep === null ? NO_VERDICTS : keepVerdicts(report.contacts, criteria.keep)
   const items: PlanItem[] = []
   let tied = 0
-  for (const contact of inOrder(report.contacts, byKey)) {
+  const contacts = inOrder(report.contacts, byKey)
+  // eslint-disable-next-line @typescript-eslint/prefer-for-of -- runs cold: each for-of step is an object there
+  for (let i = 0; i < contacts.length; i++) {
+    const contact = contacts[i]
+    if (contact === undefined) continue
     const reasons = matchedReasons(contact, criteria, keys, keep, report.state === 'orphaned')
     const tie = keep.get(contact.key) === 'tie' && reasons.length === 0
     if (tie) tied++
@@ -264,14 +271,25 @@ export function planPrune(
   const items: PlanItem[] = []
   const tieNotes: PruneNote[] = []
   const sorted = inOrder(reports, byAor)
-  for (const report of sorted) {
+  // indexed loops: this runs cold, once per AOR of the server, and each for-of step is an object there
+  // eslint-disable-next-line @typescript-eslint/prefer-for-of -- runs cold: each for-of step is an object there
+  for (let i = 0; i < sorted.length; i++) {
+    const report = sorted[i]
+    if (report === undefined) continue
     const planned = planAor(report, criteria, keys, unread)
-    items.push(...planned.items)
+    // eslint-disable-next-line @typescript-eslint/prefer-for-of -- runs cold: each for-of step is an object there
+    for (let j = 0; j < planned.items.length; j++) {
+      const item = planned.items[j]
+      if (item !== undefined) items.push(item)
+    }
     if (planned.note !== null) tieNotes.push(planned.note)
   }
   // the keys planned for deletion, collected only if an AOR holds undecided duplicates (few do)
   let deleted: Set<string> | null = null
-  for (const report of sorted) {
+  // eslint-disable-next-line @typescript-eslint/prefer-for-of -- runs cold: each for-of step is an object there
+  for (let i = 0; i < sorted.length; i++) {
+    const report = sorted[i]
+    if (report === undefined) continue
     const atLimit = report.state === 'full' || report.state === 'over'
     if (!atLimit || report.removeExisting === true) continue
     const duplicates = undecidedDuplicates(report)
