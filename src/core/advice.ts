@@ -124,9 +124,17 @@ export const PHONE_ADVICE = {
   other: OTHER.advice,
 } as const
 
+/** The model rows of the user agents seen (a server has a few dozen; a plan asks once per AOR). */
+const MODEL_OF = new Map<string, PhoneModel>()
+
 /** The model row for a user agent ('other' when none matches). */
 export function phoneModelOf(userAgent: string): PhoneModel {
-  return PHONE_MODELS.find((m) => m.match.test(userAgent)) ?? OTHER
+  let model = MODEL_OF.get(userAgent)
+  if (model === undefined) {
+    model = PHONE_MODELS.find((m) => m.match.test(userAgent)) ?? OTHER
+    if (MODEL_OF.size < 4096) MODEL_OF.set(userAgent, model)
+  }
+  return model
 }
 
 /** The phone-side setting for a user agent. */
