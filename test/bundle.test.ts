@@ -84,3 +84,33 @@ describe('the built bundle', () => {
     expect(text).toContain('COPY \\u{2026} TO STDOUT')
   })
 })
+
+describe('the launcher (dist/cli.js)', () => {
+  // the size of the young generation's semi-space after 25 MB of short-lived objects, in a process of
+  // its own: with the launcher's main run first, or without
+  function newSpaceAfterGarbage(runMain: boolean): number {
+    const script = [
+      "const v8 = require('node:v8')",
+      ';(async () => {',
+      '  const write = process.stdout.write.bind(process.stdout)',
+      `  if (${runMain}) {`,
+      `    const entry = await import(${JSON.stringify(join(ROOT, 'dist', 'cli.js'))})`,
+      '    process.stdout.write = () => true',
+      "    await entry.main([process.execPath, 'pjctl', 'gen', 'aor', 'FAP003'])",
+      '  }',
+      '  let keep = []',
+      '  for (let i = 0; i < 500000; i++) { keep.push({ i, s: `row ${i}` }); if (keep.length > 50000) keep = [] }',
+      "  write(String(v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size))",
+      '})()',
+    ].join('\n')
+    return Number(execFileSync(process.execPath, ['-e', script]).toString())
+  }
+
+  it("keeps V8's young generation at its first size for the run, once the bundle is compiled", () => {
+    const without = newSpaceAfterGarbage(false)
+    const withMain = newSpaceAfterGarbage(true)
+    expect(withMain).toBeGreaterThan(0)
+    expect(withMain).toBeLessThan(without)
+    expect(withMain).toBeLessThanOrEqual(2 * 1024 * 1024)
+  })
+})
