@@ -18,6 +18,7 @@ import {
 import { OPTIONS, longForm, withDefaults, type OptionKey, type OptionSpec } from './options.js'
 import { loadConfig, resolveTargets, type ConfigFile, type Layers } from './settings.js'
 import { VERSION } from './version.js'
+import { youngGenerationAsV8Grows } from './heap.js'
 import { commandDocs, flagDoc, optionKeysOf } from './usage.js'
 
 /**
@@ -151,6 +152,7 @@ export async function main(argv: string[] = process.argv, io: Io = processIo()):
     if (error instanceof PjctlError) return (await failureOutput(io, spec, error, argv)) ?? code
     return code
   }
+  if (spec.untilStopped === true) youngGenerationAsV8Grows()
   const debug = settings.debug === true
   const controller = new AbortController()
   const onSignal = (signal: NodeJS.Signals): void => {

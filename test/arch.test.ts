@@ -102,7 +102,7 @@ function importCircles(graph: Map<string, string[]>): string[][] {
  * (usage.ts, cli.ts) is on top.
  */
 const LAYERS: readonly (readonly string[])[] = [
-  ['src/text.ts', 'src/version.ts'],
+  ['src/text.ts', 'src/version.ts', 'src/heap.ts'],
   ['src/errors.ts'],
   ['src/core/'],
   [

@@ -48,6 +48,7 @@ export const exporter: CommandSpec<'exporter'> = {
   formats: ['text'],
   // SIGTERM/SIGINT end the run: sessions are logged off, then exit 0
   handlesInterrupt: true,
+  untilStopped: true,
   async run({ settings, deps }) {
     const { host, port } = listenAddress(settings.listen)
     // loaded when the exporter runs, not at every pjctl start-up (prom-client, node:http, yaml, bcryptjs)

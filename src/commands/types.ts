@@ -85,6 +85,9 @@ export interface CommandSpec<V extends View> {
   errorExit?: ExitCode
   /** On Ctrl-C/SIGTERM the command finishes the actions in flight and summarises (deps.signal aborts); without it the run stops at once. */
   handlesInterrupt?: boolean
+  /** It runs until it is stopped (a service): V8 sizes its young generation as it does by default, not
+   *  kept small as for a run that reads, writes and exits (src/heap.ts). */
+  untilStopped?: boolean
   run(ctx: RunContext): Promise<CommandResult<V>>
   /**
    * A result to render when run() throws (check: UNKNOWN in the chosen format); the error still goes to stderr.

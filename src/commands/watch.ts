@@ -38,6 +38,7 @@ export const watch: CommandSpec<'watch'> = {
   optionHelp: HEAL_OPTION_HELP,
   formats: ['table', 'json'],
   handlesInterrupt: true,
+  untilStopped: true,
   async run({ settings, deps }) {
     const targets = await deps.targets()
     const limiter = new HealLimiter()
