@@ -237,11 +237,14 @@ function judgeContacts(
   const qualify = given !== null && given.size > 0 ? given : null
   const device = devicesOf(contacts)
   const latest = latestPerDevice(contacts, device, now, qualify)
-  const result: ClassifiedContact[] = []
-  // unexpired contacts of a known device, and how many devices they are
+  // judged in place (owned), the contacts themselves are the classified ones: no second array
+  const result: ClassifiedContact[] | null = owned ? null : []
+  // unexpired contacts of a known device, and how many devices they are (a device is counted at the
+  // first of its contacts seen: its number is that contact's index, so a bit of `seen` when it is small)
   let judged = 0
   let devices = 0
-  const counted: boolean[] = []
+  let seen = 0
+  let counted: Set<number> | null = null
   for (let i = 0; i < contacts.length; i++) {
     const contact = contacts[i]
     if (contact === undefined) continue
@@ -252,22 +255,29 @@ function judgeContacts(
     const status = expired ? 'expired' : superseder !== null ? 'superseded' : 'active'
     if (!expired && d >= 0) {
       judged++
-      if (counted[d] !== true) {
-        counted[d] = true
+      if (d < 31) {
+        if ((seen & (1 << d)) === 0) {
+          seen |= 1 << d
+          devices++
+        }
+      } else if (!(counted ??= new Set()).has(d)) {
+        counted.add(d)
         devices++
       }
     }
-    result.push(
-      (owned ? classifiedInPlace : classified)(
-        contact,
-        status,
-        expiration === null ? null : expiration - now,
-        superseder === null ? null : superseder.key,
-        qualify === null ? null : (qualify.get(contact.key) ?? null),
-      ),
+    const verdict = (owned ? classifiedInPlace : classified)(
+      contact,
+      status,
+      expiration === null ? null : expiration - now,
+      superseder === null ? null : superseder.key,
+      qualify === null ? null : (qualify.get(contact.key) ?? null),
     )
+    result?.push(verdict)
   }
-  return { contacts: result, leftBehind: judged - devices }
+  return {
+    contacts: result ?? (contacts as ClassifiedContact[]),
+    leftBehind: judged - devices,
+  }
 }
 
 /** Classifies the contacts of ONE AOR (superseded is judged within the AOR). */

@@ -391,6 +391,29 @@ describe('buildReports on a big AOR and on names beyond the BMP', () => {
     }
   })
 
+  it('counts the devices of an AOR of many: each twin left behind is stale, owned or not', () => {
+    // 40 devices of 2 contacts expiring in the same second: the twins (prune never guesses) are active,
+    // one per device is stale; devices are numbered by the index of their first contact, up to 78
+    const contacts = (): ReturnType<typeof makeContact>[] =>
+      Array.from({ length: 80 }, (_, i) =>
+        makeContact('many', i + 1, {
+          via_addr: `192.0.2.${Math.floor(i / 2) + 1}`,
+          user_agent: 'Twin',
+          expiration_time: String(NOW + 60),
+        }),
+      )
+    for (const owned of [false, true]) {
+      const [report] = buildReports({
+        contacts: contacts(),
+        configs: [config('many', 80)],
+        now: NOW,
+        owned,
+      })
+      expect(report).toMatchObject({ count: 80, expired: 0, superseded: 0, stale: 40 })
+      expect(report!.contacts.every((c) => c.status === 'active')).toBe(true)
+    }
+  })
+
   it('orders AORs and endpoints by code point, also when a name is beyond the BMP', () => {
     const names = ['a😀', 'a\uFFFD', 'a', 'B', 'a\u00e9']
     const reports = buildReports({
