@@ -27,6 +27,9 @@ import { commandDocs, flagDoc, optionKeysOf } from './usage.js'
  * @public entry.ts imports it from this module's chunk
  */
 export { manPageText } from './usage.js'
+/** @public For the launcher (src/entry.ts), through the bundle's exports: it loads node:v8 only with the
+ *  bundle, and `pjctl --version` not at all. */
+export { keepYoungGenerationSmall, youngGenerationAsV8Grows } from './heap.js'
 import { printable } from './text.js'
 
 interface Chosen {

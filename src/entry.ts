@@ -4,7 +4,6 @@
 // bundle.ts loads (dist/pjctl.cjs), with the same arguments; cli.ts still owns every other output,
 // error and exit code.
 import { loadBundle } from './bundle.js'
-import { keepYoungGenerationSmall, youngGenerationAsV8Grows } from './heap.js'
 import { VERSION } from './version.js'
 
 type Cli = typeof import('./cli.js')
@@ -28,7 +27,7 @@ export async function main(argv: string[] = process.argv): Promise<number> {
     return 1
   }
   // after the bundle is compiled: V8 takes a code cache only under the flags it was written with
-  keepYoungGenerationSmall()
+  loaded.keepYoungGenerationSmall()
   return loaded.main(argv)
 }
 
@@ -42,6 +41,6 @@ export function manPageText(version: string): string {
 export function bundleCodeCache(): Buffer {
   // the warm-up ran main, which changed a V8 flag: the cache is written under V8's own flags, as a run
   // compiles the bundle
-  youngGenerationAsV8Grows()
+  cli().youngGenerationAsV8Grows()
   return loadBundle().script.createCachedData()
 }

@@ -14,8 +14,8 @@ import { setFlagsFromString } from 'node:v8'
  *  written then is one a run takes (V8 takes a cache only under the flags it was written with). */
 const V8_GROWTH_FACTOR = 2
 
-/** The young generation stays at the size it has (its first, at start-up). Only once the bundle is
- *  compiled (src/entry.ts): its code cache was written under V8's default flags. */
+/** @public The young generation stays at the size it has (its first, at start-up). Only once the bundle
+ *  is compiled (src/entry.ts, through cli.ts's exports): its code cache was written under V8's defaults. */
 export function keepYoungGenerationSmall(): void {
   setFlagsFromString('--semi-space-growth-factor=1')
 }
