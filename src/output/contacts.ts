@@ -263,21 +263,33 @@ export function aorsJson(aors: AorReport[], raw = false): Lazy<object> {
     state: aor.state,
     severity: aor.severity,
     stale: aor.stale,
-    contacts: aor.contacts.map((contact) => ({
-      key: contact.key,
-      hash: contact.hash,
-      uri: contact.uri,
-      viaAddr: contact.viaAddr,
-      viaPort: contact.viaPort,
-      userAgent: contact.userAgent,
-      endpoint: contact.endpoint,
-      node: contact.regServer,
-      expirationTime: contact.expirationTime,
-      expiresIn: contact.expiresIn,
-      status: contact.status,
-      supersededBy: contact.supersededBy,
-      qualify: contact.qualify,
-      ...(raw ? { fields: contact.fields } : {}),
-    })),
+    contacts: aor.contacts.map(raw ? contactJsonRaw : contactJson),
   }))
 }
+
+/** One contact as `contacts --json` writes it (built field by field: an object spread per contact,
+ *  100,000 of them at 33k/100k, ran cold). */
+function contactJson(contact: ClassifiedContact): ContactJson {
+  return {
+    key: contact.key,
+    hash: contact.hash,
+    uri: contact.uri,
+    viaAddr: contact.viaAddr,
+    viaPort: contact.viaPort,
+    userAgent: contact.userAgent,
+    endpoint: contact.endpoint,
+    node: contact.regServer,
+    expirationTime: contact.expirationTime,
+    expiresIn: contact.expiresIn,
+    status: contact.status,
+    supersededBy: contact.supersededBy,
+    qualify: contact.qualify,
+  }
+}
+
+/** contactJson and, last, the raw stored fields (--raw). */
+function contactJsonRaw(contact: ClassifiedContact): ContactJson {
+  return { ...contactJson(contact), fields: contact.fields }
+}
+
+type ContactJson = Record<string, string | number | null | Record<string, string>>
