@@ -33,6 +33,18 @@ function likePattern(pattern: string): RegExp {
   return new RegExp(`^${source}$`)
 }
 
+/** The index of the first key at or after `key` in ascending `keys` (where it is or would go). */
+function firstAtOrAfter(keys: readonly string[], key: string): number {
+  let low = 0
+  let high = keys.length
+  while (low < high) {
+    const middle = (low + high) >>> 1
+    if ((keys[middle] ?? '') < key) low = middle + 1
+    else high = middle
+  }
+  return low
+}
+
 export class AstDb {
   private readonly rows = new Map<string, string>()
   /** Every key in SQLite's `ORDER BY key` order; rebuilt lazily after a key is added or removed. */
@@ -50,15 +62,37 @@ export class AstDb {
   /** ast_db_put: `INSERT OR REPLACE`. */
   put(family: string, key: string, value: string): void {
     const path = dbPath(family, key)
-    if (!this.rows.has(path)) this.sortedKeys = null
+    // a new key takes its place in the order (SQLite's index), as it keeps it: no sort per change
+    if (!this.rows.has(path) && this.sortedKeys !== null)
+      this.sortedKeys.splice(firstAtOrAfter(this.sortedKeys, path), 0, path)
     this.rows.set(path, value)
   }
 
   /** ast_db_del2: false when the key did not exist. */
   del(family: string, key: string): boolean {
-    const deleted = this.rows.delete(dbPath(family, key))
-    if (deleted) this.sortedKeys = null
+    const path = dbPath(family, key)
+    const deleted = this.rows.delete(path)
+    if (deleted && this.sortedKeys !== null)
+      this.sortedKeys.splice(firstAtOrAfter(this.sortedKeys, path), 1)
     return deleted
+  }
+
+  /**
+   * ast_db_gettree_by_prefix (what sorcery's astdb retrieve_prefix reads, e.g. an AOR's contacts,
+   * `<aor>;@`): the rows of `family` whose key starts with `keyPrefix`, in key order. Asterisk reads
+   * them as a range of its index (`key > ?1 AND key <= ?1 || X'ffff'`): exact case, not LIKE.
+   */
+  treeByPrefix(family: string, keyPrefix: string): AstDbEntry[] {
+    const keys = this.orderedKeys()
+    const prefix = dbPath(family, keyPrefix)
+    const entries: AstDbEntry[] = []
+    for (let i = firstAtOrAfter(keys, prefix); i < keys.length; i++) {
+      const key = keys[i]
+      if (!key?.startsWith(prefix)) break
+      const value = this.rows.get(key)
+      if (value !== undefined) entries.push({ key, value })
+    }
+    return entries
   }
 
   /**

@@ -350,7 +350,8 @@ export class Registrar {
     const contacts: SimContact[] = []
     const { db, family } = this.store()
     const familyPrefix = `/${family}/`
-    for (const entry of db.tree(family)) {
+    // an AOR's contacts as sorcery retrieves them by prefix (an index range), the rest as DBGetTree
+    for (const entry of keyPrefix ? db.treeByPrefix(family, keyPrefix) : db.tree(family)) {
       const key = entry.key.slice(familyPrefix.length)
       if (!key.startsWith(keyPrefix)) continue
       const contact = parseContact(key, entry.value)

@@ -239,6 +239,34 @@ describe('AstDb', () => {
     expect(astdb.tree().map((entry) => entry.value)).toEqual(['3', '1', '2'])
   })
 
+  it("reads by key prefix as Asterisk's index range: exact case, in key order, kept in order across puts and deletes", () => {
+    const astdb = new AstDb()
+    astdb.put(CONTACT_FAMILY, '1001;@bb', 'b')
+    astdb.put(CONTACT_FAMILY, '1001;@aa', 'a')
+    astdb.put(CONTACT_FAMILY, '10010;@cc', 'other AOR')
+    astdb.put(CONTACT_FAMILY, '1000;@dd', 'before')
+    const prefix = (p: string) => astdb.treeByPrefix(CONTACT_FAMILY, p).map((e) => e.value)
+    expect(prefix('1001;@')).toEqual(['a', 'b'])
+    // the order is read once, then kept as keys come and go
+    astdb.put(CONTACT_FAMILY, '1001;@ab', 'ab')
+    expect(astdb.del(CONTACT_FAMILY, '1001;@aa')).toBe(true)
+    astdb.put(CONTACT_FAMILY, '1001;@ab', 'ab again')
+    expect(prefix('1001;@')).toEqual(['ab again', 'b'])
+    // binary order, as SQLite's: '0' (0x30) sorts before ';' (0x3B)
+    expect(prefix('1001')).toEqual(['other AOR', 'ab again', 'b'])
+    expect(prefix('FAP')).toEqual([])
+    astdb.put(CONTACT_FAMILY, 'FAP003;@ee', 'fap')
+    expect(prefix('fap')).toEqual([])
+    expect(prefix('FAP')).toEqual(['fap'])
+    expect(astdb.tree(CONTACT_FAMILY).map((e) => e.value)).toEqual([
+      'before',
+      'other AOR',
+      'ab again',
+      'b',
+      'fap',
+    ])
+  })
+
   it('gets, puts, deletes and deletes trees', () => {
     const astdb = new AstDb()
     astdb.put('f', 'k', 'v')
