@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { BUNDLE_FILE, CODE_CACHE_FILE, compileBundle } from '../src/bundle.js'
+import { YOUNG_GENERATION_SIZED } from '../src/heap.js'
 
 const ROOT = resolve(__dirname, '..')
 
@@ -109,11 +110,15 @@ describe('the launcher (dist/cli.js)', () => {
     return Number(execFileSync(process.execPath, ['-e', script]).toString())
   }
 
-  it("keeps V8's young generation at its first size for the run, once the bundle is compiled", () => {
-    const without = newSpaceAfterGarbage(false)
-    const withMain = newSpaceAfterGarbage(true)
-    expect(withMain).toBeGreaterThan(0)
-    expect(withMain).toBeLessThan(without)
-    expect(withMain).toBeLessThanOrEqual(2 * 1024 * 1024)
-  })
+  // V8 11 (Node 20) only: src/heap.ts says why
+  it.runIf(YOUNG_GENERATION_SIZED)(
+    "keeps V8's young generation at its first size for the run, once the bundle is compiled",
+    () => {
+      const without = newSpaceAfterGarbage(false)
+      const withMain = newSpaceAfterGarbage(true)
+      expect(withMain).toBeGreaterThan(0)
+      expect(withMain).toBeLessThan(without)
+      expect(withMain).toBeLessThanOrEqual(2 * 1024 * 1024)
+    },
+  )
 })

@@ -3,6 +3,7 @@
 // launcher keeps it small, test/bundle.test.ts).
 import { setFlagsFromString } from 'node:v8'
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
+import { YOUNG_GENERATION_SIZED } from '../../src/heap.js'
 
 vi.mock('node:v8', async (original) => ({
   ...(await original<typeof import('node:v8')>()),
@@ -28,7 +29,10 @@ describe('the young generation', () => {
       },
     )
     expect(r.stderr).toContain('cannot listen on 192.0.2.1:9814')
-    expect(vi.mocked(setFlagsFromString).mock.calls).toEqual([['--semi-space-growth-factor=2']])
+    // on V8 11 (Node 20) only: a later V8 keeps the factor at 2 or more itself
+    expect(vi.mocked(setFlagsFromString).mock.calls).toEqual(
+      YOUNG_GENERATION_SIZED ? [['--semi-space-growth-factor=2']] : [],
+    )
   })
 
   it('a run that exits (check) changes no V8 flag in the command line', async () => {
