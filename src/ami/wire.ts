@@ -31,11 +31,6 @@ export function assertHeaderSafe(what: string, value: string, show = true): void
 }
 
 /**
- * The socket's Buffers as text, as a UTF-8 StringDecoder gives them (a character split across chunks
- * kept whole, bad bytes as U+FFFD). A chunk of ASCII only (almost every one: keys, JSON, headers) is
- * copied as it is, without decoding.
- */
-/**
  * Gives a socket chunk's memory back once its text has been taken (the decoder copies it): the
  * chunk's ArrayBuffer is moved into a throwaway clone, which the next young-generation GC frees.
  * Without this, a chunk that waited in the queue long enough to be promoted kept its 64 KB until
@@ -53,6 +48,11 @@ export function release(chunk: Buffer): void {
     structuredClone(memory, { transfer: [memory] })
 }
 
+/**
+ * The socket's Buffers as text, as a UTF-8 StringDecoder gives them (a character split across chunks
+ * kept whole, bad bytes as U+FFFD). A chunk of ASCII only (almost every one: keys, JSON, headers) is
+ * copied as it is, without decoding.
+ */
 export class ChunkDecoder {
   private readonly decoder = new StringDecoder('utf8')
   /** The decoder holds no byte of a split character: the last chunk it took ended in ASCII. */
