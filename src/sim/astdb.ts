@@ -47,7 +47,8 @@ function firstAtOrAfter(keys: readonly string[], key: string): number {
 
 export class AstDb {
   private readonly rows = new Map<string, string>()
-  /** Every key in SQLite's `ORDER BY key` order; rebuilt lazily after a key is added or removed. */
+  /** Every key in SQLite's `ORDER BY key` order: sorted when first read (again after a deleted tree),
+   *  then kept in order as keys are put and deleted. */
   private sortedKeys: string[] | null = null
 
   get size(): number {

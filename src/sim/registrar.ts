@@ -353,7 +353,6 @@ export class Registrar {
     // an AOR's contacts as sorcery retrieves them by prefix (an index range), the rest as DBGetTree
     for (const entry of keyPrefix ? db.treeByPrefix(family, keyPrefix) : db.tree(family)) {
       const key = entry.key.slice(familyPrefix.length)
-      if (!key.startsWith(keyPrefix)) continue
       const contact = parseContact(key, entry.value)
       if (contact) contacts.push(contact)
     }
